@@ -1,0 +1,9 @@
+import type { CommandModule } from 'yargs';
+
+/**
+ * Every `lowbit` command, one file each in this folder; `main.ts` registers them in this order.
+ * A command module is thin: it parses options, calls the library, prints results (stdout) and progress
+ * (stderr), and throws a LowbitError (exit 1 or 2) when something is wrong.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const commands: CommandModule<any, any>[] = [];

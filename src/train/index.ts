@@ -1,0 +1,2 @@
+// Public API of src/train/ (filled in as the layer lands).
+export {};

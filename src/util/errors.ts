@@ -1,0 +1,63 @@
+/**
+ * Errors that carry the CLI exit code they map to (DESIGN.md convention 10):
+ * 0 ok, 1 a check failed (e.g. an RTL mismatch), 2 bad usage, bad input or a missing tool.
+ */
+export class LowbitError extends Error {
+  constructor(message: string, readonly exitCode: 1 | 2) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** Bad input: an argument, a config field or a file that is not what lowbit accepts. Exit 2. */
+export class InputError extends LowbitError {
+  constructor(message: string) {
+    super(message, 2);
+  }
+}
+
+/** An external tool (Verilator, Yosys, a C compiler) is missing or failed to build. Exit 2. */
+export class ToolError extends LowbitError {
+  constructor(message: string) {
+    super(message, 2);
+  }
+}
+
+/** A check ran and failed: a mismatch, an accuracy below its bar. Exit 1. */
+export class CheckFailedError extends LowbitError {
+  constructor(message: string) {
+    super(message, 1);
+  }
+}
+
+/**
+ * The one way to reject a bad value: names the argument, the value and what is allowed.
+ * `badValue('bits', 65, 'an integer 1..64')` -> "bits: got 65; allowed: an integer 1..64".
+ */
+export function badValue(name: string, value: unknown, allowed: string): InputError {
+  return new InputError(`${name}: got ${formatValue(value)}; allowed: ${allowed}`);
+}
+
+function formatValue(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'bigint') return `${v}n`;
+  if (Array.isArray(v)) return `[${v.length} items]`;
+  if (v !== null && typeof v === 'object') return JSON.stringify(v).slice(0, 80);
+  return String(v);
+}
+
+/** Throws `badValue` unless `v` is an integer in [lo, hi]. */
+export function checkInt(name: string, v: unknown, lo: number, hi: number): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) {
+    throw badValue(name, v, `an integer ${lo}..${hi}`);
+  }
+  return v;
+}
+
+/** Throws `badValue` unless `v` is one of `allowed`. */
+export function checkEnum<T extends string>(name: string, v: unknown, allowed: readonly T[]): T {
+  if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) {
+    throw badValue(name, v, `one of ${allowed.join(', ')}`);
+  }
+  return v as T;
+}

@@ -1,0 +1,3 @@
+export * from './errors.js';
+export * from './fs.js';
+export * from './rng.js';
