@@ -1,2 +1,2 @@
-// Public API of src/report/ (filled in as the layer lands).
-export {};
+export * from './plot.js';
+export * from './document.js';
