@@ -1,0 +1,112 @@
+import type { Design } from '../hw/design.js';
+import { InputError } from '../util/errors.js';
+
+/**
+ * The interface between a hardware unit and the co-simulation machinery (docs/contracts.md section 3).
+ *
+ * Each unit adapter `src/rtl/units/<unit>.ts` exports one `UnitSpec`. The machinery (src/rtl/) builds the
+ * unit's RTL with Verilator, drives it with the adapter's stimulus and compares the RTL's outputs (and the
+ * listed internal registers, through the VCD) with the adapter's TS model, bit-exactly, cycle by cycle.
+ *
+ * Timing, shared by the harness (sim/harness.cpp) and every TS model:
+ *  - reset: `rst_ni` is held low for 2 cycles with every input 0, then released (high) for good;
+ *  - then for cycle t = 0 .. stimulus.length-1: set all inputs to `stimulus[t]`, evaluate, SAMPLE all
+ *    outputs (and traced registers) into `outputs[t]`, then one rising edge of `clk_i`;
+ *  - so the model's expected sequence is `for t: out[t] = model.outputs(); model.step(in[t])`, with the
+ *    model starting in its reset state. Every output port is registered, so `out[t]` depends on state only.
+ *
+ * Values: every port value is a BigInt holding the port's bit pattern. Stimulus and model values may be
+ * given either as the unsigned pattern `0 <= v < 2^width` or as a signed two's complement value
+ * `-2^(width-1) <= v < 0`; anything outside `[-2^(width-1), 2^width)` is a bug and is rejected with an
+ * error naming the port (it is never silently masked). Comparison is on the unsigned patterns.
+ */
+
+/** One port of the top module. `clk_i` and `rst_ni` are implicit and never listed. */
+export interface PortSpec {
+  /** Verilog port name, e.g. `a_i` or `acc_o` */
+  name: string;
+  dir: 'in' | 'out';
+  /** width in bits, >= 1 (ports wider than 64 bits are supported) */
+  width: number;
+  /** display hint for reports: show the value as signed two's complement too */
+  signed?: boolean;
+}
+
+/** A named Design a unit is verified on (`lowbit verify --unit X --design <label>`). */
+export interface UnitDesign {
+  label: string;
+  design: Design;
+}
+
+/** A register compared through the VCD: its path below the top module and its key in `ModelRun.trace`. */
+export interface TraceSignalSpec {
+  /**
+   * the signal's hierarchical name below the top module, dot-separated, e.g. `acc_q` or `g_row[0].u_pe.acc_q`
+   * (as it appears in the VCD scopes, without the `TOP.<top>` prefix)
+   */
+  vcd: string;
+  /** key in `ModelRun.trace` */
+  model: string;
+}
+
+/** What the TS model produces for one stimulus. */
+export interface ModelRun {
+  /** `outputs[t][j]`: output port j (in `ports()` order, outputs only) sampled in cycle t */
+  outputs: bigint[][];
+  /** `trace[key][t]`: the register's value sampled in cycle t (same sample point as outputs) */
+  trace?: Record<string, bigint[]>;
+}
+
+export interface UnitSpec {
+  /** unit name: matches `hdl/<name>.v`, `src/hw/<name>.ts` and `src/rtl/units/<name>.ts` */
+  name: string;
+  /** top module name */
+  top: string;
+  /** Verilog source files, paths relative to the repository root (e.g. `hdl/mac_pe.v`), top file included */
+  hdlFiles(design: Design): string[];
+  /** Verilog parameter overrides (passed as `-G<name>=<value>`), mapped mechanically from the Design */
+  parameters(design: Design): Record<string, number | string | bigint>;
+  /** the port list (inputs and outputs, any order; stimulus and outputs follow this order per direction) */
+  ports(design: Design): PortSpec[];
+  /** the Designs the tests and `lowbit verify --all` cover (at least one) */
+  designs(): UnitDesign[];
+  /**
+   * Seeded stimulus: per-cycle input vectors, `stim[t][i]` = value of the i-th input port (in `ports()`
+   * order, inputs only) in cycle t. Random plus directed corner cases; `cases` scales the length. Include
+   * enough trailing cycles to drain any pipeline. Must be deterministic in (design, seed, cases).
+   */
+  stimulus(design: Design, seed: number, cases: number): bigint[][];
+  /** Runs the TS cycle-stepped model over the stimulus (from its reset state). */
+  model(design: Design, stimulus: bigint[][]): ModelRun;
+  /** internal registers to compare with the VCD trace (optional) */
+  traceSignals?(design: Design): TraceSignalSpec[];
+}
+
+/** The unsigned bit pattern of `v` in `width` bits; throws naming `what` if `v` does not fit. */
+export function toBits(v: bigint, width: number, what: string): bigint {
+  const span = 1n << BigInt(width);
+  if (v >= 0n) {
+    if (v < span) return v;
+  } else if (v >= -(span >> 1n)) {
+    return v + span;
+  }
+  throw new InputError(
+    `${what}: value ${v} does not fit a ${width}-bit port; allowed: ${-(span >> 1n)}..${span - 1n} ` +
+      '(signed or unsigned bit pattern)',
+  );
+}
+
+/** The signed two's complement value of an unsigned `width`-bit pattern. */
+export function fromBitsSigned(v: bigint, width: number): bigint {
+  return v >= 1n << BigInt(width - 1) ? v - (1n << BigInt(width)) : v;
+}
+
+/** The input ports of a unit, in order. */
+export function inputPorts(ports: PortSpec[]): PortSpec[] {
+  return ports.filter((p) => p.dir === 'in');
+}
+
+/** The output ports of a unit, in order. */
+export function outputPorts(ports: PortSpec[]): PortSpec[] {
+  return ports.filter((p) => p.dir === 'out');
+}

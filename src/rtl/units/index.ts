@@ -1,0 +1,12 @@
+import type { UnitSpec } from '../unit.js';
+
+/**
+ * The registry of hardware units that `lowbit verify --unit NAME` and `--all` cover. Each adapter
+ * `src/rtl/units/<unit>.ts` (written by the unit's owner) exports a `UnitSpec`; add it here when it lands.
+ */
+export const UNITS: readonly UnitSpec[] = [];
+
+/** Names of the registered units, in registry order. */
+export function unitNames(): string[] {
+  return UNITS.map((u) => u.name);
+}
