@@ -4,6 +4,7 @@
  * util, arith, model, quant, train, hw, rtl, report.
  */
 export * from './util/index.js';
+export * from './data/index.js';
 export * from './arith/index.js';
 export * from './model/index.js';
 export * from './quant/index.js';
