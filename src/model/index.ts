@@ -1,2 +1,2 @@
 // Public API of src/model/ (filled in as the layer lands).
-export {};
+export * from './types.js';
