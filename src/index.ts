@@ -9,6 +9,7 @@ export * from './arith/index.js';
 export * from './model/index.js';
 export * from './quant/index.js';
 export * from './train/index.js';
+export * from './kernels/index.js';
 export * from './hw/index.js';
 export * from './rtl/index.js';
 export * from './report/index.js';

@@ -1,4 +1,8 @@
+import { readFileSync, existsSync } from 'node:fs';
 import type { Overflow, Rounding } from '../arith/modes.js';
+import { ROUNDINGS } from '../arith/modes.js';
+import { InputError, badValue, checkEnum, checkInt } from '../util/errors.js';
+import { PRESETS, PRESET_NAMES } from './presets.js';
 
 /**
  * A Design describes one accelerator. It drives the TS hardware models, the RTL parameters, the cost
@@ -58,4 +62,315 @@ export interface Design {
   clockMHz: number;
   /** off-chip bandwidth in bytes per cycle */
   offchipBytesPerCycle: number;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Validation, loading, derived quantities
+// ---------------------------------------------------------------------------------------------------
+
+
+export const DATAFLOWS: readonly Dataflow[] = ['os', 'ws', 'is'];
+
+/** Allowed range of each numeric field (inclusive), one table for the parser, the docs and the tests. */
+export const DESIGN_LIMITS = {
+  arrayDim: [1, 1024],
+  operandBits: [1, 16],
+  accBits: [2, 64],
+  outBits: [1, 16],
+  bitsPerCycle: [1, 1024],
+  thresholds: [1, 255],
+  bufferBytes: [0, 2 ** 40],
+  clockMHz: [0.001, 100000],
+  offchipBytesPerCycle: [0.001, 65536],
+} as const;
+
+/** The keys of every object in a Design, for "unknown field" checks. */
+const SHAPE: Record<string, readonly string[]> = {
+  '': ['name', 'base', 'array', 'weight', 'activation', 'accumulator', 'requant', 'xnor', 'buffers', 'clockMHz',
+    'offchipBytesPerCycle'],
+  array: ['rows', 'cols', 'dataflow'],
+  weight: ['bits', 'signed'],
+  activation: ['bits', 'signed'],
+  accumulator: ['bits', 'overflow'],
+  requant: ['mode', 'rounding', 'granularity', 'outBits', 'outSigned', 'zeroPoint', 'relu'],
+  xnor: ['bitsPerCycle', 'thresholds'],
+  buffers: ['weightBytes', 'activationBytes', 'outputBytes'],
+};
+
+/**
+ * Validates a JSON value as a Design. Every field is checked; an error names the field path
+ * (`array.rows`), the value and the allowed range, prefixed by `source` (a file name) when given.
+ * Unknown fields are rejected with a "did you mean" suggestion.
+ *
+ * `"base": "<preset>"` makes every field optional: missing fields come from that preset (objects are
+ * merged one level deep, e.g. `{"base":"int8","array":{"rows":8}}` keeps `cols` and `dataflow`).
+ */
+export function parseDesign(json: unknown, source?: string): Design {
+  try {
+    return parseInner(json);
+  } catch (e) {
+    if (e instanceof InputError && source !== undefined) throw new InputError(`${source}: ${e.message}`);
+    throw e;
+  }
+}
+
+function parseInner(json: unknown): Design {
+  const root = obj(json, 'design');
+  checkKeys(root, '');
+  let src: Record<string, unknown> = root;
+  if (root.base !== undefined) {
+    const base = PRESETS[checkEnum('base', root.base, PRESET_NAMES)];
+    src = { ...structuredClone(base) } as unknown as Record<string, unknown>;
+    for (const [k, v] of Object.entries(root)) {
+      if (k === 'base') continue;
+      const b = src[k];
+      src[k] = isObj(v) && isObj(b) ? { ...b, ...v } : v;
+    }
+  }
+  const sub = (key: string): Record<string, unknown> => {
+    const o = obj(src[key], key);
+    checkKeys(o, key);
+    return o;
+  };
+  const L = DESIGN_LIMITS;
+  const a = sub('array');
+  const operand = (key: 'weight' | 'activation'): OperandFormat => {
+    const o = sub(key);
+    return { bits: checkInt(`${key}.bits`, o.bits, ...L.operandBits), signed: bool(o.signed, `${key}.signed`) };
+  };
+  const acc = sub('accumulator');
+  const rq = sub('requant');
+  const xn = sub('xnor');
+  const buf = sub('buffers');
+  const d: Design = {
+    name: str(src.name, 'name'),
+    array: {
+      rows: checkInt('array.rows', a.rows, ...L.arrayDim),
+      cols: checkInt('array.cols', a.cols, ...L.arrayDim),
+      dataflow: checkEnum('array.dataflow', a.dataflow, DATAFLOWS),
+    },
+    weight: operand('weight'),
+    activation: operand('activation'),
+    accumulator: {
+      bits: checkInt('accumulator.bits', acc.bits, ...L.accBits),
+      overflow: checkEnum('accumulator.overflow', acc.overflow, ['WRAP', 'SAT'] as const),
+    },
+    requant: {
+      mode: checkEnum('requant.mode', rq.mode, ['double', 'single', 'shift'] as const),
+      rounding: checkEnum('requant.rounding', rq.rounding, ROUNDINGS),
+      granularity: checkEnum('requant.granularity', rq.granularity, ['channel', 'tensor'] as const),
+      outBits: checkInt('requant.outBits', rq.outBits, ...L.outBits),
+      outSigned: bool(rq.outSigned, 'requant.outSigned'),
+      zeroPoint: 0,
+      relu: bool(rq.relu, 'requant.relu'),
+    },
+    xnor: {
+      bitsPerCycle: checkInt('xnor.bitsPerCycle', xn.bitsPerCycle, ...L.bitsPerCycle),
+      thresholds: checkInt('xnor.thresholds', xn.thresholds, ...L.thresholds),
+    },
+    buffers: {
+      weightBytes: checkInt('buffers.weightBytes', buf.weightBytes, ...L.bufferBytes),
+      activationBytes: checkInt('buffers.activationBytes', buf.activationBytes, ...L.bufferBytes),
+      outputBytes: checkInt('buffers.outputBytes', buf.outputBytes, ...L.bufferBytes),
+    },
+    clockMHz: num(src.clockMHz, 'clockMHz', ...L.clockMHz),
+    offchipBytesPerCycle: num(src.offchipBytesPerCycle, 'offchipBytesPerCycle', ...L.offchipBytesPerCycle),
+  };
+  const [zlo, zhi] = formatRange({ bits: d.requant.outBits, signed: d.requant.outSigned });
+  // a bipolar (1-bit signed) output has no zero point: its values are -1 and +1
+  d.requant.zeroPoint = checkInt('requant.zeroPoint', rq.zeroPoint, zlo === -1 && zhi === 1 ? 0 : zlo,
+    zlo === -1 && zhi === 1 ? 0 : zhi);
+  return d;
+}
+
+/**
+ * Loads a Design from a preset name or a JSON file path, then applies command-line overrides:
+ * `array: 'RxC'` (e.g. `'8x32'`) and `dataflow: 'os'|'ws'|'is'`. The result is validated again.
+ */
+export function loadDesign(presetOrPath: string, overrides: { array?: string; dataflow?: string } = {}): Design {
+  let d: Design;
+  if (Object.prototype.hasOwnProperty.call(PRESETS, presetOrPath)) {
+    d = structuredClone(PRESETS[presetOrPath as keyof typeof PRESETS]);
+  } else if (existsSync(presetOrPath)) {
+    let json: unknown;
+    try {
+      json = JSON.parse(readFileSync(presetOrPath, 'utf8'));
+    } catch (e) {
+      throw new InputError(`${presetOrPath}: not valid JSON (${(e as Error).message})`);
+    }
+    d = parseDesign(json, presetOrPath);
+  } else {
+    throw badValue('design', presetOrPath, `a preset (${PRESET_NAMES.join(', ')}) or an existing JSON file`);
+  }
+  if (overrides.array !== undefined) {
+    const m = /^(\d+)x(\d+)$/.exec(overrides.array);
+    if (!m) throw badValue('array', overrides.array, 'ROWSxCOLS, e.g. 16x16');
+    d.array.rows = checkInt('array rows', Number(m[1]), ...DESIGN_LIMITS.arrayDim);
+    d.array.cols = checkInt('array cols', Number(m[2]), ...DESIGN_LIMITS.arrayDim);
+  }
+  if (overrides.dataflow !== undefined) d.array.dataflow = checkEnum('dataflow', overrides.dataflow, DATAFLOWS);
+  return d;
+}
+
+// --- small validators --------------------------------------------------------------------------------
+
+function isObj(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+function obj(v: unknown, path: string): Record<string, unknown> {
+  if (!isObj(v)) throw badValue(path, v, 'an object');
+  return v;
+}
+
+function str(v: unknown, path: string): string {
+  if (typeof v !== 'string' || v.length === 0) throw badValue(path, v, 'a non-empty string');
+  return v;
+}
+
+function bool(v: unknown, path: string): boolean {
+  if (typeof v !== 'boolean') throw badValue(path, v, 'true or false');
+  return v;
+}
+
+function num(v: unknown, path: string, lo: number, hi: number): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi) throw badValue(path, v, `a number ${lo}..${hi}`);
+  return v;
+}
+
+function checkKeys(o: Record<string, unknown>, path: string): void {
+  const allowed = SHAPE[path];
+  for (const k of Object.keys(o)) {
+    if (allowed.includes(k)) continue;
+    const near = closest(k, allowed);
+    const where = path === '' ? k : `${path}.${k}`;
+    throw new InputError(`${where}: unknown field${near ? `; did you mean "${near}"?` : ''} (allowed: ${allowed.join(', ')})`);
+  }
+}
+
+/** The allowed key nearest to `k` by edit distance (case-insensitive), if within a third of its length. */
+export function closest(k: string, allowed: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const a of allowed) {
+    const dd = editDistance(k.toLowerCase(), a.toLowerCase());
+    if (dd < bestD) {
+      bestD = dd;
+      best = a;
+    }
+  }
+  return bestD <= Math.max(2, Math.ceil(k.length / 3)) ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[b.length];
+}
+
+// --- derived quantities -------------------------------------------------------------------------------
+
+/** Value range of an operand/output format. 1-bit signed is bipolar {-1, +1} (bit 1 = +1, FINN). */
+export function formatRange(f: OperandFormat): [number, number] {
+  if (f.bits === 1 && f.signed) return [-1, 1];
+  return f.signed ? [-(2 ** (f.bits - 1)), 2 ** (f.bits - 1) - 1] : [0, 2 ** f.bits - 1];
+}
+
+/** Smallest two's-complement width holding every integer in [lo, hi]. */
+export function signedBitsFor(lo: bigint, hi: bigint): number {
+  let b = 1;
+  while (lo < -(1n << BigInt(b - 1)) || hi > (1n << BigInt(b - 1)) - 1n) b++;
+  return b;
+}
+
+/**
+ * Quantities derived from a Design, computed here once (DESIGN.md convention 2).
+ * - `productRange`/`productBits`: exact range of `w * a` over the operand ranges, and the signed width
+ *   that holds it (signed x signed W,A bits: W + A; bipolar x bipolar: 2).
+ * - `accBitsNeeded(K)`: smallest signed accumulator width that holds every sum of K products, computed
+ *   exactly from `K * productRange`. It never exceeds the textbook `W + A + ceil(log2 K)` and equals it for
+ *   signed x signed operands when K is a power of two.
+ * - `maxExactK`: the largest K for which the design's accumulator can never overflow (capped at 2^40).
+ * - `weightsPerWord`: weights packed per 32-bit word (`floor(32 / weight.bits)`, no element straddles a
+ *   word), `packedWordsPerRow(K) = ceil(K / weightsPerWord)`.
+ * - `xnor`: both operands bipolar — the layer runs on the XNOR-popcount unit, `bitsPerCycle` lanes.
+ * - `peakMacsPerCycle`: `rows * cols` PEs, or `xnor.bitsPerCycle` for an XNOR design;
+ *   `peakOpsPerSecond = 2 * peakMacsPerCycle * clockMHz * 1e6`.
+ * With `k` given, the K-dependent fields are filled in for that K.
+ */
+export interface DerivedDesign {
+  pes: number;
+  xnor: boolean;
+  weightRange: [number, number];
+  activationRange: [number, number];
+  outRange: [number, number];
+  productRange: [number, number];
+  productBits: number;
+  accFormat: { bits: number; signed: true };
+  accBitsNeeded(k: number): number;
+  maxExactK: number;
+  weightsPerWord: number;
+  packedWordsPerRow(k: number): number;
+  peakMacsPerCycle: number;
+  peakOpsPerSecond: number;
+  k?: number;
+  /** for `k`: accBitsNeeded(k) */
+  accBitsForK?: number;
+  /** for `k`: true when a sum of k products can overflow the accumulator */
+  overflowPossible?: boolean;
+  /** for `k`: packedWordsPerRow(k) */
+  wordsPerRow?: number;
+}
+
+export function deriveDesign(d: Design, k?: number): DerivedDesign {
+  const w = formatRange(d.weight);
+  const a = formatRange(d.activation);
+  const corners = [w[0] * a[0], w[0] * a[1], w[1] * a[0], w[1] * a[1]];
+  const pLo = Math.min(...corners);
+  const pHi = Math.max(...corners);
+  const accBitsNeeded = (kk: number): number => {
+    checkInt('K', kk, 1, 2 ** 40);
+    return signedBitsFor(BigInt(pLo) * BigInt(kk), BigInt(pHi) * BigInt(kk));
+  };
+  // largest K with K*range inside the accumulator: binary search on the monotone accBitsNeeded
+  let lo = 0;
+  let hi = 2 ** 40;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (accBitsNeeded(mid) <= d.accumulator.bits) lo = mid;
+    else hi = mid - 1;
+  }
+  const xnor = d.weight.bits === 1 && d.weight.signed && d.activation.bits === 1 && d.activation.signed;
+  const weightsPerWord = Math.floor(32 / d.weight.bits);
+  const packedWordsPerRow = (kk: number): number => Math.ceil(checkInt('K', kk, 0, 2 ** 40) / weightsPerWord);
+  const peakMacsPerCycle = xnor ? d.xnor.bitsPerCycle : d.array.rows * d.array.cols;
+  const out: DerivedDesign = {
+    pes: d.array.rows * d.array.cols,
+    xnor,
+    weightRange: w,
+    activationRange: a,
+    outRange: formatRange({ bits: d.requant.outBits, signed: d.requant.outSigned }),
+    productRange: [pLo, pHi],
+    productBits: signedBitsFor(BigInt(pLo), BigInt(pHi)),
+    accFormat: { bits: d.accumulator.bits, signed: true },
+    accBitsNeeded,
+    maxExactK: lo,
+    weightsPerWord,
+    packedWordsPerRow,
+    peakMacsPerCycle,
+    peakOpsPerSecond: 2 * peakMacsPerCycle * d.clockMHz * 1e6,
+  };
+  if (k !== undefined) {
+    out.k = k;
+    out.accBitsForK = accBitsNeeded(k);
+    out.overflowPossible = out.accBitsForK > d.accumulator.bits;
+    out.wordsPerRow = packedWordsPerRow(k);
+  }
+  return out;
 }

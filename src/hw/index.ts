@@ -1,1 +1,2 @@
 export * from './design.js';
+export * from './presets.js';

@@ -1,0 +1,80 @@
+import type { Design } from './design.js';
+
+/**
+ * Named Designs (`loadDesign('int8')`, `lowbit simulate --design int8`). Every preset passes
+ * `parseDesign`; a JSON design file may start from one with `"base": "<preset>"`.
+ *
+ * Common to all presets: 64 KiB weight, 64 KiB activation and 16 KiB output buffers, 200 MHz,
+ * 16 bytes per cycle off chip (3.2 GB/s).
+ */
+
+const buffers = { weightBytes: 65536, activationBytes: 65536, outputBytes: 16384 };
+
+/** 16x16 output-stationary, int8 x int8 -> int32 (WRAP), TFLite double-rounding per-channel requant to int8. */
+const int8: Design = {
+  name: 'int8',
+  array: { rows: 16, cols: 16, dataflow: 'os' },
+  weight: { bits: 8, signed: true },
+  activation: { bits: 8, signed: true },
+  accumulator: { bits: 32, overflow: 'WRAP' },
+  requant: {
+    mode: 'double', rounding: 'RND_INF', granularity: 'channel',
+    outBits: 8, outSigned: true, zeroPoint: 0, relu: false,
+  },
+  xnor: { bitsPerCycle: 64, thresholds: 1 },
+  buffers,
+  clockMHz: 200,
+  offchipBytesPerCycle: 16,
+};
+
+function variant(base: Design, name: string, patch: (d: Design) => void): Design {
+  const d = structuredClone(base);
+  d.name = name;
+  patch(d);
+  return d;
+}
+
+export const PRESETS = {
+  int8,
+  /** int8, weight stationary */
+  'int8-ws': variant(int8, 'int8-ws', (d) => { d.array.dataflow = 'ws'; }),
+  /** int8, input stationary */
+  'int8-is': variant(int8, 'int8-is', (d) => { d.array.dataflow = 'is'; }),
+  /** int8 on a 4x4 array: small enough for quick RTL co-simulation */
+  tiny: variant(int8, 'tiny', (d) => { d.array.rows = 4; d.array.cols = 4; }),
+  /** int8 with a 64x64 array (a TPU-v1-like quarter) */
+  'int8-64': variant(int8, 'int8-64', (d) => { d.array.rows = 64; d.array.cols = 64; }),
+  /** w4a4 signed, 32-bit WRAP accumulator, per-channel double-rounding requant to int4 */
+  int4: variant(int8, 'int4', (d) => {
+    d.weight.bits = 4;
+    d.activation.bits = 4;
+    d.requant.outBits = 4;
+  }),
+  /** w2a2 signed, 16-bit SATURATING accumulator, single-rounding requant to int2 */
+  int2: variant(int8, 'int2', (d) => {
+    d.weight.bits = 2;
+    d.activation.bits = 2;
+    d.accumulator = { bits: 16, overflow: 'SAT' };
+    d.requant.mode = 'single';
+    d.requant.outBits = 2;
+  }),
+  /**
+   * XNOR-popcount design: bipolar ±1 weights and activations (1-bit signed = ±1, bit 1 = +1),
+   * 64 XNOR lanes per cycle, 16-bit popcount accumulator, one threshold per channel (sign activation),
+   * bipolar output.
+   */
+  binary: variant(int8, 'binary', (d) => {
+    d.weight = { bits: 1, signed: true };
+    d.activation = { bits: 1, signed: true };
+    d.accumulator = { bits: 16, overflow: 'SAT' };
+    d.requant = {
+      mode: 'shift', rounding: 'TRN', granularity: 'channel',
+      outBits: 1, outSigned: true, zeroPoint: 0, relu: false,
+    };
+    d.xnor = { bitsPerCycle: 64, thresholds: 1 };
+  }),
+} satisfies Record<string, Design>;
+
+export type PresetName = keyof typeof PRESETS;
+
+export const PRESET_NAMES = Object.keys(PRESETS) as PresetName[];

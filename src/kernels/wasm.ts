@@ -1,0 +1,79 @@
+import wabtInit from 'wabt';
+import { ToolError } from '../util/errors.js';
+
+/**
+ * A tiny WebAssembly loader: compiles WAT text (through the `wabt` package, SIMD128 enabled) into an
+ * instance whose memory the caller can grow. The WAT must `(import "env" "memory" (memory 1))`; the loader
+ * creates that memory, so JS views are re-taken after every `ensureBytes` (growing detaches old views).
+ *
+ * Compilation is cached per WAT text, so calling `loadWat` again for the same source is cheap.
+ */
+
+export interface WasmKernel<E> {
+  /** the instance's exports (functions) */
+  exports: E;
+  /** the shared linear memory */
+  memory: WebAssembly.Memory;
+  /** grows the memory (in 64 KiB pages) so at least `bytes` bytes exist; old views are then detached */
+  ensureBytes(bytes: number): void;
+}
+
+type Wabt = Awaited<ReturnType<typeof wabtInit>>;
+let wabtPromise: Promise<Wabt> | undefined;
+const moduleCache = new Map<string, Promise<WebAssembly.Module>>();
+
+/** WAT text -> wasm binary (SIMD, bulk memory and sign extension enabled). */
+export async function watToWasm(wat: string, name = 'kernel.wat'): Promise<Uint8Array> {
+  wabtPromise ??= wabtInit();
+  const wabt = await wabtPromise;
+  const features = { simd: true, bulk_memory: true, sign_extension: true, mutable_globals: true };
+  let mod;
+  try {
+    mod = wabt.parseWat(name, wat, features);
+  } catch (e) {
+    throw new ToolError(`${name}: WAT does not compile: ${(e as Error).message}`);
+  }
+  try {
+    mod.resolveNames();
+    mod.validate();
+    return mod.toBinary({}).buffer.slice();
+  } catch (e) {
+    throw new ToolError(`${name}: WAT does not validate: ${(e as Error).message}`);
+  } finally {
+    mod.destroy();
+  }
+}
+
+/** Compiles (cached) and instantiates `wat` with a fresh memory of `initialPages` 64 KiB pages. */
+export async function loadWat<E = Record<string, (...args: number[]) => number>>(
+  wat: string,
+  opts: { name?: string; initialPages?: number; maximumPages?: number } = {},
+): Promise<WasmKernel<E>> {
+  let modP = moduleCache.get(wat);
+  if (!modP) {
+    modP = watToWasm(wat, opts.name).then((bin) => WebAssembly.compile(bin));
+    moduleCache.set(wat, modP);
+    modP.catch(() => moduleCache.delete(wat));
+  }
+  const module = await modP;
+  const memory = new WebAssembly.Memory({ initial: opts.initialPages ?? 1, maximum: opts.maximumPages ?? 65536 });
+  const instance = await WebAssembly.instantiate(module, { env: { memory } });
+  return {
+    exports: instance.exports as unknown as E,
+    memory,
+    ensureBytes(bytes: number): void {
+      const have = memory.buffer.byteLength;
+      if (bytes > have) memory.grow(Math.ceil((bytes - have) / 65536));
+    },
+  };
+}
+
+/** Whether this runtime supports WebAssembly SIMD128 (Node 20 does). */
+export function simdSupported(): boolean {
+  // (module (func (result v128) (v128.const i64x2 0 0)))
+  const bin = new Uint8Array([
+    0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 22, 1, 20, 0, 253, 12, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 11,
+  ]);
+  return WebAssembly.validate(bin);
+}

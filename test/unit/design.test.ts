@@ -1,0 +1,153 @@
+import { describe, it, expect } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PRESETS, PRESET_NAMES } from '../../src/hw/presets.js';
+import { deriveDesign, loadDesign, parseDesign, signedBitsFor, formatRange } from '../../src/hw/design.js';
+import { InputError } from '../../src/util/errors.js';
+
+function msg(f: () => unknown): string {
+  try {
+    f();
+  } catch (e) {
+    expect(e).toBeInstanceOf(InputError);
+    return (e as Error).message;
+  }
+  throw new Error('expected an InputError');
+}
+
+describe('presets', () => {
+  it('every preset parses to itself', () => {
+    for (const n of PRESET_NAMES) expect(parseDesign(structuredClone(PRESETS[n]))).toEqual(PRESETS[n]);
+  });
+  it('int8 / int4 / binary are what the task names', () => {
+    const d = loadDesign('int8');
+    expect([d.array.rows, d.array.cols, d.array.dataflow]).toEqual([16, 16, 'os']);
+    expect(d.weight).toEqual({ bits: 8, signed: true });
+    expect(d.accumulator).toEqual({ bits: 32, overflow: 'WRAP' });
+    expect([d.requant.mode, d.requant.granularity, d.requant.outBits]).toEqual(['double', 'channel', 8]);
+    expect(loadDesign('int4').activation.bits).toBe(4);
+    const b = loadDesign('binary');
+    expect(b.xnor).toEqual({ bitsPerCycle: 64, thresholds: 1 });
+    expect(deriveDesign(b).xnor).toBe(true);
+    expect(deriveDesign(d).xnor).toBe(false);
+  });
+  it('loadDesign returns a copy', () => {
+    loadDesign('int8').array.rows = 3;
+    expect(PRESETS.int8.array.rows).toBe(16);
+  });
+});
+
+describe('parseDesign errors name the field, value and range', () => {
+  const cases: [unknown, string][] = [
+    [{ base: 'int8', array: { rows: 0 } }, 'array.rows: got 0; allowed: an integer 1..1024'],
+    [{ base: 'int8', array: { cols: 2.5 } }, 'array.cols: got 2.5; allowed: an integer 1..1024'],
+    [{ base: 'int8', array: { dataflow: 'rs' } }, 'array.dataflow: got "rs"; allowed: one of os, ws, is'],
+    [{ base: 'int8', weight: { bits: 17 } }, 'weight.bits: got 17; allowed: an integer 1..16'],
+    [{ base: 'int8', activation: { signed: 'yes' } }, 'activation.signed: got "yes"; allowed: true or false'],
+    [{ base: 'int8', accumulator: { bits: 65 } }, 'accumulator.bits: got 65; allowed: an integer 2..64'],
+    [{ base: 'int8', accumulator: { overflow: 'SAT_SYM' } }, 'accumulator.overflow: got "SAT_SYM"; allowed: one of WRAP, SAT'],
+    [{ base: 'int8', requant: { rounding: 'NEAREST' } }, 'requant.rounding: got "NEAREST"'],
+    [{ base: 'int8', requant: { zeroPoint: 128 } }, 'requant.zeroPoint: got 128; allowed: an integer -128..127'],
+    [{ base: 'int8', requant: { outSigned: false, zeroPoint: -1 } }, 'requant.zeroPoint: got -1; allowed: an integer 0..255'],
+    [{ base: 'int8', xnor: { thresholds: 256 } }, 'xnor.thresholds: got 256; allowed: an integer 1..255'],
+    [{ base: 'int8', buffers: { weightBytes: -1 } }, 'buffers.weightBytes: got -1'],
+    [{ base: 'int8', clockMHz: 0 }, 'clockMHz: got 0; allowed: a number 0.001..100000'],
+    [{ base: 'int9' }, 'base: got "int9"; allowed: one of int8,'],
+    [{ base: 'int8', array: 3 }, 'array: got 3; allowed: an object'],
+    [[], 'design: got [0 items]; allowed: an object'],
+    [{ base: 'int8', name: '' }, 'name: got ""; allowed: a non-empty string'],
+  ];
+  for (const [json, expected] of cases) {
+    it(expected, () => expect(msg(() => parseDesign(json, 'd.json'))).toContain(`d.json: ${expected}`));
+  }
+  it('unknown fields get a suggestion', () => {
+    expect(msg(() => parseDesign({ base: 'int8', aray: {} }))).toContain('aray: unknown field; did you mean "array"?');
+    expect(msg(() => parseDesign({ base: 'int8', array: { row: 4 } }))).toContain(
+      'array.row: unknown field; did you mean "rows"?',
+    );
+    expect(msg(() => parseDesign({ base: 'int8', requant: { zp: 0 } }))).toContain('requant.zp: unknown field (allowed:');
+  });
+  it('without base every field is required', () => {
+    const { name: _n, ...rest } = structuredClone(PRESETS.int8);
+    expect(msg(() => parseDesign(rest))).toContain('name: got undefined');
+    const noXnor: Record<string, unknown> = structuredClone(PRESETS.int8);
+    delete noXnor.xnor;
+    expect(msg(() => parseDesign(noXnor))).toContain('xnor: got undefined; allowed: an object');
+  });
+  it('base merges one level deep', () => {
+    const d = parseDesign({ base: 'int8', name: 'mine', array: { rows: 8 } });
+    expect(d.array).toEqual({ rows: 8, cols: 16, dataflow: 'os' });
+    expect(d.name).toBe('mine');
+  });
+});
+
+describe('loadDesign', () => {
+  it('reads JSON files and applies overrides', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lowbit-design-'));
+    const f = join(dir, 'd.json');
+    writeFileSync(f, JSON.stringify({ base: 'int4', name: 'f', array: { dataflow: 'ws' } }));
+    const d = loadDesign(f, { array: '8x32', dataflow: 'is' });
+    expect([d.name, d.weight.bits, d.array.rows, d.array.cols, d.array.dataflow]).toEqual(['f', 4, 8, 32, 'is']);
+    writeFileSync(f, '{bad');
+    expect(msg(() => loadDesign(f))).toContain(`${f}: not valid JSON`);
+    writeFileSync(f, JSON.stringify({ base: 'int8', array: { rows: -2 } }));
+    expect(msg(() => loadDesign(f))).toContain(`${f}: array.rows: got -2`);
+  });
+  it('rejects bad names and overrides', () => {
+    expect(msg(() => loadDesign('nope'))).toContain('design: got "nope"; allowed: a preset (int8,');
+    expect(msg(() => loadDesign('int8', { array: '16' }))).toContain('array: got "16"; allowed: ROWSxCOLS');
+    expect(msg(() => loadDesign('int8', { array: '0x4' }))).toContain('array rows: got 0');
+    expect(msg(() => loadDesign('int8', { dataflow: 'xx' }))).toContain('dataflow: got "xx"');
+  });
+});
+
+describe('deriveDesign', () => {
+  it('signedBitsFor at the edges', () => {
+    expect(signedBitsFor(-1n, 0n)).toBe(1);
+    expect(signedBitsFor(-1n, 1n)).toBe(2);
+    expect(signedBitsFor(-128n, 127n)).toBe(8);
+    expect(signedBitsFor(-128n, 128n)).toBe(9);
+    expect(signedBitsFor(-(2n ** 63n), 2n ** 63n - 1n)).toBe(64);
+  });
+  it('operand ranges: bipolar, signed, unsigned', () => {
+    expect(formatRange({ bits: 1, signed: true })).toEqual([-1, 1]);
+    expect(formatRange({ bits: 1, signed: false })).toEqual([0, 1]);
+    expect(formatRange({ bits: 16, signed: true })).toEqual([-32768, 32767]);
+  });
+  it('accumulator widths equal the textbook W+A+ceil(log2 K) at powers of two, never exceed it', () => {
+    for (const bits of [2, 4, 8, 16]) {
+      const d = parseDesign({ base: 'int8', weight: { bits }, activation: { bits } });
+      const dd = deriveDesign(d);
+      expect(dd.productBits).toBe(2 * bits);
+      for (const k of [1, 2, 3, 4, 5, 64, 100, 1024, 4097, 2 ** 20]) {
+        const formula = 2 * bits + Math.ceil(Math.log2(k));
+        expect(dd.accBitsNeeded(k)).toBeLessThanOrEqual(formula);
+        if (Number.isInteger(Math.log2(k))) expect(dd.accBitsNeeded(k)).toBe(formula);
+      }
+    }
+    const dd = deriveDesign(PRESETS.int8, 3);
+    expect(dd.accBitsForK).toBe(17); // 3 * 16384 = 49152 < 2^16
+    expect(dd.overflowPossible).toBe(false);
+    // unsigned x unsigned needs a sign bit more in the (signed) accumulator
+    const u = deriveDesign(parseDesign({ base: 'int8', weight: { signed: false }, activation: { signed: false } }));
+    expect(u.productRange).toEqual([0, 65025]);
+    expect(u.productBits).toBe(17);
+  });
+  it('maxExactK is the last K without overflow', () => {
+    for (const n of PRESET_NAMES) {
+      const dd = deriveDesign(PRESETS[n]);
+      expect(dd.accBitsNeeded(dd.maxExactK)).toBeLessThanOrEqual(PRESETS[n].accumulator.bits);
+      expect(dd.accBitsNeeded(dd.maxExactK + 1)).toBeGreaterThan(PRESETS[n].accumulator.bits);
+    }
+    expect(deriveDesign(PRESETS.int8).maxExactK).toBe(131071); // 131071 * 16384 < 2^31 <= 131072 * 16384
+    expect(deriveDesign(PRESETS.binary).maxExactK).toBe(32767);
+  });
+  it('packing and peak rates', () => {
+    const dd = deriveDesign(PRESETS.int4, 100);
+    expect([dd.weightsPerWord, dd.wordsPerRow, dd.packedWordsPerRow(8), dd.packedWordsPerRow(9)]).toEqual([8, 13, 1, 2]);
+    expect(deriveDesign(PRESETS.binary, 784).wordsPerRow).toBe(25);
+    expect(deriveDesign(PRESETS.int8).peakOpsPerSecond).toBe(2 * 256 * 200e6);
+    expect(deriveDesign(PRESETS.binary).peakMacsPerCycle).toBe(64);
+  });
+});
