@@ -9,18 +9,31 @@ import { ToolError } from '../util/errors.js';
  * Compilation is cached per WAT text, so calling `loadWat` again for the same source is cheap.
  */
 
+/** The parts of the WebAssembly JS API used here (tsconfig has no DOM lib, @types/node 20 omits them). */
+export interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+interface WasmApi {
+  Memory: new (d: { initial: number; maximum?: number }) => WasmMemory;
+  compile(bin: Uint8Array): Promise<object>;
+  instantiate(m: object, imports: object): Promise<{ exports: Record<string, unknown> }>;
+  validate(bin: Uint8Array): boolean;
+}
+const WA = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
 export interface WasmKernel<E> {
   /** the instance's exports (functions) */
   exports: E;
   /** the shared linear memory */
-  memory: WebAssembly.Memory;
+  memory: WasmMemory;
   /** grows the memory (in 64 KiB pages) so at least `bytes` bytes exist; old views are then detached */
   ensureBytes(bytes: number): void;
 }
 
 type Wabt = Awaited<ReturnType<typeof wabtInit>>;
 let wabtPromise: Promise<Wabt> | undefined;
-const moduleCache = new Map<string, Promise<WebAssembly.Module>>();
+const moduleCache = new Map<string, Promise<object>>();
 
 /** WAT text -> wasm binary (SIMD, bulk memory and sign extension enabled). */
 export async function watToWasm(wat: string, name = 'kernel.wat'): Promise<Uint8Array> {
@@ -51,13 +64,13 @@ export async function loadWat<E = Record<string, (...args: number[]) => number>>
 ): Promise<WasmKernel<E>> {
   let modP = moduleCache.get(wat);
   if (!modP) {
-    modP = watToWasm(wat, opts.name).then((bin) => WebAssembly.compile(bin));
+    modP = watToWasm(wat, opts.name).then((bin) => WA.compile(bin));
     moduleCache.set(wat, modP);
     modP.catch(() => moduleCache.delete(wat));
   }
   const module = await modP;
-  const memory = new WebAssembly.Memory({ initial: opts.initialPages ?? 1, maximum: opts.maximumPages ?? 65536 });
-  const instance = await WebAssembly.instantiate(module, { env: { memory } });
+  const memory = new WA.Memory({ initial: opts.initialPages ?? 1, maximum: opts.maximumPages ?? 65536 });
+  const instance = await WA.instantiate(module, { env: { memory } });
   return {
     exports: instance.exports as unknown as E,
     memory,
@@ -75,5 +88,5 @@ export function simdSupported(): boolean {
     0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 22, 1, 20, 0, 253, 12, 0, 0, 0, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 11,
   ]);
-  return WebAssembly.validate(bin);
+  return WA.validate(bin);
 }

@@ -71,7 +71,7 @@ describe('parseDesign errors name the field, value and range', () => {
   it('without base every field is required', () => {
     const { name: _n, ...rest } = structuredClone(PRESETS.int8);
     expect(msg(() => parseDesign(rest))).toContain('name: got undefined');
-    const noXnor: Record<string, unknown> = structuredClone(PRESETS.int8);
+    const noXnor = structuredClone(PRESETS.int8) as unknown as Record<string, unknown>;
     delete noXnor.xnor;
     expect(msg(() => parseDesign(noXnor))).toContain('xnor: got undefined; allowed: an object');
   });
