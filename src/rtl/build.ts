@@ -1,0 +1,179 @@
+import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { InputError, ToolError } from '../util/errors.js';
+import { portsHeader } from './harness.js';
+import { runTool } from './proc.js';
+import { repoRoot } from './paths.js';
+import type { PortSpec } from './unit.js';
+
+/**
+ * Verilator builds, cached by content. A build folder `<cache>/verilator/<unit>-<hash16>` holds the
+ * simulator `sim` built from sim/harness.cpp, the generated `lowbit_ports.h` and the unit's RTL with its
+ * parameters. The hash covers: the harness source, the generated header (the port list), every RTL
+ * file's name and content, the top module, the parameters, the trace flag, the Verilator flags and
+ * `verilator --version` — so an unchanged design is never rebuilt and any changed input always is.
+ * `<cache>` is `$LOWBIT_CACHE_DIR`, else `<repo>/.cache`. Builds go into a temporary sibling folder that
+ * is renamed into place when complete, so concurrent builds (worker pool, several processes) are safe:
+ * the first rename wins and the loser's copy is discarded. `ccache` is used when it is on the PATH.
+ */
+
+export interface BuildRequest {
+  /** unit name (folder prefix and messages) */
+  unit: string;
+  top: string;
+  /** absolute paths of the RTL files */
+  files: string[];
+  parameters: Record<string, number | string | bigint>;
+  ports: PortSpec[];
+  /** build with `--trace` so the simulator can write a VCD */
+  trace: boolean;
+}
+
+export interface BuildOptions {
+  /** cache root (default `$LOWBIT_CACHE_DIR` or `<repo>/.cache`) */
+  cacheDir?: string;
+  /** parallel compile jobs for this build (Verilator `-j`), default 1 */
+  jobs?: number;
+}
+
+export interface BuiltSim {
+  exe: string;
+  dir: string;
+  hash: string;
+  /** true when the build folder already existed */
+  cached: boolean;
+  /** wall-clock seconds spent here (about 0 when cached) */
+  seconds: number;
+  trace: boolean;
+}
+
+/** Bump when the harness protocol or build flags change in a way the hashed inputs do not capture. */
+const HARNESS_PROTOCOL = 'lowbit-harness-1';
+const VERILATOR_FLAGS = ['--cc', '--exe', '--build', '-O2', '-Wno-fatal', '--prefix', 'Vtop', '--x-assign', 'fast'];
+const INSTALL_HINT = 'install it with `apt-get install -y verilator` (lowbit is tested with Verilator 5.006)';
+
+let versionCache: string | undefined;
+
+/** `verilator --version`, or a ToolError naming the install command when Verilator is missing. */
+export function verilatorVersion(): string {
+  if (versionCache !== undefined) return versionCache;
+  try {
+    versionCache = execFileSync(process.env.LOWBIT_VERILATOR ?? 'verilator', ['--version'], { encoding: 'utf8' }).trim();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ToolError(
+      code === 'ENOENT' ? `verilator: not found on the PATH; ${INSTALL_HINT}` : `verilator --version failed: ${(e as Error).message}; ${INSTALL_HINT}`,
+    );
+  }
+  return versionCache;
+}
+
+/** The cache root: option, else `$LOWBIT_CACHE_DIR`, else `<repo>/.cache`. */
+export function cacheRoot(opt?: string): string {
+  return opt ?? (process.env.LOWBIT_CACHE_DIR || join(repoRoot(), '.cache'));
+}
+
+/** Formats a parameter as a Verilator `-G` value: decimal integers, sized for > 31 bits, quoted strings. */
+export function formatParam(unit: string, name: string, v: number | string | bigint): string {
+  if (typeof v === 'string') return `"${v.replace(/["\\]/g, '\\$&')}"`;
+  if (typeof v === 'number' && !Number.isSafeInteger(v)) {
+    throw new InputError(`${unit}: parameter ${name}: got ${v}; allowed: a safe integer, a bigint or a string`);
+  }
+  const b = BigInt(v);
+  const mag = b < 0n ? -b : b;
+  if (mag < 1n << 31n) return b.toString();
+  const bits = Math.max(64, mag.toString(2).length + 1);
+  return b < 0n ? `-${bits}'sd${mag}` : `${bits}'d${mag}`;
+}
+
+function harnessSource(): string {
+  return readFileSync(join(repoRoot(), 'sim', 'harness.cpp'), 'utf8');
+}
+
+function hasCcache(): boolean {
+  try {
+    execFileSync('ccache', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Content hash of a build request (hex sha256). */
+export function buildHash(req: BuildRequest): string {
+  const h = createHash('sha256');
+  const add = (label: string, s: string | Buffer): void => {
+    h.update(`${label}\0${s.length}\0`);
+    h.update(s);
+  };
+  add('protocol', HARNESS_PROTOCOL);
+  add('verilator', verilatorVersion());
+  add('flags', VERILATOR_FLAGS.join(' '));
+  add('harness', harnessSource());
+  add('ports', portsHeader(req.ports));
+  add('top', req.top);
+  add('trace', String(req.trace));
+  const params = Object.keys(req.parameters).sort().map((k) => `${k}=${formatParam(req.unit, k, req.parameters[k])}`);
+  add('params', params.join('\n'));
+  for (const f of req.files) {
+    if (!existsSync(f)) throw new InputError(`${req.unit}: RTL file ${f} does not exist`);
+    add('file', basename(f));
+    add('content', readFileSync(f));
+  }
+  return h.digest('hex');
+}
+
+/** Builds (or finds in the cache) the simulator for a unit with one set of parameters. */
+export async function buildSim(req: BuildRequest, opts: BuildOptions = {}): Promise<BuiltSim> {
+  const t0 = performance.now();
+  const hash = buildHash(req);
+  const root = join(cacheRoot(opts.cacheDir), 'verilator');
+  const dir = join(root, `${req.unit}-${hash.slice(0, 16)}`);
+  const exe = join(dir, 'sim');
+  if (existsSync(exe)) return { exe, dir, hash, cached: true, seconds: (performance.now() - t0) / 1000, trace: req.trace };
+
+  mkdirSync(root, { recursive: true });
+  const tmp = join(root, `.tmp-${req.unit}-${process.pid}-${Math.random().toString(36).slice(2, 10)}`);
+  mkdirSync(join(tmp, 'obj'), { recursive: true });
+  try {
+    writeFileSync(join(tmp, 'obj', 'lowbit_ports.h'), portsHeader(req.ports));
+    writeFileSync(join(tmp, 'harness.cpp'), harnessSource());
+    const incDirs = [...new Set(req.files.map((f) => dirname(f)))];
+    const args = [
+      ...VERILATOR_FLAGS,
+      '-j', String(opts.jobs ?? 1),
+      '--top-module', req.top,
+      '-Mdir', join(tmp, 'obj'),
+      '-o', join(tmp, 'sim'),
+      ...(req.trace ? ['--trace', '-CFLAGS', '-DLOWBIT_TRACE=1'] : []),
+      ...incDirs.map((d) => `-I${d}`),
+      ...Object.keys(req.parameters).sort().map((k) => `-G${k}=${formatParam(req.unit, k, req.parameters[k])}`),
+      join(tmp, 'harness.cpp'),
+      ...req.files,
+    ];
+    verilatorVersion(); // ToolError with the install command if missing
+    const env: NodeJS.ProcessEnv = { ...process.env, CCACHE_BASEDIR: tmp, CCACHE_NOHASHDIR: '1' };
+    if (hasCcache()) env.OBJCACHE = 'ccache';
+    const res = await runTool(process.env.LOWBIT_VERILATOR ?? 'verilator', args, { env, cwd: tmp });
+    if (res.code !== 0 || !existsSync(join(tmp, 'sim'))) {
+      const log = (res.stderr + '\n' + res.stdout).split('\n').filter((l) => l.trim() !== '');
+      const errs = log.filter((l) => /error|%Error/i.test(l));
+      const shown = (errs.length > 0 ? errs : log).slice(0, 30).join('\n');
+      throw new ToolError(`${req.unit}: Verilator build failed (exit ${res.code}):\n${shown}\ncommand: verilator ${args.join(' ')}`);
+    }
+    rmSync(join(tmp, 'obj'), { recursive: true, force: true });
+    writeFileSync(join(tmp, 'build.json'), JSON.stringify({ unit: req.unit, top: req.top, hash, parameters: Object.fromEntries(Object.entries(req.parameters).map(([k, v]) => [k, String(v)])), files: req.files, trace: req.trace, verilator: verilatorVersion() }, null, 2));
+    try {
+      renameSync(tmp, dir);
+    } catch (e) {
+      if (!existsSync(exe)) throw e; // someone else won the race: use theirs
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
+  return { exe, dir, hash, cached: false, seconds: (performance.now() - t0) / 1000, trace: req.trace };
+}
