@@ -2,3 +2,11 @@
 export * from './types.js';
 export * from './checkpoint.js';
 export { fp32Inference, runLayer, denseF32, conv2dF32, maxpool2dF32, argmaxRows, type LayerVisitor } from './fp32_infer.js';
+export * from './shapes.js';
+export * from './validate.js';
+export * from './memimage.js';
+export * from './blob.js';
+export * from './format.js';
+export * from './stages.js';
+export { integerInference, runLayerInt, maxpool2dInt, inputQuant, argmaxRowsInt, type InferOptions, type InferResult } from './infer.js';
+export { denseAcc, conv2dAcc } from './mac.js';

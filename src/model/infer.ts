@@ -1,0 +1,150 @@
+import { badValue, InputError } from '../util/errors.js';
+import { conv2dAcc, denseAcc } from './mac.js';
+import { modelShapes, shapeSize } from './shapes.js';
+import { applyOutputStage, firstOutOfRange, quantizeInput, type RequantMode } from './stages.js';
+import { formatName, type ActQuant, type Layer, type MaxPool2dLayer, type QuantizedModel } from './types.js';
+
+/**
+ * THE integer reference inference of a QuantizedModel: the definition that the TS hardware model and the
+ * RTL must reproduce bit for bit. Layer by layer over a batch, integers only (the one float step is the
+ * `quantize` input layer, ONNX QuantizeLinear; and the `onnxruntime` requant mode, ORT's float32 rescale):
+ *   quantize   q = saturate(rint_even(float32(x / s)) + zp)
+ *   dense      acc = wrap32(sum (w - wZp)(x - xZp) + bias), then the output stage (stages.ts)
+ *   conv2d     the same over each window, padding reads the input zero point (mac.ts)
+ *   maxpool2d  max over each window, padded positions ignored
+ *   flatten    CHW order, no change to the data
+ *   clamp      min(max(x, lo), hi)
+ */
+export interface InferOptions {
+  /** how requantize stages scale (default `fixed`) */
+  requant?: RequantMode;
+  /** called after each layer with its output (do not keep the array; it may be reused) */
+  onLayer?: (index: number, layer: Layer, out: Int32Array, shape: readonly number[]) => void;
+}
+
+export interface InferResult {
+  /** integer outputs [batch, ...outputShape], row-major */
+  output: Int32Array;
+  /** [batch, ...outputShape] */
+  shape: number[];
+}
+
+/**
+ * Runs `model` on a batch. `input` holds batch x inputSize values: floats (Float32Array/Float64Array) when
+ * the model starts with a `quantize` layer, or integers already in the first layer's input format (any
+ * integer typed array; a leading `quantize` layer is then skipped).
+ */
+export function integerInference(
+  model: QuantizedModel,
+  input: Float32Array | Float64Array | Int32Array | Int16Array | Int8Array | Uint8Array | Uint16Array,
+  opts: InferOptions = {},
+): InferResult {
+  const mode = opts.requant ?? 'fixed';
+  if (mode !== 'fixed' && mode !== 'onnxruntime') throw badValue('requant', mode, 'fixed or onnxruntime');
+  const shapes = modelShapes(model);
+  const inSize = shapeSize(model.inputShape);
+  if (input.length % inSize !== 0 || input.length === 0) {
+    throw badValue('input.length', input.length, `a positive multiple of the model's input size ${inSize} ([${model.inputShape}])`);
+  }
+  const batch = input.length / inSize;
+  const isFloat = input instanceof Float32Array || input instanceof Float64Array;
+  let start = 0;
+  let x: Int32Array;
+  const first = model.layers[0]!;
+  if (isFloat) {
+    if (first.kind !== 'quantize') throw new InputError(`input: got floats, but model ${model.name} has no quantize input layer; pass integers`);
+    x = quantizeInput(first.output, input, new Int32Array(input.length));
+    opts.onLayer?.(0, first, x, shapes[1]!);
+    start = 1;
+  } else {
+    start = first.kind === 'quantize' ? 1 : 0;
+    const q = inputQuant(model);
+    x = input instanceof Int32Array ? input : Int32Array.from(input);
+    if (q) {
+      const bad = firstOutOfRange(q, x);
+      if (bad >= 0) throw badValue(`input[${bad}]`, x[bad], `an integer in the input format ${formatName(q.format)}`);
+    }
+  }
+  for (let i = start; i < model.layers.length; i++) {
+    const l = model.layers[i]!;
+    const inShape = shapes[i]!;
+    const outShape = shapes[i + 1]!;
+    const outSize = shapeSize(outShape);
+    x = runLayerInt(l, x, batch, inShape, outSize, mode);
+    opts.onLayer?.(i, l, x, outShape);
+  }
+  return { output: x, shape: [batch, ...shapes[model.layers.length]!] };
+}
+
+/** One layer over a batch: `x` is [batch][...inShape], returns [batch][outSize]. */
+export function runLayerInt(l: Layer, x: Int32Array, batch: number, inShape: readonly number[], outSize: number, mode: RequantMode): Int32Array {
+  switch (l.kind) {
+    case 'quantize':
+      throw new InputError(`${l.name}: a quantize layer takes float input; only the first layer may be one`);
+    case 'flatten':
+      return x;
+    case 'clamp': {
+      const out = new Int32Array(x.length);
+      for (let k = 0; k < x.length; k++) {
+        const v = x[k]!;
+        out[k] = v < l.min ? l.min : v > l.max ? l.max : v;
+      }
+      return out;
+    }
+    case 'maxpool2d':
+      return maxpool2dInt(l, x, batch, inShape, new Int32Array(batch * outSize));
+    case 'dense': {
+      const acc = denseAcc(l, x, batch, new Int32Array(batch * outSize));
+      return applyOutputStage(l, acc, 1, mode, acc);
+    }
+    case 'conv2d': {
+      const acc = conv2dAcc(l, x, batch, inShape, new Int32Array(batch * outSize));
+      return applyOutputStage(l, acc, outSize / l.outChannels, mode, acc);
+    }
+  }
+}
+
+/** Max pooling over CHW integers; windows are clipped to the input (padding never wins). */
+export function maxpool2dInt(l: MaxPool2dLayer, x: Int32Array, batch: number, inShape: readonly number[], out: Int32Array): Int32Array {
+  const [C, H, W] = inShape as [number, number, number];
+  const [kh, kw] = l.kernel;
+  const [sh, sw] = l.stride;
+  const [pt, pl, pb, pr] = l.padding;
+  const Ho = Math.floor((H + pt + pb - kh) / sh) + 1;
+  const Wo = Math.floor((W + pl + pr - kw) / sw) + 1;
+  let k = 0;
+  for (let bc = 0; bc < batch * C; bc++) {
+    const base = bc * H * W;
+    for (let oy = 0; oy < Ho; oy++) {
+      const y0 = Math.max(0, oy * sh - pt);
+      const y1 = Math.min(H, oy * sh - pt + kh);
+      for (let ox = 0; ox < Wo; ox++) {
+        const x0 = Math.max(0, ox * sw - pl);
+        const x1 = Math.min(W, ox * sw - pl + kw);
+        let m = -Infinity;
+        for (let y = y0; y < y1; y++) for (let xx = x0; xx < x1; xx++) m = Math.max(m, x[base + y * W + xx]!);
+        out[k++] = m;
+      }
+    }
+  }
+  return out;
+}
+
+/** The quantization of the model's integer input (the quantize layer's output or the first MAC layer's input). */
+export function inputQuant(model: QuantizedModel): ActQuant | null {
+  for (const l of model.layers) {
+    if (l.kind === 'quantize') return l.output;
+    if (l.kind === 'dense' || l.kind === 'conv2d') return l.input;
+  }
+  return null;
+}
+
+/** Index of the largest value in each row of a [rows][cols] array (first one on ties). */
+export function argmaxRowsInt(x: Int32Array, cols: number, out: Int32Array = new Int32Array(x.length / cols)): Int32Array {
+  for (let r = 0; r < out.length; r++) {
+    let best = 0;
+    for (let c = 1; c < cols; c++) if (x[r * cols + c]! > x[r * cols + best]!) best = c;
+    out[r] = best;
+  }
+  return out;
+}

@@ -1,0 +1,147 @@
+import { packBits, packedWords, xnorDotAt } from '../arith/index.js';
+import type { Conv2dLayer, DenseLayer } from './types.js';
+
+/**
+ * Accumulators of dense and conv2d layers — part of the integer reference inference (infer.ts).
+ *
+ *   acc = wrap32( sum (w - wZp) * (x - xZp) + bias )
+ *
+ * The sum is taken modulo 2^32 (`Math.imul` products, `| 0` sums): the result equals the exact sum wrapped
+ * to int32, which is what a 32-bit two's complement accumulator holds — and equals the exact sum whenever
+ * that fits int32. Zero points are subtracted once per tensor (weights: once per layer, cached).
+ * When both weights and inputs are binary the sum is `xnorDot` over packed bits (ARITHMETIC.md section 5).
+ */
+
+interface Prepared {
+  /** w - wZp, row-major [rows][rowLength] */
+  w: Int32Array;
+  /** packed ±1 rows (binary weights), each `packedWords(rowLength)` words */
+  bits: Uint32Array | null;
+}
+const cache = new WeakMap<Int32Array, Prepared>();
+
+function prepared(layer: DenseLayer | Conv2dLayer, rows: number): Prepared {
+  const data = layer.weight.data;
+  let p = cache.get(data);
+  if (p) return p;
+  const rowLength = data.length / rows;
+  const zp = layer.weight.zeroPoint;
+  const w = new Int32Array(data.length);
+  for (let o = 0; o < rows; o++) {
+    const z = zp.length === 1 ? zp[0]! : zp[o]!;
+    for (let k = 0; k < rowLength; k++) w[o * rowLength + k] = data[o * rowLength + k]! - z;
+  }
+  let bits: Uint32Array | null = null;
+  if (layer.weight.format.type === 'binary') {
+    const wpr = packedWords(rowLength);
+    bits = new Uint32Array(rows * wpr);
+    for (let o = 0; o < rows; o++) packBits(data.subarray(o * rowLength, (o + 1) * rowLength), bits.subarray(o * wpr, (o + 1) * wpr));
+  }
+  p = { w, bits };
+  cache.set(data, p);
+  return p;
+}
+
+/** Dense accumulators: x is [batch][in] integers, acc gets [batch][out] int32. */
+export function denseAcc(layer: DenseLayer, x: Int32Array, batch: number, acc: Int32Array): Int32Array {
+  const K = layer.inFeatures;
+  const N = layer.outFeatures;
+  const p = prepared(layer, N);
+  const bias = layer.bias;
+  if (p.bits && layer.input.format.type === 'binary') {
+    const wpr = packedWords(K);
+    const xb = new Uint32Array(batch * wpr);
+    for (let b = 0; b < batch; b++) packBits(x.subarray(b * K, (b + 1) * K), xb.subarray(b * wpr, (b + 1) * wpr));
+    for (let b = 0; b < batch; b++) {
+      for (let o = 0; o < N; o++) {
+        acc[b * N + o] = (xnorDotAt(xb, b * wpr, p.bits, o * wpr, K) + (bias ? bias[o]! : 0)) | 0;
+      }
+    }
+    return acc;
+  }
+  const xs = subtractZp(x, layer.input.zeroPoint);
+  const w = p.w;
+  for (let b = 0; b < batch; b++) {
+    const xo = b * K;
+    let o = 0;
+    // four rows at a time: each x element is loaded once per four outputs
+    for (; o + 4 <= N; o += 4) {
+      let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+      const r0 = o * K, r1 = r0 + K, r2 = r1 + K, r3 = r2 + K;
+      for (let k = 0; k < K; k++) {
+        const v = xs[xo + k]!;
+        a0 = (a0 + Math.imul(w[r0 + k]!, v)) | 0;
+        a1 = (a1 + Math.imul(w[r1 + k]!, v)) | 0;
+        a2 = (a2 + Math.imul(w[r2 + k]!, v)) | 0;
+        a3 = (a3 + Math.imul(w[r3 + k]!, v)) | 0;
+      }
+      const ao = b * N + o;
+      acc[ao] = (a0 + (bias ? bias[o]! : 0)) | 0;
+      acc[ao + 1] = (a1 + (bias ? bias[o + 1]! : 0)) | 0;
+      acc[ao + 2] = (a2 + (bias ? bias[o + 2]! : 0)) | 0;
+      acc[ao + 3] = (a3 + (bias ? bias[o + 3]! : 0)) | 0;
+    }
+    for (; o < N; o++) {
+      let a = 0;
+      const r = o * K;
+      for (let k = 0; k < K; k++) a = (a + Math.imul(w[r + k]!, xs[xo + k]!)) | 0;
+      acc[b * N + o] = (a + (bias ? bias[o]! : 0)) | 0;
+    }
+  }
+  return acc;
+}
+
+/** x - zp into a new array (one allocation per tensor). */
+function subtractZp(x: Int32Array, zp: number): Int32Array {
+  if (zp === 0) return x;
+  const r = new Int32Array(x.length);
+  for (let i = 0; i < x.length; i++) r[i] = x[i]! - zp;
+  return r;
+}
+
+/**
+ * Conv2d accumulators over CHW: x is [batch][C][H][W], acc gets [batch][O][H'][W'] int32.
+ * Positions in the padding hold the input zero point, i.e. contribute 0 after the subtraction.
+ */
+export function conv2dAcc(layer: Conv2dLayer, x: Int32Array, batch: number, inShape: readonly number[], acc: Int32Array): Int32Array {
+  const [C, H, W] = inShape as [number, number, number];
+  const O = layer.outChannels;
+  const [kh, kw] = layer.kernel;
+  const [sh, sw] = layer.stride;
+  const [pt, pl, pb, pr] = layer.padding;
+  const Ho = Math.floor((H + pt + pb - kh) / sh) + 1;
+  const Wo = Math.floor((W + pl + pr - kw) / sw) + 1;
+  const w = prepared(layer, O).w;
+  const xs = subtractZp(x, layer.input.zeroPoint);
+  const bias = layer.bias;
+  const rowLength = C * kh * kw;
+  for (let b = 0; b < batch; b++) {
+    const xb = b * C * H * W;
+    for (let o = 0; o < O; o++) {
+      const wr = o * rowLength;
+      const ab = ((b * O + o) * Ho) * Wo;
+      for (let oy = 0; oy < Ho; oy++) {
+        for (let ox = 0; ox < Wo; ox++) {
+          let a = 0;
+          const iy0 = oy * sh - pt;
+          const ix0 = ox * sw - pl;
+          for (let c = 0; c < C; c++) {
+            for (let i = 0; i < kh; i++) {
+              const iy = iy0 + i;
+              if (iy < 0 || iy >= H) continue;
+              const xrow = xb + (c * H + iy) * W;
+              const wrow = wr + (c * kh + i) * kw;
+              for (let j = 0; j < kw; j++) {
+                const ix = ix0 + j;
+                if (ix < 0 || ix >= W) continue;
+                a = (a + Math.imul(w[wrow + j]!, xs[xrow + ix]!)) | 0;
+              }
+            }
+          }
+          acc[ab + oy * Wo + ox] = (a + (bias ? bias[o]! : 0)) | 0;
+        }
+      }
+    }
+  }
+  return acc;
+}
