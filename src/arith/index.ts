@@ -1,1 +1,5 @@
 export * from './modes.js';
+export * from './int.js';
+export * from './shift.js';
+export * from './requant.js';
+export * from './binary.js';
