@@ -17,6 +17,8 @@ export interface WasmMemory {
 interface WasmApi {
   Memory: new (d: { initial: number; maximum?: number }) => WasmMemory;
   compile(bin: Uint8Array): Promise<object>;
+  Module: new (bin: Uint8Array) => object;
+  Instance: new (m: object, imports: object) => { exports: Record<string, unknown> };
   instantiate(m: object, imports: object): Promise<{ exports: Record<string, unknown> }>;
   validate(bin: Uint8Array): boolean;
 }
@@ -71,6 +73,23 @@ export async function loadWat<E = Record<string, (...args: number[]) => number>>
   const module = await modP;
   const memory = new WA.Memory({ initial: opts.initialPages ?? 1, maximum: opts.maximumPages ?? 65536 });
   const instance = await WA.instantiate(module, { env: { memory } });
+  return {
+    exports: instance.exports as unknown as E,
+    memory,
+    ensureBytes(bytes: number): void {
+      const have = memory.buffer.byteLength;
+      if (bytes > have) memory.grow(Math.ceil((bytes - have) / 65536));
+    },
+  };
+}
+
+/**
+ * Synchronous variant for an already-compiled binary (Node compiles any size synchronously). Used by the
+ * GEMM kernels, whose binary is embedded, so they need no async start-up.
+ */
+export function instantiateWasmSync<E>(bin: Uint8Array, initialPages = 1, maximumPages = 65536): WasmKernel<E> {
+  const memory = new WA.Memory({ initial: initialPages, maximum: maximumPages });
+  const instance = new WA.Instance(new WA.Module(bin), { env: { memory } });
   return {
     exports: instance.exports as unknown as E,
     memory,

@@ -1,0 +1,136 @@
+/**
+ * Fast integer GEMM with the exact semantics of `gemmIntRef` (gemm_ref.ts: a PE accumulating k in
+ * order at `acc.bits`, WRAP or SAT after every add, optional bias as the initial value).
+ *
+ * How it stays exact:
+ * - S = sum_k A[m,k] W[k,n] is computed by the WebAssembly SIMD128 kernel (`gemm_i16`, i16 operands,
+ *   i32 lanes) when every operand is in [-32767, 32767]; it wraps mod 2^32, which is all WRAP at
+ *   <= 32 bits needs. When an exact S is needed (SAT, or WRAP above 32 bits) the wasm path is used only
+ *   if the bound `K * max|A| * max|W| < 2^31` makes i32 exact; else a float64 loop (exact below 2^53);
+ *   else the BigInt reference.
+ * - WRAP: `Y = wrap(acc0 + S)` — wrapping is a ring homomorphism, so the order of the adds is irrelevant.
+ * - SAT: let T = sum_k |A[m,k]| |W[k,n]| (the same kernel on |A|, |W|). Every prefix of the PE's sum lies
+ *   in [acc0 + (S - T)/2, acc0 + (S + T)/2] (the sums of the negative and of the positive products).
+ *   If that interval fits the accumulator, no add saturates and `Y = acc0 + S`; only the outputs where it
+ *   does not fit run the sequential saturating loop. When `|acc0| + K max|A| max|W|` fits the accumulator
+ *   (deriveDesign's `accBitsNeeded`), T is not even computed.
+ * Values above 32 bits are written into the BigInt64Array through an Int32Array view of its two halves
+ * (little-endian), so nothing is allocated per element.
+ */
+import { saturateIntUnchecked, wrapIntUnchecked } from '../arith/int.js';
+import { badValue } from '../util/errors.js';
+import { checkGemmArgs, gemmIntRef, type AccSpec, type GemmOptions, type GemmOut } from './gemm_ref.js';
+import { wasmGemmI16 } from './gemm_wasm.js';
+
+const TWO31 = 2 ** 31;
+const TWO32 = 2 ** 32;
+const TWO53 = 2 ** 53;
+
+/** min / max / max-abs of the first `len` values; rejects non-integers and values outside 16-bit operands. */
+function scan(x: ArrayLike<number>, len: number, name: string): { min: number; max: number; maxAbs: number } {
+  let min = 0;
+  let max = 0;
+  for (let i = 0; i < len; i++) {
+    const v = x[i];
+    if (v < min) min = v;
+    else if (v > max) max = v;
+    else if (v !== v) min = NaN;
+  }
+  if (!(min >= -32768 && max <= 65535) || !integral(x, len)) {
+    for (let i = 0; i < len; i++) {
+      const v = x[i];
+      if (!Number.isInteger(v) || v < -32768 || v > 65535) {
+        throw badValue(`${name}[${i}]`, v, 'an integer operand of at most 16 bits (-32768..65535)');
+      }
+    }
+  }
+  return { min, max, maxAbs: Math.max(-min, max) };
+}
+
+function integral(x: ArrayLike<number>, len: number): boolean {
+  if (x instanceof Int8Array || x instanceof Uint8Array || x instanceof Int16Array || x instanceof Uint16Array
+    || x instanceof Int32Array || x instanceof Uint32Array) return true;
+  for (let i = 0; i < len; i++) if (!Number.isInteger(x[i])) return false;
+  return true;
+}
+
+/** S (or T with `abs`) = A W in float64 — exact while the bound is below 2^53. */
+function gemmF64(A: ArrayLike<number>, W: ArrayLike<number>, M: number, K: number, N: number, abs: boolean): Float64Array {
+  const wt = new Float64Array(K * N);
+  for (let k = 0; k < K; k++) for (let n = 0; n < N; n++) wt[n * K + k] = abs ? Math.abs(W[k * N + n]) : W[k * N + n];
+  const a = new Float64Array(K);
+  const s = new Float64Array(M * N);
+  for (let m = 0; m < M; m++) {
+    for (let k = 0; k < K; k++) a[k] = abs ? Math.abs(A[m * K + k]) : A[m * K + k];
+    for (let n = 0; n < N; n++) {
+      let acc = 0;
+      const o = n * K;
+      for (let k = 0; k < K; k++) acc += a[k] * wt[o + k];
+      s[m * N + n] = acc;
+    }
+  }
+  return s;
+}
+
+/**
+ * `out = A W` with the PE semantics of `gemmIntRef`: A M x K, W K x N (row-major), operands integers of at
+ * most 16 bits, `out` an Int32Array (acc.bits <= 32) or a BigInt64Array (33..64, see `allocGemmOut`).
+ */
+export function gemmInt(
+  A: ArrayLike<number>, W: ArrayLike<number>, M: number, K: number, N: number,
+  acc: AccSpec, out: GemmOut, opts: GemmOptions = {},
+): GemmOut {
+  checkGemmArgs(A, W, M, K, N, acc, out, opts);
+  const sa = scan(A, M * K, 'A');
+  const sw = scan(W, K * N, 'W');
+  const { bits } = acc;
+  const sat = acc.overflow === 'SAT';
+  const lo = -(2 ** (bits - 1));
+  const hi = 2 ** (bits - 1) - 1;
+  // acc0 per column, and its largest magnitude
+  const acc0 = new Float64Array(N);
+  let acc0Abs = 0;
+  for (let n = 0; n < N; n++) {
+    const b = opts.bias?.[n] ?? 0;
+    acc0[n] = sat ? saturateIntUnchecked(b, bits, true) : wrapIntUnchecked(b, bits, true);
+    acc0Abs = Math.max(acc0Abs, Math.abs(acc0[n]));
+  }
+  const bound = K * sa.maxAbs * sw.maxAbs; // |S| <= bound and T <= bound
+  const wasmOk = sa.min >= -32767 && sa.max <= 32767 && sw.min >= -32767 && sw.max <= 32767;
+  const wrap32 = !sat && bits <= 32;
+  const exact = bound + acc0Abs < TWO53; // float64 sums are exact
+  let S: Int32Array | Float64Array;
+  if (wasmOk && (wrap32 || bound < TWO31)) S = wasmGemmI16(A, W, M, K, N, false);
+  else if (exact) S = gemmF64(A, W, M, K, N, false);
+  else return gemmIntRef(A, W, M, K, N, acc, out, opts); // only for K in the millions
+
+  const fits = acc0Abs + bound <= hi; // no prefix can leave the accumulator
+  let T: Int32Array | Float64Array | undefined;
+  if (sat && !fits) T = S instanceof Int32Array ? wasmGemmI16(A, W, M, K, N, true) : gemmF64(A, W, M, K, N, true);
+  const halves = out instanceof BigInt64Array ? new Int32Array(out.buffer, out.byteOffset, 2 * M * N) : undefined;
+  const o32 = out instanceof Int32Array ? out : undefined;
+  for (let m = 0; m < M; m++) {
+    for (let n = 0; n < N; n++) {
+      const i = m * N + n;
+      const a0 = acc0[n];
+      let y: number;
+      if (!sat) {
+        y = wrapIntUnchecked(a0 + S[i], bits, true);
+      } else if (T === undefined || (a0 + (S[i] - T[i]) / 2 >= lo && a0 + (S[i] + T[i]) / 2 <= hi)) {
+        y = a0 + S[i];
+      } else {
+        y = a0; // the sequential saturating PE: state in [lo, hi] plus one product stays below 2^53
+        for (let k = 0; k < K; k++) {
+          y += A[m * K + k] * W[k * N + n];
+          y = y < lo ? lo : y > hi ? hi : y;
+        }
+      }
+      if (o32) o32[i] = y;
+      else {
+        halves![2 * i] = y | 0;
+        halves![2 * i + 1] = Math.floor(y / TWO32) | 0;
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,112 @@
+/**
+ * JS side of the WebAssembly kernels in gemm_wat.ts: one lazily created instance, operands copied into
+ * its memory (zero-padded to the kernel's tile sizes), large M processed in row chunks so the memory
+ * stays below ~256 MiB.
+ */
+import { GEMM_WASM_BASE64 } from './gemm_wat.js';
+import { instantiateWasmSync, type WasmKernel } from './wasm.js';
+
+interface GemmExports {
+  gemm_i16(a: number, w: number, out: number, M: number, N: number, K: number): void;
+  xnor(a: number, w: number, out: number, M: number, N: number, bytes: number, nBits: number): void;
+}
+
+let kernel: WasmKernel<GemmExports> | undefined;
+
+function instance(): WasmKernel<GemmExports> {
+  kernel ??= instantiateWasmSync<GemmExports>(new Uint8Array(Buffer.from(GEMM_WASM_BASE64, 'base64')));
+  return kernel;
+}
+
+const CHUNK_BYTES = 256 * 1024 * 1024;
+const up = (x: number, m: number): number => Math.ceil(x / m) * m;
+
+/**
+ * `S[m*N + n] = sum_k A[m*K + k] * W[k*N + n]` mod 2^32 (as int32), or with `abs` the same over |A|, |W|.
+ * Operands must be integers in [-32767, 32767] (the caller checks).
+ */
+export function wasmGemmI16(
+  A: ArrayLike<number>, W: ArrayLike<number>, M: number, K: number, N: number, abs: boolean,
+): Int32Array {
+  const S = new Int32Array(M * N);
+  if (M === 0 || N === 0 || K === 0) return S;
+  const k = instance();
+  const Kp = up(K, 8);
+  const Np = up(N, 2);
+  const wBytes = Np * Kp * 2;
+  const rowBytes = Kp * 2 + Np * 4;
+  const rows = Math.max(4, Math.floor(Math.max(0, CHUNK_BYTES - wBytes) / rowBytes / 4) * 4);
+  const Mc = Math.min(up(M, 4), rows);
+  const aOff = wBytes;
+  const oOff = aOff + Mc * Kp * 2;
+  k.ensureBytes(oOff + Mc * Np * 4);
+  const mem = k.memory.buffer;
+  const w16 = new Int16Array(mem, 0, Np * Kp);
+  w16.fill(0);
+  for (let kk = 0; kk < K; kk++) {
+    for (let n = 0; n < N; n++) {
+      const v = W[kk * N + n];
+      w16[n * Kp + kk] = abs && v < 0 ? -v : v;
+    }
+  }
+  const a16 = new Int16Array(mem, aOff, Mc * Kp);
+  const o32 = new Int32Array(mem, oOff, Mc * Np);
+  for (let m0 = 0; m0 < M; m0 += Mc) {
+    const mr = Math.min(Mc, M - m0);
+    a16.fill(0);
+    for (let m = 0; m < mr; m++) {
+      const src = (m0 + m) * K;
+      const dst = m * Kp;
+      if (abs) for (let kk = 0; kk < K; kk++) a16[dst + kk] = Math.abs(A[src + kk]);
+      else for (let kk = 0; kk < K; kk++) a16[dst + kk] = A[src + kk];
+    }
+    const mp = up(mr, 4);
+    k.exports.gemm_i16(aOff, 0, oOff, mp, Np, Kp);
+    for (let m = 0; m < mr; m++) {
+      const d = (m0 + m) * N;
+      const s = m * Np;
+      for (let n = 0; n < N; n++) S[d + n] = o32[s + n];
+    }
+  }
+  return S;
+}
+
+/**
+ * Binary GEMM in wasm (see gemm_wat.ts `xnor`): rows of `wpr` words copied to rows of a multiple of 4
+ * words, the last valid word masked so padding bits are zero on both sides. `nBits` <= 4095 * 128.
+ */
+export function wasmXnor(Ap: Uint32Array, Wp: Uint32Array, M: number, N: number, nBits: number, wpr: number, out: Int32Array): void {
+  if (M === 0 || N === 0) return;
+  const k = instance();
+  const wp = Math.max(4, up(wpr, 4));
+  const Np = up(N, 2);
+  const rest = nBits & 31;
+  const mask = rest === 0 ? 0xffffffff : (2 ** rest - 1) >>> 0;
+  const copyRows = (dst: Uint32Array, src: Uint32Array, row0: number, rows: number): void => {
+    dst.fill(0);
+    for (let r = 0; r < rows; r++) {
+      const s = (row0 + r) * wpr;
+      for (let i = 0; i < wpr; i++) dst[r * wp + i] = src[s + i];
+      if (wpr > 0) dst[r * wp + wpr - 1] &= mask;
+    }
+  };
+  const wBytes = Np * wp * 4;
+  const rowBytes = wp * 4 + Np * 4;
+  const Mc = Math.min(M, Math.max(1, Math.floor(Math.max(0, CHUNK_BYTES - wBytes) / rowBytes)));
+  const aOff = wBytes;
+  const oOff = aOff + Mc * wp * 4;
+  k.ensureBytes(oOff + Mc * Np * 4);
+  const mem = k.memory.buffer;
+  copyRows(new Uint32Array(mem, 0, Np * wp), Wp, 0, N);
+  const a32 = new Uint32Array(mem, aOff, Mc * wp);
+  const o32 = new Int32Array(mem, oOff, Mc * Np);
+  for (let m0 = 0; m0 < M; m0 += Mc) {
+    const mr = Math.min(Mc, M - m0);
+    copyRows(a32, Ap, m0, mr);
+    k.exports.xnor(aOff, 0, oOff, mr, Np, wp * 4, nBits);
+    for (let m = 0; m < mr; m++) {
+      const d = (m0 + m) * N;
+      for (let n = 0; n < N; n++) out[d + n] = o32[m * Np + n];
+    }
+  }
+}

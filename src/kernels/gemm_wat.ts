@@ -1,0 +1,114 @@
+/**
+ * WebAssembly SIMD128 source of the fast GEMM kernels. `GEMM_WASM_BASE64` is this text compiled by
+ * `watToWasm` (wabt); it is embedded so the kernels instantiate synchronously with no wabt start-up.
+ * A unit test recompiles the text and checks the bytes are identical; after editing the WAT run
+ * `npx tsx src/kernels/build_wasm.ts` to refresh the embedded binary.
+ *
+ * gemm_i16(a, w, out, M, N, K): `out[i*N + j] = sum_k a[i*K + k] * w[j*K + k]` in i32 (wrapping mod 2^32).
+ *   a: M x K i16 rows, w: N x K i16 rows (the transposed weights), out: M x N i32. Requires M % 4 == 0,
+ *   N % 2 == 0, K % 8 == 0 (callers pad with zeros). A 4x2 register tile: per 8 k, 6 loads and 8
+ *   `i32x4.dot_i16x8_s` (each lane adds two exact i16 x i16 products).
+ *
+ * xnor(a, w, out, M, N, bytes, nBits): `out[i*N + j] = nBits - 2 * popcount(a_i XOR w_j)`.
+ *   a: M rows, w: N rows, each `bytes` bytes (a multiple of 16) with padding bits zero on both sides;
+ *   per 16 bytes `i8x16.popcnt`, then a pairwise widening add into an i16x8 accumulator (so a row may have
+ *   at most 4095 16-byte chunks). Requires N % 2 == 0.
+ */
+export const GEMM_WAT = `(module
+  (import "env" "memory" (memory 1))
+  (func $hsum (param $v v128) (result i32)
+    (i32.add
+      (i32.add (i32x4.extract_lane 0 (local.get $v)) (i32x4.extract_lane 1 (local.get $v)))
+      (i32.add (i32x4.extract_lane 2 (local.get $v)) (i32x4.extract_lane 3 (local.get $v)))))
+  (func (export "gemm_i16") (param $a i32) (param $w i32) (param $out i32) (param $M i32) (param $N i32) (param $K i32)
+    (local $i i32) (local $j i32) (local $k i32) (local $rb i32)
+    (local $pa0 i32) (local $pa1 i32) (local $pa2 i32) (local $pa3 i32) (local $pw0 i32) (local $pw1 i32) (local $po i32)
+    (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
+    (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
+    (local $x v128) (local $w0 v128) (local $w1 v128)
+    (local.set $rb (i32.shl (local.get $K) (i32.const 1)))
+    (if (i32.or (i32.eqz (local.get $M)) (i32.or (i32.eqz (local.get $N)) (i32.eqz (local.get $K)))) (then (return)))
+    (local.set $i (i32.const 0))
+    (loop $li
+      (local.set $j (i32.const 0))
+      (loop $lj
+        (local.set $pa0 (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $rb))))
+        (local.set $pa1 (i32.add (local.get $pa0) (local.get $rb)))
+        (local.set $pa2 (i32.add (local.get $pa1) (local.get $rb)))
+        (local.set $pa3 (i32.add (local.get $pa2) (local.get $rb)))
+        (local.set $pw0 (i32.add (local.get $w) (i32.mul (local.get $j) (local.get $rb))))
+        (local.set $pw1 (i32.add (local.get $pw0) (local.get $rb)))
+        (local.set $c00 (v128.const i32x4 0 0 0 0)) (local.set $c01 (v128.const i32x4 0 0 0 0))
+        (local.set $c10 (v128.const i32x4 0 0 0 0)) (local.set $c11 (v128.const i32x4 0 0 0 0))
+        (local.set $c20 (v128.const i32x4 0 0 0 0)) (local.set $c21 (v128.const i32x4 0 0 0 0))
+        (local.set $c30 (v128.const i32x4 0 0 0 0)) (local.set $c31 (v128.const i32x4 0 0 0 0))
+        (local.set $k (i32.const 0))
+        (loop $lk
+          (local.set $w0 (v128.load (i32.add (local.get $pw0) (local.get $k))))
+          (local.set $w1 (v128.load (i32.add (local.get $pw1) (local.get $k))))
+          (local.set $x (v128.load (i32.add (local.get $pa0) (local.get $k))))
+          (local.set $c00 (i32x4.add (local.get $c00) (i32x4.dot_i16x8_s (local.get $x) (local.get $w0))))
+          (local.set $c01 (i32x4.add (local.get $c01) (i32x4.dot_i16x8_s (local.get $x) (local.get $w1))))
+          (local.set $x (v128.load (i32.add (local.get $pa1) (local.get $k))))
+          (local.set $c10 (i32x4.add (local.get $c10) (i32x4.dot_i16x8_s (local.get $x) (local.get $w0))))
+          (local.set $c11 (i32x4.add (local.get $c11) (i32x4.dot_i16x8_s (local.get $x) (local.get $w1))))
+          (local.set $x (v128.load (i32.add (local.get $pa2) (local.get $k))))
+          (local.set $c20 (i32x4.add (local.get $c20) (i32x4.dot_i16x8_s (local.get $x) (local.get $w0))))
+          (local.set $c21 (i32x4.add (local.get $c21) (i32x4.dot_i16x8_s (local.get $x) (local.get $w1))))
+          (local.set $x (v128.load (i32.add (local.get $pa3) (local.get $k))))
+          (local.set $c30 (i32x4.add (local.get $c30) (i32x4.dot_i16x8_s (local.get $x) (local.get $w0))))
+          (local.set $c31 (i32x4.add (local.get $c31) (i32x4.dot_i16x8_s (local.get $x) (local.get $w1))))
+          (local.set $k (i32.add (local.get $k) (i32.const 16)))
+          (br_if $lk (i32.lt_u (local.get $k) (local.get $rb))))
+        (local.set $po (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $N)) (local.get $j)) (i32.const 2))))
+        (i32.store (local.get $po) (call $hsum (local.get $c00)))
+        (i32.store offset=4 (local.get $po) (call $hsum (local.get $c01)))
+        (local.set $po (i32.add (local.get $po) (i32.shl (local.get $N) (i32.const 2))))
+        (i32.store (local.get $po) (call $hsum (local.get $c10)))
+        (i32.store offset=4 (local.get $po) (call $hsum (local.get $c11)))
+        (local.set $po (i32.add (local.get $po) (i32.shl (local.get $N) (i32.const 2))))
+        (i32.store (local.get $po) (call $hsum (local.get $c20)))
+        (i32.store offset=4 (local.get $po) (call $hsum (local.get $c21)))
+        (local.set $po (i32.add (local.get $po) (i32.shl (local.get $N) (i32.const 2))))
+        (i32.store (local.get $po) (call $hsum (local.get $c30)))
+        (i32.store offset=4 (local.get $po) (call $hsum (local.get $c31)))
+        (local.set $j (i32.add (local.get $j) (i32.const 2)))
+        (br_if $lj (i32.lt_u (local.get $j) (local.get $N))))
+      (local.set $i (i32.add (local.get $i) (i32.const 4)))
+      (br_if $li (i32.lt_u (local.get $i) (local.get $M)))))
+  (func (export "xnor") (param $a i32) (param $w i32) (param $out i32) (param $M i32) (param $N i32) (param $bytes i32) (param $n i32)
+    (local $i i32) (local $j i32) (local $k i32) (local $pa i32) (local $pw0 i32) (local $pw1 i32) (local $po i32)
+    (local $x v128) (local $s0 v128) (local $s1 v128)
+    (if (i32.or (i32.eqz (local.get $M)) (i32.or (i32.eqz (local.get $N)) (i32.eqz (local.get $bytes)))) (then (return)))
+    (local.set $i (i32.const 0))
+    (loop $li
+      (local.set $pa (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $bytes))))
+      (local.set $j (i32.const 0))
+      (loop $lj
+        (local.set $pw0 (i32.add (local.get $w) (i32.mul (local.get $j) (local.get $bytes))))
+        (local.set $pw1 (i32.add (local.get $pw0) (local.get $bytes)))
+        (local.set $s0 (v128.const i32x4 0 0 0 0))
+        (local.set $s1 (v128.const i32x4 0 0 0 0))
+        (local.set $k (i32.const 0))
+        (loop $lk
+          (local.set $x (v128.load (i32.add (local.get $pa) (local.get $k))))
+          (local.set $s0 (i16x8.add (local.get $s0) (i16x8.extadd_pairwise_i8x16_u (i8x16.popcnt
+            (v128.xor (local.get $x) (v128.load (i32.add (local.get $pw0) (local.get $k))))))))
+          (local.set $s1 (i16x8.add (local.get $s1) (i16x8.extadd_pairwise_i8x16_u (i8x16.popcnt
+            (v128.xor (local.get $x) (v128.load (i32.add (local.get $pw1) (local.get $k))))))))
+          (local.set $k (i32.add (local.get $k) (i32.const 16)))
+          (br_if $lk (i32.lt_u (local.get $k) (local.get $bytes))))
+        (local.set $po (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $N)) (local.get $j)) (i32.const 2))))
+        (i32.store (local.get $po)
+          (i32.sub (local.get $n) (i32.shl (call $hsum (i32x4.extadd_pairwise_i16x8_u (local.get $s0))) (i32.const 1))))
+        (i32.store offset=4 (local.get $po)
+          (i32.sub (local.get $n) (i32.shl (call $hsum (i32x4.extadd_pairwise_i16x8_u (local.get $s1))) (i32.const 1))))
+        (local.set $j (i32.add (local.get $j) (i32.const 2)))
+        (br_if $lj (i32.lt_u (local.get $j) (local.get $N))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $li (i32.lt_u (local.get $i) (local.get $M)))))
+)`;
+
+/** `GEMM_WAT` compiled by `watToWasm`; refreshed by `npx tsx src/kernels/build_wasm.ts`. */
+export const GEMM_WASM_BASE64 =
+  'AGFzbQEAAAABGQNgAXsBf2AGf39/f39/AGAHf39/f39/fwACDwEDZW52Bm1lbW9yeQIAAQMEAwABAgcTAghnZW1tX2kxNgABBHhub3IAAgr2BgMZACAA/RsAIAD9GwFqIAD9GwIgAP0bA2pqC9MEAgt/C3sgBUEBdCEJIANFIARFIAVFcnIEQA8LQQAhBgNAQQAhBwNAIAAgBiAJbGohCiAKIAlqIQsgCyAJaiEMIAwgCWohDSABIAcgCWxqIQ4gDiAJaiEP/QwAAAAAAAAAAAAAAAAAAAAAIRH9DAAAAAAAAAAAAAAAAAAAAAAhEv0MAAAAAAAAAAAAAAAAAAAAACET/QwAAAAAAAAAAAAAAAAAAAAAIRT9DAAAAAAAAAAAAAAAAAAAAAAhFf0MAAAAAAAAAAAAAAAAAAAAACEW/QwAAAAAAAAAAAAAAAAAAAAAIRf9DAAAAAAAAAAAAAAAAAAAAAAhGEEAIQgDQCAOIAhq/QAEACEaIA8gCGr9AAQAIRsgCiAIav0ABAAhGSARIBkgGv26Af2uASERIBIgGSAb/boB/a4BIRIgCyAIav0ABAAhGSATIBkgGv26Af2uASETIBQgGSAb/boB/a4BIRQgDCAIav0ABAAhGSAVIBkgGv26Af2uASEVIBYgGSAb/boB/a4BIRYgDSAIav0ABAAhGSAXIBkgGv26Af2uASEXIBggGSAb/boB/a4BIRggCEEQaiEIIAggCUkNAAsgAiAGIARsIAdqQQJ0aiEQIBAgERAANgIAIBAgEhAANgIEIBAgBEECdGohECAQIBMQADYCACAQIBQQADYCBCAQIARBAnRqIRAgECAVEAA2AgAgECAWEAA2AgQgECAEQQJ0aiEQIBAgFxAANgIAIBAgGBAANgIEIAdBAmohByAHIARJDQALIAZBBGohBiAGIANJDQALC4QCAgd/A3sgA0UgBEUgBUVycgRADwtBACEHA0AgACAHIAVsaiEKQQAhCANAIAEgCCAFbGohCyALIAVqIQz9DAAAAAAAAAAAAAAAAAAAAAAhD/0MAAAAAAAAAAAAAAAAAAAAACEQQQAhCQNAIAogCWr9AAQAIQ4gDyAOIAsgCWr9AAQA/VH9Yv19/Y4BIQ8gECAOIAwgCWr9AAQA/VH9Yv19/Y4BIRAgCUEQaiEJIAkgBUkNAAsgAiAHIARsIAhqQQJ0aiENIA0gBiAP/X8QAEEBdGs2AgAgDSAGIBD9fxAAQQF0azYCBCAIQQJqIQggCCAESQ0ACyAHQQFqIQcgByADSQ0ACws=';
