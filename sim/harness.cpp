@@ -82,6 +82,8 @@ int main(int argc, char** argv) {
     ctx->traceEverOn(true);
     tfp = std::make_unique<VerilatedVcdC>();
     top->trace(tfp.get(), 99);
+    tfp->set_time_unit("1ns");
+    tfp->set_time_resolution("1ns");
     tfp->open(argv[3]);
     if (!tfp->isOpen()) fail("cannot open VCD", argv[3]);
   }
