@@ -69,7 +69,7 @@ describe(`gemmInt equals gemmIntRef (seed ${SEED}; LOWBIT_SEED=${SEED} to reprod
       const W = randOperand(rng, K * N, 4, true);
       const acc: AccSpec = { bits, overflow: 'SAT' };
       const want = gemmIntRef(A, W, M, K, N, acc, new Int32Array(M * N));
-      expect(Array.from(gemmInt(A, W, M, K, N, acc, new Int32Array(M * N))), `bits=${bits}`).toEqual(Array.from(want));
+      expect(Array.from(gemmInt(A, W, M, K, N, acc, new Int32Array(M * N)) as Int32Array), `bits=${bits}`).toEqual(Array.from(want as Int32Array));
     }
   });
   it('int8 and int4 shapes larger than a tile, Int8Array inputs', () => {
@@ -80,7 +80,7 @@ describe(`gemmInt equals gemmIntRef (seed ${SEED}; LOWBIT_SEED=${SEED} to reprod
       const W = Int8Array.from(randOperand(rng, K * N, bits, true));
       for (const acc of [{ bits: 32, overflow: 'WRAP' }, { bits: 18, overflow: 'SAT' }] as AccSpec[]) {
         const want = gemmIntRef(A, W, M, K, N, acc, new Int32Array(M * N));
-        expect(Array.from(gemmInt(A, W, M, K, N, acc, new Int32Array(M * N)))).toEqual(Array.from(want));
+        expect(Array.from(gemmInt(A, W, M, K, N, acc, new Int32Array(M * N)) as Int32Array)).toEqual(Array.from(want as Int32Array));
       }
     }
   });
