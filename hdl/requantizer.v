@@ -4,9 +4,9 @@
 //   Mode 0 "double" (TFLite MultiplyByQuantizedMultiplier, the default build), x = int32(acc_i):
 //     xl  = x << max(shift, 0)                       (int32 multiply: wraps)
 //     h   = SRDHM(xl, M) = xl == M == INT32_MIN ? INT32_MAX : floor((xl*M + 2^30) / 2^31)
-//     v   = RDBPOT(h, max(-shift, 0))                (ties away from zero), shift in -31..31
+//     v   = RDBPOT(h, max(-shift, 0))                (ties away from zero), shift in -31..30
 //   Mode 1 "single" (TFLite single rounding): M >= 0, shift in -31..30, ts = 31 - shift,
-//     v   = floor((int64(x)*M + 2^(ts-1)) / 2^ts)    (ties toward +inf; kept exact in 64 bits)
+//     v   = int32(floor((int64(x)*M + 2^(ts-1)) / 2^ts))  (ties toward +inf; low 32 bits kept)
 //   Mode 2 "shift" (power-of-two scaling): v = roundShift(acc, n, Rounding), n = shift in 0..63,
 //     Rounding one of the 8 ap_fixed modes (round_shift.v); acc up to 53 bits.
 //   then y = v + ZeroPoint (exact), clamped to [lo, Qmax] with lo = Relu ? max(Qmin, ZeroPoint) : Qmin,
@@ -65,8 +65,8 @@ module requantizer #(
   if (Channels < 1) begin : g_bad_channels
     $error("requantizer: Channels must be >= 1");
   end
-  if (OutBits < 1 || OutBits > 32 || (OutSigned != 0 && OutBits < 2)) begin : g_bad_out
-    $error("requantizer: OutBits must be 1..32 (2..32 when OutSigned)");
+  if (OutBits < 1 || OutBits > 32) begin : g_bad_out
+    $error("requantizer: OutBits must be 1..32");
   end
   if (Rounding > 7) begin : g_bad_rounding
     $error("requantizer: Rounding must be 0..7");
@@ -172,8 +172,12 @@ module requantizer #(
         ts_q <= 6'd31 - shift_rd;
       end
     end
+    logic        unused_v_hi;
     round_shift #(.Width(64), .Rounding(2)) u_round (.x_i(p_q), .n_i({1'b0, ts_q}), .y_o(v));
-    assign s2_d = v;
+    // TFLite DCHECKs that the result fits int32 and release builds truncate (static_cast<int32_t>):
+    // keep the low 32 bits, as arith's mbqmSingle does.
+    assign s2_d = 64'($signed(v[31:0]));
+    assign unused_v_hi = ^v[63:32];
   end else begin : g_shift
     logic [63:0] a_q;
     logic [5:0]  n_q;
