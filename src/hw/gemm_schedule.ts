@@ -52,7 +52,7 @@ export function simulateGemm(
     gemmInt(A, W, M, K, N, design.accumulator, Y);
     return { Y, cycles: stats.cycles, stats };
   }
-  const cycles = runCycleAccurate(design, A, W, M, K, N, Y, accRule(design), opts.onCycle);
+  const cycles = runCycleAccurate(design, A, W, M, K, N, Y, accRule(design) as AccRule<AccValue>, opts.onCycle);
   return { Y, cycles, stats };
 }
 
