@@ -2,33 +2,10 @@ import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { roundShift, roundShiftBig, roundShiftArray, ROUNDINGS, type Rounding } from '../../src/arith/index.js';
 import { testSeed } from '../../src/util/rng.js';
+import { refRound } from './helpers/arith_ref.js';
 
 const SEED = testSeed(0x5417);
 console.log(`shift.test.ts seed=${SEED} (reproduce: LOWBIT_SEED=${SEED} npx vitest run test/unit/shift.test.ts)`);
-
-/**
- * Independent rational reference: the exact value x / 2^n as numerator/denominator, rounded by the
- * mode's meaning (floor, toward zero, nearest with a named tie rule) — not by the qb/r/lsb bit rule.
- */
-function refRound(num: bigint, den: bigint, mode: Rounding): bigint {
-  const fl = num >= 0n ? num / den : -((-num + den - 1n) / den); // floor
-  const rem = num - fl * den; // 0 <= rem < den
-  if (mode === 'TRN') return fl;
-  if (mode === 'TRN_ZERO') return num < 0n && rem !== 0n ? fl + 1n : fl;
-  const twice = 2n * rem;
-  if (twice < den) return fl;
-  if (twice > den) return fl + 1n;
-  // exact tie between fl and fl + 1
-  switch (mode) {
-    case 'RND': return fl + 1n; // toward +inf
-    case 'RND_ZERO': return num < 0n ? fl + 1n : fl;
-    case 'RND_MIN_INF': return fl;
-    case 'RND_INF': return num < 0n ? fl : fl + 1n;
-    case 'RND_CONV': return fl % 2n === 0n ? fl : fl + 1n;
-    case 'RND_CONV_ODD': return fl % 2n !== 0n ? fl : fl + 1n;
-    default: throw new Error(mode);
-  }
-}
 
 describe('roundShift (THE rounding shift)', () => {
   it('ap_fixed<8,8,Q> of {2.5, 3.5, -2.5, -3.5} (raw values with one fraction bit)', () => {
