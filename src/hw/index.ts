@@ -9,3 +9,4 @@ export * from './mac_pe.js';
 export * from './mac_array.js';
 export * from './gemm_schedule.js';
 export * from './cost.js';
+export * from './scalesim.js';

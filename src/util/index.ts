@@ -1,3 +1,4 @@
 export * from './errors.js';
 export * from './fs.js';
 export * from './rng.js';
+export * from './npy.js';
