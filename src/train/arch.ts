@@ -1,0 +1,103 @@
+/**
+ * Architectures by name. MLPs (FINN/Brevitas): `tfc` 3x64, `sfc` 3x256, `lfc` 3x1024, 784 inputs, 10
+ * outputs; `cnn`: a small LeNet-style CNN (conv 5x5 -> BN -> act -> maxpool 2, twice, then dense 10).
+ * Widths and depth are configurable (`hidden`).
+ *
+ * FP32 (`weights.method = 'none'`): [dense -> BN -> ReLU -> dropout] x L -> dense (+bias).
+ * QAT: [dense(Wq) -> BN -> act(Aq)] x L -> dense(Wq last, per-tensor scale) -> scale (a learned positive
+ * temperature). The first layer reads 8-bit pixels (integers 0..255, scale 1/255), the FINN choice that
+ * keeps the input information (documented in docs/train.md); the last layer outputs raw integer logits.
+ */
+import { Activation, Dropout } from './activations.js';
+import { BatchNorm } from './norm.js';
+import { Dense } from './dense.js';
+import { Conv2d, MaxPool2d, Flatten } from './conv.js';
+import { Network, Scale } from './network.js';
+import type { Layer } from './layer.js';
+import type { ActQuantMethod, WeightQuantSpec } from './quantizers.js';
+import { Rng } from '../util/rng.js';
+import { badValue, checkEnum } from '../util/errors.js';
+
+export const ARCHS = ['tfc', 'sfc', 'lfc', 'cnn'] as const;
+export type ArchName = (typeof ARCHS)[number];
+
+export const ARCH_HIDDEN: Record<Exclude<ArchName, 'cnn'>, number[]> = {
+  tfc: [64, 64, 64],
+  sfc: [256, 256, 256],
+  lfc: [1024, 1024, 1024],
+};
+
+export interface NetSpec {
+  arch: ArchName;
+  /** hidden widths (MLP) or conv channels (CNN); default by arch */
+  hidden?: number[];
+  weights: WeightQuantSpec;
+  act: { method: ActQuantMethod; bits: number };
+  /** weight bits of the first / last layer (per-layer bit-widths; default: same as `weights`) */
+  firstBits?: number;
+  lastBits?: number;
+  dropout?: number;
+  inputShape?: [number, number, number];
+}
+
+/** Weight spec of the first/last layer with `bits` overriding (binary/ternary become int at >2 bits). */
+function withBits(w: WeightQuantSpec, bits: number | undefined): WeightQuantSpec {
+  if (bits === undefined || bits === w.bits) return w;
+  if (w.method === 'none') return w;
+  if (bits === 1) return { method: 'binary', bits: 1 };
+  return { method: w.method === 'binary' || w.method === 'ternary' ? 'int' : w.method, bits };
+}
+
+export function buildNetwork(spec: NetSpec, seed: number): Network {
+  checkEnum('arch', spec.arch, ARCHS);
+  const rng = new Rng(seed);
+  const fp = spec.weights.method === 'none';
+  const [C, H, W] = spec.inputShape ?? [1, 28, 28];
+  const act = (): Layer => (fp ? new Activation(spec.act.method === 'none' ? 'relu' : spec.act.method, 32) : new Activation(spec.act.method, spec.act.bits));
+  const layers: Layer[] = [];
+  if (spec.arch === 'cnn') {
+    const ch = spec.hidden ?? [16, 32];
+    let c = C;
+    let h = H;
+    let w = W;
+    ch.forEach((oc, i) => {
+      layers.push(new Conv2d(c, oc, 5, 1, 2, h, w, i === 0 ? withBits(spec.weights, spec.firstBits) : spec.weights, fp, rng));
+      layers.push(new BatchNorm(oc, h * w));
+      layers.push(act());
+      layers.push(new MaxPool2d(oc, h, w, 2));
+      c = oc;
+      h = Math.floor(h / 2);
+      w = Math.floor(w / 2);
+    });
+    layers.push(new Flatten());
+    if (fp && spec.dropout) layers.push(new Dropout(spec.dropout, rng));
+    const last = new Dense(c * h * w, 10, lastSpec(spec), fp, rng);
+    layers.push(last);
+    if (!fp) layers.push(new Scale(logitScaleInit(spec, c * h * w)));
+    return new Network([C, H, W], layers);
+  }
+  const hidden = spec.hidden ?? ARCH_HIDDEN[spec.arch];
+  if (hidden.length < 1 || hidden.some((h) => !Number.isInteger(h) || h < 1)) throw badValue('hidden', hidden, 'positive integer widths');
+  let inF = C * H * W;
+  hidden.forEach((h, i) => {
+    layers.push(new Dense(inF, h, i === 0 ? withBits(spec.weights, spec.firstBits) : spec.weights, false, rng));
+    layers.push(new BatchNorm(h));
+    layers.push(act());
+    if (fp && spec.dropout) layers.push(new Dropout(spec.dropout, rng));
+    inF = h;
+  });
+  layers.push(new Dense(inF, 10, lastSpec(spec), fp, rng));
+  if (!fp) layers.push(new Scale(logitScaleInit(spec, inF)));
+  return new Network([inF === 0 ? 0 : C * H * W], layers);
+}
+
+/** The last layer uses one per-tensor weight scale so raw integer logits keep the argmax. */
+function lastSpec(spec: NetSpec): WeightQuantSpec {
+  const w = withBits(spec.weights, spec.lastBits);
+  return w.method === 'binary' ? { ...w, xnorScale: false } : { ...w, perTensor: true };
+}
+
+/** Binary logits are integers up to +-fanIn: start the temperature at 1/sqrt(fanIn); else at 1. */
+function logitScaleInit(spec: NetSpec, fanIn: number): number {
+  return lastSpec(spec).method === 'binary' ? 1 / Math.sqrt(fanIn) : 1;
+}

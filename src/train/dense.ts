@@ -1,0 +1,134 @@
+/**
+ * Fully connected layer with an optional weight quantizer (QAT): y = x . w_hat^T + bias, where
+ * w_hat[o][i] = q[o][i] * scale[o] from `quantizeWeights` (src/train/quantizers.ts); FP32 when the method is
+ * `none`. Backward: dx = dy . w_hat, dw_hat = dy^T . x, dw = ste * dw_hat (straight-through estimator).
+ *
+ * Exact (eval) mode, used to evaluate a quantized network as the integer hardware does: the input's
+ * integers are recovered as xq = round(x / inScale) (x holds fround(xq * inScale)), the accumulator
+ * acc = sum_i q[o][i] * xq[i] is summed exactly in float64, and y = fround(acc * c[o]) with
+ * c[o] = inScale * scale[o]. `outputOf(acc, o)` is that last step, shared with the threshold export.
+ */
+import { gemmNN, gemmNT, gemmTN } from './gemm.js';
+import { grow, param, type Layer, type Param } from './layer.js';
+import { lsqWeightStepGrad, quantizeWeights, symLevels, type WeightQuantSpec } from './quantizers.js';
+import type { Rng } from '../util/rng.js';
+
+export class Dense implements Layer {
+  readonly kind = 'dense';
+  readonly weight: Param;
+  readonly bias: Param | null;
+  readonly step: Param | null;
+  /** quantized weights (integers as floats), per-row scales, STE factors, w_hat */
+  readonly q: Float32Array;
+  readonly scale: Float32Array;
+  private readonly ste: Float32Array;
+  private readonly what: Float32Array;
+  private readonly dwhat: Float32Array;
+  private x: Float32Array = new Float32Array(0);
+  private y: Float32Array = new Float32Array(0);
+  private dx: Float32Array = new Float32Array(0);
+  private xq: Float64Array = new Float64Array(0);
+  /** scale of the integers this layer's input holds (exact mode); set by the network builder */
+  inScale: () => number = () => 1;
+  /** when true, forward(train=false) runs the exact integer-equivalent path */
+  exact = false;
+
+  constructor(readonly inF: number, readonly outF: number, readonly wq: WeightQuantSpec, hasBias: boolean, rng: Rng) {
+    this.weight = param('weight', outF * inF, true, wq.method === 'binary' ? { clip: [-1, 1] } : {});
+    // Glorot-uniform init (binary latent weights: uniform in [-1, 1] scaled the same way)
+    const lim = Math.sqrt(6 / (inF + outF));
+    for (let i = 0; i < this.weight.value.length; i++) this.weight.value[i] = (rng.float() * 2 - 1) * lim;
+    this.bias = hasBias ? param('bias', outF, false) : null;
+    this.step = wq.method === 'lsq' ? param('step', wq.perTensor ? 1 : outF, false) : null;
+    const n = outF * inF;
+    this.q = new Float32Array(n);
+    this.scale = new Float32Array(outF);
+    this.ste = new Float32Array(n);
+    this.what = new Float32Array(n);
+    this.dwhat = new Float32Array(n);
+    if (this.step) this.initStep();
+  }
+
+  /** LSQ step init: 2 mean|w| / sqrt(Q) per row (Esser et al.). */
+  initStep(): void {
+    const Q = symLevels(this.wq.bits);
+    const rows = this.step!.value.length;
+    const k = (this.outF * this.inF) / rows;
+    for (let o = 0; o < rows; o++) {
+      let s = 0;
+      for (let i = 0; i < k; i++) s += Math.abs(this.weight.value[o * k + i]!);
+      this.step!.value[o] = (2 * s) / k / Math.sqrt(Q);
+    }
+  }
+
+  outShape(): number[] {
+    return [this.outF];
+  }
+
+  params(): Param[] {
+    return [this.weight, ...(this.bias ? [this.bias] : []), ...(this.step ? [this.step] : [])];
+  }
+
+  /** Recomputes q, scale and w_hat from the latent weights. */
+  quantize(): void {
+    quantizeWeights(this.wq, this.weight.value, this.outF, this.inF, this.q, this.scale, this.ste, this.step?.value);
+    for (let o = 0; o < this.outF; o++) {
+      const s = this.scale[o]!;
+      for (let i = o * this.inF; i < (o + 1) * this.inF; i++) this.what[i] = this.q[i]! * s;
+    }
+  }
+
+  /** c[o] = inScale * scale[o]: the real value of one accumulator step. */
+  accScale(o: number): number {
+    return this.inScale() * this.scale[o]!;
+  }
+
+  /** y = fround(acc * c[o]) (+ bias): the exact-mode output for an integer accumulator. */
+  outputOf(acc: number, o: number): number {
+    return Math.fround(acc * this.accScale(o) + (this.bias ? this.bias.value[o]! : 0));
+  }
+
+  forward(x: Float32Array, n: number, train: boolean): Float32Array {
+    this.quantize();
+    this.y = grow(this.y, n * this.outF);
+    this.x = x;
+    if (!train && this.exact && this.wq.method !== 'none') this.forwardExact(x, n);
+    else gemmNT(x, this.what, n, this.inF, this.outF, this.y, this.bias?.value);
+    return this.y;
+  }
+
+  private forwardExact(x: Float32Array, n: number): void {
+    const k = this.inF;
+    if (this.xq.length < k) this.xq = new Float64Array(k);
+    const inv = this.inScale();
+    for (let b = 0; b < n; b++) {
+      for (let i = 0; i < k; i++) this.xq[i] = Math.round(x[b * k + i]! / inv);
+      for (let o = 0; o < this.outF; o++) {
+        let acc = 0;
+        const wo = o * k;
+        for (let i = 0; i < k; i++) acc += this.q[wo + i]! * this.xq[i]!;
+        this.y[b * this.outF + o] = this.outputOf(acc, o);
+      }
+    }
+  }
+
+  backward(dy: Float32Array, n: number): Float32Array {
+    this.dx = grow(this.dx, n * this.inF);
+    gemmNN(dy, this.what, n, this.outF, this.inF, this.dx);
+    this.dwhat.fill(0);
+    gemmTN(dy, this.x, n, this.outF, this.inF, this.dwhat);
+    const g = this.weight.grad;
+    for (let i = 0; i < g.length; i++) g[i] += this.ste[i]! * this.dwhat[i]!;
+    // XNOR-Net scaling: the STE ignores d(alpha)/dw (alpha = mean|w| changes slowly), as in BinaryNet.
+    if (this.bias) {
+      const gb = this.bias.grad;
+      for (let b = 0; b < n; b++) for (let o = 0; o < this.outF; o++) gb[o] += dy[b * this.outF + o]!;
+    }
+    if (this.step) {
+      // dwhat is dL/dw_hat with w_hat = q * s; LSQ: dL/ds = sum dL/dw_hat * d(w_hat)/ds
+      const rows = this.step.value.length;
+      lsqWeightStepGrad(this.weight.value, this.q, this.dwhat, this.step.value, rows, (this.outF * this.inF) / rows, this.wq.bits, this.step.grad);
+    }
+    return this.dx;
+  }
+}

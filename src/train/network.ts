@@ -1,0 +1,111 @@
+/**
+ * A sequential network of training layers: forward through all, backward in reverse, and the wiring
+ * exact mode needs (each dense/conv layer learns the scale of the integers feeding it: the input scale
+ * for the first, the previous quantized activation's step otherwise).
+ */
+import { grow, param, prod, type Layer, type Param } from './layer.js';
+import { Activation, Dropout } from './activations.js';
+import { Dense } from './dense.js';
+
+/** Multiplies all values by one learned positive scalar t (softmax temperature of integer logits; it
+ * preserves the argmax, so integer logits classify exactly like the trained network). dt = sum dy * x. */
+export class Scale implements Layer {
+  readonly kind = 'scale';
+  readonly t: Param;
+  private x: Float32Array = new Float32Array(0);
+  private y: Float32Array = new Float32Array(0);
+  private dx: Float32Array = new Float32Array(0);
+  private size = 0;
+
+  constructor(init: number) {
+    this.t = param('t', 1, false, { clip: [1e-4, 1e4] });
+    this.t.value[0] = init;
+  }
+
+  setSampleSize(s: number): void {
+    this.size = s;
+  }
+
+  outShape(s: number[]): number[] {
+    return s;
+  }
+
+  params(): Param[] {
+    return [this.t];
+  }
+
+  forward(x: Float32Array, n: number): Float32Array {
+    const len = n * this.size;
+    this.x = x;
+    this.y = grow(this.y, len);
+    const t = this.t.value[0]!;
+    for (let i = 0; i < len; i++) this.y[i] = x[i]! * t;
+    return this.y;
+  }
+
+  backward(dy: Float32Array, n: number): Float32Array {
+    const len = n * this.size;
+    this.dx = grow(this.dx, len);
+    const t = this.t.value[0]!;
+    let g = 0;
+    for (let i = 0; i < len; i++) {
+      g += dy[i]! * this.x[i]!;
+      this.dx[i] = dy[i]! * t;
+    }
+    this.t.grad[0] += g;
+    return this.dx;
+  }
+}
+
+interface Sized {
+  setSampleSize(s: number): void;
+}
+
+export class Network {
+  readonly shapes: number[][];
+
+  constructor(readonly inputShape: number[], readonly layers: Layer[], readonly inputScale = 1 / 255) {
+    this.shapes = [inputShape];
+    let s = inputShape;
+    let scale: () => number = () => inputScale;
+    for (const l of layers) {
+      if ('setSampleSize' in l) (l as unknown as Sized).setSampleSize(prod(s));
+      if (l instanceof Dense || ('inScale' in l && 'exact' in l)) (l as Dense).inScale = scale;
+      if (l instanceof Activation && l.quantized) {
+        const a = l;
+        scale = () => a.outScale();
+      }
+      s = l.outShape(s);
+      this.shapes.push(s);
+    }
+  }
+
+  get outSize(): number {
+    return prod(this.shapes[this.shapes.length - 1]!);
+  }
+
+  params(): Param[] {
+    return this.layers.flatMap((l) => l.params());
+  }
+
+  /** Turns on the exact integer-equivalent evaluation of quantized dense/conv layers. */
+  setExact(on: boolean): void {
+    for (const l of this.layers) if ('exact' in l) (l as Dense).exact = on;
+  }
+
+  forward(x: Float32Array, n: number, train: boolean): Float32Array {
+    let h = x;
+    for (const l of this.layers) h = l.forward(h, n, train);
+    return h;
+  }
+
+  backward(dy: Float32Array, n: number): void {
+    let g = dy;
+    for (let i = this.layers.length - 1; i >= 0; i--) g = this.layers[i]!.backward(g, n);
+  }
+
+  /** True when dropout is present (training differs from eval beyond batch-norm). */
+  hasDropout(): boolean {
+    return this.layers.some((l) => l instanceof Dropout);
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * Fake quantizers for quantization-aware training, each with its straight-through estimator (STE).
+ * A quantizer maps real values to `q * scale` with integer q; `q` and `scale` are what the integer
+ * hardware stores, so the exported QuantizedModel holds exactly these integers.
+ *
+ * Weights (per output channel o, row w[o][*]):
+ *   binary   q = sign(w) in {-1,+1} (w >= 0 -> +1); scale 1, or mean|w[o]| with XNOR-Net scaling.
+ *            STE: dL/dw = dL/dw_hat * [|w| <= 1] (BinaryNet); latent w clipped to [-1, 1] by the optimizer.
+ *   ternary  q = sign(w) * [|w| > 0.7 * mean|w[o]|]; scale = mean of |w| over the kept weights (TWN).
+ *   int      symmetric narrow range, b bits: q = clamp(round(w / s), -Q, Q), Q = 2^(b-1) - 1,
+ *            s = max|w[o]| / Q (Brevitas-style max scaling). STE: gradient passes unchanged.
+ *   dorefa   w' = tanh(w) / max|tanh(w)| (over the layer), then `int` with s = 1/Q. STE through tanh.
+ *   lsq      `int` with a learned step s[o] (Esser et al.): dq*s/ds = round(w/s) - w/s inside the range,
+ *            +-Q outside; gradient scaled by 1/sqrt(numel(w[o]) * Q).
+ *
+ * Activations (after batch-norm), b bits unsigned unless binary; n = 2^b - 1:
+ *   sign     q = y >= 0 ? +1 : -1, scale 1. STE: dL/dy = dL/dq * [|y| <= 1] (hardtanh gradient).
+ *   dorefa   q = round(clamp(y, 0, 1) * n), scale 1/n. STE inside [0, 1].
+ *   pact     q = round(clamp(y, 0, a) * n / a), scale a/n, learned a (Choi et al.): dL/da = sum dL/dv [y >= a].
+ *   lsq      q = clamp(round(y / s), 0, n), scale s learned as for weights.
+ * Rounding of activations is floor(v + 0.5) (ties up), and the exported thresholds are derived from the
+ * same function, so the integer model reproduces it exactly.
+ */
+export type WeightQuantMethod = 'none' | 'binary' | 'ternary' | 'int' | 'dorefa' | 'lsq';
+export type ActQuantMethod = 'none' | 'relu' | 'hardtanh' | 'sign' | 'dorefa' | 'pact' | 'lsq';
+
+export interface WeightQuantSpec {
+  method: WeightQuantMethod;
+  /** bits of `int`, `dorefa`, `lsq`; 1 for binary, 2 for ternary */
+  bits: number;
+  /** XNOR-Net per-channel scaling of binary weights */
+  xnorScale?: boolean;
+  /** one scale for the whole tensor instead of one per output channel (the last layer, so that raw
+   * integer logits keep the argmax) */
+  perTensor?: boolean;
+}
+
+/** Q, the largest magnitude of a b-bit symmetric narrow-range integer: 2^(b-1) - 1. */
+export function symLevels(bits: number): number {
+  return 2 ** (bits - 1) - 1;
+}
+
+/**
+ * Quantizes the weights `w` (rows of `k`, `m` rows) into integers `q` and per-row scales `scale`, and the
+ * STE mask/factor `ste` (dL/dw = ste * dL/dw_hat; for dorefa it includes the tanh derivative).
+ * `lsqStep` is the learned step (per row) for `lsq`. Allocates nothing.
+ */
+export function quantizeWeights(
+  spec: WeightQuantSpec, w: Float32Array, m: number, k: number,
+  q: Float32Array, scale: Float32Array, ste: Float32Array, lsqStep?: Float32Array,
+): void {
+  if (spec.perTensor && m > 1) {
+    quantizeWeights({ ...spec, perTensor: false }, w, 1, m * k, q, scale, ste, lsqStep);
+    scale.fill(scale[0]!, 1, m);
+    return;
+  }
+  switch (spec.method) {
+    case 'none':
+      for (let i = 0; i < m * k; i++) {
+        q[i] = w[i]!;
+        ste[i] = 1;
+      }
+      scale.fill(1, 0, m);
+      return;
+    case 'binary':
+      for (let o = 0; o < m; o++) {
+        let s = 0;
+        for (let i = o * k; i < (o + 1) * k; i++) {
+          const v = w[i]!;
+          q[i] = v >= 0 ? 1 : -1;
+          ste[i] = v >= -1 && v <= 1 ? 1 : 0;
+          s += Math.abs(v);
+        }
+        scale[o] = spec.xnorScale ? Math.fround(s / k) : 1;
+      }
+      return;
+    case 'ternary':
+      for (let o = 0; o < m; o++) {
+        let s = 0;
+        for (let i = o * k; i < (o + 1) * k; i++) s += Math.abs(w[i]!);
+        const delta = (0.7 * s) / k;
+        let kept = 0;
+        let sk = 0;
+        for (let i = o * k; i < (o + 1) * k; i++) {
+          const a = Math.abs(w[i]!);
+          q[i] = a > delta ? (w[i]! >= 0 ? 1 : -1) : 0;
+          ste[i] = 1;
+          if (a > delta) {
+            kept++;
+            sk += a;
+          }
+        }
+        scale[o] = kept > 0 ? Math.fround(sk / kept) : 1;
+      }
+      return;
+    case 'int':
+    case 'lsq': {
+      const Q = symLevels(spec.bits);
+      for (let o = 0; o < m; o++) {
+        let s: number;
+        if (spec.method === 'lsq') s = lsqStep![o]!;
+        else {
+          let mx = 0;
+          for (let i = o * k; i < (o + 1) * k; i++) mx = Math.max(mx, Math.abs(w[i]!));
+          s = mx > 0 ? mx / Q : 1;
+        }
+        s = Math.fround(s);
+        scale[o] = s;
+        for (let i = o * k; i < (o + 1) * k; i++) {
+          const r = Math.round(w[i]! / s);
+          q[i] = r > Q ? Q : r < -Q ? -Q : r;
+          ste[i] = spec.method === 'lsq' ? (r > Q || r < -Q ? 0 : 1) : 1;
+        }
+      }
+      return;
+    }
+    case 'dorefa': {
+      const Q = symLevels(spec.bits);
+      let mx = 0;
+      for (let i = 0; i < m * k; i++) mx = Math.max(mx, Math.abs(Math.tanh(w[i]!)));
+      if (mx === 0) mx = 1;
+      for (let i = 0; i < m * k; i++) {
+        const t = Math.tanh(w[i]!);
+        q[i] = Math.round((t / mx) * Q);
+        ste[i] = (1 - t * t) / mx;
+      }
+      scale.fill(Math.fround(1 / Q), 0, m);
+      return;
+    }
+  }
+}
+
+/**
+ * LSQ step gradient for weights: dL/ds[o] += g * sum_i dL/dw_hat[i] * (q[i] - w[i]/s) inside, q at the clip.
+ */
+export function lsqWeightStepGrad(
+  w: Float32Array, q: Float32Array, dwhat: Float32Array, step: Float32Array, m: number, k: number, bits: number, dstep: Float32Array,
+): void {
+  const Q = symLevels(bits);
+  const g = 1 / Math.sqrt(k * Q);
+  for (let o = 0; o < m; o++) {
+    const s = step[o]!;
+    let acc = 0;
+    for (let i = o * k; i < (o + 1) * k; i++) {
+      const r = w[i]! / s;
+      const d = r <= -Q ? -Q : r >= Q ? Q : q[i]! - r;
+      acc += dwhat[i]! * d;
+    }
+    dstep[o] += acc * g;
+  }
+}
+
+/** Integer activation level count n = 2^b - 1 (b-bit unsigned). */
+export function actLevels(bits: number): number {
+  return 2 ** bits - 1;
+}
+
+/**
+ * The activation quantizer as an integer function of the (batch-normed) real value y: the q that the
+ * hardware outputs. `invStep` = 1/scale (n for dorefa, n/a for pact, 1/s for lsq). Binary: -1/+1.
+ * Exported thresholds are found by evaluating exactly this function, so it is the definition.
+ */
+export function actQuantInt(y: number, binary: boolean, invStep: number, n: number): number {
+  if (binary) return y >= 0 ? 1 : -1;
+  const r = Math.floor(y * invStep + 0.5);
+  return r < 0 ? 0 : r > n ? n : r;
+}

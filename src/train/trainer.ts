@@ -1,0 +1,154 @@
+/**
+ * The training loop: seeded data order, mini-batch forward/backward, optimizer step with a scheduled
+ * learning rate, per-epoch validation, progress on stderr. Evaluation of a quantized network runs in
+ * exact mode (the integers the hardware computes), so the accuracy printed is the integer model's.
+ * Same seed + same machine -> bit-identical weights (all randomness from Rng, fixed summation orders).
+ */
+import { batches, fullView, headView, trainValSplit, type DatasetView } from '../data/batches.js';
+import type { ImageDataset } from '../data/mnist.js';
+import { Rng } from '../util/rng.js';
+import { progress } from '../util/progress.js';
+import { buildNetwork, type NetSpec } from './arch.js';
+import { softmaxCrossEntropy, argmaxRows } from './loss.js';
+import { Optimizer, scheduledLr, type OptimizerConfig, type ScheduleConfig } from './optim.js';
+import type { Network } from './network.js';
+
+/**
+ * Hooks of simulated low-precision training (src/train/mixed.ts implements them): round the working
+ * copies before the forward pass, check/unscale gradients (return false to skip an overflowed step),
+ * update the loss scale after the step.
+ */
+export interface PrecisionHooks {
+  readonly lossScale: number;
+  beforeForward(): void;
+  afterBackward(): boolean;
+  afterStep(): void;
+}
+
+export interface TrainConfig {
+  net: NetSpec;
+  epochs: number;
+  batchSize: number;
+  optimizer: OptimizerConfig;
+  schedule: ScheduleConfig;
+  seed: number;
+  /** held-out validation samples taken from the training set (default 5000; 0 = none) */
+  valCount?: number;
+  /** train on at most this many samples per epoch (quick runs) */
+  maxTrain?: number;
+  /** stop after this many optimizer steps in total (tests) */
+  maxSteps?: number;
+  /** simulated low-precision training (FP16/BF16/FP8), built for the network by `makeHooks` */
+  mixed?: (net: Network, seed: number) => PrecisionHooks;
+  /** label for progress lines */
+  label?: string;
+  /** called after every epoch (e.g. to save the state of a long run) */
+  onEpoch?: (net: Network, entry: EpochLog) => void;
+}
+
+export interface EpochLog {
+  epoch: number;
+  lr: number;
+  loss: number;
+  trainAcc: number;
+  valAcc: number | null;
+  seconds: number;
+  samplesPerSec: number;
+  /** mixed precision: current loss scale and skipped (overflowed) steps this epoch */
+  lossScale?: number;
+  skipped?: number;
+}
+
+export interface TrainResult {
+  net: Network;
+  log: EpochLog[];
+  steps: number;
+  seconds: number;
+  samplesPerSec: number;
+  diverged: boolean;
+}
+
+/** Accuracy of `net` on a view (exact integer-equivalent mode for quantized layers). */
+export function evaluate(net: Network, view: DatasetView, batchSize = 500): number {
+  if (view.indices.length === 0) return NaN;
+  net.setExact(true);
+  const pred = new Uint8Array(batchSize);
+  let correct = 0;
+  for (const b of batches(view, batchSize, null)) {
+    const z = net.forward(b.x, b.n, false);
+    argmaxRows(z, b.n, net.outSize, pred);
+    for (let i = 0; i < b.n; i++) if (pred[i] === b.y[i]) correct++;
+  }
+  net.setExact(false);
+  return correct / view.indices.length;
+}
+
+export function train(cfg: TrainConfig, data: ImageDataset, net?: Network): TrainResult {
+  const model = net ?? buildNetwork(cfg.net, cfg.seed);
+  const split = trainValSplit(data, cfg.valCount ?? 5000, cfg.seed ^ 0x5eed);
+  const trainView = cfg.maxTrain ? headView(split.train, cfg.maxTrain) : split.train;
+  const rng = new Rng(cfg.seed ^ 0xda7a);
+  const opt = new Optimizer(model.params(), cfg.optimizer);
+  const mp = cfg.mixed ? cfg.mixed(model, cfg.seed ^ 0xf16) : null;
+  const classes = model.outSize;
+  const dz = new Float32Array(cfg.batchSize * classes);
+  const log: EpochLog[] = [];
+  const stepsPerEpoch = Math.ceil(trainView.indices.length / cfg.batchSize);
+  let steps = 0;
+  let diverged = false;
+  const t0 = performance.now();
+  for (let epoch = 0; epoch < cfg.epochs; epoch++) {
+    const te = performance.now();
+    const bar = progress(`${cfg.label ?? 'train'} epoch ${epoch + 1}/${cfg.epochs}`, stepsPerEpoch);
+    let lossSum = 0;
+    let correct = 0;
+    let seen = 0;
+    let lr = 0;
+    let skipped = 0;
+    for (const b of batches(trainView, cfg.batchSize, rng)) {
+      lr = scheduledLr(cfg.optimizer.lr, cfg.schedule, epoch + b.index / stepsPerEpoch);
+      opt.zeroGrad();
+      mp?.beforeForward();
+      const z = model.forward(b.x, b.n, true);
+      const scale = mp ? mp.lossScale : 1;
+      const r = softmaxCrossEntropy(z, b.y, b.n, classes, dz, scale);
+      model.backward(dz, b.n);
+      if (!Number.isFinite(r.loss)) diverged = true;
+      if (mp) {
+        if (mp.afterBackward()) opt.step(lr, scale);
+        else skipped++;
+        mp.afterStep();
+      } else opt.step(lr);
+      lossSum += r.loss * b.n;
+      correct += r.correct;
+      seen += b.n;
+      steps++;
+      bar.tick(1, { loss: lossSum / seen, acc: correct / seen, 'samples/s': Math.round(seen / ((performance.now() - te) / 1000)) });
+      if (cfg.maxSteps !== undefined && steps >= cfg.maxSteps) break;
+    }
+    bar.stop();
+    const secs = (performance.now() - te) / 1000;
+    const valAcc = split.val.indices.length > 0 ? evaluate(model, split.val) : null;
+    const entry: EpochLog = {
+      epoch: epoch + 1, lr, loss: lossSum / seen, trainAcc: correct / seen, valAcc, seconds: secs, samplesPerSec: seen / secs,
+      ...(mp ? { lossScale: mp.lossScale, skipped } : {}),
+    };
+    log.push(entry);
+    process.stderr.write(
+      `${cfg.label ?? 'train'} epoch ${entry.epoch}: loss ${entry.loss.toFixed(4)} train ${(entry.trainAcc * 100).toFixed(2)}%` +
+        (valAcc !== null ? ` val ${(valAcc * 100).toFixed(2)}%` : '') +
+        ` lr ${lr.toExponential(2)} ${entry.samplesPerSec.toFixed(0)} samples/s${mp ? ` scale ${mp.lossScale} skipped ${skipped}` : ''}\n`,
+    );
+    if (!Number.isFinite(entry.loss)) diverged = true;
+    cfg.onEpoch?.(model, entry);
+    if (cfg.maxSteps !== undefined && steps >= cfg.maxSteps) break;
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const samples = log.reduce((a, e) => a + e.samplesPerSec * e.seconds, 0);
+  return { net: model, log, steps, seconds, samplesPerSec: samples / log.reduce((a, e) => a + e.seconds, 0), diverged };
+}
+
+/** Accuracy on a whole dataset (e.g. the MNIST test set). */
+export function testAccuracy(net: Network, data: ImageDataset): number {
+  return evaluate(net, fullView(data));
+}
