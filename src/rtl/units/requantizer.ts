@@ -1,0 +1,216 @@
+/**
+ * UnitSpec adapter for hdl/requantizer.v <-> src/hw/requantizer.ts (docs/contracts.md section 3).
+ *
+ * Parameters come mechanically from the Design through `requantizerParams` (channels = array.cols, or 1
+ * for per-tensor granularity). Stimulus (seeded, deterministic in design/seed/cases):
+ *  1. directed parameter sets, each written to a channel and followed by directed accumulators:
+ *     INT32_MIN * INT32_MIN saturation, wrapping left shifts, the ARITHMETIC.md vectors, extreme
+ *     shifts, and for the shift mode exact ties (+-(2k+1) 2^(n-1)) for the Design's rounding;
+ *     every element at min/max/0/+-1 accumulators and at the output saturation boundaries;
+ *  2. `cases` random cycles: random table writes (sometimes to out-of-range channels), valid 80 %,
+ *     any channel index (out-of-range ones read (0, 0)), accumulators uniform / small / extreme,
+ *     stalls 10 %;
+ *  3. idle cycles to drain the pipeline.
+ * Trace: the stage-2 register `s2_q` (the scaled value before the zero point).
+ */
+import { ROUNDINGS } from '../../arith/index.js';
+import type { Design } from '../../hw/design.js';
+import { PRESETS } from '../../hw/presets.js';
+import {
+  RequantizerModel,
+  requantizerParams,
+  requantizerVerilogParams,
+  type RequantizerInputs,
+  type RequantizerParams,
+} from '../../hw/index.js';
+import { Rng } from '../../util/rng.js';
+import { fromBitsSigned, toBits, type PortSpec, type UnitDesign, type UnitSpec } from '../unit.js';
+
+const I32_MIN = -(2 ** 31);
+const I32_MAX = 2 ** 31 - 1;
+
+function chBits(p: RequantizerParams): number {
+  return p.channels > 1 ? Math.ceil(Math.log2(p.channels)) : 1;
+}
+
+function ports(d: Design): PortSpec[] {
+  const p = requantizerParams(d);
+  const cb = chBits(p);
+  return [
+    { name: 'cfg_we_i', dir: 'in', width: 1 },
+    { name: 'cfg_ch_i', dir: 'in', width: cb },
+    { name: 'cfg_mult_i', dir: 'in', width: 32, signed: true },
+    { name: 'cfg_shift_i', dir: 'in', width: 6, signed: p.mode !== 'shift' },
+    { name: 'valid_i', dir: 'in', width: 1 },
+    { name: 'ch_i', dir: 'in', width: cb },
+    { name: 'acc_i', dir: 'in', width: p.accBits, signed: true },
+    { name: 'stall_i', dir: 'in', width: 1 },
+    { name: 'valid_o', dir: 'out', width: 1 },
+    { name: 'data_o', dir: 'out', width: p.outBits, signed: p.outSigned },
+  ];
+}
+
+function variant(base: Design, label: string, patch: (d: Design) => void): UnitDesign {
+  const d = structuredClone(base);
+  d.name = label;
+  patch(d);
+  return { label, design: d };
+}
+
+/** The Designs covered: the presets, plus shift-mode variants so every rounding mode and edge width runs. */
+function designs(): UnitDesign[] {
+  const i8 = PRESETS.int8 as Design;
+  const shift = (label: string, r: number, accBits: number, outBits: number, outSigned: boolean, zp: number, relu: boolean,
+    granularity: 'channel' | 'tensor' = 'channel'): UnitDesign =>
+    variant(i8, label, (d) => {
+      d.accumulator.bits = accBits;
+      d.array.cols = 4;
+      d.requant = { mode: 'shift', rounding: ROUNDINGS[r], granularity, outBits, outSigned, zeroPoint: zp, relu };
+    });
+  return [
+    { label: 'int8', design: PRESETS.int8 as Design },
+    { label: 'int2', design: PRESETS.int2 as Design },
+    { label: 'binary', design: PRESETS.binary as Design },
+    variant(i8, 'double-u16-relu-tensor', (d) => {
+      d.requant = { ...d.requant, granularity: 'tensor', outBits: 16, outSigned: false, zeroPoint: 300, relu: true };
+    }),
+    variant(i8, 'single-acc31-out7', (d) => {
+      d.accumulator.bits = 31;
+      d.array.cols = 3;
+      d.requant = { ...d.requant, mode: 'single', outBits: 7, zeroPoint: -5 };
+    }),
+    shift('shift-trn-zero-acc33', 1, 33, 8, true, 3, false),
+    shift('shift-rnd-acc53-u16', 2, 53, 16, false, 0, false),
+    shift('shift-rnd-zero-acc2', 3, 2, 2, true, 0, false, 'tensor'),
+    shift('shift-rnd-min-inf-acc7', 4, 7, 7, true, -2, true),
+    shift('shift-rnd-inf-acc32', 5, 32, 16, true, 0, false),
+    shift('shift-rnd-conv-acc16-u1', 6, 16, 1, false, 0, true),
+    shift('shift-rnd-conv-odd-acc8', 7, 8, 8, true, 0, false),
+  ];
+}
+
+/** One legal random (multiplier, shift) for the mode. */
+function randomEntry(rng: Rng, p: RequantizerParams): [number, number] {
+  if (p.mode === 'shift') {
+    const r = rng.float();
+    const n = r < 0.6 ? rng.int(0, Math.min(63, p.accBits + 1)) : rng.int(0, 63);
+    return [rng.int(I32_MIN, I32_MAX), n];
+  }
+  const m = p.mode === 'single' ? rng.int(0, I32_MAX) : rng.int(I32_MIN, I32_MAX);
+  const r = rng.float();
+  const s = r < 0.7 ? rng.int(-12, 2) : rng.int(-31, 30);
+  return [rng.float() < 0.7 ? (m < 0 ? m : m | 0x40000000) : m, s];
+}
+
+/** Directed (multiplier, shift, accumulators) sets for the mode. */
+function directedSets(p: RequantizerParams): [number, number, number[]][] {
+  const lim = 2 ** (p.accBits - 1);
+  const ext = [-lim, lim - 1, 0, -1, 1, -lim + 1, 2, -2];
+  if (p.mode === 'shift') {
+    const sets: [number, number, number[]][] = [];
+    for (const n of [0, 1, 2, 3, Math.max(0, p.accBits - 1), p.accBits, p.accBits + 1, 63]) {
+      const accs = [...ext];
+      if (n >= 1 && n <= p.accBits - 1) {
+        const half = 2 ** (n - 1);
+        for (const k of [0, 1, 2, 3]) {
+          for (const v of [(2 * k + 1) * half, -(2 * k + 1) * half, (2 * k + 1) * half - 1, -(2 * k + 1) * half + 1]) {
+            if (v >= -lim && v < lim) accs.push(v);
+          }
+        }
+      }
+      sets.push([0, Math.min(n, 63), accs]);
+    }
+    return sets;
+  }
+  const x32 = (v: number): number => Math.max(-lim, Math.min(lim - 1, v));
+  const common = [...ext, x32(1822), x32(-6), x32(I32_MIN), x32(I32_MAX), x32(1 << 30), x32(-(1 << 30))];
+  const sets: [number, number, number[]][] = [
+    [2123782081, -2, common],
+    [1 << 30, -1, common],
+    [I32_MAX, 30, common],
+    [I32_MAX, -31, common],
+    [1 << 30, 0, common],
+    [0, 0, common],
+  ];
+  if (p.mode === 'double') {
+    sets.push([I32_MIN, 0, common], [I32_MIN, 1, common], [-(2 ** 30) - 12345, -7, common], [I32_MIN, -31, common]);
+  }
+  return sets;
+}
+
+function stimulus(d: Design, seed: number, cases: number): bigint[][] {
+  const p = requantizerParams(d);
+  const rng = new Rng(seed);
+  const cb = chBits(p);
+  const lim = 2 ** (p.accBits - 1);
+  const stim: bigint[][] = [];
+  const push = (i: Partial<RequantizerInputs>): void => {
+    stim.push([
+      i.cfgWe ? 1n : 0n, BigInt(i.cfgCh ?? 0), BigInt(i.cfgMult ?? 0), BigInt(i.cfgShift ?? 0),
+      i.valid ? 1n : 0n, BigInt(i.ch ?? 0), BigInt(i.acc ?? 0), i.stall ? 1n : 0n,
+    ]);
+  };
+  // 1. directed
+  let set = 0;
+  for (const [m, s, accs] of directedSets(p)) {
+    const ch = set++ % p.channels;
+    push({ cfgWe: true, cfgCh: ch, cfgMult: m, cfgShift: s });
+    for (const acc of accs) push({ valid: true, ch, acc });
+  }
+  // fill the table with random entries
+  for (let c = 0; c < p.channels; c++) {
+    const [m, s] = randomEntry(rng, p);
+    push({ cfgWe: true, cfgCh: c, cfgMult: m, cfgShift: s });
+  }
+  // 2. random
+  const chSpan = 2 ** cb;
+  for (let t = 0; t < cases; t++) {
+    const r = rng.float();
+    const acc = r < 0.5 ? rng.int(-lim, lim - 1) : r < 0.8 ? rng.int(-Math.min(lim, 4096), Math.min(lim, 4096) - 1)
+      : [-lim, lim - 1, 0, -1][rng.int(0, 3)];
+    const we = rng.float() < 0.05;
+    const [m, s] = randomEntry(rng, p);
+    push({
+      cfgWe: we, cfgCh: rng.int(0, chSpan - 1), cfgMult: m, cfgShift: s,
+      valid: rng.float() < 0.8, ch: rng.int(0, chSpan - 1), acc, stall: rng.float() < 0.1,
+    });
+  }
+  // 3. drain
+  for (let t = 0; t < 6; t++) push({});
+  return stim;
+}
+
+function model(d: Design, stim: bigint[][]): { outputs: bigint[][]; trace: Record<string, bigint[]> } {
+  const p = requantizerParams(d);
+  const ins = ports(d).filter((q) => q.dir === 'in');
+  const m = new RequantizerModel(p);
+  const outputs: bigint[][] = [];
+  const s2: bigint[] = [];
+  const sgn = (v: bigint, j: number): number => Number(fromBitsSigned(toBits(v, ins[j].width, ins[j].name), ins[j].width));
+  const uns = (v: bigint, j: number): number => Number(toBits(v, ins[j].width, ins[j].name));
+  for (const v of stim) {
+    const o = m.outputs();
+    outputs.push([o.valid ? 1n : 0n, BigInt(o.data)]);
+    s2.push(BigInt(m.s2));
+    m.step({
+      cfgWe: v[0] !== 0n, cfgCh: uns(v[1], 1), cfgMult: sgn(v[2], 2),
+      cfgShift: p.mode === 'shift' ? uns(v[3], 3) : sgn(v[3], 3),
+      valid: v[4] !== 0n, ch: uns(v[5], 5), acc: sgn(v[6], 6), stall: v[7] !== 0n,
+    });
+  }
+  return { outputs, trace: { s2 } };
+}
+
+export const requantizerUnit: UnitSpec = {
+  name: 'requantizer',
+  top: 'requantizer',
+  hdlFiles: () => ['hdl/requantizer.v', 'hdl/round_shift.v'],
+  parameters: (d) => requantizerVerilogParams(requantizerParams(d)),
+  ports,
+  designs,
+  stimulus,
+  model,
+  traceSignals: () => [{ vcd: 's2_q', model: 's2' }],
+};
+
+export default requantizerUnit;
