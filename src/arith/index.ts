@@ -5,3 +5,4 @@ export * from './requant.js';
 export * from './binary.js';
 export * from './fixed.js';
 export * from './fixed_batch.js';
+export * from './minifloat.js';
