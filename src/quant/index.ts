@@ -1,2 +1,11 @@
-// Public API of src/quant/ (filled in as the layer lands).
-export {};
+// Public API of src/quant/: quantizers, calibration, folding, post-training quantization, compression.
+export * from './uniform.js';
+export * from './binarize.js';
+export * from './pow2.js';
+export * from './calibration.js';
+export * from './fold.js';
+export * from './scheme.js';
+export * from './segments.js';
+export * from './ptq_layer.js';
+export * from './ptq.js';
+export * from './evaluate.js';
