@@ -54,20 +54,27 @@ const HARNESS_PROTOCOL = 'lowbit-harness-1';
 const VERILATOR_FLAGS = ['--cc', '--exe', '--build', '-O2', '-Wno-fatal', '--prefix', 'Vtop', '--x-assign', 'fast'];
 const INSTALL_HINT = 'install it with `apt-get install -y verilator` (lowbit is tested with Verilator 5.006)';
 
-let versionCache: string | undefined;
+const versionCache = new Map<string, string>();
+
+/** The Verilator executable: `$LOWBIT_VERILATOR`, else `verilator` on the PATH. */
+export function verilatorCommand(): string {
+  return process.env.LOWBIT_VERILATOR || 'verilator';
+}
 
 /** `verilator --version`, or a ToolError naming the install command when Verilator is missing. */
 export function verilatorVersion(): string {
-  if (versionCache !== undefined) return versionCache;
+  const cmd = verilatorCommand();
+  const known = versionCache.get(cmd);
+  if (known !== undefined) return known;
   try {
-    versionCache = execFileSync(process.env.LOWBIT_VERILATOR ?? 'verilator', ['--version'], { encoding: 'utf8' }).trim();
+    versionCache.set(cmd, execFileSync(cmd, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim());
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new ToolError(
-      code === 'ENOENT' ? `verilator: not found on the PATH; ${INSTALL_HINT}` : `verilator --version failed: ${(e as Error).message}; ${INSTALL_HINT}`,
+      code === 'ENOENT' ? `verilator: ${cmd} not found; ${INSTALL_HINT}` : `${cmd} --version failed: ${(e as Error).message}; ${INSTALL_HINT}`,
     );
   }
-  return versionCache;
+  return versionCache.get(cmd)!;
 }
 
 /** The cache root: option, else `$LOWBIT_CACHE_DIR`, else `<repo>/.cache`. */
@@ -156,7 +163,7 @@ export async function buildSim(req: BuildRequest, opts: BuildOptions = {}): Prom
     verilatorVersion(); // ToolError with the install command if missing
     const env: NodeJS.ProcessEnv = { ...process.env, CCACHE_BASEDIR: tmp, CCACHE_NOHASHDIR: '1' };
     if (hasCcache()) env.OBJCACHE = 'ccache';
-    const res = await runTool(process.env.LOWBIT_VERILATOR ?? 'verilator', args, { env, cwd: tmp });
+    const res = await runTool(verilatorCommand(), args, { env, cwd: tmp });
     if (res.code !== 0 || !existsSync(join(tmp, 'sim'))) {
       const log = (res.stderr + '\n' + res.stdout).split('\n').filter((l) => l.trim() !== '');
       const errs = log.filter((l) => /error|%Error/i.test(l));

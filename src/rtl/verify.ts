@@ -1,0 +1,179 @@
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Design } from '../hw/design.js';
+import { loadDesign } from '../hw/design.js';
+import { badValue, InputError } from '../util/errors.js';
+import { buildSim, cacheRoot } from './build.js';
+import { compareOutputs, compareTrace, tracePath, type Mismatch } from './compare.js';
+import { checkPorts } from './harness.js';
+import { resolveRepoPath } from './paths.js';
+import { formatReport } from './report.js';
+import { runSim } from './run.js';
+import { outputPorts, type UnitDesign, type UnitSpec } from './unit.js';
+import { UNITS, unitNames } from './units/index.js';
+import { readVcd } from './vcd.js';
+
+/**
+ * One co-simulation check: build the unit's RTL for one Design (cached), drive it with the adapter's
+ * seeded stimulus, and compare outputs (every cycle, every port) and the traced registers (through the
+ * VCD) with the TS model. The job is plain data, so it can run in a pool worker (`verifyJob` is the
+ * worker entry point).
+ */
+export interface VerifyJob {
+  /** a registered unit name, or a path to a module exporting a UnitSpec (default export or `unit`) */
+  unit: string;
+  /** design label (shown in reports and used in the reproduce command) */
+  label: string;
+  design: Design;
+  seed: number;
+  cases: number;
+  /** keep the VCD even when everything matches */
+  keepVcd?: boolean;
+  /** where kept VCDs go (default `<cache>/vcd`) */
+  vcdDir?: string;
+  cacheDir?: string;
+  /** RTL replacements: repo-relative path (as in `hdlFiles()`) -> absolute path (mutation testing) */
+  hdlOverride?: Record<string, string>;
+  /** Verilator compile jobs for this build */
+  buildJobs?: number;
+}
+
+export interface VerifyResult {
+  unit: string;
+  label: string;
+  seed: number;
+  cases: number;
+  cycles: number;
+  ok: boolean;
+  mismatch?: Mismatch;
+  /** cycles with a mismatching output */
+  outputCycles: number;
+  /** traced registers that mismatch somewhere */
+  badRegisters: number;
+  /** registers compared through the VCD */
+  tracedRegisters: number;
+  /** kept VCD (always kept on a mismatch) */
+  vcd?: string;
+  build: { cached: boolean; seconds: number; hash: string; dir: string };
+  simSeconds: number;
+  modelSeconds: number;
+  command: string;
+  /** the mismatch report (text), when not ok */
+  report?: string;
+}
+
+/** Finds a unit: registry name, or a module path exporting a UnitSpec. */
+export async function resolveUnit(ref: string): Promise<UnitSpec> {
+  const reg = UNITS.find((u) => u.name === ref);
+  if (reg !== undefined) return reg;
+  if (/[/\\]|\.(ts|js|mjs)$/.test(ref)) {
+    let mod: Record<string, unknown>;
+    try {
+      mod = (await import(pathToFileURL(resolveRepoPathOrCwd(ref)).href)) as Record<string, unknown>;
+    } catch (e) {
+      throw new InputError(`unit: cannot load module ${ref}: ${(e as Error).message}`);
+    }
+    const spec = (mod.default ?? mod.unit) as UnitSpec | undefined;
+    if (spec === undefined || typeof spec.ports !== 'function' || typeof spec.model !== 'function') {
+      throw new InputError(`unit: module ${ref} exports no UnitSpec (as its default export or as \`unit\`)`);
+    }
+    return spec;
+  }
+  throw badValue('unit', ref, `one of ${unitNames().join(', ') || '(no units registered yet)'}, or a path to a module exporting a UnitSpec`);
+}
+
+function resolveRepoPathOrCwd(p: string): string {
+  return p.startsWith('.') ? join(process.cwd(), p) : resolveRepoPath(p);
+}
+
+/** The designs to check: all of the unit's, or the one named (a unit label, a preset or a JSON file). */
+export function selectDesigns(spec: UnitSpec, design?: string): UnitDesign[] {
+  const all = spec.designs();
+  if (design === undefined) return all;
+  const own = all.find((d) => d.label === design);
+  if (own !== undefined) return [own];
+  return [{ label: design, design: loadDesign(design) }];
+}
+
+function safeName(s: string): string {
+  return s.replace(/[^A-Za-z0-9_.-]+/g, '_');
+}
+
+/** The command line that reproduces a job. */
+export function reproduceCommand(job: Pick<VerifyJob, 'unit' | 'label' | 'seed' | 'cases'>): string {
+  const q = (s: string): string => (/^[A-Za-z0-9_./:-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+  return `lowbit verify --unit ${q(job.unit)} --design ${q(job.label)} --seed ${job.seed} --cases ${job.cases} --keep-vcd`;
+}
+
+/** Runs one verification job (also the pool worker entry point). */
+export async function verifyJob(job: VerifyJob): Promise<VerifyResult> {
+  const spec = await resolveUnit(job.unit);
+  const { design } = job;
+  const ports = spec.ports(design);
+  checkPorts(spec.name, ports);
+  const files = spec.hdlFiles(design).map((f) => job.hdlOverride?.[f] ?? resolveRepoPath(f));
+  const built = await buildSim(
+    { unit: spec.name, top: spec.top, files, parameters: spec.parameters(design), ports, trace: true },
+    { cacheDir: job.cacheDir, jobs: job.buildJobs },
+  );
+  const t0 = performance.now();
+  const stimulus = spec.stimulus(design, job.seed, job.cases);
+  const model = spec.model(design, stimulus);
+  const modelSeconds = (performance.now() - t0) / 1000;
+  if (10 * (stimulus.length + 3) >= 2 ** 32) throw new InputError(`${spec.name}: ${stimulus.length} cycles exceed the VCD time limit; lower --cases`);
+
+  const traced = spec.traceSignals?.(design) ?? [];
+  const vcdDir = job.vcdDir ?? join(cacheRoot(job.cacheDir), 'vcd');
+  const keptPath = join(vcdDir, `${safeName(spec.name)}-${safeName(basename(job.label))}-seed${job.seed}.vcd`);
+  const tmp = mkdtempSync(join(tmpdir(), 'lowbit-verify-'));
+  try {
+    let vcdPath: string | undefined;
+    if (job.keepVcd) {
+      mkdirSync(vcdDir, { recursive: true });
+      vcdPath = keptPath;
+    } else if (traced.length > 0) {
+      vcdPath = join(tmp, 'trace.vcd');
+    }
+    const run = await runSim(built, spec.name, ports, stimulus, { vcdPath });
+    const outs = compareOutputs(spec.name, outputPorts(ports), model.outputs, run.outputs);
+    let first = outs.first;
+    let badRegisters = 0;
+    if (traced.length > 0 && vcdPath !== undefined) {
+      const vcd = await readVcd(vcdPath, traced.map((s) => tracePath(spec.top, s)));
+      const tr = compareTrace(spec.name, spec.top, traced, model.trace, vcd, stimulus.length);
+      badRegisters = tr.badRegisters;
+      if (tr.first !== undefined && (first === undefined || tr.first.cycle < first.cycle)) first = tr.first;
+    }
+    const ok = first === undefined;
+    let kept: string | undefined = job.keepVcd ? keptPath : undefined;
+    if (!ok && kept === undefined) {
+      mkdirSync(vcdDir, { recursive: true });
+      if (vcdPath !== undefined) copyFileSync(vcdPath, keptPath);
+      else await runSim(built, spec.name, ports, stimulus, { vcdPath: keptPath });
+      kept = keptPath;
+    }
+    const result: VerifyResult = {
+      unit: spec.name,
+      label: job.label,
+      seed: job.seed,
+      cases: job.cases,
+      cycles: stimulus.length,
+      ok,
+      mismatch: first,
+      outputCycles: outs.outputCycles,
+      badRegisters,
+      tracedRegisters: traced.length,
+      vcd: kept,
+      build: { cached: built.cached, seconds: built.seconds, hash: built.hash, dir: built.dir },
+      simSeconds: run.seconds,
+      modelSeconds,
+      command: reproduceCommand({ unit: job.unit, label: job.label, seed: job.seed, cases: job.cases }),
+    };
+    if (!ok) result.report = formatReport(result);
+    return result;
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
