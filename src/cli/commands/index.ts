@@ -1,4 +1,5 @@
 import type { CommandModule } from 'yargs';
+import { verifyCommand } from './verify.js';
 
 /**
  * Every `lowbit` command, one file each in this folder; `main.ts` registers them in this order.
@@ -6,4 +7,4 @@ import type { CommandModule } from 'yargs';
  * (stderr), and throws a LowbitError (exit 1 or 2) when something is wrong.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [];
+export const commands: CommandModule<any, any>[] = [verifyCommand];
