@@ -1,5 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { verifyCommand } from './verify.js';
+import { simulateCommand } from './simulate.js';
+import { estimateCommand } from './estimate.js';
 
 /**
  * Every `lowbit` command, one file each in this folder; `main.ts` registers them in this order.
@@ -7,4 +9,4 @@ import { verifyCommand } from './verify.js';
  * (stderr), and throws a LowbitError (exit 1 or 2) when something is wrong.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [verifyCommand];
+export const commands: CommandModule<any, any>[] = [verifyCommand, simulateCommand, estimateCommand];

@@ -1,0 +1,105 @@
+import type { Argv, CommandModule } from 'yargs';
+import { deriveDesign, type Design } from '../../hw/design.js';
+import { estimateGemm, type GemmCost } from '../../hw/cost.js';
+import { scaleSimCycles, writeScaleSim } from '../../hw/scalesim.js';
+import { HOROWITZ_45NM, dramEnergyPerBit, macEnergy, sramEnergyPerBit, xnorMacEnergy } from '../../estimate/energy.js';
+import { InputError } from '../../util/errors.js';
+import { designFromArgv, designOptions, formatName, parseShape } from './simulate.js';
+
+/**
+ * `lowbit estimate`: throughput, memory and energy of a workload on a Design, from the analytic cost model
+ * (`estimateGemm`, equal to the cycle-stepped model's count) — no simulation.
+ *
+ * Workloads: `--gemm M,K,N` (one GEMM). The `--model` form (a QuantizedModel, layer by layer) is a second
+ * branch of `handler`: add its option in `builder` and its function beside `estimateGemmWorkload`.
+ *
+ * Energy (pJ, Horowitz 45 nm table via src/estimate/energy.ts):
+ *   compute = M K N * E_mac(w, a, acc)   (E_xnor for a bipolar x bipolar design)
+ *   sram    = (weightReads * wBits + activationReads * aBits + (outputReads + outputWrites) * accBits) * E_sram/bit
+ *   dram    = offchip bytes * 8 * E_dram/bit
+ */
+interface EstimateArgs {
+  design: string;
+  array?: string;
+  dataflow?: string;
+  gemm?: string;
+  scalesim?: string;
+  json: boolean;
+}
+
+export interface GemmEnergy {
+  computePJ: number;
+  sramPJ: number;
+  dramPJ: number;
+  totalPJ: number;
+  pJPerMac: number;
+}
+
+/** Energy of one GEMM from its cost (see the file header). */
+export function gemmEnergy(design: Design, c: GemmCost): GemmEnergy {
+  const t = HOROWITZ_45NM;
+  const dd = deriveDesign(design);
+  const w = design.weight.bits;
+  const a = design.activation.bits;
+  const acc = design.accumulator.bits;
+  const computePJ = c.macs * (dd.xnor ? xnorMacEnergy(t) : macEnergy(t, a, w, acc));
+  const b = c.buffers;
+  const sramPJ = (b.weightReads * w + b.activationReads * a + (b.outputReads + b.outputWrites) * acc) * sramEnergyPerBit(t);
+  const dramPJ = c.offchip.totalBytes * 8 * dramEnergyPerBit(t);
+  const totalPJ = computePJ + sramPJ + dramPJ;
+  return { computePJ, sramPJ, dramPJ, totalPJ, pJPerMac: totalPJ / c.macs };
+}
+
+function estimateGemmWorkload(design: Design, argv: EstimateArgs): void {
+  const { M, K, N } = parseShape('gemm', argv.gemm!);
+  const c = estimateGemm(design, M, K, N);
+  const ss = scaleSimCycles(design, M, K, N);
+  const energy = gemmEnergy(design, c);
+  const dd = deriveDesign(design, K);
+  const files = argv.scalesim ? writeScaleSim(argv.scalesim, design, [{ name: 'gemm', M, K, N }]) : undefined;
+  const result = {
+    design: design.name, array: `${design.array.rows}x${design.array.cols}`, dataflow: design.array.dataflow,
+    weight: formatName(design.weight), activation: formatName(design.activation),
+    accumulator: { ...design.accumulator, bitsNeeded: dd.accBitsForK, overflowPossible: dd.overflowPossible },
+    clockMHz: design.clockMHz, peakOpsPerSecond: dd.peakOpsPerSecond,
+    gemm: { M, K, N }, cost: c, scaleSim: ss, energy,
+    ...(files ? { scaleSimFiles: files } : {}),
+  };
+  if (argv.json) {
+    process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+    return;
+  }
+  const f = c.footprint;
+  const kb = (x: number): string => `${(x / 1024).toFixed(1)} KiB`;
+  const lines = [
+    `design        ${design.name}: ${result.array} ${result.dataflow}, ${result.weight} x ${result.activation}, acc ${design.accumulator.bits}-bit ${design.accumulator.overflow}, ${design.clockMHz} MHz`,
+    `gemm          M=${M} K=${K} N=${N}: ${c.macs} MACs; K=${K} needs a ${dd.accBitsForK}-bit accumulator${dd.overflowPossible ? ' (overflow possible)' : ''}`,
+    `cycles        ${c.cycles} in ${c.folds} folds (SCALE-Sim v2 formula: ${ss.cycles}, it reports last cycle ${ss.reportedLastCycle})`,
+    `utilization   ${(100 * c.utilization).toFixed(2)} %`,
+    `latency       ${(c.latencySeconds * 1e6).toFixed(3)} us (${c.boundBy} bound; compute ${(c.computeLatencySeconds * 1e6).toFixed(3)} us, off-chip ${c.offchip.cycles.toFixed(0)} cycles)`,
+    `throughput    ${(c.macsPerSecond / 1e9).toFixed(3)} GMAC/s, ${c.gemmsPerSecond.toFixed(1)} GEMMs/s (peak ${(dd.peakOpsPerSecond / 2e9).toFixed(1)} GMAC/s)`,
+    `buffers       reads: W ${c.buffers.weightReads}, A ${c.buffers.activationReads}, Y ${c.buffers.outputReads}; Y writes ${c.buffers.outputWrites}`,
+    `off-chip      ${kb(c.offchip.totalBytes)} (W ${kb(c.offchip.weightBytes)}${c.offchip.weightsFit ? ' fits' : ' streamed'}, A ${kb(c.offchip.activationBytes)}${c.offchip.activationsFit ? ' fits' : ' streamed'}, Y ${kb(c.offchip.outputBytes)})`,
+    `memory        ${kb(f.totalBytes)} in the design's formats vs ${kb(f.fp32Bytes)} FP32: ${f.ratio.toFixed(2)}x smaller`,
+    `energy        ${(energy.totalPJ / 1e6).toFixed(3)} uJ (compute ${(energy.computePJ / 1e6).toFixed(3)}, SRAM ${(energy.sramPJ / 1e6).toFixed(3)}, DRAM ${(energy.dramPJ / 1e6).toFixed(3)}), ${energy.pJPerMac.toFixed(3)} pJ/MAC, 45 nm`,
+  ];
+  if (files) lines.push(`scale-sim     wrote ${files.cfg} and ${files.topology}; run: ${files.command}`);
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+export const estimateCommand: CommandModule<object, EstimateArgs> = {
+  command: 'estimate',
+  describe: 'estimate cycles, throughput, memory and energy of a workload on a Design (no simulation)',
+  builder: (y) =>
+    designOptions(y)
+      .option('gemm', { type: 'string', describe: 'one GEMM, M,K,N (Y[M x N] = A[M x K] W[K x N])' })
+      .option('scalesim', { type: 'string', describe: 'also write SCALE-Sim v2 .cfg and GEMM topology .csv into this folder' })
+      .example('$0 estimate --design int8 --array 32x32 --gemm 256,784,256', '')
+      .example('$0 estimate --design binary --dataflow ws --gemm 1,784,1024 --json --scalesim out/', '') as unknown as Argv<EstimateArgs>,
+  handler: (argv) => {
+    const design = designFromArgv(argv);
+    if (argv.gemm !== undefined) return estimateGemmWorkload(design, argv);
+    // the `--model <dir>` branch (a QuantizedModel, layer by layer) is added here
+    throw new InputError('estimate: name a workload: --gemm M,K,N');
+  },
+};
