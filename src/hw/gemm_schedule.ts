@@ -28,6 +28,8 @@ export interface SimulateOptions {
   cycleAccurate: boolean;
   /** called once per cycle with the array after its outputs were sampled (traces, tests) */
   onCycle?: (t: number, array: MacArray<AccValue>, inputs: MacArrayInputs<AccValue>) => void;
+  /** asked once per cycle in which a beat could issue: true inserts a bubble instead (stress tests) */
+  stall?: () => boolean;
 }
 
 export interface SimulateResult {
@@ -52,7 +54,7 @@ export function simulateGemm(
     gemmInt(A, W, M, K, N, design.accumulator, Y);
     return { Y, cycles: stats.cycles, stats };
   }
-  const cycles = runCycleAccurate(design, A, W, M, K, N, Y, accRule(design) as AccRule<AccValue>, opts.onCycle);
+  const cycles = runCycleAccurate(design, A, W, M, K, N, Y, accRule(design) as AccRule<AccValue>, opts);
   return { Y, cycles, stats };
 }
 
@@ -64,8 +66,9 @@ interface WsFold {
 
 function runCycleAccurate<T extends AccValue>(
   design: Design, A: ArrayLike<number>, W: ArrayLike<number>, M: number, K: number, N: number,
-  Y: GemmOut, rule: AccRule<T>, onCycle?: SimulateOptions['onCycle'],
+  Y: GemmOut, rule: AccRule<T>, opts: SimulateOptions,
 ): number {
+  const { onCycle, stall } = opts;
   const R = design.array.rows;
   const C = design.array.cols;
   const df = design.array.dataflow;
@@ -103,7 +106,7 @@ function runCycleAccurate<T extends AccValue>(
       }
       clear();
       if (idle > 0) idle--;
-      else if (issueFold < folds) {
+      else if (issueFold < folds && !stall?.()) {
         const m0 = Math.floor(issueFold / tilesN) * R;
         const n0 = (issueFold % tilesN) * C;
         inp.hValid = inp.vValid = true;
@@ -148,7 +151,7 @@ function runCycleAccurate<T extends AccValue>(
       if (fo.rowsOut === S && ++outFold === folds.length) return t + 1;
     }
     clear();
-    if (f < folds.length) {
+    if (f < folds.length && !stall?.()) {
       const fo = folds[f];
       const l0 = fo.tile * C;
       const k0 = fo.kf * R;

@@ -77,19 +77,40 @@ function placementFor(df: Dataflow, d: Design): { h: OperandFormat; v: OperandFo
   return df === 'is' ? { h: d.weight, v: d.activation } : { h: d.activation, v: d.weight };
 }
 
-/** Operand value -> its bit pattern on a port (bipolar 1-bit signed: +1 -> 1, -1 -> 0). */
-export function operandToBits(value: number, f: OperandFormat): bigint {
-  if (f.bits === 1 && f.signed) {
-    if (value !== 1 && value !== -1) throw badValue('operand', value, '-1 or +1 (bipolar 1-bit)');
-    return value === 1 ? 1n : 0n;
-  }
-  return BigInt.asUintN(f.bits, BigInt(value));
+/**
+ * The lane format an operand travels in inside the array: its own format, except that a bipolar 1-bit
+ * signed operand (+1/-1) travels as a 2-bit two's complement lane so that padding lanes can carry 0.
+ */
+export function laneFormat(f: OperandFormat): { bits: number; signed: boolean } {
+  return f.bits === 1 && f.signed ? { bits: 2, signed: true } : { bits: f.bits, signed: f.signed };
 }
 
-/** Bit pattern on a port -> operand value (inverse of `operandToBits`). */
-export function operandFromBits(bits: bigint, f: OperandFormat): number {
-  if (f.bits === 1 && f.signed) return (bits & 1n) === 1n ? 1 : -1;
-  return Number(f.signed ? BigInt.asIntN(f.bits, bits) : BigInt.asUintN(f.bits, bits));
+/** A lane value -> its bit pattern on a port. */
+export function laneToBits(value: number, lane: { bits: number; signed: boolean }): bigint {
+  return BigInt.asUintN(lane.bits, BigInt(value));
+}
+
+/** A port bit pattern -> the lane value (two's complement or unsigned at the lane width). */
+export function laneFromBits(bits: bigint, lane: { bits: number; signed: boolean }): number {
+  return Number(lane.signed ? BigInt.asIntN(lane.bits, bits) : BigInt.asUintN(lane.bits, bits));
+}
+
+/** Load-beat tag width of an R-row array: max(1, ceil(log2 R)). */
+export function tagBits(rows: number): number {
+  return rows > 1 ? Math.ceil(Math.log2(rows)) : 1;
+}
+
+/** The Verilog parameters of `hdl/mac_pe.v` / `hdl/mac_array.v`, mapped from a Design. */
+export function macVerilogParams(d: Design): Record<string, number> {
+  return {
+    WBits: d.weight.bits,
+    ABits: d.activation.bits,
+    WSigned: d.weight.signed ? 1 : 0,
+    ASigned: d.activation.signed ? 1 : 0,
+    AccBits: d.accumulator.bits,
+    AccSat: d.accumulator.overflow === 'SAT' ? 1 : 0,
+    Dataflow: ['os', 'ws', 'is'].indexOf(d.array.dataflow),
+  };
 }
 
 /** Inputs of one PE for one cycle (names as the ports of `hdl/mac_pe.v`, without the `_i`). */
