@@ -24,7 +24,7 @@ import { applyFlips, channelAffine, foldBatchNorm, INT32_MAX, INT32_MIN, multiTh
 import { pow2Ceil, pow2Exponent, pow2Weights } from './pow2.js';
 import type { LayerScheme } from './scheme.js';
 import type { Segment } from './segments.js';
-import { quantizeWeights, type UniformSpec } from './uniform.js';
+import { quantizeWeightMatrix, type UniformSpec } from './uniform.js';
 
 export interface LayerQuantOptions {
   ls: LayerScheme;
@@ -71,7 +71,7 @@ export function quantizeLayerWeights(w: Float32Array, rows: number, ls: LayerSch
   const spec: UniformSpec = { bits: wq.bits, signed: true, symmetric: true, narrow: wq.bits >= 2 };
   // low-bit weights: MSE-optimal clip per group; 5+ bits: max|w|
   const clip = wq.bits <= 4 ? (v: Float32Array, s: UniformSpec) => { const c = mseClipValues(v, s); return { lo: -c, hi: c }; } : undefined;
-  const r = quantizeWeights(w, rows, spec, perChannel ? 'channel' : 'tensor', clip);
+  const r = quantizeWeightMatrix(w, rows, spec, perChannel ? 'channel' : 'tensor', clip);
   let scale = Array.from(r.scale);
   if (shiftOnly) {
     // re-quantize with the power-of-two scale (rounded up: nothing newly clipped)

@@ -12,14 +12,14 @@ import { InputError } from '../util/errors.js';
 import type { BatchNormCkpt, Checkpoint, Conv2dCkpt, DenseCkpt, MaxPoolCkpt } from '../model/checkpoint.js';
 import { bnScale } from './fold.js';
 
-export type Activation = 'relu' | 'hardtanh' | 'sign' | null;
+export type SegmentActivation = 'relu' | 'hardtanh' | 'sign' | null;
 
 export interface Segment {
   /** index of the compute layer in the checkpoint */
   index: number;
   compute: DenseCkpt | Conv2dCkpt;
   bn: BatchNormCkpt | null;
-  act: Activation;
+  act: SegmentActivation;
   /** checkpoint index whose output is this segment's activation tensor (calibration point) */
   statsIndex: number;
   /** pooling/flatten layers after the stage, in order */

@@ -115,7 +115,7 @@ export interface QuantizedWeights {
  * Quantizes a `rows x cols` weight matrix (row = output channel) with scales per tensor, row or group.
  * `clip(values, spec)` chooses the real range of each group (default: its min and max).
  */
-export function quantizeWeights(
+export function quantizeWeightMatrix(
   w: Float32Array, rows: number, spec: UniformSpec, granularity: Granularity,
   clip: (v: Float32Array, spec: UniformSpec) => { lo: number; hi: number } = minMaxOf,
 ): QuantizedWeights {
@@ -152,7 +152,7 @@ export function quantizeWeights(
   return { q, scale, zeroPoint, groupsPerRow, groupSize, perTensor };
 }
 
-/** The dequantized weights of `quantizeWeights`' result, into `out`. */
+/** The dequantized weights of `quantizeWeightMatrix`' result, into `out`. */
 export function dequantizeWeights(qw: QuantizedWeights, rows: number, out: Float32Array): Float32Array {
   const cols = qw.q.length / rows;
   for (let r = 0; r < rows; r++) {

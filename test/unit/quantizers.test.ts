@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import {
-  qRange, chooseQParams, quantizeValue, quantizeArray, quantizeWeights, dequantizeWeights, fakeQuantArray,
+  qRange, chooseQParams, quantizeValue, quantizeArray, quantizeWeightMatrix, dequantizeWeights, fakeQuantArray,
   binarizeWeights, ternarizeWeights, pow2Ceil, pow2Weights, pow2Exponent, type UniformSpec,
 } from '../../src/quant/index.js';
 import { Rng, testSeed } from '../../src/util/rng.js';
@@ -56,7 +56,7 @@ describe('uniform quantizer', () => {
     const w = new Float32Array(rows * cols).map((_, i) => rng.normal() * (1 + Math.floor(i / cols)));
     const spec = S(4, true, true, true);
     for (const g of ['tensor', 'channel', { groupSize: 8 }] as const) {
-      const qw = quantizeWeights(w, rows, spec, g);
+      const qw = quantizeWeightMatrix(w, rows, spec, g);
       const nScales = g === 'tensor' ? 1 : g === 'channel' ? rows : rows * 3;
       expect(qw.scale.length).toBe(nScales);
       expect(qw.groupsPerRow).toBe(typeof g === 'object' ? 3 : 1);
@@ -71,7 +71,7 @@ describe('uniform quantizer', () => {
     }
     // per-channel error is never worse than per-tensor on rows of different magnitudes
     const errOf = (g: 'tensor' | 'channel'): number => {
-      const b = dequantizeWeights(quantizeWeights(w, rows, spec, g), rows, new Float32Array(w.length));
+      const b = dequantizeWeights(quantizeWeightMatrix(w, rows, spec, g), rows, new Float32Array(w.length));
       return b.reduce((s, v, i) => s + (v - w[i]) ** 2, 0);
     };
     expect(errOf('channel')).toBeLessThan(errOf('tensor'));
