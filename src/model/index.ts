@@ -1,7 +1,7 @@
 // Public API of src/model/ (filled in as the layer lands).
 export * from './types.js';
 export * from './checkpoint.js';
-export { fp32Inference, runLayer, denseF32, conv2dF32, maxpool2dF32, argmaxRows, type LayerVisitor } from './fp32_infer.js';
+export { fp32Inference, runLayer, denseF32, conv2dF32, maxpool2dF32, type LayerVisitor } from './fp32_infer.js';
 export * from './shapes.js';
 export * from './validate.js';
 export * from './memimage.js';
@@ -10,3 +10,4 @@ export * from './format.js';
 export * from './stages.js';
 export { integerInference, runLayerInt, maxpool2dInt, inputQuant, argmaxRowsInt, type InferOptions, type InferResult } from './infer.js';
 export { denseAcc, conv2dAcc } from './mac.js';
+export * from './onnx/index.js';

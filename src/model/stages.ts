@@ -8,9 +8,10 @@ import { formatRange, type ActQuant, type Conv2dLayer, type DenseLayer } from '.
  */
 
 /**
- * `fixed`: the model's own integer scaling (multiplier/shift or shift-only; an `onnx` scaling is float32 by
- * definition). `onnxruntime`: every requantize stage rescales as ONNX Runtime does,
- * float32(acc) * float32(float32(inScale * wScale[o]) / outScale), clamp, round half to even, + zero point.
+ * `fixed`: the model's own scaling (multiplier/shift, shift-only, or the stored float32 `onnx` scale).
+ * `onnxruntime`: every requantize stage rescales as ONNX Runtime does from the model's float scales,
+ * float32(acc) * float32(float32(inScale * wScale[o]) / outScale), clamp, round half to even, + zero point
+ * (for an `onnx` scaling whose stored scale was derived the same way, both modes agree).
  */
 export type RequantMode = 'fixed' | 'onnxruntime';
 export const REQUANT_MODES: readonly RequantMode[] = ['fixed', 'onnxruntime'];
@@ -54,7 +55,7 @@ export function applyOutputStage(layer: DenseLayer | Conv2dLayer, acc: Int32Arra
   if (mode === 'onnxruntime' || s.kind === 'onnx') {
     const scale32 = new Float64Array(C);
     for (let o = 0; o < C; o++) {
-      scale32[o] = s.kind === 'onnx' ? Math.fround(ch(s.scale, o)) : ortOutputScale(layer.input.scale, ch(layer.weight.scale, o), st.output.scale);
+      scale32[o] = mode === 'fixed' && s.kind === 'onnx' ? Math.fround(ch(s.scale, o)) : ortOutputScale(layer.input.scale, ch(layer.weight.scale, o), st.output.scale);
     }
     const lo = Math.fround(min - zp);
     const hi = Math.fround(max - zp);

@@ -85,7 +85,7 @@ function naiveMac(l: DenseLayer | Conv2dLayer, x: number[], inShape: number[], o
         const s = st.scaling, zp = st.output.zeroPoint;
         let y: number;
         if (mode === 'onnxruntime' || s.kind === 'onnx') {
-          const sc = s.kind === 'onnx' ? ch(s.scale, o) : ortOutputScale(l.input.scale, ch(l.weight.scale, o), st.output.scale);
+          const sc = mode === 'fixed' && s.kind === 'onnx' ? ch(s.scale, o) : ortOutputScale(l.input.scale, ch(l.weight.scale, o), st.output.scale);
           y = onnxRescale(a, sc, zp, st.clamp.min, st.clamp.max);
         } else {
           y = (s.kind === 'multiplier' ? multiplyByQuantizedMultiplier(a, ch(s.multiplier, o), ch(s.shift, o), s.variant) : roundShift(a, ch(s.shift, o), s.rounding)) + zp;

@@ -1,0 +1,269 @@
+import { readFileSync } from 'node:fs';
+import { InputError } from '../../util/errors.js';
+import { layerOutputShape } from '../shapes.js';
+import { formatRange, SCHEMA_VERSION, type ActQuant, type Layer, type QuantizedModel, type TensorFormat } from '../types.js';
+import { validateModel } from '../validate.js';
+import { finishStage, macLayer, quantOf, type ImportOptions, type Pending, type Val } from './import_ops.js';
+import { attrInt, attrInts, decodeModel, DT, num, readTensor, type NodeProto } from './proto.js';
+
+/**
+ * Imports a quantized ONNX model (QDQ or QOperator form) into a QuantizedModel. The graph must be one chain
+ * from one input to one output. Supported:
+ *   QuantizeLinear, DequantizeLinear (per tensor; per axis for weights), MatMulInteger, ConvInteger,
+ *   QLinearMatMul, QLinearConv, com.microsoft QGemm, MatMul / Gemm / Conv between DequantizeLinear and
+ *   QuantizeLinear (QDQ), Add of a bias, Relu (fused as a clamp at the zero point), Cast + Mul of an int32
+ *   accumulator, Flatten, Reshape to [N, -1], MaxPool, Identity.
+ * Any other op -> InputError naming the node and the op.
+ * Scaling of each requantize stage: `opts.scaling` 'multiplier' (default: TFLite fixed point from
+ * quantizeMultiplier(inScale * wScale / outScale), `opts.variant` double|single) or 'onnx' (ORT's float32
+ * scale). The `onnxruntime` requant mode of integerInference reproduces ORT from the float scales either way.
+ */
+export function importOnnx(source: string | Uint8Array, opts: ImportOptions = {}): QuantizedModel {
+  const file = typeof source === 'string' ? source : (opts.name ?? 'model.onnx');
+  const bytes = typeof source === 'string' ? readFileSync(source) : source;
+  const m = decodeModel(bytes, file);
+  const g = m.graph;
+  if (!g) throw new InputError(`${file}: no graph`);
+  const vals = new Map<string, Val>();
+  for (const t of g.initializer ?? []) vals.set(t.name ?? '', { t: 'const', v: readTensor(t, file) });
+  const inputs = (g.input ?? []).filter((i) => !vals.has(i.name ?? ''));
+  if (inputs.length !== 1) throw new InputError(`${file}: graph has ${inputs.length} non-constant inputs; lowbit imports a single-input chain`);
+  const gin = inputs[0]!;
+  const tt = gin.type?.tensorType;
+  const dims = (tt?.shape?.dim ?? []).map((d) => (d.dimValue !== undefined && d.dimValue !== null && num(d.dimValue) > 0 ? num(d.dimValue) : -1));
+  const inputShape = opts.inputShape ?? dims.slice(1);
+  if (inputShape.length === 0 || inputShape.some((d) => d < 1)) {
+    throw new InputError(`${file}: input ${gin.name} has shape [${dims}]; give the per-sample shape (inputShape option / --input-shape)`);
+  }
+  const elem = tt?.elemType ?? DT.FLOAT;
+  if (elem === DT.FLOAT) vals.set(gin.name ?? '', { t: 'float' });
+  else if (elem === DT.UINT8 || elem === DT.INT8) vals.set(gin.name ?? '', { t: 'qin', signed: elem === DT.INT8 });
+  else throw new InputError(`${file}: input ${gin.name}: element type ${DT[elem] ?? elem}; allowed: float, uint8, int8`);
+
+  const layers: Layer[] = [];
+  let shape = [...inputShape];
+  const names = new Set<string>();
+  const push = (l: Layer) => {
+    let n = l.name || l.kind;
+    for (let k = 2; names.has(n); k++) n = `${l.name}_${k}`;
+    l.name = n;
+    names.add(n);
+    shape = layerOutputShape(l, shape, `${file}: ${l.name}`);
+    layers.push(l);
+  };
+  const finish = (p: Pending, out: ActQuant | null): Val => {
+    push(finishStage(p, out, opts));
+    return out ? { t: 'q', q: out } : { t: 'acc' };
+  };
+
+  for (const node of g.node ?? []) {
+    const op = node.opType ?? '';
+    const where = `${file}: node ${node.name || '(unnamed)'} (${op})`;
+    const get = (i: number): Val | undefined => {
+      const n = node.input?.[i];
+      if (n === undefined || n === '') return undefined;
+      const v = vals.get(n);
+      if (!v) throw new InputError(`${where}: input ${n} is not produced by an earlier node (the graph must be topologically sorted)`);
+      return v;
+    };
+    const constAt = (i: number): number[] | undefined => {
+      const v = get(i);
+      if (v === undefined) return undefined;
+      if (v.t !== 'const') throw new InputError(`${where}: input ${i} (${node.input?.[i]}) must be a constant initializer`);
+      return v.v.values;
+    };
+    const set = (v: Val) => vals.set(node.output?.[0] ?? '', v);
+    function unsupported(why: string): never {
+      throw new InputError(`${where}: ${why}`);
+    }
+    const x0 = get(0);
+    if (x0 === undefined) unsupported('missing first input');
+    const x: Val = x0;
+    switch (op) {
+      case 'Identity':
+        set(x);
+        break;
+      case 'Constant': {
+        const t = node.attribute?.find((a) => a.name === 'value')?.t;
+        if (!t) unsupported('only a tensor-valued Constant is supported');
+        set({ t: 'const', v: readTensor(t!, where) });
+        break;
+      }
+      case 'QuantizeLinear': {
+        const q = quantOf(constAt(1), get(2), where, 'y');
+        if (x.t === 'float') {
+          if (layers.length > 0) unsupported('a float tensor in the middle of the graph cannot be quantized');
+          push({ kind: 'quantize', name: node.name || 'input', output: q });
+          set({ t: 'q', q });
+        } else if (x.t === 'mac') {
+          if (!x.float) unsupported('QuantizeLinear of an int32 accumulator needs a Cast + Mul to float first');
+          set(finish(x.p, q));
+        } else if (x.t === 'dq') {
+          if (x.q.scale !== q.scale || x.q.zeroPoint !== q.zeroPoint || x.q.format.type !== q.format.type) {
+            unsupported('re-quantizing a tensor to different parameters is not supported (scale/zero point must match)');
+          }
+          set({ t: 'q', q: x.q });
+        } else unsupported(`input is ${x.t}; expected a float tensor`);
+        break;
+      }
+      case 'DequantizeLinear': {
+        if (x.t === 'const') {
+          const scale = constAt(1) ?? unsupported('missing scale');
+          const zp = get(2)?.t === 'const' ? constAt(2)! : new Array<number>(scale.length).fill(0);
+          set({ t: 'dqconst', v: x.v, scale, zp, axis: attrInt(node, 'axis', 1) });
+        } else if (x.t === 'q' || x.t === 'qin') {
+          const q = x.t === 'q' ? x.q : quantOf(constAt(1), get(2), where, 'x');
+          const same = quantOf(constAt(1), get(2), where, 'x');
+          if (same.scale !== q.scale || same.zeroPoint !== q.zeroPoint) unsupported('DequantizeLinear parameters differ from the QuantizeLinear that produced the tensor');
+          set({ t: 'dq', q });
+        } else unsupported(`input is ${x.t}; expected quantized integers`);
+        break;
+      }
+      case 'MatMul':
+      case 'Gemm':
+      case 'Conv':
+      case 'MatMulInteger':
+      case 'ConvInteger':
+      case 'QLinearMatMul':
+      case 'QLinearConv':
+      case 'QGemm': {
+        const r = macLayer(node, op, x, get, constAt, shape, where);
+        if (r.out === undefined) set({ t: 'mac', p: r.p, float: r.float });
+        else set(finish(r.p, r.out));
+        break;
+      }
+      case 'Add': {
+        if (x.t !== 'mac') unsupported('Add is supported only as the bias of a MatMul/Conv/Gemm');
+        const b = get(1);
+        const p = x.p;
+        const O = p.layer.kind === 'dense' ? p.layer.outFeatures : p.layer.outChannels;
+        let bias: number[];
+        if (b?.t === 'dqconst' && b.v.dataType === DT.INT32) bias = b.v.values;
+        else if (b?.t === 'const' && b.v.dataType === DT.INT32 && !x.float) bias = b.v.values;
+        else if (b?.t === 'const' && b.v.dataType === DT.FLOAT && x.float) {
+          // a float bias: quantize to the accumulator scale inScale * wScale[o] (round half to even)
+          bias = b.v.values.map((v, o) => Math.round(v / (p.layer.input.scale * (p.layer.weight.scale[o] ?? p.layer.weight.scale[0]!))));
+        } else throw new InputError(`${where}: bias must be an int32 constant (or DequantizeLinear of one)`);
+        if (bias.length !== O) unsupported(`bias has ${bias.length} values; the layer has ${O} outputs`);
+        const old = p.layer.bias;
+        p.layer.bias = Int32Array.from(bias, (v, o) => (v + (old ? old[o]! : 0)) | 0);
+        set(x);
+        break;
+      }
+      case 'Relu': {
+        if (x.t === 'mac') {
+          x.p.relu = true;
+          set(x);
+        } else if (x.t === 'dq' || x.t === 'q') {
+          const q = x.q;
+          push({ kind: 'clamp', name: node.name || 'relu', min: q.zeroPoint, max: 2 ** 31 - 1 });
+          (layers[layers.length - 1] as { max: number }).max = q.format.type === 'int' ? (q.format.signed ? 2 ** (q.format.bits - 1) - 1 : 2 ** q.format.bits - 1) : 1;
+          set(x);
+        } else unsupported(`Relu of a ${x.t} tensor`);
+        break;
+      }
+      case 'Clip': {
+        if (x.t !== 'q' && x.t !== 'dq') unsupported('Clip needs a quantized input');
+        const q = x.q;
+        const r = formatRange(q.format);
+        const lo = Math.max(r.min, constAt(1)?.[0] ?? r.min);
+        const hi = Math.min(r.max, constAt(2)?.[0] ?? r.max);
+        const last = layers[layers.length - 1];
+        const narrow = narrowFormat(q, lo, hi);
+        if (last?.kind === 'quantize' && last.output === q && narrow) {
+          last.output = { ...q, format: narrow };
+          set({ t: x.t, q: last.output });
+        } else if ((last?.kind === 'dense' || last?.kind === 'conv2d') && last.output.kind === 'requantize' && last.output.output === q) {
+          const st = last.output;
+          st.clamp = { min: Math.max(st.clamp.min, lo), max: Math.min(st.clamp.max, hi) };
+          if (narrow) {
+            st.output = { ...q, format: narrow };
+            set({ t: x.t, q: st.output });
+          } else set(x);
+        } else {
+          push({ kind: 'clamp', name: node.name || 'clip', min: lo, max: hi });
+          set(x);
+        }
+        break;
+      }
+      case 'Cast': {
+        if (x.t !== 'mac' || x.float || attrInt(node, 'to', 0) !== DT.FLOAT) unsupported('only Cast of an int32 accumulator to float is supported');
+        set({ t: 'mac', p: x.p, float: true, unscaled: true });
+        break;
+      }
+      case 'Mul': {
+        if (x.t !== 'mac' || !x.unscaled) unsupported('Mul is supported only as the scale of a Cast int32 accumulator');
+        const s = constAt(1)!;
+        const p = x.p;
+        p.layer.weight.scale = s.map((v) => Math.fround(v) / p.layer.input.scale);
+        set({ t: 'mac', p, float: true });
+        break;
+      }
+      case 'Flatten':
+      case 'Reshape': {
+        if (op === 'Flatten' && attrInt(node, 'axis', 1) !== 1) unsupported('Flatten axis must be 1');
+        if (op === 'Reshape') {
+          const target = constAt(1)!;
+          if (target.length !== 2 || !(target[1] === -1 || target[1] === shape.reduce((a, b) => a * b, 1))) {
+            unsupported(`Reshape to [${target}]; only [batch, -1] (a flatten) is supported`);
+          }
+        }
+        if (x.t === 'mac') unsupported('Flatten of an accumulator (before its QuantizeLinear) is not supported');
+        if (shape.length > 1) push({ kind: 'flatten', name: node.name || 'flatten' });
+        set(x);
+        break;
+      }
+      case 'MaxPool': {
+        if (x.t !== 'q' && x.t !== 'dq') unsupported('MaxPool needs a quantized input');
+        if (attrInt(node, 'ceil_mode', 0) !== 0) unsupported('ceil_mode 1 is not supported');
+        if ((attrInts(node, 'dilations') ?? [1, 1]).some((d) => d !== 1)) unsupported('dilations other than 1 are not supported');
+        const k = attrInts(node, 'kernel_shape') ?? unsupported('missing kernel_shape');
+        const s = attrInts(node, 'strides') ?? [1, 1];
+        const pads = attrInts(node, 'pads') ?? [0, 0, 0, 0];
+        push({ kind: 'maxpool2d', name: node.name || 'maxpool', kernel: [k[0]!, k[1]!], stride: [s[0]!, s[1]!], padding: [pads[0]!, pads[1]!, pads[2]!, pads[3]!] });
+        set(x);
+        break;
+      }
+      default:
+        unsupported(`op ${node.domain ? node.domain + '.' : ''}${op} is not supported by lowbit's ONNX import (see docs/model.md for the list)`);
+    }
+  }
+  const outs = g.output ?? [];
+  if (outs.length !== 1) throw new InputError(`${file}: graph has ${outs.length} outputs; lowbit imports a single-output chain`);
+  const last = vals.get(outs[0]!.name ?? '');
+  if (!last) throw new InputError(`${file}: output ${outs[0]!.name} is not produced by any node`);
+  if (last.t === 'mac') finish(last.p, null);
+  else if (last.t === 'float' || last.t === 'const' || last.t === 'dqconst') throw new InputError(`${file}: the output is not a quantized tensor`);
+  const model: QuantizedModel = {
+    schemaVersion: SCHEMA_VERSION,
+    name: opts.name ?? (m.graph?.name || 'onnx-model'),
+    inputShape,
+    layers,
+    provenance: {
+      tool: 'lowbit onnx-import',
+      date: opts.date ?? new Date().toISOString(),
+      source: typeof source === 'string' ? source : file,
+      accuracy: [],
+      notes: `producer ${m.producerName ?? ''} ${m.producerVersion ?? ''}, opset ${(m.opsetImport ?? []).map((o) => `${o.domain || 'ai.onnx'}:${num(o.version)}`).join(' ')}`,
+    },
+  };
+  validateModel(model, file);
+  return model;
+}
+
+export type { ImportOptions, NodeProto };
+
+/**
+ * A Clip right after a quantizer whose upper bound is the top of a narrower format (e.g. [0, 15] after a
+ * uint8 QuantizeLinear) declares that format: lowbit exports sub-8-bit tensors as 8-bit containers + Clip.
+ */
+function narrowFormat(q: ActQuant, lo: number, hi: number): TensorFormat | null {
+  if (q.format.type !== 'int') return null;
+  const { signed } = q.format;
+  for (let b = 1; b < q.format.bits; b++) {
+    const min = signed ? -(2 ** (b - 1)) : 0;
+    const max = signed ? 2 ** (b - 1) - 1 : 2 ** b - 1;
+    if (hi === max && lo >= min && q.zeroPoint >= min && q.zeroPoint <= max) return { type: 'int', bits: b, signed };
+  }
+  return null;
+}

@@ -1,0 +1,61 @@
+import { describe, it, expect } from 'vitest';
+import { Rng, testSeed } from '../../src/util/rng.js';
+import { exportOnnx, importOnnx, integerInference, shapeSize, type QuantizedModel } from '../../src/model/index.js';
+import { int, randomCnn, randomFloats, randomMlp } from './fixtures/model/random_models.js';
+import { runOrt } from './fixtures/model/ort.js';
+
+const seed = testSeed(5404);
+
+async function compare(m: QuantizedModel, rng: Rng, batch: number): Promise<void> {
+  const x = randomFloats(rng, batch * shapeSize(m.inputShape), 3);
+  const bytes = exportOnnx(m);
+  const ortOut = await runOrt(bytes, x, [batch, ...m.inputShape]);
+  const ours = integerInference(m, x, { requant: 'onnxruntime' });
+  expect(ortOut.dims).toEqual(ours.shape);
+  expect(ortOut.data).toEqual(Array.from(ours.output));
+  // import(export(m)) computes the same integers in both requant modes' ORT path
+  const back = importOnnx(bytes, { name: m.name, scaling: 'onnx' });
+  // a clamp layer right after a requantize stage comes back fused into that stage's clamp
+  const kinds = (mm: QuantizedModel) => mm.layers.filter((l, i) => !(l.kind === 'clamp' && mm.layers[i - 1]?.kind !== 'flatten')).map((l) => l.kind);
+  expect(kinds(back)).toEqual(kinds(m));
+  back.layers.forEach((l, i) => {
+    const o = m.layers.find((x) => x.name === l.name);
+    if ((l.kind === 'dense' || l.kind === 'conv2d') && o && (o.kind === 'dense' || o.kind === 'conv2d')) {
+      expect(l.weight.data).toEqual(o.weight.data);
+      expect(l.weight.format).toEqual(o.weight.format.type === 'binary' ? int(8, true) : { ...o.weight.format, bits: 8 });
+      expect(l.bias).toEqual(o.bias);
+      expect(l.input.zeroPoint, `layer ${i}`).toBe(o.input.zeroPoint);
+      expect(l.input.format, `layer ${i} (sub-8-bit formats come back through their Clip)`).toEqual(o.input.format);
+    }
+  });
+  expect(Array.from(integerInference(back, x, { requant: 'onnxruntime' }).output)).toEqual(ortOut.data);
+  expect(Array.from(integerInference(back, x).output)).toEqual(ortOut.data); // 'onnx' scaling is the ORT rescale itself
+}
+
+describe(`ONNX export (QOperator) runs in ONNX Runtime with identical integers (seed ${seed})`, () => {
+  it('MLPs: QuantizeLinear, QLinearMatMul (no bias), QGemm (bias), MatMulInteger + Add (int32 logits)', async () => {
+    const rng = new Rng(seed);
+    for (const [wf, af] of [[int(8, true), int(8, false)], [int(8, true), int(8, true)], [int(4, true), int(4, false)], [int(8, false), int(8, false)]] as const) {
+      for (const kind of ['multiplier-double', 'onnx'] as const) {
+        const m = randomMlp(rng, [rng.int(2, 40), rng.int(2, 30), rng.int(2, 20), 5], wf, af, kind);
+        await compare(m, rng, 16);
+      }
+    }
+  });
+
+  it('CNNs: QLinearConv with padding and stride, MaxPool, Clip, Flatten, MatMulInteger', async () => {
+    const rng = new Rng(seed + 1);
+    for (const [wf, af] of [[int(8, true), int(8, false)], [int(8, true), int(8, true)]] as const) {
+      const m = randomCnn(rng, 2, 9, 10, wf, af, 'multiplier-double');
+      for (const l of m.layers) if (l.kind === 'conv2d') l.weight.zeroPoint = [l.weight.zeroPoint[0]!];
+      await compare(m, rng, 8);
+    }
+  });
+
+  it('rejects what has no QOperator form', () => {
+    const m = randomMlp(new Rng(seed), [8, 4, 2], int(4, true), int(4, false), 'threshold');
+    expect(() => exportOnnx(m)).toThrow(/exportOnnx: layers\[1\] \(fc0\): threshold \(MultiThreshold\) stages have no ONNX QOperator form/);
+    const w = randomMlp(new Rng(seed), [8, 4, 2], int(12, true), int(8, false), 'onnx');
+    expect(() => exportOnnx(w)).toThrow(/format int12 has no ONNX QOperator form/);
+  });
+});
