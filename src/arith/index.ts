@@ -6,3 +6,4 @@ export * from './binary.js';
 export * from './fixed.js';
 export * from './fixed_batch.js';
 export * from './minifloat.js';
+export * from './onnx.js';
