@@ -6,13 +6,60 @@
  *   gemmNN:  dx[b][i] = sum_o dy[b][o] * w[o][i]            (input grad,    dy: n x m, w: m x k, dx: n x k)
  *   gemmTN:  dw[o][i] += sum_b dy[b][o] * x[b][i]           (weight grad,   accumulates into dw)
  *
- * The inner loops run over contiguous rows (dot products and axpys), blocked four rows at a time so each
- * loaded weight is used four times. Products are summed in float64 (JS numbers) and rounded to float32 once
- * on store, in a fixed order, so results are deterministic on a given machine.
+ * Two implementations: the `*Js` kernels (contiguous dot products and axpys blocked four rows at a time,
+ * summed in float64) and, by default, the WebAssembly SIMD kernel (gemm_wat.ts, f32x4 partial sums), reached
+ * through transposes (`gemmNN` = NT against w^T, `gemmTN` = NT of dy^T and x^T, both O(size) copies beside
+ * the O(n m k) product). Either way the summation order is fixed, so results are deterministic on a machine.
+ * `setGemmBackend('js')` selects the JS kernels (the benchmark compares the two).
  */
+import { wasmGemmNT } from './gemm_wasm.js';
+
+export type GemmBackend = 'wasm' | 'js';
+let backend: GemmBackend = 'wasm';
+export function setGemmBackend(b: GemmBackend): void {
+  backend = b;
+}
+export function gemmBackend(): GemmBackend {
+  return backend;
+}
+
+let tA = new Float32Array(0);
+let tB = new Float32Array(0);
+let tC = new Float32Array(0);
+/** out (cols x rows) = transpose of src (rows x cols). */
+function transpose(src: Float32Array, rows: number, cols: number, out: Float32Array): void {
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = src[r * cols + c]!;
+}
 
 /** y[b*m + o] = sum_i x[b*k + i] * w[o*k + i] (+ bias[o] when given). */
 export function gemmNT(x: Float32Array, w: Float32Array, n: number, k: number, m: number, y: Float32Array, bias?: Float32Array | null): void {
+  if (backend === 'js') return gemmNTJs(x, w, n, k, m, y, bias);
+  wasmGemmNT(x, w, n, m, k, y);
+  if (bias) for (let b = 0; b < n; b++) for (let o = 0; o < m; o++) y[b * m + o] += bias[o]!;
+}
+
+/** dx[b*k + i] = sum_o dy[b*m + o] * w[o*k + i]. */
+export function gemmNN(dy: Float32Array, w: Float32Array, n: number, m: number, k: number, dx: Float32Array): void {
+  if (backend === 'js') return gemmNNJs(dy, w, n, m, k, dx);
+  if (tA.length < m * k) tA = new Float32Array(m * k);
+  transpose(w, m, k, tA);
+  wasmGemmNT(dy, tA, n, k, m, dx);
+}
+
+/** dw[o*k + i] += sum_b dy[b*m + o] * x[b*k + i]. */
+export function gemmTN(dy: Float32Array, x: Float32Array, n: number, m: number, k: number, dw: Float32Array): void {
+  if (backend === 'js') return gemmTNJs(dy, x, n, m, k, dw);
+  if (tA.length < m * n) tA = new Float32Array(m * n);
+  if (tB.length < k * n) tB = new Float32Array(k * n);
+  if (tC.length < m * k) tC = new Float32Array(m * k);
+  transpose(dy, n, m, tA);
+  transpose(x, n, k, tB);
+  wasmGemmNT(tA, tB, m, k, n, tC);
+  for (let i = 0; i < m * k; i++) dw[i] += tC[i]!;
+}
+
+/** JS kernel of gemmNT. */
+export function gemmNTJs(x: Float32Array, w: Float32Array, n: number, k: number, m: number, y: Float32Array, bias?: Float32Array | null): void {
   let b = 0;
   for (; b + 4 <= n; b += 4) {
     const x0 = b * k;
@@ -50,8 +97,8 @@ export function gemmNT(x: Float32Array, w: Float32Array, n: number, k: number, m
   }
 }
 
-/** dx[b*k + i] = sum_o dy[b*m + o] * w[o*k + i]. */
-export function gemmNN(dy: Float32Array, w: Float32Array, n: number, m: number, k: number, dx: Float32Array): void {
+/** JS kernel of gemmNN. */
+export function gemmNNJs(dy: Float32Array, w: Float32Array, n: number, m: number, k: number, dx: Float32Array): void {
   const acc = scratch(k * 4);
   let b = 0;
   for (; b + 4 <= n; b += 4) {
@@ -87,8 +134,8 @@ export function gemmNN(dy: Float32Array, w: Float32Array, n: number, m: number, 
   }
 }
 
-/** dw[o*k + i] += sum_b dy[b*m + o] * x[b*k + i]. */
-export function gemmTN(dy: Float32Array, x: Float32Array, n: number, m: number, k: number, dw: Float32Array): void {
+/** JS kernel of gemmTN. */
+export function gemmTNJs(dy: Float32Array, x: Float32Array, n: number, m: number, k: number, dw: Float32Array): void {
   const acc = scratch(k);
   for (let o = 0; o < m; o++) {
     const wo = o * k;

@@ -1,0 +1,101 @@
+import { describe, it, expect } from 'vitest';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadMnist } from '../../src/data/mnist.js';
+import { batches, fullView, headView } from '../../src/data/batches.js';
+import { train, evaluate } from '../../src/train/trainer.js';
+import { exportQuantized, channelThresholds } from '../../src/train/export.js';
+import { Dense } from '../../src/train/dense.js';
+import { Activation } from '../../src/train/activations.js';
+import type { NetSpec } from '../../src/train/arch.js';
+import { saveQuantizedModel, loadQuantizedModel } from '../../src/model/format.js';
+import { integerInference } from '../../src/model/infer.js';
+import { testSeed } from '../../src/util/rng.js';
+
+const seed = testSeed(7);
+const data = loadMnist('train');
+const test = loadMnist('test');
+
+/** Trains a tiny QAT MLP, exports it and checks the integer model against the exact-mode forward. */
+function roundTrip(spec: NetSpec, steps: number): void {
+  const r = train({ net: spec, epochs: 1, batchSize: 50, optimizer: { name: 'adam', lr: 0.005 }, schedule: { name: 'constant', epochs: 1 },
+    seed, valCount: 0, maxSteps: steps, maxTrain: 50 * steps }, data);
+  const first = r.log[0]!;
+  expect(first.loss).toBeLessThan(2.3);
+  const qm = exportQuantized(r.net, 'tiny', { tool: 'test', date: '2026-01-01', source: 'qat.test', accuracy: [] });
+  const dir = join(mkdtempSync(join(tmpdir(), 'qat-')), 'm');
+  saveQuantizedModel(qm, dir);
+  const loaded = loadQuantizedModel(dir);
+  // The network in exact mode: every activation is an integer times its scale, the last dense gives
+  // fround(acc * c); the integer model's layers must hold exactly those integers.
+  const view = headView(fullView(test), 300);
+  const b = batches(view, 300, null).next().value!;
+  const net = r.net;
+  net.setExact(true);
+  const acts: Float32Array[] = [];
+  let h = b.x;
+  for (const l of net.layers) {
+    h = l.forward(h, b.n, false);
+    if (l instanceof Activation || l instanceof Dense) acts.push(h.slice(0, b.n * net.shapes[net.layers.indexOf(l) + 1]!.reduce((x, y) => x * y, 1)));
+  }
+  net.setExact(false);
+  const ints: Int32Array[] = [];
+  const res = integerInference(loaded, b.x.subarray(0, b.n * 784), { onLayer: (_i, l, out) => { if (l.kind === 'dense') ints.push(out.slice()); } });
+  const dense = net.layers.filter((l): l is Dense => l instanceof Dense);
+  const actLayers = net.layers.filter((l): l is Activation => l instanceof Activation);
+  expect(ints.length).toBe(dense.length);
+  // hidden layers: the thresholded integers equal the exact-mode activations / scale
+  actLayers.forEach((a, j) => {
+    const mine = acts[2 * j + 1]!;
+    const sc = a.outScale();
+    const got = ints[j]!;
+    let bad = 0;
+    for (let i = 0; i < got.length; i++) if (Math.fround(got[i]! * sc) !== mine[i]) bad++;
+    expect(bad, `layer ${j}: ${bad} of ${got.length} activations differ (seed ${seed})`).toBe(0);
+  });
+  // logits: fround(acc * c) equals the exact-mode last dense output
+  const last = dense[dense.length - 1]!;
+  const mine = acts[acts.length - 1]!;
+  let bad = 0;
+  for (let i = 0; i < res.output.length; i++) if (last.outputOf(res.output[i]!, i % 10) !== mine[i]) bad++;
+  expect(bad, `logits differ (seed ${seed})`).toBe(0);
+  // and the accuracy of the integer model equals the exact-mode accuracy
+  let correct = 0;
+  for (let s = 0; s < b.n; s++) {
+    let best = 0;
+    for (let c = 1; c < 10; c++) if (res.output[s * 10 + c]! > res.output[s * 10 + best]!) best = c;
+    if (best === b.y[s]) correct++;
+  }
+  expect(correct / b.n).toBe(evaluate(net, view));
+}
+
+describe('QAT export reproduces the integer model exactly', () => {
+  it('binary weights, sign activations (W1A1)', () => {
+    roundTrip({ arch: 'tfc', hidden: [32, 32], weights: { method: 'binary', bits: 1 }, act: { method: 'sign', bits: 1 } }, 150);
+  });
+  it('4-bit weights, PACT 4-bit activations, XNOR-free int path (W4A4)', () => {
+    roundTrip({ arch: 'tfc', hidden: [32, 32], weights: { method: 'int', bits: 4 }, act: { method: 'pact', bits: 4 } }, 150);
+  });
+  it('ternary weights, DoReFa 2-bit activations, 8-bit first and last layers', () => {
+    roundTrip({ arch: 'tfc', hidden: [24], weights: { method: 'ternary', bits: 2 }, act: { method: 'dorefa', bits: 2 }, firstBits: 8, lastBits: 8 }, 100);
+  });
+  it('LSQ weights and activations (W2A2), binary weights with 2-bit activations (W1A2)', () => {
+    roundTrip({ arch: 'tfc', hidden: [24], weights: { method: 'lsq', bits: 2 }, act: { method: 'lsq', bits: 2 } }, 100);
+    roundTrip({ arch: 'tfc', hidden: [24], weights: { method: 'binary', bits: 1 }, act: { method: 'dorefa', bits: 2 } }, 100);
+  });
+});
+
+describe('channelThresholds', () => {
+  it('finds the first accumulator of every level of a monotone function', () => {
+    const out = new Int32Array(3);
+    const lvl = (a: number): number => Math.max(0, Math.min(3, Math.floor((a + 5) / 4)));
+    channelThresholds(lvl, -20, 20, 3, out, 0);
+    expect(Array.from(out)).toEqual([-1, 3, 7]);
+    for (let a = -20; a <= 20; a++) expect(out.filter((t) => a >= t).length).toBe(lvl(a));
+    channelThresholds(() => 0, -5, 5, 3, out, 0);
+    expect(Array.from(out)).toEqual([6, 6, 6]);
+    channelThresholds(() => 3, -5, 5, 3, out, 0);
+    expect(Array.from(out)).toEqual([-5, -5, -5]);
+  });
+});
