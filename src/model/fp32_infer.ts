@@ -164,16 +164,6 @@ export function maxpool2dF32(x: Float32Array, batch: number, inShape: number[], 
   }
 }
 
-/** Index of the largest of each row of `n` values (ties -> lowest index), into `out`. */
-export function argmaxRows(v: ArrayLike<number>, n: number, out: Uint8Array | Int32Array): void {
-  const rows = v.length / n;
-  for (let r = 0; r < rows; r++) {
-    let best = 0;
-    for (let j = 1; j < n; j++) if (v[r * n + j] > v[r * n + best]) best = j;
-    out[r] = best;
-  }
-}
-
 function prod(s: number[]): number {
   return s.reduce((a, b) => a * b, 1);
 }

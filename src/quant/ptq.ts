@@ -71,7 +71,7 @@ export function quantizeCheckpoint(ckpt: Checkpoint, o: PtqOptions): PtqResult {
   const stats = calibrateNetwork(ckpt, plan, o.calibInputs, o.count, o.calib.kind !== 'minmax', o.batch, o.onProgress);
   const layers: Layer[] = [];
   const reports: LayerQuantReport[] = [];
-  const inQ = inputQuant(stats.input, o.scheme);
+  const inQ = ptqInputQuant(stats.input, o.scheme);
   layers.push({ kind: 'quantize', name: 'input', output: inQ });
   let cur: ActQuant = inQ;
   let pools = 0;
@@ -107,7 +107,7 @@ export function quantizeCheckpoint(ckpt: Checkpoint, o: PtqOptions): PtqResult {
 }
 
 /** The `quantize` input layer's quantization: unsigned when every calibration input is >= 0. */
-export function inputQuant(st: ActStats, scheme: Scheme): ActQuant {
+export function ptqInputQuant(st: ActStats, scheme: Scheme): ActQuant {
   const unsigned = st.min >= 0;
   const bits = scheme.inputBits;
   const qmax = unsigned ? 2 ** bits - 1 : 2 ** (bits - 1) - 1;
