@@ -1,0 +1,228 @@
+/**
+ * UnitSpec adapter for hdl/mac_array.v <-> src/hw/mac_array.ts (docs/contracts.md section 3).
+ *
+ * Parameters come mechanically from the Design (`macVerilogParams` plus Rows, Cols).
+ * Stimulus (seeded, deterministic in design/seed/cases): whole GEMMs run back to back through the GEMM
+ * controller (`simulateGemm`, cycle-accurate), recording the array's edge inputs every cycle:
+ *  1. directed: K = 1 on an exact fit; a shape not divisible by the array in any dimension
+ *     (M = R+1, K = R+1, N = C+1); an overflow GEMM (operands at their max, weight columns max-then-min and
+ *     min-then-max, so a narrow accumulator wraps or saturates up and then down); all operands at corners;
+ *  2. ceil(cases / 100) random GEMMs (M, N up to 2C+1 / 2R+1, K up to 2R+2, operands uniform or at a
+ *     corner) with random controller stalls (15 % of the beats become bubbles);
+ *  3. between GEMMs, 3 idle cycles with random data on every lane and the valids low.
+ * The model runs ONE array over the whole stimulus (the state carries over between GEMMs, like the RTL).
+ * Trace: the accumulators of the four corner PEs.
+ */
+import type { Design, OperandFormat } from '../../hw/design.js';
+import { formatRange } from '../../hw/design.js';
+import { PRESETS } from '../../hw/presets.js';
+import { MacArray, type MacArrayInputs } from '../../hw/mac_array.js';
+import {
+  accRule, laneFormat, laneFromBits, laneToBits, macVerilogParams, operandPlacement, tagBits,
+  type AccRule, type AccValue,
+} from '../../hw/mac_pe.js';
+import { simulateGemm } from '../../hw/gemm_schedule.js';
+import { Rng } from '../../util/rng.js';
+import type { PortSpec, UnitDesign, UnitSpec } from '../unit.js';
+import { randomLane } from './mac_pe.js';
+
+type Lane = { bits: number; signed: boolean };
+
+function geom(d: Design): { R: number; C: number; h: Lane; v: Lane; acc: number; tag: number } {
+  const p = operandPlacement(d);
+  return {
+    R: d.array.rows, C: d.array.cols, h: laneFormat(p.h), v: laneFormat(p.v), acc: d.accumulator.bits,
+    tag: tagBits(d.array.rows),
+  };
+}
+
+function ports(d: Design): PortSpec[] {
+  const g = geom(d);
+  return [
+    { name: 'h_valid_i', dir: 'in', width: 1 },
+    { name: 'h_i', dir: 'in', width: g.R * g.h.bits },
+    { name: 'v_valid_i', dir: 'in', width: 1 },
+    { name: 'v_i', dir: 'in', width: g.C * g.v.bits },
+    { name: 'last_i', dir: 'in', width: 1 },
+    { name: 'tag_i', dir: 'in', width: g.tag },
+    { name: 'ps_i', dir: 'in', width: g.C * g.acc },
+    { name: 'y_valid_o', dir: 'out', width: 1 },
+    { name: 'y_o', dir: 'out', width: g.C * g.acc },
+  ];
+}
+
+function pack(values: ArrayLike<bigint>, n: number, bits: number): bigint {
+  let x = 0n;
+  for (let i = n - 1; i >= 0; i--) x = (x << BigInt(bits)) | BigInt.asUintN(bits, values[i]);
+  return x;
+}
+
+function unpack(x: bigint, i: number, bits: number): bigint {
+  return BigInt.asUintN(bits, x >> BigInt(i * bits));
+}
+
+/** A random operand value of a Design format (bipolar: +-1), at a corner with probability 0.3. */
+function randomOperand(rng: Rng, f: OperandFormat): number {
+  if (f.bits === 1 && f.signed) return rng.float() < 0.5 ? -1 : 1;
+  return randomLane(rng, f);
+}
+
+function stimulus(d: Design, seed: number, cases: number): bigint[][] {
+  const g = geom(d);
+  const rng = new Rng(seed);
+  const stim: bigint[][] = [];
+  const record = (i: MacArrayInputs<AccValue>): void => {
+    const h = Array.from(i.h, (x) => laneToBits(x, g.h));
+    const v = Array.from(i.v, (x) => laneToBits(x, g.v));
+    const ps = i.ps.map((x) => BigInt(x));
+    stim.push([
+      i.hValid ? 1n : 0n, pack(h, g.R, g.h.bits), i.vValid ? 1n : 0n, pack(v, g.C, g.v.bits), i.last ? 1n : 0n,
+      BigInt(i.tag), pack(ps, g.C, g.acc),
+    ]);
+  };
+  const junk = (): void => {
+    for (let t = 0; t < 3; t++) {
+      stim.push([
+        0n, rng.bigBits(g.R * g.h.bits), 0n, rng.bigBits(g.C * g.v.bits), BigInt(rng.int(0, 1)),
+        rng.bigBits(g.tag), rng.bigBits(g.C * g.acc),
+      ]);
+    }
+  };
+  const gemm = (M: number, K: number, N: number, a: (m: number, k: number) => number, w: (k: number, n: number) => number, stallP: number): void => {
+    const A = new Int32Array(M * K);
+    const W = new Int32Array(K * N);
+    for (let m = 0; m < M; m++) for (let k = 0; k < K; k++) A[m * K + k] = a(m, k);
+    for (let k = 0; k < K; k++) for (let n = 0; n < N; n++) W[k * N + n] = w(k, n);
+    simulateGemm(d, A, W, M, K, N, {
+      cycleAccurate: true,
+      onCycle: (_t, _arr, inp) => record(inp),
+      stall: stallP > 0 ? () => rng.float() < stallP : undefined,
+    });
+    junk();
+  };
+  const ra = (): number => randomOperand(rng, d.activation);
+  const rw = (): number => randomOperand(rng, d.weight);
+  const [, aMax] = formatRange(d.activation);
+  const [wMin, wMax] = formatRange(d.weight);
+  gemm(g.R, 1, g.C, ra, rw, 0);
+  gemm(g.R + 1, g.R + 1, g.C + 1, ra, rw, 0);
+  const K = 2 * g.R + 3;
+  gemm(Math.min(g.R, 2), K, 2, () => aMax, (k, n) => ((k < K / 2) === (n === 0) ? wMax : wMin), 0);
+  const corner = (f: OperandFormat): number => {
+    const [lo, hi] = formatRange(f);
+    return rng.float() < 0.5 ? lo : hi;
+  };
+  gemm(g.R, g.R + 2, g.C, () => corner(d.activation), () => corner(d.weight), 0);
+  const randomGemms = Math.max(2, Math.ceil(cases / 100));
+  for (let i = 0; i < randomGemms; i++) {
+    gemm(rng.int(1, 2 * g.R + 1), rng.int(1, 2 * g.R + 2), rng.int(1, 2 * g.C + 1), ra, rw, 0.15);
+  }
+  return stim;
+}
+
+function model(d: Design, stim: bigint[][]): { outputs: bigint[][]; trace: Record<string, bigint[]> } {
+  const g = geom(d);
+  const rule = accRule(d) as AccRule<AccValue>;
+  const big = typeof rule.zero === 'bigint';
+  const arr = new MacArray<AccValue>(d, rule);
+  const inp: MacArrayInputs<AccValue> = {
+    hValid: false, h: new Int32Array(g.R), vValid: false, v: new Int32Array(g.C), last: false, tag: 0,
+    ps: new Array<AccValue>(g.C).fill(rule.zero),
+  };
+  const corners = tracedPes(d);
+  const outputs: bigint[][] = [];
+  const trace: Record<string, bigint[]> = {};
+  for (const [r, c] of corners) trace[`acc_${r}_${c}`] = [];
+  const y = new Array<bigint>(g.C);
+  for (const x of stim) {
+    for (let c = 0; c < g.C; c++) y[c] = rule.toBigInt(arr.y(c));
+    outputs.push([arr.yValid() ? 1n : 0n, pack(y, g.C, g.acc)]);
+    for (const [r, c] of corners) trace[`acc_${r}_${c}`].push(rule.toBigInt(arr.accQ[r * g.C + c]));
+    inp.hValid = x[0] === 1n;
+    for (let r = 0; r < g.R; r++) inp.h[r] = laneFromBits(unpack(x[1], r, g.h.bits), g.h);
+    inp.vValid = x[2] === 1n;
+    for (let c = 0; c < g.C; c++) inp.v[c] = laneFromBits(unpack(x[3], c, g.v.bits), g.v);
+    inp.last = x[4] === 1n;
+    inp.tag = Number(x[5]);
+    for (let c = 0; c < g.C; c++) {
+      const p = BigInt.asIntN(g.acc, unpack(x[6], c, g.acc));
+      inp.ps[c] = big ? p : Number(p);
+    }
+    arr.step(inp);
+  }
+  return { outputs, trace };
+}
+
+/** The PEs whose accumulators are compared through the VCD: the four corners. */
+function tracedPes(d: Design): [number, number][] {
+  const R = d.array.rows;
+  const C = d.array.cols;
+  const all: [number, number][] = [[0, 0], [R - 1, 0], [0, C - 1], [R - 1, C - 1]];
+  return all.filter(([r, c], i) => all.findIndex(([r2, c2]) => r2 === r && c2 === c) === i);
+}
+
+function variant(label: string, patch: (d: Design) => void): UnitDesign {
+  const d = structuredClone(PRESETS.int8) as Design;
+  d.name = label;
+  patch(d);
+  return { label, design: d };
+}
+
+/** Designs: all dataflows, non-power-of-two arrays (3x5), 1x1, 1xC and Rx1, edge widths. */
+export function macArrayDesigns(): UnitDesign[] {
+  const dims = (d: Design, R: number, C: number, df: Design['array']['dataflow']): void => {
+    d.array = { rows: R, cols: C, dataflow: df };
+  };
+  return [
+    variant('os-3x5-int8', (d) => dims(d, 3, 5, 'os')),
+    variant('ws-3x5-w8a8-acc16-sat', (d) => {
+      dims(d, 3, 5, 'ws');
+      d.accumulator = { bits: 16, overflow: 'SAT' };
+    }),
+    variant('is-3x5-w16a7u-acc33-sat', (d) => {
+      dims(d, 3, 5, 'is');
+      d.weight = { bits: 16, signed: true };
+      d.activation = { bits: 7, signed: false };
+      d.accumulator = { bits: 33, overflow: 'SAT' };
+    }),
+    variant('os-1x1-w1a2-acc2-sat', (d) => {
+      dims(d, 1, 1, 'os');
+      d.weight = { bits: 1, signed: true };
+      d.activation = { bits: 2, signed: true };
+      d.accumulator = { bits: 2, overflow: 'SAT' };
+    }),
+    variant('ws-2x3-w1a1-acc31-wrap', (d) => {
+      dims(d, 2, 3, 'ws');
+      d.weight = { bits: 1, signed: true };
+      d.activation = { bits: 1, signed: false };
+      d.accumulator = { bits: 31, overflow: 'WRAP' };
+    }),
+    variant('is-4x1-w16a16-acc64-sat', (d) => {
+      dims(d, 4, 1, 'is');
+      d.weight = { bits: 16, signed: true };
+      d.activation = { bits: 16, signed: true };
+      d.accumulator = { bits: 64, overflow: 'SAT' };
+    }),
+    variant('os-1x4-w16ua8-acc63-wrap', (d) => {
+      dims(d, 1, 4, 'os');
+      d.weight = { bits: 16, signed: false };
+      d.accumulator = { bits: 63, overflow: 'WRAP' };
+    }),
+    variant('ws-4x4-int8', (d) => dims(d, 4, 4, 'ws')),
+  ];
+}
+
+export const macArrayUnit: UnitSpec = {
+  name: 'mac_array',
+  top: 'mac_array',
+  hdlFiles: () => ['hdl/mac_array.v', 'hdl/mac_pe.v', 'hdl/skew_buffer.v'],
+  parameters: (d) => ({ Rows: d.array.rows, Cols: d.array.cols, ...macVerilogParams(d) }),
+  ports,
+  designs: macArrayDesigns,
+  stimulus,
+  model,
+  traceSignals: (d) =>
+    tracedPes(d).map(([r, c]) => ({ vcd: `g_row[${r}].g_col[${c}].u_pe.acc_q`, model: `acc_${r}_${c}` })),
+};
+
+export default macArrayUnit;
