@@ -299,9 +299,10 @@ export function signedBitsFor(lo: bigint, hi: bigint): number {
  * - `maxExactK`: the largest K for which the design's accumulator can never overflow (capped at 2^40).
  * - `weightsPerWord`: weights packed per 32-bit word (`floor(32 / weight.bits)`, no element straddles a
  *   word), `packedWordsPerRow(K) = ceil(K / weightsPerWord)`.
- * - `xnor`: both operands bipolar — the layer runs on the XNOR-popcount unit, `bitsPerCycle` lanes.
- * - `peakMacsPerCycle`: `rows * cols` PEs, or `xnor.bitsPerCycle` for an XNOR design;
- *   `peakOpsPerSecond = 2 * peakMacsPerCycle * clockMHz * 1e6`.
+ * - `xnor`: both operands bipolar (1-bit signed = ±1), so layers may run on the XNOR-popcount unit.
+ * - `peakMacsPerCycle = rows * cols` (the systolic array, which runs every format, bipolar included);
+ *   `peakOpsPerSecond = 2 * peakMacsPerCycle * clockMHz * 1e6`; `xnorMacsPerCycle = xnor.bitsPerCycle`
+ *   (the XNOR-popcount unit: one ±1 MAC per lane per cycle).
  * With `k` given, the K-dependent fields are filled in for that K.
  */
 export interface DerivedDesign {
@@ -319,6 +320,7 @@ export interface DerivedDesign {
   packedWordsPerRow(k: number): number;
   peakMacsPerCycle: number;
   peakOpsPerSecond: number;
+  xnorMacsPerCycle: number;
   k?: number;
   /** for `k`: accBitsNeeded(k) */
   accBitsForK?: number;
@@ -349,7 +351,7 @@ export function deriveDesign(d: Design, k?: number): DerivedDesign {
   const xnor = d.weight.bits === 1 && d.weight.signed && d.activation.bits === 1 && d.activation.signed;
   const weightsPerWord = Math.floor(32 / d.weight.bits);
   const packedWordsPerRow = (kk: number): number => Math.ceil(checkInt('K', kk, 0, 2 ** 40) / weightsPerWord);
-  const peakMacsPerCycle = xnor ? d.xnor.bitsPerCycle : d.array.rows * d.array.cols;
+  const peakMacsPerCycle = d.array.rows * d.array.cols;
   const out: DerivedDesign = {
     pes: d.array.rows * d.array.cols,
     xnor,
@@ -365,6 +367,7 @@ export function deriveDesign(d: Design, k?: number): DerivedDesign {
     packedWordsPerRow,
     peakMacsPerCycle,
     peakOpsPerSecond: 2 * peakMacsPerCycle * d.clockMHz * 1e6,
+    xnorMacsPerCycle: d.xnor.bitsPerCycle,
   };
   if (k !== undefined) {
     out.k = k;

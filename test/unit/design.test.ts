@@ -148,6 +148,7 @@ describe('deriveDesign', () => {
     expect([dd.weightsPerWord, dd.wordsPerRow, dd.packedWordsPerRow(8), dd.packedWordsPerRow(9)]).toEqual([8, 13, 1, 2]);
     expect(deriveDesign(PRESETS.binary, 784).wordsPerRow).toBe(25);
     expect(deriveDesign(PRESETS.int8).peakOpsPerSecond).toBe(2 * 256 * 200e6);
-    expect(deriveDesign(PRESETS.binary).peakMacsPerCycle).toBe(64);
+    expect(deriveDesign(PRESETS.binary).xnorMacsPerCycle).toBe(64);
+    expect(deriveDesign(PRESETS.binary).peakMacsPerCycle).toBe(256);
   });
 });

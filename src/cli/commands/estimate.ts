@@ -77,7 +77,7 @@ function estimateGemmWorkload(design: Design, argv: EstimateArgs): void {
     `cycles        ${c.cycles} in ${c.folds} folds (SCALE-Sim v2 formula: ${ss.cycles}, it reports last cycle ${ss.reportedLastCycle})`,
     `utilization   ${(100 * c.utilization).toFixed(2)} %`,
     `latency       ${(c.latencySeconds * 1e6).toFixed(3)} us (${c.boundBy} bound; compute ${(c.computeLatencySeconds * 1e6).toFixed(3)} us, off-chip ${c.offchip.cycles.toFixed(0)} cycles)`,
-    `throughput    ${(c.macsPerSecond / 1e9).toFixed(3)} GMAC/s, ${c.gemmsPerSecond.toFixed(1)} GEMMs/s (peak ${(dd.peakOpsPerSecond / 2e9).toFixed(1)} GMAC/s)`,
+    `throughput    ${(c.macsPerSecond / 1e9).toFixed(3)} GMAC/s, ${c.gemmsPerSecond.toFixed(1)} GEMMs/s (array peak ${(dd.peakOpsPerSecond / 2e9).toFixed(1)} GMAC/s)`,
     `buffers       reads: W ${c.buffers.weightReads}, A ${c.buffers.activationReads}, Y ${c.buffers.outputReads}; Y writes ${c.buffers.outputWrites}`,
     `off-chip      ${kb(c.offchip.totalBytes)} (W ${kb(c.offchip.weightBytes)}${c.offchip.weightsFit ? ' fits' : ' streamed'}, A ${kb(c.offchip.activationBytes)}${c.offchip.activationsFit ? ' fits' : ' streamed'}, Y ${kb(c.offchip.outputBytes)})`,
     `memory        ${kb(f.totalBytes)} in the design's formats vs ${kb(f.fp32Bytes)} FP32: ${f.ratio.toFixed(2)}x smaller`,
