@@ -23,7 +23,7 @@ export async function runSim(
   unit: string,
   ports: PortSpec[],
   stimulus: bigint[][],
-  opts: { vcdPath?: string } = {},
+  opts: { vcdPath?: string; cwd?: string } = {},
 ): Promise<SimRun> {
   if (opts.vcdPath !== undefined && !built.trace) {
     throw new ToolError(`${unit}: a VCD was requested from a simulator built without --trace`);
@@ -36,7 +36,7 @@ export async function runSim(
     writeFileSync(inPath, new Uint8Array(words.buffer, words.byteOffset, words.byteLength));
     const t0 = performance.now();
     const args = [inPath, outPath, ...(opts.vcdPath !== undefined ? [opts.vcdPath] : [])];
-    const res = await runTool(built.exe, args);
+    const res = await runTool(built.exe, args, opts.cwd !== undefined ? { cwd: opts.cwd } : {});
     const seconds = (performance.now() - t0) / 1000;
     if (res.code !== 0) {
       throw new ToolError(`${unit}: simulator ${built.exe} exited with ${res.code}: ${(res.stderr || res.stdout).trim().slice(0, 2000)}`);
