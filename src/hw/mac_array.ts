@@ -19,7 +19,9 @@
  *   the bottom value is captured in `ycol_q[c]`, then deskewed by C-1-c registers. Rows leave bottom first:
  *   y_o carries row m0+R-1-j at cycle s + K + R + C - 1 + j, j = 0..R-1.
  *   Stall rule: the first beat of the next fold must come >= 2R cycles after the last beat of this one
- *   (s' >= s + K + 2R - 1), else a MAC would meet the drain.
+ *   (s' >= s + K + 2R - 1): then PE(r,c)'s first MAC of the next fold (cycle s' + r + c) comes after the
+ *   column's last drain step (cycle D_c + R - 1), when the whole column holds zeros. (For R >= 2 one cycle
+ *   less also works, since a MAC wins over the last drain step of row 0; lowbit keeps the simpler rule.)
  * ws/is: R load beats j = 0..R-1 at cycles l+j carry row j of the stationary tile with tag j; PE(j,c) keeps
  *   beat j at cycle l+2j+c. A stream beat m (h_i, ps_i) at cycle e+m, e >= l+R, reaches PE(r,c) at e+m+r+c
  *   (after its load, since e+r+c > l+2r+c), the sum leaves
