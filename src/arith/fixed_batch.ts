@@ -15,16 +15,15 @@ import { castFixed, checkFixedFormat, checkFixedOverflow, fracBits, type FixedFo
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
 /**
- * Overflow step on a safe-integer quantized value `v` for a target of at most 53 bits; `vTrunc` is the
- * truncated value (its bit W is WRAP_SM's lowest deleted bit). Mirrors `applyOverflowBig`.
+ * Overflow step on a safe-integer quantized value `v` for a target of at most 53 bits with range
+ * [min, max]; `vTrunc` is the truncated value (its bit W is WRAP_SM's lowest deleted bit). Mirrors
+ * `applyOverflowBig` (fixed.ts, the definition).
  */
 export function applyOverflowNum(
-  v: number, vTrunc: number, bits: number, signed: boolean, overflow: Overflow, srcSigned: boolean,
+  v: number, vTrunc: number, min: number, max: number, bits: number, signed: boolean, overflow: Overflow, srcSigned: boolean,
 ): number {
-  const min = signed ? -(2 ** (bits - 1)) : 0;
-  const max = signed ? 2 ** (bits - 1) - 1 : 2 ** bits - 1;
   if (v >= min && v <= max) {
-    return overflow === 'SAT_SYM' && signed && srcSigned && v === min ? -max : v;
+    return v === min && signed && srcSigned && overflow === 'SAT_SYM' ? -max : v;
   }
   switch (overflow) {
     case 'WRAP':
@@ -65,6 +64,8 @@ export function castFixedArray<T extends Int8Array | Int16Array | Int32Array | U
   const lo = from.signed ? -(2 ** (from.bits - 1)) : 0;
   const hi = from.signed ? 2 ** (from.bits - 1) - 1 : 2 ** from.bits - 1;
   const { bits, signed } = to;
+  const min = signed ? -(2 ** (bits - 1)) : 0;
+  const max = signed ? 2 ** (bits - 1) - 1 : 2 ** bits - 1;
   const srcSigned = from.signed;
   const up = d < 0 ? 2 ** -d : 1;
   const wrapSm = overflow === 'WRAP_SM';
@@ -83,7 +84,7 @@ export function castFixedArray<T extends Int8Array | Int16Array | Int32Array | U
         continue;
       }
     }
-    out[i] = applyOverflowNum(v, vt, bits, signed, overflow, srcSigned);
+    out[i] = applyOverflowNum(v, vt, min, max, bits, signed, overflow, srcSigned);
   }
   return out;
 }

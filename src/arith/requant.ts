@@ -7,6 +7,7 @@
  * definitions in test/unit/requant.test.ts check these kernels on seeded random inputs.
  */
 import { badValue } from '../util/errors.js';
+import { POW2 } from './shift.js';
 
 const INT32_MIN = -2147483648;
 const INT32_MAX = 2147483647;
@@ -60,7 +61,7 @@ export function quantizeMultiplier(m: number): { multiplier: number; shift: numb
  * change the floor of the sum (the dropped fraction is < 1 and the divisor an integer).
  */
 function floorSplit(A: number, B: number, ts: number): number {
-  return Math.floor((A + Math.floor(B / TWO16)) / 2 ** (ts - 16));
+  return Math.floor((A + Math.floor(B / TWO16)) / POW2[ts - 16]);
 }
 
 /**
@@ -141,13 +142,13 @@ export function mbqmSingle(x: number, M: number, shift: number): number {
   // x*M + 2^(ts-1) = A * 2^16 + B
   let A = x * mh;
   let B = x * ml;
-  if (ts >= 17) A += 2 ** (ts - 17);
-  else B += 2 ** (ts - 1);
+  if (ts >= 17) A += POW2[ts - 17];
+  else B += POW2[ts - 1];
   if (ts >= 16) return floorSplit(A, B, ts) | 0; // |result| <= 2^46: `| 0` wraps exactly
   // ts < 16: result = A * 2^(16-ts) + floor(B / 2^ts); wrap each term modulo 2^32 before adding
   const aLo = A - Math.floor(A / TWO32) * TWO32; // A mod 2^32, exact
-  const hi = (aLo * 2 ** (16 - ts)) % TWO32; // < 2^47 before the remainder: exact
-  return (hi + Math.floor(B / 2 ** ts)) | 0;
+  const hi = (aLo * POW2[16 - ts]) % TWO32; // < 2^47 before the remainder: exact
+  return (hi + Math.floor(B / POW2[ts])) | 0;
 }
 
 /**

@@ -14,6 +14,9 @@
 import { badValue } from '../util/errors.js';
 import { roundIncrement, ROUNDINGS, type Rounding } from './modes.js';
 
+/** `POW2[k] = 2^k` for k = 0..64 (exact), so kernels avoid Math.pow per element. */
+export const POW2: Float64Array = Float64Array.from({ length: 65 }, (_, k) => 2 ** k);
+
 function checkShift(n: number): void {
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) throw badValue('n', n, 'an integer shift >= 0');
 }
@@ -33,11 +36,11 @@ export function roundShiftUnchecked(x: number, n: number, mode: Rounding): numbe
   if ((x | 0) === x && n <= 31) {
     q = x >> n;
     const rem = n === 31 ? (x & 0x7fffffff) : x & ((1 << n) - 1);
-    const half = 2 ** (n - 1);
+    const half = POW2[n - 1];
     qb = rem >= half;
     r = (qb ? rem - half : rem) !== 0;
   } else if (n <= 53) {
-    const p = 2 ** n;
+    const p = POW2[n];
     q = Math.floor(x / p); // exact: division by a power of two, then floor
     const rem = x - q * p; // exact: 0 <= rem < 2^n <= 2^53
     const half = p / 2;
