@@ -87,6 +87,8 @@ function checkOpts(opts: MinifloatOptions): void {
 
 const f64 = new Float64Array(1);
 const w32 = new Uint32Array(f64.buffer);
+/** `2^k` for k = -1074..1023 at index k + 1074 (every power of two a double holds, exactly). */
+const POW2_ALL = Float64Array.from({ length: 2098 }, (_, i) => 2 ** (i - 1074));
 
 /** Encoder kernel, no validation. `rng` non-null means stochastic rounding. */
 export function encodeWith(x: number, p: MinifloatParams, saturate: boolean, rng: Rng | null): number {
@@ -101,7 +103,7 @@ export function encodeWith(x: number, p: MinifloatParams, saturate: boolean, rng
   const emin = 1 - p.bias;
   const e = ((hi >>> 20) & 0x7ff) - 1023; // floor(log2 a) for normal doubles; -1023 for subnormal ones
   const qe = (e < emin ? emin : e) - m;
-  const q = a * 2 ** -qe; // exact: power-of-two scaling, q < 2^(m+1)
+  const q = a * POW2_ALL[1074 - qe]; // exact: power-of-two scaling, q < 2^(m+1)
   let n: number;
   if (rng === null) {
     n = roundHalfEven(q);
