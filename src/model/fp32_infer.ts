@@ -86,23 +86,43 @@ export function runLayer(l: CkptLayer, x: Float32Array, batch: number, inShape: 
   }
 }
 
-/** `y[b][o] = bias[o] + sum_i w[o*inN + i] * x[b*inN + i]`. */
+/**
+ * `y[b][o] = bias[o] + sum_i w[o*inN + i] * x[b*inN + i]`. Four output rows per pass over x (fewer loads);
+ * each sum in float64, in input order.
+ */
 export function denseF32(
   x: Float32Array, batch: number, inN: number, outN: number, w: Float32Array, bias: Float32Array | null, y: Float32Array,
 ): void {
   for (let b = 0; b < batch; b++) {
     const xo = b * inN;
-    for (let o = 0; o < outN; o++) {
-      const wo = o * inN;
+    let o = 0;
+    for (; o + 3 < outN; o += 4) {
+      const w0 = o * inN;
+      const w1 = w0 + inN;
+      const w2 = w1 + inN;
+      const w3 = w2 + inN;
       let s0 = 0;
       let s1 = 0;
-      let i = 0;
-      for (; i + 1 < inN; i += 2) {
-        s0 += w[wo + i] * x[xo + i];
-        s1 += w[wo + i + 1] * x[xo + i + 1];
+      let s2 = 0;
+      let s3 = 0;
+      for (let i = 0; i < inN; i++) {
+        const v = x[xo + i];
+        s0 += w[w0 + i] * v;
+        s1 += w[w1 + i] * v;
+        s2 += w[w2 + i] * v;
+        s3 += w[w3 + i] * v;
       }
-      if (i < inN) s0 += w[wo + i] * x[xo + i];
-      y[b * outN + o] = s0 + s1 + (bias === null ? 0 : bias[o]);
+      const yo = b * outN + o;
+      y[yo] = s0 + (bias === null ? 0 : bias[o]);
+      y[yo + 1] = s1 + (bias === null ? 0 : bias[o + 1]);
+      y[yo + 2] = s2 + (bias === null ? 0 : bias[o + 2]);
+      y[yo + 3] = s3 + (bias === null ? 0 : bias[o + 3]);
+    }
+    for (; o < outN; o++) {
+      const wo = o * inN;
+      let s = 0;
+      for (let i = 0; i < inN; i++) s += w[wo + i] * x[xo + i];
+      y[b * outN + o] = s + (bias === null ? 0 : bias[o]);
     }
   }
 }

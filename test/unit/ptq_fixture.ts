@@ -75,7 +75,14 @@ export function fitElm(seed: number, hidden: number, trainCount: number): Checkp
       { kind: 'relu' },
     ],
   };
-  const H = fp32Inference(head, x, trainCount);
+  // H = relu(bn(pre)), computed from the first layer's output already at hand
+  const H = new Float32Array(pre.length);
+  for (let b = 0; b < trainCount; b++) {
+    for (let j = 0; j < hidden; j++) {
+      const v = (gamma[j] * (pre[b * hidden + j] - mean[j])) / Math.sqrt(vari[j] + 1e-5) + beta[j];
+      H[b * hidden + j] = v > 0 ? v : 0;
+    }
+  }
   const n = hidden + 1;
   const A = new Float64Array(n * n);
   const B = new Float64Array(n * 10);
