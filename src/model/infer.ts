@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { badValue, InputError } from '../util/errors.js';
 import { conv2dAcc, denseAcc } from './mac.js';
 import { modelShapes, shapeSize } from './shapes.js';
@@ -18,6 +19,12 @@ import { formatName, type ActQuant, type Layer, type MaxPool2dLayer, type Quanti
 export interface InferOptions {
   /** how requantize stages scale (default `fixed`) */
   requant?: RequantMode;
+  /**
+   * Emulate ONNX Runtime's x86 AVX2 u8 x s8 GEMM (int16 saturation of pair sums, see mac.ts `denseAcc`)
+   * in dense layers; meaningful with `requant: 'onnxruntime'` when comparing with ORT on such a CPU
+   * (`ortU8S8Saturates()` tells). Default false: exact accumulation, the definition.
+   */
+  u8s8Saturation?: boolean;
   /** called after each layer with its output (do not keep the array; it may be reused) */
   onLayer?: (index: number, layer: Layer, out: Int32Array, shape: readonly number[]) => void;
 }
@@ -70,14 +77,14 @@ export function integerInference(
     const inShape = shapes[i]!;
     const outShape = shapes[i + 1]!;
     const outSize = shapeSize(outShape);
-    x = runLayerInt(l, x, batch, inShape, outSize, mode);
+    x = runLayerInt(l, x, batch, inShape, outSize, mode, opts.u8s8Saturation ?? false);
     opts.onLayer?.(i, l, x, outShape);
   }
   return { output: x, shape: [batch, ...shapes[model.layers.length]!] };
 }
 
 /** One layer over a batch: `x` is [batch][...inShape], returns [batch][outSize]. */
-export function runLayerInt(l: Layer, x: Int32Array, batch: number, inShape: readonly number[], outSize: number, mode: RequantMode): Int32Array {
+export function runLayerInt(l: Layer, x: Int32Array, batch: number, inShape: readonly number[], outSize: number, mode: RequantMode, u8s8Saturation = false): Int32Array {
   switch (l.kind) {
     case 'quantize':
       throw new InputError(`${l.name}: a quantize layer takes float input; only the first layer may be one`);
@@ -94,7 +101,7 @@ export function runLayerInt(l: Layer, x: Int32Array, batch: number, inShape: rea
     case 'maxpool2d':
       return maxpool2dInt(l, x, batch, inShape, new Int32Array(batch * outSize));
     case 'dense': {
-      const acc = denseAcc(l, x, batch, new Int32Array(batch * outSize));
+      const acc = denseAcc(l, x, batch, new Int32Array(batch * outSize), u8s8Saturation);
       return applyOutputStage(l, acc, 1, mode, acc);
     }
     case 'conv2d': {
@@ -147,4 +154,17 @@ export function argmaxRowsInt(x: Int32Array, cols: number, out: Int32Array = new
     out[r] = best;
   }
   return out;
+}
+
+/**
+ * Whether ONNX Runtime's u8 x s8 GEMM on this machine saturates pair sums at int16: x86 with AVX2 but
+ * without AVX-VNNI / AVX512-VNNI / AMX (read from /proc/cpuinfo; false elsewhere).
+ */
+export function ortU8S8Saturates(): boolean {
+  try {
+    const flags = new Set(readFileSync('/proc/cpuinfo', 'utf8').match(/^flags\s*:.*$/m)?.[0].split(/\s+/) ?? []);
+    return flags.has('avx2') && !flags.has('avx512_vnni') && !flags.has('avx_vnni') && !flags.has('amx_int8');
+  } catch {
+    return false;
+  }
 }

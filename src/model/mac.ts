@@ -42,12 +42,24 @@ function prepared(layer: DenseLayer | Conv2dLayer, rows: number): Prepared {
   return p;
 }
 
-/** Dense accumulators: x is [batch][in] integers, acc gets [batch][out] int32. */
-export function denseAcc(layer: DenseLayer, x: Int32Array, batch: number, acc: Int32Array): Int32Array {
+/**
+ * Dense accumulators: x is [batch][in] integers, acc gets [batch][out] int32.
+ * `u8s8Saturation`: emulate ONNX Runtime's x86 AVX2 u8 x s8 GEMM kernel (MLAS, CPUs without VNNI), whose
+ * `vpmaddubsw` adds the products of consecutive input pairs (k = 2j, 2j + 1) of the RAW uint8 activations
+ * and int8 weights with int16 saturation before widening:
+ *   acc = sum_j sat16(x[2j] w[2j] + x[2j+1] w[2j+1]) - xZp sum w - wZp sum x + K xZp wZp + bias.
+ * Applies only when the input is unsigned and the weights signed, both at most 8 bits; otherwise exact.
+ */
+export function denseAcc(layer: DenseLayer, x: Int32Array, batch: number, acc: Int32Array, u8s8Saturation = false): Int32Array {
   const K = layer.inFeatures;
   const N = layer.outFeatures;
   const p = prepared(layer, N);
   const bias = layer.bias;
+  const inF = layer.input.format;
+  const wF = layer.weight.format;
+  if (u8s8Saturation && inF.type === 'int' && !inF.signed && inF.bits <= 8 && wF.type === 'int' && wF.signed && wF.bits <= 8) {
+    return denseAccU8S8Sat(layer, x, batch, acc);
+  }
   if (p.bits && layer.input.format.type === 'binary') {
     const wpr = packedWords(K);
     const xb = new Uint32Array(batch * wpr);
@@ -141,6 +153,37 @@ export function conv2dAcc(layer: Conv2dLayer, x: Int32Array, batch: number, inSh
           acc[ab + oy * Wo + ox] = (a + (bias ? bias[o]! : 0)) | 0;
         }
       }
+    }
+  }
+  return acc;
+}
+
+/** The saturating u8 x s8 pair-sum accumulation described at `denseAcc`. */
+function denseAccU8S8Sat(layer: DenseLayer, x: Int32Array, batch: number, acc: Int32Array): Int32Array {
+  const K = layer.inFeatures;
+  const N = layer.outFeatures;
+  const w = layer.weight.data;
+  const zA = layer.input.zeroPoint;
+  const bias = layer.bias;
+  for (let b = 0; b < batch; b++) {
+    const xo = b * K;
+    let sumA = 0;
+    for (let k = 0; k < K; k++) sumA += x[xo + k]!;
+    for (let o = 0; o < N; o++) {
+      const r = o * K;
+      const zB = layer.weight.zeroPoint.length === 1 ? layer.weight.zeroPoint[0]! : layer.weight.zeroPoint[o]!;
+      let s = 0;
+      let sumW = 0;
+      for (let k = 0; k < K; k += 2) {
+        let pr = x[xo + k]! * w[r + k]!;
+        sumW += w[r + k]!;
+        if (k + 1 < K) {
+          pr += x[xo + k + 1]! * w[r + k + 1]!;
+          sumW += w[r + k + 1]!;
+        }
+        s += pr > 32767 ? 32767 : pr < -32768 ? -32768 : pr;
+      }
+      acc[b * N + o] = (s - zA * sumW - zB * sumA + K * zA * zB + (bias ? bias[o]! : 0)) | 0;
     }
   }
   return acc;

@@ -192,3 +192,31 @@ describe('hand-computed values', () => {
     expect(integerInference(m, q).output).toEqual(a.output);
   });
 });
+
+describe('ORT AVX2 u8 x s8 emulation (u8s8Saturation)', () => {
+  const m = (w: number[], zpA: number): QuantizedModel => ({
+    schemaVersion: SCHEMA_VERSION, name: 's', inputShape: [w.length], provenance: { tool: 't', date: '', source: '', accuracy: [] },
+    layers: [{
+      kind: 'dense', name: 'fc', inFeatures: w.length, outFeatures: 1,
+      input: { format: int(8, false), scale: 1, zeroPoint: zpA },
+      weight: { format: int(8, true), data: Int32Array.from(w), zeroPoint: [0], scale: [1] }, bias: Int32Array.from([5]),
+      output: { kind: 'accumulator' },
+    }],
+  });
+  it('saturates each consecutive pair of raw products at int16, then corrects the zero point exactly', () => {
+    const x = Int32Array.from([255, 255, 255]);
+    // exact: (255-3)*127*3 + 5 = 96017; emulated: sat16(255*127*2) = 32767, + 255*127, - 3*381, + 5
+    expect(integerInference(m([127, 127, 127], 3), x).output[0]).toBe(96017);
+    expect(integerInference(m([127, 127, 127], 3), x, { u8s8Saturation: true }).output[0]).toBe(32767 + 32385 - 3 * 381 + 5);
+    expect(integerInference(m([-128, -128], 0), Int32Array.from([255, 255]), { u8s8Saturation: true }).output[0]).toBe(-32768 + 5);
+  });
+  it('equals exact accumulation when no pair overflows, and leaves other format pairs exact', () => {
+    const rng = new Rng(seed + 9);
+    const mm = randomMlp(rng, [31, 9, 4], int(8, true), int(8, false), 'multiplier-double');
+    const x = randomInts(rng, 10 * 31, int(7, false)); // 127 * 127 * 2 < 32767: never saturates
+    expect(integerInference(mm, x, { u8s8Saturation: true }).output).toEqual(integerInference(mm, x).output);
+    const s8 = randomMlp(rng, [31, 9, 4], int(8, true), int(8, true), 'multiplier-double');
+    const xs = randomInts(rng, 10 * 31, int(8, true));
+    expect(integerInference(s8, xs, { u8s8Saturation: true }).output).toEqual(integerInference(s8, xs).output);
+  });
+});
