@@ -19,7 +19,7 @@
  */
 import { saturateIntUnchecked, wrapIntUnchecked } from '../arith/int.js';
 import { badValue } from '../util/errors.js';
-import { checkGemmArgs, gemmIntRef, type AccSpec, type GemmOptions, type GemmOut } from './gemm_ref.js';
+import { checkGemmArgs, gemmIntRef, wIndex, type AccSpec, type GemmOptions, type GemmOut } from './gemm_ref.js';
 import { wasmGemmI16 } from './gemm_wasm.js';
 
 const TWO31 = 2 ** 31;
@@ -55,9 +55,14 @@ function integral(x: ArrayLike<number>, len: number): boolean {
 }
 
 /** S (or T with `abs`) = A W in float64 — exact while the bound is below 2^53. */
-function gemmF64(A: ArrayLike<number>, W: ArrayLike<number>, M: number, K: number, N: number, abs: boolean): Float64Array {
+function gemmF64(A: ArrayLike<number>, W: ArrayLike<number>, M: number, K: number, N: number, abs: boolean, wT: boolean): Float64Array {
   const wt = new Float64Array(K * N);
-  for (let k = 0; k < K; k++) for (let n = 0; n < N; n++) wt[n * K + k] = abs ? Math.abs(W[k * N + n]) : W[k * N + n];
+  for (let k = 0; k < K; k++) {
+    for (let n = 0; n < N; n++) {
+      const v = wT ? W[n * K + k] : W[k * N + n];
+      wt[n * K + k] = abs ? Math.abs(v) : v;
+    }
+  }
   const a = new Float64Array(K);
   const s = new Float64Array(M * N);
   for (let m = 0; m < M; m++) {
@@ -75,6 +80,7 @@ function gemmF64(A: ArrayLike<number>, W: ArrayLike<number>, M: number, K: numbe
 /**
  * `out = A W` with the PE semantics of `gemmIntRef`: A M x K, W K x N (row-major), operands integers of at
  * most 16 bits, `out` an Int32Array (acc.bits <= 32) or a BigInt64Array (33..64, see `allocGemmOut`).
+ * With `opts.wTransposed` W is N x K (row n = output n's weights), which skips a transpose.
  */
 export function gemmInt(
   A: ArrayLike<number>, W: ArrayLike<number>, M: number, K: number, N: number,
@@ -100,13 +106,15 @@ export function gemmInt(
   const wrap32 = !sat && bits <= 32;
   const exact = bound + acc0Abs < TWO53; // float64 sums are exact
   let S: Int32Array | Float64Array;
-  if (wasmOk && (wrap32 || bound < TWO31)) S = wasmGemmI16(A, W, M, K, N, false);
-  else if (exact) S = gemmF64(A, W, M, K, N, false);
+  const wT = opts.wTransposed === true;
+  if (wasmOk && (wrap32 || bound < TWO31)) S = wasmGemmI16(A, W, M, K, N, false, wT);
+  else if (exact) S = gemmF64(A, W, M, K, N, false, wT);
   else return gemmIntRef(A, W, M, K, N, acc, out, opts); // only for K in the millions
 
   const fits = acc0Abs + bound <= hi; // no prefix can leave the accumulator
   let T: Int32Array | Float64Array | undefined;
-  if (sat && !fits) T = S instanceof Int32Array ? wasmGemmI16(A, W, M, K, N, true) : gemmF64(A, W, M, K, N, true);
+  if (sat && !fits) T = S instanceof Int32Array ? wasmGemmI16(A, W, M, K, N, true, wT) : gemmF64(A, W, M, K, N, true, wT);
+  const wi = wIndex(opts, K, N);
   const halves = out instanceof BigInt64Array ? new Int32Array(out.buffer, out.byteOffset, 2 * M * N) : undefined;
   const o32 = out instanceof Int32Array ? out : undefined;
   for (let m = 0; m < M; m++) {
@@ -121,7 +129,7 @@ export function gemmInt(
       } else {
         y = a0; // the sequential saturating PE: state in [lo, hi] plus one product stays below 2^53
         for (let k = 0; k < K; k++) {
-          y += A[m * K + k] * W[k * N + n];
+          y += A[m * K + k] * W[wi(k, n)];
           y = y < lo ? lo : y > hi ? hi : y;
         }
       }

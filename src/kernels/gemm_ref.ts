@@ -2,7 +2,8 @@
  * THE DEFINITION of lowbit's integer GEMM and binary GEMM (DESIGN.md convention 4): small, naive, exact.
  * Every fast kernel in this folder is tested equal to these on seeded random inputs.
  *
- * Integer GEMM, `Y = A W` with A: M x K and W: K x N, both row-major, Y: M x N row-major. Each output is
+ * Integer GEMM, `Y = A W` with A: M x K and W: K x N, both row-major (or W as N x K with `wTransposed`),
+ * Y: M x N row-major. Each output is
  * what one PE computes, accumulating k = 0, 1, ..., K-1 in order in a signed `acc.bits`-wide register:
  *
  *     acc_0     = cast(bias[n])                        (0 without a bias)
@@ -32,6 +33,16 @@ export type GemmOut = Int32Array | BigInt64Array;
 export interface GemmOptions {
   /** initial accumulator value per output column n (length >= N), safe integers; cast into the acc first */
   bias?: ArrayLike<number>;
+  /**
+   * W is given transposed, N x K row-major (row n = the weights of output n, as hardware stores them):
+   * element (k, n) at `W[n*K + k]` instead of `W[k*N + n]`. Saves the kernels a transpose.
+   */
+  wTransposed?: boolean;
+}
+
+/** Index of W(k, n) for the layout in `opts`. */
+export function wIndex(opts: GemmOptions, K: number, N: number): (k: number, n: number) => number {
+  return opts.wTransposed ? (k, n) => n * K + k : (k, n) => k * N + n;
 }
 
 /** Allocates the right output array for an M x N GEMM with this accumulator. */
@@ -71,11 +82,12 @@ export function gemmIntRef(
 ): GemmOut {
   checkGemmArgs(A, W, M, K, N, acc, out, opts);
   const f: IntFormat = { bits: acc.bits, signed: true };
+  const wi = wIndex(opts, K, N);
   for (let m = 0; m < M; m++) {
     for (let n = 0; n < N; n++) {
       let s = castIntBig(BigInt(opts.bias?.[n] ?? 0), f, acc.overflow);
       for (let k = 0; k < K; k++) {
-        s = castIntBig(s + BigInt(A[m * K + k]) * BigInt(W[k * N + n]), f, acc.overflow);
+        s = castIntBig(s + BigInt(A[m * K + k]) * BigInt(W[wi(k, n)]), f, acc.overflow);
       }
       if (out instanceof BigInt64Array) out[m * N + n] = s;
       else out[m * N + n] = Number(s);

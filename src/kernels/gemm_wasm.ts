@@ -23,10 +23,10 @@ const up = (x: number, m: number): number => Math.ceil(x / m) * m;
 
 /**
  * `S[m*N + n] = sum_k A[m*K + k] * W[k*N + n]` mod 2^32 (as int32), or with `abs` the same over |A|, |W|.
- * Operands must be integers in [-32767, 32767] (the caller checks).
+ * `wT`: W is given as N x K. Operands must be integers in [-32767, 32767] (the caller checks).
  */
 export function wasmGemmI16(
-  A: ArrayLike<number>, W: ArrayLike<number>, M: number, K: number, N: number, abs: boolean,
+  A: ArrayLike<number>, W: ArrayLike<number>, M: number, K: number, N: number, abs: boolean, wT = false,
 ): Int32Array {
   const S = new Int32Array(M * N);
   if (M === 0 || N === 0 || K === 0) return S;
@@ -43,10 +43,19 @@ export function wasmGemmI16(
   const mem = k.memory.buffer;
   const w16 = new Int16Array(mem, 0, Np * Kp);
   w16.fill(0);
-  for (let kk = 0; kk < K; kk++) {
+  if (wT) {
     for (let n = 0; n < N; n++) {
-      const v = W[kk * N + n];
-      w16[n * Kp + kk] = abs && v < 0 ? -v : v;
+      const src = n * K;
+      const dst = n * Kp;
+      if (abs) for (let kk = 0; kk < K; kk++) w16[dst + kk] = Math.abs(W[src + kk]);
+      else for (let kk = 0; kk < K; kk++) w16[dst + kk] = W[src + kk];
+    }
+  } else {
+    for (let kk = 0; kk < K; kk++) {
+      for (let n = 0; n < N; n++) {
+        const v = W[kk * N + n];
+        w16[n * Kp + kk] = abs && v < 0 ? -v : v;
+      }
     }
   }
   const a16 = new Int16Array(mem, aOff, Mc * Kp);

@@ -59,6 +59,15 @@ describe(`gemmInt equals gemmIntRef (seed ${SEED}; LOWBIT_SEED=${SEED} to reprod
       const got = gemmInt(A, W, M, K, N, acc, allocGemmOut(M, N, acc), { bias });
       const ctx = `t=${t} M=${M} K=${K} N=${N} w=${ws ? 's' : 'u'}${wb} a=${as ? 's' : 'u'}${ab} acc=${acc.bits}${acc.overflow}`;
       expect(Array.from(got as ArrayLike<unknown>), ctx).toEqual(Array.from(want as ArrayLike<unknown>));
+      // the same GEMM with W given as N x K
+      const Wt = new Int32Array(K * N);
+      for (let k = 0; k < K; k++) for (let n = 0; n < N; n++) Wt[n * K + k] = W[k * N + n];
+      const gotT = gemmInt(A, Wt, M, K, N, acc, allocGemmOut(M, N, acc), { bias, wTransposed: true });
+      expect(Array.from(gotT as ArrayLike<unknown>), `${ctx} wTransposed`).toEqual(Array.from(want as ArrayLike<unknown>));
+      if (t % 20 === 0) {
+        const refT = gemmIntRef(A, Wt, M, K, N, acc, allocGemmOut(M, N, acc), { bias, wTransposed: true });
+        expect(Array.from(refT as ArrayLike<unknown>), `${ctx} ref wTransposed`).toEqual(Array.from(want as ArrayLike<unknown>));
+      }
     }
   });
   it('narrow saturating accumulators: many outputs take the sequential path', () => {
@@ -70,6 +79,10 @@ describe(`gemmInt equals gemmIntRef (seed ${SEED}; LOWBIT_SEED=${SEED} to reprod
       const acc: AccSpec = { bits, overflow: 'SAT' };
       const want = gemmIntRef(A, W, M, K, N, acc, new Int32Array(M * N));
       expect(Array.from(gemmInt(A, W, M, K, N, acc, new Int32Array(M * N)) as Int32Array), `bits=${bits}`).toEqual(Array.from(want as Int32Array));
+      const Wt = new Int32Array(K * N);
+      for (let k = 0; k < K; k++) for (let n = 0; n < N; n++) Wt[n * K + k] = W[k * N + n];
+      const gotT = gemmInt(A, Wt, M, K, N, acc, new Int32Array(M * N), { wTransposed: true });
+      expect(Array.from(gotT as Int32Array), `bits=${bits} wTransposed`).toEqual(Array.from(want as Int32Array));
     }
   });
   it('int8 and int4 shapes larger than a tile, Int8Array inputs', () => {
