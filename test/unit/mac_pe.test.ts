@@ -1,0 +1,97 @@
+import { describe, it, expect } from 'vitest';
+import type { Design } from '../../src/hw/design.js';
+import { PRESETS } from '../../src/hw/presets.js';
+import {
+  accRule, bigAccRule, laneFormat, laneFromBits, laneToBits, macVerilogParams, MacPe, numberAccRule, tagBits,
+  type MacPeInputs,
+} from '../../src/hw/mac_pe.js';
+import { castIntBig } from '../../src/arith/index.js';
+import { Rng, testSeed } from '../../src/util/rng.js';
+
+const seed = testSeed(99);
+console.log(`mac_pe.test seed ${seed} (LOWBIT_SEED=${seed} reproduces)`);
+
+describe('the accumulate rule ovf(base + h*v)', () => {
+  it('number and BigInt paths equal arith castIntBig at the edge widths (WRAP and SAT)', () => {
+    const rng = new Rng(seed);
+    for (const bits of [2, 7, 8, 16, 31, 32, 33, 52]) {
+      for (const overflow of ['WRAP', 'SAT'] as const) {
+        const num = numberAccRule(bits, overflow);
+        const big = bigAccRule(bits, overflow);
+        const f = { bits, signed: true };
+        const lim = 2 ** (bits - 1);
+        for (let i = 0; i < 400; i++) {
+          const base = i < 4 ? [-lim, lim - 1, 0, -1][i] : rng.int(-lim, lim - 1);
+          const h = rng.int(-32768, 65535);
+          const v = rng.int(-32768, 32767);
+          const want = castIntBig(BigInt(base) + BigInt(h) * BigInt(v), f, overflow);
+          expect(BigInt(num.mac(base, h, v)), `${bits} ${overflow} ${base} ${h} ${v}`).toBe(want);
+          expect(big.mac(BigInt(base), h, v)).toBe(want);
+        }
+      }
+    }
+  });
+
+  it('64-bit accumulators take the BigInt path and wrap/saturate at 2^63', () => {
+    const d = structuredClone(PRESETS.int8) as Design;
+    d.accumulator = { bits: 64, overflow: 'SAT' };
+    const r = accRule(d);
+    expect(typeof r.zero).toBe('bigint');
+    const max = 2n ** 63n - 1n;
+    expect((r as ReturnType<typeof bigAccRule>).mac(max - 5n, 3, 3)).toBe(max);
+    d.accumulator.overflow = 'WRAP';
+    expect((accRule(d) as ReturnType<typeof bigAccRule>).mac(max - 5n, 3, 3)).toBe(-(2n ** 63n) + 3n);
+  });
+});
+
+describe('MacPe registers', () => {
+  const idle: MacPeInputs<number> = { h: 0, hValid: false, v: 0, vValid: false, last: false, tag: 0, shift: false, ps: 0 };
+
+  it('os: MACs while both operands are valid, passes them on, drains (shift) only without a MAC', () => {
+    const pe = new MacPe<number>('os', numberAccRule(8, 'SAT'));
+    pe.step({ ...idle, hValid: true, h: 10, vValid: true, v: 10 });
+    expect(pe.accQ).toBe(100);
+    pe.step({ ...idle, hValid: true, h: 3, vValid: true, v: 2, last: true });
+    expect([pe.accQ, pe.hQ, pe.vQ, pe.lastQ, pe.vValidQ]).toEqual([106, 3, 2, true, true]);
+    pe.step({ ...idle, hValid: true, h: 5, vValid: true, v: 5, shift: true, ps: -7 }); // MAC wins: 106 + 25 saturates
+    expect(pe.accQ).toBe(127);
+    pe.step({ ...idle, shift: true, ps: -7 });
+    expect([pe.accQ, pe.lastQ, pe.vValidQ, pe.hValidQ]).toEqual([-7, false, false, false]);
+    pe.step({ ...idle, hValid: true, h: 1 }); // one operand only: no MAC
+    expect([pe.accQ, pe.hQ]).toEqual([-7, 1]);
+  });
+
+  it('ws: a load beat with tag 0 stays, others pass on with tag - 1; stream beats add to ps', () => {
+    const pe = new MacPe<number>('ws', numberAccRule(16, 'WRAP'));
+    pe.step({ ...idle, vValid: true, v: 9, tag: 2 });
+    expect([pe.sQ, pe.vValidQ, pe.tagQ, pe.vQ]).toEqual([0, true, 1, 9]);
+    pe.step({ ...idle, vValid: true, v: -4, tag: 0 });
+    expect([pe.sQ, pe.vValidQ, pe.tagQ]).toEqual([-4, false, 1]);
+    pe.step({ ...idle, hValid: true, h: 5, ps: 1000 });
+    expect(pe.accQ).toBe(980);
+    pe.step({ ...idle, hValid: true, h: -32768, ps: 32767 }); // 32767 + 131072 wraps
+    expect(pe.accQ).toBe(32767 + 131072 - 65536 * 2);
+  });
+});
+
+describe('lanes and parameters', () => {
+  it('a bipolar operand travels as a 2-bit signed lane; others at their own format', () => {
+    expect(laneFormat({ bits: 1, signed: true })).toEqual({ bits: 2, signed: true });
+    expect(laneFormat({ bits: 1, signed: false })).toEqual({ bits: 1, signed: false });
+    expect(laneFormat({ bits: 7, signed: true })).toEqual({ bits: 7, signed: true });
+    const l = laneFormat({ bits: 1, signed: true });
+    expect([-1, 0, 1].map((v) => laneToBits(v, l))).toEqual([3n, 0n, 1n]);
+    for (const f of [{ bits: 16, signed: true }, { bits: 16, signed: false }, { bits: 2, signed: true }]) {
+      for (const v of f.signed ? [-(2 ** (f.bits - 1)), -1, 0, 2 ** (f.bits - 1) - 1] : [0, 1, 2 ** f.bits - 1]) {
+        expect(laneFromBits(laneToBits(v, f), f)).toBe(v);
+      }
+    }
+  });
+
+  it('tag width and the Verilog parameter mapping', () => {
+    expect([1, 2, 3, 4, 5, 16, 17].map(tagBits)).toEqual([1, 1, 2, 2, 3, 4, 5]);
+    const d = structuredClone(PRESETS.int2) as Design;
+    d.array.dataflow = 'is';
+    expect(macVerilogParams(d)).toEqual({ WBits: 2, ABits: 2, WSigned: 1, ASigned: 1, AccBits: 16, AccSat: 1, Dataflow: 2 });
+  });
+});
