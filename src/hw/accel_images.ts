@@ -1,0 +1,126 @@
+import { join } from 'node:path';
+import { writeFileAtomic } from '../util/fs.js';
+import { DESCRIPTOR_FIELDS, descriptor, geometry, type AccelLayer, type AccelProgram } from './accel_program.js';
+
+/**
+ * The accelerator's memory images — the `$readmemh` files `hdl/accel_top.v` loads at time 0:
+ *   prog.hex  one descriptor per layer, DESCRIPTOR_FIELDS x 32 bits (field 0 in the low bits);
+ *   wmem.hex  weight words of `wordBits` bits (layout below);
+ *   bmem.hex, mmem.hex, smem.hex, tmem.hex  one row per parameter group (a mac fold, or an xnor/serial
+ *             output): C lanes of bias' (32 bits), multiplier (32), shift (6, two's complement; unsigned 0..63 in shift mode) and
+ *             `steps` thresholds (32 each, lane c threshold t at bits (c*steps + t)*32); xnor/serial
+ *             groups use lane 0 only.
+ * Weight words, element/lane 0 in the least significant bits:
+ *   mac     word wBase + f*K + k, lane c (vBits wide, two's complement) = w'[f*C + c][k] (0 past N);
+ *   xnor    word wBase + n*Wd + j, bit i = (w'[n][j*L + i] == +1) (0 past K);
+ *   serial  word wBase + (n*Bw + b)*Wd + j, bit i = bit b of w'[n][j*L + i] in Bw-bit two's complement.
+ */
+export interface AccelImages {
+  prog: bigint[];
+  wmem: bigint[];
+  bmem: bigint[];
+  mmem: bigint[];
+  smem: bigint[];
+  tmem: bigint[];
+}
+
+/** Widths in bits of the words of each image, in the order of AccelImages' fields. */
+export function imageWidths(p: AccelProgram): Record<keyof AccelImages, number> {
+  const { C } = geometry(p.design);
+  return { prog: DESCRIPTOR_FIELDS * 32, wmem: p.wordBits, bmem: C * 32, mmem: C * 32, smem: C * 6, tmem: C * p.steps * 32 };
+}
+
+export function buildImages(p: AccelProgram): AccelImages {
+  const { C, L, vBits } = geometry(p.design);
+  const img: AccelImages = {
+    prog: p.layers.map((l) => packFields(descriptor(l), 32)),
+    wmem: new Array<bigint>(p.wDepth).fill(0n),
+    bmem: new Array<bigint>(p.pDepth).fill(0n),
+    mmem: new Array<bigint>(p.pDepth).fill(0n),
+    smem: new Array<bigint>(p.pDepth).fill(0n),
+    tmem: new Array<bigint>(p.pDepth).fill(0n),
+  };
+  for (const l of p.layers) {
+    writeWeights(l, img.wmem, C, L, vBits);
+    writeParams(l, img, C, p.steps);
+  }
+  return img;
+}
+
+function writeWeights(l: AccelLayer, wmem: bigint[], C: number, L: number, vBits: number): void {
+  const { K, N, weights: w } = l;
+  if (l.engine === 'mac') {
+    for (let f = 0; f < l.groups; f++) {
+      for (let k = 0; k < K; k++) {
+        const lanes: number[] = [];
+        for (let c = 0; c < C; c++) lanes.push(f * C + c < N ? w[(f * C + c) * K + k] : 0);
+        wmem[l.wBase + f * K + k] = packFields(lanes, vBits);
+      }
+    }
+    return;
+  }
+  const planes = l.engine === 'serial' ? l.wFormat.bits : 1;
+  for (let n = 0; n < N; n++) {
+    for (let b = 0; b < planes; b++) {
+      for (let j = 0; j < l.wd; j++) {
+        let word = 0n;
+        for (let i = Math.min(L, K - j * L) - 1; i >= 0; i--) {
+          const v = w[n * K + j * L + i];
+          const bit = l.engine === 'xnor' ? v > 0 : ((v >> b) & 1) === 1;
+          word = (word << 1n) | (bit ? 1n : 0n);
+        }
+        wmem[l.wBase + (n * planes + b) * l.wd + j] = word;
+      }
+    }
+  }
+}
+
+function writeParams(l: AccelLayer, img: AccelImages, C: number, steps: number): void {
+  const lanes = l.engine === 'mac' ? C : 1;
+  for (let g = 0; g < l.groups; g++) {
+    const bias: number[] = [];
+    const mult: number[] = [];
+    const shift: number[] = [];
+    const thr: number[] = [];
+    for (let c = 0; c < lanes; c++) {
+      const n = l.engine === 'mac' ? g * C + c : g;
+      const inRange = n < l.N;
+      bias.push(inRange ? l.bias[n] : 0);
+      mult.push(inRange && l.stage.kind === 'requant' ? l.stage.multiplier[n] : 0);
+      shift.push(inRange && l.stage.kind === 'requant' ? l.stage.shift[n] : 0);
+      for (let t = 0; t < steps; t++) {
+        const st = l.stage;
+        thr.push(inRange && st.kind === 'threshold' && t < st.steps ? st.thresholds[n * st.steps + t] : 0);
+      }
+    }
+    img.bmem[l.pBase + g] = packFields(bias, 32);
+    img.mmem[l.pBase + g] = packFields(mult, 32);
+    img.smem[l.pBase + g] = packFields(shift, 6);
+    img.tmem[l.pBase + g] = packFields(thr, 32);
+  }
+}
+
+/** Packs integers as `bits`-bit two's complement fields, field 0 in the least significant bits. */
+export function packFields(values: readonly number[], bits: number): bigint {
+  let word = 0n;
+  for (let i = values.length - 1; i >= 0; i--) word = (word << BigInt(bits)) | BigInt.asUintN(bits, BigInt(values[i]));
+  return word;
+}
+
+/** `$readmemh` text: one word per line, ceil(width/4) hex digits. */
+export function hexText(words: readonly bigint[], width: number): string {
+  const digits = Math.ceil(width / 4);
+  return words.map((w) => w.toString(16).padStart(digits, '0')).join('\n') + '\n';
+}
+
+/** Writes the six images into `dir` as `<name>.hex` (atomically each). */
+export function writeImages(p: AccelProgram, dir: string, img: AccelImages = buildImages(p)): string[] {
+  const widths = imageWidths(p);
+  const files: string[] = [];
+  for (const name of Object.keys(img) as (keyof AccelImages)[]) {
+    const path = join(dir, `${name}.hex`);
+    writeFileAtomic(path, hexText(img[name], widths[name]));
+    files.push(path);
+  }
+  return files;
+}

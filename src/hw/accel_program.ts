@@ -1,0 +1,138 @@
+import type { IntFormat } from '../arith/index.js';
+import type { Design } from './design.js';
+import { laneFormat } from './mac_pe.js';
+
+/**
+ * The accelerator's layer program and memory layout: what `compileModel` (accel_compile.ts) produces from
+ * a QuantizedModel and a Design, what the TS accelerator model (accelerator.ts) runs and what
+ * `hdl/accel_top.v` loads through `$readmemh` (accel_images.ts writes the files).
+ *
+ * Engines:
+ *   mac    — the systolic MAC array (output stationary), one image in array row 0: fold f covers outputs
+ *            n0 = f*C .. n0+C-1; beat k feeds x[k] and the weight row W'[k][n0..n0+C-1].
+ *   xnor   — the XNOR-popcount unit on ±1 vectors: one dot product per output n, Wd = ceil(K/L) words.
+ *   serial — the same unit's bit-serial AND path: Bx x Bw plane pairs per output, each Wd words.
+ * Every engine produces an int32 accumulator per output: acc = wrap32(dot + bias'), then the output stage
+ * (requantize, threshold or raw) and a write into the next layer's input layout.
+ *
+ * Layouts of an activation vector of n elements in an activation buffer (a flat bit vector):
+ *   slots  — element i in bits [i*S, (i+1)*S), S = the array's activation lane width (mac consumers);
+ *   planes — P bit planes of `stride` bits each (stride = Wd*L): bit b of element i at bit b*stride + i;
+ *            ±1 values are one plane with bit 1 = +1 (xnor consumers; serial consumers: two's complement).
+ *   outbuf — the last layer: element i in the output buffer's 32-bit word i (sign-extended).
+ */
+export type Engine = 'mac' | 'xnor' | 'serial';
+export const ENGINES: readonly Engine[] = ['mac', 'xnor', 'serial'];
+
+export type Layout =
+  | { kind: 'slots'; slotBits: number }
+  | { kind: 'planes'; planes: number; stride: number; bipolar: boolean }
+  | { kind: 'outbuf' };
+
+export type AccelStage =
+  /** y = clamp(scale(acc) + zeroPoint, min, max); scale by the Design's requantizer mode */
+  | { kind: 'requant'; multiplier: Int32Array; shift: Int32Array; zeroPoint: number; min: number; max: number }
+  /** y = count_t[acc >= thr[n*T + t]] + offset; bipolar: 2*y - 1 */
+  | { kind: 'threshold'; thresholds: Int32Array; steps: number; offset: number; bipolar: boolean }
+  /** y = acc */
+  | { kind: 'raw' };
+
+export interface AccelLayer {
+  name: string;
+  engine: Engine;
+  /** inputs and outputs of the dot products */
+  K: number;
+  N: number;
+  /** the integers the engine multiplies: x (input elements as stored) and w' = w - wZp */
+  xFormat: IntFormat;
+  wFormat: IntFormat;
+  /** w'[n][k], row-major N x K */
+  weights: Int32Array;
+  /** bias'[n] = wrap32(bias[n] - xShift * sum_k w'[n][k]) (xShift: see AccelProgram.inputShift) */
+  bias: Int32Array;
+  stage: AccelStage;
+  inLayout: Layout;
+  outLayout: Layout;
+  /** first weight-memory word and first parameter row of the layer */
+  wBase: number;
+  pBase: number;
+  /** mac: folds ceil(N/C); xnor/serial: N (one parameter row per group) */
+  groups: number;
+  /** words per vector on the XNOR unit (xnor/serial), K for mac */
+  wd: number;
+}
+
+export interface AccelProgram {
+  design: Design;
+  model: string;
+  layers: AccelLayer[];
+  /** elements of the input vector and of the output (logits) vector */
+  inputElems: number;
+  outputElems: number;
+  /** the host writes x - inputShift for each quantized input x (brings uint8 pixels into an int8 array) */
+  inputShift: number;
+  /** memory geometry (the RTL's parameters) */
+  wordBits: number;
+  wDepth: number;
+  pDepth: number;
+  actBits: number;
+  outDepth: number;
+  /** thresholds per lane in the parameter memory: the Design's xnor.thresholds (>= every layer's steps) */
+  steps: number;
+}
+
+/** XNOR lanes L and array lane widths of a Design. */
+export function geometry(d: Design): { R: number; C: number; L: number; hBits: number; vBits: number } {
+  return {
+    R: d.array.rows,
+    C: d.array.cols,
+    L: d.xnor.bitsPerCycle,
+    hBits: laneFormat(d.activation).bits,
+    vBits: laneFormat(d.weight).bits,
+  };
+}
+
+/** Bits an activation vector of `n` elements occupies in a layout. */
+export function layoutBits(l: Layout, n: number): number {
+  if (l.kind === 'slots') return n * l.slotBits;
+  if (l.kind === 'planes') return l.planes * l.stride;
+  return 0;
+}
+
+/** Weight-memory word width: max(C * vBits, L) bits, rounded up to a multiple of 32. */
+export function weightWordBits(d: Design): number {
+  const g = geometry(d);
+  return Math.ceil(Math.max(g.C * g.vBits, g.L) / 32) * 32;
+}
+
+/**
+ * The descriptor of a layer as the RTL reads it: 20 fields of 32 bits, field i at bits [32i, 32i+32).
+ * 0 engine, 1 K, 2 N, 3 groups, 4 wd, 5 wBase, 6 pBase, 7 stage (0 requant, 1 threshold, 2 raw),
+ * 8 zeroPoint/offset, 9 min, 10 max, 11 bipolar, 12 out kind (0 slots, 1 planes, 2 outbuf),
+ * 13 out planes, 14 out stride, 15 x planes (serial), 16 in stride, 17 w planes (serial),
+ * 18 signs (bit 0 x signed, bit 1 w signed), 19 steps, 20 out planes bipolar (bit = value > 0),
+ * 21 last layer.
+ */
+export const DESCRIPTOR_FIELDS = 22;
+
+export function descriptor(l: AccelLayer): number[] {
+  const st = l.stage;
+  const stageCode = st.kind === 'requant' ? 0 : st.kind === 'threshold' ? 1 : 2;
+  const zpOrOffset = st.kind === 'requant' ? st.zeroPoint : st.kind === 'threshold' ? st.offset : 0;
+  const out = l.outLayout;
+  const inl = l.inLayout;
+  return [
+    ENGINES.indexOf(l.engine), l.K, l.N, l.groups, l.wd, l.wBase, l.pBase, stageCode,
+    zpOrOffset, st.kind === 'requant' ? st.min : 0, st.kind === 'requant' ? st.max : 0,
+    st.kind === 'threshold' && st.bipolar ? 1 : 0,
+    out.kind === 'slots' ? 0 : out.kind === 'planes' ? 1 : 2,
+    out.kind === 'planes' ? out.planes : 0, out.kind === 'planes' ? out.stride : 0,
+    l.engine === 'serial' ? l.xFormat.bits : inl.kind === 'planes' ? inl.planes : 0,
+    inl.kind === 'planes' ? inl.stride : 0,
+    l.engine === 'serial' ? l.wFormat.bits : 0,
+    (l.xFormat.signed ? 1 : 0) | (l.wFormat.signed ? 2 : 0),
+    st.kind === 'threshold' ? st.steps : 0,
+    out.kind === 'planes' && out.bipolar ? 1 : 0,
+    out.kind === 'outbuf' ? 1 : 0,
+  ];
+}
