@@ -294,7 +294,8 @@ export function signedBitsFor(lo: bigint, hi: bigint): number {
  * - `productRange`/`productBits`: exact range of `w * a` over the operand ranges, and the signed width
  *   that holds it (signed x signed W,A bits: W + A; bipolar x bipolar: 2).
  * - `accBitsNeeded(K)`: smallest signed accumulator width that holds every sum of K products, computed
- *   exactly from `K * productRange`. It never exceeds the textbook `W + A + ceil(log2 K)` and equals it for
+ *   exactly from `K * productRange`. It never exceeds the textbook rule `accBitsRule(K) = W + A +
+ *   ceil(log2 K)` (+1 when both operands are unsigned, since the accumulator is signed) and equals it for
  *   signed x signed operands when K is a power of two.
  * - `maxExactK`: the largest K for which the design's accumulator can never overflow (capped at 2^40).
  * - `weightsPerWord`: weights packed per 32-bit word (`floor(32 / weight.bits)`, no element straddles a
@@ -315,6 +316,7 @@ export interface DerivedDesign {
   productBits: number;
   accFormat: { bits: number; signed: true };
   accBitsNeeded(k: number): number;
+  accBitsRule(k: number): number;
   maxExactK: number;
   weightsPerWord: number;
   packedWordsPerRow(k: number): number;
@@ -362,6 +364,9 @@ export function deriveDesign(d: Design, k?: number): DerivedDesign {
     productBits: signedBitsFor(BigInt(pLo), BigInt(pHi)),
     accFormat: { bits: d.accumulator.bits, signed: true },
     accBitsNeeded,
+    accBitsRule: (kk: number): number =>
+      d.weight.bits + d.activation.bits + Math.ceil(Math.log2(checkInt('K', kk, 1, 2 ** 40))) +
+      (d.weight.signed || d.activation.signed ? 0 : 1),
     maxExactK: lo,
     weightsPerWord,
     packedWordsPerRow,

@@ -134,6 +134,27 @@ describe('deriveDesign', () => {
     expect(u.productRange).toEqual([0, 65025]);
     expect(u.productBits).toBe(17);
   });
+  it('the exact width never exceeds the textbook rule, for every width and signedness', () => {
+    for (const wb of [1, 2, 3, 4, 7, 8, 16]) {
+      for (const ab of [1, 2, 5, 8, 16]) {
+        for (const ws of [true, false]) {
+          for (const as of [true, false]) {
+            const dd = deriveDesign(parseDesign({ base: 'int8', weight: { bits: wb, signed: ws }, activation: { bits: ab, signed: as } }));
+            for (const k of [1, 2, 3, 7, 8, 9, 784, 1024, 100000]) {
+              const ctx = `w${ws ? 's' : 'u'}${wb} a${as ? 's' : 'u'}${ab} K=${k}`;
+              expect(dd.accBitsNeeded(k), ctx).toBeLessThanOrEqual(dd.accBitsRule(k));
+              // and it is tight: one bit fewer cannot hold K * the extreme product
+              const [plo, phi] = dd.productRange;
+              const b = dd.accBitsNeeded(k) - 1;
+              if (b >= 1) expect(k * plo < -(2 ** (b - 1)) || k * phi > 2 ** (b - 1) - 1, ctx).toBe(true);
+            }
+          }
+        }
+      }
+    }
+    expect(deriveDesign(PRESETS.int8).accBitsRule(784)).toBe(26);
+    expect(deriveDesign(PRESETS.int8).accBitsNeeded(784)).toBe(25);
+  });
   it('maxExactK is the last K without overflow', () => {
     for (const n of PRESET_NAMES) {
       const dd = deriveDesign(PRESETS[n]);
