@@ -58,6 +58,8 @@ export class XnorPopcountModel {
   readonly params: XnorPopcountParams;
   private readonly fmt: { bits: number; signed: true };
   private readonly thr: Int32Array;
+  /** what an out-of-range channel reads */
+  private readonly zeroThr: Int32Array;
   private readonly nbMax: number;
   // stage 1
   private v1 = false;
@@ -84,6 +86,7 @@ export class XnorPopcountModel {
     this.params = checkXnorPopcountParams(params);
     this.fmt = { bits: params.accBits, signed: true };
     this.thr = new Int32Array(params.channels * params.thresholds);
+    this.zeroThr = new Int32Array(params.thresholds);
     this.nbMax = 2 ** countBits(params.lanes) - 1;
   }
 
@@ -95,7 +98,7 @@ export class XnorPopcountModel {
   activation(x: number, ch: number): number {
     const p = this.params;
     if (ch >= 0 && ch < p.channels) return multiThreshold(x, this.thr, ch * p.thresholds, p.thresholds);
-    return x >= 0 ? p.thresholds : 0;
+    return multiThreshold(x, this.zeroThr, 0, p.thresholds);
   }
 
   step(i: XnorPopcountInputs): void {
