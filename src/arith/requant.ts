@@ -11,7 +11,6 @@ import { POW2 } from './shift.js';
 
 const INT32_MIN = -2147483648;
 const INT32_MAX = 2147483647;
-const TWO16 = 65536;
 const TWO31 = 2147483648;
 const TWO32 = 4294967296;
 
@@ -61,8 +60,13 @@ export function quantizeMultiplier(m: number): { multiplier: number; shift: numb
  * change the floor of the sum (the dropped fraction is < 1 and the divisor an integer).
  */
 function floorSplit(A: number, B: number, ts: number): number {
-  return Math.floor((A + Math.floor(B / TWO16)) / POW2[ts - 16]);
+  // multiplying by an exact inverse power of two equals the division (and is faster)
+  return Math.floor((A + Math.floor(B * INV2_16)) * INV_POW2[ts - 16]);
 }
+
+const INV2_16 = 2 ** -16;
+/** `INV_POW2[k] = 2^-k`, k = 0..64. */
+const INV_POW2: Float64Array = Float64Array.from({ length: 65 }, (_, k) => 2 ** -k);
 
 /**
  * gemmlowp `SaturatingRoundingDoublingHighMul(a, b)` on int32: INT32_MAX when `a == b == INT32_MIN`,
