@@ -29,9 +29,15 @@ export function formatReport(r: VerifyResult): string {
   return lines.join('\n');
 }
 
-/** One line per result for the summary table. */
-export function formatSummaryLine(r: VerifyResult): string {
-  const status = r.ok ? 'ok      ' : 'MISMATCH';
-  const build = r.build.cached ? 'cached' : `built ${r.build.seconds.toFixed(1)} s`;
-  return `${status} ${r.unit.padEnd(14)} ${r.label.padEnd(12)} ${String(r.cycles).padStart(8)} cycles  sim ${(r.simSeconds * 1000).toFixed(0)} ms  ${build}`;
+/** The summary table: one line per result, columns aligned. */
+export function formatSummary(results: VerifyResult[]): string {
+  const uw = Math.max(4, ...results.map((r) => r.unit.length));
+  const lw = Math.max(6, ...results.map((r) => r.label.length));
+  return results
+    .map((r) => {
+      const status = r.ok ? 'ok      ' : 'MISMATCH';
+      const build = r.build.cached ? 'cached' : `built ${r.build.seconds.toFixed(1)} s`;
+      return `${status} ${r.unit.padEnd(uw)} ${r.label.padEnd(lw)} ${String(r.cycles).padStart(8)} cycles  sim ${(r.simSeconds * 1000).toFixed(0).padStart(5)} ms  ${build}`;
+    })
+    .join('\n');
 }

@@ -4,7 +4,7 @@ import { progress } from '../../util/progress.js';
 import { runVerifyJobs } from '../../rtl/batch.js';
 import { killFraction, runMutant, type MutantResult } from '../../rtl/mutate.js';
 import { MUTATIONS } from '../../rtl/mutations.js';
-import { formatSummaryLine } from '../../rtl/report.js';
+import { formatSummary } from '../../rtl/report.js';
 import { resolveUnit, selectDesigns, type VerifyJob, type VerifyResult } from '../../rtl/verify.js';
 import { unitNames } from '../../rtl/units/index.js';
 import { verilatorVersion } from '../../rtl/build.js';
@@ -78,7 +78,7 @@ export const verifyCommand: CommandModule<object, Args> = {
     if (argv.json) {
       process.stdout.write(`${JSON.stringify(jsonSafe({ ok: bad.length === 0, seed, cases, results }), null, 2)}\n`);
     } else {
-      for (const r of results) process.stdout.write(`${formatSummaryLine(r)}\n`);
+      process.stdout.write(`${formatSummary(results)}\n`);
       for (const r of bad) process.stdout.write(`\n${r.report}\n`);
       process.stdout.write(`\n${results.length - bad.length} of ${results.length} checks match (seed ${seed}, ${cases} cases)\n`);
     }
