@@ -19,6 +19,9 @@ import {
  */
 export function compileModel(model: QuantizedModel, design: Design): AccelProgram {
   const where = `model ${model.name} on design ${design.name}`;
+  if (design.array.dataflow !== 'os') {
+    throw new InputError(`${where}: the accelerator's controller drives the MAC array output-stationary; got array.dataflow = ${design.array.dataflow} (use --dataflow os; ws/is are modelled per GEMM by \`lowbit simulate\`)`);
+  }
   const dense: DenseLayer[] = [];
   const clamps = new Map<number, { min: number; max: number }[]>();
   for (const l of model.layers) {
