@@ -1,25 +1,30 @@
 /**
- * A long training run that saves its state after every epoch (used by scripts/train-models.sh).
- * npx tsx scripts/train-run.ts <outDir> <json TrainConfig without functions>
+ * A long training run (used by scripts/train-models.sh): trains with `lowbit train`'s options, saves the
+ * full training state after every epoch into <stateDir> (so an interrupted run can still be published with
+ * scripts/publish-state.ts), then publishes the model to <outDir> (QuantizedModel + train-log.json).
+ *   node --import tsx scripts/train-run.ts <stateDir> <outDir> '<json RunOptions>'
  */
 import { loadMnist } from '../src/data/mnist.js';
-import { train, testAccuracy, type TrainConfig } from '../src/train/trainer.js';
+import { train } from '../src/train/trainer.js';
 import { saveState } from '../src/train/state.js';
-import { writeFileAtomic } from '../src/util/fs.js';
-import { join } from 'node:path';
+import { publish, trainConfigFor, type RunOptions } from '../src/train/run.js';
 
-const [outDir, json] = process.argv.slice(2);
-const cfg = JSON.parse(json!) as TrainConfig;
+const [stateDir, outDir, json] = process.argv.slice(2);
+const o = JSON.parse(json!) as RunOptions;
+const cfg = trainConfigFor(o);
 const data = loadMnist('train');
 const test = loadMnist('test');
-const logs: unknown[] = [];
+const method = cfg.net.weights.method === 'none' ? 'fp32' : (o.method ?? (o.wbits === 1 && o.abits === 1 ? 'bnn' : 'pact'));
 const t0 = Date.now();
+const log: unknown[] = [];
 cfg.onEpoch = (net, e) => {
-  const acc = testAccuracy(net, test);
-  logs.push({ ...e, testAcc: acc });
-  process.stderr.write(`  test ${(acc * 100).toFixed(2)}% after ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
-  saveState(outDir!, net, { spec: cfg.net, seed: cfg.seed, meta: { config: { ...cfg, onEpoch: undefined }, log: logs } });
-  writeFileAtomic(join(outDir!, 'train-log.json'), JSON.stringify(logs, null, 1));
+  log.push(e);
+  saveState(stateDir!, net, { spec: cfg.net, seed: cfg.seed, meta: { options: o, method, log, seconds: (Date.now() - t0) / 1000 } });
 };
 const r = train(cfg, data);
-process.stderr.write(`done: ${r.steps} steps, ${r.seconds.toFixed(0)} s, ${r.samplesPerSec.toFixed(0)} samples/s\n`);
+const s = publish(r.net, cfg.net, {
+  name: outDir!.replace(/\/+$/, '').split('/').pop()!, arch: o.arch, wbits: o.wbits, abits: o.abits, method,
+  epochs: o.epochs, seed: o.seed, trainSeconds: r.seconds, samplesPerSec: r.samplesPerSec, log: r.log,
+}, outDir!, test);
+process.stderr.write(`published ${outDir}: MNIST test ${(s.testAccuracy * 100).toFixed(2)}% (integer model), ${r.seconds.toFixed(0)} s, ${r.samplesPerSec.toFixed(0)} samples/s\n`);
+process.stdout.write(JSON.stringify({ ...s, log: undefined }) + '\n');

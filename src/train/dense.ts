@@ -28,6 +28,7 @@ export class Dense implements Layer {
   private y: Float32Array = new Float32Array(0);
   private dx: Float32Array = new Float32Array(0);
   private xq: Float64Array = new Float64Array(0);
+  private xi: Float32Array = new Float32Array(0);
   /** scale of the integers this layer's input holds (exact mode); set by the network builder */
   inScale: () => number = () => 1;
   /** when true, forward(train=false) runs the exact integer-equivalent path */
@@ -99,8 +100,25 @@ export class Dense implements Layer {
 
   private forwardExact(x: Float32Array, n: number): void {
     const k = this.inF;
-    if (this.xq.length < k) this.xq = new Float64Array(k);
     const inv = this.inScale();
+    // The largest |acc| a sample can reach: below 2^24 every partial sum of integers is exact in float32,
+    // so the (fast) float32 GEMM computes the exact accumulator; otherwise sum in float64.
+    let maxIn = 0;
+    for (let i = 0; i < n * k; i++) maxIn = Math.max(maxIn, Math.abs(Math.round(x[i]! / inv)));
+    let bound = 0;
+    for (let o = 0; o < this.outF; o++) {
+      let s = 0;
+      for (let i = o * k; i < (o + 1) * k; i++) s += Math.abs(this.q[i]!);
+      bound = Math.max(bound, s * maxIn);
+    }
+    if (bound < 2 ** 24) {
+      this.xi = grow(this.xi, n * k);
+      for (let i = 0; i < n * k; i++) this.xi[i] = Math.round(x[i]! / inv);
+      gemmNT(this.xi, this.q, n, k, this.outF, this.y);
+      for (let b = 0; b < n; b++) for (let o = 0; o < this.outF; o++) this.y[b * this.outF + o] = this.outputOf(this.y[b * this.outF + o]!, o);
+      return;
+    }
+    if (this.xq.length < k) this.xq = new Float64Array(k);
     for (let b = 0; b < n; b++) {
       for (let i = 0; i < k; i++) this.xq[i] = Math.round(x[b * k + i]! / inv);
       for (let o = 0; o < this.outF; o++) {

@@ -93,15 +93,26 @@ export class Network {
     for (const l of this.layers) if ('exact' in l) (l as Dense).exact = on;
   }
 
+  /** Optional rounding of every layer output (forward) and input gradient (backward), in place, over
+   * the first `len` values: simulated low-precision activations and gradients (src/train/mixed.ts). */
+  actHook: ((h: Float32Array, len: number) => void) | null = null;
+  gradHook: ((g: Float32Array, len: number) => void) | null = null;
+
   forward(x: Float32Array, n: number, train: boolean): Float32Array {
     let h = x;
-    for (const l of this.layers) h = l.forward(h, n, train);
+    for (let i = 0; i < this.layers.length; i++) {
+      h = this.layers[i]!.forward(h, n, train);
+      if (this.actHook && train) this.actHook(h, n * prod(this.shapes[i + 1]!));
+    }
     return h;
   }
 
   backward(dy: Float32Array, n: number): void {
     let g = dy;
-    for (let i = this.layers.length - 1; i >= 0; i--) g = this.layers[i]!.backward(g, n);
+    for (let i = this.layers.length - 1; i >= 0; i--) {
+      g = this.layers[i]!.backward(g, n);
+      if (this.gradHook && i > 0) this.gradHook(g, n * prod(this.shapes[i]!));
+    }
   }
 
   /** True when dropout is present (training differs from eval beyond batch-norm). */

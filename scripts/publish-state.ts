@@ -1,0 +1,21 @@
+/**
+ * Publishes the latest saved state of a (possibly interrupted) run: the network as of its last completed
+ * epoch, exported and evaluated exactly as at the end of a run.
+ *   node --import tsx scripts/publish-state.ts <stateDir> <outDir>
+ */
+import { loadMnist } from '../src/data/mnist.js';
+import { loadState } from '../src/train/state.js';
+import { publish, type RunOptions } from '../src/train/run.js';
+import type { EpochLog } from '../src/train/trainer.js';
+
+const [stateDir, outDir] = process.argv.slice(2);
+const { net, state } = loadState(stateDir!);
+const o = state.meta.options as RunOptions;
+const log = state.meta.log as EpochLog[];
+const secs = log.reduce((a, e) => a + e.seconds, 0);
+const s = publish(net, state.spec, {
+  name: outDir!.replace(/\/+$/, '').split('/').pop()!, arch: o.arch, wbits: o.wbits, abits: o.abits, method: String(state.meta.method),
+  epochs: log.length, seed: o.seed, trainSeconds: secs, samplesPerSec: log.reduce((a, e) => a + e.samplesPerSec * e.seconds, 0) / secs, log,
+}, outDir!, loadMnist('test'));
+process.stderr.write(`published ${outDir} from ${stateDir} (${log.length} of ${o.epochs} epochs): MNIST test ${(s.testAccuracy * 100).toFixed(2)}%\n`);
+process.stdout.write(JSON.stringify({ ...s, log: undefined }) + '\n');

