@@ -25,6 +25,8 @@ export interface InferOptions {
    * (`ortU8S8Saturates()` tells). Default false: exact accumulation, the definition.
    */
   u8s8Saturation?: boolean;
+  /** dense accumulation kernel: `auto` (WebAssembly GEMM when operands fit 16 bits) or `js` (plain loop) */
+  kernel?: 'auto' | 'js';
   /** called after each layer with its output (do not keep the array; it may be reused) */
   onLayer?: (index: number, layer: Layer, out: Int32Array, shape: readonly number[]) => void;
 }
@@ -77,14 +79,17 @@ export function integerInference(
     const inShape = shapes[i]!;
     const outShape = shapes[i + 1]!;
     const outSize = shapeSize(outShape);
-    x = runLayerInt(l, x, batch, inShape, outSize, mode, opts.u8s8Saturation ?? false);
+    x = runLayerInt(l, x, batch, inShape, outSize, mode, opts.u8s8Saturation ?? false, opts.kernel ?? 'auto');
     opts.onLayer?.(i, l, x, outShape);
   }
   return { output: x, shape: [batch, ...shapes[model.layers.length]!] };
 }
 
 /** One layer over a batch: `x` is [batch][...inShape], returns [batch][outSize]. */
-export function runLayerInt(l: Layer, x: Int32Array, batch: number, inShape: readonly number[], outSize: number, mode: RequantMode, u8s8Saturation = false): Int32Array {
+export function runLayerInt(
+  l: Layer, x: Int32Array, batch: number, inShape: readonly number[], outSize: number, mode: RequantMode,
+  u8s8Saturation = false, kernel: 'auto' | 'js' = 'auto',
+): Int32Array {
   switch (l.kind) {
     case 'quantize':
       throw new InputError(`${l.name}: a quantize layer takes float input; only the first layer may be one`);
@@ -101,7 +106,7 @@ export function runLayerInt(l: Layer, x: Int32Array, batch: number, inShape: rea
     case 'maxpool2d':
       return maxpool2dInt(l, x, batch, inShape, new Int32Array(batch * outSize));
     case 'dense': {
-      const acc = denseAcc(l, x, batch, new Int32Array(batch * outSize), u8s8Saturation);
+      const acc = denseAcc(l, x, batch, new Int32Array(batch * outSize), u8s8Saturation, kernel);
       return applyOutputStage(l, acc, 1, mode, acc);
     }
     case 'conv2d': {

@@ -1,5 +1,6 @@
 import { packBits, packedWords, xnorDotAt } from '../arith/index.js';
-import type { Conv2dLayer, DenseLayer } from './types.js';
+import { gemmInt } from '../kernels/gemm.js';
+import type { Conv2dLayer, DenseLayer, TensorFormat } from './types.js';
 
 /**
  * Accumulators of dense and conv2d layers — part of the integer reference inference (infer.ts).
@@ -50,7 +51,7 @@ function prepared(layer: DenseLayer | Conv2dLayer, rows: number): Prepared {
  *   acc = sum_j sat16(x[2j] w[2j] + x[2j+1] w[2j+1]) - xZp sum w - wZp sum x + K xZp wZp + bias.
  * Applies only when the input is unsigned and the weights signed, both at most 8 bits; otherwise exact.
  */
-export function denseAcc(layer: DenseLayer, x: Int32Array, batch: number, acc: Int32Array, u8s8Saturation = false): Int32Array {
+export function denseAcc(layer: DenseLayer, x: Int32Array, batch: number, acc: Int32Array, u8s8Saturation = false, kernel: 'auto' | 'js' = 'auto'): Int32Array {
   const K = layer.inFeatures;
   const N = layer.outFeatures;
   const p = prepared(layer, N);
@@ -71,8 +72,29 @@ export function denseAcc(layer: DenseLayer, x: Int32Array, batch: number, acc: I
     }
     return acc;
   }
+  if (kernel === 'auto' && fitsI16(layer.input.format) && fitsI16(wF)) {
+    // (x - xZp) and (w - wZp) lie in [-32767, 32767]: the WebAssembly GEMM, wrapping at 32 bits with the
+    // bias as the initial value, is the same ring sum
+    gemmInt(subtractZp(x, layer.input.zeroPoint), p.w, batch, K, N, ACC32, acc, { bias: bias ?? undefined, wTransposed: true });
+    return acc;
+  }
+  return denseAccJs(layer, x, batch, acc);
+}
+
+const ACC32 = { bits: 32, overflow: 'WRAP' } as const;
+
+/** Formats whose values minus a zero point of the same format stay within [-32767, 32767]. */
+function fitsI16(f: TensorFormat): boolean {
+  return f.type === 'binary' || f.bits <= 15;
+}
+
+/** The plain JS accumulation loop (any width; four outputs at a time). */
+export function denseAccJs(layer: DenseLayer, x: Int32Array, batch: number, acc: Int32Array): Int32Array {
+  const K = layer.inFeatures;
+  const N = layer.outFeatures;
+  const bias = layer.bias;
   const xs = subtractZp(x, layer.input.zeroPoint);
-  const w = p.w;
+  const w = prepared(layer, N).w;
   for (let b = 0; b < batch; b++) {
     const xo = b * K;
     let o = 0;
