@@ -10,6 +10,10 @@
  * - QLinearMatMul (ORT CPU, quantize_linear_matmul.cc): the output scale per column is computed in float32
  *   as `(aScale * bScale[j]) / yScale`, the int32 accumulator is requantized by `onnxRescale`
  *   (MlasRequantizeOutput: float(acc) * scale, clamp to [qmin - zp, qmax - zp], half to even, + zp).
+ * - The ONNX reference implementation (onnx/reference/ops/op_qlinear_matmul.py) rescales in float64
+ *   instead: `clip(rint(acc * float32scale + zp))` with numpy's int32 x float32 -> float64 promotion;
+ *   `qlinearMatMul(..., 'onnx-reference')` selects it. The two differ where the float32 product rounds
+ *   onto or off a tie (e.g. acc 25, scale float32(0.1): ORT 2, reference 3).
  * - PyTorch fake quant multiplies by the float32 reciprocal instead: `nearbyint(x * (1 / scale)) + zp`,
  *   which differs from the division near ties (kept as its own named function).
  */
@@ -158,17 +162,31 @@ export function matMulInteger(
   return out;
 }
 
+/** Which rescale QLinearMatMul uses: ONNX Runtime's float32 path or the ONNX reference's float64 one. */
+export type QLinearRescale = 'ort' | 'onnx-reference';
+
 /**
- * ONNX QLinearMatMul as ONNX Runtime's CPU kernel computes it: MatMulInteger, then per column j the
- * float32 scale `(aScale * bScale[j]) / yScale` and `onnxRescale` to the output type.
+ * The ONNX reference rescale: `clamp(rint(acc * scale32 + zp), qmin, qmax)` in float64 (half to even),
+ * `scale32` the float32 output scale. `scale32`, `zp`, bounds as in `onnxRescale`.
+ */
+export function onnxReferenceRescale(acc: number, scale32: number, zeroPoint: number, qmin: number, qmax: number): number {
+  const v = roundHalfEven(acc * scale32 + zeroPoint);
+  return v < qmin ? qmin : v > qmax ? qmax : v;
+}
+
+/**
+ * ONNX QLinearMatMul: MatMulInteger, then per column j the float32 scale `(aScale * bScale[j]) / yScale`
+ * and the rescale named by `rescale` — `'ort'` (default: ONNX Runtime's CPU kernel, `onnxRescale`) or
+ * `'onnx-reference'` (float64, `onnxReferenceRescale`).
  */
 export function qlinearMatMul<T extends Int8Array | Uint8Array | Int32Array>(
   A: ArrayLike<number>, aScale: number, aZp: number,
   B: ArrayLike<number>, bScale: ArrayLike<number>, bZp: ArrayLike<number>,
   yScale: number, yZp: number, yType: 'int8' | 'uint8',
-  M: number, K: number, N: number, out: T,
+  M: number, K: number, N: number, out: T, rescale: QLinearRescale = 'ort',
 ): T {
   const [lo, hi] = range(yType);
+  if (rescale !== 'ort' && rescale !== 'onnx-reference') throw badValue('rescale', rescale, 'ort or onnx-reference');
   if (bScale.length !== 1 && bScale.length !== N) throw badValue('bScale.length', bScale.length, `1 or N (${N})`);
   if (!Number.isInteger(yZp) || yZp < lo || yZp > hi) throw badValue('yZp', yZp, `an integer ${lo}..${hi}`);
   if (out.length < M * N) throw badValue('out.length', out.length, `at least M x N = ${M * N}`);
@@ -180,8 +198,10 @@ export function qlinearMatMul<T extends Int8Array | Uint8Array | Int32Array>(
   const lo32 = Math.fround(lo - yZp);
   const hi32 = Math.fround(hi - yZp);
   const perCol = scales.length !== 1;
+  const ref = rescale === 'onnx-reference';
   for (let i = 0; i < M * N; i++) {
-    out[i] = onnxRescaleUnchecked(acc[i], perCol ? scales[i % N] : scales[0], yZp, lo32, hi32);
+    const s = perCol ? scales[i % N] : scales[0];
+    out[i] = ref ? onnxReferenceRescale(acc[i], s, yZp, lo, hi) : onnxRescaleUnchecked(acc[i], s, yZp, lo32, hi32);
   }
   return out;
 }

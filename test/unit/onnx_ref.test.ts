@@ -5,7 +5,7 @@
 import { describe, it, expect } from 'vitest';
 import * as ort from 'onnxruntime-node';
 import {
-  fakeQuantReciprocal, matMulInteger, onnxRescale, multiplyByQuantizedMultiplier, qlinearMatMul, quantizeLinear,
+  fakeQuantReciprocal, matMulInteger, onnxRescale, onnxReferenceRescale, multiplyByQuantizedMultiplier, qlinearMatMul, quantizeLinear,
   quantizeMultiplier, dequantizeLinear, QUANT_RANGES, type QuantType,
 } from '../../src/arith/index.js';
 import { Rng, testSeed } from '../../src/util/rng.js';
@@ -217,6 +217,26 @@ describe('ONNX-mode arithmetic equals ONNX Runtime bit for bit', () => {
       }
     }
     console.log(`ORT float32 vs TFLite double-rounding integer rescale: ${differ} of ${n} differ (rate ${(differ / n).toExponential(2)})`);
+  });
+
+  it('ONNX reference (float64) rescale vs ORT (float32): the named modes differ where float32 rounds onto a tie', () => {
+    const ort25 = qlinearMatMul([25], 0.1, 0, [1], [1], [0], 1, 0, 'int8', 1, 1, 1, new Int32Array(1));
+    const ref25 = qlinearMatMul([25], 0.1, 0, [1], [1], [0], 1, 0, 'int8', 1, 1, 1, new Int32Array(1), 'onnx-reference');
+    expect([ort25[0], ref25[0]]).toEqual([2, 3]);
+    const rng = new Rng(SEED + 5);
+    let differ = 0;
+    const n = 50000;
+    for (let i = 0; i < n; i++) {
+      const acc = rng.int(-(2 ** 20), 2 ** 20);
+      const s = Math.fround(2 ** rng.int(-16, -8) * (1 + rng.float()));
+      const a = onnxRescale(acc, s, 3, -128, 127);
+      const b = onnxReferenceRescale(acc, s, 3, -128, 127);
+      if (a !== b) {
+        differ++;
+        expect(Math.abs(a - b)).toBe(1);
+      }
+    }
+    console.log(`ORT float32 vs ONNX reference float64 rescale: ${differ} of ${n} differ`);
   });
 
   it('PyTorch reciprocal fake quant vs ONNX division (ARITHMETIC.md vector)', () => {
