@@ -29,8 +29,8 @@ function roundTrip(spec: NetSpec, steps: number): void {
   const loaded = loadQuantizedModel(dir);
   // The network in exact mode: every activation is an integer times its scale, the last dense gives
   // fround(acc * c); the integer model's layers must hold exactly those integers.
-  const view = headView(fullView(test), 300);
-  const b = batches(view, 300, null).next().value!;
+  const view = headView(fullView(test), 200);
+  const b = batches(view, 200, null).next().value!;
   const net = r.net;
   net.setExact(true);
   const acts: Float32Array[] = [];
@@ -72,17 +72,17 @@ function roundTrip(spec: NetSpec, steps: number): void {
 
 describe('QAT export reproduces the integer model exactly', () => {
   it('binary weights, sign activations (W1A1)', () => {
-    roundTrip({ arch: 'tfc', hidden: [32, 32], weights: { method: 'binary', bits: 1 }, act: { method: 'sign', bits: 1 } }, 150);
+    roundTrip({ arch: 'tfc', hidden: [32, 32], weights: { method: 'binary', bits: 1 }, act: { method: 'sign', bits: 1 } }, 80);
   });
   it('4-bit weights, PACT 4-bit activations, XNOR-free int path (W4A4)', () => {
-    roundTrip({ arch: 'tfc', hidden: [32, 32], weights: { method: 'int', bits: 4 }, act: { method: 'pact', bits: 4 } }, 150);
+    roundTrip({ arch: 'tfc', hidden: [32, 32], weights: { method: 'int', bits: 4 }, act: { method: 'pact', bits: 4 } }, 80);
   });
   it('ternary weights, DoReFa 2-bit activations, 8-bit first and last layers', () => {
-    roundTrip({ arch: 'tfc', hidden: [24], weights: { method: 'ternary', bits: 2 }, act: { method: 'dorefa', bits: 2 }, firstBits: 8, lastBits: 8 }, 100);
+    roundTrip({ arch: 'tfc', hidden: [24], weights: { method: 'ternary', bits: 2 }, act: { method: 'dorefa', bits: 2 }, firstBits: 8, lastBits: 8 }, 60);
   });
   it('LSQ weights and activations (W2A2), binary weights with 2-bit activations (W1A2)', () => {
-    roundTrip({ arch: 'tfc', hidden: [24], weights: { method: 'lsq', bits: 2 }, act: { method: 'lsq', bits: 2 } }, 100);
-    roundTrip({ arch: 'tfc', hidden: [24], weights: { method: 'binary', bits: 1 }, act: { method: 'dorefa', bits: 2 } }, 100);
+    roundTrip({ arch: 'tfc', hidden: [24], weights: { method: 'lsq', bits: 2 }, act: { method: 'lsq', bits: 2 } }, 60);
+    roundTrip({ arch: 'tfc', hidden: [24], weights: { method: 'binary', bits: 1 }, act: { method: 'dorefa', bits: 2 } }, 60);
   });
 });
 
