@@ -65,6 +65,8 @@ function floorSplit(A: number, B: number, ts: number): number {
 }
 
 const INV2_16 = 2 ** -16;
+const INV2_31 = 2 ** -31;
+const TWO52 = 2 ** 52;
 /** `INV_POW2[k] = 2^-k`, k = 0..64. */
 const INV_POW2: Float64Array = Float64Array.from({ length: 65 }, (_, k) => 2 ** -k);
 
@@ -80,6 +82,9 @@ export function srdhm(a: number, b: number): number {
 
 /** srdhm without argument checks (kernels validate once). */
 export function srdhmUnchecked(a: number, b: number): number {
+  const p = a * b;
+  // |a*b| < 2^52: the double product and the + 2^30 are exact, one floor does it
+  if (p < TWO52 && p > -TWO52) return Math.floor((p + 1073741824) * INV2_31) | 0;
   if (a === INT32_MIN && b === INT32_MIN) return INT32_MAX;
   const bl = b & 0xffff;
   const bh = b >> 16;
