@@ -9,3 +9,6 @@ export * from './segments.js';
 export * from './ptq_layer.js';
 export * from './ptq.js';
 export * from './evaluate.js';
+export * from './huffman.js';
+export * from './kmeans.js';
+export * from './compress.js';
