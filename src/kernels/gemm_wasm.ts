@@ -18,6 +18,12 @@ function instance(): WasmKernel<GemmExports> {
   return kernel;
 }
 
+type Typed = Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | Float64Array | Float32Array;
+/** Integer typed arrays copy into the i16 memory with one native `set` (values are already checked). */
+function isTyped(x: ArrayLike<number>): x is Typed {
+  return ArrayBuffer.isView(x) && !(x instanceof DataView);
+}
+
 const CHUNK_BYTES = 256 * 1024 * 1024;
 const up = (x: number, m: number): number => Math.ceil(x / m) * m;
 
@@ -48,6 +54,7 @@ export function wasmGemmI16(
       const src = n * K;
       const dst = n * Kp;
       if (abs) for (let kk = 0; kk < K; kk++) w16[dst + kk] = Math.abs(W[src + kk]);
+      else if (isTyped(W)) w16.set(W.subarray(src, src + K), dst);
       else for (let kk = 0; kk < K; kk++) w16[dst + kk] = W[src + kk];
     }
   } else {
@@ -67,15 +74,12 @@ export function wasmGemmI16(
       const src = (m0 + m) * K;
       const dst = m * Kp;
       if (abs) for (let kk = 0; kk < K; kk++) a16[dst + kk] = Math.abs(A[src + kk]);
+      else if (isTyped(A)) a16.set(A.subarray(src, src + K), dst);
       else for (let kk = 0; kk < K; kk++) a16[dst + kk] = A[src + kk];
     }
     const mp = up(mr, 4);
     k.exports.gemm_i16(aOff, 0, oOff, mp, Np, Kp);
-    for (let m = 0; m < mr; m++) {
-      const d = (m0 + m) * N;
-      const s = m * Np;
-      for (let n = 0; n < N; n++) S[d + n] = o32[s + n];
-    }
+    for (let m = 0; m < mr; m++) S.set(o32.subarray(m * Np, m * Np + N), (m0 + m) * N);
   }
   return S;
 }
