@@ -1,0 +1,90 @@
+import { describe, it, expect, vi, afterEach } from 'vitest';
+import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from '../../src/cli/main.js';
+import { Rng, testSeed } from '../../src/util/rng.js';
+import { readNpy, writeNpy } from '../../src/util/npy.js';
+import { argmaxRowsInt, exportOnnx, integerInference, saveQuantizedModel } from '../../src/model/index.js';
+import { int, randomCnn, randomFloats, randomMlp } from './fixtures/model/random_models.js';
+
+const seed = testSeed(5606);
+
+async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
+  try {
+    const code = await main(args);
+    return { code, out, err };
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+}
+afterEach(() => vi.restoreAllMocks());
+
+describe(`lowbit infer (seed ${seed})`, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lowbit-infer-'));
+  const rng = new Rng(seed);
+  const m = randomMlp(rng, [20, 12, 4], int(8, true), int(8, false), 'multiplier-double');
+  saveQuantizedModel(m, join(dir, 'mlp'));
+  const x = randomFloats(rng, 30 * 20, 2);
+  writeNpy(join(dir, 'x.npy'), { data: x, shape: [30, 20] });
+
+  it('float input: writes int32 outputs equal to integerInference, prints JSON', async () => {
+    const r = await run(['infer', '--model', join(dir, 'mlp'), '--input', join(dir, 'x.npy'), '--out', join(dir, 'y.npy'), '--json']);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j).toMatchObject({ model: 'random-mlp', samples: 30, outputShape: [4], requant: 'fixed' });
+    const y = readNpy(join(dir, 'y.npy'));
+    expect(y.dtype).toBe('int32');
+    expect(y.shape).toEqual([30, 4]);
+    const want = integerInference(m, x);
+    expect(y.data).toEqual(want.output);
+    expect(j.argmaxFirst).toEqual(Array.from(argmaxRowsInt(want.output, 4).subarray(0, 20)));
+  });
+
+  it('integer input, onnxruntime requant, labels -> accuracy; text output', async () => {
+    const q = new Uint8Array(30 * 20).map(() => rng.int(0, 255));
+    writeNpy(join(dir, 'q.npy'), { data: q, shape: [30, 20] });
+    const want = integerInference(m, Int32Array.from(q), { requant: 'onnxruntime' });
+    const pred = argmaxRowsInt(want.output, 4);
+    const labels = Int32Array.from(pred, (p, i) => (i < 24 ? p : (p + 1) % 4)); // 24 of 30 right
+    writeNpy(join(dir, 'labels.npy'), { data: labels, shape: [30] });
+    const r = await run(['infer', '--model', join(dir, 'mlp'), '--input', join(dir, 'q.npy'), '--requant', 'onnxruntime', '--labels', join(dir, 'labels.npy')]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/30 samples \(uint8 \(already quantized\)\), output \[30, 4\], requant onnxruntime/);
+    expect(r.out).toMatch(/top-1 accuracy: 80\.00% \(24\/30\)/);
+  });
+
+  it('runs a quantized .onnx file directly (CNN, [N, C, H, W] input)', async () => {
+    const c = randomCnn(rng, 1, 8, 8, int(8, true), int(8, false), 'onnx');
+    for (const l of c.layers) if (l.kind === 'conv2d') l.weight.zeroPoint = [l.weight.zeroPoint[0]!];
+    writeFileSync(join(dir, 'cnn.onnx'), exportOnnx(c));
+    const xc = randomFloats(rng, 5 * 64, 2);
+    writeNpy(join(dir, 'xc.npy'), { data: xc, shape: [5, 1, 8, 8] });
+    const r = await run(['infer', '--model', join(dir, 'cnn.onnx'), '--input', join(dir, 'xc.npy'), '--requant', 'onnxruntime', '--out', join(dir, 'yc.npy')]);
+    expect(r.code).toBe(0);
+    expect(readNpy(join(dir, 'yc.npy')).data).toEqual(integerInference(c, xc, { requant: 'onnxruntime' }).output);
+  });
+
+  it('bad input: exit 2 with the file and the problem named, no output left behind', async () => {
+    writeNpy(join(dir, 'bad.npy'), { data: new Float32Array(30 * 21), shape: [30, 21] });
+    let r = await run(['infer', '--model', join(dir, 'mlp'), '--input', join(dir, 'bad.npy'), '--out', join(dir, 'never.npy')]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/bad\.npy: shape: got "\(30, 21\)"; allowed: \[N, 20\]/);
+    expect(existsSync(join(dir, 'never.npy'))).toBe(false);
+    r = await run(['infer', '--model', join(dir, 'nope'), '--input', join(dir, 'x.npy')]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/nope\/model\.json: not found/);
+    const q = new Int32Array(30 * 20).fill(300);
+    writeNpy(join(dir, 'big.npy'), { data: q, shape: [30, 20] });
+    r = await run(['infer', '--model', join(dir, 'mlp'), '--input', join(dir, 'big.npy')]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/input\[0\]: got 300; allowed: an integer in the input format uint8/);
+    r = await run(['infer', '--model', join(dir, 'mlp'), '--input', join(dir, 'x.npy'), '--requant', 'float']);
+    expect(r.code).toBe(2);
+  });
+});
