@@ -5,7 +5,6 @@ import { estimateCommand } from './estimate.js';
 import { inferCommand } from './infer.js';
 import { trainCommand } from './train.js';
 import { quantizeCommand } from './quantize.js';
-import { compressCommand } from './compress.js';
 
 /**
  * Every `lowbit` command, one file each in this folder; `main.ts` registers them in this order.
