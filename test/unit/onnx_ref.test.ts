@@ -14,14 +14,20 @@ import { buildModel, type ElemType, type ModelSpec } from './helpers/onnx_builde
 const SEED = testSeed(0x0cc5);
 console.log(`onnx_ref.test.ts seed=${SEED} (reproduce: LOWBIT_SEED=${SEED} npx vitest run test/unit/onnx_ref.test.ts)`);
 
-const ORT_TYPE: Record<string, ort.Tensor.Type> = { float: 'float32', int8: 'int8', uint8: 'uint8', int32: 'int32' };
+const ORT_TYPE: Record<string, ort.Tensor.Type> = { float: 'float32', int8: 'int8', uint8: 'uint8', int16: 'int16', uint16: 'uint16', int32: 'int32' };
 
 async function run(spec: ModelSpec, feeds: Record<string, { type: ElemType; data: ArrayLike<number>; dims: number[] }>): Promise<number[]> {
   const session = await ort.InferenceSession.create(buildModel(spec), { graphOptimizationLevel: 'disabled' });
   const f: Record<string, ort.Tensor> = {};
   for (const [name, t] of Object.entries(feeds)) {
     const type = ORT_TYPE[t.type];
-    const data = type === 'float32' ? Float32Array.from(t.data) : type === 'int8' ? Int8Array.from(t.data) : type === 'uint8' ? Uint8Array.from(t.data) : Int32Array.from(t.data);
+    const data =
+      type === 'float32' ? Float32Array.from(t.data)
+      : type === 'int8' ? Int8Array.from(t.data)
+      : type === 'uint8' ? Uint8Array.from(t.data)
+      : type === 'int16' ? Int16Array.from(t.data)
+      : type === 'uint16' ? Uint16Array.from(t.data)
+      : Int32Array.from(t.data);
     f[name] = new ort.Tensor(type, data, t.dims);
   }
   const r = await session.run(f);
@@ -48,10 +54,12 @@ function randomScales(rng: Rng, n: number): Float32Array {
 }
 
 describe('ONNX-mode arithmetic equals ONNX Runtime bit for bit', () => {
-  it('QuantizeLinear per tensor (int8, uint8) and per axis (int8 axis 1, uint8 axis 0)', async () => {
+  it('QuantizeLinear / DequantizeLinear per tensor and per axis (int8, uint8, int16, uint16; axis 0 and 1)', async () => {
     const rng = new Rng(SEED);
-    const cases: { type: 'int8' | 'uint8'; shape: number[]; axis: number; nParams: number }[] = [
+    const cases: { type: 'int8' | 'uint8' | 'int16' | 'uint16'; shape: number[]; axis: number; nParams: number; opset?: number }[] = [
       { type: 'int8', shape: [64, 48], axis: 1, nParams: 1 },
+      { type: 'int16', shape: [40, 30], axis: 1, nParams: 30, opset: 21 },
+      { type: 'uint16', shape: [40, 30], axis: 1, nParams: 1, opset: 21 },
       { type: 'uint8', shape: [64, 48], axis: 1, nParams: 1 },
       { type: 'int8', shape: [16, 12, 10], axis: 1, nParams: 12 },
       { type: 'uint8', shape: [20, 30], axis: 0, nParams: 20 },
@@ -66,7 +74,7 @@ describe('ONNX-mode arithmetic equals ONNX Runtime bit for bit', () => {
       const pdims = c.nParams === 1 ? [] : [c.nParams];
       const got = await run(
         {
-          opset: 13,
+          opset: c.opset ?? 13,
           nodes: [{ op: 'QuantizeLinear', inputs: ['x', 's', 'z'], outputs: ['y'], attrs: { axis: c.axis } }],
           inputs: [{ name: 'x', type: 'float', dims: c.shape }],
           outputs: [{ name: 'y', type: c.type, dims: c.shape }],
@@ -79,7 +87,7 @@ describe('ONNX-mode arithmetic equals ONNX Runtime bit for bit', () => {
       // and DequantizeLinear
       const deq = await run(
         {
-          opset: 13,
+          opset: c.opset ?? 13,
           nodes: [{ op: 'DequantizeLinear', inputs: ['q', 's', 'z'], outputs: ['y'], attrs: { axis: c.axis } }],
           inputs: [{ name: 'q', type: c.type, dims: c.shape }],
           outputs: [{ name: 'y', type: 'float', dims: c.shape }],
