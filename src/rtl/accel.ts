@@ -29,20 +29,30 @@ import type { PortSpec } from './unit.js';
  */
 const pow2 = (n: number): number => 2 ** Math.ceil(Math.log2(Math.max(1, n)));
 
-export function accelParameters(p: AccelProgram): Record<string, number | string> {
+/** Minimum memory sizes for a build, so that several models share one simulator (tests, `lowbit run`). */
+export interface AccelCapacity {
+  wDepth?: number;
+  pDepth?: number;
+  actWords?: number;
+  outDepth?: number;
+  layers?: number;
+}
+
+export function accelParameters(p: AccelProgram, cap: AccelCapacity = {}): Record<string, number | string> {
   const d = p.design;
   const { Dataflow: _df, ...mac } = macVerilogParams(d);
   return {
     Rows: d.array.rows, Cols: d.array.cols, ...mac,
     ReqMode: REQUANTIZER_MODES.indexOf(d.requant.mode), ReqRounding: ROUNDINGS.indexOf(d.requant.rounding),
     Lanes: d.xnor.bitsPerCycle, Steps: p.steps, WordBits: p.wordBits,
-    WDepth: pow2(p.wDepth), PDepth: pow2(p.pDepth), ActWords: pow2(Math.ceil(p.actBits / 32)),
-    OutDepth: pow2(p.outDepth), Layers: pow2(p.layers.length), MemDir: '.',
+    WDepth: pow2(Math.max(p.wDepth, cap.wDepth ?? 1)), PDepth: pow2(Math.max(p.pDepth, cap.pDepth ?? 1)),
+    ActWords: pow2(Math.max(Math.ceil(p.actBits / 32), cap.actWords ?? 1)),
+    OutDepth: pow2(Math.max(p.outDepth, cap.outDepth ?? 1)), Layers: pow2(Math.max(p.layers.length, cap.layers ?? 1)), MemDir: '.',
   };
 }
 
-export function accelPorts(p: AccelProgram): PortSpec[] {
-  const prm = accelParameters(p);
+export function accelPorts(p: AccelProgram, cap: AccelCapacity = {}): PortSpec[] {
+  const prm = accelParameters(p, cap);
   const aw = (n: number): number => (n > 1 ? Math.ceil(Math.log2(n)) : 1);
   return [
     { name: 'in_we_i', dir: 'in', width: 1 },
@@ -91,9 +101,13 @@ export interface AccelCosim {
 }
 
 /** Runs `batch` images (first-layer input integers, before the input shift) through the RTL and the model. */
-export async function cosimAccelerator(p: AccelProgram, x: Int32Array, batch: number, opts: { cacheDir?: string; vcdPath?: string } = {}): Promise<AccelCosim> {
+export async function cosimAccelerator(
+  p: AccelProgram, x: Int32Array, batch: number,
+  opts: { cacheDir?: string; vcdPath?: string; capacity?: AccelCapacity } = {},
+): Promise<AccelCosim> {
   const model = runAccelerator(p, x, batch);
-  const ports = accelPorts(p);
+  const cap = opts.capacity ?? {};
+  const ports = accelPorts(p, cap);
   const stim: bigint[][] = [];
   const expected: bigint[][] = [];
   const starts: number[] = [];
@@ -122,7 +136,7 @@ export async function cosimAccelerator(p: AccelProgram, x: Int32Array, batch: nu
   }
   const cacheDir = opts.cacheDir;
   const built = await buildSim(
-    { unit: 'accel_top', top: 'accel_top', files: ACCEL_HDL.map((f) => resolveRepoPath(`hdl/${f}`)), parameters: accelParameters(p), ports, trace: opts.vcdPath !== undefined },
+    { unit: 'accel_top', top: 'accel_top', files: ACCEL_HDL.map((f) => resolveRepoPath(`hdl/${f}`)), parameters: accelParameters(p, cap), ports, trace: opts.vcdPath !== undefined },
     cacheDir !== undefined ? { cacheDir } : {},
   );
   const dir = mkdtempSync(join(tmpdir(), 'lowbit-accel-'));
