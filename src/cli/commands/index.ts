@@ -5,6 +5,7 @@ import { estimateCommand } from './estimate.js';
 import { inferCommand } from './infer.js';
 import { trainCommand } from './train.js';
 import { quantizeCommand } from './quantize.js';
+import { compressCommand } from './compress.js';
 
 /**
  * Every `lowbit` command, one file each in this folder; `main.ts` registers them in this order.
@@ -12,4 +13,4 @@ import { quantizeCommand } from './quantize.js';
  * (stderr), and throws a LowbitError (exit 1 or 2) when something is wrong.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [verifyCommand, simulateCommand, estimateCommand, quantizeCommand, trainCommand, inferCommand];
+export const commands: CommandModule<any, any>[] = [verifyCommand, simulateCommand, estimateCommand, quantizeCommand, compressCommand, trainCommand, inferCommand];
