@@ -1,0 +1,96 @@
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Design } from '../hw/design.js';
+import { laneFormat, macVerilogParams, tagBits } from '../hw/mac_pe.js';
+import { requantizerVerilogParams } from '../hw/requantizer.js';
+import { xnorPopcountVerilogParams } from '../hw/xnor_popcount.js';
+import { ToolError } from '../util/errors.js';
+import { synthesize, yosysVersion } from '../synth/yosys.js';
+
+/**
+ * Area of the accelerator's compute units from Yosys synthesis (src/synth/yosys.ts: generic gates,
+ * flip-flop bits, 6-input LUTs), with the parameters `hdl/accel_top.v` instantiates them with:
+ *   - the MAC array, os: R*C x `mac_pe` (WBits, ABits, signs, AccBits, AccSat, Dataflow 0, TagBits =
+ *     max(1, ceil(log2 R))) — one PE is synthesized and multiplied, because synthesizing the whole array
+ *     grows too slowly (a 4x4 int8 array takes ~67 s on this machine; a PE a few seconds) — plus the
+ *     array's edge registers counted as flip-flops: left skew R(R-1)/2 * (HBits+1), top skew C(C-1)/2 *
+ *     (VBits+2+TagBits), output deskew C(C-1)/2 * AccBits, drain per column ceil(log2 R) + AccBits + 1;
+ *   - C per-lane `requantizer`s (AccBits 32, one channel, the Design's mode and rounding, 32-bit output);
+ *   - one `xnor_popcount` (Lanes = xnor.bitsPerCycle, AccBits = min(acc, 32), one threshold, one channel).
+ * The memories are not synthesized; they are reported as SRAM bits by the network estimate. Results are
+ * cached by Yosys's hash (sources + parameters + version).
+ */
+export interface AreaComponent {
+  name: string;
+  top: string;
+  count: number;
+  parameters: Record<string, number>;
+  /** per instance */
+  gates: number;
+  flipFlops: number;
+  luts: number;
+}
+
+export interface AreaEstimate {
+  components: AreaComponent[];
+  /** flip-flops of the array's edge registers (counted, not synthesized) */
+  edgeFlipFlops: number;
+  gates: number;
+  flipFlops: number;
+  luts: number;
+  yosys: string;
+}
+
+export type AreaResult = AreaEstimate | { skipped: string };
+
+const HDL = fileURLToPath(new URL('../../hdl/', import.meta.url));
+const hdl = (...names: string[]): string[] => names.map((n) => join(HDL, `${n}.v`));
+
+/** The units and parameters synthesized for a Design (no Yosys needed). */
+export function areaUnits(d: Design): { name: string; top: string; files: string[]; count: number; parameters: Record<string, number> }[] {
+  const R = d.array.rows;
+  const C = d.array.cols;
+  return [
+    { name: 'mac array PE', top: 'mac_pe', files: hdl('mac_pe'), count: R * C, parameters: { ...macVerilogParams(d), Dataflow: 0, TagBits: tagBits(R) } },
+    {
+      name: 'lane requantizer', top: 'requantizer', files: hdl('requantizer', 'round_shift'), count: C,
+      parameters: requantizerVerilogParams({ accBits: 32, channels: 1, mode: d.requant.mode, rounding: d.requant.rounding, outBits: 32, outSigned: true, zeroPoint: 0, relu: false }),
+    },
+    {
+      name: 'xnor/serial unit', top: 'xnor_popcount', files: hdl('xnor_popcount', 'popcount_tree', 'multi_threshold'), count: 1,
+      parameters: xnorPopcountVerilogParams({ lanes: d.xnor.bitsPerCycle, accBits: Math.min(d.accumulator.bits, 32), thresholds: 1, channels: 1 }),
+    },
+  ];
+}
+
+/** Flip-flops of mac_array's skew, deskew and drain registers (see the file header). */
+export function edgeFlipFlops(d: Design): number {
+  const R = d.array.rows;
+  const C = d.array.cols;
+  const h = laneFormat(d.activation).bits;
+  const v = laneFormat(d.weight).bits;
+  const acc = d.accumulator.bits;
+  const tri = (n: number): number => (n * (n - 1)) / 2;
+  const cnt = R > 1 ? Math.ceil(Math.log2(R)) : 1;
+  return tri(R) * (h + 1) + tri(C) * (v + 2 + tagBits(R)) + tri(C) * acc + C * (cnt + acc + 1);
+}
+
+/** Synthesizes the units; `{skipped}` with the install hint when Yosys is absent. */
+export function estimateArea(d: Design): AreaResult {
+  const version = yosysVersion();
+  if (!version) return { skipped: 'yosys not found (apt-get install -y yosys)' };
+  const components: AreaComponent[] = [];
+  for (const u of areaUnits(d)) {
+    let r;
+    try {
+      r = synthesize(u.files, u.top, u.parameters);
+    } catch (e) {
+      if (e instanceof ToolError) return { skipped: e.message };
+      throw e;
+    }
+    components.push({ name: u.name, top: u.top, count: u.count, parameters: u.parameters, gates: r.gateCount, flipFlops: r.flipFlops, luts: r.luts });
+  }
+  const edge = edgeFlipFlops(d);
+  const tot = (f: (c: AreaComponent) => number): number => components.reduce((a, c) => a + c.count * f(c), 0);
+  return { components, edgeFlipFlops: edge, gates: tot((c) => c.gates) + edge, flipFlops: tot((c) => c.flipFlops) + edge, luts: tot((c) => c.luts), yosys: version };
+}

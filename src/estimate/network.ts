@@ -1,0 +1,230 @@
+import type { Design } from '../hw/design.js';
+import { compileModel } from '../hw/accel_compile.js';
+import { inferenceCycles, layerCycles } from '../hw/accelerator.js';
+import { geometry, layoutBits, type AccelLayer, type AccelProgram, type Layout, DESCRIPTOR_FIELDS } from '../hw/accel_program.js';
+import type { QuantizedModel } from '../model/types.js';
+import { badValue } from '../util/errors.js';
+import { HOROWITZ_45NM, addEnergy, dramEnergyPerBit, macEnergy, mulEnergy, sramEnergyPerBit, xnorMacEnergy, type EnergyTable } from './energy.js';
+import { modelMemory, type ModelMemory } from './memory.js';
+
+/**
+ * Estimates of a QuantizedModel on a Design, per layer and in total, from the compiled accelerator program
+ * (`compileModel`) — the exact machine `hdl/accel_top.v` runs, one image at a time.
+ *
+ * Cycles: exactly `layerCycles` / `inferenceCycles` (the RTL's cycle count, start_i to done_o).
+ * Utilization: mac layers K*N useful MACs / (R*C*cycles) (one image occupies array row 0, so <= 1/R);
+ *   xnor layers K*N useful bit-ops / (L*cycles); serial layers K*N*Bx*Bw bit-ops / (L*cycles).
+ * Time: latency = cycles / f. The host port moves one 32-bit word per cycle while the accelerator is idle
+ *   (not overlapped): ioCycles = input words + output words; inferences/s = f / (cycles + ioCycles), and
+ *   f / cycles with the I/O hidden (`computeInferencesPerSecond`).
+ *
+ * On-chip buffer accesses per inference, counted from accel_top's behaviour:
+ *   weight memory: one word (wordBits wide) per issued beat — mac: groups*K beats; xnor/serial:
+ *     N*Bx*Bw*Wd words (Bx = Bw = 1 for xnor);
+ *   activation buffer reads: mac: HBits per beat (one slot); xnor/serial: L bits per word;
+ *   parameter rows: one row of bmem/mmem/smem/tmem per captured group (groups per layer), each row
+ *     C*(32 + 32 + 6 + 32*steps) bits;
+ *   output writes: one per output element (N per layer) of the layout's width (slots: HBits; planes: one bit
+ *     per plane; the output buffer: 32 bits); plus the host's input words written and output words read.
+ * Off-chip traffic: weights, parameters and layer descriptors are loaded once and stay resident (the
+ *   compiler checked they fit); each inference moves its input words in and its output words out. Per
+ *   inference the one-time load is amortised over `batch` inferences.
+ * Energy per inference (pJ, `EnergyTable`, default Horowitz 45 nm; see energy.ts for bit-width scaling):
+ *   compute: mac K*N * E_mac(a, w, acc); xnor K*N * E_xnor; serial K*N*Bx*Bw * E_xnor;
+ *   accumulate (XNOR unit): one E_add(min(acc, 32)) per issued word;
+ *   output stage per output: bias E_add(32), then requant double/single E_mul(32x32) + 2 E_add(32),
+ *     shift 2 E_add(32), threshold steps * E_add(32) (compares), raw nothing;
+ *   SRAM: every bit read or written above * E_sram/bit; DRAM: off-chip bits per inference * E_dram/bit.
+ *   Idle PEs are assumed clock-gated (no energy).
+ */
+export interface LayerEstimate {
+  name: string;
+  engine: AccelLayer['engine'];
+  K: number;
+  N: number;
+  cycles: number;
+  /** useful MACs (mac) or bit-ops (xnor/serial) */
+  ops: number;
+  utilization: number;
+  sram: SramCounts;
+  energyPJ: { compute: number; accumulate: number; outputStage: number; sram: number };
+}
+
+export interface SramCounts {
+  weightWords: number;
+  weightBits: number;
+  activationBits: number;
+  paramRows: number;
+  paramBits: number;
+  outputWrites: number;
+  outputBits: number;
+}
+
+export interface EnergyBreakdown {
+  table: string;
+  computePJ: number;
+  accumulatePJ: number;
+  outputStagePJ: number;
+  sramPJ: number;
+  dramPJ: number;
+  totalPJ: number;
+  /** the one-time weight/parameter load, not amortised */
+  weightLoadPJ: number;
+}
+
+export interface NetworkEstimate {
+  model: string;
+  design: string;
+  array: string;
+  clockMHz: number;
+  batch: number;
+  layers: LayerEstimate[];
+  cycles: number;
+  ioCycles: number;
+  utilization: number;
+  ops: number;
+  latencySeconds: number;
+  inferencesPerSecond: number;
+  computeInferencesPerSecond: number;
+  sram: SramCounts & { hostInputBits: number; hostOutputBits: number; totalBits: number };
+  offchip: { weightLoadBits: number; inputBits: number; outputBits: number; perInferenceBits: number };
+  memory: MemoryEstimate;
+  energy: EnergyBreakdown;
+}
+
+export interface MemoryEstimate {
+  /** the model's tensors in their own formats vs FP32/FP16 (memory.ts) */
+  model: ModelMemory;
+  /** the accelerator's memories as the compiler lays them out */
+  weightMemoryBits: number;
+  paramMemoryBits: number;
+  programBits: number;
+  activationBufferBits: number;
+  outputBufferBits: number;
+  /** weight-memory bits vs the same weights at FP32 / FP16 */
+  weightSavingVsFp32: number;
+  weightSavingVsFp16: number;
+}
+
+export interface EstimateOptions {
+  energy?: EnergyTable;
+  /** inferences the one-time weight load is amortised over (default 1) */
+  batch?: number;
+}
+
+/** Bits of one parameter row (bias, multiplier, shift, thresholds for all C lanes). */
+export function paramRowBits(p: AccelProgram): number {
+  return geometry(p.design).C * (32 + 32 + 6 + 32 * p.steps);
+}
+
+function writeBits(l: Layout): number {
+  return l.kind === 'slots' ? l.slotBits : l.kind === 'planes' ? l.planes : 32;
+}
+
+/** Issued beats (mac) or words (xnor/serial) of a layer: one weight-memory read each. */
+export function layerIssues(l: AccelLayer): number {
+  if (l.engine === 'mac') return l.groups * l.K;
+  const planes = l.engine === 'serial' ? l.xFormat.bits * l.wFormat.bits : 1;
+  return l.N * planes * l.wd;
+}
+
+function layerOps(l: AccelLayer): number {
+  const planes = l.engine === 'serial' ? l.xFormat.bits * l.wFormat.bits : 1;
+  return l.K * l.N * planes;
+}
+
+function outputStageEnergy(l: AccelLayer, p: AccelProgram, t: EnergyTable): number {
+  const a32 = addEnergy(t, 32);
+  const st = l.stage;
+  let per = a32; // bias
+  if (st.kind === 'requant') per += p.design.requant.mode === 'shift' ? 2 * a32 : mulEnergy(t, 32, 32) + 2 * a32;
+  else if (st.kind === 'threshold') per += st.steps * a32;
+  return l.N * per;
+}
+
+/** Per-layer and total estimates of a compiled program. */
+export function estimateProgram(p: AccelProgram, model: QuantizedModel, opts: EstimateOptions = {}): NetworkEstimate {
+  const t = opts.energy ?? HOROWITZ_45NM;
+  const batch = opts.batch ?? 1;
+  if (!Number.isInteger(batch) || batch < 1) throw badValue('batch', batch, 'an integer >= 1');
+  const d = p.design;
+  const g = geometry(d);
+  const rowBits = paramRowBits(p);
+  const eSram = sramEnergyPerBit(t);
+  const xAcc = Math.min(d.accumulator.bits, 32);
+  const layers: LayerEstimate[] = p.layers.map((l) => {
+    const cycles = layerCycles(l, p);
+    const issues = layerIssues(l);
+    const ops = layerOps(l);
+    const sram: SramCounts = {
+      weightWords: issues,
+      weightBits: issues * p.wordBits,
+      activationBits: issues * (l.engine === 'mac' ? g.hBits : g.L),
+      paramRows: l.groups,
+      paramBits: l.groups * rowBits,
+      outputWrites: l.N,
+      outputBits: l.N * writeBits(l.outLayout),
+    };
+    const compute = l.engine === 'mac' ? ops * macEnergy(t, d.activation.bits, d.weight.bits, d.accumulator.bits) : ops * xnorMacEnergy(t);
+    const accumulate = l.engine === 'mac' ? 0 : issues * addEnergy(t, xAcc);
+    const sramBits = sram.weightBits + sram.activationBits + sram.paramBits + sram.outputBits;
+    return {
+      name: l.name, engine: l.engine, K: l.K, N: l.N, cycles, ops,
+      utilization: ops / ((l.engine === 'mac' ? g.R * g.C : g.L) * cycles),
+      sram,
+      energyPJ: { compute, accumulate, outputStage: outputStageEnergy(l, p, t), sram: sramBits * eSram },
+    };
+  });
+  const cycles = inferenceCycles(p);
+  const inWords = Math.ceil(layoutBits(p.layers[0].inLayout, p.layers[0].K) / 32);
+  const outWords = p.outputElems;
+  const ioCycles = inWords + outWords;
+  const f = d.clockMHz * 1e6;
+  const sum = (fn: (l: LayerEstimate) => number): number => layers.reduce((a, l) => a + fn(l), 0);
+  const sramTot = {
+    weightWords: sum((l) => l.sram.weightWords), weightBits: sum((l) => l.sram.weightBits),
+    activationBits: sum((l) => l.sram.activationBits), paramRows: sum((l) => l.sram.paramRows),
+    paramBits: sum((l) => l.sram.paramBits), outputWrites: sum((l) => l.sram.outputWrites), outputBits: sum((l) => l.sram.outputBits),
+    hostInputBits: 32 * inWords, hostOutputBits: 32 * outWords, totalBits: 0,
+  };
+  sramTot.totalBits = sramTot.weightBits + sramTot.activationBits + sramTot.paramBits + sramTot.outputBits + sramTot.hostInputBits + sramTot.hostOutputBits;
+  const weightMemoryBits = p.wDepth * p.wordBits;
+  const paramMemoryBits = p.pDepth * rowBits;
+  const programBits = p.layers.length * DESCRIPTOR_FIELDS * 32;
+  const weightLoadBits = weightMemoryBits + paramMemoryBits + programBits;
+  const offchip = { weightLoadBits, inputBits: 32 * inWords, outputBits: 32 * outWords, perInferenceBits: 32 * (inWords + outWords) + weightLoadBits / batch };
+  const mm = modelMemory(model);
+  const weights = mm.layers.reduce((a, l) => a + l.weights, 0);
+  const eDram = dramEnergyPerBit(t);
+  const computePJ = sum((l) => l.energyPJ.compute);
+  const accumulatePJ = sum((l) => l.energyPJ.accumulate);
+  const outputStagePJ = sum((l) => l.energyPJ.outputStage);
+  const sramPJ = sramTot.totalBits * eSram;
+  const dramPJ = offchip.perInferenceBits * eDram;
+  return {
+    model: model.name, design: d.name, array: `${d.array.rows}x${d.array.cols}`, clockMHz: d.clockMHz, batch, layers,
+    cycles, ioCycles,
+    utilization: sum((l) => l.utilization * l.cycles) / cycles,
+    ops: sum((l) => l.ops),
+    latencySeconds: cycles / f,
+    inferencesPerSecond: f / (cycles + ioCycles),
+    computeInferencesPerSecond: f / cycles,
+    sram: sramTot,
+    offchip,
+    memory: {
+      model: mm, weightMemoryBits, paramMemoryBits, programBits,
+      activationBufferBits: 2 * p.actBits, outputBufferBits: 32 * p.outDepth,
+      weightSavingVsFp32: (32 * weights) / weightMemoryBits, weightSavingVsFp16: (16 * weights) / weightMemoryBits,
+    },
+    energy: {
+      table: t.name, computePJ, accumulatePJ, outputStagePJ, sramPJ, dramPJ,
+      totalPJ: computePJ + accumulatePJ + outputStagePJ + sramPJ + dramPJ,
+      weightLoadPJ: weightLoadBits * eDram,
+    },
+  };
+}
+
+/** Compiles `model` onto `design` and estimates it. */
+export function estimateNetwork(model: QuantizedModel, design: Design, opts: EstimateOptions = {}): NetworkEstimate {
+  return estimateProgram(compileModel(model, design), model, opts);
+}

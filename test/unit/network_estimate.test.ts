@@ -1,0 +1,101 @@
+import { describe, it, expect } from 'vitest';
+import { Rng, testSeed } from '../../src/util/rng.js';
+import { compileModel } from '../../src/hw/accel_compile.js';
+import { inferenceCycles, layerCycles, runAccelerator } from '../../src/hw/accelerator.js';
+import { estimateNetwork, estimateProgram } from '../../src/estimate/network.js';
+import { HOROWITZ_45NM as T, macEnergy, addEnergy, xnorMacEnergy } from '../../src/estimate/energy.js';
+import { accelCases, inputsFor } from './fixtures/accel_models.js';
+
+const seed = testSeed(20261127);
+const byLabel = (prefix: string) => accelCases().find((c) => c.label.startsWith(prefix))!;
+
+describe('network estimate: cycles equal the accelerator model', () => {
+  for (const c of accelCases()) {
+    it(`${c.label} (seed ${seed})`, () => {
+      const rng = new Rng(seed ^ c.salt);
+      const m = c.model(rng);
+      const p = compileModel(m, c.design);
+      const e = estimateProgram(p, m);
+      expect(e.layers.map((l) => l.cycles)).toEqual(p.layers.map((l) => layerCycles(l, p)));
+      expect(e.cycles).toBe(inferenceCycles(p));
+      const run = runAccelerator(p, inputsFor(rng, m, 2), 2);
+      expect(e.cycles).toBe(run.cycles);
+      expect(e.layers.map((l) => l.cycles)).toEqual(run.layerCycles);
+      for (const l of e.layers) {
+        expect(l.utilization).toBeGreaterThan(0);
+        expect(l.utilization).toBeLessThanOrEqual(1);
+      }
+    });
+  }
+});
+
+describe('network estimate: hand-computed examples', () => {
+  it('one int8 mac layer, K=25 N=5, on the 4x4 tiny design', () => {
+    const c = byLabel('uint8 input');
+    const m = c.model(new Rng(1));
+    const e = estimateNetwork(m, c.design);
+    // F = ceil(5/4) = 2 folds: (2-1)(25 + 8 - 1) + 25 + 8 + 4 + 5 = 74; + 1 start cycle
+    expect(e.layers[0].cycles).toBe(74);
+    expect(e.cycles).toBe(75);
+    expect(e.ops).toBe(125);
+    expect(e.layers[0].utilization).toBe(125 / (16 * 74));
+    // word = ceil(max(4 * 8, 64) / 32) * 32 = 64 bits; 2 folds x 25 beats
+    expect(e.layers[0].sram).toEqual({
+      weightWords: 50, weightBits: 3200, activationBits: 400, paramRows: 2, paramBits: 2 * 4 * (70 + 32), outputWrites: 5, outputBits: 160,
+    });
+    // host: 25 x 8-bit slots = 200 bits = 7 words in; 5 words out
+    expect(e.ioCycles).toBe(12);
+    expect(e.sram.totalBits).toBe(3200 + 400 + 816 + 160 + 224 + 160);
+    expect(e.latencySeconds).toBe(75 / 200e6);
+    expect(e.inferencesPerSecond).toBe(200e6 / 87);
+    // one-time load: 50 words x 64 + 2 rows x 408 + one 22-field descriptor
+    expect(e.offchip).toEqual({ weightLoadBits: 3200 + 816 + 704, inputBits: 224, outputBits: 160, perInferenceBits: 224 + 160 + 4720 });
+    expect(e.energy.computePJ).toBeCloseTo(125 * 0.3, 12);
+    expect(e.energy.computePJ).toBe(125 * macEnergy(T, 8, 8, 32));
+    expect(e.energy.outputStagePJ).toBe(5 * addEnergy(T, 32)); // raw accumulators: the bias add only
+    expect(e.energy.sramPJ).toBe(4960 * (5 / 32));
+    expect(e.energy.dramPJ).toBe(5104 * 20);
+    expect(e.energy.weightLoadPJ).toBe(4720 * 20);
+    const amortised = estimateNetwork(m, c.design, { batch: 1000 });
+    expect(amortised.offchip.perInferenceBits).toBe(384 + 4.72);
+  });
+
+  it('a w1a1 MLP 45-33-17-10 on 32 XNOR lanes', () => {
+    const c = byLabel('xnor');
+    const m = c.model(new Rng(2));
+    const e = estimateNetwork(m, c.design);
+    // N * ceil(K/32) + 9: 33*2+9, 17*2+9, 10*1+9
+    expect(e.layers.map((l) => l.cycles)).toEqual([75, 43, 19]);
+    expect(e.cycles).toBe(138);
+    expect(e.layers.map((l) => l.ops)).toEqual([45 * 33, 33 * 17, 17 * 10]);
+    expect(e.layers[0].utilization).toBe((45 * 33) / (32 * 75));
+    expect(e.layers.map((l) => l.sram.weightWords)).toEqual([66, 34, 10]);
+    expect(e.layers.map((l) => l.sram.activationBits)).toEqual([66 * 32, 34 * 32, 10 * 32]);
+    // words 32 bits wide (C*VBits = 2*2 and L = 32 both fit one 32-bit word)
+    expect(e.layers[0].sram.weightBits).toBe(66 * 32);
+    // bipolar planes out: one bit per output; last layer: 32-bit output words
+    expect(e.layers.map((l) => l.sram.outputBits)).toEqual([33, 17, 320]);
+    const ops = 45 * 33 + 33 * 17 + 17 * 10;
+    expect(e.energy.computePJ).toBeCloseTo(ops * xnorMacEnergy(T), 12);
+    expect(e.energy.accumulatePJ).toBeCloseTo(110 * addEnergy(T, 16), 12);
+    // weight memory: 110 words x 32 bits vs 32-bit floats: 32 * weights / 3520
+    expect(e.memory.weightMemoryBits).toBe(110 * 32);
+    expect(e.memory.weightSavingVsFp32).toBe((32 * ops) / 3520);
+  });
+
+  it('the bit-serial layer counts Bx x Bw planes', () => {
+    const c = byLabel('w1a1 (uint4');
+    const m = c.model(new Rng(3));
+    const e = estimateNetwork(m, c.design);
+    // K=40, N=16, uint4 x (±1 as 2-bit signed): 16 * 4 * 2 * ceil(40/32) + 9
+    expect(e.layers[0].engine).toBe('serial');
+    expect(e.layers[0].cycles).toBe(16 * 8 * 2 + 9);
+    expect(e.layers[0].ops).toBe(40 * 16 * 8);
+    expect(e.layers[0].sram.weightWords).toBe(16 * 8 * 2);
+  });
+
+  it('rejects a bad batch', () => {
+    const c = byLabel('uint8 input');
+    expect(() => estimateNetwork(c.model(new Rng(1)), c.design, { batch: 0 })).toThrow(/batch: got 0/);
+  });
+});
