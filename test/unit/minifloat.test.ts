@@ -165,16 +165,18 @@ describe('minifloats (ARITHMETIC.md section 4)', () => {
     const optsB = { saturate: false, rounding: 'stochastic' as const, rng: b };
     // 1.078125 in E4M3FN: neighbours 1 and 1.125, P(up) = 0.625; 4000 trials: mean 2500, sd 30.6
     let ups = 0;
+    const bad: number[] = [];
     for (let i = 0; i < 4000; i++) {
       const c = encodeMinifloat(1.078125, 'fp8e4m3fn', optsA);
-      expect(c).toBe(encodeMinifloat(1.078125, 'fp8e4m3fn', optsB));
       const v = decodeMinifloat(c, 'fp8e4m3fn');
-      expect(v === 1 || v === 1.125).toBe(true);
+      if (c !== encodeMinifloat(1.078125, 'fp8e4m3fn', optsB) || (v !== 1 && v !== 1.125)) bad.push(c);
       if (v === 1.125) ups++;
     }
+    expect(bad).toEqual([]);
     expect(ups).toBeGreaterThan(2500 - 6 * 30.6);
     expect(ups).toBeLessThan(2500 + 6 * 30.6);
-    for (let i = 0; i < 200; i++) expect(decodeMinifloat(encodeMinifloat(1.125, 'fp8e4m3fn', optsA), 'fp8e4m3fn')).toBe(1.125);
+    const exact = Array.from({ length: 200 }, () => decodeMinifloat(encodeMinifloat(1.125, 'fp8e4m3fn', optsA), 'fp8e4m3fn'));
+    expect(exact.every((v) => v === 1.125)).toBe(true);
   });
 
   it('batch encode / decode / round equal the scalar functions', () => {
