@@ -26,6 +26,8 @@ export interface Mutation {
   /** exact text to replace (its first occurrence); it must occur in the file */
   pattern: string;
   replacement: string;
+  /** design labels to verify the mutant on (default: all of the unit's designs, stopping at the first kill) */
+  designs?: string[];
 }
 
 export interface MutantResult {
@@ -54,7 +56,9 @@ export async function runMutant(
   const spec = await resolveUnit(m.unit);
   const tmp = mkdtempSync(join(tmpdir(), `lowbit-mutant-${m.id}-`));
   try {
-    const designs = selectDesigns(spec).filter((d) => opts.designs === undefined || opts.designs.includes(d.label));
+    const only = opts.designs ?? m.designs;
+    const designs = selectDesigns(spec).filter((d) => only === undefined || only.includes(d.label));
+    if (designs.length === 0) throw new InputError(`mutation ${m.id}: none of ${spec.name}'s designs is in ${JSON.stringify(only)}`);
     for (const d of designs) {
       const files = spec.hdlFiles(d.design);
       if (!files.includes(m.file)) throw new InputError(`mutation ${m.id}: ${m.file} is not one of ${spec.name}'s RTL files (${files.join(', ')})`);
