@@ -21,6 +21,12 @@ import { macArrayUnit } from '../src/rtl/units/mac_array.js';
 import type { MacArrayInputs } from '../src/hw/mac_array.js';
 import type { AccValue } from '../src/hw/mac_pe.js';
 import { Rng } from '../src/util/rng.js';
+import { encodeStimulus } from '../src/rtl/harness.js';
+import { inputPorts } from '../src/rtl/unit.js';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const args = process.argv.slice(2);
 const flag = (name: string, dflt: string): string => {
@@ -79,20 +85,36 @@ for (let t = 0; t < stim.length; t++) {
 }
 console.log(`RTL outputs == TS model outputs on all ${stim.length} cycles`);
 
-// 3. timings
+// 3. timings: wall clock of each, and CPU time (user + system; the machine may be shared)
 const tsTimes: number[] = [];
+const tsCpu: number[] = [];
 const rtlTimes: number[] = [];
+const rtlCpu: number[] = [];
 const fastTimes: number[] = [];
+const tmp = mkdtempSync(join(tmpdir(), 'lowbit-bench-'));
+const stimFile = join(tmp, 'stim.bin');
+const words = encodeStimulus('mac_array', inputPorts(ports), stim);
+writeFileSync(stimFile, new Uint8Array(words.buffer, words.byteOffset, words.byteLength));
+const haveTime = existsSync('/usr/bin/time');
 for (let r = 0; r < reps; r++) {
   let t0 = performance.now();
+  const c0 = process.cpuUsage();
   const s = simulateGemm(design, A, W, M, K, N, { cycleAccurate: true });
+  const c1 = process.cpuUsage(c0);
   tsTimes.push((performance.now() - t0) / 1000);
+  tsCpu.push((c1.user + c1.system) / 1e6);
   if (s.cycles !== cycles) throw new Error('cycle count changed');
   rtlTimes.push((await runSim(built, 'mac_array', ports, stim)).seconds);
+  if (haveTime) {
+    const p = spawnSync('/usr/bin/time', ['-f', '%U %S', built.exe, stimFile, join(tmp, 'out.bin')], { encoding: 'utf8' });
+    const [u, sy] = p.stderr.trim().split('\n').pop()!.split(' ').map(Number);
+    rtlCpu.push(u + sy);
+  }
   t0 = performance.now();
   simulateGemm(design, A, W, M, K, N, { cycleAccurate: false });
   fastTimes.push((performance.now() - t0) / 1000);
 }
+rmSync(tmp, { recursive: true, force: true });
 const ts = median(tsTimes);
 const rtl = median(rtlTimes);
 const fast = median(fastTimes);
@@ -104,4 +126,10 @@ console.log('|--------------------------------------|-----------|-----------|---
 console.log(row('Verilator 5.006 (hdl/mac_array.v)', rtl));
 console.log(row('TS cycle-stepped (src/hw/mac_array)', ts));
 console.log(row('TS fast path (gemmInt + cost model)', fast));
-console.log(`\nTS cycle-stepped / Verilator cycles per second: ${(rtl / ts).toFixed(2)} (target >= 0.5)`);
+console.log(`\nTS cycle-stepped / Verilator cycles per second (wall clock): ${(rtl / ts).toFixed(2)} (target >= 0.5)`);
+if (haveTime) {
+  const tc = median(tsCpu);
+  const rc = median(rtlCpu);
+  console.log(`CPU time medians: Verilator ${(rc * 1000).toFixed(0)} ms (${(cycles / rc / 1e3).toFixed(1)} kcycle/s), ` +
+    `TS cycle-stepped ${(tc * 1000).toFixed(0)} ms (${(cycles / tc / 1e3).toFixed(1)} kcycle/s): ratio ${(rc / tc).toFixed(2)}`);
+}
