@@ -1,0 +1,97 @@
+import { describe, it, expect, vi, afterEach } from 'vitest';
+import { mkdtempSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from '../../src/cli/main.js';
+import { saveCheckpoint, type Checkpoint } from '../../src/model/checkpoint.js';
+import { loadQuantizedModel } from '../../src/model/format.js';
+import { Rng } from '../../src/util/rng.js';
+
+function capture(): { out: () => string; err: () => string } {
+  let out = '';
+  let err = '';
+  vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => { out += String(s); return true; });
+  vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => { err += String(s); return true; });
+  return { out: () => out, err: () => err };
+}
+
+function tinyCheckpoint(dir: string): string {
+  const rng = new Rng(3);
+  const f = (n: number, s: number): Float32Array => Float32Array.from({ length: n }, () => rng.normal() * s);
+  const c: Checkpoint = {
+    format: 'lowbit-fp32', version: 1, arch: 'tiny', inputShape: [784],
+    layers: [
+      { kind: 'dense', in: 784, out: 32, weight: f(784 * 32, 0.05), bias: f(32, 0.1) }, { kind: 'relu' },
+      { kind: 'dense', in: 32, out: 10, weight: f(320, 0.3), bias: null },
+    ],
+  };
+  const p = join(dir, 'ckpt');
+  saveCheckpoint(p, c);
+  return p;
+}
+
+afterEach(() => vi.restoreAllMocks());
+
+describe('lowbit quantize / compress', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lowbit-qcli-'));
+  const ckpt = tinyCheckpoint(dir);
+
+  it('quantizes a checkpoint, writes the model and reports accuracy and size as JSON', async () => {
+    const out = join(dir, 'models', 'tiny-w8a8');
+    const io = capture();
+    const code = await main(['quantize', '--model', ckpt, '--scheme', 'w8a8', '--calib', 'percentile:99.9', '--calib-images', '100', '--test-images', '200', '--out', out, '--json']);
+    vi.restoreAllMocks();
+    expect(code).toBe(0);
+    const r = JSON.parse(io.out());
+    expect(r.scheme).toBe('w8a8');
+    expect(r.calib).toBe('percentile:99.9');
+    expect(r.accuracy.testImages).toBe(200);
+    expect(Math.abs(r.accuracy.fp32 - r.accuracy.integer)).toBeLessThanOrEqual(0.02);
+    // parameters: 784*32 + 32*10 int8 weights, 32 int32 biases, 32 multipliers (per-tensor here: 1) ...
+    expect(r.size.savingVsFp32).toBeGreaterThan(3.5);
+    expect(r.layers).toHaveLength(3);
+    const m = loadQuantizedModel(out);
+    expect(m.provenance.accuracy[0]).toEqual({ dataset: 'mnist-test', metric: 'top1', value: r.accuracy.integer, samples: 200 });
+    expect(m.provenance.notes).toMatch(/PTQ scheme w8a8, calibration percentile:99.9 over 100 samples/);
+  });
+
+  it('prints a human-readable summary with overrides', async () => {
+    const io = capture();
+    const code = await main(['quantize', '--model', ckpt, '--scheme', 'w4a4', '--per-channel', '--override', 'last=w8a8', '--calib-images', '50', '--test-images', '100']);
+    vi.restoreAllMocks();
+    expect(code).toBe(0);
+    expect(io.out()).toMatch(/dense0: dense 784->32, weights int4 \(32 scales\), threshold to uint4/);
+    expect(io.out()).toMatch(/dense1: dense 32->10, weights int8 \(1 scale\), int32 accumulator/);
+    expect(io.out()).toMatch(/not written: no --out/);
+  });
+
+  it('bad input exits 2 with a message naming the option', async () => {
+    let io = capture();
+    expect(await main(['quantize', '--model', ckpt, '--scheme', 'w9b9', '--test-images', '0'])).toBe(2);
+    vi.restoreAllMocks();
+    expect(io.err()).toMatch(/--scheme: got "w9b9"; allowed: wXaY/);
+    io = capture();
+    expect(await main(['quantize', '--scheme', 'w8a8'])).toBe(2);
+    vi.restoreAllMocks();
+    expect(io.err()).toMatch(/give exactly one of --model/);
+    io = capture();
+    expect(await main(['quantize', '--model', join(dir, 'missing'), '--test-images', '0'])).toBe(2);
+    vi.restoreAllMocks();
+    expect(io.err()).toMatch(/checkpoint\.json: not found/);
+    expect(existsSync(join(dir, 'missing'))).toBe(false);
+  });
+
+  it('compress reports stored bits, ratio and accuracy per stage', async () => {
+    const io = capture();
+    const out = join(dir, 'ckpt-compressed');
+    const code = await main(['compress', '--model', ckpt, '--prune', '0.5', '--clusters', '8', '--huffman', '--test-images', '100', '--out', out, '--json']);
+    vi.restoreAllMocks();
+    expect(code).toBe(0);
+    const r = JSON.parse(io.out());
+    expect(r.stages.map((s: { stage: string }) => s.stage)).toEqual(['fp32', 'pruned 0.5', 'shared k=8', 'huffman']);
+    expect(r.stages[0].bits).toBe(32 * (784 * 32 + 32 + 320));
+    for (let i = 1; i < 4; i++) expect(r.stages[i].bits).toBeLessThan(r.stages[i - 1].bits);
+    expect(r.stages[3].accuracy).toBe(r.stages[2].accuracy);
+    expect(existsSync(join(out, 'checkpoint.json'))).toBe(true);
+  });
+});
