@@ -8,7 +8,9 @@
  *   here with `g++ -O3 -march=native`, on the same packed operands (the C program reads them from a file).
  *   Also arith's scalar `xnorDotAt` (32-bit SWAR popcount) for context.
  * Every kernel's result is checked equal to the reference's before timing is reported. Throughput is
- * MAC/s (binary: one MAC per bit), the median of several runs; the ratio is ours / reference.
+ * MAC/s (binary: one MAC per bit), the median of several runs; the ratio is ours / reference. Wall-clock
+ * time by default; `--cpu` uses CPU time (process.cpuUsage; the C program CLOCK_PROCESS_CPUTIME_ID), which
+ * is steadier when other jobs share the machine.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -17,11 +19,19 @@ import { join } from 'node:path';
 import ort from 'onnxruntime-node';
 import { encodeModel, DT } from '../src/model/onnx/proto.js';
 import { gemmInt } from '../src/kernels/gemm.js';
+import { gemmIntRef } from '../src/kernels/gemm_ref.js';
 import { gemmXnor } from '../src/kernels/xnor.js';
 import { xnorDotAt } from '../src/arith/binary.js';
 import { Rng } from '../src/util/rng.js';
 
 const quick = process.argv.includes('--quick');
+/** `--cpu`: time by process CPU time (user + system) instead of wall clock — steadier on a loaded machine. */
+const cpuClock = process.argv.includes('--cpu');
+const clock = (): number => {
+  if (!cpuClock) return Number(process.hrtime.bigint()) / 1e9;
+  const c = process.cpuUsage();
+  return (c.user + c.system) / 1e6;
+};
 const REPS = quick ? 3 : 9;
 
 function median(xs: number[]): number {
@@ -40,15 +50,15 @@ async function timePair(a: () => unknown, b: () => unknown, reps = REPS): Promis
   const tb: number[] = [];
   for (let i = 0; i < reps; i++) {
     for (const [f, ts] of [[a, ta], [b, tb]] as const) {
-      const t0 = process.hrtime.bigint();
+      const t0 = clock();
       await f();
-      ts.push(Number(process.hrtime.bigint() - t0) / 1e9);
+      ts.push(clock() - t0);
     }
   }
   return [median(ta), median(tb)];
 }
 
-function matMulIntegerModel(M: number, K: number, N: number): Uint8Array {
+function matMulIntegerModel(M: number, K: number, N: number, aUnsigned: boolean): Uint8Array {
   const vi = (name: string, elem: number, dims: number[]) => ({
     name,
     type: { tensorType: { elemType: elem, shape: { dim: dims.map((d) => ({ dimValue: d })) } } },
@@ -60,7 +70,7 @@ function matMulIntegerModel(M: number, K: number, N: number): Uint8Array {
     graph: {
       name: 'mmi',
       node: [{ opType: 'MatMulInteger', input: ['A', 'B'], output: ['Y'], name: 'mmi' }],
-      input: [vi('A', DT.INT8, [M, K]), vi('B', DT.INT8, [K, N])],
+      input: [vi('A', aUnsigned ? DT.UINT8 : DT.INT8, [M, K]), vi('B', DT.INT8, [K, N])],
       output: [vi('Y', DT.INT32, [M, N])],
     },
   });
@@ -69,25 +79,52 @@ function matMulIntegerModel(M: number, K: number, N: number): Uint8Array {
 interface Row { kernel: string; shape: string; ours: number; ref: number; refName: string }
 const rows: Row[] = [];
 
-async function benchInt(bits: number, M: number, K: number, N: number): Promise<void> {
+/**
+ * `bits`-bit signed weights and activations; or with `aUnsigned` uint8 activations and 7-bit weights
+ * (ORT's U8S8 path; ORT's "reduce_range" convention: with full-range int8 weights its AVX2 kernel's
+ * vpmaddubsw saturates 16-bit pair sums and the results are not exact — see `ortU8S8Exactness`).
+ */
+async function benchInt(bits: number, M: number, K: number, N: number, aUnsigned = false): Promise<void> {
   const rng = new Rng(1000 + bits);
   const lo = -(2 ** (bits - 1));
   const hi = 2 ** (bits - 1) - 1;
-  const A = Int8Array.from({ length: M * K }, () => rng.int(lo, hi));
-  const W = Int8Array.from({ length: K * N }, () => rng.int(lo, hi));
-  const session = await ort.InferenceSession.create(matMulIntegerModel(M, K, N), {
+  const A = aUnsigned ? Uint8Array.from({ length: M * K }, () => rng.int(0, 255)) : Int8Array.from({ length: M * K }, () => rng.int(lo, hi));
+  const W = aUnsigned ? Int8Array.from({ length: K * N }, () => rng.int(-64, 63)) : Int8Array.from({ length: K * N }, () => rng.int(lo, hi));
+  const session = await ort.InferenceSession.create(matMulIntegerModel(M, K, N, aUnsigned), {
     intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all',
   });
-  const feeds = { A: new ort.Tensor('int8', A, [M, K]), B: new ort.Tensor('int8', W, [K, N]) };
+  const feeds = { A: new ort.Tensor(aUnsigned ? 'uint8' : 'int8', A, [M, K]), B: new ort.Tensor('int8', W, [K, N]) };
   const out = new Int32Array(M * N);
   const acc = { bits: 32, overflow: 'WRAP' } as const;
   const ortY = (await session.run(feeds)).Y.data as Int32Array;
   gemmInt(A, W, M, K, N, acc, out);
-  for (let i = 0; i < M * N; i++) if (out[i] !== ortY[i]) throw new Error(`int${bits} ${M}x${K}x${N}: gemmInt differs from ORT at ${i}`);
+  for (let i = 0; i < M * N; i++) if (out[i] !== ortY[i]) throw new Error(`${aUnsigned ? 'u8' : 'int'}${bits} ${M}x${K}x${N}: gemmInt differs from ORT at ${i}`);
   const [tOurs, tOrt] = await timePair(() => gemmInt(A, W, M, K, N, acc, out), () => session.run(feeds));
   const macs = M * K * N;
-  rows.push({ kernel: `int${bits} gemmInt`, shape: `${M}x${K}x${N}`, ours: macs / tOurs, ref: macs / tOrt, refName: 'ORT MatMulInteger (int8)' });
+  rows.push({
+    kernel: aUnsigned ? 'u8 x s7 gemmInt' : `int${bits} gemmInt`, shape: `${M}x${K}x${N}`, ours: macs / tOurs, ref: macs / tOrt,
+    refName: aUnsigned ? 'ORT MatMulInteger (uint8 x int8, 7-bit values)' : 'ORT MatMulInteger (int8 x int8)',
+  });
   await session.release();
+}
+
+/** How many of ORT's uint8 x int8 outputs differ from the exact sums when the weights use the full int8 range. */
+async function ortU8S8Exactness(M: number, K: number, N: number): Promise<string> {
+  const rng = new Rng(99);
+  const A = Uint8Array.from({ length: M * K }, () => rng.int(0, 255));
+  const W = Int8Array.from({ length: K * N }, () => rng.int(-128, 127));
+  const session = await ort.InferenceSession.create(matMulIntegerModel(M, K, N, true), { intraOpNumThreads: 1, interOpNumThreads: 1 });
+  const y = (await session.run({ A: new ort.Tensor('uint8', A, [M, K]), B: new ort.Tensor('int8', W, [K, N]) })).Y.data as Int32Array;
+  await session.release();
+  const ours = gemmInt(A, W, M, K, N, { bits: 32, overflow: 'WRAP' }, new Int32Array(M * N)) as Int32Array;
+  const ref = gemmIntRef(A, W, M, K, N, { bits: 32, overflow: 'WRAP' }, new Int32Array(M * N)) as Int32Array;
+  let dOrt = 0;
+  let dOurs = 0;
+  for (let i = 0; i < M * N; i++) {
+    if (y[i] !== ref[i]) dOrt++;
+    if (ours[i] !== ref[i]) dOurs++;
+  }
+  return `full-range uint8 x int8, ${M}x${K}x${N}: ORT MatMulInteger differs from the exact sums on ${dOrt} of ${M * N} outputs; gemmInt on ${dOurs}`;
 }
 
 const C_SRC = `
@@ -95,11 +132,13 @@ const C_SRC = `
 #include <stdlib.h>
 #include <stdint.h>
 #include <time.h>
-// usage: xnor FILE M N nBits reps — FILE holds A (M rows) then W (N rows), each row wpr uint32 words, nBits % 64 == 0
-static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec * 1e-9; }
+// usage: xnor FILE M N nBits reps [cpu] — FILE holds A (M rows) then W (N rows), each row wpr uint32 words, nBits % 64 == 0
+static clockid_t clk = CLOCK_MONOTONIC;
+static double now(void) { struct timespec t; clock_gettime(clk, &t); return t.tv_sec + t.tv_nsec * 1e-9; }
 static int cmp(const void* a, const void* b) { double x = *(const double*)a, y = *(const double*)b; return (x > y) - (x < y); }
 int main(int argc, char** argv) {
   int M = atoi(argv[2]), N = atoi(argv[3]), n = atoi(argv[4]), reps = atoi(argv[5]);
+  if (argc > 6) clk = CLOCK_PROCESS_CPUTIME_ID;
   int w64 = n / 64;
   uint64_t* a = (uint64_t*)malloc(sizeof(uint64_t) * (size_t)M * w64);
   uint64_t* w = (uint64_t*)malloc(sizeof(uint64_t) * (size_t)N * w64);
@@ -143,7 +182,7 @@ async function benchXnor(exe: string, dir: string, M: number, N: number, nBits: 
   buf.set(new Uint8Array(Ap.buffer), 0);
   buf.set(new Uint8Array(Wp.buffer), Ap.byteLength);
   writeFileSync(file, buf);
-  const runC = (): number[] => execFileSync(exe, [file, String(M), String(N), String(nBits), '1'], { encoding: 'utf8' }).trim().split(' ').map(Number);
+  const runC = (): number[] => execFileSync(exe, [file, String(M), String(N), String(nBits), '1', ...(cpuClock ? ['cpu'] : [])], { encoding: 'utf8' }).trim().split(' ').map(Number);
   const hC = runC()[1];
   let tC = 0;
   const out = new Int32Array(M * N);
@@ -168,6 +207,7 @@ const intShapes: [number, number, number][] = quick ? [[64, 256, 64]] : [[64, 78
 for (const [M, K, N] of intShapes) {
   await benchInt(8, M, K, N);
   await benchInt(4, M, K, N);
+  await benchInt(8, M, K, N, true);
 }
 const dir = mkdtempSync(join(tmpdir(), 'lowbit-bench-'));
 const exe = join(dir, 'xnor');
@@ -176,9 +216,11 @@ execFileSync('g++', ['-O3', '-march=native', '-o', exe, join(dir, 'xnor.cpp')]);
 const xShapes: [number, number, number][] = quick ? [[64, 64, 1024]] : [[256, 256, 1024], [1000, 1024, 832], [64, 64, 8192]];
 for (const [M, N, nBits] of xShapes) await benchXnor(exe, dir, M, N, nBits);
 
+const note = await ortU8S8Exactness(16, 256, 16);
 const g = (x: number): string => (x / 1e9).toFixed(2).padStart(8);
-process.stdout.write(`GEMM kernels, single thread, median of ${REPS} runs (GMAC/s; binary: G bit-MAC/s)\n`);
+process.stdout.write(`GEMM kernels, single thread, median of ${REPS} runs by ${cpuClock ? 'CPU' : 'wall-clock'} time (GMAC/s; binary: G bit-MAC/s)\n`);
 process.stdout.write(`${'kernel'.padEnd(24)} ${'M x K x N'.padEnd(16)} ${'ours'.padStart(8)} ${'ref'.padStart(8)} ${'ratio'.padStart(7)}  reference\n`);
 for (const r of rows) {
   process.stdout.write(`${r.kernel.padEnd(24)} ${r.shape.padEnd(16)} ${g(r.ours)} ${g(r.ref)} ${(r.ours / r.ref).toFixed(3).padStart(7)}  ${r.refName}\n`);
 }
+process.stdout.write(`note: ${note}\n`);
