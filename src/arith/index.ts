@@ -7,3 +7,4 @@ export * from './fixed.js';
 export * from './fixed_batch.js';
 export * from './minifloat.js';
 export * from './onnx.js';
+export * from './pack.js';
