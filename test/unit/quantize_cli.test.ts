@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { main } from '../../src/cli/main.js';
 import { saveCheckpoint, type Checkpoint } from '../../src/model/checkpoint.js';
 import { loadQuantizedModel } from '../../src/model/format.js';
+import { exportOnnx } from '../../src/model/onnx/index.js';
+import { writeFileSync } from 'node:fs';
 import { Rng } from '../../src/util/rng.js';
 
 function capture(): { out: () => string; err: () => string } {
@@ -53,6 +55,20 @@ describe('lowbit quantize / compress', () => {
     const m = loadQuantizedModel(out);
     expect(m.provenance.accuracy[0]).toEqual({ dataset: 'mnist-test', metric: 'top1', value: r.accuracy.integer, samples: 200 });
     expect(m.provenance.notes).toMatch(/PTQ scheme w8a8, calibration percentile:99.9 over 100 samples/);
+  });
+
+  it('--from-onnx imports a quantized ONNX model through the model importer and measures it the same way', async () => {
+    const src = loadQuantizedModel(join(dir, 'models', 'tiny-w8a8'));
+    const file = join(dir, 'tiny.onnx');
+    writeFileSync(file, exportOnnx(src));
+    const io = capture();
+    const code = await main(['quantize', '--from-onnx', file, '--test-images', '200', '--out', join(dir, 'models', 'tiny-onnx'), '--json']);
+    vi.restoreAllMocks();
+    expect(code).toBe(0);
+    const r = JSON.parse(io.out());
+    expect(r.scheme).toBe('onnx');
+    expect(r.accuracy.integer).toBe(src.provenance.accuracy[0].value);
+    expect(loadQuantizedModel(join(dir, 'models', 'tiny-onnx')).layers.map((l) => l.kind)).toEqual(src.layers.map((l) => l.kind));
   });
 
   it('prints a human-readable summary with overrides', async () => {
