@@ -42,6 +42,14 @@ export interface MacArrayInputs<T extends AccValue> {
   ps: T[];
 }
 
+/** The registers of one PE, named as in `hdl/mac_pe.v`. */
+export type PeRegister = 'acc_q' | 's_q' | 'h_q' | 'v_q' | 'h_valid_q' | 'v_valid_q' | 'last_q' | 'tag_q';
+
+/** The VCD / hierarchical path of a PE register below the `mac_array` top. */
+export function peRegisterPath(r: number, c: number, name: PeRegister): string {
+  return `g_row[${r}].g_col[${c}].u_pe.${name}`;
+}
+
 export class MacArray<T extends AccValue> {
   readonly rows: number;
   readonly cols: number;
@@ -99,6 +107,24 @@ export class MacArray<T extends AccValue> {
     this.ycolValidQ = new Uint8Array(C);
     this.deskew = Array.from({ length: C }, (_, c) => new Array<T>(C - 1 - c).fill(z));
     this.shiftNow = new Uint8Array(C);
+  }
+
+  /**
+   * A PE register by its RTL name (`hdl/mac_pe.v`): the value held in the current cycle. Its VCD path below
+   * `mac_array` is `peRegisterPath(r, c, name)`; operands are lane values (see `laneToBits`).
+   */
+  peRegister(r: number, c: number, name: PeRegister): number | T {
+    const p = r * this.cols + c;
+    switch (name) {
+      case 'acc_q': return this.accQ[p];
+      case 's_q': return this.sQ[p];
+      case 'h_q': return this.hQ[p];
+      case 'v_q': return this.vQ[p];
+      case 'h_valid_q': return this.hValidQ[p];
+      case 'v_valid_q': return this.vValidQ[p];
+      case 'last_q': return this.lastQ[p];
+      case 'tag_q': return this.tagQ[p];
+    }
   }
 
   /** y_valid_o of the current cycle (a register) */

@@ -11,12 +11,12 @@
  *     corner) with random controller stalls (15 % of the beats become bubbles);
  *  3. between GEMMs, 3 idle cycles with random data on every lane and the valids low.
  * The model runs ONE array over the whole stimulus (the state carries over between GEMMs, like the RTL).
- * Trace: the accumulators of the four corner PEs.
+ * Trace: the accumulator and the stationary register of the four corner PEs.
  */
 import type { Design, OperandFormat } from '../../hw/design.js';
 import { formatRange } from '../../hw/design.js';
 import { PRESETS } from '../../hw/presets.js';
-import { MacArray, type MacArrayInputs } from '../../hw/mac_array.js';
+import { MacArray, peRegisterPath, type MacArrayInputs } from '../../hw/mac_array.js';
 import {
   accRule, laneFormat, laneFromBits, laneToBits, macVerilogParams, operandPlacement, tagBits,
   type AccRule, type AccValue,
@@ -132,12 +132,18 @@ function model(d: Design, stim: bigint[][]): { outputs: bigint[][]; trace: Recor
   const corners = tracedPes(d);
   const outputs: bigint[][] = [];
   const trace: Record<string, bigint[]> = {};
-  for (const [r, c] of corners) trace[`acc_${r}_${c}`] = [];
+  for (const [r, c] of corners) {
+    trace[`acc_${r}_${c}`] = [];
+    trace[`s_${r}_${c}`] = [];
+  }
   const y = new Array<bigint>(g.C);
   for (const x of stim) {
     for (let c = 0; c < g.C; c++) y[c] = rule.toBigInt(arr.y(c));
     outputs.push([arr.yValid() ? 1n : 0n, pack(y, g.C, g.acc)]);
-    for (const [r, c] of corners) trace[`acc_${r}_${c}`].push(rule.toBigInt(arr.accQ[r * g.C + c]));
+    for (const [r, c] of corners) {
+      trace[`acc_${r}_${c}`].push(rule.toBigInt(arr.accQ[r * g.C + c]));
+      trace[`s_${r}_${c}`].push(laneToBits(arr.peRegister(r, c, 's_q') as number, g.v));
+    }
     inp.hValid = x[0] === 1n;
     for (let r = 0; r < g.R; r++) inp.h[r] = laneFromBits(unpack(x[1], r, g.h.bits), g.h);
     inp.vValid = x[2] === 1n;
@@ -222,7 +228,10 @@ export const macArrayUnit: UnitSpec = {
   stimulus,
   model,
   traceSignals: (d) =>
-    tracedPes(d).map(([r, c]) => ({ vcd: `g_row[${r}].g_col[${c}].u_pe.acc_q`, model: `acc_${r}_${c}` })),
+    tracedPes(d).flatMap(([r, c]) => [
+      { vcd: peRegisterPath(r, c, 'acc_q'), model: `acc_${r}_${c}` },
+      { vcd: peRegisterPath(r, c, 's_q'), model: `s_${r}_${c}` },
+    ]),
 };
 
 export default macArrayUnit;
