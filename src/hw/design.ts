@@ -11,10 +11,15 @@ import { PRESETS, PRESET_NAMES } from './presets.js';
  */
 export type Dataflow = 'os' | 'ws' | 'is';
 
+/**
+ * An operand (or output) format. Range: signed `[-2^(bits-1), 2^(bits-1) - 1]`, unsigned
+ * `[0, 2^bits - 1]` — except **1-bit signed, which is bipolar {-1, +1}** (bit 1 = +1, FINN's convention;
+ * ARITHMETIC.md section 5), the format of XNOR-popcount layers. 1-bit unsigned is {0, 1}.
+ */
 export interface OperandFormat {
   /** operand width in bits, 1..16 */
   bits: number;
-  /** two's complement when true */
+  /** two's complement when true (1 bit: bipolar ±1) */
   signed: boolean;
 }
 
@@ -33,7 +38,7 @@ export interface RequantConfig {
   outBits: number;
   /** output signedness */
   outSigned: boolean;
-  /** output zero point added after scaling */
+  /** output zero point added after scaling; within the output range (0 for a bipolar output) */
   zeroPoint: number;
   /** clamp the output at the zero point from below (fused ReLU) */
   relu: boolean;
@@ -49,25 +54,36 @@ export interface XnorConfig {
 export interface Design {
   /** preset name or free text */
   name: string;
+  /**
+   * The systolic array: `rows` x `cols` PEs (1..1024 each) and its dataflow — `os` output stationary
+   * (each PE keeps one Y element; A flows right, W down), `ws` weight stationary (W preloaded, A streams,
+   * partial sums flow down), `is` input stationary (A preloaded, W streams).
+   */
   array: { rows: number; cols: number; dataflow: Dataflow };
+  /** weight format (1..16 bits) */
   weight: OperandFormat;
+  /** activation (input) format (1..16 bits) */
   activation: OperandFormat;
-  /** accumulator width, 2..64, and what happens when a sum does not fit */
+  /**
+   * The PE accumulator: signed, `bits` 2..64; after EVERY add the sum is wrapped (`WRAP`: mod 2^bits) or
+   * clamped (`SAT`) — see kernels/gemm_ref.ts for the exact rule.
+   */
   accumulator: { bits: number; overflow: Extract<Overflow, 'WRAP' | 'SAT'> };
+  /** how accumulators are scaled back to the output format */
   requant: RequantConfig;
+  /** the XNOR-popcount unit used by bipolar layers */
   xnor: XnorConfig;
-  /** on-chip buffer sizes in bytes */
+  /** on-chip buffer sizes in bytes (0..2^40): weights, activations, outputs / partial sums */
   buffers: { weightBytes: number; activationBytes: number; outputBytes: number };
-  /** clock frequency in MHz */
+  /** clock frequency in MHz (0.001..100000) */
   clockMHz: number;
-  /** off-chip bandwidth in bytes per cycle */
+  /** off-chip bandwidth in bytes per cycle (0.001..65536) */
   offchipBytesPerCycle: number;
 }
 
 // ---------------------------------------------------------------------------------------------------
 // Validation, loading, derived quantities
 // ---------------------------------------------------------------------------------------------------
-
 
 export const DATAFLOWS: readonly Dataflow[] = ['os', 'ws', 'is'];
 
