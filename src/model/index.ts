@@ -1,5 +1,10 @@
 // Public API of src/model/ (filled in as the layer lands).
-export * from './types.js';
+export {
+  SCHEMA_VERSION, LAYER_KINDS, tensorFormatRange, formatBits, formatName,
+  type TensorFormat, type ActQuant, type WeightTensor, type Scaling, type OutputStage, type QuantizeLayer, type DenseLayer,
+  type Conv2dLayer, type MaxPool2dLayer, type FlattenLayer, type ClampLayer, type Layer, type LayerKind, type Provenance,
+  type QuantizedModel,
+} from './types.js';
 export * from './checkpoint.js';
 export { fp32Inference, runLayer, denseF32, conv2dF32, maxpool2dF32, type LayerVisitor } from './fp32_infer.js';
 export * from './shapes.js';

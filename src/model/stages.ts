@@ -1,5 +1,5 @@
 import { mbqmDouble, mbqmSingle, onnxRescaleUnchecked, roundHalfEven, roundShiftUnchecked, saturateIntUnchecked } from '../arith/index.js';
-import { formatRange, type ActQuant, type Conv2dLayer, type DenseLayer } from './types.js';
+import { tensorFormatRange, type ActQuant, type Conv2dLayer, type DenseLayer } from './types.js';
 
 /**
  * Output stages and the input quantizer — part of the integer reference inference (infer.ts).
@@ -98,7 +98,7 @@ export function quantizeInput(q: ActQuant, x: ArrayLike<number>, out: Int32Array
 
 /** Checks integer inputs against a format; returns the index of the first bad value or -1. */
 export function firstOutOfRange(q: ActQuant, x: ArrayLike<number>): number {
-  const { min, max } = formatRange(q.format);
+  const { min, max } = tensorFormatRange(q.format);
   const binary = q.format.type === 'binary';
   for (let i = 0; i < x.length; i++) {
     const v = x[i]!;

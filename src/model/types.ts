@@ -186,11 +186,17 @@ export interface QuantizedModel {
 }
 
 /** Inclusive integer range of a tensor format (binary: -1..1, of which only ±1 occur). */
-export function formatRange(f: TensorFormat): { min: number; max: number } {
+export function tensorFormatRange(f: TensorFormat): { min: number; max: number } {
   if (f.type === 'binary') return { min: -1, max: 1 };
   if (f.signed) return { min: -(2 ** (f.bits - 1)), max: 2 ** (f.bits - 1) - 1 };
   return { min: 0, max: 2 ** f.bits - 1 };
 }
+
+/**
+ * Alias of `tensorFormatRange` for importers of this file. Not re-exported by the model barrel: the top-level
+ * barrel also exports hw/design.ts's `formatRange` (of a Design OperandFormat).
+ */
+export const formatRange = tensorFormatRange;
 
 /** Bits per element in a packed memory word: 1 for binary, else the format's bits. */
 export function formatBits(f: TensorFormat): number {

@@ -1,6 +1,7 @@
 import { InputError } from '../../util/errors.js';
+import { inputQuant } from '../infer.js';
 import { modelShapes } from '../shapes.js';
-import { formatName, formatRange, type ActQuant, type Conv2dLayer, type DenseLayer, type QuantizedModel, type TensorFormat } from '../types.js';
+import { formatName, tensorFormatRange, type ActQuant, type Conv2dLayer, type DenseLayer, type QuantizedModel, type TensorFormat } from '../types.js';
 import { validateModel } from '../validate.js';
 import { DT, encodeModel, makeNode, makeTensor, makeValueInfo, type NodeProto, type TensorProto } from './proto.js';
 
@@ -46,7 +47,6 @@ export function exportOnnx(model: QuantizedModel): Uint8Array {
     nodes.push(makeNode('Clip', [cur, scalar(`${out}_min`, dt, min), scalar(`${out}_max`, dt, max)], [out], out));
     cur = out;
   };
-  let inputType = DT.FLOAT;
   model.layers.forEach((l, i) => {
     const where = `layers[${i}] (${l.name})`;
     switch (l.kind) {
@@ -55,7 +55,7 @@ export function exportOnnx(model: QuantizedModel): Uint8Array {
         nodes.push(makeNode('QuantizeLinear', [cur, ...quantInputs(l.output, out, where)], [out], l.name));
         cur = out;
         curQ = l.output;
-        const r = formatRange(l.output.format);
+        const r = tensorFormatRange(l.output.format);
         clip(r.min, r.max, l.output, where);
         break;
       }
@@ -78,7 +78,6 @@ export function exportOnnx(model: QuantizedModel): Uint8Array {
       }
       case 'dense':
       case 'conv2d': {
-        if (i === 0) inputType = dtOf(l.input.format, where);
         cur = macNode(l, cur, where);
         curQ = l.output.kind === 'requantize' ? l.output.output : null;
         if (l.output.kind === 'requantize') clip(l.output.clamp.min, l.output.clamp.max, l.output.output, where);
@@ -148,7 +147,8 @@ export function exportOnnx(model: QuantizedModel): Uint8Array {
   const outShape = shapes[shapes.length - 1]!;
   const outType = curQ ? dtOf((curQ as ActQuant).format, 'output') : DT.INT32;
   const first = model.layers[0]!;
-  const inElem = first.kind === 'quantize' ? DT.FLOAT : inputType;
+  const iq = inputQuant(model);
+  const inElem = first.kind === 'quantize' || !iq ? DT.FLOAT : dtOf(iq.format, 'input');
   return encodeModel({
     irVersion: 7,
     producerName: 'lowbit',

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
+import { roundHalfEven } from '../../arith/index.js';
 import { InputError } from '../../util/errors.js';
 import { layerOutputShape } from '../shapes.js';
-import { formatRange, SCHEMA_VERSION, type ActQuant, type Layer, type QuantizedModel, type TensorFormat } from '../types.js';
+import { tensorFormatRange, SCHEMA_VERSION, type ActQuant, type Layer, type QuantizedModel, type TensorFormat } from '../types.js';
 import { validateModel } from '../validate.js';
 import { finishStage, macLayer, quantOf, type ImportOptions, type Pending, type Val } from './import_ops.js';
 import { attrInt, attrInts, decodeModel, DT, num, readTensor, type NodeProto } from './proto.js';
@@ -142,7 +143,7 @@ export function importOnnx(source: string | Uint8Array, opts: ImportOptions = {}
         else if (b?.t === 'const' && b.v.dataType === DT.INT32 && !x.float) bias = b.v.values;
         else if (b?.t === 'const' && b.v.dataType === DT.FLOAT && x.float) {
           // a float bias: quantize to the accumulator scale inScale * wScale[o] (round half to even)
-          bias = b.v.values.map((v, o) => Math.round(v / (p.layer.input.scale * (p.layer.weight.scale[o] ?? p.layer.weight.scale[0]!))));
+          bias = b.v.values.map((v, o) => roundHalfEven(v / (p.layer.input.scale * (p.layer.weight.scale[o] ?? p.layer.weight.scale[0]!))));
         } else throw new InputError(`${where}: bias must be an int32 constant (or DequantizeLinear of one)`);
         if (bias.length !== O) unsupported(`bias has ${bias.length} values; the layer has ${O} outputs`);
         const old = p.layer.bias;
@@ -156,8 +157,7 @@ export function importOnnx(source: string | Uint8Array, opts: ImportOptions = {}
           set(x);
         } else if (x.t === 'dq' || x.t === 'q') {
           const q = x.q;
-          push({ kind: 'clamp', name: node.name || 'relu', min: q.zeroPoint, max: 2 ** 31 - 1 });
-          (layers[layers.length - 1] as { max: number }).max = q.format.type === 'int' ? (q.format.signed ? 2 ** (q.format.bits - 1) - 1 : 2 ** q.format.bits - 1) : 1;
+          push({ kind: 'clamp', name: node.name || 'relu', min: q.zeroPoint, max: tensorFormatRange(q.format).max });
           set(x);
         } else unsupported(`Relu of a ${x.t} tensor`);
         break;
@@ -165,7 +165,7 @@ export function importOnnx(source: string | Uint8Array, opts: ImportOptions = {}
       case 'Clip': {
         if (x.t !== 'q' && x.t !== 'dq') unsupported('Clip needs a quantized input');
         const q = x.q;
-        const r = formatRange(q.format);
+        const r = tensorFormatRange(q.format);
         const lo = Math.max(r.min, constAt(1)?.[0] ?? r.min);
         const hi = Math.min(r.max, constAt(2)?.[0] ?? r.max);
         const last = layers[layers.length - 1];
