@@ -5,6 +5,7 @@ import { scaleSimCycles, writeScaleSim } from '../../hw/scalesim.js';
 import { HOROWITZ_45NM, dramEnergyPerBit, macEnergy, sramEnergyPerBit, xnorMacEnergy } from '../../estimate/energy.js';
 import { InputError } from '../../util/errors.js';
 import { designFromArgv, designOptions, formatName, parseShape } from './simulate.js';
+import { estimateModelOptions, estimateModelWorkload, type EstimateModelArgs } from './estimate_model.js';
 
 /**
  * `lowbit estimate`: throughput, memory and energy of a workload on a Design, from the analytic cost model
@@ -18,7 +19,7 @@ import { designFromArgv, designOptions, formatName, parseShape } from './simulat
  *   sram    = (weightReads * wBits + activationReads * aBits + (outputReads + outputWrites) * accBits) * E_sram/bit
  *   dram    = offchip bytes * 8 * E_dram/bit
  */
-interface EstimateArgs {
+interface EstimateArgs extends EstimateModelArgs {
   design: string;
   array?: string;
   dataflow?: string;
@@ -91,15 +92,16 @@ export const estimateCommand: CommandModule<object, EstimateArgs> = {
   command: 'estimate',
   describe: 'estimate cycles, throughput, memory and energy of a workload on a Design (no simulation)',
   builder: (y) =>
-    designOptions(y)
+    estimateModelOptions(designOptions(y))
       .option('gemm', { type: 'string', describe: 'one GEMM, M,K,N (Y[M x N] = A[M x K] W[K x N])' })
       .option('scalesim', { type: 'string', describe: 'also write SCALE-Sim v2 .cfg and GEMM topology .csv into this folder' })
       .example('$0 estimate --design int8 --array 32x32 --gemm 256,784,256', '')
-      .example('$0 estimate --design binary --dataflow ws --gemm 1,784,1024 --json --scalesim out/', '') as unknown as Argv<EstimateArgs>,
+      .example('$0 estimate --design binary --dataflow ws --gemm 1,784,1024 --json --scalesim out/', '')
+      .example('$0 estimate --model models/sfc-w1a1 --design binary --no-area', '') as unknown as Argv<EstimateArgs>,
   handler: (argv) => {
     const design = designFromArgv(argv);
     if (argv.gemm !== undefined) return estimateGemmWorkload(design, argv);
-    // the `--model <dir>` branch (a QuantizedModel, layer by layer) is added here
-    throw new InputError('estimate: name a workload: --gemm M,K,N');
+    if (argv.model !== undefined) return estimateModelWorkload(design, argv);
+    throw new InputError('estimate: name a workload: --gemm M,K,N or --model models/NAME');
   },
 };

@@ -6,6 +6,7 @@ import { inferCommand } from './infer.js';
 import { trainCommand } from './train.js';
 import { quantizeCommand } from './quantize.js';
 import { compressCommand } from './compress.js';
+import { sweepCommand } from './sweep.js';
 
 /**
  * Every `lowbit` command, one file each in this folder; `main.ts` registers them in this order.
@@ -13,4 +14,4 @@ import { compressCommand } from './compress.js';
  * (stderr), and throws a LowbitError (exit 1 or 2) when something is wrong.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [verifyCommand, simulateCommand, estimateCommand, quantizeCommand, compressCommand, trainCommand, inferCommand];
+export const commands: CommandModule<any, any>[] = [verifyCommand, simulateCommand, estimateCommand, quantizeCommand, compressCommand, trainCommand, inferCommand, sweepCommand];

@@ -1,0 +1,83 @@
+import type { Argv } from 'yargs';
+import type { Design } from '../../hw/design.js';
+import { loadQuantizedModel } from '../../model/format.js';
+import { estimateNetwork, type NetworkEstimate } from '../../estimate/network.js';
+import { estimateArea, type AreaResult } from '../../estimate/area.js';
+import { HOROWITZ_45NM, loadEnergyTable } from '../../estimate/energy.js';
+import { markdownTable } from '../../report/document.js';
+import { checkInt } from '../../util/errors.js';
+
+/**
+ * The `--model` branch of `lowbit estimate`: a QuantizedModel compiled onto the Design, per layer and in
+ * total (src/estimate/network.ts states every formula), plus Yosys area of the compute units
+ * (src/estimate/area.ts) unless `--no-area`.
+ */
+export interface EstimateModelArgs {
+  model?: string;
+  energy?: string;
+  area: boolean;
+  batch: number;
+  json: boolean;
+}
+
+export function estimateModelOptions<T>(y: Argv<T>) {
+  return y
+    .option('model', { type: 'string', describe: 'a QuantizedModel folder (models/NAME): per-layer estimate on the accelerator' })
+    .option('energy', { type: 'string', describe: 'a JSON energy table in pJ (fields add8, add32, mul8, mul32, fpAdd32, fpMul32, sram32, dram32)' })
+    .option('area', { type: 'boolean', default: true, describe: 'synthesize the compute units with Yosys for area (--no-area skips)' })
+    .option('batch', { type: 'number', default: 1, describe: 'inferences the one-time weight load is amortised over' });
+}
+
+export interface ModelEstimateResult extends NetworkEstimate {
+  area: AreaResult | { skipped: string };
+}
+
+/** Runs the estimate (library use: sweeps call this in workers). */
+export function estimateModelDir(modelDir: string, design: Design, opts: { energy?: string; area: boolean; batch: number }): ModelEstimateResult {
+  const model = loadQuantizedModel(modelDir);
+  const energy = opts.energy !== undefined ? loadEnergyTable(opts.energy) : HOROWITZ_45NM;
+  const e = estimateNetwork(model, design, { energy, batch: checkInt('--batch', opts.batch, 1, 2 ** 40) });
+  return { ...e, area: opts.area ? estimateArea(design) : { skipped: 'area skipped (--no-area)' } };
+}
+
+const fx = (x: number, d = 2): string => x.toFixed(d);
+const kib = (bits: number): string => `${(bits / 8192).toFixed(2)} KiB`;
+
+export function formatModelEstimate(r: ModelEstimateResult, design: Design): string {
+  const rows = r.layers.map((l) => [
+    l.name, l.engine, l.K, l.N, l.cycles, `${fx(100 * l.utilization)} %`, l.sram.weightWords, l.sram.activationBits, l.sram.paramRows,
+    l.sram.outputWrites, fx((l.energyPJ.compute + l.energyPJ.accumulate + l.energyPJ.outputStage + l.energyPJ.sram) / 1e3, 3),
+  ]);
+  const table = markdownTable({
+    columns: ['layer', 'engine', 'K', 'N', 'cycles', 'util', 'W words', 'A bits', 'P rows', 'writes', 'on-chip nJ'],
+    rows,
+  });
+  const m = r.memory;
+  const e = r.energy;
+  const lines = [
+    `model ${r.model} on ${design.name}: ${r.array} array, ${design.xnor.bitsPerCycle} XNOR lanes, ${design.clockMHz} MHz`,
+    '',
+    table,
+    '',
+    `cycles        ${r.cycles} per inference (exact: the accelerator model and accel_top.v), utilization ${fx(100 * r.utilization)} %`,
+    `latency       ${fx(r.latencySeconds * 1e6, 3)} us; ${fx(r.computeInferencesPerSecond, 0)} inferences/s compute-bound, ${fx(r.inferencesPerSecond, 0)} with host I/O (${r.ioCycles} cycles)`,
+    `on-chip       weight ${r.sram.weightWords} words (${r.sram.weightBits} bits), activations ${r.sram.activationBits} bits, params ${r.sram.paramRows} rows (${r.sram.paramBits} bits), writes ${r.sram.outputWrites} (${r.sram.outputBits} bits), host ${r.sram.hostInputBits}+${r.sram.hostOutputBits} bits`,
+    `off-chip      ${kib(r.offchip.weightLoadBits)} loaded once (weights, parameters, program); per inference ${r.offchip.inputBits} bits in, ${r.offchip.outputBits} out; ${fx(r.offchip.perInferenceBits, 1)} bits/inference at batch ${r.batch}`,
+    `memory        weights ${kib(m.model.layers.reduce((a, l) => a + l.weightBits, 0))} in the model's formats; parameters total ${kib(m.model.parameterBits)} vs FP32 ${kib(m.model.fp32Bits)} (${fx(m.model.savingVsFp32)}x) and FP16 ${kib(m.model.fp16Bits)} (${fx(m.model.savingVsFp16)}x)`,
+    `accelerator   weight memory ${kib(m.weightMemoryBits)} (${fx(m.weightSavingVsFp32)}x smaller than FP32 weights), parameter memory ${kib(m.paramMemoryBits)}, activation buffers ${kib(m.activationBufferBits)}, peak activations ${m.model.peakActivationBits} bits (FP32 ${m.model.peakActivationBitsFp32})`,
+    `energy        ${fx(e.totalPJ / 1e3, 3)} nJ/inference: compute ${fx(e.computePJ / 1e3, 3)}, accumulate ${fx(e.accumulatePJ / 1e3, 3)}, output stage ${fx(e.outputStagePJ / 1e3, 3)}, SRAM ${fx(e.sramPJ / 1e3, 3)}, DRAM ${fx(e.dramPJ / 1e3, 3)} (${e.table}); one-time load ${fx(e.weightLoadPJ / 1e3, 3)} nJ`,
+  ];
+  const a = r.area;
+  if ('skipped' in a) lines.push(`area          skipped: ${a.skipped}`);
+  else {
+    lines.push(`area          ${a.gates} generic gates, ${a.flipFlops} flip-flops, ${a.luts} LUT6 (${a.yosys}; memories above as SRAM bits)`);
+    for (const c of a.components) lines.push(`                ${c.count} x ${c.top}: ${c.gates} gates, ${c.flipFlops} FFs, ${c.luts} LUTs each`);
+    lines.push(`                array edge registers: ${a.edgeFlipFlops} FFs`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+export function estimateModelWorkload(design: Design, argv: EstimateModelArgs): void {
+  const r = estimateModelDir(argv.model!, design, { energy: argv.energy, area: argv.area, batch: argv.batch });
+  process.stdout.write(argv.json ? JSON.stringify(r, null, 2) + '\n' : formatModelEstimate(r, design));
+}
