@@ -25,7 +25,7 @@ export interface InferOptions {
    * (`ortU8S8Saturates()` tells). Default false: exact accumulation, the definition.
    */
   u8s8Saturation?: boolean;
-  /** dense accumulation kernel: `auto` (WebAssembly GEMM when operands fit 16 bits) or `js` (plain loop) */
+  /** dense/conv accumulation kernel: `auto` (WebAssembly GEMM, conv through im2col, when operands fit 16 bits) or `js` (plain loops) */
   kernel?: 'auto' | 'js';
   /** called after each layer with its output (do not keep the array; it may be reused) */
   onLayer?: (index: number, layer: Layer, out: Int32Array, shape: readonly number[]) => void;
@@ -110,7 +110,7 @@ export function runLayerInt(
       return applyOutputStage(l, acc, 1, mode, acc);
     }
     case 'conv2d': {
-      const acc = conv2dAcc(l, x, batch, inShape, new Int32Array(batch * outSize));
+      const acc = conv2dAcc(l, x, batch, inShape, new Int32Array(batch * outSize), kernel);
       return applyOutputStage(l, acc, outSize / l.outChannels, mode, acc);
     }
   }

@@ -137,7 +137,69 @@ function subtractZp(x: Int32Array, zp: number): Int32Array {
  * Conv2d accumulators over CHW: x is [batch][C][H][W], acc gets [batch][O][H'][W'] int32.
  * Positions in the padding hold the input zero point, i.e. contribute 0 after the subtraction.
  */
-export function conv2dAcc(layer: Conv2dLayer, x: Int32Array, batch: number, inShape: readonly number[], acc: Int32Array): Int32Array {
+export function conv2dAcc(layer: Conv2dLayer, x: Int32Array, batch: number, inShape: readonly number[], acc: Int32Array, kernel: 'auto' | 'js' = 'auto'): Int32Array {
+  if (kernel === 'auto' && fitsI16(layer.input.format) && fitsI16(layer.weight.format)) return conv2dAccGemm(layer, x, batch, inShape, acc);
+  return conv2dAccJs(layer, x, batch, inShape, acc);
+}
+
+/**
+ * Conv2d as im2col + the WebAssembly GEMM: for a chunk of samples, rows (b, y, x) of the column matrix hold
+ * the window (c, i, j) of x - xZp (0 in the padding), times w'^T, giving [b][y][x][o]; transposed into
+ * [b][o][y][x]. Same ring sum as `conv2dAccJs` (wrap at 32 bits, bias as the initial value).
+ */
+function conv2dAccGemm(layer: Conv2dLayer, x: Int32Array, batch: number, inShape: readonly number[], acc: Int32Array): Int32Array {
+  const [C, H, W] = inShape as [number, number, number];
+  const O = layer.outChannels;
+  const [kh, kw] = layer.kernel;
+  const [sh, sw] = layer.stride;
+  const [pt, pl, pb, pr] = layer.padding;
+  const Ho = Math.floor((H + pt + pb - kh) / sh) + 1;
+  const Wo = Math.floor((W + pl + pr - kw) / sw) + 1;
+  const K = C * kh * kw;
+  const P = Ho * Wo;
+  const w = prepared(layer, O).w;
+  const zp = layer.input.zeroPoint;
+  const chunk = Math.max(1, Math.min(batch, Math.floor((16 << 20) / (P * K * 2 + 1))));
+  const col = new Int16Array(chunk * P * K);
+  const out = new Int32Array(chunk * P * O);
+  const bias = layer.bias ?? undefined;
+  for (let b0 = 0; b0 < batch; b0 += chunk) {
+    const nb = Math.min(chunk, batch - b0);
+    col.fill(0);
+    for (let b = 0; b < nb; b++) {
+      const xb = (b0 + b) * C * H * W;
+      for (let oy = 0; oy < Ho; oy++) {
+        for (let ox = 0; ox < Wo; ox++) {
+          const row = ((b * Ho + oy) * Wo + ox) * K;
+          for (let c = 0; c < C; c++) {
+            for (let i = 0; i < kh; i++) {
+              const iy = oy * sh - pt + i;
+              if (iy < 0 || iy >= H) continue;
+              const src = xb + (c * H + iy) * W;
+              const dst = row + (c * kh + i) * kw;
+              for (let j = 0; j < kw; j++) {
+                const ix = ox * sw - pl + j;
+                if (ix >= 0 && ix < W) col[dst + j] = x[src + ix]! - zp;
+              }
+            }
+          }
+        }
+      }
+    }
+    const res = gemmInt(nb === chunk ? col : col.subarray(0, nb * P * K), w, nb * P, K, O, ACC32, nb === chunk ? out : out.subarray(0, nb * P * O), { bias, wTransposed: true });
+    for (let b = 0; b < nb; b++) {
+      for (let p = 0; p < P; p++) {
+        const s = (b * P + p) * O;
+        const d = (b0 + b) * O * P + p;
+        for (let o = 0; o < O; o++) acc[d + o * P] = res[s + o] as number;
+      }
+    }
+  }
+  return acc;
+}
+
+/** The plain JS conv loop (any width). */
+export function conv2dAccJs(layer: Conv2dLayer, x: Int32Array, batch: number, inShape: readonly number[], acc: Int32Array): Int32Array {
   const [C, H, W] = inShape as [number, number, number];
   const O = layer.outChannels;
   const [kh, kw] = layer.kernel;

@@ -230,4 +230,12 @@ describe('fast paths equal the plain loop', () => {
       expect(integerInference(m, x).output).toEqual(integerInference(m, x, { kernel: 'js' }).output);
     }
   });
+  it(`conv2d through im2col + GEMM equals the JS loop (seed ${seed})`, () => {
+    const rng = new Rng(seed + 12);
+    for (const [wf, af] of [[int(8, true), int(8, false)], [int(3, true), int(4, false)], [int(15, true), int(15, true)]] as const) {
+      const m = randomCnn(rng, rng.int(1, 3), rng.int(7, 12), rng.int(7, 12), wf, af, 'multiplier-double');
+      const x = randomInts(rng, 5 * shapeSize(m.inputShape), af);
+      expect(integerInference(m, x).output).toEqual(integerInference(m, x, { kernel: 'js' }).output);
+    }
+  });
 });
