@@ -50,6 +50,18 @@ export function peRegisterPath(r: number, c: number, name: PeRegister): string {
   return `g_row[${r}].g_col[${c}].u_pe.${name}`;
 }
 
+/**
+ * A delay line of `depth` registers as a ring buffer: `out(t)` is the value written `depth` cycles before.
+ * Every line of the array shares the cycle counter, so each costs one read and one write per cycle
+ * (the RTL's `skew_buffer.v` shifts `depth` registers; the observable values are the same).
+ */
+class Delay<A extends { length: number; [i: number]: unknown }> {
+  constructor(
+    readonly depth: number,
+    readonly buf: A,
+  ) {}
+}
+
 export class MacArray<T extends AccValue> {
   readonly rows: number;
   readonly cols: number;
@@ -63,21 +75,31 @@ export class MacArray<T extends AccValue> {
   readonly tagQ: Int32Array;
   readonly sQ: Int32Array;
   readonly accQ: T[];
-  // skew registers: row r has r stages, column c has c stages; stage s feeds stage s+1, the last feeds the PE
-  readonly hSkew: Int32Array[];
-  readonly hValidSkew: Uint8Array[];
-  readonly vSkew: Int32Array[];
-  readonly vValidSkew: Uint8Array[];
-  readonly lastSkew: Uint8Array[];
-  readonly tagSkew: Int32Array[];
-  readonly psSkew: T[][];
   // os drain: a down-counter per column, the captured bottom value and its valid
   readonly drainCnt: Int32Array;
   readonly ycolQ: T[];
   readonly ycolValidQ: Uint8Array;
-  // output deskew: lane c has C-1-c stages
-  readonly deskew: T[][];
+  /** cycles stepped since reset: the ring-buffer index of every delay line */
+  private t = 0;
+  // edge skew: row r delays {h, h_valid} by r; column c delays {v, v_valid, last, tag, ps} by c;
+  // output deskew: lane c by C-1-c. Line i has depth i (or C-1-i), ring buffers of that length.
+  private readonly hSkew: Delay<Int32Array>[];
+  private readonly hValidSkew: Delay<Uint8Array>[];
+  private readonly vSkew: Delay<Int32Array>[];
+  private readonly vValidSkew: Delay<Uint8Array>[];
+  private readonly lastSkew: Delay<Uint8Array>[];
+  private readonly tagSkew: Delay<Int32Array>[];
+  private readonly psSkew: Delay<T[]>[];
+  private readonly deskew: Delay<T[]>[];
   private readonly shiftNow: Uint8Array;
+  // this cycle's values at the array edges after the skew (column 0 / row 0 inputs)
+  private readonly hIn: Int32Array;
+  private readonly hvIn: Uint8Array;
+  private readonly vIn: Int32Array;
+  private readonly vvIn: Uint8Array;
+  private readonly lastIn: Uint8Array;
+  private readonly tagIn: Int32Array;
+  private readonly psIn: T[];
 
   constructor(
     design: Design,
@@ -95,18 +117,27 @@ export class MacArray<T extends AccValue> {
     this.tagQ = new Int32Array(R * C);
     this.sQ = new Int32Array(R * C);
     this.accQ = new Array<T>(R * C).fill(z);
-    this.hSkew = Array.from({ length: R }, (_, r) => new Int32Array(r));
-    this.hValidSkew = Array.from({ length: R }, (_, r) => new Uint8Array(r));
-    this.vSkew = Array.from({ length: C }, (_, c) => new Int32Array(c));
-    this.vValidSkew = Array.from({ length: C }, (_, c) => new Uint8Array(c));
-    this.lastSkew = Array.from({ length: C }, (_, c) => new Uint8Array(c));
-    this.tagSkew = Array.from({ length: C }, (_, c) => new Int32Array(c));
-    this.psSkew = Array.from({ length: C }, (_, c) => new Array<T>(this.os ? 0 : c).fill(z));
+    const lines = <A extends { length: number; [i: number]: unknown }>(n: number, depth: (i: number) => number, make: (d: number) => A): Delay<A>[] =>
+      Array.from({ length: n }, (_, i) => new Delay(depth(i), make(depth(i))));
+    this.hSkew = lines(R, (r) => r, (d) => new Int32Array(d));
+    this.hValidSkew = lines(R, (r) => r, (d) => new Uint8Array(d));
+    this.vSkew = lines(C, (c) => c, (d) => new Int32Array(d));
+    this.vValidSkew = lines(C, (c) => c, (d) => new Uint8Array(d));
+    this.lastSkew = lines(C, (c) => c, (d) => new Uint8Array(d));
+    this.tagSkew = lines(C, (c) => c, (d) => new Int32Array(d));
+    this.psSkew = lines(C, (c) => (this.os ? 0 : c), (d) => new Array<T>(d).fill(z));
+    this.deskew = lines(C, (c) => C - 1 - c, (d) => new Array<T>(d).fill(z));
     this.drainCnt = new Int32Array(C);
     this.ycolQ = new Array<T>(C).fill(z);
     this.ycolValidQ = new Uint8Array(C);
-    this.deskew = Array.from({ length: C }, (_, c) => new Array<T>(C - 1 - c).fill(z));
     this.shiftNow = new Uint8Array(C);
+    this.hIn = new Int32Array(R);
+    this.hvIn = new Uint8Array(R);
+    this.vIn = new Int32Array(C);
+    this.vvIn = new Uint8Array(C);
+    this.lastIn = new Uint8Array(C);
+    this.tagIn = new Int32Array(C);
+    this.psIn = new Array<T>(C).fill(z);
   }
 
   /**
@@ -135,9 +166,8 @@ export class MacArray<T extends AccValue> {
 
   /** y_o lane c of the current cycle (a register) */
   y(c: number): T {
-    const C = this.cols;
-    if (c < C - 1) return this.deskew[c][C - 2 - c];
-    return this.laneSource(c);
+    const d = this.deskew[c];
+    return d.depth === 0 ? this.laneSource(c) : d.buf[this.t % d.depth];
   }
 
   private laneSource(c: number): T {
@@ -148,101 +178,121 @@ export class MacArray<T extends AccValue> {
   step(i: MacArrayInputs<T>): void {
     const R = this.rows;
     const C = this.cols;
-    const { hQ, hValidQ, vQ, vValidQ, lastQ, tagQ, sQ, accQ, rule } = this;
-    const bottom = (R - 1) * C;
-    // 1. os drain control (from the old state)
-    if (this.os) {
-      for (let c = 0; c < C; c++) {
-        const trigger = lastQ[bottom + c] === 1;
-        this.shiftNow[c] = trigger || this.drainCnt[c] !== 0 ? 1 : 0;
+    const t = this.t;
+    // 1. the skewed edge values of this cycle (delay line outputs, or the inputs for depth 0), and the
+    //    delay lines take this cycle's inputs
+    const { hIn, hvIn, vIn, vvIn, lastIn, tagIn, psIn } = this;
+    for (let r = 0; r < R; r++) {
+      const d = this.hSkew[r];
+      if (d.depth === 0) {
+        hIn[r] = i.h[r];
+        hvIn[r] = i.hValid ? 1 : 0;
+      } else {
+        const k = t % d.depth;
+        const dv = this.hValidSkew[r].buf;
+        hIn[r] = d.buf[k];
+        hvIn[r] = dv[k];
+        d.buf[k] = i.h[r];
+        dv[k] = i.hValid ? 1 : 0;
       }
     }
-    // 2. output deskew shifts (old lane sources)
+    for (let c = 0; c < C; c++) {
+      const d = this.vSkew[c];
+      if (d.depth === 0) {
+        vIn[c] = i.v[c];
+        vvIn[c] = i.vValid ? 1 : 0;
+        lastIn[c] = i.last ? 1 : 0;
+        tagIn[c] = i.tag;
+      } else {
+        const k = t % d.depth;
+        const dv = this.vValidSkew[c].buf;
+        const dl = this.lastSkew[c].buf;
+        const dt = this.tagSkew[c].buf;
+        vIn[c] = d.buf[k];
+        vvIn[c] = dv[k];
+        lastIn[c] = dl[k];
+        tagIn[c] = dt[k];
+        d.buf[k] = i.v[c];
+        dv[k] = i.vValid ? 1 : 0;
+        dl[k] = i.last ? 1 : 0;
+        dt[k] = i.tag;
+      }
+      if (!this.os) {
+        const p = this.psSkew[c];
+        if (p.depth === 0) psIn[c] = i.ps[c];
+        else {
+          const k = t % p.depth;
+          psIn[c] = p.buf[k];
+          p.buf[k] = i.ps[c];
+        }
+      }
+    }
+    // 2. output deskew takes the old lane sources
     for (let c = 0; c < C - 1; c++) {
       const d = this.deskew[c];
-      for (let s = d.length - 1; s > 0; s--) d[s] = d[s - 1];
-      d[0] = this.laneSource(c);
+      d.buf[t % d.depth] = this.laneSource(c);
     }
-    // 3. os capture of the bottom row and counters
-    if (this.os) {
-      for (let c = 0; c < C; c++) {
-        const sh = this.shiftNow[c] === 1;
-        if (sh) this.ycolQ[c] = accQ[bottom + c];
-        this.ycolValidQ[c] = sh ? 1 : 0;
-        if (lastQ[bottom + c] === 1) this.drainCnt[c] = R - 1;
-        else if (this.drainCnt[c] > 0) this.drainCnt[c]--;
-      }
+    if (this.os) this.stepOs(R, C);
+    else this.stepStationary(R, C);
+    this.t = t + 1;
+  }
+
+  /** os: drain control and capture from the old state, then the PEs */
+  private stepOs(R: number, C: number): void {
+    const { hQ, hValidQ, vQ, vValidQ, lastQ, accQ, rule, shiftNow, hIn, hvIn, vIn, vvIn, lastIn } = this;
+    const bottom = (R - 1) * C;
+    for (let c = 0; c < C; c++) {
+      const trigger = lastQ[bottom + c] === 1;
+      const sh = trigger || this.drainCnt[c] !== 0;
+      shiftNow[c] = sh ? 1 : 0;
+      if (sh) this.ycolQ[c] = accQ[bottom + c];
+      this.ycolValidQ[c] = sh ? 1 : 0;
+      if (trigger) this.drainCnt[c] = R - 1;
+      else if (this.drainCnt[c] > 0) this.drainCnt[c]--;
     }
-    // 4. PEs, bottom-right first so that every neighbour read is still the old register
+    // bottom-right first, so that every neighbour read is still the old register
     for (let r = R - 1; r >= 0; r--) {
       for (let c = C - 1; c >= 0; c--) {
         const p = r * C + c;
-        let h: number, hv: boolean, v: number, vv: boolean, last: boolean, tag: number, ps: T;
-        if (c === 0) {
-          h = r === 0 ? i.h[0] : this.hSkew[r][r - 1];
-          hv = r === 0 ? i.hValid : this.hValidSkew[r][r - 1] === 1;
-        } else {
-          h = hQ[p - 1];
-          hv = hValidQ[p - 1] === 1;
-        }
-        if (r === 0) {
-          v = c === 0 ? i.v[0] : this.vSkew[c][c - 1];
-          vv = c === 0 ? i.vValid : this.vValidSkew[c][c - 1] === 1;
-          last = c === 0 ? i.last : this.lastSkew[c][c - 1] === 1;
-          tag = c === 0 ? i.tag : this.tagSkew[c][c - 1];
-          ps = this.os ? rule.zero : c === 0 ? i.ps[0] : this.psSkew[c][c - 1];
-        } else {
-          v = vQ[p - C];
-          vv = vValidQ[p - C] === 1;
-          last = lastQ[p - C] === 1;
-          tag = tagQ[p - C];
-          ps = accQ[p - C];
-        }
-        if (this.os) {
-          if (hv && vv) accQ[p] = rule.mac(accQ[p], h, v);
-          else if (this.shiftNow[c] === 1) accQ[p] = ps;
-          vValidQ[p] = vv ? 1 : 0;
-          lastQ[p] = vv && last ? 1 : 0;
-        } else {
-          if (hv) accQ[p] = rule.mac(ps, h, sQ[p]);
-          if (vv && tag === 0) sQ[p] = v;
-          if (vv && tag !== 0) tagQ[p] = tag - 1;
-          vValidQ[p] = vv && tag !== 0 ? 1 : 0;
-        }
-        if (hv) hQ[p] = h;
-        hValidQ[p] = hv ? 1 : 0;
-        if (vv) vQ[p] = v;
+        const h = c === 0 ? hIn[r] : hQ[p - 1];
+        const hv = c === 0 ? hvIn[r] : hValidQ[p - 1];
+        const v = r === 0 ? vIn[c] : vQ[p - C];
+        const vv = r === 0 ? vvIn[c] : vValidQ[p - C];
+        const last = r === 0 ? lastIn[c] : lastQ[p - C];
+        if (hv === 1 && vv === 1) accQ[p] = rule.mac(accQ[p], h, v);
+        else if (shiftNow[c] === 1) accQ[p] = r === 0 ? rule.zero : accQ[p - C];
+        vValidQ[p] = vv;
+        lastQ[p] = vv & last;
+        if (hv === 1) hQ[p] = h;
+        hValidQ[p] = hv;
+        if (vv === 1) vQ[p] = v;
       }
     }
-    // 5. edge skew registers
-    for (let r = 1; r < R; r++) {
-      const s = this.hSkew[r];
-      const sv = this.hValidSkew[r];
-      for (let k = r - 1; k > 0; k--) {
-        s[k] = s[k - 1];
-        sv[k] = sv[k - 1];
+  }
+
+  /** ws/is: load beats stop at tag 0, stream beats add to the partial sum from above */
+  private stepStationary(R: number, C: number): void {
+    const { hQ, hValidQ, vQ, vValidQ, tagQ, sQ, accQ, rule, hIn, hvIn, vIn, vvIn, tagIn, psIn } = this;
+    for (let r = R - 1; r >= 0; r--) {
+      for (let c = C - 1; c >= 0; c--) {
+        const p = r * C + c;
+        const hv = c === 0 ? hvIn[r] : hValidQ[p - 1];
+        const vv = r === 0 ? vvIn[c] : vValidQ[p - C];
+        if (hv === 1) {
+          const h = c === 0 ? hIn[r] : hQ[p - 1];
+          accQ[p] = rule.mac(r === 0 ? psIn[c] : accQ[p - C], h, sQ[p]);
+          hQ[p] = h;
+        }
+        hValidQ[p] = hv;
+        if (vv === 1) {
+          const v = r === 0 ? vIn[c] : vQ[p - C];
+          const tag = r === 0 ? tagIn[c] : tagQ[p - C];
+          if (tag === 0) sQ[p] = v;
+          else tagQ[p] = tag - 1;
+          vValidQ[p] = tag !== 0 ? 1 : 0;
+          vQ[p] = v;
+        } else vValidQ[p] = 0;
       }
-      s[0] = i.h[r];
-      sv[0] = i.hValid ? 1 : 0;
-    }
-    for (let c = 1; c < C; c++) {
-      const s = this.vSkew[c];
-      const sv = this.vValidSkew[c];
-      const sl = this.lastSkew[c];
-      const st = this.tagSkew[c];
-      const sp = this.psSkew[c];
-      for (let k = c - 1; k > 0; k--) {
-        s[k] = s[k - 1];
-        sv[k] = sv[k - 1];
-        sl[k] = sl[k - 1];
-        st[k] = st[k - 1];
-        if (!this.os) sp[k] = sp[k - 1];
-      }
-      s[0] = i.v[c];
-      sv[0] = i.vValid ? 1 : 0;
-      sl[0] = i.last ? 1 : 0;
-      st[0] = i.tag;
-      if (!this.os) sp[0] = i.ps[c];
     }
   }
 }
