@@ -6,7 +6,7 @@ import {
   type ActQuant, type DenseLayer, type QuantizedModel,
 } from '../../src/model/index.js';
 import { int, randomFloats, randomInts } from './fixtures/model/random_models.js';
-import { model, qdqCnn, qdqMlp, toQdq, toQGemmStatic } from './fixtures/model/qdq.js';
+import { Graph, model, qdqCnn, qdqMlp, toQdq, toQGemmStatic } from './fixtures/model/qdq.js';
 import { runOrt } from './fixtures/model/ort.js';
 
 const seed = testSeed(5505);
@@ -96,6 +96,35 @@ describe(`ONNX import against ONNX Runtime (seed ${seed}; LOWBIT_SEED=${seed} re
     const ortOut = await runOrt(bytes, Uint8Array.from(x), [50, 30]);
     const imported = importOnnx(bytes);
     expect(Array.from(integerInference(imported, x, { requant: 'onnxruntime', u8s8Saturation: SAT }).output)).toEqual(ortOut.data);
+  });
+
+  it('MatMulInteger + Add int32 bias -> Cast -> Mul(scale) -> QuantizeLinear, Reshape [N, -1] (integer-op glue)', async () => {
+    const rng = new Rng(seed + 5);
+    const m = qdqMlp(rng, [24, 16], U8, false);
+    const fc = m.layers[1] as DenseLayer;
+    const out = (fc.output as { output: ActQuant }).output;
+    const g = new Graph();
+    const xq = g.q('input', fc.input);
+    const r = g.node('Reshape', [xq, g.init('shape', DT.INT64, [2], [0, -1])]);
+    const Wt = new Int32Array(24 * 16);
+    for (let o = 0; o < 16; o++) for (let k = 0; k < 24; k++) Wt[k * 16 + o] = fc.weight.data[o * 24 + k]!;
+    let y = g.node('MatMulInteger', [r, g.init('W', DT.INT8, [24, 16], Wt), g.init('azp', DT.UINT8, [], [fc.input.zeroPoint]), g.init('bzp', DT.INT8, [], [0])]);
+    y = g.node('Add', [y, g.init('bias', DT.INT32, [16], fc.bias!)]);
+    const cast = g.fresh('cast');
+    g.nodes.push(makeNode('Cast', [y], [cast], cast, { to: DT.FLOAT }));
+    y = g.node('Mul', [cast, g.init('s', DT.FLOAT, [], [Math.fround(fc.input.scale * fc.weight.scale[0]!)])]);
+    y = g.q(y, out);
+    const bytes = g.model('mmi', 'input', [24], y, DT.UINT8, [16]);
+    const imported = importOnnx(bytes);
+    expect(imported.layers.map((l) => l.kind)).toEqual(['quantize', 'dense']);
+    const x = randomFloats(rng, 300 * 24, 3);
+    const ortOut = await runOrt(bytes, x, [300, 24]);
+    // ORT multiplies by the scale, then QuantizeLinear divides by y_scale: two float32 roundings where lowbit's
+    // onnxruntime mode has one combined scale, so a few outputs may differ by one
+    const a = agreement(ortOut.data, integerInference(imported, x, { requant: 'onnxruntime', u8s8Saturation: SAT }).output);
+    process.stderr.write(`[onnx_import] matmulinteger-cast-mul: ORT vs lowbit onnxruntime mode: ${pct(a)}\n`);
+    expect(a.identical / a.n).toBeGreaterThanOrEqual(0.99);
+    expect(a.maxDiff).toBeLessThanOrEqual(1);
   });
 
   it('rejects unsupported ops and graphs with the node and op named', () => {
