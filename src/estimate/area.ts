@@ -6,6 +6,7 @@ import { requantizerVerilogParams } from '../hw/requantizer.js';
 import { xnorPopcountVerilogParams } from '../hw/xnor_popcount.js';
 import { ToolError } from '../util/errors.js';
 import { synthesize, yosysVersion } from '../synth/yosys.js';
+import type { NetworkEstimate } from './network.js';
 
 /**
  * Area of the accelerator's compute units from Yosys synthesis (src/synth/yosys.ts: generic gates,
@@ -42,6 +43,11 @@ export interface AreaEstimate {
 }
 
 export type AreaResult = AreaEstimate | { skipped: string };
+
+/** A network estimate with its area (what `lowbit estimate --model --json` prints). */
+export interface ModelEstimateResult extends NetworkEstimate {
+  area: AreaResult;
+}
 
 const HDL = fileURLToPath(new URL('../../hdl/', import.meta.url));
 const hdl = (...names: string[]): string[] => names.map((n) => join(HDL, `${n}.v`));

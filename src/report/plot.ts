@@ -36,7 +36,8 @@ export function vegaLiteSpec(c: ChartSpec): vl.TopLevelSpec {
     field: a.field,
     type: a.type ?? 'quantitative',
     title: a.title ?? a.field,
-    ...(a.scale === 'log' ? { scale: { type: 'log' as const } } : { scale: { zero: false } }),
+    // bars start at zero (their length is the value); other marks zoom to the data
+    ...(a.scale === 'log' ? { scale: { type: 'log' as const } } : c.mark === 'bar' ? {} : { scale: { zero: false } }),
     ...(a.sort ? { sort: a.sort } : {}),
   });
   return {

@@ -1,8 +1,10 @@
 import type { Argv } from 'yargs';
 import type { Design } from '../../hw/design.js';
 import { loadQuantizedModel } from '../../model/format.js';
-import { estimateNetwork, type NetworkEstimate } from '../../estimate/network.js';
-import { estimateArea, type AreaResult } from '../../estimate/area.js';
+import { estimateNetwork } from '../../estimate/network.js';
+import { estimateArea, type ModelEstimateResult } from '../../estimate/area.js';
+
+export type { ModelEstimateResult };
 import { HOROWITZ_45NM, loadEnergyTable } from '../../estimate/energy.js';
 import { markdownTable } from '../../report/document.js';
 import { checkInt } from '../../util/errors.js';
@@ -28,9 +30,6 @@ export function estimateModelOptions<T>(y: Argv<T>) {
     .option('batch', { type: 'number', default: 1, describe: 'inferences the one-time weight load is amortised over' });
 }
 
-export interface ModelEstimateResult extends NetworkEstimate {
-  area: AreaResult | { skipped: string };
-}
 
 /** Runs the estimate (library use: sweeps call this in workers). */
 export function estimateModelDir(modelDir: string, design: Design, opts: { energy?: string; area: boolean; batch: number }): ModelEstimateResult {

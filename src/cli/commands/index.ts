@@ -7,6 +7,7 @@ import { trainCommand } from './train.js';
 import { quantizeCommand } from './quantize.js';
 import { compressCommand } from './compress.js';
 import { sweepCommand } from './sweep.js';
+import { reportCommand } from './report.js';
 
 /**
  * Every `lowbit` command, one file each in this folder; `main.ts` registers them in this order.
@@ -14,4 +15,4 @@ import { sweepCommand } from './sweep.js';
  * (stderr), and throws a LowbitError (exit 1 or 2) when something is wrong.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [verifyCommand, simulateCommand, estimateCommand, quantizeCommand, compressCommand, trainCommand, inferCommand, sweepCommand];
+export const commands: CommandModule<any, any>[] = [verifyCommand, simulateCommand, estimateCommand, quantizeCommand, compressCommand, trainCommand, inferCommand, sweepCommand, reportCommand];
