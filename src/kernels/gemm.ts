@@ -5,9 +5,10 @@
  * How it stays exact:
  * - S = sum_k A[m,k] W[k,n] is computed by the WebAssembly SIMD128 kernel (`gemm_i16`, i16 operands,
  *   i32 lanes) when every operand is in [-32767, 32767]; it wraps mod 2^32, which is all WRAP at
- *   <= 32 bits needs. When an exact S is needed (SAT, or WRAP above 32 bits) the wasm path is used only
- *   if the bound `K * max|A| * max|W| < 2^31` makes i32 exact; else a float64 loop (exact below 2^53);
- *   else the BigInt reference.
+ *   <= 32 bits needs. When an exact S is needed (SAT, or WRAP above 32 bits): the same kernel if the bound
+ *   `K * max|A| * max|W| < 2^31` makes i32 exact, else `gemm_i16_i64` (i32 lanes flushed into i64 often
+ *   enough that they cannot overflow) while the bound is below 2^53; a float64 loop for operands outside
+ *   [-32767, 32767] (-32768, unsigned 16-bit); the BigInt reference past 2^53.
  * - WRAP: `Y = wrap(acc0 + S)` — wrapping is a ring homomorphism, so the order of the adds is irrelevant.
  * - SAT: let T = sum_k |A[m,k]| |W[k,n]| (the same kernel on |A|, |W|). Every prefix of the PE's sum lies
  *   in [acc0 + (S - T)/2, acc0 + (S + T)/2] (the sums of the negative and of the positive products).
@@ -20,7 +21,7 @@
 import { saturateIntUnchecked, wrapIntUnchecked } from '../arith/int.js';
 import { badValue } from '../util/errors.js';
 import { checkGemmArgs, gemmIntRef, wIndex, type AccSpec, type GemmOptions, type GemmOut } from './gemm_ref.js';
-import { wasmGemmI16 } from './gemm_wasm.js';
+import { wasmGemmI16, wasmGemmI16x64 } from './gemm_wasm.js';
 
 const TWO31 = 2 ** 31;
 const TWO32 = 2 ** 32;
@@ -109,13 +110,19 @@ export function gemmInt(
   const exact = bound + acc0Abs < TWO53; // float64 sums are exact
   let S: Int32Array | Float64Array;
   const wT = opts.wTransposed === true;
+  const maxProd = sa.maxAbs * sw.maxAbs;
   if (wasmOk && (wrap32 || bound < TWO31)) S = wasmGemmI16(A, W, M, K, N, false, wT);
+  else if (wasmOk && exact) S = wasmGemmI16x64(A, W, M, K, N, false, wT, maxProd);
   else if (exact) S = gemmF64(A, W, M, K, N, false, wT);
   else return gemmIntRef(A, W, M, K, N, acc, out, opts); // only for K in the millions
 
   const fits = acc0Abs + bound <= hi; // no prefix can leave the accumulator
   let T: Int32Array | Float64Array | undefined;
-  if (sat && !fits) T = S instanceof Int32Array ? wasmGemmI16(A, W, M, K, N, true, wT) : gemmF64(A, W, M, K, N, true, wT);
+  if (sat && !fits) {
+    if (!wasmOk) T = gemmF64(A, W, M, K, N, true, wT);
+    else if (bound < TWO31) T = wasmGemmI16(A, W, M, K, N, true, wT);
+    else T = wasmGemmI16x64(A, W, M, K, N, true, wT, maxProd);
+  }
   const wi = wIndex(opts, K, N);
   if (!sat && bits === 32 && out instanceof Int32Array) {
     // the common case (int32 WRAP accumulator): one add and a ToInt32 per output

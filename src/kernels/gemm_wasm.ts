@@ -8,6 +8,7 @@ import { instantiateWasmSync, type WasmKernel } from './wasm.js';
 
 interface GemmExports {
   gemm_i16(a: number, w: number, out: number, M: number, N: number, K: number): void;
+  gemm_i16_i64(a: number, w: number, out: number, M: number, N: number, K: number, B: number): void;
   xnor(a: number, w: number, out: number, M: number, N: number, bytes: number, nBits: number): void;
 }
 
@@ -35,17 +36,58 @@ export function wasmGemmI16(
   A: ArrayLike<number>, W: ArrayLike<number>, M: number, K: number, N: number, abs: boolean, wT = false,
 ): Int32Array {
   const S = new Int32Array(M * N);
-  if (M === 0 || N === 0 || K === 0) return S;
+  run(A, W, M, K, N, abs, wT, 0, (o, m0, mr, Np) => {
+    const o32 = new Int32Array(o.buffer, o.byteOffset, mr * Np);
+    for (let m = 0; m < mr; m++) S.set(o32.subarray(m * Np, m * Np + N), (m0 + m) * N);
+  });
+  return S;
+}
+
+/**
+ * The same sum exact in i64 (`gemm_i16_i64`), returned as float64 — exact while |S| < 2^53, which the
+ * caller guarantees. `maxAbsProduct` = max|A| max|W| sets how often the i32 lanes flush into i64.
+ */
+export function wasmGemmI16x64(
+  A: ArrayLike<number>, W: ArrayLike<number>, M: number, K: number, N: number, abs: boolean, wT: boolean,
+  maxAbsProduct: number,
+): Float64Array {
+  const S = new Float64Array(M * N);
+  const steps = Math.max(1, Math.min(2 ** 20, Math.floor((2 ** 31 - 1) / (2 * Math.max(1, maxAbsProduct)))));
+  run(A, W, M, K, N, abs, wT, steps * 16, (o, m0, mr, Np) => {
+    const h = new Int32Array(o.buffer, o.byteOffset, 2 * mr * Np);
+    for (let m = 0; m < mr; m++) {
+      for (let n = 0; n < N; n++) {
+        const i = 2 * (m * Np + n);
+        S[(m0 + m) * N + n] = h[i + 1] * 4294967296 + (h[i] >>> 0);
+      }
+    }
+  });
+  return S;
+}
+
+/**
+ * Copies W (transposed to N x K rows) and chunks of A into the wasm memory as zero-padded i16 rows and runs
+ * `gemm_i16` (flushBytes 0: i32 out, 4 x 2 tiles) or `gemm_i16_i64` (i64 out, 2 x 2 tiles); `take` reads
+ * each chunk's padded M x Np output (a view into the wasm memory) before the next chunk overwrites it.
+ */
+function run(
+  A: ArrayLike<number>, W: ArrayLike<number>, M: number, K: number, N: number, abs: boolean, wT: boolean,
+  flushBytes: number, take: (out: Uint8Array, m0: number, rows: number, Np: number) => void,
+): void {
+  if (M === 0 || N === 0 || K === 0) return;
   const k = instance();
+  const wide = flushBytes > 0;
+  const tileM = wide ? 2 : 4;
+  const oBytes = wide ? 8 : 4;
   const Kp = up(K, 8);
   const Np = up(N, 2);
   const wBytes = Np * Kp * 2;
-  const rowBytes = Kp * 2 + Np * 4;
-  const rows = Math.max(4, Math.floor(Math.max(0, CHUNK_BYTES - wBytes) / rowBytes / 4) * 4);
-  const Mc = Math.min(up(M, 4), rows);
+  const rowBytes = Kp * 2 + Np * oBytes;
+  const rows = Math.max(tileM, Math.floor(Math.max(0, CHUNK_BYTES - wBytes) / rowBytes / tileM) * tileM);
+  const Mc = Math.min(up(M, tileM), rows);
   const aOff = wBytes;
-  const oOff = aOff + Mc * Kp * 2;
-  k.ensureBytes(oOff + Mc * Np * 4);
+  const oOff = up(aOff + Mc * Kp * 2, 16);
+  k.ensureBytes(oOff + Mc * Np * oBytes);
   const mem = k.memory.buffer;
   const w16 = new Int16Array(mem, 0, Np * Kp);
   w16.fill(0);
@@ -66,7 +108,6 @@ export function wasmGemmI16(
     }
   }
   const a16 = new Int16Array(mem, aOff, Mc * Kp);
-  const o32 = new Int32Array(mem, oOff, Mc * Np);
   for (let m0 = 0; m0 < M; m0 += Mc) {
     const mr = Math.min(Mc, M - m0);
     a16.fill(0);
@@ -77,11 +118,11 @@ export function wasmGemmI16(
       else if (isTyped(A)) a16.set(A.subarray(src, src + K), dst);
       else for (let kk = 0; kk < K; kk++) a16[dst + kk] = A[src + kk];
     }
-    const mp = up(mr, 4);
-    k.exports.gemm_i16(aOff, 0, oOff, mp, Np, Kp);
-    for (let m = 0; m < mr; m++) S.set(o32.subarray(m * Np, m * Np + N), (m0 + m) * N);
+    const mp = up(mr, tileM);
+    if (wide) k.exports.gemm_i16_i64(aOff, 0, oOff, mp, Np, Kp, Math.min(flushBytes, 2 * Kp));
+    else k.exports.gemm_i16(aOff, 0, oOff, mp, Np, Kp);
+    take(new Uint8Array(mem, oOff, mp * Np * oBytes), m0, mr, Np);
   }
-  return S;
 }
 
 /**

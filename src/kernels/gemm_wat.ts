@@ -9,6 +9,11 @@
  *   N % 2 == 0, K % 8 == 0 (callers pad with zeros). A 4x2 register tile: per 8 k, 6 loads and 8
  *   `i32x4.dot_i16x8_s` (each lane adds two exact i16 x i16 products).
  *
+ * gemm_i16_i64(a, w, out, M, N, K, B): the same sum, exact in i64 (out: M x N i64). Requires M % 2 == 0,
+ *   N % 2 == 0, K % 8 == 0. A 2x2 tile of i32x4 dot accumulators flushed (sign-extended) into i64x2
+ *   accumulators every B bytes of k (B a multiple of 16, chosen by the caller so no i32 lane can overflow:
+ *   B/16 * 2 * max|a w| < 2^31; B = 16 for full 16-bit operands).
+ *
  * xnor(a, w, out, M, N, bytes, nBits): `out[i*N + j] = nBits - 2 * popcount(a_i XOR w_j)`.
  *   a: M rows, w: N rows, each `bytes` bytes (a multiple of 16) with padding bits zero on both sides;
  *   per 16 bytes `i8x16.popcnt`, then a pairwise widening add into an i16x8 accumulator (so a row may have
@@ -76,6 +81,58 @@ export const GEMM_WAT = `(module
         (br_if $lj (i32.lt_u (local.get $j) (local.get $N))))
       (local.set $i (i32.add (local.get $i) (i32.const 4)))
       (br_if $li (i32.lt_u (local.get $i) (local.get $M)))))
+  (func $hsum64 (param $v v128) (result i64)
+    (i64.add (i64x2.extract_lane 0 (local.get $v)) (i64x2.extract_lane 1 (local.get $v))))
+  (func (export "gemm_i16_i64") (param $a i32) (param $w i32) (param $out i32) (param $M i32) (param $N i32) (param $K i32) (param $B i32)
+    (local $i i32) (local $j i32) (local $k i32) (local $kEnd i32) (local $rb i32)
+    (local $pa0 i32) (local $pa1 i32) (local $pw0 i32) (local $pw1 i32) (local $po i32)
+    (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
+    (local $d00 v128) (local $d01 v128) (local $d10 v128) (local $d11 v128)
+    (local $x v128) (local $w0 v128) (local $w1 v128)
+    (local.set $rb (i32.shl (local.get $K) (i32.const 1)))
+    (if (i32.or (i32.eqz (local.get $M)) (i32.or (i32.eqz (local.get $N)) (i32.eqz (local.get $K)))) (then (return)))
+    (local.set $i (i32.const 0))
+    (loop $li
+      (local.set $j (i32.const 0))
+      (loop $lj
+        (local.set $pa0 (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $rb))))
+        (local.set $pa1 (i32.add (local.get $pa0) (local.get $rb)))
+        (local.set $pw0 (i32.add (local.get $w) (i32.mul (local.get $j) (local.get $rb))))
+        (local.set $pw1 (i32.add (local.get $pw0) (local.get $rb)))
+        (local.set $d00 (v128.const i64x2 0 0)) (local.set $d01 (v128.const i64x2 0 0))
+        (local.set $d10 (v128.const i64x2 0 0)) (local.set $d11 (v128.const i64x2 0 0))
+        (local.set $k (i32.const 0))
+        (loop $lb
+          (local.set $c00 (v128.const i32x4 0 0 0 0)) (local.set $c01 (v128.const i32x4 0 0 0 0))
+          (local.set $c10 (v128.const i32x4 0 0 0 0)) (local.set $c11 (v128.const i32x4 0 0 0 0))
+          (local.set $kEnd (i32.add (local.get $k) (local.get $B)))
+          (if (i32.gt_u (local.get $kEnd) (local.get $rb)) (then (local.set $kEnd (local.get $rb))))
+          (loop $lk
+            (local.set $w0 (v128.load (i32.add (local.get $pw0) (local.get $k))))
+            (local.set $w1 (v128.load (i32.add (local.get $pw1) (local.get $k))))
+            (local.set $x (v128.load (i32.add (local.get $pa0) (local.get $k))))
+            (local.set $c00 (i32x4.add (local.get $c00) (i32x4.dot_i16x8_s (local.get $x) (local.get $w0))))
+            (local.set $c01 (i32x4.add (local.get $c01) (i32x4.dot_i16x8_s (local.get $x) (local.get $w1))))
+            (local.set $x (v128.load (i32.add (local.get $pa1) (local.get $k))))
+            (local.set $c10 (i32x4.add (local.get $c10) (i32x4.dot_i16x8_s (local.get $x) (local.get $w0))))
+            (local.set $c11 (i32x4.add (local.get $c11) (i32x4.dot_i16x8_s (local.get $x) (local.get $w1))))
+            (local.set $k (i32.add (local.get $k) (i32.const 16)))
+            (br_if $lk (i32.lt_u (local.get $k) (local.get $kEnd))))
+          (local.set $d00 (i64x2.add (local.get $d00) (i64x2.add (i64x2.extend_low_i32x4_s (local.get $c00)) (i64x2.extend_high_i32x4_s (local.get $c00)))))
+          (local.set $d01 (i64x2.add (local.get $d01) (i64x2.add (i64x2.extend_low_i32x4_s (local.get $c01)) (i64x2.extend_high_i32x4_s (local.get $c01)))))
+          (local.set $d10 (i64x2.add (local.get $d10) (i64x2.add (i64x2.extend_low_i32x4_s (local.get $c10)) (i64x2.extend_high_i32x4_s (local.get $c10)))))
+          (local.set $d11 (i64x2.add (local.get $d11) (i64x2.add (i64x2.extend_low_i32x4_s (local.get $c11)) (i64x2.extend_high_i32x4_s (local.get $c11)))))
+          (br_if $lb (i32.lt_u (local.get $k) (local.get $rb))))
+        (local.set $po (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $N)) (local.get $j)) (i32.const 3))))
+        (i64.store (local.get $po) (call $hsum64 (local.get $d00)))
+        (i64.store offset=8 (local.get $po) (call $hsum64 (local.get $d01)))
+        (local.set $po (i32.add (local.get $po) (i32.shl (local.get $N) (i32.const 3))))
+        (i64.store (local.get $po) (call $hsum64 (local.get $d10)))
+        (i64.store offset=8 (local.get $po) (call $hsum64 (local.get $d11)))
+        (local.set $j (i32.add (local.get $j) (i32.const 2)))
+        (br_if $lj (i32.lt_u (local.get $j) (local.get $N))))
+      (local.set $i (i32.add (local.get $i) (i32.const 2)))
+      (br_if $li (i32.lt_u (local.get $i) (local.get $M)))))
   (func (export "xnor") (param $a i32) (param $w i32) (param $out i32) (param $M i32) (param $N i32) (param $bytes i32) (param $n i32)
     (local $i i32) (local $j i32) (local $k i32) (local $pa i32) (local $pw0 i32) (local $pw1 i32) (local $po i32)
     (local $x v128) (local $s0 v128) (local $s1 v128)
@@ -111,4 +168,4 @@ export const GEMM_WAT = `(module
 
 /** `GEMM_WAT` compiled by `watToWasm`; refreshed by `npx tsx src/kernels/build_wasm.ts`. */
 export const GEMM_WASM_BASE64 =
-  'AGFzbQEAAAABGQNgAXsBf2AGf39/f39/AGAHf39/f39/fwACDwEDZW52Bm1lbW9yeQIAAQMEAwABAgcTAghnZW1tX2kxNgABBHhub3IAAgr2BgMZACAA/RsAIAD9GwFqIAD9GwIgAP0bA2pqC9MEAgt/C3sgBUEBdCEJIANFIARFIAVFcnIEQA8LQQAhBgNAQQAhBwNAIAAgBiAJbGohCiAKIAlqIQsgCyAJaiEMIAwgCWohDSABIAcgCWxqIQ4gDiAJaiEP/QwAAAAAAAAAAAAAAAAAAAAAIRH9DAAAAAAAAAAAAAAAAAAAAAAhEv0MAAAAAAAAAAAAAAAAAAAAACET/QwAAAAAAAAAAAAAAAAAAAAAIRT9DAAAAAAAAAAAAAAAAAAAAAAhFf0MAAAAAAAAAAAAAAAAAAAAACEW/QwAAAAAAAAAAAAAAAAAAAAAIRf9DAAAAAAAAAAAAAAAAAAAAAAhGEEAIQgDQCAOIAhq/QAEACEaIA8gCGr9AAQAIRsgCiAIav0ABAAhGSARIBkgGv26Af2uASERIBIgGSAb/boB/a4BIRIgCyAIav0ABAAhGSATIBkgGv26Af2uASETIBQgGSAb/boB/a4BIRQgDCAIav0ABAAhGSAVIBkgGv26Af2uASEVIBYgGSAb/boB/a4BIRYgDSAIav0ABAAhGSAXIBkgGv26Af2uASEXIBggGSAb/boB/a4BIRggCEEQaiEIIAggCUkNAAsgAiAGIARsIAdqQQJ0aiEQIBAgERAANgIAIBAgEhAANgIEIBAgBEECdGohECAQIBMQADYCACAQIBQQADYCBCAQIARBAnRqIRAgECAVEAA2AgAgECAWEAA2AgQgECAEQQJ0aiEQIBAgFxAANgIAIBAgGBAANgIEIAdBAmohByAHIARJDQALIAZBBGohBiAGIANJDQALC4QCAgd/A3sgA0UgBEUgBUVycgRADwtBACEHA0AgACAHIAVsaiEKQQAhCANAIAEgCCAFbGohCyALIAVqIQz9DAAAAAAAAAAAAAAAAAAAAAAhD/0MAAAAAAAAAAAAAAAAAAAAACEQQQAhCQNAIAogCWr9AAQAIQ4gDyAOIAsgCWr9AAQA/VH9Yv19/Y4BIQ8gECAOIAwgCWr9AAQA/VH9Yv19/Y4BIRAgCUEQaiEJIAkgBUkNAAsgAiAHIARsIAhqQQJ0aiENIA0gBiAP/X8QAEEBdGs2AgAgDSAGIBD9fxAAQQF0azYCBCAIQQJqIQggCCAESQ0ACyAHQQFqIQcgByADSQ0ACws=';
+  'AGFzbQEAAAABHgRgAXsBf2AGf39/f39/AGABewF+YAd/f39/f39/AAIPAQNlbnYGbWVtb3J5AgABAwYFAAECAwMHIgMIZ2VtbV9pMTYAAQxnZW1tX2kxNl9pNjQAAwR4bm9yAAQKsgsFGQAgAP0bACAA/RsBaiAA/RsCIAD9GwNqagvTBAILfwt7IAVBAXQhCSADRSAERSAFRXJyBEAPC0EAIQYDQEEAIQcDQCAAIAYgCWxqIQogCiAJaiELIAsgCWohDCAMIAlqIQ0gASAHIAlsaiEOIA4gCWohD/0MAAAAAAAAAAAAAAAAAAAAACER/QwAAAAAAAAAAAAAAAAAAAAAIRL9DAAAAAAAAAAAAAAAAAAAAAAhE/0MAAAAAAAAAAAAAAAAAAAAACEU/QwAAAAAAAAAAAAAAAAAAAAAIRX9DAAAAAAAAAAAAAAAAAAAAAAhFv0MAAAAAAAAAAAAAAAAAAAAACEX/QwAAAAAAAAAAAAAAAAAAAAAIRhBACEIA0AgDiAIav0ABAAhGiAPIAhq/QAEACEbIAogCGr9AAQAIRkgESAZIBr9ugH9rgEhESASIBkgG/26Af2uASESIAsgCGr9AAQAIRkgEyAZIBr9ugH9rgEhEyAUIBkgG/26Af2uASEUIAwgCGr9AAQAIRkgFSAZIBr9ugH9rgEhFSAWIBkgG/26Af2uASEWIA0gCGr9AAQAIRkgFyAZIBr9ugH9rgEhFyAYIBkgG/26Af2uASEYIAhBEGohCCAIIAlJDQALIAIgBiAEbCAHakECdGohECAQIBEQADYCACAQIBIQADYCBCAQIARBAnRqIRAgECATEAA2AgAgECAUEAA2AgQgECAEQQJ0aiEQIBAgFRAANgIAIBAgFhAANgIEIBAgBEECdGohECAQIBcQADYCACAQIBgQADYCBCAHQQJqIQcgByAESQ0ACyAGQQRqIQYgBiADSQ0ACwsNACAA/R0AIAD9HQF8C6wEAgp/C3sgBUEBdCELIANFIARFIAVFcnIEQA8LQQAhBwNAQQAhCANAIAAgByALbGohDCAMIAtqIQ0gASAIIAtsaiEOIA4gC2ohD/0MAAAAAAAAAAAAAAAAAAAAACEV/QwAAAAAAAAAAAAAAAAAAAAAIRb9DAAAAAAAAAAAAAAAAAAAAAAhF/0MAAAAAAAAAAAAAAAAAAAAACEYQQAhCQNA/QwAAAAAAAAAAAAAAAAAAAAAIRH9DAAAAAAAAAAAAAAAAAAAAAAhEv0MAAAAAAAAAAAAAAAAAAAAACET/QwAAAAAAAAAAAAAAAAAAAAAIRQgCSAGaiEKIAogC0sEQCALIQoLA0AgDiAJav0ABAAhGiAPIAlq/QAEACEbIAwgCWr9AAQAIRkgESAZIBr9ugH9rgEhESASIBkgG/26Af2uASESIA0gCWr9AAQAIRkgEyAZIBr9ugH9rgEhEyAUIBkgG/26Af2uASEUIAlBEGohCSAJIApJDQALIBUgEf3HASAR/cgB/c4B/c4BIRUgFiAS/ccBIBL9yAH9zgH9zgEhFiAXIBP9xwEgE/3IAf3OAf3OASEXIBggFP3HASAU/cgB/c4B/c4BIRggCSALSQ0ACyACIAcgBGwgCGpBA3RqIRAgECAVEAI3AwAgECAWEAI3AwggECAEQQN0aiEQIBAgFxACNwMAIBAgGBACNwMIIAhBAmohCCAIIARJDQALIAdBAmohByAHIANJDQALC4QCAgd/A3sgA0UgBEUgBUVycgRADwtBACEHA0AgACAHIAVsaiEKQQAhCANAIAEgCCAFbGohCyALIAVqIQz9DAAAAAAAAAAAAAAAAAAAAAAhD/0MAAAAAAAAAAAAAAAAAAAAACEQQQAhCQNAIAogCWr9AAQAIQ4gDyAOIAsgCWr9AAQA/VH9Yv19/Y4BIQ8gECAOIAwgCWr9AAQA/VH9Yv19/Y4BIRAgCUEQaiEJIAkgBUkNAAsgAiAHIARsIAhqQQJ0aiENIA0gBiAP/X8QAEEBdGs2AgAgDSAGIBD9fxAAQQF0azYCBCAIQQJqIQggCCAESQ0ACyAHQQFqIQcgByADSQ0ACws=';

@@ -5,6 +5,7 @@ import { GEMM_WASM_BASE64, GEMM_WAT } from '../../src/kernels/gemm_wat.js';
 import { watToWasm, loadWat, simdSupported } from '../../src/kernels/wasm.js';
 import { allocGemmOut, gemmIntRef, gemmXnorRef, type AccSpec } from '../../src/kernels/gemm_ref.js';
 import { gemmInt } from '../../src/kernels/gemm.js';
+import { wasmGemmI16x64 } from '../../src/kernels/gemm_wasm.js';
 import { gemmXnor, XNOR_WASM_MAX_BITS } from '../../src/kernels/xnor.js';
 import { InputError } from '../../src/util/errors.js';
 
@@ -96,6 +97,44 @@ describe(`gemmInt equals gemmIntRef (seed ${SEED}; LOWBIT_SEED=${SEED} to reprod
         expect(Array.from(gemmInt(A, W, M, K, N, acc, new Int32Array(M * N)) as Int32Array)).toEqual(Array.from(want as Int32Array));
       }
     }
+  });
+});
+
+describe('the exact i64 wasm path (sums past 2^31)', () => {
+  it('wasmGemmI16x64 equals BigInt sums for 16-bit extremes and odd shapes, flushing every step', () => {
+    const rng = new Rng(SEED + 5);
+    for (const [M, K, N, bits] of [[3, 1000, 5, 16], [5, 77, 3, 16], [2, 3000, 2, 12], [7, 9, 9, 9]]) {
+      const hi = 2 ** (bits - 1) - 1;
+      const A = Int32Array.from({ length: M * K }, () => (rng.float() < 0.5 ? (rng.float() < 0.5 ? hi : -hi) : rng.int(-hi, hi)));
+      const W = Int32Array.from({ length: K * N }, () => (rng.float() < 0.5 ? (rng.float() < 0.5 ? hi : -hi) : rng.int(-hi, hi)));
+      for (const abs of [false, true]) {
+        const S = wasmGemmI16x64(A, W, M, K, N, abs, false, hi * hi);
+        for (let m = 0; m < M; m++) {
+          for (let n = 0; n < N; n++) {
+            let want = 0n;
+            for (let k = 0; k < K; k++) {
+              const a = BigInt(A[m * K + k]);
+              const w = BigInt(W[k * N + n]);
+              want += abs ? (a < 0n ? -a : a) * (w < 0n ? -w : w) : a * w;
+            }
+            expect(BigInt(S[m * N + n]), `${M}x${K}x${N} bits=${bits} abs=${abs} (${m},${n})`).toBe(want);
+          }
+        }
+      }
+    }
+  });
+  it('gemmInt takes it for 16-bit SAT and wide WRAP accumulators', () => {
+    const rng = new Rng(SEED + 6);
+    const M = 6, K = 500, N = 5;
+    const A = randOperand(rng, M * K, 16, true).map((v) => Math.max(v, -32767));
+    const W = randOperand(rng, K * N, 16, true).map((v) => Math.max(v, -32767));
+    for (const acc of [{ bits: 40, overflow: 'SAT' }, { bits: 36, overflow: 'SAT' }, { bits: 48, overflow: 'WRAP' }, { bits: 64, overflow: 'SAT' }] as AccSpec[]) {
+      const want = gemmIntRef(A, W, M, K, N, acc, allocGemmOut(M, N, acc));
+      expect(Array.from(gemmInt(A, W, M, K, N, acc, allocGemmOut(M, N, acc)) as BigInt64Array), `${acc.bits} ${acc.overflow}`).toEqual(Array.from(want as BigInt64Array));
+    }
+    const acc: AccSpec = { bits: 20, overflow: 'SAT' };
+    const want = gemmIntRef(A, W, M, K, N, acc, new Int32Array(M * N));
+    expect(Array.from(gemmInt(A, W, M, K, N, acc, new Int32Array(M * N)) as Int32Array)).toEqual(Array.from(want as Int32Array));
   });
 });
 
