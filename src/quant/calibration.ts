@@ -16,7 +16,8 @@
  *   groups of equal width, each group's count spread evenly over its non-empty bins (empty bins stay 0);
  *   both normalized and smoothed (MXNet's `_smooth_distribution`, eps = 1e-4: zeros get eps, the mass
  *   taken from the non-zero bins), divergence = sum P log(P/Q); c = i * width for the smallest divergence
- *   (the last such i on ties, as pytorch-quantization).
+ *   (the last such i on ties, as pytorch-quantization). As pytorch-quantization, the histogram's bin 0
+ *   first takes bin 1's count, so the spike of exact zeros after a ReLU does not dominate.
  */
 import { roundHalfEven } from '../arith/index.js';
 import { badValue } from '../util/errors.js';
@@ -118,7 +119,10 @@ export function chooseClip(stats: ActStats, method: CalibMethod, spec: UniformSp
       return s * (v >= qmax ? qmax : roundHalfEven(v));
     });
   }
-  return klClipBins(h, levelsOneSide(spec)) * w;
+  // as NVIDIA pytorch-quantization: bin 0 takes bin 1's count, so the spike of exact zeros (ReLU) does not dominate
+  const hk = h.slice();
+  if (hk.length > 1) hk[0] = hk[1];
+  return klClipBins(hk, levelsOneSide(spec)) * w;
 }
 
 function levelsOneSide(spec: UniformSpec): number {
