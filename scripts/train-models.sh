@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Retrains the shipped models under models/ with the exact options they were trained with (same seed ->
+# bit-identical weights on the same machine), each through `lowbit train`, niced because the machine is
+# shared. Each run exports a QuantizedModel, measures its MNIST test accuracy with integerInference,
+# saves it, reloads it and checks the accuracy reproduces, and writes train-log.json beside it.
+#   scripts/train-models.sh            # all shipped models
+#   scripts/train-models.sh sfc-w1a1   # one of them
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+declare -A OPTS=(
+  [sfc-w1a1]="--arch sfc --wbits 1 --abits 1 --method bnn --epochs 5 --seed 1 --val 0"
+  [sfc-w4a4]="--arch sfc --wbits 4 --abits 4 --method pact --epochs 5 --seed 1 --val 0"
+  [lfc-w1a1]="--arch lfc --wbits 1 --abits 1 --method bnn --epochs 1 --max-train 24000 --seed 1 --val 0"
+)
+
+names=("$@")
+if [ ${#names[@]} -eq 0 ]; then names=(sfc-w1a1 sfc-w4a4 lfc-w1a1); fi
+for n in "${names[@]}"; do
+  if [ -z "${OPTS[$n]:-}" ]; then echo "train-models.sh: unknown model $n; known: ${!OPTS[*]}" >&2; exit 2; fi
+  echo "== $n: lowbit train ${OPTS[$n]} --out models/$n" >&2
+  # shellcheck disable=SC2086
+  LOWBIT_PROGRESS=1 nice -n 10 node --import tsx src/cli/main.ts train ${OPTS[$n]} --out "models/$n"
+done
