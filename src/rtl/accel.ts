@@ -103,7 +103,7 @@ export interface AccelCosim {
 /** Runs `batch` images (first-layer input integers, before the input shift) through the RTL and the model. */
 export async function cosimAccelerator(
   p: AccelProgram, x: Int32Array, batch: number,
-  opts: { cacheDir?: string; vcdPath?: string; capacity?: AccelCapacity } = {},
+  opts: { cacheDir?: string; vcdPath?: string; capacity?: AccelCapacity; hdlDir?: string } = {},
 ): Promise<AccelCosim> {
   const model = runAccelerator(p, x, batch);
   const cap = opts.capacity ?? {};
@@ -136,7 +136,7 @@ export async function cosimAccelerator(
   }
   const cacheDir = opts.cacheDir;
   const built = await buildSim(
-    { unit: 'accel_top', top: 'accel_top', files: ACCEL_HDL.map((f) => resolveRepoPath(`hdl/${f}`)), parameters: accelParameters(p, cap), ports, trace: opts.vcdPath !== undefined },
+    { unit: 'accel_top', top: 'accel_top', files: ACCEL_HDL.map((f) => (opts.hdlDir !== undefined ? join(opts.hdlDir, f) : resolveRepoPath(`hdl/${f}`))), parameters: accelParameters(p, cap), ports, trace: opts.vcdPath !== undefined },
     cacheDir !== undefined ? { cacheDir } : {},
   );
   const dir = mkdtempSync(join(tmpdir(), 'lowbit-accel-'));

@@ -8,6 +8,7 @@ import { quantizeCommand } from './quantize.js';
 import { compressCommand } from './compress.js';
 import { sweepCommand } from './sweep.js';
 import { reportCommand } from './report.js';
+import { runCommand } from './run.js';
 
 /**
  * Every `lowbit` command, one file each in this folder; `main.ts` registers them in this order.
@@ -15,4 +16,4 @@ import { reportCommand } from './report.js';
  * (stderr), and throws a LowbitError (exit 1 or 2) when something is wrong.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [verifyCommand, simulateCommand, estimateCommand, quantizeCommand, compressCommand, trainCommand, inferCommand, sweepCommand, reportCommand];
+export const commands: CommandModule<any, any>[] = [verifyCommand, simulateCommand, estimateCommand, quantizeCommand, compressCommand, trainCommand, inferCommand, sweepCommand, reportCommand, runCommand];

