@@ -99,3 +99,29 @@ describe('channelThresholds', () => {
     expect(Array.from(out)).toEqual([-5, -5, -5]);
   });
 });
+
+describe('QAT export of the CNN (conv2d, maxpool2d, flatten)', () => {
+  it('W4A4 PACT CNN: integer logits equal the exact-mode network', () => {
+    const spec: NetSpec = { arch: 'cnn', hidden: [4, 6], weights: { method: 'int', bits: 4 }, act: { method: 'pact', bits: 4 } };
+    const r = train({ net: spec, epochs: 1, batchSize: 25, optimizer: { name: 'adam', lr: 0.005 }, schedule: { name: 'constant', epochs: 1 },
+      seed, valCount: 0, maxSteps: 8, maxTrain: 200 }, data);
+    const qm = exportQuantized(r.net, 'tiny-cnn', { tool: 'test', date: '2026-01-01', source: 'qat.test', accuracy: [] });
+    expect(qm.layers.map((l) => l.kind)).toEqual(['quantize', 'conv2d', 'maxpool2d', 'conv2d', 'maxpool2d', 'flatten', 'dense']);
+    const view = headView(fullView(test), 20);
+    const b = batches(view, 20, null).next().value!;
+    r.net.setExact(true);
+    let h = b.x;
+    const dense = r.net.layers.filter((l): l is Dense => l instanceof Dense);
+    for (const l of r.net.layers) {
+      h = l.forward(h, b.n, false);
+      if (l === dense[dense.length - 1]) break;
+    }
+    r.net.setExact(false);
+    const mine = h.slice(0, b.n * 10);
+    const res = integerInference(qm, b.x.subarray(0, b.n * 784));
+    const last = dense[dense.length - 1]!;
+    let bad = 0;
+    for (let i = 0; i < res.output.length; i++) if (last.outputOf(res.output[i]!, i % 10) !== mine[i]) bad++;
+    expect(bad, `CNN logits differ (seed ${seed})`).toBe(0);
+  });
+});
