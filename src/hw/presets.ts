@@ -73,6 +73,30 @@ export const PRESETS = {
     };
     d.xnor = { bitsPerCycle: 64, thresholds: 1 };
   }),
+  /**
+   * The XNOR design the shipped binary MNIST MLPs run on (`npm start`): as `binary`, with a 24-bit
+   * accumulator so that the bit-serial first layer (784 uint8 pixels x ±1 weights, |sum| < 2^18) fits, and
+   * 512 KiB of weight buffer so that LFC (3 x 1024) stays on chip.
+   */
+  'binary-mnist': variant(int8, 'binary-mnist', (d) => {
+    d.weight = { bits: 1, signed: true };
+    d.activation = { bits: 1, signed: true };
+    d.accumulator = { bits: 24, overflow: 'SAT' };
+    d.requant = {
+      mode: 'shift', rounding: 'TRN', granularity: 'channel',
+      outBits: 1, outSigned: true, zeroPoint: 0, relu: false,
+    };
+    d.xnor = { bitsPerCycle: 64, thresholds: 1 };
+    d.buffers = { ...d.buffers, weightBytes: 524288 };
+  }),
+  /**
+   * The int8 design the shipped low-bit MNIST MLPs run on (`npm start`): as `int8`, with 15-step
+   * multi-threshold output stages (4-bit activations) and 256 KiB of weight buffer.
+   */
+  'int8-mnist': variant(int8, 'int8-mnist', (d) => {
+    d.xnor = { bitsPerCycle: 64, thresholds: 15 };
+    d.buffers = { ...d.buffers, weightBytes: 262144 };
+  }),
 } satisfies Record<string, Design>;
 
 export type PresetName = keyof typeof PRESETS;
