@@ -45,6 +45,7 @@ export function compareOutputs(unit: string, outs: PortSpec[], expected: bigint[
   }
   let first: Mismatch | undefined;
   let bad = 0;
+  const spans = outs.map((p) => 1n << BigInt(p.width));
   for (let t = 0; t < expected.length; t++) {
     const e = expected[t];
     const a = actual[t];
@@ -54,7 +55,8 @@ export function compareOutputs(unit: string, outs: PortSpec[], expected: bigint[
     let cycleBad = false;
     for (let j = 0; j < outs.length; j++) {
       const p = outs[j];
-      const ev = toBits(e[j], p.width, `${unit}: model output ${p.name} in cycle ${t}`);
+      let ev = e[j];
+      if (ev < 0n || ev >= spans[j]) ev = toBits(ev, p.width, `${unit}: model output ${p.name} in cycle ${t}`);
       if (ev !== a[j]) {
         cycleBad = true;
         first ??= { kind: 'output', cycle: t, signal: p.name, width: p.width, signed: p.signed === true, expected: ev, actual: a[j] };

@@ -72,6 +72,8 @@ export function portsHeader(ports: PortSpec[]): string {
 export function encodeStimulus(unit: string, ins: PortSpec[], stim: bigint[][]): Uint32Array {
   const per = Math.max(1, vectorWords(ins));
   const words = new Uint32Array(stim.length * per);
+  const spans = ins.map((p) => 1n << BigInt(p.width));
+  const nwords = ins.map((p) => portWords(p.width));
   for (let t = 0; t < stim.length; t++) {
     const vec = stim[t];
     if (vec.length !== ins.length) {
@@ -79,9 +81,9 @@ export function encodeStimulus(unit: string, ins: PortSpec[], stim: bigint[][]):
     }
     let off = t * per;
     for (let i = 0; i < ins.length; i++) {
-      const p = ins[i];
-      let v = toBits(vec[i], p.width, `${unit}: stimulus cycle ${t} port ${p.name}`);
-      const n = portWords(p.width);
+      let v = vec[i];
+      if (v < 0n || v >= spans[i]) v = toBits(v, ins[i].width, `${unit}: stimulus cycle ${t} port ${ins[i].name}`);
+      const n = nwords[i];
       if (n === 1) {
         words[off++] = Number(v);
       } else {
