@@ -67,11 +67,18 @@ function randomOperand(rng: Rng, f: OperandFormat): number {
   return randomLane(rng, f);
 }
 
-function stimulus(d: Design, seed: number, cases: number): bigint[][] {
+/**
+ * The stimulus, and what each GEMM's own fresh array put on y_o in each recorded cycle (`null` where
+ * y_valid_o was low or the cycle is filler): the unit tests check that one array run over the whole
+ * stimulus gives the same rows, i.e. that the state carried over between GEMMs is harmless.
+ */
+export function macArrayStimulus(d: Design, seed: number, cases: number): { stim: bigint[][]; rows: (bigint[] | null)[] } {
   const g = geom(d);
   const rng = new Rng(seed);
   const stim: bigint[][] = [];
-  const record = (i: MacArrayInputs<AccValue>): void => {
+  const rows: (bigint[] | null)[] = [];
+  const record = (i: MacArrayInputs<AccValue>, arr: MacArray<AccValue>): void => {
+    rows.push(arr.yValid() ? Array.from({ length: g.C }, (_, c) => BigInt(arr.y(c))) : null);
     const h = Array.from(i.h, (x) => laneToBits(x, g.h));
     const v = Array.from(i.v, (x) => laneToBits(x, g.v));
     const ps = i.ps.map((x) => BigInt(x));
@@ -82,6 +89,7 @@ function stimulus(d: Design, seed: number, cases: number): bigint[][] {
   };
   const junk = (): void => {
     for (let t = 0; t < 3; t++) {
+      rows.push(null);
       stim.push([
         0n, rng.bigBits(g.R * g.h.bits), 0n, rng.bigBits(g.C * g.v.bits), BigInt(rng.int(0, 1)),
         rng.bigBits(g.tag), rng.bigBits(g.C * g.acc),
@@ -95,7 +103,7 @@ function stimulus(d: Design, seed: number, cases: number): bigint[][] {
     for (let k = 0; k < K; k++) for (let n = 0; n < N; n++) W[k * N + n] = w(k, n);
     simulateGemm(d, A, W, M, K, N, {
       cycleAccurate: true,
-      onCycle: (_t, _arr, inp) => record(inp),
+      onCycle: (_t, arr, inp) => record(inp, arr),
       stall: stallP > 0 ? () => rng.float() < stallP : undefined,
     });
     junk();
@@ -117,7 +125,11 @@ function stimulus(d: Design, seed: number, cases: number): bigint[][] {
   for (let i = 0; i < randomGemms; i++) {
     gemm(rng.int(1, 2 * g.R + 1), rng.int(1, 2 * g.R + 2), rng.int(1, 2 * g.C + 1), ra, rw, 0.15);
   }
-  return stim;
+  return { stim, rows };
+}
+
+function stimulus(d: Design, seed: number, cases: number): bigint[][] {
+  return macArrayStimulus(d, seed, cases).stim;
 }
 
 function model(d: Design, stim: bigint[][]): { outputs: bigint[][]; trace: Record<string, bigint[]> } {
