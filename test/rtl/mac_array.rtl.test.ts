@@ -22,7 +22,7 @@ const TESTED = new Set(['os-3x5-int8', 'ws-3x5-w8a8-acc16-sat', 'is-3x5-w16a7u-a
 describe('mac_array RTL co-simulation', () => {
   for (const { label, design } of macArrayUnit.designs().filter((d) => TESTED.has(d.label))) {
     it(`matches the TS model: ${label}`, async () => {
-      const r = await verifyJob({ unit: 'src/rtl/units/mac_array.ts', label, design, seed, cases: 300, vcdDir: join(tmp, 'vcd') });
+      const r = await verifyJob({ unit: 'src/rtl/units/mac_array.ts', label, design, seed, cases: 2000, vcdDir: join(tmp, 'vcd') });
       if (!r.ok) console.log(r.report);
       expect(r.ok).toBe(true);
       expect(r.tracedRegisters).toBeGreaterThanOrEqual(2);
