@@ -1,0 +1,53 @@
+import { describe, it, expect } from 'vitest';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { areaUnits, edgeFlipFlops, estimateArea } from '../../src/estimate/area.js';
+import { PRESETS } from '../../src/hw/presets.js';
+import type { Design } from '../../src/hw/design.js';
+
+// binary preset on a 2x2 array with 16 XNOR lanes: every unit synthesizes in seconds (shift requantizer)
+const d: Design = structuredClone(PRESETS.binary);
+d.array.rows = 2;
+d.array.cols = 2;
+d.xnor.bitsPerCycle = 16;
+
+describe('area from Yosys', () => {
+  it('maps the Design to the units accel_top instantiates', () => {
+    const u = areaUnits(d);
+    expect(u.map((x) => [x.top, x.count])).toEqual([['mac_pe', 4], ['requantizer', 2], ['xnor_popcount', 1]]);
+    expect(u[0].parameters).toEqual({ WBits: 1, ABits: 1, WSigned: 1, ASigned: 1, AccBits: 16, AccSat: 1, Dataflow: 0, TagBits: 1 });
+    expect(u[1].parameters).toMatchObject({ AccBits: 32, Channels: 1, Mode: 2, OutBits: 32 });
+    expect(u[2].parameters).toEqual({ Lanes: 16, AccBits: 16, Thresholds: 1, Channels: 1 });
+    // hand-computed: left skew 1 x (2+1), top skew 1 x (2+2+1), deskew 1 x 16, drain 2 x (1+16+1)
+    expect(edgeFlipFlops(d)).toBe(3 + 5 + 16 + 36);
+  });
+
+  it('synthesizes, composes the totals and caches', () => {
+    process.env.LOWBIT_CACHE_DIR = mkdtempSync(join(tmpdir(), 'lowbit-area-'));
+    const a = estimateArea(d);
+    if ('skipped' in a) throw new Error(`yosys is installed in CI; got ${a.skipped}`);
+    const [pe, rq, xn] = a.components;
+    expect(a.gates).toBe(4 * pe.gates + 2 * rq.gates + xn.gates + 60);
+    expect(a.flipFlops).toBe(4 * pe.flipFlops + 2 * rq.flipFlops + xn.flipFlops + 60);
+    expect(a.luts).toBe(4 * pe.luts + 2 * rq.luts + xn.luts);
+    expect(pe.flipFlops).toBeGreaterThanOrEqual(16); // at least the accumulator register
+    // a wider XNOR unit costs more LUTs; the second call of the same Design comes from the cache
+    const wide = structuredClone(d);
+    wide.xnor.bitsPerCycle = 64;
+    const b = estimateArea(wide);
+    if ('skipped' in b) throw new Error(b.skipped);
+    expect(b.components[2].luts).toBeGreaterThan(xn.luts);
+    expect(estimateArea(d)).toEqual(a);
+  }, 60_000);
+
+  it('reports "skipped" with the install hint when yosys is absent', () => {
+    const path = process.env.PATH;
+    process.env.PATH = '/nonexistent';
+    try {
+      expect(estimateArea(d)).toEqual({ skipped: 'yosys not found (apt-get install -y yosys)' });
+    } finally {
+      process.env.PATH = path;
+    }
+  });
+});
