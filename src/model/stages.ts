@@ -1,4 +1,4 @@
-import { mbqmDouble, mbqmSingle, onnxRescaleUnchecked, roundHalfEven, roundShiftUnchecked, saturateIntUnchecked } from '../arith/index.js';
+import { mbqmDouble, mbqmSingle, onnxRescaleUnchecked, roundHalfEven, roundShiftUnchecked } from '../arith/index.js';
 import { tensorFormatRange, type ActQuant, type Conv2dLayer, type DenseLayer } from './types.js';
 
 /**
@@ -29,23 +29,27 @@ export function applyOutputStage(layer: DenseLayer | Conv2dLayer, acc: Int32Arra
   const C = layer.kind === 'dense' ? layer.outFeatures : layer.outChannels;
   const st = layer.output;
   const n = acc.length;
-  const per = C * inner;
+  const rows = n / (C * inner);
   const ch = (a: number[], o: number): number => (a.length === 1 ? a[0]! : a[o]!);
   if (st.kind === 'accumulator') {
-    out.set(acc);
+    if (out !== acc) out.set(acc);
     return out;
   }
+  // element index i = (r * C + o) * inner + p: loop r, o, p so that per-channel values are hoisted
   if (st.kind === 'threshold') {
     const T = st.steps;
     const th = st.thresholds;
-    for (let i = 0; i < n; i++) {
-      const o = Math.floor((i % per) / inner);
-      const base = (st.channels === 1 ? 0 : o) * T;
-      const a = acc[i]!;
-      let count = 0;
-      while (count < T && a >= th[base + count]!) count++;
-      const y = count + st.offset;
-      out[i] = st.bipolar ? 2 * y - 1 : y;
+    for (let r = 0, i = 0; r < rows; r++) {
+      for (let o = 0; o < C; o++) {
+        const base = (st.channels === 1 ? 0 : o) * T;
+        for (let p = 0; p < inner; p++, i++) {
+          const a = acc[i]!;
+          let count = 0;
+          while (count < T && a >= th[base + count]!) count++;
+          const y = count + st.offset;
+          out[i] = st.bipolar ? 2 * y - 1 : y;
+        }
+      }
     }
     return out;
   }
@@ -53,27 +57,31 @@ export function applyOutputStage(layer: DenseLayer | Conv2dLayer, acc: Int32Arra
   const { min, max } = st.clamp;
   const s = st.scaling;
   if (mode === 'onnxruntime' || s.kind === 'onnx') {
-    const scale32 = new Float64Array(C);
-    for (let o = 0; o < C; o++) {
-      scale32[o] = mode === 'fixed' && s.kind === 'onnx' ? Math.fround(ch(s.scale, o)) : ortOutputScale(layer.input.scale, ch(layer.weight.scale, o), st.output.scale);
-    }
     const lo = Math.fround(min - zp);
     const hi = Math.fround(max - zp);
-    for (let i = 0; i < n; i++) out[i] = onnxRescaleUnchecked(acc[i]!, scale32[Math.floor((i % per) / inner)]!, zp, lo, hi);
+    for (let o = 0; o < C; o++) {
+      const scale32 = mode === 'fixed' && s.kind === 'onnx' ? Math.fround(ch(s.scale, o)) : ortOutputScale(layer.input.scale, ch(layer.weight.scale, o), st.output.scale);
+      for (let r = 0; r < rows; r++) {
+        const i0 = (r * C + o) * inner;
+        for (let i = i0; i < i0 + inner; i++) out[i] = onnxRescaleUnchecked(acc[i]!, scale32, zp, lo, hi);
+      }
+    }
     return out;
   }
-  for (let i = 0; i < n; i++) {
-    const o = Math.floor((i % per) / inner);
-    let y: number;
-    if (s.kind === 'multiplier') {
-      const M = ch(s.multiplier, o);
-      const sh = ch(s.shift, o);
-      y = s.variant === 'double' ? mbqmDouble(acc[i]!, M, sh) : mbqmSingle(acc[i]!, M, sh);
-    } else {
-      y = roundShiftUnchecked(acc[i]!, ch(s.shift, o), s.rounding);
+  for (let o = 0; o < C; o++) {
+    const sh = ch(s.shift, o);
+    const M = s.kind === 'multiplier' ? ch(s.multiplier, o) : 0;
+    const single = s.kind === 'multiplier' && s.variant === 'single';
+    for (let r = 0; r < rows; r++) {
+      const i0 = (r * C + o) * inner;
+      for (let i = i0; i < i0 + inner; i++) {
+        let y: number;
+        if (s.kind === 'multiplier') y = single ? mbqmSingle(acc[i]!, M, sh) : mbqmDouble(acc[i]!, M, sh);
+        else y = roundShiftUnchecked(acc[i]!, sh, s.rounding);
+        y += zp;
+        out[i] = y < min ? min : y > max ? max : y;
+      }
     }
-    y += zp;
-    out[i] = y < min ? min : y > max ? max : y;
   }
   return out;
 }
@@ -87,11 +95,13 @@ export function quantizeInput(q: ActQuant, x: ArrayLike<number>, out: Int32Array
     for (let i = 0; i < x.length; i++) out[i] = x[i]! >= 0 ? 1 : -1;
     return out;
   }
-  const { bits, signed } = q.format;
+  const { min, max } = tensorFormatRange(q.format);
   const scale = Math.fround(q.scale);
+  const zp = q.zeroPoint;
   for (let i = 0; i < x.length; i++) {
     const f = Math.fround(Math.fround(x[i]!) / scale);
-    out[i] = saturateIntUnchecked(roundHalfEven(f) + q.zeroPoint, bits, signed);
+    const v = roundHalfEven(f) + zp; // then saturate to the format (NaN -> min)
+    out[i] = v > max ? max : v >= min ? v : min;
   }
   return out;
 }
