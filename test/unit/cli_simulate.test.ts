@@ -123,7 +123,8 @@ describe('lowbit estimate', () => {
     expect(r.out).toMatch(/cycles +\d+ in \d+ folds/);
     expect(r.out).toContain('bipolar x bipolar');
     const e = await run(['estimate', '--design', 'int8']);
-    expect([e.code, e.err]).toEqual([2, 'lowbit: estimate: name a workload: --gemm M,K,N\n']);
+    expect(e.code).toBe(2);
+    expect(e.err).toContain('lowbit: estimate: name a workload: --gemm M,K,N');
     expect((await run(['estimate', '--gemm', '1,2,x'])).code).toBe(2);
   });
 });
