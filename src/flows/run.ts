@@ -8,7 +8,7 @@ import { inputQuant, integerInference, argmaxRowsInt } from '../model/infer.js';
 import { quantizeInput } from '../model/stages.js';
 import type { QuantizedModel } from '../model/types.js';
 import { pixelsToFloat } from '../quant/evaluate.js';
-import { cosimAccelerator } from '../rtl/accel.js';
+import { cosimAccelerator, type AccelCapacity } from '../rtl/accel.js';
 import { InputError } from '../util/errors.js';
 import { progress } from '../util/progress.js';
 
@@ -22,6 +22,8 @@ export interface RunOptions {
   rtl: boolean;
   rtlImages: number;
   dataDir?: string;
+  /** minimum RTL memory sizes, so that several models share one Verilator build */
+  capacity?: AccelCapacity;
 }
 
 export interface Disagreement {
@@ -108,15 +110,15 @@ export async function runModel(model: QuantizedModel, design: Design, opts: RunO
     seconds: { reference: refSec, accelerator: accSec },
     ...(disagreement ? { disagreement } : {}),
   };
-  if (opts.rtl && !disagreement) await runRtl(report, p, xq, set, Math.min(opts.rtlImages, n));
+  if (opts.rtl && !disagreement) await runRtl(report, p, xq, set, Math.min(opts.rtlImages, n), opts.capacity ?? {});
   return report;
 }
 
-async function runRtl(report: RunReport, p: AccelProgram, xq: Int32Array, set: ImageDataset, k: number): Promise<void> {
+async function runRtl(report: RunReport, p: AccelProgram, xq: Int32Array, set: ImageDataset, k: number, capacity: AccelCapacity): Promise<void> {
   const pixels = p.inputElems;
   const t0 = performance.now();
   process.stderr.write(`run: ${k} images through the RTL in Verilator (the first build takes a minute)\n`);
-  const r = await cosimAccelerator(p, xq.subarray(0, k * pixels), k);
+  const r = await cosimAccelerator(p, xq.subarray(0, k * pixels), k, { capacity });
   report.seconds.rtl = (performance.now() - t0) / 1000;
   report.rtl = { images: k, buildSeconds: r.build.seconds, buildCached: r.build.cached, simSeconds: r.simSeconds, simCycles: r.simCycles };
   report.rtlCycles = r.cycles[0];

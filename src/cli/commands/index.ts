@@ -9,6 +9,7 @@ import { compressCommand } from './compress.js';
 import { sweepCommand } from './sweep.js';
 import { reportCommand } from './report.js';
 import { runCommand } from './run.js';
+import { demoCommand } from './demo.js';
 
 /**
  * Every `lowbit` command, one file each in this folder; `main.ts` registers them in this order.
@@ -16,4 +17,4 @@ import { runCommand } from './run.js';
  * (stderr), and throws a LowbitError (exit 1 or 2) when something is wrong.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [verifyCommand, simulateCommand, estimateCommand, quantizeCommand, compressCommand, trainCommand, inferCommand, sweepCommand, reportCommand, runCommand];
+export const commands: CommandModule<any, any>[] = [verifyCommand, simulateCommand, estimateCommand, quantizeCommand, compressCommand, trainCommand, inferCommand, sweepCommand, reportCommand, runCommand, demoCommand];

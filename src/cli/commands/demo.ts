@@ -1,0 +1,35 @@
+import type { CommandModule } from 'yargs';
+import { runDemo } from '../../flows/demo.js';
+import { CheckFailedError, checkInt } from '../../util/errors.js';
+import { formatRun } from './run.js';
+
+/** `lowbit demo` (`npm start`): the main job — shipped models on the accelerator model and its RTL, a report. */
+interface DemoArgs {
+  models: string;
+  out: string;
+  images: number;
+  'rtl-images': number;
+  json: boolean;
+}
+
+export const demoCommand: CommandModule<object, DemoArgs> = {
+  command: 'demo',
+  describe: 'the main job: shipped models on the TS accelerator (whole MNIST test set) and the RTL (a sample), with a report',
+  builder: (y) =>
+    y
+      .option('models', { type: 'string', default: 'models', describe: 'folder of shipped models' })
+      .option('out', { type: 'string', default: 'reports/main', describe: 'report folder' })
+      .option('images', { type: 'number', default: 10000, describe: 'MNIST test images on the TS model' })
+      .option('rtl-images', { type: 'number', default: 10, describe: 'images through the RTL per model (0: none)' }) as never,
+  handler: async (argv) => {
+    checkInt('--images', argv.images, 1, 10000);
+    checkInt('--rtl-images', argv['rtl-images'], 0, 10000);
+    const rs = await runDemo({ modelsDir: argv.models, out: argv.out, images: argv.images, rtlImages: argv['rtl-images'] });
+    process.stdout.write(argv.json ? JSON.stringify(rs, null, 1) + '\n' : rs.map(formatRun).join('\n') + `\nreport: ${argv.out}/index.md, ${argv.out}/index.html\n`);
+    const bad = rs.find((r) => r.disagreement);
+    if (bad?.disagreement) {
+      const d = bad.disagreement;
+      throw new CheckFailedError(`${bad.model}: ${d.between} disagree at image ${d.image}, layer ${d.layer}, element ${d.element}`);
+    }
+  },
+};
