@@ -11,8 +11,8 @@ import { estimateModelOptions, estimateModelWorkload, type EstimateModelArgs } f
  * `lowbit estimate`: throughput, memory and energy of a workload on a Design, from the analytic cost model
  * (`estimateGemm`, equal to the cycle-stepped model's count) — no simulation.
  *
- * Workloads: `--gemm M,K,N` (one GEMM). The `--model` form (a QuantizedModel, layer by layer) is a second
- * branch of `handler`: add its option in `builder` and its function beside `estimateGemmWorkload`.
+ * Workloads: `--gemm M,K,N` (one GEMM, `estimateGemmWorkload` here) and `--model <dir>` (a QuantizedModel
+ * layer by layer, estimate_model.ts); `handler` dispatches on which one is given.
  *
  * Energy (pJ, Horowitz 45 nm table via src/estimate/energy.ts):
  *   compute = M K N * E_mac(w, a, acc)   (E_xnor for a bipolar x bipolar design)
