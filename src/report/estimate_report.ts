@@ -56,7 +56,7 @@ export function estimateReport(runs: (ModelEstimateResult & { accuracy?: number 
     heading: 'Memory savings by format',
     paragraphs: ['Parameter memory of each model in its own formats against FP32 and FP16 storage of the same tensors.'],
     charts: [{
-      id: 'memory_savings', title: 'parameter memory saving vs FP32 / FP16', mark: 'bar', x: { field: 'model', type: 'nominal' }, y: { field: 'saving (x)' }, color: 'baseline',
+      id: 'memory_savings', title: 'parameter memory saving vs FP32 / FP16', mark: 'bar', x: { field: 'model', type: 'nominal' }, y: { field: 'saving (x)' }, group: 'baseline',
       data: uniqueBy(runs, (e) => e.model).flatMap((e) => [
         { model: e.model, baseline: 'vs FP32', 'saving (x)': e.memory.model.savingVsFp32 },
         { model: e.model, baseline: 'vs FP16', 'saving (x)': e.memory.model.savingVsFp16 },

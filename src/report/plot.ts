@@ -13,8 +13,10 @@ export interface ChartSpec {
   mark: 'line' | 'point' | 'bar' | 'circle';
   x: Axis;
   y: Axis;
-  /** a field that colours (and, for lines, separates) the series */
+  /** a field that colours (and, for lines, separates) the series; bars with a colour are stacked */
   color?: string;
+  /** bars: place bars of this field side by side (grouped, not stacked) and colour them by it */
+  group?: string;
   /** extra fields shown in the tooltip / SVG title of each mark */
   tooltip?: string[];
   width?: number;
@@ -50,7 +52,8 @@ export function vegaLiteSpec(c: ChartSpec): vl.TopLevelSpec {
     encoding: {
       x: enc(c.x),
       y: enc(c.y),
-      ...(c.color ? { color: { field: c.color, type: 'nominal' as const } } : {}),
+      ...(c.color ?? c.group ? { color: { field: c.group ?? c.color, type: 'nominal' as const } } : {}),
+      ...(c.group ? { xOffset: { field: c.group, type: 'nominal' as const } } : {}),
       ...(c.tooltip ? { tooltip: c.tooltip.map((f) => ({ field: f })) } : {}),
     },
   } as vl.TopLevelSpec;

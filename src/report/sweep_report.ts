@@ -69,7 +69,7 @@ export function sweepReport(results: SweepResult[], title: string, source: strin
     heading: 'Memory savings by format',
     paragraphs: ['Parameter memory (weights, biases, requantization and threshold parameters) of each scheme in its own formats, as a saving against FP32 and FP16 storage of the same tensors.'],
     charts: [{
-      id: 'memory_savings', title: 'parameter memory saving vs FP32 / FP16', mark: 'bar', x: { field: 'scheme', type: 'nominal' }, y: { field: 'saving (x)' }, color: 'baseline',
+      id: 'memory_savings', title: 'parameter memory saving vs FP32 / FP16', mark: 'bar', x: { field: 'scheme', type: 'nominal' }, y: { field: 'saving (x)' }, group: 'baseline',
       data: [...byScheme.values()].flatMap((r) => [
         { scheme: schemeOf(r), baseline: 'vs FP32', 'saving (x)': num(r, 'savingVsFp32') },
         { scheme: schemeOf(r), baseline: 'vs FP16', 'saving (x)': num(r, 'savingVsFp16') },
