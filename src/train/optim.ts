@@ -5,11 +5,16 @@
  *     m = b1 m + (1-b1) g;  v = b2 v + (1-b2) g^2;  w -= lr * (m / (1-b1^t)) / (sqrt(v / (1-b2^t)) + eps)
  * After the update a parameter with `clip` is clamped (BinaryNet latent weights). Gradients are zeroed
  * by `zeroGrad`. `Param.lrScale` multiplies the rate (LSQ step sizes).
+ * Optional low-precision weight storage (Gupta et al. 2015): after each update the weights (params with
+ * `decay`) are rounded to the fixed-point format `weightFormat` with arith's seeded stochastic rounding
+ * (`fixedFromFloatStochastic`, saturating), so small updates survive in expectation.
  * Schedules give lr(epoch fraction t in [0, epochs)): constant, step (x gamma every `every` epochs),
  * cosine (to 0), and exponential decay per epoch; an optional linear warm-up.
  */
 import type { Param } from './layer.js';
 import { badValue } from '../util/errors.js';
+import { Rng } from '../util/rng.js';
+import { fixedFromFloatStochastic, fixedToFloat, type FixedFormat } from '../arith/fixed.js';
 
 export type OptimizerName = 'sgd' | 'adam';
 
@@ -21,17 +26,34 @@ export interface OptimizerConfig {
   beta1?: number;
   beta2?: number;
   eps?: number;
+  /** store weights in this fixed-point format, stochastically rounded after each update */
+  weightFormat?: FixedFormat;
+  /** seed of the stochastic rounding */
+  seed?: number;
 }
 
 export class Optimizer {
   private readonly m: Float32Array[];
   private readonly v: Float32Array[];
   private t = 0;
+  private readonly rng: Rng;
 
   constructor(readonly params: Param[], readonly cfg: OptimizerConfig) {
     if (!(cfg.lr > 0)) throw badValue('lr', cfg.lr, 'a positive number');
     this.m = params.map((p) => new Float32Array(p.value.length));
     this.v = params.map((p) => new Float32Array(cfg.name === 'adam' ? p.value.length : 0));
+    this.rng = new Rng(cfg.seed ?? 0x5eed);
+  }
+
+  /** Gupta et al.: weights rounded stochastically onto the fixed-point grid after the update. */
+  private roundWeights(): void {
+    const f = this.cfg.weightFormat;
+    if (!f) return;
+    for (const p of this.params) {
+      if (!p.decay) continue;
+      const v = p.value;
+      for (let i = 0; i < v.length; i++) v[i] = fixedToFloat(fixedFromFloatStochastic(v[i]!, f, 'SAT', this.rng), f);
+    }
   }
 
   zeroGrad(): void {
@@ -56,6 +78,7 @@ export class Optimizer {
         }
         clip(p);
       });
+      this.roundWeights();
       return;
     }
     const b1 = this.cfg.beta1 ?? 0.9;
@@ -76,6 +99,7 @@ export class Optimizer {
       }
       clip(p);
     });
+    this.roundWeights();
   }
 }
 

@@ -52,3 +52,24 @@ describe('learning-rate schedules', () => {
     expect(scheduledLr(1, { name: 'constant', epochs: 5, warmupEpochs: 2 }, 1)).toBeCloseTo(0.5005, 12);
   });
 });
+
+describe('stochastic rounding of low-precision weights (Gupta et al.)', () => {
+  it('keeps weights on the fixed-point grid and preserves small updates in expectation', () => {
+    const fmt = { bits: 8, intBits: 2, signed: true }; // step 2^-6
+    const trials = 2000;
+    let sum = 0;
+    const p = param('w', trials, true);
+    p.value.fill(0.25);
+    p.grad.fill(1);
+    // one SGD step of 0.001 (1/16 of a grid step): nearest rounding would always undo it
+    new Optimizer([p], { name: 'sgd', lr: 0.001, momentum: 0, weightFormat: fmt, seed: 42 }).step(0.001);
+    for (const v of p.value) {
+      expect(v * 64).toBe(Math.round(v * 64));
+      sum += v;
+    }
+    const mean = sum / trials;
+    // E[w] = 0.25 - 0.001; the grid values are 0.25 and 0.25 - 1/64
+    expect(Math.abs(mean - 0.249)).toBeLessThan(0.0015);
+    expect(mean).toBeLessThan(0.25);
+  });
+});
