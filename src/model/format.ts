@@ -1,10 +1,10 @@
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { badValue, checkEnum, InputError } from '../util/errors.js';
+import { badValue, checkEnum, checkInt, InputError } from '../util/errors.js';
 import { writeDirAtomic } from '../util/fs.js';
 import { decodeBlob, dtypeFor, encodeBlob, parseBlobRef, type BlobRef } from './blob.js';
 import { int32Image, memoryImage, parseReadmemh, toReadmemh, type MemoryImage } from './memimage.js';
-import { SCHEMA_VERSION, type Conv2dLayer, type DenseLayer, type Layer, type QuantizedModel, type TensorFormat } from './types.js';
+import { formatBits, SCHEMA_VERSION, type Conv2dLayer, type DenseLayer, type Layer, type QuantizedModel, type TensorFormat } from './types.js';
 import { validateModel } from './validate.js';
 
 /**
@@ -155,11 +155,27 @@ function checkProvenance(mpath: string, p: unknown): void {
 /** Every dense/conv layer's images must be listed and equal what its tensors produce. */
 function checkMemoryImages(dir: string, mpath: string, model: QuantizedModel, refs: unknown): void {
   if (!Array.isArray(refs)) throw badValue(`${mpath}: memoryImages`, refs, 'a list of {layer, tensor, file, wordBits, words}');
+  const list = refs.map((r: unknown, i: number): MemoryImageRef => {
+    const at = `${mpath}: memoryImages[${i}]`;
+    if (r === null || typeof r !== 'object') throw badValue(at, r, '{layer, tensor, file, wordBits, words}');
+    const o = r as Record<string, unknown>;
+    if (typeof o.layer !== 'string') throw badValue(`${at}.layer`, o.layer, 'a layer name');
+    if (typeof o.file !== 'string' || o.file === '' || o.file.includes('..')) throw badValue(`${at}.file`, o.file, 'a relative file name inside the model folder');
+    return {
+      layer: o.layer,
+      tensor: checkEnum(`${at}.tensor`, o.tensor, ['weight', 'bias', 'thresholds']),
+      file: o.file,
+      wordBits: checkInt(`${at}.wordBits`, o.wordBits, 1, 4096),
+      words: checkInt(`${at}.words`, o.words, 0, 2 ** 31 - 1),
+    };
+  });
   for (const l of model.layers) {
     if (l.kind !== 'dense' && l.kind !== 'conv2d') continue;
-    const wordBits = (refs as MemoryImageRef[]).find((r) => r?.layer === l.name && r.tensor === 'weight')?.wordBits ?? 32;
-    for (const { tensor, img } of layerImages(l, typeof wordBits === 'number' ? wordBits : 32)) {
-      const ref = (refs as MemoryImageRef[]).find((r) => r?.layer === l.name && r.tensor === tensor);
+    const wref = list.find((r) => r.layer === l.name && r.tensor === 'weight');
+    const wordBits = wref?.wordBits ?? 32;
+    if (wordBits < formatBits(l.weight.format)) throw badValue(`${mpath}: memoryImages (${l.name}.weight).wordBits`, wordBits, `>= ${formatBits(l.weight.format)} (the weight width)`);
+    for (const { tensor, img } of layerImages(l, wordBits)) {
+      const ref = list.find((r) => r.layer === l.name && r.tensor === tensor);
       if (!ref) throw new InputError(`${mpath}: memoryImages: no ${tensor} image for layer ${l.name}; re-save the model`);
       const p = join(dir, ref.file);
       if (!existsSync(p)) throw new InputError(`${p}: not found (memory image of ${l.name}.${tensor})`);

@@ -155,6 +155,7 @@ function checkMac(at: (p: string) => string, p: string, l: DenseLayer | Conv2dLa
   checkEnum(at(`${op}.kind`), o.kind, ['requantize', 'threshold', 'accumulator']);
   if (o.kind === 'requantize') {
     const s = o.scaling;
+    if (s === null || typeof s !== 'object') throw badValue(at(`${op}.scaling`), s, "{kind: 'multiplier' | 'shift' | 'onnx', ...}");
     checkEnum(at(`${op}.scaling.kind`), s.kind, ['multiplier', 'shift', 'onnx']);
     if (s.kind === 'multiplier') {
       checkEnum(at(`${op}.scaling.variant`), s.variant, ['double', 'single']);

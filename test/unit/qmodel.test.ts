@@ -173,3 +173,47 @@ describe('loader rejects bad models with the file and the field', () => {
     expect(() => validateModel(bad, 'x')).toThrow(/x: layers\[2\]\.input: got uint8 zeroPoint \d+ .* previous layer outputs uint8/);
   });
 });
+
+describe('loader robustness', () => {
+  it('deleting or corrupting any manifest field gives an InputError or a valid model, never a crash', () => {
+    const rng = new Rng(seed + 2);
+    for (const m of [
+      randomMlp(rng, [6, 5, 2], int(4, true), int(4, false), 'threshold'),
+      randomCnn(rng, 1, 6, 6, int(8, true), int(8, false), 'multiplier-single'),
+    ]) {
+      const dir = join(tmp(), 'r');
+      saveQuantizedModel(m, dir);
+      const p = join(dir, 'model.json');
+      const orig = readFileSync(p, 'utf8');
+      const paths: (string | number)[][] = [];
+      const walk = (v: unknown, path: (string | number)[]) => {
+        if (v === null || typeof v !== 'object') return;
+        for (const [k, c] of Object.entries(v)) {
+          const kk = Array.isArray(v) ? Number(k) : k;
+          paths.push([...path, kk]);
+          walk(c, [...path, kk]);
+        }
+      };
+      walk(JSON.parse(orig), []);
+      let rejected = 0;
+      for (const path of paths) {
+        for (const bad of [undefined, null, 'x', -1, 1.5, [], {}]) {
+          const j = JSON.parse(orig);
+          let o = j;
+          for (const k of path.slice(0, -1)) o = o[k];
+          const last = path[path.length - 1]!;
+          if (bad === undefined) delete o[last];
+          else o[last] = bad;
+          writeFileSync(p, JSON.stringify(j));
+          try {
+            loadQuantizedModel(dir);
+          } catch (e) {
+            if (!(e instanceof InputError)) throw new Error(`${path.join('.')} = ${JSON.stringify(bad)}: ${(e as Error).stack}`);
+            rejected++;
+          }
+        }
+      }
+      expect(rejected).toBeGreaterThan(paths.length * 4);
+    }
+  });
+});
