@@ -1,4 +1,3 @@
-import wabtInit from 'wabt';
 import { ToolError } from '../util/errors.js';
 
 /**
@@ -33,13 +32,14 @@ export interface WasmKernel<E> {
   ensureBytes(bytes: number): void;
 }
 
-type Wabt = Awaited<ReturnType<typeof wabtInit>>;
+type Wabt = Awaited<ReturnType<typeof import('wabt')>>;
 let wabtPromise: Promise<Wabt> | undefined;
 const moduleCache = new Map<string, Promise<object>>();
 
 /** WAT text -> wasm binary (SIMD, bulk memory and sign extension enabled). */
 export async function watToWasm(wat: string, name = 'kernel.wat'): Promise<Uint8Array> {
-  wabtPromise ??= wabtInit();
+  // loaded on first use: the GEMM kernels ship precompiled and never pay for wabt's start-up
+  wabtPromise ??= import('wabt').then((m) => m.default());
   const wabt = await wabtPromise;
   const features = { simd: true, bulk_memory: true, sign_extension: true, mutable_globals: true };
   let mod;
