@@ -11,10 +11,11 @@
 //   Row r of the left edge passes r skew registers, column c of the top edge c, so a beat entering in
 //   cycle t meets PE(r,c) in cycle t + r + c.
 // os: beat k: h_i = A[m0+r][k], v_i = W[k][n0+c], both valids, last_i on k = K-1. PE(r,c) holds
-//   Y[m0+r][n0+c]. When `last` leaves the bottom PE of column c the column shifts its accumulators down for
-//   Rows cycles (zeros enter at the top): the bottom value goes to ycol_q[c], then Cols-1-c deskew registers.
+//   Y[m0+r][n0+c]. When `last` leaves the bottom PE of column c the column drains: in step j = 1..Rows the
+//   bottom value goes to ycol_q[c] (then Cols-1-c deskew registers) and rows shift down; row r takes part
+//   in steps 1..r+1 only (it receives rows r-1..0, then a zero from the top), so it ends holding 0.
 //   y_o carries row m0+Rows-1-j in cycle s + K + Rows + Cols - 1 + j (first beat in cycle s), j = 0..Rows-1.
-//   Stall rule: the next fold's first beat comes >= 2*Rows cycles after the last beat of this fold.
+//   Stall rule: the next fold's first beat comes >= Rows+1 cycles after the last beat of this fold.
 // ws/is: Rows load beats j (v_valid_i, v_i = stationary row j, tag_i = j), then stream beats
 //   (h_valid_i, h_i = the moving operand of k0..k0+Rows-1, ps_i = partial sums entering the columns).
 //   The sum of beat m entering in cycle e+m is on y_o in cycle e + m + Rows + Cols - 1.
@@ -62,6 +63,7 @@ module mac_array #(
   end
 
   localparam bit IsOs = (Dataflow == 0);
+  localparam int unsigned CntBits = Rows > 1 ? $clog2(Rows) : 1;  // os drain counter, holds Rows-1
   localparam int unsigned VW = VBits + 2 + TagBits;  // {v_valid, last, tag, v} travelling together
 
   // horizontal buses: index r*(Cols+1)+c is the input of PE(r,c); c = Cols is the right edge
@@ -70,7 +72,8 @@ module mac_array #(
   // vertical buses: index r*Cols+c is the input of PE(r,c); r = Rows is the bottom edge
   logic [(Rows+1)*Cols*VW-1:0]      vb;
   logic [(Rows+1)*Cols*AccBits-1:0] ab;     // partial sums / accumulators going down
-  logic [Cols-1:0]                  shift;  // os drain, per column
+  logic [Cols-1:0]                  drain_trig;  // os: `last` leaves the bottom of column c (drain step 1)
+  logic [Cols*CntBits-1:0]          drain_cnt;   // os: Rows - step + 1 for drain steps 2..Rows, else 0
 
   // ---- left edge: row r delayed by r ----
   for (genvar r = 0; r < Rows; r++) begin : g_hskew
@@ -106,6 +109,15 @@ module mac_array #(
     for (genvar c = 0; c < Cols; c++) begin : g_col
       localparam int unsigned H = r * (Cols + 1) + c;
       localparam int unsigned V = r * Cols + c;
+      // os: row r shifts in drain steps 1 .. r+1 (it receives rows r-1 .. 0, then a zero), so the next
+      // fold's MACs may reach it from step r+2 on; step j >= 2 has drain_cnt = Rows - j + 1.
+      logic shift;
+      if (IsOs) begin : g_shift
+        assign shift = drain_trig[c] |
+                       ({1'b0, drain_cnt[c*CntBits +: CntBits]} >= (CntBits+1)'(Rows - r));
+      end else begin : g_no_shift
+        assign shift = 1'b0;
+      end
       mac_pe #(
         .WBits(WBits), .ABits(ABits), .WSigned(WSigned), .ASigned(ASigned),
         .AccBits(AccBits), .AccSat(AccSat), .Dataflow(Dataflow), .TagBits(TagBits)
@@ -117,7 +129,7 @@ module mac_array #(
         .last_i   (vb[V*VW + VW - 2]),
         .tag_i    (vb[V*VW + VBits +: TagBits]),
         .v_i      (vb[V*VW +: VBits]),
-        .shift_i  (shift[c]),
+        .shift_i  (shift),
         .ps_i     (ab[V*AccBits +: AccBits]),
         .h_valid_o(hb_valid[H + 1]),
         .h_o      (hb[(H+1)*HBits +: HBits]),
@@ -135,14 +147,15 @@ module mac_array #(
   logic                    lane_valid;
   localparam int unsigned Bot = Rows * Cols;
   if (IsOs) begin : g_drain
-    localparam int unsigned CntBits = Rows > 1 ? $clog2(Rows) : 1;
     logic [Cols-1:0] ycol_valid_q;
     for (genvar c = 0; c < Cols; c++) begin : g_col
-      logic               trigger;
+      logic               trigger, col_shift;
       logic [CntBits-1:0] cnt_q;
       logic [AccBits-1:0] ycol_q;
-      assign trigger  = vb[(Bot + c)*VW + VW - 2];     // `last` leaving the bottom PE
-      assign shift[c] = trigger | (cnt_q != '0);
+      assign trigger   = vb[(Bot + c)*VW + VW - 2];     // `last` leaving the bottom PE
+      assign col_shift = trigger | (cnt_q != '0);     // the bottom row shifts in every drain step
+      assign drain_trig[c] = trigger;
+      assign drain_cnt[c*CntBits +: CntBits] = cnt_q;
       always_ff @(posedge clk_i) begin
         if (!rst_ni) begin
           cnt_q           <= '0;
@@ -151,8 +164,8 @@ module mac_array #(
         end else begin
           if (trigger)            cnt_q <= CntBits'(Rows - 1);
           else if (cnt_q != '0)   cnt_q <= cnt_q - 1'b1;
-          if (shift[c])           ycol_q <= ab[(Bot + c)*AccBits +: AccBits];
-          ycol_valid_q[c] <= shift[c];
+          if (col_shift)          ycol_q <= ab[(Bot + c)*AccBits +: AccBits];
+          ycol_valid_q[c] <= col_shift;
         end
       end
       assign lane[c*AccBits +: AccBits] = ycol_q;
@@ -161,11 +174,12 @@ module mac_array #(
     logic unused_os;
     assign unused_os = ^{vb[Bot*VW +: Cols*VW]};
   end else begin : g_stream
-    assign shift      = '0;
+    assign drain_trig = '0;
+    assign drain_cnt  = '0;
     assign lane       = ab[Bot*AccBits +: Cols*AccBits];
     assign lane_valid = hb_valid[(Rows-1)*(Cols+1) + Cols];
     logic unused_stream;
-    assign unused_stream = ^{vb[Bot*VW +: Cols*VW]};
+    assign unused_stream = ^{vb[Bot*VW +: Cols*VW], drain_trig, drain_cnt};
   end
 
   for (genvar c = 0; c < Cols; c++) begin : g_deskew

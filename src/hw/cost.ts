@@ -4,8 +4,8 @@
  * `mac_array.ts`) counts — the tests prove it on random shapes; see docs/mac_array.md for the derivation.
  *
  * Cycles (the count runs to the cycle in which the last result row is on y_o, inclusive):
- *   os: F = ceil(M/R) * ceil(N/C) folds, one every K + 2R - 1 cycles (K beats, then the drain rule);
- *       cycles = (F - 1)(K + 2R - 1) + K + 2R + C - 1
+ *   os: F = ceil(M/R) * ceil(N/C) folds, one every K + R cycles (K beats, then R idle: the drain rule);
+ *       cycles = (F - 1)(K + R) + K + 2R + C - 1
  *   ws: S = M stream beats, T = ceil(N/C) tiles, KF = ceil(K/R) k-folds per tile;
  *   is: S = N, T = ceil(M/C), KF = ceil(K/R);
  *       consecutive folds of one tile start R + max(S, C - 1) cycles apart (the partial sums of row s
@@ -70,7 +70,7 @@ export function gemmCycles(design: Design, M: number, K: number, N: number): { c
   const C = design.array.cols;
   if (design.array.dataflow === 'os') {
     const F = cdiv(M, R) * cdiv(N, C);
-    return { cycles: (F - 1) * (K + 2 * R - 1) + K + 2 * R + C - 1, folds: F };
+    return { cycles: (F - 1) * (K + R) + K + 2 * R + C - 1, folds: F };
   }
   const ws = design.array.dataflow === 'ws';
   const S = ws ? M : N;

@@ -5,7 +5,7 @@
  *
  * Folds (R x C array; padding lanes carry the operand value 0, so they add exactly 0 under WRAP and SAT):
  *   os: for each m-tile (R rows of A), for each n-tile (C columns of W): K beats
- *       h[r] = A[m0+r][k], v[c] = W[k][n0+c], last on k = K-1; then 2R-1 idle cycles (drain rule).
+ *       h[r] = A[m0+r][k], v[c] = W[k][n0+c], last on k = K-1; then R idle cycles (drain rule).
  *   ws: for each n-tile (C columns), for each k-fold (R rows of W): R load beats v[c] = W[k0+j][n0+c], tag j,
  *       then M stream beats h[r] = A[m][k0+r], ps[c] = the previous k-fold's Y[m][n0+c] (0 for the first).
  *   is: for each m-tile (C rows of A), for each k-fold: R load beats v[c] = A[m0+c][k0+j], tag j, then N stream
@@ -116,7 +116,7 @@ function runCycleAccurate<T extends AccValue>(
         if (++k === K) {
           k = 0;
           issueFold++;
-          idle = 2 * R - 1;
+          idle = R;
         }
       }
       onCycle?.(t, arr as MacArray<AccValue>, inp as MacArrayInputs<AccValue>);

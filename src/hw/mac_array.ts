@@ -14,14 +14,14 @@
  * so the beat entering at cycle t meets PE(r,c) at cycle t + r + c.
  *
  * os: PE(r,c) accumulates Y[m0+r][n0+c] over the K beats of a fold. When `last` leaves the bottom PE of
- *   column c (cycle D_c = s + K + R - 1 + c for a fold whose first beat is at s), the column shifts its
- *   accumulators down for R cycles (zeros enter at the top, so the column is cleared for the next fold);
- *   the bottom value is captured in `ycol_q[c]`, then deskewed by C-1-c registers. Rows leave bottom first:
+ *   column c (cycle D_c = s + K + R - 1 + c for a fold whose first beat is at s), the column drains: in step
+ *   j = 1..R (cycle D_c + j - 1) the bottom value is captured in `ycol_q[c]` (then deskewed by C-1-c
+ *   registers) and the rows shift down; row r takes part in steps 1..r+1 only (it receives rows r-1..0,
+ *   then the zero that entered at the top), so it ends cleared for the next fold. Rows leave bottom first:
  *   y_o carries row m0+R-1-j at cycle s + K + R + C - 1 + j, j = 0..R-1.
- *   Stall rule: the first beat of the next fold must come >= 2R cycles after the last beat of this one
- *   (s' >= s + K + 2R - 1): then PE(r,c)'s first MAC of the next fold (cycle s' + r + c) comes after the
- *   column's last drain step (cycle D_c + R - 1), when the whole column holds zeros. (For R >= 2 one cycle
- *   less also works, since a MAC wins over the last drain step of row 0; lowbit keeps the simpler rule.)
+ *   Stall rule: the first beat of the next fold must come >= R + 1 cycles after the last beat of this one
+ *   (s' >= s + K + R): then PE(r,c)'s first MAC of the next fold (cycle s' + r + c >= D_c + r + 1) comes
+ *   after its last drain step r+1 (cycle D_c + r), and row r+1's last step (reading row r) sees the zero.
  * ws/is: R load beats j = 0..R-1 at cycles l+j carry row j of the stationary tile with tag j; PE(j,c) keeps
  *   beat j at cycle l+2j+c. A stream beat m (h_i, ps_i) at cycle e+m, e >= l+R, reaches PE(r,c) at e+m+r+c
  *   (after its load, since e+r+c > l+2r+c), the sum leaves
@@ -91,6 +91,7 @@ export class MacArray<T extends AccValue> {
   private readonly tagSkew: Delay<Int32Array>[];
   private readonly psSkew: Delay<T[]>[];
   private readonly deskew: Delay<T[]>[];
+  /** os: this cycle's drain trigger per column */
   private readonly shiftNow: Uint8Array;
   // this cycle's values at the array edges after the skew (column 0 / row 0 inputs)
   private readonly hIn: Int32Array;
@@ -237,18 +238,20 @@ export class MacArray<T extends AccValue> {
     this.t = t + 1;
   }
 
-  /** os: drain control and capture from the old state, then the PEs */
+  /**
+   * os: drain capture from the old state, then the PEs, then the drain counters. Drain step 1 is the
+   * trigger (`last` leaving the bottom PE), step j >= 2 has drainCnt = R - j + 1; row r shifts in steps
+   * 1..r+1, i.e. when triggered or drainCnt >= R - r.
+   */
   private stepOs(R: number, C: number): void {
-    const { hQ, hValidQ, vQ, vValidQ, lastQ, accQ, rule, shiftNow, hIn, hvIn, vIn, vvIn, lastIn } = this;
+    const { hQ, hValidQ, vQ, vValidQ, lastQ, accQ, rule, shiftNow, drainCnt, hIn, hvIn, vIn, vvIn, lastIn } = this;
     const bottom = (R - 1) * C;
     for (let c = 0; c < C; c++) {
       const trigger = lastQ[bottom + c] === 1;
-      const sh = trigger || this.drainCnt[c] !== 0;
-      shiftNow[c] = sh ? 1 : 0;
+      const sh = trigger || drainCnt[c] !== 0;
+      shiftNow[c] = trigger ? 1 : 0;
       if (sh) this.ycolQ[c] = accQ[bottom + c];
       this.ycolValidQ[c] = sh ? 1 : 0;
-      if (trigger) this.drainCnt[c] = R - 1;
-      else if (this.drainCnt[c] > 0) this.drainCnt[c]--;
     }
     // bottom-right first, so that every neighbour read is still the old register
     for (let r = R - 1; r >= 0; r--) {
@@ -260,13 +263,17 @@ export class MacArray<T extends AccValue> {
         const vv = r === 0 ? vvIn[c] : vValidQ[p - C];
         const last = r === 0 ? lastIn[c] : lastQ[p - C];
         if (hv === 1 && vv === 1) accQ[p] = rule.mac(accQ[p], h, v);
-        else if (shiftNow[c] === 1) accQ[p] = r === 0 ? rule.zero : accQ[p - C];
+        else if (shiftNow[c] === 1 || drainCnt[c] >= R - r) accQ[p] = r === 0 ? rule.zero : accQ[p - C];
         vValidQ[p] = vv;
         lastQ[p] = vv & last;
         if (hv === 1) hQ[p] = h;
         hValidQ[p] = hv;
         if (vv === 1) vQ[p] = v;
       }
+    }
+    for (let c = 0; c < C; c++) {
+      if (shiftNow[c] === 1) drainCnt[c] = R - 1;
+      else if (drainCnt[c] > 0) drainCnt[c]--;
     }
   }
 
