@@ -1,5 +1,6 @@
 import { packBits, packedWords, xnorDotAt } from '../arith/index.js';
 import { gemmInt } from '../kernels/gemm.js';
+import { gemmXnor } from '../kernels/xnor.js';
 import type { Conv2dLayer, DenseLayer, TensorFormat } from './types.js';
 
 /**
@@ -65,6 +66,12 @@ export function denseAcc(layer: DenseLayer, x: Int32Array, batch: number, acc: I
     const wpr = packedWords(K);
     const xb = new Uint32Array(batch * wpr);
     for (let b = 0; b < batch; b++) packBits(x.subarray(b * K, (b + 1) * K), xb.subarray(b * wpr, (b + 1) * wpr));
+    if (kernel === 'auto') {
+      // WebAssembly XNOR-popcount GEMM (same xnorDot per output), then the bias with a 32-bit wrap
+      gemmXnor(xb, p.bits, batch, N, K, acc);
+      if (bias) for (let b = 0; b < batch; b++) for (let o = 0; o < N; o++) acc[b * N + o] = (acc[b * N + o]! + bias[o]!) | 0;
+      return acc;
+    }
     for (let b = 0; b < batch; b++) {
       for (let o = 0; o < N; o++) {
         acc[b * N + o] = (xnorDotAt(xb, b * wpr, p.bits, o * wpr, K) + (bias ? bias[o]! : 0)) | 0;

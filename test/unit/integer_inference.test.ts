@@ -222,11 +222,16 @@ describe('ORT AVX2 u8 x s8 emulation (u8s8Saturation)', () => {
 });
 
 describe('fast paths equal the plain loop', () => {
-  it(`WebAssembly GEMM path (operands <= 15 bits) equals the JS loop (seed ${seed})`, () => {
+  it(`WebAssembly GEMM path (operands <= 15 bits) and XNOR GEMM equal the JS loops (seed ${seed})`, () => {
     const rng = new Rng(seed + 11);
     for (const [wf, af] of [[int(8, true), int(8, false)], [int(4, false), int(3, true)], [int(15, true), int(15, false)], [BINARY, int(8, false)]] as const) {
       const m = randomMlp(rng, [rng.int(1, 90), rng.int(1, 50), 7], wf, af, 'multiplier-double');
       const x = randomInts(rng, 9 * m.inputShape[0]!, af);
+      expect(integerInference(m, x).output).toEqual(integerInference(m, x, { kernel: 'js' }).output);
+    }
+    for (let t = 0; t < 3; t++) {
+      const m = randomMlp(rng, [rng.int(1, 300), rng.int(1, 70), 5], BINARY, BINARY, 'bipolar');
+      const x = randomInts(rng, 9 * m.inputShape[0]!, BINARY);
       expect(integerInference(m, x).output).toEqual(integerInference(m, x, { kernel: 'js' }).output);
     }
   });
