@@ -4,6 +4,8 @@
 // members; the model class is always `Vtop` (built with `--prefix Vtop`).
 //
 // Usage: sim <stimulus.bin> <outputs.bin> [<trace.vcd>]
+// Built with -DLOWBIT_NO_MAIN it is the core of the in-process shim (sim/shim.cpp, a shared library
+// loaded through koffi by src/rtl/inproc.ts).
 //
 // Protocol (docs/verify.md, docs/contracts.md section 3):
 //  - every port value is ceil(width/32) little-endian uint32 words, least significant word first;
@@ -49,6 +51,85 @@ static inline void lb_get(const VlWide<N>& port, uint32_t* w) {
 
 #include "lowbit_ports.h"  // LB_IN_WORDS, LB_OUT_WORDS, lb_set_inputs(Vtop*, const uint32_t*), lb_get_outputs
 
+// ---- the simulation core, shared by main() below and the in-process shim (sim/shim.cpp) ----
+struct LbSim {
+  std::unique_ptr<VerilatedContext> ctx;
+  std::unique_ptr<Vtop> top;
+#if LOWBIT_TRACE
+  std::unique_ptr<VerilatedVcdC> tfp;
+#endif
+  uint64_t c = 0;  // cycles run so far, reset included
+};
+
+static inline void lb_dump(LbSim& s, uint64_t t) {
+#if LOWBIT_TRACE
+  if (s.tfp) s.tfp->dump(t);
+#else
+  (void)s;
+  (void)t;
+#endif
+}
+
+/** Creates the model (and the VCD when `vcd` is non-empty) and runs the 2 reset cycles. Returns false
+ * when the VCD cannot be opened or tracing was not built in. */
+static bool lb_open_sim(LbSim& s, const char* vcd) {
+  s.ctx = std::make_unique<VerilatedContext>();
+  s.top = std::make_unique<Vtop>(s.ctx.get());
+  if (vcd != nullptr && vcd[0] != 0) {
+#if LOWBIT_TRACE
+    s.ctx->traceEverOn(true);
+    s.tfp = std::make_unique<VerilatedVcdC>();
+    s.top->trace(s.tfp.get(), 99);
+    s.tfp->set_time_unit("1ns");
+    s.tfp->set_time_resolution("1ns");
+    s.tfp->open(vcd);
+    if (!s.tfp->isOpen()) return false;
+#else
+    return false;
+#endif
+  }
+  uint32_t zeros[LB_IN_WORDS + 1] = {0};
+  s.top->rst_ni = 0;
+  lb_set_inputs(s.top.get(), zeros);
+  for (; s.c < 2; ++s.c) {
+    s.top->clk_i = 0;
+    s.top->eval();
+    lb_dump(s, 10 * s.c);
+    s.top->clk_i = 1;
+    s.top->eval();
+    lb_dump(s, 10 * s.c + 5);
+  }
+  s.top->rst_ni = 1;
+  return true;
+}
+
+/** Runs `cycles` cycles: inputs from `in` (LB_IN_WORDS per cycle), sampled outputs to `out`. */
+static void lb_run_cycles(LbSim& s, const uint32_t* in, uint32_t* out, std::size_t cycles) {
+  Vtop* top = s.top.get();
+  for (std::size_t t = 0; t < cycles; ++t, ++s.c) {
+    lb_set_inputs(top, in + t * LB_IN_WORDS);
+    top->clk_i = 0;
+    top->eval();
+    lb_dump(s, 10 * s.c);
+    lb_get_outputs(top, out + t * LB_OUT_WORDS);
+    top->clk_i = 1;
+    top->eval();
+    lb_dump(s, 10 * s.c + 5);
+  }
+}
+
+/** Ends the run: a last low phase in the VCD, final blocks, the VCD closed. */
+static void lb_close_sim(LbSim& s) {
+  s.top->clk_i = 0;
+  s.top->eval();
+  lb_dump(s, 10 * s.c);
+  s.top->final();
+#if LOWBIT_TRACE
+  if (s.tfp) s.tfp->close();
+#endif
+}
+
+#ifndef LOWBIT_NO_MAIN
 static void fail(const char* what, const char* path) {
   std::fprintf(stderr, "lowbit harness: %s: %s\n", what, path);
   std::exit(2);
@@ -72,61 +153,11 @@ int main(int argc, char** argv) {
     fail("short read", argv[1]);
   std::fclose(fin);
   std::vector<uint32_t> out(cycles * LB_OUT_WORDS + 1, 0);
-  std::vector<uint32_t> zeros(LB_IN_WORDS + 1, 0);
 
-  auto ctx = std::make_unique<VerilatedContext>();
-  auto top = std::make_unique<Vtop>(ctx.get());
-#if LOWBIT_TRACE
-  std::unique_ptr<VerilatedVcdC> tfp;
-  if (argc > 3) {
-    ctx->traceEverOn(true);
-    tfp = std::make_unique<VerilatedVcdC>();
-    top->trace(tfp.get(), 99);
-    tfp->set_time_unit("1ns");
-    tfp->set_time_resolution("1ns");
-    tfp->open(argv[3]);
-    if (!tfp->isOpen()) fail("cannot open VCD", argv[3]);
-  }
-#define LB_DUMP(t) \
-  do {             \
-    if (tfp) tfp->dump(t); \
-  } while (0)
-#else
-  if (argc > 3) fail("this simulator was built without --trace; cannot write", argv[3]);
-#define LB_DUMP(t) \
-  do {             \
-  } while (0)
-#endif
-
-  uint64_t c = 0;
-  top->rst_ni = 0;
-  lb_set_inputs(top.get(), zeros.data());
-  for (; c < 2; ++c) {
-    top->clk_i = 0;
-    top->eval();
-    LB_DUMP(10 * c);
-    top->clk_i = 1;
-    top->eval();
-    LB_DUMP(10 * c + 5);
-  }
-  top->rst_ni = 1;
-  for (std::size_t t = 0; t < cycles; ++t, ++c) {
-    lb_set_inputs(top.get(), in.data() + t * LB_IN_WORDS);
-    top->clk_i = 0;
-    top->eval();
-    LB_DUMP(10 * c);
-    lb_get_outputs(top.get(), out.data() + t * LB_OUT_WORDS);
-    top->clk_i = 1;
-    top->eval();
-    LB_DUMP(10 * c + 5);
-  }
-  top->clk_i = 0;
-  top->eval();
-  LB_DUMP(10 * c);
-  top->final();
-#if LOWBIT_TRACE
-  if (tfp) tfp->close();
-#endif
+  LbSim sim;
+  if (!lb_open_sim(sim, argc > 3 ? argv[3] : nullptr)) fail("cannot write the VCD (built without --trace, or cannot open)", argv[3]);
+  lb_run_cycles(sim, in.data(), out.data(), cycles);
+  lb_close_sim(sim);
 
   FILE* fout = std::fopen(argv[2], "wb");
   if (!fout) fail("cannot open outputs", argv[2]);
@@ -135,3 +166,4 @@ int main(int argc, char** argv) {
   if (std::fclose(fout) != 0) fail("cannot close outputs", argv[2]);
   return 0;
 }
+#endif  // LOWBIT_NO_MAIN

@@ -10,7 +10,8 @@ import type { PortSpec } from './unit.js';
 
 /**
  * Verilator builds, cached by content. A build folder `<cache>/verilator/<unit>-<hash16>` holds the
- * simulator `sim` built from sim/harness.cpp, the generated `lowbit_ports.h` and the unit's RTL with its
+ * simulator `sim` built from sim/harness.cpp (or, for `kind: 'lib'`, `<unit>-lib-<hash16>/libsim.so`
+ * built from sim/shim.cpp for the in-process path), the generated `lowbit_ports.h` and the unit's RTL with its
  * parameters. The hash covers: the harness source, the generated header (the port list), every RTL
  * file's name and content, the top module, the parameters, the trace flag, the Verilator flags and
  * `verilator --version` — so an unchanged design is never rebuilt and any changed input always is.
@@ -29,6 +30,8 @@ export interface BuildRequest {
   ports: PortSpec[];
   /** build with `--trace` so the simulator can write a VCD */
   trace: boolean;
+  /** `exe`: the process harness `sim` (default); `lib`: the in-process shim `libsim.so` (sim/shim.cpp, koffi) */
+  kind?: 'exe' | 'lib';
 }
 
 export interface BuildOptions {
@@ -47,6 +50,7 @@ export interface BuiltSim {
   /** wall-clock seconds spent here (about 0 when cached) */
   seconds: number;
   trace: boolean;
+  kind: 'exe' | 'lib';
 }
 
 /** Bump when the harness protocol or build flags change in a way the hashed inputs do not capture. */
@@ -99,6 +103,10 @@ function harnessSource(): string {
   return readFileSync(join(repoRoot(), 'sim', 'harness.cpp'), 'utf8');
 }
 
+function shimSource(): string {
+  return readFileSync(join(repoRoot(), 'sim', 'shim.cpp'), 'utf8');
+}
+
 function hasCcache(): boolean {
   try {
     execFileSync('ccache', ['--version'], { stdio: 'ignore' });
@@ -122,6 +130,7 @@ export function buildHash(req: BuildRequest): string {
   add('ports', portsHeader(req.ports));
   add('top', req.top);
   add('trace', String(req.trace));
+  if (req.kind === 'lib') add('shim', shimSource());
   const params = Object.keys(req.parameters).sort().map((k) => `${k}=${formatParam(req.unit, k, req.parameters[k])}`);
   add('params', params.join('\n'));
   for (const f of req.files) {
@@ -137,9 +146,11 @@ export async function buildSim(req: BuildRequest, opts: BuildOptions = {}): Prom
   const t0 = performance.now();
   const hash = buildHash(req);
   const root = join(cacheRoot(opts.cacheDir), 'verilator');
-  const dir = join(root, `${req.unit}-${hash.slice(0, 16)}`);
-  const exe = join(dir, 'sim');
-  if (existsSync(exe)) return { exe, dir, hash, cached: true, seconds: (performance.now() - t0) / 1000, trace: req.trace };
+  const kind = req.kind ?? 'exe';
+  const dir = join(root, `${req.unit}-${kind === 'lib' ? 'lib-' : ''}${hash.slice(0, 16)}`);
+  const artifact = kind === 'lib' ? 'libsim.so' : 'sim';
+  const exe = join(dir, artifact);
+  if (existsSync(exe)) return { exe, dir, hash, cached: true, seconds: (performance.now() - t0) / 1000, trace: req.trace, kind };
 
   mkdirSync(root, { recursive: true });
   const tmp = join(root, `.tmp-${req.unit}-${process.pid}-${Math.random().toString(36).slice(2, 10)}`);
@@ -147,24 +158,26 @@ export async function buildSim(req: BuildRequest, opts: BuildOptions = {}): Prom
   try {
     writeFileSync(join(tmp, 'obj', 'lowbit_ports.h'), portsHeader(req.ports));
     writeFileSync(join(tmp, 'harness.cpp'), harnessSource());
+    if (kind === 'lib') writeFileSync(join(tmp, 'shim.cpp'), shimSource());
     const incDirs = [...new Set(req.files.map((f) => dirname(f)))];
     const args = [
       ...VERILATOR_FLAGS,
       '-j', String(opts.jobs ?? 1),
       '--top-module', req.top,
       '-Mdir', join(tmp, 'obj'),
-      '-o', join(tmp, 'sim'),
+      '-o', join(tmp, artifact),
       ...(req.trace ? ['--trace', '-CFLAGS', '-DLOWBIT_TRACE=1'] : []),
+      ...(kind === 'lib' ? ['-CFLAGS', '-fPIC', '-LDFLAGS', '-shared'] : []),
       ...incDirs.map((d) => `-I${d}`),
       ...Object.keys(req.parameters).sort().map((k) => `-G${k}=${formatParam(req.unit, k, req.parameters[k])}`),
-      join(tmp, 'harness.cpp'),
+      join(tmp, kind === 'lib' ? 'shim.cpp' : 'harness.cpp'),
       ...req.files,
     ];
     verilatorVersion(); // ToolError with the install command if missing
     const env: NodeJS.ProcessEnv = { ...process.env, CCACHE_BASEDIR: tmp, CCACHE_NOHASHDIR: '1' };
     if (hasCcache()) env.OBJCACHE = 'ccache';
     const res = await runTool(verilatorCommand(), args, { env, cwd: tmp });
-    if (res.code !== 0 || !existsSync(join(tmp, 'sim'))) {
+    if (res.code !== 0 || !existsSync(join(tmp, artifact))) {
       const log = (res.stderr + '\n' + res.stdout).split('\n').filter((l) => l.trim() !== '');
       const errs = log.filter((l) => /error|%Error/i.test(l));
       const shown = (errs.length > 0 ? errs : log).slice(0, 30).join('\n');
@@ -182,5 +195,5 @@ export async function buildSim(req: BuildRequest, opts: BuildOptions = {}): Prom
     rmSync(tmp, { recursive: true, force: true });
     throw e;
   }
-  return { exe, dir, hash, cached: false, seconds: (performance.now() - t0) / 1000, trace: req.trace };
+  return { exe, dir, hash, cached: false, seconds: (performance.now() - t0) / 1000, trace: req.trace, kind };
 }

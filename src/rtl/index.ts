@@ -3,6 +3,7 @@ export * from './unit.js';
 export * from './harness.js';
 export * from './build.js';
 export * from './run.js';
+export * from './inproc.js';
 export * from './vcd.js';
 export * from './compare.js';
 export * from './report.js';

@@ -3,6 +3,8 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSim, type BuildRequest } from '../../src/rtl/build.js';
+import { runSimInProcess } from '../../src/rtl/inproc.js';
+import { runSim } from '../../src/rtl/run.js';
 import { resolveRepoPath } from '../../src/rtl/paths.js';
 import { selectDesigns, verifyJob, type VerifyJob } from '../../src/rtl/verify.js';
 import { ToolError } from '../../src/util/errors.js';
@@ -100,5 +102,24 @@ describe('co-simulation of the fixture unit', () => {
       if (saved === undefined) delete process.env.LOWBIT_VERILATOR;
       else process.env.LOWBIT_VERILATOR = saved;
     }
+  });
+
+  it('the in-process path (shared library through koffi) gives the same outputs and VCD as the process harness', async () => {
+    const d = selectDesigns(accFixture, 'acc40')[0].design;
+    const ports = accFixture.ports(d);
+    const req: BuildRequest = {
+      unit: 'acc_fixture', top: 'acc_fixture', files: [resolveRepoPath(RTL)], parameters: accFixture.parameters(d), ports, trace: true,
+    };
+    const exe = await buildSim(req);
+    const lib = await buildSim({ ...req, kind: 'lib' });
+    expect(lib.exe.endsWith('libsim.so')).toBe(true);
+    expect(lib.dir).not.toBe(exe.dir);
+    const stim = accFixture.stimulus(d, seed, 2000);
+    const a = await runSim(exe, 'acc_fixture', ports, stim, { vcdPath: join(tmp, 'proc.vcd') });
+    const b = runSimInProcess(lib, 'acc_fixture', ports, stim, { vcdPath: join(tmp, 'inproc.vcd') });
+    expect(b.outputs).toEqual(a.outputs);
+    const body = (f: string): string => readFileSync(join(tmp, f), 'utf8').replace(/^[\s\S]*?\$timescale/, '');
+    expect(body('inproc.vcd')).toBe(body('proc.vcd'));
+    expect(() => runSimInProcess(exe, 'acc_fixture', ports, stim)).toThrow(ToolError);
   });
 });

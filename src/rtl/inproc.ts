@@ -1,0 +1,65 @@
+import koffi from 'koffi';
+import { ToolError } from '../util/errors.js';
+import type { BuiltSim } from './build.js';
+import { decodeOutputs, encodeStimulus, vectorWords } from './harness.js';
+import type { SimRun } from './run.js';
+import { inputPorts, outputPorts, type PortSpec } from './unit.js';
+
+/**
+ * The in-process path: the harness core built as a shared library (`buildSim({ ..., kind: 'lib' })`,
+ * sim/shim.cpp) and called through koffi (FFI). Same protocol, timing and VCD as the process harness
+ * (sim/harness.cpp), without a process launch and file I/O: one FFI call runs the whole batch.
+ * The process path stays the default of `lowbit verify` (a crashing model cannot take lowbit down).
+ */
+interface ShimLib {
+  open: (vcd: string) => unknown;
+  run: (h: unknown, input: Uint32Array, output: Uint32Array, cycles: number) => void;
+  close: (h: unknown) => void;
+  inWords: () => number;
+  outWords: () => number;
+}
+
+const loaded = new Map<string, ShimLib>();
+
+function load(path: string): ShimLib {
+  let lib = loaded.get(path);
+  if (lib === undefined) {
+    const so = koffi.load(path);
+    lib = {
+      open: so.func('void *lb_open(const char *vcd)'),
+      run: so.func('void lb_run(void *h, const uint32_t *input, _Out_ uint32_t *output, double cycles)'),
+      close: so.func('void lb_close(void *h)'),
+      inWords: so.func('int lb_in_words()'),
+      outWords: so.func('int lb_out_words()'),
+    };
+    loaded.set(path, lib);
+  }
+  return lib;
+}
+
+/** Runs a whole stimulus through a `kind: 'lib'` build in this process. */
+export function runSimInProcess(
+  built: BuiltSim,
+  unit: string,
+  ports: PortSpec[],
+  stimulus: bigint[][],
+  opts: { vcdPath?: string } = {},
+): SimRun {
+  if (built.kind !== 'lib') throw new ToolError(`${unit}: the in-process path needs a build with kind 'lib'`);
+  if (opts.vcdPath !== undefined && !built.trace) throw new ToolError(`${unit}: a VCD was requested from a build without --trace`);
+  const lib = load(built.exe);
+  const ins = inputPorts(ports);
+  const outs = outputPorts(ports);
+  if (lib.inWords() !== vectorWords(ins) || lib.outWords() !== vectorWords(outs)) {
+    throw new ToolError(`${unit}: ${built.exe} was built for another port list`);
+  }
+  const input = encodeStimulus(unit, ins, stimulus);
+  const output = new Uint32Array(stimulus.length * vectorWords(outs));
+  const t0 = performance.now();
+  const h = lib.open(opts.vcdPath ?? '');
+  if (h === null) throw new ToolError(`${unit}: cannot open the VCD ${opts.vcdPath}`);
+  lib.run(h, input, output, stimulus.length);
+  lib.close(h);
+  const seconds = (performance.now() - t0) / 1000;
+  return { outputs: decodeOutputs(outs, output, stimulus.length), cycles: stimulus.length, seconds };
+}
