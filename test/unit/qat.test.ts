@@ -72,17 +72,17 @@ function roundTrip(spec: NetSpec, steps: number): void {
 
 describe('QAT export reproduces the integer model exactly', () => {
   it('binary weights, sign activations (W1A1)', () => {
-    roundTrip({ arch: 'tfc', hidden: [32, 32], weights: { method: 'binary', bits: 1 }, act: { method: 'sign', bits: 1 } }, 80);
+    roundTrip({ arch: 'tfc', hidden: [32, 32], weights: { method: 'binary', bits: 1 }, act: { method: 'sign', bits: 1 } }, 50);
   });
   it('4-bit weights, PACT 4-bit activations, XNOR-free int path (W4A4)', () => {
-    roundTrip({ arch: 'tfc', hidden: [32, 32], weights: { method: 'int', bits: 4 }, act: { method: 'pact', bits: 4 } }, 80);
+    roundTrip({ arch: 'tfc', hidden: [24], weights: { method: 'int', bits: 4 }, act: { method: 'pact', bits: 4 } }, 50);
   });
   it('ternary weights, DoReFa 2-bit activations, 8-bit first and last layers', () => {
-    roundTrip({ arch: 'tfc', hidden: [24], weights: { method: 'ternary', bits: 2 }, act: { method: 'dorefa', bits: 2 }, firstBits: 8, lastBits: 8 }, 60);
+    roundTrip({ arch: 'tfc', hidden: [24], weights: { method: 'ternary', bits: 2 }, act: { method: 'dorefa', bits: 2 }, firstBits: 8, lastBits: 8 }, 40);
   });
   it('LSQ weights and activations (W2A2), binary weights with 2-bit activations (W1A2)', () => {
-    roundTrip({ arch: 'tfc', hidden: [24], weights: { method: 'lsq', bits: 2 }, act: { method: 'lsq', bits: 2 } }, 60);
-    roundTrip({ arch: 'tfc', hidden: [24], weights: { method: 'binary', bits: 1 }, act: { method: 'dorefa', bits: 2 } }, 60);
+    roundTrip({ arch: 'tfc', hidden: [24], weights: { method: 'lsq', bits: 2 }, act: { method: 'lsq', bits: 2 } }, 40);
+    roundTrip({ arch: 'tfc', hidden: [24], weights: { method: 'binary', bits: 1 }, act: { method: 'dorefa', bits: 2 } }, 40);
   });
 });
 
@@ -104,7 +104,7 @@ describe('QAT export of the CNN (conv2d, maxpool2d, flatten)', () => {
   it('W4A4 PACT CNN: integer logits equal the exact-mode network', () => {
     const spec: NetSpec = { arch: 'cnn', hidden: [4, 6], weights: { method: 'int', bits: 4 }, act: { method: 'pact', bits: 4 } };
     const r = train({ net: spec, epochs: 1, batchSize: 25, optimizer: { name: 'adam', lr: 0.005 }, schedule: { name: 'constant', epochs: 1 },
-      seed, valCount: 0, maxSteps: 8, maxTrain: 200 }, data);
+      seed, valCount: 0, maxSteps: 5, maxTrain: 125 }, data);
     const qm = exportQuantized(r.net, 'tiny-cnn', { tool: 'test', date: '2026-01-01', source: 'qat.test', accuracy: [] });
     expect(qm.layers.map((l) => l.kind)).toEqual(['quantize', 'conv2d', 'maxpool2d', 'conv2d', 'maxpool2d', 'flatten', 'dense']);
     const view = headView(fullView(test), 20);

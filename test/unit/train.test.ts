@@ -25,16 +25,16 @@ const cfg = (steps: number) => ({
 describe('training', () => {
   it('the loss falls over a few hundred steps of a tiny MLP', () => {
     const early = train({ ...cfg(20) }, data);
-    const later = train({ ...cfg(200) }, data);
+    const later = train({ ...cfg(120) }, data);
     expect(later.log[0]!.loss).toBeLessThan(early.log[0]!.loss);
-    expect(later.log[0]!.valAcc!).toBeGreaterThan(0.85);
+    expect(later.log[0]!.valAcc!).toBeGreaterThan(0.8);
   });
 
   it('is bit-reproducible: the same seed gives identical weights', () => {
-    const a = train({ ...cfg(40) }, data).net.params();
-    const b = train({ ...cfg(40) }, data).net.params();
+    const a = train({ ...cfg(20) }, data).net.params();
+    const b = train({ ...cfg(20) }, data).net.params();
     a.forEach((p, i) => expect(Buffer.from(p.value.buffer).equals(Buffer.from(b[i]!.value.buffer))).toBe(true));
-    const c = train({ ...cfg(40), seed: seed + 1 }, data).net.params();
+    const c = train({ ...cfg(20), seed: seed + 1 }, data).net.params();
     expect(Buffer.from(a[0]!.value.buffer).equals(Buffer.from(c[0]!.value.buffer))).toBe(false);
   });
 
