@@ -6,6 +6,7 @@ import { PRESETS, PRESET_NAMES } from '../hw/presets.js';
 import { compileModel } from '../hw/accel_compile.js';
 import { runAccelerator } from '../hw/accelerator.js';
 import { loadQuantizedModel } from '../model/format.js';
+import type { QuantizedModel } from '../model/types.js';
 import { inputQuant } from '../model/infer.js';
 import { quantizeInput } from '../model/stages.js';
 import { loadMnist } from '../data/mnist.js';
@@ -82,35 +83,7 @@ export function pointAccuracy(s: Space, index: number): { accuracy: number; imag
   const dir = pointModelDir(s, index);
   const file = join(cacheRoot(), 'accuracy', `${accuracyKey(dir, d, s)}.json`);
   if (existsSync(file)) return { ...(JSON.parse(readFileSync(file, 'utf8')) as { accuracy: number; images: number }), cached: true };
-  const model = loadQuantizedModel(dir);
-  const prog = compileModel(model, d);
-  const q = inputQuant(model);
-  if (q === null) throw new InputError(`model ${dir}: no input quantization to map MNIST pixels`);
-  const set = loadMnist('test');
-  const px = set.rows * set.cols;
-  if (px !== prog.inputElems) throw new InputError(`model ${dir}: takes ${prog.inputElems} inputs; MNIST images have ${px}`);
-  let order = Int32Array.from({ length: set.count }, (_, i) => i);
-  if (s.images > 0) order = new Rng(s.seed).shuffle(order).subarray(0, Math.min(s.images, set.count));
-  const batch = 500;
-  const xf = new Float32Array(batch * px);
-  const xq = new Int32Array(batch * px);
-  let correct = 0;
-  for (let start = 0; start < order.length; start += batch) {
-    const n = Math.min(batch, order.length - start);
-    for (let b = 0; b < n; b++) {
-      const base = order[start + b] * px;
-      for (let i = 0; i < px; i++) xf[b * px + i] = set.images[base + i] / 255;
-    }
-    quantizeInput(q, xf.subarray(0, n * px), xq.subarray(0, n * px));
-    const y = runAccelerator(prog, xq.subarray(0, n * px), n).outputs;
-    const C = prog.outputElems;
-    for (let b = 0; b < n; b++) {
-      let best = 0;
-      for (let j = 1; j < C; j++) if (y[b * C + j] > y[b * C + best]) best = j;
-      if (best === set.labels[order[start + b]]) correct++;
-    }
-  }
-  const r = { accuracy: correct / order.length, images: order.length };
+  const r = acceleratorAccuracy(loadQuantizedModel(dir), d, s.images, s.seed, dir);
   writeFileAtomic(file, JSON.stringify(r));
   return { ...r, cached: false };
 }
@@ -165,4 +138,40 @@ export function evaluatePoint(s: Space, index: number, opts: PointOptions): Metr
     m.accuracyImages = acc.images;
   }
   return m;
+}
+
+/**
+ * MNIST test accuracy (0..1) of `model` compiled onto `d`, run on the TS accelerator (bit-exact with the
+ * RTL): all 10,000 test images, or `images` of them chosen by a seeded shuffle with `seed`.
+ */
+export function acceleratorAccuracy(model: QuantizedModel, d: Design, images: number, seed: number, where = model.name): { accuracy: number; images: number } {
+  const dir = where;
+  const prog = compileModel(model, d);
+  const q = inputQuant(model);
+  if (q === null) throw new InputError(`model ${dir}: no input quantization to map MNIST pixels`);
+  const set = loadMnist('test');
+  const px = set.rows * set.cols;
+  if (px !== prog.inputElems) throw new InputError(`model ${dir}: takes ${prog.inputElems} inputs; MNIST images have ${px}`);
+  let order = Int32Array.from({ length: set.count }, (_, i) => i);
+  if (images > 0) order = new Rng(seed).shuffle(order).subarray(0, Math.min(images, set.count));
+  const batch = 500;
+  const xf = new Float32Array(batch * px);
+  const xq = new Int32Array(batch * px);
+  let correct = 0;
+  for (let start = 0; start < order.length; start += batch) {
+    const n = Math.min(batch, order.length - start);
+    for (let b = 0; b < n; b++) {
+      const base = order[start + b] * px;
+      for (let i = 0; i < px; i++) xf[b * px + i] = set.images[base + i] / 255;
+    }
+    quantizeInput(q, xf.subarray(0, n * px), xq.subarray(0, n * px));
+    const y = runAccelerator(prog, xq.subarray(0, n * px), n).outputs;
+    const C = prog.outputElems;
+    for (let b = 0; b < n; b++) {
+      let best = 0;
+      for (let j = 1; j < C; j++) if (y[b * C + j] > y[b * C + best]) best = j;
+      if (best === set.labels[order[start + b]]) correct++;
+    }
+  }
+  return { accuracy: correct / order.length, images: order.length };
 }

@@ -77,5 +77,9 @@ describe('lowbit estimate --model', () => {
     const r4 = await run(['estimate', '--model', modelDir, '--design', 'tiny', '--no-area', '--batch', '0']);
     expect(r4.code).toBe(2);
     expect(r4.err).toMatch(/--batch: got 0/);
+    // --accuracy runs MNIST: a 40-input model cannot take 28x28 images
+    const r5 = await run(['estimate', '--model', modelDir, '--design', 'tiny', '--no-area', '--accuracy', '--images', '10']);
+    expect(r5.code).toBe(2);
+    expect(r5.err).toMatch(/takes 40 inputs; MNIST images have 784/);
   });
 });

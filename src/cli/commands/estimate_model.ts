@@ -8,6 +8,7 @@ export type { ModelEstimateResult };
 import { HOROWITZ_45NM, loadEnergyTable } from '../../estimate/energy.js';
 import { markdownTable } from '../../report/document.js';
 import { checkInt } from '../../util/errors.js';
+import { acceleratorAccuracy } from '../../explore/evaluate.js';
 
 /**
  * The `--model` branch of `lowbit estimate`: a QuantizedModel compiled onto the Design, per layer and in
@@ -19,6 +20,8 @@ export interface EstimateModelArgs {
   energy?: string;
   area: boolean;
   batch: number;
+  accuracy: boolean;
+  images: number;
   json: boolean;
 }
 
@@ -27,22 +30,29 @@ export function estimateModelOptions<T>(y: Argv<T>) {
     .option('model', { type: 'string', describe: 'a QuantizedModel folder (models/NAME): per-layer estimate on the accelerator' })
     .option('energy', { type: 'string', describe: 'a JSON energy table in pJ (fields add8, add32, mul8, mul32, fpAdd32, fpMul32, sram32, dram32)' })
     .option('area', { type: 'boolean', default: true, describe: 'synthesize the compute units with Yosys for area (--no-area skips)' })
-    .option('batch', { type: 'number', default: 1, describe: 'inferences the one-time weight load is amortised over' });
+    .option('batch', { type: 'number', default: 1, describe: 'inferences the one-time weight load is amortised over' })
+    .option('accuracy', { type: 'boolean', default: false, describe: 'also measure MNIST test accuracy on the TS accelerator' })
+    .option('images', { type: 'number', default: 0, describe: 'with --accuracy: test images (0 = all 10,000; else a seeded subset)' });
 }
 
 
 /** Runs the estimate (library use: sweeps call this in workers). */
-export function estimateModelDir(modelDir: string, design: Design, opts: { energy?: string; area: boolean; batch: number }): ModelEstimateResult {
+export function estimateModelDir(modelDir: string, design: Design, opts: { energy?: string; area: boolean; batch: number; accuracy?: boolean; images?: number }): ModelEstimateResult & { accuracy?: number; accuracyImages?: number } {
   const model = loadQuantizedModel(modelDir);
   const energy = opts.energy !== undefined ? loadEnergyTable(opts.energy) : HOROWITZ_45NM;
   const e = estimateNetwork(model, design, { energy, batch: checkInt('--batch', opts.batch, 1, 2 ** 40) });
-  return { ...e, area: opts.area ? estimateArea(design) : { skipped: 'area skipped (--no-area)' } };
+  const images = checkInt('--images', opts.images ?? 0, 0, 10000);
+  const acc = opts.accuracy ? acceleratorAccuracy(model, design, images, 1) : undefined;
+  return {
+    ...e, area: opts.area ? estimateArea(design) : { skipped: 'area skipped (--no-area)' },
+    ...(acc ? { accuracy: acc.accuracy, accuracyImages: acc.images } : {}),
+  };
 }
 
 const fx = (x: number, d = 2): string => x.toFixed(d);
 const kib = (bits: number): string => `${(bits / 8192).toFixed(2)} KiB`;
 
-export function formatModelEstimate(r: ModelEstimateResult, design: Design): string {
+export function formatModelEstimate(r: ModelEstimateResult & { accuracy?: number; accuracyImages?: number }, design: Design): string {
   const rows = r.layers.map((l) => [
     l.name, l.engine, l.K, l.N, l.cycles, `${fx(100 * l.utilization)} %`, l.sram.weightWords, l.sram.activationBits, l.sram.paramRows,
     l.sram.outputWrites, fx((l.energyPJ.compute + l.energyPJ.accumulate + l.energyPJ.outputStage + l.energyPJ.sram) / 1e3, 3),
@@ -66,6 +76,7 @@ export function formatModelEstimate(r: ModelEstimateResult, design: Design): str
     `accelerator   weight memory ${kib(m.weightMemoryBits)} (${fx(m.weightSavingVsFp32)}x smaller than FP32 weights), parameter memory ${kib(m.paramMemoryBits)}, activation buffers ${kib(m.activationBufferBits)}, peak activations ${m.model.peakActivationBits} bits (FP32 ${m.model.peakActivationBitsFp32})`,
     `energy        ${fx(e.totalPJ / 1e3, 3)} nJ/inference: compute ${fx(e.computePJ / 1e3, 3)}, accumulate ${fx(e.accumulatePJ / 1e3, 3)}, output stage ${fx(e.outputStagePJ / 1e3, 3)}, SRAM ${fx(e.sramPJ / 1e3, 3)}, DRAM ${fx(e.dramPJ / 1e3, 3)} (${e.table}); one-time load ${fx(e.weightLoadPJ / 1e3, 3)} nJ`,
   ];
+  if (r.accuracy !== undefined) lines.push(`accuracy      ${fx(100 * r.accuracy)} % on ${r.accuracyImages} MNIST test images (TS accelerator, bit-exact with the RTL)`);
   const a = r.area;
   if ('skipped' in a) lines.push(`area          skipped: ${a.skipped}`);
   else {
@@ -77,6 +88,6 @@ export function formatModelEstimate(r: ModelEstimateResult, design: Design): str
 }
 
 export function estimateModelWorkload(design: Design, argv: EstimateModelArgs): void {
-  const r = estimateModelDir(argv.model!, design, { energy: argv.energy, area: argv.area, batch: argv.batch });
+  const r = estimateModelDir(argv.model!, design, { energy: argv.energy, area: argv.area, batch: argv.batch, accuracy: argv.accuracy, images: argv.images });
   process.stdout.write(argv.json ? JSON.stringify(r, null, 2) + '\n' : formatModelEstimate(r, design));
 }
