@@ -146,7 +146,7 @@ export function wasmXnor(Ap: Uint32Array, Wp: Uint32Array, M: number, N: number,
   };
   const wBytes = Np * wp * 4;
   const rowBytes = wp * 4 + Np * 4;
-  const Mc = Math.min(M, Math.max(1, Math.floor(Math.max(0, CHUNK_BYTES - wBytes) / rowBytes)));
+  const Mc = up(Math.min(M, Math.max(2, Math.floor(Math.max(0, CHUNK_BYTES - wBytes) / rowBytes))), 2);
   const aOff = wBytes;
   const oOff = aOff + Mc * wp * 4;
   k.ensureBytes(oOff + Mc * Np * 4);
@@ -157,7 +157,7 @@ export function wasmXnor(Ap: Uint32Array, Wp: Uint32Array, M: number, N: number,
   for (let m0 = 0; m0 < M; m0 += Mc) {
     const mr = Math.min(Mc, M - m0);
     copyRows(a32, Ap, m0, mr);
-    k.exports.xnor(aOff, 0, oOff, mr, Np, wp * 4, nBits);
+    k.exports.xnor(aOff, 0, oOff, up(mr, 2), Np, wp * 4, nBits);
     for (let m = 0; m < mr; m++) {
       const d = (m0 + m) * N;
       for (let n = 0; n < N; n++) out[d + n] = o32[m * Np + n];

@@ -15,9 +15,10 @@
  *   B/16 * 2 * max|a w| < 2^31; B = 16 for full 16-bit operands).
  *
  * xnor(a, w, out, M, N, bytes, nBits): `out[i*N + j] = nBits - 2 * popcount(a_i XOR w_j)`.
- *   a: M rows, w: N rows, each `bytes` bytes (a multiple of 16) with padding bits zero on both sides;
- *   per 16 bytes `i8x16.popcnt`, then a pairwise widening add into an i16x8 accumulator (so a row may have
- *   at most 4095 16-byte chunks). Requires N % 2 == 0.
+ *   a: M rows, w: N rows, each `bytes` bytes (a multiple of 16) with padding bits zero on both sides.
+ *   A 2x2 tile; per 16 bytes `v128.xor` + `i8x16.popcnt` added into i8x16 counters (at most 8 per step),
+ *   flushed every 31 steps (<= 248 < 256) by a pairwise widening add into i16x8 counters (each i16 lane
+ *   gains <= 16 per step, so a row may have at most 4095 16-byte chunks). Requires M % 2 == 0, N % 2 == 0.
  */
 export const GEMM_WAT = `(module
   (import "env" "memory" (memory 1))
@@ -134,38 +135,59 @@ export const GEMM_WAT = `(module
       (local.set $i (i32.add (local.get $i) (i32.const 2)))
       (br_if $li (i32.lt_u (local.get $i) (local.get $M)))))
   (func (export "xnor") (param $a i32) (param $w i32) (param $out i32) (param $M i32) (param $N i32) (param $bytes i32) (param $n i32)
-    (local $i i32) (local $j i32) (local $k i32) (local $pa i32) (local $pw0 i32) (local $pw1 i32) (local $po i32)
-    (local $x v128) (local $s0 v128) (local $s1 v128)
+    (local $i i32) (local $j i32) (local $k i32) (local $kEnd i32) (local $pa0 i32) (local $pa1 i32) (local $pw0 i32) (local $pw1 i32) (local $po i32)
+    (local $x0 v128) (local $x1 v128) (local $w0 v128) (local $w1 v128)
+    (local $b00 v128) (local $b01 v128) (local $b10 v128) (local $b11 v128)
+    (local $s00 v128) (local $s01 v128) (local $s10 v128) (local $s11 v128)
     (if (i32.or (i32.eqz (local.get $M)) (i32.or (i32.eqz (local.get $N)) (i32.eqz (local.get $bytes)))) (then (return)))
     (local.set $i (i32.const 0))
     (loop $li
-      (local.set $pa (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $bytes))))
+      (local.set $pa0 (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $bytes))))
+      (local.set $pa1 (i32.add (local.get $pa0) (local.get $bytes)))
       (local.set $j (i32.const 0))
       (loop $lj
         (local.set $pw0 (i32.add (local.get $w) (i32.mul (local.get $j) (local.get $bytes))))
         (local.set $pw1 (i32.add (local.get $pw0) (local.get $bytes)))
-        (local.set $s0 (v128.const i32x4 0 0 0 0))
-        (local.set $s1 (v128.const i32x4 0 0 0 0))
+        (local.set $s00 (v128.const i32x4 0 0 0 0)) (local.set $s01 (v128.const i32x4 0 0 0 0))
+        (local.set $s10 (v128.const i32x4 0 0 0 0)) (local.set $s11 (v128.const i32x4 0 0 0 0))
         (local.set $k (i32.const 0))
-        (loop $lk
-          (local.set $x (v128.load (i32.add (local.get $pa) (local.get $k))))
-          (local.set $s0 (i16x8.add (local.get $s0) (i16x8.extadd_pairwise_i8x16_u (i8x16.popcnt
-            (v128.xor (local.get $x) (v128.load (i32.add (local.get $pw0) (local.get $k))))))))
-          (local.set $s1 (i16x8.add (local.get $s1) (i16x8.extadd_pairwise_i8x16_u (i8x16.popcnt
-            (v128.xor (local.get $x) (v128.load (i32.add (local.get $pw1) (local.get $k))))))))
-          (local.set $k (i32.add (local.get $k) (i32.const 16)))
-          (br_if $lk (i32.lt_u (local.get $k) (local.get $bytes))))
+        (loop $lb
+          (local.set $b00 (v128.const i32x4 0 0 0 0)) (local.set $b01 (v128.const i32x4 0 0 0 0))
+          (local.set $b10 (v128.const i32x4 0 0 0 0)) (local.set $b11 (v128.const i32x4 0 0 0 0))
+          (local.set $kEnd (i32.add (local.get $k) (i32.const 496)))
+          (if (i32.gt_u (local.get $kEnd) (local.get $bytes)) (then (local.set $kEnd (local.get $bytes))))
+          (loop $lk
+            (local.set $x0 (v128.load (i32.add (local.get $pa0) (local.get $k))))
+            (local.set $x1 (v128.load (i32.add (local.get $pa1) (local.get $k))))
+            (local.set $w0 (v128.load (i32.add (local.get $pw0) (local.get $k))))
+            (local.set $w1 (v128.load (i32.add (local.get $pw1) (local.get $k))))
+            (local.set $b00 (i8x16.add (local.get $b00) (i8x16.popcnt (v128.xor (local.get $x0) (local.get $w0)))))
+            (local.set $b01 (i8x16.add (local.get $b01) (i8x16.popcnt (v128.xor (local.get $x0) (local.get $w1)))))
+            (local.set $b10 (i8x16.add (local.get $b10) (i8x16.popcnt (v128.xor (local.get $x1) (local.get $w0)))))
+            (local.set $b11 (i8x16.add (local.get $b11) (i8x16.popcnt (v128.xor (local.get $x1) (local.get $w1)))))
+            (local.set $k (i32.add (local.get $k) (i32.const 16)))
+            (br_if $lk (i32.lt_u (local.get $k) (local.get $kEnd))))
+          (local.set $s00 (i16x8.add (local.get $s00) (i16x8.extadd_pairwise_i8x16_u (local.get $b00))))
+          (local.set $s01 (i16x8.add (local.get $s01) (i16x8.extadd_pairwise_i8x16_u (local.get $b01))))
+          (local.set $s10 (i16x8.add (local.get $s10) (i16x8.extadd_pairwise_i8x16_u (local.get $b10))))
+          (local.set $s11 (i16x8.add (local.get $s11) (i16x8.extadd_pairwise_i8x16_u (local.get $b11))))
+          (br_if $lb (i32.lt_u (local.get $k) (local.get $bytes))))
         (local.set $po (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $N)) (local.get $j)) (i32.const 2))))
         (i32.store (local.get $po)
-          (i32.sub (local.get $n) (i32.shl (call $hsum (i32x4.extadd_pairwise_i16x8_u (local.get $s0))) (i32.const 1))))
+          (i32.sub (local.get $n) (i32.shl (call $hsum (i32x4.extadd_pairwise_i16x8_u (local.get $s00))) (i32.const 1))))
         (i32.store offset=4 (local.get $po)
-          (i32.sub (local.get $n) (i32.shl (call $hsum (i32x4.extadd_pairwise_i16x8_u (local.get $s1))) (i32.const 1))))
+          (i32.sub (local.get $n) (i32.shl (call $hsum (i32x4.extadd_pairwise_i16x8_u (local.get $s01))) (i32.const 1))))
+        (local.set $po (i32.add (local.get $po) (i32.shl (local.get $N) (i32.const 2))))
+        (i32.store (local.get $po)
+          (i32.sub (local.get $n) (i32.shl (call $hsum (i32x4.extadd_pairwise_i16x8_u (local.get $s10))) (i32.const 1))))
+        (i32.store offset=4 (local.get $po)
+          (i32.sub (local.get $n) (i32.shl (call $hsum (i32x4.extadd_pairwise_i16x8_u (local.get $s11))) (i32.const 1))))
         (local.set $j (i32.add (local.get $j) (i32.const 2)))
         (br_if $lj (i32.lt_u (local.get $j) (local.get $N))))
-      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (local.set $i (i32.add (local.get $i) (i32.const 2)))
       (br_if $li (i32.lt_u (local.get $i) (local.get $M)))))
 )`;
 
 /** `GEMM_WAT` compiled by `watToWasm`; refreshed by `npx tsx src/kernels/build_wasm.ts`. */
 export const GEMM_WASM_BASE64 =
-  'AGFzbQEAAAABHgRgAXsBf2AGf39/f39/AGABewF+YAd/f39/f39/AAIPAQNlbnYGbWVtb3J5AgABAwYFAAECAwMHIgMIZ2VtbV9pMTYAAQxnZW1tX2kxNl9pNjQAAwR4bm9yAAQKsgsFGQAgAP0bACAA/RsBaiAA/RsCIAD9GwNqagvTBAILfwt7IAVBAXQhCSADRSAERSAFRXJyBEAPC0EAIQYDQEEAIQcDQCAAIAYgCWxqIQogCiAJaiELIAsgCWohDCAMIAlqIQ0gASAHIAlsaiEOIA4gCWohD/0MAAAAAAAAAAAAAAAAAAAAACER/QwAAAAAAAAAAAAAAAAAAAAAIRL9DAAAAAAAAAAAAAAAAAAAAAAhE/0MAAAAAAAAAAAAAAAAAAAAACEU/QwAAAAAAAAAAAAAAAAAAAAAIRX9DAAAAAAAAAAAAAAAAAAAAAAhFv0MAAAAAAAAAAAAAAAAAAAAACEX/QwAAAAAAAAAAAAAAAAAAAAAIRhBACEIA0AgDiAIav0ABAAhGiAPIAhq/QAEACEbIAogCGr9AAQAIRkgESAZIBr9ugH9rgEhESASIBkgG/26Af2uASESIAsgCGr9AAQAIRkgEyAZIBr9ugH9rgEhEyAUIBkgG/26Af2uASEUIAwgCGr9AAQAIRkgFSAZIBr9ugH9rgEhFSAWIBkgG/26Af2uASEWIA0gCGr9AAQAIRkgFyAZIBr9ugH9rgEhFyAYIBkgG/26Af2uASEYIAhBEGohCCAIIAlJDQALIAIgBiAEbCAHakECdGohECAQIBEQADYCACAQIBIQADYCBCAQIARBAnRqIRAgECATEAA2AgAgECAUEAA2AgQgECAEQQJ0aiEQIBAgFRAANgIAIBAgFhAANgIEIBAgBEECdGohECAQIBcQADYCACAQIBgQADYCBCAHQQJqIQcgByAESQ0ACyAGQQRqIQYgBiADSQ0ACwsNACAA/R0AIAD9HQF8C6wEAgp/C3sgBUEBdCELIANFIARFIAVFcnIEQA8LQQAhBwNAQQAhCANAIAAgByALbGohDCAMIAtqIQ0gASAIIAtsaiEOIA4gC2ohD/0MAAAAAAAAAAAAAAAAAAAAACEV/QwAAAAAAAAAAAAAAAAAAAAAIRb9DAAAAAAAAAAAAAAAAAAAAAAhF/0MAAAAAAAAAAAAAAAAAAAAACEYQQAhCQNA/QwAAAAAAAAAAAAAAAAAAAAAIRH9DAAAAAAAAAAAAAAAAAAAAAAhEv0MAAAAAAAAAAAAAAAAAAAAACET/QwAAAAAAAAAAAAAAAAAAAAAIRQgCSAGaiEKIAogC0sEQCALIQoLA0AgDiAJav0ABAAhGiAPIAlq/QAEACEbIAwgCWr9AAQAIRkgESAZIBr9ugH9rgEhESASIBkgG/26Af2uASESIA0gCWr9AAQAIRkgEyAZIBr9ugH9rgEhEyAUIBkgG/26Af2uASEUIAlBEGohCSAJIApJDQALIBUgEf3HASAR/cgB/c4B/c4BIRUgFiAS/ccBIBL9yAH9zgH9zgEhFiAXIBP9xwEgE/3IAf3OAf3OASEXIBggFP3HASAU/cgB/c4B/c4BIRggCSALSQ0ACyACIAcgBGwgCGpBA3RqIRAgECAVEAI3AwAgECAWEAI3AwggECAEQQN0aiEQIBAgFxACNwMAIBAgGBACNwMIIAhBAmohCCAIIARJDQALIAdBAmohByAHIANJDQALC4QCAgd/A3sgA0UgBEUgBUVycgRADwtBACEHA0AgACAHIAVsaiEKQQAhCANAIAEgCCAFbGohCyALIAVqIQz9DAAAAAAAAAAAAAAAAAAAAAAhD/0MAAAAAAAAAAAAAAAAAAAAACEQQQAhCQNAIAogCWr9AAQAIQ4gDyAOIAsgCWr9AAQA/VH9Yv19/Y4BIQ8gECAOIAwgCWr9AAQA/VH9Yv19/Y4BIRAgCUEQaiEJIAkgBUkNAAsgAiAHIARsIAhqQQJ0aiENIA0gBiAP/X8QAEEBdGs2AgAgDSAGIBD9fxAAQQF0azYCBCAIQQJqIQggCCAESQ0ACyAHQQFqIQcgByADSQ0ACws=';
+  'AGFzbQEAAAABHgRgAXsBf2AGf39/f39/AGABewF+YAd/f39/f39/AAIPAQNlbnYGbWVtb3J5AgABAwYFAAECAwMHIgMIZ2VtbV9pMTYAAQxnZW1tX2kxNl9pNjQAAwR4bm9yAAQK0A0FGQAgAP0bACAA/RsBaiAA/RsCIAD9GwNqagvTBAILfwt7IAVBAXQhCSADRSAERSAFRXJyBEAPC0EAIQYDQEEAIQcDQCAAIAYgCWxqIQogCiAJaiELIAsgCWohDCAMIAlqIQ0gASAHIAlsaiEOIA4gCWohD/0MAAAAAAAAAAAAAAAAAAAAACER/QwAAAAAAAAAAAAAAAAAAAAAIRL9DAAAAAAAAAAAAAAAAAAAAAAhE/0MAAAAAAAAAAAAAAAAAAAAACEU/QwAAAAAAAAAAAAAAAAAAAAAIRX9DAAAAAAAAAAAAAAAAAAAAAAhFv0MAAAAAAAAAAAAAAAAAAAAACEX/QwAAAAAAAAAAAAAAAAAAAAAIRhBACEIA0AgDiAIav0ABAAhGiAPIAhq/QAEACEbIAogCGr9AAQAIRkgESAZIBr9ugH9rgEhESASIBkgG/26Af2uASESIAsgCGr9AAQAIRkgEyAZIBr9ugH9rgEhEyAUIBkgG/26Af2uASEUIAwgCGr9AAQAIRkgFSAZIBr9ugH9rgEhFSAWIBkgG/26Af2uASEWIA0gCGr9AAQAIRkgFyAZIBr9ugH9rgEhFyAYIBkgG/26Af2uASEYIAhBEGohCCAIIAlJDQALIAIgBiAEbCAHakECdGohECAQIBEQADYCACAQIBIQADYCBCAQIARBAnRqIRAgECATEAA2AgAgECAUEAA2AgQgECAEQQJ0aiEQIBAgFRAANgIAIBAgFhAANgIEIBAgBEECdGohECAQIBcQADYCACAQIBgQADYCBCAHQQJqIQcgByAESQ0ACyAGQQRqIQYgBiADSQ0ACwsNACAA/R0AIAD9HQF8C6wEAgp/C3sgBUEBdCELIANFIARFIAVFcnIEQA8LQQAhBwNAQQAhCANAIAAgByALbGohDCAMIAtqIQ0gASAIIAtsaiEOIA4gC2ohD/0MAAAAAAAAAAAAAAAAAAAAACEV/QwAAAAAAAAAAAAAAAAAAAAAIRb9DAAAAAAAAAAAAAAAAAAAAAAhF/0MAAAAAAAAAAAAAAAAAAAAACEYQQAhCQNA/QwAAAAAAAAAAAAAAAAAAAAAIRH9DAAAAAAAAAAAAAAAAAAAAAAhEv0MAAAAAAAAAAAAAAAAAAAAACET/QwAAAAAAAAAAAAAAAAAAAAAIRQgCSAGaiEKIAogC0sEQCALIQoLA0AgDiAJav0ABAAhGiAPIAlq/QAEACEbIAwgCWr9AAQAIRkgESAZIBr9ugH9rgEhESASIBkgG/26Af2uASESIA0gCWr9AAQAIRkgEyAZIBr9ugH9rgEhEyAUIBkgG/26Af2uASEUIAlBEGohCSAJIApJDQALIBUgEf3HASAR/cgB/c4B/c4BIRUgFiAS/ccBIBL9yAH9zgH9zgEhFiAXIBP9xwEgE/3IAf3OAf3OASEXIBggFP3HASAU/cgB/c4B/c4BIRggCSALSQ0ACyACIAcgBGwgCGpBA3RqIRAgECAVEAI3AwAgECAWEAI3AwggECAEQQN0aiEQIBAgFxACNwMAIBAgGBACNwMIIAhBAmohCCAIIARJDQALIAdBAmohByAHIANJDQALC6IEAgl/DHsgA0UgBEUgBUVycgRADwtBACEHA0AgACAHIAVsaiELIAsgBWohDEEAIQgDQCABIAggBWxqIQ0gDSAFaiEO/QwAAAAAAAAAAAAAAAAAAAAAIRj9DAAAAAAAAAAAAAAAAAAAAAAhGf0MAAAAAAAAAAAAAAAAAAAAACEa/QwAAAAAAAAAAAAAAAAAAAAAIRtBACEJA0D9DAAAAAAAAAAAAAAAAAAAAAAhFP0MAAAAAAAAAAAAAAAAAAAAACEV/QwAAAAAAAAAAAAAAAAAAAAAIRb9DAAAAAAAAAAAAAAAAAAAAAAhFyAJQfADaiEKIAogBUsEQCAFIQoLA0AgCyAJav0ABAAhECAMIAlq/QAEACERIA0gCWr9AAQAIRIgDiAJav0ABAAhEyAUIBAgEv1R/WL9biEUIBUgECAT/VH9Yv1uIRUgFiARIBL9Uf1i/W4hFiAXIBEgE/1R/WL9biEXIAlBEGohCSAJIApJDQALIBggFP19/Y4BIRggGSAV/X39jgEhGSAaIBb9ff2OASEaIBsgF/19/Y4BIRsgCSAFSQ0ACyACIAcgBGwgCGpBAnRqIQ8gDyAGIBj9fxAAQQF0azYCACAPIAYgGf1/EABBAXRrNgIEIA8gBEECdGohDyAPIAYgGv1/EABBAXRrNgIAIA8gBiAb/X8QAEEBdGs2AgQgCEECaiEIIAggBEkNAAsgB0ECaiEHIAcgA0kNAAsL';

@@ -197,6 +197,20 @@ describe(`gemmXnor equals gemmXnorRef / arith xnorDot (seed ${SEED})`, () => {
       expect(Array.from(gemmXnor(Ap, Wp, M, N, nBits, new Int32Array(M * N))), `t=${t}`).toEqual(Array.from(want));
     }
   });
+  it('long rows: across the i8 counter flush (every 31 x 128 bits) up to the wasm limit', () => {
+    const rng = new Rng(SEED + 7);
+    for (const nBits of [31 * 128, 31 * 128 + 1, 62 * 128 + 77, XNOR_WASM_MAX_BITS]) {
+      const M = 3, N = 3;
+      const wpr = Math.ceil(nBits / 32);
+      const Ap = new Uint32Array(M * wpr).map(() => rng.u32());
+      const Wp = new Uint32Array(N * wpr).map(() => rng.u32());
+      Ap.fill(0xffffffff, 0, wpr); // row 0 vs all-zero row 0 of W: every bit differs, the largest count
+      Wp.fill(0, 0, wpr);
+      const want = gemmXnorRef(Ap, Wp, M, N, nBits, new Int32Array(M * N));
+      expect(want[0]).toBe(-nBits);
+      expect(Array.from(gemmXnor(Ap, Wp, M, N, nBits, new Int32Array(M * N))), `nBits=${nBits}`).toEqual(Array.from(want));
+    }
+  });
   it('matches ±1 dot products from packBits, and rows past the wasm limit', () => {
     const rng = new Rng(SEED + 4);
     const n = 100;
