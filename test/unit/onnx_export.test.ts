@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { Rng, testSeed } from '../../src/util/rng.js';
-import { exportOnnx, importOnnx, integerInference, ortU8S8Saturates, shapeSize, type QuantizedModel } from '../../src/model/index.js';
+import { exportOnnx, importOnnx, integerInference, ortU8S8Saturates, shapeSize, type Conv2dLayer, type QuantizedModel } from '../../src/model/index.js';
 import { int, randomCnn, randomFloats, randomMlp } from './fixtures/model/random_models.js';
 import { runOrt } from './fixtures/model/ort.js';
 
@@ -52,6 +52,21 @@ describe(`ONNX export (QOperator) runs in ONNX Runtime with identical integers (
       for (const l of m.layers) if (l.kind === 'conv2d') l.weight.zeroPoint = [l.weight.zeroPoint[0]!];
       await compare(m, rng, 8);
     }
+  });
+
+  it('ConvInteger + Add (int32 output) for a conv2d with an accumulator stage', async () => {
+    const rng = new Rng(seed + 2);
+    const c = randomCnn(rng, 2, 7, 7, int(8, true), int(8, false), 'multiplier-double');
+    const conv = c.layers[1] as Conv2dLayer;
+    conv.output = { kind: 'accumulator' };
+    conv.weight.zeroPoint = [conv.weight.zeroPoint[0]!];
+    const m = { ...c, layers: c.layers.slice(0, 2) };
+    const bytes = exportOnnx(m);
+    const x = randomFloats(rng, 6 * 98, 3);
+    const ortOut = await runOrt(bytes, x, [6, 2, 7, 7]);
+    expect(ortOut.type).toBe('int32');
+    expect(ortOut.data).toEqual(Array.from(integerInference(m, x).output));
+    expect(Array.from(integerInference(importOnnx(bytes), x).output)).toEqual(ortOut.data);
   });
 
   it('rejects what has no QOperator form', () => {
