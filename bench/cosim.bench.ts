@@ -18,6 +18,7 @@ import { buildSim, type BuildRequest } from '../src/rtl/build.js';
 import { compareOutputs } from '../src/rtl/compare.js';
 import { resolveRepoPath } from '../src/rtl/paths.js';
 import { runSim } from '../src/rtl/run.js';
+import { runSimInProcess } from '../src/rtl/inproc.js';
 import { outputPorts, type UnitSpec } from '../src/rtl/unit.js';
 import { macArrayUnit } from '../src/rtl/units/mac_array.js';
 import { macPeUnit } from '../src/rtl/units/mac_pe.js';
@@ -60,9 +61,11 @@ async function throughput(unit: UnitSpec, label: string, cases: number): Promise
   const d = unit.designs().find((x) => x.label === label)!.design;
   const ports = unit.ports(d);
   const built = await buildSim(request(unit, d));
+  const lib = await buildSim({ ...request(unit, d), kind: 'lib' });
   const tmp = mkdtempSync(join(tmpdir(), 'lowbit-bench-vcd-'));
   try {
     const proc: number[] = [];
+    const inproc: number[] = [];
     const e2e: number[] = [];
     const e2eVcd: number[] = [];
     let cycles = 0;
@@ -80,12 +83,16 @@ async function throughput(unit: UnitSpec, label: string, cases: number): Promise
         else {
           e2e.push(s);
           proc.push(run.seconds);
+          const ip = runSimInProcess(lib, unit.name, ports, stim);
+          if (compareOutputs(unit.name, outputPorts(ports), model.outputs, ip.outputs).first !== undefined) throw new Error('in-process mismatch');
+          inproc.push(ip.seconds);
         }
       }
     }
     const rate = (s: number): string => `${(cycles / s / 1e6).toFixed(3)} M vectors/s`;
     console.log(`\n## Co-simulation throughput: ${unit.name} ${label}, ${cycles} cycles (median of ${REPS})`);
     console.log(`simulator process        ${median(proc).toFixed(3)} s  ${rate(median(proc))}`);
+    console.log(`in-process (koffi)       ${median(inproc).toFixed(3)} s  ${rate(median(inproc))}`);
     console.log(`end to end, no VCD       ${median(e2e).toFixed(3)} s  ${rate(median(e2e))}`);
     console.log(`end to end, with VCD     ${median(e2eVcd).toFixed(3)} s  ${rate(median(e2eVcd))}`);
   } finally {
@@ -100,6 +107,7 @@ async function gemm(M: number, K: number, N: number): Promise<void> {
   const W = Int32Array.from({ length: K * N }, () => rng.int(-128, 127));
   const ports = macArrayUnit.ports(d);
   const built = await buildSim(request(macArrayUnit, d, false));
+  const lib = await buildSim({ ...request(macArrayUnit, d, false), kind: 'lib' });
 
   // the edge inputs of the array, cycle by cycle, from the TS controller (the same GEMM)
   const tStim = performance.now();
@@ -120,6 +128,7 @@ async function gemm(M: number, K: number, N: number): Promise<void> {
 
   const fast: number[] = [];
   const rtl: number[] = [];
+  const rtlIn: number[] = [];
   let fastRes = simulateGemm(d, A, W, M, K, N);
   let lastValid = -1;
   let rows: bigint[] = [];
@@ -130,6 +139,9 @@ async function gemm(M: number, K: number, N: number): Promise<void> {
     const t1 = performance.now();
     const run = await runSim(built, 'mac_array', ports, stim);
     rtl.push((performance.now() - t1) / 1000);
+    const t2 = performance.now();
+    runSimInProcess(lib, 'mac_array', ports, stim);
+    rtlIn.push((performance.now() - t2) / 1000);
     rows = [];
     run.outputs.forEach((o, t) => {
       if (o[0] === 1n) {
@@ -151,6 +163,7 @@ async function gemm(M: number, K: number, N: number): Promise<void> {
   console.log(`TS fast path (gemmInt + cost model)  ${(median(fast) * 1000).toFixed(3)} ms  cycles ${fastRes.cycles}`);
   console.log(`Verilator (mac_array RTL process)    ${(median(rtl) * 1000).toFixed(3)} ms  cycles ${lastValid + 1} (last y_valid_o + 1)`);
   console.log(`ratio Verilator / TS fast            ${(median(rtl) / median(fast)).toFixed(1)}x`);
+  console.log(`Verilator in-process (koffi)         ${(median(rtlIn) * 1000).toFixed(3)} ms  ratio ${(median(rtlIn) / median(fast)).toFixed(1)}x`);
   console.log(`TS cycle-accurate controller (stimulus recording) ${(stimSeconds * 1000).toFixed(1)} ms`);
   console.log(`same cycle count: ${lastValid + 1 === fastRes.cycles}; TS fast Y == TS cycle-accurate Y: ${sameTs}; RTL y_o == TS model every cycle: ${cmp.first === undefined} (${rtlRows} result rows)`);
 }
