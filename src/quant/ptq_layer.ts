@@ -24,7 +24,7 @@ import { applyFlips, channelAffine, foldBatchNorm, INT32_MAX, INT32_MIN, multiTh
 import { pow2Ceil, pow2Exponent, pow2Weights } from './pow2.js';
 import type { LayerScheme } from './scheme.js';
 import type { Segment } from './segments.js';
-import { quantizeWeightMatrix, type UniformSpec } from './uniform.js';
+import { quantizeValue, quantizeWeightMatrix, type UniformSpec } from './uniform.js';
 
 export interface LayerQuantOptions {
   ls: LayerScheme;
@@ -80,7 +80,7 @@ export function quantizeLayerWeights(w: Float32Array, rows: number, ls: LayerSch
     const qmax = 2 ** (wq.bits - 1) - 1;
     for (let o = 0; o < rows; o++) {
       const s = scale[perChannel ? o : 0];
-      for (let i = 0; i < cols; i++) r.q[o * cols + i] = Math.max(-qmax, Math.min(qmax, roundHalfEven(w[o * cols + i] / s)));
+      for (let i = 0; i < cols; i++) r.q[o * cols + i] = quantizeValue(w[o * cols + i], s, 0, -qmax, qmax);
     }
   }
   return { q: r.q, scale, format: { type: 'int', bits: wq.bits, signed: true } };
