@@ -10,7 +10,8 @@ import { compareOutputs, compareTrace, tracePath, type Mismatch } from './compar
 import { checkPorts } from './harness.js';
 import { resolveRepoPath } from './paths.js';
 import { formatReport } from './report.js';
-import { runSim } from './run.js';
+import { runSim, type SimRun } from './run.js';
+import { runSimInProcess } from './inproc.js';
 import { outputPorts, type UnitDesign, type UnitSpec } from './unit.js';
 import { UNITS, unitNames } from './units/index.js';
 import { readVcd } from './vcd.js';
@@ -38,6 +39,8 @@ export interface VerifyJob {
   hdlOverride?: Record<string, string>;
   /** Verilator compile jobs for this build */
   buildJobs?: number;
+  /** simulate in this process through the koffi shim (a `kind: 'lib'` build) instead of the harness process */
+  inProcess?: boolean;
 }
 
 export interface VerifyResult {
@@ -115,7 +118,7 @@ export async function verifyJob(job: VerifyJob): Promise<VerifyResult> {
   checkPorts(spec.name, ports);
   const files = spec.hdlFiles(design).map((f) => job.hdlOverride?.[f] ?? resolveRepoPath(f));
   const built = await buildSim(
-    { unit: spec.name, top: spec.top, files, parameters: spec.parameters(design), ports, trace: true },
+    { unit: spec.name, top: spec.top, files, parameters: spec.parameters(design), ports, trace: true, kind: job.inProcess ? 'lib' : 'exe' },
     { cacheDir: job.cacheDir, jobs: job.buildJobs },
   );
   const t0 = performance.now();
@@ -127,6 +130,8 @@ export async function verifyJob(job: VerifyJob): Promise<VerifyResult> {
   const traced = spec.traceSignals?.(design) ?? [];
   const vcdDir = job.vcdDir ?? join(cacheRoot(job.cacheDir), 'vcd');
   const keptPath = join(vcdDir, `${safeName(spec.name)}-${safeName(basename(job.label))}-seed${job.seed}.vcd`);
+  const simulate = (vcd?: string): Promise<SimRun> =>
+    job.inProcess ? Promise.resolve(runSimInProcess(built, spec.name, ports, stimulus, { vcdPath: vcd })) : runSim(built, spec.name, ports, stimulus, { vcdPath: vcd });
   const tmp = mkdtempSync(join(tmpdir(), 'lowbit-verify-'));
   try {
     let vcdPath: string | undefined;
@@ -136,7 +141,7 @@ export async function verifyJob(job: VerifyJob): Promise<VerifyResult> {
     } else if (traced.length > 0) {
       vcdPath = join(tmp, 'trace.vcd');
     }
-    const run = await runSim(built, spec.name, ports, stimulus, { vcdPath });
+    const run = await simulate(vcdPath);
     const outs = compareOutputs(spec.name, outputPorts(ports), model.outputs, run.outputs);
     let first = outs.first;
     let badRegisters = 0;
@@ -151,7 +156,7 @@ export async function verifyJob(job: VerifyJob): Promise<VerifyResult> {
     if (!ok && kept === undefined) {
       mkdirSync(vcdDir, { recursive: true });
       if (vcdPath !== undefined) copyFileSync(vcdPath, keptPath);
-      else await runSim(built, spec.name, ports, stimulus, { vcdPath: keptPath });
+      else await simulate(keptPath);
       kept = keptPath;
     }
     const result: VerifyResult = {

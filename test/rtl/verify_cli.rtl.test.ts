@@ -36,10 +36,17 @@ describe('lowbit verify', () => {
     expect(doc.results.map((x) => [x.unit, x.label, x.ok, x.cycles])).toEqual([['acc_fixture', 'narrow', true, 152]]);
   });
 
-  it('--jobs 2 runs every design in the worker pool', async () => {
+  it('--jobs 2 runs every design in the worker pool; --in-process runs through the koffi shim', async () => {
     const r = await run(['verify', '--unit', GOOD, '--cases', '40', '--jobs', '2']);
     expect(r.code).toBe(0);
     expect(r.out).toContain('3 of 3 checks match (seed 1, 40 cases)');
+    const ip = await run(['verify', '--unit', GOOD, '--design', 'acc40', '--cases', '40', '--in-process']);
+    expect(ip.code).toBe(0);
+    expect(ip.out).toContain('1 of 1 checks match (seed 1, 40 cases)');
+    const bad = await run(['verify', '--unit', WRONG, '--design', 'acc40', '--cases', '40', '--in-process', '--vcd-dir', join(tmp, 'ipvcd')]);
+    expect(bad.code).toBe(1);
+    expect(bad.out).toContain('first mismatch: cycle 1, output valid_o (1 bits)');
+    expect(existsSync(join(tmp, 'ipvcd', 'acc_fixture-acc40-seed1.vcd'))).toBe(true);
   });
 
   it('exit 1 with the mismatch report and a kept VCD when the model and the RTL disagree', async () => {

@@ -24,6 +24,7 @@ interface Args {
   keepVcd: boolean;
   vcdDir?: string;
   mutate: boolean;
+  inProcess: boolean;
   json: boolean;
 }
 
@@ -44,6 +45,7 @@ export const verifyCommand: CommandModule<object, Args> = {
       .option('jobs', { type: 'number', default: 1, describe: 'parallel builds/simulations (worker pool)' })
       .option('keep-vcd', { type: 'boolean', default: false, describe: 'keep the VCD of every run (always kept on a mismatch)' })
       .option('vcd-dir', { type: 'string', describe: 'folder for kept VCDs (default <cache>/vcd)' })
+      .option('in-process', { type: 'boolean', default: false, describe: 'simulate in-process through the koffi shim instead of a harness process' })
       .option('mutate', { type: 'boolean', default: false, describe: 'run the RTL mutation catalogue and report the kill fraction' })
       .example('$0 verify --all --jobs 2', 'every unit on all its designs')
       .example('$0 verify --unit requantizer --design int8 --seed 7 --cases 1000 --keep-vcd', 'one unit, one design, keep the waveform') as never,
@@ -64,7 +66,7 @@ export const verifyCommand: CommandModule<object, Args> = {
     for (const ref of refs) {
       const spec = await resolveUnit(ref);
       for (const d of selectDesigns(spec, argv.design)) {
-        list.push({ unit: ref, label: d.label, design: d.design, seed, cases, keepVcd: argv.keepVcd, vcdDir: argv.vcdDir });
+        list.push({ unit: ref, label: d.label, design: d.design, seed, cases, keepVcd: argv.keepVcd, vcdDir: argv.vcdDir, inProcess: argv.inProcess });
       }
     }
     const bar = progress('verify', list.length);
