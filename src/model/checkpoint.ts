@@ -64,6 +64,15 @@ export function paramSpecs(l: CkptLayer): { name: string; length: number; option
   }
 }
 
+/** Number of float32 parameters of a checkpoint (every tensor of every layer, biases and batch-norm included). */
+export function checkpointParamCount(c: Checkpoint): number {
+  let n = 0;
+  for (const l of c.layers) {
+    for (const p of paramSpecs(l)) if ((l as unknown as Record<string, unknown>)[p.name] !== null) n += p.length;
+  }
+  return n;
+}
+
 /**
  * The per-sample shape after every layer (`shapes[0]` = input, `shapes[i+1]` = after layer i); throws an
  * InputError naming `where` and the layer when sizes do not chain.
