@@ -88,6 +88,7 @@ describe('lowbit simulate', () => {
       [['--random', '1,2,3', '--a', join(dir, 'A.npy')], 'give either --random or --a/--w'],
       [['--random', '1,2'], 'random: got "1,2"; allowed: M,K,N'],
       [['--random', '1,0,3'], 'random K: got 0'],
+      [['--random', '100000,100000,1'], 'allowed: matrices of at most 2^28 elements each'],
       [['--random', '1,2,3', '--design', 'int7'], 'design: got "int7"'],
       [['--random', '1,2,3', '--array', '3by3'], 'array: got "3by3"'],
       [['--a', join(dir, 'nope.npy'), '--w', join(dir, 'W.npy')], 'nope.npy: cannot read (ENOENT)'],

@@ -113,6 +113,8 @@ export const simulateCommand: CommandModule<object, SimArgs> = {
     let source: Record<string, unknown>;
     if (argv.random !== undefined) {
       ({ M, K, N } = parseShape('random', argv.random));
+      const big = Math.max(M * K, K * N, M * N);
+      if (big > 2 ** 28) throw badValue('random', argv.random, 'matrices of at most 2^28 elements each (use `lowbit estimate --gemm` for larger GEMMs)');
       const seed = checkInt('seed', argv.seed, 0, 2 ** 32 - 1);
       const rng = new Rng(seed);
       A = randomOperand(rng, M * K, design.activation);
