@@ -3,7 +3,7 @@
  * over arith's packBits layout (bit 1 = +1, LSB first, each row `ceil(nBits/32)` 32-bit words). Exactly
  * `gemmXnorRef` (tested equal); padding bits past nBits are ignored even if set.
  *
- * WebAssembly SIMD128: 128 bits per step through `v128.xor` + `i8x16.popcnt`, a 1 x 2 output tile. Rows
+ * WebAssembly SIMD128: 128 bits per step through `v128.xor` + `i8x16.popcnt`, a 2 x 2 output tile with i8 counters. Rows
  * longer than 4095 x 128 bits (the i16 lane counters' limit) use arith's `xnorDotAt` (32-bit SWAR popcount).
  */
 import { xnorDotAt } from '../arith/binary.js';
