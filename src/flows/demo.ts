@@ -78,7 +78,7 @@ export function demoReport(rs: RunReport[]): { title: string; generated: string;
           { model: r.model, format: 'quantized', KiB: r.memory.parameterBits / 8192 },
           { model: r.model, format: 'FP32', KiB: r.memory.fp32Bits / 8192 },
         ]),
-        x: { field: 'model', type: 'nominal' }, y: { field: 'KiB', scale: 'log' }, color: 'format',
+        x: { field: 'model', type: 'nominal' }, y: { field: 'KiB' }, group: 'format',
       },
       {
         id: 'throughput', title: 'Accuracy vs throughput on the modelled accelerator', mark: 'point',
@@ -97,7 +97,7 @@ export function demoReport(rs: RunReport[]): { title: string; generated: string;
     charts: [{
       id: 'layer-cycles', title: 'Cycles per layer', mark: 'bar',
       data: rs.flatMap((r) => r.layers.map((l) => ({ model: r.model, layer: `${l.name} (${l.engine})`, cycles: l.cycles }))),
-      x: { field: 'layer', type: 'nominal' }, y: { field: 'cycles', scale: 'log' }, color: 'model',
+      x: { field: 'layer', type: 'nominal' }, y: { field: 'cycles' }, group: 'model',
     }],
   };
   const timing: Section = {
