@@ -10,7 +10,7 @@
  *   ps_i[C]             ws/is: partial sums entering the top of each column (travel with the h beat)
  *   y_valid_o, y_o[C]   one row of results per valid cycle, aligned across columns (deskewed)
  *
- * Skew: row r's h (and h_valid) passes r registers, column c's {v, v_valid, last} and ps pass c registers,
+ * Skew: row r's h (and h_valid) passes r registers, column c's {v, v_valid, last, tag} and ps pass c registers,
  * so the beat entering at cycle t meets PE(r,c) at cycle t + r + c.
  *
  * os: PE(r,c) accumulates Y[m0+r][n0+c] over the K beats of a fold. When `last` leaves the bottom PE of
@@ -24,8 +24,8 @@
  *   after its last drain step r+1 (cycle D_c + r), and row r+1's last step (reading row r) sees the zero.
  * ws/is: R load beats j = 0..R-1 at cycles l+j carry row j of the stationary tile with tag j; PE(j,c) keeps
  *   beat j at cycle l+2j+c. A stream beat m (h_i, ps_i) at cycle e+m, e >= l+R, reaches PE(r,c) at e+m+r+c
- *   (after its load, since e+r+c > l+2r+c), the sum leaves
- *   the bottom of column c at e+m+R+c and, deskewed, y_o carries it at cycle e+m+R+C-1.
+ *   (after its load, since e+r+c > l+2r+c); the sum leaves the bottom of column c at e+m+R+c and,
+ *   deskewed, y_o carries it at cycle e+m+R+C-1.
  *   Rules: stream beats may follow the R load beats immediately; the next fold's load beats may follow the
  *   last stream beat immediately (folds overlap); a ps_i beat must not be issued before it is known.
  */
