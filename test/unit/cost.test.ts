@@ -79,6 +79,11 @@ describe('estimateGemm worked examples (docs/mac_array.md)', () => {
     expect(p.offchip.outputBytes).toBe(8 * 4 * 4 + 2 * 2 * 8 * 4 * 4);
   });
 
+  it('rejects bad shapes with the field named', () => {
+    expect(() => estimateGemm(design(4, 4, 'os'), 0, 4, 4)).toThrow(/M: got 0; allowed: an integer 1\.\./);
+    expect(() => estimateGemm(design(4, 4, 'os'), 4, 2.5, 4)).toThrow(/K: got 2\.5/);
+  });
+
   it('is O(1): a 2^20-cube GEMM is estimated without simulation', () => {
     const c = estimateGemm(design(128, 128, 'ws'), 2 ** 20, 2 ** 20, 2 ** 20);
     expect(Number.isSafeInteger(c.cycles)).toBe(true);
