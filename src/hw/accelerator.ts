@@ -68,7 +68,7 @@ function accumulate(l: AccelLayer, x: Int32Array, batch: number): Int32Array {
     for (let i = 0; i < acc.length; i++) acc[i] = (acc[i] + l.bias[i % N]) | 0;
     return acc;
   }
-  gemmInt(x, transposed(l), batch, K, N, { bits: 32, overflow: 'WRAP' }, acc, { bias: l.bias });
+  gemmInt(x, l.weights, batch, K, N, { bits: 32, overflow: 'WRAP' }, acc, { bias: l.bias, wTransposed: true });
   return acc;
 }
 
@@ -82,19 +82,6 @@ function packedWeights(l: AccelLayer): Uint32Array {
     packedCache.set(l, w);
   }
   return w;
-}
-
-const transposedCache = new WeakMap<AccelLayer, Int32Array>();
-/** W'^T as K x N row-major (gemmInt's W operand). */
-function transposed(l: AccelLayer): Int32Array {
-  let t = transposedCache.get(l);
-  if (!t) {
-    const { K, N } = l;
-    t = new Int32Array(K * N);
-    for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) t[k * N + n] = l.weights[n * K + k];
-    transposedCache.set(l, t);
-  }
-  return t;
 }
 
 /** The output stage of accel_top (stages B and C), per element. */

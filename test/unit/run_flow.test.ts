@@ -1,0 +1,70 @@
+import { describe, it, expect, vi } from 'vitest';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Rng } from '../../src/util/rng.js';
+import { runModel } from '../../src/flows/run.js';
+import { demoReport } from '../../src/flows/demo.js';
+import { saveQuantizedModel } from '../../src/model/format.js';
+import { PRESETS } from '../../src/hw/presets.js';
+import { compileModel } from '../../src/hw/accel_compile.js';
+import { inferenceCycles } from '../../src/hw/accelerator.js';
+import { main } from '../../src/cli/main.js';
+import { int, randomMlp } from './fixtures/model/random_models.js';
+
+const model = () => randomMlp(new Rng(11), [784, 16, 10], int(8, true), int(8, true), 'multiplier-double');
+
+async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
+  try {
+    return { code: await main(args), out, err };
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+}
+
+describe('lowbit run', () => {
+  it('agrees bit-exactly with the integer reference on MNIST images and reports cycles and memory', async () => {
+    const m = model();
+    const r = await runModel(m, PRESETS.tiny, { images: 300, rtl: false, rtlImages: 0 });
+    expect(r.images).toBe(300);
+    expect(r.disagreement).toBeUndefined();
+    expect(r.agreement.referenceVsAccelerator).toBe(1);
+    expect(r.accuracy.accelerator).toBe(r.accuracy.reference);
+    expect(r.cyclesPerInference).toBe(inferenceCycles(compileModel(m, PRESETS.tiny)));
+    expect(r.inferencesPerSecond).toBeCloseTo((200e6) / r.cyclesPerInference, 6);
+    expect(r.memory.fp32Bits).toBe(32 * (784 * 16 + 16 * 10) + (m.layers[1].kind === 'dense' && m.layers[1].bias ? 32 * 16 : 0) + (m.layers[2].kind === 'dense' && m.layers[2].bias ? 32 * 10 : 0));
+    const rep = demoReport([r]);
+    expect(rep.sections[0].table?.rows[0].slice(0, 3)).toEqual(['random-mlp', 'tiny', 300]);
+    expect(rep.sections[1].table?.rows.length).toBe(2);
+  });
+
+  it('CLI: --json summary, exit 0; a missing model directory exits 2 naming it', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'lowbit-run-')), 'm');
+    saveQuantizedModel(model(), dir);
+    const ok = await cli(['run', '--model', dir, '--design', 'tiny', '--images', '40', '--json']);
+    expect(ok.code).toBe(0);
+    const j = JSON.parse(ok.out);
+    expect(j.images).toBe(40);
+    expect(j.agreement.referenceVsAccelerator).toBe(1);
+    const bad = await cli(['run', '--model', join(dir, 'nope'), '--design', 'tiny']);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/nope/);
+    const badImages = await cli(['run', '--model', dir, '--images', '0']);
+    expect(badImages.code).toBe(2);
+    expect(badImages.err).toMatch(/--images: got 0; allowed: an integer 1..10000/);
+    const ws = await cli(['run', '--model', dir, '--design', 'tiny', '--dataflow', 'ws']);
+    expect(ws.code).toBe(2);
+    expect(ws.err).toMatch(/output-stationary/);
+  });
+
+  it('demo: no shipped models is a clear error (exit 2)', async () => {
+    const r = await cli(['demo', '--models', mkdtempSync(join(tmpdir(), 'lowbit-empty-')), '--out', join(tmpdir(), 'lowbit-demo-none')]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/no shipped models under .*; train them with scripts\/train-models.sh/);
+  });
+});
