@@ -173,3 +173,37 @@ export function ortU8S8Saturates(): boolean {
     return false;
   }
 }
+
+/**
+ * Real values of integer outputs of `model` (laid out [batch][...outputShape]): `scale * (q - zeroPoint)` for
+ * a requantize/threshold/quantize output, `acc * inScale * wScale[o]` for an int32 accumulator stage.
+ * Computed in float64 and stored as float32.
+ */
+export function dequantizeOutput(model: QuantizedModel, output: Int32Array): Float32Array {
+  const out = new Float32Array(output.length);
+  const shapes = modelShapes(model);
+  const outSize = shapeSize(shapes[shapes.length - 1]!);
+  // the last layer that sets the quantization of the output (pass-through layers keep it)
+  for (let i = model.layers.length - 1; i >= 0; i--) {
+    const l = model.layers[i]!;
+    if (l.kind === 'quantize') {
+      for (let k = 0; k < out.length; k++) out[k] = l.output.scale * (output[k]! - l.output.zeroPoint);
+      return out;
+    }
+    if (l.kind !== 'dense' && l.kind !== 'conv2d') continue;
+    const st = l.output;
+    if (st.kind !== 'accumulator') {
+      for (let k = 0; k < out.length; k++) out[k] = st.output.scale * (output[k]! - st.output.zeroPoint);
+      return out;
+    }
+    const C = l.kind === 'dense' ? l.outFeatures : l.outChannels;
+    const inner = outSize / C;
+    const ws = l.weight.scale;
+    for (let k = 0; k < out.length; k++) {
+      const o = Math.floor((k % outSize) / inner);
+      out[k] = output[k]! * l.input.scale * (ws.length === 1 ? ws[0]! : ws[o]!);
+    }
+    return out;
+  }
+  throw new InputError(`${model.name}: no layer defines the output quantization`);
+}

@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { Rng, testSeed } from '../../src/util/rng.js';
 import { multiplyByQuantizedMultiplier, onnxRescale, roundShift, wrapIntBig } from '../../src/arith/index.js';
 import {
-  integerInference, modelShapes, shapeSize, ortOutputScale, SCHEMA_VERSION,
+  integerInference, dequantizeOutput, modelShapes, shapeSize, ortOutputScale, SCHEMA_VERSION,
   type Conv2dLayer, type DenseLayer, type Layer, type QuantizedModel, type RequantMode,
 } from '../../src/model/index.js';
 import { BINARY, int, randomCnn, randomFloats, randomInts, randomMlp, type StageKind } from './fixtures/model/random_models.js';
@@ -242,5 +242,24 @@ describe('fast paths equal the plain loop', () => {
       const x = randomInts(rng, 5 * shapeSize(m.inputShape), af);
       expect(integerInference(m, x).output).toEqual(integerInference(m, x, { kernel: 'js' }).output);
     }
+  });
+});
+
+describe('dequantizeOutput', () => {
+  it('maps requantized outputs through scale and zero point, int32 logits through inScale * wScale[o]', () => {
+    const rng = new Rng(seed + 13);
+    const m = randomMlp(rng, [10, 6, 3], int(8, true), int(8, false), 'multiplier-double');
+    const x = randomFloats(rng, 4 * 10);
+    const y = integerInference(m, x).output;
+    const fc = m.layers[2] as DenseLayer;
+    const real = dequantizeOutput(m, y);
+    for (let k = 0; k < y.length; k++) {
+      const ws = fc.weight.scale.length === 1 ? fc.weight.scale[0]! : fc.weight.scale[k % 3]!;
+      expect(real[k]).toBe(Math.fround(y[k]! * fc.input.scale * ws));
+    }
+    const hidden = { ...m, layers: m.layers.slice(0, 2) };
+    const h = integerInference(hidden, x).output;
+    const q = ((m.layers[1] as DenseLayer).output as { output: { scale: number; zeroPoint: number } }).output;
+    expect(Array.from(dequantizeOutput(hidden, h))).toEqual(Array.from(h, (v) => Math.fround(q.scale * (v - q.zeroPoint))));
   });
 });
