@@ -45,7 +45,7 @@ async function run(args: string[]): Promise<{ code: number; out: string; err: st
 describe('lowbit sweep', () => {
   it('runs in the worker pool, is deterministic, resumes, and sharded + merged equals unsharded (CLI)', async () => {
     const a = join(dir, 'a.jsonl');
-    const r = await run(['sweep', '--space', spaceFile, '--jobs', '2', '--out', a, '--no-area']);
+    const r = await run(['sweep', '--space', spaceFile, '--jobs', '2', '--out', a, '--no-area', '--accuracy']);
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^12 of 12 points/);
@@ -57,16 +57,19 @@ describe('lowbit sweep', () => {
     const s = parseSpace(spaceJson);
     for (const x of results) {
       expect(x.key).toBe(pointAt(s, x.index).key);
-      expect(x.metrics).toEqual(evaluatePoint(s, x.index, { accuracy: false, area: false, batch: 1 }));
+      expect(x.metrics).toEqual(evaluatePoint(s, x.index, { accuracy: true, area: false, batch: 1 }));
     }
+    // one accuracy for the whole space (array, lanes and clock do not change values)
+    expect(new Set(results.map((x) => x.metrics.accuracy)).size).toBe(1);
+    expect(results[0].metrics.accuracyImages).toBe(40);
     // resume: nothing is redone
-    const again = await run(['sweep', '--space', spaceFile, '--jobs', '2', '--out', a, '--no-area']);
+    const again = await run(['sweep', '--space', spaceFile, '--jobs', '2', '--out', a, '--no-area', '--accuracy']);
     expect(again.out).toContain('resumed: 12');
     // shards 1/2 and 2/2, merged
     const shards: string[] = [];
     for (let i = 1; i <= 2; i++) {
       const f = join(dir, `shard${i}.jsonl`);
-      const rs = await run(['sweep', '--space', spaceFile, '--jobs', '1', '--shard', `${i}/2`, '--out', f, '--no-area']);
+      const rs = await run(['sweep', '--space', spaceFile, '--jobs', '1', '--shard', `${i}/2`, '--out', f, '--no-area', '--accuracy']);
       expect(rs.out).toMatch(/^6 of 12 points/);
       shards.push(f);
     }
