@@ -24,7 +24,7 @@ import { badValue, InputError } from '../util/errors.js';
  */
 export type AxisValue = string | number | boolean;
 
-export interface Scheme {
+export interface SpaceScheme {
   model: string;
   /** dotted-path overrides applied to the Design for this scheme */
   design: Record<string, AxisValue>;
@@ -32,7 +32,7 @@ export interface Scheme {
 
 export interface Space {
   base: string | Record<string, unknown>;
-  schemes: Record<string, Scheme>;
+  schemes: Record<string, SpaceScheme>;
   axes: [string, AxisValue[]][];
   seed: number;
   /** images evaluated per point with --accuracy (0 = the whole test set) */
@@ -57,7 +57,7 @@ export function parseSpace(json: unknown, source = 'space'): Space {
   if (typeof base !== 'string' && (base === null || typeof base !== 'object' || Array.isArray(base))) {
     throw badValue(`${source}: base`, base, 'a preset name or a Design object');
   }
-  const schemes: Record<string, Scheme> = {};
+  const schemes: Record<string, SpaceScheme> = {};
   const rawSchemes = o.schemes ?? {};
   if (rawSchemes === null || typeof rawSchemes !== 'object' || Array.isArray(rawSchemes)) throw badValue(`${source}: schemes`, rawSchemes, 'an object of name -> {model, design}');
   for (const [name, s] of Object.entries(rawSchemes as Record<string, unknown>)) {
