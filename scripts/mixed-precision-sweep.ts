@@ -27,6 +27,8 @@ const cases: [string, MixedPrecisionConfig | null][] = [
   ['fp8 e4m3 (e5m2 grads) stochastic, dynamic scaling', { format: 'fp8e4m3fn', rounding: 'stochastic' }],
   ['fp8 e4m3 (e5m2 grads) nearest, no scaling', { format: 'fp8e4m3fn', rounding: 'nearest', initScale: 1, dynamic: false }],
   ['fp8 e5m2 nearest, dynamic scaling', { format: 'fp8e5m2', rounding: 'nearest' }],
+  ['fp16 nearest, fixed scale 2^24 (overflows)', { format: 'fp16', rounding: 'nearest', initScale: 2 ** 24, dynamic: false }],
+  ['fp16 nearest, dynamic scaling from 2^24', { format: 'fp16', rounding: 'nearest', initScale: 2 ** 24, growthInterval: 100 }],
 ];
 const rows: string[] = [];
 for (const [name, mp] of cases) {
@@ -45,7 +47,9 @@ const md = [
   '',
   `One epoch over the first ${N} MNIST training images, Adam lr 0.003 cosine, batch 100, seed 1; weights, activations and`,
   'activation/weight gradients rounded by arith\'s minifloat rounding each step (non-saturating); test accuracy on the 10,000',
-  'test images. "no scaling" runs keep the loss scale at 1, so small gradients underflow.',
+  'test images. "no scaling" runs keep the loss scale at 1 (gradients below the smallest subnormal flush to zero); the',
+  '2^24 runs start with a scale whose gradients overflow: fixed, every step is skipped; dynamic, the scale halves until',
+  'steps succeed. A run "diverges" when its loss is not finite or its accuracy stays below 50%.',
   '',
   '| precision | final train loss | test accuracy % | final loss scale | skipped steps | verdict |',
   '|---|---|---|---|---|---|',

@@ -37,7 +37,7 @@ const lines = [
   ...rows.map((r) => {
     const key = `${r.arch}-w${r.wbits}a${r.abits}`;
     const samples = r.log.reduce((a, e) => a + e.samplesPerSec * e.seconds, 0);
-    return `| ${r.name} | ${r.arch} | ${prec(r)} | ${r.method} | ${r.epochs} (${Math.round(samples)} samples) | ${(r.testAccuracy * 100).toFixed(2)} | ${FINN[key] ?? '-'} | ${r.trainSeconds.toFixed(0)} | ${r.samplesPerSec.toFixed(0)} |`;
+    return `| ${r.name.replace(/^out-/, '')} | ${r.arch} | ${prec(r)} | ${r.method} | ${r.epochs} (${Math.round(samples)} samples) | ${(r.testAccuracy * 100).toFixed(2)} | ${FINN[key] ?? '-'} | ${r.trainSeconds.toFixed(0)} | ${r.samplesPerSec.toFixed(0)} |`;
   }),
   '',
   ...(bench ? ['## Training throughput beside tfjs-wasm (bench/train.bench.ts)', '', '```', bench, '```', ''] : []),
