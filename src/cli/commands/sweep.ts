@@ -85,7 +85,10 @@ async function runSweepCommand(argv: SweepArgs): Promise<void> {
     if (argv.accuracy) {
       // one accuracy run per distinct key, in parallel; the points then hit the disk cache
       const reps = new Map<string, number>();
-      for (const k of indices) reps.set(accuracyKey(pointModelDir(space, k), pointDesign(space, k), space), reps.get(accuracyKey(pointModelDir(space, k), pointDesign(space, k), space)) ?? k);
+      for (const k of indices) {
+        const key = accuracyKey(pointModelDir(space, k), pointDesign(space, k), space);
+        if (!reps.has(key)) reps.set(key, k);
+      }
       const bar = progress('accuracy', reps.size);
       await Promise.all([...reps.values()].map((k) => pool.run(url, 'pointAccuracy', [space, k]).catch((e: unknown) => {
         if (!(e instanceof InputError)) throw e; // a model that does not compile: its points record the error
