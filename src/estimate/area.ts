@@ -26,6 +26,8 @@ export interface AreaComponent {
   top: string;
   count: number;
   parameters: Record<string, number>;
+  /** per instance: generic gate cells by type (`$_AND_`, `$_XOR_`, `$_SDFF_PP0_`, ...) */
+  cells: Record<string, number>;
   /** per instance */
   gates: number;
   flipFlops: number;
@@ -94,7 +96,7 @@ export function estimateArea(d: Design): AreaResult {
       if (e instanceof ToolError) return { skipped: e.message };
       throw e;
     }
-    components.push({ name: u.name, top: u.top, count: u.count, parameters: u.parameters, gates: r.gateCount, flipFlops: r.flipFlops, luts: r.luts });
+    components.push({ name: u.name, top: u.top, count: u.count, parameters: u.parameters, cells: r.gates, gates: r.gateCount, flipFlops: r.flipFlops, luts: r.luts });
   }
   const edge = edgeFlipFlops(d);
   const tot = (f: (c: AreaComponent) => number): number => components.reduce((a, c) => a + c.count * f(c), 0);

@@ -32,6 +32,8 @@ describe('area from Yosys', () => {
     expect(a.flipFlops).toBe(4 * pe.flipFlops + 2 * rq.flipFlops + xn.flipFlops + 60);
     expect(a.luts).toBe(4 * pe.luts + 2 * rq.luts + xn.luts);
     expect(pe.flipFlops).toBeGreaterThanOrEqual(16); // at least the accumulator register
+    // cells by type add up to the gate count
+    for (const c of a.components) expect(Object.values(c.cells).reduce((x, y) => x + y, 0)).toBe(c.gates);
     // a wider XNOR unit costs more LUTs; the second call of the same Design comes from the cache
     const wide = structuredClone(d);
     wide.xnor.bitsPerCycle = 64;

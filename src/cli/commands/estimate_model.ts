@@ -81,7 +81,10 @@ export function formatModelEstimate(r: ModelEstimateResult & { accuracy?: number
   if ('skipped' in a) lines.push(`area          skipped: ${a.skipped}`);
   else {
     lines.push(`area          ${a.gates} generic gates, ${a.flipFlops} flip-flops, ${a.luts} LUT6 (${a.yosys}; memories above as SRAM bits)`);
-    for (const c of a.components) lines.push(`                ${c.count} x ${c.top}: ${c.gates} gates, ${c.flipFlops} FFs, ${c.luts} LUTs each`);
+    for (const c of a.components) {
+      const top = Object.entries(c.cells).sort((x, y) => y[1] - x[1]).slice(0, 4).map(([t, n]) => `${t.replace(/^\$_|_$/g, '')} ${n}`).join(', ');
+      lines.push(`                ${c.count} x ${c.top}: ${c.gates} gates (${top}, ...), ${c.flipFlops} FFs, ${c.luts} LUTs each`);
+    }
     lines.push(`                array edge registers: ${a.edgeFlipFlops} FFs`);
   }
   return lines.join('\n') + '\n';
