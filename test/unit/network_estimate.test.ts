@@ -30,34 +30,44 @@ describe('network estimate: cycles equal the accelerator model', () => {
 });
 
 describe('network estimate: hand-computed examples', () => {
-  it('one int8 mac layer, K=25 N=5, on the 4x4 tiny design', () => {
+  it('one int8 mac layer, K=25 N=5, on a 4x8 array (one fold)', () => {
     const c = byLabel('uint8 input');
     const m = c.model(new Rng(1));
-    const e = estimateNetwork(m, c.design);
-    // F = ceil(5/4) = 2 folds: (2-1)(25 + 8 - 1) + 25 + 8 + 4 + 5 = 74; + 1 start cycle
-    expect(e.layers[0].cycles).toBe(74);
-    expect(e.cycles).toBe(75);
+    const d = structuredClone(c.design);
+    d.array.cols = 8;
+    const e = estimateNetwork(m, d);
+    // F = ceil(5/8) = 1 fold: K + 2R + C + 5 = 25 + 8 + 8 + 5 = 46; + 1 start cycle
+    expect(e.layers[0].cycles).toBe(46);
+    expect(e.cycles).toBe(47);
     expect(e.ops).toBe(125);
-    expect(e.layers[0].utilization).toBe(125 / (16 * 74));
-    // word = ceil(max(4 * 8, 64) / 32) * 32 = 64 bits; 2 folds x 25 beats
+    expect(e.layers[0].utilization).toBe(125 / (32 * 46));
+    // word = ceil(max(8 * 8, 64) / 32) * 32 = 64 bits; 1 fold x 25 beats; a parameter row 8 x (70 + 32) bits
     expect(e.layers[0].sram).toEqual({
-      weightWords: 50, weightBits: 3200, activationBits: 400, paramRows: 2, paramBits: 2 * 4 * (70 + 32), outputWrites: 5, outputBits: 160,
+      weightWords: 25, weightBits: 1600, activationBits: 200, paramRows: 1, paramBits: 8 * (70 + 32), outputWrites: 5, outputBits: 160,
     });
     // host: 25 x 8-bit slots = 200 bits = 7 words in; 5 words out
     expect(e.ioCycles).toBe(12);
-    expect(e.sram.totalBits).toBe(3200 + 400 + 816 + 160 + 224 + 160);
-    expect(e.latencySeconds).toBe(75 / 200e6);
-    expect(e.inferencesPerSecond).toBe(200e6 / 87);
-    // one-time load: 50 words x 64 + 2 rows x 408 + one 22-field descriptor
-    expect(e.offchip).toEqual({ weightLoadBits: 3200 + 816 + 704, inputBits: 224, outputBits: 160, perInferenceBits: 224 + 160 + 4720 });
+    expect(e.sram.totalBits).toBe(1600 + 200 + 816 + 160 + 224 + 160);
+    expect(e.latencySeconds).toBe(47 / 200e6);
+    expect(e.inferencesPerSecond).toBe(200e6 / 59);
+    // one-time load: 25 words x 64 + 1 row x 816 + one 22-field descriptor
+    expect(e.offchip).toEqual({ weightLoadBits: 1600 + 816 + 704, inputBits: 224, outputBits: 160, perInferenceBits: 224 + 160 + 3120 });
     expect(e.energy.computePJ).toBeCloseTo(125 * 0.3, 12);
     expect(e.energy.computePJ).toBe(125 * macEnergy(T, 8, 8, 32));
     expect(e.energy.outputStagePJ).toBe(5 * addEnergy(T, 32)); // raw accumulators: the bias add only
-    expect(e.energy.sramPJ).toBe(4960 * (5 / 32));
-    expect(e.energy.dramPJ).toBe(5104 * 20);
-    expect(e.energy.weightLoadPJ).toBe(4720 * 20);
-    const amortised = estimateNetwork(m, c.design, { batch: 1000 });
-    expect(amortised.offchip.perInferenceBits).toBe(384 + 4.72);
+    expect(e.energy.sramPJ).toBe(3160 * (5 / 32));
+    expect(e.energy.dramPJ).toBe(3504 * 20);
+    expect(e.energy.weightLoadPJ).toBe(3120 * 20);
+    const amortised = estimateNetwork(m, d, { batch: 1000 });
+    expect(amortised.offchip.perInferenceBits).toBe(384 + 3.12);
+  });
+
+  it('a multi-fold mac layer reads one weight word per beat and one parameter row per fold', () => {
+    const c = byLabel('uint8 input');
+    const e = estimateNetwork(c.model(new Rng(1)), c.design); // 4x4: F = 2 folds of 25 beats
+    expect(e.layers[0].sram.weightWords).toBe(50);
+    expect(e.layers[0].sram.paramRows).toBe(2);
+    expect(e.layers[0].sram.outputWrites).toBe(5);
   });
 
   it('a w1a1 MLP 45-33-17-10 on 32 XNOR lanes', () => {
