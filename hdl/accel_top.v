@@ -20,13 +20,13 @@
 //
 // Timing (cycle of INIT = c0; each layer: INIT, ISSUE, DRAIN; the next layer's INIT follows the write
 // of the last result):
-//   mac: fold f's beats k = 0..K-1 in cycles c0 + 1 + f*(K + 2*Rows - 1) + k (the array's drain rule),
+//   mac: fold f's beats k = 0..K-1 in cycles c0 + 1 + f*(K + Rows) + k (Rows idle cycles: the drain rule),
 //        its row 0 leaves the array K + 2*Rows + Cols - 2 cycles after its first beat;
 //   xnor/serial: one word per cycle from c0 + 1, B = N * Bx * Bw * Wd words, the last result 3 cycles
 //        after the last word;
 //   output stage: capture (+bias) -> requantizer (3 cycles) / threshold / raw -> clamp or offset ->
 //        write: the last result is written 5 cycles after its capture, next INIT one cycle later.
-//   So a layer takes (F-1)*(K+2R-1) + K + 2R + C + 5 cycles on the array and B + 9 on the XNOR unit,
+//   So a layer takes (F-1)*(K+R) + K + 2R + C + 5 cycles on the array and B + 9 on the XNOR unit,
 //   and cycles_o = 1 + the sum over layers.
 // Memories are loaded with $readmemh from MemDir at time 0 (src/hw/accel_images.ts writes them).
 `default_nettype none
@@ -392,7 +392,7 @@ module accel_top #(
           else begin
             k_q <= '0;
             g_q <= g_q + 1;
-            gap_q <= 2 * Rows - 1;
+            gap_q <= Rows;
             if (g_q == d_groups - 1) state_q <= SDrain;
           end
         end else begin

@@ -14,13 +14,13 @@ import { requantScale, type RequantizerParams } from './requantizer.js';
  * no partial sum leaves the accumulator, so the array's WRAP/SAT never acts and a GEMM gives its sums.
  *
  * Cycles (the controller of accel_top.v, see its header; R x C array, L lanes):
- *   mac layer:          (F - 1)(K + 2R - 1) + K + 2R + C + 5,   F = ceil(N / C) folds
+ *   mac layer:          (F - 1)(K + R) + K + 2R + C + 5,   F = ceil(N / C) folds
  *   xnor/serial layer:  N * Bx * Bw * ceil(K / L) + 9           (Bx = Bw = 1 for xnor)
  *   one inference:      1 + sum of the layers (from the start_i cycle to the done_o cycle)
  */
 export function layerCycles(l: AccelLayer, p: AccelProgram): number {
   const { R, C } = geometry(p.design);
-  if (l.engine === 'mac') return (l.groups - 1) * (l.K + 2 * R - 1) + l.K + 2 * R + C + 5;
+  if (l.engine === 'mac') return (l.groups - 1) * (l.K + R) + l.K + 2 * R + C + 5;
   const planes = l.engine === 'serial' ? l.xFormat.bits * l.wFormat.bits : 1;
   return l.N * planes * l.wd + 9;
 }

@@ -39,7 +39,7 @@ describe('accelerator cycles (hand-computed)', () => {
     const { rows: R, cols: C } = mac.design.array;
     for (const l of p.layers) {
       const F = Math.ceil(l.N / C);
-      expect(layerCycles(l, p)).toBe((F - 1) * (l.K + 2 * R - 1) + l.K + 2 * R + C + 5);
+      expect(layerCycles(l, p)).toBe((F - 1) * (l.K + R) + l.K + 2 * R + C + 5);
     }
     const bin = cases.find((c) => c.label.startsWith('w1a1'))!;
     const pb = compileModel(bin.model(rng), bin.design);
