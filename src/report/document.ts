@@ -89,7 +89,7 @@ export function renderHtml(r: Report, svgs: Map<string, string>): string {
 <html lang="en"><head><meta charset="utf-8"><title>${esc(r.title)}</title>
 <style>
 body{font-family:system-ui,sans-serif;max-width:980px;margin:2em auto;padding:0 1em;color:#222}
-table{border-collapse:collapse;margin:1em 0;font-size:14px}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}
+table{border-collapse:collapse;margin:1em 0;font-size:14px;display:block;overflow-x:auto}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}
 th{background:#f3f3f3}figure{margin:1em 0}figcaption{font-size:13px;color:#555}code{background:#f5f5f5;padding:0 3px}
 .gen{color:#777;font-size:13px}
 </style></head><body>

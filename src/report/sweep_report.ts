@@ -32,9 +32,9 @@ export function sweepReport(results: SweepResult[], title: string, source: strin
       `Pareto objectives: ${objectives.map((o) => `${o.name} (${o.sense})`).join(', ')}; ${front.size} points are on the front (marked *).`,
     ],
     table: {
-      columns: ['#', 'point', 'engines', 'cycles', 'inf/s', 'util %', 'on-chip KiB', 'energy nJ', 'LUTs', 'accuracy %', 'front'],
+      columns: ['#', axes.join(', '), 'engines', 'cycles', 'inf/s', 'util %', 'on-chip KiB', 'energy nJ', 'LUTs', 'accuracy %', 'front'],
       rows: results.map((r) => [
-        r.index, r.key, n4(r.metrics.engines ?? r.metrics.error), n4(r.metrics.cycles), n4(r.metrics.inferencesPerSecond),
+        r.index, Object.values(r.values).join(', '), n4(r.metrics.engines ?? r.metrics.error), n4(r.metrics.cycles), n4(r.metrics.inferencesPerSecond),
         num(r, 'utilization') === null ? '' : n4(100 * num(r, 'utilization')!),
         num(r, 'onChipMemoryBits') === null ? '' : n4(num(r, 'onChipMemoryBits')! / 8192),
         num(r, 'energyPJ') === null ? '' : n4(num(r, 'energyPJ')! / 1e3), n4(r.metrics.luts),
