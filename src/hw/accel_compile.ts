@@ -2,7 +2,7 @@ import type { IntFormat } from '../arith/index.js';
 import type { DenseLayer, OutputStage, QuantizedModel } from '../model/types.js';
 import { formatName, formatRange } from '../model/types.js';
 import { InputError } from '../util/errors.js';
-import type { Design, OperandFormat } from './design.js';
+import { formatRange as operandFormatRange, type Design, type OperandFormat } from './design.js';
 import {
   geometry, layoutBits, weightWordBits,
   type AccelLayer, type AccelProgram, type AccelStage, type Engine, type Layout,
@@ -167,8 +167,8 @@ function weightRange(l: DenseLayer): { lo: number; hi: number } {
 }
 
 function operandRange(f: OperandFormat): { lo: number; hi: number } {
-  if (isBipolar(f)) return { lo: -1, hi: 1 };
-  return f.signed ? { lo: -(2 ** (f.bits - 1)), hi: 2 ** (f.bits - 1) - 1 } : { lo: 0, hi: 2 ** f.bits - 1 };
+  const [lo, hi] = operandFormatRange(f);
+  return { lo, hi };
 }
 
 /** Smallest two's complement (or unsigned when lo >= 0) width holding [lo, hi]. */
