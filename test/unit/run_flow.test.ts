@@ -1,5 +1,5 @@
 import { describe, it, expect, vi } from 'vitest';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '../../src/util/rng.js';
@@ -46,8 +46,11 @@ describe('lowbit run', () => {
   it('CLI: --json summary, exit 0; a missing model directory exits 2 naming it', async () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'lowbit-run-')), 'm');
     saveQuantizedModel(model(), dir);
-    const ok = await cli(['run', '--model', dir, '--design', 'tiny', '--images', '40', '--json']);
+    const emit = join(dir, '..', 'images');
+    const ok = await cli(['run', '--model', dir, '--design', 'tiny', '--images', '40', '--json', '--emit', emit]);
     expect(ok.code).toBe(0);
+    expect(readdirSync(emit).sort()).toEqual(['bmem.hex', 'mmem.hex', 'params.json', 'prog.hex', 'smem.hex', 'tmem.hex', 'wmem.hex']);
+    expect(JSON.parse(readFileSync(join(emit, 'params.json'), 'utf8')).parameters.Rows).toBe(4);
     const j = JSON.parse(ok.out);
     expect(j.images).toBe(40);
     expect(j.agreement.referenceVsAccelerator).toBe(1);

