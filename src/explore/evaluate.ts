@@ -15,7 +15,7 @@ import { estimateArea } from '../estimate/area.js';
 import { InputError, badValue } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { Rng } from '../util/rng.js';
-import { cacheRoot } from '../synth/yosys.js';
+import { cacheRoot } from '../rtl/build.js';
 import { applyPoint, pointAt, type Space } from './space.js';
 import type { Metrics } from './sweep.js';
 

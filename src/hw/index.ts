@@ -10,3 +10,7 @@ export * from './mac_array.js';
 export * from './gemm_schedule.js';
 export * from './cost.js';
 export * from './scalesim.js';
+export * from './accel_program.js';
+export * from './accel_compile.js';
+export * from './accel_images.js';
+export * from './accelerator.js';

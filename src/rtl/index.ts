@@ -13,3 +13,4 @@ export * from './mutate.js';
 export * from './mutations.js';
 export { UNITS, unitNames } from './units/index.js';
 export { repoRoot, resolveRepoPath } from './paths.js';
+export * from './accel.js';

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { cacheRoot } from '../rtl/build.js';
 import { ToolError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 
@@ -29,10 +30,6 @@ export interface AreaReport {
 export function yosysVersion(): string | undefined {
   const r = spawnSync('yosys', ['-V'], { encoding: 'utf8' });
   return r.status === 0 ? r.stdout.trim() : undefined;
-}
-
-export function cacheRoot(): string {
-  return resolve(process.env.LOWBIT_CACHE_DIR ?? '.cache');
 }
 
 /** Synthesizes `top` from `files`; throws ToolError when Yosys is missing or fails (with its message). */
