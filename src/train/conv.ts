@@ -108,13 +108,28 @@ export class Conv2d implements Layer {
       const cols = grow(this.cols, P * K);
       this.cols = cols;
       const inv = this.inScale();
+      // |acc| <= sum|q[o]| * max|x|: below 2^24 the float32 GEMM of integers is exact (as in dense.ts)
+      let maxIn = 0;
+      for (let i = 0; i < x.length && i < n * this.inC * this.H * this.W; i++) maxIn = Math.max(maxIn, Math.abs(Math.round(x[i]! / inv)));
+      let bound = 0;
+      for (let o = 0; o < outC; o++) {
+        let sq = 0;
+        for (let i = 0; i < K; i++) sq += Math.abs(this.q[o * K + i]!);
+        bound = Math.max(bound, sq * maxIn);
+      }
       for (let b = 0; b < n; b++) {
         this.im2col(x, b, cols, 0, inv);
+        const yb = this.y.subarray(b * outC * P, (b + 1) * outC * P);
+        if (bound < 2 ** 24) {
+          gemmNT(this.q, cols, outC, K, P, yb);
+          for (let o = 0; o < outC; o++) for (let p = 0; p < P; p++) yb[o * P + p] = this.outputOf(yb[o * P + p]!, o);
+          continue;
+        }
         for (let o = 0; o < outC; o++) {
           for (let p = 0; p < P; p++) {
             let acc = 0;
             for (let i = 0; i < K; i++) acc += this.q[o * K + i]! * cols[p * K + i]!;
-            this.y[(b * outC + o) * P + p] = this.outputOf(acc, o);
+            yb[o * P + p] = this.outputOf(acc, o);
           }
         }
       }
