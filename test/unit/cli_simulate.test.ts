@@ -2,33 +2,14 @@ import { describe, it, expect, vi, afterEach } from 'vitest';
 import { mkdtempSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../../src/cli/main.js';
 import { loadDesign } from '../../src/hw/design.js';
 import { estimateGemm } from '../../src/hw/cost.js';
 import { gemmIntRef, allocGemmOut } from '../../src/kernels/gemm_ref.js';
 import { readNpy, writeNpy } from '../../src/util/npy.js';
 import { Rng } from '../../src/util/rng.js';
 import { fnv1a, randomOperand } from '../../src/cli/commands/simulate.js';
+import { runCli as run } from './helpers/cli.js';
 
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => {
-    out += String(s);
-    return true;
-  });
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => {
-    err += String(s);
-    return true;
-  });
-  try {
-    const code = await main(args);
-    return { code, out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
 
 afterEach(() => vi.restoreAllMocks());
 

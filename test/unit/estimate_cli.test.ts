@@ -2,32 +2,19 @@ import { describe, it, expect, vi, afterEach } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../../src/cli/main.js';
 import { Rng } from '../../src/util/rng.js';
 import { saveQuantizedModel } from '../../src/model/format.js';
 import { compileModel } from '../../src/hw/accel_compile.js';
 import { inferenceCycles } from '../../src/hw/accelerator.js';
 import { PRESETS } from '../../src/hw/presets.js';
 import { int, randomMlp } from './fixtures/model/random_models.js';
+import { runCli as run } from './helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lowbit-estcli-'));
 const modelDir = join(dir, 'mlp');
 const model = randomMlp(new Rng(11), [40, 12, 10], int(8, true), int(8, true), 'multiplier-double');
 saveQuantizedModel(model, modelDir);
 
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
-  try {
-    const code = await main(args);
-    return { code, out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
 afterEach(() => vi.restoreAllMocks());
 
 describe('lowbit estimate --model', () => {

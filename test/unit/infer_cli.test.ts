@@ -2,27 +2,14 @@ import { describe, it, expect, vi, afterEach } from 'vitest';
 import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../../src/cli/main.js';
 import { Rng, testSeed } from '../../src/util/rng.js';
 import { readNpy, writeNpy } from '../../src/util/npy.js';
 import { argmaxRowsInt, exportOnnx, integerInference, saveQuantizedModel } from '../../src/model/index.js';
 import { int, randomCnn, randomFloats, randomMlp } from './fixtures/model/random_models.js';
+import { runCli as run } from './helpers/cli.js';
 
 const seed = testSeed(5606);
 
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
-  try {
-    const code = await main(args);
-    return { code, out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
 afterEach(() => vi.restoreAllMocks());
 
 describe(`lowbit infer (seed ${seed})`, () => {

@@ -1,8 +1,7 @@
-import { describe, it, expect, vi } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../../src/cli/main.js';
 import { Rng } from '../../src/util/rng.js';
 import { saveQuantizedModel } from '../../src/model/format.js';
 import { parseSpace, shardIndices } from '../../src/explore/space.js';
@@ -12,6 +11,7 @@ import { sweepFront } from '../../src/explore/front.js';
 import { estimateNetwork } from '../../src/estimate/network.js';
 import { PRESETS } from '../../src/hw/presets.js';
 import { BINARY, int, randomMlp } from './fixtures/model/random_models.js';
+import { runCli as run } from './helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lowbit-reportcli-'));
 process.env.LOWBIT_CACHE_DIR = join(dir, 'cache');
@@ -22,18 +22,6 @@ const m1 = randomMlp(new Rng(22), [784, 16, 10], BINARY, BINARY, 'bipolar');
 saveQuantizedModel(m8, w8);
 saveQuantizedModel(m1, w1);
 
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
-  try {
-    return { code: await main(args), out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
 
 const svgMarks = (svg: string, role: string): number => svg.match(new RegExp(`aria-roledescription="${role}"`, 'g'))?.length ?? 0;
 

@@ -1,4 +1,4 @@
-import { describe, it, expect, vi } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,23 +9,11 @@ import { saveQuantizedModel } from '../../src/model/format.js';
 import { PRESETS } from '../../src/hw/presets.js';
 import { compileModel } from '../../src/hw/accel_compile.js';
 import { inferenceCycles } from '../../src/hw/accelerator.js';
-import { main } from '../../src/cli/main.js';
 import { int, randomMlp } from './fixtures/model/random_models.js';
+import { runCli as cli } from './helpers/cli.js';
 
 const model = () => randomMlp(new Rng(11), [784, 16, 10], int(8, true), int(8, true), 'multiplier-double');
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
-  try {
-    return { code: await main(args), out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
 
 describe('lowbit run', () => {
   it('agrees bit-exactly with the integer reference on MNIST images and reports cycles and memory', async () => {

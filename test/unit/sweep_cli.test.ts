@@ -1,8 +1,7 @@
-import { describe, it, expect, vi } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../../src/cli/main.js';
 import { Rng } from '../../src/util/rng.js';
 import { saveQuantizedModel } from '../../src/model/format.js';
 import { integerInference, inputQuant } from '../../src/model/infer.js';
@@ -12,6 +11,7 @@ import { parseSpace, pointAt } from '../../src/explore/space.js';
 import { evaluatePoint, pointAccuracy } from '../../src/explore/evaluate.js';
 import { readResults } from '../../src/explore/sweep.js';
 import { int, randomMlp } from './fixtures/model/random_models.js';
+import { runCli as run } from './helpers/cli.js';
 
 // A random 784-12-10 int8 MLP (MNIST-shaped input) and a 12-point space over array size, lanes and clock.
 const dir = mkdtempSync(join(tmpdir(), 'lowbit-sweepcli-'));
@@ -29,18 +29,6 @@ const spaceJson = {
 const spaceFile = join(dir, 'space.json');
 writeFileSync(spaceFile, JSON.stringify(spaceJson));
 
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
-  try {
-    return { code: await main(args), out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
 
 describe('lowbit sweep', () => {
   it('runs in the worker pool, is deterministic, resumes, and sharded + merged equals unsharded (CLI)', async () => {
