@@ -13,9 +13,9 @@ const seed = testSeed(4242);
 const tmp = mkdtempSync(join(tmpdir(), 'lowbit-mac-pe-'));
 console.log(`mac_pe.rtl.test seed ${seed} (LOWBIT_SEED=${seed} reproduces)`);
 
-// The RTL tier checks these 4 of the unit's 8 designs (each is a separate Verilator build; `lowbit verify
-// --unit mac_pe` runs all 8): every dataflow, operands 1 (bipolar and unsigned), 2, 7, 16 bits, accumulators
-// 2, 31, 33, 64 bits, WRAP and SAT.
+// The RTL tier checks these 4 of the unit's 8 designs (each is a separate Verilator build;
+// test/slow/rtl_designs.test.ts and `lowbit verify --unit mac_pe` run all 8): every dataflow, operands 1
+// (bipolar and unsigned), 2, 7, 16 bits, accumulators 2, 31, 33, 64 bits, WRAP and SAT.
 const TESTED = new Set(['os-w1a2-acc2-sat', 'is-w16a7u-acc33-sat', 'ws-w2a1u-acc31-wrap', 'os-w16a16-acc64-sat']);
 
 describe('mac_pe RTL co-simulation', () => {

@@ -7,9 +7,12 @@ import { InputError } from '../../src/util/errors.js';
 import { testSeed } from '../../src/util/rng.js';
 
 /**
- * Mutation test of the co-simulation: every mutant of the catalogue (src/rtl/mutations.ts, at least one
- * per real unit) and of the fixture must be reported as a mismatch naming its unit. Mutants are built and
- * verified in parallel through the worker pool; builds are cached by content, so reruns are fast.
+ * Mutation test of the co-simulation (CI tier): one mutant of each real unit — four different fault kinds
+ * (operator swapped, off-by-one counter, rounding increment dropped, popcount correction changed) — and
+ * the fixture's mutants must be reported as a mismatch naming their unit. Each mutant is one Verilator
+ * build, so the CI tier runs these 6; test/slow/rtl_mutation.test.ts (and `lowbit verify --mutate`) runs
+ * the whole catalogue (src/rtl/mutations.ts). Mutants are built and verified in parallel through the
+ * worker pool; builds are cached by content, so reruns are fast.
  */
 const seed = testSeed(4);
 const CASES = 100;
@@ -24,6 +27,8 @@ const fixtureMutations: Mutation[] = [
     description: 'shift off by one: rotate feedback drops the wrap bit', pattern: '{w_q[WideWidth-2:0], w_q[WideWidth-1]}', replacement: '{w_q[WideWidth-2:0], 1\'b0}',
   },
 ];
+/** The CI tier's mutants: exactly one per registered unit (checked below). */
+const CI_MUTANTS = ['mac_pe-mac-sub', 'mac_array-drain-short', 'requantizer-rnd-inc-dropped', 'xnor-correction'];
 const pool = new WorkerPool(2);
 afterAll(() => pool.close());
 const mutateUrl = new URL('../../src/rtl/mutate.ts', import.meta.url).href;
@@ -34,10 +39,13 @@ describe('mutation test', () => {
     for (const u of unitNames()) expect(covered.has(u), `no mutation for unit ${u}`).toBe(true);
     expect(() => applyMutation({ ...fixtureMutations[0], pattern: 'no such text' }, 'module x; endmodule')).toThrow(InputError);
     expect(applyMutation(fixtureMutations[0], 'a\nassign valid_o = valid_q;\nb')).toBe('a\nassign valid_o = en_i;\nb');
+    const ci = CI_MUTANTS.map((id) => MUTATIONS.find((m) => m.id === id));
+    expect(ci.every((m) => m !== undefined), `CI mutants ${CI_MUTANTS.join(', ')} are all in the catalogue`).toBe(true);
+    expect(ci.map((m) => m!.unit).sort()).toEqual([...unitNames()].sort());
   });
 
   it(`every mutant is killed with a report naming its unit (seed ${seed})`, async () => {
-    const all = [...fixtureMutations, ...MUTATIONS];
+    const all = [...fixtureMutations, ...MUTATIONS.filter((m) => CI_MUTANTS.includes(m.id))];
     const results = await Promise.all(all.map((m) => pool.run<MutantResult>(mutateUrl, 'runMutant', [m, { seed, cases: CASES }])));
     const k = killFraction(results);
     console.log(`mutation kill fraction ${k.killed}/${k.total} (seed ${seed})`);

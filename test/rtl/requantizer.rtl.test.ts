@@ -15,7 +15,7 @@ import { testSeed } from '../../src/util/rng.js';
  * Co-simulates hdl/requantizer.v against the TS model on the preset Designs (double, single and shift
  * rounding), outputs compared bit-exactly every cycle, plus the stage-2 register through the VCD; and
  * checks hdl/round_shift.v exhaustively for all 8 rounding modes against arith's roundShift.
- * `lowbit verify --unit requantizer --all` runs the rest of the adapter's Designs.
+ * test/slow/rtl_designs.test.ts and `lowbit verify --unit requantizer` run the rest of the adapter's Designs.
  */
 const SEED = testSeed(0x2e9a);
 const CASES = 3000;

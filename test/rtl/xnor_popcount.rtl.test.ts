@@ -17,7 +17,8 @@ import { Rng, testSeed } from '../../src/util/rng.js';
  * threshold = the binary preset; 7 lanes / 8-bit / 3 thresholds / 5 channels with the acc_q trace;
  * 33 lanes / 31-bit / 2 thresholds), outputs compared bit-exactly every cycle; and checks the RTL's
  * bit-serial dot products against a plain integer dot product computed here.
- * `lowbit verify --unit xnor_popcount --all` runs the rest of the adapter's Designs.
+ * test/slow/rtl_designs.test.ts and `lowbit verify --unit xnor_popcount` run the rest of the adapter's Designs
+ * (1 and 256 lanes, a 32-bit accumulator).
  */
 const SEED = testSeed(0x7e5a);
 const CASES = 3000;
