@@ -3,6 +3,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { commands } from './commands/index.js';
 import { LowbitError } from '../util/errors.js';
+import { closest } from '../util/suggest.js';
 
 /**
  * The `lowbit` command line. Results go to stdout (`--json` for machines), progress and logs to stderr.
@@ -12,6 +13,7 @@ export async function main(argv: string[]): Promise<number> {
   let exitCode = 0;
   let cli = yargs(argv)
     .scriptName('lowbit')
+    .exitProcess(false)
     .usage('$0 <command> [options]\n\nLow-precision neural-network hardware: quantize, train, model, verify, estimate.')
     .option('json', { type: 'boolean', default: false, global: true, describe: 'print results as JSON on stdout' })
     .strict()
@@ -23,7 +25,9 @@ export async function main(argv: string[]): Promise<number> {
     .wrap(Math.min(110, process.stdout.columns ?? 110))
     .fail((msg, err) => {
       if (err) throw err;
-      process.stderr.write(`lowbit: ${msg.split('\n').join(' ')}\n`);
+      // the options yargs knows at this point (the failing command's, as yargs parses it in place)
+      const known = Object.keys((cli as unknown as { getOptions(): { key: Record<string, unknown> } }).getOptions().key);
+      process.stderr.write(`lowbit: ${withSuggestions(msg.split('\n').join(' '), known)}\n`);
       exitCode = 2;
       throw new UsageExit();
     });
@@ -42,6 +46,18 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 class UsageExit extends Error {}
+
+/** Adds "did you mean --x?" to yargs' "Unknown argument(s): a, b" using the command's known options. */
+function withSuggestions(msg: string, known: string[]): string {
+  const m = /^Unknown arguments?: (.+)$/.exec(msg);
+  if (!m) return msg;
+  const hints = m[1]
+    .split(', ')
+    .map((a) => [a, closest(a, known)] as const)
+    .filter(([, near]) => near !== undefined)
+    .map(([a, near]) => `--${a}: did you mean --${near}?`);
+  return hints.length > 0 ? `${msg} (${hints.join('; ')}); see --help` : `${msg}; see --help`;
+}
 
 const invokedDirectly = process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'));
 if (invokedDirectly || process.argv[1]?.endsWith('/lowbit') || process.argv[1]?.endsWith('main.js')) {
