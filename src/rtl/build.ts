@@ -23,8 +23,9 @@ import type { PortSpec } from './unit.js';
  * two thirds of it is Verilator's runtime library (verilated.o, verilated_vcd_c.o, verilated_threads.o:
  * 11 CPU s), identical for every design with the same compile command. So a build verilates first, then
  * asks make for the runtime objects' exact compile commands (`make -n`); their hash names a shared folder
- * `<cache>/verilator/runtime-<hash16>` whose objects are copied in (newer than the makefile, so make keeps
- * them) before `make` compiles the design and the harness; the first build with a new command fills it.
+ * `<cache>/verilator/runtime-<hash16>` (the build's cache, else the default one) whose objects are copied in
+ * (newer than the makefile, so make keeps them) before `make` compiles the design and the harness; the first
+ * build with a new command fills it, and concurrent builds in one process wait for that one.
  * The design's own code is compiled with `OPT_FAST=-O1` (MAKE_VARS): a third less compile time than
  * Verilator's default -Os for these unit-sized models.
  */
@@ -200,7 +201,7 @@ export async function buildSim(req: BuildRequest, opts: BuildOptions = {}): Prom
     if (vres.code !== 0 || !existsSync(join(obj, 'Vtop.mk'))) fail('build', vres, `verilator ${args.join(' ')}`);
     const runtime = await reuseRuntime(root, obj, env);
     let compiled: (() => void) | undefined; // this build compiles the runtime: others in this process wait for it
-    if (!runtime.reused) runtimeInFlight.set(runtime.dir, new Promise<void>((r) => (compiled = r)));
+    if (!runtime.reused) runtimeInFlight.set(runtime.name, new Promise<void>((r) => (compiled = r)));
     try {
       const makeArgs = ['-j', String(opts.jobs ?? DEFAULT_JOBS), '-f', 'Vtop.mk', ...MAKE_VARS];
       const mres = await runTool('make', makeArgs, { env, cwd: obj });
@@ -208,7 +209,7 @@ export async function buildSim(req: BuildRequest, opts: BuildOptions = {}): Prom
       if (!runtime.reused) storeRuntime(runtime, obj);
     } finally {
       if (compiled !== undefined) {
-        runtimeInFlight.delete(runtime.dir);
+        runtimeInFlight.delete(runtime.name);
         compiled();
       }
     }
@@ -232,6 +233,7 @@ const runtimeInFlight = new Map<string, Promise<void>>();
 
 interface Runtime {
   dir: string;
+  name: string;
   objects: string[];
   reused: boolean;
 }
@@ -263,20 +265,26 @@ function runtimeObjects(obj: string): string[] {
 
 /**
  * Copies the cached runtime objects into a verilated folder when a folder for their exact compile commands
- * exists (`make -n` with ccache off, hashed with `verilator --version`); otherwise leaves make to compile them.
+ * exists (`make -n` with ccache off, hashed with `verilator --version` and `$CXX --version`) in the build's
+ * cache or, failing that, in the default cache (the objects depend on nothing else, so a separate cacheDir
+ * need not recompile them); otherwise leaves make to compile them (saved in the build's cache afterwards).
  */
 async function reuseRuntime(root: string, obj: string, env: NodeJS.ProcessEnv): Promise<Runtime> {
   const objects = runtimeObjects(obj);
   const dry = await runTool('make', ['-n', '-B', '-f', 'Vtop.mk', ...MAKE_VARS, 'OBJCACHE=', ...objects], { env, cwd: obj });
   const h = createHash('sha256').update(`${HARNESS_PROTOCOL}\0${verilatorVersion()}\0${compilerVersion(env)}\0${dry.code}\0${dry.stdout}`).digest('hex');
-  const dir = join(root, `runtime-${h.slice(0, 16)}`);
-  const present = (): boolean => objects.length > 0 && dry.code === 0 && objects.every((o) => existsSync(join(dir, o)));
-  const pending = runtimeInFlight.get(dir);
-  if (pending !== undefined && !present()) await pending; // concurrent builds in one process compile it once
-  const reused = present();
+  const name = `runtime-${h.slice(0, 16)}`;
+  const dir = join(root, name);
+  const found = (): string | undefined => {
+    if (objects.length === 0 || dry.code !== 0) return undefined;
+    return [...new Set([root, join(cacheRoot(), 'verilator')])].map((r) => join(r, name)).find((d) => objects.every((o) => existsSync(join(d, o))));
+  };
+  const pending = runtimeInFlight.get(name);
+  if (pending !== undefined && found() === undefined) await pending; // concurrent builds in one process compile it once
+  const from = found();
   // a fresh copy is newer than Vtop.mk, so make keeps it
-  if (reused) for (const o of objects) copyFileSync(join(dir, o), join(obj, o));
-  return { dir, objects, reused };
+  if (from !== undefined) for (const o of objects) copyFileSync(join(from, o), join(obj, o));
+  return { dir, name, objects, reused: from !== undefined };
 }
 
 /** Saves freshly compiled runtime objects for later builds (temporary folder renamed into place). */
