@@ -1,3 +1,5 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { loadMnist, type ImageDataset } from '../data/mnist.js';
 import { modelMemory } from '../estimate/memory.js';
 import { compileModel } from '../hw/accel_compile.js';
@@ -9,6 +11,7 @@ import { quantizeInput } from '../model/stages.js';
 import type { QuantizedModel } from '../model/types.js';
 import { pixelsToFloat } from '../quant/evaluate.js';
 import { cosimAccelerator, type AccelCapacity } from '../rtl/accel.js';
+import { cacheRoot } from '../rtl/build.js';
 import { InputError } from '../util/errors.js';
 import { progress } from '../util/progress.js';
 
@@ -35,6 +38,8 @@ export interface Disagreement {
   actual: number;
   cycle?: number;
   signal?: string;
+  /** the RTL waveform of the failing run (GTKWave/Surfer), kept on an RTL mismatch */
+  vcd?: string;
 }
 
 export interface RunReport {
@@ -137,7 +142,16 @@ async function runRtl(report: RunReport, p: AccelProgram, xq: Int32Array, set: I
       cycle: r.mismatch.cycle,
       signal: r.mismatch.signal,
     };
+    // keep the waveform: rerun the same images with a tracing build
+    const vcd = join(cacheRoot(), 'vcd', `accel-${safeName(report.model)}-${safeName(report.design)}.vcd`);
+    mkdirSync(dirname(vcd), { recursive: true });
+    await cosimAccelerator(p, xq.subarray(0, k * pixels), k, { capacity, vcdPath: vcd });
+    report.disagreement.vcd = vcd;
   }
+}
+
+function safeName(s: string): string {
+  return s.replace(/[^A-Za-z0-9_.-]/g, '_');
 }
 
 function correct(y: Int32Array, E: number, set: ImageDataset, start: number, m: number): number {

@@ -53,7 +53,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
     process.stdout.write(argv.json ? JSON.stringify(r, null, 1) + '\n' : formatRun(r));
     if (r.disagreement) {
       const d = r.disagreement;
-      throw new CheckFailedError(`${d.between} disagree: image ${d.image}, layer ${d.layer}, element ${d.element}: expected ${d.expected}, got ${d.actual}${d.cycle !== undefined ? ` (cycle ${d.cycle}, ${d.signal})` : ''}; reproduce: lowbit run --model ${argv.model} --design ${argv.design} --images ${d.image + 1}${argv.rtl ? ' --rtl' : ''}`);
+      throw new CheckFailedError(`${d.between} disagree: image ${d.image}, layer ${d.layer}, element ${d.element}: expected ${d.expected}, got ${d.actual}${d.cycle !== undefined ? ` (cycle ${d.cycle}, ${d.signal})` : ''}${d.vcd ? `; waveform: ${d.vcd}` : ''}; reproduce: lowbit run --model ${argv.model} --design ${argv.design} --images ${d.image + 1}${argv.rtl ? ' --rtl' : ''}`);
     }
   },
 };
