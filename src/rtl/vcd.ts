@@ -92,7 +92,17 @@ function feed(p: VcdParser, data: Uint8Array): number {
  * Reads a VCD. `want`: paths whose changes to keep (default: all). Unknown wanted paths raise an
  * InputError listing similar names.
  */
-export async function readVcd(file: string, want?: string[]): Promise<VcdData> {
+export function readVcd(file: string, want?: string[]): Promise<VcdData> {
+  // one WASM parser instance serves the process and its heap is shared: two reads in flight corrupt each
+  // other, so reads run one at a time
+  const run = readQueue.then(() => readVcdNow(file, want));
+  readQueue = run.catch(() => undefined);
+  return run;
+}
+
+let readQueue: Promise<unknown> = Promise.resolve();
+
+async function readVcdNow(file: string, want?: string[]): Promise<VcdData> {
   const mod = await wasm();
   const p = await webVcdParser(mod);
   const signals = new Map<string, VcdSignal>();

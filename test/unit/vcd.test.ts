@@ -27,6 +27,19 @@ const HEADER = [
 ].join('\n');
 
 describe('readVcd', () => {
+  it('concurrent reads (one shared WASM parser) give the same results as sequential ones', async () => {
+    // large enough to need many 32 KiB chunks, so unserialized reads would interleave inside the parser
+    const body = Array.from({ length: 20000 }, (_, t) => `#${t}\nb${(t & 15).toString(2)} !\n${t & 1}"`).join('\n');
+    const p1 = file('big1.vcd', `${HEADER}\n${body}\n`);
+    const p2 = file('big2.vcd', `${HEADER}\n${body.replace(/ !/g, ' #')}\n`);
+    const seq = [await readVcd(p1), await readVcd(p2)];
+    const par = await Promise.all([readVcd(p1), readVcd(p2), readVcd(p1)]);
+    expect(par[0].tracks.get('!')!.values).toEqual(seq[0].tracks.get('!')!.values);
+    expect(par[1].tracks.get('#')!.values).toEqual(seq[1].tracks.get('#')!.values);
+    expect(par[2].endTime).toBe(19999);
+    expect(seq[0].tracks.get('!')!.values.length).toBe(20000);
+  });
+
   it('reads vectors, scalars, x values, aliases (shared id codes) and wide values as BigInt', async () => {
     const wide = (1n << 69n) | 0x1234_5678_9abc_def0n;
     const p = file('ok.vcd', `${HEADER}\n#0\nb1010 !\n1"\nb0 #\n#5\nbx01z !\nx"\n#10\nb${wide.toString(2)} #\n0"\nb1111 !\nb1111 !\n`);
