@@ -1,4 +1,4 @@
-import { describe, it, expect } from 'vitest';
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,8 +7,17 @@ import { synthesize } from '../../src/synth/yosys.js';
 const fixture = 'test/rtl/fixtures/synth/acc_mul.v';
 
 describe('yosys area', () => {
-  it('counts gates, flip-flops and LUTs, grows with width, and caches by hash', () => {
+  // a private cache for these tests, restored afterwards so later files in this worker keep the shared one
+  const savedCache = process.env.LOWBIT_CACHE_DIR;
+  beforeAll(() => {
     process.env.LOWBIT_CACHE_DIR = mkdtempSync(join(tmpdir(), 'lowbit-synth-'));
+  });
+  afterAll(() => {
+    if (savedCache === undefined) delete process.env.LOWBIT_CACHE_DIR;
+    else process.env.LOWBIT_CACHE_DIR = savedCache;
+  });
+
+  it('counts gates, flip-flops and LUTs, grows with width, and caches by hash', () => {
     const a4 = synthesize([fixture], 'acc_mul', { W: 4 });
     expect(a4.cached).toBe(false);
     expect(a4.flipFlops).toBe(8); // the 2W-bit accumulator register

@@ -1,4 +1,4 @@
-import { describe, it, expect } from 'vitest';
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,16 @@ d.array.cols = 2;
 d.xnor.bitsPerCycle = 16;
 
 describe('area from Yosys', () => {
+  // a private cache for these tests, restored afterwards so later files in this worker keep the shared one
+  const savedCache = process.env.LOWBIT_CACHE_DIR;
+  beforeAll(() => {
+    process.env.LOWBIT_CACHE_DIR = mkdtempSync(join(tmpdir(), 'lowbit-area-'));
+  });
+  afterAll(() => {
+    if (savedCache === undefined) delete process.env.LOWBIT_CACHE_DIR;
+    else process.env.LOWBIT_CACHE_DIR = savedCache;
+  });
+
   it('maps the Design to the units accel_top instantiates', () => {
     const u = areaUnits(d);
     expect(u.map((x) => [x.top, x.count])).toEqual([['mac_pe', 4], ['requantizer', 2], ['xnor_popcount', 1]]);
@@ -24,7 +34,6 @@ describe('area from Yosys', () => {
   });
 
   it('synthesizes, composes the totals and caches', () => {
-    process.env.LOWBIT_CACHE_DIR = mkdtempSync(join(tmpdir(), 'lowbit-area-'));
     const a = estimateArea(d);
     if ('skipped' in a) throw new Error(`yosys is installed in CI; got ${a.skipped}`);
     const [pe, rq, xn] = a.components;
