@@ -1,14 +1,10 @@
 import { describe, it, expect } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { IntFormat } from '../../src/arith/index.js';
 import { bitSerialWords, packBitPlanes, XNOR_POPCOUNT_LATENCY } from '../../src/hw/index.js';
 import { buildSim } from '../../src/rtl/build.js';
 import { resolveRepoPath } from '../../src/rtl/paths.js';
 import { runSim } from '../../src/rtl/run.js';
-import { outputPorts, toBits, type UnitSpec } from '../../src/rtl/unit.js';
-import { readVcd, valueAt } from '../../src/rtl/vcd.js';
+import { expectMatch } from './helpers/expect_match.js';
 import { bitSerialOperands, wordToBig, xnorPopcountUnit } from '../../src/rtl/units/xnor_popcount.js';
 import { Rng, testSeed } from '../../src/util/rng.js';
 
@@ -23,58 +19,24 @@ import { Rng, testSeed } from '../../src/util/rng.js';
 const SEED = testSeed(0x7e5a);
 const CASES = 3000;
 
-async function cosim(unit: UnitSpec, label: string, withTrace: boolean): Promise<void> {
-  const { design } = unit.designs().find((d) => d.label === label)!;
-  const ports = unit.ports(design);
-  const built = await buildSim({
-    unit: unit.name, top: unit.top, files: unit.hdlFiles(design).map(resolveRepoPath),
-    parameters: unit.parameters(design), ports, trace: withTrace,
-  });
-  const stim = unit.stimulus(design, SEED, CASES);
-  const expected = unit.model(design, stim);
-  const dir = mkdtempSync(join(tmpdir(), 'lowbit-xp-'));
-  try {
-    const vcdPath = withTrace ? join(dir, 'trace.vcd') : undefined;
-    const run = await runSim(built, unit.name, ports, stim, { vcdPath });
-    const outs = outputPorts(ports);
-    const where = `${unit.name} design ${label} seed ${SEED} (LOWBIT_SEED=${SEED} npx vitest run test/rtl/${unit.name}.rtl.test.ts)`;
-    let results = 0;
-    for (let t = 0; t < stim.length; t++) {
-      if (expected.outputs[t][0] === 1n) results++;
-      for (let j = 0; j < outs.length; j++) {
-        const want = toBits(expected.outputs[t][j], outs[j].width, outs[j].name);
-        if (run.outputs[t][j] !== want) expect.fail(`${where}: cycle ${t} ${outs[j].name}: expected ${want}, RTL ${run.outputs[t][j]}`);
-      }
-    }
-    expect(results).toBeGreaterThan(100); // the comparison covers many finished dot products
-    if (vcdPath !== undefined) {
-      const vcd = await readVcd(vcdPath);
-      for (const sig of unit.traceSignals?.(design) ?? []) {
-        const info = vcd.signals.get(`TOP.${unit.top}.${sig.vcd}`);
-        expect(info, `${sig.vcd} in the VCD`).toBeDefined();
-        const track = vcd.tracks.get(info!.id)!;
-        const hint = { i: 0 };
-        for (let t = 0; t < stim.length; t++) {
-          const v = valueAt(track, 10 * (t + 2), hint);
-          const want = toBits(expected.trace![sig.model][t], info!.width, sig.vcd);
-          if (v?.value !== want || v.mask !== 0n) expect.fail(`${where}: cycle ${t} ${sig.vcd}: expected ${want}, VCD ${v?.value}`);
-        }
-      }
-    }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+/** Co-simulates one Design and checks that its stimulus finishes many dot products (so the comparison bites). */
+async function cosim(label: string, traced: boolean): Promise<void> {
+  const r = await expectMatch('xnor_popcount', label, SEED, CASES);
+  if (traced) expect(r.tracedRegisters).toBeGreaterThan(0);
+  const { design } = xnorPopcountUnit.designs().find((d) => d.label === label)!;
+  const outs = xnorPopcountUnit.model(design, xnorPopcountUnit.stimulus(design, SEED, CASES)).outputs;
+  expect(outs.filter((o) => o[0] === 1n).length).toBeGreaterThan(100);
 }
 
 describe('xnor_popcount RTL vs TS model', () => {
   it('binary preset: 64 lanes, 16-bit accumulator, sign activation, 16 channels', async () => {
-    await cosim(xnorPopcountUnit, 'binary', false);
+    await cosim('binary', false);
   });
   it('7 lanes, 8-bit accumulator (wraps), 3 thresholds, 5 channels — with the acc_q trace', async () => {
-    await cosim(xnorPopcountUnit, 'l7-acc8-t3-ch5', true);
+    await cosim('l7-acc8-t3-ch5', true);
   });
   it('33 lanes, 31-bit accumulator, 2 thresholds', async () => {
-    await cosim(xnorPopcountUnit, 'l33-acc31-t2', false);
+    await cosim('l33-acc31-t2', false);
   });
 
   it('bit-serial dot products from the RTL equal plain integer dot products (33 lanes)', async () => {
@@ -83,7 +45,7 @@ describe('xnor_popcount RTL vs TS model', () => {
     const ports = unit.ports(design);
     const built = await buildSim({
       unit: unit.name, top: unit.top, files: unit.hdlFiles(design).map(resolveRepoPath),
-      parameters: unit.parameters(design), ports, trace: false,
+      parameters: unit.parameters(design), ports, trace: true, // the same build verifyJob made above
     });
     const lanes = 33;
     const rng = new Rng(SEED);
