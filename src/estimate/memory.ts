@@ -1,5 +1,6 @@
 import type { ActQuant, Layer, QuantizedModel } from '../model/types.js';
 import { formatBits } from '../model/types.js';
+import { layerOutputShape, shapeSize } from '../model/shapes.js';
 
 /**
  * Memory footprint of a QuantizedModel in its own formats against FP32 and FP16 storage of the same
@@ -66,22 +67,15 @@ export function modelMemory(m: QuantizedModel): ModelMemory {
         weightBits = weights * formatBits(l.weight.format);
         biasBits = l.bias ? 32 * l.bias.length : 0;
         paramBits = stageBits(l.output, l.outChannels);
-        const [, h, w] = shape;
-        const oh = Math.floor((h + l.padding[0] + l.padding[2] - kh) / l.stride[0]) + 1;
-        const ow = Math.floor((w + l.padding[1] + l.padding[3] - kw) / l.stride[1]) + 1;
-        shape = [l.outChannels, oh, ow];
-        elems = l.outChannels * oh * ow;
+        shape = layerOutputShape(l, shape, m.name);
+        elems = shapeSize(shape);
         actBits = l.output.kind === 'accumulator' ? 32 : bitsOf(l.output.output);
         break;
       }
-      case 'maxpool2d': {
-        const [c, h, w] = shape;
-        const oh = Math.floor((h + l.padding[0] + l.padding[2] - l.kernel[0]) / l.stride[0]) + 1;
-        const ow = Math.floor((w + l.padding[1] + l.padding[3] - l.kernel[1]) / l.stride[1]) + 1;
-        shape = [c, oh, ow];
-        elems = c * oh * ow;
+      case 'maxpool2d':
+        shape = layerOutputShape(l, shape, m.name);
+        elems = shapeSize(shape);
         break;
-      }
       case 'flatten':
         shape = [elems];
         break;

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { badValue, InputError } from '../util/errors.js';
 import { conv2dAcc, denseAcc } from './mac.js';
-import { modelShapes, shapeSize } from './shapes.js';
+import { modelShapes, shapeSize, windowOutput } from './shapes.js';
 import { applyOutputStage, firstOutOfRange, quantizeInput, type RequantMode } from './stages.js';
 import { formatName, type ActQuant, type Layer, type MaxPool2dLayer, type QuantizedModel } from './types.js';
 
@@ -122,8 +122,8 @@ export function maxpool2dInt(l: MaxPool2dLayer, x: Int32Array, batch: number, in
   const [kh, kw] = l.kernel;
   const [sh, sw] = l.stride;
   const [pt, pl, pb, pr] = l.padding;
-  const Ho = Math.floor((H + pt + pb - kh) / sh) + 1;
-  const Wo = Math.floor((W + pl + pr - kw) / sw) + 1;
+  const Ho = windowOutput(H, pt, pb, kh, sh);
+  const Wo = windowOutput(W, pl, pr, kw, sw);
   let k = 0;
   for (let bc = 0; bc < batch * C; bc++) {
     const base = bc * H * W;

@@ -2,6 +2,7 @@ import { packBits, packedWords, xnorDotAt } from '../arith/index.js';
 import { gemmInt } from '../kernels/gemm.js';
 import { gemmXnor } from '../kernels/xnor.js';
 import type { Conv2dLayer, DenseLayer, TensorFormat } from './types.js';
+import { windowOutput } from './shapes.js';
 
 /**
  * Accumulators of dense and conv2d layers — part of the integer reference inference (infer.ts).
@@ -160,8 +161,8 @@ function conv2dAccGemm(layer: Conv2dLayer, x: Int32Array, batch: number, inShape
   const [kh, kw] = layer.kernel;
   const [sh, sw] = layer.stride;
   const [pt, pl, pb, pr] = layer.padding;
-  const Ho = Math.floor((H + pt + pb - kh) / sh) + 1;
-  const Wo = Math.floor((W + pl + pr - kw) / sw) + 1;
+  const Ho = windowOutput(H, pt, pb, kh, sh);
+  const Wo = windowOutput(W, pl, pr, kw, sw);
   const K = C * kh * kw;
   const P = Ho * Wo;
   const w = prepared(layer, O).w;
@@ -212,8 +213,8 @@ export function conv2dAccJs(layer: Conv2dLayer, x: Int32Array, batch: number, in
   const [kh, kw] = layer.kernel;
   const [sh, sw] = layer.stride;
   const [pt, pl, pb, pr] = layer.padding;
-  const Ho = Math.floor((H + pt + pb - kh) / sh) + 1;
-  const Wo = Math.floor((W + pl + pr - kw) / sw) + 1;
+  const Ho = windowOutput(H, pt, pb, kh, sh);
+  const Wo = windowOutput(W, pl, pr, kw, sw);
   const w = prepared(layer, O).w;
   const xs = subtractZp(x, layer.input.zeroPoint);
   const bias = layer.bias;

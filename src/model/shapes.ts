@@ -29,12 +29,17 @@ export function layerOutputShape(layer: Layer, inShape: readonly number[], where
       const [kh, kw] = layer.kernel;
       const [sh, sw] = layer.stride;
       const [pt, pl, pb, pr] = layer.padding;
-      const ho = Math.floor((h + pt + pb - kh) / sh) + 1;
-      const wo = Math.floor((w + pl + pr - kw) / sw) + 1;
+      const ho = windowOutput(h, pt, pb, kh, sh);
+      const wo = windowOutput(w, pl, pr, kw, sw);
       if (ho < 1 || wo < 1) fail(`kernel [${kh}, ${kw}] does not fit the padded input ${h}x${w}`);
       return [layer.kind === 'conv2d' ? layer.outChannels : c, ho, wo];
     }
   }
+}
+
+/** Output length of a sliding window (conv, pool) over n positions: floor((n + padLo + padHi - k) / stride) + 1. */
+export function windowOutput(n: number, padLo: number, padHi: number, k: number, stride: number): number {
+  return Math.floor((n + padLo + padHi - k) / stride) + 1;
 }
 
 /** Input shape of every layer and the model output shape: `shapes[i]` is the input of layer i, `shapes[n]` the output. */

@@ -4,17 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PRESETS, PRESET_NAMES } from '../../src/hw/presets.js';
 import { deriveDesign, loadDesign, parseDesign, signedBitsFor, formatRange } from '../../src/hw/design.js';
-import { InputError } from '../../src/util/errors.js';
+import { inputErrorMessage as msg } from './helpers/input_error.js';
 
-function msg(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(InputError);
-    return (e as Error).message;
-  }
-  throw new Error('expected an InputError');
-}
 
 describe('presets', () => {
   it('every preset parses to itself', () => {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeNpy, parseNpy, readNpy, writeNpy, type NpyData } from '../../src/util/npy.js';
 import { InputError } from '../../src/util/errors.js';
+import { inputErrorMessage as err } from './helpers/input_error.js';
 
 const enc = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
 
@@ -19,15 +20,6 @@ function numpyFile(dict: string, data: number[], major = 1): Uint8Array {
 const I16_2x3 = numpyFile("{'descr': '<i2', 'fortran_order': False, 'shape': (2, 3), }",
   [1, 0, 0xfe, 0xff, 3, 0, 4, 0, 5, 0, 0xfa, 0xff]);
 
-function err(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(InputError);
-    return (e as Error).message;
-  }
-  throw new Error('expected an InputError');
-}
 
 describe('npy read', () => {
   it('reads NumPy bytes (v1)', () => {
