@@ -4,8 +4,9 @@
  * Widths and depth are configurable (`hidden`).
  *
  * FP32 (`weights.method = 'none'`): [dense -> BN -> ReLU -> dropout] x L -> dense (+bias).
- * QAT: [dense(Wq) -> BN -> act(Aq)] x L -> dense(Wq last, per-tensor scale) -> scale (a learned positive
- * temperature). The first layer reads 8-bit pixels (integers 0..255, scale 1/255), the FINN choice that
+ * QAT: [dense(Wq) -> BN -> act(Aq) -> dropout] x L -> dense(Wq last, per-tensor scale) -> scale (a learned
+ * positive temperature). Dropout (inverted, `dropout` = drop probability, 0 = none) is the identity at
+ * inference, so it is absent from the exported model. The first layer reads 8-bit pixels (integers 0..255, scale 1/255), the FINN choice that
  * keeps the input information (documented in docs/train.md); the last layer outputs raw integer logits.
  */
 import { Activation, Dropout } from './activations.js';
@@ -36,6 +37,7 @@ export interface NetSpec {
   /** weight bits of the first / last layer (per-layer bit-widths; default: same as `weights`) */
   firstBits?: number;
   lastBits?: number;
+  /** drop probability after every hidden activation (and before the CNN's dense layer); 0 or absent: none */
   dropout?: number;
   inputShape?: [number, number, number];
 }
@@ -70,7 +72,7 @@ export function buildNetwork(spec: NetSpec, seed: number): Network {
       w = Math.floor(w / 2);
     });
     layers.push(new Flatten());
-    if (fp && spec.dropout) layers.push(new Dropout(spec.dropout, rng));
+    if (spec.dropout) layers.push(new Dropout(spec.dropout, rng));
     const last = new Dense(c * h * w, 10, lastSpec(spec), fp, rng);
     layers.push(last);
     if (!fp) layers.push(new Scale(logitScaleInit(spec, c * h * w)));
@@ -83,7 +85,7 @@ export function buildNetwork(spec: NetSpec, seed: number): Network {
     layers.push(new Dense(inF, h, i === 0 ? withBits(spec.weights, spec.firstBits) : spec.weights, false, rng));
     layers.push(new BatchNorm(h));
     layers.push(act());
-    if (fp && spec.dropout) layers.push(new Dropout(spec.dropout, rng));
+    if (spec.dropout) layers.push(new Dropout(spec.dropout, rng));
     inF = h;
   });
   layers.push(new Dense(inF, 10, lastSpec(spec), fp, rng));

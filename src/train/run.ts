@@ -37,6 +37,8 @@ export interface RunOptions {
   firstBits?: number;
   lastBits?: number;
   xnorScale?: boolean;
+  /** drop probability after every hidden activation (default 0.2 for FP32, 0 for QAT) */
+  dropout?: number;
   maxTrain?: number;
   valCount?: number;
   dataDir?: string;
@@ -52,6 +54,8 @@ export function netSpecFor(o: RunOptions): NetSpec {
     checkInt('wbits', o.wbits, 1, 16);
     checkInt('abits', o.abits, 1, 16);
   }
+  const dropout = o.dropout ?? (fp ? 0.2 : 0);
+  if (typeof dropout !== 'number' || !(dropout >= 0 && dropout < 1)) throw badValue('dropout', dropout, 'a probability in [0, 1)');
   const method: Method = o.method ?? (o.wbits === 1 && o.abits === 1 ? 'bnn' : 'pact');
   checkEnum('method', method, METHODS);
   if (method === 'ternary' && o.wbits !== 2) throw badValue('wbits', o.wbits, '2 with --method ternary');
@@ -75,7 +79,7 @@ export function netSpecFor(o: RunOptions): NetSpec {
     act: { method: am, bits: fp ? 32 : o.abits },
     ...(o.firstBits ? { firstBits: o.firstBits } : {}),
     ...(o.lastBits ? { lastBits: o.lastBits } : {}),
-    ...(fp ? { dropout: 0.2 } : {}),
+    ...(dropout > 0 ? { dropout } : {}),
   };
 }
 

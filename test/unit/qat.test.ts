@@ -84,6 +84,10 @@ describe('QAT export reproduces the integer model exactly', () => {
     roundTrip({ arch: 'tfc', hidden: [24], weights: { method: 'lsq', bits: 2 }, act: { method: 'lsq', bits: 2 } }, 40);
     roundTrip({ arch: 'tfc', hidden: [24], weights: { method: 'binary', bits: 1 }, act: { method: 'dorefa', bits: 2 } }, 40);
   });
+  it('trained with dropout (W1A1 and W2A2 PACT): dropout is the identity in the exported model', () => {
+    roundTrip({ arch: 'tfc', hidden: [32, 32], weights: { method: 'binary', bits: 1 }, act: { method: 'sign', bits: 1 }, dropout: 0.2 }, 50);
+    roundTrip({ arch: 'tfc', hidden: [24, 24], weights: { method: 'int', bits: 2 }, act: { method: 'pact', bits: 2 }, dropout: 0.3 }, 40);
+  });
 });
 
 describe('channelThresholds', () => {

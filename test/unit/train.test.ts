@@ -94,5 +94,6 @@ describe('training', () => {
     expect(m.provenance.accuracy[0]!.value).toBe(s.testAccuracy);
     expect(existsSync(join(out, 'train-log.json'))).toBe(true);
     expect(await main(['train', '--arch', 'tfc', '--wbits', '3', '--abits', '2', '--method', 'ternary', '--epochs', '1'])).toBe(2);
+    expect(await main(['train', '--arch', 'tfc', '--wbits', '1', '--abits', '1', '--dropout', '1', '--epochs', '1'])).toBe(2);
   });
 });

