@@ -5,7 +5,7 @@
  */
 import { loadMnist } from '../src/data/mnist.js';
 import { loadState } from '../src/train/state.js';
-import { publish, type RunOptions } from '../src/train/run.js';
+import { outName, publish, runInfo, type RunOptions } from '../src/train/run.js';
 import type { EpochLog } from '../src/train/trainer.js';
 
 const [stateDir, outDir] = process.argv.slice(2);
@@ -13,9 +13,10 @@ const { net, state } = loadState(stateDir!);
 const o = state.meta.options as RunOptions;
 const log = state.meta.log as EpochLog[];
 const secs = log.reduce((a, e) => a + e.seconds, 0);
-const s = publish(net, state.spec, {
-  name: outDir!.replace(/\/+$/, '').split('/').pop()!, arch: o.arch, wbits: o.wbits, abits: o.abits, method: String(state.meta.method),
-  epochs: log.length, seed: o.seed, trainSeconds: secs, samplesPerSec: log.reduce((a, e) => a + e.samplesPerSec * e.seconds, 0) / secs, log,
-}, outDir!, loadMnist('test'));
+const info = runInfo(o, outName(outDir!), {
+  epochs: log.length, seconds: secs, samplesPerSec: log.reduce((a, e) => a + e.samplesPerSec * e.seconds, 0) / secs, log,
+});
+if (log.length < o.epochs) info.command += ` (stopped after epoch ${log.length})`;
+const s = publish(net, state.spec, info, outDir!, loadMnist('test'));
 process.stderr.write(`published ${outDir} from ${stateDir} (${log.length} of ${o.epochs} epochs): MNIST test ${(s.testAccuracy * 100).toFixed(2)}%\n`);
 process.stdout.write(JSON.stringify({ ...s, log: undefined }) + '\n');

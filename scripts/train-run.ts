@@ -7,24 +7,20 @@
 import { loadMnist } from '../src/data/mnist.js';
 import { train } from '../src/train/trainer.js';
 import { saveState } from '../src/train/state.js';
-import { publish, trainConfigFor, type RunOptions } from '../src/train/run.js';
+import { outName, publish, runInfo, trainConfigFor, type RunOptions } from '../src/train/run.js';
 
 const [stateDir, outDir, json] = process.argv.slice(2);
 const o = JSON.parse(json!) as RunOptions;
 const cfg = trainConfigFor(o);
 const data = loadMnist('train');
 const test = loadMnist('test');
-const method = cfg.net.weights.method === 'none' ? 'fp32' : (o.method ?? (o.wbits === 1 && o.abits === 1 ? 'bnn' : 'pact'));
 const t0 = Date.now();
 const log: unknown[] = [];
 cfg.onEpoch = (net, e) => {
   log.push(e);
-  saveState(stateDir!, net, { spec: cfg.net, seed: cfg.seed, meta: { options: o, method, log, seconds: (Date.now() - t0) / 1000 } });
+  saveState(stateDir!, net, { spec: cfg.net, seed: cfg.seed, meta: { options: o, log, seconds: (Date.now() - t0) / 1000 } });
 };
 const r = train(cfg, data);
-const s = publish(r.net, cfg.net, {
-  name: outDir!.replace(/\/+$/, '').split('/').pop()!, arch: o.arch, wbits: o.wbits, abits: o.abits, method,
-  epochs: o.epochs, seed: o.seed, trainSeconds: r.seconds, samplesPerSec: r.samplesPerSec, log: r.log,
-}, outDir!, test);
+const s = publish(r.net, cfg.net, runInfo(o, outName(outDir!), { ...r, epochs: o.epochs }), outDir!, test);
 process.stderr.write(`published ${outDir}: MNIST test ${(s.testAccuracy * 100).toFixed(2)}% (integer model), ${r.seconds.toFixed(0)} s, ${r.samplesPerSec.toFixed(0)} samples/s\n`);
 process.stdout.write(JSON.stringify({ ...s, log: undefined }) + '\n');

@@ -56,8 +56,8 @@ export function netSpecFor(o: RunOptions): NetSpec {
   }
   const dropout = o.dropout ?? (fp ? 0.2 : 0);
   if (typeof dropout !== 'number' || !(dropout >= 0 && dropout < 1)) throw badValue('dropout', dropout, 'a probability in [0, 1)');
-  const method: Method = o.method ?? (o.wbits === 1 && o.abits === 1 ? 'bnn' : 'pact');
-  checkEnum('method', method, METHODS);
+  const method = methodOf(o) as Method;
+  if (!fp) checkEnum('method', method, METHODS);
   if (method === 'ternary' && o.wbits !== 2) throw badValue('wbits', o.wbits, '2 with --method ternary');
   let wm: WeightQuantMethod;
   if (fp) wm = 'none';
@@ -128,6 +128,10 @@ export interface RunSummary {
   method: string;
   epochs: number;
   seed: number;
+  /** drop probability after every hidden activation (0: none) */
+  dropout: number;
+  /** the `lowbit train` command line that reproduces the run (same machine: bit-identical weights) */
+  command: string;
   /** accuracy of the exported integer model (QAT) or of the FP32 network on the MNIST test set */
   testAccuracy: number;
   /** the network's own exact-mode accuracy (equals testAccuracy for QAT, by construction) */
@@ -148,7 +152,7 @@ export function publish(net: Network, spec: NetSpec, info: Omit<RunSummary, 'tes
   let acc = netAcc;
   if (!fp) {
     const qm = exportQuantized(net, info.name, {
-      tool: 'lowbit train', date: new Date().toISOString(), source: `lowbit train --arch ${info.arch} --wbits ${info.wbits} --abits ${info.abits} --method ${info.method} --epochs ${info.epochs} --seed ${info.seed}`,
+      tool: 'lowbit train', date: new Date().toISOString(), source: info.command,
       accuracy: [], notes: `QAT (${spec.weights.method} weights, ${spec.act.method} activations); first layer reads 8-bit pixels; BN + activation folded into thresholds; last layer raw int32 logits`,
     });
     acc = integerAccuracy(qm, test);
@@ -166,15 +170,50 @@ export function publish(net: Network, spec: NetSpec, info: Omit<RunSummary, 'tes
   return summary;
 }
 
+/** The `lowbit train` command line for the options (every option that changes the trained weights). */
+export function trainCommandLine(o: RunOptions): string {
+  const spec = netSpecFor(o);
+  const cfg = trainConfigFor(o);
+  const a = [`lowbit train --arch ${o.arch} --wbits ${o.wbits} --abits ${o.abits}`];
+  if (spec.weights.method !== 'none') a.push(`--method ${methodOf(o)}`);
+  a.push(`--epochs ${o.epochs} --seed ${o.seed}`);
+  if (cfg.batchSize !== 100) a.push(`--batch ${cfg.batchSize}`);
+  if (o.lr !== undefined) a.push(`--lr ${o.lr}`);
+  if (o.optimizer === 'sgd') a.push('--optimizer sgd');
+  if (o.hidden) a.push(`--hidden ${o.hidden.join(',')}`);
+  if (o.firstBits) a.push(`--first-bits ${o.firstBits}`);
+  if (o.lastBits) a.push(`--last-bits ${o.lastBits}`);
+  if (o.xnorScale) a.push('--xnor-scale');
+  if (o.dropout !== undefined) a.push(`--dropout ${o.dropout}`);
+  if (o.maxTrain) a.push(`--max-train ${o.maxTrain}`);
+  if (cfg.valCount !== 5000) a.push(`--val ${cfg.valCount}`);
+  if (o.mixed) a.push('(mixed precision)');
+  return a.join(' ');
+}
+
+function methodOf(o: RunOptions): string {
+  return o.wbits === 32 && o.abits === 32 ? 'fp32' : (o.method ?? (o.wbits === 1 && o.abits === 1 ? 'bnn' : 'pact'));
+}
+
+/** The run description `publish` records, from the options and the training result. */
+export function runInfo(o: RunOptions, name: string, r: { epochs: number; seconds: number; samplesPerSec: number; log: EpochLog[] }): Omit<RunSummary, 'testAccuracy' | 'networkTestAccuracy' | 'out'> {
+  return {
+    name, arch: o.arch, wbits: o.wbits, abits: o.abits, method: methodOf(o), epochs: r.epochs, seed: o.seed,
+    dropout: netSpecFor(o).dropout ?? 0, command: trainCommandLine(o),
+    trainSeconds: r.seconds, samplesPerSec: r.samplesPerSec, log: r.log,
+  };
+}
+
+/** The last path component of an output folder (the model name). */
+export function outName(out: string): string {
+  return out.replace(/\/+$/, '').split('/').pop()!;
+}
+
 /** Trains with the options and publishes to `out` (null: no files). */
 export function runTraining(o: RunOptions, out: string | null): RunSummary {
   const cfg = trainConfigFor(o);
   const data = loadMnist('train', o.dataDir);
   const test = loadMnist('test', o.dataDir);
   const r = train(cfg, data);
-  const name = out ? out.replace(/\/+$/, '').split('/').pop()! : `${o.arch}-w${o.wbits}a${o.abits}`;
-  return publish(r.net, cfg.net, {
-    name, arch: o.arch, wbits: o.wbits, abits: o.abits, method: cfg.net.weights.method === 'none' ? 'fp32' : (o.method ?? (o.wbits === 1 && o.abits === 1 ? 'bnn' : 'pact')),
-    epochs: o.epochs, seed: o.seed, trainSeconds: r.seconds, samplesPerSec: r.samplesPerSec, log: r.log,
-  }, out, test);
+  return publish(r.net, cfg.net, runInfo(o, out ? outName(out) : `${o.arch}-w${o.wbits}a${o.abits}`, { ...r, epochs: o.epochs }), out, test);
 }

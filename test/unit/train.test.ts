@@ -92,6 +92,10 @@ describe('training', () => {
     expect(s.testAccuracy).toBe(s.networkTestAccuracy);
     const m = loadQuantizedModel(out);
     expect(m.provenance.accuracy[0]!.value).toBe(s.testAccuracy);
+    // the recorded command reproduces the run: every option that changes the weights, nothing else
+    expect(s.command).toBe(`lowbit train --arch tfc --wbits 1 --abits 1 --method bnn --epochs 1 --seed ${seed} --hidden 32 --val 0`);
+    expect(m.provenance.source).toBe(s.command);
+    expect(s.dropout).toBe(0);
     expect(existsSync(join(out, 'train-log.json'))).toBe(true);
     expect(await main(['train', '--arch', 'tfc', '--wbits', '3', '--abits', '2', '--method', 'ternary', '--epochs', '1'])).toBe(2);
     expect(await main(['train', '--arch', 'tfc', '--wbits', '1', '--abits', '1', '--dropout', '1', '--epochs', '1'])).toBe(2);
