@@ -3,7 +3,7 @@
  * test accuracy beside the FINN/Brevitas figure of its architecture and precision; plots/loss.svg: the
  * training loss per epoch of every run) from finished runs: each argument is a folder holding the
  * train-log.json that `lowbit train` / scripts/train-run.ts writes (a shipped model under models/ or a
- * scratch output). Optional `--bench FILE`: the output of bench/train.bench.ts, quoted; `--intro FILE`:
+ * scratch output), or `LABEL=FOLDER` to name the run LABEL in the report. Optional `--bench FILE`: the output of bench/train.bench.ts, quoted; `--intro FILE`:
  * a paragraph on the machine and conditions the runs were measured under (defaults to a neutral one).
  *   npx tsx scripts/training-report.ts models/sfc-w1a1 /tmp/runs/out-tfc-w1a1 ... [--bench b.txt] [--intro i.md]
  */
@@ -30,10 +30,12 @@ interface Row {
   trainSeconds: number; samplesPerSec: number; log: { epoch: number; loss: number; samplesPerSec: number; seconds: number }[]; out: string | null;
   dropout?: number;
 }
-const rows: Row[] = dirs.map((d) => {
-  const f = join(d, 'train-log.json');
+const rows: Row[] = dirs.map((arg) => {
+  const eq = arg.indexOf('=');
+  const f = join(eq > 0 ? arg.slice(eq + 1) : arg, 'train-log.json');
   if (!existsSync(f)) throw new Error(`${f}: missing (run not finished?)`);
-  return JSON.parse(readFileSync(f, 'utf8')) as Row;
+  const r = JSON.parse(readFileSync(f, 'utf8')) as Row;
+  return eq > 0 ? { ...r, name: arg.slice(0, eq) } : r;
 });
 const prec = (r: Row): string => (r.method === 'fp32' ? 'FP32' : `W${r.wbits}A${r.abits}`);
 const key = (r: Row): string => `${r.arch}-w${r.wbits}a${r.abits}`;
