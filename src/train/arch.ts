@@ -6,8 +6,9 @@
  * FP32 (`weights.method = 'none'`): [dense -> BN -> ReLU -> dropout] x L -> dense (+bias).
  * QAT: [dense(Wq) -> BN -> act(Aq) -> dropout] x L -> dense(Wq last, per-tensor scale) -> scale (a learned
  * positive temperature). Dropout (inverted, `dropout` = drop probability, 0 = none) is the identity at
- * inference, so it is absent from the exported model. The first layer reads 8-bit pixels (integers 0..255, scale 1/255), the FINN choice that
- * keeps the input information (documented in docs/train.md); the last layer outputs raw integer logits.
+ * inference, so it is absent from the exported model. The first layer reads 8-bit pixels (integers 0..255,
+ * scale 1/255), the FINN choice that keeps the input information (documented in docs/train.md); the last
+ * layer outputs raw integer logits.
  */
 import { Activation, Dropout } from './activations.js';
 import { BatchNorm } from './norm.js';
