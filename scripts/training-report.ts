@@ -1,8 +1,8 @@
 /**
  * Writes reports/training/results.md, results.json and two plots (plots/accuracy.svg: every run's MNIST
  * test accuracy beside the FINN/Brevitas figure of its architecture and precision; plots/loss.svg: the
- * training loss per epoch of every run) from finished runs: each argument is a folder holding the
- * train-log.json that `lowbit train` / scripts/train-run.ts writes (a shipped model under models/ or a
+ * training loss per epoch of the runs of 12 epochs or more) from finished runs: each argument is a
+ * folder holding the train-log.json that `lowbit train` / scripts/train-run.ts writes (a shipped model under models/ or a
  * scratch output), or `LABEL=FOLDER` to name the run LABEL in the report. Optional `--bench FILE`: the output of bench/train.bench.ts, quoted; `--intro FILE`:
  * a paragraph on the machine and conditions the runs were measured under (defaults to a neutral one).
  *   npx tsx scripts/training-report.ts models/sfc-w1a1 /tmp/runs/out-tfc-w1a1 ... [--bench b.txt] [--intro i.md]
@@ -56,7 +56,7 @@ const lines = [
   '',
   '![test accuracy of every run beside FINN/Brevitas](plots/accuracy.svg)',
   '',
-  '![training loss per epoch](plots/loss.svg)',
+  '![training loss per epoch of the long runs](plots/loss.svg)',
   '',
   ...(bench ? ['## Training throughput beside tfjs-wasm (bench/train.bench.ts)', '', '```', bench, '```', ''] : []),
 ];
@@ -80,10 +80,12 @@ const accuracy = await renderChart({
   tooltip: ['run', 'accuracy'],
   width: 520,
 });
+// loss curves of the long runs only (12 epochs or more): short runs crowd the plot and say little
+const LONG = 12;
 const loss = await renderChart({
-  title: 'Training loss per epoch',
+  title: `Training loss per epoch (runs of ${LONG} epochs or more)`,
   mark: 'line',
-  data: rows.flatMap((r) => r.log.map((e) => ({ run: runName(r), epoch: e.epoch, loss: e.loss }))),
+  data: rows.filter((r) => r.log.length >= LONG).flatMap((r) => r.log.map((e) => ({ run: runName(r), epoch: e.epoch, loss: e.loss }))),
   x: { field: 'epoch' },
   y: { field: 'loss', title: 'mean training loss', scale: 'log' },
   color: 'run',
