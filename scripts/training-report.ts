@@ -1,10 +1,11 @@
 /**
  * Writes reports/training/results.md, results.json and two plots (plots/accuracy.svg: every run's MNIST
  * test accuracy beside the FINN/Brevitas figure of its architecture and precision; plots/loss.svg: the
- * training loss per epoch of the runs of 12 epochs or more) from finished runs: each argument is a
- * folder holding the train-log.json that `lowbit train` / scripts/train-run.ts writes (a shipped model under models/ or a
- * scratch output), or `LABEL=FOLDER` to name the run LABEL in the report. Optional `--bench FILE`: the output of bench/train.bench.ts, quoted; `--intro FILE`:
- * a paragraph on the machine and conditions the runs were measured under (defaults to a neutral one).
+ * training loss per epoch of the runs of 12 epochs or more) from finished runs. Each argument is a folder
+ * holding the train-log.json that `lowbit train` / scripts/train-run.ts writes (a shipped model under
+ * models/ or a scratch output), or `LABEL=FOLDER` to name the run LABEL in the report.
+ * Optional `--bench FILE`: the output of bench/train.bench.ts, quoted; `--intro FILE`: a paragraph on the
+ * machine and conditions the runs were measured under (defaults to a neutral one).
  *   npx tsx scripts/training-report.ts models/sfc-w1a1 /tmp/runs/out-tfc-w1a1 ... [--bench b.txt] [--intro i.md]
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
