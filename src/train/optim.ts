@@ -67,17 +67,11 @@ export class Optimizer {
     const inv = 1 / gradScale;
     if (this.cfg.name === 'sgd') {
       const mu = this.cfg.momentum ?? 0.9;
-      this.params.forEach((p, k) => {
-        const m = this.m[k]!;
-        const l = lr * (p.lrScale ?? 1);
-        const d = p.decay ? wd : 0;
-        for (let i = 0; i < p.value.length; i++) {
-          const g = p.grad[i]! * inv + d * p.value[i]!;
-          m[i] = mu * m[i]! + g;
-          p.value[i] -= l * m[i]!;
-        }
+      for (let k = 0; k < this.params.length; k++) {
+        const p = this.params[k]!;
+        sgdUpdate(p.value, p.grad, this.m[k]!, lr * (p.lrScale ?? 1), p.decay ? wd : 0, mu, inv);
         clip(p);
-      });
+      }
       this.roundWeights();
       return;
     }
@@ -86,28 +80,55 @@ export class Optimizer {
     const eps = this.cfg.eps ?? 1e-8;
     const c1 = 1 - b1 ** this.t;
     const c2 = 1 - b2 ** this.t;
-    this.params.forEach((p, k) => {
-      const m = this.m[k]!;
-      const v = this.v[k]!;
-      const l = lr * (p.lrScale ?? 1);
-      const d = p.decay ? wd : 0;
-      for (let i = 0; i < p.value.length; i++) {
-        const g = p.grad[i]! * inv;
-        m[i] = b1 * m[i]! + (1 - b1) * g;
-        v[i] = b2 * v[i]! + (1 - b2) * g * g;
-        p.value[i] -= l * ((m[i]! / c1) / (Math.sqrt(v[i]! / c2) + eps) + d * p.value[i]!);
-      }
+    for (let k = 0; k < this.params.length; k++) {
+      const p = this.params[k]!;
+      adamUpdate(p.value, p.grad, this.m[k]!, this.v[k]!, lr * (p.lrScale ?? 1), p.decay ? wd : 0, b1, b2, c1, c2, eps, inv);
       clip(p);
-    });
+    }
     this.roundWeights();
   }
 }
 
+/*
+ * The update kernels take the arrays as arguments (not through the Param objects, whose shapes differ),
+ * so each loop is monomorphic over typed arrays; the arithmetic and its order are those in the header.
+ */
+
+/** SGD: v = mu v + (g inv + d w); w -= l v. */
+function sgdUpdate(w: Float32Array, grad: Float32Array, m: Float32Array, l: number, d: number, mu: number, inv: number): void {
+  const n = w.length;
+  for (let i = 0; i < n; i++) {
+    const g = grad[i]! * inv + d * w[i]!;
+    m[i] = mu * m[i]! + g;
+    w[i] = w[i]! - l * m[i]!;
+  }
+}
+
+/** Adam: m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; w -= l ((m / c1) / (sqrt(v / c2) + eps) + d w). */
+function adamUpdate(
+  w: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array,
+  l: number, d: number, b1: number, b2: number, c1: number, c2: number, eps: number, inv: number,
+): void {
+  const a1 = 1 - b1;
+  const a2 = 1 - b2;
+  const n = w.length;
+  for (let i = 0; i < n; i++) {
+    const g = grad[i]! * inv;
+    m[i] = b1 * m[i]! + a1 * g;
+    v[i] = b2 * v[i]! + a2 * g * g;
+    const wi = w[i]!;
+    w[i] = wi - l * ((m[i]! / c1) / (Math.sqrt(v[i]! / c2) + eps) + d * wi);
+  }
+}
+
 function clip(p: Param): void {
-  if (!p.clip) return;
-  const [lo, hi] = p.clip;
-  const v = p.value;
-  for (let i = 0; i < v.length; i++) v[i] = v[i]! < lo ? lo : v[i]! > hi ? hi : v[i]!;
+  if (p.clip) clamp(p.value, p.clip[0], p.clip[1]);
+}
+
+function clamp(v: Float32Array, lo: number, hi: number): void {
+  const n = v.length;
+  // min/max instead of comparisons and branches: the same value for every input, NaN included
+  for (let i = 0; i < n; i++) v[i] = Math.min(Math.max(v[i]!, lo), hi);
 }
 
 export type ScheduleName = 'constant' | 'step' | 'cosine' | 'exp';

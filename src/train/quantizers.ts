@@ -66,9 +66,10 @@ export function quantizeWeights(
       for (let o = 0; o < m; o++) {
         let s = 0;
         for (let i = o * k; i < (o + 1) * k; i++) {
+          // q = v >= 0 ? 1 : -1 and ste = |v| <= 1, written without branches (random signs defeat prediction)
           const v = w[i]!;
-          q[i] = v >= 0 ? 1 : -1;
-          ste[i] = v >= -1 && v <= 1 ? 1 : 0;
+          q[i] = 2 * +(v >= 0) - 1;
+          ste[i] = +(Math.abs(v) <= 1);
           s += Math.abs(v);
         }
         scale[o] = spec.xnorScale ? Math.fround(s / k) : 1;
