@@ -30,6 +30,8 @@ interface Row {
   name: string; arch: string; wbits: number; abits: number; method: string; epochs: number; seed: number; testAccuracy: number;
   trainSeconds: number; samplesPerSec: number; log: { epoch: number; loss: number; samplesPerSec: number; seconds: number }[]; out: string | null;
   dropout?: number;
+  inputDropout?: number;
+  shift?: number;
 }
 const rows: Row[] = dirs.map((arg) => {
   const eq = arg.indexOf('=');
@@ -41,6 +43,9 @@ const rows: Row[] = dirs.map((arg) => {
 const prec = (r: Row): string => (r.method === 'fp32' ? 'FP32' : `W${r.wbits}A${r.abits}`);
 const key = (r: Row): string => `${r.arch}-w${r.wbits}a${r.abits}`;
 const runName = (r: Row): string => r.name.replace(/^out-/, '');
+/** dropout after hidden activations, on the input, and the augmentation shift ("-": not recorded) */
+const regularization = (r: Row): string =>
+  r.dropout === undefined ? '-' : [`dropout ${r.dropout}`, ...(r.inputDropout ? [`input ${r.inputDropout}`] : []), ...(r.shift ? [`shift ${r.shift}`] : [])].join(', ');
 const cell = (r: Row): string => `${r.arch.toUpperCase()} ${prec(r)}`;
 
 const lines = [
@@ -48,11 +53,11 @@ const lines = [
   '',
   intro,
   '',
-  '| run | arch | precision | method | dropout | epochs | test accuracy % | FINN/Brevitas % | train time s | samples/s |',
+  '| run | arch | precision | method | regularization | epochs | test accuracy % | FINN/Brevitas % | train time s | samples/s |',
   '|---|---|---|---|---|---|---|---|---|---|',
   ...rows.map((r) => {
     const samples = r.log.reduce((a, e) => a + e.samplesPerSec * e.seconds, 0);
-    return `| ${runName(r)} | ${r.arch} | ${prec(r)} | ${r.method} | ${r.dropout ?? '-'} | ${r.epochs} (${Math.round(samples)} samples) | ${(r.testAccuracy * 100).toFixed(2)} | ${FINN[key(r)] ?? '-'} | ${r.trainSeconds.toFixed(0)} | ${r.samplesPerSec.toFixed(0)} |`;
+    return `| ${runName(r)} | ${r.arch} | ${prec(r)} | ${r.method} | ${regularization(r)} | ${r.epochs} (${Math.round(samples)} samples) | ${(r.testAccuracy * 100).toFixed(2)} | ${FINN[key(r)] ?? '-'} | ${r.trainSeconds.toFixed(0)} | ${r.samplesPerSec.toFixed(0)} |`;
   }),
   '',
   '![test accuracy of every run beside FINN/Brevitas](plots/accuracy.svg)',

@@ -2,3 +2,4 @@
 export * from './idx.js';
 export * from './mnist.js';
 export * from './batches.js';
+export * from './augment.js';

@@ -5,7 +5,8 @@
  *
  * FP32 (`weights.method = 'none'`): [dense -> BN -> ReLU -> dropout] x L -> dense (+bias).
  * QAT: [dense(Wq) -> BN -> act(Aq) -> dropout] x L -> dense(Wq last, per-tensor scale) -> scale (a learned
- * positive temperature). Dropout (inverted, `dropout` = drop probability, 0 = none) is the identity at
+ * positive temperature). `inputDropout` adds dropout on the pixels before the first layer (the FINN/Brevitas
+ * recipe). Dropout (inverted, `dropout` = drop probability, 0 = none) is the identity at
  * inference, so it is absent from the exported model. The first layer reads 8-bit pixels (integers 0..255,
  * scale 1/255), the FINN choice that keeps the input information (documented in docs/train.md); the last
  * layer outputs raw integer logits.
@@ -40,6 +41,8 @@ export interface NetSpec {
   lastBits?: number;
   /** drop probability after every hidden activation (and before the CNN's dense layer); 0 or absent: none */
   dropout?: number;
+  /** drop probability on the input pixels (before the first layer); 0 or absent: none */
+  inputDropout?: number;
   inputShape?: [number, number, number];
 }
 
@@ -58,6 +61,7 @@ export function buildNetwork(spec: NetSpec, seed: number): Network {
   const [C, H, W] = spec.inputShape ?? [1, 28, 28];
   const act = (): Layer => (fp ? new Activation(spec.act.method === 'none' ? 'relu' : spec.act.method, 32) : new Activation(spec.act.method, spec.act.bits));
   const layers: Layer[] = [];
+  if (spec.inputDropout) layers.push(new Dropout(spec.inputDropout, rng));
   if (spec.arch === 'cnn') {
     const ch = spec.hidden ?? [16, 32];
     let c = C;

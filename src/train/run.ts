@@ -39,6 +39,10 @@ export interface RunOptions {
   xnorScale?: boolean;
   /** drop probability after every hidden activation (default 0.2 for FP32, 0 for QAT) */
   dropout?: number;
+  /** drop probability on the input pixels (default 0) */
+  inputDropout?: number;
+  /** augmentation: random shifts of up to this many pixels (default 0) */
+  shift?: number;
   maxTrain?: number;
   valCount?: number;
   dataDir?: string;
@@ -56,6 +60,8 @@ export function netSpecFor(o: RunOptions): NetSpec {
   }
   const dropout = o.dropout ?? (fp ? 0.2 : 0);
   if (typeof dropout !== 'number' || !(dropout >= 0 && dropout < 1)) throw badValue('dropout', dropout, 'a probability in [0, 1)');
+  const inputDropout = o.inputDropout ?? 0;
+  if (typeof inputDropout !== 'number' || !(inputDropout >= 0 && inputDropout < 1)) throw badValue('input-dropout', inputDropout, 'a probability in [0, 1)');
   const method = methodOf(o) as Method;
   if (!fp) checkEnum('method', method, METHODS);
   if (method === 'ternary' && o.wbits !== 2) throw badValue('wbits', o.wbits, '2 with --method ternary');
@@ -80,6 +86,7 @@ export function netSpecFor(o: RunOptions): NetSpec {
     ...(o.firstBits ? { firstBits: o.firstBits } : {}),
     ...(o.lastBits ? { lastBits: o.lastBits } : {}),
     ...(dropout > 0 ? { dropout } : {}),
+    ...(inputDropout > 0 ? { inputDropout } : {}),
   };
 }
 
@@ -96,6 +103,7 @@ export function trainConfigFor(o: RunOptions): TrainConfig {
     seed: o.seed,
     valCount: o.valCount ?? 5000,
     ...(o.maxTrain ? { maxTrain: o.maxTrain } : {}),
+    ...(o.shift ? { shift: checkInt('shift', o.shift, 0, 8) } : {}),
     label: o.label ?? `${o.arch}-w${o.wbits}a${o.abits}`,
     ...(o.mixed ? { mixed: o.mixed } : {}),
   };
@@ -130,6 +138,10 @@ export interface RunSummary {
   seed: number;
   /** drop probability after every hidden activation (0: none) */
   dropout: number;
+  /** drop probability on the input pixels (0: none) */
+  inputDropout: number;
+  /** augmentation: random shifts of up to this many pixels (0: none) */
+  shift: number;
   /** the `lowbit train` command line that reproduces the run (same machine: bit-identical weights) */
   command: string;
   /** accuracy of the exported integer model (QAT) or of the FP32 network on the MNIST test set */
@@ -185,6 +197,8 @@ export function trainCommandLine(o: RunOptions): string {
   if (o.lastBits) a.push(`--last-bits ${o.lastBits}`);
   if (o.xnorScale) a.push('--xnor-scale');
   if (o.dropout !== undefined) a.push(`--dropout ${o.dropout}`);
+  if (o.inputDropout) a.push(`--input-dropout ${o.inputDropout}`);
+  if (o.shift) a.push(`--shift ${o.shift}`);
   if (o.maxTrain) a.push(`--max-train ${o.maxTrain}`);
   if (cfg.valCount !== 5000) a.push(`--val ${cfg.valCount}`);
   if (o.mixed) a.push('(mixed precision)');
@@ -199,7 +213,7 @@ function methodOf(o: RunOptions): string {
 export function runInfo(o: RunOptions, name: string, r: { epochs: number; seconds: number; samplesPerSec: number; log: EpochLog[] }): Omit<RunSummary, 'testAccuracy' | 'networkTestAccuracy' | 'out'> {
   return {
     name, arch: o.arch, wbits: o.wbits, abits: o.abits, method: methodOf(o), epochs: r.epochs, seed: o.seed,
-    dropout: netSpecFor(o).dropout ?? 0, command: trainCommandLine(o),
+    dropout: netSpecFor(o).dropout ?? 0, inputDropout: o.inputDropout ?? 0, shift: o.shift ?? 0, command: trainCommandLine(o),
     trainSeconds: r.seconds, samplesPerSec: r.samplesPerSec, log: r.log,
   };
 }

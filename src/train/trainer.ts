@@ -5,6 +5,7 @@
  * Same seed + same machine -> bit-identical weights (all randomness from Rng, fixed summation orders).
  */
 import { batches, fullView, headView, trainValSplit, type DatasetView } from '../data/batches.js';
+import { shiftBatch } from '../data/augment.js';
 import type { ImageDataset } from '../data/mnist.js';
 import { Rng } from '../util/rng.js';
 import { progress } from '../util/progress.js';
@@ -36,6 +37,8 @@ export interface TrainConfig {
   valCount?: number;
   /** train on at most this many samples per epoch (quick runs) */
   maxTrain?: number;
+  /** augmentation: shift every training image by up to this many pixels in each direction (0: none) */
+  shift?: number;
   /** stop after this many optimizer steps in total (tests) */
   maxSteps?: number;
   /** simulated low-precision training (FP16/BF16/FP8), built for the network by `makeHooks` */
@@ -88,6 +91,10 @@ export function train(cfg: TrainConfig, data: ImageDataset, net?: Network): Trai
   const split = trainValSplit(data, cfg.valCount ?? 5000, cfg.seed ^ 0x5eed);
   const trainView = cfg.maxTrain ? headView(split.train, cfg.maxTrain) : split.train;
   const rng = new Rng(cfg.seed ^ 0xda7a);
+  // its own generator, so that augmentation leaves the data order (and dropout masks) unchanged
+  const augRng = new Rng(cfg.seed ^ 0x5417);
+  const shape = { rows: data.rows, cols: data.cols, channels: 1 };
+  const augBuf = new Float32Array(cfg.shift ? cfg.batchSize * data.rows * data.cols : 0);
   const opt = new Optimizer(model.params(), cfg.optimizer);
   const mp = cfg.mixed ? cfg.mixed(model, cfg.seed ^ 0xf16) : null;
   const classes = model.outSize;
@@ -109,7 +116,8 @@ export function train(cfg: TrainConfig, data: ImageDataset, net?: Network): Trai
       lr = scheduledLr(cfg.optimizer.lr, cfg.schedule, epoch + b.index / stepsPerEpoch);
       opt.zeroGrad();
       mp?.beforeForward();
-      const z = model.forward(b.x, b.n, true);
+      const x = cfg.shift ? shiftBatch(b.x, b.n, shape, cfg.shift, augRng, augBuf) : b.x;
+      const z = model.forward(x, b.n, true);
       const scale = mp ? mp.lossScale : 1;
       const r = softmaxCrossEntropy(z, b.y, b.n, classes, dz, scale);
       model.backward(dz, b.n);

