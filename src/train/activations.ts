@@ -5,7 +5,7 @@
  * Every quantized activation exposes `outScale()` (the real value of one integer step) so the next layer
  * can recover the integers in exact mode.
  */
-import { grow, param, type Layer, type Param } from './layer.js';
+import { SCALE_CLIP, grow, param, type Layer, type Param } from './layer.js';
 import { actLevels, actQuantInt, type ActQuantMethod } from './quantizers.js';
 import type { Rng } from '../util/rng.js';
 
@@ -23,10 +23,10 @@ export class Activation implements Layer {
   constructor(readonly method: ActQuantMethod, readonly bits: number) {
     this.n = method === 'sign' ? 1 : actLevels(bits);
     if (method === 'pact') {
-      this.alpha = param('alpha', 1, false);
+      this.alpha = param('alpha', 1, false, { clip: SCALE_CLIP });
       this.alpha.value[0] = 3; // Choi et al. start a at a few units after batch-norm
     } else if (method === 'lsq') {
-      this.alpha = param('step', 1, false);
+      this.alpha = param('step', 1, false, { clip: SCALE_CLIP });
       this.alpha.value[0] = 1 / this.n;
     } else this.alpha = null;
   }

@@ -9,7 +9,7 @@
  * c[o] = inScale * scale[o]. `outputOf(acc, o)` is that last step, shared with the threshold export.
  */
 import { gemmNN, gemmNT, gemmTN } from './gemm.js';
-import { grow, param, type Layer, type Param } from './layer.js';
+import { SCALE_CLIP, grow, param, type Layer, type Param } from './layer.js';
 import { lsqWeightStepGrad, quantizeWeights, symLevels, type WeightQuantSpec } from './quantizers.js';
 import type { Rng } from '../util/rng.js';
 
@@ -40,7 +40,7 @@ export class Dense implements Layer {
     const lim = Math.sqrt(6 / (inF + outF));
     for (let i = 0; i < this.weight.value.length; i++) this.weight.value[i] = (rng.float() * 2 - 1) * lim;
     this.bias = hasBias ? param('bias', outF, false) : null;
-    this.step = wq.method === 'lsq' ? param('step', wq.perTensor ? 1 : outF, false) : null;
+    this.step = wq.method === 'lsq' ? param('step', wq.perTensor ? 1 : outF, false, { clip: SCALE_CLIP }) : null;
     const n = outF * inF;
     this.q = new Float32Array(n);
     this.scale = new Float32Array(outF);

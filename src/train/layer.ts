@@ -27,6 +27,13 @@ export interface Layer {
   params(): Param[];
 }
 
+/**
+ * The range learned scales are clamped to after every update (PACT clip levels, LSQ step sizes): a step
+ * must stay positive, since the quantizer divides by it and the exported requantization scale must be
+ * > 0 (an unclamped Adam step of lr per update can carry a step of ~0.05 through zero in a few dozen steps).
+ */
+export const SCALE_CLIP: [number, number] = [1e-6, 1e6];
+
 /** A parameter of `len` values (zero-filled) with a zero gradient. */
 export function param(name: string, len: number, decay: boolean, extra: Partial<Param> = {}): Param {
   return { name, value: new Float32Array(len), grad: new Float32Array(len), decay, ...extra };

@@ -1,6 +1,9 @@
 import { describe, it, expect } from 'vitest';
 import { Optimizer, scheduledLr } from '../../src/train/optim.js';
-import { param } from '../../src/train/layer.js';
+import { SCALE_CLIP, param } from '../../src/train/layer.js';
+import { Dense } from '../../src/train/dense.js';
+import { Activation } from '../../src/train/activations.js';
+import { Rng } from '../../src/util/rng.js';
 
 describe('optimizers', () => {
   it('SGD with momentum and weight decay follows v = mu v + g + wd w; w -= lr v', () => {
@@ -71,5 +74,21 @@ describe('stochastic rounding of low-precision weights (Gupta et al.)', () => {
     // E[w] = 0.25 - 0.001; the grid values are 0.25 and 0.25 - 1/64
     expect(Math.abs(mean - 0.249)).toBeLessThan(0.0015);
     expect(mean).toBeLessThan(0.25);
+  });
+});
+
+describe('learned scales stay positive (PACT clip level, LSQ step sizes)', () => {
+  it('an update that would carry them through zero stops at SCALE_CLIP[0]', () => {
+    const dense = new Dense(8, 4, { method: 'lsq', bits: 2 }, false, new Rng(1));
+    const acts = [new Activation('pact', 2), new Activation('lsq', 2)];
+    const scales = [dense.step!, ...acts.map((a) => a.alpha!)];
+    const opt = new Optimizer(scales, { name: 'sgd', lr: 1, momentum: 0 });
+    for (const p of scales) p.grad.fill(1e3); // w -= lr * g: far below zero without the clamp
+    opt.step(1);
+    for (const p of scales) for (const v of p.value) expect(v).toBe(Math.fround(SCALE_CLIP[0]));
+    // the layers still quantize and report a positive step
+    dense.quantize();
+    expect(Array.from(dense.scale).every((s) => s > 0)).toBe(true);
+    expect(acts.every((a) => a.outScale() > 0)).toBe(true);
   });
 });
