@@ -50,6 +50,12 @@ export interface RunOptions {
   mixed?: (net: Network, seed: number) => PrecisionHooks;
 }
 
+/** A drop probability: a number in [0, 1) (1 would drop everything). */
+function dropProbability(name: string, p: unknown): number {
+  if (typeof p !== 'number' || !(p >= 0 && p < 1)) throw badValue(name, p, 'a probability in [0, 1)');
+  return p;
+}
+
 /** Maps the CLI's bits + method onto weight and activation quantizers. 32/32 is FP32. */
 export function netSpecFor(o: RunOptions): NetSpec {
   checkEnum('arch', o.arch, ARCHS);
@@ -58,10 +64,8 @@ export function netSpecFor(o: RunOptions): NetSpec {
     checkInt('wbits', o.wbits, 1, 16);
     checkInt('abits', o.abits, 1, 16);
   }
-  const dropout = o.dropout ?? (fp ? 0.2 : 0);
-  if (typeof dropout !== 'number' || !(dropout >= 0 && dropout < 1)) throw badValue('dropout', dropout, 'a probability in [0, 1)');
-  const inputDropout = o.inputDropout ?? 0;
-  if (typeof inputDropout !== 'number' || !(inputDropout >= 0 && inputDropout < 1)) throw badValue('input-dropout', inputDropout, 'a probability in [0, 1)');
+  const dropout = dropProbability('dropout', o.dropout ?? (fp ? 0.2 : 0));
+  const inputDropout = dropProbability('input-dropout', o.inputDropout ?? 0);
   const method = methodOf(o) as Method;
   if (!fp) checkEnum('method', method, METHODS);
   if (method === 'ternary' && o.wbits !== 2) throw badValue('wbits', o.wbits, '2 with --method ternary');
