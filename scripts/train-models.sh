@@ -2,7 +2,9 @@
 # Retrains the shipped models under models/ with the exact options they were trained with (same seed ->
 # bit-identical weights on the same machine), each through `lowbit train`, niced because the machine is
 # shared. Each run exports a QuantizedModel, measures its MNIST test accuracy with integerInference,
-# saves it, reloads it and checks the accuracy reproduces, and writes train-log.json beside it.
+# saves it, reloads it and checks the accuracy reproduces, and writes train-log.json beside it. The full
+# training state is kept in .train-state/<name> after every epoch: run the script again after an
+# interruption and the run continues from its last completed epoch (bit-identical to an uninterrupted run).
 #   scripts/train-models.sh            # all shipped models
 #   scripts/train-models.sh sfc-w1a1   # one of them
 set -euo pipefail
@@ -18,7 +20,7 @@ names=("$@")
 if [ ${#names[@]} -eq 0 ]; then names=(sfc-w1a1 sfc-w4a4 lfc-w1a1); fi
 for n in "${names[@]}"; do
   if [ -z "${OPTS[$n]:-}" ]; then echo "train-models.sh: unknown model $n; known: ${!OPTS[*]}" >&2; exit 2; fi
-  echo "== $n: lowbit train ${OPTS[$n]} --out models/$n" >&2
+  echo "== $n: lowbit train ${OPTS[$n]} --state .train-state/$n --out models/$n" >&2
   # shellcheck disable=SC2086
-  LOWBIT_PROGRESS=1 nice -n 10 node --import tsx src/cli/main.ts train ${OPTS[$n]} --out "models/$n"
+  LOWBIT_PROGRESS=1 nice -n 10 node --import tsx src/cli/main.ts train ${OPTS[$n]} --state ".train-state/$n" --out "models/$n"
 done

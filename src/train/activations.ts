@@ -17,7 +17,8 @@ export class Activation implements Layer {
   private y: Float32Array = new Float32Array(0);
   private dx: Float32Array = new Float32Array(0);
   readonly n: number;
-  private lsqInit = false;
+  /** LSQ: the step was initialized from the first training batch (kept in a resumable training state) */
+  lsqInit = false;
   private size = 0;
 
   constructor(readonly method: ActQuantMethod, readonly bits: number) {

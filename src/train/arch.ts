@@ -81,7 +81,7 @@ export function buildNetwork(spec: NetSpec, seed: number): Network {
     const last = new Dense(c * h * w, 10, lastSpec(spec), fp, rng);
     layers.push(last);
     if (!fp) layers.push(new Scale(logitScaleInit(spec, c * h * w)));
-    return new Network([C, H, W], layers);
+    return withRng(new Network([C, H, W], layers), rng);
   }
   const hidden = spec.hidden ?? ARCH_HIDDEN[spec.arch];
   if (hidden.length < 1 || hidden.some((h) => !Number.isInteger(h) || h < 1)) throw badValue('hidden', hidden, 'positive integer widths');
@@ -95,7 +95,12 @@ export function buildNetwork(spec: NetSpec, seed: number): Network {
   });
   layers.push(new Dense(inF, 10, lastSpec(spec), fp, rng));
   if (!fp) layers.push(new Scale(logitScaleInit(spec, inF)));
-  return new Network([inF === 0 ? 0 : C * H * W], layers);
+  return withRng(new Network([inF === 0 ? 0 : C * H * W], layers), rng);
+}
+
+function withRng(net: Network, rng: Rng): Network {
+  net.rng = rng;
+  return net;
 }
 
 /** The last layer uses one per-tensor weight scale so raw integer logits keep the argmax. */

@@ -15,7 +15,7 @@ import { roundToMinifloatArray, type MinifloatFormat, MINIFLOAT_FORMATS as ARITH
 import { Rng } from '../util/rng.js';
 import type { Network } from './network.js';
 import type { Param } from './layer.js';
-import type { PrecisionHooks } from './trainer.js';
+import type { PrecisionHooks, PrecisionState } from './trainer.js';
 
 export type MixedFormat = MinifloatFormat;
 export const MINIFLOAT_FORMATS: readonly MixedFormat[] = ARITH_FORMATS;
@@ -88,6 +88,17 @@ export class MixedPrecision implements PrecisionHooks {
   }
 
   private lastOk = true;
+
+  state(): PrecisionState {
+    return { lossScale: this.lossScale, good: this.good, skipped: this.skippedSteps, rng: this.rng.state() };
+  }
+
+  setState(s: PrecisionState): void {
+    this.lossScale = s.lossScale;
+    this.good = s.good;
+    this.skippedSteps = s.skipped;
+    this.rng.setState(s.rng);
+  }
 
   afterStep(): void {
     if (this.cfg.dynamic === false) return;

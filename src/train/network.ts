@@ -6,6 +6,15 @@
 import { grow, param, prod, type Layer, type Param } from './layer.js';
 import { Activation, Dropout } from './activations.js';
 import { Dense } from './dense.js';
+import type { Rng } from '../util/rng.js';
+import { InputError } from '../util/errors.js';
+
+/** What a network holds besides its parameters and batch-norm statistics that training changes: the
+ * dropout generator's state and each LSQ activation's "step initialized" flag. */
+export interface NetRunState {
+  dropoutRng: number[] | null;
+  lsqInit: boolean[];
+}
 
 /** Multiplies all values by one learned positive scalar t (softmax temperature of integer logits; it
  * preserves the argmax, so integer logits classify exactly like the trained network). dt = sum dy * x. */
@@ -113,6 +122,26 @@ export class Network {
       g = this.layers[i]!.backward(g, n);
       if (this.gradHook && i > 0) this.gradHook(g, n * prod(this.shapes[i]!));
     }
+  }
+
+  /** The generator the dropout layers draw from (buildNetwork sets it: the one that drew the initial weights). */
+  rng: Rng | null = null;
+
+  private activations(): Activation[] {
+    return this.layers.filter((l): l is Activation => l instanceof Activation);
+  }
+
+  runState(): NetRunState {
+    return { dropoutRng: this.rng ? this.rng.state() : null, lsqInit: this.activations().map((a) => a.lsqInit) };
+  }
+
+  setRunState(s: NetRunState): void {
+    const acts = this.activations();
+    if (s.lsqInit.length !== acts.length || (s.dropoutRng === null) !== (this.rng === null)) {
+      throw new InputError(`run state of ${s.lsqInit.length} activations${s.dropoutRng ? ' with a dropout generator' : ''} does not fit this network`);
+    }
+    acts.forEach((a, i) => (a.lsqInit = s.lsqInit[i]!));
+    if (s.dropoutRng) this.rng!.setState(s.dropoutRng);
   }
 
   /** True when dropout is present (training differs from eval beyond batch-norm). */

@@ -12,7 +12,7 @@
  * cosine (to 0), and exponential decay per epoch; an optional linear warm-up.
  */
 import type { Param } from './layer.js';
-import { badValue } from '../util/errors.js';
+import { badValue, InputError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { fixedFromFloatStochastic, fixedToFloat, type FixedFormat } from '../arith/fixed.js';
 
@@ -30,6 +30,18 @@ export interface OptimizerConfig {
   weightFormat?: FixedFormat;
   /** seed of the stochastic rounding */
   seed?: number;
+}
+
+/** An optimizer's state between steps (live arrays: copy or write them out before the next step). */
+export interface OptimizerState {
+  /** steps taken (Adam's bias-correction exponent t) */
+  t: number;
+  /** per parameter: SGD velocity or Adam first moment m */
+  m: Float32Array[];
+  /** per parameter: Adam second moment v (empty for SGD) */
+  v: Float32Array[];
+  /** generator of the stochastic weight rounding */
+  rng: number[];
 }
 
 export class Optimizer {
@@ -54,6 +66,22 @@ export class Optimizer {
       const v = p.value;
       for (let i = 0; i < v.length; i++) v[i] = fixedToFloat(fixedFromFloatStochastic(v[i]!, f, 'SAT', this.rng), f);
     }
+  }
+
+  state(): OptimizerState {
+    return { t: this.t, m: this.m, v: this.v, rng: this.rng.state() };
+  }
+
+  /** Continues from a saved state of an optimizer of the same kind over the same parameters. */
+  setState(s: OptimizerState): void {
+    const fits = (a: Float32Array[], b: Float32Array[]): boolean => a.length === b.length && a.every((x, k) => x.length === b[k]!.length);
+    if (!Number.isInteger(s.t) || s.t < 0 || !fits(s.m, this.m) || !fits(s.v, this.v)) {
+      throw new InputError(`optimizer state (t ${s.t}, ${s.m.length} + ${s.v.length} moment tensors) does not fit this ${this.cfg.name} optimizer`);
+    }
+    this.t = s.t;
+    s.m.forEach((x, k) => this.m[k]!.set(x));
+    s.v.forEach((x, k) => this.v[k]!.set(x));
+    this.rng.setState(s.rng);
   }
 
   zeroGrad(): void {

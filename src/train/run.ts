@@ -6,9 +6,10 @@
  *         model gives the identical accuracy; then the training log beside it.
  *   FP32: the FP32 checkpoint (checkpoint.json + blobs) with the log and test accuracy in `meta`.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/fs.js';
-import { CheckFailedError, badValue, checkEnum, checkInt } from '../util/errors.js';
+import { CheckFailedError, InputError, badValue, checkEnum, checkInt } from '../util/errors.js';
 import { loadMnist, type ImageDataset } from '../data/mnist.js';
 import { saveCheckpoint } from '../model/checkpoint.js';
 import { saveQuantizedModel, loadQuantizedModel } from '../model/format.js';
@@ -16,7 +17,9 @@ import { integerInference } from '../model/infer.js';
 import type { QuantizedModel } from '../model/types.js';
 import { ARCHS, type ArchName, type NetSpec } from './arch.js';
 import type { Network } from './network.js';
-import { testAccuracy, train, type EpochLog, type TrainConfig, type PrecisionHooks } from './trainer.js';
+import { testAccuracy, train, type EpochLog, type TrainCheckpoint, type TrainConfig } from './trainer.js';
+import { mixedPrecisionHooks, type MixedPrecisionConfig } from './mixed.js';
+import { loadState, saveState } from './state.js';
 import { exportQuantized, toCheckpoint } from './export.js';
 import type { ActQuantMethod, WeightQuantMethod } from './quantizers.js';
 
@@ -47,7 +50,10 @@ export interface RunOptions {
   valCount?: number;
   dataDir?: string;
   label?: string;
-  mixed?: (net: Network, seed: number) => PrecisionHooks;
+  /** stop after this many epochs, resumable from the state (runTraining's `stateDir`); not part of the run's identity */
+  stopAfter?: number;
+  /** simulated low-precision training (FP16/BF16/FP8) */
+  mixed?: Pick<MixedPrecisionConfig, 'format' | 'rounding'>;
 }
 
 /** A drop probability: a number in [0, 1) (1 would drop everything). */
@@ -108,8 +114,9 @@ export function trainConfigFor(o: RunOptions): TrainConfig {
     valCount: o.valCount ?? 5000,
     ...(o.maxTrain ? { maxTrain: o.maxTrain } : {}),
     ...(o.shift ? { shift: checkInt('shift', o.shift, 0, 8) } : {}),
+    ...(o.stopAfter !== undefined ? { stopAfter: checkInt('stop-after', o.stopAfter, 1, o.epochs) } : {}),
     label: o.label ?? `${o.arch}-w${o.wbits}a${o.abits}`,
-    ...(o.mixed ? { mixed: o.mixed } : {}),
+    ...(o.mixed ? { mixed: mixedPrecisionHooks(o.mixed) } : {}),
   };
 }
 
@@ -186,6 +193,20 @@ export function publish(net: Network, spec: NetSpec, info: Omit<RunSummary, 'tes
   return summary;
 }
 
+/** The run saved in `dir` to continue (null when `dir` holds none); refuses a run of other options. */
+function savedRun(dir: string, o: RunOptions): { net: Network; checkpoint: TrainCheckpoint } | null {
+  if (!existsSync(join(dir, 'state.json'))) return null;
+  const { net, state, checkpoint } = loadState(dir);
+  const saved = state.meta.options as RunOptions | undefined;
+  // the same run: the same reproducing command line on the same data
+  const id = (x: RunOptions): string => `${trainCommandLine(x)}${x.dataDir ? ` --data ${x.dataDir}` : ''}`;
+  const [was, now] = [saved ? id(saved) : '(unknown)', id(o)];
+  if (was !== now) throw new InputError(`${dir} holds the state of another run (${was}; this one is ${now}): pass its options to continue it, or another --state folder`);
+  if (!checkpoint) throw new InputError(`${dir}/state.json has no checkpoint to continue from (an older lowbit saved it): use another --state folder`);
+  process.stderr.write(`${dir}: continuing after epoch ${checkpoint.epoch} of ${o.epochs}\n`);
+  return { net, checkpoint };
+}
+
 /** The `lowbit train` command line for the options (every option that changes the trained weights). */
 export function trainCommandLine(o: RunOptions): string {
   const spec = netSpecFor(o);
@@ -205,7 +226,7 @@ export function trainCommandLine(o: RunOptions): string {
   if (o.shift) a.push(`--shift ${o.shift}`);
   if (o.maxTrain) a.push(`--max-train ${o.maxTrain}`);
   if (cfg.valCount !== 5000) a.push(`--val ${cfg.valCount}`);
-  if (o.mixed) a.push('(mixed precision)');
+  if (o.mixed) a.push(`--precision ${o.mixed.format} --rounding ${o.mixed.rounding}`);
   return a.join(' ');
 }
 
@@ -213,11 +234,14 @@ function methodOf(o: RunOptions): string {
   return o.wbits === 32 && o.abits === 32 ? 'fp32' : (o.method ?? (o.wbits === 1 && o.abits === 1 ? 'bnn' : 'pact'));
 }
 
-/** The run description `publish` records, from the options and the training result. */
-export function runInfo(o: RunOptions, name: string, r: { epochs: number; seconds: number; samplesPerSec: number; log: EpochLog[] }): Omit<RunSummary, 'testAccuracy' | 'networkTestAccuracy' | 'out'> {
+/** The run description `publish` records, from the options and the training log (a run that stopped
+ * before `o.epochs` says so in its command). */
+export function runInfo(o: RunOptions, name: string, r: { seconds: number; samplesPerSec: number; log: EpochLog[] }): Omit<RunSummary, 'testAccuracy' | 'networkTestAccuracy' | 'out'> {
+  const done = r.log.length;
   return {
-    name, arch: o.arch, wbits: o.wbits, abits: o.abits, method: methodOf(o), epochs: r.epochs, seed: o.seed,
-    dropout: netSpecFor(o).dropout ?? 0, inputDropout: o.inputDropout ?? 0, shift: o.shift ?? 0, command: trainCommandLine(o),
+    name, arch: o.arch, wbits: o.wbits, abits: o.abits, method: methodOf(o), epochs: done, seed: o.seed,
+    dropout: netSpecFor(o).dropout ?? 0, inputDropout: o.inputDropout ?? 0, shift: o.shift ?? 0,
+    command: trainCommandLine(o) + (done < o.epochs ? ` (stopped after epoch ${done})` : ''),
     trainSeconds: r.seconds, samplesPerSec: r.samplesPerSec, log: r.log,
   };
 }
@@ -227,11 +251,21 @@ export function outName(out: string): string {
   return out.replace(/\/+$/, '').split('/').pop()!;
 }
 
-/** Trains with the options and publishes to `out` (null: no files). */
-export function runTraining(o: RunOptions, out: string | null): RunSummary {
+/**
+ * Trains with the options and publishes to `out` (null: no files). With `stateDir` the full training state
+ * is saved there after every epoch (src/train/state.ts), and a run already saved there with the same
+ * options continues from its last completed epoch to the weights an uninterrupted run would reach.
+ */
+export function runTraining(o: RunOptions, out: string | null, stateDir?: string): RunSummary {
   const cfg = trainConfigFor(o);
   const data = loadMnist('train', o.dataDir);
   const test = loadMnist('test', o.dataDir);
-  const r = train(cfg, data);
-  return publish(r.net, cfg.net, runInfo(o, out ? outName(out) : `${o.arch}-w${o.wbits}a${o.abits}`, { ...r, epochs: o.epochs }), out, test);
+  let resume: { net: Network; checkpoint: TrainCheckpoint } | null = null;
+  if (stateDir) {
+    resume = savedRun(stateDir, o);
+    const { label: _, ...options } = o;
+    cfg.onEpoch = (net, _e, checkpoint) => saveState(stateDir, net, { spec: cfg.net, seed: cfg.seed, meta: { options } }, checkpoint);
+  }
+  const r = train(cfg, data, resume ?? undefined);
+  return publish(r.net, cfg.net, runInfo(o, out ? outName(out) : `${o.arch}-w${o.wbits}a${o.abits}`, r), out, test);
 }

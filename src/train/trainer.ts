@@ -3,16 +3,20 @@
  * learning rate, per-epoch validation, progress on stderr. Evaluation of a quantized network runs in
  * exact mode (the integers the hardware computes), so the accuracy printed is the integer model's.
  * Same seed + same machine -> bit-identical weights (all randomness from Rng, fixed summation orders).
+ * A run can stop after any epoch and resume bit-identically: `onEpoch` receives a TrainCheckpoint (every
+ * generator state, the optimizer's moments and step count, the log) and `train(cfg, data, {net, checkpoint})`
+ * continues from it; src/train/state.ts saves and loads both.
  */
 import { batches, fullView, headView, trainValSplit, type DatasetView } from '../data/batches.js';
 import { shiftBatch } from '../data/augment.js';
 import type { ImageDataset } from '../data/mnist.js';
 import { Rng } from '../util/rng.js';
+import { InputError } from '../util/errors.js';
 import { progress } from '../util/progress.js';
 import { buildNetwork, type NetSpec } from './arch.js';
 import { softmaxCrossEntropy, argmaxRows } from './loss.js';
-import { Optimizer, scheduledLr, type OptimizerConfig, type ScheduleConfig } from './optim.js';
-import type { Network } from './network.js';
+import { Optimizer, scheduledLr, type OptimizerConfig, type OptimizerState, type ScheduleConfig } from './optim.js';
+import type { Network, NetRunState } from './network.js';
 
 /**
  * Hooks of simulated low-precision training (src/train/mixed.ts implements them): round the working
@@ -24,6 +28,17 @@ export interface PrecisionHooks {
   beforeForward(): void;
   afterBackward(): boolean;
   afterStep(): void;
+  state(): PrecisionState;
+  setState(s: PrecisionState): void;
+}
+
+/** The loss-scaling state of simulated low-precision training between steps. */
+export interface PrecisionState {
+  lossScale: number;
+  /** clean steps since the scale last changed */
+  good: number;
+  skipped: number;
+  rng: number[];
 }
 
 export interface TrainConfig {
@@ -39,14 +54,32 @@ export interface TrainConfig {
   maxTrain?: number;
   /** augmentation: shift every training image by up to this many pixels in each direction (0: none) */
   shift?: number;
+  /** stop after this many completed epochs (at most `epochs`); the checkpoint continues the run later */
+  stopAfter?: number;
   /** stop after this many optimizer steps in total (tests) */
   maxSteps?: number;
   /** simulated low-precision training (FP16/BF16/FP8), built for the network by `makeHooks` */
   mixed?: (net: Network, seed: number) => PrecisionHooks;
   /** label for progress lines */
   label?: string;
-  /** called after every epoch (e.g. to save the state of a long run) */
-  onEpoch?: (net: Network, entry: EpochLog) => void;
+  /** called after every epoch (e.g. to save the state of a long run; the checkpoint's arrays are live) */
+  onEpoch?: (net: Network, entry: EpochLog, checkpoint: TrainCheckpoint) => void;
+}
+
+/** Everything besides the network's parameters that a run needs to continue bit-identically after
+ * `epoch` completed epochs. */
+export interface TrainCheckpoint {
+  epoch: number;
+  steps: number;
+  /** training seconds so far */
+  seconds: number;
+  log: EpochLog[];
+  /** generators of the data order and of the shift augmentation */
+  orderRng: number[];
+  augRng: number[];
+  net: NetRunState;
+  optimizer: OptimizerState;
+  precision: PrecisionState | null;
 }
 
 export interface EpochLog {
@@ -86,8 +119,10 @@ export function evaluate(net: Network, view: DatasetView, batchSize = 500): numb
   return correct / view.indices.length;
 }
 
-export function train(cfg: TrainConfig, data: ImageDataset, net?: Network): TrainResult {
-  const model = net ?? buildNetwork(cfg.net, cfg.seed);
+/** Trains a new network for `cfg`, or continues `resume.net` (loaded with its state) from `resume.checkpoint`
+ * to the same weights an uninterrupted run with the same `cfg` would reach. */
+export function train(cfg: TrainConfig, data: ImageDataset, resume?: { net: Network; checkpoint: TrainCheckpoint }): TrainResult {
+  const model = resume?.net ?? buildNetwork(cfg.net, cfg.seed);
   const split = trainValSplit(data, cfg.valCount ?? 5000, cfg.seed ^ 0x5eed);
   const trainView = cfg.maxTrain ? headView(split.train, cfg.maxTrain) : split.train;
   const rng = new Rng(cfg.seed ^ 0xda7a);
@@ -99,12 +134,22 @@ export function train(cfg: TrainConfig, data: ImageDataset, net?: Network): Trai
   const mp = cfg.mixed ? cfg.mixed(model, cfg.seed ^ 0xf16) : null;
   const classes = model.outSize;
   const dz = new Float32Array(cfg.batchSize * classes);
-  const log: EpochLog[] = [];
+  const ck = resume?.checkpoint;
+  if (ck) {
+    if (!ck.precision !== !mp) throw new InputError(`the checkpoint is of a ${ck.precision ? 'mixed-precision' : 'float32'} run; this configuration is ${mp ? 'mixed-precision' : 'float32'}`);
+    rng.setState(ck.orderRng);
+    augRng.setState(ck.augRng);
+    model.setRunState(ck.net);
+    opt.setState(ck.optimizer);
+    if (mp && ck.precision) mp.setState(ck.precision);
+  }
+  const log: EpochLog[] = ck ? [...ck.log] : [];
   const stepsPerEpoch = Math.ceil(trainView.indices.length / cfg.batchSize);
-  let steps = 0;
-  let diverged = false;
-  const t0 = performance.now();
-  for (let epoch = 0; epoch < cfg.epochs; epoch++) {
+  let steps = ck?.steps ?? 0;
+  let diverged = log.some((e) => !Number.isFinite(e.loss));
+  const t0 = performance.now() - (ck?.seconds ?? 0) * 1000;
+  const lastEpoch = Math.min(cfg.epochs, cfg.stopAfter ?? cfg.epochs);
+  for (let epoch = ck?.epoch ?? 0; epoch < lastEpoch; epoch++) {
     const te = performance.now();
     const bar = progress(`${cfg.label ?? 'train'} epoch ${epoch + 1}/${cfg.epochs}`, stepsPerEpoch);
     let lossSum = 0;
@@ -148,7 +193,10 @@ export function train(cfg: TrainConfig, data: ImageDataset, net?: Network): Trai
         ` lr ${lr.toExponential(2)} ${entry.samplesPerSec.toFixed(0)} samples/s${mp ? ` scale ${mp.lossScale} skipped ${skipped}` : ''}\n`,
     );
     if (!Number.isFinite(entry.loss)) diverged = true;
-    cfg.onEpoch?.(model, entry);
+    cfg.onEpoch?.(model, entry, {
+      epoch: epoch + 1, steps, seconds: (performance.now() - t0) / 1000, log, orderRng: rng.state(), augRng: augRng.state(),
+      net: model.runState(), optimizer: opt.state(), precision: mp ? mp.state() : null,
+    });
     if (cfg.maxSteps !== undefined && steps >= cfg.maxSteps) break;
   }
   const seconds = (performance.now() - t0) / 1000;

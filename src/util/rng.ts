@@ -3,6 +3,8 @@
  * Deterministic across machines and Node versions (pure 32-bit integer maths), fast, no allocation per
  * number. Every random test, stochastic rounding and training run in lowbit draws from this.
  */
+import { badValue } from './errors.js';
+
 export class Rng {
   private s0: number;
   private s1: number;
@@ -23,6 +25,19 @@ export class Rng {
     this.s1 = next();
     this.s2 = next();
     this.s3 = next();
+  }
+
+  /** The generator's 128-bit state, as four uint32 (saved with a training run to resume it bit-identically). */
+  state(): [number, number, number, number] {
+    return [this.s0 >>> 0, this.s1 >>> 0, this.s2 >>> 0, this.s3 >>> 0];
+  }
+
+  /** Continues from a state returned by `state()`; xoshiro's all-zero state is invalid. */
+  setState(s: readonly number[]): void {
+    if (s.length !== 4 || s.some((w) => !Number.isInteger(w) || w < 0 || w > 0xffffffff) || s.every((w) => w === 0)) {
+      throw badValue('Rng state', JSON.stringify(s), 'four uint32 words, not all zero');
+    }
+    [this.s0, this.s1, this.s2, this.s3] = s.map((w) => w | 0) as [number, number, number, number];
   }
 
   /** Uniform unsigned 32-bit integer. */

