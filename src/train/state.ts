@@ -1,17 +1,18 @@
 /**
  * Save and restore the complete training state of a network next to the spec that rebuilds it:
- *   state.json  spec, seed, meta; the sha256 of each .bin (so files from different epochs are refused);
- *               with a checkpoint, its scalars (epoch, steps, log, generator states, Adam's t)
- *   state.bin   little-endian float32: the tensors in `params()` order, then each batch-norm's mean and var
- *   resume.bin  (with a checkpoint) float32: the optimizer's m tensors, then its v tensors
+ *   state.json    spec, seed, meta; the names and sha256 of the .bin files; with a checkpoint, its
+ *                 scalars (epoch, steps, log, generator states, Adam's t)
+ *   state.E.bin   little-endian float32: the tensors in `params()` order, then each batch-norm's mean and
+ *                 var (E: the checkpoint's epoch; `state.bin` without a checkpoint)
+ *   resume.E.bin  (with a checkpoint) float32: the optimizer's m tensors, then its v tensors
  * The FP32 checkpoint (contracts section 5) cannot hold QAT-only parameters (PACT clips, LSQ steps, the
  * logit scale), so the export reads this state; with a TrainCheckpoint a long run can also continue
  * bit-identically after an interruption (`train(cfg, data, { net, checkpoint })`).
- * The .bin files are written before state.json, each atomically, so a crash leaves either the previous
- * epoch's state or a state.json whose hashes name the mismatch.
+ * Each epoch's .bin files get new names and are written before state.json (atomically), and the previous
+ * epoch's are deleted only after it: a crash at any point leaves a complete state of one epoch.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/fs.js';
 import { InputError } from '../util/errors.js';
@@ -32,6 +33,8 @@ interface StateFile extends TrainState {
   format: 'lowbit-train-state';
   version: 2;
   floats: number;
+  /** file names of the parameters (`state`) and optimizer moments (`resume`) */
+  files?: { state: string; resume?: string };
   sha256: Record<string, string>;
   resume?: CheckpointScalars;
 }
@@ -66,12 +69,17 @@ function scatter(raw: Buffer, ts: Float32Array[]): void {
 
 const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
+const BIN_NAME = /^(state|resume)(\.\d+)?\.bin$/;
+
 export function saveState(dir: string, net: Network, st: TrainState, checkpoint?: TrainCheckpoint): void {
-  const bins: Record<string, Uint8Array> = { 'state.bin': concat(tensors(net)) };
+  const tag = checkpoint ? `.${checkpoint.epoch}` : '';
+  const files: { state: string; resume?: string } = { state: `state${tag}.bin` };
+  const bins: Record<string, Uint8Array> = { [files.state]: concat(tensors(net)) };
   let resume: CheckpointScalars | undefined;
   if (checkpoint) {
     const { m, v, t, rng } = checkpoint.optimizer;
-    bins['resume.bin'] = concat([...m, ...v]);
+    files.resume = `resume${tag}.bin`;
+    bins[files.resume] = concat([...m, ...v]);
     resume = { ...checkpoint, optimizer: { t, rng, mFloats: count(m), vFloats: count(v) } };
   }
   const sha: Record<string, string> = {};
@@ -79,8 +87,10 @@ export function saveState(dir: string, net: Network, st: TrainState, checkpoint?
     writeFileAtomic(join(dir, name), bytes);
     sha[name] = sha256(bytes);
   }
-  const file: StateFile = { format: 'lowbit-train-state', version: 2, ...st, floats: bins['state.bin']!.length / 4, sha256: sha, ...(resume ? { resume } : {}) };
+  const floats = bins[files.state]!.length / 4;
+  const file: StateFile = { format: 'lowbit-train-state', version: 2, ...st, floats, files, sha256: sha, ...(resume ? { resume } : {}) };
   writeFileAtomic(join(dir, 'state.json'), JSON.stringify(file, null, 1));
+  for (const f of readdirSync(dir)) if (BIN_NAME.test(f) && !(f in bins)) rmSync(join(dir, f), { force: true });
 }
 
 function readBin(dir: string, name: string, j: StateFile, floats: number): Buffer {
@@ -94,7 +104,7 @@ function readBin(dir: string, name: string, j: StateFile, floats: number): Buffe
   if (raw.length !== floats * 4) throw new InputError(`${p}: ${raw.length} bytes; the spec needs ${floats * 4}`);
   const want = j.sha256?.[name];
   if (want !== undefined && sha256(raw) !== want) {
-    throw new InputError(`${p}: its sha256 differs from the one in state.json (a save was interrupted); this state cannot be used, retrain or use a copy`);
+    throw new InputError(`${p}: its sha256 differs from the one in state.json (the file was changed after the save); this state cannot be used: retrain, or restore the file from a copy`);
   }
   return raw;
 }
@@ -111,7 +121,7 @@ export function loadState(dir: string): { net: Network; state: TrainState; check
   if (j.format !== 'lowbit-train-state') throw new InputError(`${jp}: format ${JSON.stringify(j.format)}; expected "lowbit-train-state"`);
   const net = buildNetwork(j.spec, j.seed);
   const ts = tensors(net);
-  scatter(readBin(dir, 'state.bin', j, count(ts)), ts);
+  scatter(readBin(dir, j.files?.state ?? 'state.bin', j, count(ts)), ts);
   let checkpoint: TrainCheckpoint | null = null;
   if (j.resume) {
     const { mFloats, vFloats, t, rng } = j.resume.optimizer;
@@ -122,7 +132,7 @@ export function loadState(dir: string): { net: Network; state: TrainState; check
     }
     const m = shapes.map((n) => new Float32Array(n));
     const v = shapes.map((n) => new Float32Array(vFloats ? n : 0)); // SGD keeps empty second moments
-    scatter(readBin(dir, 'resume.bin', j, mFloats + vFloats), [...m, ...v]);
+    scatter(readBin(dir, j.files?.resume ?? 'resume.bin', j, mFloats + vFloats), [...m, ...v]);
     checkpoint = { ...j.resume, optimizer: { t, rng, m, v } };
   }
   return { net, state: { spec: j.spec, seed: j.seed, meta: j.meta }, checkpoint };

@@ -87,14 +87,16 @@ describe('resumable training', () => {
     }
   });
 
-  it('a state saved by an interrupted write is refused by its hash; a checkpoint of another network is refused', () => {
+  it('keeps one epoch\'s files; a changed state file is refused by its hash; a checkpoint of another network is refused', () => {
     const cfg = CONFIGS['lsq + sgd + stochastic weight rounding']!;
-    const { dir } = runSavingAt(cfg, 1);
-    const p = join(dir, 'resume.bin');
+    const dir = mkdtempSync(join(tmpdir(), 'resume-'));
+    train({ ...cfg, onEpoch: (net, _e, ck) => saveState(dir, net, { spec: cfg.net, seed: cfg.seed, meta: {} }, ck) }, data);
+    expect(readdirSync(dir).sort()).toEqual(['resume.3.bin', 'state.3.bin', 'state.json']);
+    const p = join(dir, 'resume.3.bin');
     const b = readFileSync(p);
     b[7] ^= 1;
     writeFileSync(p, b);
-    expect(() => loadState(dir)).toThrow(/resume\.bin: its sha256 differs/);
+    expect(() => loadState(dir)).toThrow(/resume\.3\.bin: its sha256 differs/);
     b[7] ^= 1;
     writeFileSync(p, b);
     const { checkpoint } = loadState(dir);
