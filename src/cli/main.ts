@@ -2,7 +2,7 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { commands } from './commands/index.js';
-import { LowbitError } from '../util/errors.js';
+import { InputError, LowbitError } from '../util/errors.js';
 import { closest } from '../util/suggest.js';
 
 /**
@@ -17,6 +17,14 @@ export async function main(argv: string[]): Promise<number> {
     .usage('$0 <command> [options]\n\nLow-precision neural-network hardware: quantize, train, model, verify, estimate.')
     .option('json', { type: 'boolean', default: false, global: true, describe: 'print results as JSON on stdout' })
     .strict()
+    .check((args) => {
+      // yargs turns a repeated option into an array; only options declared as arrays may repeat
+      const o = (cli as unknown as { getOptions(): { key: Record<string, unknown>; array: string[] } }).getOptions();
+      for (const [k, v] of Object.entries(args)) {
+        if (Array.isArray(v) && k in o.key && !o.array.includes(k)) throw new InputError(`--${k} given ${v.length} times (${v.join(', ')}): give it once`);
+      }
+      return true;
+    })
     .recommendCommands()
     .demandCommand(1, 'name a command; `lowbit --help` lists them')
     .help()

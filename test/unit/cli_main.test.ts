@@ -23,6 +23,16 @@ describe('lowbit command line', () => {
     expect(none.err).toMatch(/name a command/);
   });
 
+  it('an option given twice exits 2 unless it is declared as a list', async () => {
+    const twice = await runCli(['train', '--arch', 'tfc', '--seed', '1', '--seed', '2']);
+    expect(twice.code).toBe(2);
+    expect(twice.err).toBe('lowbit: --seed given 2 times (1, 2): give it once\n');
+    // --from takes several files, also as repeated options: the files are read (and here missing)
+    const list = await runCli(['report', '--from', '/nonexistent/a.jsonl', '--from', '/nonexistent/b.jsonl', '--out', '/tmp/lowbit-never']);
+    expect(list.err).not.toMatch(/given 2 times/);
+    expect(list.err).toMatch(/nonexistent\/a\.jsonl/);
+  });
+
   it('closest: the nearest allowed name within a third of its length', () => {
     expect(closest('rwos', ['rows', 'cols', 'dataflow'])).toBe('rows');
     expect(closest('xyzzy', ['rows', 'cols'])).toBeUndefined();
