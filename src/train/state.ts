@@ -39,7 +39,8 @@ interface StateFile extends TrainState {
   resume?: CheckpointScalars;
 }
 
-function tensors(net: Network): Float32Array[] {
+/** Every float of a network that training changes and the state keeps: parameters, then BN statistics. */
+export function stateTensors(net: Network): Float32Array[] {
   const out = net.params().map((p) => p.value);
   for (const l of net.layers) if (l instanceof BatchNorm) out.push(l.mean, l.var);
   return out;
@@ -74,7 +75,7 @@ const BIN_NAME = /^(state|resume)(\.\d+)?\.bin$/;
 export function saveState(dir: string, net: Network, st: TrainState, checkpoint?: TrainCheckpoint): void {
   const tag = checkpoint ? `.${checkpoint.epoch}` : '';
   const files: { state: string; resume?: string } = { state: `state${tag}.bin` };
-  const bins: Record<string, Uint8Array> = { [files.state]: concat(tensors(net)) };
+  const bins: Record<string, Uint8Array> = { [files.state]: concat(stateTensors(net)) };
   let resume: CheckpointScalars | undefined;
   if (checkpoint) {
     const { m, v, t, rng } = checkpoint.optimizer;
@@ -120,7 +121,7 @@ export function loadState(dir: string): { net: Network; state: TrainState; check
   }
   if (j.format !== 'lowbit-train-state') throw new InputError(`${jp}: format ${JSON.stringify(j.format)}; expected "lowbit-train-state"`);
   const net = buildNetwork(j.spec, j.seed);
-  const ts = tensors(net);
+  const ts = stateTensors(net);
   scatter(readBin(dir, j.files?.state ?? 'state.bin', j, count(ts)), ts);
   let checkpoint: TrainCheckpoint | null = null;
   if (j.resume) {

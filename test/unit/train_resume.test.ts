@@ -4,8 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadMnist } from '../../src/data/mnist.js';
 import { train, type TrainCheckpoint, type TrainConfig } from '../../src/train/trainer.js';
-import { saveState, loadState } from '../../src/train/state.js';
-import { BatchNorm } from '../../src/train/norm.js';
+import { saveState, loadState, stateTensors } from '../../src/train/state.js';
 import { mixedPrecisionHooks } from '../../src/train/mixed.js';
 import { runTraining, type RunOptions } from '../../src/train/run.js';
 import type { Network } from '../../src/train/network.js';
@@ -19,9 +18,7 @@ const data = loadMnist('train');
 
 /** Every float a network holds (parameters, then batch-norm statistics) as one byte string. */
 function bytes(net: Network): Buffer {
-  const ts = net.params().map((p) => p.value);
-  for (const l of net.layers) if (l instanceof BatchNorm) ts.push(l.mean, l.var);
-  return Buffer.concat(ts.map((t) => Buffer.from(t.buffer, t.byteOffset, t.byteLength)));
+  return Buffer.concat(stateTensors(net).map((t) => Buffer.from(t.buffer, t.byteOffset, t.byteLength)));
 }
 
 /** Three short epochs; each configuration uses every kind of generator and optimizer state. */
