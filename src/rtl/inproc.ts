@@ -1,4 +1,5 @@
-import koffi from 'koffi';
+import { createRequire } from 'node:module';
+import type Koffi from 'koffi';
 import { ToolError } from '../util/errors.js';
 import type { BuiltSim } from './build.js';
 import { decodeOutputs, encodeStimulus, vectorWords } from './harness.js';
@@ -24,6 +25,7 @@ const loaded = new Map<string, ShimLib>();
 function load(path: string): ShimLib {
   let lib = loaded.get(path);
   if (lib === undefined) {
+    const koffi = createRequire(import.meta.url)('koffi') as typeof Koffi; // loaded here: start-up time
     const so = koffi.load(path);
     lib = {
       open: so.func('void *lb_open(const char *vcd)'),

@@ -14,13 +14,13 @@ interface DemoArgs {
 
 export const demoCommand: CommandModule<object, DemoArgs> = {
   command: 'demo',
-  describe: 'the main job: shipped models on the TS accelerator (whole MNIST test set) and the RTL (a sample), with a report',
+  describe: 'the main job: shipped models on the TS accelerator (whole MNIST test set) and the RTL (1,000 images per model), with a report',
   builder: (y) =>
     y
       .option('models', { type: 'string', default: 'models', describe: 'folder of shipped models' })
       .option('out', { type: 'string', default: 'reports/main', describe: 'report folder' })
       .option('images', { type: 'number', default: 10000, describe: 'MNIST test images on the TS model' })
-      .option('rtl-images', { type: 'number', default: 10, describe: 'images through the RTL per model (0: none)' }) as never,
+      .option('rtl-images', { type: 'number', default: 1000, describe: 'images through the RTL per model (0: none)' }) as never,
   handler: async (argv) => {
     checkInt('--images', argv.images, 1, 10000);
     checkInt('--rtl-images', argv['rtl-images'], 0, 10000);
