@@ -3,8 +3,9 @@
  * outputs; `cnn`: a small LeNet-style CNN (conv 5x5 same -> BN -> act -> maxpool 2, twice, then dense 10);
  * `cnv`: FINN's CNV shape scaled to MNIST: conv 3x3 valid (no padding, so +-1 activations never meet a
  * padded value) -> BN -> act, in pairs, maxpool 2 after each pair, then [dense -> BN -> act] x F -> dense 10.
- * Default channels 32,32 | 64,64 (28 -> 26 -> 24 -> 12 -> 10 -> 8 -> 4: 64*4*4 = 1024 features), one
- * hidden dense 128. As in FINN's CNV-W1A1 the first layer takes the 8-bit pixels with the same weights as
+ * Default channels 16,16 | 32,32 (28 -> 26 -> 24 -> 12 -> 10 -> 8 -> 4: 32*4*4 = 512 features), one
+ * hidden dense 256 (FINN's CNV has 64,64 | 128,128 | 256,256 and 512, 512 on 32x32 CIFAR-10; this is sized
+ * for the shared 2-core training machine). As in FINN's CNV-W1A1 the first layer takes the 8-bit pixels with the same weights as
  * every other layer (+-1 for W1A1), so only its input is 8-bit. Widths and depth are configurable
  * (`hidden`: conv channels; `fcHidden`: the cnv's hidden dense widths).
  *
@@ -39,7 +40,7 @@ export interface NetSpec {
   arch: ArchName;
   /** hidden widths (MLP) or conv channels (CNN); default by arch */
   hidden?: number[];
-  /** `cnv` only: hidden dense widths after the conv stack (default [128]; [] = straight to the 10 logits) */
+  /** `cnv` only: hidden dense widths after the conv stack (default [256]; [] = straight to the 10 logits) */
   fcHidden?: number[];
   weights: WeightQuantSpec;
   act: { method: ActQuantMethod; bits: number };
@@ -70,7 +71,7 @@ export function buildNetwork(spec: NetSpec, seed: number): Network {
   const layers: Layer[] = [];
   if (spec.inputDropout) layers.push(new Dropout(spec.inputDropout, rng));
   if (spec.arch === 'cnv') {
-    const ch = spec.hidden ?? [32, 32, 64, 64];
+    const ch = spec.hidden ?? [16, 16, 32, 32];
     if (ch.length < 1 || ch.some((h) => !Number.isInteger(h) || h < 1)) throw badValue('hidden', ch, 'positive integer conv channels');
     let c = C;
     let h = H;
@@ -91,7 +92,7 @@ export function buildNetwork(spec: NetSpec, seed: number): Network {
     });
     layers.push(new Flatten());
     let inF = c * h * w;
-    for (const f of spec.fcHidden ?? [128]) {
+    for (const f of spec.fcHidden ?? [256]) {
       if (!Number.isInteger(f) || f < 1) throw badValue('fc-hidden', spec.fcHidden, 'positive integer widths');
       if (spec.dropout) layers.push(new Dropout(spec.dropout, rng));
       layers.push(new Dense(inF, f, spec.weights, fp, rng));
