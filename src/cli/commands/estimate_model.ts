@@ -68,7 +68,7 @@ export function formatModelEstimate(r: ModelEstimateResult & { accuracy?: number
     '',
     table,
     '',
-    `cycles        ${r.cycles} per inference (exact: the accelerator model and accel_top.v), utilization ${fx(100 * r.utilization)} %`,
+    `cycles        ${r.cycles} per inference (exact: the accelerator model and accel_top.sv), utilization ${fx(100 * r.utilization)} %`,
     `latency       ${fx(r.latencySeconds * 1e6, 3)} us; ${fx(r.computeInferencesPerSecond, 0)} inferences/s compute-bound, ${fx(r.inferencesPerSecond, 0)} with host I/O (${r.ioCycles} cycles)`,
     `on-chip       weight ${r.sram.weightWords} words (${r.sram.weightBits} bits), activations ${r.sram.activationBits} bits, params ${r.sram.paramRows} rows (${r.sram.paramBits} bits), writes ${r.sram.outputWrites} (${r.sram.outputBits} bits), host ${r.sram.hostInputBits}+${r.sram.hostOutputBits} bits`,
     `off-chip      ${kib(r.offchip.weightLoadBits)} loaded once (weights, parameters, program); per inference ${r.offchip.inputBits} bits in, ${r.offchip.outputBits} out; ${fx(r.offchip.perInferenceBits, 1)} bits/inference at batch ${r.batch}`,
