@@ -11,9 +11,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 declare -A OPTS=(
-  [sfc-w1a1]="--arch sfc --wbits 1 --abits 1 --method bnn --epochs 40 --seed 1 --val 0 --dropout 0.1"
-  [sfc-w4a4]="--arch sfc --wbits 4 --abits 4 --method pact --epochs 5 --seed 1 --val 0"
-  [lfc-w1a1]="--arch lfc --wbits 1 --abits 1 --method bnn --epochs 45 --seed 1 --val 0 --dropout 0.1 --shift 1"
+  [sfc-w1a1]="--arch sfc --wbits 1 --abits 1 --method bnn --epochs 40 --seed 1 --val-images 0 --dropout 0.1"
+  [sfc-w4a4]="--arch sfc --wbits 4 --abits 4 --method pact --epochs 5 --seed 1 --val-images 0"
+  [lfc-w1a1]="--arch lfc --wbits 1 --abits 1 --method bnn --epochs 45 --seed 1 --val-images 0 --dropout 0.1 --shift 1"
 )
 
 names=("$@")

@@ -4,12 +4,19 @@ import { hideBin } from 'yargs/helpers';
 import { commands } from './commands/index.js';
 import { InputError, LowbitError } from '../util/errors.js';
 import { closest } from '../util/suggest.js';
+import { lowbitVersion } from '../util/package.js';
+import { renamedOptionMessage } from './names.js';
 
 /**
  * The `lowbit` command line. Results go to stdout (`--json` for machines), progress and logs to stderr.
  * Exit codes: 0 ok, 1 a check failed, 2 bad usage, bad input or a missing tool.
  */
 export async function main(argv: string[]): Promise<number> {
+  const renamed = renamedOptionMessage(argv);
+  if (renamed !== undefined) {
+    process.stderr.write(`lowbit: ${renamed}\n`);
+    return 2;
+  }
   let exitCode = 0;
   let cli = yargs(argv)
     .scriptName('lowbit')
@@ -29,7 +36,7 @@ export async function main(argv: string[]): Promise<number> {
     .demandCommand(1, 'name a command; `lowbit --help` lists them')
     .help()
     .alias('h', 'help')
-    .version()
+    .version(lowbitVersion())
     .wrap(Math.min(110, process.stdout.columns ?? 110))
     .fail((msg, err) => {
       if (err) throw err;
