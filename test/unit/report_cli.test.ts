@@ -88,7 +88,7 @@ describe('lowbit report', () => {
     expect(r.err).toMatch(/bad.json is not a `lowbit estimate --model ... --json` output/);
     const r2 = await run(['report', '--input', join(dir, 'missing.jsonl'), '--out', out]);
     expect(r2.code).toBe(2);
-    expect(r2.err).toMatch(/missing.jsonl does not exist/);
+    expect(r2.err).toMatch(/missing.jsonl: does not exist/);
     expect(existsSync(out)).toBe(false);
   });
 });

@@ -1,9 +1,10 @@
 import type { Argv, CommandModule } from 'yargs';
 import { loadMnist } from '../../data/mnist.js';
-import { loadCheckpoint, saveCheckpoint } from '../../model/checkpoint.js';
+import { CHECKPOINT_OUTPUT, loadCheckpoint, saveCheckpoint } from '../../model/checkpoint.js';
 import { compressCheckpoint } from '../../quant/compress.js';
 import { accuracyFp32, type EvalSet } from '../../quant/evaluate.js';
 import { checkInt } from '../../util/errors.js';
+import { checkOutDir, given, notApplicable, optNum, withForce } from '../options.js';
 
 /**
  * `lowbit compress`: Deep Compression of an FP32 checkpoint (src/quant/compress.ts) — magnitude pruning,
@@ -20,6 +21,7 @@ interface CompressArgs {
   images: number;
   data?: string;
   out?: string;
+  force: boolean;
   json: boolean;
 }
 
@@ -27,7 +29,7 @@ export const compressCommand: CommandModule<object, CompressArgs> = {
   command: 'compress',
   describe: 'Deep Compression of an FP32 checkpoint: pruning, k-means weight sharing, Huffman coding; size and accuracy per stage',
   builder: (y) =>
-    y
+    withForce(y)
       .option('checkpoint', { type: 'string', demandOption: true, describe: 'FP32 checkpoint folder (lowbit train output)' })
       .option('prune', { type: 'number', default: 0, describe: 'fraction of each weight tensor pruned by magnitude, 0 <= P < 1' })
       .option('clusters', { type: 'number', default: 0, describe: 'k-means clusters per weight tensor (0: no sharing)' })
@@ -41,6 +43,11 @@ export const compressCommand: CommandModule<object, CompressArgs> = {
     checkInt('--clusters', argv.clusters, 0, 65536);
     checkInt('--images', argv.images, 0, 1 << 24);
     checkInt('--seed', argv.seed, 0, 2 ** 32 - 1);
+    optNum('--prune', argv.prune, 0, 1, { hi: true });
+    notApplicable('--huffman', argv.huffman && argv.clusters === 0, 'Huffman coding codes the cluster indices; give --clusters K too');
+    notApplicable('--seed', given('seed') && argv.clusters === 0, 'the seed is k-means++\'s; give --clusters K too');
+    notApplicable('--data', given('data') && argv.images === 0, 'the data is read for the accuracy; --images 0 skips it');
+    checkOutDir(argv.out, { ...CHECKPOINT_OUTPUT, force: argv.force });
     const ckpt = loadCheckpoint(argv.checkpoint);
     const r = compressCheckpoint(ckpt, { prune: argv.prune, clusters: argv.clusters, huffman: argv.huffman, seed: argv.seed });
     let acc: (c: typeof ckpt) => number | null = () => null;
@@ -62,7 +69,7 @@ export const compressCommand: CommandModule<object, CompressArgs> = {
       if (argv.huffman) stages.push({ stage: 'huffman', bits: r.total.huffman!, ratio: r.total.fp32 / r.total.huffman!, accuracy: stages[stages.length - 1]!.accuracy });
     }
     const final = r.shared ?? r.pruned;
-    if (argv.out !== undefined) saveCheckpoint(argv.out, { ...final, meta: { ...(final.meta ?? {}), compressed: { prune: argv.prune, clusters: argv.clusters, huffman: argv.huffman, bits: stages[stages.length - 1]!.bits } } });
+    if (argv.out !== undefined) saveCheckpoint(argv.out, { ...final, meta: { ...(final.meta ?? {}), compressed: { prune: argv.prune, clusters: argv.clusters, huffman: argv.huffman, bits: stages[stages.length - 1]!.bits } } }, { force: argv.force });
     const result = { checkpoint: argv.checkpoint, out: argv.out ?? null, stages, layers: r.layers, otherBits: r.otherBits };
     if (argv.json) {
       process.stdout.write(JSON.stringify(result, null, 2) + '\n');

@@ -3,7 +3,7 @@ import { basename, resolve } from 'node:path';
 import { loadMnist, type ImageDataset } from '../../data/mnist.js';
 import { modelMemory } from '../../estimate/memory.js';
 import { checkpointParamCount, loadCheckpoint, type Checkpoint } from '../../model/checkpoint.js';
-import { saveQuantizedModel } from '../../model/format.js';
+import { MODEL_OUTPUT, saveQuantizedModel } from '../../model/format.js';
 import { importOnnx } from '../../model/onnx/index.js';
 import { formatName, type QuantizedModel } from '../../model/types.js';
 import { accuracyFp32, accuracyInt, pixelsToFloat, type EvalSet } from '../../quant/evaluate.js';
@@ -11,6 +11,7 @@ import { calibName, parseCalib } from '../../quant/calibration.js';
 import { quantizeCheckpoint } from '../../quant/ptq.js';
 import { makeScheme } from '../../quant/scheme.js';
 import { InputError, checkInt } from '../../util/errors.js';
+import { checkOutDir, given, notApplicable, withForce } from '../options.js';
 import { progress, type Progress } from '../../util/progress.js';
 
 /**
@@ -33,6 +34,7 @@ interface QuantizeArgs {
   variant: string;
   data?: string;
   out?: string;
+  force: boolean;
   json: boolean;
 }
 
@@ -40,7 +42,7 @@ export const quantizeCommand: CommandModule<object, QuantizeArgs> = {
   command: 'quantize',
   describe: 'post-training quantization of an FP32 checkpoint (or import of a quantized ONNX model) into a QuantizedModel',
   builder: (y) =>
-    y
+    withForce(y)
       .option('checkpoint', { type: 'string', describe: 'FP32 checkpoint folder (lowbit train --out with the default --wbits/--abits 32)' })
       .option('model', { type: 'string', describe: 'instead: import a quantized ONNX model (QDQ or QOperator), a .onnx file' })
       .option('scheme', { type: 'string', default: 'w8a8', describe: 'w8a8 | w4a4 | w2a2 | w1a1 | wXaY | ternary | pow2' })
@@ -64,6 +66,10 @@ export const quantizeCommand: CommandModule<object, QuantizeArgs> = {
     }
     checkInt('--calib-images', argv.calibImages, 1, 60000);
     checkInt('--images', argv.images, 0, 1 << 24);
+    if (argv.model !== undefined) {
+      for (const o of ['scheme', 'per-channel', 'calib', 'calib-images', 'override', 'variant']) notApplicable(`--${o}`, given(o), '--model imports an already quantized model (they apply to --checkpoint)');
+    }
+    checkOutDir(argv.out, { ...MODEL_OUTPUT, force: argv.force });
     const started = Date.now();
     let model: QuantizedModel;
     let ckpt: Checkpoint | null = null;
@@ -106,7 +112,7 @@ export const quantizeCommand: CommandModule<object, QuantizeArgs> = {
       }
       if (ckpt !== null) fp32 = accuracyFp32(ckpt, set);
     }
-    if (argv.out !== undefined) saveQuantizedModel(model, argv.out);
+    if (argv.out !== undefined) saveQuantizedModel(model, argv.out, { force: argv.force });
     const mem = modelMemory(model);
     // FP32 baseline: every parameter of the checkpoint (batch-norm included); for an ONNX import, the model's own tensors
     const fp32Bytes = ckpt !== null ? 4 * checkpointParamCount(ckpt) : mem.fp32Bits / 8;

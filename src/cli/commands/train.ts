@@ -1,7 +1,10 @@
 import type { Argv, CommandModule } from 'yargs';
 import { ARCHS, type ArchName } from '../../train/arch.js';
 import { METHODS, runTraining, type Method, type RunOptions } from '../../train/run.js';
-import { badValue } from '../../util/errors.js';
+import { checkAlloc } from '../../util/budget.js';
+import { CHECKPOINT_OUTPUT } from '../../model/checkpoint.js';
+import { MODEL_OUTPUT } from '../../model/format.js';
+import { checkOutDir, given, notApplicable, optInt, optIntList, optNum, withForce } from '../options.js';
 import { MINIFLOAT_FORMATS, type MixedFormat } from '../../train/mixed.js';
 
 /**
@@ -34,6 +37,7 @@ interface TrainArgs {
   precision: 'fp32' | MixedFormat;
   rounding: 'nearest' | 'stochastic';
   out?: string;
+  force: boolean;
   state?: string;
   'stop-after'?: number;
   json: boolean;
@@ -43,7 +47,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
   command: 'train',
   describe: 'train an MLP/CNN on MNIST, FP32 or quantization-aware, and export it',
   builder: (y: Argv) =>
-    y
+    withForce(y)
       .option('arch', { choices: ARCHS, demandOption: true, describe: 'tfc 3x64, sfc 3x256, lfc 3x1024 MLPs or the small cnn' })
       .option('wbits', { type: 'number', default: 32, describe: 'weight bits (1 = binary; 32 with --abits 32 = FP32)' })
       .option('abits', { type: 'number', default: 32, describe: 'activation bits (1 = sign)' })
@@ -74,8 +78,8 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       .example('$0 train --arch tfc --epochs 1 --train-images 3000 --val-images 500 --out ckpt/tfc', 'a quick FP32 checkpoint (for lowbit quantize / compress --checkpoint)')
       .example('$0 train --arch sfc --wbits 1 --abits 1 --epochs 10 --out models/sfc-w1a1 --state state/sfc-w1a1', 'binary QAT, resumable') as unknown as Argv<TrainArgs>,
   handler: (argv) => {
-    const hidden = argv.hidden?.split(',').map((s) => Number(s.trim()));
-    if (hidden && hidden.some((h) => !Number.isInteger(h) || h < 1)) throw badValue('hidden', argv.hidden, 'comma-separated positive integers, e.g. 256,256,256');
+    const hidden = argv.hidden !== undefined ? optIntList('--hidden', argv.hidden, 1, 1 << 20) : undefined;
+    checkTrainOptions(argv, hidden);
     const o: RunOptions = {
       arch: argv.arch, wbits: argv.wbits, abits: argv.abits, epochs: argv.epochs, seed: argv.seed, batchSize: argv['batch-size'],
       optimizer: argv.optimizer, valCount: argv['val-images'], xnorScale: argv['xnor-scale'],
@@ -92,7 +96,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       ...(argv['stop-after'] !== undefined ? { stopAfter: argv['stop-after'] } : {}),
       ...(argv.precision !== 'fp32' ? { mixed: { format: argv.precision, rounding: argv.rounding } } : {}),
     };
-    const s = runTraining(o, argv.out ?? null, argv.state);
+    const s = runTraining(o, argv.out ?? null, argv.state, { force: argv.force });
     if (argv.json) {
       process.stdout.write(JSON.stringify(s, null, 1) + '\n');
       return;
@@ -106,3 +110,37 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
     );
   },
 };
+
+/** Every option checked (integers, ranges, finite numbers), options that do not apply refused, and the
+ * network's size checked against the memory budget before anything is allocated. */
+function checkTrainOptions(argv: TrainArgs, hidden: number[] | undefined): void {
+  const fp = argv.wbits === 32 && argv.abits === 32;
+  optInt('--wbits', argv.wbits, 1, 32);
+  optInt('--abits', argv.abits, 1, 32);
+  optInt('--epochs', argv.epochs, 1, 100000);
+  optInt('--seed', argv.seed, 0, 2 ** 32 - 1);
+  optInt('--batch-size', argv['batch-size'], 1, 60000);
+  optNum('--lr', argv.lr, 0, 10, { lo: true });
+  optInt('--first-bits', argv['first-bits'], 1, 16);
+  optInt('--last-bits', argv['last-bits'], 1, 16);
+  optNum('--dropout', argv.dropout, 0, 1, { hi: true });
+  optNum('--input-dropout', argv['input-dropout'], 0, 1, { hi: true });
+  optInt('--shift', argv.shift, 0, 8);
+  optInt('--train-images', argv['train-images'], 1, 1e9);
+  optInt('--val-images', argv['val-images'], 0, 59999);
+  optInt('--stop-after', argv['stop-after'], 1, argv.epochs);
+  notApplicable('--method', fp && argv.method !== undefined, 'FP32 training (--wbits 32 --abits 32) has no quantizer; give --wbits/--abits below 32');
+  notApplicable('--first-bits', fp && argv['first-bits'] !== undefined, 'it sets quantized weight bits; FP32 training has none');
+  notApplicable('--last-bits', fp && argv['last-bits'] !== undefined, 'it sets quantized weight bits; FP32 training has none');
+  notApplicable('--xnor-scale', argv['xnor-scale'] && argv.wbits !== 1, 'XNOR-Net scaling is for binary weights (--wbits 1)');
+  notApplicable('--rounding', given('rounding') && argv.precision === 'fp32', 'it is the minifloat rounding of --precision fp16/bf16/fp8*');
+  notApplicable('--stop-after', argv['stop-after'] !== undefined && argv.state === undefined, 'a stopped run continues only from its --state folder; give --state DIR');
+  // parameters of the widest plausible network: 784 inputs, the hidden widths, 10 outputs; weights,
+  // gradients, two Adam moments and the batch's activations, 4 bytes each
+  const widths = [784, ...(hidden ?? [1024, 1024, 1024]), 10];
+  let params = 0;
+  for (let i = 1; i < widths.length; i++) params += widths[i - 1]! * widths[i]!;
+  const acts = argv['batch-size'] * widths.reduce((a, b) => a + b, 0);
+  checkAlloc(`training a network of ${params} parameters (--hidden ${hidden?.join(',') ?? 'default'}, --batch-size ${argv['batch-size']})`, 4 * (4 * params + 4 * acts));
+  if (argv.out !== undefined) checkOutDir(argv.out, { ...(fp ? CHECKPOINT_OUTPUT : MODEL_OUTPUT), force: argv.force });
+}
