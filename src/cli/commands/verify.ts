@@ -8,6 +8,7 @@ import { formatSummary } from '../../rtl/report.js';
 import { resolveUnit, selectDesigns, type VerifyJob, type VerifyResult } from '../../rtl/verify.js';
 import { unitNames } from '../../rtl/units/index.js';
 import { verilatorVersion } from '../../rtl/build.js';
+import { defaultJobs } from '../../workers/pool.js';
 
 /**
  * `lowbit verify`: co-simulate units' RTL (Verilator) against their TS models, bit- and cycle-exactly.
@@ -20,7 +21,7 @@ interface Args {
   design?: string;
   seed: number;
   cases: number;
-  jobs: number;
+  jobs?: number;
   keepVcd: boolean;
   vcdDir?: string;
   mutate: boolean;
@@ -42,17 +43,18 @@ export const verifyCommand: CommandModule<object, Args> = {
       .option('design', { type: 'string', describe: "one of the unit's design labels, a preset or a JSON file (default: all the unit's designs)" })
       .option('seed', { type: 'number', default: 1, describe: 'stimulus seed' })
       .option('cases', { type: 'number', default: 200, describe: 'random cases per design (scales the stimulus length)' })
-      .option('jobs', { type: 'number', default: 1, describe: 'parallel builds/simulations (worker pool)' })
+      .option('jobs', { type: 'number', describe: 'parallel builds/simulations (worker pool; default: the machine parallelism)' })
       .option('keep-vcd', { type: 'boolean', default: false, describe: 'keep the VCD of every run (always kept on a mismatch)' })
       .option('vcd-dir', { type: 'string', describe: 'folder for kept VCDs (default <cache>/vcd)' })
       .option('in-process', { type: 'boolean', default: false, describe: 'simulate in-process through the koffi shim instead of a harness process' })
       .option('mutate', { type: 'boolean', default: false, describe: 'run the RTL mutation catalogue and report the kill fraction' })
+      .example('$0 verify --unit mac_pe --design int8 --cases 50', 'one unit on one design')
       .example('$0 verify --all --jobs 2', 'every unit on all its designs')
       .example('$0 verify --unit requantizer --design int8 --seed 7 --cases 1000 --keep-vcd', 'one unit, one design, keep the waveform') as never,
   handler: async (argv) => {
     const seed = checkInt('seed', argv.seed, 0, 2 ** 32 - 1);
     const cases = checkInt('cases', argv.cases, 1, 10_000_000);
-    const jobs = checkInt('jobs', argv.jobs, 1, 256);
+    const jobs = checkInt('--jobs', argv.jobs ?? defaultJobs(), 1, 256);
     if ((argv.unit === undefined) === (argv.all !== true)) {
       throw new InputError(`verify: name one --unit (${unitNames().join(', ') || 'none registered yet'}) or --all`);
     }
