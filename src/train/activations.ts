@@ -6,7 +6,7 @@
  * can recover the integers in exact mode.
  */
 import { SCALE_CLIP, grow, param, type Layer, type Param } from './layer.js';
-import { actLevels, actQuantInt, type ActQuantMethod } from './quantizers.js';
+import { actLevels, actQuantInt, quantizeGradDoReFa, type ActQuantMethod } from './quantizers.js';
 import type { Rng } from '../util/rng.js';
 
 export class Activation implements Layer {
@@ -184,6 +184,43 @@ export class Dropout implements Layer {
     const len = this.size * n;
     this.dx = grow(this.dx, len);
     for (let i = 0; i < len; i++) this.dx[i] = dy[i]! * this.mask[i]!;
+    return this.dx;
+  }
+}
+
+/**
+ * DoReFa gradient quantization after a weighted layer (tensorpack's `fg`): the identity forward; backward,
+ * dL/dy is quantized to `bits` bits with `quantizeGradDoReFa` (noise from the network's seeded generator,
+ * which a resumable run saves). Absent from the exported model, like dropout.
+ */
+export class GradQuant implements Layer {
+  readonly kind = 'gradquant';
+  private dx: Float32Array = new Float32Array(0);
+  private size = 0;
+
+  constructor(readonly bits: number, private readonly rng: Rng) {}
+
+  setSampleSize(s: number): void {
+    this.size = s;
+  }
+
+  outShape(s: number[]): number[] {
+    return s;
+  }
+
+  params(): Param[] {
+    return [];
+  }
+
+  forward(x: Float32Array): Float32Array {
+    return x;
+  }
+
+  backward(dy: Float32Array, n: number): Float32Array {
+    const len = this.size * n;
+    this.dx = grow(this.dx, len);
+    this.dx.set(dy.subarray(0, len));
+    quantizeGradDoReFa(this.dx, n, this.size, this.bits, this.rng);
     return this.dx;
   }
 }
