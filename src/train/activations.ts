@@ -143,16 +143,14 @@ export class Activation implements Layer {
   }
 }
 
-/** Inverted dropout: in training y = x * mask / (1 - p) with a seeded Bernoulli mask; identity in eval. */
-export class Dropout implements Layer {
-  readonly kind = 'dropout';
-  private mask: Float32Array = new Float32Array(0);
-  private y: Float32Array = new Float32Array(0);
-  private dx: Float32Array = new Float32Array(0);
-  private size = 0;
+/** A parameter-free, shape-preserving layer that draws from a seeded generator (dropout, gradient noise). */
+abstract class SeededElementwise {
+  protected dx: Float32Array = new Float32Array(0);
+  protected size = 0;
 
-  constructor(readonly p: number, private readonly rng: Rng) {}
+  constructor(protected readonly rng: Rng) {}
 
+  /** per-sample size, set by the network builder */
   setSampleSize(s: number): void {
     this.size = s;
   }
@@ -163,6 +161,17 @@ export class Dropout implements Layer {
 
   params(): Param[] {
     return [];
+  }
+}
+
+/** Inverted dropout: in training y = x * mask / (1 - p) with a seeded Bernoulli mask; identity in eval. */
+export class Dropout extends SeededElementwise implements Layer {
+  readonly kind = 'dropout';
+  private mask: Float32Array = new Float32Array(0);
+  private y: Float32Array = new Float32Array(0);
+
+  constructor(readonly p: number, rng: Rng) {
+    super(rng);
   }
 
   forward(x: Float32Array, n: number, train: boolean): Float32Array {
@@ -193,23 +202,11 @@ export class Dropout implements Layer {
  * dL/dy is quantized to `bits` bits with `quantizeGradDoReFa` (noise from the network's seeded generator,
  * which a resumable run saves). Absent from the exported model, like dropout.
  */
-export class GradQuant implements Layer {
+export class GradQuant extends SeededElementwise implements Layer {
   readonly kind = 'gradquant';
-  private dx: Float32Array = new Float32Array(0);
-  private size = 0;
 
-  constructor(readonly bits: number, private readonly rng: Rng) {}
-
-  setSampleSize(s: number): void {
-    this.size = s;
-  }
-
-  outShape(s: number[]): number[] {
-    return s;
-  }
-
-  params(): Param[] {
-    return [];
+  constructor(readonly bits: number, rng: Rng) {
+    super(rng);
   }
 
   forward(x: Float32Array): Float32Array {
