@@ -9,7 +9,7 @@ import { modelMemory, type ModelMemory } from './memory.js';
 
 /**
  * Estimates of a QuantizedModel on a Design, per layer and in total, from the compiled accelerator program
- * (`compileModel`) — the exact machine `hdl/accel_top.v` runs. Every count is per inference: a run of
+ * (`compileModel`) — the exact machine `hdl/accel_top.sv` runs. Every count is per inference: a run of
  * `images` images (an MLP's batch on the array rows) divided by `images`.
  *
  * Cycles: exactly `layerCycles` / `runCycles` (the RTL's cycle count, start_i to done_o) over `images`.

@@ -2,11 +2,13 @@ import { packBits, packedWords } from '../arith/index.js';
 import { gemmInt, gemmXnor } from '../kernels/index.js';
 import { badValue } from '../util/errors.js';
 import { geometry, type AccelLayer, type AccelProgram } from './accel_program.js';
+import { osFoldCycles } from './cost.js';
 import { requantScale, type RequantizerParams } from './requantizer.js';
 import { chwToNhwc, gatherPatches, maxPoolNhwc, nhwcToChw } from './conv_window.js';
+import { XNOR_POPCOUNT_LATENCY } from './xnor_popcount.js';
 
 /**
- * The TS model of `hdl/accel_top.v`: values bit-exact, cycles exact.
+ * The TS model of `hdl/accel_top.sv`: values bit-exact, cycles exact.
  *
  * Values: per layer the hardware's arithmetic on the NHWC activation map. The window generator
  * (conv_window.ts) gathers each output pixel's patch (padding = the pad value), then dot = sum_k w'[n][k]
@@ -16,19 +18,27 @@ import { chwToNhwc, gatherPatches, maxPoolNhwc, nhwcToChw } from './conv_window.
  * max over each window. The compiler guarantees no partial sum leaves the accumulator, so the array's
  * WRAP/SAT never acts and a GEMM gives its sums.
  *
- * Cycles (the controller of accel_top.v, see its header; R x C array, L lanes, G = the layer's issue groups):
- *   mac layer:          (G - 1)(K + R) + K + 2R + C + 5,   G = ceil(M / rows) * ceil(N / C)
- *   xnor/serial layer:  G * Bx * Bw * Wd + 9,               G = M * N, Wd = kh * ceil(kw*C / L)
- *   pool layer:         G + 2,                              G = M * C (one element per cycle)
+ * Cycles (the controller of accel_top.sv, see its header; R x C array, L lanes, G = the layer's issue
+ * groups). A layer is its INIT cycle, the engine's cycles E from its first beat or word to the cycle its
+ * last result leaves the engine (inclusive), and the output stage's 5 cycles from that capture to the
+ * write:
+ *   mac layer:          E = osFoldCycles(R, C, G, K) = (G - 1)(K + R) + K + 2R + C - 1,
+ *                       G = ceil(M / rows) * ceil(N / C) (tiles of output pixels x folds)
+ *   xnor/serial layer:  E = G * Bx * Bw * Wd words + XNOR_POPCOUNT_LATENCY (3),
+ *                       G = M * N, Wd = kh * ceil(kw*C / L) (Bx = Bw = 1 for xnor)
+ *   layer:              1 + E + 5, so (G - 1)(K + R) + K + 2R + C + 5 and G Bx Bw Wd + 9
+ *   pool layer:         1 + G + 1 = G + 2, G = M * C elements, one per cycle, each written the next cycle
  *   one run:            1 + sum of the layers (from the start_i cycle to the done_o cycle)
  * A run holds `images` images (an MLP's batch on the array rows), so an inference takes run / images.
  */
+export const ACCEL_OUTPUT_STAGE_CYCLES = 5;
+
 export function layerCycles(l: AccelLayer, p: AccelProgram): number {
   const { R, C } = geometry(p.design);
-  if (l.engine === 'mac') return (l.groups - 1) * (l.K + R) + l.K + 2 * R + C + 5;
   if (l.engine === 'pool') return l.groups + 2;
   const planes = l.engine === 'serial' ? l.xFormat.bits * l.wFormat.bits : 1;
-  return l.groups * planes * l.wd + 9;
+  const engine = l.engine === 'mac' ? osFoldCycles(R, C, l.groups, l.K) : l.groups * planes * l.wd + XNOR_POPCOUNT_LATENCY;
+  return 1 + engine + ACCEL_OUTPUT_STAGE_CYCLES;
 }
 
 /** Cycles of one run (start_i to done_o) of `p.images` images. */
