@@ -4,6 +4,8 @@ import { hideBin } from 'yargs/helpers';
 import { commands } from './commands/index.js';
 import { InputError } from '../util/errors.js';
 import { closest } from '../util/suggest.js';
+import { lowbitVersion } from '../util/package.js';
+import { renamedOptionMessage } from './names.js';
 import { parseSize, setMemoryBudget } from '../util/budget.js';
 import { reportFailure } from './fail.js';
 import { setRawArgs } from './options.js';
@@ -14,6 +16,11 @@ import { installSignalCleanup } from '../util/fsafe.js';
  * Exit codes: 0 ok, 1 a check failed, 2 bad usage, bad input or a missing tool.
  */
 export async function main(argv: string[]): Promise<number> {
+  const renamed = renamedOptionMessage(argv);
+  if (renamed !== undefined) {
+    process.stderr.write(`lowbit: ${renamed}\n`);
+    return 2;
+  }
   setRawArgs(argv);
   let exitCode = 0;
   let cli = yargs(argv)
@@ -38,7 +45,7 @@ export async function main(argv: string[]): Promise<number> {
     .demandCommand(1, 'name a command; `lowbit --help` lists them')
     .help()
     .alias('h', 'help')
-    .version()
+    .version(lowbitVersion())
     .wrap(Math.min(110, process.stdout.columns ?? 110))
     .fail((msg, err) => {
       if (err) throw err;

@@ -214,7 +214,7 @@ export function trainCommandLine(o: RunOptions): string {
   const a = [`lowbit train --arch ${o.arch} --wbits ${o.wbits} --abits ${o.abits}`];
   if (spec.weights.method !== 'none') a.push(`--method ${methodOf(o)}`);
   a.push(`--epochs ${o.epochs} --seed ${o.seed}`);
-  if (cfg.batchSize !== 100) a.push(`--batch ${cfg.batchSize}`);
+  if (cfg.batchSize !== 100) a.push(`--batch-size ${cfg.batchSize}`);
   if (o.lr !== undefined) a.push(`--lr ${o.lr}`);
   if (o.optimizer === 'sgd') a.push('--optimizer sgd');
   if (o.hidden) a.push(`--hidden ${o.hidden.join(',')}`);
@@ -224,8 +224,8 @@ export function trainCommandLine(o: RunOptions): string {
   if (o.dropout !== undefined) a.push(`--dropout ${o.dropout}`);
   if (o.inputDropout) a.push(`--input-dropout ${o.inputDropout}`);
   if (o.shift) a.push(`--shift ${o.shift}`);
-  if (o.maxTrain) a.push(`--max-train ${o.maxTrain}`);
-  if (cfg.valCount !== 5000) a.push(`--val ${cfg.valCount}`);
+  if (o.maxTrain) a.push(`--train-images ${o.maxTrain}`);
+  if (cfg.valCount !== 5000) a.push(`--val-images ${cfg.valCount}`);
   if (o.mixed) a.push(`--precision ${o.mixed.format} --rounding ${o.mixed.rounding}`);
   return a.join(' ');
 }

@@ -332,7 +332,7 @@ export function acquireLock(target: string, what: string): () => void {
 
 /**
  * Reads a user-named input file: it must be a regular file (not a folder, a device such as /dev/zero or a
- * FIFO), at most `maxBytes` and within the memory budget. `what` names it in messages ("--from-onnx").
+ * FIFO), at most `maxBytes` and within the memory budget. `what` names it in messages ("--model").
  * With `inside`, the file (symlinks resolved) must lie inside that folder (blobs inside a model folder).
  */
 export function readInputFile(path: string, what: string, opts: { maxBytes?: number; inside?: string } = {}): Buffer {
