@@ -28,26 +28,7 @@
 #include "verilated_vcd_c.h"
 #endif
 
-// Port copy helpers; the Verilated member type follows the port width (CData/SData/IData/QData/VlWide).
-template <typename T>
-static inline void lb_put(T& port, const uint32_t* w) { port = static_cast<T>(w[0]); }
-static inline void lb_put(QData& port, const uint32_t* w) {
-  port = static_cast<QData>(w[0]) | (static_cast<QData>(w[1]) << 32);
-}
-template <std::size_t N>
-static inline void lb_put(VlWide<N>& port, const uint32_t* w) {
-  for (std::size_t i = 0; i < N; ++i) port[i] = w[i];
-}
-template <typename T>
-static inline void lb_get(const T& port, uint32_t* w) { w[0] = static_cast<uint32_t>(port); }
-static inline void lb_get(const QData& port, uint32_t* w) {
-  w[0] = static_cast<uint32_t>(port);
-  w[1] = static_cast<uint32_t>(port >> 32);
-}
-template <std::size_t N>
-static inline void lb_get(const VlWide<N>& port, uint32_t* w) {
-  for (std::size_t i = 0; i < N; ++i) w[i] = port[i];
-}
+#include "port_io.h"  // lb_put, lb_get
 
 #include "lowbit_ports.h"  // LB_IN_WORDS, LB_OUT_WORDS, lb_set_inputs(Vtop*, const uint32_t*), lb_get_outputs
 

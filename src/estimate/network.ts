@@ -9,7 +9,7 @@ import { modelMemory, type ModelMemory } from './memory.js';
 
 /**
  * Estimates of a QuantizedModel on a Design, per layer and in total, from the compiled accelerator program
- * (`compileModel`) — the exact machine `hdl/accel_top.v` runs, one image at a time.
+ * (`compileModel`) — the exact machine `hdl/accel_top.sv` runs, one image at a time.
  *
  * Cycles: exactly `layerCycles` / `inferenceCycles` (the RTL's cycle count, start_i to done_o).
  * Utilization: mac layers K*N useful MACs / (R*C*cycles) (one image occupies array row 0, so <= 1/R);

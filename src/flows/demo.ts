@@ -58,7 +58,7 @@ export function demoReport(rs: RunReport[]): { title: string; generated: string;
   const summary: Section = {
     heading: 'Summary',
     paragraphs: [
-      'Each shipped model runs the MNIST test set on the TS model of the accelerator (`src/hw/accelerator.ts`) beside the integer reference inference (`integerInference`, the definition), and a sample of images on the RTL (`hdl/accel_top.v`) in Verilator. "bit-exact" means every logit of every image is identical, and for the RTL every output port in every cycle.',
+      'Each shipped model runs the MNIST test set on the TS model of the accelerator (`src/hw/accelerator.ts`) beside the integer reference inference (`integerInference`, the definition), and a sample of images on the RTL (`hdl/accel_top.sv`) in Verilator. "bit-exact" means every logit of every image is identical, and for the RTL every output port in every cycle.',
     ],
     table: {
       columns: ['model', 'design', 'images', 'acc. reference %', 'acc. TS model %', 'acc. RTL %', 'ref == TS', 'TS == RTL', 'cycles TS', 'cycles RTL', 'inferences/s', 'latency us', 'weights KiB', 'FP32 KiB', 'saving'],

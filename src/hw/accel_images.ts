@@ -3,7 +3,7 @@ import { writeFileAtomic } from '../util/fs.js';
 import { DESCRIPTOR_FIELDS, descriptor, geometry, type AccelLayer, type AccelProgram } from './accel_program.js';
 
 /**
- * The accelerator's memory images — the `$readmemh` files `hdl/accel_top.v` loads at time 0:
+ * The accelerator's memory images — the `$readmemh` files `hdl/accel_top.sv` loads at time 0:
  *   prog.hex  one descriptor per layer, DESCRIPTOR_FIELDS x 32 bits (field 0 in the low bits);
  *   wmem.hex  weight words of `wordBits` bits (layout below);
  *   bmem.hex, mmem.hex, smem.hex, tmem.hex  one row per parameter group (a mac fold, or an xnor/serial

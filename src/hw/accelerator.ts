@@ -2,10 +2,12 @@ import { packBits, packedWords } from '../arith/index.js';
 import { gemmInt, gemmXnor } from '../kernels/index.js';
 import { badValue } from '../util/errors.js';
 import { geometry, type AccelLayer, type AccelProgram } from './accel_program.js';
+import { osFoldCycles } from './cost.js';
 import { requantScale, type RequantizerParams } from './requantizer.js';
+import { XNOR_POPCOUNT_LATENCY } from './xnor_popcount.js';
 
 /**
- * The TS model of `hdl/accel_top.v`: values bit-exact, cycles exact.
+ * The TS model of `hdl/accel_top.sv`: values bit-exact, cycles exact.
  *
  * Values: per layer the hardware's arithmetic, through the same kernels and unit functions the unit
  * models use — dot = sum_k w'[n][k] x[k] (gemmInt; xnor layers: gemmXnor on packed ±1 rows), acc =
@@ -13,16 +15,22 @@ import { requantScale, type RequantizerParams } from './requantizer.js';
  * clamp(v + zp, min, max); thresholds count t < steps with acc >= thr; raw acc. The compiler guarantees
  * no partial sum leaves the accumulator, so the array's WRAP/SAT never acts and a GEMM gives its sums.
  *
- * Cycles (the controller of accel_top.v, see its header; R x C array, L lanes):
- *   mac layer:          (F - 1)(K + R) + K + 2R + C + 5,   F = ceil(N / C) folds
- *   xnor/serial layer:  N * Bx * Bw * ceil(K / L) + 9           (Bx = Bw = 1 for xnor)
+ * Cycles (the controller of accel_top.sv, see its header; R x C array, L lanes). A layer is its INIT
+ * cycle, the engine's cycles E from its first beat or word to the cycle its last result leaves the
+ * engine (inclusive), and the output stage's 5 cycles from that capture to the write:
+ *   mac layer:          E = osFoldCycles(R, C, F, K) = (F - 1)(K + R) + K + 2R + C - 1, F = ceil(N / C)
+ *   xnor/serial layer:  E = N * Bx * Bw * ceil(K / L) words + XNOR_POPCOUNT_LATENCY (3)
+ *                       (Bx = Bw = 1 for xnor)
+ *   layer:              1 + E + 5, so (F - 1)(K + R) + K + 2R + C + 5 and N Bx Bw ceil(K / L) + 9
  *   one inference:      1 + sum of the layers (from the start_i cycle to the done_o cycle)
  */
+export const ACCEL_OUTPUT_STAGE_CYCLES = 5;
+
 export function layerCycles(l: AccelLayer, p: AccelProgram): number {
   const { R, C } = geometry(p.design);
-  if (l.engine === 'mac') return (l.groups - 1) * (l.K + R) + l.K + 2 * R + C + 5;
   const planes = l.engine === 'serial' ? l.xFormat.bits * l.wFormat.bits : 1;
-  return l.N * planes * l.wd + 9;
+  const engine = l.engine === 'mac' ? osFoldCycles(R, C, l.groups, l.K) : l.N * planes * l.wd + XNOR_POPCOUNT_LATENCY;
+  return 1 + engine + ACCEL_OUTPUT_STAGE_CYCLES;
 }
 
 export function inferenceCycles(p: AccelProgram): number {

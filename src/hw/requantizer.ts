@@ -1,5 +1,5 @@
 /**
- * The requantizer: one int accumulator in, one low-bit output out, per cycle (RTL: hdl/requantizer.v).
+ * The requantizer: one int accumulator in, one low-bit output out, per cycle (RTL: hdl/requantizer.sv).
  *
  * Maths (ARITHMETIC.md section 2); every number goes through src/arith, the one implementation of each
  * rule:
@@ -39,7 +39,7 @@ export const REQUANTIZER_MODES: readonly RequantizerMode[] = ['double', 'single'
 /** Cycles from an element's input edge to its output (stages: product, rounding, saturation). */
 export const REQUANTIZER_LATENCY = 3;
 
-/** The requantizer's parameters: exactly the Verilog parameters of hdl/requantizer.v, by name. */
+/** The requantizer's parameters: exactly the Verilog parameters of hdl/requantizer.sv, by name. */
 export interface RequantizerParams {
   /** accumulator input width: 2..32 for double/single, 2..53 for shift */
   accBits: number;
@@ -92,7 +92,7 @@ export function outFormat(p: RequantizerParams): IntFormat {
   return { bits: p.outBits, signed: p.outSigned };
 }
 
-/** Verilog parameter overrides for hdl/requantizer.v (Mode: 0 double, 1 single, 2 shift; Rounding: index in ROUNDINGS). */
+/** Verilog parameter overrides for hdl/requantizer.sv (Mode: 0 double, 1 single, 2 shift; Rounding: index in ROUNDINGS). */
 export function requantizerVerilogParams(p: RequantizerParams): Record<string, number> {
   return {
     AccBits: p.accBits,

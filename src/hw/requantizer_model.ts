@@ -1,5 +1,5 @@
 /**
- * Cycle-stepped model of hdl/requantizer.v (the maths is in requantizer.ts; timing in its header).
+ * Cycle-stepped model of hdl/requantizer.sv (the maths is in requantizer.ts; timing in its header).
  *
  * Protocol (docs/contracts.md section 3): `outputs()` gives the registered outputs of the current cycle
  * (a function of the state only); `step(inputs)` applies one rising clock edge. The model starts in the

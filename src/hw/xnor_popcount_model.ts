@@ -1,5 +1,5 @@
 /**
- * Cycle-stepped model of hdl/xnor_popcount.v (maths and timing in xnor_popcount.ts).
+ * Cycle-stepped model of hdl/xnor_popcount.sv (maths and timing in xnor_popcount.ts).
  *
  * Protocol (docs/contracts.md section 3): `outputs()` = registered outputs of the current cycle (state
  * only), `step(inputs)` = one rising edge. Starts in the reset state: all registers and the threshold

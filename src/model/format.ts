@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { badValue, checkEnum, checkInt, InputError } from '../util/errors.js';
-import { writeDirAtomic } from '../util/fs.js';
+import { writeDirAtomic } from '../util/fsafe.js';
 import { decodeBlob, dtypeFor, encodeBlob, parseBlobRef, type BlobRef } from './blob.js';
 import { int32Image, memoryImage, parseReadmemh, toReadmemh, type MemoryImage } from './memimage.js';
 import { formatBits, SCHEMA_VERSION, type Conv2dLayer, type DenseLayer, type Layer, type QuantizedModel, type TensorFormat } from './types.js';
@@ -33,6 +33,21 @@ export interface MemoryImageRef {
 export interface SaveOptions {
   /** word width of the weight memory images, default 32 */
   wordBits?: number;
+  /** replace `dir` even if it is not an earlier model folder (the CLI's --force) */
+  force?: boolean;
+}
+
+/** What a model folder is to safe outputs (fsafe.ts): its marker kind and how to recognise an older one. */
+export const MODEL_OUTPUT = { kind: 'quantized-model', legacy: legacyModelDir } as const;
+
+/** A model folder written before output markers existed: model.json of this format, only model files. */
+function legacyModelDir(dir: string, entries: string[]): boolean {
+  if (!entries.every((e) => [MANIFEST, 'blobs', 'mem', 'train-log.json'].includes(e))) return false;
+  try {
+    return (JSON.parse(readFileSync(join(dir, MANIFEST), 'utf8')) as { format?: unknown }).format === MANIFEST_FORMAT;
+  } catch {
+    return false;
+  }
 }
 
 function safe(name: string): string {
@@ -86,7 +101,7 @@ export function saveQuantizedModel(model: QuantizedModel, dir: string, opts: Sav
       memoryImages,
     };
     writeFileSync(join(tmp, MANIFEST), JSON.stringify(manifest, null, 2) + '\n');
-  });
+  }, { ...MODEL_OUTPUT, force: opts.force });
 }
 
 /** Loads and validates a model folder; every problem is an InputError naming the file and the field. */

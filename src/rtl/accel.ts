@@ -9,12 +9,13 @@ import { macVerilogParams } from '../hw/mac_pe.js';
 import { REQUANTIZER_MODES } from '../hw/requantizer.js';
 import { buildSim } from './build.js';
 import { compareOutputs, type Mismatch } from './compare.js';
+import { HDL_MANIFEST } from './hdl_manifest.js';
 import { resolveRepoPath } from './paths.js';
 import { runSim } from './run.js';
 import type { PortSpec } from './unit.js';
 
 /**
- * Co-simulation of the whole accelerator (`hdl/accel_top.v`) against its TS model (src/hw/accelerator.ts).
+ * Co-simulation of the whole accelerator (`hdl/accel_top.sv`) against its TS model (src/hw/accelerator.ts).
  * The memories are the compiler's images, read with `$readmemh` from the simulator's working directory
  * (a fresh temporary folder per run), so a new model never needs a new Verilator build: the build depends
  * only on the Design and the memory sizes (rounded up to powers of two).
@@ -66,8 +67,6 @@ export function accelPorts(p: AccelProgram, cap: AccelCapacity = {}): PortSpec[]
     { name: 'out_data_o', dir: 'out', width: 32, signed: true },
   ];
 }
-
-export const ACCEL_HDL = ['accel_top.v', 'mac_array.v', 'mac_pe.v', 'skew_buffer.v', 'requantizer.v', 'round_shift.v', 'xnor_popcount.v', 'popcount_tree.v', 'multi_threshold.v'];
 
 /** The first layer's input words for one image (values already shifted by the program's input shift). */
 export function packInput(p: AccelProgram, x: Int32Array): Uint32Array {
@@ -136,7 +135,7 @@ export async function cosimAccelerator(
   }
   const cacheDir = opts.cacheDir;
   const built = await buildSim(
-    { unit: 'accel_top', top: 'accel_top', files: ACCEL_HDL.map((f) => (opts.hdlDir !== undefined ? join(opts.hdlDir, f) : resolveRepoPath(`hdl/${f}`))), parameters: accelParameters(p, cap), ports, trace: opts.vcdPath !== undefined },
+    { unit: 'accel_top', top: 'accel_top', files: HDL_MANIFEST.accel_top.map((f) => (opts.hdlDir !== undefined ? join(opts.hdlDir, f) : resolveRepoPath(`hdl/${f}`))), parameters: accelParameters(p, cap), ports, trace: opts.vcdPath !== undefined },
     cacheDir !== undefined ? { cacheDir } : {},
   );
   const dir = mkdtempSync(join(tmpdir(), 'lowbit-accel-'));

@@ -58,11 +58,11 @@ export interface ModelRun {
 }
 
 export interface UnitSpec {
-  /** unit name: matches `hdl/<name>.v`, `src/hw/<name>.ts` and `src/rtl/units/<name>.ts` */
+  /** unit name: matches `hdl/<name>.sv`, `src/hw/<name>.ts` and `src/rtl/units/<name>.ts` */
   name: string;
   /** top module name */
   top: string;
-  /** Verilog source files, paths relative to the repository root (e.g. `hdl/mac_pe.v`), top file included */
+  /** SystemVerilog files, relative to the repository root, packages first, top included (the units: hdl_manifest.ts) */
   hdlFiles(design: Design): string[];
   /** Verilog parameter overrides (passed as `-G<name>=<value>`), mapped mechanically from the Design */
   parameters(design: Design): Record<string, number | string | bigint>;

@@ -36,6 +36,8 @@ function weightFormat(l: Dense | Conv2d): TensorFormat {
   const m = l.wq.method;
   if (m === 'binary') return { type: 'binary' };
   if (m === 'ternary') return { type: 'int', bits: 2, signed: true };
+  // DoReFa's k-bit codes are the odd integers 2r - n in [-n, n], n = 2^k - 1: k + 1 signed bits
+  if (m === 'dorefa') return { type: 'int', bits: l.wq.bits + 1, signed: true };
   if (m === 'none') throw new InputError(`export: layer ${l.kind} is FP32; quantize FP32 checkpoints with \`lowbit quantize\``);
   return { type: 'int', bits: l.wq.bits, signed: true };
 }

@@ -9,7 +9,10 @@
  *   ternary  q = sign(w) * [|w| > 0.7 * mean|w[o]|]; scale = mean of |w| over the kept weights (TWN).
  *   int      symmetric narrow range, b bits: q = clamp(round(w / s), -Q, Q), Q = 2^(b-1) - 1,
  *            s = max|w[o]| / Q (Brevitas-style max scaling). STE: gradient passes unchanged.
- *   dorefa   w' = tanh(w) / max|tanh(w)| (over the layer), then `int` with s = 1/Q. STE through tanh.
+ *   dorefa   DoReFa-Net: w_q = 2 quantize_k(tanh(w) / (2 max|tanh(w)|) + 1/2) - 1, quantize_k(r) =
+ *            round((2^k - 1) r) / (2^k - 1) (round half to even, as tf.round in the authors' code), max over
+ *            the layer; q = 2 round(n x) - n odd in [-n, n], scale 1/n (k = 2: {-1, -1/3, 1/3, 1}).
+ *            The integer needs k + 1 signed bits. STE through quantize_k and tanh.
  *   lsq      `int` with a learned step s[o] (Esser et al.): dq*s/ds = round(w/s) - w/s inside the range,
  *            +-Q outside; gradient scaled by 1/sqrt(numel(w[o]) * Q).
  *
@@ -21,6 +24,8 @@
  * Rounding of activations is floor(v + 0.5) (ties up), and the exported thresholds are derived from the
  * same function, so the integer model reproduces it exactly.
  */
+import { roundHalfEven } from '../arith/index.js';
+
 export type WeightQuantMethod = 'none' | 'binary' | 'ternary' | 'int' | 'dorefa' | 'lsq';
 export type ActQuantMethod = 'none' | 'relu' | 'hardtanh' | 'sign' | 'dorefa' | 'pact' | 'lsq';
 
@@ -116,19 +121,28 @@ export function quantizeWeights(
       return;
     }
     case 'dorefa': {
-      const Q = symLevels(spec.bits);
+      // DoReFa-Net (Zhou et al. 2016, eq. 9): w_q = 2 quantize_k(tanh(w) / (2 max|tanh(w)|) + 1/2) - 1 with
+      // quantize_k(r) = round((2^k - 1) r) / (2^k - 1), the max over the whole layer. As integers:
+      // r = round(n x) in 0..n (n = 2^k - 1), q = 2r - n (odd, in [-n, n]), scale 1/n, so w_q = q / n.
+      const n = dorefaLevels(spec.bits);
       let mx = 0;
       for (let i = 0; i < m * k; i++) mx = Math.max(mx, Math.abs(Math.tanh(w[i]!)));
       if (mx === 0) mx = 1;
       for (let i = 0; i < m * k; i++) {
         const t = Math.tanh(w[i]!);
-        q[i] = Math.round((t / mx) * Q);
+        q[i] = 2 * roundHalfEven(n * (t / (2 * mx) + 0.5)) - n;
+        // STE through quantize_k: d w_q / d w = 2 * (1 - t^2) / (2 max) (the max is held constant)
         ste[i] = (1 - t * t) / mx;
       }
-      scale.fill(Math.fround(1 / Q), 0, m);
+      scale.fill(Math.fround(1 / n), 0, m);
       return;
     }
   }
+}
+
+/** n = 2^k - 1 for DoReFa k-bit weights: the codes r = 0..n give the odd integers q = 2r - n in [-n, n]. */
+export function dorefaLevels(bits: number): number {
+  return 2 ** bits - 1;
 }
 
 /**

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { synthesize } from '../../src/synth/yosys.js';
 
-const fixture = 'test/rtl/fixtures/synth/acc_mul.v';
+const fixture = 'test/rtl/fixtures/synth/acc_mul.sv';
 
 describe('yosys area', () => {
   // a private cache for these tests, restored afterwards so later files in this worker keep the shared one

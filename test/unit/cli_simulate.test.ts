@@ -86,9 +86,9 @@ describe('lowbit simulate', () => {
 });
 
 describe('lowbit estimate', () => {
-  it('--gemm --json carries the cost model, SCALE-Sim formula and energy; --scalesim writes files', async () => {
+  it('--gemm --json carries the cost model, SCALE-Sim formula and energy; --scalesim-dir writes files', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'lowbit-est-'));
-    const r = await run(['estimate', '--design', 'int8', '--array', '32x32', '--dataflow', 'ws', '--gemm', '256,784,256', '--json', '--scalesim', dir]);
+    const r = await run(['estimate', '--design', 'int8', '--array', '32x32', '--dataflow', 'ws', '--gemm', '256,784,256', '--json', '--scalesim-dir', dir]);
     expect(r.code, r.err).toBe(0);
     const j = JSON.parse(r.out);
     const d = loadDesign('int8', { array: '32x32', dataflow: 'ws' });

@@ -1,8 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { npyLabels, npyModelInput } from '../../data/arrays.js';
 import { argmaxRowsInt, dequantizeOutput, integerInference, ortU8S8Saturates } from '../../model/infer.js';
-import { loadQuantizedModel } from '../../model/format.js';
-import { importOnnx } from '../../model/onnx/import.js';
+import { loadModel } from '../../model/locate.js';
 import { shapeSize } from '../../model/shapes.js';
 import { REQUANT_MODES, type RequantMode } from '../../model/stages.js';
 import type { QuantizedModel } from '../../model/types.js';
@@ -33,18 +32,18 @@ export const inferCommand: CommandModule<object, InferArgs> = {
   describe: 'run the integer reference inference of a quantized model on a .npy batch',
   builder: (y: Argv) =>
     y
-      .option('model', { type: 'string', demandOption: true, describe: 'model folder (models/NAME with model.json) or a quantized .onnx file' })
+      .option('model', { type: 'string', demandOption: true, describe: 'a QuantizedModel: models/NAME folder, quantized .onnx file or shipped model name' })
       .option('input', { type: 'string', demandOption: true, describe: '.npy input: floats (float32/float64/bool, quantized by the model) or integers (already quantized); shape [N, ...inputShape]' })
       .option('out', { type: 'string', describe: 'write the outputs here (.npy [N, ...outputShape]: int32, or float32 with --dequantize)' })
       .option('dequantize', { type: 'boolean', default: false, describe: "write float32 outputs computed as ONNX Runtime's DequantizeLinear (float32(q - zp) * scale)" })
       .option('requant', { type: 'string', default: 'fixed', choices: REQUANT_MODES as unknown as string[], describe: "fixed: the model's integer scaling; onnxruntime: ORT's float32 rescale" })
       .option('labels', { type: 'string', describe: '.npy of N integer labels: report top-1 accuracy of the argmax' })
       .option('u8s8-saturation', { type: 'boolean', default: false, describe: "emulate ONNX Runtime's AVX2 u8 x s8 int16 pair saturation" })
-      .example('$0 infer --model models/mlp --input x.npy --out y.npy', 'run a saved model')
+      .example('$0 infer --model sfc-w4a4 --input x.npy --out y.npy', 'a shipped model on x.npy (float32 [N, 784], pixels in 0..1)')
       .example('$0 infer --model q.onnx --input x.npy --requant onnxruntime --json', 'run an ONNX model as ONNX Runtime would') as unknown as Argv<InferArgs>,
   handler: (argv) => {
     const requant = checkEnum('--requant', argv.requant, REQUANT_MODES) as RequantMode;
-    const model: QuantizedModel = argv.model.endsWith('.onnx') ? importOnnx(argv.model) : loadQuantizedModel(argv.model);
+    const model: QuantizedModel = loadModel(argv.model);
     const arr = readNpy(argv.input);
     const inSize = shapeSize(model.inputShape);
     const okShape = arr.data.length > 0 && (shapeSize(arr.shape) === inSize || (arr.shape.length >= 2 && shapeSize(arr.shape.slice(1)) === inSize));

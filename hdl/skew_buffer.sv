@@ -1,7 +1,7 @@
 // skew_buffer: a delay line of Depth registers, Width bits wide: q_o(t) = d_i(t - Depth).
-// Depth = 0 is a plain wire (q_o = d_i). Used by mac_array for the operand skew at the array edges and
-// the output deskew (row r of the left edge is delayed by r cycles, column c of the top edge by c, output
-// lane c by Cols-1-c). Synchronous active-low reset clears every stage to 0.
+// Depth = 0 is a plain wire (q_o = d_i). Used by mac_array for the operand skew at the array edges
+// and the output deskew (row r of the left edge is delayed by r cycles, column c of the top edge
+// by c, output lane c by Cols-1-c). Synchronous active-low reset clears every stage to 0.
 `default_nettype none
 
 module skew_buffer #(

@@ -1,26 +1,30 @@
-// mac_array: a Rows x Cols systolic array of mac_pe, output stationary (Dataflow 0), weight stationary (1)
-// or input stationary (2), with the edge skew and output deskew registers inside
-// (TS model: src/hw/mac_array.ts; controller and tiling: src/hw/gemm_schedule.ts; docs/mac_array.md).
+// mac_array: a Rows x Cols systolic array of mac_pe, output stationary (Dataflow 0), weight
+// stationary (1) or input stationary (2), with the edge skew and output deskew registers inside
+// (TS model: src/hw/mac_array.ts; controller and tiling: src/hw/gemm_schedule.ts;
+// docs/mac_array.md).
 //
-// Maths: Y = A W (A: M x K activations, W: K x N weights); every output accumulates k = 0..K-1 in order,
-//   acc <- ovf(acc + W[k][n] * A[m][k]) with ovf = WRAP (AccSat 0) or SAT (AccSat 1) at AccBits, signed.
+// Maths: Y = A W (A: M x K activations, W: K x N weights); every output accumulates k = 0..K-1
+// in order,
+//   acc <- ovf(acc + W[k][n] * A[m][k])
+// with ovf = WRAP (AccSat 0) or SAT (AccSat 1) at AccBits, signed.
 //
 // Edge interface: one beat per cycle, unskewed; no backpressure (stall by holding the valids low).
 //   lane r of h_i is bits [r*HBits +: HBits], lane c of v_i [c*VBits +: VBits], of ps_i and y_o
-//   [c*AccBits +: AccBits]. HBits/VBits: the operand widths (a bipolar 1-bit operand is a 2-bit lane).
-//   Row r of the left edge passes r skew registers, column c of the top edge c, so a beat entering in
-//   cycle t meets PE(r,c) in cycle t + r + c.
+//   [c*AccBits +: AccBits]. HBits/VBits: the operand widths (a bipolar 1-bit operand is a 2-bit
+//   lane). Row r of the left edge passes r skew registers, column c of the top edge c, so a beat
+//   entering in cycle t meets PE(r,c) in cycle t + r + c.
 // os: beat k: h_i = A[m0+r][k], v_i = W[k][n0+c], both valids, last_i on k = K-1. PE(r,c) holds
-//   Y[m0+r][n0+c]. When `last` leaves the bottom PE of column c the column drains: in step j = 1..Rows the
-//   bottom value goes to ycol_q[c] (then Cols-1-c deskew registers) and rows shift down; row r takes part
-//   in steps 1..r+1 only (it receives rows r-1..0, then a zero from the top), so it ends holding 0.
-//   y_o carries row m0+Rows-1-j in cycle s + K + Rows + Cols - 1 + j (first beat in cycle s), j = 0..Rows-1.
+//   Y[m0+r][n0+c]. When `last` leaves the bottom PE of column c the column drains: in step
+//   j = 1..Rows the bottom value goes to ycol_q[c] (then Cols-1-c deskew registers) and rows shift
+//   down; row r takes part in steps 1..r+1 only (it receives rows r-1..0, then a zero from the
+//   top), so it ends holding 0. y_o carries row m0+Rows-1-j in cycle s + K + Rows + Cols - 1 + j
+//   (first beat in cycle s), j = 0..Rows-1.
 //   Stall rule: the next fold's first beat comes >= Rows+1 cycles after the last beat of this fold.
 // ws/is: Rows load beats j (v_valid_i, v_i = stationary row j, tag_i = j), then stream beats
-//   (h_valid_i, h_i = the moving operand of k0..k0+Rows-1, ps_i = partial sums entering the columns).
-//   The sum of beat m entering in cycle e+m is on y_o in cycle e + m + Rows + Cols - 1.
-//   Rules: stream beats may start right after the load beats; the next fold's load beats may start right
-//   after the last stream beat.
+//   (h_valid_i, h_i = the moving operand of k0..k0+Rows-1, ps_i = partial sums entering the
+//   columns). The sum of beat m entering in cycle e+m is on y_o in cycle e + m + Rows + Cols - 1.
+//   Rules: stream beats may start right after the load beats; the next fold's load beats may
+//   start right after the last stream beat.
 // Timing: every output is a register; synchronous active-low reset clears every register.
 `default_nettype none
 
@@ -72,8 +76,10 @@ module mac_array #(
   // vertical buses: index r*Cols+c is the input of PE(r,c); r = Rows is the bottom edge
   logic [(Rows+1)*Cols*VW-1:0]      vb;
   logic [(Rows+1)*Cols*AccBits-1:0] ab;     // partial sums / accumulators going down
-  logic [Cols-1:0]                  drain_trig;  // os: `last` leaves the bottom of column c (drain step 1)
-  logic [Cols*CntBits-1:0]          drain_cnt;   // os: Rows - step + 1 for drain steps 2..Rows, else 0
+  // os: `last` leaves the bottom of column c (drain step 1)
+  logic [Cols-1:0]                  drain_trig;
+  // os: Rows - step + 1 for drain steps 2..Rows, else 0
+  logic [Cols*CntBits-1:0]          drain_cnt;
 
   // ---- left edge: row r delayed by r ----
   for (genvar r = 0; r < Rows; r++) begin : g_hskew
@@ -109,8 +115,8 @@ module mac_array #(
     for (genvar c = 0; c < Cols; c++) begin : g_col
       localparam int unsigned H = r * (Cols + 1) + c;
       localparam int unsigned V = r * Cols + c;
-      // os: row r shifts in drain steps 1 .. r+1 (it receives rows r-1 .. 0, then a zero), so the next
-      // fold's MACs may reach it from step r+2 on; step j >= 2 has drain_cnt = Rows - j + 1.
+      // os: row r shifts in drain steps 1 .. r+1 (it receives rows r-1 .. 0, then a zero), so the
+      // next fold's MACs may reach it from step r+2 on; step j >= 2 has drain_cnt = Rows - j + 1.
       logic shift;
       if (IsOs) begin : g_shift
         assign shift = drain_trig[c] |

@@ -1,19 +1,24 @@
 // mac_pe: one processing element of the systolic MAC array (TS model: src/hw/mac_pe.ts).
 //
-// Maths (accumulator: signed two's complement, AccBits wide; AccSat = 0 WRAP, 1 SAT after EVERY add):
-//   os (Dataflow 0):      acc <- ovf(acc  + h * v)     accumulator stationary, both operands move
-//   ws/is (Dataflow 1/2): acc <- ovf(ps_i + h * s)     partial sum moves down, s = stationary operand
-//   ovf = WRAP: keep the low AccBits bits of the exact sum; SAT: clamp to [-2^(AccBits-1), 2^(AccBits-1)-1].
+// Maths (accumulator: signed two's complement, AccBits wide; AccSat = 0 WRAP, 1 SAT after EVERY
+// add):
+//   os (Dataflow 0):      acc <- ovf(acc  + h * v)   accumulator stationary, both operands move
+//   ws/is (Dataflow 1/2): acc <- ovf(ps_i + h * s)   partial sum moves down, s = stationary operand
+//   ovf = WRAP: keep the low AccBits bits of the exact sum;
+//         SAT:  clamp to [-2^(AccBits-1), 2^(AccBits-1)-1].
 // Operand placement: h moves left -> right, v moves top -> bottom;
-//   os, ws: h = activation (ABits, ASigned), v = weight (WBits, WSigned); is: h = weight, v = activation.
-// A 1-bit signed operand is bipolar (+1/-1); inside the array it travels as a 2-bit two's complement lane
-// (-1, 0, +1) so that padding lanes can carry 0. Other operands travel at their own width.
-// The product h*v is exact (HBits + VBits + 2 bits), the sum exact in max(AccBits, product) + 1 bits.
+//   os, ws: h = activation (ABits, ASigned), v = weight (WBits, WSigned);
+//   is:     h = weight, v = activation.
+// A 1-bit signed operand is bipolar (+1/-1); inside the array it travels as a 2-bit two's
+// complement lane (-1, 0, +1) so that padding lanes can carry 0. Other operands travel at their
+// own width. The product h*v is exact (HBits + VBits + 2 bits), the sum exact in
+// max(AccBits, product) + 1 bits.
 //
 // Timing: every output is a register (`_q`); synchronous active-low reset clears them all.
 //   h_q <= h_i when h_valid_i; h_valid_q <= h_valid_i; v_q <= v_i when v_valid_i
 //   os:    v_valid_q <= v_valid_i; last_q <= v_valid_i & last_i
-//          acc_q <= h_valid_i & v_valid_i ? ovf(acc_q + h_i*v_i) : shift_i ? ps_i : acc_q   (shift = drain)
+//          acc_q <= h_valid_i & v_valid_i ? ovf(acc_q + h_i*v_i)
+//                 : shift_i ? ps_i : acc_q                          (shift = drain)
 //   ws/is: a load beat (v_valid_i) with tag_i == 0 is kept: s_q <= v_i; else it passes on:
 //          v_valid_q <= v_valid_i & (tag_i != 0), tag_q <= tag_i - 1
 //          acc_q <= h_valid_i ? ovf(ps_i + h_i*s_q) : acc_q
@@ -68,7 +73,8 @@ module mac_pe #(
     $error("mac_pe: Dataflow = %0d; allowed: 0 (os), 1 (ws), 2 (is)", Dataflow);
   end
   if (WSigned > 1 || ASigned > 1 || AccSat > 1) begin : g_bad_flag
-    $error("mac_pe: WSigned = %0d, ASigned = %0d, AccSat = %0d; allowed: 0 or 1", WSigned, ASigned, AccSat);
+    $error("mac_pe: WSigned = %0d, ASigned = %0d, AccSat = %0d; allowed: 0 or 1",
+           WSigned, ASigned, AccSat);
   end
   if (TagBits < 1 || TagBits > 10) begin : g_bad_tagbits
     $error("mac_pe: TagBits = %0d; allowed: 1..10", TagBits);
@@ -99,7 +105,8 @@ module mac_pe #(
   assign h_ext = {HSigned & h_i[HBits-1], h_i};
   assign v_ext = {VSigned & mul_v[VBits-1], mul_v};
   assign prod  = PBits'(h_ext) * PBits'(v_ext);
-  assign sum   = {{(SBits-AccBits){base[AccBits-1]}}, base} + {{(SBits-PBits){prod[PBits-1]}}, prod};
+  assign sum   = {{(SBits-AccBits){base[AccBits-1]}}, base}
+               + {{(SBits-PBits){prod[PBits-1]}}, prod};
 
   localparam logic signed [SBits-1:0] AccMax = SBits'({1'b0, {(AccBits-1){1'b1}}});
   localparam logic signed [SBits-1:0] AccMin = ~AccMax;

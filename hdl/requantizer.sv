@@ -1,6 +1,7 @@
 // requantizer: int accumulator -> low-bit output, one element per cycle, 3-stage pipeline.
 //
-// Maths (ARITHMETIC.md section 2; the TS model src/hw/requantizer.ts computes it through src/arith):
+// Maths (ARITHMETIC.md section 2; the TS model src/hw/requantizer.ts computes it through
+// src/arith):
 //   Mode 0 "double" (TFLite MultiplyByQuantizedMultiplier, the default build), x = int32(acc_i):
 //     xl  = x << max(shift, 0)                       (int32 multiply: wraps)
 //     h   = SRDHM(xl, M) = xl == M == INT32_MIN ? INT32_MAX : floor((xl*M + 2^30) / 2^31)
@@ -8,22 +9,24 @@
 //   Mode 1 "single" (TFLite single rounding): M >= 0, shift in -31..30, ts = 31 - shift,
 //     v   = int32(floor((int64(x)*M + 2^(ts-1)) / 2^ts))  (ties toward +inf; low 32 bits kept)
 //   Mode 2 "shift" (power-of-two scaling): v = roundShift(acc, n, Rounding), n = shift in 0..63,
-//     Rounding one of the 8 ap_fixed modes (round_shift.v); acc up to 53 bits.
-//   then y = v + ZeroPoint (exact), clamped to [lo, Qmax] with lo = Relu ? max(Qmin, ZeroPoint) : Qmin,
-//   where [Qmin, Qmax] is the OutBits-bit signed/unsigned range; data_o = y in OutBits bits.
+//     Rounding one of the 8 ap_fixed modes (round_shift.sv); acc up to 53 bits.
+//   then y = v + ZeroPoint (exact), clamped to [lo, Qmax] with
+//   lo = Relu ? max(Qmin, ZeroPoint) : Qmin, where [Qmin, Qmax] is the OutBits-bit
+//   signed/unsigned range; data_o = y in OutBits bits.
 //
 // Parameters (M, shift) per channel: a table of Channels entries, reset to (0, 0), written through
-// cfg_we_i/cfg_ch_i/cfg_mult_i/cfg_shift_i at the rising edge (cfg_shift_i is two's complement in modes
-// 0/1, unsigned in mode 2). Element (valid_i, ch_i, acc_i) reads the table in the cycle it is applied, so
-// it sees writes made in earlier cycles. A channel index >= Channels (on either port) reads as (0, 0);
-// writes to it are ignored. Per-tensor scaling is Channels = 1.
+// cfg_we_i/cfg_ch_i/cfg_mult_i/cfg_shift_i at the rising edge (cfg_shift_i is two's complement in
+// modes 0/1, unsigned in mode 2). Element (valid_i, ch_i, acc_i) reads the table in the cycle it is
+// applied, so it sees writes made in earlier cycles. A channel index >= Channels (on either port)
+// reads as (0, 0); writes to it are ignored. Per-tensor scaling is Channels = 1.
 //
-// Timing: all outputs registered; synchronous active-low reset clears every register. An element applied
-// in cycle t (inputs set, then rising edge t) appears on valid_o/data_o in cycle t+3 (Latency = 3):
+// Timing: all outputs registered; synchronous active-low reset clears every register. An element
+// applied in cycle t (inputs set, then rising edge t) appears on valid_o/data_o in cycle t+3
+// (Latency = 3):
 //   stage 1: table read, (shift left,) 32x32 -> 64-bit product;  stage 2: the rounding shift(s);
 //   stage 3: + zero point, clamp, saturate -> data_o. One element per cycle, no bubbles.
-// Stall: while stall_i is 1 no pipeline register changes (the element on the inputs is not taken; the
-// producer holds it), table writes still happen.
+// Stall: while stall_i is 1 no pipeline register changes (the element on the inputs is not taken;
+// the producer holds it), table writes still happen.
 `default_nettype none
 
 module requantizer #(
@@ -85,7 +88,7 @@ module requantizer #(
     $error("requantizer: ZeroPoint must lie in the output range");
   end
 
-  // ---- parameter table ------------------------------------------------------------------------------
+  // ---- parameter table --------------------------------------------------------------------------
   logic [31:0] mult_q [Channels];
   logic [5:0]  shift_q[Channels];
   logic [31:0] mult_rd;
@@ -114,7 +117,7 @@ module requantizer #(
     end
   end
 
-  // ---- stages 1 and 2 (per mode) ------------------------------------------------------------------------
+  // ---- stages 1 and 2 (per mode) ----------------------------------------------------------------
   logic            en;
   logic            v1_q, v2_q, v3_q;
   logic [63:0]     s2_d;   // stage-2 result, sign-extended
@@ -198,7 +201,7 @@ module requantizer #(
     assign unused_mult = ^mult_rd;
   end
 
-  // ---- stage 3: + zero point, clamp / ReLU, saturate -----------------------------------------------------
+  // ---- stage 3: + zero point, clamp / ReLU, saturate --------------------------------------------
   logic signed [YW-1:0] y;
   logic signed [YW-1:0] yc;
   logic [YW-OutBits-1:0] unused_y_hi;

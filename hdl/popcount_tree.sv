@@ -1,10 +1,10 @@
 // popcount_tree: cnt_o = number of ones in bits_i (combinational helper).
 //
 // A balanced binary adder tree built by recursion: the vector is split into a low half of
-// floor(Width/2) bits and a high half of the rest, each counted by a smaller popcount_tree, and the two
-// counts are added in CntW = clog2(Width+1) bits (which always holds the largest count, Width).
-// Depth ceil(log2(Width)) adders. Width 1 is the leaf (the bit itself).
-// Used by xnor_popcount (the XNOR/AND popcount) and multi_threshold (the count of passed thresholds).
+// floor(Width/2) bits and a high half of the rest, each counted by a smaller popcount_tree, and the
+// two counts are added in CntW = clog2(Width+1) bits (which always holds the largest count, Width).
+// Depth ceil(log2(Width)) adders. Width 1 is the leaf (the bit itself). Used by xnor_popcount (the
+// XNOR/AND popcount) and multi_threshold (the count of passed thresholds).
 `default_nettype none
 
 module popcount_tree #(

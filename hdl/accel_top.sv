@@ -1,29 +1,31 @@
-// accel_top: a quantized-network accelerator — a layer-program controller over the systolic MAC array
-// (mac_array, output stationary), the XNOR-popcount unit (xnor_popcount, XNOR and bit-serial AND paths),
-// per-lane requantizers and threshold comparators, ping-pong activation buffers and an output buffer.
-// TS model: src/hw/accelerator.ts (cycle-exact); compiler and memory layout: src/hw/accel_compile.ts,
-// src/hw/accel_program.ts, src/hw/accel_images.ts; docs/accelerator.md.
+// accel_top: a quantized-network accelerator — a layer-program controller over the systolic MAC
+// array (mac_array, output stationary), the XNOR-popcount unit (xnor_popcount, XNOR and bit-serial
+// AND paths), per-lane requantizers and threshold comparators, ping-pong activation buffers and an
+// output buffer. TS model: src/hw/accelerator.ts (cycle-exact); compiler and memory layout:
+// src/hw/accel_compile.ts, src/hw/accel_program.ts, src/hw/accel_images.ts; the layer descriptor:
+// accel_pkg (generated from src/hw/accel_desc.ts); docs/accelerator.md.
 //
 // Maths, per dense layer (K inputs, N outputs), for output n:
-//   dot = sum_k w'[n][k] * x[k]          (mac: the array; xnor: 2*popcount(XNOR) - K; serial: bit planes)
+//   dot = sum_k w'[n][k] * x[k]
+//         (mac: the array; xnor: 2*popcount(XNOR) - K; serial: bit planes)
 //   acc = wrap32(dot + bias'[n])
 //   requant:   y = clamp(scale(acc) + zp, min, max), scale = the requantizer (ReqMode, ReqRounding)
 //   threshold: y = sum_t [acc >= thr[n][t]] + offset, bipolar: 2*y - 1
 //   raw:       y = acc
 // and y is written into the next layer's input layout (slots, bit planes) or the output buffer.
 //
-// Host interface: while idle, in_we_i writes in_data_i into word in_addr_i of activation buffer 0 (the
-// first layer's input layout, packed by the host); start_i starts a run; busy_o is high from the cycle
-// after start_i until done_o, which is high for one cycle; cycles_o then holds the cycles from the start_i
-// cycle to the done_o cycle; out_data_o is word out_addr_i (of the previous cycle) of the output buffer,
-// 0 while busy.
+// Host interface: while idle, in_we_i writes in_data_i into word in_addr_i of activation buffer 0
+// (the first layer's input layout, packed by the host); start_i starts a run; busy_o is high from
+// the cycle after start_i until done_o, which is high for one cycle; cycles_o then holds the cycles
+// from the start_i cycle to the done_o cycle; out_data_o is word out_addr_i (of the previous cycle)
+// of the output buffer, 0 while busy.
 //
-// Timing (cycle of INIT = c0; each layer: INIT, ISSUE, DRAIN; the next layer's INIT follows the write
-// of the last result):
-//   mac: fold f's beats k = 0..K-1 in cycles c0 + 1 + f*(K + Rows) + k (Rows idle cycles: the drain rule),
-//        its row 0 leaves the array K + 2*Rows + Cols - 2 cycles after its first beat;
-//   xnor/serial: one word per cycle from c0 + 1, B = N * Bx * Bw * Wd words, the last result 3 cycles
-//        after the last word;
+// Timing (cycle of INIT = c0; each layer: INIT, ISSUE, DRAIN; the next layer's INIT follows the
+// write of the last result):
+//   mac: fold f's beats k = 0..K-1 in cycles c0 + 1 + f*(K + Rows) + k (Rows idle cycles: the
+//        drain rule), its row 0 leaves the array K + 2*Rows + Cols - 2 cycles after its first beat;
+//   xnor/serial: one word per cycle from c0 + 1, B = N * Bx * Bw * Wd words, the last result
+//        3 cycles after the last word;
 //   output stage: capture (+bias) -> requantizer (3 cycles) / threshold / raw -> clamp or offset ->
 //        write: the last result is written 5 cycles after its capture, next INIT one cycle later.
 //   So a layer takes (F-1)*(K+R) + K + 2R + C + 5 cycles on the array and B + 9 on the XNOR unit,
@@ -31,7 +33,9 @@
 // Memories are loaded with $readmemh from MemDir at time 0 (src/hw/accel_images.ts writes them).
 `default_nettype none
 
-module accel_top #(
+module accel_top
+  import accel_pkg::*;
+#(
   parameter int unsigned Rows        = 4,
   parameter int unsigned Cols        = 4,
   parameter int unsigned WBits       = 8,
@@ -56,7 +60,6 @@ module accel_top #(
   localparam int unsigned ActW     = ActWords * 32,
   localparam int unsigned InAW     = ActWords > 1 ? $clog2(ActWords) : 1,
   localparam int unsigned OutAW    = OutDepth > 1 ? $clog2(OutDepth) : 1,
-  localparam int unsigned DescBits = 22 * 32,
   localparam int unsigned NbW      = $clog2(Lanes + 1),
   localparam int unsigned CntW     = $clog2(Steps + 1),
   localparam int unsigned XAcc     = AccBits > 32 ? 32 : AccBits,
@@ -78,13 +81,15 @@ module accel_top #(
   output logic [31:0]      out_data_o
 );
   if (WordBits < Cols * VBits || WordBits < Lanes) begin : g_bad_word
-    $error("accel_top: WordBits = %0d must hold Cols*VBits = %0d and Lanes = %0d", WordBits, Cols * VBits, Lanes);
+    $error("accel_top: WordBits = %0d must hold Cols*VBits = %0d and Lanes = %0d",
+           WordBits, Cols * VBits, Lanes);
   end
   if (Steps < 1 || Steps > 255 || Layers < 1) begin : g_bad_prog
-    $error("accel_top: Steps must be 1..255 and Layers >= 1 (the last layer is flagged in its descriptor)");
+    $error("accel_top: Steps must be 1..255 and Layers >= 1 %s",
+           "(the last layer is flagged in its descriptor)");
   end
 
-  // ---- memories (ROMs from the compiler) and buffers --------------------------------------------------
+  // ---- memories (ROMs from the compiler) and buffers -----------------------------------------
   logic [DescBits-1:0]      prog_q [Layers];
   logic [WordBits-1:0]      wmem_q [WDepth];
   logic [Cols*32-1:0]       bmem_q [PDepth];
@@ -102,52 +107,26 @@ module accel_top #(
   logic [ActW-1:0] act_q [2];
   logic [31:0]     out_q [OutDepth];
 
-  // ---- controller state -------------------------------------------------------------------------------
+  // ---- controller state -------------------------------------------------------------------------
   typedef enum logic [2:0] {SIdle, SInit, SIssue, SDrain, SDone} state_e;
-  state_e state_q;
-  logic [15:0] layer_q;
-  logic        sel_q;           // the current layer reads act_q[sel_q], writes act_q[!sel_q]
-  logic [31:0] cnt_q, cycles_q;
-  logic [31:0] g_q, k_q, gap_q;  // mac: fold, beat, idle cycles; xnor/serial: output n, word j in k_q
-  logic [31:0] m_q, b_q;         // serial planes of x and w
-  logic [31:0] ycnt_q, capg_q;   // array rows seen in the fold, groups captured
+  state_e      state_q, state_d;
+  logic [15:0] layer_q, layer_d;
+  logic        sel_q, sel_d;   // the current layer reads act_q[sel_q], writes act_q[!sel_q]
+  logic [31:0] cnt_q, cnt_d, cycles_q, cycles_d;
+  // mac: fold, beat, idle cycles; xnor/serial: output n, word j in k
+  logic [31:0] g_q, g_d, k_q, k_d, gap_q, gap_d;
+  logic [31:0] m_q, m_d, b_q, b_d;        // serial planes of x and w
+  logic [31:0] ycnt_q, ycnt_d, capg_q, capg_d;  // array rows seen in the fold, groups captured
 
-  // descriptor fields are 32-bit containers (src/hw/accel_program.ts); flag fields use only low bits
+  // the current layer's descriptor (accel_pkg); fields in 32-bit slots, the high bits unused
   /* verilator lint_off UNUSEDSIGNAL */
-  logic [DescBits-1:0] desc;
+  accel_desc_t desc;
   /* verilator lint_on UNUSEDSIGNAL */
   assign desc = prog_q[layer_q[LAW-1:0]];
-  logic [31:0] d_k, d_n, d_groups, d_wd, d_wbase, d_pbase, d_zp, d_min, d_max;
-  logic [31:0] d_oplanes, d_ostride, d_xplanes, d_istride, d_wplanes;
-  logic [1:0]  d_engine, d_stage, d_okind, d_signs;
-  logic        d_bipolar, d_obip, d_last;
-  logic [7:0]  d_steps;
-  assign d_engine  = desc[0*32 +: 2];
-  assign d_k       = desc[1*32 +: 32];
-  assign d_n       = desc[2*32 +: 32];
-  assign d_groups  = desc[3*32 +: 32];
-  assign d_wd      = desc[4*32 +: 32];
-  assign d_wbase   = desc[5*32 +: 32];
-  assign d_pbase   = desc[6*32 +: 32];
-  assign d_stage   = desc[7*32 +: 2];
-  assign d_zp      = desc[8*32 +: 32];
-  assign d_min     = desc[9*32 +: 32];
-  assign d_max     = desc[10*32 +: 32];
-  assign d_bipolar = desc[11*32];
-  assign d_okind   = desc[12*32 +: 2];
-  assign d_oplanes = desc[13*32 +: 32];
-  assign d_ostride = desc[14*32 +: 32];
-  assign d_xplanes = desc[15*32 +: 32];
-  assign d_istride = desc[16*32 +: 32];
-  assign d_wplanes = desc[17*32 +: 32];
-  assign d_signs   = desc[18*32 +: 2];
-  assign d_steps   = desc[19*32 +: 8];
-  assign d_obip    = desc[20*32];
-  assign d_last    = desc[21*32];
   logic is_mac;
-  assign is_mac = d_engine == 2'd0;
+  assign is_mac = desc.engine == EngineMac;
 
-  // ---- issue: the MAC array beat -------------------------------------------------------------------------
+  // ---- issue: the MAC array beat ----------------------------------------------------------------
   logic                    mac_beat;
   logic [Rows*HBits-1:0]   h_vec;
   logic [Cols*VBits-1:0]   v_vec;
@@ -155,7 +134,7 @@ module accel_top #(
   logic [Cols*AccBits-1:0] y_vec;
   logic [WAW-1:0]          mac_waddr;
   assign mac_beat = state_q == SIssue && is_mac && gap_q == 0;
-  assign mac_waddr = WAW'(d_wbase + g_q * d_k + k_q);
+  assign mac_waddr = WAW'(desc.w_base + g_q * desc.k + k_q);
   always_comb begin
     h_vec = '0;
     h_vec[HBits-1:0] = act_q[sel_q][k_q * HBits +: HBits];
@@ -168,11 +147,11 @@ module accel_top #(
   ) u_array (
     .clk_i, .rst_ni,
     .h_valid_i(mac_beat), .h_i(h_vec), .v_valid_i(mac_beat), .v_i(v_vec),
-    .last_i(mac_beat && k_q == d_k - 1), .tag_i('0), .ps_i('0),
+    .last_i(mac_beat && k_q == desc.k - 1), .tag_i('0), .ps_i('0),
     .y_valid_o(y_valid), .y_o(y_vec)
   );
 
-  // ---- issue: the XNOR-popcount word (xnor: Bx = Bw = 1) --------------------------------------------------
+  // ---- issue: the XNOR-popcount word (xnor: Bx = Bw = 1) ----------------------------------------
   logic             x_word, x_first, x_last, x_neg, x_and;
   logic [Lanes-1:0] x_a, x_w;
   logic [NbW-1:0]   x_nbits;
@@ -182,18 +161,20 @@ module accel_top #(
   logic             x_valid;
   logic [XAcc-1:0]  x_dot;
   /* verilator lint_off UNUSEDSIGNAL */
-  logic             x_act_unused;  // the unit's own thresholds are not used: the output stage thresholds
+  // the unit's own thresholds are not used: the output stage thresholds
+  logic             x_act_unused;
   /* verilator lint_on UNUSEDSIGNAL */
-  assign x_and = d_engine == 2'd2;
-  assign x_bx = x_and ? d_xplanes : 32'd1;
-  assign x_bw = x_and ? d_wplanes : 32'd1;
+  assign x_and = desc.engine == EngineSerial;
+  assign x_bx = x_and ? desc.x_planes : 32'd1;
+  assign x_bw = x_and ? desc.w_planes : 32'd1;
   assign x_word = state_q == SIssue && !is_mac;
   assign x_first = m_q == 0 && b_q == 0 && k_q == 0;
-  assign x_last = m_q == x_bx - 1 && b_q == x_bw - 1 && k_q == d_wd - 1;
-  assign x_neg = x_and && ((d_signs[0] && m_q == x_bx - 1) != (d_signs[1] && b_q == x_bw - 1));
-  assign x_waddr = WAW'(d_wbase + (g_q * x_bw + b_q) * d_wd + k_q);
-  assign x_aoff = ActAW'(m_q * d_istride + k_q * Lanes);
-  assign x_rem = d_k - k_q * Lanes;
+  assign x_last = m_q == x_bx - 1 && b_q == x_bw - 1 && k_q == desc.wd - 1;
+  assign x_neg = x_and &&
+                 ((desc.signs[0] && m_q == x_bx - 1) != (desc.signs[1] && b_q == x_bw - 1));
+  assign x_waddr = WAW'(desc.w_base + (g_q * x_bw + b_q) * desc.wd + k_q);
+  assign x_aoff = ActAW'(m_q * desc.in_stride + k_q * Lanes);
+  assign x_rem = desc.k - k_q * Lanes;
   assign x_nbits = x_rem >= Lanes ? NbW'(Lanes) : x_rem[NbW-1:0];
   assign x_a = act_q[sel_q][x_aoff +: Lanes];
   assign x_w = wmem_q[x_waddr][Lanes-1:0];
@@ -206,12 +187,12 @@ module accel_top #(
     .valid_o(x_valid), .dot_o(x_dot), .act_o(x_act_unused)
   );
 
-  // ---- output stage A: capture + bias, requantizer configuration ------------------------------------------
+  // ---- output stage A: capture + bias, requantizer configuration --------------------------------
   logic        cap;
   logic [PAW-1:0] prow;
   assign cap = (state_q == SIssue || state_q == SDrain) &&
                (is_mac ? (y_valid && ycnt_q == Rows - 1) : x_valid);
-  assign prow = PAW'(d_pbase + capg_q);
+  assign prow = PAW'(desc.p_base + capg_q);
   logic [Cols*32-1:0]       p_bias, p_mult;
   logic [Cols*6-1:0]        p_shift;
   logic [Cols*Steps*32-1:0] p_thr;
@@ -242,13 +223,15 @@ module accel_top #(
       a_valid_q <= cap;
       if (cap) begin
         a_g_q <= capg_q;
-        for (int c = 0; c < Cols; c++) a_acc_q[c*32 +: 32] <= cap_dot[c*32 +: 32] + p_bias[c*32 +: 32];
+        for (int c = 0; c < Cols; c++) begin
+          a_acc_q[c*32 +: 32] <= cap_dot[c*32 +: 32] + p_bias[c*32 +: 32];
+        end
         a_thr_q <= p_thr;
       end
     end
   end
 
-  // ---- output stage B: requantizer lanes (3 cycles) beside threshold / raw delay lines -------------------
+  // ---- output stage B: requantizer lanes (3 cycles) beside threshold / raw delay lines ----------
   logic [Cols-1:0]      rq_valid;
   logic [Cols*32-1:0]   rq_data;
   logic [Cols*CntW-1:0] thr_cnt;
@@ -258,14 +241,17 @@ module accel_top #(
       .OutBits(32), .OutSigned(1), .ZeroPoint(0), .Relu(0)
     ) u_rq (
       .clk_i, .rst_ni,
-      .cfg_we_i(cap), .cfg_ch_i(1'b0), .cfg_mult_i(p_mult[c*32 +: 32]), .cfg_shift_i(p_shift[c*6 +: 6]),
+      .cfg_we_i(cap), .cfg_ch_i(1'b0), .cfg_mult_i(p_mult[c*32 +: 32]),
+      .cfg_shift_i(p_shift[c*6 +: 6]),
       .valid_i(a_valid_q), .ch_i(1'b0), .acc_i(a_acc_q[c*32 +: 32]), .stall_i(1'b0),
       .valid_o(rq_valid[c]), .data_o(rq_data[c*32 +: 32])
     );
-    // 33-bit compare: thresholds past the layer's step count become 2^32 - 1, which no int32 reaches
+    // 33-bit compare: thresholds past the layer's step count become 2^32 - 1, which no int32
+    // reaches
     logic [Steps*33-1:0] thr33;
     for (genvar t = 0; t < Steps; t++) begin : g_t
-      assign thr33[t*33 +: 33] = t < d_steps ? 33'($signed(a_thr_q[(c*Steps + t)*32 +: 32])) : 33'h0_ffff_ffff;
+      assign thr33[t*33 +: 33] = t < desc.steps ? 33'($signed(a_thr_q[(c*Steps + t)*32 +: 32]))
+                                                : 33'h0_ffff_ffff;
     end
     multi_threshold #(.Width(33), .Thresholds(Steps)) u_thr (
       .x_i(33'($signed(a_acc_q[c*32 +: 32]))), .thr_i(thr33), .cnt_o(thr_cnt[c*CntW +: CntW])
@@ -293,7 +279,7 @@ module accel_top #(
     end
   end
 
-  // ---- output stage C: zero point + clamp / offset + bipolar / raw -----------------------------------------
+  // ---- output stage C: zero point + clamp / offset + bipolar / raw ------------------------------
   logic               c_valid_q;
   logic [31:0]        c_g_q;
   logic [Cols*32-1:0] c_v_q, c_v_d;
@@ -301,14 +287,14 @@ module accel_top #(
     for (int c = 0; c < Cols; c++) begin
       logic signed [33:0] y;
       logic signed [33:0] t;
-      y = 34'($signed(rq_data[c*32 +: 32])) + 34'($signed(d_zp));
-      if (y < 34'($signed(d_min))) y = 34'($signed(d_min));
-      if (y > 34'($signed(d_max))) y = 34'($signed(d_max));
-      t = 34'(b_cnt_q[2][c*CntW +: CntW]) + 34'($signed(d_zp));
-      if (d_bipolar) t = 2 * t - 1;
-      case (d_stage)
-        2'd0: c_v_d[c*32 +: 32] = y[31:0];
-        2'd1: c_v_d[c*32 +: 32] = t[31:0];
+      y = 34'($signed(rq_data[c*32 +: 32])) + 34'($signed(desc.zp));
+      if (y < 34'($signed(desc.min))) y = 34'($signed(desc.min));
+      if (y > 34'($signed(desc.max))) y = 34'($signed(desc.max));
+      t = 34'(b_cnt_q[2][c*CntW +: CntW]) + 34'($signed(desc.zp));
+      if (desc.thr_bipolar) t = 2 * t - 1;
+      case (desc.stage)
+        StageRequant: c_v_d[c*32 +: 32] = y[31:0];
+        StageThreshold: c_v_d[c*32 +: 32] = t[31:0];
         default: c_v_d[c*32 +: 32] = b_acc_q[2][c*32 +: 32];
       endcase
     end
@@ -325,8 +311,9 @@ module accel_top #(
     end
   end
 
-  // ---- output stage D: write into the next layout; the controller ------------------------------------------
-  // lane c writes output n = g*Cols + c (mac) or n = g (lane 0, xnor/serial) when n < N; a bit-plane layout
+  // ---- output stage D: write into the next layout; the controller -------------------------------
+  // lane c writes output n = g*Cols + c (mac) or n = g (lane 0, xnor/serial) when n < N; a
+  // bit-plane layout
   // takes bit p of the value, or for a bipolar layout the sign (1 = +1).
   logic [Cols-1:0]    w_en;
   logic [Cols*32-1:0] w_idx, w_bit;
@@ -334,13 +321,109 @@ module accel_top #(
     for (int c = 0; c < Cols; c++) begin
       logic [31:0] v;
       w_idx[c*32 +: 32] = is_mac ? c_g_q * Cols + 32'(c) : c_g_q;
-      w_en[c] = (is_mac || c == 0) && w_idx[c*32 +: 32] < d_n;
+      w_en[c] = (is_mac || c == 0) && w_idx[c*32 +: 32] < desc.n;
       v = c_v_q[c*32 +: 32];
-      w_bit[c*32 +: 32] = d_obip ? {31'b0, !v[31] && v != 0} : v;
+      w_bit[c*32 +: 32] = desc.out_bipolar ? {31'b0, !v[31] && v != 0} : v;
     end
   end
   logic last_write;
-  assign last_write = c_valid_q && c_g_q == d_groups - 1;
+  assign last_write = c_valid_q && c_g_q == desc.groups - 1;
+
+  // the buffers: host writes into the input buffer while idle, stage D writes the results
+  always_ff @(posedge clk_i) begin
+    if (!rst_ni) begin
+      for (int i = 0; i < OutDepth; i++) out_q[i] <= '0;
+      out_data_o <= '0;
+    end else begin
+      out_data_o <= (state_q == SIdle || state_q == SDone) ? out_q[out_addr_i] : '0;
+      if (state_q == SIdle && in_we_i) act_q[0][in_addr_i * 32 +: 32] <= in_data_i;
+      if (c_valid_q) begin
+        for (int c = 0; c < Cols; c++) begin
+          if (w_en[c]) begin
+            case (desc.out_kind)
+              OutKindSlots: begin
+                act_q[!sel_q][w_idx[c*32 +: 32] * HBits +: HBits] <= c_v_q[c*32 +: HBits];
+              end
+              OutKindPlanes: for (int p = 0; p < 32; p++) begin
+                if (p < desc.out_planes) begin
+                  act_q[!sel_q][p * desc.out_stride + w_idx[c*32 +: 32]] <= w_bit[c*32 + p];
+                end
+              end
+              default: out_q[w_idx[c*32 +: OutAW]] <= c_v_q[c*32 +: 32];
+            endcase
+          end
+        end
+      end
+    end
+  end
+
+  // the controller (next state)
+  always_comb begin
+    state_d = state_q;
+    layer_d = layer_q;
+    sel_d = sel_q;
+    cnt_d = state_q != SIdle ? cnt_q + 1 : cnt_q;
+    cycles_d = cycles_q;
+    {g_d, k_d, gap_d, m_d, b_d} = {g_q, k_q, gap_q, m_q, b_q};
+    ycnt_d = ycnt_q;
+    capg_d = capg_q;
+    // capture bookkeeping
+    if (state_q == SIssue || state_q == SDrain) begin
+      if (is_mac && y_valid) ycnt_d = ycnt_q == Rows - 1 ? '0 : ycnt_q + 1;
+      if (cap) capg_d = capg_q + 1;
+    end
+    case (state_q)
+      SIdle: if (start_i) begin
+        state_d = SInit;
+        layer_d = '0;
+        sel_d = 1'b0;
+        cnt_d = 32'd1;
+      end
+      SInit: begin
+        state_d = SIssue;
+        {g_d, k_d, gap_d, m_d, b_d, ycnt_d, capg_d} = '0;
+      end
+      SIssue: if (is_mac) begin
+        if (gap_q != 0) gap_d = gap_q - 1;
+        else if (k_q != desc.k - 1) k_d = k_q + 1;
+        else begin
+          k_d = '0;
+          g_d = g_q + 1;
+          gap_d = Rows;
+          if (g_q == desc.groups - 1) state_d = SDrain;
+        end
+      end else begin
+        if (k_q != desc.wd - 1) k_d = k_q + 1;
+        else begin
+          k_d = '0;
+          if (b_q != x_bw - 1) b_d = b_q + 1;
+          else begin
+            b_d = '0;
+            if (m_q != x_bx - 1) m_d = m_q + 1;
+            else begin
+              m_d = '0;
+              g_d = g_q + 1;
+              if (g_q == desc.groups - 1) state_d = SDrain;
+            end
+          end
+        end
+      end
+      SDrain: if (last_write) begin
+        if (desc.last) begin
+          state_d = SDone;
+          cycles_d = cnt_q + 1;
+        end else begin
+          state_d = SInit;
+          layer_d = layer_q + 1;
+          sel_d = !sel_q;
+        end
+      end
+      SDone: state_d = SIdle;
+      default: state_d = SIdle;
+    endcase
+  end
+
+  // the controller (registers)
   always_ff @(posedge clk_i) begin
     if (!rst_ni) begin
       state_q <= SIdle;
@@ -349,81 +432,13 @@ module accel_top #(
       cnt_q <= '0;
       cycles_q <= '0;
       {g_q, k_q, gap_q, m_q, b_q, ycnt_q, capg_q} <= '0;
-      for (int i = 0; i < OutDepth; i++) out_q[i] <= '0;
-      out_data_o <= '0;
     end else begin
-      out_data_o <= (state_q == SIdle || state_q == SDone) ? out_q[out_addr_i] : '0;
-      if (state_q != SIdle) cnt_q <= cnt_q + 1;
-      // host writes into the input buffer while idle
-      if (state_q == SIdle && in_we_i) act_q[0][in_addr_i * 32 +: 32] <= in_data_i;
-      // stage D
-      if (c_valid_q) begin
-        for (int c = 0; c < Cols; c++) begin
-          if (w_en[c]) begin
-            case (d_okind)
-              2'd0: act_q[!sel_q][w_idx[c*32 +: 32] * HBits +: HBits] <= c_v_q[c*32 +: HBits];
-              2'd1: for (int p = 0; p < 32; p++) begin
-                if (p < d_oplanes) act_q[!sel_q][p * d_ostride + w_idx[c*32 +: 32]] <= w_bit[c*32 + p];
-              end
-              default: out_q[w_idx[c*32 +: OutAW]] <= c_v_q[c*32 +: 32];
-            endcase
-          end
-        end
-      end
-      // capture bookkeeping
-      if (state_q == SIssue || state_q == SDrain) begin
-        if (is_mac && y_valid) ycnt_q <= ycnt_q == Rows - 1 ? '0 : ycnt_q + 1;
-        if (cap) capg_q <= capg_q + 1;
-      end
-      case (state_q)
-        SIdle: if (start_i) begin
-          state_q <= SInit;
-          layer_q <= '0;
-          sel_q <= 1'b0;
-          cnt_q <= 32'd1;
-        end
-        SInit: begin
-          state_q <= SIssue;
-          {g_q, k_q, gap_q, m_q, b_q, ycnt_q, capg_q} <= '0;
-        end
-        SIssue: if (is_mac) begin
-          if (gap_q != 0) gap_q <= gap_q - 1;
-          else if (k_q != d_k - 1) k_q <= k_q + 1;
-          else begin
-            k_q <= '0;
-            g_q <= g_q + 1;
-            gap_q <= Rows;
-            if (g_q == d_groups - 1) state_q <= SDrain;
-          end
-        end else begin
-          if (k_q != d_wd - 1) k_q <= k_q + 1;
-          else begin
-            k_q <= '0;
-            if (b_q != x_bw - 1) b_q <= b_q + 1;
-            else begin
-              b_q <= '0;
-              if (m_q != x_bx - 1) m_q <= m_q + 1;
-              else begin
-                m_q <= '0;
-                g_q <= g_q + 1;
-                if (g_q == d_groups - 1) state_q <= SDrain;
-              end
-            end
-          end
-        end
-        SDrain: if (last_write) begin
-          if (d_last) begin
-            state_q <= SDone;
-            cycles_q <= cnt_q + 1;
-          end else begin
-            state_q <= SInit;
-            layer_q <= layer_q + 1;
-            sel_q <= !sel_q;
-          end
-        end
-        SDone: state_q <= SIdle;
-        default: state_q <= SIdle;
-      endcase
+      state_q <= state_d;
+      layer_q <= layer_d;
+      sel_q <= sel_d;
+      cnt_q <= cnt_d;
+      cycles_q <= cycles_d;
+      {g_q, k_q, gap_q, m_q, b_q, ycnt_q, capg_q} <= {g_d, k_d, gap_d, m_d, b_d, ycnt_d, capg_d};
     end
   end
 

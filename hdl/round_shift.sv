@@ -1,8 +1,8 @@
 // round_shift: y_o = round(x_i / 2^n_i) by a named ap_fixed rounding mode (combinational helper).
 //
-// The RTL twin of arith's roundShift (ARITHMETIC.md section 1): the exact quotient is floored by an
-// arithmetic right shift, then 1 is added when the mode's rule holds, with
-//   qb  = the first dropped bit, r = OR of the other dropped bits, s = sign of x_i, lsb = lowest kept bit:
+// The RTL twin of arith's roundShift (ARITHMETIC.md section 1): the exact quotient is floored by
+// an arithmetic right shift, then 1 is added when the mode's rule holds, with qb = the first
+// dropped bit, r = OR of the other dropped bits, s = sign of x_i, lsb = lowest kept bit:
 //   0 TRN          never                  (floor)
 //   1 TRN_ZERO     s && (qb || r)         (toward zero)
 //   2 RND          qb                     (nearest, ties toward +inf)
@@ -13,8 +13,8 @@
 //   7 RND_CONV_ODD qb && (!lsb || r)      (nearest, ties to odd)
 // (the numbering is the order of ROUNDINGS in src/arith/modes.ts).
 // x_i is signed two's complement; 0 <= n_i <= Width. The result never overflows Width bits: for
-// n_i = 0 nothing is dropped (qb = 0, no increment); for n_i >= 1 the floored value has a spare bit.
-// Requantizer uses it for SRDHM's rounding (RND by 31), RoundingDivideByPOT (RND_INF), TFLite
+// n_i = 0 nothing is dropped (qb = 0, no increment); for n_i >= 1 the floored value has a spare
+// bit. Requantizer uses it for SRDHM's rounding (RND by 31), RoundingDivideByPOT (RND_INF), TFLite
 // single rounding (RND) and the shift-only mode (the Design's rounding).
 `default_nettype none
 

@@ -2,26 +2,30 @@
 // multi-threshold activation. 3-stage pipeline.
 //
 // Maths (ARITHMETIC.md section 5; the TS model is src/hw/xnor_popcount.ts, src/hw/bit_serial.ts):
-//   A dot product arrives as words w = 0..W-1 of Lanes bits (first_i on word 0, last_i on word W-1).
-//   Valid bits per word: nb = min(nbits_i, Lanes); bits at positions >= nb are padding and masked off.
-//   XNOR word (and_i = 0), ±1 vectors with bit 1 = +1 (arith packBits):
+//   A dot product arrives as words w = 0..W-1 of Lanes bits (first_i on word 0, last_i on word
+//   W-1). Valid bits per word: nb = min(nbits_i, Lanes); bits at positions >= nb are padding and
+//   masked off.
+//   XNOR word (and_i = 0), +-1 vectors with bit 1 = +1 (arith packBits):
 //     pop = popcount(~(a ^ w) & mask),   contribution c = 2*pop - nb
 //   so over all words dot = sum(2*pop - nb) = 2*popcount(XNOR(a,w)) - n  (n = total valid bits).
 //   AND word (and_i = 1), one bit plane pair (m, k) of multi-bit vectors, bit-serial:
 //     pop = popcount(a & w & mask),      c = (neg_i ? -1 : 1) * pop * 2^shift_i
-//   with shift_i = m + k and neg_i set for the two's complement sign planes (exactly one of m, k the
-//   MSB plane of a signed operand), so sum_m sum_k c = x . y (src/hw/bit_serial.ts sequences the planes).
+//   with shift_i = m + k and neg_i set for the two's complement sign planes (exactly one of m, k
+//   the MSB plane of a signed operand), so sum_m sum_k c = x . y (src/hw/bit_serial.ts sequences
+//   the planes).
 //   acc = (first_i ? 0 : acc) + c, all in AccBits-bit two's complement (wraps mod 2^AccBits).
-//   On the last word: dot = acc, act = sum_{i<Thresholds} [dot >= thr[ch][i]] (multi_threshold.v;
-//   Thresholds = 1 gives the bipolar sign bit, 1 = +1).
+//   On the last word: dot = acc, act = sum_{i<Thresholds} [dot >= thr[ch][i]]
+//   (multi_threshold.sv; Thresholds = 1 gives the bipolar sign bit, 1 = +1).
 //
-// Thresholds: a table of Channels x Thresholds signed AccBits-bit values, reset to 0, written through
-// thr_we_i/thr_ch_i/thr_idx_i/thr_val_i at the rising edge; out-of-range channel or index writes are
-// ignored and an out-of-range ch_i reads all-zero thresholds. ch_i is taken with the last word.
+// Thresholds: a table of Channels x Thresholds signed AccBits-bit values, reset to 0, written
+// through thr_we_i/thr_ch_i/thr_idx_i/thr_val_i at the rising edge; out-of-range channel or index
+// writes are ignored and an out-of-range ch_i reads all-zero thresholds. ch_i is taken with the
+// last word.
 //
-// Timing: all outputs registered; synchronous active-low reset clears every register. One word per cycle,
-// dot products back to back. A dot product whose last word is applied in cycle t appears in cycle t+3
-// (valid_o = 1 for that one cycle; dot_o holds the latest result, act_o is recomputed every cycle from it):
+// Timing: all outputs registered; synchronous active-low reset clears every register. One word
+// per cycle, dot products back to back. A dot product whose last word is applied in cycle t
+// appears in cycle t+3 (valid_o = 1 for that one cycle; dot_o holds the latest result, act_o is
+// recomputed every cycle from it):
 //   stage 1: XNOR/AND, mask, popcount tree;  stage 2: correction/shift, accumulate (acc_q);
 //   stage 3: thresholds -> dot_o, act_o.
 // Stall: while stall_i is 1 no pipeline register changes (the word is not taken); threshold writes
@@ -62,7 +66,7 @@ module xnor_popcount #(
   output logic [AccBits-1:0] dot_o,
   output logic [ActW-1:0]    act_o
 );
-  // ---- elaboration checks ------------------------------------------------------------------------------
+  // ---- elaboration checks -----------------------------------------------------------------------
   if (Lanes < 1 || Lanes > 1024) begin : g_bad_lanes
     $error("xnor_popcount: Lanes must be 1..1024");
   end
@@ -79,7 +83,7 @@ module xnor_popcount #(
   logic en;
   assign en = ~stall_i;
 
-  // ---- stage 1: XNOR / AND, padding mask, popcount ------------------------------------------------------
+  // ---- stage 1: XNOR / AND, padding mask, popcount ----------------------------------------------
   logic [NbW-1:0]   nb;
   logic [Lanes-1:0] mask, bits;
   logic [CntW-1:0]  pop;
@@ -111,7 +115,7 @@ module xnor_popcount #(
     end
   end
 
-  // ---- stage 2: contribution and accumulation (mod 2^AccBits) -------------------------------------------
+  // ---- stage 2: contribution and accumulation (mod 2^AccBits) -----------------------------------
   localparam int unsigned CW = AccBits + CntW + 2;
   logic [CW-1:0]      popw, xc, tc, c;
   logic [AccBits-1:0] sum, acc_q, dot2_q;
@@ -139,7 +143,7 @@ module xnor_popcount #(
     end
   end
 
-  // ---- threshold table and stage 3 ----------------------------------------------------------------------
+  // ---- threshold table and stage 3 --------------------------------------------------------------
   logic [AccBits-1:0] thr_q [Channels][Thresholds];
   logic [Thresholds*AccBits-1:0] thr_rd;
   logic [ActW-1:0] act;

@@ -1,8 +1,8 @@
 // multi_threshold: cnt_o = sum_{i < Thresholds} [x_i >= thr_i[i]]  (combinational helper).
 //
-// FINN / QONNX MultiThreshold without scale and bias: the output is the number of thresholds the value
-// reaches (signed comparison, Width-bit two's complement). With one threshold the output bit is the
-// bipolar sign (1 = +1, 0 = -1, i.e. out = 2*cnt - 1); with T thresholds it is an unsigned
+// FINN / QONNX MultiThreshold without scale and bias: the output is the number of thresholds the
+// value reaches (signed comparison, Width-bit two's complement). With one threshold the output bit
+// is the bipolar sign (1 = +1, 0 = -1, i.e. out = 2*cnt - 1); with T thresholds it is an unsigned
 // clog2(T+1)-bit activation. Thresholds need not be sorted: every comparison counts.
 // thr_i packs threshold i in bits [i*Width +: Width].
 `default_nettype none
