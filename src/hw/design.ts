@@ -2,7 +2,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import type { Overflow, Rounding } from '../arith/modes.js';
 import { closest } from '../util/suggest.js';
 import { ROUNDINGS } from '../arith/modes.js';
-import { InputError, badValue, checkEnum, checkInt } from '../util/errors.js';
+import { InputError, badValue, checkEnum, checkInt, didYouMean } from '../util/errors.js';
 import { PRESETS, PRESET_NAMES } from './presets.js';
 
 /**
@@ -217,7 +217,7 @@ export function loadDesign(presetOrPath: string, overrides: { array?: string; da
     }
     d = parseDesign(json, presetOrPath);
   } else {
-    throw badValue('design', presetOrPath, `a preset (${PRESET_NAMES.join(', ')}) or an existing JSON file`);
+    throw badValue('design', presetOrPath, `a preset (${PRESET_NAMES.join(', ')}) or an existing JSON file${didYouMean(presetOrPath, PRESET_NAMES)}`);
   }
   if (overrides.array !== undefined) {
     const m = /^(\d+)x(\d+)$/.exec(overrides.array);

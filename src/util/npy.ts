@@ -10,9 +10,8 @@
  * is an InputError naming the file and the problem. Writes use version 1.0 unless the header needs more
  * than 65535 bytes, and are atomic.
  */
-import { readFileSync } from 'node:fs';
 import { InputError } from './errors.js';
-import { writeFileAtomic } from './fs.js';
+import { readInputFile, writeFileAtomic } from './fsafe.js';
 
 export type NpyDtype = 'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'int64' | 'float32' | 'float64' | 'bool';
 export type NpyData = Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | BigInt64Array | Float32Array | Float64Array;
@@ -124,13 +123,7 @@ export function parseNpy(bytes: Uint8Array, file = '<npy buffer>'): NpyArray {
 
 /** Reads a `.npy` file. */
 export function readNpy(path: string): NpyArray {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    throw new InputError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  return parseNpy(bytes, path);
+  return parseNpy(readInputFile(path, '.npy file'), path);
 }
 
 /** Encodes an array as `.npy` bytes (version 1.0, or 2.0 for headers over 65535 bytes). */

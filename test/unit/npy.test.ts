@@ -66,7 +66,7 @@ describe('npy read', () => {
     bad[6] = 4;
     expect(err(() => parseNpy(bad, f))).toBe('x.npy: .npy format version 4.0 is not supported; allowed: 1.0, 2.0, 3.0');
     expect(err(() => parseNpy(I16_2x3.subarray(0, 40), f))).toContain('x.npy: truncated .npy header');
-    expect(err(() => readNpy('/nonexistent/a.npy'))).toBe('/nonexistent/a.npy: cannot read (ENOENT)');
+    expect(err(() => readNpy('/nonexistent/a.npy'))).toBe('.npy file /nonexistent/a.npy: does not exist; give an existing file');
   });
 });
 

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readInputFile } from '../../util/fsafe.js';
 import { roundHalfEven } from '../../arith/index.js';
 import { InputError } from '../../util/errors.js';
 import { layerOutputShape } from '../shapes.js';
@@ -24,7 +24,7 @@ import { attrInt, attrInts, decodeModel, DT, num, readTensor, type NodeProto } f
  */
 export function importOnnx(source: string | Uint8Array, opts: ImportOptions = {}): QuantizedModel {
   const file = typeof source === 'string' ? source : (opts.name ?? 'model.onnx');
-  const bytes = typeof source === 'string' ? readFileSync(source) : source;
+  const bytes = typeof source === 'string' ? readInputFile(source, 'ONNX model') : source;
   const m = decodeModel(bytes, file);
   const g = m.graph;
   if (!g) throw new InputError(`${file}: no graph`);
