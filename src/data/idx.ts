@@ -10,7 +10,7 @@
  * uint8/int8 data (all of MNIST) is returned as a view on the file's buffer, with no copy. Multi-byte
  * types are converted from big-endian into a fresh native-endian array (one copy is unavoidable).
  */
-import { readFileSync } from 'node:fs';
+import { readInputFile } from '../util/fsafe.js';
 import { InputError } from '../util/errors.js';
 
 /** The IDX element types by their type code. */
@@ -101,13 +101,7 @@ export function parseIdx(buf: Uint8Array, source = '<buffer>'): IdxTensor {
 
 /** Reads and parses an IDX file; errors name the file. */
 export function readIdx(path: string): IdxTensor {
-  let buf: Buffer;
-  try {
-    buf = readFileSync(path);
-  } catch (e) {
-    throw new InputError(`${path}: cannot read IDX file (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
-  }
-  return parseIdx(buf, path);
+  return parseIdx(readInputFile(path, 'IDX file'), path);
 }
 
 /** Encodes a tensor as IDX bytes (big-endian), the inverse of `parseIdx`. Used by tests and tools. */
