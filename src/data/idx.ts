@@ -11,6 +11,7 @@
  * types are converted from big-endian into a fresh native-endian array (one copy is unavoidable).
  */
 import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { InputError } from '../util/errors.js';
 
 /** The IDX element types by their type code. */
@@ -99,13 +100,20 @@ export function parseIdx(buf: Uint8Array, source = '<buffer>'): IdxTensor {
   return { type, dims, data };
 }
 
-/** Reads and parses an IDX file; errors name the file. */
+/** Reads and parses an IDX file (gzip-compressed when the name ends in .gz); errors name the file. */
 export function readIdx(path: string): IdxTensor {
   let buf: Buffer;
   try {
     buf = readFileSync(path);
   } catch (e) {
     throw new InputError(`${path}: cannot read IDX file (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  }
+  if (path.endsWith('.gz')) {
+    try {
+      buf = gunzipSync(buf);
+    } catch (e) {
+      throw new InputError(`${path}: not a gzip file (${(e as Error).message})`);
+    }
   }
   return parseIdx(buf, path);
 }

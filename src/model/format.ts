@@ -6,6 +6,7 @@ import { decodeBlob, dtypeFor, encodeBlob, parseBlobRef, type BlobRef } from './
 import { int32Image, memoryImage, parseReadmemh, toReadmemh, type MemoryImage } from './memimage.js';
 import { formatBits, SCHEMA_VERSION, type Conv2dLayer, type DenseLayer, type Layer, type QuantizedModel, type TensorFormat } from './types.js';
 import { validateModel } from './validate.js';
+import { docPath } from '../util/package.js';
 
 /**
  * On-disk QuantizedModel: a folder `models/<name>/` with
@@ -107,7 +108,7 @@ export function saveQuantizedModel(model: QuantizedModel, dir: string, opts: Sav
 /** Loads and validates a model folder; every problem is an InputError naming the file and the field. */
 export function loadQuantizedModel(dir: string): QuantizedModel {
   const mpath = join(dir, MANIFEST);
-  if (!existsSync(mpath)) throw new InputError(`${mpath}: not found; a model folder holds ${MANIFEST} (see docs/model.md)`);
+  if (!existsSync(mpath)) throw new InputError(`${mpath}: not found; a model folder holds ${MANIFEST} (see ${docPath('model.md')})`);
   let m: Record<string, unknown>;
   try {
     m = JSON.parse(readFileSync(mpath, 'utf8')) as Record<string, unknown>;
