@@ -1,13 +1,13 @@
 import type { Argv } from 'yargs';
 import { badValue, InputError } from '../util/errors.js';
-import { closest } from '../util/suggest.js';
 import { checkOutputDir, type DirOutput } from '../util/fsafe.js';
 
 /**
- * Validation of command-line option values, shared by every command (docs/reliability.md): each helper
+ * Validation of command-line option values, shared by every command: each helper
  * takes the option's name as the user types it (`--epochs`) and throws the one-line InputError (exit 2)
  * naming the value and what is allowed. yargs parses a `number` option such as `--epochs abc` to NaN and
- * `--lr 1e999` to Infinity; these helpers refuse both.
+ * `--lr 1e999` to Infinity; these helpers refuse both. For a value from a list, `checkEnum` (util/errors.ts)
+ * adds "did you mean".
  */
 
 /** An integer in [lo, hi] (undefined passes through, for optional options). */
@@ -23,13 +23,6 @@ export function optNum<T extends number | undefined>(name: string, v: T, lo: num
   const ok = typeof v === 'number' && Number.isFinite(v) && (open.lo ? v > lo : v >= lo) && (open.hi ? v < hi : v <= hi);
   if (!ok) throw badValue(name, v, `a finite number ${open.lo ? '>' : '>='} ${lo} and ${open.hi ? '<' : '<='} ${hi}`);
   return v;
-}
-
-/** One of `allowed`, with "did you mean" for a near miss. */
-export function optChoice<T extends string>(name: string, v: unknown, allowed: readonly T[]): T {
-  if (typeof v === 'string' && (allowed as readonly string[]).includes(v)) return v as T;
-  const near = typeof v === 'string' ? closest(v, allowed) : undefined;
-  throw new InputError(`${name}: got ${JSON.stringify(v)}; allowed: one of ${allowed.join(', ')}${near ? ` (did you mean ${near}?)` : ''}`);
 }
 
 /** A comma-separated list of integers in [lo, hi], e.g. `--hidden 256,256`. */

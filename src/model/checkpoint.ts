@@ -1,5 +1,5 @@
 /**
- * The FP32 checkpoint (docs/contracts.md section 5): what training writes and quantization reads.
+ * The FP32 checkpoint (docs/quant.md, "FP32 checkpoint"): what training writes and quantization reads.
  *
  * On disk, a directory:
  * - `checkpoint.json`: `{format: 'lowbit-fp32', version: 1, arch, inputShape, layers: [...], meta?}`.
@@ -15,7 +15,7 @@
 import { existsSync, readFileSync, readdirSync, writeFileSync as writeFileSyncPlain } from 'node:fs';
 import { join } from 'node:path';
 import { InputError, badValue } from '../util/errors.js';
-import { writeDirAtomic } from '../util/fsafe.js';
+import { readInputFile, readInputText, writeDirAtomic } from '../util/fsafe.js';
 
 export interface DenseCkpt { kind: 'dense'; in: number; out: number; weight: Float32Array; bias: Float32Array | null }
 export interface Conv2dCkpt {
@@ -200,8 +200,9 @@ export function loadCheckpoint(dir: string): Checkpoint {
     throw new InputError(`${file}: not found (the directory ${hint}); expected an FP32 checkpoint written by lowbit train`);
   }
   let raw: Record<string, unknown>;
+  const text = readInputText(file, 'checkpoint manifest');
   try {
-    raw = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    raw = JSON.parse(text) as Record<string, unknown>;
   } catch (e) {
     throw new InputError(`${file}: not valid JSON (${(e as Error).message})`);
   }
@@ -224,8 +225,8 @@ export function loadCheckpoint(dir: string): Checkpoint {
       }
       const blobPath = join(dir, name);
       if (!existsSync(blobPath)) throw new InputError(`${at}.${p.name}: blob ${blobPath} not found`);
-      const bytes = readFileSync(blobPath);
       const want = Number.isInteger(p.length) ? p.length * 4 : NaN;
+      const bytes = readInputFile(blobPath, `${at}.${p.name}: blob`, { inside: dir, maxBytes: Number.isFinite(want) ? want : 0 });
       if (bytes.length !== want) {
         throw new InputError(`${at}.${p.name}: blob ${blobPath} has ${bytes.length} bytes; expected ${want} (${p.length} float32)`);
       }

@@ -1,8 +1,8 @@
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { badValue, checkEnum, checkInt, InputError } from '../util/errors.js';
-import { writeDirAtomic } from '../util/fsafe.js';
-import { decodeBlob, dtypeFor, encodeBlob, parseBlobRef, type BlobRef } from './blob.js';
+import { readInputFile, readInputText, writeDirAtomic } from '../util/fsafe.js';
+import { blobBytes, decodeBlob, dtypeFor, encodeBlob, parseBlobRef, type BlobRef } from './blob.js';
 import { int32Image, memoryImage, parseReadmemh, toReadmemh, type MemoryImage } from './memimage.js';
 import { formatBits, SCHEMA_VERSION, type Conv2dLayer, type DenseLayer, type Layer, type QuantizedModel, type TensorFormat } from './types.js';
 import { validateModel } from './validate.js';
@@ -110,8 +110,9 @@ export function loadQuantizedModel(dir: string): QuantizedModel {
   const mpath = join(dir, MANIFEST);
   if (!existsSync(mpath)) throw new InputError(`${mpath}: not found; a model folder holds ${MANIFEST} (see ${docPath('model.md')})`);
   let m: Record<string, unknown>;
+  const text = readInputText(mpath, 'model manifest');
   try {
-    m = JSON.parse(readFileSync(mpath, 'utf8')) as Record<string, unknown>;
+    m = JSON.parse(text) as Record<string, unknown>;
   } catch (e) {
     throw new InputError(`${mpath}: not valid JSON (${(e as Error).message})`);
   }
@@ -125,7 +126,7 @@ export function loadQuantizedModel(dir: string): QuantizedModel {
     if (ref.dtype !== want) throw badValue(`${mpath}: ${field}.dtype`, ref.dtype, `${want} (the dtype of this tensor's format)`);
     const p = join(dir, ref.file);
     if (!existsSync(p)) throw new InputError(`${p}: not found (named by ${field}.file in ${mpath})`);
-    return decodeBlob(readFileSync(p), ref, p);
+    return decodeBlob(readInputFile(p, `${mpath}: ${field}.file`, { inside: dir, maxBytes: blobBytes(ref.dtype, ref.count) }), ref, p);
   };
   const layers = (m.layers as unknown[]).map((raw, i) => {
     if (raw === null || typeof raw !== 'object') throw badValue(`${mpath}: layers[${i}]`, raw, 'a layer object');
@@ -195,7 +196,7 @@ function checkMemoryImages(dir: string, mpath: string, model: QuantizedModel, re
       if (!ref) throw new InputError(`${mpath}: memoryImages: no ${tensor} image for layer ${l.name}; re-save the model`);
       const p = join(dir, ref.file);
       if (!existsSync(p)) throw new InputError(`${p}: not found (memory image of ${l.name}.${tensor})`);
-      const words = parseReadmemh(readFileSync(p, 'utf8'), img.wordBits, p);
+      const words = parseReadmemh(readInputText(p, `${mpath}: memory image`, { inside: dir }), img.wordBits, p);
       if (words.length !== img.words.length || words.some((w, k) => w !== img.words[k])) {
         const k = words.findIndex((w, j) => w !== img.words[j]);
         throw new InputError(

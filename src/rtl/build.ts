@@ -44,6 +44,12 @@ export interface BuildRequest {
   trace: boolean;
   /** `exe`: the process harness `sim` (default); `lib`: the in-process shim `libsim.so` (sim/shim.cpp, koffi) */
   kind?: 'exe' | 'lib';
+  /** another C++ driver instead of sim/harness.cpp (absolute path; bound user RTL: sim/bind_harness.cpp) */
+  harnessFile?: string;
+  /** the contents of `lowbit_ports.h` (default: portsHeader(ports)) */
+  header?: string;
+  /** more Verilator arguments, e.g. a user's -I/-D/-G (hashed) */
+  extraArgs?: string[];
 }
 
 export interface BuildOptions {
@@ -115,8 +121,13 @@ export function formatParam(unit: string, name: string, v: number | string | big
   return b < 0n ? `-${bits}'sd${mag}` : `${bits}'d${mag}`;
 }
 
-function harnessSource(): string {
-  return readFileSync(join(repoRoot(), 'sim', 'harness.cpp'), 'utf8');
+function harnessSource(file?: string): string {
+  return readFileSync(file ?? join(repoRoot(), 'sim', 'harness.cpp'), 'utf8');
+}
+
+/** Port copy helpers included by every harness (sim/port_io.h), copied beside the harness in a build. */
+function portIoSource(): string {
+  return readFileSync(join(repoRoot(), 'sim', 'port_io.h'), 'utf8');
 }
 
 function shimSource(): string {
@@ -143,8 +154,10 @@ export function buildHash(req: BuildRequest): string {
   add('verilator', verilatorVersion());
   add('flags', VERILATOR_FLAGS.join(' '));
   add('make', MAKE_VARS.join(' '));
-  add('harness', harnessSource());
-  add('ports', portsHeader(req.ports));
+  add('harness', harnessSource(req.harnessFile));
+  add('port_io', portIoSource());
+  add('ports', req.header ?? portsHeader(req.ports));
+  if (req.extraArgs !== undefined) add('extra', req.extraArgs.join('\n'));
   add('top', req.top);
   add('trace', String(req.trace));
   if (req.kind === 'lib') add('shim', shimSource());
@@ -173,8 +186,9 @@ export async function buildSim(req: BuildRequest, opts: BuildOptions = {}): Prom
   const tmp = join(root, `.tmp-${req.unit}-${process.pid}-${Math.random().toString(36).slice(2, 10)}`);
   mkdirSync(join(tmp, 'obj'), { recursive: true });
   try {
-    writeFileSync(join(tmp, 'obj', 'lowbit_ports.h'), portsHeader(req.ports));
-    writeFileSync(join(tmp, 'harness.cpp'), harnessSource());
+    writeFileSync(join(tmp, 'obj', 'lowbit_ports.h'), req.header ?? portsHeader(req.ports));
+    writeFileSync(join(tmp, 'harness.cpp'), harnessSource(req.harnessFile));
+    writeFileSync(join(tmp, 'port_io.h'), portIoSource());
     if (kind === 'lib') writeFileSync(join(tmp, 'shim.cpp'), shimSource());
     const incDirs = [...new Set(req.files.map((f) => dirname(f)))];
     const obj = join(tmp, 'obj');
@@ -186,6 +200,7 @@ export async function buildSim(req: BuildRequest, opts: BuildOptions = {}): Prom
       ...(req.trace ? ['--trace', '-CFLAGS', '-DLOWBIT_TRACE=1'] : []),
       ...(kind === 'lib' ? ['-CFLAGS', '-fPIC', '-LDFLAGS', '-shared'] : []),
       ...incDirs.map((d) => `-I${d}`),
+      ...(req.extraArgs ?? []),
       ...Object.keys(req.parameters).sort().map((k) => `-G${k}=${formatParam(req.unit, k, req.parameters[k])}`),
       join(tmp, kind === 'lib' ? 'shim.cpp' : 'harness.cpp'),
       ...req.files,

@@ -1,6 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { deriveDesign, formatRange, loadDesign, type Design, type OperandFormat } from '../../hw/design.js';
-import { simulateGemm } from '../../hw/gemm_schedule.js';
+import { checkGemmRequest, simulateGemm } from '../../hw/gemm_schedule.js';
+import { checkAlloc } from '../../util/budget.js';
 import { gemmCycles } from '../../hw/cost.js';
 import { CheckFailedError, InputError, badValue, checkInt } from '../../util/errors.js';
 import { readNpy, writeNpy, type NpyArray } from '../../util/npy.js';
@@ -113,8 +114,8 @@ export const simulateCommand: CommandModule<object, SimArgs> = {
     let source: Record<string, unknown>;
     if (argv.random !== undefined) {
       ({ M, K, N } = parseShape('random', argv.random));
-      const big = Math.max(M * K, K * N, M * N);
-      if (big > 2 ** 28) throw badValue('random', argv.random, 'matrices of at most 2^28 elements each (use `lowbit estimate --gemm` for larger GEMMs)');
+      checkGemmRequest(design, M, K, N, argv['cycle-accurate'] || argv.check);
+      checkAlloc(`--random ${argv.random} (operands A and W)`, 4 * (M * K + K * N));
       const seed = checkInt('seed', argv.seed, 0, 2 ** 32 - 1);
       const rng = new Rng(seed);
       A = randomOperand(rng, M * K, design.activation);

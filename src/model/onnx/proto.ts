@@ -1,4 +1,5 @@
 import protobuf from 'protobufjs';
+import { checkAlloc } from '../../util/budget.js';
 import { InputError } from '../../util/errors.js';
 import { ONNX_SCHEMA } from './schema.js';
 
@@ -115,7 +116,9 @@ export interface TensorValue {
 /** Reads any int8/uint8/int16/uint16/int32/int64/float/double tensor. */
 export function readTensor(t: TensorProto, where: string): TensorValue {
   const dims = (t.dims ?? []).map(num);
+  if (dims.some((d) => !Number.isSafeInteger(d) || d < 0)) throw new InputError(`${where}: tensor ${t.name}: dims [${dims}]; allowed: non-negative integers`);
   const n = dims.reduce((a, b) => a * b, 1);
+  checkAlloc(`${where}: tensor ${t.name} of dims [${dims}] (${n} values)`, 8 * n);
   const dt = t.dataType ?? 0;
   const raw = t.rawData && t.rawData.length > 0 ? t.rawData : null;
   const values: number[] = new Array<number>(n);
