@@ -14,6 +14,7 @@ package accel_pkg;
   localparam logic [1:0] EngineMac = 2'd0;
   localparam logic [1:0] EngineXnor = 2'd1;
   localparam logic [1:0] EngineSerial = 2'd2;
+  localparam logic [1:0] EnginePool = 2'd3;
 
   // stage: the output stage
   localparam logic [1:0] StageRequant = 2'd0;

@@ -3,7 +3,7 @@ import { badValue, InputError } from '../util/errors.js';
 import { checkOutputDir, checkOutputFile, type DirOutput } from '../util/fsafe.js';
 
 /**
- * Validation of command-line option values, shared by every command (docs/reliability.md): each helper
+ * Validation of command-line option values, shared by every command: each helper
  * takes the option's name as the user types it (`--epochs`) and throws the one-line InputError (exit 2)
  * naming the value and what is allowed. yargs parses a `number` option such as `--epochs abc` to NaN and
  * `--lr 1e999` to Infinity; these helpers refuse both. For a value from a list, `checkEnum` (util/errors.ts)

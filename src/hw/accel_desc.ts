@@ -23,7 +23,7 @@ export interface DescField {
 }
 
 export const DESC_FIELDS = [
-  { name: 'engine', bits: 2, values: ['mac', 'xnor', 'serial'], doc: 'the engine of the dot products' },
+  { name: 'engine', bits: 2, values: ['mac', 'xnor', 'serial', 'pool'], doc: 'the engine of the dot products' },
   { name: 'k', bits: 32, doc: 'K, inputs of each dot product' },
   { name: 'n', bits: 32, doc: 'N, outputs' },
   { name: 'groups', bits: 32, doc: 'parameter groups: mac folds ceil(N/C), xnor/serial N' },

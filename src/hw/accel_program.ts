@@ -27,6 +27,29 @@ export { DESCRIPTOR_FIELDS } from './accel_desc.js';
 export type Engine = (typeof DESC_FIELDS)[0]['values'][number];
 export const ENGINES: readonly Engine[] = DESC_FIELDS[0].values;
 
+/**
+ * The sliding window of a layer over its NHWC input map (H x W pixels of C channels, element (y, x, c) at
+ * index (y*W + x)*C + c): output pixel m = oy*Wo + ox reads the kh x kw x C patch at rows oy*sh - pt + i,
+ * columns ox*sw - pl + j; patch element k = (i*kw + j)*C + c (conv_window.ts). A dense layer is the
+ * window H = images, W = 1, C = K, kh = kw = 1 (each image one pixel); after a flatten it sees the whole
+ * map as one vector in NHWC order (the compiler permutes its weight columns from the model's CHW order).
+ */
+export interface ConvWindow {
+  H: number;
+  W: number;
+  C: number;
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  pt: number;
+  pl: number;
+  Ho: number;
+  Wo: number;
+  /** the value a padded position feeds the array (mac): the input zero point minus the input shift */
+  pad: number;
+}
+
 export type Layout =
   | { kind: 'slots'; slotBits: number }
   | { kind: 'planes'; planes: number; stride: number; bipolar: boolean }
@@ -59,9 +82,18 @@ export interface AccelLayer {
   /** first weight-memory word and first parameter row of the layer */
   wBase: number;
   pBase: number;
-  /** mac: folds ceil(N/C); xnor/serial: N (one parameter row per group) */
+  /** the sliding window over the NHWC input map; M = Ho*Wo output pixels, K = kh*kw*C (pool: kh*kw) */
+  win: ConvWindow;
+  /** mac: output pixels per tile, on array rows 0..rows-1 (the batch); 1 for the other engines */
+  rows: number;
+  /**
+   * issue groups: mac T*F (tile t = g div F of ceil(M/rows), fold f = g mod F of F = ceil(N/C));
+   * xnor/serial M*N (pixel m = g div N, output n = g mod N); pool M*N (pixel, channel) elements
+   */
   groups: number;
-  /** words per vector on the XNOR unit (xnor/serial), K for mac */
+  /** parameter rows: mac F (one per fold), xnor/serial N (one per output), pool 0 */
+  prows: number;
+  /** XNOR unit words per patch: kh * ceil(kw*C / L) (one segment run per kernel row); mac: K */
   wd: number;
 }
 
@@ -69,9 +101,13 @@ export interface AccelProgram {
   design: Design;
   model: string;
   layers: AccelLayer[];
-  /** elements of the input vector and of the output (logits) vector */
+  /** images per run (the batch of an MLP on the array rows; 1 for a CNN) */
+  images: number;
+  /** elements of one image's input (the model's order: CHW for a CNN) and of its output (logits) */
   inputElems: number;
   outputElems: number;
+  /** the model's input shape [C, H, W] (or [K]); the host writes the input map in NHWC order */
+  inputShape: number[];
   /** the host writes x - inputShift for each quantized input x (brings uint8 pixels into an int8 array) */
   inputShift: number;
   /** memory geometry (the RTL's parameters) */

@@ -9,7 +9,7 @@ import { formatBits, type Conv2dLayer, type DenseLayer, type TensorFormat } from
  * [o * wordsPerRow, (o + 1) * wordsPerRow). Inside a row, element e sits in word floor(e / perWord) at bits
  * [(e % perWord) * bits, (e % perWord + 1) * bits) — element 0 in the least significant bits — where
  * perWord = floor(wordBits / bits). Elements are stored as their low `bits` bits (two's complement for signed
- * formats); binary weights are one bit each, 1 = +1 and 0 = -1 (FINN convention, ARITHMETIC.md section 5).
+ * formats); binary weights are one bit each, 1 = +1 and 0 = -1 (FINN convention, docs/arithmetic.md section 5).
  * Unused high bits of a word and padding elements at the end of a row are 0.
  * Bias and threshold images hold one int32 per word (`wordBits` 32), in channel order
  * (thresholds: channel c, step t at word c * steps + t).

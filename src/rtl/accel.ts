@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { ROUNDINGS } from '../arith/index.js';
 import { layoutBits, type AccelProgram } from '../hw/accel_program.js';
 import { writeImages } from '../hw/accel_images.js';
-import { runAccelerator, type AccelRun } from '../hw/accelerator.js';
+import { hostInput, runAccelerator, type AccelRun } from '../hw/accelerator.js';
+import { InputError } from '../util/errors.js';
 import { macVerilogParams } from '../hw/mac_pe.js';
 import { REQUANTIZER_MODES } from '../hw/requantizer.js';
 import { buildSim } from './build.js';
@@ -68,19 +69,20 @@ export function accelPorts(p: AccelProgram, cap: AccelCapacity = {}): PortSpec[]
   ];
 }
 
-/** The first layer's input words for one image (values already shifted by the program's input shift). */
+/** The first layer's input words for one run (`hostInput`: NHWC, already shifted by the input shift). */
 export function packInput(p: AccelProgram, x: Int32Array): Uint32Array {
   const l = p.layers[0];
-  const words = new Uint32Array(Math.ceil(layoutBits(l.inLayout, l.K) / 32));
+  const elems = l.win.H * l.win.W * l.win.C;
+  const words = new Uint32Array(Math.ceil(layoutBits(l.inLayout, elems) / 32));
   const setBit = (pos: number): void => {
     words[pos >>> 5] |= 1 << (pos & 31);
   };
   if (l.inLayout.kind === 'slots') {
     const s = l.inLayout.slotBits;
-    for (let i = 0; i < l.K; i++) for (let b = 0; b < s; b++) if ((x[i] >> b) & 1) setBit(i * s + b);
+    for (let i = 0; i < elems; i++) for (let b = 0; b < s; b++) if ((x[i] >> b) & 1) setBit(i * s + b);
   } else if (l.inLayout.kind === 'planes') {
     const { planes, stride, bipolar } = l.inLayout;
-    for (let i = 0; i < l.K; i++) {
+    for (let i = 0; i < elems; i++) {
       for (let b = 0; b < planes; b++) if (bipolar ? x[i] > 0 : (x[i] >> b) & 1) setBit(b * stride + i);
     }
   }
@@ -104,6 +106,8 @@ export async function cosimAccelerator(
   p: AccelProgram, x: Int32Array, batch: number,
   opts: { cacheDir?: string; vcdPath?: string; capacity?: AccelCapacity; hdlDir?: string } = {},
 ): Promise<AccelCosim> {
+  const unsupported = p.images > 1 ? 'a batch of images' : p.layers.find((l) => l.engine === 'pool' || l.win.H * l.win.W > 1)?.name;
+  if (unsupported !== undefined) throw new InputError(`model ${p.model}: the RTL runs dense layers one image at a time so far; ${unsupported} runs on the TS model only (drop --rtl, or use --batch 1 on an MLP)`);
   const model = runAccelerator(p, x, batch);
   const cap = opts.capacity ?? {};
   const ports = accelPorts(p, cap);
@@ -120,9 +124,7 @@ export async function cosimAccelerator(
     readData = readable ? (outq[addr] ?? 0n) : 0n;
   };
   for (let b = 0; b < batch; b++) {
-    const xi = new Int32Array(p.inputElems);
-    for (let i = 0; i < p.inputElems; i++) xi[i] = x[b * p.inputElems + i] - p.inputShift;
-    const words = packInput(p, xi);
+    const words = packInput(p, hostInput(p, x, b, batch));
     starts.push(stim.length);
     for (let w = 0; w < words.length; w++) push([1n, BigInt(w), BigInt(words[w]), 0n, 0n], false, false, true, 0);
     push([0n, 0n, 0n, 1n, 0n], false, false, true, 0);

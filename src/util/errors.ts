@@ -1,7 +1,7 @@
 import { closest } from './suggest.js';
 
 /**
- * Errors that carry the CLI exit code they map to (DESIGN.md convention 10):
+ * Errors that carry the CLI exit code they map to (docs/architecture.md convention 10):
  * 0 ok, 1 a check failed (e.g. an RTL mismatch), 2 bad usage, bad input or a missing tool.
  */
 export class LowbitError extends Error {

