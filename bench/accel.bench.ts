@@ -52,7 +52,7 @@ console.log(`${N} images, ${T} cycles per inference, ${W} input words; medians o
 
 /** Builds the C++-only driver with given options; returns its rate (cycles/s, median) and the build time. */
 async function driver(makeVars: readonly string[], verilatorFlags: string[] = []): Promise<{ rate: number; build: number; cached: boolean }> {
-  const b = await buildSim({ ...accelBuildRequest(p), kind: 'accel', mainFile: driverSrc, makeVars, verilatorFlags });
+  const b = await buildSim({ ...accelBuildRequest(p), harnessFile: driverSrc, makeVars, extraArgs: verilatorFlags });
   const dir = mkdtempSync(join(tmpdir(), 'lowbit-driver-'));
   try {
     writeImages(p, dir);

@@ -1,6 +1,6 @@
 /**
  * Benchmark: the cycle-stepped TS model of the systolic array (src/hw/mac_array.ts driven by the GEMM
- * controller) against Verilator running hdl/mac_array.v on the same 16x16 int8 array and the same GEMM,
+ * controller) against Verilator running hdl/mac_array.sv on the same 16x16 int8 array and the same GEMM,
  * in cycles per second (medians of several runs, side by side in one process). Also the fast functional
  * path (gemmInt + the cost model) for the same GEMM.
  *
@@ -123,7 +123,7 @@ const row = (name: string, sec: number): string =>
 console.log(`\nmedians of ${reps} runs, ${cycles} cycles each`);
 console.log('| path                                 |   ms      | Mcycle/s  | vs RTL  |');
 console.log('|--------------------------------------|-----------|-----------|---------|');
-console.log(row('Verilator 5.006 (hdl/mac_array.v)', rtl));
+console.log(row('Verilator 5.006 (hdl/mac_array.sv)', rtl));
 console.log(row('TS cycle-stepped (src/hw/mac_array)', ts));
 console.log(row('TS fast path (gemmInt + cost model)', fast));
 console.log(`\nTS cycle-stepped / Verilator cycles per second (wall clock): ${(rtl / ts).toFixed(2)} (target >= 0.5)`);

@@ -11,13 +11,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 declare -A OPTS=(
-  [sfc-w1a1]="--arch sfc --wbits 1 --abits 1 --method bnn --epochs 40 --seed 1 --val 0 --dropout 0.1"
-  [sfc-w4a4]="--arch sfc --wbits 4 --abits 4 --method pact --epochs 5 --seed 1 --val 0"
-  [lfc-w1a1]="--arch lfc --wbits 1 --abits 1 --method bnn --epochs 45 --seed 1 --val 0 --dropout 0.1 --shift 1"
+  [sfc-w1a1]="--arch sfc --wbits 1 --abits 1 --method bnn --epochs 40 --seed 1 --val-images 0 --dropout 0.1"
+  [sfc-w4a4]="--arch sfc --wbits 4 --abits 4 --method pact --epochs 5 --seed 1 --val-images 0"
+  [lfc-w1a1]="--arch lfc --wbits 1 --abits 1 --method bnn --epochs 45 --seed 1 --val-images 0 --dropout 0.1 --shift 1"
+  [cnn-w4a4]="--arch cnn --wbits 4 --abits 4 --method pact --epochs 3 --seed 1 --val-images 0"
+  [cnn-w2a2]="--arch cnn --wbits 2 --abits 2 --method pact --epochs 2 --seed 1 --val-images 0"
+  [cnn-w1a1]="--arch cnv --wbits 1 --abits 1 --method bnn --epochs 2 --seed 1 --val-images 0"
 )
 
 names=("$@")
-if [ ${#names[@]} -eq 0 ]; then names=(sfc-w1a1 sfc-w4a4 lfc-w1a1); fi
+if [ ${#names[@]} -eq 0 ]; then names=(sfc-w1a1 sfc-w4a4 lfc-w1a1 cnn-w4a4 cnn-w2a2 cnn-w1a1); fi
 for n in "${names[@]}"; do
   if [ -z "${OPTS[$n]:-}" ]; then echo "train-models.sh: unknown model $n; known: ${!OPTS[*]}" >&2; exit 2; fi
   echo "== $n: lowbit train ${OPTS[$n]} --state .train-state/$n --out models/$n" >&2

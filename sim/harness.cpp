@@ -7,7 +7,7 @@
 // Built with -DLOWBIT_NO_MAIN it is the core of the in-process shim (sim/shim.cpp, a shared library
 // loaded through koffi by src/rtl/inproc.ts).
 //
-// Protocol (docs/verify.md, docs/contracts.md section 3):
+// Protocol (docs/verify.md, "Timing and the harness protocol"):
 //  - every port value is ceil(width/32) little-endian uint32 words, least significant word first;
 //    a cycle's input vector is the input ports' words back to back in port order (LB_IN_WORDS words),
 //    the stimulus file is the cycles back to back; outputs likewise (LB_OUT_WORDS words per cycle);
@@ -28,26 +28,7 @@
 #include "verilated_vcd_c.h"
 #endif
 
-// Port copy helpers; the Verilated member type follows the port width (CData/SData/IData/QData/VlWide).
-template <typename T>
-static inline void lb_put(T& port, const uint32_t* w) { port = static_cast<T>(w[0]); }
-static inline void lb_put(QData& port, const uint32_t* w) {
-  port = static_cast<QData>(w[0]) | (static_cast<QData>(w[1]) << 32);
-}
-template <std::size_t N>
-static inline void lb_put(VlWide<N>& port, const uint32_t* w) {
-  for (std::size_t i = 0; i < N; ++i) port[i] = w[i];
-}
-template <typename T>
-static inline void lb_get(const T& port, uint32_t* w) { w[0] = static_cast<uint32_t>(port); }
-static inline void lb_get(const QData& port, uint32_t* w) {
-  w[0] = static_cast<uint32_t>(port);
-  w[1] = static_cast<uint32_t>(port >> 32);
-}
-template <std::size_t N>
-static inline void lb_get(const VlWide<N>& port, uint32_t* w) {
-  for (std::size_t i = 0; i < N; ++i) w[i] = port[i];
-}
+#include "port_io.h"  // lb_put, lb_get
 
 #include "lowbit_ports.h"  // LB_IN_WORDS, LB_OUT_WORDS, lb_set_inputs(Vtop*, const uint32_t*), lb_get_outputs
 

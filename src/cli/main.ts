@@ -2,20 +2,36 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { commands } from './commands/index.js';
-import { InputError, LowbitError } from '../util/errors.js';
+import { InputError } from '../util/errors.js';
 import { closest } from '../util/suggest.js';
+import { lowbitVersion } from '../util/package.js';
+import { renamedOptionMessage } from './names.js';
+import { parseSize, setMemoryBudget } from '../util/budget.js';
+import { reportFailure } from './fail.js';
+import { setRawArgs } from './options.js';
+import { installSignalCleanup } from '../util/fsafe.js';
 
 /**
  * The `lowbit` command line. Results go to stdout (`--json` for machines), progress and logs to stderr.
  * Exit codes: 0 ok, 1 a check failed, 2 bad usage, bad input or a missing tool.
  */
 export async function main(argv: string[]): Promise<number> {
+  const renamed = renamedOptionMessage(argv);
+  if (renamed !== undefined) {
+    process.stderr.write(`lowbit: ${renamed}\n`);
+    return 2;
+  }
+  setRawArgs(argv);
   let exitCode = 0;
   let cli = yargs(argv)
     .scriptName('lowbit')
     .exitProcess(false)
     .usage('$0 <command> [options]\n\nLow-precision neural-network hardware: quantize, train, model, verify, estimate.')
     .option('json', { type: 'boolean', default: false, global: true, describe: 'print results as JSON on stdout' })
+    .option('max-memory', { type: 'string', global: true, describe: 'memory budget: requests that need more are refused up front (e.g. 512M, 8G; default half the RAM, at most 16G)' })
+    .middleware((args) => {
+      if (args.maxMemory !== undefined) setMemoryBudget(parseSize('--max-memory', String(args.maxMemory)));
+    })
     .strict()
     .check((args) => {
       // yargs turns a repeated option into an array; only options declared as arrays may repeat
@@ -29,7 +45,7 @@ export async function main(argv: string[]): Promise<number> {
     .demandCommand(1, 'name a command; `lowbit --help` lists them')
     .help()
     .alias('h', 'help')
-    .version()
+    .version(lowbitVersion())
     .wrap(Math.min(110, process.stdout.columns ?? 110))
     .fail((msg, err) => {
       if (err) throw err;
@@ -44,11 +60,7 @@ export async function main(argv: string[]): Promise<number> {
     await cli.parseAsync();
   } catch (e) {
     if (e instanceof UsageExit) return 2;
-    if (e instanceof LowbitError) {
-      process.stderr.write(`lowbit: ${e.message}\n`);
-      return e.exitCode;
-    }
-    throw e;
+    return reportFailure(e);
   }
   return exitCode || Number(process.exitCode ?? 0);
 }
@@ -57,6 +69,12 @@ class UsageExit extends Error {}
 
 /** Adds "did you mean --x?" to yargs' "Unknown argument(s): a, b" using the command's known options. */
 function withSuggestions(msg: string, known: string[]): string {
+  const inv = /Argument: ([\w-]+), Given: "([^"]*)", Choices: (.+)$/.exec(msg);
+  if (inv) {
+    const choices = [...inv[3].matchAll(/"([^"]*)"/g)].map((c) => c[1]);
+    const near = closest(inv[2], choices);
+    return `--${inv[1]}: got "${inv[2]}"; allowed: one of ${choices.join(', ')}${near ? ` (did you mean ${near}?)` : ''}`;
+  }
   const m = /^Unknown arguments?: (.+)$/.exec(msg);
   if (!m) return msg;
   const hints = m[1]
@@ -69,13 +87,13 @@ function withSuggestions(msg: string, known: string[]): string {
 
 const invokedDirectly = process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'));
 if (invokedDirectly || process.argv[1]?.endsWith('/lowbit') || process.argv[1]?.endsWith('main.js')) {
+  installSignalCleanup();
   main(hideBin(process.argv)).then(
     (code) => {
       process.exitCode = code;
     },
     (e: unknown) => {
-      process.stderr.write(`lowbit: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-      process.exitCode = 2;
+      process.exitCode = reportFailure(e);
     },
   );
 }

@@ -1,16 +1,16 @@
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Design } from '../hw/design.js';
 import { laneFormat, macVerilogParams, tagBits } from '../hw/mac_pe.js';
 import { requantizerVerilogParams } from '../hw/requantizer.js';
 import { xnorPopcountVerilogParams } from '../hw/xnor_popcount.js';
+import { hdlFiles, type HdlTop } from '../rtl/hdl_manifest.js';
+import { resolveRepoPath } from '../rtl/paths.js';
 import { ToolError } from '../util/errors.js';
 import { synthesize, yosysVersion } from '../synth/yosys.js';
 import type { NetworkEstimate } from './network.js';
 
 /**
  * Area of the accelerator's compute units from Yosys synthesis (src/synth/yosys.ts: generic gates,
- * flip-flop bits, 6-input LUTs), with the parameters `hdl/accel_top.v` instantiates them with:
+ * flip-flop bits, 6-input LUTs), with the parameters `hdl/accel_top.sv` instantiates them with:
  *   - the MAC array, os: R*C x `mac_pe` (WBits, ABits, signs, AccBits, AccSat, Dataflow 0, TagBits =
  *     max(1, ceil(log2 R))) — one PE is synthesized and multiplied, because synthesizing the whole array
  *     grows too slowly (a 4x4 int8 array takes ~67 s on this machine; a PE a few seconds) — plus the
@@ -51,8 +51,7 @@ export interface ModelEstimateResult extends NetworkEstimate {
   area: AreaResult;
 }
 
-const HDL = fileURLToPath(new URL('../../hdl/', import.meta.url));
-const hdl = (...names: string[]): string[] => names.map((n) => join(HDL, `${n}.v`));
+const hdl = (top: HdlTop): string[] => hdlFiles(top).map(resolveRepoPath);
 
 /** The units and parameters synthesized for a Design (no Yosys needed). */
 export function areaUnits(d: Design): { name: string; top: string; files: string[]; count: number; parameters: Record<string, number> }[] {
@@ -61,11 +60,11 @@ export function areaUnits(d: Design): { name: string; top: string; files: string
   return [
     { name: 'mac array PE', top: 'mac_pe', files: hdl('mac_pe'), count: R * C, parameters: { ...macVerilogParams(d), Dataflow: 0, TagBits: tagBits(R) } },
     {
-      name: 'lane requantizer', top: 'requantizer', files: hdl('requantizer', 'round_shift'), count: C,
+      name: 'lane requantizer', top: 'requantizer', files: hdl('requantizer'), count: C,
       parameters: requantizerVerilogParams({ accBits: 32, channels: 1, mode: d.requant.mode, rounding: d.requant.rounding, outBits: 32, outSigned: true, zeroPoint: 0, relu: false }),
     },
     {
-      name: 'xnor/serial unit', top: 'xnor_popcount', files: hdl('xnor_popcount', 'popcount_tree', 'multi_threshold'), count: 1,
+      name: 'xnor/serial unit', top: 'xnor_popcount', files: hdl('xnor_popcount'), count: 1,
       parameters: xnorPopcountVerilogParams({ lanes: d.xnor.bitsPerCycle, accBits: Math.min(d.accumulator.bits, 32), thresholds: 1, channels: 1 }),
     },
   ];

@@ -9,28 +9,33 @@ import { modelMemory, type ModelMemory } from './memory.js';
 
 /**
  * Estimates of a QuantizedModel on a Design, per layer and in total, from the compiled accelerator program
- * (`compileModel`) — the exact machine `hdl/accel_top.v` runs, one image at a time.
+ * (`compileModel`) — the exact machine `hdl/accel_top.sv` runs. Every count is per inference: a run of
+ * `images` images (an MLP's batch on the array rows) divided by `images`.
  *
- * Cycles: exactly `layerCycles` / `inferenceCycles` (the RTL's cycle count, start_i to done_o).
- * Utilization: mac layers K*N useful MACs / (R*C*cycles) (one image occupies array row 0, so <= 1/R);
- *   xnor layers K*N useful bit-ops / (L*cycles); serial layers K*N*Bx*Bw bit-ops / (L*cycles).
+ * Cycles: exactly `layerCycles` / `runCycles` (the RTL's cycle count, start_i to done_o) over `images`.
+ * Utilization (M output pixels, 1 for a dense layer; N outputs; K patch length): mac layers M*K*N useful
+ *   MACs / (R*C*cycles) (a tile uses `rows` of the R rows); xnor layers M*K*N useful bit-ops /
+ *   (L*cycles); serial layers M*K*N*Bx*Bw bit-ops / (L*cycles); pool layers elements / cycles (one per
+ *   cycle at best), ops = M*C*(kh*kw - 1) compares.
  * Time: latency = cycles / f. The host port moves one 32-bit word per cycle while the accelerator is idle
  *   (not overlapped): ioCycles = input words + output words; inferences/s = f / (cycles + ioCycles), and
  *   f / cycles with the I/O hidden (`computeInferencesPerSecond`).
  *
  * On-chip buffer accesses per inference, counted from accel_top's behaviour:
- *   weight memory: one word (wordBits wide) per issued beat — mac: groups*K beats; xnor/serial:
- *     N*Bx*Bw*Wd words (Bx = Bw = 1 for xnor);
- *   activation buffer reads: mac: HBits per beat (one slot); xnor/serial: L bits per word;
- *   parameter rows: one row of bmem/mmem/smem/tmem per captured group (groups per layer), each row
+ *   weight memory: one word (wordBits wide) per issued beat — mac: G*K beats; xnor/serial:
+ *     G*Bx*Bw*Wd words (Bx = Bw = 1 for xnor); pool: none;
+ *   activation buffer reads: mac: HBits per beat and array row in use; xnor/serial: L bits per word;
+ *     pool: kh*kw elements per output element;
+ *   parameter rows: one row of bmem/mmem/smem/tmem per issue group (G per layer; pool none), each row
  *     C*(32 + 32 + 6 + 32*steps) bits;
- *   output writes: one per output element (N per layer) of the layout's width (slots: HBits; planes: one bit
- *     per plane; the output buffer: 32 bits); plus the host's input words written and output words read.
+ *   output writes: one per output element (M*N per layer) of the layout's width (slots: HBits; planes: one
+ *     bit per plane; the output buffer: 32 bits); plus the host's input words written and output words read.
  * Off-chip traffic: weights, parameters and layer descriptors are loaded once and stay resident (the
  *   compiler checked they fit); each inference moves its input words in and its output words out. Per
  *   inference the one-time load is amortised over `batch` inferences.
  * Energy per inference (pJ, `EnergyTable`, default Horowitz 45 nm; see energy.ts for bit-width scaling):
- *   compute: mac K*N * E_mac(a, w, acc); xnor K*N * E_xnor; serial K*N*Bx*Bw * E_xnor;
+ *   compute: mac M*K*N * E_mac(a, w, acc); xnor M*K*N * E_xnor; serial M*K*N*Bx*Bw * E_xnor; pool
+ *     M*C*(kh*kw - 1) * E_add(32) (compares);
  *   accumulate (XNOR unit): one E_add(min(acc, 32)) per issued word;
  *   output stage per output: bias E_add(32), then requant double/single E_mul(32x32) + 2 E_add(32),
  *     shift 2 E_add(32), threshold steps * E_add(32) (compares), raw nothing;
@@ -40,6 +45,8 @@ import { modelMemory, type ModelMemory } from './memory.js';
 export interface LayerEstimate {
   name: string;
   engine: AccelLayer['engine'];
+  /** output pixels (1 for a dense layer), patch length (pool: window size), outputs per pixel */
+  M: number;
   K: number;
   N: number;
   cycles: number;
@@ -108,7 +115,10 @@ export interface MemoryEstimate {
 
 export interface EstimateOptions {
   energy?: EnergyTable;
-  /** inferences the one-time weight load is amortised over (default 1) */
+  /**
+   * the batch: inferences the one-time weight load is amortised over (default 1); the compiler also puts
+   * min(batch, R) images (MLP) or output pixels of a conv layer (CNN) on the array rows
+   */
   batch?: number;
 }
 
@@ -121,25 +131,34 @@ function writeBits(l: Layout): number {
   return l.kind === 'slots' ? l.slotBits : l.kind === 'planes' ? l.planes : 32;
 }
 
-/** Issued beats (mac) or words (xnor/serial) of a layer: one weight-memory read each. */
+/** Issued beats (mac) or words (xnor/serial) of a layer per run: one weight-memory read each (pool: 0). */
 export function layerIssues(l: AccelLayer): number {
   if (l.engine === 'mac') return l.groups * l.K;
+  if (l.engine === 'pool') return 0;
   const planes = l.engine === 'serial' ? l.xFormat.bits * l.wFormat.bits : 1;
-  return l.N * planes * l.wd;
+  return l.groups * planes * l.wd;
 }
 
+/** Output elements of a layer per run. */
+function layerOutputs(l: AccelLayer): number {
+  return l.win.Ho * l.win.Wo * l.N;
+}
+
+/** Useful MACs or bit-ops (pool: compares) of a layer per run. */
 function layerOps(l: AccelLayer): number {
+  if (l.engine === 'pool') return layerOutputs(l) * (l.K - 1);
   const planes = l.engine === 'serial' ? l.xFormat.bits * l.wFormat.bits : 1;
-  return l.K * l.N * planes;
+  return layerOutputs(l) * l.K * planes;
 }
 
 function outputStageEnergy(l: AccelLayer, p: AccelProgram, t: EnergyTable): number {
   const a32 = addEnergy(t, 32);
   const st = l.stage;
+  if (l.engine === 'pool') return 0;
   let per = a32; // bias
   if (st.kind === 'requant') per += p.design.requant.mode === 'shift' ? 2 * a32 : mulEnergy(t, 32, 32) + 2 * a32;
   else if (st.kind === 'threshold') per += st.steps * a32;
-  return l.N * per;
+  return layerOutputs(l) * per;
 }
 
 /** Per-layer and total estimates of a compiled program. */
@@ -152,31 +171,36 @@ export function estimateProgram(p: AccelProgram, model: QuantizedModel, opts: Es
   const rowBits = paramRowBits(p);
   const eSram = sramEnergyPerBit(t);
   const xAcc = Math.min(d.accumulator.bits, 32);
+  const per = 1 / p.images;
   const layers: LayerEstimate[] = p.layers.map((l) => {
-    const cycles = layerCycles(l, p);
-    const issues = layerIssues(l);
-    const ops = layerOps(l);
+    const cycles = layerCycles(l, p) * per;
+    const issues = layerIssues(l) * per;
+    const ops = layerOps(l) * per;
+    const outs = layerOutputs(l) * per;
+    const prows = l.engine === 'pool' ? 0 : l.groups * per;
+    const actRead = l.engine === 'mac' ? issues * g.hBits * l.rows : l.engine === 'pool' ? outs * l.K * writeBits(l.inLayout) : issues * g.L;
     const sram: SramCounts = {
       weightWords: issues,
       weightBits: issues * p.wordBits,
-      activationBits: issues * (l.engine === 'mac' ? g.hBits : g.L),
-      paramRows: l.groups,
-      paramBits: l.groups * rowBits,
-      outputWrites: l.N,
-      outputBits: l.N * writeBits(l.outLayout),
+      activationBits: actRead,
+      paramRows: prows,
+      paramBits: prows * rowBits,
+      outputWrites: outs,
+      outputBits: outs * writeBits(l.outLayout),
     };
-    const compute = l.engine === 'mac' ? ops * macEnergy(t, d.activation.bits, d.weight.bits, d.accumulator.bits) : ops * xnorMacEnergy(t);
-    const accumulate = l.engine === 'mac' ? 0 : issues * addEnergy(t, xAcc);
+    const compute = l.engine === 'mac' ? ops * macEnergy(t, d.activation.bits, d.weight.bits, d.accumulator.bits) : l.engine === 'pool' ? ops * addEnergy(t, 32) : ops * xnorMacEnergy(t);
+    const accumulate = l.engine === 'mac' || l.engine === 'pool' ? 0 : issues * addEnergy(t, xAcc);
     const sramBits = sram.weightBits + sram.activationBits + sram.paramBits + sram.outputBits;
     return {
-      name: l.name, engine: l.engine, K: l.K, N: l.N, cycles, ops,
-      utilization: ops / ((l.engine === 'mac' ? g.R * g.C : g.L) * cycles),
+      name: l.name, engine: l.engine, K: l.K, N: l.N, M: l.win.Ho * l.win.Wo, cycles, ops,
+      utilization: l.engine === 'pool' ? outs / cycles : ops / ((l.engine === 'mac' ? g.R * g.C : g.L) * cycles),
       sram,
-      energyPJ: { compute, accumulate, outputStage: outputStageEnergy(l, p, t), sram: sramBits * eSram },
+      energyPJ: { compute, accumulate, outputStage: outputStageEnergy(l, p, t) * per, sram: sramBits * eSram },
     };
   });
   const cycles = inferenceCycles(p);
-  const inWords = Math.ceil(layoutBits(p.layers[0].inLayout, p.layers[0].K) / 32);
+  const l0 = p.layers[0];
+  const inWords = Math.ceil(layoutBits(l0.inLayout, l0.win.H * l0.win.W * l0.win.C) / 32) * per;
   const outWords = p.outputElems;
   const ioCycles = inWords + outWords;
   const f = d.clockMHz * 1e6;
@@ -226,5 +250,5 @@ export function estimateProgram(p: AccelProgram, model: QuantizedModel, opts: Es
 
 /** Compiles `model` onto `design` and estimates it. */
 export function estimateNetwork(model: QuantizedModel, design: Design, opts: EstimateOptions = {}): NetworkEstimate {
-  return estimateProgram(compileModel(model, design), model, opts);
+  return estimateProgram(compileModel(model, design, { batch: opts.batch ?? 1 }), model, opts);
 }

@@ -6,6 +6,7 @@ import { PRESETS, PRESET_NAMES } from '../hw/presets.js';
 import { compileModel } from '../hw/accel_compile.js';
 import { runAccelerator } from '../hw/accelerator.js';
 import { loadQuantizedModel } from '../model/format.js';
+import { resolveModelPath } from '../model/locate.js';
 import type { QuantizedModel } from '../model/types.js';
 import { inputQuant } from '../model/infer.js';
 import { quantizeInput } from '../model/stages.js';
@@ -60,9 +61,9 @@ export function pointModelDir(s: Space, index: number): string {
   if (p.values.scheme === undefined) {
     const names = Object.keys(s.schemes);
     if (names.length !== 1) throw new InputError('space: without a "scheme" axis exactly one scheme must be defined (its model is used)');
-    return s.schemes[names[0]].model;
+    return resolveModelPath(s.schemes[names[0]].model);
   }
-  return s.schemes[String(p.values.scheme)].model;
+  return resolveModelPath(s.schemes[String(p.values.scheme)].model);
 }
 
 /** The accuracy cache key: the model's files + value-affecting Design fields + the image selection. */

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { badValue, InputError } from '../util/errors.js';
+import { checkDataKey } from '../util/keys.js';
+import { checkAlloc } from '../util/budget.js';
+import { readInputText } from '../util/fsafe.js';
 
 /**
  * A design space for `lowbit sweep`: a base Design (preset name or inline object), axes to combine, and
@@ -61,11 +63,15 @@ export function parseSpace(json: unknown, source = 'space'): Space {
   const rawSchemes = o.schemes ?? {};
   if (rawSchemes === null || typeof rawSchemes !== 'object' || Array.isArray(rawSchemes)) throw badValue(`${source}: schemes`, rawSchemes, 'an object of name -> {model, design}');
   for (const [name, s] of Object.entries(rawSchemes as Record<string, unknown>)) {
+    checkDataKey(`${source}: schemes`, name);
     const so = s as Record<string, unknown> | null;
     if (so === null || typeof so !== 'object' || typeof so.model !== 'string') throw badValue(`${source}: schemes.${name}.model`, so?.model, 'a model directory path');
     const d = so.design ?? {};
     if (d === null || typeof d !== 'object' || Array.isArray(d)) throw badValue(`${source}: schemes.${name}.design`, d, 'an object of dotted Design paths -> values');
-    for (const [p, v] of Object.entries(d)) checkAxisValue(`${source}: schemes.${name}.design.${p}`, v);
+    for (const [p, v] of Object.entries(d)) {
+      checkDataKey(`${source}: schemes.${name}.design`, p, true);
+      checkAxisValue(`${source}: schemes.${name}.design.${p}`, v);
+    }
     schemes[name] = { model: so.model, design: d as Record<string, AxisValue> };
   }
   const rawAxes = o.axes;
@@ -74,6 +80,7 @@ export function parseSpace(json: unknown, source = 'space'): Space {
   }
   const axes: [string, AxisValue[]][] = [];
   for (const [name, vals] of Object.entries(rawAxes as Record<string, unknown>)) {
+    checkDataKey(`${source}: axes`, name, true);
     if (!Array.isArray(vals) || vals.length === 0) throw badValue(`${source}: axes.${name}`, vals, 'a non-empty list of values');
     vals.forEach((v, i) => checkAxisValue(`${source}: axes.${name}[${i}]`, v));
     if (new Set(vals.map(String)).size !== vals.length) throw badValue(`${source}: axes.${name}`, vals, 'distinct values');
@@ -87,7 +94,10 @@ export function parseSpace(json: unknown, source = 'space'): Space {
   if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw badValue(`${source}: seed`, seed, 'an integer 0..2^32-1');
   const images = o.images ?? 0;
   if (typeof images !== 'number' || !Number.isInteger(images) || images < 0 || images > 10000) throw badValue(`${source}: images`, images, 'an integer 0..10000 (0 = all)');
-  return { base: base as Space['base'], schemes, axes, seed, images };
+  const space: Space = { base: base as Space['base'], schemes, axes, seed, images };
+  // the points' indices and results are held in memory (about 1 KiB each)
+  checkAlloc(`${source}: a space of ${spaceSize(space)} points`, spaceSize(space) * 1024);
+  return space;
 }
 
 function checkAxisValue(name: string, v: unknown): void {
@@ -97,12 +107,7 @@ function checkAxisValue(name: string, v: unknown): void {
 }
 
 export function loadSpace(path: string): Space {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    throw new InputError(`space file ${path}: cannot read it; pass --space with a JSON file (see docs: lowbit sweep)`);
-  }
+  const text = readInputText(path, '--space');
   try {
     return parseSpace(JSON.parse(text), `space file ${path}`);
   } catch (e) {
@@ -171,11 +176,11 @@ function setPath(obj: Record<string, unknown>, path: string, v: AxisValue): void
   const parts = path.split('.');
   let cur: Record<string, unknown> = obj;
   for (const part of parts.slice(0, -1)) {
-    const next = cur[part];
+    const next = Object.hasOwn(cur, part) ? cur[part] : undefined;
     if (next === null || typeof next !== 'object') throw badValue(`axis ${path}`, path, 'a dotted path into the Design (e.g. array.dataflow, requant.mode)');
     cur = next as Record<string, unknown>;
   }
   const last = parts[parts.length - 1];
-  if (!(last in cur)) throw badValue(`axis ${path}`, path, 'a dotted path into the Design (e.g. array.dataflow, requant.mode)');
+  if (!Object.hasOwn(cur, last)) throw badValue(`axis ${path}`, path, 'a dotted path into the Design (e.g. array.dataflow, requant.mode)');
   cur[last] = v;
 }

@@ -66,7 +66,7 @@ export function demoReport(rs: RunReport[]): { title: string; generated: string;
   const summary: Section = {
     heading: 'Summary',
     paragraphs: [
-      'Each shipped model runs the MNIST test set on the TS model of the accelerator (`src/hw/accelerator.ts`) beside the integer reference inference (`integerInference`, the definition), and the first images on the RTL (`hdl/accel_top.v`) in Verilator. "bit-exact" means every logit of every image is identical, and for the RTL every output port in every cycle (per image: outputs, cycle counts and a hash of every port in every cycle, src/rtl/accel_tx.ts).',
+      'Each shipped model runs the MNIST test set on the TS model of the accelerator (`src/hw/accelerator.ts`) beside the integer reference inference (`integerInference`, the definition), and the first images on the RTL (`hdl/accel_top.sv`) in Verilator. "bit-exact" means every logit of every image is identical, and for the RTL every output port in every cycle (per image: outputs, cycle counts and a hash of every port in every cycle, src/rtl/accel_tx.ts).',
       ...rtlSentence(rs),
     ],
     table: {
@@ -98,7 +98,7 @@ export function demoReport(rs: RunReport[]): { title: string; generated: string;
   };
   const layers: Section = {
     heading: 'Cycles per layer',
-    paragraphs: ['Engines: `mac` the systolic array (output stationary), `xnor` the XNOR-popcount unit, `serial` its bit-serial AND path for multi-bit inputs. Formulas in docs/accelerator.md.'],
+    paragraphs: ['Engines: `mac` the systolic array (output stationary), `xnor` the XNOR-popcount unit, `serial` its bit-serial AND path for multi-bit inputs. Formulas in the lowbit docs, accelerator.md.'],
     table: {
       columns: ['model', 'layer', 'engine', 'K x N', 'cycles'],
       rows: rs.flatMap((r) => r.layers.map((l) => [r.model, l.name, l.engine, `${l.K} x ${l.N}`, l.cycles])),

@@ -3,7 +3,8 @@ import { dirname, join } from 'node:path';
 import { loadMnist, type ImageDataset } from '../data/mnist.js';
 import { modelMemory } from '../estimate/memory.js';
 import { compileModel } from '../hw/accel_compile.js';
-import type { AccelProgram } from '../hw/accel_program.js';
+import { layoutBits, type AccelLayer, type AccelProgram } from '../hw/accel_program.js';
+import { estimateProgram } from '../estimate/network.js';
 import { inferenceCycles, layerCycles, runAccelerator } from '../hw/accelerator.js';
 import type { Design } from '../hw/design.js';
 import { inputQuant, integerInference, argmaxRowsInt } from '../model/infer.js';
@@ -32,6 +33,8 @@ export interface RunOptions {
   jobs?: number;
   /** stop starting RTL images after this many seconds (the report then says how far it got) */
   rtlSeconds?: number;
+  /** the batch: min(batch, R) images (MLP) or conv output pixels (CNN) on the array rows (default 1) */
+  batch?: number;
 }
 
 export interface Disagreement {
@@ -58,7 +61,10 @@ export interface RunReport {
   inferencesPerSecond: number;
   latencyUs: number;
   clockMHz: number;
-  layers: { name: string; engine: string; K: number; N: number; cycles: number }[];
+  /** images (MLP) or conv output pixels (CNN) per tile on the array rows */
+  batch: number;
+  /** per layer and run (`images` inferences for an MLP batch): M output pixels, K patch, N outputs */
+  layers: { name: string; engine: string; M: number; K: number; N: number; rows: number; cycles: number; utilization: number; weightBits: number; activationBits: number }[];
   memory: { weightMemoryBits: number; parameterBits: number; fp32Bits: number; savingVsFp32: number };
   rtl?: {
     /** images simulated and checked (transaction level: outputs, cycles_o, done cycle, hash of every port every cycle) */
@@ -78,7 +84,8 @@ export interface RunReport {
 }
 
 export async function runModel(model: QuantizedModel, design: Design, opts: RunOptions): Promise<RunReport> {
-  const p = compileModel(model, design);
+  const p = compileModel(model, design, { batch: opts.batch ?? 1 });
+  const est = estimateProgram(p, model);
   const set = loadMnist('test', opts.dataDir);
   const pixels = set.rows * set.cols;
   if (pixels !== p.inputElems) throw new InputError(`model ${model.name} takes ${p.inputElems} inputs; the test images have ${pixels} pixels`);
@@ -130,7 +137,11 @@ export async function runModel(model: QuantizedModel, design: Design, opts: RunO
     inferencesPerSecond: (design.clockMHz * 1e6) / cycles,
     latencyUs: cycles / design.clockMHz,
     clockMHz: design.clockMHz,
-    layers: p.layers.map((l) => ({ name: l.name, engine: l.engine, K: l.K, N: l.N, cycles: layerCycles(l, p) })),
+    batch: opts.batch ?? 1,
+    layers: p.layers.map((l, i) => ({
+      name: l.name, engine: l.engine, M: l.win.Ho * l.win.Wo, K: l.K, N: l.N, rows: l.rows, cycles: layerCycles(l, p),
+      utilization: est.layers[i].utilization, weightBits: layerWeightBits(l, p), activationBits: layoutBits(l.inLayout, l.win.H * l.win.W * l.win.C),
+    })),
     memory: { weightMemoryBits: p.wDepth * p.wordBits, parameterBits: mem.parameterBits, fp32Bits: mem.fp32Bits, savingVsFp32: mem.savingVsFp32 },
     seconds: { reference: refSec, accelerator: accSec },
     ...(disagreement ? { disagreement } : {}),
@@ -195,7 +206,13 @@ function firstDiff(a: Int32Array, b: Int32Array): number {
   return -1;
 }
 
-/** Re-runs one image layer by layer to find the first dense layer whose outputs differ. */
+/** Weight-memory bits of a layer. */
+function layerWeightBits(l: AccelLayer, p: AccelProgram): number {
+  const words = l.engine === 'mac' ? l.prows * l.K : l.engine === 'pool' ? 0 : l.N * l.wd * (l.engine === 'serial' ? l.wFormat.bits : 1);
+  return words * p.wordBits;
+}
+
+/** Re-runs one image layer by layer to find the first dense/conv/pool layer whose outputs differ. */
 function locate(model: QuantizedModel, p: AccelProgram, xq: Int32Array, image: number): Disagreement {
   const pixels = p.inputElems;
   const x = xq.slice(image * pixels, (image + 1) * pixels);
@@ -203,14 +220,14 @@ function locate(model: QuantizedModel, p: AccelProgram, xq: Int32Array, image: n
   let pending: Int32Array | null = null;
   integerInference(model, x, {
     onLayer: (_i, l, out) => {
-      if (l.kind === 'dense') {
+      if (l.kind === 'dense' || l.kind === 'conv2d' || l.kind === 'maxpool2d') {
         if (pending) refLayers.push(pending);
         pending = out.slice();
       } else if (l.kind === 'clamp' && pending) pending = out.slice();
     },
   });
   if (pending) refLayers.push(pending);
-  const acc = runAccelerator(p, x, 1).layerOutputs;
+  const acc = runAccelerator(p, x, 1, { layerOutputs: true }).layerOutputs;
   for (let li = 0; li < acc.length; li++) {
     const e = firstDiff(refLayers[li], acc[li]);
     if (e >= 0) return { between: 'integer reference vs TS accelerator', image, layer: p.layers[li].name, element: e, expected: refLayers[li][e], actual: acc[li][e] };

@@ -1,65 +1,131 @@
 import type { IntFormat } from '../arith/index.js';
-import type { DenseLayer, OutputStage, QuantizedModel } from '../model/types.js';
+import type { Conv2dLayer, DenseLayer, MaxPool2dLayer, OutputStage, QuantizedModel } from '../model/types.js';
+import { modelShapes, shapeSize, windowOutput } from '../model/shapes.js';
 import { formatName, formatRange } from '../model/types.js';
-import { InputError } from '../util/errors.js';
+import { InputError, badValue } from '../util/errors.js';
 import { formatRange as operandFormatRange, type Design, type OperandFormat } from './design.js';
 import {
   geometry, layoutBits, weightWordBits,
-  type AccelLayer, type AccelProgram, type AccelStage, type Engine, type Layout,
+  type AccelLayer, type AccelProgram, type AccelStage, type ConvWindow, type Engine, type Layout,
 } from './accel_program.js';
 
 /**
- * The compiler: QuantizedModel + Design -> AccelProgram (accel_program.ts). It maps every dense layer to
- * an engine, folds zero points into the weights and biases, fuses clamp layers into the output stage,
- * lays out the memories and checks that everything fits — with an error naming the layer, the problem and
- * the fix when it does not. The program computes exactly what `integerInference` computes:
+ * The compiler: QuantizedModel + Design -> AccelProgram (accel_program.ts). It maps every dense and conv2d
+ * layer to an engine and every maxpool2d to the pooling unit, resolves flatten as a layout change (the
+ * activation buffers hold NHWC maps, so the dense layer after a flatten gets its weight columns permuted
+ * from the model's CHW order), folds zero points into the weights and biases, fuses clamp layers into the
+ * output stage (a clamp after a max-pool too: max commutes with a clamp), lays out the memories and checks
+ * that everything fits — with an error naming the layer, the problem and the Design field to change. The
+ * program computes exactly what `integerInference` computes:
  *   sum_k (w - wZp)(x - xZp) + bias = sum_k w' (x - c) + bias',  w' = w - wZp,
  *   bias' = wrap32(bias - (xZp - c) * sum_k w'),  c = the input shift (first layer only, else 0),
- * provided no partial sum leaves the accumulator — checked here with the bound sum_k |w'| * max|x - c|.
+ * with padded positions feeding x = xZp (the window generator's pad value xZp - c), provided no partial
+ * sum leaves the accumulator — checked here with the bound sum_k |w'| * max|x - c|.
+ *
+ * Batch B (1..R, default 1; larger values use R): an MLP runs B images per run, one per array row; a CNN
+ * runs one image per run and puts B output pixels of each conv layer on the array rows.
  */
-export function compileModel(model: QuantizedModel, design: Design): AccelProgram {
+export interface CompileOptions {
+  batch?: number;
+}
+
+type MacSource = DenseLayer | Conv2dLayer;
+
+interface Pending {
+  src: MacSource | MaxPool2dLayer;
+  win: ConvWindow;
+  /** model column order of a dense layer after a flatten of a [C, H, W] map (null: identity) */
+  chw: [number, number, number] | null;
+  clamps: { min: number; max: number }[];
+}
+
+export function compileModel(model: QuantizedModel, design: Design, opts: CompileOptions = {}): AccelProgram {
   const where = `model ${model.name} on design ${design.name}`;
   if (design.array.dataflow !== 'os') {
     throw new InputError(`${where}: the accelerator's controller drives the MAC array output-stationary; got array.dataflow = ${design.array.dataflow} (use --dataflow os; ws/is are modelled per GEMM by \`lowbit simulate\`)`);
   }
-  const dense: DenseLayer[] = [];
-  const clamps = new Map<number, { min: number; max: number }[]>();
-  for (const l of model.layers) {
-    if (l.kind === 'dense') dense.push(l);
-    else if (l.kind === 'clamp') {
-      if (dense.length === 0) throw new InputError(`${where}: clamp layer ${l.name} before the first dense layer; the accelerator clamps only layer outputs`);
-      const list = clamps.get(dense.length - 1) ?? [];
-      list.push({ min: l.min, max: l.max });
-      clamps.set(dense.length - 1, list);
-    } else if (l.kind === 'quantize') {
-      if (dense.length > 0) throw new InputError(`${where}: quantize layer ${l.name} inside the network; only an input quantize (done by the host) is supported`);
-    } else if (l.kind !== 'flatten') {
-      throw new InputError(`${where}: layer ${l.name} is ${l.kind}; the accelerator runs dense, flatten, clamp and an input quantize (conv2d/maxpool2d: run them with \`lowbit infer\`)`);
-    }
-  }
-  if (dense.length === 0) throw new InputError(`${where}: no dense layer to run`);
   const g = geometry(design);
-  const engines = dense.map((l, i) => chooseEngine(l, design, i === 0, where));
+  const batchReq = opts.batch ?? 1;
+  if (!Number.isInteger(batchReq) || batchReq < 1) throw badValue('batch', batchReq, 'an integer >= 1');
+  const batch = Math.min(batchReq, g.R);
+  const shapes = modelShapes(model, where);
+  const isMlp = model.inputShape.length === 1;
+  const images = isMlp ? batch : 1;
+  const pending: Pending[] = [];
+  let lastMac = -1;
+  let flattened: [number, number, number] | null = null;
+  model.layers.forEach((l, li) => {
+    const inShape = shapes[li];
+    if (l.kind === 'dense') {
+      const win = denseWindow(l.inFeatures, images);
+      pending.push({ src: l, win, chw: flattened, clamps: [] });
+      flattened = null;
+      lastMac = pending.length - 1;
+    } else if (l.kind === 'conv2d') {
+      const [C, H, W] = inShape as [number, number, number];
+      const [kh, kw] = l.kernel;
+      const [sh, sw] = l.stride;
+      const [pt, pl, pb, pr] = l.padding;
+      const win: ConvWindow = { H, W, C, kh, kw, sh, sw, pt, pl, Ho: windowOutput(H, pt, pb, kh, sh), Wo: windowOutput(W, pl, pr, kw, sw), pad: 0 };
+      pending.push({ src: l, win, chw: null, clamps: [] });
+      lastMac = pending.length - 1;
+    } else if (l.kind === 'maxpool2d') {
+      if (lastMac < 0) throw new InputError(`${where}: max-pool layer ${l.name} before the first dense/conv layer; the pooling unit reads a layer's outputs`);
+      if (l.padding.some((v) => v !== 0)) throw new InputError(`${where}: max-pool layer ${l.name} has padding [${l.padding}]; the pooling unit takes unpadded windows (re-export the model with pads 0)`);
+      const [C, H, W] = inShape as [number, number, number];
+      const [kh, kw] = l.kernel;
+      const [sh, sw] = l.stride;
+      const win: ConvWindow = { H, W, C, kh, kw, sh, sw, pt: 0, pl: 0, Ho: windowOutput(H, 0, 0, kh, sh), Wo: windowOutput(W, 0, 0, kw, sw), pad: 0 };
+      pending.push({ src: l, win, chw: null, clamps: [] });
+    } else if (l.kind === 'clamp') {
+      if (lastMac < 0) throw new InputError(`${where}: clamp layer ${l.name} before the first dense/conv layer; the accelerator clamps only layer outputs`);
+      pending[lastMac].clamps.push({ min: l.min, max: l.max });
+    } else if (l.kind === 'quantize') {
+      if (pending.length > 0) throw new InputError(`${where}: quantize layer ${l.name} inside the network; only an input quantize (done by the host) is supported`);
+    } else if (l.kind === 'flatten') {
+      if (inShape.length === 3 && (inShape[1] > 1 || inShape[2] > 1)) flattened = inShape as [number, number, number];
+    }
+  });
+  if (lastMac < 0) throw new InputError(`${where}: no dense or conv layer to run`);
+  if (pending[pending.length - 1].src.kind === 'maxpool2d') throw new InputError(`${where}: the model ends with a max-pool; the accelerator's last layer must be dense or conv (its int32 outputs go to the output buffer)`);
+
   const layers: AccelLayer[] = [];
   let wBase = 0;
   let pBase = 0;
   let inputShift = 0;
   let steps = 1;
-  for (let i = 0; i < dense.length; i++) {
-    const l = dense[i];
-    const engine = engines[i].engine;
-    const c = engines[i].shift;
-    if (i === 0) inputShift = c;
-    const K = l.inFeatures;
-    const N = l.outFeatures;
-    const wPrime = new Int32Array(N * K);
-    for (let n = 0; n < N; n++) {
-      const zp = l.weight.zeroPoint.length === 1 ? l.weight.zeroPoint[0] : l.weight.zeroPoint[n];
-      for (let k = 0; k < K; k++) wPrime[n * K + k] = l.weight.data[n * K + k] - zp;
+  let first = true;
+  for (const pd of pending) {
+    const src = pd.src;
+    if (src.kind === 'maxpool2d') {
+      const K = src.kernel[0] * src.kernel[1];
+      const M = pd.win.Ho * pd.win.Wo;
+      const fmt = { bits: 32, signed: true };
+      layers.push({
+        name: src.name, engine: 'pool', K, N: pd.win.C, xFormat: fmt, wFormat: fmt, weights: new Int32Array(0), bias: new Int32Array(0),
+        stage: { kind: 'raw' }, inLayout: { kind: 'outbuf' }, outLayout: { kind: 'outbuf' }, wBase, pBase, win: pd.win, rows: 1,
+        groups: M * pd.win.C, prows: 0, wd: 0,
+      });
+      continue;
     }
+    const l = src;
+    const N = l.kind === 'dense' ? l.outFeatures : l.outChannels;
+    const win = pd.win;
+    const K = win.kh * win.kw * win.C;
+    const M = win.Ho * win.Wo;
+    const e = chooseEngine(l, design, first, where);
+    if (first) inputShift = e.shift;
+    first = false;
+    const engine = e.engine;
+    const padded = win.pt > 0 || win.pl > 0 || (win.Ho - 1) * win.sh + win.kh > win.H || (win.Wo - 1) * win.sw + win.kw > win.W;
+    if (engine !== 'mac' && padded) {
+      throw new InputError(`${where}: layer ${l.name} is a padded convolution on the XNOR unit (${engine}); its window generator reads whole kernel rows of the map and takes unpadded windows only, as FINN's CNV does (use padding 0, or a Design whose MAC array holds ${formatName(l.weight.format)} x ${formatName(l.input.format)})`);
+    }
+    const wPrime = macWeights(l, N, K, pd.chw);
     const xZp = l.input.zeroPoint;
+    win.pad = engine === 'mac' ? xZp - e.shift : 0;
     const bias = new Int32Array(N);
-    const xAbs = Math.max(Math.abs(engines[i].x.lo), Math.abs(engines[i].x.hi));
+    const xAbs = Math.max(Math.abs(e.x.lo), Math.abs(e.x.hi), engine === 'mac' ? Math.abs(win.pad) : 0);
     const accLimit = 2 ** (Math.min(design.accumulator.bits, 32) - 1) - 1;
     for (let n = 0; n < N; n++) {
       let rowSum = 0;
@@ -72,39 +138,87 @@ export function compileModel(model: QuantizedModel, design: Design): AccelProgra
         throw new InputError(`${where}: layer ${l.name} output ${n} may reach |sum| = ${bound} > ${accLimit}, beyond the ${design.accumulator.bits}-bit accumulator; use a Design with accumulator.bits >= ${Math.ceil(Math.log2(bound + 1)) + 1}`);
       }
       const b = l.bias ? l.bias[n] : 0;
-      bias[n] = (b - Math.imul(xZp - c, rowSum)) | 0;
+      bias[n] = (b - Math.imul(xZp - e.shift, rowSum)) | 0;
     }
-    const wd = engine === 'mac' ? K : Math.ceil(K / g.L);
-    const groups = engine === 'mac' ? Math.ceil(N / g.C) : N;
-    const stage = outputStage(l, design, clamps.get(i) ?? [], where);
+    const wd = engine === 'mac' ? K : win.kh * Math.ceil((win.kw * win.C) / g.L);
+    const rows = engine === 'mac' ? Math.min(batch, M) : 1;
+    const folds = Math.ceil(N / g.C);
+    const groups = engine === 'mac' ? Math.ceil(M / rows) * folds : M * N;
+    const prows = engine === 'mac' ? folds : N;
+    const stage = outputStage(l, N, design, pd.clamps, where);
     if (stage.kind === 'threshold') steps = Math.max(steps, stage.steps);
-    const inLayout = layoutFor(engine, engines[i].xFormat, K, design);
     layers.push({
-      name: l.name, engine, K, N, xFormat: engines[i].xFormat, wFormat: engines[i].wFormat, weights: wPrime, bias, stage,
-      inLayout, outLayout: { kind: 'outbuf' }, wBase, pBase, groups, wd,
+      name: l.name, engine, K, N, xFormat: e.xFormat, wFormat: e.wFormat, weights: wPrime, bias, stage,
+      inLayout: layoutFor(engine, e.xFormat, win.H * win.W * win.C, design), outLayout: { kind: 'outbuf' }, wBase, pBase, win, rows, groups, prows, wd,
     });
-    wBase += engine === 'mac' ? groups * K : N * wd * (engine === 'serial' ? engines[i].wFormat.bits : 1);
-    pBase += groups;
+    wBase += engine === 'mac' ? folds * K : N * wd * (engine === 'serial' ? e.wFormat.bits : 1);
+    pBase += prows;
   }
-  for (let i = 0; i + 1 < layers.length; i++) layers[i].outLayout = layers[i + 1].inLayout;
+  // each layer writes its outputs in the layout its consumer reads; a pool reads what it writes
+  for (let i = layers.length - 1; i >= 0; i--) {
+    const l = layers[i];
+    if (i + 1 < layers.length) l.outLayout = layers[i + 1].inLayout.kind === 'outbuf' ? l.outLayout : layers[i + 1].inLayout;
+    if (l.engine !== 'pool') continue;
+    const out = l.outLayout;
+    const elems = l.win.H * l.win.W * l.win.C;
+    if (out.kind === 'planes' && !out.bipolar) throw new InputError(`${where}: max-pool layer ${l.name} feeds a bit-serial layer; the pooling unit compares slots or ±1 bits (use a Design whose MAC array holds the next layer)`);
+    l.inLayout = out.kind === 'planes' ? { kind: 'planes', planes: 1, stride: Math.ceil(elems / g.L) * g.L, bipolar: true } : { kind: 'slots', slotBits: g.hBits };
+    if (i > 0) {
+      const prev = layers[i - 1];
+      if (prev.stage.kind === 'raw') throw new InputError(`${where}: max-pool layer ${l.name} follows the raw int32 outputs of ${prev.name}; the pooling unit pools requantized or thresholded activations`);
+      prev.outLayout = l.inLayout;
+    }
+  }
   if (steps > design.xnor.thresholds) {
     throw new InputError(`${where}: a layer needs ${steps} thresholds per channel; the Design has xnor.thresholds = ${design.xnor.thresholds} (raise it to ${steps})`);
   }
-  const actBits = Math.max(...layers.map((l) => layoutBits(l.inLayout, l.K)));
+  const actBits = Math.max(...layers.map((l) => layoutBits(l.inLayout, l.win.H * l.win.W * l.win.C)));
   const wordBits = weightWordBits(design);
-  checkFits(where, 'weight', wBase * wordBits, design.buffers.weightBytes, 'buffers.weightBytes');
-  checkFits(where, 'activation', 2 * actBits, design.buffers.activationBytes, 'buffers.activationBytes');
+  checkFits(where, 'weight', wBase * wordBits, design.buffers.weightBytes, 'buffers.weightBytes', 'the weights of all layers');
+  const widest = layers.reduce((a, l) => (layoutBits(l.inLayout, l.win.H * l.win.W * l.win.C) > layoutBits(a.inLayout, a.win.H * a.win.W * a.win.C) ? l : a));
+  checkFits(where, 'activation', 2 * actBits, design.buffers.activationBytes, 'buffers.activationBytes', `two buffers of layer ${widest.name}'s ${widest.win.H}x${widest.win.W}x${widest.win.C} input`);
   const last = layers[layers.length - 1];
-  checkFits(where, 'output', 32 * last.N, design.buffers.outputBytes, 'buffers.outputBytes');
+  const outElems = last.win.Ho * last.win.Wo * last.N;
+  checkFits(where, 'output', 32 * outElems, design.buffers.outputBytes, 'buffers.outputBytes', `layer ${last.name}'s ${outElems} int32 outputs`);
   return {
-    design, model: model.name, layers, inputElems: layers[0].K, outputElems: last.N, inputShift,
-    wordBits, wDepth: Math.max(1, wBase), pDepth: Math.max(1, pBase), actBits, outDepth: last.N, steps: design.xnor.thresholds,
+    design, model: model.name, layers, images, inputElems: shapeSize(model.inputShape), outputElems: outElems / images, inputShape: [...model.inputShape], inputShift,
+    wordBits, wDepth: Math.max(1, wBase), pDepth: Math.max(1, pBase), actBits, outDepth: outElems, steps: design.xnor.thresholds,
   };
 }
 
-function checkFits(where: string, what: string, bits: number, bytes: number, field: string): void {
+/** A dense layer as a window: `images` pixels (one per image) of K channels, 1 x 1 kernel. */
+function denseWindow(K: number, images: number): ConvWindow {
+  return { H: images, W: 1, C: K, kh: 1, kw: 1, sh: 1, sw: 1, pt: 0, pl: 0, Ho: images, Wo: 1, pad: 0 };
+}
+
+/**
+ * w'[n][k] = w - wZp in the accelerator's patch order: conv k = (i*kw + j)*C + c from the model's OIHW
+ * (c, i, j); a dense layer after a flatten of [C, H, W] takes column (y*W + x)*C + c from c*H*W + y*W + x.
+ */
+function macWeights(l: MacSource, N: number, K: number, chw: [number, number, number] | null): Int32Array {
+  const w = new Int32Array(N * K);
+  const src = l.weight.data;
+  for (let n = 0; n < N; n++) {
+    const zp = l.weight.zeroPoint.length === 1 ? l.weight.zeroPoint[0] : l.weight.zeroPoint[n];
+    if (l.kind === 'conv2d') {
+      const [kh, kw] = l.kernel;
+      const C = l.inChannels;
+      for (let c = 0; c < C; c++) for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) {
+        w[n * K + (i * kw + j) * C + c] = src[n * K + (c * kh + i) * kw + j] - zp;
+      }
+    } else if (chw) {
+      const [C, H, W] = chw;
+      for (let c = 0; c < C; c++) for (let p = 0; p < H * W; p++) w[n * K + p * C + c] = src[n * K + c * H * W + p] - zp;
+    } else {
+      for (let k = 0; k < K; k++) w[n * K + k] = src[n * K + k] - zp;
+    }
+  }
+  return w;
+}
+
+function checkFits(where: string, what: string, bits: number, bytes: number, field: string, forWhat: string): void {
   const need = Math.ceil(bits / 8);
-  if (need > bytes) throw new InputError(`${where}: the ${what} memory needs ${need} bytes; the Design's ${field} is ${bytes} (raise it to at least ${need})`);
+  if (need > bytes) throw new InputError(`${where}: the ${what} memory needs ${need} bytes; the Design's ${field} is ${bytes} (raise it to at least ${need}; it holds ${forWhat})`);
 }
 
 interface EngineChoice {
@@ -116,7 +230,7 @@ interface EngineChoice {
 }
 
 /** mac when x and w' fit the array's operand formats; else xnor for ±1 x ±1; else bit-serial. */
-function chooseEngine(l: DenseLayer, d: Design, first: boolean, where: string): EngineChoice {
+function chooseEngine(l: MacSource, d: Design, first: boolean, where: string): EngineChoice {
   const xr = formatRange(l.input.format);
   const wr = weightRange(l);
   const xBin = l.input.format.type === 'binary';
@@ -150,12 +264,13 @@ function fmt(f: OperandFormat): string {
 }
 
 /** Range of w' = w - wZp over the layer's actual weights. */
-function weightRange(l: DenseLayer): { lo: number; hi: number } {
+function weightRange(l: MacSource): { lo: number; hi: number } {
   if (l.weight.format.type === 'binary') return { lo: -1, hi: 1 };
   let lo = 0;
   let hi = 0;
-  const K = l.inFeatures;
-  for (let n = 0; n < l.outFeatures; n++) {
+  const N = l.kind === 'dense' ? l.outFeatures : l.outChannels;
+  const K = l.weight.data.length / N;
+  for (let n = 0; n < N; n++) {
     const zp = l.weight.zeroPoint.length === 1 ? l.weight.zeroPoint[0] : l.weight.zeroPoint[n];
     for (let k = 0; k < K; k++) {
       const v = l.weight.data[n * K + k] - zp;
@@ -179,16 +294,16 @@ function bitsFor(lo: number, hi: number): number {
   return 32;
 }
 
-function layoutFor(engine: Engine, xFormat: IntFormat, K: number, d: Design): Layout {
+/** The input layout of a layer whose input map has `elems` elements. */
+function layoutFor(engine: Engine, xFormat: IntFormat, elems: number, d: Design): Layout {
   const g = geometry(d);
   if (engine === 'mac') return { kind: 'slots', slotBits: g.hBits };
-  const stride = Math.ceil(K / g.L) * g.L;
+  const stride = Math.ceil(elems / g.L) * g.L;
   return engine === 'xnor' ? { kind: 'planes', planes: 1, stride, bipolar: true } : { kind: 'planes', planes: xFormat.bits, stride, bipolar: false };
 }
 
 /** The layer's output stage, per output channel, with following clamp layers fused in. */
-function outputStage(l: DenseLayer, d: Design, clamps: { min: number; max: number }[], where: string): AccelStage {
-  const N = l.outFeatures;
+function outputStage(l: MacSource, N: number, d: Design, clamps: { min: number; max: number }[], where: string): AccelStage {
   const o: OutputStage = l.output;
   const perChannel = (a: number[], name: string): Int32Array => {
     if (a.length !== 1 && a.length !== N) throw new InputError(`${where}: layer ${l.name} ${name} has ${a.length} entries; expected 1 or ${N}`);
@@ -199,7 +314,10 @@ function outputStage(l: DenseLayer, d: Design, clamps: { min: number; max: numbe
     return { kind: 'raw' };
   }
   if (o.kind === 'threshold') {
-    if (clamps.length > 0) throw new InputError(`${where}: clamp after the thresholds of ${l.name} is not supported`);
+    // a clamp holding every output of the thresholds (offset .. offset + steps, bipolar ±1) changes nothing
+    const lo = o.bipolar ? -1 : o.offset;
+    const hi = o.bipolar ? 1 : o.offset + o.steps;
+    if (clamps.some((c) => c.min > lo || c.max < hi)) throw new InputError(`${where}: a clamp after the thresholds of ${l.name} cuts its outputs ${lo}..${hi}; fold it into the thresholds`);
     const t = new Int32Array(N * o.steps);
     for (let n = 0; n < N; n++) for (let s = 0; s < o.steps; s++) t[n * o.steps + s] = o.thresholds[(o.channels === 1 ? 0 : n) * o.steps + s];
     return { kind: 'threshold', thresholds: t, steps: o.steps, offset: o.offset, bipolar: o.bipolar };

@@ -3,7 +3,7 @@ import { writeFileAtomic } from '../util/fs.js';
 import { DESCRIPTOR_FIELDS, descriptor, geometry, type AccelLayer, type AccelProgram } from './accel_program.js';
 
 /**
- * The accelerator's memory images — the `$readmemh` files `hdl/accel_top.v` loads at time 0:
+ * The accelerator's memory images — the `$readmemh` files `hdl/accel_top.sv` loads at time 0:
  *   prog.hex  one descriptor per layer, DESCRIPTOR_FIELDS x 32 bits (field 0 in the low bits);
  *   wmem.hex  weight words of `wordBits` bits (layout below);
  *   bmem.hex, mmem.hex, smem.hex, tmem.hex  one row per parameter group (a mac fold, or an xnor/serial
@@ -12,8 +12,9 @@ import { DESCRIPTOR_FIELDS, descriptor, geometry, type AccelLayer, type AccelPro
  *             groups use lane 0 only.
  * Weight words, element/lane 0 in the least significant bits:
  *   mac     word wBase + f*K + k, lane c (vBits wide, two's complement) = w'[f*C + c][k] (0 past N);
- *   xnor    word wBase + n*Wd + j, bit i = (w'[n][j*L + i] == +1) (0 past K);
- *   serial  word wBase + (n*Bw + b)*Wd + j, bit i = bit b of w'[n][j*L + i] in Bw-bit two's complement.
+ *   xnor    word wBase + n*Wd + i*S + s (kernel row i, segment s of S = ceil(kw*C/L)), bit e =
+ *           (w'[n][i*kw*C + s*L + e] == +1) (0 past the row's kw*C elements); a dense layer has one row;
+ *   serial  word wBase + (n*Bw + b)*Wd + i*S + s, bit e = bit b of that w' in Bw-bit two's complement.
  */
 export interface AccelImages {
   prog: bigint[];
@@ -59,17 +60,22 @@ function writeWeights(l: AccelLayer, wmem: bigint[], C: number, L: number, vBits
     }
     return;
   }
+  if (l.engine === 'pool') return;
   const planes = l.engine === 'serial' ? l.wFormat.bits : 1;
+  const rowLen = l.win.kw * l.win.C;
+  const S = Math.ceil(rowLen / L);
   for (let n = 0; n < N; n++) {
     for (let b = 0; b < planes; b++) {
-      for (let j = 0; j < l.wd; j++) {
-        let word = 0n;
-        for (let i = Math.min(L, K - j * L) - 1; i >= 0; i--) {
-          const v = w[n * K + j * L + i];
-          const bit = l.engine === 'xnor' ? v > 0 : ((v >> b) & 1) === 1;
-          word = (word << 1n) | (bit ? 1n : 0n);
+      for (let i = 0; i < l.win.kh; i++) {
+        for (let s = 0; s < S; s++) {
+          let word = 0n;
+          for (let e = Math.min(L, rowLen - s * L) - 1; e >= 0; e--) {
+            const v = w[n * K + i * rowLen + s * L + e];
+            const bit = l.engine === 'xnor' ? v > 0 : ((v >> b) & 1) === 1;
+            word = (word << 1n) | (bit ? 1n : 0n);
+          }
+          wmem[l.wBase + (n * planes + b) * l.wd + i * S + s] = word;
         }
-        wmem[l.wBase + (n * planes + b) * l.wd + j] = word;
       }
     }
   }
@@ -77,7 +83,7 @@ function writeWeights(l: AccelLayer, wmem: bigint[], C: number, L: number, vBits
 
 function writeParams(l: AccelLayer, img: AccelImages, C: number, steps: number): void {
   const lanes = l.engine === 'mac' ? C : 1;
-  for (let g = 0; g < l.groups; g++) {
+  for (let g = 0; g < l.prows; g++) {
     const bias: number[] = [];
     const mult: number[] = [];
     const shift: number[] = [];

@@ -1,11 +1,14 @@
 import type { IntFormat } from '../arith/index.js';
 import type { Design } from './design.js';
+import { DESC_FIELDS, descCode, encodeDescriptor, type DescValues } from './accel_desc.js';
 import { laneFormat } from './mac_pe.js';
+
+export { DESCRIPTOR_FIELDS } from './accel_desc.js';
 
 /**
  * The accelerator's layer program and memory layout: what `compileModel` (accel_compile.ts) produces from
  * a QuantizedModel and a Design, what the TS accelerator model (accelerator.ts) runs and what
- * `hdl/accel_top.v` loads through `$readmemh` (accel_images.ts writes the files).
+ * `hdl/accel_top.sv` loads through `$readmemh` (accel_images.ts writes the files).
  *
  * Engines:
  *   mac    — the systolic MAC array (output stationary), one image in array row 0: fold f covers outputs
@@ -21,8 +24,31 @@ import { laneFormat } from './mac_pe.js';
  *            ±1 values are one plane with bit 1 = +1 (xnor consumers; serial consumers: two's complement).
  *   outbuf — the last layer: element i in the output buffer's 32-bit word i (sign-extended).
  */
-export type Engine = 'mac' | 'xnor' | 'serial';
-export const ENGINES: readonly Engine[] = ['mac', 'xnor', 'serial'];
+export type Engine = (typeof DESC_FIELDS)[0]['values'][number];
+export const ENGINES: readonly Engine[] = DESC_FIELDS[0].values;
+
+/**
+ * The sliding window of a layer over its NHWC input map (H x W pixels of C channels, element (y, x, c) at
+ * index (y*W + x)*C + c): output pixel m = oy*Wo + ox reads the kh x kw x C patch at rows oy*sh - pt + i,
+ * columns ox*sw - pl + j; patch element k = (i*kw + j)*C + c (conv_window.ts). A dense layer is the
+ * window H = images, W = 1, C = K, kh = kw = 1 (each image one pixel); after a flatten it sees the whole
+ * map as one vector in NHWC order (the compiler permutes its weight columns from the model's CHW order).
+ */
+export interface ConvWindow {
+  H: number;
+  W: number;
+  C: number;
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  pt: number;
+  pl: number;
+  Ho: number;
+  Wo: number;
+  /** the value a padded position feeds the array (mac): the input zero point minus the input shift */
+  pad: number;
+}
 
 export type Layout =
   | { kind: 'slots'; slotBits: number }
@@ -56,9 +82,18 @@ export interface AccelLayer {
   /** first weight-memory word and first parameter row of the layer */
   wBase: number;
   pBase: number;
-  /** mac: folds ceil(N/C); xnor/serial: N (one parameter row per group) */
+  /** the sliding window over the NHWC input map; M = Ho*Wo output pixels, K = kh*kw*C (pool: kh*kw) */
+  win: ConvWindow;
+  /** mac: output pixels per tile, on array rows 0..rows-1 (the batch); 1 for the other engines */
+  rows: number;
+  /**
+   * issue groups: mac T*F (tile t = g div F of ceil(M/rows), fold f = g mod F of F = ceil(N/C));
+   * xnor/serial M*N (pixel m = g div N, output n = g mod N); pool M*N (pixel, channel) elements
+   */
   groups: number;
-  /** words per vector on the XNOR unit (xnor/serial), K for mac */
+  /** parameter rows: mac F (one per fold), xnor/serial N (one per output), pool 0 */
+  prows: number;
+  /** XNOR unit words per patch: kh * ceil(kw*C / L) (one segment run per kernel row); mac: K */
   wd: number;
 }
 
@@ -66,9 +101,13 @@ export interface AccelProgram {
   design: Design;
   model: string;
   layers: AccelLayer[];
-  /** elements of the input vector and of the output (logits) vector */
+  /** images per run (the batch of an MLP on the array rows; 1 for a CNN) */
+  images: number;
+  /** elements of one image's input (the model's order: CHW for a CNN) and of its output (logits) */
   inputElems: number;
   outputElems: number;
+  /** the model's input shape [C, H, W] (or [K]); the host writes the input map in NHWC order */
+  inputShape: number[];
   /** the host writes x - inputShift for each quantized input x (brings uint8 pixels into an int8 array) */
   inputShift: number;
   /** memory geometry (the RTL's parameters) */
@@ -105,34 +144,38 @@ export function weightWordBits(d: Design): number {
   return Math.ceil(Math.max(g.C * g.vBits, g.L) / 32) * 32;
 }
 
-/**
- * The descriptor of a layer as the RTL reads it: 20 fields of 32 bits, field i at bits [32i, 32i+32).
- * 0 engine, 1 K, 2 N, 3 groups, 4 wd, 5 wBase, 6 pBase, 7 stage (0 requant, 1 threshold, 2 raw),
- * 8 zeroPoint/offset, 9 min, 10 max, 11 bipolar, 12 out kind (0 slots, 1 planes, 2 outbuf),
- * 13 out planes, 14 out stride, 15 x planes (serial), 16 in stride, 17 w planes (serial),
- * 18 signs (bit 0 x signed, bit 1 w signed), 19 steps, 20 out planes bipolar (bit = value > 0),
- * 21 last layer.
- */
-export const DESCRIPTOR_FIELDS = 22;
-
-export function descriptor(l: AccelLayer): number[] {
+/** The named descriptor fields of a layer (the table and its layout: accel_desc.ts). */
+export function descriptorValues(l: AccelLayer): DescValues {
   const st = l.stage;
-  const stageCode = st.kind === 'requant' ? 0 : st.kind === 'threshold' ? 1 : 2;
-  const zpOrOffset = st.kind === 'requant' ? st.zeroPoint : st.kind === 'threshold' ? st.offset : 0;
   const out = l.outLayout;
   const inl = l.inLayout;
-  return [
-    ENGINES.indexOf(l.engine), l.K, l.N, l.groups, l.wd, l.wBase, l.pBase, stageCode,
-    zpOrOffset, st.kind === 'requant' ? st.min : 0, st.kind === 'requant' ? st.max : 0,
-    st.kind === 'threshold' && st.bipolar ? 1 : 0,
-    out.kind === 'slots' ? 0 : out.kind === 'planes' ? 1 : 2,
-    out.kind === 'planes' ? out.planes : 0, out.kind === 'planes' ? out.stride : 0,
-    l.engine === 'serial' ? l.xFormat.bits : inl.kind === 'planes' ? inl.planes : 0,
-    inl.kind === 'planes' ? inl.stride : 0,
-    l.engine === 'serial' ? l.wFormat.bits : 0,
-    (l.xFormat.signed ? 1 : 0) | (l.wFormat.signed ? 2 : 0),
-    st.kind === 'threshold' ? st.steps : 0,
-    out.kind === 'planes' && out.bipolar ? 1 : 0,
-    out.kind === 'outbuf' ? 1 : 0,
-  ];
+  return {
+    engine: descCode('engine', l.engine),
+    k: l.K,
+    n: l.N,
+    groups: l.groups,
+    wd: l.wd,
+    w_base: l.wBase,
+    p_base: l.pBase,
+    stage: descCode('stage', st.kind),
+    zp: st.kind === 'requant' ? st.zeroPoint : st.kind === 'threshold' ? st.offset : 0,
+    min: st.kind === 'requant' ? st.min : 0,
+    max: st.kind === 'requant' ? st.max : 0,
+    thr_bipolar: st.kind === 'threshold' && st.bipolar ? 1 : 0,
+    out_kind: descCode('out_kind', out.kind),
+    out_planes: out.kind === 'planes' ? out.planes : 0,
+    out_stride: out.kind === 'planes' ? out.stride : 0,
+    x_planes: l.engine === 'serial' ? l.xFormat.bits : inl.kind === 'planes' ? inl.planes : 0,
+    in_stride: inl.kind === 'planes' ? inl.stride : 0,
+    w_planes: l.engine === 'serial' ? l.wFormat.bits : 0,
+    signs: (l.xFormat.signed ? 1 : 0) | (l.wFormat.signed ? 2 : 0),
+    steps: st.kind === 'threshold' ? st.steps : 0,
+    out_bipolar: out.kind === 'planes' && out.bipolar ? 1 : 0,
+    last: out.kind === 'outbuf' ? 1 : 0,
+  };
+}
+
+/** The descriptor of a layer as the RTL reads it: DESCRIPTOR_FIELDS 32-bit slots in field order. */
+export function descriptor(l: AccelLayer): number[] {
+  return encodeDescriptor(descriptorValues(l));
 }

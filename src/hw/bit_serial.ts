@@ -1,5 +1,5 @@
 /**
- * Bit-serial multi-bit dot products on the XNOR-popcount unit's AND path (hdl/xnor_popcount.v, and_i=1).
+ * Bit-serial multi-bit dot products on the XNOR-popcount unit's AND path (hdl/xnor_popcount.sv, and_i=1).
  *
  * Maths: write x (B_x bits) and y (B_y bits) in two's complement as bit planes x_m, y_k (plane m holds
  * bit m of every element). Plane m weighs 2^m, except the MSB plane of a signed operand, which weighs

@@ -64,13 +64,23 @@ export interface GemmCost {
 
 const cdiv = (a: number, b: number): number => Math.ceil(a / b);
 
+/**
+ * Output-stationary folds on an R x C array: F folds of K beats, one fold every K + R cycles (K beats,
+ * then R idle: the drain rule); the cycles from the first beat to the cycle in which the last result row
+ * is on y_o, inclusive: (F - 1)(K + R) + K + 2R + C - 1. The one formula of the os array's timing, used
+ * by `gemmCycles` and the accelerator's `layerCycles`.
+ */
+export function osFoldCycles(R: number, C: number, F: number, K: number): number {
+  return (F - 1) * (K + R) + K + 2 * R + C - 1;
+}
+
 /** The exact cycle count and fold count of the cycle-stepped model (see the file header). */
 export function gemmCycles(design: Design, M: number, K: number, N: number): { cycles: number; folds: number } {
   const R = design.array.rows;
   const C = design.array.cols;
   if (design.array.dataflow === 'os') {
     const F = cdiv(M, R) * cdiv(N, C);
-    return { cycles: (F - 1) * (K + R) + K + 2 * R + C - 1, folds: F };
+    return { cycles: osFoldCycles(R, C, F, K), folds: F };
   }
   const ws = design.array.dataflow === 'ws';
   const S = ws ? M : N;

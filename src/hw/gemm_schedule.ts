@@ -17,8 +17,9 @@
  * gives it in closed form and the tests prove the two equal.
  */
 import { allocGemmOut, gemmInt, type GemmOut } from '../kernels/index.js';
-import { badValue, checkInt } from '../util/errors.js';
-import type { Design } from './design.js';
+import { badValue, checkInt, InputError } from '../util/errors.js';
+import { checkAlloc } from '../util/budget.js';
+import { formatRange, type Design, type OperandFormat } from './design.js';
 import { accRule, type AccRule, type AccValue } from './mac_pe.js';
 import { MacArray, type MacArrayInputs } from './mac_array.js';
 import { estimateGemm, type GemmCost } from './cost.js';
@@ -38,16 +39,51 @@ export interface SimulateResult {
   stats: GemmCost;
 }
 
-/** Runs one GEMM on the Design's array; both paths give identical `Y` and `cycles`. */
+/**
+ * Work limits of `simulateGemm` (multiply-accumulates): the functional path runs ~1e9 MAC/s, the
+ * cycle-accurate one ~1e6; larger GEMMs are refused up front (`estimate --gemm` gives their cycles).
+ */
+export const SIMULATE_MAX_MACS = { functional: 2 ** 33, cycleAccurate: 2 ** 25 } as const;
+
+/** Shapes, work limit and output memory of a GEMM request, checked before anything is allocated. */
+export function checkGemmRequest(design: Design, M: number, K: number, N: number, cycleAccurate: boolean): void {
+  checkInt('M', M, 1, 2 ** 31);
+  checkInt('K', K, 1, 2 ** 31);
+  checkInt('N', N, 1, 2 ** 31);
+  const macs = M * K * N;
+  const limit = cycleAccurate ? SIMULATE_MAX_MACS.cycleAccurate : SIMULATE_MAX_MACS.functional;
+  if (macs > limit) {
+    throw new InputError(`GEMM ${M}x${K}x${N}: ${macs.toExponential(2)} multiply-accumulates; allowed: at most 2^${Math.log2(limit)} on the ${cycleAccurate ? 'cycle-accurate' : 'functional'} path (\`lowbit estimate --gemm\` gives the cycles of larger GEMMs)`);
+  }
+  checkAlloc(`GEMM ${M}x${K}x${N} (output Y of ${M * N} accumulators)`, M * N * (design.accumulator.bits > 32 ? 8 : 4) + (cycleAccurate ? 64 * design.array.rows * design.array.cols : 0));
+}
+
+/** The checks both paths of `simulateGemm` share: the request, and every operand an integer of its Design format (bipolar: -1 or +1). */
+function checkGemmOperands(design: Design, A: ArrayLike<number>, W: ArrayLike<number>, M: number, K: number, N: number, cycleAccurate: boolean): void {
+  checkGemmRequest(design, M, K, N, cycleAccurate);
+  if (A.length !== M * K) throw badValue('A.length', A.length, `M*K = ${M * K}`);
+  if (W.length !== K * N) throw badValue('W.length', W.length, `K*N = ${K * N}`);
+  checkOperand('A', A, K, design.activation, 'activation');
+  checkOperand('W', W, N, design.weight, 'weight');
+}
+
+function checkOperand(name: string, x: ArrayLike<number>, cols: number, f: OperandFormat, role: string): void {
+  const [lo, hi] = formatRange(f);
+  const bipolar = f.bits === 1 && f.signed;
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i]!;
+    if (!(Number.isInteger(v) && v >= lo && v <= hi) || (bipolar && v === 0)) {
+      throw badValue(`${name}[${Math.floor(i / cols)}][${i % cols}]`, v, `an integer of the Design's ${role} format (${bipolar ? '-1 or +1' : `${lo}..${hi}`})`);
+    }
+  }
+}
+
+/** Runs one GEMM on the Design's array; both paths give identical `Y` and `cycles` and validate identically. */
 export function simulateGemm(
   design: Design, A: ArrayLike<number>, W: ArrayLike<number>, M: number, K: number, N: number,
   opts: SimulateOptions = { cycleAccurate: false },
 ): SimulateResult {
-  checkInt('M', M, 1, 2 ** 31);
-  checkInt('K', K, 1, 2 ** 31);
-  checkInt('N', N, 1, 2 ** 31);
-  if (A.length < M * K) throw badValue('A.length', A.length, `at least M*K = ${M * K}`);
-  if (W.length < K * N) throw badValue('W.length', W.length, `at least K*N = ${K * N}`);
+  checkGemmOperands(design, A, W, M, K, N, opts.cycleAccurate);
   const stats = estimateGemm(design, M, K, N);
   const Y = allocGemmOut(M, N, design.accumulator);
   if (!opts.cycleAccurate) {

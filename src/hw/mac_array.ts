@@ -1,5 +1,5 @@
 /**
- * The R x C systolic MAC array — the cycle-exact model of `hdl/mac_array.v` (edge interface, skew and
+ * The R x C systolic MAC array — the cycle-exact model of `hdl/mac_array.sv` (edge interface, skew and
  * deskew registers, PEs, output-stationary drain). The GEMM controller that feeds it is `gemm_schedule.ts`.
  *
  * Edge interface (one beat per cycle, no backpressure; unskewed vectors at the array edge):
@@ -42,7 +42,7 @@ export interface MacArrayInputs<T extends AccValue> {
   ps: T[];
 }
 
-/** The registers of one PE, named as in `hdl/mac_pe.v`. */
+/** The registers of one PE, named as in `hdl/mac_pe.sv`. */
 export type PeRegister = 'acc_q' | 's_q' | 'h_q' | 'v_q' | 'h_valid_q' | 'v_valid_q' | 'last_q' | 'tag_q';
 
 /** The VCD / hierarchical path of a PE register below the `mac_array` top. */
@@ -53,7 +53,7 @@ export function peRegisterPath(r: number, c: number, name: PeRegister): string {
 /**
  * A delay line of `depth` registers as a ring buffer: `out(t)` is the value written `depth` cycles before.
  * Every line of the array shares the cycle counter, so each costs one read and one write per cycle
- * (the RTL's `skew_buffer.v` shifts `depth` registers; the observable values are the same).
+ * (the RTL's `skew_buffer.sv` shifts `depth` registers; the observable values are the same).
  */
 class Delay<A extends { length: number; [i: number]: unknown }> {
   constructor(
@@ -142,7 +142,7 @@ export class MacArray<T extends AccValue> {
   }
 
   /**
-   * A PE register by its RTL name (`hdl/mac_pe.v`): the value held in the current cycle. Its VCD path below
+   * A PE register by its RTL name (`hdl/mac_pe.sv`): the value held in the current cycle. Its VCD path below
    * `mac_array` is `peRegisterPath(r, c, name)`; operands are lane values (see `laneToBits`).
    */
   peRegister(r: number, c: number, name: PeRegister): number | T {

@@ -1,5 +1,5 @@
 /**
- * One processing element (PE) of the systolic MAC array — the cycle-exact model of `hdl/mac_pe.v`.
+ * One processing element (PE) of the systolic MAC array — the cycle-exact model of `hdl/mac_pe.sv`.
  *
  * Maths (the accumulator is signed, `AccBits` wide; WRAP/SAT exactly as `src/arith` defines them):
  *   os:      acc <- ovf(acc  + w * a)     the accumulator is stationary; both operands move
@@ -100,7 +100,7 @@ export function tagBits(rows: number): number {
   return rows > 1 ? Math.ceil(Math.log2(rows)) : 1;
 }
 
-/** The Verilog parameters of `hdl/mac_pe.v` / `hdl/mac_array.v`, mapped from a Design. */
+/** The Verilog parameters of `hdl/mac_pe.sv` / `hdl/mac_array.sv`, mapped from a Design. */
 export function macVerilogParams(d: Design): Record<string, number> {
   return {
     WBits: d.weight.bits,
@@ -113,7 +113,7 @@ export function macVerilogParams(d: Design): Record<string, number> {
   };
 }
 
-/** Inputs of one PE for one cycle (names as the ports of `hdl/mac_pe.v`, without the `_i`). */
+/** Inputs of one PE for one cycle (names as the ports of `hdl/mac_pe.sv`, without the `_i`). */
 export interface MacPeInputs<T extends AccValue> {
   h: number;
   hValid: boolean;
@@ -126,7 +126,7 @@ export interface MacPeInputs<T extends AccValue> {
 }
 
 /**
- * The cycle-stepped single-PE model (the `mac_pe` unit). Fields are the registers of `hdl/mac_pe.v`
+ * The cycle-stepped single-PE model (the `mac_pe` unit). Fields are the registers of `hdl/mac_pe.sv`
  * (`h_q`, `h_valid_q`, `v_q`, `v_valid_q`, `last_q`, `tag_q`, `s_q`, `acc_q`); outputs are the registers themselves.
  * The array model (`mac_array.ts`) inlines the same rule over typed storage for speed; tests prove the two
  * agree through the shared `AccRule`.

@@ -1,7 +1,7 @@
 /**
- * The requantizer: one int accumulator in, one low-bit output out, per cycle (RTL: hdl/requantizer.v).
+ * The requantizer: one int accumulator in, one low-bit output out, per cycle (RTL: hdl/requantizer.sv).
  *
- * Maths (ARITHMETIC.md section 2); every number goes through src/arith, the one implementation of each
+ * Maths (docs/arithmetic.md section 2); every number goes through src/arith, the one implementation of each
  * rule:
  *   mode `double`: v = multiplyByQuantizedMultiplier(acc, M, shift, 'double')  (SRDHM, then RDBPOT;
  *                  the left shift wraps in int32; SRDHM(INT32_MIN, INT32_MIN) = INT32_MAX)
@@ -16,8 +16,8 @@
  * reset to (0, 0) and written through a write port; a channel index >= channels reads (0, 0) and writes
  * to it are ignored.
  *
- * Cycle timing (docs/contracts.md section 3): an element applied in cycle t is on the outputs in cycle
- * t + REQUANTIZER_LATENCY (3). Stage 1 latches the element with its looked-up parameters, stage 2 holds
+ * Cycle timing (the protocol: docs/verify.md, "Timing and the harness protocol"): an element applied
+ * in cycle t is on the outputs in cycle t + REQUANTIZER_LATENCY (3). Stage 1 latches the element with its looked-up parameters, stage 2 holds
  * the scaled value v, stage 3 the saturated output. While `stall` is 1 no pipeline register changes;
  * table writes still happen. The pipeline registers load on every non-stalled edge whether or not the
  * element is valid (like the RTL), so `data` follows whatever the inputs carried.
@@ -39,7 +39,7 @@ export const REQUANTIZER_MODES: readonly RequantizerMode[] = ['double', 'single'
 /** Cycles from an element's input edge to its output (stages: product, rounding, saturation). */
 export const REQUANTIZER_LATENCY = 3;
 
-/** The requantizer's parameters: exactly the Verilog parameters of hdl/requantizer.v, by name. */
+/** The requantizer's parameters: exactly the Verilog parameters of hdl/requantizer.sv, by name. */
 export interface RequantizerParams {
   /** accumulator input width: 2..32 for double/single, 2..53 for shift */
   accBits: number;
@@ -92,7 +92,7 @@ export function outFormat(p: RequantizerParams): IntFormat {
   return { bits: p.outBits, signed: p.outSigned };
 }
 
-/** Verilog parameter overrides for hdl/requantizer.v (Mode: 0 double, 1 single, 2 shift; Rounding: index in ROUNDINGS). */
+/** Verilog parameter overrides for hdl/requantizer.sv (Mode: 0 double, 1 single, 2 shift; Rounding: index in ROUNDINGS). */
 export function requantizerVerilogParams(p: RequantizerParams): Record<string, number> {
   return {
     AccBits: p.accBits,

@@ -1,8 +1,8 @@
 /**
  * The XNOR-popcount unit: binary (±1) and bit-serial dot products, `lanes` bits per cycle, with
- * FINN multi-threshold activation (RTL: hdl/xnor_popcount.v; cycle model: xnor_popcount_model.ts).
+ * FINN multi-threshold activation (RTL: hdl/xnor_popcount.sv; cycle model: xnor_popcount_model.ts).
  *
- * Maths (ARITHMETIC.md section 5), bits packed as arith's packBits (bit 1 = +1, element i at word
+ * Maths (docs/arithmetic.md section 5), bits packed as arith's packBits (bit 1 = +1, element i at word
  * i >>> 5, bit i & 31). A dot product arrives as words of `lanes` bits; in each word only the first
  * nb = min(nbits, lanes) bits are valid, the rest is padding and masked off.
  *   XNOR word: pop = popcount(~(a ^ w) & mask), contribution c = 2*pop - nb, so over all words
@@ -22,7 +22,7 @@ import type { Design } from './design.js';
 /** Cycles from the last word's input edge to the result (stages: popcount, accumulate, threshold). */
 export const XNOR_POPCOUNT_LATENCY = 3;
 
-/** The unit's parameters: exactly the Verilog parameters of hdl/xnor_popcount.v, by name. */
+/** The unit's parameters: exactly the Verilog parameters of hdl/xnor_popcount.sv, by name. */
 export interface XnorPopcountParams {
   /** bits per cycle (XNOR/AND lanes), 1..1024 */
   lanes: number;
@@ -57,7 +57,7 @@ export function checkXnorPopcountParams(p: XnorPopcountParams): XnorPopcountPara
   return p;
 }
 
-/** Verilog parameter overrides for hdl/xnor_popcount.v. */
+/** Verilog parameter overrides for hdl/xnor_popcount.sv. */
 export function xnorPopcountVerilogParams(p: XnorPopcountParams): Record<string, number> {
   return { Lanes: p.lanes, AccBits: p.accBits, Thresholds: p.thresholds, Channels: p.channels };
 }
@@ -142,7 +142,7 @@ export function xnorDotReference(a: Uint32Array, w: Uint32Array, n: number, accB
   return wrapInt(xnorDot(a, w, n), { bits: accBits, signed: true });
 }
 
-/** Cycles for one dot product of n bits: ceil(n / lanes) words (+ latency for the first result). */
+/** Words (one per cycle) of one dot product of n bits: ceil(n / lanes); its result follows the last word by XNOR_POPCOUNT_LATENCY. */
 export function xnorCycles(n: number, lanes: number): number {
   return Math.ceil(n / lanes);
 }

@@ -1,5 +1,5 @@
 /**
- * The FP32 checkpoint (docs/contracts.md section 5): what training writes and quantization reads.
+ * The FP32 checkpoint (docs/quant.md, "FP32 checkpoint"): what training writes and quantization reads.
  *
  * On disk, a directory:
  * - `checkpoint.json`: `{format: 'lowbit-fp32', version: 1, arch, inputShape, layers: [...], meta?}`.
@@ -15,7 +15,7 @@
 import { existsSync, readFileSync, readdirSync, writeFileSync as writeFileSyncPlain } from 'node:fs';
 import { join } from 'node:path';
 import { InputError, badValue } from '../util/errors.js';
-import { writeDirAtomic } from '../util/fs.js';
+import { readInputFile, readInputText, writeDirAtomic } from '../util/fsafe.js';
 
 export interface DenseCkpt { kind: 'dense'; in: number; out: number; weight: Float32Array; bias: Float32Array | null }
 export interface Conv2dCkpt {
@@ -157,7 +157,7 @@ export function validateCheckpoint(c: Checkpoint, where = 'checkpoint'): void {
 }
 
 /** Writes `ckpt` to `dir` atomically (the whole directory appears at once or not at all). */
-export function saveCheckpoint(dir: string, ckpt: Checkpoint): void {
+export function saveCheckpoint(dir: string, ckpt: Checkpoint, opts: { force?: boolean } = {}): void {
   validateCheckpoint(ckpt, dir);
   writeDirAtomic(dir, (tmp) => {
     const layers = ckpt.layers.map((l, i) => {
@@ -176,7 +176,20 @@ export function saveCheckpoint(dir: string, ckpt: Checkpoint): void {
     });
     const json = { format: ckpt.format, version: ckpt.version, arch: ckpt.arch, inputShape: ckpt.inputShape, layers, meta: ckpt.meta };
     writeFileSyncPlain(join(tmp, 'checkpoint.json'), JSON.stringify(json, null, 1) + '\n');
-  });
+  }, { ...CHECKPOINT_OUTPUT, force: opts.force });
+}
+
+/** What a checkpoint folder is to safe outputs (fsafe.ts): its marker kind and how to recognise an older one. */
+export const CHECKPOINT_OUTPUT = { kind: 'checkpoint', legacy: legacyCheckpointDir } as const;
+
+/** A checkpoint folder written before output markers existed: checkpoint.json of this format and .f32 blobs. */
+function legacyCheckpointDir(dir: string, entries: string[]): boolean {
+  if (!entries.every((e) => e === 'checkpoint.json' || e === 'train-log.json' || /^l\d+_[a-z0-9]+\.[a-z]+\.f32$/.test(e))) return false;
+  try {
+    return (JSON.parse(readFileSync(join(dir, 'checkpoint.json'), 'utf8')) as { format?: unknown }).format === 'lowbit-fp32';
+  } catch {
+    return false;
+  }
 }
 
 /** Reads and validates a checkpoint directory; every problem is an InputError naming the file and field. */
@@ -187,8 +200,9 @@ export function loadCheckpoint(dir: string): Checkpoint {
     throw new InputError(`${file}: not found (the directory ${hint}); expected an FP32 checkpoint written by lowbit train`);
   }
   let raw: Record<string, unknown>;
+  const text = readInputText(file, 'checkpoint manifest');
   try {
-    raw = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    raw = JSON.parse(text) as Record<string, unknown>;
   } catch (e) {
     throw new InputError(`${file}: not valid JSON (${(e as Error).message})`);
   }
@@ -211,8 +225,8 @@ export function loadCheckpoint(dir: string): Checkpoint {
       }
       const blobPath = join(dir, name);
       if (!existsSync(blobPath)) throw new InputError(`${at}.${p.name}: blob ${blobPath} not found`);
-      const bytes = readFileSync(blobPath);
       const want = Number.isInteger(p.length) ? p.length * 4 : NaN;
+      const bytes = readInputFile(blobPath, `${at}.${p.name}: blob`, { inside: dir, maxBytes: Number.isFinite(want) ? want : 0 });
       if (bytes.length !== want) {
         throw new InputError(`${at}.${p.name}: blob ${blobPath} has ${bytes.length} bytes; expected ${want} (${p.length} float32)`);
       }

@@ -1,11 +1,12 @@
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { badValue, checkEnum, checkInt, InputError } from '../util/errors.js';
-import { writeDirAtomic } from '../util/fs.js';
-import { decodeBlob, dtypeFor, encodeBlob, parseBlobRef, type BlobRef } from './blob.js';
+import { readInputFile, readInputText, writeDirAtomic } from '../util/fsafe.js';
+import { blobBytes, decodeBlob, dtypeFor, isInsideName, encodeBlob, parseBlobRef, type BlobRef } from './blob.js';
 import { int32Image, memoryImage, parseReadmemh, toReadmemh, type MemoryImage } from './memimage.js';
 import { formatBits, SCHEMA_VERSION, type Conv2dLayer, type DenseLayer, type Layer, type QuantizedModel, type TensorFormat } from './types.js';
 import { validateModel } from './validate.js';
+import { docPath } from '../util/package.js';
 
 /**
  * On-disk QuantizedModel: a folder `models/<name>/` with
@@ -33,6 +34,21 @@ export interface MemoryImageRef {
 export interface SaveOptions {
   /** word width of the weight memory images, default 32 */
   wordBits?: number;
+  /** replace `dir` even if it is not an earlier model folder (the CLI's --force) */
+  force?: boolean;
+}
+
+/** What a model folder is to safe outputs (fsafe.ts): its marker kind and how to recognise an older one. */
+export const MODEL_OUTPUT = { kind: 'quantized-model', legacy: legacyModelDir } as const;
+
+/** A model folder written before output markers existed: model.json of this format, only model files. */
+function legacyModelDir(dir: string, entries: string[]): boolean {
+  if (!entries.every((e) => [MANIFEST, 'blobs', 'mem', 'train-log.json'].includes(e))) return false;
+  try {
+    return (JSON.parse(readFileSync(join(dir, MANIFEST), 'utf8')) as { format?: unknown }).format === MANIFEST_FORMAT;
+  } catch {
+    return false;
+  }
 }
 
 function safe(name: string): string {
@@ -57,6 +73,7 @@ export function saveQuantizedModel(model: QuantizedModel, dir: string, opts: Sav
     const memoryImages: MemoryImageRef[] = [];
     const blob = (i: number, l: Layer, what: string, data: Int32Array, fmt: TensorFormat): BlobRef => {
       const file = `blobs/${i}_${safe(l.name)}.${what}.bin`;
+      if (!isInsideName(file)) throw new Error(`blob name ${file} would not load`); // safe() guarantees it
       const dtype = dtypeFor(fmt);
       writeFileSync(join(tmp, file), encodeBlob(data, dtype));
       return { file, dtype, count: data.length };
@@ -86,16 +103,17 @@ export function saveQuantizedModel(model: QuantizedModel, dir: string, opts: Sav
       memoryImages,
     };
     writeFileSync(join(tmp, MANIFEST), JSON.stringify(manifest, null, 2) + '\n');
-  });
+  }, { ...MODEL_OUTPUT, force: opts.force });
 }
 
 /** Loads and validates a model folder; every problem is an InputError naming the file and the field. */
 export function loadQuantizedModel(dir: string): QuantizedModel {
   const mpath = join(dir, MANIFEST);
-  if (!existsSync(mpath)) throw new InputError(`${mpath}: not found; a model folder holds ${MANIFEST} (see docs/model.md)`);
+  if (!existsSync(mpath)) throw new InputError(`${mpath}: not found; a model folder holds ${MANIFEST} (see ${docPath('model.md')})`);
   let m: Record<string, unknown>;
+  const text = readInputText(mpath, 'model manifest');
   try {
-    m = JSON.parse(readFileSync(mpath, 'utf8')) as Record<string, unknown>;
+    m = JSON.parse(text) as Record<string, unknown>;
   } catch (e) {
     throw new InputError(`${mpath}: not valid JSON (${(e as Error).message})`);
   }
@@ -109,7 +127,7 @@ export function loadQuantizedModel(dir: string): QuantizedModel {
     if (ref.dtype !== want) throw badValue(`${mpath}: ${field}.dtype`, ref.dtype, `${want} (the dtype of this tensor's format)`);
     const p = join(dir, ref.file);
     if (!existsSync(p)) throw new InputError(`${p}: not found (named by ${field}.file in ${mpath})`);
-    return decodeBlob(readFileSync(p), ref, p);
+    return decodeBlob(readInputFile(p, `${mpath}: ${field}.file`, { inside: dir, maxBytes: blobBytes(ref.dtype, ref.count) }), ref, p);
   };
   const layers = (m.layers as unknown[]).map((raw, i) => {
     if (raw === null || typeof raw !== 'object') throw badValue(`${mpath}: layers[${i}]`, raw, 'a layer object');
@@ -179,7 +197,7 @@ function checkMemoryImages(dir: string, mpath: string, model: QuantizedModel, re
       if (!ref) throw new InputError(`${mpath}: memoryImages: no ${tensor} image for layer ${l.name}; re-save the model`);
       const p = join(dir, ref.file);
       if (!existsSync(p)) throw new InputError(`${p}: not found (memory image of ${l.name}.${tensor})`);
-      const words = parseReadmemh(readFileSync(p, 'utf8'), img.wordBits, p);
+      const words = parseReadmemh(readInputText(p, `${mpath}: memory image`, { inside: dir }), img.wordBits, p);
       if (words.length !== img.words.length || words.some((w, k) => w !== img.words[k])) {
         const k = words.findIndex((w, j) => w !== img.words[j]);
         throw new InputError(

@@ -8,7 +8,7 @@
  *   `alpha = mean{|w| : |w| > delta}` (1 when no weight passes).
  * Results are integer codes in an Int32Array (row-major like `w`) and one scale per row or per tensor.
  */
-import { badValue } from '../util/errors.js';
+import { badValue, checkFiniteArray } from '../util/errors.js';
 
 export interface SignQuantized {
   q: Int32Array;
@@ -26,6 +26,7 @@ function rowsOf(w: Float32Array, rows: number): number {
 /** XNOR-Net binarization: ±1 codes and alpha = mean|w| per row (or per tensor). */
 export function binarizeWeights(w: Float32Array, rows: number, perChannel: boolean): SignQuantized {
   const cols = rowsOf(w, rows);
+  checkFiniteArray('w', w);
   const q = new Int32Array(w.length);
   for (let i = 0; i < w.length; i++) q[i] = w[i] >= 0 ? 1 : -1;
   const scale = new Float64Array(perChannel ? rows : 1);
@@ -43,6 +44,7 @@ export function binarizeWeights(w: Float32Array, rows: number, perChannel: boole
 /** TWN ternarization with threshold `ratio * mean|w|` and fitted scale, per row (or per tensor). */
 export function ternarizeWeights(w: Float32Array, rows: number, perChannel: boolean, ratio = 0.7): SignQuantized {
   const cols = rowsOf(w, rows);
+  checkFiniteArray('w', w);
   if (!(ratio >= 0 && ratio < 10)) throw badValue('ratio', ratio, 'a number in [0, 10)');
   const q = new Int32Array(w.length);
   const groups = perChannel ? rows : 1;

@@ -20,7 +20,7 @@
  *   first takes bin 1's count, so the spike of exact zeros after a ReLU does not dominate.
  */
 import { roundHalfEven } from '../arith/index.js';
-import { badValue } from '../util/errors.js';
+import { badValue, checkFiniteArray } from '../util/errors.js';
 import { qRange, quantizeValue, type UniformSpec } from './uniform.js';
 
 export const HIST_BINS = 2048;
@@ -52,6 +52,7 @@ export class ActStats {
 
   /** First pass: range. */
   observeRange(x: ArrayLike<number>): void {
+    checkFiniteArray('calibration values', x);
     for (let i = 0; i < x.length; i++) {
       const v = x[i];
       if (v < this.min) this.min = v;

@@ -9,7 +9,7 @@
  * sorted, each cluster is a contiguous run, found from the midpoints between neighbouring centroids.
  */
 import { Rng } from '../util/rng.js';
-import { badValue, checkInt } from '../util/errors.js';
+import { badValue, checkFiniteArray, checkInt } from '../util/errors.js';
 
 export interface KMeansResult {
   /** sorted ascending */
@@ -25,6 +25,9 @@ export function kmeans1d(values: ArrayLike<number>, k: number, seed: number, max
   checkInt('k', k, 1, 1 << 16);
   const n = values.length;
   if (n === 0) throw badValue('values.length', 0, 'at least 1');
+  checkFiniteArray('values', values);
+  checkInt('seed', seed, 0, 2 ** 32 - 1);
+  checkInt('maxIter', maxIter, 1, 1e6);
   const order = Int32Array.from({ length: n }, (_, i) => i).sort((a, b) => values[a] - values[b]);
   const v = Float64Array.from(order, (i) => values[i]);
   const rng = new Rng(seed);

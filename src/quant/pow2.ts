@@ -10,7 +10,7 @@
  *   `2^n2 / 2`. Stored as integers `±2^(k - n2)` with scale `2^n2`, so `w ~= scale * q`; the integer needs
  *   `n1 - n2 + 2` bits signed.
  */
-import { badValue, checkInt } from '../util/errors.js';
+import { badValue, checkFiniteArray, checkInt } from '../util/errors.js';
 
 /** `2^ceil(log2(s))` (s > 0); 1 for s <= 0. */
 export function pow2Ceil(s: number): number {
@@ -40,6 +40,7 @@ export interface Pow2Weights {
 /** INQ power-of-two weights with `bits` code bits (2..8), per row or per tensor. */
 export function pow2Weights(w: Float32Array, rows: number, bits: number, perChannel: boolean): Pow2Weights {
   checkInt('bits', bits, 2, 8);
+  checkFiniteArray('w', w);
   if (!Number.isInteger(rows) || rows < 1 || w.length % rows !== 0) throw badValue('rows', rows, `a divisor of ${w.length}`);
   const groups = perChannel ? rows : 1;
   const len = w.length / groups;

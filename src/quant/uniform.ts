@@ -1,7 +1,7 @@
 /**
  * Uniform (linear) quantizers: an integer q stands for the real value `scale * (q - zeroPoint)`.
  *
- * Quantize (ONNX QuantizeLinear, ARITHMETIC.md section 3): `q = clamp(rint(float32(x / scale)) + zp, qmin, qmax)`
+ * Quantize (ONNX QuantizeLinear, docs/arithmetic.md section 3): `q = clamp(rint(float32(x / scale)) + zp, qmin, qmax)`
  * with `rint` = round half to even (arith's `roundHalfEven`). Ranges for `bits` b:
  * - signed:   `[-2^(b-1), 2^(b-1) - 1]`; narrow range drops the most negative value: `[-(2^(b-1) - 1), 2^(b-1) - 1]`
  * - unsigned: `[0, 2^b - 1]`
@@ -14,7 +14,7 @@
  * consecutive elements of a row (ONNX blocked quantization: scale index `col // groupSize`).
  */
 import { roundHalfEven } from '../arith/index.js';
-import { badValue, checkInt } from '../util/errors.js';
+import { InputError, badValue, checkFiniteArray, checkInt, checkScale } from '../util/errors.js';
 
 export interface UniformSpec {
   /** 1..16 */
@@ -50,7 +50,7 @@ export function qRange(s: UniformSpec): { qmin: number; qmax: number } {
 /** Scale and zero point that cover `[lo, hi]` under `spec` (see the header). */
 export function chooseQParams(lo: number, hi: number, spec: UniformSpec): QParams {
   checkSpec(spec);
-  if (!(lo <= hi)) throw badValue('range', [lo, hi], 'lo <= hi, both finite');
+  if (!(lo <= hi) || !Number.isFinite(lo) || !Number.isFinite(hi)) throw new InputError(`range: got [${lo}, ${hi}]; allowed: lo <= hi, both finite`);
   const { qmin, qmax } = qRange(spec);
   if (spec.symmetric) {
     const amax = spec.signed ? Math.max(Math.abs(lo), Math.abs(hi)) : Math.max(hi, 0);
@@ -68,13 +68,14 @@ export function chooseQParams(lo: number, hi: number, spec: UniformSpec): QParam
 
 /** `q = clamp(rint(float32(x / scale)) + zp, qmin, qmax)` — one value. */
 export function quantizeValue(x: number, scale: number, zeroPoint: number, qmin: number, qmax: number): number {
+  if (!(scale > 0 && scale < Infinity)) throw badValue('scale', scale, 'a finite scale > 0');
+  if (x - x !== 0) throw badValue('x', x, 'a finite number (no NaN or infinity)');
   let f = Math.fround(x / scale);
   // clamp before rounding so the half-even rounding stays in its exact range; same result after the final clamp
   const lo = qmin - zeroPoint - 1;
   const hi = qmax - zeroPoint + 1;
   if (f < lo) f = lo;
   else if (f > hi) f = hi;
-  else if (f !== f) throw badValue('x', x, 'a number (not NaN)');
   const q = roundHalfEven(f) + zeroPoint;
   return q < qmin ? qmin : q > qmax ? qmax : q;
 }
@@ -88,6 +89,7 @@ export function quantizeArray(x: ArrayLike<number>, p: QParams, spec: UniformSpe
 
 /** `out[i] = scale * (q[i] - zp)`. */
 export function dequantizeArray(q: ArrayLike<number>, p: QParams, out: Float32Array): Float32Array {
+  checkScale('scale', p.scale);
   for (let i = 0; i < q.length; i++) out[i] = p.scale * (q[i] - p.zeroPoint);
   return out;
 }
@@ -120,6 +122,7 @@ export function quantizeWeightMatrix(
   clip: (v: Float32Array, spec: UniformSpec) => { lo: number; hi: number } = minMaxOf,
 ): QuantizedWeights {
   checkSpec(spec);
+  checkFiniteArray('w', w);
   if (rows < 1 || w.length % rows !== 0) throw badValue('rows', rows, `a divisor of the weight count ${w.length}`);
   const cols = w.length / rows;
   const perTensor = granularity === 'tensor';

@@ -1,6 +1,6 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeDirAtomic } from '../util/fs.js';
+import { checkOutputDir, writeDirAtomic } from '../util/fsafe.js';
 import { renderChart, type ChartSpec, type Row } from './plot.js';
 
 /**
@@ -28,7 +28,16 @@ export interface Report {
   data?: unknown;
 }
 
-export async function writeReport(dir: string, report: Report): Promise<{ files: string[] }> {
+/** What a report folder is to safe outputs (fsafe.ts): its marker kind and how to recognise an older one. */
+export const REPORT_OUTPUT = { kind: 'report', legacy: legacyReportDir } as const;
+
+/** A report folder written before output markers existed: only report files, index.md and index.html present. */
+function legacyReportDir(dir: string, entries: string[]): boolean {
+  return entries.every((e) => ['index.md', 'index.html', 'data.json', 'plots'].includes(e)) && existsSync(join(dir, 'index.md')) && existsSync(join(dir, 'index.html'));
+}
+
+export async function writeReport(dir: string, report: Report, opts: { force?: boolean } = {}): Promise<{ files: string[] }> {
+  checkOutputDir(dir, { ...REPORT_OUTPUT, force: opts.force });
   const svgs = new Map<string, string>();
   for (const s of report.sections) for (const c of s.charts ?? []) svgs.set(c.id, await renderChart(c));
   const md = renderMarkdown(report);
@@ -47,7 +56,7 @@ export async function writeReport(dir: string, report: Report): Promise<{ files:
         files.push(`plots/${id}.svg`);
       }
     }
-  });
+  }, { ...REPORT_OUTPUT, force: opts.force });
   return { files };
 }
 

@@ -19,7 +19,7 @@ export function estimateReport(runs: (ModelEstimateResult & { accuracy?: number 
   sections.push({
     heading: 'Estimates',
     paragraphs: [
-      `${runs.length} estimates (${sources.map((s) => `\`${s}\``).join(', ')}). Cycles are exact (the accelerator model, equal to \`hdl/accel_top.v\`); energy per inference from ${runs[0]?.energy.table ?? 'the table'}; off-chip weights loaded once and amortised over the batch.`,
+      `${runs.length} estimates (${sources.map((s) => `\`${s}\``).join(', ')}). Cycles are exact (the accelerator model, equal to \`hdl/accel_top.sv\`); energy per inference from ${runs[0]?.energy.table ?? 'the table'}; off-chip weights loaded once and amortised over the batch.`,
     ],
     table: {
       columns: ['model', 'design', 'array', 'cycles', 'latency us', 'inf/s', 'util %', 'weight mem KiB', 'vs FP32', 'energy nJ', 'gates', 'LUTs'],

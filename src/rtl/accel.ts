@@ -4,17 +4,19 @@ import { join } from 'node:path';
 import { ROUNDINGS } from '../arith/index.js';
 import { layoutBits, type AccelProgram } from '../hw/accel_program.js';
 import { writeImages } from '../hw/accel_images.js';
-import { runAccelerator, type AccelRun } from '../hw/accelerator.js';
+import { hostInput, runAccelerator, type AccelRun } from '../hw/accelerator.js';
+import { InputError } from '../util/errors.js';
 import { macVerilogParams } from '../hw/mac_pe.js';
 import { REQUANTIZER_MODES } from '../hw/requantizer.js';
 import { buildSim, type BuildRequest } from './build.js';
 import { compareOutputs, type Mismatch } from './compare.js';
+import { HDL_MANIFEST } from './hdl_manifest.js';
 import { resolveRepoPath } from './paths.js';
 import { runSim } from './run.js';
 import type { PortSpec } from './unit.js';
 
 /**
- * Co-simulation of the whole accelerator (`hdl/accel_top.v`) against its TS model (src/hw/accelerator.ts).
+ * Co-simulation of the whole accelerator (`hdl/accel_top.sv`) against its TS model (src/hw/accelerator.ts).
  * The memories are the compiler's images, read with `$readmemh` from the simulator's working directory
  * (a fresh temporary folder per run), so a new model never needs a new Verilator build: the build depends
  * only on the Design and the memory sizes (rounded up to powers of two).
@@ -67,21 +69,20 @@ export function accelPorts(p: AccelProgram, cap: AccelCapacity = {}): PortSpec[]
   ];
 }
 
-export const ACCEL_HDL = ['accel_top.v', 'mac_array.v', 'mac_pe.v', 'skew_buffer.v', 'requantizer.v', 'round_shift.v', 'xnor_popcount.v', 'popcount_tree.v', 'multi_threshold.v'];
-
-/** The first layer's input words for one image (values already shifted by the program's input shift). */
+/** The first layer's input words for one run (`hostInput`: NHWC, already shifted by the input shift). */
 export function packInput(p: AccelProgram, x: Int32Array): Uint32Array {
   const l = p.layers[0];
-  const words = new Uint32Array(Math.ceil(layoutBits(l.inLayout, l.K) / 32));
+  const elems = l.win.H * l.win.W * l.win.C;
+  const words = new Uint32Array(Math.ceil(layoutBits(l.inLayout, elems) / 32));
   const setBit = (pos: number): void => {
     words[pos >>> 5] |= 1 << (pos & 31);
   };
   if (l.inLayout.kind === 'slots') {
     const s = l.inLayout.slotBits;
-    for (let i = 0; i < l.K; i++) for (let b = 0; b < s; b++) if ((x[i] >> b) & 1) setBit(i * s + b);
+    for (let i = 0; i < elems; i++) for (let b = 0; b < s; b++) if ((x[i] >> b) & 1) setBit(i * s + b);
   } else if (l.inLayout.kind === 'planes') {
     const { planes, stride, bipolar } = l.inLayout;
-    for (let i = 0; i < l.K; i++) {
+    for (let i = 0; i < elems; i++) {
       for (let b = 0; b < planes; b++) if (bipolar ? x[i] > 0 : (x[i] >> b) & 1) setBit(b * stride + i);
     }
   }
@@ -134,11 +135,15 @@ export function hostImage(words: Uint32Array, outputs: ArrayLike<number>, T: num
   push(0, 0, 0, 0, 0, 0, 0, true);
 }
 
+/** Throws an InputError for a program the RTL cannot run yet (a batch of images, conv or pool layers). */
+export function checkRtlSupported(p: AccelProgram): void {
+  const unsupported = p.images > 1 ? 'a batch of images' : p.layers.find((l) => l.engine === 'pool' || l.win.H * l.win.W > 1)?.name;
+  if (unsupported !== undefined) throw new InputError(`model ${p.model}: the RTL runs dense layers one image at a time so far; ${unsupported} runs on the TS model only (drop --rtl, or use --batch 1 on an MLP)`);
+}
+
 /** The first layer's packed input words of image b of `x` (first-layer integers before the input shift). */
 export function imageWords(p: AccelProgram, x: Int32Array, b: number): Uint32Array {
-  const xi = new Int32Array(p.inputElems);
-  for (let i = 0; i < p.inputElems; i++) xi[i] = x[b * p.inputElems + i] - p.inputShift;
-  return packInput(p, xi);
+  return packInput(p, hostInput(p, x, b, x.length / p.inputElems, 1));
 }
 
 /** The Verilator build request of the accelerator for a program (memory sizes from `cap`). */
@@ -146,7 +151,7 @@ export function accelBuildRequest(p: AccelProgram, opts: { capacity?: AccelCapac
   const cap = opts.capacity ?? {};
   return {
     unit: 'accel_top', top: 'accel_top',
-    files: ACCEL_HDL.map((f) => (opts.hdlDir !== undefined ? join(opts.hdlDir, f) : resolveRepoPath(`hdl/${f}`))),
+    files: HDL_MANIFEST.accel_top.map((f) => (opts.hdlDir !== undefined ? join(opts.hdlDir, f) : resolveRepoPath(`hdl/${f}`))),
     parameters: accelParameters(p, cap), ports: accelPorts(p, cap), trace: opts.trace === true,
   };
 }
@@ -172,6 +177,7 @@ export async function cosimAccelerator(
   p: AccelProgram, x: Int32Array, batch: number,
   opts: { cacheDir?: string; vcdPath?: string; capacity?: AccelCapacity; hdlDir?: string } = {},
 ): Promise<AccelCosim> {
+  checkRtlSupported(p);
   const model = runAccelerator(p, x, batch);
   const E = p.outputElems;
   const stim: bigint[][] = [];

@@ -5,8 +5,9 @@ import type { AccelProgram } from '../hw/accel_program.js';
 import { writeImages } from '../hw/accel_images.js';
 import { inferenceCycles, runAccelerator } from '../hw/accelerator.js';
 import { ToolError } from '../util/errors.js';
-import { accelBuildRequest, cosimAccelerator, hostImage, hostState, imageWords, type AccelCapacity, type HostCycle, type HostState } from './accel.js';
+import { accelBuildRequest, checkRtlSupported, cosimAccelerator, hostImage, hostState, imageWords, type AccelCapacity, type HostCycle, type HostState } from './accel.js';
 import { MAKE_VARS, buildSim, type BuildKind, type BuiltSim } from './build.js';
+import { koffi } from './inproc.js';
 import { runTool } from './proc.js';
 
 /**
@@ -115,11 +116,10 @@ interface KoffiShim {
 }
 const shims = new Map<string, KoffiShim>();
 
-async function koffiRunner(built: BuiltSim, memDir: string): Promise<ChunkRunner> {
+function koffiRunner(built: BuiltSim, memDir: string): ChunkRunner {
   let shim = shims.get(built.exe);
   if (shim === undefined) {
-    const koffi = (await import('koffi')).default;
-    const so = koffi.load(built.exe);
+    const so = koffi().load(built.exe);
     shim = {
       open: so.func('void *lb_accel_open(const char *memDir, const char *vcd)'),
       run: so.func('void lb_accel_run(void *h, const uint32_t *words, uint32_t W, uint32_t E, uint32_t n, uint32_t maxCycles, _Out_ uint32_t *rec)') as unknown as KoffiShim['run'],
@@ -165,9 +165,10 @@ function processRunner(built: BuiltSim, memDir: string): ChunkRunner {
 /** A simulator that died or misbehaved: the run stops with the images verified so far. */
 class SimStopped extends Error {}
 
-async function loadsKoffi(): Promise<boolean> {
+/** koffi is an optional peer dependency: without it the run uses simulator processes. */
+function loadsKoffi(): boolean {
   try {
-    await import('koffi');
+    koffi();
     return true;
   } catch {
     return false;
@@ -176,11 +177,12 @@ async function loadsKoffi(): Promise<boolean> {
 
 /** Runs `batch` images (first-layer input integers, before the input shift) through the RTL, transaction level. */
 export async function txAccelerator(p: AccelProgram, x: Int32Array, batch: number, opts: TxOptions = {}): Promise<TxResult> {
+  checkRtlSupported(p);
   const E = p.outputElems;
   const T = inferenceCycles(p);
   const jobs = Math.max(1, Math.min(opts.jobs ?? availableParallelism(), Math.ceil(batch / (opts.chunk ?? 32)) || 1));
   const chunk = opts.chunk ?? 32;
-  const mode = opts.mode ?? (process.env.LOWBIT_RTL_PROCESS === '1' || !(await loadsKoffi()) ? 'process' : 'inproc');
+  const mode = opts.mode ?? (process.env.LOWBIT_RTL_PROCESS === '1' || !loadsKoffi() ? 'process' : 'inproc');
   const kind: BuildKind = mode === 'inproc' ? 'accel-lib' : 'accel';
   const built = await buildSim(
     { ...accelBuildRequest(p, opts), kind, makeVars: opts.makeVars ?? accelMakeVars(batch * T) },
@@ -197,7 +199,7 @@ export async function txAccelerator(p: AccelProgram, x: Int32Array, batch: numbe
   let simCycles = 0;
   try {
     writeImages(p, memDir);
-    const run = mode === 'inproc' ? await koffiRunner(built, memDir) : processRunner(built, memDir);
+    const run = mode === 'inproc' ? koffiRunner(built, memDir) : processRunner(built, memDir);
     const W = imageWords(p, x, 0).length;
     let next = 0;
     const worker = async (): Promise<void> => {

@@ -6,6 +6,7 @@ import { InputError, ToolError } from '../util/errors.js';
 import { portsHeader } from './harness.js';
 import { runTool } from './proc.js';
 import { repoRoot } from './paths.js';
+import { userCacheDir } from '../util/cache.js';
 import type { PortSpec } from './unit.js';
 
 /**
@@ -15,7 +16,8 @@ import type { PortSpec } from './unit.js';
  * parameters. The hash covers: the harness source, the generated header (the port list), every RTL
  * file's name and content, the top module, the parameters, the trace flag, the Verilator flags and
  * `verilator --version` — so an unchanged design is never rebuilt and any changed input always is.
- * `<cache>` is `$LOWBIT_CACHE_DIR`, else `<repo>/.cache`. Builds go into a temporary sibling folder that
+ * `<cache>` is the user's cache folder (src/util/cache.ts: `$LOWBIT_CACHE`, else `$XDG_CACHE_HOME/lowbit`,
+ * else `~/.cache/lowbit`). Builds go into a temporary sibling folder that
  * is renamed into place when complete, so concurrent builds (worker pool, several processes) are safe:
  * the first rename wins and the loser's copy is discarded. `ccache` is used when it is on the PATH.
  *
@@ -48,10 +50,12 @@ export interface BuildRequest {
   kind?: BuildKind;
   /** make variables of the C++ compile (default MAKE_VARS) */
   makeVars?: readonly string[];
-  /** more Verilator options (e.g. `--threads 2`, `--x-initial fast`, `-CFLAGS -march=native`) */
-  verilatorFlags?: readonly string[];
-  /** another C++ main for an `accel` build (absolute path; it includes the Verilated model, e.g. bench/accel_driver.cpp) */
-  mainFile?: string;
+  /** another C++ driver instead of sim/harness.cpp (absolute path; bound user RTL: sim/bind_harness.cpp; the accelerator's C++-only bench driver: bench/accel_driver.cpp) */
+  harnessFile?: string;
+  /** the contents of `lowbit_ports.h` (default: portsHeader(ports)) */
+  header?: string;
+  /** more Verilator arguments, e.g. a user's -I/-D/-G, or `--threads 2` (hashed) */
+  extraArgs?: string[];
 }
 
 export type BuildKind = 'exe' | 'lib' | 'accel' | 'accel-lib';
@@ -60,7 +64,7 @@ const isLib = (k: BuildKind): boolean => k === 'lib' || k === 'accel-lib';
 const MAIN_SOURCE: Record<BuildKind, string> = { exe: 'harness.cpp', lib: 'shim.cpp', accel: 'accel.cpp', 'accel-lib': 'accel.cpp' };
 
 export interface BuildOptions {
-  /** cache root (default `$LOWBIT_CACHE_DIR` or `<repo>/.cache`) */
+  /** cache root (default: the user's cache folder, src/util/cache.ts) */
   cacheDir?: string;
   /** parallel compile jobs for this build (`make -j`), default 2 */
   jobs?: number;
@@ -110,9 +114,9 @@ export function verilatorVersion(): string {
   return versionCache.get(cmd)!;
 }
 
-/** The cache root: option, else `$LOWBIT_CACHE_DIR`, else `<repo>/.cache`. */
+/** The cache root: the option, else the user's cache folder (`userCacheDir`). */
 export function cacheRoot(opt?: string): string {
-  return opt ?? (process.env.LOWBIT_CACHE_DIR || join(repoRoot(), '.cache'));
+  return opt ?? userCacheDir();
 }
 
 /** Formats a parameter as a Verilator `-G` value: decimal integers, sized for > 31 bits, quoted strings. */
@@ -128,12 +132,17 @@ export function formatParam(unit: string, name: string, v: number | string | big
   return b < 0n ? `-${bits}'sd${mag}` : `${bits}'d${mag}`;
 }
 
-function harnessSource(): string {
-  return readFileSync(join(repoRoot(), 'sim', 'harness.cpp'), 'utf8');
+function harnessSource(file?: string): string {
+  return readFileSync(file ?? join(repoRoot(), 'sim', 'harness.cpp'), 'utf8');
 }
 
-function mainPath(req: BuildRequest): string {
-  return req.mainFile ?? join(repoRoot(), 'sim', MAIN_SOURCE[req.kind ?? 'exe']);
+/** Port copy helpers included by every harness (sim/port_io.h), copied beside the harness in a build. */
+function portIoSource(): string {
+  return readFileSync(join(repoRoot(), 'sim', 'port_io.h'), 'utf8');
+}
+
+function mainSource(kind: BuildKind): string {
+  return readFileSync(join(repoRoot(), 'sim', MAIN_SOURCE[kind]), 'utf8');
 }
 
 function hasCcache(): boolean {
@@ -156,13 +165,14 @@ export function buildHash(req: BuildRequest): string {
   add('verilator', verilatorVersion());
   add('flags', VERILATOR_FLAGS.join(' '));
   add('make', (req.makeVars ?? MAKE_VARS).join(' '));
-  if (req.verilatorFlags !== undefined && req.verilatorFlags.length > 0) add('vflags', req.verilatorFlags.join('\0'));
-  add('harness', harnessSource());
-  add('ports', portsHeader(req.ports));
+  add('harness', harnessSource(req.harnessFile));
+  add('port_io', portIoSource());
+  add('ports', req.header ?? portsHeader(req.ports));
+  if (req.extraArgs !== undefined) add('extra', req.extraArgs.join('\n'));
   add('top', req.top);
   add('trace', String(req.trace));
   const kind = req.kind ?? 'exe';
-  if (kind !== 'exe' || req.mainFile !== undefined) add(`main:${kind}`, readFileSync(mainPath(req)));
+  if (kind !== 'exe') add(`main:${kind}`, mainSource(kind));
   const params = Object.keys(req.parameters).sort().map((k) => `${k}=${formatParam(req.unit, k, req.parameters[k])}`);
   add('params', params.join('\n'));
   for (const f of req.files) {
@@ -189,15 +199,14 @@ export async function buildSim(req: BuildRequest, opts: BuildOptions = {}): Prom
   const tmp = join(root, `.tmp-${req.unit}-${process.pid}-${Math.random().toString(36).slice(2, 10)}`);
   mkdirSync(join(tmp, 'obj'), { recursive: true });
   try {
-    writeFileSync(join(tmp, 'obj', 'lowbit_ports.h'), portsHeader(req.ports));
-    writeFileSync(join(tmp, 'harness.cpp'), harnessSource());
-    const main = join(tmp, basename(mainPath(req)));
-    if (main !== join(tmp, 'harness.cpp')) writeFileSync(main, readFileSync(mainPath(req)));
+    writeFileSync(join(tmp, 'obj', 'lowbit_ports.h'), req.header ?? portsHeader(req.ports));
+    writeFileSync(join(tmp, 'harness.cpp'), harnessSource(req.harnessFile));
+    writeFileSync(join(tmp, 'port_io.h'), portIoSource());
+    if (kind !== 'exe') writeFileSync(join(tmp, MAIN_SOURCE[kind]), mainSource(kind));
     const incDirs = [...new Set(req.files.map((f) => dirname(f)))];
     const obj = join(tmp, 'obj');
     const args = [
       ...VERILATOR_FLAGS,
-      ...(req.verilatorFlags ?? []),
       '--top-module', req.top,
       '-Mdir', obj,
       '-o', join(tmp, artifact),
@@ -205,8 +214,9 @@ export async function buildSim(req: BuildRequest, opts: BuildOptions = {}): Prom
       ...(isLib(kind) ? ['-CFLAGS', '-fPIC', '-LDFLAGS', '-shared'] : []),
       ...(kind === 'accel-lib' ? ['-CFLAGS', '-DLOWBIT_ACCEL_LIB=1'] : []),
       ...incDirs.map((d) => `-I${d}`),
+      ...(req.extraArgs ?? []),
       ...Object.keys(req.parameters).sort().map((k) => `-G${k}=${formatParam(req.unit, k, req.parameters[k])}`),
-      main,
+      join(tmp, MAIN_SOURCE[kind]),
       ...req.files,
     ];
     verilatorVersion(); // ToolError with the install command if missing

@@ -11,65 +11,65 @@ import type { Mutation } from './mutate.js';
 export const MUTATIONS: readonly Mutation[] = [
   // ---- mac_pe ----
   {
-    id: 'mac_pe-mac-sub', unit: 'mac_pe', file: 'hdl/mac_pe.v', designs: ['os-w8a8-acc32-wrap'],
+    id: 'mac_pe-mac-sub', unit: 'mac_pe', file: 'hdl/mac_pe.sv', designs: ['os-w8a8-acc32-wrap'],
     description: 'operator swapped: acc + h*v becomes acc - h*v',
-    pattern: '} + {{(SBits-PBits){prod[PBits-1]}}, prod};', replacement: '} - {{(SBits-PBits){prod[PBits-1]}}, prod};',
+    pattern: '+ {{(SBits-PBits){prod[PBits-1]}}, prod};', replacement: '- {{(SBits-PBits){prod[PBits-1]}}, prod};',
   },
   {
-    id: 'mac_pe-no-sat', unit: 'mac_pe', file: 'hdl/mac_pe.v', designs: ['ws-w8a8-acc16-sat'],
+    id: 'mac_pe-no-sat', unit: 'mac_pe', file: 'hdl/mac_pe.sv', designs: ['ws-w8a8-acc16-sat'],
     description: 'saturation removed: the SAT accumulator wraps',
     pattern: '(sum < AccMin) ? AccMin[AccBits-1:0] : sum[AccBits-1:0];', replacement: 'sum[AccBits-1:0];',
   },
   {
-    id: 'mac_pe-h-unregistered', unit: 'mac_pe', file: 'hdl/mac_pe.v', designs: ['os-w8a8-acc32-wrap'],
+    id: 'mac_pe-h-unregistered', unit: 'mac_pe', file: 'hdl/mac_pe.sv', designs: ['os-w8a8-acc32-wrap'],
     description: 'pipeline register skipped: h_o driven straight from h_i',
     pattern: 'assign h_o       = h_q;', replacement: 'assign h_o       = h_i;',
   },
   // ---- mac_array ----
   {
-    id: 'mac_array-drain-short', unit: 'mac_array', file: 'hdl/mac_array.v', designs: ['os-3x5-int8'],
+    id: 'mac_array-drain-short', unit: 'mac_array', file: 'hdl/mac_array.sv', designs: ['os-3x5-int8'],
     description: 'off by one: the output-stationary drain counter stops one row early',
     pattern: "cnt_q <= CntBits'(Rows - 1);", replacement: "cnt_q <= CntBits'(Rows - 2);",
   },
   {
-    id: 'mac_array-skew-unregistered', unit: 'mac_array', file: 'hdl/skew_buffer.v', designs: ['os-3x5-int8'],
+    id: 'mac_array-skew-unregistered', unit: 'mac_array', file: 'hdl/skew_buffer.sv', designs: ['os-3x5-int8'],
     description: 'pipeline register skipped: a depth-1 skew stage becomes a wire',
     pattern: 'assign q_o = stage_q;', replacement: 'assign q_o = d_i;',
   },
   // ---- requantizer ----
   {
-    id: 'requantizer-rnd-inc-dropped', unit: 'requantizer', file: 'hdl/round_shift.v', designs: ['int8'],
+    id: 'requantizer-rnd-inc-dropped', unit: 'requantizer', file: 'hdl/round_shift.sv', designs: ['int8'],
     description: 'rounding increment dropped: RND (SRDHM nudge) truncates',
     pattern: '2:       inc = qb;', replacement: "2:       inc = 1'b0;",
   },
   {
-    id: 'requantizer-single-shift-off', unit: 'requantizer', file: 'hdl/requantizer.v', designs: ['int2'],
+    id: 'requantizer-single-shift-off', unit: 'requantizer', file: 'hdl/requantizer.sv', designs: ['int2'],
     description: 'shift off by one: single-rounding total shift 31 - s becomes 30 - s',
     pattern: "ts_q <= 6'd31 - shift_rd;", replacement: "ts_q <= 6'd30 - shift_rd;",
   },
   {
-    id: 'requantizer-no-clamp', unit: 'requantizer', file: 'hdl/requantizer.v', designs: ['int8'],
+    id: 'requantizer-no-clamp', unit: 'requantizer', file: 'hdl/requantizer.sv', designs: ['int8'],
     description: 'saturation removed: the output clamp to [lo, qmax] is dropped',
     pattern: 'assign yc = y < Lo ? Lo : (y > Qmax ? Qmax : y);', replacement: 'assign yc = y;',
   },
   {
-    id: 'requantizer-valid-skips-stage', unit: 'requantizer', file: 'hdl/requantizer.v', designs: ['int8'],
+    id: 'requantizer-valid-skips-stage', unit: 'requantizer', file: 'hdl/requantizer.sv', designs: ['int8'],
     description: 'pipeline register skipped: valid bypasses stage 1',
     pattern: 'v2_q <= v1_q;', replacement: 'v2_q <= valid_i;',
   },
   // ---- xnor_popcount ----
   {
-    id: 'xnor-correction', unit: 'xnor_popcount', file: 'hdl/xnor_popcount.v', designs: ['binary'],
+    id: 'xnor-correction', unit: 'xnor_popcount', file: 'hdl/xnor_popcount.sv', designs: ['binary'],
     description: 'popcount correction changed: 2*pop - n becomes pop - n',
     pattern: "assign xc   = (popw << 1) - CW'(nb1_q);", replacement: "assign xc   = popw - CW'(nb1_q);",
   },
   {
-    id: 'xnor-xor', unit: 'xnor_popcount', file: 'hdl/xnor_popcount.v', designs: ['binary'],
+    id: 'xnor-xor', unit: 'xnor_popcount', file: 'hdl/xnor_popcount.sv', designs: ['binary'],
     description: 'operator swapped: XNOR becomes XOR',
     pattern: '~(a_i ^ w_i)', replacement: '(a_i ^ w_i)',
   },
   {
-    id: 'popcount-tree-or', unit: 'xnor_popcount', file: 'hdl/popcount_tree.v', designs: ['binary'],
+    id: 'popcount-tree-or', unit: 'xnor_popcount', file: 'hdl/popcount_tree.sv', designs: ['binary'],
     description: 'operator swapped: the popcount tree ORs its halves instead of adding',
     pattern: "assign cnt_o = CntW'(cnt_lo) + CntW'(cnt_hi);", replacement: "assign cnt_o = CntW'(cnt_lo) | CntW'(cnt_hi);",
   },

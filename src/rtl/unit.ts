@@ -2,7 +2,7 @@ import type { Design } from '../hw/design.js';
 import { InputError } from '../util/errors.js';
 
 /**
- * The interface between a hardware unit and the co-simulation machinery (docs/contracts.md section 3).
+ * The interface between a hardware unit and the co-simulation machinery (docs/verify.md, "Adding a unit").
  *
  * Each unit adapter `src/rtl/units/<unit>.ts` exports one `UnitSpec`. The machinery (src/rtl/) builds the
  * unit's RTL with Verilator, drives it with the adapter's stimulus and compares the RTL's outputs (and the
@@ -58,11 +58,11 @@ export interface ModelRun {
 }
 
 export interface UnitSpec {
-  /** unit name: matches `hdl/<name>.v`, `src/hw/<name>.ts` and `src/rtl/units/<name>.ts` */
+  /** unit name: matches `hdl/<name>.sv`, `src/hw/<name>.ts` and `src/rtl/units/<name>.ts` */
   name: string;
   /** top module name */
   top: string;
-  /** Verilog source files, paths relative to the repository root (e.g. `hdl/mac_pe.v`), top file included */
+  /** SystemVerilog files, relative to the repository root, packages first, top included (the units: hdl_manifest.ts) */
   hdlFiles(design: Design): string[];
   /** Verilog parameter overrides (passed as `-G<name>=<value>`), mapped mechanically from the Design */
   parameters(design: Design): Record<string, number | string | bigint>;

@@ -1,7 +1,13 @@
 /**
  * Architectures by name. MLPs (FINN/Brevitas): `tfc` 3x64, `sfc` 3x256, `lfc` 3x1024, 784 inputs, 10
- * outputs; `cnn`: a small LeNet-style CNN (conv 5x5 -> BN -> act -> maxpool 2, twice, then dense 10).
- * Widths and depth are configurable (`hidden`).
+ * outputs; `cnn`: a small LeNet-style CNN (conv 5x5 same -> BN -> act -> maxpool 2, twice, then dense 10);
+ * `cnv`: FINN's CNV shape scaled to MNIST: conv 3x3 valid (no padding, so +-1 activations never meet a
+ * padded value) -> BN -> act, in pairs, maxpool 2 after each pair, then [dense -> BN -> act] x F -> dense 10.
+ * Default channels 16,16 | 32,32 (28 -> 26 -> 24 -> 12 -> 10 -> 8 -> 4: 32*4*4 = 512 features), one
+ * hidden dense 256 (FINN's CNV has 64,64 | 128,128 | 256,256 and 512, 512 on 32x32 CIFAR-10; this is sized
+ * for the shared 2-core training machine). As in FINN's CNV-W1A1 the first layer takes the 8-bit pixels with the same weights as
+ * every other layer (+-1 for W1A1), so only its input is 8-bit. Widths and depth are configurable
+ * (`hidden`: conv channels; `fcHidden`: the cnv's hidden dense widths).
  *
  * FP32 (`weights.method = 'none'`): [dense -> BN -> ReLU -> dropout] x L -> dense (+bias).
  * QAT: [dense(Wq) -> BN -> act(Aq) -> dropout] x L -> dense(Wq last, per-tensor scale) -> scale (a learned
@@ -11,7 +17,7 @@
  * scale 1/255), the FINN choice that keeps the input information (documented in docs/train.md); the last
  * layer outputs raw integer logits.
  */
-import { Activation, Dropout } from './activations.js';
+import { Activation, Dropout, GradQuant } from './activations.js';
 import { BatchNorm } from './norm.js';
 import { Dense } from './dense.js';
 import { Conv2d, MaxPool2d, Flatten } from './conv.js';
@@ -21,10 +27,10 @@ import type { ActQuantMethod, WeightQuantSpec } from './quantizers.js';
 import { Rng } from '../util/rng.js';
 import { badValue, checkEnum } from '../util/errors.js';
 
-export const ARCHS = ['tfc', 'sfc', 'lfc', 'cnn'] as const;
+export const ARCHS = ['tfc', 'sfc', 'lfc', 'cnn', 'cnv'] as const;
 export type ArchName = (typeof ARCHS)[number];
 
-export const ARCH_HIDDEN: Record<Exclude<ArchName, 'cnn'>, number[]> = {
+export const ARCH_HIDDEN: Record<Exclude<ArchName, 'cnn' | 'cnv'>, number[]> = {
   tfc: [64, 64, 64],
   sfc: [256, 256, 256],
   lfc: [1024, 1024, 1024],
@@ -34,6 +40,8 @@ export interface NetSpec {
   arch: ArchName;
   /** hidden widths (MLP) or conv channels (CNN); default by arch */
   hidden?: number[];
+  /** `cnv` only: hidden dense widths after the conv stack (default [256]; [] = straight to the 10 logits) */
+  fcHidden?: number[];
   weights: WeightQuantSpec;
   act: { method: ActQuantMethod; bits: number };
   /** weight bits of the first / last layer (per-layer bit-widths; default: same as `weights`) */
@@ -43,6 +51,8 @@ export interface NetSpec {
   dropout?: number;
   /** drop probability on the input pixels (before the first layer); 0 or absent: none */
   inputDropout?: number;
+  /** DoReFa gradient bits: dL/dy of every weighted layer but the first and last quantized (absent: FP32) */
+  gradBits?: number;
   inputShape?: [number, number, number];
 }
 
@@ -62,6 +72,41 @@ export function buildNetwork(spec: NetSpec, seed: number): Network {
   const act = (): Layer => (fp ? new Activation(spec.act.method === 'none' ? 'relu' : spec.act.method, 32) : new Activation(spec.act.method, spec.act.bits));
   const layers: Layer[] = [];
   if (spec.inputDropout) layers.push(new Dropout(spec.inputDropout, rng));
+  if (spec.arch === 'cnv') {
+    const ch = spec.hidden ?? [16, 16, 32, 32];
+    if (ch.length < 1 || ch.some((h) => !Number.isInteger(h) || h < 1)) throw badValue('hidden', ch, 'positive integer conv channels');
+    let c = C;
+    let h = H;
+    let w = W;
+    ch.forEach((oc, i) => {
+      layers.push(new Conv2d(c, oc, 3, 1, 0, h, w, i === 0 ? withBits(spec.weights, spec.firstBits) : spec.weights, fp, rng));
+      h -= 2;
+      w -= 2;
+      layers.push(new BatchNorm(oc, h * w));
+      layers.push(act());
+      if (i % 2 === 1) {
+        layers.push(new MaxPool2d(oc, h, w, 2));
+        h = Math.floor(h / 2);
+        w = Math.floor(w / 2);
+      }
+      if (h < 1 || w < 1) throw badValue('hidden', ch, `at most as many 3x3 convs as a ${H}x${W} input allows`);
+      c = oc;
+    });
+    layers.push(new Flatten());
+    let inF = c * h * w;
+    for (const f of spec.fcHidden ?? [256]) {
+      if (!Number.isInteger(f) || f < 1) throw badValue('fc-hidden', spec.fcHidden, 'positive integer widths');
+      if (spec.dropout) layers.push(new Dropout(spec.dropout, rng));
+      layers.push(new Dense(inF, f, spec.weights, fp, rng));
+      layers.push(new BatchNorm(f));
+      layers.push(act());
+      inF = f;
+    }
+    if (spec.dropout) layers.push(new Dropout(spec.dropout, rng));
+    layers.push(new Dense(inF, 10, lastSpec(spec), fp, rng));
+    if (!fp) layers.push(new Scale(logitScaleInit(spec, inF)));
+    return withRng(new Network([C, H, W], withGradQuant(layers, spec, rng)), rng);
+  }
   if (spec.arch === 'cnn') {
     const ch = spec.hidden ?? [16, 32];
     let c = C;
@@ -81,7 +126,7 @@ export function buildNetwork(spec: NetSpec, seed: number): Network {
     const last = new Dense(c * h * w, 10, lastSpec(spec), fp, rng);
     layers.push(last);
     if (!fp) layers.push(new Scale(logitScaleInit(spec, c * h * w)));
-    return withRng(new Network([C, H, W], layers), rng);
+    return withRng(new Network([C, H, W], withGradQuant(layers, spec, rng)), rng);
   }
   const hidden = spec.hidden ?? ARCH_HIDDEN[spec.arch];
   if (hidden.length < 1 || hidden.some((h) => !Number.isInteger(h) || h < 1)) throw badValue('hidden', hidden, 'positive integer widths');
@@ -95,7 +140,23 @@ export function buildNetwork(spec: NetSpec, seed: number): Network {
   });
   layers.push(new Dense(inF, 10, lastSpec(spec), fp, rng));
   if (!fp) layers.push(new Scale(logitScaleInit(spec, inF)));
-  return withRng(new Network([inF === 0 ? 0 : C * H * W], layers), rng);
+  return withRng(new Network([inF === 0 ? 0 : C * H * W], withGradQuant(layers, spec, rng)), rng);
+}
+
+/**
+ * DoReFa's gradient quantizer after every weighted layer but the first and the last (where the authors'
+ * SVHN/ImageNet code applies `fg`): `spec.gradBits` bits, or the layers unchanged.
+ */
+function withGradQuant(layers: Layer[], spec: NetSpec, rng: Rng): Layer[] {
+  if (spec.gradBits === undefined) return layers;
+  if (!Number.isInteger(spec.gradBits) || spec.gradBits < 1 || spec.gradBits > 16) throw badValue('grad-bits', spec.gradBits, 'an integer in 1..16');
+  const weighted: Layer[] = layers.filter((l) => l instanceof Dense || l instanceof Conv2d);
+  const out: Layer[] = [];
+  for (const l of layers) {
+    out.push(l);
+    if (l !== weighted[0] && l !== weighted[weighted.length - 1] && weighted.includes(l)) out.push(new GradQuant(spec.gradBits, rng));
+  }
+  return out;
 }
 
 function withRng(net: Network, rng: Rng): Network {

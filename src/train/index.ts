@@ -4,6 +4,7 @@ export { gemmNT, gemmNN, gemmTN, gemmNTJs, gemmNNJs, gemmTNJs, gemmRef, setGemmB
 export { wasmGemmNT } from './gemm_wasm.js';
 export { param, grow, type Layer as TrainLayer, type Param } from './layer.js';
 export * from './quantizers.js';
+export * from './fake_quant.js';
 export { Dense } from './dense.js';
 export { Conv2d, MaxPool2d as MaxPool2dTrain, Flatten as FlattenTrain } from './conv.js';
 export { BatchNorm } from './norm.js';

@@ -44,6 +44,8 @@ export interface RunOptions {
   dropout?: number;
   /** drop probability on the input pixels (default 0) */
   inputDropout?: number;
+  /** DoReFa gradient quantization bits (absent: FP32 gradients) */
+  gradBits?: number;
   /** augmentation: random shifts of up to this many pixels (default 0) */
   shift?: number;
   maxTrain?: number;
@@ -97,6 +99,7 @@ export function netSpecFor(o: RunOptions): NetSpec {
     ...(o.lastBits ? { lastBits: o.lastBits } : {}),
     ...(dropout > 0 ? { dropout } : {}),
     ...(inputDropout > 0 ? { inputDropout } : {}),
+    ...(o.gradBits !== undefined ? { gradBits: checkInt('grad-bits', o.gradBits, 1, 16) } : {}),
   };
 }
 
@@ -106,7 +109,7 @@ export function trainConfigFor(o: RunOptions): TrainConfig {
   const binary = net.weights.method === 'binary';
   return {
     net,
-    epochs: checkInt('epochs', o.epochs, 0, 100000),
+    epochs: checkInt('epochs', o.epochs, 1, 100000),
     batchSize: o.batchSize ?? 100,
     optimizer: { name: o.optimizer ?? 'adam', lr: o.lr ?? (binary ? 0.01 : net.weights.method === 'none' ? 0.002 : 0.003), ...(o.optimizer === 'sgd' ? { momentum: 0.9, weightDecay: 5e-4 } : {}) },
     schedule: { name: 'cosine', epochs: Math.max(1, o.epochs) },
@@ -169,7 +172,7 @@ export interface RunSummary {
  * Publishes a trained network to `out` (QuantizedModel or FP32 checkpoint, plus train-log.json) and
  * returns the summary. Throws CheckFailedError if the saved model does not reproduce its accuracy.
  */
-export function publish(net: Network, spec: NetSpec, info: Omit<RunSummary, 'testAccuracy' | 'networkTestAccuracy' | 'out'>, out: string | null, test: ImageDataset): RunSummary {
+export function publish(net: Network, spec: NetSpec, info: Omit<RunSummary, 'testAccuracy' | 'networkTestAccuracy' | 'out'>, out: string | null, test: ImageDataset, opts: { force?: boolean } = {}): RunSummary {
   const netAcc = testAccuracy(net, test);
   const fp = spec.weights.method === 'none';
   let acc = netAcc;
@@ -181,12 +184,12 @@ export function publish(net: Network, spec: NetSpec, info: Omit<RunSummary, 'tes
     acc = integerAccuracy(qm, test);
     qm.provenance.accuracy.push({ dataset: 'mnist-test', metric: 'top1', value: acc, samples: test.count });
     if (out) {
-      saveQuantizedModel(qm, out);
+      saveQuantizedModel(qm, out, { force: opts.force });
       const again = integerAccuracy(loadQuantizedModel(out), test);
       if (again !== acc) throw new CheckFailedError(`${out}: the saved model gives ${again} on the MNIST test set, the exported one ${acc}`);
     }
   } else if (out) {
-    saveCheckpoint(out, toCheckpoint(net, spec.arch, { testAccuracy: acc, log: info.log, seed: info.seed }));
+    saveCheckpoint(out, toCheckpoint(net, spec.arch, { testAccuracy: acc, log: info.log, seed: info.seed }), { force: opts.force });
   }
   const summary: RunSummary = { ...info, testAccuracy: acc, networkTestAccuracy: netAcc, out };
   if (out) writeFileAtomic(join(out, 'train-log.json'), JSON.stringify(summary, null, 1) + '\n');
@@ -214,7 +217,7 @@ export function trainCommandLine(o: RunOptions): string {
   const a = [`lowbit train --arch ${o.arch} --wbits ${o.wbits} --abits ${o.abits}`];
   if (spec.weights.method !== 'none') a.push(`--method ${methodOf(o)}`);
   a.push(`--epochs ${o.epochs} --seed ${o.seed}`);
-  if (cfg.batchSize !== 100) a.push(`--batch ${cfg.batchSize}`);
+  if (cfg.batchSize !== 100) a.push(`--batch-size ${cfg.batchSize}`);
   if (o.lr !== undefined) a.push(`--lr ${o.lr}`);
   if (o.optimizer === 'sgd') a.push('--optimizer sgd');
   if (o.hidden) a.push(`--hidden ${o.hidden.join(',')}`);
@@ -224,8 +227,9 @@ export function trainCommandLine(o: RunOptions): string {
   if (o.dropout !== undefined) a.push(`--dropout ${o.dropout}`);
   if (o.inputDropout) a.push(`--input-dropout ${o.inputDropout}`);
   if (o.shift) a.push(`--shift ${o.shift}`);
-  if (o.maxTrain) a.push(`--max-train ${o.maxTrain}`);
-  if (cfg.valCount !== 5000) a.push(`--val ${cfg.valCount}`);
+  if (o.gradBits !== undefined) a.push(`--grad-bits ${o.gradBits}`);
+  if (o.maxTrain) a.push(`--train-images ${o.maxTrain}`);
+  if (cfg.valCount !== 5000) a.push(`--val-images ${cfg.valCount}`);
   if (o.mixed) a.push(`--precision ${o.mixed.format} --rounding ${o.mixed.rounding}`);
   return a.join(' ');
 }
@@ -256,10 +260,11 @@ export function outName(out: string): string {
  * is saved there after every epoch (src/train/state.ts), and a run already saved there with the same
  * options continues from its last completed epoch to the weights an uninterrupted run would reach.
  */
-export function runTraining(o: RunOptions, out: string | null, stateDir?: string): RunSummary {
+export function runTraining(o: RunOptions, out: string | null, stateDir?: string, opts: { force?: boolean } = {}): RunSummary {
   const cfg = trainConfigFor(o);
   const data = loadMnist('train', o.dataDir);
   const test = loadMnist('test', o.dataDir);
+  for (const [d, split] of [[data, 'train'], [test, 'test']] as const) checkTrainData(d, split, o);
   let resume: { net: Network; checkpoint: TrainCheckpoint } | null = null;
   if (stateDir) {
     resume = savedRun(stateDir, o);
@@ -267,5 +272,16 @@ export function runTraining(o: RunOptions, out: string | null, stateDir?: string
     cfg.onEpoch = (net, _e, checkpoint) => saveState(stateDir, net, { spec: cfg.net, seed: cfg.seed, meta: { options } }, checkpoint);
   }
   const r = train(cfg, data, resume ?? undefined);
-  return publish(r.net, cfg.net, runInfo(o, out ? outName(out) : `${o.arch}-w${o.wbits}a${o.abits}`, r), out, test);
+  return publish(r.net, cfg.net, runInfo(o, out ? outName(out) : `${o.arch}-w${o.wbits}a${o.abits}`, r), out, test, opts);
+}
+
+/** The architectures read 28x28 images into 10 classes: other image sizes or labels >= 10 are refused. */
+function checkTrainData(d: ImageDataset, split: string, o: RunOptions): void {
+  const where = o.dataDir ? `--data ${o.dataDir} (${split} split)` : `the MNIST ${split} split`;
+  if (d.rows !== 28 || d.cols !== 28) throw new InputError(`${where}: images are ${d.rows}x${d.cols}; allowed: 28x28 (the architectures read 784 pixels)`);
+  if (d.count < 1) throw new InputError(`${where}: holds no images`);
+  for (let i = 0; i < d.count; i++) {
+    if (d.labels[i]! >= 10) throw new InputError(`${where}: label ${i} is ${d.labels[i]}; allowed: 0..9 (the architectures have 10 outputs)`);
+  }
+  if (split === 'train' && (o.valCount ?? 5000) >= d.count) throw new InputError(`--val ${o.valCount ?? 5000}: the training split has only ${d.count} images; allowed: fewer than that`);
 }

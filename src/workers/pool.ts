@@ -1,5 +1,9 @@
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
+import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { wrap, type Remote } from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { CheckFailedError, InputError, LowbitError, ToolError } from '../util/errors.js';
@@ -53,10 +57,20 @@ export function workerScript(): { url: URL; ts: boolean } {
   return { url: new URL(ts ? './worker.ts' : './worker.js', import.meta.url), ts };
 }
 
+/**
+ * The URL of tsx's ESM API (`tsx/esm/api`, its "import" export), resolved from this module: an eval worker
+ * resolves bare names from the working directory, which need not see lowbit's node_modules.
+ */
+function tsxEsmApi(): string {
+  const pkg = createRequire(import.meta.url).resolve('tsx/package.json');
+  const exp = (JSON.parse(readFileSync(pkg, 'utf8')) as { exports: Record<string, { import: { default: string } }> }).exports['./esm/api'];
+  return pathToFileURL(join(dirname(pkg), exp.import.default)).href;
+}
+
 function startWorker(): Worker {
   const { url, ts } = workerScript();
   if (!ts) return new Worker(url);
-  const boot = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`;
+  const boot = `import(${JSON.stringify(tsxEsmApi())}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`;
   return new Worker(boot, { eval: true });
 }
 

@@ -74,10 +74,10 @@ describe('accel_top, transaction level == TS model (hash of every port every cyc
   it('a mutant driving out_data_o while busy is caught by the hash and localised cycle by cycle', async () => {
     const hdl = join(tmp, 'hdl');
     cpSync(resolveRepoPath('hdl'), hdl, { recursive: true });
-    const f = join(hdl, 'accel_top.v');
+    const f = join(hdl, 'accel_top.sv');
     const src = readFileSync(f, 'utf8');
     const pattern = "out_data_o <= (state_q == SIdle || state_q == SDone) ? out_q[out_addr_i] : '0;";
-    expect(src.includes(pattern), 'mutation pattern in hdl/accel_top.v').toBe(true);
+    expect(src.includes(pattern), 'mutation pattern in hdl/accel_top.sv').toBe(true);
     writeFileSync(f, src.replace(pattern, 'out_data_o <= out_q[out_addr_i];'));
     const { m, p, x: all } = program('w8a8 double');
     const x = all.subarray(0, 3 * p.inputElems);

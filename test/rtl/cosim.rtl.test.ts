@@ -11,9 +11,9 @@ import { ToolError } from '../../src/util/errors.js';
 import { testSeed } from '../../src/util/rng.js';
 import { accFixture } from './fixtures/acc_fixture.unit.js';
 
-// Co-simulation machinery on the fixture unit (test/rtl/fixtures/acc_fixture.v): real Verilator builds.
+// Co-simulation machinery on the fixture unit (test/rtl/fixtures/acc_fixture.sv): real Verilator builds.
 const UNIT = 'test/rtl/fixtures/acc_fixture.unit.ts';
-const RTL = 'test/rtl/fixtures/acc_fixture.v';
+const RTL = 'test/rtl/fixtures/acc_fixture.sv';
 const seed = testSeed(20261127);
 const tmp = mkdtempSync(join(tmpdir(), 'lowbit-cosim-test-'));
 console.log(`cosim.rtl.test seed ${seed} (LOWBIT_SEED=${seed} reproduces)`);
@@ -45,7 +45,7 @@ describe('co-simulation of the fixture unit', () => {
   });
 
   it('a wrong output is reported with unit, design, cycle, values, seed, reproduce command and a kept VCD', async () => {
-    const r = await verifyJob(job('int8', { hdlOverride: variant('sub.v', 'acc_q <= acc_q + x_ext;', 'acc_q <= acc_q - x_ext;') }));
+    const r = await verifyJob(job('int8', { hdlOverride: variant('sub.sv', 'acc_q <= acc_q + x_ext;', 'acc_q <= acc_q - x_ext;') }));
     expect(r.ok).toBe(false);
     expect(r.mismatch).toMatchObject({ kind: 'output', cycle: 1, signal: 'acc_o', width: 32, expected: 127n, actual: 2n ** 32n - 127n });
     expect(r.report).toContain('MISMATCH acc_fixture, design int8, seed ' + seed);
@@ -59,7 +59,7 @@ describe('co-simulation of the fixture unit', () => {
   });
 
   it('a fault visible only in an internal register is caught through the VCD trace', async () => {
-    const r = await verifyJob(job('narrow', { hdlOverride: variant('cnt.v', "cnt_q <= cnt_q + 16'd1;", "cnt_q <= cnt_q + 16'd2;") }));
+    const r = await verifyJob(job('narrow', { hdlOverride: variant('cnt.sv', "cnt_q <= cnt_q + 16'd1;", "cnt_q <= cnt_q + 16'd2;") }));
     expect(r.ok).toBe(false);
     expect(r.outputCycles).toBe(0);
     expect(r.badRegisters).toBe(1);
@@ -79,7 +79,7 @@ describe('co-simulation of the fixture unit', () => {
     const again = await buildSim(req, { cacheDir });
     expect(again.cached).toBe(true);
     expect(again.hash).toBe(a.hash);
-    const changed = await buildSim({ ...req, files: [variant('comment.v', '// acc_fixture:', '// acc_fixture (edited):')[RTL]] }, { cacheDir });
+    const changed = await buildSim({ ...req, files: [variant('comment.sv', '// acc_fixture:', '// acc_fixture (edited):')[RTL]] }, { cacheDir });
     expect(changed.cached).toBe(false);
     expect(changed.hash).not.toBe(a.hash);
     const reparam = await buildSim({ ...req, parameters: { ...req.parameters, AccWidth: 24 } }, { cacheDir });
@@ -88,10 +88,10 @@ describe('co-simulation of the fixture unit', () => {
   });
 
   it('a failed build is a ToolError with the compiler message; a missing Verilator names the install command', async () => {
-    const bad = job('int8', { hdlOverride: variant('syntax.v', 'acc_q <= acc_q + x_ext;', 'acc_q <= acc_q + ;'), cacheDir: join(tmp, 'cache') });
+    const bad = job('int8', { hdlOverride: variant('syntax.sv', 'acc_q <= acc_q + x_ext;', 'acc_q <= acc_q + ;'), cacheDir: join(tmp, 'cache') });
     const err = await verifyJob(bad).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ToolError);
-    expect((err as Error).message).toMatch(/acc_fixture: Verilator build failed[\s\S]*%Error[\s\S]*syntax\.v/);
+    expect((err as Error).message).toMatch(/acc_fixture: Verilator build failed[\s\S]*%Error[\s\S]*syntax\.sv/);
     const saved = process.env.LOWBIT_VERILATOR;
     process.env.LOWBIT_VERILATOR = join(tmp, 'no-such-verilator');
     try {

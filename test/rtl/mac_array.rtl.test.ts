@@ -6,7 +6,7 @@ import { verifyJob } from '../../src/rtl/verify.js';
 import { macArrayUnit } from '../../src/rtl/units/mac_array.js';
 import { testSeed } from '../../src/util/rng.js';
 
-// hdl/mac_array.v against src/hw/mac_array.ts through Verilator: whole GEMMs (directed K = 1, non-divisible
+// hdl/mac_array.sv against src/hw/mac_array.ts through Verilator: whole GEMMs (directed K = 1, non-divisible
 // shapes, accumulator overflow, corner operands, random shapes with controller stalls) back to back; y_o
 // and y_valid_o compared every cycle, the corner PEs' accumulators through the VCD.
 const seed = testSeed(777);

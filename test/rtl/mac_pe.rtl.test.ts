@@ -6,7 +6,7 @@ import { verifyJob } from '../../src/rtl/verify.js';
 import { macPeUnit } from '../../src/rtl/units/mac_pe.js';
 import { testSeed } from '../../src/util/rng.js';
 
-// hdl/mac_pe.v against src/hw/mac_pe.ts through Verilator: every output every cycle plus acc_q and s_q
+// hdl/mac_pe.sv against src/hw/mac_pe.ts through Verilator: every output every cycle plus acc_q and s_q
 // through the VCD, on every dataflow and the edge widths (operands 1 bipolar/unsigned, 2, 7, 8, 16;
 // accumulators 2, 16, 31, 32, 33, 63, 64; WRAP and SAT).
 const seed = testSeed(4242);

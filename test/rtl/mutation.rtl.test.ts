@@ -19,11 +19,11 @@ const CASES = 100;
 const FIXTURE = 'test/rtl/fixtures/acc_fixture.unit.ts';
 const fixtureMutations: Mutation[] = [
   {
-    id: 'fixture-valid-unregistered', unit: FIXTURE, file: 'test/rtl/fixtures/acc_fixture.v', designs: ['narrow'],
+    id: 'fixture-valid-unregistered', unit: FIXTURE, file: 'test/rtl/fixtures/acc_fixture.sv', designs: ['narrow'],
     description: 'pipeline register skipped: valid_o driven from en_i', pattern: 'assign valid_o = valid_q;', replacement: 'assign valid_o = en_i;',
   },
   {
-    id: 'fixture-rotate-off', unit: FIXTURE, file: 'test/rtl/fixtures/acc_fixture.v', designs: ['int8'],
+    id: 'fixture-rotate-off', unit: FIXTURE, file: 'test/rtl/fixtures/acc_fixture.sv', designs: ['int8'],
     description: 'shift off by one: rotate feedback drops the wrap bit', pattern: '{w_q[WideWidth-2:0], w_q[WideWidth-1]}', replacement: '{w_q[WideWidth-2:0], 1\'b0}',
   },
 ];

@@ -11,9 +11,9 @@ import { expectMatch } from './helpers/expect_match.js';
 import { testSeed } from '../../src/util/rng.js';
 
 /**
- * Co-simulates hdl/requantizer.v against the TS model on the preset Designs (double, single and shift
+ * Co-simulates hdl/requantizer.sv against the TS model on the preset Designs (double, single and shift
  * rounding), outputs compared bit-exactly every cycle, plus the stage-2 register through the VCD; and
- * checks hdl/round_shift.v exhaustively for all 8 rounding modes against arith's roundShift.
+ * checks hdl/round_shift.sv exhaustively for all 8 rounding modes against arith's roundShift.
  * test/slow/rtl_designs.test.ts and `lowbit verify --unit requantizer` run the rest of the adapter's Designs.
  */
 const SEED = testSeed(0x2e9a);
@@ -53,7 +53,7 @@ describe('requantizer RTL vs TS model', () => {
     const W = 8;
     const dir = mkdtempSync(join(tmpdir(), 'lowbit-rs-'));
     try {
-      const top = join(dir, 'round_shift_all.v');
+      const top = join(dir, 'round_shift_all.sv');
       writeFileSync(top, ROUND_ALL);
       const ports: PortSpec[] = [
         { name: 'x_i', dir: 'in', width: W },
@@ -61,7 +61,7 @@ describe('requantizer RTL vs TS model', () => {
         { name: 'y_o', dir: 'out', width: 8 * W },
       ];
       const built = await buildSim({
-        unit: 'round_shift_all', top: 'round_shift_all', files: [top, resolveRepoPath('hdl/round_shift.v')],
+        unit: 'round_shift_all', top: 'round_shift_all', files: [top, resolveRepoPath('hdl/round_shift.sv')],
         parameters: { Width: W }, ports, trace: false,
       });
       const stim: bigint[][] = [];

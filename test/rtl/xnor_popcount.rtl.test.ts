@@ -9,7 +9,7 @@ import { bitSerialOperands, wordToBig, xnorPopcountUnit } from '../../src/rtl/un
 import { Rng, testSeed } from '../../src/util/rng.js';
 
 /**
- * Co-simulates hdl/xnor_popcount.v against the TS model on three Designs (64 lanes / 16-bit / 1
+ * Co-simulates hdl/xnor_popcount.sv against the TS model on three Designs (64 lanes / 16-bit / 1
  * threshold = the binary preset; 7 lanes / 8-bit / 3 thresholds / 5 channels with the acc_q trace;
  * 33 lanes / 31-bit / 2 thresholds), outputs compared bit-exactly every cycle; and checks the RTL's
  * bit-serial dot products against a plain integer dot product computed here.

@@ -7,8 +7,9 @@ import { packInput } from '../../src/rtl/accel.js';
 import { integerInference } from '../../src/model/infer.js';
 import { PRESETS } from '../../src/hw/presets.js';
 import type { Design } from '../../src/hw/design.js';
-import type { QuantizedModel } from '../../src/model/types.js';
-import { accelCases, inputsFor } from './fixtures/accel_models.js';
+import { accelCases, cnnCases, convNet, inputsFor } from './fixtures/accel_models.js';
+import { BINARY } from './fixtures/model/random_models.js';
+import { estimateNetwork } from '../../src/estimate/network.js';
 
 const seed = testSeed(20261127);
 
@@ -28,6 +29,70 @@ describe('accelerator model equals the integer reference', () => {
       expect(run.layerCycles.reduce((a, b) => a + b, 1)).toBe(run.cycles);
     });
   }
+});
+
+describe('CNNs on the accelerator: TS model == integer reference, at every batch', () => {
+  for (const c of cnnCases()) {
+    it(`${c.label} (seed ${seed})`, () => {
+      const rng = new Rng(seed ^ c.salt);
+      const m = c.model(rng);
+      const n = 3;
+      const x = inputsFor(rng, m, n);
+      const ref = integerInference(m, x);
+      const { rows: R, cols: C } = c.design.array;
+      const L = c.design.xnor.bitsPerCycle;
+      for (let batch = 1; batch <= R; batch++) {
+        const p = compileModel(m, c.design, { batch });
+        expect(p.layers.map((l) => l.engine)).toEqual(c.engines);
+        const run = runAccelerator(p, x, n);
+        expect(Array.from(run.outputs), `batch ${batch}`).toEqual(Array.from(ref.output));
+        // cycles from the layer shapes (docs/accelerator.md), independent of layerCycles' bookkeeping
+        for (const l of p.layers) {
+          const M = l.win.Ho * l.win.Wo;
+          const want = l.engine === 'mac'
+            ? (Math.ceil(M / Math.min(batch, M)) * Math.ceil(l.N / C) - 1) * (l.K + R) + l.K + 2 * R + C + 5
+            : l.engine === 'pool' ? M * l.N + 2
+            : M * l.N * (l.engine === 'serial' ? l.xFormat.bits * l.wFormat.bits : 1) * l.win.kh * Math.ceil((l.win.kw * l.win.C) / L) + 9;
+          expect(layerCycles(l, p), `${l.name} batch ${batch}`).toBe(want);
+        }
+        const est = estimateNetwork(m, c.design, { batch });
+        expect(est.cycles).toBe(inferenceCycles(p));
+        expect(est.layers.map((l) => l.cycles)).toEqual(p.layers.map((l) => layerCycles(l, p)));
+      }
+    });
+  }
+
+  it('locates every layer of a CNN in the model order (CHW)', () => {
+    const c = cnnCases()[0];
+    const rng = new Rng(seed ^ c.salt);
+    const m = c.model(rng);
+    const x = inputsFor(rng, m, 1);
+    const p = compileModel(m, c.design, { batch: 3 });
+    const ours = runAccelerator(p, x, 1, { layerOutputs: true }).layerOutputs;
+    const refs: Int32Array[] = [];
+    integerInference(m, x, { onLayer: (_i, l, out) => { if (l.kind === 'conv2d' || l.kind === 'maxpool2d' || l.kind === 'dense') refs.push(out.slice()); } });
+    // conv0, pool0, conv1 (before its fused clamp: compare the unclamped layers only), fc
+    expect(Array.from(ours[0])).toEqual(Array.from(refs[0]));
+    expect(Array.from(ours[1])).toEqual(Array.from(refs[1]));
+    expect(Array.from(ours[3])).toEqual(Array.from(refs[3]));
+  });
+
+  it('an MLP at batch B runs B images per run on the array rows', () => {
+    const c = accelCases().find((k) => k.label.startsWith('w8a8'))!;
+    const rng = new Rng(seed ^ c.salt);
+    const m = c.model(rng);
+    const x = inputsFor(rng, m, 7);
+    const ref = integerInference(m, x).output;
+    const R = c.design.array.rows;
+    const one = compileModel(m, c.design);
+    for (let B = 1; B <= R + 2; B++) {
+      const p = compileModel(m, c.design, { batch: B });
+      expect(p.images).toBe(Math.min(B, R));
+      expect(Array.from(runAccelerator(p, x, 7).outputs), `batch ${B}`).toEqual(Array.from(ref));
+      // the same folds per run; per inference the run is shared by its images
+      expect(inferenceCycles(p)).toBe(inferenceCycles(one) / p.images);
+    }
+  });
 });
 
 describe('accelerator cycles (hand-computed)', () => {
@@ -90,9 +155,24 @@ describe('compile errors name the problem and the fix', () => {
     patch(d);
     return d;
   };
-  it('rejects unsupported layers', () => {
-    const conv = { ...m, layers: [...m.layers.slice(0, 1), { kind: 'maxpool2d', name: 'pool', kernel: [2, 2], stride: [2, 2], padding: [0, 0, 0, 0] }, ...m.layers.slice(1)] } as QuantizedModel;
-    expect(() => compileModel(conv, c.design)).toThrow(/layer pool is maxpool2d; the accelerator runs dense/);
+  it('rejects what the window generator and the pooling unit do not run, naming the layer and the fix', () => {
+    const cases = cnnCases();
+    const xn = cases.find((k) => k.label.startsWith('cnn xnor'))!;
+    const padded = convNet(new Rng(5), [2, 6, 6], [{ O: 3, k: 3, s: 1, pad: 1 }], BINARY, BINARY, 'bipolar');
+    expect(() => compileModel(padded, xn.design)).toThrow(/layer conv0 is a padded convolution on the XNOR unit \(xnor\).*use padding 0, or a Design whose MAC array holds binary x binary/);
+    const mac = cases[0];
+    const cnn = mac.model(new Rng(6));
+    const poolPad = structuredClone(cnn);
+    const pool = poolPad.layers.find((l) => l.kind === 'maxpool2d')!;
+    // 3 x 3 stride 2 with top/left padding 1 keeps the 4 x 4 output of the 2 x 2 pool over the 9 x 8 map
+    if (pool.kind === 'maxpool2d') Object.assign(pool, { kernel: [3, 3], padding: [1, 1, 0, 0] });
+    expect(() => compileModel(poolPad, mac.design)).toThrow(/max-pool layer pool0 has padding \[1,1,0,0\]; the pooling unit takes unpadded windows/);
+    const small = structuredClone(mac.design);
+    small.buffers.activationBytes = 64;
+    expect(() => compileModel(cnn, small)).toThrow(/the activation memory needs \d+ bytes; the Design's buffers.activationBytes is 64 \(raise it to at least \d+; it holds two buffers of layer pool0's 9x8x5 input\)/);
+    const narrow = structuredClone(mac.design);
+    narrow.accumulator.bits = 12;
+    expect(() => compileModel(cnn, narrow)).toThrow(/layer conv0 output \d+ may reach .* beyond the 12-bit accumulator; use a Design with accumulator.bits >= \d+/);
   });
   it('rejects a non-os dataflow, small buffers, narrow accumulators and a mismatched requantizer', () => {
     expect(() => compileModel(m, withDesign((d) => { d.array.dataflow = 'ws'; }))).toThrow(/output-stationary; got array.dataflow = ws/);

@@ -27,8 +27,8 @@ describe('lowbit command line', () => {
     const twice = await runCli(['train', '--arch', 'tfc', '--seed', '1', '--seed', '2']);
     expect(twice.code).toBe(2);
     expect(twice.err).toBe('lowbit: --seed given 2 times (1, 2): give it once\n');
-    // --from takes several files, also as repeated options: the files are read (and here missing)
-    const list = await runCli(['report', '--from', '/nonexistent/a.jsonl', '--from', '/nonexistent/b.jsonl', '--out', '/tmp/lowbit-never']);
+    // --input takes several files, also as repeated options: the files are read (and here missing)
+    const list = await runCli(['report', '--input', '/nonexistent/a.jsonl', '--input', '/nonexistent/b.jsonl', '--out', '/tmp/lowbit-never']);
     expect(list.err).not.toMatch(/given 2 times/);
     expect(list.err).toMatch(/nonexistent\/a\.jsonl/);
   });

@@ -69,10 +69,17 @@ describe('lowbit simulate', () => {
       [['--random', '1,2,3', '--a', join(dir, 'A.npy')], 'give either --random or --a/--w'],
       [['--random', '1,2'], 'random: got "1,2"; allowed: M,K,N'],
       [['--random', '1,0,3'], 'random K: got 0'],
-      [['--random', '100000,100000,1'], 'allowed: matrices of at most 2^28 elements each'],
+      [['--random', '100000,100000,1'], 'allowed: at most 2^33 on the functional path'],
+      [['--random', '16384,16384,16384'], 'allowed: at most 2^33'],
+      [['--random', '512,512,512', '--cycle-accurate'], 'allowed: at most 2^25 on the cycle-accurate path'],
+      [['--random', '8192,8192,1', '--max-memory', '64M'], 'needs 256.0 MiB; the memory budget is 64.0 MiB (raise it with --max-memory'],
+      [['--random', '1,2,3', '--max-memory', 'lots'], '--max-memory: got "lots"'],
+      [['--random', '1,2,3', '--design', 'int88'], 'did you mean'],
+      [['--random', '1,2,3', '--dataflow', 'wss'], '--dataflow: got "wss"; allowed: one of os, ws, is (did you mean ws?)'],
+      [['--random', '1,2,3', '--seed', 'abc'], 'seed: got NaN'],
       [['--random', '1,2,3', '--design', 'int7'], 'design: got "int7"'],
       [['--random', '1,2,3', '--array', '3by3'], 'array: got "3by3"'],
-      [['--a', join(dir, 'nope.npy'), '--w', join(dir, 'W.npy')], 'nope.npy: cannot read (ENOENT)'],
+      [['--a', join(dir, 'nope.npy'), '--w', join(dir, 'W.npy')], 'nope.npy: does not exist'],
     ];
     for (const [args, msg] of cases) {
       const r = await run(['simulate', ...args]);
@@ -86,9 +93,9 @@ describe('lowbit simulate', () => {
 });
 
 describe('lowbit estimate', () => {
-  it('--gemm --json carries the cost model, SCALE-Sim formula and energy; --scalesim writes files', async () => {
+  it('--gemm --json carries the cost model, SCALE-Sim formula and energy; --scalesim-dir writes files', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'lowbit-est-'));
-    const r = await run(['estimate', '--design', 'int8', '--array', '32x32', '--dataflow', 'ws', '--gemm', '256,784,256', '--json', '--scalesim', dir]);
+    const r = await run(['estimate', '--design', 'int8', '--array', '32x32', '--dataflow', 'ws', '--gemm', '256,784,256', '--json', '--scalesim-dir', dir]);
     expect(r.code, r.err).toBe(0);
     const j = JSON.parse(r.out);
     const d = loadDesign('int8', { array: '32x32', dataflow: 'ws' });

@@ -1,5 +1,5 @@
 import { describe, it, expect, vi, afterEach } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '../../src/util/rng.js';
@@ -25,7 +25,7 @@ describe('lowbit estimate --model', () => {
     const p = compileModel(model, PRESETS.tiny);
     expect(j.cycles).toBe(inferenceCycles(p));
     expect(j.layers.map((l: { engine: string }) => l.engine)).toEqual(['mac', 'mac']);
-    expect(j.area).toEqual({ skipped: 'area skipped (--no-area)' });
+    expect(j.area).toEqual({ skipped: 'not requested (--no-area)' });
     expect(j.energy.table).toBe('Horowitz ISSCC 2014, 45 nm');
   });
 
@@ -36,6 +36,17 @@ describe('lowbit estimate --model', () => {
     expect(r.out).toMatch(/\| fc0 \| mac \| 40 \| 12 \| \d+ \|/);
     expect(r.out).toMatch(/^cycles +\d+ per inference/m);
     expect(r.out).toContain('8x8 array');
+    expect(r.out).toMatch(/^area +skipped: not requested \(--no-area\)$/m);
+  });
+
+  it('--scalesim-dir applies to --gemm only; one workload at a time', async () => {
+    const r = await run(['estimate', '--model', modelDir, '--design', 'tiny', '--no-area', '--scalesim-dir', join(dir, 'ss')]);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe('lowbit: estimate: --scalesim-dir writes the SCALE-Sim files of one GEMM; it applies to --gemm M,K,N, not to --model\n');
+    expect(existsSync(join(dir, 'ss'))).toBe(false);
+    const both = await run(['estimate', '--model', modelDir, '--gemm', '1,2,3', '--design', 'tiny', '--no-area']);
+    expect(both.code).toBe(2);
+    expect(both.err).toMatch(/give one workload/);
   });
 
   it('takes a user energy table (--energy) and scales DRAM energy by it', async () => {
@@ -56,7 +67,7 @@ describe('lowbit estimate --model', () => {
     expect(r1.err).toMatch(/mul8: got -1; allowed: a positive number of pJ/);
     const r2 = await run(['estimate', '--model', join(dir, 'nope'), '--design', 'tiny', '--no-area']);
     expect(r2.code).toBe(2);
-    expect(r2.err).toMatch(/model\.json: not found/);
+    expect(r2.err).toMatch(/nope: no such file or folder/);
     // the accelerator's controller is output stationary only
     const r3 = await run(['estimate', '--model', modelDir, '--design', 'tiny', '--dataflow', 'ws', '--no-area']);
     expect(r3.code).toBe(2);

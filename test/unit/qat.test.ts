@@ -84,6 +84,12 @@ describe('QAT export reproduces the integer model exactly', () => {
     roundTrip({ arch: 'tfc', hidden: [24], weights: { method: 'lsq', bits: 2 }, act: { method: 'lsq', bits: 2 } }, 40);
     roundTrip({ arch: 'tfc', hidden: [24], weights: { method: 'binary', bits: 1 }, act: { method: 'dorefa', bits: 2 } }, 40);
   });
+  it('DoReFa 2-bit weights ({-1, -1/3, 1/3, 1} = odd integers / 3, exported as int3) and activations', () => {
+    roundTrip({ arch: 'tfc', hidden: [24], weights: { method: 'dorefa', bits: 2 }, act: { method: 'dorefa', bits: 2 } }, 40);
+  });
+  it('DoReFa W2A2 trained with 6-bit DoReFa gradients: the gradient quantizers are absent from the export', () => {
+    roundTrip({ arch: 'tfc', hidden: [24, 24], weights: { method: 'dorefa', bits: 2 }, act: { method: 'dorefa', bits: 2 }, gradBits: 6 }, 40);
+  });
   it('trained with dropout (W1A1 and W2A2 PACT): dropout is the identity in the exported model', () => {
     roundTrip({ arch: 'tfc', hidden: [32, 32], weights: { method: 'binary', bits: 1 }, act: { method: 'sign', bits: 1 }, dropout: 0.2 }, 50);
     roundTrip({ arch: 'tfc', hidden: [24, 24], weights: { method: 'int', bits: 2 }, act: { method: 'pact', bits: 2 }, dropout: 0.3 }, 40);
@@ -108,28 +114,42 @@ describe('channelThresholds', () => {
   });
 });
 
+/** Trains a tiny CNN a few steps, exports it, and checks the integer logits against the exact-mode network. */
+function cnnRoundTrip(spec: NetSpec, kinds: string[]): void {
+  const r = train({ net: spec, epochs: 1, batchSize: 25, optimizer: { name: 'adam', lr: 0.005 }, schedule: { name: 'constant', epochs: 1 },
+    seed, valCount: 0, maxSteps: 5, maxTrain: 125 }, data);
+  const qm = exportQuantized(r.net, 'tiny-cnn', { tool: 'test', date: '2026-01-01', source: 'qat.test', accuracy: [] });
+  expect(qm.layers.map((l) => l.kind)).toEqual(kinds);
+  const view = headView(fullView(test), 20);
+  const b = batches(view, 20, null).next().value!;
+  r.net.setExact(true);
+  let h = b.x;
+  const dense = r.net.layers.filter((l): l is Dense => l instanceof Dense);
+  for (const l of r.net.layers) {
+    h = l.forward(h, b.n, false);
+    if (l === dense[dense.length - 1]) break;
+  }
+  r.net.setExact(false);
+  const mine = h.slice(0, b.n * 10);
+  const res = integerInference(qm, b.x.subarray(0, b.n * 784));
+  const last = dense[dense.length - 1]!;
+  let bad = 0;
+  for (let i = 0; i < res.output.length; i++) if (last.outputOf(res.output[i]!, i % 10) !== mine[i]) bad++;
+  expect(bad, `CNN logits differ (seed ${seed})`).toBe(0);
+}
+
 describe('QAT export of the CNN (conv2d, maxpool2d, flatten)', () => {
   it('W4A4 PACT CNN: integer logits equal the exact-mode network', () => {
-    const spec: NetSpec = { arch: 'cnn', hidden: [4, 6], weights: { method: 'int', bits: 4 }, act: { method: 'pact', bits: 4 } };
-    const r = train({ net: spec, epochs: 1, batchSize: 25, optimizer: { name: 'adam', lr: 0.005 }, schedule: { name: 'constant', epochs: 1 },
-      seed, valCount: 0, maxSteps: 5, maxTrain: 125 }, data);
-    const qm = exportQuantized(r.net, 'tiny-cnn', { tool: 'test', date: '2026-01-01', source: 'qat.test', accuracy: [] });
-    expect(qm.layers.map((l) => l.kind)).toEqual(['quantize', 'conv2d', 'maxpool2d', 'conv2d', 'maxpool2d', 'flatten', 'dense']);
-    const view = headView(fullView(test), 20);
-    const b = batches(view, 20, null).next().value!;
-    r.net.setExact(true);
-    let h = b.x;
-    const dense = r.net.layers.filter((l): l is Dense => l instanceof Dense);
-    for (const l of r.net.layers) {
-      h = l.forward(h, b.n, false);
-      if (l === dense[dense.length - 1]) break;
-    }
-    r.net.setExact(false);
-    const mine = h.slice(0, b.n * 10);
-    const res = integerInference(qm, b.x.subarray(0, b.n * 784));
-    const last = dense[dense.length - 1]!;
-    let bad = 0;
-    for (let i = 0; i < res.output.length; i++) if (last.outputOf(res.output[i]!, i % 10) !== mine[i]) bad++;
-    expect(bad, `CNN logits differ (seed ${seed})`).toBe(0);
+    cnnRoundTrip({ arch: 'cnn', hidden: [4, 6], weights: { method: 'int', bits: 4 }, act: { method: 'pact', bits: 4 } },
+      ['quantize', 'conv2d', 'maxpool2d', 'conv2d', 'maxpool2d', 'flatten', 'dense']);
+  });
+  it('W1A1 CNV (3x3 valid conv pairs, maxpool, hidden dense): +-1 weights on the 8-bit pixels too', () => {
+    const spec: NetSpec = { arch: 'cnv', hidden: [4, 4, 6, 6], fcHidden: [16], weights: { method: 'binary', bits: 1 }, act: { method: 'sign', bits: 1 } };
+    cnnRoundTrip(spec, ['quantize', 'conv2d', 'conv2d', 'maxpool2d', 'conv2d', 'conv2d', 'maxpool2d', 'flatten', 'dense', 'dense']);
+    const qm = exportQuantized(train({ net: spec, epochs: 1, batchSize: 25, optimizer: { name: 'adam', lr: 0.005 },
+      schedule: { name: 'constant', epochs: 1 }, seed, valCount: 0, maxSteps: 1, maxTrain: 25 }, data).net, 'c', { tool: 'test', date: '2026-01-01', source: 'qat.test', accuracy: [] });
+    const convs = qm.layers.filter((l) => l.kind === 'conv2d');
+    expect(convs.map((l) => [l.kernel, l.padding, l.weight.format])).toEqual(convs.map(() => [[3, 3], [0, 0, 0, 0], { type: 'binary' }]));
+    expect(convs[0]!.input.format).toEqual({ type: 'int', bits: 8, signed: false });
   });
 });

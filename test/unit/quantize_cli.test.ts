@@ -41,7 +41,7 @@ describe('lowbit quantize / compress', () => {
   it('quantizes a checkpoint, writes the model and reports accuracy and size as JSON', async () => {
     const out = join(dir, 'models', 'tiny-w8a8');
     const io = capture();
-    const code = await main(['quantize', '--model', ckpt, '--scheme', 'w8a8', '--calib', 'percentile:99.9', '--calib-images', '100', '--test-images', '200', '--out', out, '--json']);
+    const code = await main(['quantize', '--checkpoint', ckpt, '--scheme', 'w8a8', '--calib', 'percentile:99.9', '--calib-images', '100', '--images', '200', '--out', out, '--json']);
     vi.restoreAllMocks();
     expect(code).toBe(0);
     const r = JSON.parse(io.out());
@@ -57,12 +57,12 @@ describe('lowbit quantize / compress', () => {
     expect(m.provenance.notes).toMatch(/PTQ scheme w8a8, calibration percentile:99.9 over 100 samples/);
   });
 
-  it('--from-onnx imports a quantized ONNX model through the model importer and measures it the same way', async () => {
+  it('--model file.onnx imports a quantized ONNX model through the model importer and measures it the same way', async () => {
     const src = loadQuantizedModel(join(dir, 'models', 'tiny-w8a8'));
     const file = join(dir, 'tiny.onnx');
     writeFileSync(file, exportOnnx(src));
     const io = capture();
-    const code = await main(['quantize', '--from-onnx', file, '--test-images', '200', '--out', join(dir, 'models', 'tiny-onnx'), '--json']);
+    const code = await main(['quantize', '--model', file, '--images', '200', '--out', join(dir, 'models', 'tiny-onnx'), '--json']);
     vi.restoreAllMocks();
     expect(code).toBe(0);
     const r = JSON.parse(io.out());
@@ -73,7 +73,7 @@ describe('lowbit quantize / compress', () => {
 
   it('prints a human-readable summary with overrides', async () => {
     const io = capture();
-    const code = await main(['quantize', '--model', ckpt, '--scheme', 'w4a4', '--per-channel', '--override', 'last=w8a8', '--calib-images', '50', '--test-images', '100']);
+    const code = await main(['quantize', '--checkpoint', ckpt, '--scheme', 'w4a4', '--per-channel', '--override', 'last=w8a8', '--calib-images', '50', '--images', '100']);
     vi.restoreAllMocks();
     expect(code).toBe(0);
     expect(io.out()).toMatch(/dense0: dense 784->32, weights int4 \(32 scales\), threshold to uint4/);
@@ -83,15 +83,15 @@ describe('lowbit quantize / compress', () => {
 
   it('bad input exits 2 with a message naming the option', async () => {
     let io = capture();
-    expect(await main(['quantize', '--model', ckpt, '--scheme', 'w9b9', '--test-images', '0'])).toBe(2);
+    expect(await main(['quantize', '--checkpoint', ckpt, '--scheme', 'w9b9', '--images', '0'])).toBe(2);
     vi.restoreAllMocks();
     expect(io.err()).toMatch(/--scheme: got "w9b9"; allowed: wXaY/);
     io = capture();
     expect(await main(['quantize', '--scheme', 'w8a8'])).toBe(2);
     vi.restoreAllMocks();
-    expect(io.err()).toMatch(/give exactly one of --model/);
+    expect(io.err()).toMatch(/give exactly one of --checkpoint/);
     io = capture();
-    expect(await main(['quantize', '--model', join(dir, 'missing'), '--test-images', '0'])).toBe(2);
+    expect(await main(['quantize', '--checkpoint', join(dir, 'missing'), '--images', '0'])).toBe(2);
     vi.restoreAllMocks();
     expect(io.err()).toMatch(/checkpoint\.json: not found/);
     expect(existsSync(join(dir, 'missing'))).toBe(false);
@@ -100,7 +100,7 @@ describe('lowbit quantize / compress', () => {
   it('compress reports stored bits, ratio and accuracy per stage', async () => {
     const io = capture();
     const out = join(dir, 'ckpt-compressed');
-    const code = await main(['compress', '--model', ckpt, '--prune', '0.5', '--clusters', '8', '--huffman', '--test-images', '100', '--out', out, '--json']);
+    const code = await main(['compress', '--checkpoint', ckpt, '--prune', '0.5', '--clusters', '8', '--huffman', '--images', '100', '--out', out, '--json']);
     vi.restoreAllMocks();
     expect(code).toBe(0);
     const r = JSON.parse(io.out());

@@ -14,7 +14,7 @@ import { BINARY, int, randomMlp } from './fixtures/model/random_models.js';
 import { runCli as run } from './helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lowbit-reportcli-'));
-process.env.LOWBIT_CACHE_DIR = join(dir, 'cache');
+process.env.LOWBIT_CACHE = join(dir, 'cache');
 const w8 = join(dir, 'w8');
 const w1 = join(dir, 'w1');
 const m8 = randomMlp(new Rng(21), [784, 16, 10], int(8, true), int(8, true), 'multiplier-double');
@@ -37,7 +37,7 @@ describe('lowbit report', () => {
     const r = await runSweep(space, { indices: shardIndices(space, 0, 1), out: results, jobs: 1, evaluate: async (p) => evaluatePoint(space, p.index, { accuracy: true, area: false, batch: 1 }) });
     expect(r.results.every((x) => x.metrics.error === undefined)).toBe(true);
     const out = join(dir, 'rep');
-    const c = await run(['report', '--from', results, '--out', out, '--title', 'Test sweep']);
+    const c = await run(['report', '--input', results, '--out', out, '--title', 'Test sweep']);
     expect(c.code).toBe(0);
     expect(c.out).toContain('plots/pareto_front.svg');
     const ids = ['accuracy_vs_bits', 'throughput_vs_array', 'memory_savings', 'energy_breakdown', 'pareto_front'];
@@ -71,7 +71,7 @@ describe('lowbit report', () => {
       files.push(f);
     }
     const out = join(dir, 'est');
-    const c = await run(['report', '--from', ...files, '--out', out]);
+    const c = await run(['report', '--input', ...files, '--out', out]);
     expect(c.code).toBe(0);
     const html = readFileSync(join(out, 'index.html'), 'utf8');
     for (const id of ['layer_cycles', 'throughput_vs_array', 'memory_savings', 'energy_breakdown']) expect(html).toContain(`<figure id="${id}"><svg`);
@@ -83,12 +83,12 @@ describe('lowbit report', () => {
     const bad = join(dir, 'bad.json');
     writeFileSync(bad, '{"a": 1}');
     const out = join(dir, 'none');
-    const r = await run(['report', '--from', bad, '--out', out]);
+    const r = await run(['report', '--input', bad, '--out', out]);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/bad.json is not a `lowbit estimate --model ... --json` output/);
-    const r2 = await run(['report', '--from', join(dir, 'missing.jsonl'), '--out', out]);
+    const r2 = await run(['report', '--input', join(dir, 'missing.jsonl'), '--out', out]);
     expect(r2.code).toBe(2);
-    expect(r2.err).toMatch(/missing.jsonl does not exist/);
+    expect(r2.err).toMatch(/missing.jsonl: does not exist/);
     expect(existsSync(out)).toBe(false);
   });
 });

@@ -35,9 +35,9 @@ describe('lowbit run', () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'lowbit-run-')), 'm');
     saveQuantizedModel(model(), dir);
     const emit = join(dir, '..', 'images');
-    const ok = await cli(['run', '--model', dir, '--design', 'tiny', '--images', '40', '--json', '--emit', emit]);
+    const ok = await cli(['run', '--model', dir, '--design', 'tiny', '--images', '40', '--json', '--out', emit]);
     expect(ok.code).toBe(0);
-    expect(readdirSync(emit).sort()).toEqual(['bmem.hex', 'mmem.hex', 'params.json', 'prog.hex', 'smem.hex', 'tmem.hex', 'wmem.hex']);
+    expect(readdirSync(emit).sort()).toEqual(['.lowbit-output', 'bmem.hex', 'mmem.hex', 'params.json', 'prog.hex', 'smem.hex', 'tmem.hex', 'wmem.hex']);
     expect(JSON.parse(readFileSync(join(emit, 'params.json'), 'utf8')).parameters.Rows).toBe(4);
     const j = JSON.parse(ok.out);
     expect(j.images).toBe(40);

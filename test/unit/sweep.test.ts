@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { mkdtempSync, readFileSync, writeFileSync, appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseSpace, pointAt, spaceSize, shardIndices, parseShard, applyPoint } from '../../src/explore/space.js';
+import { parseSpace, pointAt, spaceSize, shardIndices, parseShard, applyPoint, spaceHash } from '../../src/explore/space.js';
 import { runSweep, mergeResults, readResults } from '../../src/explore/sweep.js';
 
 const spaceJson = {
@@ -80,7 +80,7 @@ describe('sweep runs', () => {
       return evaluate(p);
     };
     await runSweep(s, { indices: [0, 1, 2, 3], out, jobs: 1, evaluate: counting });
-    appendFileSync(out, '{"space":"x","ind'); // killed mid-write
+    appendFileSync(out, `{"space":"${spaceHash(s)}","ind`); // killed mid-write
     const r = await runSweep(s, { indices: shardIndices(s, 0, 1), out, jobs: 2, evaluate: counting });
     expect(calls).toBe(12);
     expect(r.skipped).toBe(4);

@@ -73,7 +73,7 @@ describe('training', () => {
     process.stdout.write = ((s: string) => (writes.push(s), true)) as typeof process.stdout.write;
     let code: number;
     try {
-      code = await main(['train', '--arch', 'tfc', '--hidden', '32', '--wbits', '1', '--abits', '1', '--epochs', '1', '--val', '0', '--seed', String(seed), '--input-dropout', '0.1', '--shift', '1', '--data', ddir, '--out', out, '--json']);
+      code = await main(['train', '--arch', 'tfc', '--hidden', '32', '--wbits', '1', '--abits', '1', '--epochs', '1', '--val-images', '0', '--seed', String(seed), '--input-dropout', '0.1', '--shift', '1', '--data', ddir, '--out', out, '--json']);
     } finally {
       process.stdout.write = orig;
     }
@@ -84,7 +84,7 @@ describe('training', () => {
     const m = loadQuantizedModel(out);
     expect(m.provenance.accuracy[0]!.value).toBe(s.testAccuracy);
     // the recorded command reproduces the run: every option that changes the weights, nothing else
-    expect(s.command).toBe(`lowbit train --arch tfc --wbits 1 --abits 1 --method bnn --epochs 1 --seed ${seed} --hidden 32 --input-dropout 0.1 --shift 1 --val 0`);
+    expect(s.command).toBe(`lowbit train --arch tfc --wbits 1 --abits 1 --method bnn --epochs 1 --seed ${seed} --hidden 32 --input-dropout 0.1 --shift 1 --val-images 0`);
     expect(m.provenance.source).toBe(s.command);
     expect([s.dropout, s.inputDropout, s.shift]).toEqual([0, 0.1, 1]);
     expect(existsSync(join(out, 'train-log.json'))).toBe(true);

@@ -119,7 +119,7 @@ describe('resumable training', () => {
     for (const f of files) expect(readFileSync(join(tmp, 'split', f)).equals(readFileSync(join(tmp, 'whole', f))), f).toBe(true);
     // a run with other options does not touch the state
     expect(() => runTraining({ ...o, seed: seed + 1 }, null, join(tmp, 'state-split'))).toThrow(/holds the state of another run .*--seed/);
-    const cli = ['train', '--arch', 'tfc', '--hidden', '32', '--wbits', '1', '--abits', '1', '--epochs', '3', '--val', '0', '--data', dataDir, '--state', join(tmp, 'state-split')];
+    const cli = ['train', '--arch', 'tfc', '--hidden', '32', '--wbits', '1', '--abits', '1', '--epochs', '3', '--val-images', '0', '--data', dataDir, '--state', join(tmp, 'state-split')];
     expect(await main([...cli, '--seed', String(seed + 1)])).toBe(2);
     expect(await main([...cli, '--seed', String(seed), '--stop-after', '4'])).toBe(2);
   });

@@ -4,6 +4,7 @@ import { estimateGemm, type GemmCost } from '../../hw/cost.js';
 import { scaleSimCycles, writeScaleSim } from '../../hw/scalesim.js';
 import { HOROWITZ_45NM, dramEnergyPerBit, macEnergy, sramEnergyPerBit, xnorMacEnergy } from '../../estimate/energy.js';
 import { InputError } from '../../util/errors.js';
+import { given, notApplicable } from '../options.js';
 import { designFromArgv, designOptions, formatName, parseShape } from './simulate.js';
 import { estimateModelOptions, estimateModelWorkload, type EstimateModelArgs } from './estimate_model.js';
 
@@ -24,7 +25,7 @@ interface EstimateArgs extends EstimateModelArgs {
   array?: string;
   dataflow?: string;
   gemm?: string;
-  scalesim?: string;
+  'scalesim-dir'?: string;
   json: boolean;
 }
 
@@ -57,7 +58,7 @@ function estimateGemmWorkload(design: Design, argv: EstimateArgs): void {
   const ss = scaleSimCycles(design, M, K, N);
   const energy = gemmEnergy(design, c);
   const dd = deriveDesign(design, K);
-  const files = argv.scalesim ? writeScaleSim(argv.scalesim, design, [{ name: 'gemm', M, K, N }]) : undefined;
+  const files = argv['scalesim-dir'] ? writeScaleSim(argv['scalesim-dir'], design, [{ name: 'gemm', M, K, N }]) : undefined;
   const result = {
     design: design.name, array: `${design.array.rows}x${design.array.cols}`, dataflow: design.array.dataflow,
     weight: formatName(design.weight), activation: formatName(design.activation),
@@ -94,14 +95,22 @@ export const estimateCommand: CommandModule<object, EstimateArgs> = {
   builder: (y) =>
     estimateModelOptions(designOptions(y))
       .option('gemm', { type: 'string', describe: 'one GEMM, M,K,N (Y[M x N] = A[M x K] W[K x N])' })
-      .option('scalesim', { type: 'string', describe: 'also write SCALE-Sim v2 .cfg and GEMM topology .csv into this folder' })
+      .option('scalesim-dir', { type: 'string', describe: 'also write SCALE-Sim v2 .cfg and GEMM topology .csv into this folder' })
       .example('$0 estimate --design int8 --array 32x32 --gemm 256,784,256', '')
-      .example('$0 estimate --design binary --dataflow ws --gemm 1,784,1024 --json --scalesim out/', '')
-      .example('$0 estimate --model models/sfc-w1a1 --design binary --no-area', '') as unknown as Argv<EstimateArgs>,
+      .example('$0 estimate --design binary --dataflow ws --gemm 1,784,1024 --json --scalesim-dir scalesim/', '')
+      .example('$0 estimate --model sfc-w1a1 --design binary-mnist --no-area', 'a shipped model, layer by layer') as unknown as Argv<EstimateArgs>,
   handler: (argv) => {
     const design = designFromArgv(argv);
-    if (argv.gemm !== undefined) return estimateGemmWorkload(design, argv);
-    if (argv.model !== undefined) return estimateModelWorkload(design, argv);
+    if (argv.gemm !== undefined && argv.model !== undefined) throw new InputError('estimate: give one workload, --gemm M,K,N or --model, not both');
+    if (argv.gemm !== undefined) {
+      for (const o of ['energy', 'area', 'batch', 'accuracy', 'images']) notApplicable(`--${o}`, given(o), 'it applies to --model (a whole network), not to --gemm');
+      return estimateGemmWorkload(design, argv);
+    }
+    notApplicable('--images', given('images') && !argv.accuracy, 'it counts the images of --accuracy; add --accuracy');
+    if (argv.model !== undefined) {
+      if (argv['scalesim-dir'] !== undefined) throw new InputError('estimate: --scalesim-dir writes the SCALE-Sim files of one GEMM; it applies to --gemm M,K,N, not to --model');
+      return estimateModelWorkload(design, argv);
+    }
     throw new InputError('estimate: name a workload: --gemm M,K,N or --model models/NAME');
   },
 };

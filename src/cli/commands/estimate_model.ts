@@ -1,6 +1,6 @@
 import type { Argv } from 'yargs';
 import type { Design } from '../../hw/design.js';
-import { loadQuantizedModel } from '../../model/format.js';
+import { loadModel } from '../../model/locate.js';
 import { estimateNetwork } from '../../estimate/network.js';
 import { estimateArea, type ModelEstimateResult } from '../../estimate/area.js';
 
@@ -27,24 +27,24 @@ export interface EstimateModelArgs {
 
 export function estimateModelOptions<T>(y: Argv<T>) {
   return y
-    .option('model', { type: 'string', describe: 'a QuantizedModel folder (models/NAME): per-layer estimate on the accelerator' })
+    .option('model', { type: 'string', describe: 'a QuantizedModel (models/NAME folder, quantized .onnx file or shipped model name): per-layer estimate on the accelerator' })
     .option('energy', { type: 'string', describe: 'a JSON energy table in pJ (fields add8, add32, mul8, mul32, fpAdd32, fpMul32, sram32, dram32)' })
     .option('area', { type: 'boolean', default: true, describe: 'synthesize the compute units with Yosys for area (--no-area skips)' })
-    .option('batch', { type: 'number', default: 1, describe: 'inferences the one-time weight load is amortised over' })
+    .option('batch', { type: 'number', default: 1, describe: 'inferences the one-time weight load is amortised over; min(batch, rows) images (MLP) or conv output pixels (CNN) share the array rows' })
     .option('accuracy', { type: 'boolean', default: false, describe: 'also measure MNIST test accuracy on the TS accelerator' })
-    .option('images', { type: 'number', default: 0, describe: 'with --accuracy: test images (0 = all 10,000; else a seeded subset)' });
+    .option('images', { type: 'number', default: 10000, describe: 'with --accuracy: MNIST test images (a seeded subset when fewer than 10,000)' });
 }
 
 
 /** Runs the estimate (library use: sweeps call this in workers). */
-export function estimateModelDir(modelDir: string, design: Design, opts: { energy?: string; area: boolean; batch: number; accuracy?: boolean; images?: number }): ModelEstimateResult & { accuracy?: number; accuracyImages?: number } {
-  const model = loadQuantizedModel(modelDir);
+export function estimateModelDir(modelArg: string, design: Design, opts: { energy?: string; area: boolean; batch: number; accuracy?: boolean; images?: number }): ModelEstimateResult & { accuracy?: number; accuracyImages?: number } {
+  const model = loadModel(modelArg);
   const energy = opts.energy !== undefined ? loadEnergyTable(opts.energy) : HOROWITZ_45NM;
   const e = estimateNetwork(model, design, { energy, batch: checkInt('--batch', opts.batch, 1, 2 ** 40) });
   const images = checkInt('--images', opts.images ?? 0, 0, 10000);
   const acc = opts.accuracy ? acceleratorAccuracy(model, design, images, 1) : undefined;
   return {
-    ...e, area: opts.area ? estimateArea(design) : { skipped: 'area skipped (--no-area)' },
+    ...e, area: opts.area ? estimateArea(design) : { skipped: 'not requested (--no-area)' },
     ...(acc ? { accuracy: acc.accuracy, accuracyImages: acc.images } : {}),
   };
 }
@@ -68,7 +68,7 @@ export function formatModelEstimate(r: ModelEstimateResult & { accuracy?: number
     '',
     table,
     '',
-    `cycles        ${r.cycles} per inference (exact: the accelerator model and accel_top.v), utilization ${fx(100 * r.utilization)} %`,
+    `cycles        ${r.cycles} per inference (exact: the accelerator model and accel_top.sv), utilization ${fx(100 * r.utilization)} %`,
     `latency       ${fx(r.latencySeconds * 1e6, 3)} us; ${fx(r.computeInferencesPerSecond, 0)} inferences/s compute-bound, ${fx(r.inferencesPerSecond, 0)} with host I/O (${r.ioCycles} cycles)`,
     `on-chip       weight ${r.sram.weightWords} words (${r.sram.weightBits} bits), activations ${r.sram.activationBits} bits, params ${r.sram.paramRows} rows (${r.sram.paramBits} bits), writes ${r.sram.outputWrites} (${r.sram.outputBits} bits), host ${r.sram.hostInputBits}+${r.sram.hostOutputBits} bits`,
     `off-chip      ${kib(r.offchip.weightLoadBits)} loaded once (weights, parameters, program); per inference ${r.offchip.inputBits} bits in, ${r.offchip.outputBits} out; ${fx(r.offchip.perInferenceBits, 1)} bits/inference at batch ${r.batch}`,

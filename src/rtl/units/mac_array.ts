@@ -1,5 +1,5 @@
 /**
- * UnitSpec adapter for hdl/mac_array.v <-> src/hw/mac_array.ts (docs/contracts.md section 3).
+ * UnitSpec adapter for hdl/mac_array.sv <-> src/hw/mac_array.ts (docs/verify.md, "Adding a unit").
  *
  * Parameters come mechanically from the Design (`macVerilogParams` plus Rows, Cols).
  * Stimulus (seeded, deterministic in design/seed/cases): whole GEMMs run back to back through the GEMM
@@ -24,6 +24,7 @@ import {
 import { simulateGemm } from '../../hw/gemm_schedule.js';
 import { Rng } from '../../util/rng.js';
 import type { PortSpec, UnitDesign, UnitSpec } from '../unit.js';
+import { hdlFiles } from '../hdl_manifest.js';
 import { randomLane } from './mac_pe.js';
 
 type Lane = { bits: number; signed: boolean };
@@ -233,7 +234,7 @@ export function macArrayDesigns(): UnitDesign[] {
 export const macArrayUnit: UnitSpec = {
   name: 'mac_array',
   top: 'mac_array',
-  hdlFiles: () => ['hdl/mac_array.v', 'hdl/mac_pe.v', 'hdl/skew_buffer.v'],
+  hdlFiles: () => hdlFiles('mac_array'),
   parameters: (d) => ({ Rows: d.array.rows, Cols: d.array.cols, ...macVerilogParams(d) }),
   ports,
   designs: macArrayDesigns,

@@ -1,5 +1,5 @@
 /**
- * UnitSpec adapter for hdl/mac_pe.v <-> src/hw/mac_pe.ts (docs/contracts.md section 3).
+ * UnitSpec adapter for hdl/mac_pe.sv <-> src/hw/mac_pe.ts (docs/verify.md, "Adding a unit").
  *
  * Parameters come mechanically from the Design (`macVerilogParams`, TagBits = max(1, ceil(log2 rows))).
  * Stimulus (seeded, deterministic in design/seed/cases), `cases` random cycles after a directed part:
@@ -19,6 +19,7 @@ import {
 } from '../../hw/mac_pe.js';
 import { Rng } from '../../util/rng.js';
 import type { PortSpec, UnitDesign, UnitSpec } from '../unit.js';
+import { hdlFiles } from '../hdl_manifest.js';
 
 type Lane = { bits: number; signed: boolean };
 
@@ -205,7 +206,7 @@ export function macPeDesigns(): UnitDesign[] {
 export const macPeUnit: UnitSpec = {
   name: 'mac_pe',
   top: 'mac_pe',
-  hdlFiles: () => ['hdl/mac_pe.v'],
+  hdlFiles: () => hdlFiles('mac_pe'),
   parameters: (d) => ({ ...macVerilogParams(d), TagBits: tagBits(d.array.rows) }),
   ports,
   designs: macPeDesigns,

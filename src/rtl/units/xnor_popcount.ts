@@ -1,5 +1,5 @@
 /**
- * UnitSpec adapter for hdl/xnor_popcount.v <-> src/hw/xnor_popcount.ts (docs/contracts.md section 3).
+ * UnitSpec adapter for hdl/xnor_popcount.sv <-> src/hw/xnor_popcount.ts (docs/verify.md, "Adding a unit").
  *
  * Parameters come mechanically from the Design through `xnorPopcountParams` (lanes = xnor.bitsPerCycle,
  * accBits = accumulator.bits, thresholds = xnor.thresholds, channels = array.cols). Stimulus (seeded):
@@ -29,6 +29,7 @@ import {
 } from '../../hw/index.js';
 import { Rng } from '../../util/rng.js';
 import { fromBitsSigned, toBits, type PortSpec, type UnitDesign, type UnitSpec } from '../unit.js';
+import { hdlFiles } from '../hdl_manifest.js';
 
 function widths(p: XnorPopcountParams): { ch: number; idx: number; nb: number; act: number } {
   return {
@@ -206,7 +207,7 @@ function model(d: Design, stim: bigint[][]): { outputs: bigint[][]; trace: Recor
 export const xnorPopcountUnit: UnitSpec = {
   name: 'xnor_popcount',
   top: 'xnor_popcount',
-  hdlFiles: () => ['hdl/xnor_popcount.v', 'hdl/popcount_tree.v', 'hdl/multi_threshold.v'],
+  hdlFiles: () => hdlFiles('xnor_popcount'),
   parameters: (d) => xnorPopcountVerilogParams(xnorPopcountParams(d)),
   ports,
   designs,

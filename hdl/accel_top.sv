@@ -1,0 +1,450 @@
+// accel_top: a quantized-network accelerator — a layer-program controller over the systolic MAC
+// array (mac_array, output stationary), the XNOR-popcount unit (xnor_popcount, XNOR and bit-serial
+// AND paths), per-lane requantizers and threshold comparators, ping-pong activation buffers and an
+// output buffer. TS model: src/hw/accelerator.ts (cycle-exact); compiler and memory layout:
+// src/hw/accel_compile.ts, src/hw/accel_program.ts, src/hw/accel_images.ts; the layer descriptor:
+// accel_pkg (generated from src/hw/accel_desc.ts); docs/accelerator.md.
+//
+// Maths, per dense layer (K inputs, N outputs), for output n:
+//   dot = sum_k w'[n][k] * x[k]
+//         (mac: the array; xnor: 2*popcount(XNOR) - K; serial: bit planes)
+//   acc = wrap32(dot + bias'[n])
+//   requant:   y = clamp(scale(acc) + zp, min, max), scale = the requantizer (ReqMode, ReqRounding)
+//   threshold: y = sum_t [acc >= thr[n][t]] + offset, bipolar: 2*y - 1
+//   raw:       y = acc
+// and y is written into the next layer's input layout (slots, bit planes) or the output buffer.
+//
+// Host interface: while idle, in_we_i writes in_data_i into word in_addr_i of activation buffer 0
+// (the first layer's input layout, packed by the host); start_i starts a run; busy_o is high from
+// the cycle after start_i until done_o, which is high for one cycle; cycles_o then holds the cycles
+// from the start_i cycle to the done_o cycle; out_data_o is word out_addr_i (of the previous cycle)
+// of the output buffer, 0 while busy.
+//
+// Timing (cycle of INIT = c0; each layer: INIT, ISSUE, DRAIN; the next layer's INIT follows the
+// write of the last result):
+//   mac: fold f's beats k = 0..K-1 in cycles c0 + 1 + f*(K + Rows) + k (Rows idle cycles: the
+//        drain rule), its row 0 leaves the array K + 2*Rows + Cols - 2 cycles after its first beat;
+//   xnor/serial: one word per cycle from c0 + 1, B = N * Bx * Bw * Wd words, the last result
+//        3 cycles after the last word;
+//   output stage: capture (+bias) -> requantizer (3 cycles) / threshold / raw -> clamp or offset ->
+//        write: the last result is written 5 cycles after its capture, next INIT one cycle later.
+//   So a layer takes (F-1)*(K+R) + K + 2R + C + 5 cycles on the array and B + 9 on the XNOR unit,
+//   and cycles_o = 1 + the sum over layers.
+// Memories are loaded with $readmemh from MemDir at time 0 (src/hw/accel_images.ts writes them).
+`default_nettype none
+
+module accel_top
+  import accel_pkg::*;
+#(
+  parameter int unsigned Rows        = 4,
+  parameter int unsigned Cols        = 4,
+  parameter int unsigned WBits       = 8,
+  parameter int unsigned ABits       = 8,
+  parameter int unsigned WSigned     = 1,
+  parameter int unsigned ASigned     = 1,
+  parameter int unsigned AccBits     = 32,
+  parameter int unsigned AccSat      = 0,
+  parameter int unsigned ReqMode     = 0,
+  parameter int unsigned ReqRounding = 2,
+  parameter int unsigned Lanes       = 64,
+  parameter int unsigned Steps       = 1,
+  parameter int unsigned WordBits    = 64,
+  parameter int unsigned WDepth      = 16,
+  parameter int unsigned PDepth      = 16,
+  parameter int unsigned ActWords    = 32,
+  parameter int unsigned OutDepth    = 16,
+  parameter int unsigned Layers      = 1,
+  parameter              MemDir      = ".",
+  localparam int unsigned HBits    = (ABits == 1 && ASigned != 0) ? 2 : ABits,
+  localparam int unsigned VBits    = (WBits == 1 && WSigned != 0) ? 2 : WBits,
+  localparam int unsigned ActW     = ActWords * 32,
+  localparam int unsigned InAW     = ActWords > 1 ? $clog2(ActWords) : 1,
+  localparam int unsigned OutAW    = OutDepth > 1 ? $clog2(OutDepth) : 1,
+  localparam int unsigned NbW      = $clog2(Lanes + 1),
+  localparam int unsigned CntW     = $clog2(Steps + 1),
+  localparam int unsigned XAcc     = AccBits > 32 ? 32 : AccBits,
+  localparam int unsigned WAW      = WDepth > 1 ? $clog2(WDepth) : 1,
+  localparam int unsigned PAW      = PDepth > 1 ? $clog2(PDepth) : 1,
+  localparam int unsigned LAW      = Layers > 1 ? $clog2(Layers) : 1,
+  localparam int unsigned ActAW    = $clog2(ActW)
+) (
+  input  logic             clk_i,
+  input  logic             rst_ni,
+  input  logic             in_we_i,
+  input  logic [InAW-1:0]  in_addr_i,
+  input  logic [31:0]      in_data_i,
+  input  logic             start_i,
+  input  logic [OutAW-1:0] out_addr_i,
+  output logic             busy_o,
+  output logic             done_o,
+  output logic [31:0]      cycles_o,
+  output logic [31:0]      out_data_o
+);
+  if (WordBits < Cols * VBits || WordBits < Lanes) begin : g_bad_word
+    $error("accel_top: WordBits = %0d must hold Cols*VBits = %0d and Lanes = %0d",
+           WordBits, Cols * VBits, Lanes);
+  end
+  if (Steps < 1 || Steps > 255 || Layers < 1) begin : g_bad_prog
+    $error("accel_top: Steps must be 1..255 and Layers >= 1 %s",
+           "(the last layer is flagged in its descriptor)");
+  end
+
+  // ---- memories (ROMs from the compiler) and buffers -----------------------------------------
+  logic [DescBits-1:0]      prog_q [Layers];
+  logic [WordBits-1:0]      wmem_q [WDepth];
+  logic [Cols*32-1:0]       bmem_q [PDepth];
+  logic [Cols*32-1:0]       mmem_q [PDepth];
+  logic [Cols*6-1:0]        smem_q [PDepth];
+  logic [Cols*Steps*32-1:0] tmem_q [PDepth];
+  initial begin
+    $readmemh({MemDir, "/prog.hex"}, prog_q);
+    $readmemh({MemDir, "/wmem.hex"}, wmem_q);
+    $readmemh({MemDir, "/bmem.hex"}, bmem_q);
+    $readmemh({MemDir, "/mmem.hex"}, mmem_q);
+    $readmemh({MemDir, "/smem.hex"}, smem_q);
+    $readmemh({MemDir, "/tmem.hex"}, tmem_q);
+  end
+  logic [ActW-1:0] act_q [2];
+  logic [31:0]     out_q [OutDepth];
+
+  // ---- controller state -------------------------------------------------------------------------
+  typedef enum logic [2:0] {SIdle, SInit, SIssue, SDrain, SDone} state_e;
+  state_e      state_q, state_d;
+  logic [15:0] layer_q, layer_d;
+  logic        sel_q, sel_d;   // the current layer reads act_q[sel_q], writes act_q[!sel_q]
+  logic [31:0] cnt_q, cnt_d, cycles_q, cycles_d;
+  // mac: fold, beat, idle cycles; xnor/serial: output n, word j in k
+  logic [31:0] g_q, g_d, k_q, k_d, gap_q, gap_d;
+  logic [31:0] m_q, m_d, b_q, b_d;        // serial planes of x and w
+  logic [31:0] ycnt_q, ycnt_d, capg_q, capg_d;  // array rows seen in the fold, groups captured
+
+  // the current layer's descriptor (accel_pkg); fields in 32-bit slots, the high bits unused
+  /* verilator lint_off UNUSEDSIGNAL */
+  accel_desc_t desc;
+  /* verilator lint_on UNUSEDSIGNAL */
+  assign desc = prog_q[layer_q[LAW-1:0]];
+  logic is_mac;
+  assign is_mac = desc.engine == EngineMac;
+
+  // ---- issue: the MAC array beat ----------------------------------------------------------------
+  logic                    mac_beat;
+  logic [Rows*HBits-1:0]   h_vec;
+  logic [Cols*VBits-1:0]   v_vec;
+  logic                    y_valid;
+  logic [Cols*AccBits-1:0] y_vec;
+  logic [WAW-1:0]          mac_waddr;
+  assign mac_beat = state_q == SIssue && is_mac && gap_q == 0;
+  assign mac_waddr = WAW'(desc.w_base + g_q * desc.k + k_q);
+  always_comb begin
+    h_vec = '0;
+    h_vec[HBits-1:0] = act_q[sel_q][k_q * HBits +: HBits];
+  end
+  assign v_vec = wmem_q[mac_waddr][Cols*VBits-1:0];
+
+  mac_array #(
+    .Rows(Rows), .Cols(Cols), .WBits(WBits), .ABits(ABits), .WSigned(WSigned), .ASigned(ASigned),
+    .AccBits(AccBits), .AccSat(AccSat), .Dataflow(0)
+  ) u_array (
+    .clk_i, .rst_ni,
+    .h_valid_i(mac_beat), .h_i(h_vec), .v_valid_i(mac_beat), .v_i(v_vec),
+    .last_i(mac_beat && k_q == desc.k - 1), .tag_i('0), .ps_i('0),
+    .y_valid_o(y_valid), .y_o(y_vec)
+  );
+
+  // ---- issue: the XNOR-popcount word (xnor: Bx = Bw = 1) ----------------------------------------
+  logic             x_word, x_first, x_last, x_neg, x_and;
+  logic [Lanes-1:0] x_a, x_w;
+  logic [NbW-1:0]   x_nbits;
+  logic [WAW-1:0]   x_waddr;
+  logic [ActAW-1:0] x_aoff;
+  logic [31:0]      x_bx, x_bw, x_rem;
+  logic             x_valid;
+  logic [XAcc-1:0]  x_dot;
+  /* verilator lint_off UNUSEDSIGNAL */
+  // the unit's own thresholds are not used: the output stage thresholds
+  logic             x_act_unused;
+  /* verilator lint_on UNUSEDSIGNAL */
+  assign x_and = desc.engine == EngineSerial;
+  assign x_bx = x_and ? desc.x_planes : 32'd1;
+  assign x_bw = x_and ? desc.w_planes : 32'd1;
+  assign x_word = state_q == SIssue && !is_mac;
+  assign x_first = m_q == 0 && b_q == 0 && k_q == 0;
+  assign x_last = m_q == x_bx - 1 && b_q == x_bw - 1 && k_q == desc.wd - 1;
+  assign x_neg = x_and &&
+                 ((desc.signs[0] && m_q == x_bx - 1) != (desc.signs[1] && b_q == x_bw - 1));
+  assign x_waddr = WAW'(desc.w_base + (g_q * x_bw + b_q) * desc.wd + k_q);
+  assign x_aoff = ActAW'(m_q * desc.in_stride + k_q * Lanes);
+  assign x_rem = desc.k - k_q * Lanes;
+  assign x_nbits = x_rem >= Lanes ? NbW'(Lanes) : x_rem[NbW-1:0];
+  assign x_a = act_q[sel_q][x_aoff +: Lanes];
+  assign x_w = wmem_q[x_waddr][Lanes-1:0];
+
+  xnor_popcount #(.Lanes(Lanes), .AccBits(XAcc), .Thresholds(1), .Channels(1)) u_xnor (
+    .clk_i, .rst_ni,
+    .thr_we_i(1'b0), .thr_ch_i('0), .thr_idx_i('0), .thr_val_i('0),
+    .valid_i(x_word), .first_i(x_first), .last_i(x_last), .and_i(x_and), .neg_i(x_neg),
+    .shift_i(5'(m_q + b_q)), .nbits_i(x_nbits), .ch_i('0), .a_i(x_a), .w_i(x_w), .stall_i(1'b0),
+    .valid_o(x_valid), .dot_o(x_dot), .act_o(x_act_unused)
+  );
+
+  // ---- output stage A: capture + bias, requantizer configuration --------------------------------
+  logic        cap;
+  logic [PAW-1:0] prow;
+  assign cap = (state_q == SIssue || state_q == SDrain) &&
+               (is_mac ? (y_valid && ycnt_q == Rows - 1) : x_valid);
+  assign prow = PAW'(desc.p_base + capg_q);
+  logic [Cols*32-1:0]       p_bias, p_mult;
+  logic [Cols*6-1:0]        p_shift;
+  logic [Cols*Steps*32-1:0] p_thr;
+  assign p_bias = bmem_q[prow];
+  assign p_mult = mmem_q[prow];
+  assign p_shift = smem_q[prow];
+  assign p_thr = tmem_q[prow];
+
+  logic                     a_valid_q;
+  logic [31:0]              a_g_q;
+  logic [Cols*32-1:0]       a_acc_q;
+  logic [Cols*Steps*32-1:0] a_thr_q;
+  logic [Cols*32-1:0]       cap_dot;
+  for (genvar c = 0; c < Cols; c++) begin : g_capdot
+    if (c == 0) begin : g_lane0
+      assign cap_dot[31:0] = is_mac ? 32'($signed(y_vec[AccBits-1:0])) : 32'($signed(x_dot));
+    end else begin : g_lane
+      assign cap_dot[c*32 +: 32] = 32'($signed(y_vec[c*AccBits +: AccBits]));
+    end
+  end
+  always_ff @(posedge clk_i) begin
+    if (!rst_ni) begin
+      a_valid_q <= 1'b0;
+      a_g_q <= '0;
+      a_acc_q <= '0;
+      a_thr_q <= '0;
+    end else begin
+      a_valid_q <= cap;
+      if (cap) begin
+        a_g_q <= capg_q;
+        for (int c = 0; c < Cols; c++) begin
+          a_acc_q[c*32 +: 32] <= cap_dot[c*32 +: 32] + p_bias[c*32 +: 32];
+        end
+        a_thr_q <= p_thr;
+      end
+    end
+  end
+
+  // ---- output stage B: requantizer lanes (3 cycles) beside threshold / raw delay lines ----------
+  logic [Cols-1:0]      rq_valid;
+  logic [Cols*32-1:0]   rq_data;
+  logic [Cols*CntW-1:0] thr_cnt;
+  for (genvar c = 0; c < Cols; c++) begin : g_lane
+    requantizer #(
+      .AccBits(32), .Channels(1), .Mode(ReqMode), .Rounding(ReqRounding),
+      .OutBits(32), .OutSigned(1), .ZeroPoint(0), .Relu(0)
+    ) u_rq (
+      .clk_i, .rst_ni,
+      .cfg_we_i(cap), .cfg_ch_i(1'b0), .cfg_mult_i(p_mult[c*32 +: 32]),
+      .cfg_shift_i(p_shift[c*6 +: 6]),
+      .valid_i(a_valid_q), .ch_i(1'b0), .acc_i(a_acc_q[c*32 +: 32]), .stall_i(1'b0),
+      .valid_o(rq_valid[c]), .data_o(rq_data[c*32 +: 32])
+    );
+    // 33-bit compare: thresholds past the layer's step count become 2^32 - 1, which no int32
+    // reaches
+    logic [Steps*33-1:0] thr33;
+    for (genvar t = 0; t < Steps; t++) begin : g_t
+      assign thr33[t*33 +: 33] = t < desc.steps ? 33'($signed(a_thr_q[(c*Steps + t)*32 +: 32]))
+                                                : 33'h0_ffff_ffff;
+    end
+    multi_threshold #(.Width(33), .Thresholds(Steps)) u_thr (
+      .x_i(33'($signed(a_acc_q[c*32 +: 32]))), .thr_i(thr33), .cnt_o(thr_cnt[c*CntW +: CntW])
+    );
+  end
+  logic [31:0]          b_g_q   [3];
+  logic [Cols*32-1:0]   b_acc_q [3];
+  logic [Cols*CntW-1:0] b_cnt_q [3];
+  always_ff @(posedge clk_i) begin
+    if (!rst_ni) begin
+      for (int i = 0; i < 3; i++) begin
+        b_g_q[i] <= '0;
+        b_acc_q[i] <= '0;
+        b_cnt_q[i] <= '0;
+      end
+    end else begin
+      b_g_q[0] <= a_g_q;
+      b_acc_q[0] <= a_acc_q;
+      b_cnt_q[0] <= thr_cnt;
+      for (int i = 1; i < 3; i++) begin
+        b_g_q[i] <= b_g_q[i-1];
+        b_acc_q[i] <= b_acc_q[i-1];
+        b_cnt_q[i] <= b_cnt_q[i-1];
+      end
+    end
+  end
+
+  // ---- output stage C: zero point + clamp / offset + bipolar / raw ------------------------------
+  logic               c_valid_q;
+  logic [31:0]        c_g_q;
+  logic [Cols*32-1:0] c_v_q, c_v_d;
+  always_comb begin
+    for (int c = 0; c < Cols; c++) begin
+      logic signed [33:0] y;
+      logic signed [33:0] t;
+      y = 34'($signed(rq_data[c*32 +: 32])) + 34'($signed(desc.zp));
+      if (y < 34'($signed(desc.min))) y = 34'($signed(desc.min));
+      if (y > 34'($signed(desc.max))) y = 34'($signed(desc.max));
+      t = 34'(b_cnt_q[2][c*CntW +: CntW]) + 34'($signed(desc.zp));
+      if (desc.thr_bipolar) t = 2 * t - 1;
+      case (desc.stage)
+        StageRequant: c_v_d[c*32 +: 32] = y[31:0];
+        StageThreshold: c_v_d[c*32 +: 32] = t[31:0];
+        default: c_v_d[c*32 +: 32] = b_acc_q[2][c*32 +: 32];
+      endcase
+    end
+  end
+  always_ff @(posedge clk_i) begin
+    if (!rst_ni) begin
+      c_valid_q <= 1'b0;
+      c_g_q <= '0;
+      c_v_q <= '0;
+    end else begin
+      c_valid_q <= &rq_valid;
+      c_g_q <= b_g_q[2];
+      c_v_q <= c_v_d;
+    end
+  end
+
+  // ---- output stage D: write into the next layout; the controller -------------------------------
+  // lane c writes output n = g*Cols + c (mac) or n = g (lane 0, xnor/serial) when n < N; a
+  // bit-plane layout
+  // takes bit p of the value, or for a bipolar layout the sign (1 = +1).
+  logic [Cols-1:0]    w_en;
+  logic [Cols*32-1:0] w_idx, w_bit;
+  always_comb begin
+    for (int c = 0; c < Cols; c++) begin
+      logic [31:0] v;
+      w_idx[c*32 +: 32] = is_mac ? c_g_q * Cols + 32'(c) : c_g_q;
+      w_en[c] = (is_mac || c == 0) && w_idx[c*32 +: 32] < desc.n;
+      v = c_v_q[c*32 +: 32];
+      w_bit[c*32 +: 32] = desc.out_bipolar ? {31'b0, !v[31] && v != 0} : v;
+    end
+  end
+  logic last_write;
+  assign last_write = c_valid_q && c_g_q == desc.groups - 1;
+
+  // the buffers: host writes into the input buffer while idle, stage D writes the results
+  always_ff @(posedge clk_i) begin
+    if (!rst_ni) begin
+      for (int i = 0; i < OutDepth; i++) out_q[i] <= '0;
+      out_data_o <= '0;
+    end else begin
+      out_data_o <= (state_q == SIdle || state_q == SDone) ? out_q[out_addr_i] : '0;
+      if (state_q == SIdle && in_we_i) act_q[0][in_addr_i * 32 +: 32] <= in_data_i;
+      if (c_valid_q) begin
+        for (int c = 0; c < Cols; c++) begin
+          if (w_en[c]) begin
+            case (desc.out_kind)
+              OutKindSlots: begin
+                act_q[!sel_q][w_idx[c*32 +: 32] * HBits +: HBits] <= c_v_q[c*32 +: HBits];
+              end
+              OutKindPlanes: for (int p = 0; p < 32; p++) begin
+                if (p < desc.out_planes) begin
+                  act_q[!sel_q][p * desc.out_stride + w_idx[c*32 +: 32]] <= w_bit[c*32 + p];
+                end
+              end
+              default: out_q[w_idx[c*32 +: OutAW]] <= c_v_q[c*32 +: 32];
+            endcase
+          end
+        end
+      end
+    end
+  end
+
+  // the controller (next state)
+  always_comb begin
+    state_d = state_q;
+    layer_d = layer_q;
+    sel_d = sel_q;
+    cnt_d = state_q != SIdle ? cnt_q + 1 : cnt_q;
+    cycles_d = cycles_q;
+    {g_d, k_d, gap_d, m_d, b_d} = {g_q, k_q, gap_q, m_q, b_q};
+    ycnt_d = ycnt_q;
+    capg_d = capg_q;
+    // capture bookkeeping
+    if (state_q == SIssue || state_q == SDrain) begin
+      if (is_mac && y_valid) ycnt_d = ycnt_q == Rows - 1 ? '0 : ycnt_q + 1;
+      if (cap) capg_d = capg_q + 1;
+    end
+    case (state_q)
+      SIdle: if (start_i) begin
+        state_d = SInit;
+        layer_d = '0;
+        sel_d = 1'b0;
+        cnt_d = 32'd1;
+      end
+      SInit: begin
+        state_d = SIssue;
+        {g_d, k_d, gap_d, m_d, b_d, ycnt_d, capg_d} = '0;
+      end
+      SIssue: if (is_mac) begin
+        if (gap_q != 0) gap_d = gap_q - 1;
+        else if (k_q != desc.k - 1) k_d = k_q + 1;
+        else begin
+          k_d = '0;
+          g_d = g_q + 1;
+          gap_d = Rows;
+          if (g_q == desc.groups - 1) state_d = SDrain;
+        end
+      end else begin
+        if (k_q != desc.wd - 1) k_d = k_q + 1;
+        else begin
+          k_d = '0;
+          if (b_q != x_bw - 1) b_d = b_q + 1;
+          else begin
+            b_d = '0;
+            if (m_q != x_bx - 1) m_d = m_q + 1;
+            else begin
+              m_d = '0;
+              g_d = g_q + 1;
+              if (g_q == desc.groups - 1) state_d = SDrain;
+            end
+          end
+        end
+      end
+      SDrain: if (last_write) begin
+        if (desc.last) begin
+          state_d = SDone;
+          cycles_d = cnt_q + 1;
+        end else begin
+          state_d = SInit;
+          layer_d = layer_q + 1;
+          sel_d = !sel_q;
+        end
+      end
+      SDone: state_d = SIdle;
+      default: state_d = SIdle;
+    endcase
+  end
+
+  // the controller (registers)
+  always_ff @(posedge clk_i) begin
+    if (!rst_ni) begin
+      state_q <= SIdle;
+      layer_q <= '0;
+      sel_q <= 1'b0;
+      cnt_q <= '0;
+      cycles_q <= '0;
+      {g_q, k_q, gap_q, m_q, b_q, ycnt_q, capg_q} <= '0;
+    end else begin
+      state_q <= state_d;
+      layer_q <= layer_d;
+      sel_q <= sel_d;
+      cnt_q <= cnt_d;
+      cycles_q <= cycles_d;
+      {g_q, k_q, gap_q, m_q, b_q, ycnt_q, capg_q} <= {g_d, k_d, gap_d, m_d, b_d, ycnt_d, capg_d};
+    end
+  end
+
+  assign busy_o = state_q == SInit || state_q == SIssue || state_q == SDrain;
+  assign done_o = state_q == SDone;
+  assign cycles_o = cycles_q;
+endmodule
+
+`default_nettype wire

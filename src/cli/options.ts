@@ -1,0 +1,78 @@
+import type { Argv } from 'yargs';
+import { badValue, InputError } from '../util/errors.js';
+import { checkOutputDir, checkOutputFile, type DirOutput } from '../util/fsafe.js';
+
+/**
+ * Validation of command-line option values, shared by every command: each helper
+ * takes the option's name as the user types it (`--epochs`) and throws the one-line InputError (exit 2)
+ * naming the value and what is allowed. yargs parses a `number` option such as `--epochs abc` to NaN and
+ * `--lr 1e999` to Infinity; these helpers refuse both. For a value from a list, `checkEnum` (util/errors.ts)
+ * adds "did you mean".
+ */
+
+/** An integer in [lo, hi] (undefined passes through, for optional options). */
+export function optInt<T extends number | undefined>(name: string, v: T, lo: number, hi: number): T {
+  if (v === undefined) return v;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) throw badValue(name, v, `an integer ${lo}..${hi}`);
+  return v;
+}
+
+/** A finite number in [lo, hi], or in (lo, hi] / [lo, hi) / (lo, hi) with `open`. */
+export function optNum<T extends number | undefined>(name: string, v: T, lo: number, hi: number, open: { lo?: boolean; hi?: boolean } = {}): T {
+  if (v === undefined) return v;
+  const ok = typeof v === 'number' && Number.isFinite(v) && (open.lo ? v > lo : v >= lo) && (open.hi ? v < hi : v <= hi);
+  if (!ok) throw badValue(name, v, `a finite number ${open.lo ? '>' : '>='} ${lo} and ${open.hi ? '<' : '<='} ${hi}`);
+  return v;
+}
+
+/** A comma-separated list of integers in [lo, hi], e.g. `--hidden 256,256`. */
+export function optIntList(name: string, text: string, lo: number, hi: number): number[] {
+  const parts = text.split(',').map((s) => s.trim());
+  const vals = parts.map(Number);
+  if (parts.length === 0 || parts.some((p) => !/^\d+$/.test(p)) || vals.some((v) => !Number.isSafeInteger(v) || v < lo || v > hi)) {
+    throw badValue(name, text, `comma-separated integers ${lo}..${hi}, e.g. 256,256`);
+  }
+  return vals;
+}
+
+/** Refuses `name` when it was given but does not apply (`why` says when it does). */
+export function notApplicable(name: string, given: boolean, why: string): void {
+  if (given) throw new InputError(`${name} does not apply here: ${why}; remove it`);
+}
+
+/** Refuses giving both `a` and `b`. */
+export function conflicting(a: string, b: string, bothGiven: boolean, hint = ''): void {
+  if (bothGiven) throw new InputError(`${a} and ${b} cannot be used together${hint ? `: ${hint}` : ''}`);
+}
+
+/** The `--force` option of a command that writes a folder or file (replace what lowbit did not write). */
+export function withForce<T>(y: Argv<T>): Argv<T> {
+  return y.option('force', { type: 'boolean', default: false, describe: 'replace --out even if it is not an earlier lowbit output of this kind' }) as Argv<T>;
+}
+
+/** Checks an output folder before the (possibly long) work starts; see fsafe.ts. */
+export function checkOutDir(dir: string | undefined, out: DirOutput): void {
+  if (dir !== undefined) checkOutputDir(dir, out);
+}
+
+let rawArgs: readonly string[] = [];
+
+/** Records the command line (main.ts does) so that `given` can tell a typed option from a default. */
+export function setRawArgs(argv: readonly string[]): void {
+  rawArgs = argv;
+}
+
+/** Was `--name` (or `--name=..`, `--no-name`) typed on the command line, rather than left to its default? */
+export function given(name: string): boolean {
+  const kebab = name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+  return rawArgs.some((a) => {
+    if (a === '--') return false;
+    const flag = a.split('=')[0];
+    return flag === `--${kebab}` || flag === `--no-${kebab}` || flag === `--${name}`;
+  });
+}
+
+/** Checks a `.npy` output file: missing, or an existing .npy (replaced), or `force`; never another file. */
+export function checkNpyOut(path: string | undefined, option: string, force = false): void {
+  if (path !== undefined) checkOutputFile(path, option, (text) => text.startsWith('\x93NUMPY') || text.startsWith('\uFFFDNUMPY'), force);
+}

@@ -1,0 +1,94 @@
+import type { ConvWindow } from './accel_program.js';
+
+/**
+ * The sliding-window input generator of the accelerator (FINN's ConvolutionInputGenerator is the idea):
+ * it streams the k x k x C patch of each output pixel straight from the NHWC activation buffer, with no
+ * im2col copy of the input. For output pixel m = oy*Wo + ox and patch element k = (i*kw + j)*C + c it
+ * reads input element (iy*W + ix)*C + c with iy = oy*sh - pt + i, ix = ox*sw - pl + j, or — when (iy, ix)
+ * lies outside the H x W map — the padding value `win.pad` (the input zero point minus the input shift,
+ * so a padded position adds nothing to the sum). `hdl/accel_top` computes the same addresses per array row
+ * and per beat; this is the rule the TS model gathers its patches with.
+ */
+export function patchIndex(win: ConvWindow, m: number, k: number): number {
+  const c = k % win.C;
+  const ij = (k - c) / win.C;
+  const j = ij % win.kw;
+  const i = (ij - j) / win.kw;
+  const ox = m % win.Wo;
+  const oy = (m - ox) / win.Wo;
+  const iy = oy * win.sh - win.pt + i;
+  const ix = ox * win.sw - win.pl + j;
+  if (iy < 0 || iy >= win.H || ix < 0 || ix >= win.W) return -1;
+  return (iy * win.W + ix) * win.C + c;
+}
+
+/** Output pixels of a window and its patch length kh*kw*C. */
+export function windowPixels(win: ConvWindow): number {
+  return win.Ho * win.Wo;
+}
+
+export function patchLength(win: ConvWindow): number {
+  return win.kh * win.kw * win.C;
+}
+
+/** Gathers the patches of every output pixel: M x K, row m = the patch of pixel m (padding = win.pad). */
+export function gatherPatches(win: ConvWindow, x: Int32Array): Int32Array {
+  const M = windowPixels(win);
+  const K = patchLength(win);
+  const out = new Int32Array(M * K);
+  const rowLen = win.kw * win.C;
+  for (let oy = 0; oy < win.Ho; oy++) {
+    for (let ox = 0; ox < win.Wo; ox++) {
+      const m = oy * win.Wo + ox;
+      for (let i = 0; i < win.kh; i++) {
+        const iy = oy * win.sh - win.pt + i;
+        for (let j = 0; j < win.kw; j++) {
+          const ix = ox * win.sw - win.pl + j;
+          const dst = m * K + i * rowLen + j * win.C;
+          if (iy < 0 || iy >= win.H || ix < 0 || ix >= win.W) out.fill(win.pad, dst, dst + win.C);
+          else out.set(x.subarray((iy * win.W + ix) * win.C, (iy * win.W + ix + 1) * win.C), dst);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * The pooling unit: y[m][c] = max over the kh x kw window of pixel m of x[.][c] (NHWC in and out; the
+ * compiler admits unpadded pooling windows only). On ±1 values stored as bits (1 = +1) the max is the OR.
+ */
+export function maxPoolNhwc(win: ConvWindow, x: Int32Array): Int32Array {
+  const M = windowPixels(win);
+  const C = win.C;
+  const y = new Int32Array(M * C);
+  for (let m = 0; m < M; m++) {
+    for (let c = 0; c < C; c++) {
+      let v = -Infinity;
+      for (let k = 0; k < win.kh * win.kw; k++) v = Math.max(v, x[patchIndex(win, m, k * C + c)]);
+      y[m * C + c] = v;
+    }
+  }
+  return y;
+}
+
+/**
+ * Bits of the line buffer a streaming window generator over this input needs: kh - 1 full input rows plus
+ * kw pixels of C elements, each `elemBits` wide (FINN's ConvolutionInputGenerator buffer).
+ */
+export function lineBufferBits(win: ConvWindow, elemBits: number): number {
+  return ((win.kh - 1) * win.W + win.kw) * win.C * elemBits;
+}
+
+/** CHW (the model's order) -> NHWC (the activation buffer's), per image. */
+export function chwToNhwc(x: Int32Array, C: number, H: number, W: number): Int32Array {
+  const y = new Int32Array(x.length);
+  for (let c = 0; c < C; c++) for (let p = 0; p < H * W; p++) y[p * C + c] = x[c * H * W + p];
+  return y;
+}
+
+export function nhwcToChw(x: Int32Array, C: number, H: number, W: number): Int32Array {
+  const y = new Int32Array(x.length);
+  for (let c = 0; c < C; c++) for (let p = 0; p < H * W; p++) y[c * H * W + p] = x[p * C + c];
+  return y;
+}

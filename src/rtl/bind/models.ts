@@ -1,0 +1,186 @@
+import { wrapInt } from '../../arith/index.js';
+import type { Design } from '../../hw/design.js';
+import { accRule, laneFormat } from '../../hw/mac_pe.js';
+import { checkXnorPopcountParams, laneWords, wordContribution, wordPopcount } from '../../hw/xnor_popcount.js';
+import { Rng } from '../../util/rng.js';
+import { laneCorners, randomLane } from '../units/mac_pe.js';
+import type { BindModelName } from './spec.js';
+
+/**
+ * Transaction-level golden models for bound RTL (`lowbit verify --rtl ... --bind`). A model says which
+ * operands it has (inputs and results), their element format for a Design, how to make a seeded stimulus
+ * of input transactions, and which output transactions those must produce — computed with the same rule
+ * functions as lowbit's own units (src/hw), so a bound design is held to exactly lowbit's arithmetic.
+ *
+ * A transaction is `Record<operand, bigint[]>`: one value per lane, as the signed or unsigned element
+ * value (not the bit pattern). A flag operand (`last`) is one 1-bit lane.
+ */
+export type Txn = Record<string, bigint[]>;
+
+export interface OperandDef {
+  name: string;
+  dir: 'in' | 'out';
+  /** may be left unbound (e.g. `last`: without it every beat is a whole transaction) */
+  optional: boolean;
+  /** element format of the operand under a Design */
+  format(d: Design): { bits: number; signed: boolean };
+  /** lanes this operand must have, given the lanes of another operand (`same as a`), or fixed */
+  lanes: { fixed: number } | { sameAs: string } | 'any';
+  /** what the operand is, for messages and docs */
+  describe: string;
+}
+
+export interface ModelRun {
+  outputs: Txn[];
+  /** input transactions [from[k], to[k]] produced output k (to[k] is the last one it needs) */
+  from: number[];
+  to: number[];
+}
+
+export interface BindModel {
+  name: BindModelName;
+  operands: OperandDef[];
+  /** a Design the model cannot run rejected with a message (e.g. accumulator too wide) */
+  checkDesign?(d: Design): void;
+  /** seeded input transactions: about `groups` output transactions' worth, directed corners first */
+  stimulus(d: Design, lanes: Record<string, number>, bound: Set<string>, seed: number, groups: number, beats: [number, number]): Txn[];
+  run(d: Design, inputs: Txn[], bound: Set<string>): ModelRun;
+}
+
+/** Beats per group: uniform in [lo, hi]; every input transaction is one beat when `last` is unbound. */
+function groupSizes(rng: Rng, groups: number, beats: [number, number], hasLast: boolean): number[] {
+  return Array.from({ length: groups }, () => (hasLast ? rng.int(beats[0], beats[1]) : 1));
+}
+
+const lastOperand: OperandDef = {
+  name: 'last',
+  dir: 'in',
+  optional: true,
+  format: () => ({ bits: 1, signed: false }),
+  lanes: { fixed: 1 },
+  describe: '1 on the final beat of a dot product (unbound: every beat is a whole dot product)',
+};
+
+/**
+ * mac_pe: a dot product, accumulated as the PE does it, element by element in lane order and beat by
+ * beat: `acc = ovf(acc + a[i] * w[i])` (ovf: wrap mod 2^AccBits or saturate, after every add, as
+ * Design.accumulator says; src/hw/mac_pe.ts accRule), from 0 at the first beat of a dot product; `acc`
+ * is the result on its last beat. Elements travel in the PE's lane formats (laneFormat: a bipolar ±1
+ * operand as a 2-bit lane).
+ */
+const macPe: BindModel = {
+  name: 'mac_pe',
+  operands: [
+    { name: 'a', dir: 'in', optional: false, format: (d) => laneFormat(d.activation), lanes: 'any', describe: 'activation elements (Design.activation)' },
+    { name: 'w', dir: 'in', optional: false, format: (d) => laneFormat(d.weight), lanes: { sameAs: 'a' }, describe: 'weight elements (Design.weight)' },
+    lastOperand,
+    { name: 'acc', dir: 'out', optional: false, format: (d) => ({ bits: d.accumulator.bits, signed: true }), lanes: { fixed: 1 }, describe: 'the dot product (Design.accumulator)' },
+  ],
+  stimulus(d, lanes, bound, seed, groups, beats) {
+    const rng = new Rng(seed);
+    const fa = laneFormat(d.activation);
+    const fw = laneFormat(d.weight);
+    const n = lanes.a;
+    const hasLast = bound.has('last');
+    const out: Txn[] = [];
+    const beat = (a: number[], w: number[], last: boolean): void => {
+      const t: Txn = { a: a.map(BigInt), w: w.map(BigInt) };
+      if (hasLast) t.last = [last ? 1n : 0n];
+      out.push(t);
+    };
+    // directed: every lane at each corner pair (min*min, max*min, ...), over enough beats to overflow
+    for (const ca of laneCorners(fa)) {
+      for (const cw of laneCorners(fw)) beat(Array(n).fill(ca), Array(n).fill(cw), true);
+    }
+    for (const size of groupSizes(rng, groups, beats, hasLast)) {
+      for (let b = 0; b < size; b++) {
+        beat(Array.from({ length: n }, () => randomLane(rng, fa)), Array.from({ length: n }, () => randomLane(rng, fw)), b === size - 1);
+      }
+    }
+    return out;
+  },
+  run(d, inputs, bound) {
+    const rule = accRule(d) as { zero: number | bigint; mac(b: number | bigint, h: number, v: number): number | bigint; toBigInt(x: number | bigint): bigint };
+    const res: ModelRun = { outputs: [], from: [], to: [] };
+    let acc = rule.zero;
+    let start = 0;
+    inputs.forEach((t, k) => {
+      for (let i = 0; i < t.a.length; i++) acc = rule.mac(acc, Number(t.a[i]), Number(t.w[i]));
+      if (!bound.has('last') || t.last[0] === 1n) {
+        res.outputs.push({ acc: [rule.toBigInt(acc)] });
+        res.from.push(start);
+        res.to.push(k);
+        acc = rule.zero;
+        start = k + 1;
+      }
+    });
+    return res;
+  },
+};
+
+/**
+ * xnor_popcount: a binary (±1) dot product as lowbit's XNOR-popcount unit computes it (src/hw/xnor_popcount.ts).
+ * `a` and `w` are bit vectors, bit 1 = +1, one beat = all the port's lanes; per beat
+ * `c = 2 * popcount(XNOR(a, w)) - lanes`, and `dot = wrap(sum of c over the beats, AccBits signed)`
+ * (Design.accumulator.bits, 2..32), i.e. the number of agreeing minus disagreeing positions.
+ */
+const xnorPopcount: BindModel = {
+  name: 'xnor_popcount',
+  operands: [
+    { name: 'a', dir: 'in', optional: false, format: () => ({ bits: 1, signed: false }), lanes: 'any', describe: 'activation bits (1 = +1)' },
+    { name: 'w', dir: 'in', optional: false, format: () => ({ bits: 1, signed: false }), lanes: { sameAs: 'a' }, describe: 'weight bits (1 = +1)' },
+    lastOperand,
+    { name: 'dot', dir: 'out', optional: false, format: (d) => ({ bits: d.accumulator.bits, signed: true }), lanes: { fixed: 1 }, describe: 'the ±1 dot product (Design.accumulator.bits, wrapping)' },
+  ],
+  checkDesign(d) {
+    checkXnorPopcountParams({ lanes: d.xnor.bitsPerCycle, accBits: d.accumulator.bits, thresholds: d.xnor.thresholds, channels: 1 });
+  },
+  stimulus(_d, lanes, bound, seed, groups, beats) {
+    const rng = new Rng(seed);
+    const n = lanes.a;
+    const hasLast = bound.has('last');
+    const out: Txn[] = [];
+    const bits = (kind: number): bigint[] =>
+      Array.from({ length: n }, (_, i) => BigInt(kind === 0 ? 0 : kind === 1 ? 1 : kind === 2 ? i & 1 : rng.int(0, 1)));
+    const beat = (a: bigint[], w: bigint[], last: boolean): void => {
+      const t: Txn = { a, w };
+      if (hasLast) t.last = [last ? 1n : 0n];
+      out.push(t);
+    };
+    // directed: all agree (+n), all disagree (-n), half agree, each over one beat
+    for (const [ka, kw] of [[1, 1], [0, 0], [1, 0], [0, 1], [2, 2], [2, 1]]) beat(bits(ka), bits(kw), true);
+    for (const size of groupSizes(rng, groups, beats, hasLast)) {
+      for (let b = 0; b < size; b++) {
+        const corner = rng.float() < 0.2;
+        beat(bits(corner ? rng.int(0, 2) : 3), bits(corner ? rng.int(0, 2) : 3), b === size - 1);
+      }
+    }
+    return out;
+  },
+  run(d, inputs, bound) {
+    const fmt = { bits: d.accumulator.bits, signed: true };
+    const res: ModelRun = { outputs: [], from: [], to: [] };
+    let acc = 0;
+    let start = 0;
+    inputs.forEach((t, k) => {
+      const n = t.a.length;
+      const wa = new Uint32Array(laneWords(n));
+      const ww = new Uint32Array(laneWords(n));
+      for (let i = 0; i < n; i++) {
+        wa[i >>> 5] |= Number(t.a[i]) << (i & 31);
+        ww[i >>> 5] |= Number(t.w[i]) << (i & 31);
+      }
+      acc = wrapInt(acc + wordContribution(wordPopcount(wa, ww, n, false, n), n, n, false, false, 0), fmt);
+      if (!bound.has('last') || t.last[0] === 1n) {
+        res.outputs.push({ dot: [BigInt(acc)] });
+        res.from.push(start);
+        res.to.push(k);
+        acc = 0;
+        start = k + 1;
+      }
+    });
+    return res;
+  },
+};
+
+export const BIND_MODEL_TABLE: Record<BindModelName, BindModel> = { mac_pe: macPe, xnor_popcount: xnorPopcount };

@@ -1,0 +1,239 @@
+import { readFileSync } from 'node:fs';
+import { InputError } from '../../util/errors.js';
+import { closest } from '../../util/suggest.js';
+
+/**
+ * A port binding (`bind.json`): how a user's RTL top module maps onto one of lowbit's golden models,
+ * so `lowbit verify --rtl ... --bind bind.json` can drive and check it without a harness. The JSON Schema
+ * of the file is `schema/bind.schema.json` (shipped); `parseBinding` applies the same rules and names the
+ * field (`inputs[0].fields.a.order`) and, where there is one, the RTL port in every error.
+ *
+ * Terms. A *stream* is a group of ports that moves one *transaction* per handshake: the handshake happens
+ * at a rising clock edge when `valid` (driven by the producer) and `ready` (driven by the consumer) are
+ * both 1 in the cycle before it; a stream without `ready` is always ready (every stream has a `valid`). A *field* is one port of a stream holding one model operand:
+ * `lanes` elements of `laneBits` bits each, lane 0 in the least significant bits (`order: "lsb-first"`)
+ * or in the most significant ones (`"msb-first"`), two's complement when `signed`.
+ * Input transaction k of the model is the k-th transaction of every input stream (a join); output
+ * transaction k of the model is the k-th of every output stream.
+ */
+
+/** The transaction-level golden models a binding can name (src/rtl/bind/models.ts). */
+export const BIND_MODELS = ['mac_pe', 'xnor_popcount'] as const;
+export type BindModelName = (typeof BIND_MODELS)[number];
+
+export type LaneOrder = 'lsb-first' | 'msb-first';
+
+export interface FieldBinding {
+  /** the model operand, e.g. `a` */
+  operand: string;
+  /** the RTL port */
+  port: string;
+  /** elements in the port; default: what the port width and laneBits give */
+  lanes?: number;
+  /** bits per element; default: the model's format for the operand */
+  laneBits?: number;
+  /** two's complement elements; default: the model's format */
+  signed?: boolean;
+  order: LaneOrder;
+}
+
+export interface StreamBinding {
+  /** `inputs[0]`, for messages */
+  where: string;
+  valid?: string;
+  ready?: string;
+  fields: FieldBinding[];
+}
+
+export type Timing = { mode: 'transaction' } | { mode: 'cycle'; latency: number };
+
+export interface Binding {
+  /** the file it came from (messages) */
+  source: string;
+  model: BindModelName;
+  clock: string;
+  reset: { port: string; active: 'high' | 'low'; cycles: number };
+  inputs: StreamBinding[];
+  outputs: StreamBinding[];
+  /** input ports held at a constant value (anything else the DUT has besides the bound ports) */
+  constants: Record<string, bigint>;
+  timing: Timing;
+  /** stimulus shaping: probability that an input stream offers a transaction in a cycle it has one; that an output stream is ready */
+  validRate: number;
+  readyRate: number;
+  /** beats per model transaction group (e.g. beats per dot product when `last` is bound): [min, max] */
+  beats: [number, number];
+}
+
+/** The allowed keys of every object in a binding (schema/bind.schema.json lists the same; a test checks it). */
+export const BIND_KEYS: Record<string, readonly string[]> = {
+  '': ['$schema', 'model', 'clock', 'reset', 'inputs', 'outputs', 'constants', 'timing', 'stimulus'],
+  reset: ['port', 'active', 'cycles'],
+  stream: ['valid', 'ready', 'fields'],
+  field: ['port', 'lanes', 'laneBits', 'signed', 'order'],
+  timing: ['mode', 'latency'],
+  stimulus: ['validRate', 'readyRate', 'beats'],
+};
+
+const IDENT = /^[A-Za-z_][A-Za-z0-9_$]*$/;
+
+class Reader {
+  constructor(readonly source: string) {}
+
+  fail(where: string, msg: string): never {
+    throw new InputError(`${this.source}: ${where}: ${msg}`);
+  }
+
+  obj(v: unknown, where: string, shape: string): Record<string, unknown> {
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) this.fail(where || 'top level', 'expected a JSON object');
+    const o = v as Record<string, unknown>;
+    for (const k of Object.keys(o)) {
+      if (!BIND_KEYS[shape].includes(k)) {
+        const near = closest(k, BIND_KEYS[shape]);
+        this.fail(where ? `${where}.${k}` : k, `unknown field${near !== undefined ? `; did you mean ${near}?` : ''} (allowed: ${BIND_KEYS[shape].join(', ')})`);
+      }
+    }
+    return o;
+  }
+
+  port(v: unknown, where: string): string {
+    if (typeof v !== 'string' || !IDENT.test(v)) this.fail(where, `got ${JSON.stringify(v)}; allowed: an RTL port name`);
+    return v;
+  }
+
+  int(v: unknown, where: string, lo: number, hi: number): number {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) this.fail(where, `got ${JSON.stringify(v)}; allowed: an integer ${lo}..${hi}`);
+    return v;
+  }
+
+  rate(v: unknown, where: string): number {
+    if (typeof v !== 'number' || !(v > 0 && v <= 1)) this.fail(where, `got ${JSON.stringify(v)}; allowed: a number in (0, 1]`);
+    return v;
+  }
+
+  enumOf<T extends string>(v: unknown, where: string, allowed: readonly T[]): T {
+    if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) this.fail(where, `got ${JSON.stringify(v)}; allowed: ${allowed.join(', ')}`);
+    return v as T;
+  }
+}
+
+function readStream(r: Reader, v: unknown, where: string): StreamBinding {
+  const o = r.obj(v, where, 'stream');
+  const s: StreamBinding = { where, fields: [] };
+  if (o.valid !== undefined) s.valid = r.port(o.valid, `${where}.valid`);
+  if (o.ready !== undefined) s.ready = r.port(o.ready, `${where}.ready`);
+  const f = o.fields;
+  if (f === null || typeof f !== 'object' || Array.isArray(f) || Object.keys(f).length === 0) {
+    r.fail(`${where}.fields`, 'expected an object mapping model operands to ports, e.g. {"a": {"port": "a_data"}}');
+  }
+  for (const [operand, fv] of Object.entries(f as Record<string, unknown>)) {
+    const fw = `${where}.fields.${operand}`;
+    const fo = r.obj(typeof fv === 'string' ? { port: fv } : fv, fw, 'field');
+    const field: FieldBinding = { operand, port: r.port(fo.port, `${fw}.port`), order: 'lsb-first' };
+    if (fo.lanes !== undefined) field.lanes = r.int(fo.lanes, `${fw}.lanes (port ${field.port})`, 1, 65536);
+    if (fo.laneBits !== undefined) field.laneBits = r.int(fo.laneBits, `${fw}.laneBits (port ${field.port})`, 1, 64);
+    if (fo.signed !== undefined) {
+      if (typeof fo.signed !== 'boolean') r.fail(`${fw}.signed (port ${field.port})`, `got ${JSON.stringify(fo.signed)}; allowed: true, false`);
+      field.signed = fo.signed;
+    }
+    if (fo.order !== undefined) field.order = r.enumOf(fo.order, `${fw}.order (port ${field.port})`, ['lsb-first', 'msb-first'] as const);
+    s.fields.push(field);
+  }
+  return s;
+}
+
+/** Validates a parsed bind.json (every field; unknown fields rejected with a suggestion). */
+export function parseBinding(json: unknown, source = 'bind.json'): Binding {
+  const r: Reader = new Reader(source);
+  const o = r.obj(json, '', '');
+  const model = r.enumOf(o.model, 'model', BIND_MODELS);
+  const clock = r.port(o.clock, 'clock');
+  const ro = r.obj(o.reset, 'reset', 'reset');
+  const reset = {
+    port: r.port(ro.port, 'reset.port'),
+    active: r.enumOf(ro.active, `reset.active (port ${String(ro.port)})`, ['high', 'low'] as const),
+    cycles: ro.cycles === undefined ? 2 : r.int(ro.cycles, 'reset.cycles', 1, 1000),
+  };
+  const list = (v: unknown, where: string): StreamBinding[] => {
+    if (!Array.isArray(v) || v.length === 0) r.fail(where, 'expected a non-empty array of streams');
+    if (v.length > 8) r.fail(where, `got ${v.length} streams; allowed: at most 8`);
+    return v.map((s, i) => readStream(r, s, `${where}[${i}]`));
+  };
+  const inputs = list(o.inputs, 'inputs');
+  const outputs = list(o.outputs, 'outputs');
+  for (const s of inputs) if (s.valid === undefined) r.fail(`${s.where}.valid`, 'an input stream needs a valid port (it says which cycles carry a transaction)');
+  for (const s of outputs) if (s.valid === undefined) r.fail(`${s.where}.valid`, 'an output stream needs a valid port (it says which cycles carry a result)');
+  const constants: Record<string, bigint> = {};
+  if (o.constants !== undefined) {
+    if (o.constants === null || typeof o.constants !== 'object' || Array.isArray(o.constants)) r.fail('constants', 'expected an object {"port": value}');
+    for (const [k, v] of Object.entries(o.constants as Record<string, unknown>)) {
+      r.port(k, `constants.${k}`);
+      if (typeof v === 'number' && Number.isSafeInteger(v)) constants[k] = BigInt(v);
+      else if (typeof v === 'string' && /^-?(0x[0-9a-fA-F]+|[0-9]+)$/.test(v)) constants[k] = v.startsWith('-') ? -BigInt(v.slice(1)) : BigInt(v);
+      else r.fail(`constants.${k} (port ${k})`, `got ${JSON.stringify(v)}; allowed: an integer or a decimal/0x-hex string`);
+    }
+  }
+  let timing: Timing = { mode: 'transaction' };
+  if (o.timing !== undefined) {
+    const to = r.obj(o.timing, 'timing', 'timing');
+    const mode = r.enumOf(to.mode, 'timing.mode', ['transaction', 'cycle'] as const);
+    if (mode === 'cycle') {
+      if (to.latency === undefined) r.fail('timing.latency', 'cycle mode needs the latency in cycles (input handshake edge to the output valid cycle)');
+      timing = { mode, latency: r.int(to.latency, 'timing.latency', 1, 10000) };
+    } else if (to.latency !== undefined) {
+      r.fail('timing.latency', 'a latency is only stated in cycle mode (timing.mode "cycle"); transaction mode measures it');
+    }
+  }
+  let validRate = 0.8;
+  let readyRate = 0.7;
+  let beats: [number, number] = [1, 4];
+  if (o.stimulus !== undefined) {
+    const so = r.obj(o.stimulus, 'stimulus', 'stimulus');
+    if (so.validRate !== undefined) validRate = r.rate(so.validRate, 'stimulus.validRate');
+    if (so.readyRate !== undefined) readyRate = r.rate(so.readyRate, 'stimulus.readyRate');
+    if (so.beats !== undefined) {
+      if (!Array.isArray(so.beats) || so.beats.length !== 2) r.fail('stimulus.beats', 'expected [min, max]');
+      const lo = r.int(so.beats[0], 'stimulus.beats[0]', 1, 1 << 20);
+      beats = [lo, r.int(so.beats[1], 'stimulus.beats[1]', lo, 1 << 20)];
+    }
+  }
+  if (timing.mode === 'cycle') {
+    readyRate = 1; // cycle mode states exact output cycles: no backpressure
+    for (const s of outputs) if (s.ready !== undefined && o.stimulus !== undefined && (o.stimulus as Record<string, unknown>).readyRate !== undefined) {
+      r.fail('stimulus.readyRate', 'cycle mode holds every output ready (exact output cycles); drop readyRate or use transaction mode');
+    }
+  }
+  const seen = new Map<string, string>();
+  const claim = (port: string | undefined, where: string): void => {
+    if (port === undefined) return;
+    const prev = seen.get(port);
+    if (prev !== undefined) r.fail(where, `port ${port} is already bound at ${prev}`);
+    seen.set(port, where);
+  };
+  claim(clock, 'clock');
+  claim(reset.port, 'reset.port');
+  for (const s of [...inputs, ...outputs]) {
+    claim(s.valid, `${s.where}.valid`);
+    claim(s.ready, `${s.where}.ready`);
+    for (const f of s.fields) claim(f.port, `${s.where}.fields.${f.operand}.port`);
+  }
+  for (const k of Object.keys(constants)) claim(k, `constants.${k}`);
+  return { source, model, clock, reset, inputs, outputs, constants, timing, validRate, readyRate, beats };
+}
+
+/** Reads and validates a bind.json file. */
+export function loadBinding(path: string): Binding {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new InputError(`--bind ${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); give the path of a bind.json`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new InputError(`${path}: not valid JSON (${(e as Error).message})`);
+  }
+  return parseBinding(json, path);
+}

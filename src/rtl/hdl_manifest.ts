@@ -1,0 +1,24 @@
+/**
+ * The HDL file manifest: which SystemVerilog files in hdl/ make each unit and the accelerator, in
+ * compile order (packages first). The one list used by verification (src/rtl/units/*.ts), the
+ * accelerator co-simulation (accel.ts, `lowbit run --rtl`) and the area estimate (estimate/area.ts).
+ */
+const PE = ['mac_pe.sv'];
+const ARRAY = ['mac_array.sv', ...PE, 'skew_buffer.sv'];
+const REQUANTIZER = ['requantizer.sv', 'round_shift.sv'];
+const XNOR = ['xnor_popcount.sv', 'popcount_tree.sv', 'multi_threshold.sv'];
+
+export const HDL_MANIFEST = {
+  mac_pe: PE,
+  mac_array: ARRAY,
+  requantizer: REQUANTIZER,
+  xnor_popcount: XNOR,
+  accel_top: ['accel_pkg.sv', 'accel_top.sv', ...ARRAY, ...REQUANTIZER, ...XNOR],
+} as const satisfies Record<string, readonly string[]>;
+
+export type HdlTop = keyof typeof HDL_MANIFEST;
+
+/** The files of a top module, relative to the repository root (`hdl/<file>`). */
+export function hdlFiles(top: HdlTop): string[] {
+  return HDL_MANIFEST[top].map((f) => `hdl/${f}`);
+}

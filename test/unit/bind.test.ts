@@ -1,0 +1,223 @@
+import { describe, it, expect } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { loadDesign } from '../../src/hw/design.js';
+import { compareBound } from '../../src/rtl/bind/check.js';
+import type { CycleLog } from '../../src/rtl/bind/harness.js';
+import { BIND_MODEL_TABLE, type Txn } from '../../src/rtl/bind/models.js';
+import { parsePortsXml, type RtlPort } from '../../src/rtl/bind/ports.js';
+import { packField, resolveBinding, unpackField, type ResolvedField } from '../../src/rtl/bind/resolve.js';
+import { BIND_KEYS, BIND_MODELS, loadBinding, parseBinding } from '../../src/rtl/bind/spec.js';
+import { inputErrorMessage } from './helpers/input_error.js';
+
+/** The port binding of user RTL (src/rtl/bind/): validation, schema agreement, packing, models, comparison. */
+const INT8 = 'examples/rtl/int8_dot/bind.json';
+const XNOR = 'examples/rtl/xnor64/bind.json';
+const int8Json = (): Record<string, unknown> => JSON.parse(readFileSync(INT8, 'utf8')) as Record<string, unknown>;
+/** dot8_core's ports as Verilator lists them */
+const DOT8: RtlPort[] = [
+  { name: 'clk', dir: 'in', width: 1 }, { name: 'rst', dir: 'in', width: 1 }, { name: 's_valid', dir: 'in', width: 1 },
+  { name: 's_ready', dir: 'out', width: 1 }, { name: 's_a', dir: 'in', width: 64 }, { name: 's_b', dir: 'in', width: 64 },
+  { name: 's_last', dir: 'in', width: 1 }, { name: 'm_valid', dir: 'out', width: 1 }, { name: 'm_ready', dir: 'in', width: 1 },
+  { name: 'm_acc', dir: 'out', width: 32 },
+];
+
+describe('bind.json validation', () => {
+  it('reads both example bindings, with defaults filled in', () => {
+    const b = loadBinding(INT8);
+    expect(b.model).toBe('mac_pe');
+    expect(b.reset).toEqual({ port: 'rst', active: 'high', cycles: 2 });
+    expect(b.timing).toEqual({ mode: 'transaction' });
+    expect(b.inputs[0].fields.map((f) => [f.operand, f.port, f.order])).toEqual([['a', 's_a', 'lsb-first'], ['w', 's_b', 'lsb-first'], ['last', 's_last', 'lsb-first']]);
+    const x = loadBinding(XNOR);
+    expect(x.timing).toEqual({ mode: 'cycle', latency: 2 });
+    expect(x.readyRate).toBe(1);
+    expect(x.inputs[0].fields[0].order).toBe('msb-first');
+  });
+
+  it('names the field (and the port) in every error', () => {
+    const bad = (patch: (j: Record<string, unknown>) => void): string => {
+      const j = int8Json();
+      patch(j);
+      return inputErrorMessage(() => parseBinding(j, 'b.json'));
+    };
+    expect(bad((j) => (j.clok = 'clk'))).toBe('b.json: clok: unknown field; did you mean clock? (allowed: $schema, model, clock, reset, inputs, outputs, constants, timing, stimulus)');
+    expect(bad((j) => (j.model = 'mac'))).toBe('b.json: model: got "mac"; allowed: mac_pe, xnor_popcount');
+    expect(bad((j) => ((j.inputs as Record<string, unknown>[])[0].fields = { a: { port: 's_a', order: 'big' } }))).toBe(
+      'b.json: inputs[0].fields.a.order (port s_a): got "big"; allowed: lsb-first, msb-first',
+    );
+    expect(bad((j) => (j.timing = { mode: 'cycle' }))).toMatch(/^b\.json: timing\.latency: cycle mode needs the latency/);
+    expect(bad((j) => (j.timing = { mode: 'transaction', latency: 3 }))).toMatch(/^b\.json: timing\.latency: a latency is only stated in cycle mode/);
+    expect(bad((j) => ((j.outputs as Record<string, unknown>[])[0].ready = 's_valid'))).toBe('b.json: outputs[0].ready: port s_valid is already bound at inputs[0].valid');
+    expect(bad((j) => ((j.reset as Record<string, unknown>).active = 1))).toBe('b.json: reset.active (port rst): got 1; allowed: high, low');
+  });
+
+  it('the shipped JSON Schema lists exactly the fields and models the validator accepts', () => {
+    const s = JSON.parse(readFileSync('schema/bind.schema.json', 'utf8')) as Record<string, any>;
+    const keys = (o: Record<string, unknown>): string[] => Object.keys(o).sort();
+    expect(keys(s.properties)).toEqual([...BIND_KEYS['']].sort());
+    expect(keys(s.properties.reset.properties)).toEqual([...BIND_KEYS.reset].sort());
+    expect(keys(s.properties.timing.properties)).toEqual([...BIND_KEYS.timing].sort());
+    expect(keys(s.properties.stimulus.properties)).toEqual([...BIND_KEYS.stimulus].sort());
+    const stream = s.$defs.streams.items;
+    expect(keys(stream.properties)).toEqual([...BIND_KEYS.stream].sort());
+    expect(keys(stream.properties.fields.additionalProperties.oneOf[1].properties)).toEqual([...BIND_KEYS.field].sort());
+    expect(s.properties.model.enum).toEqual([...BIND_MODELS]);
+    expect(s.required).toEqual(['model', 'clock', 'reset', 'inputs', 'outputs']);
+  });
+});
+
+describe('binding against the RTL port list', () => {
+  const int8 = loadDesign('int8');
+  const resolveWith = (patch: (j: Record<string, unknown>) => void, ports = DOT8, design = int8): string => {
+    const j = int8Json();
+    patch(j);
+    return inputErrorMessage(() => resolveBinding(parseBinding(j, 'b.json'), design, ports, 'dot8_core'));
+  };
+
+  it('resolves the example: lanes from the port widths', () => {
+    const r = resolveBinding(loadBinding(INT8), int8, DOT8, 'dot8_core');
+    expect(r.lanes).toEqual({ a: 8, w: 8, last: 1, acc: 1 });
+    expect(r.ins[0].fields.map((f) => [f.port, f.width, f.laneBits, f.signed])).toEqual([['s_a', 64, 8, true], ['s_b', 64, 8, true], ['s_last', 1, 1, false]]);
+  });
+
+  it('a wrong port name, direction or width is one line naming the field and the port', () => {
+    expect(resolveWith((j) => ((j.outputs as any)[0].fields = { acc: 'm_accum' }))).toBe(
+      'b.json: outputs[0].fields.acc.port: RTL port m_accum is not a port of dot8_core; did you mean m_acc? (its ports: clk, rst, s_valid, s_ready, s_a, s_b, s_last, m_valid, m_ready, m_acc)',
+    );
+    const sel = [...DOT8, { name: 'sel', dir: 'in' as const, width: 4 }];
+    expect(resolveWith((j) => ((j.inputs as any)[0].valid = 'sel'), sel)).toBe('b.json: inputs[0].valid: RTL port sel is 4 bits wide; expected 1');
+    expect(resolveWith((j) => ((j.inputs as any)[0].ready = 'sel'), sel)).toBe('b.json: inputs[0].ready: RTL port sel is an input of dot8_core; this field needs an output');
+    // int2: a 16-bit accumulator, but m_acc is 32 bits
+    expect(resolveWith(() => undefined, DOT8, loadDesign('int2'))).toMatch(/^b\.json: inputs\[0\]\.fields\.a \(port s_a, 64 bits\): laneBits 8, but mac_pe on design int2 has 2-bit activation/);
+    expect(resolveWith((j) => ((j.inputs as any)[0].fields = { a: 's_a', w: 's_b', last: 's_last' }), DOT8, loadDesign('int2'))).toBe(
+      'b.json: outputs[0].fields.acc (port m_acc, 32 bits): acc has 1 lane(s) of 16 bits, i.e. a 16-bit port',
+    );
+    const narrow = DOT8.map((p) => (p.name === 's_b' ? { ...p, width: 56 } : p));
+    expect(resolveWith(() => undefined, narrow)).toBe('b.json: inputs[0].fields.w (port s_b, 56 bits): 7 lanes, but a has 8; both operands of a dot product have the same lanes');
+    const extra = [...DOT8, { name: 'mode', dir: 'in' as const, width: 2 }];
+    expect(resolveWith(() => undefined, extra)).toBe('b.json: constants: RTL input port mode (2 bits) of dot8_core is not bound; bind it in a stream or tie it off in "constants": {"mode": 0}');
+    expect(resolveWith((j) => (j.constants = { mode: 4 }), extra)).toBe('b.json: constants.mode: value 4 does not fit the 2-bit port mode');
+    expect(resolveWith((j) => ((j.inputs as any)[0].fields = { a: 's_a', wt: 's_b' }))).toBe('b.json: inputs[0].fields.wt: model mac_pe has no input operand wt; did you mean w? (allowed: a, w, last)');
+  });
+
+  it('reads ports from Verilator XML (packed vectors, widths from left/right)', () => {
+    const xml = `<netlist><module name="t" topModule="1">
+      <var name="clk" dtype_id="1" dir="input"/><var name="d" dtype_id="2" dir="input"/><var name="q" dtype_id="3" dir="output"/>
+      <var name="tmp" dtype_id="2" vartype="logic"/></module>
+      <typetable><basicdtype id="1" name="logic"/><basicdtype id="2" name="logic" left="63" right="0"/>
+      <basicdtype id="3" name="logic" left="0" right="15" signed="true"/></typetable></netlist>`;
+    expect(parsePortsXml(xml, 't')).toEqual([{ name: 'clk', dir: 'in', width: 1 }, { name: 'd', dir: 'in', width: 64 }, { name: 'q', dir: 'out', width: 16 }]);
+    const arr = xml.replace('<basicdtype id="3" name="logic" left="0" right="15" signed="true"/>', '<unpackarraydtype id="3" sub_dtype_id="1"/>');
+    expect(() => parsePortsXml(arr, 't')).toThrow('top t: port q has a unpackarray type; bind a top whose ports are plain packed vectors (wrap the module if needed)');
+  });
+});
+
+describe('lane packing', () => {
+  const f = (order: 'lsb-first' | 'msb-first', signed: boolean): ResolvedField => ({ operand: 'a', port: 'p', width: 16, lanes: 4, laneBits: 4, signed, order });
+  it('lsb-first puts lane 0 in the low bits, msb-first in the high bits; signed lanes sign-extend', () => {
+    expect(packField(f('lsb-first', true), [1n, -1n, 7n, -8n]).toString(16)).toBe('87f1');
+    expect(packField(f('msb-first', true), [1n, -1n, 7n, -8n]).toString(16)).toBe('1f78');
+    expect(unpackField(f('lsb-first', true), 0x87f1n)).toEqual([1n, -1n, 7n, -8n]);
+    expect(unpackField(f('msb-first', false), 0x1f78n)).toEqual([1n, 15n, 7n, 8n]);
+  });
+});
+
+describe('transaction models against plain definitions', () => {
+  it('mac_pe: sum of a[i]*w[i] over the beats up to last, wrapped to 32 bits (int8)', () => {
+    const d = loadDesign('int8');
+    const m = BIND_MODEL_TABLE.mac_pe;
+    const bound = new Set(['a', 'w', 'last', 'acc']);
+    const ins = m.stimulus(d, { a: 8 }, bound, 5, 30, [1, 5]);
+    const run = m.run(d, ins, bound);
+    let sum = 0n;
+    let k = 0;
+    for (let i = 0; i < ins.length; i++) {
+      for (let l = 0; l < 8; l++) sum += ins[i].a[l] * ins[i].w[l];
+      if (ins[i].last[0] === 1n) {
+        expect(run.outputs[k].acc[0]).toBe(BigInt.asIntN(32, sum));
+        expect(run.to[k]).toBe(i);
+        k++;
+        sum = 0n;
+      }
+    }
+    expect(k).toBe(run.outputs.length);
+    expect(k).toBe(25 + 30); // 5x5 corner pairs (min, max, 0, 1, -1) + 30 random dot products
+  });
+
+  it('mac_pe saturates after every add when the design says SAT (int2: 16-bit SAT)', () => {
+    const d = loadDesign('int2');
+    const t: Txn[] = Array.from({ length: 20000 }, (_, i) => ({ a: [-2n], w: [-2n], last: [i === 19999 ? 1n : 0n] }));
+    t.push({ a: [1n], w: [-1n], last: [1n] });
+    const run = BIND_MODEL_TABLE.mac_pe.run(d, t, new Set(['a', 'w', 'last', 'acc']));
+    expect(run.outputs.map((o) => o.acc[0])).toEqual([32767n, -1n]);
+  });
+
+  it('xnor_popcount: agreeing minus disagreeing positions, summed over the beats', () => {
+    const d = loadDesign('binary');
+    const bound = new Set(['a', 'w', 'last', 'dot']);
+    const ins = BIND_MODEL_TABLE.xnor_popcount.stimulus(d, { a: 64 }, bound, 9, 20, [1, 3]);
+    const run = BIND_MODEL_TABLE.xnor_popcount.run(d, ins, bound);
+    let k = 0;
+    let dot = 0n;
+    for (const t of ins) {
+      for (let l = 0; l < 64; l++) dot += t.a[l] === t.w[l] ? 1n : -1n;
+      if (t.last[0] === 1n) {
+        expect(run.outputs[k++].dot[0]).toBe(dot);
+        dot = 0n;
+      }
+    }
+    expect(run.outputs.slice(0, 2).map((o) => o.dot[0])).toEqual([64n, 64n]); // all agree (ones, zeros)
+    expect(run.outputs[2].dot[0]).toBe(-64n);
+  });
+});
+
+describe('comparing a run with the model', () => {
+  // one input stream, one output stream (outputs[0] with one 8-bit field), model outputs 10, 20 for inputs 0, 1
+  const r = resolveBinding(
+    parseBinding({
+      model: 'mac_pe', clock: 'clk', reset: { port: 'rst', active: 'high' },
+      inputs: [{ valid: 'v', ready: 'rd', fields: { a: 'a', w: 'w' } }],
+      outputs: [{ valid: 'ov', ready: 'ord', fields: { acc: 'y' } }],
+      timing: { mode: 'cycle', latency: 2 },
+    }),
+    { ...loadDesign('int8'), accumulator: { bits: 8, overflow: 'WRAP' } },
+    [
+      { name: 'clk', dir: 'in', width: 1 }, { name: 'rst', dir: 'in', width: 1 }, { name: 'v', dir: 'in', width: 1 }, { name: 'rd', dir: 'out', width: 1 },
+      { name: 'a', dir: 'in', width: 8 }, { name: 'w', dir: 'in', width: 8 }, { name: 'ov', dir: 'out', width: 1 }, { name: 'ord', dir: 'in', width: 1 },
+      { name: 'y', dir: 'out', width: 8 },
+    ],
+    't',
+  );
+  const run = { outputs: [{ acc: [10n] }, { acc: [20n] }], from: [0, 1], to: [0, 1] };
+  const inputs: Txn[] = [{ a: [1n], w: [10n] }, { a: [2n], w: [10n] }];
+  /** ctrl word: in valid+accepted (bits 0, 8), out ready (16), out valid (24) */
+  const log = (rows: [number, boolean, boolean, number][]): CycleLog => ({
+    cycles: rows.length,
+    ctrl: Uint32Array.from(rows.map(([acc, ov]) => ((acc ? 0x101 : 0) | 0x10000 | (ov ? 0x1000000 : 0)) >>> 0)),
+    values: rows.map(([, , , y]) => [[BigInt(y)]]),
+  });
+  const cycle = r;
+  const txn = { ...r, binding: { ...r.binding, timing: { mode: 'transaction' as const } } };
+
+  it('cycle mode: right values in the due cycles match; one cycle late is reported as late', () => {
+    const ok = log([[1, false, false, 0], [1, false, false, 0], [0, true, false, 10], [0, true, false, 20], [0, false, false, 0]]);
+    const c = compareBound(cycle, run, inputs, ok);
+    expect(c.first).toBeUndefined();
+    expect(c.stats.latency).toEqual({ min: 2, median: 2, max: 2, count: 2 });
+    const late = log([[1, false, false, 0], [1, false, false, 0], [0, false, false, 0], [0, true, false, 10], [0, true, false, 20]]);
+    expect(compareBound(cycle, run, inputs, late).first).toMatchObject({ kind: 'late', txn: 0, cycle: 2, dueCycle: 2 });
+    // transaction mode accepts the late run and measures latency 3
+    const t = compareBound(txn, run, inputs, late);
+    expect(t.first).toBeUndefined();
+    expect(t.stats.latency).toEqual({ min: 3, median: 3, max: 3, count: 2 });
+  });
+
+  it('transaction mode: a wrong value, a missing and an extra transaction', () => {
+    const wrong = log([[1, false, false, 0], [1, false, false, 0], [0, true, false, 10], [0, true, false, 21]]);
+    expect(compareBound(txn, run, inputs, wrong).first).toMatchObject({ kind: 'value', txn: 1, cycle: 3, lane: 0, expected: 20n, actual: 21n });
+    const missing = log([[1, false, false, 0], [1, false, false, 0], [0, true, false, 10], [0, false, false, 0]]);
+    expect(compareBound(txn, run, inputs, missing).first).toMatchObject({ kind: 'missing', txn: 1 });
+    const extra = log([[1, false, false, 0], [1, false, false, 0], [0, true, false, 10], [0, true, false, 20], [0, true, false, 5]]);
+    expect(compareBound(txn, run, inputs, extra).first).toMatchObject({ kind: 'unexpected', txn: 2, cycle: 4 });
+  });
+});
