@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import type * as CliProgress from 'cli-progress';
 
-/** cli-progress, loaded on the first bar (start-up time: docs/cli.md) */
+/** cli-progress, loaded on the first bar (CLI start-up time) */
 let bars: typeof CliProgress | undefined;
 
 /** A progress reporter on stderr (never stdout, which carries results). Silent when stderr is not a TTY
