@@ -6,7 +6,7 @@
  * can recover the integers in exact mode.
  */
 import { SCALE_CLIP, grow, param, type Layer, type Param } from './layer.js';
-import { actLevels, actQuantInt, type ActQuantMethod } from './quantizers.js';
+import { actLevels, actQuantInt, quantizeGradDoReFa, type ActQuantMethod } from './quantizers.js';
 import type { Rng } from '../util/rng.js';
 
 export class Activation implements Layer {
@@ -143,16 +143,14 @@ export class Activation implements Layer {
   }
 }
 
-/** Inverted dropout: in training y = x * mask / (1 - p) with a seeded Bernoulli mask; identity in eval. */
-export class Dropout implements Layer {
-  readonly kind = 'dropout';
-  private mask: Float32Array = new Float32Array(0);
-  private y: Float32Array = new Float32Array(0);
-  private dx: Float32Array = new Float32Array(0);
-  private size = 0;
+/** A parameter-free, shape-preserving layer that draws from a seeded generator (dropout, gradient noise). */
+abstract class SeededElementwise {
+  protected dx: Float32Array = new Float32Array(0);
+  protected size = 0;
 
-  constructor(readonly p: number, private readonly rng: Rng) {}
+  constructor(protected readonly rng: Rng) {}
 
+  /** per-sample size, set by the network builder */
   setSampleSize(s: number): void {
     this.size = s;
   }
@@ -163,6 +161,17 @@ export class Dropout implements Layer {
 
   params(): Param[] {
     return [];
+  }
+}
+
+/** Inverted dropout: in training y = x * mask / (1 - p) with a seeded Bernoulli mask; identity in eval. */
+export class Dropout extends SeededElementwise implements Layer {
+  readonly kind = 'dropout';
+  private mask: Float32Array = new Float32Array(0);
+  private y: Float32Array = new Float32Array(0);
+
+  constructor(readonly p: number, rng: Rng) {
+    super(rng);
   }
 
   forward(x: Float32Array, n: number, train: boolean): Float32Array {
@@ -184,6 +193,31 @@ export class Dropout implements Layer {
     const len = this.size * n;
     this.dx = grow(this.dx, len);
     for (let i = 0; i < len; i++) this.dx[i] = dy[i]! * this.mask[i]!;
+    return this.dx;
+  }
+}
+
+/**
+ * DoReFa gradient quantization after a weighted layer (tensorpack's `fg`): the identity forward; backward,
+ * dL/dy is quantized to `bits` bits with `quantizeGradDoReFa` (noise from the network's seeded generator,
+ * which a resumable run saves). Absent from the exported model, like dropout.
+ */
+export class GradQuant extends SeededElementwise implements Layer {
+  readonly kind = 'gradquant';
+
+  constructor(readonly bits: number, rng: Rng) {
+    super(rng);
+  }
+
+  forward(x: Float32Array): Float32Array {
+    return x;
+  }
+
+  backward(dy: Float32Array, n: number): Float32Array {
+    const len = this.size * n;
+    this.dx = grow(this.dx, len);
+    this.dx.set(dy.subarray(0, len));
+    quantizeGradDoReFa(this.dx, n, this.size, this.bits, this.rng);
     return this.dx;
   }
 }

@@ -21,6 +21,8 @@
  *   dorefa   q = round(clamp(y, 0, 1) * n), scale 1/n. STE inside [0, 1].
  *   pact     q = round(clamp(y, 0, a) * n / a), scale a/n, learned a (Choi et al.): dL/da = sum dL/dv [y >= a].
  *   lsq      q = clamp(round(y / s), 0, n), scale s learned as for weights.
+ * Gradients (optional, `gradBits`): DoReFa's stochastic k-bit quantization of dL/dy of every weighted layer
+ * but the first and the last (`quantizeGradDoReFa`, applied by the `GradQuant` layer).
  * Rounding of activations is floor(v + 0.5) (ties up), and the exported thresholds are derived from the
  * same function, so the integer model reproduces it exactly.
  */
@@ -136,6 +138,29 @@ export function quantizeWeights(
       }
       scale.fill(Math.fround(1 / n), 0, m);
       return;
+    }
+  }
+}
+
+/**
+ * DoReFa-Net gradient quantization (Zhou et al. 2016, eq. 12) of dL/dy, per sample b of `size` values:
+ *   f_G(dr) = 2 M [quantize_k(dr / (2 M) + 1/2 + N(k)) - 1/2],  M = max|dr| over the sample,
+ *   N(k) = sigma / (2^k - 1), sigma ~ U(-1/2, 1/2) drawn per element from `rng`,
+ * with the noisy value clipped to [0, 1] before quantize_k, as in the authors' tensorpack code (the clip
+ * is not in the paper's formula; it only acts where noise pushes a value past 0 or 1). quantize_k rounds
+ * half to even. A sample whose gradient is all zero stays zero. In place on `g[0 .. n*size)`.
+ */
+export function quantizeGradDoReFa(g: Float32Array, n: number, size: number, bits: number, rng: { float(): number }): void {
+  const levels = 2 ** bits - 1;
+  for (let b = 0; b < n; b++) {
+    const o = b * size;
+    let M = 0;
+    for (let i = o; i < o + size; i++) M = Math.max(M, Math.abs(g[i]!));
+    if (M === 0) continue;
+    for (let i = o; i < o + size; i++) {
+      const v = g[i]! / (2 * M) + 0.5 + (rng.float() - 0.5) / levels;
+      const c = v < 0 ? 0 : v > 1 ? 1 : v;
+      g[i] = 2 * M * (roundHalfEven(levels * c) / levels - 0.5);
     }
   }
 }
