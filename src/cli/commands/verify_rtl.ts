@@ -64,7 +64,7 @@ export async function verifyRtl(a: RtlArgs, seed: number, cases: number): Promis
     const r = await verifyUnitBound(job, json);
     if (a.json) process.stdout.write(`${jsonLine(r)}\n`);
     else process.stdout.write(`${formatSummary([r])}\n${r.report !== undefined ? `\n${r.report}\n` : ''}`);
-    if (!r.ok) throw new CheckFailedError(`verify: ${job.top} does not match unit ${r.unit} (first mismatch: cycle ${r.mismatch!.cycle}, ${r.mismatch!.signal})`);
+    if (!r.ok) throw new CheckFailedError(`verify: ${job.top} does not match ${r.unit} (first mismatch: cycle ${r.mismatch!.cycle}, ${r.mismatch!.signal})`);
     return;
   }
   if (a.mutations !== undefined) {
