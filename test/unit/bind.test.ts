@@ -44,7 +44,7 @@ describe('bind.json validation', () => {
       return inputErrorMessage(() => parseBinding(j, 'b.json'));
     };
     expect(bad((j) => (j.clok = 'clk'))).toBe('b.json: clok: unknown field; did you mean clock? (allowed: $schema, model, clock, reset, inputs, outputs, constants, timing, stimulus)');
-    expect(bad((j) => (j.model = 'mac'))).toBe('b.json: model: got "mac"; allowed: mac_pe, xnor_popcount');
+    expect(bad((j) => (j.model = 'mac'))).toBe('b.json: model: got "mac"; allowed: mac_pe, xnor_popcount, requantizer');
     expect(bad((j) => ((j.inputs as Record<string, unknown>[])[0].fields = { a: { port: 's_a', order: 'big' } }))).toBe(
       'b.json: inputs[0].fields.a.order (port s_a): got "big"; allowed: lsb-first, msb-first',
     );
@@ -176,6 +176,30 @@ describe('transaction models against plain definitions', () => {
     }
     expect(run.outputs.slice(0, 2).map((o) => o.dot[0])).toEqual([64n, 64n]); // all agree (ones, zeros)
     expect(run.outputs[2].dot[0]).toBe(-64n);
+  });
+});
+
+describe('requantizer transaction model', () => {
+  it('requantizer (shift mode, RND, zero point -3): clamp(floor((acc + 2^(n-1)) / 2^n) - 3, -128, 127)', () => {
+    const d = loadDesign('examples/rtl/requant_shift/design.json');
+    const m = BIND_MODEL_TABLE.requantizer;
+    const bound = new Set(['acc', 'shift', 'y']);
+    for (const seed of [1, 2, 3, 4]) {
+      const ins = m.stimulus(d, { acc: 4 }, bound, seed, 20, [1, 1]);
+      const run = m.run(d, ins, bound);
+      expect(run.outputs.length).toBe(ins.length);
+      ins.forEach((t, k) => {
+        const n = t.shift[0];
+        const want = t.acc.map((a) => {
+          const floorDiv = (x: bigint, m: bigint): bigint => (x >= 0n ? x / m : -((-x + m - 1n) / m));
+          const q = n === 0n ? a : floorDiv(a + (1n << (n - 1n)), 1n << n);
+          const y = q - 3n;
+          return y > 127n ? 127n : y < -128n ? -128n : y;
+        });
+        expect(run.outputs[k].y).toEqual(want);
+      });
+    }
+    expect(() => m.stimulus(loadDesign('int8'), { acc: 4 }, bound, 1, 5, [1, 1])).toThrow('model requantizer on design int8 (requant.mode double) needs the multiplier operand bound to a port');
   });
 });
 
