@@ -108,7 +108,7 @@ export function parseReadmemh(text: string, wordBits: number, file = 'memory ima
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!.replace(/\/\/.*$/, '').trim();
     if (line === '') continue;
-    if (!/^[0-9a-fA-F_]+$/.test(line)) throw new InputError(`${file}: line ${i + 1}: got ${JSON.stringify(line)}; allowed: hex digits`);
+    if (!/^[0-9a-fA-F_]*[0-9a-fA-F][0-9a-fA-F_]*$/.test(line)) throw new InputError(`${file}: line ${i + 1}: got ${JSON.stringify(line)}; allowed: hex digits (with optional _ separators)`);
     const w = BigInt('0x' + line.replace(/_/g, ''));
     if (w >> BigInt(wordBits) !== 0n) throw new InputError(`${file}: line ${i + 1}: word ${line} is wider than ${wordBits} bits`);
     words.push(w);

@@ -7,6 +7,7 @@ import { REQUANT_MODES, type RequantMode } from '../../model/stages.js';
 import type { QuantizedModel } from '../../model/types.js';
 import { badValue, checkEnum } from '../../util/errors.js';
 import { readNpy, writeNpy } from '../../util/npy.js';
+import { checkNpyOut, withForce } from '../options.js';
 
 /**
  * `lowbit infer`: runs the integer reference inference of a QuantizedModel (a `models/<name>/` folder, or a
@@ -20,6 +21,7 @@ interface InferArgs {
   model: string;
   input: string;
   out?: string;
+  force: boolean;
   requant: string;
   labels?: string;
   dequantize: boolean;
@@ -31,7 +33,7 @@ export const inferCommand: CommandModule<object, InferArgs> = {
   command: 'infer',
   describe: 'run the integer reference inference of a quantized model on a .npy batch',
   builder: (y: Argv) =>
-    y
+    withForce(y)
       .option('model', { type: 'string', demandOption: true, describe: 'a QuantizedModel: models/NAME folder, quantized .onnx file or shipped model name' })
       .option('input', { type: 'string', demandOption: true, describe: '.npy input: floats (float32/float64/bool, quantized by the model) or integers (already quantized); shape [N, ...inputShape]' })
       .option('out', { type: 'string', describe: 'write the outputs here (.npy [N, ...outputShape]: int32, or float32 with --dequantize)' })
@@ -43,6 +45,7 @@ export const inferCommand: CommandModule<object, InferArgs> = {
       .example('$0 infer --model q.onnx --input x.npy --requant onnxruntime --json', 'run an ONNX model as ONNX Runtime would') as unknown as Argv<InferArgs>,
   handler: (argv) => {
     const requant = checkEnum('--requant', argv.requant, REQUANT_MODES) as RequantMode;
+    checkNpyOut(argv.out, '--out', argv.force);
     const model: QuantizedModel = loadModel(argv.model);
     const arr = readNpy(argv.input);
     const inSize = shapeSize(model.inputShape);

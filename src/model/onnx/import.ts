@@ -8,6 +8,7 @@ import { applyLayout, LAYOUT_OPS, permuteColumns } from './import_layout.js';
 import { importQonnx, isQonnx } from './qonnx_import.js';
 import { finishStage, macLayer, quantOf, type ImportOptions, type Pending, type Val } from './import_ops.js';
 import { attrInt, attrInts, decodeModel, DT, num, readTensor, type NodeProto } from './proto.js';
+import { docPath } from '../../util/package.js';
 
 /**
  * Imports a quantized ONNX model (QDQ or QOperator form) into a QuantizedModel. The graph must be one chain
@@ -241,7 +242,7 @@ export function importOnnx(source: string | Uint8Array, opts: ImportOptions = {}
         break;
       }
       default:
-        unsupported(`op ${node.domain ? node.domain + '.' : ''}${op} is not supported by lowbit's ONNX import (see docs/model.md for the list)`);
+        unsupported(`op ${node.domain ? node.domain + '.' : ''}${op} is not supported by lowbit's ONNX import (see ${docPath('model.md')} for the list)`);
     }
   }
   const outs = g.output ?? [];
