@@ -1,5 +1,5 @@
 import { InputError } from '../../util/errors.js';
-import { tensorFormatRange, type Conv2dLayer, type DenseLayer } from '../types.js';
+import { formatRange, type Conv2dLayer, type DenseLayer } from '../types.js';
 
 /** The integer a quantizer outputs for accumulator `acc` of output channel `o`; nondecreasing in acc. */
 export type LevelFn = (acc: number, o: number) => number;
@@ -11,7 +11,7 @@ export type LevelFn = (acc: number, o: number) => number;
 export function accumulatorBound(l: DenseLayer | Conv2dLayer): number[] {
   const O = l.kind === 'dense' ? l.outFeatures : l.outChannels;
   const K = l.weight.data.length / O;
-  const r = tensorFormatRange(l.input.format);
+  const r = formatRange(l.input.format);
   const xMax = Math.max(Math.abs(r.max - l.input.zeroPoint), Math.abs(r.min - l.input.zeroPoint));
   const out: number[] = [];
   for (let o = 0; o < O; o++) {

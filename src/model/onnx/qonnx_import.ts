@@ -1,5 +1,5 @@
 import { InputError } from '../../util/errors.js';
-import { SCHEMA_VERSION, tensorFormatRange, type ActQuant, type Conv2dLayer, type DenseLayer, type Layer, type QuantizedModel, type TensorFormat } from '../types.js';
+import { SCHEMA_VERSION, formatRange, type ActQuant, type Conv2dLayer, type DenseLayer, type Layer, type QuantizedModel, type TensorFormat } from '../types.js';
 import { validateModel } from '../validate.js';
 import { LayerChain } from './import_chain.js';
 import { applyLayout, LAYOUT_OPS, permuteColumns, type Layout } from './import_layout.js';
@@ -126,14 +126,14 @@ export function importQonnx(m: ModelProto, file: string, source: string, opts: I
           if (!binary && rounding !== 'ROUND') fail(`the input quantizer rounds half to even (ONNX QuantizeLinear); rounding_mode ${rounding} is not representable`);
           if (!binary && z !== 0) fail('an input Quant with a non-zero zero point rounds (x / s + z) as a whole; only zero point 0 is exact');
           chain.startInput(x.layout, node.name || 'input', q);
-          const full = tensorFormatRange(format);
+          const full = formatRange(format);
           if (range.min !== full.min || range.max !== full.max) push({ kind: 'clamp', name: `${node.name || 'input'}_narrow`, min: range.min, max: range.max });
           set({ t: 'act', q });
         } else if (x.t === 'aff') {
           set(finishThreshold(x.m, q, binary, range, (v) => (binary ? (Math.fround(v) >= 0 ? 1 : -1) : quantInt(v, p)), where));
         } else if (x.t === 'act') {
           const same = x.q.scale === q.scale && x.q.zeroPoint === q.zeroPoint;
-          const r = tensorFormatRange(x.q.format);
+          const r = formatRange(x.q.format);
           if (!same || r.min < range.min || r.max > range.max) fail('re-quantizing a quantized tensor to other parameters has no layer (only an identical Quant is folded)');
           set(x);
         } else fail(`Quant of a ${x.t} tensor`);
@@ -171,7 +171,7 @@ export function importQonnx(m: ModelProto, file: string, source: string, opts: I
         const offset = outBias / outScale;
         if (!Number.isInteger(offset)) fail(`out_bias / out_scale = ${offset} is not an integer: the output levels are not outScale * (count + integer)`);
         const bip = S === 1 && outScale === 2 && outBias === -1;
-        const format: TensorFormat = bip ? { type: 'binary' } : intFormat(offset, offset + S);
+        const format: TensorFormat = bip ? { type: 'binary' } : smallestIntFormat(offset, offset + S);
         const q: ActQuant = { format, scale: bip ? 1 : Math.fround(outScale), zeroPoint: 0 };
         const range = bip ? { min: -1, max: 1 } : { min: offset, max: offset + S };
         set(finishThreshold(mac, q, bip, range, (v, o) => {
@@ -238,7 +238,7 @@ export function importQonnx(m: ModelProto, file: string, source: string, opts: I
           set(x);
         } else if (x.t === 'act') {
           const q = (x as { q: ActQuant }).q;
-          push({ kind: 'clamp', name: node.name || 'relu', min: Math.max(q.zeroPoint, tensorFormatRange(q.format).min), max: tensorFormatRange(q.format).max });
+          push({ kind: 'clamp', name: node.name || 'relu', min: Math.max(q.zeroPoint, formatRange(q.format).min), max: formatRange(q.format).max });
           set(x);
         } else fail(`Relu of a ${x.t} tensor`);
         break;
@@ -343,7 +343,7 @@ function shapeAfterMac(m: Mac): number[] {
 }
 
 /** The smallest int format holding [lo, hi]. */
-function intFormat(lo: number, hi: number): TensorFormat {
+function smallestIntFormat(lo: number, hi: number): TensorFormat {
   const signed = lo < 0;
   for (let b = 1; b <= 32; b++) {
     const r = signed ? { min: -(2 ** (b - 1)), max: 2 ** (b - 1) - 1 } : { min: 0, max: 2 ** b - 1 };

@@ -1,4 +1,5 @@
 import { roundHalfEven } from '../../arith/index.js';
+import { formatRange, intFormat } from '../../arith/format.js';
 import { InputError } from '../../util/errors.js';
 
 /**
@@ -43,8 +44,8 @@ export function parseRounding(s: string, where: string): QonnxRounding {
 
 /** Integer range of Quant: signed [-2^(b-1) (+1 if narrow), 2^(b-1) - 1], unsigned [0, 2^b - 1 (-1 if narrow)]. */
 export function quantIntRange(bits: number, signed: boolean, narrow: boolean): { min: number; max: number } {
-  if (signed) return { min: -(2 ** (bits - 1)) + (narrow ? 1 : 0), max: 2 ** (bits - 1) - 1 };
-  return { min: 0, max: 2 ** bits - 1 - (narrow ? 1 : 0) };
+  const r = formatRange(intFormat(bits, signed), narrow && signed);
+  return signed || !narrow ? r : { min: r.min, max: r.max - 1 }; // QONNX's unsigned narrow drops the top code
 }
 
 export interface QuantParams {
