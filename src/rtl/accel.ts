@@ -1,16 +1,17 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROUNDINGS } from '../arith/index.js';
 import { layoutBits, type AccelProgram } from '../hw/accel_program.js';
 import { writeImages } from '../hw/accel_images.js';
 import { hostInput, runAccelerator, type AccelRun } from '../hw/accelerator.js';
-import { InputError } from '../util/errors.js';
 import { macVerilogParams } from '../hw/mac_pe.js';
 import { REQUANTIZER_MODES } from '../hw/requantizer.js';
 import { buildSim } from './build.js';
 import { compareOutputs, type Mismatch } from './compare.js';
 import { HDL_MANIFEST } from './hdl_manifest.js';
+import { applyMutation, type Mutation } from './mutate.js';
+import { ToolError } from '../util/errors.js';
 import { resolveRepoPath } from './paths.js';
 import { runSim } from './run.js';
 import type { PortSpec } from './unit.js';
@@ -106,8 +107,6 @@ export async function cosimAccelerator(
   p: AccelProgram, x: Int32Array, batch: number,
   opts: { cacheDir?: string; vcdPath?: string; capacity?: AccelCapacity; hdlDir?: string } = {},
 ): Promise<AccelCosim> {
-  const unsupported = p.images > 1 ? 'a batch of images' : p.layers.find((l) => l.engine === 'pool' || l.win.H * l.win.W > 1)?.name;
-  if (unsupported !== undefined) throw new InputError(`model ${p.model}: the RTL runs dense layers one image at a time so far; ${unsupported} runs on the TS model only (drop --rtl, or use --batch 1 on an MLP)`);
   const model = runAccelerator(p, x, batch);
   const cap = opts.capacity ?? {};
   const ports = accelPorts(p, cap);
@@ -115,24 +114,26 @@ export async function cosimAccelerator(
   const expected: bigint[][] = [];
   const starts: number[] = [];
   const E = p.outputElems;
+  const I = p.images;
+  const runE = I * E; // output words of a run (a partial last run repeats its last image)
   let lastCycles = 0n;
-  let outq = new Array<bigint>(E).fill(0n); // the output buffer the RTL holds (0 after reset)
+  let outq = new Array<bigint>(runE).fill(0n); // the output buffer the RTL holds (0 after reset)
   let readData = 0n; // out_data_o register
   const push = (inp: bigint[], busy: boolean, done: boolean, readable: boolean, addr: number): void => {
     expected.push([busy ? 1n : 0n, done ? 1n : 0n, lastCycles, readData]);
     stim.push(inp);
     readData = readable ? (outq[addr] ?? 0n) : 0n;
   };
-  for (let b = 0; b < batch; b++) {
-    const words = packInput(p, hostInput(p, x, b, batch));
+  for (let b0 = 0; b0 < batch; b0 += I) {
+    const words = packInput(p, hostInput(p, x, b0, batch));
     starts.push(stim.length);
     for (let w = 0; w < words.length; w++) push([1n, BigInt(w), BigInt(words[w]), 0n, 0n], false, false, true, 0);
     push([0n, 0n, 0n, 1n, 0n], false, false, true, 0);
     for (let t = 1; t < model.cycles; t++) push([0n, 0n, 0n, 0n, 0n], true, false, false, 0);
     // done cycle: the results are in the output buffer, cycles_o holds the count
-    outq = Array.from({ length: E }, (_, e) => BigInt.asUintN(32, BigInt(model.outputs[b * E + e])));
+    outq = Array.from({ length: runE }, (_, e) => BigInt.asUintN(32, BigInt(model.outputs[Math.min(b0 + Math.floor(e / E), batch - 1) * E + (e % E)])));
     lastCycles = BigInt(model.cycles);
-    for (let e = 0; e < E; e++) push([0n, 0n, 0n, 0n, BigInt(e)], false, e === 0, true, e);
+    for (let e = 0; e < runE; e++) push([0n, 0n, 0n, 0n, BigInt(e)], false, e === 0, true, e);
     push([0n, 0n, 0n, 0n, 0n], false, false, true, 0);
   }
   const cacheDir = opts.cacheDir;
@@ -148,17 +149,18 @@ export async function cosimAccelerator(
     const cmp = compareOutputs('accel_top', outs, expected, run.outputs);
     const outputs = new Int32Array(batch * E);
     const cycles: number[] = [];
-    let b = 0;
-    for (let t = 0; t < run.outputs.length && b < batch; t++) {
+    let b0 = 0;
+    for (let t = 0; t < run.outputs.length && b0 < batch; t++) {
       if (run.outputs[t][1] === 1n) {
         cycles.push(Number(run.outputs[t][2]));
-        for (let e = 0; e < E; e++) outputs[b * E + e] = Number(BigInt.asIntN(32, run.outputs[t + e + 1]?.[3] ?? 0n));
-        b++;
+        for (let e = 0; e < Math.min(runE, (batch - b0) * E); e++) outputs[b0 * E + e] = Number(BigInt.asIntN(32, run.outputs[t + e + 1]?.[3] ?? 0n));
+        b0 += I;
       }
     }
     const first = cmp.first;
-    let image = 0;
-    while (first && image + 1 < starts.length && starts[image + 1] <= first.cycle) image++;
+    let runIdx = 0;
+    while (first && runIdx + 1 < starts.length && starts[runIdx + 1] <= first.cycle) runIdx++;
+    const image = runIdx * I;
     return {
       outputs, cycles, model,
       ...(first ? { mismatch: { ...first, image } } : {}),
@@ -170,3 +172,35 @@ export async function cosimAccelerator(
   }
 }
 
+
+/**
+ * Builds a mutant of the accelerator (the mutation applied to a copy of its RTL in a temporary folder;
+ * the sources are never touched) and co-simulates `jobs` on it until one mismatches: killed, or killed
+ * by the build when the mutant does not compile. Returns how, and the job that killed it.
+ */
+export async function runAccelMutant(
+  m: Mutation,
+  jobs: { label: string; program: AccelProgram; x: Int32Array; batch: number }[],
+  opts: { capacity?: AccelCapacity; cacheDir?: string } = {},
+): Promise<{ killed: boolean; how: 'mismatch' | 'build' | 'survived'; by?: string; cycle?: number; signal?: string }> {
+  const dir = mkdtempSync(join(tmpdir(), `lowbit-mutant-${m.id}-`));
+  try {
+    for (const f of HDL_MANIFEST.accel_top) {
+      const src = readFileSync(resolveRepoPath(`hdl/${f}`), 'utf8');
+      writeFileSync(join(dir, f), `hdl/${f}` === m.file ? applyMutation(m, src) : src);
+    }
+    for (const j of jobs) {
+      let r: AccelCosim;
+      try {
+        r = await cosimAccelerator(j.program, j.x, j.batch, { hdlDir: dir, ...(opts.capacity ? { capacity: opts.capacity } : {}), ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}) });
+      } catch (e) {
+        if (e instanceof ToolError) return { killed: true, how: 'build', by: j.label };
+        throw e;
+      }
+      if (r.mismatch) return { killed: true, how: 'mismatch', by: j.label, cycle: r.mismatch.cycle, signal: r.mismatch.signal };
+    }
+    return { killed: false, how: 'survived' };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
