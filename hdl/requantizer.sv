@@ -1,6 +1,6 @@
 // requantizer: int accumulator -> low-bit output, one element per cycle, 3-stage pipeline.
 //
-// Maths (ARITHMETIC.md section 2; the TS model src/hw/requantizer.ts computes it through
+// Maths (docs/arithmetic.md section 2; the TS model src/hw/requantizer.ts computes it through
 // src/arith):
 //   Mode 0 "double" (TFLite MultiplyByQuantizedMultiplier, the default build), x = int32(acc_i):
 //     xl  = x << max(shift, 0)                       (int32 multiply: wraps)

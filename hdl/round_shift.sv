@@ -1,8 +1,8 @@
 // round_shift: y_o = round(x_i / 2^n_i) by a named ap_fixed rounding mode (combinational helper).
 //
-// The RTL twin of arith's roundShift (ARITHMETIC.md section 1): the exact quotient is floored by
-// an arithmetic right shift, then 1 is added when the mode's rule holds, with qb = the first
-// dropped bit, r = OR of the other dropped bits, s = sign of x_i, lsb = lowest kept bit:
+// The RTL twin of arith's roundShift (docs/arithmetic.md section 1): the exact quotient is
+// floored by an arithmetic right shift, then 1 is added when the mode's rule holds, with qb = the
+// first dropped bit, r = OR of the other dropped bits, s = sign of x_i, lsb = lowest kept bit:
 //   0 TRN          never                  (floor)
 //   1 TRN_ZERO     s && (qb || r)         (toward zero)
 //   2 RND          qb                     (nearest, ties toward +inf)

@@ -1,7 +1,8 @@
 // xnor_popcount: binary (XNOR) and bit-serial (AND) dot products, Lanes bits per cycle, with
 // multi-threshold activation. 3-stage pipeline.
 //
-// Maths (ARITHMETIC.md section 5; the TS model is src/hw/xnor_popcount.ts, src/hw/bit_serial.ts):
+// Maths (docs/arithmetic.md section 5; the TS model is src/hw/xnor_popcount.ts,
+// src/hw/bit_serial.ts):
 //   A dot product arrives as words w = 0..W-1 of Lanes bits (first_i on word 0, last_i on word
 //   W-1). Valid bits per word: nb = min(nbits_i, Lanes); bits at positions >= nb are padding and
 //   masked off.

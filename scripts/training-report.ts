@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../src/util/fs.js';
 import { renderChart } from '../src/report/plot.js';
 
-/** FINN / Brevitas published MNIST test accuracy (DESIGN.md), by arch-wXaY. */
+/** FINN / Brevitas published MNIST test accuracy (docs/architecture.md), by arch-wXaY. */
 const FINN: Record<string, number> = {
   'tfc-w1a1': 93.17, 'tfc-w1a2': 94.79, 'tfc-w2a2': 96.6, 'sfc-w1a1': 97.81, 'sfc-w1a2': 98.31, 'sfc-w2a2': 98.66, 'lfc-w1a1': 98.88, 'lfc-w1a2': 98.99,
 };

@@ -7,7 +7,7 @@
 // Built with -DLOWBIT_NO_MAIN it is the core of the in-process shim (sim/shim.cpp, a shared library
 // loaded through koffi by src/rtl/inproc.ts).
 //
-// Protocol (docs/verify.md, docs/contracts.md section 3):
+// Protocol (docs/verify.md, "Timing and the harness protocol"):
 //  - every port value is ceil(width/32) little-endian uint32 words, least significant word first;
 //    a cycle's input vector is the input ports' words back to back in port order (LB_IN_WORDS words),
 //    the stimulus file is the cycles back to back; outputs likewise (LB_OUT_WORDS words per cycle);

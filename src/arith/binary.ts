@@ -1,5 +1,5 @@
 /**
- * Binary (XNOR-popcount) arithmetic (ARITHMETIC.md section 5).
+ * Binary (XNOR-popcount) arithmetic (docs/arithmetic.md section 5).
  *
  * lowbit's bit convention (FINN's): **bit 1 = +1, bit 0 = -1**; a real value `v >= 0` (including -0)
  * packs to +1, `v < 0` to -1. Element i lives in 32-bit word `i >>> 5`, bit `i & 31` (least significant

@@ -1,5 +1,5 @@
 /**
- * Fixed point with Xilinx `ap_fixed<W, I, Q, O>` semantics (ARITHMETIC.md section 1).
+ * Fixed point with Xilinx `ap_fixed<W, I, Q, O>` semantics (docs/arithmetic.md section 1).
  *
  * A format is `{bits W, intBits I, signed}`; `F = W - I` fraction bits (may be negative or exceed W).
  * A raw two's-complement integer `r` (a BigInt here) means the value `r * 2^-F`.

@@ -1,5 +1,5 @@
 /**
- * Integer formats of any width 1..64, signed (two's complement) or unsigned (ARITHMETIC.md section 1,
+ * Integer formats of any width 1..64, signed (two's complement) or unsigned (docs/arithmetic.md section 1,
  * overflow table restricted to WRAP and SAT).
  *
  * - WRAP: `x mod 2^W` mapped into the format's range (keep the low W bits).

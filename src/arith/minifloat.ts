@@ -1,5 +1,5 @@
 /**
- * Minifloats (ARITHMETIC.md section 4): FP16 (IEEE binary16), BF16, FP8 E4M3FN and FP8 E5M2 (OCP FP8).
+ * Minifloats (docs/arithmetic.md section 4): FP16 (IEEE binary16), BF16, FP8 E4M3FN and FP8 E5M2 (OCP FP8).
  *
  * | format    | exp | man | bias | max            | inf  | NaN (canonical)        |
  * |-----------|-----|-----|------|----------------|------|------------------------|

@@ -1,5 +1,5 @@
 /**
- * Rounding and overflow modes, named as in Xilinx `ap_fixed` (ARITHMETIC.md section 1).
+ * Rounding and overflow modes, named as in Xilinx `ap_fixed` (docs/arithmetic.md section 1).
  *
  * A value is quantized by flooring the exact result (arithmetic shift) and then adding 1 when the rule
  * below holds. `qb` is the first dropped bit, `r` the OR of the other dropped bits, `s` the sign of the

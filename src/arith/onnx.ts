@@ -1,5 +1,5 @@
 /**
- * ONNX quantization operators as ONNX Runtime (CPU) computes them (ARITHMETIC.md section 3), bit for bit
+ * ONNX quantization operators as ONNX Runtime (CPU) computes them (docs/arithmetic.md section 3), bit for bit
  * (tested against onnxruntime-node in test/unit/onnx_ref.test.ts).
  *
  * - QuantizeLinear: `y = clamp(rint(x / scale) + zp, qmin, qmax)`; the division is float32 (the scale's

@@ -1,5 +1,5 @@
 /**
- * Sub-byte integer packing (ARITHMETIC.md section 3, ONNX int4/int2 layout): `8 / bits` elements per byte,
+ * Sub-byte integer packing (docs/arithmetic.md section 3, ONNX int4/int2 layout): `8 / bits` elements per byte,
  * **the first element in the lowest bits** (int4: element 2k in the low nibble of byte k, 2k+1 in the high
  * nibble). Values are stored as their low `bits` bits (two's complement for signed types); unpacking
  * sign-extends when `signed`. A trailing partial byte has its unused high bits 0.

@@ -1,5 +1,5 @@
 /**
- * Integer requantization (ARITHMETIC.md section 2): gemmlowp / TensorFlow Lite fixed-point multipliers,
+ * Integer requantization (docs/arithmetic.md section 2): gemmlowp / TensorFlow Lite fixed-point multipliers,
  * and the ONNX Runtime float32 rescale (section 3).
  *
  * All results are exact in JS numbers: 32x32-bit products (up to 2^62) are split into a 16-bit low half

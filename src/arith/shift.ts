@@ -1,6 +1,6 @@
 /**
  * THE rounding shift of lowbit: `roundShift(x, n, mode) = round(x / 2^n)` by the ap_fixed rule
- * (ARITHMETIC.md section 1). Every other rounding of integers in lowbit (castFixed, shift-only
+ * (docs/arithmetic.md section 1). Every other rounding of integers in lowbit (castFixed, shift-only
  * requantization, the hardware models) calls this file; there is no second copy.
  *
  * Rule: `q = floor(x / 2^n)` (arithmetic shift right), `qb` = bit n-1 of x (first dropped bit),

@@ -1,9 +1,9 @@
 import type { Argv } from 'yargs';
 import { badValue, InputError } from '../util/errors.js';
-import { checkOutputDir, type DirOutput } from '../util/fsafe.js';
+import { checkOutputDir, checkOutputFile, type DirOutput } from '../util/fsafe.js';
 
 /**
- * Validation of command-line option values, shared by every command (docs/reliability.md): each helper
+ * Validation of command-line option values, shared by every command: each helper
  * takes the option's name as the user types it (`--epochs`) and throws the one-line InputError (exit 2)
  * naming the value and what is allowed. yargs parses a `number` option such as `--epochs abc` to NaN and
  * `--lr 1e999` to Infinity; these helpers refuse both. For a value from a list, `checkEnum` (util/errors.ts)
@@ -70,4 +70,9 @@ export function given(name: string): boolean {
     const flag = a.split('=')[0];
     return flag === `--${kebab}` || flag === `--no-${kebab}` || flag === `--${name}`;
   });
+}
+
+/** Checks a `.npy` output file: missing, or an existing .npy (replaced), or `force`; never another file. */
+export function checkNpyOut(path: string | undefined, option: string, force = false): void {
+  if (path !== undefined) checkOutputFile(path, option, (text) => text.startsWith('\x93NUMPY') || text.startsWith('\uFFFDNUMPY'), force);
 }

@@ -10,6 +10,7 @@
  * uint8/int8 data (all of MNIST) is returned as a view on the file's buffer, with no copy. Multi-byte
  * types are converted from big-endian into a fresh native-endian array (one copy is unavoidable).
  */
+import { gunzipSync } from 'node:zlib';
 import { readInputFile } from '../util/fsafe.js';
 import { InputError } from '../util/errors.js';
 
@@ -99,9 +100,17 @@ export function parseIdx(buf: Uint8Array, source = '<buffer>'): IdxTensor {
   return { type, dims, data };
 }
 
-/** Reads and parses an IDX file; errors name the file. */
+/** Reads and parses an IDX file (gzip-compressed when the name ends in .gz); errors name the file. */
 export function readIdx(path: string): IdxTensor {
-  return parseIdx(readInputFile(path, 'IDX file'), path);
+  const buf = readInputFile(path, 'IDX file');
+  if (!path.endsWith('.gz')) return parseIdx(buf, path);
+  let raw: Buffer;
+  try {
+    raw = gunzipSync(buf);
+  } catch (e) {
+    throw new InputError(`${path}: not a gzip file (${(e as Error).message})`);
+  }
+  return parseIdx(raw, path);
 }
 
 /** Encodes a tensor as IDX bytes (big-endian), the inverse of `parseIdx`. Used by tests and tools. */

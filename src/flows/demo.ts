@@ -89,7 +89,7 @@ export function demoReport(rs: RunReport[]): { title: string; generated: string;
   };
   const layers: Section = {
     heading: 'Cycles per layer',
-    paragraphs: ['Engines: `mac` the systolic array (output stationary), `xnor` the XNOR-popcount unit, `serial` its bit-serial AND path for multi-bit inputs. Formulas in docs/accelerator.md.'],
+    paragraphs: ['Engines: `mac` the systolic array (output stationary), `xnor` the XNOR-popcount unit, `serial` its bit-serial AND path for multi-bit inputs. Formulas in the lowbit docs, accelerator.md.'],
     table: {
       columns: ['model', 'layer', 'engine', 'K x N', 'cycles'],
       rows: rs.flatMap((r) => r.layers.map((l) => [r.model, l.name, l.engine, `${l.K} x ${l.N}`, l.cycles])),

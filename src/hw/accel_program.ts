@@ -30,7 +30,7 @@ export const ENGINES: readonly Engine[] = DESC_FIELDS[0].values;
 /**
  * The sliding window of a layer over its NHWC input map (H x W pixels of C channels, element (y, x, c) at
  * index (y*W + x)*C + c): output pixel m = oy*Wo + ox reads the kh x kw x C patch at rows oy*sh - pt + i,
- * columns ox*sw - pl + j; patch element k = (i*kw + j)*C + c (conv2d_window.ts). A dense layer is the
+ * columns ox*sw - pl + j; patch element k = (i*kw + j)*C + c (conv_window.ts). A dense layer is the
  * window H = images, W = 1, C = K, kh = kw = 1 (each image one pixel); after a flatten it sees the whole
  * map as one vector in NHWC order (the compiler permutes its weight columns from the model's CHW order).
  */

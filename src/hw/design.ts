@@ -7,7 +7,7 @@ import { PRESETS, PRESET_NAMES } from './presets.js';
 
 /**
  * A Design describes one accelerator. It drives the TS hardware models, the RTL parameters, the cost
- * model and the reports (DESIGN.md convention 2). Load with `loadDesign` / `parseDesign`, which validate
+ * model and the reports (docs/architecture.md convention 2). Load with `loadDesign` / `parseDesign`, which validate
  * every field; derived quantities come from `deriveDesign`, computed once.
  */
 export type Dataflow = 'os' | 'ws' | 'is';
@@ -15,7 +15,7 @@ export type Dataflow = 'os' | 'ws' | 'is';
 /**
  * An operand (or output) format. Range: signed `[-2^(bits-1), 2^(bits-1) - 1]`, unsigned
  * `[0, 2^bits - 1]` — except **1-bit signed, which is bipolar {-1, +1}** (bit 1 = +1, FINN's convention;
- * ARITHMETIC.md section 5), the format of XNOR-popcount layers. 1-bit unsigned is {0, 1}.
+ * docs/arithmetic.md section 5), the format of XNOR-popcount layers. 1-bit unsigned is {0, 1}.
  */
 export interface OperandFormat {
   /** operand width in bits, 1..16 */
@@ -281,7 +281,7 @@ export function signedBitsFor(lo: bigint, hi: bigint): number {
 }
 
 /**
- * Quantities derived from a Design, computed here once (DESIGN.md convention 2).
+ * Quantities derived from a Design, computed here once (docs/architecture.md convention 2).
  * - `productRange`/`productBits`: exact range of `w * a` over the operand ranges, and the signed width
  *   that holds it (signed x signed W,A bits: W + A; bipolar x bipolar: 2).
  * - `accBitsNeeded(K)`: smallest signed accumulator width that holds every sum of K products, computed

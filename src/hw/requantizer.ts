@@ -1,7 +1,7 @@
 /**
  * The requantizer: one int accumulator in, one low-bit output out, per cycle (RTL: hdl/requantizer.sv).
  *
- * Maths (ARITHMETIC.md section 2); every number goes through src/arith, the one implementation of each
+ * Maths (docs/arithmetic.md section 2); every number goes through src/arith, the one implementation of each
  * rule:
  *   mode `double`: v = multiplyByQuantizedMultiplier(acc, M, shift, 'double')  (SRDHM, then RDBPOT;
  *                  the left shift wraps in int32; SRDHM(INT32_MIN, INT32_MIN) = INT32_MAX)
@@ -16,8 +16,8 @@
  * reset to (0, 0) and written through a write port; a channel index >= channels reads (0, 0) and writes
  * to it are ignored.
  *
- * Cycle timing (docs/contracts.md section 3): an element applied in cycle t is on the outputs in cycle
- * t + REQUANTIZER_LATENCY (3). Stage 1 latches the element with its looked-up parameters, stage 2 holds
+ * Cycle timing (the protocol: docs/verify.md, "Timing and the harness protocol"): an element applied
+ * in cycle t is on the outputs in cycle t + REQUANTIZER_LATENCY (3). Stage 1 latches the element with its looked-up parameters, stage 2 holds
  * the scaled value v, stage 3 the saturated output. While `stall` is 1 no pipeline register changes;
  * table writes still happen. The pipeline registers load on every non-stalled edge whether or not the
  * element is valid (like the RTL), so `data` follows whatever the inputs carried.

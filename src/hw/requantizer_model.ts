@@ -1,8 +1,8 @@
 /**
  * Cycle-stepped model of hdl/requantizer.sv (the maths is in requantizer.ts; timing in its header).
  *
- * Protocol (docs/contracts.md section 3): `outputs()` gives the registered outputs of the current cycle
- * (a function of the state only); `step(inputs)` applies one rising clock edge. The model starts in the
+ * Protocol (docs/verify.md, "Timing and the harness protocol"): `outputs()` gives the registered
+ * outputs of the current cycle (a function of the state only); `step(inputs)` applies one rising edge. The model starts in the
  * reset state: every register 0, the parameter table all (0, 0).
  *
  * Registers (RTL name in brackets):

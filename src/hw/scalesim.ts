@@ -15,7 +15,7 @@
  * comma-separated field of each row. It maps a row to a convolution with an M x K ifmap and N filters of
  * 1 x K, i.e. exactly lowbit's `Y (M x N) = A (M x K) W (K x N)`.
  *
- * `scaleSimCycles` gives SCALE-Sim's compute-cycle formulas (DESIGN.md): os `ceil(M/R) ceil(N/C)` folds
+ * `scaleSimCycles` gives SCALE-Sim's compute-cycle formulas (docs/architecture.md): os `ceil(M/R) ceil(N/C)` folds
  * of `K + R + C - 2`, ws `ceil(K/R) ceil(N/C)` folds of `2R + C + M - 2`, is `ceil(K/R) ceil(M/C)` folds
  * of `2R + C + N - 2`. SCALE-Sim reports the index of the last cycle, one less than the count.
  */

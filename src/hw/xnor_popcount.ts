@@ -2,7 +2,7 @@
  * The XNOR-popcount unit: binary (±1) and bit-serial dot products, `lanes` bits per cycle, with
  * FINN multi-threshold activation (RTL: hdl/xnor_popcount.sv; cycle model: xnor_popcount_model.ts).
  *
- * Maths (ARITHMETIC.md section 5), bits packed as arith's packBits (bit 1 = +1, element i at word
+ * Maths (docs/arithmetic.md section 5), bits packed as arith's packBits (bit 1 = +1, element i at word
  * i >>> 5, bit i & 31). A dot product arrives as words of `lanes` bits; in each word only the first
  * nb = min(nbits, lanes) bits are valid, the rest is padding and masked off.
  *   XNOR word: pop = popcount(~(a ^ w) & mask), contribution c = 2*pop - nb, so over all words

@@ -1,8 +1,8 @@
 /**
  * Cycle-stepped model of hdl/xnor_popcount.sv (maths and timing in xnor_popcount.ts).
  *
- * Protocol (docs/contracts.md section 3): `outputs()` = registered outputs of the current cycle (state
- * only), `step(inputs)` = one rising edge. Starts in the reset state: all registers and the threshold
+ * Protocol (docs/verify.md, "Timing and the harness protocol"): `outputs()` = registered outputs of
+ * the current cycle (state only), `step(inputs)` = one rising edge. Starts in the reset state: all registers and the threshold
  * table 0.
  *
  * Registers (RTL names): stage 1 [v1_q, first1_q, last1_q, and1_q, neg1_q, sh1_q, nb1_q, pop1_q, ch1_q];

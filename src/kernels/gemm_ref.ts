@@ -1,5 +1,5 @@
 /**
- * THE DEFINITION of lowbit's integer GEMM and binary GEMM (DESIGN.md convention 4): small, naive, exact.
+ * THE DEFINITION of lowbit's integer GEMM and binary GEMM (docs/architecture.md convention 4): small, naive, exact.
  * Every fast kernel in this folder is tested equal to these on seeded random inputs.
  *
  * Integer GEMM, `Y = A W` with A: M x K and W: K x N, both row-major (or W as N x K with `wTransposed`),

@@ -115,10 +115,17 @@ export function decodeBlob(bytes: Uint8Array, ref: BlobRef, file: string): Int32
 export function parseBlobRef(name: string, v: unknown): BlobRef {
   if (v === null || typeof v !== 'object') throw badValue(name, v, '{file, dtype, count}');
   const o = v as Record<string, unknown>;
-  if (typeof o.file !== 'string' || o.file === '' || o.file.includes('..')) throw badValue(`${name}.file`, o.file, 'a relative file name inside the model folder');
+  // the same rule the saver's names obey: relative, '/'-separated, no '.', '..' or empty component
+  if (typeof o.file !== 'string' || !isInsideName(o.file)) throw badValue(`${name}.file`, o.file, 'a relative file name inside the model folder');
   return {
     file: o.file,
     dtype: checkEnum(`${name}.dtype`, o.dtype, BLOB_DTYPES),
     count: checkInt(`${name}.count`, o.count, 0, 2 ** 31 - 1),
   };
+}
+
+/** A relative path that stays inside its folder: '/'-separated parts, none empty, '.' or '..', no '\\' or NUL. */
+export function isInsideName(file: string): boolean {
+  if (file === '' || file.startsWith('/') || /[\\\0]/.test(file)) return false;
+  return file.split('/').every((p) => p !== '' && p !== '.' && p !== '..');
 }

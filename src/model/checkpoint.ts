@@ -1,5 +1,5 @@
 /**
- * The FP32 checkpoint (docs/contracts.md section 5): what training writes and quantization reads.
+ * The FP32 checkpoint (docs/quant.md, "FP32 checkpoint"): what training writes and quantization reads.
  *
  * On disk, a directory:
  * - `checkpoint.json`: `{format: 'lowbit-fp32', version: 1, arch, inputShape, layers: [...], meta?}`.

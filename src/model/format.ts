@@ -2,10 +2,11 @@ import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { badValue, checkEnum, checkInt, InputError } from '../util/errors.js';
 import { readInputFile, readInputText, writeDirAtomic } from '../util/fsafe.js';
-import { blobBytes, decodeBlob, dtypeFor, encodeBlob, parseBlobRef, type BlobRef } from './blob.js';
+import { blobBytes, decodeBlob, dtypeFor, isInsideName, encodeBlob, parseBlobRef, type BlobRef } from './blob.js';
 import { int32Image, memoryImage, parseReadmemh, toReadmemh, type MemoryImage } from './memimage.js';
 import { formatBits, SCHEMA_VERSION, type Conv2dLayer, type DenseLayer, type Layer, type QuantizedModel, type TensorFormat } from './types.js';
 import { validateModel } from './validate.js';
+import { docPath } from '../util/package.js';
 
 /**
  * On-disk QuantizedModel: a folder `models/<name>/` with
@@ -72,6 +73,7 @@ export function saveQuantizedModel(model: QuantizedModel, dir: string, opts: Sav
     const memoryImages: MemoryImageRef[] = [];
     const blob = (i: number, l: Layer, what: string, data: Int32Array, fmt: TensorFormat): BlobRef => {
       const file = `blobs/${i}_${safe(l.name)}.${what}.bin`;
+      if (!isInsideName(file)) throw new Error(`blob name ${file} would not load`); // safe() guarantees it
       const dtype = dtypeFor(fmt);
       writeFileSync(join(tmp, file), encodeBlob(data, dtype));
       return { file, dtype, count: data.length };
@@ -107,7 +109,7 @@ export function saveQuantizedModel(model: QuantizedModel, dir: string, opts: Sav
 /** Loads and validates a model folder; every problem is an InputError naming the file and the field. */
 export function loadQuantizedModel(dir: string): QuantizedModel {
   const mpath = join(dir, MANIFEST);
-  if (!existsSync(mpath)) throw new InputError(`${mpath}: not found; a model folder holds ${MANIFEST} (see docs/model.md)`);
+  if (!existsSync(mpath)) throw new InputError(`${mpath}: not found; a model folder holds ${MANIFEST} (see ${docPath('model.md')})`);
   let m: Record<string, unknown>;
   const text = readInputText(mpath, 'model manifest');
   try {

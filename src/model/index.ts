@@ -1,4 +1,4 @@
-// Public API of src/model/ (filled in as the layer lands).
+// Public API of src/model/.
 export {
   SCHEMA_VERSION, LAYER_KINDS, tensorFormatRange, formatBits, formatName,
   type TensorFormat, type ActQuant, type WeightTensor, type Scaling, type OutputStage, type QuantizeLayer, type DenseLayer,

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { dequantizeLinear } from '../arith/onnx.js';
 import { badValue, InputError } from '../util/errors.js';
 import { conv2dAcc, denseAcc } from './mac.js';
 import { modelShapes, shapeSize, windowOutput } from './shapes.js';
@@ -175,9 +176,11 @@ export function ortU8S8Saturates(): boolean {
 }
 
 /**
- * Real values of integer outputs of `model` (laid out [batch][...outputShape]): `scale * (q - zeroPoint)` for
- * a requantize/threshold/quantize output, `acc * inScale * wScale[o]` for an int32 accumulator stage.
- * Computed in float64 and stored as float32.
+ * Real values of integer outputs of `model` (laid out [batch][...outputShape]) in float32 arithmetic, as ONNX
+ * Runtime computes them, so that they equal ORT's float outputs bit for bit:
+ *   requantize / threshold / quantize output: DequantizeLinear, `float32(q - zeroPoint) * float32(scale)`;
+ *   int32 accumulator stage: `float32(acc) * float32(float32(inScale) * float32(wScale[o]))` (QGemm / MatMulInteger
+ *   with a float output: ORT's MLAS scale output processor, the scale product taken in float32).
  */
 export function dequantizeOutput(model: QuantizedModel, output: Int32Array): Float32Array {
   const out = new Float32Array(output.length);
@@ -187,21 +190,22 @@ export function dequantizeOutput(model: QuantizedModel, output: Int32Array): Flo
   for (let i = model.layers.length - 1; i >= 0; i--) {
     const l = model.layers[i]!;
     if (l.kind === 'quantize') {
-      for (let k = 0; k < out.length; k++) out[k] = l.output.scale * (output[k]! - l.output.zeroPoint);
+      dequantizeLinear(output, [output.length], [l.output.scale], [l.output.zeroPoint], {}, out);
       return out;
     }
     if (l.kind !== 'dense' && l.kind !== 'conv2d') continue;
     const st = l.output;
     if (st.kind !== 'accumulator') {
-      for (let k = 0; k < out.length; k++) out[k] = st.output.scale * (output[k]! - st.output.zeroPoint);
+      dequantizeLinear(output, [output.length], [st.output.scale], [st.output.zeroPoint], {}, out);
       return out;
     }
     const C = l.kind === 'dense' ? l.outFeatures : l.outChannels;
     const inner = outSize / C;
     const ws = l.weight.scale;
+    const s32 = Float32Array.from(ws, (w) => Math.fround(l.input.scale) * Math.fround(w));
     for (let k = 0; k < out.length; k++) {
       const o = Math.floor((k % outSize) / inner);
-      out[k] = output[k]! * l.input.scale * (ws.length === 1 ? ws[0]! : ws[o]!);
+      out[k] = Math.fround(output[k]!) * s32[ws.length === 1 ? 0 : o]!;
     }
     return out;
   }

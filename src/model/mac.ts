@@ -12,7 +12,7 @@ import { windowOutput } from './shapes.js';
  * The sum is taken modulo 2^32 (`Math.imul` products, `| 0` sums): the result equals the exact sum wrapped
  * to int32, which is what a 32-bit two's complement accumulator holds — and equals the exact sum whenever
  * that fits int32. Zero points are subtracted once per tensor (weights: once per layer, cached).
- * When both weights and inputs are binary the sum is `xnorDot` over packed bits (ARITHMETIC.md section 5).
+ * When both weights and inputs are binary the sum is `xnorDot` over packed bits (docs/arithmetic.md section 5).
  */
 
 interface Prepared {

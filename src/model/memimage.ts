@@ -9,7 +9,7 @@ import { formatBits, type Conv2dLayer, type DenseLayer, type TensorFormat } from
  * [o * wordsPerRow, (o + 1) * wordsPerRow). Inside a row, element e sits in word floor(e / perWord) at bits
  * [(e % perWord) * bits, (e % perWord + 1) * bits) — element 0 in the least significant bits — where
  * perWord = floor(wordBits / bits). Elements are stored as their low `bits` bits (two's complement for signed
- * formats); binary weights are one bit each, 1 = +1 and 0 = -1 (FINN convention, ARITHMETIC.md section 5).
+ * formats); binary weights are one bit each, 1 = +1 and 0 = -1 (FINN convention, docs/arithmetic.md section 5).
  * Unused high bits of a word and padding elements at the end of a row are 0.
  * Bias and threshold images hold one int32 per word (`wordBits` 32), in channel order
  * (thresholds: channel c, step t at word c * steps + t).
@@ -108,7 +108,7 @@ export function parseReadmemh(text: string, wordBits: number, file = 'memory ima
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!.replace(/\/\/.*$/, '').trim();
     if (line === '') continue;
-    if (!/^[0-9a-fA-F_]+$/.test(line)) throw new InputError(`${file}: line ${i + 1}: got ${JSON.stringify(line)}; allowed: hex digits`);
+    if (!/^[0-9a-fA-F_]*[0-9a-fA-F][0-9a-fA-F_]*$/.test(line)) throw new InputError(`${file}: line ${i + 1}: got ${JSON.stringify(line)}; allowed: hex digits (with optional _ separators)`);
     const w = BigInt('0x' + line.replace(/_/g, ''));
     if (w >> BigInt(wordBits) !== 0n) throw new InputError(`${file}: line ${i + 1}: word ${line} is wider than ${wordBits} bits`);
     words.push(w);

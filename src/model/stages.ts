@@ -88,7 +88,7 @@ export function applyOutputStage(layer: DenseLayer | Conv2dLayer, acc: Int32Arra
 
 /**
  * ONNX QuantizeLinear of float input: q = saturate(rint(float32(x / scale)) + zeroPoint), rint ties to even,
- * the division in float32 (ARITHMETIC.md section 3). Binary output: +1 for x >= 0, -1 otherwise.
+ * the division in float32 (docs/arithmetic.md section 3). Binary output: +1 for x >= 0, -1 otherwise.
  */
 export function quantizeInput(q: ActQuant, x: ArrayLike<number>, out: Int32Array): Int32Array {
   if (q.format.type === 'binary') {

@@ -1,15 +1,15 @@
 import type { Rounding } from '../arith/modes.js';
 
 /**
- * The QuantizedModel: what the hardware computes, layer by layer, in integers (docs/contracts.md section 4).
+ * The QuantizedModel: what the hardware computes, layer by layer, in integers (docs/model.md).
  *
  * Tensors are per-sample (the batch is the outer dimension at run time). Feature maps are CHW (NCHW with
  * the batch), as in ONNX and PyTorch; `flatten` therefore orders features c*H*W + h*W + w. Dense weights are
  * `[out][in]` row-major, conv weights `[outC][inC][kh][kw]` row-major (OIHW).
  *
- * Arithmetic of a `dense` / `conv2d` layer (ARITHMETIC.md section 2, TFLite `integer_ops/fully_connected.h`):
+ * Arithmetic of a `dense` / `conv2d` layer (docs/arithmetic.md section 2, TFLite `integer_ops/fully_connected.h`):
  *   acc[o] = wrap32( sum_i (w[o][i] - wZp[o]) * (x[i] - xZp) + bias[o] )
- * Binary (±1) weights and binary inputs use `xnorDot` (ARITHMETIC.md section 5), which is the same sum.
+ * Binary (±1) weights and binary inputs use `xnorDot` (docs/arithmetic.md section 5), which is the same sum.
  * Then the `output` stage turns the int32 accumulator into the next layer's integers:
  *   - `requantize`: y = clamp(scale(acc) + yZp, min, max), `scale` one of
  *       multiplier: multiplyByQuantizedMultiplier(acc, M[o], shift[o], variant)   (TFLite)
@@ -28,7 +28,7 @@ export const SCHEMA_VERSION = 1;
 /** Format of an integer tensor: two's complement (`signed`) or unsigned, 1..32 bits; or ±1 values. */
 export type TensorFormat =
   | { type: 'int'; bits: number; signed: boolean }
-  /** values are -1 or +1; packed one bit per value with bit 1 = +1 (FINN convention, ARITHMETIC.md section 5) */
+  /** values are -1 or +1; packed one bit per value with bit 1 = +1 (FINN convention, docs/arithmetic.md section 5) */
   | { type: 'binary' };
 
 /** Quantization of an activation tensor: integer q stands for `scale * (q - zeroPoint)`. */

@@ -1,7 +1,7 @@
 /**
  * Uniform (linear) quantizers: an integer q stands for the real value `scale * (q - zeroPoint)`.
  *
- * Quantize (ONNX QuantizeLinear, ARITHMETIC.md section 3): `q = clamp(rint(float32(x / scale)) + zp, qmin, qmax)`
+ * Quantize (ONNX QuantizeLinear, docs/arithmetic.md section 3): `q = clamp(rint(float32(x / scale)) + zp, qmin, qmax)`
  * with `rint` = round half to even (arith's `roundHalfEven`). Ranges for `bits` b:
  * - signed:   `[-2^(b-1), 2^(b-1) - 1]`; narrow range drops the most negative value: `[-(2^(b-1) - 1), 2^(b-1) - 1]`
  * - unsigned: `[0, 2^b - 1]`

@@ -80,7 +80,7 @@ export function sweepReport(results: SweepResult[], title: string, source: strin
   const frontRows = ok.filter((r) => front.has(r.index)).slice(0, 16);
   sections.push({
     heading: 'Energy breakdown',
-    paragraphs: ['Energy per inference of the Pareto-front points (up to 16), by component (Horowitz 45 nm table, see docs/estimate.md); DRAM includes the weight load amortised over the batch.'],
+    paragraphs: ['Energy per inference of the Pareto-front points (up to 16), by component (Horowitz 45 nm table, see the lowbit docs, estimate.md); DRAM includes the weight load amortised over the batch.'],
     charts: [{
       id: 'energy_breakdown', title: 'energy per inference (nJ) by component', mark: 'bar', x: { field: 'point', type: 'nominal' }, y: { field: 'nJ' }, color: 'component',
       data: frontRows.flatMap((r) => (['computePJ', 'accumulatePJ', 'outputStagePJ', 'sramPJ', 'dramPJ'] as const).map((k) => ({ point: `#${r.index}`, component: k.replace('PJ', ''), nJ: (num(r, k) ?? 0) / 1e3 }))),

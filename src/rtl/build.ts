@@ -6,6 +6,7 @@ import { InputError, ToolError } from '../util/errors.js';
 import { portsHeader } from './harness.js';
 import { runTool } from './proc.js';
 import { repoRoot } from './paths.js';
+import { userCacheDir } from '../util/cache.js';
 import type { PortSpec } from './unit.js';
 
 /**
@@ -15,7 +16,8 @@ import type { PortSpec } from './unit.js';
  * parameters. The hash covers: the harness source, the generated header (the port list), every RTL
  * file's name and content, the top module, the parameters, the trace flag, the Verilator flags and
  * `verilator --version` — so an unchanged design is never rebuilt and any changed input always is.
- * `<cache>` is `$LOWBIT_CACHE_DIR`, else `<repo>/.cache`. Builds go into a temporary sibling folder that
+ * `<cache>` is the user's cache folder (src/util/cache.ts: `$LOWBIT_CACHE`, else `$XDG_CACHE_HOME/lowbit`,
+ * else `~/.cache/lowbit`). Builds go into a temporary sibling folder that
  * is renamed into place when complete, so concurrent builds (worker pool, several processes) are safe:
  * the first rename wins and the loser's copy is discarded. `ccache` is used when it is on the PATH.
  *
@@ -51,7 +53,7 @@ export interface BuildRequest {
 }
 
 export interface BuildOptions {
-  /** cache root (default `$LOWBIT_CACHE_DIR` or `<repo>/.cache`) */
+  /** cache root (default: the user's cache folder, src/util/cache.ts) */
   cacheDir?: string;
   /** parallel compile jobs for this build (`make -j`), default 2 */
   jobs?: number;
@@ -101,9 +103,9 @@ export function verilatorVersion(): string {
   return versionCache.get(cmd)!;
 }
 
-/** The cache root: option, else `$LOWBIT_CACHE_DIR`, else `<repo>/.cache`. */
+/** The cache root: the option, else the user's cache folder (`userCacheDir`). */
 export function cacheRoot(opt?: string): string {
-  return opt ?? (process.env.LOWBIT_CACHE_DIR || join(repoRoot(), '.cache'));
+  return opt ?? userCacheDir();
 }
 
 /** Formats a parameter as a Verilator `-G` value: decimal integers, sized for > 31 bits, quoted strings. */

@@ -1,4 +1,4 @@
-import koffi from 'koffi';
+import { createRequire } from 'node:module';
 import { ToolError } from '../util/errors.js';
 import type { BuiltSim } from './build.js';
 import { decodeOutputs, encodeStimulus, vectorWords } from './harness.js';
@@ -21,10 +21,19 @@ interface ShimLib {
 
 const loaded = new Map<string, ShimLib>();
 
+/** koffi, an optional peer dependency of lowbit (only this path needs it), loaded on first use. */
+function koffi(): typeof import('koffi') {
+  try {
+    return createRequire(import.meta.url)('koffi') as typeof import('koffi');
+  } catch {
+    throw new ToolError('the in-process path (verify --in-process) needs the optional package koffi: npm install koffi');
+  }
+}
+
 function load(path: string): ShimLib {
   let lib = loaded.get(path);
   if (lib === undefined) {
-    const so = koffi.load(path);
+    const so = koffi().load(path);
     lib = {
       open: so.func('void *lb_open(const char *vcd)'),
       run: so.func('void lb_run(void *h, const uint32_t *input, _Out_ uint32_t *output, double cycles)'),

@@ -9,7 +9,7 @@ import type { VerifyResult } from './verify.js';
  *       expected 0x0000007f (127)
  *       actual   0x0000007e (126)
  *     mismatching: 12 of 1130 cycles (outputs), 1 of 2 traced registers
- *     waveform: .cache/vcd/mac_pe-int8-seed1.vcd (cycle t is at 10*(t+2) ns)
+ *     waveform: ~/.cache/lowbit/vcd/mac_pe-int8-seed1.vcd (cycle t is at 10*(t+2) ns)
  *     reproduce: lowbit verify --unit mac_pe --design int8 --seed 1 --cases 200 --keep-vcd
  */
 export function formatReport(r: VerifyResult): string {

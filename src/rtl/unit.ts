@@ -2,7 +2,7 @@ import type { Design } from '../hw/design.js';
 import { InputError } from '../util/errors.js';
 
 /**
- * The interface between a hardware unit and the co-simulation machinery (docs/contracts.md section 3).
+ * The interface between a hardware unit and the co-simulation machinery (docs/verify.md, "Adding a unit").
  *
  * Each unit adapter `src/rtl/units/<unit>.ts` exports one `UnitSpec`. The machinery (src/rtl/) builds the
  * unit's RTL with Verilator, drives it with the adapter's stimulus and compares the RTL's outputs (and the

@@ -1,7 +1,6 @@
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { basename, join, resolve } from 'node:path';
 import type { Design } from '../hw/design.js';
 import { loadDesign } from '../hw/design.js';
 import { badValue, InputError } from '../util/errors.js';
@@ -15,6 +14,7 @@ import { runSimInProcess } from './inproc.js';
 import { outputPorts, type UnitDesign, type UnitSpec } from './unit.js';
 import { UNITS, unitNames } from './units/index.js';
 import { readVcd } from './vcd.js';
+import { importUserModule } from './unit_loader.js';
 
 /**
  * One co-simulation check: build the unit's RTL for one Design (cached), drive it with the adapter's
@@ -74,7 +74,7 @@ export async function resolveUnit(ref: string): Promise<UnitSpec> {
   if (/[/\\]|\.(ts|js|mjs)$/.test(ref)) {
     let mod: Record<string, unknown>;
     try {
-      mod = (await import(pathToFileURL(resolveRepoPathOrCwd(ref)).href)) as Record<string, unknown>;
+      mod = await importUserModule(resolveRepoPathOrCwd(ref));
     } catch (e) {
       throw new InputError(`unit: cannot load module ${ref}: ${(e as Error).message}`);
     }
@@ -87,8 +87,10 @@ export async function resolveUnit(ref: string): Promise<UnitSpec> {
   throw badValue('unit', ref, `one of ${unitNames().join(', ') || '(no units registered yet)'}, or a path to a module exporting a UnitSpec`);
 }
 
+/** A module path: relative to the working directory when it exists there (or starts with `.`), else to the repository root. */
 function resolveRepoPathOrCwd(p: string): string {
-  return p.startsWith('.') ? join(process.cwd(), p) : resolveRepoPath(p);
+  const here = resolve(process.cwd(), p);
+  return p.startsWith('.') || existsSync(here) ? here : resolveRepoPath(p);
 }
 
 /** The designs to check: all of the unit's, or the one named (a unit label, a preset or a JSON file). */

@@ -6,8 +6,9 @@
  * can recover the integers in exact mode.
  */
 import { SCALE_CLIP, grow, param, type Layer, type Param } from './layer.js';
-import { actLevels, actQuantInt, type ActQuantMethod } from './quantizers.js';
+import { actLevels, actQuantInt, lsqActInt, quantizeGradDoReFa, type ActQuantMethod } from './quantizers.js';
 import type { Rng } from '../util/rng.js';
+import { learnableQ, learnableScaleGrad } from './fake_quant.js';
 
 export class Activation implements Layer {
   readonly kind = 'activation';
@@ -53,12 +54,13 @@ export class Activation implements Layer {
   invStep(): number {
     if (this.method === 'dorefa') return this.n;
     if (this.method === 'pact') return this.n / this.alpha!.value[0]!;
-    if (this.method === 'lsq') return 1 / this.alpha!.value[0]!;
+    if (this.method === 'lsq') return Math.fround(1 / this.alpha!.value[0]!);
     return 1;
   }
 
   /** The integer this activation outputs for input y (quantized methods only). */
   quantInt(y: number): number {
+    if (this.method === 'lsq') return lsqActInt(y, this.invStep(), this.n);
     return actQuantInt(y, this.binary, this.invStep(), this.n);
   }
 
@@ -89,7 +91,8 @@ export class Activation implements Layer {
     else {
       const sc = this.outScale();
       const inv = this.invStep();
-      for (let i = 0; i < size; i++) y[i] = actQuantInt(x[i]!, this.binary, inv, this.n) * sc;
+      if (m === 'lsq') for (let i = 0; i < size; i++) y[i] = lsqActInt(x[i]!, inv, this.n) * sc;
+      else for (let i = 0; i < size; i++) y[i] = actQuantInt(x[i]!, this.binary, inv, this.n) * sc;
     }
     return y;
   }
@@ -121,38 +124,30 @@ export class Activation implements Layer {
       }
       this.alpha!.grad[0] += ga;
     } else {
-      // lsq: v = clamp(round(y/s), 0, n) * s
-      const s = this.alpha!.value[0]!;
-      const g = 1 / Math.sqrt(size * this.n);
+      // lsq: PyTorch's learnable per-tensor fake quantizer, zero point 0, range [0, n] (fake_quant.ts)
+      const s = Math.fround(this.alpha!.value[0]!);
+      const inv = Math.fround(1 / s);
+      const g = Math.fround(1 / Math.sqrt(size * this.n));
       let gs = 0;
       for (let i = 0; i < size; i++) {
-        const r = x[i]! / s;
-        if (r <= 0) {
-          dx[i] = 0;
-        } else if (r >= this.n) {
-          dx[i] = 0;
-          gs += dy[i]! * this.n;
-        } else {
-          dx[i] = dy[i]!;
-          gs += dy[i]! * (Math.min(this.n, Math.max(0, Math.floor(r + 0.5))) - r);
-        }
+        const r = learnableQ(x[i]!, inv, 0);
+        dx[i] = dy[i]! * +(r >= 0 && r <= this.n);
+        gs += learnableScaleGrad(dy[i]!, x[i]!, r, s, inv, 0, 0, this.n, g);
       }
-      this.alpha!.grad[0] += gs * g;
+      this.alpha!.grad[0] += gs;
     }
     return dx;
   }
 }
 
-/** Inverted dropout: in training y = x * mask / (1 - p) with a seeded Bernoulli mask; identity in eval. */
-export class Dropout implements Layer {
-  readonly kind = 'dropout';
-  private mask: Float32Array = new Float32Array(0);
-  private y: Float32Array = new Float32Array(0);
-  private dx: Float32Array = new Float32Array(0);
-  private size = 0;
+/** A parameter-free, shape-preserving layer that draws from a seeded generator (dropout, gradient noise). */
+abstract class SeededElementwise {
+  protected dx: Float32Array = new Float32Array(0);
+  protected size = 0;
 
-  constructor(readonly p: number, private readonly rng: Rng) {}
+  constructor(protected readonly rng: Rng) {}
 
+  /** per-sample size, set by the network builder */
   setSampleSize(s: number): void {
     this.size = s;
   }
@@ -163,6 +158,17 @@ export class Dropout implements Layer {
 
   params(): Param[] {
     return [];
+  }
+}
+
+/** Inverted dropout: in training y = x * mask / (1 - p) with a seeded Bernoulli mask; identity in eval. */
+export class Dropout extends SeededElementwise implements Layer {
+  readonly kind = 'dropout';
+  private mask: Float32Array = new Float32Array(0);
+  private y: Float32Array = new Float32Array(0);
+
+  constructor(readonly p: number, rng: Rng) {
+    super(rng);
   }
 
   forward(x: Float32Array, n: number, train: boolean): Float32Array {
@@ -184,6 +190,31 @@ export class Dropout implements Layer {
     const len = this.size * n;
     this.dx = grow(this.dx, len);
     for (let i = 0; i < len; i++) this.dx[i] = dy[i]! * this.mask[i]!;
+    return this.dx;
+  }
+}
+
+/**
+ * DoReFa gradient quantization after a weighted layer (tensorpack's `fg`): the identity forward; backward,
+ * dL/dy is quantized to `bits` bits with `quantizeGradDoReFa` (noise from the network's seeded generator,
+ * which a resumable run saves). Absent from the exported model, like dropout.
+ */
+export class GradQuant extends SeededElementwise implements Layer {
+  readonly kind = 'gradquant';
+
+  constructor(readonly bits: number, rng: Rng) {
+    super(rng);
+  }
+
+  forward(x: Float32Array): Float32Array {
+    return x;
+  }
+
+  backward(dy: Float32Array, n: number): Float32Array {
+    const len = this.size * n;
+    this.dx = grow(this.dx, len);
+    this.dx.set(dy.subarray(0, len));
+    quantizeGradDoReFa(this.dx, n, this.size, this.bits, this.rng);
     return this.dx;
   }
 }

@@ -17,7 +17,7 @@
  * scale 1/255), the FINN choice that keeps the input information (documented in docs/train.md); the last
  * layer outputs raw integer logits.
  */
-import { Activation, Dropout } from './activations.js';
+import { Activation, Dropout, GradQuant } from './activations.js';
 import { BatchNorm } from './norm.js';
 import { Dense } from './dense.js';
 import { Conv2d, MaxPool2d, Flatten } from './conv.js';
@@ -51,6 +51,8 @@ export interface NetSpec {
   dropout?: number;
   /** drop probability on the input pixels (before the first layer); 0 or absent: none */
   inputDropout?: number;
+  /** DoReFa gradient bits: dL/dy of every weighted layer but the first and last quantized (absent: FP32) */
+  gradBits?: number;
   inputShape?: [number, number, number];
 }
 
@@ -103,7 +105,7 @@ export function buildNetwork(spec: NetSpec, seed: number): Network {
     if (spec.dropout) layers.push(new Dropout(spec.dropout, rng));
     layers.push(new Dense(inF, 10, lastSpec(spec), fp, rng));
     if (!fp) layers.push(new Scale(logitScaleInit(spec, inF)));
-    return withRng(new Network([C, H, W], layers), rng);
+    return withRng(new Network([C, H, W], withGradQuant(layers, spec, rng)), rng);
   }
   if (spec.arch === 'cnn') {
     const ch = spec.hidden ?? [16, 32];
@@ -124,7 +126,7 @@ export function buildNetwork(spec: NetSpec, seed: number): Network {
     const last = new Dense(c * h * w, 10, lastSpec(spec), fp, rng);
     layers.push(last);
     if (!fp) layers.push(new Scale(logitScaleInit(spec, c * h * w)));
-    return withRng(new Network([C, H, W], layers), rng);
+    return withRng(new Network([C, H, W], withGradQuant(layers, spec, rng)), rng);
   }
   const hidden = spec.hidden ?? ARCH_HIDDEN[spec.arch];
   if (hidden.length < 1 || hidden.some((h) => !Number.isInteger(h) || h < 1)) throw badValue('hidden', hidden, 'positive integer widths');
@@ -138,7 +140,23 @@ export function buildNetwork(spec: NetSpec, seed: number): Network {
   });
   layers.push(new Dense(inF, 10, lastSpec(spec), fp, rng));
   if (!fp) layers.push(new Scale(logitScaleInit(spec, inF)));
-  return withRng(new Network([inF === 0 ? 0 : C * H * W], layers), rng);
+  return withRng(new Network([inF === 0 ? 0 : C * H * W], withGradQuant(layers, spec, rng)), rng);
+}
+
+/**
+ * DoReFa's gradient quantizer after every weighted layer but the first and the last (where the authors'
+ * SVHN/ImageNet code applies `fg`): `spec.gradBits` bits, or the layers unchanged.
+ */
+function withGradQuant(layers: Layer[], spec: NetSpec, rng: Rng): Layer[] {
+  if (spec.gradBits === undefined) return layers;
+  if (!Number.isInteger(spec.gradBits) || spec.gradBits < 1 || spec.gradBits > 16) throw badValue('grad-bits', spec.gradBits, 'an integer in 1..16');
+  const weighted: Layer[] = layers.filter((l) => l instanceof Dense || l instanceof Conv2d);
+  const out: Layer[] = [];
+  for (const l of layers) {
+    out.push(l);
+    if (l !== weighted[0] && l !== weighted[weighted.length - 1] && weighted.includes(l)) out.push(new GradQuant(spec.gradBits, rng));
+  }
+  return out;
 }
 
 function withRng(net: Network, rng: Rng): Network {

@@ -23,7 +23,7 @@ import type {
 } from '../model/types.js';
 import { SCHEMA_VERSION } from '../model/types.js';
 import type { Checkpoint, CkptLayer } from '../model/checkpoint.js';
-import { Activation, Dropout } from './activations.js';
+import { Activation, Dropout, GradQuant } from './activations.js';
 import { Conv2d, Flatten, MaxPool2d } from './conv.js';
 import { Dense } from './dense.js';
 import { BatchNorm } from './norm.js';
@@ -70,7 +70,7 @@ export function channelThresholds(level: (a: number) => number, lo: number, hi: 
 
 /** Exports a QAT network to a QuantizedModel (see the file header). */
 export function exportQuantized(net: Network, name: string, provenance: Provenance): QuantizedModel {
-  const L = net.layers.filter((l) => !(l instanceof Dropout));
+  const L = net.layers.filter((l) => !(l instanceof Dropout || l instanceof GradQuant));
   const layers: QLayer[] = [{ name: 'input', kind: 'quantize', output: { format: { type: 'int', bits: 8, signed: false }, scale: 1 / 255, zeroPoint: 0 } }];
   let input: ActQuant = layers[0]!.kind === 'quantize' ? (layers[0] as { output: ActQuant }).output : (null as never);
   let maxIn = 255;

@@ -124,7 +124,7 @@ export class Network {
     }
   }
 
-  /** The generator the dropout layers draw from (buildNetwork sets it: the one that drew the initial weights). */
+  /** The generator the dropout layers and DoReFa gradient quantizers draw from (buildNetwork sets it: the one that drew the initial weights). */
   rng: Rng | null = null;
 
   private activations(): Activation[] {

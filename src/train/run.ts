@@ -44,6 +44,8 @@ export interface RunOptions {
   dropout?: number;
   /** drop probability on the input pixels (default 0) */
   inputDropout?: number;
+  /** DoReFa gradient quantization bits (absent: FP32 gradients) */
+  gradBits?: number;
   /** augmentation: random shifts of up to this many pixels (default 0) */
   shift?: number;
   maxTrain?: number;
@@ -97,6 +99,7 @@ export function netSpecFor(o: RunOptions): NetSpec {
     ...(o.lastBits ? { lastBits: o.lastBits } : {}),
     ...(dropout > 0 ? { dropout } : {}),
     ...(inputDropout > 0 ? { inputDropout } : {}),
+    ...(o.gradBits !== undefined ? { gradBits: checkInt('grad-bits', o.gradBits, 1, 16) } : {}),
   };
 }
 
@@ -224,6 +227,7 @@ export function trainCommandLine(o: RunOptions): string {
   if (o.dropout !== undefined) a.push(`--dropout ${o.dropout}`);
   if (o.inputDropout) a.push(`--input-dropout ${o.inputDropout}`);
   if (o.shift) a.push(`--shift ${o.shift}`);
+  if (o.gradBits !== undefined) a.push(`--grad-bits ${o.gradBits}`);
   if (o.maxTrain) a.push(`--train-images ${o.maxTrain}`);
   if (cfg.valCount !== 5000) a.push(`--val-images ${cfg.valCount}`);
   if (o.mixed) a.push(`--precision ${o.mixed.format} --rounding ${o.mixed.rounding}`);

@@ -1,7 +1,7 @@
 import { closest } from './suggest.js';
 
 /**
- * Errors that carry the CLI exit code they map to (DESIGN.md convention 10):
+ * Errors that carry the CLI exit code they map to (docs/architecture.md convention 10):
  * 0 ok, 1 a check failed (e.g. an RTL mismatch), 2 bad usage, bad input or a missing tool.
  */
 export class LowbitError extends Error {
@@ -11,11 +11,19 @@ export class LowbitError extends Error {
   }
 }
 
-/** Bad input: an argument, a config field or a file that is not what lowbit accepts. Exit 2. */
+/** Bad input: an argument, a config field or a file that is not what lowbit accepts. Exit 2. The message is
+ * one line: control characters that came from the input (names in a file) are shown escaped. */
 export class InputError extends LowbitError {
   constructor(message: string) {
-    super(message, 2);
+    super(oneLine(message), 2);
   }
+}
+
+/** `s` with control characters (newlines included) escaped as in JSON, so it prints as one line. */
+export function oneLine(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  const named: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+  return s.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, (c) => named[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** An external tool (Verilator, Yosys, a C compiler) is missing or failed to build. Exit 2. */

@@ -3,7 +3,7 @@ import { InputError } from './errors.js';
 /**
  * The one place where file-system errors (Node's `ErrnoException`: ENOENT, EACCES, EISDIR, ENOSPC, ...)
  * become one-line InputErrors (exit 2) that name the path and what to do. `withFsContext` wraps a read or
- * write site; the CLI's top level (src/cli/errors.ts) maps any that still escape with `fsErrorToInput`.
+ * write site; the CLI's top level (src/cli/fail.ts) maps any that still escape with `fsErrorToInput`.
  */
 const WHAT: Record<string, string> = {
   ENOENT: 'does not exist (or a folder on its path does not)',

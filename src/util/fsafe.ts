@@ -9,7 +9,7 @@ import { checkAlloc, formatBytes } from './budget.js';
 import { withFsContext } from './fs_errors.js';
 
 /**
- * Safe outputs: the only way lowbit writes files and folders that a user names (docs/reliability.md).
+ * Safe outputs: the only way lowbit writes files and folders that a user names.
  *
  * - A temporary is a sibling named `.<target>.lowbit-tmp-<pid>-<16 random hex>`, created exclusively
  *   (`wx`: O_CREAT|O_EXCL, which never follows a planted symlink), registered so that SIGINT/SIGTERM remove

@@ -5,16 +5,16 @@
  *
  * HEADER is a Python dict literal `{'descr': '<i4', 'fortran_order': False, 'shape': (3, 4), }` padded
  * with spaces and ended by `\n` so that DATA starts at a multiple of 64 bytes (latin-1 in v1/v2, UTF-8 in
- * v3). lowbit reads and writes little-endian, C-order arrays of int8, uint8, int16, int32, int64 and
- * float32; anything else (Fortran order, big-endian, other dtypes, a malformed header, truncated data)
+ * v3). lowbit reads and writes little-endian, C-order arrays of bool (read as Uint8Array 0/1), int8, uint8,
+ * int16, uint16, int32, int64, float32 and float64; anything else (Fortran order, big-endian, other dtypes, a malformed header, truncated data)
  * is an InputError naming the file and the problem. Writes use version 1.0 unless the header needs more
  * than 65535 bytes, and are atomic.
  */
 import { InputError } from './errors.js';
 import { readInputFile, writeFileAtomic } from './fsafe.js';
 
-export type NpyDtype = 'int8' | 'uint8' | 'int16' | 'int32' | 'int64' | 'float32';
-export type NpyData = Int8Array | Uint8Array | Int16Array | Int32Array | BigInt64Array | Float32Array;
+export type NpyDtype = 'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'int64' | 'float32' | 'float64' | 'bool';
+export type NpyData = Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | BigInt64Array | Float32Array | Float64Array;
 
 export interface NpyArray {
   dtype: NpyDtype;
@@ -27,9 +27,13 @@ const DTYPES: Record<NpyDtype, { descr: string; size: number; make: (buf: ArrayB
   int8: { descr: '|i1', size: 1, make: (b, n) => new Int8Array(b, 0, n) },
   uint8: { descr: '|u1', size: 1, make: (b, n) => new Uint8Array(b, 0, n) },
   int16: { descr: '<i2', size: 2, make: (b, n) => new Int16Array(b, 0, n) },
+  uint16: { descr: '<u2', size: 2, make: (b, n) => new Uint16Array(b, 0, n) },
   int32: { descr: '<i4', size: 4, make: (b, n) => new Int32Array(b, 0, n) },
   int64: { descr: '<i8', size: 8, make: (b, n) => new BigInt64Array(b, 0, n) },
   float32: { descr: '<f4', size: 4, make: (b, n) => new Float32Array(b, 0, n) },
+  float64: { descr: '<f8', size: 8, make: (b, n) => new Float64Array(b, 0, n) },
+  /** numpy bool: one byte 0/1, read as a Uint8Array */
+  bool: { descr: '|b1', size: 1, make: (b, n) => new Uint8Array(b, 0, n) },
 };
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
@@ -39,14 +43,16 @@ export function npyDtypeOf(data: NpyData): NpyDtype {
   if (data instanceof Int8Array) return 'int8';
   if (data instanceof Uint8Array) return 'uint8';
   if (data instanceof Int16Array) return 'int16';
+  if (data instanceof Uint16Array) return 'uint16';
   if (data instanceof Int32Array) return 'int32';
   if (data instanceof BigInt64Array) return 'int64';
   if (data instanceof Float32Array) return 'float32';
-  throw new InputError(`npy: cannot write a ${(data as object).constructor.name}; allowed: Int8Array, Uint8Array, Int16Array, Int32Array, BigInt64Array, Float32Array`);
+  if (data instanceof Float64Array) return 'float64';
+  throw new InputError(`npy: cannot write a ${(data as object).constructor.name}; allowed: Int8Array, Uint8Array, Int16Array, Uint16Array, Int32Array, BigInt64Array, Float32Array, Float64Array`);
 }
 
 function descrToDtype(descr: string, file: string): NpyDtype {
-  const m = /^([<>|=])([iuf])(\d+)$/.exec(descr);
+  const m = /^([<>|=])([iufb])(\d+)$/.exec(descr);
   if (m) {
     const [, order, kind, size] = m;
     const dt = (Object.keys(DTYPES) as NpyDtype[]).find((d) => DTYPES[d].descr.slice(1) === kind + size);
@@ -55,7 +61,7 @@ function descrToDtype(descr: string, file: string): NpyDtype {
     }
     if (dt) return dt;
   }
-  throw new InputError(`${file}: unsupported dtype '${descr}'; allowed: int8, uint8, int16, int32, int64, float32 (little-endian)`);
+  throw new InputError(`${file}: unsupported dtype '${descr}'; allowed: bool, int8, uint8, int16, uint16, int32, int64, float32, float64 (little-endian)`);
 }
 
 /** Parses the header dict literal (the subset NumPy writes: strings, True/False, tuples of ints). */

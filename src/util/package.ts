@@ -18,3 +18,8 @@ export function lowbitVersion(): string {
   const file = join(packageRoot(), 'package.json');
   return existsSync(file) ? String((JSON.parse(readFileSync(file, 'utf8')) as { version?: unknown }).version) : 'unknown';
 }
+
+/** A doc shipped with lowbit, as a path that exists in an installed copy (for messages: "see <path>"). */
+export function docPath(name: string): string {
+  return join(packageRoot(), 'docs', name);
+}

@@ -9,6 +9,7 @@ import { loadMutations, runBoundMutant } from '../../src/rtl/bind/mutate.js';
 import { readRtlPorts } from '../../src/rtl/bind/ports.js';
 import type { BoundJob } from '../../src/rtl/bind/verify.js';
 import { runCli } from '../unit/helpers/cli.js';
+import { cacheRoot } from '../../src/rtl/build.js';
 
 /**
  * `lowbit verify --rtl ... --bind`: the two user-style example designs in examples/rtl/ (written apart
@@ -71,8 +72,8 @@ describe('verify --rtl with a port binding', () => {
     bind.inputs[0].valid = 's_a';
     delete (bind.inputs[0] as { fields?: Record<string, unknown> }).fields!.a;
     writeFileSync(join(tmp, 'width.json'), JSON.stringify(bind));
-    const before = process.env.LOWBIT_CACHE_DIR;
-    process.env.LOWBIT_CACHE_DIR = cache;
+    const before = process.env.LOWBIT_CACHE;
+    process.env.LOWBIT_CACHE = cache;
     try {
       const name = await runCli([...int8Args().slice(0, 5), '--bind', join(tmp, 'name.json'), '--design', 'int8']);
       expect(name.code).toBe(2);
@@ -89,8 +90,8 @@ describe('verify --rtl with a port binding', () => {
       const missing = await runCli(['verify', '--rtl', join(INT8, 'dot8_core.sv'), '--bind', join(INT8, 'bind.json'), '--design', 'int8']);
       expect([missing.code, missing.err]).toEqual([2, 'lowbit: verify --rtl: give --top NAME (the top module of the RTL)\n']);
     } finally {
-      if (before === undefined) delete process.env.LOWBIT_CACHE_DIR;
-      else process.env.LOWBIT_CACHE_DIR = before;
+      if (before === undefined) delete process.env.LOWBIT_CACHE;
+      else process.env.LOWBIT_CACHE = before;
     }
     expect(existsSync(join(cache, 'verilator'))).toBe(false);
   });
@@ -129,10 +130,10 @@ describe('verify --rtl with a port binding', () => {
     mkdirSync(bin);
     writeFileSync(join(bin, 'lowbit'), `#!/bin/sh\nexec node --import ${pathToFileURL(createRequire(join(root, 'package.json')).resolve('tsx')).href} ${join(root, 'src/cli/main.ts')} "$@"\n`);
     chmodSync(join(bin, 'lowbit'), 0o755);
-    const again = spawnSync('sh', ['-c', cmd], { cwd: dir, encoding: 'utf8', env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, LOWBIT_CACHE_DIR: process.env.LOWBIT_CACHE_DIR ?? join(root, '.cache') } });
+    const again = spawnSync('sh', ['-c', cmd], { cwd: dir, encoding: 'utf8', env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, LOWBIT_CACHE: cacheRoot() } });
     expect(again.status).toBe(1);
     expect(again.stdout).toContain(lines[1]);
     expect(again.stdout).toContain(lines[2]);
-    expect(readdirSync(join(process.env.LOWBIT_CACHE_DIR ?? join(root, '.cache'), 'vcd'))).toContain('dot8_core-int8-seed1.vcd');
+    expect(readdirSync(join(cacheRoot(), 'vcd'))).toContain('dot8_core-int8-seed1.vcd');
   });
 });

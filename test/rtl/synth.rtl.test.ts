@@ -8,13 +8,13 @@ const fixture = 'test/rtl/fixtures/synth/acc_mul.sv';
 
 describe('yosys area', () => {
   // a private cache for these tests, restored afterwards so later files in this worker keep the shared one
-  const savedCache = process.env.LOWBIT_CACHE_DIR;
+  const savedCache = process.env.LOWBIT_CACHE;
   beforeAll(() => {
-    process.env.LOWBIT_CACHE_DIR = mkdtempSync(join(tmpdir(), 'lowbit-synth-'));
+    process.env.LOWBIT_CACHE = mkdtempSync(join(tmpdir(), 'lowbit-synth-'));
   });
   afterAll(() => {
-    if (savedCache === undefined) delete process.env.LOWBIT_CACHE_DIR;
-    else process.env.LOWBIT_CACHE_DIR = savedCache;
+    if (savedCache === undefined) delete process.env.LOWBIT_CACHE;
+    else process.env.LOWBIT_CACHE = savedCache;
   });
 
   it('counts gates, flip-flops and LUTs, grows with width, and caches by hash', () => {

@@ -14,13 +14,13 @@ d.xnor.bitsPerCycle = 16;
 
 describe('area from Yosys', () => {
   // a private cache for these tests, restored afterwards so later files in this worker keep the shared one
-  const savedCache = process.env.LOWBIT_CACHE_DIR;
+  const savedCache = process.env.LOWBIT_CACHE;
   beforeAll(() => {
-    process.env.LOWBIT_CACHE_DIR = mkdtempSync(join(tmpdir(), 'lowbit-area-'));
+    process.env.LOWBIT_CACHE = mkdtempSync(join(tmpdir(), 'lowbit-area-'));
   });
   afterAll(() => {
-    if (savedCache === undefined) delete process.env.LOWBIT_CACHE_DIR;
-    else process.env.LOWBIT_CACHE_DIR = savedCache;
+    if (savedCache === undefined) delete process.env.LOWBIT_CACHE;
+    else process.env.LOWBIT_CACHE = savedCache;
   });
 
   it('maps the Design to the units accel_top instantiates', () => {

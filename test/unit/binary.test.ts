@@ -20,7 +20,7 @@ function randomSigns(rng: Rng, n: number): Float32Array {
   return v;
 }
 
-describe('binary XNOR-popcount (ARITHMETIC.md section 5)', () => {
+describe('binary XNOR-popcount (docs/arithmetic.md section 5)', () => {
   it('packBits: bit 1 = +1 (v >= 0, also -0), LSB first in 32-bit words, padding 0', () => {
     expect(Array.from(packBits([1, -1, 0, -0, -0.5]))).toEqual([0b01101]);
     const v = new Array(33).fill(-1);

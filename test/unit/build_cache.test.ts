@@ -1,8 +1,10 @@
 import { describe, it, expect } from 'vitest';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildHash, cacheRoot, formatParam, type BuildRequest } from '../../src/rtl/build.js';
+import { userCacheDir } from '../../src/util/cache.js';
+import { packageRoot } from '../../src/util/package.js';
 import { checkPorts, decodeOutputs, encodeStimulus, portsHeader, vectorWords } from '../../src/rtl/harness.js';
 import type { PortSpec } from '../../src/rtl/unit.js';
 import { Rng, testSeed } from '../../src/util/rng.js';
@@ -38,16 +40,22 @@ describe('build cache key', () => {
     expect(buildHash({ ...req, files: [join(copyDir, 'm.v')] })).not.toBe(h);
   });
 
-  it('honours LOWBIT_CACHE_DIR', () => {
-    const saved = process.env.LOWBIT_CACHE_DIR;
-    process.env.LOWBIT_CACHE_DIR = '/tmp/lowbit-cache-x';
+  it('caches in $LOWBIT_CACHE, else $XDG_CACHE_HOME/lowbit, else ~/.cache/lowbit; never in the package', () => {
+    expect(userCacheDir({ LOWBIT_CACHE: '/tmp/lowbit-cache-x', XDG_CACHE_HOME: '/xdg' })).toBe('/tmp/lowbit-cache-x');
+    expect(userCacheDir({ XDG_CACHE_HOME: '/xdg' })).toBe('/xdg/lowbit');
+    expect(userCacheDir({ XDG_CACHE_HOME: 'relative' })).toBe(join(homedir(), '.cache', 'lowbit'));
+    expect(userCacheDir({})).toBe(join(homedir(), '.cache', 'lowbit'));
+    expect(() => userCacheDir({ LOWBIT_CACHE_DIR: '/old' })).toThrow('LOWBIT_CACHE_DIR is now LOWBIT_CACHE');
+    const saved = process.env.LOWBIT_CACHE;
+    process.env.LOWBIT_CACHE = '/tmp/lowbit-cache-x';
     try {
       expect(cacheRoot()).toBe('/tmp/lowbit-cache-x');
       expect(cacheRoot('/elsewhere')).toBe('/elsewhere');
     } finally {
-      if (saved === undefined) delete process.env.LOWBIT_CACHE_DIR;
-      else process.env.LOWBIT_CACHE_DIR = saved;
+      if (saved === undefined) delete process.env.LOWBIT_CACHE;
+      else process.env.LOWBIT_CACHE = saved;
     }
+    expect(userCacheDir({}).startsWith(packageRoot())).toBe(false);
   });
 
   it('formats -G parameter values', () => {

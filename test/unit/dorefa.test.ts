@@ -1,5 +1,7 @@
 import { describe, it, expect } from 'vitest';
-import { quantizeWeights } from '../../src/train/quantizers.js';
+import { quantizeGradDoReFa, quantizeWeights } from '../../src/train/quantizers.js';
+import { buildNetwork } from '../../src/train/arch.js';
+import { GradQuant } from '../../src/train/activations.js';
 import { Rng, testSeed } from '../../src/util/rng.js';
 
 /**
@@ -71,5 +73,75 @@ describe('DoReFa weights as in the paper', () => {
       const fd = (f(ws[i]! + h) - f(ws[i]! - h)) / (2 * h);
       expect(Math.abs(ste[i]! - fd)).toBeLessThan(1e-6);
     }
+  });
+});
+
+/**
+ * DoReFa gradients (eq. 12): f_G(dr) = 2 M [quantize_k(dr / (2 M) + 1/2 + N(k)) - 1/2], M = max|dr| per
+ * sample, N(k) = sigma / (2^k - 1), sigma ~ U(-1/2, 1/2); clipped to [0, 1] before quantize_k (authors' code).
+ */
+describe('DoReFa gradient quantization as in the paper', () => {
+  const seed = testSeed(12);
+  const paperFg = (g: number[], k: number, noise: () => number): number[] => {
+    const n = 2 ** k - 1;
+    const M = Math.max(...g.map(Math.abs));
+    return g.map((v) => {
+      const x = Math.min(1, Math.max(0, v / (2 * M) + 0.5 + noise() / n));
+      const r = Math.floor(n * x);
+      const q = n * x - r === 0.5 ? (r % 2 === 0 ? r : r + 1) : Math.round(n * x);
+      return 2 * M * (q / n - 0.5);
+    });
+  };
+
+  for (const k of [2, 4, 6, 8]) {
+    it(`k = ${k}: equals the formula per sample with the same noise draws; values on the grid 2M(j/n - 1/2)`, () => {
+      const src = new Rng(seed);
+      const g = Float32Array.from({ length: 2 * 50 }, (_, i) => (src.float() - 0.5) * (i < 50 ? 1e-3 : 3));
+      const a = new Rng(seed + 1);
+      const b = new Rng(seed + 1);
+      const mine = g.slice();
+      quantizeGradDoReFa(mine, 2, 50, k, a);
+      const ref = [...paperFg(Array.from(g.subarray(0, 50)), k, () => b.float() - 0.5), ...paperFg(Array.from(g.subarray(50)), k, () => b.float() - 0.5)];
+      expect(Array.from(mine), `seed ${seed}`).toEqual(ref.map(Math.fround));
+      const n = 2 ** k - 1;
+      for (let s = 0; s < 2; s++) {
+        const M = Math.max(...Array.from(g.subarray(s * 50, s * 50 + 50), Math.abs));
+        for (let i = s * 50; i < s * 50 + 50; i++) {
+          const j = (mine[i]! / (2 * M) + 0.5) * n;
+          expect(Math.abs(j - Math.round(j))).toBeLessThan(1e-4);
+        }
+      }
+    });
+  }
+
+  it('is unbiased inside the range: the mean over many draws approaches dr (stochastic rounding)', () => {
+    const rng = new Rng(seed);
+    const g = Float32Array.from([1, 0.3, -0.55, 0.01, -1]);
+    const sum = new Float64Array(5);
+    const T = 20000;
+    for (let t = 0; t < T; t++) {
+      const v = g.slice();
+      quantizeGradDoReFa(v, 1, 5, 2, rng);
+      for (let i = 0; i < 5; i++) sum[i] += v[i]!;
+    }
+    // one draw's value has spread <= 2M/n = 2/3; the mean of T draws is within 5 sigma of dr
+    for (let i = 1; i < 4; i++) expect(Math.abs(sum[i]! / T - g[i]!), `element ${i} (seed ${seed})`).toBeLessThan((5 * (2 / 3) * 0.5) / Math.sqrt(T));
+  });
+
+  it('an all-zero sample stays zero and draws no noise', () => {
+    const rng = new Rng(seed);
+    const before = rng.state();
+    const v = new Float32Array(8);
+    quantizeGradDoReFa(v, 1, 8, 4, rng);
+    expect(Array.from(v)).toEqual(new Array(8).fill(0));
+    expect(rng.state()).toEqual(before);
+  });
+
+  it('gradBits puts a quantizer after every weighted layer but the first and last (as the authors apply fg)', () => {
+    const net = buildNetwork({ arch: 'tfc', hidden: [8, 8, 8], weights: { method: 'dorefa', bits: 2 }, act: { method: 'dorefa', bits: 2 }, gradBits: 6 }, 1);
+    expect(net.layers.map((l) => l.kind).join(' ')).toBe(
+      'dense batchnorm activation dense gradquant batchnorm activation dense gradquant batchnorm activation dense scale');
+    expect(net.layers.filter((l) => l instanceof GradQuant).every((l) => (l as GradQuant).bits === 6)).toBe(true);
+    expect(() => buildNetwork({ arch: 'tfc', weights: { method: 'int', bits: 2 }, act: { method: 'pact', bits: 2 }, gradBits: 0 }, 1)).toThrow(/grad-bits/);
   });
 });

@@ -25,7 +25,7 @@ function refCast(raw: bigint, from: FixedFormat, to: FixedFormat, q: Rounding, o
 
 const formatArb = (maxBits: number) =>
   fc.record({ bits: fc.integer({ min: 1, max: maxBits }), intBits: fc.integer({ min: -8, max: maxBits + 8 }), signed: fc.boolean() });
-describe('fixed point (ap_fixed semantics, ARITHMETIC.md section 1)', () => {
+describe('fixed point (ap_fixed semantics, docs/arithmetic.md section 1)', () => {
   it('full-precision result formats', () => {
     expect(mulFormat(fx(8, 3), fx(6, 2, false))).toEqual(fx(14, 5));
     expect(addFormat(fx(8, 3), fx(6, 2, false))).toEqual(fx(9, 4));

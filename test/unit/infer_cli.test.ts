@@ -57,6 +57,24 @@ describe(`lowbit infer (seed ${seed})`, () => {
     expect(readNpy(join(dir, 'yc.npy')).data).toEqual(integerInference(c, xc, { requant: 'onnxruntime' }).output);
   });
 
+  it("--dequantize: float32 outputs equal ONNX Runtime's to the bit (quantize_static MLP, NumPy float64 input, int64 labels)", async () => {
+    const fx = join(__dirname, 'fixtures', 'ort_static');
+    const r = await run(['infer', '--model', join(fx, 'mlp_qop_pc.onnx'), '--input', join(fx, 'input_f64.npy'), '--labels', join(fx, 'labels.npy'),
+      '--requant', 'onnxruntime', '--dequantize', '--out', join(dir, 'logits.npy')]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/8 samples \(float64 \(quantized by the model\)\)/);
+    expect(r.out).toMatch(/top-1 accuracy: 100\.00% \(8\/8\)/);
+    expect(r.out).toMatch(/logits\.npy \(float32, dequantized\)/);
+    const y = readNpy(join(dir, 'logits.npy'));
+    const ort = readNpy(join(fx, 'mlp_qop_pc.ort.npy'));
+    expect([y.dtype, y.shape]).toEqual(['float32', [8, 10]]);
+    expect(new Uint32Array((y.data as Float32Array).buffer)).toEqual(new Uint32Array((ort.data as Float32Array).buffer));
+    writeNpy(join(dir, 'badlab.npy'), { data: BigInt64Array.from([7n, 2n, 1n, 0n, 4n, 1n, 4n, 10n]), shape: [8] });
+    const bad = await run(['infer', '--model', join(fx, 'mlp_qop_pc.onnx'), '--input', join(fx, 'input_f64.npy'), '--labels', join(dir, 'badlab.npy')]);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/badlab\.npy\[7\]: 10 is not a label 0\.\.9/);
+  });
+
   it('bad input: exit 2 with the file and the problem named, no output left behind', async () => {
     writeNpy(join(dir, 'bad.npy'), { data: new Float32Array(30 * 21), shape: [30, 21] });
     let r = await run(['infer', '--model', join(dir, 'mlp'), '--input', join(dir, 'bad.npy'), '--out', join(dir, 'never.npy')]);

@@ -18,7 +18,7 @@ function refWrap(x: bigint, bits: number, signed: boolean): bigint {
   return r;
 }
 
-describe('int formats (ARITHMETIC.md section 1, WRAP/SAT)', () => {
+describe('int formats (docs/arithmetic.md section 1, WRAP/SAT)', () => {
   it('ap_fixed<4,4,TRN,WRAP|SAT> vectors', () => {
     const f = { bits: 4, signed: true };
     const xs = [19, -19, 8, -8, -9];

@@ -246,7 +246,7 @@ describe('fast paths equal the plain loop', () => {
 });
 
 describe('dequantizeOutput', () => {
-  it('maps requantized outputs through scale and zero point, int32 logits through inScale * wScale[o]', () => {
+  it('dequantizes in float32 as ONNX Runtime: float32(q - zp) * scale, int32 logits float32(acc) * float32(inScale * wScale[o])', () => {
     const rng = new Rng(seed + 13);
     const m = randomMlp(rng, [10, 6, 3], int(8, true), int(8, false), 'multiplier-double');
     const x = randomFloats(rng, 4 * 10);
@@ -255,11 +255,12 @@ describe('dequantizeOutput', () => {
     const real = dequantizeOutput(m, y);
     for (let k = 0; k < y.length; k++) {
       const ws = fc.weight.scale.length === 1 ? fc.weight.scale[0]! : fc.weight.scale[k % 3]!;
-      expect(real[k]).toBe(Math.fround(y[k]! * fc.input.scale * ws));
+      const f = Math.fround;
+      expect(real[k]).toBe(f(f(y[k]!) * f(f(fc.input.scale) * f(ws))));
     }
     const hidden = { ...m, layers: m.layers.slice(0, 2) };
     const h = integerInference(hidden, x).output;
     const q = ((m.layers[1] as DenseLayer).output as { output: { scale: number; zeroPoint: number } }).output;
-    expect(Array.from(dequantizeOutput(hidden, h))).toEqual(Array.from(h, (v) => Math.fround(q.scale * (v - q.zeroPoint))));
+    expect(Array.from(dequantizeOutput(hidden, h))).toEqual(Array.from(h, (v) => Math.fround(Math.fround(v - q.zeroPoint) * Math.fround(q.scale))));
   });
 });

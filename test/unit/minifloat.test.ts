@@ -48,7 +48,7 @@ function refNearest(x: number, vals: { code: number; value: number }[]): number 
   return (x < 0 || Object.is(x, -0) ? -1 : 1) * best.value;
 }
 
-describe('minifloats (ARITHMETIC.md section 4)', () => {
+describe('minifloats (docs/arithmetic.md section 4)', () => {
   it('vectors', () => {
     expect(rt(65519, 'fp16')).toBe(65504);
     expect(enc(65519, 'fp16')).toBe(0x7bff);

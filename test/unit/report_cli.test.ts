@@ -14,7 +14,7 @@ import { BINARY, int, randomMlp } from './fixtures/model/random_models.js';
 import { runCli as run } from './helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lowbit-reportcli-'));
-process.env.LOWBIT_CACHE_DIR = join(dir, 'cache');
+process.env.LOWBIT_CACHE = join(dir, 'cache');
 const w8 = join(dir, 'w8');
 const w1 = join(dir, 'w1');
 const m8 = randomMlp(new Rng(21), [784, 16, 10], int(8, true), int(8, true), 'multiplier-double');

@@ -43,7 +43,7 @@ const i32 = fc.oneof(
   fc.constantFrom(I32_MIN, I32_MIN + 1, I32_MAX, I32_MAX - 1, 0, 1, -1, 2 ** 30, -(2 ** 30)),
 );
 
-describe('requantization (ARITHMETIC.md section 2)', () => {
+describe('requantization (docs/arithmetic.md section 2)', () => {
   it('vectors', () => {
     expect(srdhm(I32_MIN, I32_MIN)).toBe(I32_MAX);
     expect(srdhm(I32_MIN, I32_MAX)).toBe(-2147483647);
@@ -94,7 +94,7 @@ describe('requantization (ARITHMETIC.md section 2)', () => {
     for (const [a, b] of [[67108863, 67108865], [67108864, 67108864], [-67108863, 67108865], [-67108864, 67108864], [67108864, 67108865]]) {
       expect(srdhm(a, b)).toBe(refSrdhm(a, b));
     }
-    // srdhm = floor((a*b + 2^30) / 2^31), ties toward +inf (ARITHMETIC.md's closed form)
+    // srdhm = floor((a*b + 2^30) / 2^31), ties toward +inf (docs/arithmetic.md's closed form)
     fc.assert(
       fc.property(i32, i32, (a, b) => {
         fc.pre(!(a === I32_MIN && b === I32_MIN));

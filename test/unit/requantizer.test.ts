@@ -15,7 +15,7 @@ import { PRESETS } from '../../src/hw/presets.js';
 import { InputError } from '../../src/util/errors.js';
 import { Rng, testSeed } from '../../src/util/rng.js';
 
-// ---- independent BigInt references (written from ARITHMETIC.md, not from src/arith) ----------------
+// ---- independent BigInt references (written from docs/arithmetic.md, not from src/arith) ----------------
 const I32_MIN = -(2n ** 31n);
 const I32_MAX = 2n ** 31n - 1n;
 const floorDiv = (a: bigint, b: bigint): bigint => (a >= 0n ? a / b : -((-a + b - 1n) / b));
@@ -77,7 +77,7 @@ const base: RequantizerParams = {
 };
 
 describe('requantizer maths', () => {
-  it('reproduces the ARITHMETIC.md vectors', () => {
+  it('reproduces the docs/arithmetic.md vectors', () => {
     expect(requantize(1822, 2123782081, -2, { ...base, mode: 'double' })).toBe(451);
     expect(requantize(1822, 2123782081, -2, { ...base, mode: 'single' })).toBe(450);
     expect(requantize(-6, 2 ** 30, -1, { ...base, mode: 'double' })).toBe(-2);
@@ -97,7 +97,7 @@ describe('requantizer maths', () => {
         }
       }
     }
-    // the ARITHMETIC.md ap_fixed table: {2.5, 3.5, -2.5, -3.5} = {5, 7, -5, -7} / 2
+    // the docs/arithmetic.md ap_fixed table: {2.5, 3.5, -2.5, -3.5} = {5, 7, -5, -7} / 2
     const table: Record<Rounding, number[]> = {
       TRN: [2, 3, -3, -4], TRN_ZERO: [2, 3, -2, -3], RND: [3, 4, -2, -3], RND_ZERO: [2, 3, -2, -3],
       RND_MIN_INF: [2, 3, -3, -4], RND_INF: [3, 4, -3, -4], RND_CONV: [2, 4, -2, -4], RND_CONV_ODD: [3, 3, -3, -3],

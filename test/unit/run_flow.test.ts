@@ -37,7 +37,7 @@ describe('lowbit run', () => {
     const emit = join(dir, '..', 'images');
     const ok = await cli(['run', '--model', dir, '--design', 'tiny', '--images', '40', '--json', '--out', emit]);
     expect(ok.code).toBe(0);
-    expect(readdirSync(emit).sort()).toEqual(['bmem.hex', 'mmem.hex', 'params.json', 'prog.hex', 'smem.hex', 'tmem.hex', 'wmem.hex']);
+    expect(readdirSync(emit).sort()).toEqual(['.lowbit-output', 'bmem.hex', 'mmem.hex', 'params.json', 'prog.hex', 'smem.hex', 'tmem.hex', 'wmem.hex']);
     expect(JSON.parse(readFileSync(join(emit, 'params.json'), 'utf8')).parameters.Rows).toBe(4);
     const j = JSON.parse(ok.out);
     expect(j.images).toBe(40);

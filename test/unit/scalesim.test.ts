@@ -58,7 +58,7 @@ describe('SCALE-Sim v2 files', () => {
     expect(readFileSync(r.topology, 'utf8')).toBe('Layer, M, N, K,\ng, 4, 6, 5,\n');
     expect(r.command).toContain('-i gemm');
   });
-  it('cycle formulas (DESIGN.md) by hand', () => {
+  it('cycle formulas (docs/architecture.md) by hand', () => {
     const os = scaleSimCycles(loadDesign('int8', { array: '32x32' }), 256, 256, 128);
     expect(os).toEqual({ folds: 8 * 4, cyclesPerFold: 256 + 62, cycles: 32 * 318, reportedLastCycle: 32 * 318 - 1 });
     expect(scaleSimCycles(loadDesign('int8-ws', { array: '4x8' }), 10, 9, 17).cycles).toBe(3 * 3 * (8 + 8 + 10 - 2));

@@ -15,7 +15,7 @@ import { runCli as run } from './helpers/cli.js';
 
 // A random 784-12-10 int8 MLP (MNIST-shaped input) and a 12-point space over array size, lanes and clock.
 const dir = mkdtempSync(join(tmpdir(), 'lowbit-sweepcli-'));
-process.env.LOWBIT_CACHE_DIR = join(dir, 'cache');
+process.env.LOWBIT_CACHE = join(dir, 'cache');
 const modelDir = join(dir, 'mlp');
 const model = randomMlp(new Rng(5), [784, 12, 10], int(8, true), int(8, true), 'multiplier-double');
 saveQuantizedModel(model, modelDir);

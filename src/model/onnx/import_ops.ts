@@ -2,6 +2,7 @@ import { quantizeMultiplier } from '../../arith/index.js';
 import { InputError } from '../../util/errors.js';
 import { ortOutputScale } from '../stages.js';
 import type { ActQuant, Conv2dLayer, DenseLayer, TensorFormat, WeightTensor } from '../types.js';
+import type { Layout } from './import_layout.js';
 import { attrInt, attrInts, DT, type NodeProto, type TensorValue } from './proto.js';
 
 /** Options of `importOnnx`. */
@@ -26,7 +27,8 @@ export interface Pending {
 
 /** What a tensor name holds during import. */
 export type Val =
-  | { t: 'float' }
+  /** a float tensor before the first QuantizeLinear, with the layout ops applied to the graph input so far */
+  | { t: 'float'; layout: Layout }
   | { t: 'qin'; signed: boolean }
   | { t: 'q'; q: ActQuant }
   | { t: 'dq'; q: ActQuant }

@@ -1,30 +1,102 @@
-import onnxProto from 'onnx-proto';
+import protobuf from 'protobufjs';
 import { checkAlloc } from '../../util/budget.js';
 import { InputError } from '../../util/errors.js';
+import { ONNX_SCHEMA } from './schema.js';
 
 /**
- * Thin helpers over `onnx-proto` (the ONNX protobuf schema compiled by protobufjs): decode/encode a
- * ModelProto, read tensors (raw_data or the typed fields) into numbers, read attributes, and build
- * tensors/nodes/value infos for export and for tests.
+ * The ONNX protobuf messages through protobufjs (reflection over the schema of onnx-ml.proto, schema.ts):
+ * decode/encode a ModelProto, read tensors (raw_data or the typed fields) into numbers, read attributes,
+ * and build tensors/nodes/value infos for export and for tests. The interfaces below are the fields lowbit
+ * reads or writes (camelCase, as protobufjs names them); int64 fields decode as Long objects (`num`).
  */
-export const onnx = (onnxProto as unknown as { onnx: typeof import('onnx-proto').onnx }).onnx;
-export type ModelProto = import('onnx-proto').onnx.IModelProto;
-export type NodeProto = import('onnx-proto').onnx.INodeProto;
-export type TensorProto = import('onnx-proto').onnx.ITensorProto;
-export type GraphProto = import('onnx-proto').onnx.IGraphProto;
+const root = protobuf.Root.fromJSON(ONNX_SCHEMA as unknown as protobuf.INamespace);
+
+/** An enum as a two-way object, like protobufjs's static code: NAME -> code and code -> NAME. */
+function twoWay(path: string): Record<string, number> & Record<number, string> {
+  const e = root.lookupEnum(path);
+  return Object.freeze({ ...e.values, ...e.valuesById }) as Record<string, number> & Record<number, string>;
+}
+
+type Int64 = number | { toNumber(): number } | null | undefined;
+
+export interface TensorProto {
+  name?: string | null;
+  dims?: Int64[] | null;
+  dataType?: number | null;
+  rawData?: Uint8Array | null;
+  int32Data?: number[] | null;
+  int64Data?: Int64[] | null;
+  floatData?: number[] | null;
+  doubleData?: number[] | null;
+  docString?: string | null;
+}
+export interface AttributeProto {
+  name?: string | null;
+  type?: number | null;
+  f?: number | null;
+  i?: Int64;
+  s?: Uint8Array | null;
+  t?: TensorProto | null;
+  floats?: number[] | null;
+  ints?: Int64[] | null;
+}
+export interface NodeProto {
+  name?: string | null;
+  opType?: string | null;
+  domain?: string | null;
+  input?: string[] | null;
+  output?: string[] | null;
+  attribute?: AttributeProto[] | null;
+  docString?: string | null;
+}
+export interface ValueInfoProto {
+  name?: string | null;
+  type?: { tensorType?: { elemType?: number | null; shape?: { dim?: { dimValue?: Int64; dimParam?: string | null }[] | null } | null } | null } | null;
+  docString?: string | null;
+}
+export interface GraphProto {
+  name?: string | null;
+  node?: NodeProto[] | null;
+  initializer?: TensorProto[] | null;
+  input?: ValueInfoProto[] | null;
+  output?: ValueInfoProto[] | null;
+  valueInfo?: ValueInfoProto[] | null;
+  docString?: string | null;
+}
+export interface OperatorSetIdProto {
+  domain?: string | null;
+  version?: Int64;
+}
+export interface ModelProto {
+  irVersion?: Int64;
+  opsetImport?: OperatorSetIdProto[] | null;
+  producerName?: string | null;
+  producerVersion?: string | null;
+  domain?: string | null;
+  modelVersion?: Int64;
+  docString?: string | null;
+  graph?: GraphProto | null;
+  metadataProps?: { key?: string | null; value?: string | null }[] | null;
+}
+
+/** The message types and enums lowbit uses, under the names of the ONNX schema. */
+export const onnx = {
+  ModelProto: root.lookupType('onnx.ModelProto'),
+  TensorProto: { DataType: twoWay('onnx.TensorProto.DataType') },
+  AttributeProto: { AttributeType: twoWay('onnx.AttributeProto.AttributeType') },
+};
 
 export const DT = onnx.TensorProto.DataType;
 
-type Longish = number | { toNumber(): number } | null | undefined;
 /** int64 proto field (number or Long) -> number. */
-export function num(x: Longish): number {
+export function num(x: Int64): number {
   if (x === null || x === undefined) return 0;
   return typeof x === 'number' ? x : x.toNumber();
 }
 
 export function decodeModel(bytes: Uint8Array, file: string): ModelProto {
   try {
-    return onnx.ModelProto.decode(bytes);
+    return onnx.ModelProto.decode(bytes) as ModelProto;
   } catch (e) {
     throw new InputError(`${file}: not an ONNX model (${(e as Error).message})`);
   }
@@ -70,7 +142,7 @@ export function readTensor(t: TensorProto, where: string): TensorValue {
     }
     return { dataType: dt, dims, values };
   }
-  let src: ArrayLike<Longish>;
+  let src: ArrayLike<Int64>;
   switch (dt) {
     case DT.INT8: case DT.UINT8: case DT.INT16: case DT.UINT16: case DT.INT32: src = t.int32Data ?? []; break;
     case DT.INT64: src = t.int64Data ?? []; break;
@@ -109,9 +181,9 @@ export function attr(node: NodeProto, name: string): number | number[] | string 
   if (!a) return undefined;
   const T = onnx.AttributeProto.AttributeType;
   switch (a.type) {
-    case T.INT: return num(a.i as Longish);
+    case T.INT: return num(a.i as Int64);
     case T.FLOAT: return a.f ?? 0;
-    case T.INTS: return (a.ints ?? []).map((x) => num(x as Longish));
+    case T.INTS: return (a.ints ?? []).map((x) => num(x as Int64));
     case T.FLOATS: return a.floats ?? [];
     case T.STRING: return new TextDecoder().decode(a.s ?? new Uint8Array());
     default: return undefined;

@@ -1,5 +1,5 @@
 /**
- * UnitSpec adapter for hdl/mac_array.sv <-> src/hw/mac_array.ts (docs/contracts.md section 3).
+ * UnitSpec adapter for hdl/mac_array.sv <-> src/hw/mac_array.ts (docs/verify.md, "Adding a unit").
  *
  * Parameters come mechanically from the Design (`macVerilogParams` plus Rows, Cols).
  * Stimulus (seeded, deterministic in design/seed/cases): whole GEMMs run back to back through the GEMM

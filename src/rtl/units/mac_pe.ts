@@ -1,5 +1,5 @@
 /**
- * UnitSpec adapter for hdl/mac_pe.sv <-> src/hw/mac_pe.ts (docs/contracts.md section 3).
+ * UnitSpec adapter for hdl/mac_pe.sv <-> src/hw/mac_pe.ts (docs/verify.md, "Adding a unit").
  *
  * Parameters come mechanically from the Design (`macVerilogParams`, TagBits = max(1, ceil(log2 rows))).
  * Stimulus (seeded, deterministic in design/seed/cases), `cases` random cycles after a directed part:

@@ -1,10 +1,10 @@
 /**
- * UnitSpec adapter for hdl/requantizer.sv <-> src/hw/requantizer.ts (docs/contracts.md section 3).
+ * UnitSpec adapter for hdl/requantizer.sv <-> src/hw/requantizer.ts (docs/verify.md, "Adding a unit").
  *
  * Parameters come mechanically from the Design through `requantizerParams` (channels = array.cols, or 1
  * for per-tensor granularity). Stimulus (seeded, deterministic in design/seed/cases):
  *  1. directed parameter sets, each written to a channel and followed by directed accumulators:
- *     INT32_MIN * INT32_MIN saturation, wrapping left shifts, the ARITHMETIC.md vectors, extreme
+ *     INT32_MIN * INT32_MIN saturation, wrapping left shifts, the docs/arithmetic.md vectors, extreme
  *     shifts, and for the shift mode exact ties (+-(2k+1) 2^(n-1)) for the Design's rounding;
  *     every element at min/max/0/+-1 accumulators and at the output saturation boundaries;
  *  2. `cases` random cycles: random table writes (sometimes to out-of-range channels), valid 80 %,

@@ -1,5 +1,5 @@
 /**
- * UnitSpec adapter for hdl/xnor_popcount.sv <-> src/hw/xnor_popcount.ts (docs/contracts.md section 3).
+ * UnitSpec adapter for hdl/xnor_popcount.sv <-> src/hw/xnor_popcount.ts (docs/verify.md, "Adding a unit").
  *
  * Parameters come mechanically from the Design through `xnorPopcountParams` (lanes = xnor.bitsPerCycle,
  * accBits = accumulator.bits, thresholds = xnor.thresholds, channels = array.cols). Stimulus (seeded):

@@ -1,16 +1,13 @@
 /**
  * A tiny ONNX model builder for tests: one graph of a few nodes, float/int tensors as initializers,
- * encoded with onnx-proto (protobufjs) into the bytes onnxruntime-node loads. Test-only; the model owner
+ * encoded with lowbit's ONNX schema (protobufjs, src/model/onnx/proto.ts) into the bytes onnxruntime-node loads. Test-only; the model owner
  * may reuse or move it.
  */
-import onnxProto from 'onnx-proto'; // CommonJS package: default import, then the namespace
-import type { onnx as OnnxTypes } from 'onnx-proto';
-
-const { onnx } = onnxProto;
+import { encodeModel, onnx, type ModelProto, type ValueInfoProto } from '../../../src/model/onnx/proto.js';
 
 export type ElemType = 'float' | 'uint8' | 'int8' | 'uint16' | 'int16' | 'int32' | 'int64' | 'uint4' | 'int4';
 
-/** ONNX TensorProto.DataType codes (INT4/UINT4 are newer than onnx-proto's enum: 22 / 21). */
+/** ONNX TensorProto.DataType codes. */
 export const DTYPE: Record<ElemType, number> = {
   float: 1, uint8: 2, int8: 3, uint16: 4, int16: 5, int32: 6, int64: 7, uint4: 21, int4: 22,
 };
@@ -64,7 +61,7 @@ export function rawBytes(type: ElemType, data: ArrayLike<number>): Uint8Array {
   }
 }
 
-function valueInfo(v: ValueSpec): OnnxTypes.IValueInfoProto {
+function valueInfo(v: ValueSpec): ValueInfoProto {
   return {
     name: v.name,
     type: {
@@ -78,7 +75,7 @@ function valueInfo(v: ValueSpec): OnnxTypes.IValueInfoProto {
 
 /** Encodes the model to ONNX protobuf bytes. */
 export function buildModel(spec: ModelSpec): Uint8Array {
-  const model: OnnxTypes.IModelProto = {
+  const model: ModelProto = {
     irVersion: spec.irVersion ?? (spec.opset >= 21 ? 10 : 8),
     producerName: 'lowbit-test',
     opsetImport: [{ domain: '', version: spec.opset }],
@@ -101,5 +98,5 @@ export function buildModel(spec: ModelSpec): Uint8Array {
       output: spec.outputs.map(valueInfo),
     },
   };
-  return onnx.ModelProto.encode(onnx.ModelProto.create(model)).finish();
+  return encodeModel(model);
 }

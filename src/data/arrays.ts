@@ -1,0 +1,67 @@
+/**
+ * Data sets from `.npy` files of any numeric dtype NumPy writes by default: float64 (`x / 255`), int64
+ * (`np.array(labels)`), bool, as well as float32 and the small integer types. Every conversion checks each
+ * value and an out-of-range one is an InputError naming the file and the flat index, e.g.
+ * `y.npy[17]: 10 is not a label 0..9`.
+ */
+import { InputError } from '../util/errors.js';
+import type { NpyArray } from '../util/npy.js';
+
+const FLOAT32_MAX = 3.4028234663852886e38;
+
+/** The value at flat index i as a number (int64 through BigInt). */
+function at(a: NpyArray, i: number): number {
+  const v = a.data[i]!;
+  return typeof v === 'bigint' ? Number(v) : v;
+}
+
+/** Float32 values of any array: each value must be finite and within float32's range. */
+export function npyFloats(a: NpyArray, file: string): Float32Array {
+  if (a.data instanceof Float32Array) {
+    const bad = a.data.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) throw new InputError(`${file}[${bad}]: ${a.data[bad]} is not a finite number`);
+    return a.data;
+  }
+  const out = new Float32Array(a.data.length);
+  for (let i = 0; i < out.length; i++) {
+    const v = at(a, i);
+    if (!Number.isFinite(v) || Math.abs(v) > FLOAT32_MAX) throw new InputError(`${file}[${i}]: ${v} is not a finite float32 value`);
+    out[i] = v;
+  }
+  return out;
+}
+
+/**
+ * Integers in [min, max] from any array (floats must hold integers): `what` names them in the error, e.g.
+ * `a label 0..9`.
+ */
+export function npyInts(a: NpyArray, file: string, min: number, max: number, what: string): Int32Array {
+  const out = new Int32Array(a.data.length);
+  for (let i = 0; i < out.length; i++) {
+    const v = at(a, i);
+    if (!Number.isInteger(v) || v < min || v > max) throw new InputError(`${file}[${i}]: ${v} is not ${what}`);
+    out[i] = v;
+  }
+  return out;
+}
+
+/** Whether the array holds floating-point values (float32 / float64). */
+export function npyIsFloat(a: NpyArray): boolean {
+  return a.dtype === 'float32' || a.dtype === 'float64';
+}
+
+/**
+ * A model input from a `.npy` array: floats (float32/float64, also bool as 0/1) as a Float32Array to go
+ * through the model's quantize layer; integers (any int dtype) as an Int32Array of already-quantized
+ * values (int64 checked against int32 here; the model checks its input format).
+ */
+export function npyModelInput(a: NpyArray, file: string): Float32Array | Int32Array {
+  if (npyIsFloat(a) || a.dtype === 'bool') return npyFloats(a, file);
+  return npyInts(a, file, -(2 ** 31), 2 ** 31 - 1, 'an int32 value');
+}
+
+/** `n` class labels 0..classes-1 from any integer / bool / integer-valued float array. */
+export function npyLabels(a: NpyArray, file: string, n: number, classes: number): Int32Array {
+  if (a.data.length !== n) throw new InputError(`${file}: ${a.data.length} labels (shape (${a.shape.join(', ')})); the data has ${n} samples`);
+  return npyInts(a, file, 0, classes - 1, `a label 0..${classes - 1}`);
+}
