@@ -16,6 +16,7 @@ import { InputError, checkInt } from '../../util/errors.js';
 import { readNpy } from '../../util/npy.js';
 import { checkOutDir, given, notApplicable, withForce } from '../options.js';
 import { progress, type Progress } from '../../util/progress.js';
+import { DESCRIBE } from './list.js';
 
 /**
  * `lowbit quantize`: post-training quantization of an FP32 checkpoint into a QuantizedModel
@@ -44,7 +45,7 @@ interface QuantizeArgs {
 
 export const quantizeCommand: CommandModule<object, QuantizeArgs> = {
   command: 'quantize',
-  describe: 'post-training quantization of an FP32 checkpoint (or import of a quantized ONNX model) into a QuantizedModel',
+  describe: DESCRIBE.quantize,
   builder: (y) =>
     withForce(y)
       .option('checkpoint', { type: 'string', describe: 'FP32 checkpoint folder (lowbit train --out with the default --wbits/--abits 32)' })

@@ -12,6 +12,7 @@ import { writeDirAtomic } from '../../util/fsafe.js';
 import { checkOutDir, given, notApplicable, withForce } from '../options.js';
 import { CheckFailedError, InputError, ToolError, checkInt } from '../../util/errors.js';
 import { designFromArgv, designOptions } from './simulate.js';
+import { DESCRIBE } from './list.js';
 
 /**
  * `lowbit run --model models/NAME --design <preset|file> [--images N] [--rtl [--rtl-images K]] [--out DIR] [--json]`:
@@ -42,7 +43,7 @@ interface RunArgs {
 
 export const runCommand: CommandModule<object, RunArgs> = {
   command: 'run',
-  describe: 'run a quantized model on the modelled accelerator (and its RTL): accuracy, agreement, cycles, memory',
+  describe: DESCRIBE.run,
   builder: (y) =>
     withForce(designOptions(y))
       .option('model', { type: 'string', demandOption: true, describe: 'a QuantizedModel: models/NAME folder, quantized .onnx file or shipped model name' })
