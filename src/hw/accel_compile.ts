@@ -1,9 +1,9 @@
 import type { IntFormat } from '../arith/index.js';
 import type { Conv2dLayer, DenseLayer, MaxPool2dLayer, OutputStage, QuantizedModel } from '../model/types.js';
 import { modelShapes, shapeSize, windowOutput } from '../model/shapes.js';
-import { formatName, formatRange } from '../model/types.js';
+import { formatName, formatRange, intFormat } from '../arith/format.js';
 import { InputError, badValue } from '../util/errors.js';
-import { formatRange as operandFormatRange, type Design, type OperandFormat } from './design.js';
+import { operandFormat, type Design, type OperandFormat } from './design.js';
 import {
   geometry, layoutBits, weightWordBits,
   type AccelLayer, type AccelProgram, type AccelStage, type ConvWindow, type Engine, type Layout,
@@ -25,6 +25,9 @@ import {
  * Batch B (1..R, default 1; larger values use R): an MLP runs B images per run, one per array row; a CNN
  * runs one image per run and puts B output pixels of each conv layer on the array rows.
  */
+/** The largest max-pool window side the pooling unit reads in one cycle (accel_top's PoolMax). */
+export const POOL_MAX = 3;
+
 export interface CompileOptions {
   batch?: number;
 }
@@ -71,6 +74,7 @@ export function compileModel(model: QuantizedModel, design: Design, opts: Compil
       lastMac = pending.length - 1;
     } else if (l.kind === 'maxpool2d') {
       if (lastMac < 0) throw new InputError(`${where}: max-pool layer ${l.name} before the first dense/conv layer; the pooling unit reads a layer's outputs`);
+      if (l.kernel[0] > POOL_MAX || l.kernel[1] > POOL_MAX) throw new InputError(`${where}: max-pool layer ${l.name} has a ${l.kernel[0]}x${l.kernel[1]} window; the pooling unit takes windows up to ${POOL_MAX}x${POOL_MAX} (hdl/accel_top.sv PoolMax; run the model with \`lowbit infer\`)`);
       if (l.padding.some((v) => v !== 0)) throw new InputError(`${where}: max-pool layer ${l.name} has padding [${l.padding}]; the pooling unit takes unpadded windows (re-export the model with pads 0)`);
       const [C, H, W] = inShape as [number, number, number];
       const [kh, kw] = l.kernel;
@@ -256,7 +260,7 @@ function chooseEngine(l: MacSource, d: Design, first: boolean, where: string): E
 }
 
 function isBipolar(f: OperandFormat): boolean {
-  return f.bits === 1 && f.signed;
+  return operandFormat(f).type === 'binary';
 }
 
 function fmt(f: OperandFormat): string {
@@ -282,14 +286,15 @@ function weightRange(l: MacSource): { lo: number; hi: number } {
 }
 
 function operandRange(f: OperandFormat): { lo: number; hi: number } {
-  const [lo, hi] = operandFormatRange(f);
-  return { lo, hi };
+  const r = formatRange(operandFormat(f));
+  return { lo: r.min, hi: r.max };
 }
 
 /** Smallest two's complement (or unsigned when lo >= 0) width holding [lo, hi]. */
 function bitsFor(lo: number, hi: number): number {
   for (let b = 1; b <= 31; b++) {
-    if (lo >= 0 ? hi <= 2 ** b - 1 : lo >= -(2 ** (b - 1)) && hi <= 2 ** (b - 1) - 1) return b;
+    const r = formatRange(intFormat(b, lo < 0));
+    if (lo >= r.min && hi <= r.max) return b;
   }
   return 32;
 }

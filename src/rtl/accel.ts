@@ -1,16 +1,17 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROUNDINGS } from '../arith/index.js';
+import { clog2, ROUNDINGS } from '../arith/index.js';
 import { layoutBits, type AccelProgram } from '../hw/accel_program.js';
 import { writeImages } from '../hw/accel_images.js';
 import { hostInput, runAccelerator, type AccelRun } from '../hw/accelerator.js';
-import { InputError } from '../util/errors.js';
+import { InputError, ToolError } from '../util/errors.js';
 import { macVerilogParams } from '../hw/mac_pe.js';
 import { REQUANTIZER_MODES } from '../hw/requantizer.js';
-import { buildSim } from './build.js';
+import { buildSim, type BuildRequest } from './build.js';
 import { compareOutputs, type Mismatch } from './compare.js';
 import { HDL_MANIFEST } from './hdl_manifest.js';
+import { applyMutation, type Mutation } from './mutate.js';
 import { resolveRepoPath } from './paths.js';
 import { runSim } from './run.js';
 import type { PortSpec } from './unit.js';
@@ -29,7 +30,7 @@ import type { PortSpec } from './unit.js';
  * Every output port is compared in every cycle with what the model predicts (busy_o, done_o, cycles_o,
  * out_data_o), so a wrong value or a wrong cycle count shows up as the first mismatching cycle.
  */
-const pow2 = (n: number): number => 2 ** Math.ceil(Math.log2(Math.max(1, n)));
+const pow2 = (n: number): number => 2 ** clog2(Math.max(1, n));
 
 /** Minimum memory sizes for a build, so that several models share one simulator (tests, `lowbit run`). */
 export interface AccelCapacity {
@@ -55,7 +56,7 @@ export function accelParameters(p: AccelProgram, cap: AccelCapacity = {}): Recor
 
 export function accelPorts(p: AccelProgram, cap: AccelCapacity = {}): PortSpec[] {
   const prm = accelParameters(p, cap);
-  const aw = (n: number): number => (n > 1 ? Math.ceil(Math.log2(n)) : 1);
+  const aw = (n: number): number => Math.max(1, clog2(n));
   return [
     { name: 'in_we_i', dir: 'in', width: 1 },
     { name: 'in_addr_i', dir: 'in', width: aw(prm.ActWords as number) },
@@ -89,6 +90,76 @@ export function packInput(p: AccelProgram, x: Int32Array): Uint32Array {
   return words;
 }
 
+/**
+ * The host's side of the protocol (header comment) as a state machine over images, shared by the per-cycle
+ * co-simulation (which records it) and the transaction-level one (which hashes it, src/rtl/accel_tx.ts):
+ * the RTL keeps `cycles_o` and the output buffer from the previous image, so the expected outputs of an
+ * image depend on the state left by the one before (after reset: 0).
+ */
+export interface HostState {
+  /** cycles_o */
+  lastCycles: number;
+  /** the output buffer (uint32 bit patterns) */
+  outq: Uint32Array;
+  /** the out_data_o register */
+  readData: number;
+}
+
+export function hostState(outputElems: number): HostState {
+  return { lastCycles: 0, outq: new Uint32Array(outputElems), readData: 0 };
+}
+
+/** One cycle: the inputs (in_we_i, in_addr_i, in_data_i, start_i, out_addr_i) and the outputs the model
+ * predicts (busy_o, done_o, cycles_o, out_data_o as a uint32 bit pattern). */
+export type HostCycle = (
+  we: number, addr: number, data: number, start: number, outAddr: number,
+  busy: number, done: number, cycles: number, outData: number,
+) => void;
+
+/**
+ * Emits the W + 1 + T + E cycles of one image: `words` its packed input, `outputs` its E results from the
+ * model, `T` the model's cycles per inference. Updates `st`.
+ */
+export function hostImage(words: Uint32Array, outputs: ArrayLike<number>, T: number, st: HostState, emit: HostCycle): void {
+  const E = st.outq.length;
+  const push = (we: number, addr: number, data: number, start: number, outAddr: number, busy: number, done: number, readable: boolean): void => {
+    emit(we, addr, data, start, outAddr, busy, done, st.lastCycles, st.readData);
+    st.readData = readable ? st.outq[outAddr] : 0;
+  };
+  for (let w = 0; w < words.length; w++) push(1, w, words[w], 0, 0, 0, 0, true);
+  push(0, 0, 0, 1, 0, 0, 0, true);
+  for (let t = 1; t < T; t++) push(0, 0, 0, 0, 0, 1, 0, false);
+  // done cycle: the results are in the output buffer, cycles_o holds the count
+  for (let e = 0; e < E; e++) st.outq[e] = outputs[e] >>> 0;
+  st.lastCycles = T;
+  for (let e = 0; e < E; e++) push(0, 0, 0, 0, e, 0, e === 0 ? 1 : 0, true);
+  push(0, 0, 0, 0, 0, 0, 0, true);
+}
+
+/**
+ * Throws an InputError for a program the transaction-level co-simulation cannot run yet: an MLP batch
+ * of several images per run (the per-cycle `cosimAccelerator` runs it; CNNs at any batch run one image
+ * per run).
+ */
+export function checkRtlSupported(p: AccelProgram): void {
+  if (p.images > 1) throw new InputError(`model ${p.model}: the transaction-level RTL co-simulation runs one image per run; this MLP program holds ${p.images} (use --batch 1 with --rtl)`);
+}
+
+/** The first layer's packed input words of image b of `x` (first-layer integers before the input shift). */
+export function imageWords(p: AccelProgram, x: Int32Array, b: number): Uint32Array {
+  return packInput(p, hostInput(p, x, b, x.length / p.inputElems, 1));
+}
+
+/** The Verilator build request of the accelerator for a program (memory sizes from `cap`). */
+export function accelBuildRequest(p: AccelProgram, opts: { capacity?: AccelCapacity; hdlDir?: string; trace?: boolean } = {}): BuildRequest {
+  const cap = opts.capacity ?? {};
+  return {
+    unit: 'accel_top', top: 'accel_top',
+    files: HDL_MANIFEST.accel_top.map((f) => (opts.hdlDir !== undefined ? join(opts.hdlDir, f) : resolveRepoPath(`hdl/${f}`))),
+    parameters: accelParameters(p, cap), ports: accelPorts(p, cap), trace: opts.trace === true,
+  };
+}
+
 export interface AccelCosim {
   /** batch x outputElems as read back from the RTL */
   outputs: Int32Array;
@@ -101,45 +172,36 @@ export interface AccelCosim {
   simCycles: number;
 }
 
-/** Runs `batch` images (first-layer input integers, before the input shift) through the RTL and the model. */
+/**
+ * Runs `batch` images (first-layer input integers, before the input shift) through the RTL and the model,
+ * every output port compared in every cycle. Memory grows with batch x cycles: for a few images (tests,
+ * localising a disagreement); whole test sets go through the transaction level (src/rtl/accel_tx.ts).
+ */
 export async function cosimAccelerator(
   p: AccelProgram, x: Int32Array, batch: number,
   opts: { cacheDir?: string; vcdPath?: string; capacity?: AccelCapacity; hdlDir?: string } = {},
 ): Promise<AccelCosim> {
-  const unsupported = p.images > 1 ? 'a batch of images' : p.layers.find((l) => l.engine === 'pool' || l.win.H * l.win.W > 1)?.name;
-  if (unsupported !== undefined) throw new InputError(`model ${p.model}: the RTL runs dense layers one image at a time so far; ${unsupported} runs on the TS model only (drop --rtl, or use --batch 1 on an MLP)`);
   const model = runAccelerator(p, x, batch);
-  const cap = opts.capacity ?? {};
-  const ports = accelPorts(p, cap);
+  const E = p.outputElems;
+  const I = p.images;
   const stim: bigint[][] = [];
   const expected: bigint[][] = [];
   const starts: number[] = [];
-  const E = p.outputElems;
-  let lastCycles = 0n;
-  let outq = new Array<bigint>(E).fill(0n); // the output buffer the RTL holds (0 after reset)
-  let readData = 0n; // out_data_o register
-  const push = (inp: bigint[], busy: boolean, done: boolean, readable: boolean, addr: number): void => {
-    expected.push([busy ? 1n : 0n, done ? 1n : 0n, lastCycles, readData]);
-    stim.push(inp);
-    readData = readable ? (outq[addr] ?? 0n) : 0n;
+  // a run holds I images (an MLP batch), I*E output words; a partial last run repeats its last image
+  const st = hostState(I * E);
+  const record: HostCycle = (we, addr, data, start, outAddr, busy, done, cycles, outData) => {
+    stim.push([BigInt(we), BigInt(addr), BigInt(data >>> 0), BigInt(start), BigInt(outAddr)]);
+    expected.push([BigInt(busy), BigInt(done), BigInt(cycles), BigInt(outData >>> 0)]);
   };
-  for (let b = 0; b < batch; b++) {
-    const words = packInput(p, hostInput(p, x, b, batch));
+  for (let b0 = 0; b0 < batch; b0 += I) {
     starts.push(stim.length);
-    for (let w = 0; w < words.length; w++) push([1n, BigInt(w), BigInt(words[w]), 0n, 0n], false, false, true, 0);
-    push([0n, 0n, 0n, 1n, 0n], false, false, true, 0);
-    for (let t = 1; t < model.cycles; t++) push([0n, 0n, 0n, 0n, 0n], true, false, false, 0);
-    // done cycle: the results are in the output buffer, cycles_o holds the count
-    outq = Array.from({ length: E }, (_, e) => BigInt.asUintN(32, BigInt(model.outputs[b * E + e])));
-    lastCycles = BigInt(model.cycles);
-    for (let e = 0; e < E; e++) push([0n, 0n, 0n, 0n, BigInt(e)], false, e === 0, true, e);
-    push([0n, 0n, 0n, 0n, 0n], false, false, true, 0);
+    const outs = Int32Array.from({ length: I * E }, (_, e) => model.outputs[Math.min(b0 + Math.floor(e / E), batch - 1) * E + (e % E)]);
+    hostImage(packInput(p, hostInput(p, x, b0, batch)), outs, model.cycles, st, record);
   }
   const cacheDir = opts.cacheDir;
-  const built = await buildSim(
-    { unit: 'accel_top', top: 'accel_top', files: HDL_MANIFEST.accel_top.map((f) => (opts.hdlDir !== undefined ? join(opts.hdlDir, f) : resolveRepoPath(`hdl/${f}`))), parameters: accelParameters(p, cap), ports, trace: opts.vcdPath !== undefined },
-    cacheDir !== undefined ? { cacheDir } : {},
-  );
+  const req = accelBuildRequest(p, { ...opts, trace: opts.vcdPath !== undefined });
+  const ports = req.ports;
+  const built = await buildSim(req, cacheDir !== undefined ? { cacheDir } : {});
   const dir = mkdtempSync(join(tmpdir(), 'lowbit-accel-'));
   try {
     writeImages(p, dir);
@@ -148,17 +210,18 @@ export async function cosimAccelerator(
     const cmp = compareOutputs('accel_top', outs, expected, run.outputs);
     const outputs = new Int32Array(batch * E);
     const cycles: number[] = [];
-    let b = 0;
-    for (let t = 0; t < run.outputs.length && b < batch; t++) {
+    let b0 = 0;
+    for (let t = 0; t < run.outputs.length && b0 < batch; t++) {
       if (run.outputs[t][1] === 1n) {
         cycles.push(Number(run.outputs[t][2]));
-        for (let e = 0; e < E; e++) outputs[b * E + e] = Number(BigInt.asIntN(32, run.outputs[t + e + 1]?.[3] ?? 0n));
-        b++;
+        for (let e = 0; e < Math.min(I * E, (batch - b0) * E); e++) outputs[b0 * E + e] = Number(BigInt.asIntN(32, run.outputs[t + e + 1]?.[3] ?? 0n));
+        b0 += I;
       }
     }
     const first = cmp.first;
-    let image = 0;
-    while (first && image + 1 < starts.length && starts[image + 1] <= first.cycle) image++;
+    let runIdx = 0;
+    while (first && runIdx + 1 < starts.length && starts[runIdx + 1] <= first.cycle) runIdx++;
+    const image = runIdx * I;
     return {
       outputs, cycles, model,
       ...(first ? { mismatch: { ...first, image } } : {}),
@@ -170,3 +233,34 @@ export async function cosimAccelerator(
   }
 }
 
+/**
+ * Builds a mutant of the accelerator (the mutation applied to a copy of its RTL in a temporary folder;
+ * the sources are never touched) and co-simulates `jobs` on it until one mismatches: killed, or killed
+ * by the build when the mutant does not compile. Returns how, and the job that killed it.
+ */
+export async function runAccelMutant(
+  m: Mutation,
+  jobs: { label: string; program: AccelProgram; x: Int32Array; batch: number }[],
+  opts: { capacity?: AccelCapacity; cacheDir?: string } = {},
+): Promise<{ killed: boolean; how: 'mismatch' | 'build' | 'survived'; by?: string; cycle?: number; signal?: string }> {
+  const dir = mkdtempSync(join(tmpdir(), `lowbit-mutant-${m.id}-`));
+  try {
+    for (const f of HDL_MANIFEST.accel_top) {
+      const src = readFileSync(resolveRepoPath(`hdl/${f}`), 'utf8');
+      writeFileSync(join(dir, f), `hdl/${f}` === m.file ? applyMutation(m, src) : src);
+    }
+    for (const j of jobs) {
+      let r: AccelCosim;
+      try {
+        r = await cosimAccelerator(j.program, j.x, j.batch, { hdlDir: dir, ...(opts.capacity ? { capacity: opts.capacity } : {}), ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}) });
+      } catch (e) {
+        if (e instanceof ToolError) return { killed: true, how: 'build', by: j.label };
+        throw e;
+      }
+      if (r.mismatch) return { killed: true, how: 'mismatch', by: j.label, cycle: r.mismatch.cycle, signal: r.mismatch.signal };
+    }
+    return { killed: false, how: 'survived' };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

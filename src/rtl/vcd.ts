@@ -1,6 +1,5 @@
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
-import createVCD from 'vcd-stream/out/vcd.js';
-import webVcdParser, { type VcdParser, type VcdScope } from 'vcd-stream/lib/web-vcd-parser.js';
+import type { VcdParser, VcdScope } from 'vcd-stream/lib/web-vcd-parser.js';
 import { InputError } from '../util/errors.js';
 
 /**
@@ -49,8 +48,13 @@ const MAX_TIME = 2 ** 32 - 1;
 let wasmPromise: Promise<unknown> | undefined;
 
 function wasm(): Promise<unknown> {
-  wasmPromise ??= createVCD();
+  wasmPromise ??= import('vcd-stream/out/vcd.js').then((m) => m.default());
   return wasmPromise;
+}
+
+/** vcd-stream's parser, loaded on the first VCD read (start-up time of commands that never read one) */
+async function webVcdParser(mod: unknown): Promise<VcdParser> {
+  return (await import('vcd-stream/lib/web-vcd-parser.js')).default(mod);
 }
 
 /** Parses `timescale` text like `1ns`, `10 ps`, `1 s` into seconds. */

@@ -7,6 +7,7 @@ import { sweepReport } from '../../report/sweep_report.js';
 import { estimateReport, isEstimate } from '../../report/estimate_report.js';
 import type { ModelEstimateResult } from '../../estimate/area.js';
 import { InputError } from '../../util/errors.js';
+import { DESCRIBE } from './list.js';
 
 /**
  * `lowbit report --input <results.jsonl | estimate.json ...> --out reports/NAME [--title T]`: index.md,
@@ -31,7 +32,7 @@ export function buildReport(from: string[], title?: string): Report {
   let looksSweep = false;
   try {
     const o = JSON.parse(firstLine) as Record<string, unknown>;
-    looksSweep = typeof o.space === 'string' && typeof o.index === 'number' && typeof o.metrics === 'object';
+    looksSweep = typeof o.space === 'string' && 'index' in o; // then every line is checked as a result
   } catch {
     /* a pretty-printed JSON file: not a results line */
   }
@@ -56,7 +57,7 @@ export function buildReport(from: string[], title?: string): Report {
 
 export const reportCommand: CommandModule<object, ReportArgs> = {
   command: 'report',
-  describe: 'write a Markdown + standalone HTML report with SVG plots from sweep results or estimate outputs',
+  describe: DESCRIBE.report,
   builder: (y) =>
     withForce(y)
       .option('input', { type: 'string', array: true, demandOption: true, describe: 'results.jsonl (lowbit sweep) or estimate JSON files (lowbit estimate --model --json)' })
