@@ -52,13 +52,22 @@ export async function runDemo(opts: DemoOptions): Promise<RunReport[]> {
   return reports;
 }
 
+/** "N images per model went through the RTL, all agree" (or which did not), from the runs' RTL sections. */
+function rtlSentence(rs: RunReport[]): string[] {
+  const withRtl = rs.filter((r) => r.rtl !== undefined);
+  if (withRtl.length === 0) return [];
+  const parts = withRtl.map((r) => `${r.model} ${r.rtl!.images} images (${r.rtl!.agree === r.rtl!.images ? 'all agree' : `${r.rtl!.agree} agree`}, ${r.seconds.rtl?.toFixed(0)} s, ${r.rtl!.jobs} x ${r.rtl!.mode})`);
+  return [`Through the RTL: ${parts.join('; ')}.`];
+}
+
 const pct = (x: number | undefined): string => (x === undefined ? '-' : (100 * x).toFixed(2));
 
 export function demoReport(rs: RunReport[]): { title: string; generated: string; sections: Section[]; data: unknown } {
   const summary: Section = {
     heading: 'Summary',
     paragraphs: [
-      'Each shipped model runs the MNIST test set on the TS model of the accelerator (`src/hw/accelerator.ts`) beside the integer reference inference (`integerInference`, the definition), and a sample of images on the RTL (`hdl/accel_top.sv`) in Verilator. "bit-exact" means every logit of every image is identical, and for the RTL every output port in every cycle.',
+      'Each shipped model runs the MNIST test set on the TS model of the accelerator (`src/hw/accelerator.ts`) beside the integer reference inference (`integerInference`, the definition), and the first images on the RTL (`hdl/accel_top.sv`) in Verilator. "bit-exact" means every logit of every image is identical, and for the RTL every output port in every cycle (per image: outputs, cycle counts and a hash of every port in every cycle, src/rtl/accel_tx.ts).',
+      ...rtlSentence(rs),
     ],
     table: {
       columns: ['model', 'design', 'images', 'acc. reference %', 'acc. TS model %', 'acc. RTL %', 'ref == TS', 'TS == RTL', 'cycles TS', 'cycles RTL', 'inferences/s', 'latency us', 'weights KiB', 'FP32 KiB', 'saving'],

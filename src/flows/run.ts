@@ -11,7 +11,8 @@ import { inputQuant, integerInference, argmaxRowsInt } from '../model/infer.js';
 import { quantizeInput } from '../model/stages.js';
 import type { QuantizedModel } from '../model/types.js';
 import { pixelsToFloat } from '../quant/evaluate.js';
-import { cosimAccelerator, type AccelCapacity } from '../rtl/accel.js';
+import type { AccelCapacity } from '../rtl/accel.js';
+import { txAccelerator } from '../rtl/accel_tx.js';
 import { cacheRoot } from '../rtl/build.js';
 import { InputError } from '../util/errors.js';
 import { progress } from '../util/progress.js';
@@ -28,6 +29,10 @@ export interface RunOptions {
   dataDir?: string;
   /** minimum RTL memory sizes, so that several models share one Verilator build */
   capacity?: AccelCapacity;
+  /** simulations at a time for the RTL (default: all cores) */
+  jobs?: number;
+  /** stop starting RTL images after this many seconds (the report then says how far it got) */
+  rtlSeconds?: number;
   /** the batch: min(batch, R) images (MLP) or conv output pixels (CNN) on the array rows (default 1) */
   batch?: number;
 }
@@ -61,7 +66,19 @@ export interface RunReport {
   /** per layer and run (`images` inferences for an MLP batch): M output pixels, K patch, N outputs */
   layers: { name: string; engine: string; M: number; K: number; N: number; rows: number; cycles: number; utilization: number; weightBits: number; activationBits: number }[];
   memory: { weightMemoryBits: number; parameterBits: number; fp32Bits: number; savingVsFp32: number };
-  rtl?: { images: number; buildSeconds: number; buildCached: boolean; simSeconds: number; simCycles: number };
+  rtl?: {
+    /** images simulated and checked (transaction level: outputs, cycles_o, done cycle, hash of every port every cycle) */
+    images: number;
+    /** images asked for */
+    requested: number;
+    /** of the checked images, those that agree with the TS accelerator */
+    agree: number;
+    /** why the RTL run ended early (a limit or a simulator failure) */
+    stopped?: string;
+    mode: string;
+    jobs: number;
+    buildSeconds: number; buildCached: boolean; simSeconds: number; simCycles: number;
+  };
   seconds: { reference: number; accelerator: number; rtl?: number };
   disagreement?: Disagreement;
 }
@@ -80,6 +97,8 @@ export async function runModel(model: QuantizedModel, design: Design, opts: RunO
   else for (let i = 0; i < xq.length; i++) xq[i] = set.images[i];
 
   const batch = 1000;
+  const k = opts.rtl ? Math.min(opts.rtlImages, n) : 0;
+  const accOut = new Int32Array(k * E); // the TS accelerator's outputs of the RTL images (expected there)
   let refCorrect = 0;
   let accCorrect = 0;
   let refSec = 0;
@@ -95,6 +114,7 @@ export async function runModel(model: QuantizedModel, design: Design, opts: RunO
     t0 = performance.now();
     const acc = runAccelerator(p, xb, m).outputs;
     accSec += (performance.now() - t0) / 1000;
+    if (s < k) accOut.set(acc.subarray(0, Math.min(m, k - s) * E), s * E);
     refCorrect += correct(ref, E, set, s, m);
     accCorrect += correct(acc, E, set, s, m);
     if (!disagreement) {
@@ -126,38 +146,47 @@ export async function runModel(model: QuantizedModel, design: Design, opts: RunO
     seconds: { reference: refSec, accelerator: accSec },
     ...(disagreement ? { disagreement } : {}),
   };
-  if (opts.rtl && !disagreement) await runRtl(report, p, xq, set, Math.min(opts.rtlImages, n), opts.capacity ?? {});
+  if (opts.rtl && !disagreement) await runRtl(report, p, xq, set, accOut, k, opts);
   return report;
 }
 
-async function runRtl(report: RunReport, p: AccelProgram, xq: Int32Array, set: ImageDataset, k: number, capacity: AccelCapacity): Promise<void> {
+async function runRtl(report: RunReport, p: AccelProgram, xq: Int32Array, set: ImageDataset, expected: Int32Array, k: number, opts: RunOptions): Promise<void> {
   const pixels = p.inputElems;
   const t0 = performance.now();
-  process.stderr.write(`run: ${k} images through the RTL in Verilator (the first build takes a minute)\n`);
-  const r = await cosimAccelerator(p, xq.subarray(0, k * pixels), k, { capacity });
+  process.stderr.write(`run: ${k} images through the RTL in Verilator (a new design's first build takes minutes)\n`);
+  const vcd = join(cacheRoot(), 'vcd', `accel-${safeName(report.model)}-${safeName(report.design)}.vcd`);
+  mkdirSync(dirname(vcd), { recursive: true });
+  let bar: ReturnType<typeof progress> | undefined;
+  let shown = 0;
+  const r = await txAccelerator(p, xq.subarray(0, k * pixels), k, {
+    capacity: opts.capacity ?? {}, expected, vcdPath: vcd,
+    ...(opts.jobs !== undefined ? { jobs: opts.jobs } : {}), ...(opts.rtlSeconds !== undefined ? { seconds: opts.rtlSeconds } : {}),
+    onProgress: (done) => {
+      bar ??= progress('run: RTL', k);
+      bar.tick(done - shown);
+      shown = done;
+    },
+  });
+  bar?.stop();
   report.seconds.rtl = (performance.now() - t0) / 1000;
-  report.rtl = { images: k, buildSeconds: r.build.seconds, buildCached: r.build.cached, simSeconds: r.simSeconds, simCycles: r.simCycles };
-  report.rtlCycles = r.cycles[0];
-  report.accuracy.rtl = correct(r.outputs, p.outputElems, set, 0, k) / k;
-  const i = firstDiff(r.model.outputs, r.outputs);
-  report.agreement.acceleratorVsRtl = r.mismatch ? 0 : 1;
-  if (r.mismatch) {
-    const E = p.outputElems;
+  report.rtl = {
+    images: r.images, requested: k, agree: r.agree, ...(r.stopped ? { stopped: r.stopped } : {}), mode: r.build.kind === 'accel-lib' ? 'in-process (koffi)' : 'processes',
+    jobs: r.jobs, buildSeconds: r.build.seconds, buildCached: r.build.cached, simSeconds: r.simSeconds, simCycles: r.simCycles,
+  };
+  report.rtlCycles = r.cycles;
+  let rtlCorrect = 0;
+  const pred = argmaxRowsInt(r.outputs, p.outputElems);
+  for (let b = 0; b < k; b++) if (r.checked[b] === 1 && pred[b] === set.labels[b]) rtlCorrect++;
+  if (r.images > 0) report.accuracy.rtl = rtlCorrect / r.images;
+  report.agreement.acceleratorVsRtl = r.images > 0 ? r.agree / r.images : 0;
+  const d = r.disagreement;
+  if (d !== undefined) {
     report.disagreement = {
-      between: 'TS accelerator vs RTL',
-      image: r.mismatch.image,
-      layer: i >= 0 ? p.layers[p.layers.length - 1].name : '(timing)',
-      element: i >= 0 ? i % E : -1,
-      expected: i >= 0 ? r.model.outputs[i] : Number(r.mismatch.expected),
-      actual: i >= 0 ? r.outputs[i] : Number(r.mismatch.actual ?? -1n),
-      cycle: r.mismatch.cycle,
-      signal: r.mismatch.signal,
+      between: 'TS accelerator vs RTL', image: d.image,
+      layer: d.what === 'outputs' ? p.layers[p.layers.length - 1].name : `(${d.what})`,
+      element: d.element ?? -1, expected: d.expected, actual: d.actual,
+      ...(d.cycle !== undefined ? { cycle: d.cycle } : {}), ...(d.signal !== undefined ? { signal: d.signal } : {}), ...(d.vcd !== undefined ? { vcd: d.vcd } : {}),
     };
-    // keep the waveform: rerun the same images with a tracing build
-    const vcd = join(cacheRoot(), 'vcd', `accel-${safeName(report.model)}-${safeName(report.design)}.vcd`);
-    mkdirSync(dirname(vcd), { recursive: true });
-    await cosimAccelerator(p, xq.subarray(0, k * pixels), k, { capacity, vcdPath: vcd });
-    report.disagreement.vcd = vcd;
   }
 }
 

@@ -1,5 +1,4 @@
-import * as vega from 'vega';
-import * as vl from 'vega-lite';
+import type * as vl from 'vega-lite';
 
 /**
  * Plots as standalone SVG, rendered in Node without a browser: a Vega-Lite spec is compiled to Vega and
@@ -61,7 +60,9 @@ export function vegaLiteSpec(c: ChartSpec): vl.TopLevelSpec {
 
 /** Renders a chart to an SVG string. */
 export async function renderChart(c: ChartSpec): Promise<string> {
-  const compiled = vl.compile(vegaLiteSpec(c)).spec;
+  // vega and vega-lite load here, not with the module (start-up time of commands that never plot)
+  const [vega, vegaLite] = await Promise.all([import('vega'), import('vega-lite')]);
+  const compiled = vegaLite.compile(vegaLiteSpec(c)).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
   try {
     return await view.toSVG();

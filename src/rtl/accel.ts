@@ -8,7 +8,7 @@ import { hostInput, runAccelerator, type AccelRun } from '../hw/accelerator.js';
 import { InputError } from '../util/errors.js';
 import { macVerilogParams } from '../hw/mac_pe.js';
 import { REQUANTIZER_MODES } from '../hw/requantizer.js';
-import { buildSim } from './build.js';
+import { buildSim, type BuildRequest } from './build.js';
 import { compareOutputs, type Mismatch } from './compare.js';
 import { HDL_MANIFEST } from './hdl_manifest.js';
 import { resolveRepoPath } from './paths.js';
@@ -89,6 +89,73 @@ export function packInput(p: AccelProgram, x: Int32Array): Uint32Array {
   return words;
 }
 
+/**
+ * The host's side of the protocol (header comment) as a state machine over images, shared by the per-cycle
+ * co-simulation (which records it) and the transaction-level one (which hashes it, src/rtl/accel_tx.ts):
+ * the RTL keeps `cycles_o` and the output buffer from the previous image, so the expected outputs of an
+ * image depend on the state left by the one before (after reset: 0).
+ */
+export interface HostState {
+  /** cycles_o */
+  lastCycles: number;
+  /** the output buffer (uint32 bit patterns) */
+  outq: Uint32Array;
+  /** the out_data_o register */
+  readData: number;
+}
+
+export function hostState(outputElems: number): HostState {
+  return { lastCycles: 0, outq: new Uint32Array(outputElems), readData: 0 };
+}
+
+/** One cycle: the inputs (in_we_i, in_addr_i, in_data_i, start_i, out_addr_i) and the outputs the model
+ * predicts (busy_o, done_o, cycles_o, out_data_o as a uint32 bit pattern). */
+export type HostCycle = (
+  we: number, addr: number, data: number, start: number, outAddr: number,
+  busy: number, done: number, cycles: number, outData: number,
+) => void;
+
+/**
+ * Emits the W + 1 + T + E cycles of one image: `words` its packed input, `outputs` its E results from the
+ * model, `T` the model's cycles per inference. Updates `st`.
+ */
+export function hostImage(words: Uint32Array, outputs: ArrayLike<number>, T: number, st: HostState, emit: HostCycle): void {
+  const E = st.outq.length;
+  const push = (we: number, addr: number, data: number, start: number, outAddr: number, busy: number, done: number, readable: boolean): void => {
+    emit(we, addr, data, start, outAddr, busy, done, st.lastCycles, st.readData);
+    st.readData = readable ? st.outq[outAddr] : 0;
+  };
+  for (let w = 0; w < words.length; w++) push(1, w, words[w], 0, 0, 0, 0, true);
+  push(0, 0, 0, 1, 0, 0, 0, true);
+  for (let t = 1; t < T; t++) push(0, 0, 0, 0, 0, 1, 0, false);
+  // done cycle: the results are in the output buffer, cycles_o holds the count
+  for (let e = 0; e < E; e++) st.outq[e] = outputs[e] >>> 0;
+  st.lastCycles = T;
+  for (let e = 0; e < E; e++) push(0, 0, 0, 0, e, 0, e === 0 ? 1 : 0, true);
+  push(0, 0, 0, 0, 0, 0, 0, true);
+}
+
+/** Throws an InputError for a program the RTL cannot run yet (a batch of images, conv or pool layers). */
+export function checkRtlSupported(p: AccelProgram): void {
+  const unsupported = p.images > 1 ? 'a batch of images' : p.layers.find((l) => l.engine === 'pool' || l.win.H * l.win.W > 1)?.name;
+  if (unsupported !== undefined) throw new InputError(`model ${p.model}: the RTL runs dense layers one image at a time so far; ${unsupported} runs on the TS model only (drop --rtl, or use --batch 1 on an MLP)`);
+}
+
+/** The first layer's packed input words of image b of `x` (first-layer integers before the input shift). */
+export function imageWords(p: AccelProgram, x: Int32Array, b: number): Uint32Array {
+  return packInput(p, hostInput(p, x, b, x.length / p.inputElems, 1));
+}
+
+/** The Verilator build request of the accelerator for a program (memory sizes from `cap`). */
+export function accelBuildRequest(p: AccelProgram, opts: { capacity?: AccelCapacity; hdlDir?: string; trace?: boolean } = {}): BuildRequest {
+  const cap = opts.capacity ?? {};
+  return {
+    unit: 'accel_top', top: 'accel_top',
+    files: HDL_MANIFEST.accel_top.map((f) => (opts.hdlDir !== undefined ? join(opts.hdlDir, f) : resolveRepoPath(`hdl/${f}`))),
+    parameters: accelParameters(p, cap), ports: accelPorts(p, cap), trace: opts.trace === true,
+  };
+}
+
 export interface AccelCosim {
   /** batch x outputElems as read back from the RTL */
   outputs: Int32Array;
@@ -101,45 +168,34 @@ export interface AccelCosim {
   simCycles: number;
 }
 
-/** Runs `batch` images (first-layer input integers, before the input shift) through the RTL and the model. */
+/**
+ * Runs `batch` images (first-layer input integers, before the input shift) through the RTL and the model,
+ * every output port compared in every cycle. Memory grows with batch x cycles: for a few images (tests,
+ * localising a disagreement); whole test sets go through the transaction level (src/rtl/accel_tx.ts).
+ */
 export async function cosimAccelerator(
   p: AccelProgram, x: Int32Array, batch: number,
   opts: { cacheDir?: string; vcdPath?: string; capacity?: AccelCapacity; hdlDir?: string } = {},
 ): Promise<AccelCosim> {
-  const unsupported = p.images > 1 ? 'a batch of images' : p.layers.find((l) => l.engine === 'pool' || l.win.H * l.win.W > 1)?.name;
-  if (unsupported !== undefined) throw new InputError(`model ${p.model}: the RTL runs dense layers one image at a time so far; ${unsupported} runs on the TS model only (drop --rtl, or use --batch 1 on an MLP)`);
+  checkRtlSupported(p);
   const model = runAccelerator(p, x, batch);
-  const cap = opts.capacity ?? {};
-  const ports = accelPorts(p, cap);
+  const E = p.outputElems;
   const stim: bigint[][] = [];
   const expected: bigint[][] = [];
   const starts: number[] = [];
-  const E = p.outputElems;
-  let lastCycles = 0n;
-  let outq = new Array<bigint>(E).fill(0n); // the output buffer the RTL holds (0 after reset)
-  let readData = 0n; // out_data_o register
-  const push = (inp: bigint[], busy: boolean, done: boolean, readable: boolean, addr: number): void => {
-    expected.push([busy ? 1n : 0n, done ? 1n : 0n, lastCycles, readData]);
-    stim.push(inp);
-    readData = readable ? (outq[addr] ?? 0n) : 0n;
+  const st = hostState(E);
+  const record: HostCycle = (we, addr, data, start, outAddr, busy, done, cycles, outData) => {
+    stim.push([BigInt(we), BigInt(addr), BigInt(data >>> 0), BigInt(start), BigInt(outAddr)]);
+    expected.push([BigInt(busy), BigInt(done), BigInt(cycles), BigInt(outData >>> 0)]);
   };
   for (let b = 0; b < batch; b++) {
-    const words = packInput(p, hostInput(p, x, b, batch));
     starts.push(stim.length);
-    for (let w = 0; w < words.length; w++) push([1n, BigInt(w), BigInt(words[w]), 0n, 0n], false, false, true, 0);
-    push([0n, 0n, 0n, 1n, 0n], false, false, true, 0);
-    for (let t = 1; t < model.cycles; t++) push([0n, 0n, 0n, 0n, 0n], true, false, false, 0);
-    // done cycle: the results are in the output buffer, cycles_o holds the count
-    outq = Array.from({ length: E }, (_, e) => BigInt.asUintN(32, BigInt(model.outputs[b * E + e])));
-    lastCycles = BigInt(model.cycles);
-    for (let e = 0; e < E; e++) push([0n, 0n, 0n, 0n, BigInt(e)], false, e === 0, true, e);
-    push([0n, 0n, 0n, 0n, 0n], false, false, true, 0);
+    hostImage(imageWords(p, x, b), model.outputs.subarray(b * E, (b + 1) * E), model.cycles, st, record);
   }
   const cacheDir = opts.cacheDir;
-  const built = await buildSim(
-    { unit: 'accel_top', top: 'accel_top', files: HDL_MANIFEST.accel_top.map((f) => (opts.hdlDir !== undefined ? join(opts.hdlDir, f) : resolveRepoPath(`hdl/${f}`))), parameters: accelParameters(p, cap), ports, trace: opts.vcdPath !== undefined },
-    cacheDir !== undefined ? { cacheDir } : {},
-  );
+  const req = accelBuildRequest(p, { ...opts, trace: opts.vcdPath !== undefined });
+  const ports = req.ports;
+  const built = await buildSim(req, cacheDir !== undefined ? { cacheDir } : {});
   const dir = mkdtempSync(join(tmpdir(), 'lowbit-accel-'));
   try {
     writeImages(p, dir);

@@ -42,15 +42,26 @@ export interface BuildRequest {
   ports: PortSpec[];
   /** build with `--trace` so the simulator can write a VCD */
   trace: boolean;
-  /** `exe`: the process harness `sim` (default); `lib`: the in-process shim `libsim.so` (sim/shim.cpp, koffi) */
-  kind?: 'exe' | 'lib';
-  /** another C++ driver instead of sim/harness.cpp (absolute path; bound user RTL: sim/bind_harness.cpp) */
+  /**
+   * `exe`: the process harness `sim` (default); `lib`: the in-process shim `libsim.so` (sim/shim.cpp, koffi);
+   * `accel` / `accel-lib`: the accelerator's transaction-level harness (sim/accel.cpp) as a process / a
+   * shared library
+   */
+  kind?: BuildKind;
+  /** make variables of the C++ compile (default MAKE_VARS) */
+  makeVars?: readonly string[];
+  /** another C++ driver instead of sim/harness.cpp (absolute path; bound user RTL: sim/bind_harness.cpp; the accelerator's C++-only bench driver: bench/accel_driver.cpp) */
   harnessFile?: string;
   /** the contents of `lowbit_ports.h` (default: portsHeader(ports)) */
   header?: string;
-  /** more Verilator arguments, e.g. a user's -I/-D/-G (hashed) */
+  /** more Verilator arguments, e.g. a user's -I/-D/-G, or `--threads 2` (hashed) */
   extraArgs?: string[];
 }
+
+export type BuildKind = 'exe' | 'lib' | 'accel' | 'accel-lib';
+const isLib = (k: BuildKind): boolean => k === 'lib' || k === 'accel-lib';
+/** the C++ file holding main() (or the C ABI) of each kind; all include sim/harness.cpp (its core) */
+const MAIN_SOURCE: Record<BuildKind, string> = { exe: 'harness.cpp', lib: 'shim.cpp', accel: 'accel.cpp', 'accel-lib': 'accel.cpp' };
 
 export interface BuildOptions {
   /** cache root (default: the user's cache folder, src/util/cache.ts) */
@@ -68,7 +79,7 @@ export interface BuiltSim {
   /** wall-clock seconds spent here (about 0 when cached) */
   seconds: number;
   trace: boolean;
-  kind: 'exe' | 'lib';
+  kind: BuildKind;
 }
 
 /** Bump when the harness protocol or build flags change in a way the hashed inputs do not capture. */
@@ -130,8 +141,8 @@ function portIoSource(): string {
   return readFileSync(join(repoRoot(), 'sim', 'port_io.h'), 'utf8');
 }
 
-function shimSource(): string {
-  return readFileSync(join(repoRoot(), 'sim', 'shim.cpp'), 'utf8');
+function mainSource(kind: BuildKind): string {
+  return readFileSync(join(repoRoot(), 'sim', MAIN_SOURCE[kind]), 'utf8');
 }
 
 function hasCcache(): boolean {
@@ -153,14 +164,15 @@ export function buildHash(req: BuildRequest): string {
   add('protocol', HARNESS_PROTOCOL);
   add('verilator', verilatorVersion());
   add('flags', VERILATOR_FLAGS.join(' '));
-  add('make', MAKE_VARS.join(' '));
+  add('make', (req.makeVars ?? MAKE_VARS).join(' '));
   add('harness', harnessSource(req.harnessFile));
   add('port_io', portIoSource());
   add('ports', req.header ?? portsHeader(req.ports));
   if (req.extraArgs !== undefined) add('extra', req.extraArgs.join('\n'));
   add('top', req.top);
   add('trace', String(req.trace));
-  if (req.kind === 'lib') add('shim', shimSource());
+  const kind = req.kind ?? 'exe';
+  if (kind !== 'exe') add(`main:${kind}`, mainSource(kind));
   const params = Object.keys(req.parameters).sort().map((k) => `${k}=${formatParam(req.unit, k, req.parameters[k])}`);
   add('params', params.join('\n'));
   for (const f of req.files) {
@@ -177,8 +189,9 @@ export async function buildSim(req: BuildRequest, opts: BuildOptions = {}): Prom
   const hash = buildHash(req);
   const root = join(cacheRoot(opts.cacheDir), 'verilator');
   const kind = req.kind ?? 'exe';
-  const dir = join(root, `${req.unit}-${kind === 'lib' ? 'lib-' : ''}${hash.slice(0, 16)}`);
-  const artifact = kind === 'lib' ? 'libsim.so' : 'sim';
+  const dir = join(root, `${req.unit}-${kind === 'exe' ? '' : `${kind}-`}${hash.slice(0, 16)}`);
+  const artifact = isLib(kind) ? 'libsim.so' : 'sim';
+  const makeVars = req.makeVars ?? MAKE_VARS;
   const exe = join(dir, artifact);
   if (existsSync(exe)) return { exe, dir, hash, cached: true, seconds: (performance.now() - t0) / 1000, trace: req.trace, kind };
 
@@ -189,7 +202,7 @@ export async function buildSim(req: BuildRequest, opts: BuildOptions = {}): Prom
     writeFileSync(join(tmp, 'obj', 'lowbit_ports.h'), req.header ?? portsHeader(req.ports));
     writeFileSync(join(tmp, 'harness.cpp'), harnessSource(req.harnessFile));
     writeFileSync(join(tmp, 'port_io.h'), portIoSource());
-    if (kind === 'lib') writeFileSync(join(tmp, 'shim.cpp'), shimSource());
+    if (kind !== 'exe') writeFileSync(join(tmp, MAIN_SOURCE[kind]), mainSource(kind));
     const incDirs = [...new Set(req.files.map((f) => dirname(f)))];
     const obj = join(tmp, 'obj');
     const args = [
@@ -198,11 +211,12 @@ export async function buildSim(req: BuildRequest, opts: BuildOptions = {}): Prom
       '-Mdir', obj,
       '-o', join(tmp, artifact),
       ...(req.trace ? ['--trace', '-CFLAGS', '-DLOWBIT_TRACE=1'] : []),
-      ...(kind === 'lib' ? ['-CFLAGS', '-fPIC', '-LDFLAGS', '-shared'] : []),
+      ...(isLib(kind) ? ['-CFLAGS', '-fPIC', '-LDFLAGS', '-shared'] : []),
+      ...(kind === 'accel-lib' ? ['-CFLAGS', '-DLOWBIT_ACCEL_LIB=1'] : []),
       ...incDirs.map((d) => `-I${d}`),
       ...(req.extraArgs ?? []),
       ...Object.keys(req.parameters).sort().map((k) => `-G${k}=${formatParam(req.unit, k, req.parameters[k])}`),
-      join(tmp, kind === 'lib' ? 'shim.cpp' : 'harness.cpp'),
+      join(tmp, MAIN_SOURCE[kind]),
       ...req.files,
     ];
     verilatorVersion(); // ToolError with the install command if missing
@@ -216,11 +230,11 @@ export async function buildSim(req: BuildRequest, opts: BuildOptions = {}): Prom
     };
     const vres = await runTool(verilatorCommand(), args, { env, cwd: tmp });
     if (vres.code !== 0 || !existsSync(join(obj, 'Vtop.mk'))) fail('build', vres, `verilator ${args.join(' ')}`);
-    const runtime = await reuseRuntime(root, obj, env);
+    const runtime = await reuseRuntime(root, obj, env, makeVars);
     let compiled: (() => void) | undefined; // this build compiles the runtime: others in this process wait for it
     if (!runtime.reused) runtimeInFlight.set(runtime.name, new Promise<void>((r) => (compiled = r)));
     try {
-      const makeArgs = ['-j', String(opts.jobs ?? DEFAULT_JOBS), '-f', 'Vtop.mk', ...MAKE_VARS];
+      const makeArgs = ['-j', String(opts.jobs ?? DEFAULT_JOBS), '-f', 'Vtop.mk', ...makeVars];
       const mres = await runTool('make', makeArgs, { env, cwd: obj });
       if (mres.code !== 0 || !existsSync(join(tmp, artifact))) fail('build', mres, `make ${makeArgs.join(' ')} (in ${obj}, after verilator ${args.join(' ')})`);
       if (!runtime.reused) storeRuntime(runtime, obj);
@@ -286,9 +300,9 @@ function runtimeObjects(obj: string): string[] {
  * cache or, failing that, in the default cache (the objects depend on nothing else, so a separate cacheDir
  * need not recompile them); otherwise leaves make to compile them (saved in the build's cache afterwards).
  */
-async function reuseRuntime(root: string, obj: string, env: NodeJS.ProcessEnv): Promise<Runtime> {
+async function reuseRuntime(root: string, obj: string, env: NodeJS.ProcessEnv, makeVars: readonly string[]): Promise<Runtime> {
   const objects = runtimeObjects(obj);
-  const dry = await runTool('make', ['-n', '-B', '-f', 'Vtop.mk', ...MAKE_VARS, 'OBJCACHE=', ...objects], { env, cwd: obj });
+  const dry = await runTool('make', ['-n', '-B', '-f', 'Vtop.mk', ...makeVars, 'OBJCACHE=', ...objects], { env, cwd: obj });
   const h = createHash('sha256').update(`${HARNESS_PROTOCOL}\0${verilatorVersion()}\0${compilerVersion(env)}\0${dry.code}\0${dry.stdout}`).digest('hex');
   const name = `runtime-${h.slice(0, 16)}`;
   const dir = join(root, name);

@@ -14,3 +14,4 @@ export * from './mutations.js';
 export { UNITS, unitNames } from './units/index.js';
 export { repoRoot, resolveRepoPath } from './paths.js';
 export * from './accel.js';
+export * from './accel_tx.js';

@@ -22,7 +22,7 @@ interface ShimLib {
 const loaded = new Map<string, ShimLib>();
 
 /** koffi, an optional peer dependency of lowbit (only this path needs it), loaded on first use. */
-function koffi(): typeof import('koffi') {
+export function koffi(): typeof import('koffi') {
   try {
     return createRequire(import.meta.url)('koffi') as typeof import('koffi');
   } catch {

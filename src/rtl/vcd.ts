@@ -7,7 +7,8 @@ import { packageRoot } from '../util/package.js';
 
 /**
  * vcd-stream 1.5.0's WASM parser, vendored in `vendor/vcd-stream/` (MIT, its LICENSE beside it): the
- * npm package's install script builds a native addon lowbit does not use. Loaded on first use.
+ * npm package's install script builds a native addon lowbit does not use. Loaded on the first VCD read
+ * (start-up time of commands that never read one).
  */
 const vendor = (): NodeJS.Require => createRequire(join(packageRoot(), 'vendor', 'vcd-stream', 'lib', 'index.js'));
 const createVCD = (): Promise<unknown> => (vendor()('../out/vcd.js') as () => Promise<unknown>)();

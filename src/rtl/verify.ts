@@ -114,13 +114,20 @@ export function reproduceCommand(job: Pick<VerifyJob, 'unit' | 'label' | 'seed' 
 
 /** Runs one verification job (also the pool worker entry point). */
 export async function verifyJob(job: VerifyJob): Promise<VerifyResult> {
-  const spec = await resolveUnit(job.unit);
+  return verifySpec(await resolveUnit(job.unit), job);
+}
+
+/**
+ * One check of a given UnitSpec (verifyJob after resolving the unit). `extra.verilatorArgs` go to the build
+ * (a user's -I/-D), `extra.command` replaces the reproduce command (src/rtl/bind/unit_bind.ts uses both).
+ */
+export async function verifySpec(spec: UnitSpec, job: VerifyJob, extra: { verilatorArgs?: string[]; command?: string } = {}): Promise<VerifyResult> {
   const { design } = job;
   const ports = spec.ports(design);
   checkPorts(spec.name, ports);
   const files = spec.hdlFiles(design).map((f) => job.hdlOverride?.[f] ?? resolveRepoPath(f));
   const built = await buildSim(
-    { unit: spec.name, top: spec.top, files, parameters: spec.parameters(design), ports, trace: true, kind: job.inProcess ? 'lib' : 'exe' },
+    { unit: spec.name, top: spec.top, files, parameters: spec.parameters(design), ports, trace: true, kind: job.inProcess ? 'lib' : 'exe', extraArgs: extra.verilatorArgs },
     { cacheDir: job.cacheDir, jobs: job.buildJobs },
   );
   const t0 = performance.now();
@@ -176,7 +183,7 @@ export async function verifyJob(job: VerifyJob): Promise<VerifyResult> {
       build: { cached: built.cached, seconds: built.seconds, hash: built.hash, dir: built.dir },
       simSeconds: run.seconds,
       modelSeconds,
-      command: reproduceCommand({ unit: job.unit, label: job.label, seed: job.seed, cases: job.cases }),
+      command: extra.command ?? reproduceCommand({ unit: job.unit, label: job.label, seed: job.seed, cases: job.cases }),
     };
     if (!ok) result.report = formatReport(result);
     return result;

@@ -6,8 +6,9 @@
  * can recover the integers in exact mode.
  */
 import { SCALE_CLIP, grow, param, type Layer, type Param } from './layer.js';
-import { actLevels, actQuantInt, quantizeGradDoReFa, type ActQuantMethod } from './quantizers.js';
+import { actLevels, actQuantInt, lsqActInt, quantizeGradDoReFa, type ActQuantMethod } from './quantizers.js';
 import type { Rng } from '../util/rng.js';
+import { learnableQ, learnableScaleGrad } from './fake_quant.js';
 
 export class Activation implements Layer {
   readonly kind = 'activation';
@@ -53,12 +54,13 @@ export class Activation implements Layer {
   invStep(): number {
     if (this.method === 'dorefa') return this.n;
     if (this.method === 'pact') return this.n / this.alpha!.value[0]!;
-    if (this.method === 'lsq') return 1 / this.alpha!.value[0]!;
+    if (this.method === 'lsq') return Math.fround(1 / this.alpha!.value[0]!);
     return 1;
   }
 
   /** The integer this activation outputs for input y (quantized methods only). */
   quantInt(y: number): number {
+    if (this.method === 'lsq') return lsqActInt(y, this.invStep(), this.n);
     return actQuantInt(y, this.binary, this.invStep(), this.n);
   }
 
@@ -89,7 +91,8 @@ export class Activation implements Layer {
     else {
       const sc = this.outScale();
       const inv = this.invStep();
-      for (let i = 0; i < size; i++) y[i] = actQuantInt(x[i]!, this.binary, inv, this.n) * sc;
+      if (m === 'lsq') for (let i = 0; i < size; i++) y[i] = lsqActInt(x[i]!, inv, this.n) * sc;
+      else for (let i = 0; i < size; i++) y[i] = actQuantInt(x[i]!, this.binary, inv, this.n) * sc;
     }
     return y;
   }
@@ -121,23 +124,17 @@ export class Activation implements Layer {
       }
       this.alpha!.grad[0] += ga;
     } else {
-      // lsq: v = clamp(round(y/s), 0, n) * s
-      const s = this.alpha!.value[0]!;
-      const g = 1 / Math.sqrt(size * this.n);
+      // lsq: PyTorch's learnable per-tensor fake quantizer, zero point 0, range [0, n] (fake_quant.ts)
+      const s = Math.fround(this.alpha!.value[0]!);
+      const inv = Math.fround(1 / s);
+      const g = Math.fround(1 / Math.sqrt(size * this.n));
       let gs = 0;
       for (let i = 0; i < size; i++) {
-        const r = x[i]! / s;
-        if (r <= 0) {
-          dx[i] = 0;
-        } else if (r >= this.n) {
-          dx[i] = 0;
-          gs += dy[i]! * this.n;
-        } else {
-          dx[i] = dy[i]!;
-          gs += dy[i]! * (Math.min(this.n, Math.max(0, Math.floor(r + 0.5))) - r);
-        }
+        const r = learnableQ(x[i]!, inv, 0);
+        dx[i] = dy[i]! * +(r >= 0 && r <= this.n);
+        gs += learnableScaleGrad(dy[i]!, x[i]!, r, s, inv, 0, 0, this.n, g);
       }
-      this.alpha!.grad[0] += gs * g;
+      this.alpha!.grad[0] += gs;
     }
     return dx;
   }

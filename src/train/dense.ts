@@ -145,7 +145,7 @@ export class Dense implements Layer {
     if (this.step) {
       // dwhat is dL/dw_hat with w_hat = q * s; LSQ: dL/ds = sum dL/dw_hat * d(w_hat)/ds
       const rows = this.step.value.length;
-      lsqWeightStepGrad(this.weight.value, this.q, this.dwhat, this.step.value, rows, (this.outF * this.inF) / rows, this.wq.bits, this.step.grad);
+      lsqWeightStepGrad(this.weight.value, this.dwhat, this.step.value, rows, (this.outF * this.inF) / rows, this.wq.bits, this.step.grad);
     }
     return this.dx;
   }

@@ -76,6 +76,21 @@ export function fakeQuantLearnable(
   return y;
 }
 
+/** The backward's integer of x: nearbyint(f32(zp + x * inv)), the multiply-add fused (x * inv is exact in float64). */
+export function learnableQ(x: number, inv: number, zp: number): number {
+  return roundHalfEven(f(zp + x * inv));
+}
+
+/**
+ * One element's dL/ds of the learnable quantizer, from its upstream gradient d, input x, unclamped integer
+ * q (`learnableQ`), float32 scale s and inv = f32(1/s), zero point and grad factor g (see the file header).
+ */
+export function learnableScaleGrad(d: number, x: number, q: number, s: number, inv: number, zp: number, qmin: number, qmax: number, g: number): number {
+  if (q < qmin) return f(f(d * f(qmin - zp)) * g);
+  if (q > qmax) return f(f(d * f(qmax - zp)) * g);
+  return f(f(f(d * f((q - zp) * s - x)) * inv) * g);
+}
+
 /** Gradients of the learnable fake quantizer: per element (dx, dscale, dzeroPoint) and the per-channel sums. */
 export interface LearnableGrads {
   dx: Float32Array;
@@ -112,16 +127,11 @@ export function fakeQuantLearnableBackward(
     const zp = zps[c]!;
     const xi = x[i]!;
     const d = dy[i]!;
-    const q = roundHalfEven(f(zp + xi * inv));
+    const q = learnableQ(xi, inv, zp);
     const inside = q >= qmin && q <= qmax;
     out.dx[i] = d * +inside; // dy * 0 keeps the sign of dy (-0), as torch does
-    if (inside) {
-      out.dscaleEach[i] = f(f(f(d * f((q - zp) * s - xi)) * inv) * g);
-      out.dzeroPointEach[i] = 0;
-    } else {
-      out.dscaleEach[i] = f(f(d * f((q < qmin ? qmin : qmax) - zp)) * g);
-      out.dzeroPointEach[i] = f(f(f(-d) * s) * g);
-    }
+    out.dscaleEach[i] = learnableScaleGrad(d, xi, q, s, inv, zp, qmin, qmax, g);
+    out.dzeroPointEach[i] = inside ? 0 : f(f(f(-d) * s) * g);
     sumS[c] += out.dscaleEach[i]!;
     sumZ[c] += out.dzeroPointEach[i]!;
   }

@@ -13,20 +13,24 @@
  *            round((2^k - 1) r) / (2^k - 1) (round half to even, as tf.round in the authors' code), max over
  *            the layer; q = 2 round(n x) - n odd in [-n, n], scale 1/n (k = 2: {-1, -1/3, 1/3, 1}).
  *            The integer needs k + 1 signed bits. STE through quantize_k and tanh.
- *   lsq      `int` with a learned step s[o] (Esser et al.): dq*s/ds = round(w/s) - w/s inside the range,
- *            +-Q outside; gradient scaled by 1/sqrt(numel(w[o]) * Q).
+ *   lsq      a learned step s[o] (Esser et al.), computed exactly as PyTorch's learnable fake quantizer
+ *            (`_fake_quantize_learnable_per_channel_affine`, zero point 0, range [-Q, Q]; fake_quant.ts):
+ *            q = clamp(nearbyint(f32(w * f32(1/s))), -Q, Q); dL/dw = dL/dw_hat inside; dL/ds per element
+ *            dy (q s - w) / s inside, +-Q dy outside, times 1/sqrt(numel(w[o]) * Q).
  *
  * Activations (after batch-norm), b bits unsigned unless binary; n = 2^b - 1:
  *   sign     q = y >= 0 ? +1 : -1, scale 1. STE: dL/dy = dL/dq * [|y| <= 1] (hardtanh gradient).
  *   dorefa   q = round(clamp(y, 0, 1) * n), scale 1/n. STE inside [0, 1].
  *   pact     q = round(clamp(y, 0, a) * n / a), scale a/n, learned a (Choi et al.): dL/da = sum dL/dv [y >= a].
- *   lsq      q = clamp(round(y / s), 0, n), scale s learned as for weights.
+ *   lsq      q = clamp(nearbyint(f32(y * f32(1/s))), 0, n), scale s learned: PyTorch's learnable per-tensor
+ *            fake quantizer (zero point 0, range [0, n]) exactly, gradient factor 1/sqrt(numel * n).
  * Gradients (optional, `gradBits`): DoReFa's stochastic k-bit quantization of dL/dy of every weighted layer
  * but the first and the last (`quantizeGradDoReFa`, applied by the `GradQuant` layer).
  * Rounding of activations is floor(v + 0.5) (ties up), and the exported thresholds are derived from the
  * same function, so the integer model reproduces it exactly.
  */
 import { roundHalfEven } from '../arith/index.js';
+import { learnableQ, learnableScaleGrad } from './fake_quant.js';
 
 export type WeightQuantMethod = 'none' | 'binary' | 'ternary' | 'int' | 'dorefa' | 'lsq';
 export type ActQuantMethod = 'none' | 'relu' | 'hardtanh' | 'sign' | 'dorefa' | 'pact' | 'lsq';
@@ -101,23 +105,32 @@ export function quantizeWeights(
         scale[o] = kept > 0 ? Math.fround(sk / kept) : 1;
       }
       return;
-    case 'int':
-    case 'lsq': {
+    case 'int': {
       const Q = symLevels(spec.bits);
       for (let o = 0; o < m; o++) {
-        let s: number;
-        if (spec.method === 'lsq') s = lsqStep![o]!;
-        else {
-          let mx = 0;
-          for (let i = o * k; i < (o + 1) * k; i++) mx = Math.max(mx, Math.abs(w[i]!));
-          s = mx > 0 ? mx / Q : 1;
-        }
-        s = Math.fround(s);
+        let mx = 0;
+        for (let i = o * k; i < (o + 1) * k; i++) mx = Math.max(mx, Math.abs(w[i]!));
+        const s = Math.fround(mx > 0 ? mx / Q : 1);
         scale[o] = s;
         for (let i = o * k; i < (o + 1) * k; i++) {
           const r = Math.round(w[i]! / s);
           q[i] = r > Q ? Q : r < -Q ? -Q : r;
-          ste[i] = spec.method === 'lsq' ? (r > Q || r < -Q ? 0 : 1) : 1;
+          ste[i] = 1;
+        }
+      }
+      return;
+    }
+    case 'lsq': {
+      // PyTorch's learnable fake quantizer (per channel, or per tensor), zero point 0, range [-Q, Q]
+      const Q = symLevels(spec.bits);
+      for (let o = 0; o < m; o++) {
+        const s = Math.fround(lsqStep![o]!);
+        const inv = Math.fround(1 / s);
+        scale[o] = s;
+        for (let i = o * k; i < (o + 1) * k; i++) {
+          const r = learnableQ(w[i]!, inv, 0);
+          q[i] = r > Q ? Q : r < -Q ? -Q : r;
+          ste[i] = +(r >= -Q && r <= Q);
         }
       }
       return;
@@ -171,22 +184,21 @@ export function dorefaLevels(bits: number): number {
 }
 
 /**
- * LSQ step gradient for weights: dL/ds[o] += g * sum_i dL/dw_hat[i] * (q[i] - w[i]/s) inside, q at the clip.
+ * LSQ step gradient for weights, PyTorch's learnable fake-quantizer rule per element (`learnableScaleGrad`:
+ * dy (q s - w) / s inside, -Q dy or Q dy outside, each times g = 1 / sqrt(numel(w[o]) Q)), summed per row
+ * in float64 into dstep[o].
  */
 export function lsqWeightStepGrad(
-  w: Float32Array, q: Float32Array, dwhat: Float32Array, step: Float32Array, m: number, k: number, bits: number, dstep: Float32Array,
+  w: Float32Array, dwhat: Float32Array, step: Float32Array, m: number, k: number, bits: number, dstep: Float32Array,
 ): void {
   const Q = symLevels(bits);
-  const g = 1 / Math.sqrt(k * Q);
+  const g = Math.fround(1 / Math.sqrt(k * Q));
   for (let o = 0; o < m; o++) {
-    const s = step[o]!;
+    const s = Math.fround(step[o]!);
+    const inv = Math.fround(1 / s);
     let acc = 0;
-    for (let i = o * k; i < (o + 1) * k; i++) {
-      const r = w[i]! / s;
-      const d = r <= -Q ? -Q : r >= Q ? Q : q[i]! - r;
-      acc += dwhat[i]! * d;
-    }
-    dstep[o] += acc * g;
+    for (let i = o * k; i < (o + 1) * k; i++) acc += learnableScaleGrad(dwhat[i]!, w[i]!, learnableQ(w[i]!, inv, 0), s, inv, 0, -Q, Q, g);
+    dstep[o] += acc;
   }
 }
 
@@ -203,5 +215,11 @@ export function actLevels(bits: number): number {
 export function actQuantInt(y: number, binary: boolean, invStep: number, n: number): number {
   if (binary) return y >= 0 ? 1 : -1;
   const r = Math.floor(y * invStep + 0.5);
+  return r < 0 ? 0 : r > n ? n : r;
+}
+
+/** The LSQ activation integer: clamp(nearbyint(f32(y * inv)), 0, n), inv = f32(1/s) (PyTorch's rounding). */
+export function lsqActInt(y: number, inv: number, n: number): number {
+  const r = learnableQ(y, inv, 0);
   return r < 0 ? 0 : r > n ? n : r;
 }

@@ -32,22 +32,27 @@ const OLD_TAG = 'lowbit-old';
 // temporaries removed on SIGINT / SIGTERM (installSignalCleanup)
 
 const live = new Set<string>();
-let handlersInstalled = false;
 const interruptHooks = new Set<() => void>();
+let cleanupEnabled = false;
+let listening = false;
 
 /** Registers a path (file or folder) to remove if the process is interrupted; returns an unregister. */
 export function registerTemp(path: string): () => void {
   live.add(path);
+  listen();
   return () => {
     live.delete(path);
+    listen();
   };
 }
 
 /** Runs `hook` (synchronously) on SIGINT/SIGTERM before the temporaries are removed, e.g. to release a lock. */
 export function onInterrupt(hook: () => void): () => void {
   interruptHooks.add(hook);
+  listen();
   return () => {
     interruptHooks.delete(hook);
+    listen();
   };
 }
 
@@ -74,19 +79,30 @@ export function removeTemps(): number {
 }
 
 /**
- * Installs the SIGINT/SIGTERM handlers that remove the registered temporaries and exit 130/143 with one
- * line. The CLI installs them at start; a library host that handles signals itself can call
- * `removeTemps()` from its own handler instead.
+ * Enables the SIGINT/SIGTERM clean-up (the CLI does, at start): while a temporary or a lock is registered,
+ * a signal removes them and exits 130/143 with one line. At other times the signals keep Node's default
+ * (immediate exit), so Ctrl-C stops a long synchronous computation at once; a leftover of a kill is removed
+ * by the next write of the same target (`recoverTarget`). A library host that handles signals itself can
+ * call `removeTemps()` from its own handler instead.
  */
 export function installSignalCleanup(): void {
-  if (handlersInstalled) return;
-  handlersInstalled = true;
-  for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
-    process.on(sig, () => {
-      const n = removeTemps();
-      process.stderr.write(`\nlowbit: interrupted (${sig}); ${n > 0 ? `removed ${n} unfinished output${n > 1 ? 's' : ''}` : 'nothing half-written left'}\n`);
-      process.exit(code);
-    });
+  cleanupEnabled = true;
+  listen();
+}
+
+const onSignal = (sig: NodeJS.Signals): void => {
+  const n = removeTemps();
+  process.stderr.write(`\nlowbit: interrupted (${sig}); ${n > 0 ? `removed ${n} unfinished output${n > 1 ? 's' : ''}` : 'nothing half-written left'}\n`);
+  process.exit(sig === 'SIGINT' ? 130 : 143);
+};
+
+function listen(): void {
+  const want = cleanupEnabled && (live.size > 0 || interruptHooks.size > 0);
+  if (want === listening) return;
+  listening = want;
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    if (want) process.on(sig, onSignal);
+    else process.off(sig, onSignal);
   }
 }
 

@@ -1,4 +1,8 @@
-import cliProgress from 'cli-progress';
+import { createRequire } from 'node:module';
+import type * as CliProgress from 'cli-progress';
+
+/** cli-progress, loaded on the first bar (CLI start-up time) */
+let bars: typeof CliProgress | undefined;
 
 /** A progress reporter on stderr (never stdout, which carries results). Silent when stderr is not a TTY
  * unless `LOWBIT_PROGRESS=1`; then it prints a line every ~2 s so CI logs still show progress. */
@@ -9,6 +13,7 @@ export interface Progress {
 
 export function progress(label: string, total: number): Progress {
   if (process.stderr.isTTY) {
+    const cliProgress = (bars ??= createRequire(import.meta.url)('cli-progress') as typeof CliProgress);
     const bar = new cliProgress.SingleBar(
       { stream: process.stderr, format: `${label} [{bar}] {value}/{total} {eta_formatted} {info}`, hideCursor: true },
       cliProgress.Presets.shades_classic,

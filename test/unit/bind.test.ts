@@ -8,6 +8,9 @@ import { parsePortsXml, type RtlPort } from '../../src/rtl/bind/ports.js';
 import { packField, resolveBinding, unpackField, type ResolvedField } from '../../src/rtl/bind/resolve.js';
 import { BIND_KEYS, BIND_MODELS, loadBinding, parseBinding } from '../../src/rtl/bind/spec.js';
 import { inputErrorMessage } from './helpers/input_error.js';
+import { unitNames } from '../../src/rtl/units/index.js';
+import { parseUnitBinding, unitWrapper } from '../../src/rtl/bind/unit_bind.js';
+import { UNITS } from '../../src/rtl/units/index.js';
 
 /** The port binding of user RTL (src/rtl/bind/): validation, schema agreement, packing, models, comparison. */
 const INT8 = 'examples/rtl/int8_dot/bind.json';
@@ -41,7 +44,7 @@ describe('bind.json validation', () => {
       return inputErrorMessage(() => parseBinding(j, 'b.json'));
     };
     expect(bad((j) => (j.clok = 'clk'))).toBe('b.json: clok: unknown field; did you mean clock? (allowed: $schema, model, clock, reset, inputs, outputs, constants, timing, stimulus)');
-    expect(bad((j) => (j.model = 'mac'))).toBe('b.json: model: got "mac"; allowed: mac_pe, xnor_popcount');
+    expect(bad((j) => (j.model = 'mac'))).toBe('b.json: model: got "mac"; allowed: mac_pe, xnor_popcount, requantizer');
     expect(bad((j) => ((j.inputs as Record<string, unknown>[])[0].fields = { a: { port: 's_a', order: 'big' } }))).toBe(
       'b.json: inputs[0].fields.a.order (port s_a): got "big"; allowed: lsb-first, msb-first',
     );
@@ -54,15 +57,20 @@ describe('bind.json validation', () => {
   it('the shipped JSON Schema lists exactly the fields and models the validator accepts', () => {
     const s = JSON.parse(readFileSync('schema/bind.schema.json', 'utf8')) as Record<string, any>;
     const keys = (o: Record<string, unknown>): string[] => Object.keys(o).sort();
-    expect(keys(s.properties)).toEqual([...BIND_KEYS['']].sort());
-    expect(keys(s.properties.reset.properties)).toEqual([...BIND_KEYS.reset].sort());
-    expect(keys(s.properties.timing.properties)).toEqual([...BIND_KEYS.timing].sort());
-    expect(keys(s.properties.stimulus.properties)).toEqual([...BIND_KEYS.stimulus].sort());
+    const sb = s.$defs.streamBinding;
+    expect(keys(sb.properties)).toEqual([...BIND_KEYS['']].sort());
+    expect(keys(sb.properties.reset.properties)).toEqual([...BIND_KEYS.reset].sort());
+    expect(keys(sb.properties.timing.properties)).toEqual([...BIND_KEYS.timing].sort());
+    expect(keys(sb.properties.stimulus.properties)).toEqual([...BIND_KEYS.stimulus].sort());
+    const ub = s.$defs.unitBinding;
+    expect(keys(ub.properties)).toEqual([...BIND_KEYS.unit].sort());
+    expect(keys(ub.properties.ports.additionalProperties.oneOf[1].properties)).toEqual([...BIND_KEYS.unitPort].sort());
+    expect(ub.properties.unit.enum).toEqual(unitNames());
     const stream = s.$defs.streams.items;
     expect(keys(stream.properties)).toEqual([...BIND_KEYS.stream].sort());
     expect(keys(stream.properties.fields.additionalProperties.oneOf[1].properties)).toEqual([...BIND_KEYS.field].sort());
-    expect(s.properties.model.enum).toEqual([...BIND_MODELS]);
-    expect(s.required).toEqual(['model', 'clock', 'reset', 'inputs', 'outputs']);
+    expect(sb.properties.model.enum).toEqual([...BIND_MODELS]);
+    expect(sb.required).toEqual(['model', 'clock', 'reset', 'inputs', 'outputs']);
   });
 });
 
@@ -171,6 +179,30 @@ describe('transaction models against plain definitions', () => {
   });
 });
 
+describe('requantizer transaction model', () => {
+  it('requantizer (shift mode, RND, zero point -3): clamp(floor((acc + 2^(n-1)) / 2^n) - 3, -128, 127)', () => {
+    const d = loadDesign('examples/rtl/requant_shift/design.json');
+    const m = BIND_MODEL_TABLE.requantizer;
+    const bound = new Set(['acc', 'shift', 'y']);
+    for (const seed of [1, 2, 3, 4]) {
+      const ins = m.stimulus(d, { acc: 4 }, bound, seed, 20, [1, 1]);
+      const run = m.run(d, ins, bound);
+      expect(run.outputs.length).toBe(ins.length);
+      ins.forEach((t, k) => {
+        const n = t.shift[0];
+        const want = t.acc.map((a) => {
+          const floorDiv = (x: bigint, m: bigint): bigint => (x >= 0n ? x / m : -((-x + m - 1n) / m));
+          const q = n === 0n ? a : floorDiv(a + (1n << (n - 1n)), 1n << n);
+          const y = q - 3n;
+          return y > 127n ? 127n : y < -128n ? -128n : y;
+        });
+        expect(run.outputs[k].y).toEqual(want);
+      });
+    }
+    expect(() => m.stimulus(loadDesign('int8'), { acc: 4 }, bound, 1, 5, [1, 1])).toThrow('model requantizer on design int8 (requant.mode double) needs the multiplier operand bound to a port');
+  });
+});
+
 describe('comparing a run with the model', () => {
   // one input stream, one output stream (outputs[0] with one 8-bit field), model outputs 10, 20 for inputs 0, 1
   const r = resolveBinding(
@@ -219,5 +251,47 @@ describe('comparing a run with the model', () => {
     expect(compareBound(txn, run, inputs, missing).first).toMatchObject({ kind: 'missing', txn: 1 });
     const extra = log([[1, false, false, 0], [1, false, false, 0], [0, true, false, 10], [0, true, false, 20], [0, true, false, 5]]);
     expect(compareBound(txn, run, inputs, extra).first).toMatchObject({ kind: 'unexpected', txn: 2, cycle: 4 });
+  });
+});
+
+describe('unit bindings (a registered unit under the user\'s port names)', () => {
+  const json = JSON.parse(readFileSync('test/rtl/fixtures/bind_unit/bind.json', 'utf8')) as Record<string, any>;
+  const array = UNITS.find((u) => u.name === 'mac_array')!;
+  const design = array.designs().find((d) => d.label === 'os-3x5-int8')!.design;
+  const unitPorts = array.ports(design);
+  // pe_grid's ports for Rows 3, Cols 5, int8, 32-bit accumulators
+  const user: RtlPort[] = [
+    { name: 'clock', dir: 'in', width: 1 }, { name: 'reset', dir: 'in', width: 1 }, { name: 'row_valid', dir: 'in', width: 1 },
+    { name: 'row_data', dir: 'in', width: 24 }, { name: 'col_valid', dir: 'in', width: 1 }, { name: 'col_data', dir: 'in', width: 40 },
+    { name: 'row_last', dir: 'in', width: 1 }, { name: 'load_tag', dir: 'in', width: 2 }, { name: 'psum_in', dir: 'in', width: 160 },
+    { name: 'debug_en', dir: 'in', width: 1 }, { name: 'out_valid', dir: 'out', width: 1 }, { name: 'out_data', dir: 'out', width: 160 },
+  ];
+  const wrap = (j: Record<string, any>, ports = user): string => unitWrapper(parseUnitBinding(j, 'u.json'), unitPorts, ports, 'pe_grid', { Rows: '3' });
+
+  it('generates a wrapper with the unit\'s ports: reset inverted, lanes reordered, constants tied', () => {
+    const text = wrap(json);
+    expect(text).toContain('  input  logic [23:0] h_i,');
+    expect(text).toContain('  output logic [159:0] y_o\n);');
+    expect(text).toContain('  pe_grid #(.Rows(3)) u_dut (');
+    expect(text).toContain('    .reset(!rst_ni)');
+    expect(text).toContain('    .row_data({<<8{h_i}})');
+    expect(text).toContain('    .col_data(v_i)');
+    expect(text).toContain('  assign y_o = {<<32{y_o_w}};');
+    expect(text).toContain("    .debug_en(1'h0)");
+  });
+
+  it('errors name the field, the unit port and the RTL port', () => {
+    const msg = (patch: (j: Record<string, any>) => void, ports = user): string => {
+      const j = structuredClone(json);
+      patch(j);
+      return inputErrorMessage(() => wrap(j, ports));
+    };
+    expect(msg((j) => delete j.ports.tag_i)).toBe('u.json: ports: unit mac_array port tag_i (input, 2 bits on this design) is not mapped to a port of pe_grid');
+    expect(msg((j) => (j.ports.v_i = 'col_dat'))).toBe('u.json: ports.v_i (port col_dat): RTL port col_dat is not a port of pe_grid; did you mean col_data? (its ports: clock, reset, row_valid, row_data, col_valid, col_data, row_last, load_tag, psum_in, debug_en, out_valid, out_data)');
+    expect(msg(() => undefined, user.map((p) => (p.name === 'col_data' ? { ...p, width: 32 } : p)))).toBe('u.json: ports.v_i (port col_data): RTL port col_data is 32 bits wide; expected 40');
+    expect(msg((j) => (j.ports.h_in = j.ports.h_i))).toMatch(/^u\.json: ports\.h_in: unit mac_array has no port h_in; did you mean h_i\?/);
+    expect(msg((j) => delete j.constants)).toBe('u.json: constants: RTL input port debug_en (1 bits) of pe_grid is not mapped; map it in "ports" or tie it off in "constants": {"debug_en": 0}');
+    expect(inputErrorMessage(() => parseUnitBinding({ ...json, unit: 'mac_arr' }, 'u.json'))).toBe('u.json: unit: got "mac_arr"; allowed: mac_pe, mac_array, requantizer, xnor_popcount');
+    expect(inputErrorMessage(() => parseUnitBinding({ ...json, ports: { h_i: { port: 'row_data', order: 'msb-first' } } }, 'u.json'))).toBe('u.json: ports.h_i.laneBits (port row_data): msb-first needs the lane width to reorder the lanes');
   });
 });

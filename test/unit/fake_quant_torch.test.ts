@@ -1,6 +1,8 @@
 import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { fakeQuantAffine, fakeQuantLearnable, fakeQuantLearnableBackward } from '../../src/train/fake_quant.js';
+import { lsqWeightStepGrad, quantizeWeights } from '../../src/train/quantizers.js';
+import { Activation } from '../../src/train/activations.js';
 
 /** Values made by torch (test/unit/fixtures/torch/fake_quant.py); floats as float32 bit patterns. */
 const fx = JSON.parse(readFileSync(new URL('./fixtures/torch/fake_quant.json', import.meta.url), 'utf8'));
@@ -35,8 +37,8 @@ function closeSum(mine: number, torch: number, each: Float32Array): void {
 describe(`PyTorch fake quantizers, bit-exact (fixture from torch ${fx.torch})`, () => {
   const cases = fx.perTensor as Case[];
   it('covers integer and fractional zero points, ties and saturated values', () => {
-    expect(cases.length).toBe(7);
-    expect(cases.filter((c) => c.perTensor).length).toBe(4);
+    expect(cases.length).toBe(8);
+    expect(cases.filter((c) => c.perTensor).length).toBe(5);
   });
 
   cases.forEach((c, j) => {
@@ -85,5 +87,44 @@ describe(`PyTorch fake quantizers, bit-exact (fixture from torch ${fx.torch})`, 
       closeSum(gr.dscale[c]!, ts[c]!, gr.dscaleEach.subarray(c * inner, (c + 1) * inner));
       closeSum(gr.dzeroPoint[c]!, tz[c]!, gr.dzeroPointEach.subarray(c * inner, (c + 1) * inner));
     }
+  });
+});
+
+describe('lowbit\'s LSQ quantizers are PyTorch\'s learnable fake quantizers', () => {
+  const cases = fx.perTensor as Case[];
+  it('LSQ 4-bit weights (a row of 96, range [-7, 7]): q * s, the STE mask and dL/ds equal torch (case 2)', () => {
+    const c = cases[2]!;
+    const x = f32(c.x);
+    const dy = f32(c.dy);
+    const s = f32(c.scale);
+    const q = new Float32Array(96);
+    const scale = new Float32Array(1);
+    const ste = new Float32Array(96);
+    quantizeWeights({ method: 'lsq', bits: 4 }, x, 1, 96, q, scale, ste, s);
+    expect(hex(q.map((v) => v * scale[0]!))).toEqual(c.learnable.y);
+    expect(hex(dy.map((d, i) => d * ste[i]!))).toEqual(c.learnable.dx);
+    const dstep = new Float32Array(1);
+    lsqWeightStepGrad(x, dy, s, 1, 96, 4, dstep);
+    const gr = fakeQuantLearnableBackward(dy, x, s, [0], -7, 7, 96, 1 / Math.sqrt(96 * 7));
+    expect(asSum(gr.dscaleEach)).toEqual(c.learnable.dscaleEach);
+    expect(dstep[0]).toBe(gr.dscale[0]);
+    closeSum(dstep[0]!, f32(c.learnable.dscale)[0]!, gr.dscaleEach);
+  });
+
+  it('LSQ 2-bit activations (96 values, range [0, 3]): output, dL/dx and dL/ds equal torch (case 7)', () => {
+    const c = cases[7]!;
+    const x = f32(c.x);
+    const dy = f32(c.dy);
+    const a = new Activation('lsq', 2);
+    a.setSampleSize(96);
+    a.alpha!.value[0] = f32(c.scale)[0]!;
+    expect(hex(a.forward(x, 1, false).slice(0, 96))).toEqual(c.learnable.y);
+    expect(hex(a.backward(dy, 1).slice(0, 96))).toEqual(c.learnable.dx);
+    const gr = fakeQuantLearnableBackward(dy, x, f32(c.scale), [0], 0, 3, 96, 1 / Math.sqrt(96 * 3));
+    expect(asSum(gr.dscaleEach)).toEqual(c.learnable.dscaleEach);
+    expect(a.alpha!.grad[0]).toBe(gr.dscale[0]);
+    closeSum(a.alpha!.grad[0]!, f32(c.learnable.dscale)[0]!, gr.dscaleEach);
+    // the integer the export's thresholds are found from is the same function
+    for (let i = 0; i < 96; i++) expect(Math.fround(a.quantInt(x[i]!) * a.outScale())).toBe(f32(c.learnable.y)[i]);
   });
 });

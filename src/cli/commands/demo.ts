@@ -17,15 +17,15 @@ interface DemoArgs {
 
 export const demoCommand: CommandModule<object, DemoArgs> = {
   command: 'demo',
-  describe: 'the main job: shipped models on the TS accelerator (whole MNIST test set) and the RTL (a sample), with a report',
+  describe: 'the main job: shipped models on the TS accelerator (whole MNIST test set) and the RTL (1,000 images per model), with a report',
   builder: (y) =>
     y
       .option('models', { type: 'string', describe: 'folder holding the shipped models (default: the ones installed with lowbit)' })
       .option('out', { type: 'string', default: 'reports/main', describe: 'report folder' })
       .option('images', { type: 'number', default: 10000, describe: 'MNIST test images on the TS model' })
-      .option('rtl-images', { type: 'number', default: 10, describe: 'images through the RTL per model (0: none)' })
+      .option('rtl-images', { type: 'number', default: 1000, describe: 'images through the RTL per model (0: none)' })
       .example('$0 demo --images 500 --rtl-images 0 --out reports/demo', 'a quick run: 500 test images per model, no RTL')
-      .example('$0 demo', 'the main job (npm start): 10,000 images per model, 10 through the RTL, report in reports/main') as never,
+      .example('$0 demo', 'the main job (npm start): 10,000 images per model, 1,000 through the RTL, report in reports/main') as never,
   handler: async (argv) => {
     checkInt('--images', argv.images, 1, 10000);
     checkInt('--rtl-images', argv['rtl-images'], 0, 10000);

@@ -8,7 +8,7 @@ import { accelParameters } from '../../rtl/accel.js';
 import { writeFileSync } from 'node:fs';
 import { writeDirAtomic } from '../../util/fsafe.js';
 import { checkOutDir, given, notApplicable, withForce } from '../options.js';
-import { CheckFailedError, checkInt } from '../../util/errors.js';
+import { CheckFailedError, ToolError, checkInt } from '../../util/errors.js';
 import { designFromArgv, designOptions } from './simulate.js';
 
 /**
@@ -27,6 +27,8 @@ interface RunArgs {
   images: number;
   rtl: boolean;
   'rtl-images': number;
+  'rtl-seconds'?: number;
+  jobs?: number;
   data?: string;
   out?: string;
   force: boolean;
@@ -42,7 +44,9 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('model', { type: 'string', demandOption: true, describe: 'a QuantizedModel: models/NAME folder, quantized .onnx file or shipped model name' })
       .option('images', { type: 'number', default: 10000, describe: 'MNIST test images through the TS model' })
       .option('rtl', { type: 'boolean', default: false, describe: 'also run images through the RTL in Verilator' })
-      .option('rtl-images', { type: 'number', default: 20, describe: 'images through the RTL with --rtl' })
+      .option('rtl-images', { type: 'number', default: 20, describe: 'images through the RTL with --rtl (transaction level, each checked against the TS model)' })
+      .option('rtl-seconds', { type: 'number', describe: 'with --rtl: stop starting RTL images after this many seconds (exit 2, the verified ones reported)' })
+      .option('jobs', { type: 'number', describe: 'with --rtl: simulations at a time (default: all cores; one shared build)' })
       .option('batch', { type: 'number', default: 1, describe: 'images (MLP) or conv output pixels (CNN) on the array rows at once, 1..rows' })
       .option('data', { type: 'string', describe: 'folder with MNIST-shaped IDX files (default: the MNIST files shipped with lowbit)' })
       .option('out', { type: 'string', describe: 'write the compiled $readmemh images and accel_top parameters (params.json) to this folder' })
@@ -52,6 +56,8 @@ export const runCommand: CommandModule<object, RunArgs> = {
     checkInt('--images', argv.images, 1, 10000);
     checkInt('--rtl-images', argv['rtl-images'], 1, 10000);
     notApplicable('--rtl-images', given('rtl-images') && !argv.rtl, 'it counts the images run through the RTL; add --rtl');
+    if (argv.jobs !== undefined) checkInt('--jobs', argv.jobs, 1, 256);
+    if (argv['rtl-seconds'] !== undefined) checkInt('--rtl-seconds', argv['rtl-seconds'], 1, 86400);
     checkOutDir(argv.out, { ...ACCEL_IMAGES_OUTPUT, force: argv.force });
     const model = loadModel(argv.model);
     const design = designFromArgv(argv);
@@ -65,8 +71,13 @@ export const runCommand: CommandModule<object, RunArgs> = {
       }, { ...ACCEL_IMAGES_OUTPUT, force: argv.force });
       process.stderr.write(`run: wrote the accelerator's memory images and parameters to ${argv.out}\n`);
     }
-    const r = await runModel(model, design, { images: argv.images, rtl: argv.rtl, rtlImages: argv['rtl-images'], batch, ...(argv.data ? { dataDir: argv.data } : {}) });
+    const r = await runModel(model, design, { images: argv.images, rtl: argv.rtl, rtlImages: argv['rtl-images'], batch,
+      ...(argv.jobs !== undefined ? { jobs: argv.jobs } : {}), ...(argv['rtl-seconds'] !== undefined ? { rtlSeconds: argv['rtl-seconds'] } : {}),
+      ...(argv.data ? { dataDir: argv.data } : {}) });
     process.stdout.write(argv.json ? JSON.stringify(r, null, 1) + '\n' : formatRun(r));
+    if (r.rtl?.stopped !== undefined && !r.disagreement) {
+      throw new ToolError(`run: the RTL run stopped at ${r.rtl.stopped} after ${r.rtl.images} of ${r.rtl.requested} images (${r.rtl.agree} checked, all agree); raise --rtl-seconds or lower --rtl-images`);
+    }
     if (r.disagreement) {
       const d = r.disagreement;
       throw new CheckFailedError(`${d.between} disagree: image ${d.image}, layer ${d.layer}, element ${d.element}: expected ${d.expected}, got ${d.actual}${d.cycle !== undefined ? ` (cycle ${d.cycle}, ${d.signal})` : ''}${d.vcd ? `; waveform: ${d.vcd}` : ''}; reproduce: lowbit run --model ${argv.model} --design ${argv.design} --images ${d.image + 1}${argv.rtl ? ' --rtl' : ''}`);
@@ -79,12 +90,12 @@ export function formatRun(r: RunReport): string {
   const lines = [
     `model ${r.model} on design ${r.design}: ${r.images} MNIST test images`,
     `  accuracy        reference ${pct(r.accuracy.reference)}, TS accelerator ${pct(r.accuracy.accelerator)}${r.accuracy.rtl !== undefined ? `, RTL ${pct(r.accuracy.rtl)} (${r.rtl?.images} images)` : ''}`,
-    `  agreement       reference == TS accelerator: ${r.agreement.referenceVsAccelerator === 1 ? 'all logits bit-exact' : 'NO'}${r.agreement.acceleratorVsRtl !== undefined ? `; TS accelerator == RTL: ${r.agreement.acceleratorVsRtl === 1 ? 'all outputs, every cycle' : 'NO'}` : ''}`,
+    `  agreement       reference == TS accelerator: ${r.agreement.referenceVsAccelerator === 1 ? 'all logits bit-exact' : 'NO'}${r.agreement.acceleratorVsRtl !== undefined ? `; TS accelerator == RTL: ${r.rtl && r.rtl.agree === r.rtl.images ? `all ${r.rtl.images} images: outputs, cycle counts, every port every cycle (hashed)` : `NO (${r.rtl?.agree} of ${r.rtl?.images} images agree)`}` : ''}`,
     `  cycles          ${+r.cyclesPerInference.toFixed(2)} per inference at batch ${r.batch}${r.rtlCycles !== undefined ? ` (RTL: ${r.rtlCycles})` : ''}`,
     `  throughput      ${r.inferencesPerSecond.toFixed(0)} inferences/s, latency ${r.latencyUs.toFixed(2)} us at ${r.clockMHz} MHz`,
     `  weight memory   ${(r.memory.parameterBits / 8 / 1024).toFixed(1)} KiB of parameters (${(r.memory.weightMemoryBits / 8 / 1024).toFixed(1)} KiB weight memory used) vs ${(r.memory.fp32Bits / 8 / 1024).toFixed(1)} KiB FP32: ${r.memory.savingVsFp32.toFixed(1)}x smaller`,
     `  layers          ${r.layers.map((l) => `${l.name} ${l.engine} ${l.M > 1 ? `${l.M}px ` : ''}${l.K}x${l.N} ${l.cycles} cyc ${(100 * l.utilization).toFixed(1)}%`).join('; ')}`,
-    `  time            reference ${r.seconds.reference.toFixed(2)} s, TS accelerator ${r.seconds.accelerator.toFixed(2)} s${r.seconds.rtl !== undefined ? `, RTL ${r.seconds.rtl.toFixed(1)} s (build ${r.rtl?.buildCached ? 'cached' : `${r.rtl?.buildSeconds.toFixed(0)} s`})` : ''}`,
+    `  time            reference ${r.seconds.reference.toFixed(2)} s, TS accelerator ${r.seconds.accelerator.toFixed(2)} s${r.seconds.rtl !== undefined ? `, RTL ${r.seconds.rtl.toFixed(1)} s (build ${r.rtl?.buildCached ? 'cached' : `${r.rtl?.buildSeconds.toFixed(0)} s`}; ${r.rtl?.jobs} x ${r.rtl?.mode}, ${((r.rtl?.simCycles ?? 0) / Math.max(1e-9, r.rtl?.simSeconds ?? 1) / 1e3).toFixed(0)} k cycles/s)` : ''}`,
   ];
   return lines.join('\n') + '\n';
 }

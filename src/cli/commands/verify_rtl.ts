@@ -2,6 +2,10 @@ import { CheckFailedError, InputError } from '../../util/errors.js';
 import { loadMutations, runBoundMutant, type BoundMutantResult } from '../../rtl/bind/mutate.js';
 import { formatBoundSummary } from '../../rtl/bind/report.js';
 import { verifyBound, type BoundJob } from '../../rtl/bind/verify.js';
+import { isUnitBinding, readBindingJson } from '../../rtl/bind/spec.js';
+import { verifyUnitBound } from '../../rtl/bind/unit_bind.js';
+import { formatSummary } from '../../rtl/report.js';
+import { resolve } from 'node:path';
 
 /**
  * `lowbit verify --rtl top.sv [...] --top NAME --bind bind.json --design D`: the user's RTL against a
@@ -54,6 +58,15 @@ export async function verifyRtl(a: RtlArgs, seed: number, cases: number): Promis
     keepVcd: a.keepVcd,
     vcdDir: a.vcdDir,
   };
+  const json = readBindingJson(resolve(job.bind));
+  if (isUnitBinding(json)) {
+    if (a.mutations !== undefined) throw new InputError('verify --mutations: runs with a stream binding ("model"); this binding names a "unit"');
+    const r = await verifyUnitBound(job, json);
+    if (a.json) process.stdout.write(`${jsonLine(r)}\n`);
+    else process.stdout.write(`${formatSummary([r])}\n${r.report !== undefined ? `\n${r.report}\n` : ''}`);
+    if (!r.ok) throw new CheckFailedError(`verify: ${job.top} does not match ${r.unit} (first mismatch: cycle ${r.mismatch!.cycle}, ${r.mismatch!.signal})`);
+    return;
+  }
   if (a.mutations !== undefined) {
     const list = loadMutations(a.mutations);
     const results: BoundMutantResult[] = [];

@@ -1,7 +1,9 @@
 import { wrapInt } from '../../arith/index.js';
 import type { Design } from '../../hw/design.js';
 import { accRule, laneFormat } from '../../hw/mac_pe.js';
+import { checkChannelScale, outFormat, requantize, requantizerParams } from '../../hw/requantizer.js';
 import { checkXnorPopcountParams, laneWords, wordContribution, wordPopcount } from '../../hw/xnor_popcount.js';
+import { InputError } from '../../util/errors.js';
 import { Rng } from '../../util/rng.js';
 import { laneCorners, randomLane } from '../units/mac_pe.js';
 import type { BindModelName } from './spec.js';
@@ -183,4 +185,60 @@ const xnorPopcount: BindModel = {
   },
 };
 
-export const BIND_MODEL_TABLE: Record<BindModelName, BindModel> = { mac_pe: macPe, xnor_popcount: xnorPopcount };
+/**
+ * requantizer: each lane `y[i] = requantize(acc[i], multiplier, shift)` as lowbit's requantizer computes it
+ * (src/hw/requantizer.ts: Design.requant's mode `double`/`single` (TFLite) or `shift` (`roundShift(acc, n,
+ * rounding)`), then `+ zeroPoint`, optional ReLU at the zero point, saturation to outBits). `shift` is a
+ * 6-bit unsigned right shift n (mode shift) or an 8-bit signed TFLite shift (double/single); `multiplier`
+ * a signed 32-bit TFLite multiplier (double/single only). The stimulus keeps one seeded (multiplier, shift)
+ * for the whole run, so a design may take them from configuration ports sampled at any time.
+ */
+const requantizerModel: BindModel = {
+  name: 'requantizer',
+  operands: [
+    { name: 'acc', dir: 'in', optional: false, format: (d) => ({ bits: d.accumulator.bits, signed: true }), lanes: 'any', describe: 'accumulators (Design.accumulator.bits)' },
+    { name: 'shift', dir: 'in', optional: false, format: (d) => (d.requant.mode === 'shift' ? { bits: 6, signed: false } : { bits: 8, signed: true }), lanes: { fixed: 1 }, describe: 'the shift (mode shift: right shift n, 6 bits unsigned; double/single: TFLite shift, 8 bits signed)' },
+    { name: 'multiplier', dir: 'in', optional: true, format: () => ({ bits: 32, signed: true }), lanes: { fixed: 1 }, describe: 'the TFLite multiplier (double/single modes)' },
+    { name: 'y', dir: 'out', optional: false, format: (d) => outFormat(requantizerParams(d, 1)), lanes: { sameAs: 'acc' }, describe: 'the requantized outputs (Design.requant.outBits/outSigned)' },
+  ],
+  checkDesign(d) {
+    requantizerParams(d, 1);
+  },
+  stimulus(d, lanes, bound, seed, groups) {
+    const rng = new Rng(seed);
+    const p = requantizerParams(d, 1);
+    if (p.mode !== 'shift' && !bound.has('multiplier')) throw new InputError(`model requantizer on design ${d.name} (requant.mode ${p.mode}) needs the multiplier operand bound to a port`);
+    const n = lanes.acc;
+    const bits = p.accBits;
+    const max = 2 ** (bits - 1) - 1;
+    const shift = p.mode === 'shift' ? rng.int(0, Math.min(bits, 63)) : rng.int(-8, 6);
+    const multiplier = p.mode === 'single' ? rng.int(2 ** 30, 2 ** 31 - 1) : rng.int(2 ** 30, 2 ** 31 - 1) * (rng.float() < 0.25 ? -1 : 1);
+    checkChannelScale(p, multiplier, shift, 'requantizer stimulus');
+    const half = p.mode === 'shift' && shift > 0 ? 2 ** (shift - 1) : 1;
+    const corners = [-max - 1, max, 0, 1, -1, half, -half, half - 1, -half + 1, half + 1, -half - 1, 3 * half, -3 * half].filter((v) => v >= -max - 1 && v <= max);
+    const out: Txn[] = [];
+    const txn = (acc: number[]): void => {
+      const t: Txn = { acc: acc.map(BigInt), shift: [BigInt(shift)] };
+      if (bound.has('multiplier')) t.multiplier = [BigInt(multiplier)];
+      out.push(t);
+    };
+    for (const c of corners) txn(Array(n).fill(c));
+    for (let g = 0; g < groups; g++) {
+      txn(Array.from({ length: n }, () => (rng.float() < 0.3 ? corners[rng.int(0, corners.length - 1)] : rng.int(-max - 1, max))));
+    }
+    return out;
+  },
+  run(d, inputs) {
+    const p = requantizerParams(d, 1);
+    const res: ModelRun = { outputs: [], from: [], to: [] };
+    inputs.forEach((t, k) => {
+      const m = t.multiplier === undefined ? 0 : Number(t.multiplier[0]);
+      res.outputs.push({ y: t.acc.map((a) => BigInt(requantize(Number(a), m, Number(t.shift[0]), p))) });
+      res.from.push(k);
+      res.to.push(k);
+    });
+    return res;
+  },
+};
+
+export const BIND_MODEL_TABLE: Record<BindModelName, BindModel> = { mac_pe: macPe, xnor_popcount: xnorPopcount, requantizer: requantizerModel };

@@ -18,7 +18,7 @@ import { closest } from '../../util/suggest.js';
  */
 
 /** The transaction-level golden models a binding can name (src/rtl/bind/models.ts). */
-export const BIND_MODELS = ['mac_pe', 'xnor_popcount'] as const;
+export const BIND_MODELS = ['mac_pe', 'xnor_popcount', 'requantizer'] as const;
 export type BindModelName = (typeof BIND_MODELS)[number];
 
 export type LaneOrder = 'lsb-first' | 'msb-first';
@@ -73,11 +73,14 @@ export const BIND_KEYS: Record<string, readonly string[]> = {
   field: ['port', 'lanes', 'laneBits', 'signed', 'order'],
   timing: ['mode', 'latency'],
   stimulus: ['validRate', 'readyRate', 'beats'],
+  unit: ['$schema', 'unit', 'clock', 'reset', 'ports', 'constants', 'parameters'],
+  unitPort: ['port', 'laneBits', 'order'],
 };
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_$]*$/;
 
-class Reader {
+/** Field-naming JSON reader shared by the binding parsers (stream bindings here, unit bindings in unit_bind.ts). */
+export class Reader {
   constructor(readonly source: string) {}
 
   fail(where: string, msg: string): never {
@@ -117,6 +120,30 @@ class Reader {
   }
 }
 
+/** `reset`: {port, active, cycles (default 2)}. */
+export function readReset(r: Reader, v: unknown): Binding['reset'] {
+  const ro = r.obj(v, 'reset', 'reset');
+  return {
+    port: r.port(ro.port, 'reset.port'),
+    active: r.enumOf(ro.active, `reset.active (port ${String(ro.port)})`, ['high', 'low'] as const),
+    cycles: ro.cycles === undefined ? 2 : r.int(ro.cycles, 'reset.cycles', 1, 1000),
+  };
+}
+
+/** `constants`: {"port": integer or decimal/0x-hex string}. */
+export function readConstants(r: Reader, v: unknown): Record<string, bigint> {
+  const constants: Record<string, bigint> = {};
+  if (v === undefined) return constants;
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) r.fail('constants', 'expected an object {"port": value}');
+  for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+    r.port(k, `constants.${k}`);
+    if (typeof x === 'number' && Number.isSafeInteger(x)) constants[k] = BigInt(x);
+    else if (typeof x === 'string' && /^-?(0x[0-9a-fA-F]+|[0-9]+)$/.test(x)) constants[k] = x.startsWith('-') ? -BigInt(x.slice(1)) : BigInt(x);
+    else r.fail(`constants.${k} (port ${k})`, `got ${JSON.stringify(x)}; allowed: an integer or a decimal/0x-hex string`);
+  }
+  return constants;
+}
+
 function readStream(r: Reader, v: unknown, where: string): StreamBinding {
   const o = r.obj(v, where, 'stream');
   const s: StreamBinding = { where, fields: [] };
@@ -148,12 +175,7 @@ export function parseBinding(json: unknown, source = 'bind.json'): Binding {
   const o = r.obj(json, '', '');
   const model = r.enumOf(o.model, 'model', BIND_MODELS);
   const clock = r.port(o.clock, 'clock');
-  const ro = r.obj(o.reset, 'reset', 'reset');
-  const reset = {
-    port: r.port(ro.port, 'reset.port'),
-    active: r.enumOf(ro.active, `reset.active (port ${String(ro.port)})`, ['high', 'low'] as const),
-    cycles: ro.cycles === undefined ? 2 : r.int(ro.cycles, 'reset.cycles', 1, 1000),
-  };
+  const reset = readReset(r, o.reset);
   const list = (v: unknown, where: string): StreamBinding[] => {
     if (!Array.isArray(v) || v.length === 0) r.fail(where, 'expected a non-empty array of streams');
     if (v.length > 8) r.fail(where, `got ${v.length} streams; allowed: at most 8`);
@@ -163,16 +185,7 @@ export function parseBinding(json: unknown, source = 'bind.json'): Binding {
   const outputs = list(o.outputs, 'outputs');
   for (const s of inputs) if (s.valid === undefined) r.fail(`${s.where}.valid`, 'an input stream needs a valid port (it says which cycles carry a transaction)');
   for (const s of outputs) if (s.valid === undefined) r.fail(`${s.where}.valid`, 'an output stream needs a valid port (it says which cycles carry a result)');
-  const constants: Record<string, bigint> = {};
-  if (o.constants !== undefined) {
-    if (o.constants === null || typeof o.constants !== 'object' || Array.isArray(o.constants)) r.fail('constants', 'expected an object {"port": value}');
-    for (const [k, v] of Object.entries(o.constants as Record<string, unknown>)) {
-      r.port(k, `constants.${k}`);
-      if (typeof v === 'number' && Number.isSafeInteger(v)) constants[k] = BigInt(v);
-      else if (typeof v === 'string' && /^-?(0x[0-9a-fA-F]+|[0-9]+)$/.test(v)) constants[k] = v.startsWith('-') ? -BigInt(v.slice(1)) : BigInt(v);
-      else r.fail(`constants.${k} (port ${k})`, `got ${JSON.stringify(v)}; allowed: an integer or a decimal/0x-hex string`);
-    }
-  }
+  const constants = readConstants(r, o.constants);
   let timing: Timing = { mode: 'transaction' };
   if (o.timing !== undefined) {
     const to = r.obj(o.timing, 'timing', 'timing');
@@ -221,19 +234,27 @@ export function parseBinding(json: unknown, source = 'bind.json'): Binding {
   return { source, model, clock, reset, inputs, outputs, constants, timing, validRate, readyRate, beats };
 }
 
-/** Reads and validates a bind.json file. */
-export function loadBinding(path: string): Binding {
+/** Reads a bind.json file as JSON (errors name the file). */
+export function readBindingJson(path: string): unknown {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
     throw new InputError(`--bind ${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); give the path of a bind.json`);
   }
-  let json: unknown;
   try {
-    json = JSON.parse(text);
+    return JSON.parse(text) as unknown;
   } catch (e) {
     throw new InputError(`${path}: not valid JSON (${(e as Error).message})`);
   }
-  return parseBinding(json, path);
+}
+
+/** Reads and validates a stream binding file. */
+export function loadBinding(path: string): Binding {
+  return parseBinding(readBindingJson(path), path);
+}
+
+/** A unit binding (`"unit": ...`, src/rtl/bind/unit_bind.ts) rather than a stream binding (`"model": ...`). */
+export function isUnitBinding(json: unknown): boolean {
+  return json !== null && typeof json === 'object' && 'unit' in json;
 }
