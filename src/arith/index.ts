@@ -1,4 +1,5 @@
 export * from './modes.js';
+export * from './format.js';
 export * from './int.js';
 export * from './shift.js';
 export * from './requant.js';

@@ -1,3 +1,4 @@
+import { clog2 } from '../arith/format.js';
 import type { Design } from '../hw/design.js';
 import { laneFormat, macVerilogParams, tagBits } from '../hw/mac_pe.js';
 import { requantizerVerilogParams } from '../hw/requantizer.js';
@@ -78,7 +79,7 @@ export function edgeFlipFlops(d: Design): number {
   const v = laneFormat(d.weight).bits;
   const acc = d.accumulator.bits;
   const tri = (n: number): number => (n * (n - 1)) / 2;
-  const cnt = R > 1 ? Math.ceil(Math.log2(R)) : 1;
+  const cnt = Math.max(1, clog2(R));
   return tri(R) * (h + 1) + tri(C) * (v + 2 + tagBits(R)) + tri(C) * acc + C * (cnt + acc + 1);
 }
 

@@ -1,9 +1,9 @@
 import type { IntFormat } from '../arith/index.js';
 import type { Conv2dLayer, DenseLayer, MaxPool2dLayer, OutputStage, QuantizedModel } from '../model/types.js';
 import { modelShapes, shapeSize, windowOutput } from '../model/shapes.js';
-import { formatName, formatRange } from '../model/types.js';
+import { formatName, formatRange, intFormat } from '../arith/format.js';
 import { InputError, badValue } from '../util/errors.js';
-import { formatRange as operandFormatRange, type Design, type OperandFormat } from './design.js';
+import { operandFormat, type Design, type OperandFormat } from './design.js';
 import {
   geometry, layoutBits, weightWordBits,
   type AccelLayer, type AccelProgram, type AccelStage, type ConvWindow, type Engine, type Layout,
@@ -256,7 +256,7 @@ function chooseEngine(l: MacSource, d: Design, first: boolean, where: string): E
 }
 
 function isBipolar(f: OperandFormat): boolean {
-  return f.bits === 1 && f.signed;
+  return operandFormat(f).type === 'binary';
 }
 
 function fmt(f: OperandFormat): string {
@@ -282,14 +282,15 @@ function weightRange(l: MacSource): { lo: number; hi: number } {
 }
 
 function operandRange(f: OperandFormat): { lo: number; hi: number } {
-  const [lo, hi] = operandFormatRange(f);
-  return { lo, hi };
+  const r = formatRange(operandFormat(f));
+  return { lo: r.min, hi: r.max };
 }
 
 /** Smallest two's complement (or unsigned when lo >= 0) width holding [lo, hi]. */
 function bitsFor(lo: number, hi: number): number {
   for (let b = 1; b <= 31; b++) {
-    if (lo >= 0 ? hi <= 2 ** b - 1 : lo >= -(2 ** (b - 1)) && hi <= 2 ** (b - 1) - 1) return b;
+    const r = formatRange(intFormat(b, lo < 0));
+    if (lo >= r.min && hi <= r.max) return b;
   }
   return 32;
 }

@@ -15,7 +15,7 @@
  * word, `last` on the very last, `shift = m + k`, `neg = sign(m) xor sign(k)`. The result appears
  * XNOR_POPCOUNT_LATENCY cycles after the last word.
  */
-import { packBits, packedWords, popcount32, type IntFormat } from '../arith/index.js';
+import { formatRange, intFormat, packBits, packedWords, popcount32, type IntFormat } from '../arith/index.js';
 import { badValue, checkInt } from '../util/errors.js';
 import { laneWords, sliceBits } from './xnor_popcount.js';
 
@@ -26,8 +26,7 @@ export function packBitPlanes(values: ArrayLike<number>, f: IntFormat, out?: Uin
   const words = packedWords(n);
   const o = out ?? new Uint32Array(f.bits * words);
   if (o.length < f.bits * words) throw badValue('out.length', o.length, `at least ${f.bits} x ${words} words`);
-  const lo = f.signed ? -(2 ** (f.bits - 1)) : 0;
-  const hi = f.signed ? 2 ** (f.bits - 1) - 1 : 2 ** f.bits - 1;
+  const { min: lo, max: hi } = formatRange(intFormat(f.bits, f.signed));
   for (let i = 0; i < n; i++) checkInt(`values[${i}] (${f.signed ? 'i' : 'u'}${f.bits})`, values[i], lo, hi);
   const plane = new Int8Array(n); // +1 where the bit is set (packs to 1), -1 where clear
   for (let m = 0; m < f.bits; m++) {

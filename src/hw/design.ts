@@ -2,6 +2,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import type { Overflow, Rounding } from '../arith/modes.js';
 import { closest } from '../util/suggest.js';
 import { ROUNDINGS } from '../arith/modes.js';
+import { BINARY, clog2, formatRange, intFormat, type NumFormat } from '../arith/format.js';
 import { InputError, badValue, checkEnum, checkInt, didYouMean } from '../util/errors.js';
 import { PRESETS, PRESET_NAMES } from './presets.js';
 
@@ -193,7 +194,7 @@ function parseInner(json: unknown): Design {
     clockMHz: num(src.clockMHz, 'clockMHz', ...L.clockMHz),
     offchipBytesPerCycle: num(src.offchipBytesPerCycle, 'offchipBytesPerCycle', ...L.offchipBytesPerCycle),
   };
-  const [zlo, zhi] = formatRange({ bits: d.requant.outBits, signed: d.requant.outSigned });
+  const [zlo, zhi] = operandRange({ bits: d.requant.outBits, signed: d.requant.outSigned });
   // a bipolar (1-bit signed) output has no zero point: its values are -1 and +1
   d.requant.zeroPoint = checkInt('requant.zeroPoint', rq.zeroPoint, zlo === -1 && zhi === 1 ? 0 : zlo,
     zlo === -1 && zhi === 1 ? 0 : zhi);
@@ -267,10 +268,18 @@ function checkKeys(o: Record<string, unknown>, path: string): void {
 
 // --- derived quantities -------------------------------------------------------------------------------
 
-/** Value range of an operand/output format. 1-bit signed is bipolar {-1, +1} (bit 1 = +1, FINN). */
-export function formatRange(f: OperandFormat): [number, number] {
-  if (f.bits === 1 && f.signed) return [-1, 1];
-  return f.signed ? [-(2 ** (f.bits - 1)), 2 ** (f.bits - 1) - 1] : [0, 2 ** f.bits - 1];
+/**
+ * The number format of a Design operand or output: a 1-bit signed one is binary ±1 (bit 1 = +1, FINN),
+ * any other an int format of its width. Its range is arith's `formatRange(operandFormat(f))`.
+ */
+export function operandFormat(f: OperandFormat): NumFormat {
+  return f.bits === 1 && f.signed ? BINARY : intFormat(f.bits, f.signed);
+}
+
+/** [min, max] of a Design operand or output (see operandFormat). */
+export function operandRange(f: OperandFormat): [number, number] {
+  const r = formatRange(operandFormat(f));
+  return [r.min, r.max];
 }
 
 /** Smallest two's-complement width holding every integer in [lo, hi]. */
@@ -324,8 +333,8 @@ export interface DerivedDesign {
 }
 
 export function deriveDesign(d: Design, k?: number): DerivedDesign {
-  const w = formatRange(d.weight);
-  const a = formatRange(d.activation);
+  const w = operandRange(d.weight);
+  const a = operandRange(d.activation);
   const corners = [w[0] * a[0], w[0] * a[1], w[1] * a[0], w[1] * a[1]];
   const pLo = Math.min(...corners);
   const pHi = Math.max(...corners);
@@ -350,13 +359,13 @@ export function deriveDesign(d: Design, k?: number): DerivedDesign {
     xnor,
     weightRange: w,
     activationRange: a,
-    outRange: formatRange({ bits: d.requant.outBits, signed: d.requant.outSigned }),
+    outRange: operandRange({ bits: d.requant.outBits, signed: d.requant.outSigned }),
     productRange: [pLo, pHi],
     productBits: signedBitsFor(BigInt(pLo), BigInt(pHi)),
     accFormat: { bits: d.accumulator.bits, signed: true },
     accBitsNeeded,
     accBitsRule: (kk: number): number =>
-      d.weight.bits + d.activation.bits + Math.ceil(Math.log2(checkInt('K', kk, 1, 2 ** 40))) +
+      d.weight.bits + d.activation.bits + clog2(checkInt('K', kk, 1, 2 ** 40)) +
       (d.weight.signed || d.activation.signed ? 0 : 1),
     maxExactK: lo,
     weightsPerWord,

@@ -19,7 +19,7 @@
 import { allocGemmOut, gemmInt, type GemmOut } from '../kernels/index.js';
 import { badValue, checkInt, InputError } from '../util/errors.js';
 import { checkAlloc } from '../util/budget.js';
-import { formatRange, type Design, type OperandFormat } from './design.js';
+import { operandRange, type Design, type OperandFormat } from './design.js';
 import { accRule, type AccRule, type AccValue } from './mac_pe.js';
 import { MacArray, type MacArrayInputs } from './mac_array.js';
 import { estimateGemm, type GemmCost } from './cost.js';
@@ -68,7 +68,7 @@ function checkGemmOperands(design: Design, A: ArrayLike<number>, W: ArrayLike<nu
 }
 
 function checkOperand(name: string, x: ArrayLike<number>, cols: number, f: OperandFormat, role: string): void {
-  const [lo, hi] = formatRange(f);
+  const [lo, hi] = operandRange(f);
   const bipolar = f.bits === 1 && f.signed;
   for (let i = 0; i < x.length; i++) {
     const v = x[i]!;

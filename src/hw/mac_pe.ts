@@ -24,7 +24,7 @@
  *           tag_q <= tag_i - 1 (when passing).
  *           if h_valid_i:              acc_q <= ovf(ps_i + h_i * s_q)
  */
-import { castIntBig, saturateIntUnchecked, wrapIntUnchecked } from '../arith/index.js';
+import { castIntBig, clog2, saturateIntUnchecked, wrapIntUnchecked } from '../arith/index.js';
 import type { Dataflow, Design, OperandFormat } from './design.js';
 import { badValue } from '../util/errors.js';
 
@@ -97,7 +97,7 @@ export function laneFromBits(bits: bigint, lane: { bits: number; signed: boolean
 
 /** Load-beat tag width of an R-row array: max(1, ceil(log2 R)). */
 export function tagBits(rows: number): number {
-  return rows > 1 ? Math.ceil(Math.log2(rows)) : 1;
+  return Math.max(1, clog2(rows));
 }
 
 /** The Verilog parameters of `hdl/mac_pe.sv` / `hdl/mac_array.sv`, mapped from a Design. */

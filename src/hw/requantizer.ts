@@ -23,6 +23,8 @@
  * element is valid (like the RTL), so `data` follows whatever the inputs carried.
  */
 import {
+  formatRange,
+  intFormat,
   multiplyByQuantizedMultiplier,
   roundShift,
   saturateInt,
@@ -81,8 +83,7 @@ export function checkRequantizerParams(p: RequantizerParams): RequantizerParams 
   checkInt('requantizer channels', p.channels, 1, 65536);
   checkInt('requant.outBits', p.outBits, 1, 32);
   const f = outFormat(p);
-  const lo = f.signed ? -(2 ** (f.bits - 1)) : 0;
-  const hi = f.signed ? 2 ** (f.bits - 1) - 1 : 2 ** f.bits - 1;
+  const { min: lo, max: hi } = formatRange(intFormat(f.bits, f.signed));
   checkInt(`requant.zeroPoint (out ${f.signed ? 'i' : 'u'}${f.bits})`, p.zeroPoint, lo, hi);
   return p;
 }

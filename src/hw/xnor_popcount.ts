@@ -15,7 +15,7 @@
  * Timing: one word per cycle; a dot product whose last word enters in cycle t is on the outputs in cycle
  * t + XNOR_POPCOUNT_LATENCY (3); a dot of n bits takes ceil(n / lanes) cycles.
  */
-import { popcount32, wrapInt, checkIntFormat, xnorDot } from '../arith/index.js';
+import { clog2, popcount32, wrapInt, checkIntFormat, xnorDot } from '../arith/index.js';
 import { badValue, checkInt } from '../util/errors.js';
 import type { Design } from './design.js';
 
@@ -64,7 +64,7 @@ export function xnorPopcountVerilogParams(p: XnorPopcountParams): Record<string,
 
 /** ceil(log2(x + 1)): the bits of a count 0..x (the RTL's `$clog2(x + 1)`). */
 export function countBits(x: number): number {
-  return Math.max(1, Math.ceil(Math.log2(x + 1)));
+  return Math.max(1, clog2(x + 1));
 }
 
 /** 32-bit words holding one lane word. */

@@ -18,6 +18,7 @@
  * Values above 32 bits are written into the BigInt64Array through an Int32Array view of its two halves
  * (little-endian), so nothing is allocated per element.
  */
+import { formatRange, intFormat } from '../arith/format.js';
 import { saturateIntUnchecked, wrapIntUnchecked } from '../arith/int.js';
 import { badValue } from '../util/errors.js';
 import { checkGemmArgs, gemmIntRef, wIndex, type AccSpec, type GemmOptions, type GemmOut } from './gemm_ref.js';
@@ -94,8 +95,7 @@ export function gemmInt(
   const trusted = !sat && bits <= 32 && (A instanceof Int8Array || A instanceof Uint8Array);
   const sa = trusted ? { min: -128, max: 255, maxAbs: 255 } : scan(A, M * K, 'A');
   const sw = trusted && (W instanceof Int8Array || W instanceof Uint8Array) ? sa : scan(W, K * N, 'W');
-  const lo = -(2 ** (bits - 1));
-  const hi = 2 ** (bits - 1) - 1;
+  const { min: lo, max: hi } = formatRange(intFormat(bits, true));
   // acc0 per column, and its largest magnitude
   const acc0 = new Float64Array(N);
   let acc0Abs = 0;

@@ -1,6 +1,6 @@
 // Public API of src/model/.
 export {
-  SCHEMA_VERSION, LAYER_KINDS, tensorFormatRange, formatBits, formatName,
+  SCHEMA_VERSION, LAYER_KINDS,
   type TensorFormat, type ActQuant, type WeightTensor, type Scaling, type OutputStage, type QuantizeLayer, type DenseLayer,
   type Conv2dLayer, type MaxPool2dLayer, type FlattenLayer, type ClampLayer, type Layer, type LayerKind, type Provenance,
   type QuantizedModel,

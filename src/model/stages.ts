@@ -1,5 +1,5 @@
 import { mbqmDouble, mbqmSingle, onnxRescaleUnchecked, roundHalfEven, roundShiftUnchecked } from '../arith/index.js';
-import { tensorFormatRange, type ActQuant, type Conv2dLayer, type DenseLayer } from './types.js';
+import { formatRange, type ActQuant, type Conv2dLayer, type DenseLayer } from './types.js';
 
 /**
  * Output stages and the input quantizer — part of the integer reference inference (infer.ts).
@@ -95,7 +95,7 @@ export function quantizeInput(q: ActQuant, x: ArrayLike<number>, out: Int32Array
     for (let i = 0; i < x.length; i++) out[i] = x[i]! >= 0 ? 1 : -1;
     return out;
   }
-  const { min, max } = tensorFormatRange(q.format);
+  const { min, max } = formatRange(q.format);
   const scale = Math.fround(q.scale);
   const zp = q.zeroPoint;
   for (let i = 0; i < x.length; i++) {
@@ -108,7 +108,7 @@ export function quantizeInput(q: ActQuant, x: ArrayLike<number>, out: Int32Array
 
 /** Checks integer inputs against a format; returns the index of the first bad value or -1. */
 export function firstOutOfRange(q: ActQuant, x: ArrayLike<number>): number {
-  const { min, max } = tensorFormatRange(q.format);
+  const { min, max } = formatRange(q.format);
   const binary = q.format.type === 'binary';
   for (let i = 0; i < x.length; i++) {
     const v = x[i]!;

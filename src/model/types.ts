@@ -1,3 +1,4 @@
+import type { NumFormat } from '../arith/format.js';
 import type { Rounding } from '../arith/modes.js';
 
 /**
@@ -25,11 +26,12 @@ import type { Rounding } from '../arith/modes.js';
 /** Version of the manifest schema written by this code; the loader rejects any other. */
 export const SCHEMA_VERSION = 1;
 
-/** Format of an integer tensor: two's complement (`signed`) or unsigned, 1..32 bits; or ±1 values. */
-export type TensorFormat =
-  | { type: 'int'; bits: number; signed: boolean }
-  /** values are -1 or +1; packed one bit per value with bit 1 = +1 (FINN convention, docs/arithmetic.md section 5) */
-  | { type: 'binary' };
+/**
+ * Format of an integer tensor: arith's NumFormat (src/arith/format.ts) — `{type: 'int', bits, signed}`
+ * (1..32 bits in a model) or `{type: 'binary'}` (±1, bit 1 = +1).
+ */
+export type TensorFormat = NumFormat;
+export { formatBits, formatName, formatRange } from '../arith/format.js';
 
 /** Quantization of an activation tensor: integer q stands for `scale * (q - zeroPoint)`. */
 export interface ActQuant {
@@ -185,25 +187,3 @@ export interface QuantizedModel {
   provenance: Provenance;
 }
 
-/** Inclusive integer range of a tensor format (binary: -1..1, of which only ±1 occur). */
-export function tensorFormatRange(f: TensorFormat): { min: number; max: number } {
-  if (f.type === 'binary') return { min: -1, max: 1 };
-  if (f.signed) return { min: -(2 ** (f.bits - 1)), max: 2 ** (f.bits - 1) - 1 };
-  return { min: 0, max: 2 ** f.bits - 1 };
-}
-
-/**
- * Alias of `tensorFormatRange` for importers of this file. Not re-exported by the model barrel: the top-level
- * barrel also exports hw/design.ts's `formatRange` (of a Design OperandFormat).
- */
-export const formatRange = tensorFormatRange;
-
-/** Bits per element in a packed memory word: 1 for binary, else the format's bits. */
-export function formatBits(f: TensorFormat): number {
-  return f.type === 'binary' ? 1 : f.bits;
-}
-
-/** Human-readable format name: "int4", "uint8", "binary". */
-export function formatName(f: TensorFormat): string {
-  return f.type === 'binary' ? 'binary' : `${f.signed ? 'int' : 'uint'}${f.bits}`;
-}

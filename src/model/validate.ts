@@ -3,7 +3,7 @@ import { badValue, checkEnum, checkInt, InputError } from '../util/errors.js';
 import { modelShapes } from './shapes.js';
 import {
   formatName,
-  tensorFormatRange,
+  formatRange,
   SCHEMA_VERSION,
   type ActQuant,
   type Conv2dLayer,
@@ -47,7 +47,7 @@ export function validateModel(model: QuantizedModel, source = 'model'): void {
         current = l.output;
         break;
       case 'clamp': {
-        const range = current && current !== 'float' && current !== 'int32' ? tensorFormatRange(current.format) : { min: -(2 ** 31), max: 2 ** 31 - 1 };
+        const range = current && current !== 'float' && current !== 'int32' ? formatRange(current.format) : { min: -(2 ** 31), max: 2 ** 31 - 1 };
         checkInt(at(`${p}.min`), l.min, range.min, range.max);
         checkInt(at(`${p}.max`), l.max, l.min, range.max);
         break;
@@ -89,7 +89,7 @@ function checkActQuant(name: string, q: ActQuant): void {
   if (q === null || typeof q !== 'object') throw badValue(name, q, '{format, scale, zeroPoint}');
   checkFormat(`${name}.format`, q.format);
   checkScale(`${name}.scale`, q.scale);
-  const r = tensorFormatRange(q.format);
+  const r = formatRange(q.format);
   if (q.format.type === 'binary') checkInt(`${name}.zeroPoint`, q.zeroPoint, 0, 0);
   else checkInt(`${name}.zeroPoint`, q.zeroPoint, r.min, r.max);
 }
@@ -134,7 +134,7 @@ function checkMac(at: (p: string) => string, p: string, l: DenseLayer | Conv2dLa
   if (!(w.data instanceof Int32Array) || w.data.length !== outC * perRow) {
     throw badValue(at(`${p}.weight.data`), w.data?.length, `an Int32Array of ${outC} x ${perRow} = ${outC * perRow} weights`);
   }
-  const wr = tensorFormatRange(w.format);
+  const wr = formatRange(w.format);
   const binary = w.format.type === 'binary';
   for (let k = 0; k < w.data.length; k++) {
     const v = w.data[k]!;
@@ -172,7 +172,7 @@ function checkMac(at: (p: string) => string, p: string, l: DenseLayer | Conv2dLa
       checkPerChannel(at(`${op}.scaling.scale`), s.scale, outC).forEach((v, j) => checkScale(at(`${op}.scaling.scale[${j}]`), v));
     }
     checkActQuant(at(`${op}.output`), o.output);
-    const r = tensorFormatRange(o.output.format);
+    const r = formatRange(o.output.format);
     checkInt(at(`${op}.clamp.min`), o.clamp?.min, r.min, r.max);
     checkInt(at(`${op}.clamp.max`), o.clamp.max, o.clamp.min, r.max);
   } else if (o.kind === 'threshold') {
@@ -196,7 +196,7 @@ function checkMac(at: (p: string) => string, p: string, l: DenseLayer | Conv2dLa
         throw new InputError(at(`${op}: bipolar thresholds need output format binary, steps 1 and offset 0`));
       }
     } else {
-      const r = tensorFormatRange(o.output.format);
+      const r = formatRange(o.output.format);
       if (o.output.format.type === 'binary' || o.offset < r.min || o.offset + o.steps > r.max) {
         throw new InputError(
           at(`${op}: outputs ${o.offset}..${o.offset + o.steps} do not fit ${formatName(o.output.format)} (${r.min}..${r.max}); use more bits or bipolar`),

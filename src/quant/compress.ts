@@ -14,6 +14,7 @@
  *   without pruning the indices are stored densely, N * ceil(log2 K).
  * - Huffman: coded index bits + coded gap bits + their 5-bit-per-symbol length tables + codebook.
  */
+import { clog2 } from '../arith/format.js';
 import type { Checkpoint, CkptLayer } from '../model/checkpoint.js';
 import { CheckFailedError, badValue } from '../util/errors.js';
 import { huffmanDecode, huffmanEncode } from './huffman.js';
@@ -81,7 +82,7 @@ export function relativeIndex(w: Float32Array, idxBits: number): { gaps: Int32Ar
 }
 
 function bitsFor(symbols: number): number {
-  return Math.max(1, Math.ceil(Math.log2(symbols)));
+  return Math.max(1, clog2(Math.max(1, symbols)));
 }
 
 function paramBits(l: CkptLayer): number {

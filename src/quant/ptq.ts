@@ -8,6 +8,7 @@
  *    symmetric, scale = max|x| / qmax (power of two when shift-only), zero point 0.
  * 4. Each segment becomes a dense/conv2d layer (ptq_layer.ts); pooling and flatten layers follow it.
  */
+import { formatRange, intFormat } from '../arith/format.js';
 import type { Checkpoint } from '../model/checkpoint.js';
 import { fp32Inference } from '../model/fp32_infer.js';
 import type { ActQuant, Layer, QuantizedModel } from '../model/types.js';
@@ -110,7 +111,7 @@ export function quantizeCheckpoint(ckpt: Checkpoint, o: PtqOptions): PtqResult {
 export function ptqInputQuant(st: ActStats, scheme: Scheme): ActQuant {
   const unsigned = st.min >= 0;
   const bits = scheme.inputBits;
-  const qmax = unsigned ? 2 ** bits - 1 : 2 ** (bits - 1) - 1;
+  const qmax = formatRange(intFormat(bits, !unsigned)).max;
   let s = st.absMax > 0 ? Math.fround(st.absMax / qmax) : 1;
   if (scheme.shiftOnly) s = pow2Ceil(s);
   return { format: { type: 'int', bits, signed: !unsigned }, scale: s, zeroPoint: 0 };

@@ -15,7 +15,7 @@
  * otherwise signed narrow `[-(2^(b-1) - 1), 2^(b-1) - 1]`, `s_y = clip / (2^(b-1) - 1)`; a sign activation
  * or 1 bit without ReLU is bipolar ±1 (binary format, scale 1). Clips come from calibration.
  */
-import { quantizeMultiplier, roundHalfEven } from '../arith/index.js';
+import { formatRange, intFormat, quantizeMultiplier, roundHalfEven } from '../arith/index.js';
 import { badValue } from '../util/errors.js';
 import type { ActQuant, Conv2dLayer, DenseLayer, OutputStage, Scaling, TensorFormat } from '../model/types.js';
 import { binarizeWeights, ternarizeWeights } from './binarize.js';
@@ -77,7 +77,7 @@ export function quantizeLayerWeights(w: Float32Array, rows: number, ls: LayerSch
     // re-quantize with the power-of-two scale (rounded up: nothing newly clipped)
     scale = scale.map(pow2Ceil);
     const cols = w.length / rows;
-    const qmax = 2 ** (wq.bits - 1) - 1;
+    const qmax = formatRange(intFormat(wq.bits, true)).max;
     for (let o = 0; o < rows; o++) {
       const s = scale[perChannel ? o : 0];
       for (let i = 0; i < cols; i++) r.q[o * cols + i] = quantizeValue(w[o * cols + i], s, 0, -qmax, qmax);
@@ -93,7 +93,7 @@ export function outputQuant(seg: Segment, ls: LayerScheme, clip: number, shiftOn
     return { aq: { format: { type: 'binary' }, scale: 1, zeroPoint: 0 }, qmin: -1, qmax: 1, bipolar: true };
   }
   const unsigned = seg.act === 'relu';
-  const qmax = unsigned ? 2 ** b - 1 : 2 ** (b - 1) - 1;
+  const qmax = formatRange(intFormat(b, !unsigned)).max;
   const qmin = unsigned ? 0 : -qmax;
   let s = Math.fround(clip / qmax);
   if (!(s > 0)) s = 1;

@@ -13,7 +13,7 @@
  * Granularity of weight scales: per tensor, per output channel (row), or per group of `groupSize`
  * consecutive elements of a row (ONNX blocked quantization: scale index `col // groupSize`).
  */
-import { roundHalfEven } from '../arith/index.js';
+import { formatRange, intFormat, roundHalfEven } from '../arith/index.js';
 import { InputError, badValue, checkFiniteArray, checkInt, checkScale } from '../util/errors.js';
 
 export interface UniformSpec {
@@ -42,9 +42,8 @@ export function checkSpec(s: UniformSpec, name = 'spec'): UniformSpec {
 
 /** Inclusive integer range of a spec. */
 export function qRange(s: UniformSpec): { qmin: number; qmax: number } {
-  if (!s.signed) return { qmin: 0, qmax: 2 ** s.bits - 1 };
-  const h = 2 ** (s.bits - 1);
-  return { qmin: s.narrow ? -(h - 1) : -h, qmax: h - 1 };
+  const r = formatRange(intFormat(s.bits, s.signed), s.narrow);
+  return { qmin: r.min, qmax: r.max };
 }
 
 /** Scale and zero point that cover `[lo, hi]` under `spec` (see the header). */

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROUNDINGS } from '../arith/index.js';
+import { clog2, ROUNDINGS } from '../arith/index.js';
 import { layoutBits, type AccelProgram } from '../hw/accel_program.js';
 import { writeImages } from '../hw/accel_images.js';
 import { hostInput, runAccelerator, type AccelRun } from '../hw/accelerator.js';
@@ -29,7 +29,7 @@ import type { PortSpec } from './unit.js';
  * Every output port is compared in every cycle with what the model predicts (busy_o, done_o, cycles_o,
  * out_data_o), so a wrong value or a wrong cycle count shows up as the first mismatching cycle.
  */
-const pow2 = (n: number): number => 2 ** Math.ceil(Math.log2(Math.max(1, n)));
+const pow2 = (n: number): number => 2 ** clog2(Math.max(1, n));
 
 /** Minimum memory sizes for a build, so that several models share one simulator (tests, `lowbit run`). */
 export interface AccelCapacity {
@@ -55,7 +55,7 @@ export function accelParameters(p: AccelProgram, cap: AccelCapacity = {}): Recor
 
 export function accelPorts(p: AccelProgram, cap: AccelCapacity = {}): PortSpec[] {
   const prm = accelParameters(p, cap);
-  const aw = (n: number): number => (n > 1 ? Math.ceil(Math.log2(n)) : 1);
+  const aw = (n: number): number => Math.max(1, clog2(n));
   return [
     { name: 'in_we_i', dir: 'in', width: 1 },
     { name: 'in_addr_i', dir: 'in', width: aw(prm.ActWords as number) },

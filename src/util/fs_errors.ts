@@ -37,11 +37,12 @@ export function isFsError(e: unknown): e is NodeJS.ErrnoException {
 
 /** The InputError for a file-system error at `path` while doing `action` ('read', 'write', ...). */
 export function fsErrorToInput(e: NodeJS.ErrnoException, path?: string, action?: string): InputError {
-  const p = e.path ?? path ?? '(unknown path)';
+  // a temporary of ours is an implementation detail: name the target the user gave
+  const p = (e.path !== undefined && !/\.lowbit-(tmp|old)-/.test(e.path) ? e.path : undefined) ?? path ?? e.path ?? '(unknown path)';
   const what = WHAT[e.code ?? ''] ?? (e.message.split('\n')[0] ?? 'failed');
   const verb = action ?? (e.syscall ? syscallVerb(e.syscall) : 'access');
   const fix = e.code === 'ENOENT' ? 'check the path' : e.code === 'EACCES' || e.code === 'EPERM' || e.code === 'EROFS' ? 'choose a path you may write/read' : e.code === 'ENOSPC' || e.code === 'EDQUOT' ? 'free space or choose another folder' : 'choose another path';
-  const also = path !== undefined && e.path !== undefined && e.path !== path ? ` (while trying to ${verb} ${path})` : '';
+  const also = path !== undefined && p !== path ? ` (while trying to ${verb} ${path})` : '';
   return new InputError(`cannot ${verb} ${p}: ${what} (${e.code})${also}; ${fix}`);
 }
 

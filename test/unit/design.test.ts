@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PRESETS, PRESET_NAMES } from '../../src/hw/presets.js';
-import { deriveDesign, loadDesign, parseDesign, signedBitsFor, formatRange } from '../../src/hw/design.js';
+import { deriveDesign, loadDesign, parseDesign, signedBitsFor, operandRange } from '../../src/hw/design.js';
 import { inputErrorMessage as msg } from './helpers/input_error.js';
 
 
@@ -102,9 +102,9 @@ describe('deriveDesign', () => {
     expect(signedBitsFor(-(2n ** 63n), 2n ** 63n - 1n)).toBe(64);
   });
   it('operand ranges: bipolar, signed, unsigned', () => {
-    expect(formatRange({ bits: 1, signed: true })).toEqual([-1, 1]);
-    expect(formatRange({ bits: 1, signed: false })).toEqual([0, 1]);
-    expect(formatRange({ bits: 16, signed: true })).toEqual([-32768, 32767]);
+    expect(operandRange({ bits: 1, signed: true })).toEqual([-1, 1]);
+    expect(operandRange({ bits: 1, signed: false })).toEqual([0, 1]);
+    expect(operandRange({ bits: 16, signed: true })).toEqual([-32768, 32767]);
   });
   it('accumulator widths equal the textbook W+A+ceil(log2 K) at powers of two, never exceed it', () => {
     for (const bits of [2, 4, 8, 16]) {

@@ -2,7 +2,7 @@
  * Property-based fuzzing of every parser (issue 17 item 6): arbitrary and mutated inputs must either parse
  * or throw a LowbitError (one line for input errors) — never a TypeError, RangeError or another crash,
  * never a change to Object.prototype. The run count is bounded for the unit tier (LOWBIT_FUZZ_RUNS raises
- * it; test/slow/fuzz.test.ts runs the same properties long).
+ * it for a long run).
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';

@@ -4,7 +4,7 @@ import { PRESETS } from '../../src/hw/presets.js';
 import { simulateGemm } from '../../src/hw/gemm_schedule.js';
 import { MacArray, type MacArrayInputs } from '../../src/hw/mac_array.js';
 import { accRule, type AccRule } from '../../src/hw/mac_pe.js';
-import { formatRange } from '../../src/hw/design.js';
+import { operandRange } from '../../src/hw/design.js';
 import { castIntBig } from '../../src/arith/index.js';
 import { InputError } from '../../src/util/errors.js';
 import { Rng, testSeed } from '../../src/util/rng.js';
@@ -40,7 +40,7 @@ function randomDesign(rng: Rng): Design {
 function randomOperands(rng: Rng, d: Design, M: number, K: number, N: number): { A: Int32Array; W: Int32Array } {
   const val = (f: Design['weight']): number => {
     if (f.bits === 1 && f.signed) return rng.float() < 0.5 ? -1 : 1;
-    const [lo, hi] = formatRange(f);
+    const [lo, hi] = operandRange(f);
     return rng.float() < 0.3 ? (rng.float() < 0.5 ? lo : hi) : rng.int(lo, hi);
   };
   const A = Int32Array.from({ length: M * K }, () => val(d.activation));

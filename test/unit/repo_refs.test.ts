@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
  *     a path without extension may name a file by its prefix, `test/rtl/cosim`);
  *   - a relative Markdown link in a .md file (`[arith.md](arith.md)`);
  *   - in a comment or a .md file, a file name ending in .md, .sv, .v or .ts, which must be the name of
- *     some file of the repository (except .sv/.v/.ts names on a `lowbit ...` command line: user files).
+ *     some file of the repository (except .sv/.v/.ts names on a `lowbit ...` command line or right after
+ *     an `--option`: the user's files).
  * Globs and placeholders (`*`, `<name>`, `${x}`, `{a,b}`) are not references. Outputs the tools write
  * (models/, reports/) are not checked.
  */
@@ -53,7 +54,8 @@ function resolvesFromRoot(p: string): boolean {
 function brokenReferences(text: string, file: string): string[] {
   const bad: string[] = [];
   const md = file.endsWith('.md');
-  text.split('\n').forEach((line, i) => {
+  const lines = text.split('\n');
+  lines.forEach((line, i) => {
     const at = `${file}:${i + 1}`;
     for (const m of line.matchAll(PATH)) {
       const p = m[1].replace(/\.$/, '');
@@ -69,7 +71,7 @@ function brokenReferences(text: string, file: string): string[] {
     if (md || isComment(line)) {
       for (const m of line.matchAll(NAME)) {
         // a command line names the user's files (`lowbit verify --rtl top.sv`), not the repository's
-        const usersFile = CLI_EXAMPLE.test(line) && !m[1].endsWith('.md');
+        const usersFile = (CLI_EXAMPLE.test(line) || /--[\w-]+\s+$/.test(`${lines[i - 1] ?? ''} ${line.slice(0, m.index)}`)) && !m[1].endsWith('.md');
         if (!names.has(m[1]) && !usersFile) bad.push(`${at}: ${m[1]}`);
       }
     }
@@ -93,5 +95,6 @@ describe('the repository is self-contained', () => {
     expect(brokenReferences(` * the rules are in ${missingMd}, see arith.md`, 'src/index.ts')).toEqual([`src/index.ts:1: ${missingMd}`]);
     expect(brokenReferences(`const x = ${missingMd}; // src/rtl/units/*.ts, src/hw/<name>.ts`, 'src/index.ts')).toEqual([]);
     expect(brokenReferences(' * `lowbit verify --rtl my_core.sv --bind b.json`', 'src/index.ts')).toEqual([]);
+    expect(brokenReferences('--unit my_unit.ts` works from the CLI', 'docs/arith.md')).toEqual([]);
   });
 });

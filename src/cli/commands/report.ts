@@ -31,7 +31,7 @@ export function buildReport(from: string[], title?: string): Report {
   let looksSweep = false;
   try {
     const o = JSON.parse(firstLine) as Record<string, unknown>;
-    looksSweep = typeof o.space === 'string' && typeof o.index === 'number' && typeof o.metrics === 'object';
+    looksSweep = typeof o.space === 'string' && 'index' in o; // then every line is checked as a result
   } catch {
     /* a pretty-printed JSON file: not a results line */
   }

@@ -1,5 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import { deriveDesign, formatRange, loadDesign, type Design, type OperandFormat } from '../../hw/design.js';
+import { deriveDesign, operandRange, loadDesign, type Design, type OperandFormat } from '../../hw/design.js';
 import { checkGemmRequest, simulateGemm } from '../../hw/gemm_schedule.js';
 import { checkAlloc } from '../../util/budget.js';
 import { checkNpyOut, given, notApplicable, withForce } from '../options.js';
@@ -42,7 +42,7 @@ export function formatName(f: OperandFormat): string {
 
 /** Uniform random operands over the format's range (bipolar: -1 / +1). */
 export function randomOperand(rng: Rng, len: number, f: OperandFormat): Int32Array {
-  const [lo, hi] = formatRange(f);
+  const [lo, hi] = operandRange(f);
   const x = new Int32Array(len);
   if (f.bits === 1 && f.signed) for (let i = 0; i < len; i++) x[i] = rng.u32() & 1 ? 1 : -1;
   else for (let i = 0; i < len; i++) x[i] = rng.int(lo, hi);
@@ -54,7 +54,7 @@ function operandFromNpy(path: string, role: 'activation' | 'weight', f: OperandF
   const a: NpyArray = readNpy(path);
   if (a.shape.length !== 2) throw new InputError(`${path}: expected a 2-D array, got shape (${a.shape.join(', ')})`);
   if (a.dtype === 'float32') throw new InputError(`${path}: expected integer ${role}s, got float32; quantize first`);
-  const [lo, hi] = formatRange(f);
+  const [lo, hi] = operandRange(f);
   const bipolar = f.bits === 1 && f.signed;
   const data = new Int32Array(a.data.length);
   for (let i = 0; i < a.data.length; i++) {

@@ -1,7 +1,7 @@
 import { InputError } from '../../util/errors.js';
 import { inputQuant } from '../infer.js';
 import { modelShapes } from '../shapes.js';
-import { formatName, tensorFormatRange, type ActQuant, type Conv2dLayer, type DenseLayer, type QuantizedModel, type TensorFormat } from '../types.js';
+import { formatName, formatRange, type ActQuant, type Conv2dLayer, type DenseLayer, type QuantizedModel, type TensorFormat } from '../types.js';
 import { validateModel } from '../validate.js';
 import { DT, encodeModel, makeNode, makeTensor, makeValueInfo, type NodeProto, type TensorProto } from './proto.js';
 
@@ -55,7 +55,7 @@ export function exportOnnx(model: QuantizedModel): Uint8Array {
         nodes.push(makeNode('QuantizeLinear', [cur, ...quantInputs(l.output, out, where)], [out], l.name));
         cur = out;
         curQ = l.output;
-        const r = tensorFormatRange(l.output.format);
+        const r = formatRange(l.output.format);
         clip(r.min, r.max, l.output, where);
         break;
       }

@@ -2,7 +2,8 @@ import { readInputFile } from '../../util/fsafe.js';
 import { roundHalfEven } from '../../arith/index.js';
 import { InputError } from '../../util/errors.js';
 import { layerOutputShape } from '../shapes.js';
-import { tensorFormatRange, SCHEMA_VERSION, type ActQuant, type Layer, type QuantizedModel, type TensorFormat } from '../types.js';
+import { intFormat } from '../../arith/format.js';
+import { formatRange, SCHEMA_VERSION, type ActQuant, type Layer, type QuantizedModel, type TensorFormat } from '../types.js';
 import { validateModel } from '../validate.js';
 import { applyLayout, LAYOUT_OPS } from './import_layout.js';
 import { finishStage, macLayer, quantOf, type ImportOptions, type Pending, type Val } from './import_ops.js';
@@ -183,7 +184,7 @@ export function importOnnx(source: string | Uint8Array, opts: ImportOptions = {}
           set(x);
         } else if (x.t === 'dq' || x.t === 'q') {
           const q = x.q;
-          push({ kind: 'clamp', name: node.name || 'relu', min: q.zeroPoint, max: tensorFormatRange(q.format).max });
+          push({ kind: 'clamp', name: node.name || 'relu', min: q.zeroPoint, max: formatRange(q.format).max });
           set(x);
         } else unsupported(`Relu of a ${x.t} tensor`);
         break;
@@ -191,7 +192,7 @@ export function importOnnx(source: string | Uint8Array, opts: ImportOptions = {}
       case 'Clip': {
         if (x.t !== 'q' && x.t !== 'dq') unsupported('Clip needs a quantized input');
         const q = x.q;
-        const r = tensorFormatRange(q.format);
+        const r = formatRange(q.format);
         const lo = Math.max(r.min, constAt(1)?.[0] ?? r.min);
         const hi = Math.min(r.max, constAt(2)?.[0] ?? r.max);
         const last = layers[layers.length - 1];
@@ -302,8 +303,7 @@ function narrowFormat(q: ActQuant, lo: number, hi: number): TensorFormat | null 
   if (q.format.type !== 'int') return null;
   const { signed } = q.format;
   for (let b = 1; b < q.format.bits; b++) {
-    const min = signed ? -(2 ** (b - 1)) : 0;
-    const max = signed ? 2 ** (b - 1) - 1 : 2 ** b - 1;
+    const { min, max } = formatRange(intFormat(b, signed));
     if (hi === max && lo >= min && q.zeroPoint >= min && q.zeroPoint <= max) return { type: 'int', bits: b, signed };
   }
   return null;

@@ -14,7 +14,7 @@
  * Trace: the accumulator and the stationary register of the four corner PEs.
  */
 import type { Design, OperandFormat } from '../../hw/design.js';
-import { formatRange } from '../../hw/design.js';
+import { operandRange } from '../../hw/design.js';
 import { PRESETS } from '../../hw/presets.js';
 import { MacArray, peRegisterPath, type MacArrayInputs } from '../../hw/mac_array.js';
 import {
@@ -111,14 +111,14 @@ export function macArrayStimulus(d: Design, seed: number, cases: number): { stim
   };
   const ra = (): number => randomOperand(rng, d.activation);
   const rw = (): number => randomOperand(rng, d.weight);
-  const [, aMax] = formatRange(d.activation);
-  const [wMin, wMax] = formatRange(d.weight);
+  const [, aMax] = operandRange(d.activation);
+  const [wMin, wMax] = operandRange(d.weight);
   gemm(g.R, 1, g.C, ra, rw, 0);
   gemm(g.R + 1, g.R + 1, g.C + 1, ra, rw, 0);
   const K = 2 * g.R + 3;
   gemm(Math.min(g.R, 2), K, 2, () => aMax, (k, n) => ((k < K / 2) === (n === 0) ? wMax : wMin), 0);
   const corner = (f: OperandFormat): number => {
-    const [lo, hi] = formatRange(f);
+    const [lo, hi] = operandRange(f);
     return rng.float() < 0.5 ? lo : hi;
   };
   gemm(g.R, g.R + 2, g.C, () => corner(d.activation), () => corner(d.weight), 0);

@@ -13,7 +13,7 @@
  *  3. idle cycles to drain the pipeline.
  * Trace: the stage-2 register `s2_q` (the scaled value before the zero point).
  */
-import { ROUNDINGS } from '../../arith/index.js';
+import { clog2, ROUNDINGS } from '../../arith/index.js';
 import type { Design } from '../../hw/design.js';
 import { PRESETS } from '../../hw/presets.js';
 import {
@@ -31,7 +31,7 @@ const I32_MIN = -(2 ** 31);
 const I32_MAX = 2 ** 31 - 1;
 
 function chBits(p: RequantizerParams): number {
-  return p.channels > 1 ? Math.ceil(Math.log2(p.channels)) : 1;
+  return Math.max(1, clog2(p.channels));
 }
 
 function ports(d: Design): PortSpec[] {

@@ -27,14 +27,15 @@ import {
   type XnorPopcountInputs,
   type XnorPopcountParams,
 } from '../../hw/index.js';
+import { clog2 } from '../../arith/format.js';
 import { Rng } from '../../util/rng.js';
 import { fromBitsSigned, toBits, type PortSpec, type UnitDesign, type UnitSpec } from '../unit.js';
 import { hdlFiles } from '../hdl_manifest.js';
 
 function widths(p: XnorPopcountParams): { ch: number; idx: number; nb: number; act: number } {
   return {
-    ch: p.channels > 1 ? Math.ceil(Math.log2(p.channels)) : 1,
-    idx: p.thresholds > 1 ? Math.ceil(Math.log2(p.thresholds)) : 1,
+    ch: Math.max(1, clog2(p.channels)),
+    idx: Math.max(1, clog2(p.thresholds)),
     nb: countBits(p.lanes),
     act: countBits(p.thresholds),
   };

@@ -1,0 +1,41 @@
+import { describe, it, expect } from 'vitest';
+import { BINARY, clog2, formatBits, formatName, formatRange, intFormat, intMax, intMin } from '../../src/arith/index.js';
+import { operandFormat, operandRange } from '../../src/hw/design.js';
+
+describe('number formats (src/arith/format.ts): the one range and the one clog2', () => {
+  it('int ranges equal intMin/intMax at the edge widths; narrow drops the most negative code', () => {
+    for (const bits of [1, 2, 7, 8, 16, 31, 32, 33, 53]) {
+      for (const signed of [false, true]) {
+        const r = formatRange(intFormat(bits, signed));
+        expect([BigInt(r.min), BigInt(r.max)], `${bits} ${signed}`).toEqual([intMin({ bits, signed }), intMax({ bits, signed })]);
+      }
+    }
+    expect(formatRange(intFormat(8, true), true)).toEqual({ min: -127, max: 127 });
+    expect(formatRange(intFormat(2, true), true)).toEqual({ min: -1, max: 1 });
+    expect(formatRange(intFormat(8, false), true)).toEqual({ min: 0, max: 255 });
+    expect(formatRange(intFormat(1, true))).toEqual({ min: -1, max: 0 });
+  });
+
+  it('binary is ±1 (one bit); a Design operand of 1 signed bit is binary, any other an int', () => {
+    expect(formatRange(BINARY)).toEqual({ min: -1, max: 1 });
+    expect([formatBits(BINARY), formatName(BINARY)]).toEqual([1, 'binary']);
+    expect([formatBits(intFormat(4, false)), formatName(intFormat(4, false)), formatName(intFormat(4, true))]).toEqual([4, 'uint4', 'int4']);
+    expect(operandFormat({ bits: 1, signed: true })).toEqual(BINARY);
+    expect(operandFormat({ bits: 1, signed: false })).toEqual(intFormat(1, false));
+    expect(operandRange({ bits: 1, signed: true })).toEqual([-1, 1]);
+    expect(operandRange({ bits: 4, signed: true })).toEqual([-8, 7]);
+  });
+
+  it('clog2(n) is the least b with 2^b >= n, exactly, up to 2^53', () => {
+    for (let n = 1; n <= 4097; n++) {
+      const b = clog2(n);
+      expect(2 ** b >= n && (b === 0 || 2 ** (b - 1) < n), `${n}`).toBe(true);
+    }
+    for (let k = 0; k <= 53; k++) {
+      expect(clog2(2 ** k)).toBe(k);
+      if (k >= 1 && k <= 52) expect(clog2(2 ** k + 1)).toBe(k + 1);
+    }
+    expect(() => clog2(0)).toThrow();
+    expect(() => clog2(2.5)).toThrow();
+  });
+});
