@@ -20,6 +20,7 @@ export { trainValSplit, batches } from './data/batches.js';
 
 // the arithmetic core
 export { ROUNDINGS, OVERFLOWS, type Rounding, type Overflow } from './arith/modes.js';
+export { formatRange, formatBits, formatName, intFormat, BINARY, type NumFormat } from './arith/format.js';
 export { castInt, castIntArray, castIntBig, wrapInt, saturateInt, intMin, intMax } from './arith/int.js';
 export { roundShift, roundShiftArray, roundShiftBig } from './arith/shift.js';
 export { quantizeMultiplier, multiplyByQuantizedMultiplier, multiplyByQuantizedMultiplierArray, srdhm, roundingDivideByPOT } from './arith/requant.js';
@@ -66,7 +67,7 @@ export { fakeQuantAffine, fakeQuantLearnable } from './train/fake_quant.js';
 export { MixedPrecision, mixedPrecisionHooks, type MixedPrecisionConfig, type MixedFormat } from './train/mixed.js';
 
 // hardware models: Designs, units, the systolic array, the accelerator, the cost model
-export { loadDesign, parseDesign, deriveDesign, formatRange, type Design, type OperandFormat, type Dataflow } from './hw/design.js';
+export { loadDesign, parseDesign, deriveDesign, type Design, type OperandFormat, type Dataflow } from './hw/design.js';
 export { PRESETS, PRESET_NAMES } from './hw/presets.js';
 export { MacPe, MacArray, RequantizerModel, XnorPopcountModel, requantize, requantizeArray, bitSerialDot } from './hw/index.js';
 export { simulateGemm } from './hw/gemm_schedule.js';
