@@ -7,8 +7,8 @@
 package accel_pkg;
   // a user of the package need not read every constant
   /* verilator lint_off UNUSEDPARAM */
-  localparam int unsigned DescFields = 22;
-  localparam int unsigned DescBits = 704;
+  localparam int unsigned DescFields = 40;
+  localparam int unsigned DescBits = 1280;
 
   // engine: the engine of the dot products
   localparam logic [1:0] EngineMac = 2'd0;
@@ -28,6 +28,24 @@ package accel_pkg;
   /* verilator lint_on UNUSEDPARAM */
 
   typedef struct packed {
+    logic [31:0] row_len;      // xnor/serial: elements per kernel row kw*C
+    logic [31:0] segs;         // xnor/serial: words per kernel row ceil(kw*C/L)
+    logic [31:0] tile_dx;      // pixel columns a tile advances: rows mod Wo
+    logic [31:0] tile_dy;      // pixel rows a tile advances: rows div Wo
+    logic [31:0] pad;          // mac: value fed for a padded position (two's complement)
+    logic [31:0] pixels;       // output pixels M = Ho*Wo
+    logic [31:0] out_w;        // output map width Wo
+    logic [31:0] pl;           // left padding
+    logic [31:0] pt;           // top padding
+    logic [31:0] sw;           // horizontal stride
+    logic [31:0] sh;           // vertical stride
+    logic [31:0] kw;           // window width
+    logic [31:0] kh;           // window height
+    logic [31:0] map_c;        // input map channels C
+    logic [31:0] map_w;        // input map width W
+    logic [31:0] map_h;        // input map height H (NHWC)
+    logic [31:0] rows;         // output pixels per tile (mac: array rows in use; else 1)
+    logic [31:0] folds;        // groups per tile: mac ceil(N/C), xnor/serial N, pool C
     logic [30:0] last_hi;
     logic last;                // the last layer (writes the output buffer)
     logic [30:0] out_bipolar_hi;
@@ -53,7 +71,7 @@ package accel_pkg;
     logic [31:0] p_base;       // first parameter row
     logic [31:0] w_base;       // first weight-memory word
     logic [31:0] wd;           // words per vector on the XNOR unit ceil(K/L); K for mac
-    logic [31:0] groups;       // parameter groups: mac folds ceil(N/C), xnor/serial N
+    logic [31:0] groups;       // issue groups: mac tiles x folds, xnor/serial M*N, pool M*C
     logic [31:0] n;            // N, outputs
     logic [31:0] k;            // K, inputs of each dot product
     logic [29:0] engine_hi;

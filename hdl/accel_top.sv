@@ -5,14 +5,18 @@
 // src/hw/accel_compile.ts, src/hw/accel_program.ts, src/hw/accel_images.ts; the layer descriptor:
 // accel_pkg (generated from src/hw/accel_desc.ts); docs/accelerator.md.
 //
-// Maths, per dense layer (K inputs, N outputs), for output n:
+// Maths, per layer: a sliding window over the NHWC input map (H x W x C, element (y, x, c) at
+// (y*W + x)*C + c); output pixel m = oy*Wo + ox reads patch element k = (i*kw + j)*C + c at
+// (oy*sh - pt + i, ox*sw - pl + j), or the pad value outside the map (a dense layer: H = images,
+// W = 1, C = K, 1 x 1). For pixel m and output n:
 //   dot = sum_k w'[n][k] * x[k]
 //         (mac: the array; xnor: 2*popcount(XNOR) - K; serial: bit planes)
 //   acc = wrap32(dot + bias'[n])
 //   requant:   y = clamp(scale(acc) + zp, min, max), scale = the requantizer (ReqMode, ReqRounding)
 //   threshold: y = sum_t [acc >= thr[n][t]] + offset, bipolar: 2*y - 1
 //   raw:       y = acc
-// and y is written into the next layer's input layout (slots, bit planes) or the output buffer.
+// and y is written at m*N + n into the next layer's input layout (slots, bit planes) or the output
+// buffer. A pool layer writes max over the window of (pixel m, channel n) (OR on ±1 bits).
 //
 // Host interface: while idle, in_we_i writes in_data_i into word in_addr_i of activation buffer 0
 // (the first layer's input layout, packed by the host); start_i starts a run; busy_o is high from
@@ -22,14 +26,17 @@
 //
 // Timing (cycle of INIT = c0; each layer: INIT, ISSUE, DRAIN; the next layer's INIT follows the
 // write of the last result):
-//   mac: fold f's beats k = 0..K-1 in cycles c0 + 1 + f*(K + Rows) + k (Rows idle cycles: the
-//        drain rule), its row 0 leaves the array K + 2*Rows + Cols - 2 cycles after its first beat;
-//   xnor/serial: one word per cycle from c0 + 1, B = N * Bx * Bw * Wd words, the last result
-//        3 cycles after the last word;
+//   mac: group g (tile t = g div F of `rows` output pixels on array rows 0..rows-1, fold f = g mod
+//        F of the outputs) has beats k = 0..K-1 in cycles c0 + 1 + g*(K + Rows) + k (Rows idle
+//        cycles: the drain rule); its rows leave the array Rows-1 first, row 0
+//        K + 2*Rows + Cols - 2 cycles after its first beat, each captured;
+//   xnor/serial: one word per cycle from c0 + 1, B = M * N * Bx * Bw * Wd words (Wd = kh segments
+//        runs of ceil(kw*C/Lanes)), the last result 3 cycles after the last word;
+//   pool: one element per cycle from c0 + 1 (M*C of them), each written the next cycle;
 //   output stage: capture (+bias) -> requantizer (3 cycles) / threshold / raw -> clamp or offset ->
 //        write: the last result is written 5 cycles after its capture, next INIT one cycle later.
-//   So a layer takes (F-1)*(K+R) + K + 2R + C + 5 cycles on the array and B + 9 on the XNOR unit,
-//   and cycles_o = 1 + the sum over layers.
+//   So a layer takes (G-1)*(K+R) + K + 2R + C + 5 cycles on the array (G groups), B + 9 on the
+//   XNOR unit and M*C + 2 in the pooling unit, and cycles_o = 1 + the sum over layers.
 // Memories are loaded with $readmemh from MemDir at time 0 (src/hw/accel_images.ts writes them).
 `default_nettype none
 
@@ -113,18 +120,31 @@ module accel_top
   logic [15:0] layer_q, layer_d;
   logic        sel_q, sel_d;   // the current layer reads act_q[sel_q], writes act_q[!sel_q]
   logic [31:0] cnt_q, cnt_d, cycles_q, cycles_d;
-  // mac: fold, beat, idle cycles; xnor/serial: output n, word j in k
-  logic [31:0] g_q, g_d, k_q, k_d, gap_q, gap_d;
+  // issue: group g; beat (mac) or word (xnor/serial) k of the patch, as kernel row ki, column kj
+  // and channel kc (mac) or kernel row ki and segment kc (xnor/serial); idle cycles; fold f (mac)
+  // or output n (xnor/serial) or channel (pool) of the tile
+  logic [31:0] g_q, g_d, k_q, k_d, gap_q, gap_d, f_q, f_d;
+  logic [31:0] ki_q, ki_d, kj_q, kj_d, kc_q, kc_d;
   logic [31:0] m_q, m_d, b_q, b_d;        // serial planes of x and w
-  logic [31:0] ycnt_q, ycnt_d, capg_q, capg_d;  // array rows seen in the fold, groups captured
+  logic [31:0] ycnt_q, ycnt_d, capg_q, capg_d;  // array rows seen in the group, groups captured
+  // capture: fold / output of the group being captured, its first output pixel
+  logic [31:0] capf_q, capf_d, capm_q, capm_d;
+  // the sliding window: output pixel (oy, ox) of array row r in the current tile (row 0: the
+  // xnor/serial/pool pixel), and the tile's first pixel index
+  logic [31:0] py_q [Rows];
+  logic [31:0] px_q [Rows];
+  logic [31:0] py_d [Rows];
+  logic [31:0] px_d [Rows];
+  logic [31:0] pix_q, pix_d;
 
   // the current layer's descriptor (accel_pkg); fields in 32-bit slots, the high bits unused
   /* verilator lint_off UNUSEDSIGNAL */
   accel_desc_t desc;
   /* verilator lint_on UNUSEDSIGNAL */
   assign desc = prog_q[layer_q[LAW-1:0]];
-  logic is_mac;
+  logic is_mac, is_pool;
   assign is_mac = desc.engine == EngineMac;
+  assign is_pool = desc.engine == EnginePool;
 
   // ---- issue: the MAC array beat ----------------------------------------------------------------
   logic                    mac_beat;
@@ -134,10 +154,22 @@ module accel_top
   logic [Cols*AccBits-1:0] y_vec;
   logic [WAW-1:0]          mac_waddr;
   assign mac_beat = state_q == SIssue && is_mac && gap_q == 0;
-  assign mac_waddr = WAW'(desc.w_base + g_q * desc.k + k_q);
+  assign mac_waddr = WAW'(desc.w_base + f_q * desc.k + k_q);
+  // the window generator: row r gets patch element k = (ki*kw + kj)*C + kc of its pixel, input
+  // (iy, ix) = (oy*sh - pt + ki, ox*sw - pl + kj), or the pad value outside the map
   always_comb begin
-    h_vec = '0;
-    h_vec[HBits-1:0] = act_q[sel_q][k_q * HBits +: HBits];
+    for (int r = 0; r < Rows; r++) begin
+      logic signed [33:0] iy, ix;
+      logic [31:0] idx;
+      iy = 34'(py_q[r] * desc.sh) - 34'(desc.pt) + 34'(ki_q);
+      ix = 34'(px_q[r] * desc.sw) - 34'(desc.pl) + 34'(kj_q);
+      idx = (32'(iy) * desc.map_w + 32'(ix)) * desc.map_c + kc_q;
+      if (iy < 0 || ix < 0 || iy >= 34'(desc.map_h) || ix >= 34'(desc.map_w)) begin
+        h_vec[r*HBits +: HBits] = desc.pad[HBits-1:0];
+      end else begin
+        h_vec[r*HBits +: HBits] = act_q[sel_q][idx * HBits +: HBits];
+      end
+    end
   end
   assign v_vec = wmem_q[mac_waddr][Cols*VBits-1:0];
 
@@ -167,14 +199,18 @@ module accel_top
   assign x_and = desc.engine == EngineSerial;
   assign x_bx = x_and ? desc.x_planes : 32'd1;
   assign x_bw = x_and ? desc.w_planes : 32'd1;
-  assign x_word = state_q == SIssue && !is_mac;
+  assign x_word = state_q == SIssue && !is_mac && !is_pool;
   assign x_first = m_q == 0 && b_q == 0 && k_q == 0;
   assign x_last = m_q == x_bx - 1 && b_q == x_bw - 1 && k_q == desc.wd - 1;
   assign x_neg = x_and &&
                  ((desc.signs[0] && m_q == x_bx - 1) != (desc.signs[1] && b_q == x_bw - 1));
-  assign x_waddr = WAW'(desc.w_base + (g_q * x_bw + b_q) * desc.wd + k_q);
-  assign x_aoff = ActAW'(m_q * desc.in_stride + k_q * Lanes);
-  assign x_rem = desc.k - k_q * Lanes;
+  assign x_waddr = WAW'(desc.w_base + (f_q * x_bw + b_q) * desc.wd + k_q);
+  // kernel row ki of pixel (oy, ox) is kw*C contiguous elements from ((oy*sh + ki)*W + ox*sw)*C
+  // (unpadded windows), read in segments kc of Lanes
+  logic [31:0] x_pix;  // first element of the kernel row in the map
+  assign x_pix = ((py_q[0] * desc.sh + ki_q) * desc.map_w + px_q[0] * desc.sw) * desc.map_c;
+  assign x_aoff = ActAW'(m_q * desc.in_stride + kc_q * Lanes + x_pix);
+  assign x_rem = desc.row_len - kc_q * Lanes;
   assign x_nbits = x_rem >= Lanes ? NbW'(Lanes) : x_rem[NbW-1:0];
   assign x_a = act_q[sel_q][x_aoff +: Lanes];
   assign x_w = wmem_q[x_waddr][Lanes-1:0];
@@ -187,12 +223,47 @@ module accel_top
     .valid_o(x_valid), .dot_o(x_dot), .act_o(x_act_unused)
   );
 
+  // the issue side finishes a group: the last beat of a mac group, the last word of an output's
+  // plane pairs, one pooled element
+  logic group_end;
+  assign group_end = is_mac ? gap_q == 0 && k_q == desc.k - 1 :
+                     is_pool ? 1'b1 : x_last;
+
+  // ---- the pooling unit: max over the kh x kw window of (pixel, channel f) ----------------------
+  // slots hold ABits values (signed when ASigned); a bipolar plane holds bit 1 = +1, so the max is
+  // the OR of the bits, written back as +1 / -1. Windows up to PoolMax x PoolMax (POOL_MAX in
+  // src/hw/accel_compile.ts).
+  localparam int unsigned PoolMax = 3;
+  logic        pool_issue;
+  logic [31:0] pool_v;
+  assign pool_issue = state_q == SIssue && is_pool;
+  always_comb begin
+    logic signed [32:0] best, v;
+    logic [31:0] idx;
+    best = -33'sd4294967296;
+    for (int i = 0; i < PoolMax; i++) begin
+      for (int j = 0; j < PoolMax; j++) begin
+        idx = ((py_q[0] * desc.sh + i) * desc.map_w + px_q[0] * desc.sw + j) * desc.map_c + f_q;
+        if (desc.out_kind == OutKindPlanes) v = act_q[sel_q][idx] ? 33'sd1 : -33'sd1;
+        else if (ASigned != 0) v = 33'($signed(act_q[sel_q][idx * HBits +: HBits]));
+        else v = 33'(act_q[sel_q][idx * HBits +: HBits]);
+        if (32'(i) < desc.kh && 32'(j) < desc.kw && v > best) best = v;
+      end
+    end
+    pool_v = best[31:0];
+  end
+
   // ---- output stage A: capture + bias, requantizer configuration --------------------------------
   logic        cap;
   logic [PAW-1:0] prow;
-  assign cap = (state_q == SIssue || state_q == SDrain) &&
-               (is_mac ? (y_valid && ycnt_q == Rows - 1) : x_valid);
-  assign prow = PAW'(desc.p_base + capg_q);
+  // every array row of a mac group is captured (rows Rows-1 .. 0 leave in consecutive cycles); the
+  // group ends with row 0
+  logic        cap_end;
+  logic [31:0] cap_row;
+  assign cap = (state_q == SIssue || state_q == SDrain) && (is_mac ? y_valid : x_valid);
+  assign cap_end = is_mac ? ycnt_q == Rows - 1 : 1'b1;
+  assign cap_row = is_mac ? Rows - 1 - ycnt_q : '0;
+  assign prow = PAW'(desc.p_base + capf_q);
   logic [Cols*32-1:0]       p_bias, p_mult;
   logic [Cols*6-1:0]        p_shift;
   logic [Cols*Steps*32-1:0] p_thr;
@@ -201,8 +272,8 @@ module accel_top
   assign p_shift = smem_q[prow];
   assign p_thr = tmem_q[prow];
 
-  logic                     a_valid_q;
-  logic [31:0]              a_g_q;
+  logic                     a_valid_q, a_end_q, a_ok_q;
+  logic [31:0]              a_g_q, a_m_q, a_n_q;
   logic [Cols*32-1:0]       a_acc_q;
   logic [Cols*Steps*32-1:0] a_thr_q;
   logic [Cols*32-1:0]       cap_dot;
@@ -216,13 +287,18 @@ module accel_top
   always_ff @(posedge clk_i) begin
     if (!rst_ni) begin
       a_valid_q <= 1'b0;
-      a_g_q <= '0;
+      {a_end_q, a_ok_q} <= '0;
+      {a_g_q, a_m_q, a_n_q} <= '0;
       a_acc_q <= '0;
       a_thr_q <= '0;
     end else begin
       a_valid_q <= cap;
       if (cap) begin
         a_g_q <= capg_q;
+        a_end_q <= cap_end;
+        a_ok_q <= cap_row < desc.rows;
+        a_m_q <= capm_q + cap_row;
+        a_n_q <= is_mac ? capf_q * Cols : capf_q;
         for (int c = 0; c < Cols; c++) begin
           a_acc_q[c*32 +: 32] <= cap_dot[c*32 +: 32] + p_bias[c*32 +: 32];
         end
@@ -257,22 +333,30 @@ module accel_top
       .x_i(33'($signed(a_acc_q[c*32 +: 32]))), .thr_i(thr33), .cnt_o(thr_cnt[c*CntW +: CntW])
     );
   end
-  logic [31:0]          b_g_q   [3];
+  // the capture's place (group, end of group, row in use, pixel, first output) rides along
+  typedef struct packed {
+    logic [31:0] g;
+    logic        fin;
+    logic        ok;
+    logic [31:0] m;
+    logic [31:0] n;
+  } place_t;
+  place_t               b_pl_q  [3];
   logic [Cols*32-1:0]   b_acc_q [3];
   logic [Cols*CntW-1:0] b_cnt_q [3];
   always_ff @(posedge clk_i) begin
     if (!rst_ni) begin
       for (int i = 0; i < 3; i++) begin
-        b_g_q[i] <= '0;
+        b_pl_q[i] <= '0;
         b_acc_q[i] <= '0;
         b_cnt_q[i] <= '0;
       end
     end else begin
-      b_g_q[0] <= a_g_q;
+      b_pl_q[0] <= '{g: a_g_q, fin: a_end_q, ok: a_ok_q, m: a_m_q, n: a_n_q};
       b_acc_q[0] <= a_acc_q;
       b_cnt_q[0] <= thr_cnt;
       for (int i = 1; i < 3; i++) begin
-        b_g_q[i] <= b_g_q[i-1];
+        b_pl_q[i] <= b_pl_q[i-1];
         b_acc_q[i] <= b_acc_q[i-1];
         b_cnt_q[i] <= b_cnt_q[i-1];
       end
@@ -281,7 +365,7 @@ module accel_top
 
   // ---- output stage C: zero point + clamp / offset + bipolar / raw ------------------------------
   logic               c_valid_q;
-  logic [31:0]        c_g_q;
+  place_t             c_pl_q;
   logic [Cols*32-1:0] c_v_q, c_v_d;
   always_comb begin
     for (int c = 0; c < Cols; c++) begin
@@ -302,32 +386,38 @@ module accel_top
   always_ff @(posedge clk_i) begin
     if (!rst_ni) begin
       c_valid_q <= 1'b0;
-      c_g_q <= '0;
+      c_pl_q <= '0;
       c_v_q <= '0;
+    end else if (is_pool) begin
+      // the pooling unit writes through stage D directly: element (pixel, channel f)
+      c_valid_q <= pool_issue;
+      c_pl_q <= '{g: g_q, fin: 1'b1, ok: 1'b1, m: pix_q, n: f_q};
+      c_v_q <= {{(Cols-1)*32{1'b0}}, pool_v};
     end else begin
       c_valid_q <= &rq_valid;
-      c_g_q <= b_g_q[2];
+      c_pl_q <= b_pl_q[2];
       c_v_q <= c_v_d;
     end
   end
 
   // ---- output stage D: write into the next layout; the controller -------------------------------
-  // lane c writes output n = g*Cols + c (mac) or n = g (lane 0, xnor/serial) when n < N; a
-  // bit-plane layout
-  // takes bit p of the value, or for a bipolar layout the sign (1 = +1).
+  // lane c writes output n = n0 + c of pixel m (mac; lane 0 only for xnor/serial/pool) at NHWC
+  // index m*N + n when n < N, m < M and the array row was in use; a bit-plane layout takes bit p of
+  // the value, or for a bipolar layout the sign (1 = +1).
   logic [Cols-1:0]    w_en;
   logic [Cols*32-1:0] w_idx, w_bit;
   always_comb begin
     for (int c = 0; c < Cols; c++) begin
       logic [31:0] v;
-      w_idx[c*32 +: 32] = is_mac ? c_g_q * Cols + 32'(c) : c_g_q;
-      w_en[c] = (is_mac || c == 0) && w_idx[c*32 +: 32] < desc.n;
+      w_idx[c*32 +: 32] = c_pl_q.m * desc.n + c_pl_q.n + 32'(c);
+      w_en[c] = (is_mac || c == 0) && c_pl_q.n + 32'(c) < desc.n && c_pl_q.m < desc.pixels &&
+                c_pl_q.ok;
       v = c_v_q[c*32 +: 32];
       w_bit[c*32 +: 32] = desc.out_bipolar ? {31'b0, !v[31] && v != 0} : v;
     end
   end
   logic last_write;
-  assign last_write = c_valid_q && c_g_q == desc.groups - 1;
+  assign last_write = c_valid_q && c_pl_q.fin && c_pl_q.g == desc.groups - 1;
 
   // the buffers: host writes into the input buffer while idle, stage D writes the results
   always_ff @(posedge clk_i) begin
@@ -358,19 +448,49 @@ module accel_top
   end
 
   // the controller (next state)
+  // pixel (py, px) advanced by dy rows and dx columns of a Wo-wide map
+  function automatic logic [63:0] advance(logic [31:0] py, logic [31:0] px, logic [31:0] dy,
+                                          logic [31:0] dx, logic [31:0] wo);
+    logic [31:0] x;
+    x = px + dx;
+    if (x >= wo) return {py + dy + 32'd1, x - wo};
+    return {py + dy, x};
+  endfunction
   always_comb begin
     state_d = state_q;
     layer_d = layer_q;
     sel_d = sel_q;
     cnt_d = state_q != SIdle ? cnt_q + 1 : cnt_q;
     cycles_d = cycles_q;
-    {g_d, k_d, gap_d, m_d, b_d} = {g_q, k_q, gap_q, m_q, b_q};
-    ycnt_d = ycnt_q;
-    capg_d = capg_q;
-    // capture bookkeeping
+    {g_d, k_d, gap_d, f_d, m_d, b_d} = {g_q, k_q, gap_q, f_q, m_q, b_q};
+    {ki_d, kj_d, kc_d} = {ki_q, kj_q, kc_q};
+    {ycnt_d, capg_d, capf_d, capm_d} = {ycnt_q, capg_q, capf_q, capm_q};
+    py_d = py_q;
+    px_d = px_q;
+    pix_d = pix_q;
+    // capture bookkeeping: a group's end moves to the next fold / output, after the last fold
+    // to the next tile of `rows` pixels
     if (state_q == SIssue || state_q == SDrain) begin
       if (is_mac && y_valid) ycnt_d = ycnt_q == Rows - 1 ? '0 : ycnt_q + 1;
-      if (cap) capg_d = capg_q + 1;
+      if (cap && cap_end) begin
+        capg_d = capg_q + 1;
+        if (capf_q == desc.folds - 1) begin
+          capf_d = '0;
+          capm_d = capm_q + desc.rows;
+        end else capf_d = capf_q + 1;
+      end
+    end
+    // the issue side's group end: next fold / output / channel; after the last, the next tile
+    if (state_q == SIssue && group_end) begin
+      g_d = g_q + 1;
+      if (f_q == desc.folds - 1) begin
+        f_d = '0;
+        pix_d = pix_q + desc.rows;
+        for (int r = 0; r < Rows; r++) begin
+          {py_d[r], px_d[r]} = advance(py_q[r], px_q[r], desc.tile_dy, desc.tile_dx, desc.out_w);
+        end
+      end else f_d = f_q + 1;
+      if (g_q == desc.groups - 1) state_d = SDrain;
     end
     case (state_q)
       SIdle: if (start_i) begin
@@ -381,30 +501,47 @@ module accel_top
       end
       SInit: begin
         state_d = SIssue;
-        {g_d, k_d, gap_d, m_d, b_d, ycnt_d, capg_d} = '0;
+        {g_d, k_d, gap_d, f_d, m_d, b_d, ki_d, kj_d, kc_d} = '0;
+        {ycnt_d, capg_d, capf_d, capm_d, pix_d} = '0;
+        // array row r starts at pixel r
+        py_d[0] = '0;
+        px_d[0] = '0;
+        for (int r = 1; r < Rows; r++) begin
+          {py_d[r], px_d[r]} = advance(py_d[r-1], px_d[r-1], '0, 32'd1, desc.out_w);
+        end
       end
       SIssue: if (is_mac) begin
         if (gap_q != 0) gap_d = gap_q - 1;
-        else if (k_q != desc.k - 1) k_d = k_q + 1;
-        else begin
-          k_d = '0;
-          g_d = g_q + 1;
+        else if (k_q != desc.k - 1) begin
+          k_d = k_q + 1;
+          if (kc_q != desc.map_c - 1) kc_d = kc_q + 1;
+          else begin
+            kc_d = '0;
+            if (kj_q != desc.kw - 1) kj_d = kj_q + 1;
+            else begin
+              kj_d = '0;
+              ki_d = ki_q + 1;
+            end
+          end
+        end else begin
+          {k_d, ki_d, kj_d, kc_d} = '0;
           gap_d = Rows;
-          if (g_q == desc.groups - 1) state_d = SDrain;
         end
-      end else begin
-        if (k_q != desc.wd - 1) k_d = k_q + 1;
-        else begin
-          k_d = '0;
+      end else if (!is_pool) begin
+        if (k_q != desc.wd - 1) begin
+          k_d = k_q + 1;
+          if (kc_q != desc.segs - 1) kc_d = kc_q + 1;
+          else begin
+            kc_d = '0;
+            ki_d = ki_q + 1;
+          end
+        end else begin
+          {k_d, ki_d, kc_d} = '0;
           if (b_q != x_bw - 1) b_d = b_q + 1;
           else begin
             b_d = '0;
             if (m_q != x_bx - 1) m_d = m_q + 1;
-            else begin
-              m_d = '0;
-              g_d = g_q + 1;
-              if (g_q == desc.groups - 1) state_d = SDrain;
-            end
+            else m_d = '0;
           end
         end
       end
@@ -431,14 +568,23 @@ module accel_top
       sel_q <= 1'b0;
       cnt_q <= '0;
       cycles_q <= '0;
-      {g_q, k_q, gap_q, m_q, b_q, ycnt_q, capg_q} <= '0;
+      {g_q, k_q, gap_q, f_q, m_q, b_q, ki_q, kj_q, kc_q} <= '0;
+      {ycnt_q, capg_q, capf_q, capm_q, pix_q} <= '0;
+      for (int r = 0; r < Rows; r++) begin
+        py_q[r] <= '0;
+        px_q[r] <= '0;
+      end
     end else begin
       state_q <= state_d;
       layer_q <= layer_d;
       sel_q <= sel_d;
       cnt_q <= cnt_d;
       cycles_q <= cycles_d;
-      {g_q, k_q, gap_q, m_q, b_q, ycnt_q, capg_q} <= {g_d, k_d, gap_d, m_d, b_d, ycnt_d, capg_d};
+      {g_q, k_q, gap_q, f_q, m_q, b_q, ki_q, kj_q, kc_q} <= {g_d, k_d, gap_d, f_d, m_d, b_d, ki_d,
+                                                            kj_d, kc_d};
+      {ycnt_q, capg_q, capf_q, capm_q, pix_q} <= {ycnt_d, capg_d, capf_d, capm_d, pix_d};
+      py_q <= py_d;
+      px_q <= px_d;
     end
   end
 

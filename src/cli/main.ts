@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { commands } from './commands/index.js';
+import { COMMAND_LOADERS, DESCRIBE } from './commands/list.js';
 import { InputError } from '../util/errors.js';
 import { closest } from '../util/suggest.js';
 import { lowbitVersion } from '../util/package.js';
@@ -55,7 +55,13 @@ export async function main(argv: string[]): Promise<number> {
       exitCode = 2;
       throw new UsageExit();
     });
-  for (const c of commands) cli = cli.command(c);
+  // only the command being run (the first word that is not an option) is loaded, with what it imports;
+  // the others are listed by name and description
+  const first = argv.find((a) => !a.startsWith('-'));
+  const named = COMMAND_LOADERS.find((c) => c.name === first);
+  for (const c of COMMAND_LOADERS) {
+    cli = cli.command(c === named ? await c.load() : { command: c.name, describe: DESCRIBE[c.name], handler: () => undefined });
+  }
   try {
     await cli.parseAsync();
   } catch (e) {

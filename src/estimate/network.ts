@@ -6,6 +6,7 @@ import type { QuantizedModel } from '../model/types.js';
 import { badValue } from '../util/errors.js';
 import { HOROWITZ_45NM, addEnergy, dramEnergyPerBit, macEnergy, mulEnergy, sramEnergyPerBit, xnorMacEnergy, type EnergyTable } from './energy.js';
 import { modelMemory, type ModelMemory } from './memory.js';
+import { lineBufferBits } from '../hw/conv_window.js';
 
 /**
  * Estimates of a QuantizedModel on a Design, per layer and in total, from the compiled accelerator program
@@ -47,6 +48,11 @@ export interface LayerEstimate {
   engine: AccelLayer['engine'];
   /** output pixels (1 for a dense layer), patch length (pool: window size), outputs per pixel */
   M: number;
+  /**
+   * line buffer a streaming window generator over this layer's input would need: ((kh - 1) W + kw) C
+   * elements of the input layout's width (accel_top reads its register-file buffers in place instead)
+   */
+  lineBufferBits: number;
   K: number;
   N: number;
   cycles: number;
@@ -193,6 +199,7 @@ export function estimateProgram(p: AccelProgram, model: QuantizedModel, opts: Es
     const sramBits = sram.weightBits + sram.activationBits + sram.paramBits + sram.outputBits;
     return {
       name: l.name, engine: l.engine, K: l.K, N: l.N, M: l.win.Ho * l.win.Wo, cycles, ops,
+      lineBufferBits: l.win.kh * l.win.kw > 1 ? lineBufferBits(l.win, writeBits(l.inLayout)) : 0,
       utilization: l.engine === 'pool' ? outs / cycles : ops / ((l.engine === 'mac' ? g.R * g.C : g.L) * cycles),
       sram,
       energyPJ: { compute, accumulate, outputStage: outputStageEnergy(l, p, t) * per, sram: sramBits * eSram },

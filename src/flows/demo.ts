@@ -14,10 +14,14 @@ import { runModel, type RunReport } from './run.js';
  * report under `reports/main/` (accuracy, bit-exact agreement, cycles, throughput, memory against FP32,
  * plots). Models that share a Design share one Verilator build (memory capacity = the largest of them).
  */
-export const SHIPPED: { model: string; design: string }[] = [
+export const SHIPPED: { model: string; design: string; pixelsOnRows?: boolean }[] = [
   { model: 'sfc-w1a1', design: 'binary-mnist' },
   { model: 'lfc-w1a1', design: 'binary-mnist' },
   { model: 'sfc-w4a4', design: 'int8-mnist' },
+  // CNNs run with one output pixel of each conv layer per array row (batch = the array's rows)
+  { model: 'cnn-w4a4', design: 'int8-mnist', pixelsOnRows: true },
+  { model: 'cnn-w2a2', design: 'int8-mnist', pixelsOnRows: true },
+  { model: 'cnn-w1a1', design: 'binary-mnist', pixelsOnRows: true },
 ];
 
 export interface DemoOptions {
@@ -32,10 +36,13 @@ export async function runDemo(opts: DemoOptions): Promise<RunReport[]> {
   if (present.length === 0) {
     throw new InputError(`no shipped models under ${opts.modelsDir} (${SHIPPED.map((s) => s.model).join(', ')}); train them with scripts/train-models.sh`);
   }
-  const jobs = present.map((s) => ({ ...s, m: loadQuantizedModel(join(opts.modelsDir, s.model)), d: loadDesign(s.design) }));
+  const jobs = present.map((s) => {
+    const d = loadDesign(s.design);
+    return { ...s, m: loadQuantizedModel(join(opts.modelsDir, s.model)), d, batch: s.pixelsOnRows ? d.array.rows : 1 };
+  });
   const capacity = new Map<string, AccelCapacity>();
   for (const j of jobs) {
-    const p = compileModel(j.m, j.d);
+    const p = compileModel(j.m, j.d, { batch: j.batch });
     const c = capacity.get(j.design) ?? {};
     capacity.set(j.design, {
       wDepth: Math.max(c.wDepth ?? 1, p.wDepth), pDepth: Math.max(c.pDepth ?? 1, p.pDepth),
@@ -46,7 +53,7 @@ export async function runDemo(opts: DemoOptions): Promise<RunReport[]> {
   const reports: RunReport[] = [];
   for (const j of jobs) {
     process.stderr.write(`demo: ${j.model} on ${j.design}\n`);
-    reports.push(await runModel(j.m, j.d, { images: opts.images, rtl: opts.rtlImages > 0, rtlImages: opts.rtlImages, capacity: capacity.get(j.design) ?? {} }));
+    reports.push(await runModel(j.m, j.d, { images: opts.images, rtl: opts.rtlImages > 0, rtlImages: opts.rtlImages, batch: j.batch, capacity: capacity.get(j.design) ?? {} }));
   }
   await writeReport(opts.out, demoReport(reports));
   return reports;

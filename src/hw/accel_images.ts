@@ -51,7 +51,7 @@ export function buildImages(p: AccelProgram): AccelImages {
 function writeWeights(l: AccelLayer, wmem: bigint[], C: number, L: number, vBits: number): void {
   const { K, N, weights: w } = l;
   if (l.engine === 'mac') {
-    for (let f = 0; f < l.groups; f++) {
+    for (let f = 0; f < l.prows; f++) {
       for (let k = 0; k < K; k++) {
         const lanes: number[] = [];
         for (let c = 0; c < C; c++) lanes.push(f * C + c < N ? w[(f * C + c) * K + k] : 0);

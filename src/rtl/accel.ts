@@ -1,16 +1,17 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { clog2, ROUNDINGS } from '../arith/index.js';
 import { layoutBits, type AccelProgram } from '../hw/accel_program.js';
 import { writeImages } from '../hw/accel_images.js';
 import { hostInput, runAccelerator, type AccelRun } from '../hw/accelerator.js';
-import { InputError } from '../util/errors.js';
+import { InputError, ToolError } from '../util/errors.js';
 import { macVerilogParams } from '../hw/mac_pe.js';
 import { REQUANTIZER_MODES } from '../hw/requantizer.js';
 import { buildSim, type BuildRequest } from './build.js';
 import { compareOutputs, type Mismatch } from './compare.js';
 import { HDL_MANIFEST } from './hdl_manifest.js';
+import { applyMutation, type Mutation } from './mutate.js';
 import { resolveRepoPath } from './paths.js';
 import { runSim } from './run.js';
 import type { PortSpec } from './unit.js';
@@ -135,10 +136,13 @@ export function hostImage(words: Uint32Array, outputs: ArrayLike<number>, T: num
   push(0, 0, 0, 0, 0, 0, 0, true);
 }
 
-/** Throws an InputError for a program the RTL cannot run yet (a batch of images, conv or pool layers). */
+/**
+ * Throws an InputError for a program the transaction-level co-simulation cannot run yet: an MLP batch
+ * of several images per run (the per-cycle `cosimAccelerator` runs it; CNNs at any batch run one image
+ * per run).
+ */
 export function checkRtlSupported(p: AccelProgram): void {
-  const unsupported = p.images > 1 ? 'a batch of images' : p.layers.find((l) => l.engine === 'pool' || l.win.H * l.win.W > 1)?.name;
-  if (unsupported !== undefined) throw new InputError(`model ${p.model}: the RTL runs dense layers one image at a time so far; ${unsupported} runs on the TS model only (drop --rtl, or use --batch 1 on an MLP)`);
+  if (p.images > 1) throw new InputError(`model ${p.model}: the transaction-level RTL co-simulation runs one image per run; this MLP program holds ${p.images} (use --batch 1 with --rtl)`);
 }
 
 /** The first layer's packed input words of image b of `x` (first-layer integers before the input shift). */
@@ -177,20 +181,22 @@ export async function cosimAccelerator(
   p: AccelProgram, x: Int32Array, batch: number,
   opts: { cacheDir?: string; vcdPath?: string; capacity?: AccelCapacity; hdlDir?: string } = {},
 ): Promise<AccelCosim> {
-  checkRtlSupported(p);
   const model = runAccelerator(p, x, batch);
   const E = p.outputElems;
+  const I = p.images;
   const stim: bigint[][] = [];
   const expected: bigint[][] = [];
   const starts: number[] = [];
-  const st = hostState(E);
+  // a run holds I images (an MLP batch), I*E output words; a partial last run repeats its last image
+  const st = hostState(I * E);
   const record: HostCycle = (we, addr, data, start, outAddr, busy, done, cycles, outData) => {
     stim.push([BigInt(we), BigInt(addr), BigInt(data >>> 0), BigInt(start), BigInt(outAddr)]);
     expected.push([BigInt(busy), BigInt(done), BigInt(cycles), BigInt(outData >>> 0)]);
   };
-  for (let b = 0; b < batch; b++) {
+  for (let b0 = 0; b0 < batch; b0 += I) {
     starts.push(stim.length);
-    hostImage(imageWords(p, x, b), model.outputs.subarray(b * E, (b + 1) * E), model.cycles, st, record);
+    const outs = Int32Array.from({ length: I * E }, (_, e) => model.outputs[Math.min(b0 + Math.floor(e / E), batch - 1) * E + (e % E)]);
+    hostImage(packInput(p, hostInput(p, x, b0, batch)), outs, model.cycles, st, record);
   }
   const cacheDir = opts.cacheDir;
   const req = accelBuildRequest(p, { ...opts, trace: opts.vcdPath !== undefined });
@@ -204,17 +210,18 @@ export async function cosimAccelerator(
     const cmp = compareOutputs('accel_top', outs, expected, run.outputs);
     const outputs = new Int32Array(batch * E);
     const cycles: number[] = [];
-    let b = 0;
-    for (let t = 0; t < run.outputs.length && b < batch; t++) {
+    let b0 = 0;
+    for (let t = 0; t < run.outputs.length && b0 < batch; t++) {
       if (run.outputs[t][1] === 1n) {
         cycles.push(Number(run.outputs[t][2]));
-        for (let e = 0; e < E; e++) outputs[b * E + e] = Number(BigInt.asIntN(32, run.outputs[t + e + 1]?.[3] ?? 0n));
-        b++;
+        for (let e = 0; e < Math.min(I * E, (batch - b0) * E); e++) outputs[b0 * E + e] = Number(BigInt.asIntN(32, run.outputs[t + e + 1]?.[3] ?? 0n));
+        b0 += I;
       }
     }
     const first = cmp.first;
-    let image = 0;
-    while (first && image + 1 < starts.length && starts[image + 1] <= first.cycle) image++;
+    let runIdx = 0;
+    while (first && runIdx + 1 < starts.length && starts[runIdx + 1] <= first.cycle) runIdx++;
+    const image = runIdx * I;
     return {
       outputs, cycles, model,
       ...(first ? { mismatch: { ...first, image } } : {}),
@@ -226,3 +233,34 @@ export async function cosimAccelerator(
   }
 }
 
+/**
+ * Builds a mutant of the accelerator (the mutation applied to a copy of its RTL in a temporary folder;
+ * the sources are never touched) and co-simulates `jobs` on it until one mismatches: killed, or killed
+ * by the build when the mutant does not compile. Returns how, and the job that killed it.
+ */
+export async function runAccelMutant(
+  m: Mutation,
+  jobs: { label: string; program: AccelProgram; x: Int32Array; batch: number }[],
+  opts: { capacity?: AccelCapacity; cacheDir?: string } = {},
+): Promise<{ killed: boolean; how: 'mismatch' | 'build' | 'survived'; by?: string; cycle?: number; signal?: string }> {
+  const dir = mkdtempSync(join(tmpdir(), `lowbit-mutant-${m.id}-`));
+  try {
+    for (const f of HDL_MANIFEST.accel_top) {
+      const src = readFileSync(resolveRepoPath(`hdl/${f}`), 'utf8');
+      writeFileSync(join(dir, f), `hdl/${f}` === m.file ? applyMutation(m, src) : src);
+    }
+    for (const j of jobs) {
+      let r: AccelCosim;
+      try {
+        r = await cosimAccelerator(j.program, j.x, j.batch, { hdlDir: dir, ...(opts.capacity ? { capacity: opts.capacity } : {}), ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}) });
+      } catch (e) {
+        if (e instanceof ToolError) return { killed: true, how: 'build', by: j.label };
+        throw e;
+      }
+      if (r.mismatch) return { killed: true, how: 'mismatch', by: j.label, cycle: r.mismatch.cycle, signal: r.mismatch.signal };
+    }
+    return { killed: false, how: 'survived' };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

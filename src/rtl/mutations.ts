@@ -74,3 +74,42 @@ export const MUTATIONS: readonly Mutation[] = [
     pattern: "assign cnt_o = CntW'(cnt_lo) + CntW'(cnt_hi);", replacement: "assign cnt_o = CntW'(cnt_lo) | CntW'(cnt_hi);",
   },
 ];
+
+/**
+ * Mutations of the accelerator's CNN datapath in `hdl/accel_top.sv` — the sliding-window generator, the
+ * pooling unit, the capture of every array row and the tile walk. They are checked by co-simulating
+ * random CNNs on the whole accelerator (`runAccelMutant` in accel.ts, test/slow/accel_mutation.slow.test.ts);
+ * `designs` names the test Designs ('tiny-mixed': MAC array CNNs, 'binary-32': XNOR/bit-serial CNNs).
+ */
+export const ACCEL_MUTATIONS: readonly Mutation[] = [
+  {
+    id: 'accel-pad-zero', unit: 'accel_top', file: 'hdl/accel_top.sv', designs: ['tiny-mixed'],
+    description: 'padding value lost: a padded position feeds 0 instead of the input zero point - shift',
+    pattern: 'h_vec[r*HBits +: HBits] = desc.pad[HBits-1:0];', replacement: "h_vec[r*HBits +: HBits] = '0;",
+  },
+  {
+    id: 'accel-stride-ignored', unit: 'accel_top', file: 'hdl/accel_top.sv', designs: ['tiny-mixed'],
+    description: 'window rows ignore the vertical stride',
+    pattern: "iy = 34'(py_q[r] * desc.sh)", replacement: "iy = 34'(py_q[r])",
+  },
+  {
+    id: 'accel-rows-reversed', unit: 'accel_top', file: 'hdl/accel_top.sv', designs: ['tiny-mixed'],
+    description: 'array rows captured in the wrong order: row r written as pixel Rows-1-r of the tile',
+    pattern: 'a_m_q <= capm_q + cap_row;', replacement: 'a_m_q <= capm_q + Rows - 1 - cap_row;',
+  },
+  {
+    id: 'accel-tile-step', unit: 'accel_top', file: 'hdl/accel_top.sv', designs: ['tiny-mixed'],
+    description: 'off by one: a tile advances one pixel column too far',
+    pattern: 'desc.tile_dy, desc.tile_dx, desc.out_w);', replacement: 'desc.tile_dy, desc.tile_dx + 1, desc.out_w);',
+  },
+  {
+    id: 'accel-pool-narrow', unit: 'accel_top', file: 'hdl/accel_top.sv', designs: ['tiny-mixed'],
+    description: 'off by one: the pooling window drops its last column',
+    pattern: "32'(j) < desc.kw && v > best", replacement: "32'(j) < desc.kw - 1 && v > best",
+  },
+  {
+    id: 'accel-segment-short', unit: 'accel_top', file: 'hdl/accel_top.sv', designs: ['binary-32'],
+    description: 'off by one: an XNOR kernel-row segment counts one lane fewer',
+    pattern: 'assign x_rem = desc.row_len - kc_q * Lanes;', replacement: 'assign x_rem = desc.row_len - kc_q * Lanes - 1;',
+  },
+];

@@ -16,7 +16,8 @@ const seed = testSeed(7);
 const cases = accelCases();
 const byLabel = (prefix: string) => cases.find((c) => c.label.startsWith(prefix))!;
 const mixed: Design = { ...structuredClone(PRESETS.tiny), name: 'tiny-mixed', xnor: { bitsPerCycle: 32, thresholds: 3 } };
-const capacity: AccelCapacity = { wDepth: 512, pDepth: 64, actWords: 8, outDepth: 16, layers: 4 };
+// the same capacity as accel_cnn.rtl.test.ts, so that both files share each Design's build
+const capacity: AccelCapacity = { wDepth: 512, pDepth: 64, actWords: 32, outDepth: 32, layers: 4 };
 
 const runs: { design: Design; labels: string[] }[] = [
   { design: mixed, labels: ['w8a8 double', 'uint8 input', 'w4a2 multi-threshold', 'xnor'] },

@@ -164,12 +164,17 @@ describe('compile errors name the problem and the fix', () => {
     const cnn = mac.model(new Rng(6));
     const poolPad = structuredClone(cnn);
     const pool = poolPad.layers.find((l) => l.kind === 'maxpool2d')!;
-    // 3 x 3 stride 2 with top/left padding 1 keeps the 4 x 4 output of the 2 x 2 pool over the 9 x 8 map
+    // 3 x 3 stride 2 with top/left padding 1 keeps the 2 x 2 output of the 2 x 2 pool over the 5 x 5 map
     if (pool.kind === 'maxpool2d') Object.assign(pool, { kernel: [3, 3], padding: [1, 1, 0, 0] });
     expect(() => compileModel(poolPad, mac.design)).toThrow(/max-pool layer pool0 has padding \[1,1,0,0\]; the pooling unit takes unpadded windows/);
+    const poolBig = structuredClone(cnn);
+    const pb = poolBig.layers.find((l) => l.kind === 'maxpool2d')!;
+    // 4 x 4 stride 2 with padding [1, 1, 0, 1] still gives 2 x 2 (the unit's limit is checked first)
+    if (pb.kind === 'maxpool2d') Object.assign(pb, { kernel: [4, 4], padding: [1, 1, 0, 1] });
+    expect(() => compileModel(poolBig, mac.design)).toThrow(/max-pool layer pool0 has a 4x4 window; the pooling unit takes windows up to 3x3/);
     const small = structuredClone(mac.design);
     small.buffers.activationBytes = 64;
-    expect(() => compileModel(cnn, small)).toThrow(/the activation memory needs \d+ bytes; the Design's buffers.activationBytes is 64 \(raise it to at least \d+; it holds two buffers of layer pool0's 9x8x5 input\)/);
+    expect(() => compileModel(cnn, small)).toThrow(/the activation memory needs \d+ bytes; the Design's buffers.activationBytes is 64 \(raise it to at least \d+; it holds two buffers of layer pool0's 5x5x5 input\)/);
     const narrow = structuredClone(mac.design);
     narrow.accumulator.bits = 12;
     expect(() => compileModel(cnn, narrow)).toThrow(/layer conv0 output \d+ may reach .* beyond the 12-bit accumulator; use a Design with accumulator.bits >= \d+/);

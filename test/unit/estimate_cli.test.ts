@@ -32,8 +32,8 @@ describe('lowbit estimate --model', () => {
   it('prints a per-layer table and totals; --array overrides the design', async () => {
     const r = await run(['estimate', '--model', modelDir, '--design', 'int8', '--array', '8x8', '--no-area']);
     expect(r.code).toBe(0);
-    expect(r.out).toContain('| layer | engine | K | N | cycles |');
-    expect(r.out).toMatch(/\| fc0 \| mac \| 40 \| 12 \| \d+ \|/);
+    expect(r.out).toContain('| layer | engine | pixels | K | N | cycles |');
+    expect(r.out).toMatch(/\| fc0 \| mac \| 1 \| 40 \| 12 \| \d+ \|/);
     expect(r.out).toMatch(/^cycles +\d+ per inference/m);
     expect(r.out).toContain('8x8 array');
     expect(r.out).toMatch(/^area +skipped: not requested \(--no-area\)$/m);

@@ -5,6 +5,7 @@ import { compressCheckpoint } from '../../quant/compress.js';
 import { accuracyFp32, type EvalSet } from '../../quant/evaluate.js';
 import { checkInt } from '../../util/errors.js';
 import { checkOutDir, given, notApplicable, optNum, withForce } from '../options.js';
+import { DESCRIBE } from './list.js';
 
 /**
  * `lowbit compress`: Deep Compression of an FP32 checkpoint (src/quant/compress.ts) — magnitude pruning,
@@ -27,7 +28,7 @@ interface CompressArgs {
 
 export const compressCommand: CommandModule<object, CompressArgs> = {
   command: 'compress',
-  describe: 'Deep Compression of an FP32 checkpoint: pruning, k-means weight sharing, Huffman coding; size and accuracy per stage',
+  describe: DESCRIBE.compress,
   builder: (y) =>
     withForce(y)
       .option('checkpoint', { type: 'string', demandOption: true, describe: 'FP32 checkpoint folder (lowbit train output)' })

@@ -5,6 +5,7 @@ import { formatRun } from './run.js';
 import { checkOutDir } from '../options.js';
 import { REPORT_OUTPUT } from '../../report/document.js';
 import { shippedModelsDir } from '../../model/locate.js';
+import { DESCRIBE } from './list.js';
 
 /** `lowbit demo` (`npm start`): the main job — shipped models on the accelerator model and its RTL, a report. */
 interface DemoArgs {
@@ -17,7 +18,7 @@ interface DemoArgs {
 
 export const demoCommand: CommandModule<object, DemoArgs> = {
   command: 'demo',
-  describe: 'the main job: shipped models on the TS accelerator (whole MNIST test set) and the RTL (1,000 images per model), with a report',
+  describe: DESCRIBE.demo,
   builder: (y) =>
     y
       .option('models', { type: 'string', describe: 'folder holding the shipped models (default: the ones installed with lowbit)' })

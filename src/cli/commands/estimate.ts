@@ -7,6 +7,7 @@ import { InputError } from '../../util/errors.js';
 import { given, notApplicable } from '../options.js';
 import { designFromArgv, designOptions, formatName, parseShape } from './simulate.js';
 import { estimateModelOptions, estimateModelWorkload, type EstimateModelArgs } from './estimate_model.js';
+import { DESCRIBE } from './list.js';
 
 /**
  * `lowbit estimate`: throughput, memory and energy of a workload on a Design, from the analytic cost model
@@ -91,7 +92,7 @@ function estimateGemmWorkload(design: Design, argv: EstimateArgs): void {
 
 export const estimateCommand: CommandModule<object, EstimateArgs> = {
   command: 'estimate',
-  describe: 'estimate cycles, throughput, memory and energy of a workload on a Design (no simulation)',
+  describe: DESCRIBE.estimate,
   builder: (y) =>
     estimateModelOptions(designOptions(y))
       .option('gemm', { type: 'string', describe: 'one GEMM, M,K,N (Y[M x N] = A[M x K] W[K x N])' })

@@ -54,11 +54,11 @@ const kib = (bits: number): string => `${(bits / 8192).toFixed(2)} KiB`;
 
 export function formatModelEstimate(r: ModelEstimateResult & { accuracy?: number; accuracyImages?: number }, design: Design): string {
   const rows = r.layers.map((l) => [
-    l.name, l.engine, l.K, l.N, l.cycles, `${fx(100 * l.utilization)} %`, l.sram.weightWords, l.sram.activationBits, l.sram.paramRows,
+    l.name, l.engine, l.M, l.K, l.N, l.cycles, `${fx(100 * l.utilization)} %`, l.sram.weightWords, l.sram.activationBits, l.lineBufferBits, l.sram.paramRows,
     l.sram.outputWrites, fx((l.energyPJ.compute + l.energyPJ.accumulate + l.energyPJ.outputStage + l.energyPJ.sram) / 1e3, 3),
   ]);
   const table = markdownTable({
-    columns: ['layer', 'engine', 'K', 'N', 'cycles', 'util', 'W words', 'A bits', 'P rows', 'writes', 'on-chip nJ'],
+    columns: ['layer', 'engine', 'pixels', 'K', 'N', 'cycles', 'util', 'W words', 'A bits', 'line buf bits', 'P rows', 'writes', 'on-chip nJ'],
     rows,
   });
   const m = r.memory;

@@ -8,6 +8,7 @@ import type { QuantizedModel } from '../../model/types.js';
 import { badValue, checkEnum } from '../../util/errors.js';
 import { readNpy, writeNpy } from '../../util/npy.js';
 import { checkNpyOut, withForce } from '../options.js';
+import { DESCRIBE } from './list.js';
 
 /**
  * `lowbit infer`: runs the integer reference inference of a QuantizedModel (a `models/<name>/` folder, or a
@@ -31,7 +32,7 @@ interface InferArgs {
 
 export const inferCommand: CommandModule<object, InferArgs> = {
   command: 'infer',
-  describe: 'run the integer reference inference of a quantized model on a .npy batch',
+  describe: DESCRIBE.infer,
   builder: (y: Argv) =>
     withForce(y)
       .option('model', { type: 'string', demandOption: true, describe: 'a QuantizedModel: models/NAME folder, quantized .onnx file or shipped model name' })

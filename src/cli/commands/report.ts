@@ -7,6 +7,7 @@ import { sweepReport } from '../../report/sweep_report.js';
 import { estimateReport, isEstimate } from '../../report/estimate_report.js';
 import type { ModelEstimateResult } from '../../estimate/area.js';
 import { InputError } from '../../util/errors.js';
+import { DESCRIBE } from './list.js';
 
 /**
  * `lowbit report --input <results.jsonl | estimate.json ...> --out reports/NAME [--title T]`: index.md,
@@ -56,7 +57,7 @@ export function buildReport(from: string[], title?: string): Report {
 
 export const reportCommand: CommandModule<object, ReportArgs> = {
   command: 'report',
-  describe: 'write a Markdown + standalone HTML report with SVG plots from sweep results or estimate outputs',
+  describe: DESCRIBE.report,
   builder: (y) =>
     withForce(y)
       .option('input', { type: 'string', array: true, demandOption: true, describe: 'results.jsonl (lowbit sweep) or estimate JSON files (lowbit estimate --model --json)' })

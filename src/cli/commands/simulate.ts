@@ -8,6 +8,7 @@ import { CheckFailedError, InputError, badValue, checkInt } from '../../util/err
 import { readNpy, writeNpy, type NpyArray } from '../../util/npy.js';
 import { progress } from '../../util/progress.js';
 import { Rng } from '../../util/rng.js';
+import { DESCRIBE } from './list.js';
 
 /**
  * `lowbit simulate`: runs one GEMM `Y = A W` on a Design — the fast functional path (gemmInt values +
@@ -93,7 +94,7 @@ interface SimArgs {
 
 export const simulateCommand: CommandModule<object, SimArgs> = {
   command: 'simulate',
-  describe: 'run one GEMM Y = A W on a Design (functional or cycle-accurate)',
+  describe: DESCRIBE.simulate,
   builder: (y) =>
     withForce(designOptions(y))
       .option('a', { type: 'string', describe: 'activations A (M x K) as .npy' })

@@ -10,6 +10,7 @@ import { WorkerPool, defaultJobs } from '../../workers/pool.js';
 import { progress } from '../../util/progress.js';
 import { checkInt, InputError } from '../../util/errors.js';
 import { docPath } from '../../util/package.js';
+import { DESCRIBE } from './list.js';
 
 /**
  * `lowbit sweep --space space.json [--jobs N] [--shard I/N] [--out results.jsonl] [--accuracy] [--no-area]`:
@@ -162,7 +163,7 @@ const runSubcommand: CommandModule<object, SweepArgs> = {
 
 export const sweepCommand: CommandModule<object, object> = {
   command: 'sweep',
-  describe: 'estimate every point of a design space (worker pool, resumable, shardable); print the Pareto front',
+  describe: DESCRIBE.sweep,
   builder: (y) =>
     y
       .command(runSubcommand as unknown as CommandModule<object, object>)

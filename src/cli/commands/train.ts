@@ -6,6 +6,7 @@ import { CHECKPOINT_OUTPUT } from '../../model/checkpoint.js';
 import { MODEL_OUTPUT } from '../../model/format.js';
 import { checkOutDir, given, notApplicable, optInt, optIntList, optNum, withForce } from '../options.js';
 import { MINIFLOAT_FORMATS, type MixedFormat } from '../../train/mixed.js';
+import { DESCRIBE } from './list.js';
 
 /**
  * `lowbit train`: trains an MLP (tfc/sfc/lfc) or the small CNN on MNIST (or a same-shaped IDX dataset in
@@ -46,7 +47,7 @@ interface TrainArgs {
 
 export const trainCommand: CommandModule<object, TrainArgs> = {
   command: 'train',
-  describe: 'train an MLP/CNN on MNIST, FP32 or quantization-aware, and export it',
+  describe: DESCRIBE.train,
   builder: (y: Argv) =>
     withForce(y)
       .option('arch', { choices: ARCHS, demandOption: true, describe: 'tfc 3x64, sfc 3x256, lfc 3x1024 MLPs, the small cnn, or cnv (FINN CNV-style 3x3 conv pairs)' })

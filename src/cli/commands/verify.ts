@@ -11,6 +11,7 @@ import { unitNames } from '../../rtl/units/index.js';
 import { verilatorVersion } from '../../rtl/build.js';
 import { verifyRtl, type RtlArgs } from './verify_rtl.js';
 import { defaultJobs } from '../../workers/pool.js';
+import { DESCRIBE } from './list.js';
 
 /**
  * `lowbit verify`: co-simulate units' RTL (Verilator) against their TS models, bit- and cycle-exactly.
@@ -37,7 +38,7 @@ function jsonSafe(v: unknown): unknown {
 
 export const verifyCommand: CommandModule<object, Args> = {
   command: 'verify',
-  describe: 'check RTL against the TS models through Verilator (bit- and cycle-exact)',
+  describe: DESCRIBE.verify,
   builder: (y) =>
     y
       .option('unit', { type: 'string', describe: 'unit name (or a path to a module exporting a UnitSpec)' })

@@ -191,7 +191,8 @@ const xnorPopcount: BindModel = {
  * rounding)`), then `+ zeroPoint`, optional ReLU at the zero point, saturation to outBits). `shift` is a
  * 6-bit unsigned right shift n (mode shift) or an 8-bit signed TFLite shift (double/single); `multiplier`
  * a signed 32-bit TFLite multiplier (double/single only). The stimulus keeps one seeded (multiplier, shift)
- * for the whole run, so a design may take them from configuration ports sampled at any time.
+ * for the whole run, so a design may take them from configuration ports sampled at any time; in shift mode
+ * n <= accBits - outBits, so saturation stays reachable.
  */
 const requantizerModel: BindModel = {
   name: 'requantizer',
@@ -211,11 +212,16 @@ const requantizerModel: BindModel = {
     const n = lanes.acc;
     const bits = p.accBits;
     const max = 2 ** (bits - 1) - 1;
-    const shift = p.mode === 'shift' ? rng.int(0, Math.min(bits, 63)) : rng.int(-8, 6);
+    // a shift that leaves outputs able to saturate: n <= accBits - outBits (larger n only ever gives small outputs)
+    const shift = p.mode === 'shift' ? rng.int(0, Math.max(0, bits - p.outBits)) : rng.int(-8, 6);
     const multiplier = p.mode === 'single' ? rng.int(2 ** 30, 2 ** 31 - 1) : rng.int(2 ** 30, 2 ** 31 - 1) * (rng.float() < 0.25 ? -1 : 1);
     checkChannelScale(p, multiplier, shift, 'requantizer stimulus');
     const half = p.mode === 'shift' && shift > 0 ? 2 ** (shift - 1) : 1;
-    const corners = [-max - 1, max, 0, 1, -1, half, -half, half - 1, -half + 1, half + 1, -half - 1, 3 * half, -3 * half].filter((v) => v >= -max - 1 && v <= max);
+    // around zero, around the rounding tie (half = 2^(n-1)), the accumulator's ends, and (shift mode) just
+    // inside and outside the output range after scaling (saturation)
+    const edge = p.mode === 'shift' ? 2 ** shift * 2 ** (p.outBits - 1) : 0;
+    const corners = [-max - 1, max, 0, 1, -1, half, -half, half - 1, -half + 1, half + 1, -half - 1, 3 * half, -3 * half, edge, -edge, edge - 2 * half * 5, -edge - 2 * half * 5]
+      .filter((v) => v >= -max - 1 && v <= max);
     const out: Txn[] = [];
     const txn = (acc: number[]): void => {
       const t: Txn = { acc: acc.map(BigInt), shift: [BigInt(shift)] };

@@ -1,0 +1,40 @@
+import type { CommandModule } from 'yargs';
+
+/**
+ * The `lowbit` commands by name, each with its one-line description and a loader of its module, so that
+ * main.ts loads only the module of the command being run (start-up time: bench/startup.bench.ts); the
+ * others are listed in `--help` from this table. Each command module takes its `describe` from DESCRIBE.
+ */
+export const DESCRIBE = {
+  verify: 'check RTL against the TS models through Verilator (bit- and cycle-exact)',
+  simulate: 'run one GEMM Y = A W on a Design (functional or cycle-accurate)',
+  estimate: 'estimate cycles, throughput, memory and energy of a workload on a Design (no simulation)',
+  quantize: 'post-training quantization of an FP32 checkpoint (or import of a quantized ONNX model) into a QuantizedModel',
+  compress: 'Deep Compression of an FP32 checkpoint: pruning, k-means weight sharing, Huffman coding; size and accuracy per stage',
+  train: 'train an MLP/CNN on MNIST, FP32 or quantization-aware, and export it',
+  infer: 'run the integer reference inference of a quantized model on a .npy batch',
+  sweep: 'estimate every point of a design space (worker pool, resumable, shardable); print the Pareto front',
+  report: 'write a Markdown + standalone HTML report with SVG plots from sweep results or estimate outputs',
+  run: 'run a quantized model on the modelled accelerator (and its RTL): accuracy, agreement, cycles, memory',
+  demo: 'the main job: shipped models on the TS accelerator (whole MNIST test set) and the RTL (1,000 images per model), with a report',
+} as const;
+
+export type CommandName = keyof typeof DESCRIBE;
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyCommand = CommandModule<any, any>;
+
+/** Registration order of `lowbit --help`, and each command's module. */
+export const COMMAND_LOADERS: { name: CommandName; load: () => Promise<AnyCommand> }[] = [
+  { name: 'verify', load: async () => (await import('./verify.js')).verifyCommand },
+  { name: 'simulate', load: async () => (await import('./simulate.js')).simulateCommand },
+  { name: 'estimate', load: async () => (await import('./estimate.js')).estimateCommand },
+  { name: 'quantize', load: async () => (await import('./quantize.js')).quantizeCommand },
+  { name: 'compress', load: async () => (await import('./compress.js')).compressCommand },
+  { name: 'train', load: async () => (await import('./train.js')).trainCommand },
+  { name: 'infer', load: async () => (await import('./infer.js')).inferCommand },
+  { name: 'sweep', load: async () => (await import('./sweep.js')).sweepCommand },
+  { name: 'report', load: async () => (await import('./report.js')).reportCommand },
+  { name: 'run', load: async () => (await import('./run.js')).runCommand },
+  { name: 'demo', load: async () => (await import('./demo.js')).demoCommand },
+];

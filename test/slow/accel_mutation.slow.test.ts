@@ -1,0 +1,40 @@
+import { describe, it, expect } from 'vitest';
+import { Rng, testSeed } from '../../src/util/rng.js';
+import { compileModel } from '../../src/hw/accel_compile.js';
+import { runAccelMutant } from '../../src/rtl/accel.js';
+import { ACCEL_MUTATIONS } from '../../src/rtl/mutations.js';
+import { PRESETS } from '../../src/hw/presets.js';
+import type { Design } from '../../src/hw/design.js';
+import { cnnCases, inputsFor } from '../unit/fixtures/accel_models.js';
+
+/**
+ * Every mutation of the accelerator's CNN datapath (ACCEL_MUTATIONS) is killed: co-simulating the random
+ * CNNs of test/rtl/accel_cnn.rtl.test.ts on the mutant mismatches the TS model (one Verilator build per
+ * mutant, so this is the slow tier).
+ */
+const seed = testSeed(15);
+const cnn = cnnCases();
+const mixed: Design = { ...structuredClone(PRESETS.tiny), name: 'tiny-mixed', xnor: { bitsPerCycle: 32, thresholds: 3 } };
+const bin = cnn.find((c) => c.label.startsWith('cnn xnor'))!.design;
+const capacity = { wDepth: 512, pDepth: 64, actWords: 32, outDepth: 32, layers: 4 };
+
+function jobs(design: Design, labels: string[]) {
+  return labels.flatMap((label) => {
+    const c = cnn.find((k) => k.label.startsWith(label))!;
+    const rng = new Rng(seed ^ c.salt);
+    const m = c.model(rng);
+    const x = inputsFor(rng, m, 1);
+    return [1, design.array.rows].map((batch) => ({ label: `${label} batch ${batch}`, program: compileModel(m, design, { batch }), x, batch: 1 }));
+  });
+}
+
+describe('accel_top CNN mutants are killed by co-simulation', () => {
+  for (const mut of ACCEL_MUTATIONS) {
+    it(`${mut.id}: ${mut.description}`, async () => {
+      const j = mut.designs?.includes('binary-32') ? jobs(bin, ['cnn xnor', 'cnn serial']) : jobs(mixed, ['cnn uint8', 'cnn w8a8']);
+      const r = await runAccelMutant(mut, j, { capacity });
+      process.stderr.write(`[accel mutation] ${mut.id}: ${r.how}${r.by ? ` by ${r.by}` : ''}${r.cycle !== undefined ? ` at cycle ${r.cycle} (${r.signal})` : ''}\n`);
+      expect(r.killed, `${mut.id} survived (LOWBIT_SEED=${seed})`).toBe(true);
+    });
+  }
+});

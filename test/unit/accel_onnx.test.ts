@@ -1,0 +1,38 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { importOnnx, integerInference } from '../../src/model/index.js';
+import { readNpy } from '../../src/util/npy.js';
+import { compileModel } from '../../src/hw/accel_compile.js';
+import { runAccelerator } from '../../src/hw/accelerator.js';
+import { quantizeInput } from '../../src/model/stages.js';
+import { inputQuant } from '../../src/model/infer.js';
+import { PRESETS } from '../../src/hw/presets.js';
+import type { Design } from '../../src/hw/design.js';
+
+/**
+ * ONNX Runtime quantize_static CNNs (QLinearConv + MaxPool + QGemm / QDQ, per-tensor and per-channel;
+ * fixtures/ort_static) imported by lowbit compile onto the accelerator and give exactly the integer
+ * reference's logits (fixed-point requantization, the hardware's) on the fixture's MNIST images.
+ */
+const DIR = join(__dirname, 'fixtures', 'ort_static');
+// ORT's uint8 activations and int8 weights: an int8 x uint8 array
+const design: Design = { ...structuredClone(PRESETS['int8-mnist']), name: 'int8-uint8' };
+design.activation = { bits: 8, signed: false };
+
+describe('ONNX Runtime CNNs on the accelerator', () => {
+  for (const name of ['cnn_qop_pt', 'cnn_qop_pc', 'cnn_qdq_pt', 'cnn_qdq_pc']) {
+    it(`${name}: TS accelerator == integer reference on every image, at batch 1 and R`, () => {
+      const m = importOnnx(join(DIR, `${name}.onnx`), { name });
+      const input = readNpy(join(DIR, 'input.npy'));
+      const n = input.shape[0]!;
+      const xq = new Int32Array(input.data.length);
+      quantizeInput(inputQuant(m)!, input.data as Float32Array, xq);
+      const ref = integerInference(m, xq).output;
+      for (const batch of [1, design.array.rows]) {
+        const p = compileModel(m, design, { batch });
+        expect(p.layers.map((l) => l.engine)).toContain('pool');
+        expect(Array.from(runAccelerator(p, xq, n).outputs)).toEqual(Array.from(ref));
+      }
+    });
+  }
+});
