@@ -64,3 +64,16 @@ export function roundIncrement(mode: Rounding, qb: boolean, r: boolean, s: boole
       return qb && (!lsb || r);
   }
 }
+
+/**
+ * Rounds a real number to an integer by a named mode (the table above applied to the exact binary
+ * fraction): x = floor(x) + f with f in [0, 1), qb = (f >= 1/2), r = (f is neither 0 nor 1/2),
+ * s = (x < 0), lsb = floor(x) odd. `x` finite with |x| < 2^52 (then f is exact). RND is exactly
+ * `Math.round` (nearest, ties toward +inf) and RND_CONV is round half to even (ONNX's rint).
+ */
+export function roundReal(x: number, mode: Rounding): number {
+  if (mode === 'RND') return Math.round(x);
+  const fl = Math.floor(x);
+  const f = x - fl;
+  return roundIncrement(mode, f >= 0.5, f !== 0 && f !== 0.5, x < 0, fl % 2 !== 0) ? fl + 1 : fl;
+}

@@ -5,7 +5,7 @@
  * `y.npy[17]: 10 is not a label 0..9`.
  */
 import { InputError } from '../util/errors.js';
-import type { NpyArray } from '../util/npy.js';
+import { readNpy, type NpyArray } from '../util/npy.js';
 
 const FLOAT32_MAX = 3.4028234663852886e38;
 
@@ -64,4 +64,12 @@ export function npyModelInput(a: NpyArray, file: string): Float32Array | Int32Ar
 export function npyLabels(a: NpyArray, file: string, n: number, classes: number): Int32Array {
   if (a.data.length !== n) throw new InputError(`${file}: ${a.data.length} labels (shape (${a.shape.join(', ')})); the data has ${n} samples`);
   return npyInts(a, file, 0, classes - 1, `a label 0..${classes - 1}`);
+}
+
+/** A labelled data set from two `.npy` files: inputs [N, ...] (as npyModelInput) and N labels 0..classes-1. */
+export function npyDataset(xFile: string, yFile: string, classes: number): { x: Float32Array | Int32Array; labels: Int32Array; count: number } {
+  const xa = readNpy(xFile);
+  const count = xa.shape[0] ?? 0;
+  if (xa.shape.length < 2 || count === 0) throw new InputError(`${xFile}: shape (${xa.shape.join(', ')}); expected [N, ...sample shape] with N >= 1`);
+  return { x: npyModelInput(xa, xFile), labels: npyLabels(readNpy(yFile), yFile, count, classes), count };
 }

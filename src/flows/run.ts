@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { loadMnist, type ImageDataset } from '../data/mnist.js';
+import { loadMnist } from '../data/mnist.js';
 import { modelMemory } from '../estimate/memory.js';
 import { compileModel } from '../hw/accel_compile.js';
 import { layoutBits, type AccelLayer, type AccelProgram } from '../hw/accel_program.js';
@@ -8,7 +8,7 @@ import { estimateProgram } from '../estimate/network.js';
 import { inferenceCycles, layerCycles, runAccelerator } from '../hw/accelerator.js';
 import type { Design } from '../hw/design.js';
 import { inputQuant, integerInference, argmaxRowsInt } from '../model/infer.js';
-import { quantizeInput } from '../model/stages.js';
+import { firstOutOfRange, quantizeInput } from '../model/stages.js';
 import type { QuantizedModel } from '../model/types.js';
 import { pixelsToFloat } from '../quant/evaluate.js';
 import type { AccelCapacity } from '../rtl/accel.js';
@@ -27,6 +27,8 @@ export interface RunOptions {
   rtl: boolean;
   rtlImages: number;
   dataDir?: string;
+  /** a data set given as arrays instead of the MNIST test split: `x` [count, ...inputShape] (floats go through the model's quantize layer, integers are already quantized), `labels` [count] */
+  data?: { x: Float32Array | Int32Array; labels: Int32Array; count: number };
   /** minimum RTL memory sizes, so that several models share one Verilator build */
   capacity?: AccelCapacity;
   /** simulations at a time for the RTL (default: all cores) */
@@ -86,15 +88,22 @@ export interface RunReport {
 export async function runModel(model: QuantizedModel, design: Design, opts: RunOptions): Promise<RunReport> {
   const p = compileModel(model, design, { batch: opts.batch ?? 1 });
   const est = estimateProgram(p, model);
-  const set = loadMnist('test', opts.dataDir);
-  const pixels = set.rows * set.cols;
-  if (pixels !== p.inputElems) throw new InputError(`model ${model.name} takes ${p.inputElems} inputs; the test images have ${pixels} pixels`);
-  const n = Math.min(opts.images, set.count);
+  const set = opts.data ? null : loadMnist('test', opts.dataDir);
+  const pixels = set ? set.rows * set.cols : opts.data!.x.length / opts.data!.count;
+  if (pixels !== p.inputElems) throw new InputError(`model ${model.name} takes ${p.inputElems} inputs; the ${set ? 'test images have' : 'data has'} ${pixels} ${set ? 'pixels' : 'values per sample'}`);
+  const n = Math.min(opts.images, set ? set.count : opts.data!.count);
+  const labels = set ? set.labels : opts.data!.labels;
   const q = inputQuant(model);
   const E = p.outputElems;
   const xq = new Int32Array(n * pixels);
-  if (q) quantizeInput(q, pixelsToFloat(set.images, pixels, 0, n), xq);
-  else for (let i = 0; i < xq.length; i++) xq[i] = set.images[i];
+  const src = set ? null : opts.data!.x;
+  if (src instanceof Int32Array) {
+    xq.set(src.subarray(0, n * pixels));
+    const bad = q ? firstOutOfRange(q, xq) : -1;
+    if (bad >= 0) throw new InputError(`data[${bad}]: ${xq[bad]} is not in the model's input format`);
+  } else if (q) quantizeInput(q, src ? src.subarray(0, n * pixels) : pixelsToFloat(set!.images, pixels, 0, n), xq);
+  else if (set) for (let i = 0; i < xq.length; i++) xq[i] = set.images[i]!;
+  else throw new InputError(`model ${model.name} has no quantize layer: give integer (already quantized) data`);
 
   const batch = 1000;
   const k = opts.rtl ? Math.min(opts.rtlImages, n) : 0;
@@ -115,8 +124,8 @@ export async function runModel(model: QuantizedModel, design: Design, opts: RunO
     const acc = runAccelerator(p, xb, m).outputs;
     accSec += (performance.now() - t0) / 1000;
     if (s < k) accOut.set(acc.subarray(0, Math.min(m, k - s) * E), s * E);
-    refCorrect += correct(ref, E, set, s, m);
-    accCorrect += correct(acc, E, set, s, m);
+    refCorrect += correct(ref, E, labels, s, m);
+    accCorrect += correct(acc, E, labels, s, m);
     if (!disagreement) {
       const i = firstDiff(ref, acc);
       if (i >= 0) disagreement = locate(model, p, xq, s + Math.floor(i / E));
@@ -146,11 +155,11 @@ export async function runModel(model: QuantizedModel, design: Design, opts: RunO
     seconds: { reference: refSec, accelerator: accSec },
     ...(disagreement ? { disagreement } : {}),
   };
-  if (opts.rtl && !disagreement) await runRtl(report, p, xq, set, accOut, k, opts);
+  if (opts.rtl && !disagreement) await runRtl(report, p, xq, labels, accOut, k, opts);
   return report;
 }
 
-async function runRtl(report: RunReport, p: AccelProgram, xq: Int32Array, set: ImageDataset, expected: Int32Array, k: number, opts: RunOptions): Promise<void> {
+async function runRtl(report: RunReport, p: AccelProgram, xq: Int32Array, labels: ArrayLike<number>, expected: Int32Array, k: number, opts: RunOptions): Promise<void> {
   const pixels = p.inputElems;
   const t0 = performance.now();
   process.stderr.write(`run: ${k} images through the RTL in Verilator (a new design's first build takes minutes)\n`);
@@ -176,7 +185,7 @@ async function runRtl(report: RunReport, p: AccelProgram, xq: Int32Array, set: I
   report.rtlCycles = r.cycles;
   let rtlCorrect = 0;
   const pred = argmaxRowsInt(r.outputs, p.outputElems);
-  for (let b = 0; b < k; b++) if (r.checked[b] === 1 && pred[b] === set.labels[b]) rtlCorrect++;
+  for (let b = 0; b < k; b++) if (r.checked[b] === 1 && pred[b] === labels[b]) rtlCorrect++;
   if (r.images > 0) report.accuracy.rtl = rtlCorrect / r.images;
   report.agreement.acceleratorVsRtl = r.images > 0 ? r.agree / r.images : 0;
   const d = r.disagreement;
@@ -194,10 +203,10 @@ function safeName(s: string): string {
   return s.replace(/[^A-Za-z0-9_.-]/g, '_');
 }
 
-function correct(y: Int32Array, E: number, set: ImageDataset, start: number, m: number): number {
+function correct(y: Int32Array, E: number, labels: ArrayLike<number>, start: number, m: number): number {
   const pred = argmaxRowsInt(y.subarray(0, m * E), E);
   let c = 0;
-  for (let b = 0; b < m; b++) if (pred[b] === set.labels[start + b]) c++;
+  for (let b = 0; b < m; b++) if (pred[b] === labels[start + b]) c++;
   return c;
 }
 

@@ -1,6 +1,7 @@
 export * from './design.js';
 export * from './presets.js';
 export * from './requantizer.js';
+export * from './cycle_model.js';
 export * from './requantizer_model.js';
 export * from './xnor_popcount.js';
 export * from './xnor_popcount_model.js';

@@ -31,6 +31,7 @@
  */
 import type { Design } from './design.js';
 import { accRule, type AccRule, type AccValue } from './mac_pe.js';
+import type { CycleModel } from './cycle_model.js';
 
 export interface MacArrayInputs<T extends AccValue> {
   hValid: boolean;
@@ -62,7 +63,13 @@ class Delay<A extends { length: number; [i: number]: unknown }> {
   ) {}
 }
 
-export class MacArray<T extends AccValue> {
+/** The outputs of the array in a cycle: y_valid_o and the C lanes of y_o. */
+export interface MacArrayOutputs<T extends AccValue> {
+  yValid: boolean;
+  y: T[];
+}
+
+export class MacArray<T extends AccValue> implements CycleModel<MacArrayInputs<T>, MacArrayOutputs<T>> {
   readonly rows: number;
   readonly cols: number;
   readonly os: boolean;
@@ -157,6 +164,11 @@ export class MacArray<T extends AccValue> {
       case 'last_q': return this.lastQ[p];
       case 'tag_q': return this.tagQ[p];
     }
+  }
+
+  /** the outputs of the current cycle (the hot loops read `yValid()` and `y(c)` directly) */
+  outputs(): MacArrayOutputs<T> {
+    return { yValid: this.yValid(), y: Array.from({ length: this.cols }, (_, c) => this.y(c)) };
   }
 
   /** y_valid_o of the current cycle (a register) */

@@ -27,6 +27,7 @@
 import { castIntBig, clog2, saturateIntUnchecked, wrapIntUnchecked } from '../arith/index.js';
 import type { Dataflow, Design, OperandFormat } from './design.js';
 import { badValue } from '../util/errors.js';
+import type { CycleModel } from './cycle_model.js';
 
 /** Accumulator values: `number` for AccBits <= 52 (exact in a double), `bigint` above. */
 export type AccValue = number | bigint;
@@ -131,7 +132,18 @@ export interface MacPeInputs<T extends AccValue> {
  * The array model (`mac_array.ts`) inlines the same rule over typed storage for speed; tests prove the two
  * agree through the shared `AccRule`.
  */
-export class MacPe<T extends AccValue> {
+/** The outputs of one PE in a cycle (the ports of `hdl/mac_pe.sv`, without the `_o`): its registers. */
+export interface MacPeOutputs<T extends AccValue> {
+  hValid: boolean;
+  h: number;
+  vValid: boolean;
+  v: number;
+  last: boolean;
+  tag: number;
+  acc: T;
+}
+
+export class MacPe<T extends AccValue> implements CycleModel<MacPeInputs<T>, MacPeOutputs<T>> {
   hQ = 0;
   hValidQ = false;
   vQ = 0;
@@ -146,6 +158,11 @@ export class MacPe<T extends AccValue> {
     readonly rule: AccRule<T>,
   ) {
     this.accQ = rule.zero;
+  }
+
+  /** the outputs of the current cycle */
+  outputs(): MacPeOutputs<T> {
+    return { hValid: this.hValidQ, h: this.hQ, vValid: this.vValidQ, v: this.vQ, last: this.lastQ, tag: this.tagQ, acc: this.accQ };
   }
 
   /** one rising clock edge */

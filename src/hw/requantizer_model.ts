@@ -20,6 +20,7 @@ import {
   requantScale,
   type RequantizerParams,
 } from './requantizer.js';
+import type { CycleModel } from './cycle_model.js';
 
 /** Inputs of one cycle, port by port (`cfg_*_i`, `valid_i`, `ch_i`, `acc_i`, `stall_i`). */
 export interface RequantizerInputs {
@@ -42,7 +43,7 @@ export interface RequantizerOutputs {
   data: number;
 }
 
-export class RequantizerModel {
+export class RequantizerModel implements CycleModel<RequantizerInputs, RequantizerOutputs> {
   readonly params: RequantizerParams;
   private readonly mult: Int32Array;
   private readonly shift: Int32Array;

@@ -23,6 +23,7 @@ import {
   wordPopcount,
   type XnorPopcountParams,
 } from './xnor_popcount.js';
+import type { CycleModel } from './cycle_model.js';
 
 /** Inputs of one cycle, port by port. `a`, `w`: the lane word, `ceil(lanes/32)` 32-bit words, LSB first. */
 export interface XnorPopcountInputs {
@@ -54,7 +55,7 @@ export interface XnorPopcountOutputs {
   act: number;
 }
 
-export class XnorPopcountModel {
+export class XnorPopcountModel implements CycleModel<XnorPopcountInputs, XnorPopcountOutputs> {
   readonly params: XnorPopcountParams;
   private readonly fmt: { bits: number; signed: true };
   private readonly thr: Int32Array;

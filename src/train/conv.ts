@@ -11,7 +11,8 @@
  */
 import { gemmNN, gemmNT, gemmTN } from './gemm.js';
 import { grow, param, type Layer, type Param } from './layer.js';
-import { quantizeWeights, type WeightQuantSpec } from './quantizers.js';
+import { roundReal } from '../arith/index.js';
+import { QAT_ROUNDING, quantizeWeights, type WeightQuantSpec } from './quantizers.js';
 import { InputError } from '../util/errors.js';
 import type { Rng } from '../util/rng.js';
 
@@ -92,7 +93,7 @@ export class Conv2d implements Layer {
             for (let j = 0; j < k; j++) {
               const ix = ox * stride + j - pad;
               const v = iy >= 0 && iy < H && ix >= 0 && ix < W ? x[xb + (c * H + iy) * W + ix]! : 0;
-              cols[row + (c * k + i) * k + j] = inv > 0 ? Math.round(v / inv) : v;
+              cols[row + (c * k + i) * k + j] = inv > 0 ? roundReal(v / inv, QAT_ROUNDING) : v;
             }
           }
         }
@@ -110,7 +111,7 @@ export class Conv2d implements Layer {
       const inv = this.inScale();
       // |acc| <= sum|q[o]| * max|x|: below 2^24 the float32 GEMM of integers is exact (as in dense.ts)
       let maxIn = 0;
-      for (let i = 0; i < x.length && i < n * this.inC * this.H * this.W; i++) maxIn = Math.max(maxIn, Math.abs(Math.round(x[i]! / inv)));
+      for (let i = 0; i < x.length && i < n * this.inC * this.H * this.W; i++) maxIn = Math.max(maxIn, Math.abs(roundReal(x[i]! / inv, QAT_ROUNDING)));
       let bound = 0;
       for (let o = 0; o < outC; o++) {
         let sq = 0;

@@ -10,7 +10,8 @@
  */
 import { gemmNN, gemmNT, gemmTN } from './gemm.js';
 import { SCALE_CLIP, grow, param, type Layer, type Param } from './layer.js';
-import { lsqWeightStepGrad, quantizeWeights, symLevels, type WeightQuantSpec } from './quantizers.js';
+import { roundReal } from '../arith/index.js';
+import { lsqWeightStepGrad, QAT_ROUNDING, quantizeWeights, symLevels, type WeightQuantSpec } from './quantizers.js';
 import type { Rng } from '../util/rng.js';
 
 export class Dense implements Layer {
@@ -104,7 +105,7 @@ export class Dense implements Layer {
     // The largest |acc| a sample can reach: below 2^24 every partial sum of integers is exact in float32,
     // so the (fast) float32 GEMM computes the exact accumulator; otherwise sum in float64.
     let maxIn = 0;
-    for (let i = 0; i < n * k; i++) maxIn = Math.max(maxIn, Math.abs(Math.round(x[i]! / inv)));
+    for (let i = 0; i < n * k; i++) maxIn = Math.max(maxIn, Math.abs(roundReal(x[i]! / inv, QAT_ROUNDING)));
     let bound = 0;
     for (let o = 0; o < this.outF; o++) {
       let s = 0;
@@ -113,14 +114,14 @@ export class Dense implements Layer {
     }
     if (bound < 2 ** 24) {
       this.xi = grow(this.xi, n * k);
-      for (let i = 0; i < n * k; i++) this.xi[i] = Math.round(x[i]! / inv);
+      for (let i = 0; i < n * k; i++) this.xi[i] = roundReal(x[i]! / inv, QAT_ROUNDING);
       gemmNT(this.xi, this.q, n, k, this.outF, this.y);
       for (let b = 0; b < n; b++) for (let o = 0; o < this.outF; o++) this.y[b * this.outF + o] = this.outputOf(this.y[b * this.outF + o]!, o);
       return;
     }
     if (this.xq.length < k) this.xq = new Float64Array(k);
     for (let b = 0; b < n; b++) {
-      for (let i = 0; i < k; i++) this.xq[i] = Math.round(x[b * k + i]! / inv);
+      for (let i = 0; i < k; i++) this.xq[i] = roundReal(x[b * k + i]! / inv, QAT_ROUNDING);
       for (let o = 0; o < this.outF; o++) {
         let acc = 0;
         const wo = o * k;

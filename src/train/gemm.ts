@@ -7,7 +7,7 @@
  *   gemmTN:  dw[o][i] += sum_b dy[b][o] * x[b][i]           (weight grad,   accumulates into dw)
  *
  * Two implementations: the `*Js` kernels (contiguous dot products and axpys blocked four rows at a time,
- * summed in float64) and, by default, the WebAssembly SIMD kernel (gemm_wat.ts, f32x4 partial sums), reached
+ * summed in float64) and, by default, the WebAssembly SIMD kernel (src/kernels/gemm_f32_wat.ts, f32x4 partial sums), reached
  * through transposes (`gemmNN` = NT against w^T, `gemmTN` = NT of dy^T and x^T, both O(size) copies beside
  * the O(n m k) product). Either way the summation order is fixed, so results are deterministic on a machine.
  * `setGemmBackend('js')` selects the JS kernels (the benchmark compares the two).

@@ -1,9 +1,9 @@
 /**
- * JS side of the SIMD float32 GEMM (gemm_wat.ts): one lazily created instance; operands are copied into
+ * JS side of the SIMD float32 GEMM (src/kernels/gemm_f32_wat.ts): one lazily created instance; operands are copied into
  * its memory zero-padded to the kernel's tile (rows to 4, columns to 2, reduction to 4), the result copied
  * out. `c[r*m + s] = sum_j a[r*k + j] * b[s*k + j]`.
  */
-import { GEMM_F32_WASM_BASE64 } from './gemm_wat.js';
+import { GEMM_F32_WASM_BASE64 } from '../kernels/gemm_f32_wat.js';
 import { instantiateWasmSync, type WasmKernel } from '../kernels/wasm.js';
 
 interface Exports {

@@ -29,8 +29,15 @@
  * Rounding of activations is floor(v + 0.5) (ties up), and the exported thresholds are derived from the
  * same function, so the integer model reproduces it exactly.
  */
-import { roundHalfEven } from '../arith/index.js';
+import { roundReal, type Rounding } from '../arith/index.js';
 import { learnableQ, learnableScaleGrad } from './fake_quant.js';
+
+/**
+ * The rounding of quantization-aware training (weights of the int and LSQ quantizers, the inputs of the
+ * exact integer forward pass): RND, nearest with ties toward +inf (docs/arithmetic.md section 1).
+ * DoReFa rounds half to even (RND_CONV), as its reference does; PTQ rounds with RND_CONV (ONNX's rint).
+ */
+export const QAT_ROUNDING: Rounding = 'RND';
 
 export type WeightQuantMethod = 'none' | 'binary' | 'ternary' | 'int' | 'dorefa' | 'lsq';
 export type ActQuantMethod = 'none' | 'relu' | 'hardtanh' | 'sign' | 'dorefa' | 'pact' | 'lsq';
@@ -113,7 +120,7 @@ export function quantizeWeights(
         const s = Math.fround(mx > 0 ? mx / Q : 1);
         scale[o] = s;
         for (let i = o * k; i < (o + 1) * k; i++) {
-          const r = Math.round(w[i]! / s);
+          const r = roundReal(w[i]! / s, QAT_ROUNDING);
           q[i] = r > Q ? Q : r < -Q ? -Q : r;
           ste[i] = 1;
         }
@@ -145,7 +152,7 @@ export function quantizeWeights(
       if (mx === 0) mx = 1;
       for (let i = 0; i < m * k; i++) {
         const t = Math.tanh(w[i]!);
-        q[i] = 2 * roundHalfEven(n * (t / (2 * mx) + 0.5)) - n;
+        q[i] = 2 * roundReal(n * (t / (2 * mx) + 0.5), 'RND_CONV') - n;
         // STE through quantize_k: d w_q / d w = 2 * (1 - t^2) / (2 max) (the max is held constant)
         ste[i] = (1 - t * t) / mx;
       }
@@ -173,7 +180,7 @@ export function quantizeGradDoReFa(g: Float32Array, n: number, size: number, bit
     for (let i = o; i < o + size; i++) {
       const v = g[i]! / (2 * M) + 0.5 + (rng.float() - 0.5) / levels;
       const c = v < 0 ? 0 : v > 1 ? 1 : v;
-      g[i] = 2 * M * (roundHalfEven(levels * c) / levels - 0.5);
+      g[i] = 2 * M * (roundReal(levels * c, 'RND_CONV') / levels - 0.5);
     }
   }
 }

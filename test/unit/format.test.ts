@@ -1,5 +1,8 @@
 import { describe, it, expect } from 'vitest';
-import { BINARY, clog2, formatBits, formatName, formatRange, intFormat, intMax, intMin } from '../../src/arith/index.js';
+import {
+  BINARY, clog2, formatBits, formatName, formatRange, intFormat, intMax, intMin, roundHalfEven, roundIncrement, roundReal, ROUNDINGS,
+} from '../../src/arith/index.js';
+import { Rng, testSeed } from '../../src/util/rng.js';
 import { operandFormat, operandRange } from '../../src/hw/design.js';
 
 describe('number formats (src/arith/format.ts): the one range and the one clog2', () => {
@@ -37,5 +40,30 @@ describe('number formats (src/arith/format.ts): the one range and the one clog2'
     }
     expect(() => clog2(0)).toThrow();
     expect(() => clog2(2.5)).toThrow();
+  });
+});
+
+describe('roundReal: a real rounded by a named mode (src/arith/modes.ts)', () => {
+  it('equals floor + the ap_fixed add-one rule on halves, quarters and random reals; RND is Math.round, RND_CONV roundHalfEven', () => {
+    const xs = [0, 0.25, 0.5, 0.75, 1.5, 2.5, 3.5, -0.25, -0.5, -0.75, -1.5, -2.5, -3.5, 0.49999999999999994, -0.49999999999999994];
+    const rng = new Rng(testSeed(1919));
+    for (let i = 0; i < 2000; i++) xs.push((rng.float() - 0.5) * 2 ** (1 + (i % 40)));
+    for (const x of xs) {
+      for (const mode of ROUNDINGS) {
+        // the definition from the binary expansion: x * 2 = (2 floor(x) + qb) + rest, exact for these x
+        const fl = Math.floor(x);
+        const f = x - fl;
+        const ref = fl + (roundIncrement(mode, f >= 0.5, f !== 0 && f !== 0.5, x < 0, Math.abs(fl % 2) === 1) ? 1 : 0);
+        expect(roundReal(x, mode) === ref, `${mode} ${x}`).toBe(true);
+      }
+      expect(roundReal(x, 'RND') === Math.round(x), `RND ${x}`).toBe(true);
+      expect(roundReal(x, 'RND_CONV') === roundHalfEven(x), `RND_CONV ${x}`).toBe(true);
+    }
+    // the ap_fixed<8,8,Q> vectors of docs/arithmetic.md section 1
+    const v = [2.5, 3.5, -2.5, -3.5];
+    expect(v.map((x) => roundReal(x, 'TRN'))).toEqual([2, 3, -3, -4]);
+    expect(v.map((x) => roundReal(x, 'RND_INF'))).toEqual([3, 4, -3, -4]);
+    expect(v.map((x) => roundReal(x, 'RND_CONV_ODD'))).toEqual([3, 3, -3, -3]);
+    expect(v.map((x) => roundReal(x, 'RND_MIN_INF'))).toEqual([2, 3, -3, -4]);
   });
 });

@@ -8,6 +8,8 @@ import { loadQuantizedModel } from '../../src/model/format.js';
 import { exportOnnx } from '../../src/model/onnx/index.js';
 import { writeFileSync } from 'node:fs';
 import { Rng } from '../../src/util/rng.js';
+import { writeNpy } from '../../src/util/npy.js';
+import { loadMnist } from '../../src/data/mnist.js';
 
 function capture(): { out: () => string; err: () => string } {
   let out = '';
@@ -55,6 +57,20 @@ describe('lowbit quantize / compress', () => {
     const m = loadQuantizedModel(out);
     expect(m.provenance.accuracy[0]).toEqual({ dataset: 'mnist-test', metric: 'top1', value: r.accuracy.integer, samples: 200 });
     expect(m.provenance.notes).toMatch(/PTQ scheme w8a8, calibration percentile:99.9 over 100 samples/);
+  });
+
+  it('--calib-data X.npy (NumPy float64 x / 255) calibrates exactly as the same MNIST images do', async () => {
+    const train = loadMnist('train');
+    const x = Float64Array.from(train.images.subarray(0, 100 * 784), (p) => p / 255);
+    writeNpy(join(dir, 'calib.npy'), { data: x, shape: [100, 1, 28, 28] });
+    const io = capture();
+    const code = await main(['quantize', '--checkpoint', ckpt, '--scheme', 'w8a8', '--calib', 'percentile:99.9', '--calib-images', '100', '--images', '0',
+      '--calib-data', join(dir, 'calib.npy'), '--out', join(dir, 'models', 'tiny-npy')]);
+    vi.restoreAllMocks();
+    expect(code, io.err()).toBe(0);
+    const a = loadQuantizedModel(join(dir, 'models', 'tiny-w8a8'));
+    const b = loadQuantizedModel(join(dir, 'models', 'tiny-npy'));
+    expect(b.layers).toEqual(a.layers);
   });
 
   it('--model file.onnx imports a quantized ONNX model through the model importer and measures it the same way', async () => {

@@ -53,6 +53,20 @@ describe('lowbit run', () => {
     expect(ws.err).toMatch(/output-stationary/);
   });
 
+  it('--input X.npy --labels y.npy (NumPy float64 images, int64 labels): a Brevitas QONNX CNN on the accelerator equals the reference', async () => {
+    const fx = join(__dirname, 'fixtures');
+    const r = await cli(['run', '--model', join(fx, 'qonnx', 'cnn_w4a4.onnx'), '--design', 'int8-mnist', '--input', join(fx, 'ort_static', 'input_f64.npy'),
+      '--labels', join(fx, 'ort_static', 'labels.npy'), '--json']);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j.images).toBe(8);
+    expect(j.agreement.referenceVsAccelerator).toBe(1);
+    expect(j.accuracy.accelerator).toBe(j.accuracy.reference);
+    const half = await cli(['run', '--model', join(fx, 'qonnx', 'cnn_w4a4.onnx'), '--design', 'int8-mnist', '--input', join(fx, 'ort_static', 'input_f64.npy')]);
+    expect(half.code).toBe(2);
+    expect(half.err).toMatch(/--input and --labels go together/);
+  });
+
   it('demo: no shipped models is a clear error (exit 2)', async () => {
     const r = await cli(['demo', '--models', mkdtempSync(join(tmpdir(), 'lowbit-empty-')), '--out', join(tmpdir(), 'lowbit-demo-none')]);
     expect(r.code).toBe(2);

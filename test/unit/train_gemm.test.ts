@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { gemmNT, gemmNN, gemmTN, gemmNTJs, gemmNNJs, gemmTNJs, gemmRef, setGemmBackend } from '../../src/train/gemm.js';
-import { GEMM_F32_WAT, GEMM_F32_WASM_BASE64 } from '../../src/train/gemm_wat.js';
+import { GEMM_F32_WAT, GEMM_F32_WASM_BASE64 } from '../../src/kernels/gemm_f32_wat.js';
 import { watToWasm } from '../../src/kernels/wasm.js';
 import { Rng, testSeed } from '../../src/util/rng.js';
 
@@ -55,7 +55,7 @@ describe('training GEMM kernels equal the naive definition', () => {
     expect(typeof gemmTNJs).toBe('function');
   });
 
-  it('the embedded binary is the compiled WAT (regenerate: npx tsx src/train/build_wasm.ts)', async () => {
+  it('the embedded binary is the compiled WAT (regenerate: npx tsx src/kernels/build_wasm.ts)', async () => {
     const bin = await watToWasm(GEMM_F32_WAT, 'gemm_f32.wat');
     expect(Buffer.from(bin).toString('base64')).toBe(GEMM_F32_WASM_BASE64);
   });

@@ -1,16 +1,19 @@
 import type { Argv, CommandModule } from 'yargs';
 import { basename, resolve } from 'node:path';
+import { npyFloats } from '../../data/arrays.js';
 import { loadMnist, type ImageDataset } from '../../data/mnist.js';
 import { modelMemory } from '../../estimate/memory.js';
 import { checkpointParamCount, loadCheckpoint, type Checkpoint } from '../../model/checkpoint.js';
 import { MODEL_OUTPUT, saveQuantizedModel } from '../../model/format.js';
 import { importOnnx } from '../../model/onnx/index.js';
+import { shapeSize } from '../../model/shapes.js';
 import { formatName, type QuantizedModel } from '../../model/types.js';
 import { accuracyFp32, accuracyInt, pixelsToFloat, type EvalSet } from '../../quant/evaluate.js';
 import { calibName, parseCalib } from '../../quant/calibration.js';
 import { quantizeCheckpoint } from '../../quant/ptq.js';
 import { makeScheme } from '../../quant/scheme.js';
 import { InputError, checkInt } from '../../util/errors.js';
+import { readNpy } from '../../util/npy.js';
 import { checkOutDir, given, notApplicable, withForce } from '../options.js';
 import { progress, type Progress } from '../../util/progress.js';
 import { DESCRIBE } from './list.js';
@@ -30,6 +33,7 @@ interface QuantizeArgs {
   perChannel: boolean;
   calib: string;
   calibImages: number;
+  'calib-data'?: string;
   images: number;
   override?: string[];
   variant: string;
@@ -50,6 +54,7 @@ export const quantizeCommand: CommandModule<object, QuantizeArgs> = {
       .option('per-channel', { type: 'boolean', default: false, describe: 'one weight scale per output channel' })
       .option('calib', { type: 'string', default: 'minmax', describe: 'minmax | percentile:P | mse | kl' })
       .option('calib-images', { type: 'number', default: 1000, describe: 'calibration images (the first N of the training set)' })
+      .option('calib-data', { type: 'string', describe: 'calibrate on this .npy [N, ...inputShape] instead (floats as the network sees them; any numeric dtype); the first --calib-images samples' })
       .option('images', { type: 'number', default: 10000, describe: 'MNIST test images for the accuracy report (0: skip)' })
       .option('override', { type: 'string', array: true, describe: 'per-layer scheme, e.g. first=w8a8 last=w8a8 2=w4a4' })
       .option('variant', { type: 'string', default: 'double', choices: ['double', 'single'], describe: 'TFLite requantization rounding' })
@@ -68,7 +73,7 @@ export const quantizeCommand: CommandModule<object, QuantizeArgs> = {
     checkInt('--calib-images', argv.calibImages, 1, 60000);
     checkInt('--images', argv.images, 0, 1 << 24);
     if (argv.model !== undefined) {
-      for (const o of ['scheme', 'per-channel', 'calib', 'calib-images', 'override', 'variant']) notApplicable(`--${o}`, given(o), '--model imports an already quantized model (they apply to --checkpoint)');
+      for (const o of ['scheme', 'per-channel', 'calib', 'calib-images', 'calib-data', 'override', 'variant']) notApplicable(`--${o}`, given(o), '--model imports an already quantized model (they apply to --checkpoint)');
     }
     checkOutDir(argv.out, { ...MODEL_OUTPUT, force: argv.force });
     const started = Date.now();
@@ -82,13 +87,24 @@ export const quantizeCommand: CommandModule<object, QuantizeArgs> = {
       ckpt = loadCheckpoint(argv.checkpoint!);
       const scheme = makeScheme(argv.scheme, { perChannel: argv.perChannel, overrides: argv.override ?? [] });
       const calib = parseCalib(argv.calib);
-      const train = loadMnist('train', argv.data);
-      const n = Math.min(argv.calibImages, train.count);
-      checkShape(ckpt, train);
+      const inSize = ckpt.inputShape.reduce((a, b) => a * b, 1);
+      let calibInputs: Float32Array;
+      let n: number;
+      if (argv['calib-data'] !== undefined) {
+        const a = readNpy(argv['calib-data']);
+        if (a.shape.length < 2 || shapeSize(a.shape.slice(1)) !== inSize) throw new InputError(`${argv['calib-data']}: shape (${a.shape.join(', ')}); the checkpoint takes [N, ${ckpt.inputShape.join(', ')}]`);
+        n = Math.min(argv.calibImages, a.shape[0]!);
+        calibInputs = npyFloats(a, argv['calib-data']).subarray(0, n * inSize);
+      } else {
+        const train = loadMnist('train', argv.data);
+        n = Math.min(argv.calibImages, train.count);
+        checkShape(ckpt, train);
+        calibInputs = pixelsToFloat(train.images, train.rows * train.cols, 0, n);
+      }
       let bar: Progress | null = null;
       let last = 0;
       const r = quantizeCheckpoint(ckpt, {
-        scheme, calib, calibInputs: pixelsToFloat(train.images, train.rows * train.cols, 0, n), count: n,
+        scheme, calib, calibInputs, count: n,
         name: argv.out ? basename(argv.out) : `${basename(argv.checkpoint!)}-${argv.scheme}`, source: resolve(argv.checkpoint!),
         variant: argv.variant as 'double' | 'single',
         onProgress: (d, t) => {

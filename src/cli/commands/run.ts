@@ -1,14 +1,16 @@
 import type { CommandModule } from 'yargs';
 import { join } from 'node:path';
+import { npyDataset } from '../../data/arrays.js';
 import { runModel, type RunReport } from '../../flows/run.js';
 import { compileModel } from '../../hw/accel_compile.js';
 import { writeImages } from '../../hw/accel_images.js';
 import { loadModel } from '../../model/locate.js';
+import { modelShapes } from '../../model/shapes.js';
 import { accelParameters } from '../../rtl/accel.js';
 import { writeFileSync } from 'node:fs';
 import { writeDirAtomic } from '../../util/fsafe.js';
 import { checkOutDir, given, notApplicable, withForce } from '../options.js';
-import { CheckFailedError, ToolError, checkInt } from '../../util/errors.js';
+import { CheckFailedError, InputError, ToolError, checkInt } from '../../util/errors.js';
 import { designFromArgv, designOptions } from './simulate.js';
 import { DESCRIBE } from './list.js';
 
@@ -31,6 +33,8 @@ interface RunArgs {
   'rtl-seconds'?: number;
   jobs?: number;
   data?: string;
+  input?: string;
+  labels?: string;
   out?: string;
   force: boolean;
   batch: number;
@@ -50,6 +54,8 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('jobs', { type: 'number', describe: 'with --rtl: simulations at a time (default: all cores; one shared build)' })
       .option('batch', { type: 'number', default: 1, describe: 'images (MLP) or conv output pixels (CNN) on the array rows at once, 1..rows' })
       .option('data', { type: 'string', describe: 'folder with MNIST-shaped IDX files (default: the MNIST files shipped with lowbit)' })
+      .option('input', { type: 'string', describe: 'a .npy data set [N, ...inputShape] instead of MNIST (any numeric dtype; floats are quantized by the model); needs --labels' })
+      .option('labels', { type: 'string', describe: '.npy of the N labels of --input (any integer dtype)' })
       .option('out', { type: 'string', describe: 'write the compiled $readmemh images and accel_top parameters (params.json) to this folder' })
       .example('$0 run --model sfc-w1a1 --design binary-mnist --images 1000', 'a shipped model on its design, 1000 MNIST test images')
       .example('$0 run --model models/my-w4a4 --design int8-mnist --rtl --rtl-images 5 --out build/my-w4a4', 'also 5 images through the RTL; keep the memory images') as never,
@@ -63,6 +69,9 @@ export const runCommand: CommandModule<object, RunArgs> = {
     const model = loadModel(argv.model);
     const design = designFromArgv(argv);
     const batch = checkInt('--batch', argv.batch, 1, design.array.rows);
+    if ((argv.input === undefined) !== (argv.labels === undefined)) throw new InputError('run: --input and --labels go together (a .npy data set and its labels)');
+    if (argv.input !== undefined && argv.data !== undefined) throw new InputError('run: give --data (IDX folder) or --input/--labels (.npy), not both');
+    const data = argv.input !== undefined ? npyDataset(argv.input, argv.labels!, modelShapes(model).at(-1)!.reduce((a, b) => a * b, 1)) : undefined;
     if (argv.out !== undefined) {
       const p = compileModel(model, design, { batch });
       const params = JSON.stringify({ top: 'accel_top', parameters: { ...accelParameters(p), MemDir: argv.out } }, null, 1) + '\n';
@@ -74,7 +83,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
     }
     const r = await runModel(model, design, { images: argv.images, rtl: argv.rtl, rtlImages: argv['rtl-images'], batch,
       ...(argv.jobs !== undefined ? { jobs: argv.jobs } : {}), ...(argv['rtl-seconds'] !== undefined ? { rtlSeconds: argv['rtl-seconds'] } : {}),
-      ...(argv.data ? { dataDir: argv.data } : {}) });
+      ...(argv.data ? { dataDir: argv.data } : {}), ...(data ? { data } : {}) });
     process.stdout.write(argv.json ? JSON.stringify(r, null, 1) + '\n' : formatRun(r));
     if (r.rtl?.stopped !== undefined && !r.disagreement) {
       throw new ToolError(`run: the RTL run stopped at ${r.rtl.stopped} after ${r.rtl.images} of ${r.rtl.requested} images (${r.rtl.agree} checked, all agree); raise --rtl-seconds or lower --rtl-images`);

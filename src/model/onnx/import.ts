@@ -1,11 +1,12 @@
 import { readInputFile } from '../../util/fsafe.js';
 import { roundHalfEven } from '../../arith/index.js';
 import { InputError } from '../../util/errors.js';
-import { layerOutputShape } from '../shapes.js';
 import { intFormat } from '../../arith/format.js';
 import { formatRange, SCHEMA_VERSION, type ActQuant, type Layer, type QuantizedModel, type TensorFormat } from '../types.js';
 import { validateModel } from '../validate.js';
-import { applyLayout, LAYOUT_OPS } from './import_layout.js';
+import { LayerChain } from './import_chain.js';
+import { applyLayout, LAYOUT_OPS, permuteColumns } from './import_layout.js';
+import { importQonnx, isQonnx } from './qonnx_import.js';
 import { finishStage, macLayer, quantOf, type ImportOptions, type Pending, type Val } from './import_ops.js';
 import { attrInt, attrInts, decodeModel, DT, num, readTensor, type NodeProto } from './proto.js';
 import { docPath } from '../../util/package.js';
@@ -30,6 +31,7 @@ export function importOnnx(source: string | Uint8Array, opts: ImportOptions = {}
   const m = decodeModel(bytes, file);
   const g = m.graph;
   if (!g) throw new InputError(`${file}: no graph`);
+  if (isQonnx(m)) return importQonnx(m, file, typeof source === 'string' ? source : file, opts);
   const vals = new Map<string, Val>();
   for (const t of g.initializer ?? []) vals.set(t.name ?? '', { t: 'const', v: readTensor(t, file) });
   const inputs = (g.input ?? []).filter((i) => !vals.has(i.name ?? ''));
@@ -46,21 +48,11 @@ export function importOnnx(source: string | Uint8Array, opts: ImportOptions = {}
   else if (elem === DT.UINT8 || elem === DT.INT8) vals.set(gin.name ?? '', { t: 'qin', signed: elem === DT.INT8 });
   else throw new InputError(`${file}: input ${gin.name}: element type ${DT[elem] ?? elem}; allowed: float, uint8, int8`);
 
-  const layers: Layer[] = [];
-  let shape = [...inputShape];
-  /** element order of a Transpose of the float input, to be folded into the first dense layer's weight columns */
-  let inputSrc: Int32Array | null = null;
+  const chain = new LayerChain(file, inputShape);
+  const layers = chain.layers;
+  const push = (l: Layer) => chain.push(l);
   /** quantized tensors reshaped (same data order) to a shape lowbit has no layer for: only the graph output may be one */
   const reshaped = new Set<string>();
-  const names = new Set<string>();
-  const push = (l: Layer) => {
-    let n = l.name || l.kind;
-    for (let k = 2; names.has(n); k++) n = `${l.name}_${k}`;
-    l.name = n;
-    names.add(n);
-    shape = layerOutputShape(l, shape, `${file}: ${l.name}`);
-    layers.push(l);
-  };
   const finish = (p: Pending, out: ActQuant | null): Val => {
     push(finishStage(p, out, opts));
     return out ? { t: 'q', q: out } : { t: 'acc' };
@@ -107,16 +99,7 @@ export function importOnnx(source: string | Uint8Array, opts: ImportOptions = {}
           if (layers.length > 0) unsupported('a float tensor in the middle of the graph cannot be quantized');
           // float layout ops before the first QuantizeLinear: a reshape keeps the data, so it becomes the
           // model's input shape (or a flatten); a Transpose is folded into the first dense layer's weights
-          const lay = x.layout;
-          if (lay.src || (lay.shape.length === 1 && inputShape.length > 1)) {
-            push({ kind: 'quantize', name: node.name || 'input', output: q });
-            if (inputShape.length > 1) push({ kind: 'flatten', name: `${node.name || 'input'}_flatten` });
-            inputSrc = lay.src;
-          } else {
-            inputShape.splice(0, inputShape.length, ...lay.shape);
-            shape = [...lay.shape];
-            push({ kind: 'quantize', name: node.name || 'input', output: q });
-          }
+          chain.startInput(x.layout, node.name || 'input', q);
           set({ t: 'q', q });
         } else if (x.t === 'mac') {
           if (!x.float) unsupported('QuantizeLinear of an int32 accumulator needs a Cast + Mul to float first');
@@ -150,11 +133,11 @@ export function importOnnx(source: string | Uint8Array, opts: ImportOptions = {}
       case 'QLinearMatMul':
       case 'QLinearConv':
       case 'QGemm': {
-        const r = macLayer(node, op, x, get, constAt, shape, where);
-        if (inputSrc) {
+        const r = macLayer(node, op, x, get, constAt, chain.shape, where);
+        if (chain.inputSrc) {
           if (r.p.layer.kind !== 'dense') unsupported('a Transpose of the float input can be folded only into a first dense layer (lowbit feeds the input in its stored order)');
-          r.p.layer.weight.data = permuteColumns(r.p.layer.weight.data, r.p.layer.inFeatures, inputSrc);
-          inputSrc = null;
+          r.p.layer.weight.data = permuteColumns(r.p.layer.weight.data, r.p.layer.inFeatures, chain.inputSrc);
+          chain.inputSrc = null;
         }
         if (r.out === undefined) set({ t: 'mac', p: r.p, float: r.float });
         else set(finish(r.p, r.out));
@@ -239,17 +222,17 @@ export function importOnnx(source: string | Uint8Array, opts: ImportOptions = {}
         if (x.t !== 'q' && x.t !== 'dq') unsupported(`${op} of a ${x.t} tensor is not supported`);
         // a quantized tensor (also the float output of the last DequantizeLinear): flattening is a no-op on
         // lowbit's row-major data; any other change of shape or order has no layer
-        const lay = applyLayout(node, op, { shape, src: null }, constAt, where);
-        if (lay.src) unsupported(`${op} reorders a quantized tensor of shape [${shape}]; only flattening and reshapes that keep the order are representable`);
-        if (lay.shape.length === 1 && shape.length > 1) push({ kind: 'flatten', name: node.name || 'flatten' });
+        const lay = applyLayout(node, op, { shape: chain.shape, src: null }, constAt, where);
+        if (lay.src) unsupported(`${op} reorders a quantized tensor of shape [${chain.shape}]; only flattening and reshapes that keep the order are representable`);
+        if (lay.shape.length === 1 && chain.shape.length > 1) push({ kind: 'flatten', name: node.name || 'flatten' });
         set(x);
         // any other reshape keeps the row-major data: allowed on the way to the graph output only
-        if (lay.shape.join() !== shape.join() && lay.shape.length > 1) reshaped.add(node.output?.[0] ?? '');
+        if (lay.shape.join() !== chain.shape.join() && lay.shape.length > 1) reshaped.add(node.output?.[0] ?? '');
         break;
       }
       case 'MaxPool': {
         if (x.t !== 'q' && x.t !== 'dq') unsupported('MaxPool needs a quantized input');
-        if (inputSrc) unsupported('a Transpose of the float input can be folded only into a first dense layer');
+        if (chain.inputSrc) unsupported('a Transpose of the float input can be folded only into a first dense layer');
         if (attrInt(node, 'ceil_mode', 0) !== 0) unsupported('ceil_mode 1 is not supported');
         if ((attrInts(node, 'dilations') ?? [1, 1]).some((d) => d !== 1)) unsupported('dilations other than 1 are not supported');
         const k = attrInts(node, 'kernel_shape') ?? unsupported('missing kernel_shape');
@@ -292,13 +275,6 @@ export type { ImportOptions, NodeProto };
  * A Clip right after a quantizer whose upper bound is the top of a narrower format (e.g. [0, 15] after a
  * uint8 QuantizeLinear) declares that format: lowbit exports sub-8-bit tensors as 8-bit containers + Clip.
  */
-/** Dense weights [rows][K] with column k moved to column src[k]: sum_k W[o][k] x[src[k]] = sum_j W'[o][j] x[j]. */
-function permuteColumns(w: Int32Array, K: number, src: Int32Array): Int32Array {
-  const out = new Int32Array(w.length);
-  for (let r = 0; r < w.length / K; r++) for (let k = 0; k < K; k++) out[r * K + src[k]!] = w[r * K + k]!;
-  return out;
-}
-
 function narrowFormat(q: ActQuant, lo: number, hi: number): TensorFormat | null {
   if (q.format.type !== 'int') return null;
   const { signed } = q.format;

@@ -95,3 +95,10 @@ export function applyLayout(node: NodeProto, op: string, x: Layout, constAt: (i:
   }
   return { shape, src: x.src };
 }
+
+/** Dense weights [rows][K] with column k moved to column src[k]: sum_k W[o][k] x[src[k]] = sum_j W'[o][j] x[j]. */
+export function permuteColumns(w: Int32Array, K: number, src: Int32Array): Int32Array {
+  const out = new Int32Array(w.length);
+  for (let r = 0; r < w.length / K; r++) for (let k = 0; k < K; k++) out[r * K + src[k]!] = w[r * K + k]!;
+  return out;
+}

@@ -6,7 +6,7 @@
  * zeros). Byte offsets; row strides 4k (a, b) and 4m (c).
  *
  * `GEMM_F32_WASM_BASE64` is the compiled binary (so loading is synchronous); regenerate it with
- * `npx tsx src/train/build_wasm.ts`; a unit test fails when it is stale.
+ * `npx tsx src/kernels/build_wasm.ts` (the one WebAssembly generator); a unit test fails when it is stale.
  */
 const acc = (i: number, j: number): string => `$c${i}${j}`;
 const rows = [0, 1, 2, 3];

@@ -1,0 +1,11 @@
+/**
+ * The one shape of a cycle-stepped unit model, shared by every unit (mac_pe, mac_array, requantizer,
+ * xnor_popcount). It mirrors the harness protocol (docs/verify.md, "Timing and the harness protocol"):
+ * every output port is a register, so `outputs()` — the outputs of the current cycle — is a function of
+ * the state only, and `step(inputs)` applies the inputs of the current cycle at one rising clock edge.
+ * The expected output sequence of a stimulus is `for t: out[t] = model.outputs(); model.step(in[t])`.
+ */
+export interface CycleModel<I, O> {
+  outputs(): O;
+  step(inputs: I): void;
+}

@@ -1,0 +1,494 @@
+import { InputError } from '../../util/errors.js';
+import { SCHEMA_VERSION, formatRange, type ActQuant, type Conv2dLayer, type DenseLayer, type Layer, type QuantizedModel, type TensorFormat } from '../types.js';
+import { validateModel } from '../validate.js';
+import { LayerChain } from './import_chain.js';
+import { applyLayout, LAYOUT_OPS, permuteColumns, type Layout } from './import_layout.js';
+import type { ImportOptions } from './import_ops.js';
+import { attr, attrInt, attrInts, num, readTensor, type ModelProto, type NodeProto, type TensorValue } from './proto.js';
+import { accumulatorBound, monotoneThresholds, type LevelFn } from './qonnx_fold.js';
+import { parseRounding, quantInt, quantIntRange, qonnxRound, truncStep, type QuantParams } from './qonnx_ops.js';
+
+/**
+ * Import of QONNX graphs (Brevitas `export_qonnx`, FINN after streamlining) into a QuantizedModel, exactly:
+ *   Quant / BipolarQuant of a constant      -> integer weights (int / uint / binary) and per-channel scales
+ *   Quant of the float graph input          -> the `quantize` layer (ROUND, zero point 0; narrow -> + clamp)
+ *   MatMul / Gemm / Conv of a quantized tensor and such weights -> dense / conv2d; the real value of each output
+ *     channel is then tracked as an affine function of the integer accumulator, y = a[o] * acc + b[o], through
+ *     Add / Sub / Mul / Div by constants and BatchNormalization (float64: exact for power-of-two scales)
+ *   Quant / BipolarQuant / Trunc / MultiThreshold / Sign (after an optional Relu) of that y -> a threshold stage:
+ *     the op's integer output is a nondecreasing function of acc, so it equals #{t : acc >= T[o][t]} + offset with
+ *     integer thresholds found by bisection on the function itself (qonnx_fold.ts)
+ *   a graph output that is still y -> an `accumulator` stage (b / a must be a whole number of steps: the bias)
+ *   MaxPool, Relu (clamp at the zero point), Flatten / Reshape on quantized tensors; layout ops on the float input.
+ * Anything else, or anything that cannot be represented exactly (a non-constant scale, a negative channel scale,
+ * a non-integer zero point, a float op between quantized layers), is an InputError naming the node and why.
+ */
+
+interface Mac {
+  layer: DenseLayer | Conv2dLayer;
+  /** y[o] = a[o] * acc[o] + b[o] */
+  a: number[];
+  b: number[];
+  relu: boolean;
+}
+
+type V =
+  | { t: 'float'; layout: Layout }
+  | { t: 'const'; v: TensorValue }
+  | { t: 'w'; v: TensorValue; q: number[]; scale: number[]; zp: number[]; format: TensorFormat; axisScale: number[] }
+  | { t: 'act'; q: ActQuant }
+  | { t: 'aff'; m: Mac };
+
+export const QONNX_OPS = new Set(['Quant', 'IntQuant', 'BipolarQuant', 'Trunc', 'MultiThreshold']);
+
+/** Whether a decoded model uses QONNX custom ops. */
+export function isQonnx(m: ModelProto): boolean {
+  return (m.graph?.node ?? []).some((n) => QONNX_OPS.has(n.opType ?? '') && (n.domain ?? '').includes('custom_op'));
+}
+
+export function importQonnx(m: ModelProto, file: string, source: string, opts: ImportOptions): QuantizedModel {
+  const g = m.graph!;
+  const vals = new Map<string, V>();
+  for (const t of g.initializer ?? []) vals.set(t.name ?? '', { t: 'const', v: readTensor(t, file) });
+  const inputs = (g.input ?? []).filter((i) => !vals.has(i.name ?? ''));
+  if (inputs.length !== 1) throw new InputError(`${file}: graph has ${inputs.length} non-constant inputs; lowbit imports a single-input chain`);
+  const gin = inputs[0]!;
+  const dims = (gin.type?.tensorType?.shape?.dim ?? []).map((d) => (d.dimValue !== undefined && d.dimValue !== null && num(d.dimValue) > 0 ? num(d.dimValue) : -1));
+  const inputShape = [...(opts.inputShape ?? dims.slice(1))];
+  if (inputShape.length === 0 || inputShape.some((d) => d < 1)) throw new InputError(`${file}: input ${gin.name} has shape [${dims}]; give the per-sample shape (inputShape option)`);
+  vals.set(gin.name ?? '', { t: 'float', layout: { shape: [...inputShape], src: null } });
+
+  const chain = new LayerChain(file, inputShape);
+  const layers = chain.layers;
+  const push = (l: Layer) => chain.push(l);
+
+  for (const node of g.node ?? []) {
+    const op = node.opType ?? '';
+    const where = `${file}: node ${node.name || '(unnamed)'} (${op})`;
+    const fail = (why: string): never => {
+      throw new InputError(`${where}: ${why}`);
+    };
+    const get = (i: number): V | undefined => {
+      const n = node.input?.[i];
+      if (n === undefined || n === '') return undefined;
+      return vals.get(n) ?? fail(`input ${n} is not produced by an earlier node`);
+    };
+    const konst = (i: number, what: string): TensorValue => {
+      const v = get(i);
+      if (v?.t !== 'const') fail(`${what} (input ${i}) must be a constant initializer`);
+      return (v as { v: TensorValue }).v;
+    };
+    const scalar = (i: number, what: string): number => {
+      const t = konst(i, what);
+      if (t.values.length !== 1) fail(`${what} must be one value (per tensor); got shape [${t.dims}]`);
+      return t.values[0]!;
+    };
+    const set = (v: V) => vals.set(node.output?.[0] ?? '', v);
+    const x = get(0) ?? fail('missing input');
+
+    switch (op) {
+      case 'Identity':
+        set(x);
+        break;
+      case 'Constant': {
+        const t = node.attribute?.find((a) => a.name === 'value')?.t ?? fail('only a tensor-valued Constant is supported');
+        set({ t: 'const', v: readTensor(t, where) });
+        break;
+      }
+      case 'Quant':
+      case 'IntQuant':
+      case 'BipolarQuant': {
+        const bip = op === 'BipolarQuant';
+        const sc = konst(1, 'scale');
+        if (sc.values.some((s) => !(s > 0) || !Number.isFinite(s))) fail('scale must be positive and finite');
+        const zpT = bip ? null : konst(2, 'zero point');
+        const bits = bip ? 1 : scalar(3, 'bit width');
+        if (!Number.isInteger(bits) || bits < 1 || bits > 16) fail(`bit width ${bits}; lowbit imports integer widths 1..16`);
+        const signed = bip || attrInt(node, 'signed', 1) === 1;
+        const narrow = !bip && attrInt(node, 'narrow', 0) === 1;
+        const rounding = parseRounding(String(attr(node, 'rounding_mode') ?? 'ROUND'), where);
+        const binary = bits === 1 && signed;
+        if (x.t === 'const') {
+          set(foldWeights(x.v, sc, zpT, bits, signed, narrow, rounding, binary, where));
+          break;
+        }
+        if (sc.values.length !== 1 || (zpT && zpT.values.length !== 1)) fail('per-channel activation quantization is not supported (one scale and zero point)');
+        const s = sc.values[0]!;
+        const z = zpT ? zpT.values[0]! : 0;
+        if (!Number.isInteger(z)) fail(`zero point ${z} is not an integer`);
+        const range = binary ? { min: -1, max: 1 } : quantIntRange(bits, signed, narrow);
+        const format: TensorFormat = binary ? { type: 'binary' } : { type: 'int', bits, signed };
+        if (binary && z !== 0) fail('a 1-bit signed (bipolar) Quant needs zero point 0');
+        const q: ActQuant = { format, scale: Math.fround(s), zeroPoint: z };
+        const p: QuantParams = { scale: s, zeroPoint: z, bits, signed, narrow, rounding };
+        if (x.t === 'float') {
+          if (layers.length > 0) fail('a float tensor between quantized layers cannot be quantized exactly (lowbit has no float ops there)');
+          if (!binary && rounding !== 'ROUND') fail(`the input quantizer rounds half to even (ONNX QuantizeLinear); rounding_mode ${rounding} is not representable`);
+          if (!binary && z !== 0) fail('an input Quant with a non-zero zero point rounds (x / s + z) as a whole; only zero point 0 is exact');
+          chain.startInput(x.layout, node.name || 'input', q);
+          const full = formatRange(format);
+          if (range.min !== full.min || range.max !== full.max) push({ kind: 'clamp', name: `${node.name || 'input'}_narrow`, min: range.min, max: range.max });
+          set({ t: 'act', q });
+        } else if (x.t === 'aff') {
+          set(finishThreshold(x.m, q, binary, range, (v) => (binary ? (Math.fround(v) >= 0 ? 1 : -1) : quantInt(v, p)), where));
+        } else if (x.t === 'act') {
+          const same = x.q.scale === q.scale && x.q.zeroPoint === q.zeroPoint;
+          const r = formatRange(x.q.format);
+          if (!same || r.min < range.min || r.max > range.max) fail('re-quantizing a quantized tensor to other parameters has no layer (only an identical Quant is folded)');
+          set(x);
+        } else fail(`Quant of a ${x.t} tensor`);
+        break;
+      }
+      case 'Trunc': {
+        if (x.t !== 'aff') fail('Trunc is supported on the output of a MatMul/Gemm/Conv (before any other quantizer)');
+        const s = scalar(1, 'scale');
+        const z = scalar(2, 'zero point');
+        const outScale = scalar(4, 'output scale');
+        const outBits = scalar(6, 'output bit width');
+        const signed = attrInt(node, 'signed', 1) === 1;
+        const narrow = attrInt(node, 'narrow', 0) === 1;
+        const rounding = parseRounding(String(attr(node, 'rounding_mode') ?? 'FLOOR'), where);
+        const tp = { scale: s, zeroPoint: z, outScale, outBits, signed, narrow, rounding };
+        const zOut = z / truncStep(tp);
+        if (!Number.isInteger(zOut)) fail(`output zero point ${zOut} (zero point / step) is not an integer`);
+        const range = quantIntRange(outBits, signed, narrow);
+        const q: ActQuant = { format: { type: 'int', bits: outBits, signed }, scale: Math.fround(outScale), zeroPoint: zOut };
+        set(finishThreshold((x as { m: Mac }).m, q, false, range, (v) => truncIntOf(v, tp), where));
+        break;
+      }
+      case 'MultiThreshold': {
+        if (x.t !== 'aff') fail('MultiThreshold is supported on the output of a MatMul/Gemm/Conv (integer activations have no lookup layer)');
+        const T = konst(1, 'thresholds');
+        const layout = String(attr(node, 'data_layout') ?? 'NCHW');
+        if (layout === 'NHWC' && shapeAfterMac((x as { m: Mac }).m).length === 3) fail('NHWC MultiThreshold after a conv: lowbit feature maps are NCHW');
+        const outScale = (attr(node, 'out_scale') as number | undefined) ?? 1;
+        const outBias = (attr(node, 'out_bias') as number | undefined) ?? 0;
+        const [C, S] = T.dims.length === 2 ? [T.dims[0]!, T.dims[1]!] : fail(`thresholds of shape [${T.dims}]; expected [channels, steps]`);
+        const mac = (x as { m: Mac }).m;
+        const O = outChannels(mac.layer);
+        if (C !== 1 && C !== O) fail(`${C} threshold channels for ${O} output channels`);
+        if (!(outScale > 0)) fail(`out_scale ${outScale} must be positive`);
+        const offset = outBias / outScale;
+        if (!Number.isInteger(offset)) fail(`out_bias / out_scale = ${offset} is not an integer: the output levels are not outScale * (count + integer)`);
+        const bip = S === 1 && outScale === 2 && outBias === -1;
+        const format: TensorFormat = bip ? { type: 'binary' } : smallestIntFormat(offset, offset + S);
+        const q: ActQuant = { format, scale: bip ? 1 : Math.fround(outScale), zeroPoint: 0 };
+        const range = bip ? { min: -1, max: 1 } : { min: offset, max: offset + S };
+        set(finishThreshold(mac, q, bip, range, (v, o) => {
+          let n = 0;
+          for (let t = 0; t < S; t++) if (Math.fround(v) >= Math.fround(T.values[(C === 1 ? 0 : o) * S + t]!)) n++;
+          return bip ? 2 * n - 1 : n + offset;
+        }, where));
+        break;
+      }
+      case 'Sign': {
+        if (x.t !== 'aff') fail('Sign is supported on the output of a MatMul/Gemm/Conv');
+        const q: ActQuant = { format: { type: 'int', bits: 2, signed: true }, scale: 1, zeroPoint: 0 };
+        set(finishThreshold((x as { m: Mac }).m, q, false, { min: -1, max: 1 }, (v) => Math.sign(v), where));
+        break;
+      }
+      case 'MatMul':
+      case 'Gemm':
+      case 'Conv': {
+        if (x.t !== 'act') fail(`input is ${x.t === 'float' ? 'a float tensor' : `a ${x.t} value`}; a ${op} needs a quantized input (Quant / BipolarQuant / MultiThreshold before it)`);
+        const w = get(1);
+        if (w?.t !== 'w') fail('weights (input 1) must be a Quant / BipolarQuant of a constant, or integer-valued constants');
+        const mac = macOf(node, op, (x as { q: ActQuant }).q, w as Extract<V, { t: 'w' }>, chain.shape, where);
+        if (chain.inputSrc) {
+          const l = mac.layer;
+          if (l.kind !== 'dense') fail('a Transpose of the float input can be folded only into a first dense layer');
+          else l.weight.data = permuteColumns(l.weight.data, l.inFeatures, chain.inputSrc);
+          chain.inputSrc = null;
+        }
+        const bias = get(2);
+        if (bias) addConst(mac, bias, op === 'Conv' ? 0 : -1, 'add', where);
+        set({ t: 'aff', m: mac });
+        break;
+      }
+      case 'Add':
+      case 'Sub':
+      case 'Mul':
+      case 'Div': {
+        if (x.t !== 'aff') fail(`${op} of a ${x.t === 'act' ? 'quantized' : x.t} tensor: only constant ${op}s after a MatMul/Gemm/Conv (before its quantizer) are folded`);
+        const mac = (x as { m: Mac }).m;
+        if (mac.relu) fail(`${op} after Relu is not folded (the quantizer must follow the Relu)`);
+        addConst(mac, get(1), mac.layer.kind === 'conv2d' ? 1 : -1, op.toLowerCase() as 'add', where);
+        set(x);
+        break;
+      }
+      case 'BatchNormalization': {
+        if (x.t !== 'aff') fail('BatchNormalization is folded only after a MatMul/Gemm/Conv (before its quantizer)');
+        const mac = (x as { m: Mac }).m;
+        if (mac.relu) fail('BatchNormalization after Relu is not folded');
+        const [gm, be, mu, va] = [1, 2, 3, 4].map((i) => konst(i, ['scale', 'B', 'mean', 'var'][i - 1]!).values);
+        const eps = (attr(node, 'epsilon') as number | undefined) ?? 1e-5;
+        const O = outChannels(mac.layer);
+        if (gm!.length !== O) fail(`${gm!.length} channels for ${O} outputs`);
+        for (let o = 0; o < O; o++) {
+          const k = gm![o]! / Math.sqrt(va![o]! + eps);
+          mac.a[o] *= k;
+          mac.b[o] = (mac.b[o]! - mu![o]!) * k + be![o]!;
+        }
+        set(x);
+        break;
+      }
+      case 'Relu': {
+        if (x.t === 'aff') {
+          (x as { m: Mac }).m.relu = true;
+          set(x);
+        } else if (x.t === 'act') {
+          const q = (x as { q: ActQuant }).q;
+          push({ kind: 'clamp', name: node.name || 'relu', min: Math.max(q.zeroPoint, formatRange(q.format).min), max: formatRange(q.format).max });
+          set(x);
+        } else fail(`Relu of a ${x.t} tensor`);
+        break;
+      }
+      case 'MaxPool': {
+        if (x.t !== 'act') fail('MaxPool needs a quantized input (after the quantizer)');
+        if (chain.inputSrc) fail('a Transpose of the float input can be folded only into a first dense layer');
+        if (attrInt(node, 'ceil_mode', 0) !== 0) fail('ceil_mode 1 is not supported');
+        const k = attrInts(node, 'kernel_shape') ?? fail('missing kernel_shape');
+        const s = attrInts(node, 'strides') ?? k;
+        const p = attrInts(node, 'pads') ?? [0, 0, 0, 0];
+        push({ kind: 'maxpool2d', name: node.name || 'maxpool', kernel: [k[0]!, k[1]!], stride: [s[0]!, s[1]!], padding: [p[0]!, p[1]!, p[2]!, p[3]!] });
+        set(x);
+        break;
+      }
+      default: {
+        if (!LAYOUT_OPS.has(op)) fail(`op ${node.domain ? node.domain + '.' : ''}${op} is not supported by lowbit's QONNX import (see docs/qonnx.md)`);
+        const cAt = (i: number) => (get(i)?.t === 'const' ? (get(i) as { v: TensorValue }).v.values : undefined);
+        if (x.t === 'float') set({ t: 'float', layout: applyLayout(node, op, x.layout, cAt, where) });
+        else if (x.t === 'act') {
+          const lay = applyLayout(node, op, { shape: chain.shape, src: null }, cAt, where);
+          if (lay.src || (lay.shape.length > 1 && lay.shape.join() !== chain.shape.join())) fail(`${op} of a quantized tensor from [${chain.shape}] to [${lay.shape}]: only flattening is representable`);
+          if (lay.shape.length === 1 && chain.shape.length > 1) push({ kind: 'flatten', name: node.name || 'flatten' });
+          set(x);
+        } else if ((x.t === 'const' || x.t === 'w') && (op === 'Transpose' || op === 'Identity')) {
+          // weights exported as W^T (Brevitas: Quant(W) -> Transpose -> MatMul): transpose the values
+          const d = x.v.dims;
+          const perm = op === 'Identity' ? d.map((_, i) => i) : (attrInts(node, 'perm') ?? d.map((_, i) => d.length - 1 - i));
+          const tp = (a: number[]) => transposeValues(a, d, perm);
+          const v: TensorValue = { dataType: x.v.dataType, dims: perm.map((a) => d[a]!), values: tp(x.v.values) };
+          set(x.t === 'const' ? { t: 'const', v } : { ...x, v, q: tp(x.q), scale: tp(x.scale), zp: tp(x.zp) });
+        } else fail(`${op} of a ${x.t === 'w' ? 'weight' : x.t} value: only Transpose of weights is folded`);
+      }
+    }
+  }
+
+  /** Turns the tracked affine output into a threshold stage producing the integers of `fn`. */
+  function finishThreshold(mac: Mac, q: ActQuant, bipolar: boolean, range: { min: number; max: number }, fn: (v: number, o: number) => number, where: string): V {
+    const O = outChannels(mac.layer);
+    const level: LevelFn = (acc, o) => {
+      let v = mac.a[o]! * acc + mac.b[o]!;
+      if (mac.relu && v < 0) v = 0;
+      return fn(v, o);
+    };
+    for (let o = 0; o < O; o++) if (!(mac.a[o]! > 0)) throw new InputError(`${where}: output channel ${o} has scale ${mac.a[o]} (not positive): the quantizer is not a nondecreasing function of the accumulator`);
+    const lo = bipolar ? -1 : range.min;
+    const steps = bipolar ? 1 : range.max - range.min;
+    const th = monotoneThresholds(level, accumulatorBound(mac.layer), bipolar ? [1] : Array.from({ length: steps }, (_, k) => range.min + k + 1), where);
+    const shared = th.every((v, i) => v === th[i % steps]!);
+    mac.layer.output = {
+      kind: 'threshold', thresholds: shared ? th.slice(0, steps) : th, channels: shared ? 1 : O, steps, offset: bipolar ? 0 : lo, bipolar, output: q,
+    };
+    push(mac.layer);
+    return { t: 'act', q };
+  }
+
+  const outs = g.output ?? [];
+  if (outs.length !== 1) throw new InputError(`${file}: graph has ${outs.length} outputs; lowbit imports a single-output chain`);
+  const last = vals.get(outs[0]!.name ?? '') ?? (() => { throw new InputError(`${file}: output ${outs[0]!.name} is not produced by any node`); })();
+  if (last.t === 'aff') finishAccumulator(last.m, `${file}: output ${outs[0]!.name}`);
+  else if (last.t !== 'act') throw new InputError(`${file}: the output is not a quantized tensor or the output of a MatMul/Gemm/Conv`);
+
+  function finishAccumulator(mac: Mac, where: string) {
+    if (mac.relu) throw new InputError(`${where}: a Relu on the int32 output has no quantizer after it; lowbit's accumulator output cannot apply it`);
+    const l = mac.layer;
+    const O = outChannels(l);
+    const bias = new Int32Array(O);
+    for (let o = 0; o < O; o++) {
+      const k = mac.b[o]! / mac.a[o]!;
+      if (!Number.isInteger(k) || Math.abs(k) > 2 ** 31 - 1) throw new InputError(`${where}: channel ${o}: bias / scale = ${k} is not a whole number of accumulator steps; the float output is not representable as int32 logits`);
+      bias[o] = k;
+    }
+    if (bias.some((v) => v !== 0)) l.bias = bias;
+    l.weight.scale = mac.a.map((a) => a / l.input.scale);
+    l.output = { kind: 'accumulator' };
+    push(l);
+  }
+
+  const model: QuantizedModel = {
+    schemaVersion: SCHEMA_VERSION,
+    name: opts.name ?? (g.name || 'qonnx-model'),
+    inputShape,
+    layers,
+    provenance: {
+      tool: 'lowbit qonnx-import',
+      date: opts.date ?? new Date().toISOString(),
+      source,
+      accuracy: [],
+      notes: `producer ${m.producerName ?? ''} ${m.producerVersion ?? ''}, opset ${(m.opsetImport ?? []).map((o) => `${o.domain || 'ai.onnx'}:${num(o.version)}`).join(' ')}`,
+    },
+  };
+  validateModel(model, file);
+  return model;
+}
+
+function outChannels(l: DenseLayer | Conv2dLayer): number {
+  return l.kind === 'dense' ? l.outFeatures : l.outChannels;
+}
+
+function shapeAfterMac(m: Mac): number[] {
+  return m.layer.kind === 'dense' ? [m.layer.outFeatures] : [m.layer.outChannels, 0, 0];
+}
+
+/** The smallest int format holding [lo, hi]. */
+function smallestIntFormat(lo: number, hi: number): TensorFormat {
+  const signed = lo < 0;
+  for (let b = 1; b <= 32; b++) {
+    const r = signed ? { min: -(2 ** (b - 1)), max: 2 ** (b - 1) - 1 } : { min: 0, max: 2 ** b - 1 };
+    if (lo >= r.min && hi <= r.max) return { type: 'int', bits: b, signed };
+  }
+  return { type: 'int', bits: 32, signed };
+}
+
+function truncIntOf(v: number, p: { scale: number; zeroPoint: number; outScale: number; outBits: number; signed: boolean; narrow: boolean; rounding: QuantParams['rounding'] }): number {
+  // Trunc on the exact real value (qonnx_ops.truncInt applies float32 to its input first; here v is exact)
+  const y = qonnxRound(v / p.scale + p.zeroPoint, 'ROUND');
+  const t = y / truncStep(p);
+  const { min, max } = quantIntRange(p.outBits, p.signed, p.narrow);
+  return qonnxRound(t > max ? max : t < min ? min : t, p.rounding);
+}
+
+/** Quant / BipolarQuant of constant weights -> integers (row-major as the tensor) with their scales. */
+function foldWeights(v: TensorValue, sc: TensorValue, zpT: TensorValue | null, bits: number, signed: boolean, narrow: boolean, rounding: QuantParams['rounding'], binary: boolean, where: string): V {
+  // the output-channel axis is decided by the consumer (Gemm transB, MatMul, Conv); keep per-element params
+  const n = v.values.length;
+  const at = (t: TensorValue, i: number): number => {
+    if (t.values.length === 1) return t.values[0]!;
+    // numpy broadcasting of t against v's dims
+    const vd = v.dims;
+    const td = [...new Array<number>(Math.max(0, vd.length - t.dims.length)).fill(1), ...t.dims];
+    let idx = 0;
+    let rem = i;
+    const coords = new Array<number>(vd.length);
+    for (let k = vd.length - 1; k >= 0; k--) {
+      coords[k] = rem % vd[k]!;
+      rem = Math.floor(rem / vd[k]!);
+    }
+    for (let k = 0; k < vd.length; k++) idx = idx * td[k]! + (td[k] === 1 ? 0 : coords[k]!);
+    return t.values[idx]!;
+  };
+  const q = new Array<number>(n);
+  const scale = new Array<number>(n);
+  const zp = new Array<number>(n);
+  for (let i = 0; i < n; i++) {
+    const s = at(sc, i);
+    const z = zpT ? at(zpT, i) : 0;
+    if (!Number.isInteger(z)) throw new InputError(`${where}: weight zero point ${z} is not an integer`);
+    q[i] = binary ? (Math.fround(Math.fround(v.values[i]!) / Math.fround(s)) + z >= 0 ? 1 : -1) : quantInt(v.values[i]!, { scale: s, zeroPoint: z, bits, signed, narrow, rounding });
+    scale[i] = s;
+    zp[i] = z;
+  }
+  const format: TensorFormat = binary ? { type: 'binary' } : { type: 'int', bits, signed };
+  return { t: 'w', v, q, scale, zp, format, axisScale: sc.dims };
+}
+
+/** Dense / conv layer from a MatMul / Gemm / Conv node with folded weights. */
+function macOf(node: NodeProto, op: string, inQ: ActQuant, w: Extract<V, { t: 'w' }>, shape: number[], where: string): Mac {
+  const dims = w.v.dims;
+  const pick = (arr: number[], O: number, idx: (o: number) => number, what: string): number[] => {
+    const vals = Array.from({ length: O }, (_, o) => arr[idx(o)]!);
+    // constant along the other axes
+    for (let i = 0; i < arr.length; i++) {
+      const o = chanOf(i);
+      if (arr[i] !== vals[o]) throw new InputError(`${where}: weight ${what} varies within output channel ${o}; allowed per tensor or per output channel`);
+    }
+    return vals.every((v) => v === vals[0]) ? [vals[0]!] : vals;
+  };
+  let chanOf: (i: number) => number;
+  if (op === 'Conv') {
+    if (dims.length !== 4) throw new InputError(`${where}: weights of shape [${dims}]; allowed [O, C, kh, kw]`);
+    if (attrInt(node, 'group', 1) !== 1) throw new InputError(`${where}: grouped convolution is not supported`);
+    if ((attrInts(node, 'dilations') ?? [1, 1]).some((d) => d !== 1)) throw new InputError(`${where}: dilations other than 1 are not supported`);
+    const [O, C, kh, kw] = dims as [number, number, number, number];
+    const per = C * kh * kw;
+    chanOf = (i) => Math.floor(i / per);
+    const scale = pick(w.scale, O, (o) => o * per, 'scale');
+    const zp = pick(w.zp, O, (o) => o * per, 'zero point');
+    const s = attrInts(node, 'strides') ?? [1, 1];
+    const p = attrInts(node, 'pads') ?? [0, 0, 0, 0];
+    const layer: Conv2dLayer = {
+      kind: 'conv2d', name: node.name || 'conv', inChannels: C, outChannels: O, kernel: [kh, kw], stride: [s[0]!, s[1]!], padding: [p[0]!, p[1]!, p[2]!, p[3]!],
+      input: inQ, weight: { format: w.format, data: Int32Array.from(w.q), zeroPoint: zp, scale }, bias: null, output: { kind: 'accumulator' },
+    };
+    return { layer, a: chans(O, (o) => inQ.scale * scale[scale.length === 1 ? 0 : o]!), b: new Array<number>(O).fill(0), relu: false };
+  }
+  if (dims.length !== 2) throw new InputError(`${where}: weights of shape [${dims}]; allowed a matrix`);
+  if (shape.length !== 1) throw new InputError(`${where}: ${op} on a tensor of shape [${shape}]; flatten it first`);
+  if (op === 'Gemm' && (attrInt(node, 'transA', 0) !== 0 || ((attr(node, 'alpha') as number | undefined) ?? 1) !== 1)) throw new InputError(`${where}: transA and alpha must be 0 and 1`);
+  const tr = op === 'MatMul' || attrInt(node, 'transB', 0) === 0; // B is [K, N]
+  const [K, N] = tr ? [dims[0]!, dims[1]!] : [dims[1]!, dims[0]!];
+  chanOf = tr ? (i) => i % N : (i) => Math.floor(i / K);
+  const scale = pick(w.scale, N, (o) => (tr ? o : o * K), 'scale');
+  const zp = pick(w.zp, N, (o) => (tr ? o : o * K), 'zero point');
+  const data = new Int32Array(N * K);
+  for (let o = 0; o < N; o++) for (let k = 0; k < K; k++) data[o * K + k] = w.q[tr ? k * N + o : o * K + k]!;
+  const layer: DenseLayer = { kind: 'dense', name: node.name || 'dense', inFeatures: K, outFeatures: N, input: inQ, weight: { format: w.format, data, zeroPoint: zp, scale }, bias: null, output: { kind: 'accumulator' } };
+  return { layer, a: chans(N, (o) => inQ.scale * scale[scale.length === 1 ? 0 : o]!), b: new Array<number>(N).fill(0), relu: false };
+}
+
+/** Row-major values of a tensor of `dims` transposed by `perm` (ONNX Transpose). */
+function transposeValues(a: number[], dims: number[], perm: number[]): number[] {
+  const od = perm.map((p) => dims[p]!);
+  const stride = dims.map((_, i) => dims.slice(i + 1).reduce((x, y) => x * y, 1));
+  const out = new Array<number>(a.length);
+  const idx = new Array<number>(od.length).fill(0);
+  for (let k = 0; k < a.length; k++) {
+    let s = 0;
+    for (let j = 0; j < od.length; j++) s += idx[j]! * stride[perm[j]!]!;
+    out[k] = a[s]!;
+    for (let j = od.length - 1; j >= 0; j--) {
+      if (++idx[j]! < od[j]!) break;
+      idx[j] = 0;
+    }
+  }
+  return out;
+}
+
+function chans(n: number, f: (o: number) => number): number[] {
+  return Array.from({ length: n }, (_, o) => f(o));
+}
+
+/** y <- y (+|-|*|/) c for a constant c broadcast over the output channels (axis: 0 for a Conv bias, 1 for NCHW). */
+function addConst(mac: Mac, cv: V | undefined, axis: number, op: 'add' | 'sub' | 'mul' | 'div', where: string) {
+  if (cv?.t !== 'const') throw new InputError(`${where}: the other operand must be a constant`);
+  const O = outChannels(mac.layer);
+  const t = cv.v;
+  let c: number[];
+  if (t.values.length === 1) c = new Array<number>(O).fill(t.values[0]!);
+  else {
+    // one value per channel: [O], [1, O] (dense), [O], [O, 1, 1], [1, O, 1, 1] (conv)
+    const nonUnit = t.dims.filter((d) => d !== 1);
+    if (nonUnit.length !== 1 || nonUnit[0] !== O) throw new InputError(`${where}: constant of shape [${t.dims}]; allowed one value or one per output channel (${O})`);
+    const pos = t.dims.indexOf(O);
+    const rank = t.dims.length;
+    const ok = mac.layer.kind === 'dense' ? pos === rank - 1 : axis === 0 ? rank === 1 : rank >= 3 ? pos === rank - 3 : false;
+    if (!ok) throw new InputError(`${where}: constant of shape [${t.dims}] is not along the output channels`);
+    c = t.values.slice();
+  }
+  for (let o = 0; o < O; o++) {
+    const k = c[o]!;
+    if (op === 'add') mac.b[o]! += k;
+    else if (op === 'sub') mac.b[o]! -= k;
+    else if (op === 'mul') {
+      mac.a[o]! *= k;
+      mac.b[o]! *= k;
+    } else {
+      if (k === 0) throw new InputError(`${where}: division by zero`);
+      mac.a[o]! /= k;
+      mac.b[o]! /= k;
+    }
+  }
+}
+

@@ -1,0 +1,115 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { dequantizeOutput, importOnnx, integerInference, DT, encodeModel, makeNode, makeTensor, makeValueInfo, onnx, type NodeProto, type TensorProto } from '../../src/model/index.js';
+import { bipolarQuant, multiThreshold, quant } from '../../src/model/onnx/qonnx_ops.js';
+import { Rng, testSeed } from '../../src/util/rng.js';
+import { runCli } from './helpers/cli.js';
+
+const Q = 'qonnx.custom_op.general';
+const seed = testSeed(1616);
+
+/** A QONNX graph builder (onnx-proto), ops in the qonnx domain as Brevitas / FINN write them. */
+class G {
+  nodes: NodeProto[] = [];
+  inits: TensorProto[] = [];
+  n = 0;
+  c(dims: number[], v: ArrayLike<number>): string {
+    const name = `c${this.n++}`;
+    this.inits.push(makeTensor(name, DT.FLOAT, dims, v));
+    return name;
+  }
+  op(type: string, ins: string[], attrs: Record<string, number | number[] | { f: number }> = {}, domain = '', strs: Record<string, string> = {}): string {
+    const out = `${type.toLowerCase()}_${this.n++}`;
+    const node = makeNode(type, ins, [out], out, attrs, domain);
+    for (const [k, v] of Object.entries(strs)) node.attribute!.push({ name: k, type: onnx.AttributeProto.AttributeType.STRING, s: new TextEncoder().encode(v) });
+    this.nodes.push(node);
+    return out;
+  }
+  quant(x: string, scale: string, bits: number, signed: number, narrow: number, mode = 'ROUND'): string {
+    return this.op('Quant', [x, scale, this.c([], [0]), this.c([], [bits])], { signed, narrow }, Q, { rounding_mode: mode });
+  }
+  bytes(inShape: number[], out: string): Uint8Array {
+    return encodeModel({
+      irVersion: 8, producerName: 'test', opsetImport: [{ domain: '', version: 13 }, { domain: Q, version: 1 }],
+      graph: { name: 'q', node: this.nodes, initializer: this.inits, input: [makeValueInfo('x', DT.FLOAT, ['N', ...inShape])], output: [makeValueInfo(out, DT.FLOAT, ['N', 4])] },
+    });
+  }
+}
+
+const f = Math.fround;
+
+describe(`QONNX import against the op definitions (seed ${seed})`, () => {
+  it('Quant(input) -> MatMul(Quant per-channel narrow int4 W) + bias * 0.5 -> Relu -> Quant(uint3, FLOOR) -> MatMul(BipolarQuant W) -> MultiThreshold -> Gemm(Quant int2 W): exact', () => {
+    const rng = new Rng(seed);
+    const K = 6, H = 5, H2 = 3, O = 4, N = 40;
+    const W1 = Array.from({ length: K * H }, () => rng.normal() * 0.8);
+    const s1 = Array.from({ length: H }, (_, o) => 2 ** -(o % 3 + 2));
+    const b1 = Array.from({ length: H }, (_, o) => (o - 2) * 0.375);
+    const W2 = Array.from({ length: H * H2 }, () => rng.normal());
+    const T = [[-2, 0.5, 3]];
+    const W3 = Array.from({ length: O * H2 }, () => rng.normal());
+    const g = new G();
+    const xq = g.quant('x', g.c([], [0.25]), 8, 0, 0);
+    const w1 = g.quant(g.c([K, H], W1), g.c([1, H], s1), 4, 1, 1);
+    const h = g.op('Mul', [g.op('Add', [g.op('MatMul', [xq, w1]), g.c([H], b1)]), g.c([], [0.5])]);
+    const a1 = g.quant(g.op('Relu', [h]), g.c([], [0.5]), 3, 0, 0, 'FLOOR');
+    const w2 = g.op('BipolarQuant', [g.c([H, H2], W2), g.c([], [1])], {}, Q);
+    const a2 = g.op('MultiThreshold', [g.op('MatMul', [a1, w2]), g.c([1, 3], T[0]!)], { out_scale: { f: 1 }, out_bias: { f: -1 } }, Q);
+    const w3 = g.quant(g.c([O, H2], W3), g.c([], [0.5]), 2, 1, 0);
+    const y = g.op('Gemm', [a2, w3], { transB: 1 }, '');
+    const m = importOnnx(g.bytes([K], y));
+    expect(m.layers.map((l) => (l.kind === 'dense' ? `dense:${l.output.kind}` : l.kind))).toEqual(['quantize', 'dense:threshold', 'dense:threshold', 'dense:accumulator']);
+
+    // the definition, value by value (power-of-two scales: every float step is exact)
+    const x = Float32Array.from({ length: N * K }, () => rng.normal() * 3);
+    const got = dequantizeOutput(m, integerInference(m, x).output);
+    const qw1 = W1.map((w, i) => quant(w, { scale: s1[i % H]!, zeroPoint: 0, bits: 4, signed: true, narrow: true, rounding: 'ROUND' }));
+    const qw2 = W2.map((w) => bipolarQuant(w, 1));
+    const qw3 = W3.map((w) => quant(w, { scale: 0.5, zeroPoint: 0, bits: 2, signed: true, narrow: false, rounding: 'ROUND' }));
+    for (let n = 0; n < N; n++) {
+      const xi = Array.from({ length: K }, (_, k) => quant(x[n * K + k]!, { scale: 0.25, zeroPoint: 0, bits: 8, signed: false, narrow: false, rounding: 'ROUND' }));
+      const h1 = Array.from({ length: H }, (_, o) => {
+        let s = 0;
+        for (let k = 0; k < K; k++) s += xi[k]! * qw1[k * H + o]!;
+        return quant(Math.max(0, (s + b1[o]!) * 0.5), { scale: 0.5, zeroPoint: 0, bits: 3, signed: false, narrow: false, rounding: 'FLOOR' });
+      });
+      const h2 = Array.from({ length: H2 }, (_, o) => {
+        let s = 0;
+        for (let k = 0; k < H; k++) s += h1[k]! * qw2[k * H2 + o]!;
+        return multiThreshold(s, T[0]!, 1, -1);
+      });
+      for (let o = 0; o < O; o++) {
+        let s = 0;
+        for (let k = 0; k < H2; k++) s += h2[k]! * qw3[o * H2 + k]!;
+        expect(got[n * O + o], `sample ${n} output ${o}`).toBe(f(s));
+      }
+    }
+  });
+
+  it('refuses with one line naming the node: non-constant scale, unsupported op, float op between quantized layers', async () => {
+    const g1 = new G();
+    const s = g1.op('Identity', ['x']);
+    const q1 = g1.op('Quant', ['x', s, g1.c([], [0]), g1.c([], [8])], { signed: 1, narrow: 0 }, Q);
+    expect(() => importOnnx(g1.bytes([4], q1))).toThrow(/node quant_\d+ \(Quant\): scale \(input 1\) must be a constant initializer/);
+
+    const g2 = new G();
+    const a = g2.quant('x', g2.c([], [0.5]), 4, 1, 0);
+    const sm = g2.op('Softmax', [g2.op('MatMul', [a, g2.quant(g2.c([4, 4], new Array(16).fill(0.5)), g2.c([], [0.5]), 4, 1, 0)])]);
+    expect(() => importOnnx(g2.bytes([4], sm))).toThrow(/node softmax_\d+ \(Softmax\): op Softmax is not supported by lowbit's QONNX import/);
+
+    const g3 = new G();
+    const a3 = g3.quant('x', g3.c([], [0.5]), 4, 1, 0);
+    const mul = g3.op('Mul', [a3, g3.c([], [3])]);
+    expect(() => importOnnx(g3.bytes([4], mul))).toThrow(/node mul_\d+ \(Mul\): Mul of a quantized tensor: only constant Muls after a MatMul\/Gemm\/Conv/);
+
+    const dir = mkdtempSync(join(tmpdir(), 'lowbit-qonnx-'));
+    writeFileSync(join(dir, 'bad.onnx'), g2.bytes([4], sm));
+    writeFileSync(join(dir, 'x.npy'), new Uint8Array(0));
+    const r = await runCli(['infer', '--model', join(dir, 'bad.onnx'), '--input', join(dir, 'x.npy')]);
+    expect(r.code).toBe(2);
+    expect(r.err.trim().split('\n')).toHaveLength(1);
+    expect(r.err).toMatch(/\(Softmax\): op Softmax is not supported/);
+  });
+});
