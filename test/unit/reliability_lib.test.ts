@@ -70,3 +70,16 @@ describe('library input checks (issue 17 item 5)', () => {
     expect(() => parseSpace({ base: 'int8', axes })).toThrow(/a space of 10000000000 points needs .*--max-memory/);
   });
 });
+
+describe('sizes from files are checked before allocating', () => {
+  it('an ONNX initializer with dims [1e12] is refused naming the tensor and --max-memory', async () => {
+    const { decodeModel, encodeModel } = await import('../../src/model/onnx/proto.js');
+    const { importOnnx } = await import('../../src/model/onnx/import.js');
+    const { qdqMlp, toQdq } = await import('./fixtures/model/qdq.js');
+    const { Rng } = await import('../../src/util/rng.js');
+    const m = decodeModel(toQdq(qdqMlp(new Rng(1), [4, 3], { type: 'int', bits: 8, signed: true }, false), { gemm: true }), 'x.onnx');
+    const t = m.graph!.initializer![0]!;
+    t.dims = [1e12];
+    expect(() => importOnnx(encodeModel(m), { name: 'big' })).toThrow(new RegExp(`tensor ${t.name} of dims \\[1000000000000\\].*needs 7\\.28 TiB.*--max-memory`));
+  });
+});
