@@ -55,6 +55,15 @@ describe('accel_top, transaction level == TS model (hash of every port every cyc
     });
   }
 
+  it('a run past its time limit stops before the next chunk and says so, with what it checked', async () => {
+    const { p, x } = program('xnor');
+    const r = await txAccelerator(p, x, 7, { capacity, jobs: 1, chunk: 2, seconds: 0, makeVars: MAKE_VARS });
+    expect(r.stopped).toBe('the time limit of 0 s');
+    expect([r.images, r.agree]).toEqual([0, 0]);
+    expect(Array.from(r.checked)).toEqual([0, 0, 0, 0, 0, 0, 0]);
+    expect(r.disagreement).toBeUndefined();
+  });
+
   it('the expected hash depends on every predicted port value and on the state left by the previous image', () => {
     const { p, x } = program('w8a8 double');
     const model = runAccelerator(p, x.subarray(0, 2 * p.inputElems), 2);
