@@ -1,9 +1,21 @@
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import type { VcdParser, VcdScope } from 'vcd-stream/lib/web-vcd-parser.js';
 import { InputError } from '../util/errors.js';
+import { packageRoot } from '../util/package.js';
 
 /**
- * Reads value changes from a VCD file through `vcd-stream`'s WASM parser.
+ * vcd-stream 1.5.0's WASM parser, vendored in `vendor/vcd-stream/` (MIT, its LICENSE beside it): the
+ * npm package's install script builds a native addon lowbit does not use. Loaded on the first VCD read
+ * (start-up time of commands that never read one).
+ */
+const vendor = (): NodeJS.Require => createRequire(join(packageRoot(), 'vendor', 'vcd-stream', 'lib', 'index.js'));
+const createVCD = (): Promise<unknown> => (vendor()('../out/vcd.js') as () => Promise<unknown>)();
+const webVcdParser = (wasm: unknown): Promise<VcdParser> => (vendor()('./web-vcd-parser.js') as (w: unknown) => Promise<VcdParser>)(wasm);
+
+/**
+ * Reads value changes from a VCD file through vcd-stream's WASM parser (vendored, see above).
  *
  * - The file is fed synchronously in chunks of 32 KiB. The wrapper copies each chunk onto the WASM stack;
  *   measured here: 128 KiB chunks corrupt the module's heap (the next parser's `init` then fails with
@@ -48,13 +60,8 @@ const MAX_TIME = 2 ** 32 - 1;
 let wasmPromise: Promise<unknown> | undefined;
 
 function wasm(): Promise<unknown> {
-  wasmPromise ??= import('vcd-stream/out/vcd.js').then((m) => m.default());
+  wasmPromise ??= createVCD();
   return wasmPromise;
-}
-
-/** vcd-stream's parser, loaded on the first VCD read (start-up time of commands that never read one) */
-async function webVcdParser(mod: unknown): Promise<VcdParser> {
-  return (await import('vcd-stream/lib/web-vcd-parser.js')).default(mod);
 }
 
 /** Parses `timescale` text like `1ns`, `10 ps`, `1 s` into seconds. */

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The package as a user gets it: `npm pack`, then `npm install ./lowbit-*.tgz` into a fresh project (npm
+# registry only). Fails on any npm warning, on a node_modules above 60 MB, or if the installed CLI
+# (--version, one estimate, one simulate) or the README's library example does not work from there.
+# Needs `npm run build` first (the tarball ships dist/). Usage: scripts/check-package.sh
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+work="$(mktemp -d "${TMPDIR:-/tmp}/lowbit-pack-XXXXXX")"
+trap 'rm -rf "$work"' EXIT
+cd "$root"
+npm pack --silent --pack-destination "$work" >/dev/null
+tgz="$(ls "$work"/lowbit-*.tgz)"
+echo "check-package: $(basename "$tgz") $(du -h "$tgz" | cut -f1)" >&2
+mkdir "$work/app" && cd "$work/app"
+printf '{ "name": "lowbit-install-check", "version": "1.0.0", "private": true, "type": "module" }\n' > package.json
+npm install --no-audit --no-fund "$tgz" > install.log 2>&1 || { cat install.log >&2; exit 1; }
+if grep -qi "warn" install.log; then
+  echo "check-package: npm printed warnings installing the package:" >&2
+  cat install.log >&2
+  exit 1
+fi
+mb="$(du -sm node_modules | cut -f1)"
+echo "check-package: node_modules of a fresh project with lowbit installed: ${mb} MB" >&2
+[ "$mb" -le 60 ] || { echo "check-package: ${mb} MB > 60 MB" >&2; exit 1; }
+want="$(node -p "require('$root/package.json').version")"
+got="$(npx --no-install lowbit --version)"
+[ "$got" = "$want" ] || { echo "check-package: lowbit --version printed '$got', expected '$want'" >&2; exit 1; }
+export LOWBIT_CACHE="$work/cache"
+npx --no-install lowbit estimate --design int8 --array 32x32 --gemm 256,784,256 | grep -q '^cycles '
+npx --no-install lowbit simulate --design int8 --random 16,64,16 --seed 1 --check | grep -q '^check '
+# the README's library example, as written there (plain JavaScript inside the ```ts block)
+node -e '
+  const s = require("fs").readFileSync(process.argv[1], "utf8");
+  const i = s.indexOf("## Library");
+  const b = s.indexOf("```ts", i) + 5;
+  process.stdout.write(s.slice(b, s.indexOf("```", b)));
+' "$root/README.md" > example.mjs
+node example.mjs | tee example.out
+grep -q 'logits equal the reference: true' example.out
+[ ! -e node_modules/lowbit/.cache ] || { echo "check-package: a cache appeared inside the package" >&2; exit 1; }
+echo "check-package: the packed lowbit installs without warnings and runs from a fresh project" >&2

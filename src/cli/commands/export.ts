@@ -1,0 +1,40 @@
+import type { Argv, CommandModule } from 'yargs';
+import { loadModel } from '../../model/locate.js';
+import { exportOnnx } from '../../model/onnx/export.js';
+import { checkEnum } from '../../util/errors.js';
+import { checkOutputFile, writeFileAtomic } from '../../util/fsafe.js';
+import { withForce } from '../options.js';
+import { DESCRIBE } from './list.js';
+
+/**
+ * `lowbit export`: a QuantizedModel to a standard ONNX file in QOperator form (`exportOnnx`, docs/model.md):
+ * ONNX Runtime runs it with the outputs of `lowbit infer --requant onnxruntime`. A model with no QOperator
+ * form (threshold stages, binary activations, formats wider than 8 bits) exits 2 naming the layer and why.
+ */
+interface ExportArgs {
+  model: string;
+  format: string;
+  out: string;
+  force: boolean;
+}
+
+export const FORMATS = ['onnx'] as const;
+
+export const exportCommand: CommandModule<object, ExportArgs> = {
+  command: 'export',
+  describe: DESCRIBE.export,
+  builder: (y: Argv) =>
+    withForce(y)
+      .option('model', { type: 'string', demandOption: true, describe: 'a QuantizedModel: models/NAME folder, quantized .onnx file or shipped model name' })
+      .option('format', { type: 'string', default: 'onnx', describe: 'onnx: standard ONNX, QOperator form (ai.onnx 13 + com.microsoft QGemm)' })
+      .option('out', { type: 'string', demandOption: true, describe: 'the .onnx file to write' })
+      .example('$0 export --model models/my-w8a8 --out my-w8a8.onnx', 'run it in ONNX Runtime') as unknown as Argv<ExportArgs>,
+  handler: (argv) => {
+    checkEnum('--format', argv.format, FORMATS);
+    checkOutputFile(argv.out, '--out', (t) => t.includes('\x12\x06lowbit'), argv.force);
+    const model = loadModel(argv.model);
+    const bytes = exportOnnx(model);
+    writeFileAtomic(argv.out, bytes);
+    process.stdout.write(`wrote ${argv.out} (${bytes.length} bytes, ONNX QOperator) from model ${model.name}\n`);
+  },
+};

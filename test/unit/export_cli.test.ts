@@ -1,0 +1,51 @@
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { importOnnx, integerInference, ortU8S8Saturates, saveQuantizedModel, shapeSize } from '../../src/model/index.js';
+import { readNpy, writeNpy } from '../../src/util/npy.js';
+import { Rng, testSeed } from '../../src/util/rng.js';
+import { int, randomFloats, randomMlp } from './fixtures/model/random_models.js';
+import { runOrt } from './fixtures/model/ort.js';
+import { runCli } from './helpers/cli.js';
+
+const seed = testSeed(1617);
+const SAT = ortU8S8Saturates();
+
+describe(`lowbit export --format onnx (seed ${seed})`, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lowbit-export-'));
+
+  it('runs in onnxruntime-node with the outputs of lowbit infer --requant onnxruntime; re-import gives the same outputs', async () => {
+    const rng = new Rng(seed);
+    const m = randomMlp(rng, [24, 16, 6], int(8, true), int(8, false), 'multiplier-double');
+    saveQuantizedModel(m, join(dir, 'mlp'));
+    const r = await runCli(['export', '--model', join(dir, 'mlp'), '--out', join(dir, 'mlp.onnx')]);
+    expect(r.code, r.err).toBe(0);
+    const x = randomFloats(rng, 50 * shapeSize(m.inputShape), 3);
+    writeNpy(join(dir, 'x.npy'), { data: x, shape: [50, 24] });
+    const inf = await runCli(['infer', '--model', join(dir, 'mlp'), '--input', join(dir, 'x.npy'), '--requant', 'onnxruntime', '--out', join(dir, 'y.npy'),
+      ...(SAT ? ['--u8s8-saturation'] : [])]);
+    expect(inf.code, inf.err).toBe(0);
+    const bytes = readFileSync(join(dir, 'mlp.onnx'));
+    const ort = await runOrt(bytes, x, [50, 24]);
+    expect(ort.data).toEqual(Array.from(readNpy(join(dir, 'y.npy')).data as Int32Array));
+    const back = importOnnx(bytes);
+    expect(Array.from(integerInference(back, x, { requant: 'onnxruntime', u8s8Saturation: SAT }).output)).toEqual(ort.data);
+    // writing again over our own file is fine
+    expect((await runCli(['export', '--model', join(dir, 'mlp'), '--out', join(dir, 'mlp.onnx')])).code).toBe(0);
+  });
+
+  it('a model with no QOperator form exits 2 saying why; a foreign file at --out is kept', async () => {
+    const th = await runCli(['export', '--model', join(__dirname, 'fixtures', 'qonnx', 'mlp_w4a4.onnx'), '--out', join(dir, 'th.onnx')]);
+    expect(th.code).toBe(2);
+    expect(th.err).toMatch(/threshold \(MultiThreshold\) stages have no ONNX QOperator form/);
+    expect(existsSync(join(dir, 'th.onnx'))).toBe(false);
+    writeFileSync(join(dir, 'notes.onnx'), 'my notes');
+    const keep = await runCli(['export', '--model', join(dir, 'mlp'), '--out', join(dir, 'notes.onnx')]);
+    expect(keep.code).toBe(2);
+    expect(readFileSync(join(dir, 'notes.onnx'), 'utf8')).toBe('my notes');
+    const fmt = await runCli(['export', '--model', join(dir, 'mlp'), '--format', 'qonnx', '--out', join(dir, 'q.onnx')]);
+    expect(fmt.code).toBe(2);
+    expect(fmt.err).toMatch(/--format/);
+  });
+});
