@@ -35,9 +35,14 @@ export async function main(argv: string[]): Promise<number> {
     .strict()
     .check((args) => {
       // yargs turns a repeated option into an array; only options declared as arrays may repeat
-      const o = (cli as unknown as { getOptions(): { key: Record<string, unknown>; array: string[] } }).getOptions();
+      const o = (cli as unknown as { getOptions(): { key: Record<string, unknown>; array: string[]; number: string[]; string: string[] } }).getOptions();
       for (const [k, v] of Object.entries(args)) {
         if (Array.isArray(v) && k in o.key && !o.array.includes(k)) throw new InputError(`--${k} given ${v.length} times (${v.join(', ')}): give it once`);
+      }
+      // a number or string option typed without its value (yargs would silently use the default)
+      for (const k of [...o.number, ...o.string]) {
+        const at = argv.indexOf(`--${k}`);
+        if (at >= 0 && (at + 1 >= argv.length || argv[at + 1]!.startsWith('--'))) throw new InputError(`--${k} needs a value (e.g. --${k} ${o.number.includes(k) ? '4' : 'VALUE'}); see --help`);
       }
       return true;
     })

@@ -3,6 +3,7 @@ import { runModel } from '../../src/flows/run.js';
 import { loadDesign } from '../../src/hw/design.js';
 import { loadQuantizedModel } from '../../src/model/format.js';
 import { resolveRepoPath } from '../../src/rtl/paths.js';
+import { runCli } from '../unit/helpers/cli.js';
 
 /**
  * Slow tier (issue 22): `lowbit run --rtl` over 2,000 MNIST test images of sfc-w1a1 on binary-mnist
@@ -30,5 +31,18 @@ describe('run --rtl: 2,000 images through the RTL with flat memory (slow tier)',
     expect(big.accuracy.rtl).toBe(big.accuracy.accelerator);
     expect(big.rtlCycles).toBe(big.cyclesPerInference);
     expect(afterBig - afterSmall).toBeLessThan(64);
+  });
+
+  it('a run that reaches --rtl-seconds reports the images checked and exits 2 with one line naming the limit', async () => {
+    // 300 images: the same -O3 build as above (4.5 M cycles)
+    const r = await runCli(['run', '--model', resolveRepoPath('models/sfc-w1a1'), '--design', 'binary-mnist', '--images', '300', '--rtl', '--rtl-images', '300', '--rtl-seconds', '1', '--jobs', '1', '--json']);
+    expect(r.code).toBe(2);
+    const report = JSON.parse(r.out) as { rtl: { images: number; requested: number; agree: number; stopped: string } };
+    expect(report.rtl.requested).toBe(300);
+    expect(report.rtl.images).toBeLessThan(300);
+    expect(report.rtl.agree).toBe(report.rtl.images);
+    expect(report.rtl.stopped).toBe('the time limit of 1 s');
+    const lines = r.err.split('\n').filter((l) => l.startsWith('lowbit: '));
+    expect(lines).toEqual([`lowbit: run: the RTL run stopped at the time limit of 1 s after ${report.rtl.images} of 300 images (${report.rtl.agree} checked, all agree); raise --rtl-seconds or lower --rtl-images`]);
   });
 });

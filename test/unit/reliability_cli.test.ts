@@ -68,6 +68,8 @@ describe('issue 17 examples through the CLI', () => {
       [['train', '--arch', 'sfc', '--method', 'bnn'], /--method does not apply here/],
       [['train', '--arch', 'sfc', '--wbits', '2', '--abits', '2', '--method', 'pactt'], /did you mean pact\?/],
       [['estimate', '--gemm', '4,4,4', '--model', 'sfc-w1a1'], /not both/],
+      [['simulate', '--random', '2,2,2', '--seed'], /--seed needs a value/],
+      [['train', '--arch', 'tfc', '--hidden', '--epochs', '1'], /--hidden needs a value/],
     ];
     for (const [args, msg] of cases) {
       const r = await runCli(args);
