@@ -19,7 +19,7 @@
  *   the kept MSB differs from the lowest deleted bit `lD` (bit W of the truncated value), invert them.
  */
 import { badValue } from '../util/errors.js';
-import type { Overflow, Rounding } from './modes.js';
+import type { CastRounding, Overflow, Rounding } from './modes.js';
 import { OVERFLOWS } from './modes.js';
 import { checkRounding, roundShiftBig } from './shift.js';
 import type { Rng } from '../util/rng.js';
@@ -157,15 +157,21 @@ export function applyOverflowBig(v: bigint, vTrunc: bigint, to: FixedFormat, ove
 
 /**
  * ap_fixed cast of a raw value from one format to another with named rounding and overflow modes.
- * Exact for any widths (BigInt). `raw` must be a raw value of `from`.
+ * Exact for any widths (BigInt). `raw` must be a raw value of `from`. STOCHASTIC draws from `rng`.
  */
-export function castFixed(raw: bigint, from: FixedFormat, to: FixedFormat, rounding: Rounding, overflow: Overflow): bigint {
+export function castFixed(raw: bigint, from: FixedFormat, to: FixedFormat, rounding: CastRounding, overflow: Overflow, rng?: Rng): bigint {
+  if (rounding === 'STOCHASTIC') return castFixedStochastic(raw, from, to, overflow, needRng(rng));
   checkFixedFormat(from, 'from');
   checkFixedFormat(to, 'to');
   checkRounding(rounding);
   checkFixedOverflow(overflow, to);
   checkRaw('raw', raw, from);
   return castFixedRaw(raw, fracBits(from) - fracBits(to), from.signed, to, rounding, overflow);
+}
+
+function needRng(rng: Rng | undefined): Rng {
+  if (rng === undefined || typeof rng.bigBits !== 'function') throw badValue('rng', rng, 'a seeded Rng for STOCHASTIC rounding');
+  return rng;
 }
 
 /** castFixed after validation: `d` = dropped fraction bits (negative: shift left). */
@@ -216,7 +222,8 @@ export function decomposeDouble(x: number): { mant: bigint; exp: number } {
  * The fixed-point raw value of a float64 (exact: the double is read as `mant * 2^exp` and cast as a
  * signed source with `castFixed`, like ap_fixed's double constructor). NaN and infinities are rejected.
  */
-export function fixedFromFloat(x: number, to: FixedFormat, rounding: Rounding, overflow: Overflow): bigint {
+export function fixedFromFloat(x: number, to: FixedFormat, rounding: CastRounding, overflow: Overflow, rng?: Rng): bigint {
+  if (rounding === 'STOCHASTIC') return fixedFromFloatStochastic(x, to, overflow, needRng(rng));
   if (typeof x !== 'number' || !Number.isFinite(x)) throw badValue('x', x, 'a finite number');
   checkFixedFormat(to, 'to');
   checkRounding(rounding);

@@ -28,6 +28,14 @@ export const ROUNDINGS: readonly Rounding[] = [
 ];
 
 /**
+ * The rounding of a fixed-point cast: one of the eight modes above, or STOCHASTIC (Gupta et al. 2015):
+ * round up with probability (x - floor x) / lsb, exact in integers — add a uniform random integer of the
+ * dropped width, then floor (docs/arithmetic.md section 1). STOCHASTIC needs a seeded Rng; the RTL
+ * implements the eight deterministic modes only (ROUNDINGS, in its numbering).
+ */
+export type CastRounding = Rounding | 'STOCHASTIC';
+
+/**
  * What happens when a quantized value does not fit the target width W.
  * - WRAP: keep the low W bits (two's complement wrap, i.e. modulo 2^W).
  * - SAT: clamp to max / min.

@@ -179,6 +179,20 @@ describe('fixed point (ap_fixed semantics, docs/arithmetic.md section 1)', () =>
     expect(upsNeg).toBeLessThan(1165);
   });
 
+  it('STOCHASTIC is a named rounding of castFixed and fixedFromFloat: the same draws as the stochastic casts, and it needs an Rng', () => {
+    const from = fx(16, 8);
+    const to = fx(8, 8);
+    const a = new Rng(SEED + 7);
+    const b = new Rng(SEED + 7);
+    for (let i = 0; i < 200; i++) {
+      const raw = BigInt(i * 37 - 3000);
+      expect(castFixed(raw, from, to, 'STOCHASTIC', 'SAT', a)).toBe(castFixedStochastic(raw, from, to, 'SAT', b));
+      const x = (i - 100) / 7;
+      expect(fixedFromFloat(x, to, 'STOCHASTIC', 'SAT', a)).toBe(fixedFromFloatStochastic(x, to, 'SAT', b));
+    }
+    expect(() => castFixed(1n, from, to, 'STOCHASTIC', 'SAT')).toThrow(/^rng: .*a seeded Rng for STOCHASTIC rounding/);
+  });
+
   it('bad input names the field and the allowed range', () => {
     expect(() => castFixed(1n, fx(0, 0), fx(8, 8), 'TRN', 'WRAP')).toThrow(/^from.bits: got 0; allowed: an integer 1..1024/);
     expect(() => castFixed(1n, fx(8, 8), fx(8, 8, false), 'TRN', 'WRAP_SM')).toThrow(/^overflow: got "WRAP_SM"; allowed: .*unsigned target/);

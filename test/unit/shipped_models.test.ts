@@ -29,8 +29,8 @@ describe('shipped models on the accelerator', () => {
 });
 
 /**
- * The shipped CNNs (models/cnn-*): the accelerator does not run conv layers yet (issue 15), so they are
- * checked on the integer reference: the layer structure is the documented one (docs/train.md), the int32
+ * The shipped CNNs (models/cnn-*), on the integer reference as well: the layer structure is the
+ * documented one (docs/train.md), the int32
  * logits of the first 200 MNIST test images hash to the values recorded when the model was published, and
  * the provenance holds the 10,000-image accuracy that `lowbit infer --labels` measured.
  */
