@@ -88,7 +88,9 @@ export function mutateJson(base: unknown): fc.Arbitrary<unknown> {
       }
       cur = next as Record<string, unknown>;
     }
-    if (op === 'add') Object.defineProperty(cur, key, { value: val, enumerable: true, writable: true, configurable: true });
+    // JSON has no named keys on arrays (JSON.parse never makes one), so 'add' on an array appends
+    if (op === 'add' && Array.isArray(cur)) cur.push(val);
+    else if (op === 'add') Object.defineProperty(cur, key, { value: val, enumerable: true, writable: true, configurable: true });
     else {
       const keys = Object.keys(cur);
       if (keys.length > 0) {
