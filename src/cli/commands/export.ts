@@ -28,7 +28,7 @@ export const exportCommand: CommandModule<object, ExportArgs> = {
       .option('model', { type: 'string', demandOption: true, describe: 'a QuantizedModel: models/NAME folder, quantized .onnx file or shipped model name' })
       .option('format', { type: 'string', default: 'onnx', describe: 'onnx: standard ONNX, QOperator form (ai.onnx 13 + com.microsoft QGemm)' })
       .option('out', { type: 'string', demandOption: true, describe: 'the .onnx file to write' })
-      .example('$0 export --model models/my-w8a8 --out my-w8a8.onnx', 'run it in ONNX Runtime') as unknown as Argv<ExportArgs>,
+      .example('$0 export --model models/tfc-w8a8 --out tfc-w8a8.onnx', 'models/tfc-w8a8: from the `lowbit quantize` example; run the file in ONNX Runtime') as unknown as Argv<ExportArgs>,
   handler: (argv) => {
     checkEnum('--format', argv.format, FORMATS);
     checkOutputFile(argv.out, '--out', (t) => t.includes('\x12\x06lowbit'), argv.force);
