@@ -45,7 +45,11 @@ export interface TxOptions {
   jobs?: number;
   /** images per chunk (default 32) */
   chunk?: number;
-  /** `inproc`: koffi (default when it loads); `process`: simulator processes */
+  /**
+   * `process` (default): simulator processes; `inproc`: koffi (opt-in, `LOWBIT_RTL_INPROC=1`): the demo's
+   * shared binary-mnist build (capacity of lfc-w1a1 and cnn-w1a1) crashed the node process in-process
+   * (SIGSEGV) while the same build runs correctly as processes
+   */
   mode?: 'inproc' | 'process';
   /** the model's outputs for the images (batch x outputElems), when already computed */
   expected?: Int32Array;
@@ -182,7 +186,7 @@ export async function txAccelerator(p: AccelProgram, x: Int32Array, batch: numbe
   const T = inferenceCycles(p);
   const jobs = Math.max(1, Math.min(opts.jobs ?? availableParallelism(), Math.ceil(batch / (opts.chunk ?? 32)) || 1));
   const chunk = opts.chunk ?? 32;
-  const mode = opts.mode ?? (process.env.LOWBIT_RTL_PROCESS === '1' || !loadsKoffi() ? 'process' : 'inproc');
+  const mode = opts.mode ?? (process.env.LOWBIT_RTL_INPROC === '1' && loadsKoffi() ? 'inproc' : 'process');
   const kind: BuildKind = mode === 'inproc' ? 'accel-lib' : 'accel';
   const built = await buildSim(
     { ...accelBuildRequest(p, opts), kind, makeVars: opts.makeVars ?? accelMakeVars(batch * T) },
