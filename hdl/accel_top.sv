@@ -40,6 +40,12 @@
 // Memories are loaded with $readmemh from MemDir at time 0 (src/hw/accel_images.ts writes them).
 `default_nettype none
 
+// The package is listed first in every build (src/rtl/hdl_manifest.ts), which defines the guard; a
+// tool that reads this file alone (verilator --lint-only -Ihdl hdl/accel_top.sv) includes it here.
+`ifndef ACCEL_PKG_SVH
+`include "accel_pkg.svh"
+`endif
+
 module accel_top
   import accel_pkg::*;
 #(
