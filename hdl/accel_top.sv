@@ -1,7 +1,7 @@
 // accel_top: a quantized-network accelerator — a layer-program controller over the systolic MAC
 // array (mac_array, output stationary), the XNOR-popcount unit (xnor_popcount, XNOR and bit-serial
 // AND paths), per-lane requantizers and threshold comparators, ping-pong activation buffers and an
-// output buffer. TS model: src/hw/accelerator.ts (cycle-exact); compiler and memory layout:
+// output buffer. TS model: src/hw/accel_top.ts (cycle-exact); compiler and memory layout:
 // src/hw/accel_compile.ts, src/hw/accel_program.ts, src/hw/accel_images.ts; the layer descriptor:
 // accel_pkg (generated from src/hw/accel_desc.ts); docs/accelerator.md.
 //

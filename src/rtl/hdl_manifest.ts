@@ -1,7 +1,7 @@
 /**
  * The HDL file manifest: which SystemVerilog files in hdl/ make each unit and the accelerator, in
  * compile order (packages first; a package is an include-guarded `.svh` header, see accel_pkg.svh). The one list used by verification (src/rtl/units/*.ts), the
- * accelerator co-simulation (accel.ts, `lowbit run --rtl`) and the area estimate (estimate/area.ts).
+ * accelerator co-simulation (rtl/accel_top.ts, `lowbit run --rtl`) and the area estimate (estimate/area.ts).
  */
 const PE = ['mac_pe.sv'];
 const ARRAY = ['mac_array.sv', ...PE, 'skew_buffer.sv'];
