@@ -125,8 +125,8 @@ export function evaluate(net: Network, view: DatasetView, batchSize = 500): numb
 }
 
 /** Trains a new network for `cfg`, or continues `resume.net` (loaded with its state) from `resume.checkpoint`
- * to the same weights an uninterrupted run with the same `cfg` would reach; `resume.net` without a
- * checkpoint is trained from its current weights with a fresh optimizer (a method's retraining stage). */
+ * to the same weights an uninterrupted run with the same `cfg` would reach; `resume.net` without a checkpoint
+ * starts a fresh run (fresh optimizer) from that network's weights (fine-tuning, a method's retraining stage). */
 export function train(cfg: TrainConfig, data: ImageDataset, resume?: { net: Network; checkpoint?: TrainCheckpoint }): TrainResult {
   const model = resume?.net ?? buildNetwork(cfg.net, cfg.seed);
   const split = trainValSplit(data, cfg.valCount ?? 5000, cfg.seed ^ 0x5eed);
