@@ -47,8 +47,13 @@ const EXPERIMENTS: Record<string, Experiment> = {
     method: 'W2A2 PACT + distillation from tfc-fp32, T = 4, alpha = 0.9', options: { ...w2a2, teacher: join(OUT, 'tfc-fp32'), temperature: 4, distillWeight: 0.9 },
     baseline: 'tfc-w2a2', published: 'Hinton et al. 2015, MNIST: 800-800 net 146 test errors alone, 74 distilled at T = 20 (teacher 1200-1200: 67)',
   },
+  'sfc-fp32': { method: 'FP32 3x256 (the larger teacher)', options: { ...tfc, arch: 'sfc' }, baseline: '-', published: '-' },
+  'tfc-w2a2-distill-sfc': {
+    method: 'W2A2 PACT + distillation from sfc-fp32, T = 4, alpha = 0.7', options: { ...w2a2, teacher: join(OUT, 'sfc-fp32'), temperature: 4, distillWeight: 0.7 },
+    baseline: 'tfc-w2a2', published: 'as above',
+  },
   'tfc-w2a2-qn': {
-    method: 'W2A2 PACT + Quant-Noise, p = 0.5, blocks of 4', options: { ...w2a2, quantNoise: 0.5, qnBlock: 4 }, baseline: 'tfc-w2a2',
+    method: 'W2A2 PACT + Quant-Noise, p = 0.5, blocks of 4; batch-norm re-estimated', options: { ...w2a2, quantNoise: 0.5, qnBlock: 4 }, baseline: 'tfc-w2a2',
     published: 'no MNIST figure (the paper: language models, RoBERTa, EfficientNet)',
   },
   'tfc-w2a2-prune50': {

@@ -10,10 +10,14 @@
  *                       norm, then retrain --stage-epochs epochs
  *   --share-weights K   after the main run (and pruning), k-means-share each layer's nonzero weights into K
  *                       centroids, then fine-tune the centroids --stage-epochs epochs
+ * After a Quant-Noise run the batch-norm statistics are re-estimated with every block quantized
+ * (`reestimateBatchNorm`): the running statistics gathered under noise describe a network with some
+ * full-precision blocks, not the fully quantized one that is evaluated and exported.
  * A retraining stage starts a fresh Adam/SGD at a tenth of the base learning rate, cosine-decayed over the
  * stage. Each stage's MNIST test accuracy is recorded (before and after its retraining).
  */
 import type { ImageDataset } from '../data/mnist.js';
+import { batches, fullView, headView } from '../data/batches.js';
 import { InputError, badValue, checkInt } from '../util/errors.js';
 import type { NetSpec } from './arch.js';
 import { Conv2d } from './conv.js';
@@ -56,6 +60,21 @@ export function attachTransforms(net: Network, o: MethodOptions): void {
   }
 }
 
+/**
+ * Re-estimates every batch-norm layer's running statistics with the network as evaluated (transforms
+ * detached, so Quant-Noise quantizes every block): `count` training images (the first of `data`) go forward
+ * in training mode in batches of 100, nothing else changes. With momentum m = 0.1 the statistics before
+ * weigh (1 - m)^batches (1e-46 after 1,000 batches), so the result is the exponential average over the
+ * last batches of the quantized network's own batch statistics.
+ */
+export function reestimateBatchNorm(net: Network, data: ImageDataset, count: number): void {
+  const layers = weightedLayers(net);
+  const saved = layers.map((l) => l.transform);
+  for (const l of layers) l.transform = null;
+  for (const b of batches(headView(fullView(data), count), 100, null)) net.forward(b.x, b.n, true);
+  layers.forEach((l, i) => (l.transform = saved[i]!));
+}
+
 /** True when the options ask for a stage after the main run. */
 export function hasStages(o: MethodOptions): boolean {
   return o.inq !== undefined || o.pruneChannels !== undefined || o.shareWeights !== undefined;
@@ -87,6 +106,10 @@ export function runStages(
     measure(`${stage}, retrained`);
   };
   measure('main run');
+  if (o.quantNoise !== undefined) {
+    reestimateBatchNorm(net, data, Math.min(data.count, 10000));
+    measure('batch-norm statistics re-estimated without noise');
+  }
   if (o.inq) {
     const layers = weightedLayers(net);
     const inq = layers.map((l) => new InqTransform(o.inqBits ?? 5, l.weight.value.length));

@@ -290,7 +290,7 @@ export function runTraining(o: RunOptions, out: string | null, stateDir?: string
   attachTransforms(resume.net, o);
   const r = train(cfg, data, resume);
   const info = runInfo(o, out ? outName(out) : `${o.arch}-w${o.wbits}a${o.abits}`, r);
-  if (!hasStages(o)) return publish(r.net, cfg.net, info, out, test, opts);
+  if (!hasStages(o) && o.quantNoise === undefined) return publish(r.net, cfg.net, info, out, test, opts);
   const st = runStages(r.net, cfg.net, cfg, o, data, test);
   return publish(st.net, st.spec, { ...info, log: [...r.log, ...st.log], trainSeconds: info.trainSeconds + st.seconds, stages: st.stages }, out, test, opts);
 }

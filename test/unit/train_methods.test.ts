@@ -10,6 +10,11 @@ import { SharedWeightsTransform } from '../../src/train/shared_weights.js';
 import { kmeans1d } from '../../src/kernels/kmeans.js';
 import type { WeightTransform } from '../../src/train/layer.js';
 import { Rng, testSeed } from '../../src/util/rng.js';
+import { buildNetwork, type NetSpec } from '../../src/train/arch.js';
+import { attachTransforms, reestimateBatchNorm } from '../../src/train/methods.js';
+import { BatchNorm } from '../../src/train/norm.js';
+import { batches, fullView } from '../../src/data/batches.js';
+import type { ImageDataset } from '../../src/data/mnist.js';
 
 const seed = testSeed(20);
 
@@ -131,6 +136,26 @@ describe('Quant-Noise (Fan et al. 2020)', () => {
     }
     // binomial(3600, 0.3): sd 27.5; 4 sd
     expect(Math.abs(quantizedBlocks - 0.3 * blocks)).toBeLessThan(4 * Math.sqrt(blocks * 0.3 * 0.7));
+  });
+});
+
+describe('batch-norm re-estimation after Quant-Noise', () => {
+  it('gives the statistics of the fully quantized network (noise detached), and puts the transforms back', () => {
+    const spec: NetSpec = { arch: 'tfc', hidden: [6, 5], weights: { method: 'int', bits: 2 }, act: { method: 'pact', bits: 2 } };
+    const rng = new Rng(seed);
+    const data: ImageDataset = { images: Uint8Array.from({ length: 300 * 784 }, () => rng.int(0, 255)), labels: new Uint8Array(300), count: 300, rows: 28, cols: 28, classes: 10 };
+    const stats = (net: Network): number[] => net.layers.flatMap((l) => (l instanceof BatchNorm ? [...l.mean, ...l.var] : []));
+    const noisy = buildNetwork(spec, seed);
+    attachTransforms(noisy, { quantNoise: 0.5 });
+    reestimateBatchNorm(noisy, data, 300);
+    expect(noisy.layers.filter((l) => l instanceof Dense).every((l) => (l as Dense).transform instanceof QuantNoiseTransform)).toBe(true);
+    const plain = buildNetwork(spec, seed); // the same weights, no transform: every block quantized
+    for (const b of batches(fullView(data), 100, null)) plain.forward(b.x, b.n, true);
+    expect(stats(noisy)).toEqual(stats(plain));
+    const kept = buildNetwork(spec, seed); // the noise left on would give other statistics
+    attachTransforms(kept, { quantNoise: 0.5 });
+    for (const b of batches(fullView(data), 100, null)) kept.forward(b.x, b.n, true);
+    expect(stats(kept)).not.toEqual(stats(plain));
   });
 });
 
