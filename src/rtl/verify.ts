@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import type { Design } from '../hw/design.js';
 import { loadDesign } from '../hw/design.js';
-import { badValue, InputError } from '../util/errors.js';
+import { badValue, didYouMean, InputError } from '../util/errors.js';
 import { buildSim, cacheRoot } from './build.js';
 import { compareOutputs, compareTrace, tracePath, type Mismatch } from './compare.js';
 import { checkPorts } from './harness.js';
@@ -84,7 +84,7 @@ export async function resolveUnit(ref: string): Promise<UnitSpec> {
     }
     return spec;
   }
-  throw badValue('unit', ref, `one of ${unitNames().join(', ') || '(no units registered yet)'}, or a path to a module exporting a UnitSpec`);
+  throw badValue('unit', ref, `one of ${unitNames().join(', ') || '(no units registered yet)'}, or a path to a module exporting a UnitSpec${didYouMean(ref, unitNames())}`);
 }
 
 /** A module path: relative to the working directory when it exists there (or starts with `.`), else to the repository root. */
