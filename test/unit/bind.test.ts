@@ -300,7 +300,7 @@ describe('comparing a run with the model', () => {
   const log = (rows: [number, boolean, boolean, number][]): CycleLog => ({
     cycles: rows.length,
     ctrl: Uint32Array.from(rows.map(([acc, ov]) => ((acc ? 0x101 : 0) | 0x10000 | (ov ? 0x1000000 : 0)) >>> 0)),
-    values: rows.map(([, , , y]) => [[BigInt(y)]]),
+    values: (c) => [BigInt(rows[c][3])],
   });
   const cycle = r;
   const txn = { ...r, binding: { ...r.binding, timing: { mode: 'transaction' as const } } };
