@@ -2,7 +2,7 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { COMMAND_LOADERS, DESCRIBE } from './commands/list.js';
-import { InputError } from '../util/errors.js';
+import { InputError, badValue, didYouMean } from '../util/errors.js';
 import { closest } from '../util/suggest.js';
 import { lowbitVersion } from '../util/package.js';
 import { renamedOptionMessage } from './names.js';
@@ -44,6 +44,11 @@ export async function main(argv: string[]): Promise<number> {
         const at = argv.indexOf(`--${k}`);
         if (at >= 0 && (at + 1 >= argv.length || argv[at + 1]!.startsWith('--'))) throw new InputError(`--${k} needs a value (e.g. --${k} ${o.number.includes(k) ? '4' : 'VALUE'}); see --help`);
       }
+      // a number option given text (yargs would pass NaN on, and the message would say "got NaN")
+      for (const k of o.number) {
+        const v = args[k];
+        if (typeof v === 'number' && Number.isNaN(v)) throw badValue(`--${k}`, rawValue(argv, k) ?? 'NaN', 'a number, e.g. 4');
+      }
       return true;
     })
     .recommendCommands()
@@ -78,13 +83,19 @@ export async function main(argv: string[]): Promise<number> {
 
 class UsageExit extends Error {}
 
+/** The text typed after `--name` (or in `--name=text`), before yargs parsed it. */
+function rawValue(argv: string[], name: string): string | undefined {
+  const at = argv.indexOf(`--${name}`);
+  if (at >= 0) return argv[at + 1];
+  return argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+}
+
 /** Adds "did you mean --x?" to yargs' "Unknown argument(s): a, b" using the command's known options. */
 function withSuggestions(msg: string, known: string[]): string {
   const inv = /Argument: ([\w-]+), Given: "([^"]*)", Choices: (.+)$/.exec(msg);
   if (inv) {
     const choices = [...inv[3].matchAll(/"([^"]*)"/g)].map((c) => c[1]);
-    const near = closest(inv[2], choices);
-    return `--${inv[1]}: got "${inv[2]}"; allowed: one of ${choices.join(', ')}${near ? ` (did you mean ${near}?)` : ''}`;
+    return badValue(`--${inv[1]}`, inv[2], `one of ${choices.join(', ')}${didYouMean(inv[2], choices)}`).message;
   }
   const m = /^Unknown arguments?: (.+)$/.exec(msg);
   if (!m) return msg;
