@@ -11,6 +11,7 @@ import { unitNames } from '../../rtl/units/index.js';
 import { verilatorVersion } from '../../rtl/build.js';
 import { verifyRtl, type RtlArgs } from './verify_rtl.js';
 import { defaultJobs } from '../../workers/pool.js';
+import { given, notApplicable } from '../options.js';
 import { DESCRIBE } from './list.js';
 
 /**
@@ -58,6 +59,7 @@ export const verifyCommand: CommandModule<object, Args> = {
       .option('top', { type: 'string', describe: 'with --rtl: the top module' })
       .option('bind', { type: 'string', describe: 'with --rtl: the port binding bind.json (schema/bind.schema.json)' })
       .option('mutations', { type: 'string', describe: 'with --rtl: a mutations.json of text mutations of your files; fails if one survives' })
+      .option('vectors', { type: 'string', describe: 'with --rtl (stream binding): input transactions from a .json or .npy file instead of random ones' })
       .example('$0 verify --unit mac_pe --design int8 --cases 50', 'one unit on one design')
       .example('$0 verify --rtl dot8_core.sv --top dot8_core --bind bind.json --design int8', 'your own RTL against the mac_pe model')
       .example('$0 verify --all --jobs 2', 'every unit on all its designs')
@@ -69,9 +71,10 @@ export const verifyCommand: CommandModule<object, Args> = {
     const jobs = checkInt('--jobs', argv.jobs ?? defaultJobs(), 1, 256);
     if (argv.rtl !== undefined) {
       if (argv.unit !== undefined || argv.all === true || argv.mutate) throw new InputError('verify --rtl: checks your RTL through --bind; drop --unit/--all/--mutate (use --mutations FILE)');
+      for (const o of ['jobs', 'in-process']) notApplicable(`--${o}`, given(o), 'verify --rtl runs one simulation process of your RTL');
       return verifyRtl({ ...argv, rtl: argv.rtl }, seed, cases);
     }
-    for (const o of ['top', 'bind', 'include', 'define', 'param', 'mutations'] as const) {
+    for (const o of ['top', 'bind', 'include', 'define', 'param', 'mutations', 'vectors'] as const) {
       if (argv[o] !== undefined) throw new InputError(`verify --${o} goes with --rtl FILE (your RTL); give --rtl or drop --${o}`);
     }
     if ((argv.unit === undefined) === (argv.all !== true)) {
