@@ -9,7 +9,7 @@ import { saveQuantizedModel } from '../../src/model/format.js';
 import { PRESETS } from '../../src/hw/presets.js';
 import type { Design } from '../../src/hw/design.js';
 import { compileModel } from '../../src/hw/accel_compile.js';
-import { inferenceCycles } from '../../src/hw/accelerator.js';
+import { inferenceCycles } from '../../src/hw/accel_top.js';
 import { int, randomMlp } from './fixtures/model/random_models.js';
 import { runCli as cli } from './helpers/cli.js';
 
