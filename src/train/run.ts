@@ -241,6 +241,7 @@ export function trainCommandLine(o: RunOptions): string {
   if (o.teacher !== undefined) a.push(`--teacher ${o.teacher} --temperature ${o.temperature ?? 4} --distill-weight ${o.distillWeight ?? 0.9}`);
   if (o.inq) a.push(`--inq ${o.inq.join(',')} --inq-bits ${o.inqBits ?? 5}`);
   if (o.pruneChannels !== undefined) a.push(`--prune-channels ${o.pruneChannels}`);
+  if (o.pruneWeights !== undefined) a.push(`--prune-weights ${o.pruneWeights}`);
   if (o.shareWeights !== undefined) a.push(`--share-weights ${o.shareWeights}`);
   if (hasStages(o)) a.push(`--stage-epochs ${o.stageEpochs ?? 1}`);
   return a.join(' ');
@@ -290,7 +291,7 @@ export function runTraining(o: RunOptions, out: string | null, stateDir?: string
   attachTransforms(resume.net, o);
   const r = train(cfg, data, resume);
   const info = runInfo(o, out ? outName(out) : `${o.arch}-w${o.wbits}a${o.abits}`, r);
-  if (!hasStages(o)) return publish(r.net, cfg.net, info, out, test, opts);
+  if (!hasStages(o) && o.quantNoise === undefined) return publish(r.net, cfg.net, info, out, test, opts);
   const st = runStages(r.net, cfg.net, cfg, o, data, test);
   return publish(st.net, st.spec, { ...info, log: [...r.log, ...st.log], trainSeconds: info.trainSeconds + st.seconds, stages: st.stages }, out, test, opts);
 }

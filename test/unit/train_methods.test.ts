@@ -7,9 +7,15 @@ import { TtqTransform } from '../../src/train/ttq.js';
 import { QuantNoiseTransform } from '../../src/train/quant_noise.js';
 import { InqTransform } from '../../src/train/inq.js';
 import { SharedWeightsTransform } from '../../src/train/shared_weights.js';
+import { PruneMaskTransform } from '../../src/train/prune_weights.js';
 import { kmeans1d } from '../../src/kernels/kmeans.js';
 import type { WeightTransform } from '../../src/train/layer.js';
 import { Rng, testSeed } from '../../src/util/rng.js';
+import { buildNetwork, type NetSpec } from '../../src/train/arch.js';
+import { attachTransforms, reestimateBatchNorm } from '../../src/train/methods.js';
+import { BatchNorm } from '../../src/train/norm.js';
+import { batches, fullView } from '../../src/data/batches.js';
+import type { ImageDataset } from '../../src/data/mnist.js';
 
 const seed = testSeed(20);
 
@@ -134,6 +140,26 @@ describe('Quant-Noise (Fan et al. 2020)', () => {
   });
 });
 
+describe('batch-norm re-estimation after Quant-Noise', () => {
+  it('gives the statistics of the fully quantized network (noise detached), and puts the transforms back', () => {
+    const spec: NetSpec = { arch: 'tfc', hidden: [6, 5], weights: { method: 'int', bits: 2 }, act: { method: 'pact', bits: 2 } };
+    const rng = new Rng(seed);
+    const data: ImageDataset = { images: Uint8Array.from({ length: 300 * 784 }, () => rng.int(0, 255)), labels: new Uint8Array(300), count: 300, rows: 28, cols: 28, classes: 10 };
+    const stats = (net: Network): number[] => net.layers.flatMap((l) => (l instanceof BatchNorm ? [...l.mean, ...l.var] : []));
+    const noisy = buildNetwork(spec, seed);
+    attachTransforms(noisy, { quantNoise: 0.5 });
+    reestimateBatchNorm(noisy, data, 300);
+    expect(noisy.layers.filter((l) => l instanceof Dense).every((l) => (l as Dense).transform instanceof QuantNoiseTransform)).toBe(true);
+    const plain = buildNetwork(spec, seed); // the same weights, no transform: every block quantized
+    for (const b of batches(fullView(data), 100, null)) plain.forward(b.x, b.n, true);
+    expect(stats(noisy)).toEqual(stats(plain));
+    const kept = buildNetwork(spec, seed); // the noise left on would give other statistics
+    attachTransforms(kept, { quantNoise: 0.5 });
+    for (const b of batches(fullView(data), 100, null)) kept.forward(b.x, b.n, true);
+    expect(stats(kept)).not.toEqual(stats(plain));
+  });
+});
+
 /** INQ's rule from the paper, independently: levels P = {0, +-2^n2..+-2^n1}; beta sgn(w) where (alpha + beta)/2 <= |w| < 3 beta / 2 for adjacent alpha < beta in P (alpha = 0 below 2^n2), else 0. */
 function inqRef(w: number, maxAbs: number, bits: number): number {
   const n1 = Math.floor(Math.log2((4 * maxAbs) / 3));
@@ -194,6 +220,27 @@ describe('INQ (Zhou et al. 2017)', () => {
 });
 
 describe('centroid fine-tuning of shared weights (Deep Compression)', () => {
+  it('magnitude pruning removes the smallest |w| (ties by position); pruned weights get no gradient and stay zero', () => {
+    const { net, l } = denseWith(8, 5, (w) => {
+      w[3] = w[9] = 0.001; // a tie: the lower index goes first
+      return new PruneMaskTransform(w, 0.5);
+    });
+    const pm = l.transform as PruneMaskTransform;
+    const w = l.weight.value;
+    const order = Array.from(w.keys()).sort((a, b) => Math.abs(w[a]!) - Math.abs(w[b]!) || a - b);
+    expect(new Set(Array.from(pm.mask.keys()).filter((i) => !pm.mask[i]))).toEqual(new Set(order.slice(0, 20)));
+    const { x, r } = batch(8, 5, 3);
+    const opt = new Optimizer(net.params(), { name: 'adam', lr: 0.05 });
+    for (let s = 0; s < 3; s++) {
+      opt.zeroGrad();
+      lossAndGrads(net, x, r, 3);
+      for (let i = 0; i < w.length; i++) if (!pm.mask[i]) expect(l.weight.grad[i]).toBe(0);
+      opt.step(0.05);
+    }
+    const eff = l.effectiveWeights();
+    for (let i = 0; i < w.length; i++) expect(eff[i] === 0).toBe(!pm.mask[i]);
+  });
+
   it('clusters the nonzero weights by k-means; zeros stay zero; dL/dC_k = sum of its weights\' gradients', () => {
     const [inF, outF, n, K] = [10, 6, 4, 4];
     const { net, l } = denseWith(inF, outF, (w) => {
