@@ -14,4 +14,4 @@ export * from './scalesim.js';
 export * from './accel_program.js';
 export * from './accel_compile.js';
 export * from './accel_images.js';
-export * from './accelerator.js';
+export * from './accel_top.js';

@@ -6,7 +6,7 @@ import { compileModel } from '../../hw/accel_compile.js';
 import { writeImages } from '../../hw/accel_images.js';
 import { loadModel } from '../../model/locate.js';
 import { modelShapes } from '../../model/shapes.js';
-import { accelParameters } from '../../rtl/accel.js';
+import { accelParameters } from '../../rtl/accel_top.js';
 import { writeFileSync } from 'node:fs';
 import { writeDirAtomic } from '../../util/fsafe.js';
 import { checkOutDir, given, notApplicable, withForce } from '../options.js';
