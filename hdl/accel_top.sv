@@ -189,7 +189,7 @@ module accel_top
   logic [NbW-1:0]   x_nbits;
   logic [WAW-1:0]   x_waddr;
   logic [ActAW-1:0] x_aoff;
-  logic [31:0]      x_bx, x_bw, x_rem;
+  logic [31:0]      x_bx, x_bw;
   logic             x_valid;
   logic [XAcc-1:0]  x_dot;
   /* verilator lint_off UNUSEDSIGNAL */
@@ -205,15 +205,38 @@ module accel_top
   assign x_neg = x_and &&
                  ((desc.signs[0] && m_q == x_bx - 1) != (desc.signs[1] && b_q == x_bw - 1));
   assign x_waddr = WAW'(desc.w_base + (f_q * x_bw + b_q) * desc.wd + k_q);
-  // kernel row ki of pixel (oy, ox) is kw*C contiguous elements from ((oy*sh + ki)*W + ox*sw)*C
-  // (unpadded windows), read in segments kc of Lanes
-  logic [31:0] x_pix;  // first element of the kernel row in the map
-  assign x_pix = ((py_q[0] * desc.sh + ki_q) * desc.map_w + px_q[0] * desc.sw) * desc.map_c;
-  assign x_aoff = ActAW'(m_q * desc.in_stride + kc_q * Lanes + x_pix);
-  assign x_rem = desc.row_len - kc_q * Lanes;
-  assign x_nbits = x_rem >= Lanes ? NbW'(Lanes) : x_rem[NbW-1:0];
+  // kernel row ki of pixel (oy, ox) is input row iy = oy*sh - pt + ki, columns ix0 + j (j < kw),
+  // ix0 = ox*sw - pl: its row_len = kw*C elements e = j*C + c lie contiguous in the map from
+  // (iy*W + ix0)*C, read in segments kc of Lanes (elements [kc*Lanes, kc*Lanes + Lanes)). A tap
+  // in the padding adds 0 (the pad value of these engines is 0 = the input zero point; for ±1
+  // inputs the popcount leaves it out, docs/accelerator.md): of the segment only the elements
+  // [lo, hi) count, lo = max(kc*Lanes, jlo*C), hi = min(kc*Lanes + Lanes, jhi*C), jlo =
+  // max(0, -ix0), jhi = min(kw, W - ix0), none when iy is outside the map. The word is read from
+  // element lo and the weight word shifted down by lo - kc*Lanes, so the valid bits are the first
+  // nb = hi - lo, which the unit masks (an unpadded window: lo = kc*Lanes, nb = min(Lanes,
+  // row_len - kc*Lanes)).
+  logic signed [39:0] x_iy, x_ix0, x_jlo, x_jhi, x_seg, x_lo, x_hi;
+  logic               x_ok;
+  logic [31:0]        x_pix, x_sh;
+  always_comb begin
+    x_iy = 40'(py_q[0] * desc.sh) - 40'(desc.pt) + 40'(ki_q);
+    x_ix0 = 40'(px_q[0] * desc.sw) - 40'(desc.pl);
+    x_jlo = x_ix0 < 0 ? -x_ix0 : '0;
+    x_jhi = 40'(desc.map_w) - x_ix0;
+    if (x_jhi > 40'(desc.kw)) x_jhi = 40'(desc.kw);
+    x_seg = 40'(kc_q * Lanes);
+    x_lo = x_jlo * 40'(desc.map_c);
+    if (x_lo < x_seg) x_lo = x_seg;
+    x_hi = x_jhi * 40'(desc.map_c);
+    if (x_hi > x_seg + 40'(Lanes)) x_hi = x_seg + 40'(Lanes);
+    x_ok = x_iy >= 0 && x_iy < 40'(desc.map_h) && x_hi > x_lo;
+    x_pix = x_ok ? 32'((x_iy * 40'(desc.map_w) + x_ix0) * 40'(desc.map_c) + x_lo) : '0;
+    x_sh = x_ok ? 32'(x_lo - x_seg) : '0;
+    x_nbits = x_ok ? NbW'(x_hi - x_lo) : '0;
+  end
+  assign x_aoff = ActAW'(m_q * desc.in_stride + x_pix);
   assign x_a = act_q[sel_q][x_aoff +: Lanes];
-  assign x_w = wmem_q[x_waddr][Lanes-1:0];
+  assign x_w = wmem_q[x_waddr][Lanes-1:0] >> x_sh;
 
   xnor_popcount #(.Lanes(Lanes), .AccBits(XAcc), .Thresholds(1), .Channels(1)) u_xnor (
     .clk_i, .rst_ni,

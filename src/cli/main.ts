@@ -2,7 +2,7 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { COMMAND_LOADERS, DESCRIBE } from './commands/list.js';
-import { InputError } from '../util/errors.js';
+import { InputError, badValue, didYouMean } from '../util/errors.js';
 import { closest } from '../util/suggest.js';
 import { lowbitVersion } from '../util/package.js';
 import { renamedOptionMessage } from './names.js';
@@ -83,8 +83,7 @@ function withSuggestions(msg: string, known: string[]): string {
   const inv = /Argument: ([\w-]+), Given: "([^"]*)", Choices: (.+)$/.exec(msg);
   if (inv) {
     const choices = [...inv[3].matchAll(/"([^"]*)"/g)].map((c) => c[1]);
-    const near = closest(inv[2], choices);
-    return `--${inv[1]}: got "${inv[2]}"; allowed: one of ${choices.join(', ')}${near ? ` (did you mean ${near}?)` : ''}`;
+    return badValue(`--${inv[1]}`, inv[2], `one of ${choices.join(', ')}${didYouMean(inv[2], choices)}`).message;
   }
   const m = /^Unknown arguments?: (.+)$/.exec(msg);
   if (!m) return msg;

@@ -13,7 +13,7 @@ import { quantizeInput } from '../model/stages.js';
 import { loadMnist } from '../data/mnist.js';
 import { estimateProgram } from '../estimate/network.js';
 import { estimateArea } from '../estimate/area.js';
-import { InputError, badValue } from '../util/errors.js';
+import { InputError, badValue, didYouMean } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { Rng } from '../util/rng.js';
 import { cacheRoot } from '../rtl/build.js';
@@ -43,7 +43,7 @@ export interface PointOptions {
 
 export function baseDesignJson(s: Space): Record<string, unknown> {
   if (typeof s.base === 'string') {
-    if (!(PRESET_NAMES as string[]).includes(s.base)) throw badValue('space: base', s.base, `a preset (${PRESET_NAMES.join(', ')}) or a Design object`);
+    if (!(PRESET_NAMES as string[]).includes(s.base)) throw badValue('space: base', s.base, `a preset (${PRESET_NAMES.join(', ')}) or a Design object${didYouMean(s.base, PRESET_NAMES)}`);
     return structuredClone(PRESETS[s.base as keyof typeof PRESETS]) as unknown as Record<string, unknown>;
   }
   return structuredClone(parseDesign(s.base, 'space: base')) as unknown as Record<string, unknown>;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { badValue, InputError } from '../util/errors.js';
+import { badValue, didYouMean, InputError } from '../util/errors.js';
 import { checkDataKey } from '../util/keys.js';
 import { checkAlloc } from '../util/budget.js';
 import { readInputText } from '../util/fsafe.js';
@@ -54,7 +54,7 @@ export function parseSpace(json: unknown, source = 'space'): Space {
     throw new InputError(`${source}: expected a JSON object with "base" and "axes" (see docs: lowbit sweep)`);
   }
   const o = json as Record<string, unknown>;
-  for (const k of Object.keys(o)) if (!TOP_FIELDS.includes(k)) throw badValue(`${source}: field ${JSON.stringify(k)}`, k, `one of ${TOP_FIELDS.join(', ')}`);
+  for (const k of Object.keys(o)) if (!TOP_FIELDS.includes(k)) throw badValue(`${source}: field ${JSON.stringify(k)}`, k, `one of ${TOP_FIELDS.join(', ')}${didYouMean(k, TOP_FIELDS)}`);
   const base = o.base ?? 'int8';
   if (typeof base !== 'string' && (base === null || typeof base !== 'object' || Array.isArray(base))) {
     throw badValue(`${source}: base`, base, 'a preset name or a Design object');
@@ -85,7 +85,7 @@ export function parseSpace(json: unknown, source = 'space'): Space {
     vals.forEach((v, i) => checkAxisValue(`${source}: axes.${name}[${i}]`, v));
     if (new Set(vals.map(String)).size !== vals.length) throw badValue(`${source}: axes.${name}`, vals, 'distinct values');
     if (name === 'scheme') {
-      for (const v of vals) if (!(String(v) in schemes)) throw badValue(`${source}: axes.scheme`, v, `a scheme defined in "schemes" (${Object.keys(schemes).join(', ') || 'none defined'})`);
+      for (const v of vals) if (!(String(v) in schemes)) throw badValue(`${source}: axes.scheme`, v, `a scheme defined in "schemes" (${Object.keys(schemes).join(', ') || 'none defined'})${didYouMean(v, Object.keys(schemes))}`);
     }
     if (name === 'array') for (const v of vals) if (typeof v !== 'string' || !/^\d+x\d+$/.test(v)) throw badValue(`${source}: axes.array`, v, 'RxC, e.g. "16x16"');
     axes.push([name, vals as AxisValue[]]);
@@ -175,12 +175,18 @@ export function applyPoint(baseJson: Record<string, unknown>, s: Space, p: Point
 function setPath(obj: Record<string, unknown>, path: string, v: AxisValue): void {
   const parts = path.split('.');
   let cur: Record<string, unknown> = obj;
+  const bad = (): Error => badValue(`axis ${path}`, path, `a dotted path into the Design (e.g. array.dataflow, requant.mode), scheme or array${didYouMean(path, ['scheme', 'array', ...leafPaths(obj)])}`);
   for (const part of parts.slice(0, -1)) {
     const next = Object.hasOwn(cur, part) ? cur[part] : undefined;
-    if (next === null || typeof next !== 'object') throw badValue(`axis ${path}`, path, 'a dotted path into the Design (e.g. array.dataflow, requant.mode)');
+    if (next === null || typeof next !== 'object') throw bad();
     cur = next as Record<string, unknown>;
   }
   const last = parts[parts.length - 1];
-  if (!Object.hasOwn(cur, last)) throw badValue(`axis ${path}`, path, 'a dotted path into the Design (e.g. array.dataflow, requant.mode)');
+  if (!Object.hasOwn(cur, last)) throw bad();
   cur[last] = v;
+}
+
+/** The dotted paths of the leaves of a Design object (`array.rows`, `requant.mode`, ...). */
+function leafPaths(o: Record<string, unknown>, prefix = ''): string[] {
+  return Object.entries(o).flatMap(([k, v]) => (v !== null && typeof v === 'object' && !Array.isArray(v) ? leafPaths(v as Record<string, unknown>, `${prefix}${k}.`) : [`${prefix}${k}`]));
 }

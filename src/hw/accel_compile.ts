@@ -5,6 +5,7 @@ import { formatName, formatRange, intFormat } from '../arith/format.js';
 import { InputError, badValue } from '../util/errors.js';
 import { operandFormat, type Design, type OperandFormat } from './design.js';
 import { accBounds, type LayerAccBounds } from './acc_bounds.js';
+import { windowPadded } from './conv_window.js';
 import {
   geometry, layoutBits, weightWordBits,
   type AccelLayer, type AccelProgram, type AccelStage, type ConvWindow, type Engine, type Layout,
@@ -122,12 +123,14 @@ export function compileModel(model: QuantizedModel, design: Design, opts: Compil
     if (first) inputShift = e.shift;
     first = false;
     const engine = e.engine;
-    const padded = win.pt > 0 || win.pl > 0 || (win.Ho - 1) * win.sh + win.kh > win.H || (win.Wo - 1) * win.sw + win.kw > win.W;
-    if (engine !== 'mac' && padded) {
-      throw new InputError(`${where}: layer ${l.name} is a padded convolution on the XNOR unit (${engine}); its window generator reads whole kernel rows of the map and takes unpadded windows only, as FINN's CNV does (use padding 0, or a Design whose MAC array holds ${formatName(l.weight.format)} x ${formatName(l.input.format)})`);
+    const xZp = l.input.zeroPoint;
+    // the XNOR unit and the bit-serial path leave a padded tap out of the popcount, i.e. pad with 0:
+    // exact when 0 is the input zero point (always for ±1 inputs, whose padding value is 0 as in
+    // the integer reference and FINN's Im2Col; see docs/accelerator.md)
+    if (engine !== 'mac' && windowPadded(win) && xZp !== 0) {
+      throw new InputError(`${where}: layer ${l.name} is a padded convolution on the bit-serial path with input zero point ${xZp}; that path pads with 0 (use padding 0, a zero point of 0, or a Design whose MAC array holds ${formatName(l.weight.format)} x ${formatName(l.input.format)})`);
     }
     const wPrime = macWeights(l, N, K, pd.chw);
-    const xZp = l.input.zeroPoint;
     win.pad = engine === 'mac' ? xZp - e.shift : 0;
     const bias = new Int32Array(N);
     const xAbs = Math.max(Math.abs(e.x.lo), Math.abs(e.x.hi), engine === 'mac' ? Math.abs(win.pad) : 0);

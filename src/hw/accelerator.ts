@@ -4,7 +4,7 @@ import { badValue } from '../util/errors.js';
 import { geometry, type AccelLayer, type AccelProgram } from './accel_program.js';
 import { osFoldCycles } from './cost.js';
 import { requantScale, type RequantizerParams } from './requantizer.js';
-import { chwToNhwc, gatherPatches, maxPoolNhwc, nhwcToChw } from './conv_window.js';
+import { chwToNhwc, gatherPatches, maxPoolNhwc, nhwcToChw, windowPadded } from './conv_window.js';
 import { XNOR_POPCOUNT_LATENCY } from './xnor_popcount.js';
 
 /**
@@ -132,8 +132,10 @@ function accumulate(l: AccelLayer, x: Int32Array): Int32Array {
   const patches = pointwise ? x : gatherPatches(w, x);
   const M = patches.length / l.K;
   const acc = new Int32Array(M * l.N);
-  if (l.engine === 'xnor') {
-    // ±1 patches and weights: 2*popcount(XNOR) - K per output (gemmXnor), then the bias
+  if (l.engine === 'xnor' && !windowPadded(w)) {
+    // ±1 patches and weights: 2*popcount(XNOR) - K per output (gemmXnor), then the bias; a padded
+    // window's patches hold the pad value 0 at padded taps, which no bit encodes: the integer GEMM
+    // below sums them (the RTL leaves them out of the popcount)
     const wpr = packedWords(l.K);
     const xp = new Uint32Array(M * wpr);
     for (let m = 0; m < M; m++) packBits(patches.subarray(m * l.K, (m + 1) * l.K), xp.subarray(m * wpr, (m + 1) * wpr));

@@ -6,8 +6,10 @@ import type { ConvWindow } from './accel_program.js';
  * im2col copy of the input. For output pixel m = oy*Wo + ox and patch element k = (i*kw + j)*C + c it
  * reads input element (iy*W + ix)*C + c with iy = oy*sh - pt + i, ix = ox*sw - pl + j, or — when (iy, ix)
  * lies outside the H x W map — the padding value `win.pad` (the input zero point minus the input shift,
- * so a padded position adds nothing to the sum). `hdl/accel_top` computes the same addresses per array row
- * and per beat; this is the rule the TS model gathers its patches with.
+ * so a padded position adds nothing to the sum; 0 on the XNOR unit and the bit-serial path, whose RTL
+ * leaves a padded tap out of the popcount, so ±1 inputs are padded with 0 as the model defines).
+ * `hdl/accel_top` computes the same addresses per array row and per beat; this is the rule the TS model
+ * gathers its patches with.
  */
 export function patchIndex(win: ConvWindow, m: number, k: number): number {
   const c = k % win.C;
@@ -20,6 +22,11 @@ export function patchIndex(win: ConvWindow, m: number, k: number): number {
   const ix = ox * win.sw - win.pl + j;
   if (iy < 0 || iy >= win.H || ix < 0 || ix >= win.W) return -1;
   return (iy * win.W + ix) * win.C + c;
+}
+
+/** Whether some window reaches outside the map (a padded tap: top/left padding or an overhang). */
+export function windowPadded(w: ConvWindow): boolean {
+  return w.pt > 0 || w.pl > 0 || (w.Ho - 1) * w.sh + w.kh > w.H || (w.Wo - 1) * w.sw + w.kw > w.W;
 }
 
 /** Output pixels of a window and its patch length kh*kw*C. */

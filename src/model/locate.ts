@@ -1,6 +1,6 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { InputError } from '../util/errors.js';
+import { InputError, didYouMean } from '../util/errors.js';
 import { packageRoot } from '../util/package.js';
 import { loadQuantizedModel, MANIFEST } from './format.js';
 import { importOnnx } from './onnx/import.js';
@@ -28,7 +28,7 @@ export function shippedModels(): string[] {
 /** The folder of the shipped model `name`; an InputError listing the shipped models if there is none. */
 export function shippedModel(name: string): string {
   const dir = join(shippedModelsDir(), name);
-  if (!existsSync(join(dir, MANIFEST))) throw new InputError(`no shipped model "${name}"; shipped: ${shippedModels().join(', ')}`);
+  if (!existsSync(join(dir, MANIFEST))) throw new InputError(`no shipped model "${name}"; shipped: ${shippedModels().join(', ')}${didYouMean(name, shippedModels())}`);
   return dir;
 }
 
@@ -37,7 +37,7 @@ export function resolveModelPath(arg: string): string {
   if (existsSync(arg)) return arg;
   const name = arg.replace(/^models\//, '').replace(/\/+$/, '');
   if (shippedModels().includes(name)) return shippedModel(name);
-  throw new InputError(`model ${arg}: no such file or folder, and no shipped model of that name (shipped: ${shippedModels().join(', ')})`);
+  throw new InputError(`model ${arg}: no such file or folder, and no shipped model of that name (shipped: ${shippedModels().join(', ')})${didYouMean(name, shippedModels())}`);
 }
 
 /** Loads a model argument: a QuantizedModel folder, a quantized .onnx file or a shipped model's name. */

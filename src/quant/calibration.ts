@@ -20,7 +20,7 @@
  *   first takes bin 1's count, so the spike of exact zeros after a ReLU does not dominate.
  */
 import { roundHalfEven } from '../arith/index.js';
-import { badValue, checkFiniteArray } from '../util/errors.js';
+import { badValue, checkFiniteArray, didYouMean } from '../util/errors.js';
 import { qRange, quantizeValue, type UniformSpec } from './uniform.js';
 
 export const HIST_BINS = 2048;
@@ -35,7 +35,10 @@ export function parseCalib(s: string, name = '--calib'): CalibMethod {
     const p = Number(m[1]);
     if (p > 0 && p <= 100) return { kind: 'percentile', p };
   }
-  throw badValue(name, s, 'minmax, percentile:P (0 < P <= 100), mse or kl');
+  // a misspelt method keeps its parameter in the suggestion (`percentil:99` -> `percentile:99`)
+  const [method, ...param] = s.split(':');
+  const near = didYouMean(method, ['minmax', 'percentile', 'mse', 'kl'], (n) => (n === 'percentile' ? `percentile:${param.join(':') || '99.9'}` : n));
+  throw badValue(name, s, `minmax, percentile:P (0 < P <= 100), mse or kl${method === 'percentile' ? '' : near}`);
 }
 
 export function calibName(c: CalibMethod): string {

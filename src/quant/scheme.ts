@@ -12,7 +12,7 @@
  * bits. The activation bits of a layer are those of its OUTPUT; the network input is quantized to
  * `inputBits` (8) by the `quantize` layer.
  */
-import { badValue, checkInt } from '../util/errors.js';
+import { badValue, checkInt, didYouMean } from '../util/errors.js';
 
 export type WeightQuant =
   | { kind: 'int'; bits: number }
@@ -53,13 +53,17 @@ export function parseLayerScheme(s: string, name = '--scheme'): LayerScheme & { 
       return { weight: wb === 1 ? { kind: 'binary' } : { kind: 'int', bits: wb }, abits: ab, shiftOnly: false };
     }
   }
-  throw badValue(name, s, 'wXaY with X, Y in 1..16 (e.g. w8a8, w4a4, w2a2, w1a1), ternary or pow2');
+  throw badValue(name, s, `wXaY with X, Y in 1..16 (e.g. w8a8, w4a4, w2a2, w1a1), ternary or pow2${m ? '' : didYouMean(s, SCHEME_EXAMPLES)}`);
 }
 
 /** Parses `SEL=SCHEME` overrides. */
 export function parseOverride(s: string): Scheme['overrides'][number] {
   const m = /^(first|last|\d+)=(.+)$/.exec(s);
-  if (!m) throw badValue('--override', s, 'SEL=SCHEME with SEL first, last or a compute-layer index, e.g. first=w8a8');
+  if (!m) {
+    const [sel, ...rest] = s.split('=');
+    const near = rest.length > 0 ? didYouMean(sel, ['first', 'last'], (n) => `${n}=${rest.join('=')}`) : '';
+    throw badValue('--override', s, `SEL=SCHEME with SEL first, last or a compute-layer index, e.g. first=w8a8${near}`);
+  }
   const ls = parseLayerScheme(m[2], `--override ${m[1]}`);
   return { sel: m[1] === 'first' || m[1] === 'last' ? m[1] : Number(m[1]), layer: { weight: ls.weight, abits: ls.abits } };
 }

@@ -110,6 +110,21 @@ export const ACCEL_MUTATIONS: readonly Mutation[] = [
   {
     id: 'accel-segment-short', unit: 'accel_top', file: 'hdl/accel_top.sv', designs: ['binary-32'],
     description: 'off by one: an XNOR kernel-row segment counts one lane fewer',
-    pattern: 'assign x_rem = desc.row_len - kc_q * Lanes;', replacement: 'assign x_rem = desc.row_len - kc_q * Lanes - 1;',
+    pattern: "x_nbits = x_ok ? NbW'(x_hi - x_lo) : '0;", replacement: "x_nbits = x_ok ? NbW'(x_hi - x_lo - 1) : '0;",
+  },
+  {
+    id: 'accel-xnor-pad-row', unit: 'accel_top', file: 'hdl/accel_top.sv', designs: ['binary-32'],
+    description: 'a kernel row in the top/bottom padding is counted on the XNOR unit instead of adding 0',
+    pattern: "x_ok = x_iy >= 0 && x_iy < 40'(desc.map_h) && x_hi > x_lo;", replacement: 'x_ok = x_hi > x_lo;',
+  },
+  {
+    id: 'accel-xnor-pad-left', unit: 'accel_top', file: 'hdl/accel_top.sv', designs: ['binary-32'],
+    description: 'left padding not cut from an XNOR kernel row: its taps are counted',
+    pattern: "x_lo = x_jlo * 40'(desc.map_c);", replacement: "x_lo = '0;",
+  },
+  {
+    id: 'accel-xnor-wshift', unit: 'accel_top', file: 'hdl/accel_top.sv', designs: ['binary-32'],
+    description: 'the weight word is not shifted with a kernel row cut by the padding',
+    pattern: 'assign x_w = wmem_q[x_waddr][Lanes-1:0] >> x_sh;', replacement: 'assign x_w = wmem_q[x_waddr][Lanes-1:0];',
   },
 ];

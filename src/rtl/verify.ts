@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import type { Design } from '../hw/design.js';
 import { loadDesign } from '../hw/design.js';
-import { badValue, InputError } from '../util/errors.js';
+import { badValue, didYouMean, InputError } from '../util/errors.js';
 import { buildSim, cacheRoot } from './build.js';
 import { compareOutputs, compareTrace, tracePath, type Mismatch } from './compare.js';
 import { checkPorts } from './harness.js';
@@ -84,7 +84,7 @@ export async function resolveUnit(ref: string): Promise<UnitSpec> {
     }
     return spec;
   }
-  throw badValue('unit', ref, `one of ${unitNames().join(', ') || '(no units registered yet)'}, or a path to a module exporting a UnitSpec`);
+  throw badValue('unit', ref, `one of ${unitNames().join(', ') || '(no units registered yet)'}, or a path to a module exporting a UnitSpec${didYouMean(ref, unitNames())}`);
 }
 
 /** A module path: relative to the working directory when it exists there (or starts with `.`), else to the repository root. */
@@ -120,8 +120,11 @@ export async function verifyJob(job: VerifyJob): Promise<VerifyResult> {
 /**
  * One check of a given UnitSpec (verifyJob after resolving the unit). `extra.verilatorArgs` go to the build
  * (a user's -I/-D), `extra.command` replaces the reproduce command (src/rtl/bind/unit_bind.ts uses both).
+ * `extra.outputDelay` D (a unit binding's `latency`): the RTL's outputs come D cycles after the model's,
+ * i.e. RTL cycle t is compared with model cycle t - D (model cycle 0, the reset outputs, while t - D < 0);
+ * D > 0 runs D more cycles of zero inputs (D < 0, an RTL ahead of the model, compares the first T + D cycles).
  */
-export async function verifySpec(spec: UnitSpec, job: VerifyJob, extra: { verilatorArgs?: string[]; command?: string } = {}): Promise<VerifyResult> {
+export async function verifySpec(spec: UnitSpec, job: VerifyJob, extra: { verilatorArgs?: string[]; command?: string; outputDelay?: number } = {}): Promise<VerifyResult> {
   const { design } = job;
   const ports = spec.ports(design);
   checkPorts(spec.name, ports);
@@ -139,8 +142,13 @@ export async function verifySpec(spec: UnitSpec, job: VerifyJob, extra: { verila
   const traced = spec.traceSignals?.(design) ?? [];
   const vcdDir = job.vcdDir ?? join(cacheRoot(job.cacheDir), 'vcd');
   const keptPath = join(vcdDir, `${safeName(spec.name)}-${safeName(basename(job.label))}-seed${job.seed}.vcd`);
+  const delay = extra.outputDelay ?? 0;
+  if (delay !== 0 && traced.length > 0) throw new InputError(`${spec.name}: an output delay cannot be combined with traced registers`);
+  if (-delay >= stimulus.length) throw new InputError(`${spec.name}: output delay ${delay} leaves no cycle to compare (${stimulus.length} cycles); raise --cases`);
+  const simStimulus = delay > 0 ? [...stimulus, ...Array.from({ length: delay }, () => stimulus[0].map(() => 0n))] : stimulus;
+  const expected = delay > 0 ? simStimulus.map((_, t) => model.outputs[Math.max(0, t - delay)]) : model.outputs.slice(-delay);
   const simulate = (vcd?: string): Promise<SimRun> =>
-    job.inProcess ? Promise.resolve(runSimInProcess(built, spec.name, ports, stimulus, { vcdPath: vcd })) : runSim(built, spec.name, ports, stimulus, { vcdPath: vcd });
+    job.inProcess ? Promise.resolve(runSimInProcess(built, spec.name, ports, simStimulus, { vcdPath: vcd })) : runSim(built, spec.name, ports, simStimulus, { vcdPath: vcd });
   const tmp = mkdtempSync(join(tmpdir(), 'lowbit-verify-'));
   try {
     let vcdPath: string | undefined;
@@ -151,7 +159,7 @@ export async function verifySpec(spec: UnitSpec, job: VerifyJob, extra: { verila
       vcdPath = join(tmp, 'trace.vcd');
     }
     const run = await simulate(vcdPath);
-    const outs = compareOutputs(spec.name, outputPorts(ports), model.outputs, run.outputs);
+    const outs = compareOutputs(spec.name, outputPorts(ports), expected, run.outputs.slice(0, expected.length));
     let first = outs.first;
     let badRegisters = 0;
     if (traced.length > 0 && vcdPath !== undefined) {
@@ -173,7 +181,7 @@ export async function verifySpec(spec: UnitSpec, job: VerifyJob, extra: { verila
       label: job.label,
       seed: job.seed,
       cases: job.cases,
-      cycles: stimulus.length,
+      cycles: simStimulus.length,
       ok,
       mismatch: first,
       outputCycles: outs.outputCycles,

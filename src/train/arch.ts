@@ -25,7 +25,7 @@ import { Network, Scale } from './network.js';
 import type { Layer } from './layer.js';
 import type { ActQuantMethod, WeightQuantSpec } from './quantizers.js';
 import { Rng } from '../util/rng.js';
-import { badValue, checkEnum } from '../util/errors.js';
+import { badValue, checkEnum, checkInt } from '../util/errors.js';
 
 export const ARCHS = ['tfc', 'sfc', 'lfc', 'cnn', 'cnv'] as const;
 export type ArchName = (typeof ARCHS)[number];
@@ -46,6 +46,13 @@ export interface NetSpec {
   act: { method: ActQuantMethod; bits: number };
   /** weight bits of the first / last layer (per-layer bit-widths; default: same as `weights`) */
   firstBits?: number;
+  /**
+   * MLPs only: every weighted layer's own bits (mixed precision, `lowbit autoquant`): `w` its weight bits,
+   * `a` the bits of the activation after it (absent for the last layer, whose outputs are raw logits);
+   * 1-bit weights are binary, 1-bit activations sign (+-1), others as `weights` / `act` (or int / pact
+   * where those are binary). Overrides firstBits/lastBits.
+   */
+  layerBits?: { w: number; a?: number }[];
   lastBits?: number;
   /** drop probability after every hidden activation (and before the CNN's dense layer); 0 or absent: none */
   dropout?: number;
@@ -54,6 +61,25 @@ export interface NetSpec {
   /** DoReFa gradient bits: dL/dy of every weighted layer but the first and last quantized (absent: FP32) */
   gradBits?: number;
   inputShape?: [number, number, number];
+}
+
+/** `layerBits` checked against a QAT MLP of `count` weighted layers (bits 1..16; an `a` on all but the last). */
+function checkLayerBits(spec: NetSpec, count: number): { w: number; a?: number }[] {
+  const lb = spec.layerBits!;
+  if (spec.weights.method === 'none') throw badValue('layerBits', 'with FP32 weights', 'quantized weights (per-layer bits are a QAT setting)');
+  if (lb.length !== count) throw badValue('layerBits', `${lb.length} layers`, `${count} (one per weighted layer of ${spec.arch})`);
+  lb.forEach((b, i) => {
+    checkInt(`layerBits[${i}].w`, b.w, 1, 16);
+    if (i < count - 1) checkInt(`layerBits[${i}].a`, b.a, 1, 16);
+    else if (b.a !== undefined) throw badValue(`layerBits[${i}].a`, b.a, 'absent: the last layer outputs raw logits');
+  });
+  return lb;
+}
+
+/** The activation of `bits` bits: sign for 1, else `method` (pact where `method` is sign). */
+function actWithBits(method: ActQuantMethod, bits: number): Activation {
+  if (bits === 1) return new Activation('sign', 1);
+  return new Activation(method === 'sign' || method === 'relu' || method === 'none' ? 'pact' : method, bits);
 }
 
 /** Weight spec of the first/last layer with `bits` overriding (binary/ternary become int at >2 bits). */
@@ -71,6 +97,7 @@ export function buildNetwork(spec: NetSpec, seed: number): Network {
   const [C, H, W] = spec.inputShape ?? [1, 28, 28];
   const act = (): Layer => (fp ? new Activation(spec.act.method === 'none' ? 'relu' : spec.act.method, 32) : new Activation(spec.act.method, spec.act.bits));
   const layers: Layer[] = [];
+  if (spec.layerBits && (spec.arch === 'cnn' || spec.arch === 'cnv')) throw badValue('layerBits', spec.arch, 'an MLP (tfc, sfc, lfc); per-layer bits of CNNs are not built');
   if (spec.inputDropout) layers.push(new Dropout(spec.inputDropout, rng));
   if (spec.arch === 'cnv') {
     const ch = spec.hidden ?? [16, 16, 32, 32];
@@ -130,16 +157,18 @@ export function buildNetwork(spec: NetSpec, seed: number): Network {
   }
   const hidden = spec.hidden ?? ARCH_HIDDEN[spec.arch];
   if (hidden.length < 1 || hidden.some((h) => !Number.isInteger(h) || h < 1)) throw badValue('hidden', hidden, 'positive integer widths');
+  const lb = spec.layerBits ? checkLayerBits(spec, hidden.length + 1) : null;
   let inF = C * H * W;
   hidden.forEach((h, i) => {
-    layers.push(new Dense(inF, h, i === 0 ? withBits(spec.weights, spec.firstBits) : spec.weights, false, rng));
+    layers.push(new Dense(inF, h, lb ? withBits(spec.weights, lb[i]!.w) : i === 0 ? withBits(spec.weights, spec.firstBits) : spec.weights, false, rng));
     layers.push(new BatchNorm(h));
-    layers.push(act());
+    layers.push(lb ? actWithBits(spec.act.method, lb[i]!.a!) : act());
     if (spec.dropout) layers.push(new Dropout(spec.dropout, rng));
     inF = h;
   });
-  layers.push(new Dense(inF, 10, lastSpec(spec), fp, rng));
-  if (!fp) layers.push(new Scale(logitScaleInit(spec, inF)));
+  const last = lb ? { ...spec, lastBits: lb[hidden.length]!.w } : spec;
+  layers.push(new Dense(inF, 10, lastSpec(last), fp, rng));
+  if (!fp) layers.push(new Scale(logitScaleInit(last, inF)));
   return withRng(new Network([inF === 0 ? 0 : C * H * W], withGradQuant(layers, spec, rng)), rng);
 }
 

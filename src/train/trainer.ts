@@ -120,8 +120,9 @@ export function evaluate(net: Network, view: DatasetView, batchSize = 500): numb
 }
 
 /** Trains a new network for `cfg`, or continues `resume.net` (loaded with its state) from `resume.checkpoint`
- * to the same weights an uninterrupted run with the same `cfg` would reach. */
-export function train(cfg: TrainConfig, data: ImageDataset, resume?: { net: Network; checkpoint: TrainCheckpoint }): TrainResult {
+ * to the same weights an uninterrupted run with the same `cfg` would reach; `resume.net` without a checkpoint
+ * starts a fresh run from that network's weights (fine-tuning). */
+export function train(cfg: TrainConfig, data: ImageDataset, resume?: { net: Network; checkpoint?: TrainCheckpoint }): TrainResult {
   const model = resume?.net ?? buildNetwork(cfg.net, cfg.seed);
   const split = trainValSplit(data, cfg.valCount ?? 5000, cfg.seed ^ 0x5eed);
   const trainView = cfg.maxTrain ? headView(split.train, cfg.maxTrain) : split.train;

@@ -72,10 +72,14 @@ export function checkEnum<T extends string>(name: string, v: unknown, allowed: r
   return v as T;
 }
 
-/** " (did you mean X?)" when a string `v` is near one of `allowed`, else "". */
-export function didYouMean(v: unknown, allowed: readonly string[]): string {
+/**
+ * " (did you mean X?)" when a string `v` is near one of `allowed`, else "": the one "did you mean" of every
+ * value a user types (names, presets, units, schemes, methods, formats). `show` turns the near name into
+ * the whole suggestion when the name is part of a larger value (`frist=w8a8` -> `first=w8a8`).
+ */
+export function didYouMean(v: unknown, allowed: readonly string[], show: (near: string) => string = (n) => n): string {
   const near = typeof v === 'string' ? closest(v, allowed) : undefined;
-  return near !== undefined ? ` (did you mean ${near}?)` : '';
+  return near !== undefined ? ` (did you mean ${show(near)}?)` : '';
 }
 
 /** Throws `badValue` unless `v` is a finite number. */

@@ -6,7 +6,8 @@ export function closest(k: string, allowed: readonly string[]): string | undefin
   let bestD = Infinity;
   for (const a of allowed) {
     const dd = editDistance(k.toLowerCase(), a.toLowerCase());
-    if (dd < bestD) {
+    // a name that shares nothing with `k` (every character replaced: `b` for `a`) is no suggestion
+    if (dd < bestD && dd < Math.max(k.length, a.length)) {
       bestD = dd;
       best = a;
     }

@@ -9,7 +9,8 @@ import { accelCases, cnnCases, inputsFor } from '../unit/fixtures/accel_models.j
 
 /**
  * CNNs and batching on the whole accelerator: random CNNs over every engine (MAC array, XNOR unit,
- * bit-serial path), padding (same, valid, 5x5 and 7x7 with the pad value), stride (1, 2), 1x1 / 7x7
+ * bit-serial path), padding (same, valid, 5x5 and 7x7 with the pad value; on the XNOR unit and the
+ * bit-serial path padded taps left out of the popcount, kernel rows cut mid-segment), stride (1, 2), 1x1 / 7x7
  * kernels, max-pooling (2x2/2, 3x3/1, OR on ±1 bits) and flatten, at batch 1 and at the array's rows
  * (output pixels on the rows), and an MLP with a batch of images on the rows: the integer reference,
  * the TS model and the RTL agree, every output port equal in every cycle. One Verilator build per
@@ -23,7 +24,7 @@ const capacity: AccelCapacity = { wDepth: 512, pDepth: 64, actWords: 32, outDept
 
 const runs: { design: Design; labels: string[] }[] = [
   { design: mixed, labels: ['cnn w8a8', 'cnn uint8', 'cnn w4a2'] },
-  { design: bin, labels: ['cnn xnor', 'cnn serial'] },
+  { design: bin, labels: ['cnn xnor', 'cnn serial', 'cnn same xnor', 'cnn same serial'] },
 ];
 
 describe('accel_top RTL == TS model == integer reference on CNNs, at batch 1 and R', () => {

@@ -8,7 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { loadMutations, runBoundMutant } from '../../src/rtl/bind/mutate.js';
 import { readRtlPorts } from '../../src/rtl/bind/ports.js';
 import { hdlFiles } from '../../src/rtl/hdl_manifest.js';
-import type { BoundJob } from '../../src/rtl/bind/verify.js';
+import type { BoundJob, BoundResult } from '../../src/rtl/bind/verify.js';
 import { runCli } from '../unit/helpers/cli.js';
 import { cacheRoot } from '../../src/rtl/build.js';
 
@@ -102,11 +102,11 @@ describe('verify --rtl with a port binding', () => {
     const m8 = await runBoundMutant(int8Job, noAcc);
     expect(m8.killed).toBe(true);
     // the first multi-beat dot product after the 25 single-beat corner cases is the first wrong one
-    expect(m8.result!.comparison.first).toMatchObject({ kind: 'value', txn: 25, stream: 'outputs[0]' });
+    expect((m8.outcome!.result as BoundResult).comparison.first).toMatchObject({ kind: 'value', txn: 25, stream: 'outputs[0]' });
     const [xor] = loadMutations(join(XNOR, 'mutations.json')).filter((m) => m.id === 'xnor64-xor');
     const mx = await runBoundMutant(xnorJob, xor);
     expect(mx.killed).toBe(true);
-    expect(mx.result!.comparison.first).toMatchObject({ kind: 'value', txn: 0, expected: 64n, actual: -64n });
+    expect((mx.outcome!.result as BoundResult).comparison.first).toMatchObject({ kind: 'value', txn: 0, expected: 64n, actual: -64n });
 
     // the same bug in a user's own folder: report, kept VCD, and the printed command reproduces it
     const dir = mkdtempSync(join(tmpdir(), 'lowbit-bind-bug-'));
@@ -117,8 +117,8 @@ describe('verify --rtl with a port binding', () => {
     expect(r.code).toBe(1);
     const report = r.out.slice(r.out.indexOf('MISMATCH dot8_core (model'));
     const lines = report.split('\n');
-    expect(lines[0]).toBe(`MISMATCH dot8_core (model mac_pe, bind ${join(INT8, 'bind.json')}), design int8, seed 1, 40 cases (${m8.result!.cycles} cycles)`);
-    expect(lines[1]).toBe(`  first mismatch: output transaction 25 on outputs[0], cycle ${m8.result!.comparison.first!.cycle}: field acc (port m_acc, lane 0 of 1)`);
+    expect(lines[0]).toBe(`MISMATCH dot8_core (model mac_pe, bind ${join(INT8, 'bind.json')}), design int8, seed 1, 40 cases (${(m8.outcome!.result as BoundResult).cycles} cycles)`);
+    expect(lines[1]).toBe(`  first mismatch: output transaction 25 on outputs[0], cycle ${(m8.outcome!.result as BoundResult).comparison.first!.cycle}: field acc (port m_acc, lane 0 of 1)`);
     expect(lines[2]).toMatch(/^ {4}expected 0x[0-9a-f]{8} \(\d+(; signed -\d+)?\)$/);
     expect(lines[4]).toMatch(/^ {2}operands: input transactions 25\.\.\d+ \(accepted in cycles \d+\.\.\d+\)$/);
     expect(lines[5]).toMatch(/^ {4}#25 a=\[(-?\d+, ){7}-?\d+\] w=\[(-?\d+, ){7}-?\d+\] last=[01]$/);
@@ -153,5 +153,30 @@ describe('verify --rtl with a port binding', () => {
     expect(bad.code).toBe(1);
     expect(bad.out).toMatch(/MISMATCH pe_grid-as-mac_array, design os-3x5-int8, seed 1, 30 cases \(\d+ cycles\)\n  first mismatch: cycle \d+, output y_o \(160 bits\)/);
     expect(bad.out).toContain(`reproduce: lowbit verify ${files.join(' ')} --top pe_grid --bind ${join(tmp, 'lsb.json')} --design os-3x5-int8 --seed 1 --cases 30 --keep-vcd`);
+  });
+
+  it('a unit binding with a deeper pipeline ("latency": 2) matches; a wrong latency and a mutant of the user RTL are caught', async () => {
+    const fx = join(root, 'test/rtl/fixtures/bind_unit');
+    const files = [join(fx, 'pe_grid.sv'), ...hdlFiles('mac_array').map((f) => join(root, f))];
+    const args = ['verify', ...files.flatMap((f) => ['--rtl', f]), '--top', 'pe_grid', '--design', 'os-3x5-int8', '--cases', '30'];
+    const ok = await runCli([...args, '--bind', join(fx, 'bind_deep.json')]);
+    expect(ok.err).toBe('');
+    expect(ok.code).toBe(0);
+    // 2 extra cycles: the run is the unit's stimulus plus 2 cycles
+    const plain = await runCli([...args, '--bind', join(fx, 'bind.json'), '--json']);
+    const cycles = (JSON.parse(plain.out) as { cycles: number }).cycles;
+    expect(ok.out).toMatch(new RegExp(`^ok +pe_grid-as-mac_array os-3x5-int8 +${cycles + 2} cycles`));
+    // stated one cycle short: the first result is due a cycle before the RTL gives it
+    const tmp = mkdtempSync(join(tmpdir(), 'lowbit-bind-lat-'));
+    writeFileSync(join(tmp, 'lat1.json'), readFileSync(join(fx, 'bind_deep.json'), 'utf8').replace('"latency": 2', '"latency": 1'));
+    const bad = await runCli([...args, '--bind', join(tmp, 'lat1.json')]);
+    expect(bad.code).toBe(1);
+    expect(bad.out).toMatch(/MISMATCH pe_grid-as-mac_array, design os-3x5-int8, seed 1, 30 cases \(\d+ cycles\)\n  latency 1: cycle t of pe_grid is compared with cycle t - 1 of mac_array \(its reset outputs before that\)\n  first mismatch: cycle \d+, output y_valid_o \(1 bits\)\n    expected 0x1 \(1\)\n    actual   0x0 \(0\)/);
+    // --mutations works for unit bindings too (all of them: test/slow/rtl_bind_mutation.test.ts)
+    const job: BoundJob = { files, top: 'pe_grid', includeDirs: [], defines: [], params: {}, bind: join(fx, 'bind_deep.json'), design: 'os-3x5-int8', seed: 1, cases: 30 };
+    const [early] = loadMutations(join(fx, 'mutations.json')).filter((m) => m.id === 'pe-grid-valid-early');
+    const m = await runBoundMutant(job, early);
+    expect([m.killed, m.how, m.outcome!.kind]).toEqual([true, 'mismatch', 'unit']);
+    expect(m.outcome!.first).toMatch(/^cycle \d+, y_valid_o$/);
   });
 });

@@ -31,7 +31,7 @@ function jobs(design: Design, labels: string[]) {
 describe('accel_top CNN mutants are killed by co-simulation', () => {
   for (const mut of ACCEL_MUTATIONS) {
     it(`${mut.id}: ${mut.description}`, async () => {
-      const j = mut.designs?.includes('binary-32') ? jobs(bin, ['cnn xnor', 'cnn serial']) : jobs(mixed, ['cnn uint8', 'cnn w8a8']);
+      const j = mut.designs?.includes('binary-32') ? jobs(bin, ['cnn xnor', 'cnn serial', 'cnn same xnor', 'cnn same serial']) : jobs(mixed, ['cnn uint8', 'cnn w8a8']);
       const r = await runAccelMutant(mut, j, { capacity });
       process.stderr.write(`[accel mutation] ${mut.id}: ${r.how}${r.by ? ` by ${r.by}` : ''}${r.cycle !== undefined ? ` at cycle ${r.cycle} (${r.signal})` : ''}\n`);
       expect(r.killed, `${mut.id} survived (LOWBIT_SEED=${seed})`).toBe(true);

@@ -3,6 +3,8 @@ import { join, resolve } from 'node:path';
 import { loadMutations, runBoundMutant } from '../../src/rtl/bind/mutate.js';
 import { verifyBound, type BoundJob } from '../../src/rtl/bind/verify.js';
 import { testSeed } from '../../src/util/rng.js';
+import { hdlFiles } from '../../src/rtl/hdl_manifest.js';
+import { runCli } from '../unit/helpers/cli.js';
 
 /**
  * Slow tier: every mutation of the example user designs (the requantizer example is verified only here) (examples/rtl/*\/mutations.json) must be
@@ -26,8 +28,18 @@ describe('mutations of the example user designs (slow tier)', () => {
       for (const m of loadMutations(join(dir, 'mutations.json'))) {
         const r = await runBoundMutant(job, m);
         expect(r.how, `mutant ${m.id}`).toBe('mismatch');
-        expect(r.result!.report).toMatch(/first mismatch: (output|an extra output|input) transaction|first mismatch: output valid/);
+        expect(r.outcome!.report).toMatch(/first mismatch: (output|an extra output|input) transaction|first mismatch: output valid/);
       }
     });
   }
+
+  it('a unit binding (pe_grid, 2 cycles deeper than mac_array): verify --mutations kills every mutant', async () => {
+    const fx = resolve('test/rtl/fixtures/bind_unit');
+    const files = [join(fx, 'pe_grid.sv'), ...hdlFiles('mac_array').map((f) => resolve(f))];
+    const r = await runCli(['verify', ...files.flatMap((f) => ['--rtl', f]), '--top', 'pe_grid', '--bind', join(fx, 'bind_deep.json'), '--design', 'os-3x5-int8', '--cases', '30', '--seed', String(seed), '--mutations', join(fx, 'mutations.json')]);
+    expect(r.code, r.out + r.err).toBe(0);
+    expect(r.out).toMatch(/^killed +pe-grid-valid-early +mismatch \(first bad: cycle \d+, y_valid_o\)/m);
+    expect(r.out).toMatch(/^killed +pe-grid-debug-inverted +mismatch \(first bad: cycle \d+, y_o\)/m);
+    expect(r.out).toContain('kill fraction 2/2 = 100.0%');
+  });
 });

@@ -8,7 +8,8 @@ import { integerInference } from '../../src/model/infer.js';
 import { PRESETS } from '../../src/hw/presets.js';
 import type { Design } from '../../src/hw/design.js';
 import { accelCases, cnnCases, convNet, inputsFor } from './fixtures/accel_models.js';
-import { BINARY } from './fixtures/model/random_models.js';
+import { BINARY, int } from './fixtures/model/random_models.js';
+import type { Conv2dLayer } from '../../src/model/types.js';
 import { estimateNetwork } from '../../src/estimate/network.js';
 
 const seed = testSeed(20261127);
@@ -158,8 +159,11 @@ describe('compile errors name the problem and the fix', () => {
   it('rejects what the window generator and the pooling unit do not run, naming the layer and the fix', () => {
     const cases = cnnCases();
     const xn = cases.find((k) => k.label.startsWith('cnn xnor'))!;
-    const padded = convNet(new Rng(5), [2, 6, 6], [{ O: 3, k: 3, s: 1, pad: 1 }], BINARY, BINARY, 'bipolar');
-    expect(() => compileModel(padded, xn.design)).toThrow(/layer conv0 is a padded convolution on the XNOR unit \(xnor\).*use padding 0, or a Design whose MAC array holds binary x binary/);
+    // the bit-serial path pads with 0, so a padded layer there needs input zero point 0
+    const padded = convNet(new Rng(5), [2, 6, 6], [{ O: 3, k: 3, s: 1, pad: 1 }], BINARY, BINARY, 'bipolar', int(4, false));
+    const zp = (padded.layers[1] as Conv2dLayer).input.zeroPoint;
+    expect(zp).not.toBe(0);
+    expect(() => compileModel(padded, xn.design)).toThrow(new RegExp(`layer conv0 is a padded convolution on the bit-serial path with input zero point ${zp}; that path pads with 0 \\(use padding 0, a zero point of 0, or a Design whose MAC array holds binary x uint4\\)`));
     const mac = cases[0];
     const cnn = mac.model(new Rng(6));
     const poolPad = structuredClone(cnn);

@@ -99,7 +99,7 @@ describe('chunked accumulation: the GEMM definition', () => {
     const A = randomInts(rng, M * K, int(8, true));
     const W = randomInts(rng, K * N, int(8, true));
     const { Y } = simulateGemm(d, A, W, M, K, N, { cycleAccurate: false });
-    expect(Array.from(Y)).toEqual(Array.from(gemmIntRef(A, W, M, K, N, d.accumulator, allocGemmOut(M, N, d.accumulator))));
+    expect(Array.from(Y as Int32Array)).toEqual(Array.from(gemmIntRef(A, W, M, K, N, d.accumulator, allocGemmOut(M, N, d.accumulator)) as Int32Array));
     expect(() => simulateGemm(d, A, W, M, K, N, { cycleAccurate: true })).toThrow(/accumulator\.chunk.*drop --cycle-accurate/);
   });
 

@@ -75,6 +75,9 @@ export const quantizeCommand: CommandModule<object, QuantizeArgs> = {
     if (argv.model !== undefined) {
       for (const o of ['scheme', 'per-channel', 'calib', 'calib-images', 'calib-data', 'override', 'variant']) notApplicable(`--${o}`, given(o), '--model imports an already quantized model (they apply to --checkpoint)');
     }
+    // the scheme and calibration are checked before any file is read
+    const scheme = argv.model === undefined ? makeScheme(argv.scheme, { perChannel: argv.perChannel, overrides: argv.override ?? [] }) : null;
+    const calib = parseCalib(argv.calib);
     checkOutDir(argv.out, { ...MODEL_OUTPUT, force: argv.force });
     const started = Date.now();
     let model: QuantizedModel;
@@ -85,8 +88,6 @@ export const quantizeCommand: CommandModule<object, QuantizeArgs> = {
       model = importOnnx(argv.model, { name: argv.out ? basename(argv.out) : basename(argv.model, '.onnx') });
     } else {
       ckpt = loadCheckpoint(argv.checkpoint!);
-      const scheme = makeScheme(argv.scheme, { perChannel: argv.perChannel, overrides: argv.override ?? [] });
-      const calib = parseCalib(argv.calib);
       const inSize = ckpt.inputShape.reduce((a, b) => a * b, 1);
       let calibInputs: Float32Array;
       let n: number;
@@ -104,7 +105,7 @@ export const quantizeCommand: CommandModule<object, QuantizeArgs> = {
       let bar: Progress | null = null;
       let last = 0;
       const r = quantizeCheckpoint(ckpt, {
-        scheme, calib, calibInputs, count: n,
+        scheme: scheme!, calib, calibInputs, count: n,
         name: argv.out ? basename(argv.out) : `${basename(argv.checkpoint!)}-${argv.scheme}`, source: resolve(argv.checkpoint!),
         variant: argv.variant as 'double' | 'single',
         onProgress: (d, t) => {
@@ -135,7 +136,7 @@ export const quantizeCommand: CommandModule<object, QuantizeArgs> = {
     const fp32Bytes = ckpt !== null ? 4 * checkpointParamCount(ckpt) : mem.fp32Bits / 8;
     const result = {
       model: model.name, out: argv.out ?? null, source: argv.checkpoint ?? argv.model,
-      scheme: argv.model ? 'onnx' : argv.scheme, perChannel: argv.perChannel, calib: argv.model ? null : calibName(parseCalib(argv.calib)),
+      scheme: argv.model ? 'onnx' : argv.scheme, perChannel: argv.perChannel, calib: argv.model ? null : calibName(calib),
       accuracy: { fp32, integer: int, drop: fp32 !== null && int !== null ? fp32 - int : null, testImages: test ? Math.min(argv.images, test.count) : 0 },
       size: { parameterBits: mem.parameterBits, parameterBytes: Math.ceil(mem.parameterBits / 8), fp32Bytes, savingVsFp32: (8 * fp32Bytes) / mem.parameterBits },
       layers: model.layers.map((l) => describeLayer(l)),

@@ -1,11 +1,9 @@
 import { CheckFailedError, InputError } from '../../util/errors.js';
 import { loadMutations, runBoundMutant, type BoundMutantResult } from '../../rtl/bind/mutate.js';
 import { formatBoundSummary } from '../../rtl/bind/report.js';
-import { verifyBound, type BoundJob } from '../../rtl/bind/verify.js';
-import { isUnitBinding, readBindingJson } from '../../rtl/bind/spec.js';
-import { verifyUnitBound } from '../../rtl/bind/unit_bind.js';
+import type { BoundJob } from '../../rtl/bind/verify.js';
+import { runBinding } from '../../rtl/bind/dispatch.js';
 import { formatSummary } from '../../rtl/report.js';
-import { resolve } from 'node:path';
 
 /**
  * `lowbit verify --rtl top.sv [...] --top NAME --bind bind.json --design D`: the user's RTL against a
@@ -58,35 +56,34 @@ export async function verifyRtl(a: RtlArgs, seed: number, cases: number): Promis
     keepVcd: a.keepVcd,
     vcdDir: a.vcdDir,
   };
-  const json = readBindingJson(resolve(job.bind));
-  if (isUnitBinding(json)) {
-    if (a.mutations !== undefined) throw new InputError('verify --mutations: runs with a stream binding ("model"); this binding names a "unit"');
-    const r = await verifyUnitBound(job, json);
-    if (a.json) process.stdout.write(`${jsonLine(r)}\n`);
-    else process.stdout.write(`${formatSummary([r])}\n${r.report !== undefined ? `\n${r.report}\n` : ''}`);
-    if (!r.ok) throw new CheckFailedError(`verify: ${job.top} does not match ${r.unit} (first mismatch: cycle ${r.mismatch!.cycle}, ${r.mismatch!.signal})`);
-    return;
-  }
   if (a.mutations !== undefined) {
     const list = loadMutations(a.mutations);
     const results: BoundMutantResult[] = [];
     for (const m of list) {
       const r = await runBoundMutant(job, m);
       results.push(r);
-      const first = r.result?.comparison.first;
-      const where = first !== undefined ? ` (first bad: ${first.kind} output transaction ${first.txn}, cycle ${first.cycle})` : '';
+      const first = r.outcome?.first;
+      const where = first !== undefined ? ` (first bad: ${first})` : '';
       if (!a.json) process.stdout.write(`${r.killed ? 'killed  ' : 'SURVIVED'} ${m.id.padEnd(26)} ${r.how}${where}  ${m.description}\n`);
     }
     const killed = results.filter((r) => r.killed).length;
     if (a.json) {
-      process.stdout.write(`${jsonLine({ killed, total: results.length, mutants: results.map((r) => ({ id: r.mutation.id, killed: r.killed, how: r.how, first: r.result?.comparison.first })) })}\n`);
+      process.stdout.write(`${jsonLine({ killed, total: results.length, mutants: results.map((r) => ({ id: r.mutation.id, killed: r.killed, how: r.how, first: r.outcome?.first })) })}\n`);
     } else {
       process.stdout.write(`\nkill fraction ${killed}/${results.length} = ${((100 * killed) / results.length).toFixed(1)}%\n`);
     }
     if (killed < results.length) throw new CheckFailedError(`verify --mutations: ${results.length - killed} mutant(s) survived`);
     return;
   }
-  const r = await verifyBound(job);
+  const o = await runBinding(job);
+  if (o.kind === 'unit') {
+    const r = o.result;
+    if (a.json) process.stdout.write(`${jsonLine(r)}\n`);
+    else process.stdout.write(`${formatSummary([r])}\n${r.report !== undefined ? `\n${r.report}\n` : ''}`);
+    if (!r.ok) throw new CheckFailedError(`verify: ${job.top} does not match ${r.unit} (first mismatch: ${o.first})`);
+    return;
+  }
+  const r = o.result;
   if (a.json) {
     const { inputs: _i, run: _r, resolved: _b, ...rest } = r;
     process.stdout.write(`${jsonLine(rest)}\n`);

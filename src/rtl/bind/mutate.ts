@@ -2,12 +2,14 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { InputError } from '../../util/errors.js';
-import { verifyBound, type BoundJob, type BoundResult } from './verify.js';
+import { runBinding, type BoundOutcome } from './dispatch.js';
+import type { BoundJob } from './verify.js';
 
 /**
- * Mutation runs on bound user RTL: each mutation replaces one exact text in one of the user's files (in a
- * copy, never in place), the copy is built and checked with the same binding, seed and cases; a mutant is
- * killed when the check reports a mismatch. A pattern that does not occur exactly once is an error (a
+ * Mutation runs on bound user RTL, for both binding kinds (stream and unit, src/rtl/bind/dispatch.ts): each
+ * mutation replaces one exact text in one of the user's files (in a copy, never in place), the copy is
+ * built and checked with the same binding, seed and cases; a mutant is killed when the check reports a
+ * mismatch. A pattern that does not occur exactly once is an error (a
  * stale mutation), never skipped. File format (`mutations.json`), paths relative to that file:
  *   [{ "id": "no-accumulate", "file": "dot8_core.sv", "find": "run_q <= run_q + sum_q;",
  *      "replace": "run_q <= sum_q;", "description": "the running sum restarts every beat" }]
@@ -24,9 +26,10 @@ export interface BoundMutation {
 export interface BoundMutantResult {
   mutation: BoundMutation;
   killed: boolean;
-  /** `mismatch` or the build error that killed it */
+  /** `mismatch`, `survived`, or the build error that killed it */
   how: string;
-  result?: BoundResult;
+  /** the check of the mutant (absent when its build failed) */
+  outcome?: BoundOutcome;
 }
 
 export function loadMutations(path: string): BoundMutation[] {
@@ -60,8 +63,8 @@ export async function runBoundMutant(job: BoundJob, m: BoundMutation): Promise<B
     // the original folder stays on the include path (`include files next to the mutated one)
     const mutant: BoundJob = { ...job, fileOverride: { ...job.fileOverride, [given]: copy }, includeDirs: [...job.includeDirs, dirname(m.file)] };
     try {
-      const result = await verifyBound(mutant);
-      return { mutation: m, killed: !result.ok, how: result.ok ? 'survived' : 'mismatch', result };
+      const outcome = await runBinding(mutant);
+      return { mutation: m, killed: !outcome.ok, how: outcome.ok ? 'survived' : 'mismatch', outcome };
     } catch (e) {
       if (e instanceof InputError) throw e;
       return { mutation: m, killed: true, how: `build failed: ${(e as Error).message.split('\n')[0]}` };

@@ -73,7 +73,7 @@ export const BIND_KEYS: Record<string, readonly string[]> = {
   field: ['port', 'lanes', 'laneBits', 'signed', 'order'],
   timing: ['mode', 'latency'],
   stimulus: ['validRate', 'readyRate', 'beats'],
-  unit: ['$schema', 'unit', 'clock', 'reset', 'ports', 'constants', 'parameters'],
+  unit: ['$schema', 'unit', 'clock', 'reset', 'ports', 'constants', 'parameters', 'latency'],
   unitPort: ['port', 'laneBits', 'order'],
 };
 
