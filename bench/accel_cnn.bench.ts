@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { loadMnist } from '../src/data/index.js';
 import { estimateNetwork } from '../src/estimate/network.js';
 import { compileModel } from '../src/hw/accel_compile.js';
-import { inferenceCycles, runAccelerator } from '../src/hw/accelerator.js';
+import { inferenceCycles, runAccelerator } from '../src/hw/accel_top.js';
 import { loadDesign } from '../src/hw/design.js';
 import { integerInference, inputQuant, loadQuantizedModel } from '../src/model/index.js';
 import { quantizeInput } from '../src/model/stages.js';

@@ -1,7 +1,7 @@
 // accel_top: a quantized-network accelerator — a layer-program controller over the systolic MAC
 // array (mac_array, output stationary), the XNOR-popcount unit (xnor_popcount, XNOR and bit-serial
 // AND paths), per-lane requantizers and threshold comparators, ping-pong activation buffers and an
-// output buffer. TS model: src/hw/accelerator.ts (cycle-exact); compiler and memory layout:
+// output buffer. TS model: src/hw/accel_top.ts (cycle-exact); compiler and memory layout:
 // src/hw/accel_compile.ts, src/hw/accel_program.ts, src/hw/accel_images.ts; the layer descriptor:
 // accel_pkg (generated from src/hw/accel_desc.ts); docs/accelerator.md.
 //
@@ -39,6 +39,12 @@
 //   XNOR unit and M*C + 2 in the pooling unit, and cycles_o = 1 + the sum over layers.
 // Memories are loaded with $readmemh from MemDir at time 0 (src/hw/accel_images.ts writes them).
 `default_nettype none
+
+// The package is listed first in every build (src/rtl/hdl_manifest.ts), which defines the guard; a
+// tool that reads this file alone (verilator --lint-only -Ihdl hdl/accel_top.sv) includes it here.
+`ifndef ACCEL_PKG_SVH
+`include "accel_pkg.svh"
+`endif
 
 module accel_top
   import accel_pkg::*;

@@ -1,7 +1,7 @@
 // lowbit transaction-level harness of the whole accelerator (hdl/accel_top): the host protocol runs here
 // in C++, one image at a time, so nothing per cycle crosses into TypeScript or a file. Per image it returns
 // the outputs, cycles_o, the measured start-to-done cycle count and a hash of every output port in every
-// cycle, which src/rtl/accel_tx.ts compares with the TS model (src/rtl/accel.ts `hostImage` gives the same
+// cycle, which src/rtl/accel_tx.ts compares with the TS model (src/rtl/accel_top.ts `hostImage` gives the same
 // hash from the model). Built on the generic harness core (sim/harness.cpp: reset, clocking, VCD).
 //
 // Host protocol per image (cycle-identical to the per-cycle co-simulation, docs/verify.md):

@@ -73,7 +73,7 @@ export { MacPe, MacArray, RequantizerModel, XnorPopcountModel, requantize, requa
 export { simulateGemm } from './hw/gemm_schedule.js';
 export { gemmCycles, estimateGemm, type GemmCost } from './hw/cost.js';
 export { compileModel } from './hw/accel_compile.js';
-export { runAccelerator, inferenceCycles, type AccelRun } from './hw/accelerator.js';
+export { runAccelerator, inferenceCycles, type AccelRun } from './hw/accel_top.js';
 export type { AccelProgram } from './hw/accel_program.js';
 export { writeImages } from './hw/accel_images.js';
 export { scaleSimCycles, writeScaleSim } from './hw/scalesim.js';
@@ -85,7 +85,7 @@ export { verifyJob, resolveUnit, type VerifyJob, type VerifyResult } from './rtl
 export { unitNames } from './rtl/units/index.js';
 export { runVerifyJobs } from './rtl/batch.js';
 export { readVcd } from './rtl/vcd.js';
-export { cosimAccelerator } from './rtl/accel.js';
+export { cosimAccelerator } from './rtl/accel_top.js';
 export { runMutant, killFraction } from './rtl/mutate.js';
 export { MUTATIONS } from './rtl/mutations.js';
 export type { UnitSpec } from './rtl/unit.js';

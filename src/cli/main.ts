@@ -44,6 +44,11 @@ export async function main(argv: string[]): Promise<number> {
         const at = argv.indexOf(`--${k}`);
         if (at >= 0 && (at + 1 >= argv.length || argv[at + 1]!.startsWith('--'))) throw new InputError(`--${k} needs a value (e.g. --${k} ${o.number.includes(k) ? '4' : 'VALUE'}); see --help`);
       }
+      // a number option given text (yargs would pass NaN on, and the message would say "got NaN")
+      for (const k of o.number) {
+        const v = args[k];
+        if (typeof v === 'number' && Number.isNaN(v)) throw badValue(`--${k}`, rawValue(argv, k) ?? 'NaN', 'a number, e.g. 4');
+      }
       return true;
     })
     .recommendCommands()
@@ -77,6 +82,13 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 class UsageExit extends Error {}
+
+/** The text typed after `--name` (or in `--name=text`), before yargs parsed it. */
+function rawValue(argv: string[], name: string): string | undefined {
+  const at = argv.indexOf(`--${name}`);
+  if (at >= 0) return argv[at + 1];
+  return argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+}
 
 /** Adds "did you mean --x?" to yargs' "Unknown argument(s): a, b" using the command's known options. */
 function withSuggestions(msg: string, known: string[]): string {

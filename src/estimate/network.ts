@@ -1,6 +1,6 @@
 import type { Design } from '../hw/design.js';
 import { compileModel } from '../hw/accel_compile.js';
-import { inferenceCycles, layerCycles } from '../hw/accelerator.js';
+import { inferenceCycles, layerCycles } from '../hw/accel_top.js';
 import { geometry, layoutBits, type AccelLayer, type AccelProgram, type Layout, DESCRIPTOR_FIELDS } from '../hw/accel_program.js';
 import type { QuantizedModel } from '../model/types.js';
 import { badValue } from '../util/errors.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { parseDesign, type Design } from '../hw/design.js';
 import { PRESETS, PRESET_NAMES } from '../hw/presets.js';
 import { compileModel } from '../hw/accel_compile.js';
-import { runAccelerator } from '../hw/accelerator.js';
+import { runAccelerator } from '../hw/accel_top.js';
 import { loadQuantizedModel } from '../model/format.js';
 import { resolveModelPath } from '../model/locate.js';
 import type { QuantizedModel } from '../model/types.js';

@@ -4,7 +4,7 @@ import { compileModel } from '../hw/accel_compile.js';
 import { loadDesign } from '../hw/design.js';
 import { loadQuantizedModel } from '../model/format.js';
 import { writeReport, type Section } from '../report/index.js';
-import type { AccelCapacity } from '../rtl/accel.js';
+import type { AccelCapacity } from '../rtl/accel_top.js';
 import { InputError } from '../util/errors.js';
 import { runModel, type RunReport } from './run.js';
 
@@ -73,7 +73,7 @@ export function demoReport(rs: RunReport[]): { title: string; generated: string;
   const summary: Section = {
     heading: 'Summary',
     paragraphs: [
-      'Each shipped model runs the MNIST test set on the TS model of the accelerator (`src/hw/accelerator.ts`) beside the integer reference inference (`integerInference`, the definition), and the first images on the RTL (`hdl/accel_top.sv`) in Verilator. "bit-exact" means every logit of every image is identical, and for the RTL every output port in every cycle (per image: outputs, cycle counts and a hash of every port in every cycle, src/rtl/accel_tx.ts).',
+      'Each shipped model runs the MNIST test set on the TS model of the accelerator (`src/hw/accel_top.ts`) beside the integer reference inference (`integerInference`, the definition), and the first images on the RTL (`hdl/accel_top.sv`) in Verilator. "bit-exact" means every logit of every image is identical, and for the RTL every output port in every cycle (per image: outputs, cycle counts and a hash of every port in every cycle, src/rtl/accel_tx.ts).',
       ...rtlSentence(rs),
     ],
     table: {

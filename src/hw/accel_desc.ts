@@ -1,6 +1,6 @@
 /**
  * The accelerator's layer descriptor, defined once: the TS compiler encodes it from this table
- * (`encodeDescriptor`, used by accel_program.ts) and `hdl/accel_pkg.sv` is generated from it
+ * (`encodeDescriptor`, used by accel_program.ts) and `hdl/accel_pkg.svh` is generated from it
  * (`accelPackage`), which `hdl/accel_top.sv` imports. A unit test checks the checked-in package is
  * current; regenerate it with `npx tsx scripts/gen-hdl.ts`.
  *
@@ -94,13 +94,19 @@ export function encodeDescriptor(v: DescValues): number[] {
 
 const camel = (s: string): string => s.split('_').map((w) => w[0].toUpperCase() + w.slice(1)).join('');
 
-/** The text of `hdl/accel_pkg.sv`. */
+/**
+ * The text of `hdl/accel_pkg.svh`: the package inside an include guard, so that `accel_top.sv` can
+ * `include it (a tool reading accel_top.sv alone, e.g. a lint, finds it through `-Ihdl`) while the
+ * build lists it first (src/rtl/hdl_manifest.ts) and the include is then skipped.
+ */
 export function accelPackage(): string {
   const L: string[] = [
     '// accel_pkg: the accelerator\'s layer descriptor. GENERATED from src/hw/accel_desc.ts',
     '// (accelPackage); do not edit: change DESC_FIELDS and run `npx tsx scripts/gen-hdl.ts`.',
     '// Field i is the 32-bit slot [32i, 32i + 32) of a descriptor; the struct lists the slots from the',
     '// most significant (packed struct order), each as its unused high bits and the field.',
+    '`ifndef ACCEL_PKG_SVH',
+    '`define ACCEL_PKG_SVH',
     '`default_nettype none',
     '',
     'package accel_pkg;',
@@ -121,6 +127,6 @@ export function accelPackage(): string {
     const decl = f.bits === 1 ? 'logic' : `logic [${f.bits - 1}:0]`;
     L.push(`    ${`${decl} ${f.name};`.padEnd(26)} // ${f.doc}`);
   }
-  L.push('  } accel_desc_t;', 'endpackage', '', '`default_nettype wire', '');
+  L.push('  } accel_desc_t;', 'endpackage', '', '`default_nettype wire', '`endif  // ACCEL_PKG_SVH', '');
   return L.join('\n');
 }

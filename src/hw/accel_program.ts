@@ -7,7 +7,7 @@ export { DESCRIPTOR_FIELDS } from './accel_desc.js';
 
 /**
  * The accelerator's layer program and memory layout: what `compileModel` (accel_compile.ts) produces from
- * a QuantizedModel and a Design, what the TS accelerator model (accelerator.ts) runs and what
+ * a QuantizedModel and a Design, what the TS accelerator model (accel_top.ts) runs and what
  * `hdl/accel_top.sv` loads through `$readmemh` (accel_images.ts writes the files).
  *
  * Engines:

@@ -14,5 +14,5 @@ export * from './scalesim.js';
 export * from './accel_program.js';
 export * from './accel_compile.js';
 export * from './accel_images.js';
-export * from './accelerator.js';
+export * from './accel_top.js';
 export * from './acc_bounds.js';

@@ -3,9 +3,9 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AccelProgram } from '../hw/accel_program.js';
 import { writeImages } from '../hw/accel_images.js';
-import { inferenceCycles, runAccelerator } from '../hw/accelerator.js';
+import { inferenceCycles, runAccelerator } from '../hw/accel_top.js';
 import { ToolError } from '../util/errors.js';
-import { accelBuildRequest, checkRtlSupported, cosimAccelerator, hostImage, hostState, imageWords, type AccelCapacity, type HostCycle, type HostState } from './accel.js';
+import { accelBuildRequest, checkRtlSupported, cosimAccelerator, hostImage, hostState, imageWords, type AccelCapacity, type HostCycle, type HostState } from './accel_top.js';
 import { MAKE_VARS, buildSim, type BuildKind, type BuiltSim } from './build.js';
 import { koffi } from './inproc.js';
 import { runTool } from './proc.js';
@@ -14,14 +14,14 @@ import { runTool } from './proc.js';
  * Transaction-level co-simulation of the whole accelerator: the host protocol runs inside the simulator
  * (sim/accel.cpp), which returns per image its outputs, cycles_o, the measured start-to-done cycle count and
  * a hash of every output port in every cycle. Here each image is checked against the TS model: outputs,
- * both cycle counts, and the hash of the cycle-by-cycle outputs the model predicts (accel.ts `hostImage`),
+ * both cycle counts, and the hash of the cycle-by-cycle outputs the model predicts (accel_top.ts `hostImage`),
  * so a wrong value or a wrong cycle on any port is still caught, without a per-cycle stream.
  *
  * Images go in chunks (each a fresh simulation from reset), `jobs` chunks at a time: in this process through
  * koffi (asynchronous calls, one simulation per worker thread) when koffi loads, else one simulator process
  * per chunk. Memory is bounded by a chunk, whatever the number of images. On a disagreement the image
  * (with the one before it in its chunk, whose results the RTL still holds) is re-run cycle by cycle with a
- * VCD (accel.ts `cosimAccelerator`), which names the first differing cycle and port.
+ * VCD (accel_top.ts `cosimAccelerator`), which names the first differing cycle and port.
  */
 
 /**

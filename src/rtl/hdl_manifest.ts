@@ -1,7 +1,7 @@
 /**
  * The HDL file manifest: which SystemVerilog files in hdl/ make each unit and the accelerator, in
- * compile order (packages first). The one list used by verification (src/rtl/units/*.ts), the
- * accelerator co-simulation (accel.ts, `lowbit run --rtl`) and the area estimate (estimate/area.ts).
+ * compile order (packages first; a package is an include-guarded `.svh` header, see accel_pkg.svh). The one list used by verification (src/rtl/units/*.ts), the
+ * accelerator co-simulation (rtl/accel_top.ts, `lowbit run --rtl`) and the area estimate (estimate/area.ts).
  */
 const PE = ['mac_pe.sv'];
 const ARRAY = ['mac_array.sv', ...PE, 'skew_buffer.sv'];
@@ -13,7 +13,7 @@ export const HDL_MANIFEST = {
   mac_array: ARRAY,
   requantizer: REQUANTIZER,
   xnor_popcount: XNOR,
-  accel_top: ['accel_pkg.sv', 'accel_top.sv', ...ARRAY, ...REQUANTIZER, ...XNOR],
+  accel_top: ['accel_pkg.svh', 'accel_top.sv', ...ARRAY, ...REQUANTIZER, ...XNOR],
 } as const satisfies Record<string, readonly string[]>;
 
 export type HdlTop = keyof typeof HDL_MANIFEST;

@@ -13,5 +13,5 @@ export * from './mutate.js';
 export * from './mutations.js';
 export { UNITS, unitNames } from './units/index.js';
 export { repoRoot, resolveRepoPath } from './paths.js';
-export * from './accel.js';
+export * from './accel_top.js';
 export * from './accel_tx.js';

@@ -78,7 +78,7 @@ export const MUTATIONS: readonly Mutation[] = [
 /**
  * Mutations of the accelerator's CNN datapath in `hdl/accel_top.sv` — the sliding-window generator, the
  * pooling unit, the capture of every array row and the tile walk. They are checked by co-simulating
- * random CNNs on the whole accelerator (`runAccelMutant` in accel.ts, test/slow/accel_mutation.slow.test.ts);
+ * random CNNs on the whole accelerator (`runAccelMutant` in accel_top.ts, test/slow/accel_mutation.slow.test.ts);
  * `designs` names the test Designs ('tiny-mixed': MAC array CNNs, 'binary-32': XNOR/bit-serial CNNs).
  */
 export const ACCEL_MUTATIONS: readonly Mutation[] = [

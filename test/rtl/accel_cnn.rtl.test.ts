@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { Rng, testSeed } from '../../src/util/rng.js';
 import { compileModel } from '../../src/hw/accel_compile.js';
 import { integerInference } from '../../src/model/infer.js';
-import { cosimAccelerator, type AccelCapacity } from '../../src/rtl/accel.js';
+import { cosimAccelerator, type AccelCapacity } from '../../src/rtl/accel_top.js';
 import { PRESETS } from '../../src/hw/presets.js';
 import type { Design } from '../../src/hw/design.js';
 import { accelCases, cnnCases, inputsFor } from '../unit/fixtures/accel_models.js';

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { Rng, testSeed } from '../../src/util/rng.js';
 import { compileModel } from '../../src/hw/accel_compile.js';
-import { runAccelMutant } from '../../src/rtl/accel.js';
+import { runAccelMutant } from '../../src/rtl/accel_top.js';
 import { ACCEL_MUTATIONS } from '../../src/rtl/mutations.js';
 import { PRESETS } from '../../src/hw/presets.js';
 import type { Design } from '../../src/hw/design.js';

@@ -11,8 +11,8 @@ const seed = testSeed(19);
 const zero = (): DescValues => Object.fromEntries(DESC_FIELDS.map((f) => [f.name, 0])) as DescValues;
 
 describe('the accelerator descriptor is defined once (src/hw/accel_desc.ts)', () => {
-  it('hdl/accel_pkg.sv is what accelPackage() generates (regenerate: npx tsx scripts/gen-hdl.ts)', () => {
-    expect(readFileSync(new URL('../../hdl/accel_pkg.sv', import.meta.url), 'utf8')).toBe(accelPackage());
+  it('hdl/accel_pkg.svh is what accelPackage() generates (regenerate: npx tsx scripts/gen-hdl.ts)', () => {
+    expect(readFileSync(new URL('../../hdl/accel_pkg.svh', import.meta.url), 'utf8')).toBe(accelPackage());
   });
 
   it('the package struct puts field i at bits [32i, 32i + bits) of the descriptor', () => {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { importOnnx, integerInference } from '../../src/model/index.js';
 import { readNpy } from '../../src/util/npy.js';
 import { compileModel } from '../../src/hw/accel_compile.js';
-import { runAccelerator } from '../../src/hw/accelerator.js';
+import { runAccelerator } from '../../src/hw/accel_top.js';
 import { quantizeInput } from '../../src/model/stages.js';
 import { inputQuant } from '../../src/model/infer.js';
 import { PRESETS } from '../../src/hw/presets.js';

@@ -10,7 +10,7 @@ import { allocGemmOut, gemmInt, gemmIntRef, type AccSpec } from '../../src/kerne
 import { loadDesign, parseDesign } from '../../src/hw/design.js';
 import { simulateGemm } from '../../src/hw/gemm_schedule.js';
 import { compileModel } from '../../src/hw/accel_compile.js';
-import { runAccelerator } from '../../src/hw/accelerator.js';
+import { runAccelerator } from '../../src/hw/accel_top.js';
 import { integerInference } from '../../src/model/infer.js';
 import { loadModel } from '../../src/model/locate.js';
 import { formatRange, SCHEMA_VERSION, type Conv2dLayer, type DenseLayer, type QuantizedModel } from '../../src/model/types.js';

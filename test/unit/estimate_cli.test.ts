@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Rng } from '../../src/util/rng.js';
 import { saveQuantizedModel } from '../../src/model/format.js';
 import { compileModel } from '../../src/hw/accel_compile.js';
-import { inferenceCycles } from '../../src/hw/accelerator.js';
+import { inferenceCycles } from '../../src/hw/accel_top.js';
 import { PRESETS } from '../../src/hw/presets.js';
 import { int, randomMlp } from './fixtures/model/random_models.js';
 import { runCli as run } from './helpers/cli.js';

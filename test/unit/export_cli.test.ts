@@ -35,17 +35,42 @@ describe(`lowbit export --format onnx (seed ${seed})`, () => {
     expect((await runCli(['export', '--model', join(dir, 'mlp'), '--out', join(dir, 'mlp.onnx')])).code).toBe(0);
   });
 
-  it('a model with no QOperator form exits 2 saying why; a foreign file at --out is kept', async () => {
-    const th = await runCli(['export', '--model', join(__dirname, 'fixtures', 'qonnx', 'mlp_w4a4.onnx'), '--out', join(dir, 'th.onnx')]);
-    expect(th.code).toBe(2);
-    expect(th.err).toMatch(/threshold \(MultiThreshold\) stages have no ONNX QOperator form/);
-    expect(existsSync(join(dir, 'th.onnx'))).toBe(false);
+  it('a threshold model (Brevitas QONNX import) exports to ONNX integer ops that ONNX Runtime runs with lowbit\'s outputs', async () => {
+    const src = join(__dirname, 'fixtures', 'qonnx', 'mlp_w4a4.onnx');
+    const th = await runCli(['export', '--model', src, '--out', join(dir, 'th.onnx')]);
+    expect(th.code, th.err).toBe(0);
+    const m = importOnnx(readFileSync(src));
+    const x = randomFloats(new Rng(seed + 1), 20 * shapeSize(m.inputShape), 1);
+    const ort = await runOrt(readFileSync(join(dir, 'th.onnx')), x, [20, ...m.inputShape]);
+    expect(ort.data).toEqual(Array.from(integerInference(m, x, { u8s8Saturation: SAT }).output));
+  });
+
+  it('a model not representable exits 2 saying why; a foreign file at --out is kept', async () => {
+    const wide = randomMlp(new Rng(seed), [8, 4, 2], int(12, true), int(8, false), 'onnx');
+    saveQuantizedModel(wide, join(dir, 'wide'));
+    const w = await runCli(['export', '--model', join(dir, 'wide'), '--out', join(dir, 'w.onnx')]);
+    expect(w.code).toBe(2);
+    expect(w.err).toMatch(/format int12 has no ONNX QOperator form/);
+    expect(existsSync(join(dir, 'w.onnx'))).toBe(false);
     writeFileSync(join(dir, 'notes.onnx'), 'my notes');
     const keep = await runCli(['export', '--model', join(dir, 'mlp'), '--out', join(dir, 'notes.onnx')]);
     expect(keep.code).toBe(2);
     expect(readFileSync(join(dir, 'notes.onnx'), 'utf8')).toBe('my notes');
-    const fmt = await runCli(['export', '--model', join(dir, 'mlp'), '--format', 'qonnx', '--out', join(dir, 'q.onnx')]);
+    const fmt = await runCli(['export', '--model', join(dir, 'mlp'), '--format', 'tflite', '--out', join(dir, 'q.onnx')]);
     expect(fmt.code).toBe(2);
     expect(fmt.err).toMatch(/--format/);
+  });
+
+  it('--format qonnx: lowbit\'s import of the file computes the same integers as the model', async () => {
+    const rng = new Rng(seed + 2);
+    const m = randomMlp(rng, [24, 16, 6], int(4, true), int(4, true), 'threshold');
+    (m.layers[0] as { output: { zeroPoint: number } }).output.zeroPoint = 0;
+    saveQuantizedModel(m, join(dir, 'th'));
+    const r = await runCli(['export', '--model', join(dir, 'th'), '--format', 'qonnx', '--out', join(dir, 'th.qonnx.onnx')]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/QONNX/);
+    const x = randomFloats(rng, 30 * 24, 3);
+    const back = importOnnx(readFileSync(join(dir, 'th.qonnx.onnx')));
+    expect(Array.from(integerInference(back, x).output)).toEqual(Array.from(integerInference(m, x).output));
   });
 });

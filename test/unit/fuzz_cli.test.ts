@@ -49,6 +49,8 @@ writeFileSync(space, JSON.stringify({ base: 'int8', schemes: { a: { model, desig
 writeNpy(join(dir, 'A.npy'), { data: Int8Array.of(1, 2, 3, 4), shape: [2, 2] });
 writeNpy(join(dir, 'W.npy'), { data: Int8Array.of(1, 2, 3, 4), shape: [2, 2] });
 writeNpy(join(dir, 'x.npy'), { data: new Float32Array(784), shape: [1, 784] });
+writeNpy(join(dir, 'L.npy'), { data: Int32Array.of(0), shape: [1] });
+writeFileSync(join(dir, 'a.v'), 'module t(input wire clk_i); endmodule\n');
 mkdirSync(join(dir, 'user'));
 writeFileSync(join(dir, 'user', 'thesis.tex'), 'precious');
 writeFileSync(join(dir, 'notes.txt'), 'precious');
@@ -104,6 +106,55 @@ const CASES: [string[], string, string[] | null][] = [
   [['verify', '--unit', 'mac_pe'], '--jobs', ['0', '257']],
   [['demo', '--images', '1'], '--out', [join(dir, 'user'), join(dir, 'notes.txt')]],
   [['demo', '--out', out], '--images', ['0', '10001']],
+  [['export', '--model', model], '--out', [join(dir, 'notes.txt'), join(dir, 'user')]],
+  [['export', '--model', model, '--out', join(dir, 'm.onnx')], '--format', ['onx', 'qdq', '']],
+  [['export', '--out', join(dir, 'm.onnx')], '--model', [join(dir, 'nope'), join(dir, 'notes.txt'), join(dir, 'user'), 'sfc-w1a']],
+  [['verify', '--rtl', join(dir, 'a.v'), '--top', 't', '--design', 'int8'], '--bind', [join(dir, 'nope.json'), join(dir, 'notes.txt'), join(dir, 'user'), '/dev/zero']],
+  [['verify', '--unit', 'mac_pe'], '--top', ['t']],
+  [['verify', '--unit', 'mac_pe'], '--bind', [join(dir, 'b.json')]],
+  [['verify', '--rtl', join(dir, 'a.v'), '--top', 't', '--design', 'int8', '--bind', join(dir, 'b.json')], '--jobs', ['2']],
+  [['verify'], '--unit', ['mac_p', '', join(dir, 'notes.txt')]],
+  [['run', '--model', model, '--design', 'int8', '--images', '1'], '--batch', ['0', '-1', '1.5', '99999']],
+  [['run', '--model', model, '--design', 'int8', '--images', '1'], '--jobs', ['2']],
+  [['run', '--model', model, '--design', 'int8', '--images', '1'], '--rtl-seconds', ['5']],
+  [['run', '--model', model, '--design', 'int8', '--images', '1', '--rtl'], '--rtl-seconds', ['0', '-1', '1.5', '86401']],
+  [['run', '--model', model, '--design', 'int8', '--images', '1', '--rtl'], '--jobs', ['0', '257', '1.5']],
+  [['run', '--model', model, '--design', 'int8', '--images', '1', '--labels', join(dir, 'L.npy')], '--input', [join(dir, 'notes.txt'), join(dir, 'user'), join(dir, 'A.npy'), '/dev/zero']],
+  [['run', '--model', model, '--design', 'int8', '--images', '1', '--input', join(dir, 'x.npy')], '--labels', [join(dir, 'notes.txt'), join(dir, 'A.npy'), join(dir, 'x.npy')]],
+  [['run', '--model', model, '--images', '1'], '--design', ['int88', join(dir, 'notes.txt'), join(dir, 'user')]],
+  [['sweep', '--space', space, '--out', join(dir, 'r.jsonl')], '--batch', ['0', '-1', '1.5']],
+  [['estimate', '--model', model, '--no-area'], '--energy', [join(dir, 'nope.json'), join(dir, 'notes.txt'), join(dir, 'user')]],
+  [['estimate', '--model', model, '--no-area', '--accuracy'], '--images', ['0', '-1', '10001']],
+  [['quantize', '--checkpoint', ckpt, '--out', out, '--images', '0'], '--calib-data', [join(dir, 'notes.txt'), join(dir, 'user'), join(dir, 'A.npy'), '/dev/zero', join(dir, 'nope.npy')]],
+  [['quantize', '--checkpoint', ckpt, '--out', out, '--images', '0'], '--override', ['frist=w8a8', 'first=w0a8', '=', '99=w8a8']],
+  [['infer', '--model', model, '--input', join(dir, 'x.npy')], '--labels', [join(dir, 'notes.txt'), join(dir, 'A.npy'), join(dir, 'user')]],
+  [['train', '--arch', 'tfc', '--out', out], '--batch-size', ['0', '-1', '1.5', '60001']],
+  [['train', '--arch', 'tfc', '--out', out], '--wbits', ['0', '33', '1.5']],
+  [['train', '--arch', 'tfc', '--wbits', '2', '--abits', '2', '--out', out], '--grad-bits', ['0', '17', '1.5']],
+  [['train', '--arch', 'tfc', '--wbits', '2', '--abits', '2', '--out', out], '--first-bits', ['0', '17']],
+  [['train', '--arch', 'tfc', '--out', out], '--input-dropout', ['1', '-0.1']],
+  [['train', '--arch', 'tfc', '--epochs', '2', '--state', join(dir, 'st'), '--out', out], '--stop-after', ['0', '-1', '3']],
+  [['train', '--arch', 'tfc', '--out', out], '--precision', ['fp9', 'FP16', '']],
+  [['compress', '--checkpoint', ckpt, '--out', out], '--seed', ['-1', '1.5']],
+  [['compress', '--checkpoint', ckpt, '--out', out], '--images', ['-1', '1.5']],
+];
+
+/** Options given where they do not apply or together with one they conflict with: refused, not ignored. */
+const NOT_APPLICABLE: [string[], string][] = [
+  [['infer', '--model', model, '--input', join(dir, 'x.npy'), '--dequantize'], '--dequantize'],
+  [['run', '--model', model, '--design', 'int8', '--images', '1', '--jobs', '2'], '--jobs'],
+  [['run', '--model', model, '--design', 'int8', '--images', '1', '--rtl-images', '3'], '--rtl-images'],
+  [['run', '--model', model, '--design', 'int8', '--images', '1', '--input', join(dir, 'x.npy'), '--labels', join(dir, 'L.npy'), '--data', dir], '--data'],
+  [['verify', '--rtl', join(dir, 'a.v'), '--top', 't', '--design', 'int8', '--bind', join(dir, 'b.json'), '--in-process'], '--in-process'],
+  [['verify', '--rtl', join(dir, 'a.v'), '--top', 't', '--design', 'int8', '--bind', join(dir, 'b.json'), '--unit', 'mac_pe'], '--unit'],
+  [['estimate', '--gemm', '4,4,4', '--batch', '2'], '--batch'],
+  [['estimate', '--model', model, '--no-area', '--images', '5'], '--images'],
+  [['train', '--arch', 'tfc', '--method', 'bnn'], '--method'],
+  [['train', '--arch', 'tfc', '--epochs', '2', '--stop-after', '1'], '--stop-after'],
+  [['train', '--arch', 'tfc', '--rounding', 'stochastic'], '--rounding'],
+  [['compress', '--checkpoint', ckpt, '--huffman'], '--huffman'],
+  [['quantize', '--model', join(dir, 'm.onnx'), '--calib-data', join(dir, 'x.npy')], '--calib-data'],
+  [['quantize', '--model', join(dir, 'm.onnx'), '--scheme', 'w4a4'], '--scheme'],
 ];
 
 afterEach(() => vi.restoreAllMocks());
@@ -118,6 +169,17 @@ describe('fuzzing every command\'s options (fast-check)', () => {
       expect(r.code, `${base.join(' ')} ${opt} ${val}: ${r.err}`).toBe(2);
       const name = opt.replace(/^--/, '');
       expect(r.err, `${base.join(' ')} ${opt} ${val}`).toMatch(new RegExp(`${name}|${val.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`, 'i'));
+    }
+  }, 120_000);
+  it('an option that does not apply is refused (exit 2, one line naming it), not ignored', async () => {
+    const before = snapshot(dir);
+    for (const [args, opt] of NOT_APPLICABLE) {
+      const r = await runCli(args);
+      const what = `lowbit ${args.join(' ')} -> ${r.code}: ${r.err}`;
+      expect(r.code, what).toBe(2);
+      expect(r.err, what).toMatch(/^lowbit: [^\n]+\n$/);
+      expect(r.err, what).toContain(opt);
+      expect(snapshot(dir), what).toEqual(before);
     }
   }, 120_000);
   it('a malformed option value exits 2 with one line, no stack, nothing written', async () => {

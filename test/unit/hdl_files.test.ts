@@ -7,9 +7,13 @@ import { resolveRepoPath } from '../../src/rtl/paths.js';
 const HDL = resolveRepoPath('hdl');
 
 describe('hdl/: SystemVerilog files, the manifest, the style rules', () => {
-  it('every HDL file is SystemVerilog (.sv) and within 100 columns', () => {
+  it('every HDL file is SystemVerilog (.sv, or an include-guarded .svh package) and within 100 columns', () => {
     const files = readdirSync(HDL);
-    expect(files.filter((f) => !f.endsWith('.sv'))).toEqual([]);
+    expect(files.filter((f) => !f.endsWith('.sv') && !f.endsWith('_pkg.svh'))).toEqual([]);
+    for (const f of files.filter((g) => g.endsWith('.svh'))) {
+      const guard = f.replace('.svh', '_SVH').toUpperCase();
+      expect(readFileSync(join(HDL, f), 'utf8'), f).toContain(`\`ifndef ${guard}\n\`define ${guard}\n`);
+    }
     const long: string[] = [];
     for (const f of files) {
       readFileSync(join(HDL, f), 'utf8').split('\n').forEach((l, i) => {

@@ -2,7 +2,7 @@ import { DESCRIPTOR_FIELDS } from '../../src/hw/accel_program.js';
 import { describe, it, expect } from 'vitest';
 import { Rng, testSeed } from '../../src/util/rng.js';
 import { compileModel } from '../../src/hw/accel_compile.js';
-import { inferenceCycles, layerCycles, runAccelerator } from '../../src/hw/accelerator.js';
+import { inferenceCycles, layerCycles, runAccelerator } from '../../src/hw/accel_top.js';
 import { estimateNetwork, estimateProgram } from '../../src/estimate/network.js';
 import { HOROWITZ_45NM as T, macEnergy, addEnergy, xnorMacEnergy } from '../../src/estimate/energy.js';
 import { accelCases, inputsFor } from './fixtures/accel_models.js';

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { Rng, testSeed } from '../../src/util/rng.js';
 import { exportOnnx, importOnnx, integerInference, ortU8S8Saturates, shapeSize, type Conv2dLayer, type QuantizedModel } from '../../src/model/index.js';
-import { int, randomCnn, randomFloats, randomMlp } from './fixtures/model/random_models.js';
+import { BINARY, int, randomCnn, randomFloats, randomMlp } from './fixtures/model/random_models.js';
 import { runOrt } from './fixtures/model/ort.js';
 
 const seed = testSeed(5404);
@@ -69,9 +69,27 @@ describe(`ONNX export (QOperator) runs in ONNX Runtime with identical integers (
     expect(Array.from(integerInference(importOnnx(bytes), x).output)).toEqual(ortOut.data);
   });
 
+  it('threshold and bipolar stages, binary weights and activations: integer ops, ONNX Runtime == integerInference', async () => {
+    const rng = new Rng(seed + 3);
+    const cases = [
+      randomMlp(rng, [30, 20, 12, 5], int(4, true), int(4, false), 'threshold'),
+      randomMlp(rng, [30, 20, 12, 5], int(4, true), int(3, true), 'threshold'),
+      randomMlp(rng, [30, 20, 12, 5], BINARY, BINARY, 'bipolar'),
+      randomMlp(rng, [30, 20, 5], int(2, true), int(8, false), 'threshold'),
+      randomCnn(rng, 2, 9, 10, int(4, true), int(4, false), 'threshold'),
+      randomCnn(rng, 2, 9, 10, BINARY, BINARY, 'bipolar'),
+    ];
+    for (const m of cases) {
+      for (const l of m.layers) if (l.kind === 'conv2d') l.weight.zeroPoint = [l.weight.zeroPoint[0]!];
+      const x = randomFloats(rng, 12 * shapeSize(m.inputShape), 3);
+      const ortOut = await runOrt(exportOnnx(m), x, [12, ...m.inputShape]);
+      const ours = integerInference(m, x, { u8s8Saturation: SAT });
+      expect(ortOut.data).toEqual(Array.from(ours.output));
+      expect(new Set(ours.output).size, m.name).toBeGreaterThan(2);
+    }
+  });
+
   it('rejects what has no QOperator form', () => {
-    const m = randomMlp(new Rng(seed), [8, 4, 2], int(4, true), int(4, false), 'threshold');
-    expect(() => exportOnnx(m)).toThrow(/exportOnnx: layers\[1\] \(fc0\): threshold \(MultiThreshold\) stages have no ONNX QOperator form/);
     const w = randomMlp(new Rng(seed), [8, 4, 2], int(12, true), int(8, false), 'onnx');
     expect(() => exportOnnx(w)).toThrow(/format int12 has no ONNX QOperator form/);
   });

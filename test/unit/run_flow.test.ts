@@ -8,7 +8,7 @@ import { demoReport } from '../../src/flows/demo.js';
 import { saveQuantizedModel } from '../../src/model/format.js';
 import { PRESETS } from '../../src/hw/presets.js';
 import { compileModel } from '../../src/hw/accel_compile.js';
-import { inferenceCycles } from '../../src/hw/accelerator.js';
+import { inferenceCycles } from '../../src/hw/accel_top.js';
 import { int, randomMlp } from './fixtures/model/random_models.js';
 import { runCli as cli } from './helpers/cli.js';
 

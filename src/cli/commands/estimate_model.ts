@@ -44,7 +44,8 @@ export function estimateModelDir(modelArg: string, design: Design, opts: { energ
   const model = loadModel(modelArg);
   const energy = opts.energy !== undefined ? loadEnergyTable(opts.energy) : HOROWITZ_45NM;
   const e = estimateNetwork(model, design, { energy, batch: checkInt('--batch', opts.batch, 1, 2 ** 40) });
-  const images = checkInt('--images', opts.images ?? 0, 0, 10000);
+  // 0 (not given) = every test image; a typed --images counts at least one
+  const images = opts.images === undefined ? 0 : checkInt('--images', opts.images, 1, 10000);
   const acc = opts.accuracy ? acceleratorAccuracy(model, design, images, 1) : undefined;
   return {
     ...e, area: opts.area ? estimateArea(design) : { skipped: 'not requested (--no-area)' },

@@ -7,7 +7,7 @@ import { REQUANT_MODES, type RequantMode } from '../../model/stages.js';
 import type { QuantizedModel } from '../../model/types.js';
 import { badValue, checkEnum } from '../../util/errors.js';
 import { readNpy, writeNpy } from '../../util/npy.js';
-import { checkNpyOut, withForce } from '../options.js';
+import { checkNpyOut, notApplicable, withForce } from '../options.js';
 import { DESCRIBE } from './list.js';
 
 /**
@@ -47,6 +47,7 @@ export const inferCommand: CommandModule<object, InferArgs> = {
   handler: (argv) => {
     const requant = checkEnum('--requant', argv.requant, REQUANT_MODES) as RequantMode;
     checkNpyOut(argv.out, '--out', argv.force);
+    notApplicable('--dequantize', argv.dequantize && argv.out === undefined, 'it chooses the dtype of the outputs written to --out; add --out FILE.npy');
     const model: QuantizedModel = loadModel(argv.model);
     const arr = readNpy(argv.input);
     const inSize = shapeSize(model.inputShape);

@@ -13,7 +13,7 @@ export const DESCRIBE = {
   compress: 'Deep Compression of an FP32 checkpoint: pruning, k-means weight sharing, Huffman coding; size and accuracy per stage',
   train: 'train an MLP/CNN on MNIST, FP32 or quantization-aware, and export it',
   infer: 'run the integer reference inference of a quantized model on a .npy batch',
-  export: 'write a quantized model as a standard ONNX file (QOperator) that ONNX Runtime runs with the same outputs',
+  export: 'write a quantized model as standard ONNX (ONNX Runtime runs it with the same outputs) or QONNX (FINN)',
   sweep: 'estimate every point of a design space (worker pool, resumable, shardable); print the Pareto front',
   report: 'write a Markdown + standalone HTML report with SVG plots from sweep results or estimate outputs',
   run: 'run a quantized model on the modelled accelerator (and its RTL): accuracy, agreement, cycles, memory',

@@ -6,7 +6,7 @@ import { compileModel } from '../../hw/accel_compile.js';
 import { writeImages } from '../../hw/accel_images.js';
 import { loadModel } from '../../model/locate.js';
 import { modelShapes } from '../../model/shapes.js';
-import { accelParameters } from '../../rtl/accel.js';
+import { accelParameters } from '../../rtl/accel_top.js';
 import { writeFileSync } from 'node:fs';
 import { writeDirAtomic } from '../../util/fsafe.js';
 import { checkOutDir, given, notApplicable, withForce } from '../options.js';
@@ -62,7 +62,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
   handler: async (argv) => {
     checkInt('--images', argv.images, 1, 10000);
     checkInt('--rtl-images', argv['rtl-images'], 1, 10000);
-    notApplicable('--rtl-images', given('rtl-images') && !argv.rtl, 'it counts the images run through the RTL; add --rtl');
+    for (const o of ['rtl-images', 'rtl-seconds', 'jobs']) notApplicable(`--${o}`, given(o) && !argv.rtl, 'it applies to the images run through the RTL; add --rtl');
     if (argv.jobs !== undefined) checkInt('--jobs', argv.jobs, 1, 256);
     if (argv['rtl-seconds'] !== undefined) checkInt('--rtl-seconds', argv['rtl-seconds'], 1, 86400);
     checkOutDir(argv.out, { ...ACCEL_IMAGES_OUTPUT, force: argv.force });

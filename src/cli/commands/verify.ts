@@ -11,6 +11,7 @@ import { unitNames } from '../../rtl/units/index.js';
 import { verilatorVersion } from '../../rtl/build.js';
 import { verifyRtl, type RtlArgs } from './verify_rtl.js';
 import { defaultJobs } from '../../workers/pool.js';
+import { given, notApplicable } from '../options.js';
 import { DESCRIBE } from './list.js';
 
 /**
@@ -69,6 +70,7 @@ export const verifyCommand: CommandModule<object, Args> = {
     const jobs = checkInt('--jobs', argv.jobs ?? defaultJobs(), 1, 256);
     if (argv.rtl !== undefined) {
       if (argv.unit !== undefined || argv.all === true || argv.mutate) throw new InputError('verify --rtl: checks your RTL through --bind; drop --unit/--all/--mutate (use --mutations FILE)');
+      for (const o of ['jobs', 'in-process']) notApplicable(`--${o}`, given(o), 'verify --rtl runs one simulation process of your RTL');
       return verifyRtl({ ...argv, rtl: argv.rtl }, seed, cases);
     }
     for (const o of ['top', 'bind', 'include', 'define', 'param', 'mutations'] as const) {

@@ -1,7 +1,7 @@
 import { InputError } from '../../util/errors.js';
 import { inputQuant } from '../infer.js';
 import { modelShapes } from '../shapes.js';
-import { formatName, formatRange, type ActQuant, type Conv2dLayer, type DenseLayer, type QuantizedModel, type TensorFormat } from '../types.js';
+import { formatName, formatRange, type ActQuant, type Conv2dLayer, type DenseLayer, type FlattenLayer, type MaxPool2dLayer, type QuantizedModel, type TensorFormat } from '../types.js';
 import { validateModel } from '../validate.js';
 import { DT, encodeModel, makeNode, makeTensor, makeValueInfo, type NodeProto, type TensorProto } from './proto.js';
 
@@ -12,11 +12,15 @@ import { DT, encodeModel, makeNode, makeTensor, makeValueInfo, type NodeProto, t
  *   dense, requantize, bias       -> com.microsoft QGemm (transB 1, C = int32 bias)
  *   conv2d, requantize            -> QLinearConv (int32 bias B)
  *   dense / conv2d, accumulator   -> MatMulInteger / ConvInteger (+ Add of the int32 bias): int32 output
+ *   dense / conv2d, threshold     -> MatMulInteger / ConvInteger (+ bias), then the count of thresholds reached
+ *                                    in integers: GreaterOrEqual(Unsqueeze(acc, -1), T) -> Cast int32 ->
+ *                                    ReduceSum(-1) -> (*2) + offset -> Cast to the int8 / uint8 container
  *   a clamp narrower than 8 bits  -> Clip after the op (sub-8-bit formats travel in 8-bit containers)
+ *   binary (±1) tensors           -> int8 holding -1 / +1 (zero point 0)
  *   maxpool2d -> MaxPool, flatten -> Flatten, clamp -> Clip
  * ONNX Runtime then rescales in float32 from the float scales: it reproduces lowbit's `onnxruntime` requant
- * mode exactly (the `fixed` multipliers are not expressible in ONNX). Threshold stages, binary activations
- * and formats wider than 8 bits have no QOperator form: InputError naming the layer.
+ * mode exactly (the `fixed` multipliers are not expressible in ONNX). Threshold stages are integer ops, exact.
+ * Formats wider than 8 bits have no QOperator form: InputError naming the layer.
  */
 export function exportOnnx(model: QuantizedModel): Uint8Array {
   validateModel(model, 'exportOnnx');
@@ -32,7 +36,8 @@ export function exportOnnx(model: QuantizedModel): Uint8Array {
     return name;
   };
   const dtOf = (f: TensorFormat, where: string): number => {
-    if (f.type !== 'int' || f.bits > 8) throw new InputError(`exportOnnx: ${where}: format ${formatName(f)} has no ONNX QOperator form (int1..8 / uint1..8 only)`);
+    if (f.type === 'binary') return DT.INT8;
+    if (f.bits > 8) throw new InputError(`exportOnnx: ${where}: format ${formatName(f)} has no ONNX QOperator form (int1..8 / uint1..8 only)`);
     return f.signed ? DT.INT8 : DT.UINT8;
   };
   const quantInputs = (q: ActQuant, base: string, where: string): [string, string] => [
@@ -52,6 +57,17 @@ export function exportOnnx(model: QuantizedModel): Uint8Array {
     switch (l.kind) {
       case 'quantize': {
         const out = fresh('q');
+        if (l.output.format.type === 'binary') {
+          // +1 for x >= 0, -1 otherwise: 2 * int32(x >= 0) - 1
+          nodes.push(makeNode('GreaterOrEqual', [cur, scalar(`${out}_zero`, DT.FLOAT, 0)], [`${out}_ge`], `${l.name}_ge`));
+          nodes.push(makeNode('Cast', [`${out}_ge`], [`${out}_ge32`], `${l.name}_cast`, { to: DT.INT32 }));
+          nodes.push(makeNode('Mul', [`${out}_ge32`, scalar(`${out}_two`, DT.INT32, 2)], [`${out}_2y`], `${l.name}_mul`));
+          nodes.push(makeNode('Sub', [`${out}_2y`, scalar(`${out}_one`, DT.INT32, 1)], [`${out}_pm`], `${l.name}_sub`));
+          nodes.push(makeNode('Cast', [`${out}_pm`], [out], l.name, { to: DT.INT8 }));
+          cur = out;
+          curQ = l.output;
+          break;
+        }
         nodes.push(makeNode('QuantizeLinear', [cur, ...quantInputs(l.output, out, where)], [out], l.name));
         cur = out;
         curQ = l.output;
@@ -59,15 +75,10 @@ export function exportOnnx(model: QuantizedModel): Uint8Array {
         clip(r.min, r.max, l.output, where);
         break;
       }
-      case 'flatten': {
-        const out = fresh('flatten');
-        nodes.push(makeNode('Flatten', [cur], [out], l.name, { axis: 1 }));
-        cur = out;
-        break;
-      }
+      case 'flatten':
       case 'maxpool2d': {
-        const out = fresh('pool');
-        nodes.push(makeNode('MaxPool', [cur], [out], l.name, { kernel_shape: l.kernel, strides: l.stride, pads: l.padding }));
+        const out = fresh(l.kind);
+        nodes.push(layoutNode(l, cur, out));
         cur = out;
         break;
       }
@@ -79,7 +90,7 @@ export function exportOnnx(model: QuantizedModel): Uint8Array {
       case 'dense':
       case 'conv2d': {
         cur = macNode(l, cur, where);
-        curQ = l.output.kind === 'requantize' ? l.output.output : null;
+        curQ = l.output.kind === 'accumulator' ? null : l.output.output;
         if (l.output.kind === 'requantize') clip(l.output.clamp.min, l.output.clamp.max, l.output.output, where);
         break;
       }
@@ -88,8 +99,7 @@ export function exportOnnx(model: QuantizedModel): Uint8Array {
 
   function macNode(l: DenseLayer | Conv2dLayer, x: string, where: string): string {
     const st = l.output;
-    if (st.kind === 'threshold') throw new InputError(`exportOnnx: ${where}: threshold (MultiThreshold) stages have no ONNX QOperator form`);
-    const wdt = l.weight.format.type === 'binary' ? DT.INT8 : dtOf(l.weight.format, where);
+    const wdt = dtOf(l.weight.format, where);
     const O = l.kind === 'dense' ? l.outFeatures : l.outChannels;
     const base = fresh(l.kind);
     const out = `${base}_out`;
@@ -116,14 +126,17 @@ export function exportOnnx(model: QuantizedModel): Uint8Array {
     const zpDims = l.kind === 'conv2d' ? [] : wDims;
     inits.push(makeTensor(wZp, wdt, zpDims, l.kind === 'conv2d' ? [l.weight.zeroPoint[0]!] : perCh ? expand(l.weight.zeroPoint) : l.weight.zeroPoint));
     const convAttrs: Record<string, number[]> = l.kind === 'conv2d' ? { kernel_shape: l.kernel, strides: l.stride, pads: l.padding } : {};
-    if (st.kind === 'accumulator') {
+    if (st.kind !== 'requantize') {
       const aZp = scalar(`${base}_x_zero_point`, dtOf(l.input.format, where), l.input.zeroPoint);
       nodes.push(makeNode(dense ? 'MatMulInteger' : 'ConvInteger', [x, wName, aZp, wZp], [out], l.name, convAttrs));
-      if (!l.bias) return out;
-      const b = `${base}_bias`;
-      inits.push(makeTensor(b, DT.INT32, dense ? [O] : [O, 1, 1], l.bias));
-      nodes.push(makeNode('Add', [out, b], [`${out}_b`], `${l.name}_bias`));
-      return `${out}_b`;
+      let acc = out;
+      if (l.bias) {
+        const b = `${base}_bias`;
+        inits.push(makeTensor(b, DT.INT32, dense ? [O] : [O, 1, 1], l.bias));
+        nodes.push(makeNode('Add', [out, b], [`${out}_b`], `${l.name}_bias`));
+        acc = `${out}_b`;
+      }
+      return st.kind === 'accumulator' ? acc : thresholdNodes(l, acc, base, where);
     }
     const [xs, xz] = quantInputs(l.input, `${base}_x`, where);
     const [ys, yz] = quantInputs(st.output, `${base}_y`, where);
@@ -144,6 +157,33 @@ export function exportOnnx(model: QuantizedModel): Uint8Array {
     return out;
   }
 
+  /** y = #{t : acc >= T[o][t]} + offset (bipolar: 2 y - 1) in int32, cast to the output container. */
+  function thresholdNodes(l: DenseLayer | Conv2dLayer, acc: string, base: string, where: string): string {
+    const st = l.output as Extract<DenseLayer['output'], { kind: 'threshold' }>;
+    const S = st.steps;
+    // acc [N, O] or [N, O, H, W] -> [..., 1] against T [O, S] (dense) or [O, 1, 1, S] (conv); shared: [S]
+    const tDims = st.channels === 1 ? [S] : l.kind === 'dense' ? [st.channels, S] : [st.channels, 1, 1, S];
+    inits.push(makeTensor(`${base}_T`, DT.INT32, tDims, st.thresholds));
+    inits.push(makeTensor(`${base}_last`, DT.INT64, [1], [-1]));
+    const name = (s: string) => `${base}_${s}`;
+    nodes.push(makeNode('Unsqueeze', [acc, name('last')], [name('u')], name('unsqueeze')));
+    nodes.push(makeNode('GreaterOrEqual', [name('u'), name('T')], [name('ge')], name('ge')));
+    nodes.push(makeNode('Cast', [name('ge')], [name('ge32')], name('cast_ge'), { to: DT.INT32 }));
+    nodes.push(makeNode('ReduceSum', [name('ge32'), name('last')], [name('count')], name('count'), { keepdims: 0 }));
+    let y = name('count');
+    if (st.bipolar) {
+      nodes.push(makeNode('Mul', [y, scalar(name('two'), DT.INT32, 2)], [name('count2')], name('bipolar')));
+      y = name('count2');
+    }
+    const add = st.bipolar ? 2 * st.offset - 1 : st.offset;
+    if (add !== 0) {
+      nodes.push(makeNode('Add', [y, scalar(name('offset'), DT.INT32, add)], [name('level')], name('offset')));
+      y = name('level');
+    }
+    nodes.push(makeNode('Cast', [y], [name('codes')], name('cast_out'), { to: dtOf(st.output.format, where) }));
+    return name('codes');
+  }
+
   const outShape = shapes[shapes.length - 1]!;
   const outType = curQ ? dtOf((curQ as ActQuant).format, 'output') : DT.INT32;
   const first = model.layers[0]!;
@@ -162,4 +202,11 @@ export function exportOnnx(model: QuantizedModel): Uint8Array {
       output: [makeValueInfo(cur, outType, ['N', ...outShape])],
     },
   });
+}
+
+/** The ONNX node of a layer that moves integers without arithmetic: Flatten (axis 1) or MaxPool. */
+export function layoutNode(l: FlattenLayer | MaxPool2dLayer, input: string, output: string): NodeProto {
+  return l.kind === 'flatten'
+    ? makeNode('Flatten', [input], [output], l.name, { axis: 1 })
+    : makeNode('MaxPool', [input], [output], l.name, { kernel_shape: l.kernel, strides: l.stride, pads: l.padding });
 }

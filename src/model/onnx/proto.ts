@@ -200,11 +200,14 @@ export function attrInts(node: NodeProto, name: string): number[] | undefined {
   return Array.isArray(v) ? v : undefined;
 }
 
-/** Builds a node; attributes given as numbers (INT), number[] (INTS) or {f: number} (FLOAT). */
-export function makeNode(opType: string, inputs: string[], outputs: string[], name: string, attrs: Record<string, number | number[] | { f: number }> = {}, domain = ''): NodeProto {
+/** Builds a node; attributes given as numbers (INT), number[] (INTS), {f: number} (FLOAT) or {s: string} (STRING). */
+export function makeNode(opType: string, inputs: string[], outputs: string[], name: string, attrs: Record<string, number | number[] | { f: number } | { s: string }> = {}, domain = ''): NodeProto {
   const T = onnx.AttributeProto.AttributeType;
   const attribute = Object.entries(attrs).map(([k, v]) =>
-    Array.isArray(v) ? { name: k, type: T.INTS, ints: v } : typeof v === 'number' ? { name: k, type: T.INT, i: v } : { name: k, type: T.FLOAT, f: v.f },
+    Array.isArray(v) ? { name: k, type: T.INTS, ints: v }
+      : typeof v === 'number' ? { name: k, type: T.INT, i: v }
+        : 'f' in v ? { name: k, type: T.FLOAT, f: v.f }
+          : { name: k, type: T.STRING, s: new TextEncoder().encode(v.s) },
   );
   return { opType, input: inputs, output: outputs, name, attribute, domain };
 }

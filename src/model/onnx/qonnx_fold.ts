@@ -23,29 +23,52 @@ export function accumulatorBound(l: DenseLayer | Conv2dLayer): number[] {
   return out;
 }
 
+/** The integer levels a quantizer outputs for accumulators `acc[o]` of every output channel o (one each). */
+export type LevelsFn = (acc: Int32Array) => ArrayLike<number>;
+
+/** Per-channel LevelFn -> LevelsFn. */
+export function perChannel(level: LevelFn): LevelsFn {
+  return (acc) => Array.from(acc, (a, o) => level(a, o));
+}
+
 /**
  * Thresholds of a monotone quantizer: for each channel o and each target level k of `levels` (ascending), the
- * smallest integer acc in [-bound[o], bound[o] + 1] with level(acc, o) >= k (bound[o] + 1: never reached), by
- * bisection. Then #{k : acc >= T[o][k]} + (lowest level) equals level(acc, o) for every reachable acc.
- * Returns T laid out [o * levels.length + k]. The reachable range must fit int32.
+ * smallest integer acc in [-bound[o], bound[o] + 1] with level(acc)[o] >= k (bound[o] + 1: never reached), by
+ * bisection (all channels at once). Then #{k : acc >= T[o][k]} + (lowest level) equals level(acc)[o] for every
+ * reachable acc. Returns T laid out [o * levels.length + k]. The reachable range must fit int32.
  */
-export function monotoneThresholds(level: LevelFn, bound: number[], levels: number[], where: string): Int32Array {
+export function monotoneThresholds(level: LevelsFn, bound: number[], levels: number[], where: string): Int32Array {
   const O = bound.length;
   const out = new Int32Array(O * levels.length);
-  for (let o = 0; o < O; o++) {
-    const hi = bound[o]!;
+  bound.forEach((hi, o) => {
     if (hi + 1 > 2 ** 31 - 1) throw new InputError(`${where}: output channel ${o}: the accumulator can reach ${hi}; thresholds beyond int32 are not representable`);
-    levels.forEach((k, j) => {
-      let a = -hi;
-      let b = hi + 1; // level(b) >= k by convention (never reached)
-      if (level(a, o) >= k) b = a;
-      while (b - a > 1) {
-        const mid = Math.floor((a + b) / 2);
-        if (level(mid, o) >= k) b = mid;
-        else a = mid;
+  });
+  const a = new Int32Array(O);
+  const b = new Int32Array(O);
+  const mid = new Int32Array(O);
+  levels.forEach((k, j) => {
+    // invariant: level(a) < k <= level(b), with level(bound + 1) >= k by convention (never reached)
+    for (let o = 0; o < O; o++) {
+      a[o] = -bound[o]!;
+      b[o] = bound[o]! + 1;
+    }
+    const l0 = level(a);
+    for (let o = 0; o < O; o++) if (l0[o]! >= k) b[o] = a[o]!;
+    for (;;) {
+      let open = false;
+      for (let o = 0; o < O; o++) {
+        mid[o] = b[o]! - a[o]! > 1 ? Math.floor((a[o]! + b[o]!) / 2) : a[o]!;
+        if (b[o]! - a[o]! > 1) open = true;
       }
-      out[o * levels.length + j] = b;
-    });
-  }
+      if (!open) break;
+      const lm = level(mid);
+      for (let o = 0; o < O; o++) {
+        if (b[o]! - a[o]! <= 1) continue;
+        if (lm[o]! >= k) b[o] = mid[o]!;
+        else a[o] = mid[o]!;
+      }
+    }
+    for (let o = 0; o < O; o++) out[o * levels.length + j] = b[o]!;
+  });
   return out;
 }

@@ -5,7 +5,7 @@ import { LayerChain } from './import_chain.js';
 import { applyLayout, LAYOUT_OPS, permuteColumns, type Layout } from './import_layout.js';
 import type { ImportOptions } from './import_ops.js';
 import { attr, attrInt, attrInts, num, readTensor, type ModelProto, type NodeProto, type TensorValue } from './proto.js';
-import { accumulatorBound, monotoneThresholds, type LevelFn } from './qonnx_fold.js';
+import { accumulatorBound, monotoneThresholds, perChannel, type LevelFn } from './qonnx_fold.js';
 import { parseRounding, quantInt, quantIntRange, qonnxRound, truncStep, type QuantParams } from './qonnx_ops.js';
 
 /**
@@ -168,9 +168,9 @@ export function importQonnx(m: ModelProto, file: string, source: string, opts: I
         const O = outChannels(mac.layer);
         if (C !== 1 && C !== O) fail(`${C} threshold channels for ${O} output channels`);
         if (!(outScale > 0)) fail(`out_scale ${outScale} must be positive`);
-        const offset = outBias / outScale;
-        if (!Number.isInteger(offset)) fail(`out_bias / out_scale = ${offset} is not an integer: the output levels are not outScale * (count + integer)`);
         const bip = S === 1 && outScale === 2 && outBias === -1;
+        const offset = bip ? 0 : outBias / outScale;
+        if (!Number.isInteger(offset)) fail(`out_bias / out_scale = ${offset} is not an integer: the output levels are not outScale * (count + integer)`);
         const format: TensorFormat = bip ? { type: 'binary' } : smallestIntFormat(offset, offset + S);
         const q: ActQuant = { format, scale: bip ? 1 : Math.fround(outScale), zeroPoint: 0 };
         const range = bip ? { min: -1, max: 1 } : { min: offset, max: offset + S };
@@ -286,7 +286,7 @@ export function importQonnx(m: ModelProto, file: string, source: string, opts: I
     for (let o = 0; o < O; o++) if (!(mac.a[o]! > 0)) throw new InputError(`${where}: output channel ${o} has scale ${mac.a[o]} (not positive): the quantizer is not a nondecreasing function of the accumulator`);
     const lo = bipolar ? -1 : range.min;
     const steps = bipolar ? 1 : range.max - range.min;
-    const th = monotoneThresholds(level, accumulatorBound(mac.layer), bipolar ? [1] : Array.from({ length: steps }, (_, k) => range.min + k + 1), where);
+    const th = monotoneThresholds(perChannel(level), accumulatorBound(mac.layer), bipolar ? [1] : Array.from({ length: steps }, (_, k) => range.min + k + 1), where);
     const shared = th.every((v, i) => v === th[i % steps]!);
     mac.layer.output = {
       kind: 'threshold', thresholds: shared ? th.slice(0, steps) : th, channels: shared ? 1 : O, steps, offset: bipolar ? 0 : lo, bipolar, output: q,
@@ -307,9 +307,11 @@ export function importQonnx(m: ModelProto, file: string, source: string, opts: I
     const O = outChannels(l);
     const bias = new Int32Array(O);
     for (let o = 0; o < O; o++) {
+      // b is a float32 constant: a whole number of steps k is stored as float32(k * a), within 2^-24 |k| of k
       const k = mac.b[o]! / mac.a[o]!;
-      if (!Number.isInteger(k) || Math.abs(k) > 2 ** 31 - 1) throw new InputError(`${where}: channel ${o}: bias / scale = ${k} is not a whole number of accumulator steps; the float output is not representable as int32 logits`);
-      bias[o] = k;
+      const r = Math.round(k);
+      if (Math.abs(k - r) > 2 ** -23 * Math.max(1, Math.abs(k)) || Math.abs(r) > 2 ** 31 - 1) throw new InputError(`${where}: channel ${o}: bias / scale = ${k} is not a whole number of accumulator steps; the float output is not representable as int32 logits`);
+      bias[o] = r;
     }
     if (bias.some((v) => v !== 0)) l.bias = bias;
     l.weight.scale = mac.a.map((a) => a / l.input.scale);

@@ -1,9 +1,9 @@
 import { describe, it, expect } from 'vitest';
 import { Rng, testSeed } from '../../src/util/rng.js';
 import { compileModel } from '../../src/hw/accel_compile.js';
-import { runAccelerator, inferenceCycles, layerCycles } from '../../src/hw/accelerator.js';
+import { runAccelerator, inferenceCycles, layerCycles } from '../../src/hw/accel_top.js';
 import { buildImages, imageWidths, hexText } from '../../src/hw/accel_images.js';
-import { packInput } from '../../src/rtl/accel.js';
+import { packInput } from '../../src/rtl/accel_top.js';
 import { integerInference } from '../../src/model/infer.js';
 import { PRESETS } from '../../src/hw/presets.js';
 import type { Design } from '../../src/hw/design.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { clog2, ROUNDINGS } from '../arith/index.js';
 import { layoutBits, type AccelProgram } from '../hw/accel_program.js';
 import { writeImages } from '../hw/accel_images.js';
-import { hostInput, runAccelerator, type AccelRun } from '../hw/accelerator.js';
+import { hostInput, runAccelerator, type AccelRun } from '../hw/accel_top.js';
 import { InputError, ToolError } from '../util/errors.js';
 import { macVerilogParams } from '../hw/mac_pe.js';
 import { REQUANTIZER_MODES } from '../hw/requantizer.js';
@@ -17,7 +17,7 @@ import { runSim } from './run.js';
 import type { PortSpec } from './unit.js';
 
 /**
- * Co-simulation of the whole accelerator (`hdl/accel_top.sv`) against its TS model (src/hw/accelerator.ts).
+ * Co-simulation of the whole accelerator (`hdl/accel_top.sv`) against its TS model (src/hw/accel_top.ts).
  * The memories are the compiler's images, read with `$readmemh` from the simulator's working directory
  * (a fresh temporary folder per run), so a new model never needs a new Verilator build: the build depends
  * only on the Design and the memory sizes (rounded up to powers of two).

@@ -2,6 +2,8 @@
 // (accelPackage); do not edit: change DESC_FIELDS and run `npx tsx scripts/gen-hdl.ts`.
 // Field i is the 32-bit slot [32i, 32i + 32) of a descriptor; the struct lists the slots from the
 // most significant (packed struct order), each as its unused high bits and the field.
+`ifndef ACCEL_PKG_SVH
+`define ACCEL_PKG_SVH
 `default_nettype none
 
 package accel_pkg;
@@ -80,3 +82,4 @@ package accel_pkg;
 endpackage
 
 `default_nettype wire
+`endif  // ACCEL_PKG_SVH
