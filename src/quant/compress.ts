@@ -18,7 +18,7 @@ import { clog2 } from '../arith/format.js';
 import type { Checkpoint, CkptLayer } from '../model/checkpoint.js';
 import { CheckFailedError, badValue } from '../util/errors.js';
 import { huffmanDecode, huffmanEncode } from './huffman.js';
-import { kmeans1d } from './kmeans.js';
+import { kmeans1d } from '../kernels/kmeans.js';
 
 export interface CompressOptions {
   /** fraction of each weight tensor to prune, 0 <= prune < 1 */

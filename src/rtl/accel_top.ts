@@ -151,12 +151,21 @@ export function imageWords(p: AccelProgram, x: Int32Array, b: number): Uint32Arr
 }
 
 /** The Verilator build request of the accelerator for a program (memory sizes from `cap`). */
+/**
+ * Verilator arguments every accel_top build needs: stage D's writes into the activation buffers are a loop
+ * over Cols lanes x 32 bit planes of per-bit delayed assignments, which Verilator must unroll (it cannot
+ * delay an array write inside a loop); 2,500 statements per lane lets it unroll up to 1024 lanes (Verilator's
+ * default, 30,000, stops at about 14).
+ */
+export const ACCEL_VERILATOR_ARGS: readonly string[] = ['--unroll-stmts', '2560000'];
+
 export function accelBuildRequest(p: AccelProgram, opts: { capacity?: AccelCapacity; hdlDir?: string; trace?: boolean } = {}): BuildRequest {
   const cap = opts.capacity ?? {};
   return {
     unit: 'accel_top', top: 'accel_top',
     files: HDL_MANIFEST.accel_top.map((f) => (opts.hdlDir !== undefined ? join(opts.hdlDir, f) : resolveRepoPath(`hdl/${f}`))),
     parameters: accelParameters(p, cap), ports: accelPorts(p, cap), trace: opts.trace === true,
+    extraArgs: [...ACCEL_VERILATOR_ARGS],
   };
 }
 
