@@ -15,7 +15,7 @@ import type { ActQuant, Layer, QuantizedModel } from '../model/types.js';
 import { SCHEMA_VERSION } from '../model/types.js';
 import { badValue } from '../util/errors.js';
 import { ActStats, calibName, type CalibMethod } from './calibration.js';
-import { pow2Ceil } from './pow2.js';
+import { pow2Ceil } from '../arith/pow2.js';
 import { quantizeSegment, type LayerQuantReport } from './ptq_layer.js';
 import { layerSchemeAt, type Scheme } from './scheme.js';
 import { planNetwork, type NetPlan } from './segments.js';

@@ -21,7 +21,7 @@ import type { ActQuant, Conv2dLayer, DenseLayer, OutputStage, Scaling, TensorFor
 import { binarizeWeights, ternarizeWeights } from './binarize.js';
 import { chooseClip, mseClipValues, type ActStats, type CalibMethod } from './calibration.js';
 import { applyFlips, channelAffine, foldBatchNorm, INT32_MAX, INT32_MIN, multiThresholds, signThresholds } from './fold.js';
-import { pow2Ceil, pow2Exponent, pow2Weights } from './pow2.js';
+import { pow2Ceil, pow2Exponent, pow2Weights } from '../arith/pow2.js';
 import type { LayerScheme } from './scheme.js';
 import type { Segment } from './segments.js';
 import { quantizeValue, quantizeWeightMatrix, type UniformSpec } from './uniform.js';

@@ -10,7 +10,7 @@
  * Exact mode: as in dense.ts, integers recovered by round(x / inScale), accumulated exactly in float64.
  */
 import { gemmNN, gemmNT, gemmTN } from './gemm.js';
-import { grow, param, type Layer, type Param } from './layer.js';
+import { grow, param, type Layer, type Param, type WeightTransform } from './layer.js';
 import { roundReal } from '../arith/index.js';
 import { QAT_ROUNDING, quantizeWeights, type WeightQuantSpec } from './quantizers.js';
 import { InputError } from '../util/errors.js';
@@ -25,6 +25,7 @@ export class Conv2d implements Layer {
   private readonly ste: Float32Array;
   private readonly what: Float32Array;
   private readonly dwTmp: Float32Array;
+  private readonly dwhat: Float32Array;
   readonly OH: number;
   readonly OW: number;
   readonly K: number;
@@ -35,6 +36,8 @@ export class Conv2d implements Layer {
   private dx: Float32Array = new Float32Array(0);
   inScale: () => number = () => 1;
   exact = false;
+  /** a training method's rewrite of w_hat after the quantizer (as in dense.ts) */
+  transform: WeightTransform | null = null;
 
   constructor(
     readonly inC: number, readonly outC: number, readonly k: number, readonly stride: number, readonly pad: number,
@@ -55,6 +58,7 @@ export class Conv2d implements Layer {
     this.ste = new Float32Array(n);
     this.what = new Float32Array(n);
     this.dwTmp = new Float32Array(n);
+    this.dwhat = new Float32Array(n);
   }
 
   outShape(): number[] {
@@ -62,14 +66,21 @@ export class Conv2d implements Layer {
   }
 
   params(): Param[] {
-    return [this.weight, ...(this.bias ? [this.bias] : [])];
+    return [this.weight, ...(this.bias ? [this.bias] : []), ...(this.transform?.params() ?? [])];
   }
 
-  quantize(): void {
+  quantize(train = false): void {
     quantizeWeights(this.wq, this.weight.value, this.outC, this.K, this.q, this.scale, this.ste);
     for (let o = 0; o < this.outC; o++) {
       for (let i = o * this.K; i < (o + 1) * this.K; i++) this.what[i] = this.q[i]! * this.scale[o]!;
     }
+    this.transform?.apply(this.weight.value, this.what, this.ste, this.outC, this.K, train);
+  }
+
+  /** The weights the evaluation forward pass uses (w_hat, outC x inC*k*k), a copy. */
+  effectiveWeights(): Float32Array {
+    this.quantize(false);
+    return this.what.slice();
   }
 
   accScale(o: number): number {
@@ -102,7 +113,7 @@ export class Conv2d implements Layer {
   }
 
   forward(x: Float32Array, n: number, train: boolean): Float32Array {
-    this.quantize();
+    this.quantize(train);
     const { P, K, outC } = this;
     this.y = grow(this.y, n * outC * P);
     if (!train && this.exact && this.wq.method !== 'none') {
@@ -150,12 +161,13 @@ export class Conv2d implements Layer {
     this.dx = grow(this.dx, n * inC * H * W);
     this.dx.fill(0, 0, n * inC * H * W);
     this.dcols = grow(this.dcols, P * K);
-    const g = this.weight.grad;
+    const dwhat = this.dwhat;
+    dwhat.fill(0);
     for (let b = 0; b < n; b++) {
       const dyb = dy.subarray(b * outC * P, (b + 1) * outC * P);
       const colsb = this.cols.subarray(b * P * K, (b + 1) * P * K);
       gemmNN(dyb, colsb, outC, P, K, this.dwTmp);
-      for (let i = 0; i < g.length; i++) g[i] += this.dwTmp[i]! * this.ste[i]!;
+      for (let i = 0; i < dwhat.length; i++) dwhat[i] += this.dwTmp[i]!;
       this.dcols.fill(0, 0, P * K);
       gemmTN(dyb, this.what, outC, P, K, this.dcols);
       const xb = b * inC * H * W;
@@ -176,6 +188,10 @@ export class Conv2d implements Layer {
       }
       if (this.bias) for (let o = 0; o < outC; o++) for (let p = 0; p < P; p++) this.bias.grad[o] += dyb[o * P + p]!;
     }
+    // dL/dw = ste * dL/dw_hat, dL/dw_hat summed over the batch first
+    const g = this.weight.grad;
+    for (let i = 0; i < g.length; i++) g[i] += dwhat[i]! * this.ste[i]!;
+    this.transform?.backward(this.weight.value, dwhat, outC, K);
     return this.dx;
   }
 }

@@ -9,7 +9,7 @@
  * c[o] = inScale * scale[o]. `outputOf(acc, o)` is that last step, shared with the threshold export.
  */
 import { gemmNN, gemmNT, gemmTN } from './gemm.js';
-import { SCALE_CLIP, grow, param, type Layer, type Param } from './layer.js';
+import { SCALE_CLIP, grow, param, type Layer, type Param, type WeightTransform } from './layer.js';
 import { roundReal } from '../arith/index.js';
 import { lsqWeightStepGrad, QAT_ROUNDING, quantizeWeights, symLevels, type WeightQuantSpec } from './quantizers.js';
 import type { Rng } from '../util/rng.js';
@@ -34,6 +34,8 @@ export class Dense implements Layer {
   inScale: () => number = () => 1;
   /** when true, forward(train=false) runs the exact integer-equivalent path */
   exact = false;
+  /** a training method's rewrite of w_hat after the quantizer (set before the optimizer is made) */
+  transform: WeightTransform | null = null;
 
   constructor(readonly inF: number, readonly outF: number, readonly wq: WeightQuantSpec, hasBias: boolean, rng: Rng) {
     this.weight = param('weight', outF * inF, true, wq.method === 'binary' ? { clip: [-1, 1] } : {});
@@ -68,16 +70,23 @@ export class Dense implements Layer {
   }
 
   params(): Param[] {
-    return [this.weight, ...(this.bias ? [this.bias] : []), ...(this.step ? [this.step] : [])];
+    return [this.weight, ...(this.bias ? [this.bias] : []), ...(this.step ? [this.step] : []), ...(this.transform?.params() ?? [])];
   }
 
-  /** Recomputes q, scale and w_hat from the latent weights. */
-  quantize(): void {
+  /** Recomputes q, scale and w_hat from the latent weights (then the transform's rewrite of w_hat). */
+  quantize(train = false): void {
     quantizeWeights(this.wq, this.weight.value, this.outF, this.inF, this.q, this.scale, this.ste, this.step?.value);
     for (let o = 0; o < this.outF; o++) {
       const s = this.scale[o]!;
       for (let i = o * this.inF; i < (o + 1) * this.inF; i++) this.what[i] = this.q[i]! * s;
     }
+    this.transform?.apply(this.weight.value, this.what, this.ste, this.outF, this.inF, train);
+  }
+
+  /** The weights the evaluation forward pass uses (w_hat, outF x inF), a copy. */
+  effectiveWeights(): Float32Array {
+    this.quantize(false);
+    return this.what.slice();
   }
 
   /** c[o] = inScale * scale[o]: the real value of one accumulator step. */
@@ -91,7 +100,7 @@ export class Dense implements Layer {
   }
 
   forward(x: Float32Array, n: number, train: boolean): Float32Array {
-    this.quantize();
+    this.quantize(train);
     this.y = grow(this.y, n * this.outF);
     this.x = x;
     if (!train && this.exact && this.wq.method !== 'none') this.forwardExact(x, n);
@@ -139,6 +148,7 @@ export class Dense implements Layer {
     const g = this.weight.grad;
     for (let i = 0; i < g.length; i++) g[i] += this.ste[i]! * this.dwhat[i]!;
     // XNOR-Net scaling: the STE ignores d(alpha)/dw (alpha = mean|w| changes slowly), as in BinaryNet.
+    this.transform?.backward(this.weight.value, this.dwhat, this.outF, this.inF);
     if (this.bias) {
       const gb = this.bias.grad;
       for (let b = 0; b < n; b++) for (let o = 0; o < this.outF; o++) gb[o] += dy[b * this.outF + o]!;

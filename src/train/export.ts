@@ -147,7 +147,7 @@ export function exportQuantized(net: Network, name: string, provenance: Provenan
 
 /**
  * The FP32 checkpoint of a network: dense/conv weights as the forward pass uses them (fake-quantized
- * w_hat = q * scale for QAT layers), batch-norm, and activations (sign -> sign, hardtanh, relu; unsigned
+ * w_hat = q * scale for QAT layers, then a training method's transform: TTQ, INQ, shared centroids), batch-norm, and activations (sign -> sign, hardtanh, relu; unsigned
  * quantized activations -> relu, which drops their clip and rounding). The logit temperature is folded into
  * the last layer. Dropout is the identity at inference and is omitted.
  */
@@ -155,14 +155,10 @@ export function toCheckpoint(net: Network, arch: string, meta: Record<string, un
   const layers: CkptLayer[] = [];
   for (const l of net.layers) {
     if (l instanceof Dense) {
-      l.quantize();
-      const w = new Float32Array(l.outF * l.inF);
-      for (let o = 0; o < l.outF; o++) for (let k = 0; k < l.inF; k++) w[o * l.inF + k] = l.q[o * l.inF + k]! * l.scale[o]!;
+      const w = l.effectiveWeights();
       layers.push({ kind: 'dense', in: l.inF, out: l.outF, weight: w, bias: l.bias ? l.bias.value.slice() : null });
     } else if (l instanceof Conv2d) {
-      l.quantize();
-      const w = new Float32Array(l.outC * l.K);
-      for (let o = 0; o < l.outC; o++) for (let k = 0; k < l.K; k++) w[o * l.K + k] = l.q[o * l.K + k]! * l.scale[o]!;
+      const w = l.effectiveWeights();
       layers.push({ kind: 'conv2d', inC: l.inC, outC: l.outC, k: l.k, stride: l.stride, pad: l.pad, weight: w, bias: l.bias ? l.bias.value.slice() : null });
     } else if (l instanceof BatchNorm) {
       layers.push({ kind: 'batchnorm', channels: l.channels, eps: l.eps, gamma: l.gamma.value.slice(), beta: l.beta.value.slice(), mean: l.mean.slice(), var: l.var.slice() });

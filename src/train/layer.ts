@@ -28,6 +28,20 @@ export interface Layer {
 }
 
 /**
+ * A rewrite of a dense/conv layer's effective weights after its quantizer (docs/train.md, "Training
+ * methods": TTQ's learned scales, INQ's frozen power-of-two weights, Quant-Noise's random blocks, shared
+ * centroids). `apply` overwrites w_hat and the STE factor (dL/dw = ste * dL/dw_hat) of the rows x cols
+ * weights `w`; `train` is false for evaluation and export. `backward` adds the gradients of the
+ * transform's own parameters from dL/dw_hat.
+ */
+export interface WeightTransform {
+  readonly name: string;
+  apply(w: Float32Array, what: Float32Array, ste: Float32Array, rows: number, cols: number, train: boolean): void;
+  backward(w: Float32Array, dwhat: Float32Array, rows: number, cols: number): void;
+  params(): Param[];
+}
+
+/**
  * The range learned scales are clamped to after every update (PACT clip levels, LSQ step sizes): a step
  * must stay positive, since the quantizer divides by it and the exported requantization scale must be
  * > 0 (an unclamped Adam step of lr per update can carry a step of ~0.05 through zero in a few dozen steps).

@@ -23,11 +23,14 @@ import { mixedPrecisionHooks, type MixedPrecisionConfig } from './mixed.js';
 import { loadState, saveState } from './state.js';
 import { exportQuantized, toCheckpoint } from './export.js';
 import type { ActQuantMethod, WeightQuantMethod } from './quantizers.js';
+import { buildNetwork } from './arch.js';
+import { loadTeacher } from './distill.js';
+import { attachTransforms, checkMethodOptions, hasStages, runStages, type DistillOptions, type MethodOptions, type StageAccuracy } from './methods.js';
 
 export const METHODS = ['dorefa', 'pact', 'lsq', 'bnn', 'ternary'] as const;
 export type Method = (typeof METHODS)[number];
 
-export interface RunOptions {
+export interface RunOptions extends MethodOptions, DistillOptions {
   arch: ArchName;
   wbits: number;
   abits: number;
@@ -169,6 +172,8 @@ export interface RunSummary {
   samplesPerSec: number;
   out: string | null;
   log: EpochLog[];
+  /** a training method's stages (INQ partitions, pruning, weight sharing): MNIST test accuracy of each */
+  stages?: StageAccuracy[];
 }
 
 /**
@@ -234,6 +239,14 @@ export function trainCommandLine(o: RunOptions): string {
   if (o.maxTrain) a.push(`--train-images ${o.maxTrain}`);
   if (cfg.valCount !== 5000) a.push(`--val-images ${cfg.valCount}`);
   if (o.mixed) a.push(`--precision ${o.mixed.format} --rounding ${o.mixed.rounding}`);
+  if (o.ttq !== undefined) a.push(`--ttq ${o.ttq}`);
+  if (o.quantNoise !== undefined) a.push(`--quant-noise ${o.quantNoise} --qn-block ${o.qnBlock ?? 4}`);
+  if (o.teacher !== undefined) a.push(`--teacher ${o.teacher} --temperature ${o.temperature ?? 4} --distill-weight ${o.distillWeight ?? 0.9}`);
+  if (o.inq) a.push(`--inq ${o.inq.join(',')} --inq-bits ${o.inqBits ?? 5}`);
+  if (o.pruneChannels !== undefined) a.push(`--prune-channels ${o.pruneChannels}`);
+  if (o.pruneWeights !== undefined) a.push(`--prune-weights ${o.pruneWeights}`);
+  if (o.shareWeights !== undefined) a.push(`--share-weights ${o.shareWeights}`);
+  if (hasStages(o)) a.push(`--stage-epochs ${o.stageEpochs ?? 1}`);
   return a.join(' ');
 }
 
@@ -265,18 +278,26 @@ export function outName(out: string): string {
  */
 export function runTraining(o: RunOptions, out: string | null, stateDir?: string, opts: { force?: boolean } = {}): RunSummary {
   const cfg = trainConfigFor(o);
+  checkMethodOptions(o, cfg.net.weights.method === 'none', stateDir !== undefined);
   const f = o.dataFiles;
   const data = f ? imageDataset(f.train[0], f.train[1], 28, 28, 10) : loadMnist('train', o.dataDir);
   const test = f ? imageDataset(f.test[0], f.test[1], 28, 28, 10) : loadMnist('test', o.dataDir);
   for (const [d, split] of [[data, 'train'], [test, 'test']] as const) checkTrainData(d, split, o);
-  let resume: { net: Network; checkpoint: TrainCheckpoint } | null = null;
+  if (o.teacher !== undefined) cfg.distill = { teacher: loadTeacher(o.teacher), temperature: o.temperature ?? 4, weight: o.distillWeight ?? 0.9 };
+  let resume: { net: Network; checkpoint?: TrainCheckpoint } | null = null;
   if (stateDir) {
     resume = savedRun(stateDir, o);
     const { label: _, ...options } = o;
     cfg.onEpoch = (net, _e, checkpoint) => saveState(stateDir, net, { spec: cfg.net, seed: cfg.seed, meta: { options } }, checkpoint);
   }
-  const r = train(cfg, data, resume ?? undefined);
-  return publish(r.net, cfg.net, runInfo(o, out ? outName(out) : `${o.arch}-w${o.wbits}a${o.abits}`, r), out, test, opts);
+  // a new network is built here (as train would) so that a method's transforms are on it before the optimizer
+  resume ??= { net: buildNetwork(cfg.net, cfg.seed) };
+  attachTransforms(resume.net, o);
+  const r = train(cfg, data, resume);
+  const info = runInfo(o, out ? outName(out) : `${o.arch}-w${o.wbits}a${o.abits}`, r);
+  if (!hasStages(o) && o.quantNoise === undefined) return publish(r.net, cfg.net, info, out, test, opts);
+  const st = runStages(r.net, cfg.net, cfg, o, data, test);
+  return publish(st.net, st.spec, { ...info, log: [...r.log, ...st.log], trainSeconds: info.trainSeconds + st.seconds, stages: st.stages }, out, test, opts);
 }
 
 /** The architectures read 28x28 images into 10 classes: other image sizes or labels >= 10 are refused. */

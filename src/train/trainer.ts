@@ -17,6 +17,7 @@ import { buildNetwork, type NetSpec } from './arch.js';
 import { softmaxCrossEntropy, argmaxRows } from './loss.js';
 import { Optimizer, scheduledLr, type OptimizerConfig, type OptimizerState, type ScheduleConfig } from './optim.js';
 import type { Network, NetRunState } from './network.js';
+import { distillationLoss, type DistillConfig, type Teacher } from './distill.js';
 
 /**
  * Hooks of simulated low-precision training (src/train/mixed.ts implements them): round the working
@@ -60,6 +61,8 @@ export interface TrainConfig {
   maxSteps?: number;
   /** simulated low-precision training (FP16/BF16/FP8), built for the network by `makeHooks` */
   mixed?: (net: Network, seed: number) => PrecisionHooks;
+  /** knowledge distillation: the teacher's logits of each (augmented) batch and the loss's T, alpha */
+  distill?: { teacher: Teacher } & DistillConfig;
   /** label for progress lines */
   label?: string;
   /** called after every epoch (e.g. to save the state of a long run; the checkpoint's arrays are live) */
@@ -93,6 +96,8 @@ export interface EpochLog {
   /** mixed precision: current loss scale and skipped (overflowed) steps this epoch */
   lossScale?: number;
   skipped?: number;
+  /** the stage of a multi-stage training method (e.g. "inq 0.75", "prune retrain") */
+  stage?: string;
 }
 
 export interface TrainResult {
@@ -121,7 +126,7 @@ export function evaluate(net: Network, view: DatasetView, batchSize = 500): numb
 
 /** Trains a new network for `cfg`, or continues `resume.net` (loaded with its state) from `resume.checkpoint`
  * to the same weights an uninterrupted run with the same `cfg` would reach; `resume.net` without a checkpoint
- * starts a fresh run from that network's weights (fine-tuning). */
+ * starts a fresh run (fresh optimizer) from that network's weights (fine-tuning, a method's retraining stage). */
 export function train(cfg: TrainConfig, data: ImageDataset, resume?: { net: Network; checkpoint?: TrainCheckpoint }): TrainResult {
   const model = resume?.net ?? buildNetwork(cfg.net, cfg.seed);
   const split = trainValSplit(data, cfg.valCount ?? 5000, cfg.seed ^ 0x5eed);
@@ -165,7 +170,9 @@ export function train(cfg: TrainConfig, data: ImageDataset, resume?: { net: Netw
       const x = cfg.shift ? shiftBatch(b.x, b.n, shape, cfg.shift, augRng, augBuf) : b.x;
       const z = model.forward(x, b.n, true);
       const scale = mp ? mp.lossScale : 1;
-      const r = softmaxCrossEntropy(z, b.y, b.n, classes, dz, scale);
+      const r = cfg.distill
+        ? distillationLoss(z, cfg.distill.teacher(x.subarray(0, b.n * data.rows * data.cols), b.n), b.y, b.n, classes, cfg.distill, dz, scale)
+        : softmaxCrossEntropy(z, b.y, b.n, classes, dz, scale);
       model.backward(dz, b.n);
       if (!Number.isFinite(r.loss)) diverged = true;
       if (mp) {

@@ -46,6 +46,19 @@ describe('verify --rtl with a port binding', () => {
     expect(r.out).toMatch(/^ok +xnor_pop64 \(xnor_popcount, cycle-exact, latency 2\) design binary: 46 of 46 output transactions compared, \d+ cycles, latency min\/median\/max 2\/2\/2 cycles/);
   });
 
+  it('a sequential matrix-multiply core matches the gemm model; a bit-serial core matches bit_serial (transactions)', async () => {
+    const G = join(root, 'examples/rtl/gemm_seq');
+    const g = await runCli(['verify', '--rtl', join(G, 'matmul_core.sv'), '--top', 'matmul_core', '--bind', join(G, 'bind.json'), '--design', 'int8', '--cases', '40']);
+    expect(g.err).toBe('');
+    // 25 corner products (5 x 5 corner pairs) + 40 random 2x4 x 4x2 products; 4 k steps + accept + result: latency >= 5
+    expect(g.out).toMatch(/^ok +matmul_core \(gemm, transactions\) design int8: 65 of 65 output transactions compared, \d+ cycles, latency min\/median\/max 5\/[\d.]+\/\d+ cycles, cycles per output transaction [6-9]\/[\d.]+\/\d+, backpressure [1-9]\d* cycles, input stalls [1-9]\d* cycles/);
+    const B = join(root, 'examples/rtl/bit_serial');
+    const b = await runCli(['verify', '--rtl', join(B, 'bs_dot32.sv'), '--top', 'bs_dot32', '--bind', join(B, 'bind.json'), '--design', 'int4', '--cases', '20']);
+    expect(b.err).toBe('');
+    // 4 corner dot products + 20 random ones, 16 plane pairs of 1..3 words each; two pipeline stages
+    expect(b.out).toMatch(/^ok +bs_dot32 \(bit_serial, transactions\) design int4: 24 of 24 output transactions compared, \d+ cycles, latency min\/median\/max 2\/2\/2 cycles, cycles per output transaction 1[6-9]\/[\d.]+\/\d+, backpressure 0 cycles, input stalls 0 cycles/);
+  });
+
   it('the port list comes from Verilator with the include dirs, defines and parameters of the build', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'lowbit-bind-ports-'));
     mkdirSync(join(dir, 'inc'));
@@ -124,8 +137,15 @@ describe('verify --rtl with a port binding', () => {
     expect(lines[5]).toMatch(/^ {4}#25 a=\[(-?\d+, ){7}-?\d+\] w=\[(-?\d+, ){7}-?\d+\] last=[01]$/);
     const vcd = /waveform: (\S+) \(cycle c is sampled at 10\*\(c\+2\) ns\)/.exec(report)![1];
     expect(vcd.startsWith(vcdDir) && existsSync(vcd)).toBe(true);
+    // the reproducer: every input transaction of the run, and the command that replays them with the same seed
+    const inputs = join(vcdDir, 'dot8_core-int8-seed1.inputs.json');
+    expect(report).toContain(`\n  inputs: ${inputs} (every input transaction of this run)\n`);
+    const txns = JSON.parse(readFileSync(inputs, 'utf8')) as { a: number[]; w: number[]; last: number[] }[];
+    expect(txns.length).toBe((m8.outcome!.result as BoundResult).inputTxns);
+    expect(txns[25]).toEqual({ a: (m8.outcome!.result as BoundResult).inputs[25].a.map(Number), w: (m8.outcome!.result as BoundResult).inputs[25].w.map(Number), last: [0] });
     const cmd = /reproduce: (.+)/.exec(report)![1];
-    expect(cmd).toBe(`lowbit verify --rtl ${join(dir, 'dot8_core.sv')} --top dot8_core --bind ${join(INT8, 'bind.json')} --design int8 --seed 1 --cases 40 --keep-vcd`);
+    expect(cmd).toBe(`lowbit verify --rtl ${join(dir, 'dot8_core.sv')} --top dot8_core --bind ${join(INT8, 'bind.json')} --design int8 --seed 1 --vectors ${inputs} --keep-vcd`);
+    expect(readFileSync(join(vcdDir, 'dot8_core-int8-seed1.reproduce.sh'), 'utf8')).toContain(`\n${cmd}\n`);
     // run it as printed, through a shell, with `lowbit` on the PATH (the CLI from these sources)
     const bin = join(dir, 'bin');
     mkdirSync(bin);

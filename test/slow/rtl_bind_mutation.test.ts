@@ -16,6 +16,8 @@ const designs: { dir: string; file: string; top: string; design: string }[] = [
   { dir: 'examples/rtl/requant_shift', file: 'rq_shift4.sv', top: 'rq_shift4', design: 'examples/rtl/requant_shift/design.json' },
   { dir: 'examples/rtl/int8_dot', file: 'dot8_core.sv', top: 'dot8_core', design: 'int8' },
   { dir: 'examples/rtl/xnor64', file: 'xnor_pop64.sv', top: 'xnor_pop64', design: 'binary' },
+  { dir: 'examples/rtl/gemm_seq', file: 'matmul_core.sv', top: 'matmul_core', design: 'int8' },
+  { dir: 'examples/rtl/bit_serial', file: 'bs_dot32.sv', top: 'bs_dot32', design: 'int4' },
 ];
 
 describe('mutations of the example user designs (slow tier)', () => {

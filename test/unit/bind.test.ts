@@ -1,9 +1,17 @@
 import { describe, it, expect } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { loadDesign } from '../../src/hw/design.js';
 import { compareBound } from '../../src/rtl/bind/check.js';
 import type { CycleLog } from '../../src/rtl/bind/harness.js';
-import { BIND_MODEL_TABLE, type Txn } from '../../src/rtl/bind/models.js';
+import { BIND_MODEL_TABLE } from '../../src/rtl/bind/model_table.js';
+import type { Txn } from '../../src/rtl/bind/models.js';
+import { Rng } from '../../src/util/rng.js';
+import { readVectors, writeVectorsJson } from '../../src/rtl/bind/vectors.js';
+import { writeNpy } from '../../src/util/npy.js';
+import { gemmShape } from '../../src/rtl/bind/gemm_model.js';
+import { bitSerialDot, bitSerialWords, packBitPlanes } from '../../src/hw/bit_serial.js';
 import { parsePortsXml, type RtlPort } from '../../src/rtl/bind/ports.js';
 import { packField, resolveBinding, unpackField, type ResolvedField } from '../../src/rtl/bind/resolve.js';
 import { BIND_KEYS, BIND_MODELS, loadBinding, parseBinding } from '../../src/rtl/bind/spec.js';
@@ -44,7 +52,7 @@ describe('bind.json validation', () => {
       return inputErrorMessage(() => parseBinding(j, 'b.json'));
     };
     expect(bad((j) => (j.clok = 'clk'))).toBe('b.json: clok: unknown field; did you mean clock? (allowed: $schema, model, clock, reset, inputs, outputs, constants, timing, stimulus)');
-    expect(bad((j) => (j.model = 'mac'))).toBe('b.json: model: got "mac"; allowed: mac_pe, xnor_popcount, requantizer');
+    expect(bad((j) => (j.model = 'mac'))).toBe('b.json: model: got "mac"; allowed: mac_pe, gemm, xnor_popcount, bit_serial, requantizer');
     expect(bad((j) => ((j.inputs as Record<string, unknown>[])[0].fields = { a: { port: 's_a', order: 'big' } }))).toBe(
       'b.json: inputs[0].fields.a.order (port s_a): got "big"; allowed: lsb-first, msb-first',
     );
@@ -136,7 +144,7 @@ describe('transaction models against plain definitions', () => {
     const m = BIND_MODEL_TABLE.mac_pe;
     const bound = new Set(['a', 'w', 'last', 'acc']);
     const ins = m.stimulus(d, { a: 8 }, bound, 5, 30, [1, 5]);
-    const run = m.run(d, ins, bound);
+    const run = m.run(d, ins, bound, { a: 8, w: 8, acc: 1 });
     let sum = 0n;
     let k = 0;
     for (let i = 0; i < ins.length; i++) {
@@ -156,7 +164,7 @@ describe('transaction models against plain definitions', () => {
     const d = loadDesign('int2');
     const t: Txn[] = Array.from({ length: 20000 }, (_, i) => ({ a: [-2n], w: [-2n], last: [i === 19999 ? 1n : 0n] }));
     t.push({ a: [1n], w: [-1n], last: [1n] });
-    const run = BIND_MODEL_TABLE.mac_pe.run(d, t, new Set(['a', 'w', 'last', 'acc']));
+    const run = BIND_MODEL_TABLE.mac_pe.run(d, t, new Set(['a', 'w', 'last', 'acc']), { a: 1, w: 1, acc: 1 });
     expect(run.outputs.map((o) => o.acc[0])).toEqual([32767n, -1n]);
   });
 
@@ -164,7 +172,7 @@ describe('transaction models against plain definitions', () => {
     const d = loadDesign('binary');
     const bound = new Set(['a', 'w', 'last', 'dot']);
     const ins = BIND_MODEL_TABLE.xnor_popcount.stimulus(d, { a: 64 }, bound, 9, 20, [1, 3]);
-    const run = BIND_MODEL_TABLE.xnor_popcount.run(d, ins, bound);
+    const run = BIND_MODEL_TABLE.xnor_popcount.run(d, ins, bound, { a: 64, w: 64, dot: 1 });
     let k = 0;
     let dot = 0n;
     for (const t of ins) {
@@ -179,6 +187,72 @@ describe('transaction models against plain definitions', () => {
   });
 });
 
+describe('gemm and bit_serial transaction models against plain definitions', () => {
+  it('gemm: the shape from the lane counts; Y[m][n] = sum_k A[m][k] W[k][n] wrapped (int8), saturated in k order (int2)', () => {
+    expect(gemmShape(8, 12, 6)).toEqual({ m: 2, k: 4, n: 3 });
+    expect(gemmShape(8, 12, 7)).toBeUndefined();
+    expect(gemmShape(6, 4, 3)).toBeUndefined(); // K = 2.83
+    const d = loadDesign('int8');
+    const m = BIND_MODEL_TABLE.gemm;
+    const lanes = { a: 8, w: 12, y: 6 };
+    const ins = m.stimulus(d, lanes, new Set(['a', 'w', 'y']), 3, 40, [1, 1]);
+    const run = m.run(d, ins, new Set(), lanes);
+    expect(run.outputs.length).toBe(25 + 40);
+    ins.forEach((t, i) => {
+      const want: bigint[] = [];
+      for (let r = 0; r < 2; r++) for (let c = 0; c < 3; c++) want.push(BigInt.asIntN(32, [0, 1, 2, 3].reduce((s, k) => s + t.a[r * 4 + k] * t.w[k * 3 + c], 0n)));
+      expect(run.outputs[i].y).toEqual(want);
+    });
+    // int2: 16-bit SAT after every add, k in order: (2 x 20000) . (20000 x 1) of -2*-2 then one -1
+    const d2 = loadDesign('int2');
+    const a = [...Array(20000).fill(-2n), 1n];
+    const w = [...Array(20000).fill(-2n), -1n];
+    expect(m.run(d2, [{ a, w }], new Set(), { a: 20001, w: 20001, y: 1 }).outputs[0].y).toEqual([32766n]);
+  });
+
+  it('bit_serial: lowbit\'s plane schedule of x, y gives sum_i x_i y_i (int4 signed, int8, unsigned activations)', () => {
+    const m = BIND_MODEL_TABLE.bit_serial;
+    const bound = new Set(['a', 'w', 'shift', 'neg', 'last', 'dot']);
+    for (const name of ['int4', 'int8']) {
+      const d = loadDesign(name);
+      const ins = m.stimulus(d, { a: 32 }, bound, 11, 15, [1, 1]);
+      const run = m.run(d, ins, bound, { a: 32, w: 32, shift: 1, neg: 1, last: 1, dot: 1 });
+      expect(run.outputs.length).toBe(4 + 15);
+      // the 4 directed corners over 32 lanes: min*min, max*max, min*max, max*min
+      const lo = -(2 ** (d.activation.bits - 1));
+      const hi = 2 ** (d.activation.bits - 1) - 1;
+      expect(run.outputs.slice(0, 4).map((o) => Number(o.dot[0]))).toEqual([32 * lo * lo, 32 * hi * hi, 32 * lo * hi, 32 * hi * lo]);
+      // every dot product: recover x_i, y_i from the planes (bit m of x_i is lane i of the beat with shift m + k,
+      // k = 0) and compare with the plain sum
+      run.outputs.forEach((o, k) => {
+        const beats = ins.slice(run.from[k], run.to[k] + 1);
+        expect(beats.length % (d.activation.bits * d.weight.bits)).toBe(0);
+        let direct = 0n;
+        for (const t of beats) {
+          for (let i = 0; i < 32; i++) direct += (t.neg[0] === 1n ? -1n : 1n) * (t.a[i] & t.w[i]) * (1n << t.shift[0]);
+        }
+        expect(o.dot[0]).toBe(BigInt.asIntN(32, direct));
+      });
+    }
+    expect(() => m.checkDesign!(loadDesign('binary'))).toThrow(/bipolar/);
+  });
+
+  it('bit_serial equals bitSerialDot and the integer dot product of the vectors it serializes', () => {
+    const d = loadDesign('int4');
+    const fx = { type: 'int', bits: 4, signed: true } as const;
+    const rng = new Rng(4);
+    const x = Array.from({ length: 70 }, () => rng.int(-8, 7));
+    const y = Array.from({ length: 70 }, () => rng.int(-8, 7));
+    const words = bitSerialWords(packBitPlanes(x, fx), fx, packBitPlanes(y, fx), fx, 70, 32);
+    const lanesOf = (v: Uint32Array): bigint[] => Array.from({ length: 32 }, (_, i) => BigInt((v[i >>> 5] >>> (i & 31)) & 1));
+    const txns: Txn[] = words.map((wd) => ({ a: lanesOf(wd.a), w: lanesOf(wd.w), shift: [BigInt(wd.shift)], neg: [wd.neg ? 1n : 0n], last: [wd.last ? 1n : 0n] }));
+    const run = BIND_MODEL_TABLE.bit_serial.run(d, txns, new Set(), { a: 32 });
+    const plain = x.reduce((s, xi, i) => s + xi * y[i], 0);
+    expect(run.outputs.map((o) => Number(o.dot[0]))).toEqual([plain]);
+    expect(bitSerialDot(packBitPlanes(x, fx), fx, packBitPlanes(y, fx), fx, 70)).toBe(plain);
+  });
+});
+
 describe('requantizer transaction model', () => {
   it('requantizer (shift mode, RND, zero point -3): clamp(floor((acc + 2^(n-1)) / 2^n) - 3, -128, 127)', () => {
     const d = loadDesign('examples/rtl/requant_shift/design.json');
@@ -186,7 +260,7 @@ describe('requantizer transaction model', () => {
     const bound = new Set(['acc', 'shift', 'y']);
     for (const seed of [1, 2, 3, 4]) {
       const ins = m.stimulus(d, { acc: 4 }, bound, seed, 20, [1, 1]);
-      const run = m.run(d, ins, bound);
+      const run = m.run(d, ins, bound, { acc: 4, shift: 1, y: 4 });
       expect(run.outputs.length).toBe(ins.length);
       ins.forEach((t, k) => {
         const n = t.shift[0];
@@ -226,7 +300,7 @@ describe('comparing a run with the model', () => {
   const log = (rows: [number, boolean, boolean, number][]): CycleLog => ({
     cycles: rows.length,
     ctrl: Uint32Array.from(rows.map(([acc, ov]) => ((acc ? 0x101 : 0) | 0x10000 | (ov ? 0x1000000 : 0)) >>> 0)),
-    values: rows.map(([, , , y]) => [[BigInt(y)]]),
+    values: (c) => [BigInt(rows[c][3])],
   });
   const cycle = r;
   const txn = { ...r, binding: { ...r.binding, timing: { mode: 'transaction' as const } } };
@@ -293,5 +367,36 @@ describe('unit bindings (a registered unit under the user\'s port names)', () =>
     expect(msg((j) => delete j.constants)).toBe('u.json: constants: RTL input port debug_en (1 bits) of pe_grid is not mapped; map it in "ports" or tie it off in "constants": {"debug_en": 0}');
     expect(inputErrorMessage(() => parseUnitBinding({ ...json, unit: 'mac_arr' }, 'u.json'))).toBe('u.json: unit: got "mac_arr"; allowed: mac_pe, mac_array, requantizer, xnor_popcount');
     expect(inputErrorMessage(() => parseUnitBinding({ ...json, ports: { h_i: { port: 'row_data', order: 'msb-first' } } }, 'u.json'))).toBe('u.json: ports.h_i.laneBits (port row_data): msb-first needs the lane width to reorder the lanes');
+  });
+});
+
+describe('--vectors files (src/rtl/bind/vectors.ts) and the reproducer\'s JSON', () => {
+  const d = loadDesign('int8');
+  const r = resolveBinding(loadBinding(INT8), d, DOT8, 'dot8_core');
+  const dir = mkdtempSync(join(tmpdir(), 'lowbit-vectors-'));
+  it('the reproducer JSON reads back as the same transactions; .npy rows are the operands lane by lane', () => {
+    const ins = BIND_MODEL_TABLE.mac_pe.stimulus(d, r.lanes, r.bound, 3, 50, [1, 4]);
+    writeVectorsJson(join(dir, 'v.json'), ins);
+    expect(readVectors(join(dir, 'v.json'), r)).toEqual(ins);
+    // columns: a (8 lanes), w (8 lanes), last (1): the binding's field order
+    const rows = ins.length;
+    const data = new Int16Array(rows * 17);
+    ins.forEach((t, i) => [...t.a, ...t.w, ...t.last].forEach((v, c) => (data[i * 17 + c] = Number(v))));
+    writeNpy(join(dir, 'v.npy'), { data, shape: [rows, 17] });
+    expect(readVectors(join(dir, 'v.npy'), r)).toEqual(ins);
+  });
+
+  it('a bad file is one line naming the file, the transaction and the operand', () => {
+    const bad = (name: string, text: string): string => {
+      writeFileSync(join(dir, name), text);
+      return inputErrorMessage(() => readVectors(join(dir, name), r));
+    };
+    const ok = { a: [1, 2, 3, 4, 5, 6, 7, 8], w: [0, 0, 0, 0, 0, 0, 0, 0], last: [1] };
+    expect(bad('range.json', JSON.stringify([ok, { ...ok, a: [128, 0, 0, 0, 0, 0, 0, 0] }]))).toBe(`${join(dir, 'range.json')}: transaction 1, operand a: value 128 is outside -128..127 (signed 8-bit lanes of port s_a)`);
+    expect(bad('lanes.json', JSON.stringify([{ ...ok, w: [1] }]))).toBe(`${join(dir, 'lanes.json')}: transaction 0, operand w: expected an array of 8 lane values`);
+    expect(bad('name.json', JSON.stringify([{ ...ok, acc: [1] }]))).toBe(`${join(dir, 'name.json')}: transaction 0: acc is not a bound input operand (bound: a, w, last)`);
+    expect(bad('empty.json', '[]')).toMatch(/: expected a non-empty JSON array of transactions/);
+    writeNpy(join(dir, 'shape.npy'), { data: new Int32Array(16), shape: [1, 16] });
+    expect(inputErrorMessage(() => readVectors(join(dir, 'shape.npy'), r))).toBe(`${join(dir, 'shape.npy')}: expected a 2-D integer array of shape (transactions, 17) (a: 8, w: 8, last: 1); got int32 (1, 16)`);
   });
 });

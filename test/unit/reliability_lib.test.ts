@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { chooseQParams, quantizeValue, dequantizeArray, quantizeWeightMatrix } from '../../src/quant/uniform.js';
 import { binarizeWeights, ternarizeWeights } from '../../src/quant/binarize.js';
-import { pow2Weights } from '../../src/quant/pow2.js';
-import { kmeans1d } from '../../src/quant/kmeans.js';
+import { pow2Weights } from '../../src/arith/pow2.js';
+import { kmeans1d } from '../../src/kernels/kmeans.js';
 import { statsOf } from '../../src/quant/calibration.js';
 import { simulateGemm } from '../../src/hw/gemm_schedule.js';
 import { loadDesign } from '../../src/hw/design.js';

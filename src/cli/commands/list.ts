@@ -17,6 +17,7 @@ export const DESCRIBE = {
   sweep: 'estimate every point of a design space (worker pool, resumable, shardable); print the Pareto front',
   report: 'write a Markdown + standalone HTML report with SVG plots from sweep results or estimate outputs',
   run: 'run a quantized model on the modelled accelerator (and its RTL): accuracy, agreement, cycles, memory',
+  autoquant: 'hardware-aware mixed precision of an MLP: per-layer bits under a cycles/energy/memory budget of a Design, QAT fine-tuned, with a report',
   demo: 'the main job: shipped models on the TS accelerator (whole MNIST test set) and the RTL (1,000 images per model), with a report',
 } as const;
 
@@ -38,5 +39,6 @@ export const COMMAND_LOADERS: { name: CommandName; load: () => Promise<AnyComman
   { name: 'sweep', load: async () => (await import('./sweep.js')).sweepCommand },
   { name: 'report', load: async () => (await import('./report.js')).reportCommand },
   { name: 'run', load: async () => (await import('./run.js')).runCommand },
+  { name: 'autoquant', load: async () => (await import('./autoquant.js')).autoquantCommand },
   { name: 'demo', load: async () => (await import('./demo.js')).demoCommand },
 ];

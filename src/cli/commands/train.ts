@@ -9,6 +9,7 @@ import { MINIFLOAT_FORMATS, type MixedFormat } from '../../train/mixed.js';
 import { DESCRIBE } from './list.js';
 import { existsSync, statSync } from 'node:fs';
 import { InputError } from '../../util/errors.js';
+import { badValue } from '../../util/errors.js';
 
 /**
  * `lowbit train`: trains an MLP (tfc/sfc/lfc) or the small CNN on MNIST (or a same-shaped IDX dataset in
@@ -48,7 +49,35 @@ interface TrainArgs {
   state?: string;
   'stop-after'?: number;
   json: boolean;
+  ttq?: number;
+  'quant-noise'?: number;
+  'qn-block'?: number;
+  teacher?: string;
+  temperature?: number;
+  'distill-weight'?: number;
+  inq?: string;
+  'inq-bits'?: number;
+  'prune-channels'?: number;
+  'share-weights'?: number;
+  'prune-weights'?: number;
+  'stage-epochs'?: number;
 }
+
+/** The training methods' options (docs/train.md, "Training methods"). */
+const METHOD_OPTIONS = {
+  ttq: { type: 'number', describe: 'Trained Ternary Quantization of an FP32 network: threshold t * max|w| (the paper: 0.05)' },
+  'quant-noise': { type: 'number', describe: 'Quant-Noise: quantize each weight block with this probability per training step (QAT)' },
+  'qn-block': { type: 'number', describe: 'Quant-Noise block: consecutive weights of a row (default 4)' },
+  teacher: { type: 'string', describe: 'distill from this model folder (FP32 checkpoint or QuantizedModel)' },
+  temperature: { type: 'number', describe: 'distillation temperature T (default 4)' },
+  'distill-weight': { type: 'number', describe: 'distillation: weight alpha of the teacher term, 1 - alpha on the labels (default 0.9)' },
+  inq: { type: 'string', describe: 'INQ after the main run: accumulated portions frozen to powers of two, e.g. 0.5,0.75,0.875,1' },
+  'inq-bits': { type: 'number', describe: 'INQ bits (zero + signed exponents; default 5)' },
+  'prune-channels': { type: 'number', describe: 'after the main run remove this fraction of each hidden layer\'s channels (smallest L1 norm), then retrain' },
+  'prune-weights': { type: 'number', describe: 'after the main run remove this fraction of each layer\'s weights (smallest |w|), then retrain (FP32)' },
+  'share-weights': { type: 'number', describe: 'after the main run share each layer\'s weights among K k-means centroids, then fine-tune the centroids' },
+  'stage-epochs': { type: 'number', describe: 'epochs of each retraining stage of --inq, --prune-channels, --prune-weights, --share-weights (default 1)' },
+} as const;
 
 export const trainCommand: CommandModule<object, TrainArgs> = {
   command: 'train',
@@ -86,6 +115,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
         describe: 'save the full training state here after every epoch; a run saved here with the same options continues where it stopped (bit-identical)',
       })
       .option('stop-after', { type: 'number', describe: 'stop after this many epochs (with --state, continue later with the same command without it)' })
+      .options(METHOD_OPTIONS)
       .example('$0 train --arch tfc --epochs 1 --train-images 3000 --val-images 500 --out ckpt/tfc', 'a quick FP32 checkpoint (for lowbit quantize / compress --checkpoint)')
       .example('$0 train --arch sfc --wbits 1 --abits 1 --epochs 10 --out models/sfc-w1a1 --state state/sfc-w1a1', 'binary QAT, resumable') as unknown as Argv<TrainArgs>,
   handler: (argv) => {
@@ -109,6 +139,11 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       ...(dataFile ? { dataFiles: { train: [argv.data!, argv.labels!], test: [argv['test-data']!, argv['test-labels']!] } } : {}),
       ...(argv['stop-after'] !== undefined ? { stopAfter: argv['stop-after'] } : {}),
       ...(argv.precision !== 'fp32' ? { mixed: { format: argv.precision, rounding: argv.rounding } } : {}),
+      ...definedOnly({
+        ttq: argv.ttq, quantNoise: argv['quant-noise'], qnBlock: argv['qn-block'], teacher: argv.teacher, temperature: argv.temperature,
+        distillWeight: argv['distill-weight'], inq: argv.inq !== undefined ? fractions('--inq', argv.inq) : undefined, inqBits: argv['inq-bits'],
+        pruneChannels: argv['prune-channels'], pruneWeights: argv['prune-weights'], shareWeights: argv['share-weights'], stageEpochs: argv['stage-epochs'],
+      }),
     };
     const s = runTraining(o, argv.out ?? null, argv.state, { force: argv.force });
     if (argv.json) {
@@ -141,6 +176,18 @@ function checkDataFiles(argv: TrainArgs): boolean {
   return file;
 }
 
+/** The entries of `o` whose value is not undefined (options the user gave). */
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** A comma-separated list of numbers in (0, 1], e.g. `--inq 0.5,0.75,0.875,1` (methods.ts checks the order). */
+function fractions(name: string, text: string): number[] {
+  const v = text.split(',').map((p) => Number(p.trim()));
+  if (v.some((x) => !(x > 0 && x <= 1))) throw badValue(name, text, 'comma-separated fractions in (0, 1], e.g. 0.5,0.75,0.875,1');
+  return v;
+}
+
 /** Every option checked (integers, ranges, finite numbers), options that do not apply refused, and the
  * network's size checked against the memory budget before anything is allocated. */
 function checkTrainOptions(argv: TrainArgs, hidden: number[] | undefined): void {
@@ -165,6 +212,16 @@ function checkTrainOptions(argv: TrainArgs, hidden: number[] | undefined): void 
   notApplicable('--last-bits', fp && argv['last-bits'] !== undefined, 'it sets quantized weight bits; FP32 training has none');
   notApplicable('--xnor-scale', argv['xnor-scale'] && argv.wbits !== 1, 'XNOR-Net scaling is for binary weights (--wbits 1)');
   notApplicable('--rounding', given('rounding') && argv.precision === 'fp32', 'it is the minifloat rounding of --precision fp16/bf16/fp8*');
+  optNum('--ttq', argv.ttq, 0, 1, { lo: true, hi: true });
+  optNum('--quant-noise', argv['quant-noise'], 0, 1, { lo: true });
+  optInt('--qn-block', argv['qn-block'], 1, 1 << 20);
+  optNum('--temperature', argv.temperature, 0, 1000, { lo: true });
+  optNum('--distill-weight', argv['distill-weight'], 0, 1);
+  optInt('--inq-bits', argv['inq-bits'], 2, 8);
+  optNum('--prune-channels', argv['prune-channels'], 0, 1, { lo: true, hi: true });
+  optNum('--prune-weights', argv['prune-weights'], 0, 1, { lo: true, hi: true });
+  optInt('--share-weights', argv['share-weights'], 2, 65536);
+  optInt('--stage-epochs', argv['stage-epochs'], 1, 100000);
   notApplicable('--stop-after', argv['stop-after'] !== undefined && argv.state === undefined, 'a stopped run continues only from its --state folder; give --state DIR');
   // parameters of the widest plausible network: 784 inputs, the hidden widths, 10 outputs; weights,
   // gradients, two Adam moments and the batch's activations, 4 bytes each

@@ -20,6 +20,7 @@ export interface RtlArgs {
   bind?: string;
   design?: string;
   mutations?: string;
+  vectors?: string;
   keepVcd: boolean;
   vcdDir?: string;
   json: boolean;
@@ -55,6 +56,7 @@ export async function verifyRtl(a: RtlArgs, seed: number, cases: number): Promis
     cases,
     keepVcd: a.keepVcd,
     vcdDir: a.vcdDir,
+    vectors: a.vectors,
   };
   if (a.mutations !== undefined) {
     const list = loadMutations(a.mutations);

@@ -107,7 +107,7 @@ export function compareBound(r: ResolvedBinding, run: ModelRun, inputs: Txn[], l
   const expected = run.outputs.length;
   const latency = r.binding.timing.mode === 'cycle' ? r.binding.timing.latency : undefined;
   let compared = 0;
-  const dataOf = (j: number, c: number): bigint[] => log.values[c][j];
+  const dataOf = (j: number, c: number): bigint[] => log.values(c, j);
   r.outs.forEach((s, j) => {
     const got = outCycles[j];
     if (latency === undefined) {

@@ -109,27 +109,31 @@ export interface CycleLog {
   cycles: number;
   /** per cycle: the control word (see sim/bind_harness.cpp) */
   ctrl: Uint32Array;
-  /** per cycle, per output stream: its fields' raw bit patterns in field order */
-  values: bigint[][][];
+  /** output stream j's fields' raw bit patterns in cycle c, in field order (decoded on demand) */
+  values(c: number, j: number): bigint[];
 }
 
-/** Decodes the harness log. */
+/** Decodes the harness log: the control words at once, an output stream's values only when asked for. */
 export function decodeBindLog(r: ResolvedBinding, words: Uint32Array): CycleLog {
   const cycles = words[0];
   const per = 1 + r.outs.reduce((n, s) => n + txnWords(s), 0);
   if (words.length !== 1 + cycles * per) throw new Error(`bind harness log has ${words.length} words; expected ${1 + cycles * per}`);
   const ctrl = new Uint32Array(cycles);
-  const values: bigint[][][] = new Array(cycles);
+  for (let c = 0; c < cycles; c++) ctrl[c] = words[1 + c * per];
+  // word offset of output stream j within a cycle's record (after the control word)
+  const streamOff: number[] = [];
   let off = 1;
-  for (let c = 0; c < cycles; c++) {
-    ctrl[c] = words[off++];
-    values[c] = r.outs.map((s) =>
-      s.fields.map((f: ResolvedField) => {
-        let v = 0n;
-        for (let i = 0; i < portWords(f.width); i++) v |= BigInt(words[off++]) << BigInt(32 * i);
-        return v;
-      }),
-    );
+  for (const s of r.outs) {
+    streamOff.push(off);
+    off += txnWords(s);
   }
+  const values = (c: number, j: number): bigint[] => {
+    let at = 1 + c * per + streamOff[j];
+    return r.outs[j].fields.map((f: ResolvedField) => {
+      let v = 0n;
+      for (let i = 0; i < portWords(f.width); i++) v |= BigInt(words[at++]) << BigInt(32 * i);
+      return v;
+    });
+  };
   return { cycles, ctrl, values };
 }

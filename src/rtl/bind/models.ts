@@ -46,15 +46,54 @@ export interface BindModel {
   checkDesign?(d: Design): void;
   /** seeded input transactions: about `groups` output transactions' worth, directed corners first */
   stimulus(d: Design, lanes: Record<string, number>, bound: Set<string>, seed: number, groups: number, beats: [number, number]): Txn[];
-  run(d: Design, inputs: Txn[], bound: Set<string>): ModelRun;
+  /** a lane count the model cannot take (e.g. matrix sizes that do not fit together), as a message */
+  checkLanes?(lanes: Record<string, number>): string | undefined;
+  run(d: Design, inputs: Txn[], bound: Set<string>, lanes: Record<string, number>): ModelRun;
 }
 
 /** Beats per group: uniform in [lo, hi]; every input transaction is one beat when `last` is unbound. */
-function groupSizes(rng: Rng, groups: number, beats: [number, number], hasLast: boolean): number[] {
+export function groupSizes(rng: Rng, groups: number, beats: [number, number], hasLast: boolean): number[] {
   return Array.from({ length: groups }, () => (hasLast ? rng.int(beats[0], beats[1]) : 1));
 }
 
-const lastOperand: OperandDef = {
+/** The design's accumulate step `ovf(acc + h * v)` (src/hw/mac_pe.ts accRule), on numbers or BigInts by width. */
+export function macRule(d: Design): { zero: number | bigint; mac(b: number | bigint, h: number, v: number): number | bigint; toBigInt(x: number | bigint): bigint } {
+  return accRule(d) as ReturnType<typeof macRule>;
+}
+
+/** Bit lanes (0/1 values) packed lowbit's way: lane i at word i >>> 5, bit i & 31. */
+export function packLaneBits(lanes: bigint[]): Uint32Array {
+  const out = new Uint32Array(laneWords(lanes.length));
+  for (let i = 0; i < lanes.length; i++) out[i >>> 5] |= Number(lanes[i]) << (i & 31);
+  return out;
+}
+
+/**
+ * The XNOR-popcount unit's sum over the beats of each group (up to a beat with last = 1, or every beat
+ * when `hasLast` is false), wrapped to Design.accumulator.bits after every beat: XNOR beats add
+ * `2 * popcount(XNOR(a, w)) - lanes`, AND-path beats (`and`) add `(neg ? -1 : 1) * 2^shift * popcount(AND(a, w))`.
+ */
+export function popcountGroups(d: Design, inputs: Txn[], hasLast: boolean, and: boolean): ModelRun {
+  const fmt = { bits: d.accumulator.bits, signed: true };
+  const res: ModelRun = { outputs: [], from: [], to: [] };
+  let acc = 0;
+  let start = 0;
+  inputs.forEach((t, k) => {
+    const n = t.a.length;
+    const pop = wordPopcount(packLaneBits(t.a), packLaneBits(t.w), n, and, n);
+    acc = wrapInt(acc + (and ? wordContribution(pop, n, n, true, t.neg[0] === 1n, Number(t.shift[0])) : wordContribution(pop, n, n, false, false, 0)), fmt);
+    if (!hasLast || t.last[0] === 1n) {
+      res.outputs.push({ dot: [BigInt(acc)] });
+      res.from.push(start);
+      res.to.push(k);
+      acc = 0;
+      start = k + 1;
+    }
+  });
+  return res;
+}
+
+export const lastOperand: OperandDef = {
   name: 'last',
   dir: 'in',
   optional: true,
@@ -70,7 +109,7 @@ const lastOperand: OperandDef = {
  * is the result on its last beat. Elements travel in the PE's lane formats (laneFormat: a bipolar ±1
  * operand as a 2-bit lane).
  */
-const macPe: BindModel = {
+export const macPe: BindModel = {
   name: 'mac_pe',
   operands: [
     { name: 'a', dir: 'in', optional: false, format: (d) => laneFormat(d.activation), lanes: 'any', describe: 'activation elements (Design.activation)' },
@@ -102,7 +141,7 @@ const macPe: BindModel = {
     return out;
   },
   run(d, inputs, bound) {
-    const rule = accRule(d) as { zero: number | bigint; mac(b: number | bigint, h: number, v: number): number | bigint; toBigInt(x: number | bigint): bigint };
+    const rule = macRule(d);
     const res: ModelRun = { outputs: [], from: [], to: [] };
     let acc = rule.zero;
     let start = 0;
@@ -126,7 +165,7 @@ const macPe: BindModel = {
  * `c = 2 * popcount(XNOR(a, w)) - lanes`, and `dot = wrap(sum of c over the beats, AccBits signed)`
  * (Design.accumulator.bits, 2..32), i.e. the number of agreeing minus disagreeing positions.
  */
-const xnorPopcount: BindModel = {
+export const xnorPopcount: BindModel = {
   name: 'xnor_popcount',
   operands: [
     { name: 'a', dir: 'in', optional: false, format: () => ({ bits: 1, signed: false }), lanes: 'any', describe: 'activation bits (1 = +1)' },
@@ -160,28 +199,7 @@ const xnorPopcount: BindModel = {
     return out;
   },
   run(d, inputs, bound) {
-    const fmt = { bits: d.accumulator.bits, signed: true };
-    const res: ModelRun = { outputs: [], from: [], to: [] };
-    let acc = 0;
-    let start = 0;
-    inputs.forEach((t, k) => {
-      const n = t.a.length;
-      const wa = new Uint32Array(laneWords(n));
-      const ww = new Uint32Array(laneWords(n));
-      for (let i = 0; i < n; i++) {
-        wa[i >>> 5] |= Number(t.a[i]) << (i & 31);
-        ww[i >>> 5] |= Number(t.w[i]) << (i & 31);
-      }
-      acc = wrapInt(acc + wordContribution(wordPopcount(wa, ww, n, false, n), n, n, false, false, 0), fmt);
-      if (!bound.has('last') || t.last[0] === 1n) {
-        res.outputs.push({ dot: [BigInt(acc)] });
-        res.from.push(start);
-        res.to.push(k);
-        acc = 0;
-        start = k + 1;
-      }
-    });
-    return res;
+    return popcountGroups(d, inputs, bound.has('last'), false);
   },
 };
 
@@ -194,7 +212,7 @@ const xnorPopcount: BindModel = {
  * for the whole run, so a design may take them from configuration ports sampled at any time; in shift mode
  * n <= accBits - outBits, so saturation stays reachable.
  */
-const requantizerModel: BindModel = {
+export const requantizerModel: BindModel = {
   name: 'requantizer',
   operands: [
     { name: 'acc', dir: 'in', optional: false, format: (d) => ({ bits: d.accumulator.bits, signed: true }), lanes: 'any', describe: 'accumulators (Design.accumulator.bits)' },
@@ -246,5 +264,3 @@ const requantizerModel: BindModel = {
     return res;
   },
 };
-
-export const BIND_MODEL_TABLE: Record<BindModelName, BindModel> = { mac_pe: macPe, xnor_popcount: xnorPopcount, requantizer: requantizerModel };

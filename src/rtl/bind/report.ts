@@ -60,7 +60,8 @@ function whatText(m: TxnMismatch, r: BoundResult): string {
 export function formatBoundReport(r: BoundResult): string {
   const m = r.comparison.first;
   const b = r.resolved.binding;
-  const lines = [`MISMATCH ${r.top} (model ${r.model}, bind ${b.source}), design ${r.design}, seed ${r.seed}, ${r.cases} cases (${r.cycles} cycles)`];
+  const what = r.vectors !== undefined ? `vectors ${r.vectors} (${r.inputTxns} input transactions)` : `${r.cases} cases`;
+  const lines = [`MISMATCH ${r.top} (model ${r.model}, bind ${b.source}), design ${r.design}, seed ${r.seed}, ${what} (${r.cycles} cycles)`];
   if (m !== undefined) {
     lines.push(`  first mismatch: ${whatText(m, r)}`);
     if (m.kind === 'value') {
@@ -83,6 +84,7 @@ export function formatBoundReport(r: BoundResult): string {
   lines.push(`  mismatching: ${r.comparison.badTxns} of ${r.outputTxns} output transactions`);
   lines.push(`  measured: ${formatStats(r)}`);
   if (r.vcd !== undefined) lines.push(`  waveform: ${r.vcd} (cycle c is sampled at 10*(c+${r.resetCycles}) ns)`);
+  if (r.inputsFile !== undefined) lines.push(`  inputs: ${r.inputsFile} (every input transaction of this run)`);
   lines.push(`  reproduce: ${r.command}`);
   return lines.join('\n');
 }

@@ -1,7 +1,8 @@
 import type { Design } from '../../hw/design.js';
 import { InputError } from '../../util/errors.js';
 import { closest } from '../../util/suggest.js';
-import { BIND_MODEL_TABLE, type BindModel } from './models.js';
+import { BIND_MODEL_TABLE } from './model_table.js';
+import type { BindModel } from './models.js';
 import type { RtlPort } from './ports.js';
 import type { Binding, LaneOrder, StreamBinding } from './spec.js';
 
@@ -102,6 +103,8 @@ export function resolveBinding(b: Binding, design: Design, ports: RtlPort[], top
       fail(`${f.s.where}.fields.${o.name} (port ${f.x.port}, ${f.x.width} bits)`, `${lanes[o.name]} lanes, but ${want.sameAs} has ${lanes[want.sameAs]}; both operands of a dot product have the same lanes`);
     }
   }
+  const badLanes = model.checkLanes?.(lanes);
+  if (badLanes !== undefined) fail('fields', badLanes);
   const constants = Object.entries(b.constants).map(([port, value]) => {
     const p = rtl(port, `constants.${port}`, 'in');
     const span = 1n << BigInt(p.width);

@@ -18,7 +18,7 @@ import { closest } from '../../util/suggest.js';
  */
 
 /** The transaction-level golden models a binding can name (src/rtl/bind/models.ts). */
-export const BIND_MODELS = ['mac_pe', 'xnor_popcount', 'requantizer'] as const;
+export const BIND_MODELS = ['mac_pe', 'gemm', 'xnor_popcount', 'bit_serial', 'requantizer'] as const;
 export type BindModelName = (typeof BIND_MODELS)[number];
 
 export type LaneOrder = 'lsb-first' | 'msb-first';

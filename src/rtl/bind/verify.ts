@@ -14,6 +14,7 @@ import { readRtlPorts, sourceArgs, type RtlSources } from './ports.js';
 import { formatBoundReport } from './report.js';
 import { resolveBinding, type ResolvedBinding } from './resolve.js';
 import { loadBinding } from './spec.js';
+import { readVectors, writeVectorsJson } from './vectors.js';
 
 /**
  * `lowbit verify --rtl top.sv [...] --top NAME --bind bind.json --design D`: a user's RTL checked against a
@@ -44,6 +45,8 @@ export interface BoundJob {
   cwd?: string;
   /** mutation testing: a file as given in `files` -> the absolute path of a replacement */
   fileOverride?: Record<string, string>;
+  /** input transactions from this .json/.npy file (src/rtl/bind/vectors.ts) instead of the seeded stimulus */
+  vectors?: string;
 }
 
 export interface BoundResult {
@@ -54,6 +57,8 @@ export interface BoundResult {
   latency?: number;
   seed: number;
   cases: number;
+  /** the --vectors file the inputs came from */
+  vectors?: string;
   cycles: number;
   /** input and expected output transactions */
   inputTxns: number;
@@ -69,24 +74,29 @@ export interface BoundResult {
   build: { cached: boolean; seconds: number; hash: string; dir: string };
   simSeconds: number;
   command: string;
+  /** on a mismatch: the input transactions written for the reproduce command (`--vectors`) */
+  inputsFile?: string;
   report?: string;
 }
 
 const q = (s: string): string => (/^[A-Za-z0-9_./:=+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
 
 /** The command line that reproduces a bound check, as the user would type it. */
-export function boundCommand(j: Pick<BoundJob, 'files' | 'top' | 'includeDirs' | 'defines' | 'params' | 'bind' | 'design' | 'seed' | 'cases'>): string {
+export function boundCommand(j: Pick<BoundJob, 'files' | 'top' | 'includeDirs' | 'defines' | 'params' | 'bind' | 'design' | 'seed' | 'cases' | 'vectors'>): string {
   return [
     'lowbit verify',
     ...j.files.map((f) => `--rtl ${q(f)}`),
     ...j.includeDirs.map((d) => `-I ${q(d)}`),
     ...j.defines.map((d) => `-D ${q(d)}`),
     ...Object.keys(j.params).sort().map((k) => `--param ${q(`${k}=${j.params[k]}`)}`),
-    `--top ${q(j.top)} --bind ${q(j.bind)} --design ${q(j.design)} --seed ${j.seed} --cases ${j.cases} --keep-vcd`,
+    `--top ${q(j.top)} --bind ${q(j.bind)} --design ${q(j.design)} --seed ${j.seed} ${j.vectors !== undefined ? `--vectors ${q(j.vectors)}` : `--cases ${j.cases}`} --keep-vcd`,
   ].join(' ');
 }
 
-/** Per-cycle offer/ready pattern: input stream s may offer with validRate, output stream j is ready with readyRate. */
+/**
+ * Per-cycle offer/ready pattern: input stream s may offer with validRate, output stream j is ready with
+ * readyRate (always, when it has no ready port: nothing can hold its transactions back).
+ */
 function pattern(r: ResolvedBinding, seed: number, cycles: number): Uint32Array {
   const rng = new Rng((seed ^ 0x5bd1e995) >>> 0);
   const p = new Uint32Array(cycles);
@@ -94,7 +104,7 @@ function pattern(r: ResolvedBinding, seed: number, cycles: number): Uint32Array 
   for (let c = 0; c < cycles; c++) {
     let w = 0;
     for (let s = 0; s < r.ins.length; s++) if (rng.float() < validRate) w |= 1 << s;
-    for (let j = 0; j < r.outs.length; j++) if (readyRate >= 1 || rng.float() < readyRate) w |= 1 << (16 + j);
+    for (let j = 0; j < r.outs.length; j++) if (r.outs[j].ready === undefined || readyRate >= 1 || rng.float() < readyRate) w |= 1 << (16 + j);
     p[c] = w >>> 0;
   }
   return p;
@@ -130,8 +140,8 @@ export async function verifyBound(job: BoundJob): Promise<BoundResult> {
   const ports = await readRtlPorts(src);
   const r = resolveBinding(binding, design, ports, job.top);
 
-  const inputs = r.model.stimulus(design, r.lanes, r.bound, job.seed, job.cases, binding.beats);
-  const run = r.model.run(design, inputs, r.bound);
+  const inputs = job.vectors !== undefined ? readVectors(resolve(cwd, job.vectors), r) : r.model.stimulus(design, r.lanes, r.bound, job.seed, job.cases, binding.beats);
+  const run = r.model.run(design, inputs, r.bound, r.lanes);
   const latency = binding.timing.mode === 'cycle' ? binding.timing.latency : undefined;
   const slack = Math.ceil((inputs.length / binding.validRate + run.outputs.length / binding.readyRate) * 4);
   const maxCycles = 256 + slack + 4 * (latency ?? 0);
@@ -159,7 +169,8 @@ export async function verifyBound(job: BoundJob): Promise<BoundResult> {
     { cacheDir: job.cacheDir, jobs: job.buildJobs },
   );
   const vcdDir = job.vcdDir ?? join(cacheRoot(job.cacheDir), 'vcd');
-  const kept = join(vcdDir, `${job.top}-${basename(job.design).replace(/[^A-Za-z0-9_.-]+/g, '_')}-seed${job.seed}.vcd`);
+  const stem = join(vcdDir, `${job.top}-${basename(job.design).replace(/[^A-Za-z0-9_.-]+/g, '_')}-seed${job.seed}`);
+  const kept = `${stem}.vcd`;
   const tmp = mkdtempSync(join(tmpdir(), 'lowbit-bindvcd-'));
   try {
     if (job.keepVcd) mkdirSync(vcdDir, { recursive: true });
@@ -175,6 +186,16 @@ export async function verifyBound(job: BoundJob): Promise<BoundResult> {
       copyFileSync(path, kept);
       vcd = kept;
     }
+    let command = boundCommand(job);
+    let inputsFile: string | undefined;
+    if (!ok) {
+      // the reproducer: these exact input transactions, replayed with the same seed (valid/ready pattern)
+      inputsFile = `${stem}.inputs.json`;
+      mkdirSync(vcdDir, { recursive: true });
+      writeVectorsJson(inputsFile, inputs);
+      command = boundCommand({ ...job, vectors: inputsFile });
+      writeFileSync(`${stem}.reproduce.sh`, `#!/bin/sh\n# ${job.top} against model ${r.model.name}: first mismatch replayed (lowbit on the PATH)\n${command}\n`, { mode: 0o755 });
+    }
     const result: BoundResult = {
       top: job.top,
       model: r.model.name,
@@ -183,6 +204,7 @@ export async function verifyBound(job: BoundJob): Promise<BoundResult> {
       latency,
       seed: job.seed,
       cases: job.cases,
+      vectors: job.vectors,
       cycles: sim.log.cycles,
       inputTxns: inputs.length,
       outputTxns: run.outputs.length,
@@ -195,7 +217,8 @@ export async function verifyBound(job: BoundJob): Promise<BoundResult> {
       vcd,
       build: { cached: built.cached, seconds: built.seconds, hash: built.hash, dir: built.dir },
       simSeconds: sim.seconds,
-      command: boundCommand(job),
+      command,
+      inputsFile,
     };
     if (!ok) result.report = formatBoundReport(result);
     return result;

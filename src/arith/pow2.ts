@@ -37,6 +37,28 @@ export interface Pow2Weights {
   intBits: number;
 }
 
+/**
+ * INQ's exponent range for `bits` code bits (2..8) and a layer's largest magnitude `amax` > 0:
+ * n1 = floor(log2(4 amax / 3)), n2 = n1 + 1 - 2^(b-1) / 2 (levels 0, +-2^n2 .. +-2^n1).
+ */
+export function pow2Range(amax: number, bits: number): { n1: number; n2: number } {
+  checkInt('bits', bits, 2, 8);
+  const n1 = Math.floor(Math.log2((4 * amax) / 3));
+  return { n1, n2: n1 + 1 - 2 ** (bits - 1) / 2 };
+}
+
+/**
+ * INQ's level of one weight for the range n1, n2: beta sign(w) where (alpha + beta) / 2 <= |w| < 3 beta / 2
+ * for adjacent levels alpha < beta = 2^k ((alpha + beta) / 2 = 1.5 * 2^(k-1)), 2^n1 at the top, 0 below 2^n2 / 2.
+ */
+export function pow2Level(w: number, n1: number, n2: number): number {
+  const a = Math.abs(w);
+  if (a < 2 ** n2 / 2) return 0;
+  let k = n2;
+  while (k < n1 && a >= 1.5 * 2 ** k) k++;
+  return (w > 0 ? 1 : -1) * 2 ** k;
+}
+
 /** INQ power-of-two weights with `bits` code bits (2..8), per row or per tensor. */
 export function pow2Weights(w: Float32Array, rows: number, bits: number, perChannel: boolean): Pow2Weights {
   checkInt('bits', bits, 2, 8);
@@ -55,17 +77,9 @@ export function pow2Weights(w: Float32Array, rows: number, bits: number, perChan
       scale[g] = 1;
       continue;
     }
-    const n1 = Math.floor(Math.log2((4 * amax) / 3));
-    const n2 = n1 + 1 - span;
+    const { n1, n2 } = pow2Range(amax, bits);
     scale[g] = 2 ** n2;
-    for (let i = 0; i < len; i++) {
-      const a = Math.abs(w[base + i]);
-      if (a < 2 ** n2 / 2) continue;
-      // nearest level among 2^n2..2^n1 (levels' midpoints are 1.5 * 2^(k-1) ... use log with exact checks)
-      let k = n2;
-      while (k < n1 && a >= 1.5 * 2 ** k) k++;
-      q[base + i] = (w[base + i] > 0 ? 1 : -1) * 2 ** (k - n2);
-    }
+    for (let i = 0; i < len; i++) q[base + i] = pow2Level(w[base + i], n1, n2) / 2 ** n2;
   }
   return { q, scale, intBits: span + 1 };
 }
