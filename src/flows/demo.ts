@@ -20,7 +20,7 @@ export const SHIPPED: { model: string; design: string; pixelsOnRows?: boolean }[
   { model: 'sfc-w4a4', design: 'int8-mnist' },
   // CNNs run with one output pixel of each conv layer per array row (batch = the array's rows)
   { model: 'cnn-w4a4', design: 'int8-mnist', pixelsOnRows: true },
-  // cnn-w2a2 joins when it is trained (`scripts/train-models.sh cnn-w2a2`; not shipped yet)
+  { model: 'cnn-w2a2', design: 'int8-mnist', pixelsOnRows: true },
   { model: 'cnn-w1a1', design: 'binary-mnist', pixelsOnRows: true },
 ];
 
