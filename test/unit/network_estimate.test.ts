@@ -8,6 +8,7 @@ import { HOROWITZ_45NM as T, macEnergy, addEnergy, xnorMacEnergy } from '../../s
 import { accelCases, cnnCases, inputsFor } from './fixtures/accel_models.js';
 import { estimateNetwork } from '../../src/estimate/network.js';
 import { modelShapes } from '../../src/model/shapes.js';
+import type { Conv2dLayer, DenseLayer, MaxPool2dLayer } from '../../src/model/types.js';
 
 const seed = testSeed(20261127);
 const byLabel = (prefix: string) => accelCases().find((c) => c.label.startsWith(prefix))!;
@@ -127,7 +128,7 @@ describe('network estimate of a CNN: line buffers, weight memory and pooling ene
       const cols = c.design.array.cols;
       const L = c.design.xnor.bitsPerCycle;
       // the layers the accelerator runs, in order, with their input shapes (quantize/clamp/flatten are not layers)
-      const run = m.layers.map((l, i) => ({ l, inShape: shapes[i] })).filter((x) => x.l.kind === 'conv2d' || x.l.kind === 'maxpool2d' || x.l.kind === 'dense');
+      const run = m.layers.map((l, i) => ({ l, inShape: shapes[i] })).filter((x): x is { l: Conv2dLayer | MaxPool2dLayer | DenseLayer; inShape: number[] } => x.l.kind === 'conv2d' || x.l.kind === 'maxpool2d' || x.l.kind === 'dense');
       expect(e.layers.map((l) => l.name)).toEqual(run.map((x) => x.l.name));
       // a ±1 map is held as one bit per element, an int8 one in 8-bit slots
       const elemBits = label === 'cnn w8a8' ? 8 : 1;
