@@ -22,7 +22,7 @@ import { writeImages } from '../src/hw/accel_images.js';
 import { inferenceCycles } from '../src/hw/accel_top.js';
 import { loadDesign } from '../src/hw/design.js';
 import { loadQuantizedModel } from '../src/model/format.js';
-import { accelBuildRequest, cosimAccelerator, imageWords } from '../src/rtl/accel_top.js';
+import { ACCEL_VERILATOR_ARGS, accelBuildRequest, cosimAccelerator, imageWords } from '../src/rtl/accel_top.js';
 import { accelMakeVars, txAccelerator } from '../src/rtl/accel_tx.js';
 import { MAKE_VARS, buildSim } from '../src/rtl/build.js';
 import { resolveRepoPath } from '../src/rtl/paths.js';
@@ -52,7 +52,7 @@ console.log(`${N} images, ${T} cycles per inference, ${W} input words; medians o
 
 /** Builds the C++-only driver with given options; returns its rate (cycles/s, median) and the build time. */
 async function driver(makeVars: readonly string[], verilatorFlags: string[] = []): Promise<{ rate: number; cpuRate: number; build: number; cached: boolean }> {
-  const b = await buildSim({ ...accelBuildRequest(p), harnessFile: driverSrc, makeVars, extraArgs: verilatorFlags });
+  const b = await buildSim({ ...accelBuildRequest(p), harnessFile: driverSrc, makeVars, extraArgs: [...ACCEL_VERILATOR_ARGS, ...verilatorFlags] });
   const dir = mkdtempSync(join(tmpdir(), 'lowbit-driver-'));
   try {
     writeImages(p, dir);

@@ -117,8 +117,26 @@ module accel_top
     $readmemh({MemDir, "/smem.hex"}, smem_q);
     $readmemh({MemDir, "/tmem.hex"}, tmem_q);
   end
-  logic [ActW-1:0] act_q [2];
-  logic [31:0]     out_q [OutDepth];
+  // the two activation buffers, ActWords 32-bit words each: bit i of a buffer is bit i mod 32 of
+  // word i div 32 (word memories rather than ActW-bit vectors: Verilator copies a whole vector
+  // for every computed part-select of it)
+  logic [31:0] act_q [2][ActWords];
+  logic [31:0] out_q [OutDepth];
+  // word w of buffer b, 0 past the end
+  function automatic logic [31:0] act_word(logic b, logic [31:0] w);
+    return w < ActWords ? act_q[b][w[InAW-1:0]] : '0;
+  endfunction
+  // bits pos .. pos + WinBits - 33 of buffer b at the bottom (WinBits - 32 >= Lanes, 32)
+  localparam int unsigned WinBits = ((Lanes + 31) / 32 + 1) * 32;
+  function automatic logic [WinBits-1:0] act_bits(logic b, logic [31:0] pos);
+    logic [WinBits-1:0] win;
+    for (int i = 0; i < WinBits / 32; i++) win[i*32 +: 32] = act_word(b, (pos >> 5) + 32'(i));
+    return win >> pos[4:0];
+  endfunction
+  // bits pos .. pos + 31 of buffer b (a slot of HBits <= 32 bits, or a plane bit, at the bottom)
+  function automatic logic [31:0] act_slot(logic b, logic [31:0] pos);
+    return 32'({act_word(b, (pos >> 5) + 32'd1), act_word(b, pos >> 5)} >> pos[4:0]);
+  endfunction
 
   // ---- controller state -------------------------------------------------------------------------
   typedef enum logic [2:0] {SIdle, SInit, SIssue, SDrain, SDone} state_e;
@@ -173,7 +191,7 @@ module accel_top
       if (iy < 0 || ix < 0 || iy >= 34'(desc.map_h) || ix >= 34'(desc.map_w)) begin
         h_vec[r*HBits +: HBits] = desc.pad[HBits-1:0];
       end else begin
-        h_vec[r*HBits +: HBits] = act_q[sel_q][idx * HBits +: HBits];
+        h_vec[r*HBits +: HBits] = HBits'(act_slot(sel_q, idx * HBits));
       end
     end
   end
@@ -241,7 +259,7 @@ module accel_top
     x_nbits = x_ok ? NbW'(x_hi - x_lo) : '0;
   end
   assign x_aoff = ActAW'(m_q * desc.in_stride + x_pix);
-  assign x_a = act_q[sel_q][x_aoff +: Lanes];
+  assign x_a = Lanes'(act_bits(sel_q, 32'(x_aoff)));
   assign x_w = wmem_q[x_waddr][Lanes-1:0] >> x_sh;
 
   xnor_popcount #(.Lanes(Lanes), .AccBits(XAcc), .Thresholds(1), .Channels(1)) u_xnor (
@@ -273,9 +291,9 @@ module accel_top
     for (int i = 0; i < PoolMax; i++) begin
       for (int j = 0; j < PoolMax; j++) begin
         idx = ((py_q[0] * desc.sh + i) * desc.map_w + px_q[0] * desc.sw + j) * desc.map_c + f_q;
-        if (desc.out_kind == OutKindPlanes) v = act_q[sel_q][idx] ? 33'sd1 : -33'sd1;
-        else if (ASigned != 0) v = 33'($signed(act_q[sel_q][idx * HBits +: HBits]));
-        else v = 33'(act_q[sel_q][idx * HBits +: HBits]);
+        if (desc.out_kind == OutKindPlanes) v = 1'(act_slot(sel_q, idx)) ? 33'sd1 : -33'sd1;
+        else if (ASigned != 0) v = 33'($signed(HBits'(act_slot(sel_q, idx * HBits))));
+        else v = 33'(HBits'(act_slot(sel_q, idx * HBits)));
         if (32'(i) < desc.kh && 32'(j) < desc.kw && v > best) best = v;
       end
     end
@@ -432,13 +450,19 @@ module accel_top
   // ---- output stage D: write into the next layout; the controller -------------------------------
   // lane c writes output n = n0 + c of pixel m (mac; lane 0 only for xnor/serial/pool) at NHWC
   // index m*N + n when n < N, m < M and the array row was in use; a bit-plane layout takes bit p of
-  // the value, or for a bipolar layout the sign (1 = +1).
+  // the value, or for a bipolar layout the sign (1 = +1). Buffer bit positions: slot w_idx*HBits
+  // (w_slot), plane p: p*out_stride + w_idx (w_plane[p] + w_idx); always below the compiler's
+  // actBits <= ActW (the writes of a layer stay inside its output layout).
   logic [Cols-1:0]    w_en;
   logic [Cols*32-1:0] w_idx, w_bit;
+  logic [31:0]        w_slot [Cols];
+  logic [31:0]        w_plane [32];
   always_comb begin
+    for (int p = 0; p < 32; p++) w_plane[p] = 32'(p) * desc.out_stride;
     for (int c = 0; c < Cols; c++) begin
       logic [31:0] v;
       w_idx[c*32 +: 32] = c_pl_q.m * desc.n + c_pl_q.n + 32'(c);
+      w_slot[c] = w_idx[c*32 +: 32] * HBits;
       w_en[c] = (is_mac || c == 0) && c_pl_q.n + 32'(c) < desc.n && c_pl_q.m < desc.pixels &&
                 c_pl_q.ok;
       v = c_v_q[c*32 +: 32];
@@ -455,17 +479,25 @@ module accel_top
       out_data_o <= '0;
     end else begin
       out_data_o <= (state_q == SIdle || state_q == SDone) ? out_q[out_addr_i] : '0;
-      if (state_q == SIdle && in_we_i) act_q[0][in_addr_i * 32 +: 32] <= in_data_i;
+      if (state_q == SIdle && in_we_i) act_q[0][in_addr_i] <= in_data_i;
       if (c_valid_q) begin
         for (int c = 0; c < Cols; c++) begin
           if (w_en[c]) begin
             case (desc.out_kind)
-              OutKindSlots: begin
-                act_q[!sel_q][w_idx[c*32 +: 32] * HBits +: HBits] <= c_v_q[c*32 +: HBits];
+              // slot: HBits bits from bit w_idx*HBits (one word when HBits divides 32)
+              OutKindSlots: if (32 % HBits == 0) begin
+                act_q[!sel_q][InAW'(w_slot[c] >> 5)][w_slot[c][4:0] +: HBits] <=
+                  c_v_q[c*32 +: HBits];
+              end else begin
+                for (int j = 0; j < HBits; j++) begin
+                  act_q[!sel_q][InAW'((w_slot[c] + 32'(j)) >> 5)][5'(w_slot[c] + 32'(j))] <=
+                    c_v_q[c*32 + j];
+                end
               end
               OutKindPlanes: for (int p = 0; p < 32; p++) begin
                 if (p < desc.out_planes) begin
-                  act_q[!sel_q][p * desc.out_stride + w_idx[c*32 +: 32]] <= w_bit[c*32 + p];
+                  act_q[!sel_q][InAW'((w_plane[p] + w_idx[c*32 +: 32]) >> 5)]
+                               [5'(w_plane[p] + w_idx[c*32 +: 32])] <= w_bit[c*32 + p];
                 end
               end
               default: out_q[w_idx[c*32 +: OutAW]] <= c_v_q[c*32 +: 32];

@@ -70,12 +70,15 @@ module mac_array #(
   localparam int unsigned CntBits = Rows > 1 ? $clog2(Rows) : 1;  // os drain counter, holds Rows-1
   localparam int unsigned VW = VBits + 2 + TagBits;  // {v_valid, last, tag, v} travelling together
 
+  // The buses are unpacked arrays (one element per PE port), not flat vectors: Verilator then
+  // connects each PE by its element instead of rebuilding a Rows*Cols*AccBits-bit vector from every
+  // PE in every cycle.
   // horizontal buses: index r*(Cols+1)+c is the input of PE(r,c); c = Cols is the right edge
-  logic [Rows*(Cols+1)-1:0]       hb_valid;
-  logic [Rows*(Cols+1)*HBits-1:0] hb;
+  logic             hb_valid [Rows*(Cols+1)];
+  logic [HBits-1:0] hb       [Rows*(Cols+1)];
   // vertical buses: index r*Cols+c is the input of PE(r,c); r = Rows is the bottom edge
-  logic [(Rows+1)*Cols*VW-1:0]      vb;
-  logic [(Rows+1)*Cols*AccBits-1:0] ab;     // partial sums / accumulators going down
+  logic [VW-1:0]      vb [(Rows+1)*Cols];
+  logic [AccBits-1:0] ab [(Rows+1)*Cols];     // partial sums / accumulators going down
   // os: `last` leaves the bottom of column c (drain step 1)
   logic [Cols-1:0]                  drain_trig;
   // os: Rows - step + 1 for drain steps 2..Rows, else 0
@@ -86,7 +89,7 @@ module mac_array #(
     skew_buffer #(.Width(HBits + 1), .Depth(r)) u_skew (
       .clk_i, .rst_ni,
       .d_i({h_valid_i, h_i[r*HBits +: HBits]}),
-      .q_o({hb_valid[r*(Cols+1)], hb[r*(Cols+1)*HBits +: HBits]})
+      .q_o({hb_valid[r*(Cols+1)], hb[r*(Cols+1)]})
     );
   end
 
@@ -95,13 +98,13 @@ module mac_array #(
     skew_buffer #(.Width(VW), .Depth(c)) u_skew (
       .clk_i, .rst_ni,
       .d_i({v_valid_i, last_i, tag_i, v_i[c*VBits +: VBits]}),
-      .q_o(vb[c*VW +: VW])
+      .q_o(vb[c])
     );
     if (IsOs) begin : g_zero
-      assign ab[c*AccBits +: AccBits] = '0;
+      assign ab[c] = '0;
     end else begin : g_ps
       skew_buffer #(.Width(AccBits), .Depth(c)) u_ps (
-        .clk_i, .rst_ni, .d_i(ps_i[c*AccBits +: AccBits]), .q_o(ab[c*AccBits +: AccBits])
+        .clk_i, .rst_ni, .d_i(ps_i[c*AccBits +: AccBits]), .q_o(ab[c])
       );
     end
   end
@@ -118,6 +121,11 @@ module mac_array #(
       // os: row r shifts in drain steps 1 .. r+1 (it receives rows r-1 .. 0, then a zero), so the
       // next fold's MACs may reach it from step r+2 on; step j >= 2 has drain_cnt = Rows - j + 1.
       logic shift;
+      // the PE's vertical outputs, packed as vb's element {v_valid, last, tag, v}
+      logic               down_valid, down_last;
+      logic [TagBits-1:0] down_tag;
+      logic [VBits-1:0]   down_v;
+      assign vb[V + Cols] = {down_valid, down_last, down_tag, down_v};
       if (IsOs) begin : g_shift
         assign shift = drain_trig[c] |
                        ({1'b0, drain_cnt[c*CntBits +: CntBits]} >= (CntBits+1)'(Rows - r));
@@ -130,20 +138,20 @@ module mac_array #(
       ) u_pe (
         .clk_i, .rst_ni,
         .h_valid_i(hb_valid[H]),
-        .h_i      (hb[H*HBits +: HBits]),
-        .v_valid_i(vb[V*VW + VW - 1]),
-        .last_i   (vb[V*VW + VW - 2]),
-        .tag_i    (vb[V*VW + VBits +: TagBits]),
-        .v_i      (vb[V*VW +: VBits]),
+        .h_i      (hb[H]),
+        .v_valid_i(vb[V][VW - 1]),
+        .last_i   (vb[V][VW - 2]),
+        .tag_i    (vb[V][VBits +: TagBits]),
+        .v_i      (vb[V][VBits-1:0]),
         .shift_i  (shift),
-        .ps_i     (ab[V*AccBits +: AccBits]),
+        .ps_i     (ab[V]),
         .h_valid_o(hb_valid[H + 1]),
-        .h_o      (hb[(H+1)*HBits +: HBits]),
-        .v_valid_o(vb[(V+Cols)*VW + VW - 1]),
-        .last_o   (vb[(V+Cols)*VW + VW - 2]),
-        .tag_o    (vb[(V+Cols)*VW + VBits +: TagBits]),
-        .v_o      (vb[(V+Cols)*VW +: VBits]),
-        .acc_o    (ab[(V+Cols)*AccBits +: AccBits])
+        .h_o      (hb[H + 1]),
+        .v_valid_o(down_valid),
+        .last_o   (down_last),
+        .tag_o    (down_tag),
+        .v_o      (down_v),
+        .acc_o    (ab[V + Cols])
       );
     end
   end
@@ -158,7 +166,7 @@ module mac_array #(
       logic               trigger, col_shift;
       logic [CntBits-1:0] cnt_q;
       logic [AccBits-1:0] ycol_q;
-      assign trigger   = vb[(Bot + c)*VW + VW - 2];     // `last` leaving the bottom PE
+      assign trigger   = vb[Bot + c][VW - 2];     // `last` leaving the bottom PE
       assign col_shift = trigger | (cnt_q != '0);     // the bottom row shifts in every drain step
       assign drain_trig[c] = trigger;
       assign drain_cnt[c*CntBits +: CntBits] = cnt_q;
@@ -170,22 +178,28 @@ module mac_array #(
         end else begin
           if (trigger)            cnt_q <= CntBits'(Rows - 1);
           else if (cnt_q != '0)   cnt_q <= cnt_q - 1'b1;
-          if (col_shift)          ycol_q <= ab[(Bot + c)*AccBits +: AccBits];
+          if (col_shift)          ycol_q <= ab[Bot + c];
           ycol_valid_q[c] <= col_shift;
         end
       end
       assign lane[c*AccBits +: AccBits] = ycol_q;
     end
     assign lane_valid = ycol_valid_q[Cols-1];
-    logic unused_os;
-    assign unused_os = ^{vb[Bot*VW +: Cols*VW]};
+    for (genvar c = 0; c < Cols; c++) begin : g_bottom
+      logic unused_os;
+      assign unused_os = ^{vb[Bot + c][VW - 1], vb[Bot + c][VW - 3:0]};
+    end
   end else begin : g_stream
     assign drain_trig = '0;
     assign drain_cnt  = '0;
-    assign lane       = ab[Bot*AccBits +: Cols*AccBits];
+    for (genvar c = 0; c < Cols; c++) begin : g_bottom
+      assign lane[c*AccBits +: AccBits] = ab[Bot + c];
+      logic unused_stream;
+      assign unused_stream = ^vb[Bot + c];
+    end
     assign lane_valid = hb_valid[(Rows-1)*(Cols+1) + Cols];
-    logic unused_stream;
-    assign unused_stream = ^{vb[Bot*VW +: Cols*VW], drain_trig, drain_cnt};
+    logic unused_drain;
+    assign unused_drain = ^{drain_trig, drain_cnt};
   end
 
   for (genvar c = 0; c < Cols; c++) begin : g_deskew
@@ -196,8 +210,10 @@ module mac_array #(
   assign y_valid_o = lane_valid;
 
   // the right edge's operands are not used (only PE(Rows-1,Cols-1)'s h_valid, in ws/is)
-  logic unused_right;
-  assign unused_right = ^{hb, hb_valid};
+  for (genvar r = 0; r < Rows; r++) begin : g_right
+    logic unused_right;
+    assign unused_right = ^{hb[r*(Cols+1) + Cols], hb_valid[r*(Cols+1) + Cols]};
+  end
 endmodule
 
 `default_nettype wire

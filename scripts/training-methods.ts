@@ -42,6 +42,10 @@ const EXPERIMENTS: Record<string, Experiment> = {
     method: 'k-means sharing, 4 centroids (2 bits) + centroid fine-tuning', options: { ...tfc, shareWeights: 4, stageEpochs: 1 }, baseline: 'main run',
     published: 'as above',
   },
+  'tfc-prune90-share16': {
+    method: 'Deep Compression: 90% of weights pruned by magnitude + retrain, then 16 shared centroids + fine-tuning',
+    options: { ...tfc, pruneWeights: 0.9, shareWeights: 16, stageEpochs: 1 }, baseline: 'main run', published: 'as above',
+  },
   'tfc-w2a2': { method: 'W2A2 PACT QAT baseline', options: w2a2, baseline: '-', published: '-' },
   'tfc-w2a2-distill': {
     method: 'W2A2 PACT + distillation from tfc-fp32, T = 4, alpha = 0.9', options: { ...w2a2, teacher: join(OUT, 'tfc-fp32'), temperature: 4, distillWeight: 0.9 },
@@ -55,6 +59,10 @@ const EXPERIMENTS: Record<string, Experiment> = {
   'tfc-w2a2-qn': {
     method: 'W2A2 PACT + Quant-Noise, p = 0.5, blocks of 4; batch-norm re-estimated', options: { ...w2a2, quantNoise: 0.5, qnBlock: 4 }, baseline: 'tfc-w2a2',
     published: 'no MNIST figure (the paper: language models, RoBERTa, EfficientNet)',
+  },
+  'tfc-w2a2-qn90': {
+    method: 'W2A2 PACT + Quant-Noise, p = 0.9, blocks of 4; batch-norm re-estimated', options: { ...w2a2, quantNoise: 0.9, qnBlock: 4 }, baseline: 'tfc-w2a2',
+    published: 'as above',
   },
   'tfc-w2a2-prune50': {
     method: 'W2A2 PACT, 50% of channels pruned by L1 norm, retrained 1 epoch', options: { ...w2a2, pruneChannels: 0.5, stageEpochs: 1 }, baseline: 'main run',

@@ -19,6 +19,9 @@ import type { Checkpoint, CkptLayer } from '../model/checkpoint.js';
 import { CheckFailedError, badValue } from '../util/errors.js';
 import { huffmanDecode, huffmanEncode } from './huffman.js';
 import { kmeans1d } from '../kernels/kmeans.js';
+import { magnitudePrune } from '../kernels/prune.js';
+
+export { magnitudePrune };
 
 export interface CompressOptions {
   /** fraction of each weight tensor to prune, 0 <= prune < 1 */
@@ -47,17 +50,6 @@ export interface CompressResult {
   /** bits of parameters outside the weight tensors (biases, batch-norm), float32 */
   otherBits: number;
   total: { fp32: number; pruned: number; shared: number | null; huffman: number | null };
-}
-
-/** Zeroes the round(fraction * N) smallest-magnitude weights (ties by position); returns the new array. */
-export function magnitudePrune(w: Float32Array, fraction: number): Float32Array {
-  if (!(fraction >= 0 && fraction < 1)) throw badValue('prune', fraction, 'a fraction 0 <= P < 1');
-  const out = w.slice();
-  const n = Math.round(fraction * w.length);
-  if (n === 0) return out;
-  const idx = Int32Array.from({ length: w.length }, (_, i) => i).sort((a, b) => Math.abs(w[a]) - Math.abs(w[b]) || a - b);
-  for (let i = 0; i < n; i++) out[idx[i]] = 0;
-  return out;
 }
 
 /** Han's relative sparse indexing: gaps (zeros skipped, < 2^idxBits) and whether each entry is a filler. */

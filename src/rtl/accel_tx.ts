@@ -46,9 +46,10 @@ export interface TxOptions {
   /** images per chunk (default 32) */
   chunk?: number;
   /**
-   * `process` (default): simulator processes; `inproc`: koffi (opt-in, `LOWBIT_RTL_INPROC=1`): the demo's
-   * shared binary-mnist build (capacity of lfc-w1a1 and cnn-w1a1) crashed the node process in-process
-   * (SIGSEGV) while the same build runs correctly as processes
+   * `process` (default): simulator processes; `inproc`: koffi (opt-in, `LOWBIT_RTL_INPROC=1`). Its SIGSEGV
+   * on the demo's shared binary-mnist build was koffi's 128 KiB asynchronous stack (fixed: inproc.ts
+   * `KOFFI_ASYNC_STACK`); processes stay the default because they are as fast per CPU second (0.98x the
+   * C++-only driver against 0.84-0.98x in process, docs/verify.md) and a crashing model cannot take lowbit down
    */
   mode?: 'inproc' | 'process';
   /** the model's outputs for the images (batch x outputElems), when already computed */

@@ -21,13 +21,29 @@ interface ShimLib {
 
 const loaded = new Map<string, ShimLib>();
 
-/** koffi, an optional peer dependency of lowbit (only this path needs it), loaded on first use. */
+/**
+ * The C stack of koffi's asynchronous calls (`func.async`, used by the transaction-level accelerator runs).
+ * koffi runs an asynchronous call on a stack of its own, 128 KiB by default; a Verilated model's evaluation
+ * needs more: the largest frame of the accel_top library built for the demo (ActWords 512, before the
+ * activation buffers were word memories) was 175,224 bytes (`sub $0x2ac78,%rsp`), so the call overflowed it
+ * and node died with SIGSEGV. 8 MiB is a normal thread's stack; koffi maps it per running call.
+ */
+export const KOFFI_ASYNC_STACK = 8 << 20;
+let koffiModule: typeof import('koffi') | undefined;
+
+/** koffi, an optional peer dependency of lowbit (only this path needs it), loaded and configured on first use. */
 export function koffi(): typeof import('koffi') {
+  if (koffiModule !== undefined) return koffiModule;
+  let k: typeof import('koffi');
   try {
-    return createRequire(import.meta.url)('koffi') as typeof import('koffi');
+    k = createRequire(import.meta.url)('koffi') as typeof import('koffi');
   } catch {
     throw new ToolError('the in-process path (verify --in-process) needs the optional package koffi: npm install koffi');
   }
+  // settings can change only before the first library is loaded
+  k.config({ ...k.config(), async_stack_size: KOFFI_ASYNC_STACK });
+  koffiModule = k;
+  return k;
 }
 
 function load(path: string): ShimLib {

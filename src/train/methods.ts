@@ -8,6 +8,8 @@
  *                       of two (--inq-bits), then retrain the free weights --stage-epochs epochs (not after 1)
  *   --prune-channels F  after the main run, remove the fraction F of each hidden layer's channels by L1
  *                       norm, then retrain --stage-epochs epochs
+ *   --prune-weights F   after the main run (and channel pruning), remove the fraction F of each layer's weights
+ *                       of smallest |w| (Deep Compression's first stage), then retrain --stage-epochs epochs
  *   --share-weights K   after the main run (and pruning), k-means-share each layer's nonzero weights into K
  *                       centroids, then fine-tune the centroids --stage-epochs epochs
  * After a Quant-Noise run the batch-norm statistics are re-estimated with every block quantized
@@ -25,6 +27,7 @@ import { Dense } from './dense.js';
 import { InqTransform } from './inq.js';
 import type { Network } from './network.js';
 import { pruneChannels } from './prune_channels.js';
+import { PruneMaskTransform } from './prune_weights.js';
 import { QuantNoiseTransform } from './quant_noise.js';
 import { SharedWeightsTransform } from './shared_weights.js';
 import { testAccuracy, train, type EpochLog, type TrainConfig } from './trainer.js';
@@ -37,6 +40,7 @@ export interface MethodOptions {
   inq?: number[];
   inqBits?: number;
   pruneChannels?: number;
+  pruneWeights?: number;
   shareWeights?: number;
   /** epochs of each retraining stage (default 1) */
   stageEpochs?: number;
@@ -77,7 +81,7 @@ export function reestimateBatchNorm(net: Network, data: ImageDataset, count: num
 
 /** True when the options ask for a stage after the main run. */
 export function hasStages(o: MethodOptions): boolean {
-  return o.inq !== undefined || o.pruneChannels !== undefined || o.shareWeights !== undefined;
+  return o.inq !== undefined || o.pruneChannels !== undefined || o.pruneWeights !== undefined || o.shareWeights !== undefined;
 }
 
 /**
@@ -127,8 +131,15 @@ export function runStages(
     measure(`prune-channels ${o.pruneChannels} (widths ${p.kept.map((k) => k.length).join(',')})`);
     retrain('prune-channels');
   }
+  if (o.pruneWeights !== undefined) {
+    for (const l of weightedLayers(net)) l.transform = new PruneMaskTransform(l.weight.value, o.pruneWeights);
+    measure(`prune-weights ${o.pruneWeights}`);
+    retrain('prune-weights');
+  }
   if (o.shareWeights !== undefined) {
     weightedLayers(net).forEach((l, i) => {
+      // pruned weights are zero in the effective weights and stay zero under sharing
+      if (l.transform instanceof PruneMaskTransform) l.transform = null;
       if (l.transform) throw new InputError('--share-weights: the layers already carry a method (--ttq, --inq or --quant-noise); use it on its own');
       l.transform = new SharedWeightsTransform(l.effectiveWeights(), o.shareWeights!, cfg.seed + i);
     });
@@ -160,6 +171,7 @@ export function checkMethodOptions(o: MethodOptions & DistillOptions, fp: boolea
   frac('--ttq', o.ttq, true, true);
   frac('--quant-noise', o.quantNoise, true, false);
   frac('--prune-channels', o.pruneChannels, true, true);
+  frac('--prune-weights', o.pruneWeights, true, true);
   frac('--distill-weight', o.distillWeight, false, false);
   if (o.qnBlock !== undefined) checkInt('--qn-block', o.qnBlock, 1, 1 << 20);
   if (o.inqBits !== undefined) checkInt('--inq-bits', o.inqBits, 2, 8);
@@ -170,15 +182,16 @@ export function checkMethodOptions(o: MethodOptions & DistillOptions, fp: boolea
     const ok = o.inq.length > 0 && o.inq.every((f, i) => f > 0 && f <= 1 && (i === 0 || f > o.inq![i - 1]!)) && o.inq[o.inq.length - 1] === 1;
     if (!ok) throw badValue('--inq', o.inq.join(','), 'increasing accumulated portions in (0, 1] ending at 1, e.g. 0.5,0.75,0.875,1');
   }
-  const weightMethods = [o.ttq !== undefined && '--ttq', o.inq && '--inq', o.quantNoise !== undefined && '--quant-noise', o.shareWeights !== undefined && '--share-weights'].filter(Boolean);
+  const weightMethods = [o.ttq !== undefined && '--ttq', o.inq && '--inq', o.quantNoise !== undefined && '--quant-noise', (o.shareWeights !== undefined || o.pruneWeights !== undefined) && '--share-weights/--prune-weights'].filter(Boolean);
   if (weightMethods.length > 1) throw new InputError(`${weightMethods.join(' and ')}: each rewrites the weights; give one of them`);
-  for (const [name, on] of [['--ttq', o.ttq !== undefined], ['--inq', !!o.inq], ['--share-weights', o.shareWeights !== undefined]] as const) {
+  const fpOnly = [['--ttq', o.ttq !== undefined], ['--inq', !!o.inq], ['--share-weights', o.shareWeights !== undefined], ['--prune-weights', o.pruneWeights !== undefined]] as const;
+  for (const [name, on] of fpOnly) {
     if (on && !fp) throw new InputError(`${name}: trains an FP32 network whose weights take the method's values; give --wbits 32 --abits 32 (the defaults)`);
   }
   if (o.quantNoise !== undefined && fp) throw new InputError('--quant-noise: needs a quantizer to add noise from; give --wbits/--abits below 32');
   if (o.qnBlock !== undefined && o.quantNoise === undefined) throw new InputError('--qn-block: it is the block size of --quant-noise; give --quant-noise P too');
   if (o.inqBits !== undefined && !o.inq) throw new InputError('--inq-bits: it is the bit width of --inq; give --inq 0.5,0.75,0.875,1 too');
-  if (o.stageEpochs !== undefined && !hasStages(o)) throw new InputError('--stage-epochs: it sets the retraining of --inq, --prune-channels or --share-weights; give one of them');
+  if (o.stageEpochs !== undefined && !hasStages(o)) throw new InputError('--stage-epochs: it sets the retraining of --inq, --prune-channels, --prune-weights or --share-weights; give one of them');
   if ((o.temperature !== undefined || o.distillWeight !== undefined) && o.teacher === undefined) throw new InputError('--temperature/--distill-weight: they set distillation; give --teacher DIR too');
-  if (hasState && (hasStages(o) || o.ttq !== undefined)) throw new InputError('--state: runs with --ttq, --inq, --prune-channels or --share-weights cannot resume; run without --state');
+  if (hasState && (hasStages(o) || o.ttq !== undefined)) throw new InputError('--state: runs with --ttq, --inq, --prune-channels, --prune-weights or --share-weights cannot resume; run without --state');
 }

@@ -241,6 +241,7 @@ export function trainCommandLine(o: RunOptions): string {
   if (o.teacher !== undefined) a.push(`--teacher ${o.teacher} --temperature ${o.temperature ?? 4} --distill-weight ${o.distillWeight ?? 0.9}`);
   if (o.inq) a.push(`--inq ${o.inq.join(',')} --inq-bits ${o.inqBits ?? 5}`);
   if (o.pruneChannels !== undefined) a.push(`--prune-channels ${o.pruneChannels}`);
+  if (o.pruneWeights !== undefined) a.push(`--prune-weights ${o.pruneWeights}`);
   if (o.shareWeights !== undefined) a.push(`--share-weights ${o.shareWeights}`);
   if (hasStages(o)) a.push(`--stage-epochs ${o.stageEpochs ?? 1}`);
   return a.join(' ');

@@ -7,6 +7,7 @@ import { TtqTransform } from '../../src/train/ttq.js';
 import { QuantNoiseTransform } from '../../src/train/quant_noise.js';
 import { InqTransform } from '../../src/train/inq.js';
 import { SharedWeightsTransform } from '../../src/train/shared_weights.js';
+import { PruneMaskTransform } from '../../src/train/prune_weights.js';
 import { kmeans1d } from '../../src/kernels/kmeans.js';
 import type { WeightTransform } from '../../src/train/layer.js';
 import { Rng, testSeed } from '../../src/util/rng.js';
@@ -219,6 +220,27 @@ describe('INQ (Zhou et al. 2017)', () => {
 });
 
 describe('centroid fine-tuning of shared weights (Deep Compression)', () => {
+  it('magnitude pruning removes the smallest |w| (ties by position); pruned weights get no gradient and stay zero', () => {
+    const { net, l } = denseWith(8, 5, (w) => {
+      w[3] = w[9] = 0.001; // a tie: the lower index goes first
+      return new PruneMaskTransform(w, 0.5);
+    });
+    const pm = l.transform as PruneMaskTransform;
+    const w = l.weight.value;
+    const order = Array.from(w.keys()).sort((a, b) => Math.abs(w[a]!) - Math.abs(w[b]!) || a - b);
+    expect(new Set(Array.from(pm.mask.keys()).filter((i) => !pm.mask[i]))).toEqual(new Set(order.slice(0, 20)));
+    const { x, r } = batch(8, 5, 3);
+    const opt = new Optimizer(net.params(), { name: 'adam', lr: 0.05 });
+    for (let s = 0; s < 3; s++) {
+      opt.zeroGrad();
+      lossAndGrads(net, x, r, 3);
+      for (let i = 0; i < w.length; i++) if (!pm.mask[i]) expect(l.weight.grad[i]).toBe(0);
+      opt.step(0.05);
+    }
+    const eff = l.effectiveWeights();
+    for (let i = 0; i < w.length; i++) expect(eff[i] === 0).toBe(!pm.mask[i]);
+  });
+
   it('clusters the nonzero weights by k-means; zeros stay zero; dL/dC_k = sum of its weights\' gradients', () => {
     const [inF, outF, n, K] = [10, 6, 4, 4];
     const { net, l } = denseWith(inF, outF, (w) => {

@@ -54,6 +54,7 @@ interface TrainArgs {
   'inq-bits'?: number;
   'prune-channels'?: number;
   'share-weights'?: number;
+  'prune-weights'?: number;
   'stage-epochs'?: number;
 }
 
@@ -68,8 +69,9 @@ const METHOD_OPTIONS = {
   inq: { type: 'string', describe: 'INQ after the main run: accumulated portions frozen to powers of two, e.g. 0.5,0.75,0.875,1' },
   'inq-bits': { type: 'number', describe: 'INQ bits (zero + signed exponents; default 5)' },
   'prune-channels': { type: 'number', describe: 'after the main run remove this fraction of each hidden layer\'s channels (smallest L1 norm), then retrain' },
+  'prune-weights': { type: 'number', describe: 'after the main run remove this fraction of each layer\'s weights (smallest |w|), then retrain (FP32)' },
   'share-weights': { type: 'number', describe: 'after the main run share each layer\'s weights among K k-means centroids, then fine-tune the centroids' },
-  'stage-epochs': { type: 'number', describe: 'epochs of each retraining stage of --inq, --prune-channels, --share-weights (default 1)' },
+  'stage-epochs': { type: 'number', describe: 'epochs of each retraining stage of --inq, --prune-channels, --prune-weights, --share-weights (default 1)' },
 } as const;
 
 export const trainCommand: CommandModule<object, TrainArgs> = {
@@ -130,7 +132,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       ...definedOnly({
         ttq: argv.ttq, quantNoise: argv['quant-noise'], qnBlock: argv['qn-block'], teacher: argv.teacher, temperature: argv.temperature,
         distillWeight: argv['distill-weight'], inq: argv.inq !== undefined ? fractions('--inq', argv.inq) : undefined, inqBits: argv['inq-bits'],
-        pruneChannels: argv['prune-channels'], shareWeights: argv['share-weights'], stageEpochs: argv['stage-epochs'],
+        pruneChannels: argv['prune-channels'], pruneWeights: argv['prune-weights'], shareWeights: argv['share-weights'], stageEpochs: argv['stage-epochs'],
       }),
     };
     const s = runTraining(o, argv.out ?? null, argv.state, { force: argv.force });
@@ -191,6 +193,7 @@ function checkTrainOptions(argv: TrainArgs, hidden: number[] | undefined): void 
   optNum('--distill-weight', argv['distill-weight'], 0, 1);
   optInt('--inq-bits', argv['inq-bits'], 2, 8);
   optNum('--prune-channels', argv['prune-channels'], 0, 1, { lo: true, hi: true });
+  optNum('--prune-weights', argv['prune-weights'], 0, 1, { lo: true, hi: true });
   optInt('--share-weights', argv['share-weights'], 2, 65536);
   optInt('--stage-epochs', argv['stage-epochs'], 1, 100000);
   notApplicable('--stop-after', argv['stop-after'] !== undefined && argv.state === undefined, 'a stopped run continues only from its --state folder; give --state DIR');
