@@ -43,8 +43,12 @@ const EXPERIMENTS: Record<string, Experiment> = {
     published: 'as above',
   },
   'tfc-prune90-share16': {
-    method: 'Deep Compression: 90% of weights pruned by magnitude + retrain, then 16 shared centroids + fine-tuning',
-    options: { ...tfc, pruneWeights: 0.9, shareWeights: 16, stageEpochs: 1 }, baseline: 'main run', published: 'as above',
+    method: 'Deep Compression: 90% of weights pruned by magnitude + retrain 2 epochs, then 16 shared centroids + fine-tuning 2 epochs',
+    options: { ...tfc, pruneWeights: 0.9, shareWeights: 16, stageEpochs: 2 }, baseline: 'main run', published: 'as above',
+  },
+  'tfc-prune70-share16': {
+    method: 'Deep Compression: 70% pruned + retrain 2 epochs, then 16 shared centroids + fine-tuning 2 epochs',
+    options: { ...tfc, pruneWeights: 0.7, shareWeights: 16, stageEpochs: 2 }, baseline: 'main run', published: 'as above',
   },
   'tfc-w2a2': { method: 'W2A2 PACT QAT baseline', options: w2a2, baseline: '-', published: '-' },
   'tfc-w2a2-distill': {

@@ -20,7 +20,7 @@ export const SHIPPED: { model: string; design: string; pixelsOnRows?: boolean }[
   { model: 'sfc-w4a4', design: 'int8-mnist' },
   // CNNs run with one output pixel of each conv layer per array row (batch = the array's rows)
   { model: 'cnn-w4a4', design: 'int8-mnist', pixelsOnRows: true },
-  // cnn-w2a2 joins when it is trained (`scripts/train-models.sh cnn-w2a2`; not shipped yet)
+  { model: 'cnn-w2a2', design: 'int8-mnist', pixelsOnRows: true },
   { model: 'cnn-w1a1', design: 'binary-mnist', pixelsOnRows: true },
 ];
 
@@ -104,11 +104,11 @@ export function demoReport(rs: RunReport[]): { title: string; generated: string;
     ],
   };
   const layers: Section = {
-    heading: 'Cycles per layer',
-    paragraphs: ['Engines: `mac` the systolic array (output stationary), `xnor` the XNOR-popcount unit, `serial` its bit-serial AND path for multi-bit inputs. Formulas in the lowbit docs, accelerator.md.'],
+    heading: 'Cycles, utilization and memory per layer',
+    paragraphs: ['Engines: `mac` the systolic array (output stationary), `xnor` the XNOR-popcount unit, `serial` its bit-serial AND path for multi-bit inputs, `pool` the max-pooling unit. A conv layer is M output pixels (of which `rows` at a time on the array rows) of a K-element patch times N outputs; utilization = useful MACs (bit-ops on the XNOR unit, elements on the pooling unit) over the engine\'s capacity in the layer\'s cycles; weight bits are the layer\'s share of the weight memory, input bits its input map in the activation buffer. Formulas in the lowbit docs, accelerator.md.'],
     table: {
-      columns: ['model', 'layer', 'engine', 'K x N', 'cycles'],
-      rows: rs.flatMap((r) => r.layers.map((l) => [r.model, l.name, l.engine, `${l.K} x ${l.N}`, l.cycles])),
+      columns: ['model', 'layer', 'engine', 'M pixels', 'rows', 'K x N', 'cycles', 'utilization %', 'weight bits', 'input bits'],
+      rows: rs.flatMap((r) => r.layers.map((l) => [r.model, l.name, l.engine, l.M, l.rows, `${l.K} x ${l.N}`, l.cycles, (100 * l.utilization).toFixed(1), l.weightBits, l.activationBits])),
     },
     charts: [{
       id: 'layer-cycles', title: 'Cycles per layer', mark: 'bar',

@@ -75,7 +75,7 @@ export function runAccelerator(p: AccelProgram, x: Int32Array, batch: number, op
   // `images` images computes the same values per image); a CNN runs image by image
   const chunk = p.inputShape.length === 1 ? batch : 1;
   for (let b0 = 0; b0 < batch; b0 += chunk) {
-    const outs = runOnce(p, hostInput(p, x, b0, batch, chunk));
+    const outs = runLayers(p, hostInput(p, x, b0, batch, chunk));
     outputs.set(outs[outs.length - 1].subarray(0, chunk * E), b0 * E);
     if (opts.layerOutputs) p.layers.forEach((l, i) => perLayer[i].push(chunk === 1 ? toModelOrder(l, outs[i]) : outs[i]));
   }
@@ -109,8 +109,8 @@ export function hostInput(p: AccelProgram, x: Int32Array, b0: number, batch: num
   return out;
 }
 
-/** One run: every layer's output map (NHWC) from the host's input map. */
-function runOnce(p: AccelProgram, input: Int32Array): Int32Array[] {
+/** One run: every layer's output map (NHWC) from the host's input map (`hostInput`). */
+export function runLayers(p: AccelProgram, input: Int32Array): Int32Array[] {
   let cur = input;
   const outs: Int32Array[] = [];
   for (const l of p.layers) {

@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { clog2, ROUNDINGS } from '../arith/index.js';
-import { layoutBits, type AccelProgram } from '../hw/accel_program.js';
+import { layoutBits, weightWordBits, type AccelProgram } from '../hw/accel_program.js';
+import type { Design } from '../hw/design.js';
 import { writeImages } from '../hw/accel_images.js';
 import { hostInput, runAccelerator, type AccelRun } from '../hw/accel_top.js';
 import { InputError, ToolError } from '../util/errors.js';
@@ -11,7 +12,7 @@ import { REQUANTIZER_MODES } from '../hw/requantizer.js';
 import { buildSim, type BuildRequest } from './build.js';
 import { compareOutputs, type Mismatch } from './compare.js';
 import { HDL_MANIFEST } from './hdl_manifest.js';
-import { applyMutation, type Mutation } from './mutate.js';
+import { applyMutation, type Mutation } from './mutation_apply.js';
 import { resolveRepoPath } from './paths.js';
 import { runSim } from './run.js';
 import type { PortSpec } from './unit.js';
@@ -42,20 +43,34 @@ export interface AccelCapacity {
 }
 
 export function accelParameters(p: AccelProgram, cap: AccelCapacity = {}): Record<string, number | string> {
-  const d = p.design;
+  return accelDesignParameters(p.design, {
+    wDepth: Math.max(p.wDepth, cap.wDepth ?? 1), pDepth: Math.max(p.pDepth, cap.pDepth ?? 1),
+    actWords: Math.max(Math.ceil(p.actBits / 32), cap.actWords ?? 1), outDepth: Math.max(p.outDepth, cap.outDepth ?? 1),
+    layers: Math.max(p.layers.length, cap.layers ?? 1),
+  });
+}
+
+/**
+ * The Verilog parameters of accel_top for a Design and memory sizes (each rounded up to a power of two);
+ * Steps (xnor.thresholds) and WordBits (`weightWordBits`) follow from the Design as the compiler sets them.
+ */
+export function accelDesignParameters(d: Design, cap: AccelCapacity): Record<string, number | string> {
   const { Dataflow: _df, ...mac } = macVerilogParams(d);
   return {
     Rows: d.array.rows, Cols: d.array.cols, ...mac,
     ReqMode: REQUANTIZER_MODES.indexOf(d.requant.mode), ReqRounding: ROUNDINGS.indexOf(d.requant.rounding),
-    Lanes: d.xnor.bitsPerCycle, Steps: p.steps, WordBits: p.wordBits,
-    WDepth: pow2(Math.max(p.wDepth, cap.wDepth ?? 1)), PDepth: pow2(Math.max(p.pDepth, cap.pDepth ?? 1)),
-    ActWords: pow2(Math.max(Math.ceil(p.actBits / 32), cap.actWords ?? 1)),
-    OutDepth: pow2(Math.max(p.outDepth, cap.outDepth ?? 1)), Layers: pow2(Math.max(p.layers.length, cap.layers ?? 1)), MemDir: '.',
+    Lanes: d.xnor.bitsPerCycle, Steps: d.xnor.thresholds, WordBits: weightWordBits(d),
+    WDepth: pow2(cap.wDepth ?? 1), PDepth: pow2(cap.pDepth ?? 1), ActWords: pow2(cap.actWords ?? 1),
+    OutDepth: pow2(cap.outDepth ?? 1), Layers: pow2(cap.layers ?? 1), MemDir: '.',
   };
 }
 
 export function accelPorts(p: AccelProgram, cap: AccelCapacity = {}): PortSpec[] {
-  const prm = accelParameters(p, cap);
+  return accelDesignPorts(accelParameters(p, cap));
+}
+
+/** accel_top's ports for its parameters (the address widths follow ActWords and OutDepth). */
+export function accelDesignPorts(prm: Record<string, number | string>): PortSpec[] {
   const aw = (n: number): number => Math.max(1, clog2(n));
   return [
     { name: 'in_we_i', dir: 'in', width: 1 },
@@ -88,6 +103,35 @@ export function packInput(p: AccelProgram, x: Int32Array): Uint32Array {
     }
   }
   return words;
+}
+
+/**
+ * The inverse of `packInput`: the first layer's input map (NHWC, after the input shift) from its words, as
+ * accel_top reads them — slots as HBits-bit values (two's complement when the Design's activations are
+ * signed), bipolar planes as bit 1 = +1 / bit 0 = -1, bit planes as the value's bits (the top plane
+ * negative for a signed input). Bits past the map are ignored.
+ */
+export function unpackInput(p: AccelProgram, words: Uint32Array): Int32Array {
+  const l = p.layers[0];
+  const elems = l.win.H * l.win.W * l.win.C;
+  const x = new Int32Array(elems);
+  const bit = (pos: number): number => (words[pos >>> 5] >>> (pos & 31)) & 1;
+  const field = (pos: number, n: number, signed: boolean): number => {
+    let v = 0;
+    for (let b = 0; b < n; b++) v += bit(pos + b) * 2 ** b;
+    return signed && bit(pos + n - 1) === 1 ? v - 2 ** n : v;
+  };
+  for (let i = 0; i < elems; i++) {
+    if (l.inLayout.kind === 'slots') x[i] = field(i * l.inLayout.slotBits, l.inLayout.slotBits, p.design.activation.signed);
+    else if (l.inLayout.kind === 'planes' && l.inLayout.bipolar) x[i] = bit(i) === 1 ? 1 : -1;
+    else if (l.inLayout.kind === 'planes') {
+      const { planes, stride } = l.inLayout;
+      let v = 0;
+      for (let b = 0; b < planes; b++) v += bit(b * stride + i) * 2 ** b;
+      x[i] = l.xFormat.signed && bit((planes - 1) * stride + i) === 1 ? v - 2 ** planes : v;
+    }
+  }
+  return x;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { pidAlive, registerTemp } from '../util/fsafe.js';
 import { basename, dirname, join } from 'node:path';
 import { InputError, ToolError } from '../util/errors.js';
 import { portsHeader } from './harness.js';
@@ -196,8 +197,11 @@ export async function buildSim(req: BuildRequest, opts: BuildOptions = {}): Prom
   if (existsSync(exe)) return { exe, dir, hash, cached: true, seconds: (performance.now() - t0) / 1000, trace: req.trace, kind };
 
   mkdirSync(root, { recursive: true });
+  removeDeadBuilds(root);
   const tmp = join(root, `.tmp-${req.unit}-${process.pid}-${Math.random().toString(36).slice(2, 10)}`);
   mkdirSync(join(tmp, 'obj'), { recursive: true });
+  // Ctrl-C during the (minutes long) build removes the half-built folder; a kill leaves it to removeDeadBuilds
+  const unregister = registerTemp(tmp);
   try {
     writeFileSync(join(tmp, 'obj', 'lowbit_ports.h'), req.header ?? portsHeader(req.ports));
     writeFileSync(join(tmp, 'harness.cpp'), harnessSource(req.harnessFile));
@@ -255,8 +259,19 @@ export async function buildSim(req: BuildRequest, opts: BuildOptions = {}): Prom
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
     throw e;
+  } finally {
+    unregister();
   }
   return { exe, dir, hash, cached: false, seconds: (performance.now() - t0) / 1000, trace: req.trace, kind };
+}
+
+/** Removes the half-built `.tmp-UNIT-PID-RAND` (and runtime `NAME.tmp-PID-RAND`) folders of builds whose
+ * process is gone (killed mid-build); this process's own builds, running concurrently, are kept. */
+export function removeDeadBuilds(root: string): void {
+  for (const e of readdirSync(root)) {
+    const m = /\.tmp-(?:.*-)?(\d+)-[a-z0-9]+$/.exec(e);
+    if (m && !pidAlive(Number(m[1])) && Number(m[1]) !== process.pid) rmSync(join(root, e), { recursive: true, force: true });
+  }
 }
 
 /** Runtime folders being compiled by a build of this process (resolved when that build ends). */

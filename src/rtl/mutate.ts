@@ -2,6 +2,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { InputError } from '../util/errors.js';
+import { applyMutation, type Mutation } from './mutation_apply.js';
+
+export { applyMutation, type Mutation } from './mutation_apply.js';
 import { cacheRoot } from './build.js';
 import { resolveRepoPath } from './paths.js';
 import { resolveUnit, selectDesigns, verifyJob, type VerifyResult } from './verify.js';
@@ -14,22 +17,6 @@ import { resolveUnit, selectDesigns, verifyJob, type VerifyResult } from './veri
  * it is "killed" when verify reports a mismatch (or when the mutant no longer builds: it could not ship).
  * The kill fraction measures how much of the RTL the stimulus and the comparison actually check.
  */
-export interface Mutation {
-  /** short id, e.g. `requantizer-no-sat` */
-  id: string;
-  /** unit name or module path (as `lowbit verify --unit`) */
-  unit: string;
-  /** repo-relative RTL file as listed by the unit's `hdlFiles()` */
-  file: string;
-  /** what the mutation does, in words */
-  description: string;
-  /** exact text to replace (its first occurrence); it must occur in the file */
-  pattern: string;
-  replacement: string;
-  /** design labels to verify the mutant on (default: all of the unit's designs, stopping at the first kill) */
-  designs?: string[];
-}
-
 export interface MutantResult {
   mutation: Mutation;
   killed: boolean;
@@ -39,13 +26,6 @@ export interface MutantResult {
   result?: VerifyResult;
   /** build error text when killed by the build */
   error?: string;
-}
-
-/** Applies a mutation to a source text; throws when the pattern is missing (a stale mutation). */
-export function applyMutation(m: Mutation, source: string): string {
-  const i = source.indexOf(m.pattern);
-  if (i < 0) throw new InputError(`mutation ${m.id}: pattern ${JSON.stringify(m.pattern)} not found in ${m.file}; update the mutation`);
-  return source.slice(0, i) + m.replacement + source.slice(i + m.pattern.length);
 }
 
 /** Builds and verifies one mutant on the unit's designs (stops at the first that kills it). */

@@ -73,6 +73,17 @@ export const MUTATIONS: readonly Mutation[] = [
     description: 'operator swapped: the popcount tree ORs its halves instead of adding',
     pattern: "assign cnt_o = CntW'(cnt_lo) + CntW'(cnt_hi);", replacement: "assign cnt_o = CntW'(cnt_lo) | CntW'(cnt_hi);",
   },
+  // ---- accel_top (the whole accelerator, src/rtl/units/accel_top.ts; its CNN datapath: ACCEL_MUTATIONS) ----
+  {
+    id: 'accel-cycles-short', unit: 'accel_top', file: 'hdl/accel_top.sv', designs: ['tiny-mixed'],
+    description: 'off by one: cycles_o reports one cycle fewer than the run took',
+    pattern: 'cycles_d = cnt_q + 1;', replacement: 'cycles_d = cnt_q;',
+  },
+  {
+    id: 'accel-write-busy', unit: 'accel_top', file: 'hdl/accel_top.sv', designs: ['tiny-mixed', 'binary-32'],
+    description: 'host writes taken while busy: in_we_i overwrites the input buffer during a run',
+    pattern: 'if (state_q == SIdle && in_we_i) act_q[0]', replacement: 'if (in_we_i) act_q[0]',
+  },
 ];
 
 /**

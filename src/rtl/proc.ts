@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { ToolError } from '../util/errors.js';
+import { onInterrupt } from '../util/fsafe.js';
 
 /** Result of an external tool run. */
 export interface ToolResult {
@@ -15,6 +16,8 @@ export interface ToolResult {
 export function runTool(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<ToolResult> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(cmd, args, { env: opts.env ?? process.env, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    // a SIGINT/SIGTERM of lowbit (not only a Ctrl-C of the whole process group) stops the tool too
+    const unhook = onInterrupt(() => child.kill('SIGTERM'));
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let outLen = 0;
@@ -29,9 +32,11 @@ export function runTool(cmd: string, args: string[], opts: { env?: NodeJS.Proces
       errLen += b.length;
     });
     child.on('error', (e: NodeJS.ErrnoException) => {
+      unhook();
       reject(e.code === 'ENOENT' ? new ToolError(`${cmd}: not found on the PATH`) : e);
     });
     child.on('close', (code, signal) => {
+      unhook();
       resolvePromise({
         code: code ?? (signal ? 128 : 1),
         stdout: Buffer.concat(out).toString('utf8'),

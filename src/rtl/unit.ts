@@ -76,8 +76,16 @@ export interface UnitSpec {
    * enough trailing cycles to drain any pipeline. Must be deterministic in (design, seed, cases).
    */
   stimulus(design: Design, seed: number, cases: number): bigint[][];
-  /** Runs the TS cycle-stepped model over the stimulus (from its reset state). */
-  model(design: Design, stimulus: bigint[][]): ModelRun;
+  /**
+   * Runs the TS cycle-stepped model over the stimulus (from its reset state). `run` is the seed and case
+   * count the stimulus was made with (a unit whose memories are drawn from the seed needs it).
+   */
+  model(design: Design, stimulus: bigint[][], run?: { seed: number; cases: number }): ModelRun;
+  /**
+   * Files the simulator reads from its working directory (name -> text), e.g. `$readmemh` memory images
+   * drawn from the seed (accel_top); the harness then runs as a process in a fresh folder holding them.
+   */
+  workFiles?(design: Design, seed: number, cases: number): Record<string, string>;
   /** internal registers to compare with the VCD trace (optional) */
   traceSignals?(design: Design): TraceSignalSpec[];
 }

@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import type { Design } from '../hw/design.js';
@@ -135,7 +135,7 @@ export async function verifySpec(spec: UnitSpec, job: VerifyJob, extra: { verila
   );
   const t0 = performance.now();
   const stimulus = spec.stimulus(design, job.seed, job.cases);
-  const model = spec.model(design, stimulus);
+  const model = spec.model(design, stimulus, { seed: job.seed, cases: job.cases });
   const modelSeconds = (performance.now() - t0) / 1000;
   if (10 * (stimulus.length + 3) >= 2 ** 32) throw new InputError(`${spec.name}: ${stimulus.length} cycles exceed the VCD time limit; lower --cases`);
 
@@ -147,10 +147,13 @@ export async function verifySpec(spec: UnitSpec, job: VerifyJob, extra: { verila
   if (-delay >= stimulus.length) throw new InputError(`${spec.name}: output delay ${delay} leaves no cycle to compare (${stimulus.length} cycles); raise --cases`);
   const simStimulus = delay > 0 ? [...stimulus, ...Array.from({ length: delay }, () => stimulus[0].map(() => 0n))] : stimulus;
   const expected = delay > 0 ? simStimulus.map((_, t) => model.outputs[Math.max(0, t - delay)]) : model.outputs.slice(-delay);
-  const simulate = (vcd?: string): Promise<SimRun> =>
-    job.inProcess ? Promise.resolve(runSimInProcess(built, spec.name, ports, simStimulus, { vcdPath: vcd })) : runSim(built, spec.name, ports, simStimulus, { vcdPath: vcd });
+  const work = spec.workFiles?.(design, job.seed, job.cases);
+  if (work !== undefined && job.inProcess) throw new InputError(`${spec.name}: its simulator reads memory files from its working directory; drop --in-process`);
   const tmp = mkdtempSync(join(tmpdir(), 'lowbit-verify-'));
+  const simulate = (vcd?: string): Promise<SimRun> =>
+    job.inProcess ? Promise.resolve(runSimInProcess(built, spec.name, ports, simStimulus, { vcdPath: vcd })) : runSim(built, spec.name, ports, simStimulus, { vcdPath: vcd, ...(work !== undefined ? { cwd: tmp } : {}) });
   try {
+    for (const [name, text] of Object.entries(work ?? {})) writeFileSync(join(tmp, name), text);
     let vcdPath: string | undefined;
     if (job.keepVcd) {
       mkdirSync(vcdDir, { recursive: true });

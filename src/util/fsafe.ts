@@ -116,7 +116,8 @@ export function tempSibling(target: string, tag: string = TMP_TAG): string {
 
 const LEFTOVER = /^\.(.+)\.(lowbit-tmp|lowbit-old)-(\d+)-[0-9a-f]{16}$/;
 
-function pidAlive(pid: number): boolean {
+/** Is process `pid` alive (and not this process)? The test behind taking over a dead process's leftovers. */
+export function pidAlive(pid: number): boolean {
   if (pid === process.pid) return false; // ours, but not registered: left by an earlier process with our pid
   try {
     process.kill(pid, 0);

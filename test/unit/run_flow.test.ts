@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '../../src/util/rng.js';
@@ -7,6 +7,7 @@ import { runModel } from '../../src/flows/run.js';
 import { demoReport } from '../../src/flows/demo.js';
 import { saveQuantizedModel } from '../../src/model/format.js';
 import { PRESETS } from '../../src/hw/presets.js';
+import type { Design } from '../../src/hw/design.js';
 import { compileModel } from '../../src/hw/accel_compile.js';
 import { inferenceCycles } from '../../src/hw/accel_top.js';
 import { int, randomMlp } from './fixtures/model/random_models.js';
@@ -65,6 +66,30 @@ describe('lowbit run', () => {
     const half = await cli(['run', '--model', join(fx, 'qonnx', 'cnn_w4a4.onnx'), '--design', 'int8-mnist', '--input', join(fx, 'ort_static', 'input_f64.npy')]);
     expect(half.code).toBe(2);
     expect(half.err).toMatch(/--input and --labels go together/);
+  });
+
+  it('a CNN layer that does not fit the Design: one line naming the layer, what it needs and the Design field, exit 2', async () => {
+    const cnn = join(__dirname, 'fixtures', 'qonnx', 'cnn_w4a4.onnx');
+    const tmp = mkdtempSync(join(tmpdir(), 'lowbit-fit-'));
+    const variant = (patch: (d: Design) => void): string => {
+      const d = structuredClone(PRESETS['int8-mnist']);
+      d.name = 'small';
+      patch(d);
+      const f = join(tmp, `d${Math.random().toString(36).slice(2)}.json`);
+      writeFileSync(f, JSON.stringify(d));
+      return f;
+    };
+    const cases: [(d: Design) => void, RegExp][] = [
+      [(d) => { d.buffers.activationBytes = 256; }, /the activation memory needs \d+ bytes; the Design's buffers\.activationBytes is 256 \(raise it to at least \d+; it holds two buffers of layer \S+'s \d+x\d+x\d+ input\)/],
+      [(d) => { d.buffers.weightBytes = 64; }, /the weight memory needs \d+ bytes; the Design's buffers\.weightBytes is 64 \(raise it to at least \d+/],
+      [(d) => { d.accumulator.bits = 10; }, /layer \S+ output \d+ may reach \|sum\| = \d+ > 511, beyond the 10-bit accumulator; use a Design with accumulator\.bits >= \d+/],
+    ];
+    for (const [patch, want] of cases) {
+      const r = await cli(['run', '--model', cnn, '--design', variant(patch), '--images', '2']);
+      expect(r.code, r.err).toBe(2);
+      expect(r.err.trim().split('\n')).toHaveLength(1);
+      expect(r.err).toMatch(want);
+    }
   });
 
   it('demo: no shipped models is a clear error (exit 2)', async () => {

@@ -40,6 +40,10 @@ const CNNS = [
     sha256: '9b8bae3106fbb5ddfa5d000e23c5f976e8e511b1b9f4f6608ca3f57c184f37e6', correct: 200, accuracy: 0.9906,
   },
   {
+    model: 'cnn-w2a2', kinds: 'quantize conv2d maxpool2d conv2d maxpool2d flatten dense',
+    sha256: '0fd6993b08e6d4c65718449a8a1bb2c98218fe3f6696c8ddb437038a05cd2865', correct: 199, accuracy: 0.9791,
+  },
+  {
     model: 'cnn-w1a1', kinds: 'quantize conv2d conv2d maxpool2d conv2d conv2d maxpool2d flatten dense dense',
     sha256: 'e423dfc00e0f188605e4c068f2567d384e071197efcf603ffc7b0bf2459cf166', correct: 192, accuracy: 0.9623,
   },
