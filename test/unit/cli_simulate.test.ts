@@ -76,7 +76,7 @@ describe('lowbit simulate', () => {
       [['--random', '1,2,3', '--max-memory', 'lots'], '--max-memory: got "lots"'],
       [['--random', '1,2,3', '--design', 'int88'], 'did you mean'],
       [['--random', '1,2,3', '--dataflow', 'wss'], '--dataflow: got "wss"; allowed: one of os, ws, is (did you mean ws?)'],
-      [['--random', '1,2,3', '--seed', 'abc'], 'seed: got NaN'],
+      [['--random', '1,2,3', '--seed', 'abc'], '--seed: got "abc"; allowed: a number'],
       [['--random', '1,2,3', '--design', 'int7'], 'design: got "int7"'],
       [['--random', '1,2,3', '--array', '3by3'], 'array: got "3by3"'],
       [['--a', join(dir, 'nope.npy'), '--w', join(dir, 'W.npy')], 'nope.npy: does not exist'],
