@@ -16,7 +16,7 @@ declare -A OPTS=(
   [lfc-w1a1]="--arch lfc --wbits 1 --abits 1 --method bnn --epochs 45 --seed 1 --val-images 0 --dropout 0.1 --shift 1"
   [cnn-w4a4]="--arch cnn --wbits 4 --abits 4 --method pact --epochs 3 --seed 1 --val-images 0"
   [cnn-w2a2]="--arch cnn --wbits 2 --abits 2 --method pact --epochs 5 --seed 1 --val-images 0"
-  [cnn-w1a1]="--arch cnv --wbits 1 --abits 1 --method bnn --epochs 2 --seed 1 --val-images 0"
+  [cnn-w1a1]="--arch cnv --wbits 1 --abits 1 --method bnn --epochs 6 --seed 1 --val-images 0"
 )
 
 names=("$@")

@@ -3,7 +3,7 @@
  * command line (all when none) with `runTraining`, each published to .train-state/methods/NAME, records
  * their summaries in reports/training/methods.json and writes reports/training/methods.md from every run
  * recorded there (so experiments can be run one by one). Each run is the `lowbit train` command in its row.
- *   nice -n 10 node --import tsx scripts/training-methods.ts [tfc-fp32 tfc-ttq ...]
+ *   nice -n 10 node --import tsx scripts/training-methods.ts [tfc-fp32 tfc-ttq ...]    (--render: the .md only)
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -43,8 +43,12 @@ const EXPERIMENTS: Record<string, Experiment> = {
     published: 'as above',
   },
   'tfc-prune90-share16': {
-    method: 'Deep Compression: 90% of weights pruned by magnitude + retrain, then 16 shared centroids + fine-tuning',
-    options: { ...tfc, pruneWeights: 0.9, shareWeights: 16, stageEpochs: 1 }, baseline: 'main run', published: 'as above',
+    method: 'Deep Compression: 90% of weights pruned by magnitude + retrain 2 epochs, then 16 shared centroids + fine-tuning 2 epochs',
+    options: { ...tfc, pruneWeights: 0.9, shareWeights: 16, stageEpochs: 2 }, baseline: 'main run', published: 'as above',
+  },
+  'tfc-prune70-share16': {
+    method: 'Deep Compression: 70% pruned + retrain 2 epochs, then 16 shared centroids + fine-tuning 2 epochs',
+    options: { ...tfc, pruneWeights: 0.7, shareWeights: 16, stageEpochs: 2 }, baseline: 'main run', published: 'as above',
   },
   'tfc-w2a2': { method: 'W2A2 PACT QAT baseline', options: w2a2, baseline: '-', published: '-' },
   'tfc-w2a2-distill': {
@@ -73,9 +77,11 @@ const EXPERIMENTS: Record<string, Experiment> = {
 type Rec = Omit<RunSummary, 'log'> & { log: { epoch: number; loss: number; stage?: string }[] };
 // read again before each write: two chains of experiments may run at once
 const load = (): Record<string, Rec> => (existsSync(JSON_FILE) ? JSON.parse(readFileSync(JSON_FILE, 'utf8')) : {});
-const names = process.argv.slice(2);
+// `--render` only rewrites methods.md from methods.json
+const render = process.argv[2] === '--render';
+const names = render ? [] : process.argv.slice(2);
 for (const n of names) if (!EXPERIMENTS[n]) throw new Error(`unknown experiment ${n}; known: ${Object.keys(EXPERIMENTS).join(' ')}`);
-for (const name of names.length ? names : Object.keys(EXPERIMENTS)) {
+for (const name of render ? [] : names.length ? names : Object.keys(EXPERIMENTS)) {
   const s = runTraining({ ...EXPERIMENTS[name]!.options, label: name }, join(OUT, name), undefined, { force: true });
   const all = load();
   all[name] = { ...s, log: s.log.map((e) => ({ epoch: e.epoch, loss: e.loss, ...(e.stage ? { stage: e.stage } : {}) })) };
@@ -96,8 +102,8 @@ const md = `# Training methods on MNIST
 
 Written by \`scripts/training-methods.ts\` from \`methods.json\` (the runs' summaries). Every figure is the
 accuracy on the 10,000 MNIST test images, seed 1, no validation split, Adam with cosine decay, batch 100,
-${E} epochs of main run on the 3x64 \`tfc\` MLP (each stage's retraining 1 epoch at a tenth of the learning
-rate); QAT figures are those of the exported QuantizedModel run by \`integerInference\`, FP32-activation
+${E} epochs of main run on the 3x64 \`tfc\` MLP (sfc: 3x256), each retraining stage 1 epoch (2 where the row
+says so) at a tenth of the learning rate; QAT figures are those of the exported QuantizedModel run by \`integerInference\`, FP32-activation
 methods (TTQ, INQ, shared weights) those of the published FP32 checkpoint's network, whose weights take only
 the method's values. Runs niced (\`nice -n 10\`) on the shared 2-core machine. The published figures are for
 other networks and data sets unless stated: they are context, not a like-for-like comparison.

@@ -93,6 +93,7 @@ export type { UnitSpec } from './rtl/unit.js';
 // estimates, design-space exploration, reports
 export { estimateNetwork, estimateProgram, type NetworkEstimate } from './estimate/network.js';
 export { modelMemory, type ModelMemory } from './estimate/memory.js';
+export { modelAccWidths, type ModelAccWidths } from './estimate/accumulators.js';
 export { estimateArea, type AreaResult } from './estimate/area.js';
 export { HOROWITZ_45NM, loadEnergyTable, macEnergy } from './estimate/energy.js';
 export { synthesize, yosysVersion } from './synth/yosys.js';

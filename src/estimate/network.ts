@@ -37,7 +37,9 @@ import { lineBufferBits } from '../hw/conv_window.js';
  * Energy per inference (pJ, `EnergyTable`, default Horowitz 45 nm; see energy.ts for bit-width scaling):
  *   compute: mac M*K*N * E_mac(a, w, acc); xnor M*K*N * E_xnor; serial M*K*N*Bx*Bw * E_xnor; pool
  *     M*C*(kh*kw - 1) * E_add(32) (compares);
- *   accumulate (XNOR unit): one E_add(min(acc, 32)) per issued word;
+ *   accumulate (XNOR unit): one E_add(min(acc, 32)) per issued word; (MAC array with chunked
+ *     accumulation, `accumulator.chunk` = {length L, wideBits B}) one E_add(B) per chunk and output,
+ *     M*N*ceil(K/L), the narrow register's adds being the E_mac(a, w, acc) above;
  *   output stage per output: bias E_add(32), then requant double/single E_mul(32x32) + 2 E_add(32),
  *     shift 2 E_add(32), threshold steps * E_add(32) (compares), raw nothing;
  *   SRAM: every bit read or written above * E_sram/bit; DRAM: off-chip bits per inference * E_dram/bit.
@@ -195,7 +197,7 @@ export function estimateProgram(p: AccelProgram, model: QuantizedModel, opts: Es
       outputBits: outs * writeBits(l.outLayout),
     };
     const compute = l.engine === 'mac' ? ops * macEnergy(t, d.activation.bits, d.weight.bits, d.accumulator.bits) : l.engine === 'pool' ? ops * addEnergy(t, 32) : ops * xnorMacEnergy(t);
-    const accumulate = l.engine === 'mac' || l.engine === 'pool' ? 0 : issues * addEnergy(t, xAcc);
+    const accumulate = l.engine === 'pool' ? 0 : l.engine === 'mac' ? chunkAdds(l, ops, d) * addEnergy(t, d.accumulator.chunk?.wideBits ?? 0) : issues * addEnergy(t, xAcc);
     const sramBits = sram.weightBits + sram.activationBits + sram.paramBits + sram.outputBits;
     return {
       name: l.name, engine: l.engine, K: l.K, N: l.N, M: l.win.Ho * l.win.Wo, cycles, ops,
@@ -253,6 +255,12 @@ export function estimateProgram(p: AccelProgram, model: QuantizedModel, opts: Es
       weightLoadPJ: weightLoadBits * eDram,
     },
   };
+}
+
+/** Chunk-into-wide adds of a mac layer per inference: ops / K outputs, ceil(K / L) chunks each (0 unchunked). */
+function chunkAdds(l: AccelLayer, ops: number, d: Design): number {
+  const c = d.accumulator.chunk;
+  return c ? (ops / l.K) * Math.ceil(l.K / c.length) : 0;
 }
 
 /** Compiles `model` onto `design` and estimates it. */

@@ -12,13 +12,25 @@ const pct = (x: number): string => `${(x * 100).toFixed(2)} %`;
 const num = (x: number): string => (Number.isInteger(x) ? String(x) : x.toPrecision(6));
 const sci = (x: number): string => x.toExponential(2);
 
-/** The verdict sentence: does the chosen model beat the best uniform scheme costing as much or more? */
+/**
+ * The verdict, both ways of reading "the best uniform scheme of equal or higher cost": among the uniform
+ * schemes within the same budget that cost at least the chosen model (cost in [chosen, budget]), and among
+ * all uniform schemes costing at least the chosen model, whatever their cost.
+ */
 export function verdict(r: AutoquantResult): string {
   const c = r.chosen;
-  const u = r.bestUniformAtOrAbove;
-  if (!u) return `No uniform scheme costs at least the chosen model's ${num(c.cost)}: nothing to compare against at equal or higher cost.`;
-  const d = (c.testAccuracy - u.testAccuracy) * 100;
-  return `The chosen model (${c.name}, ${num(c.cost)} ${r.options.metric}) reaches ${pct(c.testAccuracy)}; the best uniform scheme costing at least as much is ${u.name} (${num(u.cost)}) at ${pct(u.testAccuracy)}: ${d > 0 ? `better by ${d.toFixed(2)} points` : d === 0 ? 'equal' : `worse by ${(-d).toFixed(2)} points`}.`;
+  const vs = (u: TrainedPoint | null, what: string): string => {
+    if (!u) return `No uniform scheme ${what}.`;
+    const d = (c.testAccuracy - u.testAccuracy) * 100;
+    return `Against the best uniform scheme ${what}, ${u.name} (${num(u.cost)}) at ${pct(u.testAccuracy)}: ${d > 0 ? `better by ${d.toFixed(2)} points` : d === 0 ? 'equal' : `worse by ${(-d).toFixed(2)} points`}.`;
+  };
+  const within = r.trained.filter((t) => t.kind === 'uniform' && t.cost >= c.cost && t.cost <= r.budget).reduce<TrainedPoint | null>((a, t) => (a === null || t.testAccuracy > a.testAccuracy ? t : a), null);
+  return `The chosen model (${c.name}, ${num(c.cost)} ${r.options.metric}) reaches ${pct(c.testAccuracy)}. ${vs(within, `costing at least as much within the budget ${num(r.budget)}`)} ${vs(r.bestUniformAtOrAbove, 'costing at least as much, any cost')}`;
+}
+
+/** A trained point without its model (the report's data: the chosen model is written by --out). */
+function noModel({ model: _m, ...t }: TrainedPoint): Omit<TrainedPoint, 'model'> {
+  return t;
 }
 
 /** The best fine-tuned mixed configuration (chosen or front) costing at most `cost`. */
@@ -86,6 +98,6 @@ export function autoquantReport(r: AutoquantResult, command: string): Report {
         table: { columns: ['layer', 'Tr(H) +- s.e.', 'n', 'HAWQ Omega (weights)', 'measured dLoss (dAcc) weights', 'measured dLoss (dAcc) activation'], rows: sensRows },
       },
     ],
-    data: { ...r, trained: r.trained.map(({ model: _m, ...t }) => t), sensitivities: r.sensitivities.map((s) => ({ layer: s.layer, hawq: [...s.hawq], weight: [...s.weight], act: s.act ? [...s.act] : null })) },
+    data: { ...r, trained: r.trained.map(noModel), chosen: noModel(r.chosen), bestUniformAtOrAbove: r.bestUniformAtOrAbove ? noModel(r.bestUniformAtOrAbove) : null, sensitivities: r.sensitivities.map((s) => ({ layer: s.layer, hawq: [...s.hawq], weight: [...s.weight], act: s.act ? [...s.act] : null })) },
   };
 }

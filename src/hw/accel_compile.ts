@@ -4,6 +4,7 @@ import { modelShapes, shapeSize, windowOutput } from '../model/shapes.js';
 import { formatName, formatRange, intFormat } from '../arith/format.js';
 import { InputError, badValue } from '../util/errors.js';
 import { operandFormat, type Design, type OperandFormat } from './design.js';
+import { accBounds, type LayerAccBounds } from './acc_bounds.js';
 import { windowPadded } from './conv_window.js';
 import {
   geometry, layoutBits, weightWordBits,
@@ -133,7 +134,10 @@ export function compileModel(model: QuantizedModel, design: Design, opts: Compil
     win.pad = engine === 'mac' ? xZp - e.shift : 0;
     const bias = new Int32Array(N);
     const xAbs = Math.max(Math.abs(e.x.lo), Math.abs(e.x.hi), engine === 'mac' ? Math.abs(win.pad) : 0);
-    const accLimit = 2 ** (Math.min(design.accumulator.bits, 32) - 1) - 1;
+    const chunk = design.accumulator.chunk;
+    // chunked: the narrow register must hold every chunk, the wide one (int32 at most) the whole sum
+    const accLimit = 2 ** (Math.min(chunk ? chunk.wideBits : design.accumulator.bits, 32) - 1) - 1;
+    if (chunk) checkChunks(where, l.name, accBounds(wPrime, N, K, -xAbs, xAbs, null, chunk.length), design.accumulator.bits, chunk.length);
     for (let n = 0; n < N; n++) {
       let rowSum = 0;
       let bound = 0;
@@ -142,7 +146,8 @@ export function compileModel(model: QuantizedModel, design: Design, opts: Compil
         bound += Math.abs(wPrime[n * K + k]) * xAbs;
       }
       if (bound > accLimit) {
-        throw new InputError(`${where}: layer ${l.name} output ${n} may reach |sum| = ${bound} > ${accLimit}, beyond the ${design.accumulator.bits}-bit accumulator; use a Design with accumulator.bits >= ${Math.ceil(Math.log2(bound + 1)) + 1}`);
+        const field = chunk ? 'accumulator.chunk.wideBits' : 'accumulator.bits';
+        throw new InputError(`${where}: layer ${l.name} output ${n} may reach |sum| = ${bound} > ${accLimit}, beyond the ${chunk ? chunk.wideBits : design.accumulator.bits}-bit accumulator; use a Design with ${field} >= ${Math.ceil(Math.log2(bound + 1)) + 1}`);
       }
       const b = l.bias ? l.bias[n] : 0;
       bias[n] = (b - Math.imul(xZp - e.shift, rowSum)) | 0;
@@ -191,6 +196,12 @@ export function compileModel(model: QuantizedModel, design: Design, opts: Compil
     design, model: model.name, layers, images, inputElems: shapeSize(model.inputShape), outputElems: outElems / images, inputShape: [...model.inputShape], inputShift,
     wordBits, wDepth: Math.max(1, wBase), pDepth: Math.max(1, pBase), actBits, outDepth: outElems, steps: design.xnor.thresholds,
   };
+}
+
+/** Chunked accumulation: every chunk's partial sum (acc_bounds.ts) must fit the narrow register. */
+function checkChunks(where: string, name: string, b: LayerAccBounds, bits: number, length: number): void {
+  if (b.chunkBits! <= bits) return;
+  throw new InputError(`${where}: layer ${name}: a chunk of ${length} products may reach [${b.chunk!.lo}, ${b.chunk!.hi}], beyond the ${bits}-bit narrow accumulator; use a Design with accumulator.bits >= ${b.chunkBits} or a shorter accumulator.chunk.length`);
 }
 
 /** A dense layer as a window: `images` pixels (one per image) of K channels, 1 x 1 kernel. */

@@ -18,11 +18,12 @@
  *   ws: W read once, A read ceil(N/C) times, Y written KF times and read back KF - 1 times (partials).
  *   is: A read once, W read ceil(M/C) times, Y written KF times and read back KF - 1 times.
  * Off-chip reuse model: an operand whose whole matrix fits its on-chip buffer (at its Design width, bit
- * packed) is fetched once; otherwise every on-chip read of it is a fetch. Y leaves once at the accumulator
- * width (ceil(AccBits/8) bytes); in ws/is the partial sums of a tile (S x C accumulators) stay on chip when
+ * packed) is fetched once; otherwise every on-chip read of it is a fetch. Y leaves once at the width of the
+ * result register (ceil(AccBits/8) bytes; `accumulator.chunk.wideBits` when accumulation is chunked); in ws/is the partial sums of a tile (S x C accumulators) stay on chip when
  * they fit the output buffer, else each partial is written out and read back. DMA is assumed to overlap
  * compute: latency = max(cycles, offchip bytes / bytes per cycle) / clock.
  */
+import { accOutBits } from '../kernels/gemm_ref.js';
 import type { Design } from './design.js';
 import { checkInt } from '../util/errors.js';
 
@@ -103,7 +104,7 @@ export function estimateGemm(design: Design, M: number, K: number, N: number): G
   const KF = cdiv(K, R);
   let weightReads: number, activationReads: number, outputReads: number, outputWrites: number;
   let partialBytes = 0; // on-chip partial-sum working set
-  const accBytes = Math.ceil(design.accumulator.bits / 8);
+  const accBytes = Math.ceil(accOutBits(design.accumulator) / 8);
   if (df === 'os') {
     activationReads = cdiv(N, C) * M * K;
     weightReads = cdiv(M, R) * K * N;

@@ -68,9 +68,11 @@ export interface Design {
   activation: OperandFormat;
   /**
    * The PE accumulator: signed, `bits` 2..64; after EVERY add the sum is wrapped (`WRAP`: mod 2^bits) or
-   * clamped (`SAT`) — see kernels/gemm_ref.ts for the exact rule.
+   * clamped (`SAT`) — see kernels/gemm_ref.ts for the exact rule. Optional `chunk: {length, wideBits}`:
+   * chunked accumulation — this register sums `length` products at a time from 0 and each chunk's sum is
+   * added into a `wideBits`-wide register (bits..64, same overflow mode) holding the bias and the result.
    */
-  accumulator: { bits: number; overflow: Extract<Overflow, 'WRAP' | 'SAT'> };
+  accumulator: { bits: number; overflow: Extract<Overflow, 'WRAP' | 'SAT'>; chunk?: { length: number; wideBits: number } };
   /** how accumulators are scaled back to the output format */
   requant: RequantConfig;
   /** the XNOR-popcount unit used by bipolar layers */
@@ -94,6 +96,7 @@ export const DESIGN_LIMITS = {
   arrayDim: [1, 1024],
   operandBits: [1, 16],
   accBits: [2, 64],
+  chunkLength: [1, 2 ** 31],
   outBits: [1, 16],
   bitsPerCycle: [1, 1024],
   thresholds: [1, 255],
@@ -109,7 +112,8 @@ const SHAPE: Record<string, readonly string[]> = {
   array: ['rows', 'cols', 'dataflow'],
   weight: ['bits', 'signed'],
   activation: ['bits', 'signed'],
-  accumulator: ['bits', 'overflow'],
+  accumulator: ['bits', 'overflow', 'chunk'],
+  'accumulator.chunk': ['length', 'wideBits'],
   requant: ['mode', 'rounding', 'granularity', 'outBits', 'outSigned', 'zeroPoint', 'relu'],
   xnor: ['bitsPerCycle', 'thresholds'],
   buffers: ['weightBytes', 'activationBytes', 'outputBytes'],
@@ -194,6 +198,14 @@ function parseInner(json: unknown): Design {
     clockMHz: num(src.clockMHz, 'clockMHz', ...L.clockMHz),
     offchipBytesPerCycle: num(src.offchipBytesPerCycle, 'offchipBytesPerCycle', ...L.offchipBytesPerCycle),
   };
+  if (acc.chunk !== undefined) {
+    const ch = obj(acc.chunk, 'accumulator.chunk');
+    checkKeys(ch, 'accumulator.chunk');
+    d.accumulator.chunk = {
+      length: checkInt('accumulator.chunk.length', ch.length, ...L.chunkLength),
+      wideBits: checkInt('accumulator.chunk.wideBits', ch.wideBits, d.accumulator.bits, L.accBits[1]),
+    };
+  }
   const [zlo, zhi] = operandRange({ bits: d.requant.outBits, signed: d.requant.outSigned });
   // a bipolar (1-bit signed) output has no zero point: its values are -1 and +1
   d.requant.zeroPoint = checkInt('requant.zeroPoint', rq.zeroPoint, zlo === -1 && zhi === 1 ? 0 : zlo,

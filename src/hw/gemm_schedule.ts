@@ -16,7 +16,7 @@
  * The cycle count is the index of the cycle in which the last result row is on y_o, plus one; `cost.ts`
  * gives it in closed form and the tests prove the two equal.
  */
-import { allocGemmOut, gemmInt, type GemmOut } from '../kernels/index.js';
+import { accOutBits, allocGemmOut, gemmInt, type GemmOut } from '../kernels/index.js';
 import { badValue, checkInt, InputError } from '../util/errors.js';
 import { checkAlloc } from '../util/budget.js';
 import { operandRange, type Design, type OperandFormat } from './design.js';
@@ -55,7 +55,7 @@ export function checkGemmRequest(design: Design, M: number, K: number, N: number
   if (macs > limit) {
     throw new InputError(`GEMM ${M}x${K}x${N}: ${macs.toExponential(2)} multiply-accumulates; allowed: at most 2^${Math.log2(limit)} on the ${cycleAccurate ? 'cycle-accurate' : 'functional'} path (\`lowbit estimate --gemm\` gives the cycles of larger GEMMs)`);
   }
-  checkAlloc(`GEMM ${M}x${K}x${N} (output Y of ${M * N} accumulators)`, M * N * (design.accumulator.bits > 32 ? 8 : 4) + (cycleAccurate ? 64 * design.array.rows * design.array.cols : 0));
+  checkAlloc(`GEMM ${M}x${K}x${N} (output Y of ${M * N} accumulators)`, M * N * (accOutBits(design.accumulator) > 32 ? 8 : 4) + (cycleAccurate ? 64 * design.array.rows * design.array.cols : 0));
 }
 
 /** The checks both paths of `simulateGemm` share: the request, and every operand an integer of its Design format (bipolar: -1 or +1). */

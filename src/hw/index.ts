@@ -15,3 +15,4 @@ export * from './accel_program.js';
 export * from './accel_compile.js';
 export * from './accel_images.js';
 export * from './accel_top.js';
+export * from './acc_bounds.js';

@@ -26,7 +26,7 @@
  */
 import { castIntBig, clog2, saturateIntUnchecked, wrapIntUnchecked } from '../arith/index.js';
 import type { Dataflow, Design, OperandFormat } from './design.js';
-import { badValue } from '../util/errors.js';
+import { InputError, badValue } from '../util/errors.js';
 import type { CycleModel } from './cycle_model.js';
 
 /** Accumulator values: `number` for AccBits <= 52 (exact in a double), `bigint` above. */
@@ -63,9 +63,16 @@ export function bigAccRule(bits: number, overflow: 'WRAP' | 'SAT'): AccRule<bigi
   };
 }
 
-/** The accumulate rule of a Design: on numbers when AccBits <= 52, else on BigInts. */
+/**
+ * The accumulate rule of a Design: on numbers when AccBits <= 52, else on BigInts. The PE (RTL and this
+ * model) has one accumulator register: a Design with chunked accumulation is refused here, so the
+ * cycle-accurate array and `lowbit verify` never claim to model it (the functional GEMM does).
+ */
 export function accRule(design: Design): AccRule<number> | AccRule<bigint> {
-  const { bits, overflow } = design.accumulator;
+  const { bits, overflow, chunk } = design.accumulator;
+  if (chunk !== undefined) {
+    throw new InputError(`design ${design.name}: accumulator.chunk (chunked accumulation) is modelled by the functional GEMM, the integer reference and the cost model; the PE RTL and its cycle-accurate model have one accumulator (drop --cycle-accurate, or remove accumulator.chunk)`);
+  }
   return bits <= NUMBER_ACC_MAX_BITS ? numberAccRule(bits, overflow) : bigAccRule(bits, overflow);
 }
 

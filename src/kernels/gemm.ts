@@ -17,6 +17,10 @@
  *   (deriveDesign's `accBitsNeeded`), T is not even computed.
  * Values above 32 bits are written into the BigInt64Array through an Int32Array view of its two halves
  * (little-endian), so nothing is allocated per element.
+ * - Chunked accumulation (`acc.chunk`, gemm_ref.ts): each chunk of L columns of A / rows of W is this
+ *   same GEMM with the narrow register starting at 0 (no bias), so it is exact by the rules above; the
+ *   chunk results are then added in order into the wide register (cast after each add). A wide register
+ *   above 32 bits goes through the BigInt reference.
  */
 import { formatRange, intFormat } from '../arith/format.js';
 import { saturateIntUnchecked, wrapIntUnchecked } from '../arith/int.js';
@@ -89,6 +93,10 @@ export function gemmInt(
   acc: AccSpec, out: GemmOut, opts: GemmOptions = {},
 ): GemmOut {
   checkGemmArgs(A, W, M, K, N, acc, out, opts);
+  if (acc.chunk !== undefined) {
+    if (acc.chunk.wideBits > 32 || !(out instanceof Int32Array)) return gemmIntRef(A, W, M, K, N, acc, out, opts);
+    return gemmChunked(A, W, M, K, N, acc, acc.chunk, out, opts);
+  }
   const { bits } = acc;
   const sat = acc.overflow === 'SAT';
   // int8/uint8 arrays under WRAP <= 32 bits: the values cannot be invalid and no bound is needed
@@ -156,6 +164,35 @@ export function gemmInt(
         halves![2 * i + 1] = Math.floor(y / TWO32) | 0;
       }
     }
+  }
+  return out;
+}
+
+/** The chunked GEMM with a wide register of at most 32 bits (see the file header). */
+function gemmChunked(
+  A: ArrayLike<number>, W: ArrayLike<number>, M: number, K: number, N: number,
+  acc: AccSpec, chunk: { length: number; wideBits: number }, out: Int32Array, opts: GemmOptions,
+): Int32Array {
+  const { wideBits } = chunk;
+  const sat = acc.overflow === 'SAT';
+  const cast = (v: number): number => (sat ? saturateIntUnchecked(v, wideBits, true) : wrapIntUnchecked(v, wideBits, true));
+  for (let n = 0; n < N; n++) {
+    const b = cast(opts.bias?.[n] ?? 0);
+    for (let m = 0; m < M; m++) out[m * N + n] = b;
+  }
+  const narrow: AccSpec = { bits: acc.bits, overflow: acc.overflow };
+  const wT = opts.wTransposed === true;
+  const L = Math.min(chunk.length, K);
+  const a = new Int32Array(M * L);
+  const w = new Int32Array(L * N);
+  const part = new Int32Array(M * N);
+  for (let k0 = 0; k0 < K; k0 += L) {
+    const len = Math.min(L, K - k0);
+    for (let m = 0; m < M; m++) for (let k = 0; k < len; k++) a[m * len + k] = A[m * K + k0 + k];
+    if (wT) for (let n = 0; n < N; n++) for (let k = 0; k < len; k++) w[n * len + k] = W[n * K + k0 + k];
+    else for (let k = 0; k < len; k++) for (let n = 0; n < N; n++) w[k * N + n] = W[(k0 + k) * N + n];
+    gemmInt(a.subarray(0, M * len), w.subarray(0, len * N), M, len, N, narrow, part, { wTransposed: wT });
+    for (let i = 0; i < M * N; i++) out[i] = cast(out[i] + part[i]);
   }
   return out;
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dequantizeLinear } from '../arith/onnx.js';
 import { badValue, InputError } from '../util/errors.js';
+import { checkAccSpec, type AccSpec } from '../kernels/gemm_ref.js';
 import { conv2dAcc, denseAcc } from './mac.js';
 import { modelShapes, shapeSize, windowOutput } from './shapes.js';
 import { applyOutputStage, firstOutOfRange, quantizeInput, type RequantMode } from './stages.js';
@@ -28,6 +29,11 @@ export interface InferOptions {
   u8s8Saturation?: boolean;
   /** dense/conv accumulation kernel: `auto` (WebAssembly GEMM, conv through im2col, when operands fit 16 bits) or `js` (plain loops) */
   kernel?: 'auto' | 'js';
+  /**
+   * The accumulator of every dense/conv layer (kernels/gemm_ref.ts AccSpec: width, WRAP/SAT, optional
+   * chunking), instead of the model's exact int32 sum: what a narrower or chunked register would hold.
+   */
+  accumulator?: AccSpec;
   /** called after each layer with its output (do not keep the array; it may be reused) */
   onLayer?: (index: number, layer: Layer, out: Int32Array, shape: readonly number[]) => void;
 }
@@ -51,6 +57,7 @@ export function integerInference(
 ): InferResult {
   const mode = opts.requant ?? 'fixed';
   if (mode !== 'fixed' && mode !== 'onnxruntime') throw badValue('requant', mode, 'fixed or onnxruntime');
+  if (opts.accumulator !== undefined) checkAccSpec(opts.accumulator, 'accumulator');
   const shapes = modelShapes(model);
   const inSize = shapeSize(model.inputShape);
   if (input.length % inSize !== 0 || input.length === 0) {
@@ -80,7 +87,7 @@ export function integerInference(
     const inShape = shapes[i]!;
     const outShape = shapes[i + 1]!;
     const outSize = shapeSize(outShape);
-    x = runLayerInt(l, x, batch, inShape, outSize, mode, opts.u8s8Saturation ?? false, opts.kernel ?? 'auto');
+    x = runLayerInt(l, x, batch, inShape, outSize, mode, opts.u8s8Saturation ?? false, opts.kernel ?? 'auto', opts.accumulator);
     opts.onLayer?.(i, l, x, outShape);
   }
   return { output: x, shape: [batch, ...shapes[model.layers.length]!] };
@@ -89,7 +96,7 @@ export function integerInference(
 /** One layer over a batch: `x` is [batch][...inShape], returns [batch][outSize]. */
 export function runLayerInt(
   l: Layer, x: Int32Array, batch: number, inShape: readonly number[], outSize: number, mode: RequantMode,
-  u8s8Saturation = false, kernel: 'auto' | 'js' = 'auto',
+  u8s8Saturation = false, kernel: 'auto' | 'js' = 'auto', accumulator?: AccSpec,
 ): Int32Array {
   switch (l.kind) {
     case 'quantize':
@@ -107,11 +114,11 @@ export function runLayerInt(
     case 'maxpool2d':
       return maxpool2dInt(l, x, batch, inShape, new Int32Array(batch * outSize));
     case 'dense': {
-      const acc = denseAcc(l, x, batch, new Int32Array(batch * outSize), u8s8Saturation, kernel);
+      const acc = denseAcc(l, x, batch, new Int32Array(batch * outSize), u8s8Saturation, kernel, accumulator);
       return applyOutputStage(l, acc, 1, mode, acc);
     }
     case 'conv2d': {
-      const acc = conv2dAcc(l, x, batch, inShape, new Int32Array(batch * outSize), kernel);
+      const acc = conv2dAcc(l, x, batch, inShape, new Int32Array(batch * outSize), kernel, accumulator);
       return applyOutputStage(l, acc, outSize / l.outChannels, mode, acc);
     }
   }

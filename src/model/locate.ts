@@ -4,6 +4,7 @@ import { InputError, didYouMean } from '../util/errors.js';
 import { packageRoot } from '../util/package.js';
 import { loadQuantizedModel, MANIFEST } from './format.js';
 import { importOnnx } from './onnx/import.js';
+import { isWeightOnlyDir } from './weight_only_io.js';
 import type { QuantizedModel } from './types.js';
 
 /**
@@ -43,5 +44,8 @@ export function resolveModelPath(arg: string): string {
 /** Loads a model argument: a QuantizedModel folder, a quantized .onnx file or a shipped model's name. */
 export function loadModel(arg: string): QuantizedModel {
   const path = resolveModelPath(arg);
+  if (isWeightOnlyDir(path)) {
+    throw new InputError(`model ${arg} is a weight-only model (integer weights, float activations): \`lowbit infer\` runs it; this command needs integer activations (quantize with --scheme wXaY)`);
+  }
   return path.endsWith('.onnx') ? importOnnx(path) : loadQuantizedModel(path);
 }

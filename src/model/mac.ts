@@ -1,5 +1,7 @@
 import { packBits, packedWords, xnorDotAt } from '../arith/index.js';
 import { gemmInt } from '../kernels/gemm.js';
+import { accOutBits, type AccSpec } from '../kernels/gemm_ref.js';
+import { InputError } from '../util/errors.js';
 import { gemmXnor } from '../kernels/xnor.js';
 import type { Conv2dLayer, DenseLayer, TensorFormat } from './types.js';
 import { windowOutput } from './shapes.js';
@@ -13,6 +15,11 @@ import { windowOutput } from './shapes.js';
  * to int32, which is what a 32-bit two's complement accumulator holds — and equals the exact sum whenever
  * that fits int32. Zero points are subtracted once per tensor (weights: once per layer, cached).
  * When both weights and inputs are binary the sum is `xnorDot` over packed bits (docs/arithmetic.md section 5).
+ *
+ * With an accumulator `spec` (`integerInference(.., {accumulator})`) the sum is instead what a PE with that
+ * register computes (kernels/gemm_ref.ts: `bits` wide, WRAP or SAT after every add, optionally chunked),
+ * k in the weight row's order (dense: input index; conv: (c, i, j) of OIHW), the bias first (chunked:
+ * in the wide register); padding terms are 0 in their place. The result must fit int32 (at most 32 bits).
  */
 
 interface Prepared {
@@ -53,13 +60,20 @@ function prepared(layer: DenseLayer | Conv2dLayer, rows: number): Prepared {
  *   acc = sum_j sat16(x[2j] w[2j] + x[2j+1] w[2j+1]) - xZp sum w - wZp sum x + K xZp wZp + bias.
  * Applies only when the input is unsigned and the weights signed, both at most 8 bits; otherwise exact.
  */
-export function denseAcc(layer: DenseLayer, x: Int32Array, batch: number, acc: Int32Array, u8s8Saturation = false, kernel: 'auto' | 'js' = 'auto'): Int32Array {
+export function denseAcc(
+  layer: DenseLayer, x: Int32Array, batch: number, acc: Int32Array, u8s8Saturation = false, kernel: 'auto' | 'js' = 'auto', spec?: AccSpec,
+): Int32Array {
   const K = layer.inFeatures;
   const N = layer.outFeatures;
   const p = prepared(layer, N);
   const bias = layer.bias;
   const inF = layer.input.format;
   const wF = layer.weight.format;
+  if (spec !== undefined) {
+    checkSpec(layer, spec);
+    gemmInt(subtractZp(x, layer.input.zeroPoint), p.w, batch, K, N, spec, acc, { bias: bias ?? undefined, wTransposed: true });
+    return acc;
+  }
   if (u8s8Saturation && inF.type === 'int' && !inF.signed && inF.bits <= 8 && wF.type === 'int' && wF.signed && wF.bits <= 8) {
     return denseAccU8S8Sat(layer, x, batch, acc);
   }
@@ -90,6 +104,14 @@ export function denseAcc(layer: DenseLayer, x: Int32Array, batch: number, acc: I
 }
 
 const ACC32 = { bits: 32, overflow: 'WRAP' } as const;
+
+/** An accumulator spec the reference can run: result of at most 32 bits, operands of at most 15 bits. */
+function checkSpec(layer: DenseLayer | Conv2dLayer, spec: AccSpec): void {
+  if (accOutBits(spec) > 32) throw new InputError(`accumulator: ${accOutBits(spec)} bits; the integer reference's output stages take int32 accumulators (at most 32 bits)`);
+  if (!fitsI16(layer.input.format) || !fitsI16(layer.weight.format)) {
+    throw new InputError(`layer ${layer.name}: an accumulator spec needs operands of at most 15 bits (got ${layer.input.format.type === 'int' ? layer.input.format.bits : 1} x ${layer.weight.format.type === 'int' ? layer.weight.format.bits : 1})`);
+  }
+}
 
 /** Formats whose values minus a zero point of the same format stay within [-32767, 32767]. */
 function fitsI16(f: TensorFormat): boolean {
@@ -145,8 +167,14 @@ function subtractZp(x: Int32Array, zp: number): Int32Array {
  * Conv2d accumulators over CHW: x is [batch][C][H][W], acc gets [batch][O][H'][W'] int32.
  * Positions in the padding hold the input zero point, i.e. contribute 0 after the subtraction.
  */
-export function conv2dAcc(layer: Conv2dLayer, x: Int32Array, batch: number, inShape: readonly number[], acc: Int32Array, kernel: 'auto' | 'js' = 'auto'): Int32Array {
-  if (kernel === 'auto' && fitsI16(layer.input.format) && fitsI16(layer.weight.format)) return conv2dAccGemm(layer, x, batch, inShape, acc);
+export function conv2dAcc(
+  layer: Conv2dLayer, x: Int32Array, batch: number, inShape: readonly number[], acc: Int32Array, kernel: 'auto' | 'js' = 'auto', spec?: AccSpec,
+): Int32Array {
+  if (spec !== undefined) {
+    checkSpec(layer, spec);
+    return conv2dAccGemm(layer, x, batch, inShape, acc, spec);
+  }
+  if (kernel === 'auto' && fitsI16(layer.input.format) && fitsI16(layer.weight.format)) return conv2dAccGemm(layer, x, batch, inShape, acc, ACC32);
   return conv2dAccJs(layer, x, batch, inShape, acc);
 }
 
@@ -155,7 +183,7 @@ export function conv2dAcc(layer: Conv2dLayer, x: Int32Array, batch: number, inSh
  * the window (c, i, j) of x - xZp (0 in the padding), times w'^T, giving [b][y][x][o]; transposed into
  * [b][o][y][x]. Same ring sum as `conv2dAccJs` (wrap at 32 bits, bias as the initial value).
  */
-function conv2dAccGemm(layer: Conv2dLayer, x: Int32Array, batch: number, inShape: readonly number[], acc: Int32Array): Int32Array {
+function conv2dAccGemm(layer: Conv2dLayer, x: Int32Array, batch: number, inShape: readonly number[], acc: Int32Array, spec: AccSpec): Int32Array {
   const [C, H, W] = inShape as [number, number, number];
   const O = layer.outChannels;
   const [kh, kw] = layer.kernel;
@@ -194,7 +222,7 @@ function conv2dAccGemm(layer: Conv2dLayer, x: Int32Array, batch: number, inShape
         }
       }
     }
-    const res = gemmInt(nb === chunk ? col : col.subarray(0, nb * P * K), w, nb * P, K, O, ACC32, nb === chunk ? out : out.subarray(0, nb * P * O), { bias, wTransposed: true });
+    const res = gemmInt(nb === chunk ? col : col.subarray(0, nb * P * K), w, nb * P, K, O, spec, nb === chunk ? out : out.subarray(0, nb * P * O), { bias, wTransposed: true });
     for (let b = 0; b < nb; b++) {
       for (let p = 0; p < P; p++) {
         const s = (b * P + p) * O;

@@ -138,10 +138,12 @@ export function runStages(
   }
   if (o.shareWeights !== undefined) {
     weightedLayers(net).forEach((l, i) => {
-      // pruned weights are zero in the effective weights and stay zero under sharing
-      if (l.transform instanceof PruneMaskTransform) l.transform = null;
-      if (l.transform) throw new InputError('--share-weights: the layers already carry a method (--ttq, --inq or --quant-noise); use it on its own');
-      l.transform = new SharedWeightsTransform(l.effectiveWeights(), o.shareWeights!, cfg.seed + i);
+      if (l.transform && !(l.transform instanceof PruneMaskTransform)) {
+        throw new InputError('--share-weights: the layers already carry a method (--ttq, --inq or --quant-noise); use it on its own');
+      }
+      // the effective weights (pruned ones 0, read before the mask is replaced) are clustered; zeros stay 0
+      const w = l.effectiveWeights();
+      l.transform = new SharedWeightsTransform(w, o.shareWeights!, cfg.seed + i);
     });
     measure(`share-weights ${o.shareWeights}`);
     retrain('share-weights');

@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/fs.js';
 import { CheckFailedError, InputError, badValue, checkEnum, checkInt } from '../util/errors.js';
+import { imageDataset } from '../data/arrays.js';
 import { loadMnist, type ImageDataset } from '../data/mnist.js';
 import { saveCheckpoint } from '../model/checkpoint.js';
 import { saveQuantizedModel, loadQuantizedModel } from '../model/format.js';
@@ -54,6 +55,8 @@ export interface RunOptions extends MethodOptions, DistillOptions {
   maxTrain?: number;
   valCount?: number;
   dataDir?: string;
+  /** images and labels files (.npy or IDX) to train on and to measure the test accuracy on, instead of MNIST */
+  dataFiles?: { train: [string, string]; test: [string, string] };
   label?: string;
   /** stop after this many epochs, resumable from the state (runTraining's `stateDir`); not part of the run's identity */
   stopAfter?: number;
@@ -207,7 +210,7 @@ function savedRun(dir: string, o: RunOptions): { net: Network; checkpoint: Train
   const { net, state, checkpoint } = loadState(dir);
   const saved = state.meta.options as RunOptions | undefined;
   // the same run: the same reproducing command line on the same data
-  const id = (x: RunOptions): string => `${trainCommandLine(x)}${x.dataDir ? ` --data ${x.dataDir}` : ''}`;
+  const id = (x: RunOptions): string => `${trainCommandLine(x)}${x.dataDir ? ` --data ${x.dataDir}` : ''}${x.dataFiles ? ` --data ${x.dataFiles.train.join(' --labels ')} --test-data ${x.dataFiles.test.join(' --test-labels ')}` : ''}`;
   const [was, now] = [saved ? id(saved) : '(unknown)', id(o)];
   if (was !== now) throw new InputError(`${dir} holds the state of another run (${was}; this one is ${now}): pass its options to continue it, or another --state folder`);
   if (!checkpoint) throw new InputError(`${dir}/state.json has no checkpoint to continue from (an older lowbit saved it): use another --state folder`);
@@ -276,8 +279,9 @@ export function outName(out: string): string {
 export function runTraining(o: RunOptions, out: string | null, stateDir?: string, opts: { force?: boolean } = {}): RunSummary {
   const cfg = trainConfigFor(o);
   checkMethodOptions(o, cfg.net.weights.method === 'none', stateDir !== undefined);
-  const data = loadMnist('train', o.dataDir);
-  const test = loadMnist('test', o.dataDir);
+  const f = o.dataFiles;
+  const data = f ? imageDataset(f.train[0], f.train[1], 28, 28, 10) : loadMnist('train', o.dataDir);
+  const test = f ? imageDataset(f.test[0], f.test[1], 28, 28, 10) : loadMnist('test', o.dataDir);
   for (const [d, split] of [[data, 'train'], [test, 'test']] as const) checkTrainData(d, split, o);
   if (o.teacher !== undefined) cfg.distill = { teacher: loadTeacher(o.teacher), temperature: o.temperature ?? 4, weight: o.distillWeight ?? 0.9 };
   let resume: { net: Network; checkpoint?: TrainCheckpoint } | null = null;
@@ -298,7 +302,7 @@ export function runTraining(o: RunOptions, out: string | null, stateDir?: string
 
 /** The architectures read 28x28 images into 10 classes: other image sizes or labels >= 10 are refused. */
 function checkTrainData(d: ImageDataset, split: string, o: RunOptions): void {
-  const where = o.dataDir ? `--data ${o.dataDir} (${split} split)` : `the MNIST ${split} split`;
+  const where = o.dataFiles ? o.dataFiles[split as 'train' | 'test'][0] : o.dataDir ? `--data ${o.dataDir} (${split} split)` : `the MNIST ${split} split`;
   if (d.rows !== 28 || d.cols !== 28) throw new InputError(`${where}: images are ${d.rows}x${d.cols}; allowed: 28x28 (the architectures read 784 pixels)`);
   if (d.count < 1) throw new InputError(`${where}: holds no images`);
   for (let i = 0; i < d.count; i++) {

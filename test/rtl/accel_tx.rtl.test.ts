@@ -100,5 +100,5 @@ describe('accel_top, transaction level == TS model (hash of every port every cyc
     expect(d.signal).toBe('out_data_o');
     expect(d.cycle).toBeGreaterThan(0);
     expect(readFileSync(join(tmp, 'mutant.vcd'), 'utf8')).toContain('out_data_o');
-  });
+  }, 1_200_000); // two builds (the mutant, then the traced per-cycle re-run): 631 s at load average ~24
 });

@@ -44,7 +44,7 @@ function collect(c: CommandModule, path: string, into: Examples[]): Examples[] {
 const all: Examples[] = [];
 for (const c of commands) collect(c as CommandModule, String(c.command).split(' ')[0], all);
 
-const ORDER = ['train', 'quantize', 'export', 'compress', 'simulate', 'estimate', 'infer', 'run', 'sweep', 'sweep merge', 'report', 'verify', 'demo'];
+const ORDER = ['train', 'autoquant', 'quantize', 'export', 'compress', 'simulate', 'estimate', 'infer', 'run', 'sweep', 'sweep merge', 'report', 'verify', 'demo'];
 
 describe('the examples in every command\'s help', () => {
   const cwd = process.cwd();

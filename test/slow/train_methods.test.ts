@@ -60,6 +60,13 @@ describe('training methods end to end (runTraining)', () => {
     const sh = join(dir, 'shared');
     runTraining({ ...base, shareWeights: 4, stageEpochs: 1 }, sh);
     for (const w of weightsOf(sh)) expect(new Set(w).size).toBeLessThanOrEqual(4);
+    // Deep Compression: pruned weights stay 0 through retraining and sharing
+    const dc = join(dir, 'deep-compression');
+    runTraining({ ...base, pruneWeights: 0.75, shareWeights: 4 }, dc);
+    for (const w of weightsOf(dc)) {
+      expect(w.filter((v) => v === 0).length).toBeGreaterThanOrEqual(Math.round(0.75 * w.length));
+      expect(new Set(w).size).toBeLessThanOrEqual(5);
+    }
     rmSync(dir, { recursive: true, force: true });
   }, 900_000);
 });

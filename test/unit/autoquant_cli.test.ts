@@ -27,6 +27,7 @@ describe('lowbit autoquant', () => {
     const res = JSON.parse(r.out);
     const w2a2 = res.uniform.find((u: { name: string }) => u.name === 'w2a2');
     expect(res.budget).toBe(w2a2.cost);
+    expect(res.chosen.model).toBeUndefined();
     expect(res.chosen.cost).toBeLessThanOrEqual(res.budget);
     expect(res.chosen.config).toHaveLength(3);
     // every feasible uniform scheme was fine-tuned; the best one at or above the chosen cost is the one reported

@@ -3,9 +3,12 @@ import { describe, it, expect } from 'vitest';
 import { Rng, testSeed } from '../../src/util/rng.js';
 import { compileModel } from '../../src/hw/accel_compile.js';
 import { inferenceCycles, layerCycles, runAccelerator } from '../../src/hw/accel_top.js';
-import { estimateNetwork, estimateProgram } from '../../src/estimate/network.js';
+import { estimateProgram } from '../../src/estimate/network.js';
 import { HOROWITZ_45NM as T, macEnergy, addEnergy, xnorMacEnergy } from '../../src/estimate/energy.js';
-import { accelCases, inputsFor } from './fixtures/accel_models.js';
+import { accelCases, cnnCases, inputsFor } from './fixtures/accel_models.js';
+import { estimateNetwork } from '../../src/estimate/network.js';
+import { modelShapes } from '../../src/model/shapes.js';
+import type { Conv2dLayer, DenseLayer, MaxPool2dLayer } from '../../src/model/types.js';
 
 const seed = testSeed(20261127);
 const byLabel = (prefix: string) => accelCases().find((c) => c.label.startsWith(prefix))!;
@@ -112,4 +115,44 @@ describe('network estimate: hand-computed examples', () => {
     const c = byLabel('uint8 input');
     expect(() => estimateNetwork(c.model(new Rng(1)), c.design, { batch: 0 })).toThrow(/batch: got 0/);
   });
+});
+
+describe('network estimate of a CNN: line buffers, weight memory and pooling energy from the model shapes', () => {
+  const cases = cnnCases();
+  for (const label of ['cnn w8a8', 'cnn same xnor']) {
+    it(label, () => {
+      const c = cases.find((k) => k.label.startsWith(label))!;
+      const m = c.model(new Rng(seed ^ c.salt));
+      const e = estimateNetwork(m, c.design);
+      const shapes = modelShapes(m);
+      const cols = c.design.array.cols;
+      const L = c.design.xnor.bitsPerCycle;
+      // the layers the accelerator runs, in order, with their input shapes (quantize/clamp/flatten are not layers)
+      const run = m.layers.map((l, i) => ({ l, inShape: shapes[i] })).filter((x): x is { l: Conv2dLayer | MaxPool2dLayer | DenseLayer; inShape: number[] } => x.l.kind === 'conv2d' || x.l.kind === 'maxpool2d' || x.l.kind === 'dense');
+      expect(e.layers.map((l) => l.name)).toEqual(run.map((x) => x.l.name));
+      // a ±1 map is held as one bit per element, an int8 one in 8-bit slots
+      const elemBits = label === 'cnn w8a8' ? 8 : 1;
+      let words = 0;
+      run.forEach(({ l, inShape }, i) => {
+        const est = e.layers[i];
+        if (l.kind === 'dense') {
+          expect(est.lineBufferBits).toBe(0);
+          words += label === 'cnn w8a8' ? Math.ceil(l.outFeatures / cols) * l.inFeatures : l.outFeatures * Math.ceil(l.inFeatures / L);
+          return;
+        }
+        const [C, , W] = inShape as [number, number, number];
+        const [kh, kw] = l.kernel;
+        expect(est.lineBufferBits, l.name).toBe(kh * kw > 1 ? ((kh - 1) * W + kw) * C * elemBits : 0);
+        if (l.kind === 'conv2d') {
+          words += label === 'cnn w8a8' ? Math.ceil(l.outChannels / cols) * kh * kw * C : l.outChannels * kh * Math.ceil((kw * C) / L);
+        } else {
+          // pooling: M*C outputs, kh*kw - 1 compares each, no weights
+          const [, Ho, Wo] = shapes[m.layers.indexOf(l) + 1] as [number, number, number];
+          expect(est.energyPJ.compute).toBeCloseTo(Ho * Wo * C * (kh * kw - 1) * addEnergy(T, 32), 9);
+          expect(est.sram.weightBits).toBe(0);
+        }
+      });
+      expect(e.memory.weightMemoryBits).toBe(words * Math.ceil(Math.max(cols * (label === 'cnn w8a8' ? 8 : 2), L) / 32) * 32);
+    });
+  }
 });

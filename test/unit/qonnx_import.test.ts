@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { dequantizeOutput, importOnnx, integerInference, DT, encodeModel, makeNode, makeTensor, makeValueInfo, onnx, type NodeProto, type TensorProto } from '../../src/model/index.js';
-import { bipolarQuant, multiThreshold, quant } from '../../src/model/onnx/qonnx_ops.js';
+import { bipolarQuant, multiThreshold, quant, truncInt, truncV1Int } from '../../src/model/onnx/qonnx_ops.js';
 import { Rng, testSeed } from '../../src/util/rng.js';
 import { runCli } from './helpers/cli.js';
 
@@ -20,7 +20,7 @@ class G {
     this.inits.push(makeTensor(name, DT.FLOAT, dims, v));
     return name;
   }
-  op(type: string, ins: string[], attrs: Record<string, number | number[] | { f: number }> = {}, domain = '', strs: Record<string, string> = {}): string {
+  op(type: string, ins: string[], attrs: Record<string, number | number[] | { f: number } | { s: string }> = {}, domain = '', strs: Record<string, string> = {}): string {
     const out = `${type.toLowerCase()}_${this.n++}`;
     const node = makeNode(type, ins, [out], out, attrs, domain);
     for (const [k, v] of Object.entries(strs)) node.attribute!.push({ name: k, type: onnx.AttributeProto.AttributeType.STRING, s: new TextEncoder().encode(v) });
@@ -85,6 +85,37 @@ describe(`QONNX import against the op definitions (seed ${seed})`, () => {
         for (let k = 0; k < H2; k++) s += h2[k]! * qw3[o * H2 + k]!;
         expect(got[n * O + o], `sample ${n} output ${o}`).toBe(f(s));
       }
+    }
+  });
+
+  it('Trunc opset 1 (5 inputs, no clamp) and opset 2 (6 inputs: output scale, clamp) after a MatMul: the op\'s integers, exact', () => {
+    const rng = new Rng(seed + 5);
+    const K = 7, O = 4, N = 60;
+    const W = Array.from({ length: K * O }, () => rng.normal() * 2);
+    const x = Float32Array.from({ length: N * K }, () => rng.float() * 4);
+    const v1 = { scale: 0.125, zeroPoint: 2, inBits: 12, outBits: 7, rounding: 'FLOOR' as const };
+    const v2 = { scale: 0.125, zeroPoint: 0, outScale: 1, outBits: 4, signed: true, narrow: false, rounding: 'ROUND' as const };
+    for (const version of [1, 2]) {
+      const g = new G();
+      const xq = g.quant('x', g.c([], [0.25]), 8, 0, 0);
+      const acc = g.op('MatMul', [xq, g.quant(g.c([K, O], W), g.c([], [0.5]), 4, 1, 0)]);
+      const t = version === 1
+        ? g.op('Trunc', [acc, g.c([], [v1.scale]), g.c([], [v1.zeroPoint]), g.c([], [v1.inBits]), g.c([], [v1.outBits])], {}, Q, { rounding_mode: v1.rounding })
+        : g.op('Trunc', [acc, g.c([], [v2.scale]), g.c([], [v2.zeroPoint]), g.c([], [12]), g.c([], [v2.outScale]), g.c([], [v2.outBits])], { signed: 1, narrow: 0 }, Q, { rounding_mode: v2.rounding });
+      const m = importOnnx(g.bytes([K], t));
+      const got = integerInference(m, x).output;
+      const qw = W.map((w) => quant(w, { scale: 0.5, zeroPoint: 0, bits: 4, signed: true, narrow: false, rounding: 'ROUND' }));
+      const levels = new Set<number>();
+      for (let n = 0; n < N; n++) {
+        for (let o = 0; o < O; o++) {
+          let s = 0;
+          for (let k = 0; k < K; k++) s += quant(x[n * K + k]!, { scale: 0.25, zeroPoint: 0, bits: 8, signed: false, narrow: false, rounding: 'ROUND' }) * qw[k * O + o]!;
+          const want = (version === 1 ? truncV1Int(s, v1) : truncInt(s, v2)) + 0; // -0 (np.round) is the integer 0
+          levels.add(want);
+          expect(got[n * O + o], `v${version} sample ${n} output ${o}`).toBe(want);
+        }
+      }
+      expect(levels.size, `v${version}`).toBeGreaterThan(4);
     }
   });
 

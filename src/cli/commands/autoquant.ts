@@ -75,6 +75,7 @@ export const autoquantCommand: CommandModule<object, Args> = {
       .option('out', { type: 'string', describe: 'folder for the chosen QuantizedModel' })
       .option('report', { type: 'string', describe: 'folder for the report (index.md, index.html, plots)' })
       .option('json', { type: 'boolean', default: false })
+      .example('$0 autoquant --arch tfc --hidden 16,16 --design int8-mnist --budget w2a2 --w-bits 1,2 --a-bits 1,2 --fp-epochs 1 --epochs 1 --train-images 500 --val-images 200 --hessian-images 100 --hessian-samples 2 --front 1 --out models/tfc-auto', 'a quick run on a small MLP: per-layer bits within the cycles of uniform w2a2')
       .example('$0 autoquant --arch sfc --design examples/autoquant/bitserial-mnist.json --metric cycles --budget 60000 --out models/sfc-auto --report reports/autoquant', 'mixed precision of SFC within 60,000 cycles per inference') as unknown as Argv<Args>,
   handler: async (argv) => {
     const hidden = argv.hidden !== undefined ? optIntList('--hidden', argv.hidden, 1, 4096) : undefined;

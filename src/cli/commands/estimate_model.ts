@@ -9,6 +9,7 @@ import { HOROWITZ_45NM, loadEnergyTable } from '../../estimate/energy.js';
 import { markdownTable } from '../../report/document.js';
 import { checkInt } from '../../util/errors.js';
 import { acceleratorAccuracy } from '../../explore/evaluate.js';
+import { modelAccWidths, type ModelAccWidths } from '../../estimate/accumulators.js';
 
 /**
  * The `--model` branch of `lowbit estimate`: a QuantizedModel compiled onto the Design, per layer and in
@@ -37,7 +38,9 @@ export function estimateModelOptions<T>(y: Argv<T>) {
 
 
 /** Runs the estimate (library use: sweeps call this in workers). */
-export function estimateModelDir(modelArg: string, design: Design, opts: { energy?: string; area: boolean; batch: number; accuracy?: boolean; images?: number }): ModelEstimateResult & { accuracy?: number; accuracyImages?: number } {
+type ModelEstimate = ModelEstimateResult & { accuracy?: number; accuracyImages?: number; accumulators?: ModelAccWidths };
+
+export function estimateModelDir(modelArg: string, design: Design, opts: { energy?: string; area: boolean; batch: number; accuracy?: boolean; images?: number }): ModelEstimate {
   const model = loadModel(modelArg);
   const energy = opts.energy !== undefined ? loadEnergyTable(opts.energy) : HOROWITZ_45NM;
   const e = estimateNetwork(model, design, { energy, batch: checkInt('--batch', opts.batch, 1, 2 ** 40) });
@@ -46,6 +49,7 @@ export function estimateModelDir(modelArg: string, design: Design, opts: { energ
   const acc = opts.accuracy ? acceleratorAccuracy(model, design, images, 1) : undefined;
   return {
     ...e, area: opts.area ? estimateArea(design) : { skipped: 'not requested (--no-area)' },
+    accumulators: modelAccWidths(model, design.accumulator.chunk?.length),
     ...(acc ? { accuracy: acc.accuracy, accuracyImages: acc.images } : {}),
   };
 }
@@ -53,7 +57,7 @@ export function estimateModelDir(modelArg: string, design: Design, opts: { energ
 const fx = (x: number, d = 2): string => x.toFixed(d);
 const kib = (bits: number): string => `${(bits / 8192).toFixed(2)} KiB`;
 
-export function formatModelEstimate(r: ModelEstimateResult & { accuracy?: number; accuracyImages?: number }, design: Design): string {
+export function formatModelEstimate(r: ModelEstimate, design: Design): string {
   const rows = r.layers.map((l) => [
     l.name, l.engine, l.M, l.K, l.N, l.cycles, `${fx(100 * l.utilization)} %`, l.sram.weightWords, l.sram.activationBits, l.lineBufferBits, l.sram.paramRows,
     l.sram.outputWrites, fx((l.energyPJ.compute + l.energyPJ.accumulate + l.energyPJ.outputStage + l.energyPJ.sram) / 1e3, 3),
@@ -77,6 +81,7 @@ export function formatModelEstimate(r: ModelEstimateResult & { accuracy?: number
     `accelerator   weight memory ${kib(m.weightMemoryBits)} (${fx(m.weightSavingVsFp32)}x smaller than FP32 weights), parameter memory ${kib(m.paramMemoryBits)}, activation buffers ${kib(m.activationBufferBits)}, peak activations ${m.model.peakActivationBits} bits (FP32 ${m.model.peakActivationBitsFp32}, FP16 ${m.model.peakActivationBitsFp32 / 2})`,
     `energy        ${fx(e.totalPJ / 1e3, 3)} nJ/inference: compute ${fx(e.computePJ / 1e3, 3)}, accumulate ${fx(e.accumulatePJ / 1e3, 3)}, output stage ${fx(e.outputStagePJ / 1e3, 3)}, SRAM ${fx(e.sramPJ / 1e3, 3)}, DRAM ${fx(e.dramPJ / 1e3, 3)} (${e.table}); one-time load ${fx(e.weightLoadPJ / 1e3, 3)} nJ`,
   ];
+  if (r.accumulators) lines.push(...formatAccWidths(r.accumulators, design));
   if (r.accuracy !== undefined) lines.push(`accuracy      ${fx(100 * r.accuracy)} % on ${r.accuracyImages} MNIST test images (TS accelerator, bit-exact with the RTL)`);
   const a = r.area;
   if ('skipped' in a) lines.push(`area          skipped: ${a.skipped}`);
@@ -94,4 +99,18 @@ export function formatModelEstimate(r: ModelEstimateResult & { accuracy?: number
 export function estimateModelWorkload(design: Design, argv: EstimateModelArgs): void {
   const r = estimateModelDir(argv.model!, design, { energy: argv.energy, area: argv.area, batch: argv.batch, accuracy: argv.accuracy, images: argv.images });
   process.stdout.write(argv.json ? JSON.stringify(r, null, 2) + '\n' : formatModelEstimate(r, design));
+}
+
+/** The narrowest safe accumulators (estimate/accumulators.ts) against the Design's. */
+function formatAccWidths(a: ModelAccWidths, design: Design): string[] {
+  const acc = design.accumulator;
+  const c = acc.chunk;
+  const have = c ? `narrow ${acc.bits} bits over chunks of ${c.length}, wide ${c.wideBits}` : `${acc.bits} bits`;
+  const need = c && a.chunk ? `narrow ${a.chunk.bits}, wide ${a.bits}` : `${a.bits} bits`;
+  const ok = c && a.chunk ? a.chunk.bits <= acc.bits && a.bits <= c.wideBits : a.bits <= acc.bits;
+  const per = a.layers.map((l) => `${l.layer} ${l.bits}${l.chunk ? `/${l.chunk.bits}` : ''} (K ${l.K}, [${l.total.lo}, ${l.total.hi}])`).join(', ');
+  return [
+    `accumulator   narrowest safe for this model (no input overflows it): ${need}; the Design has ${have} (${ok ? 'safe' : 'NOT safe'}); per layer${c ? ' (wide/narrow)' : ''}: ${per}`,
+    `                narrow bits by chunk length: ${a.tradeoff.map((t) => `${t.length}: ${t.bits}`).join(', ')} (docs/estimate.md)`,
+  ];
 }

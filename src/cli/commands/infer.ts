@@ -1,13 +1,15 @@
 import type { Argv, CommandModule } from 'yargs';
 import { npyLabels, npyModelInput } from '../../data/arrays.js';
 import { argmaxRowsInt, dequantizeOutput, integerInference, ortU8S8Saturates } from '../../model/infer.js';
-import { loadModel } from '../../model/locate.js';
+import { loadModel, resolveModelPath } from '../../model/locate.js';
+import { isWeightOnlyDir } from '../../model/weight_only_io.js';
+import { inferWeightOnly } from './weight_only.js';
 import { shapeSize } from '../../model/shapes.js';
 import { REQUANT_MODES, type RequantMode } from '../../model/stages.js';
 import type { QuantizedModel } from '../../model/types.js';
 import { badValue, checkEnum } from '../../util/errors.js';
 import { readNpy, writeNpy } from '../../util/npy.js';
-import { checkNpyOut, notApplicable, withForce } from '../options.js';
+import { checkNpyOut, given, notApplicable, withForce } from '../options.js';
 import { DESCRIBE } from './list.js';
 
 /**
@@ -48,6 +50,12 @@ export const inferCommand: CommandModule<object, InferArgs> = {
     const requant = checkEnum('--requant', argv.requant, REQUANT_MODES) as RequantMode;
     checkNpyOut(argv.out, '--out', argv.force);
     notApplicable('--dequantize', argv.dequantize && argv.out === undefined, 'it chooses the dtype of the outputs written to --out; add --out FILE.npy');
+    const path = resolveModelPath(argv.model);
+    if (isWeightOnlyDir(path)) {
+      for (const o of ['requant', 'u8s8-saturation', 'dequantize']) notApplicable(`--${o}`, given(o), 'a weight-only model has float activations and float32 outputs');
+      inferWeightOnly(argv, path);
+      return;
+    }
     const model: QuantizedModel = loadModel(argv.model);
     const arr = readNpy(argv.input);
     const inSize = shapeSize(model.inputShape);

@@ -17,6 +17,7 @@ import { readNpy } from '../../util/npy.js';
 import { checkOutDir, given, notApplicable, withForce } from '../options.js';
 import { progress, type Progress } from '../../util/progress.js';
 import { DESCRIBE } from './list.js';
+import { parseWeightOnlyScheme, quantizeWeightOnlyCommand } from './weight_only.js';
 
 /**
  * `lowbit quantize`: post-training quantization of an FP32 checkpoint into a QuantizedModel
@@ -41,6 +42,7 @@ interface QuantizeArgs {
   out?: string;
   force: boolean;
   json: boolean;
+  group: number;
 }
 
 export const quantizeCommand: CommandModule<object, QuantizeArgs> = {
@@ -50,7 +52,7 @@ export const quantizeCommand: CommandModule<object, QuantizeArgs> = {
     withForce(y)
       .option('checkpoint', { type: 'string', describe: 'FP32 checkpoint folder (lowbit train --out with the default --wbits/--abits 32)' })
       .option('model', { type: 'string', describe: 'instead: import a quantized ONNX model (QDQ or QOperator), a .onnx file' })
-      .option('scheme', { type: 'string', default: 'w8a8', describe: 'w8a8 | w4a4 | w2a2 | w1a1 | wXaY | ternary | pow2' })
+      .option('scheme', { type: 'string', default: 'w8a8', describe: 'w8a8 | w4a4 | w2a2 | w1a1 | wXaY | ternary | pow2; weight-only: wXafp32 | wXafp16 | wXabf16 (float activations)' })
       .option('per-channel', { type: 'boolean', default: false, describe: 'one weight scale per output channel' })
       .option('calib', { type: 'string', default: 'minmax', describe: 'minmax | percentile:P | mse | kl' })
       .option('calib-images', { type: 'number', default: 1000, describe: 'calibration images (the first N of the training set)' })
@@ -59,6 +61,7 @@ export const quantizeCommand: CommandModule<object, QuantizeArgs> = {
       .option('override', { type: 'string', array: true, describe: 'per-layer scheme, e.g. first=w8a8 last=w8a8 2=w4a4' })
       .option('variant', { type: 'string', default: 'double', choices: ['double', 'single'], describe: 'TFLite requantization rounding' })
       .option('data', { type: 'string', describe: 'folder of MNIST-shaped IDX files (default: the MNIST files shipped with lowbit)' })
+      .option('group', { type: 'number', default: 0, describe: 'weight-only schemes (wXafp16 ..): one scale per GROUP weights along K (0: per output channel)' })
       .option('out', { type: 'string', describe: 'output model directory, e.g. models/NAME' })
       .example('$0 quantize --checkpoint ckpt/tfc --scheme w8a8 --calib kl --images 1000 --out models/tfc-w8a8', 'ckpt/tfc: from the `lowbit train` example')
       .example('$0 quantize --checkpoint ckpt/tfc --scheme w4a4 --per-channel --override first=w8a8 last=w8a8', '')
@@ -72,6 +75,14 @@ export const quantizeCommand: CommandModule<object, QuantizeArgs> = {
     }
     checkInt('--calib-images', argv.calibImages, 1, 60000);
     checkInt('--images', argv.images, 0, 1 << 24);
+    const wo = argv.model === undefined ? parseWeightOnlyScheme(argv.scheme) : null;
+    if (wo) {
+      for (const o of ['per-channel', 'calib', 'calib-images', 'calib-data', 'override', 'variant']) notApplicable(`--${o}`, given(o), `weight-only scheme ${argv.scheme} keeps float activations (no calibration, scales per channel or --group)`);
+      checkOutDir(argv.out, { ...MODEL_OUTPUT, force: argv.force });
+      quantizeWeightOnlyCommand({ ...argv, checkpoint: argv.checkpoint! }, wo);
+      return;
+    }
+    notApplicable('--group', given('group'), 'per-group scales apply to the weight-only schemes (--scheme w4afp16, w4abf16, w4afp32)');
     if (argv.model !== undefined) {
       for (const o of ['scheme', 'per-channel', 'calib', 'calib-images', 'calib-data', 'override', 'variant']) notApplicable(`--${o}`, given(o), '--model imports an already quantized model (they apply to --checkpoint)');
     }

@@ -7,6 +7,8 @@ import { MODEL_OUTPUT } from '../../model/format.js';
 import { checkOutDir, given, notApplicable, optInt, optIntList, optNum, withForce } from '../options.js';
 import { MINIFLOAT_FORMATS, type MixedFormat } from '../../train/mixed.js';
 import { DESCRIBE } from './list.js';
+import { existsSync, statSync } from 'node:fs';
+import { InputError } from '../../util/errors.js';
 import { badValue } from '../../util/errors.js';
 
 /**
@@ -37,6 +39,9 @@ interface TrainArgs {
   'train-images'?: number;
   'val-images': number;
   data?: string;
+  labels?: string;
+  'test-data'?: string;
+  'test-labels'?: string;
   precision: 'fp32' | MixedFormat;
   rounding: 'nearest' | 'stochastic';
   out?: string;
@@ -98,7 +103,10 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       .option('shift', { type: 'number', describe: 'augmentation: shift training images by up to N pixels (default 0)' })
       .option('train-images', { type: 'number', describe: 'use at most this many training images per epoch (default: all)' })
       .option('val-images', { type: 'number', default: 5000, describe: 'training images held out for validation' })
-      .option('data', { type: 'string', describe: 'folder of MNIST-shaped IDX files (default: the MNIST files shipped with lowbit)' })
+      .option('data', { type: 'string', describe: 'folder of MNIST-shaped IDX files (default: the MNIST files shipped with lowbit), or an images file (.npy or IDX: [N, 784], [N, 28, 28] or [N, 1, 28, 28]; floats in [0, 1] or integers 0..255) with --labels' })
+      .option('labels', { type: 'string', describe: 'the N labels 0..9 of the --data images file (.npy of any integer dtype, or IDX)' })
+      .option('test-data', { type: 'string', describe: 'images file the test accuracy is measured on (with --data FILE; as --data)' })
+      .option('test-labels', { type: 'string', describe: 'the labels of --test-data' })
       .option('precision', { choices: ['fp32', ...MINIFLOAT_FORMATS] as const, default: 'fp32' as const, describe: 'simulated training precision' })
       .option('rounding', { choices: ['nearest', 'stochastic'] as const, default: 'nearest' as const, describe: 'minifloat rounding' })
       .option('out', { type: 'string', describe: 'output folder: the QuantizedModel (QAT, e.g. models/sfc-w1a1) or the FP32 checkpoint (e.g. ckpt/sfc)' })
@@ -113,6 +121,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
   handler: (argv) => {
     const hidden = argv.hidden !== undefined ? optIntList('--hidden', argv.hidden, 1, 1 << 20) : undefined;
     checkTrainOptions(argv, hidden);
+    const dataFile = checkDataFiles(argv);
     const o: RunOptions = {
       arch: argv.arch, wbits: argv.wbits, abits: argv.abits, epochs: argv.epochs, seed: argv.seed, batchSize: argv['batch-size'],
       optimizer: argv.optimizer, valCount: argv['val-images'], xnorScale: argv['xnor-scale'],
@@ -126,7 +135,8 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       ...(argv['grad-bits'] !== undefined ? { gradBits: argv['grad-bits'] } : {}),
       ...(argv.shift !== undefined ? { shift: argv.shift } : {}),
       ...(argv['train-images'] ? { maxTrain: argv['train-images'] } : {}),
-      ...(argv.data ? { dataDir: argv.data } : {}),
+      ...(argv.data && !dataFile ? { dataDir: argv.data } : {}),
+      ...(dataFile ? { dataFiles: { train: [argv.data!, argv.labels!], test: [argv['test-data']!, argv['test-labels']!] } } : {}),
       ...(argv['stop-after'] !== undefined ? { stopAfter: argv['stop-after'] } : {}),
       ...(argv.precision !== 'fp32' ? { mixed: { format: argv.precision, rounding: argv.rounding } } : {}),
       ...definedOnly({
@@ -143,12 +153,28 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
     const last = s.log[s.log.length - 1];
     process.stdout.write(
       `${s.name}: ${s.arch} W${s.wbits}A${s.abits} (${s.method}), ${s.epochs} epochs, seed ${s.seed}\n` +
-        `  MNIST test accuracy ${(s.testAccuracy * 100).toFixed(2)}%${s.method === 'fp32' ? ' (FP32)' : ' (exported integer model, integerInference)'}\n` +
+        `  ${argv.data && dataFile ? `test accuracy (${argv['test-data']})` : 'MNIST test accuracy'} ${(s.testAccuracy * 100).toFixed(2)}%${s.method === 'fp32' ? ' (FP32)' : ' (exported integer model, integerInference)'}\n` +
         `  final train loss ${last ? last.loss.toFixed(4) : '-'}, ${s.trainSeconds.toFixed(1)} s, ${s.samplesPerSec.toFixed(0)} samples/s\n` +
         (s.out ? `  written to ${s.out}\n` : ''),
     );
   },
 };
+
+/**
+ * --data is a folder of IDX files (MNIST file names) or an images file; a file needs --labels and the test
+ * set (--test-data, --test-labels). Returns whether --data is a file. Missing files are named by the readers.
+ */
+function checkDataFiles(argv: TrainArgs): boolean {
+  const file = argv.data !== undefined && existsSync(argv.data) && !statSync(argv.data).isDirectory();
+  const files = ['labels', 'test-data', 'test-labels'] as const;
+  if (argv.data !== undefined && !existsSync(argv.data)) throw new InputError(`--data ${argv.data}: no such file or folder`);
+  for (const f of files) notApplicable(`--${f}`, !file && argv[f] !== undefined, 'it goes with an images file in --data (.npy or IDX); --data is a folder of IDX files or absent');
+  if (file) {
+    const missing = files.filter((f) => argv[f] === undefined);
+    if (missing.length > 0) throw new InputError(`--data ${argv.data} is an images file: give ${missing.map((f) => `--${f}`).join(', ')} (the labels, and the images and labels the test accuracy is measured on)`);
+  }
+  return file;
+}
 
 /** The entries of `o` whose value is not undefined (options the user gave). */
 function definedOnly<T extends object>(o: T): Partial<T> {

@@ -143,12 +143,27 @@ export function importQonnx(m: ModelProto, file: string, source: string, opts: I
         if (x.t !== 'aff') fail('Trunc is supported on the output of a MatMul/Gemm/Conv (before any other quantizer)');
         const s = scalar(1, 'scale');
         const z = scalar(2, 'zero point');
+        const rmode = parseRounding(String(attr(node, 'rounding_mode') ?? 'FLOOR'), where);
+        if (!Number.isInteger(z)) fail(`zero point ${z} is not an integer`);
+        if ((node.input ?? []).length === 5) {
+          // opset 1: x, scale, zeropt, in_bitwidth, out_bitwidth; output (q - zeropt) * scale, no clamp
+          const p1 = { scale: s, zeroPoint: z, inBits: scalar(3, 'input bit width'), outBits: scalar(4, 'output bit width'), rounding: rmode };
+          const mac = (x as { m: Mac }).m;
+          const lv = (v: number) => qonnxRound(qonnxRound(v / s + z, 'ROUND') / 2 ** (p1.inBits - p1.outBits), rmode);
+          // the levels reachable from the accumulator range (the function is nondecreasing)
+          const bound = accumulatorBound(mac.layer);
+          const reach = bound.flatMap((b, o) => [-b, b].map((acc) => lv(Math.max(mac.relu ? 0 : -Infinity, mac.a[o]! * acc + mac.b[o]!))));
+          const range = { min: Math.min(...reach), max: Math.max(...reach) };
+          const q: ActQuant = { format: smallestIntFormat(Math.min(range.min, z), Math.max(range.max, z)), scale: Math.fround(s), zeroPoint: z };
+          set(finishThreshold(mac, q, false, range, (v) => lv(v), where));
+          break;
+        }
+        // opset 2: x, scale, zeropt, in_bitwidth, out_scale, out_bitwidth
         const outScale = scalar(4, 'output scale');
-        const outBits = scalar(6, 'output bit width');
+        const outBits = scalar(5, 'output bit width');
         const signed = attrInt(node, 'signed', 1) === 1;
         const narrow = attrInt(node, 'narrow', 0) === 1;
-        const rounding = parseRounding(String(attr(node, 'rounding_mode') ?? 'FLOOR'), where);
-        const tp = { scale: s, zeroPoint: z, outScale, outBits, signed, narrow, rounding };
+        const tp = { scale: s, zeroPoint: z, outScale, outBits, signed, narrow, rounding: rmode };
         const zOut = z / truncStep(tp);
         if (!Number.isInteger(zOut)) fail(`output zero point ${zOut} (zero point / step) is not an integer`);
         const range = quantIntRange(outBits, signed, narrow);

@@ -113,6 +113,28 @@ export function trunc(x: number, p: TruncParams): number {
   return f(f(truncInt(x, p) - f(f(p.zeroPoint) / truncStep(p))) * f(p.outScale));
 }
 
+/** Trunc opset 1 (5 inputs): no clamp, no output scale. */
+export interface TruncV1Params {
+  scale: number;
+  zeroPoint: number;
+  inBits: number;
+  outBits: number;
+  rounding: QonnxRounding;
+}
+
+/** Trunc v1's integer: rounding(round(x / scale + zeroPoint) / 2^(inBits - outBits)); the op outputs (q - zeroPoint) * scale. */
+export function truncV1Int(x: number, p: TruncV1Params): number {
+  const f = Math.fround;
+  const y = roundHalfEven(f(f(f(x) / f(p.scale)) + f(p.zeroPoint)));
+  return qonnxRound(f(y / 2 ** (p.inBits - p.outBits)), p.rounding);
+}
+
+/** Trunc v1's float output. */
+export function truncV1(x: number, p: TruncV1Params): number {
+  const f = Math.fround;
+  return f(f(truncV1Int(x, p) - f(p.zeroPoint)) * f(p.scale));
+}
+
 /** MultiThreshold of one value against its channel's thresholds: outScale * #{t : x >= t} + outBias. */
 export function multiThreshold(x: number, thresholds: ArrayLike<number>, outScale = 1, outBias = 0): number {
   let n = 0;

@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { InputError } from '../../util/errors.js';
+import { readInputText } from '../../util/fsafe.js';
 import { closest } from '../../util/suggest.js';
 
 /**
@@ -236,12 +236,8 @@ export function parseBinding(json: unknown, source = 'bind.json'): Binding {
 
 /** Reads a bind.json file as JSON (errors name the file). */
 export function readBindingJson(path: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new InputError(`--bind ${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); give the path of a bind.json`);
-  }
+  // a regular file of at most 16 MiB (never a device such as /dev/zero, read forever)
+  const text = readInputText(path, '--bind', { maxBytes: 16 * 2 ** 20 });
   try {
     return JSON.parse(text) as unknown;
   } catch (e) {

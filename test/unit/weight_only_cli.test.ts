@@ -1,0 +1,56 @@
+/**
+ * `lowbit quantize --scheme wXafp16|wXabf16|wXafp32 [--group G]` and `lowbit infer` on the weight-only model
+ * it writes (outputs equal the library's `weightOnlyInference`); run/estimate refuse it with one line.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { saveCheckpoint, type Checkpoint } from '../../src/model/checkpoint.js';
+import { weightOnlyInference } from '../../src/model/weight_only.js';
+import { loadWeightOnlyModel } from '../../src/model/weight_only_io.js';
+import { readNpy, writeNpy } from '../../src/util/npy.js';
+import { Rng } from '../../src/util/rng.js';
+import { runCli as run } from './helpers/cli.js';
+
+describe('weight-only quantization on the command line', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lowbit-wo-cli-'));
+  const rng = new Rng(2020);
+  const w = (n: number): Float32Array => Float32Array.from({ length: n }, () => (rng.float() * 2 - 1) * 0.2);
+  const ckpt: Checkpoint = {
+    format: 'lowbit-fp32', version: 1, arch: 'tiny', inputShape: [784],
+    layers: [{ kind: 'dense', in: 784, out: 16, weight: w(784 * 16), bias: w(16) }, { kind: 'relu' }, { kind: 'dense', in: 16, out: 10, weight: w(160), bias: null }],
+  };
+  saveCheckpoint(join(dir, 'ckpt'), ckpt);
+
+  it('quantize writes the model, infer runs it equal to the library, run refuses it', async () => {
+    const out = join(dir, 'w3bf16');
+    const q = await run(['quantize', '--checkpoint', join(dir, 'ckpt'), '--scheme', 'w3abf16', '--group', '32', '--images', '50', '--out', out, '--json']);
+    expect(q.code, q.err).toBe(0);
+    const r = JSON.parse(q.out);
+    expect(r).toMatchObject({ weightBits: 3, group: 32, activation: 'bf16', weights: 784 * 16 + 160, scales: 16 * 25 + 10 });
+    const m = loadWeightOnlyModel(out);
+    expect(m.layers[0]).toMatchObject({ kind: 'dense', weight: { bits: 3, group: 32 } });
+    const x = Float32Array.from({ length: 3 * 784 }, () => rng.float());
+    writeNpy(join(dir, 'x.npy'), { data: x, shape: [3, 784] });
+    const inf = await run(['infer', '--model', out, '--input', join(dir, 'x.npy'), '--out', join(dir, 'y.npy')]);
+    expect(inf.code, inf.err).toBe(0);
+    expect(inf.out).toMatch(/weight-only, bf16 activations; 3 samples/);
+    expect(Array.from(readNpy(join(dir, 'y.npy')).data as Float32Array)).toEqual(Array.from(weightOnlyInference(m, x, 3)));
+    const bad = await run(['run', '--model', out, '--design', 'int8-mnist', '--images', '1']);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/is a weight-only model .* `lowbit infer` runs it/);
+    const req = await run(['infer', '--model', out, '--input', join(dir, 'x.npy'), '--requant', 'onnxruntime']);
+    expect(req.code).toBe(2);
+    expect(req.err).toMatch(/--requant does not apply here/);
+  });
+
+  it('bad schemes and options exit 2 naming them', async () => {
+    const b1 = await run(['quantize', '--checkpoint', join(dir, 'ckpt'), '--scheme', 'w9afp16', '--images', '0']);
+    expect(b1.code).toBe(2);
+    expect(b1.err).toMatch(/weight-only schemes take 2\.\.8 weight bits/);
+    const b2 = await run(['quantize', '--checkpoint', join(dir, 'ckpt'), '--scheme', 'w4afp16', '--calib', 'kl', '--images', '0']);
+    expect(b2.code).toBe(2);
+    expect(b2.err).toMatch(/--calib does not apply here/);
+  });
+});
