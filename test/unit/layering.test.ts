@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
  */
 const LAYERS: readonly (readonly string[])[] = [
   ['util', 'types'],
-  ['arith', 'data', 'workers'],
+  ['arith', 'workers'],
+  ['data'], // datasets read through the arithmetic's rules (pixels rounded half-even to the input scale)
   ['kernels'],
   ['model'],
   ['quant', 'train', 'hw'],
