@@ -72,7 +72,7 @@ describe('lowbit simulate', () => {
       [['--random', '100000,100000,1'], 'allowed: at most 2^33 on the functional path'],
       [['--random', '16384,16384,16384'], 'allowed: at most 2^33'],
       [['--random', '512,512,512', '--cycle-accurate'], 'allowed: at most 2^25 on the cycle-accurate path'],
-      [['--random', '8192,8192,1', '--max-memory', '64M'], 'needs 256.0 MiB; the memory budget is 64.0 MiB (raise it with --max-memory'],
+      [['--random', '8192,8192,1', '--max-memory', '64M'], 'needs 512.1 MiB; the memory budget is 64.0 MiB (raise it with --max-memory'],
       [['--random', '1,2,3', '--max-memory', 'lots'], '--max-memory: got "lots"'],
       [['--random', '1,2,3', '--design', 'int88'], 'did you mean'],
       [['--random', '1,2,3', '--dataflow', 'wss'], '--dataflow: got "wss"; allowed: one of os, ws, is (did you mean ws?)'],

@@ -63,6 +63,9 @@ describe('issue 17 examples through the CLI', () => {
       [['report', '--input', tmpdir(), '--out', join(tmpdir(), 'lowbit-never')], /--input .*: is a folder; give a file/],
       [['train', '--arch', 'sfc', '--hidden', '100000,100000'], /needs .* GiB; the memory budget is .*--max-memory/],
       [['simulate', '--random', '16384,16384,16384'], /allowed: at most 2\^33/],
+      // the measured estimates (docs/reliability.md): 2x(A+W+Y) = 24 MiB; 40 B a parameter = 229.5 MiB
+      [['simulate', '--random', '1024,1024,1024', '--max-memory', '20M'], /needs 24\.0 MiB; the memory budget is 20\.0 MiB/],
+      [['train', '--arch', 'tfc', '--hidden', '2048,2048', '--epochs', '1', '--train-images', '1', '--max-memory', '200M'], /5820416 parameters .* needs 22\d\.\d MiB; the memory budget is 200\.0 MiB/],
       [['train', '--arch', 'sfc', '--epochs', '0'], /--epochs: got 0; allowed: an integer 1\.\.100000/],
       [['train', '--arch', 'sfc', '--lr', '1e999'], /--lr: got Infinity/],
       [['train', '--arch', 'sfc', '--method', 'bnn'], /--method does not apply here/],
