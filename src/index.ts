@@ -44,7 +44,7 @@ export { quantizeInput } from './model/stages.js';
 export { REQUANT_MODES, type RequantMode } from './model/stages.js';
 export { fp32Inference } from './model/fp32_infer.js';
 export { loadCheckpoint, saveCheckpoint, type Checkpoint } from './model/checkpoint.js';
-export { importOnnx, exportOnnx } from './model/onnx/index.js';
+export { importOnnx, exportOnnx, exportQonnx } from './model/onnx/index.js';
 export { modelShapes } from './model/shapes.js';
 export { SCHEMA_VERSION, type QuantizedModel, type Layer, type TensorFormat, type Provenance } from './model/types.js';
 
