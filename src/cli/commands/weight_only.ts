@@ -8,7 +8,7 @@ import { npyFloats, npyLabels } from '../../data/arrays.js';
 import { shapeSize } from '../../model/shapes.js';
 import { readNpy, writeNpy } from '../../util/npy.js';
 import { quantizeWeightOnly } from '../../quant/weight_only.js';
-import { InputError, badValue, checkInt } from '../../util/errors.js';
+import { badValue, checkInt } from '../../util/errors.js';
 
 /**
  * The weight-only branch of `lowbit quantize` (`--scheme wXafp32|wXafp16|wXabf16`, `wXa32` = `wXafp32`;
@@ -19,7 +19,7 @@ export function parseWeightOnlyScheme(s: string): { bits: number; activation: Fl
   const m = /^w(\d+)a(fp32|fp16|bf16|32)$/.exec(s);
   if (!m) return null;
   const bits = Number(m[1]);
-  if (bits < 2 || bits > 8) throw new InputError(`--scheme ${s}: weight-only schemes take 2..8 weight bits (e.g. w4afp16)`);
+  if (bits < 2 || bits > 8) throw badValue('--scheme', s, 'a weight-only scheme with 2..8 weight bits, e.g. w4afp16');
   return { bits, activation: m[2] === '32' ? 'fp32' : (m[2] as FloatAct) };
 }
 
