@@ -1,7 +1,7 @@
 import type { IntFormat } from '../arith/index.js';
 import type { Design } from './design.js';
 import { DESC_FIELDS, descCode, encodeDescriptor, type DescValues } from './accel_desc.js';
-import { laneFormat } from './mac_pe.js';
+import { laneFormat } from './mac_rule.js';
 
 export { DESCRIPTOR_FIELDS } from './accel_desc.js';
 
