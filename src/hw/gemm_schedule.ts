@@ -20,7 +20,7 @@ import { accOutBits, allocGemmOut, gemmInt, type GemmOut } from '../kernels/inde
 import { badValue, checkInt, InputError } from '../util/errors.js';
 import { checkAlloc } from '../util/budget.js';
 import { operandRange, type Design, type OperandFormat } from './design.js';
-import { accRule, type AccRule, type AccValue } from './mac_pe.js';
+import { accRule, type AccRule, type AccValue } from './mac_rule.js';
 import { MacArray, type MacArrayInputs } from './mac_array.js';
 import { estimateGemm, type GemmCost } from './cost.js';
 

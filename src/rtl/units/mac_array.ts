@@ -18,9 +18,9 @@ import { operandRange } from '../../hw/design.js';
 import { PRESETS } from '../../hw/presets.js';
 import { MacArray, peRegisterPath, type MacArrayInputs } from '../../hw/mac_array.js';
 import {
-  accRule, laneFormat, laneFromBits, laneToBits, macVerilogParams, operandPlacement, tagBits,
-  type AccRule, type AccValue,
-} from '../../hw/mac_pe.js';
+  accRule, laneFormat, laneFromBits, laneToBits, operandPlacement, tagBits, type AccRule, type AccValue,
+} from '../../hw/mac_rule.js';
+import { macVerilogParams } from '../../hw/mac_pe.js';
 import { simulateGemm } from '../../hw/gemm_schedule.js';
 import { Rng } from '../../util/rng.js';
 import type { PortSpec, UnitDesign, UnitSpec } from '../unit.js';
@@ -154,7 +154,7 @@ function model(d: Design, stim: bigint[][]): { outputs: bigint[][]; trace: Recor
     for (let c = 0; c < g.C; c++) y[c] = rule.toBigInt(arr.y(c));
     outputs.push([arr.yValid() ? 1n : 0n, pack(y, g.C, g.acc)]);
     for (const [r, c] of corners) {
-      trace[`acc_${r}_${c}`].push(rule.toBigInt(arr.accQ[r * g.C + c]));
+      trace[`acc_${r}_${c}`].push(rule.toBigInt(arr.peRegister(r, c, 'acc_q') as AccValue));
       trace[`s_${r}_${c}`].push(laneToBits(arr.peRegister(r, c, 's_q') as number, g.v));
     }
     inp.hValid = x[0] === 1n;
