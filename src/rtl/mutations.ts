@@ -102,7 +102,7 @@ export const ACCEL_MUTATIONS: readonly Mutation[] = [
   {
     id: 'accel-stride-ignored', unit: 'accel_top', file: 'hdl/conv_window.sv', designs: ['tiny-mixed'],
     description: 'window rows ignore the vertical stride',
-    pattern: "iy = 34'(py_q[r] * sh_i)", replacement: "iy = 34'(py_q[r])",
+    pattern: "iy = 34'(pos_q[r*64+32 +: 32] * sh_i)", replacement: "iy = 34'(pos_q[r*64+32 +: 32])",
   },
   {
     id: 'accel-rows-reversed', unit: 'accel_top', file: 'hdl/accel_top.sv', designs: ['tiny-mixed'],
