@@ -67,7 +67,7 @@ export { fakeQuantAffine, fakeQuantLearnable } from './train/fake_quant.js';
 export { MixedPrecision, mixedPrecisionHooks, type MixedPrecisionConfig, type MixedFormat } from './train/mixed.js';
 
 // hardware models: Designs, units, the systolic array, the accelerator, the cost model
-export { loadDesign, parseDesign, deriveDesign, type Design, type OperandFormat, type Dataflow } from './hw/design.js';
+export { loadDesign, parseDesign, deriveDesign, designToJson, type Design, type OperandJson, type Dataflow } from './hw/design.js';
 export { PRESETS, PRESET_NAMES } from './hw/presets.js';
 export { MacPe, MacArray, RequantizerModel, XnorPopcountModel, requantize, requantizeArray, bitSerialDot } from './hw/index.js';
 export { simulateGemm } from './hw/gemm_schedule.js';

@@ -6,7 +6,7 @@
  *   binary  `{type: 'binary'}`: the two values -1 and +1, one bit each, bit 1 = +1 (FINN;
  *           docs/arithmetic.md section 5). Its range is [-1, 1], of which only ±1 occur.
  * The tag is the `type` field of a tensor format in model.json. A 1-bit signed int is {-1, 0} — not
- * binary; the hardware's convention that a 1-bit signed operand is ±1 is `operandFormat` (hw/design.ts).
+ * binary; the Design JSON spells binary as a 1-bit signed operand, converted once by `fromJsonOperand` (hw/design.ts).
  */
 export type NumFormat = { type: 'int'; bits: number; signed: boolean } | { type: 'binary' };
 

@@ -197,7 +197,7 @@ export function estimateProgram(p: AccelProgram, model: QuantizedModel, opts: Es
       outputWrites: outs,
       outputBits: outs * writeBits(l.outLayout),
     };
-    const compute = l.engine === 'mac' ? ops * macEnergy(t, d.activation.bits, d.weight.bits, d.accumulator.bits) : l.engine === 'pool' ? ops * addEnergy(t, 32) : ops * xnorMacEnergy(t);
+    const compute = l.engine === 'mac' ? ops * macEnergy(t, formatBits(d.activation), formatBits(d.weight), d.accumulator.bits) : l.engine === 'pool' ? ops * addEnergy(t, 32) : ops * xnorMacEnergy(t);
     const accumulate = l.engine === 'pool' ? 0 : l.engine === 'mac' ? chunkAdds(l, ops, d) * addEnergy(t, d.accumulator.chunk?.wideBits ?? 0) : issues * addEnergy(t, xAcc);
     const sramBits = sram.weightBits + sram.activationBits + sram.paramBits + sram.outputBits;
     return {

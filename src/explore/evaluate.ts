@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseDesign, type Design } from '../hw/design.js';
+import { formatBits } from '../arith/format.js';
+import { designToJson, parseDesign, type Design } from '../hw/design.js';
 import { PRESETS, PRESET_NAMES } from '../hw/presets.js';
 import { compileModel } from '../hw/accel_compile.js';
 import { runAccelerator } from '../hw/accel_top.js';
@@ -44,9 +45,9 @@ export interface PointOptions {
 export function baseDesignJson(s: Space): Record<string, unknown> {
   if (typeof s.base === 'string') {
     if (!(PRESET_NAMES as string[]).includes(s.base)) throw badValue('space: base', s.base, `a preset (${PRESET_NAMES.join(', ')}) or a Design object${didYouMean(s.base, PRESET_NAMES)}`);
-    return structuredClone(PRESETS[s.base as keyof typeof PRESETS]) as unknown as Record<string, unknown>;
+    return designToJson(PRESETS[s.base as keyof typeof PRESETS]);
   }
-  return structuredClone(parseDesign(s.base, 'space: base')) as unknown as Record<string, unknown>;
+  return designToJson(parseDesign(s.base, 'space: base'));
 }
 
 export function pointDesign(s: Space, index: number): Design {
@@ -104,8 +105,8 @@ export function evaluatePoint(s: Space, index: number, opts: PointOptions): Metr
   const e = estimateProgram(prog, model, { batch: opts.batch });
   const m: Metrics = {
     model: model.name,
-    weightBits: d.weight.bits,
-    activationBits: d.activation.bits,
+    weightBits: formatBits(d.weight),
+    activationBits: formatBits(d.activation),
     arrayPEs: d.array.rows * d.array.cols,
     lanes: d.xnor.bitsPerCycle,
     engines: e.layers.map((l) => l.engine).join('+'),

@@ -2,7 +2,7 @@ import type { Conv2dLayer, DenseLayer, MaxPool2dLayer, OutputStage, QuantizedMod
 import { modelShapes, shapeSize, windowOutput } from '../model/shapes.js';
 import { BINARY, clog2, formatBits, formatName, formatRange, intFormat, type NumFormat } from '../arith/format.js';
 import { InputError, badValue } from '../util/errors.js';
-import { operandFormat, type Design, type OperandFormat } from './design.js';
+import { operandName, type Design } from './design.js';
 import { accBounds, type LayerAccBounds } from './acc_bounds.js';
 import { windowPadded } from './conv_window.js';
 import {
@@ -260,26 +260,19 @@ function chooseEngine(l: MacSource, d: Design, first: boolean, where: string): E
   if (first && !xBin && (xr.min < a.lo || xr.max > a.hi) && xr.max - xr.min <= a.hi - a.lo) shift = xr.min - a.lo;
   const w = operandRange(d.weight);
   // ±1 values fit any format holding -1 and +1 (bipolar or signed >= 2 bits); integers need a non-bipolar range
-  const fitsX = xBin ? a.lo <= -1 && a.hi >= 1 : !isBipolar(d.activation) && xr.min - shift >= a.lo && xr.max - shift <= a.hi;
-  const fitsW = wBin ? w.lo <= -1 && w.hi >= 1 : !isBipolar(d.weight) && wr.lo >= w.lo && wr.hi <= w.hi;
+  const fitsX = xBin ? a.lo <= -1 && a.hi >= 1 : d.activation.type !== 'binary' && xr.min - shift >= a.lo && xr.max - shift <= a.hi;
+  const fitsW = wBin ? w.lo <= -1 && w.hi >= 1 : d.weight.type !== 'binary' && wr.lo >= w.lo && wr.hi <= w.hi;
   if (fitsX && fitsW) {
-    return { engine: 'mac', shift, xFormat: operandFormat(d.activation), wFormat: operandFormat(d.weight), x: { lo: xr.min - shift, hi: xr.max - shift } };
+    return { engine: 'mac', shift, xFormat: d.activation, wFormat: d.weight, x: { lo: xr.min - shift, hi: xr.max - shift } };
   }
   if (!xBin && l.input.format.type === 'int' && l.input.format.bits <= 16) {
     // ±1 weights are stored as 2-bit two's complement planes
     const wFormat = wBin ? intFormat(2, true) : intFormat(bitsFor(wr.lo, wr.hi), wr.lo < 0);
     return { engine: 'serial', shift: 0, xFormat: l.input.format, wFormat, x: { lo: xr.min, hi: xr.max } };
   }
-  throw new InputError(`${where}: layer ${l.name} (${formatName(l.weight.format)} weights x ${formatName(l.input.format)} inputs) fits neither the ${fmt(d.weight)} x ${fmt(d.activation)} MAC array nor the XNOR unit; use a Design whose operand formats hold it`);
+  throw new InputError(`${where}: layer ${l.name} (${formatName(l.weight.format)} weights x ${formatName(l.input.format)} inputs) fits neither the ${operandName(d.weight)} x ${operandName(d.activation)} MAC array nor the XNOR unit; use a Design whose operand formats hold it`);
 }
 
-function isBipolar(f: OperandFormat): boolean {
-  return operandFormat(f).type === 'binary';
-}
-
-function fmt(f: OperandFormat): string {
-  return isBipolar(f) ? 'bipolar' : `${f.signed ? 'int' : 'uint'}${f.bits}`;
-}
 
 /** Range of w' = w - wZp over the layer's actual weights. */
 function weightRange(l: MacSource): { lo: number; hi: number } {
@@ -299,8 +292,8 @@ function weightRange(l: MacSource): { lo: number; hi: number } {
   return { lo, hi };
 }
 
-function operandRange(f: OperandFormat): { lo: number; hi: number } {
-  const r = formatRange(operandFormat(f));
+function operandRange(f: NumFormat): { lo: number; hi: number } {
+  const r = formatRange(f);
   return { lo: r.min, hi: r.max };
 }
 

@@ -23,6 +23,7 @@
  * they fit the output buffer, else each partial is written out and read back. DMA is assumed to overlap
  * compute: latency = max(cycles, offchip bytes / bytes per cycle) / clock.
  */
+import { formatBits } from '../arith/format.js';
 import { accOutBits } from '../kernels/gemm_ref.js';
 import type { Design } from './design.js';
 import { checkInt } from '../util/errors.js';
@@ -123,8 +124,8 @@ export function estimateGemm(design: Design, M: number, K: number, N: number): G
       partialBytes = KF > 1 ? N * C * accBytes : 0;
     }
   }
-  const aBits = design.activation.bits;
-  const wBits = design.weight.bits;
+  const aBits = formatBits(design.activation);
+  const wBits = formatBits(design.weight);
   const aBytes = Math.ceil((M * K * aBits) / 8);
   const wBytes = Math.ceil((K * N * wBits) / 8);
   const yBytes = M * N * accBytes;

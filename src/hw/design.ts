@@ -2,7 +2,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import type { Overflow, Rounding } from '../arith/modes.js';
 import { closest } from '../util/suggest.js';
 import { ROUNDINGS } from '../arith/modes.js';
-import { BINARY, clog2, formatRange, intFormat, type NumFormat } from '../arith/format.js';
+import { BINARY, clog2, formatBits, formatName, formatRange, formatSigned, intFormat, type NumFormat } from '../arith/format.js';
 import { InputError, badValue, checkEnum, checkInt, didYouMean } from '../util/errors.js';
 import { PRESETS, PRESET_NAMES } from './presets.js';
 
@@ -14,15 +14,27 @@ import { PRESETS, PRESET_NAMES } from './presets.js';
 export type Dataflow = 'os' | 'ws' | 'is';
 
 /**
- * An operand (or output) format. Range: signed `[-2^(bits-1), 2^(bits-1) - 1]`, unsigned
- * `[0, 2^bits - 1]` — except **1-bit signed, which is bipolar {-1, +1}** (bit 1 = +1, FINN's convention;
- * docs/arithmetic.md section 5), the format of XNOR-popcount layers. 1-bit unsigned is {0, 1}.
+ * The Design JSON's spelling of an operand (or output) format: `{bits, signed}`. Range: signed
+ * `[-2^(bits-1), 2^(bits-1) - 1]`, unsigned `[0, 2^bits - 1]` — except **1-bit signed, which is bipolar
+ * {-1, +1}** (bit 1 = +1, FINN's convention; docs/arithmetic.md section 5), the format of XNOR-popcount
+ * layers. 1-bit unsigned is {0, 1}. `parseDesign` turns it into a NumFormat (`fromJsonOperand`), so the
+ * spelling's bipolar rule lives here only; `designToJson` writes it back.
  */
-export interface OperandFormat {
+export interface OperandJson {
   /** operand width in bits, 1..16 */
   bits: number;
   /** two's complement when true (1 bit: bipolar ±1) */
   signed: boolean;
+}
+
+/** JSON spelling -> number format: 1-bit signed is binary ±1, any other an int format of its width. */
+export function fromJsonOperand(o: OperandJson): NumFormat {
+  return o.bits === 1 && o.signed ? BINARY : intFormat(o.bits, o.signed);
+}
+
+/** Number format -> JSON spelling (binary is `{bits: 1, signed: true}`). */
+export function toJsonOperand(f: NumFormat): OperandJson {
+  return { bits: formatBits(f), signed: formatSigned(f) };
 }
 
 export interface RequantConfig {
@@ -62,10 +74,10 @@ export interface Design {
    * partial sums flow down), `is` input stationary (A preloaded, W streams).
    */
   array: { rows: number; cols: number; dataflow: Dataflow };
-  /** weight format (1..16 bits) */
-  weight: OperandFormat;
-  /** activation (input) format (1..16 bits) */
-  activation: OperandFormat;
+  /** weight format: binary (±1) or an int of 1..16 bits (JSON: `{bits, signed}`, see OperandJson) */
+  weight: NumFormat;
+  /** activation (input) format: binary (±1) or an int of 1..16 bits */
+  activation: NumFormat;
   /**
    * The PE accumulator: signed, `bits` 2..64; after EVERY add the sum is wrapped (`WRAP`: mod 2^bits) or
    * clamped (`SAT`) — see kernels/gemm_ref.ts for the exact rule. Optional `chunk: {length, wideBits}`:
@@ -105,13 +117,15 @@ export const DESIGN_LIMITS = {
   offchipBytesPerCycle: [0.001, 65536],
 } as const;
 
+const OPERANDS = ['weight', 'activation'];
+
 /** The keys of every object in a Design, for "unknown field" checks. */
 const SHAPE: Record<string, readonly string[]> = {
   '': ['name', 'base', 'array', 'weight', 'activation', 'accumulator', 'requant', 'xnor', 'buffers', 'clockMHz',
     'offchipBytesPerCycle'],
   array: ['rows', 'cols', 'dataflow'],
-  weight: ['bits', 'signed'],
-  activation: ['bits', 'signed'],
+  weight: ['type', 'bits', 'signed'],
+  activation: ['type', 'bits', 'signed'],
   accumulator: ['bits', 'overflow', 'chunk'],
   'accumulator.chunk': ['length', 'wideBits'],
   requant: ['mode', 'rounding', 'granularity', 'outBits', 'outSigned', 'zeroPoint', 'relu'],
@@ -126,6 +140,8 @@ const SHAPE: Record<string, readonly string[]> = {
  *
  * `"base": "<preset>"` makes every field optional: missing fields come from that preset (objects are
  * merged one level deep, e.g. `{"base":"int8","array":{"rows":8}}` keeps `cols` and `dataflow`).
+ * An operand is spelled `{bits, signed}` (OperandJson) or as its NumFormat (`{"type": "binary"}`,
+ * `{"type": "int", "bits": 4, "signed": true}`, what JSON.stringify of a parsed Design writes).
  */
 export function parseDesign(json: unknown, source?: string): Design {
   try {
@@ -142,11 +158,12 @@ function parseInner(json: unknown): Design {
   let src: Record<string, unknown> = root;
   if (root.base !== undefined) {
     const base = PRESETS[checkEnum('base', root.base, PRESET_NAMES)];
-    src = { ...structuredClone(base) } as unknown as Record<string, unknown>;
+    src = designToJson(base);
     for (const [k, v] of Object.entries(root)) {
       if (k === 'base') continue;
       const b = src[k];
-      src[k] = isObj(v) && isObj(b) ? { ...b, ...v } : v;
+      // an operand given as a NumFormat (with `type`) replaces the base's
+      src[k] = isObj(v) && isObj(b) && !(OPERANDS.includes(k) && 'type' in v) ? { ...b, ...v } : v;
     }
   }
   const sub = (key: string): Record<string, unknown> => {
@@ -156,9 +173,20 @@ function parseInner(json: unknown): Design {
   };
   const L = DESIGN_LIMITS;
   const a = sub('array');
-  const operand = (key: 'weight' | 'activation'): OperandFormat => {
+  const operand = (key: 'weight' | 'activation'): NumFormat => {
     const o = sub(key);
-    return { bits: checkInt(`${key}.bits`, o.bits, ...L.operandBits), signed: bool(o.signed, `${key}.signed`) };
+    if (o.type === undefined) {
+      return fromJsonOperand({ bits: checkInt(`${key}.bits`, o.bits, ...L.operandBits), signed: bool(o.signed, `${key}.signed`) });
+    }
+    // the NumFormat spelling (what JSON.stringify of a parsed Design writes)
+    if (checkEnum(`${key}.type`, o.type, ['int', 'binary'] as const) === 'binary') {
+      if (o.bits !== undefined || o.signed !== undefined) throw new InputError(`${key}: a binary format has no bits or signed; give {"type": "binary"} alone`);
+      return BINARY;
+    }
+    const bits = checkInt(`${key}.bits`, o.bits, ...L.operandBits);
+    const signed = bool(o.signed, `${key}.signed`);
+    if (bits === 1 && signed) throw new InputError(`${key}: a 1-bit signed int ({-1, 0}) is not an operand format of the array; use {"type": "binary"} for ±1`);
+    return intFormat(bits, signed);
   };
   const acc = sub('accumulator');
   const rq = sub('requant');
@@ -206,7 +234,7 @@ function parseInner(json: unknown): Design {
       wideBits: checkInt('accumulator.chunk.wideBits', ch.wideBits, d.accumulator.bits, L.accBits[1]),
     };
   }
-  const [zlo, zhi] = operandRange({ bits: d.requant.outBits, signed: d.requant.outSigned });
+  const { min: zlo, max: zhi } = formatRange(fromJsonOperand({ bits: d.requant.outBits, signed: d.requant.outSigned }));
   // a bipolar (1-bit signed) output has no zero point: its values are -1 and +1
   d.requant.zeroPoint = checkInt('requant.zeroPoint', rq.zeroPoint, zlo === -1 && zhi === 1 ? 0 : zlo,
     zlo === -1 && zhi === 1 ? 0 : zhi);
@@ -280,17 +308,19 @@ function checkKeys(o: Record<string, unknown>, path: string): void {
 
 // --- derived quantities -------------------------------------------------------------------------------
 
-/**
- * The number format of a Design operand or output: a 1-bit signed one is binary ±1 (bit 1 = +1, FINN),
- * any other an int format of its width. Its range is arith's `formatRange(operandFormat(f))`.
- */
-export function operandFormat(f: OperandFormat): NumFormat {
-  return f.bits === 1 && f.signed ? BINARY : intFormat(f.bits, f.signed);
+/** A Design operand's name: `int8`, `uint4`, `bipolar` (binary ±1). */
+export function operandName(f: NumFormat): string {
+  return f.type === 'binary' ? 'bipolar' : formatName(f);
 }
 
-/** [min, max] of a Design operand or output (see operandFormat). */
-export function operandRange(f: OperandFormat): [number, number] {
-  const r = formatRange(operandFormat(f));
+/** A Design in its JSON spelling: what `parseDesign` reads back to an equal Design. */
+export function designToJson(d: Design): Record<string, unknown> {
+  return { ...structuredClone(d), weight: toJsonOperand(d.weight), activation: toJsonOperand(d.activation) };
+}
+
+/** [min, max] of a number format, as the derived ranges below are written. */
+function rangePair(f: NumFormat): [number, number] {
+  const r = formatRange(f);
   return [r.min, r.max];
 }
 
@@ -345,8 +375,8 @@ export interface DerivedDesign {
 }
 
 export function deriveDesign(d: Design, k?: number): DerivedDesign {
-  const w = operandRange(d.weight);
-  const a = operandRange(d.activation);
+  const w = rangePair(d.weight);
+  const a = rangePair(d.activation);
   const corners = [w[0] * a[0], w[0] * a[1], w[1] * a[0], w[1] * a[1]];
   const pLo = Math.min(...corners);
   const pHi = Math.max(...corners);
@@ -362,8 +392,8 @@ export function deriveDesign(d: Design, k?: number): DerivedDesign {
     if (accBitsNeeded(mid) <= d.accumulator.bits) lo = mid;
     else hi = mid - 1;
   }
-  const xnor = d.weight.bits === 1 && d.weight.signed && d.activation.bits === 1 && d.activation.signed;
-  const weightsPerWord = Math.floor(32 / d.weight.bits);
+  const xnor = d.weight.type === 'binary' && d.activation.type === 'binary';
+  const weightsPerWord = Math.floor(32 / formatBits(d.weight));
   const packedWordsPerRow = (kk: number): number => Math.ceil(checkInt('K', kk, 0, 2 ** 40) / weightsPerWord);
   const peakMacsPerCycle = d.array.rows * d.array.cols;
   const out: DerivedDesign = {
@@ -371,14 +401,14 @@ export function deriveDesign(d: Design, k?: number): DerivedDesign {
     xnor,
     weightRange: w,
     activationRange: a,
-    outRange: operandRange({ bits: d.requant.outBits, signed: d.requant.outSigned }),
+    outRange: rangePair(fromJsonOperand({ bits: d.requant.outBits, signed: d.requant.outSigned })),
     productRange: [pLo, pHi],
     productBits: signedBitsFor(BigInt(pLo), BigInt(pHi)),
     accFormat: { bits: d.accumulator.bits, signed: true },
     accBitsNeeded,
     accBitsRule: (kk: number): number =>
-      d.weight.bits + d.activation.bits + clog2(checkInt('K', kk, 1, 2 ** 40)) +
-      (d.weight.signed || d.activation.signed ? 0 : 1),
+      formatBits(d.weight) + formatBits(d.activation) + clog2(checkInt('K', kk, 1, 2 ** 40)) +
+      (formatSigned(d.weight) || formatSigned(d.activation) ? 0 : 1),
     maxExactK: lo,
     weightsPerWord,
     packedWordsPerRow,

@@ -19,7 +19,8 @@
 import { accOutBits, allocGemmOut, gemmInt, type GemmOut } from '../kernels/index.js';
 import { badValue, checkInt, InputError } from '../util/errors.js';
 import { checkAlloc } from '../util/budget.js';
-import { operandRange, type Design, type OperandFormat } from './design.js';
+import { formatRange, type NumFormat } from '../arith/format.js';
+import type { Design } from './design.js';
 import { accRule, type AccRule, type AccValue } from './mac_rule.js';
 import { MacArray, type MacArrayInputs } from './mac_array.js';
 import { estimateGemm, type GemmCost } from './cost.js';
@@ -67,9 +68,9 @@ function checkGemmOperands(design: Design, A: ArrayLike<number>, W: ArrayLike<nu
   checkOperand('W', W, N, design.weight, 'weight');
 }
 
-function checkOperand(name: string, x: ArrayLike<number>, cols: number, f: OperandFormat, role: string): void {
-  const [lo, hi] = operandRange(f);
-  const bipolar = f.bits === 1 && f.signed;
+function checkOperand(name: string, x: ArrayLike<number>, cols: number, f: NumFormat, role: string): void {
+  const { min: lo, max: hi } = formatRange(f);
+  const bipolar = f.type === 'binary';
   for (let i = 0; i < x.length; i++) {
     const v = x[i]!;
     if (!(Number.isInteger(v) && v >= lo && v <= hi) || (bipolar && v === 0)) {

@@ -13,6 +13,7 @@
  *           tag_q <= tag_i - 1 (when passing).
  *           if h_valid_i:              acc_q <= ovf(ps_i + h_i * s_q)
  */
+import { formatBits, formatSigned } from '../arith/format.js';
 import type { Dataflow, Design } from './design.js';
 import type { CycleModel, RegisterProbe } from './cycle_model.js';
 import type { AccRule, AccValue } from './mac_rule.js';
@@ -20,10 +21,11 @@ import type { AccRule, AccValue } from './mac_rule.js';
 /** The Verilog parameters of `hdl/mac_pe.sv` / `hdl/mac_array.sv`, mapped from a Design. */
 export function macVerilogParams(d: Design): Record<string, number> {
   return {
-    WBits: d.weight.bits,
-    ABits: d.activation.bits,
-    WSigned: d.weight.signed ? 1 : 0,
-    ASigned: d.activation.signed ? 1 : 0,
+    WBits: formatBits(d.weight),
+    ABits: formatBits(d.activation),
+    // a binary operand is a 1-bit signed port (bit 1 = +1)
+    WSigned: formatSigned(d.weight) ? 1 : 0,
+    ASigned: formatSigned(d.activation) ? 1 : 0,
     AccBits: d.accumulator.bits,
     AccSat: d.accumulator.overflow === 'SAT' ? 1 : 0,
     Dataflow: ['os', 'ws', 'is'].indexOf(d.array.dataflow),

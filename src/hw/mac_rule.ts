@@ -10,11 +10,12 @@
  * Operand placement (one rule shared by the RTL, the array model and the cost model):
  *   `h` moves left -> right, `v` moves top -> bottom.
  *   os, ws: h = activation, v = weight;    is: h = weight, v = activation.
- * Operand values: two's complement or unsigned per the Design; a 1-bit signed operand is bipolar
- * (bit 1 = +1, bit 0 = -1, FINN convention, see `operandFormat` in design.ts), and travels in a 2-bit lane.
+ * Operand values: the Design's number formats, int (two's complement or unsigned) or binary ±1
+ * (bit 1 = +1, bit 0 = -1, FINN convention), which travels in a 2-bit lane.
  */
 import { castIntBig, clog2, saturateIntUnchecked, wrapIntUnchecked } from '../arith/index.js';
-import type { Dataflow, Design, OperandFormat } from './design.js';
+import type { NumFormat } from '../arith/format.js';
+import type { Dataflow, Design } from './design.js';
 import { InputError, badValue } from '../util/errors.js';
 
 /** Accumulator values: `number` for AccBits <= 52 (exact in a double), `bigint` above. */
@@ -65,20 +66,20 @@ export function accRule(design: Design): AccRule<number> | AccRule<bigint> {
 }
 
 /** The formats of the horizontal (h) and vertical (v) operands for a dataflow. */
-export function operandPlacement(design: Design): { h: OperandFormat; v: OperandFormat } {
+export function operandPlacement(design: Design): { h: NumFormat; v: NumFormat } {
   return placementFor(design.array.dataflow, design);
 }
 
-function placementFor(df: Dataflow, d: Design): { h: OperandFormat; v: OperandFormat } {
+function placementFor(df: Dataflow, d: Design): { h: NumFormat; v: NumFormat } {
   return df === 'is' ? { h: d.weight, v: d.activation } : { h: d.activation, v: d.weight };
 }
 
 /**
- * The lane format an operand travels in inside the array: its own format, except that a bipolar 1-bit
- * signed operand (+1/-1) travels as a 2-bit two's complement lane so that padding lanes can carry 0.
+ * The lane format an operand travels in inside the array: its own int format, except that a binary
+ * operand (+1/-1) travels as a 2-bit two's complement lane so that padding lanes can carry 0.
  */
-export function laneFormat(f: OperandFormat): { bits: number; signed: boolean } {
-  return f.bits === 1 && f.signed ? { bits: 2, signed: true } : { bits: f.bits, signed: f.signed };
+export function laneFormat(f: NumFormat): { bits: number; signed: boolean } {
+  return f.type === 'binary' ? { bits: 2, signed: true } : { bits: f.bits, signed: f.signed };
 }
 
 /** A lane value -> its bit pattern on a port. */

@@ -1,3 +1,4 @@
+import { BINARY, intFormat } from '../arith/format.js';
 import type { Design } from './design.js';
 
 /**
@@ -14,8 +15,8 @@ const buffers = { weightBytes: 65536, activationBytes: 65536, outputBytes: 16384
 const int8: Design = {
   name: 'int8',
   array: { rows: 16, cols: 16, dataflow: 'os' },
-  weight: { bits: 8, signed: true },
-  activation: { bits: 8, signed: true },
+  weight: intFormat(8, true),
+  activation: intFormat(8, true),
   accumulator: { bits: 32, overflow: 'WRAP' },
   requant: {
     mode: 'double', rounding: 'RND_INF', granularity: 'channel',
@@ -46,26 +47,26 @@ export const PRESETS = {
   'int8-64': variant(int8, 'int8-64', (d) => { d.array.rows = 64; d.array.cols = 64; }),
   /** w4a4 signed, 32-bit WRAP accumulator, per-channel double-rounding requant to int4 */
   int4: variant(int8, 'int4', (d) => {
-    d.weight.bits = 4;
-    d.activation.bits = 4;
+    d.weight = intFormat(4, true);
+    d.activation = intFormat(4, true);
     d.requant.outBits = 4;
   }),
   /** w2a2 signed, 16-bit SATURATING accumulator, single-rounding requant to int2 */
   int2: variant(int8, 'int2', (d) => {
-    d.weight.bits = 2;
-    d.activation.bits = 2;
+    d.weight = intFormat(2, true);
+    d.activation = intFormat(2, true);
     d.accumulator = { bits: 16, overflow: 'SAT' };
     d.requant.mode = 'single';
     d.requant.outBits = 2;
   }),
   /**
-   * XNOR-popcount design: bipolar ±1 weights and activations (1-bit signed = ±1, bit 1 = +1),
+   * XNOR-popcount design: bipolar ±1 weights and activations (binary, bit 1 = +1; JSON `{bits: 1, signed: true}`),
    * 64 XNOR lanes per cycle, 16-bit popcount accumulator, one threshold per channel (sign activation),
    * bipolar output.
    */
   binary: variant(int8, 'binary', (d) => {
-    d.weight = { bits: 1, signed: true };
-    d.activation = { bits: 1, signed: true };
+    d.weight = BINARY;
+    d.activation = BINARY;
     d.accumulator = { bits: 16, overflow: 'SAT' };
     d.requant = {
       mode: 'shift', rounding: 'TRN', granularity: 'channel',
@@ -80,8 +81,8 @@ export const PRESETS = {
    * buffer so that LFC (3 x 1024) stays on chip.
    */
   'binary-mnist': variant(int8, 'binary-mnist', (d) => {
-    d.weight = { bits: 2, signed: true };
-    d.activation = { bits: 8, signed: true };
+    d.weight = intFormat(2, true);
+    d.activation = intFormat(8, true);
     d.accumulator = { bits: 24, overflow: 'SAT' };
     d.xnor = { bitsPerCycle: 64, thresholds: 1 };
     d.buffers = { ...d.buffers, weightBytes: 1048576 };

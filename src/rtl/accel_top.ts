@@ -122,7 +122,7 @@ export function unpackInput(p: AccelProgram, words: Uint32Array): Int32Array {
     return signed && bit(pos + n - 1) === 1 ? v - 2 ** n : v;
   };
   for (let i = 0; i < elems; i++) {
-    if (l.inLayout.kind === 'slots') x[i] = field(i * l.inLayout.slotBits, l.inLayout.slotBits, p.design.activation.signed);
+    if (l.inLayout.kind === 'slots') x[i] = field(i * l.inLayout.slotBits, l.inLayout.slotBits, formatSigned(p.design.activation));
     else if (l.inLayout.kind === 'planes' && l.inLayout.bipolar) x[i] = bit(i) === 1 ? 1 : -1;
     else if (l.inLayout.kind === 'planes') {
       const { planes, stride } = l.inLayout;

@@ -1,4 +1,5 @@
 import { describe, it, expect } from 'vitest';
+import { intFormat } from '../../src/arith/format.js';
 import { Rng, testSeed } from '../../src/util/rng.js';
 import { compileModel } from '../../src/hw/accel_compile.js';
 import { integerInference } from '../../src/model/infer.js';
@@ -30,7 +31,7 @@ const runs: { design: Design; labels: string[] }[] = [
 function a7(d: Design): Design {
   const e = structuredClone(d);
   e.name = `${d.name}-a7`;
-  e.activation = { bits: 7, signed: false };
+  e.activation = intFormat(7, false);
   return e;
 }
 

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { intFormat } from '../../src/arith/format.js';
 import { importOnnx, integerInference } from '../../src/model/index.js';
 import { readNpy } from '../../src/util/npy.js';
 import { compileModel } from '../../src/hw/accel_compile.js';
@@ -17,7 +18,7 @@ import type { Design } from '../../src/hw/design.js';
 const DIR = join(__dirname, 'fixtures', 'ort_static');
 // ORT's uint8 activations and int8 weights: an int8 x uint8 array
 const design: Design = { ...structuredClone(PRESETS['int8-mnist']), name: 'int8-uint8' };
-design.activation = { bits: 8, signed: false };
+design.activation = intFormat(8, false);
 
 describe('ONNX Runtime CNNs on the accelerator', () => {
   for (const name of ['cnn_qop_pt', 'cnn_qop_pc', 'cnn_qdq_pt', 'cnn_qdq_pc']) {

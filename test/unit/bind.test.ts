@@ -1,4 +1,5 @@
 import { describe, it, expect } from 'vitest';
+import { formatBits, formatRange } from '../../src/arith/format.js';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -219,14 +220,13 @@ describe('gemm and bit_serial transaction models against plain definitions', () 
       const run = m.run(d, ins, bound, { a: 32, w: 32, shift: 1, neg: 1, last: 1, dot: 1 });
       expect(run.outputs.length).toBe(4 + 15);
       // the 4 directed corners over 32 lanes: min*min, max*max, min*max, max*min
-      const lo = -(2 ** (d.activation.bits - 1));
-      const hi = 2 ** (d.activation.bits - 1) - 1;
+      const { min: lo, max: hi } = formatRange(d.activation);
       expect(run.outputs.slice(0, 4).map((o) => Number(o.dot[0]))).toEqual([32 * lo * lo, 32 * hi * hi, 32 * lo * hi, 32 * hi * lo]);
       // every dot product: recover x_i, y_i from the planes (bit m of x_i is lane i of the beat with shift m + k,
       // k = 0) and compare with the plain sum
       run.outputs.forEach((o, k) => {
         const beats = ins.slice(run.from[k], run.to[k] + 1);
-        expect(beats.length % (d.activation.bits * d.weight.bits)).toBe(0);
+        expect(beats.length % (formatBits(d.activation) * formatBits(d.weight))).toBe(0);
         let direct = 0n;
         for (const t of beats) {
           for (let i = 0; i < 32; i++) direct += (t.neg[0] === 1n ? -1n : 1n) * (t.a[i] & t.w[i]) * (1n << t.shift[0]);

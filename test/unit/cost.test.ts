@@ -1,4 +1,5 @@
 import { describe, it, expect } from 'vitest';
+import { intFormat } from '../../src/arith/format.js';
 import type { Design } from '../../src/hw/design.js';
 import { PRESETS } from '../../src/hw/presets.js';
 import { estimateGemm, gemmCycles } from '../../src/hw/cost.js';
@@ -55,7 +56,7 @@ describe('estimateGemm worked examples (docs/mac_array.md)', () => {
     expect(i.buffers).toEqual({ activationReads: 15, weightReads: 2 * 15, outputReads: 2 * 9, outputWrites: 3 * 9 });
     // int8 operands, int32 results vs FP32
     expect(c.footprint).toEqual({ activationBytes: 15, weightBytes: 15, outputBytes: 36, totalBytes: 66, fp32Bytes: 4 * 39, ratio: 156 / 66 });
-    const int4 = estimateGemm(design(2, 2, 'os', (d) => { d.weight.bits = 4; d.activation.bits = 4; }), 3, 5, 3);
+    const int4 = estimateGemm(design(2, 2, 'os', (d) => { d.weight = intFormat(4, true); d.activation = intFormat(4, true); }), 3, 5, 3);
     expect(int4.footprint.activationBytes).toBe(8); // ceil(15 * 4 / 8)
   });
 

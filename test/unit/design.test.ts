@@ -3,21 +3,22 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PRESETS, PRESET_NAMES } from '../../src/hw/presets.js';
-import { deriveDesign, loadDesign, parseDesign, signedBitsFor, operandRange } from '../../src/hw/design.js';
+import { deriveDesign, designToJson, loadDesign, parseDesign, signedBitsFor } from '../../src/hw/design.js';
+import { BINARY, formatBits, formatRange, intFormat } from '../../src/arith/format.js';
 import { inputErrorMessage as msg } from './helpers/input_error.js';
 
 
 describe('presets', () => {
   it('every preset parses to itself', () => {
-    for (const n of PRESET_NAMES) expect(parseDesign(structuredClone(PRESETS[n]))).toEqual(PRESETS[n]);
+    for (const n of PRESET_NAMES) expect(parseDesign(designToJson(PRESETS[n]))).toEqual(PRESETS[n]);
   });
   it('int8 / int4 / binary are what the task names', () => {
     const d = loadDesign('int8');
     expect([d.array.rows, d.array.cols, d.array.dataflow]).toEqual([16, 16, 'os']);
-    expect(d.weight).toEqual({ bits: 8, signed: true });
+    expect(d.weight).toEqual(intFormat(8, true));
     expect(d.accumulator).toEqual({ bits: 32, overflow: 'WRAP' });
     expect([d.requant.mode, d.requant.granularity, d.requant.outBits]).toEqual(['double', 'channel', 8]);
-    expect(loadDesign('int4').activation.bits).toBe(4);
+    expect(loadDesign('int4').activation).toEqual(intFormat(4, true));
     const b = loadDesign('binary');
     expect(b.xnor).toEqual({ bitsPerCycle: 64, thresholds: 1 });
     expect(deriveDesign(b).xnor).toBe(true);
@@ -79,7 +80,7 @@ describe('loadDesign', () => {
     const f = join(dir, 'd.json');
     writeFileSync(f, JSON.stringify({ base: 'int4', name: 'f', array: { dataflow: 'ws' } }));
     const d = loadDesign(f, { array: '8x32', dataflow: 'is' });
-    expect([d.name, d.weight.bits, d.array.rows, d.array.cols, d.array.dataflow]).toEqual(['f', 4, 8, 32, 'is']);
+    expect([d.name, formatBits(d.weight), d.array.rows, d.array.cols, d.array.dataflow]).toEqual(['f', 4, 8, 32, 'is']);
     writeFileSync(f, '{bad');
     expect(msg(() => loadDesign(f))).toContain(`${f}: not valid JSON`);
     writeFileSync(f, JSON.stringify({ base: 'int8', array: { rows: -2 } }));
@@ -101,10 +102,22 @@ describe('deriveDesign', () => {
     expect(signedBitsFor(-128n, 128n)).toBe(9);
     expect(signedBitsFor(-(2n ** 63n), 2n ** 63n - 1n)).toBe(64);
   });
-  it('operand ranges: bipolar, signed, unsigned', () => {
-    expect(operandRange({ bits: 1, signed: true })).toEqual([-1, 1]);
-    expect(operandRange({ bits: 1, signed: false })).toEqual([0, 1]);
-    expect(operandRange({ bits: 16, signed: true })).toEqual([-32768, 32767]);
+  it('operands: the JSON spelling {bits: 1, signed: true} is binary ±1, every other an int; designToJson writes it back', () => {
+    const op = (bits: number, signed: boolean) => parseDesign({ base: 'int8', weight: { bits, signed } }).weight;
+    expect(op(1, true)).toEqual(BINARY);
+    expect(formatRange(op(1, true))).toEqual({ min: -1, max: 1 });
+    expect(op(1, false)).toEqual(intFormat(1, false));
+    expect(formatRange(op(16, true))).toEqual({ min: -32768, max: 32767 });
+    expect(designToJson(PRESETS.binary).weight).toEqual({ bits: 1, signed: true });
+    expect(designToJson(PRESETS.int8).activation).toEqual({ bits: 8, signed: true });
+  });
+  it('operands in their NumFormat spelling: JSON.stringify of a Design parses back to it; {-1, 0} ints are refused', () => {
+    for (const n of PRESET_NAMES) expect(parseDesign(JSON.parse(JSON.stringify(PRESETS[n])))).toEqual(PRESETS[n]);
+    expect(parseDesign({ base: 'int8', weight: { type: 'binary' } }).weight).toEqual(BINARY);
+    expect(parseDesign({ base: 'binary', activation: { type: 'int', bits: 4, signed: false } }).activation).toEqual(intFormat(4, false));
+    expect(msg(() => parseDesign({ base: 'int8', weight: { type: 'int', bits: 1, signed: true } }))).toContain('weight: a 1-bit signed int ({-1, 0}) is not an operand format of the array; use {"type": "binary"} for ±1');
+    expect(msg(() => parseDesign({ base: 'int8', weight: { type: 'binary', bits: 1 } }))).toContain('weight: a binary format has no bits or signed');
+    expect(msg(() => parseDesign({ base: 'int8', weight: { type: 'float' } }))).toContain('weight.type');
   });
   it('accumulator widths equal the textbook W+A+ceil(log2 K) at powers of two, never exceed it', () => {
     for (const bits of [2, 4, 8, 16]) {

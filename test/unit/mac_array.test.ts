@@ -4,7 +4,8 @@ import { PRESETS } from '../../src/hw/presets.js';
 import { simulateGemm } from '../../src/hw/gemm_schedule.js';
 import { MacArray, type MacArrayInputs } from '../../src/hw/mac_array.js';
 import { accRule, type AccRule } from '../../src/hw/mac_rule.js';
-import { operandRange } from '../../src/hw/design.js';
+import { fromJsonOperand } from '../../src/hw/design.js';
+import { formatBits, formatRange, formatSigned } from '../../src/arith/format.js';
 import { castIntBig } from '../../src/arith/index.js';
 import { InputError } from '../../src/util/errors.js';
 import { Rng, testSeed } from '../../src/util/rng.js';
@@ -31,16 +32,16 @@ function randomDesign(rng: Rng): Design {
   d.array = { rows: rng.int(1, 5), cols: rng.int(1, 5), dataflow: (['os', 'ws', 'is'] as const)[rng.int(0, 2)] };
   const wb = [1, 2, 4, 7, 8, 16][rng.int(0, 5)];
   const ab = [1, 2, 3, 8, 16][rng.int(0, 4)];
-  d.weight = { bits: wb, signed: rng.int(0, 3) > 0 };
-  d.activation = { bits: ab, signed: rng.int(0, 1) > 0 };
+  d.weight = fromJsonOperand({ bits: wb, signed: rng.int(0, 3) > 0 });
+  d.activation = fromJsonOperand({ bits: ab, signed: rng.int(0, 1) > 0 });
   d.accumulator = { bits: [2, 5, 8, 12, 16, 31, 32, 33, 53, 63, 64][rng.int(0, 10)], overflow: rng.int(0, 1) ? 'SAT' : 'WRAP' };
   return d;
 }
 
 function randomOperands(rng: Rng, d: Design, M: number, K: number, N: number): { A: Int32Array; W: Int32Array } {
   const val = (f: Design['weight']): number => {
-    if (f.bits === 1 && f.signed) return rng.float() < 0.5 ? -1 : 1;
-    const [lo, hi] = operandRange(f);
+    if (f.type === 'binary') return rng.float() < 0.5 ? -1 : 1;
+    const { min: lo, max: hi } = formatRange(f);
     return rng.float() < 0.3 ? (rng.float() < 0.5 ? lo : hi) : rng.int(lo, hi);
   };
   const A = Int32Array.from({ length: M * K }, () => val(d.activation));
@@ -55,8 +56,8 @@ function toBig(Y: Int32Array | BigInt64Array): bigint[] {
 }
 
 const label = (d: Design, M: number, K: number, N: number): string =>
-  `${d.array.rows}x${d.array.cols} ${d.array.dataflow} w${d.weight.bits}${d.weight.signed ? 's' : 'u'} ` +
-  `a${d.activation.bits}${d.activation.signed ? 's' : 'u'} acc${d.accumulator.bits}${d.accumulator.overflow} M${M} K${K} N${N}`;
+  `${d.array.rows}x${d.array.cols} ${d.array.dataflow} w${formatBits(d.weight)}${formatSigned(d.weight) ? 's' : 'u'} ` +
+  `a${formatBits(d.activation)}${formatSigned(d.activation) ? 's' : 'u'} acc${d.accumulator.bits}${d.accumulator.overflow} M${M} K${K} N${N}`;
 
 describe('simulateGemm: cycle-stepped model == fast path == naive reference', () => {
   it('random designs and shapes (1x1 arrays, K = 1, shapes not divisible by the array, WRAP and SAT)', () => {

@@ -5,7 +5,7 @@ import {
   accRule, bigAccRule, laneFormat, laneFromBits, laneToBits, numberAccRule, tagBits,
 } from '../../src/hw/mac_rule.js';
 import { macVerilogParams, MacPe, type MacPeInputs, type PeRegister } from '../../src/hw/mac_pe.js';
-import { castIntBig } from '../../src/arith/index.js';
+import { BINARY, castIntBig, intFormat } from '../../src/arith/index.js';
 import { Rng, testSeed } from '../../src/util/rng.js';
 
 const seed = testSeed(99);
@@ -78,10 +78,10 @@ describe('MacPe registers', () => {
 
 describe('lanes and parameters', () => {
   it('a bipolar operand travels as a 2-bit signed lane; others at their own format', () => {
-    expect(laneFormat({ bits: 1, signed: true })).toEqual({ bits: 2, signed: true });
-    expect(laneFormat({ bits: 1, signed: false })).toEqual({ bits: 1, signed: false });
-    expect(laneFormat({ bits: 7, signed: true })).toEqual({ bits: 7, signed: true });
-    const l = laneFormat({ bits: 1, signed: true });
+    expect(laneFormat(BINARY)).toEqual({ bits: 2, signed: true });
+    expect(laneFormat(intFormat(1, false))).toEqual({ bits: 1, signed: false });
+    expect(laneFormat(intFormat(7, true))).toEqual({ bits: 7, signed: true });
+    const l = laneFormat(BINARY);
     expect([-1, 0, 1].map((v) => laneToBits(v, l))).toEqual([3n, 0n, 1n]);
     for (const f of [{ bits: 16, signed: true }, { bits: 16, signed: false }, { bits: 2, signed: true }]) {
       for (const v of f.signed ? [-(2 ** (f.bits - 1)), -1, 0, 2 ** (f.bits - 1) - 1] : [0, 1, 2 ** f.bits - 1]) {

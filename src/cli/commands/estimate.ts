@@ -1,11 +1,12 @@
 import type { Argv, CommandModule } from 'yargs';
-import { deriveDesign, type Design } from '../../hw/design.js';
+import { formatBits } from '../../arith/format.js';
+import { deriveDesign, operandName, type Design } from '../../hw/design.js';
 import { estimateGemm, type GemmCost } from '../../hw/cost.js';
 import { scaleSimCycles, writeScaleSim } from '../../hw/scalesim.js';
 import { HOROWITZ_45NM, dramEnergyPerBit, macEnergy, sramEnergyPerBit, xnorMacEnergy } from '../../estimate/energy.js';
 import { InputError } from '../../util/errors.js';
 import { given, notApplicable } from '../options.js';
-import { designFromArgv, designOptions, formatName, parseShape } from './simulate.js';
+import { designFromArgv, designOptions, parseShape } from './simulate.js';
 import { estimateModelOptions, estimateModelWorkload, type EstimateModelArgs } from './estimate_model.js';
 import { DESCRIBE } from './list.js';
 
@@ -42,8 +43,8 @@ export interface GemmEnergy {
 export function gemmEnergy(design: Design, c: GemmCost): GemmEnergy {
   const t = HOROWITZ_45NM;
   const dd = deriveDesign(design);
-  const w = design.weight.bits;
-  const a = design.activation.bits;
+  const w = formatBits(design.weight);
+  const a = formatBits(design.activation);
   const acc = design.accumulator.bits;
   const computePJ = c.macs * (dd.xnor ? xnorMacEnergy(t) : macEnergy(t, a, w, acc));
   const b = c.buffers;
@@ -62,7 +63,7 @@ function estimateGemmWorkload(design: Design, argv: EstimateArgs): void {
   const files = argv['scalesim-dir'] ? writeScaleSim(argv['scalesim-dir'], design, [{ name: 'gemm', M, K, N }]) : undefined;
   const result = {
     design: design.name, array: `${design.array.rows}x${design.array.cols}`, dataflow: design.array.dataflow,
-    weight: formatName(design.weight), activation: formatName(design.activation),
+    weight: operandName(design.weight), activation: operandName(design.activation),
     accumulator: { ...design.accumulator, bitsNeeded: dd.accBitsForK, overflowPossible: dd.overflowPossible },
     clockMHz: design.clockMHz, peakOpsPerSecond: dd.peakOpsPerSecond,
     gemm: { M, K, N }, cost: c, scaleSim: ss, energy,

@@ -1,5 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
-import { deriveDesign, operandRange, loadDesign, type Design, type OperandFormat } from '../../hw/design.js';
+import { formatRange, type NumFormat } from '../../arith/format.js';
+import { deriveDesign, loadDesign, operandName, type Design } from '../../hw/design.js';
 import { checkGemmRequest, simulateGemm } from '../../hw/gemm_schedule.js';
 import { checkAlloc } from '../../util/budget.js';
 import { checkNpyOut, given, notApplicable, withForce } from '../options.js';
@@ -36,33 +37,28 @@ export function parseShape(name: string, s: string): { M: number; K: number; N: 
   return { M, K, N };
 }
 
-/** Describes an operand format: `int8`, `uint4`, `bipolar`. */
-export function formatName(f: OperandFormat): string {
-  return f.bits === 1 && f.signed ? 'bipolar' : `${f.signed ? 'int' : 'uint'}${f.bits}`;
-}
-
 /** Uniform random operands over the format's range (bipolar: -1 / +1). */
-export function randomOperand(rng: Rng, len: number, f: OperandFormat): Int32Array {
-  const [lo, hi] = operandRange(f);
+export function randomOperand(rng: Rng, len: number, f: NumFormat): Int32Array {
+  const { min: lo, max: hi } = formatRange(f);
   const x = new Int32Array(len);
-  if (f.bits === 1 && f.signed) for (let i = 0; i < len; i++) x[i] = rng.u32() & 1 ? 1 : -1;
+  if (f.type === 'binary') for (let i = 0; i < len; i++) x[i] = rng.u32() & 1 ? 1 : -1;
   else for (let i = 0; i < len; i++) x[i] = rng.int(lo, hi);
   return x;
 }
 
 /** An operand read from .npy: 2-D, integer, every value in the Design's format. */
-function operandFromNpy(path: string, role: 'activation' | 'weight', f: OperandFormat): { data: Int32Array; rows: number; cols: number } {
+function operandFromNpy(path: string, role: 'activation' | 'weight', f: NumFormat): { data: Int32Array; rows: number; cols: number } {
   const a: NpyArray = readNpy(path);
   if (a.shape.length !== 2) throw new InputError(`${path}: expected a 2-D array, got shape (${a.shape.join(', ')})`);
   if (a.dtype === 'float32') throw new InputError(`${path}: expected integer ${role}s, got float32; quantize first`);
-  const [lo, hi] = operandRange(f);
-  const bipolar = f.bits === 1 && f.signed;
+  const { min: lo, max: hi } = formatRange(f);
+  const bipolar = f.type === 'binary';
   const data = new Int32Array(a.data.length);
   for (let i = 0; i < a.data.length; i++) {
     const v = Number(a.data[i]);
     if (v < lo || v > hi || (bipolar && v === 0)) {
       const at = `[${Math.floor(i / a.shape[1])}, ${i % a.shape[1]}]`;
-      throw new InputError(`${path}: value ${v} at ${at} is outside the design's ${role} format ${formatName(f)} (${bipolar ? '-1 or +1' : `${lo}..${hi}`})`);
+      throw new InputError(`${path}: value ${v} at ${at} is outside the design's ${role} format ${operandName(f)} (${bipolar ? '-1 or +1' : `${lo}..${hi}`})`);
     }
     data[i] = v;
   }
@@ -160,7 +156,7 @@ export const simulateCommand: CommandModule<object, SimArgs> = {
     const s = run.stats;
     const result = {
       design: design.name, array: `${design.array.rows}x${design.array.cols}`, dataflow: design.array.dataflow,
-      weight: formatName(design.weight), activation: formatName(design.activation),
+      weight: operandName(design.weight), activation: operandName(design.activation),
       accumulator: { ...design.accumulator, bitsNeeded: dd.accBitsForK, overflowPossible: dd.overflowPossible },
       M, K, N, source, cycleAccurate: argv['cycle-accurate'], cycles: run.cycles,
       utilization: s.utilization, latencySeconds: s.latencySeconds, boundBy: s.boundBy, macsPerSecond: s.macsPerSecond,

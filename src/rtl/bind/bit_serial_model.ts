@@ -1,5 +1,6 @@
 import { formatRange, intFormat, type IntFormat } from '../../arith/index.js';
-import type { Design, OperandFormat } from '../../hw/design.js';
+import type { NumFormat } from '../../arith/format.js';
+import type { Design } from '../../hw/design.js';
 import { bitSerialWords, packBitPlanes } from '../../hw/bit_serial.js';
 import { checkXnorPopcountParams } from '../../hw/xnor_popcount.js';
 import { InputError } from '../../util/errors.js';
@@ -16,8 +17,8 @@ import { lastOperand, popcountGroups, type BindModel, type Txn } from './models.
  * The stimulus is lowbit's own schedule (bitSerialWords: pair-major, word-minor) of seeded x, y vectors in
  * Design.activation / Design.weight (integer formats, 1..16 bits), n elements per dot product (1..3 words).
  */
-function integerFormat(f: OperandFormat, what: string, d: Design): IntFormat {
-  if (f.bits === 1 && f.signed) throw new InputError(`model bit_serial on design ${d.name}: ${what} is bipolar (±1); bit-serial dot products need integer formats (use model xnor_popcount for ±1)`);
+function integerFormat(f: NumFormat, what: string, d: Design): IntFormat {
+  if (f.type === 'binary') throw new InputError(`model bit_serial on design ${d.name}: ${what} is bipolar (±1); bit-serial dot products need integer formats (use model xnor_popcount for ±1)`);
   return intFormat(f.bits, f.signed) as IntFormat;
 }
 

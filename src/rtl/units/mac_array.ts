@@ -13,8 +13,8 @@
  * The model runs ONE array over the whole stimulus (the state carries over between GEMMs, like the RTL).
  * Trace: the accumulator and the stationary register of the four corner PEs.
  */
-import type { Design, OperandFormat } from '../../hw/design.js';
-import { operandRange } from '../../hw/design.js';
+import { BINARY, formatRange, intFormat, type NumFormat } from '../../arith/format.js';
+import type { Design } from '../../hw/design.js';
 import { PRESETS } from '../../hw/presets.js';
 import { MacArray, peRegisterPath, type MacArrayInputs } from '../../hw/mac_array.js';
 import {
@@ -63,8 +63,8 @@ function unpack(x: bigint, i: number, bits: number): bigint {
 }
 
 /** A random operand value of a Design format (bipolar: +-1), at a corner with probability 0.3. */
-function randomOperand(rng: Rng, f: OperandFormat): number {
-  if (f.bits === 1 && f.signed) return rng.float() < 0.5 ? -1 : 1;
+function randomOperand(rng: Rng, f: NumFormat): number {
+  if (f.type === 'binary') return rng.float() < 0.5 ? -1 : 1;
   return randomLane(rng, f);
 }
 
@@ -111,15 +111,15 @@ export function macArrayStimulus(d: Design, seed: number, cases: number): { stim
   };
   const ra = (): number => randomOperand(rng, d.activation);
   const rw = (): number => randomOperand(rng, d.weight);
-  const [, aMax] = operandRange(d.activation);
-  const [wMin, wMax] = operandRange(d.weight);
+  const aMax = formatRange(d.activation).max;
+  const { min: wMin, max: wMax } = formatRange(d.weight);
   gemm(g.R, 1, g.C, ra, rw, 0);
   gemm(g.R + 1, g.R + 1, g.C + 1, ra, rw, 0);
   const K = 2 * g.R + 3;
   gemm(Math.min(g.R, 2), K, 2, () => aMax, (k, n) => ((k < K / 2) === (n === 0) ? wMax : wMin), 0);
-  const corner = (f: OperandFormat): number => {
-    const [lo, hi] = operandRange(f);
-    return rng.float() < 0.5 ? lo : hi;
+  const corner = (f: NumFormat): number => {
+    const r = formatRange(f);
+    return rng.float() < 0.5 ? r.min : r.max;
   };
   gemm(g.R, g.R + 2, g.C, () => corner(d.activation), () => corner(d.weight), 0);
   const randomGemms = Math.max(2, Math.ceil(cases / 100));
@@ -200,31 +200,31 @@ export function macArrayDesigns(): UnitDesign[] {
     }),
     variant('is-3x5-w16a7u-acc33-sat', (d) => {
       dims(d, 3, 5, 'is');
-      d.weight = { bits: 16, signed: true };
-      d.activation = { bits: 7, signed: false };
+      d.weight = intFormat(16, true);
+      d.activation = intFormat(7, false);
       d.accumulator = { bits: 33, overflow: 'SAT' };
     }),
     variant('os-1x1-w1a2-acc2-sat', (d) => {
       dims(d, 1, 1, 'os');
-      d.weight = { bits: 1, signed: true };
-      d.activation = { bits: 2, signed: true };
+      d.weight = BINARY;
+      d.activation = intFormat(2, true);
       d.accumulator = { bits: 2, overflow: 'SAT' };
     }),
     variant('ws-2x3-w1a1-acc31-wrap', (d) => {
       dims(d, 2, 3, 'ws');
-      d.weight = { bits: 1, signed: true };
-      d.activation = { bits: 1, signed: false };
+      d.weight = BINARY;
+      d.activation = intFormat(1, false);
       d.accumulator = { bits: 31, overflow: 'WRAP' };
     }),
     variant('is-4x1-w16a16-acc64-sat', (d) => {
       dims(d, 4, 1, 'is');
-      d.weight = { bits: 16, signed: true };
-      d.activation = { bits: 16, signed: true };
+      d.weight = intFormat(16, true);
+      d.activation = intFormat(16, true);
       d.accumulator = { bits: 64, overflow: 'SAT' };
     }),
     variant('os-1x4-w16ua8-acc63-wrap', (d) => {
       dims(d, 1, 4, 'os');
-      d.weight = { bits: 16, signed: false };
+      d.weight = intFormat(16, false);
       d.accumulator = { bits: 63, overflow: 'WRAP' };
     }),
     variant('ws-4x4-int8', (d) => dims(d, 4, 4, 'ws')),

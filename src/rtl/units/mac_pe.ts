@@ -11,7 +11,7 @@
  *     partial sums uniform or at a boundary (30 %).
  * Trace: `acc_q` and the stationary register `s_q`.
  */
-import { formatRange, intFormat } from '../../arith/format.js';
+import { BINARY, formatRange, intFormat } from '../../arith/format.js';
 import type { Design } from '../../hw/design.js';
 import { PRESETS } from '../../hw/presets.js';
 import {
@@ -169,37 +169,37 @@ export function macPeDesigns(): UnitDesign[] {
     variant('is-w16a7u-acc33-sat', (d) => {
       d.array.dataflow = 'is';
       d.array.rows = 3;
-      d.weight = { bits: 16, signed: true };
-      d.activation = { bits: 7, signed: false };
+      d.weight = intFormat(16, true);
+      d.activation = intFormat(7, false);
       d.accumulator = { bits: 33, overflow: 'SAT' };
     }),
     variant('os-w1a2-acc2-sat', (d) => {
-      d.weight = { bits: 1, signed: true };
-      d.activation = { bits: 2, signed: true };
+      d.weight = BINARY;
+      d.activation = intFormat(2, true);
       d.accumulator = { bits: 2, overflow: 'SAT' };
     }),
     variant('ws-w2a1u-acc31-wrap', (d) => {
       d.array.dataflow = 'ws';
-      d.weight = { bits: 2, signed: true };
-      d.activation = { bits: 1, signed: false };
+      d.weight = intFormat(2, true);
+      d.activation = intFormat(1, false);
       d.accumulator = { bits: 31, overflow: 'WRAP' };
     }),
     variant('os-w16a16-acc64-sat', (d) => {
-      d.weight = { bits: 16, signed: true };
-      d.activation = { bits: 16, signed: true };
+      d.weight = intFormat(16, true);
+      d.activation = intFormat(16, true);
       d.accumulator = { bits: 64, overflow: 'SAT' };
     }),
     variant('is-w16ua16-acc63-wrap', (d) => {
       d.array.dataflow = 'is';
       d.array.rows = 2;
-      d.weight = { bits: 16, signed: false };
-      d.activation = { bits: 16, signed: true };
+      d.weight = intFormat(16, false);
+      d.activation = intFormat(16, true);
       d.accumulator = { bits: 63, overflow: 'WRAP' };
     }),
     variant('ws-w16a16-acc64-wrap', (d) => {
       d.array.dataflow = 'ws';
-      d.weight = { bits: 16, signed: true };
-      d.activation = { bits: 16, signed: true };
+      d.weight = intFormat(16, true);
+      d.activation = intFormat(16, true);
       d.accumulator = { bits: 64, overflow: 'WRAP' };
     }),
   ];
