@@ -13,6 +13,6 @@ export * from './memimage.js';
 export * from './blob.js';
 export * from './format.js';
 export * from './stages.js';
-export { integerInference, runLayerInt, maxpool2dInt, inputQuant, argmaxRowsInt, ortU8S8Saturates, dequantizeOutput, type InferOptions, type InferResult } from './infer.js';
+export { integerInference, runLayerInt, maxpool2dInt, addInt, globalAvgPoolInt, inputQuant, argmaxRowsInt, ortU8S8Saturates, dequantizeOutput, type InferOptions, type InferResult } from './infer.js';
 export { denseAcc, conv2dAcc } from './mac.js';
 export * from './onnx/index.js';
