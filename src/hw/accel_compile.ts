@@ -3,9 +3,10 @@ import type { Conv2dLayer, DenseLayer, MaxPool2dLayer, OutputStage, QuantizedMod
 import { modelShapes, shapeSize, windowOutput } from '../model/shapes.js';
 import { formatName, formatRange, intFormat } from '../arith/format.js';
 import { InputError, badValue } from '../util/errors.js';
-import { operandFormat, type Design, type OperandFormat } from './design.js';
+import { operandFormat, type Design, type OperandFormat, type PeKind } from './design.js';
 import { accBounds, type LayerAccBounds } from './acc_bounds.js';
 import { windowPadded } from './conv_window.js';
+import { peKind, shiftable } from './pe_kind.js';
 import {
   geometry, layoutBits, weightWordBits,
   type AccelLayer, type AccelProgram, type AccelStage, type ConvWindow, type Engine, type Layout,
@@ -239,6 +240,19 @@ function checkFits(where: string, what: string, bits: number, bytes: number, fie
   if (need > bytes) throw new InputError(`${where}: the ${what} memory needs ${need} bytes; the Design's ${field} is ${bytes} (raise it to at least ${need}; it holds ${forWhat})`);
 }
 
+/**
+ * The PE kind the compiler chooses for `model` on `design`'s array: `shift` (multiplier-free) when the model
+ * has a layer on the MAC array and every such layer stays there on the shift PE (its weights w - zp are all
+ * 0 or +-2^e with a code in the weight format, pe_kind.ts), else `multiplier`.
+ */
+export function choosePe(model: QuantizedModel, design: Design): PeKind {
+  const engines = (pe: PeKind): Engine[] => compileModel(model, { ...design, array: { ...design.array, pe } }).layers.map((l) => l.engine);
+  const mul = engines('multiplier');
+  if (!mul.includes('mac')) return 'multiplier';
+  const sh = engines('shift');
+  return sh.every((e, i) => e === mul[i]) ? 'shift' : 'multiplier';
+}
+
 interface EngineChoice {
   engine: Engine;
   shift: number;
@@ -247,7 +261,10 @@ interface EngineChoice {
   x: { lo: number; hi: number };
 }
 
-/** mac when x and w' fit the array's operand formats; else xnor for ±1 x ±1; else bit-serial. */
+/**
+ * mac when x and w' fit the array's operand formats (on a shift-PE array, `array.pe` "shift": and every w' is
+ * 0 or +-2^e with a code, see pe_kind.ts); else xnor for ±1 x ±1; else bit-serial.
+ */
 function chooseEngine(l: MacSource, d: Design, first: boolean, where: string): EngineChoice {
   const xr = formatRange(l.input.format);
   const wr = weightRange(l);
@@ -262,7 +279,8 @@ function chooseEngine(l: MacSource, d: Design, first: boolean, where: string): E
   const w = operandRange(d.weight);
   // ±1 values fit any format holding -1 and +1 (bipolar or signed >= 2 bits); integers need a non-bipolar range
   const fitsX = xBin ? a.lo <= -1 && a.hi >= 1 : !isBipolar(d.activation) && xr.min - shift >= a.lo && xr.max - shift <= a.hi;
-  const fitsW = wBin ? w.lo <= -1 && w.hi >= 1 : !isBipolar(d.weight) && wr.lo >= w.lo && wr.hi <= w.hi;
+  const fitsW = (wBin ? w.lo <= -1 && w.hi >= 1 : !isBipolar(d.weight) && wr.lo >= w.lo && wr.hi <= w.hi) &&
+    (peKind(d) === 'multiplier' || wBin || layerShiftable(l, d.weight));
   if (fitsX && fitsW) {
     return { engine: 'mac', shift, xFormat: { bits: d.activation.bits, signed: d.activation.signed }, wFormat: { bits: d.weight.bits, signed: d.weight.signed }, x: { lo: xr.min - shift, hi: xr.max - shift } };
   }
@@ -282,6 +300,19 @@ function fmt(f: OperandFormat): string {
 }
 
 /** Range of w' = w - wZp over the layer's actual weights. */
+/** Whether every weight w - zp of the layer has a shift-PE code in the weight format `f` (pe_kind.ts). */
+function layerShiftable(l: MacSource, f: OperandFormat): boolean {
+  const N = l.kind === 'dense' ? l.outFeatures : l.outChannels;
+  const K = l.weight.data.length / N;
+  const zps = l.weight.zeroPoint;
+  const w = new Int32Array(N * K);
+  for (let n = 0; n < N; n++) {
+    const zp = zps.length === 1 ? zps[0] : zps[n];
+    for (let k = 0; k < K; k++) w[n * K + k] = l.weight.data[n * K + k] - zp;
+  }
+  return shiftable(w, f);
+}
+
 function weightRange(l: MacSource): { lo: number; hi: number } {
   if (l.weight.format.type === 'binary') return { lo: -1, hi: 1 };
   let lo = 0;
