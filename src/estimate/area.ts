@@ -1,6 +1,7 @@
 import { clog2 } from '../arith/format.js';
 import type { Design } from '../hw/design.js';
-import { laneFormat, macVerilogParams, tagBits } from '../hw/mac_pe.js';
+import { laneFormat, tagBits } from '../hw/mac_rule.js';
+import { macVerilogParams } from '../hw/mac_pe.js';
 import { peKind, peVerilogParams, weightLane } from '../hw/pe_kind.js';
 import { requantizerVerilogParams } from '../hw/requantizer.js';
 import { xnorPopcountVerilogParams } from '../hw/xnor_popcount.js';

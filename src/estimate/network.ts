@@ -1,3 +1,4 @@
+import { formatBits } from '../arith/format.js';
 import type { Design } from '../hw/design.js';
 import { compileModel } from '../hw/accel_compile.js';
 import { inferenceCycles, layerCycles } from '../hw/accel_top.js';
@@ -143,7 +144,7 @@ function writeBits(l: Layout): number {
 export function layerIssues(l: AccelLayer): number {
   if (l.engine === 'mac') return l.groups * l.K;
   if (l.engine === 'pool') return 0;
-  const planes = l.engine === 'serial' ? l.xFormat.bits * l.wFormat.bits : 1;
+  const planes = l.engine === 'serial' ? formatBits(l.xFormat) * formatBits(l.wFormat) : 1;
   return l.groups * planes * l.wd;
 }
 
@@ -155,7 +156,7 @@ function layerOutputs(l: AccelLayer): number {
 /** Useful MACs or bit-ops (pool: compares) of a layer per run. */
 function layerOps(l: AccelLayer): number {
   if (l.engine === 'pool') return layerOutputs(l) * (l.K - 1);
-  const planes = l.engine === 'serial' ? l.xFormat.bits * l.wFormat.bits : 1;
+  const planes = l.engine === 'serial' ? formatBits(l.xFormat) * formatBits(l.wFormat) : 1;
   return layerOutputs(l) * l.K * planes;
 }
 

@@ -1,7 +1,6 @@
-import type { IntFormat } from '../arith/index.js';
 import type { Conv2dLayer, DenseLayer, MaxPool2dLayer, OutputStage, QuantizedModel } from '../model/types.js';
 import { modelShapes, shapeSize, windowOutput } from '../model/shapes.js';
-import { formatName, formatRange, intFormat } from '../arith/format.js';
+import { BINARY, formatBits, formatName, formatRange, intFormat, type NumFormat } from '../arith/format.js';
 import { InputError, badValue } from '../util/errors.js';
 import { operandFormat, type Design, type OperandFormat, type PeKind } from './design.js';
 import { accBounds, type LayerAccBounds } from './acc_bounds.js';
@@ -107,7 +106,7 @@ export function compileModel(model: QuantizedModel, design: Design, opts: Compil
     if (src.kind === 'maxpool2d') {
       const K = src.kernel[0] * src.kernel[1];
       const M = pd.win.Ho * pd.win.Wo;
-      const fmt = { bits: 32, signed: true };
+      const fmt = intFormat(32, true);
       layers.push({
         name: src.name, engine: 'pool', K, N: pd.win.C, xFormat: fmt, wFormat: fmt, weights: new Int32Array(0), bias: new Int32Array(0),
         stage: { kind: 'raw' }, inLayout: { kind: 'outbuf' }, outLayout: { kind: 'outbuf' }, wBase, pBase, win: pd.win, rows: 1,
@@ -164,7 +163,7 @@ export function compileModel(model: QuantizedModel, design: Design, opts: Compil
       name: l.name, engine, K, N, xFormat: e.xFormat, wFormat: e.wFormat, weights: wPrime, bias, stage,
       inLayout: layoutFor(engine, e.xFormat, win.H * win.W * win.C, design), outLayout: { kind: 'outbuf' }, wBase, pBase, win, rows, groups, prows, wd,
     });
-    wBase += engine === 'mac' ? folds * K : N * wd * (engine === 'serial' ? e.wFormat.bits : 1);
+    wBase += engine === 'mac' ? folds * K : N * wd * (engine === 'serial' ? formatBits(e.wFormat) : 1);
     pBase += prows;
   }
   // each layer writes its outputs in the layout its consumer reads; a pool reads what it writes
@@ -256,8 +255,8 @@ export function choosePe(model: QuantizedModel, design: Design): PeKind {
 interface EngineChoice {
   engine: Engine;
   shift: number;
-  xFormat: IntFormat;
-  wFormat: IntFormat;
+  xFormat: NumFormat;
+  wFormat: NumFormat;
   x: { lo: number; hi: number };
 }
 
@@ -271,7 +270,7 @@ function chooseEngine(l: MacSource, d: Design, first: boolean, where: string): E
   const xBin = l.input.format.type === 'binary';
   const wBin = l.weight.format.type === 'binary';
   if (xBin && wBin) {
-    return { engine: 'xnor', shift: 0, xFormat: { bits: 1, signed: true }, wFormat: { bits: 1, signed: true }, x: { lo: -1, hi: 1 } };
+    return { engine: 'xnor', shift: 0, xFormat: BINARY, wFormat: BINARY, x: { lo: -1, hi: 1 } };
   }
   const a = operandRange(d.activation);
   let shift = 0;
@@ -282,11 +281,12 @@ function chooseEngine(l: MacSource, d: Design, first: boolean, where: string): E
   const fitsW = (wBin ? w.lo <= -1 && w.hi >= 1 : !isBipolar(d.weight) && wr.lo >= w.lo && wr.hi <= w.hi) &&
     (peKind(d) === 'multiplier' || wBin || layerShiftable(l, d.weight));
   if (fitsX && fitsW) {
-    return { engine: 'mac', shift, xFormat: { bits: d.activation.bits, signed: d.activation.signed }, wFormat: { bits: d.weight.bits, signed: d.weight.signed }, x: { lo: xr.min - shift, hi: xr.max - shift } };
+    return { engine: 'mac', shift, xFormat: operandFormat(d.activation), wFormat: operandFormat(d.weight), x: { lo: xr.min - shift, hi: xr.max - shift } };
   }
   if (!xBin && l.input.format.type === 'int' && l.input.format.bits <= 16) {
-    const wFormat: IntFormat = wBin ? { bits: 2, signed: true } : { bits: bitsFor(wr.lo, wr.hi), signed: wr.lo < 0 };
-    return { engine: 'serial', shift: 0, xFormat: { bits: l.input.format.bits, signed: l.input.format.signed }, wFormat, x: { lo: xr.min, hi: xr.max } };
+    // ±1 weights are stored as 2-bit two's complement planes
+    const wFormat = wBin ? intFormat(2, true) : intFormat(bitsFor(wr.lo, wr.hi), wr.lo < 0);
+    return { engine: 'serial', shift: 0, xFormat: l.input.format, wFormat, x: { lo: xr.min, hi: xr.max } };
   }
   throw new InputError(`${where}: layer ${l.name} (${formatName(l.weight.format)} weights x ${formatName(l.input.format)} inputs) fits neither the ${fmt(d.weight)} x ${fmt(d.activation)} MAC array nor the XNOR unit; use a Design whose operand formats hold it`);
 }
@@ -345,11 +345,11 @@ function bitsFor(lo: number, hi: number): number {
 }
 
 /** The input layout of a layer whose input map has `elems` elements. */
-function layoutFor(engine: Engine, xFormat: IntFormat, elems: number, d: Design): Layout {
+function layoutFor(engine: Engine, xFormat: NumFormat, elems: number, d: Design): Layout {
   const g = geometry(d);
   if (engine === 'mac') return { kind: 'slots', slotBits: g.hBits };
   const stride = Math.ceil(elems / g.L) * g.L;
-  return engine === 'xnor' ? { kind: 'planes', planes: 1, stride, bipolar: true } : { kind: 'planes', planes: xFormat.bits, stride, bipolar: false };
+  return engine === 'xnor' ? { kind: 'planes', planes: 1, stride, bipolar: true } : { kind: 'planes', planes: formatBits(xFormat), stride, bipolar: false };
 }
 
 /** The layer's output stage, per output channel, with following clamp layers fused in. */

@@ -20,7 +20,7 @@ import { accOutBits, allocGemmOut, gemmInt, type GemmOut } from '../kernels/inde
 import { badValue, checkInt, InputError } from '../util/errors.js';
 import { checkAlloc } from '../util/budget.js';
 import { operandRange, type Design, type OperandFormat } from './design.js';
-import type { AccRule, AccValue } from './mac_pe.js';
+import type { AccRule, AccValue } from './mac_rule.js';
 import { peKind, peRule, peWeights } from './pe_kind.js';
 import { MacArray, type MacArrayInputs } from './mac_array.js';
 import { estimateGemm, type GemmCost } from './cost.js';

@@ -6,6 +6,7 @@ export * from './requantizer_model.js';
 export * from './xnor_popcount.js';
 export * from './xnor_popcount_model.js';
 export * from './bit_serial.js';
+export * from './mac_rule.js';
 export * from './mac_pe.js';
 export * from './pe_kind.js';
 export * from './mac_array.js';

@@ -17,7 +17,7 @@ import { clog2 } from '../arith/format.js';
 import { pow2Code, pow2CodeValue } from '../arith/pow2.js';
 import { InputError } from '../util/errors.js';
 import { operandRange, type Design, type OperandFormat, type PeKind } from './design.js';
-import { accRule, laneFormat, type AccRule, type AccValue } from './mac_pe.js';
+import { accRule, laneFormat, type AccRule, type AccValue } from './mac_rule.js';
 
 type Lane = { bits: number; signed: boolean };
 

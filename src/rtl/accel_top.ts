@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { clog2, ROUNDINGS } from '../arith/index.js';
+import { clog2, formatSigned, ROUNDINGS } from '../arith/index.js';
 import { layoutBits, weightWordBits, type AccelProgram } from '../hw/accel_program.js';
 import type { Design } from '../hw/design.js';
 import { writeImages } from '../hw/accel_images.js';
@@ -132,7 +132,7 @@ export function unpackInput(p: AccelProgram, words: Uint32Array): Int32Array {
       const { planes, stride } = l.inLayout;
       let v = 0;
       for (let b = 0; b < planes; b++) v += bit(b * stride + i) * 2 ** b;
-      x[i] = l.xFormat.signed && bit((planes - 1) * stride + i) === 1 ? v - 2 ** planes : v;
+      x[i] = formatSigned(l.xFormat) && bit((planes - 1) * stride + i) === 1 ? v - 2 ** planes : v;
     }
   }
   return x;

@@ -3,7 +3,7 @@ import { pow2Code, pow2CodeValue } from '../../src/arith/pow2.js';
 import { castIntBig } from '../../src/arith/index.js';
 import { operandRange, parseDesign, type Design } from '../../src/hw/design.js';
 import { PRESETS } from '../../src/hw/presets.js';
-import type { AccRule } from '../../src/hw/mac_pe.js';
+import type { AccRule } from '../../src/hw/mac_rule.js';
 import { peLanes, peRule, peVerilogParams, peWeights, shiftable, shiftLevels, weightExpBits } from '../../src/hw/pe_kind.js';
 import { simulateGemm } from '../../src/hw/gemm_schedule.js';
 import { InputError } from '../../src/util/errors.js';

@@ -1,6 +1,6 @@
 import { wrapInt } from '../../arith/index.js';
 import type { Design } from '../../hw/design.js';
-import { accRule, laneFormat } from '../../hw/mac_pe.js';
+import { accRule, laneFormat } from '../../hw/mac_rule.js';
 import { checkChannelScale, outFormat, requantize, requantizerParams } from '../../hw/requantizer.js';
 import { checkXnorPopcountParams, laneWords, wordContribution, wordPopcount } from '../../hw/xnor_popcount.js';
 import { InputError } from '../../util/errors.js';

@@ -17,7 +17,8 @@ import type { Design, OperandFormat } from '../../hw/design.js';
 import { operandRange } from '../../hw/design.js';
 import { PRESETS } from '../../hw/presets.js';
 import { MacArray, peRegisterPath, type MacArrayInputs } from '../../hw/mac_array.js';
-import { laneFromBits, laneToBits, macVerilogParams, tagBits, type AccRule, type AccValue } from '../../hw/mac_pe.js';
+import { laneFromBits, laneToBits, tagBits, type AccRule, type AccValue } from '../../hw/mac_rule.js';
+import { macVerilogParams } from '../../hw/mac_pe.js';
 import { peKind, peLanes, peRule, peVerilogParams, shiftLevels } from '../../hw/pe_kind.js';
 import { simulateGemm } from '../../hw/gemm_schedule.js';
 import { Rng } from '../../util/rng.js';
@@ -153,7 +154,7 @@ function model(d: Design, stim: bigint[][]): { outputs: bigint[][]; trace: Recor
     for (let c = 0; c < g.C; c++) y[c] = rule.toBigInt(arr.y(c));
     outputs.push([arr.yValid() ? 1n : 0n, pack(y, g.C, g.acc)]);
     for (const [r, c] of corners) {
-      trace[`acc_${r}_${c}`].push(rule.toBigInt(arr.accQ[r * g.C + c]));
+      trace[`acc_${r}_${c}`].push(rule.toBigInt(arr.peRegister(r, c, 'acc_q') as AccValue));
       trace[`s_${r}_${c}`].push(laneToBits(arr.peRegister(r, c, 's_q') as number, g.v));
     }
     inp.hValid = x[0] === 1n;

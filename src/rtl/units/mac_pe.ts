@@ -14,8 +14,9 @@
 import type { Design } from '../../hw/design.js';
 import { PRESETS } from '../../hw/presets.js';
 import {
-  laneFromBits, laneToBits, macVerilogParams, MacPe, tagBits, type AccRule, type AccValue, type MacPeInputs,
-} from '../../hw/mac_pe.js';
+  laneFromBits, laneToBits, tagBits, type AccRule, type AccValue,
+} from '../../hw/mac_rule.js';
+import { macVerilogParams, MacPe, type MacPeInputs } from '../../hw/mac_pe.js';
 import { peKind, peLanes, peRule, peVerilogParams, weightExpBits } from '../../hw/pe_kind.js';
 import { Rng } from '../../util/rng.js';
 import type { PortSpec, UnitDesign, UnitSpec } from '../unit.js';
@@ -143,12 +144,13 @@ function model(d: Design, stim: bigint[][]): { outputs: bigint[][]; trace: Recor
   const outputs: bigint[][] = [];
   const trace: Record<string, bigint[]> = { acc: [], s: [] };
   for (const x of stim) {
+    const o = pe.outputs();
     outputs.push([
-      pe.hValidQ ? 1n : 0n, laneToBits(pe.hQ, l.h), pe.vValidQ ? 1n : 0n, laneToBits(pe.vQ, l.v), pe.lastQ ? 1n : 0n,
-      BigInt(pe.tagQ), rule.toBigInt(pe.accQ),
+      o.hValid ? 1n : 0n, laneToBits(o.h, l.h), o.vValid ? 1n : 0n, laneToBits(o.v, l.v), o.last ? 1n : 0n,
+      BigInt(o.tag), rule.toBigInt(o.acc),
     ]);
-    trace.acc.push(rule.toBigInt(pe.accQ));
-    trace.s.push(laneToBits(pe.sQ, l.v));
+    trace.acc.push(rule.toBigInt(o.acc));
+    trace.s.push(laneToBits(pe.register('s_q') as number, l.v));
     const ps = BigInt.asIntN(l.acc, x[7]);
     const inp: MacPeInputs<AccValue> = {
       hValid: x[0] === 1n, h: laneFromBits(x[1], l.h), vValid: x[2] === 1n, v: laneFromBits(x[3], l.v),

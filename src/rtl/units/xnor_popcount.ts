@@ -194,7 +194,7 @@ function model(d: Design, stim: bigint[][]): { outputs: bigint[][]; trace: Recor
   for (const v of stim) {
     const o = m.outputs();
     outputs.push([o.valid ? 1n : 0n, BigInt(o.dot), BigInt(o.act)]);
-    acc.push(BigInt(m.acc));
+    acc.push(BigInt(m.register('acc_q')));
     m.step({
       thrWe: v[0] !== 0n, thrCh: n(v[1], 1), thrIdx: n(v[2], 2), thrVal: Number(fromBitsSigned(u(v[3], 3), p.accBits)),
       valid: v[4] !== 0n, first: v[5] !== 0n, last: v[6] !== 0n, and: v[7] !== 0n, neg: v[8] !== 0n,
