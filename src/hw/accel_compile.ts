@@ -1,6 +1,6 @@
 import type { Conv2dLayer, DenseLayer, MaxPool2dLayer, OutputStage, QuantizedModel } from '../model/types.js';
 import { modelShapes, shapeSize, windowOutput } from '../model/shapes.js';
-import { BINARY, formatBits, formatName, formatRange, intFormat, type NumFormat } from '../arith/format.js';
+import { BINARY, clog2, formatBits, formatName, formatRange, intFormat, type NumFormat } from '../arith/format.js';
 import { InputError, badValue } from '../util/errors.js';
 import { operandFormat, type Design, type OperandFormat, type PeKind } from './design.js';
 import { accBounds, type LayerAccBounds } from './acc_bounds.js';
@@ -147,7 +147,7 @@ export function compileModel(model: QuantizedModel, design: Design, opts: Compil
       }
       if (bound > accLimit) {
         const field = chunk ? 'accumulator.chunk.wideBits' : 'accumulator.bits';
-        throw new InputError(`${where}: layer ${l.name} output ${n} may reach |sum| = ${bound} > ${accLimit}, beyond the ${chunk ? chunk.wideBits : design.accumulator.bits}-bit accumulator; use a Design with ${field} >= ${Math.ceil(Math.log2(bound + 1)) + 1}`);
+        throw new InputError(`${where}: layer ${l.name} output ${n} may reach |sum| = ${bound} > ${accLimit}, beyond the ${chunk ? chunk.wideBits : design.accumulator.bits}-bit accumulator; use a Design with ${field} >= ${clog2(bound + 1) + 1}`);
       }
       const b = l.bias ? l.bias[n] : 0;
       bias[n] = (b - Math.imul(xZp - e.shift, rowSum)) | 0;

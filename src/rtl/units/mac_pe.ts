@@ -11,6 +11,7 @@
  *     partial sums uniform or at a boundary (30 %).
  * Trace: `acc_q` and the stationary register `s_q`.
  */
+import { formatRange, intFormat } from '../../arith/format.js';
 import type { Design } from '../../hw/design.js';
 import { PRESETS } from '../../hw/presets.js';
 import {
@@ -62,9 +63,8 @@ function ports(d: Design): PortSpec[] {
 
 /** Lane corner values: min, max, 0, +-1 (those inside the lane's range). */
 export function laneCorners(l: Lane): number[] {
-  const lo = l.signed ? -(2 ** (l.bits - 1)) : 0;
-  const hi = l.signed ? 2 ** (l.bits - 1) - 1 : 2 ** l.bits - 1;
-  return [...new Set([lo, hi, 0, 1, -1].filter((v) => v >= lo && v <= hi))];
+  const { min, max } = formatRange(intFormat(l.bits, l.signed));
+  return [...new Set([min, max, 0, 1, -1].filter((v) => v >= min && v <= max))];
 }
 
 /** A random lane value: uniform, or a corner with probability 0.3. */
@@ -73,7 +73,8 @@ export function randomLane(rng: Rng, l: Lane): number {
     const c = laneCorners(l);
     return c[rng.int(0, c.length - 1)];
   }
-  return l.signed ? rng.int(-(2 ** (l.bits - 1)), 2 ** (l.bits - 1) - 1) : rng.int(0, 2 ** l.bits - 1);
+  const { min, max } = formatRange(intFormat(l.bits, l.signed));
+  return rng.int(min, max);
 }
 
 /** Accumulator boundary values (signed). */
