@@ -19,7 +19,7 @@ import { resolveRepoPath } from '../src/rtl/paths.js';
 import { outputPorts } from '../src/rtl/unit.js';
 import { macArrayUnit } from '../src/rtl/units/mac_array.js';
 import type { MacArrayInputs } from '../src/hw/mac_array.js';
-import type { AccValue } from '../src/hw/mac_pe.js';
+import type { AccValue } from '../src/hw/mac_rule.js';
 import { Rng } from '../src/util/rng.js';
 import { encodeStimulus } from '../src/rtl/harness.js';
 import { inputPorts } from '../src/rtl/unit.js';

@@ -30,7 +30,8 @@
  *   last stream beat immediately (folds overlap); a ps_i beat must not be issued before it is known.
  */
 import type { Design } from './design.js';
-import { accRule, type AccRule, type AccValue } from './mac_pe.js';
+import { accRule, type AccRule, type AccValue } from './mac_rule.js';
+import type { PeRegister } from './mac_pe.js';
 import type { CycleModel } from './cycle_model.js';
 
 export interface MacArrayInputs<T extends AccValue> {
@@ -42,9 +43,6 @@ export interface MacArrayInputs<T extends AccValue> {
   tag: number;
   ps: T[];
 }
-
-/** The registers of one PE, named as in `hdl/mac_pe.sv`. */
-export type PeRegister = 'acc_q' | 's_q' | 'h_q' | 'v_q' | 'h_valid_q' | 'v_valid_q' | 'last_q' | 'tag_q';
 
 /** The VCD / hierarchical path of a PE register below the `mac_array` top. */
 export function peRegisterPath(r: number, c: number, name: PeRegister): string {
@@ -73,19 +71,19 @@ export class MacArray<T extends AccValue> implements CycleModel<MacArrayInputs<T
   readonly rows: number;
   readonly cols: number;
   readonly os: boolean;
-  // PE registers, index r * cols + c
-  readonly hQ: Int32Array;
-  readonly hValidQ: Uint8Array;
-  readonly vQ: Int32Array;
-  readonly vValidQ: Uint8Array;
-  readonly lastQ: Uint8Array;
-  readonly tagQ: Int32Array;
-  readonly sQ: Int32Array;
-  readonly accQ: T[];
+  // PE registers (private: read them with peRegister), index r * cols + c
+  private readonly hQ: Int32Array;
+  private readonly hValidQ: Uint8Array;
+  private readonly vQ: Int32Array;
+  private readonly vValidQ: Uint8Array;
+  private readonly lastQ: Uint8Array;
+  private readonly tagQ: Int32Array;
+  private readonly sQ: Int32Array;
+  private readonly accQ: T[];
   // os drain: a down-counter per column, the captured bottom value and its valid
-  readonly drainCnt: Int32Array;
-  readonly ycolQ: T[];
-  readonly ycolValidQ: Uint8Array;
+  private readonly drainCnt: Int32Array;
+  private readonly ycolQ: T[];
+  private readonly ycolValidQ: Uint8Array;
   /** cycles stepped since reset: the ring-buffer index of every delay line */
   private t = 0;
   // edge skew: row r delays {h, h_valid} by r; column c delays {v, v_valid, last, tag, ps} by c;

@@ -20,7 +20,7 @@ import {
   requantScale,
   type RequantizerParams,
 } from './requantizer.js';
-import type { CycleModel } from './cycle_model.js';
+import type { CycleModel, RegisterProbe } from './cycle_model.js';
 
 /** Inputs of one cycle, port by port (`cfg_*_i`, `valid_i`, `ch_i`, `acc_i`, `stall_i`). */
 export interface RequantizerInputs {
@@ -43,7 +43,9 @@ export interface RequantizerOutputs {
   data: number;
 }
 
-export class RequantizerModel implements CycleModel<RequantizerInputs, RequantizerOutputs> {
+export class RequantizerModel
+  implements CycleModel<RequantizerInputs, RequantizerOutputs>, RegisterProbe<'s2_q', number>
+{
   readonly params: RequantizerParams;
   private readonly mult: Int32Array;
   private readonly shift: Int32Array;
@@ -53,7 +55,7 @@ export class RequantizerModel implements CycleModel<RequantizerInputs, Requantiz
   private sh1 = 0;
   private v2 = false;
   /** stage-2 register [s2_q]: the scaled value before the zero point */
-  s2 = 0;
+  private s2 = 0;
   private v3 = false;
   private y3 = 0;
 
@@ -65,6 +67,11 @@ export class RequantizerModel implements CycleModel<RequantizerInputs, Requantiz
 
   outputs(): RequantizerOutputs {
     return { valid: this.v3, data: this.y3 };
+  }
+
+  /** the stage-2 register s2_q of the current cycle */
+  register(_name: 's2_q'): number {
+    return this.s2;
   }
 
   /** The table entry of channel `c` as the RTL reads it: (0, 0) outside 0..channels-1. */

@@ -23,7 +23,7 @@ import {
   wordPopcount,
   type XnorPopcountParams,
 } from './xnor_popcount.js';
-import type { CycleModel } from './cycle_model.js';
+import type { CycleModel, RegisterProbe } from './cycle_model.js';
 
 /** Inputs of one cycle, port by port. `a`, `w`: the lane word, `ceil(lanes/32)` 32-bit words, LSB first. */
 export interface XnorPopcountInputs {
@@ -55,7 +55,9 @@ export interface XnorPopcountOutputs {
   act: number;
 }
 
-export class XnorPopcountModel implements CycleModel<XnorPopcountInputs, XnorPopcountOutputs> {
+export class XnorPopcountModel
+  implements CycleModel<XnorPopcountInputs, XnorPopcountOutputs>, RegisterProbe<'acc_q', number>
+{
   readonly params: XnorPopcountParams;
   private readonly fmt: { bits: number; signed: true };
   private readonly thr: Int32Array;
@@ -74,7 +76,7 @@ export class XnorPopcountModel implements CycleModel<XnorPopcountInputs, XnorPop
   private ch1 = 0;
   // stage 2
   /** [acc_q] the running sum */
-  acc = 0;
+  private acc = 0;
   private dot2 = 0;
   private ch2 = 0;
   private v2 = false;
@@ -93,6 +95,11 @@ export class XnorPopcountModel implements CycleModel<XnorPopcountInputs, XnorPop
 
   outputs(): XnorPopcountOutputs {
     return { valid: this.v3, dot: this.dot3, act: this.act3 };
+  }
+
+  /** the stage-2 running sum acc_q of the current cycle */
+  register(_name: 'acc_q'): number {
+    return this.acc;
   }
 
   /** Threshold count of `x` for channel `ch` as the RTL computes it (all-zero thresholds out of range). */

@@ -199,4 +199,23 @@ describe('verify --rtl with a port binding', () => {
     expect([m.killed, m.how, m.outcome!.kind]).toEqual([true, 'mismatch', 'unit']);
     expect(m.outcome!.first).toMatch(/^cycle \d+, y_valid_o$/);
   });
+
+  it('a unit binding with a shallower pipeline ("latency": -1) matches; stated 0 or -2, it is caught', async () => {
+    const fx = join(root, 'test/rtl/fixtures/bind_unit');
+    // pe_mealy: an os PE whose outputs are its registers' next values (mac_pe's are the registers)
+    const args = ['verify', '--rtl', join(fx, 'pe_mealy.sv'), '--top', 'pe_mealy', '--design', 'os-w8a8-acc32-wrap', '--cases', '60'];
+    const ok = await runCli([...args, '--bind', join(fx, 'bind_mealy.json')]);
+    expect(ok.err).toBe('');
+    expect(ok.code).toBe(0);
+    expect(ok.out).toMatch(/^ok +pe_mealy-as-mac_pe os-w8a8-acc32-wrap +\d+ cycles/);
+    const tmp = mkdtempSync(join(tmpdir(), 'lowbit-bind-mealy-'));
+    writeFileSync(join(tmp, 'lat0.json'), readFileSync(join(fx, 'bind_mealy.json'), 'utf8').replace('"latency": -1', '"latency": 0'));
+    const bad = await runCli([...args, '--bind', join(tmp, 'lat0.json')]);
+    expect(bad.code).toBe(1);
+    expect(bad.out).toMatch(/MISMATCH pe_mealy-as-mac_pe, design os-w8a8-acc32-wrap, seed 1, 60 cases \(\d+ cycles\)\n  first mismatch: cycle 0, output acc_o \(32 bits\)/);
+    writeFileSync(join(tmp, 'lat-2.json'), readFileSync(join(fx, 'bind_mealy.json'), 'utf8').replace('"latency": -1', '"latency": -2'));
+    const two = await runCli([...args, '--bind', join(tmp, 'lat-2.json')]);
+    expect(two.code).toBe(1);
+    expect(two.out).toContain('  latency -2: cycle t of pe_mealy is compared with cycle t + 2 of mac_pe\n  first mismatch: cycle 0, output h_valid_o (1 bits)\n    expected 0x1 (1)\n    actual   0x0 (0)');
+  });
 });

@@ -367,6 +367,9 @@ describe('unit bindings (a registered unit under the user\'s port names)', () =>
     expect(msg((j) => delete j.constants)).toBe('u.json: constants: RTL input port debug_en (1 bits) of pe_grid is not mapped; map it in "ports" or tie it off in "constants": {"debug_en": 0}');
     expect(inputErrorMessage(() => parseUnitBinding({ ...json, unit: 'mac_arr' }, 'u.json'))).toBe('u.json: unit: got "mac_arr"; allowed: mac_pe, mac_array, requantizer, xnor_popcount, accel_top');
     expect(inputErrorMessage(() => parseUnitBinding({ ...json, ports: { h_i: { port: 'row_data', order: 'msb-first' } } }, 'u.json'))).toBe('u.json: ports.h_i.laneBits (port row_data): msb-first needs the lane width to reorder the lanes');
+    // a shallower pipeline is a negative latency; the bound is the same both ways
+    expect(parseUnitBinding({ ...json, latency: -3 }, 'u.json').latency).toBe(-3);
+    expect(inputErrorMessage(() => parseUnitBinding({ ...json, latency: -1001 }, 'u.json'))).toBe('u.json: latency: got -1001; allowed: an integer -1000..1000');
   });
 });
 

@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import type { CycleModel } from '../../src/hw/cycle_model.js';
-import { MacPe, numberAccRule, type MacPeInputs } from '../../src/hw/mac_pe.js';
+import { MacPe, type MacPeInputs } from '../../src/hw/mac_pe.js';
+import { numberAccRule } from '../../src/hw/mac_rule.js';
 import { MacArray, type MacArrayInputs } from '../../src/hw/mac_array.js';
 import { PRESETS } from '../../src/hw/presets.js';
 

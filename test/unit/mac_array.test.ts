@@ -3,7 +3,7 @@ import type { Design } from '../../src/hw/design.js';
 import { PRESETS } from '../../src/hw/presets.js';
 import { simulateGemm } from '../../src/hw/gemm_schedule.js';
 import { MacArray, type MacArrayInputs } from '../../src/hw/mac_array.js';
-import { accRule, type AccRule } from '../../src/hw/mac_pe.js';
+import { accRule, type AccRule } from '../../src/hw/mac_rule.js';
 import { operandRange } from '../../src/hw/design.js';
 import { castIntBig } from '../../src/arith/index.js';
 import { InputError } from '../../src/util/errors.js';

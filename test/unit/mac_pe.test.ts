@@ -2,9 +2,9 @@ import { describe, it, expect } from 'vitest';
 import type { Design } from '../../src/hw/design.js';
 import { PRESETS } from '../../src/hw/presets.js';
 import {
-  accRule, bigAccRule, laneFormat, laneFromBits, laneToBits, macVerilogParams, MacPe, numberAccRule, tagBits,
-  type MacPeInputs,
-} from '../../src/hw/mac_pe.js';
+  accRule, bigAccRule, laneFormat, laneFromBits, laneToBits, numberAccRule, tagBits,
+} from '../../src/hw/mac_rule.js';
+import { macVerilogParams, MacPe, type MacPeInputs, type PeRegister } from '../../src/hw/mac_pe.js';
 import { castIntBig } from '../../src/arith/index.js';
 import { Rng, testSeed } from '../../src/util/rng.js';
 
@@ -45,32 +45,34 @@ describe('the accumulate rule ovf(base + h*v)', () => {
 });
 
 describe('MacPe registers', () => {
+  /** registers of the current cycle, read by their RTL names */
+  const regs = (pe: MacPe<number>, ...names: PeRegister[]): number[] => names.map((n) => pe.register(n));
   const idle: MacPeInputs<number> = { h: 0, hValid: false, v: 0, vValid: false, last: false, tag: 0, shift: false, ps: 0 };
 
   it('os: MACs while both operands are valid, passes them on, drains (shift) only without a MAC', () => {
     const pe = new MacPe<number>('os', numberAccRule(8, 'SAT'));
     pe.step({ ...idle, hValid: true, h: 10, vValid: true, v: 10 });
-    expect(pe.accQ).toBe(100);
+    expect(pe.register('acc_q')).toBe(100);
     pe.step({ ...idle, hValid: true, h: 3, vValid: true, v: 2, last: true });
-    expect([pe.accQ, pe.hQ, pe.vQ, pe.lastQ, pe.vValidQ]).toEqual([106, 3, 2, true, true]);
+    expect(regs(pe, 'acc_q', 'h_q', 'v_q', 'last_q', 'v_valid_q')).toEqual([106, 3, 2, 1, 1]);
     pe.step({ ...idle, hValid: true, h: 5, vValid: true, v: 5, shift: true, ps: -7 }); // MAC wins: 106 + 25 saturates
-    expect(pe.accQ).toBe(127);
+    expect(pe.register('acc_q')).toBe(127);
     pe.step({ ...idle, shift: true, ps: -7 });
-    expect([pe.accQ, pe.lastQ, pe.vValidQ, pe.hValidQ]).toEqual([-7, false, false, false]);
+    expect(regs(pe, 'acc_q', 'last_q', 'v_valid_q', 'h_valid_q')).toEqual([-7, 0, 0, 0]);
     pe.step({ ...idle, hValid: true, h: 1 }); // one operand only: no MAC
-    expect([pe.accQ, pe.hQ]).toEqual([-7, 1]);
+    expect(regs(pe, 'acc_q', 'h_q')).toEqual([-7, 1]);
   });
 
   it('ws: a load beat with tag 0 stays, others pass on with tag - 1; stream beats add to ps', () => {
     const pe = new MacPe<number>('ws', numberAccRule(16, 'WRAP'));
     pe.step({ ...idle, vValid: true, v: 9, tag: 2 });
-    expect([pe.sQ, pe.vValidQ, pe.tagQ, pe.vQ]).toEqual([0, true, 1, 9]);
+    expect(regs(pe, 's_q', 'v_valid_q', 'tag_q', 'v_q')).toEqual([0, 1, 1, 9]);
     pe.step({ ...idle, vValid: true, v: -4, tag: 0 });
-    expect([pe.sQ, pe.vValidQ, pe.tagQ]).toEqual([-4, false, 1]);
+    expect(regs(pe, 's_q', 'v_valid_q', 'tag_q')).toEqual([-4, 0, 1]);
     pe.step({ ...idle, hValid: true, h: 5, ps: 1000 });
-    expect(pe.accQ).toBe(980);
+    expect(pe.register('acc_q')).toBe(980);
     pe.step({ ...idle, hValid: true, h: -32768, ps: 32767 }); // 32767 + 131072 wraps
-    expect(pe.accQ).toBe(32767 + 131072 - 65536 * 2);
+    expect(pe.register('acc_q')).toBe(32767 + 131072 - 65536 * 2);
   });
 });
 

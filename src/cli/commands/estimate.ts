@@ -2,7 +2,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { deriveDesign, type Design } from '../../hw/design.js';
 import { estimateGemm, type GemmCost } from '../../hw/cost.js';
 import { scaleSimCycles, writeScaleSim } from '../../hw/scalesim.js';
-import { HOROWITZ_45NM, dramEnergyPerBit, macEnergy, sramEnergyPerBit, xnorMacEnergy } from '../../estimate/energy.js';
+import { HOROWITZ_45NM, dramEnergyPerBit, peMacEnergy, sramEnergyPerBit, xnorMacEnergy } from '../../estimate/energy.js';
 import { InputError } from '../../util/errors.js';
 import { given, notApplicable } from '../options.js';
 import { designFromArgv, designOptions, formatName, parseShape } from './simulate.js';
@@ -45,7 +45,7 @@ export function gemmEnergy(design: Design, c: GemmCost): GemmEnergy {
   const w = design.weight.bits;
   const a = design.activation.bits;
   const acc = design.accumulator.bits;
-  const computePJ = c.macs * (dd.xnor ? xnorMacEnergy(t) : macEnergy(t, a, w, acc));
+  const computePJ = c.macs * (dd.xnor ? xnorMacEnergy(t) : peMacEnergy(t, design));
   const b = c.buffers;
   const sramPJ = (b.weightReads * w + b.activationReads * a + (b.outputReads + b.outputWrites) * acc) * sramEnergyPerBit(t);
   const dramPJ = c.offchip.totalBytes * 8 * dramEnergyPerBit(t);

@@ -1,5 +1,5 @@
 import type { Design } from '../../hw/design.js';
-import { laneFormat } from '../../hw/mac_pe.js';
+import { laneFormat } from '../../hw/mac_rule.js';
 import { Rng } from '../../util/rng.js';
 import { laneCorners, randomLane } from '../units/mac_pe.js';
 import { macRule, type BindModel, type ModelRun, type Txn } from './models.js';

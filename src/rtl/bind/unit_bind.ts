@@ -24,7 +24,9 @@ import { boundCommand, type BoundJob } from './verify.js';
  * its stimulus, its TS model, every output port every cycle (lowbit's timing contract: 2 reset cycles,
  * outputs sampled before the rising edge). `parameters` (and `--param`) go to the user's instance.
  * `"latency": D` states a different pipeline depth: the user's outputs in cycle t are compared with the
- * unit's in cycle t - D (the unit's reset outputs while t < D), every output port, every cycle.
+ * unit's in cycle t - D, every output port, every cycle. D > 0 (a deeper pipeline): the unit's reset
+ * outputs while t < D, the run D cycles longer; D < 0 (shallower): the user's last -D cycles have no
+ * unit cycle to compare with and are not compared.
  */
 export interface UnitBinding {
   source: string;
@@ -35,7 +37,7 @@ export interface UnitBinding {
   ports: Record<string, { port: string; laneBits?: number; order: LaneOrder }>;
   constants: Record<string, bigint>;
   parameters: Record<string, string>;
-  /** cycles the user's outputs come after the unit's (its pipeline is `latency` stages deeper) */
+  /** cycles the user's outputs come after the unit's (its pipeline is `latency` stages deeper; < 0 shallower) */
   latency: number;
 }
 
@@ -67,7 +69,7 @@ export function parseUnitBinding(json: unknown, source: string): UnitBinding {
       parameters[k] = String(v);
     }
   }
-  const latency = o.latency === undefined ? 0 : r.int(o.latency, 'latency', 0, 1000);
+  const latency = o.latency === undefined ? 0 : r.int(o.latency, 'latency', -1000, 1000);
   return { source, unit: o.unit as string, clock: r.port(o.clock, 'clock'), reset: { port: reset.port, active: reset.active }, ports, constants: readConstants(r, o.constants), parameters, latency };
 }
 
@@ -180,7 +182,8 @@ export async function verifyUnitBound(job: BoundJob, json: unknown): Promise<Ver
   );
   if (r.report !== undefined && b.latency !== 0) {
     const lines = r.report.split('\n');
-    lines.splice(1, 0, `  latency ${b.latency}: cycle t of ${job.top} is compared with cycle t - ${b.latency} of ${spec.name} (its reset outputs before that)`);
+    const rel = b.latency > 0 ? `t - ${b.latency} of ${spec.name} (its reset outputs before that)` : `t + ${-b.latency} of ${spec.name}`;
+    lines.splice(1, 0, `  latency ${b.latency}: cycle t of ${job.top} is compared with cycle ${rel}`);
     r.report = lines.join('\n');
   }
   return r;

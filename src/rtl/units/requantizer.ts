@@ -192,7 +192,7 @@ function model(d: Design, stim: bigint[][]): { outputs: bigint[][]; trace: Recor
   for (const v of stim) {
     const o = m.outputs();
     outputs.push([o.valid ? 1n : 0n, BigInt(o.data)]);
-    s2.push(BigInt(m.s2));
+    s2.push(BigInt(m.register('s2_q')));
     m.step({
       cfgWe: v[0] !== 0n, cfgCh: uns(v[1], 1), cfgMult: sgn(v[2], 2),
       cfgShift: p.mode === 'shift' ? uns(v[3], 3) : sgn(v[3], 3),
