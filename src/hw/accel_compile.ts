@@ -88,6 +88,8 @@ export function compileModel(model: QuantizedModel, design: Design, opts: Compil
       pending[lastMac].clamps.push({ min: l.min, max: l.max });
     } else if (l.kind === 'quantize') {
       if (pending.length > 0) throw new InputError(`${where}: quantize layer ${l.name} inside the network; only an input quantize (done by the host) is supported`);
+    } else if (l.kind === 'add' || l.kind === 'globalavgpool') {
+      throw new InputError(`${where}: ${l.kind} layer ${l.name} (ONNX Runtime ${l.kind === 'add' ? 'QLinearAdd' : 'QLinearGlobalAveragePool'}) has no accelerator unit; run the model with \`lowbit infer\``);
     } else if (l.kind === 'flatten') {
       if (inShape.length === 3 && (inShape[1] > 1 || inShape[2] > 1)) flattened = inShape as [number, number, number];
     }
