@@ -1,9 +1,10 @@
 // accel_top: a quantized-network accelerator — a layer-program controller over the systolic MAC
 // array (mac_array, output stationary), the XNOR-popcount unit (xnor_popcount, XNOR and bit-serial
-// AND paths), per-lane requantizers and threshold comparators, ping-pong activation buffers and an
-// output buffer. TS model: src/hw/accel_top.ts (cycle-exact); compiler and memory layout:
-// src/hw/accel_compile.ts, src/hw/accel_program.ts, src/hw/accel_images.ts; the layer descriptor:
-// accel_pkg (generated from src/hw/accel_desc.ts); docs/accelerator.md.
+// AND paths), the sliding-window generator (conv_window), the pooling unit (max_pool), per-lane
+// requantizers and threshold comparators, ping-pong activation buffers and an output buffer. TS
+// model: src/hw/accel_top.ts (cycle-exact); compiler and memory layout: src/hw/accel_compile.ts,
+// src/hw/accel_program.ts, src/hw/accel_images.ts; the layer descriptor: accel_pkg (generated from
+// src/hw/accel_desc.ts); docs/accelerator.md.
 //
 // Maths, per layer: a sliding window over the NHWC input map (H x W x C, element (y, x, c) at
 // (y*W + x)*C + c); output pixel m = oy*Wo + ox reads patch element k = (i*kw + j)*C + c at
@@ -144,22 +145,14 @@ module accel_top
   logic [15:0] layer_q, layer_d;
   logic        sel_q, sel_d;   // the current layer reads act_q[sel_q], writes act_q[!sel_q]
   logic [31:0] cnt_q, cnt_d, cycles_q, cycles_d;
-  // issue: group g; beat (mac) or word (xnor/serial) k of the patch, as kernel row ki, column kj
-  // and channel kc (mac) or kernel row ki and segment kc (xnor/serial); idle cycles; fold f (mac)
-  // or output n (xnor/serial) or channel (pool) of the tile
+  // issue: group g; beat (mac) or word (xnor/serial) k of the patch (conv_window walks its kernel
+  // rows, columns, channels / segments); idle cycles; fold f (mac) or output n (xnor/serial) or
+  // channel (pool) of the tile
   logic [31:0] g_q, g_d, k_q, k_d, gap_q, gap_d, f_q, f_d;
-  logic [31:0] ki_q, ki_d, kj_q, kj_d, kc_q, kc_d;
   logic [31:0] m_q, m_d, b_q, b_d;        // serial planes of x and w
   logic [31:0] ycnt_q, ycnt_d, capg_q, capg_d;  // array rows seen in the group, groups captured
   // capture: fold / output of the group being captured, its first output pixel
   logic [31:0] capf_q, capf_d, capm_q, capm_d;
-  // the sliding window: output pixel (oy, ox) of array row r in the current tile (row 0: the
-  // xnor/serial/pool pixel), and the tile's first pixel index
-  logic [31:0] py_q [Rows];
-  logic [31:0] px_q [Rows];
-  logic [31:0] py_d [Rows];
-  logic [31:0] px_d [Rows];
-  logic [31:0] pix_q, pix_d;
 
   // the current layer's descriptor (accel_pkg); fields in 32-bit slots, the high bits unused
   /* verilator lint_off UNUSEDSIGNAL */
@@ -170,6 +163,18 @@ module accel_top
   assign is_mac = desc.engine == EngineMac;
   assign is_pool = desc.engine == EnginePool;
 
+  // the sliding-window generator's taps (conv_window, below): element indices of the array rows'
+  // patch elements and the slots read there; the XNOR segment (map element, weight shift, valid
+  // bits); the pooling window's elements (up to PoolMax x PoolMax: POOL_MAX in
+  // src/hw/accel_compile.ts); the tile's first output pixel
+  localparam int unsigned PoolMax = 3;
+  logic [Rows*32-1:0]            tap_idx;
+  logic [Rows*HBits-1:0]         tap;
+  logic [31:0]                   x_pix, x_sh;
+  logic [NbW-1:0]                x_nbits;
+  logic [PoolMax*PoolMax*32-1:0] pool_idx;
+  logic [31:0]                   pix;
+
   // ---- issue: the MAC array beat ----------------------------------------------------------------
   logic                    mac_beat;
   logic [Rows*HBits-1:0]   h_vec;
@@ -179,20 +184,10 @@ module accel_top
   logic [WAW-1:0]          mac_waddr;
   assign mac_beat = state_q == SIssue && is_mac && gap_q == 0;
   assign mac_waddr = WAW'(desc.w_base + f_q * desc.k + k_q);
-  // the window generator: row r gets patch element k = (ki*kw + kj)*C + kc of its pixel, input
-  // (iy, ix) = (oy*sh - pt + ki, ox*sw - pl + kj), or the pad value outside the map
+  // the taps of the array rows (conv_window names the elements; padded taps get the pad value)
   always_comb begin
     for (int r = 0; r < Rows; r++) begin
-      logic signed [33:0] iy, ix;
-      logic [31:0] idx;
-      iy = 34'(py_q[r] * desc.sh) - 34'(desc.pt) + 34'(ki_q);
-      ix = 34'(px_q[r] * desc.sw) - 34'(desc.pl) + 34'(kj_q);
-      idx = (32'(iy) * desc.map_w + 32'(ix)) * desc.map_c + kc_q;
-      if (iy < 0 || ix < 0 || iy >= 34'(desc.map_h) || ix >= 34'(desc.map_w)) begin
-        h_vec[r*HBits +: HBits] = desc.pad[HBits-1:0];
-      end else begin
-        h_vec[r*HBits +: HBits] = HBits'(act_slot(sel_q, idx * HBits));
-      end
+      tap[r*HBits +: HBits] = HBits'(act_slot(sel_q, tap_idx[r*32 +: 32] * HBits));
     end
   end
   assign v_vec = wmem_q[mac_waddr][Cols*VBits-1:0];
@@ -210,7 +205,6 @@ module accel_top
   // ---- issue: the XNOR-popcount word (xnor: Bx = Bw = 1) ----------------------------------------
   logic             x_word, x_first, x_last, x_neg, x_and;
   logic [Lanes-1:0] x_a, x_w;
-  logic [NbW-1:0]   x_nbits;
   logic [WAW-1:0]   x_waddr;
   logic [ActAW-1:0] x_aoff;
   logic [31:0]      x_bx, x_bw;
@@ -229,35 +223,8 @@ module accel_top
   assign x_neg = x_and &&
                  ((desc.signs[0] && m_q == x_bx - 1) != (desc.signs[1] && b_q == x_bw - 1));
   assign x_waddr = WAW'(desc.w_base + (f_q * x_bw + b_q) * desc.wd + k_q);
-  // kernel row ki of pixel (oy, ox) is input row iy = oy*sh - pt + ki, columns ix0 + j (j < kw),
-  // ix0 = ox*sw - pl: its row_len = kw*C elements e = j*C + c lie contiguous in the map from
-  // (iy*W + ix0)*C, read in segments kc of Lanes (elements [kc*Lanes, kc*Lanes + Lanes)). A tap
-  // in the padding adds 0 (the pad value of these engines is 0 = the input zero point; for ±1
-  // inputs the popcount leaves it out, docs/accelerator.md): of the segment only the elements
-  // [lo, hi) count, lo = max(kc*Lanes, jlo*C), hi = min(kc*Lanes + Lanes, jhi*C), jlo =
-  // max(0, -ix0), jhi = min(kw, W - ix0), none when iy is outside the map. The word is read from
-  // element lo and the weight word shifted down by lo - kc*Lanes, so the valid bits are the first
-  // nb = hi - lo, which the unit masks (an unpadded window: lo = kc*Lanes, nb = min(Lanes,
-  // row_len - kc*Lanes)).
-  logic signed [39:0] x_iy, x_ix0, x_jlo, x_jhi, x_seg, x_lo, x_hi;
-  logic               x_ok;
-  logic [31:0]        x_pix, x_sh;
-  always_comb begin
-    x_iy = 40'(py_q[0] * desc.sh) - 40'(desc.pt) + 40'(ki_q);
-    x_ix0 = 40'(px_q[0] * desc.sw) - 40'(desc.pl);
-    x_jlo = x_ix0 < 0 ? -x_ix0 : '0;
-    x_jhi = 40'(desc.map_w) - x_ix0;
-    if (x_jhi > 40'(desc.kw)) x_jhi = 40'(desc.kw);
-    x_seg = 40'(kc_q * Lanes);
-    x_lo = x_jlo * 40'(desc.map_c);
-    if (x_lo < x_seg) x_lo = x_seg;
-    x_hi = x_jhi * 40'(desc.map_c);
-    if (x_hi > x_seg + 40'(Lanes)) x_hi = x_seg + 40'(Lanes);
-    x_ok = x_iy >= 0 && x_iy < 40'(desc.map_h) && x_hi > x_lo;
-    x_pix = x_ok ? 32'((x_iy * 40'(desc.map_w) + x_ix0) * 40'(desc.map_c) + x_lo) : '0;
-    x_sh = x_ok ? 32'(x_lo - x_seg) : '0;
-    x_nbits = x_ok ? NbW'(x_hi - x_lo) : '0;
-  end
+  // the segment of the kernel row, cut at the padding by conv_window: read from map element
+  // x_pix (of plane m), the weight word shifted down by x_sh, x_nbits valid bits
   assign x_aoff = ActAW'(m_q * desc.in_stride + x_pix);
   assign x_a = Lanes'(act_bits(sel_q, 32'(x_aoff)));
   assign x_w = wmem_q[x_waddr][Lanes-1:0] >> x_sh;
@@ -277,28 +244,39 @@ module accel_top
                      is_pool ? 1'b1 : x_last;
 
   // ---- the pooling unit: max over the kh x kw window of (pixel, channel f) ----------------------
-  // slots hold ABits values (signed when ASigned); a bipolar plane holds bit 1 = +1, so the max is
-  // the OR of the bits, written back as +1 / -1. Windows up to PoolMax x PoolMax (POOL_MAX in
-  // src/hw/accel_compile.ts).
-  localparam int unsigned PoolMax = 3;
-  logic        pool_issue;
-  logic [31:0] pool_v;
+  // a bipolar plane layout holds one bit per element, a slot layout HBits
+  logic                            pool_issue, pool_bipolar;
+  logic [PoolMax*PoolMax*HBits-1:0] pool_x;
+  logic [31:0]                     pool_v;
   assign pool_issue = state_q == SIssue && is_pool;
+  assign pool_bipolar = desc.out_kind == OutKindPlanes;
   always_comb begin
-    logic signed [32:0] best, v;
-    logic [31:0] idx;
-    best = -33'sd4294967296;
-    for (int i = 0; i < PoolMax; i++) begin
-      for (int j = 0; j < PoolMax; j++) begin
-        idx = ((py_q[0] * desc.sh + i) * desc.map_w + px_q[0] * desc.sw + j) * desc.map_c + f_q;
-        if (desc.out_kind == OutKindPlanes) v = 1'(act_slot(sel_q, idx)) ? 33'sd1 : -33'sd1;
-        else if (ASigned != 0) v = 33'($signed(HBits'(act_slot(sel_q, idx * HBits))));
-        else v = 33'(HBits'(act_slot(sel_q, idx * HBits)));
-        if (32'(i) < desc.kh && 32'(j) < desc.kw && v > best) best = v;
-      end
+    for (int t = 0; t < PoolMax * PoolMax; t++) begin
+      logic [31:0] e;
+      e = pool_idx[t*32 +: 32];
+      pool_x[t*HBits +: HBits] = HBits'(act_slot(sel_q, pool_bipolar ? e : e * HBits));
     end
-    pool_v = best[31:0];
   end
+  max_pool #(.HBits(HBits), .Signed(ASigned), .PoolMax(PoolMax)) u_pool (
+    .x_i(pool_x), .kh_i(desc.kh), .kw_i(desc.kw), .bipolar_i(pool_bipolar), .y_o(pool_v)
+  );
+
+  // ---- the sliding-window generator -------------------------------------------------------------
+  // init: the layer's first cycle; tile: the issue side's group end after the last fold; step: a
+  // mac beat or an XNOR word, last: the patch's last beat / word
+  conv_window #(.Rows(Rows), .Lanes(Lanes), .HBits(HBits), .PoolMax(PoolMax)) u_window (
+    .clk_i, .rst_ni,
+    .init_i(state_q == SInit), .tile_i(state_q == SIssue && group_end && f_q == desc.folds - 1),
+    .step_i(mac_beat || x_word), .last_i(is_mac ? k_q == desc.k - 1 : k_q == desc.wd - 1),
+    .seg_i(!is_mac),
+    .map_h_i(desc.map_h), .map_w_i(desc.map_w), .map_c_i(desc.map_c), .kw_i(desc.kw),
+    .sh_i(desc.sh), .sw_i(desc.sw), .pt_i(desc.pt), .pl_i(desc.pl), .out_w_i(desc.out_w),
+    .rows_i(desc.rows), .tile_dy_i(desc.tile_dy), .tile_dx_i(desc.tile_dx), .segs_i(desc.segs),
+    .pad_i(desc.pad[HBits-1:0]),
+    .tap_idx_o(tap_idx), .tap_i(tap), .h_o(h_vec),
+    .seg_pos_o(x_pix), .seg_sh_o(x_sh), .seg_nbits_o(x_nbits),
+    .chan_i(f_q), .pool_idx_o(pool_idx), .pix_o(pix)
+  );
 
   // ---- output stage A: capture + bias, requantizer configuration --------------------------------
   logic        cap;
@@ -438,7 +416,7 @@ module accel_top
     end else if (is_pool) begin
       // the pooling unit writes through stage D directly: element (pixel, channel f)
       c_valid_q <= pool_issue;
-      c_pl_q <= '{g: g_q, fin: 1'b1, ok: 1'b1, m: pix_q, n: f_q};
+      c_pl_q <= '{g: g_q, fin: 1'b1, ok: 1'b1, m: pix, n: f_q};
       c_v_q <= {{(Cols-1)*32{1'b0}}, pool_v};
     end else begin
       c_valid_q <= &rq_valid;
@@ -509,14 +487,6 @@ module accel_top
   end
 
   // the controller (next state)
-  // pixel (py, px) advanced by dy rows and dx columns of a Wo-wide map
-  function automatic logic [63:0] advance(logic [31:0] py, logic [31:0] px, logic [31:0] dy,
-                                          logic [31:0] dx, logic [31:0] wo);
-    logic [31:0] x;
-    x = px + dx;
-    if (x >= wo) return {py + dy + 32'd1, x - wo};
-    return {py + dy, x};
-  endfunction
   always_comb begin
     state_d = state_q;
     layer_d = layer_q;
@@ -524,11 +494,7 @@ module accel_top
     cnt_d = state_q != SIdle ? cnt_q + 1 : cnt_q;
     cycles_d = cycles_q;
     {g_d, k_d, gap_d, f_d, m_d, b_d} = {g_q, k_q, gap_q, f_q, m_q, b_q};
-    {ki_d, kj_d, kc_d} = {ki_q, kj_q, kc_q};
     {ycnt_d, capg_d, capf_d, capm_d} = {ycnt_q, capg_q, capf_q, capm_q};
-    py_d = py_q;
-    px_d = px_q;
-    pix_d = pix_q;
     // capture bookkeeping: a group's end moves to the next fold / output, after the last fold
     // to the next tile of `rows` pixels
     if (state_q == SIssue || state_q == SDrain) begin
@@ -542,15 +508,11 @@ module accel_top
       end
     end
     // the issue side's group end: next fold / output / channel; after the last, the next tile
+    // (conv_window moves its rows)
     if (state_q == SIssue && group_end) begin
       g_d = g_q + 1;
-      if (f_q == desc.folds - 1) begin
-        f_d = '0;
-        pix_d = pix_q + desc.rows;
-        for (int r = 0; r < Rows; r++) begin
-          {py_d[r], px_d[r]} = advance(py_q[r], px_q[r], desc.tile_dy, desc.tile_dx, desc.out_w);
-        end
-      end else f_d = f_q + 1;
+      if (f_q == desc.folds - 1) f_d = '0;
+      else f_d = f_q + 1;
       if (g_q == desc.groups - 1) state_d = SDrain;
     end
     case (state_q)
@@ -562,42 +524,20 @@ module accel_top
       end
       SInit: begin
         state_d = SIssue;
-        {g_d, k_d, gap_d, f_d, m_d, b_d, ki_d, kj_d, kc_d} = '0;
-        {ycnt_d, capg_d, capf_d, capm_d, pix_d} = '0;
-        // array row r starts at pixel r
-        py_d[0] = '0;
-        px_d[0] = '0;
-        for (int r = 1; r < Rows; r++) begin
-          {py_d[r], px_d[r]} = advance(py_d[r-1], px_d[r-1], '0, 32'd1, desc.out_w);
-        end
+        {g_d, k_d, gap_d, f_d, m_d, b_d} = '0;
+        {ycnt_d, capg_d, capf_d, capm_d} = '0;
       end
       SIssue: if (is_mac) begin
         if (gap_q != 0) gap_d = gap_q - 1;
-        else if (k_q != desc.k - 1) begin
-          k_d = k_q + 1;
-          if (kc_q != desc.map_c - 1) kc_d = kc_q + 1;
-          else begin
-            kc_d = '0;
-            if (kj_q != desc.kw - 1) kj_d = kj_q + 1;
-            else begin
-              kj_d = '0;
-              ki_d = ki_q + 1;
-            end
-          end
-        end else begin
-          {k_d, ki_d, kj_d, kc_d} = '0;
+        else if (k_q != desc.k - 1) k_d = k_q + 1;
+        else begin
+          k_d = '0;
           gap_d = Rows;
         end
       end else if (!is_pool) begin
-        if (k_q != desc.wd - 1) begin
-          k_d = k_q + 1;
-          if (kc_q != desc.segs - 1) kc_d = kc_q + 1;
-          else begin
-            kc_d = '0;
-            ki_d = ki_q + 1;
-          end
-        end else begin
-          {k_d, ki_d, kc_d} = '0;
+        if (k_q != desc.wd - 1) k_d = k_q + 1;
+        else begin
+          k_d = '0;
           if (b_q != x_bw - 1) b_d = b_q + 1;
           else begin
             b_d = '0;
@@ -629,23 +569,16 @@ module accel_top
       sel_q <= 1'b0;
       cnt_q <= '0;
       cycles_q <= '0;
-      {g_q, k_q, gap_q, f_q, m_q, b_q, ki_q, kj_q, kc_q} <= '0;
-      {ycnt_q, capg_q, capf_q, capm_q, pix_q} <= '0;
-      for (int r = 0; r < Rows; r++) begin
-        py_q[r] <= '0;
-        px_q[r] <= '0;
-      end
+      {g_q, k_q, gap_q, f_q, m_q, b_q} <= '0;
+      {ycnt_q, capg_q, capf_q, capm_q} <= '0;
     end else begin
       state_q <= state_d;
       layer_q <= layer_d;
       sel_q <= sel_d;
       cnt_q <= cnt_d;
       cycles_q <= cycles_d;
-      {g_q, k_q, gap_q, f_q, m_q, b_q, ki_q, kj_q, kc_q} <= {g_d, k_d, gap_d, f_d, m_d, b_d, ki_d,
-                                                            kj_d, kc_d};
-      {ycnt_q, capg_q, capf_q, capm_q, pix_q} <= {ycnt_d, capg_d, capf_d, capm_d, pix_d};
-      py_q <= py_d;
-      px_q <= px_d;
+      {g_q, k_q, gap_q, f_q, m_q, b_q} <= {g_d, k_d, gap_d, f_d, m_d, b_d};
+      {ycnt_q, capg_q, capf_q, capm_q} <= {ycnt_d, capg_d, capf_d, capm_d};
     end
   end
 

@@ -28,6 +28,11 @@ export function formatRange(f: NumFormat, narrow = false): { min: number; max: n
   return { min: narrow ? -(h - 1) : -h, max: h - 1 };
 }
 
+/** Whether the format holds negative values: a signed int, or binary (-1). */
+export function formatSigned(f: NumFormat): boolean {
+  return f.type === 'binary' || f.signed;
+}
+
 /** Storage bits of one value: `bits`, 1 for binary. */
 export function formatBits(f: NumFormat): number {
   return f.type === 'binary' ? 1 : f.bits;

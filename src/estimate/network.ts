@@ -1,10 +1,11 @@
+import { formatBits } from '../arith/format.js';
 import type { Design } from '../hw/design.js';
 import { compileModel } from '../hw/accel_compile.js';
 import { inferenceCycles, layerCycles } from '../hw/accel_top.js';
 import { geometry, layoutBits, type AccelLayer, type AccelProgram, type Layout, DESCRIPTOR_FIELDS } from '../hw/accel_program.js';
 import type { QuantizedModel } from '../model/types.js';
 import { badValue } from '../util/errors.js';
-import { HOROWITZ_45NM, addEnergy, dramEnergyPerBit, macEnergy, mulEnergy, sramEnergyPerBit, xnorMacEnergy, type EnergyTable } from './energy.js';
+import { HOROWITZ_45NM, addEnergy, dramEnergyPerBit, mulEnergy, peMacEnergy, sramEnergyPerBit, xnorMacEnergy, type EnergyTable } from './energy.js';
 import { modelMemory, type ModelMemory } from './memory.js';
 import { lineBufferBits } from '../hw/conv_window.js';
 
@@ -143,7 +144,7 @@ function writeBits(l: Layout): number {
 export function layerIssues(l: AccelLayer): number {
   if (l.engine === 'mac') return l.groups * l.K;
   if (l.engine === 'pool') return 0;
-  const planes = l.engine === 'serial' ? l.xFormat.bits * l.wFormat.bits : 1;
+  const planes = l.engine === 'serial' ? formatBits(l.xFormat) * formatBits(l.wFormat) : 1;
   return l.groups * planes * l.wd;
 }
 
@@ -155,7 +156,7 @@ function layerOutputs(l: AccelLayer): number {
 /** Useful MACs or bit-ops (pool: compares) of a layer per run. */
 function layerOps(l: AccelLayer): number {
   if (l.engine === 'pool') return layerOutputs(l) * (l.K - 1);
-  const planes = l.engine === 'serial' ? l.xFormat.bits * l.wFormat.bits : 1;
+  const planes = l.engine === 'serial' ? formatBits(l.xFormat) * formatBits(l.wFormat) : 1;
   return layerOutputs(l) * l.K * planes;
 }
 
@@ -196,7 +197,7 @@ export function estimateProgram(p: AccelProgram, model: QuantizedModel, opts: Es
       outputWrites: outs,
       outputBits: outs * writeBits(l.outLayout),
     };
-    const compute = l.engine === 'mac' ? ops * macEnergy(t, d.activation.bits, d.weight.bits, d.accumulator.bits) : l.engine === 'pool' ? ops * addEnergy(t, 32) : ops * xnorMacEnergy(t);
+    const compute = l.engine === 'mac' ? ops * peMacEnergy(t, d) : l.engine === 'pool' ? ops * addEnergy(t, 32) : ops * xnorMacEnergy(t);
     const accumulate = l.engine === 'pool' ? 0 : l.engine === 'mac' ? chunkAdds(l, ops, d) * addEnergy(t, d.accumulator.chunk?.wideBits ?? 0) : issues * addEnergy(t, xAcc);
     const sramBits = sram.weightBits + sram.activationBits + sram.paramBits + sram.outputBits;
     return {

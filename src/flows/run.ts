@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { formatBits } from '../arith/format.js';
 import { loadMnist } from '../data/mnist.js';
 import { modelMemory } from '../estimate/memory.js';
 import { compileModel } from '../hw/accel_compile.js';
@@ -217,7 +218,7 @@ function firstDiff(a: Int32Array, b: Int32Array): number {
 
 /** Weight-memory bits of a layer. */
 function layerWeightBits(l: AccelLayer, p: AccelProgram): number {
-  const words = l.engine === 'mac' ? l.prows * l.K : l.engine === 'pool' ? 0 : l.N * l.wd * (l.engine === 'serial' ? l.wFormat.bits : 1);
+  const words = l.engine === 'mac' ? l.prows * l.K : l.engine === 'pool' ? 0 : l.N * l.wd * (l.engine === 'serial' ? formatBits(l.wFormat) : 1);
   return words * p.wordBits;
 }
 

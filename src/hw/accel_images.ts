@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { formatBits } from '../arith/format.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { DESCRIPTOR_FIELDS, descriptor, geometry, type AccelLayer, type AccelProgram } from './accel_program.js';
 
@@ -61,7 +62,7 @@ function writeWeights(l: AccelLayer, wmem: bigint[], C: number, L: number, vBits
     return;
   }
   if (l.engine === 'pool') return;
-  const planes = l.engine === 'serial' ? l.wFormat.bits : 1;
+  const planes = l.engine === 'serial' ? formatBits(l.wFormat) : 1;
   const rowLen = l.win.kw * l.win.C;
   const S = Math.ceil(rowLen / L);
   for (let n = 0; n < N; n++) {

@@ -1,4 +1,4 @@
-import type { IntFormat } from '../arith/index.js';
+import { formatBits, formatSigned, type NumFormat } from '../arith/format.js';
 import type { Design } from './design.js';
 import { DESC_FIELDS, descCode, encodeDescriptor, type DescValues } from './accel_desc.js';
 import { laneFormat } from './mac_rule.js';
@@ -69,9 +69,13 @@ export interface AccelLayer {
   /** inputs and outputs of the dot products */
   K: number;
   N: number;
-  /** the integers the engine multiplies: x (input elements as stored) and w' = w - wZp */
-  xFormat: IntFormat;
-  wFormat: IntFormat;
+  /**
+   * the numbers the engine multiplies: x (input elements as stored) and w' = w - wZp. Binary (±1) on the
+   * xnor engine and on a mac array whose Design operand is bipolar; ints otherwise (the serial engine
+   * stores ±1 weights as 2-bit two's complement planes; the pooling unit's 32-bit words)
+   */
+  xFormat: NumFormat;
+  wFormat: NumFormat;
   /** w'[n][k], row-major N x K */
   weights: Int32Array;
   /** bias'[n] = wrap32(bias[n] - xShift * sum_k w'[n][k]) (xShift: see AccelProgram.inputShift) */
@@ -165,10 +169,10 @@ export function descriptorValues(l: AccelLayer): DescValues {
     out_kind: descCode('out_kind', out.kind),
     out_planes: out.kind === 'planes' ? out.planes : 0,
     out_stride: out.kind === 'planes' ? out.stride : 0,
-    x_planes: l.engine === 'serial' ? l.xFormat.bits : inl.kind === 'planes' ? inl.planes : 0,
+    x_planes: l.engine === 'serial' ? formatBits(l.xFormat) : inl.kind === 'planes' ? inl.planes : 0,
     in_stride: inl.kind === 'planes' ? inl.stride : 0,
-    w_planes: l.engine === 'serial' ? l.wFormat.bits : 0,
-    signs: (l.xFormat.signed ? 1 : 0) | (l.wFormat.signed ? 2 : 0),
+    w_planes: l.engine === 'serial' ? formatBits(l.wFormat) : 0,
+    signs: (formatSigned(l.xFormat) ? 1 : 0) | (formatSigned(l.wFormat) ? 2 : 0),
     steps: st.kind === 'threshold' ? st.steps : 0,
     out_bipolar: out.kind === 'planes' && out.bipolar ? 1 : 0,
     last: out.kind === 'outbuf' ? 1 : 0,

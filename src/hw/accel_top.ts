@@ -1,4 +1,4 @@
-import { packBits, packedWords } from '../arith/index.js';
+import { formatBits, packBits, packedWords } from '../arith/index.js';
 import { gemmInt, gemmXnor } from '../kernels/index.js';
 import { badValue } from '../util/errors.js';
 import { geometry, type AccelLayer, type AccelProgram } from './accel_program.js';
@@ -36,7 +36,7 @@ export const ACCEL_OUTPUT_STAGE_CYCLES = 5;
 export function layerCycles(l: AccelLayer, p: AccelProgram): number {
   const { R, C } = geometry(p.design);
   if (l.engine === 'pool') return l.groups + 2;
-  const planes = l.engine === 'serial' ? l.xFormat.bits * l.wFormat.bits : 1;
+  const planes = l.engine === 'serial' ? formatBits(l.xFormat) * formatBits(l.wFormat) : 1;
   const engine = l.engine === 'mac' ? osFoldCycles(R, C, l.groups, l.K) : l.groups * planes * l.wd + XNOR_POPCOUNT_LATENCY;
   return 1 + engine + ACCEL_OUTPUT_STAGE_CYCLES;
 }

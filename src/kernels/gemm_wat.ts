@@ -1,8 +1,9 @@
 /**
- * WebAssembly SIMD128 source of the fast GEMM kernels. `GEMM_WASM_BASE64` is this text compiled by
- * `watToWasm` (wabt); it is embedded so the kernels instantiate synchronously with no wabt start-up.
- * A unit test recompiles the text and checks the bytes are identical; after editing the WAT run
- * `npx tsx src/kernels/build_wasm.ts` to refresh the embedded binary.
+ * WebAssembly SIMD128 source of the fast GEMM kernels, generated from the register-tile shapes below (as
+ * `gemm_f32_wat.ts` is). `GEMM_WASM_BASE64` is this text compiled by `watToWasm` (wabt); it is embedded so
+ * the kernels instantiate synchronously with no wabt start-up. A unit test recompiles the text and checks
+ * the bytes are identical; after editing a generator run `npx tsx src/kernels/build_wasm.ts` to refresh
+ * the embedded binary.
  *
  * gemm_i16(a, w, out, M, N, K): `out[i*N + j] = sum_k a[i*K + k] * w[j*K + k]` in i32 (wrapping mod 2^32).
  *   a: M x K i16 rows, w: N x K i16 rows (the transposed weights), out: M x N i32. Requires M % 4 == 0,
@@ -19,173 +20,191 @@
  *   A 2x2 tile; per 16 bytes `v128.xor` + `i8x16.popcnt` added into i8x16 counters (at most 8 per step),
  *   flushed every 31 steps (<= 248 < 256) by a pairwise widening add into i16x8 counters (each i16 lane
  *   gains <= 16 per step, so a row may have at most 4095 16-byte chunks). Requires M % 2 == 0, N % 2 == 0.
+ *
+ * Every kernel walks the output in R x C register tiles: row pointers pa_r = a + (i + r) * rowBytes,
+ * pw_c = w + (j + c) * rowBytes, one v128 accumulator per tile cell named `<p><r><c>`, and writes the tile
+ * to out[(i + r) * N + j + c].
  */
-export const GEMM_WAT = `(module
-  (import "env" "memory" (memory 1))
-  (func $hsum (param $v v128) (result i32)
+const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
+const get = (x: string): string => `(local.get $${x})`;
+const set = (x: string, v: string): string => `(local.set $${x} ${v})`;
+const locals = (type: string, names: string[]): string => names.map((x) => `(local $${x} ${type})`).join(' ');
+const ZERO_I32X4 = '(v128.const i32x4 0 0 0 0)';
+const ZERO_I64X2 = '(v128.const i64x2 0 0)';
+
+/** An R x C register tile: its rows and columns, and the accumulator names `<p><r><c>` row by row. */
+interface Tile {
+  rows: number[];
+  cols: number[];
+}
+const tile = (R: number, C: number): Tile => ({ rows: range(R), cols: range(C) });
+const cells = (t: Tile, p: string): string[] => t.rows.flatMap((r) => t.cols.map((c) => `${p}${r}${c}`));
+/** The pointer locals of a tile: pa_r per row, pw_c per column, po into the output. */
+const pointers = (t: Tile): string[] => [...t.rows.map((r) => `pa${r}`), ...t.cols.map((c) => `pw${c}`), 'po'];
+
+/** p_0 = base + index * stride, p_n = p_(n-1) + stride: the n row pointers of a tile. */
+function rowPointers(p: string, n: number[], base: string, index: string, stride: string): string[] {
+  return n.map((r) => set(`${p}${r}`, r === 0 ? `(i32.add ${get(base)} (i32.mul ${get(index)} ${get(stride)}))` : `(i32.add ${get(`${p}${r - 1}`)} ${get(stride)})`));
+}
+
+/** Stores the tile: po = out + (i*N + j) * size, then row r at po + r*N*size, column c at offset c*size. */
+function storeTile(t: Tile, store: string, log2Size: number, value: (r: number, c: number) => string): string[] {
+  const size = 2 ** log2Size;
+  return [
+    set('po', `(i32.add ${get('out')} (i32.shl (i32.add (i32.mul ${get('i')} ${get('N')}) ${get('j')}) (i32.const ${log2Size})))`),
+    ...t.rows.flatMap((r) => [
+      ...(r === 0 ? [] : [set('po', `(i32.add ${get('po')} (i32.shl ${get('N')} (i32.const ${log2Size})))`)]),
+      ...t.cols.map((c) => `(${store}${c === 0 ? '' : ` offset=${c * size}`} ${get('po')} ${value(r, c)})`),
+    ]),
+  ];
+}
+
+/** One 16-byte step of an i16 dot tile: load w_c, then per row x = a_r[k] and c_rc += dot_i16x8_s(x, w_c). */
+function dotStep(t: Tile): string[] {
+  return [
+    ...t.cols.map((c) => set(`w${c}`, `(v128.load (i32.add ${get(`pw${c}`)} ${get('k')}))`)),
+    ...t.rows.flatMap((r) => [
+      set('x', `(v128.load (i32.add ${get(`pa${r}`)} ${get('k')}))`),
+      ...t.cols.map((c) => set(`c${r}${c}`, `(i32x4.add ${get(`c${r}${c}`)} (i32x4.dot_i16x8_s ${get('x')} ${get(`w${c}`)}))`)),
+    ]),
+    set('k', `(i32.add ${get('k')} (i32.const 16))`),
+  ];
+}
+
+/** Returns when any of the named dimensions is 0. */
+const returnIfEmpty = (m: string, n: string, k: string): string =>
+  `(if (i32.or (i32.eqz ${get(m)}) (i32.or (i32.eqz ${get(n)}) (i32.eqz ${get(k)}))) (then (return)))`;
+const step = (x: string, by: number): string => set(x, `(i32.add ${get(x)} (i32.const ${by}))`);
+const zero = (names: string[], z: string): string => names.map((x) => set(x, z)).join(' ');
+const lines = (xs: string[], indent: string): string => xs.join(`\n${indent}`);
+/** The sum of the four i32 lanes; of the two i64 lanes. */
+const HSUM = `(func $hsum (param $v v128) (result i32)
     (i32.add
       (i32.add (i32x4.extract_lane 0 (local.get $v)) (i32x4.extract_lane 1 (local.get $v)))
-      (i32.add (i32x4.extract_lane 2 (local.get $v)) (i32x4.extract_lane 3 (local.get $v)))))
-  (func (export "gemm_i16") (param $a i32) (param $w i32) (param $out i32) (param $M i32) (param $N i32) (param $K i32)
-    (local $i i32) (local $j i32) (local $k i32) (local $rb i32)
-    (local $pa0 i32) (local $pa1 i32) (local $pa2 i32) (local $pa3 i32) (local $pw0 i32) (local $pw1 i32) (local $po i32)
-    (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
-    (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
-    (local $x v128) (local $w0 v128) (local $w1 v128)
-    (local.set $rb (i32.shl (local.get $K) (i32.const 1)))
-    (if (i32.or (i32.eqz (local.get $M)) (i32.or (i32.eqz (local.get $N)) (i32.eqz (local.get $K)))) (then (return)))
-    (local.set $i (i32.const 0))
+      (i32.add (i32x4.extract_lane 2 (local.get $v)) (i32x4.extract_lane 3 (local.get $v)))))`;
+const HSUM64 = `(func $hsum64 (param $v v128) (result i64)
+    (i64.add (i64x2.extract_lane 0 (local.get $v)) (i64x2.extract_lane 1 (local.get $v))))`;
+
+/**
+ * The loop nest of the i16 kernels over R x C output tiles (rows of 2K bytes): per tile the row pointers,
+ * then `inner` (the k loop leaving the sums in the tile's accumulators), then the tile's stores.
+ */
+function i16Tiles(t: Tile, inner: string[], stores: string[]): string {
+  return `${set('rb', `(i32.shl ${get('K')} (i32.const 1))`)}
+    ${returnIfEmpty('M', 'N', 'K')}
+    ${set('i', '(i32.const 0)')}
     (loop $li
-      (local.set $j (i32.const 0))
+      ${set('j', '(i32.const 0)')}
       (loop $lj
-        (local.set $pa0 (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $rb))))
-        (local.set $pa1 (i32.add (local.get $pa0) (local.get $rb)))
-        (local.set $pa2 (i32.add (local.get $pa1) (local.get $rb)))
-        (local.set $pa3 (i32.add (local.get $pa2) (local.get $rb)))
-        (local.set $pw0 (i32.add (local.get $w) (i32.mul (local.get $j) (local.get $rb))))
-        (local.set $pw1 (i32.add (local.get $pw0) (local.get $rb)))
-        (local.set $c00 (v128.const i32x4 0 0 0 0)) (local.set $c01 (v128.const i32x4 0 0 0 0))
-        (local.set $c10 (v128.const i32x4 0 0 0 0)) (local.set $c11 (v128.const i32x4 0 0 0 0))
-        (local.set $c20 (v128.const i32x4 0 0 0 0)) (local.set $c21 (v128.const i32x4 0 0 0 0))
-        (local.set $c30 (v128.const i32x4 0 0 0 0)) (local.set $c31 (v128.const i32x4 0 0 0 0))
-        (local.set $k (i32.const 0))
-        (loop $lk
-          (local.set $w0 (v128.load (i32.add (local.get $pw0) (local.get $k))))
-          (local.set $w1 (v128.load (i32.add (local.get $pw1) (local.get $k))))
-          (local.set $x (v128.load (i32.add (local.get $pa0) (local.get $k))))
-          (local.set $c00 (i32x4.add (local.get $c00) (i32x4.dot_i16x8_s (local.get $x) (local.get $w0))))
-          (local.set $c01 (i32x4.add (local.get $c01) (i32x4.dot_i16x8_s (local.get $x) (local.get $w1))))
-          (local.set $x (v128.load (i32.add (local.get $pa1) (local.get $k))))
-          (local.set $c10 (i32x4.add (local.get $c10) (i32x4.dot_i16x8_s (local.get $x) (local.get $w0))))
-          (local.set $c11 (i32x4.add (local.get $c11) (i32x4.dot_i16x8_s (local.get $x) (local.get $w1))))
-          (local.set $x (v128.load (i32.add (local.get $pa2) (local.get $k))))
-          (local.set $c20 (i32x4.add (local.get $c20) (i32x4.dot_i16x8_s (local.get $x) (local.get $w0))))
-          (local.set $c21 (i32x4.add (local.get $c21) (i32x4.dot_i16x8_s (local.get $x) (local.get $w1))))
-          (local.set $x (v128.load (i32.add (local.get $pa3) (local.get $k))))
-          (local.set $c30 (i32x4.add (local.get $c30) (i32x4.dot_i16x8_s (local.get $x) (local.get $w0))))
-          (local.set $c31 (i32x4.add (local.get $c31) (i32x4.dot_i16x8_s (local.get $x) (local.get $w1))))
-          (local.set $k (i32.add (local.get $k) (i32.const 16)))
-          (br_if $lk (i32.lt_u (local.get $k) (local.get $rb))))
-        (local.set $po (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $N)) (local.get $j)) (i32.const 2))))
-        (i32.store (local.get $po) (call $hsum (local.get $c00)))
-        (i32.store offset=4 (local.get $po) (call $hsum (local.get $c01)))
-        (local.set $po (i32.add (local.get $po) (i32.shl (local.get $N) (i32.const 2))))
-        (i32.store (local.get $po) (call $hsum (local.get $c10)))
-        (i32.store offset=4 (local.get $po) (call $hsum (local.get $c11)))
-        (local.set $po (i32.add (local.get $po) (i32.shl (local.get $N) (i32.const 2))))
-        (i32.store (local.get $po) (call $hsum (local.get $c20)))
-        (i32.store offset=4 (local.get $po) (call $hsum (local.get $c21)))
-        (local.set $po (i32.add (local.get $po) (i32.shl (local.get $N) (i32.const 2))))
-        (i32.store (local.get $po) (call $hsum (local.get $c30)))
-        (i32.store offset=4 (local.get $po) (call $hsum (local.get $c31)))
-        (local.set $j (i32.add (local.get $j) (i32.const 2)))
-        (br_if $lj (i32.lt_u (local.get $j) (local.get $N))))
-      (local.set $i (i32.add (local.get $i) (i32.const 4)))
-      (br_if $li (i32.lt_u (local.get $i) (local.get $M)))))
-  (func $hsum64 (param $v v128) (result i64)
-    (i64.add (i64x2.extract_lane 0 (local.get $v)) (i64x2.extract_lane 1 (local.get $v))))
-  (func (export "gemm_i16_i64") (param $a i32) (param $w i32) (param $out i32) (param $M i32) (param $N i32) (param $K i32) (param $B i32)
-    (local $i i32) (local $j i32) (local $k i32) (local $kEnd i32) (local $rb i32)
-    (local $pa0 i32) (local $pa1 i32) (local $pw0 i32) (local $pw1 i32) (local $po i32)
-    (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
-    (local $d00 v128) (local $d01 v128) (local $d10 v128) (local $d11 v128)
-    (local $x v128) (local $w0 v128) (local $w1 v128)
-    (local.set $rb (i32.shl (local.get $K) (i32.const 1)))
-    (if (i32.or (i32.eqz (local.get $M)) (i32.or (i32.eqz (local.get $N)) (i32.eqz (local.get $K)))) (then (return)))
-    (local.set $i (i32.const 0))
-    (loop $li
-      (local.set $j (i32.const 0))
-      (loop $lj
-        (local.set $pa0 (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $rb))))
-        (local.set $pa1 (i32.add (local.get $pa0) (local.get $rb)))
-        (local.set $pw0 (i32.add (local.get $w) (i32.mul (local.get $j) (local.get $rb))))
-        (local.set $pw1 (i32.add (local.get $pw0) (local.get $rb)))
-        (local.set $d00 (v128.const i64x2 0 0)) (local.set $d01 (v128.const i64x2 0 0))
-        (local.set $d10 (v128.const i64x2 0 0)) (local.set $d11 (v128.const i64x2 0 0))
-        (local.set $k (i32.const 0))
-        (loop $lb
-          (local.set $c00 (v128.const i32x4 0 0 0 0)) (local.set $c01 (v128.const i32x4 0 0 0 0))
-          (local.set $c10 (v128.const i32x4 0 0 0 0)) (local.set $c11 (v128.const i32x4 0 0 0 0))
-          (local.set $kEnd (i32.add (local.get $k) (local.get $B)))
-          (if (i32.gt_u (local.get $kEnd) (local.get $rb)) (then (local.set $kEnd (local.get $rb))))
+        ${lines([...rowPointers('pa', t.rows, 'a', 'i', 'rb'), ...rowPointers('pw', t.cols, 'w', 'j', 'rb')], '        ')}
+        ${lines(inner, '        ')}
+        ${lines(stores, '        ')}
+        ${step('j', t.cols.length)}
+        (br_if $lj (i32.lt_u ${get('j')} ${get('N')})))
+      ${step('i', t.rows.length)}
+      (br_if $li (i32.lt_u ${get('i')} ${get('M')}))))`;
+}
+
+/** gemm_i16: a 4x2 tile of i32x4 dot accumulators, i32 results (wrapping). */
+function gemmI16(): string {
+  const t = tile(4, 2);
+  const inner = [
+    zero(cells(t, 'c'), ZERO_I32X4),
+    set('k', '(i32.const 0)'),
+    `(loop $lk
+          ${lines(dotStep(t), '          ')}
+          (br_if $lk (i32.lt_u ${get('k')} ${get('rb')})))`,
+  ];
+  return `(func (export "gemm_i16") (param $a i32) (param $w i32) (param $out i32) (param $M i32) (param $N i32) (param $K i32)
+    ${locals('i32', ['i', 'j', 'k', 'rb'])}
+    ${locals('i32', pointers(t))}
+    ${locals('v128', cells(t, 'c'))}
+    ${locals('v128', ['x', ...t.cols.map((c) => `w${c}`)])}
+    ${i16Tiles(t, inner, storeTile(t, 'i32.store', 2, (r, c) => `(call $hsum ${get(`c${r}${c}`)})`))}`;
+}
+
+/** gemm_i16_i64: a 2x2 tile of i32x4 dot accumulators c, flushed every B bytes into i64x2 accumulators d. */
+function gemmI16I64(): string {
+  const t = tile(2, 2);
+  // d_rc += sext(low two lanes of c_rc) + sext(high two lanes)
+  const flush = cells(t, '').map((rc) =>
+    set(`d${rc}`, `(i64x2.add ${get(`d${rc}`)} (i64x2.add (i64x2.extend_low_i32x4_s ${get(`c${rc}`)}) (i64x2.extend_high_i32x4_s ${get(`c${rc}`)})))`),
+  );
+  const inner = [
+    zero(cells(t, 'd'), ZERO_I64X2),
+    set('k', '(i32.const 0)'),
+    `(loop $lb
+          ${zero(cells(t, 'c'), ZERO_I32X4)}
+          ${set('kEnd', `(i32.add ${get('k')} ${get('B')})`)}
+          (if (i32.gt_u ${get('kEnd')} ${get('rb')}) (then ${set('kEnd', get('rb'))}))
           (loop $lk
-            (local.set $w0 (v128.load (i32.add (local.get $pw0) (local.get $k))))
-            (local.set $w1 (v128.load (i32.add (local.get $pw1) (local.get $k))))
-            (local.set $x (v128.load (i32.add (local.get $pa0) (local.get $k))))
-            (local.set $c00 (i32x4.add (local.get $c00) (i32x4.dot_i16x8_s (local.get $x) (local.get $w0))))
-            (local.set $c01 (i32x4.add (local.get $c01) (i32x4.dot_i16x8_s (local.get $x) (local.get $w1))))
-            (local.set $x (v128.load (i32.add (local.get $pa1) (local.get $k))))
-            (local.set $c10 (i32x4.add (local.get $c10) (i32x4.dot_i16x8_s (local.get $x) (local.get $w0))))
-            (local.set $c11 (i32x4.add (local.get $c11) (i32x4.dot_i16x8_s (local.get $x) (local.get $w1))))
-            (local.set $k (i32.add (local.get $k) (i32.const 16)))
-            (br_if $lk (i32.lt_u (local.get $k) (local.get $kEnd))))
-          (local.set $d00 (i64x2.add (local.get $d00) (i64x2.add (i64x2.extend_low_i32x4_s (local.get $c00)) (i64x2.extend_high_i32x4_s (local.get $c00)))))
-          (local.set $d01 (i64x2.add (local.get $d01) (i64x2.add (i64x2.extend_low_i32x4_s (local.get $c01)) (i64x2.extend_high_i32x4_s (local.get $c01)))))
-          (local.set $d10 (i64x2.add (local.get $d10) (i64x2.add (i64x2.extend_low_i32x4_s (local.get $c10)) (i64x2.extend_high_i32x4_s (local.get $c10)))))
-          (local.set $d11 (i64x2.add (local.get $d11) (i64x2.add (i64x2.extend_low_i32x4_s (local.get $c11)) (i64x2.extend_high_i32x4_s (local.get $c11)))))
-          (br_if $lb (i32.lt_u (local.get $k) (local.get $rb))))
-        (local.set $po (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $N)) (local.get $j)) (i32.const 3))))
-        (i64.store (local.get $po) (call $hsum64 (local.get $d00)))
-        (i64.store offset=8 (local.get $po) (call $hsum64 (local.get $d01)))
-        (local.set $po (i32.add (local.get $po) (i32.shl (local.get $N) (i32.const 3))))
-        (i64.store (local.get $po) (call $hsum64 (local.get $d10)))
-        (i64.store offset=8 (local.get $po) (call $hsum64 (local.get $d11)))
-        (local.set $j (i32.add (local.get $j) (i32.const 2)))
-        (br_if $lj (i32.lt_u (local.get $j) (local.get $N))))
-      (local.set $i (i32.add (local.get $i) (i32.const 2)))
-      (br_if $li (i32.lt_u (local.get $i) (local.get $M)))))
-  (func (export "xnor") (param $a i32) (param $w i32) (param $out i32) (param $M i32) (param $N i32) (param $bytes i32) (param $n i32)
-    (local $i i32) (local $j i32) (local $k i32) (local $kEnd i32) (local $pa0 i32) (local $pa1 i32) (local $pw0 i32) (local $pw1 i32) (local $po i32)
-    (local $x0 v128) (local $x1 v128) (local $w0 v128) (local $w1 v128)
-    (local $b00 v128) (local $b01 v128) (local $b10 v128) (local $b11 v128)
-    (local $s00 v128) (local $s01 v128) (local $s10 v128) (local $s11 v128)
-    (if (i32.or (i32.eqz (local.get $M)) (i32.or (i32.eqz (local.get $N)) (i32.eqz (local.get $bytes)))) (then (return)))
-    (local.set $i (i32.const 0))
+            ${lines(dotStep(t), '            ')}
+            (br_if $lk (i32.lt_u ${get('k')} ${get('kEnd')})))
+          ${lines(flush, '          ')}
+          (br_if $lb (i32.lt_u ${get('k')} ${get('rb')})))`,
+  ];
+  return `(func (export "gemm_i16_i64") (param $a i32) (param $w i32) (param $out i32) (param $M i32) (param $N i32) (param $K i32) (param $B i32)
+    ${locals('i32', ['i', 'j', 'k', 'kEnd', 'rb'])}
+    ${locals('i32', pointers(t))}
+    ${locals('v128', cells(t, 'c'))}
+    ${locals('v128', cells(t, 'd'))}
+    ${locals('v128', ['x', ...t.cols.map((c) => `w${c}`)])}
+    ${i16Tiles(t, inner, storeTile(t, 'i64.store', 3, (r, c) => `(call $hsum64 ${get(`d${r}${c}`)})`))}`;
+}
+
+/** i8x16 popcount steps between flushes: 31 * 8 = 248 < 256 per i8 lane. */
+const XNOR_FLUSH_STEPS = 31;
+
+/** xnor: a 2x2 tile of i8x16 popcount counters b, flushed every 31 steps into i16x8 counters s. */
+function xnor(): string {
+  const t = tile(2, 2);
+  const count = cells(t, '').map((rc) =>
+    set(`b${rc}`, `(i8x16.add ${get(`b${rc}`)} (i8x16.popcnt (v128.xor ${get(`x${rc[0]}`)} ${get(`w${rc[1]}`)})))`),
+  );
+  const flush = cells(t, '').map((rc) => set(`s${rc}`, `(i16x8.add ${get(`s${rc}`)} (i16x8.extadd_pairwise_i8x16_u ${get(`b${rc}`)}))`));
+  // nBits - 2 * popcount, the popcount the sum of the widened i16 counters
+  const dot = (r: number, c: number): string =>
+    `(i32.sub ${get('n')} (i32.shl (call $hsum (i32x4.extadd_pairwise_i16x8_u ${get(`s${r}${c}`)})) (i32.const 1)))`;
+  return `(func (export "xnor") (param $a i32) (param $w i32) (param $out i32) (param $M i32) (param $N i32) (param $bytes i32) (param $n i32)
+    ${locals('i32', ['i', 'j', 'k', 'kEnd', ...pointers(t)])}
+    ${locals('v128', [...t.rows.map((r) => `x${r}`), ...t.cols.map((c) => `w${c}`)])}
+    ${locals('v128', cells(t, 'b'))}
+    ${locals('v128', cells(t, 's'))}
+    ${returnIfEmpty('M', 'N', 'bytes')}
+    ${set('i', '(i32.const 0)')}
     (loop $li
-      (local.set $pa0 (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $bytes))))
-      (local.set $pa1 (i32.add (local.get $pa0) (local.get $bytes)))
-      (local.set $j (i32.const 0))
+      ${lines(rowPointers('pa', t.rows, 'a', 'i', 'bytes'), '      ')}
+      ${set('j', '(i32.const 0)')}
       (loop $lj
-        (local.set $pw0 (i32.add (local.get $w) (i32.mul (local.get $j) (local.get $bytes))))
-        (local.set $pw1 (i32.add (local.get $pw0) (local.get $bytes)))
-        (local.set $s00 (v128.const i32x4 0 0 0 0)) (local.set $s01 (v128.const i32x4 0 0 0 0))
-        (local.set $s10 (v128.const i32x4 0 0 0 0)) (local.set $s11 (v128.const i32x4 0 0 0 0))
-        (local.set $k (i32.const 0))
+        ${lines(rowPointers('pw', t.cols, 'w', 'j', 'bytes'), '        ')}
+        ${zero(cells(t, 's'), ZERO_I32X4)}
+        ${set('k', '(i32.const 0)')}
         (loop $lb
-          (local.set $b00 (v128.const i32x4 0 0 0 0)) (local.set $b01 (v128.const i32x4 0 0 0 0))
-          (local.set $b10 (v128.const i32x4 0 0 0 0)) (local.set $b11 (v128.const i32x4 0 0 0 0))
-          (local.set $kEnd (i32.add (local.get $k) (i32.const 496)))
-          (if (i32.gt_u (local.get $kEnd) (local.get $bytes)) (then (local.set $kEnd (local.get $bytes))))
+          ${zero(cells(t, 'b'), ZERO_I32X4)}
+          ${set('kEnd', `(i32.add ${get('k')} (i32.const ${XNOR_FLUSH_STEPS * 16}))`)}
+          (if (i32.gt_u ${get('kEnd')} ${get('bytes')}) (then ${set('kEnd', get('bytes'))}))
           (loop $lk
-            (local.set $x0 (v128.load (i32.add (local.get $pa0) (local.get $k))))
-            (local.set $x1 (v128.load (i32.add (local.get $pa1) (local.get $k))))
-            (local.set $w0 (v128.load (i32.add (local.get $pw0) (local.get $k))))
-            (local.set $w1 (v128.load (i32.add (local.get $pw1) (local.get $k))))
-            (local.set $b00 (i8x16.add (local.get $b00) (i8x16.popcnt (v128.xor (local.get $x0) (local.get $w0)))))
-            (local.set $b01 (i8x16.add (local.get $b01) (i8x16.popcnt (v128.xor (local.get $x0) (local.get $w1)))))
-            (local.set $b10 (i8x16.add (local.get $b10) (i8x16.popcnt (v128.xor (local.get $x1) (local.get $w0)))))
-            (local.set $b11 (i8x16.add (local.get $b11) (i8x16.popcnt (v128.xor (local.get $x1) (local.get $w1)))))
-            (local.set $k (i32.add (local.get $k) (i32.const 16)))
-            (br_if $lk (i32.lt_u (local.get $k) (local.get $kEnd))))
-          (local.set $s00 (i16x8.add (local.get $s00) (i16x8.extadd_pairwise_i8x16_u (local.get $b00))))
-          (local.set $s01 (i16x8.add (local.get $s01) (i16x8.extadd_pairwise_i8x16_u (local.get $b01))))
-          (local.set $s10 (i16x8.add (local.get $s10) (i16x8.extadd_pairwise_i8x16_u (local.get $b10))))
-          (local.set $s11 (i16x8.add (local.get $s11) (i16x8.extadd_pairwise_i8x16_u (local.get $b11))))
-          (br_if $lb (i32.lt_u (local.get $k) (local.get $bytes))))
-        (local.set $po (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $N)) (local.get $j)) (i32.const 2))))
-        (i32.store (local.get $po)
-          (i32.sub (local.get $n) (i32.shl (call $hsum (i32x4.extadd_pairwise_i16x8_u (local.get $s00))) (i32.const 1))))
-        (i32.store offset=4 (local.get $po)
-          (i32.sub (local.get $n) (i32.shl (call $hsum (i32x4.extadd_pairwise_i16x8_u (local.get $s01))) (i32.const 1))))
-        (local.set $po (i32.add (local.get $po) (i32.shl (local.get $N) (i32.const 2))))
-        (i32.store (local.get $po)
-          (i32.sub (local.get $n) (i32.shl (call $hsum (i32x4.extadd_pairwise_i16x8_u (local.get $s10))) (i32.const 1))))
-        (i32.store offset=4 (local.get $po)
-          (i32.sub (local.get $n) (i32.shl (call $hsum (i32x4.extadd_pairwise_i16x8_u (local.get $s11))) (i32.const 1))))
-        (local.set $j (i32.add (local.get $j) (i32.const 2)))
-        (br_if $lj (i32.lt_u (local.get $j) (local.get $N))))
-      (local.set $i (i32.add (local.get $i) (i32.const 2)))
-      (br_if $li (i32.lt_u (local.get $i) (local.get $M)))))
+            ${lines(t.rows.map((r) => set(`x${r}`, `(v128.load (i32.add ${get(`pa${r}`)} ${get('k')}))`)), '            ')}
+            ${lines(t.cols.map((c) => set(`w${c}`, `(v128.load (i32.add ${get(`pw${c}`)} ${get('k')}))`)), '            ')}
+            ${lines(count, '            ')}
+            ${step('k', 16)}
+            (br_if $lk (i32.lt_u ${get('k')} ${get('kEnd')})))
+          ${lines(flush, '          ')}
+          (br_if $lb (i32.lt_u ${get('k')} ${get('bytes')})))
+        ${lines(storeTile(t, 'i32.store', 2, dot), '        ')}
+        ${step('j', t.cols.length)}
+        (br_if $lj (i32.lt_u ${get('j')} ${get('N')})))
+      ${step('i', t.rows.length)}
+      (br_if $li (i32.lt_u ${get('i')} ${get('M')}))))`;
+}
+
+export const GEMM_WAT = `(module
+  (import "env" "memory" (memory 1))
+  ${HSUM}
+  ${gemmI16()}
+  ${HSUM64}
+  ${gemmI16I64()}
+  ${xnor()}
 )`;
 
 /** `GEMM_WAT` compiled by `watToWasm`; refreshed by `npx tsx src/kernels/build_wasm.ts`. */

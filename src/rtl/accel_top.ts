@@ -1,13 +1,14 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { clog2, ROUNDINGS } from '../arith/index.js';
+import { clog2, formatSigned, ROUNDINGS } from '../arith/index.js';
 import { layoutBits, weightWordBits, type AccelProgram } from '../hw/accel_program.js';
 import type { Design } from '../hw/design.js';
 import { writeImages } from '../hw/accel_images.js';
 import { hostInput, runAccelerator, type AccelRun } from '../hw/accel_top.js';
 import { InputError, ToolError } from '../util/errors.js';
 import { macVerilogParams } from '../hw/mac_pe.js';
+import { peKind } from '../hw/pe_kind.js';
 import { REQUANTIZER_MODES } from '../hw/requantizer.js';
 import { buildSim, type BuildRequest } from './build.js';
 import { compareOutputs, type Mismatch } from './compare.js';
@@ -55,6 +56,9 @@ export function accelParameters(p: AccelProgram, cap: AccelCapacity = {}): Recor
  * Steps (xnor.thresholds) and WordBits (`weightWordBits`) follow from the Design as the compiler sets them.
  */
 export function accelDesignParameters(d: Design, cap: AccelCapacity): Record<string, number | string> {
+  if (peKind(d) === 'shift') {
+    throw new InputError(`design ${d.name}: array.pe "shift": hdl/accel_top.sv instantiates the multiplier PE; the shift PE is verified as a unit (lowbit verify --unit mac_pe_shift, mac_array); run it on the TS accelerator (drop --rtl) or use array.pe "multiplier"`);
+  }
   const { Dataflow: _df, ...mac } = macVerilogParams(d);
   return {
     Rows: d.array.rows, Cols: d.array.cols, ...mac,
@@ -128,7 +132,7 @@ export function unpackInput(p: AccelProgram, words: Uint32Array): Int32Array {
       const { planes, stride } = l.inLayout;
       let v = 0;
       for (let b = 0; b < planes; b++) v += bit(b * stride + i) * 2 ** b;
-      x[i] = l.xFormat.signed && bit((planes - 1) * stride + i) === 1 ? v - 2 ** planes : v;
+      x[i] = formatSigned(l.xFormat) && bit((planes - 1) * stride + i) === 1 ? v - 2 ** planes : v;
     }
   }
   return x;

@@ -7,13 +7,17 @@ const PE = ['mac_pe.sv'];
 const ARRAY = ['mac_array.sv', ...PE, 'skew_buffer.sv'];
 const REQUANTIZER = ['requantizer.sv', 'round_shift.sv'];
 const XNOR = ['xnor_popcount.sv', 'popcount_tree.sv', 'multi_threshold.sv'];
+const WINDOW = ['conv_window.sv'];
+const POOL = ['max_pool.sv'];
 
 export const HDL_MANIFEST = {
   mac_pe: PE,
   mac_array: ARRAY,
   requantizer: REQUANTIZER,
   xnor_popcount: XNOR,
-  accel_top: ['accel_pkg.svh', 'accel_top.sv', ...ARRAY, ...REQUANTIZER, ...XNOR],
+  conv_window: WINDOW,
+  max_pool: POOL,
+  accel_top: ['accel_pkg.svh', 'accel_top.sv', ...ARRAY, ...REQUANTIZER, ...XNOR, ...WINDOW, ...POOL],
 } as const satisfies Record<string, readonly string[]>;
 
 export type HdlTop = keyof typeof HDL_MANIFEST;

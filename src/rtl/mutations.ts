@@ -25,6 +25,27 @@ export const MUTATIONS: readonly Mutation[] = [
     description: 'pipeline register skipped: h_o driven straight from h_i',
     pattern: 'assign h_o       = h_q;', replacement: 'assign h_o       = h_i;',
   },
+  // ---- mac_pe_shift (hdl/mac_pe.sv with WShift = 1: the multiplier-free product) ----
+  {
+    id: 'mac_pe_shift-neg-ignored', unit: 'mac_pe_shift', file: 'hdl/mac_pe.sv', designs: ['os-w8a8-acc32-wrap'],
+    description: 'sign bit ignored: a negative power-of-two weight adds a << e instead of subtracting it',
+    pattern: "code[WExpBits] ? -mag : mag;", replacement: 'mag;',
+  },
+  {
+    id: 'mac_pe_shift-zero-ignored', unit: 'mac_pe_shift', file: 'hdl/mac_pe.sv', designs: ['ws-w2a8-acc16-sat'],
+    description: 'zero flag ignored: a zero weight (code nz = 0) adds +-a',
+    pattern: "assign prod = !code[WExpBits+1] ? '0 : ", replacement: 'assign prod = ',
+  },
+  {
+    id: 'mac_pe_shift-shift-off', unit: 'mac_pe_shift', file: 'hdl/mac_pe.sv', designs: ['is-w16a16-acc64-sat'],
+    description: 'shift off by one: w * a = a << (e + 1)',
+    pattern: "assign mag = PBits'(a_ext) << code[WExpBits-1:0];", replacement: "assign mag = PBits'(a_ext) << (code[WExpBits-1:0] + 1'b1);",
+  },
+  {
+    id: 'mac_pe_shift-act-zero-ext', unit: 'mac_pe_shift', file: 'hdl/mac_pe.sv', designs: ['os-w8a8-acc32-wrap'],
+    description: 'sign extension dropped: a signed activation is zero-extended before the shift',
+    pattern: "assign a_ext = {(ASigned != 0) & act[ALane-1], act};", replacement: "assign a_ext = {1'b0, act};",
+  },
   // ---- mac_array ----
   {
     id: 'mac_array-drain-short', unit: 'mac_array', file: 'hdl/mac_array.sv', designs: ['os-3x5-int8'],
@@ -87,21 +108,22 @@ export const MUTATIONS: readonly Mutation[] = [
 ];
 
 /**
- * Mutations of the accelerator's CNN datapath in `hdl/accel_top.sv` — the sliding-window generator, the
- * pooling unit, the capture of every array row and the tile walk. They are checked by co-simulating
+ * Mutations of the accelerator's CNN datapath — the sliding-window generator (`hdl/conv_window.sv`: the
+ * tile walk, the taps, the padding, the XNOR segment cutting), the pooling unit (`hdl/max_pool.sv`), the
+ * capture of every array row and the weight shift (`hdl/accel_top.sv`). They are checked by co-simulating
  * random CNNs on the whole accelerator (`runAccelMutant` in accel_top.ts, test/slow/accel_mutation.slow.test.ts);
  * `designs` names the test Designs ('tiny-mixed': MAC array CNNs, 'binary-32': XNOR/bit-serial CNNs).
  */
 export const ACCEL_MUTATIONS: readonly Mutation[] = [
   {
-    id: 'accel-pad-zero', unit: 'accel_top', file: 'hdl/accel_top.sv', designs: ['tiny-mixed'],
+    id: 'accel-pad-zero', unit: 'accel_top', file: 'hdl/conv_window.sv', designs: ['tiny-mixed'],
     description: 'padding value lost: a padded position feeds 0 instead of the input zero point - shift',
-    pattern: 'h_vec[r*HBits +: HBits] = desc.pad[HBits-1:0];', replacement: "h_vec[r*HBits +: HBits] = '0;",
+    pattern: 'tap_pad[r] ? pad_i :', replacement: "tap_pad[r] ? '0 :",
   },
   {
-    id: 'accel-stride-ignored', unit: 'accel_top', file: 'hdl/accel_top.sv', designs: ['tiny-mixed'],
+    id: 'accel-stride-ignored', unit: 'accel_top', file: 'hdl/conv_window.sv', designs: ['tiny-mixed'],
     description: 'window rows ignore the vertical stride',
-    pattern: "iy = 34'(py_q[r] * desc.sh)", replacement: "iy = 34'(py_q[r])",
+    pattern: "iy = 34'(pos_q[r*64+32 +: 32] * sh_i)", replacement: "iy = 34'(pos_q[r*64+32 +: 32])",
   },
   {
     id: 'accel-rows-reversed', unit: 'accel_top', file: 'hdl/accel_top.sv', designs: ['tiny-mixed'],
@@ -109,29 +131,29 @@ export const ACCEL_MUTATIONS: readonly Mutation[] = [
     pattern: 'a_m_q <= capm_q + cap_row;', replacement: 'a_m_q <= capm_q + Rows - 1 - cap_row;',
   },
   {
-    id: 'accel-tile-step', unit: 'accel_top', file: 'hdl/accel_top.sv', designs: ['tiny-mixed'],
+    id: 'accel-tile-step', unit: 'accel_top', file: 'hdl/conv_window.sv', designs: ['tiny-mixed'],
     description: 'off by one: a tile advances one pixel column too far',
-    pattern: 'desc.tile_dy, desc.tile_dx, desc.out_w);', replacement: 'desc.tile_dy, desc.tile_dx + 1, desc.out_w);',
+    pattern: 'tile_dy_i, tile_dx_i, out_w_i);', replacement: 'tile_dy_i, tile_dx_i + 1, out_w_i);',
   },
   {
-    id: 'accel-pool-narrow', unit: 'accel_top', file: 'hdl/accel_top.sv', designs: ['tiny-mixed'],
+    id: 'accel-pool-narrow', unit: 'accel_top', file: 'hdl/max_pool.sv', designs: ['tiny-mixed'],
     description: 'off by one: the pooling window drops its last column',
-    pattern: "32'(j) < desc.kw && v > best", replacement: "32'(j) < desc.kw - 1 && v > best",
+    pattern: "32'(j) < kw_i && v > best", replacement: "32'(j) < kw_i - 1 && v > best",
   },
   {
-    id: 'accel-segment-short', unit: 'accel_top', file: 'hdl/accel_top.sv', designs: ['binary-32'],
+    id: 'accel-segment-short', unit: 'accel_top', file: 'hdl/conv_window.sv', designs: ['binary-32'],
     description: 'off by one: an XNOR kernel-row segment counts one lane fewer',
-    pattern: "x_nbits = x_ok ? NbW'(x_hi - x_lo) : '0;", replacement: "x_nbits = x_ok ? NbW'(x_hi - x_lo - 1) : '0;",
+    pattern: "seg_nbits_o = seg_ok ? NbW'(hi - lo) : '0;", replacement: "seg_nbits_o = seg_ok ? NbW'(hi - lo - 1) : '0;",
   },
   {
-    id: 'accel-xnor-pad-row', unit: 'accel_top', file: 'hdl/accel_top.sv', designs: ['binary-32'],
+    id: 'accel-xnor-pad-row', unit: 'accel_top', file: 'hdl/conv_window.sv', designs: ['binary-32'],
     description: 'a kernel row in the top/bottom padding is counted on the XNOR unit instead of adding 0',
-    pattern: "x_ok = x_iy >= 0 && x_iy < 40'(desc.map_h) && x_hi > x_lo;", replacement: 'x_ok = x_hi > x_lo;',
+    pattern: "seg_ok = iy0 >= 0 && iy0 < 40'(map_h_i) && hi > lo;", replacement: 'seg_ok = hi > lo;',
   },
   {
-    id: 'accel-xnor-pad-left', unit: 'accel_top', file: 'hdl/accel_top.sv', designs: ['binary-32'],
+    id: 'accel-xnor-pad-left', unit: 'accel_top', file: 'hdl/conv_window.sv', designs: ['binary-32'],
     description: 'left padding not cut from an XNOR kernel row: its taps are counted',
-    pattern: "x_lo = x_jlo * 40'(desc.map_c);", replacement: "x_lo = '0;",
+    pattern: "lo = jlo * 40'(map_c_i);", replacement: "lo = '0;",
   },
   {
     id: 'accel-xnor-wshift', unit: 'accel_top', file: 'hdl/accel_top.sv', designs: ['binary-32'],

@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { Rng, testSeed } from '../../src/util/rng.js';
+import { formatBits } from '../../src/arith/format.js';
 import { compileModel } from '../../src/hw/accel_compile.js';
 import { runAccelerator, inferenceCycles, layerCycles } from '../../src/hw/accel_top.js';
 import { buildImages, imageWidths, hexText } from '../../src/hw/accel_images.js';
@@ -53,7 +54,7 @@ describe('CNNs on the accelerator: TS model == integer reference, at every batch
           const want = l.engine === 'mac'
             ? (Math.ceil(M / Math.min(batch, M)) * Math.ceil(l.N / C) - 1) * (l.K + R) + l.K + 2 * R + C + 5
             : l.engine === 'pool' ? M * l.N + 2
-            : M * l.N * (l.engine === 'serial' ? l.xFormat.bits * l.wFormat.bits : 1) * l.win.kh * Math.ceil((l.win.kw * l.win.C) / L) + 9;
+            : M * l.N * (l.engine === 'serial' ? formatBits(l.xFormat) * formatBits(l.wFormat) : 1) * l.win.kh * Math.ceil((l.win.kw * l.win.C) / L) + 9;
           expect(layerCycles(l, p), `${l.name} batch ${batch}`).toBe(want);
         }
         const est = estimateNetwork(m, c.design, { batch });
@@ -114,7 +115,7 @@ describe('accelerator cycles (hand-computed)', () => {
     // the bit-serial first layer: B_x x B_w plane pairs per output
     const l0 = pb.layers[0];
     expect(l0.engine).toBe('serial');
-    expect(layerCycles(l0, pb)).toBe(l0.N * l0.xFormat.bits * l0.wFormat.bits * Math.ceil(l0.K / L) + 9);
+    expect(layerCycles(l0, pb)).toBe(l0.N * formatBits(l0.xFormat) * formatBits(l0.wFormat) * Math.ceil(l0.K / L) + 9);
   });
 });
 

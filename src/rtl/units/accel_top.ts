@@ -123,8 +123,7 @@ function programOf(d: Design, seed: number): AccelProgram {
 /** The random inputs of run r: `images` images in the model's input format (as `hostInput` takes them). */
 function runWords(p: AccelProgram, rng: Rng): Uint32Array {
   const q = p.layers[0];
-  const fmt: TensorFormat = q.engine === 'xnor' ? BINARY : { type: 'int', bits: q.xFormat.bits, signed: q.xFormat.signed };
-  const x = randomInts(rng, p.images * p.inputElems, fmt);
+  const x = randomInts(rng, p.images * p.inputElems, q.xFormat);
   for (let i = 0; i < x.length; i++) x[i] += p.inputShift;
   return packInput(p, hostInput(p, x, 0, p.images));
 }
