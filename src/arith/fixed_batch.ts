@@ -7,6 +7,7 @@
  * validated once; nothing is allocated per element on the number path.
  */
 import { badValue } from '../util/errors.js';
+import { formatRange, intFormat } from './format.js';
 import type { Overflow, Rounding } from './modes.js';
 import { checkRounding, roundShiftUnchecked } from './shift.js';
 import { wrapIntUnchecked } from './int.js';
@@ -61,11 +62,9 @@ export function castFixedArray<T extends Int8Array | Int16Array | Int32Array | U
   if (to.bits > 53) throw badValue('to.bits', to.bits, 'at most 53 for the number batch path; use castFixed (BigInt)');
   if (out.length < src.length) throw badValue('out.length', out.length, `at least src.length (${src.length})`);
   const d = fracBits(from) - fracBits(to);
-  const lo = from.signed ? -(2 ** (from.bits - 1)) : 0;
-  const hi = from.signed ? 2 ** (from.bits - 1) - 1 : 2 ** from.bits - 1;
+  const { min: lo, max: hi } = formatRange(intFormat(from.bits, from.signed));
   const { bits, signed } = to;
-  const min = signed ? -(2 ** (bits - 1)) : 0;
-  const max = signed ? 2 ** (bits - 1) - 1 : 2 ** bits - 1;
+  const { min, max } = formatRange(intFormat(bits, signed));
   const srcSigned = from.signed;
   const up = d < 0 ? 2 ** -d : 1;
   const wrapSm = overflow === 'WRAP_SM';

@@ -5,6 +5,7 @@
  * sign-extends when `signed`. A trailing partial byte has its unused high bits 0.
  */
 import { badValue } from '../util/errors.js';
+import { formatRange, intFormat } from './format.js';
 
 /** Element widths that pack evenly into bytes. */
 export type PackBits = 1 | 2 | 4 | 8;
@@ -29,8 +30,7 @@ export function packSubByte(values: ArrayLike<number>, bits: PackBits, signed: b
   const nb = packedBytes(n, bits);
   const o = out ?? new Uint8Array(nb);
   if (o.length < nb) throw badValue('out.length', o.length, `at least ${nb} bytes for ${n} ${bits}-bit values`);
-  const lo = signed ? -(1 << (bits - 1)) : 0;
-  const hi = signed ? (1 << (bits - 1)) - 1 : (1 << bits) - 1;
+  const { min: lo, max: hi } = formatRange(intFormat(bits, signed));
   const per = 8 / bits;
   const mask = (1 << bits) - 1;
   o.fill(0, 0, nb);

@@ -1,6 +1,4 @@
 #!/usr/bin/env node
-import yargs from 'yargs';
-import { hideBin } from 'yargs/helpers';
 import { COMMAND_LOADERS, DESCRIBE } from './commands/list.js';
 import { InputError, badValue, didYouMean } from '../util/errors.js';
 import { closest } from '../util/suggest.js';
@@ -10,6 +8,7 @@ import { parseSize, setMemoryBudget } from '../util/budget.js';
 import { reportFailure } from './fail.js';
 import { setRawArgs } from './options.js';
 import { installSignalCleanup } from '../util/fsafe.js';
+import { leanYargs, wantsHelp } from './yargs_lean.js';
 
 /**
  * The `lowbit` command line. Results go to stdout (`--json` for machines), progress and logs to stderr.
@@ -23,7 +22,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   setRawArgs(argv);
   let exitCode = 0;
-  let cli = yargs(argv)
+  let cli = (await leanYargs(argv, wantsHelp(argv)))
     .scriptName('lowbit')
     .exitProcess(false)
     .usage('$0 <command> [options]\n\nLow-precision neural-network hardware: quantize, train, model, verify, estimate.')
@@ -110,7 +109,7 @@ function withSuggestions(msg: string, known: string[]): string {
 const invokedDirectly = process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'));
 if (invokedDirectly || process.argv[1]?.endsWith('/lowbit') || process.argv[1]?.endsWith('main.js')) {
   installSignalCleanup();
-  main(hideBin(process.argv)).then(
+  main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;
     },

@@ -2,6 +2,7 @@ import { clog2 } from '../arith/format.js';
 import type { Design } from '../hw/design.js';
 import { laneFormat, tagBits } from '../hw/mac_rule.js';
 import { macVerilogParams } from '../hw/mac_pe.js';
+import { peKind, peVerilogParams, weightLane } from '../hw/pe_kind.js';
 import { requantizerVerilogParams } from '../hw/requantizer.js';
 import { xnorPopcountVerilogParams } from '../hw/xnor_popcount.js';
 import { convWindowVerilogParams, maxPoolVerilogParams } from '../hw/conv_window.js';
@@ -15,7 +16,7 @@ import type { NetworkEstimate } from './network.js';
  * Area of the accelerator's compute units from Yosys synthesis (src/synth/yosys.ts: generic gates,
  * flip-flop bits, 6-input LUTs), with the parameters `hdl/accel_top.sv` instantiates them with:
  *   - the MAC array, os: R*C x `mac_pe` (WBits, ABits, signs, AccBits, AccSat, Dataflow 0, TagBits =
- *     max(1, ceil(log2 R))) — one PE is synthesized and multiplied, because synthesizing the whole array
+ *     max(1, ceil(log2 R)), WShift/WExpBits of the Design's PE kind: the shift PE has no multiplier) — one PE is synthesized and multiplied, because synthesizing the whole array
  *     grows too slowly (a 4x4 int8 array takes ~67 s on this machine; a PE a few seconds) — plus the
  *     array's edge registers counted as flip-flops: left skew R(R-1)/2 * (HBits+1), top skew C(C-1)/2 *
  *     (VBits+2+TagBits), output deskew C(C-1)/2 * AccBits, drain per column ceil(log2 R) + AccBits + 1;
@@ -64,7 +65,10 @@ export function areaUnits(d: Design): { name: string; top: string; files: string
   const R = d.array.rows;
   const C = d.array.cols;
   return [
-    { name: 'mac array PE', top: 'mac_pe', files: hdl('mac_pe'), count: R * C, parameters: { ...macVerilogParams(d), Dataflow: 0, TagBits: tagBits(R) } },
+    {
+      name: peKind(d) === 'shift' ? 'mac array PE (shift)' : 'mac array PE', top: 'mac_pe', files: hdl('mac_pe'), count: R * C,
+      parameters: { ...macVerilogParams(d), Dataflow: 0, TagBits: tagBits(R), ...peVerilogParams(d) },
+    },
     {
       name: 'lane requantizer', top: 'requantizer', files: hdl('requantizer'), count: C,
       parameters: requantizerVerilogParams({ accBits: 32, channels: 1, mode: d.requant.mode, rounding: d.requant.rounding, outBits: 32, outSigned: true, zeroPoint: 0, relu: false }),
@@ -83,7 +87,7 @@ export function edgeFlipFlops(d: Design): number {
   const R = d.array.rows;
   const C = d.array.cols;
   const h = laneFormat(d.activation).bits;
-  const v = laneFormat(d.weight).bits;
+  const v = weightLane(d).bits;
   const acc = d.accumulator.bits;
   const tri = (n: number): number => (n * (n - 1)) / 2;
   const cnt = Math.max(1, clog2(R));

@@ -1,3 +1,4 @@
+import { formatRange, intFormat } from '../arith/format.js';
 import { roundHalfEven } from '../arith/requant.js';
 import type { Checkpoint } from '../model/checkpoint.js';
 import { groupCount, type FloatAct, type WeightOnlyModel, type WoLayer, type WoWeight } from '../model/weight_only.js';
@@ -71,7 +72,7 @@ export function quantizeRows(w: Float32Array, rows: number, bits: number, group:
   const K = w.length / rows;
   const gs = group === 0 || group >= K ? Math.max(K, 1) : group;
   const G = groupCount(K, gs);
-  const qmax = 2 ** (bits - 1) - 1;
+  const qmax = formatRange(intFormat(bits, true), true).max; // 2^(bits-1) - 1
   const data = new Int32Array(w.length);
   const scale = new Float32Array(rows * G);
   for (let r = 0; r < rows; r++) {

@@ -25,13 +25,26 @@ import { runTool } from './proc.js';
  */
 
 /**
- * The C++ model's optimisation, by the cycles to simulate. Measured for accel_top (sfc-w1a1 on binary-mnist,
- * docs/verify.md): -O3 compiles the model in about 78 CPU s against 34 at -O1 and simulates 2.9x faster
- * (174 k against 61 k cycles per CPU second), so it pays from about 4 M cycles (~270 such images) on.
+ * The C++ model's optimisation, by the cycles to simulate. Measured for accel_top with its word-memory buffers
+ * (sfc-w1a1 on binary-mnist, the C++-only driver, docs/verify.md, session 8): -O1 builds in ~41 CPU s against
+ * ~112-120 at -O2/-O3 and simulates 0.93x as fast as -O3 (medians of 5 alternating runs, 197.6 k against
+ * 212.2 k cycles per CPU s; -O2 no faster than -O3), so the ~75 CPU s the -O3 build costs pay back from
+ * 75 / (1/197.6 k - 1/212.2 k) ~ 215 M cycles on (about 14,000 sfc-w1a1 images; the 10,000 of the test set
+ * are 152 M). Before the word memories, -O3 was 2.9x faster and paid from 4 M cycles.
  */
-export const ACCEL_O3_FROM_CYCLES = 4e6;
+export const ACCEL_O3_FROM_CYCLES = 215e6;
 export function accelMakeVars(cycles: number): readonly string[] {
   return cycles >= ACCEL_O3_FROM_CYCLES ? ['OPT_FAST=-O3'] : MAKE_VARS;
+}
+/**
+ * Images per chunk when not given: each chunk is a fresh simulation (a process start, the memories read,
+ * the reset), about 50 ms of CPU for the sfc-w1a1 build (measured: 1 image 0.13 s, 16 images 1.3 s), so
+ * chunks are as large as allowed (256 images: memory, progress and the `seconds` limit are per chunk),
+ * of equal size and a multiple of `jobs` in number, so that the jobs end together.
+ */
+export function defaultChunk(batch: number, jobs: number): number {
+  const chunks = jobs * Math.max(1, Math.ceil(batch / (jobs * 256)));
+  return Math.max(1, Math.ceil(batch / chunks));
 }
 const NO_DONE = 0xffffffff;
 const FNV_BASIS = 2166136261;
@@ -43,7 +56,7 @@ export interface TxOptions {
   hdlDir?: string;
   /** simulations at a time (default: all cores) */
   jobs?: number;
-  /** images per chunk (default 32) */
+  /** images per chunk (default `defaultChunk`) */
   chunk?: number;
   /**
    * `process` (default): simulator processes; `inproc`: koffi (opt-in, `LOWBIT_RTL_INPROC=1`). Its SIGSEGV
@@ -185,8 +198,9 @@ export async function txAccelerator(p: AccelProgram, x: Int32Array, batch: numbe
   checkRtlSupported(p);
   const E = p.outputElems;
   const T = inferenceCycles(p);
-  const jobs = Math.max(1, Math.min(opts.jobs ?? availableParallelism(), Math.ceil(batch / (opts.chunk ?? 32)) || 1));
-  const chunk = opts.chunk ?? 32;
+  const want = Math.max(1, opts.jobs ?? availableParallelism());
+  const chunk = opts.chunk ?? defaultChunk(batch, want);
+  const jobs = Math.max(1, Math.min(want, Math.ceil(batch / chunk) || 1));
   const mode = opts.mode ?? (process.env.LOWBIT_RTL_INPROC === '1' && loadsKoffi() ? 'inproc' : 'process');
   const kind: BuildKind = mode === 'inproc' ? 'accel-lib' : 'accel';
   const built = await buildSim(

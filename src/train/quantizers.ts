@@ -29,7 +29,7 @@
  * Rounding of activations is floor(v + 0.5) (ties up), and the exported thresholds are derived from the
  * same function, so the integer model reproduces it exactly.
  */
-import { roundReal, type Rounding } from '../arith/index.js';
+import { formatRange, intFormat, roundReal, type Rounding } from '../arith/index.js';
 import { learnableQ, learnableScaleGrad } from './fake_quant.js';
 
 /**
@@ -55,7 +55,7 @@ export interface WeightQuantSpec {
 
 /** Q, the largest magnitude of a b-bit symmetric narrow-range integer: 2^(b-1) - 1. */
 export function symLevels(bits: number): number {
-  return 2 ** (bits - 1) - 1;
+  return formatRange(intFormat(bits, true), true).max;
 }
 
 /**

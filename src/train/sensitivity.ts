@@ -20,7 +20,8 @@ import { Dense } from './dense.js';
 import { Conv2d } from './conv.js';
 import { Activation } from './activations.js';
 import { softmaxCrossEntropy, argmaxRows } from './loss.js';
-import { quantizeWeights, type WeightQuantSpec } from './quantizers.js';
+import { roundReal } from '../arith/index.js';
+import { QAT_ROUNDING, quantizeWeights, type WeightQuantSpec } from './quantizers.js';
 import type { Network } from './network.js';
 import type { GroupTrace } from './hessian.js';
 
@@ -124,7 +125,7 @@ export function quantizeActivation(h: Float32Array, len: number, bits: number): 
   let mx = 0;
   for (let i = 0; i < len; i++) mx = Math.max(mx, h[i]!);
   if (mx === 0) return;
-  const q = (y: number, c: number): number => Math.round(Math.min(Math.max(y, 0), c) * (n / c)) * (c / n);
+  const q = (y: number, c: number): number => roundReal(Math.min(Math.max(y, 0), c) * (n / c), QAT_ROUNDING) * (c / n);
   let best = mx;
   let bestErr = Infinity;
   for (let k = 0; k <= 8; k++) {

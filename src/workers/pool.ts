@@ -4,8 +4,8 @@ import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { wrap, type Remote } from 'comlink';
-import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
+import type { Remote, wrap as comlinkWrap } from 'comlink';
+import type nodeEndpointFn from 'comlink/dist/esm/node-adapter.mjs';
 import { CheckFailedError, InputError, LowbitError, ToolError } from '../util/errors.js';
 import type { WorkerApi } from './worker.js';
 import type { WorkerReply } from './protocol.js';
@@ -33,6 +33,15 @@ interface Task {
   args: unknown[];
   resolve: (v: unknown) => void;
   reject: (e: Error) => void;
+}
+
+/**
+ * comlink and its Node adapter (their CommonJS builds; 'comlink' resolves to that build from ESM too),
+ * required when the first worker starts, so that importing lowbit does not load them.
+ */
+function comlink(): { wrap: typeof comlinkWrap; nodeEndpoint: typeof nodeEndpointFn } {
+  const req = createRequire(import.meta.url);
+  return { wrap: (req('comlink') as { wrap: typeof comlinkWrap }).wrap, nodeEndpoint: req('comlink/dist/umd/node-adapter.js') as typeof nodeEndpointFn };
 }
 
 const ERRORS: Record<string, new (m: string) => LowbitError> = { InputError, ToolError, CheckFailedError };
@@ -115,6 +124,7 @@ export class WorkerPool {
   private spawn(): Slot {
     const worker = startWorker();
     worker.unref();
+    const { wrap, nodeEndpoint } = comlink();
     const slot: Slot = { worker, api: wrap<WorkerApi>(nodeEndpoint(worker as unknown as Parameters<typeof nodeEndpoint>[0])) };
     const die = (e: Error): void => {
       const i = this.all.indexOf(slot);

@@ -27,7 +27,7 @@ describe('area from Yosys', () => {
   it('maps the Design to the units accel_top instantiates', () => {
     const u = areaUnits(d);
     expect(u.map((x) => [x.top, x.count])).toEqual([['mac_pe', 4], ['requantizer', 2], ['xnor_popcount', 1], ['conv_window', 1], ['max_pool', 1]]);
-    expect(u[0].parameters).toEqual({ WBits: 1, ABits: 1, WSigned: 1, ASigned: 1, AccBits: 16, AccSat: 1, Dataflow: 0, TagBits: 1 });
+    expect(u[0].parameters).toEqual({ WBits: 1, ABits: 1, WSigned: 1, ASigned: 1, AccBits: 16, AccSat: 1, Dataflow: 0, TagBits: 1, WShift: 0, WExpBits: 0 });
     expect(u[1].parameters).toMatchObject({ AccBits: 32, Channels: 1, Mode: 2, OutBits: 32 });
     expect(u[2].parameters).toEqual({ Lanes: 16, AccBits: 16, Thresholds: 1, Channels: 1 });
     // ±1 activations sit in 2-bit slots; pooling windows up to 3 x 3
@@ -61,6 +61,26 @@ describe('area from Yosys', () => {
     expect(pool8.gateCount).toBeGreaterThan(pool.gateCount);
     expect(pool8.luts).toBeGreaterThan(pool.luts);
   }, 300_000); // ~8 s on an idle machine; Yosys on a loaded 2-core machine took 70 s
+
+  it('the multiplier-free (shift) PE is smaller than the multiplier PE at the same widths', () => {
+    // int8 preset PE (w8a8, 32-bit WRAP accumulator) and a ternary w2a8 PE: multiplier vs shift datapath
+    const rows: string[] = [];
+    for (const w of [{ bits: 8, signed: true }, { bits: 2, signed: true }]) {
+      const gates: Record<string, number> = {};
+      for (const pe of ['multiplier', 'shift'] as const) {
+        const dd: Design = structuredClone(PRESETS.int8);
+        dd.array = { rows: 2, cols: 2, dataflow: 'os', pe };
+        dd.weight = w;
+        const u = areaUnits(dd)[0];
+        expect(u.parameters).toMatchObject(pe === 'shift' ? { WShift: 1, WExpBits: w.bits === 8 ? 3 : 0 } : { WShift: 0 });
+        const r = synthesize(u.files, u.top, u.parameters);
+        gates[pe] = r.gateCount;
+        rows.push(`w${w.bits}a8 acc32 ${pe}: ${r.gateCount} gates, ${r.flipFlops} FFs, ${r.luts} LUTs`);
+      }
+      expect(gates.shift).toBeLessThan(gates.multiplier);
+    }
+    console.log(rows.join('\n'));
+  }, 600_000);
 
   it('reports "skipped" with the install hint when yosys is absent', () => {
     const path = process.env.PATH;

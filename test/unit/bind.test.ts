@@ -51,8 +51,8 @@ describe('bind.json validation', () => {
       patch(j);
       return inputErrorMessage(() => parseBinding(j, 'b.json'));
     };
-    expect(bad((j) => (j.clok = 'clk'))).toBe('b.json: clok: unknown field; did you mean clock? (allowed: $schema, model, clock, reset, inputs, outputs, constants, timing, stimulus)');
-    expect(bad((j) => (j.model = 'mac'))).toBe('b.json: model: got "mac"; allowed: mac_pe, gemm, xnor_popcount, bit_serial, requantizer');
+    expect(bad((j) => (j.clok = 'clk'))).toBe('b.json: clok: unknown field; did you mean clock? (allowed: $schema, model, clock, reset, load, inputs, outputs, constants, timing, stimulus)');
+    expect(bad((j) => (j.model = 'mac'))).toBe('b.json: model: got "mac"; allowed: mac_pe, gemm, xnor_popcount, bit_serial, requantizer, accelerator');
     expect(bad((j) => ((j.inputs as Record<string, unknown>[])[0].fields = { a: { port: 's_a', order: 'big' } }))).toBe(
       'b.json: inputs[0].fields.a.order (port s_a): got "big"; allowed: lsb-first, msb-first',
     );

@@ -1,4 +1,4 @@
-import { intFormat, type IntFormat } from '../../arith/index.js';
+import { formatRange, intFormat, type IntFormat } from '../../arith/index.js';
 import type { Design, OperandFormat } from '../../hw/design.js';
 import { bitSerialWords, packBitPlanes } from '../../hw/bit_serial.js';
 import { checkXnorPopcountParams } from '../../hw/xnor_popcount.js';
@@ -41,7 +41,10 @@ export const bitSerialModel: BindModel = {
     const fx = integerFormat(d.activation, 'activation', d);
     const fy = integerFormat(d.weight, 'weight', d);
     const lanesN = lanes.a;
-    const range = (f: IntFormat): [number, number] => (f.signed ? [-(2 ** (f.bits - 1)), 2 ** (f.bits - 1) - 1] : [0, 2 ** f.bits - 1]);
+    const range = (f: IntFormat): [number, number] => {
+      const r = formatRange(intFormat(f.bits, f.signed));
+      return [r.min, r.max];
+    };
     const [xlo, xhi] = range(fx);
     const [ylo, yhi] = range(fy);
     const out: Txn[] = [];

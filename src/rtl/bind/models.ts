@@ -1,4 +1,4 @@
-import { wrapInt } from '../../arith/index.js';
+import { formatRange, intFormat, wrapInt } from '../../arith/index.js';
 import type { Design } from '../../hw/design.js';
 import { accRule, laneFormat } from '../../hw/mac_rule.js';
 import { checkChannelScale, outFormat, requantize, requantizerParams } from '../../hw/requantizer.js';
@@ -229,7 +229,7 @@ export const requantizerModel: BindModel = {
     if (p.mode !== 'shift' && !bound.has('multiplier')) throw new InputError(`model requantizer on design ${d.name} (requant.mode ${p.mode}) needs the multiplier operand bound to a port`);
     const n = lanes.acc;
     const bits = p.accBits;
-    const max = 2 ** (bits - 1) - 1;
+    const max = formatRange(intFormat(bits, true)).max;
     // a shift that leaves outputs able to saturate: n <= accBits - outBits (larger n only ever gives small outputs)
     const shift = p.mode === 'shift' ? rng.int(0, Math.max(0, bits - p.outBits)) : rng.int(-8, 6);
     const multiplier = p.mode === 'single' ? rng.int(2 ** 30, 2 ** 31 - 1) : rng.int(2 ** 30, 2 ** 31 - 1) * (rng.float() < 0.25 ? -1 : 1);

@@ -27,7 +27,7 @@ import {
   type XnorPopcountInputs,
   type XnorPopcountParams,
 } from '../../hw/index.js';
-import { clog2 } from '../../arith/format.js';
+import { clog2, formatRange, intFormat } from '../../arith/format.js';
 import { Rng } from '../../util/rng.js';
 import { fromBitsSigned, toBits, type PortSpec, type UnitDesign, type UnitSpec } from '../unit.js';
 import { hdlFiles } from '../hdl_manifest.js';
@@ -171,8 +171,7 @@ function stimulus(d: Design, seed: number, cases: number): bigint[][] {
 /** Random bit-serial operands with the formats' extremes mixed in (shared with the RTL test). */
 export function bitSerialOperands(rng: Rng, n: number, fx: IntFormat, fy: IntFormat): { x: number[]; y: number[] } {
   const vec = (f: IntFormat): number[] => {
-    const lo = f.signed ? -(2 ** (f.bits - 1)) : 0;
-    const hi = f.signed ? 2 ** (f.bits - 1) - 1 : 2 ** f.bits - 1;
+    const { min: lo, max: hi } = formatRange(intFormat(f.bits, f.signed));
     return Array.from({ length: n }, () => {
       const r = rng.float();
       return r < 0.15 ? lo : r < 0.3 ? hi : rng.int(lo, hi);
