@@ -13,6 +13,11 @@ import { accelDesignParameters } from '../../src/rtl/accel_top.js';
 import { InputError } from '../../src/util/errors.js';
 import { Rng, testSeed } from '../../src/util/rng.js';
 import { inputsFor } from './fixtures/accel_models.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { saveQuantizedModel } from '../../src/model/format.js';
+import { runCli as run } from './helpers/cli.js';
 
 const seed = testSeed(2045);
 console.log(`pe_shift_compile.test seed ${seed} (LOWBIT_SEED=${seed} reproduces)`);
@@ -88,5 +93,36 @@ describe('the compiler and the multiplier-free PE', () => {
   it('the whole-accelerator RTL has the multiplier PE: a shift Design is refused with the fix', () => {
     expect(() => accelDesignParameters(withPe(PRESETS.tiny, 'shift'), {})).toThrow(InputError);
     expect(() => accelDesignParameters(withPe(PRESETS.tiny, 'shift'), {})).toThrow(/array\.pe "shift".*drop --rtl/);
+  });
+
+  it('lowbit estimate --pe auto: the shift PE for power-of-two weights, the multiplier otherwise; both energies printed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lowbit-pe-'));
+    const rng = new Rng(seed + 3);
+    const m = pow2Mlp(rng);
+    saveQuantizedModel(m, join(dir, 'pow2'));
+    dense(m)[0].weight.data[0] = 5;
+    saveQuantizedModel(m, join(dir, 'mixed'));
+    const a = await run(['estimate', '--model', join(dir, 'pow2'), '--design', 'tiny', '--pe', 'auto', '--no-area', '--json']);
+    expect(a.code).toBe(0);
+    const j = JSON.parse(a.out);
+    const e = estimateNetwork(pow2Mlp(new Rng(seed + 3)), withPe(PRESETS.tiny, 'shift'));
+    expect(j.pe.kind).toBe('shift');
+    expect(j.pe.allowsShift).toBe(true);
+    expect(j.energy.computePJ).toBeCloseTo(e.energy.computePJ, 9);
+    expect(j.pe.macComputePJ.shift).toBeCloseTo(e.energy.computePJ, 9);
+    expect(j.pe.macComputePJ.multiplier).toBeCloseTo(estimateNetwork(pow2Mlp(new Rng(seed + 3)), PRESETS.tiny).energy.computePJ, 9);
+    const t = await run(['estimate', '--model', join(dir, 'pow2'), '--design', 'tiny', '--pe', 'auto', '--no-area']);
+    expect(t.out).toMatch(/\| fc0 \| mac \(shift PE\) \|/);
+    expect(t.out).toMatch(/^PE +shift \(multiplier-free: add\/subtract\/shift; chosen by --pe auto.*MAC compute [\d.]+ nJ on the shift PE vs [\d.]+ nJ on the multiplier PE/m);
+    const b = await run(['estimate', '--model', join(dir, 'mixed'), '--design', 'tiny', '--pe', 'auto', '--no-area']);
+    expect(b.code).toBe(0);
+    expect(b.out).toMatch(/^PE +multiplier \(some MAC layer has weights that are not 0 or ±2\^e/m);
+    expect(b.out).toMatch(/\| fc0 \| mac \|/);
+    const c = await run(['estimate', '--design', 'tiny', '--pe', 'auto', '--gemm', '4,4,4']);
+    expect(c.code).toBe(2);
+    expect(c.err).toMatch(/--pe auto chooses the PE from a model's weights; it applies to --model/);
+    const g = await run(['estimate', '--design', 'tiny', '--pe', 'shift', '--gemm', '4,4,4']);
+    expect(g.code).toBe(0);
+    expect(g.out).toContain('shift PE (multiplier-free)');
   });
 });
