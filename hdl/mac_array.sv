@@ -11,7 +11,8 @@
 // Edge interface: one beat per cycle, unskewed; no backpressure (stall by holding the valids low).
 //   lane r of h_i is bits [r*HBits +: HBits], lane c of v_i [c*VBits +: VBits], of ps_i and y_o
 //   [c*AccBits +: AccBits]. HBits/VBits: the operand widths (a bipolar 1-bit operand is a 2-bit
-//   lane). Row r of the left edge passes r skew registers, column c of the top edge c, so a beat
+//   lane; with WShift = 1 a weight lane is a WExpBits + 2 bit power-of-two code, see mac_pe).
+//   Row r of the left edge passes r skew registers, column c of the top edge c, so a beat
 //   entering in cycle t meets PE(r,c) in cycle t + r + c.
 // os: beat k: h_i = A[m0+r][k], v_i = W[k][n0+c], both valids, last_i on k = K-1. PE(r,c) holds
 //   Y[m0+r][n0+c]. When `last` leaves the bottom PE of column c the column drains: in step
@@ -38,13 +39,14 @@ module mac_array #(
   parameter int unsigned AccBits  = 32,
   parameter int unsigned AccSat   = 0,
   parameter int unsigned Dataflow = 0,   // 0 os, 1 ws, 2 is
+  parameter int unsigned WShift   = 0,   // mac_pe: 1 = weight lanes carry power-of-two codes
+  parameter int unsigned WExpBits = 0,   // mac_pe: exponent bits of the weight code
   localparam bit          HIsW     = (Dataflow == 2),
-  localparam int unsigned HFmt     = HIsW ? WBits : ABits,
-  localparam bit          HSigned  = HIsW ? (WSigned != 0) : (ASigned != 0),
-  localparam int unsigned HBits    = (HFmt == 1 && HSigned) ? 2 : HFmt,
-  localparam int unsigned VFmt     = HIsW ? ABits : WBits,
-  localparam bit          VSigned  = HIsW ? (ASigned != 0) : (WSigned != 0),
-  localparam int unsigned VBits    = (VFmt == 1 && VSigned) ? 2 : VFmt,
+  localparam int unsigned ALane    = (ABits == 1 && ASigned != 0) ? 2 : ABits,
+  localparam int unsigned WLane    = (WShift != 0) ? WExpBits + 2
+                                   : (WBits == 1 && WSigned != 0) ? 2 : WBits,
+  localparam int unsigned HBits    = HIsW ? WLane : ALane,
+  localparam int unsigned VBits    = HIsW ? ALane : WLane,
   localparam int unsigned TagBits  = Rows > 1 ? $clog2(Rows) : 1
 ) (
   input  logic                    clk_i,
@@ -134,7 +136,8 @@ module mac_array #(
       end
       mac_pe #(
         .WBits(WBits), .ABits(ABits), .WSigned(WSigned), .ASigned(ASigned),
-        .AccBits(AccBits), .AccSat(AccSat), .Dataflow(Dataflow), .TagBits(TagBits)
+        .AccBits(AccBits), .AccSat(AccSat), .Dataflow(Dataflow), .TagBits(TagBits),
+        .WShift(WShift), .WExpBits(WExpBits)
       ) u_pe (
         .clk_i, .rst_ni,
         .h_valid_i(hb_valid[H]),

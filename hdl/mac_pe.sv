@@ -14,6 +14,14 @@
 // own width. The product h*v is exact (HBits + VBits + 2 bits), the sum exact in
 // max(AccBits, product) + 1 bits.
 //
+// Multiplier-free PE (WShift = 1): the weight lane carries a power-of-two code instead of an
+// integer, {nz, neg, e} = {bit WExpBits+1, bit WExpBits, bits WExpBits-1..0} (no e when
+// WExpBits = 0), and the product is formed without a multiplier:
+//   w = nz ? (neg ? -2^e : 2^e) : 0,    w * a = nz ? (neg ? -(a << e) : (a << e)) : 0
+// exact in ALane + 2^WExpBits + 1 bits; code 0 is the weight 0 (padding lanes carry 0).
+// WExpBits = 0 is the add/subtract PE of +-1 and ternary weights. WBits/WSigned are not used
+// with WShift = 1 (the code's range is chosen from the weight format in src/hw/pe_kind.ts).
+//
 // Timing: every output is a register (`_q`); synchronous active-low reset clears them all.
 //   h_q <= h_i when h_valid_i; h_valid_q <= h_valid_i; v_q <= v_i when v_valid_i
 //   os:    v_valid_q <= v_valid_i; last_q <= v_valid_i & last_i
@@ -33,13 +41,16 @@ module mac_pe #(
   parameter int unsigned AccSat   = 0,   // 0 WRAP, 1 SAT
   parameter int unsigned Dataflow = 0,   // 0 os, 1 ws, 2 is
   parameter int unsigned TagBits  = 1,   // load-beat tag width: max(1, clog2(Rows)) in the array
+  parameter int unsigned WShift   = 0,   // 0 integer weights (multiply), 1 power-of-two codes
+  parameter int unsigned WExpBits = 0,   // WShift 1: exponent bits of the weight code, 0..4
   localparam bit          HIsW     = (Dataflow == 2),
-  localparam int unsigned HFmt     = HIsW ? WBits : ABits,
-  localparam bit          HSigned  = HIsW ? (WSigned != 0) : (ASigned != 0),
-  localparam int unsigned HBits    = (HFmt == 1 && HSigned) ? 2 : HFmt,
-  localparam int unsigned VFmt     = HIsW ? ABits : WBits,
-  localparam bit          VSigned  = HIsW ? (ASigned != 0) : (WSigned != 0),
-  localparam int unsigned VBits    = (VFmt == 1 && VSigned) ? 2 : VFmt
+  localparam int unsigned ALane    = (ABits == 1 && ASigned != 0) ? 2 : ABits,
+  localparam int unsigned WLane    = (WShift != 0) ? WExpBits + 2
+                                   : (WBits == 1 && WSigned != 0) ? 2 : WBits,
+  localparam bit          HSigned  = HIsW ? (WSigned != 0 && WShift == 0) : (ASigned != 0),
+  localparam int unsigned HBits    = HIsW ? WLane : ALane,
+  localparam bit          VSigned  = HIsW ? (ASigned != 0) : (WSigned != 0 && WShift == 0),
+  localparam int unsigned VBits    = HIsW ? ALane : WLane
 ) (
   input  logic               clk_i,
   input  logic               rst_ni,
@@ -79,8 +90,13 @@ module mac_pe #(
   if (TagBits < 1 || TagBits > 10) begin : g_bad_tagbits
     $error("mac_pe: TagBits = %0d; allowed: 1..10", TagBits);
   end
+  if (WShift > 1 || WExpBits > 4 || (WShift == 0 && WExpBits != 0)) begin : g_bad_shift
+    $error("mac_pe: WShift = %0d, WExpBits = %0d; allowed: WShift 0 (WExpBits 0) or 1 (0..4)",
+           WShift, WExpBits);
+  end
 
-  localparam int unsigned PBits = HBits + VBits + 2;
+  localparam int unsigned PBits = (WShift != 0) ? ALane + (1 << WExpBits) + 1
+                                                : HBits + VBits + 2;
   localparam int unsigned SBits = (AccBits > PBits ? AccBits : PBits) + 1;
   localparam bit IsOs = (Dataflow == 0);
 
@@ -94,17 +110,39 @@ module mac_pe #(
   // ---- the multiply-accumulate: sum = base + h * m, exact, then WRAP or SAT ----
   logic [VBits-1:0]          mul_v;
   logic [AccBits-1:0]        base;
-  logic signed [HBits:0]     h_ext;
-  logic signed [VBits:0]     v_ext;
   logic signed [PBits-1:0]   prod;
   logic signed [SBits-1:0]   sum;
   logic [AccBits-1:0]        mac;
 
   assign mul_v = IsOs ? v_i : s_q;
   assign base  = IsOs ? acc_q : ps_i;
-  assign h_ext = {HSigned & h_i[HBits-1], h_i};
-  assign v_ext = {VSigned & mul_v[VBits-1], mul_v};
-  assign prod  = PBits'(h_ext) * PBits'(v_ext);
+  if (WShift == 0) begin : g_mul
+    logic signed [HBits:0] h_ext;
+    logic signed [VBits:0] v_ext;
+    assign h_ext = {HSigned & h_i[HBits-1], h_i};
+    assign v_ext = {VSigned & mul_v[VBits-1], mul_v};
+    assign prod  = PBits'(h_ext) * PBits'(v_ext);
+  end else begin : g_shift
+    // w * a = nz ? (neg ? -(a << e) : a << e) : 0, no multiplier
+    logic [WLane-1:0]        code;
+    logic [ALane-1:0]        act;
+    logic signed [ALane:0]   a_ext;
+    logic signed [PBits-1:0] mag;
+    if (HIsW) begin : g_code_h
+      assign code = h_i;
+      assign act  = mul_v;
+    end else begin : g_code_v
+      assign code = mul_v;
+      assign act  = h_i;
+    end
+    assign a_ext = {(ASigned != 0) & act[ALane-1], act};
+    if (WExpBits == 0) begin : g_add
+      assign mag = PBits'(a_ext);
+    end else begin : g_barrel
+      assign mag = PBits'(a_ext) << code[WExpBits-1:0];
+    end
+    assign prod = !code[WExpBits+1] ? '0 : code[WExpBits] ? -mag : mag;
+  end
   assign sum   = {{(SBits-AccBits){base[AccBits-1]}}, base}
                + {{(SBits-PBits){prod[PBits-1]}}, prod};
 

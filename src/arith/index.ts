@@ -9,3 +9,4 @@ export * from './fixed_batch.js';
 export * from './minifloat.js';
 export * from './onnx.js';
 export * from './pack.js';
+export * from './ort_qlinear.js';

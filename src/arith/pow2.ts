@@ -83,3 +83,30 @@ export function pow2Weights(w: Float32Array, rows: number, bits: number, perChan
   }
   return { q, scale, intBits: span + 1 };
 }
+
+/**
+ * The power-of-two weight code of the multiplier-free PE (hdl/mac_pe.sv with WShift = 1), `expBits`
+ * exponent bits (0..4): code = nz * 2^(expBits+1) + neg * 2^expBits + e, value
+ *   nz ? (neg ? -2^e : 2^e) : 0,   e in 0 .. 2^expBits - 1,
+ * so a product w * a is nz ? (neg ? -(a << e) : a << e) : 0. Code 0 is the weight 0; a code with nz = 0 and
+ * other bits set also means 0 (the PE ignores neg and e then).
+ */
+export function pow2CodeValue(code: number, expBits: number): number {
+  const nz = (code >> (expBits + 1)) & 1;
+  if (nz === 0) return 0;
+  const e = code & ((1 << expBits) - 1);
+  return (code >> expBits) & 1 ? -(2 ** e) : 2 ** e;
+}
+
+/**
+ * The code of an integer weight: 0 -> 0; +-2^e with e < 2^expBits -> {1, sign, e}; any other value has no
+ * code (`undefined`): it needs the multiplier PE.
+ */
+export function pow2Code(w: number, expBits: number): number | undefined {
+  if (w === 0) return 0;
+  const a = Math.abs(w);
+  if (!Number.isInteger(a) || a > 2 ** 31) return undefined;
+  const e = Math.round(Math.log2(a));
+  if (2 ** e !== a || e >= 2 ** expBits) return undefined;
+  return (1 << (expBits + 1)) | ((w < 0 ? 1 : 0) << expBits) | e;
+}

@@ -1,6 +1,4 @@
 #!/usr/bin/env node
-import yargs from 'yargs';
-import { hideBin } from 'yargs/helpers';
 import { COMMAND_LOADERS, DESCRIBE } from './commands/list.js';
 import { InputError, badValue, didYouMean } from '../util/errors.js';
 import { closest } from '../util/suggest.js';
@@ -10,6 +8,9 @@ import { parseSize, setMemoryBudget } from '../util/budget.js';
 import { reportFailure } from './fail.js';
 import { setRawArgs } from './options.js';
 import { installSignalCleanup } from '../util/fsafe.js';
+import { leanYargs, wantsHelp } from './yargs_lean.js';
+import { setKernelThreads } from '../kernels/threads.js';
+import { availableParallelism } from 'node:os';
 
 /**
  * The `lowbit` command line. Results go to stdout (`--json` for machines), progress and logs to stderr.
@@ -23,14 +24,16 @@ export async function main(argv: string[]): Promise<number> {
   }
   setRawArgs(argv);
   let exitCode = 0;
-  let cli = yargs(argv)
+  let cli = (await leanYargs(argv, wantsHelp(argv)))
     .scriptName('lowbit')
     .exitProcess(false)
     .usage('$0 <command> [options]\n\nLow-precision neural-network hardware: quantize, train, model, verify, estimate.')
     .option('json', { type: 'boolean', default: false, global: true, describe: 'print results as JSON on stdout' })
     .option('max-memory', { type: 'string', global: true, describe: 'memory budget: requests that need more are refused up front (e.g. 512M, 8G; default half the RAM, at most 16G)' })
+    .option('threads', { type: 'number', global: true, describe: `threads for the GEMM kernels: large GEMMs split their rows over them, results identical (default: all ${availableParallelism()} cores)` })
     .middleware((args) => {
       if (args.maxMemory !== undefined) setMemoryBudget(parseSize('--max-memory', String(args.maxMemory)));
+      setKernelThreads(args.threads === undefined ? availableParallelism() : Number(args.threads));
     })
     .strict()
     .check((args) => {
@@ -110,7 +113,7 @@ function withSuggestions(msg: string, known: string[]): string {
 const invokedDirectly = process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'));
 if (invokedDirectly || process.argv[1]?.endsWith('/lowbit') || process.argv[1]?.endsWith('main.js')) {
   installSignalCleanup();
-  main(hideBin(process.argv)).then(
+  main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;
     },

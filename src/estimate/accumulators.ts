@@ -45,7 +45,10 @@ export function modelAccWidths(model: QuantizedModel, chunkLength?: number): Mod
       const f = formatRange(l.output.format);
       range = { lo: f.min, hi: f.max };
     }
-    else if (l.kind === 'clamp') range = range ? { lo: Math.max(range.lo, l.min), hi: Math.min(range.hi, l.max) } : { lo: l.min, hi: l.max };
+    else if (l.kind === 'add' || l.kind === 'globalavgpool') {
+      const f = formatRange(l.output.format);
+      range = { lo: f.min, hi: f.max };
+    } else if (l.kind === 'clamp') range = range ? { lo: Math.max(range.lo, l.min), hi: Math.min(range.hi, l.max) } : { lo: l.min, hi: l.max };
     else if (l.kind === 'dense' || l.kind === 'conv2d') {
       const f = formatRange(l.input.format);
       const r = range ? { lo: Math.max(range.lo, f.min), hi: Math.min(range.hi, f.max) } : { lo: f.min, hi: f.max };

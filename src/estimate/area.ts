@@ -2,8 +2,10 @@ import { clog2 } from '../arith/format.js';
 import type { Design } from '../hw/design.js';
 import { laneFormat, tagBits } from '../hw/mac_rule.js';
 import { macVerilogParams } from '../hw/mac_pe.js';
+import { peKind, peVerilogParams, weightLane } from '../hw/pe_kind.js';
 import { requantizerVerilogParams } from '../hw/requantizer.js';
 import { xnorPopcountVerilogParams } from '../hw/xnor_popcount.js';
+import { convWindowVerilogParams, maxPoolVerilogParams } from '../hw/conv_window.js';
 import { hdlFiles, type HdlTop } from '../rtl/hdl_manifest.js';
 import { resolveRepoPath } from '../rtl/paths.js';
 import { ToolError } from '../util/errors.js';
@@ -14,12 +16,15 @@ import type { NetworkEstimate } from './network.js';
  * Area of the accelerator's compute units from Yosys synthesis (src/synth/yosys.ts: generic gates,
  * flip-flop bits, 6-input LUTs), with the parameters `hdl/accel_top.sv` instantiates them with:
  *   - the MAC array, os: R*C x `mac_pe` (WBits, ABits, signs, AccBits, AccSat, Dataflow 0, TagBits =
- *     max(1, ceil(log2 R))) — one PE is synthesized and multiplied, because synthesizing the whole array
+ *     max(1, ceil(log2 R)), WShift/WExpBits of the Design's PE kind: the shift PE has no multiplier) — one PE is synthesized and multiplied, because synthesizing the whole array
  *     grows too slowly (a 4x4 int8 array takes ~67 s on this machine; a PE a few seconds) — plus the
  *     array's edge registers counted as flip-flops: left skew R(R-1)/2 * (HBits+1), top skew C(C-1)/2 *
  *     (VBits+2+TagBits), output deskew C(C-1)/2 * AccBits, drain per column ceil(log2 R) + AccBits + 1;
  *   - C per-lane `requantizer`s (AccBits 32, one channel, the Design's mode and rounding, 32-bit output);
- *   - one `xnor_popcount` (Lanes = xnor.bitsPerCycle, AccBits = min(acc, 32), one threshold, one channel).
+ *   - one `xnor_popcount` (Lanes = xnor.bitsPerCycle, AccBits = min(acc, 32), one threshold, one channel);
+ *   - one `conv_window`, the sliding-window generator (Rows = R pixel registers, Lanes, HBits, PoolMax):
+ *     every layer's patch addresses, dense layers included (a 1 x 1 window over H = images);
+ *   - one `max_pool`, the pooling unit (PoolMax x PoolMax taps of HBits bits).
  * The memories are not synthesized; they are reported as SRAM bits by the network estimate. Results are
  * cached by Yosys's hash (sources + parameters + version).
  */
@@ -60,7 +65,10 @@ export function areaUnits(d: Design): { name: string; top: string; files: string
   const R = d.array.rows;
   const C = d.array.cols;
   return [
-    { name: 'mac array PE', top: 'mac_pe', files: hdl('mac_pe'), count: R * C, parameters: { ...macVerilogParams(d), Dataflow: 0, TagBits: tagBits(R) } },
+    {
+      name: peKind(d) === 'shift' ? 'mac array PE (shift)' : 'mac array PE', top: 'mac_pe', files: hdl('mac_pe'), count: R * C,
+      parameters: { ...macVerilogParams(d), Dataflow: 0, TagBits: tagBits(R), ...peVerilogParams(d) },
+    },
     {
       name: 'lane requantizer', top: 'requantizer', files: hdl('requantizer'), count: C,
       parameters: requantizerVerilogParams({ accBits: 32, channels: 1, mode: d.requant.mode, rounding: d.requant.rounding, outBits: 32, outSigned: true, zeroPoint: 0, relu: false }),
@@ -69,6 +77,8 @@ export function areaUnits(d: Design): { name: string; top: string; files: string
       name: 'xnor/serial unit', top: 'xnor_popcount', files: hdl('xnor_popcount'), count: 1,
       parameters: xnorPopcountVerilogParams({ lanes: d.xnor.bitsPerCycle, accBits: Math.min(d.accumulator.bits, 32), thresholds: 1, channels: 1 }),
     },
+    { name: 'window generator', top: 'conv_window', files: hdl('conv_window'), count: 1, parameters: convWindowVerilogParams(d) },
+    { name: 'pooling unit', top: 'max_pool', files: hdl('max_pool'), count: 1, parameters: maxPoolVerilogParams(d) },
   ];
 }
 
@@ -77,7 +87,7 @@ export function edgeFlipFlops(d: Design): number {
   const R = d.array.rows;
   const C = d.array.cols;
   const h = laneFormat(d.activation).bits;
-  const v = laneFormat(d.weight).bits;
+  const v = weightLane(d).bits;
   const acc = d.accumulator.bits;
   const tri = (n: number): number => (n * (n - 1)) / 2;
   const cnt = Math.max(1, clog2(R));

@@ -1,5 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { badValue, InputError } from '../util/errors.js';
+import { formatBits } from '../arith/format.js';
+import type { Design, PeKind } from '../hw/design.js';
+import { peKind, weightExpBits } from '../hw/pe_kind.js';
 
 /**
  * Energy per operation, in picojoules.
@@ -13,7 +16,11 @@ import { badValue, InputError } from '../util/errors.js';
  * `alpha = log(E(32) / E(8)) / log(4)`: adders alpha = 0.868 (near-linear, a ripple of n full adders),
  * multipliers alpha = 1.977 (near-quadratic, an n x n partial-product array). For an n x m multiply we use
  * the geometric width sqrt(n*m). A 1-bit XNOR plus its share of the popcount tree costs one 1-bit add
- * (`E_add(1)`). Memory energy is per bit moved: SRAM `sram32 / 32` pJ/bit, DRAM `dram32 / 32` pJ/bit,
+ * (`E_add(1)`). The multiplier-free (shift) PE's product `nz ? (neg ? -(a << e) : a << e) : 0` (hdl/mac_pe.sv,
+ * WShift = 1) costs a conditional negation, charged as one add of the product width P = aBits + 2^E, plus E
+ * levels of P-bit 2:1 multiplexers (the shifter), each charged `MUX_PER_ADD` = 1/3 of a P-bit add (assumption,
+ * not in Horowitz's table: a 2:1 mux switches about a third of a full adder's capacitance); E = 0 (+-1,
+ * ternary) leaves the negation alone. Memory energy is per bit moved: SRAM `sram32 / 32` pJ/bit, DRAM `dram32 / 32` pJ/bit,
  * independent of the buffer size (the 8 KB figure; a user table can override).
  */
 export interface EnergyTable {
@@ -61,6 +68,23 @@ export function mulEnergy(t: EnergyTable, aBits: number, bBits: number): number 
 /** Energy of one multiply-accumulate: an a x b multiply plus an accumulator-width add, pJ. */
 export function macEnergy(t: EnergyTable, aBits: number, bBits: number, accBits: number): number {
   return mulEnergy(t, aBits, bBits) + addEnergy(t, accBits);
+}
+
+/** A P-bit 2:1 multiplexer level in units of a P-bit add (assumption, see the file header). */
+export const MUX_PER_ADD = 1 / 3;
+
+/** Energy of the shift PE's product of an `aBits` activation and an `expBits`-exponent weight code, pJ. */
+export function shiftProductEnergy(t: EnergyTable, aBits: number, expBits: number): number {
+  return addEnergy(t, aBits + 2 ** expBits) * (1 + expBits * MUX_PER_ADD);
+}
+
+/**
+ * Energy of one MAC on the Design's PE, pJ: the multiplier PE's `macEnergy`, or on the shift PE
+ * (`pe` = 'shift') `shiftProductEnergy` plus the accumulator add.
+ */
+export function peMacEnergy(t: EnergyTable, d: Design, pe: PeKind = peKind(d)): number {
+  if (pe === 'multiplier') return macEnergy(t, formatBits(d.activation), formatBits(d.weight), d.accumulator.bits);
+  return shiftProductEnergy(t, formatBits(d.activation), weightExpBits(d.weight)) + addEnergy(t, d.accumulator.bits);
 }
 
 /** Energy of one binary MAC (XNOR + popcount share), pJ. */

@@ -7,7 +7,7 @@ import { layerOutputShape, shapeSize } from '../model/shapes.js';
  * tensors. Weights: elements x bits (binary = 1 bit). Biases: 32 bits each. Requantization parameters:
  * 32-bit multiplier + 8-bit shift per channel (multiplier scaling), 8-bit shift (shift scaling), 32-bit
  * float (onnx). Thresholds: 32 bits each. Activations: every layer's output tensor at its bits; the peak
- * is the largest input + output pair live at once (ping-pong buffers).
+ * is the largest input + output pair live at once (ping-pong buffers; an add also holds its skip operand).
  * The FP32/FP16 baselines store every weight and bias as 32/16 bits and need no requantization parameters.
  */
 export interface LayerMemory {
@@ -48,6 +48,7 @@ export function modelMemory(m: QuantizedModel): ModelMemory {
     let weightBits = 0;
     let biasBits = 0;
     let paramBits = 0;
+    let skipBits = 0;
     switch (l.kind) {
       case 'quantize':
         actBits = bitsOf(l.output);
@@ -81,8 +82,18 @@ export function modelMemory(m: QuantizedModel): ModelMemory {
         break;
       case 'clamp':
         break;
+      case 'globalavgpool':
+        shape = layerOutputShape(l, shape, m.name);
+        elems = shapeSize(shape);
+        actBits = bitsOf(l.output);
+        break;
+      case 'add':
+        // the skip operand is live too
+        skipBits = shapeSize(shape) * bitsOf(l.a.from === m.layers.indexOf(l) - 1 ? l.b.quant : l.a.quant);
+        actBits = bitsOf(l.output);
+        break;
     }
-    peak = Math.max(peak, inElems * inBits + elems * actBits);
+    peak = Math.max(peak, inElems * inBits + elems * actBits + skipBits);
     peak32 = Math.max(peak32, (inElems + elems) * 32);
     layers.push({ name: l.name, kind: l.kind, weights, weightBits, biasBits, paramBits, outputElements: elems, outputBits: elems * actBits });
   }

@@ -5,7 +5,7 @@ import { inferenceCycles, layerCycles } from '../hw/accel_top.js';
 import { geometry, layoutBits, type AccelLayer, type AccelProgram, type Layout, DESCRIPTOR_FIELDS } from '../hw/accel_program.js';
 import type { QuantizedModel } from '../model/types.js';
 import { badValue } from '../util/errors.js';
-import { HOROWITZ_45NM, addEnergy, dramEnergyPerBit, macEnergy, mulEnergy, sramEnergyPerBit, xnorMacEnergy, type EnergyTable } from './energy.js';
+import { HOROWITZ_45NM, addEnergy, dramEnergyPerBit, mulEnergy, peMacEnergy, sramEnergyPerBit, xnorMacEnergy, type EnergyTable } from './energy.js';
 import { modelMemory, type ModelMemory } from './memory.js';
 import { lineBufferBits } from '../hw/conv_window.js';
 
@@ -197,7 +197,7 @@ export function estimateProgram(p: AccelProgram, model: QuantizedModel, opts: Es
       outputWrites: outs,
       outputBits: outs * writeBits(l.outLayout),
     };
-    const compute = l.engine === 'mac' ? ops * macEnergy(t, formatBits(d.activation), formatBits(d.weight), d.accumulator.bits) : l.engine === 'pool' ? ops * addEnergy(t, 32) : ops * xnorMacEnergy(t);
+    const compute = l.engine === 'mac' ? ops * peMacEnergy(t, d) : l.engine === 'pool' ? ops * addEnergy(t, 32) : ops * xnorMacEnergy(t);
     const accumulate = l.engine === 'pool' ? 0 : l.engine === 'mac' ? chunkAdds(l, ops, d) * addEnergy(t, d.accumulator.chunk?.wideBits ?? 0) : issues * addEnergy(t, xAcc);
     const sramBits = sram.weightBits + sram.activationBits + sram.paramBits + sram.outputBits;
     return {

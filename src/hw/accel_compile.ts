@@ -2,13 +2,16 @@ import type { Conv2dLayer, DenseLayer, MaxPool2dLayer, OutputStage, QuantizedMod
 import { modelShapes, shapeSize, windowOutput } from '../model/shapes.js';
 import { BINARY, clog2, formatBits, formatName, formatRange, intFormat, type NumFormat } from '../arith/format.js';
 import { InputError, badValue } from '../util/errors.js';
-import { operandName, type Design } from './design.js';
+import { operandName, type Design, type PeKind } from './design.js';
 import { accBounds, type LayerAccBounds } from './acc_bounds.js';
-import { windowPadded } from './conv_window.js';
+import { POOL_MAX, windowPadded } from './conv_window.js';
+import { peKind, shiftable } from './pe_kind.js';
 import {
   geometry, layoutBits, weightWordBits,
   type AccelLayer, type AccelProgram, type AccelStage, type ConvWindow, type Engine, type Layout,
 } from './accel_program.js';
+
+export { POOL_MAX };
 
 /**
  * The compiler: QuantizedModel + Design -> AccelProgram (accel_program.ts). It maps every dense and conv2d
@@ -26,9 +29,6 @@ import {
  * Batch B (1..R, default 1; larger values use R): an MLP runs B images per run, one per array row; a CNN
  * runs one image per run and puts B output pixels of each conv layer on the array rows.
  */
-/** The largest max-pool window side the pooling unit reads in one cycle (accel_top's PoolMax). */
-export const POOL_MAX = 3;
-
 export interface CompileOptions {
   batch?: number;
 }
@@ -75,7 +75,7 @@ export function compileModel(model: QuantizedModel, design: Design, opts: Compil
       lastMac = pending.length - 1;
     } else if (l.kind === 'maxpool2d') {
       if (lastMac < 0) throw new InputError(`${where}: max-pool layer ${l.name} before the first dense/conv layer; the pooling unit reads a layer's outputs`);
-      if (l.kernel[0] > POOL_MAX || l.kernel[1] > POOL_MAX) throw new InputError(`${where}: max-pool layer ${l.name} has a ${l.kernel[0]}x${l.kernel[1]} window; the pooling unit takes windows up to ${POOL_MAX}x${POOL_MAX} (hdl/accel_top.sv PoolMax; run the model with \`lowbit infer\`)`);
+      if (l.kernel[0] > POOL_MAX || l.kernel[1] > POOL_MAX) throw new InputError(`${where}: max-pool layer ${l.name} has a ${l.kernel[0]}x${l.kernel[1]} window; the pooling unit takes windows up to ${POOL_MAX}x${POOL_MAX} (PoolMax of hdl/max_pool.sv; run the model with \`lowbit infer\`)`);
       if (l.padding.some((v) => v !== 0)) throw new InputError(`${where}: max-pool layer ${l.name} has padding [${l.padding}]; the pooling unit takes unpadded windows (re-export the model with pads 0)`);
       const [C, H, W] = inShape as [number, number, number];
       const [kh, kw] = l.kernel;
@@ -87,6 +87,8 @@ export function compileModel(model: QuantizedModel, design: Design, opts: Compil
       pending[lastMac].clamps.push({ min: l.min, max: l.max });
     } else if (l.kind === 'quantize') {
       if (pending.length > 0) throw new InputError(`${where}: quantize layer ${l.name} inside the network; only an input quantize (done by the host) is supported`);
+    } else if (l.kind === 'add' || l.kind === 'globalavgpool') {
+      throw new InputError(`${where}: ${l.kind} layer ${l.name} (ONNX Runtime ${l.kind === 'add' ? 'QLinearAdd' : 'QLinearGlobalAveragePool'}) has no accelerator unit; run the model with \`lowbit infer\``);
     } else if (l.kind === 'flatten') {
       if (inShape.length === 3 && (inShape[1] > 1 || inShape[2] > 1)) flattened = inShape as [number, number, number];
     }
@@ -238,6 +240,19 @@ function checkFits(where: string, what: string, bits: number, bytes: number, fie
   if (need > bytes) throw new InputError(`${where}: the ${what} memory needs ${need} bytes; the Design's ${field} is ${bytes} (raise it to at least ${need}; it holds ${forWhat})`);
 }
 
+/**
+ * The PE kind the compiler chooses for `model` on `design`'s array: `shift` (multiplier-free) when the model
+ * has a layer on the MAC array and every such layer stays there on the shift PE (its weights w - zp are all
+ * 0 or +-2^e with a code in the weight format, pe_kind.ts), else `multiplier`.
+ */
+export function choosePe(model: QuantizedModel, design: Design): PeKind {
+  const engines = (pe: PeKind): Engine[] => compileModel(model, { ...design, array: { ...design.array, pe } }).layers.map((l) => l.engine);
+  const mul = engines('multiplier');
+  if (!mul.includes('mac')) return 'multiplier';
+  const sh = engines('shift');
+  return sh.every((e, i) => e === mul[i]) ? 'shift' : 'multiplier';
+}
+
 interface EngineChoice {
   engine: Engine;
   shift: number;
@@ -246,7 +261,10 @@ interface EngineChoice {
   x: { lo: number; hi: number };
 }
 
-/** mac when x and w' fit the array's operand formats; else xnor for ±1 x ±1; else bit-serial. */
+/**
+ * mac when x and w' fit the array's operand formats (on a shift-PE array, `array.pe` "shift": and every w' is
+ * 0 or +-2^e with a code, see pe_kind.ts); else xnor for ±1 x ±1; else bit-serial.
+ */
 function chooseEngine(l: MacSource, d: Design, first: boolean, where: string): EngineChoice {
   const xr = formatRange(l.input.format);
   const wr = weightRange(l);
@@ -261,7 +279,8 @@ function chooseEngine(l: MacSource, d: Design, first: boolean, where: string): E
   const w = operandRange(d.weight);
   // ±1 values fit any format holding -1 and +1 (bipolar or signed >= 2 bits); integers need a non-bipolar range
   const fitsX = xBin ? a.lo <= -1 && a.hi >= 1 : d.activation.type !== 'binary' && xr.min - shift >= a.lo && xr.max - shift <= a.hi;
-  const fitsW = wBin ? w.lo <= -1 && w.hi >= 1 : d.weight.type !== 'binary' && wr.lo >= w.lo && wr.hi <= w.hi;
+  const fitsW = (wBin ? w.lo <= -1 && w.hi >= 1 : d.weight.type !== 'binary' && wr.lo >= w.lo && wr.hi <= w.hi) &&
+    (peKind(d) === 'multiplier' || wBin || layerShiftable(l, d.weight));
   if (fitsX && fitsW) {
     return { engine: 'mac', shift, xFormat: d.activation, wFormat: d.weight, x: { lo: xr.min - shift, hi: xr.max - shift } };
   }
@@ -275,6 +294,19 @@ function chooseEngine(l: MacSource, d: Design, first: boolean, where: string): E
 
 
 /** Range of w' = w - wZp over the layer's actual weights. */
+/** Whether every weight w - zp of the layer has a shift-PE code in the weight format `f` (pe_kind.ts). */
+function layerShiftable(l: MacSource, f: NumFormat): boolean {
+  const N = l.kind === 'dense' ? l.outFeatures : l.outChannels;
+  const K = l.weight.data.length / N;
+  const zps = l.weight.zeroPoint;
+  const w = new Int32Array(N * K);
+  for (let n = 0; n < N; n++) {
+    const zp = zps.length === 1 ? zps[0] : zps[n];
+    for (let k = 0; k < K; k++) w[n * K + k] = l.weight.data[n * K + k] - zp;
+  }
+  return shiftable(w, f);
+}
+
 function weightRange(l: MacSource): { lo: number; hi: number } {
   if (l.weight.format.type === 'binary') return { lo: -1, hi: 1 };
   let lo = 0;

@@ -13,6 +13,10 @@ import { PRESETS, PRESET_NAMES } from './presets.js';
  */
 export type Dataflow = 'os' | 'ws' | 'is';
 
+/** The PE's weight datapath: a multiplier, or the multiplier-free shift PE (power-of-two weight codes). */
+export type PeKind = 'multiplier' | 'shift';
+export const PE_KINDS: readonly PeKind[] = ['multiplier', 'shift'];
+
 /**
  * The Design JSON's spelling of an operand (or output) format: `{bits, signed}`. Range: signed
  * `[-2^(bits-1), 2^(bits-1) - 1]`, unsigned `[0, 2^bits - 1]` — except **1-bit signed, which is bipolar
@@ -71,9 +75,11 @@ export interface Design {
   /**
    * The systolic array: `rows` x `cols` PEs (1..1024 each) and its dataflow — `os` output stationary
    * (each PE keeps one Y element; A flows right, W down), `ws` weight stationary (W preloaded, A streams,
-   * partial sums flow down), `is` input stationary (A preloaded, W streams).
+   * partial sums flow down), `is` input stationary (A preloaded, W streams). Optional `pe`: the PE's
+   * weight datapath, `multiplier` (default: integer weights, w * a) or `shift` (multiplier-free: weights
+   * are 0 or +-2^e, coded {nz, neg, e}; w * a = +-(a << e) by add/subtract/shift, see src/hw/pe_kind.ts).
    */
-  array: { rows: number; cols: number; dataflow: Dataflow };
+  array: { rows: number; cols: number; dataflow: Dataflow; pe?: PeKind };
   /** weight format: binary (±1) or an int of 1..16 bits (JSON: `{bits, signed}`, see OperandJson) */
   weight: NumFormat;
   /** activation (input) format: binary (±1) or an int of 1..16 bits */
@@ -123,7 +129,7 @@ const OPERANDS = ['weight', 'activation'];
 const SHAPE: Record<string, readonly string[]> = {
   '': ['name', 'base', 'array', 'weight', 'activation', 'accumulator', 'requant', 'xnor', 'buffers', 'clockMHz',
     'offchipBytesPerCycle'],
-  array: ['rows', 'cols', 'dataflow'],
+  array: ['rows', 'cols', 'dataflow', 'pe'],
   weight: ['type', 'bits', 'signed'],
   activation: ['type', 'bits', 'signed'],
   accumulator: ['bits', 'overflow', 'chunk'],
@@ -226,6 +232,7 @@ function parseInner(json: unknown): Design {
     clockMHz: num(src.clockMHz, 'clockMHz', ...L.clockMHz),
     offchipBytesPerCycle: num(src.offchipBytesPerCycle, 'offchipBytesPerCycle', ...L.offchipBytesPerCycle),
   };
+  if (a.pe !== undefined) d.array.pe = checkEnum('array.pe', a.pe, PE_KINDS);
   if (acc.chunk !== undefined) {
     const ch = obj(acc.chunk, 'accumulator.chunk');
     checkKeys(ch, 'accumulator.chunk');

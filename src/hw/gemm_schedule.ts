@@ -21,7 +21,8 @@ import { badValue, checkInt, InputError } from '../util/errors.js';
 import { checkAlloc } from '../util/budget.js';
 import { formatRange, type NumFormat } from '../arith/format.js';
 import type { Design } from './design.js';
-import { accRule, type AccRule, type AccValue } from './mac_rule.js';
+import type { AccRule, AccValue } from './mac_rule.js';
+import { peKind, peRule, peWeights } from './pe_kind.js';
 import { MacArray, type MacArrayInputs } from './mac_array.js';
 import { estimateGemm, type GemmCost } from './cost.js';
 
@@ -85,13 +86,15 @@ export function simulateGemm(
   opts: SimulateOptions = { cycleAccurate: false },
 ): SimulateResult {
   checkGemmOperands(design, A, W, M, K, N, opts.cycleAccurate);
+  // the weights as the PE's lanes carry them (power-of-two codes on the shift PE; refused without one)
+  const lanesW = peKind(design) === 'shift' ? peWeights(design, W, 'W') : W;
   const stats = estimateGemm(design, M, K, N);
   const Y = allocGemmOut(M, N, design.accumulator);
   if (!opts.cycleAccurate) {
     gemmInt(A, W, M, K, N, design.accumulator, Y);
     return { Y, cycles: stats.cycles, stats };
   }
-  const cycles = runCycleAccurate(design, A, W, M, K, N, Y, accRule(design) as AccRule<AccValue>, opts);
+  const cycles = runCycleAccurate(design, A, lanesW, M, K, N, Y, peRule(design) as AccRule<AccValue>, opts);
   return { Y, cycles, stats };
 }
 

@@ -8,6 +8,7 @@ export * from './xnor_popcount_model.js';
 export * from './bit_serial.js';
 export * from './mac_rule.js';
 export * from './mac_pe.js';
+export * from './pe_kind.js';
 export * from './mac_array.js';
 export * from './gemm_schedule.js';
 export * from './cost.js';

@@ -4,7 +4,7 @@ import { badValue, checkEnum, checkInt, InputError } from '../util/errors.js';
 import { readInputFile, readInputText, writeDirAtomic } from '../util/fsafe.js';
 import { blobBytes, decodeBlob, dtypeFor, isInsideName, encodeBlob, parseBlobRef, type BlobRef } from './blob.js';
 import { int32Image, memoryImage, parseReadmemh, toReadmemh, type MemoryImage } from './memimage.js';
-import { formatBits, SCHEMA_VERSION, type Conv2dLayer, type DenseLayer, type Layer, type QuantizedModel, type TensorFormat } from './types.js';
+import { formatBits, LAYER_KINDS, SCHEMA_VERSION, type Conv2dLayer, type DenseLayer, type Layer, type QuantizedModel, type TensorFormat } from './types.js';
 import { validateModel } from './validate.js';
 import { docPath } from '../util/package.js';
 
@@ -132,7 +132,7 @@ export function loadQuantizedModel(dir: string): QuantizedModel {
   const layers = (m.layers as unknown[]).map((raw, i) => {
     if (raw === null || typeof raw !== 'object') throw badValue(`${mpath}: layers[${i}]`, raw, 'a layer object');
     const l = raw as Record<string, unknown>;
-    const kind = checkEnum(`${mpath}: layers[${i}].kind`, l.kind, ['quantize', 'dense', 'conv2d', 'maxpool2d', 'flatten', 'clamp']);
+    const kind = checkEnum(`${mpath}: layers[${i}].kind`, l.kind, LAYER_KINDS);
     if (kind !== 'dense' && kind !== 'conv2d') return l as unknown as Layer;
     const w = l.weight as Record<string, unknown> | undefined;
     if (w === null || typeof w !== 'object') throw badValue(`${mpath}: layers[${i}].weight`, w, '{format, data, zeroPoint, scale}');

@@ -1,11 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { dequantizeLinear } from '../arith/onnx.js';
+import { qlinearAdd, qlinearAddParams, qlinearGlobalAvgPoolScale } from '../arith/ort_qlinear.js';
+import { onnxRescaleUnchecked } from '../arith/requant.js';
 import { badValue, InputError } from '../util/errors.js';
 import { checkAccSpec, type AccSpec } from '../kernels/gemm_ref.js';
 import { conv2dAcc, denseAcc } from './mac.js';
 import { modelShapes, shapeSize, windowOutput } from './shapes.js';
 import { applyOutputStage, firstOutOfRange, quantizeInput, type RequantMode } from './stages.js';
-import { formatName, type ActQuant, type Layer, type MaxPool2dLayer, type QuantizedModel } from './types.js';
+import { formatName, formatRange, type ActQuant, type AddLayer, type GlobalAvgPoolLayer, type Layer, type MaxPool2dLayer, type QuantizedModel } from './types.js';
 
 /**
  * THE integer reference inference of a QuantizedModel: the definition that the TS hardware model and the
@@ -17,6 +19,8 @@ import { formatName, type ActQuant, type Layer, type MaxPool2dLayer, type Quanti
  *   maxpool2d  max over each window, padded positions ignored
  *   flatten    CHW order, no change to the data
  *   clamp      min(max(x, lo), hi)
+ *   add        ONNX Runtime QLinearAdd of the outputs of two earlier layers (float32 FMA rule, arith/ort_qlinear.ts)
+ *   globalavgpool  ONNX Runtime QLinearGlobalAveragePool: sum - zIn*H*W, float32 rescale (arith/ort_qlinear.ts)
  */
 export interface InferOptions {
   /** how requantize stages scale (default `fixed`) */
@@ -82,12 +86,20 @@ export function integerInference(
       if (bad >= 0) throw badValue(`input[${bad}]`, x[bad], `an integer in the input format ${formatName(q.format)}`);
     }
   }
+  // outputs that a later add layer reads as its skip operand
+  const kept = new Map<number, Int32Array>();
+  const skips = new Set(model.layers.flatMap((l, i) => (l.kind === 'add' ? [l.a.from, l.b.from].filter((f) => f !== i - 1) : [])));
+  if (start === 1 && skips.has(0)) kept.set(0, x);
   for (let i = start; i < model.layers.length; i++) {
     const l = model.layers[i]!;
     const inShape = shapes[i]!;
     const outShape = shapes[i + 1]!;
     const outSize = shapeSize(outShape);
-    x = runLayerInt(l, x, batch, inShape, outSize, mode, opts.u8s8Saturation ?? false, opts.kernel ?? 'auto', opts.accumulator);
+    if (l.kind === 'add') {
+      const operand = (from: number): Int32Array => (from === i - 1 ? x : kept.get(from) ?? skipMissing(l.name, from));
+      x = addInt(l, operand(l.a.from), operand(l.b.from));
+    } else x = runLayerInt(l, x, batch, inShape, outSize, mode, opts.u8s8Saturation ?? false, opts.kernel ?? 'auto', opts.accumulator);
+    if (skips.has(i)) kept.set(i, x.slice());
     opts.onLayer?.(i, l, x, outShape);
   }
   return { output: x, shape: [batch, ...shapes[model.layers.length]!] };
@@ -113,6 +125,10 @@ export function runLayerInt(
     }
     case 'maxpool2d':
       return maxpool2dInt(l, x, batch, inShape, new Int32Array(batch * outSize));
+    case 'globalavgpool':
+      return globalAvgPoolInt(l, x, batch, inShape);
+    case 'add':
+      throw new InputError(`${l.name}: an add layer reads an earlier layer's output; run it through integerInference`);
     case 'dense': {
       const acc = denseAcc(l, x, batch, new Int32Array(batch * outSize), u8s8Saturation, kernel, accumulator);
       return applyOutputStage(l, acc, 1, mode, acc);
@@ -146,6 +162,38 @@ export function maxpool2dInt(l: MaxPool2dLayer, x: Int32Array, batch: number, in
         out[k++] = m;
       }
     }
+  }
+  return out;
+}
+
+function skipMissing(name: string, from: number): never {
+  throw new InputError(`${name}: the output of layer ${from} was not computed (the input skipped it)`);
+}
+
+/** ONNX Runtime QLinearAdd of two integer tensors of equal length (arith/ort_qlinear.ts). */
+export function addInt(l: AddLayer, a: Int32Array, b: Int32Array): Int32Array {
+  const p = qlinearAddParams(l.a.quant.scale, l.a.quant.zeroPoint, l.b.quant.scale, l.b.quant.zeroPoint, l.output.scale, l.output.zeroPoint);
+  const { min, max } = formatRange(l.output.format);
+  const out = new Int32Array(a.length);
+  for (let k = 0; k < a.length; k++) out[k] = qlinearAdd(a[k]!, b[k]!, p, min, max);
+  return out;
+}
+
+/** ONNX Runtime QLinearGlobalAveragePool over CHW integers: [batch][C][H][W] -> [batch][C]. */
+export function globalAvgPoolInt(l: GlobalAvgPoolLayer, x: Int32Array, batch: number, inShape: readonly number[]): Int32Array {
+  const [C, H, W] = inShape as [number, number, number];
+  const n = H * W;
+  const scale = qlinearGlobalAvgPoolScale(l.input.scale, l.output.scale, n);
+  const zp = l.output.zeroPoint;
+  const { min, max } = formatRange(l.output.format);
+  const lo = Math.fround(min - zp);
+  const hi = Math.fround(max - zp);
+  const bias = -l.input.zeroPoint * n;
+  const out = new Int32Array(batch * C);
+  for (let bc = 0; bc < batch * C; bc++) {
+    let acc = bias;
+    for (let k = bc * n; k < (bc + 1) * n; k++) acc = (acc + x[k]!) | 0;
+    out[bc] = onnxRescaleUnchecked(acc, scale, zp, lo, hi);
   }
   return out;
 }
@@ -196,7 +244,7 @@ export function dequantizeOutput(model: QuantizedModel, output: Int32Array): Flo
   // the last layer that sets the quantization of the output (pass-through layers keep it)
   for (let i = model.layers.length - 1; i >= 0; i--) {
     const l = model.layers[i]!;
-    if (l.kind === 'quantize') {
+    if (l.kind === 'quantize' || l.kind === 'add' || l.kind === 'globalavgpool') {
       dequantizeLinear(output, [output.length], [l.output.scale], [l.output.zeroPoint], {}, out);
       return out;
     }

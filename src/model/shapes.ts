@@ -4,7 +4,8 @@ import type { Layer, QuantizedModel } from './types.js';
 /**
  * Shape propagation through a QuantizedModel (per-sample shapes, no batch dimension).
  * dense: [in] -> [out]; conv2d: [C, H, W] -> [O, H', W'] with H' = floor((H + pt + pb - kh) / sh) + 1;
- * maxpool2d: [C, H, W] -> [C, H', W'] (same formula); flatten: [C, H, W] -> [C*H*W]; quantize, clamp: same.
+ * maxpool2d: [C, H, W] -> [C, H', W'] (same formula); flatten: [C, H, W] -> [C*H*W]; globalavgpool: [C, H, W] ->
+ * [C, 1, 1]; quantize, clamp, add: same (modelShapes checks that both operands of an add have this shape).
  */
 export function layerOutputShape(layer: Layer, inShape: readonly number[], where: string): number[] {
   const fail = (msg: string): never => {
@@ -13,7 +14,11 @@ export function layerOutputShape(layer: Layer, inShape: readonly number[], where
   switch (layer.kind) {
     case 'quantize':
     case 'clamp':
+    case 'add':
       return [...inShape];
+    case 'globalavgpool':
+      if (inShape.length !== 3) fail(`globalavgpool needs a [C, H, W] input; got shape [${inShape}]`);
+      return [inShape[0]!, 1, 1];
     case 'flatten':
       return [inShape.reduce((a, b) => a * b, 1)];
     case 'dense': {
@@ -46,7 +51,16 @@ export function windowOutput(n: number, padLo: number, padHi: number, k: number,
 export function modelShapes(model: QuantizedModel, source = 'model'): number[][] {
   const shapes: number[][] = [[...model.inputShape]];
   model.layers.forEach((l, i) => {
-    shapes.push(layerOutputShape(l, shapes[i]!, `${source}: layers[${i}] (${l.name})`));
+    const where = `${source}: layers[${i}] (${l.name})`;
+    if (l.kind === 'add') {
+      for (const [k, op] of [['a', l.a], ['b', l.b]] as const) {
+        const s = shapes[op.from + 1];
+        if (!Number.isInteger(op.from) || op.from < 0 || op.from >= i || !s) throw new InputError(`${where}: ${k}.from ${op.from} must name an earlier layer (0..${i - 1})`);
+        if (s.join() !== shapes[i]!.join()) throw new InputError(`${where}: ${k}.from ${op.from} has shape [${s}]; the add's input has shape [${shapes[i]}] (they must be equal)`);
+      }
+      if (l.a.from !== i - 1 && l.b.from !== i - 1) throw new InputError(`${where}: one operand must be the previous layer (from ${i - 1}); got ${l.a.from} and ${l.b.from}`);
+    }
+    shapes.push(layerOutputShape(l, shapes[i]!, where));
   });
   return shapes;
 }

@@ -157,9 +157,40 @@ export interface ClampLayer extends LayerBase {
   max: number;
 }
 
-export type Layer = QuantizeLayer | DenseLayer | Conv2dLayer | MaxPool2dLayer | FlattenLayer | ClampLayer;
+/** An operand of an `add` layer: the output of `layers[from]` (an earlier layer) and its quantization. */
+export interface AddOperand {
+  from: number;
+  quant: ActQuant;
+}
+
+/**
+ * Element-wise sum of two quantized tensors of the same shape (ONNX Runtime com.microsoft QLinearAdd), e.g. a
+ * residual connection. Operand `a` (ONNX input A) and `b` (input B) are the outputs of earlier layers; one of
+ * them is the previous layer (index i - 1), so the model stays a chain whose add layers also read a skip
+ * tensor. The integers follow ORT's x86-64 kernel (src/arith/ort_qlinear.ts):
+ *   y = sat(rint(fma(qa, sa/sy, fma(qb, sb/sy, zy - fma(za, sa/sy, sb/sy * zb)))))   in float32
+ */
+export interface AddLayer extends LayerBase {
+  kind: 'add';
+  a: AddOperand;
+  b: AddOperand;
+  output: ActQuant;
+}
+
+/**
+ * Global average pooling of CHW integers to [C, 1, 1] (ONNX Runtime com.microsoft QLinearGlobalAveragePool):
+ *   acc = sum_{h,w} x[c][h][w] - zIn * H*W,  y = rint(clamp(float32(acc) * s, qmin - zOut, qmax - zOut)) + zOut
+ * with s = float32(sIn / (sOut * H*W)) (src/arith/ort_qlinear.ts).
+ */
+export interface GlobalAvgPoolLayer extends LayerBase {
+  kind: 'globalavgpool';
+  input: ActQuant;
+  output: ActQuant;
+}
+
+export type Layer = QuantizeLayer | DenseLayer | Conv2dLayer | MaxPool2dLayer | FlattenLayer | ClampLayer | AddLayer | GlobalAvgPoolLayer;
 export type LayerKind = Layer['kind'];
-export const LAYER_KINDS: readonly LayerKind[] = ['quantize', 'dense', 'conv2d', 'maxpool2d', 'flatten', 'clamp'];
+export const LAYER_KINDS: readonly LayerKind[] = ['quantize', 'dense', 'conv2d', 'maxpool2d', 'flatten', 'clamp', 'add', 'globalavgpool'];
 
 /** Where a model came from and how good it is. */
 export interface Provenance {

@@ -4,6 +4,7 @@ import { modelShapes } from './shapes.js';
 import {
   formatName,
   formatRange,
+  LAYER_KINDS,
   SCHEMA_VERSION,
   type ActQuant,
   type Conv2dLayer,
@@ -30,9 +31,11 @@ export function validateModel(model: QuantizedModel, source = 'model'): void {
   const names = new Set<string>();
   // the quantization of the tensor flowing between layers; 'float' before a quantize layer, 'int32' after raw logits
   let current: ActQuant | 'float' | 'int32' | undefined = model.layers[0]!.kind === 'quantize' ? 'float' : undefined;
+  /** outQuant[i]: the quantization of layers[i]'s output (an add's skip operand must match it) */
+  const outQuant: (ActQuant | 'float' | 'int32' | undefined)[] = [];
   model.layers.forEach((l, i) => {
     const p = `layers[${i}]`;
-    checkEnum(at(`${p}.kind`), l.kind, ['quantize', 'dense', 'conv2d', 'maxpool2d', 'flatten', 'clamp']);
+    checkEnum(at(`${p}.kind`), l.kind, LAYER_KINDS);
     if (typeof l.name !== 'string' || l.name === '' || names.has(l.name)) {
       throw badValue(at(`${p}.name`), l.name, 'a non-empty name unique within the model');
     }
@@ -67,7 +70,31 @@ export function validateModel(model: QuantizedModel, source = 'model'): void {
         checkMac(at, p, l);
         current = l.output.kind === 'accumulator' ? 'int32' : l.output.output;
         break;
+      case 'globalavgpool':
+        if (current === 'float' || current === 'int32') throw new InputError(at(`${p}: a globalavgpool layer needs quantized integers in`));
+        if (current !== undefined) checkSameQuant(at(`${p}.input`), l.input, current);
+        else checkActQuant(at(`${p}.input`), l.input);
+        checkActQuant(at(`${p}.output`), l.output);
+        checkByteFormat(at(`${p}.output`), l.output);
+        current = l.output;
+        break;
+      case 'add':
+        for (const k of ['a', 'b'] as const) {
+          const op = l[k];
+          if (op === null || typeof op !== 'object') throw badValue(at(`${p}.${k}`), op, '{from, quant}');
+          checkInt(at(`${p}.${k}.from`), op.from, 0, i - 1);
+          const q = outQuant[op.from];
+          if (q === 'float' || q === 'int32') throw new InputError(at(`${p}.${k}: layer ${op.from} outputs ${q === 'float' ? 'floats' : 'raw int32'}; an add needs quantized integers`));
+          if (q !== undefined) checkSameQuant(at(`${p}.${k}.quant`), op.quant, q);
+          else checkActQuant(at(`${p}.${k}.quant`), op.quant);
+          checkByteFormat(at(`${p}.${k}.quant`), op.quant);
+        }
+        checkActQuant(at(`${p}.output`), l.output);
+        checkByteFormat(at(`${p}.output`), l.output);
+        current = l.output;
+        break;
     }
+    outQuant.push(current);
   });
   modelShapes(model, source);
 }
@@ -92,6 +119,11 @@ function checkActQuant(name: string, q: ActQuant): void {
   const r = formatRange(q.format);
   if (q.format.type === 'binary') checkInt(`${name}.zeroPoint`, q.zeroPoint, 0, 0);
   else checkInt(`${name}.zeroPoint`, q.zeroPoint, r.min, r.max);
+}
+
+/** ONNX Runtime's QLinearAdd / QLinearGlobalAveragePool work on 8-bit tensors (int8 or uint8). */
+function checkByteFormat(name: string, q: ActQuant): void {
+  if (q.format.type !== 'int' || q.format.bits !== 8) throw badValue(`${name}.format`, formatName(q.format), 'int8 or uint8 (the 8-bit tensors of ONNX Runtime QLinearAdd / QLinearGlobalAveragePool)');
 }
 
 function checkSameQuant(name: string, q: ActQuant, prev: ActQuant): void {

@@ -25,6 +25,27 @@ export const MUTATIONS: readonly Mutation[] = [
     description: 'pipeline register skipped: h_o driven straight from h_i',
     pattern: 'assign h_o       = h_q;', replacement: 'assign h_o       = h_i;',
   },
+  // ---- mac_pe_shift (hdl/mac_pe.sv with WShift = 1: the multiplier-free product) ----
+  {
+    id: 'mac_pe_shift-neg-ignored', unit: 'mac_pe_shift', file: 'hdl/mac_pe.sv', designs: ['os-w8a8-acc32-wrap'],
+    description: 'sign bit ignored: a negative power-of-two weight adds a << e instead of subtracting it',
+    pattern: "code[WExpBits] ? -mag : mag;", replacement: 'mag;',
+  },
+  {
+    id: 'mac_pe_shift-zero-ignored', unit: 'mac_pe_shift', file: 'hdl/mac_pe.sv', designs: ['ws-w2a8-acc16-sat'],
+    description: 'zero flag ignored: a zero weight (code nz = 0) adds +-a',
+    pattern: "assign prod = !code[WExpBits+1] ? '0 : ", replacement: 'assign prod = ',
+  },
+  {
+    id: 'mac_pe_shift-shift-off', unit: 'mac_pe_shift', file: 'hdl/mac_pe.sv', designs: ['is-w16a16-acc64-sat'],
+    description: 'shift off by one: w * a = a << (e + 1)',
+    pattern: "assign mag = PBits'(a_ext) << code[WExpBits-1:0];", replacement: "assign mag = PBits'(a_ext) << (code[WExpBits-1:0] + 1'b1);",
+  },
+  {
+    id: 'mac_pe_shift-act-zero-ext', unit: 'mac_pe_shift', file: 'hdl/mac_pe.sv', designs: ['os-w8a8-acc32-wrap'],
+    description: 'sign extension dropped: a signed activation is zero-extended before the shift',
+    pattern: "assign a_ext = {(ASigned != 0) & act[ALane-1], act};", replacement: "assign a_ext = {1'b0, act};",
+  },
   // ---- mac_array ----
   {
     id: 'mac_array-drain-short', unit: 'mac_array', file: 'hdl/mac_array.sv', designs: ['os-3x5-int8'],

@@ -140,12 +140,9 @@ export class Activation implements Layer {
   }
 }
 
-/** A parameter-free, shape-preserving layer that draws from a seeded generator (dropout, gradient noise). */
-abstract class SeededElementwise {
-  protected dx: Float32Array = new Float32Array(0);
+/** A parameter-free, shape-preserving layer (dropout, gradient noise, float rounding). */
+export abstract class Elementwise {
   protected size = 0;
-
-  constructor(protected readonly rng: Rng) {}
 
   /** per-sample size, set by the network builder */
   setSampleSize(s: number): void {
@@ -158,6 +155,15 @@ abstract class SeededElementwise {
 
   params(): Param[] {
     return [];
+  }
+}
+
+/** An elementwise layer that draws from a seeded generator (dropout, gradient noise). */
+abstract class SeededElementwise extends Elementwise {
+  protected dx: Float32Array = new Float32Array(0);
+
+  constructor(protected readonly rng: Rng) {
+    super();
   }
 }
 

@@ -26,6 +26,8 @@ import type { Layer } from './layer.js';
 import type { ActQuantMethod, WeightQuantSpec } from './quantizers.js';
 import { Rng } from '../util/rng.js';
 import { badValue, checkEnum, checkInt } from '../util/errors.js';
+import { FloatRound } from './float_act.js';
+import type { FloatAct } from '../model/weight_only.js';
 
 export const ARCHS = ['tfc', 'sfc', 'lfc', 'cnn', 'cnv'] as const;
 export type ArchName = (typeof ARCHS)[number];
@@ -61,6 +63,12 @@ export interface NetSpec {
   /** DoReFa gradient bits: dL/dy of every weighted layer but the first and last quantized (absent: FP32) */
   gradBits?: number;
   inputShape?: [number, number, number];
+  /**
+   * Weight-only QAT: float activations rounded to this format (FloatRound on the input and after every
+   * dense/conv output stage), ReLU, `int` weights of 2..8 bits per output channel (the last layer too, with
+   * a float bias and no logit scale); exported with the weight-only PTQ rule (docs/train.md).
+   */
+  floatAct?: FloatAct;
 }
 
 /** `layerBits` checked against a QAT MLP of `count` weighted layers (bits 1..16; an `a` on all but the last). */
@@ -94,8 +102,12 @@ export function buildNetwork(spec: NetSpec, seed: number): Network {
   checkEnum('arch', spec.arch, ARCHS);
   const rng = new Rng(seed);
   const fp = spec.weights.method === 'none';
+  const wo = spec.floatAct !== undefined;
+  if (wo) checkWeightOnlySpec(spec);
+  // the last layer has a bias in FP32 and weight-only networks; integer-activation QAT scales its logits
+  const lastBias = fp || wo;
   const [C, H, W] = spec.inputShape ?? [1, 28, 28];
-  const act = (): Layer => (fp ? new Activation(spec.act.method === 'none' ? 'relu' : spec.act.method, 32) : new Activation(spec.act.method, spec.act.bits));
+  const act = (): Layer => (fp || wo ? new Activation(spec.act.method === 'none' ? 'relu' : spec.act.method, 32) : new Activation(spec.act.method, spec.act.bits));
   const layers: Layer[] = [];
   if (spec.layerBits && (spec.arch === 'cnn' || spec.arch === 'cnv')) throw badValue('layerBits', spec.arch, 'an MLP (tfc, sfc, lfc); per-layer bits of CNNs are not built');
   if (spec.inputDropout) layers.push(new Dropout(spec.inputDropout, rng));
@@ -130,9 +142,9 @@ export function buildNetwork(spec: NetSpec, seed: number): Network {
       inF = f;
     }
     if (spec.dropout) layers.push(new Dropout(spec.dropout, rng));
-    layers.push(new Dense(inF, 10, lastSpec(spec), fp, rng));
-    if (!fp) layers.push(new Scale(logitScaleInit(spec, inF)));
-    return withRng(new Network([C, H, W], withGradQuant(layers, spec, rng)), rng);
+    layers.push(new Dense(inF, 10, lastSpec(spec), lastBias, rng));
+    if (!lastBias) layers.push(new Scale(logitScaleInit(spec, inF)));
+    return withRng(new Network([C, H, W], withGradQuant(withFloatRound(layers, spec), spec, rng)), rng, spec);
   }
   if (spec.arch === 'cnn') {
     const ch = spec.hidden ?? [16, 32];
@@ -150,10 +162,10 @@ export function buildNetwork(spec: NetSpec, seed: number): Network {
     });
     layers.push(new Flatten());
     if (spec.dropout) layers.push(new Dropout(spec.dropout, rng));
-    const last = new Dense(c * h * w, 10, lastSpec(spec), fp, rng);
+    const last = new Dense(c * h * w, 10, lastSpec(spec), lastBias, rng);
     layers.push(last);
-    if (!fp) layers.push(new Scale(logitScaleInit(spec, c * h * w)));
-    return withRng(new Network([C, H, W], withGradQuant(layers, spec, rng)), rng);
+    if (!lastBias) layers.push(new Scale(logitScaleInit(spec, c * h * w)));
+    return withRng(new Network([C, H, W], withGradQuant(withFloatRound(layers, spec), spec, rng)), rng, spec);
   }
   const hidden = spec.hidden ?? ARCH_HIDDEN[spec.arch];
   if (hidden.length < 1 || hidden.some((h) => !Number.isInteger(h) || h < 1)) throw badValue('hidden', hidden, 'positive integer widths');
@@ -167,9 +179,9 @@ export function buildNetwork(spec: NetSpec, seed: number): Network {
     inF = h;
   });
   const last = lb ? { ...spec, lastBits: lb[hidden.length]!.w } : spec;
-  layers.push(new Dense(inF, 10, lastSpec(last), fp, rng));
-  if (!fp) layers.push(new Scale(logitScaleInit(last, inF)));
-  return withRng(new Network([inF === 0 ? 0 : C * H * W], withGradQuant(layers, spec, rng)), rng);
+  layers.push(new Dense(inF, 10, lastSpec(last), lastBias, rng));
+  if (!lastBias) layers.push(new Scale(logitScaleInit(last, inF)));
+  return withRng(new Network([inF === 0 ? 0 : C * H * W], withGradQuant(withFloatRound(layers, spec), spec, rng)), rng, spec);
 }
 
 /**
@@ -188,14 +200,41 @@ function withGradQuant(layers: Layer[], spec: NetSpec, rng: Rng): Layer[] {
   return out;
 }
 
-function withRng(net: Network, rng: Rng): Network {
+function withRng(net: Network, rng: Rng, spec: NetSpec): Network {
   net.rng = rng;
+  net.floatAct = spec.floatAct ?? null;
   return net;
+}
+
+/** Weight-only QAT trains what the weight-only exporter stores: int weights of 2..8 bits, one scale per
+ * output channel, ReLU networks (no per-layer bits). */
+function checkWeightOnlySpec(spec: NetSpec): void {
+  if (spec.weights.method !== 'int') throw badValue('weights.method', spec.weights.method, 'int with float activations (weight-only QAT)');
+  checkInt('wbits', spec.weights.bits, 2, 8);
+  for (const [k, v] of [['firstBits', spec.firstBits], ['lastBits', spec.lastBits], ['layerBits', spec.layerBits]] as const) {
+    if (v !== undefined) throw badValue(k, v, 'absent: a weight-only model has one weight width');
+  }
+}
+
+/**
+ * Weight-only QAT: a FloatRound on the input and after each dense/conv output stage (after its batch-norm
+ * where one follows, else after the layer), where the weight-only reference rounds to its format.
+ */
+function withFloatRound(layers: Layer[], spec: NetSpec): Layer[] {
+  if (spec.floatAct === undefined) return layers;
+  const out: Layer[] = [new FloatRound(spec.floatAct)];
+  layers.forEach((l, i) => {
+    out.push(l);
+    const weighted = (x: Layer | undefined): boolean => x instanceof Dense || x instanceof Conv2d;
+    if ((l instanceof BatchNorm && weighted(layers[i - 1])) || (weighted(l) && !(layers[i + 1] instanceof BatchNorm))) out.push(new FloatRound(spec.floatAct!));
+  });
+  return out;
 }
 
 /** The last layer uses one per-tensor weight scale so raw integer logits keep the argmax. */
 function lastSpec(spec: NetSpec): WeightQuantSpec {
   const w = withBits(spec.weights, spec.lastBits);
+  if (spec.floatAct !== undefined) return w; // float logits: per-channel scales, as the exporter stores
   return w.method === 'binary' ? { ...w, xnorScale: false } : { ...w, perTensor: true };
 }
 

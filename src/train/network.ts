@@ -8,6 +8,7 @@ import { Activation, Dropout } from './activations.js';
 import { Dense } from './dense.js';
 import type { Rng } from '../util/rng.js';
 import { InputError } from '../util/errors.js';
+import type { FloatAct } from '../model/weight_only.js';
 
 /** What a network holds besides its parameters and batch-norm statistics that training changes: the
  * dropout generator's state and each LSQ activation's "step initialized" flag. */
@@ -97,9 +98,13 @@ export class Network {
     return this.layers.flatMap((l) => l.params());
   }
 
-  /** Turns on the exact integer-equivalent evaluation of quantized dense/conv layers. */
+  /** Weight-only QAT (float activations in this format, train/float_act.ts); null: integer or FP32 activations. */
+  floatAct: FloatAct | null = null;
+
+  /** Turns on the exact integer-equivalent evaluation of quantized dense/conv layers (not of a weight-only
+   * network: its activations are floats, its float forward is what the exported model computes). */
   setExact(on: boolean): void {
-    for (const l of this.layers) if ('exact' in l) (l as Dense).exact = on;
+    for (const l of this.layers) if ('exact' in l) (l as Dense).exact = on && this.floatAct === null;
   }
 
   /** Optional rounding of every layer output (forward) and input gradient (backward), in place, over

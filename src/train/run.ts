@@ -4,6 +4,10 @@
  *   QAT:  export to a QuantizedModel, evaluate it on the MNIST test set with `integerInference`, record the
  *         accuracy in its provenance, save it (model owner's saver), load it back and check that the loaded
  *         model gives the identical accuracy; then the training log beside it.
+ *   weight-only QAT (float activations): the FP32 checkpoint of the trained network's fake-quantized
+ *         weights through the weight-only PTQ exporter (the caller's `weightOnly`, quant/weight_only.ts: one
+ *         rule for PTQ and QAT), checked to give back the trained integer codes (negated where a batch-norm
+ *         scale is negative), evaluated with `weightOnlyInference`, saved, reloaded, re-evaluated.
  *   FP32: the FP32 checkpoint (checkpoint.json + blobs) with the log and test accuracy in `meta`.
  */
 import { existsSync } from 'node:fs';
@@ -16,6 +20,11 @@ import { saveCheckpoint } from '../model/checkpoint.js';
 import { saveQuantizedModel, loadQuantizedModel } from '../model/format.js';
 import { integerInference } from '../model/infer.js';
 import type { QuantizedModel } from '../model/types.js';
+import type { Checkpoint } from '../model/checkpoint.js';
+import { weightOnlyInference, type FloatAct, type WeightOnlyModel } from '../model/weight_only.js';
+import { loadWeightOnlyModel, saveWeightOnlyModel } from '../model/weight_only_io.js';
+import { Dense } from './dense.js';
+import { Conv2d } from './conv.js';
 import { ARCHS, type ArchName, type NetSpec } from './arch.js';
 import type { Network } from './network.js';
 import { testAccuracy, train, type EpochLog, type TrainCheckpoint, type TrainConfig } from './trainer.js';
@@ -62,6 +71,17 @@ export interface RunOptions extends MethodOptions, DistillOptions {
   stopAfter?: number;
   /** simulated low-precision training (FP16/BF16/FP8) */
   mixed?: Pick<MixedPrecisionConfig, 'format' | 'rounding'>;
+  /** weight-only QAT: float activations in this format (`--scheme w4afp16`); `abits` 32 with `wbits` < 32 means fp32 */
+  floatAct?: FloatAct;
+}
+
+/** The weight-only PTQ exporter (quant/weight_only.ts `quantizeWeightOnly`, passed in by the caller: quant
+ * and train are one layer apart): an FP32 checkpoint -> the weight-only model. */
+export type WeightOnlyExporter = (ckpt: Checkpoint, o: { bits: number; group: number; activation: FloatAct; name: string; source: string }) => WeightOnlyModel;
+
+/** The float activation format of a weight-only run (`floatAct`, or fp32 for `--wbits W --abits 32`), null otherwise. */
+export function weightOnlyAct(o: Pick<RunOptions, 'wbits' | 'abits' | 'floatAct'>): FloatAct | null {
+  return o.floatAct ?? (o.abits === 32 && o.wbits !== 32 ? 'fp32' : null);
 }
 
 /** A drop probability: a number in [0, 1) (1 would drop everything). */
@@ -73,7 +93,9 @@ function dropProbability(name: string, p: unknown): number {
 /** Maps the CLI's bits + method onto weight and activation quantizers. 32/32 is FP32. */
 export function netSpecFor(o: RunOptions): NetSpec {
   checkEnum('arch', o.arch, ARCHS);
-  const fp = o.wbits === 32 && o.abits === 32;
+  const wo = weightOnlyAct(o);
+  const fp = o.wbits === 32 && o.abits === 32 && wo === null;
+  if (wo !== null) return weightOnlySpec(o, wo);
   if (!fp) {
     checkInt('wbits', o.wbits, 1, 16);
     checkInt('abits', o.abits, 1, 16);
@@ -109,6 +131,27 @@ export function netSpecFor(o: RunOptions): NetSpec {
   };
 }
 
+/** Weight-only QAT: int weights (per output channel, max scaling), ReLU with float activations in `act`. */
+function weightOnlySpec(o: RunOptions, act: FloatAct): NetSpec {
+  if (o.abits !== 32) throw badValue('abits', o.abits, `32 with float activations (${act}): a weight-only run keeps activations float`);
+  if (!(Number.isInteger(o.wbits) && o.wbits >= 2 && o.wbits <= 8)) throw badValue('wbits', o.wbits, 'an integer 2..8 with float activations (weight-only models store 2..8-bit weight codes)');
+  if (o.method !== undefined) throw new InputError(`method ${o.method}: weight-only QAT has one weight quantizer (symmetric, max scaling per output channel: the weight-only PTQ rule); drop --method`);
+  const dropout = dropProbability('dropout', o.dropout ?? 0);
+  const inputDropout = dropProbability('input-dropout', o.inputDropout ?? 0);
+  return {
+    arch: o.arch,
+    ...(o.hidden ? { hidden: o.hidden } : {}),
+    weights: { method: 'int', bits: o.wbits },
+    act: { method: 'relu', bits: 32 },
+    floatAct: act,
+    ...(o.firstBits ? { firstBits: o.firstBits } : {}),
+    ...(o.lastBits ? { lastBits: o.lastBits } : {}),
+    ...(dropout > 0 ? { dropout } : {}),
+    ...(inputDropout > 0 ? { inputDropout } : {}),
+    ...(o.gradBits !== undefined ? { gradBits: checkInt('grad-bits', o.gradBits, 1, 16) } : {}),
+  };
+}
+
 /** The training configuration for the options (Adam + cosine decay by default). */
 export function trainConfigFor(o: RunOptions): TrainConfig {
   const net = netSpecFor(o);
@@ -124,20 +167,30 @@ export function trainConfigFor(o: RunOptions): TrainConfig {
     ...(o.maxTrain ? { maxTrain: o.maxTrain } : {}),
     ...(o.shift ? { shift: checkInt('shift', o.shift, 0, 8) } : {}),
     ...(o.stopAfter !== undefined ? { stopAfter: checkInt('stop-after', o.stopAfter, 1, o.epochs) } : {}),
-    label: o.label ?? `${o.arch}-w${o.wbits}a${o.abits}`,
+    label: o.label ?? runName(o),
     ...(o.mixed ? { mixed: mixedPrecisionHooks(o.mixed) } : {}),
   };
 }
 
 /** Top-1 accuracy of a QuantizedModel on a dataset through `integerInference` (batches of 1000). */
 export function integerAccuracy(model: QuantizedModel, data: ImageDataset): number {
+  return datasetAccuracy(data, (x) => integerInference(model, x).output);
+}
+
+/** Top-1 accuracy of a weight-only model on a dataset through `weightOnlyInference` (batches of 1000). */
+export function weightOnlyAccuracy(model: WeightOnlyModel, data: ImageDataset): number {
+  return datasetAccuracy(data, (x, n) => weightOnlyInference(model, x, n));
+}
+
+/** Top-1 accuracy of `forward` (pixels / 255 as float32 in, n x classes logits out) over the dataset, 1000 images at a time. */
+function datasetAccuracy(data: ImageDataset, forward: (x: Float32Array, n: number) => ArrayLike<number>): number {
   const sz = data.rows * data.cols;
   let correct = 0;
   for (let s = 0; s < data.count; s += 1000) {
     const n = Math.min(1000, data.count - s);
     const x = new Float32Array(n * sz);
     for (let i = 0; i < n * sz; i++) x[i] = data.images[s * sz + i]! / 255;
-    const out = integerInference(model, x).output;
+    const out = forward(x, n);
     const C = out.length / n;
     for (let b = 0; b < n; b++) {
       let best = 0;
@@ -180,11 +233,13 @@ export interface RunSummary {
  * Publishes a trained network to `out` (QuantizedModel or FP32 checkpoint, plus train-log.json) and
  * returns the summary. Throws CheckFailedError if the saved model does not reproduce its accuracy.
  */
-export function publish(net: Network, spec: NetSpec, info: Omit<RunSummary, 'testAccuracy' | 'networkTestAccuracy' | 'out'>, out: string | null, test: ImageDataset, opts: { force?: boolean } = {}): RunSummary {
+export function publish(net: Network, spec: NetSpec, info: Omit<RunSummary, 'testAccuracy' | 'networkTestAccuracy' | 'out'>, out: string | null, test: ImageDataset, opts: PublishOptions = {}): RunSummary {
   const netAcc = testAccuracy(net, test);
   const fp = spec.weights.method === 'none';
   let acc = netAcc;
-  if (!fp) {
+  if (spec.floatAct !== undefined) {
+    acc = publishWeightOnly(net, spec, info, out, test, opts);
+  } else if (!fp) {
     const qm = exportQuantized(net, info.name, {
       tool: 'lowbit train', date: new Date().toISOString(), source: info.command,
       accuracy: [], notes: `QAT (${spec.weights.method} weights, ${spec.act.method} activations); first layer reads 8-bit pixels; BN + activation folded into thresholds; last layer raw int32 logits`,
@@ -202,6 +257,59 @@ export function publish(net: Network, spec: NetSpec, info: Omit<RunSummary, 'tes
   const summary: RunSummary = { ...info, testAccuracy: acc, networkTestAccuracy: netAcc, out };
   if (out) writeFileAtomic(join(out, 'train-log.json'), JSON.stringify(summary, null, 1) + '\n');
   return summary;
+}
+
+export interface PublishOptions {
+  force?: boolean;
+  /** the weight-only PTQ exporter; needed for a weight-only run */
+  weightOnly?: WeightOnlyExporter;
+}
+
+/** A weight-only network -> its weight-only model (file header): exported, checked, measured, saved. Returns the accuracy. */
+function publishWeightOnly(net: Network, spec: NetSpec, info: Omit<RunSummary, 'testAccuracy' | 'networkTestAccuracy' | 'out'>, out: string | null, test: ImageDataset, opts: PublishOptions): number {
+  if (!opts.weightOnly) throw new Error('publish: a weight-only run needs the weight-only exporter (quantizeWeightOnly of quant/weight_only.ts)');
+  const m = opts.weightOnly(toCheckpoint(net, spec.arch), { bits: spec.weights.bits, group: 0, activation: spec.floatAct!, name: info.name, source: info.command });
+  checkTrainedCodes(net, m);
+  m.provenance.tool = 'lowbit train';
+  m.provenance.notes = `weight-only QAT (int${spec.weights.bits} weights per output channel, ${spec.floatAct} activations); BN folded into the weights and biases`;
+  const acc = weightOnlyAccuracy(m, test);
+  m.provenance.accuracy.push({ dataset: 'mnist-test', metric: 'top1', value: acc, samples: test.count });
+  if (out) {
+    saveWeightOnlyModel(m, out, opts.force);
+    const again = weightOnlyAccuracy(loadWeightOnlyModel(out), test);
+    if (again !== acc) throw new CheckFailedError(`${out}: the saved model gives ${again} on the MNIST test set, the exported one ${acc}`);
+  }
+  return acc;
+}
+
+/**
+ * The exporter re-quantizes the trained weights w_hat = s q after folding batch-norm (a w_hat); with max
+ * scaling per row that gives back q, negated where a < 0 (a row of zeros where a = 0). Checked row by row:
+ * any other code means the exporter's rule is not the one trained.
+ */
+function checkTrainedCodes(net: Network, m: WeightOnlyModel): void {
+  const trained = net.layers.filter((l): l is Dense | Conv2d => l instanceof Dense || l instanceof Conv2d);
+  const exported = m.layers.filter((l) => l.kind === 'dense' || l.kind === 'conv2d');
+  trained.forEach((l, i) => {
+    l.quantize(false);
+    const e = exported[i]!;
+    if (e.kind !== 'dense' && e.kind !== 'conv2d') return;
+    const rows = e.kind === 'dense' ? e.out : e.outC;
+    const K = e.weight.data.length / rows;
+    for (let r = 0; r < rows; r++) {
+      let same = true;
+      let neg = true;
+      let zero = true;
+      for (let k = r * K; k < (r + 1) * K; k++) {
+        const c = e.weight.data[k]!;
+        const t = l.q[k]!;
+        same &&= c === t;
+        neg &&= c === -t;
+        zero &&= c === 0;
+      }
+      if (!(same || neg || zero)) throw new CheckFailedError(`layer ${e.name} row ${r}: the exported weight codes differ from the trained ones (the exporter's rule is not the trained quantizer's)`);
+    }
+  });
 }
 
 /** The run saved in `dir` to continue (null when `dir` holds none); refuses a run of other options. */
@@ -222,8 +330,9 @@ function savedRun(dir: string, o: RunOptions): { net: Network; checkpoint: Train
 export function trainCommandLine(o: RunOptions): string {
   const spec = netSpecFor(o);
   const cfg = trainConfigFor(o);
-  const a = [`lowbit train --arch ${o.arch} --wbits ${o.wbits} --abits ${o.abits}`];
-  if (spec.weights.method !== 'none') a.push(`--method ${methodOf(o)}`);
+  const wo = weightOnlyAct(o);
+  const a = [wo ? `lowbit train --arch ${o.arch} --scheme w${o.wbits}a${wo}` : `lowbit train --arch ${o.arch} --wbits ${o.wbits} --abits ${o.abits}`];
+  if (spec.weights.method !== 'none' && !wo) a.push(`--method ${methodOf(o)}`);
   a.push(`--epochs ${o.epochs} --seed ${o.seed}`);
   if (cfg.batchSize !== 100) a.push(`--batch-size ${cfg.batchSize}`);
   if (o.lr !== undefined) a.push(`--lr ${o.lr}`);
@@ -251,6 +360,7 @@ export function trainCommandLine(o: RunOptions): string {
 }
 
 function methodOf(o: RunOptions): string {
+  if (weightOnlyAct(o)) return 'weight-only';
   return o.wbits === 32 && o.abits === 32 ? 'fp32' : (o.method ?? (o.wbits === 1 && o.abits === 1 ? 'bnn' : 'pact'));
 }
 
@@ -266,6 +376,11 @@ export function runInfo(o: RunOptions, name: string, r: { seconds: number; sampl
   };
 }
 
+/** A run's default name: arch-wXaY, or arch-wXafp16 for weight-only. */
+function runName(o: RunOptions): string {
+  return `${o.arch}-w${o.wbits}a${weightOnlyAct(o) ?? o.abits}`;
+}
+
 /** The last path component of an output folder (the model name). */
 export function outName(out: string): string {
   return out.replace(/\/+$/, '').split('/').pop()!;
@@ -276,9 +391,12 @@ export function outName(out: string): string {
  * is saved there after every epoch (src/train/state.ts), and a run already saved there with the same
  * options continues from its last completed epoch to the weights an uninterrupted run would reach.
  */
-export function runTraining(o: RunOptions, out: string | null, stateDir?: string, opts: { force?: boolean } = {}): RunSummary {
+export function runTraining(o: RunOptions, out: string | null, stateDir?: string, opts: PublishOptions = {}): RunSummary {
   const cfg = trainConfigFor(o);
   checkMethodOptions(o, cfg.net.weights.method === 'none', stateDir !== undefined);
+  if (cfg.net.floatAct !== undefined && (hasStages(o) || o.quantNoise !== undefined)) {
+    throw new InputError('--inq/--prune-channels/--share-weights/--quant-noise: not with weight-only QAT (float activations); train it plainly (--teacher is allowed)');
+  }
   const f = o.dataFiles;
   const data = f ? imageDataset(f.train[0], f.train[1], 28, 28, 10) : loadMnist('train', o.dataDir);
   const test = f ? imageDataset(f.test[0], f.test[1], 28, 28, 10) : loadMnist('test', o.dataDir);
@@ -294,7 +412,7 @@ export function runTraining(o: RunOptions, out: string | null, stateDir?: string
   resume ??= { net: buildNetwork(cfg.net, cfg.seed) };
   attachTransforms(resume.net, o);
   const r = train(cfg, data, resume);
-  const info = runInfo(o, out ? outName(out) : `${o.arch}-w${o.wbits}a${o.abits}`, r);
+  const info = runInfo(o, out ? outName(out) : runName(o), r);
   if (!hasStages(o) && o.quantNoise === undefined) return publish(r.net, cfg.net, info, out, test, opts);
   const st = runStages(r.net, cfg.net, cfg, o, data, test);
   return publish(st.net, st.spec, { ...info, log: [...r.log, ...st.log], trainSeconds: info.trainSeconds + st.seconds, stages: st.stages }, out, test, opts);

@@ -1,11 +1,11 @@
-import { Worker } from 'node:worker_threads';
+import { Worker, type TransferListItem } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { wrap, type Remote } from 'comlink';
-import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
+import type { Remote, wrap as comlinkWrap } from 'comlink';
+import type nodeEndpointFn from 'comlink/dist/esm/node-adapter.mjs';
 import { CheckFailedError, InputError, LowbitError, ToolError } from '../util/errors.js';
 import type { WorkerApi } from './worker.js';
 import type { WorkerReply } from './protocol.js';
@@ -33,6 +33,15 @@ interface Task {
   args: unknown[];
   resolve: (v: unknown) => void;
   reject: (e: Error) => void;
+}
+
+/**
+ * comlink and its Node adapter (their CommonJS builds; 'comlink' resolves to that build from ESM too),
+ * required when the first worker starts, so that importing lowbit does not load them.
+ */
+function comlink(): { wrap: typeof comlinkWrap; nodeEndpoint: typeof nodeEndpointFn } {
+  const req = createRequire(import.meta.url);
+  return { wrap: (req('comlink') as { wrap: typeof comlinkWrap }).wrap, nodeEndpoint: req('comlink/dist/umd/node-adapter.js') as typeof nodeEndpointFn };
 }
 
 const ERRORS: Record<string, new (m: string) => LowbitError> = { InputError, ToolError, CheckFailedError };
@@ -67,11 +76,16 @@ function tsxEsmApi(): string {
   return pathToFileURL(join(dirname(pkg), exp.import.default)).href;
 }
 
-function startWorker(): Worker {
-  const { url, ts } = workerScript();
-  if (!ts) return new Worker(url);
+/** A worker thread running the module at `url` (a .ts source through tsx, or built .js), with `workerData`. */
+export function startWorkerThread(url: URL, workerData?: unknown, transferList?: TransferListItem[]): Worker {
+  const opts = { workerData, transferList };
+  if (!url.pathname.endsWith('.ts')) return new Worker(url, opts);
   const boot = `import(${JSON.stringify(tsxEsmApi())}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`;
-  return new Worker(boot, { eval: true });
+  return new Worker(boot, { eval: true, ...opts });
+}
+
+function startWorker(): Worker {
+  return startWorkerThread(workerScript().url);
 }
 
 /** Default pool size: the machine's parallelism. */
@@ -115,6 +129,7 @@ export class WorkerPool {
   private spawn(): Slot {
     const worker = startWorker();
     worker.unref();
+    const { wrap, nodeEndpoint } = comlink();
     const slot: Slot = { worker, api: wrap<WorkerApi>(nodeEndpoint(worker as unknown as Parameters<typeof nodeEndpoint>[0])) };
     const die = (e: Error): void => {
       const i = this.all.indexOf(slot);

@@ -11,7 +11,7 @@ import { testSeed } from '../../src/util/rng.js';
  * (operator swapped, off-by-one counter, rounding increment dropped, popcount correction changed, the whole
  * accelerator's cycle count one short) — and
  * the fixture's mutants must be reported as a mismatch naming their unit. Each mutant is one Verilator
- * build, so the CI tier runs these 7; test/slow/rtl_mutation.test.ts (and `lowbit verify --mutate`) runs
+ * build, so the CI tier runs these 8; test/slow/rtl_mutation.test.ts (and `lowbit verify --mutate`) runs
  * the whole catalogue (src/rtl/mutations.ts). Mutants are built and verified in parallel through the
  * worker pool; builds are cached by content, so reruns are fast.
  */
@@ -29,7 +29,7 @@ const fixtureMutations: Mutation[] = [
   },
 ];
 /** The CI tier's mutants: exactly one per registered unit (checked below). */
-const CI_MUTANTS = ['mac_pe-mac-sub', 'mac_array-drain-short', 'requantizer-rnd-inc-dropped', 'xnor-correction', 'accel-cycles-short'];
+const CI_MUTANTS = ['mac_pe-mac-sub', 'mac_pe_shift-neg-ignored', 'mac_array-drain-short', 'requantizer-rnd-inc-dropped', 'xnor-correction', 'accel-cycles-short'];
 const pool = new WorkerPool(2);
 afterAll(() => pool.close());
 const mutateUrl = new URL('../../src/rtl/mutate.ts', import.meta.url).href;

@@ -27,6 +27,7 @@ function naive(model: QuantizedModel, input: Int32Array, mode: RequantMode): Int
       const xs = x.slice(b * inSize, (b + 1) * inSize);
       if (l.kind === 'clamp') y.push(...xs.map((v) => Math.min(l.max, Math.max(l.min, v))));
       else if (l.kind === 'maxpool2d') y.push(...naivePool(l, xs, inShape));
+      else if (l.kind === 'add' || l.kind === 'globalavgpool') throw new Error(`the naive reference has no ${l.kind} (ort_qlinear.test.ts checks it)`);
       else y.push(...naiveMac(l, xs, inShape, outSize, mode));
     }
     x = y;

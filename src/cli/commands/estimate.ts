@@ -3,22 +3,27 @@ import { formatBits } from '../../arith/format.js';
 import { deriveDesign, operandName, type Design } from '../../hw/design.js';
 import { estimateGemm, type GemmCost } from '../../hw/cost.js';
 import { scaleSimCycles, writeScaleSim } from '../../hw/scalesim.js';
-import { HOROWITZ_45NM, dramEnergyPerBit, macEnergy, sramEnergyPerBit, xnorMacEnergy } from '../../estimate/energy.js';
+import { peKind } from '../../hw/pe_kind.js';
+import { HOROWITZ_45NM, dramEnergyPerBit, peMacEnergy, sramEnergyPerBit, xnorMacEnergy } from '../../estimate/energy.js';
 import { InputError } from '../../util/errors.js';
 import { given, notApplicable } from '../options.js';
 import { designFromArgv, designOptions, parseShape } from './simulate.js';
 import { estimateModelOptions, estimateModelWorkload, type EstimateModelArgs } from './estimate_model.js';
 import { DESCRIBE } from './list.js';
+import { estimateWeightOnlyCommand } from './weight_only_run.js';
+import { weightOnlyPath } from '../../model/locate.js';
 
 /**
  * `lowbit estimate`: throughput, memory and energy of a workload on a Design, from the analytic cost model
  * (`estimateGemm`, equal to the cycle-stepped model's count) — no simulation.
  *
  * Workloads: `--gemm M,K,N` (one GEMM, `estimateGemmWorkload` here) and `--model <dir>` (a QuantizedModel
- * layer by layer, estimate_model.ts); `handler` dispatches on which one is given.
+ * layer by layer, estimate_model.ts); `handler` dispatches on which one is given. A weight-only model has no
+ * Design (float activations): its reference kernel's MACs, memory and energy (weight_only_run.ts).
  *
  * Energy (pJ, Horowitz 45 nm table via src/estimate/energy.ts):
- *   compute = M K N * E_mac(w, a, acc)   (E_xnor for a bipolar x bipolar design)
+ *   compute = M K N * E_mac(w, a, acc)   (E_xnor for a bipolar x bipolar design; the shift PE's E_mac for
+ *             array.pe "shift" / --pe shift, estimate/energy.ts)
  *   sram    = (weightReads * wBits + activationReads * aBits + (outputReads + outputWrites) * accBits) * E_sram/bit
  *   dram    = offchip bytes * 8 * E_dram/bit
  */
@@ -46,7 +51,7 @@ export function gemmEnergy(design: Design, c: GemmCost): GemmEnergy {
   const w = formatBits(design.weight);
   const a = formatBits(design.activation);
   const acc = design.accumulator.bits;
-  const computePJ = c.macs * (dd.xnor ? xnorMacEnergy(t) : macEnergy(t, a, w, acc));
+  const computePJ = c.macs * (dd.xnor ? xnorMacEnergy(t) : peMacEnergy(t, design));
   const b = c.buffers;
   const sramPJ = (b.weightReads * w + b.activationReads * a + (b.outputReads + b.outputWrites) * acc) * sramEnergyPerBit(t);
   const dramPJ = c.offchip.totalBytes * 8 * dramEnergyPerBit(t);
@@ -76,7 +81,7 @@ function estimateGemmWorkload(design: Design, argv: EstimateArgs): void {
   const f = c.footprint;
   const kb = (x: number): string => `${(x / 1024).toFixed(1)} KiB`;
   const lines = [
-    `design        ${design.name}: ${result.array} ${result.dataflow}, ${result.weight} x ${result.activation}, acc ${design.accumulator.bits}-bit ${design.accumulator.overflow}, ${design.clockMHz} MHz`,
+    `design        ${design.name}: ${result.array} ${result.dataflow}, ${result.weight} x ${result.activation}, acc ${design.accumulator.bits}-bit ${design.accumulator.overflow}, ${design.clockMHz} MHz${peKind(design) === 'shift' ? ', shift PE (multiplier-free)' : ''}`,
     `gemm          M=${M} K=${K} N=${N}: ${c.macs} MACs; K=${K} needs a ${dd.accBitsForK}-bit accumulator${dd.overflowPossible ? ' (overflow possible)' : ''}`,
     `cycles        ${c.cycles} in ${c.folds} folds (SCALE-Sim v2 formula: ${ss.cycles}, it reports last cycle ${ss.reportedLastCycle})`,
     `utilization   ${(100 * c.utilization).toFixed(2)} %`,
@@ -100,9 +105,14 @@ export const estimateCommand: CommandModule<object, EstimateArgs> = {
       .option('scalesim-dir', { type: 'string', describe: 'also write SCALE-Sim v2 .cfg and GEMM topology .csv into this folder' })
       .example('$0 estimate --design int8 --array 32x32 --gemm 256,784,256', '')
       .example('$0 estimate --design binary --dataflow ws --gemm 1,784,1024 --json --scalesim-dir scalesim/', '')
-      .example('$0 estimate --model sfc-w1a1 --design binary-mnist --no-area', 'a shipped model, layer by layer') as unknown as Argv<EstimateArgs>,
+      .example('$0 estimate --model sfc-w1a1 --design binary-mnist --no-area', 'a shipped model, layer by layer')
+      .example('$0 estimate --model models/my-ternary --design int8 --pe auto', 'the multiplier-free PE when the weights allow it') as unknown as Argv<EstimateArgs>,
   handler: (argv) => {
+    const wo = argv.model !== undefined && argv.gemm === undefined ? weightOnlyPath(argv.model) : null;
+    if (wo !== null) return void estimateWeightOnlyCommand(argv, wo);
     const design = designFromArgv(argv);
+    if (argv.pe === 'multiplier' || argv.pe === 'shift') design.array.pe = argv.pe;
+    if (argv.pe === 'auto' && argv.gemm !== undefined) throw new InputError('estimate: --pe auto chooses the PE from a model\'s weights; it applies to --model (for --gemm give --pe multiplier or --pe shift)');
     if (argv.gemm !== undefined && argv.model !== undefined) throw new InputError('estimate: give one workload, --gemm M,K,N or --model, not both');
     if (argv.gemm !== undefined) {
       for (const o of ['energy', 'area', 'batch', 'accuracy', 'images']) notApplicable(`--${o}`, given(o), 'it applies to --model (a whole network), not to --gemm');

@@ -1,11 +1,13 @@
 import type { Argv } from 'yargs';
-import type { Design } from '../../hw/design.js';
+import type { Design, PeKind } from '../../hw/design.js';
+import { choosePe } from '../../hw/accel_compile.js';
+import { peKind } from '../../hw/pe_kind.js';
 import { loadModel } from '../../model/locate.js';
 import { estimateNetwork } from '../../estimate/network.js';
 import { estimateArea, type ModelEstimateResult } from '../../estimate/area.js';
 
 export type { ModelEstimateResult };
-import { HOROWITZ_45NM, loadEnergyTable } from '../../estimate/energy.js';
+import { HOROWITZ_45NM, loadEnergyTable, peMacEnergy } from '../../estimate/energy.js';
 import { markdownTable } from '../../report/document.js';
 import { checkInt } from '../../util/errors.js';
 import { acceleratorAccuracy } from '../../explore/evaluate.js';
@@ -24,6 +26,7 @@ export interface EstimateModelArgs {
   accuracy: boolean;
   images: number;
   json: boolean;
+  pe?: string;
 }
 
 export function estimateModelOptions<T>(y: Argv<T>) {
@@ -33,22 +36,43 @@ export function estimateModelOptions<T>(y: Argv<T>) {
     .option('area', { type: 'boolean', default: true, describe: 'synthesize the compute units with Yosys for area (--no-area skips)' })
     .option('batch', { type: 'number', default: 1, describe: 'inferences the one-time weight load is amortised over; min(batch, rows) images (MLP) or conv output pixels (CNN) share the array rows' })
     .option('accuracy', { type: 'boolean', default: false, describe: 'also measure MNIST test accuracy on the TS accelerator' })
-    .option('images', { type: 'number', default: 10000, describe: 'with --accuracy: MNIST test images (a seeded subset when fewer than 10,000)' });
+    .option('images', { type: 'number', default: 10000, describe: 'with --accuracy: MNIST test images (a seeded subset when fewer than 10,000)' })
+    .option('pe', { type: 'string', choices: ['multiplier', 'shift', 'auto'], describe: "the array's PE (default: the Design's array.pe): multiplier, shift (multiplier-free: weights 0 or ±2^e, add/subtract/shift), or auto (--model: shift when every MAC layer's weights allow it)" });
 }
 
 
 /** Runs the estimate (library use: sweeps call this in workers). */
-type ModelEstimate = ModelEstimateResult & { accuracy?: number; accuracyImages?: number; accumulators?: ModelAccWidths };
+/**
+ * The PE of the estimate: `kind` (the Design's array.pe, or `choosePe` with `--pe auto`), `allowsShift` (every MAC
+ * layer's weights have a shift-PE code, so both PEs run the same engines) and the MAC-array compute energy of the
+ * model on each PE kind (pJ per inference; `shift` only when allowed).
+ */
+export interface PeSummary {
+  kind: PeKind;
+  auto: boolean;
+  allowsShift: boolean;
+  macComputePJ: { multiplier: number; shift?: number };
+}
 
-export function estimateModelDir(modelArg: string, design: Design, opts: { energy?: string; area: boolean; batch: number; accuracy?: boolean; images?: number }): ModelEstimate {
+type ModelEstimate = ModelEstimateResult & { accuracy?: number; accuracyImages?: number; accumulators?: ModelAccWidths; pe: PeSummary };
+
+export function estimateModelDir(modelArg: string, designIn: Design, opts: { energy?: string; area: boolean; batch: number; accuracy?: boolean; images?: number; pe?: 'auto' }): ModelEstimate {
   const model = loadModel(modelArg);
+  const allowsShift = choosePe(model, designIn) === 'shift';
+  const kind = opts.pe === 'auto' ? (allowsShift ? 'shift' : 'multiplier') : peKind(designIn);
+  const design: Design = { ...designIn, array: { ...designIn.array, pe: kind } };
   const energy = opts.energy !== undefined ? loadEnergyTable(opts.energy) : HOROWITZ_45NM;
   const e = estimateNetwork(model, design, { energy, batch: checkInt('--batch', opts.batch, 1, 2 ** 40) });
   // 0 (not given) = every test image; a typed --images counts at least one
   const images = opts.images === undefined ? 0 : checkInt('--images', opts.images, 1, 10000);
   const acc = opts.accuracy ? acceleratorAccuracy(model, design, images, 1) : undefined;
+  const macOps = e.layers.reduce((a, l) => a + (l.engine === 'mac' ? l.ops : 0), 0);
+  const pe: PeSummary = {
+    kind, auto: opts.pe === 'auto', allowsShift,
+    macComputePJ: { multiplier: macOps * peMacEnergy(energy, design, 'multiplier'), ...(allowsShift ? { shift: macOps * peMacEnergy(energy, design, 'shift') } : {}) },
+  };
   return {
-    ...e, area: opts.area ? estimateArea(design) : { skipped: 'not requested (--no-area)' },
+    ...e, pe, area: opts.area ? estimateArea(design) : { skipped: 'not requested (--no-area)' },
     accumulators: modelAccWidths(model, design.accumulator.chunk?.length),
     ...(acc ? { accuracy: acc.accuracy, accuracyImages: acc.images } : {}),
   };
@@ -59,7 +83,7 @@ const kib = (bits: number): string => `${(bits / 8192).toFixed(2)} KiB`;
 
 export function formatModelEstimate(r: ModelEstimate, design: Design): string {
   const rows = r.layers.map((l) => [
-    l.name, l.engine, l.M, l.K, l.N, l.cycles, `${fx(100 * l.utilization)} %`, l.sram.weightWords, l.sram.activationBits, l.lineBufferBits, l.sram.paramRows,
+    l.name, l.engine === 'mac' && r.pe.kind === 'shift' ? 'mac (shift PE)' : l.engine, l.M, l.K, l.N, l.cycles, `${fx(100 * l.utilization)} %`, l.sram.weightWords, l.sram.activationBits, l.lineBufferBits, l.sram.paramRows,
     l.sram.outputWrites, fx((l.energyPJ.compute + l.energyPJ.accumulate + l.energyPJ.outputStage + l.energyPJ.sram) / 1e3, 3),
   ]);
   const table = markdownTable({
@@ -81,6 +105,7 @@ export function formatModelEstimate(r: ModelEstimate, design: Design): string {
     `accelerator   weight memory ${kib(m.weightMemoryBits)} (${fx(m.weightSavingVsFp32)}x smaller than FP32 weights), parameter memory ${kib(m.paramMemoryBits)}, activation buffers ${kib(m.activationBufferBits)}, peak activations ${m.model.peakActivationBits} bits (FP32 ${m.model.peakActivationBitsFp32}, FP16 ${m.model.peakActivationBitsFp32 / 2})`,
     `energy        ${fx(e.totalPJ / 1e3, 3)} nJ/inference: compute ${fx(e.computePJ / 1e3, 3)}, accumulate ${fx(e.accumulatePJ / 1e3, 3)}, output stage ${fx(e.outputStagePJ / 1e3, 3)}, SRAM ${fx(e.sramPJ / 1e3, 3)}, DRAM ${fx(e.dramPJ / 1e3, 3)} (${e.table}); one-time load ${fx(e.weightLoadPJ / 1e3, 3)} nJ`,
   ];
+  lines.push(formatPe(r.pe));
   if (r.accumulators) lines.push(...formatAccWidths(r.accumulators, design));
   if (r.accuracy !== undefined) lines.push(`accuracy      ${fx(100 * r.accuracy)} % on ${r.accuracyImages} MNIST test images (TS accelerator, bit-exact with the RTL)`);
   const a = r.area;
@@ -97,8 +122,18 @@ export function formatModelEstimate(r: ModelEstimate, design: Design): string {
 }
 
 export function estimateModelWorkload(design: Design, argv: EstimateModelArgs): void {
-  const r = estimateModelDir(argv.model!, design, { energy: argv.energy, area: argv.area, batch: argv.batch, accuracy: argv.accuracy, images: argv.images });
-  process.stdout.write(argv.json ? JSON.stringify(r, null, 2) + '\n' : formatModelEstimate(r, design));
+  const r = estimateModelDir(argv.model!, design, { energy: argv.energy, area: argv.area, batch: argv.batch, accuracy: argv.accuracy, images: argv.images, pe: argv.pe === 'auto' ? 'auto' : undefined });
+  process.stdout.write(argv.json ? JSON.stringify(r, null, 2) + '\n' : formatModelEstimate(r, { ...design, array: { ...design.array, pe: r.pe.kind } }));
+}
+
+/** The PE line: which PE kind, why, and the MAC compute energy on both kinds when the weights allow both. */
+function formatPe(p: PeSummary): string {
+  const nj = (x: number): string => `${fx(x / 1e3, 3)} nJ`;
+  const { multiplier, shift } = p.macComputePJ;
+  const both = shift !== undefined ? `; MAC compute ${nj(shift)} on the shift PE vs ${nj(multiplier)} on the multiplier PE (${fx(multiplier / Math.max(shift, 1e-30))}x)` : '';
+  if (p.kind === 'shift') return `PE            shift (multiplier-free: add/subtract/shift${p.auto ? '; chosen by --pe auto: every MAC layer\'s weights are 0 or ±2^e' : ''})${both}`;
+  const why = p.allowsShift ? `; the weights allow the shift PE (--pe shift or auto)` : ' (some MAC layer has weights that are not 0 or ±2^e in the weight format)';
+  return `PE            multiplier${why}${both}`;
 }
 
 /** The narrowest safe accumulators (estimate/accumulators.ts) against the Design's. */

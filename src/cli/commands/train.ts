@@ -9,17 +9,22 @@ import { MINIFLOAT_FORMATS, type MixedFormat } from '../../train/mixed.js';
 import { DESCRIBE } from './list.js';
 import { existsSync, statSync } from 'node:fs';
 import { InputError } from '../../util/errors.js';
-import { badValue } from '../../util/errors.js';
+import { badValue, didYouMean } from '../../util/errors.js';
+import { parseWeightOnlyScheme } from './weight_only.js';
+import { quantizeWeightOnly } from '../../quant/weight_only.js';
+import type { FloatAct } from '../../model/weight_only.js';
 
 /**
  * `lowbit train`: trains an MLP (tfc/sfc/lfc) or the small CNN on MNIST (or a same-shaped IDX dataset in
  * --data), FP32 (--wbits 32 --abits 32) or quantization-aware, and writes to --out either the exported
  * QuantizedModel (QAT; its MNIST test accuracy measured with integerInference) or the FP32 checkpoint,
- * with train-log.json. --state DIR keeps the full training state after every epoch, so an interrupted run
+ * with train-log.json. `--scheme w4afp16` (quantize's spelling; also w4abf16, w4afp32 = --wbits 4 --abits 32)
+ * is weight-only QAT: int weights, float activations, exported as a weight-only model. --state DIR keeps the full training state after every epoch, so an interrupted run
  * continues with the same command. Progress on stderr; the summary on stdout (--json for machines).
  */
 interface TrainArgs {
   arch: ArchName;
+  scheme?: string;
   wbits: number;
   abits: number;
   method?: Method;
@@ -85,6 +90,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
   builder: (y: Argv) =>
     withForce(y)
       .option('arch', { choices: ARCHS, demandOption: true, describe: 'tfc 3x64, sfc 3x256, lfc 3x1024 MLPs, the small cnn, or cnv (FINN CNV-style 3x3 conv pairs)' })
+      .option('scheme', { type: 'string', describe: 'quantize\'s scheme names: wXafp16 | wXabf16 | wXafp32 weight-only QAT (X 2..8, float activations), or wXaY = --wbits X --abits Y' })
       .option('wbits', { type: 'number', default: 32, describe: 'weight bits (1 = binary; 32 with --abits 32 = FP32)' })
       .option('abits', { type: 'number', default: 32, describe: 'activation bits (1 = sign)' })
       .option('method', { choices: METHODS, describe: 'QAT method (default bnn for W1A1, else pact)' })
@@ -117,15 +123,18 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       .option('stop-after', { type: 'number', describe: 'stop after this many epochs (with --state, continue later with the same command without it)' })
       .options(METHOD_OPTIONS)
       .example('$0 train --arch tfc --epochs 1 --train-images 3000 --val-images 500 --out ckpt/tfc', 'a quick FP32 checkpoint (for lowbit quantize / compress --checkpoint)')
-      .example('$0 train --arch sfc --wbits 1 --abits 1 --epochs 10 --out models/sfc-w1a1 --state state/sfc-w1a1', 'binary QAT, resumable') as unknown as Argv<TrainArgs>,
+      .example('$0 train --arch sfc --wbits 1 --abits 1 --epochs 10 --out models/sfc-w1a1 --state state/sfc-w1a1', 'binary QAT, resumable')
+      .example('$0 train --arch sfc --scheme w4afp16 --epochs 3 --out models/sfc-w4afp16', 'weight-only QAT: 4-bit weights, FP16 activations (lowbit infer runs the model)') as unknown as Argv<TrainArgs>,
   handler: (argv) => {
     const hidden = argv.hidden !== undefined ? optIntList('--hidden', argv.hidden, 1, 1 << 20) : undefined;
-    checkTrainOptions(argv, hidden);
+    const floatAct = applyScheme(argv);
+    checkTrainOptions(argv, hidden, floatAct);
     const dataFile = checkDataFiles(argv);
     const o: RunOptions = {
       arch: argv.arch, wbits: argv.wbits, abits: argv.abits, epochs: argv.epochs, seed: argv.seed, batchSize: argv['batch-size'],
       optimizer: argv.optimizer, valCount: argv['val-images'], xnorScale: argv['xnor-scale'],
       ...(argv.method ? { method: argv.method } : {}),
+      ...(floatAct ? { floatAct } : {}),
       ...(argv.lr !== undefined ? { lr: argv.lr } : {}),
       ...(hidden ? { hidden } : {}),
       ...(argv['first-bits'] ? { firstBits: argv['first-bits'] } : {}),
@@ -145,7 +154,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
         pruneChannels: argv['prune-channels'], pruneWeights: argv['prune-weights'], shareWeights: argv['share-weights'], stageEpochs: argv['stage-epochs'],
       }),
     };
-    const s = runTraining(o, argv.out ?? null, argv.state, { force: argv.force });
+    const s = runTraining(o, argv.out ?? null, argv.state, { force: argv.force, weightOnly: quantizeWeightOnly });
     if (argv.json) {
       process.stdout.write(JSON.stringify(s, null, 1) + '\n');
       return;
@@ -153,12 +162,33 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
     const last = s.log[s.log.length - 1];
     process.stdout.write(
       `${s.name}: ${s.arch} W${s.wbits}A${s.abits} (${s.method}), ${s.epochs} epochs, seed ${s.seed}\n` +
-        `  ${argv.data && dataFile ? `test accuracy (${argv['test-data']})` : 'MNIST test accuracy'} ${(s.testAccuracy * 100).toFixed(2)}%${s.method === 'fp32' ? ' (FP32)' : ' (exported integer model, integerInference)'}\n` +
+        `  ${argv.data && dataFile ? `test accuracy (${argv['test-data']})` : 'MNIST test accuracy'} ${(s.testAccuracy * 100).toFixed(2)}%${s.method === 'fp32' ? ' (FP32)' : floatAct ? ` (exported weight-only model, ${floatAct} activations, weightOnlyInference)` : ' (exported integer model, integerInference)'}\n` +
         `  final train loss ${last ? last.loss.toFixed(4) : '-'}, ${s.trainSeconds.toFixed(1)} s, ${s.samplesPerSec.toFixed(0)} samples/s\n` +
         (s.out ? `  written to ${s.out}\n` : ''),
     );
   },
 };
+
+/**
+ * `--scheme` in quantize's vocabulary: a weight-only scheme (wXafp16, wXabf16, wXafp32 = wXa32) sets
+ * --wbits X and returns its float activation format; wXaY sets --wbits X --abits Y. With --wbits W
+ * --abits 32 (W < 32) the run is weight-only with FP32 activations. Returns the float format or null.
+ */
+function applyScheme(argv: TrainArgs): FloatAct | null {
+  if (argv.scheme === undefined) return argv.abits === 32 && argv.wbits !== 32 ? 'fp32' : null;
+  for (const o of ['wbits', 'abits']) notApplicable(`--${o}`, given(o), `--scheme ${argv.scheme} sets the weight and activation bits`);
+  const wo = parseWeightOnlyScheme(argv.scheme);
+  if (wo) {
+    argv.wbits = wo.bits;
+    argv.abits = 32;
+    return wo.activation;
+  }
+  const m = /^w(\d+)a(\d+)$/.exec(argv.scheme);
+  if (!m) throw badValue('--scheme', argv.scheme, `wXafp16 | wXabf16 | wXafp32 (weight-only, X 2..8) or wXaY (X, Y 1..16)${didYouMean(argv.scheme, ['w4afp16', 'w4abf16', 'w4afp32', 'w8afp16', 'w2afp16', 'w4a4', 'w8a8', 'w2a2', 'w1a1'])}`);
+  argv.wbits = Number(m[1]);
+  argv.abits = Number(m[2]);
+  return null;
+}
 
 /**
  * --data is a folder of IDX files (MNIST file names) or an images file; a file needs --labels and the test
@@ -190,10 +220,15 @@ function fractions(name: string, text: string): number[] {
 
 /** Every option checked (integers, ranges, finite numbers), options that do not apply refused, and the
  * network's size checked against the memory budget before anything is allocated. */
-function checkTrainOptions(argv: TrainArgs, hidden: number[] | undefined): void {
+function checkTrainOptions(argv: TrainArgs, hidden: number[] | undefined, floatAct: FloatAct | null): void {
   const fp = argv.wbits === 32 && argv.abits === 32;
   optInt('--wbits', argv.wbits, 1, 32);
   optInt('--abits', argv.abits, 1, 32);
+  if (floatAct) {
+    optInt('--wbits', argv.wbits, 2, 8);
+    const why = `weight-only QAT (${argv.scheme ?? `--wbits ${argv.wbits} --abits 32`}) trains one int${argv.wbits} weight quantizer per output channel with float activations`;
+    for (const o of ['method', 'first-bits', 'last-bits', 'xnor-scale', 'grad-bits']) notApplicable(`--${o}`, given(o), why);
+  }
   optInt('--epochs', argv.epochs, 1, 100000);
   optInt('--seed', argv.seed, 0, 2 ** 32 - 1);
   optInt('--batch-size', argv['batch-size'], 1, 60000);

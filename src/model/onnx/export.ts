@@ -18,6 +18,8 @@ import { DT, encodeModel, makeNode, makeTensor, makeValueInfo, type NodeProto, t
  *   a clamp narrower than 8 bits  -> Clip after the op (sub-8-bit formats travel in 8-bit containers)
  *   binary (±1) tensors           -> int8 holding -1 / +1 (zero point 0)
  *   maxpool2d -> MaxPool, flatten -> Flatten, clamp -> Clip
+ *   add -> com.microsoft QLinearAdd (the operands' tensors by layer index), globalavgpool ->
+ *   com.microsoft QLinearGlobalAveragePool (channels_last 0): ORT computes them as lowbit does
  * ONNX Runtime then rescales in float32 from the float scales: it reproduces lowbit's `onnxruntime` requant
  * mode exactly (the `fixed` multipliers are not expressible in ONNX). Threshold stages are integer ops, exact.
  * Formats wider than 8 bits have no QOperator form: InputError naming the layer.
@@ -52,9 +54,23 @@ export function exportOnnx(model: QuantizedModel): Uint8Array {
     nodes.push(makeNode('Clip', [cur, scalar(`${out}_min`, dt, min), scalar(`${out}_max`, dt, max)], [out], out));
     cur = out;
   };
+  /** the tensor holding each layer's output (an add reads two of them) */
+  const outs: string[] = [];
   model.layers.forEach((l, i) => {
     const where = `layers[${i}] (${l.name})`;
     switch (l.kind) {
+      case 'add':
+      case 'globalavgpool': {
+        const out = fresh(l.kind);
+        const ins = l.kind === 'add'
+          ? [outs[l.a.from]!, ...quantInputs(l.a.quant, `${out}_a`, where), outs[l.b.from]!, ...quantInputs(l.b.quant, `${out}_b`, where)]
+          : [cur, ...quantInputs(l.input, `${out}_x`, where)];
+        nodes.push(makeNode(l.kind === 'add' ? 'QLinearAdd' : 'QLinearGlobalAveragePool', [...ins, ...quantInputs(l.output, `${out}_y`, where)], [out], l.name,
+          l.kind === 'add' ? {} : { channels_last: 0 }, 'com.microsoft'));
+        cur = out;
+        curQ = l.output;
+        break;
+      }
       case 'quantize': {
         const out = fresh('q');
         if (l.output.format.type === 'binary') {
@@ -95,6 +111,7 @@ export function exportOnnx(model: QuantizedModel): Uint8Array {
         break;
       }
     }
+    outs.push(cur);
   });
 
   function macNode(l: DenseLayer | Conv2dLayer, x: string, where: string): string {

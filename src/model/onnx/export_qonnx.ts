@@ -85,6 +85,9 @@ export function exportQonnx(model: QuantizedModel): Uint8Array {
       case 'conv2d':
         macNodes(l, where, l === lastMac);
         break;
+      case 'add':
+      case 'globalavgpool':
+        throw new InputError(`${where}: ${l.kind} (ONNX Runtime's float32 QLinear rule) has no exact QONNX form; export with --format onnx`);
     }
   });
 

@@ -2,7 +2,7 @@ import { readInputFile } from '../../util/fsafe.js';
 import { roundHalfEven } from '../../arith/index.js';
 import { InputError } from '../../util/errors.js';
 import { intFormat } from '../../arith/format.js';
-import { formatRange, SCHEMA_VERSION, type ActQuant, type Layer, type QuantizedModel, type TensorFormat } from '../types.js';
+import { formatRange, SCHEMA_VERSION, type ActQuant, type AddOperand, type Layer, type QuantizedModel, type TensorFormat } from '../types.js';
 import { validateModel } from '../validate.js';
 import { LayerChain } from './import_chain.js';
 import { applyLayout, LAYOUT_OPS, permuteColumns } from './import_layout.js';
@@ -58,9 +58,18 @@ export function importOnnx(source: string | Uint8Array, opts: ImportOptions = {}
     return out ? { t: 'q', q: out } : { t: 'acc' };
   };
 
+  /** the index of the layer whose output a quantized tensor is (the chain end when it was produced) */
+  const producer = new Map<string, number>();
+  const consumers = new Map<string, number>();
+  for (const n of g.node ?? []) for (const i of n.input ?? []) consumers.set(i, (consumers.get(i) ?? 0) + 1);
   for (const node of g.node ?? []) {
     const op = node.opType ?? '';
     const where = `${file}: node ${node.name || '(unnamed)'} (${op})`;
+    // lowbit's model is a chain: every op reads the last layer's output, except the skip operand of a QLinearAdd
+    const in0 = node.input?.[0] ?? '';
+    if (op !== 'QLinearAdd' && producer.has(in0) && producer.get(in0) !== layers.length - 1 && !(op === 'DequantizeLinear' && vals.get(in0)?.t === 'const')) {
+      throw new InputError(`${where}: input ${in0} is the output of layer ${producer.get(in0)}, not of the last one (${layers.length - 1}); lowbit imports a chain whose only branches are QLinearAdd skip connections`);
+    }
     const get = (i: number): Val | undefined => {
       const n = node.input?.[i];
       if (n === undefined || n === '') return undefined;
@@ -180,10 +189,12 @@ export function importOnnx(source: string | Uint8Array, opts: ImportOptions = {}
         const hi = Math.min(r.max, constAt(2)?.[0] ?? r.max);
         const last = layers[layers.length - 1];
         const narrow = narrowFormat(q, lo, hi);
-        if (last?.kind === 'quantize' && last.output === q && narrow) {
+        // folding the clip into the producer changes its output: only when nothing else reads that tensor
+        const sole = (consumers.get(in0) ?? 0) <= 1;
+        if (sole && last?.kind === 'quantize' && last.output === q && narrow) {
           last.output = { ...q, format: narrow };
           set({ t: x.t, q: last.output });
-        } else if ((last?.kind === 'dense' || last?.kind === 'conv2d') && last.output.kind === 'requantize' && last.output.output === q) {
+        } else if (sole && (last?.kind === 'dense' || last?.kind === 'conv2d') && last.output.kind === 'requantize' && last.output.output === q) {
           const st = last.output;
           st.clamp = { min: Math.max(st.clamp.min, lo), max: Math.min(st.clamp.max, hi) };
           if (narrow) {
@@ -218,7 +229,7 @@ export function importOnnx(source: string | Uint8Array, opts: ImportOptions = {}
           set({ t: 'float', layout: applyLayout(node, op, x.layout, constAt, where) });
           break;
         }
-        if (x.t === 'mac') unsupported(`${op} of an accumulator (before its QuantizeLinear) is not supported`);
+        if (x.t === 'mac') unsupported(op === 'Unsqueeze' ? THRESHOLD_EXPORT : `${op} of an accumulator (before its QuantizeLinear) is not supported`);
         if (x.t !== 'q' && x.t !== 'dq') unsupported(`${op} of a ${x.t} tensor is not supported`);
         // a quantized tensor (also the float output of the last DequantizeLinear): flattening is a no-op on
         // lowbit's row-major data; any other change of shape or order has no layer
@@ -242,9 +253,38 @@ export function importOnnx(source: string | Uint8Array, opts: ImportOptions = {}
         set(x);
         break;
       }
+      case 'QLinearAdd':
+      case 'QLinearGlobalAveragePool': {
+        if (node.domain !== 'com.microsoft') unsupported(`op ${node.domain ? node.domain + '.' : ''}${op}; allowed: com.microsoft.${op}`);
+        const operand = (i: number): AddOperand => {
+          const v = get(i);
+          const name = node.input?.[i] ?? '';
+          if (v?.t !== 'q' || !producer.has(name)) unsupported(`input ${name} must be a quantized tensor produced by an earlier layer`);
+          return { from: producer.get(name)!, quant: qlinearInputQuant(v.q, quantOf(constAt(i + 1), get(i + 2), where, `input ${i}`), where) };
+        };
+        if (op === 'QLinearGlobalAveragePool') {
+          if (attrInt(node, 'channels_last', 0) !== 0) unsupported('channels_last 1 is not supported (lowbit feature maps are NCHW)');
+          const { quant } = operand(0);
+          const out = quantOf(constAt(3), get(4), where, 'output');
+          push({ kind: 'globalavgpool', name: node.name || 'globalavgpool', input: quant, output: out });
+          set({ t: 'q', q: out });
+          break;
+        }
+        const a = operand(0);
+        const b = operand(3);
+        const out = quantOf(constAt(6), get(7), where, 'output');
+        if (a.from !== layers.length - 1 && b.from !== layers.length - 1) unsupported('neither input is the output of the last layer; lowbit imports a chain with skip connections');
+        push({ kind: 'add', name: node.name || 'add', a, b, output: out });
+        set({ t: 'q', q: out });
+        break;
+      }
       default:
+        if (op === 'GreaterOrEqual' || op === 'ReduceSum') unsupported(THRESHOLD_EXPORT);
         unsupported(`op ${node.domain ? node.domain + '.' : ''}${op} is not supported by lowbit's ONNX import (see ${docPath('model.md')} for the list)`);
     }
+    const o = node.output?.[0] ?? '';
+    const ov = vals.get(o);
+    if ((ov?.t === 'q' || ov?.t === 'dq') && layers.length > 0) producer.set(o, layers.length - 1);
   }
   const outs = g.output ?? [];
   if (outs.length !== 1) throw new InputError(`${file}: graph has ${outs.length} outputs; lowbit imports a single-output chain`);
@@ -270,6 +310,17 @@ export function importOnnx(source: string | Uint8Array, opts: ImportOptions = {}
 }
 
 export type { ImportOptions, NodeProto };
+
+/** The refusal of the integer threshold ops `exportOnnx` writes (they have no QOperator / QDQ form to read back). */
+const THRESHOLD_EXPORT = 'thresholds in integer ops (Unsqueeze / GreaterOrEqual / ReduceSum, as `lowbit export --format onnx` writes a threshold stage or a binary input) are not imported back; export with --format qonnx for a round trip';
+
+/** The quantization a QLinear op declares for an input must be the tensor's own (format type, scale, zero point). */
+function qlinearInputQuant(q: ActQuant, declared: ActQuant, where: string): ActQuant {
+  if (declared.scale !== q.scale || declared.zeroPoint !== q.zeroPoint || declared.format.type !== q.format.type) {
+    throw new InputError(`${where}: declared input quantization (scale ${declared.scale}, zero point ${declared.zeroPoint}) differs from the tensor's (${q.scale}, ${q.zeroPoint})`);
+  }
+  return q;
+}
 
 /**
  * A Clip right after a quantizer whose upper bound is the top of a narrower format (e.g. [0, 15] after a

@@ -1,4 +1,5 @@
-import protobuf from 'protobufjs';
+import type protobuf from 'protobufjs';
+import { createRequire } from 'node:module';
 import { checkAlloc } from '../../util/budget.js';
 import { InputError } from '../../util/errors.js';
 import { ONNX_SCHEMA } from './schema.js';
@@ -8,14 +9,23 @@ import { ONNX_SCHEMA } from './schema.js';
  * decode/encode a ModelProto, read tensors (raw_data or the typed fields) into numbers, read attributes,
  * and build tensors/nodes/value infos for export and for tests. The interfaces below are the fields lowbit
  * reads or writes (camelCase, as protobufjs names them); int64 fields decode as Long objects (`num`).
+ * protobufjs (~130 CommonJS modules) is required on the first decode/encode, not when this module loads:
+ * commands and library users that never read or write ONNX do not pay its start-up.
  */
-const root = protobuf.Root.fromJSON(ONNX_SCHEMA as unknown as protobuf.INamespace);
-
-/** An enum as a two-way object, like protobufjs's static code: NAME -> code and code -> NAME. */
-function twoWay(path: string): Record<string, number> & Record<number, string> {
-  const e = root.lookupEnum(path);
-  return Object.freeze({ ...e.values, ...e.valuesById }) as Record<string, number> & Record<number, string>;
+let modelProtoType: protobuf.Type | undefined;
+function modelProto(): protobuf.Type {
+  if (modelProtoType === undefined) {
+    const pb = createRequire(import.meta.url)('protobufjs') as typeof protobuf;
+    modelProtoType = pb.Root.fromJSON(ONNX_SCHEMA as unknown as protobuf.INamespace).lookupType('onnx.ModelProto');
+  }
+  return modelProtoType;
 }
+
+/** An enum of the schema as a two-way object, like protobufjs's static code: NAME -> code and code -> NAME. */
+function twoWay(values: Readonly<Record<string, number>>): Record<string, number> & Record<number, string> {
+  return Object.freeze({ ...values, ...Object.fromEntries(Object.entries(values).map(([k, v]) => [v, k])) }) as Record<string, number> & Record<number, string>;
+}
+const SCHEMA = ONNX_SCHEMA.nested.onnx.nested;
 
 type Int64 = number | { toNumber(): number } | null | undefined;
 
@@ -81,9 +91,8 @@ export interface ModelProto {
 
 /** The message types and enums lowbit uses, under the names of the ONNX schema. */
 export const onnx = {
-  ModelProto: root.lookupType('onnx.ModelProto'),
-  TensorProto: { DataType: twoWay('onnx.TensorProto.DataType') },
-  AttributeProto: { AttributeType: twoWay('onnx.AttributeProto.AttributeType') },
+  TensorProto: { DataType: twoWay(SCHEMA.TensorProto.nested.DataType.values) },
+  AttributeProto: { AttributeType: twoWay(SCHEMA.AttributeProto.nested.AttributeType.values) },
 };
 
 export const DT = onnx.TensorProto.DataType;
@@ -96,14 +105,15 @@ export function num(x: Int64): number {
 
 export function decodeModel(bytes: Uint8Array, file: string): ModelProto {
   try {
-    return onnx.ModelProto.decode(bytes) as ModelProto;
+    return modelProto().decode(bytes) as unknown as ModelProto;
   } catch (e) {
     throw new InputError(`${file}: not an ONNX model (${(e as Error).message})`);
   }
 }
 
 export function encodeModel(m: ModelProto): Uint8Array {
-  return onnx.ModelProto.encode(onnx.ModelProto.create(m)).finish();
+  const t = modelProto();
+  return t.encode(t.create(m as Record<string, unknown>)).finish();
 }
 
 /** A decoded tensor: numbers (integers or float32 values) and dims. */

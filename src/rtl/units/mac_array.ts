@@ -17,10 +17,9 @@ import { BINARY, formatRange, intFormat, type NumFormat } from '../../arith/form
 import type { Design } from '../../hw/design.js';
 import { PRESETS } from '../../hw/presets.js';
 import { MacArray, peRegisterPath, type MacArrayInputs } from '../../hw/mac_array.js';
-import {
-  accRule, laneFormat, laneFromBits, laneToBits, operandPlacement, tagBits, type AccRule, type AccValue,
-} from '../../hw/mac_rule.js';
+import { laneFromBits, laneToBits, tagBits, type AccRule, type AccValue } from '../../hw/mac_rule.js';
 import { macVerilogParams } from '../../hw/mac_pe.js';
+import { peKind, peLanes, peRule, peVerilogParams, shiftLevels } from '../../hw/pe_kind.js';
 import { simulateGemm } from '../../hw/gemm_schedule.js';
 import { Rng } from '../../util/rng.js';
 import type { PortSpec, UnitDesign, UnitSpec } from '../unit.js';
@@ -30,9 +29,8 @@ import { randomLane } from './mac_pe.js';
 type Lane = { bits: number; signed: boolean };
 
 function geom(d: Design): { R: number; C: number; h: Lane; v: Lane; acc: number; tag: number } {
-  const p = operandPlacement(d);
   return {
-    R: d.array.rows, C: d.array.cols, h: laneFormat(p.h), v: laneFormat(p.v), acc: d.accumulator.bits,
+    R: d.array.rows, C: d.array.cols, ...peLanes(d), acc: d.accumulator.bits,
     tag: tagBits(d.array.rows),
   };
 }
@@ -109,10 +107,12 @@ export function macArrayStimulus(d: Design, seed: number, cases: number): { stim
     });
     junk();
   };
+  // the shift PE takes the weights that have a power-of-two code: draw them from those levels
+  const levels = peKind(d) === 'shift' ? shiftLevels(d.weight) : undefined;
   const ra = (): number => randomOperand(rng, d.activation);
-  const rw = (): number => randomOperand(rng, d.weight);
+  const rw = (): number => (levels ? levels[rng.int(0, levels.length - 1)] : randomOperand(rng, d.weight));
   const aMax = formatRange(d.activation).max;
-  const { min: wMin, max: wMax } = formatRange(d.weight);
+  const [wMin, wMax] = levels ? [levels[0], levels[levels.length - 1]] : [formatRange(d.weight).min, formatRange(d.weight).max];
   gemm(g.R, 1, g.C, ra, rw, 0);
   gemm(g.R + 1, g.R + 1, g.C + 1, ra, rw, 0);
   const K = 2 * g.R + 3;
@@ -121,7 +121,7 @@ export function macArrayStimulus(d: Design, seed: number, cases: number): { stim
     const r = formatRange(f);
     return rng.float() < 0.5 ? r.min : r.max;
   };
-  gemm(g.R, g.R + 2, g.C, () => corner(d.activation), () => corner(d.weight), 0);
+  gemm(g.R, g.R + 2, g.C, () => corner(d.activation), () => (rng.float() < 0.5 ? wMin : wMax), 0);
   const randomGemms = Math.max(2, Math.ceil(cases / 100));
   for (let i = 0; i < randomGemms; i++) {
     gemm(rng.int(1, 2 * g.R + 1), rng.int(1, 2 * g.R + 2), rng.int(1, 2 * g.C + 1), ra, rw, 0.15);
@@ -135,7 +135,7 @@ function stimulus(d: Design, seed: number, cases: number): bigint[][] {
 
 function model(d: Design, stim: bigint[][]): { outputs: bigint[][]; trace: Record<string, bigint[]> } {
   const g = geom(d);
-  const rule = accRule(d) as AccRule<AccValue>;
+  const rule = peRule(d) as AccRule<AccValue>;
   const big = typeof rule.zero === 'bigint';
   const arr = new MacArray<AccValue>(d, rule);
   const inp: MacArrayInputs<AccValue> = {
@@ -228,6 +228,24 @@ export function macArrayDesigns(): UnitDesign[] {
       d.accumulator = { bits: 63, overflow: 'WRAP' };
     }),
     variant('ws-4x4-int8', (d) => dims(d, 4, 4, 'ws')),
+    // the multiplier-free (shift) PE: ternary weights on w2 (add/subtract only) and w8 (shifts 0..7)
+    variant('ws-2x3-shift-w2a8-acc16-sat', (d) => {
+      dims(d, 2, 3, 'ws');
+      d.array.pe = 'shift';
+      d.weight = intFormat(2, true);
+      d.accumulator = { bits: 16, overflow: 'SAT' };
+    }),
+    variant('os-3x2-shift-w8a4u-acc32-wrap', (d) => {
+      dims(d, 3, 2, 'os');
+      d.array.pe = 'shift';
+      d.activation = intFormat(4, false);
+    }),
+    variant('is-2x2-shift-w4ua8-acc20-wrap', (d) => {
+      dims(d, 2, 2, 'is');
+      d.array.pe = 'shift';
+      d.weight = intFormat(4, false);
+      d.accumulator = { bits: 20, overflow: 'WRAP' };
+    }),
   ];
 }
 
@@ -235,7 +253,7 @@ export const macArrayUnit: UnitSpec = {
   name: 'mac_array',
   top: 'mac_array',
   hdlFiles: () => hdlFiles('mac_array'),
-  parameters: (d) => ({ Rows: d.array.rows, Cols: d.array.cols, ...macVerilogParams(d) }),
+  parameters: (d) => ({ Rows: d.array.rows, Cols: d.array.cols, ...macVerilogParams(d), ...peVerilogParams(d) }),
   ports,
   designs: macArrayDesigns,
   stimulus,

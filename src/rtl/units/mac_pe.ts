@@ -15,9 +15,10 @@ import { BINARY, formatRange, intFormat } from '../../arith/format.js';
 import type { Design } from '../../hw/design.js';
 import { PRESETS } from '../../hw/presets.js';
 import {
-  accRule, laneFormat, laneFromBits, laneToBits, operandPlacement, tagBits, type AccRule, type AccValue,
+  laneFromBits, laneToBits, tagBits, type AccRule, type AccValue,
 } from '../../hw/mac_rule.js';
 import { macVerilogParams, MacPe, type MacPeInputs } from '../../hw/mac_pe.js';
+import { peKind, peLanes, peRule, peVerilogParams, weightExpBits } from '../../hw/pe_kind.js';
 import { Rng } from '../../util/rng.js';
 import type { PortSpec, UnitDesign, UnitSpec } from '../unit.js';
 import { hdlFiles } from '../hdl_manifest.js';
@@ -25,8 +26,18 @@ import { hdlFiles } from '../hdl_manifest.js';
 type Lane = { bits: number; signed: boolean };
 
 function lanes(d: Design): { h: Lane; v: Lane; acc: number; tag: number } {
-  const p = operandPlacement(d);
-  return { h: laneFormat(p.h), v: laneFormat(p.v), acc: d.accumulator.bits, tag: tagBits(d.array.rows) };
+  return { ...peLanes(d), acc: d.accumulator.bits, tag: tagBits(d.array.rows) };
+}
+
+/**
+ * Directed operand values of the h and v lanes: `laneCorners`, except that the shift PE's weight code lane
+ * takes every code with nz = 1 (each exponent, both signs), the zero code and a zero code with neg/e set.
+ */
+function directedOperands(d: Design, l: { h: Lane; v: Lane }): { h: number[]; v: number[] } {
+  if (peKind(d) === 'multiplier') return { h: laneCorners(l.h), v: laneCorners(l.v) };
+  const E = weightExpBits(d.weight);
+  const codes = [0, (1 << (E + 1)) - 1, ...Array.from({ length: 2 ** (E + 1) }, (_, i) => (1 << (E + 1)) | i)];
+  return d.array.dataflow === 'is' ? { h: codes, v: laneCorners(l.v) } : { h: laneCorners(l.h), v: codes };
 }
 
 function ports(d: Design): PortSpec[] {
@@ -100,8 +111,9 @@ function stimulus(d: Design, seed: number, cases: number): bigint[][] {
   const push = (c: Partial<PeCycle>): void => {
     out.push(encode({ ...idle, ...c }, l));
   };
-  for (const h of laneCorners(l.h)) {
-    for (const v of laneCorners(l.v)) {
+  const dir = directedOperands(d, l);
+  for (const h of dir.h) {
+    for (const v of dir.v) {
       for (const ps of accCorners(l.acc)) {
         if (os) {
           push({ shift: true, ps }); // load the accumulator through the drain path
@@ -127,7 +139,7 @@ function stimulus(d: Design, seed: number, cases: number): bigint[][] {
 
 function model(d: Design, stim: bigint[][]): { outputs: bigint[][]; trace: Record<string, bigint[]> } {
   const l = lanes(d);
-  const rule = accRule(d) as AccRule<AccValue>;
+  const rule = peRule(d) as AccRule<AccValue>;
   const pe = new MacPe<AccValue>(d.array.dataflow, rule);
   const big = typeof rule.zero === 'bigint';
   const outputs: bigint[][] = [];
@@ -209,7 +221,7 @@ export const macPeUnit: UnitSpec = {
   name: 'mac_pe',
   top: 'mac_pe',
   hdlFiles: () => hdlFiles('mac_pe'),
-  parameters: (d) => ({ ...macVerilogParams(d), TagBits: tagBits(d.array.rows) }),
+  parameters: (d) => ({ ...macVerilogParams(d), TagBits: tagBits(d.array.rows), ...peVerilogParams(d) }),
   ports,
   designs: macPeDesigns,
   stimulus,
