@@ -6,9 +6,9 @@
 // Usage: sim <stimulus.bin> <log.bin> [<trace.vcd>]
 //
 // stimulus.bin, little-endian uint32 words:
-//   max_cycles, tail, garbage_seed, count_in[LB_NIN], expect_out[LB_NOUT],
-//   pattern[max_cycles]   bit s: input stream s may offer a transaction this cycle;
-//                         bit 16+j: output stream j is ready this cycle
+//   max_cycles, tail, garbage_seed, pattern_len, stall_limit, count_in[LB_NIN], expect_out[LB_NOUT],
+//   pattern[pattern_len]  cycle c uses pattern[c % pattern_len]; bit s: input stream s may offer a
+//                         transaction this cycle; bit 16+j: output stream j is ready this cycle
 //   then per input stream s: count_in[s] transactions of LB_TXN_WORDS[s] words each
 // log.bin: cycles, then per cycle: the control word (bits 0..7 input stream s valid, 8..15 input stream s
 //   accepted (valid and ready), 16..23 output stream j ready, 24..31 output stream j valid) followed by
@@ -19,8 +19,10 @@
 // eval, sample (the sample point), clock high, eval (the rising edge: handshakes happen here). An input
 // stream offers its next transaction when the pattern allows it and, once offered, keeps offering it
 // (valid high, data stable) until accepted; while not offering, its data ports carry pseudo-random
-// garbage (a design must ignore data without valid). The run ends `tail` cycles after every input
-// transaction was accepted and every output stream produced its expected count, or at max_cycles.
+// garbage (a design must ignore data without valid). A stream with LB_IN_AFTER[s] = p >= 0 offers
+// nothing until stream p sent all its transactions (an accelerator's images wait for its parameter
+// image). The run ends `tail` cycles after every input transaction was accepted and every output stream
+// produced its expected count, after stall_limit cycles without any handshake, or at max_cycles.
 // VCD: 1 ns timescale, 10 ns period, reset cycle r and cycle c at k = r or c + LB_RST_CYCLES; the low
 // phase (the sample point) is dumped at 10*k, the rising edge at 10*k + 5.
 #include <cstdint>
@@ -80,12 +82,15 @@ int main(int argc, char** argv) {
   const uint32_t max_cycles = next();
   const uint32_t tail = next();
   uint64_t rnd = 0x9e3779b97f4a7c15ULL ^ next();
+  const uint32_t pattern_len = next();
+  const uint32_t stall_limit = next();
+  if (pattern_len == 0) fail("empty valid/ready pattern", argv[1]);
   uint32_t count_in[LB_NIN > 0 ? LB_NIN : 1];
   uint32_t expect_out[LB_NOUT];
   for (int s = 0; s < LB_NIN; ++s) count_in[s] = next();
   for (int j = 0; j < LB_NOUT; ++j) expect_out[j] = next();
   const std::size_t pattern = pos;
-  pos += max_cycles;
+  pos += pattern_len;
   std::size_t txn_base[LB_NIN > 0 ? LB_NIN : 1];
   for (int s = 0; s < LB_NIN; ++s) {
     txn_base[s] = pos;
@@ -135,8 +140,9 @@ int main(int argc, char** argv) {
   uint32_t outs[LB_NOUT] = {0};
   uint32_t garbage[LB_MAX_TXN_WORDS + 1];
   uint32_t tail_left = tail;
+  uint32_t last_handshake = 0;
   uint32_t c = 0;
-  for (; c < max_cycles; ++c, ++k) {
+  for (; c < max_cycles && c - last_handshake <= stall_limit; ++c, ++k) {
     bool done = true;
     for (int s = 0; s < LB_NIN; ++s) done = done && ptr[s] == count_in[s];
     for (int j = 0; j < LB_NOUT; ++j) done = done && outs[j] >= expect_out[j];
@@ -144,11 +150,13 @@ int main(int argc, char** argv) {
       if (tail_left == 0) break;
       --tail_left;
     }
-    const uint32_t pat = in[pattern + c];
+    const uint32_t pat = in[pattern + c % pattern_len];
     uint32_t ctrl = 0;
     bool offer[LB_NIN > 0 ? LB_NIN : 1];
     for (int s = 0; s < LB_NIN; ++s) {
-      offer[s] = pending[s] || (ptr[s] < count_in[s] && ((pat >> s) & 1u));
+      const int after = LB_IN_AFTER[s];
+      const bool gate_open = after < 0 || ptr[after] == count_in[after];
+      offer[s] = pending[s] || (gate_open && ptr[s] < count_in[s] && ((pat >> s) & 1u));
       if (offer[s]) {
         lb_drive_in(m, s, &in[txn_base[s] + static_cast<std::size_t>(ptr[s]) * LB_TXN_WORDS[s]], true);
         ctrl |= 1u << s;
@@ -171,12 +179,18 @@ int main(int argc, char** argv) {
     bool accepted[LB_NIN > 0 ? LB_NIN : 1];
     for (int s = 0; s < LB_NIN; ++s) {
       accepted[s] = offer[s] && lb_in_ready(m, s);
-      if (accepted[s]) ctrl |= 1u << (8 + s);
+      if (accepted[s]) {
+        ctrl |= 1u << (8 + s);
+        last_handshake = c;
+      }
     }
     for (int j = 0; j < LB_NOUT; ++j) {
       if (lb_out_valid(m, j)) {
         ctrl |= 1u << (24 + j);
-        if ((ctrl >> (16 + j)) & 1u) ++outs[j];
+        if ((ctrl >> (16 + j)) & 1u) {
+          ++outs[j];
+          last_handshake = c;
+        }
       }
     }
     const std::size_t at = log.size();

@@ -5,6 +5,7 @@ import { macVerilogParams } from '../hw/mac_pe.js';
 import { peKind, peVerilogParams, weightLane } from '../hw/pe_kind.js';
 import { requantizerVerilogParams } from '../hw/requantizer.js';
 import { xnorPopcountVerilogParams } from '../hw/xnor_popcount.js';
+import { convWindowVerilogParams, maxPoolVerilogParams } from '../hw/conv_window.js';
 import { hdlFiles, type HdlTop } from '../rtl/hdl_manifest.js';
 import { resolveRepoPath } from '../rtl/paths.js';
 import { ToolError } from '../util/errors.js';
@@ -20,7 +21,10 @@ import type { NetworkEstimate } from './network.js';
  *     array's edge registers counted as flip-flops: left skew R(R-1)/2 * (HBits+1), top skew C(C-1)/2 *
  *     (VBits+2+TagBits), output deskew C(C-1)/2 * AccBits, drain per column ceil(log2 R) + AccBits + 1;
  *   - C per-lane `requantizer`s (AccBits 32, one channel, the Design's mode and rounding, 32-bit output);
- *   - one `xnor_popcount` (Lanes = xnor.bitsPerCycle, AccBits = min(acc, 32), one threshold, one channel).
+ *   - one `xnor_popcount` (Lanes = xnor.bitsPerCycle, AccBits = min(acc, 32), one threshold, one channel);
+ *   - one `conv_window`, the sliding-window generator (Rows = R pixel registers, Lanes, HBits, PoolMax):
+ *     every layer's patch addresses, dense layers included (a 1 x 1 window over H = images);
+ *   - one `max_pool`, the pooling unit (PoolMax x PoolMax taps of HBits bits).
  * The memories are not synthesized; they are reported as SRAM bits by the network estimate. Results are
  * cached by Yosys's hash (sources + parameters + version).
  */
@@ -73,6 +77,8 @@ export function areaUnits(d: Design): { name: string; top: string; files: string
       name: 'xnor/serial unit', top: 'xnor_popcount', files: hdl('xnor_popcount'), count: 1,
       parameters: xnorPopcountVerilogParams({ lanes: d.xnor.bitsPerCycle, accBits: Math.min(d.accumulator.bits, 32), thresholds: 1, channels: 1 }),
     },
+    { name: 'window generator', top: 'conv_window', files: hdl('conv_window'), count: 1, parameters: convWindowVerilogParams(d) },
+    { name: 'pooling unit', top: 'max_pool', files: hdl('max_pool'), count: 1, parameters: maxPoolVerilogParams(d) },
   ];
 }
 

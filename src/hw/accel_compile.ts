@@ -4,12 +4,14 @@ import { BINARY, clog2, formatBits, formatName, formatRange, intFormat, type Num
 import { InputError, badValue } from '../util/errors.js';
 import { operandFormat, type Design, type OperandFormat, type PeKind } from './design.js';
 import { accBounds, type LayerAccBounds } from './acc_bounds.js';
-import { windowPadded } from './conv_window.js';
+import { POOL_MAX, windowPadded } from './conv_window.js';
 import { peKind, shiftable } from './pe_kind.js';
 import {
   geometry, layoutBits, weightWordBits,
   type AccelLayer, type AccelProgram, type AccelStage, type ConvWindow, type Engine, type Layout,
 } from './accel_program.js';
+
+export { POOL_MAX };
 
 /**
  * The compiler: QuantizedModel + Design -> AccelProgram (accel_program.ts). It maps every dense and conv2d
@@ -27,9 +29,6 @@ import {
  * Batch B (1..R, default 1; larger values use R): an MLP runs B images per run, one per array row; a CNN
  * runs one image per run and puts B output pixels of each conv layer on the array rows.
  */
-/** The largest max-pool window side the pooling unit reads in one cycle (accel_top's PoolMax). */
-export const POOL_MAX = 3;
-
 export interface CompileOptions {
   batch?: number;
 }
@@ -76,7 +75,7 @@ export function compileModel(model: QuantizedModel, design: Design, opts: Compil
       lastMac = pending.length - 1;
     } else if (l.kind === 'maxpool2d') {
       if (lastMac < 0) throw new InputError(`${where}: max-pool layer ${l.name} before the first dense/conv layer; the pooling unit reads a layer's outputs`);
-      if (l.kernel[0] > POOL_MAX || l.kernel[1] > POOL_MAX) throw new InputError(`${where}: max-pool layer ${l.name} has a ${l.kernel[0]}x${l.kernel[1]} window; the pooling unit takes windows up to ${POOL_MAX}x${POOL_MAX} (hdl/accel_top.sv PoolMax; run the model with \`lowbit infer\`)`);
+      if (l.kernel[0] > POOL_MAX || l.kernel[1] > POOL_MAX) throw new InputError(`${where}: max-pool layer ${l.name} has a ${l.kernel[0]}x${l.kernel[1]} window; the pooling unit takes windows up to ${POOL_MAX}x${POOL_MAX} (PoolMax of hdl/max_pool.sv; run the model with \`lowbit infer\`)`);
       if (l.padding.some((v) => v !== 0)) throw new InputError(`${where}: max-pool layer ${l.name} has padding [${l.padding}]; the pooling unit takes unpadded windows (re-export the model with pads 0)`);
       const [C, H, W] = inShape as [number, number, number];
       const [kh, kw] = l.kernel;

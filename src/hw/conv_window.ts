@@ -1,4 +1,9 @@
 import type { ConvWindow } from './accel_program.js';
+import type { Design } from './design.js';
+import { laneFormat } from './mac_rule.js';
+
+/** The largest max-pool window side the pooling unit reads in one cycle (PoolMax of hdl/max_pool.sv). */
+export const POOL_MAX = 3;
 
 /**
  * The sliding-window input generator of the accelerator (FINN's ConvolutionInputGenerator is the idea):
@@ -98,4 +103,18 @@ export function nhwcToChw(x: Int32Array, C: number, H: number, W: number): Int32
   const y = new Int32Array(x.length);
   for (let c = 0; c < C; c++) for (let p = 0; p < H * W; p++) y[c * H * W + p] = x[p * C + c];
   return y;
+}
+
+/**
+ * The Verilog parameters accel_top instantiates `hdl/conv_window.sv` with for a Design: one pixel register
+ * per array row (Rows), XNOR segments of Lanes bits, HBits-bit activation slots (2 for ±1), pooling windows
+ * up to PoolMax x PoolMax.
+ */
+export function convWindowVerilogParams(d: Design): Record<string, number> {
+  return { Rows: d.array.rows, Lanes: d.xnor.bitsPerCycle, HBits: laneFormat(d.activation).bits, PoolMax: POOL_MAX };
+}
+
+/** The Verilog parameters of `hdl/max_pool.sv` in accel_top: HBits-bit taps, signed as the activations. */
+export function maxPoolVerilogParams(d: Design): Record<string, number> {
+  return { HBits: laneFormat(d.activation).bits, Signed: d.activation.signed ? 1 : 0, PoolMax: POOL_MAX };
 }

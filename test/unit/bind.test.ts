@@ -51,8 +51,8 @@ describe('bind.json validation', () => {
       patch(j);
       return inputErrorMessage(() => parseBinding(j, 'b.json'));
     };
-    expect(bad((j) => (j.clok = 'clk'))).toBe('b.json: clok: unknown field; did you mean clock? (allowed: $schema, model, clock, reset, inputs, outputs, constants, timing, stimulus)');
-    expect(bad((j) => (j.model = 'mac'))).toBe('b.json: model: got "mac"; allowed: mac_pe, gemm, xnor_popcount, bit_serial, requantizer');
+    expect(bad((j) => (j.clok = 'clk'))).toBe('b.json: clok: unknown field; did you mean clock? (allowed: $schema, model, clock, reset, load, inputs, outputs, constants, timing, stimulus)');
+    expect(bad((j) => (j.model = 'mac'))).toBe('b.json: model: got "mac"; allowed: mac_pe, gemm, xnor_popcount, bit_serial, requantizer, accelerator');
     expect(bad((j) => ((j.inputs as Record<string, unknown>[])[0].fields = { a: { port: 's_a', order: 'big' } }))).toBe(
       'b.json: inputs[0].fields.a.order (port s_a): got "big"; allowed: lsb-first, msb-first',
     );
@@ -318,6 +318,14 @@ describe('comparing a run with the model', () => {
     expect(t.stats.latency).toEqual({ min: 3, median: 3, max: 3, count: 2 });
   });
 
+  it('cycle mode: output transactions of one input (an accelerator\'s beats) are due one per cycle after it', () => {
+    const beats = { outputs: [{ acc: [10n] }, { acc: [20n] }], from: [0, 0], to: [1, 1] };
+    const ok = log([[1, false, false, 0], [1, false, false, 0], [0, false, false, 0], [0, true, false, 10], [0, true, false, 20], [0, false, false, 0]]);
+    expect(compareBound(cycle, beats, inputs, ok).first).toBeUndefined();
+    const gap = log([[1, false, false, 0], [1, false, false, 0], [0, false, false, 0], [0, true, false, 10], [0, false, false, 0], [0, true, false, 20]]);
+    expect(compareBound(cycle, beats, inputs, gap).first).toMatchObject({ kind: 'late', txn: 1, cycle: 4, dueCycle: 4 });
+  });
+
   it('transaction mode: a wrong value, a missing and an extra transaction', () => {
     const wrong = log([[1, false, false, 0], [1, false, false, 0], [0, true, false, 10], [0, true, false, 21]]);
     expect(compareBound(txn, run, inputs, wrong).first).toMatchObject({ kind: 'value', txn: 1, cycle: 3, lane: 0, expected: 20n, actual: 21n });
@@ -365,7 +373,7 @@ describe('unit bindings (a registered unit under the user\'s port names)', () =>
     expect(msg(() => undefined, user.map((p) => (p.name === 'col_data' ? { ...p, width: 32 } : p)))).toBe('u.json: ports.v_i (port col_data): RTL port col_data is 32 bits wide; expected 40');
     expect(msg((j) => (j.ports.h_in = j.ports.h_i))).toMatch(/^u\.json: ports\.h_in: unit mac_array has no port h_in; did you mean h_i\?/);
     expect(msg((j) => delete j.constants)).toBe('u.json: constants: RTL input port debug_en (1 bits) of pe_grid is not mapped; map it in "ports" or tie it off in "constants": {"debug_en": 0}');
-    expect(inputErrorMessage(() => parseUnitBinding({ ...json, unit: 'mac_arr' }, 'u.json'))).toBe('u.json: unit: got "mac_arr"; allowed: mac_pe, mac_array, requantizer, xnor_popcount, accel_top');
+    expect(inputErrorMessage(() => parseUnitBinding({ ...json, unit: 'mac_arr' }, 'u.json'))).toBe('u.json: unit: got "mac_arr"; allowed: mac_pe, mac_pe_shift, mac_array, requantizer, xnor_popcount, accel_top');
     expect(inputErrorMessage(() => parseUnitBinding({ ...json, ports: { h_i: { port: 'row_data', order: 'msb-first' } } }, 'u.json'))).toBe('u.json: ports.h_i.laneBits (port row_data): msb-first needs the lane width to reorder the lanes');
     // a shallower pipeline is a negative latency; the bound is the same both ways
     expect(parseUnitBinding({ ...json, latency: -3 }, 'u.json').latency).toBe(-3);

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -142,5 +142,45 @@ describe(`QONNX import against the op definitions (seed ${seed})`, () => {
     expect(r.code).toBe(2);
     expect(r.err.trim().split('\n')).toHaveLength(1);
     expect(r.err).toMatch(/\(Softmax\): op Softmax is not supported/);
+  });
+});
+
+describe('MultiThreshold with data_layout NHWC after a conv (FINN: Transpose -> MultiThreshold(NHWC) -> Transpose back)', () => {
+  const V = JSON.parse(readFileSync(join(__dirname, 'fixtures', 'qonnx', 'ops_vectors.json'), 'utf8')).multithreshold_nhwc as {
+    thresholds: number[][]; outScale: number; outBias: number; v: number[][][][]; y: number[][][][];
+  };
+  const [N, H, W, C] = [V.v.length, V.v[0]!.length, V.v[0]![0]!.length, V.v[0]![0]![0]!.length];
+  /** Quant(x) -> Conv 1x1 identity (the accumulators are the integer input) -> Transpose? -> MultiThreshold -> Transpose? */
+  const graph = (layout: string, toNhwc: boolean, back: boolean): Uint8Array => {
+    const g = new G();
+    const xq = g.quant('x', g.c([], [1]), 8, 1, 0);
+    const eye = Array.from({ length: C * C }, (_, i) => (i % (C + 1) === 0 ? 1 : 0));
+    let t = g.op('Conv', [xq, g.quant(g.c([C, C, 1, 1], eye), g.c([], [1]), 2, 1, 0)], { kernel_shape: [1, 1] });
+    if (toNhwc) t = g.op('Transpose', [t], { perm: [0, 2, 3, 1] });
+    t = g.op('MultiThreshold', [t, g.c([C, V.thresholds[0]!.length], V.thresholds.flat())], { out_scale: { f: V.outScale }, out_bias: { f: V.outBias } }, Q, { data_layout: layout });
+    if (back) t = g.op('Transpose', [t], { perm: [0, 3, 1, 2] });
+    return g.bytes([C, H, W], t);
+  };
+
+  it(`equals qonnx's multithreshold(channels_last=True) on every value of a [${N}, ${H}, ${W}, ${C}] map (read in lowbit's NCHW order)`, () => {
+    const m = importOnnx(graph('NHWC', true, true));
+    expect(m.layers.map((l) => (l.kind === 'conv2d' ? `conv2d:${l.output.kind}` : l.kind))).toEqual(['quantize', 'conv2d:threshold']);
+    // the input in NCHW order: x[n][c][h][w] = v[n][h][w][c]
+    const nchw = (a: number[][][][]) => Float32Array.from({ length: N * C * H * W }, (_, i) => {
+      const [n, c, h, w] = [Math.floor(i / (C * H * W)), Math.floor(i / (H * W)) % C, Math.floor(i / W) % H, i % W];
+      return a[n]![h]![w]![c]!;
+    });
+    const y = dequantizeOutput(m, integerInference(m, nchw(V.v)).output);
+    expect(Array.from(y)).toEqual(Array.from(nchw(V.y)));
+  });
+
+  it('refused in one line: NHWC thresholds on an NCHW conv output, NCHW thresholds on NHWC data, an NHWC graph output, another transpose', () => {
+    expect(() => importOnnx(graph('NHWC', false, false))).toThrow(/\(MultiThreshold\): data_layout NHWC on a feature map in NCHW order: per-channel thresholds would apply along the width axis \(Transpose the conv output with perm \[0,2,3,1\] before an NHWC MultiThreshold\)/);
+    expect(() => importOnnx(graph('NCHW', true, true))).toThrow(/data_layout NCHW on a feature map in NHWC order: per-channel thresholds would apply along the height axis/);
+    expect(() => importOnnx(graph('NHWC', true, false))).toThrow(/the output is an NHWC feature map; lowbit writes NCHW \(end the graph with a Transpose perm \[0,3,1,2\]\)/);
+    const g = new G();
+    const xq = g.quant('x', g.c([], [1]), 8, 1, 0);
+    const t = g.op('Transpose', [g.op('Conv', [xq, g.quant(g.c([C, C, 1, 1], new Array(C * C).fill(1)), g.c([], [1]), 2, 1, 0)], { kernel_shape: [1, 1] })], { perm: [0, 1, 3, 2] });
+    expect(() => importOnnx(g.bytes([C, H, W], t))).toThrow(/\(Transpose\): Transpose perm \[0,1,3,2\] of a feature map: only NCHW -> NHWC \(\[0,2,3,1\]\) and back \(\[0,3,1,2\]\) are representable/);
   });
 });

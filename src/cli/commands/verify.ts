@@ -60,8 +60,10 @@ export const verifyCommand: CommandModule<object, Args> = {
       .option('bind', { type: 'string', describe: 'with --rtl: the port binding bind.json (schema/bind.schema.json)' })
       .option('mutations', { type: 'string', describe: 'with --rtl: a mutations.json of text mutations of your files; fails if one survives' })
       .option('vectors', { type: 'string', describe: 'with --rtl (stream binding): input transactions from a .json or .npy file instead of random ones' })
+      .option('model', { type: 'string', describe: 'with --rtl and an accelerator binding: the network (models/NAME, a quantized .onnx or a shipped model); --cases is the image count' })
       .example('$0 verify --unit mac_pe --design int8 --cases 50', 'one unit on one design')
       .example('$0 verify --rtl dot8_core.sv --top dot8_core --bind bind.json --design int8', 'your own RTL against the mac_pe model')
+      .example('$0 verify --rtl bnn_mlp.sv --top bnn_mlp --bind accel.json --model sfc-w1a1 --cases 200', 'your accelerator against a network, image by image')
       .example('$0 verify --all --jobs 2', 'every unit on all its designs')
       .example('$0 verify --unit requantizer --design int8 --seed 7 --cases 1000 --keep-vcd', 'one unit, one design, keep the waveform') as never,
   handler: async (argv) => {
@@ -74,7 +76,7 @@ export const verifyCommand: CommandModule<object, Args> = {
       for (const o of ['jobs', 'in-process']) notApplicable(`--${o}`, given(o), 'verify --rtl runs one simulation process of your RTL');
       return verifyRtl({ ...argv, rtl: argv.rtl }, seed, cases);
     }
-    for (const o of ['top', 'bind', 'include', 'define', 'param', 'mutations', 'vectors'] as const) {
+    for (const o of ['top', 'bind', 'include', 'define', 'param', 'mutations', 'vectors', 'model'] as const) {
       if (argv[o] !== undefined) throw new InputError(`verify --${o} goes with --rtl FILE (your RTL); give --rtl or drop --${o}`);
     }
     if ((argv.unit === undefined) === (argv.all !== true)) {

@@ -19,6 +19,7 @@ export interface RtlArgs {
   top?: string;
   bind?: string;
   design?: string;
+  model?: string;
   mutations?: string;
   vectors?: string;
   keepVcd: boolean;
@@ -51,7 +52,8 @@ export async function verifyRtl(a: RtlArgs, seed: number, cases: number): Promis
     defines: a.define ?? [],
     params,
     bind: need(a.bind, '--bind bind.json', 'the port binding; docs/verify.md shows one'),
-    design: need(a.design, '--design D', 'a preset such as int8 or a design JSON file: the formats the model uses'),
+    design: a.model === undefined ? need(a.design, '--design D', 'a preset such as int8 or a design JSON file: the formats the model uses') : a.design,
+    model: a.model,
     seed,
     cases,
     keepVcd: a.keepVcd,
@@ -87,8 +89,10 @@ export async function verifyRtl(a: RtlArgs, seed: number, cases: number): Promis
   }
   const r = o.result;
   if (a.json) {
-    const { inputs: _i, run: _r, resolved: _b, ...rest } = r;
-    process.stdout.write(`${jsonLine(rest)}\n`);
+    const { inputs: _i, run: _r, resolved: _b, load, ...rest } = r;
+    // the parameter image as its layout (regions) and size, not its words
+    const image = load !== undefined ? { doneCycle: load.doneCycle, image: { dataBits: load.image.dataBits, words: load.image.words.length, regions: load.image.regions } } : undefined;
+    process.stdout.write(`${jsonLine({ ...rest, load: image })}\n`);
   } else {
     process.stdout.write(`${formatBoundSummary(r)}\n`);
     if (r.report !== undefined) process.stdout.write(`\n${r.report}\n`);

@@ -36,8 +36,12 @@ type V =
   | { t: 'float'; layout: Layout }
   | { t: 'const'; v: TensorValue }
   | { t: 'w'; v: TensorValue; q: number[]; scale: number[]; zp: number[]; format: TensorFormat; axisScale: number[] }
-  | { t: 'act'; q: ActQuant }
-  | { t: 'aff'; m: Mac };
+  /** `nhwc`: a 4-D feature map transposed to NHWC (Transpose perm [0, 2, 3, 1]); lowbit stores it NCHW */
+  | { t: 'act'; q: ActQuant; nhwc?: boolean }
+  | { t: 'aff'; m: Mac; nhwc?: boolean };
+
+const TO_NHWC = '0,2,3,1';
+const TO_NCHW = '0,3,1,2';
 
 export const QONNX_OPS = new Set(['Quant', 'IntQuant', 'BipolarQuant', 'Trunc', 'MultiThreshold']);
 
@@ -85,6 +89,20 @@ export function importQonnx(m: ModelProto, file: string, source: string, opts: I
     };
     const set = (v: V) => vals.set(node.output?.[0] ?? '', v);
     const x = get(0) ?? fail('missing input');
+    const nhwc = (x.t === 'act' || x.t === 'aff') && !!x.nhwc;
+    // a feature map in NHWC order: only an elementwise op, a channels-last MultiThreshold or the Transpose back
+    if (nhwc && !['Transpose', 'MultiThreshold', 'Relu', 'Identity'].includes(op)) {
+      fail(`input is an NHWC feature map (after a Transpose); lowbit reads it only in MultiThreshold, Relu and a Transpose back to NCHW (perm [${TO_NCHW}])`);
+    }
+    if ((x.t === 'act' || x.t === 'aff') && op === 'Transpose' && (x.t === 'aff' ? shapeAfterMac(x.m) : chain.shape).length === 3) {
+      // NCHW <-> NHWC of a feature map: tracked, lowbit keeps the data NCHW
+      const perm = (attrInts(node, 'perm') ?? []).join();
+      if (perm === (x.nhwc ? TO_NCHW : TO_NHWC)) {
+        set({ ...x, nhwc: !x.nhwc });
+        continue;
+      }
+      fail(`Transpose perm [${perm}] of a feature map: only NCHW -> NHWC ([${TO_NHWC}]) and back ([${TO_NCHW}]) are representable`);
+    }
 
     switch (op) {
       case 'Identity':
@@ -175,13 +193,19 @@ export function importQonnx(m: ModelProto, file: string, source: string, opts: I
         if (x.t !== 'aff') fail('MultiThreshold is supported on the output of a MatMul/Gemm/Conv (integer activations have no lookup layer)');
         const T = konst(1, 'thresholds');
         const layout = String(attr(node, 'data_layout') ?? 'NCHW');
-        if (layout === 'NHWC' && shapeAfterMac((x as { m: Mac }).m).length === 3) fail('NHWC MultiThreshold after a conv: lowbit feature maps are NCHW');
         const outScale = (attr(node, 'out_scale') as number | undefined) ?? 1;
         const outBias = (attr(node, 'out_bias') as number | undefined) ?? 0;
         const [C, S] = T.dims.length === 2 ? [T.dims[0]!, T.dims[1]!] : fail(`thresholds of shape [${T.dims}]; expected [channels, steps]`);
         const mac = (x as { m: Mac }).m;
         const O = outChannels(mac.layer);
         if (C !== 1 && C !== O) fail(`${C} threshold channels for ${O} output channels`);
+        // qonnx: the channel axis is the last one for a data_layout ending in C, else axis 1 (the same for 2-D data);
+        // per-channel thresholds must meet the feature map in the order it is in
+        const channelsLast = layout.endsWith('C');
+        const isMap = shapeAfterMac(mac).length === 3;
+        if (C !== 1 && isMap && channelsLast !== nhwc) {
+          fail(`data_layout ${layout} on a feature map in ${nhwc ? 'NHWC' : 'NCHW'} order: per-channel thresholds would apply along the ${nhwc ? 'height' : 'width'} axis (Transpose the conv output with perm [${TO_NHWC}] before an NHWC MultiThreshold)`);
+        }
         if (!(outScale > 0)) fail(`out_scale ${outScale} must be positive`);
         const bip = S === 1 && outScale === 2 && outBias === -1;
         const offset = bip ? 0 : outBias / outScale;
@@ -189,11 +213,12 @@ export function importQonnx(m: ModelProto, file: string, source: string, opts: I
         const format: TensorFormat = bip ? { type: 'binary' } : smallestIntFormat(offset, offset + S);
         const q: ActQuant = { format, scale: bip ? 1 : Math.fround(outScale), zeroPoint: 0 };
         const range = bip ? { min: -1, max: 1 } : { min: offset, max: offset + S };
-        set(finishThreshold(mac, q, bip, range, (v, o) => {
+        const out = finishThreshold(mac, q, bip, range, (v, o) => {
           let n = 0;
           for (let t = 0; t < S; t++) if (Math.fround(v) >= Math.fround(T.values[(C === 1 ? 0 : o) * S + t]!)) n++;
           return bip ? 2 * n - 1 : n + offset;
-        }, where));
+        }, where);
+        set(nhwc && out.t === 'act' ? { ...out, nhwc: true } : out);
         break;
       }
       case 'Sign': {
@@ -315,6 +340,7 @@ export function importQonnx(m: ModelProto, file: string, source: string, opts: I
   const last = vals.get(outs[0]!.name ?? '') ?? (() => { throw new InputError(`${file}: output ${outs[0]!.name} is not produced by any node`); })();
   if (last.t === 'aff') finishAccumulator(last.m, `${file}: output ${outs[0]!.name}`);
   else if (last.t !== 'act') throw new InputError(`${file}: the output is not a quantized tensor or the output of a MatMul/Gemm/Conv`);
+  if (last.nhwc) throw new InputError(`${file}: the output is an NHWC feature map; lowbit writes NCHW (end the graph with a Transpose perm [${TO_NCHW}])`);
 
   function finishAccumulator(mac: Mac, where: string) {
     if (mac.relu) throw new InputError(`${where}: a Relu on the int32 output has no quantizer after it; lowbit's accumulator output cannot apply it`);

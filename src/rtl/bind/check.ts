@@ -8,8 +8,9 @@ import type { CycleLog } from './harness.js';
  * Transaction mode: the k-th transaction on each output stream (a cycle where its valid and ready are both
  * 1) must carry the model's k-th output transaction, field by field, lane by lane; no transaction may be
  * missing (the run ends at a cycle limit) or extra (the run continues `tail` cycles after the last one).
- * Cycle mode (a stated latency L): output transaction k must appear exactly in cycle `accept(to[k]) + L`,
- * where accept(i) is the cycle whose rising edge accepted input transaction i on its last stream, and
+ * Cycle mode (a stated latency L): output transaction k must appear exactly in cycle `accept(to[k]) + L + b`,
+ * where accept(i) is the cycle whose rising edge accepted input transaction i on its last stream and b
+ * counts the output transactions before k that share its last input (0 but for an accelerator's beats), and
  * valid must be 0 in every other cycle: every output every cycle.
  * Measured in both modes: latency of each output transaction (its cycle minus accept(to[k])), cycles
  * between successive output transactions, backpressure cycles (output valid while not ready) and input
@@ -131,8 +132,14 @@ export function compareBound(r: ResolvedBinding, run: ModelRun, inputs: Txn[], l
       return;
     }
     // cycle mode: valid exactly in the due cycles, the values right in them
+    // output transactions that share their last input (an accelerator's output beats of one image) follow it
+    // one per cycle: the b-th of them is due at accept + L + b
     const due = new Map<number, number>();
-    for (let k = 0; k < expected; k++) if (accepted[run.to[k]] >= 0) due.set(accepted[run.to[k]] + latency, k);
+    let beat = 0;
+    for (let k = 0; k < expected; k++) {
+      beat = k > 0 && run.to[k] === run.to[k - 1] ? beat + 1 : 0;
+      if (accepted[run.to[k]] >= 0) due.set(accepted[run.to[k]] + latency + beat, k);
+    }
     let seen = 0;
     for (let c = 0; c < log.cycles; c++) {
       const valid = ((log.ctrl[c] >>> (24 + j)) & 1) === 1;
@@ -182,7 +189,8 @@ function compareValues(fields: ResolvedField[], exp: Txn, raw: bigint[]): Pick<T
     const f = fields[i];
     const act = unpackField(f, raw[i]);
     const e = exp[f.operand];
-    for (let l = 0; l < f.lanes; l++) {
+    // every lane the model gives (an accelerator's last output beat gives only the lanes inside the vector)
+    for (let l = 0; l < e.length; l++) {
       if (act[l] !== e[l]) return { field: f, lane: l, expected: e[l], actual: act[l] };
     }
   }

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import type { VerifyResult } from '../verify.js';
 import { isUnitBinding, readBindingJson } from './spec.js';
 import { verifyUnitBound } from './unit_bind.js';
+import { imageIndex } from './report.js';
 import { verifyBound, type BoundJob, type BoundResult } from './verify.js';
 
 /**
@@ -23,6 +24,8 @@ export async function runBinding(job: BoundJob): Promise<BoundOutcome> {
   }
   const r = await verifyBound(job);
   const m = r.comparison.first;
-  const first = m !== undefined ? `${m.kind} ${m.kind === 'stalled' ? 'input' : 'output'} transaction ${m.txn}, cycle ${m.cycle}` : undefined;
+  const i = m !== undefined && m.kind !== 'stalled' ? imageIndex(r, m.txn) : undefined;
+  const image = i !== undefined ? `image ${i}, ` : '';
+  const first = m !== undefined ? `${m.kind} ${image}${m.kind === 'stalled' ? 'input' : 'output'} transaction ${m.txn}, cycle ${m.cycle}` : undefined;
   return { kind: 'stream', ok: r.ok, first, report: r.report, result: r };
 }

@@ -28,7 +28,24 @@ export function formatStats(r: BoundResult): string {
 export function formatBoundSummary(r: BoundResult): string {
   const mode = r.mode === 'cycle' ? `cycle-exact, latency ${r.latency}` : 'transactions';
   const build = r.build.cached ? 'cached' : `built ${r.build.seconds.toFixed(1)} s`;
-  return `${r.ok ? 'ok      ' : 'MISMATCH'} ${r.top} (${r.model}, ${mode}) design ${r.design}: ${r.comparison.compared} of ${r.outputTxns} output transactions compared, ${r.cycles} cycles, ${formatStats(r)}; sim ${(r.simSeconds * 1000).toFixed(0)} ms, ${build}`;
+  const load = r.load !== undefined ? `, parameter image ${r.load.image.words.length} words of ${r.load.image.dataBits} bits loaded by cycle ${r.load.doneCycle}` : '';
+  return `${r.ok ? 'ok      ' : 'MISMATCH'} ${r.top} (${r.model}, ${mode}) ${r.against}: ${r.comparison.compared} of ${r.outputTxns} output transactions compared${imagesText(r)}, ${r.cycles} cycles${load}, ${formatStats(r)}; sim ${(r.simSeconds * 1000).toFixed(0)} ms, ${build}`;
+}
+
+/** Accelerator: the image output transaction k belongs to (undefined for other models or past the run). */
+export function imageIndex(r: BoundResult, k: number): number | undefined {
+  if (r.load === undefined || k < 0 || k >= r.run.from.length) return undefined;
+  return r.run.from[k] / (r.run.to[0] - r.run.from[0] + 1);
+}
+
+/** Accelerator: ` (N images)`. */
+function imagesText(r: BoundResult): string {
+  return r.load !== undefined ? ` (${r.inputTxns / (r.run.to[0] - r.run.from[0] + 1)} images)` : '';
+}
+
+function imageOf(r: BoundResult, k: number): string {
+  const i = imageIndex(r, k);
+  return i !== undefined ? `image ${i}, ` : '';
 }
 
 function txnText(t: Txn): string {
@@ -43,9 +60,9 @@ function txnText(t: Txn): string {
 function whatText(m: TxnMismatch, r: BoundResult): string {
   switch (m.kind) {
     case 'value':
-      return `output transaction ${m.txn} on ${m.stream}, cycle ${m.cycle}: field ${m.field!.operand} (port ${m.field!.port}, lane ${m.lane} of ${m.field!.lanes})`;
+      return `${imageOf(r, m.txn)}output transaction ${m.txn} on ${m.stream}, cycle ${m.cycle}: field ${m.field!.operand} (port ${m.field!.port}, lane ${m.lane} of ${m.field!.lanes})`;
     case 'missing':
-      return `output transaction ${m.txn} on ${m.stream} never came (${r.outputTxns} expected; run ended at cycle ${m.cycle})`;
+      return `${imageOf(r, m.txn)}output transaction ${m.txn} on ${m.stream} never came (${r.outputTxns} expected; run ended at cycle ${m.cycle})`;
     case 'unexpected':
       return `an extra output transaction ${m.txn} on ${m.stream} in cycle ${m.cycle} (the model has ${r.outputTxns})`;
     case 'early':
@@ -61,7 +78,7 @@ export function formatBoundReport(r: BoundResult): string {
   const m = r.comparison.first;
   const b = r.resolved.binding;
   const what = r.vectors !== undefined ? `vectors ${r.vectors} (${r.inputTxns} input transactions)` : `${r.cases} cases`;
-  const lines = [`MISMATCH ${r.top} (model ${r.model}, bind ${b.source}), design ${r.design}, seed ${r.seed}, ${what} (${r.cycles} cycles)`];
+  const lines = [`MISMATCH ${r.top} (model ${r.model}, bind ${b.source}), ${r.against}, seed ${r.seed}, ${what} (${r.cycles} cycles)`];
   if (m !== undefined) {
     lines.push(`  first mismatch: ${whatText(m, r)}`);
     if (m.kind === 'value') {
@@ -82,6 +99,7 @@ export function formatBoundReport(r: BoundResult): string {
     }
   }
   lines.push(`  mismatching: ${r.comparison.badTxns} of ${r.outputTxns} output transactions`);
+  if (r.load !== undefined) lines.push(`  parameter image: ${r.load.image.words.length} words of ${r.load.image.dataBits} bits, ${r.load.doneCycle >= 0 ? `the last taken in cycle ${r.load.doneCycle}` : 'NOT all taken (load ready stayed 0)'}`);
   lines.push(`  measured: ${formatStats(r)}`);
   if (r.vcd !== undefined) lines.push(`  waveform: ${r.vcd} (cycle c is sampled at 10*(c+${r.resetCycles}) ns)`);
   if (r.inputsFile !== undefined) lines.push(`  inputs: ${r.inputsFile} (every input transaction of this run)`);

@@ -33,6 +33,8 @@ export interface ResolvedBinding {
   model: BindModel;
   ins: ResolvedStream[];
   outs: ResolvedStream[];
+  /** model accelerator: the parameter image's load stream (fields addr, data: one unsigned word each) */
+  load?: ResolvedStream;
   /** lanes of every bound operand */
   lanes: Record<string, number>;
   /** the bound operands */
@@ -40,7 +42,9 @@ export interface ResolvedBinding {
   constants: { port: string; width: number; value: bigint }[];
 }
 
-export function resolveBinding(b: Binding, design: Design, ports: RtlPort[], top: string): ResolvedBinding {
+/** `model` replaces the table's model (the accelerator's, made from its network); `on` names what gives the formats. */
+export function resolveBinding(b: Binding, design: Design, ports: RtlPort[], top: string, given?: { model: BindModel; on: string }): ResolvedBinding {
+  const on = given?.on ?? `design ${design.name}`;
   const fail = (where: string, msg: string): never => {
     throw new InputError(`${b.source}: ${where}: ${msg}`);
   };
@@ -55,8 +59,9 @@ export function resolveBinding(b: Binding, design: Design, ports: RtlPort[], top
     if (width !== undefined && p!.width !== width) fail(where, `RTL port ${name} is ${p!.width} bits wide; expected ${width}`);
     return p!;
   };
-  const model = BIND_MODEL_TABLE[b.model];
-  model.checkDesign?.(design);
+  if (b.model === 'accelerator' && given === undefined) throw new InputError(`${b.source}: model: an accelerator binding checks a network: give --model (a models/NAME folder or a shipped model)`);
+  const model = given?.model ?? BIND_MODEL_TABLE[b.model as Exclude<typeof b.model, 'accelerator'>];
+  if (given === undefined) model.checkDesign?.(design);
   rtl(b.clock, 'clock', 'in', 1);
   rtl(b.reset.port, 'reset.port', 'in', 1);
 
@@ -80,8 +85,8 @@ export function resolveBinding(b: Binding, design: Design, ports: RtlPort[], top
         const p = rtl(f.port, `${where}.port`, dir);
         const fmt = def!.format(design);
         const tag = `${where} (port ${f.port}, ${p.width} bits)`;
-        if (f.laneBits !== undefined && f.laneBits !== fmt.bits) fail(tag, `laneBits ${f.laneBits}, but ${model.name} on design ${design.name} has ${fmt.bits}-bit ${def!.describe}; set laneBits ${fmt.bits} or choose the design whose format the RTL has`);
-        if (f.signed !== undefined && f.signed !== fmt.signed) fail(tag, `signed ${f.signed}, but ${model.name} on design ${design.name} has ${fmt.signed ? 'signed' : 'unsigned'} ${def!.describe}`);
+        if (f.laneBits !== undefined && f.laneBits !== fmt.bits) fail(tag, `laneBits ${f.laneBits}, but ${model.name} on ${on} has ${fmt.bits}-bit ${def!.describe}; set laneBits ${fmt.bits} or choose the ${given === undefined ? 'design' : 'model'} whose format the RTL has`);
+        if (f.signed !== undefined && f.signed !== fmt.signed) fail(tag, `signed ${f.signed}, but ${model.name} on ${on} has ${fmt.signed ? 'signed' : 'unsigned'} ${def!.describe}`);
         const n = f.lanes ?? p.width / fmt.bits;
         if (!Number.isInteger(n) || n * fmt.bits !== p.width) {
           fail(tag, `the port must hold a whole number of ${fmt.bits}-bit lanes${f.lanes !== undefined ? ` (lanes ${f.lanes} x ${fmt.bits} = ${f.lanes * fmt.bits} bits)` : ''}; fix the port width or laneBits/lanes`);
@@ -95,6 +100,17 @@ export function resolveBinding(b: Binding, design: Design, ports: RtlPort[], top
     });
   const ins = resolveStreams(b.inputs, 'in');
   const outs = resolveStreams(b.outputs, 'out');
+  let load: ResolvedStream | undefined;
+  if (b.load !== undefined) {
+    const l = b.load;
+    rtl(l.valid!, 'load.valid', 'in', 1);
+    if (l.ready !== undefined) rtl(l.ready, 'load.ready', 'out', 1);
+    const fields = l.fields.map((f): ResolvedField => {
+      const p = rtl(f.port, `load.fields.${f.operand}.port`, 'in');
+      return { operand: f.operand, port: f.port, width: p.width, lanes: 1, laneBits: p.width, signed: false, order: 'lsb-first' };
+    });
+    load = { where: 'load', valid: l.valid, ready: l.ready, fields };
+  }
   for (const o of model.operands) {
     if (!o.optional && !bound.has(o.name)) fail(o.dir === 'in' ? 'inputs' : 'outputs', `model ${model.name} needs operand ${o.name} (${o.describe}) bound to an RTL port`);
     const want = o.lanes;
@@ -112,13 +128,13 @@ export function resolveBinding(b: Binding, design: Design, ports: RtlPort[], top
     return { port, width: p.width, value: BigInt.asUintN(p.width, value) };
   });
   const used = new Set<string>([b.clock, b.reset.port, ...constants.map((c) => c.port)]);
-  for (const s of [...ins, ...outs]) {
+  for (const s of [...ins, ...outs, ...(load !== undefined ? [load] : [])]) {
     for (const n of [s.valid, s.ready, ...s.fields.map((f) => f.port)]) if (n !== undefined) used.add(n);
   }
   for (const p of ports) {
     if (p.dir === 'in' && !used.has(p.name)) fail('constants', `RTL input port ${p.name} (${p.width} bits) of ${top} is not bound; bind it in a stream or tie it off in "constants": {"${p.name}": 0}`);
   }
-  return { binding: b, model, ins, outs, lanes, bound, constants };
+  return { binding: b, model, ins, outs, load, lanes, bound, constants };
 }
 
 /** Packs a transaction field's lane values into the port's bit pattern. */

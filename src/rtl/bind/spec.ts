@@ -18,7 +18,7 @@ import { closest } from '../../util/suggest.js';
  */
 
 /** The transaction-level golden models a binding can name (src/rtl/bind/models.ts). */
-export const BIND_MODELS = ['mac_pe', 'gemm', 'xnor_popcount', 'bit_serial', 'requantizer'] as const;
+export const BIND_MODELS = ['mac_pe', 'gemm', 'xnor_popcount', 'bit_serial', 'requantizer', 'accelerator'] as const;
 export type BindModelName = (typeof BIND_MODELS)[number];
 
 export type LaneOrder = 'lsb-first' | 'msb-first';
@@ -55,6 +55,8 @@ export interface Binding {
   reset: { port: string; active: 'high' | 'low'; cycles: number };
   inputs: StreamBinding[];
   outputs: StreamBinding[];
+  /** model `accelerator`: the parameter image's stream (fields `addr`, `data`; src/rtl/bind/param_image.ts) */
+  load?: StreamBinding;
   /** input ports held at a constant value (anything else the DUT has besides the bound ports) */
   constants: Record<string, bigint>;
   timing: Timing;
@@ -67,7 +69,7 @@ export interface Binding {
 
 /** The allowed keys of every object in a binding (schema/bind.schema.json lists the same; a test checks it). */
 export const BIND_KEYS: Record<string, readonly string[]> = {
-  '': ['$schema', 'model', 'clock', 'reset', 'inputs', 'outputs', 'constants', 'timing', 'stimulus'],
+  '': ['$schema', 'model', 'clock', 'reset', 'load', 'inputs', 'outputs', 'constants', 'timing', 'stimulus'],
   reset: ['port', 'active', 'cycles'],
   stream: ['valid', 'ready', 'fields'],
   field: ['port', 'lanes', 'laneBits', 'signed', 'order'],
@@ -185,6 +187,19 @@ export function parseBinding(json: unknown, source = 'bind.json'): Binding {
   const outputs = list(o.outputs, 'outputs');
   for (const s of inputs) if (s.valid === undefined) r.fail(`${s.where}.valid`, 'an input stream needs a valid port (it says which cycles carry a transaction)');
   for (const s of outputs) if (s.valid === undefined) r.fail(`${s.where}.valid`, 'an output stream needs a valid port (it says which cycles carry a result)');
+  let load: StreamBinding | undefined;
+  if (model === 'accelerator') {
+    if (o.load === undefined) r.fail('load', 'model accelerator needs the load stream of the parameter image: {"valid": ..., "ready": ..., "fields": {"addr": ..., "data": ...}}');
+    load = readStream(r, o.load, 'load');
+    if (load.valid === undefined) r.fail('load.valid', 'the load stream needs a valid port');
+    for (const f of load.fields) {
+      if (f.operand !== 'addr' && f.operand !== 'data') r.fail(`load.fields.${f.operand}`, 'allowed: addr, data (the word address and the word)');
+      if (f.lanes !== undefined || f.laneBits !== undefined || f.signed !== undefined || f.order !== 'lsb-first') r.fail(`load.fields.${f.operand} (port ${f.port})`, 'a load field is one unsigned word: give only its port');
+    }
+    for (const k of ['addr', 'data']) if (!load.fields.some((f) => f.operand === k)) r.fail(`load.fields.${k}`, `bind ${k} to an RTL input port`);
+  } else if (o.load !== undefined) {
+    r.fail('load', 'only model accelerator takes a load stream');
+  }
   const constants = readConstants(r, o.constants);
   let timing: Timing = { mode: 'transaction' };
   if (o.timing !== undefined) {
@@ -225,13 +240,13 @@ export function parseBinding(json: unknown, source = 'bind.json'): Binding {
   };
   claim(clock, 'clock');
   claim(reset.port, 'reset.port');
-  for (const s of [...inputs, ...outputs]) {
+  for (const s of [...inputs, ...outputs, ...(load !== undefined ? [load] : [])]) {
     claim(s.valid, `${s.where}.valid`);
     claim(s.ready, `${s.where}.ready`);
     for (const f of s.fields) claim(f.port, `${s.where}.fields.${f.operand}.port`);
   }
   for (const k of Object.keys(constants)) claim(k, `constants.${k}`);
-  return { source, model, clock, reset, inputs, outputs, constants, timing, validRate, readyRate, beats };
+  return { source, model, clock, reset, inputs, outputs, load, constants, timing, validRate, readyRate, beats };
 }
 
 /** Reads a bind.json file as JSON (errors name the file). */

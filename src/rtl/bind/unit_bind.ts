@@ -155,6 +155,7 @@ export function unitWrapper(b: UnitBinding, unitPorts: PortSpec[], user: RtlPort
 export async function verifyUnitBound(job: BoundJob, json: unknown): Promise<VerifyResult> {
   const cwd = job.cwd ?? process.cwd();
   const b = parseUnitBinding(json, job.bind);
+  if (job.model !== undefined) throw new InputError(`verify --rtl: --model goes with an accelerator binding; ${job.bind} binds unit ${b.unit}: give --design`);
   const spec = UNITS.find((u) => u.name === b.unit)!;
   const [chosen] = selectDesigns(spec, job.design);
   const params = { ...b.parameters, ...job.params };

@@ -1,14 +1,17 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { loadDesign } from '../../hw/design.js';
+import { loadDesign, type Design } from '../../hw/design.js';
+import { loadModel } from '../../model/locate.js';
 import { InputError, ToolError } from '../../util/errors.js';
 import { Rng } from '../../util/rng.js';
 import { buildSim, cacheRoot, type BuiltSim } from '../build.js';
 import { repoRoot } from '../paths.js';
 import { runTool } from '../proc.js';
 import { compareBound, type BindComparison } from './check.js';
-import { bindHeader, decodeBindLog, encodeBindStimulus, type CycleLog } from './harness.js';
+import { acceleratorModel, type AcceleratorModel } from './accel_model.js';
+import { bindHeader, decodeBindLog, encodeBindStimulus, harnessInputs, type CycleLog } from './harness.js';
+import { paramImage, type ParamImage } from './param_image.js';
 import type { ModelRun, Txn } from './models.js';
 import { readRtlPorts, sourceArgs, type RtlSources } from './ports.js';
 import { formatBoundReport } from './report.js';
@@ -33,8 +36,10 @@ export interface BoundJob {
   defines: string[];
   params: Record<string, string>;
   bind: string;
-  /** a preset name or a Design JSON file */
-  design: string;
+  /** a preset name or a Design JSON file (stream and unit bindings) */
+  design?: string;
+  /** model accelerator: the network (a models/NAME folder, a quantized .onnx file or a shipped model) */
+  model?: string;
   seed: number;
   cases: number;
   keepVcd?: boolean;
@@ -52,7 +57,9 @@ export interface BoundJob {
 export interface BoundResult {
   top: string;
   model: string;
-  design: string;
+  /** what gives the formats: `design int8` or (accelerator) `model sfc-w1a1` */
+  against: string;
+  design?: string;
   mode: 'transaction' | 'cycle';
   latency?: number;
   seed: number;
@@ -76,20 +83,22 @@ export interface BoundResult {
   command: string;
   /** on a mismatch: the input transactions written for the reproduce command (`--vectors`) */
   inputsFile?: string;
+  /** model accelerator: the parameter image loaded, and the cycle its last word was accepted */
+  load?: { image: ParamImage; doneCycle: number };
   report?: string;
 }
 
 const q = (s: string): string => (/^[A-Za-z0-9_./:=+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
 
 /** The command line that reproduces a bound check, as the user would type it. */
-export function boundCommand(j: Pick<BoundJob, 'files' | 'top' | 'includeDirs' | 'defines' | 'params' | 'bind' | 'design' | 'seed' | 'cases' | 'vectors'>): string {
+export function boundCommand(j: Pick<BoundJob, 'files' | 'top' | 'includeDirs' | 'defines' | 'params' | 'bind' | 'design' | 'model' | 'seed' | 'cases' | 'vectors'>): string {
   return [
     'lowbit verify',
     ...j.files.map((f) => `--rtl ${q(f)}`),
     ...j.includeDirs.map((d) => `-I ${q(d)}`),
     ...j.defines.map((d) => `-D ${q(d)}`),
     ...Object.keys(j.params).sort().map((k) => `--param ${q(`${k}=${j.params[k]}`)}`),
-    `--top ${q(j.top)} --bind ${q(j.bind)} --design ${q(j.design)} --seed ${j.seed} ${j.vectors !== undefined ? `--vectors ${q(j.vectors)}` : `--cases ${j.cases}`} --keep-vcd`,
+    `--top ${q(j.top)} --bind ${q(j.bind)} ${j.model !== undefined ? `--model ${q(j.model)}` : `--design ${q(j.design ?? '')}`} --seed ${j.seed} ${j.vectors !== undefined ? `--vectors ${q(j.vectors)}` : `--cases ${j.cases}`} --keep-vcd`,
   ].join(' ');
 }
 
@@ -101,9 +110,10 @@ function pattern(r: ResolvedBinding, seed: number, cycles: number): Uint32Array 
   const rng = new Rng((seed ^ 0x5bd1e995) >>> 0);
   const p = new Uint32Array(cycles);
   const { validRate, readyRate } = r.binding;
+  const nIn = harnessInputs(r).length;
   for (let c = 0; c < cycles; c++) {
     let w = 0;
-    for (let s = 0; s < r.ins.length; s++) if (rng.float() < validRate) w |= 1 << s;
+    for (let s = 0; s < nIn; s++) if (rng.float() < validRate) w |= 1 << s;
     for (let j = 0; j < r.outs.length; j++) if (r.outs[j].ready === undefined || readyRate >= 1 || rng.float() < readyRate) w |= 1 << (16 + j);
     p[c] = w >>> 0;
   }
@@ -128,29 +138,52 @@ async function simulate(built: BuiltSim, stim: Uint32Array, r: ResolvedBinding, 
   }
 }
 
+/** The cycle whose rising edge took the load stream's last word (-1: not all were taken). */
+function loadDone(r: ResolvedBinding, log: CycleLog, words: number): number {
+  const bit = 1 << (8 + r.ins.length);
+  let n = 0;
+  for (let c = 0; c < log.cycles; c++) if ((log.ctrl[c] & bit) !== 0 && ++n === words) return c;
+  return -1;
+}
+
 /** Runs one bound check. */
 export async function verifyBound(job: BoundJob): Promise<BoundResult> {
   const cwd = job.cwd ?? process.cwd();
   const binding = loadBinding(resolve(cwd, job.bind));
   binding.source = job.bind;
-  const design = loadDesign(job.design);
+  const accel = binding.model === 'accelerator';
+  if (accel && job.design !== undefined) throw new InputError('verify --rtl: an accelerator binding takes its formats from the network: give --model, not --design');
+  if (accel && job.model === undefined) throw new InputError('verify --rtl: an accelerator binding needs --model (a models/NAME folder, a quantized .onnx file or a shipped model)');
+  if (!accel && job.model !== undefined) throw new InputError(`verify --rtl: --model goes with an accelerator binding ("model": "accelerator"); ${job.bind} binds model ${binding.model}: give --design`);
+  if (!accel && job.design === undefined) throw new InputError('verify --rtl: give --design D (a preset such as int8 or a design JSON file: the formats the model uses)');
+  const net: AcceleratorModel | undefined = accel ? acceleratorModel(loadModel(job.model!)) : undefined;
+  // a network model reads no Design: its formats, stimulus and results come from the network
+  const design = (net === undefined ? loadDesign(job.design!) : undefined) as Design;
   if (job.files.length === 0) throw new InputError('verify --rtl: give at least one RTL file');
   const files = job.files.map((f) => job.fileOverride?.[f] ?? resolve(cwd, f));
   const src: RtlSources = { files, top: job.top, includeDirs: job.includeDirs.map((d) => resolve(cwd, d)), defines: job.defines, parameters: job.params };
   const ports = await readRtlPorts(src);
-  const r = resolveBinding(binding, design, ports, job.top);
+  const against = net !== undefined ? `model ${job.model}` : `design ${job.design}`;
+  const r = resolveBinding(binding, design, ports, job.top, net !== undefined ? { model: net, on: against } : undefined);
+  const data = r.load?.fields.find((f) => f.operand === 'data');
+  const image = net !== undefined ? paramImage(net.qm, data!.width, `${binding.source}: load.fields.data (port ${data!.port}, ${data!.width} bits)`) : undefined;
 
   const inputs = job.vectors !== undefined ? readVectors(resolve(cwd, job.vectors), r) : r.model.stimulus(design, r.lanes, r.bound, job.seed, job.cases, binding.beats);
   const run = r.model.run(design, inputs, r.bound, r.lanes);
   const latency = binding.timing.mode === 'cycle' ? binding.timing.latency : undefined;
-  const slack = Math.ceil((inputs.length / binding.validRate + run.outputs.length / binding.readyRate) * 4);
-  const maxCycles = 256 + slack + 4 * (latency ?? 0);
+  const loadWords = image?.words.length ?? 0;
+  const slack = Math.ceil(((inputs.length + loadWords) / binding.validRate + run.outputs.length / binding.readyRate) * 4);
+  // an accelerator may compute an image as long as one multiply per cycle takes (and hangs are cut short)
+  const images = net !== undefined ? inputs.length / Math.ceil(net.inputs / r.lanes.x) : 0;
+  const maxCycles = Math.min(2 ** 32 - 1, 256 + slack + 4 * (latency ?? 0) + images * (net?.macs ?? 0));
   const stim = encodeBindStimulus(r, {
     maxCycles,
     tail: latency !== undefined ? latency + 8 : 64,
     garbageSeed: job.seed,
-    pattern: pattern(r, job.seed, maxCycles),
+    pattern: pattern(r, job.seed, Math.min(maxCycles, 1 << 16)),
+    stallLimit: net !== undefined ? net.macs + 4096 : maxCycles,
     inputs,
+    loadWords: image?.words,
     expectOut: run.outputs.length,
   });
 
@@ -169,7 +202,7 @@ export async function verifyBound(job: BoundJob): Promise<BoundResult> {
     { cacheDir: job.cacheDir, jobs: job.buildJobs },
   );
   const vcdDir = job.vcdDir ?? join(cacheRoot(job.cacheDir), 'vcd');
-  const stem = join(vcdDir, `${job.top}-${basename(job.design).replace(/[^A-Za-z0-9_.-]+/g, '_')}-seed${job.seed}`);
+  const stem = join(vcdDir, `${job.top}-${basename(job.model ?? job.design!).replace(/[^A-Za-z0-9_.-]+/g, '_')}-seed${job.seed}`);
   const kept = `${stem}.vcd`;
   const tmp = mkdtempSync(join(tmpdir(), 'lowbit-bindvcd-'));
   try {
@@ -199,6 +232,7 @@ export async function verifyBound(job: BoundJob): Promise<BoundResult> {
     const result: BoundResult = {
       top: job.top,
       model: r.model.name,
+      against,
       design: job.design,
       mode: binding.timing.mode,
       latency,
@@ -220,6 +254,7 @@ export async function verifyBound(job: BoundJob): Promise<BoundResult> {
       command,
       inputsFile,
     };
+    if (image !== undefined) result.load = { image, doneCycle: loadDone(r, sim.log, loadWords) };
     if (!ok) result.report = formatBoundReport(result);
     return result;
   } finally {
