@@ -11,6 +11,10 @@
  * MAC/s (binary: one MAC per bit), the median of several runs; the ratio is ours / reference. Wall-clock
  * time by default; `--cpu` uses CPU time (process.cpuUsage; the C program CLOCK_PROCESS_CPUTIME_ID), which
  * is steadier when other jobs share the machine.
+ * - threads: `gemmInt` 512^3 int8 and `gemmXnor` 1024 x 4096 x 1024 on one thread and on `--threads N`
+ *   (default all cores; threads.ts splits output rows), results checked identical; wall-clock medians of
+ *   both, alternating, their ratio (target >= 1.7x on 2 idle cores), and process CPU time per GEMM
+ *   (all threads): near 1x of the one-thread CPU time means the work is split, not repeated.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -23,6 +27,8 @@ import { gemmIntRef } from '../src/kernels/gemm_ref.js';
 import { gemmXnor } from '../src/kernels/xnor.js';
 import { xnorDotAt } from '../src/arith/binary.js';
 import { Rng } from '../src/util/rng.js';
+import { availableParallelism } from 'node:os';
+import { setKernelThreads } from '../src/kernels/threads.js';
 
 const quick = process.argv.includes('--quick');
 /** `--cpu`: time by process CPU time (user + system) instead of wall clock — steadier on a loaded machine. */
@@ -216,6 +222,50 @@ execFileSync('g++', ['-O3', '-march=native', '-o', exe, join(dir, 'xnor.cpp')]);
 const xShapes: [number, number, number][] = quick ? [[64, 64, 1024]] : [[256, 256, 1024], [1000, 1024, 832], [64, 64, 8192]];
 for (const [M, N, nBits] of xShapes) await benchXnor(exe, dir, M, N, nBits);
 
+/** One-thread vs `threads` medians (wall and CPU) of `run`, alternating; checks both give the same output. */
+function benchThreads(label: string, shape: string, macs: number, threads: number, run: () => Int32Array): string {
+  const wall = (): number => Number(process.hrtime.bigint()) / 1e9;
+  const cpu = (): number => {
+    const c = process.cpuUsage();
+    return (c.user + c.system) / 1e6;
+  };
+  const t: Record<'one' | 'many', { w: number[]; c: number[]; y?: Int32Array }> = { one: { w: [], c: [] }, many: { w: [], c: [] } };
+  for (let i = -1; i < REPS; i++) {
+    for (const k of ['one', 'many'] as const) {
+      setKernelThreads(k === 'one' ? 1 : threads);
+      const [w0, c0] = [wall(), cpu()];
+      const y = run();
+      const [w1, c1] = [wall(), cpu()];
+      if (i < 0) t[k].y = y.slice(); // the warm-up run starts the helper threads
+      else {
+        t[k].w.push(w1 - w0);
+        t[k].c.push(c1 - c0);
+      }
+    }
+  }
+  setKernelThreads(1);
+  if (hashY(t.one.y!) !== hashY(t.many.y!)) throw new Error(`${label} ${shape}: ${threads} threads differ from one thread`);
+  const [w1, wn, c1, cn] = [median(t.one.w), median(t.many.w), median(t.one.c), median(t.many.c)];
+  return `${label.padEnd(16)} ${shape.padEnd(16)} ${(macs / w1 / 1e9).toFixed(2).padStart(8)} ${(macs / wn / 1e9).toFixed(2).padStart(8)} ${(w1 / wn).toFixed(2).padStart(6)}x ${(c1 * 1e3).toFixed(1).padStart(9)} ${(cn * 1e3).toFixed(1).padStart(9)} ${(cn / c1).toFixed(2).padStart(6)}x`;
+}
+
+const ti = process.argv.indexOf('--threads');
+const THREADS = ti >= 0 ? Number(process.argv[ti + 1]) : availableParallelism();
+const threadRows: string[] = [];
+{
+  const rng = new Rng(5);
+  const [M, K, N] = quick ? [256, 256, 256] : [512, 512, 512];
+  const A = Int8Array.from({ length: M * K }, () => rng.int(-128, 127));
+  const W = Int8Array.from({ length: K * N }, () => rng.int(-128, 127));
+  const out = new Int32Array(M * N);
+  threadRows.push(benchThreads('int8 gemmInt', `${M}x${K}x${N}`, M * K * N, THREADS, () => gemmInt(A, W, M, K, N, { bits: 32, overflow: 'WRAP' }, out) as Int32Array));
+  const [xm, xb, xn] = quick ? [128, 1024, 128] : [1024, 4096, 1024];
+  const Ap = Uint32Array.from({ length: (xm * xb) / 32 }, () => rng.u32());
+  const Wp = Uint32Array.from({ length: (xn * xb) / 32 }, () => rng.u32());
+  const xo = new Int32Array(xm * xn);
+  threadRows.push(benchThreads('binary gemmXnor', `${xm}x${xb}x${xn}`, xm * xn * xb, THREADS, () => gemmXnor(Ap, Wp, xm, xn, xb, xo)));
+}
+
 const note = await ortU8S8Exactness(16, 256, 16);
 const g = (x: number): string => (x / 1e9).toFixed(2).padStart(8);
 process.stdout.write(`GEMM kernels, single thread, median of ${REPS} runs by ${cpuClock ? 'CPU' : 'wall-clock'} time (GMAC/s; binary: G bit-MAC/s)\n`);
@@ -224,3 +274,6 @@ for (const r of rows) {
   process.stdout.write(`${r.kernel.padEnd(24)} ${r.shape.padEnd(16)} ${g(r.ours)} ${g(r.ref)} ${(r.ours / r.ref).toFixed(3).padStart(7)}  ${r.refName}\n`);
 }
 process.stdout.write(`note: ${note}\n`);
+process.stdout.write(`\nthreads: 1 vs ${THREADS} (--threads), median of ${REPS} alternating runs; GMAC/s by wall clock, CPU ms per GEMM (all threads)\n`);
+process.stdout.write(`${'kernel'.padEnd(16)} ${'M x K x N'.padEnd(16)} ${'1 thr'.padStart(8)} ${`${THREADS} thr`.padStart(8)} ${'speedup'.padStart(7)} ${'CPU 1'.padStart(9)} ${`CPU ${THREADS}`.padStart(9)} ${'CPU x'.padStart(7)}\n`);
+for (const r of threadRows) process.stdout.write(`${r}\n`);

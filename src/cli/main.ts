@@ -9,6 +9,8 @@ import { reportFailure } from './fail.js';
 import { setRawArgs } from './options.js';
 import { installSignalCleanup } from '../util/fsafe.js';
 import { leanYargs, wantsHelp } from './yargs_lean.js';
+import { setKernelThreads } from '../kernels/threads.js';
+import { availableParallelism } from 'node:os';
 
 /**
  * The `lowbit` command line. Results go to stdout (`--json` for machines), progress and logs to stderr.
@@ -28,8 +30,10 @@ export async function main(argv: string[]): Promise<number> {
     .usage('$0 <command> [options]\n\nLow-precision neural-network hardware: quantize, train, model, verify, estimate.')
     .option('json', { type: 'boolean', default: false, global: true, describe: 'print results as JSON on stdout' })
     .option('max-memory', { type: 'string', global: true, describe: 'memory budget: requests that need more are refused up front (e.g. 512M, 8G; default half the RAM, at most 16G)' })
+    .option('threads', { type: 'number', global: true, describe: `threads for the GEMM kernels: large GEMMs split their rows over them, results identical (default: all ${availableParallelism()} cores)` })
     .middleware((args) => {
       if (args.maxMemory !== undefined) setMemoryBudget(parseSize('--max-memory', String(args.maxMemory)));
+      setKernelThreads(args.threads === undefined ? availableParallelism() : Number(args.threads));
     })
     .strict()
     .check((args) => {

@@ -14,7 +14,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
  * (yargs/build/lib/yargs-factory.js, the one `yargs` and `yargs/browser` both build on) gets a shim that
  * is field for field yargs' ESM shim, except that cliui and string-width are imported only when the
  * arguments ask for help (`withHelp`). The dependencies are resolved from yargs' own folder, so they are
- * the copies yargs itself would use. test/unit/yargs_lean.test.ts: every help text equals plain yargs', and
+ * the copies yargs itself would use. test/unit/startup.test.ts: every help text equals plain yargs', and
  * a command runs without loading the help layout.
  */
 const yargsPkg = createRequire(import.meta.url).resolve('yargs/package.json');

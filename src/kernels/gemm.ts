@@ -27,6 +27,7 @@ import { saturateIntUnchecked, wrapIntUnchecked } from '../arith/int.js';
 import { badValue } from '../util/errors.js';
 import { checkGemmArgs, gemmIntRef, wIndex, type AccSpec, type GemmOptions, type GemmOut } from './gemm_ref.js';
 import { wasmGemmI16, wasmGemmI16x64 } from './gemm_wasm.js';
+import { parallelRows, shared, threadsFor } from './threads.js';
 
 const TWO31 = 2 ** 31;
 const TWO32 = 2 ** 32;
@@ -87,12 +88,46 @@ function gemmF64(A: ArrayLike<number>, W: ArrayLike<number>, M: number, K: numbe
  * `out = A W` with the PE semantics of `gemmIntRef`: A M x K, W K x N (row-major), operands integers of at
  * most 16 bits, `out` an Int32Array (acc.bits <= 32) or a BigInt64Array (33..64, see `allocGemmOut`).
  * With `opts.wTransposed` W is N x K (row n = output n's weights), which skips a transpose.
+ * Large GEMMs split their rows over the kernel threads (threads.ts; identical results).
  */
 export function gemmInt(
   A: ArrayLike<number>, W: ArrayLike<number>, M: number, K: number, N: number,
   acc: AccSpec, out: GemmOut, opts: GemmOptions = {},
 ): GemmOut {
   checkGemmArgs(A, W, M, K, N, acc, out, opts);
+  const t = threadsFor(M, M * K * N);
+  if (t === 1) return gemmIntOne(A, W, M, K, N, acc, out, opts);
+  const sOut = out instanceof Int32Array ? new Int32Array(new SharedArrayBuffer(M * N * 4)) : new BigInt64Array(new SharedArrayBuffer(M * N * 8));
+  const args: IntRowsArgs = {
+    A: shared(A, M * K), W: shared(W, K * N), K, N, acc, out: sOut,
+    opts: { wTransposed: opts.wTransposed, bias: opts.bias === undefined ? undefined : shared(opts.bias, N) },
+  };
+  parallelRows(M, t, 4, (m0, m1) => ({ kernel: 'int', args, m0, m1 }), (m0, m1) => gemmIntRows(args, m0, m1));
+  (out as Int32Array).set(sOut as Int32Array);
+  return out;
+}
+
+/** One row block's arguments (threads.ts): the operands and output shared between the threads. */
+export interface IntRowsArgs {
+  A: ArrayLike<number> & { subarray(a: number, b: number): ArrayLike<number> };
+  W: ArrayLike<number>;
+  K: number;
+  N: number;
+  acc: AccSpec;
+  out: GemmOut;
+  opts: GemmOptions;
+}
+
+/** Rows [m0, m1) of the GEMM: the one-thread kernel on that block of A and of the output. */
+export function gemmIntRows(a: IntRowsArgs, m0: number, m1: number): void {
+  gemmIntOne(a.A.subarray(m0 * a.K, m1 * a.K), a.W, m1 - m0, a.K, a.N, a.acc, a.out.subarray(m0 * a.N, m1 * a.N), a.opts);
+}
+
+/** The GEMM on this thread (arguments already checked). */
+function gemmIntOne(
+  A: ArrayLike<number>, W: ArrayLike<number>, M: number, K: number, N: number,
+  acc: AccSpec, out: GemmOut, opts: GemmOptions,
+): GemmOut {
   if (acc.chunk !== undefined) {
     if (acc.chunk.wideBits > 32 || !(out instanceof Int32Array)) return gemmIntRef(A, W, M, K, N, acc, out, opts);
     return gemmChunked(A, W, M, K, N, acc, acc.chunk, out, opts);
@@ -191,7 +226,7 @@ function gemmChunked(
     for (let m = 0; m < M; m++) for (let k = 0; k < len; k++) a[m * len + k] = A[m * K + k0 + k];
     if (wT) for (let n = 0; n < N; n++) for (let k = 0; k < len; k++) w[n * len + k] = W[n * K + k0 + k];
     else for (let k = 0; k < len; k++) for (let n = 0; n < N; n++) w[k * N + n] = W[(k0 + k) * N + n];
-    gemmInt(a.subarray(0, M * len), w.subarray(0, len * N), M, len, N, narrow, part, { wTransposed: wT });
+    gemmIntOne(a.subarray(0, M * len), w.subarray(0, len * N), M, len, N, narrow, part, { wTransposed: wT });
     for (let i = 0; i < M * N; i++) out[i] = cast(out[i] + part[i]);
   }
   return out;

@@ -9,12 +9,43 @@
 import { xnorDotAt } from '../arith/binary.js';
 import { checkXnorArgs } from './gemm_ref.js';
 import { wasmXnor } from './gemm_wasm.js';
+import { parallelRows, threadsFor } from './threads.js';
 
 /** Longest row the wasm kernel takes: 4095 chunks of 128 bits. */
 export const XNOR_WASM_MAX_BITS = 4095 * 128;
 
 export function gemmXnor(Ap: Uint32Array, Wp: Uint32Array, M: number, N: number, nBits: number, out: Int32Array): Int32Array {
   const wpr = checkXnorArgs(Ap, Wp, M, N, nBits, out);
+  // large GEMMs split their rows over the kernel threads (threads.ts; identical results)
+  const t = threadsFor(M, M * N * nBits);
+  if (t === 1) return gemmXnorOne(Ap, Wp, M, N, nBits, wpr, out);
+  const sh = (x: Uint32Array, len: number): Uint32Array => {
+    const s = new Uint32Array(new SharedArrayBuffer(len * 4));
+    s.set(x.subarray(0, len));
+    return s;
+  };
+  const args: XnorRowsArgs = { Ap: sh(Ap, M * wpr), Wp: sh(Wp, N * wpr), N, nBits, wpr, out: new Int32Array(new SharedArrayBuffer(M * N * 4)) };
+  parallelRows(M, t, 2, (m0, m1) => ({ kernel: 'xnor', args, m0, m1 }), (m0, m1) => gemmXnorRows(args, m0, m1));
+  out.set(args.out);
+  return out;
+}
+
+/** One row block's arguments (threads.ts): packed operands and output shared between the threads. */
+export interface XnorRowsArgs {
+  Ap: Uint32Array;
+  Wp: Uint32Array;
+  N: number;
+  nBits: number;
+  wpr: number;
+  out: Int32Array;
+}
+
+/** Rows [m0, m1) of the binary GEMM on this thread. */
+export function gemmXnorRows(a: XnorRowsArgs, m0: number, m1: number): void {
+  gemmXnorOne(a.Ap.subarray(m0 * a.wpr, m1 * a.wpr), a.Wp, m1 - m0, a.N, a.nBits, a.wpr, a.out.subarray(m0 * a.N, m1 * a.N));
+}
+
+function gemmXnorOne(Ap: Uint32Array, Wp: Uint32Array, M: number, N: number, nBits: number, wpr: number, out: Int32Array): Int32Array {
   if (nBits <= XNOR_WASM_MAX_BITS) {
     wasmXnor(Ap, Wp, M, N, nBits, wpr, out);
   } else {

@@ -41,11 +41,18 @@ export function resolveModelPath(arg: string): string {
   throw new InputError(`model ${arg}: no such file or folder, and no shipped model of that name (shipped: ${shippedModels().join(', ')})${didYouMean(name, shippedModels())}`);
 }
 
+/** The path of a model argument when it is a weight-only model folder, else null. */
+export function weightOnlyPath(arg: string): string | null {
+  if (!existsSync(arg) && !shippedModels().includes(arg.replace(/^models\//, '').replace(/\/+$/, ''))) return null;
+  const path = resolveModelPath(arg);
+  return isWeightOnlyDir(path) ? path : null;
+}
+
 /** Loads a model argument: a QuantizedModel folder, a quantized .onnx file or a shipped model's name. */
 export function loadModel(arg: string): QuantizedModel {
   const path = resolveModelPath(arg);
   if (isWeightOnlyDir(path)) {
-    throw new InputError(`model ${arg} is a weight-only model (integer weights, float activations): \`lowbit infer\` runs it; this command needs integer activations (quantize with --scheme wXaY)`);
+    throw new InputError(`model ${arg} is a weight-only model (integer weights, float activations): \`lowbit infer\`, \`run\` and \`estimate\` take it; this command needs integer activations (quantize with --scheme wXaY)`);
   }
   return path.endsWith('.onnx') ? importOnnx(path) : loadQuantizedModel(path);
 }

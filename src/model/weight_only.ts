@@ -111,7 +111,7 @@ export function weightOnlyInference(m: WeightOnlyModel, x: ArrayLike<number>, ba
       case 'dense':
         for (let b = 0; b < batch; b++) {
           const xb = cur.subarray(b * l.in, (b + 1) * l.in);
-          for (let o = 0; o < l.out; o++) y[b * l.out + o] = dotGroups(l.weight, o, l.in, (k) => xb[k], l.bias ? l.bias[o] : 0);
+          for (let o = 0; o < l.out; o++) y[b * l.out + o] = dotGroups(l.weight, o, l.in, xb, l.bias ? l.bias[o] : 0);
         }
         roundAct(y, m.activation);
         break;
@@ -138,14 +138,14 @@ export function weightOnlyInference(m: WeightOnlyModel, x: ArrayLike<number>, ba
 }
 
 /** One output's grouped float32 dot product plus bias (file header), before the activation rounding. */
-function dotGroups(w: WoWeight, o: number, K: number, x: (k: number) => number, bias: number): number {
+function dotGroups(w: WoWeight, o: number, K: number, x: Float32Array, bias: number): number {
   const G = groupCount(K, w.group);
   const row = o * K;
   let acc = 0;
   for (let g = 0; g < G; g++) {
     let s = 0;
     const end = Math.min(K, (g + 1) * w.group);
-    for (let k = g * w.group; k < end; k++) s = Math.fround(s + Math.fround(w.data[row + k] * x(k)));
+    for (let k = g * w.group; k < end; k++) s = Math.fround(s + Math.fround(w.data[row + k] * x[k]));
     acc = Math.fround(acc + Math.fround(w.scale[o * G + g] * s));
   }
   return Math.fround(acc + bias);
@@ -156,17 +156,19 @@ function conv(l: Extract<WoLayer, { kind: 'conv2d' }>, x: Float32Array, batch: n
   const [, Ho, Wo] = outShape;
   const { k, stride, pad } = l;
   const K = C * k * k;
+  // the window of one output position in (c, i, j) order, padded positions 0
+  const col = new Float32Array(K);
   for (let b = 0; b < batch; b++) {
     const xb = b * C * H * W;
     for (let oy = 0; oy < Ho; oy++) {
       for (let ox = 0; ox < Wo; ox++) {
-        const at = (kk: number): number => {
+        for (let kk = 0; kk < K; kk++) {
           const c = Math.floor(kk / (k * k));
           const iy = oy * stride - pad + Math.floor((kk % (k * k)) / k);
           const ix = ox * stride - pad + (kk % k);
-          return iy >= 0 && iy < H && ix >= 0 && ix < W ? x[xb + (c * H + iy) * W + ix] : 0;
-        };
-        for (let o = 0; o < l.outC; o++) y[((b * l.outC + o) * Ho + oy) * Wo + ox] = dotGroups(l.weight, o, K, at, l.bias ? l.bias[o] : 0);
+          col[kk] = iy >= 0 && iy < H && ix >= 0 && ix < W ? x[xb + (c * H + iy) * W + ix] : 0;
+        }
+        for (let o = 0; o < l.outC; o++) y[((b * l.outC + o) * Ho + oy) * Wo + ox] = dotGroups(l.weight, o, K, col, l.bias ? l.bias[o] : 0);
       }
     }
   }

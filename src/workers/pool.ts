@@ -1,4 +1,4 @@
-import { Worker } from 'node:worker_threads';
+import { Worker, type TransferListItem } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
@@ -76,11 +76,16 @@ function tsxEsmApi(): string {
   return pathToFileURL(join(dirname(pkg), exp.import.default)).href;
 }
 
-function startWorker(): Worker {
-  const { url, ts } = workerScript();
-  if (!ts) return new Worker(url);
+/** A worker thread running the module at `url` (a .ts source through tsx, or built .js), with `workerData`. */
+export function startWorkerThread(url: URL, workerData?: unknown, transferList?: TransferListItem[]): Worker {
+  const opts = { workerData, transferList };
+  if (!url.pathname.endsWith('.ts')) return new Worker(url, opts);
   const boot = `import(${JSON.stringify(tsxEsmApi())}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`;
-  return new Worker(boot, { eval: true });
+  return new Worker(boot, { eval: true, ...opts });
+}
+
+function startWorker(): Worker {
+  return startWorkerThread(workerScript().url);
 }
 
 /** Default pool size: the machine's parallelism. */

@@ -66,7 +66,7 @@ describe('lowbit verify', () => {
     expect((await run(['verify'])).code).toBe(2);
     const unknown = await run(['verify', '--unit', 'no_such_unit']);
     expect(unknown.code).toBe(2);
-    expect(unknown.err).toMatch(/unit: got "no_such_unit"; allowed: one of mac_pe, mac_array, requantizer, xnor_popcount/);
+    expect(unknown.err).toMatch(/unit: got "no_such_unit"; allowed: one of mac_pe, mac_pe_shift, mac_array, requantizer, xnor_popcount/);
     const saved = process.env.LOWBIT_VERILATOR;
     process.env.LOWBIT_VERILATOR = join(tmp, 'missing-verilator');
     try {

@@ -2,13 +2,13 @@ import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { ACCEL_MUTATIONS, MUTATIONS } from '../../src/rtl/mutations.js';
 import { applyMutation } from '../../src/rtl/mutation_apply.js';
-import { HDL_MANIFEST } from '../../src/rtl/hdl_manifest.js';
+import { UNITS } from '../../src/rtl/units/index.js';
 import { resolveRepoPath } from '../../src/rtl/paths.js';
 
 /**
  * The mutation catalogues stay current without a Verilator build: every pattern occurs exactly once in
  * its file (so the mutant is the one described, wherever the logic moved), the file belongs to the
- * mutated unit's build, and the mutant differs from the source.
+ * mutated unit's build (its UnitSpec's hdlFiles), and the mutant differs from the source.
  */
 describe('mutation catalogue patterns', () => {
   for (const m of [...MUTATIONS, ...ACCEL_MUTATIONS]) {
@@ -16,9 +16,9 @@ describe('mutation catalogue patterns', () => {
       const src = readFileSync(resolveRepoPath(m.file), 'utf8');
       expect(src.split(m.pattern).length - 1, `occurrences of ${JSON.stringify(m.pattern)}`).toBe(1);
       expect(applyMutation(m, src)).not.toBe(src);
-      const files = (HDL_MANIFEST as Record<string, readonly string[]>)[m.unit];
-      expect(files, `unit ${m.unit} in the HDL manifest`).toBeDefined();
-      expect(files.map((f) => `hdl/${f}`)).toContain(m.file);
+      const unit = UNITS.find((u) => u.name === m.unit);
+      expect(unit, `unit ${m.unit} registered in src/rtl/units`).toBeDefined();
+      expect(unit!.hdlFiles(unit!.designs()[0].design)).toContain(m.file);
     });
   }
 });

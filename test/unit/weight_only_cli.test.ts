@@ -23,7 +23,7 @@ describe('weight-only quantization on the command line', () => {
   };
   saveCheckpoint(join(dir, 'ckpt'), ckpt);
 
-  it('quantize writes the model, infer runs it equal to the library, run refuses it', async () => {
+  it('quantize writes the model, infer runs it equal to the library, run refuses the accelerator, export refuses it', async () => {
     const out = join(dir, 'w3bf16');
     const q = await run(['quantize', '--checkpoint', join(dir, 'ckpt'), '--scheme', 'w3abf16', '--group', '32', '--images', '50', '--out', out, '--json']);
     expect(q.code, q.err).toBe(0);
@@ -39,7 +39,10 @@ describe('weight-only quantization on the command line', () => {
     expect(Array.from(readNpy(join(dir, 'y.npy')).data as Float32Array)).toEqual(Array.from(weightOnlyInference(m, x, 3)));
     const bad = await run(['run', '--model', out, '--design', 'int8-mnist', '--images', '1']);
     expect(bad.code).toBe(2);
-    expect(bad.err).toMatch(/is a weight-only model .* `lowbit infer` runs it/);
+    expect(bad.err).toMatch(/--design does not apply here: model .* is weight-only \(float activations\)/);
+    const exp = await run(['export', '--model', out, '--format', 'onnx', '--out', join(dir, 'm.onnx')]);
+    expect(exp.code).toBe(2);
+    expect(exp.err).toMatch(/is a weight-only model .* `lowbit infer`, `run` and `estimate` take it/);
     const req = await run(['infer', '--model', out, '--input', join(dir, 'x.npy'), '--requant', 'onnxruntime']);
     expect(req.code).toBe(2);
     expect(req.err).toMatch(/--requant does not apply here/);

@@ -9,13 +9,16 @@ import { given, notApplicable } from '../options.js';
 import { designFromArgv, designOptions, formatName, parseShape } from './simulate.js';
 import { estimateModelOptions, estimateModelWorkload, type EstimateModelArgs } from './estimate_model.js';
 import { DESCRIBE } from './list.js';
+import { estimateWeightOnlyCommand } from './weight_only_run.js';
+import { weightOnlyPath } from '../../model/locate.js';
 
 /**
  * `lowbit estimate`: throughput, memory and energy of a workload on a Design, from the analytic cost model
  * (`estimateGemm`, equal to the cycle-stepped model's count) — no simulation.
  *
  * Workloads: `--gemm M,K,N` (one GEMM, `estimateGemmWorkload` here) and `--model <dir>` (a QuantizedModel
- * layer by layer, estimate_model.ts); `handler` dispatches on which one is given.
+ * layer by layer, estimate_model.ts); `handler` dispatches on which one is given. A weight-only model has no
+ * Design (float activations): its reference kernel's MACs, memory and energy (weight_only_run.ts).
  *
  * Energy (pJ, Horowitz 45 nm table via src/estimate/energy.ts):
  *   compute = M K N * E_mac(w, a, acc)   (E_xnor for a bipolar x bipolar design; the shift PE's E_mac for
@@ -104,6 +107,8 @@ export const estimateCommand: CommandModule<object, EstimateArgs> = {
       .example('$0 estimate --model sfc-w1a1 --design binary-mnist --no-area', 'a shipped model, layer by layer')
       .example('$0 estimate --model models/my-ternary --design int8 --pe auto', 'the multiplier-free PE when the weights allow it') as unknown as Argv<EstimateArgs>,
   handler: (argv) => {
+    const wo = argv.model !== undefined && argv.gemm === undefined ? weightOnlyPath(argv.model) : null;
+    if (wo !== null) return void estimateWeightOnlyCommand(argv, wo);
     const design = designFromArgv(argv);
     if (argv.pe === 'multiplier' || argv.pe === 'shift') design.array.pe = argv.pe;
     if (argv.pe === 'auto' && argv.gemm !== undefined) throw new InputError('estimate: --pe auto chooses the PE from a model\'s weights; it applies to --model (for --gemm give --pe multiplier or --pe shift)');

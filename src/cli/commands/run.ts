@@ -13,11 +13,14 @@ import { checkOutDir, given, notApplicable, withForce } from '../options.js';
 import { CheckFailedError, InputError, ToolError, checkInt } from '../../util/errors.js';
 import { designFromArgv, designOptions } from './simulate.js';
 import { DESCRIBE } from './list.js';
+import { runWeightOnly } from './weight_only_run.js';
+import { weightOnlyPath } from '../../model/locate.js';
 
 /**
  * `lowbit run --model models/NAME --design <preset|file> [--images N] [--rtl [--rtl-images K]] [--out DIR] [--json]`:
  * MNIST test images through the integer reference and the TS accelerator model (and K of them through the
- * RTL); exit 1 on any disagreement, with the first differing image, layer and element.
+ * RTL); exit 1 on any disagreement, with the first differing image, layer and element. A weight-only model
+ * (float activations) runs on its reference only (weight_only_run.ts; --design and the accelerator options refused).
  */
 /** `run --out`: the accelerator's memory images and params.json (safe outputs, src/util/fsafe.ts). */
 const ACCEL_IMAGES_OUTPUT = { kind: 'accelerator-images' } as const;
@@ -60,6 +63,8 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .example('$0 run --model sfc-w1a1 --design binary-mnist --images 1000', 'a shipped model on its design, 1000 MNIST test images')
       .example('$0 run --model models/my-w4a4 --design int8-mnist --rtl --rtl-images 5 --out build/my-w4a4', 'also 5 images through the RTL; keep the memory images') as never,
   handler: async (argv) => {
+    const wo = weightOnlyPath(argv.model);
+    if (wo !== null) return runWeightOnly(argv, wo);
     checkInt('--images', argv.images, 1, 10000);
     checkInt('--rtl-images', argv['rtl-images'], 1, 10000);
     for (const o of ['rtl-images', 'rtl-seconds', 'jobs']) notApplicable(`--${o}`, given(o) && !argv.rtl, 'it applies to the images run through the RTL; add --rtl');

@@ -222,13 +222,13 @@ function fractions(name: string, text: string): number[] {
  * network's size checked against the memory budget before anything is allocated. */
 function checkTrainOptions(argv: TrainArgs, hidden: number[] | undefined, floatAct: FloatAct | null): void {
   const fp = argv.wbits === 32 && argv.abits === 32;
+  optInt('--wbits', argv.wbits, 1, 32);
+  optInt('--abits', argv.abits, 1, 32);
   if (floatAct) {
     optInt('--wbits', argv.wbits, 2, 8);
     const why = `weight-only QAT (${argv.scheme ?? `--wbits ${argv.wbits} --abits 32`}) trains one int${argv.wbits} weight quantizer per output channel with float activations`;
     for (const o of ['method', 'first-bits', 'last-bits', 'xnor-scale', 'grad-bits']) notApplicable(`--${o}`, given(o), why);
   }
-  optInt('--wbits', argv.wbits, 1, 32);
-  optInt('--abits', argv.abits, 1, 32);
   optInt('--epochs', argv.epochs, 1, 100000);
   optInt('--seed', argv.seed, 0, 2 ** 32 - 1);
   optInt('--batch-size', argv['batch-size'], 1, 60000);

@@ -24,7 +24,7 @@ export function parseWeightOnlyScheme(s: string): { bits: number; activation: Fl
 }
 
 /** Top-1 accuracy of float logits [n][cols]. */
-function top1(logits: Float32Array, labels: ArrayLike<number>, n: number, cols: number): number {
+export function top1(logits: Float32Array, labels: ArrayLike<number>, n: number, cols: number): number {
   let ok = 0;
   for (let i = 0; i < n; i++) {
     let best = 0;

@@ -229,7 +229,7 @@ export function importOnnx(source: string | Uint8Array, opts: ImportOptions = {}
           set({ t: 'float', layout: applyLayout(node, op, x.layout, constAt, where) });
           break;
         }
-        if (x.t === 'mac') unsupported(`${op} of an accumulator (before its QuantizeLinear) is not supported`);
+        if (x.t === 'mac') unsupported(op === 'Unsqueeze' ? THRESHOLD_EXPORT : `${op} of an accumulator (before its QuantizeLinear) is not supported`);
         if (x.t !== 'q' && x.t !== 'dq') unsupported(`${op} of a ${x.t} tensor is not supported`);
         // a quantized tensor (also the float output of the last DequantizeLinear): flattening is a no-op on
         // lowbit's row-major data; any other change of shape or order has no layer
@@ -279,6 +279,7 @@ export function importOnnx(source: string | Uint8Array, opts: ImportOptions = {}
         break;
       }
       default:
+        if (op === 'GreaterOrEqual' || op === 'ReduceSum') unsupported(THRESHOLD_EXPORT);
         unsupported(`op ${node.domain ? node.domain + '.' : ''}${op} is not supported by lowbit's ONNX import (see ${docPath('model.md')} for the list)`);
     }
     const o = node.output?.[0] ?? '';
@@ -309,6 +310,9 @@ export function importOnnx(source: string | Uint8Array, opts: ImportOptions = {}
 }
 
 export type { ImportOptions, NodeProto };
+
+/** The refusal of the integer threshold ops `exportOnnx` writes (they have no QOperator / QDQ form to read back). */
+const THRESHOLD_EXPORT = 'thresholds in integer ops (Unsqueeze / GreaterOrEqual / ReduceSum, as `lowbit export --format onnx` writes a threshold stage or a binary input) are not imported back; export with --format qonnx for a round trip';
 
 /** The quantization a QLinear op declares for an input must be the tensor's own (format type, scale, zero point). */
 function qlinearInputQuant(q: ActQuant, declared: ActQuant, where: string): ActQuant {
