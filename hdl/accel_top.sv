@@ -58,6 +58,8 @@ module accel_top
   parameter int unsigned ASigned     = 1,
   parameter int unsigned AccBits     = 32,
   parameter int unsigned AccSat      = 0,
+  parameter int unsigned WShift      = 0,   // mac_pe: 1 = power-of-two weight codes (shift PE)
+  parameter int unsigned WExpBits    = 0,   // mac_pe: exponent bits of the weight code
   parameter int unsigned ReqMode     = 0,
   parameter int unsigned ReqRounding = 2,
   parameter int unsigned Lanes       = 64,
@@ -70,7 +72,8 @@ module accel_top
   parameter int unsigned Layers      = 1,
   parameter              MemDir      = ".",
   localparam int unsigned HBits    = (ABits == 1 && ASigned != 0) ? 2 : ABits,
-  localparam int unsigned VBits    = (WBits == 1 && WSigned != 0) ? 2 : WBits,
+  localparam int unsigned VBits    = (WShift != 0) ? WExpBits + 2
+                                   : (WBits == 1 && WSigned != 0) ? 2 : WBits,
   localparam int unsigned ActW     = ActWords * 32,
   localparam int unsigned InAW     = ActWords > 1 ? $clog2(ActWords) : 1,
   localparam int unsigned OutAW    = OutDepth > 1 ? $clog2(OutDepth) : 1,
@@ -194,7 +197,7 @@ module accel_top
 
   mac_array #(
     .Rows(Rows), .Cols(Cols), .WBits(WBits), .ABits(ABits), .WSigned(WSigned), .ASigned(ASigned),
-    .AccBits(AccBits), .AccSat(AccSat), .Dataflow(0)
+    .AccBits(AccBits), .AccSat(AccSat), .Dataflow(0), .WShift(WShift), .WExpBits(WExpBits)
   ) u_array (
     .clk_i, .rst_ni,
     .h_valid_i(mac_beat), .h_i(h_vec), .v_valid_i(mac_beat), .v_i(v_vec),

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { formatBits } from '../arith/format.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { DESCRIPTOR_FIELDS, descriptor, geometry, type AccelLayer, type AccelProgram } from './accel_program.js';
+import { peWeights } from './pe_kind.js';
 
 /**
  * The accelerator's memory images — the `$readmemh` files `hdl/accel_top.sv` loads at time 0:
@@ -12,7 +13,8 @@ import { DESCRIPTOR_FIELDS, descriptor, geometry, type AccelLayer, type AccelPro
  *             `steps` thresholds (32 each, lane c threshold t at bits (c*steps + t)*32); xnor/serial
  *             groups use lane 0 only.
  * Weight words, element/lane 0 in the least significant bits:
- *   mac     word wBase + f*K + k, lane c (vBits wide, two's complement) = w'[f*C + c][k] (0 past N);
+ *   mac     word wBase + f*K + k, lane c (vBits wide, two's complement) = w'[f*C + c][k] (0 past N); on the
+ *           shift PE (array.pe "shift") the lane is the weight's power-of-two code {nz, neg, e} instead;
  *   xnor    word wBase + n*Wd + i*S + s (kernel row i, segment s of S = ceil(kw*C/L)), bit e =
  *           (w'[n][i*kw*C + s*L + e] == +1) (0 past the row's kw*C elements); a dense layer has one row;
  *   serial  word wBase + (n*Bw + b)*Wd + i*S + s, bit e = bit b of that w' in Bw-bit two's complement.
@@ -43,14 +45,16 @@ export function buildImages(p: AccelProgram): AccelImages {
     tmem: new Array<bigint>(p.pDepth).fill(0n),
   };
   for (const l of p.layers) {
-    writeWeights(l, img.wmem, C, L, vBits);
+    // the MAC array's weight lanes: integers, or power-of-two codes on the shift PE (pe_kind.ts)
+    const w = l.engine === 'mac' ? peWeights(p.design, l.weights, `layer ${l.name}`) : l.weights;
+    writeWeights(l, w, img.wmem, C, L, vBits);
     writeParams(l, img, C, p.steps);
   }
   return img;
 }
 
-function writeWeights(l: AccelLayer, wmem: bigint[], C: number, L: number, vBits: number): void {
-  const { K, N, weights: w } = l;
+function writeWeights(l: AccelLayer, w: Int32Array, wmem: bigint[], C: number, L: number, vBits: number): void {
+  const { K, N } = l;
   if (l.engine === 'mac') {
     for (let f = 0; f < l.prows; f++) {
       for (let k = 0; k < K; k++) {

@@ -2,6 +2,7 @@ import { formatBits, formatSigned, type NumFormat } from '../arith/format.js';
 import type { Design } from './design.js';
 import { DESC_FIELDS, descCode, encodeDescriptor, type DescValues } from './accel_desc.js';
 import { laneFormat } from './mac_rule.js';
+import { weightLane } from './pe_kind.js';
 
 export { DESCRIPTOR_FIELDS } from './accel_desc.js';
 
@@ -131,7 +132,7 @@ export function geometry(d: Design): { R: number; C: number; L: number; hBits: n
     C: d.array.cols,
     L: d.xnor.bitsPerCycle,
     hBits: laneFormat(d.activation).bits,
-    vBits: laneFormat(d.weight).bits,
+    vBits: weightLane(d).bits,
   };
 }
 

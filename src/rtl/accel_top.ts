@@ -8,7 +8,7 @@ import { writeImages } from '../hw/accel_images.js';
 import { hostInput, runAccelerator, type AccelRun } from '../hw/accel_top.js';
 import { InputError, ToolError } from '../util/errors.js';
 import { macVerilogParams } from '../hw/mac_pe.js';
-import { peKind } from '../hw/pe_kind.js';
+import { peVerilogParams } from '../hw/pe_kind.js';
 import { REQUANTIZER_MODES } from '../hw/requantizer.js';
 import { buildSim, type BuildRequest } from './build.js';
 import { compareOutputs, type Mismatch } from './compare.js';
@@ -56,12 +56,9 @@ export function accelParameters(p: AccelProgram, cap: AccelCapacity = {}): Recor
  * Steps (xnor.thresholds) and WordBits (`weightWordBits`) follow from the Design as the compiler sets them.
  */
 export function accelDesignParameters(d: Design, cap: AccelCapacity): Record<string, number | string> {
-  if (peKind(d) === 'shift') {
-    throw new InputError(`design ${d.name}: array.pe "shift": hdl/accel_top.sv instantiates the multiplier PE; the shift PE is verified as a unit (lowbit verify --unit mac_pe_shift, mac_array); run it on the TS accelerator (drop --rtl) or use array.pe "multiplier"`);
-  }
   const { Dataflow: _df, ...mac } = macVerilogParams(d);
   return {
-    Rows: d.array.rows, Cols: d.array.cols, ...mac,
+    Rows: d.array.rows, Cols: d.array.cols, ...mac, ...peVerilogParams(d),
     ReqMode: REQUANTIZER_MODES.indexOf(d.requant.mode), ReqRounding: ROUNDINGS.indexOf(d.requant.rounding),
     Lanes: d.xnor.bitsPerCycle, Steps: d.xnor.thresholds, WordBits: weightWordBits(d),
     WDepth: pow2(cap.wDepth ?? 1), PDepth: pow2(cap.pDepth ?? 1), ActWords: pow2(cap.actWords ?? 1),

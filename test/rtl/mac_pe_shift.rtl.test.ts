@@ -5,11 +5,18 @@ import { join } from 'node:path';
 import { verifyJob } from '../../src/rtl/verify.js';
 import { macPeShiftUnit } from '../../src/rtl/units/mac_pe_shift.js';
 import { macArrayUnit } from '../../src/rtl/units/mac_array.js';
-import { testSeed } from '../../src/util/rng.js';
+import { Rng, testSeed } from '../../src/util/rng.js';
+import { compileModel } from '../../src/hw/accel_compile.js';
+import { PRESETS } from '../../src/hw/presets.js';
+import type { Design } from '../../src/hw/design.js';
+import { integerInference } from '../../src/model/infer.js';
+import { cosimAccelerator } from '../../src/rtl/accel_top.js';
+import { inputsFor } from '../unit/fixtures/accel_models.js';
+import { dense, pow2Mlp } from '../unit/fixtures/pow2_models.js';
 
 // The multiplier-free PE (hdl/mac_pe.sv with WShift = 1: power-of-two weight codes, product by shift and
 // add/subtract) against MacPe with peRule through Verilator: every output every cycle plus acc_q and s_q
-// through the VCD; and one mac_array of shift PEs on whole GEMMs.
+// through the VCD; one mac_array of shift PEs on whole GEMMs; the whole accelerator with shift PEs.
 const seed = testSeed(2044);
 const tmp = mkdtempSync(join(tmpdir(), 'lowbit-mac-pe-shift-'));
 console.log(`mac_pe_shift.rtl.test seed ${seed} (LOWBIT_SEED=${seed} reproduces)`);
@@ -38,4 +45,20 @@ describe('mac_pe_shift RTL co-simulation', () => {
     expect(r.ok).toBe(true);
     expect(r.tracedRegisters).toBeGreaterThanOrEqual(2);
   });
+
+  it('the whole accelerator with shift PEs: RTL == TS model == integer reference, a non-power-of-two layer on the bit-serial engine', async () => {
+    const d: Design = { ...structuredClone(PRESETS.tiny), name: 'tiny-shift' };
+    d.array.pe = 'shift';
+    const rng = new Rng(seed);
+    const m = pow2Mlp(rng);
+    dense(m)[1].weight.data[0] = 3; // no code: that layer runs bit-serially
+    const p = compileModel(m, d);
+    expect(p.layers.map((l) => l.engine)).toEqual(['mac', 'serial', 'mac']);
+    const x = inputsFor(rng, m, 3);
+    const ref = integerInference(m, x).output;
+    const res = await cosimAccelerator(p, x, 3, { capacity: { wDepth: 512, pDepth: 64, actWords: 32, outDepth: 32, layers: 4 } });
+    expect(res.mismatch).toBeUndefined();
+    expect(Array.from(res.model.outputs)).toEqual(Array.from(ref));
+    expect(Array.from(res.outputs)).toEqual(Array.from(ref));
+  }, 1_200_000);
 });

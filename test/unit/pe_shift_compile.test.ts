@@ -3,17 +3,14 @@ import type { Design } from '../../src/hw/design.js';
 import { PRESETS } from '../../src/hw/presets.js';
 import { choosePe, compileModel } from '../../src/hw/accel_compile.js';
 import { runAccelerator } from '../../src/hw/accel_top.js';
-import { shiftLevels } from '../../src/hw/pe_kind.js';
-import { intFormat } from '../../src/arith/format.js';
 import { integerInference } from '../../src/model/infer.js';
-import { int, randomMlp } from '../../src/model/random.js';
-import type { DenseLayer, QuantizedModel } from '../../src/model/types.js';
 import { estimateNetwork } from '../../src/estimate/network.js';
 import { HOROWITZ_45NM as T, MUX_PER_ADD, macEnergy, peMacEnergy, shiftProductEnergy } from '../../src/estimate/energy.js';
 import { accelDesignParameters } from '../../src/rtl/accel_top.js';
-import { InputError } from '../../src/util/errors.js';
 import { Rng, testSeed } from '../../src/util/rng.js';
 import { inputsFor } from './fixtures/accel_models.js';
+import { dense, pow2Mlp } from './fixtures/pow2_models.js';
+import { intFormat } from '../../src/arith/format.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,18 +19,6 @@ import { runCli as run } from './helpers/cli.js';
 
 const seed = testSeed(2045);
 console.log(`pe_shift_compile.test seed ${seed} (LOWBIT_SEED=${seed} reproduces)`);
-
-/** An int8 MLP whose weights are all power-of-two levels of int8 (zero points 0), as INQ / ternary training gives. */
-function pow2Mlp(rng: Rng): QuantizedModel {
-  const m = randomMlp(rng, [23, 10, 7, 5], int(8, true), int(8, true), 'multiplier-double');
-  const lv = shiftLevels(intFormat(8, true));
-  for (const l of dense(m)) {
-    l.weight = { ...l.weight, data: Int32Array.from(l.weight.data, () => lv[rng.int(0, lv.length - 1)]), zeroPoint: [0] };
-  }
-  return m;
-}
-
-const dense = (m: QuantizedModel): DenseLayer[] => m.layers.filter((l): l is DenseLayer => l.kind === 'dense');
 
 const withPe = (d: Design, pe: Design['array']['pe']): Design => ({ ...structuredClone(d), array: { ...d.array, pe } });
 
@@ -91,9 +76,13 @@ describe('the compiler and the multiplier-free PE', () => {
     expect(peMacEnergy(T, tern)).toBeCloseTo(add(9) + add(accBits), 12);
   });
 
-  it('the whole-accelerator RTL has the multiplier PE: a shift Design is refused with the fix', () => {
-    expect(() => accelDesignParameters(withPe(PRESETS.tiny, 'shift'), {})).toThrow(InputError);
-    expect(() => accelDesignParameters(withPe(PRESETS.tiny, 'shift'), {})).toThrow(/array\.pe "shift".*drop --rtl/);
+  it('the whole accelerator passes the shift PE to its array: code lanes in the weight words', () => {
+    const d = withPe(PRESETS.tiny, 'shift');
+    const prm = accelDesignParameters(d, {});
+    expect(prm).toMatchObject({ WShift: 1, WExpBits: 3 });
+    // C = 4 lanes of 5-bit codes (E = 3) or L = 64 XNOR lanes: max(20, 64) -> 64 bits
+    expect(prm.WordBits).toBe(Math.ceil(Math.max(4 * 5, PRESETS.tiny.xnor.bitsPerCycle) / 32) * 32);
+    expect(accelDesignParameters(PRESETS.tiny, {})).toMatchObject({ WShift: 0, WExpBits: 0 });
   });
 
   it('lowbit estimate --pe auto: the shift PE for power-of-two weights, the multiplier otherwise; both energies printed', async () => {
