@@ -100,6 +100,40 @@ describe('FINN-lowered CNNs (qonnx LowerConvsToMatMul + FINN streamlining) == th
   }
 });
 
+describe('ops between a lowered MatMul and its quantizer, on the NHWC map or after the Transpose back: the same layers', () => {
+  const [C, H, W, O] = [3, 6, 5, 4];
+  const attrs = { kernel_size: [3, 3], stride: [1, 2], pad_amount: [1, 0, 1, 1], input_shape: `(1,${H},${W},${C})` };
+  const Wt = Array.from({ length: 9 * C * O }, (_, i) => ((i * 7) % 5) - 2);
+  /** Quant -> Transpose -> Im2Col -> MatMul, then `nhwcOps` on the NHWC map, Transpose back, then `nchwOps`. */
+  const graph = (nhwcOps: (g: QonnxGraph, t: string) => string, nchwOps: (g: QonnxGraph, t: string) => string): Uint8Array => {
+    const g = new QonnxGraph();
+    const t = g.op('Transpose', [g.quant('x', g.c([], [0.25]), 8, 1, 0)], { perm: [0, 2, 3, 1] });
+    const mm = g.op('MatMul', [im2col(g, t, attrs), g.quant(g.c([9 * C, O], Wt), g.c([1, O], [0.5, 0.25, 1, 0.5]), 3, 1, 0)]);
+    return g.bytes([C, H, W], nchwOps(g, g.op('Transpose', [nhwcOps(g, mm)], { perm: [0, 3, 1, 2] })));
+  };
+  const none = (_g: QonnxGraph, t: string) => t;
+  const mul = [2, 0.5, 4, 1];
+  const add = [0.25, -1.5, 3, 0];
+  const T = Array.from({ length: O * 3 }, (_, i) => (i % 3) * 2 - 1.125 + Math.floor(i / 3) * 0.5);
+  const mt = (layout: string) => (g: QonnxGraph, t: string) => g.op('MultiThreshold', [t, g.c([O, 3], T)], {}, Q, { data_layout: layout });
+  const strip = (b: Uint8Array) => unnamed(importOnnx(b, { date: 'd' }).layers);
+
+  it('Mul / Add per channel ([1, 1, 1, O] and [O] on NHWC == [1, O, 1, 1] on NCHW), then MultiThreshold', () => {
+    const onNhwc = graph((g, t) => mt('NHWC')(g, g.op('Add', [g.op('Mul', [t, g.c([1, 1, 1, O], mul)]), g.c([O], add)])), none);
+    const onNchw = graph(none, (g, t) => mt('NCHW')(g, g.op('Add', [g.op('Mul', [t, g.c([1, O, 1, 1], mul)]), g.c([1, O, 1, 1], add)])));
+    const layers = strip(onNhwc);
+    expect(layers.map((l) => l.kind)).toEqual(['quantize', 'conv2d']);
+    expect(layers).toEqual(strip(onNchw));
+    expect(() => importOnnx(graph((g, t) => g.op('Mul', [t, g.c([1, O, 1, 1], mul)]), none))).toThrow(/\(Mul\): constant of shape \[1,4,1,1\] is not along the output channels/);
+  });
+
+  it('Relu and a per-tensor Quant on the NHWC map == after the Transpose back', () => {
+    const rq = (g: QonnxGraph, t: string) => g.quant(g.op('Relu', [t]), g.c([], [0.5]), 3, 0, 0);
+    expect(strip(graph(rq, none))).toEqual(strip(graph(none, rq)));
+    expect(() => importOnnx(graph((g, t) => g.op('BatchNormalization', [t, ...[1, 0, 0, 1].map((v) => g.c([O], new Array(O).fill(v)))]), none))).toThrow(/\(BatchNormalization\): input is an NHWC feature map/);
+  });
+});
+
 describe('lowered graphs lowbit cannot represent: one line naming the node', () => {
   const base = { kernel_size: [3, 3], stride: [1, 1], pad_amount: [1, 1, 1, 1], input_shape: '(1,5,6,2)' };
   it('Im2Col dilations, depthwise, pad_value, input_shape; Im2Col / MaxPoolNHWC on NCHW data; NHWC flatten; ceil_mode', async () => {
