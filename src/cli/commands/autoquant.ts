@@ -33,6 +33,7 @@ interface Args {
   'hessian-samples': number;
   front: number;
   seed: number;
+  seeds: number;
   batch: number;
   data?: string;
   out?: string;
@@ -70,6 +71,7 @@ export const autoquantCommand: CommandModule<object, Args> = {
       .option('hessian-samples', { type: 'number', default: 32, describe: 'Rademacher vectors of the Hutchinson estimator' })
       .option('front', { type: 'number', default: 3, describe: 'front configurations fine-tuned besides the chosen one' })
       .option('seed', { type: 'number', default: 1 })
+      .option('seeds', { type: 'number', default: 1, describe: 'fine-tuning runs of every configuration (seeds seed..seed+N-1): mean accuracy and whether differences exceed the seed-to-seed spread' })
       .option('batch', { type: 'number', default: 1, describe: 'energy: inferences the weight load is amortised over (as estimate --batch)' })
       .option('data', { type: 'string', describe: 'folder of MNIST-shaped IDX files (default: the shipped MNIST)' })
       .option('out', { type: 'string', describe: 'folder for the chosen QuantizedModel' })
@@ -89,6 +91,7 @@ export const autoquantCommand: CommandModule<object, Args> = {
     optInt('--hessian-samples', argv['hessian-samples'], 1, 10000);
     optInt('--front', argv.front, 0, 100);
     optInt('--seed', argv.seed, 0, 2 ** 32 - 1);
+    optInt('--seeds', argv.seeds, 1, 20);
     optInt('--batch', argv.batch, 1, 1e9);
     const budget = parseBudget(argv.budget);
     if (typeof budget === 'string') {
@@ -102,7 +105,7 @@ export const autoquantCommand: CommandModule<object, Args> = {
       arch: argv.arch, ...(hidden ? { hidden } : {}), design, metric: argv.metric, budget, wBits, aBits, sensitivity: argv.sensitivity,
       fpEpochs: argv['fp-epochs'], epochs: argv.epochs, ...(argv['train-images'] ? { trainImages: argv['train-images'] } : {}),
       valImages: argv['val-images'], hessianImages: argv['hessian-images'], hessianSamples: argv['hessian-samples'], frontPoints: argv.front,
-      seed: argv.seed, batch: argv.batch, ...(argv.data ? { dataDir: argv.data } : {}),
+      seed: argv.seed, seeds: argv.seeds, batch: argv.batch, ...(argv.data ? { dataDir: argv.data } : {}),
     });
     if (argv.out) saveQuantizedModel(r.chosen.model, argv.out, { force: argv.force });
     const command = `lowbit ${process.argv.slice(2).join(' ')}`;

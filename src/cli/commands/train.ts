@@ -55,6 +55,7 @@ interface TrainArgs {
   'stop-after'?: number;
   json: boolean;
   ttq?: number;
+  'ttq-scale-bits'?: number;
   'quant-noise'?: number;
   'qn-block'?: number;
   teacher?: string;
@@ -70,7 +71,8 @@ interface TrainArgs {
 
 /** The training methods' options (docs/train.md, "Training methods"). */
 const METHOD_OPTIONS = {
-  ttq: { type: 'number', describe: 'Trained Ternary Quantization of an FP32 network: threshold t * max|w| (the paper: 0.05)' },
+  ttq: { type: 'number', describe: 'Trained Ternary Quantization of FP32 latent weights: threshold t * max|w| (the paper: 0.05)' },
+  'ttq-scale-bits': { type: 'number', describe: 'TTQ scales on one power-of-two grid with B significant bits (2..8): integer codes, needed with --abits < 32' },
   'quant-noise': { type: 'number', describe: 'Quant-Noise: quantize each weight block with this probability per training step (QAT)' },
   'qn-block': { type: 'number', describe: 'Quant-Noise block: consecutive weights of a row (default 4)' },
   teacher: { type: 'string', describe: 'distill from this model folder (FP32 checkpoint or QuantizedModel)' },
@@ -149,7 +151,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       ...(argv['stop-after'] !== undefined ? { stopAfter: argv['stop-after'] } : {}),
       ...(argv.precision !== 'fp32' ? { mixed: { format: argv.precision, rounding: argv.rounding } } : {}),
       ...definedOnly({
-        ttq: argv.ttq, quantNoise: argv['quant-noise'], qnBlock: argv['qn-block'], teacher: argv.teacher, temperature: argv.temperature,
+        ttq: argv.ttq, ttqScaleBits: argv['ttq-scale-bits'], quantNoise: argv['quant-noise'], qnBlock: argv['qn-block'], teacher: argv.teacher, temperature: argv.temperature,
         distillWeight: argv['distill-weight'], inq: argv.inq !== undefined ? fractions('--inq', argv.inq) : undefined, inqBits: argv['inq-bits'],
         pruneChannels: argv['prune-channels'], pruneWeights: argv['prune-weights'], shareWeights: argv['share-weights'], stageEpochs: argv['stage-epochs'],
       }),
@@ -253,6 +255,7 @@ function checkTrainOptions(argv: TrainArgs, hidden: number[] | undefined, floatA
   optNum('--temperature', argv.temperature, 0, 1000, { lo: true });
   optNum('--distill-weight', argv['distill-weight'], 0, 1);
   optInt('--inq-bits', argv['inq-bits'], 2, 8);
+  optInt('--ttq-scale-bits', argv['ttq-scale-bits'], 2, 8);
   optNum('--prune-channels', argv['prune-channels'], 0, 1, { lo: true, hi: true });
   optNum('--prune-weights', argv['prune-weights'], 0, 1, { lo: true, hi: true });
   optInt('--share-weights', argv['share-weights'], 2, 65536);
