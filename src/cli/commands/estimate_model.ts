@@ -4,7 +4,7 @@ import { choosePe } from '../../hw/accel_compile.js';
 import { peKind } from '../../hw/pe_kind.js';
 import { loadModel } from '../../model/locate.js';
 import { estimateNetwork } from '../../estimate/network.js';
-import { estimateArea, type ModelEstimateResult } from '../../estimate/area.js';
+import { estimateArea, hasWindowLayers, type ModelEstimateResult } from '../../estimate/area.js';
 
 export type { ModelEstimateResult };
 import { HOROWITZ_45NM, loadEnergyTable, peMacEnergy } from '../../estimate/energy.js';
@@ -49,7 +49,7 @@ export function estimateModelDir(modelArg: string, designIn: Design, opts: { ene
     macComputePJ: { multiplier: macOps * peMacEnergy(energy, design, 'multiplier'), ...(allowsShift ? { shift: macOps * peMacEnergy(energy, design, 'shift') } : {}) },
   };
   return {
-    ...e, pe, area: opts.area ? estimateArea(design) : { skipped: 'not requested (--no-area)' },
+    ...e, pe, area: opts.area ? estimateArea(design, hasWindowLayers(model)) : { skipped: 'not requested (--no-area)' },
     accumulators: modelAccWidths(model, design.accumulator.chunk?.length),
     ...(acc ? { accuracy: acc.accuracy, accuracyImages: acc.images } : {}),
   };
