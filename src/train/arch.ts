@@ -29,8 +29,8 @@ import { badValue, checkEnum, checkInt } from '../util/errors.js';
 import { FloatRound } from './float_act.js';
 import type { FloatAct } from '../model/weight_only.js';
 
-export const ARCHS = ['tfc', 'sfc', 'lfc', 'cnn', 'cnv'] as const;
-export type ArchName = (typeof ARCHS)[number];
+import { ARCHS, type ArchName } from './names.js';
+export { ARCHS, type ArchName };
 
 export const ARCH_HIDDEN: Record<Exclude<ArchName, 'cnn' | 'cnv'>, number[]> = {
   tfc: [64, 64, 64],

@@ -36,8 +36,8 @@ import { buildNetwork } from './arch.js';
 import { loadTeacher } from './distill.js';
 import { attachTransforms, checkMethodOptions, hasStages, runStages, type DistillOptions, type MethodOptions, type StageAccuracy } from './methods.js';
 
-export const METHODS = ['dorefa', 'pact', 'lsq', 'bnn', 'ternary'] as const;
-export type Method = (typeof METHODS)[number];
+import { METHODS, type Method } from './names.js';
+export { METHODS, type Method };
 
 export interface RunOptions extends MethodOptions, DistillOptions {
   arch: ArchName;
