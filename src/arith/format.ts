@@ -10,9 +10,12 @@
  */
 export type NumFormat = { type: 'int'; bits: number; signed: boolean } | { type: 'binary' };
 
+/** The int variant: the format of arith's integer operations (castInt, wrapInt, ... in int.ts). */
+export type IntFormat = Extract<NumFormat, { type: 'int' }>;
+
 export const BINARY: NumFormat = { type: 'binary' };
 
-export function intFormat(bits: number, signed: boolean): NumFormat {
+export function intFormat(bits: number, signed: boolean): IntFormat {
   return { type: 'int', bits, signed };
 }
 

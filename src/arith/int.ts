@@ -12,19 +12,15 @@
  * - BigInt (`wrapIntBig`, `saturateIntBig`, `castIntBig`): exact for any BigInt input, any width.
  */
 import { badValue } from '../util/errors.js';
-
-/** An integer format: `bits` 1..64, two's complement when `signed`. */
-export interface IntFormat {
-  bits: number;
-  signed: boolean;
-}
+import type { IntFormat } from './format.js';
 
 /** The overflow modes that apply to plain integers. */
 export type IntOverflow = 'WRAP' | 'SAT';
 
 /** Validates an IntFormat; `name` is the argument name used in the error. */
 export function checkIntFormat(f: IntFormat, name = 'format'): IntFormat {
-  if (f === null || typeof f !== 'object') throw badValue(name, f, '{bits: 1..64, signed: boolean}');
+  if (f === null || typeof f !== 'object') throw badValue(name, f, "{type: 'int', bits: 1..64, signed: boolean}");
+  if (f.type !== 'int') throw badValue(`${name}.type`, f.type, "'int' (an integer format)");
   const b = f.bits;
   if (typeof b !== 'number' || !Number.isInteger(b) || b < 1 || b > 64) {
     throw badValue(`${name}.bits`, b, 'an integer 1..64');

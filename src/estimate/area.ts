@@ -11,6 +11,7 @@ import { resolveRepoPath } from '../rtl/paths.js';
 import { ToolError } from '../util/errors.js';
 import { synthesize, yosysVersion } from '../synth/yosys.js';
 import type { NetworkEstimate } from './network.js';
+import type { QuantizedModel } from '../model/types.js';
 
 /**
  * Area of the accelerator's compute units from Yosys synthesis (src/synth/yosys.ts: generic gates,
@@ -22,9 +23,11 @@ import type { NetworkEstimate } from './network.js';
  *     (VBits+2+TagBits), output deskew C(C-1)/2 * AccBits, drain per column ceil(log2 R) + AccBits + 1;
  *   - C per-lane `requantizer`s (AccBits 32, one channel, the Design's mode and rounding, 32-bit output);
  *   - one `xnor_popcount` (Lanes = xnor.bitsPerCycle, AccBits = min(acc, 32), one threshold, one channel);
- *   - one `conv_window`, the sliding-window generator (Rows = R pixel registers, Lanes, HBits, PoolMax):
- *     every layer's patch addresses, dense layers included (a 1 x 1 window over H = images);
- *   - one `max_pool`, the pooling unit (PoolMax x PoolMax taps of HBits bits).
+ *   - with `windows` (the model has conv2d / maxpool2d layers, `hasWindowLayers`) one `conv_window`, the
+ *     sliding-window generator (Rows = R pixel registers, Lanes, HBits, PoolMax), and one `max_pool`, the
+ *     pooling unit (PoolMax x PoolMax taps of HBits bits). An MLP leaves both out: its dense layers read
+ *     image r's element k at r*K + k (a 1 x 1 window over H = images), the walk of an accelerator built
+ *     without the convolution units (accel_top.sv as written instantiates them for every model).
  * The memories are not synthesized; they are reported as SRAM bits by the network estimate. Results are
  * cached by Yosys's hash (sources + parameters + version).
  */
@@ -60,11 +63,16 @@ export interface ModelEstimateResult extends NetworkEstimate {
 
 const hdl = (top: HdlTop): string[] => hdlFiles(top).map(resolveRepoPath);
 
-/** The units and parameters synthesized for a Design (no Yosys needed). */
-export function areaUnits(d: Design): { name: string; top: string; files: string[]; count: number; parameters: Record<string, number> }[] {
+/** Whether a model needs the window generator and the pooling unit (a conv2d or maxpool2d layer). */
+export function hasWindowLayers(model: QuantizedModel): boolean {
+  return model.layers.some((l) => l.kind === 'conv2d' || l.kind === 'maxpool2d');
+}
+
+/** The units and parameters synthesized for a Design (no Yosys needed); `windows`: see the file header. */
+export function areaUnits(d: Design, windows: boolean): { name: string; top: string; files: string[]; count: number; parameters: Record<string, number> }[] {
   const R = d.array.rows;
   const C = d.array.cols;
-  return [
+  const units = [
     {
       name: peKind(d) === 'shift' ? 'mac array PE (shift)' : 'mac array PE', top: 'mac_pe', files: hdl('mac_pe'), count: R * C,
       parameters: { ...macVerilogParams(d), Dataflow: 0, TagBits: tagBits(R), ...peVerilogParams(d) },
@@ -77,6 +85,10 @@ export function areaUnits(d: Design): { name: string; top: string; files: string
       name: 'xnor/serial unit', top: 'xnor_popcount', files: hdl('xnor_popcount'), count: 1,
       parameters: xnorPopcountVerilogParams({ lanes: d.xnor.bitsPerCycle, accBits: Math.min(d.accumulator.bits, 32), thresholds: 1, channels: 1 }),
     },
+  ];
+  if (!windows) return units;
+  return [
+    ...units,
     { name: 'window generator', top: 'conv_window', files: hdl('conv_window'), count: 1, parameters: convWindowVerilogParams(d) },
     { name: 'pooling unit', top: 'max_pool', files: hdl('max_pool'), count: 1, parameters: maxPoolVerilogParams(d) },
   ];
@@ -94,12 +106,12 @@ export function edgeFlipFlops(d: Design): number {
   return tri(R) * (h + 1) + tri(C) * (v + 2 + tagBits(R)) + tri(C) * acc + C * (cnt + acc + 1);
 }
 
-/** Synthesizes the units; `{skipped}` with the install hint when Yosys is absent. */
-export function estimateArea(d: Design): AreaResult {
+/** Synthesizes the units (`windows`: see the file header); `{skipped}` with the install hint when Yosys is absent. */
+export function estimateArea(d: Design, windows: boolean): AreaResult {
   const version = yosysVersion();
   if (!version) return { skipped: 'yosys not found (apt-get install -y yosys)' };
   const components: AreaComponent[] = [];
-  for (const u of areaUnits(d)) {
+  for (const u of areaUnits(d, windows)) {
     let r;
     try {
       r = synthesize(u.files, u.top, u.parameters);

@@ -26,8 +26,8 @@ import type { QuantizedModel } from '../model/types.js';
 import { CheckFailedError, LowbitError } from '../util/errors.js';
 import { configTriples, tripleKey, type BitConfig } from './bitwidth.js';
 
-export const COST_METRICS = ['cycles', 'energy', 'memory'] as const;
-export type CostMetric = (typeof COST_METRICS)[number];
+import { COST_METRICS, type CostMetric } from './cost_metrics.js';
+export { COST_METRICS, type CostMetric };
 
 export const METRIC_UNITS: Record<CostMetric, string> = { cycles: 'cycles/inference', energy: 'pJ/inference', memory: 'on-chip weight+parameter bits' };
 

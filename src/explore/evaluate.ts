@@ -13,7 +13,7 @@ import { inputQuant } from '../model/infer.js';
 import { quantizeInput } from '../model/stages.js';
 import { loadMnist } from '../data/mnist.js';
 import { estimateProgram } from '../estimate/network.js';
-import { estimateArea } from '../estimate/area.js';
+import { estimateArea, hasWindowLayers } from '../estimate/area.js';
 import { InputError, badValue, didYouMean } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { Rng } from '../util/rng.js';
@@ -130,7 +130,7 @@ export function evaluatePoint(s: Space, index: number, opts: PointOptions): Metr
     dramPJ: e.energy.dramPJ,
   };
   if (opts.area) {
-    const a = estimateArea(d);
+    const a = estimateArea(d, hasWindowLayers(model));
     if ('skipped' in a) m.areaSkipped = a.skipped;
     else Object.assign(m, { gates: a.gates, flipFlops: a.flipFlops, luts: a.luts });
   }

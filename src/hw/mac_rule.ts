@@ -13,7 +13,7 @@
  * Operand values: the Design's number formats, int (two's complement or unsigned) or binary ±1
  * (bit 1 = +1, bit 0 = -1, FINN convention), which travels in a 2-bit lane.
  */
-import { castIntBig, clog2, saturateIntUnchecked, wrapIntUnchecked } from '../arith/index.js';
+import { castIntBig, clog2, intFormat, saturateIntUnchecked, wrapIntUnchecked } from '../arith/index.js';
 import type { NumFormat } from '../arith/format.js';
 import type { Dataflow, Design } from './design.js';
 import { InputError, badValue } from '../util/errors.js';
@@ -43,7 +43,7 @@ export function numberAccRule(bits: number, overflow: 'WRAP' | 'SAT'): AccRule<n
 }
 
 export function bigAccRule(bits: number, overflow: 'WRAP' | 'SAT'): AccRule<bigint> {
-  const f = { bits, signed: true };
+  const f = intFormat(bits, true);
   return {
     bits,
     zero: 0n,

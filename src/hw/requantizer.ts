@@ -83,14 +83,14 @@ export function checkRequantizerParams(p: RequantizerParams): RequantizerParams 
   checkInt('requantizer channels', p.channels, 1, 65536);
   checkInt('requant.outBits', p.outBits, 1, 32);
   const f = outFormat(p);
-  const { min: lo, max: hi } = formatRange(intFormat(f.bits, f.signed));
+  const { min: lo, max: hi } = formatRange(f);
   checkInt(`requant.zeroPoint (out ${f.signed ? 'i' : 'u'}${f.bits})`, p.zeroPoint, lo, hi);
   return p;
 }
 
 /** The output format `{bits: outBits, signed: outSigned}`. */
 export function outFormat(p: RequantizerParams): IntFormat {
-  return { bits: p.outBits, signed: p.outSigned };
+  return intFormat(p.outBits, p.outSigned);
 }
 
 /** Verilog parameter overrides for hdl/requantizer.sv (Mode: 0 double, 1 single, 2 shift; Rounding: index in ROUNDINGS). */

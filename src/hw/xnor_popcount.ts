@@ -15,7 +15,7 @@
  * Timing: one word per cycle; a dot product whose last word enters in cycle t is on the outputs in cycle
  * t + XNOR_POPCOUNT_LATENCY (3); a dot of n bits takes ceil(n / lanes) cycles.
  */
-import { clog2, popcount32, wrapInt, checkIntFormat, xnorDot } from '../arith/index.js';
+import { clog2, intFormat, popcount32, wrapInt, checkIntFormat, xnorDot } from '../arith/index.js';
 import { badValue, checkInt } from '../util/errors.js';
 import type { Design } from './design.js';
 
@@ -53,7 +53,7 @@ export function checkXnorPopcountParams(p: XnorPopcountParams): XnorPopcountPara
   checkInt('accumulator.bits (xnor_popcount)', p.accBits, 2, 32);
   checkInt('xnor.thresholds', p.thresholds, 1, 255);
   checkInt('xnor_popcount channels', p.channels, 1, 65536);
-  checkIntFormat({ bits: p.accBits, signed: true });
+  checkIntFormat(intFormat(p.accBits, true));
   return p;
 }
 
@@ -124,7 +124,7 @@ export function xnorDotLanes(a: Uint32Array, w: Uint32Array, n: number, p: XnorP
   if (!Number.isInteger(n) || n < 1 || n > 32 * Math.min(a.length, w.length)) {
     throw badValue('n', n, `an integer 1..${32 * Math.min(a.length, w.length)}`);
   }
-  const fmt = { bits: p.accBits, signed: true };
+  const fmt = intFormat(p.accBits, true);
   const wa = new Uint32Array(laneWords(p.lanes));
   const ww = new Uint32Array(laneWords(p.lanes));
   let acc = 0;
@@ -139,7 +139,7 @@ export function xnorDotLanes(a: Uint32Array, w: Uint32Array, n: number, p: XnorP
 
 /** The plain definition the unit must equal on a ±1 vector (arith's xnorDot, wrapped to accBits). */
 export function xnorDotReference(a: Uint32Array, w: Uint32Array, n: number, accBits: number): number {
-  return wrapInt(xnorDot(a, w, n), { bits: accBits, signed: true });
+  return wrapInt(xnorDot(a, w, n), intFormat(accBits, true));
 }
 
 /** Words (one per cycle) of one dot product of n bits: ceil(n / lanes); its result follows the last word by XNOR_POPCOUNT_LATENCY. */

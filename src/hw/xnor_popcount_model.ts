@@ -12,7 +12,7 @@
  * (after the stage-3 read of the old table). Out-of-range channel/index writes are ignored; an
  * out-of-range channel reads all-zero thresholds.
  */
-import { wrapInt } from '../arith/index.js';
+import { intFormat, wrapInt, type IntFormat } from '../arith/index.js';
 import { badValue, checkInt } from '../util/errors.js';
 import {
   checkXnorPopcountParams,
@@ -59,7 +59,7 @@ export class XnorPopcountModel
   implements CycleModel<XnorPopcountInputs, XnorPopcountOutputs>, RegisterProbe<'acc_q', number>
 {
   readonly params: XnorPopcountParams;
-  private readonly fmt: { bits: number; signed: true };
+  private readonly fmt: IntFormat;
   private readonly thr: Int32Array;
   /** what an out-of-range channel reads */
   private readonly zeroThr: Int32Array;
@@ -87,7 +87,7 @@ export class XnorPopcountModel
 
   constructor(params: XnorPopcountParams) {
     this.params = checkXnorPopcountParams(params);
-    this.fmt = { bits: params.accBits, signed: true };
+    this.fmt = intFormat(params.accBits, true);
     this.thr = new Int32Array(params.channels * params.thresholds);
     this.zeroThr = new Int32Array(params.thresholds);
     this.nbMax = 2 ** countBits(params.lanes) - 1;

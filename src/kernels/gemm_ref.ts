@@ -25,7 +25,8 @@
  * Binary GEMM over arith's packBits layout (bit 1 = +1, LSB first, rows of `ceil(nBits/32)` words):
  *     Y[m,n] = xnorDot(A row m, W row n, nBits) = nBits - 2 * popcount(A_m XOR W_n)   (valid bits only)
  */
-import { castIntBig, type IntFormat } from '../arith/int.js';
+import { castIntBig } from '../arith/int.js';
+import { intFormat } from '../arith/format.js';
 import { packedWords, xnorDotAt } from '../arith/binary.js';
 import { badValue, checkEnum, checkInt } from '../util/errors.js';
 
@@ -107,8 +108,8 @@ export function gemmIntRef(
   acc: AccSpec, out: GemmOut, opts: GemmOptions = {},
 ): GemmOut {
   checkGemmArgs(A, W, M, K, N, acc, out, opts);
-  const f: IntFormat = { bits: acc.bits, signed: true };
-  const fw: IntFormat = { bits: accOutBits(acc), signed: true };
+  const f = intFormat(acc.bits, true);
+  const fw = intFormat(accOutBits(acc), true);
   const L = acc.chunk?.length ?? Math.max(K, 1);
   const wi = wIndex(opts, K, N);
   for (let m = 0; m < M; m++) {

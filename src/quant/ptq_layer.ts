@@ -79,7 +79,7 @@ export function quantizeLayerWeights(w: Float32Array, rows: number, ls: LayerSch
     const r = pow2Weights(w, rows, wq.bits, perChannel);
     return { q: r.q, scale: Array.from(r.scale), format: { type: 'int', bits: r.intBits, signed: true } };
   }
-  const spec: UniformSpec = { bits: wq.bits, signed: true, symmetric: true, narrow: wq.bits >= 2 };
+  const spec: UniformSpec = { format: intFormat(wq.bits, true), symmetric: true, narrow: wq.bits >= 2 };
   // low-bit weights: MSE-optimal clip per group; 5+ bits: max|w|
   const clip = wq.bits <= 4 ? (v: Float32Array, s: UniformSpec) => { const c = mseClipValues(v, s); return { lo: -c, hi: c }; } : undefined;
   if (group > 0 && group < cols) {
@@ -210,7 +210,9 @@ function resolveGroups(
 }
 
 function specFor(seg: Segment, bits: number): UniformSpec {
-  return seg.act === 'relu' ? { bits, signed: false, symmetric: true, narrow: false } : { bits: Math.max(bits, 2), signed: true, symmetric: true, narrow: true };
+  return seg.act === 'relu'
+    ? { format: intFormat(bits, false), symmetric: true, narrow: false }
+    : { format: intFormat(Math.max(bits, 2), true), symmetric: true, narrow: true };
 }
 
 /** `b_q[o] = rint(b[o] / (s_x * s_w[o]))`, saturated to int32. */

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { areaUnits, edgeFlipFlops, estimateArea } from '../../src/estimate/area.js';
 import { synthesize, yosysVersion } from '../../src/synth/yosys.js';
 import { PRESETS } from '../../src/hw/presets.js';
+import { estimateModelDir } from '../../src/cli/commands/estimate_model.js';
 import type { Design } from '../../src/hw/design.js';
 
 // binary preset on a 2x2 array with 16 XNOR lanes: every unit synthesizes in seconds (shift requantizer)
@@ -26,7 +27,7 @@ describe('area from Yosys', () => {
   });
 
   it('maps the Design to the units accel_top instantiates', () => {
-    const u = areaUnits(d);
+    const u = areaUnits(d, true);
     expect(u.map((x) => [x.top, x.count])).toEqual([['mac_pe', 4], ['requantizer', 2], ['xnor_popcount', 1], ['conv_window', 1], ['max_pool', 1]]);
     expect(u[0].parameters).toEqual({ WBits: 1, ABits: 1, WSigned: 1, ASigned: 1, AccBits: 16, AccSat: 1, Dataflow: 0, TagBits: 1, WShift: 0, WExpBits: 0 });
     expect(u[1].parameters).toMatchObject({ AccBits: 32, Channels: 1, Mode: 2, OutBits: 32 });
@@ -40,7 +41,7 @@ describe('area from Yosys', () => {
 
   it('synthesizes the units (the window generator: the slow tier), and a wider unit costs more', () => {
     if (!yosysVersion()) throw new Error('yosys is installed in CI');
-    const u = areaUnits(d);
+    const u = areaUnits(d, true);
     const syn = (x: (typeof u)[number]) => synthesize(x.files, x.top, x.parameters);
     const [pe, rq, xn, pool] = [syn(u[0]), syn(u[1]), syn(u[2]), syn(u[4])];
     expect(pe.flipFlops).toBeGreaterThanOrEqual(16); // at least the accumulator register
@@ -53,10 +54,10 @@ describe('area from Yosys', () => {
     // 2-bit ones
     const wide = structuredClone(d);
     wide.xnor.bitsPerCycle = 64;
-    expect(syn(areaUnits(wide)[2]).luts).toBeGreaterThan(xn.luts);
+    expect(syn(areaUnits(wide, true)[2]).luts).toBeGreaterThan(xn.luts);
     const int8 = structuredClone(d);
     int8.activation = intFormat(8, true);
-    const p8 = areaUnits(int8)[4];
+    const p8 = areaUnits(int8, true)[4];
     expect(p8.parameters).toEqual({ HBits: 8, Signed: 1, PoolMax: 3 });
     const pool8 = syn(p8);
     expect(pool8.gateCount).toBeGreaterThan(pool.gateCount);
@@ -73,7 +74,7 @@ describe('area from Yosys', () => {
         const dd: Design = structuredClone(PRESETS.int8);
         dd.array = { rows: 2, cols: 2, dataflow: 'os', pe };
         dd.weight = w;
-        const u = areaUnits(dd)[0];
+        const u = areaUnits(dd, true)[0];
         expect(u.parameters).toMatchObject(pe === 'shift' ? { WShift: 1, WExpBits: bits === 8 ? 3 : 0 } : { WShift: 0 });
         const r = synthesize(u.files, u.top, u.parameters);
         gates[pe] = r.gateCount;
@@ -84,11 +85,22 @@ describe('area from Yosys', () => {
     console.log(rows.join('\n'));
   }, 600_000);
 
+  it('an MLP estimate (lowbit estimate --model) synthesizes no window generator or pooling unit', () => {
+    const r = estimateModelDir('sfc-w1a1', PRESETS['binary-mnist'], { area: true, batch: 1 });
+    const a = r.area;
+    if ('skipped' in a) throw new Error(`yosys is needed; got ${a.skipped}`);
+    expect(a.components.map((c) => c.top)).toEqual(['mac_pe', 'requantizer', 'xnor_popcount']);
+    const comps = a.components;
+    const tot = (f: (c: (typeof comps)[number]) => number): number => comps.reduce((x, c) => x + c.count * f(c), 0);
+    expect(a.gates).toBe(tot((c) => c.gates) + a.edgeFlipFlops);
+    expect(a.luts).toBe(tot((c) => c.luts));
+  }, 300_000);
+
   it('reports "skipped" with the install hint when yosys is absent', () => {
     const path = process.env.PATH;
     process.env.PATH = '/nonexistent';
     try {
-      expect(estimateArea(d)).toEqual({ skipped: 'yosys not found (apt-get install -y yosys)' });
+      expect(estimateArea(d, true)).toEqual({ skipped: 'yosys not found (apt-get install -y yosys)' });
     } finally {
       process.env.PATH = path;
     }

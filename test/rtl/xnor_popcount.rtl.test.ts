@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import type { IntFormat } from '../../src/arith/index.js';
+import { intFormat, type IntFormat } from '../../src/arith/index.js';
 import { bitSerialWords, packBitPlanes, XNOR_POPCOUNT_LATENCY } from '../../src/hw/index.js';
 import { buildSim } from '../../src/rtl/build.js';
 import { resolveRepoPath } from '../../src/rtl/paths.js';
@@ -50,12 +50,12 @@ describe('xnor_popcount RTL vs TS model', () => {
     const lanes = 33;
     const rng = new Rng(SEED);
     const formats: [IntFormat, IntFormat][] = [
-      [{ bits: 8, signed: true }, { bits: 8, signed: true }],
-      [{ bits: 8, signed: false }, { bits: 8, signed: true }],
-      [{ bits: 4, signed: true }, { bits: 4, signed: false }],
-      [{ bits: 2, signed: true }, { bits: 3, signed: true }],
-      [{ bits: 1, signed: false }, { bits: 1, signed: false }],
-      [{ bits: 16, signed: true }, { bits: 7, signed: true }],
+      [intFormat(8, true), intFormat(8, true)],
+      [intFormat(8, false), intFormat(8, true)],
+      [intFormat(4, true), intFormat(4, false)],
+      [intFormat(2, true), intFormat(3, true)],
+      [intFormat(1, false), intFormat(1, false)],
+      [intFormat(16, true), intFormat(7, true)],
     ];
     const stim: bigint[][] = [];
     const want: number[] = [];

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import type { IntFormat } from '../../src/arith/index.js';
+import { intFormat, type IntFormat } from '../../src/arith/index.js';
 import {
   XNOR_POPCOUNT_LATENCY,
   XnorPopcountModel,
@@ -27,13 +27,13 @@ function plainDot(x: number[], y: number[]): number {
 }
 
 const FORMATS: [IntFormat, IntFormat][] = [
-  [{ bits: 1, signed: false }, { bits: 1, signed: false }],
-  [{ bits: 2, signed: true }, { bits: 2, signed: true }],
-  [{ bits: 4, signed: true }, { bits: 3, signed: false }],
-  [{ bits: 8, signed: true }, { bits: 8, signed: true }],
-  [{ bits: 7, signed: false }, { bits: 8, signed: true }],
-  [{ bits: 16, signed: true }, { bits: 16, signed: true }],
-  [{ bits: 1, signed: true }, { bits: 2, signed: true }],
+  [intFormat(1, false), intFormat(1, false)],
+  [intFormat(2, true), intFormat(2, true)],
+  [intFormat(4, true), intFormat(3, false)],
+  [intFormat(8, true), intFormat(8, true)],
+  [intFormat(7, false), intFormat(8, true)],
+  [intFormat(16, true), intFormat(16, true)],
+  [intFormat(1, true), intFormat(2, true)],
 ];
 
 describe('bit-serial dot products', () => {
@@ -51,8 +51,8 @@ describe('bit-serial dot products', () => {
   });
 
   it('marks exactly the pairs with one signed MSB plane negative', () => {
-    const s4: IntFormat = { bits: 4, signed: true };
-    const u4: IntFormat = { bits: 4, signed: false };
+    const s4: IntFormat = intFormat(4, true);
+    const u4: IntFormat = intFormat(4, false);
     expect(planeNeg(3, 3, s4, s4)).toBe(false); // (-8) * (-8) > 0
     expect(planeNeg(3, 2, s4, s4)).toBe(true);
     expect(planeNeg(3, 3, s4, u4)).toBe(true);
@@ -89,7 +89,7 @@ describe('bit-serial dot products', () => {
   });
 
   it('rejects values outside the operand format', () => {
-    expect(() => packBitPlanes([8], { bits: 4, signed: true })).toThrow(/values\[0\].*i4/);
-    expect(() => packBitPlanes([1], { bits: 17, signed: true })).toThrow(/bits/);
+    expect(() => packBitPlanes([8], intFormat(4, true))).toThrow(/values\[0\].*i4/);
+    expect(() => packBitPlanes([1], intFormat(17, true))).toThrow(/bits/);
   });
 });

@@ -10,7 +10,7 @@ describe('number formats (src/arith/format.ts): the one range and the one clog2'
     for (const bits of [1, 2, 7, 8, 16, 31, 32, 33, 53]) {
       for (const signed of [false, true]) {
         const r = formatRange(intFormat(bits, signed));
-        expect([BigInt(r.min), BigInt(r.max)], `${bits} ${signed}`).toEqual([intMin({ bits, signed }), intMax({ bits, signed })]);
+        expect([BigInt(r.min), BigInt(r.max)], `${bits} ${signed}`).toEqual([intMin(intFormat(bits, signed)), intMax(intFormat(bits, signed))]);
       }
     }
     expect(formatRange(intFormat(8, true), true)).toEqual({ min: -127, max: 127 });

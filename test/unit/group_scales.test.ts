@@ -129,7 +129,7 @@ describe('per-group scales: PTQ multipliers against float64 group scales', () =>
         for (let k = g * size; k < Math.min(K, (g + 1) * size); k++) w[o * K + k] = (rng.float() * 2 - 1) * mag;
       }
     }
-    const r = quantizeWeightMatrix(w, rows, { bits: 4, signed: true, symmetric: true, narrow: true }, { groupSize: size });
+    const r = quantizeWeightMatrix(w, rows, { format: intFormat(4, true), symmetric: true, narrow: true }, { groupSize: size });
     return { w, q: r.q, s: r.scale };
   }
 

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import {
-  castInt, castIntBig, intMax, intMin, saturateInt, saturateIntBig, wrapInt, wrapIntBig, castIntArray,
+  castInt, castIntBig, intMax, intMin, saturateInt, saturateIntBig, wrapInt, wrapIntBig, castIntArray, intFormat, BINARY, type IntFormat,
 } from '../../src/arith/index.js';
 import { InputError } from '../../src/util/errors.js';
 import { testSeed } from '../../src/util/rng.js';
@@ -20,7 +20,7 @@ function refWrap(x: bigint, bits: number, signed: boolean): bigint {
 
 describe('int formats (docs/arithmetic.md section 1, WRAP/SAT)', () => {
   it('ap_fixed<4,4,TRN,WRAP|SAT> vectors', () => {
-    const f = { bits: 4, signed: true };
+    const f = intFormat(4, true);
     const xs = [19, -19, 8, -8, -9];
     expect(xs.map((x) => castInt(x, f, 'WRAP'))).toEqual([3, -3, -8, -8, 7]);
     expect(xs.map((x) => castInt(x, f, 'SAT'))).toEqual([7, -8, 7, -8, -8]);
@@ -30,26 +30,26 @@ describe('int formats (docs/arithmetic.md section 1, WRAP/SAT)', () => {
 
   it('range ends at every edge width', () => {
     for (const bits of EDGE_WIDTHS) {
-      expect(intMin({ bits, signed: true })).toBe(-(1n << BigInt(bits - 1)));
-      expect(intMax({ bits, signed: true })).toBe((1n << BigInt(bits - 1)) - 1n);
-      expect(intMin({ bits, signed: false })).toBe(0n);
-      expect(intMax({ bits, signed: false })).toBe((1n << BigInt(bits)) - 1n);
+      expect(intMin(intFormat(bits, true))).toBe(-(1n << BigInt(bits - 1)));
+      expect(intMax(intFormat(bits, true))).toBe((1n << BigInt(bits - 1)) - 1n);
+      expect(intMin(intFormat(bits, false))).toBe(0n);
+      expect(intMax(intFormat(bits, false))).toBe((1n << BigInt(bits)) - 1n);
     }
-    expect(wrapInt(2 ** 31, { bits: 32, signed: true })).toBe(-(2 ** 31));
-    expect(wrapInt(-1, { bits: 32, signed: false })).toBe(2 ** 32 - 1);
-    expect(wrapInt(-1, { bits: 53, signed: false })).toBe(2 ** 53 - 1);
-    expect(wrapInt(2 ** 52, { bits: 53, signed: true })).toBe(-(2 ** 52));
-    expect(wrapInt(-1, { bits: 64, signed: true })).toBe(-1);
-    expect(wrapIntBig(-1n, { bits: 64, signed: false })).toBe(2n ** 64n - 1n);
-    expect(wrapIntBig(2n ** 63n, { bits: 64, signed: true })).toBe(-(2n ** 63n));
-    expect(saturateInt(-(2 ** 53) + 1, { bits: 64, signed: false })).toBe(0);
-    expect(saturateInt(2 ** 53 - 1, { bits: 53, signed: true })).toBe(2 ** 52 - 1);
+    expect(wrapInt(2 ** 31, intFormat(32, true))).toBe(-(2 ** 31));
+    expect(wrapInt(-1, intFormat(32, false))).toBe(2 ** 32 - 1);
+    expect(wrapInt(-1, intFormat(53, false))).toBe(2 ** 53 - 1);
+    expect(wrapInt(2 ** 52, intFormat(53, true))).toBe(-(2 ** 52));
+    expect(wrapInt(-1, intFormat(64, true))).toBe(-1);
+    expect(wrapIntBig(-1n, intFormat(64, false))).toBe(2n ** 64n - 1n);
+    expect(wrapIntBig(2n ** 63n, intFormat(64, true))).toBe(-(2n ** 63n));
+    expect(saturateInt(-(2 ** 53) + 1, intFormat(64, false))).toBe(0);
+    expect(saturateInt(2 ** 53 - 1, intFormat(53, true))).toBe(2 ** 52 - 1);
   });
 
   it('WRAP equals x mod 2^W and the number path equals the BigInt path at the edge widths', () => {
     for (const bits of EDGE_WIDTHS) {
       for (const signed of [true, false]) {
-        const f = { bits, signed };
+        const f = intFormat(bits, signed);
         fc.assert(
           fc.property(fc.bigInt({ min: -(2n ** 70n), max: 2n ** 70n }), (x) => {
             expect(wrapIntBig(x, f)).toBe(refWrap(x, bits, signed));
@@ -78,20 +78,23 @@ describe('int formats (docs/arithmetic.md section 1, WRAP/SAT)', () => {
   it('batch cast equals the scalar cast', () => {
     const src = [19, -19, 8, -8, -9, 0, 2 ** 40 + 3];
     const out = new Int32Array(src.length);
-    castIntArray(src, { bits: 4, signed: true }, 'WRAP', out);
-    expect(Array.from(out)).toEqual(src.map((x) => wrapInt(x, { bits: 4, signed: true })));
-    castIntArray(src, { bits: 8, signed: false }, 'SAT', out);
+    castIntArray(src, intFormat(4, true), 'WRAP', out);
+    expect(Array.from(out)).toEqual(src.map((x) => wrapInt(x, intFormat(4, true))));
+    castIntArray(src, intFormat(8, false), 'SAT', out);
     expect(Array.from(out)).toEqual([19, 0, 8, 0, 0, 0, 255]);
   });
 
   it('bad input names the argument and the allowed range', () => {
-    expect(() => wrapInt(1, { bits: 0, signed: true })).toThrow('format.bits: got 0; allowed: an integer 1..64');
-    expect(() => wrapInt(1, { bits: 65, signed: true })).toThrow('format.bits: got 65; allowed: an integer 1..64');
-    expect(() => wrapInt(1.5, { bits: 8, signed: true })).toThrow(/^x: got 1.5; allowed: a safe integer/);
-    expect(() => saturateInt(NaN, { bits: 8, signed: true })).toThrow(/^x: got NaN/);
-    expect(() => wrapInt(2 ** 53, { bits: 8, signed: true })).toThrow(InputError);
-    expect(() => castInt(1, { bits: 8, signed: true }, 'SAT_ZERO' as 'SAT')).toThrow('overflow: got "SAT_ZERO"; allowed: WRAP or SAT');
-    expect(() => wrapInt(-1, { bits: 64, signed: false })).toThrow(/use wrapIntBig/);
-    expect(() => castIntArray([1, 2], { bits: 8, signed: true }, 'WRAP', new Int32Array(1))).toThrow(/^out.length: got 1/);
+    expect(() => wrapInt(1, intFormat(0, true))).toThrow('format.bits: got 0; allowed: an integer 1..64');
+    expect(() => wrapInt(1, intFormat(65, true))).toThrow('format.bits: got 65; allowed: an integer 1..64');
+    expect(() => wrapInt(1.5, intFormat(8, true))).toThrow(/^x: got 1.5; allowed: a safe integer/);
+    expect(() => saturateInt(NaN, intFormat(8, true))).toThrow(/^x: got NaN/);
+    expect(() => wrapInt(2 ** 53, intFormat(8, true))).toThrow(InputError);
+    expect(() => castInt(1, intFormat(8, true), 'SAT_ZERO' as 'SAT')).toThrow('overflow: got "SAT_ZERO"; allowed: WRAP or SAT');
+    expect(() => wrapInt(-1, intFormat(64, false))).toThrow(/use wrapIntBig/);
+    expect(() => castIntArray([1, 2], intFormat(8, true), 'WRAP', new Int32Array(1))).toThrow(/^out.length: got 1/);
+    // the int variant of NumFormat only: a binary (±1) format or an untagged {bits, signed} is refused
+    expect(() => wrapInt(1, BINARY as unknown as IntFormat)).toThrow(`format.type: got "binary"; allowed: 'int' (an integer format)`);
+    expect(() => saturateIntBig(1n, { bits: 8, signed: true } as IntFormat)).toThrow(/^format.type: got undefined/);
   });
 });

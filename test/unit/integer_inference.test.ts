@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { Rng, testSeed } from '../../src/util/rng.js';
-import { multiplyByQuantizedMultiplier, onnxRescale, roundShift, wrapIntBig } from '../../src/arith/index.js';
+import { multiplyByQuantizedMultiplier, onnxRescale, roundShift, wrapIntBig, intFormat } from '../../src/arith/index.js';
 import {
   integerInference, dequantizeOutput, modelShapes, shapeSize, ortOutputScale, SCHEMA_VERSION,
   type Conv2dLayer, type DenseLayer, type Layer, type QuantizedModel, type RequantMode,
@@ -74,7 +74,7 @@ function naiveMac(l: DenseLayer | Conv2dLayer, x: number[], inShape: number[], o
         }
       }
       if (l.bias) acc += BigInt(l.bias[o]!);
-      const a = Number(wrapIntBig(acc, { bits: 32, signed: true }));
+      const a = Number(wrapIntBig(acc, intFormat(32, true)));
       const st = l.output;
       if (st.kind === 'accumulator') out[o * inner + p] = a;
       else if (st.kind === 'threshold') {

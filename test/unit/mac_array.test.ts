@@ -6,7 +6,7 @@ import { MacArray, type MacArrayInputs } from '../../src/hw/mac_array.js';
 import { accRule, type AccRule } from '../../src/hw/mac_rule.js';
 import { fromJsonOperand } from '../../src/hw/design.js';
 import { formatBits, formatRange, formatSigned } from '../../src/arith/format.js';
-import { castIntBig } from '../../src/arith/index.js';
+import { castIntBig, intFormat } from '../../src/arith/index.js';
 import { InputError } from '../../src/util/errors.js';
 import { Rng, testSeed } from '../../src/util/rng.js';
 
@@ -15,7 +15,7 @@ console.log(`mac_array.test seed ${seed} (LOWBIT_SEED=${seed} reproduces)`);
 
 /** The naive reference: one PE accumulating k = 0..K-1 in order, cast after every add (arith). */
 function naiveGemm(A: Int32Array, W: Int32Array, M: number, K: number, N: number, d: Design): bigint[] {
-  const f = { bits: d.accumulator.bits, signed: true };
+  const f = intFormat(d.accumulator.bits, true);
   const Y: bigint[] = [];
   for (let m = 0; m < M; m++) {
     for (let n = 0; n < N; n++) {

@@ -18,7 +18,7 @@ describe('the accumulate rule ovf(base + h*v)', () => {
       for (const overflow of ['WRAP', 'SAT'] as const) {
         const num = numberAccRule(bits, overflow);
         const big = bigAccRule(bits, overflow);
-        const f = { bits, signed: true };
+        const f = intFormat(bits, true);
         const lim = 2 ** (bits - 1);
         for (let i = 0; i < 400; i++) {
           const base = i < 4 ? [-lim, lim - 1, 0, -1][i] : rng.int(-lim, lim - 1);

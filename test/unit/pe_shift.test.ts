@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { pow2Code, pow2CodeValue } from '../../src/arith/pow2.js';
-import { castIntBig } from '../../src/arith/index.js';
+import { castIntBig, intFormat } from '../../src/arith/index.js';
 import { fromJsonOperand, parseDesign, type Design, type OperandJson } from '../../src/hw/design.js';
 import { formatRange } from '../../src/arith/format.js';
 import { PRESETS } from '../../src/hw/presets.js';
@@ -115,7 +115,7 @@ describe('shift PE model', () => {
         const d = shiftDesign(df, { bits: 16, signed: true }, { bits: 16, signed: true }, acc);
         const rule = peRule(d) as AccRule<number | bigint>;
         const E = pe.weightExpBits(d.weight);
-        const f = { bits: acc.bits, signed: true };
+        const f = intFormat(acc.bits, true);
         const lim = 2n ** BigInt(acc.bits - 1);
         for (let c = 0; c < 2 ** (E + 2); c++) {
           const nz = (c >> (E + 1)) & 1;
@@ -159,7 +159,7 @@ describe('shift PE model', () => {
       expect(Array.from(shift.Y, BigInt)).toEqual(Array.from(fn.Y, BigInt));
       expect(shift.cycles).toBe(mul.cycles);
       // the sequential reference, written out
-      const f = { bits: acc.bits, signed: true };
+      const f = intFormat(acc.bits, true);
       for (let m = 0; m < M; m++) {
         for (let n = 0; n < N; n++) {
           let s = 0n;

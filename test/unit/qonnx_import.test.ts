@@ -2,41 +2,13 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { dequantizeOutput, importOnnx, integerInference, DT, encodeModel, makeNode, makeTensor, makeValueInfo, onnx, type NodeProto, type TensorProto } from '../../src/model/index.js';
+import { dequantizeOutput, importOnnx, integerInference } from '../../src/model/index.js';
 import { bipolarQuant, multiThreshold, quant, truncInt, truncV1Int } from '../../src/model/onnx/qonnx_ops.js';
 import { Rng, testSeed } from '../../src/util/rng.js';
 import { runCli } from './helpers/cli.js';
+import { Q, QonnxGraph as G } from './helpers/qonnx_graph.js';
 
-const Q = 'qonnx.custom_op.general';
 const seed = testSeed(1616);
-
-/** A QONNX graph builder (onnx-proto), ops in the qonnx domain as Brevitas / FINN write them. */
-class G {
-  nodes: NodeProto[] = [];
-  inits: TensorProto[] = [];
-  n = 0;
-  c(dims: number[], v: ArrayLike<number>): string {
-    const name = `c${this.n++}`;
-    this.inits.push(makeTensor(name, DT.FLOAT, dims, v));
-    return name;
-  }
-  op(type: string, ins: string[], attrs: Record<string, number | number[] | { f: number } | { s: string }> = {}, domain = '', strs: Record<string, string> = {}): string {
-    const out = `${type.toLowerCase()}_${this.n++}`;
-    const node = makeNode(type, ins, [out], out, attrs, domain);
-    for (const [k, v] of Object.entries(strs)) node.attribute!.push({ name: k, type: onnx.AttributeProto.AttributeType.STRING, s: new TextEncoder().encode(v) });
-    this.nodes.push(node);
-    return out;
-  }
-  quant(x: string, scale: string, bits: number, signed: number, narrow: number, mode = 'ROUND'): string {
-    return this.op('Quant', [x, scale, this.c([], [0]), this.c([], [bits])], { signed, narrow }, Q, { rounding_mode: mode });
-  }
-  bytes(inShape: number[], out: string): Uint8Array {
-    return encodeModel({
-      irVersion: 8, producerName: 'test', opsetImport: [{ domain: '', version: 13 }, { domain: Q, version: 1 }],
-      graph: { name: 'q', node: this.nodes, initializer: this.inits, input: [makeValueInfo('x', DT.FLOAT, ['N', ...inShape])], output: [makeValueInfo(out, DT.FLOAT, ['N', 4])] },
-    });
-  }
-}
 
 const f = Math.fround;
 

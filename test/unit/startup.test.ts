@@ -30,6 +30,15 @@ function packagesLoadedBy(script: string): string[] {
 
 const srcUrl = (p: string): string => JSON.stringify(pathToFileURL(`${ROOT}src/${p}`).href);
 
+/** The modules of src/ (paths below src/) a fresh Node process has loaded after running `script` (as above). */
+function srcModulesLoadedBy(script: string): string[] {
+  const hook = `export async function load(u, c, n) { if (u.includes('/src/') && !u.includes('/node_modules/')) process.stderr.write('LOADED ' + u + '\\n'); return n(u, c); }`;
+  const register = `import { register } from 'node:module'; register(${JSON.stringify('data:text/javascript,' + encodeURIComponent(hook))});`;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--import', `data:text/javascript,${encodeURIComponent(register)}`, '--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8' });
+  expect(r.status, r.stderr).toBe(0);
+  return [...new Set([...r.stderr.matchAll(/^LOADED .*?\/src\/(.*)$/gm)].map((m) => m[1]!))];
+}
+
 describe('start-up', () => {
   it('the CLI parses a command without loading the help layout (cliui, string-width) or any heavy package', () => {
     const script = `const { main } = await import(${srcUrl('cli/main.ts')});
@@ -37,6 +46,21 @@ describe('start-up', () => {
     const loaded = packagesLoadedBy(script);
     expect(loaded).toContain('yargs');
     expect(loaded.filter((p) => HEAVY.includes(p))).toEqual([]);
+  }, 60_000);
+
+  it('a command parses its options from cli/args/ alone; its handler (cli/commands/) loads only when it runs', () => {
+    // every command with a bad option (exit 2 before any work), then `export` running (it fails on the missing model)
+    const bad = COMMAND_LOADERS.map((c) => `[${JSON.stringify(c.name)}, '--bogus']`).join(', ');
+    const script = `const { main } = await import(${srcUrl('cli/main.ts')}); const codes = [];
+      for (const a of [${bad}, ['sweep', 'merge', '--bogus']]) codes.push(await main(a));
+      if (codes.some((c) => c !== 2)) throw new Error('exit codes ' + codes);
+      console.error('PHASE run');
+      if (await main(['export', '--model', 'no-such-model-dir', '--out', '/nonexistent-dir/x.onnx']) !== 2) throw new Error('export');`;
+    const hook = srcModulesLoadedBy(`${script.replace("console.error('PHASE run');", "process.exit(0);")}`);
+    const handlers = hook.filter((p) => p.startsWith('cli/commands/') && p !== 'cli/commands/list.ts');
+    expect(handlers).toEqual([]);
+    expect(hook.filter((p) => p.startsWith('cli/args/')).length).toBe(COMMAND_LOADERS.length);
+    expect(srcModulesLoadedBy(script)).toContain('cli/commands/export.ts');
   }, 60_000);
 
   it('the library entry loads no heavy package', () => {

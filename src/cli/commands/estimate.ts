@@ -1,4 +1,5 @@
-import type { Argv, CommandModule } from 'yargs';
+import type { ArgumentsCamelCase } from 'yargs';
+import type { EstimateArgs } from '../args/estimate.js';
 import { formatBits } from '../../arith/format.js';
 import { deriveDesign, operandName, type Design } from '../../hw/design.js';
 import { estimateGemm, type GemmCost } from '../../hw/cost.js';
@@ -7,9 +8,8 @@ import { peKind } from '../../hw/pe_kind.js';
 import { HOROWITZ_45NM, dramEnergyPerBit, peMacEnergy, sramEnergyPerBit, xnorMacEnergy } from '../../estimate/energy.js';
 import { InputError } from '../../util/errors.js';
 import { given, notApplicable } from '../options.js';
-import { designFromArgv, designOptions, parseShape } from './simulate.js';
-import { estimateModelOptions, estimateModelWorkload, type EstimateModelArgs } from './estimate_model.js';
-import { DESCRIBE } from './list.js';
+import { designFromArgv, parseShape } from './simulate.js';
+import { estimateModelWorkload } from './estimate_model.js';
 import { estimateWeightOnlyCommand } from './weight_only_run.js';
 import { weightOnlyPath } from '../../model/locate.js';
 
@@ -27,14 +27,6 @@ import { weightOnlyPath } from '../../model/locate.js';
  *   sram    = (weightReads * wBits + activationReads * aBits + (outputReads + outputWrites) * accBits) * E_sram/bit
  *   dram    = offchip bytes * 8 * E_dram/bit
  */
-interface EstimateArgs extends EstimateModelArgs {
-  design: string;
-  array?: string;
-  dataflow?: string;
-  gemm?: string;
-  'scalesim-dir'?: string;
-  json: boolean;
-}
 
 export interface GemmEnergy {
   computePJ: number;
@@ -96,33 +88,22 @@ function estimateGemmWorkload(design: Design, argv: EstimateArgs): void {
   process.stdout.write(lines.join('\n') + '\n');
 }
 
-export const estimateCommand: CommandModule<object, EstimateArgs> = {
-  command: 'estimate',
-  describe: DESCRIBE.estimate,
-  builder: (y) =>
-    estimateModelOptions(designOptions(y))
-      .option('gemm', { type: 'string', describe: 'one GEMM, M,K,N (Y[M x N] = A[M x K] W[K x N])' })
-      .option('scalesim-dir', { type: 'string', describe: 'also write SCALE-Sim v2 .cfg and GEMM topology .csv into this folder' })
-      .example('$0 estimate --design int8 --array 32x32 --gemm 256,784,256', '')
-      .example('$0 estimate --design binary --dataflow ws --gemm 1,784,1024 --json --scalesim-dir scalesim/', '')
-      .example('$0 estimate --model sfc-w1a1 --design binary-mnist --no-area', 'a shipped model, layer by layer')
-      .example('$0 estimate --model models/my-ternary --design int8 --pe auto', 'the multiplier-free PE when the weights allow it') as unknown as Argv<EstimateArgs>,
-  handler: (argv) => {
-    const wo = argv.model !== undefined && argv.gemm === undefined ? weightOnlyPath(argv.model) : null;
-    if (wo !== null) return void estimateWeightOnlyCommand(argv, wo);
-    const design = designFromArgv(argv);
-    if (argv.pe === 'multiplier' || argv.pe === 'shift') design.array.pe = argv.pe;
-    if (argv.pe === 'auto' && argv.gemm !== undefined) throw new InputError('estimate: --pe auto chooses the PE from a model\'s weights; it applies to --model (for --gemm give --pe multiplier or --pe shift)');
-    if (argv.gemm !== undefined && argv.model !== undefined) throw new InputError('estimate: give one workload, --gemm M,K,N or --model, not both');
-    if (argv.gemm !== undefined) {
-      for (const o of ['energy', 'area', 'batch', 'accuracy', 'images']) notApplicable(`--${o}`, given(o), 'it applies to --model (a whole network), not to --gemm');
-      return estimateGemmWorkload(design, argv);
-    }
-    notApplicable('--images', given('images') && !argv.accuracy, 'it counts the images of --accuracy; add --accuracy');
-    if (argv.model !== undefined) {
-      if (argv['scalesim-dir'] !== undefined) throw new InputError('estimate: --scalesim-dir writes the SCALE-Sim files of one GEMM; it applies to --gemm M,K,N, not to --model');
-      return estimateModelWorkload(design, argv);
-    }
-    throw new InputError('estimate: name a workload: --gemm M,K,N or --model models/NAME');
-  },
-};
+/** Runs `lowbit estimate` (its options: cli/args/estimate.ts). */
+export function estimateHandler(argv: ArgumentsCamelCase<EstimateArgs>): void {
+  const wo = argv.model !== undefined && argv.gemm === undefined ? weightOnlyPath(argv.model) : null;
+  if (wo !== null) return void estimateWeightOnlyCommand(argv, wo);
+  const design = designFromArgv(argv);
+  if (argv.pe === 'multiplier' || argv.pe === 'shift') design.array.pe = argv.pe;
+  if (argv.pe === 'auto' && argv.gemm !== undefined) throw new InputError('estimate: --pe auto chooses the PE from a model\'s weights; it applies to --model (for --gemm give --pe multiplier or --pe shift)');
+  if (argv.gemm !== undefined && argv.model !== undefined) throw new InputError('estimate: give one workload, --gemm M,K,N or --model, not both');
+  if (argv.gemm !== undefined) {
+    for (const o of ['energy', 'area', 'batch', 'accuracy', 'images']) notApplicable(`--${o}`, given(o), 'it applies to --model (a whole network), not to --gemm');
+    return estimateGemmWorkload(design, argv);
+  }
+  notApplicable('--images', given('images') && !argv.accuracy, 'it counts the images of --accuracy; add --accuracy');
+  if (argv.model !== undefined) {
+    if (argv['scalesim-dir'] !== undefined) throw new InputError('estimate: --scalesim-dir writes the SCALE-Sim files of one GEMM; it applies to --gemm M,K,N, not to --model');
+    return estimateModelWorkload(design, argv);
+  }
+  throw new InputError('estimate: name a workload: --gemm M,K,N or --model models/NAME');
+}

@@ -1,10 +1,10 @@
-import type { Argv } from 'yargs';
+import type { EstimateModelArgs } from '../args/estimate.js';
 import type { Design, PeKind } from '../../hw/design.js';
 import { choosePe } from '../../hw/accel_compile.js';
 import { peKind } from '../../hw/pe_kind.js';
 import { loadModel } from '../../model/locate.js';
 import { estimateNetwork } from '../../estimate/network.js';
-import { estimateArea, type ModelEstimateResult } from '../../estimate/area.js';
+import { estimateArea, hasWindowLayers, type ModelEstimateResult } from '../../estimate/area.js';
 
 export type { ModelEstimateResult };
 import { HOROWITZ_45NM, loadEnergyTable, peMacEnergy } from '../../estimate/energy.js';
@@ -18,29 +18,6 @@ import { modelAccWidths, type ModelAccWidths } from '../../estimate/accumulators
  * total (src/estimate/network.ts states every formula), plus Yosys area of the compute units
  * (src/estimate/area.ts) unless `--no-area`.
  */
-export interface EstimateModelArgs {
-  model?: string;
-  energy?: string;
-  area: boolean;
-  batch: number;
-  accuracy: boolean;
-  images: number;
-  json: boolean;
-  pe?: string;
-}
-
-export function estimateModelOptions<T>(y: Argv<T>) {
-  return y
-    .option('model', { type: 'string', describe: 'a QuantizedModel (models/NAME folder, quantized .onnx file or shipped model name): per-layer estimate on the accelerator' })
-    .option('energy', { type: 'string', describe: 'a JSON energy table in pJ (fields add8, add32, mul8, mul32, fpAdd32, fpMul32, sram32, dram32)' })
-    .option('area', { type: 'boolean', default: true, describe: 'synthesize the compute units with Yosys for area (--no-area skips)' })
-    .option('batch', { type: 'number', default: 1, describe: 'inferences the one-time weight load is amortised over; min(batch, rows) images (MLP) or conv output pixels (CNN) share the array rows' })
-    .option('accuracy', { type: 'boolean', default: false, describe: 'also measure MNIST test accuracy on the TS accelerator' })
-    .option('images', { type: 'number', default: 10000, describe: 'with --accuracy: MNIST test images (a seeded subset when fewer than 10,000)' })
-    .option('pe', { type: 'string', choices: ['multiplier', 'shift', 'auto'], describe: "the array's PE (default: the Design's array.pe): multiplier, shift (multiplier-free: weights 0 or ±2^e, add/subtract/shift), or auto (--model: shift when every MAC layer's weights allow it)" });
-}
-
-
 /** Runs the estimate (library use: sweeps call this in workers). */
 /**
  * The PE of the estimate: `kind` (the Design's array.pe, or `choosePe` with `--pe auto`), `allowsShift` (every MAC
@@ -72,7 +49,7 @@ export function estimateModelDir(modelArg: string, designIn: Design, opts: { ene
     macComputePJ: { multiplier: macOps * peMacEnergy(energy, design, 'multiplier'), ...(allowsShift ? { shift: macOps * peMacEnergy(energy, design, 'shift') } : {}) },
   };
   return {
-    ...e, pe, area: opts.area ? estimateArea(design) : { skipped: 'not requested (--no-area)' },
+    ...e, pe, area: opts.area ? estimateArea(design, hasWindowLayers(model)) : { skipped: 'not requested (--no-area)' },
     accumulators: modelAccWidths(model, design.accumulator.chunk?.length),
     ...(acc ? { accuracy: acc.accuracy, accuracyImages: acc.images } : {}),
   };

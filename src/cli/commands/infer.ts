@@ -1,4 +1,5 @@
-import type { Argv, CommandModule } from 'yargs';
+import type { ArgumentsCamelCase } from 'yargs';
+import type { InferArgs } from '../args/infer.js';
 import { npyLabels, npyModelInput } from '../../data/arrays.js';
 import { argmaxRowsInt, dequantizeOutput, integerInference, ortU8S8Saturates } from '../../model/infer.js';
 import { loadModel, resolveModelPath } from '../../model/locate.js';
@@ -9,8 +10,7 @@ import { REQUANT_MODES, type RequantMode } from '../../model/stages.js';
 import type { QuantizedModel } from '../../model/types.js';
 import { badValue, checkEnum } from '../../util/errors.js';
 import { readNpy, writeNpy } from '../../util/npy.js';
-import { checkNpyOut, given, notApplicable, withForce } from '../options.js';
-import { DESCRIBE } from './list.js';
+import { checkNpyOut, given, notApplicable } from '../options.js';
 
 /**
  * `lowbit infer`: runs the integer reference inference of a QuantizedModel (a `models/<name>/` folder, or a
@@ -20,89 +20,64 @@ import { DESCRIBE } from './list.js';
  * Runtime's DequantizeLinear does (`dequantizeOutput`), and prints a summary (argmax of the first rows;
  * accuracy with `--labels`). Any numeric `.npy` dtype is read (float64, int64, bool converted with a range check).
  */
-interface InferArgs {
-  model: string;
-  input: string;
-  out?: string;
-  force: boolean;
-  requant: string;
-  labels?: string;
-  dequantize: boolean;
-  'u8s8-saturation': boolean;
-  json: boolean;
-}
 
-export const inferCommand: CommandModule<object, InferArgs> = {
-  command: 'infer',
-  describe: DESCRIBE.infer,
-  builder: (y: Argv) =>
-    withForce(y)
-      .option('model', { type: 'string', demandOption: true, describe: 'a QuantizedModel: models/NAME folder, quantized .onnx file or shipped model name' })
-      .option('input', { type: 'string', demandOption: true, describe: '.npy input: floats (float32/float64/bool, quantized by the model) or integers (already quantized); shape [N, ...inputShape]' })
-      .option('out', { type: 'string', describe: 'write the outputs here (.npy [N, ...outputShape]: int32, or float32 with --dequantize)' })
-      .option('dequantize', { type: 'boolean', default: false, describe: "write float32 outputs computed as ONNX Runtime's DequantizeLinear (float32(q - zp) * scale)" })
-      .option('requant', { type: 'string', default: 'fixed', choices: REQUANT_MODES as unknown as string[], describe: "fixed: the model's integer scaling; onnxruntime: ORT's float32 rescale" })
-      .option('labels', { type: 'string', describe: '.npy of N integer labels: report top-1 accuracy of the argmax' })
-      .option('u8s8-saturation', { type: 'boolean', default: false, describe: "emulate ONNX Runtime's AVX2 u8 x s8 int16 pair saturation" })
-      .example('$0 infer --model sfc-w4a4 --input x.npy --out y.npy', 'a shipped model on x.npy (float32 [N, 784], pixels in 0..1)')
-      .example('$0 infer --model q.onnx --input x.npy --requant onnxruntime --json', 'run an ONNX model as ONNX Runtime would') as unknown as Argv<InferArgs>,
-  handler: (argv) => {
-    const requant = checkEnum('--requant', argv.requant, REQUANT_MODES) as RequantMode;
-    checkNpyOut(argv.out, '--out', argv.force);
-    notApplicable('--dequantize', argv.dequantize && argv.out === undefined, 'it chooses the dtype of the outputs written to --out; add --out FILE.npy');
-    const path = resolveModelPath(argv.model);
-    if (isWeightOnlyDir(path)) {
-      for (const o of ['requant', 'u8s8-saturation', 'dequantize']) notApplicable(`--${o}`, given(o), 'a weight-only model has float activations and float32 outputs');
-      inferWeightOnly(argv, path);
-      return;
-    }
-    const model: QuantizedModel = loadModel(argv.model);
-    const arr = readNpy(argv.input);
-    const inSize = shapeSize(model.inputShape);
-    const okShape = arr.data.length > 0 && (shapeSize(arr.shape) === inSize || (arr.shape.length >= 2 && shapeSize(arr.shape.slice(1)) === inSize));
-    if (!okShape) {
-      throw badValue(`${argv.input}: shape`, `(${arr.shape.join(', ')})`, `[N, ${model.inputShape.join(', ')}] (model ${model.name} takes ${inSize} values per sample)`);
-    }
-    const x = npyModelInput(arr, argv.input);
-    const t0 = performance.now();
-    const res = integerInference(model, x, { requant, u8s8Saturation: argv['u8s8-saturation'] });
-    const seconds = (performance.now() - t0) / 1000;
-    const [n, ...outShape] = res.shape as [number, ...number[]];
-    const cols = shapeSize(outShape);
-    const labels = argv.labels ? npyLabels(readNpy(argv.labels), argv.labels, n, cols) : null;
-    if (argv.out) writeNpy(argv.out, { data: argv.dequantize ? dequantizeOutput(model, res.output) : res.output, shape: res.shape });
-    const argmax = argmaxRowsInt(res.output, cols);
-    let accuracy: number | undefined;
-    if (labels) {
-      let ok = 0;
-      for (let i = 0; i < n; i++) if (argmax[i] === labels[i]) ok++;
-      accuracy = ok / n;
-    }
-    const result = {
-      model: model.name,
-      input: argv.input,
-      inputKind: x instanceof Float32Array ? `${arr.dtype} (quantized by the model)` : `${arr.dtype} (already quantized)`,
-      samples: n,
-      outputShape: outShape,
-      requant,
-      u8s8Saturation: argv['u8s8-saturation'],
-      ortU8S8SaturatesHere: ortU8S8Saturates(),
-      out: argv.out ?? null,
-      dequantize: argv.dequantize,
-      seconds: Number(seconds.toFixed(4)),
-      argmaxFirst: Array.from(argmax.subarray(0, 20)),
-      ...(accuracy !== undefined ? { accuracy } : {}),
-    };
-    if (argv.json) {
-      process.stdout.write(JSON.stringify(result, null, 2) + '\n');
-      return;
-    }
-    const lines = [
-      `model ${result.model}: ${n} samples (${result.inputKind}), output [${n}, ${outShape.join(', ')}], requant ${requant}, ${result.seconds} s`,
-      `argmax of the first ${Math.min(20, n)}: ${result.argmaxFirst.join(' ')}`,
-    ];
-    if (accuracy !== undefined) lines.push(`top-1 accuracy: ${(100 * accuracy).toFixed(2)}% (${Math.round(accuracy * n)}/${n})`);
-    if (argv.out) lines.push(`wrote ${argv.out} (${argv.dequantize ? 'float32, dequantized' : 'int32'})`);
-    process.stdout.write(lines.join('\n') + '\n');
-  },
-};
+/** Runs `lowbit infer` (its options: cli/args/infer.ts). */
+export function inferHandler(argv: ArgumentsCamelCase<InferArgs>): void {
+  const requant = checkEnum('--requant', argv.requant, REQUANT_MODES) as RequantMode;
+  checkNpyOut(argv.out, '--out', argv.force);
+  notApplicable('--dequantize', argv.dequantize && argv.out === undefined, 'it chooses the dtype of the outputs written to --out; add --out FILE.npy');
+  const path = resolveModelPath(argv.model);
+  if (isWeightOnlyDir(path)) {
+    for (const o of ['requant', 'u8s8-saturation', 'dequantize']) notApplicable(`--${o}`, given(o), 'a weight-only model has float activations and float32 outputs');
+    inferWeightOnly(argv, path);
+    return;
+  }
+  const model: QuantizedModel = loadModel(argv.model);
+  const arr = readNpy(argv.input);
+  const inSize = shapeSize(model.inputShape);
+  const okShape = arr.data.length > 0 && (shapeSize(arr.shape) === inSize || (arr.shape.length >= 2 && shapeSize(arr.shape.slice(1)) === inSize));
+  if (!okShape) {
+    throw badValue(`${argv.input}: shape`, `(${arr.shape.join(', ')})`, `[N, ${model.inputShape.join(', ')}] (model ${model.name} takes ${inSize} values per sample)`);
+  }
+  const x = npyModelInput(arr, argv.input);
+  const t0 = performance.now();
+  const res = integerInference(model, x, { requant, u8s8Saturation: argv['u8s8-saturation'] });
+  const seconds = (performance.now() - t0) / 1000;
+  const [n, ...outShape] = res.shape as [number, ...number[]];
+  const cols = shapeSize(outShape);
+  const labels = argv.labels ? npyLabels(readNpy(argv.labels), argv.labels, n, cols) : null;
+  if (argv.out) writeNpy(argv.out, { data: argv.dequantize ? dequantizeOutput(model, res.output) : res.output, shape: res.shape });
+  const argmax = argmaxRowsInt(res.output, cols);
+  let accuracy: number | undefined;
+  if (labels) {
+    let ok = 0;
+    for (let i = 0; i < n; i++) if (argmax[i] === labels[i]) ok++;
+    accuracy = ok / n;
+  }
+  const result = {
+    model: model.name,
+    input: argv.input,
+    inputKind: x instanceof Float32Array ? `${arr.dtype} (quantized by the model)` : `${arr.dtype} (already quantized)`,
+    samples: n,
+    outputShape: outShape,
+    requant,
+    u8s8Saturation: argv['u8s8-saturation'],
+    ortU8S8SaturatesHere: ortU8S8Saturates(),
+    out: argv.out ?? null,
+    dequantize: argv.dequantize,
+    seconds: Number(seconds.toFixed(4)),
+    argmaxFirst: Array.from(argmax.subarray(0, 20)),
+    ...(accuracy !== undefined ? { accuracy } : {}),
+  };
+  if (argv.json) {
+    process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+    return;
+  }
+  const lines = [
+    `model ${result.model}: ${n} samples (${result.inputKind}), output [${n}, ${outShape.join(', ')}], requant ${requant}, ${result.seconds} s`,
+    `argmax of the first ${Math.min(20, n)}: ${result.argmaxFirst.join(' ')}`,
+  ];
+  if (accuracy !== undefined) lines.push(`top-1 accuracy: ${(100 * accuracy).toFixed(2)}% (${Math.round(accuracy * n)}/${n})`);
+  if (argv.out) lines.push(`wrote ${argv.out} (${argv.dequantize ? 'float32, dequantized' : 'int32'})`);
+  process.stdout.write(lines.join('\n') + '\n');
+}

@@ -1,9 +1,10 @@
 import type { CommandModule } from 'yargs';
 
 /**
- * The `lowbit` commands by name, each with its one-line description and a loader of its module, so that
- * main.ts loads only the module of the command being run (start-up time: bench/startup.bench.ts); the
- * others are listed in `--help` from this table. Each command module takes its `describe` from DESCRIBE.
+ * The `lowbit` commands by name, each with its one-line description and a loader of its options module
+ * (cli/args/NAME.ts), so that main.ts loads only the options of the command being run (start-up time:
+ * bench/startup.bench.ts); the others are listed in `--help` from this table. Each options module takes its
+ * `describe` from DESCRIBE, and imports its handler (cli/commands/NAME.ts) only when the command runs.
  */
 export const DESCRIBE = {
   verify: 'check RTL against the TS models through Verilator (bit- and cycle-exact)',
@@ -28,17 +29,17 @@ type AnyCommand = CommandModule<any, any>;
 
 /** Registration order of `lowbit --help`, and each command's module. */
 export const COMMAND_LOADERS: { name: CommandName; load: () => Promise<AnyCommand> }[] = [
-  { name: 'verify', load: async () => (await import('./verify.js')).verifyCommand },
-  { name: 'simulate', load: async () => (await import('./simulate.js')).simulateCommand },
-  { name: 'estimate', load: async () => (await import('./estimate.js')).estimateCommand },
-  { name: 'quantize', load: async () => (await import('./quantize.js')).quantizeCommand },
-  { name: 'compress', load: async () => (await import('./compress.js')).compressCommand },
-  { name: 'train', load: async () => (await import('./train.js')).trainCommand },
-  { name: 'infer', load: async () => (await import('./infer.js')).inferCommand },
-  { name: 'export', load: async () => (await import('./export.js')).exportCommand },
-  { name: 'sweep', load: async () => (await import('./sweep.js')).sweepCommand },
-  { name: 'report', load: async () => (await import('./report.js')).reportCommand },
-  { name: 'run', load: async () => (await import('./run.js')).runCommand },
-  { name: 'autoquant', load: async () => (await import('./autoquant.js')).autoquantCommand },
-  { name: 'demo', load: async () => (await import('./demo.js')).demoCommand },
+  { name: 'verify', load: async () => (await import('../args/verify.js')).verifyCommand },
+  { name: 'simulate', load: async () => (await import('../args/simulate.js')).simulateCommand },
+  { name: 'estimate', load: async () => (await import('../args/estimate.js')).estimateCommand },
+  { name: 'quantize', load: async () => (await import('../args/quantize.js')).quantizeCommand },
+  { name: 'compress', load: async () => (await import('../args/compress.js')).compressCommand },
+  { name: 'train', load: async () => (await import('../args/train.js')).trainCommand },
+  { name: 'infer', load: async () => (await import('../args/infer.js')).inferCommand },
+  { name: 'export', load: async () => (await import('../args/export.js')).exportCommand },
+  { name: 'sweep', load: async () => (await import('../args/sweep.js')).sweepCommand },
+  { name: 'report', load: async () => (await import('../args/report.js')).reportCommand },
+  { name: 'run', load: async () => (await import('../args/run.js')).runCommand },
+  { name: 'autoquant', load: async () => (await import('../args/autoquant.js')).autoquantCommand },
+  { name: 'demo', load: async () => (await import('../args/demo.js')).demoCommand },
 ];

@@ -1,4 +1,5 @@
-import type { CommandModule } from 'yargs';
+import type { ArgumentsCamelCase } from 'yargs';
+import type { RunArgs } from '../args/run.js';
 import { join } from 'node:path';
 import { npyDataset } from '../../data/arrays.js';
 import { runModel, type RunReport } from '../../flows/run.js';
@@ -9,10 +10,9 @@ import { modelShapes } from '../../model/shapes.js';
 import { accelParameters } from '../../rtl/accel_top.js';
 import { writeFileSync } from 'node:fs';
 import { writeDirAtomic } from '../../util/fsafe.js';
-import { checkOutDir, given, notApplicable, withForce } from '../options.js';
+import { checkOutDir, given, notApplicable } from '../options.js';
 import { CheckFailedError, InputError, ToolError, checkInt } from '../../util/errors.js';
-import { designFromArgv, designOptions } from './simulate.js';
-import { DESCRIBE } from './list.js';
+import { designFromArgv } from './simulate.js';
 import { runWeightOnly } from './weight_only_run.js';
 import { runGrouped } from './grouped_run.js';
 import { groupedLayer } from '../../model/group.js';
@@ -28,81 +28,44 @@ import { weightOnlyPath } from '../../model/locate.js';
 /** `run --out`: the accelerator's memory images and params.json (safe outputs, src/util/fsafe.ts). */
 const ACCEL_IMAGES_OUTPUT = { kind: 'accelerator-images' } as const;
 
-interface RunArgs {
-  model: string;
-  design: string;
-  array?: string;
-  dataflow?: string;
-  images: number;
-  rtl: boolean;
-  'rtl-images': number;
-  'rtl-seconds'?: number;
-  jobs?: number;
-  data?: string;
-  input?: string;
-  labels?: string;
-  out?: string;
-  force: boolean;
-  batch: number;
-  json: boolean;
+/** Runs `lowbit run` (its options: cli/args/run.ts). */
+export async function runHandler(argv: ArgumentsCamelCase<RunArgs>): Promise<void> {
+  const wo = weightOnlyPath(argv.model);
+  if (wo !== null) return runWeightOnly(argv, wo);
+  checkInt('--images', argv.images, 1, 10000);
+  checkInt('--rtl-images', argv['rtl-images'], 1, 10000);
+  for (const o of ['rtl-images', 'rtl-seconds', 'jobs']) notApplicable(`--${o}`, given(o) && !argv.rtl, 'it applies to the images run through the RTL; add --rtl');
+  if (argv.jobs !== undefined) checkInt('--jobs', argv.jobs, 1, 256);
+  if (argv['rtl-seconds'] !== undefined) checkInt('--rtl-seconds', argv['rtl-seconds'], 1, 86400);
+  checkOutDir(argv.out, { ...ACCEL_IMAGES_OUTPUT, force: argv.force });
+  const model = loadModel(argv.model);
+  if (groupedLayer(model.layers) !== undefined) return runGrouped(argv, model);
+  const design = designFromArgv(argv);
+  const batch = checkInt('--batch', argv.batch, 1, design.array.rows);
+  if ((argv.input === undefined) !== (argv.labels === undefined)) throw new InputError('run: --input and --labels go together (a .npy data set and its labels)');
+  if (argv.input !== undefined && argv.data !== undefined) throw new InputError('run: give --data (IDX folder) or --input/--labels (.npy), not both');
+  const data = argv.input !== undefined ? npyDataset(argv.input, argv.labels!, modelShapes(model).at(-1)!.reduce((a, b) => a * b, 1)) : undefined;
+  if (argv.out !== undefined) {
+    const p = compileModel(model, design, { batch });
+    const params = JSON.stringify({ top: 'accel_top', parameters: { ...accelParameters(p), MemDir: argv.out } }, null, 1) + '\n';
+    writeDirAtomic(argv.out, (tmp) => {
+      writeImages(p, tmp);
+      writeFileSync(join(tmp, 'params.json'), params);
+    }, { ...ACCEL_IMAGES_OUTPUT, force: argv.force });
+    process.stderr.write(`run: wrote the accelerator's memory images and parameters to ${argv.out}\n`);
+  }
+  const r = await runModel(model, design, { images: argv.images, rtl: argv.rtl, rtlImages: argv['rtl-images'], batch,
+    ...(argv.jobs !== undefined ? { jobs: argv.jobs } : {}), ...(argv['rtl-seconds'] !== undefined ? { rtlSeconds: argv['rtl-seconds'] } : {}),
+    ...(argv.data ? { dataDir: argv.data } : {}), ...(data ? { data } : {}) });
+  process.stdout.write(argv.json ? JSON.stringify(r, null, 1) + '\n' : formatRun(r));
+  if (r.rtl?.stopped !== undefined && !r.disagreement) {
+    throw new ToolError(`run: the RTL run stopped at ${r.rtl.stopped} after ${r.rtl.images} of ${r.rtl.requested} images (${r.rtl.agree} checked, all agree); raise --rtl-seconds or lower --rtl-images`);
+  }
+  if (r.disagreement) {
+    const d = r.disagreement;
+    throw new CheckFailedError(`${d.between} disagree: image ${d.image}, layer ${d.layer}, element ${d.element}: expected ${d.expected}, got ${d.actual}${d.cycle !== undefined ? ` (cycle ${d.cycle}, ${d.signal})` : ''}${d.vcd ? `; waveform: ${d.vcd}` : ''}; reproduce: lowbit run --model ${argv.model} --design ${argv.design} --images ${d.image + 1}${argv.rtl ? ' --rtl' : ''}`);
+  }
 }
-
-export const runCommand: CommandModule<object, RunArgs> = {
-  command: 'run',
-  describe: DESCRIBE.run,
-  builder: (y) =>
-    withForce(designOptions(y))
-      .option('model', { type: 'string', demandOption: true, describe: 'a QuantizedModel: models/NAME folder, quantized .onnx file or shipped model name' })
-      .option('images', { type: 'number', default: 10000, describe: 'MNIST test images through the TS model' })
-      .option('rtl', { type: 'boolean', default: false, describe: 'also run images through the RTL in Verilator' })
-      .option('rtl-images', { type: 'number', default: 20, describe: 'images through the RTL with --rtl (transaction level, each checked against the TS model)' })
-      .option('rtl-seconds', { type: 'number', describe: 'with --rtl: stop starting RTL images after this many seconds (exit 2, the verified ones reported)' })
-      .option('jobs', { type: 'number', describe: 'with --rtl: simulations at a time (default: all cores; one shared build)' })
-      .option('batch', { type: 'number', default: 1, describe: 'images (MLP) or conv output pixels (CNN) on the array rows at once, 1..rows' })
-      .option('data', { type: 'string', describe: 'folder with MNIST-shaped IDX files (default: the MNIST files shipped with lowbit)' })
-      .option('input', { type: 'string', describe: 'a .npy data set [N, ...inputShape] instead of MNIST (any numeric dtype; floats are quantized by the model); needs --labels' })
-      .option('labels', { type: 'string', describe: '.npy of the N labels of --input (any integer dtype)' })
-      .option('out', { type: 'string', describe: 'write the compiled $readmemh images and accel_top parameters (params.json) to this folder' })
-      .example('$0 run --model sfc-w1a1 --design binary-mnist --images 1000', 'a shipped model on its design, 1000 MNIST test images')
-      .example('$0 run --model models/my-w4a4 --design int8-mnist --rtl --rtl-images 5 --out build/my-w4a4', 'also 5 images through the RTL; keep the memory images') as never,
-  handler: async (argv) => {
-    const wo = weightOnlyPath(argv.model);
-    if (wo !== null) return runWeightOnly(argv, wo);
-    checkInt('--images', argv.images, 1, 10000);
-    checkInt('--rtl-images', argv['rtl-images'], 1, 10000);
-    for (const o of ['rtl-images', 'rtl-seconds', 'jobs']) notApplicable(`--${o}`, given(o) && !argv.rtl, 'it applies to the images run through the RTL; add --rtl');
-    if (argv.jobs !== undefined) checkInt('--jobs', argv.jobs, 1, 256);
-    if (argv['rtl-seconds'] !== undefined) checkInt('--rtl-seconds', argv['rtl-seconds'], 1, 86400);
-    checkOutDir(argv.out, { ...ACCEL_IMAGES_OUTPUT, force: argv.force });
-    const model = loadModel(argv.model);
-    if (groupedLayer(model.layers) !== undefined) return runGrouped(argv, model);
-    const design = designFromArgv(argv);
-    const batch = checkInt('--batch', argv.batch, 1, design.array.rows);
-    if ((argv.input === undefined) !== (argv.labels === undefined)) throw new InputError('run: --input and --labels go together (a .npy data set and its labels)');
-    if (argv.input !== undefined && argv.data !== undefined) throw new InputError('run: give --data (IDX folder) or --input/--labels (.npy), not both');
-    const data = argv.input !== undefined ? npyDataset(argv.input, argv.labels!, modelShapes(model).at(-1)!.reduce((a, b) => a * b, 1)) : undefined;
-    if (argv.out !== undefined) {
-      const p = compileModel(model, design, { batch });
-      const params = JSON.stringify({ top: 'accel_top', parameters: { ...accelParameters(p), MemDir: argv.out } }, null, 1) + '\n';
-      writeDirAtomic(argv.out, (tmp) => {
-        writeImages(p, tmp);
-        writeFileSync(join(tmp, 'params.json'), params);
-      }, { ...ACCEL_IMAGES_OUTPUT, force: argv.force });
-      process.stderr.write(`run: wrote the accelerator's memory images and parameters to ${argv.out}\n`);
-    }
-    const r = await runModel(model, design, { images: argv.images, rtl: argv.rtl, rtlImages: argv['rtl-images'], batch,
-      ...(argv.jobs !== undefined ? { jobs: argv.jobs } : {}), ...(argv['rtl-seconds'] !== undefined ? { rtlSeconds: argv['rtl-seconds'] } : {}),
-      ...(argv.data ? { dataDir: argv.data } : {}), ...(data ? { data } : {}) });
-    process.stdout.write(argv.json ? JSON.stringify(r, null, 1) + '\n' : formatRun(r));
-    if (r.rtl?.stopped !== undefined && !r.disagreement) {
-      throw new ToolError(`run: the RTL run stopped at ${r.rtl.stopped} after ${r.rtl.images} of ${r.rtl.requested} images (${r.rtl.agree} checked, all agree); raise --rtl-seconds or lower --rtl-images`);
-    }
-    if (r.disagreement) {
-      const d = r.disagreement;
-      throw new CheckFailedError(`${d.between} disagree: image ${d.image}, layer ${d.layer}, element ${d.element}: expected ${d.expected}, got ${d.actual}${d.cycle !== undefined ? ` (cycle ${d.cycle}, ${d.signal})` : ''}${d.vcd ? `; waveform: ${d.vcd}` : ''}; reproduce: lowbit run --model ${argv.model} --design ${argv.design} --images ${d.image + 1}${argv.rtl ? ' --rtl' : ''}`);
-    }
-  },
-};
 
 export function formatRun(r: RunReport): string {
   const pct = (x: number | undefined) => (x === undefined ? '-' : `${(100 * x).toFixed(2)}%`);

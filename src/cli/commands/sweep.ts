@@ -1,5 +1,5 @@
 import { extname } from 'node:path';
-import type { Argv, CommandModule } from 'yargs';
+import type { MergeArgs, SweepArgs } from '../args/sweep.js';
 import { loadSpace, parseShard, shardIndices, spaceSize, spaceHash, type Space } from '../../explore/space.js';
 import { mergeResults, readResults, runSweep, type SweepResult } from '../../explore/sweep.js';
 import { acquireLock } from '../../util/fsafe.js';
@@ -9,8 +9,6 @@ import { markdownTable } from '../../report/document.js';
 import { WorkerPool, defaultJobs } from '../../workers/pool.js';
 import { progress } from '../../util/progress.js';
 import { checkInt, InputError } from '../../util/errors.js';
-import { docPath } from '../../util/package.js';
-import { DESCRIBE } from './list.js';
 
 /**
  * `lowbit sweep --space space.json [--jobs N] [--shard I/N] [--out results.jsonl] [--accuracy] [--no-area]`:
@@ -21,26 +19,6 @@ import { DESCRIBE } from './list.js';
  *
  * `lowbit sweep merge --space space.json --out merged.jsonl shard*.jsonl` joins shard files.
  */
-interface SweepArgs {
-  space: string;
-  jobs?: number;
-  shard?: string;
-  out: string;
-  accuracy: boolean;
-  area: boolean;
-  batch: number;
-  json: boolean;
-}
-
-interface MergeArgs {
-  space: string;
-  out: string;
-  files: string[];
-  partial: boolean;
-  force: boolean;
-  json: boolean;
-}
-
 const evaluateUrl = (): string => new URL(`../../explore/evaluate${extname(new URL(import.meta.url).pathname)}`, import.meta.url).href;
 
 const fmt = (v: unknown): string => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toPrecision(4)) : String(v ?? ''));
@@ -71,7 +49,8 @@ function summary(space: Space, results: SweepResult[], extra: Record<string, unk
   process.stdout.write(lines.join('\n') + '\n');
 }
 
-async function runSweepCommand(argv: SweepArgs): Promise<void> {
+/** Runs `lowbit sweep` (its options: cli/args/sweep.ts). */
+export async function sweepHandler(argv: SweepArgs): Promise<void> {
   const space = loadSpace(argv.space);
   const { i, n } = argv.shard !== undefined ? parseShard(argv.shard) : { i: 0, n: 1 };
   const jobs = checkInt('--jobs', argv.jobs ?? defaultJobs(), 1, 256);
@@ -123,50 +102,9 @@ async function sweepLocked(argv: SweepArgs, space: Space, indices: number[], job
   }
 }
 
-const mergeCommand: CommandModule<object, MergeArgs> = {
-  command: 'merge <files..>',
-  describe: 'join shard result files into one (sorted by point; refuses mixed spaces and missing points)',
-  builder: (y) =>
-    y
-      .positional('files', { type: 'string', array: true, demandOption: true })
-      .option('space', { type: 'string', demandOption: true, describe: 'the space file the shards ran' })
-      .option('out', { type: 'string', demandOption: true, describe: 'merged JSON-lines file' })
-      .option('partial', { type: 'boolean', default: false, describe: 'allow missing points' })
-      .option('force', { type: 'boolean', default: false, describe: 'overwrite --out even if it is not a results file of this space' })
-      .example('$0 sweep merge --space space.json --out merged.jsonl results.jsonl', 'check and sort one results file (from the `lowbit sweep` example)')
-      .example('$0 sweep merge --space space.json --out merged.jsonl shard1.jsonl shard2.jsonl', 'join two shards of space.json') as unknown as Argv<MergeArgs>,
-  handler: (argv) => {
-    const space = loadSpace(argv.space);
-    const results = mergeResults(space, argv.files, argv.out, argv.partial, argv.force);
-    summary(space, results, { merged: argv.files.length, out: argv.out }, argv.json);
-  },
-};
-
-/** `lowbit sweep --space ...`: the default subcommand, so that `sweep merge --help` shows only merge's options. */
-const runSubcommand: CommandModule<object, SweepArgs> = {
-  command: '$0',
-  describe: 'estimate every point of a design space',
-  builder: (y) =>
-    y
-      .option('space', { type: 'string', demandOption: true, describe: `space JSON file (base Design, schemes, axes, seed, images; ${docPath('estimate.md')})` })
-      .option('jobs', { type: 'number', describe: 'worker threads (default: the machine parallelism)' })
-      .option('shard', { type: 'string', describe: 'run shard I of N (1-based, I/N), every N-th point' })
-      .option('out', { type: 'string', default: 'results.jsonl', describe: 'JSON-lines results (appended; rerun resumes)' })
-      .option('accuracy', { type: 'boolean', default: false, describe: 'evaluate each point on the MNIST test set on the TS accelerator' })
-      .option('area', { type: 'boolean', default: true, describe: 'Yosys area per point (--no-area skips)' })
-      .option('batch', { type: 'number', default: 1, describe: 'inferences the weight load is amortised over' })
-      .example('$0 sweep --space space.json --jobs 2 --no-area --out results.jsonl', `space.json: see ${docPath('estimate.md')}`)
-      .example('$0 sweep --space space.json --shard 2/8 --out shard2.jsonl', 'shard 2 of 8')
-      .example('$0 sweep merge --space space.json --out merged.jsonl shard*.jsonl', 'join the shards') as unknown as Argv<SweepArgs>,
-  handler: (argv) => runSweepCommand(argv),
-};
-
-export const sweepCommand: CommandModule<object, object> = {
-  command: 'sweep',
-  describe: DESCRIBE.sweep,
-  builder: (y) =>
-    y
-      .command(runSubcommand as unknown as CommandModule<object, object>)
-      .command(mergeCommand as unknown as CommandModule<object, object>),
-  handler: () => undefined,
-};
+/** Runs `lowbit sweep merge` (its options: cli/args/sweep.ts). */
+export function mergeHandler(argv: MergeArgs): void {
+  const space = loadSpace(argv.space);
+  const results = mergeResults(space, argv.files, argv.out, argv.partial, argv.force);
+  summary(space, results, { merged: argv.files.length, out: argv.out }, argv.json);
+}

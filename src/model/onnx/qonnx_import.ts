@@ -6,6 +6,7 @@ import { applyLayout, LAYOUT_OPS, permuteColumns, type Layout } from './import_l
 import type { ImportOptions } from './import_ops.js';
 import { attr, attrInt, attrInts, num, readTensor, type ModelProto, type NodeProto, type TensorValue } from './proto.js';
 import { accumulatorBound, monotoneThresholds, perChannel, type LevelFn } from './qonnx_fold.js';
+import { im2colGeometry, maxPoolNhwcLayer, patchMatrixToOihw, type ConvGeometry } from './qonnx_lowered.js';
 import { parseRounding, quantInt, quantIntRange, qonnxRound, truncStep, type QuantParams } from './qonnx_ops.js';
 
 /**
@@ -20,6 +21,8 @@ import { parseRounding, quantInt, quantIntRange, qonnxRound, truncStep, type Qua
  *     integer thresholds found by bisection on the function itself (qonnx_fold.ts)
  *   a graph output that is still y -> an `accumulator` stage (b / a must be a whole number of steps: the bias)
  *   MaxPool, Relu (clamp at the zero point), Flatten / Reshape on quantized tensors; layout ops on the float input.
+ *   FINN's lowered convolutions (qonnx_lowered.ts): Transposes to NHWC are tracked as views of lowbit's NCHW maps;
+ *     Im2Col + MatMul (or a MatMul of an NHWC map) -> conv2d, MaxPoolNHWC -> maxpool2d.
  * Anything else, or anything that cannot be represented exactly (a non-constant scale, a negative channel scale,
  * a non-integer zero point, a float op between quantized layers), is an InputError naming the node and why.
  */
@@ -38,12 +41,17 @@ type V =
   | { t: 'w'; v: TensorValue; q: number[]; scale: number[]; zp: number[]; format: TensorFormat; axisScale: number[] }
   /** `nhwc`: a 4-D feature map transposed to NHWC (Transpose perm [0, 2, 3, 1]); lowbit stores it NCHW */
   | { t: 'act'; q: ActQuant; nhwc?: boolean }
-  | { t: 'aff'; m: Mac; nhwc?: boolean };
+  | { t: 'aff'; m: Mac; nhwc?: boolean }
+  /** Im2Col of an NHWC map: patches in FINN's (ky, kx, c) order, for a MatMul to make a conv2d of `g` */
+  | { t: 'patches'; q: ActQuant; g: ConvGeometry };
 
 const TO_NHWC = '0,2,3,1';
 const TO_NCHW = '0,3,1,2';
 
-export const QONNX_OPS = new Set(['Quant', 'IntQuant', 'BipolarQuant', 'Trunc', 'MultiThreshold']);
+export const QONNX_OPS = new Set(['Quant', 'IntQuant', 'BipolarQuant', 'Trunc', 'MultiThreshold', 'Im2Col', 'MaxPoolNHWC']);
+
+/** Ops that read an NHWC map (elementwise or per-tensor, a channels-last MultiThreshold, FINN's NHWC ops). */
+const NHWC_OPS = new Set(['Transpose', 'MultiThreshold', 'Relu', 'Identity', 'Quant', 'IntQuant', 'BipolarQuant', 'Trunc', 'Sign', 'Add', 'Sub', 'Mul', 'Div', 'Im2Col', 'MatMul', 'MaxPoolNHWC', 'Flatten', 'Reshape']);
 
 /** Whether a decoded model uses QONNX custom ops. */
 export function isQonnx(m: ModelProto): boolean {
@@ -87,13 +95,15 @@ export function importQonnx(m: ModelProto, file: string, source: string, opts: I
       if (t.values.length !== 1) fail(`${what} must be one value (per tensor); got shape [${t.dims}]`);
       return t.values[0]!;
     };
-    const set = (v: V) => vals.set(node.output?.[0] ?? '', v);
     const x = get(0) ?? fail('missing input');
     const nhwc = (x.t === 'act' || x.t === 'aff') && !!x.nhwc;
-    // a feature map in NHWC order: only an elementwise op, a channels-last MultiThreshold or the Transpose back
-    if (nhwc && !['Transpose', 'MultiThreshold', 'Relu', 'Identity'].includes(op)) {
-      fail(`input is an NHWC feature map (after a Transpose); lowbit reads it only in MultiThreshold, Relu and a Transpose back to NCHW (perm [${TO_NCHW}])`);
+    // the result of an op on an NHWC map stays NHWC unless the op says otherwise (nhwc set explicitly)
+    const set = (v: V) => vals.set(node.output?.[0] ?? '', nhwc && (v.t === 'act' || v.t === 'aff') && v.nhwc === undefined ? { ...v, nhwc: true } : v);
+    // a feature map in NHWC order: only elementwise / per-tensor ops, channels-last thresholds, FINN's NHWC ops
+    if (nhwc && !NHWC_OPS.has(op)) {
+      fail(`input is an NHWC feature map (after a Transpose); lowbit reads it only in ${[...NHWC_OPS].join(', ')} (Transpose back to NCHW with perm [${TO_NCHW}] first)`);
     }
+    if (!nhwc && (op === 'Im2Col' || op === 'MaxPoolNHWC')) fail(`${op} reads an NHWC feature map; its input is not one (Transpose a quantized NCHW map with perm [${TO_NHWC}] first)`);
     if ((x.t === 'act' || x.t === 'aff') && op === 'Transpose' && (x.t === 'aff' ? shapeAfterMac(x.m) : chain.shape).length === 3) {
       // NCHW <-> NHWC of a feature map: tracked, lowbit keeps the data NCHW
       const perm = (attrInts(node, 'perm') ?? []).join();
@@ -230,10 +240,12 @@ export function importQonnx(m: ModelProto, file: string, source: string, opts: I
       case 'MatMul':
       case 'Gemm':
       case 'Conv': {
-        if (x.t !== 'act') fail(`input is ${x.t === 'float' ? 'a float tensor' : `a ${x.t} value`}; a ${op} needs a quantized input (Quant / BipolarQuant / MultiThreshold before it)`);
+        if (x.t !== 'act' && !(x.t === 'patches' && op === 'MatMul')) fail(`input is ${x.t === 'float' ? 'a float tensor' : `a ${x.t} value`}; a ${op} needs a quantized input (Quant / BipolarQuant / MultiThreshold before it)`);
         const w = get(1);
-        if (w?.t !== 'w') fail('weights (input 1) must be a Quant / BipolarQuant of a constant, or integer-valued constants');
-        const mac = macOf(node, op, (x as { q: ActQuant }).q, w as Extract<V, { t: 'w' }>, chain.shape, where);
+        if (w?.t !== 'w') fail('weights (input 1) must be a Quant / BipolarQuant of a constant');
+        // FINN's lowered conv: a MatMul of Im2Col patches, or of an NHWC map (a 1x1 conv: no Im2Col)
+        const lowered = x.t === 'patches' ? x.g : nhwc ? POINTWISE : undefined;
+        const mac = macOf(node, op, (x as { q: ActQuant }).q, w as Extract<V, { t: 'w' }>, chain.shape, where, lowered);
         if (chain.inputSrc) {
           const l = mac.layer;
           if (l.kind !== 'dense') fail('a Transpose of the float input can be folded only into a first dense layer');
@@ -242,9 +254,18 @@ export function importQonnx(m: ModelProto, file: string, source: string, opts: I
         }
         const bias = get(2);
         if (bias) addConst(mac, bias, op === 'Conv' ? 0 : -1, 'add', where);
-        set({ t: 'aff', m: mac });
+        set({ t: 'aff', m: mac, nhwc: !!lowered });
         break;
       }
+      case 'Im2Col':
+        if (x.t !== 'act') fail('Im2Col needs a quantized NHWC map (after a Quant / MultiThreshold and a Transpose)');
+        set({ t: 'patches', q: (x as { q: ActQuant }).q, g: im2colGeometry(node, chain.shape, where) });
+        break;
+      case 'MaxPoolNHWC':
+        if (x.t !== 'act') fail('MaxPoolNHWC needs a quantized input (after the quantizer)');
+        push(maxPoolNhwcLayer(node, where));
+        set(x);
+        break;
       case 'Add':
       case 'Sub':
       case 'Mul':
@@ -252,7 +273,7 @@ export function importQonnx(m: ModelProto, file: string, source: string, opts: I
         if (x.t !== 'aff') fail(`${op} of a ${x.t === 'act' ? 'quantized' : x.t} tensor: only constant ${op}s after a MatMul/Gemm/Conv (before its quantizer) are folded`);
         const mac = (x as { m: Mac }).m;
         if (mac.relu) fail(`${op} after Relu is not folded (the quantizer must follow the Relu)`);
-        addConst(mac, get(1), mac.layer.kind === 'conv2d' ? 1 : -1, op.toLowerCase() as 'add', where);
+        addConst(mac, get(1), mac.layer.kind === 'conv2d' && !nhwc ? 1 : -1, op.toLowerCase() as 'add', where);
         set(x);
         break;
       }
@@ -299,10 +320,12 @@ export function importQonnx(m: ModelProto, file: string, source: string, opts: I
         const cAt = (i: number) => (get(i)?.t === 'const' ? (get(i) as { v: TensorValue }).v.values : undefined);
         if (x.t === 'float') set({ t: 'float', layout: applyLayout(node, op, x.layout, cAt, where) });
         else if (x.t === 'act') {
+          // NHWC and NCHW flatten to the same order only when H = W = 1 (FINN's AbsorbTransposeIntoFlatten)
+          if (nhwc && chain.shape.slice(1).some((d) => d !== 1)) fail(`${op} of an NHWC map of shape [${chain.shape}] (CHW) orders the features (h, w, c), not lowbit's (c, h, w); Transpose back with perm [${TO_NCHW}] before it`);
           const lay = applyLayout(node, op, { shape: chain.shape, src: null }, cAt, where);
           if (lay.src || (lay.shape.length > 1 && lay.shape.join() !== chain.shape.join())) fail(`${op} of a quantized tensor from [${chain.shape}] to [${lay.shape}]: only flattening is representable`);
           if (lay.shape.length === 1 && chain.shape.length > 1) push({ kind: 'flatten', name: node.name || 'flatten' });
-          set(x);
+          set(nhwc ? { ...x, nhwc: false } : x);
         } else if ((x.t === 'const' || x.t === 'w') && (op === 'Transpose' || op === 'Identity')) {
           // weights exported as W^T (Brevitas: Quant(W) -> Transpose -> MatMul): transpose the values
           const d = x.v.dims;
@@ -437,8 +460,11 @@ function foldWeights(v: TensorValue, sc: TensorValue, zpT: TensorValue | null, b
   return { t: 'w', v, q, scale, zp, format, axisScale: sc.dims };
 }
 
-/** Dense / conv layer from a MatMul / Gemm / Conv node with folded weights. */
-function macOf(node: NodeProto, op: string, inQ: ActQuant, w: Extract<V, { t: 'w' }>, shape: number[], where: string): Mac {
+/** A 1x1 convolution: FINN lowers it to a MatMul of the NHWC map itself (no Im2Col). */
+const POINTWISE: ConvGeometry = { kernel: [1, 1], stride: [1, 1], padding: [0, 0, 0, 0] };
+
+/** Dense / conv layer from a MatMul / Gemm / Conv node with folded weights (`lowered`: a MatMul of Im2Col patches). */
+function macOf(node: NodeProto, op: string, inQ: ActQuant, w: Extract<V, { t: 'w' }>, shape: number[], where: string, lowered?: ConvGeometry): Mac {
   const dims = w.v.dims;
   const pick = (arr: number[], O: number, idx: (o: number) => number, what: string): number[] => {
     const vals = Array.from({ length: O }, (_, o) => arr[idx(o)]!);
@@ -450,20 +476,32 @@ function macOf(node: NodeProto, op: string, inQ: ActQuant, w: Extract<V, { t: 'w
     return vals.every((v) => v === vals[0]) ? [vals[0]!] : vals;
   };
   let chanOf: (i: number) => number;
-  if (op === 'Conv') {
-    if (dims.length !== 4) throw new InputError(`${where}: weights of shape [${dims}]; allowed [O, C, kh, kw]`);
-    if (attrInt(node, 'group', 1) !== 1) throw new InputError(`${where}: grouped convolution is not supported`);
-    if ((attrInts(node, 'dilations') ?? [1, 1]).some((d) => d !== 1)) throw new InputError(`${where}: dilations other than 1 are not supported`);
-    const [O, C, kh, kw] = dims as [number, number, number, number];
+  if (op === 'Conv' || lowered) {
+    // OIHW weights (per element: integers, scale, zero point) and the geometry
+    let [O, C, kh, kw] = dims as [number, number, number, number];
+    let { q, scale: sc, zp: zpAll } = w;
+    let g: ConvGeometry;
+    if (lowered) {
+      [C, kh, kw] = [shape[0]!, ...lowered.kernel];
+      if (dims.length !== 2 || dims[0] !== kh * kw * C) throw new InputError(`${where}: weights of shape [${dims}]; a MatMul of ${kh}x${kw} patches of ${C} channels needs [${kh * kw * C}, O]`);
+      O = dims[1]!;
+      [q, sc, zpAll] = [q, sc, zpAll].map((a) => patchMatrixToOihw(a, O, C, kh, kw));
+      g = lowered;
+    } else {
+      if (dims.length !== 4) throw new InputError(`${where}: weights of shape [${dims}]; allowed [O, C, kh, kw]`);
+      if (attrInt(node, 'group', 1) !== 1) throw new InputError(`${where}: grouped convolution is not supported`);
+      if ((attrInts(node, 'dilations') ?? [1, 1]).some((d) => d !== 1)) throw new InputError(`${where}: dilations other than 1 are not supported`);
+      const s = attrInts(node, 'strides') ?? [1, 1];
+      const p = attrInts(node, 'pads') ?? [0, 0, 0, 0];
+      g = { kernel: [kh, kw], stride: [s[0]!, s[1]!], padding: [p[0]!, p[1]!, p[2]!, p[3]!] };
+    }
     const per = C * kh * kw;
     chanOf = (i) => Math.floor(i / per);
-    const scale = pick(w.scale, O, (o) => o * per, 'scale');
-    const zp = pick(w.zp, O, (o) => o * per, 'zero point');
-    const s = attrInts(node, 'strides') ?? [1, 1];
-    const p = attrInts(node, 'pads') ?? [0, 0, 0, 0];
+    const scale = pick(sc, O, (o) => o * per, 'scale');
+    const zp = pick(zpAll, O, (o) => o * per, 'zero point');
     const layer: Conv2dLayer = {
-      kind: 'conv2d', name: node.name || 'conv', inChannels: C, outChannels: O, kernel: [kh, kw], stride: [s[0]!, s[1]!], padding: [p[0]!, p[1]!, p[2]!, p[3]!],
-      input: inQ, weight: { format: w.format, data: Int32Array.from(w.q), zeroPoint: zp, scale }, bias: null, output: { kind: 'accumulator' },
+      kind: 'conv2d', name: node.name || 'conv', inChannels: C, outChannels: O, ...g,
+      input: inQ, weight: { format: w.format, data: Int32Array.from(q), zeroPoint: zp, scale }, bias: null, output: { kind: 'accumulator' },
     };
     return { layer, a: chans(O, (o) => inQ.scale * scale[scale.length === 1 ? 0 : o]!), b: new Array<number>(O).fill(0), relu: false };
   }
@@ -503,7 +541,7 @@ function chans(n: number, f: (o: number) => number): number[] {
   return Array.from({ length: n }, (_, o) => f(o));
 }
 
-/** y <- y (+|-|*|/) c for a constant c broadcast over the output channels (axis: 0 for a Conv bias, 1 for NCHW). */
+/** y <- y (+|-|*|/) c for a constant c broadcast over the output channels (axis: 0 for a Conv bias, 1 for NCHW, -1 last: dense, NHWC). */
 function addConst(mac: Mac, cv: V | undefined, axis: number, op: 'add' | 'sub' | 'mul' | 'div', where: string) {
   if (cv?.t !== 'const') throw new InputError(`${where}: the other operand must be a constant`);
   const O = outChannels(mac.layer);
@@ -511,12 +549,12 @@ function addConst(mac: Mac, cv: V | undefined, axis: number, op: 'add' | 'sub' |
   let c: number[];
   if (t.values.length === 1) c = new Array<number>(O).fill(t.values[0]!);
   else {
-    // one value per channel: [O], [1, O] (dense), [O], [O, 1, 1], [1, O, 1, 1] (conv)
+    // one value per channel: [O], [1, O] (dense, NHWC: [1, 1, 1, O]), [O] (Conv bias), [O, 1, 1], [1, O, 1, 1] (NCHW)
     const nonUnit = t.dims.filter((d) => d !== 1);
     if (nonUnit.length !== 1 || nonUnit[0] !== O) throw new InputError(`${where}: constant of shape [${t.dims}]; allowed one value or one per output channel (${O})`);
     const pos = t.dims.indexOf(O);
     const rank = t.dims.length;
-    const ok = mac.layer.kind === 'dense' ? pos === rank - 1 : axis === 0 ? rank === 1 : rank >= 3 ? pos === rank - 3 : false;
+    const ok = axis === -1 ? pos === rank - 1 : axis === 0 ? rank === 1 : rank >= 3 ? pos === rank - 3 : false;
     if (!ok) throw new InputError(`${where}: constant of shape [${t.dims}] is not along the output channels`);
     c = t.values.slice();
   }

@@ -74,7 +74,7 @@ export function packLaneBits(lanes: bigint[]): Uint32Array {
  * `2 * popcount(XNOR(a, w)) - lanes`, AND-path beats (`and`) add `(neg ? -1 : 1) * 2^shift * popcount(AND(a, w))`.
  */
 export function popcountGroups(d: Design, inputs: Txn[], hasLast: boolean, and: boolean): ModelRun {
-  const fmt = { bits: d.accumulator.bits, signed: true };
+  const fmt = intFormat(d.accumulator.bits, true);
   const res: ModelRun = { outputs: [], from: [], to: [] };
   let acc = 0;
   let start = 0;

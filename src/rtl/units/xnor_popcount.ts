@@ -136,10 +136,10 @@ function stimulus(d: Design, seed: number, cases: number): bigint[][] {
   }
   // 3. directed bit-serial dots
   const formats: [IntFormat, IntFormat][] = [
-    [{ bits: 8, signed: true }, { bits: 8, signed: true }],
-    [{ bits: 4, signed: true }, { bits: 3, signed: false }],
-    [{ bits: 2, signed: true }, { bits: 2, signed: true }],
-    [{ bits: 1, signed: false }, { bits: 1, signed: false }],
+    [intFormat(8, true), intFormat(8, true)],
+    [intFormat(4, true), intFormat(3, false)],
+    [intFormat(2, true), intFormat(2, true)],
+    [intFormat(1, false), intFormat(1, false)],
   ];
   for (const [fx, fy] of formats) {
     const n = rng.int(1, 2 * p.lanes + 3);
