@@ -41,6 +41,17 @@ function program(label: string, batch = 1) {
 }
 const LABELS = ['w8a8 double', 'xnor', 'w4a2 multi-threshold'];
 
+/** A copy of hdl/ in `tmp/name` with `pattern` in accel_top.sv replaced (it must occur). */
+function mutantHdl(name: string, pattern: string, replacement: string): string {
+  const hdl = join(tmp, name);
+  cpSync(resolveRepoPath('hdl'), hdl, { recursive: true });
+  const f = join(hdl, 'accel_top.sv');
+  const src = readFileSync(f, 'utf8');
+  expect(src.includes(pattern), `mutation pattern in hdl/accel_top.sv: ${pattern}`).toBe(true);
+  writeFileSync(f, src.replace(pattern, replacement));
+  return hdl;
+}
+
 describe('accel_top, transaction level == TS model (hash of every port every cycle)', () => {
   for (const mode of ['inproc', 'process'] as const) {
     it(`${mode}: 7 images in chunks of 2 over 2 jobs, ${LABELS.join(', ')} (seed ${seed})`, async () => {
@@ -118,14 +129,9 @@ describe('accel_top, transaction level == TS model (hash of every port every cyc
   });
 
   it('a mutant corrupting the second image of every batched run is named by image, element, cycle and port', async () => {
-    const hdl = join(tmp, 'hdl-row1');
-    cpSync(resolveRepoPath('hdl'), hdl, { recursive: true });
-    const f = join(hdl, 'accel_top.sv');
-    const src = readFileSync(f, 'utf8');
-    const pattern = 'default: out_q[w_idx[c*32 +: OutAW]] <= c_v_q[c*32 +: 32];';
-    expect(src.includes(pattern), 'mutation pattern in hdl/accel_top.sv').toBe(true);
     // output pixel m = 1 (the run's second image, array row 1) gets its lowest bit flipped
-    writeFileSync(f, src.replace(pattern, "default: out_q[w_idx[c*32 +: OutAW]] <= c_v_q[c*32 +: 32] ^ {31'b0, c_pl_q.m == 1};"));
+    const hdl = mutantHdl('hdl-row1', 'default: out_q[w_idx[c*32 +: OutAW]] <= c_v_q[c*32 +: 32];',
+      "default: out_q[w_idx[c*32 +: OutAW]] <= c_v_q[c*32 +: 32] ^ {31'b0, c_pl_q.m == 1};");
     const { p, x: all } = program('w8a8 double', 4);
     const x = all.subarray(0, 6 * p.inputElems);
     const model = runAccelerator(p, x, 6);
@@ -145,13 +151,7 @@ describe('accel_top, transaction level == TS model (hash of every port every cyc
   }, 1_200_000); // two builds of the mutant (transaction harness, per-cycle harness)
 
   it('a mutant driving out_data_o while busy is caught by the hash and localised cycle by cycle', async () => {
-    const hdl = join(tmp, 'hdl');
-    cpSync(resolveRepoPath('hdl'), hdl, { recursive: true });
-    const f = join(hdl, 'accel_top.sv');
-    const src = readFileSync(f, 'utf8');
-    const pattern = "out_data_o <= (state_q == SIdle || state_q == SDone) ? out_q[out_addr_i] : '0;";
-    expect(src.includes(pattern), 'mutation pattern in hdl/accel_top.sv').toBe(true);
-    writeFileSync(f, src.replace(pattern, 'out_data_o <= out_q[out_addr_i];'));
+    const hdl = mutantHdl('hdl', "out_data_o <= (state_q == SIdle || state_q == SDone) ? out_q[out_addr_i] : '0;", 'out_data_o <= out_q[out_addr_i];');
     // batch 1 and batch 4 share the mutant's two builds (the transaction harness, the traced per-cycle one)
     for (const batch of [1, 4]) {
       const { m, p, x: all } = program('w8a8 double', batch);
