@@ -6,6 +6,7 @@ import { applyLayout, LAYOUT_OPS, permuteColumns, type Layout } from './import_l
 import type { ImportOptions } from './import_ops.js';
 import { attr, attrInt, attrInts, num, readTensor, type ModelProto, type NodeProto, type TensorValue } from './proto.js';
 import { accumulatorBound, monotoneThresholds, perChannel, type LevelFn } from './qonnx_fold.js';
+import { datatypeAnnotations, datatypeFormat, integerWeightFormat, smallestIntFormat } from './qonnx_datatype.js';
 import { im2colGeometry, maxPoolNhwcLayer, patchMatrixToOihw, type ConvGeometry } from './qonnx_lowered.js';
 import { parseRounding, quantInt, quantIntRange, qonnxRound, truncStep, type QuantParams } from './qonnx_ops.js';
 
@@ -73,6 +74,9 @@ export function importQonnx(m: ModelProto, file: string, source: string, opts: I
   const chain = new LayerChain(file, inputShape);
   const layers = chain.layers;
   const push = (l: Layer) => chain.push(l);
+  // FINN's DataType annotations (qonnx_datatype.ts): of the graph input and of whole-number weights
+  const datatypes = datatypeAnnotations(g);
+  const inFormat = datatypeFormat(datatypes.get(gin.name ?? '') ?? '');
 
   for (const node of g.node ?? []) {
     const op = node.opType ?? '';
@@ -95,7 +99,16 @@ export function importQonnx(m: ModelProto, file: string, source: string, opts: I
       if (t.values.length !== 1) fail(`${what} must be one value (per tensor); got shape [${t.dims}]`);
       return t.values[0]!;
     };
-    const x = get(0) ?? fail('missing input');
+    let x = get(0) ?? fail('missing input');
+    const mapTranspose = op === 'Transpose' && x.t === 'float' && !x.layout.src && x.layout.shape.length === 3;
+    if (x.t === 'float' && inFormat && layers.length === 0 && (!LAYOUT_OPS.has(op) || mapTranspose) && !['Quant', 'IntQuant', 'BipolarQuant'].includes(op)) {
+      // an input annotated with an integer DataType read by a layer or transposed as a map (no quantizer of its own:
+      // FINN streamlines the input quantizer away): a quantize layer of scale 1, round(x / 1) = x on the values the
+      // DataType allows
+      const q: ActQuant = { format: inFormat, scale: 1, zeroPoint: 0 };
+      chain.startInput(x.layout, gin.name || 'input', q);
+      x = { t: 'act', q };
+    }
     const nhwc = (x.t === 'act' || x.t === 'aff') && !!x.nhwc;
     // the result of an op on an NHWC map stays NHWC unless the op says otherwise (nhwc set explicitly)
     const set = (v: V) => vals.set(node.output?.[0] ?? '', nhwc && (v.t === 'act' || v.t === 'aff') && v.nhwc === undefined ? { ...v, nhwc: true } : v);
@@ -241,8 +254,14 @@ export function importQonnx(m: ModelProto, file: string, source: string, opts: I
       case 'Gemm':
       case 'Conv': {
         if (x.t !== 'act' && !(x.t === 'patches' && op === 'MatMul')) fail(`input is ${x.t === 'float' ? 'a float tensor' : `a ${x.t} value`}; a ${op} needs a quantized input (Quant / BipolarQuant / MultiThreshold before it)`);
-        const w = get(1);
-        if (w?.t !== 'w') fail('weights (input 1) must be a Quant / BipolarQuant of a constant');
+        let w = get(1);
+        if (w?.t === 'const') {
+          // integer-valued float weights (FINN's FoldQuantWeights): scale 1, zero point 0
+          const v = w.v;
+          const format = integerWeightFormat(v, datatypes.get(node.input?.[1] ?? ''), where);
+          w = { t: 'w', v, q: v.values.slice(), scale: v.values.map(() => 1), zp: v.values.map(() => 0), format, axisScale: [] };
+        }
+        if (w?.t !== 'w') fail('weights (input 1) must be a Quant / BipolarQuant of a constant, or whole numbers');
         // FINN's lowered conv: a MatMul of Im2Col patches, or of an NHWC map (a 1x1 conv: no Im2Col)
         const lowered = x.t === 'patches' ? x.g : nhwc ? POINTWISE : undefined;
         const mac = macOf(node, op, (x as { q: ActQuant }).q, w as Extract<V, { t: 'w' }>, chain.shape, where, lowered);
@@ -406,16 +425,6 @@ function outChannels(l: DenseLayer | Conv2dLayer): number {
 
 function shapeAfterMac(m: Mac): number[] {
   return m.layer.kind === 'dense' ? [m.layer.outFeatures] : [m.layer.outChannels, 0, 0];
-}
-
-/** The smallest int format holding [lo, hi]. */
-function smallestIntFormat(lo: number, hi: number): TensorFormat {
-  const signed = lo < 0;
-  for (let b = 1; b <= 32; b++) {
-    const r = signed ? { min: -(2 ** (b - 1)), max: 2 ** (b - 1) - 1 } : { min: 0, max: 2 ** b - 1 };
-    if (lo >= r.min && hi <= r.max) return { type: 'int', bits: b, signed };
-  }
-  return { type: 'int', bits: 32, signed };
 }
 
 function truncIntOf(v: number, p: { scale: number; zeroPoint: number; outScale: number; outBits: number; signed: boolean; narrow: boolean; rounding: QuantParams['rounding'] }): number {
