@@ -34,6 +34,16 @@ const EXPERIMENTS: Record<string, Experiment> = {
     method: 'INQ 5 bits, 50/75/87.5/100%', options: { ...tfc, inq: [0.5, 0.75, 0.875, 1], inqBits: 5, stageEpochs: 1 }, baseline: 'main run',
     published: 'no MNIST figure (the paper: ImageNet, 5-bit models at or above their FP32 baselines)',
   },
+  'tfc-inq5-a4': {
+    method: 'INQ 5 bits, 50/75/87.5/100%, with 4-bit PACT activations: exported as a QuantizedModel, weights the INQ codes 0 / +-2^j (one scale 2^n2 per layer)',
+    options: { ...tfc, abits: 4, inq: [0.5, 0.75, 0.875, 1], inqBits: 5, stageEpochs: 1 }, baseline: 'main run',
+    published: 'as above',
+  },
+  'tfc-ttq-a4': {
+    method: 'TTQ, t = 0.05, scales on a 3-bit power-of-two grid, with 4-bit PACT activations: exported as a QuantizedModel, weights {-c_n, 0, c_p} (4-bit codes, one scale per layer)',
+    options: { ...tfc, abits: 4, ttq: 0.05, ttqScaleBits: 3 }, baseline: 'tfc-ttq',
+    published: 'no MNIST figure (the paper: CIFAR-10 ResNets, ImageNet AlexNet/ResNet-18)',
+  },
   'tfc-share16': {
     method: 'k-means sharing, 16 centroids (4 bits) + centroid fine-tuning', options: { ...tfc, shareWeights: 16, stageEpochs: 1 }, baseline: 'main run',
     published: 'Deep Compression, LeNet-300-100 (pruning + sharing + Huffman): 1.64% -> 1.58% error (Han et al. 2016, Table 1)',
@@ -105,7 +115,9 @@ accuracy on the 10,000 MNIST test images, seed 1, no validation split, Adam with
 ${E} epochs of main run on the 3x64 \`tfc\` MLP (sfc: 3x256), each retraining stage 1 epoch (2 where the row
 says so) at a tenth of the learning rate; QAT figures are those of the exported QuantizedModel run by \`integerInference\`, FP32-activation
 methods (TTQ, INQ, shared weights) those of the published FP32 checkpoint's network, whose weights take only
-the method's values. Runs niced (\`nice -n 10\`) on the shared 2-core machine. The published figures are for
+the method's values; with quantized activations (the -a4 rows) TTQ and INQ are exported QuantizedModels too,
+whose integer weights are the method's levels (\`integerInference\` accuracy = the network's exact-mode accuracy,
+tested in test/unit/method_codes.test.ts). Runs niced (\`nice -n 10\`) on the shared 2-core machine. The published figures are for
 other networks and data sets unless stated: they are context, not a like-for-like comparison.
 
 | run | method | test % | against | train min | published |

@@ -13,10 +13,13 @@
  *  4. QAT fine-tuning, from the FP32 weights, of the chosen configuration, of `frontPoints` other front
  *     configurations spread over the cost range, and of every uniform scheme (same epochs, same data, same
  *     seed): each exported QuantizedModel is evaluated on the MNIST test set with integerInference and
- *     costed on the Design as it is (the cost of the trained model, not of the probe).
+ *     costed on the Design as it is (the cost of the trained model, not of the probe). With `seeds` N > 1
+ *     every configuration is fine-tuned N times (training seeds seed..seed+N-1: data order, held-out split,
+ *     augmentation; the FP32 start is the same) and its accuracy is the mean, with the per-seed values kept
+ *     so that the report can say whether a difference exceeds the seed-to-seed spread.
  * The selection uses only the training split (validation images held out of it); the test set only measures.
  */
-import { loadMnist } from '../data/mnist.js';
+import { loadMnist, type ImageDataset } from '../data/mnist.js';
 import { gatherBatch, headView, trainValSplit, type DatasetView } from '../data/batches.js';
 import { buildNetwork, type ArchName } from '../train/arch.js';
 import { Dense } from '../train/dense.js';
@@ -52,6 +55,8 @@ export interface AutoquantOptions {
   hessianSamples: number;
   frontPoints: number;
   seed: number;
+  /** fine-tuning runs per configuration (training seeds seed..seed+seeds-1); default 1 */
+  seeds?: number;
   batch: number;
   dataDir?: string;
   log?: (line: string) => void;
@@ -65,8 +70,12 @@ export interface TrainedPoint {
   predictedCost: number;
   cost: number;
   sensitivity: number | null;
+  /** mean over the fine-tuning seeds of the MNIST test (and validation) accuracy */
   testAccuracy: number;
   valAccuracy: number;
+  /** test accuracy of each fine-tuning seed (seed, seed+1, ...); the first is `model`'s */
+  accuracies: number[];
+  /** the model fine-tuned with the first seed */
   model: QuantizedModel;
 }
 
@@ -116,9 +125,8 @@ export function autoquant(o: AutoquantOptions): AutoquantResult {
   const log = o.log ?? ((s: string) => process.stderr.write(s + '\n'));
   const data = loadMnist('train', o.dataDir);
   const test = loadMnist('test', o.dataDir);
-  const base = { arch: o.arch, ...(o.hidden ? { hidden: o.hidden } : {}), seed: o.seed, dropout: 0, valCount: o.valImages, ...(o.trainImages ? { maxTrain: o.trainImages } : {}) };
   // 1. FP32
-  const fpCfg: TrainConfig = { ...trainConfigFor({ ...base, wbits: 32, abits: 32, epochs: o.fpEpochs }), label: `${o.arch} fp32` };
+  const fpCfg: TrainConfig = { ...trainConfigFor({ ...runBase(o, o.seed), wbits: 32, abits: 32, epochs: o.fpEpochs }), label: `${o.arch} fp32` };
   const fp = train(fpCfg, data).net;
   const split = trainValSplit(data, o.valImages, o.seed ^ 0x5eed);
   const val = viewBatch(split.val, o.valImages);
@@ -156,21 +164,15 @@ export function autoquant(o: AutoquantOptions): AutoquantResult {
     ...others.map((p) => ({ kind: 'front' as const, name: configName(p.config), config: p.config, predictedCost: p.cost, sensitivity: p.sensitivity })),
     ...uniform.flatMap((u) => (u.cost === null ? [] : [{ kind: 'uniform' as const, name: u.name, config: u.config, predictedCost: u.cost, sensitivity: null }])),
   ];
-  const trained = jobs.map((j, k) => {
-    log(`autoquant: fine-tuning ${k + 1}/${jobs.length}: ${j.kind} ${j.name}`);
-    const cfg: TrainConfig = { ...trainConfigFor({ ...base, wbits: 8, abits: 4, method: 'pact', epochs: o.epochs }), label: `${j.kind} ${j.name}` };
-    cfg.net = { ...cfg.net, layerBits: j.config };
-    const net = buildNetwork(cfg.net, o.seed);
-    initFrom(fp, net);
-    const r = train(cfg, data, { net });
-    const valAccuracy = r.log[r.log.length - 1]?.valAcc ?? NaN;
-    const model = exportQuantized(r.net, `${o.arch}-${j.kind === 'uniform' ? j.name : 'mixed'}`, {
-      tool: 'lowbit autoquant', date: new Date().toISOString(), source: `per-layer bits ${configName(j.config)}`, accuracy: [],
-      notes: `QAT fine-tuned ${o.epochs} epochs from FP32 (${j.kind === 'uniform' ? 'uniform scheme' : `autoquant, ${o.metric} on ${o.design.name}`})`,
+  const seeds = Array.from({ length: o.seeds ?? 1 }, (_, i) => o.seed + i);
+  const trained = jobs.map((j, k): TrainedPoint => {
+    const runs = seeds.map((seed) => {
+      log(`autoquant: fine-tuning ${k + 1}/${jobs.length}${seeds.length > 1 ? ` (seed ${seed})` : ''}: ${j.kind} ${j.name}`);
+      return fineTune(o, fp, data, test, j, seed);
     });
-    const testAccuracy = integerAccuracy(model, test);
-    model.provenance.accuracy.push({ dataset: 'mnist-test', metric: 'top1', value: testAccuracy, samples: test.count });
-    return { ...j, cost: modelCost(model, ctx).total, testAccuracy, valAccuracy, model };
+    const mean = (f: (r: FineTuned) => number): number => runs.reduce((a, r) => a + f(r), 0) / runs.length;
+    const first = runs[0]!;
+    return { ...j, cost: modelCost(first.model, ctx).total, testAccuracy: mean((r) => r.testAccuracy), valAccuracy: mean((r) => r.valAccuracy), accuracies: runs.map((r) => r.testAccuracy), model: first.model };
   });
   const chosen = trained[0]!;
   const above = trained.filter((t) => t.kind === 'uniform' && t.cost >= chosen.cost);
@@ -180,6 +182,30 @@ export function autoquant(o: AutoquantOptions): AutoquantResult {
     options: { ...opts, design: o.design.name }, fp32: { testAccuracy: fpTest, val: sens.base }, traces, sensitivities: sens.layers, budget, front,
     uniform, infeasible: [...table.infeasible], trained, chosen, bestUniformAtOrAbove, seconds: (performance.now() - t0) / 1000,
   };
+}
+
+/** The training options every run of the flow shares (dropout 0: a deterministic gradient for the Hessian). */
+function runBase(o: AutoquantOptions, seed: number) {
+  return { arch: o.arch, ...(o.hidden ? { hidden: o.hidden } : {}), seed, dropout: 0, valCount: o.valImages, ...(o.trainImages ? { maxTrain: o.trainImages } : {}) };
+}
+
+interface FineTuned { model: QuantizedModel; testAccuracy: number; valAccuracy: number }
+
+/** QAT of one configuration from the FP32 network with training seed `seed`, exported and measured on the test set. */
+function fineTune(o: AutoquantOptions, fp: Network, data: ImageDataset, test: ImageDataset, j: { kind: TrainedPoint['kind']; name: string; config: BitConfig }, seed: number): FineTuned {
+  const cfg: TrainConfig = { ...trainConfigFor({ ...runBase(o, seed), wbits: 8, abits: 4, method: 'pact', epochs: o.epochs }), label: `${j.kind} ${j.name}` };
+  cfg.net = { ...cfg.net, layerBits: j.config };
+  const net = buildNetwork(cfg.net, seed);
+  initFrom(fp, net);
+  const r = train(cfg, data, { net });
+  const valAccuracy = r.log[r.log.length - 1]?.valAcc ?? NaN;
+  const model = exportQuantized(r.net, `${o.arch}-${j.kind === 'uniform' ? j.name : 'mixed'}`, {
+    tool: 'lowbit autoquant', date: new Date().toISOString(), source: `per-layer bits ${configName(j.config)}`, accuracy: [],
+    notes: `QAT fine-tuned ${o.epochs} epochs from FP32, seed ${seed} (${j.kind === 'uniform' ? 'uniform scheme' : `autoquant, ${o.metric} on ${o.design.name}`})`,
+  });
+  const testAccuracy = integerAccuracy(model, test);
+  model.provenance.accuracy.push({ dataset: 'mnist-test', metric: 'top1', value: testAccuracy, samples: test.count });
+  return { model, testAccuracy, valAccuracy };
 }
 
 /** The cost of the named uniform scheme (`--budget w2a2`). */

@@ -12,6 +12,39 @@ const pct = (x: number): string => `${(x * 100).toFixed(2)} %`;
 const num = (x: number): string => (Number.isInteger(x) ? String(x) : x.toPrecision(6));
 const sci = (x: number): string => x.toExponential(2);
 
+/** Sample variance of a point's per-seed test accuracies (0 with one seed). */
+function variance(t: TrainedPoint): number {
+  const n = t.accuracies.length;
+  if (n < 2) return 0;
+  return t.accuracies.reduce((a, x) => a + (x - t.testAccuracy) ** 2, 0) / (n - 1);
+}
+
+/** Accuracy cell: the mean, and with several seeds its sample standard deviation and the per-seed values. */
+function accCell(t: TrainedPoint): string {
+  if (t.accuracies.length < 2) return pct(t.testAccuracy);
+  return `${pct(t.testAccuracy)} +- ${(Math.sqrt(variance(t)) * 100).toFixed(2)} (${t.accuracies.map((a) => (a * 100).toFixed(2)).join(', ')})`;
+}
+
+/**
+ * Difference a - b of mean test accuracies in points and whether it exceeds the seed-to-seed noise: the
+ * standard error of a difference of two means of n_a and n_b independent runs is
+ * sqrt(s_a^2 / n_a + s_b^2 / n_b) (s^2 the sample variances); a difference is called real when it is more
+ * than twice that. One seed gives no noise estimate.
+ */
+export function difference(a: TrainedPoint, b: TrainedPoint): { points: number; se: number | null; real: boolean | null } {
+  const points = (a.testAccuracy - b.testAccuracy) * 100;
+  if (a.accuracies.length < 2 || b.accuracies.length < 2) return { points, se: null, real: null };
+  const se = Math.sqrt(variance(a) / a.accuracies.length + variance(b) / b.accuracies.length) * 100;
+  return { points, se, real: Math.abs(points) > 2 * se };
+}
+
+function differenceText(a: TrainedPoint, b: TrainedPoint): string {
+  const d = difference(a, b);
+  const what = d.points > 0 ? `better by ${d.points.toFixed(2)} points` : d.points === 0 ? 'equal' : `worse by ${(-d.points).toFixed(2)} points`;
+  if (d.se === null) return `${what} (one fine-tuning seed: no noise estimate)`;
+  return `${what} (s.e. of the difference ${d.se.toFixed(2)} over ${a.accuracies.length} and ${b.accuracies.length} seeds: ${d.real ? 'larger than 2 s.e., a real difference' : 'within 2 s.e., not distinguishable from the seed-to-seed spread'})`;
+}
+
 /**
  * The verdict, both ways of reading "the best uniform scheme of equal or higher cost": among the uniform
  * schemes within the same budget that cost at least the chosen model (cost in [chosen, budget]), and among
@@ -21,8 +54,7 @@ export function verdict(r: AutoquantResult): string {
   const c = r.chosen;
   const vs = (u: TrainedPoint | null, what: string): string => {
     if (!u) return `No uniform scheme ${what}.`;
-    const d = (c.testAccuracy - u.testAccuracy) * 100;
-    return `Against the best uniform scheme ${what}, ${u.name} (${num(u.cost)}) at ${pct(u.testAccuracy)}: ${d > 0 ? `better by ${d.toFixed(2)} points` : d === 0 ? 'equal' : `worse by ${(-d).toFixed(2)} points`}.`;
+    return `Against the best uniform scheme ${what}, ${u.name} (${num(u.cost)}) at ${pct(u.testAccuracy)}: ${differenceText(c, u)}.`;
   };
   const within = r.trained.filter((t) => t.kind === 'uniform' && t.cost >= c.cost && t.cost <= r.budget).reduce<TrainedPoint | null>((a, t) => (a === null || t.testAccuracy > a.testAccuracy ? t : a), null);
   return `The chosen model (${c.name}, ${num(c.cost)} ${r.options.metric}) reaches ${pct(c.testAccuracy)}. ${vs(within, `costing at least as much within the budget ${num(r.budget)}`)} ${vs(r.bestUniformAtOrAbove, 'costing at least as much, any cost')}`;
@@ -49,12 +81,14 @@ export function autoquantReport(r: AutoquantResult, command: string): Report {
       verdict(r),
     ],
     table: {
-      columns: ['uniform', `cost (${unit})`, 'test accuracy', 'best mixed at <= cost', 'its cost', 'its accuracy', 'difference (points)'],
+      columns: ['uniform', `cost (${unit})`, 'test accuracy', 'best mixed at <= cost', 'its cost', 'its accuracy', 'difference (points)', 'real (> 2 s.e.)'],
       rows: r.uniform.map((u) => {
         const t = r.trained.find((x) => x.kind === 'uniform' && x.name === u.name);
-        if (!t) return [u.name, 'does not run on the Design', '-', '-', '-', '-', (u.error ?? '').slice(0, 160)];
+        if (!t) return [u.name, 'does not run on the Design', '-', '-', '-', '-', (u.error ?? '').slice(0, 160), '-'];
         const m = bestMixedUnder(r, t.cost);
-        return [u.name, num(t.cost), pct(t.testAccuracy), m ? m.name : '-', m ? num(m.cost) : '-', m ? pct(m.testAccuracy) : '-', m ? ((m.testAccuracy - t.testAccuracy) * 100).toFixed(2) : '-'];
+        const d = m ? difference(m, t) : null;
+        const real = d === null || d.se === null ? '-' : `${d.real ? 'yes' : 'no'} (s.e. ${d.se.toFixed(2)})`;
+        return [u.name, num(t.cost), accCell(t), m ? m.name : '-', m ? num(m.cost) : '-', m ? accCell(m) : '-', d ? d.points.toFixed(2) : '-', real];
       }),
     },
   };
@@ -74,13 +108,13 @@ export function autoquantReport(r: AutoquantResult, command: string): Report {
           `Command: \`${command}\` (${r.seconds.toFixed(0)} s).`,
           `Chosen per-layer bits (first to last layer; wXaY = X-bit weights, Y-bit activation after the layer): **${r.chosen.name}**, ${num(r.chosen.cost)} ${unit} (budget ${num(r.budget)}${typeof o.budget === 'string' ? `, the cost of uniform ${o.budget}` : ''}), MNIST test accuracy ${pct(r.chosen.testAccuracy)} (exported integer model, integerInference, 10,000 images). FP32 network: ${pct(r.fp32.testAccuracy)}.`,
           verdict(r),
-          `Fine-tuning: ${o.epochs} epoch(s) of QAT from the FP32 weights${o.trainImages ? ` on ${o.trainImages} training images per epoch` : ''}, the same for every configuration; FP32 training ${o.fpEpochs} epoch(s). Sensitivity for the search: ${o.sensitivity === 'hessian' ? "HAWQ's Omega for weights" : 'the measured loss increase for weights'}, the measured loss increase for activations.`,
+          `Fine-tuning: ${o.epochs} epoch(s) of QAT from the FP32 weights${o.trainImages ? ` on ${o.trainImages} training images per epoch` : ''}, the same for every configuration${(o.seeds ?? 1) > 1 ? `, ${o.seeds} times with training seeds ${o.seed}..${o.seed + o.seeds! - 1} (accuracies are means; +- the sample standard deviation, the per-seed values in brackets)` : ''}; FP32 training ${o.fpEpochs} epoch(s). Sensitivity for the search: ${o.sensitivity === 'hessian' ? "HAWQ's Omega for weights" : 'the measured loss increase for weights'}, the measured loss increase for activations.`,
         ],
       },
       {
         heading: `Accuracy against ${o.metric}`,
         paragraphs: ['Every fine-tuned configuration at its measured cost on the Design (the exported model compiled and estimated).'],
-        table: { columns: ['kind', 'configuration', `cost (${unit})`, 'predicted cost', 'predicted loss increase', 'test accuracy', 'val accuracy'], rows: r.trained.map((t) => [t.kind, t.name, num(t.cost), num(t.predictedCost), t.sensitivity === null ? '-' : sci(t.sensitivity), pct(t.testAccuracy), pct(t.valAccuracy)]) },
+        table: { columns: ['kind', 'configuration', `cost (${unit})`, 'predicted cost', 'predicted loss increase', 'test accuracy', 'val accuracy'], rows: r.trained.map((t) => [t.kind, t.name, num(t.cost), num(t.predictedCost), t.sensitivity === null ? '-' : sci(t.sensitivity), accCell(t), pct(t.valAccuracy)]) },
         charts: [{ id: 'accuracy-vs-cost', title: `MNIST test accuracy vs ${o.metric} (${o.arch}, ${o.design})`, data: rows, mark: 'point', x: { field: 'cost', title: unit, scale: 'log' }, y: { field: 'accuracy', title: 'test accuracy (%)' }, color: 'kind', tooltip: ['configuration', 'cost', 'accuracy'] }],
       },
       compare,

@@ -130,7 +130,7 @@ export function chooseClip(stats: ActStats, method: CalibMethod, spec: UniformSp
 }
 
 function levelsOneSide(spec: UniformSpec): number {
-  return spec.signed ? 2 ** (spec.bits - 1) : 2 ** spec.bits;
+  return spec.format.signed ? 2 ** (spec.format.bits - 1) : 2 ** spec.format.bits;
 }
 
 /**

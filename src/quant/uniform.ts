@@ -2,7 +2,8 @@
  * Uniform (linear) quantizers: an integer q stands for the real value `scale * (q - zeroPoint)`.
  *
  * Quantize (ONNX QuantizeLinear, docs/arithmetic.md section 3): `q = clamp(rint(float32(x / scale)) + zp, qmin, qmax)`
- * with `rint` = round half to even (arith's `roundHalfEven`). Ranges for `bits` b:
+ * with `rint` = round half to even (arith's `roundHalfEven`). Ranges of the spec's int format of b bits
+ * (arith's formatRange):
  * - signed:   `[-2^(b-1), 2^(b-1) - 1]`; narrow range drops the most negative value: `[-(2^(b-1) - 1), 2^(b-1) - 1]`
  * - unsigned: `[0, 2^b - 1]`
  * Choosing scale and zero point for a real range `[lo, hi]`:
@@ -13,13 +14,12 @@
  * Granularity of weight scales: per tensor, per output channel (row), or per group of `groupSize`
  * consecutive elements of a row (ONNX blocked quantization: scale index `col // groupSize`).
  */
-import { formatRange, intFormat, roundHalfEven } from '../arith/index.js';
+import { checkIntFormat, formatRange, roundHalfEven, type IntFormat } from '../arith/index.js';
 import { InputError, badValue, checkFiniteArray, checkInt, checkScale } from '../util/errors.js';
 
 export interface UniformSpec {
-  /** 1..16 */
-  bits: number;
-  signed: boolean;
+  /** the integer codes' format: 1..16 bits, signed or unsigned */
+  format: IntFormat;
   /** zero point fixed at 0 */
   symmetric: boolean;
   /** signed only: drop the most negative code so the range is symmetric */
@@ -34,15 +34,16 @@ export interface QParams {
 export type Granularity = 'tensor' | 'channel' | { groupSize: number };
 
 export function checkSpec(s: UniformSpec, name = 'spec'): UniformSpec {
-  checkInt(`${name}.bits`, s.bits, 1, 16);
-  if (s.narrow && !s.signed) throw badValue(`${name}.narrow`, true, 'false for unsigned formats');
-  if (s.narrow && s.bits < 2) throw badValue(`${name}.bits`, s.bits, '2..16 with a narrow signed range');
+  const f = checkIntFormat(s.format, `${name}.format`);
+  checkInt(`${name}.format.bits`, f.bits, 1, 16);
+  if (s.narrow && !f.signed) throw badValue(`${name}.narrow`, true, 'false for unsigned formats');
+  if (s.narrow && f.bits < 2) throw badValue(`${name}.format.bits`, f.bits, '2..16 with a narrow signed range');
   return s;
 }
 
 /** Inclusive integer range of a spec. */
 export function qRange(s: UniformSpec): { qmin: number; qmax: number } {
-  const r = formatRange(intFormat(s.bits, s.signed), s.narrow);
+  const r = formatRange(s.format, s.narrow);
   return { qmin: r.min, qmax: r.max };
 }
 
@@ -51,15 +52,16 @@ export function chooseQParams(lo: number, hi: number, spec: UniformSpec): QParam
   checkSpec(spec);
   if (!(lo <= hi) || !Number.isFinite(lo) || !Number.isFinite(hi)) throw new InputError(`range: got [${lo}, ${hi}]; allowed: lo <= hi, both finite`);
   const { qmin, qmax } = qRange(spec);
+  const signed = spec.format.signed;
   if (spec.symmetric) {
-    const amax = spec.signed ? Math.max(Math.abs(lo), Math.abs(hi)) : Math.max(hi, 0);
-    if (spec.signed && qmax === 0) throw badValue('spec.bits', spec.bits, '>= 2 for a symmetric signed quantizer');
+    const amax = signed ? Math.max(Math.abs(lo), Math.abs(hi)) : Math.max(hi, 0);
+    if (signed && qmax === 0) throw badValue('spec.format.bits', spec.format.bits, '>= 2 for a symmetric signed quantizer');
     const scale = amax > 0 ? Math.fround(amax / qmax) : 1;
     return { scale: scale > 0 ? scale : 1, zeroPoint: 0 };
   }
   const l = Math.min(lo, 0);
   const h = Math.max(hi, 0);
-  if (h === l) return { scale: 1, zeroPoint: spec.signed ? 0 : qmin };
+  if (h === l) return { scale: 1, zeroPoint: signed ? 0 : qmin };
   const scale = Math.fround((h - l) / (qmax - qmin));
   const zp = Math.min(qmax, Math.max(qmin, qmin - roundHalfEven(l / scale)));
   return { scale, zeroPoint: zp };

@@ -98,10 +98,18 @@ function withBits(w: WeightQuantSpec, bits: number | undefined): WeightQuantSpec
   return { method: w.method === 'binary' || w.method === 'ternary' ? 'int' : w.method, bits };
 }
 
+/** Integer activations (below 32 bits, not weight-only): the network exports as a QuantizedModel. With FP32
+ * (`none`) weights that needs a training method giving integer codes (TTQ, INQ: methods.ts). */
+export function quantizedActivations(spec: NetSpec): boolean {
+  return spec.act.bits < 32 && spec.floatAct === undefined;
+}
+
 export function buildNetwork(spec: NetSpec, seed: number): Network {
   checkEnum('arch', spec.arch, ARCHS);
   const rng = new Rng(seed);
-  const fp = spec.weights.method === 'none';
+  // FP32 network: FP32 weights and activations, biases; FP32 (latent) weights with quantized activations
+  // are a TTQ/INQ network, bias-free like QAT
+  const fp = spec.weights.method === 'none' && !quantizedActivations(spec);
   const wo = spec.floatAct !== undefined;
   if (wo) checkWeightOnlySpec(spec);
   // the last layer has a bias in FP32 and weight-only networks; integer-activation QAT scales its logits

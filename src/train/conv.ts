@@ -15,6 +15,7 @@ import { roundReal } from '../arith/index.js';
 import { QAT_ROUNDING, quantizeWeights, type WeightQuantSpec } from './quantizers.js';
 import { InputError } from '../util/errors.js';
 import type { Rng } from '../util/rng.js';
+import type { NumFormat } from '../arith/format.js';
 
 export class Conv2d implements Layer {
   readonly kind = 'conv2d';
@@ -38,6 +39,8 @@ export class Conv2d implements Layer {
   exact = false;
   /** a training method's rewrite of w_hat after the quantizer (as in dense.ts) */
   transform: WeightTransform | null = null;
+  /** the format of the transform's integer codes q (w_hat = q * scale exactly), null when it gives none */
+  codeFormat: NumFormat | null = null;
 
   constructor(
     readonly inC: number, readonly outC: number, readonly k: number, readonly stride: number, readonly pad: number,
@@ -75,6 +78,12 @@ export class Conv2d implements Layer {
       for (let i = o * this.K; i < (o + 1) * this.K; i++) this.what[i] = this.q[i]! * this.scale[o]!;
     }
     this.transform?.apply(this.weight.value, this.what, this.ste, this.outC, this.K, train);
+    this.codeFormat = this.transform?.codes?.(this.weight.value, this.q, this.scale, this.outC, this.K) ?? null;
+  }
+
+  /** True when the evaluated weights are integers q times a per-row scale (a quantizer's or a method's codes). */
+  integerWeights(): boolean {
+    return this.wq.method !== 'none' || this.codeFormat !== null;
   }
 
   /** The weights the evaluation forward pass uses (w_hat, outC x inC*k*k), a copy. */
@@ -116,7 +125,7 @@ export class Conv2d implements Layer {
     this.quantize(train);
     const { P, K, outC } = this;
     this.y = grow(this.y, n * outC * P);
-    if (!train && this.exact && this.wq.method !== 'none') {
+    if (!train && this.exact && this.integerWeights()) {
       const cols = grow(this.cols, P * K);
       this.cols = cols;
       const inv = this.inScale();

@@ -13,6 +13,7 @@ import { SCALE_CLIP, grow, param, type Layer, type Param, type WeightTransform }
 import { roundReal } from '../arith/index.js';
 import { lsqWeightStepGrad, QAT_ROUNDING, quantizeWeights, symLevels, type WeightQuantSpec } from './quantizers.js';
 import type { Rng } from '../util/rng.js';
+import type { NumFormat } from '../arith/format.js';
 
 export class Dense implements Layer {
   readonly kind = 'dense';
@@ -36,6 +37,8 @@ export class Dense implements Layer {
   exact = false;
   /** a training method's rewrite of w_hat after the quantizer (set before the optimizer is made) */
   transform: WeightTransform | null = null;
+  /** the format of the transform's integer codes q (w_hat = q * scale exactly), null when it gives none */
+  codeFormat: NumFormat | null = null;
 
   constructor(readonly inF: number, readonly outF: number, readonly wq: WeightQuantSpec, hasBias: boolean, rng: Rng) {
     this.weight = param('weight', outF * inF, true, wq.method === 'binary' ? { clip: [-1, 1] } : {});
@@ -81,6 +84,12 @@ export class Dense implements Layer {
       for (let i = o * this.inF; i < (o + 1) * this.inF; i++) this.what[i] = this.q[i]! * s;
     }
     this.transform?.apply(this.weight.value, this.what, this.ste, this.outF, this.inF, train);
+    this.codeFormat = this.transform?.codes?.(this.weight.value, this.q, this.scale, this.outF, this.inF) ?? null;
+  }
+
+  /** True when the evaluated weights are integers q times a per-row scale (a quantizer's or a method's codes). */
+  integerWeights(): boolean {
+    return this.wq.method !== 'none' || this.codeFormat !== null;
   }
 
   /** The weights the evaluation forward pass uses (w_hat, outF x inF), a copy. */
@@ -103,7 +112,7 @@ export class Dense implements Layer {
     this.quantize(train);
     this.y = grow(this.y, n * this.outF);
     this.x = x;
-    if (!train && this.exact && this.wq.method !== 'none') this.forwardExact(x, n);
+    if (!train && this.exact && this.integerWeights()) this.forwardExact(x, n);
     else gemmNT(x, this.what, n, this.inF, this.outF, this.y, this.bias?.value);
     return this.y;
   }

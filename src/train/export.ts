@@ -4,7 +4,8 @@
  *
  * QuantizedModel structure (FINN style):
  *   quantize       float pixels x in [0, 1] -> uint8 p = rint(x * 255) (scale 1/255): 8-bit first-layer input
- *   dense/conv2d   integer weights q (binary +-1 or b-bit signed narrow range), no bias, followed by
+ *   dense/conv2d   integer weights q (binary +-1, b-bit signed narrow range, or a training method's codes:
+ *                  TTQ's {-c_n, 0, c_p}, INQ's 0 / +-2^j, with one scale per layer), no bias, followed by
  *                  batch-norm and the activation quantizer folded into a threshold stage:
  *                    out = #{t : acc >= T[o][t]}  (bipolar 2*out - 1 for sign activations)
  *                  T[o][t] = the smallest accumulator a with level(a) >= t, where
@@ -33,12 +34,14 @@ const INT32_MAX = 2147483647;
 const INT32_MIN = -2147483648;
 
 function weightFormat(l: Dense | Conv2d): TensorFormat {
+  // a training method's codes (TTQ on its scale grid, INQ's powers of two): w_hat = q * scale exactly
+  if (l.codeFormat) return l.codeFormat;
   const m = l.wq.method;
   if (m === 'binary') return { type: 'binary' };
   if (m === 'ternary') return { type: 'int', bits: 2, signed: true };
   // DoReFa's k-bit codes are the odd integers 2r - n in [-n, n], n = 2^k - 1: k + 1 signed bits
   if (m === 'dorefa') return { type: 'int', bits: l.wq.bits + 1, signed: true };
-  if (m === 'none') throw new InputError(`export: layer ${l.kind} is FP32; quantize FP32 checkpoints with \`lowbit quantize\``);
+  if (m === 'none') throw new InputError(`export: layer ${l.kind} is FP32${l.transform ? ` (${l.transform.name} without integer codes: INQ before its last partition, or TTQ without --ttq-scale-bits)` : ''}; quantize FP32 checkpoints with \`lowbit quantize\``);
   return { type: 'int', bits: l.wq.bits, signed: true };
 }
 

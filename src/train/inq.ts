@@ -9,7 +9,11 @@
  *   each newly frozen weight is set to its power-of-two level.
  * - Retraining (the `apply` rewrite): w_hat = level for frozen weights, with dL/dw = 0 (the mask T of the
  *   paper's update w <- w - lr dL/dw T), and w_hat = w for the rest.
+ * - Codes (`codes`): once every weight is frozen, w_hat = 2^n2 q exactly with q = level / 2^n2 in
+ *   {0, +-1, +-2, .., +-2^(n1-n2)}: integers of n1 - n2 + 2 signed bits (arith/pow2.ts), one scale 2^n2
+ *   for the whole layer. A layer whose weights are all 0 (no range) has q = 0, scale 1.
  */
+import { intFormat, type NumFormat } from '../arith/format.js';
 import { pow2Level, pow2Range } from '../arith/pow2.js';
 import type { Param, WeightTransform } from './layer.js';
 
@@ -62,4 +66,13 @@ export class InqTransform implements WeightTransform {
   }
 
   backward(): void {}
+
+  codes(_w: Float32Array, q: Float32Array, scale: Float32Array, rows: number): NumFormat | null {
+    if (!this.frozen.every((f) => f === 1) || !this.range) return null;
+    const { n1, n2 } = this.range;
+    const unit = 2 ** n2;
+    for (let i = 0; i < q.length; i++) q[i] = this.level[i]! / unit;
+    scale.fill(unit, 0, rows);
+    return intFormat(n1 - n2 + 2, true);
+  }
 }

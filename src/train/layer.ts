@@ -4,6 +4,7 @@
  * owns (valid until its next forward); `backward` takes dL/dy and returns dL/dx (and accumulates
  * parameter gradients into `Param.grad`). Tensors are batch-major: sample b occupies [b*size, (b+1)*size).
  */
+import type { NumFormat } from '../arith/format.js';
 
 /** A trainable tensor with its gradient and optimizer hints. */
 export interface Param {
@@ -39,6 +40,13 @@ export interface WeightTransform {
   apply(w: Float32Array, what: Float32Array, ste: Float32Array, rows: number, cols: number, train: boolean): void;
   backward(w: Float32Array, dwhat: Float32Array, rows: number, cols: number): void;
   params(): Param[];
+  /**
+   * The integers of the rewritten weights, when the method's values are exactly w_hat[r][c] = q[r][c] * scale[r]
+   * with integer q (INQ once every weight is frozen, TTQ with its scales on one power-of-two grid): writes
+   * q and scale and returns the codes' format; null when w_hat is not (yet) such a product. A layer whose
+   * transform gives codes is evaluated and exported as integers like a QAT layer.
+   */
+  codes?(w: Float32Array, q: Float32Array, scale: Float32Array, rows: number, cols: number): NumFormat | null;
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * The training methods of `lowbit train` beyond plain QAT (docs/train.md, "Training methods"), as stages
  * around the main training run:
- *   --ttq T             TTQ transforms on every dense/conv layer from the start (FP32 activations)
+ *   --ttq T             TTQ transforms on every dense/conv layer from the start (--ttq-scale-bits B: the two
+ *                       scales on one power-of-two grid, integer codes)
  *   --quant-noise P     Quant-Noise transforms on every dense/conv layer of a QAT network (block --qn-block)
  *   --teacher DIR       distillation loss in every stage (--temperature, --distill-weight)
  *   --inq F1,F2,..      after the main run, for each accumulated portion: partition and freeze onto powers
@@ -12,6 +13,9 @@
  *                       of smallest |w| (Deep Compression's first stage), then retrain --stage-epochs epochs
  *   --share-weights K   after the main run (and pruning), k-means-share each layer's nonzero weights into K
  *                       centroids, then fine-tune the centroids --stage-epochs epochs
+ * TTQ and INQ train FP32 latent weights that take the method's values; with quantized activations
+ * (--abits A < 32) and integer codes (INQ after its last partition, TTQ with --ttq-scale-bits) the network is
+ * exported as a QuantizedModel whose weights are exactly the method's levels (train/export.ts).
  * After a Quant-Noise run the batch-norm statistics are re-estimated with every block quantized
  * (`reestimateBatchNorm`): the running statistics gathered under noise describe a network with some
  * full-precision blocks, not the fully quantized one that is evaluated and exported.
@@ -35,6 +39,8 @@ import { TtqTransform } from './ttq.js';
 
 export interface MethodOptions {
   ttq?: number;
+  /** significant bits of TTQ's two scales on one power-of-two grid (ttq.ts): integer codes */
+  ttqScaleBits?: number;
   quantNoise?: number;
   qnBlock?: number;
   inq?: number[];
@@ -59,7 +65,7 @@ export function weightedLayers(net: Network): (Dense | Conv2d)[] {
 /** The transforms that act from the first step (TTQ, Quant-Noise), set on a freshly built network. */
 export function attachTransforms(net: Network, o: MethodOptions): void {
   for (const l of weightedLayers(net)) {
-    if (o.ttq !== undefined) l.transform = new TtqTransform(o.ttq, l.weight.value);
+    if (o.ttq !== undefined) l.transform = new TtqTransform(o.ttq, l.weight.value, o.ttqScaleBits);
     else if (o.quantNoise !== undefined) l.transform = new QuantNoiseTransform(o.quantNoise, o.qnBlock ?? 4, net.rng!);
   }
 }
@@ -159,11 +165,13 @@ export interface DistillOptions {
 }
 
 /**
- * Refuses method options that are out of range or do not fit the run: TTQ, INQ and shared weights act on
- * an FP32 network (--wbits 32 --abits 32: their weights are not integers times one scale per channel);
- * Quant-Noise needs a quantizer (QAT); at most one weight method; a multi-stage run cannot resume.
+ * Refuses method options that are out of range or do not fit the run: TTQ and INQ act on FP32 latent weights
+ * (--wbits 32) with FP32 or quantized activations (quantized: the run is exported as integers, so TTQ needs
+ * --ttq-scale-bits); shared weights act on an FP32 network (--wbits 32 --abits 32: their weights are not
+ * integers times one scale per channel); Quant-Noise needs a quantizer (QAT); at most one weight method;
+ * a multi-stage run cannot resume. `fpWeights`: the weights are FP32 latent; `fpAct`: so are the activations.
  */
-export function checkMethodOptions(o: MethodOptions & DistillOptions, fp: boolean, hasState: boolean): void {
+export function checkMethodOptions(o: MethodOptions & DistillOptions, fpWeights: boolean, fpAct: boolean, hasState: boolean): void {
   const frac = (name: string, v: number | undefined, loOpen: boolean, hiOpen: boolean): void => {
     if (v === undefined) return;
     if (!(typeof v === 'number' && (loOpen ? v > 0 : v >= 0) && (hiOpen ? v < 1 : v <= 1))) {
@@ -177,6 +185,7 @@ export function checkMethodOptions(o: MethodOptions & DistillOptions, fp: boolea
   frac('--distill-weight', o.distillWeight, false, false);
   if (o.qnBlock !== undefined) checkInt('--qn-block', o.qnBlock, 1, 1 << 20);
   if (o.inqBits !== undefined) checkInt('--inq-bits', o.inqBits, 2, 8);
+  if (o.ttqScaleBits !== undefined) checkInt('--ttq-scale-bits', o.ttqScaleBits, 2, 8);
   if (o.shareWeights !== undefined) checkInt('--share-weights', o.shareWeights, 2, 65536);
   if (o.stageEpochs !== undefined) checkInt('--stage-epochs', o.stageEpochs, 1, 100000);
   if (o.temperature !== undefined && !(o.temperature > 0 && o.temperature <= 1000)) throw badValue('--temperature', o.temperature, 'a number in (0, 1000]');
@@ -186,11 +195,17 @@ export function checkMethodOptions(o: MethodOptions & DistillOptions, fp: boolea
   }
   const weightMethods = [o.ttq !== undefined && '--ttq', o.inq && '--inq', o.quantNoise !== undefined && '--quant-noise', (o.shareWeights !== undefined || o.pruneWeights !== undefined) && '--share-weights/--prune-weights'].filter(Boolean);
   if (weightMethods.length > 1) throw new InputError(`${weightMethods.join(' and ')}: each rewrites the weights; give one of them`);
-  const fpOnly = [['--ttq', o.ttq !== undefined], ['--inq', !!o.inq], ['--share-weights', o.shareWeights !== undefined], ['--prune-weights', o.pruneWeights !== undefined]] as const;
-  for (const [name, on] of fpOnly) {
-    if (on && !fp) throw new InputError(`${name}: trains an FP32 network whose weights take the method's values; give --wbits 32 --abits 32 (the defaults)`);
+  for (const [name, on] of [['--ttq', o.ttq !== undefined], ['--inq', !!o.inq]] as const) {
+    if (on && !fpWeights) throw new InputError(`${name}: the method sets the weights (FP32 latent weights taking its values); give --wbits 32 (the default), with --abits 32 or the activation bits to export integers`);
   }
-  if (o.quantNoise !== undefined && fp) throw new InputError('--quant-noise: needs a quantizer to add noise from; give --wbits/--abits below 32');
+  for (const [name, on] of [['--share-weights', o.shareWeights !== undefined], ['--prune-weights', o.pruneWeights !== undefined]] as const) {
+    if (on && !(fpWeights && fpAct)) throw new InputError(`${name}: trains an FP32 network whose weights take the method's values; give --wbits 32 --abits 32 (the defaults)`);
+  }
+  if (o.ttqScaleBits !== undefined && o.ttq === undefined) throw new InputError('--ttq-scale-bits: it sets the grid of the TTQ scales; give --ttq T too');
+  if (o.ttq !== undefined && !fpAct && o.ttqScaleBits === undefined) {
+    throw new InputError('--ttq with quantized activations exports an integer model, whose weights need the two TTQ scales on one grid; give --ttq-scale-bits B (2..8, codes of B + 1 bits), or --abits 32');
+  }
+  if (o.quantNoise !== undefined && fpWeights) throw new InputError('--quant-noise: needs a quantizer to add noise from; give --wbits/--abits below 32');
   if (o.qnBlock !== undefined && o.quantNoise === undefined) throw new InputError('--qn-block: it is the block size of --quant-noise; give --quant-noise P too');
   if (o.inqBits !== undefined && !o.inq) throw new InputError('--inq-bits: it is the bit width of --inq; give --inq 0.5,0.75,0.875,1 too');
   if (o.stageEpochs !== undefined && !hasStages(o)) throw new InputError('--stage-epochs: it sets the retraining of --inq, --prune-channels, --prune-weights or --share-weights; give one of them');

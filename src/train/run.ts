@@ -25,7 +25,7 @@ import { weightOnlyInference, type FloatAct, type WeightOnlyModel } from '../mod
 import { loadWeightOnlyModel, saveWeightOnlyModel } from '../model/weight_only_io.js';
 import { Dense } from './dense.js';
 import { Conv2d } from './conv.js';
-import { ARCHS, type ArchName, type NetSpec } from './arch.js';
+import { ARCHS, quantizedActivations, type ArchName, type NetSpec } from './arch.js';
 import type { Network } from './network.js';
 import { testAccuracy, train, type EpochLog, type TrainCheckpoint, type TrainConfig } from './trainer.js';
 import { mixedPrecisionHooks, type MixedPrecisionConfig } from './mixed.js';
@@ -96,8 +96,10 @@ export function netSpecFor(o: RunOptions): NetSpec {
   const wo = weightOnlyAct(o);
   const fp = o.wbits === 32 && o.abits === 32 && wo === null;
   if (wo !== null) return weightOnlySpec(o, wo);
+  // TTQ/INQ with quantized activations: FP32 latent weights that take the method's values (methods.ts)
+  const methodWeights = o.wbits === 32 && (o.ttq !== undefined || o.inq !== undefined);
   if (!fp) {
-    checkInt('wbits', o.wbits, 1, 16);
+    if (!methodWeights) checkInt('wbits', o.wbits, 1, 16);
     checkInt('abits', o.abits, 1, 16);
   }
   const dropout = dropProbability('dropout', o.dropout ?? (fp ? 0.2 : 0));
@@ -106,7 +108,7 @@ export function netSpecFor(o: RunOptions): NetSpec {
   if (!fp) checkEnum('method', method, METHODS);
   if (method === 'ternary' && o.wbits !== 2) throw badValue('wbits', o.wbits, '2 with --method ternary');
   let wm: WeightQuantMethod;
-  if (fp) wm = 'none';
+  if (fp || methodWeights) wm = 'none';
   else if (o.wbits === 1) wm = 'binary';
   else if (method === 'ternary') wm = 'ternary';
   else if (method === 'lsq') wm = 'lsq';
@@ -121,7 +123,7 @@ export function netSpecFor(o: RunOptions): NetSpec {
   return {
     arch: o.arch,
     ...(o.hidden ? { hidden: o.hidden } : {}),
-    weights: { method: wm, bits: fp ? 32 : o.wbits, ...(o.xnorScale ? { xnorScale: true } : {}) },
+    weights: { method: wm, bits: wm === 'none' ? 32 : o.wbits, ...(o.xnorScale ? { xnorScale: true } : {}) },
     act: { method: am, bits: fp ? 32 : o.abits },
     ...(o.firstBits ? { firstBits: o.firstBits } : {}),
     ...(o.lastBits ? { lastBits: o.lastBits } : {}),
@@ -235,7 +237,7 @@ export interface RunSummary {
  */
 export function publish(net: Network, spec: NetSpec, info: Omit<RunSummary, 'testAccuracy' | 'networkTestAccuracy' | 'out'>, out: string | null, test: ImageDataset, opts: PublishOptions = {}): RunSummary {
   const netAcc = testAccuracy(net, test);
-  const fp = spec.weights.method === 'none';
+  const fp = spec.weights.method === 'none' && !quantizedActivations(spec);
   let acc = netAcc;
   if (spec.floatAct !== undefined) {
     acc = publishWeightOnly(net, spec, info, out, test, opts);
@@ -348,7 +350,7 @@ export function trainCommandLine(o: RunOptions): string {
   if (o.maxTrain) a.push(`--train-images ${o.maxTrain}`);
   if (cfg.valCount !== 5000) a.push(`--val-images ${cfg.valCount}`);
   if (o.mixed) a.push(`--precision ${o.mixed.format} --rounding ${o.mixed.rounding}`);
-  if (o.ttq !== undefined) a.push(`--ttq ${o.ttq}`);
+  if (o.ttq !== undefined) a.push(`--ttq ${o.ttq}${o.ttqScaleBits !== undefined ? ` --ttq-scale-bits ${o.ttqScaleBits}` : ''}`);
   if (o.quantNoise !== undefined) a.push(`--quant-noise ${o.quantNoise} --qn-block ${o.qnBlock ?? 4}`);
   if (o.teacher !== undefined) a.push(`--teacher ${o.teacher} --temperature ${o.temperature ?? 4} --distill-weight ${o.distillWeight ?? 0.9}`);
   if (o.inq) a.push(`--inq ${o.inq.join(',')} --inq-bits ${o.inqBits ?? 5}`);
@@ -393,7 +395,7 @@ export function outName(out: string): string {
  */
 export function runTraining(o: RunOptions, out: string | null, stateDir?: string, opts: PublishOptions = {}): RunSummary {
   const cfg = trainConfigFor(o);
-  checkMethodOptions(o, cfg.net.weights.method === 'none', stateDir !== undefined);
+  checkMethodOptions(o, cfg.net.weights.method === 'none', !quantizedActivations(cfg.net), stateDir !== undefined);
   if (cfg.net.floatAct !== undefined && (hasStages(o) || o.quantNoise !== undefined)) {
     throw new InputError('--inq/--prune-channels/--share-weights/--quant-noise: not with weight-only QAT (float activations); train it plainly (--teacher is allowed)');
   }

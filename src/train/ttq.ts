@@ -8,15 +8,36 @@
  * The paper prints dL/dW_n as the plain sum over I_n, stating the scale's magnitude; with w_t = -W_n the
  * chain rule gives the minus sign, as the authors' code (w = sign(w) * mask * W_n) computes.
  * W_p and W_n start at the mean |w| of the layer's initial positive / negative kept weights.
+ *
+ * Integer codes (`scaleBits` B, 2..8): the forward uses the learned scales rounded onto one power-of-two grid,
+ *   e = floor(log2 max(W_p, W_n)) - (B - 1),  c_p = clamp(round(W_p / 2^e), 1, 2^B - 1),  c_n likewise,
+ * w_t in {c_p 2^e, 0, -c_n 2^e} (the gradients above go to the unrounded W_p, W_n: a straight-through
+ * estimator). Then w_t = 2^e q exactly with q in {-c_n, 0, c_p}: (B + 1)-bit signed codes and one scale per
+ * layer, so the two learned scales are exact in an integer model (the ratio W_p / W_n is kept to B bits).
+ * Without B the scales are the paper's floats and the layer has no integer codes.
  */
+import { roundReal } from '../arith/index.js';
+import { intFormat, type NumFormat } from '../arith/format.js';
 import { param, SCALE_CLIP, type Param, type WeightTransform } from './layer.js';
+import { QAT_ROUNDING } from './quantizers.js';
+
+/** The grid of the two scales with B significant bits (file header): w_p = c_p 2^e, w_n = c_n 2^e. */
+export function ttqScaleGrid(wp: number, wn: number, bits: number): { cp: number; cn: number; e: number } {
+  const m = Math.max(wp, wn);
+  let top = Math.floor(Math.log2(m));
+  if (2 ** top > m) top--;
+  else if (2 ** (top + 1) <= m) top++;
+  const e = top - (bits - 1);
+  const code = (v: number): number => Math.min(2 ** bits - 1, Math.max(1, roundReal(v / 2 ** e, QAT_ROUNDING)));
+  return { cp: code(wp), cn: code(wn), e };
+}
 
 export class TtqTransform implements WeightTransform {
   readonly name = 'ttq';
   readonly wp: Param;
   readonly wn: Param;
 
-  constructor(readonly t: number, w: Float32Array) {
+  constructor(readonly t: number, w: Float32Array, readonly scaleBits?: number) {
     this.wp = param('ttq_wp', 1, false, { clip: SCALE_CLIP });
     this.wn = param('ttq_wn', 1, false, { clip: SCALE_CLIP });
     const d = this.delta(w);
@@ -40,10 +61,17 @@ export class TtqTransform implements WeightTransform {
     return [this.wp, this.wn];
   }
 
+  /** The scales the forward uses: the learned ones, or on the grid with `scaleBits`. */
+  scales(): { wp: number; wn: number } {
+    const [wp, wn] = [this.wp.value[0]!, this.wn.value[0]!];
+    if (this.scaleBits === undefined) return { wp, wn };
+    const g = ttqScaleGrid(wp, wn, this.scaleBits);
+    return { wp: g.cp * 2 ** g.e, wn: g.cn * 2 ** g.e };
+  }
+
   apply(w: Float32Array, what: Float32Array, ste: Float32Array): void {
     const d = this.delta(w);
-    const wp = this.wp.value[0]!;
-    const wn = this.wn.value[0]!;
+    const { wp, wn } = this.scales();
     for (let i = 0; i < w.length; i++) {
       const v = w[i]!;
       if (v > d) {
@@ -69,5 +97,14 @@ export class TtqTransform implements WeightTransform {
     }
     this.wp.grad[0] += gp;
     this.wn.grad[0] += gn;
+  }
+
+  codes(w: Float32Array, q: Float32Array, scale: Float32Array, rows: number): NumFormat | null {
+    if (this.scaleBits === undefined) return null;
+    const { cp, cn, e } = ttqScaleGrid(this.wp.value[0]!, this.wn.value[0]!, this.scaleBits);
+    const d = this.delta(w);
+    for (let i = 0; i < w.length; i++) q[i] = w[i]! > d ? cp : w[i]! < -d ? -cn : 0;
+    scale.fill(2 ** e, 0, rows);
+    return intFormat(this.scaleBits + 1, true);
   }
 }

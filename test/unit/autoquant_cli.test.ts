@@ -12,6 +12,8 @@ import { modelCost } from '../../src/explore/bitwidth_cost.js';
 import { buildNetwork } from '../../src/train/arch.js';
 import { Dense } from '../../src/train/dense.js';
 import { Activation } from '../../src/train/activations.js';
+import { difference } from '../../src/flows/autoquant_report.js';
+import type { TrainedPoint } from '../../src/flows/autoquant.js';
 
 const DESIGN = 'examples/autoquant/bitserial-mnist.json';
 
@@ -20,7 +22,7 @@ describe('lowbit autoquant', () => {
     const data = mnistSubset(900, 300);
     const d = mkdtempSync(join(tmpdir(), 'lowbit-aq-'));
     const args = ['autoquant', '--arch', 'tfc', '--hidden', '12,8', '--w-bits', '1,2,4', '--a-bits', '1,2', '--design', DESIGN, '--budget', 'w2a2',
-      '--fp-epochs', '1', '--epochs', '1', '--val-images', '200', '--hessian-images', '100', '--hessian-samples', '2', '--front', '1',
+      '--fp-epochs', '1', '--epochs', '1', '--val-images', '200', '--hessian-images', '100', '--hessian-samples', '2', '--front', '1', '--seeds', '2',
       '--data', data, '--out', join(d, 'model'), '--report', join(d, 'report'), '--json'];
     const r = await runCli(args);
     expect(r.code, r.err.slice(-600)).toBe(0);
@@ -35,17 +37,35 @@ describe('lowbit autoquant', () => {
     expect(uni.map((t: { name: string }) => t.name).sort()).toEqual(res.uniform.filter((u: { cost: number | null }) => u.cost !== null).map((u: { name: string }) => u.name).sort());
     const above = uni.filter((t: { cost: number }) => t.cost >= res.chosen.cost);
     expect(res.bestUniformAtOrAbove.testAccuracy).toBe(Math.max(...above.map((t: { testAccuracy: number }) => t.testAccuracy)));
-    // the saved model is the chosen one: same accuracy on the test images, same cost on the Design
+    // two fine-tuning seeds each: the accuracy is their mean
+    for (const t of res.trained) {
+      expect(t.accuracies).toHaveLength(2);
+      expect(t.testAccuracy).toBeCloseTo((t.accuracies[0] + t.accuracies[1]) / 2, 12);
+    }
+    // the saved model is the chosen one (its first seed): same accuracy on the test images, same cost on the Design
     const m = loadQuantizedModel(join(d, 'model'));
-    expect(integerAccuracy(m, loadMnist('test', data))).toBe(res.chosen.testAccuracy);
+    expect(integerAccuracy(m, loadMnist('test', data))).toBe(res.chosen.accuracies[0]);
     expect(modelCost(m, { design: loadDesign(DESIGN), metric: 'cycles', batch: 1 }).total).toBe(res.chosen.cost);
     for (const f of ['index.md', 'index.html', 'plots/accuracy-vs-cost.svg', 'plots/front.svg']) expect(existsSync(join(d, 'report', f)), f).toBe(true);
     const md = readFileSync(join(d, 'report', 'index.md'), 'utf8');
     expect(md).toContain('Comparison with every uniform scheme at the same cost');
     expect(md).toContain(res.chosen.name);
+    expect(md).toMatch(/over 2 and 2 seeds/);
     // binary activations cannot feed 4-bit weights on this Design: named among the infeasible layer choices
     expect(res.infeasible.some(([k]: [string]) => /^[12]:1:4:/.test(k))).toBe(true);
   }, 240_000);
+
+  it('difference of mean accuracies against the seed-to-seed noise: s.e. = sqrt(s_a^2/n_a + s_b^2/n_b)', () => {
+    const point = (accuracies: number[]) => ({ accuracies, testAccuracy: accuracies.reduce((a, x) => a + x, 0) / accuracies.length }) as unknown as TrainedPoint;
+    // a: 0.97, 0.98, 0.99 (mean 0.98, s^2 = 1e-4); b: 0.95, 0.95, 0.95 (s^2 = 0): s.e. = sqrt(1e-4 / 3) = 0.57735 points
+    const d = difference(point([0.97, 0.98, 0.99]), point([0.95, 0.95, 0.95]));
+    expect(d.points).toBeCloseTo(3, 10);
+    expect(d.se).toBeCloseTo(100 * Math.sqrt(1e-4 / 3), 10);
+    expect(d.real).toBe(true);
+    // 0.2 points apart with the same spread: within 2 s.e.
+    expect(difference(point([0.969, 0.979, 0.989]), point([0.967, 0.977, 0.987])).real).toBe(false);
+    expect(difference(point([0.98]), point([0.95, 0.96]))).toEqual({ points: expect.closeTo(2.5, 10), se: null, real: null });
+  });
 
   it('bad options: one line, exit 2', async () => {
     const base = ['autoquant', '--arch', 'tfc', '--design', DESIGN];
@@ -56,6 +76,7 @@ describe('lowbit autoquant', () => {
       [['--budget', '100', '--w-bits', '0,2'], /--w-bits/],
       [['--budget', '100', '--a-bits', '16'], /--a-bits/],
       [['--budget', '100', '--epochs', '0'], /--epochs/],
+      [['--budget', '100', '--seeds', '0'], /--seeds/],
       [['--budget', '100', '--metric', 'area'], /metric/i],
     ] as [string[], RegExp][]) {
       const r = await runCli([...base, ...extra]);

@@ -1,8 +1,9 @@
 import { describe, it, expect } from 'vitest';
 import { ActStats, HIST_BINS, chooseClip, klClipBins, mseClipHistogram, mseClipValues, parseCalib, statsOf } from '../../src/quant/index.js';
 import { Rng, testSeed } from '../../src/util/rng.js';
+import { intFormat } from '../../src/arith/index.js';
 
-const signed8 = { bits: 8, signed: true, symmetric: true, narrow: false };
+const signed8 = { format: intFormat(8, true), symmetric: true, narrow: false };
 
 /** A histogram of |X| built from the exact CDF of |X| (no sampling noise), over [0, maxX]. */
 function histOf(cdfAbs: (x: number) => number, maxX: number, bins = HIST_BINS): ActStats {
@@ -55,7 +56,7 @@ describe('calibration', () => {
     const st = histOf((x) => Math.min(x / A, 1), A);
     for (const bits of [4, 8]) {
       const q = 2 ** (bits - 1) - 1;
-      const c = chooseClip(st, { kind: 'mse' }, { bits, signed: true, symmetric: true, narrow: false });
+      const c = chooseClip(st, { kind: 'mse' }, { format: intFormat(bits, true), symmetric: true, narrow: false });
       expect(Math.abs(c - (A * 2 * q) / (2 * q + 1))).toBeLessThanOrEqual(2 * st.width);
     }
     const h512 = new Float64Array(512).fill(1);
@@ -64,7 +65,7 @@ describe('calibration', () => {
       return (Math.min(Math.floor(x / d), 2 ** (M - 1) - 1) + 0.5) * d;
     };
     for (const M of [2, 4]) expect(mseClipHistogram(h512, A / 512, midrise(M))).toBe(A);
-    const c = mseClipValues(Float32Array.from({ length: 1001 }, (_, i) => i / 1000 - 0.5), { bits: 8, signed: true, symmetric: true, narrow: true });
+    const c = mseClipValues(Float32Array.from({ length: 1001 }, (_, i) => i / 1000 - 0.5), { format: intFormat(8, true), symmetric: true, narrow: true });
     expect(c).toBeCloseTo(0.5, 12);
   });
 
@@ -112,6 +113,6 @@ describe('calibration', () => {
     expect(c).toBeLessThan(8);
     expect(c).toBeGreaterThan(2.5);
     // unsigned 8-bit has 256 levels: the same histogram is never clipped harder than signed
-    expect(chooseClip(st, { kind: 'kl' }, { bits: 8, signed: false, symmetric: true, narrow: false })).toBeGreaterThanOrEqual(c);
+    expect(chooseClip(st, { kind: 'kl' }, { format: intFormat(8, false), symmetric: true, narrow: false })).toBeGreaterThanOrEqual(c);
   });
 });

@@ -125,12 +125,17 @@ describe('structured channel pruning by L1 norm (Li et al. 2017)', () => {
 });
 
 describe('training-method options', () => {
-  const refuse = (o: Parameters<typeof checkMethodOptions>[0], fp: boolean, msg: RegExp, state = false): void => {
-    expect(() => checkMethodOptions(o, fp, state)).toThrow(msg);
+  // fp: FP32 weights and activations; fpAct false with fp true: FP32 latent weights, quantized activations
+  const refuse = (o: Parameters<typeof checkMethodOptions>[0], fp: boolean, msg: RegExp, state = false, fpAct = fp): void => {
+    expect(() => checkMethodOptions(o, fp, fpAct, state)).toThrow(msg);
   };
   it('refuses out-of-range values and combinations that do not fit, naming the option', () => {
     refuse({ ttq: 0 }, true, /--ttq/);
-    refuse({ ttq: 0.05 }, false, /--ttq: trains an FP32 network/);
+    refuse({ ttq: 0.05 }, false, /--ttq: the method sets the weights.*--wbits 32/);
+    refuse({ ttq: 0.05 }, true, /--ttq-scale-bits B/, false, false);
+    refuse({ ttq: 0.05, ttqScaleBits: 9 }, true, /--ttq-scale-bits/, false, false);
+    refuse({ ttqScaleBits: 3 }, true, /--ttq-scale-bits.*--ttq T/);
+    refuse({ shareWeights: 16 }, true, /--share-weights: trains an FP32 network/, false, false);
     refuse({ quantNoise: 0.5 }, true, /--quant-noise: needs a quantizer/);
     refuse({ inq: [0.5, 0.75] }, true, /--inq.*ending at 1/);
     refuse({ inq: [0.75, 0.5, 1] }, true, /--inq/);
@@ -138,6 +143,8 @@ describe('training-method options', () => {
     refuse({ stageEpochs: 2 }, true, /--stage-epochs/);
     refuse({ temperature: 4 }, false, /--teacher/);
     refuse({ pruneChannels: 0.5 }, false, /--state/, true);
-    expect(() => checkMethodOptions({ inq: [0.5, 0.75, 0.875, 1], inqBits: 5, stageEpochs: 2 }, true, false)).not.toThrow();
+    expect(() => checkMethodOptions({ inq: [0.5, 0.75, 0.875, 1], inqBits: 5, stageEpochs: 2 }, true, true, false)).not.toThrow();
+    expect(() => checkMethodOptions({ inq: [0.5, 1], stageEpochs: 1 }, true, false, false)).not.toThrow();
+    expect(() => checkMethodOptions({ ttq: 0.05, ttqScaleBits: 3 }, true, false, false)).not.toThrow();
   });
 });

@@ -3,10 +3,13 @@ import { loadMnist } from '../../src/data/mnist.js';
 import { exportOnnx, integerInference, ortU8S8Saturates, shapeSize } from '../../src/model/index.js';
 import { loadModel, shippedModels } from '../../src/model/locate.js';
 import { runOrt } from './fixtures/model/ort.js';
+import { roundTripDiffs } from './fixtures/model/onnx_roundtrip.js';
 
 /** ORT's u8 x s8 GEMM saturates pair sums at int16 on AVX2 CPUs without VNNI: lowbit emulates it when comparing */
 const SAT = ortU8S8Saturates();
 const IMAGES = 100;
+/** images of the round trip (export, import back) */
+const BACK = 50;
 
 describe('every shipped model exports to ONNX and runs in ONNX Runtime with lowbit\'s integer outputs', () => {
   const test = loadMnist('test');
@@ -32,6 +35,12 @@ describe('every shipped model exports to ONNX and runs in ONNX Runtime with lowb
         if (row.indexOf(Math.max(...row)) === test.labels[i]) hits++;
       }
       expect(hits).toBeGreaterThan(IMAGES * 0.8);
+    }, 60_000);
+
+    it(`${name}: the export imports back with the same quantize / threshold stages and integer outputs (${BACK} images)`, async () => {
+      const m = loadModel(name);
+      // ONNX Runtime runs the same export in the test above
+      expect(await roundTripDiffs(m, exportOnnx(m), x.subarray(0, BACK * 784), BACK, false)).toEqual([]);
     }, 60_000);
   }
 });

@@ -4,8 +4,9 @@ import {
   binarizeWeights, ternarizeWeights, pow2Ceil, pow2Weights, pow2Exponent, type UniformSpec,
 } from '../../src/quant/index.js';
 import { Rng, testSeed } from '../../src/util/rng.js';
+import { BINARY, intFormat } from '../../src/arith/index.js';
 
-const S = (bits: number, signed: boolean, symmetric: boolean, narrow = false): UniformSpec => ({ bits, signed, symmetric, narrow });
+const S = (bits: number, signed: boolean, symmetric: boolean, narrow = false): UniformSpec => ({ format: intFormat(bits, signed), symmetric, narrow });
 
 describe('uniform quantizer', () => {
   it('integer ranges at the width edges', () => {
@@ -16,7 +17,10 @@ describe('uniform quantizer', () => {
     expect(qRange(S(1, false, false))).toEqual({ qmin: 0, qmax: 1 });
     expect(qRange(S(2, true, true, true))).toEqual({ qmin: -1, qmax: 1 });
     expect(qRange(S(16, true, true))).toEqual({ qmin: -32768, qmax: 32767 });
-    expect(() => chooseQParams(0, 1, S(17, true, true))).toThrow(/spec\.bits: got 17; allowed: an integer 1\.\.16/);
+    expect(() => chooseQParams(0, 1, S(17, true, true))).toThrow(/spec\.format\.bits: got 17; allowed: an integer 1\.\.16/);
+    // the spec's format is the int variant of NumFormat: binary (±1) has its own quantizer (binarizeWeights)
+    const binary = { format: BINARY, symmetric: true, narrow: false } as unknown as UniformSpec;
+    expect(() => chooseQParams(0, 1, binary)).toThrow(/spec\.format\.type: got "binary"; allowed: 'int'/);
     expect(() => chooseQParams(0, 1, S(8, false, true, true))).toThrow(/spec\.narrow: got true; allowed: false for unsigned/);
   });
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { chooseQParams, quantizeValue, dequantizeArray, quantizeWeightMatrix } from '../../src/quant/uniform.js';
 import { binarizeWeights, ternarizeWeights } from '../../src/quant/binarize.js';
 import { pow2Weights } from '../../src/arith/pow2.js';
+import { intFormat } from '../../src/arith/index.js';
 import { kmeans1d } from '../../src/kernels/kmeans.js';
 import { statsOf } from '../../src/quant/calibration.js';
 import { simulateGemm } from '../../src/hw/gemm_schedule.js';
@@ -9,7 +10,7 @@ import { loadDesign } from '../../src/hw/design.js';
 import { parseSpace, applyPoint, pointAt } from '../../src/explore/space.js';
 import { InputError } from '../../src/util/errors.js';
 
-const spec = { bits: 8, signed: true, symmetric: true, narrow: false };
+const spec = { format: intFormat(8, true), symmetric: true, narrow: false };
 const bad = [NaN, Infinity, -Infinity];
 
 describe('library input checks (issue 17 item 5)', () => {

@@ -22,6 +22,7 @@ export interface Args {
   'hessian-samples': number;
   front: number;
   seed: number;
+  seeds: number;
   batch: number;
   data?: string;
   out?: string;
@@ -51,6 +52,7 @@ export const autoquantCommand: CommandModule<object, Args> = {
       .option('hessian-samples', { type: 'number', default: 32, describe: 'Rademacher vectors of the Hutchinson estimator' })
       .option('front', { type: 'number', default: 3, describe: 'front configurations fine-tuned besides the chosen one' })
       .option('seed', { type: 'number', default: 1 })
+      .option('seeds', { type: 'number', default: 1, describe: 'fine-tuning runs of every configuration (seeds seed..seed+N-1): mean accuracy and whether differences exceed the seed-to-seed spread' })
       .option('batch', { type: 'number', default: 1, describe: 'energy: inferences the weight load is amortised over (as estimate --batch)' })
       .option('data', { type: 'string', describe: 'folder of MNIST-shaped IDX files (default: the shipped MNIST)' })
       .option('out', { type: 'string', describe: 'folder for the chosen QuantizedModel' })

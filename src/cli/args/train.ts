@@ -40,6 +40,7 @@ export interface TrainArgs {
   'stop-after'?: number;
   json: boolean;
   ttq?: number;
+  'ttq-scale-bits'?: number;
   'quant-noise'?: number;
   'qn-block'?: number;
   teacher?: string;
@@ -55,7 +56,8 @@ export interface TrainArgs {
 
 /** The training methods' options (docs/train.md, "Training methods"). */
 const METHOD_OPTIONS = {
-  ttq: { type: 'number', describe: 'Trained Ternary Quantization of an FP32 network: threshold t * max|w| (the paper: 0.05)' },
+  ttq: { type: 'number', describe: 'Trained Ternary Quantization of FP32 latent weights: threshold t * max|w| (the paper: 0.05)' },
+  'ttq-scale-bits': { type: 'number', describe: 'TTQ scales on one power-of-two grid with B significant bits (2..8): integer codes, needed with --abits < 32' },
   'quant-noise': { type: 'number', describe: 'Quant-Noise: quantize each weight block with this probability per training step (QAT)' },
   'qn-block': { type: 'number', describe: 'Quant-Noise block: consecutive weights of a row (default 4)' },
   teacher: { type: 'string', describe: 'distill from this model folder (FP32 checkpoint or QuantizedModel)' },

@@ -37,6 +37,7 @@ export async function autoquantHandler(argv: ArgumentsCamelCase<Args>): Promise<
   optInt('--hessian-samples', argv['hessian-samples'], 1, 10000);
   optInt('--front', argv.front, 0, 100);
   optInt('--seed', argv.seed, 0, 2 ** 32 - 1);
+  optInt('--seeds', argv.seeds, 1, 20);
   optInt('--batch', argv.batch, 1, 1e9);
   const budget = parseBudget(argv.budget);
   if (typeof budget === 'string') {
@@ -50,7 +51,7 @@ export async function autoquantHandler(argv: ArgumentsCamelCase<Args>): Promise<
     arch: argv.arch, ...(hidden ? { hidden } : {}), design, metric: argv.metric, budget, wBits, aBits, sensitivity: argv.sensitivity,
     fpEpochs: argv['fp-epochs'], epochs: argv.epochs, ...(argv['train-images'] ? { trainImages: argv['train-images'] } : {}),
     valImages: argv['val-images'], hessianImages: argv['hessian-images'], hessianSamples: argv['hessian-samples'], frontPoints: argv.front,
-    seed: argv.seed, batch: argv.batch, ...(argv.data ? { dataDir: argv.data } : {}),
+    seed: argv.seed, seeds: argv.seeds, batch: argv.batch, ...(argv.data ? { dataDir: argv.data } : {}),
   });
   if (argv.out) saveQuantizedModel(r.chosen.model, argv.out, { force: argv.force });
   const command = `lowbit ${process.argv.slice(2).join(' ')}`;

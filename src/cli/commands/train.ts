@@ -46,7 +46,7 @@ export function trainHandler(argv: ArgumentsCamelCase<TrainArgs>): void {
     ...(argv['stop-after'] !== undefined ? { stopAfter: argv['stop-after'] } : {}),
     ...(argv.precision !== 'fp32' ? { mixed: { format: argv.precision, rounding: argv.rounding } } : {}),
     ...definedOnly({
-      ttq: argv.ttq, quantNoise: argv['quant-noise'], qnBlock: argv['qn-block'], teacher: argv.teacher, temperature: argv.temperature,
+      ttq: argv.ttq, ttqScaleBits: argv['ttq-scale-bits'], quantNoise: argv['quant-noise'], qnBlock: argv['qn-block'], teacher: argv.teacher, temperature: argv.temperature,
       distillWeight: argv['distill-weight'], inq: argv.inq !== undefined ? fractions('--inq', argv.inq) : undefined, inqBits: argv['inq-bits'],
       pruneChannels: argv['prune-channels'], pruneWeights: argv['prune-weights'], shareWeights: argv['share-weights'], stageEpochs: argv['stage-epochs'],
     }),
@@ -149,6 +149,7 @@ function checkTrainOptions(argv: TrainArgs, hidden: number[] | undefined, floatA
   optNum('--temperature', argv.temperature, 0, 1000, { lo: true });
   optNum('--distill-weight', argv['distill-weight'], 0, 1);
   optInt('--inq-bits', argv['inq-bits'], 2, 8);
+  optInt('--ttq-scale-bits', argv['ttq-scale-bits'], 2, 8);
   optNum('--prune-channels', argv['prune-channels'], 0, 1, { lo: true, hi: true });
   optNum('--prune-weights', argv['prune-weights'], 0, 1, { lo: true, hi: true });
   optInt('--share-weights', argv['share-weights'], 2, 65536);

@@ -1,5 +1,6 @@
 import { InputError } from '../../util/errors.js';
 import { inputQuant } from '../infer.js';
+import { refuseGroupedLayers } from '../group.js';
 import { modelShapes } from '../shapes.js';
 import { formatName, formatRange, type ActQuant, type Conv2dLayer, type DenseLayer, type FlattenLayer, type MaxPool2dLayer, type QuantizedModel, type TensorFormat } from '../types.js';
 import { validateModel } from '../validate.js';
@@ -14,7 +15,14 @@ import { DT, encodeModel, makeNode, makeTensor, makeValueInfo, type NodeProto, t
  *   dense / conv2d, accumulator   -> MatMulInteger / ConvInteger (+ Add of the int32 bias): int32 output
  *   dense / conv2d, threshold     -> MatMulInteger / ConvInteger (+ bias), then the count of thresholds reached
  *                                    in integers: GreaterOrEqual(Unsqueeze(acc, -1), T) -> Cast int32 ->
- *                                    ReduceSum(-1) -> (*2) + offset -> Cast to the int8 / uint8 container
+ *                                    ReduceSum(-1) -> (*2) + offset -> Cast to the int8 / uint8 container ->
+ *                                    DequantizeLinear -> QuantizeLinear with the output's scale and zero point
+ *                                    (an identity on the codes: each float32 step errs by at most 2^-24
+ *                                    relative, so QuantizeLinear sees (q - z)(1 + e), |e| < 2^-21, |q - z| <=
+ *                                    255: within 1/2 of q - z, it rounds back to q; the pair carries the
+ *                                    output quantization for the import, import_threshold.ts)
+ *   binary quantize               -> 2 * int32(x >= 0) - 1 as int8, then the same DequantizeLinear ->
+ *                                    QuantizeLinear pair
  *   a clamp narrower than 8 bits  -> Clip after the op (sub-8-bit formats travel in 8-bit containers)
  *   binary (±1) tensors           -> int8 holding -1 / +1 (zero point 0)
  *   maxpool2d -> MaxPool, flatten -> Flatten, clamp -> Clip
@@ -26,6 +34,7 @@ import { DT, encodeModel, makeNode, makeTensor, makeValueInfo, type NodeProto, t
  */
 export function exportOnnx(model: QuantizedModel): Uint8Array {
   validateModel(model, 'exportOnnx');
+  refuseGroupedLayers(model.layers, 'ONNX QOperator ops take one weight scale per output channel', 'export a model quantized without --group');
   const shapes = modelShapes(model);
   const nodes: NodeProto[] = [];
   const inits: TensorProto[] = [];
@@ -54,6 +63,13 @@ export function exportOnnx(model: QuantizedModel): Uint8Array {
     nodes.push(makeNode('Clip', [cur, scalar(`${out}_min`, dt, min), scalar(`${out}_max`, dt, max)], [out], out));
     cur = out;
   };
+  /** DequantizeLinear -> QuantizeLinear of integer codes with their own scale and zero point: the same codes */
+  const carryQuant = (codes: string, q: ActQuant, base: string, name: string, where: string): string => {
+    const sz = quantInputs(q, base, where);
+    nodes.push(makeNode('DequantizeLinear', [codes, ...sz], [`${base}_dq`], `${name}_dq`));
+    nodes.push(makeNode('QuantizeLinear', [`${base}_dq`, ...sz], [base], name));
+    return base;
+  };
   /** the tensor holding each layer's output (an add reads two of them) */
   const outs: string[] = [];
   model.layers.forEach((l, i) => {
@@ -79,8 +95,8 @@ export function exportOnnx(model: QuantizedModel): Uint8Array {
           nodes.push(makeNode('Cast', [`${out}_ge`], [`${out}_ge32`], `${l.name}_cast`, { to: DT.INT32 }));
           nodes.push(makeNode('Mul', [`${out}_ge32`, scalar(`${out}_two`, DT.INT32, 2)], [`${out}_2y`], `${l.name}_mul`));
           nodes.push(makeNode('Sub', [`${out}_2y`, scalar(`${out}_one`, DT.INT32, 1)], [`${out}_pm`], `${l.name}_sub`));
-          nodes.push(makeNode('Cast', [`${out}_pm`], [out], l.name, { to: DT.INT8 }));
-          cur = out;
+          nodes.push(makeNode('Cast', [`${out}_pm`], [`${out}_pm8`], `${l.name}_cast8`, { to: DT.INT8 }));
+          cur = carryQuant(`${out}_pm8`, l.output, out, l.name, where);
           curQ = l.output;
           break;
         }
@@ -108,6 +124,11 @@ export function exportOnnx(model: QuantizedModel): Uint8Array {
         cur = macNode(l, cur, where);
         curQ = l.output.kind === 'accumulator' ? null : l.output.output;
         if (l.output.kind === 'requantize') clip(l.output.clamp.min, l.output.clamp.max, l.output.output, where);
+        if (l.output.kind === 'threshold') {
+          cur = carryQuant(cur, l.output.output, fresh('thr_out'), `${l.name}_out`, where);
+          const f = l.output.output.format;
+          if (f.type === 'int') clip(formatRange(f).min, formatRange(f).max, l.output.output, where);
+        }
         break;
       }
     }

@@ -7,6 +7,7 @@ import { validateModel } from '../validate.js';
 import { LayerChain } from './import_chain.js';
 import { applyLayout, LAYOUT_OPS, permuteColumns } from './import_layout.js';
 import { importQonnx, isQonnx } from './qonnx_import.js';
+import { readBinaryQuantize, readThresholdStage, type GraphView } from './import_threshold.js';
 import { finishStage, macLayer, quantOf, type ImportOptions, type Pending, type Val } from './import_ops.js';
 import { attrInt, attrInts, decodeModel, DT, num, readTensor, type NodeProto } from './proto.js';
 import { docPath } from '../../util/package.js';
@@ -16,8 +17,10 @@ import { docPath } from '../../util/package.js';
  * from one input to one output. Supported:
  *   QuantizeLinear, DequantizeLinear (per tensor; per axis for weights), MatMulInteger, ConvInteger,
  *   QLinearMatMul, QLinearConv, com.microsoft QGemm, MatMul / Gemm / Conv between DequantizeLinear and
- *   QuantizeLinear (QDQ), Add of a bias, Relu (fused as a clamp at the zero point), Cast + Mul of an int32
- *   accumulator, MaxPool, and the layout ops (import_layout.ts): float Flatten / Reshape / Squeeze / Unsqueeze /
+ *   QuantizeLinear (QDQ), Add of a bias, Add of two DequantizeLinear outputs then QuantizeLinear (QDQ residual,
+ *   which ORT fuses into QLinearAdd: an `add` layer), com.microsoft QLinearAdd / QLinearGlobalAveragePool, Relu (fused as a clamp at the zero point), Cast + Mul of an int32
+ *   accumulator, MaxPool, the integer threshold and binary-quantize ops `exportOnnx` writes (exactly that
+ *   pattern: import_threshold.ts), and the layout ops (import_layout.ts): float Flatten / Reshape / Squeeze / Unsqueeze /
  *   Transpose / Identity before the first QuantizeLinear fold into the input handling, flattening and (at the
  *   output) order-keeping reshapes of quantized tensors.
  * Any other op -> InputError naming the node and the op.
@@ -60,15 +63,29 @@ export function importOnnx(source: string | Uint8Array, opts: ImportOptions = {}
 
   /** the index of the layer whose output a quantized tensor is (the chain end when it was produced) */
   const producer = new Map<string, number>();
-  const consumers = new Map<string, number>();
-  for (const n of g.node ?? []) for (const i of n.input ?? []) consumers.set(i, (consumers.get(i) ?? 0) + 1);
+  /** the readers of each tensor (null: a graph output) */
+  const readers = new Map<string, (NodeProto | null)[]>();
+  const read = (t: string, by: NodeProto | null) => readers.set(t, [...(readers.get(t) ?? []), by]);
+  for (const n of g.node ?? []) for (const i of n.input ?? []) read(i, n);
+  for (const o of g.output ?? []) read(o.name ?? '', null);
+  const view: GraphView = { file, readers, constant: (t) => { const v = vals.get(t); return v?.t === 'const' ? v.v : undefined; } };
+  /** nodes already read as part of a threshold / binary-quantize pattern */
+  const consumed = new Set<NodeProto>();
+  /** the output of a recognised pattern: a quantized tensor, output of the last layer */
+  const patternOutput = (t: string, q: ActQuant, nodes: NodeProto[]) => {
+    nodes.forEach((n) => consumed.add(n));
+    vals.set(t, { t: 'q', q });
+    producer.set(t, layers.length - 1);
+  };
   for (const node of g.node ?? []) {
+    if (consumed.has(node)) continue;
     const op = node.opType ?? '';
     const where = `${file}: node ${node.name || '(unnamed)'} (${op})`;
     // lowbit's model is a chain: every op reads the last layer's output, except the skip operand of a QLinearAdd
+    // or of a QDQ Add (DequantizeLinear keeps its input's producer; the Adds check their operands themselves)
     const in0 = node.input?.[0] ?? '';
-    if (op !== 'QLinearAdd' && producer.has(in0) && producer.get(in0) !== layers.length - 1 && !(op === 'DequantizeLinear' && vals.get(in0)?.t === 'const')) {
-      throw new InputError(`${where}: input ${in0} is the output of layer ${producer.get(in0)}, not of the last one (${layers.length - 1}); lowbit imports a chain whose only branches are QLinearAdd skip connections`);
+    if (op !== 'QLinearAdd' && op !== 'Add' && op !== 'DequantizeLinear' && producer.has(in0) && producer.get(in0) !== layers.length - 1) {
+      throw new InputError(`${where}: input ${in0} is the output of layer ${producer.get(in0)}, not of the last one (${layers.length - 1}); lowbit imports a chain whose only branches are QLinearAdd (or QDQ Add) skip connections`);
     }
     const get = (i: number): Val | undefined => {
       const n = node.input?.[i];
@@ -113,6 +130,15 @@ export function importOnnx(source: string | Uint8Array, opts: ImportOptions = {}
         } else if (x.t === 'mac') {
           if (!x.float) unsupported('QuantizeLinear of an int32 accumulator needs a Cast + Mul to float first');
           set(finish(x.p, q));
+        } else if (x.t === 'qadd') {
+          // DequantizeLinear -> Add -> QuantizeLinear: ONNX Runtime's CPU graph optimizer fuses it into QLinearAdd
+          // only when A, B and the output have one element type (its BinaryNodeGroupSelector); otherwise it adds
+          // in float32, which the add layer does not model
+          if (x.a.quant.format.type !== 'int' || x.b.quant.format.type !== 'int' || q.format.type !== 'int' || x.a.quant.format.signed !== q.format.signed || x.b.quant.format.signed !== q.format.signed) {
+            unsupported('the Add\'s inputs and its QuantizeLinear output must all be uint8 or all int8 (ONNX Runtime fuses DequantizeLinear -> Add -> QuantizeLinear into QLinearAdd only then)');
+          }
+          push({ kind: 'add', name: x.name, a: x.a, b: x.b, output: q });
+          set({ t: 'q', q });
         } else if (x.t === 'dq') {
           if (x.q.scale !== q.scale || x.q.zeroPoint !== q.zeroPoint || x.q.format.type !== q.format.type) {
             unsupported('re-quantizing a tensor to different parameters is not supported (scale/zero point must match)');
@@ -153,7 +179,23 @@ export function importOnnx(source: string | Uint8Array, opts: ImportOptions = {}
         break;
       }
       case 'Add': {
-        if (x.t !== 'mac') unsupported('Add is supported only as the bias of a MatMul/Conv/Gemm');
+        if (x.t === 'dq') {
+          // QDQ residual: Add(DequantizeLinear(a), DequantizeLinear(b)) -> QuantizeLinear, an `add` layer
+          const [a, b] = [0, 1].map((i): AddOperand => {
+            const name = node.input?.[i] ?? '';
+            const v = get(i);
+            if (v?.t !== 'dq' || !producer.has(name)) unsupported(`input ${name} must be a DequantizeLinear of a layer's quantized output (a QDQ residual Add)`);
+            return { from: producer.get(name)!, quant: v.q };
+          }) as [AddOperand, AddOperand];
+          if (a.from !== layers.length - 1 && b.from !== layers.length - 1) unsupported('neither input is the output of the last layer; lowbit imports a chain with skip connections');
+          const r = readers.get(node.output?.[0] ?? '') ?? [];
+          if (r.length !== 1 || r[0]?.opType !== 'QuantizeLinear') {
+            unsupported('the sum must be read only by one QuantizeLinear (ONNX Runtime fuses DequantizeLinear -> Add -> QuantizeLinear into QLinearAdd; a float sum used otherwise has no lowbit layer)');
+          }
+          set({ t: 'qadd', a, b, name: node.name || 'add' });
+          break;
+        }
+        if (x.t !== 'mac') unsupported('Add is supported only as the bias of a MatMul/Conv/Gemm, or of two DequantizeLinear outputs followed by a QuantizeLinear (QDQ residual)');
         const b = get(1);
         const p = x.p;
         const O = p.layer.kind === 'dense' ? p.layer.outFeatures : p.layer.outChannels;
@@ -190,7 +232,7 @@ export function importOnnx(source: string | Uint8Array, opts: ImportOptions = {}
         const last = layers[layers.length - 1];
         const narrow = narrowFormat(q, lo, hi);
         // folding the clip into the producer changes its output: only when nothing else reads that tensor
-        const sole = (consumers.get(in0) ?? 0) <= 1;
+        const sole = (readers.get(in0)?.filter((r) => r !== null).length ?? 0) <= 1;
         if (sole && last?.kind === 'quantize' && last.output === q && narrow) {
           last.output = { ...q, format: narrow };
           set({ t: x.t, q: last.output });
@@ -229,7 +271,16 @@ export function importOnnx(source: string | Uint8Array, opts: ImportOptions = {}
           set({ t: 'float', layout: applyLayout(node, op, x.layout, constAt, where) });
           break;
         }
-        if (x.t === 'mac') unsupported(op === 'Unsqueeze' ? THRESHOLD_EXPORT : `${op} of an accumulator (before its QuantizeLinear) is not supported`);
+        if (x.t === 'mac' && op === 'Unsqueeze' && !x.float) {
+          // the threshold stage exportOnnx writes after a MatMulInteger / ConvInteger (+ bias)
+          if (x.p.relu) unsupported('a Relu before integer thresholds is not supported');
+          const r = readThresholdStage(view, node, x.p.layer);
+          x.p.layer.output = r.value;
+          push(x.p.layer);
+          patternOutput(r.output, r.value.output, r.nodes);
+          break;
+        }
+        if (x.t === 'mac') unsupported(`${op} of an accumulator (before its QuantizeLinear) is not supported`);
         if (x.t !== 'q' && x.t !== 'dq') unsupported(`${op} of a ${x.t} tensor is not supported`);
         // a quantized tensor (also the float output of the last DequantizeLinear): flattening is a no-op on
         // lowbit's row-major data; any other change of shape or order has no layer
@@ -278,13 +329,20 @@ export function importOnnx(source: string | Uint8Array, opts: ImportOptions = {}
         set({ t: 'q', q: out });
         break;
       }
+      case 'GreaterOrEqual': {
+        // the binary quantize exportOnnx writes: x >= 0 ? +1 : -1
+        if (x.t !== 'float' || layers.length > 0) unsupported('GreaterOrEqual is read only as the binary quantize of the float input (or inside integer thresholds)');
+        const r = readBinaryQuantize(view, node);
+        chain.startInput(x.layout, r.nodes[r.nodes.length - 1]!.name || 'input', r.value);
+        patternOutput(r.output, r.value, r.nodes);
+        break;
+      }
       default:
-        if (op === 'GreaterOrEqual' || op === 'ReduceSum') unsupported(THRESHOLD_EXPORT);
         unsupported(`op ${node.domain ? node.domain + '.' : ''}${op} is not supported by lowbit's ONNX import (see ${docPath('model.md')} for the list)`);
     }
     const o = node.output?.[0] ?? '';
     const ov = vals.get(o);
-    if ((ov?.t === 'q' || ov?.t === 'dq') && layers.length > 0) producer.set(o, layers.length - 1);
+    if ((ov?.t === 'q' || ov?.t === 'dq') && layers.length > 0) producer.set(o, op === 'DequantizeLinear' && producer.has(in0) ? producer.get(in0)! : layers.length - 1);
   }
   const outs = g.output ?? [];
   if (outs.length !== 1) throw new InputError(`${file}: graph has ${outs.length} outputs; lowbit imports a single-output chain`);
@@ -310,9 +368,6 @@ export function importOnnx(source: string | Uint8Array, opts: ImportOptions = {}
 }
 
 export type { ImportOptions, NodeProto };
-
-/** The refusal of the integer threshold ops `exportOnnx` writes (they have no QOperator / QDQ form to read back). */
-const THRESHOLD_EXPORT = 'thresholds in integer ops (Unsqueeze / GreaterOrEqual / ReduceSum, as `lowbit export --format onnx` writes a threshold stage or a binary input) are not imported back; export with --format qonnx for a round trip';
 
 /** The quantization a QLinear op declares for an input must be the tensor's own (format type, scale, zero point). */
 function qlinearInputQuant(q: ActQuant, declared: ActQuant, where: string): ActQuant {
