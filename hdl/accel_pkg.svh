@@ -9,8 +9,8 @@
 package accel_pkg;
   // a user of the package need not read every constant
   /* verilator lint_off UNUSEDPARAM */
-  localparam int unsigned DescFields = 40;
-  localparam int unsigned DescBits = 1280;
+  localparam int unsigned DescFields = 42;
+  localparam int unsigned DescBits = 1344;
 
   // engine: the engine of the dot products
   localparam logic [1:0] EngineMac = 2'd0;
@@ -30,10 +30,12 @@ package accel_pkg;
   /* verilator lint_on UNUSEDPARAM */
 
   typedef struct packed {
-    logic [31:0] row_len;      // xnor/serial: elements per kernel row kw*C
-    logic [31:0] segs;         // xnor/serial: words per kernel row ceil(kw*C/L)
-    logic [31:0] tile_dx;      // pixel columns a tile advances: rows mod Wo
-    logic [31:0] tile_dy;      // pixel rows a tile advances: rows div Wo
+    logic [31:0] origin_x;     // window column of output column 0 in elements: -pl*C
+    logic [31:0] origin;       // window address of output pixel 0: -(pt*W + pl)*C
+    logic [31:0] step_y;       // window address step to the next output row (sh*W - (Wo-1)*sw)*C
+    logic [31:0] step_x;       // window address step of one output column sw*C
+    logic [31:0] in_row;       // elements per input row W*C
+    logic [31:0] row_len;      // elements per kernel row kw*C
     logic [31:0] pad;          // mac: value fed for a padded position (two's complement)
     logic [31:0] pixels;       // output pixels M = Ho*Wo
     logic [31:0] out_w;        // output map width Wo

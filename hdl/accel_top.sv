@@ -272,10 +272,10 @@ module accel_top
     .init_i(state_q == SInit), .tile_i(state_q == SIssue && group_end && f_q == desc.folds - 1),
     .step_i(mac_beat || x_word), .last_i(is_mac ? k_q == desc.k - 1 : k_q == desc.wd - 1),
     .seg_i(!is_mac),
-    .map_h_i(desc.map_h), .map_w_i(desc.map_w), .map_c_i(desc.map_c), .kw_i(desc.kw),
-    .sh_i(desc.sh), .sw_i(desc.sw), .pt_i(desc.pt), .pl_i(desc.pl), .out_w_i(desc.out_w),
-    .rows_i(desc.rows), .tile_dy_i(desc.tile_dy), .tile_dx_i(desc.tile_dx), .segs_i(desc.segs),
-    .pad_i(desc.pad[HBits-1:0]),
+    .map_h_i(desc.map_h), .map_c_i(desc.map_c), .sh_i(desc.sh), .pt_i(desc.pt),
+    .out_w_i(desc.out_w), .rows_i(desc.rows), .row_len_i(desc.row_len), .in_row_i(desc.in_row),
+    .step_x_i(desc.step_x), .step_y_i(desc.step_y), .origin_i(desc.origin),
+    .origin_x_i(desc.origin_x), .pad_i(desc.pad[HBits-1:0]),
     .tap_idx_o(tap_idx), .tap_i(tap), .h_o(h_vec),
     .seg_pos_o(x_pix), .seg_sh_o(x_sh), .seg_nbits_o(x_nbits),
     .chan_i(f_q), .pool_idx_o(pool_idx), .pix_o(pix)
@@ -456,7 +456,7 @@ module accel_top
   // the buffers: host writes into the input buffer while idle, stage D writes the results
   always_ff @(posedge clk_i) begin
     if (!rst_ni) begin
-      for (int i = 0; i < OutDepth; i++) out_q[i] <= '0;
+      out_q <= '{default: '0}; // one delayed write site (a loop of OutDepth > 64 is not unrolled)
       out_data_o <= '0;
     end else begin
       out_data_o <= (state_q == SIdle || state_q == SDone) ? out_q[out_addr_i] : '0;

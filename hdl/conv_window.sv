@@ -2,34 +2,42 @@
 // is the idea). It walks the output pixels of a layer and the elements of each pixel's patch over
 // the NHWC input map (H x W x C, element (y, x, c) at (y*W + x)*C + c) and names the activation
 // buffer elements to read, straight from the buffer (no im2col copy). TS model of the addressing:
-// src/hw/conv_window.ts (patchIndex, gatherPatches, maxPoolNhwc); instantiated by accel_top.
+// src/hw/conv_window.ts (patchIndex, gatherPatches, maxPoolNhwc, windowStrides); instantiated by
+// accel_top. Address arithmetic is adds and compares only (modulo 2^32; the descriptor carries the
+// strides, windowStrides): no multiplier.
 //
-// The walk (registers): array row r of a tile is at output pixel (oy, ox) = (py[r], px[r]) of the
-// Wo-wide output map; row 0 also serves the XNOR/bit-serial unit and the pooling unit.
-//   init_i (a layer's first cycle): row r at pixel r, the tile's first pixel pix_o = 0, patch
-//     element 0;
-//   tile_i: every row moves `rows` pixels on (tile_dy rows and tile_dx columns, carrying a column
-//     past Wo into the next row), pix_o += rows;
+// The walk: array row r of a tile is at output pixel p = pix_o + r, (oy, ox) of the Wo-wide output
+// map; row 0 also serves the XNOR/bit-serial unit and the pooling unit. A pixel's window corner is
+// the input position (iy, ix) = (oy*sh - pt, ox*sw - pl) with address base = (iy*W + ix)*C.
+//   registers: row 0's ox, iy, xc = ix*C (its corner column in elements) and base; the patch
+//     element counters ki, kiw = ki*W*C, kjc = kj*C, kc.
+//   rows 1 .. Rows (combinational, each from the one before, ox < Wo): the next pixel is
+//     (ox + 1, iy, xc + sw*C, base + sw*C), or past the last column (ox + 1 = Wo) (0, iy + sh,
+//     -pl*C, base + (sh*W - (Wo - 1)*sw)*C).
+//   init_i (a layer's first cycle): row 0 at pixel 0: (0, -pt, -pl*C, -(pt*W + pl)*C), pix_o = 0,
+//     patch element 0;
+//   tile_i: row 0 moves `rows` pixels on, to the walk's row `rows` (1 <= rows <= Rows); pix_o +=
+//     rows;
 //   step_i: the next patch element; with last_i (the patch's last element) back to element 0.
-//     mac (seg_i = 0): element k = (ki*kw + kj)*C + kc, kc fastest;
-//     xnor/serial (seg_i = 1): word k = ki*segs + kc, kc the segment of kernel row ki.
+//     mac (seg_i = 0): element k = (ki*kw + kj)*C + kc, kc fastest (kj*C + C = kw*C ends a row);
+//     xnor/serial (seg_i = 1): word k = ki*segs + kc/Lanes, kc = the segment's first element of
+//     kernel row ki, stepping by Lanes while kc + Lanes < kw*C.
 // The taps (combinational):
-//   mac: row r reads input (iy, ix) = (oy*sh - pt + ki, ox*sw - pl + kj), tap_idx_o[r] =
-//     (iy*W + ix)*C + kc; h_o[r] = tap_i[r] (the slot read there), or pad_i when (iy, ix) is
-//     outside the map.
-//   xnor/serial: kernel row ki of row 0's pixel is input row iy = oy*sh - pt + ki, columns ix0 + j
-//     (j < kw), ix0 = ox*sw - pl: its kw*C elements e = j*C + c lie contiguous in the map from
-//     (iy*W + ix0)*C, read in segments kc of Lanes (elements [kc*Lanes, kc*Lanes + Lanes)). A tap
-//     in the padding adds 0 (the pad value of these engines is 0 = the input zero point; for ±1
-//     inputs the popcount leaves it out, docs/accelerator.md): of the segment only the elements
-//     [lo, hi) count, lo = max(kc*Lanes, jlo*C), hi = min(kc*Lanes + Lanes, jhi*C), jlo =
-//     max(0, -ix0), jhi = min(kw, W - ix0), none when iy is outside the map. seg_pos_o is the map
-//     element of lo (the word is read from there), seg_sh_o = lo - kc*Lanes (the weight word's
-//     shift), seg_nbits_o = hi - lo (the valid bits the unit masks); all 0 for an empty segment.
-//     (An unpadded window: lo = kc*Lanes, nb = min(Lanes, kw*C - kc*Lanes).)
-//   pool: tap (i, j) of row 0's window (unpadded), channel chan_i: pool_idx_o[i*PoolMax + j] =
-//     ((oy*sh + i)*W + ox*sw + j)*C + chan_i, i, j < PoolMax.
-// All coordinates are 32-bit (descriptor slots); signed window coordinates 34 / 40 bits.
+//   mac: row r reads input (iy + ki, ix + kj), tap_idx_o[r] = base + kiw + kjc + kc; h_o[r] =
+//     tap_i[r] (the slot read there), or pad_i when iy + ki is outside [0, H) or xc + kjc outside
+//     [0, W*C) (the tap is in the padding).
+//   xnor/serial: kernel row ki of row 0's pixel is input row iy + ki, columns ix + j (j < kw): its
+//     kw*C elements e = j*C + c lie contiguous in the map from base + kiw, read in segments of
+//     Lanes (elements [kc, kc + Lanes)). A tap in the padding adds 0 (the pad value of these
+//     engines is 0 = the input zero point; for ±1 inputs the popcount leaves it out,
+//     docs/accelerator.md): of the segment only the elements [lo, hi) count, lo = max(kc, jlo),
+//     hi = min(kc + Lanes, jhi), jlo = max(0, -xc), jhi = min(kw*C, W*C - xc), none when iy + ki
+//     is outside the map. seg_pos_o = base + kiw + lo (the word is read from there), seg_sh_o =
+//     lo - kc (the weight word's shift), seg_nbits_o = hi - lo (the valid bits the unit masks);
+//     all 0 for an empty segment.
+//   pool: tap (i, j) of row 0's window (unpadded: base = (oy*sh*W + ox*sw)*C), channel chan_i:
+//     pool_idx_o[i*PoolMax + j] = base + chan_i + i*W*C + j*C, i, j < PoolMax.
+// Addresses are 32-bit; the window coordinates iy, xc signed 34-bit.
 `default_nettype none
 
 module conv_window #(
@@ -48,20 +56,19 @@ module conv_window #(
   input  logic                  step_i,
   input  logic                  last_i,
   input  logic                  seg_i,
-  // the layer's geometry (descriptor fields, accel_pkg)
+  // the layer's geometry and strides (descriptor fields, accel_pkg)
   input  logic [31:0]           map_h_i,
-  input  logic [31:0]           map_w_i,
   input  logic [31:0]           map_c_i,
-  input  logic [31:0]           kw_i,
   input  logic [31:0]           sh_i,
-  input  logic [31:0]           sw_i,
   input  logic [31:0]           pt_i,
-  input  logic [31:0]           pl_i,
   input  logic [31:0]           out_w_i,
   input  logic [31:0]           rows_i,
-  input  logic [31:0]           tile_dy_i,
-  input  logic [31:0]           tile_dx_i,
-  input  logic [31:0]           segs_i,
+  input  logic [31:0]           row_len_i,
+  input  logic [31:0]           in_row_i,
+  input  logic [31:0]           step_x_i,
+  input  logic [31:0]           step_y_i,
+  input  logic [31:0]           origin_i,
+  input  logic [31:0]           origin_x_i,
   input  logic [HBits-1:0]      pad_i,
   // mac taps: element indices, the slots read there, the array's row inputs
   output logic [Rows*32-1:0]    tap_idx_o,
@@ -78,52 +85,77 @@ module conv_window #(
   output logic [31:0]           pix_o
 );
   // ---- the walk ---------------------------------------------------------------------------------
-  // bits [64r, 64r + 64) of pos = {oy, ox} of array row r
-  logic [Rows*64-1:0] pos_q, pos_d;
-  logic [31:0]        pix_q, pix_d, ki_q, ki_d, kj_q, kj_d, kc_q, kc_d;
+  logic [31:0]        ox_q, ox_d, base_q, base_d, pix_q, pix_d;
+  logic signed [33:0] iy_q, iy_d, xc_q, xc_d;
+  logic [31:0]        ki_q, ki_d, kiw_q, kiw_d, kjc_q, kjc_d, kc_q, kc_d;
 
-  // pixel (py, px) advanced by dy rows and dx columns of a Wo-wide map
-  function automatic logic [63:0] advance(logic [31:0] py, logic [31:0] px, logic [31:0] dy,
-                                          logic [31:0] dx, logic [31:0] wo);
-    logic [31:0] x;
-    x = px + dx;
-    advance = x >= wo ? {py + dy + 32'd1, x - wo} : {py + dy, x};
-  endfunction
+  // the window corners of rows 0 .. Rows (row r: bits [32r, 32r + 32) / [34r, 34r + 34))
+  logic [(Rows+1)*32-1:0] w_ox, w_base;
+  logic [(Rows+1)*34-1:0] w_iy, w_xc;
+  always_comb begin
+    logic [31:0] ox, base;
+    logic [33:0] iy, xc;
+    {ox, iy, xc, base} = {ox_q, iy_q, xc_q, base_q};
+    w_ox[31:0] = ox;
+    w_iy[33:0] = iy;
+    w_xc[33:0] = xc;
+    w_base[31:0] = base;
+    for (int r = 1; r <= Rows; r++) begin
+      if (ox + 32'd1 == out_w_i) begin
+        ox = '0;
+        iy = iy + 34'(sh_i);
+        xc = 34'($signed(origin_x_i));
+        base = base + step_y_i;
+      end else begin
+        ox = ox + 32'd1;
+        xc = xc + 34'(step_x_i);
+        base = base + step_x_i;
+      end
+      w_ox[r*32 +: 32] = ox;
+      w_iy[r*34 +: 34] = iy;
+      w_xc[r*34 +: 34] = xc;
+      w_base[r*32 +: 32] = base;
+    end
+  end
 
   always_comb begin
-    pos_d = pos_q;
-    pix_d = pix_q;
-    {ki_d, kj_d, kc_d} = {ki_q, kj_q, kc_q};
+    {ox_d, iy_d, xc_d, base_d, pix_d} = {ox_q, iy_q, xc_q, base_q, pix_q};
+    {ki_d, kiw_d, kjc_d, kc_d} = {ki_q, kiw_q, kjc_q, kc_q};
     if (init_i) begin
-      pix_d = '0;
-      {ki_d, kj_d, kc_d} = '0;
-      pos_d[63:0] = '0;
-      for (int r = 1; r < Rows; r++) begin
-        pos_d[r*64 +: 64] = advance(pos_d[r*64-32 +: 32], pos_d[r*64-64 +: 32], '0, 32'd1, out_w_i);
-      end
+      {ox_d, pix_d} = '0;
+      iy_d = -(34'(pt_i));
+      xc_d = 34'($signed(origin_x_i));
+      base_d = origin_i;
+      {ki_d, kiw_d, kjc_d, kc_d} = '0;
     end
     if (tile_i) begin
       pix_d = pix_q + rows_i;
-      for (int r = 0; r < Rows; r++) begin
-        pos_d[r*64 +: 64] = advance(pos_q[r*64+32 +: 32], pos_q[r*64 +: 32],
-                                    tile_dy_i, tile_dx_i, out_w_i);
+      for (int r = 1; r <= Rows; r++) begin
+        if (rows_i == 32'(r)) begin
+          ox_d = w_ox[r*32 +: 32];
+          iy_d = w_iy[r*34 +: 34];
+          xc_d = w_xc[r*34 +: 34];
+          base_d = w_base[r*32 +: 32];
+        end
       end
     end
     if (step_i) begin
-      if (last_i) {ki_d, kj_d, kc_d} = '0;
+      if (last_i) {ki_d, kiw_d, kjc_d, kc_d} = '0;
       else if (seg_i) begin
-        if (kc_q != segs_i - 1) kc_d = kc_q + 1;
+        if (kc_q + 32'(Lanes) < row_len_i) kc_d = kc_q + 32'(Lanes);
         else begin
           kc_d = '0;
           ki_d = ki_q + 1;
+          kiw_d = kiw_q + in_row_i;
         end
       end else if (kc_q != map_c_i - 1) kc_d = kc_q + 1;
       else begin
         kc_d = '0;
-        if (kj_q != kw_i - 1) kj_d = kj_q + 1;
+        if (kjc_q + map_c_i != row_len_i) kjc_d = kjc_q + map_c_i;
         else begin
-          kj_d = '0;
+          kjc_d = '0;
           ki_d = ki_q + 1;
+          kiw_d = kiw_q + in_row_i;
         end
       end
     end
@@ -131,24 +163,26 @@ module conv_window #(
 
   always_ff @(posedge clk_i) begin
     if (!rst_ni) begin
-      pos_q <= '0;
-      {pix_q, ki_q, kj_q, kc_q} <= '0;
+      {ox_q, iy_q, xc_q, base_q, pix_q} <= '0;
+      {ki_q, kiw_q, kjc_q, kc_q} <= '0;
     end else begin
-      pos_q <= pos_d;
-      {pix_q, ki_q, kj_q, kc_q} <= {pix_d, ki_d, kj_d, kc_d};
+      {ox_q, iy_q, xc_q, base_q, pix_q} <= {ox_d, iy_d, xc_d, base_d, pix_d};
+      {ki_q, kiw_q, kjc_q, kc_q} <= {ki_d, kiw_d, kjc_d, kc_d};
     end
   end
   assign pix_o = pix_q;
 
   // ---- mac taps: addresses, then the padding (two blocks: h_o depends on the reads of tap_idx_o)
   logic [Rows-1:0] tap_pad;
+  logic [31:0]     k_off;
+  assign k_off = kiw_q + kjc_q + kc_q;
   always_comb begin
     for (int r = 0; r < Rows; r++) begin
       logic signed [33:0] iy, ix;
-      iy = 34'(pos_q[r*64+32 +: 32] * sh_i) - 34'(pt_i) + 34'(ki_q);
-      ix = 34'(pos_q[r*64 +: 32] * sw_i) - 34'(pl_i) + 34'(kj_q);
-      tap_idx_o[r*32 +: 32] = (32'(iy) * map_w_i + 32'(ix)) * map_c_i + kc_q;
-      tap_pad[r] = iy < 0 || ix < 0 || iy >= 34'(map_h_i) || ix >= 34'(map_w_i);
+      iy = $signed(w_iy[r*34 +: 34]) + $signed(34'(ki_q));
+      ix = $signed(w_xc[r*34 +: 34]) + $signed(34'(kjc_q));
+      tap_idx_o[r*32 +: 32] = w_base[r*32 +: 32] + k_off;
+      tap_pad[r] = iy < 0 || ix < 0 || iy >= $signed(34'(map_h_i)) || ix >= $signed(34'(in_row_i));
     end
   end
   always_comb begin
@@ -158,32 +192,34 @@ module conv_window #(
   end
 
   // ---- xnor/serial: the segment of kernel row ki, cut at the padding ----------------------------
-  logic signed [39:0] iy0, ix0, jlo, jhi, seg, lo, hi;
+  logic signed [33:0] xiy, jlo, jhi, seg, seg_end, lo, hi;
   logic               seg_ok;
   always_comb begin
-    iy0 = 40'(pos_q[63:32] * sh_i) - 40'(pt_i) + 40'(ki_q);
-    ix0 = 40'(pos_q[31:0] * sw_i) - 40'(pl_i);
-    jlo = ix0 < 0 ? -ix0 : '0;
-    jhi = 40'(map_w_i) - ix0;
-    if (jhi > 40'(kw_i)) jhi = 40'(kw_i);
-    seg = 40'(kc_q * Lanes);
-    lo = jlo * 40'(map_c_i);
-    if (lo < seg) lo = seg;
-    hi = jhi * 40'(map_c_i);
-    if (hi > seg + 40'(Lanes)) hi = seg + 40'(Lanes);
-    seg_ok = iy0 >= 0 && iy0 < 40'(map_h_i) && hi > lo;
-    seg_pos_o = seg_ok ? 32'((iy0 * 40'(map_w_i) + ix0) * 40'(map_c_i) + lo) : '0;
+    xiy = iy_q + $signed(34'(ki_q));
+    jlo = xc_q < 0 ? -xc_q : '0;
+    jhi = $signed(34'(in_row_i)) - xc_q;
+    if (jhi > $signed(34'(row_len_i))) jhi = $signed(34'(row_len_i));
+    seg = $signed(34'(kc_q));
+    seg_end = seg + $signed(34'(Lanes));
+    lo = jlo < seg ? seg : jlo;
+    hi = jhi > seg_end ? seg_end : jhi;
+    seg_ok = xiy >= 0 && xiy < $signed(34'(map_h_i)) && hi > lo;
+    seg_pos_o = seg_ok ? base_q + kiw_q + 32'(lo) : '0;
     seg_sh_o = seg_ok ? 32'(lo - seg) : '0;
     seg_nbits_o = seg_ok ? NbW'(hi - lo) : '0;
   end
 
   // ---- pool taps --------------------------------------------------------------------------------
   always_comb begin
+    logic [31:0] row, col;
+    row = base_q + chan_i;
     for (int i = 0; i < PoolMax; i++) begin
+      col = row;
       for (int j = 0; j < PoolMax; j++) begin
-        pool_idx_o[(i*PoolMax + j)*32 +: 32] =
-          ((pos_q[63:32] * sh_i + i) * map_w_i + pos_q[31:0] * sw_i + j) * map_c_i + chan_i;
+        pool_idx_o[(i*PoolMax + j)*32 +: 32] = col;
+        col = col + map_c_i;
       end
+      row = row + in_row_i;
     end
   end
 endmodule

@@ -1,11 +1,13 @@
 import { formatRange } from '../arith/format.js';
 import { accBounds, type AccRange } from '../hw/acc_bounds.js';
+import { effectiveWeights } from '../model/group.js';
 import type { Conv2dLayer, DenseLayer, QuantizedModel } from '../model/types.js';
 
 /**
  * The narrowest safe accumulator of a QuantizedModel, per dense/conv layer and for the whole model, by the
- * proof rule of hw/acc_bounds.ts applied to the model's own weights (w - wZp, in the integer reference's K
- * order: dense input index, conv (c, i, j)), its int32 biases and each layer's input range:
+ * proof rule of hw/acc_bounds.ts applied to the model's own weights (w - wZp, times the group multiplier for
+ * per-group scales: the widened accumulator, model/group.ts; in the integer reference's K order: dense input
+ * index, conv (c, i, j)), its int32 biases and each layer's input range:
  *   the range of the integers a layer can receive, minus its zero point, widened to contain 0 — the input
  *   format's range, narrowed by what produced it: a requantize stage's clamp [min, max], a threshold
  *   stage's [offset, offset + steps] (bipolar: ±1), a clamp layer (max-pool and flatten keep the range).
@@ -60,7 +62,7 @@ export function modelAccWidths(model: QuantizedModel, chunkLength?: number): Mod
   const layerFor = (L?: number): LayerAccWidth[] => macs.map(({ l, input }) => {
     const rows = l.kind === 'dense' ? l.outFeatures : l.outChannels;
     const K = l.weight.data.length / rows;
-    const b = accBounds(weightsMinusZp(l, rows, K), rows, K, input.lo, input.hi, l.bias, L);
+    const b = accBounds(effectiveWeights(l), rows, K, input.lo, input.hi, l.bias, L);
     const out: LayerAccWidth = { layer: l.name, K, input, total: b.total, bits: b.bits };
     if (L !== undefined) out.chunk = { length: L, range: b.chunk!, bits: b.chunkBits! };
     return out;
@@ -84,14 +86,4 @@ function stageRange(l: DenseLayer | Conv2dLayer): AccRange | null {
   if (o.kind === 'requantize') return { lo: o.clamp.min, hi: o.clamp.max };
   if (o.kind === 'threshold') return o.bipolar ? { lo: -1, hi: 1 } : { lo: o.offset, hi: o.offset + o.steps };
   return null;
-}
-
-function weightsMinusZp(l: DenseLayer | Conv2dLayer, rows: number, K: number): Int32Array {
-  const w = new Int32Array(rows * K);
-  const zp = l.weight.zeroPoint;
-  for (let o = 0; o < rows; o++) {
-    const z = zp.length === 1 ? zp[0] : zp[o];
-    for (let k = 0; k < K; k++) w[o * K + k] = l.weight.data[o * K + k] - z;
-  }
-  return w;
 }

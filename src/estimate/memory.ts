@@ -1,12 +1,13 @@
 import type { ActQuant, Layer, QuantizedModel } from '../model/types.js';
 import { formatBits } from '../model/types.js';
+import { groupMultiplierBits } from '../model/group.js';
 import { layerOutputShape, shapeSize } from '../model/shapes.js';
 
 /**
  * Memory footprint of a QuantizedModel in its own formats against FP32 and FP16 storage of the same
  * tensors. Weights: elements x bits (binary = 1 bit). Biases: 32 bits each. Requantization parameters:
  * 32-bit multiplier + 8-bit shift per channel (multiplier scaling), 8-bit shift (shift scaling), 32-bit
- * float (onnx). Thresholds: 32 bits each. Activations: every layer's output tensor at its bits; the peak
+ * float (onnx). Thresholds: 32 bits each. Per-group weight multipliers (model/group.ts): 17 bits each. Activations: every layer's output tensor at its bits; the peak
  * is the largest input + output pair live at once (ping-pong buffers; an add also holds its skip operand).
  * The FP32/FP16 baselines store every weight and bias as 32/16 bits and need no requantization parameters.
  */
@@ -57,7 +58,7 @@ export function modelMemory(m: QuantizedModel): ModelMemory {
         weights = l.inFeatures * l.outFeatures;
         weightBits = weights * formatBits(l.weight.format);
         biasBits = l.bias ? 32 * l.bias.length : 0;
-        paramBits = stageBits(l.output, l.outFeatures);
+        paramBits = stageBits(l.output, l.outFeatures) + groupMultiplierBits(l);
         elems = l.outFeatures;
         shape = [l.outFeatures];
         actBits = l.output.kind === 'accumulator' ? 32 : bitsOf(l.output.output);
@@ -67,7 +68,7 @@ export function modelMemory(m: QuantizedModel): ModelMemory {
         weights = l.outChannels * l.inChannels * kh * kw;
         weightBits = weights * formatBits(l.weight.format);
         biasBits = l.bias ? 32 * l.bias.length : 0;
-        paramBits = stageBits(l.output, l.outChannels);
+        paramBits = stageBits(l.output, l.outChannels) + groupMultiplierBits(l);
         shape = layerOutputShape(l, shape, m.name);
         elems = shapeSize(shape);
         actBits = l.output.kind === 'accumulator' ? 32 : bitsOf(l.output.output);

@@ -1,4 +1,5 @@
 import type { Conv2dLayer, DenseLayer, MaxPool2dLayer, OutputStage, QuantizedModel } from '../model/types.js';
+import { refuseGroupedLayers } from '../model/group.js';
 import { modelShapes, shapeSize, windowOutput } from '../model/shapes.js';
 import { BINARY, clog2, formatBits, formatName, formatRange, intFormat, type NumFormat } from '../arith/format.js';
 import { InputError, badValue } from '../util/errors.js';
@@ -45,6 +46,7 @@ interface Pending {
 
 export function compileModel(model: QuantizedModel, design: Design, opts: CompileOptions = {}): AccelProgram {
   const where = `model ${model.name} on design ${design.name}`;
+  refuseGroupedLayers(model.layers, `the accelerator's requantizer has one multiplier per output channel, not one per group`, `run the model on the integer reference (lowbit run --model without --design), or quantize without --group for ${design.name}`);
   if (design.array.dataflow !== 'os') {
     throw new InputError(`${where}: the accelerator's controller drives the MAC array output-stationary; got array.dataflow = ${design.array.dataflow} (use --dataflow os; ws/is are modelled per GEMM by \`lowbit simulate\`)`);
   }

@@ -59,10 +59,12 @@ export const DESC_FIELDS = [
   { name: 'out_w', bits: 32, doc: 'output map width Wo' },
   { name: 'pixels', bits: 32, doc: 'output pixels M = Ho*Wo' },
   { name: 'pad', bits: 32, doc: 'mac: value fed for a padded position (two\'s complement)' },
-  { name: 'tile_dy', bits: 32, doc: 'pixel rows a tile advances: rows div Wo' },
-  { name: 'tile_dx', bits: 32, doc: 'pixel columns a tile advances: rows mod Wo' },
-  { name: 'segs', bits: 32, doc: 'xnor/serial: words per kernel row ceil(kw*C/L)' },
-  { name: 'row_len', bits: 32, doc: 'xnor/serial: elements per kernel row kw*C' },
+  { name: 'row_len', bits: 32, doc: 'elements per kernel row kw*C' },
+  { name: 'in_row', bits: 32, doc: 'elements per input row W*C' },
+  { name: 'step_x', bits: 32, doc: 'window address step of one output column sw*C' },
+  { name: 'step_y', bits: 32, doc: 'window address step to the next output row (sh*W - (Wo-1)*sw)*C' },
+  { name: 'origin', bits: 32, doc: 'window address of output pixel 0: -(pt*W + pl)*C' },
+  { name: 'origin_x', bits: 32, doc: 'window column of output column 0 in elements: -pl*C' },
 ] as const satisfies readonly DescField[];
 
 export type DescFieldName = (typeof DESC_FIELDS)[number]['name'];

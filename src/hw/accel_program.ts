@@ -3,6 +3,7 @@ import type { Design } from './design.js';
 import { DESC_FIELDS, descCode, encodeDescriptor, type DescValues } from './accel_desc.js';
 import { laneFormat } from './mac_rule.js';
 import { weightLane } from './pe_kind.js';
+import { windowStrides } from './conv_window.js';
 
 export { DESCRIPTOR_FIELDS } from './accel_desc.js';
 
@@ -154,6 +155,7 @@ export function descriptorValues(l: AccelLayer): DescValues {
   const st = l.stage;
   const out = l.outLayout;
   const inl = l.inLayout;
+  const ws = windowStrides(l.win);
   return {
     engine: descCode('engine', l.engine),
     k: l.K,
@@ -191,10 +193,12 @@ export function descriptorValues(l: AccelLayer): DescValues {
     out_w: l.win.Wo,
     pixels: l.win.Ho * l.win.Wo,
     pad: l.win.pad,
-    tile_dy: Math.floor(l.rows / l.win.Wo),
-    tile_dx: l.rows % l.win.Wo,
-    segs: l.engine === 'mac' || l.engine === 'pool' ? 0 : l.wd / l.win.kh,
     row_len: l.win.kw * l.win.C,
+    in_row: ws.inRow,
+    step_x: ws.stepX,
+    step_y: ws.stepY,
+    origin: ws.origin,
+    origin_x: ws.originX,
   };
 }
 

@@ -1,6 +1,7 @@
 import type { ConvWindow } from './accel_program.js';
 import { formatSigned } from '../arith/format.js';
 import type { Design } from './design.js';
+import type { QuantizedModel } from '../model/types.js';
 import { laneFormat } from './mac_rule.js';
 
 /** The largest max-pool window side the pooling unit reads in one cycle (PoolMax of hdl/max_pool.sv). */
@@ -14,8 +15,8 @@ export const POOL_MAX = 3;
  * lies outside the H x W map — the padding value `win.pad` (the input zero point minus the input shift,
  * so a padded position adds nothing to the sum; 0 on the XNOR unit and the bit-serial path, whose RTL
  * leaves a padded tap out of the popcount, so ±1 inputs are padded with 0 as the model defines).
- * `hdl/accel_top` computes the same addresses per array row and per beat; this is the rule the TS model
- * gathers its patches with.
+ * `hdl/conv_window.sv` walks the same addresses per array row and per beat with adds only
+ * (`windowStrides`); this is the rule the TS model gathers its patches with.
  */
 export function patchIndex(win: ConvWindow, m: number, k: number): number {
   const c = k % win.C;
@@ -28,6 +29,35 @@ export function patchIndex(win: ConvWindow, m: number, k: number): number {
   const ix = ox * win.sw - win.pl + j;
   if (iy < 0 || iy >= win.H || ix < 0 || ix >= win.W) return -1;
   return (iy * win.W + ix) * win.C + c;
+}
+
+/**
+ * The strides of the window generator's add-only address walk (`hdl/conv_window.sv`), in elements and
+ * modulo 2^32 (two's complement in the descriptor). Output pixel (oy, ox)'s window corner is input
+ * (iy, ix) = (oy*sh - pt, ox*sw - pl), at address base = (iy*W + ix)*C; tap (i, j, c) is base +
+ * i*inRow + j*C + c. One output column on adds stepX to base and to the corner column in elements
+ * ix*C; past the last column (ox = Wo - 1) the walk goes to (oy + 1, 0): base + stepY, ix*C = originX,
+ * iy + sh. Pixel 0's base is `origin`.
+ *   inRow = W*C, stepX = sw*C, stepY = (sh*W - (Wo - 1)*sw)*C, origin = -(pt*W + pl)*C,
+ *   originX = -pl*C.
+ */
+export function windowStrides(w: ConvWindow): { inRow: number; stepX: number; stepY: number; origin: number; originX: number } {
+  return {
+    inRow: w.W * w.C,
+    stepX: w.sw * w.C,
+    stepY: (w.sh * w.W - (w.Wo - 1) * w.sw) * w.C,
+    origin: -(w.pt * w.W + w.pl) * w.C,
+    originX: -w.pl * w.C,
+  };
+}
+
+/**
+ * Whether a model needs the window generator and the pooling unit: it has a conv2d or maxpool2d layer.
+ * An MLP's dense layers read image r's element k at r*K + k, which an accelerator built without the
+ * convolution units addresses with a counter (the estimate leaves both units out of its area and energy).
+ */
+export function hasWindowLayers(model: QuantizedModel): boolean {
+  return model.layers.some((l) => l.kind === 'conv2d' || l.kind === 'maxpool2d');
 }
 
 /** Whether some window reaches outside the map (a padded tap: top/left padding or an overhang). */
@@ -107,9 +137,9 @@ export function nhwcToChw(x: Int32Array, C: number, H: number, W: number): Int32
 }
 
 /**
- * The Verilog parameters accel_top instantiates `hdl/conv_window.sv` with for a Design: one pixel register
- * per array row (Rows), XNOR segments of Lanes bits, HBits-bit activation slots (2 for ±1), pooling windows
- * up to PoolMax x PoolMax.
+ * The Verilog parameters accel_top instantiates `hdl/conv_window.sv` with for a Design: the window
+ * corners of Rows array rows, XNOR segments of Lanes bits, HBits-bit activation slots (2 for ±1), pooling
+ * windows up to PoolMax x PoolMax.
  */
 export function convWindowVerilogParams(d: Design): Record<string, number> {
   return { Rows: d.array.rows, Lanes: d.xnor.bitsPerCycle, HBits: laneFormat(d.activation).bits, PoolMax: POOL_MAX };

@@ -13,7 +13,7 @@ import { docPath } from '../util/package.js';
  *   model.json            the manifest: {format: 'lowbit-quantized-model', schemaVersion, name, inputShape,
  *                         provenance, layers, memoryImages}; each layer as in types.ts, except that typed
  *                         arrays are replaced by blob references {file, dtype, count}
- *   blobs/*.bin           raw little-endian weights, biases, thresholds (blob.ts)
+ *   blobs/*.bin           raw little-endian weights, biases, thresholds, group multipliers (blob.ts)
  *   mem/*.hex             `$readmemh` memory images (memimage.ts): weights packed into `wordBits` words,
  *                         biases and thresholds one int32 per 32-bit word
  * Saving is atomic (the whole folder appears at once). Loading validates every field (validate.ts), every
@@ -88,7 +88,10 @@ export function saveQuantizedModel(model: QuantizedModel, dir: string, opts: Sav
       const int32: TensorFormat = { type: 'int', bits: 32, signed: true };
       return {
         ...l,
-        weight: { ...l.weight, data: blob(i, l, 'weight', l.weight.data, l.weight.format) },
+        weight: {
+          ...l.weight, data: blob(i, l, 'weight', l.weight.data, l.weight.format),
+          ...(l.weight.group ? { group: { size: l.weight.group.size, multiplier: blob(i, l, 'group', l.weight.group.multiplier, int32) } } : {}),
+        },
         bias: l.bias ? blob(i, l, 'bias', l.bias, int32) : null,
         output: l.output.kind === 'threshold' ? { ...l.output, thresholds: blob(i, l, 'thresholds', l.output.thresholds, int32) } : l.output,
       };
@@ -143,9 +146,14 @@ export function loadQuantizedModel(dir: string): QuantizedModel {
     const int32: TensorFormat = { type: 'int', bits: 32, signed: true };
     const out = l.output as Record<string, unknown> | undefined;
     if (out === null || typeof out !== 'object') throw badValue(`${mpath}: layers[${i}].output`, out, 'an output stage object');
+    const grp = w.group as Record<string, unknown> | undefined;
+    if (grp !== undefined && (grp === null || typeof grp !== 'object')) throw badValue(`${mpath}: layers[${i}].weight.group`, grp, '{size, multiplier} or no field');
     return {
       ...l,
-      weight: { ...w, data: readBlob(`layers[${i}].weight.data`, w.data, fmt) },
+      weight: {
+        ...w, data: readBlob(`layers[${i}].weight.data`, w.data, fmt),
+        ...(grp ? { group: { size: grp.size, multiplier: readBlob(`layers[${i}].weight.group.multiplier`, grp.multiplier, int32) } } : {}),
+      },
       bias: l.bias === null || l.bias === undefined ? null : readBlob(`layers[${i}].bias`, l.bias, int32),
       output: out.kind === 'threshold' ? { ...out, thresholds: readBlob(`layers[${i}].output.thresholds`, out.thresholds, int32) } : out,
     } as unknown as Layer;

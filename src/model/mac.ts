@@ -4,6 +4,7 @@ import { accOutBits, type AccSpec } from '../kernels/gemm_ref.js';
 import { InputError } from '../util/errors.js';
 import { gemmXnor } from '../kernels/xnor.js';
 import type { Conv2dLayer, DenseLayer, TensorFormat } from './types.js';
+import { effectiveWeights, groupDescription } from './group.js';
 import { windowOutput } from './shapes.js';
 
 /**
@@ -15,6 +16,8 @@ import { windowOutput } from './shapes.js';
  * to int32, which is what a 32-bit two's complement accumulator holds — and equals the exact sum whenever
  * that fits int32. Zero points are subtracted once per tensor (weights: once per layer, cached).
  * When both weights and inputs are binary the sum is `xnorDot` over packed bits (docs/arithmetic.md section 5).
+ * A layer with per-group scales accumulates its effective weights `(w - wZp) * m[o][g]` (group.ts), the same
+ * ring sum as `sum_g m_g acc_g`.
  *
  * With an accumulator `spec` (`integerInference(.., {accumulator})`) the sum is instead what a PE with that
  * register computes (kernels/gemm_ref.ts: `bits` wide, WRAP or SAT after every add, optionally chunked),
@@ -25,8 +28,10 @@ import { windowOutput } from './shapes.js';
 interface Prepared {
   /** w - wZp, row-major [rows][rowLength] */
   w: Int32Array;
-  /** packed ±1 rows (binary weights), each `packedWords(rowLength)` words */
+  /** packed ±1 rows (binary weights without groups), each `packedWords(rowLength)` words */
   bits: Uint32Array | null;
+  /** every |w'| <= 32767 (the WebAssembly GEMM's int16 operands) */
+  wFitsI16: boolean;
 }
 const cache = new WeakMap<Int32Array, Prepared>();
 
@@ -35,19 +40,16 @@ function prepared(layer: DenseLayer | Conv2dLayer, rows: number): Prepared {
   let p = cache.get(data);
   if (p) return p;
   const rowLength = data.length / rows;
-  const zp = layer.weight.zeroPoint;
-  const w = new Int32Array(data.length);
-  for (let o = 0; o < rows; o++) {
-    const z = zp.length === 1 ? zp[0]! : zp[o]!;
-    for (let k = 0; k < rowLength; k++) w[o * rowLength + k] = data[o * rowLength + k]! - z;
-  }
+  const w = effectiveWeights(layer);
   let bits: Uint32Array | null = null;
-  if (layer.weight.format.type === 'binary') {
+  if (layer.weight.format.type === 'binary' && layer.weight.group === undefined) {
     const wpr = packedWords(rowLength);
     bits = new Uint32Array(rows * wpr);
     for (let o = 0; o < rows; o++) packBits(data.subarray(o * rowLength, (o + 1) * rowLength), bits.subarray(o * wpr, (o + 1) * wpr));
   }
-  p = { w, bits };
+  let maxAbs = 0;
+  for (let i = 0; i < w.length; i++) maxAbs = Math.max(maxAbs, Math.abs(w[i]!));
+  p = { w, bits, wFitsI16: maxAbs <= 32767 };
   cache.set(data, p);
   return p;
 }
@@ -74,7 +76,7 @@ export function denseAcc(
     gemmInt(subtractZp(x, layer.input.zeroPoint), p.w, batch, K, N, spec, acc, { bias: bias ?? undefined, wTransposed: true });
     return acc;
   }
-  if (u8s8Saturation && inF.type === 'int' && !inF.signed && inF.bits <= 8 && wF.type === 'int' && wF.signed && wF.bits <= 8) {
+  if (u8s8Saturation && layer.weight.group === undefined && inF.type === 'int' && !inF.signed && inF.bits <= 8 && wF.type === 'int' && wF.signed && wF.bits <= 8) {
     return denseAccU8S8Sat(layer, x, batch, acc);
   }
   if (p.bits && layer.input.format.type === 'binary') {
@@ -94,7 +96,7 @@ export function denseAcc(
     }
     return acc;
   }
-  if (kernel === 'auto' && fitsI16(layer.input.format) && fitsI16(wF)) {
+  if (kernel === 'auto' && fitsI16(layer.input.format) && p.wFitsI16) {
     // (x - xZp) and (w - wZp) lie in [-32767, 32767]: the WebAssembly GEMM, wrapping at 32 bits with the
     // bias as the initial value, is the same ring sum
     gemmInt(subtractZp(x, layer.input.zeroPoint), p.w, batch, K, N, ACC32, acc, { bias: bias ?? undefined, wTransposed: true });
@@ -107,6 +109,7 @@ const ACC32 = { bits: 32, overflow: 'WRAP' } as const;
 
 /** An accumulator spec the reference can run: result of at most 32 bits, operands of at most 15 bits. */
 function checkSpec(layer: DenseLayer | Conv2dLayer, spec: AccSpec): void {
+  if (layer.weight.group !== undefined) throw new InputError(`layer ${layer.name}: an accumulator spec models one PE register; this layer has ${groupDescription(layer)} (a widened accumulator): run it without the spec`);
   if (accOutBits(spec) > 32) throw new InputError(`accumulator: ${accOutBits(spec)} bits; the integer reference's output stages take int32 accumulators (at most 32 bits)`);
   if (!fitsI16(layer.input.format) || !fitsI16(layer.weight.format)) {
     throw new InputError(`layer ${layer.name}: an accumulator spec needs operands of at most 15 bits (got ${layer.input.format.type === 'int' ? layer.input.format.bits : 1} x ${layer.weight.format.type === 'int' ? layer.weight.format.bits : 1})`);
@@ -174,7 +177,7 @@ export function conv2dAcc(
     checkSpec(layer, spec);
     return conv2dAccGemm(layer, x, batch, inShape, acc, spec);
   }
-  if (kernel === 'auto' && fitsI16(layer.input.format) && fitsI16(layer.weight.format)) return conv2dAccGemm(layer, x, batch, inShape, acc, ACC32);
+  if (kernel === 'auto' && fitsI16(layer.input.format) && prepared(layer, layer.outChannels).wFitsI16) return conv2dAccGemm(layer, x, batch, inShape, acc, ACC32);
   return conv2dAccJs(layer, x, batch, inShape, acc);
 }
 

@@ -49,8 +49,27 @@ export interface WeightTensor {
   data: Int32Array;
   /** zero point per output channel (length outChannels) or per tensor (length 1) */
   zeroPoint: number[];
-  /** float scale per output channel or per tensor (same length rule as zeroPoint) */
+  /**
+   * float scale per output channel or per tensor (same length rule as zeroPoint); with `group` it is the
+   * scale of one unit of the widened accumulator, and weight k of row o stands for
+   * `scale[o] * group.multiplier[o][k / group.size] * (w - wZp[o])`
+   */
   scale: number[];
+  /** per-group (block) scales along K as integer multipliers (model/group.ts); absent = one scale per row */
+  group?: WeightGroups;
+}
+
+/**
+ * Per-group weight scales of a dense/conv layer: the row (length K: dense inputs, conv (c, i, j)) is cut
+ * into ceil(K / size) groups of `size` consecutive weights (the last may be shorter), and group g of
+ * output o accumulates with the integer multiplier m[o][g] (model/group.ts):
+ *   acc[o] = wrap32( bias[o] + sum_g m[o][g] * sum_{k in g} (w[o][k] - wZp[o]) (x[k] - xZp) )
+ */
+export interface WeightGroups {
+  /** weights per group along K, 1..K-1 (K or more is one scale per row: no `group`) */
+  size: number;
+  /** m[o * groups + g], integers 0..GROUP_MULTIPLIER_MAX */
+  multiplier: Int32Array;
 }
 
 /** How the int32 accumulator is scaled in a `requantize` stage (per channel or per tensor arrays). */

@@ -1,5 +1,6 @@
 import { ROUNDINGS } from '../arith/modes.js';
 import { badValue, checkEnum, checkInt, InputError } from '../util/errors.js';
+import { checkWeightGroups } from './group.js';
 import { modelShapes } from './shapes.js';
 import {
   formatName,
@@ -178,6 +179,7 @@ function checkMac(at: (p: string) => string, p: string, l: DenseLayer | Conv2dLa
     checkInt(at(`${p}.weight.zeroPoint[${j}]`), z, binary ? 0 : wr.min, binary ? 0 : wr.max),
   );
   checkPerChannel(at(`${p}.weight.scale`), w.scale, outC).forEach((s, j) => checkScale(at(`${p}.weight.scale[${j}]`), s));
+  checkWeightGroups(at(`${p}.weight.group`), l);
   if (l.bias !== null) {
     if (!(l.bias instanceof Int32Array) || l.bias.length !== outC) throw badValue(at(`${p}.bias`), l.bias?.length, `null or an Int32Array of ${outC}`);
   }

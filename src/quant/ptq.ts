@@ -86,7 +86,7 @@ export function quantizeCheckpoint(ckpt: Checkpoint, o: PtqOptions): PtqResult {
     const isLast = k === n - 1;
     const r = quantizeSegment(seg, cur, {
       ls: layerSchemeAt(o.scheme, k, n), perChannel: o.scheme.perChannel, shiftOnly: o.scheme.shiftOnly, isLast,
-      calib: o.calib, stats: stats.segs[k], variant: o.variant ?? 'double', name: `${seg.compute.kind}${k}`,
+      calib: o.calib, stats: stats.segs[k], variant: o.variant ?? 'double', name: `${seg.compute.kind}${k}`, group: o.scheme.group,
     });
     layers.push(r.layer);
     reports.push(r.report);
@@ -101,7 +101,7 @@ export function quantizeCheckpoint(ckpt: Checkpoint, o: PtqOptions): PtqResult {
     layers,
     provenance: {
       tool: 'lowbit quantize', date: new Date().toISOString(), source: o.source, accuracy: [],
-      notes: `PTQ scheme ${o.scheme.name}${o.scheme.perChannel ? ' per-channel' : ''}${o.scheme.overrides.length ? ` overrides ${o.scheme.overrides.map((v) => `${v.sel}`).join(',')}` : ''}, calibration ${calibName(o.calib)} over ${o.count} samples`,
+      notes: `PTQ scheme ${o.scheme.name}${o.scheme.perChannel ? ' per-channel' : ''}${o.scheme.group > 0 ? ` group ${o.scheme.group}` : ''}${o.scheme.overrides.length ? ` overrides ${o.scheme.overrides.map((v) => `${v.sel}`).join(',')}` : ''}, calibration ${calibName(o.calib)} over ${o.count} samples`,
     },
   };
   return { model, layers: reports };

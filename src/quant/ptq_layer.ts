@@ -16,13 +16,14 @@
  * or 1 bit without ReLU is bipolar ±1 (binary format, scale 1). Clips come from calibration.
  */
 import { formatRange, intFormat, quantizeMultiplier, roundHalfEven } from '../arith/index.js';
-import { badValue } from '../util/errors.js';
-import type { ActQuant, Conv2dLayer, DenseLayer, OutputStage, Scaling, TensorFormat } from '../model/types.js';
+import { InputError, badValue } from '../util/errors.js';
+import { chooseGroupF, groupAccBound, groupScaling } from './group.js';
+import type { ActQuant, Conv2dLayer, DenseLayer, OutputStage, Scaling, TensorFormat, WeightGroups } from '../model/types.js';
 import { binarizeWeights, ternarizeWeights } from './binarize.js';
 import { chooseClip, mseClipValues, type ActStats, type CalibMethod } from './calibration.js';
 import { applyFlips, channelAffine, foldBatchNorm, INT32_MAX, INT32_MIN, multiThresholds, signThresholds } from './fold.js';
 import { pow2Ceil, pow2Exponent, pow2Weights } from '../arith/pow2.js';
-import type { LayerScheme } from './scheme.js';
+import { weightQuantName, type LayerScheme } from './scheme.js';
 import type { Segment } from './segments.js';
 import { quantizeValue, quantizeWeightMatrix, type UniformSpec } from './uniform.js';
 
@@ -36,6 +37,8 @@ export interface LayerQuantOptions {
   stats: ActStats;
   variant: 'double' | 'single';
   name: string;
+  /** weights per group along K for per-group scales (0: per channel / per tensor) */
+  group: number;
 }
 
 export interface LayerQuantReport {
@@ -51,11 +54,19 @@ export interface QuantWeightsOut {
   q: Int32Array;
   scale: number[];
   format: TensorFormat;
+  /** per-group scales (quantizeSegment turns them into integer multipliers: `scale` is then the unit) */
+  groups?: { size: number; scales: Float64Array };
+  group?: WeightGroups;
 }
 
-/** Weight quantizer of a layer scheme over a `[rows][cols]` float matrix (symmetric, zero point 0). */
-export function quantizeLayerWeights(w: Float32Array, rows: number, ls: LayerScheme, perChannel: boolean, shiftOnly: boolean): QuantWeightsOut {
+/**
+ * Weight quantizer of a layer scheme over a `[rows][cols]` float matrix (symmetric, zero point 0).
+ * `group` (integer weights, 0 < group < cols): one scale per `group` consecutive weights of a row (`groups`).
+ */
+export function quantizeLayerWeights(w: Float32Array, rows: number, ls: LayerScheme, perChannel: boolean, shiftOnly: boolean, group = 0): QuantWeightsOut {
   const wq = ls.weight;
+  const cols = w.length / rows;
+  if (group > 0 && group < cols && wq.kind !== 'int') throw new InputError(`--group: per-group scales apply to integer weights (wXaY with X >= 2); got ${weightQuantName(wq)} weights`);
   if (wq.kind === 'binary') {
     const r = binarizeWeights(w, rows, perChannel);
     return { q: r.q, scale: Array.from(r.scale, (s) => (shiftOnly ? pow2Ceil(s) : Math.fround(s))), format: { type: 'binary' } };
@@ -71,12 +82,16 @@ export function quantizeLayerWeights(w: Float32Array, rows: number, ls: LayerSch
   const spec: UniformSpec = { format: intFormat(wq.bits, true), symmetric: true, narrow: wq.bits >= 2 };
   // low-bit weights: MSE-optimal clip per group; 5+ bits: max|w|
   const clip = wq.bits <= 4 ? (v: Float32Array, s: UniformSpec) => { const c = mseClipValues(v, s); return { lo: -c, hi: c }; } : undefined;
+  if (group > 0 && group < cols) {
+    if (shiftOnly) throw new InputError('--group: per-group scales are integer multipliers, not powers of two; drop --group for shift-only schemes');
+    const g = quantizeWeightMatrix(w, rows, spec, { groupSize: group }, clip);
+    return { q: g.q, scale: [], format: intFormat(wq.bits, true), groups: { size: group, scales: g.scale } };
+  }
   const r = quantizeWeightMatrix(w, rows, spec, perChannel ? 'channel' : 'tensor', clip);
   let scale = Array.from(r.scale);
   if (shiftOnly) {
     // re-quantize with the power-of-two scale (rounded up: nothing newly clipped)
     scale = scale.map(pow2Ceil);
-    const cols = w.length / rows;
     const qmax = formatRange(intFormat(wq.bits, true)).max;
     for (let o = 0; o < rows; o++) {
       const s = scale[perChannel ? o : 0];
@@ -108,7 +123,7 @@ export function quantizeSegment(seg: Segment, input: ActQuant, o: LayerQuantOpti
   const sx = input.scale;
   const final = o.isLast && seg.act === null;
   const threshold = !final && (seg.act === 'sign' || o.ls.abits <= 4);
-  const perChannel = final ? false : o.perChannel;
+  const perChannel = final ? false : o.perChannel || o.group > 0;
   let stage: OutputStage;
   let out: ActQuant | null = null;
   let clip = 0;
@@ -116,7 +131,8 @@ export function quantizeSegment(seg: Segment, input: ActQuant, o: LayerQuantOpti
   let bias: Int32Array | null = null;
 
   if (threshold) {
-    weights = quantizeLayerWeights(c.weight, rows, o.ls, perChannel, false);
+    weights = quantizeLayerWeights(c.weight, rows, o.ls, perChannel, false, o.group);
+    if (weights.groups) resolveGroups(weights, rows, input, !perChannel, o.name, () => null, () => true);
     const aff = channelAffine(rows, sx, weights.scale, c.bias, seg.bn);
     applyFlips(weights.q, rows, aff.flip);
     clip = seg.act === 'sign' ? 1 : chooseClip(o.stats, o.calib, specFor(seg, o.ls.abits));
@@ -131,12 +147,15 @@ export function quantizeSegment(seg: Segment, input: ActQuant, o: LayerQuantOpti
     };
   } else {
     const folded = seg.bn === null ? { weight: c.weight, bias: c.bias } : foldBatchNorm(c.weight, c.bias, seg.bn);
-    weights = quantizeLayerWeights(folded.weight, rows, o.ls, perChannel, o.shiftOnly);
-    bias = quantizeBias(folded.bias, sx, weights.scale, rows);
-    if (final) stage = { kind: 'accumulator' };
+    if (!final) clip = chooseClip(o.stats, o.calib, specFor(seg, o.ls.abits));
+    const oq = final ? null : outputQuant(seg, o.ls, clip, o.shiftOnly);
+    weights = quantizeLayerWeights(folded.weight, rows, o.ls, perChannel, o.shiftOnly, o.group);
+    const biasFor = (sw: number[]): Int32Array | null => quantizeBias(folded.bias, sx, sw, rows);
+    // every requantizer multiplier representable (quantizeMultiplier gives 0 below 2^-32)
+    const scalable = (sw: number[]): boolean => oq === null || sw.every((u) => quantizeMultiplier((sx * u) / oq.aq.scale).multiplier > 0);
+    bias = weights.groups ? resolveGroups(weights, rows, input, !perChannel, o.name, biasFor, scalable) : biasFor(weights.scale);
+    if (oq === null) stage = { kind: 'accumulator' };
     else {
-      clip = chooseClip(o.stats, o.calib, specFor(seg, o.ls.abits));
-      const oq = outputQuant(seg, o.ls, clip, o.shiftOnly);
       out = oq.aq;
       const sy = oq.aq.scale;
       let scaling: Scaling;
@@ -159,7 +178,7 @@ export function quantizeSegment(seg: Segment, input: ActQuant, o: LayerQuantOpti
       stage = { kind: 'requantize', scaling, output: oq.aq, clamp: { min: lo, max: hi } };
     }
   }
-  const weight = { format: weights.format, data: weights.q, zeroPoint: weights.scale.map(() => 0), scale: weights.scale };
+  const weight = { format: weights.format, data: weights.q, zeroPoint: weights.scale.map(() => 0), scale: weights.scale, ...(weights.group ? { group: weights.group } : {}) };
   const layer: DenseLayer | Conv2dLayer = c.kind === 'dense'
     ? { kind: 'dense', name: o.name, inFeatures: c.in, outFeatures: c.out, input, weight, bias, output: stage }
     : {
@@ -168,6 +187,26 @@ export function quantizeSegment(seg: Segment, input: ActQuant, o: LayerQuantOpti
       };
   const wname = weights.format.type === 'binary' ? 'binary' : `int${weights.format.bits}`;
   return { layer, out, report: { name: o.name, weight: `${wname}${o.ls.weight.kind === 'pow2' ? ' (pow2)' : o.ls.weight.kind === 'ternary' ? ' (ternary)' : ''}`, stage: stage.kind, clip, outScale: out?.scale ?? 0 } };
+}
+
+/**
+ * Turns `w.groups` into integer multipliers (quant/group.ts): the largest F whose widened accumulator
+ * (bias `biasFor(unit)` included) fits int32 and whose units `ok` accepts; sets `w.scale` to the units and
+ * `w.group`; returns the bias.
+ */
+function resolveGroups(
+  w: QuantWeightsOut, rows: number, input: ActQuant, sharedUnit: boolean, name: string,
+  biasFor: (unit: number[]) => Int32Array | null, ok: (unit: number[]) => boolean,
+): Int32Array | null {
+  const gs = w.groups!;
+  const r = chooseGroupF(name, (F) => {
+    const g = groupScaling(gs.scales, rows, gs.size, F, sharedUnit);
+    const bias = biasFor(g.unit);
+    return ok(g.unit) && groupAccBound(w.q, rows, g.group, input, bias) <= INT32_MAX ? { g, bias } : null;
+  });
+  w.scale = r.g.unit;
+  w.group = r.g.group;
+  return r.bias;
 }
 
 function specFor(seg: Segment, bits: number): UniformSpec {

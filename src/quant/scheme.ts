@@ -12,7 +12,7 @@
  * bits. The activation bits of a layer are those of its OUTPUT; the network input is quantized to
  * `inputBits` (8) by the `quantize` layer.
  */
-import { badValue, checkInt, didYouMean } from '../util/errors.js';
+import { InputError, badValue, checkInt, didYouMean } from '../util/errors.js';
 
 export type WeightQuant =
   | { kind: 'int'; bits: number }
@@ -35,6 +35,8 @@ export interface Scheme {
   perChannel: boolean;
   /** bits of the network input (`quantize` layer) */
   inputBits: number;
+  /** weights per group along K with per-group scales (0: per channel / per tensor); a layer with K <= group keeps one scale per row */
+  group: number;
   /** overrides by compute-layer selector */
   overrides: { sel: 'first' | 'last' | number; layer: LayerScheme }[];
 }
@@ -68,14 +70,18 @@ export function parseOverride(s: string): Scheme['overrides'][number] {
   return { sel: m[1] === 'first' || m[1] === 'last' ? m[1] : Number(m[1]), layer: { weight: ls.weight, abits: ls.abits } };
 }
 
-export function makeScheme(name: string, opts: { perChannel?: boolean; overrides?: string[]; inputBits?: number } = {}): Scheme {
+export function makeScheme(name: string, opts: { perChannel?: boolean; overrides?: string[]; inputBits?: number; group?: number } = {}): Scheme {
   const ls = parseLayerScheme(name);
+  if ((opts.group ?? 0) > 0 && (ls.weight.kind !== 'int' || ls.shiftOnly)) {
+    throw new InputError(`--group ${opts.group}: per-group scales are integer multipliers of integer weights; scheme ${name} has ${weightQuantName(ls.weight)} weights${ls.shiftOnly ? ' and shift-only scales' : ''} (use wXaY with X >= 2, or drop --group)`);
+  }
   return {
     name,
     layer: { weight: ls.weight, abits: ls.abits },
     shiftOnly: ls.shiftOnly,
     perChannel: opts.perChannel ?? false,
     inputBits: checkInt('inputBits', opts.inputBits ?? 8, 2, 16),
+    group: checkInt('--group', opts.group ?? 0, 0, 2 ** 31 - 1),
     overrides: (opts.overrides ?? []).map(parseOverride),
   };
 }

@@ -129,8 +129,8 @@ export const ACCEL_MUTATIONS: readonly Mutation[] = [
   },
   {
     id: 'accel-stride-ignored', unit: 'accel_top', file: 'hdl/conv_window.sv', designs: ['tiny-mixed'],
-    description: 'window rows ignore the vertical stride',
-    pattern: "iy = 34'(pos_q[r*64+32 +: 32] * sh_i)", replacement: "iy = 34'(pos_q[r*64+32 +: 32])",
+    description: 'the window walk ignores the vertical stride: its input row moves by 1 per output row',
+    pattern: "iy = iy + 34'(sh_i);", replacement: "iy = iy + 34'd1;",
   },
   {
     id: 'accel-rows-reversed', unit: 'accel_top', file: 'hdl/accel_top.sv', designs: ['tiny-mixed'],
@@ -140,7 +140,7 @@ export const ACCEL_MUTATIONS: readonly Mutation[] = [
   {
     id: 'accel-tile-step', unit: 'accel_top', file: 'hdl/conv_window.sv', designs: ['tiny-mixed'],
     description: 'off by one: a tile advances one pixel column too far',
-    pattern: 'tile_dy_i, tile_dx_i, out_w_i);', replacement: 'tile_dy_i, tile_dx_i + 1, out_w_i);',
+    pattern: "if (rows_i == 32'(r)) begin", replacement: "if (rows_i + 1 == 32'(r)) begin",
   },
   {
     id: 'accel-pool-narrow', unit: 'accel_top', file: 'hdl/max_pool.sv', designs: ['tiny-mixed'],
@@ -155,12 +155,12 @@ export const ACCEL_MUTATIONS: readonly Mutation[] = [
   {
     id: 'accel-xnor-pad-row', unit: 'accel_top', file: 'hdl/conv_window.sv', designs: ['binary-32'],
     description: 'a kernel row in the top/bottom padding is counted on the XNOR unit instead of adding 0',
-    pattern: "seg_ok = iy0 >= 0 && iy0 < 40'(map_h_i) && hi > lo;", replacement: 'seg_ok = hi > lo;',
+    pattern: "seg_ok = xiy >= 0 && xiy < $signed(34'(map_h_i)) && hi > lo;", replacement: 'seg_ok = hi > lo;',
   },
   {
     id: 'accel-xnor-pad-left', unit: 'accel_top', file: 'hdl/conv_window.sv', designs: ['binary-32'],
     description: 'left padding not cut from an XNOR kernel row: its taps are counted',
-    pattern: "lo = jlo * 40'(map_c_i);", replacement: "lo = '0;",
+    pattern: "jlo = xc_q < 0 ? -xc_q : '0;", replacement: "jlo = '0;",
   },
   {
     id: 'accel-shift-expbits', unit: 'accel_top', file: 'hdl/accel_top.sv', designs: ['tiny-shift'],

@@ -4,10 +4,10 @@ import { PRESETS } from '../../src/hw/presets.js';
 import type { Design } from '../../src/hw/design.js';
 
 /**
- * The whole accelerator's area as `lowbit estimate` composes it, the sliding-window generator included:
- * conv_window computes every tap address from the pixel coordinates with general 32/40-bit multipliers
- * of descriptor fields, so Yosys needs minutes for it (31 min wall at load ~18 on 2 cores, cold cache) —
- * hence the slow tier. Uses the cache of the environment (`$LOWBIT_CACHE`), like the CLI.
+ * The whole accelerator's area as `lowbit estimate` composes it for a CNN, the sliding-window generator
+ * and the pooling unit included (their address walk is adds only since session 9; with the former
+ * multipliers Yosys took 31 min wall, now ~100 s at load ~15, whence still the slow tier). Uses the cache
+ * of the environment (`$LOWBIT_CACHE`), like the CLI.
  */
 const d: Design = structuredClone(PRESETS.binary);
 d.array.rows = 2;
@@ -24,9 +24,12 @@ describe('area from Yosys, every unit', () => {
     expect(a.gates).toBe(4 * pe.gates + 2 * rq.gates + xn.gates + win.gates + pool.gates + 60);
     expect(a.flipFlops).toBe(4 * pe.flipFlops + 2 * rq.flipFlops + xn.flipFlops + win.flipFlops + pool.flipFlops + 60);
     expect(a.luts).toBe(4 * pe.luts + 2 * rq.luts + xn.luts + win.luts + pool.luts);
-    // the window generator's registers: a 32-bit (oy, ox) per array row, the tile's first pixel and the
-    // patch counters ki, kj, kc; the pooling unit is combinational
-    expect(win.flipFlops).toBe(2 * 64 + 4 * 32);
+    // the window generator's registers: array row 0's window corner (ox, base 32-bit; iy, ix*C 34-bit),
+    // the tile's first pixel and the patch counters ki, ki*W*C, kj*C, kc (the other rows are adds of row
+    // 0's corner, no registers); the pooling unit is combinational
+    expect(win.flipFlops).toBe(2 * 32 + 2 * 34 + 32 + 4 * 32);
+    // no multiplier left: far below the 95,672 gates / 31,914 LUT6 of the multiply form (session 8)
+    expect(win.gates).toBeLessThan(20_000);
     expect(pool.flipFlops).toBe(0);
     for (const c of a.components) expect(Object.values(c.cells).reduce((x, y) => x + y, 0)).toBe(c.gates);
     process.stderr.write(`[area] ${a.components.map((c) => `${c.count} x ${c.top}: ${c.gates} gates, ${c.flipFlops} FFs, ${c.luts} LUT6`).join('; ')}\n`);

@@ -21,7 +21,9 @@ const DIR = join(__dirname, 'fixtures', 'qonnx_lowered');
 type Attrs = Record<string, number | number[] | string>;
 type Case = { attrs: Attrs; x: number[][][][]; y: number[][][][] };
 const OPS = JSON.parse(readFileSync(join(DIR, 'ops.json'), 'utf8')) as { im2col: Case[]; maxpoolnhwc: Case[] };
-const meta = JSON.parse(readFileSync(join(DIR, 'meta.json'), 'utf8')) as { models: Record<string, { conv_sha256: string; lowered_sha256: string; lowered_ops: string[] }> };
+const meta = JSON.parse(readFileSync(join(DIR, 'meta.json'), 'utf8')) as {
+  models: Record<string, { conv_sha256: string; lowered_sha256: string; finn_sha256: string; lowered_ops: string[]; finn_ops: string[]; finn_datatypes: Record<string, string> }>;
+};
 
 /** [N][H][W][C] -> NCHW float32 (lowbit's input order). */
 function nchw(a: number[][][][]): Float32Array {
@@ -75,6 +77,8 @@ describe("qonnx's Im2Col and MaxPoolNHWC (executed by qonnx) == lowbit's import"
 
 /** Layers without their names (the lowered graph names its MatMuls, the Conv graph its Convs). */
 const unnamed = (ls: Layer[]) => ls.map((l) => ({ ...l, name: '' }));
+/** ... and without the weight scales of layers ending in thresholds (FINN moves them into a Mul after the MatMul). */
+const unscaled = (ls: Layer[]) => unnamed(ls).map((l) => ((l.kind === 'dense' || l.kind === 'conv2d') && l.output.kind !== 'accumulator' ? { ...l, weight: { ...l.weight, scale: [] } } : l));
 
 describe('FINN-lowered CNNs (qonnx LowerConvsToMatMul + FINN streamlining) == their Conv graphs == qonnx', () => {
   for (const name of Object.keys(meta.models)) {
@@ -96,6 +100,22 @@ describe('FINN-lowered CNNs (qonnx LowerConvsToMatMul + FINN streamlining) == th
       const y = dequantizeOutput(lowered, out);
       expect(Array.from(y)).toEqual(Array.from(want));
       expect(new Set(y).size).toBeGreaterThan(10);
+    });
+
+    it(`${name}: FINN FoldQuantWeights form (whole-number weight initializers + finn_datatype, scales in Muls), lowered, XnorPopcountMatMul: the same integers and outputs`, () => {
+      const info = meta.models[name]!;
+      const bytes = readFileSync(join(DIR, `${name}.finn.onnx`));
+      expect(createHash('sha256').update(bytes).digest('hex'), 'fixture file differs from the one make.py ran').toBe(info.finn_sha256);
+      expect(info.finn_ops.filter((o) => o === 'Quant')).toHaveLength(1); // only the input quantizer is left
+      if (name === 'cnv') expect(info.finn_ops).toContain('XnorPopcountMatMul'); // the bipolar conv
+      expect(Object.keys(info.finn_datatypes).length).toBeGreaterThanOrEqual(3);
+      const finn = importOnnx(bytes, { name, date: 'd' });
+      const conv = importOnnx(readFileSync(join(DIR, `${name}.conv.onnx`)), { name, date: 'd' });
+      expect(unscaled(finn.layers)).toEqual(unscaled(conv.layers));
+      const x = readNpy(join(DIR, `${name}.input.npy`)).data as Float32Array;
+      const out = integerInference(finn, x).output;
+      expect(Array.from(out)).toEqual(Array.from(integerInference(conv, x).output));
+      expect(Array.from(dequantizeOutput(finn, out))).toEqual(Array.from(readNpy(join(DIR, `${name}.output.npy`)).data as Float32Array));
     });
   }
 });
@@ -131,6 +151,57 @@ describe('ops between a lowered MatMul and its quantizer, on the NHWC map or aft
     const rq = (g: QonnxGraph, t: string) => g.quant(g.op('Relu', [t]), g.c([], [0.5]), 3, 0, 0);
     expect(strip(graph(rq, none))).toEqual(strip(graph(none, rq)));
     expect(() => importOnnx(graph((g, t) => g.op('BatchNormalization', [t, ...[1, 0, 0, 1].map((v) => g.c([O], new Array(O).fill(v)))]), none))).toThrow(/\(BatchNormalization\): input is an NHWC feature map/);
+  });
+});
+
+describe('FINN DataType annotations: an integer graph input without a quantizer, whole-number weights', () => {
+  const [C, H, W, O] = [2, 5, 4, 3];
+  const attrs = { kernel_size: [2, 2], stride: [1, 1], pad_amount: [0, 1, 1, 0], input_shape: `(1,${H},${W},${C})` };
+  const Wt = Array.from({ length: 4 * C * O }, (_, i) => ((i * 5) % 7) - 3);
+  const T = Array.from({ length: O * 2 }, (_, i) => (i % 2) * 40 - 20 + Math.floor(i / 2) * 3 + 0.5);
+  /** x -> Transpose -> Im2Col -> MatMul -> MultiThreshold(NHWC) -> Transpose back; FINN form or Quant form */
+  const graph = (finn: boolean, weights = Wt, wType = 'INT3'): Uint8Array => {
+    const g = new QonnxGraph();
+    const xin = finn ? 'x' : g.quant('x', g.c([], [1]), 8, 0, 0);
+    if (finn) g.datatypes.push(['x', 'UINT8']);
+    const t = g.op('Transpose', [xin], { perm: [0, 2, 3, 1] });
+    const wc = g.c([4 * C, O], weights);
+    if (finn) g.datatypes.push([wc, wType]);
+    const w = finn ? wc : g.quant(wc, g.c([], [1]), 3, 1, 0);
+    const y = g.op('MultiThreshold', [g.op('MatMul', [im2col(g, t, attrs), w]), g.c([O, 2], T)], {}, Q, { data_layout: 'NHWC' });
+    return g.bytes([C, H, W], g.op('Transpose', [y], { perm: [0, 3, 1, 2] }));
+  };
+
+  it('imports as the graph with Quant(x, 1, uint8) and Quant(W, 1, int3): the same layers', () => {
+    const finn = importOnnx(graph(true), { date: 'd' });
+    expect(finn.layers.map((l) => l.kind)).toEqual(['quantize', 'conv2d']);
+    expect(unnamed(finn.layers)).toEqual(unnamed(importOnnx(graph(false), { date: 'd' }).layers));
+    const conv = finn.layers[1]!;
+    expect(conv.kind === 'conv2d' && conv.weight.format).toEqual({ type: 'int', bits: 3, signed: true });
+  });
+
+  it('refused in one line: fractional weights, a weight outside its annotated DataType', () => {
+    expect(() => importOnnx(graph(true, Wt.map((v, i) => (i === 5 ? 0.5 : v))))).toThrow(/\(MatMul\): weights \(input 1\) must be a Quant \/ BipolarQuant of a constant or whole numbers \(FINN's folded weights\); element 5 is 0.5/);
+    expect(() => importOnnx(graph(true, Wt, 'INT2'))).toThrow(/\(MatMul\): weight element \d+ is -3, outside its annotated DataType INT2/);
+  });
+});
+
+describe('XnorPopcountMatMul lowbit cannot represent: one line naming the node', () => {
+  const [C, H, W, O] = [2, 4, 4, 3];
+  /** Quant -> Transpose -> MatMul (1x1) -> MultiThreshold(NHWC, one threshold: {0, 1}) -> Im2Col -> XnorPopcountMatMul */
+  const graph = (pad: number[], w01: number[], fromMt = true): Uint8Array => {
+    const g = new QonnxGraph();
+    let t = g.op('Transpose', [g.quant('x', g.c([], [1]), 8, 1, 0)], { perm: [0, 2, 3, 1] });
+    if (fromMt) t = g.op('MultiThreshold', [g.op('MatMul', [t, g.quant(g.c([C, C], [1, -1, 1, 1]), g.c([], [1]), 2, 1, 0)]), g.c([C, 1], [0.5, -0.5])], {}, Q, { data_layout: 'NHWC' });
+    const p = im2col(g, t, { kernel_size: [2, 2], stride: [1, 1], pad_amount: pad, input_shape: `(1,${H},${W},${C})` });
+    return g.bytes([C, H, W], g.op('Transpose', [g.op('XnorPopcountMatMul', [p, g.c([4 * C, O], w01)], {}, Q)], { perm: [0, 3, 1, 2] }));
+  };
+  const w01 = Array.from({ length: 4 * C * O }, (_, i) => (i * 3) % 2);
+  it('padding, weights other than 0 / 1, data not made by a single-threshold MultiThreshold', () => {
+    expect(importOnnx(graph([0, 0, 0, 0], w01)).layers.map((l) => (l.kind === 'conv2d' ? `conv2d:${l.weight.format.type}:${l.output.kind}` : l.kind))).toEqual(['quantize', 'conv2d:int:threshold', 'conv2d:binary:accumulator']);
+    expect(() => importOnnx(graph([1, 1, 1, 1], w01))).toThrow(/\(XnorPopcountMatMul\): Im2Col pads \{0, 1\} data with 0, a bipolar -1/);
+    expect(() => importOnnx(graph([0, 0, 0, 0], w01.map((v, i) => (i === 2 ? 2 : v))))).toThrow(/\(XnorPopcountMatMul\): XnorPopcountMatMul weight element 2 is 2; allowed 0 or 1/);
+    expect(() => importOnnx(graph([0, 0, 0, 0], w01, false))).toThrow(/\(XnorPopcountMatMul\): XnorPopcountMatMul reads \{0, 1\} data: lowbit takes it as the bipolar output of the MultiThreshold before it/);
   });
 });
 

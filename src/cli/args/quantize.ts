@@ -38,7 +38,7 @@ export const quantizeCommand: CommandModule<object, QuantizeArgs> = {
       .option('override', { type: 'string', array: true, describe: 'per-layer scheme, e.g. first=w8a8 last=w8a8 2=w4a4' })
       .option('variant', { type: 'string', default: 'double', choices: ['double', 'single'], describe: 'TFLite requantization rounding' })
       .option('data', { type: 'string', describe: 'folder of MNIST-shaped IDX files (default: the MNIST files shipped with lowbit)' })
-      .option('group', { type: 'number', default: 0, describe: 'weight-only schemes (wXafp16 ..): one scale per GROUP weights along K (0: per output channel)' })
+      .option('group', { type: 'number', default: 0, describe: 'one weight scale per GROUP weights along K (last group of a row may be shorter); wXaY: integer group multipliers; weight-only (wXafp16 ..): float scales (0: per output channel)' })
       .option('out', { type: 'string', describe: 'output model directory, e.g. models/NAME' })
       .example('$0 quantize --checkpoint ckpt/tfc --scheme w8a8 --calib kl --images 1000 --out models/tfc-w8a8', 'ckpt/tfc: from the `lowbit train` example')
       .example('$0 quantize --checkpoint ckpt/tfc --scheme w4a4 --per-channel --override first=w8a8 last=w8a8', '')

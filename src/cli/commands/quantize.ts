@@ -45,12 +45,12 @@ export function quantizeHandler(argv: ArgumentsCamelCase<QuantizeArgs>): void {
     quantizeWeightOnlyCommand({ ...argv, checkpoint: argv.checkpoint! }, wo);
     return;
   }
-  notApplicable('--group', given('group'), 'per-group scales apply to the weight-only schemes (--scheme w4afp16, w4abf16, w4afp32)');
+  if (given('group')) checkInt('--group', argv.group, 1, 2 ** 31 - 1);
   if (argv.model !== undefined) {
-    for (const o of ['scheme', 'per-channel', 'calib', 'calib-images', 'calib-data', 'override', 'variant']) notApplicable(`--${o}`, given(o), '--model imports an already quantized model (they apply to --checkpoint)');
+    for (const o of ['scheme', 'per-channel', 'calib', 'calib-images', 'calib-data', 'override', 'variant', 'group']) notApplicable(`--${o}`, given(o), '--model imports an already quantized model (they apply to --checkpoint)');
   }
   // the scheme and calibration are checked before any file is read
-  const scheme = argv.model === undefined ? makeScheme(argv.scheme, { perChannel: argv.perChannel, overrides: argv.override ?? [] }) : null;
+  const scheme = argv.model === undefined ? makeScheme(argv.scheme, { perChannel: argv.perChannel, overrides: argv.override ?? [], group: argv.group }) : null;
   const calib = parseCalib(argv.calib);
   checkOutDir(argv.out, { ...MODEL_OUTPUT, force: argv.force });
   const started = Date.now();
@@ -110,7 +110,7 @@ export function quantizeHandler(argv: ArgumentsCamelCase<QuantizeArgs>): void {
   const fp32Bytes = ckpt !== null ? 4 * checkpointParamCount(ckpt) : mem.fp32Bits / 8;
   const result = {
     model: model.name, out: argv.out ?? null, source: argv.checkpoint ?? argv.model,
-    scheme: argv.model ? 'onnx' : argv.scheme, perChannel: argv.perChannel, calib: argv.model ? null : calibName(calib),
+    scheme: argv.model ? 'onnx' : argv.scheme, perChannel: argv.perChannel, group: argv.group, calib: argv.model ? null : calibName(calib),
     accuracy: { fp32, integer: int, drop: fp32 !== null && int !== null ? fp32 - int : null, testImages: test ? Math.min(argv.images, test.count) : 0 },
     size: { parameterBits: mem.parameterBits, parameterBytes: Math.ceil(mem.parameterBits / 8), fp32Bytes, savingVsFp32: (8 * fp32Bytes) / mem.parameterBits },
     layers: model.layers.map((l) => describeLayer(l)),
@@ -124,7 +124,7 @@ export function quantizeHandler(argv: ArgumentsCamelCase<QuantizeArgs>): void {
   const pct = (v: number | null): string => (v === null ? 'n/a' : `${(100 * v).toFixed(2)} %`);
   const lines = [
     `model      ${result.model}${argv.out ? ` -> ${argv.out}` : ' (not written: no --out)'}`,
-    `scheme     ${result.scheme}${argv.perChannel ? ' per-channel' : ''}${argv.override?.length ? ` overrides ${argv.override.join(' ')}` : ''}${result.calib ? `, calibration ${result.calib} on ${argv.calibImages} images` : ''}`,
+    `scheme     ${result.scheme}${argv.perChannel ? ' per-channel' : ''}${argv.group > 0 ? ` group ${argv.group}` : ''}${argv.override?.length ? ` overrides ${argv.override.join(' ')}` : ''}${result.calib ? `, calibration ${result.calib} on ${argv.calibImages} images` : ''}`,
     ...result.layers.map((s) => `  ${s}`),
     `accuracy   fp32 ${pct(fp32)}, integer ${pct(int)}${result.accuracy.drop !== null ? `, drop ${(100 * result.accuracy.drop).toFixed(2)} points` : ''} (${result.accuracy.testImages} MNIST test images)`,
     `size       ${result.size.parameterBytes} bytes of parameters vs ${result.size.fp32Bytes} bytes FP32: ${result.size.savingVsFp32.toFixed(2)}x smaller`,
@@ -147,7 +147,8 @@ function describeLayer(l: QuantizedModel['layers'][number]): string {
     case 'conv2d': {
       const shape = l.kind === 'dense' ? `${l.inFeatures}->${l.outFeatures}` : `${l.inChannels}->${l.outChannels} k${l.kernel[0]}`;
       const out = l.output.kind === 'accumulator' ? 'int32 accumulator' : `${l.output.kind} to ${formatName(l.output.output.format)}`;
-      return `${l.name}: ${l.kind} ${shape}, weights ${formatName(l.weight.format)} (${l.weight.scale.length} scale${l.weight.scale.length > 1 ? 's' : ''}), ${out}`;
+      const scales = l.weight.group ? `group ${l.weight.group.size}: ${l.weight.group.multiplier.length} integer multipliers` : `${l.weight.scale.length} scale${l.weight.scale.length > 1 ? 's' : ''}`;
+      return `${l.name}: ${l.kind} ${shape}, weights ${formatName(l.weight.format)} (${scales}), ${out}`;
     }
     default:
       return `${l.name}: ${l.kind}`;

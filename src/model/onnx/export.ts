@@ -1,5 +1,6 @@
 import { InputError } from '../../util/errors.js';
 import { inputQuant } from '../infer.js';
+import { refuseGroupedLayers } from '../group.js';
 import { modelShapes } from '../shapes.js';
 import { formatName, formatRange, type ActQuant, type Conv2dLayer, type DenseLayer, type FlattenLayer, type MaxPool2dLayer, type QuantizedModel, type TensorFormat } from '../types.js';
 import { validateModel } from '../validate.js';
@@ -33,6 +34,7 @@ import { DT, encodeModel, makeNode, makeTensor, makeValueInfo, type NodeProto, t
  */
 export function exportOnnx(model: QuantizedModel): Uint8Array {
   validateModel(model, 'exportOnnx');
+  refuseGroupedLayers(model.layers, 'ONNX QOperator ops take one weight scale per output channel', 'export a model quantized without --group');
   const shapes = modelShapes(model);
   const nodes: NodeProto[] = [];
   const inits: TensorProto[] = [];

@@ -1,4 +1,5 @@
 import { InputError } from '../../util/errors.js';
+import { refuseGroupedLayers } from '../group.js';
 import { modelShapes } from '../shapes.js';
 import { applyOutputStage } from '../stages.js';
 import { formatName, formatRange, type ActQuant, type Conv2dLayer, type DenseLayer, type QuantizedModel } from '../types.js';
@@ -30,6 +31,7 @@ export const QONNX_DOMAIN = 'qonnx.custom_op.general';
  */
 export function exportQonnx(model: QuantizedModel): Uint8Array {
   validateModel(model, 'exportQonnx');
+  refuseGroupedLayers(model.layers, 'the QONNX export writes one weight scale per output channel', 'export a model quantized without --group');
   const nodes: NodeProto[] = [];
   const inits: TensorProto[] = [];
   let cur = 'input';

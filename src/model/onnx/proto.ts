@@ -72,6 +72,8 @@ export interface GraphProto {
   output?: ValueInfoProto[] | null;
   valueInfo?: ValueInfoProto[] | null;
   docString?: string | null;
+  /** per tensor, key/value pairs (qonnx / FINN: key `finn_datatype`, value a DataType name such as INT2) */
+  quantizationAnnotation?: { tensorName?: string | null; quantParameterTensorNames?: { key?: string | null; value?: string | null }[] | null }[] | null;
 }
 export interface OperatorSetIdProto {
   domain?: string | null;

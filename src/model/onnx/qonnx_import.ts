@@ -6,7 +6,8 @@ import { applyLayout, LAYOUT_OPS, permuteColumns, type Layout } from './import_l
 import type { ImportOptions } from './import_ops.js';
 import { attr, attrInt, attrInts, num, readTensor, type ModelProto, type NodeProto, type TensorValue } from './proto.js';
 import { accumulatorBound, monotoneThresholds, perChannel, type LevelFn } from './qonnx_fold.js';
-import { im2colGeometry, maxPoolNhwcLayer, patchMatrixToOihw, type ConvGeometry } from './qonnx_lowered.js';
+import { datatypeAnnotations, datatypeFormat, integerWeightFormat, smallestIntFormat } from './qonnx_datatype.js';
+import { bipolarFromBinary, bipolarWeights, im2colGeometry, maxPoolNhwcLayer, patchMatrixToOihw, type ConvGeometry } from './qonnx_lowered.js';
 import { parseRounding, quantInt, quantIntRange, qonnxRound, truncStep, type QuantParams } from './qonnx_ops.js';
 
 /**
@@ -48,10 +49,10 @@ type V =
 const TO_NHWC = '0,2,3,1';
 const TO_NCHW = '0,3,1,2';
 
-export const QONNX_OPS = new Set(['Quant', 'IntQuant', 'BipolarQuant', 'Trunc', 'MultiThreshold', 'Im2Col', 'MaxPoolNHWC']);
+export const QONNX_OPS = new Set(['Quant', 'IntQuant', 'BipolarQuant', 'Trunc', 'MultiThreshold', 'Im2Col', 'MaxPoolNHWC', 'XnorPopcountMatMul']);
 
 /** Ops that read an NHWC map (elementwise or per-tensor, a channels-last MultiThreshold, FINN's NHWC ops). */
-const NHWC_OPS = new Set(['Transpose', 'MultiThreshold', 'Relu', 'Identity', 'Quant', 'IntQuant', 'BipolarQuant', 'Trunc', 'Sign', 'Add', 'Sub', 'Mul', 'Div', 'Im2Col', 'MatMul', 'MaxPoolNHWC', 'Flatten', 'Reshape']);
+const NHWC_OPS = new Set(['Transpose', 'MultiThreshold', 'Relu', 'Identity', 'Quant', 'IntQuant', 'BipolarQuant', 'Trunc', 'Sign', 'Add', 'Sub', 'Mul', 'Div', 'Im2Col', 'MatMul', 'XnorPopcountMatMul', 'MaxPoolNHWC', 'Flatten', 'Reshape']);
 
 /** Whether a decoded model uses QONNX custom ops. */
 export function isQonnx(m: ModelProto): boolean {
@@ -73,6 +74,11 @@ export function importQonnx(m: ModelProto, file: string, source: string, opts: I
   const chain = new LayerChain(file, inputShape);
   const layers = chain.layers;
   const push = (l: Layer) => chain.push(l);
+  // FINN's DataType annotations (qonnx_datatype.ts): of the graph input and of whole-number weights
+  const datatypes = datatypeAnnotations(g);
+  const inFormat = datatypeFormat(datatypes.get(gin.name ?? '') ?? '');
+  /** {0, 1} tensors an XnorPopcountMatMul made bipolar: no other reader may take them as integers */
+  const madeBipolar = new Set<ActQuant>();
 
   for (const node of g.node ?? []) {
     const op = node.opType ?? '';
@@ -95,7 +101,16 @@ export function importQonnx(m: ModelProto, file: string, source: string, opts: I
       if (t.values.length !== 1) fail(`${what} must be one value (per tensor); got shape [${t.dims}]`);
       return t.values[0]!;
     };
-    const x = get(0) ?? fail('missing input');
+    let x = get(0) ?? fail('missing input');
+    const mapTranspose = op === 'Transpose' && x.t === 'float' && !x.layout.src && x.layout.shape.length === 3;
+    if (x.t === 'float' && inFormat && layers.length === 0 && (!LAYOUT_OPS.has(op) || mapTranspose) && !['Quant', 'IntQuant', 'BipolarQuant'].includes(op)) {
+      // an input annotated with an integer DataType read by a layer or transposed as a map (no quantizer of its own:
+      // FINN streamlines the input quantizer away): a quantize layer of scale 1, round(x / 1) = x on the values the
+      // DataType allows
+      const q: ActQuant = { format: inFormat, scale: 1, zeroPoint: 0 };
+      chain.startInput(x.layout, gin.name || 'input', q);
+      x = { t: 'act', q };
+    }
     const nhwc = (x.t === 'act' || x.t === 'aff') && !!x.nhwc;
     // the result of an op on an NHWC map stays NHWC unless the op says otherwise (nhwc set explicitly)
     const set = (v: V) => vals.set(node.output?.[0] ?? '', nhwc && (v.t === 'act' || v.t === 'aff') && v.nhwc === undefined ? { ...v, nhwc: true } : v);
@@ -241,8 +256,15 @@ export function importQonnx(m: ModelProto, file: string, source: string, opts: I
       case 'Gemm':
       case 'Conv': {
         if (x.t !== 'act' && !(x.t === 'patches' && op === 'MatMul')) fail(`input is ${x.t === 'float' ? 'a float tensor' : `a ${x.t} value`}; a ${op} needs a quantized input (Quant / BipolarQuant / MultiThreshold before it)`);
-        const w = get(1);
-        if (w?.t !== 'w') fail('weights (input 1) must be a Quant / BipolarQuant of a constant');
+        let w = get(1);
+        if (w?.t === 'const') {
+          // integer-valued float weights (FINN's FoldQuantWeights): scale 1, zero point 0
+          const v = w.v;
+          const format = integerWeightFormat(v, datatypes.get(node.input?.[1] ?? ''), where);
+          w = { t: 'w', v, q: v.values.slice(), scale: v.values.map(() => 1), zp: v.values.map(() => 0), format, axisScale: [] };
+        }
+        if (w?.t !== 'w') fail('weights (input 1) must be a Quant / BipolarQuant of a constant, or whole numbers');
+        if (madeBipolar.has((x as { q: ActQuant }).q)) fail('its input is {0, 1} data an XnorPopcountMatMul also reads (lowbit holds it as bipolar)');
         // FINN's lowered conv: a MatMul of Im2Col patches, or of an NHWC map (a 1x1 conv: no Im2Col)
         const lowered = x.t === 'patches' ? x.g : nhwc ? POINTWISE : undefined;
         const mac = macOf(node, op, (x as { q: ActQuant }).q, w as Extract<V, { t: 'w' }>, chain.shape, where, lowered);
@@ -254,6 +276,27 @@ export function importQonnx(m: ModelProto, file: string, source: string, opts: I
         }
         const bias = get(2);
         if (bias) addConst(mac, bias, op === 'Conv' ? 0 : -1, 'add', where);
+        set({ t: 'aff', m: mac, nhwc: !!lowered });
+        break;
+      }
+      case 'XnorPopcountMatMul': {
+        if (x.t !== 'act' && x.t !== 'patches') fail('XnorPopcountMatMul needs {0, 1} data from a MultiThreshold');
+        const q = (x as { q: ActQuant }).q;
+        // {0, 1} padding is bipolar -1; lowbit's binary conv pads with 0 (no term)
+        if (x.t === 'patches' && x.g.padding.some((p) => p !== 0)) fail(`Im2Col pads {0, 1} data with 0, a bipolar -1; lowbit's binary conv2d pads with no term (only unpadded XNOR convolutions are representable)`);
+        const wc = get(1);
+        if (wc?.t !== 'const') fail('weights (input 1) must be a {0, 1} initializer');
+        const v = (wc as { v: TensorValue }).v;
+        const wq = bipolarWeights(v, where);
+        bipolarFromBinary(layers, q, where);
+        madeBipolar.add(q);
+        const w: Extract<V, { t: 'w' }> = { t: 'w', v, q: wq, scale: wq.map(() => 1), zp: wq.map(() => 0), format: { type: 'binary' }, axisScale: [] };
+        const lowered = x.t === 'patches' ? x.g : nhwc ? POINTWISE : undefined;
+        const mac = macOf(node, 'MatMul', q, w, chain.shape, where, lowered);
+        // P = (acc + K) / 2 with acc the bipolar dot product over K = the weight rows
+        const K = v.dims[0]!;
+        mac.a = mac.a.map((a) => a / 2);
+        mac.b = mac.b.map((b) => b + K / 2);
         set({ t: 'aff', m: mac, nhwc: !!lowered });
         break;
       }
@@ -363,6 +406,7 @@ export function importQonnx(m: ModelProto, file: string, source: string, opts: I
   const last = vals.get(outs[0]!.name ?? '') ?? (() => { throw new InputError(`${file}: output ${outs[0]!.name} is not produced by any node`); })();
   if (last.t === 'aff') finishAccumulator(last.m, `${file}: output ${outs[0]!.name}`);
   else if (last.t !== 'act') throw new InputError(`${file}: the output is not a quantized tensor or the output of a MatMul/Gemm/Conv`);
+  if (last.t === 'act' && madeBipolar.has(last.q)) throw new InputError(`${file}: the output is {0, 1} data an XnorPopcountMatMul also reads (lowbit holds it as bipolar)`);
   if (last.nhwc) throw new InputError(`${file}: the output is an NHWC feature map; lowbit writes NCHW (end the graph with a Transpose perm [${TO_NCHW}])`);
 
   function finishAccumulator(mac: Mac, where: string) {
@@ -406,16 +450,6 @@ function outChannels(l: DenseLayer | Conv2dLayer): number {
 
 function shapeAfterMac(m: Mac): number[] {
   return m.layer.kind === 'dense' ? [m.layer.outFeatures] : [m.layer.outChannels, 0, 0];
-}
-
-/** The smallest int format holding [lo, hi]. */
-function smallestIntFormat(lo: number, hi: number): TensorFormat {
-  const signed = lo < 0;
-  for (let b = 1; b <= 32; b++) {
-    const r = signed ? { min: -(2 ** (b - 1)), max: 2 ** (b - 1) - 1 } : { min: 0, max: 2 ** b - 1 };
-    if (lo >= r.min && hi <= r.max) return { type: 'int', bits: b, signed };
-  }
-  return { type: 'int', bits: 32, signed };
 }
 
 function truncIntOf(v: number, p: { scale: number; zeroPoint: number; outScale: number; outBits: number; signed: boolean; narrow: boolean; rounding: QuantParams['rounding'] }): number {

@@ -1,4 +1,4 @@
-import { formatBits, type NumFormat as TensorFormat } from '../../arith/format.js';
+import { codeFormat } from '../../arith/format.js';
 import type { Conv2dLayer, DenseLayer, QuantizedModel } from '../../model/types.js';
 import { InputError } from '../../util/errors.js';
 
@@ -12,6 +12,7 @@ import { InputError } from '../../util/errors.js';
  *   weight             N x K  (dense [out][in]; conv [outC][inC*kh*kw], OIHW order), the stored integers:
  *                      `bits` two's complement (signed) or unsigned; binary weights 1 bit, 1 = +1, 0 = -1
  *   weight_zero_point  1 x Z  int32, only when a weight zero point is not 0 (Z = 1 per tensor, or N)
+ *   group_multiplier   N x G  int32, only with per-group scales (G groups per row, model/group.ts)
  *   bias               1 x N  int32, only when the layer has a bias
  *   the output stage's arrays:
  *     threshold              thresholds  C x T int32 (C = 1 or N channels, T steps, ascending in a row)
@@ -46,10 +47,6 @@ export interface ParamImage {
 /** The widest element of any tensor: the data port must hold one. */
 export const IMAGE_MAX_ELEM_BITS = 32;
 
-function weightBits(f: TensorFormat): { bits: number; signed: boolean } {
-  return f.type === 'binary' ? { bits: 1, signed: false } : { bits: formatBits(f), signed: f.signed };
-}
-
 /** The image for a `dataBits`-bit data port (`where` names the port in an error). */
 export function paramImage(model: QuantizedModel, dataBits: number, where = 'parameter image'): ParamImage {
   if (!Number.isInteger(dataBits) || dataBits < IMAGE_MAX_ELEM_BITS) throw new InputError(`${where}: a ${dataBits}-bit data port cannot hold the image's 32-bit elements; make it at least ${IMAGE_MAX_ELEM_BITS} bits`);
@@ -75,12 +72,17 @@ export function paramImage(model: QuantizedModel, dataBits: number, where = 'par
   for (const l of model.layers) {
     if (l.kind !== 'dense' && l.kind !== 'conv2d') continue;
     const { N, K } = l.kind === 'dense' ? { N: l.outFeatures, K: l.inFeatures } : convShape(l);
-    const wf = weightBits(l.weight.format);
+    const wf = codeFormat(l.weight.format);
     const bin = l.weight.format.type === 'binary';
     const w = l.weight.data;
     put(`${l.name}.weight`, N, K, wf.bits, wf.signed, (r, j) => (bin ? (w[r * K + j] > 0 ? 1 : 0) : w[r * K + j]));
     const zp = l.weight.zeroPoint;
     if (zp.some((z) => z !== 0)) put(`${l.name}.weight_zero_point`, 1, zp.length, 32, true, (_r, j) => zp[j]);
+    const grp = l.weight.group;
+    if (grp !== undefined) {
+      const G = grp.multiplier.length / N;
+      put(`${l.name}.group_multiplier`, N, G, 32, true, (r, j) => grp.multiplier[r * G + j]);
+    }
     const bias = l.bias;
     if (bias !== null) put(`${l.name}.bias`, 1, N, 32, true, (_r, j) => bias[j]);
     putStage(l, put, f32, u32);

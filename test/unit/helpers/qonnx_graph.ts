@@ -7,6 +7,8 @@ export const Q = 'qonnx.custom_op.general';
 export class QonnxGraph {
   nodes: NodeProto[] = [];
   inits: TensorProto[] = [];
+  /** [tensor, DataType name] written as `finn_datatype` quantization annotations */
+  datatypes: [string, string][] = [];
   n = 0;
   c(dims: number[], v: ArrayLike<number>): string {
     const name = `c${this.n++}`;
@@ -27,7 +29,10 @@ export class QonnxGraph {
   bytes(inShape: number[], out: string): Uint8Array {
     return encodeModel({
       irVersion: 8, producerName: 'test', opsetImport: [{ domain: '', version: 13 }, { domain: Q, version: 1 }],
-      graph: { name: 'q', node: this.nodes, initializer: this.inits, input: [makeValueInfo('x', DT.FLOAT, ['N', ...inShape])], output: [makeValueInfo(out, DT.FLOAT, ['N', 4])] },
+      graph: {
+        name: 'q', node: this.nodes, initializer: this.inits,
+        quantizationAnnotation: this.datatypes.map(([tensorName, value]) => ({ tensorName, quantParameterTensorNames: [{ key: 'finn_datatype', value }] })),
+        input: [makeValueInfo('x', DT.FLOAT, ['N', ...inShape])], output: [makeValueInfo(out, DT.FLOAT, ['N', 4])] },
     });
   }
 }

@@ -1,0 +1,101 @@
+/**
+ * `lowbit quantize --scheme wXaY --group G` writes a QuantizedModel with per-group integer multipliers
+ * (codes and multipliers recomputed here from the float weights); `lowbit run` runs it on the integer
+ * reference and says so; the accelerator, export and bad --group values are refused in one line, exit 2.
+ */
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { intFormat } from '../../src/arith/format.js';
+import { roundHalfEven } from '../../src/arith/requant.js';
+import { loadMnist } from '../../src/data/mnist.js';
+import { saveCheckpoint, type Checkpoint } from '../../src/model/checkpoint.js';
+import { loadQuantizedModel } from '../../src/model/format.js';
+import { argmaxRowsInt, integerInference } from '../../src/model/infer.js';
+import type { DenseLayer } from '../../src/model/types.js';
+import { Rng } from '../../src/util/rng.js';
+import { runCli as run } from './helpers/cli.js';
+
+describe('per-group scales on the command line', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lowbit-group-cli-'));
+  const rng = new Rng(2021);
+  const w = (n: number): Float32Array => Float32Array.from({ length: n }, () => (rng.float() * 2 - 1) * 0.2);
+  const ckpt: Checkpoint = {
+    format: 'lowbit-fp32', version: 1, arch: 'tiny', inputShape: [784],
+    layers: [{ kind: 'dense', in: 784, out: 16, weight: w(784 * 16), bias: w(16) }, { kind: 'relu' }, { kind: 'dense', in: 16, out: 10, weight: w(160), bias: null }],
+  };
+  saveCheckpoint(join(dir, 'ckpt'), ckpt);
+  const out = join(dir, 'g32');
+
+  it('quantize --scheme w8a8 --group 32: codes rint(w / s_g), multipliers rint(s_g / u), u = max_g s_g / 2^F', async () => {
+    const q = await run(['quantize', '--checkpoint', join(dir, 'ckpt'), '--scheme', 'w8a8', '--group', '32', '--calib-images', '50', '--images', '50', '--out', out]);
+    expect(q.code, q.err).toBe(0);
+    expect(q.out).toMatch(/scheme {5}w8a8 group 32/);
+    expect(q.out).toMatch(/dense0: dense 784->16, weights int8 \(group 32: 400 integer multipliers\)/);
+    expect(q.out).toMatch(/dense1: dense 16->10, weights int8 \(1 scale\)/); // K = 16 <= 32: one scale
+    const m = loadQuantizedModel(out);
+    const l = m.layers[1] as DenseLayer;
+    const g = l.weight.group!;
+    const W = (ckpt.layers[0] as { weight: Float32Array }).weight;
+    const F = Math.log2(Math.max(...g.multiplier));
+    expect(Number.isInteger(F) && F <= 16).toBe(true);
+    for (let o = 0; o < 16; o++) {
+      // float group scales (int8 narrow, max|w| per group), the row's unit, multipliers and codes
+      const s = Array.from({ length: 25 }, (_, j) => Math.fround(Math.max(...Array.from(W.subarray(o * 784 + 32 * j, o * 784 + Math.min(784, 32 * (j + 1))), Math.abs)) / 127));
+      const u = Math.max(...s) / 2 ** F;
+      expect(l.weight.scale[o]).toBe(u);
+      for (let j = 0; j < 25; j++) expect(g.multiplier[o * 25 + j]).toBe(roundHalfEven(s[j]! / u));
+      for (let k = 0; k < 784; k++) expect(l.weight.data[o * 784 + k]).toBe(Math.max(-127, Math.min(127, roundHalfEven(Math.fround(W[o * 784 + k]! / s[Math.floor(k / 32)]!)))));
+    }
+    expect((m.layers[2] as DenseLayer).weight.group).toBeUndefined();
+    expect(l.weight.format).toEqual(intFormat(8, true));
+  });
+
+  it('run uses the integer reference and says so; --design, export are refused naming the layer', async () => {
+    const r = await run(['run', '--model', out, '--images', '30', '--json']);
+    expect(r.code, r.err).toBe(0);
+    const j = JSON.parse(r.out);
+    const m = loadQuantizedModel(out);
+    const test = loadMnist('test');
+    const x = Float32Array.from(test.images.subarray(0, 30 * 784), (p) => p / 255);
+    const pred = argmaxRowsInt(integerInference(m, x).output, 10);
+    expect(j).toMatchObject({ engine: 'integer reference', grouped: 'dense0', images: 30, accuracy: { reference: pred.filter((p, i) => p === test.labels[i]).length / 30 } });
+    const t = await run(['run', '--model', out, '--images', '30']);
+    expect(t.out).toMatch(/on the integer reference \(integerInference\)\n.*\n {2}no accelerator {2}layer dense0 has per-group weight scales \(group 32, 25 groups per row\)/);
+    for (const args of [['run', '--model', out, '--design', 'int8'], ['run', '--model', out, '--rtl']]) {
+      const b = await run(args);
+      expect(b.code).toBe(2);
+      expect(b.err.trim().split('\n')).toHaveLength(1);
+      expect(b.err).toMatch(/does not apply here: model .*: layer dense0 has per-group weight scales .* one multiplier per output channel/);
+    }
+    const e = await run(['export', '--model', out, '--out', join(dir, 'm.onnx')]);
+    expect(e.code).toBe(2);
+    expect(e.err).toMatch(/layer dense0: per-group weight scales \(group 32, 25 groups per row\); ONNX QOperator ops take one weight scale per output channel/);
+  });
+
+  const bad: [string[], RegExp][] = [
+    [['--group', '0'], /--group: got 0; allowed: an integer 1\.\.2147483647/],
+    [['--group', '-4'], /--group: got -4/],
+    [['--group', '2.5'], /--group: got 2\.5/],
+    [['--group', '32', '--scheme', 'w1a1'], /--group 32: per-group scales are integer multipliers of integer weights; scheme w1a1 has binary weights/],
+    [['--group', '32', '--scheme', 'pow2'], /scheme pow2 has pow2-4 weights and shift-only scales/],
+  ];
+  for (const [args, msg] of bad) {
+    it(`quantize ${args.join(' ')}: one line, exit 2, nothing written`, async () => {
+      const o = join(dir, `bad${args.join('')}`);
+      const scheme = args.includes('--scheme') ? [] : ['--scheme', 'w4a8'];
+      const r = await run(['quantize', '--checkpoint', join(dir, 'ckpt'), ...scheme, '--images', '0', ...args, '--out', o]);
+      expect(r.code).toBe(2);
+      expect(r.err.trim().split('\n')).toHaveLength(1);
+      expect(r.err).toMatch(msg);
+      expect(existsSync(o)).toBe(false);
+    });
+  }
+
+  it('--group with --model (an ONNX import) is refused', async () => {
+    const r = await run(['quantize', '--model', join(dir, 'x.onnx'), '--group', '32']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/--group does not apply here/);
+  });
+});
