@@ -22,7 +22,7 @@ import { writeImages } from '../src/hw/accel_images.js';
 import { inferenceCycles } from '../src/hw/accel_top.js';
 import { loadDesign } from '../src/hw/design.js';
 import { loadQuantizedModel } from '../src/model/format.js';
-import { ACCEL_VERILATOR_ARGS, accelBuildRequest, cosimAccelerator, imageWords } from '../src/rtl/accel_top.js';
+import { ACCEL_VERILATOR_ARGS, accelBuildRequest, cosimAccelerator, runWords } from '../src/rtl/accel_top.js';
 import { accelMakeVars, txAccelerator } from '../src/rtl/accel_tx.js';
 import { MAKE_VARS, buildSim } from '../src/rtl/build.js';
 import { resolveRepoPath } from '../src/rtl/paths.js';
@@ -43,7 +43,7 @@ const set = loadMnist('test');
 const x = new Int32Array(N * p.inputElems);
 for (let i = 0; i < x.length; i++) x[i] = set.images[i];
 const T = inferenceCycles(p);
-const W = imageWords(p, x, 0).length;
+const W = runWords(p, x, 0).length;
 const driverSrc = resolveRepoPath('bench/accel_driver.cpp');
 
 console.log('# lowbit whole-accelerator co-simulation benchmark (sfc-w1a1 on binary-mnist)');
@@ -57,7 +57,7 @@ async function driver(makeVars: readonly string[], verilatorFlags: string[] = []
   try {
     writeImages(p, dir);
     const words = new Uint32Array(N * W);
-    for (let i = 0; i < N; i++) words.set(imageWords(p, x, i), i * W);
+    for (let i = 0; i < N; i++) words.set(runWords(p, x, i), i * W);
     writeFileSync(join(dir, 'images.bin'), words);
     const rates: number[] = [];
     const cpuRates: number[] = [];

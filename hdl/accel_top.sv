@@ -456,7 +456,7 @@ module accel_top
   // the buffers: host writes into the input buffer while idle, stage D writes the results
   always_ff @(posedge clk_i) begin
     if (!rst_ni) begin
-      for (int i = 0; i < OutDepth; i++) out_q[i] <= '0;
+      out_q <= '{default: '0}; // one delayed write site (a loop of OutDepth > 64 is not unrolled)
       out_data_o <= '0;
     end else begin
       out_data_o <= (state_q == SIdle || state_q == SDone) ? out_q[out_addr_i] : '0;

@@ -1,10 +1,11 @@
 // lowbit transaction-level harness of the whole accelerator (hdl/accel_top): the host protocol runs here
-// in C++, one image at a time, so nothing per cycle crosses into TypeScript or a file. Per image it returns
-// the outputs, cycles_o, the measured start-to-done cycle count and a hash of every output port in every
-// cycle, which src/rtl/accel_tx.ts compares with the TS model (src/rtl/accel_top.ts `hostImage` gives the same
-// hash from the model). Built on the generic harness core (sim/harness.cpp: reset, clocking, VCD).
+// in C++, one accelerator run at a time, so nothing per cycle crosses into TypeScript or a file. Per run it
+// returns the outputs, cycles_o, the measured start-to-done cycle count and a hash of every output port in
+// every cycle, which src/rtl/accel_tx.ts compares with the TS model (src/rtl/accel_top.ts `hostImage` gives the
+// same hash from the model). A run is one image, or an MLP batch of images written as one input map (W words,
+// E = images x outputs per image). Built on the generic harness core (sim/harness.cpp: reset, clocking, VCD).
 //
-// Host protocol per image (cycle-identical to the per-cycle co-simulation, docs/verify.md):
+// Host protocol per run, called an image below (cycle-identical to the per-cycle co-simulation, docs/verify.md):
 //   W cycles      in_we_i = 1, in_addr_i = w, in_data_i = word w;
 //   1 cycle       start_i = 1;
 //   T cycles      inputs 0 until done_o is sampled high (T = cycles_o = the model's cycles per inference);

@@ -36,8 +36,18 @@ export interface RunOptions {
   jobs?: number;
   /** stop starting RTL images after this many seconds (the report then says how far it got) */
   rtlSeconds?: number;
-  /** the batch: min(batch, R) images (MLP) or conv output pixels (CNN) on the array rows (default 1) */
+  /** the batch: min(batch, R) images (MLP) or conv output pixels (CNN) on the array rows (default `defaultBatch`) */
   batch?: number;
+}
+
+/**
+ * The batch when none is given: 1, except that an MLP checked in the RTL runs R images per run, one per
+ * array row. Measured on sfc-w1a1 / binary-mnist (docs/verify.md, session 9): R = 16 images per run take
+ * 46,273 cycles, 2,892 per image against 14,953 at batch 1, and the simulator's CPU time per image falls
+ * with them; the batch changes only how many images share a run, not any image's outputs.
+ */
+export function defaultBatch(model: QuantizedModel, design: Design, rtl: boolean): number {
+  return rtl && model.inputShape.length === 1 ? design.array.rows : 1;
 }
 
 export interface Disagreement {
@@ -60,6 +70,7 @@ export interface RunReport {
   accuracy: { reference: number; accelerator: number; rtl?: number };
   agreement: { referenceVsAccelerator: number; acceleratorVsRtl?: number };
   cyclesPerInference: number;
+  /** the RTL's cycles per inference (a run's start-to-done count over its images), which every agreeing run matched */
   rtlCycles?: number;
   inferencesPerSecond: number;
   latencyUs: number;
@@ -78,6 +89,9 @@ export interface RunReport {
     agree: number;
     /** why the RTL run ended early (a limit or a simulator failure) */
     stopped?: string;
+    /** images per accelerator run (an MLP batch on the array rows) and the cycles of one run */
+    imagesPerRun: number;
+    cyclesPerRun: number;
     mode: string;
     jobs: number;
     buildSeconds: number; buildCached: boolean; simSeconds: number; simCycles: number;
@@ -87,7 +101,8 @@ export interface RunReport {
 }
 
 export async function runModel(model: QuantizedModel, design: Design, opts: RunOptions): Promise<RunReport> {
-  const p = compileModel(model, design, { batch: opts.batch ?? 1 });
+  const batchReq = opts.batch ?? defaultBatch(model, design, opts.rtl);
+  const p = compileModel(model, design, { batch: batchReq });
   const est = estimateProgram(p, model);
   const set = opts.data ? null : loadMnist('test', opts.dataDir);
   const pixels = set ? set.rows * set.cols : opts.data!.x.length / opts.data!.count;
@@ -147,7 +162,7 @@ export async function runModel(model: QuantizedModel, design: Design, opts: RunO
     inferencesPerSecond: (design.clockMHz * 1e6) / cycles,
     latencyUs: cycles / design.clockMHz,
     clockMHz: design.clockMHz,
-    batch: opts.batch ?? 1,
+    batch: batchReq,
     layers: p.layers.map((l, i) => ({
       name: l.name, engine: l.engine, M: l.win.Ho * l.win.Wo, K: l.K, N: l.N, rows: l.rows, cycles: layerCycles(l, p),
       utilization: est.layers[i].utilization, weightBits: layerWeightBits(l, p), activationBits: layoutBits(l.inLayout, l.win.H * l.win.W * l.win.C),
@@ -180,10 +195,10 @@ async function runRtl(report: RunReport, p: AccelProgram, xq: Int32Array, labels
   bar?.stop();
   report.seconds.rtl = (performance.now() - t0) / 1000;
   report.rtl = {
-    images: r.images, requested: k, agree: r.agree, ...(r.stopped ? { stopped: r.stopped } : {}), mode: r.build.kind === 'accel-lib' ? 'in-process (koffi)' : 'processes',
+    images: r.images, requested: k, agree: r.agree, ...(r.stopped ? { stopped: r.stopped } : {}), imagesPerRun: r.imagesPerRun, cyclesPerRun: r.cycles, mode: r.build.kind === 'accel-lib' ? 'in-process (koffi)' : 'processes',
     jobs: r.jobs, buildSeconds: r.build.seconds, buildCached: r.build.cached, simSeconds: r.simSeconds, simCycles: r.simCycles,
   };
-  report.rtlCycles = r.cycles;
+  report.rtlCycles = r.cycles / r.imagesPerRun;
   let rtlCorrect = 0;
   const pred = argmaxRowsInt(r.outputs, p.outputElems);
   for (let b = 0; b < k; b++) if (r.checked[b] === 1 && pred[b] === labels[b]) rtlCorrect++;

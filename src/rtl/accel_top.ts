@@ -6,7 +6,7 @@ import { layoutBits, weightWordBits, type AccelProgram } from '../hw/accel_progr
 import type { Design } from '../hw/design.js';
 import { writeImages } from '../hw/accel_images.js';
 import { hostInput, runAccelerator, type AccelRun } from '../hw/accel_top.js';
-import { InputError, ToolError } from '../util/errors.js';
+import { ToolError } from '../util/errors.js';
 import { macVerilogParams } from '../hw/mac_pe.js';
 import { peVerilogParams } from '../hw/pe_kind.js';
 import { REQUANTIZER_MODES } from '../hw/requantizer.js';
@@ -182,17 +182,11 @@ export function hostImage(words: Uint32Array, outputs: ArrayLike<number>, T: num
 }
 
 /**
- * Throws an InputError for a program the transaction-level co-simulation cannot run yet: an MLP batch
- * of several images per run (the per-cycle `cosimAccelerator` runs it; CNNs at any batch run one image
- * per run).
+ * The packed input words of one run: the `p.images` images from image b0 of `x` (first-layer integers before
+ * the input shift; past the last image of `x` the last one repeats, `hostInput`).
  */
-export function checkRtlSupported(p: AccelProgram): void {
-  if (p.images > 1) throw new InputError(`model ${p.model}: the transaction-level RTL co-simulation runs one image per run; this MLP program holds ${p.images} (use --batch 1 with --rtl)`);
-}
-
-/** The first layer's packed input words of image b of `x` (first-layer integers before the input shift). */
-export function imageWords(p: AccelProgram, x: Int32Array, b: number): Uint32Array {
-  return packInput(p, hostInput(p, x, b, x.length / p.inputElems, 1));
+export function runWords(p: AccelProgram, x: Int32Array, b0: number): Uint32Array {
+  return packInput(p, hostInput(p, x, b0, x.length / p.inputElems));
 }
 
 /** The Verilator build request of the accelerator for a program (memory sizes from `cap`). */
@@ -250,7 +244,7 @@ export async function cosimAccelerator(
   for (let b0 = 0; b0 < batch; b0 += I) {
     starts.push(stim.length);
     const outs = Int32Array.from({ length: I * E }, (_, e) => model.outputs[Math.min(b0 + Math.floor(e / E), batch - 1) * E + (e % E)]);
-    hostImage(packInput(p, hostInput(p, x, b0, batch)), outs, model.cycles, st, record);
+    hostImage(runWords(p, x, b0), outs, model.cycles, st, record);
   }
   const cacheDir = opts.cacheDir;
   const req = accelBuildRequest(p, { ...opts, trace: opts.vcdPath !== undefined });

@@ -3,25 +3,29 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AccelProgram } from '../hw/accel_program.js';
 import { writeImages } from '../hw/accel_images.js';
-import { inferenceCycles, runAccelerator } from '../hw/accel_top.js';
+import { runAccelerator, runCycles } from '../hw/accel_top.js';
 import { ToolError } from '../util/errors.js';
-import { accelBuildRequest, checkRtlSupported, cosimAccelerator, hostImage, hostState, imageWords, type AccelCapacity, type HostCycle, type HostState } from './accel_top.js';
+import { accelBuildRequest, cosimAccelerator, hostImage, hostState, runWords, type AccelCapacity, type HostCycle, type HostState } from './accel_top.js';
 import { MAKE_VARS, buildSim, type BuildKind, type BuiltSim } from './build.js';
 import { koffi } from './inproc.js';
 import { runTool } from './proc.js';
 
 /**
  * Transaction-level co-simulation of the whole accelerator: the host protocol runs inside the simulator
- * (sim/accel.cpp), which returns per image its outputs, cycles_o, the measured start-to-done cycle count and
- * a hash of every output port in every cycle. Here each image is checked against the TS model: outputs,
- * both cycle counts, and the hash of the cycle-by-cycle outputs the model predicts (accel_top.ts `hostImage`),
- * so a wrong value or a wrong cycle on any port is still caught, without a per-cycle stream.
+ * (sim/accel.cpp), which returns per accelerator run its outputs, cycles_o, the measured start-to-done cycle
+ * count and a hash of every output port in every cycle. A run holds I = `p.images` images (an MLP batch on
+ * the array rows: I x E output words; a CNN: I = 1), written as one input map. Here each run is checked
+ * against the TS model of the same program: outputs, both cycle counts, and the hash of the cycle-by-cycle
+ * outputs the model predicts (accel_top.ts `hostImage`), so a wrong value or a wrong cycle on any port is
+ * still caught, without a per-cycle stream. An image agrees when its own outputs and its run's cycle counts
+ * and hash all agree (a run-level difference counts against each of the run's I images).
  *
- * Images go in chunks (each a fresh simulation from reset), `jobs` chunks at a time: in this process through
- * koffi (asynchronous calls, one simulation per worker thread) when koffi loads, else one simulator process
- * per chunk. Memory is bounded by a chunk, whatever the number of images. On a disagreement the image
- * (with the one before it in its chunk, whose results the RTL still holds) is re-run cycle by cycle with a
- * VCD (accel_top.ts `cosimAccelerator`), which names the first differing cycle and port.
+ * Images go in chunks of whole runs (each chunk a fresh simulation from reset), `jobs` chunks at a time: in
+ * this process through koffi (asynchronous calls, one simulation per worker thread) when koffi loads, else
+ * one simulator process per chunk. Memory is bounded by a chunk, whatever the number of images. Only the
+ * last run of all may be partial: its missing images repeat the last one (accel_top.ts `hostInput`). On a
+ * disagreement the run (with the run before it in its chunk, whose results the RTL still holds) is re-run
+ * cycle by cycle with a VCD (accel_top.ts `cosimAccelerator`), which names the first differing cycle and port.
  */
 
 /**
@@ -39,12 +43,15 @@ export function accelMakeVars(cycles: number): readonly string[] {
 /**
  * Images per chunk when not given: each chunk is a fresh simulation (a process start, the memories read,
  * the reset), about 50 ms of CPU for the sfc-w1a1 build (measured: 1 image 0.13 s, 16 images 1.3 s), so
- * chunks are as large as allowed (256 images: memory, progress and the `seconds` limit are per chunk),
- * of equal size and a multiple of `jobs` in number, so that the jobs end together.
+ * chunks are as large as allowed (256 images, or the whole runs of `perRun` images that fit: memory,
+ * progress and the `seconds` limit are per chunk), a whole number of runs, of equal size and a multiple of
+ * `jobs` in number, so that the jobs end together.
  */
-export function defaultChunk(batch: number, jobs: number): number {
-  const chunks = jobs * Math.max(1, Math.ceil(batch / (jobs * 256)));
-  return Math.max(1, Math.ceil(batch / chunks));
+export function defaultChunk(batch: number, jobs: number, perRun = 1): number {
+  const runs = Math.ceil(batch / perRun);
+  const maxRuns = Math.max(1, Math.floor(256 / perRun));
+  const chunks = jobs * Math.max(1, Math.ceil(runs / (jobs * maxRuns)));
+  return perRun * Math.max(1, Math.ceil(runs / chunks));
 }
 const NO_DONE = 0xffffffff;
 const FNV_BASIS = 2166136261;
@@ -56,7 +63,7 @@ export interface TxOptions {
   hdlDir?: string;
   /** simulations at a time (default: all cores) */
   jobs?: number;
-  /** images per chunk (default `defaultChunk`) */
+  /** images per chunk, rounded up to whole runs of `p.images` (default `defaultChunk`) */
   chunk?: number;
   /**
    * `process` (default): simulator processes; `inproc`: koffi (opt-in, `LOWBIT_RTL_INPROC=1`). Its SIGSEGV
@@ -78,6 +85,7 @@ export interface TxOptions {
 }
 
 export interface TxDisagreement {
+  /** the image whose outputs differ, or the first image of the run whose cycle counts or hash differ */
   image: number;
   /** what differed at the transaction level */
   what: 'outputs' | 'cycles_o' | 'done cycle' | 'no done' | 'port hash';
@@ -93,13 +101,15 @@ export interface TxDisagreement {
 export interface TxResult {
   /** images simulated and checked (all, unless `stopped`) */
   images: number;
-  /** of those, images whose outputs, cycle counts and port hash all agree with the model */
+  /** of those, images whose outputs, and their run's cycle counts and port hash, all agree with the model */
   agree: number;
+  /** images per accelerator run (`p.images`) */
+  imagesPerRun: number;
   /** images x outputElems as read back from the RTL (images not simulated: 0) */
   outputs: Int32Array;
   /** 1 for each image simulated and checked (all of them unless `stopped`) */
   checked: Uint8Array;
-  /** the start-to-done cycle count of the first image */
+  /** the start-to-done cycle count of a run (the model's, which every agreeing run matched) */
   cycles: number;
   /** the first disagreeing image, localised by the per-cycle re-run */
   disagreement?: TxDisagreement;
@@ -111,7 +121,7 @@ export interface TxResult {
   jobs: number;
 }
 
-/** FNV-1a hash of the outputs the model predicts in every cycle of one image (sim/accel.cpp's hash). */
+/** FNV-1a hash of the outputs the model predicts in every cycle of one run (sim/accel.cpp's hash). */
 export function expectedHash(words: Uint32Array, outputs: ArrayLike<number>, T: number, st: HostState): number {
   let h = FNV_BASIS;
   const emit: HostCycle = (_we, _a, _d, _s, _o, busy, done, cycles, outData) => {
@@ -124,7 +134,8 @@ export function expectedHash(words: Uint32Array, outputs: ArrayLike<number>, T: 
   return h >>> 0;
 }
 
-/** Runs one chunk of packed images and returns the records (E + 3 words per image). */
+/** Runs one chunk of n runs (W packed input words each) and returns the records (E + 3 words per run, E the
+ * output words of a run). */
 type ChunkRunner = (words: Uint32Array, W: number, E: number, n: number, maxCycles: number) => Promise<Uint32Array>;
 
 interface KoffiShim {
@@ -171,7 +182,7 @@ function processRunner(built: BuiltSim, memDir: string): ChunkRunner {
       const res = await runTool(built.exe, [inPath, outPath, String(W), String(E), String(maxCycles)], { cwd: memDir });
       if (res.code !== 0) throw new SimStopped(`the simulator ${built.exe} exited with ${res.code}: ${(res.stderr || res.stdout).trim().split('\n')[0]}`);
       const buf = readFileSync(outPath);
-      if (buf.byteLength !== n * (E + 3) * 4) throw new SimStopped(`the simulator wrote ${buf.byteLength} bytes of results for ${n} images`);
+      if (buf.byteLength !== n * (E + 3) * 4) throw new SimStopped(`the simulator wrote ${buf.byteLength} bytes of results for ${n} runs`);
       return new Uint32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
     } finally {
       rmSync(inPath, { force: true });
@@ -195,16 +206,18 @@ function loadsKoffi(): boolean {
 
 /** Runs `batch` images (first-layer input integers, before the input shift) through the RTL, transaction level. */
 export async function txAccelerator(p: AccelProgram, x: Int32Array, batch: number, opts: TxOptions = {}): Promise<TxResult> {
-  checkRtlSupported(p);
   const E = p.outputElems;
-  const T = inferenceCycles(p);
+  const I = p.images;
+  const RE = I * E; // output words of a run
+  const T = runCycles(p);
+  const limit = 2 * T + 1000;
   const want = Math.max(1, opts.jobs ?? availableParallelism());
-  const chunk = opts.chunk ?? defaultChunk(batch, want);
+  const chunk = I * Math.ceil((opts.chunk ?? defaultChunk(batch, want, I)) / I);
   const jobs = Math.max(1, Math.min(want, Math.ceil(batch / chunk) || 1));
   const mode = opts.mode ?? (process.env.LOWBIT_RTL_INPROC === '1' && loadsKoffi() ? 'inproc' : 'process');
   const kind: BuildKind = mode === 'inproc' ? 'accel-lib' : 'accel';
   const built = await buildSim(
-    { ...accelBuildRequest(p, opts), kind, makeVars: opts.makeVars ?? accelMakeVars(batch * T) },
+    { ...accelBuildRequest(p, opts), kind, makeVars: opts.makeVars ?? accelMakeVars(Math.ceil(batch / I) * T) },
     opts.cacheDir !== undefined ? { cacheDir: opts.cacheDir } : {},
   );
   const memDir = mkdtempSync(join(tmpdir(), 'lowbit-accel-'));
@@ -213,13 +226,13 @@ export async function txAccelerator(p: AccelProgram, x: Int32Array, batch: numbe
   const checked = new Uint8Array(batch);
   let images = 0;
   let agree = 0;
-  let firstBad: (TxDisagreement & { prev: number }) | undefined;
+  let firstBad: (TxDisagreement & { from: number; to: number }) | undefined;
   let stopped: string | undefined;
   let simCycles = 0;
   try {
     writeImages(p, memDir);
     const run = mode === 'inproc' ? koffiRunner(built, memDir) : processRunner(built, memDir);
-    const W = imageWords(p, x, 0).length;
+    const W = runWords(p, x, 0).length;
     let next = 0;
     const worker = async (): Promise<void> => {
       while (next < batch && stopped === undefined) {
@@ -229,30 +242,40 @@ export async function txAccelerator(p: AccelProgram, x: Int32Array, batch: numbe
         }
         const start = next;
         const n = Math.min(chunk, batch - start);
+        const runs = Math.ceil(n / I);
         next += n;
-        const words = new Uint32Array(n * W);
-        for (let b = 0; b < n; b++) words.set(imageWords(p, x, start + b), b * W);
+        const words = new Uint32Array(runs * W);
+        for (let r = 0; r < runs; r++) words.set(runWords(p, x, start + r * I), r * W);
         const model = opts.expected?.subarray(start * E, (start + n) * E) ?? runAccelerator(p, x.subarray(start * p.inputElems, (start + n) * p.inputElems), n).outputs;
         let rec: Uint32Array;
         try {
-          rec = await run(words, W, E, n, 2 * T + 1000);
+          rec = await run(words, W, RE, runs, limit);
         } catch (e) {
           if (!(e instanceof SimStopped)) throw e;
           stopped ??= e.message;
           return;
         }
-        const st = hostState(E);
-        for (let b = 0; b < n; b++) {
-          const r = rec.subarray(b * (E + 3), (b + 1) * (E + 3));
-          const want = model.subarray(b * E, (b + 1) * E);
-          for (let e = 0; e < E; e++) outputs[(start + b) * E + e] = r[e] | 0;
-          const hash = expectedHash(words.subarray(b * W, (b + 1) * W), want, T, st);
-          const bad = checkImage(r, want, T, hash, E);
-          simCycles += W + 1 + (r[E + 1] === NO_DONE ? 2 * T + 1000 : r[E + 1]) + E;
-          images++;
-          checked[start + b] = 1;
-          if (bad === undefined) agree++;
-          else if (firstBad === undefined || start + b < firstBad.image) firstBad = { ...bad, image: start + b, prev: b > 0 ? start + b - 1 : -1 };
+        const st = hostState(RE);
+        const wantRun = new Int32Array(RE);
+        for (let r = 0; r < runs; r++) {
+          const rr = rec.subarray(r * (RE + 3), (r + 1) * (RE + 3));
+          // the run's expected outputs: image j of the run, the chunk's last image past its end
+          for (let e = 0; e < RE; e++) wantRun[e] = model[Math.min(r * I + Math.floor(e / E), n - 1) * E + (e % E)];
+          const hash = expectedHash(words.subarray(r * W, (r + 1) * W), wantRun, T, st);
+          const bad = checkRun(rr, wantRun, T, hash, E, limit);
+          simCycles += W + 1 + (rr[RE + 1] === NO_DONE ? limit : rr[RE + 1]) + RE;
+          const b0 = start + r * I;
+          const m = Math.min(I, n - r * I);
+          for (let j = 0; j < m; j++) {
+            for (let e = 0; e < E; e++) outputs[(b0 + j) * E + e] = rr[j * E + e] | 0;
+            checked[b0 + j] = 1;
+          }
+          images += m;
+          if (bad === undefined) agree += m;
+          else if (firstBad === undefined || b0 + bad.offset < firstBad.image) {
+            const { offset, ...d } = bad;
+            firstBad = { ...d, image: b0 + offset, from: r > 0 ? b0 - I : b0, to: b0 + m };
+          }
         }
         opts.onProgress?.(images);
       }
@@ -264,34 +287,40 @@ export async function txAccelerator(p: AccelProgram, x: Int32Array, batch: numbe
   const simSeconds = (performance.now() - t0) / 1000;
   let disagreement: TxDisagreement | undefined;
   if (firstBad !== undefined) {
-    const { prev, ...d } = firstBad;
-    disagreement = { ...d, ...(await localise(p, x, prev, d.image, opts)) };
+    const { from, to, ...d } = firstBad;
+    disagreement = { ...d, ...(await localise(p, x, from, to, opts)) };
   }
   return {
-    images, agree, outputs, checked, cycles: T, ...(disagreement ? { disagreement } : {}), ...(stopped ? { stopped } : {}),
+    images, agree, imagesPerRun: I, outputs, checked, cycles: T, ...(disagreement ? { disagreement } : {}), ...(stopped ? { stopped } : {}),
     build: { cached: built.cached, seconds: built.seconds, kind }, simSeconds, simCycles, jobs,
   };
 }
 
-function checkImage(r: Uint32Array, want: Int32Array, T: number, hash: number, E: number): Omit<TxDisagreement, 'image'> | undefined {
-  if (r[E + 1] === NO_DONE) return { what: 'no done', expected: T, actual: 2 * T + 1000 };
-  for (let e = 0; e < E; e++) if ((r[e] | 0) !== want[e]) return { what: 'outputs', element: e, expected: want[e], actual: r[e] | 0 };
-  if (r[E] !== T) return { what: 'cycles_o', expected: T, actual: r[E] };
-  if (r[E + 1] !== T) return { what: 'done cycle', expected: T, actual: r[E + 1] };
-  if (r[E + 2] !== hash) return { what: 'port hash', expected: hash, actual: r[E + 2] };
+/**
+ * The first difference of one run's record from the model: `offset` the image within the run (its outputs;
+ * 0 for the run-level cycle counts and hash), `element` the output within that image.
+ */
+function checkRun(r: Uint32Array, want: Int32Array, T: number, hash: number, E: number, limit: number): (Omit<TxDisagreement, 'image'> & { offset: number }) | undefined {
+  const RE = want.length;
+  if (r[RE + 1] === NO_DONE) return { what: 'no done', offset: 0, expected: T, actual: limit };
+  for (let e = 0; e < RE; e++) if ((r[e] | 0) !== want[e]) return { what: 'outputs', offset: Math.floor(e / E), element: e % E, expected: want[e], actual: r[e] | 0 };
+  if (r[RE] !== T) return { what: 'cycles_o', offset: 0, expected: T, actual: r[RE] };
+  if (r[RE + 1] !== T) return { what: 'done cycle', offset: 0, expected: T, actual: r[RE + 1] };
+  if (r[RE + 2] !== hash) return { what: 'port hash', offset: 0, expected: hash, actual: r[RE + 2] };
   return undefined;
 }
 
-/** Re-runs image `i` (after image `prev` when >= 0) cycle by cycle with a VCD: the first differing cycle and port. */
-async function localise(p: AccelProgram, x: Int32Array, prev: number, i: number, opts: TxOptions): Promise<Partial<TxDisagreement>> {
+/**
+ * Re-runs images from..to-1 (the failing run, after the run before it in its chunk when there is one) cycle
+ * by cycle with a VCD: the first differing cycle and port.
+ */
+async function localise(p: AccelProgram, x: Int32Array, from: number, to: number, opts: TxOptions): Promise<Partial<TxDisagreement>> {
   const P = p.inputElems;
-  const sel = prev >= 0 ? [prev, i] : [i];
-  const xs = new Int32Array(sel.length * P);
-  sel.forEach((b, k) => xs.set(x.subarray(b * P, (b + 1) * P), k * P));
-  const r = await cosimAccelerator(p, xs, sel.length, {
+  const r = await cosimAccelerator(p, x.slice(from * P, to * P), to - from, {
     ...(opts.capacity ? { capacity: opts.capacity } : {}), ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}),
     ...(opts.hdlDir ? { hdlDir: opts.hdlDir } : {}), ...(opts.vcdPath ? { vcdPath: opts.vcdPath } : {}),
   });
-  if (r.mismatch === undefined) return { signal: `(not reproduced cycle by cycle from reset with image${sel.length > 1 ? `s ${sel.join(', ')}` : ` ${i}`})` };
+  const images = to - from > 1 ? `images ${from}..${to - 1}` : `image ${from}`;
+  if (r.mismatch === undefined) return { signal: `(not reproduced cycle by cycle from reset with ${images})` };
   return { cycle: r.mismatch.cycle, signal: r.mismatch.signal, ...(opts.vcdPath ? { vcd: opts.vcdPath } : {}) };
 }

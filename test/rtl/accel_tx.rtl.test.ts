@@ -9,7 +9,7 @@ import type { Design } from '../../src/hw/design.js';
 import { integerInference } from '../../src/model/infer.js';
 import { MAKE_VARS } from '../../src/rtl/build.js';
 import { expectedHash, txAccelerator } from '../../src/rtl/accel_tx.js';
-import { hostState, imageWords, type AccelCapacity } from '../../src/rtl/accel_top.js';
+import { cosimAccelerator, hostState, runWords, type AccelCapacity } from '../../src/rtl/accel_top.js';
 import { resolveRepoPath } from '../../src/rtl/paths.js';
 import { Rng, testSeed } from '../../src/util/rng.js';
 import { accelCases, inputsFor } from '../unit/fixtures/accel_models.js';
@@ -17,29 +17,33 @@ import { accelCases, inputsFor } from '../unit/fixtures/accel_models.js';
 /**
  * Transaction-level co-simulation of the whole accelerator (src/rtl/accel_tx.ts, sim/accel.cpp): the RTL's
  * outputs, cycle counts and the hash of every port in every cycle agree with the TS model, in process
- * (koffi) and through simulator processes, sharded over 2 jobs in chunks; and a mutant that only changes a
- * port while the accelerator is busy (no output value, no cycle count) is caught by the hash and localised
- * by the per-cycle re-run to its first differing cycle and port. Builds at -O1 here (short runs).
+ * (koffi) and through simulator processes, sharded over 2 jobs in chunks, one image per run and MLP batches
+ * of 4 images per run (one per array row, a partial last run); a wrong expectation for one image of a
+ * batched run is attributed to that image and its run; and a mutant that only changes a port while the
+ * accelerator is busy (no output value, no cycle count) is caught by the hash and localised by the
+ * per-cycle re-run to its first differing cycle and port, at batch 1 and 4. Builds at -O1 here (short runs);
+ * one capacity fits every program, so each harness kind is built once.
  */
 const seed = testSeed(11);
 const cases = accelCases();
 const byLabel = (prefix: string) => cases.find((c) => c.label.startsWith(prefix))!;
 const mixed: Design = { ...structuredClone(PRESETS.tiny), name: 'tiny-mixed', xnor: { bitsPerCycle: 32, thresholds: 3 } };
-const capacity: AccelCapacity = { wDepth: 512, pDepth: 64, actWords: 8, outDepth: 16, layers: 4 };
+const capacity: AccelCapacity = { wDepth: 512, pDepth: 64, actWords: 32, outDepth: 64, layers: 4 };
 const tmp = mkdtempSync(join(tmpdir(), 'lowbit-tx-test-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-function program(label: string) {
+function program(label: string, batch = 1) {
   const c = byLabel(label);
   const rng = new Rng(seed ^ c.salt);
   const m = c.model(rng);
-  return { m, p: compileModel(m, mixed), x: inputsFor(rng, m, 7) };
+  return { m, p: compileModel(m, mixed, { batch }), x: inputsFor(rng, m, 7) };
 }
+const LABELS = ['w8a8 double', 'xnor', 'w4a2 multi-threshold'];
 
 describe('accel_top, transaction level == TS model (hash of every port every cycle)', () => {
   for (const mode of ['inproc', 'process'] as const) {
-    it(`${mode}: 7 images in chunks of 2 over 2 jobs, ${['w8a8 double', 'xnor', 'w4a2 multi-threshold'].join(', ')} (seed ${seed})`, async () => {
-      for (const label of ['w8a8 double', 'xnor', 'w4a2 multi-threshold']) {
+    it(`${mode}: 7 images in chunks of 2 over 2 jobs, ${LABELS.join(', ')} (seed ${seed})`, async () => {
+      for (const label of LABELS) {
         const { m, p, x } = program(label);
         const ref = integerInference(m, x).output;
         const r = await txAccelerator(p, x, 7, { capacity, mode, jobs: 2, chunk: 2, makeVars: MAKE_VARS });
@@ -55,6 +59,38 @@ describe('accel_top, transaction level == TS model (hash of every port every cyc
     });
   }
 
+  it(`batches of 4 images per run (one per array row; the last run 3 images): TS == RTL == reference per image (seed ${seed})`, async () => {
+    for (const label of LABELS) {
+      const { m, p, x } = program(label, 4);
+      expect(p.images).toBe(4);
+      const ref = integerInference(m, x).output;
+      // chunks of 4 (one run each) over 2 jobs, then one chunk of 2 runs (rounded up from 5 images)
+      for (const [chunk, jobs] of [[4, 2], [5, 1]] as const) {
+        const r = await txAccelerator(p, x, 7, { capacity, jobs, chunk, makeVars: MAKE_VARS });
+        const where = `${label}, chunk ${chunk}: LOWBIT_SEED=${seed}`;
+        expect(r.disagreement, where).toBeUndefined();
+        expect([r.images, r.agree, r.imagesPerRun, r.jobs], where).toEqual([7, 7, 4, jobs]);
+        expect(Array.from(r.outputs), where).toEqual(Array.from(ref));
+        expect(r.cycles, where).toBe(runAccelerator(p, x, 7).cycles);
+        // the per-cycle co-simulation of the same batched program agrees on every port every cycle
+        if (chunk === 4) expect((await cosimAccelerator(p, x, 7, { capacity })).mismatch, where).toBeUndefined();
+      }
+    }
+  });
+
+  it('a wrong output of one image of a batched run is that image\'s, and its whole run disagrees', async () => {
+    const { p, x } = program('w4a2 multi-threshold', 4);
+    const E = p.outputElems;
+    const expected = runAccelerator(p, x, 7).outputs.slice();
+    expected[5 * E + 1] += 1; // image 5: the second of the last run (images 4..6)
+    const r = await txAccelerator(p, x, 7, { capacity, jobs: 1, chunk: 8, expected, makeVars: MAKE_VARS });
+    expect([r.images, r.agree]).toEqual([7, 4]);
+    const d = r.disagreement!;
+    expect([d.what, d.image, d.element, d.expected, d.actual]).toEqual(['outputs', 5, 1, expected[5 * E + 1], expected[5 * E + 1] - 1]);
+    // the RTL and the model agree cycle by cycle: the re-run (runs 0 and 1 from reset) cannot reproduce it
+    expect(d.signal).toBe('(not reproduced cycle by cycle from reset with images 0..6)');
+  });
+
   it('a run past its time limit stops before the next chunk and says so, with what it checked', async () => {
     const { p, x } = program('xnor');
     const r = await txAccelerator(p, x, 7, { capacity, jobs: 1, chunk: 2, seconds: 0, makeVars: MAKE_VARS });
@@ -68,7 +104,7 @@ describe('accel_top, transaction level == TS model (hash of every port every cyc
     const { p, x } = program('w8a8 double');
     const model = runAccelerator(p, x.subarray(0, 2 * p.inputElems), 2);
     const E = p.outputElems;
-    const w0 = imageWords(p, x, 0);
+    const w0 = runWords(p, x, 0);
     const h = (outs: Int32Array, T: number, st = hostState(E)): number => expectedHash(w0, outs, T, st);
     const base = h(model.outputs.subarray(0, E), model.cycles);
     const other = model.outputs.slice(0, E);
@@ -76,7 +112,7 @@ describe('accel_top, transaction level == TS model (hash of every port every cyc
     expect(h(other, model.cycles)).not.toBe(base);
     expect(h(model.outputs.subarray(0, E), model.cycles + 1)).not.toBe(base);
     const after = hostState(E);
-    expectedHash(imageWords(p, x, 1), model.outputs.subarray(E, 2 * E), model.cycles, after);
+    expectedHash(runWords(p, x, 1), model.outputs.subarray(E, 2 * E), model.cycles, after);
     expect(h(model.outputs.subarray(0, E), model.cycles, after)).not.toBe(base);
   });
 
@@ -88,17 +124,25 @@ describe('accel_top, transaction level == TS model (hash of every port every cyc
     const pattern = "out_data_o <= (state_q == SIdle || state_q == SDone) ? out_q[out_addr_i] : '0;";
     expect(src.includes(pattern), 'mutation pattern in hdl/accel_top.sv').toBe(true);
     writeFileSync(f, src.replace(pattern, 'out_data_o <= out_q[out_addr_i];'));
-    const { m, p, x: all } = program('w8a8 double');
-    const x = all.subarray(0, 3 * p.inputElems);
-    const r = await txAccelerator(p, x, 3, { capacity, hdlDir: hdl, chunk: 3, jobs: 1, makeVars: MAKE_VARS, vcdPath: join(tmp, 'mutant.vcd') });
-    // the outputs and cycle counts are right: only the hash of the per-cycle ports differs
-    expect(Array.from(r.outputs)).toEqual(Array.from(integerInference(m, x).output));
-    expect(r.agree).toBeLessThan(3);
-    const d = r.disagreement!;
-    expect(d.what).toBe('port hash');
-    expect(d.image).toBe(0); // the last layer fills the output buffer while busy: the mutant shows it early
-    expect(d.signal).toBe('out_data_o');
-    expect(d.cycle).toBeGreaterThan(0);
-    expect(readFileSync(join(tmp, 'mutant.vcd'), 'utf8')).toContain('out_data_o');
+    // batch 1 and batch 4 share the mutant's two builds (the transaction harness, the traced per-cycle one)
+    for (const batch of [1, 4]) {
+      const { m, p, x: all } = program('w8a8 double', batch);
+      const x = all.subarray(0, 6 * p.inputElems);
+      const vcd = join(tmp, `mutant-${batch}.vcd`);
+      const r = await txAccelerator(p, x, 6, { capacity, hdlDir: hdl, chunk: 8, jobs: 1, makeVars: MAKE_VARS, vcdPath: vcd });
+      const where = `batch ${batch}: LOWBIT_SEED=${seed}`;
+      // the outputs and cycle counts are right: only the hash of the per-cycle ports differs
+      expect(Array.from(r.outputs), where).toEqual(Array.from(integerInference(m, x).output));
+      expect(r.agree, where).toBeLessThan(6);
+      const d = r.disagreement!;
+      expect(d.what, where).toBe('port hash');
+      expect(d.image, where).toBe(0); // the last layer fills the output buffer while busy: the mutant shows it early
+      expect(d.signal, where).toBe('out_data_o');
+      // the first run's W input words, its start cycle, then busy cycles until the output buffer changes
+      const W = runWords(p, x, 0).length;
+      expect(d.cycle, where).toBeGreaterThan(W);
+      expect(d.cycle, where).toBeLessThan(W + runAccelerator(p, x, 6).cycles);
+      expect(readFileSync(vcd, 'utf8'), where).toContain('out_data_o');
+    }
   }, 1_200_000); // two builds (the mutant, then the traced per-cycle re-run): 631 s at load average ~24
 });

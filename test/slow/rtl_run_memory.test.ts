@@ -6,9 +6,9 @@ import { resolveRepoPath } from '../../src/rtl/paths.js';
 import { runCli } from '../unit/helpers/cli.js';
 
 /**
- * Slow tier (issue 22): `lowbit run --rtl` over 2,000 MNIST test images of sfc-w1a1 on binary-mnist
- * (30 M accelerator cycles), every image checked against the TS accelerator at the transaction level
- * (outputs, cycle counts, hash of every port every cycle), and memory flat in the number of images: the
+ * Slow tier (issue 22): `lowbit run --rtl` over 2,000 MNIST test images of sfc-w1a1 on binary-mnist (5.8 M
+ * accelerator cycles: 125 runs of 16 images), every image checked against the TS accelerator at the
+ * transaction level (outputs, cycle counts, hash of every port every cycle), and memory flat in the number of images: the
  * peak RSS of this process grows by less than 64 MiB from a 300-image run to a 2,000-image run (the old
  * per-cycle stimulus held about 1 KiB per cycle: some 30 GiB for these). bench/accel.bench.ts reports
  * the peak RSS of such a run.
@@ -19,7 +19,8 @@ describe('run --rtl: 2,000 images through the RTL with flat memory (slow tier)',
   it('sfc-w1a1 on binary-mnist: 300 then 2,000 images, all agree, peak RSS flat', async () => {
     const m = loadQuantizedModel(resolveRepoPath('models/sfc-w1a1'));
     const d = loadDesign('binary-mnist');
-    const small = await runModel(m, d, { images: 300, rtl: true, rtlImages: 300 }); // 4.5 M cycles: the same -O3 build
+    // with --rtl an MLP runs 16 images per run (flows/run.ts defaultBatch): 19 runs, 0.9 M cycles; the same -O1 build
+    const small = await runModel(m, d, { images: 300, rtl: true, rtlImages: 300 });
     expect(small.rtl?.agree).toBe(300);
     const afterSmall = mib();
     const big = await runModel(m, d, { images: 2000, rtl: true, rtlImages: 2000 });
@@ -34,7 +35,7 @@ describe('run --rtl: 2,000 images through the RTL with flat memory (slow tier)',
   });
 
   it('a run that reaches --rtl-seconds reports the images checked and exits 2 with one line naming the limit', async () => {
-    // 300 images: the same -O3 build as above (4.5 M cycles)
+    // 300 images: the same -O1 build as above
     const r = await runCli(['run', '--model', resolveRepoPath('models/sfc-w1a1'), '--design', 'binary-mnist', '--images', '300', '--rtl', '--rtl-images', '300', '--rtl-seconds', '1', '--jobs', '1', '--json']);
     expect(r.code).toBe(2);
     const report = JSON.parse(r.out) as { rtl: { images: number; requested: number; agree: number; stopped: string } };

@@ -20,7 +20,7 @@ export interface RunArgs {
   labels?: string;
   out?: string;
   force: boolean;
-  batch: number;
+  batch?: number;
   json: boolean;
 }
 
@@ -35,7 +35,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('rtl-images', { type: 'number', default: 20, describe: 'images through the RTL with --rtl (transaction level, each checked against the TS model)' })
       .option('rtl-seconds', { type: 'number', describe: 'with --rtl: stop starting RTL images after this many seconds (exit 2, the verified ones reported)' })
       .option('jobs', { type: 'number', describe: 'with --rtl: simulations at a time (default: all cores; one shared build)' })
-      .option('batch', { type: 'number', default: 1, describe: 'images (MLP) or conv output pixels (CNN) on the array rows at once, 1..rows' })
+      .option('batch', { type: 'number', describe: 'images (MLP) or conv output pixels (CNN) on the array rows at once, 1..rows (default 1; with --rtl an MLP fills the rows)' })
       .option('data', { type: 'string', describe: 'folder with MNIST-shaped IDX files (default: the MNIST files shipped with lowbit)' })
       .option('input', { type: 'string', describe: 'a .npy data set [N, ...inputShape] instead of MNIST (any numeric dtype; floats are quantized by the model); needs --labels' })
       .option('labels', { type: 'string', describe: '.npy of the N labels of --input (any integer dtype)' })

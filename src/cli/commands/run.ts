@@ -2,7 +2,7 @@ import type { ArgumentsCamelCase } from 'yargs';
 import type { RunArgs } from '../args/run.js';
 import { join } from 'node:path';
 import { npyDataset } from '../../data/arrays.js';
-import { runModel, type RunReport } from '../../flows/run.js';
+import { defaultBatch, runModel, type RunReport } from '../../flows/run.js';
 import { compileModel } from '../../hw/accel_compile.js';
 import { writeImages } from '../../hw/accel_images.js';
 import { loadModel } from '../../model/locate.js';
@@ -41,7 +41,7 @@ export async function runHandler(argv: ArgumentsCamelCase<RunArgs>): Promise<voi
   const model = loadModel(argv.model);
   if (groupedLayer(model.layers) !== undefined) return runGrouped(argv, model);
   const design = designFromArgv(argv);
-  const batch = checkInt('--batch', argv.batch, 1, design.array.rows);
+  const batch = argv.batch !== undefined ? checkInt('--batch', argv.batch, 1, design.array.rows) : defaultBatch(model, design, argv.rtl);
   if ((argv.input === undefined) !== (argv.labels === undefined)) throw new InputError('run: --input and --labels go together (a .npy data set and its labels)');
   if (argv.input !== undefined && argv.data !== undefined) throw new InputError('run: give --data (IDX folder) or --input/--labels (.npy), not both');
   const data = argv.input !== undefined ? npyDataset(argv.input, argv.labels!, modelShapes(model).at(-1)!.reduce((a, b) => a * b, 1)) : undefined;
@@ -73,7 +73,7 @@ export function formatRun(r: RunReport): string {
     `model ${r.model} on design ${r.design}: ${r.images} MNIST test images`,
     `  accuracy        reference ${pct(r.accuracy.reference)}, TS accelerator ${pct(r.accuracy.accelerator)}${r.accuracy.rtl !== undefined ? `, RTL ${pct(r.accuracy.rtl)} (${r.rtl?.images} images)` : ''}`,
     `  agreement       reference == TS accelerator: ${r.agreement.referenceVsAccelerator === 1 ? 'all logits bit-exact' : 'NO'}${r.agreement.acceleratorVsRtl !== undefined ? `; TS accelerator == RTL: ${r.rtl && r.rtl.agree === r.rtl.images ? `all ${r.rtl.images} images: outputs, cycle counts, every port every cycle (hashed)` : `NO (${r.rtl?.agree} of ${r.rtl?.images} images agree)`}` : ''}`,
-    `  cycles          ${+r.cyclesPerInference.toFixed(2)} per inference at batch ${r.batch}${r.rtlCycles !== undefined ? ` (RTL: ${r.rtlCycles})` : ''}`,
+    `  cycles          ${+r.cyclesPerInference.toFixed(2)} per inference at batch ${r.batch}${r.rtlCycles !== undefined ? ` (RTL: ${+r.rtlCycles.toFixed(2)}; ${r.rtl?.cyclesPerRun} per run of ${r.rtl?.imagesPerRun} image${r.rtl?.imagesPerRun === 1 ? '' : 's'})` : ''}`,
     `  throughput      ${r.inferencesPerSecond.toFixed(0)} inferences/s, latency ${r.latencyUs.toFixed(2)} us at ${r.clockMHz} MHz`,
     `  weight memory   ${(r.memory.parameterBits / 8 / 1024).toFixed(1)} KiB of parameters (${(r.memory.weightMemoryBits / 8 / 1024).toFixed(1)} KiB weight memory used) vs ${(r.memory.fp32Bits / 8 / 1024).toFixed(1)} KiB FP32: ${r.memory.savingVsFp32.toFixed(1)}x smaller`,
     `  layers          ${r.layers.map((l) => `${l.name} ${l.engine} ${l.M > 1 ? `${l.M}px ` : ''}${l.K}x${l.N} ${l.cycles} cyc ${(100 * l.utilization).toFixed(1)}%`).join('; ')}`,

@@ -1,7 +1,7 @@
 import { quantizeMultiplier } from '../../arith/index.js';
 import { InputError } from '../../util/errors.js';
 import { ortOutputScale } from '../stages.js';
-import type { ActQuant, Conv2dLayer, DenseLayer, TensorFormat, WeightTensor } from '../types.js';
+import type { ActQuant, AddOperand, Conv2dLayer, DenseLayer, TensorFormat, WeightTensor } from '../types.js';
 import type { Layout } from './import_layout.js';
 import { attrInt, attrInts, DT, type NodeProto, type TensorValue } from './proto.js';
 
@@ -35,6 +35,8 @@ export type Val =
   | { t: 'const'; v: TensorValue }
   | { t: 'dqconst'; v: TensorValue; scale: number[]; zp: number[]; axis: number }
   | { t: 'mac'; p: Pending; float: boolean; unscaled?: boolean }
+  /** the float sum of two dequantized layer outputs (QDQ residual), waiting for its QuantizeLinear */
+  | { t: 'qadd'; a: AddOperand; b: AddOperand; name: string }
   | { t: 'acc' };
 
 const U8: TensorFormat = { type: 'int', bits: 8, signed: false };

@@ -1,4 +1,4 @@
-import { formatRange, intFormat, wrapInt } from '../../arith/index.js';
+import { formatRange, intFormat, wrapInt, type IntFormat } from '../../arith/index.js';
 import type { Design } from '../../hw/design.js';
 import { accRule, laneFormat } from '../../hw/mac_rule.js';
 import { checkChannelScale, outFormat, requantize, requantizerParams } from '../../hw/requantizer.js';
@@ -25,7 +25,7 @@ export interface OperandDef {
   /** may be left unbound (e.g. `last`: without it every beat is a whole transaction) */
   optional: boolean;
   /** element format of the operand under a Design */
-  format(d: Design): { bits: number; signed: boolean };
+  format(d: Design): IntFormat;
   /** lanes this operand must have, given the lanes of another operand (`same as a`), or fixed */
   lanes: { fixed: number } | { sameAs: string } | 'any';
   /** what the operand is, for messages and docs */
@@ -97,7 +97,7 @@ export const lastOperand: OperandDef = {
   name: 'last',
   dir: 'in',
   optional: true,
-  format: () => ({ bits: 1, signed: false }),
+  format: () => intFormat(1, false),
   lanes: { fixed: 1 },
   describe: '1 on the final beat of a dot product (unbound: every beat is a whole dot product)',
 };
@@ -115,7 +115,7 @@ export const macPe: BindModel = {
     { name: 'a', dir: 'in', optional: false, format: (d) => laneFormat(d.activation), lanes: 'any', describe: 'activation elements (Design.activation)' },
     { name: 'w', dir: 'in', optional: false, format: (d) => laneFormat(d.weight), lanes: { sameAs: 'a' }, describe: 'weight elements (Design.weight)' },
     lastOperand,
-    { name: 'acc', dir: 'out', optional: false, format: (d) => ({ bits: d.accumulator.bits, signed: true }), lanes: { fixed: 1 }, describe: 'the dot product (Design.accumulator)' },
+    { name: 'acc', dir: 'out', optional: false, format: (d) => intFormat(d.accumulator.bits, true), lanes: { fixed: 1 }, describe: 'the dot product (Design.accumulator)' },
   ],
   stimulus(d, lanes, bound, seed, groups, beats) {
     const rng = new Rng(seed);
@@ -168,10 +168,10 @@ export const macPe: BindModel = {
 export const xnorPopcount: BindModel = {
   name: 'xnor_popcount',
   operands: [
-    { name: 'a', dir: 'in', optional: false, format: () => ({ bits: 1, signed: false }), lanes: 'any', describe: 'activation bits (1 = +1)' },
-    { name: 'w', dir: 'in', optional: false, format: () => ({ bits: 1, signed: false }), lanes: { sameAs: 'a' }, describe: 'weight bits (1 = +1)' },
+    { name: 'a', dir: 'in', optional: false, format: () => intFormat(1, false), lanes: 'any', describe: 'activation bits (1 = +1)' },
+    { name: 'w', dir: 'in', optional: false, format: () => intFormat(1, false), lanes: { sameAs: 'a' }, describe: 'weight bits (1 = +1)' },
     lastOperand,
-    { name: 'dot', dir: 'out', optional: false, format: (d) => ({ bits: d.accumulator.bits, signed: true }), lanes: { fixed: 1 }, describe: 'the ±1 dot product (Design.accumulator.bits, wrapping)' },
+    { name: 'dot', dir: 'out', optional: false, format: (d) => intFormat(d.accumulator.bits, true), lanes: { fixed: 1 }, describe: 'the ±1 dot product (Design.accumulator.bits, wrapping)' },
   ],
   checkDesign(d) {
     checkXnorPopcountParams({ lanes: d.xnor.bitsPerCycle, accBits: d.accumulator.bits, thresholds: d.xnor.thresholds, channels: 1 });
@@ -215,9 +215,9 @@ export const xnorPopcount: BindModel = {
 export const requantizerModel: BindModel = {
   name: 'requantizer',
   operands: [
-    { name: 'acc', dir: 'in', optional: false, format: (d) => ({ bits: d.accumulator.bits, signed: true }), lanes: 'any', describe: 'accumulators (Design.accumulator.bits)' },
-    { name: 'shift', dir: 'in', optional: false, format: (d) => (d.requant.mode === 'shift' ? { bits: 6, signed: false } : { bits: 8, signed: true }), lanes: { fixed: 1 }, describe: 'the shift (mode shift: right shift n, 6 bits unsigned; double/single: TFLite shift, 8 bits signed)' },
-    { name: 'multiplier', dir: 'in', optional: true, format: () => ({ bits: 32, signed: true }), lanes: { fixed: 1 }, describe: 'the TFLite multiplier (double/single modes)' },
+    { name: 'acc', dir: 'in', optional: false, format: (d) => intFormat(d.accumulator.bits, true), lanes: 'any', describe: 'accumulators (Design.accumulator.bits)' },
+    { name: 'shift', dir: 'in', optional: false, format: (d) => (d.requant.mode === 'shift' ? intFormat(6, false) : intFormat(8, true)), lanes: { fixed: 1 }, describe: 'the shift (mode shift: right shift n, 6 bits unsigned; double/single: TFLite shift, 8 bits signed)' },
+    { name: 'multiplier', dir: 'in', optional: true, format: () => intFormat(32, true), lanes: { fixed: 1 }, describe: 'the TFLite multiplier (double/single modes)' },
     { name: 'y', dir: 'out', optional: false, format: (d) => outFormat(requantizerParams(d, 1)), lanes: { sameAs: 'acc' }, describe: 'the requantized outputs (Design.requant.outBits/outSigned)' },
   ],
   checkDesign(d) {

@@ -11,7 +11,7 @@
  *     partial sums uniform or at a boundary (30 %).
  * Trace: `acc_q` and the stationary register `s_q`.
  */
-import { BINARY, formatRange, intFormat } from '../../arith/format.js';
+import { BINARY, formatRange, intFormat, type IntFormat } from '../../arith/format.js';
 import type { Design } from '../../hw/design.js';
 import { PRESETS } from '../../hw/presets.js';
 import {
@@ -23,9 +23,7 @@ import { Rng } from '../../util/rng.js';
 import type { PortSpec, UnitDesign, UnitSpec } from '../unit.js';
 import { hdlFiles } from '../hdl_manifest.js';
 
-type Lane = { bits: number; signed: boolean };
-
-function lanes(d: Design): { h: Lane; v: Lane; acc: number; tag: number } {
+function lanes(d: Design): { h: IntFormat; v: IntFormat; acc: number; tag: number } {
   return { ...peLanes(d), acc: d.accumulator.bits, tag: tagBits(d.array.rows) };
 }
 
@@ -33,7 +31,7 @@ function lanes(d: Design): { h: Lane; v: Lane; acc: number; tag: number } {
  * Directed operand values of the h and v lanes: `laneCorners`, except that the shift PE's weight code lane
  * takes every code with nz = 1 (each exponent, both signs), the zero code and a zero code with neg/e set.
  */
-function directedOperands(d: Design, l: { h: Lane; v: Lane }): { h: number[]; v: number[] } {
+function directedOperands(d: Design, l: { h: IntFormat; v: IntFormat }): { h: number[]; v: number[] } {
   if (peKind(d) === 'multiplier') return { h: laneCorners(l.h), v: laneCorners(l.v) };
   const E = weightExpBits(d.weight);
   const codes = [0, (1 << (E + 1)) - 1, ...Array.from({ length: 2 ** (E + 1) }, (_, i) => (1 << (E + 1)) | i)];
@@ -62,18 +60,18 @@ function ports(d: Design): PortSpec[] {
 }
 
 /** Lane corner values: min, max, 0, +-1 (those inside the lane's range). */
-export function laneCorners(l: Lane): number[] {
-  const { min, max } = formatRange(intFormat(l.bits, l.signed));
+export function laneCorners(l: IntFormat): number[] {
+  const { min, max } = formatRange(l);
   return [...new Set([min, max, 0, 1, -1].filter((v) => v >= min && v <= max))];
 }
 
 /** A random lane value: uniform, or a corner with probability 0.3. */
-export function randomLane(rng: Rng, l: Lane): number {
+export function randomLane(rng: Rng, l: IntFormat): number {
   if (rng.float() < 0.3) {
     const c = laneCorners(l);
     return c[rng.int(0, c.length - 1)];
   }
-  const { min, max } = formatRange(intFormat(l.bits, l.signed));
+  const { min, max } = formatRange(l);
   return rng.int(min, max);
 }
 
