@@ -11,7 +11,6 @@ import { resolveRepoPath } from '../rtl/paths.js';
 import { ToolError } from '../util/errors.js';
 import { synthesize, yosysVersion } from '../synth/yosys.js';
 import type { NetworkEstimate } from './network.js';
-import type { QuantizedModel } from '../model/types.js';
 
 /**
  * Area of the accelerator's compute units from Yosys synthesis (src/synth/yosys.ts: generic gates,
@@ -62,11 +61,6 @@ export interface ModelEstimateResult extends NetworkEstimate {
 }
 
 const hdl = (top: HdlTop): string[] => hdlFiles(top).map(resolveRepoPath);
-
-/** Whether a model needs the window generator and the pooling unit (a conv2d or maxpool2d layer). */
-export function hasWindowLayers(model: QuantizedModel): boolean {
-  return model.layers.some((l) => l.kind === 'conv2d' || l.kind === 'maxpool2d');
-}
 
 /** The units and parameters synthesized for a Design (no Yosys needed); `windows`: see the file header. */
 export function areaUnits(d: Design, windows: boolean): { name: string; top: string; files: string[]; count: number; parameters: Record<string, number> }[] {
