@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { allPairs8 } from './fixtures/model/ort.js';
+import { allPairs8, runOrt } from './fixtures/model/ort.js';
 import { dequantizeLinear, quantizeLinear } from '../../src/arith/onnx.js';
-import { addInt, DT, importOnnx, integerInference, type ActQuant, type AddLayer } from '../../src/model/index.js';
+import { addInt, dequantizeOutput, DT, importOnnx, integerInference, type ActQuant, type AddLayer } from '../../src/model/index.js';
 import { decodeModel, encodeModel, makeNode, makeTensor, makeValueInfo, type ModelProto } from '../../src/model/onnx/proto.js';
 import { readNpy } from '../../src/util/npy.js';
 import { Rng } from '../../src/util/rng.js';
@@ -27,8 +27,8 @@ function randQuant(rng: Rng, signed: boolean): ActQuant {
   return { format: signed ? I8 : U8, scale: Math.fround(0.002 + rng.float() * 0.2), zeroPoint: signed ? rng.int(-20, 20) : rng.int(0, 255) };
 }
 
-/** DequantizeLinear(A), DequantizeLinear(B) -> Add -> QuantizeLinear over integer graph inputs A, B of [n]. */
-function qdqAddGraph(a: ActQuant, b: ActQuant, c: ActQuant, n: number): Uint8Array {
+/** DequantizeLinear(A), DequantizeLinear(B) -> Add (-> Relu) -> QuantizeLinear over integer graph inputs A, B of [n]. */
+function qdqAddGraph(a: ActQuant, b: ActQuant, c: ActQuant, n: number, relu = false): Uint8Array {
   const dt = (q: ActQuant) => (q.format.type === 'int' && q.format.signed ? DT.INT8 : DT.UINT8);
   const params = (k: string, q: ActQuant) => [makeTensor(`s${k}`, DT.FLOAT, [], [q.scale]), makeTensor(`z${k}`, dt(q), [], [q.zeroPoint])];
   return encodeModel({
@@ -37,7 +37,8 @@ function qdqAddGraph(a: ActQuant, b: ActQuant, c: ActQuant, n: number): Uint8Arr
       name: 'qdq_add',
       node: [
         makeNode('DequantizeLinear', ['A', 'sa', 'za'], ['fa'], 'dqa'), makeNode('DequantizeLinear', ['B', 'sb', 'zb'], ['fb'], 'dqb'),
-        makeNode('Add', ['fa', 'fb'], ['s'], 'add'), makeNode('QuantizeLinear', ['s', 'sc', 'zc'], ['C'], 'q'),
+        makeNode('Add', ['fa', 'fb'], ['s'], 'add'), ...(relu ? [makeNode('Relu', ['s'], ['r'], 'relu')] : []),
+        makeNode('QuantizeLinear', [relu ? 'r' : 's', 'sc', 'zc'], ['C'], 'q'),
       ],
       initializer: [...params('a', a), ...params('b', b), ...params('c', c)],
       input: [makeValueInfo('A', dt(a), [n]), makeValueInfo('B', dt(b), [n])],
@@ -80,6 +81,16 @@ describe('QDQ Add (DequantizeLinear -> Add -> QuantizeLinear): ONNX Runtime fuse
   }
 
   it('the two paths differ on some pair of these cases (so ORT with optimizations ran the fused rule)', () => expect(differing).toBeGreaterThan(0));
+
+  it('Add -> Relu -> QuantizeLinear with the zero point at the type minimum: ORT drops the Relu and fuses; == addInt on all pairs', async () => {
+    for (const signed of [false, true]) {
+      const [a, b] = [randQuant(rng, signed), randQuant(rng, signed)];
+      const c: ActQuant = { ...randQuant(rng, signed), zeroPoint: signed ? -128 : 0 };
+      const { A, B } = allPairs8(signed);
+      const layer: AddLayer = { kind: 'add', name: 'add', a: { from: 0, quant: a }, b: { from: 1, quant: b }, output: c };
+      expect(await runInts(qdqAddGraph(a, b, c, 65536, true), A, B, 'all')).toEqual(Array.from(addInt(layer, Int32Array.from(A), Int32Array.from(B))));
+    }
+  });
 });
 
 describe('quantize_static QDQ residual CNNs (res_qdq_pt / res_qdq_pc)', () => {
@@ -97,7 +108,7 @@ describe('quantize_static QDQ residual CNNs (res_qdq_pt / res_qdq_pc)', () => {
     });
   }
 
-  it('refuses in one line what ONNX Runtime does not fuse or lowbit cannot chain', () => {
+  it('a Relu after the Add (zero point 0) imports as the same add; refuses in one line what ONNX Runtime does not fuse or lowbit cannot chain', async () => {
     const bytes = new Uint8Array(readFileSync(join(DIR, 'res_qdq_pt.onnx')));
     const edit = (f: (p: ModelProto) => void) => {
       const p = decodeModel(bytes, 'm');
@@ -108,7 +119,28 @@ describe('quantize_static QDQ residual CNNs (res_qdq_pt / res_qdq_pc)', () => {
     // the float sum read by a second node
     expect(() => importOnnx(edit((p) => {
       p.graph!.node!.push(makeNode('Identity', [addNode(p).output![0]!], ['spy'], 'spy'));
-    }), { name: 'm.onnx' })).toThrow(/^m\.onnx: node \S+ \(Add\): the sum must be read only by one QuantizeLinear \(ONNX Runtime fuses DequantizeLinear -> Add -> QuantizeLinear into QLinearAdd; a float sum used otherwise has no lowbit layer\)$/);
+    }), { name: 'm.onnx' })).toThrow(/^m\.onnx: node \S+ \(Add\): the sum must be read only by one QuantizeLinear, or one Relu then one QuantizeLinear \(ONNX Runtime fuses DequantizeLinear -> Add -> QuantizeLinear into QLinearAdd; a float sum used otherwise has no lowbit layer\)$/);
+    // a Relu between the Add and its QuantizeLinear (zero point 0, uint8: ORT removes it): the same model and outputs
+    const relu = edit((p) => {
+      const add = addNode(p);
+      p.graph!.node!.find((n) => n.input![0] === add.output![0])!.input![0] = 'relu_out';
+      p.graph!.node!.splice(p.graph!.node!.indexOf(add) + 1, 0, makeNode('Relu', [add.output![0]!], ['relu_out'], 'relu'));
+    });
+    const x = readNpy(join(DIR, 'input.npy')).data as Float32Array;
+    const plain = importOnnx(bytes, { scaling: 'onnx' });
+    const withRelu = importOnnx(relu, { scaling: 'onnx' });
+    expect(Array.from(integerInference(withRelu, x).output)).toEqual(Array.from(integerInference(plain, x).output));
+    const ortLogits = (await runOrt(relu, x, [8, 1, 28, 28])).data;
+    expect(Array.from(dequantizeOutput(withRelu, integerInference(withRelu, x, { requant: 'onnxruntime' }).output))).toEqual(ortLogits);
+    // the same Relu before a QuantizeLinear whose zero point is not the minimum: ORT keeps it (float32 Add)
+    expect(() => importOnnx(edit((p) => {
+      const add = addNode(p);
+      const q = p.graph!.node!.find((n) => n.input![0] === add.output![0])!;
+      q.input![0] = 'relu_out';
+      p.graph!.node!.splice(p.graph!.node!.indexOf(add) + 1, 0, makeNode('Relu', [add.output![0]!], ['relu_out'], 'relu'));
+      p.graph!.initializer!.push(makeTensor('z30', DT.UINT8, [], [30]));
+      q.input![2] = 'z30';
+    }), { name: 'm.onnx' })).toThrow(/^m\.onnx: node relu \(Relu\): a Relu between Add and QuantizeLinear is exact only with the zero point at the type's minimum \(uint8 0, int8 -128\), as ONNX Runtime then removes it; the QuantizeLinear's zero point is 30$/);
     // an operand that is a float constant, not a DequantizeLinear of a layer's output
     expect(() => importOnnx(edit((p) => {
       p.graph!.initializer!.push(makeTensor('k', DT.FLOAT, [], [0.5]));

@@ -188,9 +188,11 @@ export function importOnnx(source: string | Uint8Array, opts: ImportOptions = {}
             return { from: producer.get(name)!, quant: v.q };
           }) as [AddOperand, AddOperand];
           if (a.from !== layers.length - 1 && b.from !== layers.length - 1) unsupported('neither input is the output of the last layer; lowbit imports a chain with skip connections');
+          // read by one QuantizeLinear, or by one Relu read by one QuantizeLinear (checked in the Relu case)
           const r = readers.get(node.output?.[0] ?? '') ?? [];
-          if (r.length !== 1 || r[0]?.opType !== 'QuantizeLinear') {
-            unsupported('the sum must be read only by one QuantizeLinear (ONNX Runtime fuses DequantizeLinear -> Add -> QuantizeLinear into QLinearAdd; a float sum used otherwise has no lowbit layer)');
+          const next = r.length === 1 && r[0]?.opType === 'Relu' ? (readers.get(r[0].output?.[0] ?? '') ?? []) : r;
+          if (next.length !== 1 || next[0]?.opType !== 'QuantizeLinear') {
+            unsupported('the sum must be read only by one QuantizeLinear, or one Relu then one QuantizeLinear (ONNX Runtime fuses DequantizeLinear -> Add -> QuantizeLinear into QLinearAdd; a float sum used otherwise has no lowbit layer)');
           }
           set({ t: 'qadd', a, b, name: node.name || 'add' });
           break;
@@ -213,6 +215,19 @@ export function importOnnx(source: string | Uint8Array, opts: ImportOptions = {}
         break;
       }
       case 'Relu': {
+        if (x.t === 'qadd') {
+          // Add -> Relu -> QuantizeLinear: ONNX Runtime drops the Relu when the zero point is the type's minimum
+          // (QuantizeLinear then saturates every negative sum to it: Q(max(s, 0)) = Q(s)) and fuses the rest into
+          // QLinearAdd; with another zero point it adds in float32
+          const q = (readers.get(node.output?.[0] ?? '') ?? [])[0]!;
+          const zp = vals.get(q.input?.[2] ?? '');
+          const min = zp?.t === 'const' ? (zp.v.dataType === DT.INT8 ? -128 : 0) : 0;
+          if (zp !== undefined && (zp.t !== 'const' || zp.v.values[0] !== min)) {
+            unsupported(`a Relu between Add and QuantizeLinear is exact only with the zero point at the type's minimum (uint8 0, int8 -128), as ONNX Runtime then removes it; the QuantizeLinear's zero point is ${zp.t === 'const' ? zp.v.values[0] : 'not a constant'}`);
+          }
+          set(x);
+          break;
+        }
         if (x.t === 'mac') {
           x.p.relu = true;
           set(x);
