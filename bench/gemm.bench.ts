@@ -1,5 +1,6 @@
 /**
- * GEMM kernel benchmark: `npx tsx bench/gemm.bench.ts` (add `--quick` for small shapes).
+ * GEMM kernel benchmark: `npx tsx bench/gemm.bench.ts` (add `--quick` for small shapes, `--threads-only` for
+ * only the threads tables).
  *
  * - int8 (and 4-bit values) `gemmInt` (WebAssembly SIMD128) vs ONNX Runtime `MatMulInteger` (int8 x int8
  *   -> int32) on the same operands, both single-threaded (intraOpNumThreads = interOpNumThreads = 1).
@@ -209,7 +210,9 @@ async function benchXnor(exe: string, dir: string, M: number, N: number, nBits: 
   rows.push({ kernel: 'binary arith xnorDotAt', shape: `${M}x${nBits}x${N}`, ours: macs / tSwar, ref: macs / tC, refName: 'C __builtin_popcountll -O3 -march=native' });
 }
 
-const intShapes: [number, number, number][] = quick ? [[64, 256, 64]] : [[64, 784, 256], [256, 1024, 256], [512, 512, 512], [1000, 784, 256]];
+// --threads-only: only the threads tables (no ONNX Runtime / C references)
+const threadsOnly = process.argv.includes('--threads-only');
+const intShapes: [number, number, number][] = threadsOnly ? [] : quick ? [[64, 256, 64]] : [[64, 784, 256], [256, 1024, 256], [512, 512, 512], [1000, 784, 256]];
 for (const [M, K, N] of intShapes) {
   await benchInt(8, M, K, N);
   await benchInt(4, M, K, N);
@@ -219,11 +222,11 @@ const dir = mkdtempSync(join(tmpdir(), 'lowbit-bench-'));
 const exe = join(dir, 'xnor');
 writeFileSync(join(dir, 'xnor.cpp'), C_SRC);
 execFileSync('g++', ['-O3', '-march=native', '-o', exe, join(dir, 'xnor.cpp')]);
-const xShapes: [number, number, number][] = quick ? [[64, 64, 1024]] : [[256, 256, 1024], [1000, 1024, 832], [64, 64, 8192]];
+const xShapes: [number, number, number][] = threadsOnly ? [] : quick ? [[64, 64, 1024]] : [[256, 256, 1024], [1000, 1024, 832], [64, 64, 8192]];
 for (const [M, N, nBits] of xShapes) await benchXnor(exe, dir, M, N, nBits);
 
 /** One-thread vs `threads` medians (wall and CPU) of `run`, alternating; checks both give the same output. */
-function benchThreads(label: string, shape: string, macs: number, threads: number, run: () => Int32Array): string {
+function benchThreads(label: string, shape: string, macs: number, threads: number, run: () => Int32Array, minWork?: number): string {
   const wall = (): number => Number(process.hrtime.bigint()) / 1e9;
   const cpu = (): number => {
     const c = process.cpuUsage();
@@ -232,7 +235,7 @@ function benchThreads(label: string, shape: string, macs: number, threads: numbe
   const t: Record<'one' | 'many', { w: number[]; c: number[]; y?: Int32Array }> = { one: { w: [], c: [] }, many: { w: [], c: [] } };
   for (let i = -1; i < REPS; i++) {
     for (const k of ['one', 'many'] as const) {
-      setKernelThreads(k === 'one' ? 1 : threads);
+      setKernelThreads(k === 'one' ? 1 : threads, { minWork });
       const [w0, c0] = [wall(), cpu()];
       const y = run();
       const [w1, c1] = [wall(), cpu()];
@@ -265,15 +268,37 @@ const threadRows: string[] = [];
   const xo = new Int32Array(xm * xn);
   threadRows.push(benchThreads('binary gemmXnor', `${xm}x${xb}x${xn}`, xm * xn * xb, THREADS, () => gemmXnor(Ap, Wp, xm, xn, xb, xo)));
 }
-
-const note = await ortU8S8Exactness(16, 256, 16);
-const g = (x: number): string => (x / 1e9).toFixed(2).padStart(8);
-process.stdout.write(`GEMM kernels, single thread, median of ${REPS} runs by ${cpuClock ? 'CPU' : 'wall-clock'} time (GMAC/s; binary: G bit-MAC/s)\n`);
-process.stdout.write(`${'kernel'.padEnd(24)} ${'M x K x N'.padEnd(16)} ${'ours'.padStart(8)} ${'ref'.padStart(8)} ${'ratio'.padStart(7)}  reference\n`);
-for (const r of rows) {
-  process.stdout.write(`${r.kernel.padEnd(24)} ${r.shape.padEnd(16)} ${g(r.ours)} ${g(r.ref)} ${(r.ours / r.ref).toFixed(3).padStart(7)}  ${r.refName}\n`);
+// the split threshold (MIN_PARALLEL_WORK = 2^22 multiply-adds): GEMMs from 2^16 to 2^24 forced to split
+const thresholdRows: string[] = [];
+for (const e of quick ? [16, 20] : [16, 18, 20, 22, 24]) {
+  const rng = new Rng(e);
+  const K = 2 ** Math.floor(e / 3);
+  const M = 2 ** Math.ceil((e - Math.log2(K)) / 2);
+  const N = 2 ** e / (M * K);
+  const A = Int8Array.from({ length: M * K }, () => rng.int(-128, 127));
+  const W = Int8Array.from({ length: K * N }, () => rng.int(-128, 127));
+  const out = new Int32Array(M * N);
+  thresholdRows.push(benchThreads('int8 gemmInt', `${M}x${K}x${N}`, M * K * N, THREADS, () => gemmInt(A, W, M, K, N, { bits: 32, overflow: 'WRAP' }, out) as Int32Array, 0));
+  const xm = 2 ** Math.floor((e - 8) / 2);
+  const [xn, bits] = [xm, 2 ** e / (xm * xm)];
+  const Ap = Uint32Array.from({ length: (xm * bits) / 32 }, () => rng.u32());
+  const Wp = Uint32Array.from({ length: (xn * bits) / 32 }, () => rng.u32());
+  const xo = new Int32Array(xm * xn);
+  thresholdRows.push(benchThreads('binary gemmXnor', `${xm}x${bits}x${xn}`, xm * xn * bits, THREADS, () => gemmXnor(Ap, Wp, xm, xn, bits, xo), 0));
 }
-process.stdout.write(`note: ${note}\n`);
+
+if (!threadsOnly) {
+  const note = await ortU8S8Exactness(16, 256, 16);
+  const g = (x: number): string => (x / 1e9).toFixed(2).padStart(8);
+  process.stdout.write(`GEMM kernels, single thread, median of ${REPS} runs by ${cpuClock ? 'CPU' : 'wall-clock'} time (GMAC/s; binary: G bit-MAC/s)\n`);
+  process.stdout.write(`${'kernel'.padEnd(24)} ${'M x K x N'.padEnd(16)} ${'ours'.padStart(8)} ${'ref'.padStart(8)} ${'ratio'.padStart(7)}  reference\n`);
+  for (const r of rows) {
+    process.stdout.write(`${r.kernel.padEnd(24)} ${r.shape.padEnd(16)} ${g(r.ours)} ${g(r.ref)} ${(r.ours / r.ref).toFixed(3).padStart(7)}  ${r.refName}\n`);
+  }
+  process.stdout.write(`note: ${note}\n`);
+}
 process.stdout.write(`\nthreads: 1 vs ${THREADS} (--threads), median of ${REPS} alternating runs; GMAC/s by wall clock, CPU ms per GEMM (all threads)\n`);
 process.stdout.write(`${'kernel'.padEnd(16)} ${'M x K x N'.padEnd(16)} ${'1 thr'.padStart(8)} ${`${THREADS} thr`.padStart(8)} ${'speedup'.padStart(7)} ${'CPU 1'.padStart(9)} ${`CPU ${THREADS}`.padStart(9)} ${'CPU x'.padStart(7)}\n`);
 for (const r of threadRows) process.stdout.write(`${r}\n`);
+process.stdout.write(`\nsplit threshold: the same, every GEMM split (minWork 0; the default splits from 2^22 multiply-adds)\n`);
+for (const r of thresholdRows) process.stdout.write(`${r}\n`);

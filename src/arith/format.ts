@@ -41,6 +41,14 @@ export function formatBits(f: NumFormat): number {
   return f.type === 'binary' ? 1 : f.bits;
 }
 
+/**
+ * The integer code a format stores per value (packed images, accelerator ports): an int format is its own
+ * code; binary stores its bit (1 = +1, 0 = -1), a 1-bit unsigned code.
+ */
+export function codeFormat(f: NumFormat): IntFormat {
+  return f.type === 'binary' ? intFormat(1, false) : f;
+}
+
 /** Human-readable format name: "int4", "uint8", "binary". */
 export function formatName(f: NumFormat): string {
   return f.type === 'binary' ? 'binary' : `${f.signed ? 'int' : 'uint'}${f.bits}`;

@@ -1,4 +1,4 @@
-import { clog2 } from '../arith/format.js';
+import { clog2, intFormat } from '../arith/format.js';
 import type { Design } from '../hw/design.js';
 import { laneFormat, tagBits } from '../hw/mac_rule.js';
 import { macVerilogParams } from '../hw/mac_pe.js';
@@ -11,7 +11,6 @@ import { resolveRepoPath } from '../rtl/paths.js';
 import { ToolError } from '../util/errors.js';
 import { synthesize, yosysVersion } from '../synth/yosys.js';
 import type { NetworkEstimate } from './network.js';
-import type { QuantizedModel } from '../model/types.js';
 
 /**
  * Area of the accelerator's compute units from Yosys synthesis (src/synth/yosys.ts: generic gates,
@@ -63,11 +62,6 @@ export interface ModelEstimateResult extends NetworkEstimate {
 
 const hdl = (top: HdlTop): string[] => hdlFiles(top).map(resolveRepoPath);
 
-/** Whether a model needs the window generator and the pooling unit (a conv2d or maxpool2d layer). */
-export function hasWindowLayers(model: QuantizedModel): boolean {
-  return model.layers.some((l) => l.kind === 'conv2d' || l.kind === 'maxpool2d');
-}
-
 /** The units and parameters synthesized for a Design (no Yosys needed); `windows`: see the file header. */
 export function areaUnits(d: Design, windows: boolean): { name: string; top: string; files: string[]; count: number; parameters: Record<string, number> }[] {
   const R = d.array.rows;
@@ -79,7 +73,7 @@ export function areaUnits(d: Design, windows: boolean): { name: string; top: str
     },
     {
       name: 'lane requantizer', top: 'requantizer', files: hdl('requantizer'), count: C,
-      parameters: requantizerVerilogParams({ accBits: 32, channels: 1, mode: d.requant.mode, rounding: d.requant.rounding, outBits: 32, outSigned: true, zeroPoint: 0, relu: false }),
+      parameters: requantizerVerilogParams({ accBits: 32, channels: 1, mode: d.requant.mode, rounding: d.requant.rounding, out: intFormat(32, true), zeroPoint: 0, relu: false }),
     },
     {
       name: 'xnor/serial unit', top: 'xnor_popcount', files: hdl('xnor_popcount'), count: 1,

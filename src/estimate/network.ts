@@ -7,7 +7,8 @@ import type { QuantizedModel } from '../model/types.js';
 import { badValue } from '../util/errors.js';
 import { HOROWITZ_45NM, addEnergy, dramEnergyPerBit, mulEnergy, peMacEnergy, sramEnergyPerBit, xnorMacEnergy, type EnergyTable } from './energy.js';
 import { modelMemory, type ModelMemory } from './memory.js';
-import { lineBufferBits } from '../hw/conv_window.js';
+import { hasWindowLayers, lineBufferBits } from '../hw/conv_window.js';
+import { windowAdds } from './window.js';
 
 /**
  * Estimates of a QuantizedModel on a Design, per layer and in total, from the compiled accelerator program
@@ -43,6 +44,8 @@ import { lineBufferBits } from '../hw/conv_window.js';
  *     M*N*ceil(K/L), the narrow register's adds being the E_mac(a, w, acc) above;
  *   output stage per output: bias E_add(32), then requant double/single E_mul(32x32) + 2 E_add(32),
  *     shift 2 E_add(32), threshold steps * E_add(32) (compares), raw nothing;
+ *   window (a model with conv2d / maxpool2d layers, whose accelerator has the sliding-window generator;
+ *     0 for an MLP, as its area): the address walk's adds (window.ts) * E_add(32), every layer;
  *   SRAM: every bit read or written above * E_sram/bit; DRAM: off-chip bits per inference * E_dram/bit.
  *   Idle PEs are assumed clock-gated (no energy).
  */
@@ -63,7 +66,7 @@ export interface LayerEstimate {
   ops: number;
   utilization: number;
   sram: SramCounts;
-  energyPJ: { compute: number; accumulate: number; outputStage: number; sram: number };
+  energyPJ: { compute: number; accumulate: number; outputStage: number; window: number; sram: number };
 }
 
 export interface SramCounts {
@@ -81,6 +84,7 @@ export interface EnergyBreakdown {
   computePJ: number;
   accumulatePJ: number;
   outputStagePJ: number;
+  windowPJ: number;
   sramPJ: number;
   dramPJ: number;
   totalPJ: number;
@@ -181,6 +185,7 @@ export function estimateProgram(p: AccelProgram, model: QuantizedModel, opts: Es
   const eSram = sramEnergyPerBit(t);
   const xAcc = Math.min(d.accumulator.bits, 32);
   const per = 1 / p.images;
+  const windowed = hasWindowLayers(model);
   const layers: LayerEstimate[] = p.layers.map((l) => {
     const cycles = layerCycles(l, p) * per;
     const issues = layerIssues(l) * per;
@@ -205,7 +210,10 @@ export function estimateProgram(p: AccelProgram, model: QuantizedModel, opts: Es
       lineBufferBits: l.win.kh * l.win.kw > 1 ? lineBufferBits(l.win, writeBits(l.inLayout)) : 0,
       utilization: l.engine === 'pool' ? outs / cycles : ops / ((l.engine === 'mac' ? g.R * g.C : g.L) * cycles),
       sram,
-      energyPJ: { compute, accumulate, outputStage: outputStageEnergy(l, p, t) * per, sram: sramBits * eSram },
+      energyPJ: {
+        compute, accumulate, outputStage: outputStageEnergy(l, p, t) * per,
+        window: windowed ? windowAdds(l, layerIssues(l)) * per * addEnergy(t, 32) : 0, sram: sramBits * eSram,
+      },
     };
   });
   const cycles = inferenceCycles(p);
@@ -233,6 +241,7 @@ export function estimateProgram(p: AccelProgram, model: QuantizedModel, opts: Es
   const computePJ = sum((l) => l.energyPJ.compute);
   const accumulatePJ = sum((l) => l.energyPJ.accumulate);
   const outputStagePJ = sum((l) => l.energyPJ.outputStage);
+  const windowPJ = sum((l) => l.energyPJ.window);
   const sramPJ = sramTot.totalBits * eSram;
   const dramPJ = offchip.perInferenceBits * eDram;
   return {
@@ -251,8 +260,8 @@ export function estimateProgram(p: AccelProgram, model: QuantizedModel, opts: Es
       weightSavingVsFp32: (32 * weights) / weightMemoryBits, weightSavingVsFp16: (16 * weights) / weightMemoryBits,
     },
     energy: {
-      table: t.name, computePJ, accumulatePJ, outputStagePJ, sramPJ, dramPJ,
-      totalPJ: computePJ + accumulatePJ + outputStagePJ + sramPJ + dramPJ,
+      table: t.name, computePJ, accumulatePJ, outputStagePJ, windowPJ, sramPJ, dramPJ,
+      totalPJ: computePJ + accumulatePJ + outputStagePJ + windowPJ + sramPJ + dramPJ,
       weightLoadPJ: weightLoadBits * eDram,
     },
   };

@@ -71,7 +71,7 @@ export function modelCost(model: QuantizedModel, ctx: CostContext): ConfigCost {
     const hostIn = e.sram.hostInputBits * eSram + e.offchip.inputBits * eDram;
     const last = e.layers.length - 1;
     layers = e.layers.map((l, i) => {
-      const own = l.energyPJ.compute + l.energyPJ.accumulate + l.energyPJ.outputStage + (l.sram.weightBits + l.sram.activationBits + l.sram.paramBits) * eSram;
+      const own = l.energyPJ.compute + l.energyPJ.accumulate + l.energyPJ.outputStage + l.energyPJ.window + (l.sram.weightBits + l.sram.activationBits + l.sram.paramBits) * eSram;
       const written = i === 0 ? hostIn : e.layers[i - 1]!.sram.outputBits * eSram;
       return own + written + (i === last ? l.sram.outputBits * eSram : 0) + (mem[i]! * eDram) / ctx.batch;
     });

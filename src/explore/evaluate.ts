@@ -13,7 +13,8 @@ import { inputQuant } from '../model/infer.js';
 import { quantizeInput } from '../model/stages.js';
 import { loadMnist } from '../data/mnist.js';
 import { estimateProgram } from '../estimate/network.js';
-import { estimateArea, hasWindowLayers } from '../estimate/area.js';
+import { estimateArea } from '../estimate/area.js';
+import { hasWindowLayers } from '../hw/conv_window.js';
 import { InputError, badValue, didYouMean } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { Rng } from '../util/rng.js';
@@ -126,6 +127,7 @@ export function evaluatePoint(s: Space, index: number, opts: PointOptions): Metr
     computePJ: e.energy.computePJ,
     accumulatePJ: e.energy.accumulatePJ,
     outputStagePJ: e.energy.outputStagePJ,
+    windowPJ: e.energy.windowPJ,
     sramPJ: e.energy.sramPJ,
     dramPJ: e.energy.dramPJ,
   };

@@ -1,6 +1,7 @@
 import type { ConvWindow } from './accel_program.js';
 import { formatSigned } from '../arith/format.js';
 import type { Design } from './design.js';
+import type { QuantizedModel } from '../model/types.js';
 import { laneFormat } from './mac_rule.js';
 
 /** The largest max-pool window side the pooling unit reads in one cycle (PoolMax of hdl/max_pool.sv). */
@@ -48,6 +49,15 @@ export function windowStrides(w: ConvWindow): { inRow: number; stepX: number; st
     origin: -(w.pt * w.W + w.pl) * w.C,
     originX: -w.pl * w.C,
   };
+}
+
+/**
+ * Whether a model needs the window generator and the pooling unit: it has a conv2d or maxpool2d layer.
+ * An MLP's dense layers read image r's element k at r*K + k, which an accelerator built without the
+ * convolution units addresses with a counter (the estimate leaves both units out of its area and energy).
+ */
+export function hasWindowLayers(model: QuantizedModel): boolean {
+  return model.layers.some((l) => l.kind === 'conv2d' || l.kind === 'maxpool2d');
 }
 
 /** Whether some window reaches outside the map (a padded tap: top/left padding or an overhang). */

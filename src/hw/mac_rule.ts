@@ -14,7 +14,7 @@
  * (bit 1 = +1, bit 0 = -1, FINN convention), which travels in a 2-bit lane.
  */
 import { castIntBig, clog2, intFormat, saturateIntUnchecked, wrapIntUnchecked } from '../arith/index.js';
-import type { NumFormat } from '../arith/format.js';
+import type { IntFormat, NumFormat } from '../arith/format.js';
 import type { Dataflow, Design } from './design.js';
 import { InputError, badValue } from '../util/errors.js';
 
@@ -78,17 +78,17 @@ function placementFor(df: Dataflow, d: Design): { h: NumFormat; v: NumFormat } {
  * The lane format an operand travels in inside the array: its own int format, except that a binary
  * operand (+1/-1) travels as a 2-bit two's complement lane so that padding lanes can carry 0.
  */
-export function laneFormat(f: NumFormat): { bits: number; signed: boolean } {
-  return f.type === 'binary' ? { bits: 2, signed: true } : { bits: f.bits, signed: f.signed };
+export function laneFormat(f: NumFormat): IntFormat {
+  return f.type === 'binary' ? intFormat(2, true) : f;
 }
 
 /** A lane value -> its bit pattern on a port. */
-export function laneToBits(value: number, lane: { bits: number; signed: boolean }): bigint {
+export function laneToBits(value: number, lane: IntFormat): bigint {
   return BigInt.asUintN(lane.bits, BigInt(value));
 }
 
 /** A port bit pattern -> the lane value (two's complement or unsigned at the lane width). */
-export function laneFromBits(bits: bigint, lane: { bits: number; signed: boolean }): number {
+export function laneFromBits(bits: bigint, lane: IntFormat): number {
   return Number(lane.signed ? BigInt.asIntN(lane.bits, bits) : BigInt.asUintN(lane.bits, bits));
 }
 

@@ -13,13 +13,12 @@
  * Everything else of the PE (timing, accumulator, WRAP/SAT) is the multiplier PE's: the cycle models
  * (`MacPe`, `MacArray`) run the shift PE with `peRule`, whose `mac` decodes the code.
  */
-import { clog2, formatRange, type NumFormat } from '../arith/format.js';
+import { clog2, formatRange, intFormat, type IntFormat, type NumFormat } from '../arith/format.js';
 import { pow2Code, pow2CodeValue } from '../arith/pow2.js';
 import { InputError } from '../util/errors.js';
 import type { Design, PeKind } from './design.js';
 import { accRule, laneFormat, type AccRule, type AccValue } from './mac_rule.js';
 
-type Lane = { bits: number; signed: boolean };
 
 /** The Design's PE kind (`multiplier` when `array.pe` is absent). */
 export function peKind(d: Design): PeKind {
@@ -33,12 +32,12 @@ export function weightExpBits(f: NumFormat): number {
 }
 
 /** The lane a weight travels in: the code lane (E + 2 bits, unsigned) on the shift PE, else `laneFormat`. */
-export function weightLane(d: Design): Lane {
-  return peKind(d) === 'shift' ? { bits: weightExpBits(d.weight) + 2, signed: false } : laneFormat(d.weight);
+export function weightLane(d: Design): IntFormat {
+  return peKind(d) === 'shift' ? intFormat(weightExpBits(d.weight) + 2, false) : laneFormat(d.weight);
 }
 
 /** The lanes of the horizontal (h) and vertical (v) operands of the Design's PE (placement: mac_pe.ts). */
-export function peLanes(d: Design): { h: Lane; v: Lane } {
+export function peLanes(d: Design): { h: IntFormat; v: IntFormat } {
   const a = laneFormat(d.activation);
   const w = weightLane(d);
   return d.array.dataflow === 'is' ? { h: w, v: a } : { h: a, v: w };

@@ -27,7 +27,7 @@ import { saturateIntUnchecked, wrapIntUnchecked } from '../arith/int.js';
 import { badValue } from '../util/errors.js';
 import { checkGemmArgs, gemmIntRef, wIndex, type AccSpec, type GemmOptions, type GemmOut } from './gemm_ref.js';
 import { wasmGemmI16, wasmGemmI16x64 } from './gemm_wasm.js';
-import { parallelRows, shared, threadsFor } from './threads.js';
+import { parallelRows, rowBlocks, sharedCopy, sharedOut, threadsFor } from './threads.js';
 
 const TWO31 = 2 ** 31;
 const TWO32 = 2 ** 32;
@@ -97,13 +97,15 @@ export function gemmInt(
   checkGemmArgs(A, W, M, K, N, acc, out, opts);
   const t = threadsFor(M, M * K * N);
   if (t === 1) return gemmIntOne(A, W, M, K, N, acc, out, opts);
-  const sOut = out instanceof Int32Array ? new Int32Array(new SharedArrayBuffer(M * N * 4)) : new BigInt64Array(new SharedArrayBuffer(M * N * 8));
+  // the caller's block (rows [0, h)) reads A and writes out directly; the helpers' rows go through the arena
+  const blocks = rowBlocks(M, t, 4);
+  const h = blocks[0]![1];
   const args: IntRowsArgs = {
-    A: shared(A, M * K), W: shared(W, K * N), K, N, acc, out: sOut,
-    opts: { wTransposed: opts.wTransposed, bias: opts.bias === undefined ? undefined : shared(opts.bias, N) },
+    A: sharedCopy(A, M * K, h * K), W: sharedCopy(W, K * N), K, N, acc, out: sharedOut(out, M * N),
+    opts: { wTransposed: opts.wTransposed, bias: opts.bias === undefined ? undefined : sharedCopy(opts.bias, N) },
   };
-  parallelRows(M, t, 4, (m0, m1) => ({ kernel: 'int', args, m0, m1 }), (m0, m1) => gemmIntRows(args, m0, m1));
-  (out as Int32Array).set(sOut as Int32Array);
+  parallelRows(blocks, (m0, m1) => ({ kernel: 'int', args, m0, m1 }), (m1) => gemmIntOne(A, W, m1, K, N, acc, out, opts));
+  (out as Int32Array).set((args.out as Int32Array).subarray(h * N, M * N), h * N);
   return out;
 }
 

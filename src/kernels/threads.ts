@@ -8,12 +8,16 @@ import type { XnorRowsArgs } from './xnor.js';
 /**
  * The GEMM kernels on several cores, synchronously. Output rows are independent (row m of Y = A W reads
  * row m of A, all of W and the bias), so an M-row GEMM splits into row blocks [m0, m1): the calling thread
- * runs one block and each helper thread another, every one through the same single-threaded kernel
- * (`gemmIntRows` / `gemmXnorRows`), so the result is the one-thread result bit for bit. Operands and the
- * output live in SharedArrayBuffers; the caller posts each helper its block and blocks in `Atomics.wait`
- * until all are done, so `gemmInt`/`gemmXnor` stay synchronous for every caller (the integer reference,
- * the batched accelerator model). Helpers start on the first GEMM large enough (`minWork` multiply-adds),
- * once, unreferenced (they never keep the process alive), each with its own wasm instance.
+ * runs the first block on the caller's own arrays and each helper thread another, every one through the
+ * same single-threaded kernel (`gemmIntRows` / `gemmXnorRows`), so the result is the one-thread result bit
+ * for bit. The helpers' rows of A, W, the bias and their rows of the output live in a shared scratch arena
+ * (`sharedCopy`/`sharedOut`) kept from one GEMM to the next: fresh SharedArrayBuffers per GEMM made every
+ * block fault in new pages and, once collected, unmap them under the other thread (TLB shoot-downs); a
+ * 512 x 4096 x 1024 binary block then took 26 ms of CPU beside a helper instead of 17 ms alone. The caller
+ * posts each helper its block and blocks in `Atomics.wait` until all are done, so `gemmInt`/`gemmXnor` stay
+ * synchronous for every caller (the integer reference, the batched accelerator model). Helpers start on the
+ * first GEMM large enough (`minWork` multiply-adds), once, unreferenced (they never keep the process
+ * alive), each with its own wasm instance.
  */
 
 /** Default smallest GEMM (multiply-adds) worth splitting: below it posting and waking cost more. */
@@ -71,22 +75,34 @@ function ensureHelpers(n: number): void {
 }
 
 /**
- * Runs `local(m0, m1)` for the first row block here and posts the other blocks (`job(m0, m1)`) to
- * `t - 1` helpers; returns when every block is done. Blocks are multiples of `align` rows (the kernel's
- * tile height) except the last.
+ * The row blocks of an M-row GEMM over `t` threads: [0, r), [r, 2r), ... with r = ceil(M / t) rounded up to
+ * a multiple of `align` (the kernel's tile height), the last block shorter; the first is the caller's.
  */
-export function parallelRows(M: number, t: number, align: number, job: (m0: number, m1: number) => RowJob, local: (m0: number, m1: number) => void): void {
+export function rowBlocks(M: number, t: number, align: number): [number, number][] {
   const per = Math.ceil(Math.ceil(M / t) / align) * align;
   const blocks: [number, number][] = [];
   for (let m0 = 0; m0 < M; m0 += per) blocks.push([m0, Math.min(M, m0 + per)]);
-  ensureHelpers(blocks.length - 1);
+  return blocks;
+}
+
+/**
+ * Runs `local(m1)` (rows [0, m1), the first block) here and posts the other blocks (`job(m0, m1)`, whose
+ * arguments the caller carved from the arena) to helpers; returns when every block is done. The arena is
+ * free for the next split GEMM afterwards (the caller still reads its views until then).
+ */
+export function parallelRows(blocks: [number, number][], job: (m0: number, m1: number) => RowJob, local: (m1: number) => void): void {
+  try {
+    ensureHelpers(blocks.length - 1);
+  } finally {
+    top = 0;
+  }
   busy = true;
   Atomics.store(ctl, DONE, 0);
   Atomics.store(ctl, FAILED, 0);
   for (let b = 1; b < blocks.length; b++) helpers[b - 1]!.worker.postMessage(job(...blocks[b]!));
   let localError: unknown;
   try {
-    local(...blocks[0]!);
+    local(blocks[0]![1]);
   } catch (e) {
     localError = e;
   }
@@ -97,15 +113,45 @@ export function parallelRows(M: number, t: number, align: number, job: (m0: numb
   if (failed.length > 0 || Atomics.load(ctl, FAILED) > 0) throw new Error(`kernel thread failed: ${failed[0] ?? 'no message'}`);
 }
 
-/** A copy of the first `len` values of `x` in a SharedArrayBuffer (same element type; Float64 for plain arrays). */
-export function shared(x: ArrayLike<number>, len: number): Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | Float32Array | Float64Array {
+// the scratch arena: views are carved from `arena` at 64-byte boundaries (no two threads write one cache
+// line) from `top` up; parallelRows resets `top` once the helpers are running, so a GEMM's views stay
+// valid until the next split GEMM carves its own. When a view does not fit, a larger arena replaces it (views already carved keep theirs).
+let arena = new SharedArrayBuffer(0);
+let top = 0;
+
+type SharedCtor = Int8ArrayConstructor | Uint8ArrayConstructor | Int16ArrayConstructor | Uint16ArrayConstructor | Int32ArrayConstructor
+  | Uint32ArrayConstructor | Float32ArrayConstructor | Float64ArrayConstructor | BigInt64ArrayConstructor;
+type SharedView = Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | Float32Array | Float64Array | BigInt64Array;
+
+function carve<C extends SharedCtor>(Ctor: C, len: number): InstanceType<C> {
+  const off = Math.ceil(top / 64) * 64;
+  const bytes = len * Ctor.BYTES_PER_ELEMENT;
+  if (off + bytes > arena.byteLength) {
+    arena = new SharedArrayBuffer(Math.max(2 * arena.byteLength, Math.ceil((bytes + 64) / 65536) * 65536 * 2));
+    top = 0;
+    return carve(Ctor, len);
+  }
+  top = off + bytes;
+  return new (Ctor as unknown as new (b: SharedArrayBuffer, o: number, n: number) => InstanceType<C>)(arena, off, len);
+}
+
+/**
+ * A shared view of `len` values of `x`'s element type (Float64 for plain arrays) holding x[from..len); the
+ * values before `from` (rows only the caller reads) are not copied.
+ */
+export function sharedCopy(x: ArrayLike<number>, len: number, from = 0): Exclude<SharedView, BigInt64Array> {
   const Ctor = ArrayBuffer.isView(x) && !(x instanceof DataView) && !(x instanceof BigInt64Array) && !(x instanceof BigUint64Array)
     ? (x.constructor as Float64ArrayConstructor)
     : Float64Array;
-  const s = new Ctor(new SharedArrayBuffer(len * Ctor.BYTES_PER_ELEMENT));
-  if (ArrayBuffer.isView(x)) s.set((x as Float64Array).subarray(0, len));
-  else for (let i = 0; i < len; i++) s[i] = x[i]!;
+  const s = carve(Ctor, len);
+  if (ArrayBuffer.isView(x)) s.set((x as Float64Array).subarray(from, len), from);
+  else for (let i = from; i < len; i++) s[i] = x[i]!;
   return s;
+}
+
+/** A shared output of `len` values of `out`'s type (the helpers' rows are copied back from it). */
+export function sharedOut<T extends Int32Array | BigInt64Array>(out: T, len: number): T {
+  return carve(out instanceof Int32Array ? Int32Array : BigInt64Array, len) as T;
 }
 
 /** Number of helper threads started so far. */

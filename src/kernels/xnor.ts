@@ -9,7 +9,7 @@
 import { xnorDotAt } from '../arith/binary.js';
 import { checkXnorArgs } from './gemm_ref.js';
 import { wasmXnor } from './gemm_wasm.js';
-import { parallelRows, threadsFor } from './threads.js';
+import { parallelRows, rowBlocks, sharedCopy, sharedOut, threadsFor } from './threads.js';
 
 /** Longest row the wasm kernel takes: 4095 chunks of 128 bits. */
 export const XNOR_WASM_MAX_BITS = 4095 * 128;
@@ -19,14 +19,14 @@ export function gemmXnor(Ap: Uint32Array, Wp: Uint32Array, M: number, N: number,
   // large GEMMs split their rows over the kernel threads (threads.ts; identical results)
   const t = threadsFor(M, M * N * nBits);
   if (t === 1) return gemmXnorOne(Ap, Wp, M, N, nBits, wpr, out);
-  const sh = (x: Uint32Array, len: number): Uint32Array => {
-    const s = new Uint32Array(new SharedArrayBuffer(len * 4));
-    s.set(x.subarray(0, len));
-    return s;
+  // the caller's block (rows [0, h)) reads Ap and writes out directly; the helpers' rows go through the arena
+  const blocks = rowBlocks(M, t, 2);
+  const h = blocks[0]![1];
+  const args: XnorRowsArgs = {
+    Ap: sharedCopy(Ap, M * wpr, h * wpr) as Uint32Array, Wp: sharedCopy(Wp, N * wpr) as Uint32Array, N, nBits, wpr, out: sharedOut(out, M * N),
   };
-  const args: XnorRowsArgs = { Ap: sh(Ap, M * wpr), Wp: sh(Wp, N * wpr), N, nBits, wpr, out: new Int32Array(new SharedArrayBuffer(M * N * 4)) };
-  parallelRows(M, t, 2, (m0, m1) => ({ kernel: 'xnor', args, m0, m1 }), (m0, m1) => gemmXnorRows(args, m0, m1));
-  out.set(args.out);
+  parallelRows(blocks, (m0, m1) => ({ kernel: 'xnor', args, m0, m1 }), (m1) => gemmXnorOne(Ap, Wp, m1, N, nBits, wpr, out));
+  out.set(args.out.subarray(h * N, M * N), h * N);
   return out;
 }
 

@@ -1,6 +1,7 @@
 import { formatBits } from '../arith/format.js';
+import { roundHalfEven } from '../arith/requant.js';
 import { InputError } from '../util/errors.js';
-import type { Conv2dLayer, DenseLayer } from './types.js';
+import type { Conv2dLayer, DenseLayer, WeightGroups } from './types.js';
 import { groupCount } from './weight_only.js';
 
 /**
@@ -111,4 +112,35 @@ export function checkWeightGroups(at: string, l: DenseLayer | Conv2dLayer): void
     const m = g.multiplier[i]!;
     if (m < 0 || m > GROUP_MULTIPLIER_MAX) throw new InputError(`${at}.multiplier[${i}]: got ${m}; expected an integer 0..${GROUP_MULTIPLIER_MAX}`);
   }
+}
+
+export interface GroupScaling {
+  /** F: multipliers are 0..2^F */
+  fracBits: number;
+  /** u[o] (one value when the unit is shared) */
+  unit: number[];
+  group: WeightGroups;
+}
+
+/**
+ * Per-group float weight scales -> integer multipliers. For F fraction bits, the unit of the widened
+ * accumulator is `u[o] = max_g s[o][g] / 2^F` (per output row; `sharedUnit`: one u for the whole layer, the
+ * max over every row, as the logits layer needs) and `m[o][g] = rint_even(s[o][g] / u[o])`, in 0..2^F
+ * because s <= max (the error bound in the file header).
+ */
+export function groupScaling(scales: ArrayLike<number>, rows: number, size: number, F: number, sharedUnit: boolean): GroupScaling {
+  const G = scales.length / rows;
+  const rowMax = (o: number): number => {
+    let m = 0;
+    for (let g = 0; g < G; g++) m = Math.max(m, scales[o * G + g]!);
+    return m;
+  };
+  const maxes = Array.from({ length: rows }, (_, o) => rowMax(o));
+  const unit = sharedUnit ? [Math.max(...maxes) / 2 ** F] : maxes.map((m) => m / 2 ** F);
+  const multiplier = new Int32Array(rows * G);
+  for (let o = 0; o < rows; o++) {
+    const u = unit[sharedUnit ? 0 : o]!;
+    for (let g = 0; g < G; g++) multiplier[o * G + g] = roundHalfEven(scales[o * G + g]! / u);
+  }
+  return { fracBits: F, unit, group: { size, multiplier } };
 }

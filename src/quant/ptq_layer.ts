@@ -17,7 +17,8 @@
  */
 import { formatRange, intFormat, quantizeMultiplier, roundHalfEven } from '../arith/index.js';
 import { InputError, badValue } from '../util/errors.js';
-import { chooseGroupF, groupAccBound, groupScaling } from './group.js';
+import { groupScaling } from '../model/group.js';
+import { chooseGroupF, groupAccBound } from './group.js';
 import type { ActQuant, Conv2dLayer, DenseLayer, OutputStage, Scaling, TensorFormat, WeightGroups } from '../model/types.js';
 import { binarizeWeights, ternarizeWeights } from './binarize.js';
 import { chooseClip, mseClipValues, type ActStats, type CalibMethod } from './calibration.js';

@@ -68,7 +68,7 @@ export function estimateReport(runs: (ModelEstimateResult & { accuracy?: number 
     paragraphs: ['Energy per inference by component: MACs / XNOR bit-ops at their operand widths, XNOR-unit accumulation, output stage, SRAM and DRAM bits.'],
     charts: [{
       id: 'energy_breakdown', title: 'energy per inference (nJ) by component', mark: 'bar', x: { field: 'run', type: 'nominal' }, y: { field: 'nJ' }, color: 'component',
-      data: runs.flatMap((e) => (['computePJ', 'accumulatePJ', 'outputStagePJ', 'sramPJ', 'dramPJ'] as const).map((k) => ({ run: label(e), component: k.replace('PJ', ''), nJ: e.energy[k] / 1e3 }))),
+      data: runs.flatMap((e) => (['computePJ', 'accumulatePJ', 'outputStagePJ', 'windowPJ', 'sramPJ', 'dramPJ'] as const).map((k) => ({ run: label(e), component: k.replace('PJ', ''), nJ: e.energy[k] / 1e3 }))),
       tooltip: ['run', 'component', 'nJ'],
     }],
   });

@@ -83,7 +83,7 @@ export function sweepReport(results: SweepResult[], title: string, source: strin
     paragraphs: ['Energy per inference of the Pareto-front points (up to 16), by component (Horowitz 45 nm table, see the lowbit docs, estimate.md); DRAM includes the weight load amortised over the batch.'],
     charts: [{
       id: 'energy_breakdown', title: 'energy per inference (nJ) by component', mark: 'bar', x: { field: 'point', type: 'nominal' }, y: { field: 'nJ' }, color: 'component',
-      data: frontRows.flatMap((r) => (['computePJ', 'accumulatePJ', 'outputStagePJ', 'sramPJ', 'dramPJ'] as const).map((k) => ({ point: `#${r.index}`, component: k.replace('PJ', ''), nJ: (num(r, k) ?? 0) / 1e3 }))),
+      data: frontRows.flatMap((r) => (['computePJ', 'accumulatePJ', 'outputStagePJ', 'windowPJ', 'sramPJ', 'dramPJ'] as const).map((k) => ({ point: `#${r.index}`, component: k.replace('PJ', ''), nJ: (num(r, k) ?? 0) / 1e3 }))),
       tooltip: ['point', 'component', 'nJ'],
     }],
   });

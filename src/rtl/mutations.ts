@@ -78,6 +78,17 @@ export const MUTATIONS: readonly Mutation[] = [
     description: 'pipeline register skipped: valid bypasses stage 1',
     pattern: 'v2_q <= v1_q;', replacement: 'v2_q <= valid_i;',
   },
+  // ---- conv_window ----
+  {
+    id: 'window-row-step', unit: 'conv_window', file: 'hdl/conv_window.sv', designs: ['tiny'],
+    description: 'past the last output column the walk steps one column instead of to the next row',
+    pattern: 'base = base + step_y_i;', replacement: 'base = base + step_x_i;',
+  },
+  {
+    id: 'window-seg-right', unit: 'conv_window', file: 'hdl/conv_window.sv', designs: ['binary-2x2-l32'],
+    description: 'right padding not cut from an XNOR kernel row: the segment runs to kw*C',
+    pattern: "jhi = $signed(34'(in_row_i)) - xc_q;", replacement: "jhi = $signed(34'(row_len_i));",
+  },
   // ---- xnor_popcount ----
   {
     id: 'xnor-correction', unit: 'xnor_popcount', file: 'hdl/xnor_popcount.sv', designs: ['binary'],
@@ -101,6 +112,11 @@ export const MUTATIONS: readonly Mutation[] = [
     pattern: 'cycles_d = cnt_q + 1;', replacement: 'cycles_d = cnt_q;',
   },
   {
+    id: 'accel-shift-not-passed', unit: 'accel_top', file: 'hdl/accel_top.sv', designs: ['tiny-shift'],
+    description: 'shift PE not wired: accel_top builds its array without WShift, so power-of-two codes are multiplied as integers',
+    pattern: '.Dataflow(0), .WShift(WShift),', replacement: '.Dataflow(0), .WShift(0),',
+  },
+  {
     id: 'accel-write-busy', unit: 'accel_top', file: 'hdl/accel_top.sv', designs: ['tiny-mixed', 'binary-32'],
     description: 'host writes taken while busy: in_we_i overwrites the input buffer during a run',
     pattern: 'if (state_q == SIdle && in_we_i) act_q[0]', replacement: 'if (in_we_i) act_q[0]',
@@ -110,9 +126,11 @@ export const MUTATIONS: readonly Mutation[] = [
 /**
  * Mutations of the accelerator's CNN datapath — the sliding-window generator (`hdl/conv_window.sv`: the
  * tile walk, the taps, the padding, the XNOR segment cutting), the pooling unit (`hdl/max_pool.sv`), the
- * capture of every array row and the weight shift (`hdl/accel_top.sv`). They are checked by co-simulating
- * random CNNs on the whole accelerator (`runAccelMutant` in accel_top.ts, test/slow/accel_mutation.slow.test.ts);
- * `designs` names the test Designs ('tiny-mixed': MAC array CNNs, 'binary-32': XNOR/bit-serial CNNs).
+ * capture of every array row and the weight shift (`hdl/accel_top.sv`), the shift-PE code width. They are
+ * checked by co-simulating random CNNs (and power-of-two MLPs on shift PEs) on the whole accelerator
+ * (`runAccelMutant` in accel_top.ts, test/slow/accel_mutation.slow.test.ts);
+ * `designs` names the test Designs ('tiny-mixed': MAC array CNNs, 'binary-32': XNOR/bit-serial CNNs,
+ * 'tiny-shift': power-of-two MLPs and CNNs on an array of shift PEs).
  */
 export const ACCEL_MUTATIONS: readonly Mutation[] = [
   {
@@ -154,6 +172,11 @@ export const ACCEL_MUTATIONS: readonly Mutation[] = [
     id: 'accel-xnor-pad-left', unit: 'accel_top', file: 'hdl/conv_window.sv', designs: ['binary-32'],
     description: 'left padding not cut from an XNOR kernel row: its taps are counted',
     pattern: "jlo = xc_q < 0 ? -xc_q : '0;", replacement: "jlo = '0;",
+  },
+  {
+    id: 'accel-shift-expbits', unit: 'accel_top', file: 'hdl/accel_top.sv', designs: ['tiny-shift'],
+    description: 'off by one: the array of shift PEs gets WExpBits + 1, so its code lanes and exponent fields are one bit wide too many',
+    pattern: '.WShift(WShift), .WExpBits(WExpBits)', replacement: '.WShift(WShift), .WExpBits(WExpBits + 1)',
   },
   {
     id: 'accel-xnor-wshift', unit: 'accel_top', file: 'hdl/accel_top.sv', designs: ['binary-32'],

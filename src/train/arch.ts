@@ -95,7 +95,7 @@ function withBits(w: WeightQuantSpec, bits: number | undefined): WeightQuantSpec
   if (bits === undefined || bits === w.bits) return w;
   if (w.method === 'none') return w;
   if (bits === 1) return { method: 'binary', bits: 1 };
-  return { method: w.method === 'binary' || w.method === 'ternary' ? 'int' : w.method, bits };
+  return { method: w.method === 'binary' || w.method === 'ternary' ? 'int' : w.method, bits, ...(w.group ? { group: w.group } : {}) };
 }
 
 /** Integer activations (below 32 bits, not weight-only): the network exports as a QuantizedModel. With FP32

@@ -18,9 +18,9 @@
  *   last dense     one per-tensor weight scale, `accumulator` output: raw int32 logits whose argmax is the
  *                  network's prediction (the learned temperature is positive and is dropped).
  */
-import { InputError } from '../util/errors.js';
+import { CheckFailedError, InputError } from '../util/errors.js';
 import type {
-  ActQuant, Conv2dLayer, DenseLayer, Layer as QLayer, OutputStage, QuantizedModel, TensorFormat, Provenance,
+  ActQuant, Conv2dLayer, DenseLayer, Layer as QLayer, OutputStage, QuantizedModel, TensorFormat, Provenance, WeightGroups,
 } from '../model/types.js';
 import { SCHEMA_VERSION } from '../model/types.js';
 import type { Checkpoint, CkptLayer } from '../model/checkpoint.js';
@@ -29,6 +29,7 @@ import { Conv2d, Flatten, MaxPool2d } from './conv.js';
 import { Dense } from './dense.js';
 import { BatchNorm } from './norm.js';
 import { Network, Scale } from './network.js';
+import { groupedIntWeights } from './quantizers.js';
 
 const INT32_MAX = 2147483647;
 const INT32_MIN = -2147483648;
@@ -96,6 +97,7 @@ export function exportQuantized(net: Network, name: string, provenance: Provenan
     const bn = L[i + 1] instanceof BatchNorm ? (L[i + 1] as BatchNorm) : null;
     const act = L[i + (bn ? 2 : 1)] instanceof Activation ? (L[i + (bn ? 2 : 1)] as Activation) : null;
     const q = Int32Array.from(l.q);
+    const flipped = new Uint8Array(outC);
     let output: OutputStage;
     if (act) {
       if (!act.quantized) throw new InputError(`export: activation ${act.method} after layer ${i} is not quantized`);
@@ -112,6 +114,7 @@ export function exportQuantized(net: Network, name: string, provenance: Provenan
         };
         const dir = Math.sign(l.accScale(o)) * (bn ? Math.sign(bn.evalScale(o)) : 1);
         if (dir < 0) {
+          flipped[o] = 1;
           for (let k = 0; k < K; k++) q[o * K + k] = -q[o * K + k]! | 0;
           channelThresholds((a) => lvl(-a), -B, B, steps, th, o * steps);
         } else if (dir > 0) channelThresholds(lvl, -B, B, steps, th, o * steps);
@@ -127,7 +130,7 @@ export function exportQuantized(net: Network, name: string, provenance: Provenan
       if (bn) throw new InputError(`export: batch-norm without a quantized activation after layer ${i}`);
       output = { kind: 'accumulator' };
     }
-    const weight = { format: weightFormat(l), data: q, zeroPoint: [0], scale: Array.from(l.scale.subarray(0, outC)) };
+    const weight = { format: weightFormat(l), data: q, zeroPoint: [0], scale: Array.from(l.scale.subarray(0, outC)), ...groupedExport(l, q, flipped, `layer ${i}`) };
     if (l.bias && l.bias.value.some((v) => v !== 0)) throw new InputError(`export: layer ${i} has a bias; QAT layers are bias-free`);
     const name = `${l.kind}${idx++}`;
     if (l instanceof Dense) {
@@ -146,6 +149,30 @@ export function exportQuantized(net: Network, name: string, provenance: Provenan
     }
   }
   return { schemaVersion: SCHEMA_VERSION, name, inputShape: net.inputShape.slice(), layers, provenance };
+}
+
+/**
+ * A grouped int layer (`wq.group`): the trained integers `q` are code * multiplier (rows negated where
+ * `flipped`); returns the codes and the multipliers of `groupedIntWeights` on the same latent weights, after
+ * checking that they multiply back to `q` exactly. Other layers: nothing to change.
+ */
+function groupedExport(l: Dense | Conv2d, q: Int32Array, flipped: Uint8Array, where: string): { data?: Int32Array; group?: WeightGroups } {
+  const K = l instanceof Dense ? l.inF : l.K;
+  const rows = q.length / K;
+  if (l.wq.group === undefined || l.wq.method !== 'int' || l.wq.group.size >= K) return {};
+  const g = groupedIntWeights(l.wq, l.weight.value, rows, K);
+  const G = g.group.multiplier.length / rows;
+  const data = new Int32Array(q.length);
+  for (let o = 0; o < rows; o++) {
+    for (let k = 0; k < K; k++) {
+      const c = flipped[o] ? -g.codes[o * K + k]! : g.codes[o * K + k]!;
+      if (c * g.group.multiplier[o * G + Math.floor(k / g.group.size)]! !== q[o * K + k]) {
+        throw new CheckFailedError(`export: ${where} row ${o}: code x multiplier differs from the trained integer weight at ${k}`);
+      }
+      data[o * K + k] = c;
+    }
+  }
+  return { data, group: g.group };
 }
 
 /**

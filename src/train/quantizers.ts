@@ -9,6 +9,8 @@
  *   ternary  q = sign(w) * [|w| > 0.7 * mean|w[o]|]; scale = mean of |w| over the kept weights (TWN).
  *   int      symmetric narrow range, b bits: q = clamp(round(w / s), -Q, Q), Q = 2^(b-1) - 1,
  *            s = max|w[o]| / Q (Brevitas-style max scaling). STE: gradient passes unchanged.
+ *            With `group` (per-group scales): s per group of the row, rounded to integer multipliers of
+ *            a per-row unit (`groupedIntWeights`); q holds code * multiplier, scale the unit.
  *   dorefa   DoReFa-Net: w_q = 2 quantize_k(tanh(w) / (2 max|tanh(w)|) + 1/2) - 1, quantize_k(r) =
  *            round((2^k - 1) r) / (2^k - 1) (round half to even, as tf.round in the authors' code), max over
  *            the layer; q = 2 round(n x) - n odd in [-n, n], scale 1/n (k = 2: {-1, -1/3, 1/3, 1}).
@@ -30,6 +32,10 @@
  * same function, so the integer model reproduces it exactly.
  */
 import { formatRange, intFormat, roundReal, type Rounding } from '../arith/index.js';
+import { GROUP_F_MAX, groupScaling } from '../model/group.js';
+import type { WeightGroups } from '../model/types.js';
+import { groupCount } from '../model/weight_only.js';
+import { badValue } from '../util/errors.js';
 import { learnableQ, learnableScaleGrad } from './fake_quant.js';
 
 /**
@@ -51,6 +57,11 @@ export interface WeightQuantSpec {
   /** one scale for the whole tensor instead of one per output channel (the last layer, so that raw
    * integer logits keep the argmax) */
   perTensor?: boolean;
+  /**
+   * `int` only: per-group scales as integer multipliers (model/group.ts): `size` weights per group along the
+   * row, inputs of magnitude at most `inMax` (fixes the multipliers' precision, `groupFracBits`)
+   */
+  group?: { size: number; inMax: number };
 }
 
 /** Q, the largest magnitude of a b-bit symmetric narrow-range integer: 2^(b-1) - 1. */
@@ -61,12 +72,23 @@ export function symLevels(bits: number): number {
 /**
  * Quantizes the weights `w` (rows of `k`, `m` rows) into integers `q` and per-row scales `scale`, and the
  * STE mask/factor `ste` (dL/dw = ste * dL/dw_hat; for dorefa it includes the tanh derivative).
- * `lsqStep` is the learned step (per row) for `lsq`. Allocates nothing.
+ * `lsqStep` is the learned step (per row) for `lsq`. Allocates nothing (but for grouped int weights).
  */
 export function quantizeWeights(
   spec: WeightQuantSpec, w: Float32Array, m: number, k: number,
   q: Float32Array, scale: Float32Array, ste: Float32Array, lsqStep?: Float32Array,
 ): void {
+  if (spec.group !== undefined && spec.method === 'int' && spec.group.size < k) {
+    // the integer the accumulator sees is code * multiplier, in units of the row's u (model/group.ts)
+    const g = groupedIntWeights(spec, w, m, k);
+    const G = g.group.multiplier.length / m;
+    for (let o = 0; o < m; o++) {
+      scale[o] = g.unit[g.unit.length === 1 ? 0 : o]!;
+      for (let i = 0; i < k; i++) q[o * k + i] = g.codes[o * k + i]! * g.group.multiplier[o * G + Math.floor(i / g.group.size)]!;
+    }
+    ste.fill(1, 0, m * k);
+    return;
+  }
   if (spec.perTensor && m > 1) {
     quantizeWeights({ ...spec, perTensor: false }, w, 1, m * k, q, scale, ste, lsqStep);
     scale.fill(scale[0]!, 1, m);
@@ -160,6 +182,46 @@ export function quantizeWeights(
       return;
     }
   }
+}
+
+/**
+ * Multiplier precision F of a grouped layer with rows of k weights of `bits` bits and inputs |x| <= inMax:
+ * the largest F <= GROUP_F_MAX with k Q 2^F inMax <= 2^31 - 1, so that |acc| <= sum_k |q| m |x| fits int32
+ * whatever the weights (m <= 2^F, |q| <= Q).
+ */
+export function groupFracBits(k: number, bits: number, inMax: number): number {
+  const F = Math.min(GROUP_F_MAX, Math.floor(Math.log2((2 ** 31 - 1) / (k * symLevels(bits) * inMax))));
+  if (F < 0) throw badValue('--group', `rows of ${k} int${bits} weights with inputs up to ${inMax}`, 'layers whose accumulator fits int32 without multipliers');
+  return F;
+}
+
+/**
+ * Grouped int weights (`spec.group`): per group of `size` weights of a row, s_g = f32(max|w_g| / Q) (1 when
+ * all zero) and codes q = clamp(round(w / s_g), -Q, Q) (QAT rounding); the multipliers m_g and units u of
+ * `groupScaling` (model/group.ts) at F = groupFracBits (one unit for the layer when `perTensor`). The
+ * training forward uses w_hat = q m_g u; the exporter calls this again on the same latent weights.
+ */
+export function groupedIntWeights(spec: WeightQuantSpec, w: Float32Array, m: number, k: number): { codes: Int32Array; unit: number[]; group: WeightGroups } {
+  const { size, inMax } = spec.group!;
+  const Q = symLevels(spec.bits);
+  const G = groupCount(k, size);
+  const s = new Float64Array(m * G);
+  const codes = new Int32Array(m * k);
+  for (let o = 0; o < m; o++) {
+    for (let g = 0; g < G; g++) {
+      const end = o * k + Math.min(k, (g + 1) * size);
+      let mx = 0;
+      for (let i = o * k + g * size; i < end; i++) mx = Math.max(mx, Math.abs(w[i]!));
+      const sg = Math.fround(mx > 0 ? mx / Q : 1);
+      s[o * G + g] = sg;
+      for (let i = o * k + g * size; i < end; i++) {
+        const r = roundReal(w[i]! / sg, QAT_ROUNDING);
+        codes[i] = r > Q ? Q : r < -Q ? -Q : r;
+      }
+    }
+  }
+  const sc = groupScaling(s, m, size, groupFracBits(k, spec.bits, inMax), spec.perTensor === true);
+  return { codes, unit: sc.unit, group: sc.group };
 }
 
 /**

@@ -52,6 +52,8 @@ export interface RunOptions extends MethodOptions, DistillOptions {
   hidden?: number[];
   firstBits?: number;
   lastBits?: number;
+  /** per-group weight scales: weights per group along K (int weights; integer multipliers, model/group.ts) */
+  group?: number;
   xnorScale?: boolean;
   /** drop probability after every hidden activation (default 0.2 for FP32, 0 for QAT) */
   dropout?: number;
@@ -123,7 +125,7 @@ export function netSpecFor(o: RunOptions): NetSpec {
   return {
     arch: o.arch,
     ...(o.hidden ? { hidden: o.hidden } : {}),
-    weights: { method: wm, bits: wm === 'none' ? 32 : o.wbits, ...(o.xnorScale ? { xnorScale: true } : {}) },
+    weights: { method: wm, bits: wm === 'none' ? 32 : o.wbits, ...(o.xnorScale ? { xnorScale: true } : {}), ...groupSpec(o, wm) },
     act: { method: am, bits: fp ? 32 : o.abits },
     ...(o.firstBits ? { firstBits: o.firstBits } : {}),
     ...(o.lastBits ? { lastBits: o.lastBits } : {}),
@@ -131,6 +133,19 @@ export function netSpecFor(o: RunOptions): NetSpec {
     ...(inputDropout > 0 ? { inputDropout } : {}),
     ...(o.gradBits !== undefined ? { gradBits: checkInt('grad-bits', o.gradBits, 1, 16) } : {}),
   };
+}
+
+/**
+ * `group`: per-group int weight scales; inputs are 8-bit pixels or `abits`-bit activations, so |x| <=
+ * max(255, 2^abits - 1) bounds the accumulator (quantizers.ts `groupFracBits`).
+ */
+function groupSpec(o: RunOptions, wm: WeightQuantMethod): { group?: { size: number; inMax: number } } {
+  if (o.group === undefined) return {};
+  checkInt('group', o.group, 1, 2 ** 31 - 1);
+  if (wm !== 'int') throw new InputError(`--group ${o.group}: per-group scales train int weights (--wbits 2..16 with the default method); this run has ${wm} weights`);
+  const methods = (['ttq', 'inq', 'shareWeights', 'quantNoise'] as const).filter((k) => o[k] !== undefined);
+  if (methods.length > 0) throw new InputError(`--group ${o.group}: per-group scales replace the weight quantizer that ${methods.join(', ')} rewrite${methods.length > 1 ? '' : 's'}; drop one of them`);
+  return { group: { size: o.group, inMax: Math.max(255, 2 ** o.abits - 1) } };
 }
 
 /** Weight-only QAT: int weights (per output channel, max scaling), ReLU with float activations in `act`. */
@@ -343,6 +358,7 @@ export function trainCommandLine(o: RunOptions): string {
   if (o.firstBits) a.push(`--first-bits ${o.firstBits}`);
   if (o.lastBits) a.push(`--last-bits ${o.lastBits}`);
   if (o.xnorScale) a.push('--xnor-scale');
+  if (o.group !== undefined) a.push(`--group ${o.group}`);
   if (o.dropout !== undefined) a.push(`--dropout ${o.dropout}`);
   if (o.inputDropout) a.push(`--input-dropout ${o.inputDropout}`);
   if (o.shift) a.push(`--shift ${o.shift}`);

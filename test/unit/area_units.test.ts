@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { areaUnits, hasWindowLayers } from '../../src/estimate/area.js';
+import { areaUnits } from '../../src/estimate/area.js';
+import { hasWindowLayers } from '../../src/hw/conv_window.js';
 import { loadModel } from '../../src/model/locate.js';
 import { PRESETS } from '../../src/hw/presets.js';
 

@@ -1,4 +1,5 @@
 import { describe, it, expect } from 'vitest';
+import { intFormat } from '../../src/arith/index.js';
 import { readFileSync } from 'node:fs';
 import { integerInference } from '../../src/model/infer.js';
 import { loadModel } from '../../src/model/locate.js';
@@ -98,7 +99,7 @@ describe('the accelerator model (src/rtl/bind/accel_model.ts)', () => {
     const qm = loadModel('sfc-w1a1');
     const m = acceleratorModel(qm);
     expect(m.operands.map((o) => [o.name, o.format(undefined as unknown as Design)])).toEqual([
-      ['x', { bits: 8, signed: false }], ['last', { bits: 1, signed: false }], ['y', { bits: 32, signed: true }], ['y_last', { bits: 1, signed: false }],
+      ['x', intFormat(8, false)], ['last', intFormat(1, false)], ['y', intFormat(32, true)], ['y_last', intFormat(1, false)],
     ]);
   });
 });

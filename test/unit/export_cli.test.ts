@@ -8,6 +8,7 @@ import { Rng, testSeed } from '../../src/util/rng.js';
 import { int, randomFloats, randomMlp } from './fixtures/model/random_models.js';
 import { runOrt } from './fixtures/model/ort.js';
 import { runCli } from './helpers/cli.js';
+import { decodeModel, encodeModel } from '../../src/model/onnx/proto.js';
 
 const seed = testSeed(1617);
 const SAT = ortU8S8Saturates();
@@ -43,6 +44,35 @@ describe(`lowbit export --format onnx (seed ${seed})`, () => {
     const x = randomFloats(new Rng(seed + 1), 20 * shapeSize(m.inputShape), 1);
     const ort = await runOrt(readFileSync(join(dir, 'th.onnx')), x, [20, ...m.inputShape]);
     expect(ort.data).toEqual(Array.from(integerInference(m, x, { u8s8Saturation: SAT }).output));
+  });
+
+  it('the ONNX export of a threshold model imports back through `lowbit quantize --model`: lowbit infer gives the same integers', async () => {
+    const src = join(__dirname, 'fixtures', 'qonnx', 'mlp_w4a4.onnx');
+    const out = join(dir, 'th_rt.onnx');
+    expect((await runCli(['export', '--model', src, '--out', out])).code).toBe(0);
+    const q = await runCli(['quantize', '--model', out, '--out', join(dir, 'th_back')]);
+    expect(q.code, q.err).toBe(0);
+    const m = importOnnx(readFileSync(src));
+    writeNpy(join(dir, 'thx.npy'), { data: randomFloats(new Rng(seed + 3), 20 * shapeSize(m.inputShape), 1), shape: [20, ...m.inputShape] });
+    const ys = await Promise.all([src, join(dir, 'th_back')].map(async (model, k) => {
+      const r = await runCli(['infer', '--model', model, '--input', join(dir, 'thx.npy'), '--out', join(dir, `thy${k}.npy`)]);
+      expect(r.code, r.err).toBe(0);
+      return Array.from(readNpy(join(dir, `thy${k}.npy`)).data as Int32Array);
+    }));
+    expect(ys[1]).toEqual(ys[0]);
+    // a threshold stage without its DequantizeLinear -> QuantizeLinear pair (as exports before it had): exit 2,
+    // one line naming the node
+    const p = decodeModel(readFileSync(out), 'th_rt.onnx');
+    const nodes = p.graph!.node!;
+    const dq = nodes.find((n) => n.opType === 'DequantizeLinear' && nodes.some((c) => c.opType === 'Cast' && c.output![0] === n.input![0]))!;
+    const qn = nodes.find((n) => n.input![0] === dq.output![0])!;
+    for (const n of nodes) n.input = n.input!.map((t) => (t === qn.output![0] ? dq.input![0]! : t));
+    p.graph!.node = nodes.filter((n) => n !== dq && n !== qn);
+    writeFileSync(join(dir, 'cut.onnx'), encodeModel(p));
+    const bad = await runCli(['quantize', '--model', join(dir, 'cut.onnx'), '--out', join(dir, 'cut_back')]);
+    expect(bad.code).toBe(2);
+    expect(bad.err.trim().split('\n')).toHaveLength(1);
+    expect(bad.err).toMatch(/node \S+ \(Cast\): its output must be read only by DequantizeLinear, not by \S+ \(Clip\); integer thresholds are read back only as `lowbit export --format onnx` writes them/);
   });
 
   it('a model not representable exits 2 saying why; a foreign file at --out is kept', async () => {

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import {
-  BINARY, clog2, formatBits, formatName, formatRange, intFormat, intMax, intMin, roundHalfEven, roundIncrement, roundReal, ROUNDINGS,
+  BINARY, clog2, codeFormat, formatBits, formatName, formatRange, intFormat, intMax, intMin, roundHalfEven, roundIncrement, roundReal, ROUNDINGS,
 } from '../../src/arith/index.js';
 import { Rng, testSeed } from '../../src/util/rng.js';
 import { fromJsonOperand, toJsonOperand } from '../../src/hw/design.js';
@@ -30,6 +30,11 @@ describe('number formats (src/arith/format.ts): the one range and the one clog2'
       if (f.type === 'int' && f.bits === 1 && f.signed) continue; // {-1, 0} has no Design spelling
       expect(fromJsonOperand(toJsonOperand(f))).toEqual(f);
     }
+  });
+
+  it('the stored code of binary is its bit (1-bit unsigned); an int format is its own code', () => {
+    expect(codeFormat(BINARY)).toEqual(intFormat(1, false));
+    for (const f of [intFormat(1, true), intFormat(4, false), intFormat(32, true)]) expect(codeFormat(f)).toBe(f);
   });
 
   it('clog2(n) is the least b with 2^b >= n, exactly, up to 2^53', () => {

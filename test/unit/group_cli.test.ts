@@ -1,7 +1,8 @@
 /**
  * `lowbit quantize --scheme wXaY --group G` writes a QuantizedModel with per-group integer multipliers
  * (codes and multipliers recomputed here from the float weights); `lowbit run` runs it on the integer
- * reference and says so; the accelerator, export and bad --group values are refused in one line, exit 2.
+ * reference and says so; the accelerator, export and bad --group values (quantize and train) are refused in
+ * one line, exit 2.
  */
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +15,7 @@ import { saveCheckpoint, type Checkpoint } from '../../src/model/checkpoint.js';
 import { loadQuantizedModel } from '../../src/model/format.js';
 import { argmaxRowsInt, integerInference } from '../../src/model/infer.js';
 import type { DenseLayer } from '../../src/model/types.js';
+import { trainCommandLine } from '../../src/train/run.js';
 import { Rng } from '../../src/util/rng.js';
 import { runCli as run } from './helpers/cli.js';
 
@@ -92,6 +94,28 @@ describe('per-group scales on the command line', () => {
       expect(existsSync(o)).toBe(false);
     });
   }
+
+  const badTrain: [string[], RegExp][] = [
+    [['--wbits', '4', '--abits', '4', '--group', '0'], /--group: got 0; allowed: an integer 1\.\.2147483647/],
+    [['--wbits', '1', '--abits', '1', '--group', '32'], /--group 32: per-group scales train int weights .* this run has binary weights/],
+    [['--wbits', '4', '--abits', '4', '--method', 'lsq', '--group', '32'], /this run has lsq weights/],
+    [['--scheme', 'w4afp16', '--group', '32'], /--group does not apply here: weight-only QAT .* lowbit quantize --scheme w4afp16 --group G/],
+    [['--group', '32'], /--group does not apply here: FP32 training has no weight quantizer/],
+  ];
+  for (const [args, msg] of badTrain) {
+    it(`train ${args.join(' ')}: one line, exit 2, nothing written`, async () => {
+      const o = join(dir, `t${args.join('')}`);
+      const r = await run(['train', '--arch', 'tfc', '--epochs', '1', '--train-images', '100', ...args, '--out', o]);
+      expect(r.code).toBe(2);
+      expect(r.err.trim().split('\n')).toHaveLength(1);
+      expect(r.err).toMatch(msg);
+      expect(existsSync(o)).toBe(false);
+    });
+  }
+
+  it('train records --group in the reproducing command line (also the identity of a resumable --state)', () => {
+    expect(trainCommandLine({ arch: 'tfc', wbits: 4, abits: 4, epochs: 1, seed: 1, group: 32 })).toBe('lowbit train --arch tfc --wbits 4 --abits 4 --method pact --epochs 1 --seed 1 --group 32');
+  });
 
   it('--group with --model (an ONNX import) is refused', async () => {
     const r = await run(['quantize', '--model', join(dir, 'x.onnx'), '--group', '32']);

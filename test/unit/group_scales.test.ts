@@ -20,7 +20,8 @@ import { groupCount } from '../../src/model/weight_only.js';
 import { integerInference } from '../../src/model/infer.js';
 import type { ActQuant, Conv2dLayer, DenseLayer, QuantizedModel, WeightGroups } from '../../src/model/types.js';
 import { validateModel } from '../../src/model/validate.js';
-import { groupAccBound, groupScaling } from '../../src/quant/group.js';
+import { groupAccBound } from '../../src/quant/group.js';
+import { groupScaling } from '../../src/model/group.js';
 import { quantizeWeightMatrix } from '../../src/quant/uniform.js';
 import { Rng } from '../../src/util/rng.js';
 

@@ -78,12 +78,12 @@ describe('MacPe registers', () => {
 
 describe('lanes and parameters', () => {
   it('a bipolar operand travels as a 2-bit signed lane; others at their own format', () => {
-    expect(laneFormat(BINARY)).toEqual({ bits: 2, signed: true });
-    expect(laneFormat(intFormat(1, false))).toEqual({ bits: 1, signed: false });
-    expect(laneFormat(intFormat(7, true))).toEqual({ bits: 7, signed: true });
+    expect(laneFormat(BINARY)).toEqual(intFormat(2, true));
+    expect(laneFormat(intFormat(1, false))).toEqual(intFormat(1, false));
+    expect(laneFormat(intFormat(7, true))).toEqual(intFormat(7, true));
     const l = laneFormat(BINARY);
     expect([-1, 0, 1].map((v) => laneToBits(v, l))).toEqual([3n, 0n, 1n]);
-    for (const f of [{ bits: 16, signed: true }, { bits: 16, signed: false }, { bits: 2, signed: true }]) {
+    for (const f of [intFormat(16, true), intFormat(16, false), intFormat(2, true)]) {
       for (const v of f.signed ? [-(2 ** (f.bits - 1)), -1, 0, 2 ** (f.bits - 1) - 1] : [0, 1, 2 ** f.bits - 1]) {
         expect(laneFromBits(laneToBits(v, f), f)).toBe(v);
       }

@@ -100,13 +100,13 @@ describe('power-of-two weight code', () => {
 describe('shift PE model', () => {
   it('lanes and Verilog parameters: the weight lane is the E+2 bit code on the weight side of the dataflow', () => {
     const d = shiftDesign('os', { bits: 8, signed: true }, { bits: 1, signed: true }, { bits: 32, overflow: 'WRAP' });
-    expect(peLanes(d)).toEqual({ h: { bits: 2, signed: true }, v: { bits: 5, signed: false } });
+    expect(peLanes(d)).toEqual({ h: intFormat(2, true), v: intFormat(5, false) });
     expect(peVerilogParams(d)).toEqual({ WShift: 1, WExpBits: 3 });
     d.array.dataflow = 'is';
-    expect(peLanes(d)).toEqual({ h: { bits: 5, signed: false }, v: { bits: 2, signed: true } });
+    expect(peLanes(d)).toEqual({ h: intFormat(5, false), v: intFormat(2, true) });
     d.array.pe = undefined;
     expect(peVerilogParams(d)).toEqual({ WShift: 0, WExpBits: 0 });
-    expect(peLanes(d).h).toEqual({ bits: 8, signed: true });
+    expect(peLanes(d).h).toEqual(intFormat(8, true));
   });
 
   it('one step is ovf(base + sign * (a << e)) for every code, activation corner and accumulator boundary', () => {

@@ -11,6 +11,8 @@ import { Activation } from '../../src/train/activations.js';
 import type { NetSpec } from '../../src/train/arch.js';
 import { saveQuantizedModel, loadQuantizedModel } from '../../src/model/format.js';
 import { integerInference } from '../../src/model/infer.js';
+import { effectiveWeights } from '../../src/model/group.js';
+import type { DenseLayer } from '../../src/model/types.js';
 import { testSeed } from '../../src/util/rng.js';
 
 const seed = testSeed(7);
@@ -24,6 +26,21 @@ function roundTrip(spec: NetSpec, steps: number, shift = 0): void {
   const first = r.log[0]!;
   expect(first.loss).toBeLessThan(2.3);
   const qm = exportQuantized(r.net, 'tiny', { tool: 'test', date: '2026-01-01', source: 'qat.test', accuracy: [] });
+  // the exported integers and scales are the trained ones: code (x group multiplier) = q, row by row (rows
+  // negated where the batch-norm scale is negative), scale = the trained per-row scale
+  const trained = r.net.layers.filter((l): l is Dense => l instanceof Dense);
+  qm.layers.filter((l): l is DenseLayer => l.kind === 'dense').forEach((e, j) => {
+    const l = trained[j]!;
+    l.quantize();
+    const eff = effectiveWeights(e);
+    expect(e.weight.group !== undefined).toBe(l.wq.group !== undefined && l.wq.group.size < l.inF);
+    for (let o = 0; o < l.outF; o++) {
+      const row = Array.from(eff.subarray(o * l.inF, (o + 1) * l.inF));
+      const want = Array.from(l.q.subarray(o * l.inF, (o + 1) * l.inF));
+      expect(row.every((v, k) => v === want[k]) || row.every((v, k) => v === -want[k]!)).toBe(true);
+      expect(e.weight.scale[o]).toBe(l.scale[o]);
+    }
+  });
   const dir = join(mkdtempSync(join(tmpdir(), 'qat-')), 'm');
   saveQuantizedModel(qm, dir);
   const loaded = loadQuantizedModel(dir);
@@ -77,6 +94,10 @@ describe('QAT export reproduces the integer model exactly', () => {
   it('4-bit weights, PACT 4-bit activations, XNOR-free int path (W4A4)', () => {
     roundTrip({ arch: 'tfc', hidden: [24], weights: { method: 'int', bits: 4 }, act: { method: 'pact', bits: 4 } }, 50);
   });
+  it('per-group int weights (group 32 along K: integer multipliers of a per-row unit), W4A4 and W3A2 with 8-bit first/last', () => {
+    roundTrip({ arch: 'tfc', hidden: [48], weights: { method: 'int', bits: 4, group: { size: 32, inMax: 255 } }, act: { method: 'pact', bits: 4 } }, 50);
+    roundTrip({ arch: 'tfc', hidden: [40, 40], weights: { method: 'int', bits: 3, group: { size: 32, inMax: 255 } }, act: { method: 'pact', bits: 2 }, firstBits: 8, lastBits: 8 }, 40);
+  });
   it('ternary weights, DoReFa 2-bit activations, 8-bit first and last layers', () => {
     roundTrip({ arch: 'tfc', hidden: [24], weights: { method: 'ternary', bits: 2 }, act: { method: 'dorefa', bits: 2 }, firstBits: 8, lastBits: 8 }, 40);
   });
@@ -115,11 +136,13 @@ describe('channelThresholds', () => {
 });
 
 /** Trains a tiny CNN a few steps, exports it, and checks the integer logits against the exact-mode network. */
-function cnnRoundTrip(spec: NetSpec, kinds: string[]): void {
+function cnnRoundTrip(spec: NetSpec, kinds: string[], groupedK: number[] = []): void {
   const r = train({ net: spec, epochs: 1, batchSize: 25, optimizer: { name: 'adam', lr: 0.005 }, schedule: { name: 'constant', epochs: 1 },
     seed, valCount: 0, maxSteps: 5, maxTrain: 125 }, data);
   const qm = exportQuantized(r.net, 'tiny-cnn', { tool: 'test', date: '2026-01-01', source: 'qat.test', accuracy: [] });
   expect(qm.layers.map((l) => l.kind)).toEqual(kinds);
+  // grouped layers: row length K and a multiplier per group
+  expect(qm.layers.flatMap((l) => ((l.kind === 'conv2d' || l.kind === 'dense') && l.weight.group ? [l.weight.data.length / (l.kind === 'dense' ? l.outFeatures : l.outChannels)] : []))).toEqual(groupedK);
   const view = headView(fullView(test), 20);
   const b = batches(view, 20, null).next().value!;
   r.net.setExact(true);
@@ -139,6 +162,10 @@ function cnnRoundTrip(spec: NetSpec, kinds: string[]): void {
 }
 
 describe('QAT export of the CNN (conv2d, maxpool2d, flatten)', () => {
+  it('W4A4 PACT CNN with per-group scales (group 16 along (c, i, j) and the dense K): integer logits equal the exact-mode network', () => {
+    cnnRoundTrip({ arch: 'cnn', hidden: [4, 6], weights: { method: 'int', bits: 4, group: { size: 16, inMax: 255 } }, act: { method: 'pact', bits: 4 } },
+      ['quantize', 'conv2d', 'maxpool2d', 'conv2d', 'maxpool2d', 'flatten', 'dense'], [25, 100, 294]);
+  });
   it('W4A4 PACT CNN: integer logits equal the exact-mode network', () => {
     cnnRoundTrip({ arch: 'cnn', hidden: [4, 6], weights: { method: 'int', bits: 4 }, act: { method: 'pact', bits: 4 } },
       ['quantize', 'conv2d', 'maxpool2d', 'conv2d', 'maxpool2d', 'flatten', 'dense']);

@@ -102,11 +102,12 @@ describe('FINN-lowered CNNs (qonnx LowerConvsToMatMul + FINN streamlining) == th
       expect(new Set(y).size).toBeGreaterThan(10);
     });
 
-    it(`${name}: FINN FoldQuantWeights form (whole-number weight initializers + finn_datatype, scales in Muls), lowered: the same integers and outputs`, () => {
+    it(`${name}: FINN FoldQuantWeights form (whole-number weight initializers + finn_datatype, scales in Muls), lowered, XnorPopcountMatMul: the same integers and outputs`, () => {
       const info = meta.models[name]!;
       const bytes = readFileSync(join(DIR, `${name}.finn.onnx`));
       expect(createHash('sha256').update(bytes).digest('hex'), 'fixture file differs from the one make.py ran').toBe(info.finn_sha256);
       expect(info.finn_ops.filter((o) => o === 'Quant')).toHaveLength(1); // only the input quantizer is left
+      if (name === 'cnv') expect(info.finn_ops).toContain('XnorPopcountMatMul'); // the bipolar conv
       expect(Object.keys(info.finn_datatypes).length).toBeGreaterThanOrEqual(3);
       const finn = importOnnx(bytes, { name, date: 'd' });
       const conv = importOnnx(readFileSync(join(DIR, `${name}.conv.onnx`)), { name, date: 'd' });
@@ -182,6 +183,25 @@ describe('FINN DataType annotations: an integer graph input without a quantizer,
   it('refused in one line: fractional weights, a weight outside its annotated DataType', () => {
     expect(() => importOnnx(graph(true, Wt.map((v, i) => (i === 5 ? 0.5 : v))))).toThrow(/\(MatMul\): weights \(input 1\) must be a Quant \/ BipolarQuant of a constant or whole numbers \(FINN's folded weights\); element 5 is 0.5/);
     expect(() => importOnnx(graph(true, Wt, 'INT2'))).toThrow(/\(MatMul\): weight element \d+ is -3, outside its annotated DataType INT2/);
+  });
+});
+
+describe('XnorPopcountMatMul lowbit cannot represent: one line naming the node', () => {
+  const [C, H, W, O] = [2, 4, 4, 3];
+  /** Quant -> Transpose -> MatMul (1x1) -> MultiThreshold(NHWC, one threshold: {0, 1}) -> Im2Col -> XnorPopcountMatMul */
+  const graph = (pad: number[], w01: number[], fromMt = true): Uint8Array => {
+    const g = new QonnxGraph();
+    let t = g.op('Transpose', [g.quant('x', g.c([], [1]), 8, 1, 0)], { perm: [0, 2, 3, 1] });
+    if (fromMt) t = g.op('MultiThreshold', [g.op('MatMul', [t, g.quant(g.c([C, C], [1, -1, 1, 1]), g.c([], [1]), 2, 1, 0)]), g.c([C, 1], [0.5, -0.5])], {}, Q, { data_layout: 'NHWC' });
+    const p = im2col(g, t, { kernel_size: [2, 2], stride: [1, 1], pad_amount: pad, input_shape: `(1,${H},${W},${C})` });
+    return g.bytes([C, H, W], g.op('Transpose', [g.op('XnorPopcountMatMul', [p, g.c([4 * C, O], w01)], {}, Q)], { perm: [0, 3, 1, 2] }));
+  };
+  const w01 = Array.from({ length: 4 * C * O }, (_, i) => (i * 3) % 2);
+  it('padding, weights other than 0 / 1, data not made by a single-threshold MultiThreshold', () => {
+    expect(importOnnx(graph([0, 0, 0, 0], w01)).layers.map((l) => (l.kind === 'conv2d' ? `conv2d:${l.weight.format.type}:${l.output.kind}` : l.kind))).toEqual(['quantize', 'conv2d:int:threshold', 'conv2d:binary:accumulator']);
+    expect(() => importOnnx(graph([1, 1, 1, 1], w01))).toThrow(/\(XnorPopcountMatMul\): Im2Col pads \{0, 1\} data with 0, a bipolar -1/);
+    expect(() => importOnnx(graph([0, 0, 0, 0], w01.map((v, i) => (i === 2 ? 2 : v))))).toThrow(/\(XnorPopcountMatMul\): XnorPopcountMatMul weight element 2 is 2; allowed 0 or 1/);
+    expect(() => importOnnx(graph([0, 0, 0, 0], w01, false))).toThrow(/\(XnorPopcountMatMul\): XnorPopcountMatMul reads \{0, 1\} data: lowbit takes it as the bipolar output of the MultiThreshold before it/);
   });
 });
 

@@ -22,6 +22,7 @@ export interface TrainArgs {
   'first-bits'?: number;
   'last-bits'?: number;
   'xnor-scale': boolean;
+  group?: number;
   dropout?: number;
   'input-dropout'?: number;
   'grad-bits'?: number;
@@ -90,6 +91,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       .option('first-bits', { type: 'number', describe: 'weight bits of the first layer' })
       .option('last-bits', { type: 'number', describe: 'weight bits of the last layer' })
       .option('xnor-scale', { type: 'boolean', default: false, describe: 'XNOR-Net per-channel scaling of binary weights' })
+      .option('group', { type: 'number', describe: 'per-group weight scales: one scale per GROUP weights along K, as integer multipliers (int weights, integer activations)' })
       .option('dropout', { type: 'number', describe: 'drop probability after every hidden activation (default 0.2 for FP32, 0 for QAT)' })
       .option('input-dropout', { type: 'number', describe: 'drop probability on the input pixels (default 0)' })
       .option('grad-bits', { type: 'number', describe: 'DoReFa gradient quantization: bits of dL/dy of the hidden weighted layers (default: FP32)' })

@@ -4,7 +4,8 @@ import { choosePe } from '../../hw/accel_compile.js';
 import { peKind } from '../../hw/pe_kind.js';
 import { loadModel } from '../../model/locate.js';
 import { estimateNetwork } from '../../estimate/network.js';
-import { estimateArea, hasWindowLayers, type ModelEstimateResult } from '../../estimate/area.js';
+import { estimateArea, type ModelEstimateResult } from '../../estimate/area.js';
+import { hasWindowLayers } from '../../hw/conv_window.js';
 
 export type { ModelEstimateResult };
 import { HOROWITZ_45NM, loadEnergyTable, peMacEnergy } from '../../estimate/energy.js';
@@ -61,7 +62,7 @@ const kib = (bits: number): string => `${(bits / 8192).toFixed(2)} KiB`;
 export function formatModelEstimate(r: ModelEstimate, design: Design): string {
   const rows = r.layers.map((l) => [
     l.name, l.engine === 'mac' && r.pe.kind === 'shift' ? 'mac (shift PE)' : l.engine, l.M, l.K, l.N, l.cycles, `${fx(100 * l.utilization)} %`, l.sram.weightWords, l.sram.activationBits, l.lineBufferBits, l.sram.paramRows,
-    l.sram.outputWrites, fx((l.energyPJ.compute + l.energyPJ.accumulate + l.energyPJ.outputStage + l.energyPJ.sram) / 1e3, 3),
+    l.sram.outputWrites, fx((l.energyPJ.compute + l.energyPJ.accumulate + l.energyPJ.outputStage + l.energyPJ.window + l.energyPJ.sram) / 1e3, 3),
   ]);
   const table = markdownTable({
     columns: ['layer', 'engine', 'pixels', 'K', 'N', 'cycles', 'util', 'W words', 'A bits', 'line buf bits', 'P rows', 'writes', 'on-chip nJ'],
@@ -80,7 +81,7 @@ export function formatModelEstimate(r: ModelEstimate, design: Design): string {
     `off-chip      ${kib(r.offchip.weightLoadBits)} loaded once (weights, parameters, program); per inference ${r.offchip.inputBits} bits in, ${r.offchip.outputBits} out; ${fx(r.offchip.perInferenceBits, 1)} bits/inference at batch ${r.batch}`,
     `memory        weights ${kib(m.model.layers.reduce((a, l) => a + l.weightBits, 0))} in the model's formats; parameters total ${kib(m.model.parameterBits)} vs FP32 ${kib(m.model.fp32Bits)} (${fx(m.model.savingVsFp32)}x) and FP16 ${kib(m.model.fp16Bits)} (${fx(m.model.savingVsFp16)}x)`,
     `accelerator   weight memory ${kib(m.weightMemoryBits)} (${fx(m.weightSavingVsFp32)}x smaller than FP32 weights), parameter memory ${kib(m.paramMemoryBits)}, activation buffers ${kib(m.activationBufferBits)}, peak activations ${m.model.peakActivationBits} bits (FP32 ${m.model.peakActivationBitsFp32}, FP16 ${m.model.peakActivationBitsFp32 / 2})`,
-    `energy        ${fx(e.totalPJ / 1e3, 3)} nJ/inference: compute ${fx(e.computePJ / 1e3, 3)}, accumulate ${fx(e.accumulatePJ / 1e3, 3)}, output stage ${fx(e.outputStagePJ / 1e3, 3)}, SRAM ${fx(e.sramPJ / 1e3, 3)}, DRAM ${fx(e.dramPJ / 1e3, 3)} (${e.table}); one-time load ${fx(e.weightLoadPJ / 1e3, 3)} nJ`,
+    `energy        ${fx(e.totalPJ / 1e3, 3)} nJ/inference: compute ${fx(e.computePJ / 1e3, 3)}, accumulate ${fx(e.accumulatePJ / 1e3, 3)}, output stage ${fx(e.outputStagePJ / 1e3, 3)}, window ${fx(e.windowPJ / 1e3, 3)}, SRAM ${fx(e.sramPJ / 1e3, 3)}, DRAM ${fx(e.dramPJ / 1e3, 3)} (${e.table}); one-time load ${fx(e.weightLoadPJ / 1e3, 3)} nJ`,
   ];
   lines.push(formatPe(r.pe));
   if (r.accumulators) lines.push(...formatAccWidths(r.accumulators, design));

@@ -30,6 +30,7 @@ export function trainHandler(argv: ArgumentsCamelCase<TrainArgs>): void {
   const o: RunOptions = {
     arch: argv.arch, wbits: argv.wbits, abits: argv.abits, epochs: argv.epochs, seed: argv.seed, batchSize: argv['batch-size'],
     optimizer: argv.optimizer, valCount: argv['val-images'], xnorScale: argv['xnor-scale'],
+    ...(argv.group !== undefined ? { group: argv.group } : {}),
     ...(argv.method ? { method: argv.method } : {}),
     ...(floatAct ? { floatAct } : {}),
     ...(argv.lr !== undefined ? { lr: argv.lr } : {}),
@@ -124,7 +125,10 @@ function checkTrainOptions(argv: TrainArgs, hidden: number[] | undefined, floatA
     optInt('--wbits', argv.wbits, 2, 8);
     const why = `weight-only QAT (${argv.scheme ?? `--wbits ${argv.wbits} --abits 32`}) trains one int${argv.wbits} weight quantizer per output channel with float activations`;
     for (const o of ['method', 'first-bits', 'last-bits', 'xnor-scale', 'grad-bits']) notApplicable(`--${o}`, given(o), why);
+    notApplicable('--group', given('group'), `${why} (per-group weight-only models: lowbit quantize --scheme ${argv.scheme ?? `w${argv.wbits}afp32`} --group G after FP32 training)`);
   }
+  optInt('--group', argv.group, 1, 2 ** 31 - 1);
+  notApplicable('--group', fp && given('group'), 'FP32 training has no weight quantizer; give --wbits/--abits below 32');
   optInt('--epochs', argv.epochs, 1, 100000);
   optInt('--seed', argv.seed, 0, 2 ** 32 - 1);
   optInt('--batch-size', argv['batch-size'], 1, 60000);

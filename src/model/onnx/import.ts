@@ -17,7 +17,8 @@ import { docPath } from '../../util/package.js';
  * from one input to one output. Supported:
  *   QuantizeLinear, DequantizeLinear (per tensor; per axis for weights), MatMulInteger, ConvInteger,
  *   QLinearMatMul, QLinearConv, com.microsoft QGemm, MatMul / Gemm / Conv between DequantizeLinear and
- *   QuantizeLinear (QDQ), Add of a bias, Relu (fused as a clamp at the zero point), Cast + Mul of an int32
+ *   QuantizeLinear (QDQ), Add of a bias, Add of two DequantizeLinear outputs then QuantizeLinear (QDQ residual,
+ *   which ORT fuses into QLinearAdd: an `add` layer), com.microsoft QLinearAdd / QLinearGlobalAveragePool, Relu (fused as a clamp at the zero point), Cast + Mul of an int32
  *   accumulator, MaxPool, the integer threshold and binary-quantize ops `exportOnnx` writes (exactly that
  *   pattern: import_threshold.ts), and the layout ops (import_layout.ts): float Flatten / Reshape / Squeeze / Unsqueeze /
  *   Transpose / Identity before the first QuantizeLinear fold into the input handling, flattening and (at the
@@ -81,9 +82,10 @@ export function importOnnx(source: string | Uint8Array, opts: ImportOptions = {}
     const op = node.opType ?? '';
     const where = `${file}: node ${node.name || '(unnamed)'} (${op})`;
     // lowbit's model is a chain: every op reads the last layer's output, except the skip operand of a QLinearAdd
+    // or of a QDQ Add (DequantizeLinear keeps its input's producer; the Adds check their operands themselves)
     const in0 = node.input?.[0] ?? '';
-    if (op !== 'QLinearAdd' && producer.has(in0) && producer.get(in0) !== layers.length - 1 && !(op === 'DequantizeLinear' && vals.get(in0)?.t === 'const')) {
-      throw new InputError(`${where}: input ${in0} is the output of layer ${producer.get(in0)}, not of the last one (${layers.length - 1}); lowbit imports a chain whose only branches are QLinearAdd skip connections`);
+    if (op !== 'QLinearAdd' && op !== 'Add' && op !== 'DequantizeLinear' && producer.has(in0) && producer.get(in0) !== layers.length - 1) {
+      throw new InputError(`${where}: input ${in0} is the output of layer ${producer.get(in0)}, not of the last one (${layers.length - 1}); lowbit imports a chain whose only branches are QLinearAdd (or QDQ Add) skip connections`);
     }
     const get = (i: number): Val | undefined => {
       const n = node.input?.[i];
@@ -128,6 +130,15 @@ export function importOnnx(source: string | Uint8Array, opts: ImportOptions = {}
         } else if (x.t === 'mac') {
           if (!x.float) unsupported('QuantizeLinear of an int32 accumulator needs a Cast + Mul to float first');
           set(finish(x.p, q));
+        } else if (x.t === 'qadd') {
+          // DequantizeLinear -> Add -> QuantizeLinear: ONNX Runtime's CPU graph optimizer fuses it into QLinearAdd
+          // only when A, B and the output have one element type (its BinaryNodeGroupSelector); otherwise it adds
+          // in float32, which the add layer does not model
+          if (x.a.quant.format.type !== 'int' || x.b.quant.format.type !== 'int' || q.format.type !== 'int' || x.a.quant.format.signed !== q.format.signed || x.b.quant.format.signed !== q.format.signed) {
+            unsupported('the Add\'s inputs and its QuantizeLinear output must all be uint8 or all int8 (ONNX Runtime fuses DequantizeLinear -> Add -> QuantizeLinear into QLinearAdd only then)');
+          }
+          push({ kind: 'add', name: x.name, a: x.a, b: x.b, output: q });
+          set({ t: 'q', q });
         } else if (x.t === 'dq') {
           if (x.q.scale !== q.scale || x.q.zeroPoint !== q.zeroPoint || x.q.format.type !== q.format.type) {
             unsupported('re-quantizing a tensor to different parameters is not supported (scale/zero point must match)');
@@ -168,7 +179,25 @@ export function importOnnx(source: string | Uint8Array, opts: ImportOptions = {}
         break;
       }
       case 'Add': {
-        if (x.t !== 'mac') unsupported('Add is supported only as the bias of a MatMul/Conv/Gemm');
+        if (x.t === 'dq') {
+          // QDQ residual: Add(DequantizeLinear(a), DequantizeLinear(b)) -> QuantizeLinear, an `add` layer
+          const [a, b] = [0, 1].map((i): AddOperand => {
+            const name = node.input?.[i] ?? '';
+            const v = get(i);
+            if (v?.t !== 'dq' || !producer.has(name)) unsupported(`input ${name} must be a DequantizeLinear of a layer's quantized output (a QDQ residual Add)`);
+            return { from: producer.get(name)!, quant: v.q };
+          }) as [AddOperand, AddOperand];
+          if (a.from !== layers.length - 1 && b.from !== layers.length - 1) unsupported('neither input is the output of the last layer; lowbit imports a chain with skip connections');
+          // read by one QuantizeLinear, or by one Relu read by one QuantizeLinear (checked in the Relu case)
+          const r = readers.get(node.output?.[0] ?? '') ?? [];
+          const next = r.length === 1 && r[0]?.opType === 'Relu' ? (readers.get(r[0].output?.[0] ?? '') ?? []) : r;
+          if (next.length !== 1 || next[0]?.opType !== 'QuantizeLinear') {
+            unsupported('the sum must be read only by one QuantizeLinear, or one Relu then one QuantizeLinear (ONNX Runtime fuses DequantizeLinear -> Add -> QuantizeLinear into QLinearAdd; a float sum used otherwise has no lowbit layer)');
+          }
+          set({ t: 'qadd', a, b, name: node.name || 'add' });
+          break;
+        }
+        if (x.t !== 'mac') unsupported('Add is supported only as the bias of a MatMul/Conv/Gemm, or of two DequantizeLinear outputs followed by a QuantizeLinear (QDQ residual)');
         const b = get(1);
         const p = x.p;
         const O = p.layer.kind === 'dense' ? p.layer.outFeatures : p.layer.outChannels;
@@ -186,6 +215,19 @@ export function importOnnx(source: string | Uint8Array, opts: ImportOptions = {}
         break;
       }
       case 'Relu': {
+        if (x.t === 'qadd') {
+          // Add -> Relu -> QuantizeLinear: ONNX Runtime drops the Relu when the zero point is the type's minimum
+          // (QuantizeLinear then saturates every negative sum to it: Q(max(s, 0)) = Q(s)) and fuses the rest into
+          // QLinearAdd; with another zero point it adds in float32
+          const q = (readers.get(node.output?.[0] ?? '') ?? [])[0]!;
+          const zp = vals.get(q.input?.[2] ?? '');
+          const min = zp?.t === 'const' ? (zp.v.dataType === DT.INT8 ? -128 : 0) : 0;
+          if (zp !== undefined && (zp.t !== 'const' || zp.v.values[0] !== min)) {
+            unsupported(`a Relu between Add and QuantizeLinear is exact only with the zero point at the type's minimum (uint8 0, int8 -128), as ONNX Runtime then removes it; the QuantizeLinear's zero point is ${zp.t === 'const' ? zp.v.values[0] : 'not a constant'}`);
+          }
+          set(x);
+          break;
+        }
         if (x.t === 'mac') {
           x.p.relu = true;
           set(x);
@@ -315,7 +357,7 @@ export function importOnnx(source: string | Uint8Array, opts: ImportOptions = {}
     }
     const o = node.output?.[0] ?? '';
     const ov = vals.get(o);
-    if ((ov?.t === 'q' || ov?.t === 'dq') && layers.length > 0) producer.set(o, layers.length - 1);
+    if ((ov?.t === 'q' || ov?.t === 'dq') && layers.length > 0) producer.set(o, op === 'DequantizeLinear' && producer.has(in0) ? producer.get(in0)! : layers.length - 1);
   }
   const outs = g.output ?? [];
   if (outs.length !== 1) throw new InputError(`${file}: graph has ${outs.length} outputs; lowbit imports a single-output chain`);

@@ -1,7 +1,7 @@
 import { quantizeMultiplier } from '../../arith/index.js';
 import { InputError } from '../../util/errors.js';
 import { ortOutputScale } from '../stages.js';
-import type { ActQuant, Conv2dLayer, DenseLayer, TensorFormat, WeightTensor } from '../types.js';
+import type { ActQuant, AddOperand, Conv2dLayer, DenseLayer, TensorFormat, WeightTensor } from '../types.js';
 import type { Layout } from './import_layout.js';
 import { attrInt, attrInts, DT, type NodeProto, type TensorValue } from './proto.js';
 
@@ -35,6 +35,8 @@ export type Val =
   | { t: 'const'; v: TensorValue }
   | { t: 'dqconst'; v: TensorValue; scale: number[]; zp: number[]; axis: number }
   | { t: 'mac'; p: Pending; float: boolean; unscaled?: boolean }
+  /** the float sum of two dequantized layer outputs (QDQ residual), waiting for its QuantizeLinear */
+  | { t: 'qadd'; a: AddOperand; b: AddOperand; name: string }
   | { t: 'acc' };
 
 const U8: TensorFormat = { type: 'int', bits: 8, signed: false };
@@ -160,6 +162,8 @@ export function macLayer(node: NodeProto, op: string, x: Val, get: Get, constAt:
       if (inQ.zeroPoint !== aZp[0]) throw new InputError(`${where}: a_zero_point ${aZp[0]} differs from the input's zero point ${inQ.zeroPoint}`);
       const N = op === 'MatMulInteger' ? t.dims[1]! : t.dims[0]!;
       const w = weights(t, [1], zpVals(3, 1), op === 'MatMulInteger', where);
+      // exportOnnx writes binary (±1) weights as int8 -1 / +1 with zero point 0: the same values, so the same sums
+      if (t.dataType === DT.INT8 && w.zeroPoint.every((z) => z === 0) && w.data.every((v) => v === 1 || v === -1)) w.format = { type: 'binary' };
       return done(op === 'MatMulInteger' ? dense(w, t.dims[0]!, N, inQ, null) : conv(w, t.dims, inQ, null), undefined, false);
     }
     case 'QLinearMatMul':

@@ -7,7 +7,7 @@ import type { ImportOptions } from './import_ops.js';
 import { attr, attrInt, attrInts, num, readTensor, type ModelProto, type NodeProto, type TensorValue } from './proto.js';
 import { accumulatorBound, monotoneThresholds, perChannel, type LevelFn } from './qonnx_fold.js';
 import { datatypeAnnotations, datatypeFormat, integerWeightFormat, smallestIntFormat } from './qonnx_datatype.js';
-import { im2colGeometry, maxPoolNhwcLayer, patchMatrixToOihw, type ConvGeometry } from './qonnx_lowered.js';
+import { bipolarFromBinary, bipolarWeights, im2colGeometry, maxPoolNhwcLayer, patchMatrixToOihw, type ConvGeometry } from './qonnx_lowered.js';
 import { parseRounding, quantInt, quantIntRange, qonnxRound, truncStep, type QuantParams } from './qonnx_ops.js';
 
 /**
@@ -49,10 +49,10 @@ type V =
 const TO_NHWC = '0,2,3,1';
 const TO_NCHW = '0,3,1,2';
 
-export const QONNX_OPS = new Set(['Quant', 'IntQuant', 'BipolarQuant', 'Trunc', 'MultiThreshold', 'Im2Col', 'MaxPoolNHWC']);
+export const QONNX_OPS = new Set(['Quant', 'IntQuant', 'BipolarQuant', 'Trunc', 'MultiThreshold', 'Im2Col', 'MaxPoolNHWC', 'XnorPopcountMatMul']);
 
 /** Ops that read an NHWC map (elementwise or per-tensor, a channels-last MultiThreshold, FINN's NHWC ops). */
-const NHWC_OPS = new Set(['Transpose', 'MultiThreshold', 'Relu', 'Identity', 'Quant', 'IntQuant', 'BipolarQuant', 'Trunc', 'Sign', 'Add', 'Sub', 'Mul', 'Div', 'Im2Col', 'MatMul', 'MaxPoolNHWC', 'Flatten', 'Reshape']);
+const NHWC_OPS = new Set(['Transpose', 'MultiThreshold', 'Relu', 'Identity', 'Quant', 'IntQuant', 'BipolarQuant', 'Trunc', 'Sign', 'Add', 'Sub', 'Mul', 'Div', 'Im2Col', 'MatMul', 'XnorPopcountMatMul', 'MaxPoolNHWC', 'Flatten', 'Reshape']);
 
 /** Whether a decoded model uses QONNX custom ops. */
 export function isQonnx(m: ModelProto): boolean {
@@ -77,6 +77,8 @@ export function importQonnx(m: ModelProto, file: string, source: string, opts: I
   // FINN's DataType annotations (qonnx_datatype.ts): of the graph input and of whole-number weights
   const datatypes = datatypeAnnotations(g);
   const inFormat = datatypeFormat(datatypes.get(gin.name ?? '') ?? '');
+  /** {0, 1} tensors an XnorPopcountMatMul made bipolar: no other reader may take them as integers */
+  const madeBipolar = new Set<ActQuant>();
 
   for (const node of g.node ?? []) {
     const op = node.opType ?? '';
@@ -262,6 +264,7 @@ export function importQonnx(m: ModelProto, file: string, source: string, opts: I
           w = { t: 'w', v, q: v.values.slice(), scale: v.values.map(() => 1), zp: v.values.map(() => 0), format, axisScale: [] };
         }
         if (w?.t !== 'w') fail('weights (input 1) must be a Quant / BipolarQuant of a constant, or whole numbers');
+        if (madeBipolar.has((x as { q: ActQuant }).q)) fail('its input is {0, 1} data an XnorPopcountMatMul also reads (lowbit holds it as bipolar)');
         // FINN's lowered conv: a MatMul of Im2Col patches, or of an NHWC map (a 1x1 conv: no Im2Col)
         const lowered = x.t === 'patches' ? x.g : nhwc ? POINTWISE : undefined;
         const mac = macOf(node, op, (x as { q: ActQuant }).q, w as Extract<V, { t: 'w' }>, chain.shape, where, lowered);
@@ -273,6 +276,27 @@ export function importQonnx(m: ModelProto, file: string, source: string, opts: I
         }
         const bias = get(2);
         if (bias) addConst(mac, bias, op === 'Conv' ? 0 : -1, 'add', where);
+        set({ t: 'aff', m: mac, nhwc: !!lowered });
+        break;
+      }
+      case 'XnorPopcountMatMul': {
+        if (x.t !== 'act' && x.t !== 'patches') fail('XnorPopcountMatMul needs {0, 1} data from a MultiThreshold');
+        const q = (x as { q: ActQuant }).q;
+        // {0, 1} padding is bipolar -1; lowbit's binary conv pads with 0 (no term)
+        if (x.t === 'patches' && x.g.padding.some((p) => p !== 0)) fail(`Im2Col pads {0, 1} data with 0, a bipolar -1; lowbit's binary conv2d pads with no term (only unpadded XNOR convolutions are representable)`);
+        const wc = get(1);
+        if (wc?.t !== 'const') fail('weights (input 1) must be a {0, 1} initializer');
+        const v = (wc as { v: TensorValue }).v;
+        const wq = bipolarWeights(v, where);
+        bipolarFromBinary(layers, q, where);
+        madeBipolar.add(q);
+        const w: Extract<V, { t: 'w' }> = { t: 'w', v, q: wq, scale: wq.map(() => 1), zp: wq.map(() => 0), format: { type: 'binary' }, axisScale: [] };
+        const lowered = x.t === 'patches' ? x.g : nhwc ? POINTWISE : undefined;
+        const mac = macOf(node, 'MatMul', q, w, chain.shape, where, lowered);
+        // P = (acc + K) / 2 with acc the bipolar dot product over K = the weight rows
+        const K = v.dims[0]!;
+        mac.a = mac.a.map((a) => a / 2);
+        mac.b = mac.b.map((b) => b + K / 2);
         set({ t: 'aff', m: mac, nhwc: !!lowered });
         break;
       }
@@ -382,6 +406,7 @@ export function importQonnx(m: ModelProto, file: string, source: string, opts: I
   const last = vals.get(outs[0]!.name ?? '') ?? (() => { throw new InputError(`${file}: output ${outs[0]!.name} is not produced by any node`); })();
   if (last.t === 'aff') finishAccumulator(last.m, `${file}: output ${outs[0]!.name}`);
   else if (last.t !== 'act') throw new InputError(`${file}: the output is not a quantized tensor or the output of a MatMul/Gemm/Conv`);
+  if (last.t === 'act' && madeBipolar.has(last.q)) throw new InputError(`${file}: the output is {0, 1} data an XnorPopcountMatMul also reads (lowbit holds it as bipolar)`);
   if (last.nhwc) throw new InputError(`${file}: the output is an NHWC feature map; lowbit writes NCHW (end the graph with a Transpose perm [${TO_NCHW}])`);
 
   function finishAccumulator(mac: Mac, where: string) {

@@ -1,6 +1,6 @@
 import { InputError } from '../../util/errors.js';
-import type { MaxPool2dLayer } from '../types.js';
-import { attr, attrInt, attrInts, type NodeProto } from './proto.js';
+import type { ActQuant, Layer, MaxPool2dLayer } from '../types.js';
+import { attr, attrInt, attrInts, type NodeProto, type TensorValue } from './proto.js';
 
 /**
  * FINN's lowered convolutions (qonnx `LowerConvsToMatMul`, FINN `MakeMaxPoolNHWC`), read back as lowbit layers.
@@ -8,7 +8,8 @@ import { attr, attrInt, attrInts, type NodeProto } from './proto.js';
  *   Im2Col on NHWC x [1, H, W, C] -> patches [1, OH, OW, kh * kw * C], patch element (ky, kx, c) at index
  *     (ky * kw + kx) * C + c reading x[oy * sh + ky - pt][ox * sw + kx - pl][c] (pad_value where outside);
  *   MatMul(patches, W [kh * kw * C, O]) = Conv with OIHW weights w[o][c][ky][kx] = W[(ky * kw + kx) * C + c][o];
- *   MaxPoolNHWC = MaxPool on the NCHW transpose (same kernel_shape, strides, pads, ceil_mode).
+ *   MaxPoolNHWC = MaxPool on the NCHW transpose (same kernel_shape, strides, pads, ceil_mode);
+ *   XnorPopcountMatMul of {0, 1} data and weights = (bipolar dot product + K) / 2.
  */
 
 /** Kernel, stride and padding [top, left, bottom, right] of a convolution. */
@@ -68,4 +69,34 @@ export function maxPoolNhwcLayer(node: NodeProto, where: string): MaxPool2dLayer
   const p = attrInts(node, 'pads') ?? fail('missing pads');
   if (k.length !== 2 || s.length !== 2 || p.length !== 4) fail(`kernel_shape [${k}], strides [${s}], pads [${p}]: lowbit reads 2-D pooling`);
   return { kind: 'maxpool2d', name: node.name || 'maxpool', kernel: [k[0]!, k[1]!], stride: [s[0]!, s[1]!], padding: [p[0]!, p[1]!, p[2]!, p[3]!] };
+}
+
+/**
+ * XnorPopcountMatMul (qonnx `xnorpopcount.py`, made by `ConvertBipolarMatMulToXnorPopcount`) reads {0, 1} data
+ * a and weights w: P = #{k : a_k = w_k} = (a' . w' + K) / 2 with the bipolar a' = 2a - 1, w' = 2w - 1. lowbit
+ * reads the data as the bipolar output of the single-threshold stage that made it (the transform turned that
+ * MultiThreshold from out_scale 2, out_bias -1 into out_scale 1, out_bias 0): the stage (the last multiply layer,
+ * through max pools and flattens, which commute with 2a - 1) becomes bipolar, in place, and `q` becomes binary.
+ */
+export function bipolarFromBinary(layers: readonly Layer[], q: ActQuant, where: string): void {
+  const fail = (why: string): never => {
+    throw new InputError(`${where}: ${why}`);
+  };
+  let at = layers.length - 1;
+  while (at >= 0 && (layers[at]!.kind === 'maxpool2d' || layers[at]!.kind === 'flatten')) at--;
+  const l = layers[at];
+  const stage = l && (l.kind === 'dense' || l.kind === 'conv2d') ? l.output : undefined;
+  if (stage?.kind !== 'threshold' || stage.output !== q || stage.steps !== 1 || stage.offset !== 0 || stage.bipolar || q.scale !== 1 || q.zeroPoint !== 0) {
+    throw new InputError(`${where}: XnorPopcountMatMul reads {0, 1} data: lowbit takes it as the bipolar output of the MultiThreshold before it (one threshold, out_scale 1, out_bias 0), which it is not`);
+  }
+  if (layers.some((x) => 'input' in x && x.input === q)) fail('the {0, 1} data is also read by another layer as integers');
+  stage.bipolar = true;
+  q.format = { type: 'binary' };
+}
+
+/** {0, 1} XnorPopcountMatMul weights -> the bipolar values 2w - 1. */
+export function bipolarWeights(v: TensorValue, where: string): number[] {
+  const bad = v.values.findIndex((x) => x !== 0 && x !== 1);
+  if (bad >= 0) throw new InputError(`${where}: XnorPopcountMatMul weight element ${bad} is ${v.values[bad]}; allowed 0 or 1`);
+  return v.values.map((x) => 2 * x - 1);
 }

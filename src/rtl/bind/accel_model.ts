@@ -1,4 +1,4 @@
-import { formatBits, formatRange, type NumFormat as TensorFormat } from '../../arith/format.js';
+import { codeFormat, formatRange, intFormat, type NumFormat as TensorFormat } from '../../arith/format.js';
 import { inputQuant, integerInference } from '../../model/infer.js';
 import { modelShapes, shapeSize } from '../../model/shapes.js';
 import type { QuantizedModel } from '../../model/types.js';
@@ -25,10 +25,6 @@ export interface AcceleratorModel extends BindModel {
   outputs: number;
   /** the cycles of a one-multiply-per-cycle engine for one image: the sum of the layers' products */
   macs: number;
-}
-
-function laneOf(f: TensorFormat): { bits: number; signed: boolean } {
-  return f.type === 'binary' ? { bits: 1, signed: false } : { bits: formatBits(f), signed: f.signed };
 }
 
 /** The format of the network's output integers. */
@@ -65,10 +61,10 @@ export function acceleratorModel(qm: QuantizedModel): AcceleratorModel {
     outputs,
     macs,
     operands: [
-      { name: 'x', dir: 'in', optional: false, format: () => laneOf(inFmt), lanes: 'any', describe: `input integers of model ${qm.name}` },
+      { name: 'x', dir: 'in', optional: false, format: () => codeFormat(inFmt), lanes: 'any', describe: `input integers of model ${qm.name}` },
       { ...lastOperand, describe: '1 on the last beat of an image' },
-      { name: 'y', dir: 'out', optional: false, format: () => laneOf(outFmt), lanes: 'any', describe: `output integers of model ${qm.name}` },
-      { name: 'y_last', dir: 'out', optional: true, format: () => ({ bits: 1, signed: false }), lanes: { fixed: 1 }, describe: '1 on the last beat of an image\'s outputs' },
+      { name: 'y', dir: 'out', optional: false, format: () => codeFormat(outFmt), lanes: 'any', describe: `output integers of model ${qm.name}` },
+      { name: 'y_last', dir: 'out', optional: true, format: () => intFormat(1, false), lanes: { fixed: 1 }, describe: '1 on the last beat of an image\'s outputs' },
     ],
     stimulus(_d, lanes, bound, seed, images) {
       // seeded images, uniform over the input format; the first two at its minimum and maximum

@@ -19,18 +19,18 @@ import { lastOperand, popcountGroups, type BindModel, type Txn } from './models.
  */
 function integerFormat(f: NumFormat, what: string, d: Design): IntFormat {
   if (f.type === 'binary') throw new InputError(`model bit_serial on design ${d.name}: ${what} is bipolar (±1); bit-serial dot products need integer formats (use model xnor_popcount for ±1)`);
-  return intFormat(f.bits, f.signed) as IntFormat;
+  return f;
 }
 
 export const bitSerialModel: BindModel = {
   name: 'bit_serial',
   operands: [
-    { name: 'a', dir: 'in', optional: false, format: () => ({ bits: 1, signed: false }), lanes: 'any', describe: 'one bit plane of x (lane i: bit m of x_i)' },
-    { name: 'w', dir: 'in', optional: false, format: () => ({ bits: 1, signed: false }), lanes: { sameAs: 'a' }, describe: 'one bit plane of y (lane i: bit k of y_i)' },
-    { name: 'shift', dir: 'in', optional: false, format: () => ({ bits: 5, signed: false }), lanes: { fixed: 1 }, describe: 'the plane pair weight m + k (5 bits)' },
-    { name: 'neg', dir: 'in', optional: false, format: () => ({ bits: 1, signed: false }), lanes: { fixed: 1 }, describe: '1 when the pair weighs -2^(m+k) (one sign plane)' },
+    { name: 'a', dir: 'in', optional: false, format: () => intFormat(1, false), lanes: 'any', describe: 'one bit plane of x (lane i: bit m of x_i)' },
+    { name: 'w', dir: 'in', optional: false, format: () => intFormat(1, false), lanes: { sameAs: 'a' }, describe: 'one bit plane of y (lane i: bit k of y_i)' },
+    { name: 'shift', dir: 'in', optional: false, format: () => intFormat(5, false), lanes: { fixed: 1 }, describe: 'the plane pair weight m + k (5 bits)' },
+    { name: 'neg', dir: 'in', optional: false, format: () => intFormat(1, false), lanes: { fixed: 1 }, describe: '1 when the pair weighs -2^(m+k) (one sign plane)' },
     { ...lastOperand, optional: false, describe: '1 on the final word of a dot product' },
-    { name: 'dot', dir: 'out', optional: false, format: (d) => ({ bits: d.accumulator.bits, signed: true }), lanes: { fixed: 1 }, describe: 'the dot product (Design.accumulator.bits, wrapping)' },
+    { name: 'dot', dir: 'out', optional: false, format: (d) => intFormat(d.accumulator.bits, true), lanes: { fixed: 1 }, describe: 'the dot product (Design.accumulator.bits, wrapping)' },
   ],
   checkDesign(d) {
     checkXnorPopcountParams({ lanes: d.xnor.bitsPerCycle, accBits: d.accumulator.bits, thresholds: d.xnor.thresholds, channels: 1 });
@@ -43,7 +43,7 @@ export const bitSerialModel: BindModel = {
     const fy = integerFormat(d.weight, 'weight', d);
     const lanesN = lanes.a;
     const range = (f: IntFormat): [number, number] => {
-      const r = formatRange(intFormat(f.bits, f.signed));
+      const r = formatRange(f);
       return [r.min, r.max];
     };
     const [xlo, xhi] = range(fx);

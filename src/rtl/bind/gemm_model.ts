@@ -1,4 +1,5 @@
 import type { Design } from '../../hw/design.js';
+import { intFormat } from '../../arith/format.js';
 import { laneFormat } from '../../hw/mac_rule.js';
 import { Rng } from '../../util/rng.js';
 import { laneCorners, randomLane } from '../units/mac_pe.js';
@@ -46,7 +47,7 @@ export const gemmModel: BindModel = {
   operands: [
     { name: 'a', dir: 'in', optional: false, format: (d) => laneFormat(d.activation), lanes: 'any', describe: 'the M x K activation matrix, row-major (Design.activation)' },
     { name: 'w', dir: 'in', optional: false, format: (d) => laneFormat(d.weight), lanes: 'any', describe: 'the K x N weight matrix, row-major (Design.weight)' },
-    { name: 'y', dir: 'out', optional: false, format: (d) => ({ bits: d.accumulator.bits, signed: true }), lanes: 'any', describe: 'the M x N product, row-major (Design.accumulator)' },
+    { name: 'y', dir: 'out', optional: false, format: (d) => intFormat(d.accumulator.bits, true), lanes: 'any', describe: 'the M x N product, row-major (Design.accumulator)' },
   ],
   checkLanes(lanes) {
     if (gemmShape(lanes.a, lanes.w, lanes.y) !== undefined) return undefined;

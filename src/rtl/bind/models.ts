@@ -1,7 +1,7 @@
-import { formatRange, intFormat, wrapInt } from '../../arith/index.js';
+import { formatRange, intFormat, wrapInt, type IntFormat } from '../../arith/index.js';
 import type { Design } from '../../hw/design.js';
 import { accRule, laneFormat } from '../../hw/mac_rule.js';
-import { checkChannelScale, outFormat, requantize, requantizerParams } from '../../hw/requantizer.js';
+import { checkChannelScale, requantize, requantizerParams } from '../../hw/requantizer.js';
 import { checkXnorPopcountParams, laneWords, wordContribution, wordPopcount } from '../../hw/xnor_popcount.js';
 import { InputError } from '../../util/errors.js';
 import { Rng } from '../../util/rng.js';
@@ -25,7 +25,7 @@ export interface OperandDef {
   /** may be left unbound (e.g. `last`: without it every beat is a whole transaction) */
   optional: boolean;
   /** element format of the operand under a Design */
-  format(d: Design): { bits: number; signed: boolean };
+  format(d: Design): IntFormat;
   /** lanes this operand must have, given the lanes of another operand (`same as a`), or fixed */
   lanes: { fixed: number } | { sameAs: string } | 'any';
   /** what the operand is, for messages and docs */
@@ -97,7 +97,7 @@ export const lastOperand: OperandDef = {
   name: 'last',
   dir: 'in',
   optional: true,
-  format: () => ({ bits: 1, signed: false }),
+  format: () => intFormat(1, false),
   lanes: { fixed: 1 },
   describe: '1 on the final beat of a dot product (unbound: every beat is a whole dot product)',
 };
@@ -115,7 +115,7 @@ export const macPe: BindModel = {
     { name: 'a', dir: 'in', optional: false, format: (d) => laneFormat(d.activation), lanes: 'any', describe: 'activation elements (Design.activation)' },
     { name: 'w', dir: 'in', optional: false, format: (d) => laneFormat(d.weight), lanes: { sameAs: 'a' }, describe: 'weight elements (Design.weight)' },
     lastOperand,
-    { name: 'acc', dir: 'out', optional: false, format: (d) => ({ bits: d.accumulator.bits, signed: true }), lanes: { fixed: 1 }, describe: 'the dot product (Design.accumulator)' },
+    { name: 'acc', dir: 'out', optional: false, format: (d) => intFormat(d.accumulator.bits, true), lanes: { fixed: 1 }, describe: 'the dot product (Design.accumulator)' },
   ],
   stimulus(d, lanes, bound, seed, groups, beats) {
     const rng = new Rng(seed);
@@ -168,10 +168,10 @@ export const macPe: BindModel = {
 export const xnorPopcount: BindModel = {
   name: 'xnor_popcount',
   operands: [
-    { name: 'a', dir: 'in', optional: false, format: () => ({ bits: 1, signed: false }), lanes: 'any', describe: 'activation bits (1 = +1)' },
-    { name: 'w', dir: 'in', optional: false, format: () => ({ bits: 1, signed: false }), lanes: { sameAs: 'a' }, describe: 'weight bits (1 = +1)' },
+    { name: 'a', dir: 'in', optional: false, format: () => intFormat(1, false), lanes: 'any', describe: 'activation bits (1 = +1)' },
+    { name: 'w', dir: 'in', optional: false, format: () => intFormat(1, false), lanes: { sameAs: 'a' }, describe: 'weight bits (1 = +1)' },
     lastOperand,
-    { name: 'dot', dir: 'out', optional: false, format: (d) => ({ bits: d.accumulator.bits, signed: true }), lanes: { fixed: 1 }, describe: 'the ±1 dot product (Design.accumulator.bits, wrapping)' },
+    { name: 'dot', dir: 'out', optional: false, format: (d) => intFormat(d.accumulator.bits, true), lanes: { fixed: 1 }, describe: 'the ±1 dot product (Design.accumulator.bits, wrapping)' },
   ],
   checkDesign(d) {
     checkXnorPopcountParams({ lanes: d.xnor.bitsPerCycle, accBits: d.accumulator.bits, thresholds: d.xnor.thresholds, channels: 1 });
@@ -206,19 +206,19 @@ export const xnorPopcount: BindModel = {
 /**
  * requantizer: each lane `y[i] = requantize(acc[i], multiplier, shift)` as lowbit's requantizer computes it
  * (src/hw/requantizer.ts: Design.requant's mode `double`/`single` (TFLite) or `shift` (`roundShift(acc, n,
- * rounding)`), then `+ zeroPoint`, optional ReLU at the zero point, saturation to outBits). `shift` is a
+ * rounding)`), then `+ zeroPoint`, optional ReLU at the zero point, saturation to the output format). `shift` is a
  * 6-bit unsigned right shift n (mode shift) or an 8-bit signed TFLite shift (double/single); `multiplier`
  * a signed 32-bit TFLite multiplier (double/single only). The stimulus keeps one seeded (multiplier, shift)
  * for the whole run, so a design may take them from configuration ports sampled at any time; in shift mode
- * n <= accBits - outBits, so saturation stays reachable.
+ * n <= accBits - out.bits, so saturation stays reachable.
  */
 export const requantizerModel: BindModel = {
   name: 'requantizer',
   operands: [
-    { name: 'acc', dir: 'in', optional: false, format: (d) => ({ bits: d.accumulator.bits, signed: true }), lanes: 'any', describe: 'accumulators (Design.accumulator.bits)' },
-    { name: 'shift', dir: 'in', optional: false, format: (d) => (d.requant.mode === 'shift' ? { bits: 6, signed: false } : { bits: 8, signed: true }), lanes: { fixed: 1 }, describe: 'the shift (mode shift: right shift n, 6 bits unsigned; double/single: TFLite shift, 8 bits signed)' },
-    { name: 'multiplier', dir: 'in', optional: true, format: () => ({ bits: 32, signed: true }), lanes: { fixed: 1 }, describe: 'the TFLite multiplier (double/single modes)' },
-    { name: 'y', dir: 'out', optional: false, format: (d) => outFormat(requantizerParams(d, 1)), lanes: { sameAs: 'acc' }, describe: 'the requantized outputs (Design.requant.outBits/outSigned)' },
+    { name: 'acc', dir: 'in', optional: false, format: (d) => intFormat(d.accumulator.bits, true), lanes: 'any', describe: 'accumulators (Design.accumulator.bits)' },
+    { name: 'shift', dir: 'in', optional: false, format: (d) => (d.requant.mode === 'shift' ? intFormat(6, false) : intFormat(8, true)), lanes: { fixed: 1 }, describe: 'the shift (mode shift: right shift n, 6 bits unsigned; double/single: TFLite shift, 8 bits signed)' },
+    { name: 'multiplier', dir: 'in', optional: true, format: () => intFormat(32, true), lanes: { fixed: 1 }, describe: 'the TFLite multiplier (double/single modes)' },
+    { name: 'y', dir: 'out', optional: false, format: (d) => requantizerParams(d, 1).out, lanes: { sameAs: 'acc' }, describe: 'the requantized outputs (Design.requant.out)' },
   ],
   checkDesign(d) {
     requantizerParams(d, 1);
@@ -230,14 +230,14 @@ export const requantizerModel: BindModel = {
     const n = lanes.acc;
     const bits = p.accBits;
     const max = formatRange(intFormat(bits, true)).max;
-    // a shift that leaves outputs able to saturate: n <= accBits - outBits (larger n only ever gives small outputs)
-    const shift = p.mode === 'shift' ? rng.int(0, Math.max(0, bits - p.outBits)) : rng.int(-8, 6);
+    // a shift that leaves outputs able to saturate: n <= accBits - out.bits (larger n only ever gives small outputs)
+    const shift = p.mode === 'shift' ? rng.int(0, Math.max(0, bits - p.out.bits)) : rng.int(-8, 6);
     const multiplier = p.mode === 'single' ? rng.int(2 ** 30, 2 ** 31 - 1) : rng.int(2 ** 30, 2 ** 31 - 1) * (rng.float() < 0.25 ? -1 : 1);
     checkChannelScale(p, multiplier, shift, 'requantizer stimulus');
     const half = p.mode === 'shift' && shift > 0 ? 2 ** (shift - 1) : 1;
     // around zero, around the rounding tie (half = 2^(n-1)), the accumulator's ends, and (shift mode) just
     // inside and outside the output range after scaling (saturation)
-    const edge = p.mode === 'shift' ? 2 ** shift * 2 ** (p.outBits - 1) : 0;
+    const edge = p.mode === 'shift' ? 2 ** shift * 2 ** (p.out.bits - 1) : 0;
     const corners = [-max - 1, max, 0, 1, -1, half, -half, half - 1, -half + 1, half + 1, -half - 1, 3 * half, -3 * half, edge, -edge, edge - 2 * half * 5, -edge - 2 * half * 5]
       .filter((v) => v >= -max - 1 && v <= max);
     const out: Txn[] = [];

@@ -1,4 +1,4 @@
-import { formatBits, type NumFormat as TensorFormat } from '../../arith/format.js';
+import { codeFormat } from '../../arith/format.js';
 import type { Conv2dLayer, DenseLayer, QuantizedModel } from '../../model/types.js';
 import { InputError } from '../../util/errors.js';
 
@@ -47,10 +47,6 @@ export interface ParamImage {
 /** The widest element of any tensor: the data port must hold one. */
 export const IMAGE_MAX_ELEM_BITS = 32;
 
-function weightBits(f: TensorFormat): { bits: number; signed: boolean } {
-  return f.type === 'binary' ? { bits: 1, signed: false } : { bits: formatBits(f), signed: f.signed };
-}
-
 /** The image for a `dataBits`-bit data port (`where` names the port in an error). */
 export function paramImage(model: QuantizedModel, dataBits: number, where = 'parameter image'): ParamImage {
   if (!Number.isInteger(dataBits) || dataBits < IMAGE_MAX_ELEM_BITS) throw new InputError(`${where}: a ${dataBits}-bit data port cannot hold the image's 32-bit elements; make it at least ${IMAGE_MAX_ELEM_BITS} bits`);
@@ -76,7 +72,7 @@ export function paramImage(model: QuantizedModel, dataBits: number, where = 'par
   for (const l of model.layers) {
     if (l.kind !== 'dense' && l.kind !== 'conv2d') continue;
     const { N, K } = l.kind === 'dense' ? { N: l.outFeatures, K: l.inFeatures } : convShape(l);
-    const wf = weightBits(l.weight.format);
+    const wf = codeFormat(l.weight.format);
     const bin = l.weight.format.type === 'binary';
     const w = l.weight.data;
     put(`${l.name}.weight`, N, K, wf.bits, wf.signed, (r, j) => (bin ? (w[r * K + j] > 0 ? 1 : 0) : w[r * K + j]));

@@ -5,7 +5,8 @@
  * Each (Design, seed) draws one random network the Design runs (`drawProgram`: on 'tiny-mixed' an int8 CNN
  * with same/valid padding, stride 1/2, pooling, a uint8 input shifted into the signed array, a w4a2
  * threshold CNN or an MLP with a batch of images on the array rows; on 'binary-32' a ±1 CNN on the XNOR
- * unit with padding, pooling and multi-segment kernel rows, a bit-serial first layer, or a ±1 MLP),
+ * unit with padding, pooling and multi-segment kernel rows, a bit-serial first layer, or a ±1 MLP; on
+ * 'tiny-shift', the tiny array of shift PEs, an int8 CNN or MLP whose weights are all power-of-two codes),
  * compiled for memories of a fixed size (CAPACITY, so one Verilator build per Design serves every seed).
  * Its memory images are the simulator's working-directory files (`workFiles`, read by $readmemh).
  *
@@ -25,6 +26,7 @@
  */
 import type { Design } from '../../hw/design.js';
 import { PRESETS } from '../../hw/presets.js';
+import { shiftLevels } from '../../hw/pe_kind.js';
 import { compileModel } from '../../hw/accel_compile.js';
 import { hostInput, runCycles, runLayers } from '../../hw/accel_top.js';
 import { buildImages, hexText, imageWidths } from '../../hw/accel_images.js';
@@ -52,7 +54,18 @@ const DESIGNS: UnitDesign[] = [
     label: 'binary-32',
     design: variant(PRESETS.binary, 'binary-32', (d) => { d.xnor.bitsPerCycle = 32; d.array.rows = 2; d.array.cols = 2; }),
   },
+  { label: 'tiny-shift', design: variant(PRESETS.tiny, 'tiny-shift', (d) => { d.array.pe = 'shift'; }) },
 ];
+
+/** The model with every dense/conv weight replaced by a random power-of-two level of its format (zero point 0). */
+function pow2Weights(rng: Rng, m: QuantizedModel): QuantizedModel {
+  for (const l of m.layers) {
+    if (l.kind !== 'dense' && l.kind !== 'conv2d') continue;
+    const lv = shiftLevels(l.weight.format);
+    l.weight = { ...l.weight, data: Int32Array.from(l.weight.data, () => lv[rng.int(0, lv.length - 1)]!), zeroPoint: [0] };
+  }
+  return m;
+}
 
 /** A random conv stage: k in 1..kMax, stride 1 or 2, padding 0..floor(k/2), sometimes a 2x2 pool. */
 function convSpec(rng: Rng, O: number, kMax: number, pool: boolean): ConvSpec {
@@ -80,7 +93,12 @@ function drawModel(rng: Rng, label: string): QuantizedModel {
   const cnn = (s: [number, number, number], convs: ConvSpec[], w: TensorFormat, a: TensorFormat, kind: 'multiplier-double' | 'threshold' | 'bipolar', first?: TensorFormat): QuantizedModel | undefined =>
     fits(s[1], s[2], convs) ? convNet(rng, s, convs, w, a, kind, first) : undefined;
   let m: QuantizedModel | undefined;
-  if (label === 'tiny-mixed') {
+  if (label === 'tiny-shift') {
+    const w = int(8, true);
+    m = pick === 0 ? cnn(shape(3), [convSpec(rng, rng.int(2, 5), 3, true), convSpec(rng, rng.int(2, 4), 3, false)], w, int(8, true), 'multiplier-double')
+      : randomMlp(rng, [rng.int(5, 24), rng.int(3, 9), rng.int(2, 6)], w, int(8, true), 'multiplier-double');
+    if (m) pow2Weights(rng, m);
+  } else if (label === 'tiny-mixed') {
     if (pick === 0) m = cnn(shape(3), [convSpec(rng, rng.int(2, 5), 5, true), convSpec(rng, rng.int(2, 4), 3, false)], int(8, true), int(8, true), 'multiplier-double', rng.u32() & 1 ? int(8, false) : undefined);
     else if (pick === 1) m = cnn(shape(3), [convSpec(rng, rng.int(2, 5), 3, true)], int(4, true), int(2, false), 'threshold');
     else m = randomMlp(rng, [rng.int(5, 24), rng.int(3, 9), rng.int(2, 6)], int(8, true), int(8, true), 'multiplier-double');

@@ -13,7 +13,7 @@
  * The model runs ONE array over the whole stimulus (the state carries over between GEMMs, like the RTL).
  * Trace: the accumulator and the stationary register of the four corner PEs.
  */
-import { BINARY, formatRange, intFormat, type NumFormat } from '../../arith/format.js';
+import { BINARY, formatRange, intFormat, type IntFormat, type NumFormat } from '../../arith/format.js';
 import type { Design } from '../../hw/design.js';
 import { PRESETS } from '../../hw/presets.js';
 import { MacArray, peRegisterPath, type MacArrayInputs } from '../../hw/mac_array.js';
@@ -26,9 +26,7 @@ import type { PortSpec, UnitDesign, UnitSpec } from '../unit.js';
 import { hdlFiles } from '../hdl_manifest.js';
 import { randomLane } from './mac_pe.js';
 
-type Lane = { bits: number; signed: boolean };
-
-function geom(d: Design): { R: number; C: number; h: Lane; v: Lane; acc: number; tag: number } {
+function geom(d: Design): { R: number; C: number; h: IntFormat; v: IntFormat; acc: number; tag: number } {
   return {
     R: d.array.rows, C: d.array.cols, ...peLanes(d), acc: d.accumulator.bits,
     tag: tagBits(d.array.rows),

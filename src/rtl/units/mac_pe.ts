@@ -11,7 +11,7 @@
  *     partial sums uniform or at a boundary (30 %).
  * Trace: `acc_q` and the stationary register `s_q`.
  */
-import { BINARY, formatRange, intFormat } from '../../arith/format.js';
+import { BINARY, formatRange, intFormat, type IntFormat } from '../../arith/format.js';
 import type { Design } from '../../hw/design.js';
 import { PRESETS } from '../../hw/presets.js';
 import {
@@ -23,9 +23,7 @@ import { Rng } from '../../util/rng.js';
 import type { PortSpec, UnitDesign, UnitSpec } from '../unit.js';
 import { hdlFiles } from '../hdl_manifest.js';
 
-type Lane = { bits: number; signed: boolean };
-
-function lanes(d: Design): { h: Lane; v: Lane; acc: number; tag: number } {
+function lanes(d: Design): { h: IntFormat; v: IntFormat; acc: number; tag: number } {
   return { ...peLanes(d), acc: d.accumulator.bits, tag: tagBits(d.array.rows) };
 }
 
@@ -33,7 +31,7 @@ function lanes(d: Design): { h: Lane; v: Lane; acc: number; tag: number } {
  * Directed operand values of the h and v lanes: `laneCorners`, except that the shift PE's weight code lane
  * takes every code with nz = 1 (each exponent, both signs), the zero code and a zero code with neg/e set.
  */
-function directedOperands(d: Design, l: { h: Lane; v: Lane }): { h: number[]; v: number[] } {
+function directedOperands(d: Design, l: { h: IntFormat; v: IntFormat }): { h: readonly number[]; v: readonly number[] } {
   if (peKind(d) === 'multiplier') return { h: laneCorners(l.h), v: laneCorners(l.v) };
   const E = weightExpBits(d.weight);
   const codes = [0, (1 << (E + 1)) - 1, ...Array.from({ length: 2 ** (E + 1) }, (_, i) => (1 << (E + 1)) | i)];
@@ -61,26 +59,42 @@ function ports(d: Design): PortSpec[] {
   ];
 }
 
+// a lane format's range and corners, and an accumulator width's corners, computed once per format / width:
+// the random stimulus draws several values a cycle (building them per draw was most of its time)
+const laneInfo = new WeakMap<IntFormat, { min: number; max: number; corners: readonly number[] }>();
+const accInfo = new Map<number, readonly bigint[]>();
+
+function lane(l: IntFormat): { min: number; max: number; corners: readonly number[] } {
+  let info = laneInfo.get(l);
+  if (info === undefined) {
+    const { min, max } = formatRange(l);
+    info = { min, max, corners: [...new Set([min, max, 0, 1, -1].filter((v) => v >= min && v <= max))] };
+    laneInfo.set(l, info);
+  }
+  return info;
+}
+
 /** Lane corner values: min, max, 0, +-1 (those inside the lane's range). */
-export function laneCorners(l: Lane): number[] {
-  const { min, max } = formatRange(intFormat(l.bits, l.signed));
-  return [...new Set([min, max, 0, 1, -1].filter((v) => v >= min && v <= max))];
+export function laneCorners(l: IntFormat): readonly number[] {
+  return lane(l).corners;
 }
 
 /** A random lane value: uniform, or a corner with probability 0.3. */
-export function randomLane(rng: Rng, l: Lane): number {
-  if (rng.float() < 0.3) {
-    const c = laneCorners(l);
-    return c[rng.int(0, c.length - 1)];
-  }
-  const { min, max } = formatRange(intFormat(l.bits, l.signed));
+export function randomLane(rng: Rng, l: IntFormat): number {
+  const { min, max, corners: c } = lane(l);
+  if (rng.float() < 0.3) return c[rng.int(0, c.length - 1)];
   return rng.int(min, max);
 }
 
 /** Accumulator boundary values (signed). */
-function accCorners(bits: number): bigint[] {
-  const max = (1n << BigInt(bits - 1)) - 1n;
-  return [...new Set([-max - 1n, -max, -1n, 0n, 1n, max - 1n, max])];
+function accCorners(bits: number): readonly bigint[] {
+  let c = accInfo.get(bits);
+  if (c === undefined) {
+    const max = (1n << BigInt(bits - 1)) - 1n;
+    c = [...new Set([-max - 1n, -max, -1n, 0n, 1n, max - 1n, max])];
+    accInfo.set(bits, c);
+  }
+  return c;
 }
 
 function randomAcc(rng: Rng, bits: number): bigint {
