@@ -358,6 +358,7 @@ export function trainCommandLine(o: RunOptions): string {
   if (o.firstBits) a.push(`--first-bits ${o.firstBits}`);
   if (o.lastBits) a.push(`--last-bits ${o.lastBits}`);
   if (o.xnorScale) a.push('--xnor-scale');
+  if (o.group !== undefined) a.push(`--group ${o.group}`);
   if (o.dropout !== undefined) a.push(`--dropout ${o.dropout}`);
   if (o.inputDropout) a.push(`--input-dropout ${o.inputDropout}`);
   if (o.shift) a.push(`--shift ${o.shift}`);
