@@ -1,4 +1,4 @@
-import { clog2 } from '../arith/format.js';
+import { clog2, intFormat } from '../arith/format.js';
 import type { Design } from '../hw/design.js';
 import { laneFormat, tagBits } from '../hw/mac_rule.js';
 import { macVerilogParams } from '../hw/mac_pe.js';
@@ -73,7 +73,7 @@ export function areaUnits(d: Design, windows: boolean): { name: string; top: str
     },
     {
       name: 'lane requantizer', top: 'requantizer', files: hdl('requantizer'), count: C,
-      parameters: requantizerVerilogParams({ accBits: 32, channels: 1, mode: d.requant.mode, rounding: d.requant.rounding, outBits: 32, outSigned: true, zeroPoint: 0, relu: false }),
+      parameters: requantizerVerilogParams({ accBits: 32, channels: 1, mode: d.requant.mode, rounding: d.requant.rounding, out: intFormat(32, true), zeroPoint: 0, relu: false }),
     },
     {
       name: 'xnor/serial unit', top: 'xnor_popcount', files: hdl('xnor_popcount'), count: 1,

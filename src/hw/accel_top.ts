@@ -1,4 +1,4 @@
-import { formatBits, packBits, packedWords } from '../arith/index.js';
+import { formatBits, intFormat, packBits, packedWords } from '../arith/index.js';
 import { gemmInt, gemmXnor } from '../kernels/index.js';
 import { badValue } from '../util/errors.js';
 import { geometry, type AccelLayer, type AccelProgram } from './accel_program.js';
@@ -195,5 +195,5 @@ function outputStage(l: AccelLayer, p: AccelProgram, acc: Int32Array): Int32Arra
 /** The parameters of the per-lane requantizers in accel_top: the Design's mode, 32-bit in and out. */
 export function laneRequantizer(p: AccelProgram): RequantizerParams {
   const r = p.design.requant;
-  return { accBits: 32, channels: 1, mode: r.mode, rounding: r.rounding, outBits: 32, outSigned: true, zeroPoint: 0, relu: false };
+  return { accBits: 32, channels: 1, mode: r.mode, rounding: r.rounding, out: intFormat(32, true), zeroPoint: 0, relu: false };
 }

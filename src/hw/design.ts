@@ -52,11 +52,12 @@ export interface RequantConfig {
   rounding: Rounding;
   /** one multiplier/shift per output channel (`channel`) or one for the tensor (`tensor`) */
   granularity: 'channel' | 'tensor';
-  /** output width in bits, 1..16 */
-  outBits: number;
-  /** output signedness */
-  outSigned: boolean;
-  /** output zero point added after scaling; within the output range (0 for a bipolar output) */
+  /**
+   * output format: an int of 1..16 bits or binary (±1). JSON: `outBits`, `outSigned` (the OperandJson
+   * spelling, 1-bit signed = binary), or `out` in the NumFormat spelling.
+   */
+  out: NumFormat;
+  /** output zero point added after scaling; within the output range (0 for a binary output) */
   zeroPoint: number;
   /** clamp the output at the zero point from below (fused ReLU) */
   relu: boolean;
@@ -132,9 +133,10 @@ const SHAPE: Record<string, readonly string[]> = {
   array: ['rows', 'cols', 'dataflow', 'pe'],
   weight: ['type', 'bits', 'signed'],
   activation: ['type', 'bits', 'signed'],
+  'requant.out': ['type', 'bits', 'signed'],
   accumulator: ['bits', 'overflow', 'chunk'],
   'accumulator.chunk': ['length', 'wideBits'],
-  requant: ['mode', 'rounding', 'granularity', 'outBits', 'outSigned', 'zeroPoint', 'relu'],
+  requant: ['mode', 'rounding', 'granularity', 'outBits', 'outSigned', 'out', 'zeroPoint', 'relu'],
   xnor: ['bitsPerCycle', 'thresholds'],
   buffers: ['weightBytes', 'activationBytes', 'outputBytes'],
 };
@@ -147,7 +149,8 @@ const SHAPE: Record<string, readonly string[]> = {
  * `"base": "<preset>"` makes every field optional: missing fields come from that preset (objects are
  * merged one level deep, e.g. `{"base":"int8","array":{"rows":8}}` keeps `cols` and `dataflow`).
  * An operand is spelled `{bits, signed}` (OperandJson) or as its NumFormat (`{"type": "binary"}`,
- * `{"type": "int", "bits": 4, "signed": true}`, what JSON.stringify of a parsed Design writes).
+ * `{"type": "int", "bits": 4, "signed": true}`, what JSON.stringify of a parsed Design writes); the
+ * requantizer's output likewise as `outBits`/`outSigned` or as `out: <NumFormat>`.
  */
 export function parseDesign(json: unknown, source?: string): Design {
   try {
@@ -170,6 +173,11 @@ function parseInner(json: unknown): Design {
       const b = src[k];
       // an operand given as a NumFormat (with `type`) replaces the base's
       src[k] = isObj(v) && isObj(b) && !(OPERANDS.includes(k) && 'type' in v) ? { ...b, ...v } : v;
+      // a requant output given as `out` replaces the base's outBits/outSigned (designToJson's spelling)
+      if (k === 'requant' && isObj(v) && isObj(b) && 'out' in v) {
+        const { outBits: _b, outSigned: _s, ...rest } = src[k] as Record<string, unknown>;
+        src[k] = rest;
+      }
     }
   }
   const sub = (key: string): Record<string, unknown> => {
@@ -184,18 +192,19 @@ function parseInner(json: unknown): Design {
     if (o.type === undefined) {
       return fromJsonOperand({ bits: checkInt(`${key}.bits`, o.bits, ...L.operandBits), signed: bool(o.signed, `${key}.signed`) });
     }
-    // the NumFormat spelling (what JSON.stringify of a parsed Design writes)
-    if (checkEnum(`${key}.type`, o.type, ['int', 'binary'] as const) === 'binary') {
-      if (o.bits !== undefined || o.signed !== undefined) throw new InputError(`${key}: a binary format has no bits or signed; give {"type": "binary"} alone`);
-      return BINARY;
-    }
-    const bits = checkInt(`${key}.bits`, o.bits, ...L.operandBits);
-    const signed = bool(o.signed, `${key}.signed`);
-    if (bits === 1 && signed) throw new InputError(`${key}: a 1-bit signed int ({-1, 0}) is not an operand format of the array; use {"type": "binary"} for ±1`);
-    return intFormat(bits, signed);
+    return numFormatJson(o, key, L.operandBits, 'an operand format of the array');
   };
   const acc = sub('accumulator');
   const rq = sub('requant');
+  const requantOut = (): NumFormat => {
+    if (rq.out === undefined) {
+      return fromJsonOperand({ bits: checkInt('requant.outBits', rq.outBits, ...L.outBits), signed: bool(rq.outSigned, 'requant.outSigned') });
+    }
+    if (rq.outBits !== undefined || rq.outSigned !== undefined) throw new InputError('requant: the output format is given twice; give outBits/outSigned or out, not both');
+    const o = obj(rq.out, 'requant.out');
+    checkKeys(o, 'requant.out');
+    return numFormatJson(o, 'requant.out', L.outBits, 'an output format of a Design');
+  };
   const xn = sub('xnor');
   const buf = sub('buffers');
   const d: Design = {
@@ -215,8 +224,7 @@ function parseInner(json: unknown): Design {
       mode: checkEnum('requant.mode', rq.mode, ['double', 'single', 'shift'] as const),
       rounding: checkEnum('requant.rounding', rq.rounding, ROUNDINGS),
       granularity: checkEnum('requant.granularity', rq.granularity, ['channel', 'tensor'] as const),
-      outBits: checkInt('requant.outBits', rq.outBits, ...L.outBits),
-      outSigned: bool(rq.outSigned, 'requant.outSigned'),
+      out: requantOut(),
       zeroPoint: 0,
       relu: bool(rq.relu, 'requant.relu'),
     },
@@ -241,11 +249,26 @@ function parseInner(json: unknown): Design {
       wideBits: checkInt('accumulator.chunk.wideBits', ch.wideBits, d.accumulator.bits, L.accBits[1]),
     };
   }
-  const { min: zlo, max: zhi } = formatRange(fromJsonOperand({ bits: d.requant.outBits, signed: d.requant.outSigned }));
-  // a bipolar (1-bit signed) output has no zero point: its values are -1 and +1
-  d.requant.zeroPoint = checkInt('requant.zeroPoint', rq.zeroPoint, zlo === -1 && zhi === 1 ? 0 : zlo,
-    zlo === -1 && zhi === 1 ? 0 : zhi);
+  // a binary output has no zero point: its values are -1 and +1
+  const { min: zlo, max: zhi } = d.requant.out.type === 'binary' ? { min: 0, max: 0 } : formatRange(d.requant.out);
+  d.requant.zeroPoint = checkInt('requant.zeroPoint', rq.zeroPoint, zlo, zhi);
   return d;
+}
+
+/**
+ * A format in the NumFormat spelling (`{"type": "binary"}` or `{"type": "int", bits, signed}`, what
+ * JSON.stringify of a parsed Design writes) at `path`; int widths within `bits`. A 1-bit signed int
+ * ({-1, 0}) is refused (it is not `role`): a Design's 1-bit signed format is binary.
+ */
+function numFormatJson(o: Record<string, unknown>, path: string, bits: readonly [number, number], role: string): NumFormat {
+  if (checkEnum(`${path}.type`, o.type, ['int', 'binary'] as const) === 'binary') {
+    if (o.bits !== undefined || o.signed !== undefined) throw new InputError(`${path}: a binary format has no bits or signed; give {"type": "binary"} alone`);
+    return BINARY;
+  }
+  const b = checkInt(`${path}.bits`, o.bits, ...bits);
+  const signed = bool(o.signed, `${path}.signed`);
+  if (b === 1 && signed) throw new InputError(`${path}: a 1-bit signed int ({-1, 0}) is not ${role}; use {"type": "binary"} for ±1`);
+  return intFormat(b, signed);
 }
 
 /**
@@ -322,7 +345,13 @@ export function operandName(f: NumFormat): string {
 
 /** A Design in its JSON spelling: what `parseDesign` reads back to an equal Design. */
 export function designToJson(d: Design): Record<string, unknown> {
-  return { ...structuredClone(d), weight: toJsonOperand(d.weight), activation: toJsonOperand(d.activation) };
+  const { out, ...rq } = structuredClone(d.requant);
+  const o = toJsonOperand(out);
+  const { mode, rounding, granularity, ...rest } = rq;
+  return {
+    ...structuredClone(d), weight: toJsonOperand(d.weight), activation: toJsonOperand(d.activation),
+    requant: { mode, rounding, granularity, outBits: o.bits, outSigned: o.signed, ...rest },
+  };
 }
 
 /** [min, max] of a number format, as the derived ranges below are written. */
@@ -408,7 +437,7 @@ export function deriveDesign(d: Design, k?: number): DerivedDesign {
     xnor,
     weightRange: w,
     activationRange: a,
-    outRange: rangePair(fromJsonOperand({ bits: d.requant.outBits, signed: d.requant.outSigned })),
+    outRange: rangePair(d.requant.out),
     productRange: [pLo, pHi],
     productBits: signedBitsFor(BigInt(pLo), BigInt(pHi)),
     accFormat: { bits: d.accumulator.bits, signed: true },

@@ -20,7 +20,7 @@ const int8: Design = {
   accumulator: { bits: 32, overflow: 'WRAP' },
   requant: {
     mode: 'double', rounding: 'RND_INF', granularity: 'channel',
-    outBits: 8, outSigned: true, zeroPoint: 0, relu: false,
+    out: intFormat(8, true), zeroPoint: 0, relu: false,
   },
   xnor: { bitsPerCycle: 64, thresholds: 1 },
   buffers,
@@ -49,7 +49,7 @@ export const PRESETS = {
   int4: variant(int8, 'int4', (d) => {
     d.weight = intFormat(4, true);
     d.activation = intFormat(4, true);
-    d.requant.outBits = 4;
+    d.requant.out = intFormat(4, true);
   }),
   /** w2a2 signed, 16-bit SATURATING accumulator, single-rounding requant to int2 */
   int2: variant(int8, 'int2', (d) => {
@@ -57,7 +57,7 @@ export const PRESETS = {
     d.activation = intFormat(2, true);
     d.accumulator = { bits: 16, overflow: 'SAT' };
     d.requant.mode = 'single';
-    d.requant.outBits = 2;
+    d.requant.out = intFormat(2, true);
   }),
   /**
    * XNOR-popcount design: bipolar ±1 weights and activations (binary, bit 1 = +1; JSON `{bits: 1, signed: true}`),
@@ -70,7 +70,7 @@ export const PRESETS = {
     d.accumulator = { bits: 16, overflow: 'SAT' };
     d.requant = {
       mode: 'shift', rounding: 'TRN', granularity: 'channel',
-      outBits: 1, outSigned: true, zeroPoint: 0, relu: false,
+      out: BINARY, zeroPoint: 0, relu: false,
     };
     d.xnor = { bitsPerCycle: 64, thresholds: 1 };
   }),

@@ -23,6 +23,7 @@
  * element is valid (like the RTL), so `data` follows whatever the inputs carried.
  */
 import {
+  checkIntFormat,
   formatRange,
   intFormat,
   multiplyByQuantizedMultiplier,
@@ -31,9 +32,10 @@ import {
   ROUNDINGS,
   type Rounding,
   type IntFormat,
+  type NumFormat,
 } from '../arith/index.js';
 import { badValue, checkEnum, checkInt } from '../util/errors.js';
-import type { Design } from './design.js';
+import { toJsonOperand, type Design } from './design.js';
 
 export type RequantizerMode = 'double' | 'single' | 'shift';
 export const REQUANTIZER_MODES: readonly RequantizerMode[] = ['double', 'single', 'shift'];
@@ -50,8 +52,8 @@ export interface RequantizerParams {
   mode: RequantizerMode;
   /** rounding of the shift mode (ignored by double/single, whose roundings are TFLite's) */
   rounding: Rounding;
-  outBits: number;
-  outSigned: boolean;
+  /** the int format the output saturates to (Verilog OutBits, OutSigned), 1..32 bits */
+  out: IntFormat;
   zeroPoint: number;
   relu: boolean;
 }
@@ -59,6 +61,9 @@ export interface RequantizerParams {
 /**
  * Maps a Design mechanically: requant.* as is, accBits = accumulator.bits, and channels = 1 for
  * per-tensor granularity, else `channels` (default: array.cols, one table entry per array column).
+ * The unit has no ±1 output: a binary Design output (made by the XNOR layers' sign thresholds) gives the
+ * unit its Design JSON spelling's parameters (toJsonOperand: OutBits 1, OutSigned 1), i.e. the 1-bit
+ * signed int {-1, 0}.
  */
 export function requantizerParams(design: Design, channels?: number): RequantizerParams {
   const r = design.requant;
@@ -67,8 +72,7 @@ export function requantizerParams(design: Design, channels?: number): Requantize
     channels: r.granularity === 'tensor' ? 1 : channels ?? design.array.cols,
     mode: r.mode,
     rounding: r.rounding,
-    outBits: r.outBits,
-    outSigned: r.outSigned,
+    out: unitOutFormat(r.out),
     zeroPoint: r.zeroPoint,
     relu: r.relu,
   });
@@ -81,16 +85,17 @@ export function checkRequantizerParams(p: RequantizerParams): RequantizerParams 
   const maxAcc = p.mode === 'shift' ? 53 : 32;
   checkInt(`accumulator.bits (requantizer, mode ${p.mode})`, p.accBits, 2, maxAcc);
   checkInt('requantizer channels', p.channels, 1, 65536);
-  checkInt('requant.outBits', p.outBits, 1, 32);
-  const f = outFormat(p);
+  const f = checkIntFormat(p.out, 'requant.out');
+  checkInt('requant.out.bits', f.bits, 1, 32);
   const { min: lo, max: hi } = formatRange(f);
   checkInt(`requant.zeroPoint (out ${f.signed ? 'i' : 'u'}${f.bits})`, p.zeroPoint, lo, hi);
   return p;
 }
 
-/** The output format `{bits: outBits, signed: outSigned}`. */
-export function outFormat(p: RequantizerParams): IntFormat {
-  return intFormat(p.outBits, p.outSigned);
+/** The int format the unit saturates to for a Design's output format (see requantizerParams). */
+function unitOutFormat(f: NumFormat): IntFormat {
+  const j = toJsonOperand(f);
+  return intFormat(j.bits, j.signed);
 }
 
 /** Verilog parameter overrides for hdl/requantizer.sv (Mode: 0 double, 1 single, 2 shift; Rounding: index in ROUNDINGS). */
@@ -100,8 +105,8 @@ export function requantizerVerilogParams(p: RequantizerParams): Record<string, n
     Channels: p.channels,
     Mode: REQUANTIZER_MODES.indexOf(p.mode),
     Rounding: ROUNDINGS.indexOf(p.rounding),
-    OutBits: p.outBits,
-    OutSigned: p.outSigned ? 1 : 0,
+    OutBits: p.out.bits,
+    OutSigned: p.out.signed ? 1 : 0,
     ZeroPoint: p.zeroPoint,
     Relu: p.relu ? 1 : 0,
   };
@@ -130,7 +135,7 @@ export function requantScale(acc: number, multiplier: number, shift: number, p: 
 export function requantFinish(v: number, p: RequantizerParams): number {
   let y = v + p.zeroPoint;
   if (p.relu && y < p.zeroPoint) y = p.zeroPoint;
-  return saturateInt(y, outFormat(p));
+  return saturateInt(y, p.out);
 }
 
 /** One element through the whole requantizer (no timing). */

@@ -78,6 +78,17 @@ export const MUTATIONS: readonly Mutation[] = [
     description: 'pipeline register skipped: valid bypasses stage 1',
     pattern: 'v2_q <= v1_q;', replacement: 'v2_q <= valid_i;',
   },
+  // ---- conv_window ----
+  {
+    id: 'window-row-step', unit: 'conv_window', file: 'hdl/conv_window.sv', designs: ['tiny'],
+    description: 'past the last output column the walk steps one column instead of to the next row',
+    pattern: 'base = base + step_y_i;', replacement: 'base = base + step_x_i;',
+  },
+  {
+    id: 'window-seg-right', unit: 'conv_window', file: 'hdl/conv_window.sv', designs: ['binary-2x2-l32'],
+    description: 'right padding not cut from an XNOR kernel row: the segment runs to kw*C',
+    pattern: "jhi = $signed(34'(in_row_i)) - xc_q;", replacement: "jhi = $signed(34'(row_len_i));",
+  },
   // ---- xnor_popcount ----
   {
     id: 'xnor-correction', unit: 'xnor_popcount', file: 'hdl/xnor_popcount.sv', designs: ['binary'],

@@ -29,7 +29,7 @@ const fixtureMutations: Mutation[] = [
   },
 ];
 /** The CI tier's mutants: exactly one per registered unit (checked below). */
-const CI_MUTANTS = ['mac_pe-mac-sub', 'mac_pe_shift-neg-ignored', 'mac_array-drain-short', 'requantizer-rnd-inc-dropped', 'xnor-correction', 'accel-cycles-short'];
+const CI_MUTANTS = ['mac_pe-mac-sub', 'mac_pe_shift-neg-ignored', 'mac_array-drain-short', 'requantizer-rnd-inc-dropped', 'xnor-correction', 'window-row-step', 'accel-cycles-short'];
 const pool = new WorkerPool(2);
 afterAll(() => pool.close());
 const mutateUrl = new URL('../../src/rtl/mutate.ts', import.meta.url).href;

@@ -17,7 +17,7 @@ describe('presets', () => {
     expect([d.array.rows, d.array.cols, d.array.dataflow]).toEqual([16, 16, 'os']);
     expect(d.weight).toEqual(intFormat(8, true));
     expect(d.accumulator).toEqual({ bits: 32, overflow: 'WRAP' });
-    expect([d.requant.mode, d.requant.granularity, d.requant.outBits]).toEqual(['double', 'channel', 8]);
+    expect([d.requant.mode, d.requant.granularity, d.requant.out]).toEqual(['double', 'channel', intFormat(8, true)]);
     expect(loadDesign('int4').activation).toEqual(intFormat(4, true));
     const b = loadDesign('binary');
     expect(b.xnor).toEqual({ bitsPerCycle: 64, thresholds: 1 });
@@ -118,6 +118,24 @@ describe('deriveDesign', () => {
     expect(msg(() => parseDesign({ base: 'int8', weight: { type: 'int', bits: 1, signed: true } }))).toContain('weight: a 1-bit signed int ({-1, 0}) is not an operand format of the array; use {"type": "binary"} for ±1');
     expect(msg(() => parseDesign({ base: 'int8', weight: { type: 'binary', bits: 1 } }))).toContain('weight: a binary format has no bits or signed');
     expect(msg(() => parseDesign({ base: 'int8', weight: { type: 'float' } }))).toContain('weight.type');
+  });
+  it('the requantizer output: JSON outBits/outSigned (1-bit signed = binary) or out as a NumFormat, once', () => {
+    const out = (rq: Record<string, unknown>) => parseDesign({ base: 'int8', requant: rq }).requant;
+    // old files spell it outBits/outSigned: converted at parse time by fromJsonOperand
+    expect(out({ outBits: 4, outSigned: false }).out).toEqual(intFormat(4, false));
+    expect(out({ outBits: 1, outSigned: true }).out).toEqual(BINARY);
+    expect(PRESETS.binary.requant.out).toEqual(BINARY);
+    expect(designToJson(PRESETS.binary).requant).toEqual({ mode: 'shift', rounding: 'TRN', granularity: 'channel', outBits: 1, outSigned: true, zeroPoint: 0, relu: false });
+    for (const n of PRESET_NAMES) expect(parseDesign(designToJson(PRESETS[n]))).toEqual(PRESETS[n]);
+    // the NumFormat spelling replaces the base's outBits/outSigned
+    expect(out({ out: { type: 'int', bits: 3, signed: true } }).out).toEqual(intFormat(3, true));
+    expect(out({ out: { type: 'binary' }, zeroPoint: 0 }).out).toEqual(BINARY);
+    expect(deriveDesign(parseDesign({ base: 'int8', requant: { out: { type: 'binary' } } })).outRange).toEqual([-1, 1]);
+    expect(msg(() => parseDesign({ base: 'int8', requant: { out: { type: 'binary' }, zeroPoint: 1 } }))).toContain('requant.zeroPoint: got 1; allowed: an integer 0..0');
+    expect(msg(() => parseDesign({ name: 'x', ...designToJson(PRESETS.int8), requant: { ...(designToJson(PRESETS.int8).requant as object), out: { type: 'binary' } } }))).toContain('requant: the output format is given twice; give outBits/outSigned or out, not both');
+    expect(msg(() => out({ out: { type: 'int', bits: 1, signed: true } }))).toContain('requant.out: a 1-bit signed int ({-1, 0}) is not an output format of a Design; use {"type": "binary"} for ±1');
+    expect(msg(() => out({ out: { type: 'int', bits: 17, signed: true } }))).toContain('requant.out.bits: got 17; allowed: an integer 1..16');
+    expect(msg(() => out({ out: { type: 'int', bits: 8, sign: true } }))).toContain('requant.out.sign: unknown field; did you mean "signed"?');
   });
   it('accumulator widths equal the textbook W+A+ceil(log2 K) at powers of two, never exceed it', () => {
     for (const bits of [2, 4, 8, 16]) {

@@ -15,6 +15,7 @@ import { saveCheckpoint, type Checkpoint } from '../../src/model/checkpoint.js';
 import { loadQuantizedModel } from '../../src/model/format.js';
 import { argmaxRowsInt, integerInference } from '../../src/model/infer.js';
 import type { DenseLayer } from '../../src/model/types.js';
+import { trainCommandLine } from '../../src/train/run.js';
 import { Rng } from '../../src/util/rng.js';
 import { runCli as run } from './helpers/cli.js';
 
@@ -111,6 +112,10 @@ describe('per-group scales on the command line', () => {
       expect(existsSync(o)).toBe(false);
     });
   }
+
+  it('train records --group in the reproducing command line (also the identity of a resumable --state)', () => {
+    expect(trainCommandLine({ arch: 'tfc', wbits: 4, abits: 4, epochs: 1, seed: 1, group: 32 })).toBe('lowbit train --arch tfc --wbits 4 --abits 4 --method pact --epochs 1 --seed 1 --group 32');
+  });
 
   it('--group with --model (an ONNX import) is refused', async () => {
     const r = await run(['quantize', '--model', join(dir, 'x.onnx'), '--group', '32']);

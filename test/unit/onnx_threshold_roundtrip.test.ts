@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { exportOnnx, importOnnx, shapeSize, type QuantizedModel } from '../../src/model/index.js';
+import { exportOnnx, importOnnx, shapeSize, type Conv2dLayer, type DenseLayer, type QuantizedModel } from '../../src/model/index.js';
 import { decodeModel, DT, encodeModel, makeNode, makeTensor, readTensor, type ModelProto, type NodeProto } from '../../src/model/onnx/proto.js';
+import { formatRange } from '../../src/arith/format.js';
 import { Rng, testSeed } from '../../src/util/rng.js';
-import { BINARY, int, randomCnn, randomFloats, randomMlp, type StageKind } from './fixtures/model/random_models.js';
-import { distinctRows, roundTripDiffs, spreadThresholds } from './fixtures/model/onnx_roundtrip.js';
+import { BINARY, int, randomCnn, randomFloats, randomMlp, randomQuant, randomStage, type StageKind } from './fixtures/model/random_models.js';
+import { centreChannels, distinctRows, layerAcc, roundTripDiffs, spreadThresholds } from './fixtures/model/onnx_roundtrip.js';
 import { qonnxExecModels } from './fixtures/qonnx_exec/models.js';
 
 const seed = testSeed(1616);
@@ -27,14 +28,20 @@ function models(rng: Rng): QuantizedModel[] {
     const cnn = randomCnn(rng, 2, 9, 10, wf, af, kind);
     // QLinearConv / ConvInteger take one weight zero point
     for (const l of cnn.layers) if (l.kind === 'conv2d') l.weight.zeroPoint = [l.weight.zeroPoint[0]!];
-    // the generator's clamp after conv2 starts at the zero point, above every code of a signed threshold
-    // stage (offset -2^(b-1)): start it one code above the lowest instead (with 2+ steps: it cuts, keeps a range)
-    const [conv2, clamp] = [cnn.layers[3]!, cnn.layers[4]!];
-    if (conv2.kind === 'conv2d' && conv2.output.kind === 'threshold' && !conv2.output.bipolar && clamp.kind === 'clamp') {
-      clamp.min = conv2.output.offset + (conv2.output.steps > 1 ? 1 : 0);
-    }
+    lowClamp(cnn);
     return [mlp, cnn];
   });
+}
+
+/**
+ * randomCnn's clamp after conv2 starts at the output zero point, often above every code of a threshold stage
+ * (offset..offset + steps, e.g. -8..-6): start it one code above the lowest instead (with 2+ steps it still cuts).
+ */
+function lowClamp(cnn: QuantizedModel): void {
+  const [conv2, clamp] = [cnn.layers[3]!, cnn.layers[4]!];
+  if (conv2.kind === 'conv2d' && conv2.output.kind === 'threshold' && !conv2.output.bipolar && clamp.kind === 'clamp') {
+    clamp.min = conv2.output.offset + (conv2.output.steps > 1 ? 1 : 0);
+  }
 }
 
 const hasThreshold = (m: QuantizedModel) => m.layers.some((l) => (l.kind === 'dense' || l.kind === 'conv2d') && l.output.kind === 'threshold');
@@ -53,6 +60,44 @@ describe(`threshold ONNX exports import back to the same model (seed ${seed})`, 
       expect(await roundTripDiffs(m, exportOnnx(m), x, BATCH), `model ${i}`).toEqual([]);
     }
   }, 60_000);
+
+  it('models mixing stage kinds: requantize stages (QLinearMatMul / QGemm / QLinearConv) before and after threshold stages', async () => {
+    const rng = new Rng(seed + 3);
+    const cases: [Fmt, Fmt][] = [[int(4, true), int(4, false)], [int(8, true), int(8, false)], [int(2, true), int(3, true)]];
+    /** the stage of `l` becomes ORT's float32 requantization to a fresh output quantization (read by `next`) */
+    const requantize = (m: QuantizedModel, l: DenseLayer | Conv2dLayer, next: DenseLayer | Conv2dLayer | undefined, x: Float32Array, af: Fmt) => {
+      const O = l.kind === 'dense' ? l.outFeatures : l.outChannels;
+      centreChannels(m, l, x, BATCH);
+      const range = Math.max(4, ...Array.from(layerAcc(m, l, x), Math.abs));
+      const st = randomStage(rng, 'onnx', O, l.input, l.weight.scale, randomQuant(rng, af), range / 2);
+      if (st.kind !== 'requantize') throw new Error('a requantize stage');
+      // the zero point mid-range and no clamp beyond the format: accumulators of either sign keep their level
+      const r = formatRange(af);
+      st.output.zeroPoint = r.min < 0 ? 0 : (r.min + r.max + 1) >> 1;
+      st.clamp = { ...r };
+      l.output = st;
+      if (next) next.input = st.output;
+    };
+    let mixed = 0;
+    for (const [wf, af] of cases) {
+      for (const m of [randomMlp(rng, [24, 16, 12, 10, 5], wf, af, 'threshold'), randomCnn(rng, 2, 9, 10, wf, af, 'threshold')]) {
+        for (const l of m.layers) if (l.kind === 'conv2d') l.weight.zeroPoint = [l.weight.zeroPoint[0]!];
+        if (m.name === 'random-cnn') lowClamp(m);
+        const macs = m.layers.filter((l): l is DenseLayer | Conv2dLayer => l.kind === 'dense' || l.kind === 'conv2d');
+        const x = randomFloats(rng, BATCH * shapeSize(m.inputShape), 3);
+        requantize(m, macs[0]!, macs[1], x, af);
+        spreadThresholds(m, x, BATCH);
+        requantize(m, macs[macs.length - 1]!, undefined, x, af);
+        expect(macs.map((l) => l.output.kind).join()).toMatch(/^requantize,threshold,.*requantize$/);
+        const rows = distinctRows(m, x, BATCH);
+        process.stderr.write(`[onnx_threshold_roundtrip] mixed ${m.name} ${macs.map((l) => l.output.kind).join(' ')}: ${rows} distinct output rows of ${BATCH}\n`);
+        expect(rows, 'outputs vary').toBeGreaterThan(BATCH / 3);
+        expect(await roundTripDiffs(m, exportOnnx(m), x, BATCH), m.name).toEqual([]);
+        mixed++;
+      }
+    }
+    expect(mixed).toBe(6);
+  });
 
   it('the qonnx_exec fixture models with threshold stages', async () => {
     const cases = qonnxExecModels().filter((c) => hasThreshold(c.model) && /threshold|bipolar/.test(c.name));

@@ -22,9 +22,9 @@ let fp32: number;
 let small: typeof set;
 let fp32Small: number;
 
-function ptq(scheme: string, calibM: string, perChannel: boolean, overrides: string[] = [], c: Checkpoint = ckpt): PtqResult {
+function ptq(scheme: string, calibM: string, perChannel: boolean, overrides: string[] = [], c: Checkpoint = ckpt, group = 0): PtqResult {
   return quantizeCheckpoint(c, {
-    scheme: makeScheme(scheme, { perChannel, overrides }), calib: parseCalib(calibM), calibInputs: calib.x, count: 500, name: `t-${scheme}`, source: 'test',
+    scheme: makeScheme(scheme, { perChannel, overrides, group }), calib: parseCalib(calibM), calibInputs: calib.x, count: 500, name: `t-${scheme}`, source: 'test',
   });
 }
 
@@ -125,7 +125,7 @@ describe('binary and convolutional networks', () => {
     expect(agree / yi.length).toBeGreaterThan(0.99);
   });
 
-  it('a small CNN (conv-ReLU-maxpool-flatten-dense) at w8a8 agrees with FP32 on the argmax', () => {
+  it('a small CNN (conv-ReLU-maxpool-flatten-dense) at w8a8, per channel and with per-group scales (group 4), agrees with FP32 on the argmax', () => {
     const rng = new Rng(seed + 4);
     const f = (n: number, s: number): Float32Array => Float32Array.from({ length: n }, () => rng.normal() * s);
     const cnn: Checkpoint = {
@@ -136,22 +136,27 @@ describe('binary and convolutional networks', () => {
         { kind: 'dense', in: 4 * 14 * 14, out: 10, weight: f(7840, 0.05), bias: f(10, 0.1) },
       ],
     };
-    const r = ptq('w8a8', 'minmax', true, [], cnn);
-    expect(r.model.layers.map((l) => l.kind)).toEqual(['quantize', 'conv2d', 'maxpool2d', 'flatten', 'dense']);
     const x = mnistFloat('test', 0, 200).x;
-    const yi = integerInference(r.model, x).output;
     const yf = fp32Inference(cnn, x, 200);
-    let agree = 0;
-    for (let b = 0; b < 200; b++) {
-      let bi = 0;
-      let bf = 0;
-      for (let j = 1; j < 10; j++) {
-        if (yi[b * 10 + j] > yi[b * 10 + bi]) bi = j;
-        if (yf[b * 10 + j] > yf[b * 10 + bf]) bf = j;
+    for (const group of [0, 4]) {
+      const r = ptq('w8a8', 'minmax', true, [], cnn, group);
+      expect(r.model.layers.map((l) => l.kind)).toEqual(['quantize', 'conv2d', 'maxpool2d', 'flatten', 'dense']);
+      // conv rows of K = 9 in groups of 4 (4, 4, 1); dense rows of 784 in 196 groups
+      const groups = r.model.layers.flatMap((l) => (l.kind === 'conv2d' || l.kind === 'dense' ? [l.weight.group?.multiplier.length ?? 0] : []));
+      expect(groups).toEqual(group === 0 ? [0, 0] : [4 * 3, 10 * 196]);
+      const yi = integerInference(r.model, x).output;
+      let agree = 0;
+      for (let b = 0; b < 200; b++) {
+        let bi = 0;
+        let bf = 0;
+        for (let j = 1; j < 10; j++) {
+          if (yi[b * 10 + j] > yi[b * 10 + bi]) bi = j;
+          if (yf[b * 10 + j] > yf[b * 10 + bf]) bf = j;
+        }
+        if (bi === bf) agree++;
       }
-      if (bi === bf) agree++;
+      expect(agree).toBeGreaterThanOrEqual(196);
     }
-    expect(agree).toBeGreaterThanOrEqual(196);
   });
 
   it('rejects a batch-norm after the activation, naming the layer and the allowed pattern', () => {

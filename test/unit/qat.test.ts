@@ -136,11 +136,13 @@ describe('channelThresholds', () => {
 });
 
 /** Trains a tiny CNN a few steps, exports it, and checks the integer logits against the exact-mode network. */
-function cnnRoundTrip(spec: NetSpec, kinds: string[]): void {
+function cnnRoundTrip(spec: NetSpec, kinds: string[], groupedK: number[] = []): void {
   const r = train({ net: spec, epochs: 1, batchSize: 25, optimizer: { name: 'adam', lr: 0.005 }, schedule: { name: 'constant', epochs: 1 },
     seed, valCount: 0, maxSteps: 5, maxTrain: 125 }, data);
   const qm = exportQuantized(r.net, 'tiny-cnn', { tool: 'test', date: '2026-01-01', source: 'qat.test', accuracy: [] });
   expect(qm.layers.map((l) => l.kind)).toEqual(kinds);
+  // grouped layers: row length K and a multiplier per group
+  expect(qm.layers.flatMap((l) => ((l.kind === 'conv2d' || l.kind === 'dense') && l.weight.group ? [l.weight.data.length / (l.kind === 'dense' ? l.outFeatures : l.outChannels)] : []))).toEqual(groupedK);
   const view = headView(fullView(test), 20);
   const b = batches(view, 20, null).next().value!;
   r.net.setExact(true);
@@ -160,6 +162,10 @@ function cnnRoundTrip(spec: NetSpec, kinds: string[]): void {
 }
 
 describe('QAT export of the CNN (conv2d, maxpool2d, flatten)', () => {
+  it('W4A4 PACT CNN with per-group scales (group 16 along (c, i, j) and the dense K): integer logits equal the exact-mode network', () => {
+    cnnRoundTrip({ arch: 'cnn', hidden: [4, 6], weights: { method: 'int', bits: 4, group: { size: 16, inMax: 255 } }, act: { method: 'pact', bits: 4 } },
+      ['quantize', 'conv2d', 'maxpool2d', 'conv2d', 'maxpool2d', 'flatten', 'dense'], [25, 100, 294]);
+  });
   it('W4A4 PACT CNN: integer logits equal the exact-mode network', () => {
     cnnRoundTrip({ arch: 'cnn', hidden: [4, 6], weights: { method: 'int', bits: 4 }, act: { method: 'pact', bits: 4 } },
       ['quantize', 'conv2d', 'maxpool2d', 'conv2d', 'maxpool2d', 'flatten', 'dense']);

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { ROUNDINGS, type Rounding } from '../../src/arith/index.js';
+import { intFormat, ROUNDINGS, type Rounding } from '../../src/arith/index.js';
 import {
   REQUANTIZER_LATENCY,
   RequantizerModel,
@@ -66,14 +66,14 @@ function refRequant(acc: number, M: number, shift: number, p: RequantizerParams)
   const v = p.mode === 'double' ? refDouble(x, BigInt(M), shift)
     : p.mode === 'single' ? refSingle(x, BigInt(M), shift) : refShift(x, shift, p.rounding);
   let y = v + BigInt(p.zeroPoint);
-  const lo = p.outSigned ? -(2n ** BigInt(p.outBits - 1)) : 0n;
-  const hi = p.outSigned ? 2n ** BigInt(p.outBits - 1) - 1n : 2n ** BigInt(p.outBits) - 1n;
+  const lo = p.out.signed ? -(2n ** BigInt(p.out.bits - 1)) : 0n;
+  const hi = p.out.signed ? 2n ** BigInt(p.out.bits - 1) - 1n : 2n ** BigInt(p.out.bits) - 1n;
   if (p.relu && y < BigInt(p.zeroPoint)) y = BigInt(p.zeroPoint);
   return Number(y < lo ? lo : y > hi ? hi : y);
 }
 
 const base: RequantizerParams = {
-  accBits: 32, channels: 4, mode: 'double', rounding: 'RND', outBits: 32, outSigned: true, zeroPoint: 0, relu: false,
+  accBits: 32, channels: 4, mode: 'double', rounding: 'RND', out: intFormat(32, true), zeroPoint: 0, relu: false,
 };
 
 describe('requantizer maths', () => {
@@ -111,13 +111,13 @@ describe('requantizer maths', () => {
     const seed = testSeed(0x5eed01);
     const rng = new Rng(seed);
     const configs: RequantizerParams[] = [
-      { ...base, mode: 'double', outBits: 8, zeroPoint: -3 },
-      { ...base, mode: 'double', outBits: 16, relu: true, zeroPoint: 5 },
-      { ...base, mode: 'single', outBits: 8, outSigned: false, zeroPoint: 128 },
-      { ...base, mode: 'single', outBits: 2, accBits: 16 },
-      { ...base, mode: 'shift', rounding: 'RND_CONV', outBits: 7, accBits: 53 },
-      { ...base, mode: 'shift', rounding: 'TRN_ZERO', outBits: 1, outSigned: true, zeroPoint: -1, accBits: 33 },
-      { ...base, mode: 'shift', rounding: 'RND_CONV_ODD', outBits: 1, outSigned: false, relu: true, accBits: 2 },
+      { ...base, mode: 'double', out: intFormat(8, true), zeroPoint: -3 },
+      { ...base, mode: 'double', out: intFormat(16, true), relu: true, zeroPoint: 5 },
+      { ...base, mode: 'single', out: intFormat(8, false), zeroPoint: 128 },
+      { ...base, mode: 'single', out: intFormat(2, true), accBits: 16 },
+      { ...base, mode: 'shift', rounding: 'RND_CONV', out: intFormat(7, true), accBits: 53 },
+      { ...base, mode: 'shift', rounding: 'TRN_ZERO', out: intFormat(1, true), zeroPoint: -1, accBits: 33 },
+      { ...base, mode: 'shift', rounding: 'RND_CONV_ODD', out: intFormat(1, false), relu: true, accBits: 2 },
     ];
     for (const p of configs) {
       for (let t = 0; t < 2000; t++) {
@@ -132,7 +132,7 @@ describe('requantizer maths', () => {
   });
 
   it('requantizeArray equals the scalar path per channel', () => {
-    const p = { ...base, outBits: 8 };
+    const p = { ...base, out: intFormat(8, true) };
     const acc = Int32Array.from([100000, -100000, 7, -(2 ** 31), 2 ** 31 - 1, 0]);
     const ch = Int32Array.from([0, 1, 2, 1, 0, 2]);
     const mult = Int32Array.from([1 << 30, 2123782081, -(2 ** 31)]);
@@ -146,7 +146,7 @@ describe('requantizer maths', () => {
   it('rejects illegal parameters naming the field', () => {
     expect(() => checkRequantizerParams({ ...base, accBits: 33 })).toThrow(/accumulator.bits.*33/);
     expect(() => checkRequantizerParams({ ...base, mode: 'shift', accBits: 54 })).toThrow(InputError);
-    expect(() => checkRequantizerParams({ ...base, outBits: 8, zeroPoint: 128 })).toThrow(/zeroPoint/);
+    expect(() => checkRequantizerParams({ ...base, out: intFormat(8, true), zeroPoint: 128 })).toThrow(/zeroPoint/);
     expect(() => requantize(1, -1, 0, { ...base, mode: 'single' })).toThrow(/M/);
     expect(() => checkRequantizerParams({ ...base, mode: 'triple' as 'double' })).toThrow(/requant.mode/);
   });
@@ -165,7 +165,7 @@ const idle: RequantizerInputs = { cfgWe: false, cfgCh: 0, cfgMult: 0, cfgShift: 
 
 describe('RequantizerModel timing', () => {
   it('delivers each element REQUANTIZER_LATENCY cycles after its input edge, back to back', () => {
-    const p = { ...base, outBits: 8, channels: 2 };
+    const p = { ...base, out: intFormat(8, true), channels: 2 };
     const m = new RequantizerModel(p);
     m.step({ ...idle, cfgWe: true, cfgCh: 0, cfgMult: 1 << 30, cfgShift: -2 });
     m.step({ ...idle, cfgWe: true, cfgCh: 1, cfgMult: 1 << 30, cfgShift: 0 });
@@ -184,7 +184,7 @@ describe('RequantizerModel timing', () => {
   });
 
   it('holds every pipeline register while stalled, and writes still land', () => {
-    const p = { ...base, mode: 'shift' as const, rounding: 'RND' as const, outBits: 16, channels: 1 };
+    const p = { ...base, mode: 'shift' as const, rounding: 'RND' as const, out: intFormat(16, true), channels: 1 };
     const m = new RequantizerModel(p);
     m.step({ ...idle, cfgWe: true, cfgShift: 1 });
     m.step({ ...idle, valid: true, acc: 9 }); // -> 5
@@ -200,7 +200,7 @@ describe('RequantizerModel timing', () => {
   });
 
   it('reads (0, 0) for an out-of-range channel and ignores writes to it', () => {
-    const m = new RequantizerModel({ ...base, channels: 3, outBits: 16 });
+    const m = new RequantizerModel({ ...base, channels: 3, out: intFormat(16, true) });
     m.step({ ...idle, cfgWe: true, cfgCh: 3, cfgMult: 1 << 30 });
     expect(m.entry(3)).toEqual({ multiplier: 0, shift: 0 });
     m.step({ ...idle, valid: true, ch: 3, acc: 12345 });

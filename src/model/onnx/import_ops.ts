@@ -162,6 +162,8 @@ export function macLayer(node: NodeProto, op: string, x: Val, get: Get, constAt:
       if (inQ.zeroPoint !== aZp[0]) throw new InputError(`${where}: a_zero_point ${aZp[0]} differs from the input's zero point ${inQ.zeroPoint}`);
       const N = op === 'MatMulInteger' ? t.dims[1]! : t.dims[0]!;
       const w = weights(t, [1], zpVals(3, 1), op === 'MatMulInteger', where);
+      // exportOnnx writes binary (±1) weights as int8 -1 / +1 with zero point 0: the same values, so the same sums
+      if (t.dataType === DT.INT8 && w.zeroPoint.every((z) => z === 0) && w.data.every((v) => v === 1 || v === -1)) w.format = { type: 'binary' };
       return done(op === 'MatMulInteger' ? dense(w, t.dims[0]!, N, inQ, null) : conv(w, t.dims, inQ, null), undefined, false);
     }
     case 'QLinearMatMul':

@@ -1,7 +1,7 @@
 import { formatRange, intFormat, wrapInt, type IntFormat } from '../../arith/index.js';
 import type { Design } from '../../hw/design.js';
 import { accRule, laneFormat } from '../../hw/mac_rule.js';
-import { checkChannelScale, outFormat, requantize, requantizerParams } from '../../hw/requantizer.js';
+import { checkChannelScale, requantize, requantizerParams } from '../../hw/requantizer.js';
 import { checkXnorPopcountParams, laneWords, wordContribution, wordPopcount } from '../../hw/xnor_popcount.js';
 import { InputError } from '../../util/errors.js';
 import { Rng } from '../../util/rng.js';
@@ -206,11 +206,11 @@ export const xnorPopcount: BindModel = {
 /**
  * requantizer: each lane `y[i] = requantize(acc[i], multiplier, shift)` as lowbit's requantizer computes it
  * (src/hw/requantizer.ts: Design.requant's mode `double`/`single` (TFLite) or `shift` (`roundShift(acc, n,
- * rounding)`), then `+ zeroPoint`, optional ReLU at the zero point, saturation to outBits). `shift` is a
+ * rounding)`), then `+ zeroPoint`, optional ReLU at the zero point, saturation to the output format). `shift` is a
  * 6-bit unsigned right shift n (mode shift) or an 8-bit signed TFLite shift (double/single); `multiplier`
  * a signed 32-bit TFLite multiplier (double/single only). The stimulus keeps one seeded (multiplier, shift)
  * for the whole run, so a design may take them from configuration ports sampled at any time; in shift mode
- * n <= accBits - outBits, so saturation stays reachable.
+ * n <= accBits - out.bits, so saturation stays reachable.
  */
 export const requantizerModel: BindModel = {
   name: 'requantizer',
@@ -218,7 +218,7 @@ export const requantizerModel: BindModel = {
     { name: 'acc', dir: 'in', optional: false, format: (d) => intFormat(d.accumulator.bits, true), lanes: 'any', describe: 'accumulators (Design.accumulator.bits)' },
     { name: 'shift', dir: 'in', optional: false, format: (d) => (d.requant.mode === 'shift' ? intFormat(6, false) : intFormat(8, true)), lanes: { fixed: 1 }, describe: 'the shift (mode shift: right shift n, 6 bits unsigned; double/single: TFLite shift, 8 bits signed)' },
     { name: 'multiplier', dir: 'in', optional: true, format: () => intFormat(32, true), lanes: { fixed: 1 }, describe: 'the TFLite multiplier (double/single modes)' },
-    { name: 'y', dir: 'out', optional: false, format: (d) => outFormat(requantizerParams(d, 1)), lanes: { sameAs: 'acc' }, describe: 'the requantized outputs (Design.requant.outBits/outSigned)' },
+    { name: 'y', dir: 'out', optional: false, format: (d) => requantizerParams(d, 1).out, lanes: { sameAs: 'acc' }, describe: 'the requantized outputs (Design.requant.out)' },
   ],
   checkDesign(d) {
     requantizerParams(d, 1);
@@ -230,14 +230,14 @@ export const requantizerModel: BindModel = {
     const n = lanes.acc;
     const bits = p.accBits;
     const max = formatRange(intFormat(bits, true)).max;
-    // a shift that leaves outputs able to saturate: n <= accBits - outBits (larger n only ever gives small outputs)
-    const shift = p.mode === 'shift' ? rng.int(0, Math.max(0, bits - p.outBits)) : rng.int(-8, 6);
+    // a shift that leaves outputs able to saturate: n <= accBits - out.bits (larger n only ever gives small outputs)
+    const shift = p.mode === 'shift' ? rng.int(0, Math.max(0, bits - p.out.bits)) : rng.int(-8, 6);
     const multiplier = p.mode === 'single' ? rng.int(2 ** 30, 2 ** 31 - 1) : rng.int(2 ** 30, 2 ** 31 - 1) * (rng.float() < 0.25 ? -1 : 1);
     checkChannelScale(p, multiplier, shift, 'requantizer stimulus');
     const half = p.mode === 'shift' && shift > 0 ? 2 ** (shift - 1) : 1;
     // around zero, around the rounding tie (half = 2^(n-1)), the accumulator's ends, and (shift mode) just
     // inside and outside the output range after scaling (saturation)
-    const edge = p.mode === 'shift' ? 2 ** shift * 2 ** (p.outBits - 1) : 0;
+    const edge = p.mode === 'shift' ? 2 ** shift * 2 ** (p.out.bits - 1) : 0;
     const corners = [-max - 1, max, 0, 1, -1, half, -half, half - 1, -half + 1, half + 1, -half - 1, 3 * half, -3 * half, edge, -edge, edge - 2 * half * 5, -edge - 2 * half * 5]
       .filter((v) => v >= -max - 1 && v <= max);
     const out: Txn[] = [];

@@ -13,7 +13,7 @@
  *  3. idle cycles to drain the pipeline.
  * Trace: the stage-2 register `s2_q` (the scaled value before the zero point).
  */
-import { clog2, ROUNDINGS } from '../../arith/index.js';
+import { clog2, intFormat, ROUNDINGS } from '../../arith/index.js';
 import type { Design } from '../../hw/design.js';
 import { PRESETS } from '../../hw/presets.js';
 import {
@@ -47,7 +47,7 @@ function ports(d: Design): PortSpec[] {
     { name: 'acc_i', dir: 'in', width: p.accBits, signed: true },
     { name: 'stall_i', dir: 'in', width: 1 },
     { name: 'valid_o', dir: 'out', width: 1 },
-    { name: 'data_o', dir: 'out', width: p.outBits, signed: p.outSigned },
+    { name: 'data_o', dir: 'out', width: p.out.bits, signed: p.out.signed },
   ];
 }
 
@@ -66,19 +66,19 @@ function designs(): UnitDesign[] {
     variant(i8, label, (d) => {
       d.accumulator.bits = accBits;
       d.array.cols = 4;
-      d.requant = { mode: 'shift', rounding: ROUNDINGS[r], granularity, outBits, outSigned, zeroPoint: zp, relu };
+      d.requant = { mode: 'shift', rounding: ROUNDINGS[r], granularity, out: intFormat(outBits, outSigned), zeroPoint: zp, relu };
     });
   return [
     { label: 'int8', design: PRESETS.int8 as Design },
     { label: 'int2', design: PRESETS.int2 as Design },
     { label: 'binary', design: PRESETS.binary as Design },
     variant(i8, 'double-u16-relu-tensor', (d) => {
-      d.requant = { ...d.requant, granularity: 'tensor', outBits: 16, outSigned: false, zeroPoint: 300, relu: true };
+      d.requant = { ...d.requant, granularity: 'tensor', out: intFormat(16, false), zeroPoint: 300, relu: true };
     }),
     variant(i8, 'single-acc31-out7', (d) => {
       d.accumulator.bits = 31;
       d.array.cols = 3;
-      d.requant = { ...d.requant, mode: 'single', outBits: 7, zeroPoint: -5 };
+      d.requant = { ...d.requant, mode: 'single', out: intFormat(7, true), zeroPoint: -5 };
     }),
     shift('shift-trn-zero-acc33', 1, 33, 8, true, 3, false),
     shift('shift-rnd-acc53-u16', 2, 53, 16, false, 0, false),
