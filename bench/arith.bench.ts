@@ -82,7 +82,7 @@ for (const variant of ['double', 'single'] as RequantVariant[]) {
   const src = new Float32Array(N).map(() => rng.normal() * 2 ** rng.int(-12, 12));
   for (const fmt of MINIFLOAT_FORMATS) {
     const out = new Uint16Array(N);
-    const opts = { saturate: false, rounding: 'nearest' } as const;
+    const opts = { saturate: false, rounding: 'RND_CONV' } as const;
     const k = rate(N, () => encodeMinifloatArray(src, fmt, opts, out));
     const search = sortedSearch(fmt);
     const ref = rate(N, () => {

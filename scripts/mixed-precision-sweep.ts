@@ -19,16 +19,16 @@ const base: TrainConfig = {
 };
 const cases: [string, MixedPrecisionConfig | null][] = [
   ['fp32', null],
-  ['fp16 nearest, dynamic scaling', { format: 'fp16', rounding: 'nearest' }],
-  ['fp16 nearest, no scaling', { format: 'fp16', rounding: 'nearest', initScale: 1, dynamic: false }],
-  ['bf16 nearest', { format: 'bf16', rounding: 'nearest' }],
-  ['bf16 stochastic', { format: 'bf16', rounding: 'stochastic' }],
-  ['fp8 e4m3 (e5m2 grads) nearest, dynamic scaling', { format: 'fp8e4m3fn', rounding: 'nearest' }],
-  ['fp8 e4m3 (e5m2 grads) stochastic, dynamic scaling', { format: 'fp8e4m3fn', rounding: 'stochastic' }],
-  ['fp8 e4m3 (e5m2 grads) nearest, no scaling', { format: 'fp8e4m3fn', rounding: 'nearest', initScale: 1, dynamic: false }],
-  ['fp8 e5m2 nearest, dynamic scaling', { format: 'fp8e5m2', rounding: 'nearest' }],
-  ['fp16 nearest, fixed scale 2^24 (overflows)', { format: 'fp16', rounding: 'nearest', initScale: 2 ** 24, dynamic: false }],
-  ['fp16 nearest, dynamic scaling from 2^24', { format: 'fp16', rounding: 'nearest', initScale: 2 ** 24, growthInterval: 100 }],
+  ['fp16 nearest, dynamic scaling', { format: 'fp16', rounding: 'RND_CONV' }],
+  ['fp16 nearest, no scaling', { format: 'fp16', rounding: 'RND_CONV', initScale: 1, dynamic: false }],
+  ['bf16 nearest', { format: 'bf16', rounding: 'RND_CONV' }],
+  ['bf16 stochastic', { format: 'bf16', rounding: 'STOCHASTIC' }],
+  ['fp8 e4m3 (e5m2 grads) nearest, dynamic scaling', { format: 'fp8e4m3fn', rounding: 'RND_CONV' }],
+  ['fp8 e4m3 (e5m2 grads) stochastic, dynamic scaling', { format: 'fp8e4m3fn', rounding: 'STOCHASTIC' }],
+  ['fp8 e4m3 (e5m2 grads) nearest, no scaling', { format: 'fp8e4m3fn', rounding: 'RND_CONV', initScale: 1, dynamic: false }],
+  ['fp8 e5m2 nearest, dynamic scaling', { format: 'fp8e5m2', rounding: 'RND_CONV' }],
+  ['fp16 nearest, fixed scale 2^24 (overflows)', { format: 'fp16', rounding: 'RND_CONV', initScale: 2 ** 24, dynamic: false }],
+  ['fp16 nearest, dynamic scaling from 2^24', { format: 'fp16', rounding: 'RND_CONV', initScale: 2 ** 24, growthInterval: 100 }],
 ];
 const rows: string[] = [];
 for (const [name, mp] of cases) {

@@ -25,7 +25,7 @@ export { castInt, castIntArray, castIntBig, wrapInt, saturateInt, intMin, intMax
 export { roundShift, roundShiftArray, roundShiftBig } from './arith/shift.js';
 export { quantizeMultiplier, multiplyByQuantizedMultiplier, multiplyByQuantizedMultiplierArray, srdhm, roundingDivideByPOT } from './arith/requant.js';
 export { castFixed, castFixedArray, fixedFromFloat, fixedToFloat, fixedRange, addFixed, subFixed, mulFixed } from './arith/index.js';
-export { MINIFLOAT_FORMATS, encodeMinifloat, decodeMinifloat, encodeMinifloatArray, decodeMinifloatArray, roundToMinifloatArray, type MinifloatFormat } from './arith/minifloat.js';
+export { MINIFLOAT_FORMATS, encodeMinifloat, decodeMinifloat, encodeMinifloatArray, decodeMinifloatArray, roundToMinifloatArray, type MinifloatFormat, type MinifloatRounding } from './arith/minifloat.js';
 export { quantizeLinear, dequantizeLinear, matMulInteger, qlinearMatMul } from './arith/onnx.js';
 export { onnxRescale, onnxRescaleArray } from './arith/index.js';
 export { xnorDot, xnorMatVec, popcount32 } from './arith/binary.js';

@@ -10,7 +10,7 @@
  *
  * Encoding rounds the exact value of `x` once: round to nearest, ties to even, with subnormals (a float32
  * input is thus converted directly from float32; ml_dtypes would first round a float64 to float32).
- * With `rounding: 'stochastic'` the magnitude rounds up with probability equal to the dropped fraction
+ * The rounding is named in modes.ts's vocabulary: RND_CONV (the above) or STOCHASTIC, with which the magnitude rounds up with probability equal to the dropped fraction
  * (one `rng.float()` per element: up iff `u < frac`, exact for float32 inputs).
  * Overflow (a rounded magnitude above max): non-saturating (the ml_dtypes default) gives inf — which is
  * NaN for E4M3FN, which has no inf; saturating clamps to ±max (also for ±inf inputs). NaN stays NaN.
@@ -23,15 +23,20 @@
 import { badValue } from '../util/errors.js';
 import type { Rng } from '../util/rng.js';
 import { roundHalfEven } from './requant.js';
+import type { CastRounding } from './modes.js';
 
 export type MinifloatFormat = 'fp16' | 'bf16' | 'fp8e4m3fn' | 'fp8e5m2';
 export const MINIFLOAT_FORMATS: readonly MinifloatFormat[] = ['fp16', 'bf16', 'fp8e4m3fn', 'fp8e5m2'];
 
+/** The roundings of a minifloat encoding (modes.ts names): RND_CONV (nearest, ties to even) or STOCHASTIC. */
+export type MinifloatRounding = Extract<CastRounding, 'RND_CONV' | 'STOCHASTIC'>;
+export const MINIFLOAT_ROUNDINGS: readonly MinifloatRounding[] = ['RND_CONV', 'STOCHASTIC'];
+
 export interface MinifloatOptions {
   /** Clamp overflow to ±max (true) or produce inf / NaN (false, the ml_dtypes default). */
   saturate: boolean;
-  rounding: 'nearest' | 'stochastic';
-  /** Required for stochastic rounding. */
+  rounding: MinifloatRounding;
+  /** Required for STOCHASTIC rounding. */
   rng?: Rng;
 }
 
@@ -77,11 +82,11 @@ function fmtParams(fmt: MinifloatFormat): MinifloatParams {
 function checkOpts(opts: MinifloatOptions): void {
   if (opts === null || typeof opts !== 'object') throw badValue('opts', opts, '{saturate, rounding, rng?}');
   if (typeof opts.saturate !== 'boolean') throw badValue('opts.saturate', opts.saturate, 'true or false');
-  if (opts.rounding !== 'nearest' && opts.rounding !== 'stochastic') {
-    throw badValue('opts.rounding', opts.rounding, 'nearest or stochastic');
+  if (!MINIFLOAT_ROUNDINGS.includes(opts.rounding)) {
+    throw badValue('opts.rounding', opts.rounding, 'RND_CONV (nearest, ties to even) or STOCHASTIC');
   }
-  if (opts.rounding === 'stochastic' && (opts.rng === undefined || typeof opts.rng.float !== 'function')) {
-    throw badValue('opts.rng', opts.rng, 'an Rng (src/util/rng.ts) for stochastic rounding');
+  if (opts.rounding === 'STOCHASTIC' && (opts.rng === undefined || typeof opts.rng.float !== 'function')) {
+    throw badValue('opts.rng', opts.rng, 'an Rng (src/util/rng.ts) for STOCHASTIC rounding');
   }
 }
 
@@ -136,7 +141,7 @@ export function encodeMinifloat(x: number, fmt: MinifloatFormat, opts: Minifloat
   const p = fmtParams(fmt);
   checkOpts(opts);
   if (typeof x !== 'number') throw badValue('x', x, 'a number');
-  return encodeWith(x, p, opts.saturate, opts.rounding === 'stochastic' ? (opts.rng as Rng) : null);
+  return encodeWith(x, p, opts.saturate, opts.rounding === 'STOCHASTIC' ? (opts.rng as Rng) : null);
 }
 
 /** The value of a minifloat bit pattern (NaN for NaN codes). */
@@ -169,7 +174,7 @@ export function encodeMinifloatArray<T extends Uint8Array | Uint16Array | Uint32
   checkOpts(opts);
   if (out.length < src.length) throw badValue('out.length', out.length, `at least src.length (${src.length})`);
   if (out.BYTES_PER_ELEMENT * 8 < p.expBits + p.manBits + 1) throw badValue('out', out.constructor.name, `an array of at least ${p.expBits + p.manBits + 1}-bit elements`);
-  const rng = opts.rounding === 'stochastic' ? (opts.rng as Rng) : null;
+  const rng = opts.rounding === 'STOCHASTIC' ? (opts.rng as Rng) : null;
   for (let i = 0; i < src.length; i++) out[i] = encodeWith(src[i], p, opts.saturate, rng);
   return out;
 }
@@ -192,7 +197,7 @@ export function roundToMinifloatArray(src: Float32Array, fmt: MinifloatFormat, o
   checkOpts(opts);
   if (out.length < src.length) throw badValue('out.length', out.length, `at least src.length (${src.length})`);
   const t = minifloatTable(fmt);
-  const rng = opts.rounding === 'stochastic' ? (opts.rng as Rng) : null;
+  const rng = opts.rounding === 'STOCHASTIC' ? (opts.rng as Rng) : null;
   for (let i = 0; i < src.length; i++) out[i] = t[encodeWith(src[i], p, opts.saturate, rng)];
   return out;
 }

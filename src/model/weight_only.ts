@@ -58,7 +58,7 @@ export interface WeightOnlyModel {
 /** Rounds float32 values to the activation format in place (fp32: unchanged). */
 export function roundAct(v: Float32Array, act: FloatAct): Float32Array {
   if (act === 'fp32') return v;
-  return roundToMinifloatArray(v, act, { saturate: false, rounding: 'nearest' }, v);
+  return roundToMinifloatArray(v, act, { saturate: false, rounding: 'RND_CONV' }, v);
 }
 
 /** Groups of a row of K inputs. */

@@ -2,7 +2,7 @@
  * Simulated low-precision training (Micikevicius et al., "Mixed Precision Training", ICLR 2018; FP8 as in
  * Micikevicius et al. 2022): FP32 master weights; each step the forward and backward passes use the
  * weights, activations and activation gradients rounded to a minifloat format by arith's
- * `roundToMinifloatArray` (nearest-even or stochastic, non-saturating: overflow gives inf/NaN, as the
+ * `roundToMinifloatArray` (RND_CONV: nearest-even, or STOCHASTIC; non-saturating: overflow gives inf/NaN, as the
  * hardware would); weight gradients are rounded too, then unscaled and applied to the FP32 masters.
  *
  * Formats: fp16 and bf16 use the format everywhere; fp8e4m3fn uses E4M3 for weights and activations and
@@ -11,7 +11,7 @@
  * 1 for bf16, whose range is float32's); a step whose gradients hold inf/NaN is skipped and S halves;
  * after `growthInterval` clean steps S doubles.
  */
-import { roundToMinifloatArray, type MinifloatFormat, MINIFLOAT_FORMATS as ARITH_FORMATS } from '../arith/minifloat.js';
+import { roundToMinifloatArray, type MinifloatFormat, type MinifloatRounding, MINIFLOAT_FORMATS as ARITH_FORMATS } from '../arith/minifloat.js';
 import { Rng } from '../util/rng.js';
 import type { Network } from './network.js';
 import type { Param } from './layer.js';
@@ -20,9 +20,21 @@ import type { PrecisionHooks, PrecisionState } from './trainer.js';
 export type MixedFormat = MinifloatFormat;
 export const MINIFLOAT_FORMATS: readonly MixedFormat[] = ARITH_FORMATS;
 
+/**
+ * The train CLI's `--rounding` words (also in a run's saved command line) for the minifloat roundings;
+ * the code names them RND_CONV / STOCHASTIC (arith/modes.ts).
+ */
+export const MIXED_ROUNDING_WORDS = { nearest: 'RND_CONV', stochastic: 'STOCHASTIC' } as const satisfies Record<string, MinifloatRounding>;
+export type MixedRoundingWord = keyof typeof MIXED_ROUNDING_WORDS;
+
+/** The CLI word of a minifloat rounding (the inverse of MIXED_ROUNDING_WORDS). */
+export function mixedRoundingWord(r: MinifloatRounding): MixedRoundingWord {
+  return r === 'STOCHASTIC' ? 'stochastic' : 'nearest';
+}
+
 export interface MixedPrecisionConfig {
   format: MixedFormat;
-  rounding: 'nearest' | 'stochastic';
+  rounding: MinifloatRounding;
   /** initial loss scale (default 2^15; 1 for bf16) */
   initScale?: number;
   /** clean steps before the scale doubles (default 500) */
@@ -49,7 +61,7 @@ export class MixedPrecision implements PrecisionHooks {
     this.params = net.params();
     this.masters = this.params.map((p) => new Float32Array(p.value.length));
     this.rng = new Rng(seed);
-    const opts = (): { saturate: false; rounding: 'nearest' | 'stochastic'; rng: Rng } => ({ saturate: false, rounding: cfg.rounding, rng: this.rng });
+    const opts = (): { saturate: false; rounding: MinifloatRounding; rng: Rng } => ({ saturate: false, rounding: cfg.rounding, rng: this.rng });
     net.actHook = (h, len) => {
       const v = h.subarray(0, len);
       roundToMinifloatArray(v, this.fwdFmt, opts(), v);

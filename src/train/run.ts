@@ -28,7 +28,7 @@ import { Conv2d } from './conv.js';
 import { ARCHS, quantizedActivations, type ArchName, type NetSpec } from './arch.js';
 import type { Network } from './network.js';
 import { testAccuracy, train, type EpochLog, type TrainCheckpoint, type TrainConfig } from './trainer.js';
-import { mixedPrecisionHooks, type MixedPrecisionConfig } from './mixed.js';
+import { mixedPrecisionHooks, mixedRoundingWord, type MixedPrecisionConfig } from './mixed.js';
 import { loadState, saveState } from './state.js';
 import { exportQuantized, toCheckpoint } from './export.js';
 import type { ActQuantMethod, WeightQuantMethod } from './quantizers.js';
@@ -365,7 +365,7 @@ export function trainCommandLine(o: RunOptions): string {
   if (o.gradBits !== undefined) a.push(`--grad-bits ${o.gradBits}`);
   if (o.maxTrain) a.push(`--train-images ${o.maxTrain}`);
   if (cfg.valCount !== 5000) a.push(`--val-images ${cfg.valCount}`);
-  if (o.mixed) a.push(`--precision ${o.mixed.format} --rounding ${o.mixed.rounding}`);
+  if (o.mixed) a.push(`--precision ${o.mixed.format} --rounding ${mixedRoundingWord(o.mixed.rounding)}`);
   if (o.ttq !== undefined) a.push(`--ttq ${o.ttq}${o.ttqScaleBits !== undefined ? ` --ttq-scale-bits ${o.ttqScaleBits}` : ''}`);
   if (o.quantNoise !== undefined) a.push(`--quant-noise ${o.quantNoise} --qn-block ${o.qnBlock ?? 4}`);
   if (o.teacher !== undefined) a.push(`--teacher ${o.teacher} --temperature ${o.temperature ?? 4} --distill-weight ${o.distillWeight ?? 0.9}`);

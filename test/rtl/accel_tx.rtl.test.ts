@@ -19,7 +19,8 @@ import { accelCases, inputsFor } from '../unit/fixtures/accel_models.js';
  * outputs, cycle counts and the hash of every port in every cycle agree with the TS model, in process
  * (koffi) and through simulator processes, sharded over 2 jobs in chunks, one image per run and MLP batches
  * of 4 images per run (one per array row, a partial last run); a wrong expectation for one image of a
- * batched run is attributed to that image and its run; and a mutant that only changes a port while the
+ * batched run is attributed to that image and its run, and so is a mutant corrupting the second image of
+ * every run (named by image, element, cycle and port); and a mutant that only changes a port while the
  * accelerator is busy (no output value, no cycle count) is caught by the hash and localised by the
  * per-cycle re-run to its first differing cycle and port, at batch 1 and 4. Builds at -O1 here (short runs);
  * one capacity fits every program, so each harness kind is built once.
@@ -39,6 +40,17 @@ function program(label: string, batch = 1) {
   return { m, p: compileModel(m, mixed, { batch }), x: inputsFor(rng, m, 7) };
 }
 const LABELS = ['w8a8 double', 'xnor', 'w4a2 multi-threshold'];
+
+/** A copy of hdl/ in `tmp/name` with `pattern` in accel_top.sv replaced (it must occur). */
+function mutantHdl(name: string, pattern: string, replacement: string): string {
+  const hdl = join(tmp, name);
+  cpSync(resolveRepoPath('hdl'), hdl, { recursive: true });
+  const f = join(hdl, 'accel_top.sv');
+  const src = readFileSync(f, 'utf8');
+  expect(src.includes(pattern), `mutation pattern in hdl/accel_top.sv: ${pattern}`).toBe(true);
+  writeFileSync(f, src.replace(pattern, replacement));
+  return hdl;
+}
 
 describe('accel_top, transaction level == TS model (hash of every port every cycle)', () => {
   for (const mode of ['inproc', 'process'] as const) {
@@ -116,14 +128,30 @@ describe('accel_top, transaction level == TS model (hash of every port every cyc
     expect(h(model.outputs.subarray(0, E), model.cycles, after)).not.toBe(base);
   });
 
+  it('a mutant corrupting the second image of every batched run is named by image, element, cycle and port', async () => {
+    // output pixel m = 1 (the run's second image, array row 1) gets its lowest bit flipped
+    const hdl = mutantHdl('hdl-row1', 'default: out_q[w_idx[c*32 +: OutAW]] <= c_v_q[c*32 +: 32];',
+      "default: out_q[w_idx[c*32 +: OutAW]] <= c_v_q[c*32 +: 32] ^ {31'b0, c_pl_q.m == 1};");
+    const { p, x: all } = program('w8a8 double', 4);
+    const x = all.subarray(0, 6 * p.inputElems);
+    const model = runAccelerator(p, x, 6);
+    const E = p.outputElems;
+    const r = await txAccelerator(p, x, 6, { capacity, hdlDir: hdl, chunk: 8, jobs: 1, makeVars: MAKE_VARS });
+    const where = `LOWBIT_SEED=${seed}`;
+    // images 1 and 5 (row 1 of runs 0..3 and 4..5) come out wrong, so both runs disagree
+    for (let b = 0; b < 6; b++) {
+      for (let e = 0; e < E; e++) expect(r.outputs[b * E + e], `${where} image ${b}`).toBe(b % 4 === 1 ? model.outputs[b * E + e] ^ 1 : model.outputs[b * E + e]);
+    }
+    expect(r.agree, where).toBe(0);
+    const d = r.disagreement!;
+    expect([d.what, d.image, d.element, d.expected, d.actual], where).toEqual(['outputs', 1, 0, model.outputs[E], model.outputs[E] ^ 1]);
+    // the re-run of run 0: W input words, start, done at W + T, output e of the run on out_data_o in cycle
+    // W + T + e + 1; image 1's element 0 is output E
+    expect([d.cycle, d.signal], where).toEqual([runWords(p, x, 0).length + model.cycles + E + 1, 'out_data_o']);
+  }, 1_200_000); // two builds of the mutant (transaction harness, per-cycle harness)
+
   it('a mutant driving out_data_o while busy is caught by the hash and localised cycle by cycle', async () => {
-    const hdl = join(tmp, 'hdl');
-    cpSync(resolveRepoPath('hdl'), hdl, { recursive: true });
-    const f = join(hdl, 'accel_top.sv');
-    const src = readFileSync(f, 'utf8');
-    const pattern = "out_data_o <= (state_q == SIdle || state_q == SDone) ? out_q[out_addr_i] : '0;";
-    expect(src.includes(pattern), 'mutation pattern in hdl/accel_top.sv').toBe(true);
-    writeFileSync(f, src.replace(pattern, 'out_data_o <= out_q[out_addr_i];'));
+    const hdl = mutantHdl('hdl', "out_data_o <= (state_q == SIdle || state_q == SDone) ? out_q[out_addr_i] : '0;", 'out_data_o <= out_q[out_addr_i];');
     // batch 1 and batch 4 share the mutant's two builds (the transaction harness, the traced per-cycle one)
     for (const batch of [1, 4]) {
       const { m, p, x: all } = program('w8a8 double', batch);

@@ -9,8 +9,8 @@ import { Rng, testSeed } from '../../src/util/rng.js';
 const SEED = testSeed(0xf108);
 console.log(`minifloat.test.ts seed=${SEED} (reproduce: LOWBIT_SEED=${SEED} npx vitest run test/unit/minifloat.test.ts)`);
 
-const RNE = { saturate: false, rounding: 'nearest' } as const;
-const SAT = { saturate: true, rounding: 'nearest' } as const;
+const RNE = { saturate: false, rounding: 'RND_CONV' } as const;
+const SAT = { saturate: true, rounding: 'RND_CONV' } as const;
 const enc = (x: number, f: MinifloatFormat, o: typeof RNE | typeof SAT = RNE) => encodeMinifloat(x, f, o);
 const rt = (x: number, f: MinifloatFormat, o: typeof RNE | typeof SAT = RNE) => decodeMinifloat(enc(x, f, o), f);
 
@@ -161,8 +161,8 @@ describe('minifloats (docs/arithmetic.md section 4)', () => {
   it('stochastic rounding: seeded, between the two neighbours, exact values untouched, unbiased', () => {
     const a = new Rng(SEED);
     const b = new Rng(SEED);
-    const optsA = { saturate: false, rounding: 'stochastic' as const, rng: a };
-    const optsB = { saturate: false, rounding: 'stochastic' as const, rng: b };
+    const optsA = { saturate: false, rounding: 'STOCHASTIC' as const, rng: a };
+    const optsB = { saturate: false, rounding: 'STOCHASTIC' as const, rng: b };
     // 1.078125 in E4M3FN: neighbours 1 and 1.125, P(up) = 0.625; 4000 trials: mean 2500, sd 30.6
     let ups = 0;
     const bad: number[] = [];
@@ -200,7 +200,7 @@ describe('minifloats (docs/arithmetic.md section 4)', () => {
 
   it('bad input', () => {
     expect(() => encodeMinifloat(1, 'fp4' as MinifloatFormat, RNE)).toThrow(/^fmt: got "fp4"; allowed: one of fp16, bf16, fp8e4m3fn, fp8e5m2/);
-    expect(() => encodeMinifloat(1, 'fp16', { saturate: false, rounding: 'stochastic' })).toThrow(/^opts.rng: got undefined/);
+    expect(() => encodeMinifloat(1, 'fp16', { saturate: false, rounding: 'STOCHASTIC' })).toThrow(/^opts.rng: got undefined/);
     expect(() => decodeMinifloat(256, 'fp8e5m2')).toThrow(/^bits: got 256; allowed: an integer 0..255/);
     expect(() => encodeMinifloatArray([1], 'fp16', RNE, new Uint8Array(1))).toThrow(/^out: got "Uint8Array"/);
   });

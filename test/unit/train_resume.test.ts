@@ -37,7 +37,7 @@ const CONFIGS: Record<string, TrainConfig> = {
   // simulated FP16 with stochastic rounding and dynamic loss scaling (fp16 underflows: the scale matters)
   'fp32 net in fp16, stochastic': {
     ...base, net: { arch: 'tfc', hidden: [24], weights: { method: 'none', bits: 32 }, act: { method: 'relu', bits: 32 } },
-    optimizer: { name: 'adam', lr: 0.003 }, mixed: mixedPrecisionHooks({ format: 'fp16', rounding: 'stochastic', growthInterval: 5 }),
+    optimizer: { name: 'adam', lr: 0.003 }, mixed: mixedPrecisionHooks({ format: 'fp16', rounding: 'STOCHASTIC', growthInterval: 5 }),
   },
 };
 

@@ -2,7 +2,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { DESCRIBE } from '../commands/list.js';
 import { ARCHS, METHODS, type ArchName, type Method } from '../../train/names.js';
 import { MINIFLOAT_FORMATS } from '../../arith/minifloat.js';
-import type { MixedFormat } from '../../train/mixed.js';
+import type { MixedFormat, MixedRoundingWord } from '../../train/mixed.js';
 import { withForce } from '../options.js';
 
 /** `lowbit train`: its options (light, all that --help and parsing load); the work is `trainHandler` in
@@ -34,7 +34,7 @@ export interface TrainArgs {
   'test-data'?: string;
   'test-labels'?: string;
   precision: 'fp32' | MixedFormat;
-  rounding: 'nearest' | 'stochastic';
+  rounding: MixedRoundingWord;
   out?: string;
   force: boolean;
   state?: string;
@@ -103,7 +103,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       .option('test-data', { type: 'string', describe: 'images file the test accuracy is measured on (with --data FILE; as --data)' })
       .option('test-labels', { type: 'string', describe: 'the labels of --test-data' })
       .option('precision', { choices: ['fp32', ...MINIFLOAT_FORMATS] as const, default: 'fp32' as const, describe: 'simulated training precision' })
-      .option('rounding', { choices: ['nearest', 'stochastic'] as const, default: 'nearest' as const, describe: 'minifloat rounding' })
+      .option('rounding', { choices: ['nearest', 'stochastic'] as const, default: 'nearest' as const, describe: 'minifloat rounding: nearest (ties to even, RND_CONV) or stochastic (STOCHASTIC)' })
       .option('out', { type: 'string', describe: 'output folder: the QuantizedModel (QAT, e.g. models/sfc-w1a1) or the FP32 checkpoint (e.g. ckpt/sfc)' })
       .option('state', {
         type: 'string',

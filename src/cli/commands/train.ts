@@ -1,6 +1,7 @@
 import type { ArgumentsCamelCase } from 'yargs';
 import type { TrainArgs } from '../args/train.js';
 import { runTraining, type RunOptions } from '../../train/run.js';
+import { MIXED_ROUNDING_WORDS } from '../../train/mixed.js';
 import { checkAlloc } from '../../util/budget.js';
 import { CHECKPOINT_OUTPUT } from '../../model/checkpoint.js';
 import { MODEL_OUTPUT } from '../../model/format.js';
@@ -45,7 +46,7 @@ export function trainHandler(argv: ArgumentsCamelCase<TrainArgs>): void {
     ...(argv.data && !dataFile ? { dataDir: argv.data } : {}),
     ...(dataFile ? { dataFiles: { train: [argv.data!, argv.labels!], test: [argv['test-data']!, argv['test-labels']!] } } : {}),
     ...(argv['stop-after'] !== undefined ? { stopAfter: argv['stop-after'] } : {}),
-    ...(argv.precision !== 'fp32' ? { mixed: { format: argv.precision, rounding: argv.rounding } } : {}),
+    ...(argv.precision !== 'fp32' ? { mixed: { format: argv.precision, rounding: MIXED_ROUNDING_WORDS[argv.rounding] } } : {}),
     ...definedOnly({
       ttq: argv.ttq, ttqScaleBits: argv['ttq-scale-bits'], quantNoise: argv['quant-noise'], qnBlock: argv['qn-block'], teacher: argv.teacher, temperature: argv.temperature,
       distillWeight: argv['distill-weight'], inq: argv.inq !== undefined ? fractions('--inq', argv.inq) : undefined, inqBits: argv['inq-bits'],
