@@ -33,8 +33,9 @@ import { runTool } from './proc.js';
  * (sfc-w1a1 on binary-mnist, the C++-only driver, docs/verify.md, session 8): -O1 builds in ~41 CPU s against
  * ~112-120 at -O2/-O3 and simulates 0.93x as fast as -O3 (medians of 5 alternating runs, 197.6 k against
  * 212.2 k cycles per CPU s; -O2 no faster than -O3), so the ~75 CPU s the -O3 build costs pay back from
- * 75 / (1/197.6 k - 1/212.2 k) ~ 215 M cycles on (about 14,000 sfc-w1a1 images; the 10,000 of the test set
- * are 152 M). Before the word memories, -O3 was 2.9x faster and paid from 4 M cycles.
+ * 75 / (1/197.6 k - 1/212.2 k) ~ 215 M cycles on (about 14,000 sfc-w1a1 images at batch 1; the 10,000 of
+ * the test set are 152 M at batch 1, 29 M at 16 images per run). Before the word memories, -O3 was 2.9x
+ * faster and paid from 4 M cycles.
  */
 export const ACCEL_O3_FROM_CYCLES = 215e6;
 export function accelMakeVars(cycles: number): readonly string[] {
