@@ -158,7 +158,9 @@ export function autoquant(o: AutoquantOptions): AutoquantResult {
   if (!pick) throw new InputError(`--budget ${o.budget}: no configuration costs at most ${budget} ${o.metric} on ${o.design.name} (the cheapest costs ${front[0]?.cost ?? 'n/a'}); raise the budget`);
   // 4. fine-tuning: the chosen point, front points spread over the uniform schemes' cost range, every uniform scheme
   const maxUniform = Math.max(...uniform.flatMap((u) => (u.cost === null ? [] : [u.cost])), pick.cost);
-  const others = spread(front.filter((p) => p !== pick && p.cost <= maxUniform), o.frontPoints);
+  // a front point that is a uniform configuration is fine-tuned among the uniform schemes already
+  const uniformNames = new Set(uniform.map((u) => configName(u.config)));
+  const others = spread(front.filter((p) => p !== pick && p.cost <= maxUniform && !uniformNames.has(configName(p.config))), o.frontPoints);
   const jobs: { kind: TrainedPoint['kind']; name: string; config: BitConfig; predictedCost: number; sensitivity: number | null }[] = [
     { kind: 'chosen', name: configName(pick.config), config: pick.config, predictedCost: pick.cost, sensitivity: pick.sensitivity },
     ...others.map((p) => ({ kind: 'front' as const, name: configName(p.config), config: p.config, predictedCost: p.cost, sensitivity: p.sensitivity })),

@@ -2,7 +2,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import type { Overflow, Rounding } from '../arith/modes.js';
 import { closest } from '../util/suggest.js';
 import { ROUNDINGS } from '../arith/modes.js';
-import { BINARY, clog2, formatBits, formatName, formatRange, formatSigned, intFormat, type NumFormat } from '../arith/format.js';
+import { BINARY, clog2, formatBits, formatName, formatRange, formatSigned, intFormat, type IntFormat, type NumFormat } from '../arith/format.js';
 import { InputError, badValue, checkEnum, checkInt, didYouMean } from '../util/errors.js';
 import { PRESETS, PRESET_NAMES } from './presets.js';
 
@@ -392,7 +392,7 @@ export interface DerivedDesign {
   outRange: [number, number];
   productRange: [number, number];
   productBits: number;
-  accFormat: { bits: number; signed: true };
+  accFormat: IntFormat;
   accBitsNeeded(k: number): number;
   accBitsRule(k: number): number;
   maxExactK: number;
@@ -440,7 +440,7 @@ export function deriveDesign(d: Design, k?: number): DerivedDesign {
     outRange: rangePair(d.requant.out),
     productRange: [pLo, pHi],
     productBits: signedBitsFor(BigInt(pLo), BigInt(pHi)),
-    accFormat: { bits: d.accumulator.bits, signed: true },
+    accFormat: intFormat(d.accumulator.bits, true),
     accBitsNeeded,
     accBitsRule: (kk: number): number =>
       formatBits(d.weight) + formatBits(d.activation) + clog2(checkInt('K', kk, 1, 2 ** 40)) +

@@ -19,7 +19,7 @@
  *   (the last such i on ties, as pytorch-quantization). As pytorch-quantization, the histogram's bin 0
  *   first takes bin 1's count, so the spike of exact zeros after a ReLU does not dominate.
  */
-import { roundHalfEven } from '../arith/index.js';
+import { formatRange, roundHalfEven } from '../arith/index.js';
 import { badValue, checkFiniteArray, didYouMean } from '../util/errors.js';
 import { qRange, quantizeValue, type UniformSpec } from './uniform.js';
 
@@ -130,7 +130,7 @@ export function chooseClip(stats: ActStats, method: CalibMethod, spec: UniformSp
 }
 
 function levelsOneSide(spec: UniformSpec): number {
-  return spec.format.signed ? 2 ** (spec.format.bits - 1) : 2 ** spec.format.bits;
+  return formatRange(spec.format).max + 1; // 2^(b-1) signed, 2^b unsigned
 }
 
 /**

@@ -37,6 +37,9 @@ describe('lowbit autoquant', () => {
     expect(uni.map((t: { name: string }) => t.name).sort()).toEqual(res.uniform.filter((u: { cost: number | null }) => u.cost !== null).map((u: { name: string }) => u.name).sort());
     const above = uni.filter((t: { cost: number }) => t.cost >= res.chosen.cost);
     expect(res.bestUniformAtOrAbove.testAccuracy).toBe(Math.max(...above.map((t: { testAccuracy: number }) => t.testAccuracy)));
+    // front points are mixed: a uniform configuration on the front is trained once, as the uniform scheme
+    const uniformNames = new Set(uni.map((t: { config: unknown }) => JSON.stringify(t.config)));
+    for (const t of res.trained.filter((x: { kind: string }) => x.kind === 'front')) expect(uniformNames.has(JSON.stringify(t.config)), t.name).toBe(false);
     // two fine-tuning seeds each: the accuracy is their mean
     for (const t of res.trained) {
       expect(t.accuracies).toHaveLength(2);

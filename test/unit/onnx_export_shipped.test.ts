@@ -1,6 +1,9 @@
+import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { loadMnist } from '../../src/data/mnist.js';
-import { exportOnnx, integerInference, ortU8S8Saturates, shapeSize } from '../../src/model/index.js';
+import { exportOnnx, importOnnx, integerInference, ortU8S8Saturates, shapeSize } from '../../src/model/index.js';
+import { compileModel } from '../../src/hw/accel_compile.js';
+import { PRESETS } from '../../src/hw/presets.js';
 import { loadModel, shippedModels } from '../../src/model/locate.js';
 import { runOrt } from './fixtures/model/ort.js';
 import { roundTripDiffs } from './fixtures/model/onnx_roundtrip.js';
@@ -40,7 +43,23 @@ describe('every shipped model exports to ONNX and runs in ONNX Runtime with lowb
     it(`${name}: the export imports back with the same quantize / threshold stages and integer outputs (${BACK} images)`, async () => {
       const m = loadModel(name);
       // ONNX Runtime runs the same export in the test above
-      expect(await roundTripDiffs(m, exportOnnx(m), x.subarray(0, BACK * 784), BACK, false)).toEqual([]);
+      const bytes = exportOnnx(m);
+      expect(await roundTripDiffs(m, bytes, x.subarray(0, BACK * 784), BACK, false)).toEqual([]);
+      // and the accelerator program compiled from the import is the original's, on every MNIST preset it fits
+      const back = importOnnx(bytes, { name: m.name });
+      let compiled = 0;
+      for (const preset of ['binary-mnist', 'int8-mnist'] as const) {
+        let program: unknown;
+        try {
+          program = compileModel(m, PRESETS[preset]);
+        } catch {
+          continue;
+        }
+        // node's deep equality: vitest's toEqual takes minutes on lfc's million-weight memory images
+        expect(isDeepStrictEqual(compileModel(back, PRESETS[preset]), program), preset).toBe(true);
+        compiled++;
+      }
+      expect(compiled).toBeGreaterThan(0);
     }, 60_000);
   }
 });

@@ -12,6 +12,7 @@
  * Trace: `acc_q` and the stationary register `s_q`.
  */
 import { BINARY, formatRange, intFormat, type IntFormat } from '../../arith/format.js';
+import { intMax } from '../../arith/int.js';
 import type { Design } from '../../hw/design.js';
 import { PRESETS } from '../../hw/presets.js';
 import {
@@ -90,7 +91,7 @@ export function randomLane(rng: Rng, l: IntFormat): number {
 function accCorners(bits: number): readonly bigint[] {
   let c = accInfo.get(bits);
   if (c === undefined) {
-    const max = (1n << BigInt(bits - 1)) - 1n;
+    const max = intMax(intFormat(bits, true));
     c = [...new Set([-max - 1n, -max, -1n, 0n, 1n, max - 1n, max])];
     accInfo.set(bits, c);
   }
