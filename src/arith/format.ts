@@ -31,6 +31,16 @@ export function formatRange(f: NumFormat, narrow = false): { min: number; max: n
   return { min: narrow ? -(h - 1) : -h, max: h - 1 };
 }
 
+/** The narrowest int format holding [lo, hi] (signed when lo < 0; 32 bits when none of 1..32 does). */
+export function smallestIntFormat(lo: number, hi: number): IntFormat {
+  const signed = lo < 0;
+  for (let b = 1; b <= 32; b++) {
+    const r = formatRange(intFormat(b, signed));
+    if (lo >= r.min && hi <= r.max) return intFormat(b, signed);
+  }
+  return intFormat(32, signed);
+}
+
 /** Whether the format holds negative values: a signed int, or binary (-1). */
 export function formatSigned(f: NumFormat): boolean {
   return f.type === 'binary' || f.signed;

@@ -63,6 +63,10 @@ describe('lowbit run', () => {
     expect(j.images).toBe(8);
     expect(j.agreement.referenceVsAccelerator).toBe(1);
     expect(j.accuracy.accelerator).toBe(j.accuracy.reference);
+    const text = await cli(['run', '--model', join(fx, 'qonnx', 'cnn_w4a4.onnx'), '--design', 'int8-mnist', '--input', join(fx, 'ort_static', 'input_f64.npy'),
+      '--labels', join(fx, 'ort_static', 'labels.npy')]);
+    expect(text.code).toBe(0);
+    expect(text.out.split('\n')[0]).toMatch(/: 8 images of .*input_f64\.npy$/);
     const half = await cli(['run', '--model', join(fx, 'qonnx', 'cnn_w4a4.onnx'), '--design', 'int8-mnist', '--input', join(fx, 'ort_static', 'input_f64.npy')]);
     expect(half.code).toBe(2);
     expect(half.err).toMatch(/--input and --labels go together/);

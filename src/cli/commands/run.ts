@@ -57,7 +57,7 @@ export async function runHandler(argv: ArgumentsCamelCase<RunArgs>): Promise<voi
   const r = await runModel(model, design, { images: argv.images, rtl: argv.rtl, rtlImages: argv['rtl-images'], batch,
     ...(argv.jobs !== undefined ? { jobs: argv.jobs } : {}), ...(argv['rtl-seconds'] !== undefined ? { rtlSeconds: argv['rtl-seconds'] } : {}),
     ...(argv.data ? { dataDir: argv.data } : {}), ...(data ? { data } : {}) });
-  process.stdout.write(argv.json ? JSON.stringify(r, null, 1) + '\n' : formatRun(r));
+  process.stdout.write(argv.json ? JSON.stringify(r, null, 1) + '\n' : formatRun(r, argv.input !== undefined ? `images of ${argv.input}` : argv.data !== undefined ? `test images of ${argv.data}` : 'MNIST test images'));
   if (r.rtl?.stopped !== undefined && !r.disagreement) {
     throw new ToolError(`run: the RTL run stopped at ${r.rtl.stopped} after ${r.rtl.images} of ${r.rtl.requested} images (${r.rtl.agree} checked, all agree); raise --rtl-seconds or lower --rtl-images`);
   }
@@ -67,10 +67,11 @@ export async function runHandler(argv: ArgumentsCamelCase<RunArgs>): Promise<voi
   }
 }
 
-export function formatRun(r: RunReport): string {
+/** The text report; `images` names the data set (the shipped MNIST test set, an IDX folder or a .npy file). */
+export function formatRun(r: RunReport, images = 'MNIST test images'): string {
   const pct = (x: number | undefined) => (x === undefined ? '-' : `${(100 * x).toFixed(2)}%`);
   const lines = [
-    `model ${r.model} on design ${r.design}: ${r.images} MNIST test images`,
+    `model ${r.model} on design ${r.design}: ${r.images} ${images}`,
     `  accuracy        reference ${pct(r.accuracy.reference)}, TS accelerator ${pct(r.accuracy.accelerator)}${r.accuracy.rtl !== undefined ? `, RTL ${pct(r.accuracy.rtl)} (${r.rtl?.images} images)` : ''}`,
     `  agreement       reference == TS accelerator: ${r.agreement.referenceVsAccelerator === 1 ? 'all logits bit-exact' : 'NO'}${r.agreement.acceleratorVsRtl !== undefined ? `; TS accelerator == RTL: ${r.rtl && r.rtl.agree === r.rtl.images ? `all ${r.rtl.images} images: outputs, cycle counts, every port every cycle (hashed)` : `NO (${r.rtl?.agree} of ${r.rtl?.images} images agree)`}` : ''}`,
     `  cycles          ${+r.cyclesPerInference.toFixed(2)} per inference at batch ${r.batch}${r.rtlCycles !== undefined ? ` (RTL: ${+r.rtlCycles.toFixed(2)}; ${r.rtl?.cyclesPerRun} per run of ${r.rtl?.imagesPerRun} image${r.rtl?.imagesPerRun === 1 ? '' : 's'})` : ''}`,

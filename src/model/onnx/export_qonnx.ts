@@ -1,4 +1,5 @@
 import { InputError } from '../../util/errors.js';
+import { smallestIntFormat } from '../../arith/index.js';
 import { refuseGroupedLayers } from '../group.js';
 import { modelShapes } from '../shapes.js';
 import { applyOutputStage } from '../stages.js';
@@ -212,9 +213,6 @@ export function exportQonnx(model: QuantizedModel): Uint8Array {
 
 /** FINN's DataType name of the smallest integer type holding [lo, hi] (INT4, UINT2, ...). */
 function dtypeName(lo: number, hi: number): string {
-  for (let b = 1; b <= 32; b++) {
-    if (lo >= 0 && hi <= 2 ** b - 1) return `UINT${b}`;
-    if (lo >= -(2 ** (b - 1)) && hi <= 2 ** (b - 1) - 1) return `INT${b}`;
-  }
-  return 'INT32';
+  const f = smallestIntFormat(lo, hi);
+  return `${f.signed ? 'INT' : 'UINT'}${f.bits}`;
 }

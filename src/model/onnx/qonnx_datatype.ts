@@ -1,5 +1,6 @@
 import { InputError } from '../../util/errors.js';
 import { formatRange, type TensorFormat } from '../types.js';
+import { smallestIntFormat } from '../../arith/index.js';
 import type { GraphProto, TensorValue } from './proto.js';
 
 /**
@@ -25,16 +26,6 @@ export function datatypeAnnotations(g: GraphProto): Map<string, string> {
     if (a.tensorName && dt) out.set(a.tensorName, dt);
   }
   return out;
-}
-
-/** The smallest int format holding [lo, hi]. */
-export function smallestIntFormat(lo: number, hi: number): TensorFormat {
-  const signed = lo < 0;
-  for (let b = 1; b <= 32; b++) {
-    const r = signed ? { min: -(2 ** (b - 1)), max: 2 ** (b - 1) - 1 } : { min: 0, max: 2 ** b - 1 };
-    if (lo >= r.min && hi <= r.max) return { type: 'int', bits: b, signed };
-  }
-  return { type: 'int', bits: 32, signed };
 }
 
 /**

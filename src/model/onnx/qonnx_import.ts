@@ -6,7 +6,8 @@ import { applyLayout, LAYOUT_OPS, permuteColumns, type Layout } from './import_l
 import type { ImportOptions } from './import_ops.js';
 import { attr, attrInt, attrInts, num, readTensor, type ModelProto, type NodeProto, type TensorValue } from './proto.js';
 import { accumulatorBound, monotoneThresholds, perChannel, type LevelFn } from './qonnx_fold.js';
-import { datatypeAnnotations, datatypeFormat, integerWeightFormat, smallestIntFormat } from './qonnx_datatype.js';
+import { smallestIntFormat } from '../../arith/index.js';
+import { datatypeAnnotations, datatypeFormat, integerWeightFormat } from './qonnx_datatype.js';
 import { bipolarFromBinary, bipolarWeights, im2colGeometry, maxPoolNhwcLayer, patchMatrixToOihw, type ConvGeometry } from './qonnx_lowered.js';
 import { parseRounding, quantInt, quantIntRange, qonnxRound, truncStep, type QuantParams } from './qonnx_ops.js';
 
