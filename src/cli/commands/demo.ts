@@ -15,7 +15,7 @@ export async function demoHandler(argv: ArgumentsCamelCase<DemoArgs>): Promise<v
   checkInt('--rtl-images', argv['rtl-images'], 0, 10000);
   checkOutDir(argv.out, REPORT_OUTPUT); // before the long run: a folder lowbit did not write is refused
   const rs = await runDemo({ modelsDir: argv.models ?? shippedModelsDir(), out: argv.out, images: argv.images, rtlImages: argv['rtl-images'] });
-  process.stdout.write(argv.json ? JSON.stringify(rs, null, 1) + '\n' : rs.map(formatRun).join('\n') + `\nreport: ${argv.out}/index.md, ${argv.out}/index.html\n`);
+  process.stdout.write(argv.json ? JSON.stringify(rs, null, 1) + '\n' : rs.map((r) => formatRun(r)).join('\n') + `\nreport: ${argv.out}/index.md, ${argv.out}/index.html\n`);
   const bad = rs.find((r) => r.disagreement);
   if (bad?.disagreement) {
     const d = bad.disagreement;
