@@ -11,22 +11,19 @@ import { describe, expect, it } from 'vitest';
 import { intFormat } from '../../src/arith/format.js';
 import { roundHalfEven } from '../../src/arith/requant.js';
 import { loadMnist } from '../../src/data/mnist.js';
-import { saveCheckpoint, type Checkpoint } from '../../src/model/checkpoint.js';
+import { saveCheckpoint } from '../../src/model/checkpoint.js';
 import { loadQuantizedModel } from '../../src/model/format.js';
 import { argmaxRowsInt, integerInference } from '../../src/model/infer.js';
 import type { DenseLayer } from '../../src/model/types.js';
 import { trainCommandLine } from '../../src/train/run.js';
 import { Rng } from '../../src/util/rng.js';
 import { runCli as run } from './helpers/cli.js';
+import { tinyMlpCheckpoint } from './helpers/tiny_checkpoint.js';
 
 describe('per-group scales on the command line', () => {
   const dir = mkdtempSync(join(tmpdir(), 'lowbit-group-cli-'));
   const rng = new Rng(2021);
-  const w = (n: number): Float32Array => Float32Array.from({ length: n }, () => (rng.float() * 2 - 1) * 0.2);
-  const ckpt: Checkpoint = {
-    format: 'lowbit-fp32', version: 1, arch: 'tiny', inputShape: [784],
-    layers: [{ kind: 'dense', in: 784, out: 16, weight: w(784 * 16), bias: w(16) }, { kind: 'relu' }, { kind: 'dense', in: 16, out: 10, weight: w(160), bias: null }],
-  };
+  const ckpt = tinyMlpCheckpoint(rng);
   saveCheckpoint(join(dir, 'ckpt'), ckpt);
   const out = join(dir, 'g32');
 

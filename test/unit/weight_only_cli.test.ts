@@ -6,21 +6,18 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { saveCheckpoint, type Checkpoint } from '../../src/model/checkpoint.js';
+import { saveCheckpoint } from '../../src/model/checkpoint.js';
 import { weightOnlyInference } from '../../src/model/weight_only.js';
 import { loadWeightOnlyModel } from '../../src/model/weight_only_io.js';
 import { readNpy, writeNpy } from '../../src/util/npy.js';
 import { Rng } from '../../src/util/rng.js';
 import { runCli as run } from './helpers/cli.js';
+import { tinyMlpCheckpoint } from './helpers/tiny_checkpoint.js';
 
 describe('weight-only quantization on the command line', () => {
   const dir = mkdtempSync(join(tmpdir(), 'lowbit-wo-cli-'));
   const rng = new Rng(2020);
-  const w = (n: number): Float32Array => Float32Array.from({ length: n }, () => (rng.float() * 2 - 1) * 0.2);
-  const ckpt: Checkpoint = {
-    format: 'lowbit-fp32', version: 1, arch: 'tiny', inputShape: [784],
-    layers: [{ kind: 'dense', in: 784, out: 16, weight: w(784 * 16), bias: w(16) }, { kind: 'relu' }, { kind: 'dense', in: 16, out: 10, weight: w(160), bias: null }],
-  };
+  const ckpt = tinyMlpCheckpoint(rng);
   saveCheckpoint(join(dir, 'ckpt'), ckpt);
 
   it('quantize writes the model, infer runs it equal to the library, run refuses the accelerator, export refuses it', async () => {
