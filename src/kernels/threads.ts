@@ -24,7 +24,7 @@ import type { WasmMemory } from './wasm.js';
  * the shared copy of W cost more than the second thread saves (measured: bench/gemm.bench.ts "split
  * threshold", docs/architecture.md "Kernels on all cores").
  */
-export const MIN_PARALLEL_WORK = { int: 1 << 21, xnor: 1 << 24 } as const;
+export const MIN_PARALLEL_WORK = { int: 1 << 23, xnor: 1 << 27 } as const;
 export type KernelKind = keyof typeof MIN_PARALLEL_WORK;
 
 let threads = 1;
