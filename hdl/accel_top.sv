@@ -13,9 +13,9 @@
 //   dot = sum_k w'[n][k] * x[k]
 //         (mac: the array; xnor: 2*popcount(XNOR) - K; serial: bit planes)
 //   acc = wrap32(dot + bias'[n])
-//   (mac with per-group weight scales, GroupBits > 0 and desc.wgroup_size = S > 0: the array sums each
-//   weight group j of S beats on its own, acc_j = sum_{k in j} w'[n][k] x[k], and the group_scale lanes
-//   give acc = wrap32(bias'[n] + sum_j m[n][j] * acc_j), m from gmem)
+//   (mac with per-group weight scales, GroupBits > 0 and desc.wgroup_size = S > 0: the array
+//   sums each weight group j of S beats on its own, acc_j = sum_{k in j} w'[n][k] x[k], and the
+//   group_scale lanes give acc = wrap32(bias'[n] + sum_j m[n][j] * acc_j), m from gmem)
 //   requant:   y = clamp(scale(acc) + zp, min, max), scale = the requantizer (ReqMode, ReqRounding)
 //   threshold: y = sum_t [acc >= thr[n][t]] + offset, bipolar: 2*y - 1
 //   raw:       y = acc
@@ -41,8 +41,8 @@
 //   pool: one element per cycle from c0 + 1 (M*C of them), each written the next cycle;
 //   output stage: capture (+bias) -> requantizer (3 cycles) / threshold / raw -> clamp or offset ->
 //        write: the last result is written 5 cycles after its capture, next INIT one cycle later.
-//   So a layer takes (G-1)*(K+R) + K + 2R + C + 5 + G*(P-1)*R cycles on the array (G groups), B + 9 on the
-//   XNOR unit and M*C + 2 in the pooling unit, and cycles_o = 1 + the sum over layers.
+//   So a layer takes (G-1)*(K+R) + K + 2R + C + 5 + G*(P-1)*R cycles on the array (G groups),
+//   B + 9 on the XNOR unit and M*C + 2 in the pooling unit, and cycles_o = 1 + the sum over layers.
 // Memories are loaded with $readmemh from MemDir at time 0 (src/hw/accel_images.ts writes them).
 `default_nettype none
 

@@ -11,6 +11,9 @@ import { compileModel } from '../../src/hw/accel_compile.js';
 import { layerCycles, runAccelerator } from '../../src/hw/accel_top.js';
 import { buildImages } from '../../src/hw/accel_images.js';
 import { estimateNetwork } from '../../src/estimate/network.js';
+import { addEnergy, HOROWITZ_45NM, mulEnergy } from '../../src/estimate/energy.js';
+import { areaUnits } from '../../src/estimate/area.js';
+import { parseDesign, designToJson } from '../../src/hw/design.js';
 import { integerInference } from '../../src/model/infer.js';
 import type { DenseLayer } from '../../src/model/types.js';
 import { PRESETS } from '../../src/hw/presets.js';
@@ -109,5 +112,38 @@ describe('per-group weight scales: what the accelerator refuses, in one line', (
     const d = grouped(PRESETS.binary, 12);
     const m = withWeightGroups(rng, randomMlp(rng, [40, 8, 4], BINARY, BINARY, 'bipolar'), 12, () => 16);
     expect(() => compileModel(m, d)).toThrow(/layer fc0 has per-group weight scales .*; group multipliers sit behind the MAC array, and this layer runs on the xnor engine/);
+  });
+});
+
+describe('per-group weight scales: the Design field and the cost model', () => {
+  it('accumulator.group parses, round-trips and is range-checked', () => {
+    const d = grouped(PRESETS.tiny, 17);
+    expect(parseDesign(JSON.parse(JSON.stringify(designToJson(d))))).toEqual(d);
+    const bad = designToJson(d) as { accumulator: { group: { multiplierBits: number } } };
+    bad.accumulator.group.multiplierBits = 18;
+    expect(() => parseDesign(bad)).toThrow(/accumulator.group.multiplierBits/);
+  });
+
+  it('energy: one E_mul(32 x B) + E_add(32) per weight group and output; gmem rows in the parameter memory and reads', () => {
+    const c = groupCases()[0];
+    const m = c.model(new Rng(seed ^ c.salt));
+    const e = estimateNetwork(m, c.design);
+    const p = compileModel(m, c.design);
+    const B = c.design.accumulator.group!.multiplierBits;
+    const C = c.design.array.cols;
+    p.layers.forEach((l, i) => {
+      const P = l.wgroup!.count;
+      expect(e.layers[i]!.energyPJ.accumulate).toBeCloseTo(l.N * P * (mulEnergy(HOROWITZ_45NM, 32, B) + addEnergy(HOROWITZ_45NM, 32)), 9);
+      expect(e.layers[i]!.sram.paramBits).toBe(l.groups * C * (32 + 32 + 6 + 32 * p.steps) + l.groups * P * C * B);
+    });
+    expect(e.memory.paramMemoryBits).toBe(p.pDepth * C * (32 + 32 + 6 + 32 * p.steps) + p.gDepth * C * B);
+  });
+
+  it('area: C group_scale lanes with a Design that has group multipliers, none without', () => {
+    const d = grouped(PRESETS.tiny, 12);
+    const u = areaUnits(d, false).find((x) => x.top === 'group_scale');
+    expect(u?.count).toBe(4);
+    expect(u?.parameters).toEqual({ Rows: 4, MBits: 12 });
+    expect(areaUnits(PRESETS.tiny, false).some((x) => x.top === 'group_scale')).toBe(false);
   });
 });
