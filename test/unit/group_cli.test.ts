@@ -107,7 +107,7 @@ describe('per-group scales on the command line', () => {
     [['--wbits', '4', '--abits', '4', '--group', '0'], /--group: got 0; allowed: an integer 1\.\.2147483647/],
     [['--wbits', '1', '--abits', '1', '--group', '32'], /--group 32: per-group scales train int weights .* this run has binary weights/],
     [['--wbits', '4', '--abits', '4', '--method', 'lsq', '--group', '32'], /this run has lsq weights/],
-    [['--scheme', 'w4afp16', '--group', '32'], /--group does not apply here: weight-only QAT .* lowbit quantize --scheme w4afp16 --group G/],
+    [['--scheme', 'w4afp16', '--group', '-4'], /--group: got -4; allowed: an integer 1\.\.2147483647/], // weight-only QAT takes --group (weight_only_group_train.test.ts)
     [['--group', '32'], /--group does not apply here: FP32 training has no weight quantizer/],
   ];
   for (const [args, msg] of badTrain) {
