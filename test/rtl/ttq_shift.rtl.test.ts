@@ -1,10 +1,9 @@
 import { describe, it, expect } from 'vitest';
-import { PRESETS } from '../../src/hw/presets.js';
 import { compileModel } from '../../src/hw/accel_compile.js';
 import { cosimAccelerator } from '../../src/rtl/accel_top.js';
 import { integerInference } from '../../src/model/infer.js';
 import { testSeed } from '../../src/util/rng.js';
-import { ttqShiftModel } from '../unit/fixtures/ttq_models.js';
+import { ttqShiftModel, ttqTinyDesign } from '../unit/fixtures/ttq_models.js';
 
 // A trained TTQ model with power-of-two scales (--ttq-shift) and W_p != W_n in every layer, on an array of
 // shift PEs (hdl/mac_pe.sv with WShift = 1): the RTL equals the TS accelerator model on every output port in
@@ -15,11 +14,7 @@ console.log(`ttq_shift.rtl.test seed ${seed} (LOWBIT_SEED=${seed} reproduces)`);
 describe('TTQ on the shift PE through the RTL', () => {
   it('reference == TS accelerator == RTL (every port, every cycle) on 2 MNIST images', async () => {
     const { model, pixels } = ttqShiftModel(seed);
-    const d = structuredClone(PRESETS.tiny);
-    d.name = 'tiny-shift-t3';
-    d.xnor.thresholds = 3;
-    d.array.pe = 'shift';
-    const p = compileModel(model, d);
+    const p = compileModel(model, ttqTinyDesign('shift'));
     expect(p.layers.map((l) => l.engine)).toEqual(['mac', 'mac', 'mac']);
     const n = 2;
     const x = Int32Array.from(pixels.subarray(0, n * 784));

@@ -13,8 +13,6 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { intFormat } from '../../src/arith/format.js';
-import type { Design } from '../../src/hw/design.js';
-import { PRESETS } from '../../src/hw/presets.js';
 import { choosePe, compileModel } from '../../src/hw/accel_compile.js';
 import { runAccelerator } from '../../src/hw/accel_top.js';
 import { estimateNetwork } from '../../src/estimate/network.js';
@@ -23,19 +21,13 @@ import type { DenseLayer } from '../../src/model/types.js';
 import { Dense } from '../../src/train/dense.js';
 import { TtqTransform, ttqScaleGrid } from '../../src/train/ttq.js';
 import { Rng, testSeed } from '../../src/util/rng.js';
-import { ttqShiftModel } from './fixtures/ttq_models.js';
+import { ttqShiftModel, ttqTinyDesign } from './fixtures/ttq_models.js';
 import { runCli } from './helpers/cli.js';
 
 const seed = testSeed(2020);
 console.log(`ttq_shift.test seed ${seed} (LOWBIT_SEED=${seed} reproduces)`);
 
-/** tiny (4x4, int8) with 3 thresholds per channel (2-bit activations) and the given PE. */
-const tiny = (pe: Design['array']['pe']): Design => {
-  const d = structuredClone(PRESETS.tiny);
-  d.xnor.thresholds = 3;
-  d.array.pe = pe;
-  return d;
-};
+const tiny = ttqTinyDesign;
 const isPow2Code = (v: number): boolean => v === 0 || 2 ** Math.round(Math.log2(Math.abs(v))) === Math.abs(v);
 
 describe('TTQ with power-of-two scales (--ttq-shift)', () => {
@@ -77,7 +69,7 @@ describe('TTQ with power-of-two scales (--ttq-shift)', () => {
       const levels = [...new Set(l.weight.data)].sort((a, b) => a - b);
       expect(levels.every(isPow2Code)).toBe(true);
       const [lo, hi] = [levels[0]!, levels.at(-1)!];
-      expect(levels.filter((v) => v !== 0)).toEqual([lo, hi]); // {-c_n, (0), c_p}
+      expect(levels).toEqual([lo, 0, hi]); // {-c_n, 0, c_p}
       expect(lo < 0 && hi > 0 && -lo !== hi).toBe(true); // asymmetric: c_n != c_p
     }
     expect(choosePe(model, tiny('multiplier'))).toBe('shift');
