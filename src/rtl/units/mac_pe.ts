@@ -15,13 +15,13 @@ import { BINARY, formatRange, intFormat, type IntFormat } from '../../arith/form
 import { intMax } from '../../arith/int.js';
 import type { Design } from '../../hw/design.js';
 import { PRESETS } from '../../hw/presets.js';
-import {
-  laneFromBits, laneToBits, tagBits, type AccRule, type AccValue,
-} from '../../hw/mac_rule.js';
+import { tagBits, type AccRule, type AccValue } from '../../hw/mac_rule.js';
 import { macVerilogParams, MacPe, type MacPeInputs } from '../../hw/mac_pe.js';
 import { peKind, peLanes, peRule, peVerilogParams, weightExpBits } from '../../hw/pe_kind.js';
 import { Rng } from '../../util/rng.js';
-import type { PortSpec, UnitDesign, UnitSpec } from '../unit.js';
+import { portWords, strideWords } from '../harness.js';
+import { inputPorts, outputPorts, type PortSpec, type UnitDesign, type UnitSpec, type WordsModelRun } from '../unit.js';
+import { getBig, getInt, putBig, putInt, putRandomBits, unitFromWords, wordOffsets } from '../unit_words.js';
 import { hdlFiles } from '../hdl_manifest.js';
 
 function lanes(d: Design): { h: IntFormat; v: IntFormat; acc: number; tag: number } {
@@ -98,83 +98,108 @@ function accCorners(bits: number): readonly bigint[] {
   return c;
 }
 
-function randomAcc(rng: Rng, bits: number): bigint {
-  if (rng.float() < 0.3) {
-    const c = accCorners(bits);
-    return c[rng.int(0, c.length - 1)];
-  }
-  return BigInt.asIntN(bits, rng.bigBits(bits));
+/** The accumulator corners as port words (two's complement patterns, `portWords(bits)` words each). */
+function accCornerWords(bits: number): Uint32Array[] {
+  return accCorners(bits).map((c) => {
+    const w = new Uint32Array(portWords(bits));
+    putBig(w, 0, c, bits);
+    return w;
+  });
 }
 
-interface PeCycle {
-  hValid: boolean; h: number; vValid: boolean; v: number; last: boolean; tag: number; shift: boolean; ps: bigint;
+/** The stimulus and model layout: word offsets of the ports (within their direction's vector) and the words per cycle. */
+function layout(d: Design): { l: ReturnType<typeof lanes>; at: Record<string, number>; inStride: number; outStride: number } {
+  const p = ports(d);
+  return { l: lanes(d), at: { ...wordOffsets(inputPorts(p)), ...wordOffsets(outputPorts(p)) }, inStride: strideWords(inputPorts(p)), outStride: strideWords(outputPorts(p)) };
 }
 
-function encode(c: PeCycle, l: ReturnType<typeof lanes>): bigint[] {
-  return [
-    c.hValid ? 1n : 0n, laneToBits(c.h, l.h), c.vValid ? 1n : 0n, laneToBits(c.v, l.v), c.last ? 1n : 0n,
-    BigInt(c.tag), c.shift ? 1n : 0n, BigInt.asUintN(l.acc, c.ps),
-  ];
+/** Writes a random accumulator pattern at `words[off]`: a corner with probability 0.3, else uniform. */
+function randomAcc(rng: Rng, corners: Uint32Array[], words: Uint32Array, off: number, bits: number): void {
+  if (rng.float() < 0.3) words.set(corners[rng.int(0, corners.length - 1)], off);
+  else putRandomBits(rng, words, off, bits);
 }
 
-function stimulus(d: Design, seed: number, cases: number): bigint[][] {
-  const l = lanes(d);
+function stimulus(d: Design, seed: number, cases: number): Uint32Array {
+  const { l, at, inStride: S } = layout(d);
   const rng = new Rng(seed);
   const os = d.array.dataflow === 'os';
-  const idle: PeCycle = { hValid: false, h: 0, vValid: false, v: 0, last: false, tag: 0, shift: false, ps: 0n };
-  const out: bigint[][] = [];
-  const push = (c: Partial<PeCycle>): void => {
-    out.push(encode({ ...idle, ...c }, l));
-  };
   const dir = directedOperands(d, l);
+  const corners = accCornerWords(l.acc);
+  // directed: two cycles per (h, v, ps) corner; then the random cycles and one idle cycle (all zero words)
+  const words = new Uint32Array((2 * dir.h.length * dir.v.length * corners.length + cases + 1) * S);
+  const hOff = at.h_i, vOff = at.v_i, psOff = at.ps_i;
+  let o = 0;
   for (const h of dir.h) {
     for (const v of dir.v) {
-      for (const ps of accCorners(l.acc)) {
+      for (const ps of corners) {
         if (os) {
-          push({ shift: true, ps }); // load the accumulator through the drain path
-          push({ hValid: true, h, vValid: true, v, last: true });
+          words[o + at.shift_i] = 1; // load the accumulator through the drain path
+          words.set(ps, o + psOff);
+          o += S;
+          words[o + at.h_valid_i] = 1;
+          putInt(words, o + hOff, h, l.h.bits);
+          words[o + at.v_valid_i] = 1;
+          putInt(words, o + vOff, v, l.v.bits);
+          words[o + at.last_i] = 1;
         } else {
-          push({ vValid: true, v, tag: 0 });
-          push({ hValid: true, h, ps });
+          words[o + at.v_valid_i] = 1;
+          putInt(words, o + vOff, v, l.v.bits);
+          o += S;
+          words[o + at.h_valid_i] = 1;
+          putInt(words, o + hOff, h, l.h.bits);
+          words.set(ps, o + psOff);
         }
+        o += S;
       }
     }
   }
   const tagMax = 2 ** l.tag - 1;
-  for (let i = 0; i < cases; i++) {
-    push({
-      hValid: rng.float() < 0.75, h: randomLane(rng, l.h), vValid: rng.float() < 0.75, v: randomLane(rng, l.v),
-      last: rng.float() < 0.1, tag: rng.float() < 0.5 ? 0 : rng.int(0, tagMax), shift: rng.float() < 0.1,
-      ps: randomAcc(rng, l.acc),
-    });
+  for (let i = 0; i < cases; i++, o += S) {
+    words[o + at.h_valid_i] = +(rng.float() < 0.75);
+    putInt(words, o + hOff, randomLane(rng, l.h), l.h.bits);
+    words[o + at.v_valid_i] = +(rng.float() < 0.75);
+    putInt(words, o + vOff, randomLane(rng, l.v), l.v.bits);
+    words[o + at.last_i] = +(rng.float() < 0.1);
+    words[o + at.tag_i] = rng.float() < 0.5 ? 0 : rng.int(0, tagMax);
+    words[o + at.shift_i] = +(rng.float() < 0.1);
+    randomAcc(rng, corners, words, o + psOff, l.acc);
   }
-  push({});
-  return out;
+  return words;
 }
 
-function model(d: Design, stim: bigint[][]): { outputs: bigint[][]; trace: Record<string, bigint[]> } {
-  const l = lanes(d);
+function model(d: Design, stim: Uint32Array): WordsModelRun {
+  const { l, at, inStride: S, outStride: R } = layout(d);
   const rule = peRule(d) as AccRule<AccValue>;
   const pe = new MacPe<AccValue>(d.array.dataflow, rule);
   const big = typeof rule.zero === 'bigint';
-  const outputs: bigint[][] = [];
-  const trace: Record<string, bigint[]> = { acc: [], s: [] };
-  for (const x of stim) {
+  const cycles = stim.length / S;
+  const outputs = new Uint32Array(cycles * R);
+  const accTrace: AccValue[] = new Array(cycles);
+  const sTrace = new Float64Array(cycles);
+  const inp: MacPeInputs<AccValue> = { hValid: false, h: 0, vValid: false, v: 0, last: false, tag: 0, shift: false, ps: rule.zero };
+  for (let t = 0, x = 0, y = 0; t < cycles; t++, x += S, y += R) {
     const o = pe.outputs();
-    outputs.push([
-      o.hValid ? 1n : 0n, laneToBits(o.h, l.h), o.vValid ? 1n : 0n, laneToBits(o.v, l.v), o.last ? 1n : 0n,
-      BigInt(o.tag), rule.toBigInt(o.acc),
-    ]);
-    trace.acc.push(rule.toBigInt(o.acc));
-    trace.s.push(laneToBits(pe.register('s_q') as number, l.v));
-    const ps = BigInt.asIntN(l.acc, x[7]);
-    const inp: MacPeInputs<AccValue> = {
-      hValid: x[0] === 1n, h: laneFromBits(x[1], l.h), vValid: x[2] === 1n, v: laneFromBits(x[3], l.v),
-      last: x[4] === 1n, tag: Number(x[5]), shift: x[6] === 1n, ps: big ? ps : Number(ps),
-    };
+    outputs[y + at.h_valid_o] = +o.hValid;
+    putInt(outputs, y + at.h_o, o.h, l.h.bits);
+    outputs[y + at.v_valid_o] = +o.vValid;
+    putInt(outputs, y + at.v_o, o.v, l.v.bits);
+    outputs[y + at.last_o] = +o.last;
+    outputs[y + at.tag_o] = o.tag;
+    if (big) putBig(outputs, y + at.acc_o, o.acc as bigint, l.acc);
+    else putInt(outputs, y + at.acc_o, o.acc as number, l.acc);
+    accTrace[t] = o.acc;
+    sTrace[t] = pe.register('s_q') as number;
+    inp.hValid = stim[x + at.h_valid_i] === 1;
+    inp.h = getInt(stim, x + at.h_i, l.h.bits, l.h.signed);
+    inp.vValid = stim[x + at.v_valid_i] === 1;
+    inp.v = getInt(stim, x + at.v_i, l.v.bits, l.v.signed);
+    inp.last = stim[x + at.last_i] === 1;
+    inp.tag = stim[x + at.tag_i];
+    inp.shift = stim[x + at.shift_i] === 1;
+    inp.ps = big ? getBig(stim, x + at.ps_i, l.acc, true) : getInt(stim, x + at.ps_i, l.acc, true);
     pe.step(inp);
   }
-  return { outputs, trace };
+  return { outputs, trace: { acc: accTrace, s: sTrace } };
 }
 
 function variant(label: string, patch: (d: Design) => void): UnitDesign {
@@ -232,19 +257,18 @@ export function macPeDesigns(): UnitDesign[] {
   ];
 }
 
-export const macPeUnit: UnitSpec = {
+export const macPeUnit: UnitSpec = unitFromWords({
   name: 'mac_pe',
   top: 'mac_pe',
   hdlFiles: () => hdlFiles('mac_pe'),
   parameters: (d) => ({ ...macVerilogParams(d), TagBits: tagBits(d.array.rows), ...peVerilogParams(d) }),
   ports,
   designs: macPeDesigns,
-  stimulus,
-  model,
+  words: { stimulus, model },
   traceSignals: () => [
     { vcd: 'acc_q', model: 'acc' },
     { vcd: 's_q', model: 's' },
   ],
-};
+});
 
 export default macPeUnit;
