@@ -6,6 +6,7 @@ import { getBig, getInt, putBig, putInt, putRandomBits, unitData, unitFromWords,
 import { macPeUnit } from '../../src/rtl/units/mac_pe.js';
 import { macPeShiftDesigns } from '../../src/rtl/units/mac_pe_shift.js';
 import { requantizerUnit } from '../../src/rtl/units/requantizer.js';
+import { xnorPopcountUnit } from '../../src/rtl/units/xnor_popcount.js';
 import { InputError } from '../../src/util/errors.js';
 import { Rng, testSeed } from '../../src/util/rng.js';
 
@@ -98,10 +99,11 @@ describe('port words: checks and comparison', () => {
   });
 });
 
-describe('the two forms of a unit agree (every design of mac_pe, mac_pe_shift, requantizer)', () => {
+describe('the two forms of a unit agree (every design of mac_pe, mac_pe_shift, requantizer, xnor_popcount)', () => {
   const cases: [UnitSpec, UnitDesign[]][] = [
     [macPeUnit, [...macPeUnit.designs(), ...macPeShiftDesigns()]],
     [requantizerUnit, requantizerUnit.designs()],
+    [xnorPopcountUnit, xnorPopcountUnit.designs()],
   ];
 
   it('unitData through the BigInt rows equals the typed fast path, words and traces', () => {

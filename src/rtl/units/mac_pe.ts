@@ -19,9 +19,9 @@ import { tagBits, type AccRule, type AccValue } from '../../hw/mac_rule.js';
 import { macVerilogParams, MacPe, type MacPeInputs } from '../../hw/mac_pe.js';
 import { peKind, peLanes, peRule, peVerilogParams, weightExpBits } from '../../hw/pe_kind.js';
 import { Rng } from '../../util/rng.js';
-import { portWords, strideWords } from '../harness.js';
-import { inputPorts, outputPorts, type PortSpec, type UnitDesign, type UnitSpec, type WordsModelRun } from '../unit.js';
-import { getBig, getInt, putBig, putInt, putRandomBits, unitFromWords, wordOffsets } from '../unit_words.js';
+import { portWords } from '../harness.js';
+import { type PortSpec, type UnitDesign, type UnitSpec, type WordsModelRun } from '../unit.js';
+import { getBig, getInt, putBig, putInt, putRandomBits, unitFromWords, portLayout } from '../unit_words.js';
 import { hdlFiles } from '../hdl_manifest.js';
 
 function lanes(d: Design): { h: IntFormat; v: IntFormat; acc: number; tag: number } {
@@ -112,8 +112,7 @@ function accCornerWords(bits: number): Uint32Array[] {
 
 /** The stimulus and model layout: word offsets of the ports (within their direction's vector) and the words per cycle. */
 function layout(d: Design): { l: ReturnType<typeof lanes>; at: Record<string, number>; inStride: number; outStride: number } {
-  const p = ports(d);
-  return { l: lanes(d), at: { ...wordOffsets(inputPorts(p)), ...wordOffsets(outputPorts(p)) }, inStride: strideWords(inputPorts(p)), outStride: strideWords(outputPorts(p)) };
+  return { l: lanes(d), ...portLayout(ports(d)) };
 }
 
 /** Writes a random accumulator pattern at `words[off]`: a corner with probability 0.3, else uniform. */

@@ -23,9 +23,8 @@ import {
   type RequantizerParams,
 } from '../../hw/index.js';
 import { Rng } from '../../util/rng.js';
-import { strideWords } from '../harness.js';
-import { inputPorts, outputPorts, type PortSpec, type UnitDesign, type UnitSpec, type WordsModelRun } from '../unit.js';
-import { getInt, putInt, unitFromWords, wordOffsets } from '../unit_words.js';
+import { type PortSpec, type UnitDesign, type UnitSpec, type WordsModelRun } from '../unit.js';
+import { getInt, putInt, unitFromWords, portLayout } from '../unit_words.js';
 import { hdlFiles } from '../hdl_manifest.js';
 
 const I32_MIN = -(2 ** 31);
@@ -142,8 +141,7 @@ function directedSets(p: RequantizerParams): [number, number, number[]][] {
 
 /** Word offsets of the ports (per direction) and the words per cycle. */
 function layout(d: Design): { p: RequantizerParams; at: Record<string, number>; inStride: number; outStride: number } {
-  const q = ports(d);
-  return { p: requantizerParams(d), at: { ...wordOffsets(inputPorts(q)), ...wordOffsets(outputPorts(q)) }, inStride: strideWords(inputPorts(q)), outStride: strideWords(outputPorts(q)) };
+  return { p: requantizerParams(d), ...portLayout(ports(d)) };
 }
 
 function stimulus(d: Design, seed: number, cases: number): Uint32Array {
