@@ -91,7 +91,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       .option('first-bits', { type: 'number', describe: 'weight bits of the first layer' })
       .option('last-bits', { type: 'number', describe: 'weight bits of the last layer' })
       .option('xnor-scale', { type: 'boolean', default: false, describe: 'XNOR-Net per-channel scaling of binary weights' })
-      .option('group', { type: 'number', describe: 'per-group weight scales: one scale per GROUP weights along K, as integer multipliers (int weights, integer activations)' })
+      .option('group', { type: 'number', describe: 'per-group weight scales: one scale per GROUP weights along K, as integer multipliers (int weights, integer activations) or float32 scales (weight-only, --scheme wXafp16|wXabf16|wXafp32)' })
       .option('dropout', { type: 'number', describe: 'drop probability after every hidden activation (default 0.2 for FP32, 0 for QAT)' })
       .option('input-dropout', { type: 'number', describe: 'drop probability on the input pixels (default 0)' })
       .option('grad-bits', { type: 'number', describe: 'DoReFa gradient quantization: bits of dL/dy of the hidden weighted layers (default: FP32)' })

@@ -124,9 +124,8 @@ function checkTrainOptions(argv: TrainArgs, hidden: number[] | undefined, floatA
   optInt('--abits', argv.abits, 1, 32);
   if (floatAct) {
     optInt('--wbits', argv.wbits, 2, 8);
-    const why = `weight-only QAT (${argv.scheme ?? `--wbits ${argv.wbits} --abits 32`}) trains one int${argv.wbits} weight quantizer per output channel with float activations`;
+    const why = `weight-only QAT (${argv.scheme ?? `--wbits ${argv.wbits} --abits 32`}) trains one int${argv.wbits} weight quantizer (per output channel, or per group with --group) with float activations`;
     for (const o of ['method', 'first-bits', 'last-bits', 'xnor-scale', 'grad-bits']) notApplicable(`--${o}`, given(o), why);
-    notApplicable('--group', given('group'), `${why} (per-group weight-only models: lowbit quantize --scheme ${argv.scheme ?? `w${argv.wbits}afp32`} --group G after FP32 training)`);
   }
   optInt('--group', argv.group, 1, 2 ** 31 - 1);
   notApplicable('--group', fp && given('group'), 'FP32 training has no weight quantizer; give --wbits/--abits below 32');
