@@ -3,7 +3,7 @@
  *
  * 1. Verilator build time of one unit: cold (empty build cache, ccache disabled), cold build cache with
  *    ccache warm, and a build-cache hit.
- * 2. Co-simulation throughput of every registered unit (vectors = cycles, one input vector per cycle, about
+ * 2. Co-simulation throughput of every registered unit after one warm-up run (vectors = cycles, one input vector per cycle, about
  *    20,000 cycles with --quick, 100,000 without; `--units=a,b` picks units): the simulator process alone, in
  *    process, and `verifySpec` end to end (stimulus + TS model + simulate + compare) with its ratio to the
  *    simulator alone, outputs only and as `lowbit verify` runs it (VCD + traced registers).
@@ -105,7 +105,10 @@ async function throughput(unit: UnitSpec, target: number): Promise<void> {
     const [proc, procVcd, inproc, e2e, verify] = [newTimed(), newTimed(), newTimed(), newTimed(), newTimed()];
     const ts: number[] = [];
     let cycles = 0;
-    for (let i = 0; i < REPS; i++) {
+    // rep -1 warms the JIT up (the rates are steady-state ones) and is not counted
+    for (let i = -1; i < REPS; i++) {
+      if (i === 0) for (const t of [proc, procVcd, inproc, e2e, verify]) for (const xs of Object.values(t)) xs.length = 0;
+      if (i === 0) ts.length = 0;
       const seed = 100 + i;
       const data = unitData(unit, d, ports, seed, cases);
       cycles = data.cycles;

@@ -294,7 +294,14 @@ export function choosePe(model: QuantizedModel, design: Design): PeKind {
   const engines = (pe: PeKind): Engine[] => compileModel(model, { ...design, array: { ...design.array, pe } }).layers.map((l) => l.engine);
   const mul = engines('multiplier');
   if (!mul.includes('mac')) return 'multiplier';
-  const sh = engines('shift');
+  let sh: Engine[];
+  try {
+    sh = engines('shift');
+  } catch (e) {
+    // a layer the shift-PE array cannot take leaves the MAC array, which a grouped layer cannot (refused)
+    if (e instanceof InputError) return 'multiplier';
+    throw e;
+  }
   return sh.every((e, i) => e === mul[i]) ? 'shift' : 'multiplier';
 }
 
