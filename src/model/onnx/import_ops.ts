@@ -37,6 +37,8 @@ export type Val =
   | { t: 'mac'; p: Pending; float: boolean; unscaled?: boolean }
   /** the float sum of two dequantized layer outputs (QDQ residual), waiting for its QuantizeLinear */
   | { t: 'qadd'; a: AddOperand; b: AddOperand; name: string }
+  /** the float average of a dequantized layer output (QDQ GlobalAveragePool), waiting for its QuantizeLinear */
+  | { t: 'qgap'; input: ActQuant; name: string }
   | { t: 'acc' };
 
 const U8: TensorFormat = { type: 'int', bits: 8, signed: false };
