@@ -3,10 +3,11 @@
  *
  * 1. Verilator build time of one unit: cold (empty build cache, ccache disabled), cold build cache with
  *    ccache warm, and a build-cache hit.
- * 2. Co-simulation throughput of every registered unit (vectors = cycles, one input vector per cycle, about
+ * 2. Co-simulation throughput of every registered unit after one warm-up run (vectors = cycles, one input vector per cycle, about
  *    20,000 cycles with --quick, 100,000 without; `--units=a,b` picks units): the simulator process alone, in
  *    process, and `verifySpec` end to end (stimulus + TS model + simulate + compare) with its ratio to the
- *    simulator alone, outputs only and as `lowbit verify` runs it (VCD + traced registers).
+ *    simulator alone, outputs only and as `lowbit verify` runs it (VCD + traced registers). `--reps=N` sets
+ *    the repetitions (median of N; a loaded machine wants 9 or more).
  * 3. The same GEMM on the TS fast path (`simulateGemm`, functional + cost model) and through Verilator
  *    (the mac_array RTL driven with the controller's edge inputs): same values, same cycle count, and the
  *    wall-clock ratio. Medians of repeated runs, printed side by side.
@@ -31,7 +32,8 @@ import { Rng } from '../src/util/rng.js';
 import { childCpu, cpuLine } from './cpu.js';
 
 const quick = process.argv.includes('--quick');
-const REPS = quick ? 3 : 5;
+const repsArg = process.argv.find((a) => a.startsWith('--reps='));
+const REPS = repsArg !== undefined ? Number(repsArg.slice('--reps='.length)) : quick ? 3 : 5;
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -105,7 +107,10 @@ async function throughput(unit: UnitSpec, target: number): Promise<void> {
     const [proc, procVcd, inproc, e2e, verify] = [newTimed(), newTimed(), newTimed(), newTimed(), newTimed()];
     const ts: number[] = [];
     let cycles = 0;
-    for (let i = 0; i < REPS; i++) {
+    // rep -1 warms the JIT up (the rates are steady-state ones) and is not counted
+    for (let i = -1; i < REPS; i++) {
+      if (i === 0) for (const t of [proc, procVcd, inproc, e2e, verify]) for (const xs of Object.values(t)) xs.length = 0;
+      if (i === 0) ts.length = 0;
       const seed = 100 + i;
       const data = unitData(unit, d, ports, seed, cases);
       cycles = data.cycles;

@@ -1,7 +1,7 @@
 import type { Design } from '../hw/design.js';
 import { InputError } from '../util/errors.js';
 import type { Rng } from '../util/rng.js';
-import { checkWords, decodeOutputs, encodeRows, portWords } from './harness.js';
+import { checkWords, decodeOutputs, encodeRows, portWords, strideWords } from './harness.js';
 import { inputPorts, outputPorts, type ModelRun, type PortSpec, type UnitSpec, type UnitWords, type WordsModelRun } from './unit.js';
 
 /**
@@ -77,6 +77,13 @@ export function unitFromWords(base: Omit<UnitSpec, 'stimulus' | 'model'> & { wor
   };
 }
 
+/** The word layout of a unit's ports: each port's offset within its direction's vector, by name, and the strides. */
+export function portLayout(ports: PortSpec[]): { at: Record<string, number>; inStride: number; outStride: number } {
+  const ins = inputPorts(ports);
+  const outs = outputPorts(ports);
+  return { at: { ...wordOffsets(ins), ...wordOffsets(outs) }, inStride: strideWords(ins), outStride: strideWords(outs) };
+}
+
 /** Word offset of each port within a cycle's vector of `ports` (one direction, in order), by name. */
 export function wordOffsets(ports: PortSpec[]): Record<string, number> {
   const res: Record<string, number> = {};
@@ -143,5 +150,37 @@ export function putRandomBits(rng: Rng, words: Uint32Array, off: number, bits: n
     words[off + 1] = r === 32 ? a : a >>> (32 - r);
   } else {
     putBig(words, off, rng.bigBits(bits), bits);
+  }
+}
+
+/**
+ * Builds a stimulus of unknown length on words: `next()` starts a new cycle (all its words 0) and returns its
+ * word offset into `words` (read `words` after `next()`: the buffer grows by doubling, so size `expected`
+ * generously); `finish()` returns exactly the cycles written.
+ */
+export class WordsWriter {
+  words: Uint32Array;
+  private cycles = 0;
+
+  constructor(
+    readonly stride: number,
+    expected = 1024,
+  ) {
+    this.words = new Uint32Array(Math.max(1, expected) * stride);
+  }
+
+  next(): number {
+    const off = this.cycles * this.stride;
+    if (off + this.stride > this.words.length) {
+      const grown = new Uint32Array(this.words.length * 2);
+      grown.set(this.words);
+      this.words = grown;
+    }
+    this.cycles++;
+    return off;
+  }
+
+  finish(): Uint32Array {
+    return this.words.subarray(0, this.cycles * this.stride); // a view: no copy of a large block
   }
 }

@@ -7,7 +7,7 @@
  * cannot run is refused in one line naming the layer and the fix.
  */
 import { describe, expect, it } from 'vitest';
-import { compileModel } from '../../src/hw/accel_compile.js';
+import { choosePe, compileModel } from '../../src/hw/accel_compile.js';
 import { layerCycles, runAccelerator } from '../../src/hw/accel_top.js';
 import { buildImages } from '../../src/hw/accel_images.js';
 import { estimateNetwork } from '../../src/estimate/network.js';
@@ -107,6 +107,11 @@ describe('per-group weight scales: what the accelerator refuses, in one line', (
   it('a dense layer after a flatten of a map', () => {
     const m = withWeightGroups(rng, convNet(rng, [2, 4, 4], [{ O: 3, k: 1, s: 1, pad: 0 }], int(8, true), int(8, true), 'multiplier-double'), 12, (_K, name) => (name === 'fc' ? 6 : 0));
     expect(() => compileModel(m, grouped(PRESETS.tiny, 12))).toThrow(/layer fc has per-group weight scales \(group 6, 8 groups per row\); it follows a flatten/);
+  });
+  it('choosePe: a grouped model the shift-PE array cannot hold stays on the multiplier PE (no refusal)', () => {
+    const c = groupCases()[1];
+    const m = c.model(new Rng(seed ^ c.salt));
+    expect(choosePe(m, c.design)).toBe('multiplier');
   });
   it('a layer on the XNOR unit', () => {
     const d = grouped(PRESETS.binary, 12);

@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { compareOutputs, compareOutputWords } from '../../src/rtl/compare.js';
 import { checkWords, decodeOutputs, encodeRows } from '../../src/rtl/harness.js';
-import { inputPorts, outputPorts, type PortSpec, type UnitSpec } from '../../src/rtl/unit.js';
+import { inputPorts, outputPorts, type PortSpec, type UnitDesign, type UnitSpec } from '../../src/rtl/unit.js';
 import { getBig, getInt, putBig, putInt, putRandomBits, unitData, unitFromWords, wordOffsets } from '../../src/rtl/unit_words.js';
 import { macPeUnit } from '../../src/rtl/units/mac_pe.js';
 import { macPeShiftDesigns } from '../../src/rtl/units/mac_pe_shift.js';
+import { requantizerUnit } from '../../src/rtl/units/requantizer.js';
+import { xnorPopcountUnit } from '../../src/rtl/units/xnor_popcount.js';
 import { InputError } from '../../src/util/errors.js';
 import { Rng, testSeed } from '../../src/util/rng.js';
 
@@ -97,26 +99,34 @@ describe('port words: checks and comparison', () => {
   });
 });
 
-describe('the two forms of a unit agree (mac_pe and mac_pe_shift designs)', () => {
-  // the same unit with its BigInt stimulus/model only: the generic path of the machinery
-  const rowsOnly: UnitSpec = { ...macPeUnit, words: undefined };
+describe('the two forms of a unit agree (every design of mac_pe, mac_pe_shift, requantizer, xnor_popcount)', () => {
+  const cases: [UnitSpec, UnitDesign[]][] = [
+    [macPeUnit, [...macPeUnit.designs(), ...macPeShiftDesigns()]],
+    [requantizerUnit, requantizerUnit.designs()],
+    [xnorPopcountUnit, xnorPopcountUnit.designs()],
+  ];
 
   it('unitData through the BigInt rows equals the typed fast path, words and traces', () => {
     const seed = testSeed(31);
-    for (const { label, design } of [...macPeUnit.designs(), ...macPeShiftDesigns()]) {
-      const p = macPeUnit.ports(design);
-      const fast = unitData(macPeUnit, design, p, seed, 300);
-      const slow = unitData(rowsOnly, design, p, seed, 300);
-      expect(slow.cycles, label).toBe(fast.cycles);
-      expect([...slow.stimulus], `${label} seed ${seed}`).toEqual([...fast.stimulus]);
-      const mf = fast.model();
-      const ms = slow.model();
-      expect([...ms.outputs], label).toEqual([...mf.outputs]);
-      for (const key of ['acc', 's']) {
-        expect(Array.from(ms.trace![key], (x) => BigInt(x)), `${label} trace ${key}`).toEqual(Array.from(mf.trace![key], (x) => BigInt(x)));
+    for (const [unit, designs] of cases) {
+      // the same unit with its BigInt stimulus/model only: the generic path of the machinery
+      const rowsOnly: UnitSpec = { ...unit, words: undefined };
+      for (const { label, design } of designs) {
+        const p = unit.ports(design);
+        const fast = unitData(unit, design, p, seed, 300);
+        const slow = unitData(rowsOnly, design, p, seed, 300);
+        const what = `${unit.name} ${label} seed ${seed}`;
+        expect(slow.cycles, what).toBe(fast.cycles);
+        expect([...slow.stimulus], what).toEqual([...fast.stimulus]);
+        const mf = fast.model();
+        const ms = slow.model();
+        expect([...ms.outputs], what).toEqual([...mf.outputs]);
+        for (const { model: key } of unit.traceSignals!(design)) {
+          expect(Array.from(ms.trace![key], (x) => BigInt(x)), `${what} trace ${key}`).toEqual(Array.from(mf.trace![key], (x) => BigInt(x)));
+        }
+        // the derived rows decode the fast path's words
+        expect(decodeOutputs(inputPorts(p), fast.stimulus, fast.cycles), what).toEqual(unit.stimulus(design, seed, 300));
       }
-      // the derived rows decode the fast path's words
-      expect(decodeOutputs(inputPorts(p), fast.stimulus, fast.cycles)).toEqual(macPeUnit.stimulus(design, seed, 300));
     }
   });
 

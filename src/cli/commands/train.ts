@@ -48,7 +48,7 @@ export function trainHandler(argv: ArgumentsCamelCase<TrainArgs>): void {
     ...(argv['stop-after'] !== undefined ? { stopAfter: argv['stop-after'] } : {}),
     ...(argv.precision !== 'fp32' ? { mixed: { format: argv.precision, rounding: MIXED_ROUNDING_WORDS[argv.rounding] } } : {}),
     ...definedOnly({
-      ttq: argv.ttq, ttqScaleBits: argv['ttq-scale-bits'], quantNoise: argv['quant-noise'], qnBlock: argv['qn-block'], teacher: argv.teacher, temperature: argv.temperature,
+      ttq: argv.ttq, ttqScaleBits: argv['ttq-scale-bits'], ttqShift: argv['ttq-shift'] || undefined, quantNoise: argv['quant-noise'], qnBlock: argv['qn-block'], teacher: argv.teacher, temperature: argv.temperature,
       distillWeight: argv['distill-weight'], inq: argv.inq !== undefined ? fractions('--inq', argv.inq) : undefined, inqBits: argv['inq-bits'],
       pruneChannels: argv['prune-channels'], pruneWeights: argv['prune-weights'], shareWeights: argv['share-weights'], stageEpochs: argv['stage-epochs'],
     }),

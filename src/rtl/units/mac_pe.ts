@@ -19,9 +19,9 @@ import { tagBits, type AccRule, type AccValue } from '../../hw/mac_rule.js';
 import { macVerilogParams, MacPe, type MacPeInputs } from '../../hw/mac_pe.js';
 import { peKind, peLanes, peRule, peVerilogParams, weightExpBits } from '../../hw/pe_kind.js';
 import { Rng } from '../../util/rng.js';
-import { portWords, strideWords } from '../harness.js';
-import { inputPorts, outputPorts, type PortSpec, type UnitDesign, type UnitSpec, type WordsModelRun } from '../unit.js';
-import { getBig, getInt, putBig, putInt, putRandomBits, unitFromWords, wordOffsets } from '../unit_words.js';
+import { portWords } from '../harness.js';
+import { type PortSpec, type UnitDesign, type UnitSpec, type WordsModelRun } from '../unit.js';
+import { getBig, getInt, putBig, putInt, putRandomBits, unitFromWords, portLayout } from '../unit_words.js';
 import { hdlFiles } from '../hdl_manifest.js';
 
 function lanes(d: Design): { h: IntFormat; v: IntFormat; acc: number; tag: number } {
@@ -82,7 +82,10 @@ export function laneCorners(l: IntFormat): readonly number[] {
 
 /** A random lane value: uniform, or a corner with probability 0.3. */
 export function randomLane(rng: Rng, l: IntFormat): number {
-  const { min, max, corners: c } = lane(l);
+  return drawLane(rng, lane(l));
+}
+
+function drawLane(rng: Rng, { min, max, corners: c }: { min: number; max: number; corners: readonly number[] }): number {
   if (rng.float() < 0.3) return c[rng.int(0, c.length - 1)];
   return rng.int(min, max);
 }
@@ -109,14 +112,17 @@ function accCornerWords(bits: number): Uint32Array[] {
 
 /** The stimulus and model layout: word offsets of the ports (within their direction's vector) and the words per cycle. */
 function layout(d: Design): { l: ReturnType<typeof lanes>; at: Record<string, number>; inStride: number; outStride: number } {
-  const p = ports(d);
-  return { l: lanes(d), at: { ...wordOffsets(inputPorts(p)), ...wordOffsets(outputPorts(p)) }, inStride: strideWords(inputPorts(p)), outStride: strideWords(outputPorts(p)) };
+  return { l: lanes(d), ...portLayout(ports(d)) };
 }
 
 /** Writes a random accumulator pattern at `words[off]`: a corner with probability 0.3, else uniform. */
 function randomAcc(rng: Rng, corners: Uint32Array[], words: Uint32Array, off: number, bits: number): void {
-  if (rng.float() < 0.3) words.set(corners[rng.int(0, corners.length - 1)], off);
-  else putRandomBits(rng, words, off, bits);
+  if (rng.float() < 0.3) {
+    const c = corners[rng.int(0, corners.length - 1)];
+    for (let k = 0; k < c.length; k++) words[off + k] = c[k]; // (not words.set: a runtime call per value)
+  } else {
+    putRandomBits(rng, words, off, bits);
+  }
 }
 
 function stimulus(d: Design, seed: number, cases: number): Uint32Array {
@@ -127,76 +133,83 @@ function stimulus(d: Design, seed: number, cases: number): Uint32Array {
   const corners = accCornerWords(l.acc);
   // directed: two cycles per (h, v, ps) corner; then the random cycles and one idle cycle (all zero words)
   const words = new Uint32Array((2 * dir.h.length * dir.v.length * corners.length + cases + 1) * S);
-  const hOff = at.h_i, vOff = at.v_i, psOff = at.ps_i;
+  // the port offsets as locals (a property read per word was a third of the stimulus's time)
+  const { h_valid_i: HV, h_i: H, v_valid_i: VV, v_i: V, last_i: LAST, tag_i: TAG, shift_i: SHIFT, ps_i: PS } = at;
+  const hBits = l.h.bits, vBits = l.v.bits, accBits = l.acc;
   let o = 0;
   for (const h of dir.h) {
     for (const v of dir.v) {
       for (const ps of corners) {
         if (os) {
-          words[o + at.shift_i] = 1; // load the accumulator through the drain path
-          words.set(ps, o + psOff);
+          words[o + SHIFT] = 1; // load the accumulator through the drain path
+          words.set(ps, o + PS);
           o += S;
-          words[o + at.h_valid_i] = 1;
-          putInt(words, o + hOff, h, l.h.bits);
-          words[o + at.v_valid_i] = 1;
-          putInt(words, o + vOff, v, l.v.bits);
-          words[o + at.last_i] = 1;
+          words[o + HV] = 1;
+          putInt(words, o + H, h, hBits);
+          words[o + VV] = 1;
+          putInt(words, o + V, v, vBits);
+          words[o + LAST] = 1;
         } else {
-          words[o + at.v_valid_i] = 1;
-          putInt(words, o + vOff, v, l.v.bits);
+          words[o + VV] = 1;
+          putInt(words, o + V, v, vBits);
           o += S;
-          words[o + at.h_valid_i] = 1;
-          putInt(words, o + hOff, h, l.h.bits);
-          words.set(ps, o + psOff);
+          words[o + HV] = 1;
+          putInt(words, o + H, h, hBits);
+          words.set(ps, o + PS);
         }
         o += S;
       }
     }
   }
   const tagMax = 2 ** l.tag - 1;
+  const hLane = lane(l.h), vLane = lane(l.v);
   for (let i = 0; i < cases; i++, o += S) {
-    words[o + at.h_valid_i] = +(rng.float() < 0.75);
-    putInt(words, o + hOff, randomLane(rng, l.h), l.h.bits);
-    words[o + at.v_valid_i] = +(rng.float() < 0.75);
-    putInt(words, o + vOff, randomLane(rng, l.v), l.v.bits);
-    words[o + at.last_i] = +(rng.float() < 0.1);
-    words[o + at.tag_i] = rng.float() < 0.5 ? 0 : rng.int(0, tagMax);
-    words[o + at.shift_i] = +(rng.float() < 0.1);
-    randomAcc(rng, corners, words, o + psOff, l.acc);
+    words[o + HV] = +(rng.float() < 0.75);
+    putInt(words, o + H, drawLane(rng, hLane), hBits);
+    words[o + VV] = +(rng.float() < 0.75);
+    putInt(words, o + V, drawLane(rng, vLane), vBits);
+    words[o + LAST] = +(rng.float() < 0.1);
+    words[o + TAG] = rng.float() < 0.5 ? 0 : rng.int(0, tagMax);
+    words[o + SHIFT] = +(rng.float() < 0.1);
+    randomAcc(rng, corners, words, o + PS, accBits);
   }
   return words;
 }
 
 function model(d: Design, stim: Uint32Array): WordsModelRun {
-  const { l, at, inStride: S, outStride: R } = layout(d);
+  const { l, at, inStride: S, outStride: R } = layout(d); // offsets as locals below, as in stimulus()
   const rule = peRule(d) as AccRule<AccValue>;
   const pe = new MacPe<AccValue>(d.array.dataflow, rule);
   const big = typeof rule.zero === 'bigint';
   const cycles = stim.length / S;
   const outputs = new Uint32Array(cycles * R);
-  const accTrace: AccValue[] = new Array(cycles);
+  const accTrace: AccValue[] | Float64Array = big ? new Array<AccValue>(cycles) : new Float64Array(cycles);
   const sTrace = new Float64Array(cycles);
+  const { h_valid_i: HV, h_i: H, v_valid_i: VV, v_i: V, last_i: LAST, tag_i: TAG, shift_i: SHIFT, ps_i: PS } = at;
+  const { h_valid_o: HVO, h_o: HO, v_valid_o: VVO, v_o: VO, last_o: LASTO, tag_o: TAGO, acc_o: ACC } = at;
+  const hBits = l.h.bits, vBits = l.v.bits, hSigned = l.h.signed, vSigned = l.v.signed, accBits = l.acc;
   const inp: MacPeInputs<AccValue> = { hValid: false, h: 0, vValid: false, v: 0, last: false, tag: 0, shift: false, ps: rule.zero };
   for (let t = 0, x = 0, y = 0; t < cycles; t++, x += S, y += R) {
-    const o = pe.outputs();
-    outputs[y + at.h_valid_o] = +o.hValid;
-    putInt(outputs, y + at.h_o, o.h, l.h.bits);
-    outputs[y + at.v_valid_o] = +o.vValid;
-    putInt(outputs, y + at.v_o, o.v, l.v.bits);
-    outputs[y + at.last_o] = +o.last;
-    outputs[y + at.tag_o] = o.tag;
-    if (big) putBig(outputs, y + at.acc_o, o.acc as bigint, l.acc);
-    else putInt(outputs, y + at.acc_o, o.acc as number, l.acc);
-    accTrace[t] = o.acc;
+    // the outputs are the registers (read by name: no object per cycle)
+    outputs[y + HVO] = pe.register('h_valid_q') as number;
+    putInt(outputs, y + HO, pe.register('h_q') as number, hBits);
+    outputs[y + VVO] = pe.register('v_valid_q') as number;
+    putInt(outputs, y + VO, pe.register('v_q') as number, vBits);
+    outputs[y + LASTO] = pe.register('last_q') as number;
+    outputs[y + TAGO] = pe.register('tag_q') as number;
+    const acc = pe.register('acc_q');
+    if (big) putBig(outputs, y + ACC, acc as bigint, accBits);
+    else putInt(outputs, y + ACC, acc as number, accBits);
+    accTrace[t] = acc as number; // a BigInt into the plain array when `big`
     sTrace[t] = pe.register('s_q') as number;
-    inp.hValid = stim[x + at.h_valid_i] === 1;
-    inp.h = getInt(stim, x + at.h_i, l.h.bits, l.h.signed);
-    inp.vValid = stim[x + at.v_valid_i] === 1;
-    inp.v = getInt(stim, x + at.v_i, l.v.bits, l.v.signed);
-    inp.last = stim[x + at.last_i] === 1;
-    inp.tag = stim[x + at.tag_i];
-    inp.shift = stim[x + at.shift_i] === 1;
-    inp.ps = big ? getBig(stim, x + at.ps_i, l.acc, true) : getInt(stim, x + at.ps_i, l.acc, true);
+    inp.hValid = stim[x + HV] === 1;
+    inp.h = getInt(stim, x + H, hBits, hSigned);
+    inp.vValid = stim[x + VV] === 1;
+    inp.v = getInt(stim, x + V, vBits, vSigned);
+    inp.last = stim[x + LAST] === 1;
+    inp.tag = stim[x + TAG];
+    inp.shift = stim[x + SHIFT] === 1;
+    inp.ps = big ? getBig(stim, x + PS, accBits, true) : getInt(stim, x + PS, accBits, true);
     pe.step(inp);
   }
   return { outputs, trace: { acc: accTrace, s: sTrace } };
