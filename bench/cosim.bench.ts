@@ -3,29 +3,37 @@
  *
  * 1. Verilator build time of one unit: cold (empty build cache, ccache disabled), cold build cache with
  *    ccache warm, and a build-cache hit.
- * 2. Co-simulation throughput (vectors = cycles, one input vector per cycle): the simulator process alone,
- *    and end to end (stimulus + TS model + encode + simulate + decode + compare), without and with a VCD.
+ * 2. Co-simulation throughput of every registered unit after one warm-up run (vectors = cycles, one input vector per cycle, about
+ *    20,000 cycles with --quick, 100,000 without; `--units=a,b` picks units): the simulator process alone, in
+ *    process, and `verifySpec` end to end (stimulus + TS model + simulate + compare) with its ratio to the
+ *    simulator alone, outputs only and as `lowbit verify` runs it (VCD + traced registers). `--reps=N` sets
+ *    the repetitions (median of N; a loaded machine wants 9 or more).
  * 3. The same GEMM on the TS fast path (`simulateGemm`, functional + cost model) and through Verilator
  *    (the mac_array RTL driven with the controller's edge inputs): same values, same cycle count, and the
  *    wall-clock ratio. Medians of repeated runs, printed side by side.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadDesign, type Design } from '../src/hw/design.js';
 import { simulateGemm } from '../src/hw/gemm_schedule.js';
 import { buildSim, type BuildRequest } from '../src/rtl/build.js';
 import { compareOutputs } from '../src/rtl/compare.js';
 import { resolveRepoPath } from '../src/rtl/paths.js';
-import { runSim } from '../src/rtl/run.js';
-import { runSimInProcess } from '../src/rtl/inproc.js';
+import { runSim, runSimWords } from '../src/rtl/run.js';
+import { runSimInProcess, runSimInProcessWords } from '../src/rtl/inproc.js';
 import { outputPorts, type UnitSpec } from '../src/rtl/unit.js';
+import { unitData } from '../src/rtl/unit_words.js';
+import { UNITS } from '../src/rtl/units/index.js';
 import { macArrayUnit } from '../src/rtl/units/mac_array.js';
 import { macPeUnit } from '../src/rtl/units/mac_pe.js';
+import { verifySpec, type VerifyJob } from '../src/rtl/verify.js';
 import { Rng } from '../src/util/rng.js';
+import { childCpu, cpuLine } from './cpu.js';
 
 const quick = process.argv.includes('--quick');
-const REPS = quick ? 3 : 5;
+const repsArg = process.argv.find((a) => a.startsWith('--reps='));
+const REPS = repsArg !== undefined ? Number(repsArg.slice('--reps='.length)) : quick ? 3 : 5;
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -57,48 +65,98 @@ async function buildTimes(): Promise<void> {
   }
 }
 
-async function throughput(unit: UnitSpec, label: string, cases: number): Promise<void> {
-  const d = unit.designs().find((x) => x.label === label)!.design;
+/** Median wall seconds and CPU seconds (this process, and the simulator processes it waited for). */
+interface Timed {
+  wall: number[];
+  cpu: number[];
+  childCpu: number[];
+}
+
+async function timed<T>(acc: Timed, f: () => Promise<T>): Promise<T> {
+  const c0 = process.cpuUsage();
+  const k0 = childCpu();
+  const t0 = performance.now();
+  const r = await f();
+  acc.wall.push((performance.now() - t0) / 1000);
+  const c = process.cpuUsage(c0);
+  acc.cpu.push((c.user + c.system) / 1e6);
+  acc.childCpu.push(childCpu() - k0);
+  return r;
+}
+
+const newTimed = (): Timed => ({ wall: [], cpu: [], childCpu: [] });
+
+/**
+ * One unit's co-simulation rates on its first design, about `target` cycles: the simulator process alone
+ * (the stimulus already encoded, spawn to exit), in process (koffi), and `verifySpec` end to end — outputs
+ * only (the unit without its traced registers: no VCD), and as `lowbit verify` runs it (VCD written and
+ * parsed, traced registers compared; its reference is the simulator alone writing the same VCD).
+ */
+async function throughput(unit: UnitSpec, target: number): Promise<void> {
+  const { label, design: d } = unit.designs()[0];
   const ports = unit.ports(d);
   const built = await buildSim(request(unit, d));
-  const lib = await buildSim({ ...request(unit, d), kind: 'lib' });
-  const tmp = mkdtempSync(join(tmpdir(), 'lowbit-bench-vcd-'));
+  // cycles are affine in cases (a directed part, then cases): two probes give the line
+  const c1 = unitData(unit, d, ports, 1, 1000).cycles;
+  const c2 = unitData(unit, d, ports, 1, 2000).cycles;
+  const cases = Math.max(1, Math.round(1000 + ((target - c1) * 1000) / Math.max(1, c2 - c1)));
+  const traced = (unit.traceSignals?.(d) ?? []).length > 0;
+  const lib = unit.workFiles === undefined ? await buildSim({ ...request(unit, d), kind: 'lib' }) : undefined;
+  const tmp = mkdtempSync(join(tmpdir(), 'lowbit-bench-cosim-'));
   try {
-    const proc: number[] = [];
-    const inproc: number[] = [];
-    const e2e: number[] = [];
-    const e2eVcd: number[] = [];
+    const [proc, procVcd, inproc, e2e, verify] = [newTimed(), newTimed(), newTimed(), newTimed(), newTimed()];
+    const ts: number[] = [];
     let cycles = 0;
-    for (let i = 0; i < REPS; i++) {
-      for (const vcd of [false, true]) {
-        const t0 = performance.now();
-        const stim = unit.stimulus(d, 100 + i, cases);
-        const model = unit.model(d, stim);
-        const run = await runSim(built, unit.name, ports, stim, vcd ? { vcdPath: join(tmp, 't.vcd') } : {});
-        const cmp = compareOutputs(unit.name, outputPorts(ports), model.outputs, run.outputs);
-        if (cmp.first !== undefined) throw new Error(`${unit.name}: mismatch in the benchmark at cycle ${cmp.first.cycle}`);
-        const s = (performance.now() - t0) / 1000;
-        cycles = run.cycles;
-        if (vcd) e2eVcd.push(s);
-        else {
-          e2e.push(s);
-          proc.push(run.seconds);
-          const ip = runSimInProcess(lib, unit.name, ports, stim);
-          if (compareOutputs(unit.name, outputPorts(ports), model.outputs, ip.outputs).first !== undefined) throw new Error('in-process mismatch');
-          inproc.push(ip.seconds);
-        }
+    // rep -1 warms the JIT up (the rates are steady-state ones) and is not counted
+    for (let i = -1; i < REPS; i++) {
+      if (i === 0) for (const t of [proc, procVcd, inproc, e2e, verify]) for (const xs of Object.values(t)) xs.length = 0;
+      if (i === 0) ts.length = 0;
+      const seed = 100 + i;
+      const data = unitData(unit, d, ports, seed, cases);
+      cycles = data.cycles;
+      for (const [name, text] of Object.entries(unit.workFiles?.(d, seed, cases) ?? {})) writeFileSync(join(tmp, name), text);
+      const cwd = unit.workFiles !== undefined ? { cwd: tmp } : {};
+      const alone = await timed(proc, () => runSimWords(built, unit.name, ports, data.stimulus, cycles, cwd));
+      proc.wall[proc.wall.length - 1] = alone.seconds;
+      const aloneVcd = await timed(procVcd, () => runSimWords(built, unit.name, ports, data.stimulus, cycles, { ...cwd, vcdPath: join(tmp, 't.vcd') }));
+      procVcd.wall[procVcd.wall.length - 1] = aloneVcd.seconds;
+      if (lib !== undefined) {
+        const ip = await timed(inproc, async () => runSimInProcessWords(lib, unit.name, ports, data.stimulus, cycles));
+        inproc.wall[inproc.wall.length - 1] = ip.seconds;
+        if (ip.words.some((w, k) => w !== alone.words[k])) throw new Error(`${unit.name}: in-process outputs differ from the process's`);
+      }
+      const job: VerifyJob = { unit: unit.name, label, design: d, seed, cases };
+      const outputsOnly: UnitSpec = { ...unit, traceSignals: undefined };
+      const r = await timed(e2e, () => verifySpec(outputsOnly, job));
+      if (!r.ok || r.cycles !== cycles) throw new Error(`${unit.name}: mismatch in the benchmark\n${r.report ?? ''}`);
+      ts.push(r.modelSeconds);
+      if (traced) {
+        const v = await timed(verify, () => verifySpec(unit, job));
+        if (!v.ok) throw new Error(`${unit.name}: mismatch in the benchmark\n${v.report ?? ''}`);
       }
     }
-    const rate = (s: number): string => `${(cycles / s / 1e6).toFixed(3)} M vectors/s`;
-    console.log(`\n## Co-simulation throughput: ${unit.name} ${label}, ${cycles} cycles (median of ${REPS})`);
-    console.log(`simulator process        ${median(proc).toFixed(3)} s  ${rate(median(proc))}`);
-    console.log(`in-process (koffi)       ${median(inproc).toFixed(3)} s  ${rate(median(inproc))}`);
-    console.log(`end to end, no VCD       ${median(e2e).toFixed(3)} s  ${rate(median(e2e))}`);
-    console.log(`end to end, with VCD     ${median(e2eVcd).toFixed(3)} s  ${rate(median(e2eVcd))}`);
+    const rate = (s: number): string => `${(cycles / s / 1e6).toFixed(3)} M/s`;
+    const line = (what: string, t: Timed, ref?: Timed): string => {
+      const w = median(t.wall);
+      const ratio = ref !== undefined ? `  ratio ${(median(ref.wall) / w).toFixed(2)}x` : '';
+      return `${what.padEnd(34)} ${w.toFixed(3)} s  ${rate(w).padStart(10)}  CPU node ${median(t.cpu).toFixed(3)} s, simulator ${median(t.childCpu).toFixed(3)} s${ratio}`;
+    };
+    console.log(`\n## ${unit.name} ${label}: ${cycles} cycles (--cases ${cases}), ${unit.words !== undefined ? 'typed fast path' : 'BigInt rows'}, median of ${REPS}, load ${loadavg()[0].toFixed(2)}`);
+    console.log(line('simulator process alone', proc));
+    if (lib !== undefined) console.log(line('in-process (koffi) alone', inproc));
+    console.log(line('verify end to end, outputs only', e2e, proc));
+    console.log(`  of which stimulus + TS model    ${median(ts).toFixed(3)} s (the model runs while the simulator does)`);
+    if (traced) {
+      console.log(line('simulator alone, writing the VCD', procVcd));
+      console.log(line('verify as lowbit runs it (VCD+trace)', verify, procVcd));
+    }
+    summary.push({ unit: unit.name, cycles, ratio: median(proc.wall) / median(e2e.wall), ratioVcd: traced ? median(procVcd.wall) / median(verify.wall) : undefined });
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
 }
+
+const summary: { unit: string; cycles: number; ratio: number; ratioVcd?: number }[] = [];
 
 async function gemm(M: number, K: number, N: number): Promise<void> {
   const d = loadDesign('tiny'); // 4x4 int8 output stationary
@@ -169,6 +227,13 @@ async function gemm(M: number, K: number, N: number): Promise<void> {
 }
 
 console.log(`# lowbit co-simulation benchmark (${quick ? 'quick' : 'full'}; Verilator builds cached in .cache/verilator)`);
-await throughput(macPeUnit, macPeUnit.designs()[0].label, quick ? 20_000 : 100_000);
+console.log(cpuLine());
+console.log(`load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} at ${new Date().toISOString()}`);
+const only = process.argv.find((a) => a.startsWith('--units='))?.slice('--units='.length).split(',');
+for (const unit of UNITS.filter((u) => only === undefined || only.includes(u.name))) await throughput(unit, quick ? 20_000 : 100_000);
+console.log('\n## verify end to end / simulator alone (issue 23 target: >= 0.5x)');
+for (const s of summary) {
+  console.log(`${s.unit.padEnd(14)} ${String(s.cycles).padStart(7)} cycles  outputs only ${s.ratio.toFixed(2)}x${s.ratioVcd !== undefined ? `   with VCD + trace ${s.ratioVcd.toFixed(2)}x` : ''}`);
+}
 await gemm(64, 64, 64);
 await buildTimes();

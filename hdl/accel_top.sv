@@ -13,6 +13,9 @@
 //   dot = sum_k w'[n][k] * x[k]
 //         (mac: the array; xnor: 2*popcount(XNOR) - K; serial: bit planes)
 //   acc = wrap32(dot + bias'[n])
+//   (mac with per-group weight scales, GroupBits > 0 and desc.wgroup_size = S > 0: the array
+//   sums each weight group j of S beats on its own, acc_j = sum_{k in j} w'[n][k] x[k], and the
+//   group_scale lanes give acc = wrap32(bias'[n] + sum_j m[n][j] * acc_j), m from gmem)
 //   requant:   y = clamp(scale(acc) + zp, min, max), scale = the requantizer (ReqMode, ReqRounding)
 //   threshold: y = sum_t [acc >= thr[n][t]] + offset, bipolar: 2*y - 1
 //   raw:       y = acc
@@ -30,14 +33,16 @@
 //   mac: group g (tile t = g div F of `rows` output pixels on array rows 0..rows-1, fold f = g mod
 //        F of the outputs) has beats k = 0..K-1 in cycles c0 + 1 + g*(K + Rows) + k (Rows idle
 //        cycles: the drain rule); its rows leave the array Rows-1 first, row 0
-//        K + 2*Rows + Cols - 2 cycles after its first beat, each captured;
+//        K + 2*Rows + Cols - 2 cycles after its first beat, each captured; with P = desc.wgroups
+//        weight groups the K beats are P passes (the array's last_i ends each), each followed by
+//        the Rows idle cycles, so a group takes K + P*Rows cycles and every pass drains on its own;
 //   xnor/serial: one word per cycle from c0 + 1, B = M * N * Bx * Bw * Wd words (Wd = kh segments
 //        runs of ceil(kw*C/Lanes)), the last result 3 cycles after the last word;
 //   pool: one element per cycle from c0 + 1 (M*C of them), each written the next cycle;
 //   output stage: capture (+bias) -> requantizer (3 cycles) / threshold / raw -> clamp or offset ->
 //        write: the last result is written 5 cycles after its capture, next INIT one cycle later.
-//   So a layer takes (G-1)*(K+R) + K + 2R + C + 5 cycles on the array (G groups), B + 9 on the
-//   XNOR unit and M*C + 2 in the pooling unit, and cycles_o = 1 + the sum over layers.
+//   So a layer takes (G-1)*(K+R) + K + 2R + C + 5 + G*(P-1)*R cycles on the array (G groups),
+//   B + 9 on the XNOR unit and M*C + 2 in the pooling unit, and cycles_o = 1 + the sum over layers.
 // Memories are loaded with $readmemh from MemDir at time 0 (src/hw/accel_images.ts writes them).
 `default_nettype none
 
@@ -70,6 +75,8 @@ module accel_top
   parameter int unsigned ActWords    = 32,
   parameter int unsigned OutDepth    = 16,
   parameter int unsigned Layers      = 1,
+  parameter int unsigned GroupBits   = 0,   // group multiplier bits (0: no per-group weight scales)
+  parameter int unsigned GDepth      = 1,   // group-multiplier memory rows
   parameter              MemDir      = ".",
   localparam int unsigned HBits    = (ABits == 1 && ASigned != 0) ? 2 : ABits,
   localparam int unsigned VBits    = (WShift != 0) ? WExpBits + 2
@@ -83,6 +90,8 @@ module accel_top
   localparam int unsigned WAW      = WDepth > 1 ? $clog2(WDepth) : 1,
   localparam int unsigned PAW      = PDepth > 1 ? $clog2(PDepth) : 1,
   localparam int unsigned LAW      = Layers > 1 ? $clog2(Layers) : 1,
+  localparam int unsigned GAW      = GDepth > 1 ? $clog2(GDepth) : 1,
+  localparam int unsigned RowW     = Rows > 1 ? $clog2(Rows) : 1,
   localparam int unsigned ActAW    = $clog2(ActW)
 ) (
   input  logic             clk_i,
@@ -154,6 +163,8 @@ module accel_top
   logic [31:0] g_q, g_d, k_q, k_d, gap_q, gap_d, f_q, f_d;
   logic [31:0] m_q, m_d, b_q, b_d;        // serial planes of x and w
   logic [31:0] ycnt_q, ycnt_d, capg_q, capg_d;  // array rows seen in the group, groups captured
+  // per-group weight scales: beat within the weight group (issue), weight group being captured
+  logic [31:0] gk_q, gk_d, capj_q, capj_d;
   // capture: fold / output of the group being captured, its first output pixel
   logic [31:0] capf_q, capf_d, capm_q, capm_d;
 
@@ -186,6 +197,9 @@ module accel_top
   logic [Cols*AccBits-1:0] y_vec;
   logic [WAW-1:0]          mac_waddr;
   assign mac_beat = state_q == SIssue && is_mac && gap_q == 0;
+  // the beat ends a pass through the array: the patch's last beat, or a weight group's
+  logic pass_end;
+  assign pass_end = k_q == desc.k - 1 || (desc.wgroup_size != 0 && gk_q == desc.wgroup_size - 1);
   assign mac_waddr = WAW'(desc.w_base + f_q * desc.k + k_q);
   // the taps of the array rows (conv_window names the elements; padded taps get the pad value)
   always_comb begin
@@ -201,7 +215,7 @@ module accel_top
   ) u_array (
     .clk_i, .rst_ni,
     .h_valid_i(mac_beat), .h_i(h_vec), .v_valid_i(mac_beat), .v_i(v_vec),
-    .last_i(mac_beat && k_q == desc.k - 1), .tag_i('0), .ps_i('0),
+    .last_i(mac_beat && pass_end), .tag_i('0), .ps_i('0),
     .y_valid_o(y_valid), .y_o(y_vec)
   );
 
@@ -286,8 +300,10 @@ module accel_top
   logic [PAW-1:0] prow;
   // every array row of a mac group is captured (rows Rows-1 .. 0 leave in consecutive cycles); the
   // group ends with row 0
-  logic        cap_end;
+  logic        cap_end, cap_fin;
   logic [31:0] cap_row;
+  // the capture of the patch's last weight group (always, without per-group scales: wgroups = 1)
+  assign cap_fin = capj_q == desc.wgroups - 1;
   assign cap = (state_q == SIssue || state_q == SDrain) && (is_mac ? y_valid : x_valid);
   assign cap_end = is_mac ? ycnt_q == Rows - 1 : 1'b1;
   assign cap_row = is_mac ? Rows - 1 - ycnt_q : '0;
@@ -312,6 +328,28 @@ module accel_top
       assign cap_dot[c*32 +: 32] = 32'($signed(y_vec[c*AccBits +: AccBits]));
     end
   end
+  // acc + bias', or with group multipliers the group_scale lanes' wrap32(bias' + sum_j m_j acc_j)
+  logic [Cols*32-1:0]       cap_acc;
+  if (GroupBits == 0) begin : g_no_groups
+    for (genvar c = 0; c < Cols; c++) begin : g_lane
+      assign cap_acc[c*32 +: 32] = cap_dot[c*32 +: 32] + p_bias[c*32 +: 32];
+    end
+  end else begin : g_groups
+    // gmem row g_base + f*P + j: fold f, weight group j; lane c's multiplier (1 without groups)
+    logic [Cols*GroupBits-1:0] gmem_q [GDepth];
+    initial $readmemh({MemDir, "/gmem.hex"}, gmem_q);
+    logic [Cols*GroupBits-1:0] g_mult;
+    assign g_mult = gmem_q[GAW'(desc.g_base + capf_q * desc.wgroups + capj_q)];
+    for (genvar c = 0; c < Cols; c++) begin : g_lane
+      logic [GroupBits-1:0] m;
+      assign m = desc.wgroup_size == 0 ? GroupBits'(1) : g_mult[c*GroupBits +: GroupBits];
+      group_scale #(.Rows(Rows), .MBits(GroupBits)) u_gs (
+        .clk_i, .rst_ni, .valid_i(cap), .first_i(capj_q == 0), .row_i(RowW'(cap_row)),
+        .dot_i(cap_dot[c*32 +: 32]), .m_i(m), .base_i(p_bias[c*32 +: 32]),
+        .acc_o(cap_acc[c*32 +: 32])
+      );
+    end
+  end
   always_ff @(posedge clk_i) begin
     if (!rst_ni) begin
       a_valid_q <= 1'b0;
@@ -320,7 +358,8 @@ module accel_top
       a_acc_q <= '0;
       a_thr_q <= '0;
     end else begin
-      a_valid_q <= cap;
+      // a patch's value goes on after its last weight group
+      a_valid_q <= cap && cap_fin;
       if (cap) begin
         a_g_q <= capg_q;
         a_end_q <= cap_end;
@@ -328,7 +367,7 @@ module accel_top
         a_m_q <= capm_q + cap_row;
         a_n_q <= is_mac ? capf_q * Cols : capf_q;
         for (int c = 0; c < Cols; c++) begin
-          a_acc_q[c*32 +: 32] <= cap_dot[c*32 +: 32] + p_bias[c*32 +: 32];
+          a_acc_q[c*32 +: 32] <= cap_acc[c*32 +: 32];
         end
         a_thr_q <= p_thr;
       end
@@ -498,11 +537,15 @@ module accel_top
     cycles_d = cycles_q;
     {g_d, k_d, gap_d, f_d, m_d, b_d} = {g_q, k_q, gap_q, f_q, m_q, b_q};
     {ycnt_d, capg_d, capf_d, capm_d} = {ycnt_q, capg_q, capf_q, capm_q};
+    {gk_d, capj_d} = {gk_q, capj_q};
     // capture bookkeeping: a group's end moves to the next fold / output, after the last fold
     // to the next tile of `rows` pixels
     if (state_q == SIssue || state_q == SDrain) begin
       if (is_mac && y_valid) ycnt_d = ycnt_q == Rows - 1 ? '0 : ycnt_q + 1;
-      if (cap && cap_end) begin
+      // a weight group's rows captured: the next weight group, after the last the next fold
+      if (cap && cap_end && !cap_fin) capj_d = capj_q + 1;
+      if (cap && cap_end && cap_fin) begin
+        capj_d = '0;
         capg_d = capg_q + 1;
         if (capf_q == desc.folds - 1) begin
           capf_d = '0;
@@ -529,12 +572,17 @@ module accel_top
         state_d = SIssue;
         {g_d, k_d, gap_d, f_d, m_d, b_d} = '0;
         {ycnt_d, capg_d, capf_d, capm_d} = '0;
+        {gk_d, capj_d} = '0;
       end
       SIssue: if (is_mac) begin
+        // a pass ends with the Rows idle cycles of the drain rule; the patch's last one with k = 0
         if (gap_q != 0) gap_d = gap_q - 1;
-        else if (k_q != desc.k - 1) k_d = k_q + 1;
-        else begin
-          k_d = '0;
+        else if (!pass_end) begin
+          k_d = k_q + 1;
+          gk_d = gk_q + 1;
+        end else begin
+          k_d = k_q == desc.k - 1 ? '0 : k_q + 1;
+          gk_d = '0;
           gap_d = Rows;
         end
       end else if (!is_pool) begin
@@ -574,6 +622,7 @@ module accel_top
       cycles_q <= '0;
       {g_q, k_q, gap_q, f_q, m_q, b_q} <= '0;
       {ycnt_q, capg_q, capf_q, capm_q} <= '0;
+      {gk_q, capj_q} <= '0;
     end else begin
       state_q <= state_d;
       layer_q <= layer_d;
@@ -582,6 +631,7 @@ module accel_top
       cycles_q <= cycles_d;
       {g_q, k_q, gap_q, f_q, m_q, b_q} <= {g_d, k_d, gap_d, f_d, m_d, b_d};
       {ycnt_q, capg_q, capf_q, capm_q} <= {ycnt_d, capg_d, capf_d, capm_d};
+      {gk_q, capj_q} <= {gk_d, capj_d};
     end
   end
 

@@ -8,7 +8,8 @@ import { parseSize, setMemoryBudget } from '../util/budget.js';
 import { reportFailure } from './fail.js';
 import { setRawArgs } from './options.js';
 import { installSignalCleanup } from '../util/fsafe.js';
-import { leanYargs, wantsHelp } from './yargs_lean.js';
+import { helpLayoutFor, leanYargs, type HelpLayout } from './yargs_lean.js';
+import { NotAsciiText } from './ascii_layout.js';
 import { setKernelThreads } from '../kernels/threads.js';
 import { availableParallelism } from 'node:os';
 
@@ -23,8 +24,13 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   setRawArgs(argv);
+  return parseWith(argv, helpLayoutFor(argv));
+}
+
+/** Parses `argv` and runs its command; help is laid out with `layout` (src/cli/yargs_lean.ts). */
+async function parseWith(argv: string[], layout: HelpLayout): Promise<number> {
   let exitCode = 0;
-  let cli = (await leanYargs(argv, wantsHelp(argv)))
+  let cli = (await leanYargs(argv, layout))
     .scriptName('lowbit')
     .exitProcess(false)
     .usage('$0 <command> [options]\n\nLow-precision neural-network hardware: quantize, train, model, verify, estimate.')
@@ -79,6 +85,8 @@ export async function main(argv: string[]): Promise<number> {
     await cli.parseAsync();
   } catch (e) {
     if (e instanceof UsageExit) return 2;
+    // help text the ASCII layout cannot measure: nothing is printed yet; lay it out with yargs' packages
+    if (e instanceof NotAsciiText && layout === 'ascii') return parseWith(argv, 'unicode');
     return reportFailure(e);
   }
   return exitCode || Number(process.exitCode ?? 0);

@@ -22,6 +22,8 @@ import type { NetworkEstimate } from './network.js';
  *     (VBits+2+TagBits), output deskew C(C-1)/2 * AccBits, drain per column ceil(log2 R) + AccBits + 1;
  *   - C per-lane `requantizer`s (AccBits 32, one channel, the Design's mode and rounding, 32-bit output);
  *   - one `xnor_popcount` (Lanes = xnor.bitsPerCycle, AccBits = min(acc, 32), one threshold, one channel);
+ *   - with group multipliers (`accumulator.group`) C `group_scale` lanes (Rows = R group accumulators of
+ *     32 bits, MBits = multiplierBits: a 32 x 32 multiply of the zero-extended multiplier and an add);
  *   - with `windows` (the model has conv2d / maxpool2d layers, `hasWindowLayers`) one `conv_window`, the
  *     sliding-window generator (Rows = R pixel registers, Lanes, HBits, PoolMax), and one `max_pool`, the
  *     pooling unit (PoolMax x PoolMax taps of HBits bits). An MLP leaves both out: its dense layers read
@@ -80,6 +82,9 @@ export function areaUnits(d: Design, windows: boolean): { name: string; top: str
       parameters: xnorPopcountVerilogParams({ lanes: d.xnor.bitsPerCycle, accBits: Math.min(d.accumulator.bits, 32), thresholds: 1, channels: 1 }),
     },
   ];
+  if (d.accumulator.group) {
+    units.push({ name: 'group scale lane', top: 'group_scale', files: hdl('group_scale'), count: C, parameters: { Rows: R, MBits: d.accumulator.group.multiplierBits } });
+  }
   if (!windows) return units;
   return [
     ...units,

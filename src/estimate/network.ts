@@ -2,7 +2,7 @@ import { formatBits } from '../arith/format.js';
 import type { Design } from '../hw/design.js';
 import { compileModel } from '../hw/accel_compile.js';
 import { inferenceCycles, layerCycles } from '../hw/accel_top.js';
-import { geometry, layoutBits, type AccelLayer, type AccelProgram, type Layout, DESCRIPTOR_FIELDS } from '../hw/accel_program.js';
+import { geometry, layoutBits, weightGroups, type AccelLayer, type AccelProgram, type Layout, DESCRIPTOR_FIELDS } from '../hw/accel_program.js';
 import type { QuantizedModel } from '../model/types.js';
 import { badValue } from '../util/errors.js';
 import { HOROWITZ_45NM, addEnergy, dramEnergyPerBit, mulEnergy, peMacEnergy, sramEnergyPerBit, xnorMacEnergy, type EnergyTable } from './energy.js';
@@ -30,7 +30,8 @@ import { windowAdds } from './window.js';
  *   activation buffer reads: mac: HBits per beat and array row in use; xnor/serial: L bits per word;
  *     pool: kh*kw elements per output element;
  *   parameter rows: one row of bmem/mmem/smem/tmem per issue group (G per layer; pool none), each row
- *     C*(32 + 32 + 6 + 32*steps) bits;
+ *     C*(32 + 32 + 6 + 32*steps) bits; with per-group weight scales also one gmem row of C*B bits per
+ *     weight group and issue group (G*P; B = accumulator.group.multiplierBits), counted in paramBits;
  *   output writes: one per output element (M*N per layer) of the layout's width (slots: HBits; planes: one
  *     bit per plane; the output buffer: 32 bits); plus the host's input words written and output words read.
  * Off-chip traffic: weights, parameters and layer descriptors are loaded once and stay resident (the
@@ -41,7 +42,9 @@ import { windowAdds } from './window.js';
  *     M*C*(kh*kw - 1) * E_add(32) (compares);
  *   accumulate (XNOR unit): one E_add(min(acc, 32)) per issued word; (MAC array with chunked
  *     accumulation, `accumulator.chunk` = {length L, wideBits B}) one E_add(B) per chunk and output,
- *     M*N*ceil(K/L), the narrow register's adds being the E_mac(a, w, acc) above;
+ *     M*N*ceil(K/L), the narrow register's adds being the E_mac(a, w, acc) above; (per-group weight
+ *     scales, P weight groups per patch) one E_mul(32 x B) + E_add(32) per weight group and output,
+ *     M*N*P, in the group_scale lanes;
  *   output stage per output: bias E_add(32), then requant double/single E_mul(32x32) + 2 E_add(32),
  *     shift 2 E_add(32), threshold steps * E_add(32) (compares), raw nothing;
  *   window (a model with conv2d / maxpool2d layers, whose accelerator has the sliding-window generator;
@@ -192,18 +195,21 @@ export function estimateProgram(p: AccelProgram, model: QuantizedModel, opts: Es
     const ops = layerOps(l) * per;
     const outs = layerOutputs(l) * per;
     const prows = l.engine === 'pool' ? 0 : l.groups * per;
+    const grows = l.wgroup ? l.groups * l.wgroup.count * per : 0;
     const actRead = l.engine === 'mac' ? issues * g.hBits * l.rows : l.engine === 'pool' ? outs * l.K * writeBits(l.inLayout) : issues * g.L;
     const sram: SramCounts = {
       weightWords: issues,
       weightBits: issues * p.wordBits,
       activationBits: actRead,
       paramRows: prows,
-      paramBits: prows * rowBits,
+      paramBits: prows * rowBits + grows * groupRowBits(p),
       outputWrites: outs,
       outputBits: outs * writeBits(l.outLayout),
     };
     const compute = l.engine === 'mac' ? ops * peMacEnergy(t, d) : l.engine === 'pool' ? ops * addEnergy(t, 32) : ops * xnorMacEnergy(t);
-    const accumulate = l.engine === 'pool' ? 0 : l.engine === 'mac' ? chunkAdds(l, ops, d) * addEnergy(t, d.accumulator.chunk?.wideBits ?? 0) : issues * addEnergy(t, xAcc);
+    const accumulate = l.engine === 'pool' ? 0 : l.engine === 'mac'
+      ? chunkAdds(l, ops, d) * addEnergy(t, d.accumulator.chunk?.wideBits ?? 0) + groupScales(l, ops) * (mulEnergy(t, 32, d.accumulator.group?.multiplierBits ?? 0) + addEnergy(t, 32))
+      : issues * addEnergy(t, xAcc);
     const sramBits = sram.weightBits + sram.activationBits + sram.paramBits + sram.outputBits;
     return {
       name: l.name, engine: l.engine, K: l.K, N: l.N, M: l.win.Ho * l.win.Wo, cycles, ops,
@@ -231,7 +237,7 @@ export function estimateProgram(p: AccelProgram, model: QuantizedModel, opts: Es
   };
   sramTot.totalBits = sramTot.weightBits + sramTot.activationBits + sramTot.paramBits + sramTot.outputBits + sramTot.hostInputBits + sramTot.hostOutputBits;
   const weightMemoryBits = p.wDepth * p.wordBits;
-  const paramMemoryBits = p.pDepth * rowBits;
+  const paramMemoryBits = p.pDepth * rowBits + (d.accumulator.group ? p.gDepth * groupRowBits(p) : 0);
   const programBits = p.layers.length * DESCRIPTOR_FIELDS * 32;
   const weightLoadBits = weightMemoryBits + paramMemoryBits + programBits;
   const offchip = { weightLoadBits, inputBits: 32 * inWords, outputBits: 32 * outWords, perInferenceBits: 32 * (inWords + outWords) + weightLoadBits / batch };
@@ -271,6 +277,16 @@ export function estimateProgram(p: AccelProgram, model: QuantizedModel, opts: Es
 function chunkAdds(l: AccelLayer, ops: number, d: Design): number {
   const c = d.accumulator.chunk;
   return c ? (ops / l.K) * Math.ceil(l.K / c.length) : 0;
+}
+
+/** Group-multiplier scalings of a mac layer per inference: ops / K outputs, P weight groups each (0 ungrouped). */
+function groupScales(l: AccelLayer, ops: number): number {
+  return l.wgroup ? (ops / l.K) * weightGroups(l) : 0;
+}
+
+/** Bits of one group-multiplier memory row: C lanes of multiplierBits (0 without group multipliers). */
+export function groupRowBits(p: AccelProgram): number {
+  return geometry(p.design).C * (p.design.accumulator.group?.multiplierBits ?? 0);
 }
 
 /** Compiles `model` onto `design` and estimates it. */

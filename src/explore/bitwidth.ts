@@ -10,6 +10,14 @@
  * configuration dominated in both by another one with the same state can never complete to a front point,
  * since both complete identically). The result is the exact Pareto front of (C, S) over all configurations,
  * ascending in cost, strictly descending in sensitivity.
+ *
+ * With a capacity (the Design's weight buffer, `buffers.weightBytes`), each configuration also occupies
+ *   M = sum_l m_l(a_{l-1}, w_l, a_l)   bits of weight memory (m_l: layer l's words x word bits, bitwidth_cost.ts),
+ * and only configurations with M <= the capacity compile. Then a partial is kept unless another one with the
+ * same state is at most as dear in cost, sensitivity AND memory (a partial dominated in (C, S) alone may
+ * use less memory and be the only one that completes within the capacity), and a partial whose memory
+ * already exceeds the capacity is dropped (m_l >= 0). The result is the exact Pareto front of (C, S)
+ * over the configurations that fit.
  */
 
 export interface LayerBits {
@@ -41,6 +49,8 @@ export interface BitProblem {
   cost: ReadonlyMap<string, number>;
   /** the cost every configuration shares (c0) */
   base: number;
+  /** weight memory bits m_l by `tripleKey` and the capacity M must not exceed (absent: no limit) */
+  capacity?: { bits: ReadonlyMap<string, number>; limit: number };
 }
 
 export interface BitPoint {
@@ -52,6 +62,8 @@ export interface BitPoint {
 interface Partial {
   cost: number;
   sens: number;
+  /** weight memory bits so far */
+  mem: number;
   config: BitConfig;
 }
 
@@ -63,27 +75,42 @@ function prune(ps: Partial[]): Partial[] {
   return out;
 }
 
+/** Partials not dominated in (cost, sens, mem) by another (of equal triples the first is kept), ascending cost. */
+function prune3(ps: Partial[]): Partial[] {
+  const sorted = [...ps].sort((a, b) => a.cost - b.cost || a.sens - b.sens || a.mem - b.mem);
+  const out: Partial[] = [];
+  for (const p of sorted) if (!out.some((q) => q.sens <= p.sens && q.mem <= p.mem)) out.push(p);
+  return out;
+}
+
 /** The exact Pareto front of (cost, sensitivity) over all feasible configurations. */
 export function bitFront(p: BitProblem): BitPoint[] {
   const L = p.layers;
   // states: the bits of the previous activation (0 before the first layer)
-  let states = new Map<number, Partial[]>([[0, [{ cost: p.base, sens: 0, config: [] }]]]);
+  const cap = p.capacity;
+  let states = new Map<number, Partial[]>([[0, [{ cost: p.base, sens: 0, mem: 0, config: [] }]]]);
   for (let l = 0; l < L; l++) {
     const last = l === L - 1;
     const next = new Map<number, Partial[]>();
     for (const [aIn, parts] of states) {
       for (const w of p.wBits) {
         for (const aOut of last ? [0] : p.aBits) {
-          const c = p.cost.get(tripleKey(l, aIn, w, aOut));
+          const key = tripleKey(l, aIn, w, aOut);
+          const c = p.cost.get(key);
           if (c === undefined) continue;
+          const m = cap ? cap.bits.get(key) : 0;
+          if (m === undefined) throw new Error(`no weight memory for the layer choice ${key}`);
           const s = p.sW[l]!.get(w)! + (last ? 0 : p.sA[l]!.get(aOut)!);
           const list = next.get(aOut) ?? [];
-          for (const q of parts) list.push({ cost: q.cost + c, sens: q.sens + s, config: [...q.config, last ? { w } : { w, a: aOut }] });
+          for (const q of parts) {
+            if (cap && q.mem + m > cap.limit) continue;
+            list.push({ cost: q.cost + c, sens: q.sens + s, mem: q.mem + m, config: [...q.config, last ? { w } : { w, a: aOut }] });
+          }
           next.set(aOut, list);
         }
       }
     }
-    states = new Map([...next].map(([k, v]) => [k, prune(v)]));
+    states = new Map([...next].map(([k, v]) => [k, cap ? prune3(v) : prune(v)]));
   }
   return prune(states.get(0) ?? []).map((q) => ({ config: q.config, cost: q.cost, sensitivity: q.sens }));
 }

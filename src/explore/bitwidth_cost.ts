@@ -12,14 +12,19 @@
  *             rowBits) E_dram / batch + the writes of each layer's input (the previous layer's outputs, or
  *             the host's input words with their DRAM transfer: their layout follows the reading layer's
  *             engine; the last layer's writes count with it) + (host output, descriptors / batch: shared),
- * which `evaluateConfig` returns (and checks: per-layer parts + shared part = the estimate's total).
+ * which `modelCost` returns (and `fillCostTable` checks: the shared part is the same in every configuration).
+ * Besides the metric, every layer's weight memory m_l = words_l x wordBits (the Design's word width, the same
+ * for all layers) is returned: the Design's weight buffer (`buffers.weightBytes`) must hold sum_l m_l, a
+ * capacity no per-layer table can express (the search enforces it on the sum, bitwidth.ts). The table is
+ * therefore filled on the Design with that capacity lifted (`withoutWeightLimit`), so that a layer choice is
+ * infeasible only when no model holding it compiles for another reason.
  * The per-layer table of the Pareto search (bitwidth.ts) is filled from compiled models; every cost the
  * search reports is then re-measured on the whole model.
  */
 import { buildNetwork, type ArchName } from '../train/arch.js';
 import { exportQuantized } from '../train/export.js';
 import { compileModel } from '../hw/accel_compile.js';
-import type { Design } from '../hw/design.js';
+import { DESIGN_LIMITS, type Design } from '../hw/design.js';
 import { estimateProgram, paramRowBits, type NetworkEstimate } from '../estimate/network.js';
 import { dramEnergyPerBit, sramEnergyPerBit, HOROWITZ_45NM, type EnergyTable } from '../estimate/energy.js';
 import type { QuantizedModel } from '../model/types.js';
@@ -45,7 +50,14 @@ export interface ConfigCost {
   layers: number[];
   /** the part every configuration shares */
   shared: number;
+  /** weight memory bits of each weighted layer (their sum: the estimate's weightMemoryBits) */
+  weightBits: number[];
   estimate: NetworkEstimate;
+}
+
+/** The Design with the largest weight buffer a Design may have: what fits it apart from the capacity. */
+export function withoutWeightLimit(design: Design): Design {
+  return { ...design, buffers: { ...design.buffers, weightBytes: DESIGN_LIMITS.bufferBytes[1] } };
 }
 
 /** The metric's total, per-layer parts and shared part of a model on the Design. */
@@ -53,7 +65,8 @@ export function modelCost(model: QuantizedModel, ctx: CostContext): ConfigCost {
   const p = compileModel(model, ctx.design, { batch: 1 });
   const e = estimateProgram(p, model, { batch: ctx.batch, ...(ctx.energy ? { energy: ctx.energy } : {}) });
   const rowBits = paramRowBits(p);
-  const mem = p.layers.map((l, i) => ((i + 1 < p.layers.length ? p.layers[i + 1]!.wBase : p.wDepth) - l.wBase) * p.wordBits + l.prows * rowBits);
+  const weightBits = p.layers.map((l, i) => ((i + 1 < p.layers.length ? p.layers[i + 1]!.wBase : p.wDepth) - l.wBase) * p.wordBits);
+  const mem = p.layers.map((l, i) => weightBits[i]! + l.prows * rowBits);
   const table = ctx.energy ?? HOROWITZ_45NM;
   const eDram = dramEnergyPerBit(table);
   let layers: number[];
@@ -78,7 +91,7 @@ export function modelCost(model: QuantizedModel, ctx: CostContext): ConfigCost {
     total = e.energy.totalPJ;
   }
   const shared = total - layers.reduce((a, b) => a + b, 0);
-  return { total, layers, shared, estimate: e };
+  return { total, layers, shared, weightBits, estimate: e };
 }
 
 /** An MLP of the configuration as a QuantizedModel (untrained weights: the cost depends on formats and shapes). */
@@ -90,6 +103,8 @@ export function configModel(arch: ArchName, hidden: number[] | undefined, cfg: B
 export interface CostTable {
   /** c_l by tripleKey */
   cost: Map<string, number>;
+  /** m_l (weight memory bits) by tripleKey */
+  weightBits: Map<string, number>;
   shared: number;
   /** triples never seen in a model that compiled, with the last compiler message of a model holding them */
   infeasible: Map<string, string>;
@@ -104,6 +119,7 @@ export interface CostTable {
  */
 export function fillCostTable(layers: number, wBits: readonly number[], aBits: readonly number[], cost: (cfg: BitConfig) => ConfigCost, attempts = 3, progress?: (done: number) => void): CostTable {
   const table = new Map<string, number>();
+  const weightBits = new Map<string, number>();
   const tries = new Map<string, number>();
   const lastError = new Map<string, string>();
   let shared: number | null = null;
@@ -143,7 +159,11 @@ export function fillCostTable(layers: number, wBits: readonly number[], aBits: r
         evaluated++;
         try {
           const c = cost(cfg);
-          keys.forEach((k, j) => table.set(k, c.layers[j]!));
+          keys.forEach((k, j) => {
+            table.set(k, c.layers[j]!);
+            if (weightBits.has(k) && weightBits.get(k) !== c.weightBits[j]) throw new CheckFailedError(`layer choice ${k} takes ${weightBits.get(k)} and ${c.weightBits[j]} weight memory bits in two configurations: the per-layer split is not exact`);
+            weightBits.set(k, c.weightBits[j]!);
+          });
           if (shared === null) shared = c.shared;
           else if (!closeTo(shared, c.shared)) throw new CheckFailedError(`the shared cost differs between configurations (${shared} vs ${c.shared}): the per-layer split is not exact`);
         } catch (e) {
@@ -159,7 +179,7 @@ export function fillCostTable(layers: number, wBits: readonly number[], aBits: r
     const k = tripleKey(l, aIn, w, aOut);
     if (!table.has(k)) infeasible.set(k, lastError.get(k) ?? 'not evaluated');
   }
-  return { cost: table, shared: shared ?? 0, infeasible, evaluated };
+  return { cost: table, weightBits, shared: shared ?? 0, infeasible, evaluated };
 }
 
 /** Equal up to float64 rounding of sums of a few hundred terms. */

@@ -33,7 +33,7 @@ import { layerSensitivities, type LayerSensitivity, type LossAcc } from '../trai
 import type { Design } from '../hw/design.js';
 import type { QuantizedModel } from '../model/types.js';
 import { bestUnder, bitFront, configName, uniformConfigs, type BitConfig, type BitPoint } from '../explore/bitwidth.js';
-import { configModel, fillCostTable, modelCost, type CostContext, type CostMetric } from '../explore/bitwidth_cost.js';
+import { configModel, fillCostTable, modelCost, withoutWeightLimit, type CostContext, type CostMetric } from '../explore/bitwidth_cost.js';
 import { InputError } from '../util/errors.js';
 
 export interface AutoquantOptions {
@@ -85,7 +85,10 @@ export interface AutoquantResult {
   traces: GroupTrace[];
   sensitivities: LayerSensitivity[];
   budget: number;
+  /** the Design's weight buffer in bits: configurations whose weights need more do not compile */
+  weightCapacity: number;
   front: BitPoint[];
+  /** every uniform scheme; `cost` null and `error` the compiler's message when it does not run on the Design */
   uniform: { name: string; config: BitConfig; cost: number | null; error?: string }[];
   infeasible: [string, string][];
   trained: TrainedPoint[];
@@ -143,8 +146,11 @@ export function autoquant(o: AutoquantOptions): AutoquantResult {
   const ctx: CostContext = { design: o.design, metric: o.metric, batch: o.batch };
   const costOf = (cfg: BitConfig) => modelCost(configModel(o.arch, o.hidden, cfg), ctx);
   log(`autoquant: per-layer ${o.metric} on ${o.design.name}`);
-  const table = fillCostTable(L, o.wBits, o.aBits, costOf, 3, (n) => { if (n % 20 === 0) log(`  ${n} configurations compiled`); });
-  const front = bitFront({ layers: L, wBits: o.wBits, aBits: o.aBits, sW, sA, cost: table.cost, base: table.shared });
+  // the table on the Design without its weight-buffer capacity; the search enforces the capacity on the sum
+  const unlimited: CostContext = { ...ctx, design: withoutWeightLimit(o.design) };
+  const table = fillCostTable(L, o.wBits, o.aBits, (cfg) => modelCost(configModel(o.arch, o.hidden, cfg), unlimited), 3, (n) => { if (n % 20 === 0) log(`  ${n} configurations compiled`); });
+  const weightCapacity = o.design.buffers.weightBytes * 8;
+  const front = bitFront({ layers: L, wBits: o.wBits, aBits: o.aBits, sW, sA, cost: table.cost, base: table.shared, capacity: { bits: table.weightBits, limit: weightCapacity } });
   const uniform = uniformConfigs(L, o.wBits, o.aBits).map((u) => {
     try {
       return { ...u, cost: costOf(u.config).total };
@@ -181,7 +187,7 @@ export function autoquant(o: AutoquantOptions): AutoquantResult {
   const bestUniformAtOrAbove = above.reduce<TrainedPoint | null>((a, t) => (a === null || t.testAccuracy > a.testAccuracy ? t : a), null);
   const { design: _d, log: _l, ...opts } = o;
   return {
-    options: { ...opts, design: o.design.name }, fp32: { testAccuracy: fpTest, val: sens.base }, traces, sensitivities: sens.layers, budget, front,
+    options: { ...opts, design: o.design.name }, fp32: { testAccuracy: fpTest, val: sens.base }, traces, sensitivities: sens.layers, budget, weightCapacity, front,
     uniform, infeasible: [...table.infeasible], trained, chosen, bestUniformAtOrAbove, seconds: (performance.now() - t0) / 1000,
   };
 }

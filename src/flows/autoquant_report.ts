@@ -48,7 +48,8 @@ function differenceText(a: TrainedPoint, b: TrainedPoint): string {
 /**
  * The verdict, both ways of reading "the best uniform scheme of equal or higher cost": among the uniform
  * schemes within the same budget that cost at least the chosen model (cost in [chosen, budget]), and among
- * all uniform schemes costing at least the chosen model, whatever their cost.
+ * all uniform schemes costing at least the chosen model, whatever their cost; and against the most accurate
+ * uniform scheme that runs on the Design at all (any cost, cheaper ones included).
  */
 export function verdict(r: AutoquantResult): string {
   const c = r.chosen;
@@ -57,7 +58,19 @@ export function verdict(r: AutoquantResult): string {
     return `Against the best uniform scheme ${what}, ${u.name} (${num(u.cost)}) at ${pct(u.testAccuracy)}: ${differenceText(c, u)}.`;
   };
   const within = r.trained.filter((t) => t.kind === 'uniform' && t.cost >= c.cost && t.cost <= r.budget).reduce<TrainedPoint | null>((a, t) => (a === null || t.testAccuracy > a.testAccuracy ? t : a), null);
-  return `The chosen model (${c.name}, ${num(c.cost)} ${r.options.metric}) reaches ${pct(c.testAccuracy)}. ${vs(within, `costing at least as much within the budget ${num(r.budget)}`)} ${vs(r.bestUniformAtOrAbove, 'costing at least as much, any cost')}`;
+  const best = r.trained.filter((t) => t.kind === 'uniform').reduce<TrainedPoint | null>((a, t) => (a === null || t.testAccuracy > a.testAccuracy ? t : a), null);
+  return `The chosen model (${c.name}, ${num(c.cost)} ${r.options.metric}) reaches ${pct(c.testAccuracy)}. ${vs(within, `costing at least as much within the budget ${num(r.budget)}`)} ${vs(r.bestUniformAtOrAbove, 'costing at least as much, any cost')} ${vs(best, 'that runs on the Design, any cost')}`;
+}
+
+/**
+ * The uniform schemes that do not run on the Design, with the compiler's reason: they are not competitors
+ * (a scheme whose weights exceed the weight buffer, or whose layers no engine of the Design takes, cannot be
+ * deployed on it at any cost).
+ */
+export function excludedUniform(r: AutoquantResult): string {
+  const out = r.uniform.filter((u) => u.cost === null);
+  if (out.length === 0) return `Every uniform scheme of the candidate bits runs on the Design (weight buffer ${num(r.weightCapacity)} bits).`;
+  return `Uniform schemes excluded (they do not run on the Design, weight buffer ${num(r.weightCapacity)} bits, so they are not competitors): ${out.map((u) => `${u.name} (${u.error ?? 'does not compile'})`).join('; ')}.`;
 }
 
 /** A trained point without its model (the report's data: the chosen model is written by --out). */
@@ -79,6 +92,7 @@ export function autoquantReport(r: AutoquantResult, command: string): Report {
     paragraphs: [
       'For each uniform scheme (every layer the same weight and activation bits, fine-tuned the same way), the best fine-tuned mixed configuration whose measured cost is at most the scheme\'s.',
       verdict(r),
+      excludedUniform(r),
     ],
     table: {
       columns: ['uniform', `cost (${unit})`, 'test accuracy', 'best mixed at <= cost', 'its cost', 'its accuracy', 'difference (points)', 'real (> 2 s.e.)'],
@@ -108,6 +122,7 @@ export function autoquantReport(r: AutoquantResult, command: string): Report {
           `Command: \`${command}\` (${r.seconds.toFixed(0)} s).`,
           `Chosen per-layer bits (first to last layer; wXaY = X-bit weights, Y-bit activation after the layer): **${r.chosen.name}**, ${num(r.chosen.cost)} ${unit} (budget ${num(r.budget)}${typeof o.budget === 'string' ? `, the cost of uniform ${o.budget}` : ''}), MNIST test accuracy ${pct(r.chosen.testAccuracy)} (exported integer model, integerInference, 10,000 images). FP32 network: ${pct(r.fp32.testAccuracy)}.`,
           verdict(r),
+          excludedUniform(r),
           `Fine-tuning: ${o.epochs} epoch(s) of QAT from the FP32 weights${o.trainImages ? ` on ${o.trainImages} training images per epoch` : ''}, the same for every configuration${(o.seeds ?? 1) > 1 ? `, ${o.seeds} times with training seeds ${o.seed}..${o.seed + o.seeds! - 1} (accuracies are means; +- the sample standard deviation, the per-seed values in brackets)` : ''}; FP32 training ${o.fpEpochs} epoch(s). Sensitivity for the search: ${o.sensitivity === 'hessian' ? "HAWQ's Omega for weights" : 'the measured loss increase for weights'}, the measured loss increase for activations.`,
         ],
       },

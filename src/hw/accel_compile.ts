@@ -1,9 +1,10 @@
 import type { Conv2dLayer, DenseLayer, MaxPool2dLayer, OutputStage, QuantizedModel } from '../model/types.js';
-import { refuseGroupedLayers } from '../model/group.js';
+import { groupDescription, groupsPerRow } from '../model/group.js';
 import { modelShapes, shapeSize, windowOutput } from '../model/shapes.js';
 import { BINARY, clog2, formatBits, formatName, formatRange, intFormat, type NumFormat } from '../arith/format.js';
 import { InputError, badValue } from '../util/errors.js';
-import { operandName, type Design, type PeKind } from './design.js';
+import { operandName, toJsonOperand, type Design, type PeKind } from './design.js';
+import { PRESET_NAMES } from './presets.js';
 import { accBounds, type LayerAccBounds } from './acc_bounds.js';
 import { POOL_MAX, windowPadded } from './conv_window.js';
 import { peKind, shiftable } from './pe_kind.js';
@@ -46,7 +47,6 @@ interface Pending {
 
 export function compileModel(model: QuantizedModel, design: Design, opts: CompileOptions = {}): AccelProgram {
   const where = `model ${model.name} on design ${design.name}`;
-  refuseGroupedLayers(model.layers, `the accelerator's requantizer has one multiplier per output channel, not one per group`, `run the model on the integer reference (lowbit run --model without --design), or quantize without --group for ${design.name}`);
   if (design.array.dataflow !== 'os') {
     throw new InputError(`${where}: the accelerator's controller drives the MAC array output-stationary; got array.dataflow = ${design.array.dataflow} (use --dataflow os; ws/is are modelled per GEMM by \`lowbit simulate\`)`);
   }
@@ -101,6 +101,7 @@ export function compileModel(model: QuantizedModel, design: Design, opts: Compil
   const layers: AccelLayer[] = [];
   let wBase = 0;
   let pBase = 0;
+  let gBase = 0;
   let inputShift = 0;
   let steps = 1;
   let first = true;
@@ -113,7 +114,7 @@ export function compileModel(model: QuantizedModel, design: Design, opts: Compil
       layers.push({
         name: src.name, engine: 'pool', K, N: pd.win.C, xFormat: fmt, wFormat: fmt, weights: new Int32Array(0), bias: new Int32Array(0),
         stage: { kind: 'raw' }, inLayout: { kind: 'outbuf' }, outLayout: { kind: 'outbuf' }, wBase, pBase, win: pd.win, rows: 1,
-        groups: M * pd.win.C, prows: 0, wd: 0,
+        groups: M * pd.win.C, prows: 0, wd: 0, gBase,
       });
       continue;
     }
@@ -137,16 +138,26 @@ export function compileModel(model: QuantizedModel, design: Design, opts: Compil
     win.pad = engine === 'mac' ? xZp - e.shift : 0;
     const bias = new Int32Array(N);
     const xAbs = Math.max(Math.abs(e.x.lo), Math.abs(e.x.hi), engine === 'mac' ? Math.abs(win.pad) : 0);
+    const wgroup = weightGroupsOf(l, engine, pd.chw !== null, design, where);
+    // per-group scales: the array holds each group's partial sum, the group accumulator (int32) the
+    // scaled sum, bounded with the effective weights w' * m[n][floor(k / size)]
+    if (wgroup) checkGroupPartials(where, l.name, accBounds(wPrime, N, K, -xAbs, xAbs, null, wgroup.size), design.accumulator.bits, wgroup.size);
+    const mOf = (n: number, k: number): number => (wgroup ? wgroup.multiplier[n * wgroup.count + Math.floor(k / wgroup.size)] : 1);
     const chunk = design.accumulator.chunk;
-    // chunked: the narrow register must hold every chunk, the wide one (int32 at most) the whole sum
-    const accLimit = 2 ** (Math.min(chunk ? chunk.wideBits : design.accumulator.bits, 32) - 1) - 1;
+    // chunked: the narrow register must hold every chunk, the wide one (int32 at most) the whole sum;
+    // grouped: the 32-bit group accumulator the scaled sum
+    const accLimit = 2 ** ((wgroup ? 32 : Math.min(chunk ? chunk.wideBits : design.accumulator.bits, 32)) - 1) - 1;
     if (chunk) checkChunks(where, l.name, accBounds(wPrime, N, K, -xAbs, xAbs, null, chunk.length), design.accumulator.bits, chunk.length);
     for (let n = 0; n < N; n++) {
       let rowSum = 0;
       let bound = 0;
       for (let k = 0; k < K; k++) {
-        rowSum += wPrime[n * K + k];
-        bound += Math.abs(wPrime[n * K + k]) * xAbs;
+        const w = wPrime[n * K + k] * mOf(n, k);
+        rowSum += w;
+        bound += Math.abs(w) * xAbs;
+      }
+      if (bound > accLimit && wgroup) {
+        throw new InputError(`${where}: layer ${l.name} output ${n} may reach |sum_g m_g acc_g| = ${bound} > ${accLimit}, beyond the 32-bit group accumulator; quantize with fewer group-multiplier fraction bits`);
       }
       if (bound > accLimit) {
         const field = chunk ? 'accumulator.chunk.wideBits' : 'accumulator.bits';
@@ -165,9 +176,11 @@ export function compileModel(model: QuantizedModel, design: Design, opts: Compil
     layers.push({
       name: l.name, engine, K, N, xFormat: e.xFormat, wFormat: e.wFormat, weights: wPrime, bias, stage,
       inLayout: layoutFor(engine, e.xFormat, win.H * win.W * win.C, design), outLayout: { kind: 'outbuf' }, wBase, pBase, win, rows, groups, prows, wd,
+      gBase, ...(wgroup ? { wgroup } : {}),
     });
     wBase += engine === 'mac' ? folds * K : N * wd * (engine === 'serial' ? formatBits(e.wFormat) : 1);
     pBase += prows;
+    gBase += wgroup ? folds * wgroup.count : 0;
   }
   // each layer writes its outputs in the layout its consumer reads; a pool reads what it writes
   for (let i = layers.length - 1; i >= 0; i--) {
@@ -176,7 +189,7 @@ export function compileModel(model: QuantizedModel, design: Design, opts: Compil
     if (l.engine !== 'pool') continue;
     const out = l.outLayout;
     const elems = l.win.H * l.win.W * l.win.C;
-    if (out.kind === 'planes' && !out.bipolar) throw new InputError(`${where}: max-pool layer ${l.name} feeds a bit-serial layer; the pooling unit compares slots or ±1 bits (use a Design whose MAC array holds the next layer)`);
+    if (out.kind === 'planes' && !out.bipolar) throw poolFeedsSerial(where, l.name, layers[i + 1]!, design);
     l.inLayout = out.kind === 'planes' ? { kind: 'planes', planes: 1, stride: Math.ceil(elems / g.L) * g.L, bipolar: true } : { kind: 'slots', slotBits: g.hBits };
     if (i > 0) {
       const prev = layers[i - 1];
@@ -198,6 +211,7 @@ export function compileModel(model: QuantizedModel, design: Design, opts: Compil
   return {
     design, model: model.name, layers, images, inputElems: shapeSize(model.inputShape), outputElems: outElems / images, inputShape: [...model.inputShape], inputShift,
     wordBits, wDepth: Math.max(1, wBase), pDepth: Math.max(1, pBase), actBits, outDepth: outElems, steps: design.xnor.thresholds,
+    gDepth: Math.max(1, gBase),
   };
 }
 
@@ -205,6 +219,36 @@ export function compileModel(model: QuantizedModel, design: Design, opts: Compil
 function checkChunks(where: string, name: string, b: LayerAccBounds, bits: number, length: number): void {
   if (b.chunkBits! <= bits) return;
   throw new InputError(`${where}: layer ${name}: a chunk of ${length} products may reach [${b.chunk!.lo}, ${b.chunk!.hi}], beyond the ${bits}-bit narrow accumulator; use a Design with accumulator.bits >= ${b.chunkBits} or a shorter accumulator.chunk.length`);
+}
+
+/**
+ * The weight groups of a layer with per-group scales (undefined without): its multipliers m[n][j] (N x P,
+ * the model's), with one-line refusals for what the accelerator cannot run — no group multipliers in the
+ * Design, a layer off the MAC array, a group that is not a run of consecutive beats (the array walks the
+ * patch in (i, j, c) order, the model's groups run along (c, i, j): equal only for 1 x 1 windows and for
+ * a dense layer not behind a flattened map), a multiplier wider than the Design's.
+ */
+function weightGroupsOf(l: MacSource, engine: Engine, permuted: boolean, d: Design, where: string): AccelLayer['wgroup'] {
+  const grp = l.weight.group;
+  if (grp === undefined) return undefined;
+  const at = `${where}: layer ${l.name} has ${groupDescription(l)}`;
+  const gd = d.accumulator.group;
+  if (gd === undefined) throw new InputError(`${at}; the Design has no group multipliers (add "accumulator": {"group": {"multiplierBits": 17}}, or quantize without --group)`);
+  if (engine !== 'mac') throw new InputError(`${at}; group multipliers sit behind the MAC array, and this layer runs on the ${engine} engine (use a Design whose array holds ${formatName(l.weight.format)} x ${formatName(l.input.format)})`);
+  if (l.kind === 'conv2d' && l.kernel[0] * l.kernel[1] > 1) throw new InputError(`${at}; its groups run along the model's (c, i, j) weight order, the array walks a ${l.kernel[0]}x${l.kernel[1]} patch in (i, j, c) order, so a group is not a run of beats (the accelerator takes groups on dense layers and 1x1 convolutions; quantize this layer without --group)`);
+  if (permuted) throw new InputError(`${at}; it follows a flatten, whose columns the accelerator reads in NHWC order, so a group of the model's CHW columns is not a run of beats (quantize this layer without --group)`);
+  let mMax = 0;
+  for (const m of grp.multiplier) mMax = Math.max(mMax, m);
+  const need = Math.max(1, clog2(mMax + 1));
+  if (need > gd.multiplierBits) throw new InputError(`${at}; its largest group multiplier ${mMax} needs ${need} bits, the Design's accumulator.group.multiplierBits is ${gd.multiplierBits} (raise it to ${need})`);
+  return { size: grp.size, count: groupsPerRow(l), multiplier: grp.multiplier };
+}
+
+/** Per-group scales: the array register (accumulator.bits) must hold every group's partial sum (acc_bounds.ts). */
+function checkGroupPartials(where: string, name: string, b: LayerAccBounds, bits: number, size: number): void {
+  const limit = Math.min(bits, 32);
+  if (b.chunkBits! <= limit) return;
+  throw new InputError(`${where}: layer ${name}: a weight group of ${size} products may reach [${b.chunk!.lo}, ${b.chunk!.hi}], beyond the ${limit}-bit array accumulator; use a Design with accumulator.bits >= ${b.chunkBits}`);
 }
 
 /** A dense layer as a window: `images` pixels (one per image) of K channels, 1 x 1 kernel. */
@@ -251,8 +295,27 @@ export function choosePe(model: QuantizedModel, design: Design): PeKind {
   const engines = (pe: PeKind): Engine[] => compileModel(model, { ...design, array: { ...design.array, pe } }).layers.map((l) => l.engine);
   const mul = engines('multiplier');
   if (!mul.includes('mac')) return 'multiplier';
-  const sh = engines('shift');
+  let sh: Engine[];
+  try {
+    sh = engines('shift');
+  } catch (e) {
+    // a layer the shift-PE array cannot take leaves the MAC array, which a grouped layer cannot (refused)
+    if (e instanceof InputError) return 'multiplier';
+    throw e;
+  }
   return sh.every((e, i) => e === mul[i]) ? 'shift' : 'multiplier';
+}
+
+/**
+ * A max-pool whose consumer runs bit-serially (its multi-bit inputs do not fit the array's activation format):
+ * the pooling unit compares array slots or ±1 bits, not bit planes. The fix is an activation format that holds
+ * the consumer's inputs, spelled as Design JSON.
+ */
+function poolFeedsSerial(where: string, pool: string, next: AccelLayer, design: Design): InputError {
+  const { bits, signed } = toJsonOperand(next.xFormat);
+  const activation = `{"bits": ${bits}, "signed": ${signed}}`;
+  const fix = (PRESET_NAMES as string[]).includes(design.name) ? `{"base": "${design.name}", "activation": ${activation}}` : `"activation": ${activation}`;
+  return new InputError(`${where}: max-pool layer ${pool} feeds layer ${next.name}, whose ${formatName(next.xFormat)} inputs the ${operandName(design.weight)} x ${operandName(design.activation)} MAC array cannot hold (they would go bit-serial, which the pooling unit cannot feed); use a Design (JSON file) with ${fix}`);
 }
 
 interface EngineChoice {

@@ -11,7 +11,10 @@ import { peWeights } from './pe_kind.js';
  *   bmem.hex, mmem.hex, smem.hex, tmem.hex  one row per parameter group (a mac fold, or an xnor/serial
  *             output): C lanes of bias' (32 bits), multiplier (32), shift (6, two's complement; unsigned 0..63 in shift mode) and
  *             `steps` thresholds (32 each, lane c threshold t at bits (c*steps + t)*32); xnor/serial
- *             groups use lane 0 only.
+ *             groups use lane 0 only;
+ *   gmem.hex  (a Design with accumulator.group only) the group multipliers: row gBase + f*P + j of a layer
+ *             with per-group weight scales holds fold f's weight group j, lane c = m[f*C + c][j] as an
+ *             unsigned multiplierBits-bit field (0 past N); P = the layer's weight groups per patch.
  * Weight words, element/lane 0 in the least significant bits:
  *   mac     word wBase + f*K + k, lane c (vBits wide, two's complement) = w'[f*C + c][k] (0 past N); on the
  *           shift PE (array.pe "shift") the lane is the weight's power-of-two code {nz, neg, e} instead;
@@ -26,12 +29,17 @@ export interface AccelImages {
   mmem: bigint[];
   smem: bigint[];
   tmem: bigint[];
+  /** present when the Design has accumulator.group */
+  gmem?: bigint[];
 }
 
 /** Widths in bits of the words of each image, in the order of AccelImages' fields. */
 export function imageWidths(p: AccelProgram): Record<keyof AccelImages, number> {
   const { C } = geometry(p.design);
-  return { prog: DESCRIPTOR_FIELDS * 32, wmem: p.wordBits, bmem: C * 32, mmem: C * 32, smem: C * 6, tmem: C * p.steps * 32 };
+  return {
+    prog: DESCRIPTOR_FIELDS * 32, wmem: p.wordBits, bmem: C * 32, mmem: C * 32, smem: C * 6, tmem: C * p.steps * 32,
+    gmem: C * (p.design.accumulator.group?.multiplierBits ?? 1),
+  };
 }
 
 export function buildImages(p: AccelProgram): AccelImages {
@@ -44,13 +52,28 @@ export function buildImages(p: AccelProgram): AccelImages {
     smem: new Array<bigint>(p.pDepth).fill(0n),
     tmem: new Array<bigint>(p.pDepth).fill(0n),
   };
+  const mBits = p.design.accumulator.group?.multiplierBits;
+  if (mBits !== undefined) img.gmem = new Array<bigint>(p.gDepth).fill(0n);
   for (const l of p.layers) {
     // the MAC array's weight lanes: integers, or power-of-two codes on the shift PE (pe_kind.ts)
     const w = l.engine === 'mac' ? peWeights(p.design, l.weights, `layer ${l.name}`) : l.weights;
     writeWeights(l, w, img.wmem, C, L, vBits);
     writeParams(l, img, C, p.steps);
+    if (img.gmem && l.wgroup) writeGroupMultipliers(l, img.gmem, C, mBits!);
   }
   return img;
+}
+
+/** Rows gBase + f*P + j: lane c = m[f*C + c][j] (see the file header). */
+function writeGroupMultipliers(l: AccelLayer, gmem: bigint[], C: number, bits: number): void {
+  const { count, multiplier } = l.wgroup!;
+  for (let f = 0; f < l.prows; f++) {
+    for (let j = 0; j < count; j++) {
+      const lanes: number[] = [];
+      for (let c = 0; c < C; c++) lanes.push(f * C + c < l.N ? multiplier[(f * C + c) * count + j] : 0);
+      gmem[l.gBase + f * count + j] = packFields(lanes, bits);
+    }
+  }
 }
 
 function writeWeights(l: AccelLayer, w: Int32Array, wmem: bigint[], C: number, L: number, vBits: number): void {
@@ -124,14 +147,19 @@ export function hexText(words: readonly bigint[], width: number): string {
   return words.map((w) => w.toString(16).padStart(digits, '0')).join('\n') + '\n';
 }
 
-/** Writes the six images into `dir` as `<name>.hex` (atomically each). */
-export function writeImages(p: AccelProgram, dir: string, img: AccelImages = buildImages(p)): string[] {
+/** The images' files: `<name>.hex` -> its `$readmemh` text (gmem.hex only with accumulator.group). */
+export function imageTexts(p: AccelProgram, img: AccelImages = buildImages(p)): Record<string, string> {
   const widths = imageWidths(p);
-  const files: string[] = [];
-  for (const name of Object.keys(img) as (keyof AccelImages)[]) {
-    const path = join(dir, `${name}.hex`);
-    writeFileAtomic(path, hexText(img[name], widths[name]));
-    files.push(path);
-  }
-  return files;
+  const out: Record<string, string> = {};
+  for (const name of Object.keys(img) as (keyof AccelImages)[]) out[`${name}.hex`] = hexText(img[name]!, widths[name]);
+  return out;
+}
+
+/** Writes the images into `dir` as `<name>.hex` (atomically each). */
+export function writeImages(p: AccelProgram, dir: string, img: AccelImages = buildImages(p)): string[] {
+  return Object.entries(imageTexts(p, img)).map(([file, text]) => {
+    const path = join(dir, file);
+    writeFileAtomic(path, text);
+    return path;
+  });
 }

@@ -101,6 +101,14 @@ export interface AccelLayer {
   prows: number;
   /** XNOR unit words per patch: kh * ceil(kw*C / L) (one segment run per kernel row); mac: K */
   wd: number;
+  /**
+   * mac with per-group weight scales: `size` beats per weight group, P = ceil(K / size) groups per patch,
+   * `multiplier` m[n][j] row-major N x P; the array drains each group's partial sum acc_j and the
+   * output stage adds m[n][j] * acc_j into the group accumulator (docs/accelerator.md)
+   */
+  wgroup?: { size: number; count: number; multiplier: Int32Array };
+  /** first row of the group-multiplier memory (rows f*P + j of fold f, group j) */
+  gBase: number;
 }
 
 export interface AccelProgram {
@@ -124,6 +132,13 @@ export interface AccelProgram {
   outDepth: number;
   /** thresholds per lane in the parameter memory: the Design's xnor.thresholds (>= every layer's steps) */
   steps: number;
+  /** rows of the group-multiplier memory (>= 1; used only with the Design's accumulator.group) */
+  gDepth: number;
+}
+
+/** Weight groups per patch of a layer: its pass count through the array (1 without per-group scales). */
+export function weightGroups(l: AccelLayer): number {
+  return l.wgroup?.count ?? 1;
 }
 
 /** XNOR lanes L and array lane widths of a Design. */
@@ -199,6 +214,9 @@ export function descriptorValues(l: AccelLayer): DescValues {
     step_y: ws.stepY,
     origin: ws.origin,
     origin_x: ws.originX,
+    wgroup_size: l.wgroup?.size ?? 0,
+    wgroups: weightGroups(l),
+    g_base: l.gBase,
   };
 }
 

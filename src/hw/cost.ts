@@ -71,9 +71,14 @@ const cdiv = (a: number, b: number): number => Math.ceil(a / b);
  * then R idle: the drain rule); the cycles from the first beat to the cycle in which the last result row
  * is on y_o, inclusive: (F - 1)(K + R) + K + 2R + C - 1. The one formula of the os array's timing, used
  * by `gemmCycles` and the accelerator's `layerCycles`.
+ *
+ * With P > 1 passes per fold (the accelerator's per-group weight scales: each weight group's partial sum
+ * drains on its own), a fold is P passes of its K beats, each pass followed by the R idle cycles of the
+ * drain rule, so every fold takes (P - 1) R cycles more: (F - 1)(K + R) + K + 2R + C - 1 + F (P - 1) R
+ * = F (K + P R) + R + C - 1.
  */
-export function osFoldCycles(R: number, C: number, F: number, K: number): number {
-  return (F - 1) * (K + R) + K + 2 * R + C - 1;
+export function osFoldCycles(R: number, C: number, F: number, K: number, P = 1): number {
+  return (F - 1) * (K + R) + K + 2 * R + C - 1 + F * (P - 1) * R;
 }
 
 /** The exact cycle count and fold count of the cycle-stepped model (see the file header). */

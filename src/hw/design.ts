@@ -90,8 +90,18 @@ export interface Design {
    * clamped (`SAT`) — see kernels/gemm_ref.ts for the exact rule. Optional `chunk: {length, wideBits}`:
    * chunked accumulation — this register sums `length` products at a time from 0 and each chunk's sum is
    * added into a `wideBits`-wide register (bits..64, same overflow mode) holding the bias and the result.
+   * Optional `group: {multiplierBits}`: per-group weight scales (docs/model.md "Per-group weight scales")
+   * in the accelerator — the array drains each weight group's partial sum acc_g, and one unsigned
+   * `multiplierBits`-bit multiplier per array column (1..17; 17 holds every m in 0..2^16) adds
+   * m[n][g] * acc_g into a 32-bit group accumulator per array PE (docs/accelerator.md "Per-group weight
+   * scales"). Absent: grouped layers are refused.
    */
-  accumulator: { bits: number; overflow: Extract<Overflow, 'WRAP' | 'SAT'>; chunk?: { length: number; wideBits: number } };
+  accumulator: {
+    bits: number;
+    overflow: Extract<Overflow, 'WRAP' | 'SAT'>;
+    chunk?: { length: number; wideBits: number };
+    group?: { multiplierBits: number };
+  };
   /** how accumulators are scaled back to the output format */
   requant: RequantConfig;
   /** the XNOR-popcount unit used by bipolar layers */
@@ -116,6 +126,7 @@ export const DESIGN_LIMITS = {
   operandBits: [1, 16],
   accBits: [2, 64],
   chunkLength: [1, 2 ** 31],
+  groupMultiplierBits: [1, 17],
   outBits: [1, 16],
   bitsPerCycle: [1, 1024],
   thresholds: [1, 255],
@@ -134,8 +145,9 @@ const SHAPE: Record<string, readonly string[]> = {
   weight: ['type', 'bits', 'signed'],
   activation: ['type', 'bits', 'signed'],
   'requant.out': ['type', 'bits', 'signed'],
-  accumulator: ['bits', 'overflow', 'chunk'],
+  accumulator: ['bits', 'overflow', 'chunk', 'group'],
   'accumulator.chunk': ['length', 'wideBits'],
+  'accumulator.group': ['multiplierBits'],
   requant: ['mode', 'rounding', 'granularity', 'outBits', 'outSigned', 'out', 'zeroPoint', 'relu'],
   xnor: ['bitsPerCycle', 'thresholds'],
   buffers: ['weightBytes', 'activationBytes', 'outputBytes'],
@@ -248,6 +260,11 @@ function parseInner(json: unknown): Design {
       length: checkInt('accumulator.chunk.length', ch.length, ...L.chunkLength),
       wideBits: checkInt('accumulator.chunk.wideBits', ch.wideBits, d.accumulator.bits, L.accBits[1]),
     };
+  }
+  if (acc.group !== undefined) {
+    const gr = obj(acc.group, 'accumulator.group');
+    checkKeys(gr, 'accumulator.group');
+    d.accumulator.group = { multiplierBits: checkInt('accumulator.group.multiplierBits', gr.multiplierBits, ...L.groupMultiplierBits) };
   }
   // a binary output has no zero point: its values are -1 and +1
   const { min: zlo, max: zhi } = d.requant.out.type === 'binary' ? { min: 0, max: 0 } : formatRange(d.requant.out);

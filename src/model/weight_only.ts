@@ -1,4 +1,6 @@
+import { formatRange, intFormat } from '../arith/format.js';
 import { roundToMinifloatArray } from '../arith/minifloat.js';
+import { roundHalfEven } from '../arith/requant.js';
 import { badValue } from '../util/errors.js';
 import type { Provenance } from './types.js';
 
@@ -59,6 +61,11 @@ export interface WeightOnlyModel {
 export function roundAct(v: Float32Array, act: FloatAct): Float32Array {
   if (act === 'fp32') return v;
   return roundToMinifloatArray(v, act, { saturate: false, rounding: 'RND_CONV' }, v);
+}
+
+/** The weights per group of a row of K for a `group` option: `group`, or K (per row) when it is 0 or >= K. */
+export function groupSize(group: number, K: number): number {
+  return group === 0 || group >= K ? Math.max(K, 1) : group;
 }
 
 /** Groups of a row of K inputs. */
@@ -186,4 +193,33 @@ function maxpool(k: number, x: Float32Array, batch: number, inShape: number[], o
       }
     }
   }
+}
+
+/**
+ * The weight-only quantization rule, one implementation for PTQ (quant/weight_only.ts, after batch-norm
+ * folding) and weight-only QAT's fake quantizer (train/quantizers.ts): per row o and group g (`group`
+ * consecutive weights along K; 0 or >= K: one group = per channel), symmetric, narrow range
+ * qmax = 2^(bits-1) - 1:
+ *   scale[o][g] = f32(max_{k in g} |w[o][k]| / qmax)   (1 when the group is all zero)
+ *   q[o][k]     = clamp(rint_even(w[o][k] / scale[o][g]), -qmax, qmax)
+ */
+export function quantizeRows(w: Float32Array, rows: number, bits: number, group: number): WoWeight {
+  const K = w.length / rows;
+  const gs = groupSize(group, K);
+  const G = groupCount(K, gs);
+  const qmax = formatRange(intFormat(bits, true), true).max; // 2^(bits-1) - 1
+  const data = new Int32Array(w.length);
+  const scale = new Float32Array(rows * G);
+  for (let r = 0; r < rows; r++) {
+    for (let g = 0; g < G; g++) {
+      const k0 = r * K + g * gs;
+      const k1 = r * K + Math.min(K, (g + 1) * gs);
+      let m = 0;
+      for (let k = k0; k < k1; k++) m = Math.max(m, Math.abs(w[k]));
+      const s = m > 0 ? Math.fround(m / qmax) : 1;
+      scale[r * G + g] = s;
+      for (let k = k0; k < k1; k++) data[k] = Math.max(-qmax, Math.min(qmax, roundHalfEven(w[k] / s)));
+    }
+  }
+  return { bits, data, group: gs, scale };
 }

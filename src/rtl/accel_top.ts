@@ -41,19 +41,23 @@ export interface AccelCapacity {
   actWords?: number;
   outDepth?: number;
   layers?: number;
+  /** rows of the group-multiplier memory (a Design with accumulator.group) */
+  gDepth?: number;
 }
 
 export function accelParameters(p: AccelProgram, cap: AccelCapacity = {}): Record<string, number | string> {
   return accelDesignParameters(p.design, {
     wDepth: Math.max(p.wDepth, cap.wDepth ?? 1), pDepth: Math.max(p.pDepth, cap.pDepth ?? 1),
     actWords: Math.max(Math.ceil(p.actBits / 32), cap.actWords ?? 1), outDepth: Math.max(p.outDepth, cap.outDepth ?? 1),
-    layers: Math.max(p.layers.length, cap.layers ?? 1),
+    layers: Math.max(p.layers.length, cap.layers ?? 1), gDepth: Math.max(p.gDepth, cap.gDepth ?? 1),
   });
 }
 
 /**
  * The Verilog parameters of accel_top for a Design and memory sizes (each rounded up to a power of two);
- * Steps (xnor.thresholds) and WordBits (`weightWordBits`) follow from the Design as the compiler sets them.
+ * Steps (xnor.thresholds) and WordBits (`weightWordBits`) follow from the Design as the compiler sets them;
+ * GroupBits (accumulator.group.multiplierBits) and GDepth only for a Design with group multipliers (without,
+ * the build is the one without group_scale lanes).
  */
 export function accelDesignParameters(d: Design, cap: AccelCapacity): Record<string, number | string> {
   const { Dataflow: _df, ...mac } = macVerilogParams(d);
@@ -62,7 +66,9 @@ export function accelDesignParameters(d: Design, cap: AccelCapacity): Record<str
     ReqMode: REQUANTIZER_MODES.indexOf(d.requant.mode), ReqRounding: ROUNDINGS.indexOf(d.requant.rounding),
     Lanes: d.xnor.bitsPerCycle, Steps: d.xnor.thresholds, WordBits: weightWordBits(d),
     WDepth: pow2(cap.wDepth ?? 1), PDepth: pow2(cap.pDepth ?? 1), ActWords: pow2(cap.actWords ?? 1),
-    OutDepth: pow2(cap.outDepth ?? 1), Layers: pow2(cap.layers ?? 1), MemDir: '.',
+    OutDepth: pow2(cap.outDepth ?? 1), Layers: pow2(cap.layers ?? 1),
+    ...(d.accumulator.group ? { GroupBits: d.accumulator.group.multiplierBits, GDepth: pow2(cap.gDepth ?? 1) } : {}),
+    MemDir: '.',
   };
 }
 

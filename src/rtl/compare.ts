@@ -1,4 +1,5 @@
 import { InputError } from '../util/errors.js';
+import { encodeRows, portValue, portWords, strideWords } from './harness.js';
 import { toBits, type PortSpec, type TraceSignalSpec } from './unit.js';
 import { valueAt, type VcdData } from './vcd.js';
 
@@ -39,32 +40,46 @@ export function sampleTimeNs(t: number): number {
   return 10 * (t + 2);
 }
 
+/**
+ * Outputs on harness words (`strideWords(outs)` per cycle, unsigned patterns): `expected` from the model,
+ * `actual` from the simulator, `cycles` cycles each. Equal words mean equal values on every port, so a cycle
+ * is compared word by word and only a differing cycle is split into ports (the first one is reported).
+ */
+export function compareOutputWords(unit: string, outs: PortSpec[], expected: Uint32Array, actual: Uint32Array, cycles: number): Comparison {
+  const per = strideWords(outs);
+  if (expected.length !== cycles * per || actual.length !== cycles * per) {
+    throw new InputError(`${unit}: the model produced ${expected.length / per} output cycles for ${actual.length / per} stimulus cycles; it must produce one per cycle`);
+  }
+  let first: Mismatch | undefined;
+  let bad = 0;
+  for (let t = 0; t < cycles; t++) {
+    const base = t * per;
+    let k = 0;
+    while (k < per && expected[base + k] === actual[base + k]) k++;
+    if (k === per) continue;
+    bad++;
+    if (first !== undefined) continue;
+    let off = base;
+    for (const p of outs) {
+      const ev = portValue(expected, off, p.width);
+      const av = portValue(actual, off, p.width);
+      if (ev !== av) {
+        first = { kind: 'output', cycle: t, signal: p.name, width: p.width, signed: p.signed === true, expected: ev, actual: av };
+        break;
+      }
+      off += portWords(p.width);
+    }
+  }
+  return { first, outputCycles: bad, badRegisters: 0, cycles };
+}
+
+/** `compareOutputWords` on per-cycle BigInt rows (the model's values checked against the port widths). */
 export function compareOutputs(unit: string, outs: PortSpec[], expected: bigint[][], actual: bigint[][]): Comparison {
   if (expected.length !== actual.length) {
     throw new InputError(`${unit}: the model produced ${expected.length} output cycles for ${actual.length} stimulus cycles; it must produce one per cycle`);
   }
-  let first: Mismatch | undefined;
-  let bad = 0;
-  const spans = outs.map((p) => 1n << BigInt(p.width));
-  for (let t = 0; t < expected.length; t++) {
-    const e = expected[t];
-    const a = actual[t];
-    if (e.length !== outs.length) {
-      throw new InputError(`${unit}: model outputs in cycle ${t} have ${e.length} values; expected ${outs.length} (one per output port)`);
-    }
-    let cycleBad = false;
-    for (let j = 0; j < outs.length; j++) {
-      const p = outs[j];
-      let ev = e[j];
-      if (ev < 0n || ev >= spans[j]) ev = toBits(ev, p.width, `${unit}: model output ${p.name} in cycle ${t}`);
-      if (ev !== a[j]) {
-        cycleBad = true;
-        first ??= { kind: 'output', cycle: t, signal: p.name, width: p.width, signed: p.signed === true, expected: ev, actual: a[j] };
-      }
-    }
-    if (cycleBad) bad++;
-  }
-  return { first, outputCycles: bad, badRegisters: 0, cycles: expected.length };
+  const e = encodeRows(unit, outs, expected, 'model output');
+  return compareOutputWords(unit, outs, e, encodeRows(unit, outs, actual, 'model output'), expected.length);
 }
 
 /** VCD path of a traced register of top module `top`. */
@@ -76,7 +91,7 @@ export function compareTrace(
   unit: string,
   top: string,
   specs: TraceSignalSpec[],
-  trace: Record<string, bigint[]> | undefined,
+  trace: Record<string, ArrayLike<number | bigint>> | undefined,
   vcd: VcdData,
   cycles: number,
 ): Comparison {
@@ -93,7 +108,8 @@ export function compareTrace(
     const track = vcd.tracks.get(sig.id) ?? { times: [], values: [], masks: [] };
     const hint = { i: 0 };
     for (let t = 0; t < cycles; t++) {
-      const ev = toBits(exp[t], sig.width, `${unit}: model trace.${spec.model} in cycle ${t}`);
+      const x = exp[t];
+      const ev = toBits(typeof x === 'bigint' ? x : BigInt(x), sig.width, `${unit}: model trace.${spec.model} in cycle ${t}`);
       const got = valueAt(track, Math.round(sampleTimeNs(t) * perNs), hint);
       const av = got === undefined || got.mask !== 0n ? undefined : got.value;
       if (av !== ev) {

@@ -68,21 +68,40 @@ export function portsHeader(ports: PortSpec[]): string {
   return lines.join('\n');
 }
 
-/** Encodes per-cycle input vectors (values checked against their port widths) into harness words. */
-export function encodeStimulus(unit: string, ins: PortSpec[], stim: bigint[][]): Uint32Array {
-  const per = Math.max(1, vectorWords(ins));
-  const words = new Uint32Array(stim.length * per);
-  const spans = ins.map((p) => 1n << BigInt(p.width));
-  const nwords = ins.map((p) => portWords(p.width));
-  for (let t = 0; t < stim.length; t++) {
-    const vec = stim[t];
-    if (vec.length !== ins.length) {
-      throw new InputError(`${unit}: stimulus cycle ${t} has ${vec.length} values; expected ${ins.length} (one per input port)`);
-    }
+/** Words per cycle of a port data block (the harness's stride): the ports' words, at least 1 (see above). */
+export function strideWords(ports: PortSpec[]): number {
+  return Math.max(1, vectorWords(ports));
+}
+
+/** What a block of port data is, for error messages: the stimulus (inputs) or the model's outputs. */
+export type RowsKind = 'stimulus' | 'model output';
+
+function rowLengthError(unit: string, kind: RowsKind, t: number, got: number, want: number): InputError {
+  return kind === 'stimulus'
+    ? new InputError(`${unit}: stimulus cycle ${t} has ${got} values; expected ${want} (one per input port)`)
+    : new InputError(`${unit}: model outputs in cycle ${t} have ${got} values; expected ${want} (one per output port)`);
+}
+
+function valueName(unit: string, kind: RowsKind, t: number, port: string): string {
+  return kind === 'stimulus' ? `${unit}: stimulus cycle ${t} port ${port}` : `${unit}: model output ${port} in cycle ${t}`;
+}
+
+/**
+ * Encodes per-cycle port values (`rows[t][i]`, port i of `ports`, signed or unsigned patterns, checked
+ * against the port widths: `toBits`) into harness words, `strideWords(ports)` per cycle.
+ */
+export function encodeRows(unit: string, ports: PortSpec[], rows: bigint[][], kind: RowsKind): Uint32Array {
+  const per = strideWords(ports);
+  const words = new Uint32Array(rows.length * per);
+  const spans = ports.map((p) => 1n << BigInt(p.width));
+  const nwords = ports.map((p) => portWords(p.width));
+  for (let t = 0; t < rows.length; t++) {
+    const vec = rows[t];
+    if (vec.length !== ports.length) throw rowLengthError(unit, kind, t, vec.length, ports.length);
     let off = t * per;
-    for (let i = 0; i < ins.length; i++) {
+    for (let i = 0; i < ports.length; i++) {
       let v = vec[i];
-      if (v < 0n || v >= spans[i]) v = toBits(v, ins[i].width, `${unit}: stimulus cycle ${t} port ${ins[i].name}`);
+      if (v < 0n || v >= spans[i]) v = toBits(v, ports[i].width, valueName(unit, kind, t, ports[i].name));
       const n = nwords[i];
       if (n === 1) {
         words[off++] = Number(v);
@@ -97,25 +116,67 @@ export function encodeStimulus(unit: string, ins: PortSpec[], stim: bigint[][]):
   return words;
 }
 
-/** Decodes harness output words into per-cycle unsigned bit patterns. */
-export function decodeOutputs(outs: PortSpec[], words: Uint32Array, cycles: number): bigint[][] {
-  const per = vectorWords(outs);
+/** Encodes per-cycle input vectors (values checked against their port widths) into harness words. */
+export function encodeStimulus(unit: string, ins: PortSpec[], stim: bigint[][]): Uint32Array {
+  return encodeRows(unit, ins, stim, 'stimulus');
+}
+
+/**
+ * Checks a block of port data given as words (a unit's typed fast path, `UnitWords`): a whole number of
+ * cycles (`cycles` of them when given) and no bit set above a port's width in its most significant word
+ * (a value that does not fit its port is a bug, never masked: the same rule as `toBits`). Returns the cycles.
+ */
+export function checkWords(unit: string, ports: PortSpec[], words: Uint32Array, kind: RowsKind, cycles?: number): number {
+  const per = strideWords(ports);
+  const n = words.length / per;
+  const what = kind === 'stimulus' ? 'stimulus' : 'model outputs';
+  if (!Number.isInteger(n)) throw new InputError(`${unit}: ${what} has ${words.length} words, not a multiple of ${per} (words per cycle)`);
+  if (cycles !== undefined && n !== cycles) {
+    throw new InputError(`${unit}: the model produced ${n} output cycles for ${cycles} stimulus cycles; it must produce one per cycle`);
+  }
+  const top: number[] = []; // [word offset, allowed mask, port index] of each port's partial top word
+  let off = 0;
+  ports.forEach((p, i) => {
+    off += portWords(p.width);
+    if (p.width % 32 !== 0) top.push(off - 1, 2 ** (p.width % 32) - 1, i);
+  });
+  for (let t = 0; t < n; t++) {
+    const base = t * per;
+    for (let k = 0; k < top.length; k += 3) {
+      const w = words[base + top[k]];
+      if (w > top[k + 1]) {
+        const p = ports[top[k + 2]];
+        throw new InputError(`${valueName(unit, kind, t, p.name)}: bits above its ${p.width}-bit width are set (word 0x${w.toString(16)}); write the unsigned bit pattern`);
+      }
+    }
+  }
+  return n;
+}
+
+/** The unsigned value of the `width`-bit port whose words start at `words[off]`. */
+export function portValue(words: Uint32Array, off: number, width: number): bigint {
+  const n = portWords(width);
+  if (n === 1) return BigInt(words[off]);
+  let v = 0n;
+  for (let k = n - 1; k >= 0; k--) v = (v << 32n) | BigInt(words[off + k]);
+  return v;
+}
+
+/** Decodes harness words into per-cycle unsigned bit patterns (`rows[t][j]`, port j of `ports`). */
+export function decodeOutputs(ports: PortSpec[], words: Uint32Array, cycles: number): bigint[][] {
+  const per = strideWords(ports);
   if (words.length !== cycles * per) {
     throw new InputError(`harness output has ${words.length} words; expected ${cycles * per} (${cycles} cycles x ${per})`);
   }
   const res: bigint[][] = new Array(cycles);
   let off = 0;
   for (let t = 0; t < cycles; t++) {
-    const row: bigint[] = new Array(outs.length);
-    for (let j = 0; j < outs.length; j++) {
-      const n = portWords(outs[j].width);
-      if (n === 1) {
-        row[j] = BigInt(words[off++]);
-      } else {
-        let v = 0n;
-        for (let k = 0; k < n; k++) v |= BigInt(words[off++]) << BigInt(32 * k);
-        row[j] = v;
-      }
+    const row: bigint[] = new Array(ports.length);
+    off = t * per;
+    for (let j = 0; j < ports.length; j++) {
+      const w = ports[j].width;
+      row[j] = w <= 32 ? BigInt(words[off]) : portValue(words, off, w);
+      off += portWords(w);
     }
     res[t] = row;
   }

@@ -9,6 +9,7 @@ const REQUANTIZER = ['requantizer.sv', 'round_shift.sv'];
 const XNOR = ['xnor_popcount.sv', 'popcount_tree.sv', 'multi_threshold.sv'];
 const WINDOW = ['conv_window.sv'];
 const POOL = ['max_pool.sv'];
+const GROUP = ['group_scale.sv'];
 
 export const HDL_MANIFEST = {
   mac_pe: PE,
@@ -17,7 +18,8 @@ export const HDL_MANIFEST = {
   xnor_popcount: XNOR,
   conv_window: WINDOW,
   max_pool: POOL,
-  accel_top: ['accel_pkg.svh', 'accel_top.sv', ...ARRAY, ...REQUANTIZER, ...XNOR, ...WINDOW, ...POOL],
+  group_scale: GROUP,
+  accel_top: ['accel_pkg.svh', 'accel_top.sv', ...ARRAY, ...REQUANTIZER, ...XNOR, ...WINDOW, ...POOL, ...GROUP],
 } as const satisfies Record<string, readonly string[]>;
 
 export type HdlTop = keyof typeof HDL_MANIFEST;

@@ -1,8 +1,8 @@
 import { createRequire } from 'node:module';
 import { ToolError } from '../util/errors.js';
 import type { BuiltSim } from './build.js';
-import { decodeOutputs, encodeStimulus, vectorWords } from './harness.js';
-import type { SimRun } from './run.js';
+import { decodeOutputs, encodeStimulus, strideWords, vectorWords } from './harness.js';
+import type { SimRun, SimWordsRun } from './run.js';
 import { inputPorts, outputPorts, type PortSpec } from './unit.js';
 
 /**
@@ -62,14 +62,15 @@ function load(path: string): ShimLib {
   return lib;
 }
 
-/** Runs a whole stimulus through a `kind: 'lib'` build in this process. */
-export function runSimInProcess(
+/** Runs a whole stimulus, given as harness words, through a `kind: 'lib'` build in this process. */
+export function runSimInProcessWords(
   built: BuiltSim,
   unit: string,
   ports: PortSpec[],
-  stimulus: bigint[][],
+  input: Uint32Array,
+  cycles: number,
   opts: { vcdPath?: string } = {},
-): SimRun {
+): SimWordsRun {
   if (built.kind !== 'lib') throw new ToolError(`${unit}: the in-process path needs a build with kind 'lib'`);
   if (opts.vcdPath !== undefined && !built.trace) throw new ToolError(`${unit}: a VCD was requested from a build without --trace`);
   const lib = load(built.exe);
@@ -78,13 +79,25 @@ export function runSimInProcess(
   if (lib.inWords() !== vectorWords(ins) || lib.outWords() !== vectorWords(outs)) {
     throw new ToolError(`${unit}: ${built.exe} was built for another port list`);
   }
-  const input = encodeStimulus(unit, ins, stimulus);
-  const output = new Uint32Array(stimulus.length * vectorWords(outs));
+  const output = new Uint32Array(cycles * strideWords(outs));
   const t0 = performance.now();
   const h = lib.open(opts.vcdPath ?? '');
   if (h === null) throw new ToolError(`${unit}: cannot open the VCD ${opts.vcdPath}`);
-  lib.run(h, input, output, stimulus.length);
+  lib.run(h, input, output, cycles);
   lib.close(h);
   const seconds = (performance.now() - t0) / 1000;
-  return { outputs: decodeOutputs(outs, output, stimulus.length), cycles: stimulus.length, seconds };
+  return { words: output, cycles, seconds };
+}
+
+/** Runs a whole stimulus through a `kind: 'lib'` build in this process. */
+export function runSimInProcess(
+  built: BuiltSim,
+  unit: string,
+  ports: PortSpec[],
+  stimulus: bigint[][],
+  opts: { vcdPath?: string } = {},
+): SimRun {
+  const input = encodeStimulus(unit, inputPorts(ports), stimulus);
+  const run = runSimInProcessWords(built, unit, ports, input, stimulus.length, opts);
+  return { outputs: decodeOutputs(outputPorts(ports), run.words, run.cycles), cycles: run.cycles, seconds: run.seconds };
 }

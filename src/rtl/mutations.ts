@@ -184,3 +184,26 @@ export const ACCEL_MUTATIONS: readonly Mutation[] = [
     pattern: 'assign x_w = wmem_q[x_waddr][Lanes-1:0] >> x_sh;', replacement: 'assign x_w = wmem_q[x_waddr][Lanes-1:0];',
   },
 ];
+
+/**
+ * Mutations of the per-group weight scales (`hdl/group_scale.sv` and their control in `hdl/accel_top.sv`),
+ * killed by co-simulating grouped MLPs and 1x1 convolutions on a Design with group multipliers
+ * (test/slow/accel_group.slow.test.ts, `runAccelMutant`).
+ */
+export const GROUP_MUTATIONS: readonly Mutation[] = [
+  {
+    id: 'group-boundary-late', unit: 'accel_top', file: 'hdl/accel_top.sv',
+    description: 'off by one: a weight group ends one beat late (its pass takes the next group\'s first beat)',
+    pattern: 'gk_q == desc.wgroup_size - 1', replacement: 'gk_q == desc.wgroup_size',
+  },
+  {
+    id: 'group-multiplier-dropped', unit: 'accel_top', file: 'hdl/group_scale.sv',
+    description: 'the group multiplier dropped: each partial sum is added unscaled',
+    pattern: 'assign acc_o = prev + dot_i * 32\'(m_i);', replacement: 'assign acc_o = prev + dot_i;',
+  },
+  {
+    id: 'group-row-fold', unit: 'accel_top', file: 'hdl/accel_top.sv',
+    description: 'the group-multiplier row ignores the fold: row g_base + f + j instead of g_base + f*P + j',
+    pattern: 'desc.g_base + capf_q * desc.wgroups + capj_q', replacement: 'desc.g_base + capf_q + capj_q',
+  },
+];

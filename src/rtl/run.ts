@@ -1,8 +1,8 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ToolError } from '../util/errors.js';
-import { decodeOutputs, encodeStimulus } from './harness.js';
+import { InputError, ToolError } from '../util/errors.js';
+import { decodeOutputs, encodeStimulus, strideWords } from './harness.js';
 import { runTool } from './proc.js';
 import { inputPorts, outputPorts, type PortSpec } from './unit.js';
 import type { BuiltSim } from './build.js';
@@ -18,22 +18,43 @@ export interface SimRun {
   seconds: number;
 }
 
-export async function runSim(
+/** A simulator run on harness words: `strideWords(outputs)` words per cycle. */
+export interface SimWordsRun {
+  words: Uint32Array;
+  cycles: number;
+  /** wall-clock seconds of the simulator (process or in-process call) */
+  seconds: number;
+}
+
+/** Checks the simulator's output block against the cycle count and returns it. */
+export function checkSimOutput(outs: PortSpec[], words: Uint32Array, cycles: number): Uint32Array {
+  const per = strideWords(outs);
+  if (words.length !== cycles * per) {
+    throw new InputError(`harness output has ${words.length} words; expected ${cycles * per} (${cycles} cycles x ${per})`);
+  }
+  return words;
+}
+
+/**
+ * `runSim` on words: `input` is the encoded stimulus (`strideWords(inputs)` words per cycle). The process
+ * is started before the first await, so a caller can run its TS model while the simulator runs.
+ */
+export async function runSimWords(
   built: BuiltSim,
   unit: string,
   ports: PortSpec[],
-  stimulus: bigint[][],
+  input: Uint32Array,
+  cycles: number,
   opts: { vcdPath?: string; cwd?: string } = {},
-): Promise<SimRun> {
+): Promise<SimWordsRun> {
   if (opts.vcdPath !== undefined && !built.trace) {
     throw new ToolError(`${unit}: a VCD was requested from a simulator built without --trace`);
   }
-  const words = encodeStimulus(unit, inputPorts(ports), stimulus);
   const dir = mkdtempSync(join(tmpdir(), 'lowbit-sim-'));
   try {
     const inPath = join(dir, 'stimulus.bin');
     const outPath = join(dir, 'outputs.bin');
-    writeFileSync(inPath, new Uint8Array(words.buffer, words.byteOffset, words.byteLength));
+    writeFileSync(inPath, new Uint8Array(input.buffer, input.byteOffset, input.byteLength));
     const t0 = performance.now();
     const args = [inPath, outPath, ...(opts.vcdPath !== undefined ? [opts.vcdPath] : [])];
     const res = await runTool(built.exe, args, opts.cwd !== undefined ? { cwd: opts.cwd } : {});
@@ -43,8 +64,20 @@ export async function runSim(
     }
     const buf = readFileSync(outPath);
     const out = new Uint32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + (buf.byteLength & ~3)));
-    return { outputs: decodeOutputs(outputPorts(ports), out, stimulus.length), cycles: stimulus.length, seconds };
+    return { words: checkSimOutput(outputPorts(ports), out, cycles), cycles, seconds };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+export async function runSim(
+  built: BuiltSim,
+  unit: string,
+  ports: PortSpec[],
+  stimulus: bigint[][],
+  opts: { vcdPath?: string; cwd?: string } = {},
+): Promise<SimRun> {
+  const words = encodeStimulus(unit, inputPorts(ports), stimulus);
+  const run = await runSimWords(built, unit, ports, words, stimulus.length, opts);
+  return { outputs: decodeOutputs(outputPorts(ports), run.words, run.cycles), cycles: run.cycles, seconds: run.seconds };
 }

@@ -57,6 +57,29 @@ export interface ModelRun {
   trace?: Record<string, bigint[]>;
 }
 
+/**
+ * Port data as harness words (the encoding of src/rtl/harness.ts): cycle t's vector is
+ * `words[t * S .. (t + 1) * S)`, S = `strideWords(ports)`, each port `ceil(width / 32)` uint32 words of its
+ * unsigned bit pattern, least significant first.
+ */
+export interface WordsModelRun {
+  /** the model's outputs, `strideWords(outputs)` words per cycle, one vector per stimulus cycle */
+  outputs: Uint32Array;
+  /** `trace[key][t]`: as `ModelRun.trace`, numbers allowed where exact */
+  trace?: Record<string, ArrayLike<number | bigint>>;
+}
+
+/**
+ * The typed fast path of a unit (optional): stimulus and model on harness words instead of per-cycle BigInt
+ * rows. The machinery uses it when present; `unitFromWords` (src/rtl/unit_words.ts) derives the BigInt
+ * `stimulus` and `model` from it, so a unit has one implementation of each. Values above a port's width
+ * are rejected exactly as in the BigInt form.
+ */
+export interface UnitWords {
+  stimulus(design: Design, seed: number, cases: number): Uint32Array;
+  model(design: Design, stimulus: Uint32Array, run?: { seed: number; cases: number }): WordsModelRun;
+}
+
 export interface UnitSpec {
   /** unit name: matches `hdl/<name>.sv`, `src/hw/<name>.ts` and `src/rtl/units/<name>.ts` */
   name: string;
@@ -86,6 +109,8 @@ export interface UnitSpec {
    * drawn from the seed (accel_top); the harness then runs as a process in a fresh folder holding them.
    */
   workFiles?(design: Design, seed: number, cases: number): Record<string, string>;
+  /** the typed fast path (optional; the built-in units have it): see `UnitWords` */
+  words?: UnitWords;
   /** internal registers to compare with the VCD trace (optional) */
   traceSignals?(design: Design): TraceSignalSpec[];
 }

@@ -5,13 +5,14 @@ import type { Design } from '../hw/design.js';
 import { loadDesign } from '../hw/design.js';
 import { badValue, didYouMean, InputError } from '../util/errors.js';
 import { buildSim, cacheRoot } from './build.js';
-import { compareOutputs, compareTrace, tracePath, type Mismatch } from './compare.js';
-import { checkPorts } from './harness.js';
+import { compareOutputWords, compareTrace, tracePath, type Mismatch } from './compare.js';
+import { checkPorts, strideWords } from './harness.js';
 import { resolveRepoPath } from './paths.js';
 import { formatReport } from './report.js';
-import { runSim, type SimRun } from './run.js';
-import { runSimInProcess } from './inproc.js';
-import { outputPorts, type UnitDesign, type UnitSpec } from './unit.js';
+import { runSimWords, type SimWordsRun } from './run.js';
+import { runSimInProcessWords } from './inproc.js';
+import { inputPorts, outputPorts, type UnitDesign, type UnitSpec, type WordsModelRun } from './unit.js';
+import { unitData } from './unit_words.js';
 import { UNITS, unitNames } from './units/index.js';
 import { readVcd } from './vcd.js';
 import { importUserModule } from './unit_loader.js';
@@ -134,24 +135,31 @@ export async function verifySpec(spec: UnitSpec, job: VerifyJob, extra: { verila
     { cacheDir: job.cacheDir, jobs: job.buildJobs },
   );
   const t0 = performance.now();
-  const stimulus = spec.stimulus(design, job.seed, job.cases);
-  const model = spec.model(design, stimulus, { seed: job.seed, cases: job.cases });
-  const modelSeconds = (performance.now() - t0) / 1000;
-  if (10 * (stimulus.length + 3) >= 2 ** 32) throw new InputError(`${spec.name}: ${stimulus.length} cycles exceed the VCD time limit; lower --cases`);
+  const data = unitData(spec, design, ports, job.seed, job.cases);
+  let modelSeconds = (performance.now() - t0) / 1000;
+  const cycles = data.cycles;
+  if (10 * (cycles + 3) >= 2 ** 32) throw new InputError(`${spec.name}: ${cycles} cycles exceed the VCD time limit; lower --cases`);
 
   const traced = spec.traceSignals?.(design) ?? [];
   const vcdDir = job.vcdDir ?? join(cacheRoot(job.cacheDir), 'vcd');
   const keptPath = join(vcdDir, `${safeName(spec.name)}-${safeName(basename(job.label))}-seed${job.seed}.vcd`);
   const delay = extra.outputDelay ?? 0;
   if (delay !== 0 && traced.length > 0) throw new InputError(`${spec.name}: an output delay cannot be combined with traced registers`);
-  if (-delay >= stimulus.length) throw new InputError(`${spec.name}: output delay ${delay} leaves no cycle to compare (${stimulus.length} cycles); raise --cases`);
-  const simStimulus = delay > 0 ? [...stimulus, ...Array.from({ length: delay }, () => stimulus[0].map(() => 0n))] : stimulus;
-  const expected = delay > 0 ? simStimulus.map((_, t) => model.outputs[Math.max(0, t - delay)]) : model.outputs.slice(-delay);
+  if (-delay >= cycles) throw new InputError(`${spec.name}: output delay ${delay} leaves no cycle to compare (${cycles} cycles); raise --cases`);
+  const outs = outputPorts(ports);
+  const inStride = strideWords(inputPorts(ports));
+  const outStride = strideWords(outs);
+  // D > 0: D more cycles of zero inputs
+  const simCycles = cycles + Math.max(0, delay);
+  const simStimulus = delay > 0 ? new Uint32Array(simCycles * inStride) : data.stimulus;
+  if (delay > 0) simStimulus.set(data.stimulus);
   const work = spec.workFiles?.(design, job.seed, job.cases);
   if (work !== undefined && job.inProcess) throw new InputError(`${spec.name}: its simulator reads memory files from its working directory; drop --in-process`);
   const tmp = mkdtempSync(join(tmpdir(), 'lowbit-verify-'));
-  const simulate = (vcd?: string): Promise<SimRun> =>
-    job.inProcess ? Promise.resolve(runSimInProcess(built, spec.name, ports, simStimulus, { vcdPath: vcd })) : runSim(built, spec.name, ports, simStimulus, { vcdPath: vcd, ...(work !== undefined ? { cwd: tmp } : {}) });
+  const simulate = (vcd?: string): Promise<SimWordsRun> =>
+    job.inProcess
+      ? Promise.resolve(runSimInProcessWords(built, spec.name, ports, simStimulus, simCycles, { vcdPath: vcd }))
+      : runSimWords(built, spec.name, ports, simStimulus, simCycles, { vcdPath: vcd, ...(work !== undefined ? { cwd: tmp } : {}) });
   try {
     for (const [name, text] of Object.entries(work ?? {})) writeFileSync(join(tmp, name), text);
     let vcdPath: string | undefined;
@@ -161,13 +169,34 @@ export async function verifySpec(spec: UnitSpec, job: VerifyJob, extra: { verila
     } else if (traced.length > 0) {
       vcdPath = join(tmp, 'trace.vcd');
     }
-    const run = await simulate(vcdPath);
-    const outs = compareOutputs(spec.name, outputPorts(ports), expected, run.outputs.slice(0, expected.length));
-    let first = outs.first;
+    // the simulator process starts here; the TS model runs while it simulates
+    const pending = simulate(vcdPath);
+    let model: WordsModelRun;
+    try {
+      const t1 = performance.now();
+      model = data.model();
+      modelSeconds += (performance.now() - t1) / 1000;
+    } catch (e) {
+      await pending.catch(() => undefined);
+      throw e;
+    }
+    const run = await pending;
+    // RTL cycle t against model cycle t - D (the reset outputs, model cycle 0, while t - D < 0)
+    const compared = Math.min(simCycles, cycles + delay);
+    let expected = model.outputs;
+    if (delay > 0) {
+      expected = new Uint32Array(simCycles * outStride);
+      for (let t = 0; t < delay; t++) expected.set(model.outputs.subarray(0, outStride), t * outStride);
+      expected.set(model.outputs, delay * outStride);
+    } else if (delay < 0) {
+      expected = model.outputs.subarray(-delay * outStride);
+    }
+    const cmp = compareOutputWords(spec.name, outs, expected, run.words.subarray(0, compared * outStride), compared);
+    let first = cmp.first;
     let badRegisters = 0;
     if (traced.length > 0 && vcdPath !== undefined) {
       const vcd = await readVcd(vcdPath, traced.map((s) => tracePath(spec.top, s)));
-      const tr = compareTrace(spec.name, spec.top, traced, model.trace, vcd, stimulus.length);
+      const tr = compareTrace(spec.name, spec.top, traced, model.trace, vcd, cycles);
       badRegisters = tr.badRegisters;
       if (tr.first !== undefined && (first === undefined || tr.first.cycle < first.cycle)) first = tr.first;
     }
@@ -184,10 +213,10 @@ export async function verifySpec(spec: UnitSpec, job: VerifyJob, extra: { verila
       label: job.label,
       seed: job.seed,
       cases: job.cases,
-      cycles: simStimulus.length,
+      cycles: simCycles,
       ok,
       mismatch: first,
-      outputCycles: outs.outputCycles,
+      outputCycles: cmp.outputCycles,
       badRegisters,
       tracedRegisters: traced.length,
       vcd: kept,

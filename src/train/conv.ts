@@ -12,7 +12,7 @@
 import { gemmNN, gemmNT, gemmTN } from './gemm.js';
 import { grow, param, type Layer, type Param, type WeightTransform } from './layer.js';
 import { roundReal } from '../arith/index.js';
-import { QAT_ROUNDING, quantizeWeights, type WeightQuantSpec } from './quantizers.js';
+import { QAT_ROUNDING, quantizeWeights, weightValues, type WeightQuantSpec } from './quantizers.js';
 import { InputError } from '../util/errors.js';
 import type { Rng } from '../util/rng.js';
 import type { NumFormat } from '../arith/format.js';
@@ -23,6 +23,8 @@ export class Conv2d implements Layer {
   readonly bias: Param | null;
   readonly q: Float32Array;
   readonly scale: Float32Array;
+  /** weight-only QAT's per-group float32 scales (rows x groups; `quantizeWeights`), null for every other rule */
+  groupScale: Float32Array | null = null;
   private readonly ste: Float32Array;
   private readonly what: Float32Array;
   private readonly dwTmp: Float32Array;
@@ -73,10 +75,8 @@ export class Conv2d implements Layer {
   }
 
   quantize(train = false): void {
-    quantizeWeights(this.wq, this.weight.value, this.outC, this.K, this.q, this.scale, this.ste);
-    for (let o = 0; o < this.outC; o++) {
-      for (let i = o * this.K; i < (o + 1) * this.K; i++) this.what[i] = this.q[i]! * this.scale[o]!;
-    }
+    this.groupScale = quantizeWeights(this.wq, this.weight.value, this.outC, this.K, this.q, this.scale, this.ste);
+    weightValues(this.wq, this.q, this.scale, this.groupScale, this.outC, this.K, this.what);
     this.transform?.apply(this.weight.value, this.what, this.ste, this.outC, this.K, train);
     this.codeFormat = this.transform?.codes?.(this.weight.value, this.q, this.scale, this.outC, this.K) ?? null;
   }

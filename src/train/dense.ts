@@ -11,7 +11,7 @@
 import { gemmNN, gemmNT, gemmTN } from './gemm.js';
 import { SCALE_CLIP, grow, param, type Layer, type Param, type WeightTransform } from './layer.js';
 import { roundReal } from '../arith/index.js';
-import { lsqWeightStepGrad, QAT_ROUNDING, quantizeWeights, symLevels, type WeightQuantSpec } from './quantizers.js';
+import { lsqWeightStepGrad, QAT_ROUNDING, quantizeWeights, weightValues, symLevels, type WeightQuantSpec } from './quantizers.js';
 import type { Rng } from '../util/rng.js';
 import type { NumFormat } from '../arith/format.js';
 
@@ -23,6 +23,8 @@ export class Dense implements Layer {
   /** quantized weights (integers as floats), per-row scales, STE factors, w_hat */
   readonly q: Float32Array;
   readonly scale: Float32Array;
+  /** weight-only QAT's per-group float32 scales (rows x groups; `quantizeWeights`), null for every other rule */
+  groupScale: Float32Array | null = null;
   private readonly ste: Float32Array;
   private readonly what: Float32Array;
   private readonly dwhat: Float32Array;
@@ -78,11 +80,8 @@ export class Dense implements Layer {
 
   /** Recomputes q, scale and w_hat from the latent weights (then the transform's rewrite of w_hat). */
   quantize(train = false): void {
-    quantizeWeights(this.wq, this.weight.value, this.outF, this.inF, this.q, this.scale, this.ste, this.step?.value);
-    for (let o = 0; o < this.outF; o++) {
-      const s = this.scale[o]!;
-      for (let i = o * this.inF; i < (o + 1) * this.inF; i++) this.what[i] = this.q[i]! * s;
-    }
+    this.groupScale = quantizeWeights(this.wq, this.weight.value, this.outF, this.inF, this.q, this.scale, this.ste, this.step?.value);
+    weightValues(this.wq, this.q, this.scale, this.groupScale, this.outF, this.inF, this.what);
     this.transform?.apply(this.weight.value, this.what, this.ste, this.outF, this.inF, train);
     this.codeFormat = this.transform?.codes?.(this.weight.value, this.q, this.scale, this.outF, this.inF) ?? null;
   }

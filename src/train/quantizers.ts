@@ -11,6 +11,9 @@
  *            s = max|w[o]| / Q (Brevitas-style max scaling). STE: gradient passes unchanged.
  *            With `group` (per-group scales): s per group of the row, rounded to integer multipliers of
  *            a per-row unit (`groupedIntWeights`); q holds code * multiplier, scale the unit.
+ *            Weight-only QAT (`group` without `inMax`): the weight-only model's rule `quantizeRows`
+ *            (model/weight_only.ts): one float32 scale per group (or per row), codes rounded half to even;
+ *            q holds the codes, the per-group scales are returned (`weightValues` makes w_hat = q s_g).
  *   dorefa   DoReFa-Net: w_q = 2 quantize_k(tanh(w) / (2 max|tanh(w)|) + 1/2) - 1, quantize_k(r) =
  *            round((2^k - 1) r) / (2^k - 1) (round half to even, as tf.round in the authors' code), max over
  *            the layer; q = 2 round(n x) - n odd in [-n, n], scale 1/n (k = 2: {-1, -1/3, 1/3, 1}).
@@ -34,7 +37,7 @@
 import { formatRange, intFormat, roundReal, type Rounding } from '../arith/index.js';
 import { GROUP_F_MAX, groupScaling } from '../model/group.js';
 import type { WeightGroups } from '../model/types.js';
-import { groupCount } from '../model/weight_only.js';
+import { groupCount, groupSize, quantizeRows } from '../model/weight_only.js';
 import { badValue } from '../util/errors.js';
 import { learnableQ, learnableScaleGrad } from './fake_quant.js';
 
@@ -58,10 +61,12 @@ export interface WeightQuantSpec {
    * integer logits keep the argmax) */
   perTensor?: boolean;
   /**
-   * `int` only: per-group scales as integer multipliers (model/group.ts): `size` weights per group along the
-   * row, inputs of magnitude at most `inMax` (fixes the multipliers' precision, `groupFracBits`)
+   * `int` only, `size` weights per group along the row. With `inMax` (integer activations): per-group scales
+   * as integer multipliers (model/group.ts), inputs of magnitude at most `inMax` (fixes the multipliers'
+   * precision, `groupFracBits`). Without (weight-only QAT, float activations): the weight-only model's
+   * float32 scale per group, `quantizeRows`; size 0 (or >= the row) is one scale per row.
    */
-  group?: { size: number; inMax: number };
+  group?: { size: number; inMax?: number };
 }
 
 /** Q, the largest magnitude of a b-bit symmetric narrow-range integer: 2^(b-1) - 1. */
@@ -73,8 +78,51 @@ export function symLevels(bits: number): number {
  * Quantizes the weights `w` (rows of `k`, `m` rows) into integers `q` and per-row scales `scale`, and the
  * STE mask/factor `ste` (dL/dw = ste * dL/dw_hat; for dorefa it includes the tanh derivative).
  * `lsqStep` is the learned step (per row) for `lsq`. Allocates nothing (but for grouped int weights).
+ * Returns the weight-only per-group scales (m x G float32, `weightOnlyGroups`), else null.
  */
 export function quantizeWeights(
+  spec: WeightQuantSpec, w: Float32Array, m: number, k: number,
+  q: Float32Array, scale: Float32Array, ste: Float32Array, lsqStep?: Float32Array,
+): Float32Array | null {
+  if (weightOnlyGroups(spec)) {
+    const r = quantizeRows(w, m, spec.bits, spec.group!.size);
+    const G = r.scale.length / m;
+    q.set(r.data);
+    ste.fill(1, 0, m * k);
+    // the per-row scale (unused by w_hat): the row's largest group scale
+    for (let o = 0; o < m; o++) scale[o] = Math.max(...r.scale.subarray(o * G, (o + 1) * G));
+    return r.scale;
+  }
+  quantizeScaled(spec, w, m, k, q, scale, ste, lsqStep);
+  return null;
+}
+
+/** Whether the spec is weight-only QAT's rule (`group` without `inMax`: float32 scales per group or row). */
+export function weightOnlyGroups(spec: WeightQuantSpec): boolean {
+  return spec.method === 'int' && spec.group !== undefined && spec.group.inMax === undefined;
+}
+
+/**
+ * The effective weights w_hat (m rows of k): q[o][i] * scale[o], or q[o][i] * s[o][g(i)] with the weight-only
+ * per-group scales `groupScale` of `quantizeWeights` (g(i) = floor(i / size), size = k for per-row).
+ */
+export function weightValues(spec: WeightQuantSpec, q: Float32Array, scale: Float32Array, groupScale: Float32Array | null, m: number, k: number, what: Float32Array): void {
+  if (groupScale === null) {
+    for (let o = 0; o < m; o++) {
+      const s = scale[o]!;
+      for (let i = o * k; i < (o + 1) * k; i++) what[i] = q[i]! * s;
+    }
+    return;
+  }
+  const size = groupSize(spec.group!.size, k);
+  const G = groupScale.length / m;
+  for (let o = 0; o < m; o++) {
+    for (let i = 0; i < k; i++) what[o * k + i] = q[o * k + i]! * groupScale[o * G + Math.floor(i / size)]!;
+  }
+}
+
+/** `quantizeWeights` for every rule but weight-only QAT's: integers q with one scale per row. */
+function quantizeScaled(
   spec: WeightQuantSpec, w: Float32Array, m: number, k: number,
   q: Float32Array, scale: Float32Array, ste: Float32Array, lsqStep?: Float32Array,
 ): void {
@@ -90,7 +138,7 @@ export function quantizeWeights(
     return;
   }
   if (spec.perTensor && m > 1) {
-    quantizeWeights({ ...spec, perTensor: false }, w, 1, m * k, q, scale, ste, lsqStep);
+    quantizeScaled({ ...spec, perTensor: false }, w, 1, m * k, q, scale, ste, lsqStep);
     scale.fill(scale[0]!, 1, m);
     return;
   }
@@ -203,6 +251,7 @@ export function groupFracBits(k: number, bits: number, inMax: number): number {
  */
 export function groupedIntWeights(spec: WeightQuantSpec, w: Float32Array, m: number, k: number): { codes: Int32Array; unit: number[]; group: WeightGroups } {
   const { size, inMax } = spec.group!;
+  if (inMax === undefined) throw new Error('groupedIntWeights: integer multipliers need the input bound inMax');
   const Q = symLevels(spec.bits);
   const G = groupCount(k, size);
   const s = new Float64Array(m * G);

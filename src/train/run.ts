@@ -6,8 +6,9 @@
  *         model gives the identical accuracy; then the training log beside it.
  *   weight-only QAT (float activations): the FP32 checkpoint of the trained network's fake-quantized
  *         weights through the weight-only PTQ exporter (the caller's `weightOnly`, quant/weight_only.ts: one
- *         rule for PTQ and QAT), checked to give back the trained integer codes (negated where a batch-norm
- *         scale is negative), evaluated with `weightOnlyInference`, saved, reloaded, re-evaluated.
+ *         rule for PTQ and QAT, per channel or per group of --group weights), checked to give back the
+ *         trained integer codes (negated where a batch-norm scale is negative), evaluated with
+ *         `weightOnlyInference`, saved, reloaded, re-evaluated.
  *   FP32: the FP32 checkpoint (checkpoint.json + blobs) with the log and test accuracy in `meta`.
  */
 import { existsSync } from 'node:fs';
@@ -21,7 +22,7 @@ import { saveQuantizedModel, loadQuantizedModel } from '../model/format.js';
 import { integerInference } from '../model/infer.js';
 import type { QuantizedModel } from '../model/types.js';
 import type { Checkpoint } from '../model/checkpoint.js';
-import { weightOnlyInference, type FloatAct, type WeightOnlyModel } from '../model/weight_only.js';
+import { groupSize, weightOnlyInference, type FloatAct, type WeightOnlyModel, type WoWeight } from '../model/weight_only.js';
 import { loadWeightOnlyModel, saveWeightOnlyModel } from '../model/weight_only_io.js';
 import { Dense } from './dense.js';
 import { Conv2d } from './conv.js';
@@ -79,7 +80,7 @@ export interface RunOptions extends MethodOptions, DistillOptions {
 
 /** The weight-only PTQ exporter (quant/weight_only.ts `quantizeWeightOnly`, passed in by the caller: quant
  * and train are one layer apart): an FP32 checkpoint -> the weight-only model. */
-export type WeightOnlyExporter = (ckpt: Checkpoint, o: { bits: number; group: number; activation: FloatAct; name: string; source: string }) => WeightOnlyModel;
+export type WeightOnlyExporter = (ckpt: Checkpoint, o: { bits: number; group: number; activation: FloatAct; name: string; source: string; levels?: WoWeight[] }) => WeightOnlyModel;
 
 /** The float activation format of a weight-only run (`floatAct`, or fp32 for `--wbits W --abits 32`), null otherwise. */
 export function weightOnlyAct(o: Pick<RunOptions, 'wbits' | 'abits' | 'floatAct'>): FloatAct | null {
@@ -158,7 +159,8 @@ function weightOnlySpec(o: RunOptions, act: FloatAct): NetSpec {
   return {
     arch: o.arch,
     ...(o.hidden ? { hidden: o.hidden } : {}),
-    weights: { method: 'int', bits: o.wbits },
+    // the weight-only model's rule (quantizeRows): one float32 scale per group of --group weights, else per row
+    weights: { method: 'int', bits: o.wbits, group: { size: o.group === undefined ? 0 : checkInt('group', o.group, 1, 2 ** 31 - 1) } },
     act: { method: 'relu', bits: 32 },
     floatAct: act,
     ...(o.firstBits ? { firstBits: o.firstBits } : {}),
@@ -285,10 +287,11 @@ export interface PublishOptions {
 /** A weight-only network -> its weight-only model (file header): exported, checked, measured, saved. Returns the accuracy. */
 function publishWeightOnly(net: Network, spec: NetSpec, info: Omit<RunSummary, 'testAccuracy' | 'networkTestAccuracy' | 'out'>, out: string | null, test: ImageDataset, opts: PublishOptions): number {
   if (!opts.weightOnly) throw new Error('publish: a weight-only run needs the weight-only exporter (quantizeWeightOnly of quant/weight_only.ts)');
-  const m = opts.weightOnly(toCheckpoint(net, spec.arch), { bits: spec.weights.bits, group: 0, activation: spec.floatAct!, name: info.name, source: info.command });
-  checkTrainedCodes(net, m);
+  const group = spec.weights.group?.size ?? 0;
+  const m = opts.weightOnly(toCheckpoint(net, spec.arch), { bits: spec.weights.bits, group, activation: spec.floatAct!, name: info.name, source: info.command, levels: trainedLevels(net, spec.weights.bits) });
+  checkTrainedCodes(net, m, spec.weights.bits, group);
   m.provenance.tool = 'lowbit train';
-  m.provenance.notes = `weight-only QAT (int${spec.weights.bits} weights per output channel, ${spec.floatAct} activations); BN folded into the weights and biases`;
+  m.provenance.notes = `weight-only QAT (int${spec.weights.bits} weights, ${group === 0 ? 'one scale per output channel' : `one scale per ${group} weights along K`}, ${spec.floatAct} activations); BN folded into the weights and biases`;
   const acc = weightOnlyAccuracy(m, test);
   m.provenance.accuracy.push({ dataset: 'mnist-test', metric: 'top1', value: acc, samples: test.count });
   if (out) {
@@ -300,19 +303,22 @@ function publishWeightOnly(net: Network, spec: NetSpec, info: Omit<RunSummary, '
 }
 
 /**
- * The exporter re-quantizes the trained weights w_hat = s q after folding batch-norm (a w_hat); with max
- * scaling per row that gives back q, negated where a < 0 (a row of zeros where a = 0). Checked row by row:
- * any other code means the exporter's rule is not the one trained.
+ * The exporter re-quantizes the trained weights w_hat = s_g q after folding batch-norm (a w_hat); with max
+ * scaling per row or group that gives back q, negated where a < 0 (a row of zeros where a = 0). Checked row
+ * by row: any other code means the exporter's rule (bits, group size, rounding) is not the one trained.
  */
-function checkTrainedCodes(net: Network, m: WeightOnlyModel): void {
+function checkTrainedCodes(net: Network, m: WeightOnlyModel, bits: number, group: number): void {
   const trained = net.layers.filter((l): l is Dense | Conv2d => l instanceof Dense || l instanceof Conv2d);
   const exported = m.layers.filter((l) => l.kind === 'dense' || l.kind === 'conv2d');
+  if (exported.length !== trained.length) throw new CheckFailedError(`the exported model has ${exported.length} weighted layers, the network ${trained.length}`);
   trained.forEach((l, i) => {
     l.quantize(false);
     const e = exported[i]!;
     if (e.kind !== 'dense' && e.kind !== 'conv2d') return;
     const rows = e.kind === 'dense' ? e.out : e.outC;
     const K = e.weight.data.length / rows;
+    const size = groupSize(group, K);
+    if (e.weight.bits !== bits || e.weight.group !== size) throw new CheckFailedError(`layer ${e.name}: exported int${e.weight.bits} weights in groups of ${e.weight.group}; trained int${bits} in groups of ${size}`);
     for (let r = 0; r < rows; r++) {
       let same = true;
       let neg = true;
@@ -326,6 +332,17 @@ function checkTrainedCodes(net: Network, m: WeightOnlyModel): void {
       }
       if (!(same || neg || zero)) throw new CheckFailedError(`layer ${e.name} row ${r}: the exported weight codes differ from the trained ones (the exporter's rule is not the trained quantizer's)`);
     }
+  });
+}
+
+/** The trained levels of every dense/conv layer (codes and per-group scales of weight-only QAT's quantizer). */
+function trainedLevels(net: Network, bits: number): WoWeight[] {
+  return net.layers.filter((l): l is Dense | Conv2d => l instanceof Dense || l instanceof Conv2d).map((l) => {
+    l.quantize(false);
+    const rows = l instanceof Dense ? l.outF : l.outC;
+    const K = l.q.length / rows;
+    const scale = l.groupScale!;
+    return { bits, data: Int32Array.from(l.q), group: groupSize(l.wq.group!.size, K), scale: scale.slice() };
   });
 }
 
@@ -366,7 +383,7 @@ export function trainCommandLine(o: RunOptions): string {
   if (o.maxTrain) a.push(`--train-images ${o.maxTrain}`);
   if (cfg.valCount !== 5000) a.push(`--val-images ${cfg.valCount}`);
   if (o.mixed) a.push(`--precision ${o.mixed.format} --rounding ${mixedRoundingWord(o.mixed.rounding)}`);
-  if (o.ttq !== undefined) a.push(`--ttq ${o.ttq}${o.ttqScaleBits !== undefined ? ` --ttq-scale-bits ${o.ttqScaleBits}` : ''}`);
+  if (o.ttq !== undefined) a.push(`--ttq ${o.ttq}${o.ttqScaleBits !== undefined ? ` --ttq-scale-bits ${o.ttqScaleBits}` : ''}${o.ttqShift ? ' --ttq-shift' : ''}`);
   if (o.quantNoise !== undefined) a.push(`--quant-noise ${o.quantNoise} --qn-block ${o.qnBlock ?? 4}`);
   if (o.teacher !== undefined) a.push(`--teacher ${o.teacher} --temperature ${o.temperature ?? 4} --distill-weight ${o.distillWeight ?? 0.9}`);
   if (o.inq) a.push(`--inq ${o.inq.join(',')} --inq-bits ${o.inqBits ?? 5}`);

@@ -6,22 +6,34 @@
  *   Omega_l(b) = 1/2 * (Tr(H_l) / n_l) * |Q_b(W_l) - W_l|^2,
  * Tr(H_l) from Hutchinson's estimator (hessian.ts), n_l the layer's weight count.
  *
+ * Q_b is the b-bit quantizer of the family QAT fine-tunes with (`NetSpec.layerBits`, arch.ts: 1 bit binary,
+ * more bits int), at its MSE-optimal scale (sensitivity_scale.ts), per output channel (the last layer: one
+ * scale per tensor, as QAT; a hidden layer's per-channel scale is absorbed by the batch-norm after it):
+ *   b = 1: sign(w) x s, s = mean|w| (XNOR-Net's scale, the MSE-optimal one);
+ *   b >= 2: symmetric narrow range, clamp(round(w / s), -Q, Q) x s, Q = 2^(b-1) - 1, s the exact minimiser
+ *     of |Q_b(W) - W|^2 (QAT starts from s = max|w| / Q and moves the weights onto its grid; the max-scaled
+ *     ternary at b = 2 errs more than the 1-bit sign grid, so Omega at QAT's starting scale ranked 1 bit
+ *     above 2 bits in every layer: it compared the scale rules, not the precisions).
+ * The grids are nested ({-s, s} in {-s, 0, s}; {-Q..Q} s in {-(2Q+1)..2Q+1} s/2), so with optimal scales
+ * |Q_b(W) - W|^2 and Omega are non-increasing in b.
+ *
  * Measured: the validation loss and accuracy of the network with only that layer quantized (the others
  * FP32), evaluated in inference mode (batch-norm running statistics):
- *   weights: W_l replaced by Q_b(W_l), the quantizer QAT uses for that layer (`quantizeWeights`: b >= 2
- *     symmetric narrow-range per output channel, max|w| / (2^(b-1) - 1); b = 1 sign(w) x mean|w| per channel,
- *     XNOR-Net's L2-optimal binary scale; the last layer one scale per tensor);
- *   activations: the output of layer l's activation (ReLU, >= 0) replaced by round(clamp(y, 0, c) n / c) c / n,
- *     n = 2^a - 1, with the clip c the one of c = max(y) 2^(-k/2), k = 0..8, of least squared error on the
- *     evaluated batch (a = 1: {0, c}; the 1-bit QAT activation is sign(y) of the batch-norm output, so this is
- *     an approximation of what QAT will see).
+ *   weights: W_l replaced by Q_b(W_l) above;
+ *   activations: the output of layer l's activation (ReLU, >= 0) replaced by its nearest point of the
+ *     unsigned grid {0..n} x s, n = 2^a - 1, s the exact MSE-optimal step on the evaluated batch (so that the
+ *     error is non-increasing in a, by the same nesting: {0..n} s in {0..2n+1} s/2). a = 1 is {0, s}, a
+ *     threshold of the ReLU output; the 1-bit QAT activation is sign(y) of the batch-norm output (a threshold
+ *     at 0 and levels -1, +1, an affine map of {0, 1} the next layer's weights absorb in fine-tuning), so this
+ *     is an approximation of what QAT will see.
  */
 import { Dense } from './dense.js';
 import { Conv2d } from './conv.js';
 import { Activation } from './activations.js';
 import { softmaxCrossEntropy, argmaxRows } from './loss.js';
 import { roundReal } from '../arith/index.js';
-import { QAT_ROUNDING, quantizeWeights, type WeightQuantSpec } from './quantizers.js';
+import { QAT_ROUNDING, symLevels } from './quantizers.js';
+import { optimalSignStep, optimalStep } from './sensitivity_scale.js';
 import type { Network } from './network.js';
 import type { GroupTrace } from './hessian.js';
 
@@ -54,22 +66,27 @@ function weightedLayers(net: Network): Weighted[] {
   return net.layers.filter((l): l is Weighted => l instanceof Dense || l instanceof Conv2d);
 }
 
-/** The QAT weight quantizer of `bits` bits for a layer (`last`: one scale per tensor). */
-export function weightSpecFor(bits: number, last: boolean): WeightQuantSpec {
-  const spec: WeightQuantSpec = bits === 1 ? { method: 'binary', bits: 1, xnorScale: true } : { method: 'int', bits };
-  return last ? { ...spec, perTensor: true } : spec;
+/** Q_b(W) as real values of a layer's FP32 weights, rows of k (`m` rows, or one row when `last`): each row
+ * at its MSE-optimal scale of the b-bit grid (sign for b = 1, symmetric narrow-range int for b >= 2). */
+export function optimalQuantized(w: Float32Array, m: number, k: number, bits: number, last: boolean): Float32Array {
+  const [rows, len] = last ? [1, m * k] : [m, k];
+  const out = new Float32Array(w.length);
+  const Q = bits === 1 ? 1 : symLevels(bits);
+  for (let o = 0; o < rows; o++) {
+    const row = w.subarray(o * len, (o + 1) * len);
+    const s = bits === 1 ? optimalSignStep(row).step : optimalStep(row.map(Math.abs), Q).step;
+    for (let i = 0; i < len; i++) {
+      const r = bits === 1 ? (row[i]! >= 0 ? 1 : -1) : roundReal(row[i]! / s, QAT_ROUNDING);
+      out[o * len + i] = (r > Q ? Q : r < -Q ? -Q : r) * s;
+    }
+  }
+  return out;
 }
 
-/** Q_b(W) as real values (q * scale) of a layer's FP32 weights. */
+/** Q_b(W) of a weighted layer (`optimalQuantized` of its weight rows). */
 export function quantizedWeights(l: Weighted, bits: number, last: boolean): Float32Array {
   const [m, k] = l instanceof Dense ? [l.outF, l.inF] : [l.outC, l.K];
-  const w = l.weight.value;
-  const q = new Float32Array(w.length);
-  const scale = new Float32Array(m);
-  const ste = new Float32Array(w.length);
-  quantizeWeights(weightSpecFor(bits, last), w, m, k, q, scale, ste);
-  for (let o = 0; o < m; o++) for (let i = o * k; i < (o + 1) * k; i++) q[i] = q[i]! * scale[o]!;
-  return q;
+  return optimalQuantized(l.weight.value, m, k, bits, last);
 }
 
 export interface LayerSensitivity {
@@ -119,23 +136,14 @@ export function layerSensitivities(net: Network, traces: GroupTrace[], x: Float3
   return { base, layers };
 }
 
-/** Uniform unsigned a-bit quantization of non-negative values in place, clip of least squared error. */
+/** Uniform unsigned a-bit quantization of non-negative values in place: nearest point of {0..n} x s,
+ * n = 2^a - 1, s the exact MSE-optimal step of the values. */
 export function quantizeActivation(h: Float32Array, len: number, bits: number): void {
   const n = 2 ** bits - 1;
-  let mx = 0;
-  for (let i = 0; i < len; i++) mx = Math.max(mx, h[i]!);
-  if (mx === 0) return;
-  const q = (y: number, c: number): number => roundReal(Math.min(Math.max(y, 0), c) * (n / c), QAT_ROUNDING) * (c / n);
-  let best = mx;
-  let bestErr = Infinity;
-  for (let k = 0; k <= 8; k++) {
-    const c = mx * 2 ** (-k / 2);
-    let err = 0;
-    for (let i = 0; i < len; i++) err += (q(h[i]!, c) - h[i]!) ** 2;
-    if (err < bestErr) {
-      bestErr = err;
-      best = c;
-    }
+  const v = h.subarray(0, len);
+  const s = optimalStep(v.map((y) => Math.max(y, 0)), n).step;
+  for (let i = 0; i < len; i++) {
+    const r = roundReal(Math.max(v[i]!, 0) / s, QAT_ROUNDING);
+    v[i] = (r > n ? n : r) * s;
   }
-  for (let i = 0; i < len; i++) h[i] = q(h[i]!, best);
 }

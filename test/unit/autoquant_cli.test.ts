@@ -12,7 +12,8 @@ import { modelCost } from '../../src/explore/bitwidth_cost.js';
 import { buildNetwork } from '../../src/train/arch.js';
 import { Dense } from '../../src/train/dense.js';
 import { Activation } from '../../src/train/activations.js';
-import { difference } from '../../src/flows/autoquant_report.js';
+import { difference, excludedUniform } from '../../src/flows/autoquant_report.js';
+import type { AutoquantResult } from '../../src/flows/autoquant.js';
 import type { TrainedPoint } from '../../src/flows/autoquant.js';
 
 const DESIGN = 'examples/autoquant/bitserial-mnist.json';
@@ -68,6 +69,15 @@ describe('lowbit autoquant', () => {
     // 0.2 points apart with the same spread: within 2 s.e.
     expect(difference(point([0.969, 0.979, 0.989]), point([0.967, 0.977, 0.987])).real).toBe(false);
     expect(difference(point([0.98]), point([0.95, 0.96]))).toEqual({ points: expect.closeTo(2.5, 10), se: null, real: null });
+  });
+
+  it('the report names the uniform schemes that do not run on the Design, with the reason; they are not competitors', () => {
+    const r = { weightCapacity: 1179648, uniform: [
+      { name: 'w1a1', config: [], cost: 14953 },
+      { name: 'w2a4', config: [], cost: null, error: "the weight memory needs 167936 bytes; the Design's buffers.weightBytes is 147456" },
+    ] } as unknown as AutoquantResult;
+    expect(excludedUniform(r)).toBe("Uniform schemes excluded (they do not run on the Design, weight buffer 1179648 bits, so they are not competitors): w2a4 (the weight memory needs 167936 bytes; the Design's buffers.weightBytes is 147456).");
+    expect(excludedUniform({ ...r, uniform: [r.uniform[0]!] })).toMatch(/^Every uniform scheme of the candidate bits runs on the Design/);
   });
 
   it('bad options: one line, exit 2', async () => {

@@ -1,10 +1,10 @@
 /**
  * `lowbit quantize --scheme wXaY --group G` writes a QuantizedModel with per-group integer multipliers
  * (codes and multipliers recomputed here from the float weights); `lowbit run` runs it on the integer
- * reference and says so; the accelerator, export and bad --group values (quantize and train) are refused in
- * one line, exit 2.
+ * reference and says so, and with a --design that has group multipliers on the accelerator (bit-exact); a
+ * Design without them, export and bad --group values (quantize and train) are refused in one line, exit 2.
  */
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -51,7 +51,7 @@ describe('per-group scales on the command line', () => {
     expect(l.weight.format).toEqual(intFormat(8, true));
   });
 
-  it('run uses the integer reference and says so; --design, export are refused naming the layer', async () => {
+  it('run uses the integer reference and says so; a --design without group multipliers, export are refused naming the layer', async () => {
     const r = await run(['run', '--model', out, '--images', '30', '--json']);
     expect(r.code, r.err).toBe(0);
     const j = JSON.parse(r.out);
@@ -66,11 +66,22 @@ describe('per-group scales on the command line', () => {
       const b = await run(args);
       expect(b.code).toBe(2);
       expect(b.err.trim().split('\n')).toHaveLength(1);
-      expect(b.err).toMatch(/does not apply here: model .*: layer dense0 has per-group weight scales .* one multiplier per output channel/);
+      expect(b.err).toMatch(/layer dense0 has per-group weight scales \(group 32, 25 groups per row\); the Design has no group multipliers \(add "accumulator": \{"group": \{"multiplierBits": 17\}\}/);
     }
     const e = await run(['export', '--model', out, '--out', join(dir, 'm.onnx')]);
     expect(e.code).toBe(2);
     expect(e.err).toMatch(/layer dense0: per-group weight scales \(group 32, 25 groups per row\); ONNX QOperator ops take one weight scale per output channel/);
+  });
+
+  it('run --design with group multipliers: the TS accelerator equals the integer reference on every logit', async () => {
+    const design = join(dir, 'int8-mnist-g17.json');
+    writeFileSync(design, JSON.stringify({ base: 'int8-mnist', name: 'int8-mnist-g17', accumulator: { group: { multiplierBits: 17 } } }));
+    const r = await run(['run', '--model', out, '--design', design, '--images', '30', '--json']);
+    expect(r.code, r.err).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j.agreement.referenceVsAccelerator).toBe(1);
+    expect(j.accuracy.accelerator).toBe(j.accuracy.reference);
+    expect(j.layers[0]).toMatchObject({ name: 'dense0', engine: 'mac', K: 784 });
   });
 
   const bad: [string[], RegExp][] = [
@@ -96,7 +107,7 @@ describe('per-group scales on the command line', () => {
     [['--wbits', '4', '--abits', '4', '--group', '0'], /--group: got 0; allowed: an integer 1\.\.2147483647/],
     [['--wbits', '1', '--abits', '1', '--group', '32'], /--group 32: per-group scales train int weights .* this run has binary weights/],
     [['--wbits', '4', '--abits', '4', '--method', 'lsq', '--group', '32'], /this run has lsq weights/],
-    [['--scheme', 'w4afp16', '--group', '32'], /--group does not apply here: weight-only QAT .* lowbit quantize --scheme w4afp16 --group G/],
+    [['--scheme', 'w4afp16', '--group', '-4'], /--group: got -4; allowed: an integer 1\.\.2147483647/], // weight-only QAT takes --group (weight_only_group_train.test.ts)
     [['--group', '32'], /--group does not apply here: FP32 training has no weight quantizer/],
   ];
   for (const [args, msg] of badTrain) {

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { ACCEL_MUTATIONS, MUTATIONS } from '../../src/rtl/mutations.js';
+import { ACCEL_MUTATIONS, GROUP_MUTATIONS, MUTATIONS } from '../../src/rtl/mutations.js';
 import { applyMutation } from '../../src/rtl/mutation_apply.js';
 import { UNITS } from '../../src/rtl/units/index.js';
 import { resolveRepoPath } from '../../src/rtl/paths.js';
@@ -11,7 +11,7 @@ import { resolveRepoPath } from '../../src/rtl/paths.js';
  * mutated unit's build (its UnitSpec's hdlFiles), and the mutant differs from the source.
  */
 describe('mutation catalogue patterns', () => {
-  for (const m of [...MUTATIONS, ...ACCEL_MUTATIONS]) {
+  for (const m of [...MUTATIONS, ...ACCEL_MUTATIONS, ...GROUP_MUTATIONS]) {
     it(`${m.id} (${m.file})`, () => {
       const src = readFileSync(resolveRepoPath(m.file), 'utf8');
       expect(src.split(m.pattern).length - 1, `occurrences of ${JSON.stringify(m.pattern)}`).toBe(1);

@@ -4,7 +4,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import yargs from 'yargs';
 import { COMMAND_LOADERS } from '../../src/cli/commands/list.js';
 import { runCli } from './helpers/cli.js';
-import { wantsHelp } from '../../src/cli/yargs_lean.js';
+import { localeIsAscii, wantsHelp } from '../../src/cli/yargs_lean.js';
 import * as api from '../../src/index.js';
 
 /**
@@ -77,15 +77,32 @@ describe('start-up', () => {
     expect(loaded).toContain('protobufjs');
   }, 60_000);
 
+  it('--help lays out with the ASCII text functions: cliui without string-width, wrap-ansi or their tables', () => {
+    const script = `const { main } = await import(${srcUrl('cli/main.ts')});
+      for (const a of [['--help'], ['train', '--help'], ['estimate', '--help']]) if (await main(a) !== 0) throw new Error(a.join(' '));`;
+    const loaded = packagesLoadedBy(`process.env.LC_ALL = 'en_US.UTF-8'; console.log = () => undefined; ${script}`);
+    expect(loaded).toContain('cliui');
+    expect(loaded.filter((p) => ['string-width', 'wrap-ansi', 'strip-ansi', 'get-east-asian-width', 'emoji-regex'].includes(p))).toEqual([]);
+    // a locale whose text is not ASCII takes yargs' own packages
+    expect(packagesLoadedBy(`process.env.LC_ALL = 'ru_RU.UTF-8'; console.log = () => undefined; ${script}`)).toContain('wrap-ansi');
+  }, 60_000);
+
+  it('localeIsAscii: English and unknown locales (yargs\' defaults) yes, locales with other letters no', () => {
+    for (const l of ['en_US.UTF-8', 'en', 'C', 'POSIX', 'pirate', 'xx_YY']) expect(localeIsAscii({ LC_ALL: l }), l).toBe(true);
+    for (const l of ['de_DE.UTF-8', 'ru', 'ja_JP', 'zh_CN']) expect(localeIsAscii({ LC_ALL: l }), l).toBe(false);
+    expect(localeIsAscii({ LANG: 'fr_FR.UTF-8' })).toBe(false);
+    expect(localeIsAscii({ LC_ALL: 'en_US.UTF-8', LANG: 'fr_FR.UTF-8' })).toBe(true);
+  });
+
   it('wantsHelp: --help, --help=..., -h and short-flag clusters with h; nothing else', () => {
     for (const a of [['--help'], ['run', '--help'], ['--help=true'], ['-h'], ['x', '-vh']]) expect(wantsHelp(a), a.join(' ')).toBe(true);
     for (const a of [[], ['run'], ['--helpful'], ['--hidden'], ['run', '--model', 'models/sfc-w1a1']]) expect(wantsHelp(a), a.join(' ')).toBe(false);
   });
 
-  it('every help text, and the errors, are the same as with plain yargs', async () => {
-    const argvs = [['--help'], ['--version'], [], ['simulat'], ['run', '--desing', 'x'], ['train', '--seed', 'abc', '--arch', 'tfc'], ...COMMAND_LOADERS.map((c) => [c.name, '--help'])];
-    const lean = [];
-    for (const a of argvs) lean.push(await runCli(a));
+  const HELPS = [['--help'], ...COMMAND_LOADERS.map((c) => [c.name, '--help']), ['sweep', 'merge', '--help']];
+
+  /** Each `argvs` through `runCli` (helpers/cli.ts) on plain yargs, as `runCli` on lowbit's lean yargs gave `lean`. */
+  async function expectPlainYargs(argvs: string[][], lean: Awaited<ReturnType<typeof runCli>>[]): Promise<void> {
     vi.resetModules();
     let plainBuilt = 0;
     vi.doMock('../../src/cli/yargs_lean.js', async (orig) => ({ ...(await orig<object>()), leanYargs: async (argv: string[]) => (plainBuilt++, yargs(argv)) }));
@@ -97,6 +114,44 @@ describe('start-up', () => {
       vi.doUnmock('../../src/cli/yargs_lean.js');
       vi.resetModules();
     }
-    expect(lean[0]!.out).toMatch(/lowbit <command> \[options\]/);
+  }
+
+  it('every help text (ASCII, so the fast layout applies), and the errors, are the same as with plain yargs', async () => {
+    const argvs = [['--version'], [], ['simulat'], ['run', '--desing', 'x'], ['train', '--seed', 'abc', '--arch', 'tfc'], ...HELPS];
+    const lean = [];
+    for (const a of argvs) lean.push(await runCli(a));
+    for (const [k, a] of argvs.entries()) if (wantsHelp(a)) expect(lean[k]!.out, a.join(' ')).toMatch(/^lowbit[\n\u0020-\u007E]+$/);
+    await expectPlainYargs(argvs, lean);
+    expect(lean[argvs.length - HELPS.length]!.out).toMatch(/lowbit <command> \[options\]/);
+  }, 120_000);
+
+  it('help text the ASCII layout refuses is laid out again by yargs\' packages, as plain yargs; so is a non-ASCII locale', async () => {
+    const argvs = [['--help'], ['estimate', '--help'], ['sweep', 'merge', '--help']];
+    vi.resetModules();
+    vi.doMock('../../src/cli/ascii_layout.js', async (orig) => {
+      const real = await orig<typeof import('../../src/cli/ascii_layout.js')>();
+      // refuses a text once it has measured a few (so the refusal comes in the middle of a layout)
+      let calls = 0;
+      return { ...real, asciiWidth: (s: string) => (++calls % 50 === 0 ? real.asciiWidth('\u00b1') : real.asciiWidth(s)) };
+    });
+    const lean = [];
+    try {
+      const refusing = await import('./helpers/cli.js');
+      for (const a of argvs) lean.push(await refusing.runCli(a));
+    } finally {
+      vi.doUnmock('../../src/cli/ascii_layout.js');
+    }
+    await expectPlainYargs(argvs, lean);
+    const lc = process.env.LC_ALL;
+    process.env.LC_ALL = 'de_DE.UTF-8';
+    try {
+      const german = [];
+      for (const a of argvs) german.push(await runCli(a));
+      expect(german[0]!.out).toMatch(/Optionen:/);
+      await expectPlainYargs(argvs, german);
+    } finally {
+      if (lc === undefined) delete process.env.LC_ALL;
+      else process.env.LC_ALL = lc;
+    }
   }, 120_000);
 });

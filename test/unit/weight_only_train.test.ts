@@ -101,8 +101,8 @@ describe('weight-only QAT', () => {
   it('an exporter with another rule (bits, groups) is caught: its codes are not the trained ones', () => {
     const { o, net, cfg, r } = trained('fp16', 3);
     for (const wrong of [
-      (c: Parameters<typeof quantizeWeightOnly>[0], p: Parameters<typeof quantizeWeightOnly>[1]) => quantizeWeightOnly(c, { ...p, bits: p.bits + 1 }),
-      (c: Parameters<typeof quantizeWeightOnly>[0], p: Parameters<typeof quantizeWeightOnly>[1]) => quantizeWeightOnly(c, { ...p, group: 16 }),
+      (c: Parameters<typeof quantizeWeightOnly>[0], p: Parameters<typeof quantizeWeightOnly>[1]) => quantizeWeightOnly(c, { ...p, levels: undefined, bits: p.bits + 1 }),
+      (c: Parameters<typeof quantizeWeightOnly>[0], p: Parameters<typeof quantizeWeightOnly>[1]) => quantizeWeightOnly(c, { ...p, levels: undefined, group: 16 }),
     ]) {
       expect(() => publish(net, cfg.net, runInfo(o, 'wo', r), null, test, { weightOnly: wrong })).toThrow(CheckFailedError);
     }

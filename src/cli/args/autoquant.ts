@@ -2,6 +2,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { DESCRIBE } from '../commands/list.js';
 import { COST_METRICS, type CostMetric } from '../../explore/cost_metrics.js';
 import { withForce } from '../options.js';
+import { examplePath } from '../../util/package.js';
 
 /** `lowbit autoquant`: its options (light, all that --help and parsing load); the work is `autoquantHandler` in
  * commands/autoquant.ts, loaded when the command runs. */
@@ -59,6 +60,6 @@ export const autoquantCommand: CommandModule<object, Args> = {
       .option('report', { type: 'string', describe: 'folder for the report (index.md, index.html, plots)' })
       .option('json', { type: 'boolean', default: false })
       .example('$0 autoquant --arch tfc --hidden 16,16 --design int8-mnist --budget w2a2 --w-bits 1,2 --a-bits 1,2 --fp-epochs 1 --epochs 1 --train-images 500 --val-images 200 --hessian-images 100 --hessian-samples 2 --front 1 --out models/tfc-auto', 'a quick run on a small MLP: per-layer bits within the cycles of uniform w2a2')
-      .example('$0 autoquant --arch sfc --design examples/autoquant/bitserial-mnist.json --metric cycles --budget 60000 --out models/sfc-auto --report reports/autoquant', 'mixed precision of SFC within 60,000 cycles per inference') as unknown as Argv<Args>,
+      .example(`$0 autoquant --arch sfc --design ${examplePath('autoquant/bitserial-mnist.json')} --metric cycles --budget 60000 --out models/sfc-auto --report reports/autoquant`, 'mixed precision of SFC within 60,000 cycles per inference') as unknown as Argv<Args>,
   handler: async (argv) => (await import('../commands/autoquant.js')).autoquantHandler(argv),
 };

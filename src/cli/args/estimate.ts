@@ -22,7 +22,7 @@ export function estimateModelOptions<T>(y: Argv<T>) {
     .option('batch', { type: 'number', default: 1, describe: 'inferences the one-time weight load is amortised over; min(batch, rows) images (MLP) or conv output pixels (CNN) share the array rows' })
     .option('accuracy', { type: 'boolean', default: false, describe: 'also measure MNIST test accuracy on the TS accelerator' })
     .option('images', { type: 'number', default: 10000, describe: 'with --accuracy: MNIST test images (a seeded subset when fewer than 10,000)' })
-    .option('pe', { type: 'string', choices: ['multiplier', 'shift', 'auto'], describe: "the array's PE (default: the Design's array.pe): multiplier, shift (multiplier-free: weights 0 or ±2^e, add/subtract/shift), or auto (--model: shift when every MAC layer's weights allow it)" });
+    .option('pe', { type: 'string', choices: ['multiplier', 'shift', 'auto'], describe: "the array's PE (default: the Design's array.pe): multiplier, shift (multiplier-free: weights 0 or +-2^e, add/subtract/shift), or auto (--model: shift when every MAC layer's weights allow it)" });
 }
 
 /** `lowbit estimate`: its options (light, all that --help and parsing load); the work is `estimateHandler` in

@@ -42,7 +42,7 @@ export const quantizeCommand: CommandModule<object, QuantizeArgs> = {
       .option('out', { type: 'string', describe: 'output model directory, e.g. models/NAME' })
       .example('$0 quantize --checkpoint ckpt/tfc --scheme w8a8 --calib kl --images 1000 --out models/tfc-w8a8', 'ckpt/tfc: from the `lowbit train` example')
       .example('$0 quantize --checkpoint ckpt/tfc --scheme w4a4 --per-channel --override first=w8a8 last=w8a8', '')
-      .example('$0 quantize --checkpoint ckpt/tfc --scheme w4a8 --group 64 --out models/tfc-w4a8-g64', 'per-group weight scales (integer reference only)')
+      .example('$0 quantize --checkpoint ckpt/tfc --scheme w4a8 --group 64 --out models/tfc-w4a8-g64', 'per-group weight scales (the accelerator needs a Design with accumulator.group)')
       .example('$0 quantize --model model.onnx --out models/imported', 'import a quantized ONNX model') as unknown as Argv<QuantizeArgs>,
   handler: async (argv) => (await import('../commands/quantize.js')).quantizeHandler(argv),
 };

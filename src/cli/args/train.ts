@@ -42,6 +42,7 @@ export interface TrainArgs {
   json: boolean;
   ttq?: number;
   'ttq-scale-bits'?: number;
+  'ttq-shift'?: boolean;
   'quant-noise'?: number;
   'qn-block'?: number;
   teacher?: string;
@@ -59,6 +60,7 @@ export interface TrainArgs {
 const METHOD_OPTIONS = {
   ttq: { type: 'number', describe: 'Trained Ternary Quantization of FP32 latent weights: threshold t * max|w| (the paper: 0.05)' },
   'ttq-scale-bits': { type: 'number', describe: 'TTQ scales on one power-of-two grid with B significant bits (2..8): integer codes, needed with --abits < 32' },
+  'ttq-shift': { type: 'boolean', describe: 'TTQ scales rounded to powers of two on that grid: codes {-2^i, 0, 2^j} that the multiplier-free shift PE takes' },
   'quant-noise': { type: 'number', describe: 'Quant-Noise: quantize each weight block with this probability per training step (QAT)' },
   'qn-block': { type: 'number', describe: 'Quant-Noise block: consecutive weights of a row (default 4)' },
   teacher: { type: 'string', describe: 'distill from this model folder (FP32 checkpoint or QuantizedModel)' },
@@ -91,7 +93,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       .option('first-bits', { type: 'number', describe: 'weight bits of the first layer' })
       .option('last-bits', { type: 'number', describe: 'weight bits of the last layer' })
       .option('xnor-scale', { type: 'boolean', default: false, describe: 'XNOR-Net per-channel scaling of binary weights' })
-      .option('group', { type: 'number', describe: 'per-group weight scales: one scale per GROUP weights along K, as integer multipliers (int weights, integer activations)' })
+      .option('group', { type: 'number', describe: 'per-group weight scales: one scale per GROUP weights along K, as integer multipliers (int weights, integer activations) or float32 scales (weight-only, --scheme wXafp16|wXabf16|wXafp32)' })
       .option('dropout', { type: 'number', describe: 'drop probability after every hidden activation (default 0.2 for FP32, 0 for QAT)' })
       .option('input-dropout', { type: 'number', describe: 'drop probability on the input pixels (default 0)' })
       .option('grad-bits', { type: 'number', describe: 'DoReFa gradient quantization: bits of dL/dy of the hidden weighted layers (default: FP32)' })

@@ -6,23 +6,25 @@ import { modelShapes, shapeSize } from '../../model/shapes.js';
 import type { QuantizedModel } from '../../model/types.js';
 import { pixelsToFloat } from '../../quant/evaluate.js';
 import { InputError, checkInt } from '../../util/errors.js';
-import { given, notApplicable } from '../options.js';
+import { given } from '../options.js';
 import { progress } from '../../util/progress.js';
 import type { WoRunArgs } from './weight_only_run.js';
 
 /**
- * `lowbit run` on a QuantizedModel with per-group weight scales (model/group.ts): the accelerator's
- * requantizer has one multiplier per output channel, so the model runs on the integer reference
- * (`integerInference`) only, and the output says so. Options that need the accelerator are refused in one
- * line naming the grouped layer.
+ * `lowbit run` on a QuantizedModel with per-group weight scales (model/group.ts) and none of the
+ * accelerator's options: the model runs on the integer reference (`integerInference`), and the output says
+ * so. With an accelerator option (`ACCEL_OPTIONS`, e.g. --design) run.ts takes the accelerator path, which
+ * needs a Design with group multipliers (`accumulator.group`, docs/accelerator.md "Per-group weight scales").
  */
-const ACCEL_OPTIONS = ['design', 'array', 'dataflow', 'rtl', 'rtl-images', 'rtl-seconds', 'jobs', 'batch', 'out'] as const;
+export const ACCEL_OPTIONS = ['design', 'array', 'dataflow', 'rtl', 'rtl-images', 'rtl-seconds', 'jobs', 'batch', 'out'] as const;
+
+/** Whether `lowbit run` runs a grouped model on its integer reference: no accelerator option given. */
+export function groupedOnReference(): boolean {
+  return !ACCEL_OPTIONS.some((o) => given(o));
+}
 
 export function runGrouped(argv: WoRunArgs, model: QuantizedModel): void {
   const l = groupedLayer(model.layers)!;
-  for (const o of ACCEL_OPTIONS) {
-    notApplicable(`--${o}`, given(o), `model ${argv.model}: layer ${l.name} has ${groupDescription(l)} and the accelerator's requantizer has one multiplier per output channel; run it without --${o} (the integer reference), or quantize without --group`);
-  }
   const images = checkInt('--images', argv.images, 1, 10000);
   if ((argv.input === undefined) !== (argv.labels === undefined)) throw new InputError('run: --input and --labels go together (a .npy data set and its labels)');
   if (argv.input !== undefined && argv.data !== undefined) throw new InputError('run: give --data (IDX folder) or --input/--labels (.npy), not both');
@@ -65,7 +67,7 @@ export function runGrouped(argv: WoRunArgs, model: QuantizedModel): void {
   process.stdout.write([
     `model ${model.name}: ${n} ${source} images on the integer reference (integerInference)`,
     `  accuracy        reference ${(100 * r.accuracy.reference).toFixed(2)}%`,
-    `  no accelerator  layer ${l.name} has ${groupDescription(l)}; the accelerator's requantizer has one multiplier per output channel`,
+    `  no accelerator  layer ${l.name} has ${groupDescription(l)}; to run it on the accelerator give --design with group multipliers (accumulator.group)`,
     `  time            reference ${seconds.toFixed(2)} s`,
   ].join('\n') + '\n');
 }

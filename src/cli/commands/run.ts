@@ -14,7 +14,7 @@ import { checkOutDir, given, notApplicable } from '../options.js';
 import { CheckFailedError, InputError, ToolError, checkInt } from '../../util/errors.js';
 import { designFromArgv } from './simulate.js';
 import { runWeightOnly } from './weight_only_run.js';
-import { runGrouped } from './grouped_run.js';
+import { groupedOnReference, runGrouped } from './grouped_run.js';
 import { groupedLayer } from '../../model/group.js';
 import { weightOnlyPath } from '../../model/locate.js';
 
@@ -22,8 +22,9 @@ import { weightOnlyPath } from '../../model/locate.js';
  * `lowbit run --model models/NAME --design <preset|file> [--images N] [--rtl [--rtl-images K]] [--out DIR] [--json]`:
  * MNIST test images through the integer reference and the TS accelerator model (and K of them through the
  * RTL); exit 1 on any disagreement, with the first differing image, layer and element. A weight-only model
- * (float activations) runs on its reference only (weight_only_run.ts; --design and the accelerator options refused),
- * and so does a model with per-group weight scales (grouped_run.ts).
+ * (float activations) runs on its reference only (weight_only_run.ts; --design and the accelerator options refused);
+ * a model with per-group weight scales runs on its reference without --design (grouped_run.ts), and on the
+ * accelerator with a --design that has group multipliers (accumulator.group).
  */
 /** `run --out`: the accelerator's memory images and params.json (safe outputs, src/util/fsafe.ts). */
 const ACCEL_IMAGES_OUTPUT = { kind: 'accelerator-images' } as const;
@@ -39,7 +40,7 @@ export async function runHandler(argv: ArgumentsCamelCase<RunArgs>): Promise<voi
   if (argv['rtl-seconds'] !== undefined) checkInt('--rtl-seconds', argv['rtl-seconds'], 1, 86400);
   checkOutDir(argv.out, { ...ACCEL_IMAGES_OUTPUT, force: argv.force });
   const model = loadModel(argv.model);
-  if (groupedLayer(model.layers) !== undefined) return runGrouped(argv, model);
+  if (groupedLayer(model.layers) !== undefined && groupedOnReference()) return runGrouped(argv, model);
   const design = designFromArgv(argv);
   const batch = argv.batch !== undefined ? checkInt('--batch', argv.batch, 1, design.array.rows) : defaultBatch(model, design, argv.rtl);
   if ((argv.input === undefined) !== (argv.labels === undefined)) throw new InputError('run: --input and --labels go together (a .npy data set and its labels)');

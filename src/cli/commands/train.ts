@@ -48,7 +48,7 @@ export function trainHandler(argv: ArgumentsCamelCase<TrainArgs>): void {
     ...(argv['stop-after'] !== undefined ? { stopAfter: argv['stop-after'] } : {}),
     ...(argv.precision !== 'fp32' ? { mixed: { format: argv.precision, rounding: MIXED_ROUNDING_WORDS[argv.rounding] } } : {}),
     ...definedOnly({
-      ttq: argv.ttq, ttqScaleBits: argv['ttq-scale-bits'], quantNoise: argv['quant-noise'], qnBlock: argv['qn-block'], teacher: argv.teacher, temperature: argv.temperature,
+      ttq: argv.ttq, ttqScaleBits: argv['ttq-scale-bits'], ttqShift: argv['ttq-shift'] || undefined, quantNoise: argv['quant-noise'], qnBlock: argv['qn-block'], teacher: argv.teacher, temperature: argv.temperature,
       distillWeight: argv['distill-weight'], inq: argv.inq !== undefined ? fractions('--inq', argv.inq) : undefined, inqBits: argv['inq-bits'],
       pruneChannels: argv['prune-channels'], pruneWeights: argv['prune-weights'], shareWeights: argv['share-weights'], stageEpochs: argv['stage-epochs'],
     }),
@@ -124,9 +124,8 @@ function checkTrainOptions(argv: TrainArgs, hidden: number[] | undefined, floatA
   optInt('--abits', argv.abits, 1, 32);
   if (floatAct) {
     optInt('--wbits', argv.wbits, 2, 8);
-    const why = `weight-only QAT (${argv.scheme ?? `--wbits ${argv.wbits} --abits 32`}) trains one int${argv.wbits} weight quantizer per output channel with float activations`;
+    const why = `weight-only QAT (${argv.scheme ?? `--wbits ${argv.wbits} --abits 32`}) trains one int${argv.wbits} weight quantizer (per output channel, or per group with --group) with float activations`;
     for (const o of ['method', 'first-bits', 'last-bits', 'xnor-scale', 'grad-bits']) notApplicable(`--${o}`, given(o), why);
-    notApplicable('--group', given('group'), `${why} (per-group weight-only models: lowbit quantize --scheme ${argv.scheme ?? `w${argv.wbits}afp32`} --group G after FP32 training)`);
   }
   optInt('--group', argv.group, 1, 2 ** 31 - 1);
   notApplicable('--group', fp && given('group'), 'FP32 training has no weight quantizer; give --wbits/--abits below 32');

@@ -78,6 +78,9 @@ export function exportOnnx(model: QuantizedModel): Uint8Array {
       case 'add':
       case 'globalavgpool': {
         const out = fresh(l.kind);
+        if (l.kind === 'globalavgpool' && dtOf(l.input.format, where) !== dtOf(l.output.format, where)) {
+          throw new InputError(`exportOnnx: ${where}: a globalavgpool from ${formatName(l.input.format)} to ${formatName(l.output.format)} has no ONNX form (QLinearGlobalAveragePool has one element type); \`lowbit infer\` runs the model`);
+        }
         const ins = l.kind === 'add'
           ? [outs[l.a.from]!, ...quantInputs(l.a.quant, `${out}_a`, where), outs[l.b.from]!, ...quantInputs(l.b.quant, `${out}_b`, where)]
           : [cur, ...quantInputs(l.input, `${out}_x`, where)];

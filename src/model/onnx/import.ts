@@ -18,7 +18,8 @@ import { docPath } from '../../util/package.js';
  *   QuantizeLinear, DequantizeLinear (per tensor; per axis for weights), MatMulInteger, ConvInteger,
  *   QLinearMatMul, QLinearConv, com.microsoft QGemm, MatMul / Gemm / Conv between DequantizeLinear and
  *   QuantizeLinear (QDQ), Add of a bias, Add of two DequantizeLinear outputs then QuantizeLinear (QDQ residual,
- *   which ORT fuses into QLinearAdd: an `add` layer), com.microsoft QLinearAdd / QLinearGlobalAveragePool, Relu (fused as a clamp at the zero point), Cast + Mul of an int32
+ *   which ORT fuses into QLinearAdd: an `add` layer), GlobalAveragePool between DequantizeLinear and QuantizeLinear
+ *   (QDQ, which ORT fuses into QLinearGlobalAveragePool), com.microsoft QLinearAdd / QLinearGlobalAveragePool, Relu (fused as a clamp at the zero point), Cast + Mul of an int32
  *   accumulator, MaxPool, the integer threshold and binary-quantize ops `exportOnnx` writes (exactly that
  *   pattern: import_threshold.ts), and the layout ops (import_layout.ts): float Flatten / Reshape / Squeeze / Unsqueeze /
  *   Transpose / Identity before the first QuantizeLinear fold into the input handling, flattening and (at the
@@ -138,6 +139,9 @@ export function importOnnx(source: string | Uint8Array, opts: ImportOptions = {}
             unsupported('the Add\'s inputs and its QuantizeLinear output must all be uint8 or all int8 (ONNX Runtime fuses DequantizeLinear -> Add -> QuantizeLinear into QLinearAdd only then)');
           }
           push({ kind: 'add', name: x.name, a: x.a, b: x.b, output: q });
+          set({ t: 'q', q });
+        } else if (x.t === 'qgap') {
+          push({ kind: 'globalavgpool', name: x.name, input: x.input, output: q });
           set({ t: 'q', q });
         } else if (x.t === 'dq') {
           if (x.q.scale !== q.scale || x.q.zeroPoint !== q.zeroPoint || x.q.format.type !== q.format.type) {
@@ -317,6 +321,18 @@ export function importOnnx(source: string | Uint8Array, opts: ImportOptions = {}
         const pads = attrInts(node, 'pads') ?? [0, 0, 0, 0];
         push({ kind: 'maxpool2d', name: node.name || 'maxpool', kernel: [k[0]!, k[1]!], stride: [s[0]!, s[1]!], padding: [pads[0]!, pads[1]!, pads[2]!, pads[3]!] });
         set(x);
+        break;
+      }
+      case 'GlobalAveragePool': {
+        // QDQ: DequantizeLinear -> GlobalAveragePool -> QuantizeLinear. ONNX Runtime's graph optimizer fuses it
+        // into QLinearGlobalAveragePool (its QDQ rule for unary ops; an int8 QuantizeLinear -> DequantizeLinear
+        // pair is first made uint8 with the zero point + 128, the same integers): a globalavgpool layer
+        if (x.t !== 'dq') unsupported('GlobalAveragePool is imported between a DequantizeLinear and a QuantizeLinear (QDQ form), or as com.microsoft QLinearGlobalAveragePool');
+        const r = readers.get(node.output?.[0] ?? '') ?? [];
+        if (r.length !== 1 || r[0]?.opType !== 'QuantizeLinear') {
+          unsupported('the average must be read only by one QuantizeLinear (ONNX Runtime fuses DequantizeLinear -> GlobalAveragePool -> QuantizeLinear into QLinearGlobalAveragePool; a float average used otherwise has no lowbit layer)');
+        }
+        set({ t: 'qgap', input: x.q, name: node.name || 'globalavgpool' });
         break;
       }
       case 'QLinearAdd':

@@ -29,7 +29,7 @@ import { PRESETS } from '../../hw/presets.js';
 import { shiftLevels } from '../../hw/pe_kind.js';
 import { compileModel } from '../../hw/accel_compile.js';
 import { hostInput, runCycles, runLayers } from '../../hw/accel_top.js';
-import { buildImages, hexText, imageWidths } from '../../hw/accel_images.js';
+import { imageTexts } from '../../hw/accel_images.js';
 import { layoutBits, type AccelProgram } from '../../hw/accel_program.js';
 import { BINARY, convNet, int, randomInts, randomMlp, type ConvSpec } from '../../model/random.js';
 import type { QuantizedModel, TensorFormat } from '../../model/types.js';
@@ -39,7 +39,7 @@ import { hdlFiles } from '../hdl_manifest.js';
 import type { ModelRun, UnitDesign, UnitSpec } from '../unit.js';
 
 /** The memory sizes of the verification build (every drawn program fits). */
-export const CAPACITY: Required<AccelCapacity> = { wDepth: 512, pDepth: 64, actWords: 32, outDepth: 32, layers: 4 };
+export const CAPACITY: Required<AccelCapacity> = { wDepth: 512, pDepth: 64, actWords: 32, outDepth: 32, layers: 4, gDepth: 1 };
 
 function variant(base: Design, name: string, patch: (d: Design) => void): Design {
   const d = structuredClone(base);
@@ -255,9 +255,6 @@ export const accelTopUnit: UnitSpec = {
   stimulus,
   model,
   workFiles(design, seed) {
-    const p = programOf(design, seed);
-    const img = buildImages(p);
-    const widths = imageWidths(p);
-    return Object.fromEntries((Object.keys(img) as (keyof typeof img)[]).map((name) => [`${name}.hex`, hexText(img[name], widths[name])]));
+    return imageTexts(programOf(design, seed));
   },
 };

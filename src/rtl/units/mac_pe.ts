@@ -15,13 +15,13 @@ import { BINARY, formatRange, intFormat, type IntFormat } from '../../arith/form
 import { intMax } from '../../arith/int.js';
 import type { Design } from '../../hw/design.js';
 import { PRESETS } from '../../hw/presets.js';
-import {
-  laneFromBits, laneToBits, tagBits, type AccRule, type AccValue,
-} from '../../hw/mac_rule.js';
+import { tagBits, type AccRule, type AccValue } from '../../hw/mac_rule.js';
 import { macVerilogParams, MacPe, type MacPeInputs } from '../../hw/mac_pe.js';
 import { peKind, peLanes, peRule, peVerilogParams, weightExpBits } from '../../hw/pe_kind.js';
 import { Rng } from '../../util/rng.js';
-import type { PortSpec, UnitDesign, UnitSpec } from '../unit.js';
+import { portWords } from '../harness.js';
+import { type PortSpec, type UnitDesign, type UnitSpec, type WordsModelRun } from '../unit.js';
+import { getBig, getInt, putBig, putInt, putRandomBits, unitFromWords, portLayout } from '../unit_words.js';
 import { hdlFiles } from '../hdl_manifest.js';
 
 function lanes(d: Design): { h: IntFormat; v: IntFormat; acc: number; tag: number } {
@@ -82,7 +82,10 @@ export function laneCorners(l: IntFormat): readonly number[] {
 
 /** A random lane value: uniform, or a corner with probability 0.3. */
 export function randomLane(rng: Rng, l: IntFormat): number {
-  const { min, max, corners: c } = lane(l);
+  return drawLane(rng, lane(l));
+}
+
+function drawLane(rng: Rng, { min, max, corners: c }: { min: number; max: number; corners: readonly number[] }): number {
   if (rng.float() < 0.3) return c[rng.int(0, c.length - 1)];
   return rng.int(min, max);
 }
@@ -98,83 +101,118 @@ function accCorners(bits: number): readonly bigint[] {
   return c;
 }
 
-function randomAcc(rng: Rng, bits: number): bigint {
+/** The accumulator corners as port words (two's complement patterns, `portWords(bits)` words each). */
+function accCornerWords(bits: number): Uint32Array[] {
+  return accCorners(bits).map((c) => {
+    const w = new Uint32Array(portWords(bits));
+    putBig(w, 0, c, bits);
+    return w;
+  });
+}
+
+/** The stimulus and model layout: word offsets of the ports (within their direction's vector) and the words per cycle. */
+function layout(d: Design): { l: ReturnType<typeof lanes>; at: Record<string, number>; inStride: number; outStride: number } {
+  return { l: lanes(d), ...portLayout(ports(d)) };
+}
+
+/** Writes a random accumulator pattern at `words[off]`: a corner with probability 0.3, else uniform. */
+function randomAcc(rng: Rng, corners: Uint32Array[], words: Uint32Array, off: number, bits: number): void {
   if (rng.float() < 0.3) {
-    const c = accCorners(bits);
-    return c[rng.int(0, c.length - 1)];
+    const c = corners[rng.int(0, corners.length - 1)];
+    for (let k = 0; k < c.length; k++) words[off + k] = c[k]; // (not words.set: a runtime call per value)
+  } else {
+    putRandomBits(rng, words, off, bits);
   }
-  return BigInt.asIntN(bits, rng.bigBits(bits));
 }
 
-interface PeCycle {
-  hValid: boolean; h: number; vValid: boolean; v: number; last: boolean; tag: number; shift: boolean; ps: bigint;
-}
-
-function encode(c: PeCycle, l: ReturnType<typeof lanes>): bigint[] {
-  return [
-    c.hValid ? 1n : 0n, laneToBits(c.h, l.h), c.vValid ? 1n : 0n, laneToBits(c.v, l.v), c.last ? 1n : 0n,
-    BigInt(c.tag), c.shift ? 1n : 0n, BigInt.asUintN(l.acc, c.ps),
-  ];
-}
-
-function stimulus(d: Design, seed: number, cases: number): bigint[][] {
-  const l = lanes(d);
+function stimulus(d: Design, seed: number, cases: number): Uint32Array {
+  const { l, at, inStride: S } = layout(d);
   const rng = new Rng(seed);
   const os = d.array.dataflow === 'os';
-  const idle: PeCycle = { hValid: false, h: 0, vValid: false, v: 0, last: false, tag: 0, shift: false, ps: 0n };
-  const out: bigint[][] = [];
-  const push = (c: Partial<PeCycle>): void => {
-    out.push(encode({ ...idle, ...c }, l));
-  };
   const dir = directedOperands(d, l);
+  const corners = accCornerWords(l.acc);
+  // directed: two cycles per (h, v, ps) corner; then the random cycles and one idle cycle (all zero words)
+  const words = new Uint32Array((2 * dir.h.length * dir.v.length * corners.length + cases + 1) * S);
+  // the port offsets as locals (a property read per word was a third of the stimulus's time)
+  const { h_valid_i: HV, h_i: H, v_valid_i: VV, v_i: V, last_i: LAST, tag_i: TAG, shift_i: SHIFT, ps_i: PS } = at;
+  const hBits = l.h.bits, vBits = l.v.bits, accBits = l.acc;
+  let o = 0;
   for (const h of dir.h) {
     for (const v of dir.v) {
-      for (const ps of accCorners(l.acc)) {
+      for (const ps of corners) {
         if (os) {
-          push({ shift: true, ps }); // load the accumulator through the drain path
-          push({ hValid: true, h, vValid: true, v, last: true });
+          words[o + SHIFT] = 1; // load the accumulator through the drain path
+          words.set(ps, o + PS);
+          o += S;
+          words[o + HV] = 1;
+          putInt(words, o + H, h, hBits);
+          words[o + VV] = 1;
+          putInt(words, o + V, v, vBits);
+          words[o + LAST] = 1;
         } else {
-          push({ vValid: true, v, tag: 0 });
-          push({ hValid: true, h, ps });
+          words[o + VV] = 1;
+          putInt(words, o + V, v, vBits);
+          o += S;
+          words[o + HV] = 1;
+          putInt(words, o + H, h, hBits);
+          words.set(ps, o + PS);
         }
+        o += S;
       }
     }
   }
   const tagMax = 2 ** l.tag - 1;
-  for (let i = 0; i < cases; i++) {
-    push({
-      hValid: rng.float() < 0.75, h: randomLane(rng, l.h), vValid: rng.float() < 0.75, v: randomLane(rng, l.v),
-      last: rng.float() < 0.1, tag: rng.float() < 0.5 ? 0 : rng.int(0, tagMax), shift: rng.float() < 0.1,
-      ps: randomAcc(rng, l.acc),
-    });
+  const hLane = lane(l.h), vLane = lane(l.v);
+  for (let i = 0; i < cases; i++, o += S) {
+    words[o + HV] = +(rng.float() < 0.75);
+    putInt(words, o + H, drawLane(rng, hLane), hBits);
+    words[o + VV] = +(rng.float() < 0.75);
+    putInt(words, o + V, drawLane(rng, vLane), vBits);
+    words[o + LAST] = +(rng.float() < 0.1);
+    words[o + TAG] = rng.float() < 0.5 ? 0 : rng.int(0, tagMax);
+    words[o + SHIFT] = +(rng.float() < 0.1);
+    randomAcc(rng, corners, words, o + PS, accBits);
   }
-  push({});
-  return out;
+  return words;
 }
 
-function model(d: Design, stim: bigint[][]): { outputs: bigint[][]; trace: Record<string, bigint[]> } {
-  const l = lanes(d);
+function model(d: Design, stim: Uint32Array): WordsModelRun {
+  const { l, at, inStride: S, outStride: R } = layout(d); // offsets as locals below, as in stimulus()
   const rule = peRule(d) as AccRule<AccValue>;
   const pe = new MacPe<AccValue>(d.array.dataflow, rule);
   const big = typeof rule.zero === 'bigint';
-  const outputs: bigint[][] = [];
-  const trace: Record<string, bigint[]> = { acc: [], s: [] };
-  for (const x of stim) {
-    const o = pe.outputs();
-    outputs.push([
-      o.hValid ? 1n : 0n, laneToBits(o.h, l.h), o.vValid ? 1n : 0n, laneToBits(o.v, l.v), o.last ? 1n : 0n,
-      BigInt(o.tag), rule.toBigInt(o.acc),
-    ]);
-    trace.acc.push(rule.toBigInt(o.acc));
-    trace.s.push(laneToBits(pe.register('s_q') as number, l.v));
-    const ps = BigInt.asIntN(l.acc, x[7]);
-    const inp: MacPeInputs<AccValue> = {
-      hValid: x[0] === 1n, h: laneFromBits(x[1], l.h), vValid: x[2] === 1n, v: laneFromBits(x[3], l.v),
-      last: x[4] === 1n, tag: Number(x[5]), shift: x[6] === 1n, ps: big ? ps : Number(ps),
-    };
+  const cycles = stim.length / S;
+  const outputs = new Uint32Array(cycles * R);
+  const accTrace: AccValue[] | Float64Array = big ? new Array<AccValue>(cycles) : new Float64Array(cycles);
+  const sTrace = new Float64Array(cycles);
+  const { h_valid_i: HV, h_i: H, v_valid_i: VV, v_i: V, last_i: LAST, tag_i: TAG, shift_i: SHIFT, ps_i: PS } = at;
+  const { h_valid_o: HVO, h_o: HO, v_valid_o: VVO, v_o: VO, last_o: LASTO, tag_o: TAGO, acc_o: ACC } = at;
+  const hBits = l.h.bits, vBits = l.v.bits, hSigned = l.h.signed, vSigned = l.v.signed, accBits = l.acc;
+  const inp: MacPeInputs<AccValue> = { hValid: false, h: 0, vValid: false, v: 0, last: false, tag: 0, shift: false, ps: rule.zero };
+  for (let t = 0, x = 0, y = 0; t < cycles; t++, x += S, y += R) {
+    // the outputs are the registers (read by name: no object per cycle)
+    outputs[y + HVO] = pe.register('h_valid_q') as number;
+    putInt(outputs, y + HO, pe.register('h_q') as number, hBits);
+    outputs[y + VVO] = pe.register('v_valid_q') as number;
+    putInt(outputs, y + VO, pe.register('v_q') as number, vBits);
+    outputs[y + LASTO] = pe.register('last_q') as number;
+    outputs[y + TAGO] = pe.register('tag_q') as number;
+    const acc = pe.register('acc_q');
+    if (big) putBig(outputs, y + ACC, acc as bigint, accBits);
+    else putInt(outputs, y + ACC, acc as number, accBits);
+    accTrace[t] = acc as number; // a BigInt into the plain array when `big`
+    sTrace[t] = pe.register('s_q') as number;
+    inp.hValid = stim[x + HV] === 1;
+    inp.h = getInt(stim, x + H, hBits, hSigned);
+    inp.vValid = stim[x + VV] === 1;
+    inp.v = getInt(stim, x + V, vBits, vSigned);
+    inp.last = stim[x + LAST] === 1;
+    inp.tag = stim[x + TAG];
+    inp.shift = stim[x + SHIFT] === 1;
+    inp.ps = big ? getBig(stim, x + PS, accBits, true) : getInt(stim, x + PS, accBits, true);
     pe.step(inp);
   }
-  return { outputs, trace };
+  return { outputs, trace: { acc: accTrace, s: sTrace } };
 }
 
 function variant(label: string, patch: (d: Design) => void): UnitDesign {
@@ -232,19 +270,18 @@ export function macPeDesigns(): UnitDesign[] {
   ];
 }
 
-export const macPeUnit: UnitSpec = {
+export const macPeUnit: UnitSpec = unitFromWords({
   name: 'mac_pe',
   top: 'mac_pe',
   hdlFiles: () => hdlFiles('mac_pe'),
   parameters: (d) => ({ ...macVerilogParams(d), TagBits: tagBits(d.array.rows), ...peVerilogParams(d) }),
   ports,
   designs: macPeDesigns,
-  stimulus,
-  model,
+  words: { stimulus, model },
   traceSignals: () => [
     { vcd: 'acc_q', model: 'acc' },
     { vcd: 's_q', model: 's' },
   ],
-};
+});
 
 export default macPeUnit;

@@ -20,11 +20,11 @@ import {
   RequantizerModel,
   requantizerParams,
   requantizerVerilogParams,
-  type RequantizerInputs,
   type RequantizerParams,
 } from '../../hw/index.js';
 import { Rng } from '../../util/rng.js';
-import { fromBitsSigned, toBits, type PortSpec, type UnitDesign, type UnitSpec } from '../unit.js';
+import { type PortSpec, type UnitDesign, type UnitSpec, type WordsModelRun } from '../unit.js';
+import { getInt, putInt, unitFromWords, portLayout } from '../unit_words.js';
 import { hdlFiles } from '../hdl_manifest.js';
 
 const I32_MIN = -(2 ** 31);
@@ -139,79 +139,100 @@ function directedSets(p: RequantizerParams): [number, number, number[]][] {
   return sets;
 }
 
-function stimulus(d: Design, seed: number, cases: number): bigint[][] {
-  const p = requantizerParams(d);
+/** Word offsets of the ports (per direction) and the words per cycle. */
+function layout(d: Design): { p: RequantizerParams; at: Record<string, number>; inStride: number; outStride: number } {
+  return { p: requantizerParams(d), ...portLayout(ports(d)) };
+}
+
+function stimulus(d: Design, seed: number, cases: number): Uint32Array {
+  const { p, at, inStride: S } = layout(d);
   const rng = new Rng(seed);
   const cb = chBits(p);
   const lim = 2 ** (p.accBits - 1);
-  const stim: bigint[][] = [];
-  const push = (i: Partial<RequantizerInputs>): void => {
-    stim.push([
-      i.cfgWe ? 1n : 0n, BigInt(i.cfgCh ?? 0), BigInt(i.cfgMult ?? 0), BigInt(i.cfgShift ?? 0),
-      i.valid ? 1n : 0n, BigInt(i.ch ?? 0), BigInt(i.acc ?? 0), i.stall ? 1n : 0n,
-    ]);
+  const sets = directedSets(p);
+  let cycles = p.channels + cases + 6;
+  for (const [, , accs] of sets) cycles += 1 + accs.length;
+  const words = new Uint32Array(cycles * S);
+  const { cfg_we_i: WE, cfg_ch_i: CCH, cfg_mult_i: MULT, cfg_shift_i: SHIFT, valid_i: VALID, ch_i: CH, acc_i: ACC, stall_i: STALL } = at;
+  const accBits = p.accBits;
+  let o = 0;
+  // a table write in cycle o (the other inputs 0 unless set after)
+  const cfg = (ch: number, m: number, s: number): void => {
+    words[o + WE] = 1;
+    words[o + CCH] = ch;
+    putInt(words, o + MULT, m, 32);
+    putInt(words, o + SHIFT, s, 6);
   };
   // 1. directed
   let set = 0;
-  for (const [m, s, accs] of directedSets(p)) {
+  for (const [m, s, accs] of sets) {
     const ch = set++ % p.channels;
-    push({ cfgWe: true, cfgCh: ch, cfgMult: m, cfgShift: s });
-    for (const acc of accs) push({ valid: true, ch, acc });
+    cfg(ch, m, s);
+    o += S;
+    for (const acc of accs) {
+      words[o + VALID] = 1;
+      words[o + CH] = ch;
+      putInt(words, o + ACC, acc, accBits);
+      o += S;
+    }
   }
   // fill the table with random entries
-  for (let c = 0; c < p.channels; c++) {
+  for (let c = 0; c < p.channels; c++, o += S) {
     const [m, s] = randomEntry(rng, p);
-    push({ cfgWe: true, cfgCh: c, cfgMult: m, cfgShift: s });
+    cfg(c, m, s);
   }
-  // 2. random
+  // 2. random (draws in the order of the BigInt version: acc, we, entry, cfg channel, valid, channel, stall)
   const chSpan = 2 ** cb;
-  for (let t = 0; t < cases; t++) {
+  for (let t = 0; t < cases; t++, o += S) {
     const r = rng.float();
     const acc = r < 0.5 ? rng.int(-lim, lim - 1) : r < 0.8 ? rng.int(-Math.min(lim, 4096), Math.min(lim, 4096) - 1)
       : [-lim, lim - 1, 0, -1][rng.int(0, 3)];
-    const we = rng.float() < 0.05;
+    words[o + WE] = +(rng.float() < 0.05);
     const [m, s] = randomEntry(rng, p);
-    push({
-      cfgWe: we, cfgCh: rng.int(0, chSpan - 1), cfgMult: m, cfgShift: s,
-      valid: rng.float() < 0.8, ch: rng.int(0, chSpan - 1), acc, stall: rng.float() < 0.1,
-    });
+    words[o + CCH] = rng.int(0, chSpan - 1);
+    putInt(words, o + MULT, m, 32);
+    putInt(words, o + SHIFT, s, 6);
+    words[o + VALID] = +(rng.float() < 0.8);
+    words[o + CH] = rng.int(0, chSpan - 1);
+    putInt(words, o + ACC, acc, accBits);
+    words[o + STALL] = +(rng.float() < 0.1);
   }
-  // 3. drain
-  for (let t = 0; t < 6; t++) push({});
-  return stim;
+  // 3. drain: 6 idle cycles (zero words)
+  return words;
 }
 
-function model(d: Design, stim: bigint[][]): { outputs: bigint[][]; trace: Record<string, bigint[]> } {
-  const p = requantizerParams(d);
-  const ins = ports(d).filter((q) => q.dir === 'in');
+function model(d: Design, stim: Uint32Array): WordsModelRun {
+  const { p, at, inStride: S, outStride: R } = layout(d);
   const m = new RequantizerModel(p);
-  const outputs: bigint[][] = [];
-  const s2: bigint[] = [];
-  const sgn = (v: bigint, j: number): number => Number(fromBitsSigned(toBits(v, ins[j].width, ins[j].name), ins[j].width));
-  const uns = (v: bigint, j: number): number => Number(toBits(v, ins[j].width, ins[j].name));
-  for (const v of stim) {
+  const cycles = stim.length / S;
+  const outputs = new Uint32Array(cycles * R);
+  const s2 = new Float64Array(cycles);
+  const { cfg_we_i: WE, cfg_ch_i: CCH, cfg_mult_i: MULT, cfg_shift_i: SHIFT, valid_i: VALID, ch_i: CH, acc_i: ACC, stall_i: STALL } = at;
+  const { valid_o: VO, data_o: DO } = at;
+  const cb = chBits(p), accBits = p.accBits, outBits = p.out.bits, shiftSigned = p.mode !== 'shift';
+  for (let t = 0, x = 0, y = 0; t < cycles; t++, x += S, y += R) {
     const o = m.outputs();
-    outputs.push([o.valid ? 1n : 0n, BigInt(o.data)]);
-    s2.push(BigInt(m.register('s2_q')));
+    outputs[y + VO] = +o.valid;
+    putInt(outputs, y + DO, o.data, outBits);
+    s2[t] = m.register('s2_q');
     m.step({
-      cfgWe: v[0] !== 0n, cfgCh: uns(v[1], 1), cfgMult: sgn(v[2], 2),
-      cfgShift: p.mode === 'shift' ? uns(v[3], 3) : sgn(v[3], 3),
-      valid: v[4] !== 0n, ch: uns(v[5], 5), acc: sgn(v[6], 6), stall: v[7] !== 0n,
+      cfgWe: stim[x + WE] !== 0, cfgCh: getInt(stim, x + CCH, cb, false), cfgMult: getInt(stim, x + MULT, 32, true),
+      cfgShift: getInt(stim, x + SHIFT, 6, shiftSigned),
+      valid: stim[x + VALID] !== 0, ch: getInt(stim, x + CH, cb, false), acc: getInt(stim, x + ACC, accBits, true), stall: stim[x + STALL] !== 0,
     });
   }
   return { outputs, trace: { s2 } };
 }
 
-export const requantizerUnit: UnitSpec = {
+export const requantizerUnit: UnitSpec = unitFromWords({
   name: 'requantizer',
   top: 'requantizer',
   hdlFiles: () => hdlFiles('requantizer'),
   parameters: (d) => requantizerVerilogParams(requantizerParams(d)),
   ports,
   designs,
-  stimulus,
-  model,
+  words: { stimulus, model },
   traceSignals: () => [{ vcd: 's2_q', model: 's2' }],
-};
+});
 
 export default requantizerUnit;

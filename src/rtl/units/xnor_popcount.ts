@@ -29,7 +29,8 @@ import {
 } from '../../hw/index.js';
 import { clog2, formatRange, intFormat } from '../../arith/format.js';
 import { Rng } from '../../util/rng.js';
-import { fromBitsSigned, toBits, type PortSpec, type UnitDesign, type UnitSpec } from '../unit.js';
+import { type PortSpec, type UnitDesign, type UnitSpec, type WordsModelRun } from '../unit.js';
+import { getInt, putBig, putInt, putRandomBits, unitFromWords, portLayout, WordsWriter } from '../unit_words.js';
 import { hdlFiles } from '../hdl_manifest.js';
 
 function widths(p: XnorPopcountParams): { ch: number; idx: number; nb: number; act: number } {
@@ -94,27 +95,55 @@ export function wordToBig(w: Uint32Array): bigint {
   return v;
 }
 
-/** Unpacks a BigInt lane word into `out` (ceil(lanes/32) words). */
-export function bigToWord(v: bigint, out: Uint32Array): Uint32Array {
-  for (let j = 0; j < out.length; j++) out[j] = Number(BigInt.asUintN(32, v >> BigInt(32 * j)));
-  return out;
+/** Word offsets of the ports (per direction) and the words per cycle. */
+function layout(d: Design): { p: XnorPopcountParams; at: Record<string, number>; inStride: number; outStride: number } {
+  return { p: xnorPopcountParams(d), ...portLayout(ports(d)) };
 }
 
-type Word = Omit<XnorPopcountInputs, 'a' | 'w' | 'thrWe' | 'thrCh' | 'thrIdx' | 'thrVal' | 'stall'> & { a: bigint; w: bigint };
+/** One beat of the unit's inputs (the threshold write and the stall are separate arguments of `row`). */
+interface Beat {
+  valid?: boolean; first?: boolean; last?: boolean; and?: boolean; neg?: boolean; shift?: number; nbits?: number; ch?: number;
+  /** lane words: a BigInt, or `ceil(lanes/32)` words */
+  a?: bigint | Uint32Array; w?: bigint | Uint32Array;
+}
 
-function stimulus(d: Design, seed: number, cases: number): bigint[][] {
-  const p = xnorPopcountParams(d);
+function stimulus(d: Design, seed: number, cases: number): Uint32Array {
+  const { p, at, inStride: S } = layout(d);
   const wd = widths(p);
   const rng = new Rng(seed);
   const lim = 2 ** (p.accBits - 1);
   const laneMask = (1n << BigInt(p.lanes)) - 1n;
-  const stim: bigint[][] = [];
-  const row = (x: Partial<Word>, thr?: [number, number, number], stall = false): void => {
-    stim.push([
-      thr ? 1n : 0n, BigInt(thr?.[0] ?? 0), BigInt(thr?.[1] ?? 0), BigInt(thr?.[2] ?? 0),
-      x.valid ? 1n : 0n, x.first ? 1n : 0n, x.last ? 1n : 0n, x.and ? 1n : 0n, x.neg ? 1n : 0n,
-      BigInt(x.shift ?? 0), BigInt(x.nbits ?? 0), BigInt(x.ch ?? 0), x.a ?? 0n, x.w ?? 0n, stall ? 1n : 0n,
-    ]);
+  // thresholds, the directed dots (4 x 5 lengths of <= 4 beats; 4 bit-serial dots of <= 64 planes x 3 beats), cases, drain
+  const out = new WordsWriter(S, p.channels * p.thresholds + 80 + 4 * 64 * 3 + cases + 5);
+  const { thr_we_i: TWE, thr_ch_i: TCH, thr_idx_i: TIDX, thr_val_i: TVAL, valid_i: VALID, first_i: FIRST, last_i: LAST, and_i: AND, neg_i: NEG } = at;
+  const { shift_i: SHIFT, nbits_i: NB, ch_i: CH, a_i: A, w_i: W, stall_i: STALL } = at;
+  const lw = laneWords(p.lanes);
+  const putLanes = (words: Uint32Array, off: number, v: bigint | Uint32Array | undefined): void => {
+    if (typeof v === 'bigint') putBig(words, off, v, p.lanes);
+    else if (v !== undefined) for (let k = 0; k < lw; k++) words[off + k] = v[k];
+  };
+  /** one cycle: a beat, an optional threshold write [channel, index, value] and the stall */
+  const row = (x: Beat, thr?: [number, number, number], stall = false): number => {
+    const o = out.next();
+    const w = out.words;
+    if (thr !== undefined) {
+      w[o + TWE] = 1;
+      w[o + TCH] = thr[0];
+      w[o + TIDX] = thr[1];
+      putInt(w, o + TVAL, thr[2], p.accBits);
+    }
+    w[o + VALID] = +(x.valid === true);
+    w[o + FIRST] = +(x.first === true);
+    w[o + LAST] = +(x.last === true);
+    w[o + AND] = +(x.and === true);
+    w[o + NEG] = +(x.neg === true);
+    w[o + SHIFT] = x.shift ?? 0;
+    w[o + NB] = x.nbits ?? 0;
+    w[o + CH] = x.ch ?? 0;
+    putLanes(w, o + A, x.a);
+    putLanes(w, o + W, x.w);
+    w[o + STALL] = +stall;
+    return o;
   };
   const thrValue = (): number => {
     const r = rng.float();
@@ -145,27 +174,39 @@ function stimulus(d: Design, seed: number, cases: number): bigint[][] {
     const n = rng.int(1, 2 * p.lanes + 3);
     const { x, y } = bitSerialOperands(rng, n, fx, fy);
     for (const b of bitSerialWords(packBitPlanes(x, fx), fx, packBitPlanes(y, fy), fy, n, p.lanes)) {
-      row({ valid: true, first: b.first, last: b.last, and: true, neg: b.neg, shift: b.shift, nbits: b.nbits,
-        a: wordToBig(b.a), w: wordToBig(b.w) });
+      row({ valid: true, first: b.first, last: b.last, and: true, neg: b.neg, shift: b.shift, nbits: b.nbits, a: b.a, w: b.w });
     }
   }
-  // 4. random cycles
+  // 4. random cycles (draws in the order of the BigInt version: threshold write, then the beat, then the stall)
   const nbMax = 2 ** wd.nb - 1;
   const chSpan = 2 ** wd.ch;
   const idxSpan = 2 ** wd.idx;
+  // written word by word (no object per cycle: this loop is most of the stimulus)
   for (let t = 0; t < cases; t++) {
-    const thr: [number, number, number] | undefined = rng.float() < 0.03
-      ? [rng.int(0, chSpan - 1), rng.int(0, idxSpan - 1), thrValue()] : undefined;
+    const o = out.next();
+    const w = out.words;
+    if (rng.float() < 0.03) {
+      w[o + TWE] = 1;
+      w[o + TCH] = rng.int(0, chSpan - 1);
+      w[o + TIDX] = rng.int(0, idxSpan - 1);
+      putInt(w, o + TVAL, thrValue(), p.accBits);
+    }
     const r = rng.float();
-    row({
-      valid: rng.float() < 0.85, first: rng.float() < 0.25, last: rng.float() < 0.3, and: rng.float() < 0.4,
-      neg: rng.float() < 0.5, shift: rng.int(0, 31), nbits: r < 0.7 ? p.lanes : rng.int(0, nbMax),
-      ch: rng.int(0, chSpan - 1), a: rng.bigBits(p.lanes), w: rng.bigBits(p.lanes),
-    }, thr, rng.float() < 0.1);
+    w[o + VALID] = +(rng.float() < 0.85);
+    w[o + FIRST] = +(rng.float() < 0.25);
+    w[o + LAST] = +(rng.float() < 0.3);
+    w[o + AND] = +(rng.float() < 0.4);
+    w[o + NEG] = +(rng.float() < 0.5);
+    w[o + SHIFT] = rng.int(0, 31);
+    w[o + NB] = r < 0.7 ? p.lanes : rng.int(0, nbMax);
+    w[o + CH] = rng.int(0, chSpan - 1);
+    putRandomBits(rng, w, o + A, p.lanes);
+    putRandomBits(rng, w, o + W, p.lanes);
+    w[o + STALL] = +(rng.float() < 0.1);
   }
   // 5. drain
   for (let t = 0; t < 5; t++) row({});
-  return stim;
+  return out.finish();
 }
 
 /** Random bit-serial operands with the formats' extremes mixed in (shared with the RTL test). */
@@ -180,40 +221,59 @@ export function bitSerialOperands(rng: Rng, n: number, fx: IntFormat, fy: IntFor
   return { x: vec(fx), y: vec(fy) };
 }
 
-function model(d: Design, stim: bigint[][]): { outputs: bigint[][]; trace: Record<string, bigint[]> } {
-  const p = xnorPopcountParams(d);
-  const ins = ports(d).filter((q) => q.dir === 'in');
+function model(d: Design, stim: Uint32Array): WordsModelRun {
+  const { p, at, inStride: S, outStride: R } = layout(d);
+  const wd = widths(p);
   const m = new XnorPopcountModel(p);
-  const outputs: bigint[][] = [];
-  const acc: bigint[] = [];
-  const a = new Uint32Array(laneWords(p.lanes));
-  const w = new Uint32Array(laneWords(p.lanes));
-  const u = (v: bigint, j: number): bigint => toBits(v, ins[j].width, ins[j].name);
-  const n = (v: bigint, j: number): number => Number(u(v, j));
-  for (const v of stim) {
+  const cycles = stim.length / S;
+  const outputs = new Uint32Array(cycles * R);
+  const acc = new Float64Array(cycles);
+  const lw = laneWords(p.lanes);
+  const a = new Uint32Array(lw);
+  const w = new Uint32Array(lw);
+  const { thr_we_i: TWE, thr_ch_i: TCH, thr_idx_i: TIDX, thr_val_i: TVAL, valid_i: VALID, first_i: FIRST, last_i: LAST, and_i: AND, neg_i: NEG } = at;
+  const { shift_i: SHIFT, nbits_i: NB, ch_i: CH, a_i: A, w_i: W, stall_i: STALL, valid_o: VO, dot_o: DOT, act_o: ACT } = at;
+  const inp: XnorPopcountInputs = {
+    thrWe: false, thrCh: 0, thrIdx: 0, thrVal: 0, valid: false, first: false, last: false, and: false, neg: false,
+    shift: 0, nbits: 0, ch: 0, a, w, stall: false,
+  };
+  for (let t = 0, x = 0, y = 0; t < cycles; t++, x += S, y += R) {
     const o = m.outputs();
-    outputs.push([o.valid ? 1n : 0n, BigInt(o.dot), BigInt(o.act)]);
-    acc.push(BigInt(m.register('acc_q')));
-    m.step({
-      thrWe: v[0] !== 0n, thrCh: n(v[1], 1), thrIdx: n(v[2], 2), thrVal: Number(fromBitsSigned(u(v[3], 3), p.accBits)),
-      valid: v[4] !== 0n, first: v[5] !== 0n, last: v[6] !== 0n, and: v[7] !== 0n, neg: v[8] !== 0n,
-      shift: n(v[9], 9), nbits: n(v[10], 10), ch: n(v[11], 11),
-      a: bigToWord(u(v[12], 12), a), w: bigToWord(u(v[13], 13), w), stall: v[14] !== 0n,
-    });
+    outputs[y + VO] = +o.valid;
+    putInt(outputs, y + DOT, o.dot, p.accBits);
+    putInt(outputs, y + ACT, o.act, wd.act);
+    acc[t] = m.register('acc_q');
+    inp.thrWe = stim[x + TWE] !== 0;
+    inp.thrCh = stim[x + TCH];
+    inp.thrIdx = stim[x + TIDX];
+    inp.thrVal = getInt(stim, x + TVAL, p.accBits, true);
+    inp.valid = stim[x + VALID] !== 0;
+    inp.first = stim[x + FIRST] !== 0;
+    inp.last = stim[x + LAST] !== 0;
+    inp.and = stim[x + AND] !== 0;
+    inp.neg = stim[x + NEG] !== 0;
+    inp.shift = stim[x + SHIFT];
+    inp.nbits = stim[x + NB];
+    inp.ch = stim[x + CH];
+    for (let k = 0; k < lw; k++) {
+      a[k] = stim[x + A + k];
+      w[k] = stim[x + W + k];
+    }
+    inp.stall = stim[x + STALL] !== 0;
+    m.step(inp);
   }
   return { outputs, trace: { acc } };
 }
 
-export const xnorPopcountUnit: UnitSpec = {
+export const xnorPopcountUnit: UnitSpec = unitFromWords({
   name: 'xnor_popcount',
   top: 'xnor_popcount',
   hdlFiles: () => hdlFiles('xnor_popcount'),
   parameters: (d) => xnorPopcountVerilogParams(xnorPopcountParams(d)),
   ports,
   designs,
-  stimulus,
-  model,
+  words: { stimulus, model },
   traceSignals: () => [{ vcd: 'acc_q', model: 'acc' }],
-};
+});
 
 export default xnorPopcountUnit;

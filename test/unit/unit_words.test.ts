@@ -1,0 +1,149 @@
+import { describe, expect, it } from 'vitest';
+import { compareOutputs, compareOutputWords } from '../../src/rtl/compare.js';
+import { checkWords, decodeOutputs, encodeRows } from '../../src/rtl/harness.js';
+import { inputPorts, outputPorts, type PortSpec, type UnitDesign, type UnitSpec } from '../../src/rtl/unit.js';
+import { getBig, getInt, putBig, putInt, putRandomBits, unitData, unitFromWords, wordOffsets } from '../../src/rtl/unit_words.js';
+import { macPeUnit } from '../../src/rtl/units/mac_pe.js';
+import { macPeShiftDesigns } from '../../src/rtl/units/mac_pe_shift.js';
+import { requantizerUnit } from '../../src/rtl/units/requantizer.js';
+import { xnorPopcountUnit } from '../../src/rtl/units/xnor_popcount.js';
+import { InputError } from '../../src/util/errors.js';
+import { Rng, testSeed } from '../../src/util/rng.js';
+
+describe('port words: value helpers against BigInt', () => {
+  it('putInt/getInt and putBig/getBig write and read two\'s complement patterns at every width', () => {
+    const seed = testSeed(23);
+    const rng = new Rng(seed);
+    for (let bits = 1; bits <= 64; bits++) {
+      const half = 1n << BigInt(bits - 1);
+      // the signed corners and two random values, as signed values of the width (1 is -1 in 1 bit)
+      const values = [-half, -half + 1n, -1n, 0n, 1n, half - 1n, rng.bigBits(bits), rng.bigBits(bits)].map((v) => BigInt.asIntN(bits, v));
+      for (const v of values) {
+        const pattern = BigInt.asUintN(bits, v);
+        const big = new Uint32Array(3);
+        putBig(big, 1, v, bits);
+        expect(getBig(big, 1, bits, false), `bits ${bits} v ${v} seed ${seed}`).toBe(pattern);
+        expect(getBig(big, 1, bits, true)).toBe(v);
+        expect(big[0]).toBe(0);
+        if (bits <= 53) {
+          const num = new Uint32Array(3);
+          putInt(num, 1, Number(v), bits);
+          expect([...num], `bits ${bits} v ${v}`).toEqual([...big]);
+          expect(getInt(num, 1, bits, true)).toBe(Number(v));
+          expect(getInt(num, 1, bits, false)).toBe(Number(pattern));
+          // the unsigned pattern writes the same words
+          if (bits < 53) putInt(num, 1, Number(pattern), bits);
+          expect([...num]).toEqual([...big]);
+        }
+      }
+    }
+  });
+
+  it('putRandomBits draws exactly what rng.bigBits draws', () => {
+    const seed = testSeed(5);
+    for (const bits of [1, 7, 31, 32, 33, 40, 63, 64, 65, 96, 100]) {
+      const a = new Rng(seed + bits);
+      const b = new Rng(seed + bits);
+      for (let i = 0; i < 50; i++) {
+        const w = new Uint32Array(4);
+        putRandomBits(a, w, 0, bits);
+        expect(getBig(w, 0, bits, false), `bits ${bits} draw ${i} seed ${seed}`).toBe(b.bigBits(bits));
+        expect(getBig(w, 0, 128, false) >> BigInt(bits)).toBe(0n);
+      }
+    }
+  });
+});
+
+const ports: PortSpec[] = [
+  { name: 'a_i', dir: 'in', width: 1 },
+  { name: 'y_o', dir: 'out', width: 8, signed: true },
+  { name: 'w_o', dir: 'out', width: 40 },
+  { name: 'z_o', dir: 'out', width: 32 },
+];
+const outs = outputPorts(ports);
+
+describe('port words: checks and comparison', () => {
+  it('wordOffsets places ports by their word counts', () => {
+    expect(wordOffsets(outs)).toEqual({ y_o: 0, w_o: 1, z_o: 3 });
+  });
+
+  it('checkWords rejects bits above a port width and a wrong cycle count, naming them', () => {
+    const w = encodeRows('u', outs, [[-1n, (1n << 40n) - 1n, 0xffffffffn], [1n, 2n, 3n]], 'model output');
+    expect(checkWords('u', outs, w, 'model output', 2)).toBe(2);
+    const bad = w.slice();
+    bad[4 + 2] = 1 << 8; // cycle 1, w_o's top word: bit 40
+    expect(() => checkWords('u', outs, bad, 'model output')).toThrow(/u: model output w_o in cycle 1: bits above its 40-bit width are set/);
+    const badY = w.slice();
+    badY[0] = 0x100;
+    expect(() => checkWords('u', outs, badY, 'model output')).toThrow(InputError);
+    expect(() => checkWords('u', outs, w, 'model output', 3)).toThrow(/the model produced 2 output cycles for 3 stimulus cycles/);
+    expect(() => checkWords('u', outs, w.subarray(1), 'model output')).toThrow(/not a multiple of 4/);
+    expect(() => checkWords('u', inputPorts(ports), new Uint32Array([0, 2]), 'stimulus')).toThrow(/u: stimulus cycle 1 port a_i: bits above its 1-bit width/);
+  });
+
+  it('compareOutputWords finds the first differing cycle and port and counts cycles (as compareOutputs on rows)', () => {
+    const seed = testSeed(9);
+    const rng = new Rng(seed);
+    const rows = Array.from({ length: 40 }, () => outs.map((p) => rng.bigBits(p.width)));
+    const actual = rows.map((r) => [...r]);
+    actual[17][2] ^= 1n << 31n;
+    actual[23][1] ^= 1n << 39n;
+    actual[17][1] ^= 1n;
+    const e = encodeRows('u', outs, rows, 'model output');
+    const a = encodeRows('u', outs, actual, 'model output');
+    const c = compareOutputWords('u', outs, e, a, rows.length);
+    expect(c.outputCycles).toBe(2);
+    expect(c.first).toEqual({ kind: 'output', cycle: 17, signal: 'w_o', width: 40, signed: false, expected: rows[17][1], actual: actual[17][1] });
+    expect(compareOutputs('u', outs, rows, actual)).toEqual(c);
+    expect(compareOutputWords('u', outs, e, e, rows.length)).toEqual({ first: undefined, outputCycles: 0, badRegisters: 0, cycles: 40 });
+  });
+});
+
+describe('the two forms of a unit agree (every design of mac_pe, mac_pe_shift, requantizer, xnor_popcount)', () => {
+  const cases: [UnitSpec, UnitDesign[]][] = [
+    [macPeUnit, [...macPeUnit.designs(), ...macPeShiftDesigns()]],
+    [requantizerUnit, requantizerUnit.designs()],
+    [xnorPopcountUnit, xnorPopcountUnit.designs()],
+  ];
+
+  it('unitData through the BigInt rows equals the typed fast path, words and traces', () => {
+    const seed = testSeed(31);
+    for (const [unit, designs] of cases) {
+      // the same unit with its BigInt stimulus/model only: the generic path of the machinery
+      const rowsOnly: UnitSpec = { ...unit, words: undefined };
+      for (const { label, design } of designs) {
+        const p = unit.ports(design);
+        const fast = unitData(unit, design, p, seed, 300);
+        const slow = unitData(rowsOnly, design, p, seed, 300);
+        const what = `${unit.name} ${label} seed ${seed}`;
+        expect(slow.cycles, what).toBe(fast.cycles);
+        expect([...slow.stimulus], what).toEqual([...fast.stimulus]);
+        const mf = fast.model();
+        const ms = slow.model();
+        expect([...ms.outputs], what).toEqual([...mf.outputs]);
+        for (const { model: key } of unit.traceSignals!(design)) {
+          expect(Array.from(ms.trace![key], (x) => BigInt(x)), `${what} trace ${key}`).toEqual(Array.from(mf.trace![key], (x) => BigInt(x)));
+        }
+        // the derived rows decode the fast path's words
+        expect(decodeOutputs(inputPorts(p), fast.stimulus, fast.cycles), what).toEqual(unit.stimulus(design, seed, 300));
+      }
+    }
+  });
+
+  it('unitFromWords rejects a fast model that writes outside a port', () => {
+    const broken = unitFromWords({
+      ...macPeUnit,
+      words: {
+        stimulus: macPeUnit.words!.stimulus,
+        model: (d, s, r) => {
+          const m = macPeUnit.words!.model(d, s, r);
+          m.outputs[7 * 3] = 2; // cycle 3, h_valid_o (1 bit)
+          return { outputs: m.outputs };
+        },
+      },
+    });
+    const { design } = macPeUnit.designs()[0];
+    expect(() => broken.model(design, broken.stimulus(design, 1, 10))).toThrow(/mac_pe: model output h_valid_o in cycle 3: bits above its 1-bit width/);
+    expect(() => unitData(broken, design, broken.ports(design), 1, 10).model()).toThrow(/model output h_valid_o in cycle 3/);
+  });
+});
