@@ -6,7 +6,8 @@
  * 2. Co-simulation throughput of every registered unit after one warm-up run (vectors = cycles, one input vector per cycle, about
  *    20,000 cycles with --quick, 100,000 without; `--units=a,b` picks units): the simulator process alone, in
  *    process, and `verifySpec` end to end (stimulus + TS model + simulate + compare) with its ratio to the
- *    simulator alone, outputs only and as `lowbit verify` runs it (VCD + traced registers).
+ *    simulator alone, outputs only and as `lowbit verify` runs it (VCD + traced registers). `--reps=N` sets
+ *    the repetitions (median of N; a loaded machine wants 9 or more).
  * 3. The same GEMM on the TS fast path (`simulateGemm`, functional + cost model) and through Verilator
  *    (the mac_array RTL driven with the controller's edge inputs): same values, same cycle count, and the
  *    wall-clock ratio. Medians of repeated runs, printed side by side.
@@ -31,7 +32,8 @@ import { Rng } from '../src/util/rng.js';
 import { childCpu, cpuLine } from './cpu.js';
 
 const quick = process.argv.includes('--quick');
-const REPS = quick ? 3 : 5;
+const repsArg = process.argv.find((a) => a.startsWith('--reps='));
+const REPS = repsArg !== undefined ? Number(repsArg.slice('--reps='.length)) : quick ? 3 : 5;
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The package as a user gets it: `npm pack`, then `npm install ./lowbit-*.tgz` into a fresh project (npm
 # registry only). Fails on any npm warning, on a node_modules above 60 MB, or if the installed CLI
-# (--version, one estimate, one simulate) or the README's library example does not work from there.
+# (--version, one estimate, one simulate) or the README's library example does not work from there (as an ES
+# module, type-checked as TypeScript), or require('lowbit') fails, or an examples/ file the docs name is missing.
 # Needs `npm run build` first (the tarball ships dist/). Usage: scripts/check-package.sh
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -37,5 +38,20 @@ node -e '
 ' "$root/README.md" > example.mjs
 node example.mjs | tee example.out
 grep -q 'logits equal the reference: true' example.out
+# CommonJS: require('lowbit') loads the ES module (Node >= 20.19 / 22.12: require(esm))
+node -e '
+  const { loadDesign, simulateGemm } = require("lowbit");
+  const { Y } = simulateGemm(loadDesign("int8"), Int32Array.of(1, 2), Int32Array.of(3, 4), 1, 2, 1, { cycleAccurate: false });
+  if (Y[0] !== 11) throw new Error(`require(lowbit): Y[0] = ${Y[0]}, expected 11`);
+'
+# TypeScript: the README example type-checks against the shipped declarations (strict, no skipLibCheck; the
+# user's project has @types/node, here the repository's)
+cp example.mjs example.mts
+printf '{ "compilerOptions": { "module": "nodenext", "target": "es2022", "strict": true, "noEmit": true, "typeRoots": ["%s/node_modules/@types"], "types": ["node"] }, "files": ["example.mts"] }\n' "$root" > tsconfig.json
+"$root/node_modules/.bin/tsc" -p tsconfig.json
+# every examples/ file the shipped docs and the CLI's help name is in the package
+for f in $(grep -rhoE 'examples/[A-Za-z0-9_./-]*[A-Za-z0-9_]' node_modules/lowbit/docs node_modules/lowbit/dist/cli | sort -u); do
+  [ -e "node_modules/lowbit/$f" ] || { echo "check-package: $f is named in the docs or the CLI but not shipped" >&2; exit 1; }
+done
 [ ! -e node_modules/lowbit/.cache ] || { echo "check-package: a cache appeared inside the package" >&2; exit 1; }
 echo "check-package: the packed lowbit installs without warnings and runs from a fresh project" >&2

@@ -44,6 +44,11 @@ const EXPERIMENTS: Record<string, Experiment> = {
     options: { ...tfc, abits: 4, ttq: 0.05, ttqScaleBits: 3 }, baseline: 'tfc-ttq',
     published: 'no MNIST figure (the paper: CIFAR-10 ResNets, ImageNet AlexNet/ResNet-18)',
   },
+  'tfc-ttq-shift-a4': {
+    method: 'TTQ, t = 0.05, scales rounded to powers of two on a 3-bit grid (--ttq-shift), with 4-bit PACT activations: weights {-c_n, 0, c_p}, c in {1, 2, 4}: shift-PE codes (docs/train.md)',
+    options: { ...tfc, abits: 4, ttq: 0.05, ttqScaleBits: 3, ttqShift: true }, baseline: 'tfc-ttq-a4',
+    published: 'no MNIST figure (the paper: CIFAR-10 ResNets, ImageNet AlexNet/ResNet-18)',
+  },
   'tfc-share16': {
     method: 'k-means sharing, 16 centroids (4 bits) + centroid fine-tuning', options: { ...tfc, shareWeights: 16, stageEpochs: 1 }, baseline: 'main run',
     published: 'Deep Compression, LeNet-300-100 (pruning + sharing + Huffman): 1.64% -> 1.58% error (Han et al. 2016, Table 1)',

@@ -3,7 +3,8 @@ import { groupDescription, groupsPerRow } from '../model/group.js';
 import { modelShapes, shapeSize, windowOutput } from '../model/shapes.js';
 import { BINARY, clog2, formatBits, formatName, formatRange, intFormat, type NumFormat } from '../arith/format.js';
 import { InputError, badValue } from '../util/errors.js';
-import { operandName, type Design, type PeKind } from './design.js';
+import { operandName, toJsonOperand, type Design, type PeKind } from './design.js';
+import { PRESET_NAMES } from './presets.js';
 import { accBounds, type LayerAccBounds } from './acc_bounds.js';
 import { POOL_MAX, windowPadded } from './conv_window.js';
 import { peKind, shiftable } from './pe_kind.js';
@@ -189,7 +190,7 @@ export function compileModel(model: QuantizedModel, design: Design, opts: Compil
     if (l.engine !== 'pool') continue;
     const out = l.outLayout;
     const elems = l.win.H * l.win.W * l.win.C;
-    if (out.kind === 'planes' && !out.bipolar) throw new InputError(`${where}: max-pool layer ${l.name} feeds a bit-serial layer; the pooling unit compares slots or ±1 bits (use a Design whose MAC array holds the next layer)`);
+    if (out.kind === 'planes' && !out.bipolar) throw poolFeedsSerial(where, l.name, layers[i + 1]!, design);
     l.inLayout = out.kind === 'planes' ? { kind: 'planes', planes: 1, stride: Math.ceil(elems / g.L) * g.L, bipolar: true } : { kind: 'slots', slotBits: g.hBits };
     if (i > 0) {
       const prev = layers[i - 1];
@@ -310,6 +311,18 @@ export function choosePe(model: QuantizedModel, design: Design): PeKind {
     throw e;
   }
   return sh.every((e, i) => e === mul[i]) ? 'shift' : 'multiplier';
+}
+
+/**
+ * A max-pool whose consumer runs bit-serially (its multi-bit inputs do not fit the array's activation format):
+ * the pooling unit compares array slots or ±1 bits, not bit planes. The fix is an activation format that holds
+ * the consumer's inputs, spelled as Design JSON.
+ */
+function poolFeedsSerial(where: string, pool: string, next: AccelLayer, design: Design): InputError {
+  const { bits, signed } = toJsonOperand(next.xFormat);
+  const activation = `{"bits": ${bits}, "signed": ${signed}}`;
+  const fix = (PRESET_NAMES as string[]).includes(design.name) ? `{"base": "${design.name}", "activation": ${activation}}` : `"activation": ${activation}`;
+  return new InputError(`${where}: max-pool layer ${pool} feeds layer ${next.name}, whose ${formatName(next.xFormat)} inputs the ${operandName(design.weight)} x ${operandName(design.activation)} MAC array cannot hold (they would go bit-serial, which the pooling unit cannot feed); use a Design (JSON file) with ${fix}`);
 }
 
 interface EngineChoice {

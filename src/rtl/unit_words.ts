@@ -155,8 +155,8 @@ export function putRandomBits(rng: Rng, words: Uint32Array, off: number, bits: n
 
 /**
  * Builds a stimulus of unknown length on words: `next()` starts a new cycle (all its words 0) and returns its
- * word offset into `words` (read `words` after `next()`: the buffer grows by doubling); `finish()` returns
- * exactly the cycles written.
+ * word offset into `words` (read `words` after `next()`: the buffer grows by doubling, so size `expected`
+ * generously); `finish()` returns exactly the cycles written.
  */
 export class WordsWriter {
   words: Uint32Array;
@@ -181,6 +181,6 @@ export class WordsWriter {
   }
 
   finish(): Uint32Array {
-    return this.words.slice(0, this.cycles * this.stride);
+    return this.words.subarray(0, this.cycles * this.stride); // a view: no copy of a large block
   }
 }

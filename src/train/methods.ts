@@ -2,7 +2,8 @@
  * The training methods of `lowbit train` beyond plain QAT (docs/train.md, "Training methods"), as stages
  * around the main training run:
  *   --ttq T             TTQ transforms on every dense/conv layer from the start (--ttq-scale-bits B: the two
- *                       scales on one power-of-two grid, integer codes)
+ *                       scales on one power-of-two grid, integer codes; --ttq-shift: each scale a power of
+ *                       two, codes the shift PE takes)
  *   --quant-noise P     Quant-Noise transforms on every dense/conv layer of a QAT network (block --qn-block)
  *   --teacher DIR       distillation loss in every stage (--temperature, --distill-weight)
  *   --inq F1,F2,..      after the main run, for each accumulated portion: partition and freeze onto powers
@@ -41,6 +42,8 @@ export interface MethodOptions {
   ttq?: number;
   /** significant bits of TTQ's two scales on one power-of-two grid (ttq.ts): integer codes */
   ttqScaleBits?: number;
+  /** TTQ's scales rounded to powers of two on that grid (ttq.ts): shift-PE codes {-2^i, 0, 2^j} */
+  ttqShift?: boolean;
   quantNoise?: number;
   qnBlock?: number;
   inq?: number[];
@@ -65,7 +68,7 @@ export function weightedLayers(net: Network): (Dense | Conv2d)[] {
 /** The transforms that act from the first step (TTQ, Quant-Noise), set on a freshly built network. */
 export function attachTransforms(net: Network, o: MethodOptions): void {
   for (const l of weightedLayers(net)) {
-    if (o.ttq !== undefined) l.transform = new TtqTransform(o.ttq, l.weight.value, o.ttqScaleBits);
+    if (o.ttq !== undefined) l.transform = new TtqTransform(o.ttq, l.weight.value, o.ttqScaleBits, o.ttqShift === true);
     else if (o.quantNoise !== undefined) l.transform = new QuantNoiseTransform(o.quantNoise, o.qnBlock ?? 4, net.rng!);
   }
 }
@@ -202,6 +205,7 @@ export function checkMethodOptions(o: MethodOptions & DistillOptions, fpWeights:
     if (on && !(fpWeights && fpAct)) throw new InputError(`${name}: trains an FP32 network whose weights take the method's values; give --wbits 32 --abits 32 (the defaults)`);
   }
   if (o.ttqScaleBits !== undefined && o.ttq === undefined) throw new InputError('--ttq-scale-bits: it sets the grid of the TTQ scales; give --ttq T too');
+  if (o.ttqShift && o.ttqScaleBits === undefined) throw new InputError('--ttq-shift: it rounds the TTQ scales to powers of two on their grid; give --ttq T --ttq-scale-bits B too (codes up to 2^(B-1))');
   if (o.ttq !== undefined && !fpAct && o.ttqScaleBits === undefined) {
     throw new InputError('--ttq with quantized activations exports an integer model, whose weights need the two TTQ scales on one grid; give --ttq-scale-bits B (2..8, codes of B + 1 bits), or --abits 32');
   }

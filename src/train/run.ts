@@ -383,7 +383,7 @@ export function trainCommandLine(o: RunOptions): string {
   if (o.maxTrain) a.push(`--train-images ${o.maxTrain}`);
   if (cfg.valCount !== 5000) a.push(`--val-images ${cfg.valCount}`);
   if (o.mixed) a.push(`--precision ${o.mixed.format} --rounding ${mixedRoundingWord(o.mixed.rounding)}`);
-  if (o.ttq !== undefined) a.push(`--ttq ${o.ttq}${o.ttqScaleBits !== undefined ? ` --ttq-scale-bits ${o.ttqScaleBits}` : ''}`);
+  if (o.ttq !== undefined) a.push(`--ttq ${o.ttq}${o.ttqScaleBits !== undefined ? ` --ttq-scale-bits ${o.ttqScaleBits}` : ''}${o.ttqShift ? ' --ttq-shift' : ''}`);
   if (o.quantNoise !== undefined) a.push(`--quant-noise ${o.quantNoise} --qn-block ${o.qnBlock ?? 4}`);
   if (o.teacher !== undefined) a.push(`--teacher ${o.teacher} --temperature ${o.temperature ?? 4} --distill-weight ${o.distillWeight ?? 0.9}`);
   if (o.inq) a.push(`--inq ${o.inq.join(',')} --inq-bits ${o.inqBits ?? 5}`);

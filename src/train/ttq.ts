@@ -15,15 +15,29 @@
  * estimator). Then w_t = 2^e q exactly with q in {-c_n, 0, c_p}: (B + 1)-bit signed codes and one scale per
  * layer, so the two learned scales are exact in an integer model (the ratio W_p / W_n is kept to B bits).
  * Without B the scales are the paper's floats and the layer has no integer codes.
+ *
+ * Power-of-two scales (`pow2`, `--ttq-shift`, for the multiplier-free shift PE, hw/pe_kind.ts): each scale is
+ * rounded to its nearest power of two instead, INQ's rule (arith/pow2.ts `pow2Level`, ties 1.5 2^k up) on the
+ * levels 2^e .. 2^top, top = floor(log2(4 max(W_p, W_n) / 3)) (the larger scale's nearest power of two),
+ * e = top - (B - 1), and at least 2^e: c_p, c_n in {1, 2, 4, .., 2^(B-1)}. The codes {-c_n, 0, c_p} are then
+ * 0 or +-2^j (j < B), shift codes, and the asymmetry survives as a power-of-two ratio W_p / W_n.
  */
 import { roundReal } from '../arith/index.js';
+import { pow2Level, pow2Range } from '../arith/pow2.js';
 import { intFormat, type NumFormat } from '../arith/format.js';
 import { param, SCALE_CLIP, type Param, type WeightTransform } from './layer.js';
 import { QAT_ROUNDING } from './quantizers.js';
 
-/** The grid of the two scales with B significant bits (file header): w_p = c_p 2^e, w_n = c_n 2^e. */
-export function ttqScaleGrid(wp: number, wn: number, bits: number): { cp: number; cn: number; e: number } {
+/** The grid of the two scales with B significant bits (file header): w_p = c_p 2^e, w_n = c_n 2^e; with
+ * `pow2` the codes c are powers of two (shift codes). */
+export function ttqScaleGrid(wp: number, wn: number, bits: number, pow2 = false): { cp: number; cn: number; e: number } {
   const m = Math.max(wp, wn);
+  if (pow2) {
+    const top = pow2Range(m, 2).n1;
+    const e = top - (bits - 1);
+    const code = (v: number): number => Math.max(1, pow2Level(v, top, e) / 2 ** e);
+    return { cp: code(wp), cn: code(wn), e };
+  }
   let top = Math.floor(Math.log2(m));
   if (2 ** top > m) top--;
   else if (2 ** (top + 1) <= m) top++;
@@ -37,7 +51,7 @@ export class TtqTransform implements WeightTransform {
   readonly wp: Param;
   readonly wn: Param;
 
-  constructor(readonly t: number, w: Float32Array, readonly scaleBits?: number) {
+  constructor(readonly t: number, w: Float32Array, readonly scaleBits?: number, readonly pow2 = false) {
     this.wp = param('ttq_wp', 1, false, { clip: SCALE_CLIP });
     this.wn = param('ttq_wn', 1, false, { clip: SCALE_CLIP });
     const d = this.delta(w);
@@ -65,7 +79,7 @@ export class TtqTransform implements WeightTransform {
   scales(): { wp: number; wn: number } {
     const [wp, wn] = [this.wp.value[0]!, this.wn.value[0]!];
     if (this.scaleBits === undefined) return { wp, wn };
-    const g = ttqScaleGrid(wp, wn, this.scaleBits);
+    const g = ttqScaleGrid(wp, wn, this.scaleBits, this.pow2);
     return { wp: g.cp * 2 ** g.e, wn: g.cn * 2 ** g.e };
   }
 
@@ -101,7 +115,7 @@ export class TtqTransform implements WeightTransform {
 
   codes(w: Float32Array, q: Float32Array, scale: Float32Array, rows: number): NumFormat | null {
     if (this.scaleBits === undefined) return null;
-    const { cp, cn, e } = ttqScaleGrid(this.wp.value[0]!, this.wn.value[0]!, this.scaleBits);
+    const { cp, cn, e } = ttqScaleGrid(this.wp.value[0]!, this.wn.value[0]!, this.scaleBits, this.pow2);
     const d = this.delta(w);
     for (let i = 0; i < w.length; i++) q[i] = w[i]! > d ? cp : w[i]! < -d ? -cn : 0;
     scale.fill(2 ** e, 0, rows);

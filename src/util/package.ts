@@ -23,3 +23,8 @@ export function lowbitVersion(): string {
 export function docPath(name: string): string {
   return join(packageRoot(), 'docs', name);
 }
+
+/** A file under lowbit's shipped `examples/` (Designs, RTL with bindings), as a path that exists in an installed copy. */
+export function examplePath(name: string): string {
+  return join(packageRoot(), 'examples', name);
+}

@@ -8,7 +8,7 @@ import { runAccelerator } from '../../src/hw/accel_top.js';
 import { quantizeInput } from '../../src/model/stages.js';
 import { inputQuant } from '../../src/model/infer.js';
 import { PRESETS } from '../../src/hw/presets.js';
-import type { Design } from '../../src/hw/design.js';
+import { parseDesign, type Design } from '../../src/hw/design.js';
 
 /**
  * ONNX Runtime quantize_static CNNs (QLinearConv + MaxPool + QGemm / QDQ, per-tensor and per-channel;
@@ -36,4 +36,22 @@ describe('ONNX Runtime CNNs on the accelerator', () => {
       }
     });
   }
+});
+
+describe('an ONNX Runtime CNN on a Design whose array cannot hold its uint8 activations', () => {
+  it('the error names the pooled layer, its input format and the Design field that fixes it; that fix compiles', () => {
+    const m = importOnnx(join(DIR, 'cnn_qdq_pc.onnx'), { name: 'cnn_qdq_pc' });
+    let message = '';
+    try {
+      compileModel(m, PRESETS['int8-mnist']);
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toMatch(/max-pool layer \/2\/MaxPool feeds layer \/3\/Conv, whose uint8 inputs the int8 x int8 MAC array cannot hold/);
+    const fix = /use a Design \(JSON file\) with (\{.*\})$/.exec(message);
+    expect(fix, message).not.toBeNull();
+    expect(JSON.parse(fix![1]!)).toEqual({ base: 'int8-mnist', activation: { bits: 8, signed: false } });
+    const p = compileModel(m, parseDesign(JSON.parse(fix![1]!)));
+    expect(p.layers.map((l) => l.engine)).toEqual(['mac', 'pool', 'mac', 'mac']);
+  });
 });

@@ -137,5 +137,8 @@ describe(`ONNX import against ONNX Runtime (seed ${seed}; LOWBIT_SEED=${seed} re
     const unsorted = g([makeNode('DequantizeLinear', ['q', 's', 'z'], ['d'], 'dq'), makeNode('QuantizeLinear', ['x', 's', 'z'], ['q'], 'quant')]);
     expect(() => importOnnx(unsorted, { name: 'u.onnx' })).toThrow(/u\.onnx: node dq \(DequantizeLinear\): input q is not produced by an earlier node/);
     expect(() => importOnnx(new Uint8Array([1, 2, 3, 255]), { name: 'junk.onnx' })).toThrow(/junk\.onnx: not an ONNX model/);
+    // a float model (as torch.onnx.export writes it): the message says it is not quantized and how to quantize it
+    const float = g([makeNode('Gemm', ['x', 'w'], ['y'], 'fc', { transB: 1 })], [makeTensor('w', DT.FLOAT, [4, 4], new Array(16).fill(0.5))]);
+    expect(() => importOnnx(float, { name: 'f.onnx' })).toThrow(/^f\.onnx: node fc \(Gemm\): float Gemm on a float input: the model is not quantized \(QDQ form needs a DequantizeLinear before it\); quantize it first, e\.g\. with onnxruntime\.quantization\.quantize_static \(QDQ or QOperator\)$/);
   });
 });

@@ -42,6 +42,7 @@ export interface TrainArgs {
   json: boolean;
   ttq?: number;
   'ttq-scale-bits'?: number;
+  'ttq-shift'?: boolean;
   'quant-noise'?: number;
   'qn-block'?: number;
   teacher?: string;
@@ -59,6 +60,7 @@ export interface TrainArgs {
 const METHOD_OPTIONS = {
   ttq: { type: 'number', describe: 'Trained Ternary Quantization of FP32 latent weights: threshold t * max|w| (the paper: 0.05)' },
   'ttq-scale-bits': { type: 'number', describe: 'TTQ scales on one power-of-two grid with B significant bits (2..8): integer codes, needed with --abits < 32' },
+  'ttq-shift': { type: 'boolean', describe: 'TTQ scales rounded to powers of two on that grid: codes {-2^i, 0, 2^j} that the multiplier-free shift PE takes' },
   'quant-noise': { type: 'number', describe: 'Quant-Noise: quantize each weight block with this probability per training step (QAT)' },
   'qn-block': { type: 'number', describe: 'Quant-Noise block: consecutive weights of a row (default 4)' },
   teacher: { type: 'string', describe: 'distill from this model folder (FP32 checkpoint or QuantizedModel)' },

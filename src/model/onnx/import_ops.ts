@@ -90,6 +90,11 @@ type ConstAt = (i: number) => number[] | undefined;
  * later nodes (QDQ float MatMul/Gemm/Conv, integer MatMulInteger/ConvInteger), an ActQuant for
  * QLinear ops, or null for an output that stays an accumulator (QGemm without y_scale).
  */
+/** A float MatMul / Gemm / Conv whose input is not a DequantizeLinear output: that part of the graph is float. */
+function notQuantized(where: string, op: string): InputError {
+  return new InputError(`${where}: float ${op} on a float input: the model is not quantized (QDQ form needs a DequantizeLinear before it); quantize it first, e.g. with onnxruntime.quantization.quantize_static (QDQ or QOperator)`);
+}
+
 export function macLayer(node: NodeProto, op: string, x: Val, get: Get, constAt: ConstAt, shape: number[], where: string): { p: Pending; out: ActQuant | null | undefined; float: boolean } {
   const zpVals = (i: number, n: number): number[] => {
     const v = get(i);
@@ -142,7 +147,7 @@ export function macLayer(node: NodeProto, op: string, x: Val, get: Get, constAt:
   switch (op) {
     case 'MatMul':
     case 'Gemm': {
-      if (x.t !== 'dq') throw new InputError(`${where}: float ${op} needs a DequantizeLinear input (QDQ form)`);
+      if (x.t !== 'dq') throw notQuantized(where, op);
       const w = dqWeights(1);
       const tr = op === 'MatMul' || !transB;
       perChannel(w, tr ? 1 : 0);
@@ -151,7 +156,7 @@ export function macLayer(node: NodeProto, op: string, x: Val, get: Get, constAt:
       return done(dense(weights(w.v, w.scale, w.zp, tr, where), K, N, x.q, op === 'Gemm' ? bias(get(2), N) : null), undefined, true);
     }
     case 'Conv': {
-      if (x.t !== 'dq') throw new InputError(`${where}: float Conv needs a DequantizeLinear input (QDQ form)`);
+      if (x.t !== 'dq') throw notQuantized(where, op);
       const w = dqWeights(1);
       perChannel(w, 0);
       return done(conv(weights(w.v, w.scale, w.zp, false, where), w.v.dims, x.q, bias(get(2), w.v.dims[0]!)), undefined, true);

@@ -23,6 +23,8 @@ import { parseRounding, quantInt, quantIntRange, qonnxRound, truncStep, type Qua
  *     integer thresholds found by bisection on the function itself (qonnx_fold.ts)
  *   a graph output that is still y -> an `accumulator` stage (b / a must be a whole number of steps: the bias)
  *   MaxPool, Relu (clamp at the zero point), Flatten / Reshape on quantized tensors; layout ops on the float input.
+ *   TopK k = 1 on the logits, its indices the graph output (FINN's InsertTopK): the model outputs those logits,
+ *     whose argmax is TopK's index (one positive output scale required; provenance notes say so).
  *   FINN's lowered convolutions (qonnx_lowered.ts): Transposes to NHWC are tracked as views of lowbit's NCHW maps;
  *     Im2Col + MatMul (or a MatMul of an NHWC map) -> conv2d, MaxPoolNHWC -> maxpool2d.
  * Anything else, or anything that cannot be represented exactly (a non-constant scale, a negative channel scale,
@@ -45,7 +47,9 @@ type V =
   | { t: 'act'; q: ActQuant; nhwc?: boolean }
   | { t: 'aff'; m: Mac; nhwc?: boolean }
   /** Im2Col of an NHWC map: patches in FINN's (ky, kx, c) order, for a MatMul to make a conv2d of `g` */
-  | { t: 'patches'; q: ActQuant; g: ConvGeometry };
+  | { t: 'patches'; q: ActQuant; g: ConvGeometry }
+  /** the indices of TopK k = 1 over the logits `of` (FINN's InsertTopK): their argmax */
+  | { t: 'argmax'; of: V };
 
 const TO_NHWC = '0,2,3,1';
 const TO_NCHW = '0,3,1,2';
@@ -359,6 +363,20 @@ export function importQonnx(m: ModelProto, file: string, source: string, opts: I
         set(x);
         break;
       }
+      case 'TopK': {
+        // FINN's InsertTopK: TopK(logits, k) along the last axis, its indices the graph output, its values unread
+        const k = konst(1, 'k').values;
+        if (k.length !== 1 || k[0] !== 1) fail(`k = ${k.join(',')}: lowbit imports TopK with k = 1 only, the argmax of the logits (FINN: InsertTopK(k=1))`);
+        if (attrInt(node, 'largest', 1) !== 1) fail('largest 0 selects the smallest logit; lowbit imports TopK only as the argmax (largest 1)');
+        if (x.t !== 'aff' && x.t !== 'act') fail('TopK reads the logits: the output of a MatMul / Gemm (after its scale and bias) or a quantized tensor');
+        const rank = x.t === 'aff' ? shapeAfterMac(x.m).length : chain.shape.length;
+        const axis = attrInt(node, 'axis', -1);
+        if (rank !== 1 || (axis !== -1 && axis !== 1)) fail(`TopK along axis ${axis} of a [N, ${x.t === 'aff' ? shapeAfterMac(x.m).join(', ') : chain.shape.join(', ')}] tensor; lowbit imports it over the features of [N, C] logits`);
+        const [values, indices] = [node.output?.[0] ?? '', node.output?.[1] ?? ''];
+        if ((g.node ?? []).some((n) => n.input?.includes(values)) || (g.output ?? []).some((o) => o.name === values)) fail('its values output is used; lowbit imports TopK only as the argmax, whose indices are the graph output');
+        vals.set(indices, { t: 'argmax', of: x });
+        break;
+      }
       default: {
         if (!LAYOUT_OPS.has(op)) fail(`op ${node.domain ? node.domain + '.' : ''}${op} is not supported by lowbit's QONNX import (see docs/qonnx.md)`);
         const cAt = (i: number) => (get(i)?.t === 'const' ? (get(i) as { v: TensorValue }).v.values : undefined);
@@ -404,7 +422,13 @@ export function importQonnx(m: ModelProto, file: string, source: string, opts: I
 
   const outs = g.output ?? [];
   if (outs.length !== 1) throw new InputError(`${file}: graph has ${outs.length} outputs; lowbit imports a single-output chain`);
-  const last = vals.get(outs[0]!.name ?? '') ?? (() => { throw new InputError(`${file}: output ${outs[0]!.name} is not produced by any node`); })();
+  const out = vals.get(outs[0]!.name ?? '') ?? (() => { throw new InputError(`${file}: output ${outs[0]!.name} is not produced by any node`); })();
+  // TopK k = 1: the model outputs the logits it ranks; their argmax is its index when every logit is the same
+  // increasing function of lowbit's integer output (one positive scale a, y = a * (acc + bias) or a * (q - zp))
+  const last = out.t === 'argmax' ? out.of : out;
+  if (out.t === 'argmax' && last.t === 'aff' && !last.m.a.every((a) => a > 0 && a === last.m.a[0])) {
+    throw new InputError(`${file}: TopK of logits with per-channel scales (${[...new Set(last.m.a)].slice(0, 4).join(', ')}, ...): the argmax of lowbit's integer logits would differ from TopK's; FINN's InsertTopK expects one scale`);
+  }
   if (last.t === 'aff') finishAccumulator(last.m, `${file}: output ${outs[0]!.name}`);
   else if (last.t !== 'act') throw new InputError(`${file}: the output is not a quantized tensor or the output of a MatMul/Gemm/Conv`);
   if (last.t === 'act' && madeBipolar.has(last.q)) throw new InputError(`${file}: the output is {0, 1} data an XnorPopcountMatMul also reads (lowbit holds it as bipolar)`);
@@ -438,12 +462,15 @@ export function importQonnx(m: ModelProto, file: string, source: string, opts: I
       date: opts.date ?? new Date().toISOString(),
       source,
       accuracy: [],
-      notes: `producer ${m.producerName ?? ''} ${m.producerVersion ?? ''}, opset ${(m.opsetImport ?? []).map((o) => `${o.domain || 'ai.onnx'}:${num(o.version)}`).join(' ')}`,
+      notes: `producer ${m.producerName ?? ''} ${m.producerVersion ?? ''}, opset ${(m.opsetImport ?? []).map((o) => `${o.domain || 'ai.onnx'}:${num(o.version)}`).join(' ')}${out.t === 'argmax' ? `; ${TOPK_NOTE}` : ''}`,
     },
   };
   validateModel(model, file);
   return model;
 }
+
+/** What the provenance of a model imported from a graph ending in TopK k = 1 says. */
+export const TOPK_NOTE = 'the graph ends in TopK k=1 (FINN InsertTopK): the model outputs the logits it ranks; their argmax (first on ties, as TopK) is its index';
 
 function outChannels(l: DenseLayer | Conv2dLayer): number {
   return l.kind === 'dense' ? l.outFeatures : l.outChannels;

@@ -113,7 +113,8 @@ function stimulus(d: Design, seed: number, cases: number): Uint32Array {
   const rng = new Rng(seed);
   const lim = 2 ** (p.accBits - 1);
   const laneMask = (1n << BigInt(p.lanes)) - 1n;
-  const out = new WordsWriter(S, p.channels * p.thresholds + cases + 64);
+  // thresholds, the directed dots (4 x 5 lengths of <= 4 beats; 4 bit-serial dots of <= 64 planes x 3 beats), cases, drain
+  const out = new WordsWriter(S, p.channels * p.thresholds + 80 + 4 * 64 * 3 + cases + 5);
   const { thr_we_i: TWE, thr_ch_i: TCH, thr_idx_i: TIDX, thr_val_i: TVAL, valid_i: VALID, first_i: FIRST, last_i: LAST, and_i: AND, neg_i: NEG } = at;
   const { shift_i: SHIFT, nbits_i: NB, ch_i: CH, a_i: A, w_i: W, stall_i: STALL } = at;
   const lw = laneWords(p.lanes);
@@ -180,18 +181,28 @@ function stimulus(d: Design, seed: number, cases: number): Uint32Array {
   const nbMax = 2 ** wd.nb - 1;
   const chSpan = 2 ** wd.ch;
   const idxSpan = 2 ** wd.idx;
+  // written word by word (no object per cycle: this loop is most of the stimulus)
   for (let t = 0; t < cases; t++) {
-    const thr: [number, number, number] | undefined = rng.float() < 0.03
-      ? [rng.int(0, chSpan - 1), rng.int(0, idxSpan - 1), thrValue()] : undefined;
+    const o = out.next();
+    const w = out.words;
+    if (rng.float() < 0.03) {
+      w[o + TWE] = 1;
+      w[o + TCH] = rng.int(0, chSpan - 1);
+      w[o + TIDX] = rng.int(0, idxSpan - 1);
+      putInt(w, o + TVAL, thrValue(), p.accBits);
+    }
     const r = rng.float();
-    const o = row({
-      valid: rng.float() < 0.85, first: rng.float() < 0.25, last: rng.float() < 0.3, and: rng.float() < 0.4,
-      neg: rng.float() < 0.5, shift: rng.int(0, 31), nbits: r < 0.7 ? p.lanes : rng.int(0, nbMax),
-      ch: rng.int(0, chSpan - 1),
-    }, thr);
-    putRandomBits(rng, out.words, o + A, p.lanes);
-    putRandomBits(rng, out.words, o + W, p.lanes);
-    out.words[o + STALL] = +(rng.float() < 0.1);
+    w[o + VALID] = +(rng.float() < 0.85);
+    w[o + FIRST] = +(rng.float() < 0.25);
+    w[o + LAST] = +(rng.float() < 0.3);
+    w[o + AND] = +(rng.float() < 0.4);
+    w[o + NEG] = +(rng.float() < 0.5);
+    w[o + SHIFT] = rng.int(0, 31);
+    w[o + NB] = r < 0.7 ? p.lanes : rng.int(0, nbMax);
+    w[o + CH] = rng.int(0, chSpan - 1);
+    putRandomBits(rng, w, o + A, p.lanes);
+    putRandomBits(rng, w, o + W, p.lanes);
+    w[o + STALL] = +(rng.float() < 0.1);
   }
   // 5. drain
   for (let t = 0; t < 5; t++) row({});
