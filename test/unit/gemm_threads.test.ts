@@ -7,6 +7,12 @@ import { setChunkBytes } from '../../src/kernels/gemm_wasm.js';
 import { Rng } from '../../src/util/rng.js';
 import { InputError } from '../../src/util/errors.js';
 import { runCli } from './helpers/cli.js';
+import { compileModel } from '../../src/hw/accel_compile.js';
+import { runAccelerator } from '../../src/hw/accel_top.js';
+import { integerInference } from '../../src/model/infer.js';
+import { BINARY, int as intFormat, randomMlp } from '../../src/model/random.js';
+import { PRESETS } from '../../src/hw/presets.js';
+import { inputsFor } from './fixtures/accel_models.js';
 
 /**
  * The kernels on several threads give the one-thread result bit for bit: random shapes including edge
@@ -100,6 +106,26 @@ describe('kernels on several threads', () => {
       for (const t of [2, 3]) {
         run(t).forEach((y, i) => expect(firstDifference(y, one[i]!), `${M}x${K}x${N} chunk ${chunk} t=${t} result ${i}`).toBe(-1));
       }
+    }
+  }, 120_000);
+
+  it('the batched accelerator model on kernel threads == one thread == the integer reference', () => {
+    const binary = structuredClone(PRESETS.binary);
+    binary.xnor.bitsPerCycle = 32;
+    const cases = [
+      { design: PRESETS.tiny, model: randomMlp(rng, [60, 70, 40, 10], intFormat(8, true), intFormat(8, true), 'multiplier-double') },
+      { design: binary, model: randomMlp(rng, [100, 90, 50, 10], BINARY, BINARY, 'bipolar') },
+    ];
+    for (const { design, model } of cases) {
+      const p = compileModel(model, design);
+      const batch = 9;
+      const x = inputsFor(rng, model, batch);
+      setKernelThreads(1);
+      const one = runAccelerator(p, x, batch);
+      setKernelThreads(3, { minWork: 0 });
+      const three = runAccelerator(p, x, batch);
+      expect(Array.from(three.outputs), design.name).toEqual(Array.from(one.outputs));
+      expect(Array.from(one.outputs), design.name).toEqual(Array.from(integerInference(model, x).output));
     }
   }, 120_000);
 
