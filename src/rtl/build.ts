@@ -6,6 +6,7 @@ import { basename, dirname, join } from 'node:path';
 import { InputError, ToolError } from '../util/errors.js';
 import { portsHeader } from './harness.js';
 import { runTool } from './proc.js';
+import { tracedConfig, tracedWidths, type TracedRegister } from './trace_words.js';
 import { repoRoot } from './paths.js';
 import { userCacheDir } from '../util/cache.js';
 import type { PortSpec } from './unit.js';
@@ -57,6 +58,11 @@ export interface BuildRequest {
   header?: string;
   /** more Verilator arguments, e.g. a user's -I/-D/-G, or `--threads 2` (hashed) */
   extraArgs?: string[];
+  /**
+   * internal registers (paths below `top`, as `TraceSignalSpec.vcd`) that each output vector carries after
+   * the ports (src/rtl/trace_words.ts); in the generated header, so hashed
+   */
+  traced?: string[];
 }
 
 export type BuildKind = 'exe' | 'lib' | 'accel' | 'accel-lib';
@@ -81,6 +87,22 @@ export interface BuiltSim {
   seconds: number;
   trace: boolean;
   kind: BuildKind;
+  /** the traced registers carried in each output vector, with Verilator's widths (empty: none) */
+  traced: TracedRegister[];
+}
+
+/** The generated port header of a request: `req.header`, else the ports (and traced registers) of the unit. */
+function requestHeader(req: BuildRequest): string {
+  if (req.header !== undefined) return req.header;
+  return req.traced !== undefined && req.traced.length > 0 ? portsHeader(req.ports, { top: req.top, paths: req.traced }) : portsHeader(req.ports);
+}
+
+/** The traced registers' widths recorded in a finished build's build.json. */
+function recordedTraced(dir: string, req: BuildRequest): TracedRegister[] {
+  if (req.traced === undefined || req.traced.length === 0) return [];
+  const rec = JSON.parse(readFileSync(join(dir, 'build.json'), 'utf8')) as { traced?: TracedRegister[] };
+  if (rec.traced === undefined || rec.traced.length !== req.traced.length) throw new ToolError(`${req.unit}: ${dir}/build.json lacks the traced registers' widths; delete the folder to rebuild`);
+  return rec.traced;
 }
 
 /** Bump when the harness protocol or build flags change in a way the hashed inputs do not capture. */
@@ -168,7 +190,7 @@ export function buildHash(req: BuildRequest): string {
   add('make', (req.makeVars ?? MAKE_VARS).join(' '));
   add('harness', harnessSource(req.harnessFile));
   add('port_io', portIoSource());
-  add('ports', req.header ?? portsHeader(req.ports));
+  add('ports', requestHeader(req));
   if (req.extraArgs !== undefined) add('extra', req.extraArgs.join('\n'));
   add('top', req.top);
   add('trace', String(req.trace));
@@ -194,7 +216,7 @@ export async function buildSim(req: BuildRequest, opts: BuildOptions = {}): Prom
   const artifact = isLib(kind) ? 'libsim.so' : 'sim';
   const makeVars = req.makeVars ?? MAKE_VARS;
   const exe = join(dir, artifact);
-  if (existsSync(exe)) return { exe, dir, hash, cached: true, seconds: (performance.now() - t0) / 1000, trace: req.trace, kind };
+  if (existsSync(exe)) return { exe, dir, hash, cached: true, seconds: (performance.now() - t0) / 1000, trace: req.trace, kind, traced: recordedTraced(dir, req) };
 
   mkdirSync(root, { recursive: true });
   removeDeadBuilds(root);
@@ -202,11 +224,14 @@ export async function buildSim(req: BuildRequest, opts: BuildOptions = {}): Prom
   mkdirSync(join(tmp, 'obj'), { recursive: true });
   // Ctrl-C during the (minutes long) build removes the half-built folder; a kill leaves it to removeDeadBuilds
   const unregister = registerTemp(tmp);
+  let traced: TracedRegister[] = [];
   try {
-    writeFileSync(join(tmp, 'obj', 'lowbit_ports.h'), req.header ?? portsHeader(req.ports));
+    writeFileSync(join(tmp, 'obj', 'lowbit_ports.h'), requestHeader(req));
     writeFileSync(join(tmp, 'harness.cpp'), harnessSource(req.harnessFile));
     writeFileSync(join(tmp, 'port_io.h'), portIoSource());
     if (kind !== 'exe') writeFileSync(join(tmp, MAIN_SOURCE[kind]), mainSource(kind));
+    const tracedPaths = req.traced ?? [];
+    if (tracedPaths.length > 0) writeFileSync(join(tmp, 'traced.vlt'), tracedConfig(tracedPaths));
     const incDirs = [...new Set(req.files.map((f) => dirname(f)))];
     const obj = join(tmp, 'obj');
     const args = [
@@ -221,6 +246,7 @@ export async function buildSim(req: BuildRequest, opts: BuildOptions = {}): Prom
       ...(req.extraArgs ?? []),
       ...Object.keys(req.parameters).sort().map((k) => `-G${k}=${formatParam(req.unit, k, req.parameters[k])}`),
       join(tmp, MAIN_SOURCE[kind]),
+      ...(tracedPaths.length > 0 ? [join(tmp, 'traced.vlt')] : []),
       ...req.files,
     ];
     verilatorVersion(); // ToolError with the install command if missing
@@ -234,6 +260,7 @@ export async function buildSim(req: BuildRequest, opts: BuildOptions = {}): Prom
     };
     const vres = await runTool(verilatorCommand(), args, { env, cwd: tmp });
     if (vres.code !== 0 || !existsSync(join(obj, 'Vtop.mk'))) fail('build', vres, `verilator ${args.join(' ')}`);
+    traced = tracedPaths.length > 0 ? tracedWidths(req.unit, req.top, tracedPaths, readFileSync(join(obj, 'Vtop___024root.h'), 'utf8')) : [];
     const runtime = await reuseRuntime(root, obj, env, makeVars);
     let compiled: (() => void) | undefined; // this build compiles the runtime: others in this process wait for it
     if (!runtime.reused) runtimeInFlight.set(runtime.name, new Promise<void>((r) => (compiled = r)));
@@ -249,7 +276,7 @@ export async function buildSim(req: BuildRequest, opts: BuildOptions = {}): Prom
       }
     }
     rmSync(join(tmp, 'obj'), { recursive: true, force: true });
-    writeFileSync(join(tmp, 'build.json'), JSON.stringify({ unit: req.unit, top: req.top, hash, parameters: Object.fromEntries(Object.entries(req.parameters).map(([k, v]) => [k, String(v)])), files: req.files, trace: req.trace, verilator: verilatorVersion() }, null, 2));
+    writeFileSync(join(tmp, 'build.json'), JSON.stringify({ unit: req.unit, top: req.top, hash, parameters: Object.fromEntries(Object.entries(req.parameters).map(([k, v]) => [k, String(v)])), files: req.files, trace: req.trace, traced, verilator: verilatorVersion() }, null, 2));
     try {
       renameSync(tmp, dir);
     } catch (e) {
@@ -262,7 +289,7 @@ export async function buildSim(req: BuildRequest, opts: BuildOptions = {}): Prom
   } finally {
     unregister();
   }
-  return { exe, dir, hash, cached: false, seconds: (performance.now() - t0) / 1000, trace: req.trace, kind };
+  return { exe, dir, hash, cached: false, seconds: (performance.now() - t0) / 1000, trace: req.trace, kind, traced };
 }
 
 /** Removes the half-built `.tmp-UNIT-PID-RAND` (and runtime `NAME.tmp-PID-RAND`) folders of builds whose

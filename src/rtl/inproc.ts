@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { ToolError } from '../util/errors.js';
 import type { BuiltSim } from './build.js';
+import { tracedWords } from './trace_words.js';
 import { decodeOutputs, encodeStimulus, strideWords, vectorWords } from './harness.js';
 import type { SimRun, SimWordsRun } from './run.js';
 import { inputPorts, outputPorts, type PortSpec } from './unit.js';
@@ -76,10 +77,11 @@ export function runSimInProcessWords(
   const lib = load(built.exe);
   const ins = inputPorts(ports);
   const outs = outputPorts(ports);
-  if (lib.inWords() !== vectorWords(ins) || lib.outWords() !== vectorWords(outs)) {
+  const outStride = strideWords(outs) + tracedWords(built.traced);
+  if (lib.inWords() !== vectorWords(ins) || lib.outWords() !== vectorWords(outs) + tracedWords(built.traced)) {
     throw new ToolError(`${unit}: ${built.exe} was built for another port list`);
   }
-  const output = new Uint32Array(cycles * strideWords(outs));
+  const output = new Uint32Array(cycles * outStride);
   const t0 = performance.now();
   const h = lib.open(opts.vcdPath ?? '');
   if (h === null) throw new ToolError(`${unit}: cannot open the VCD ${opts.vcdPath}`);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { InputError, ToolError } from '../util/errors.js';
 import { decodeOutputs, encodeStimulus, strideWords } from './harness.js';
 import { runTool } from './proc.js';
+import { tracedWords } from './trace_words.js';
 import { inputPorts, outputPorts, type PortSpec } from './unit.js';
 import type { BuiltSim } from './build.js';
 
@@ -18,7 +19,7 @@ export interface SimRun {
   seconds: number;
 }
 
-/** A simulator run on harness words: `strideWords(outputs)` words per cycle. */
+/** A simulator run on harness words: `strideWords(outputs)` words per cycle, then the build's traced registers' words. */
 export interface SimWordsRun {
   words: Uint32Array;
   cycles: number;
@@ -26,9 +27,12 @@ export interface SimWordsRun {
   seconds: number;
 }
 
-/** Checks the simulator's output block against the cycle count and returns it. */
-export function checkSimOutput(outs: PortSpec[], words: Uint32Array, cycles: number): Uint32Array {
-  const per = strideWords(outs);
+/**
+ * Checks the simulator's output block against the cycle count and returns it. `extra`: the words per cycle
+ * after the ports (the build's traced registers, src/rtl/trace_words.ts).
+ */
+export function checkSimOutput(outs: PortSpec[], words: Uint32Array, cycles: number, extra = 0): Uint32Array {
+  const per = strideWords(outs) + extra;
   if (words.length !== cycles * per) {
     throw new InputError(`harness output has ${words.length} words; expected ${cycles * per} (${cycles} cycles x ${per})`);
   }
@@ -64,7 +68,7 @@ export async function runSimWords(
     }
     const buf = readFileSync(outPath);
     const out = new Uint32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + (buf.byteLength & ~3)));
-    return { words: checkSimOutput(outputPorts(ports), out, cycles), cycles, seconds };
+    return { words: checkSimOutput(outputPorts(ports), out, cycles, tracedWords(built.traced)), cycles, seconds };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

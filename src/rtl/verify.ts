@@ -1,11 +1,12 @@
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import type { Design } from '../hw/design.js';
 import { loadDesign } from '../hw/design.js';
 import { badValue, didYouMean, InputError } from '../util/errors.js';
 import { buildSim, cacheRoot } from './build.js';
-import { compareOutputWords, compareTrace, tracePath, type Mismatch } from './compare.js';
+import { compareOutputWords, type Mismatch } from './compare.js';
+import { compareTraceWords, splitTraced, tracedWords } from './trace_words.js';
 import { checkPorts, strideWords } from './harness.js';
 import { resolveRepoPath } from './paths.js';
 import { formatReport } from './report.js';
@@ -14,13 +15,12 @@ import { runSimInProcessWords } from './inproc.js';
 import { inputPorts, outputPorts, type UnitDesign, type UnitSpec, type WordsModelRun } from './unit.js';
 import { unitData } from './unit_words.js';
 import { UNITS, unitNames } from './units/index.js';
-import { readVcd } from './vcd.js';
 import { importUserModule } from './unit_loader.js';
 
 /**
  * One co-simulation check: build the unit's RTL for one Design (cached), drive it with the adapter's
- * seeded stimulus, and compare outputs (every cycle, every port) and the traced registers (through the
- * VCD) with the TS model. The job is plain data, so it can run in a pool worker (`verifyJob` is the
+ * seeded stimulus, and compare outputs (every cycle, every port) and the traced registers (sampled with
+ * the outputs; a VCD only with --keep-vcd or on a mismatch) with the TS model. The job is plain data, so it can run in a pool worker (`verifyJob` is the
  * worker entry point).
  */
 export interface VerifyJob {
@@ -56,7 +56,7 @@ export interface VerifyResult {
   outputCycles: number;
   /** traced registers that mismatch somewhere */
   badRegisters: number;
-  /** registers compared through the VCD */
+  /** traced registers compared (read with the outputs, src/rtl/trace_words.ts) */
   tracedRegisters: number;
   /** kept VCD (always kept on a mismatch) */
   vcd?: string;
@@ -130,8 +130,9 @@ export async function verifySpec(spec: UnitSpec, job: VerifyJob, extra: { verila
   const ports = spec.ports(design);
   checkPorts(spec.name, ports);
   const files = spec.hdlFiles(design).map((f) => job.hdlOverride?.[f] ?? resolveRepoPath(f));
+  const traced = spec.traceSignals?.(design) ?? [];
   const built = await buildSim(
-    { unit: spec.name, top: spec.top, files, parameters: spec.parameters(design), ports, trace: true, kind: job.inProcess ? 'lib' : 'exe', extraArgs: extra.verilatorArgs },
+    { unit: spec.name, top: spec.top, files, parameters: spec.parameters(design), ports, trace: true, kind: job.inProcess ? 'lib' : 'exe', extraArgs: extra.verilatorArgs, traced: traced.map((s) => s.vcd) },
     { cacheDir: job.cacheDir, jobs: job.buildJobs },
   );
   const t0 = performance.now();
@@ -140,7 +141,6 @@ export async function verifySpec(spec: UnitSpec, job: VerifyJob, extra: { verila
   const cycles = data.cycles;
   if (10 * (cycles + 3) >= 2 ** 32) throw new InputError(`${spec.name}: ${cycles} cycles exceed the VCD time limit; lower --cases`);
 
-  const traced = spec.traceSignals?.(design) ?? [];
   const vcdDir = job.vcdDir ?? join(cacheRoot(job.cacheDir), 'vcd');
   const keptPath = join(vcdDir, `${safeName(spec.name)}-${safeName(basename(job.label))}-seed${job.seed}.vcd`);
   const delay = extra.outputDelay ?? 0;
@@ -162,12 +162,11 @@ export async function verifySpec(spec: UnitSpec, job: VerifyJob, extra: { verila
       : runSimWords(built, spec.name, ports, simStimulus, simCycles, { vcdPath: vcd, ...(work !== undefined ? { cwd: tmp } : {}) });
   try {
     for (const [name, text] of Object.entries(work ?? {})) writeFileSync(join(tmp, name), text);
+    // the traced registers come with the outputs (src/rtl/trace_words.ts): a VCD only when asked for or on a mismatch
     let vcdPath: string | undefined;
     if (job.keepVcd) {
       mkdirSync(vcdDir, { recursive: true });
       vcdPath = keptPath;
-    } else if (traced.length > 0) {
-      vcdPath = join(tmp, 'trace.vcd');
     }
     // the simulator process starts here; the TS model runs while it simulates
     const pending = simulate(vcdPath);
@@ -191,21 +190,22 @@ export async function verifySpec(spec: UnitSpec, job: VerifyJob, extra: { verila
     } else if (delay < 0) {
       expected = model.outputs.subarray(-delay * outStride);
     }
-    const cmp = compareOutputWords(spec.name, outs, expected, run.words.subarray(0, compared * outStride), compared);
+    const traceStride = tracedWords(built.traced);
+    const sim = splitTraced(run.words, outStride, traceStride, simCycles);
+    const cmp = compareOutputWords(spec.name, outs, expected, sim.outputs.subarray(0, compared * outStride), compared);
     let first = cmp.first;
     let badRegisters = 0;
-    if (traced.length > 0 && vcdPath !== undefined) {
-      const vcd = await readVcd(vcdPath, traced.map((s) => tracePath(spec.top, s)));
-      const tr = compareTrace(spec.name, spec.top, traced, model.trace, vcd, cycles);
+    if (traced.length > 0) {
+      const tr = compareTraceWords(spec.name, traced, built.traced, model.trace, sim.traced, cycles);
       badRegisters = tr.badRegisters;
       if (tr.first !== undefined && (first === undefined || tr.first.cycle < first.cycle)) first = tr.first;
     }
     const ok = first === undefined;
     let kept: string | undefined = job.keepVcd ? keptPath : undefined;
     if (!ok && kept === undefined) {
+      // the re-run for the report: the same stimulus with the full VCD
       mkdirSync(vcdDir, { recursive: true });
-      if (vcdPath !== undefined) copyFileSync(vcdPath, keptPath);
-      else await simulate(keptPath);
+      await simulate(keptPath);
       kept = keptPath;
     }
     const result: VerifyResult = {
