@@ -58,7 +58,7 @@ describe('co-simulation of the fixture unit', () => {
     expect(readFileSync(r.vcd!, 'utf8')).toContain('$timescale 1ns $end');
   });
 
-  it('a fault visible only in an internal register is caught through the VCD trace', async () => {
+  it('a fault visible only in an internal register is caught through the traced registers', async () => {
     const r = await verifyJob(job('narrow', { hdlOverride: variant('cnt.sv', "cnt_q <= cnt_q + 16'd1;", "cnt_q <= cnt_q + 16'd2;") }));
     expect(r.ok).toBe(false);
     expect(r.outputCycles).toBe(0);
