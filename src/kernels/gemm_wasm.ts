@@ -89,10 +89,11 @@ function columnBlocks(Np: number): { width: number; blocks: number } {
   return { width, blocks: Math.ceil(Np / width) };
 }
 
-/** Runs every block of `job`, on `t` threads when t > 1 (threads.ts). */
-function runBlocks(job: ColumnJob, blocks: number, t: number): void {
-  if (t === 1) for (let b = 0; b < blocks; b++) runColumnBlock(job, b);
-  else parallelBlocks(t, blocks, job, instance().memory, (b) => runColumnBlock(job, b));
+/** `prepare()` (the row chunk's A), then every block of `job`, on `t` threads when t > 1 (threads.ts). */
+function runBlocks(job: ColumnJob, blocks: number, t: number, prepare: () => void): void {
+  if (t > 1) return parallelBlocks(t, blocks, job, instance().memory, prepare, (b) => runColumnBlock(job, b));
+  prepare();
+  for (let b = 0; b < blocks; b++) runColumnBlock(job, b);
 }
 
 /** Block b of a row chunk: its rows of the transposed W (zero-padded) converted, then the kernel on them. */
@@ -104,7 +105,7 @@ export function runColumnBlock(j: ColumnJob, b: number): void {
   const mem = k.memory.buffer;
   if (j.kernel === 'xnor') {
     const wOff = j.wOff + n0 * j.Kp * 4;
-    if (j.convertW) copyWordRows(new Uint32Array(mem, wOff, nc * j.Kp), j.W as Uint32Array, n0, nReal, j.K, j.Kp, j.mask);
+    if (j.convertW) copyWordRows(new Uint32Array(mem, wOff, nc * j.Kp), j.W as Uint32Array, n0, nReal, j.K, j.Kp, j.mask, nc);
     k.exports.xnor(j.aOff, wOff, j.oOff + n0 * 4, j.rows, nc, j.Kp * 4, j.nBits, j.Np);
     return;
   }
@@ -138,14 +139,18 @@ function convertWRows(w16: Int16Array, j: ColumnJob, n0: number, count: number):
   }
 }
 
-/** `count` packed rows of `wpr` words from src row `row0` into rows of `wp` words, the last valid word masked. */
-function copyWordRows(dst: Uint32Array, src: Uint32Array, row0: number, count: number, wpr: number, wp: number, mask: number): void {
-  dst.fill(0);
+/**
+ * `count` packed rows of `wpr` words from src row `row0` into rows of `wp` words, the last valid word
+ * masked, zeros after it and in rows count..padRows-1.
+ */
+function copyWordRows(dst: Uint32Array, src: Uint32Array, row0: number, count: number, wpr: number, wp: number, mask: number, padRows: number): void {
   for (let r = 0; r < count; r++) {
     const s = (row0 + r) * wpr;
     dst.set(src.subarray(s, s + wpr), r * wp);
     if (wpr > 0) dst[r * wp + wpr - 1] &= mask;
+    if (wp > wpr) dst.fill(0, r * wp + wpr, (r + 1) * wp);
   }
+  dst.fill(0, count * wp, padRows * wp);
 }
 
 /**
@@ -233,16 +238,18 @@ function run(
   const a16 = new Int16Array(mem, aOff, Mc * Kp);
   for (let m0 = 0; m0 < M; m0 += Mc) {
     const mr = Math.min(Mc, M - m0);
-    a16.fill(0);
-    for (let m = 0; m < mr; m++) {
-      const src = (m0 + m) * K;
-      const dst = m * Kp;
-      if (abs) for (let kk = 0; kk < K; kk++) a16[dst + kk] = Math.abs(A[src + kk]);
-      else if (isTyped(A)) a16.set(A.subarray(src, src + K), dst);
-      else for (let kk = 0; kk < K; kk++) a16[dst + kk] = A[src + kk];
-    }
     job.rows = up(mr, tileM);
-    runBlocks(job, blocks, t);
+    runBlocks(job, blocks, t, () => {
+      for (let m = 0; m < mr; m++) {
+        const src = (m0 + m) * K;
+        const dst = m * Kp;
+        if (abs) for (let kk = 0; kk < K; kk++) a16[dst + kk] = Math.abs(A[src + kk]);
+        else if (isTyped(A)) a16.set(A.subarray(src, src + K), dst);
+        else for (let kk = 0; kk < K; kk++) a16[dst + kk] = A[src + kk];
+        if (Kp > K) a16.fill(0, dst + K, dst + Kp);
+      }
+      a16.fill(0, mr * Kp, job.rows * Kp); // the tile's padding rows
+    });
     job.convertW = false;
     take(new Uint8Array(mem, oOff, job.rows * Np * oBytes), m0, mr, Np);
   }
@@ -271,9 +278,8 @@ export function wasmXnor(Ap: Uint32Array, Wp: Uint32Array, M: number, N: number,
   const o32 = new Int32Array(mem, oOff, Mc * Np);
   for (let m0 = 0; m0 < M; m0 += Mc) {
     const mr = Math.min(Mc, M - m0);
-    copyWordRows(a32, Ap, m0, mr, wpr, wp, mask);
     job.rows = up(mr, 2);
-    runBlocks(job, blocks, t);
+    runBlocks(job, blocks, t, () => copyWordRows(a32, Ap, m0, mr, wpr, wp, mask, job.rows));
     job.convertW = false;
     for (let m = 0; m < mr; m++) out.set(o32.subarray(m * Np, m * Np + N), (m0 + m) * N);
   }

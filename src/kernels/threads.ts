@@ -60,8 +60,10 @@ export const CLAIM = 1;
 export const FINISHED = 2;
 export const FAILED = 3;
 const TAG_SHIFT = 11;
-/** most blocks per job: the claim word's low TAG_SHIFT bits */
-export const MAX_BLOCKS = 1 << TAG_SHIFT;
+/** the claim word's low bits while a job is posted but its operands are not ready yet (the gate) */
+const GATE = (1 << TAG_SHIFT) - 1;
+/** most blocks per job (below GATE) */
+export const MAX_BLOCKS = GATE - 1;
 const ctl = new Int32Array(new SharedArrayBuffer(4 * 4));
 /** the helpers, each with the port on which it reports a failed block's message */
 const helpers: { worker: Worker; errors: MessagePort }[] = [];
@@ -72,14 +74,17 @@ let lastTag = 0;
 
 /**
  * The next unclaimed block of job `tag` (0..blocks-1), or -1 when all are claimed or the job is over: one
- * compare-and-swap on the claim word, so each block goes to exactly one thread.
+ * compare-and-swap on the claim word, so each block goes to exactly one thread. While the job's gate is
+ * closed (the caller still converting A), waits for it to open.
  */
 export function claimBlock(ctlWords: Int32Array, tag: number, blocks: number): number {
   for (;;) {
     const w = Atomics.load(ctlWords, CLAIM);
-    const b = w & (MAX_BLOCKS - 1);
-    if (w >>> TAG_SHIFT !== tag || b >= blocks) return -1;
-    if (Atomics.compareExchange(ctlWords, CLAIM, w, w + 1) === w) return b;
+    const b = w & GATE;
+    if (w >>> TAG_SHIFT !== tag) return -1;
+    if (b === GATE) Atomics.wait(ctlWords, CLAIM, w, STALL_MS);
+    else if (b >= blocks) return -1;
+    else if (Atomics.compareExchange(ctlWords, CLAIM, w, w + 1) === w) return b;
   }
 }
 
@@ -110,17 +115,29 @@ function ensureHelpers(n: number, memory: WasmMemory): void {
 /**
  * Runs blocks 0..blocks-1 of a GEMM on this thread (`run(b)`) and on `t - 1` helpers (which run the same
  * blocks of `args`, thread_worker.ts), each block claimed once; returns when every block is finished.
- * `memory` is the kernels' shared memory (handed to helpers when they start).
+ * The job is posted first and `prepare()` (the caller's part that every block needs: converting A) runs
+ * while the helpers wake, behind the closed gate. `memory` is the kernels' shared memory (handed to
+ * helpers when they start).
  */
-export function parallelBlocks<A>(t: number, blocks: number, args: A, memory: WasmMemory, run: (b: number) => void): void {
+export function parallelBlocks<A>(t: number, blocks: number, args: A, memory: WasmMemory, prepare: () => void, run: (b: number) => void): void {
   if (blocks > MAX_BLOCKS) throw new Error(`parallelBlocks: ${blocks} blocks; at most ${MAX_BLOCKS}`);
   ensureHelpers(t - 1, memory);
   const tag = (lastTag = (lastTag + 1) & ((1 << (31 - TAG_SHIFT)) - 1));
   Atomics.store(ctl, FINISHED, 0);
   Atomics.store(ctl, FAILED, 0);
-  Atomics.store(ctl, CLAIM, tag << TAG_SHIFT);
+  Atomics.store(ctl, CLAIM, (tag << TAG_SHIFT) | GATE);
   const job: BlockJob<A> = { args, blocks, tag };
   for (let h = 0; h < t - 1; h++) helpers[h]!.worker.postMessage(job);
+  try {
+    prepare();
+  } catch (e) {
+    // every block "claimed", none run: the helpers leave the job, nothing is waited for
+    Atomics.store(ctl, CLAIM, (tag << TAG_SHIFT) | blocks);
+    Atomics.notify(ctl, CLAIM);
+    throw e;
+  }
+  Atomics.store(ctl, CLAIM, tag << TAG_SHIFT);
+  Atomics.notify(ctl, CLAIM);
   let localError: unknown;
   for (let b = claimBlock(ctl, tag, blocks); b >= 0; b = claimBlock(ctl, tag, blocks)) {
     try {
