@@ -13,7 +13,7 @@
  * time by default; `--cpu` uses CPU time (process.cpuUsage; the C program CLOCK_PROCESS_CPUTIME_ID), which
  * is steadier when other jobs share the machine.
  * - threads: `gemmInt` 512^3 int8 and `gemmXnor` 1024 x 4096 x 1024 on one thread and on `--threads N`
- *   (default all cores; threads.ts splits output rows), results checked identical; wall-clock medians of
+ *   (default all cores; threads.ts splits output column blocks), results checked identical; wall-clock medians of
  *   both, alternating, their ratio (target >= 1.7x on 2 idle cores), and process CPU time per GEMM
  *   (all threads): near 1x of the one-thread CPU time means the work is split, not repeated.
  */
@@ -29,7 +29,7 @@ import { gemmXnor } from '../src/kernels/xnor.js';
 import { xnorDotAt } from '../src/arith/binary.js';
 import { Rng } from '../src/util/rng.js';
 import { availableParallelism } from 'node:os';
-import { setKernelThreads } from '../src/kernels/threads.js';
+import { MIN_PARALLEL_WORK, setKernelThreads } from '../src/kernels/threads.js';
 
 const quick = process.argv.includes('--quick');
 /** `--cpu`: time by process CPU time (user + system) instead of wall clock — steadier on a loaded machine. */
@@ -268,18 +268,21 @@ const threadRows: string[] = [];
   const xo = new Int32Array(xm * xn);
   threadRows.push(benchThreads('binary gemmXnor', `${xm}x${xb}x${xn}`, xm * xn * xb, THREADS, () => gemmXnor(Ap, Wp, xm, xn, xb, xo)));
 }
-// the split threshold (MIN_PARALLEL_WORK = 2^22 multiply-adds): GEMMs from 2^16 to 2^24 forced to split
+// the split thresholds (MIN_PARALLEL_WORK, per kernel): GEMMs of 2^16 to 2^24 multiply-adds (binary: to
+// 2^28 bit-MACs, each far cheaper) forced to split
 const thresholdRows: string[] = [];
-for (const e of quick ? [16, 20] : [16, 18, 20, 22, 24]) {
+for (const e of quick ? [16, 20] : [16, 18, 20, 22, 24, 26, 28]) {
   const rng = new Rng(e);
-  const K = 2 ** Math.floor(e / 3);
-  const M = 2 ** Math.ceil((e - Math.log2(K)) / 2);
-  const N = 2 ** e / (M * K);
-  const A = Int8Array.from({ length: M * K }, () => rng.int(-128, 127));
-  const W = Int8Array.from({ length: K * N }, () => rng.int(-128, 127));
-  const out = new Int32Array(M * N);
-  thresholdRows.push(benchThreads('int8 gemmInt', `${M}x${K}x${N}`, M * K * N, THREADS, () => gemmInt(A, W, M, K, N, { bits: 32, overflow: 'WRAP' }, out) as Int32Array, 0));
-  const xm = 2 ** Math.floor((e - 8) / 2);
+  if (e <= 24) {
+    const K = 2 ** Math.floor(e / 3);
+    const M = 2 ** Math.ceil((e - Math.log2(K)) / 2);
+    const N = 2 ** e / (M * K);
+    const A = Int8Array.from({ length: M * K }, () => rng.int(-128, 127));
+    const W = Int8Array.from({ length: K * N }, () => rng.int(-128, 127));
+    const out = new Int32Array(M * N);
+    thresholdRows.push(benchThreads('int8 gemmInt', `${M}x${K}x${N}`, M * K * N, THREADS, () => gemmInt(A, W, M, K, N, { bits: 32, overflow: 'WRAP' }, out) as Int32Array, 0));
+  }
+  const xm = 2 ** Math.floor((e - 10) / 2); // rows of 1024 bits and more (a LFC layer's)
   const [xn, bits] = [xm, 2 ** e / (xm * xm)];
   const Ap = Uint32Array.from({ length: (xm * bits) / 32 }, () => rng.u32());
   const Wp = Uint32Array.from({ length: (xn * bits) / 32 }, () => rng.u32());
@@ -300,5 +303,5 @@ if (!threadsOnly) {
 process.stdout.write(`\nthreads: 1 vs ${THREADS} (--threads), median of ${REPS} alternating runs; GMAC/s by wall clock, CPU ms per GEMM (all threads)\n`);
 process.stdout.write(`${'kernel'.padEnd(16)} ${'M x K x N'.padEnd(16)} ${'1 thr'.padStart(8)} ${`${THREADS} thr`.padStart(8)} ${'speedup'.padStart(7)} ${'CPU 1'.padStart(9)} ${`CPU ${THREADS}`.padStart(9)} ${'CPU x'.padStart(7)}\n`);
 for (const r of threadRows) process.stdout.write(`${r}\n`);
-process.stdout.write(`\nsplit threshold: the same, every GEMM split (minWork 0; the default splits from 2^22 multiply-adds)\n`);
+process.stdout.write(`\nsplit threshold: the same, every GEMM split (minWork 0; the defaults split int8 from 2^${Math.log2(MIN_PARALLEL_WORK.int)} multiply-adds, binary from 2^${Math.log2(MIN_PARALLEL_WORK.xnor)} bit-MACs)\n`);
 for (const r of thresholdRows) process.stdout.write(`${r}\n`);

@@ -9,8 +9,8 @@
 package accel_pkg;
   // a user of the package need not read every constant
   /* verilator lint_off UNUSEDPARAM */
-  localparam int unsigned DescFields = 45;
-  localparam int unsigned DescBits = 1440;
+  localparam int unsigned DescFields = 46;
+  localparam int unsigned DescBits = 1472;
 
   // engine: the engine of the dot products
   localparam logic [1:0] EngineMac = 2'd0;
@@ -31,8 +31,9 @@ package accel_pkg;
 
   typedef struct packed {
     logic [31:0] g_base;       // first group-multiplier row (gmem: one per fold and weight group)
-    logic [31:0] wgroups;      // mac: weight groups per patch ceil(K/wgroup_size) (1: none)
-    logic [31:0] wgroup_size;  // mac: per-group weight scales, beats per weight group (0: none)
+    logic [31:0] wpasses;      // mac: passes per patch, pass p in group p mod G (1: none)
+    logic [31:0] wgroups;      // mac: weight groups G per patch (1: none); gmem rows per fold
+    logic [31:0] wgroup_size;  // mac: per-group weight scales, beats per pass (0: none)
     logic [31:0] origin_x;     // window column of output column 0 in elements: -pl*C
     logic [31:0] origin;       // window address of output pixel 0: -(pt*W + pl)*C
     logic [31:0] step_y;       // window address step to the next output row (sh*W - (Wo-1)*sw)*C

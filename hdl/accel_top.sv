@@ -14,8 +14,9 @@
 //         (mac: the array; xnor: 2*popcount(XNOR) - K; serial: bit planes)
 //   acc = wrap32(dot + bias'[n])
 //   (mac with per-group weight scales, GroupBits > 0 and desc.wgroup_size = S > 0: the array
-//   sums each weight group j of S beats on its own, acc_j = sum_{k in j} w'[n][k] x[k], and the
-//   group_scale lanes give acc = wrap32(bias'[n] + sum_j m[n][j] * acc_j), m from gmem)
+//   sums each pass p of S beats on its own, acc_p = sum_{k in p} w'[n][k] x[k], and the
+//   group_scale lanes give acc = wrap32(bias'[n] + sum_p m[n][p mod G] * acc_p), m from gmem,
+//   G = desc.wgroups, desc.wpasses passes)
 //   requant:   y = clamp(scale(acc) + zp, min, max), scale = the requantizer (ReqMode, ReqRounding)
 //   threshold: y = sum_t [acc >= thr[n][t]] + offset, bipolar: 2*y - 1
 //   raw:       y = acc
@@ -33,8 +34,8 @@
 //   mac: group g (tile t = g div F of `rows` output pixels on array rows 0..rows-1, fold f = g mod
 //        F of the outputs) has beats k = 0..K-1 in cycles c0 + 1 + g*(K + Rows) + k (Rows idle
 //        cycles: the drain rule); its rows leave the array Rows-1 first, row 0
-//        K + 2*Rows + Cols - 2 cycles after its first beat, each captured; with P = desc.wgroups
-//        weight groups the K beats are P passes (the array's last_i ends each), each followed by
+//        K + 2*Rows + Cols - 2 cycles after its first beat, each captured; with P = desc.wpasses
+//        the K beats are P passes (the array's last_i ends each), each followed by
 //        the Rows idle cycles, so a group takes K + P*Rows cycles and every pass drains on its own;
 //   xnor/serial: one word per cycle from c0 + 1, B = M * N * Bx * Bw * Wd words (Wd = kh segments
 //        runs of ceil(kw*C/Lanes)), the last result 3 cycles after the last word;
@@ -163,8 +164,9 @@ module accel_top
   logic [31:0] g_q, g_d, k_q, k_d, gap_q, gap_d, f_q, f_d;
   logic [31:0] m_q, m_d, b_q, b_d;        // serial planes of x and w
   logic [31:0] ycnt_q, ycnt_d, capg_q, capg_d;  // array rows seen in the group, groups captured
-  // per-group weight scales: beat within the weight group (issue), weight group being captured
-  logic [31:0] gk_q, gk_d, capj_q, capj_d;
+  // per-group weight scales: beat within the pass (issue); the pass being captured and its weight
+  // group (pass mod wgroups)
+  logic [31:0] gk_q, gk_d, capp_q, capp_d, capj_q, capj_d;
   // capture: fold / output of the group being captured, its first output pixel
   logic [31:0] capf_q, capf_d, capm_q, capm_d;
 
@@ -302,8 +304,8 @@ module accel_top
   // group ends with row 0
   logic        cap_end, cap_fin;
   logic [31:0] cap_row;
-  // the capture of the patch's last weight group (always, without per-group scales: wgroups = 1)
-  assign cap_fin = capj_q == desc.wgroups - 1;
+  // the capture of the patch's last pass (always, without per-group scales: wpasses = 1)
+  assign cap_fin = capp_q == desc.wpasses - 1;
   assign cap = (state_q == SIssue || state_q == SDrain) && (is_mac ? y_valid : x_valid);
   assign cap_end = is_mac ? ycnt_q == Rows - 1 : 1'b1;
   assign cap_row = is_mac ? Rows - 1 - ycnt_q : '0;
@@ -344,7 +346,7 @@ module accel_top
       logic [GroupBits-1:0] m;
       assign m = desc.wgroup_size == 0 ? GroupBits'(1) : g_mult[c*GroupBits +: GroupBits];
       group_scale #(.Rows(Rows), .MBits(GroupBits)) u_gs (
-        .clk_i, .rst_ni, .valid_i(cap), .first_i(capj_q == 0), .row_i(RowW'(cap_row)),
+        .clk_i, .rst_ni, .valid_i(cap), .first_i(capp_q == 0), .row_i(RowW'(cap_row)),
         .dot_i(cap_dot[c*32 +: 32]), .m_i(m), .base_i(p_bias[c*32 +: 32]),
         .acc_o(cap_acc[c*32 +: 32])
       );
@@ -537,15 +539,19 @@ module accel_top
     cycles_d = cycles_q;
     {g_d, k_d, gap_d, f_d, m_d, b_d} = {g_q, k_q, gap_q, f_q, m_q, b_q};
     {ycnt_d, capg_d, capf_d, capm_d} = {ycnt_q, capg_q, capf_q, capm_q};
-    {gk_d, capj_d} = {gk_q, capj_q};
+    {gk_d, capp_d, capj_d} = {gk_q, capp_q, capj_q};
     // capture bookkeeping: a group's end moves to the next fold / output, after the last fold
     // to the next tile of `rows` pixels
     if (state_q == SIssue || state_q == SDrain) begin
       if (is_mac && y_valid) ycnt_d = ycnt_q == Rows - 1 ? '0 : ycnt_q + 1;
-      // a weight group's rows captured: the next weight group, after the last the next fold
-      if (cap && cap_end && !cap_fin) capj_d = capj_q + 1;
+      // a pass's rows captured: the next pass (its group wraps at wgroups); after the last the
+      // next fold
+      if (cap && cap_end && !cap_fin) begin
+        capp_d = capp_q + 1;
+        capj_d = capj_q == desc.wgroups - 1 ? '0 : capj_q + 1;
+      end
       if (cap && cap_end && cap_fin) begin
-        capj_d = '0;
+        {capp_d, capj_d} = '0;
         capg_d = capg_q + 1;
         if (capf_q == desc.folds - 1) begin
           capf_d = '0;
@@ -572,7 +578,7 @@ module accel_top
         state_d = SIssue;
         {g_d, k_d, gap_d, f_d, m_d, b_d} = '0;
         {ycnt_d, capg_d, capf_d, capm_d} = '0;
-        {gk_d, capj_d} = '0;
+        {gk_d, capp_d, capj_d} = '0;
       end
       SIssue: if (is_mac) begin
         // a pass ends with the Rows idle cycles of the drain rule; the patch's last one with k = 0
@@ -622,7 +628,7 @@ module accel_top
       cycles_q <= '0;
       {g_q, k_q, gap_q, f_q, m_q, b_q} <= '0;
       {ycnt_q, capg_q, capf_q, capm_q} <= '0;
-      {gk_q, capj_q} <= '0;
+      {gk_q, capp_q, capj_q} <= '0;
     end else begin
       state_q <= state_d;
       layer_q <= layer_d;
@@ -631,7 +637,7 @@ module accel_top
       cycles_q <= cycles_d;
       {g_q, k_q, gap_q, f_q, m_q, b_q} <= {g_d, k_d, gap_d, f_d, m_d, b_d};
       {ycnt_q, capg_q, capf_q, capm_q} <= {ycnt_d, capg_d, capf_d, capm_d};
-      {gk_q, capj_q} <= {gk_d, capj_d};
+      {gk_q, capp_q, capj_q} <= {gk_d, capp_d, capj_d};
     end
   end
 

@@ -1,12 +1,13 @@
 // group_scale: one lane (array column) of the accelerator's per-group weight scales
 // (docs/accelerator.md "Per-group weight scales"; TS model: groupAccumulate, src/hw/accel_top.ts).
 //
-// Maths: with per-group scales a patch of K beats is cut into weight groups of `size` beats, and
-// the MAC array drains each group's partial sum acc_j = sum_{k in j} w'[n][k] x[k] of every array
-// row on its own. For the partial sum dot_i of array row row_i this lane computes, mod 2^32,
-//   acc_o = (first_i ? base_i : wide[row_i]) + dot_i * m_i        (m_i unsigned, MBits bits)
+// Maths: with per-group scales a patch of K beats is cut into passes (each a run of beats of one
+// weight group j), and the MAC array drains each pass's partial sum acc_p = sum_{k in p} w'[n][k]
+// x[k] of every array row on its own. For the partial sum dot_i of array row row_i this lane
+// computes, mod 2^32,
+//   acc_o = (first_i ? base_i : wide[row_i]) + dot_i * m_i        (m_i = m[n][j] unsigned, MBits)
 // and, when valid_i, keeps it: wide[row_i] <= acc_o. base_i is the output's bias', so after the
-// last group acc_o = wrap32(bias' + sum_j m[n][j] acc_j), what the output stage reads. acc_o is
+// last pass acc_o = wrap32(bias' + sum_p m[n][j(p)] acc_p), what the output stage reads. acc_o is
 // combinational (accel_top's capture register takes it); the low 32 bits of the product do not
 // depend on the sign convention, so dot_i * m_i is a 32 x 32 multiply of the zero-extended m_i,
 // kept mod 2^32.

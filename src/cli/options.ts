@@ -35,9 +35,9 @@ export function optIntList(name: string, text: string, lo: number, hi: number): 
   return vals;
 }
 
-/** Refuses `name` when it was given but does not apply (`why` says when it does). */
-export function notApplicable(name: string, given: boolean, why: string): void {
-  if (given) throw new InputError(`${name} does not apply here: ${why}; remove it`);
+/** Refuses `name` when it was given but does not apply (`why` says when it does; `fix` what to do instead). */
+export function notApplicable(name: string, given: boolean, why: string, fix = 'remove it'): void {
+  if (given) throw new InputError(`${name} does not apply here: ${why}; ${fix}`);
 }
 
 /** Refuses giving both `a` and `b`. */

@@ -2,7 +2,7 @@ import { formatBits } from '../arith/format.js';
 import type { Design } from '../hw/design.js';
 import { compileModel } from '../hw/accel_compile.js';
 import { inferenceCycles, layerCycles } from '../hw/accel_top.js';
-import { geometry, layoutBits, weightGroups, type AccelLayer, type AccelProgram, type Layout, DESCRIPTOR_FIELDS } from '../hw/accel_program.js';
+import { geometry, layoutBits, groupPasses, type AccelLayer, type AccelProgram, type Layout, DESCRIPTOR_FIELDS } from '../hw/accel_program.js';
 import type { QuantizedModel } from '../model/types.js';
 import { badValue } from '../util/errors.js';
 import { HOROWITZ_45NM, addEnergy, dramEnergyPerBit, mulEnergy, peMacEnergy, sramEnergyPerBit, xnorMacEnergy, type EnergyTable } from './energy.js';
@@ -31,7 +31,7 @@ import { windowAdds } from './window.js';
  *     pool: kh*kw elements per output element;
  *   parameter rows: one row of bmem/mmem/smem/tmem per issue group (G per layer; pool none), each row
  *     C*(32 + 32 + 6 + 32*steps) bits; with per-group weight scales also one gmem row of C*B bits per
- *     weight group and issue group (G*P; B = accumulator.group.multiplierBits), counted in paramBits;
+ *     pass and issue group (G*P; B = accumulator.group.multiplierBits), counted in paramBits;
  *   output writes: one per output element (M*N per layer) of the layout's width (slots: HBits; planes: one
  *     bit per plane; the output buffer: 32 bits); plus the host's input words written and output words read.
  * Off-chip traffic: weights, parameters and layer descriptors are loaded once and stay resident (the
@@ -43,7 +43,7 @@ import { windowAdds } from './window.js';
  *   accumulate (XNOR unit): one E_add(min(acc, 32)) per issued word; (MAC array with chunked
  *     accumulation, `accumulator.chunk` = {length L, wideBits B}) one E_add(B) per chunk and output,
  *     M*N*ceil(K/L), the narrow register's adds being the E_mac(a, w, acc) above; (per-group weight
- *     scales, P weight groups per patch) one E_mul(32 x B) + E_add(32) per weight group and output,
+ *     scales, P passes per patch) one E_mul(32 x B) + E_add(32) per pass and output,
  *     M*N*P, in the group_scale lanes;
  *   output stage per output: bias E_add(32), then requant double/single E_mul(32x32) + 2 E_add(32),
  *     shift 2 E_add(32), threshold steps * E_add(32) (compares), raw nothing;
@@ -195,7 +195,7 @@ export function estimateProgram(p: AccelProgram, model: QuantizedModel, opts: Es
     const ops = layerOps(l) * per;
     const outs = layerOutputs(l) * per;
     const prows = l.engine === 'pool' ? 0 : l.groups * per;
-    const grows = l.wgroup ? l.groups * l.wgroup.count * per : 0;
+    const grows = l.wgroup ? l.groups * l.wgroup.passes * per : 0;
     const actRead = l.engine === 'mac' ? issues * g.hBits * l.rows : l.engine === 'pool' ? outs * l.K * writeBits(l.inLayout) : issues * g.L;
     const sram: SramCounts = {
       weightWords: issues,
@@ -279,9 +279,9 @@ function chunkAdds(l: AccelLayer, ops: number, d: Design): number {
   return c ? (ops / l.K) * Math.ceil(l.K / c.length) : 0;
 }
 
-/** Group-multiplier scalings of a mac layer per inference: ops / K outputs, P weight groups each (0 ungrouped). */
+/** Group-multiplier scalings of a mac layer per inference: ops / K outputs, P passes each (0 ungrouped). */
 function groupScales(l: AccelLayer, ops: number): number {
-  return l.wgroup ? (ops / l.K) * weightGroups(l) : 0;
+  return l.wgroup ? (ops / l.K) * groupPasses(l) : 0;
 }
 
 /** Bits of one group-multiplier memory row: C lanes of multiplierBits (0 without group multipliers). */

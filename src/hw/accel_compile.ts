@@ -138,11 +138,12 @@ export function compileModel(model: QuantizedModel, design: Design, opts: Compil
     win.pad = engine === 'mac' ? xZp - e.shift : 0;
     const bias = new Int32Array(N);
     const xAbs = Math.max(Math.abs(e.x.lo), Math.abs(e.x.hi), engine === 'mac' ? Math.abs(win.pad) : 0);
-    const wgroup = weightGroupsOf(l, engine, pd.chw !== null, design, where);
+    const wgroup = weightGroupsOf(l, engine, pd.chw, design, where);
     // per-group scales: the array holds each group's partial sum, the group accumulator (int32) the
     // scaled sum, bounded with the effective weights w' * m[n][floor(k / size)]
     if (wgroup) checkGroupPartials(where, l.name, accBounds(wPrime, N, K, -xAbs, xAbs, null, wgroup.size), design.accumulator.bits, wgroup.size);
-    const mOf = (n: number, k: number): number => (wgroup ? wgroup.multiplier[n * wgroup.count + Math.floor(k / wgroup.size)] : 1);
+    // beat k (the accelerator's patch order) lies in pass floor(k / size), of group pass mod G
+    const mOf = (n: number, k: number): number => (wgroup ? wgroup.multiplier[n * wgroup.count + (Math.floor(k / wgroup.size) % wgroup.count)] : 1);
     const chunk = design.accumulator.chunk;
     // chunked: the narrow register must hold every chunk, the wide one (int32 at most) the whole sum;
     // grouped: the 32-bit group accumulator the scaled sum
@@ -222,26 +223,32 @@ function checkChunks(where: string, name: string, b: LayerAccBounds, bits: numbe
 }
 
 /**
- * The weight groups of a layer with per-group scales (undefined without): its multipliers m[n][j] (N x P,
- * the model's), with one-line refusals for what the accelerator cannot run — no group multipliers in the
- * Design, a layer off the MAC array, a group that is not a run of consecutive beats (the array walks the
- * patch in (i, j, c) order, the model's groups run along (c, i, j): equal only for 1 x 1 windows and for
- * a dense layer not behind a flattened map), a multiplier wider than the Design's.
+ * The weight groups of a layer with per-group scales (undefined without): its multipliers m[n][j] (N x G,
+ * the model's) and passes (AccelLayer.wgroup). The array walks the patch as T taps (a k x k window's
+ * kernel positions, or the H x W pixels of a flattened map; T = 1 otherwise) of C consecutive channels,
+ * the model's groups run along (c, tap), so a group of s weights is L = s / T channels at every tap: T*G
+ * passes of L beats, pass p of group p mod G. One-line refusals for what the accelerator cannot run: no
+ * group multipliers in the Design, a layer off the MAC array, s not a multiple of T or C not a multiple of
+ * L (T > 1: the passes would not be runs of beats), a multiplier wider than the Design's.
  */
-function weightGroupsOf(l: MacSource, engine: Engine, permuted: boolean, d: Design, where: string): AccelLayer['wgroup'] {
+function weightGroupsOf(l: MacSource, engine: Engine, chw: [number, number, number] | null, d: Design, where: string): AccelLayer['wgroup'] {
   const grp = l.weight.group;
   if (grp === undefined) return undefined;
   const at = `${where}: layer ${l.name} has ${groupDescription(l)}`;
   const gd = d.accumulator.group;
   if (gd === undefined) throw new InputError(`${at}; the Design has no group multipliers (add "accumulator": {"group": {"multiplierBits": 17}}, or quantize without --group)`);
   if (engine !== 'mac') throw new InputError(`${at}; group multipliers sit behind the MAC array, and this layer runs on the ${engine} engine (use a Design whose array holds ${formatName(l.weight.format)} x ${formatName(l.input.format)})`);
-  if (l.kind === 'conv2d' && l.kernel[0] * l.kernel[1] > 1) throw new InputError(`${at}; its groups run along the model's (c, i, j) weight order, the array walks a ${l.kernel[0]}x${l.kernel[1]} patch in (i, j, c) order, so a group is not a run of beats (the accelerator takes groups on dense layers and 1x1 convolutions; quantize this layer without --group)`);
-  if (permuted) throw new InputError(`${at}; it follows a flatten, whose columns the accelerator reads in NHWC order, so a group of the model's CHW columns is not a run of beats (quantize this layer without --group)`);
+  const [T, C, taps] = l.kind === 'conv2d' ? [l.kernel[0] * l.kernel[1], l.inChannels, `${l.kernel[0]}x${l.kernel[1]} kernel taps`]
+    : chw ? [chw[1] * chw[2], chw[0], `${chw[1]}x${chw[2]} pixels of the flattened map`] : [1, l.inFeatures, ''];
+  const G = groupsPerRow(l);
+  if (T > 1 && (grp.size % T !== 0 || C % (grp.size / T) !== 0)) {
+    throw new InputError(`${at}; the array walks its ${T} ${taps} with the ${C} channels innermost, so a group must be a whole number L of channels at every tap (group size = ${T} x L, L dividing ${C}); use such a --group or quantize this layer without --group`);
+  }
   let mMax = 0;
   for (const m of grp.multiplier) mMax = Math.max(mMax, m);
   const need = Math.max(1, clog2(mMax + 1));
   if (need > gd.multiplierBits) throw new InputError(`${at}; its largest group multiplier ${mMax} needs ${need} bits, the Design's accumulator.group.multiplierBits is ${gd.multiplierBits} (raise it to ${need})`);
-  return { size: grp.size, count: groupsPerRow(l), multiplier: grp.multiplier };
+  return { size: grp.size / T, count: G, passes: T * G, multiplier: grp.multiplier };
 }
 
 /** Per-group scales: the array register (accumulator.bits) must hold every group's partial sum (acc_bounds.ts). */

@@ -65,8 +65,9 @@ export const DESC_FIELDS = [
   { name: 'step_y', bits: 32, doc: 'window address step to the next output row (sh*W - (Wo-1)*sw)*C' },
   { name: 'origin', bits: 32, doc: 'window address of output pixel 0: -(pt*W + pl)*C' },
   { name: 'origin_x', bits: 32, doc: 'window column of output column 0 in elements: -pl*C' },
-  { name: 'wgroup_size', bits: 32, doc: 'mac: per-group weight scales, beats per weight group (0: none)' },
-  { name: 'wgroups', bits: 32, doc: 'mac: weight groups per patch ceil(K/wgroup_size) (1: none)' },
+  { name: 'wgroup_size', bits: 32, doc: 'mac: per-group weight scales, beats per pass (0: none)' },
+  { name: 'wgroups', bits: 32, doc: 'mac: weight groups G per patch (1: none); gmem rows per fold' },
+  { name: 'wpasses', bits: 32, doc: 'mac: passes per patch, pass p in group p mod G (1: none)' },
   { name: 'g_base', bits: 32, doc: 'first group-multiplier row (gmem: one per fold and weight group)' },
 ] as const satisfies readonly DescField[];
 

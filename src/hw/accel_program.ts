@@ -102,12 +102,16 @@ export interface AccelLayer {
   /** XNOR unit words per patch: kh * ceil(kw*C / L) (one segment run per kernel row); mac: K */
   wd: number;
   /**
-   * mac with per-group weight scales: `size` beats per weight group, P = ceil(K / size) groups per patch,
-   * `multiplier` m[n][j] row-major N x P; the array drains each group's partial sum acc_j and the
-   * output stage adds m[n][j] * acc_j into the group accumulator (docs/accelerator.md)
+   * mac with per-group weight scales (docs/accelerator.md "Per-group weight scales"): G = `count` weight
+   * groups, `multiplier` m[n][j] row-major N x G. The patch's K beats are `passes` passes of `size` beats
+   * (the last possibly shorter), pass p belonging to group p mod G: a dense layer or 1x1 convolution has
+   * P = G passes of the model's group size; a k x k window (or a dense layer after a flatten of an H x W
+   * map) walks T = kh*kw taps (T = H*W pixels) of C channels, and a group of s = T*L weights of the
+   * model's (c, i, j) order is L channels at every tap, so P = T*G passes of L beats. The array drains each
+   * pass's partial sum and the output stage adds m[n][p mod G] times it into the group accumulator.
    */
-  wgroup?: { size: number; count: number; multiplier: Int32Array };
-  /** first row of the group-multiplier memory (rows f*P + j of fold f, group j) */
+  wgroup?: { size: number; count: number; passes: number; multiplier: Int32Array };
+  /** first row of the group-multiplier memory (rows f*G + j of fold f, group j) */
   gBase: number;
 }
 
@@ -136,9 +140,9 @@ export interface AccelProgram {
   gDepth: number;
 }
 
-/** Weight groups per patch of a layer: its pass count through the array (1 without per-group scales). */
-export function weightGroups(l: AccelLayer): number {
-  return l.wgroup?.count ?? 1;
+/** Passes of a layer's patch through the array (1 without per-group scales). */
+export function groupPasses(l: AccelLayer): number {
+  return l.wgroup?.passes ?? 1;
 }
 
 /** XNOR lanes L and array lane widths of a Design. */
@@ -215,7 +219,8 @@ export function descriptorValues(l: AccelLayer): DescValues {
     origin: ws.origin,
     origin_x: ws.originX,
     wgroup_size: l.wgroup?.size ?? 0,
-    wgroups: weightGroups(l),
+    wgroups: l.wgroup?.count ?? 1,
+    wpasses: groupPasses(l),
     g_base: l.gBase,
   };
 }

@@ -1,7 +1,7 @@
 import { formatBits, intFormat, packBits, packedWords } from '../arith/index.js';
 import { gemmInt, gemmXnor } from '../kernels/index.js';
 import { badValue } from '../util/errors.js';
-import { geometry, weightGroups, type AccelLayer, type AccelProgram } from './accel_program.js';
+import { geometry, groupPasses, type AccelLayer, type AccelProgram } from './accel_program.js';
 import { osFoldCycles } from './cost.js';
 import { requantScale, type RequantizerParams } from './requantizer.js';
 import { chwToNhwc, gatherPatches, maxPoolNhwc, nhwcToChw, windowPadded } from './conv_window.js';
@@ -16,17 +16,17 @@ import { XNOR_POPCOUNT_LATENCY } from './xnor_popcount.js';
  * wrap32(dot + bias'), then the output stage: requantize with the requantizer's `requantScale` and
  * clamp(v + zp, min, max); thresholds count t < steps with acc >= thr; raw acc. The pooling unit takes the
  * max over each window. The compiler guarantees no partial sum leaves the accumulator, so the array's
- * WRAP/SAT never acts and a GEMM gives its sums. Per-group weight scales (mac): the array sums each weight
- * group j of `size` beats on its own, acc_j = sum_{k in j} w'[n][k] x[k], and the output stage's group
- * accumulator adds them scaled: acc = wrap32(bias' + sum_j m[n][j] acc_j).
+ * WRAP/SAT never acts and a GEMM gives its sums. Per-group weight scales (mac): the array sums each pass p
+ * of `size` beats on its own, acc_p = sum_{k in p} w'[n][k] x[k], and the output stage's group
+ * accumulator adds them scaled: acc = wrap32(bias' + sum_p m[n][p mod G] acc_p).
  *
  * Cycles (the controller of accel_top.sv, see its header; R x C array, L lanes, G = the layer's issue
  * groups). A layer is its INIT cycle, the engine's cycles E from its first beat or word to the cycle its
  * last result leaves the engine (inclusive), and the output stage's 5 cycles from that capture to the
  * write:
  *   mac layer:          E = osFoldCycles(R, C, G, K, P) = (G - 1)(K + R) + K + 2R + C - 1 + G (P - 1) R,
- *                       G = ceil(M / rows) * ceil(N / C) (tiles of output pixels x folds), P = weight
- *                       groups per patch (1 without per-group scales: each group drains on its own)
+ *                       G = ceil(M / rows) * ceil(N / C) (tiles of output pixels x folds), P = passes
+ *                       per patch (1 without per-group scales: each pass drains on its own)
  *   xnor/serial layer:  E = G * Bx * Bw * Wd words + XNOR_POPCOUNT_LATENCY (3),
  *                       G = M * N, Wd = kh * ceil(kw*C / L) (Bx = Bw = 1 for xnor)
  *   layer:              1 + E + 5, so (G - 1)(K + R) + K + 2R + C + 5 and G Bx Bw Wd + 9
@@ -40,7 +40,7 @@ export function layerCycles(l: AccelLayer, p: AccelProgram): number {
   const { R, C } = geometry(p.design);
   if (l.engine === 'pool') return l.groups + 2;
   const planes = l.engine === 'serial' ? formatBits(l.xFormat) * formatBits(l.wFormat) : 1;
-  const engine = l.engine === 'mac' ? osFoldCycles(R, C, l.groups, l.K, weightGroups(l)) : l.groups * planes * l.wd + XNOR_POPCOUNT_LATENCY;
+  const engine = l.engine === 'mac' ? osFoldCycles(R, C, l.groups, l.K, groupPasses(l)) : l.groups * planes * l.wd + XNOR_POPCOUNT_LATENCY;
   return 1 + engine + ACCEL_OUTPUT_STAGE_CYCLES;
 }
 
@@ -152,17 +152,18 @@ function accumulate(l: AccelLayer, x: Int32Array): Int32Array {
 }
 
 /**
- * Per-group weight scales: acc[m][n] = wrap32(bias'[n] + sum_j m[n][j] acc_j[m][n]), acc_j the array's
- * sum over weight group j's beats k = j*size .. min(K, (j+1)*size) - 1 (one gemmInt per group; exact,
- * the compiler bounds every acc_j by the array register).
+ * Per-group weight scales: acc[m][n] = wrap32(bias'[n] + sum_p m[n][p mod G] acc_p[m][n]), acc_p the
+ * array's sum over pass p's beats k = p*size .. min(K, (p+1)*size) - 1 (one gemmInt per pass; exact, the
+ * compiler bounds every acc_p by the array register).
  */
 function groupAccumulate(l: AccelLayer, patches: Int32Array, M: number): Int32Array {
   const { K, N } = l;
-  const { size, count, multiplier } = l.wgroup!;
+  const { size, count, passes, multiplier } = l.wgroup!;
   const acc = new Int32Array(M * N);
   for (let i = 0; i < acc.length; i++) acc[i] = l.bias[i % N];
-  for (let j = 0; j < count; j++) {
-    const k0 = j * size;
+  for (let p = 0; p < passes; p++) {
+    const j = p % count;
+    const k0 = p * size;
     const len = Math.min(K, k0 + size) - k0;
     const x = new Int32Array(M * len);
     const w = new Int32Array(N * len);

@@ -27,7 +27,6 @@ import { saturateIntUnchecked, wrapIntUnchecked } from '../arith/int.js';
 import { badValue } from '../util/errors.js';
 import { checkGemmArgs, gemmIntRef, wIndex, type AccSpec, type GemmOptions, type GemmOut } from './gemm_ref.js';
 import { wasmGemmI16, wasmGemmI16x64 } from './gemm_wasm.js';
-import { parallelRows, rowBlocks, sharedCopy, sharedOut, threadsFor } from './threads.js';
 
 const TWO31 = 2 ** 31;
 const TWO32 = 2 ** 32;
@@ -88,45 +87,18 @@ function gemmF64(A: ArrayLike<number>, W: ArrayLike<number>, M: number, K: numbe
  * `out = A W` with the PE semantics of `gemmIntRef`: A M x K, W K x N (row-major), operands integers of at
  * most 16 bits, `out` an Int32Array (acc.bits <= 32) or a BigInt64Array (33..64, see `allocGemmOut`).
  * With `opts.wTransposed` W is N x K (row n = output n's weights), which skips a transpose.
- * Large GEMMs split their rows over the kernel threads (threads.ts; identical results).
+ * Large GEMMs run the WebAssembly kernel's column blocks on the kernel threads (threads.ts; identical results).
  */
 export function gemmInt(
   A: ArrayLike<number>, W: ArrayLike<number>, M: number, K: number, N: number,
   acc: AccSpec, out: GemmOut, opts: GemmOptions = {},
 ): GemmOut {
   checkGemmArgs(A, W, M, K, N, acc, out, opts);
-  const t = threadsFor(M, M * K * N);
-  if (t === 1) return gemmIntOne(A, W, M, K, N, acc, out, opts);
-  // the caller's block (rows [0, h)) reads A and writes out directly; the helpers' rows go through the arena
-  const blocks = rowBlocks(M, t, 4);
-  const h = blocks[0]![1];
-  const args: IntRowsArgs = {
-    A: sharedCopy(A, M * K, h * K), W: sharedCopy(W, K * N), K, N, acc, out: sharedOut(out, M * N),
-    opts: { wTransposed: opts.wTransposed, bias: opts.bias === undefined ? undefined : sharedCopy(opts.bias, N) },
-  };
-  parallelRows(blocks, (m0, m1) => ({ kernel: 'int', args, m0, m1 }), (m1) => gemmIntOne(A, W, m1, K, N, acc, out, opts));
-  (out as Int32Array).set((args.out as Int32Array).subarray(h * N, M * N), h * N);
-  return out;
+  return gemmIntChecked(A, W, M, K, N, acc, out, opts);
 }
 
-/** One row block's arguments (threads.ts): the operands and output shared between the threads. */
-export interface IntRowsArgs {
-  A: ArrayLike<number> & { subarray(a: number, b: number): ArrayLike<number> };
-  W: ArrayLike<number>;
-  K: number;
-  N: number;
-  acc: AccSpec;
-  out: GemmOut;
-  opts: GemmOptions;
-}
-
-/** Rows [m0, m1) of the GEMM: the one-thread kernel on that block of A and of the output. */
-export function gemmIntRows(a: IntRowsArgs, m0: number, m1: number): void {
-  gemmIntOne(a.A.subarray(m0 * a.K, m1 * a.K), a.W, m1 - m0, a.K, a.N, a.acc, a.out.subarray(m0 * a.N, m1 * a.N), a.opts);
-}
-
-/** The GEMM on this thread (arguments already checked). */
-function gemmIntOne(
+/** The GEMM (arguments already checked). */
+function gemmIntChecked(
   A: ArrayLike<number>, W: ArrayLike<number>, M: number, K: number, N: number,
   acc: AccSpec, out: GemmOut, opts: GemmOptions,
 ): GemmOut {
@@ -156,6 +128,11 @@ function gemmIntOne(
   let S: Int32Array | Float64Array;
   const wT = opts.wTransposed === true;
   const maxProd = sa.maxAbs * sw.maxAbs;
+  if (wasmOk && wrap32 && bits === 32 && out instanceof Int32Array) {
+    // the common case (int32 WRAP accumulator): the kernel's sums plus acc0 (int32 once wrapped) go
+    // straight into out
+    return wasmGemmI16(A, W, M, K, N, false, wT, out, opts.bias === undefined ? undefined : Int32Array.from(acc0));
+  }
   if (wasmOk && (wrap32 || bound < TWO31)) S = wasmGemmI16(A, W, M, K, N, false, wT);
   else if (wasmOk && exact) S = wasmGemmI16x64(A, W, M, K, N, false, wT, maxProd);
   else if (exact) S = gemmF64(A, W, M, K, N, false, wT);
@@ -169,14 +146,6 @@ function gemmIntOne(
     else T = wasmGemmI16x64(A, W, M, K, N, true, wT, maxProd);
   }
   const wi = wIndex(opts, K, N);
-  if (!sat && bits === 32 && out instanceof Int32Array) {
-    // the common case (int32 WRAP accumulator): one add and a ToInt32 per output
-    for (let m = 0; m < M; m++) {
-      const r = m * N;
-      for (let n = 0; n < N; n++) out[r + n] = (S[r + n] + acc0[n]) | 0;
-    }
-    return out;
-  }
   const halves = out instanceof BigInt64Array ? new Int32Array(out.buffer, out.byteOffset, 2 * M * N) : undefined;
   const o32 = out instanceof Int32Array ? out : undefined;
   for (let m = 0; m < M; m++) {
@@ -228,7 +197,7 @@ function gemmChunked(
     for (let m = 0; m < M; m++) for (let k = 0; k < len; k++) a[m * len + k] = A[m * K + k0 + k];
     if (wT) for (let n = 0; n < N; n++) for (let k = 0; k < len; k++) w[n * len + k] = W[n * K + k0 + k];
     else for (let k = 0; k < len; k++) for (let n = 0; n < N; n++) w[k * N + n] = W[(k0 + k) * N + n];
-    gemmIntOne(a.subarray(0, M * len), w.subarray(0, len * N), M, len, N, narrow, part, { wTransposed: wT });
+    gemmIntChecked(a.subarray(0, M * len), w.subarray(0, len * N), M, len, N, narrow, part, { wTransposed: wT });
     for (let i = 0; i < M * N; i++) out[i] = cast(out[i] + part[i]);
   }
   return out;

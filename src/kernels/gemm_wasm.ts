@@ -1,22 +1,34 @@
 /**
- * JS side of the WebAssembly kernels in gemm_wat.ts: one lazily created instance, operands copied into
- * its memory (zero-padded to the kernel's tile sizes), large M processed in row chunks so the memory
- * stays below ~256 MiB.
+ * JS side of the WebAssembly kernels in gemm_wat.ts: one lazily created instance per thread, all over one
+ * shared memory (the helper threads of threads.ts instantiate over the calling thread's). Operands are
+ * converted into it zero-padded to the kernel's tile sizes; large M is processed in row chunks so the
+ * memory stays below ~256 MiB. Per row chunk the calling thread converts its rows of A, then the output
+ * columns are cut into blocks (`ColumnJob`): a block converts its rows of the transposed W (on the first
+ * chunk) and runs the kernel for those columns of every row of the chunk (the kernels' `ldo` is the padded
+ * row length). Large GEMMs run their blocks on the kernel threads (threads.ts); the calling thread then
+ * reads the whole output.
  */
 import { GEMM_WASM_BASE64 } from './gemm_wat.js';
-import { instantiateWasmSync, type WasmKernel } from './wasm.js';
+import { parallelBlocks, sharedCopy, threadsFor, kernelThreads, type KernelKind } from './threads.js';
+import { instantiateWasmSync, sharedWasmMemory, type WasmKernel, type WasmMemory } from './wasm.js';
 
 interface GemmExports {
-  gemm_i16(a: number, w: number, out: number, M: number, N: number, K: number): void;
-  gemm_i16_i64(a: number, w: number, out: number, M: number, N: number, K: number, B: number): void;
-  xnor(a: number, w: number, out: number, M: number, N: number, bytes: number, nBits: number): void;
+  gemm_i16(a: number, w: number, out: number, M: number, N: number, K: number, ldo: number): void;
+  gemm_i16_i64(a: number, w: number, out: number, M: number, N: number, K: number, B: number, ldo: number): void;
+  xnor(a: number, w: number, out: number, M: number, N: number, bytes: number, nBits: number, ldo: number): void;
 }
 
 let kernel: WasmKernel<GemmExports> | undefined;
+const binary = (): Uint8Array => new Uint8Array(Buffer.from(GEMM_WASM_BASE64, 'base64'));
 
 function instance(): WasmKernel<GemmExports> {
-  kernel ??= instantiateWasmSync<GemmExports>(new Uint8Array(Buffer.from(GEMM_WASM_BASE64, 'base64')));
+  kernel ??= instantiateWasmSync<GemmExports>(binary(), 1, 65536, sharedWasmMemory());
   return kernel;
+}
+
+/** In a kernel helper thread: the kernels over the calling thread's shared memory. */
+export function useGemmMemory(memory: WasmMemory): void {
+  kernel = instantiateWasmSync<GemmExports>(binary(), 1, 65536, memory);
 }
 
 type Typed = Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | Float64Array | Float32Array;
@@ -25,20 +37,139 @@ function isTyped(x: ArrayLike<number>): x is Typed {
   return ArrayBuffer.isView(x) && !(x instanceof DataView);
 }
 
-const CHUNK_BYTES = 256 * 1024 * 1024;
+let chunkBytes = 256 * 1024 * 1024;
+/** The memory budget of one row chunk (default 256 MiB); tests lower it to exercise several chunks. */
+export function setChunkBytes(bytes = 256 * 1024 * 1024): void {
+  chunkBytes = bytes;
+}
 const up = (x: number, m: number): number => Math.ceil(x / m) * m;
 
+/** Column blocks per thread (claimed dynamically, so a late thread leaves its share to the others). */
+const BLOCKS_PER_THREAD = 4;
+/** Fewest columns in a block. */
+const MIN_BLOCK_COLUMNS = 16;
+
 /**
- * `S[m*N + n] = sum_k A[m*K + k] * W[k*N + n]` mod 2^32 (as int32), or with `abs` the same over |A|, |W|.
- * `wT`: W is given as N x K. Operands must be integers in [-32767, 32767] (the caller checks).
+ * One GEMM row chunk's column blocks, as any thread runs them (`runColumnBlock`): where the operands are in
+ * the shared memory and how W's rows convert. Block b covers output columns [b * width, min(Np, (b+1) * width)).
+ */
+export interface ColumnJob {
+  kernel: 'i16' | 'i16_i64' | 'xnor';
+  /** i16: K x N values (N x K with `wT`); xnor: N packed rows of K words. Shared when helpers read it. */
+  W: ArrayLike<number>;
+  wT: boolean;
+  /** convert |W| (the SAT bound's T) */
+  abs: boolean;
+  /** the reduction length of a row of W: i16 values, xnor 32-bit words */
+  K: number;
+  N: number;
+  /** padded output columns: the output's row stride */
+  Np: number;
+  /** padded reduction length in the memory: i16 values (a multiple of 8), xnor words (a multiple of 4) */
+  Kp: number;
+  width: number;
+  /** padded rows of this chunk (the kernel's M) */
+  rows: number;
+  /** whether the blocks convert their rows of W (the first chunk; later chunks reuse them) */
+  convertW: boolean;
+  aOff: number;
+  wOff: number;
+  oOff: number;
+  /** gemm_i16_i64: bytes of k between flushes of the i32 lanes */
+  flushBytes: number;
+  /** xnor: the row length in bits, and the mask of the last valid word */
+  nBits: number;
+  mask: number;
+}
+
+/** Column blocks for N_p padded columns on the kernel threads: their width (even) and count. */
+function columnBlocks(Np: number): { width: number; blocks: number } {
+  const t = kernelThreads();
+  const width = t === 1 ? Np : Math.max(MIN_BLOCK_COLUMNS, up(Math.ceil(Np / (BLOCKS_PER_THREAD * t)), 2));
+  return { width, blocks: Math.ceil(Np / width) };
+}
+
+/** `prepare()` (the row chunk's A), then every block of `job`, on `t` threads when t > 1 (threads.ts). */
+function runBlocks(job: ColumnJob, blocks: number, t: number, prepare: () => void): void {
+  if (t > 1) return parallelBlocks(t, blocks, job, instance().memory, prepare, (b) => runColumnBlock(job, b));
+  prepare();
+  for (let b = 0; b < blocks; b++) runColumnBlock(job, b);
+}
+
+/** Block b of a row chunk: its rows of the transposed W (zero-padded) converted, then the kernel on them. */
+export function runColumnBlock(j: ColumnJob, b: number): void {
+  const k = instance();
+  const n0 = b * j.width;
+  const nc = Math.min(j.Np, n0 + j.width) - n0;
+  const nReal = Math.max(0, Math.min(j.N, n0 + nc) - n0);
+  const mem = k.memory.buffer;
+  if (j.kernel === 'xnor') {
+    const wOff = j.wOff + n0 * j.Kp * 4;
+    if (j.convertW) copyWordRows(new Uint32Array(mem, wOff, nc * j.Kp), j.W as Uint32Array, n0, nReal, j.K, j.Kp, j.mask, nc);
+    k.exports.xnor(j.aOff, wOff, j.oOff + n0 * 4, j.rows, nc, j.Kp * 4, j.nBits, j.Np);
+    return;
+  }
+  const wOff = j.wOff + n0 * j.Kp * 2;
+  if (j.convertW) convertWRows(new Int16Array(mem, wOff, nc * j.Kp), j, n0, nReal);
+  if (j.kernel === 'i16') k.exports.gemm_i16(j.aOff, wOff, j.oOff + n0 * 4, j.rows, nc, j.Kp, j.Np);
+  else k.exports.gemm_i16_i64(j.aOff, wOff, j.oOff + n0 * 8, j.rows, nc, j.Kp, Math.min(j.flushBytes, 2 * j.Kp), j.Np);
+}
+
+/** Rows n0..n0+count of the transposed W (row n = output n's weights) as i16 rows of Kp, zero-padded. */
+function convertWRows(w16: Int16Array, j: ColumnJob, n0: number, count: number): void {
+  const { W, K, N, Kp, abs } = j;
+  w16.fill(0);
+  if (j.wT) {
+    for (let r = 0; r < count; r++) {
+      const src = (n0 + r) * K;
+      const dst = r * Kp;
+      if (abs) for (let kk = 0; kk < K; kk++) w16[dst + kk] = Math.abs(W[src + kk]);
+      else if (isTyped(W)) w16.set(W.subarray(src, src + K), dst);
+      else for (let kk = 0; kk < K; kk++) w16[dst + kk] = W[src + kk];
+    }
+    return;
+  }
+  // W is K x N: a block's columns are `count` adjacent values of each row, written down the block's rows
+  for (let kk = 0; kk < K; kk++) {
+    const src = kk * N + n0;
+    for (let r = 0; r < count; r++) {
+      const v = W[src + r];
+      w16[r * Kp + kk] = abs && v < 0 ? -v : v;
+    }
+  }
+}
+
+/**
+ * `count` packed rows of `wpr` words from src row `row0` into rows of `wp` words, the last valid word
+ * masked, zeros after it and in rows count..padRows-1.
+ */
+function copyWordRows(dst: Uint32Array, src: Uint32Array, row0: number, count: number, wpr: number, wp: number, mask: number, padRows: number): void {
+  for (let r = 0; r < count; r++) {
+    const s = (row0 + r) * wpr;
+    dst.set(src.subarray(s, s + wpr), r * wp);
+    if (wpr > 0) dst[r * wp + wpr - 1] &= mask;
+    if (wp > wpr) dst.fill(0, r * wp + wpr, (r + 1) * wp);
+  }
+  dst.fill(0, count * wp, padRows * wp);
+}
+
+/**
+ * `S[m*N + n] = acc0[n] + sum_k A[m*K + k] * W[k*N + n]` mod 2^32 (as int32; `acc0` int32 initial values,
+ * default 0), or with `abs` the same over |A|, |W|, written into `S`. `wT`: W is given as N x K. Operands
+ * must be integers in [-32767, 32767] (the caller checks).
  */
 export function wasmGemmI16(
   A: ArrayLike<number>, W: ArrayLike<number>, M: number, K: number, N: number, abs: boolean, wT = false,
+  S: Int32Array = new Int32Array(M * N), acc0?: Int32Array,
 ): Int32Array {
-  const S = new Int32Array(M * N);
   run(A, W, M, K, N, abs, wT, 0, (o, m0, mr, Np) => {
     const o32 = new Int32Array(o.buffer, o.byteOffset, mr * Np);
-    for (let m = 0; m < mr; m++) S.set(o32.subarray(m * Np, m * Np + N), (m0 + m) * N);
+    for (let m = 0; m < mr; m++) {
+      const src = m * Np;
+      const dst = (m0 + m) * N;
+      if (acc0 === undefined) S.set(o32.subarray(src, src + N), dst);
+      else for (let n = 0; n < N; n++) S[dst + n] = (o32[src + n] + acc0[n]) | 0;
+    }
   });
   return S;
 }
@@ -65,10 +196,25 @@ export function wasmGemmI16x64(
   return S;
 }
 
+/** Layout of a GEMM in the memory: W's padded rows at 0, then a chunk of A's rows, then their output. */
+function layout(wBytes: number, aRowBytes: number, oRowBytes: number, M: number, tileM: number): { Mc: number; aOff: number; oOff: number; end: number } {
+  const rows = Math.max(tileM, Math.floor(Math.max(0, chunkBytes - wBytes) / (aRowBytes + oRowBytes) / tileM) * tileM);
+  const Mc = Math.min(up(M, tileM), rows);
+  const aOff = wBytes;
+  const oOff = up(aOff + Mc * aRowBytes, 64);
+  return { Mc, aOff, oOff, end: oOff + Mc * oRowBytes };
+}
+
+/** Threads and blocks for a GEMM of `work` multiply-adds over Np padded columns. */
+function plan(kind: KernelKind, Np: number, work: number): { width: number; blocks: number; t: number } {
+  const { width, blocks } = columnBlocks(Np);
+  return { width, blocks, t: threadsFor(kind, blocks, work) };
+}
+
 /**
- * Copies W (transposed to N x K rows) and chunks of A into the wasm memory as zero-padded i16 rows and runs
- * `gemm_i16` (flushBytes 0: i32 out, 4 x 2 tiles) or `gemm_i16_i64` (i64 out, 2 x 2 tiles); `take` reads
- * each chunk's padded M x Np output (a view into the wasm memory) before the next chunk overwrites it.
+ * Converts chunks of A into the wasm memory as zero-padded i16 rows and runs the column blocks of
+ * `gemm_i16` (flushBytes 0: i32 out, 4 x 2 tiles) or `gemm_i16_i64` (i64 out, 2 x 2 tiles) on them; `take`
+ * reads each chunk's padded M x Np output (a view into the wasm memory) before the next chunk overwrites it.
  */
 function run(
   A: ArrayLike<number>, W: ArrayLike<number>, M: number, K: number, N: number, abs: boolean, wT: boolean,
@@ -81,47 +227,31 @@ function run(
   const oBytes = wide ? 8 : 4;
   const Kp = up(K, 8);
   const Np = up(N, 2);
-  const wBytes = Np * Kp * 2;
-  const rowBytes = Kp * 2 + Np * oBytes;
-  const rows = Math.max(tileM, Math.floor(Math.max(0, CHUNK_BYTES - wBytes) / rowBytes / tileM) * tileM);
-  const Mc = Math.min(up(M, tileM), rows);
-  const aOff = wBytes;
-  const oOff = up(aOff + Mc * Kp * 2, 16);
-  k.ensureBytes(oOff + Mc * Np * oBytes);
+  const { Mc, aOff, oOff, end } = layout(Np * Kp * 2, Kp * 2, Np * oBytes, M, tileM);
+  k.ensureBytes(end);
+  const { width, blocks, t } = plan('int', Np, M * K * N);
+  const job: ColumnJob = {
+    kernel: wide ? 'i16_i64' : 'i16', W: t > 1 ? sharedCopy(W, K * N) : W, wT, abs, K, N, Np, Kp, width, rows: 0,
+    convertW: true, aOff, wOff: 0, oOff, flushBytes, nBits: 0, mask: 0,
+  };
   const mem = k.memory.buffer;
-  const w16 = new Int16Array(mem, 0, Np * Kp);
-  w16.fill(0);
-  if (wT) {
-    for (let n = 0; n < N; n++) {
-      const src = n * K;
-      const dst = n * Kp;
-      if (abs) for (let kk = 0; kk < K; kk++) w16[dst + kk] = Math.abs(W[src + kk]);
-      else if (isTyped(W)) w16.set(W.subarray(src, src + K), dst);
-      else for (let kk = 0; kk < K; kk++) w16[dst + kk] = W[src + kk];
-    }
-  } else {
-    for (let kk = 0; kk < K; kk++) {
-      for (let n = 0; n < N; n++) {
-        const v = W[kk * N + n];
-        w16[n * Kp + kk] = abs && v < 0 ? -v : v;
-      }
-    }
-  }
   const a16 = new Int16Array(mem, aOff, Mc * Kp);
   for (let m0 = 0; m0 < M; m0 += Mc) {
     const mr = Math.min(Mc, M - m0);
-    a16.fill(0);
-    for (let m = 0; m < mr; m++) {
-      const src = (m0 + m) * K;
-      const dst = m * Kp;
-      if (abs) for (let kk = 0; kk < K; kk++) a16[dst + kk] = Math.abs(A[src + kk]);
-      else if (isTyped(A)) a16.set(A.subarray(src, src + K), dst);
-      else for (let kk = 0; kk < K; kk++) a16[dst + kk] = A[src + kk];
-    }
-    const mp = up(mr, tileM);
-    if (wide) k.exports.gemm_i16_i64(aOff, 0, oOff, mp, Np, Kp, Math.min(flushBytes, 2 * Kp));
-    else k.exports.gemm_i16(aOff, 0, oOff, mp, Np, Kp);
-    take(new Uint8Array(mem, oOff, mp * Np * oBytes), m0, mr, Np);
+    job.rows = up(mr, tileM);
+    runBlocks(job, blocks, t, () => {
+      for (let m = 0; m < mr; m++) {
+        const src = (m0 + m) * K;
+        const dst = m * Kp;
+        if (abs) for (let kk = 0; kk < K; kk++) a16[dst + kk] = Math.abs(A[src + kk]);
+        else if (isTyped(A)) a16.set(A.subarray(src, src + K), dst);
+        else for (let kk = 0; kk < K; kk++) a16[dst + kk] = A[src + kk];
+        if (Kp > K) a16.fill(0, dst + K, dst + Kp);
+      }
+      a16.fill(0, mr * Kp, job.rows * Kp); // the tile's padding rows
+    });
+    job.convertW = false;
+    take(new Uint8Array(mem, oOff, job.rows * Np * oBytes), m0, mr, Np);
   }
 }
 
@@ -136,31 +266,21 @@ export function wasmXnor(Ap: Uint32Array, Wp: Uint32Array, M: number, N: number,
   const Np = up(N, 2);
   const rest = nBits & 31;
   const mask = rest === 0 ? 0xffffffff : (2 ** rest - 1) >>> 0;
-  const copyRows = (dst: Uint32Array, src: Uint32Array, row0: number, rows: number): void => {
-    dst.fill(0);
-    for (let r = 0; r < rows; r++) {
-      const s = (row0 + r) * wpr;
-      for (let i = 0; i < wpr; i++) dst[r * wp + i] = src[s + i];
-      if (wpr > 0) dst[r * wp + wpr - 1] &= mask;
-    }
+  const { Mc, aOff, oOff, end } = layout(Np * wp * 4, wp * 4, Np * 4, M, 2);
+  k.ensureBytes(end);
+  const { width, blocks, t } = plan('xnor', Np, M * N * nBits);
+  const job: ColumnJob = {
+    kernel: 'xnor', W: t > 1 ? sharedCopy(Wp, N * wpr) : Wp, wT: true, abs: false, K: wpr, N, Np, Kp: wp, width, rows: 0,
+    convertW: true, aOff, wOff: 0, oOff, flushBytes: 0, nBits, mask,
   };
-  const wBytes = Np * wp * 4;
-  const rowBytes = wp * 4 + Np * 4;
-  const Mc = up(Math.min(M, Math.max(2, Math.floor(Math.max(0, CHUNK_BYTES - wBytes) / rowBytes))), 2);
-  const aOff = wBytes;
-  const oOff = aOff + Mc * wp * 4;
-  k.ensureBytes(oOff + Mc * Np * 4);
   const mem = k.memory.buffer;
-  copyRows(new Uint32Array(mem, 0, Np * wp), Wp, 0, N);
   const a32 = new Uint32Array(mem, aOff, Mc * wp);
   const o32 = new Int32Array(mem, oOff, Mc * Np);
   for (let m0 = 0; m0 < M; m0 += Mc) {
     const mr = Math.min(Mc, M - m0);
-    copyRows(a32, Ap, m0, mr);
-    k.exports.xnor(aOff, 0, oOff, up(mr, 2), Np, wp * 4, nBits);
-    for (let m = 0; m < mr; m++) {
-      const d = (m0 + m) * N;
-      for (let n = 0; n < N; n++) out[d + n] = o32[m * Np + n];
-    }
+    job.rows = up(mr, 2);
+    runBlocks(job, blocks, t, () => copyWordRows(a32, Ap, m0, mr, wpr, wp, mask, job.rows));
+    job.convertW = false;
+    for (let m = 0; m < mr; m++) out.set(o32.subarray(m * Np, m * Np + N), (m0 + m) * N);
   }
 }

@@ -5,17 +5,22 @@
  * the bytes are identical; after editing a generator run `npx tsx src/kernels/build_wasm.ts` to refresh
  * the embedded binary.
  *
- * gemm_i16(a, w, out, M, N, K): `out[i*N + j] = sum_k a[i*K + k] * w[j*K + k]` in i32 (wrapping mod 2^32).
- *   a: M x K i16 rows, w: N x K i16 rows (the transposed weights), out: M x N i32. Requires M % 4 == 0,
+ * The module imports a shared memory (`memory 1 65536 shared`): the kernel threads (threads.ts) all
+ * instantiate it over one WebAssembly.Memory, so operands converted once are read by every thread. Every
+ * kernel takes `ldo`, the output's row stride in elements (>= N): a thread computing columns [j0, j1) of a
+ * wider output passes w + j0 rows, out + j0 elements, N = j1 - j0 and the full row length as ldo.
+ *
+ * gemm_i16(a, w, out, M, N, K, ldo): `out[i*ldo + j] = sum_k a[i*K + k] * w[j*K + k]` in i32 (wrapping mod
+ *   2^32). a: M x K i16 rows, w: N x K i16 rows (the transposed weights), out: M rows of ldo i32. Requires M % 4 == 0,
  *   N % 2 == 0, K % 8 == 0 (callers pad with zeros). A 4x2 register tile: per 8 k, 6 loads and 8
  *   `i32x4.dot_i16x8_s` (each lane adds two exact i16 x i16 products).
  *
- * gemm_i16_i64(a, w, out, M, N, K, B): the same sum, exact in i64 (out: M x N i64). Requires M % 2 == 0,
+ * gemm_i16_i64(a, w, out, M, N, K, B, ldo): the same sum, exact in i64 (out: M rows of ldo i64). Requires M % 2 == 0,
  *   N % 2 == 0, K % 8 == 0. A 2x2 tile of i32x4 dot accumulators flushed (sign-extended) into i64x2
  *   accumulators every B bytes of k (B a multiple of 16, chosen by the caller so no i32 lane can overflow:
  *   B/16 * 2 * max|a w| < 2^31; B = 16 for full 16-bit operands).
  *
- * xnor(a, w, out, M, N, bytes, nBits): `out[i*N + j] = nBits - 2 * popcount(a_i XOR w_j)`.
+ * xnor(a, w, out, M, N, bytes, nBits, ldo): `out[i*ldo + j] = nBits - 2 * popcount(a_i XOR w_j)`.
  *   a: M rows, w: N rows, each `bytes` bytes (a multiple of 16) with padding bits zero on both sides.
  *   A 2x2 tile; per 16 bytes `v128.xor` + `i8x16.popcnt` added into i8x16 counters (at most 8 per step),
  *   flushed every 31 steps (<= 248 < 256) by a pairwise widening add into i16x8 counters (each i16 lane
@@ -23,7 +28,7 @@
  *
  * Every kernel walks the output in R x C register tiles: row pointers pa_r = a + (i + r) * rowBytes,
  * pw_c = w + (j + c) * rowBytes, one v128 accumulator per tile cell named `<p><r><c>`, and writes the tile
- * to out[(i + r) * N + j + c].
+ * to out[(i + r) * ldo + j + c].
  */
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 const get = (x: string): string => `(local.get $${x})`;
@@ -47,13 +52,13 @@ function rowPointers(p: string, n: number[], base: string, index: string, stride
   return n.map((r) => set(`${p}${r}`, r === 0 ? `(i32.add ${get(base)} (i32.mul ${get(index)} ${get(stride)}))` : `(i32.add ${get(`${p}${r - 1}`)} ${get(stride)})`));
 }
 
-/** Stores the tile: po = out + (i*N + j) * size, then row r at po + r*N*size, column c at offset c*size. */
+/** Stores the tile: po = out + (i*ldo + j) * size, then row r at po + r*ldo*size, column c at offset c*size. */
 function storeTile(t: Tile, store: string, log2Size: number, value: (r: number, c: number) => string): string[] {
   const size = 2 ** log2Size;
   return [
-    set('po', `(i32.add ${get('out')} (i32.shl (i32.add (i32.mul ${get('i')} ${get('N')}) ${get('j')}) (i32.const ${log2Size})))`),
+    set('po', `(i32.add ${get('out')} (i32.shl (i32.add (i32.mul ${get('i')} ${get('ldo')}) ${get('j')}) (i32.const ${log2Size})))`),
     ...t.rows.flatMap((r) => [
-      ...(r === 0 ? [] : [set('po', `(i32.add ${get('po')} (i32.shl ${get('N')} (i32.const ${log2Size})))`)]),
+      ...(r === 0 ? [] : [set('po', `(i32.add ${get('po')} (i32.shl ${get('ldo')} (i32.const ${log2Size})))`)]),
       ...t.cols.map((c) => `(${store}${c === 0 ? '' : ` offset=${c * size}`} ${get('po')} ${value(r, c)})`),
     ]),
   ];
@@ -115,7 +120,7 @@ function gemmI16(): string {
           ${lines(dotStep(t), '          ')}
           (br_if $lk (i32.lt_u ${get('k')} ${get('rb')})))`,
   ];
-  return `(func (export "gemm_i16") (param $a i32) (param $w i32) (param $out i32) (param $M i32) (param $N i32) (param $K i32)
+  return `(func (export "gemm_i16") (param $a i32) (param $w i32) (param $out i32) (param $M i32) (param $N i32) (param $K i32) (param $ldo i32)
     ${locals('i32', ['i', 'j', 'k', 'rb'])}
     ${locals('i32', pointers(t))}
     ${locals('v128', cells(t, 'c'))}
@@ -143,7 +148,7 @@ function gemmI16I64(): string {
           ${lines(flush, '          ')}
           (br_if $lb (i32.lt_u ${get('k')} ${get('rb')})))`,
   ];
-  return `(func (export "gemm_i16_i64") (param $a i32) (param $w i32) (param $out i32) (param $M i32) (param $N i32) (param $K i32) (param $B i32)
+  return `(func (export "gemm_i16_i64") (param $a i32) (param $w i32) (param $out i32) (param $M i32) (param $N i32) (param $K i32) (param $B i32) (param $ldo i32)
     ${locals('i32', ['i', 'j', 'k', 'kEnd', 'rb'])}
     ${locals('i32', pointers(t))}
     ${locals('v128', cells(t, 'c'))}
@@ -165,7 +170,7 @@ function xnor(): string {
   // nBits - 2 * popcount, the popcount the sum of the widened i16 counters
   const dot = (r: number, c: number): string =>
     `(i32.sub ${get('n')} (i32.shl (call $hsum (i32x4.extadd_pairwise_i16x8_u ${get(`s${r}${c}`)})) (i32.const 1)))`;
-  return `(func (export "xnor") (param $a i32) (param $w i32) (param $out i32) (param $M i32) (param $N i32) (param $bytes i32) (param $n i32)
+  return `(func (export "xnor") (param $a i32) (param $w i32) (param $out i32) (param $M i32) (param $N i32) (param $bytes i32) (param $n i32) (param $ldo i32)
     ${locals('i32', ['i', 'j', 'k', 'kEnd', ...pointers(t)])}
     ${locals('v128', [...t.rows.map((r) => `x${r}`), ...t.cols.map((c) => `w${c}`)])}
     ${locals('v128', cells(t, 'b'))}
@@ -199,7 +204,7 @@ function xnor(): string {
 }
 
 export const GEMM_WAT = `(module
-  (import "env" "memory" (memory 1))
+  (import "env" "memory" (memory 1 65536 shared))
   ${HSUM}
   ${gemmI16()}
   ${HSUM64}
@@ -209,4 +214,4 @@ export const GEMM_WAT = `(module
 
 /** `GEMM_WAT` compiled by `watToWasm`; refreshed by `npx tsx src/kernels/build_wasm.ts`. */
 export const GEMM_WASM_BASE64 =
-  'AGFzbQEAAAABHgRgAXsBf2AGf39/f39/AGABewF+YAd/f39/f39/AAIPAQNlbnYGbWVtb3J5AgABAwYFAAECAwMHIgMIZ2VtbV9pMTYAAQxnZW1tX2kxNl9pNjQAAwR4bm9yAAQK0A0FGQAgAP0bACAA/RsBaiAA/RsCIAD9GwNqagvTBAILfwt7IAVBAXQhCSADRSAERSAFRXJyBEAPC0EAIQYDQEEAIQcDQCAAIAYgCWxqIQogCiAJaiELIAsgCWohDCAMIAlqIQ0gASAHIAlsaiEOIA4gCWohD/0MAAAAAAAAAAAAAAAAAAAAACER/QwAAAAAAAAAAAAAAAAAAAAAIRL9DAAAAAAAAAAAAAAAAAAAAAAhE/0MAAAAAAAAAAAAAAAAAAAAACEU/QwAAAAAAAAAAAAAAAAAAAAAIRX9DAAAAAAAAAAAAAAAAAAAAAAhFv0MAAAAAAAAAAAAAAAAAAAAACEX/QwAAAAAAAAAAAAAAAAAAAAAIRhBACEIA0AgDiAIav0ABAAhGiAPIAhq/QAEACEbIAogCGr9AAQAIRkgESAZIBr9ugH9rgEhESASIBkgG/26Af2uASESIAsgCGr9AAQAIRkgEyAZIBr9ugH9rgEhEyAUIBkgG/26Af2uASEUIAwgCGr9AAQAIRkgFSAZIBr9ugH9rgEhFSAWIBkgG/26Af2uASEWIA0gCGr9AAQAIRkgFyAZIBr9ugH9rgEhFyAYIBkgG/26Af2uASEYIAhBEGohCCAIIAlJDQALIAIgBiAEbCAHakECdGohECAQIBEQADYCACAQIBIQADYCBCAQIARBAnRqIRAgECATEAA2AgAgECAUEAA2AgQgECAEQQJ0aiEQIBAgFRAANgIAIBAgFhAANgIEIBAgBEECdGohECAQIBcQADYCACAQIBgQADYCBCAHQQJqIQcgByAESQ0ACyAGQQRqIQYgBiADSQ0ACwsNACAA/R0AIAD9HQF8C6wEAgp/C3sgBUEBdCELIANFIARFIAVFcnIEQA8LQQAhBwNAQQAhCANAIAAgByALbGohDCAMIAtqIQ0gASAIIAtsaiEOIA4gC2ohD/0MAAAAAAAAAAAAAAAAAAAAACEV/QwAAAAAAAAAAAAAAAAAAAAAIRb9DAAAAAAAAAAAAAAAAAAAAAAhF/0MAAAAAAAAAAAAAAAAAAAAACEYQQAhCQNA/QwAAAAAAAAAAAAAAAAAAAAAIRH9DAAAAAAAAAAAAAAAAAAAAAAhEv0MAAAAAAAAAAAAAAAAAAAAACET/QwAAAAAAAAAAAAAAAAAAAAAIRQgCSAGaiEKIAogC0sEQCALIQoLA0AgDiAJav0ABAAhGiAPIAlq/QAEACEbIAwgCWr9AAQAIRkgESAZIBr9ugH9rgEhESASIBkgG/26Af2uASESIA0gCWr9AAQAIRkgEyAZIBr9ugH9rgEhEyAUIBkgG/26Af2uASEUIAlBEGohCSAJIApJDQALIBUgEf3HASAR/cgB/c4B/c4BIRUgFiAS/ccBIBL9yAH9zgH9zgEhFiAXIBP9xwEgE/3IAf3OAf3OASEXIBggFP3HASAU/cgB/c4B/c4BIRggCSALSQ0ACyACIAcgBGwgCGpBA3RqIRAgECAVEAI3AwAgECAWEAI3AwggECAEQQN0aiEQIBAgFxACNwMAIBAgGBACNwMIIAhBAmohCCAIIARJDQALIAdBAmohByAHIANJDQALC6IEAgl/DHsgA0UgBEUgBUVycgRADwtBACEHA0AgACAHIAVsaiELIAsgBWohDEEAIQgDQCABIAggBWxqIQ0gDSAFaiEO/QwAAAAAAAAAAAAAAAAAAAAAIRj9DAAAAAAAAAAAAAAAAAAAAAAhGf0MAAAAAAAAAAAAAAAAAAAAACEa/QwAAAAAAAAAAAAAAAAAAAAAIRtBACEJA0D9DAAAAAAAAAAAAAAAAAAAAAAhFP0MAAAAAAAAAAAAAAAAAAAAACEV/QwAAAAAAAAAAAAAAAAAAAAAIRb9DAAAAAAAAAAAAAAAAAAAAAAhFyAJQfADaiEKIAogBUsEQCAFIQoLA0AgCyAJav0ABAAhECAMIAlq/QAEACERIA0gCWr9AAQAIRIgDiAJav0ABAAhEyAUIBAgEv1R/WL9biEUIBUgECAT/VH9Yv1uIRUgFiARIBL9Uf1i/W4hFiAXIBEgE/1R/WL9biEXIAlBEGohCSAJIApJDQALIBggFP19/Y4BIRggGSAV/X39jgEhGSAaIBb9ff2OASEaIBsgF/19/Y4BIRsgCSAFSQ0ACyACIAcgBGwgCGpBAnRqIQ8gDyAGIBj9fxAAQQF0azYCACAPIAYgGf1/EABBAXRrNgIEIA8gBEECdGohDyAPIAYgGv1/EABBAXRrNgIAIA8gBiAb/X8QAEEBdGs2AgQgCEECaiEIIAggBEkNAAsgB0ECaiEHIAcgA0kNAAsL';
+  'AGFzbQEAAAABIARgAXsBf2AHf39/f39/fwBgAXsBfmAIf39/f39/f38AAhIBA2VudgZtZW1vcnkCAwGAgAQDBgUAAQIDAwciAwhnZW1tX2kxNgABDGdlbW1faTE2X2k2NAADBHhub3IABArQDQUZACAA/RsAIAD9GwFqIAD9GwIgAP0bA2pqC9MEAgt/C3sgBUEBdCEKIANFIARFIAVFcnIEQA8LQQAhBwNAQQAhCANAIAAgByAKbGohCyALIApqIQwgDCAKaiENIA0gCmohDiABIAggCmxqIQ8gDyAKaiEQ/QwAAAAAAAAAAAAAAAAAAAAAIRL9DAAAAAAAAAAAAAAAAAAAAAAhE/0MAAAAAAAAAAAAAAAAAAAAACEU/QwAAAAAAAAAAAAAAAAAAAAAIRX9DAAAAAAAAAAAAAAAAAAAAAAhFv0MAAAAAAAAAAAAAAAAAAAAACEX/QwAAAAAAAAAAAAAAAAAAAAAIRj9DAAAAAAAAAAAAAAAAAAAAAAhGUEAIQkDQCAPIAlq/QAEACEbIBAgCWr9AAQAIRwgCyAJav0ABAAhGiASIBogG/26Af2uASESIBMgGiAc/boB/a4BIRMgDCAJav0ABAAhGiAUIBogG/26Af2uASEUIBUgGiAc/boB/a4BIRUgDSAJav0ABAAhGiAWIBogG/26Af2uASEWIBcgGiAc/boB/a4BIRcgDiAJav0ABAAhGiAYIBogG/26Af2uASEYIBkgGiAc/boB/a4BIRkgCUEQaiEJIAkgCkkNAAsgAiAHIAZsIAhqQQJ0aiERIBEgEhAANgIAIBEgExAANgIEIBEgBkECdGohESARIBQQADYCACARIBUQADYCBCARIAZBAnRqIREgESAWEAA2AgAgESAXEAA2AgQgESAGQQJ0aiERIBEgGBAANgIAIBEgGRAANgIEIAhBAmohCCAIIARJDQALIAdBBGohByAHIANJDQALCw0AIAD9HQAgAP0dAXwLrAQCCn8LeyAFQQF0IQwgA0UgBEUgBUVycgRADwtBACEIA0BBACEJA0AgACAIIAxsaiENIA0gDGohDiABIAkgDGxqIQ8gDyAMaiEQ/QwAAAAAAAAAAAAAAAAAAAAAIRb9DAAAAAAAAAAAAAAAAAAAAAAhF/0MAAAAAAAAAAAAAAAAAAAAACEY/QwAAAAAAAAAAAAAAAAAAAAAIRlBACEKA0D9DAAAAAAAAAAAAAAAAAAAAAAhEv0MAAAAAAAAAAAAAAAAAAAAACET/QwAAAAAAAAAAAAAAAAAAAAAIRT9DAAAAAAAAAAAAAAAAAAAAAAhFSAKIAZqIQsgCyAMSwRAIAwhCwsDQCAPIApq/QAEACEbIBAgCmr9AAQAIRwgDSAKav0ABAAhGiASIBogG/26Af2uASESIBMgGiAc/boB/a4BIRMgDiAKav0ABAAhGiAUIBogG/26Af2uASEUIBUgGiAc/boB/a4BIRUgCkEQaiEKIAogC0kNAAsgFiAS/ccBIBL9yAH9zgH9zgEhFiAXIBP9xwEgE/3IAf3OAf3OASEXIBggFP3HASAU/cgB/c4B/c4BIRggGSAV/ccBIBX9yAH9zgH9zgEhGSAKIAxJDQALIAIgCCAHbCAJakEDdGohESARIBYQAjcDACARIBcQAjcDCCARIAdBA3RqIREgESAYEAI3AwAgESAZEAI3AwggCUECaiEJIAkgBEkNAAsgCEECaiEIIAggA0kNAAsLogQCCX8MeyADRSAERSAFRXJyBEAPC0EAIQgDQCAAIAggBWxqIQwgDCAFaiENQQAhCQNAIAEgCSAFbGohDiAOIAVqIQ/9DAAAAAAAAAAAAAAAAAAAAAAhGf0MAAAAAAAAAAAAAAAAAAAAACEa/QwAAAAAAAAAAAAAAAAAAAAAIRv9DAAAAAAAAAAAAAAAAAAAAAAhHEEAIQoDQP0MAAAAAAAAAAAAAAAAAAAAACEV/QwAAAAAAAAAAAAAAAAAAAAAIRb9DAAAAAAAAAAAAAAAAAAAAAAhF/0MAAAAAAAAAAAAAAAAAAAAACEYIApB8ANqIQsgCyAFSwRAIAUhCwsDQCAMIApq/QAEACERIA0gCmr9AAQAIRIgDiAKav0ABAAhEyAPIApq/QAEACEUIBUgESAT/VH9Yv1uIRUgFiARIBT9Uf1i/W4hFiAXIBIgE/1R/WL9biEXIBggEiAU/VH9Yv1uIRggCkEQaiEKIAogC0kNAAsgGSAV/X39jgEhGSAaIBb9ff2OASEaIBsgF/19/Y4BIRsgHCAY/X39jgEhHCAKIAVJDQALIAIgCCAHbCAJakECdGohECAQIAYgGf1/EABBAXRrNgIAIBAgBiAa/X8QAEEBdGs2AgQgECAHQQJ0aiEQIBAgBiAb/X8QAEEBdGs2AgAgECAGIBz9fxAAQQF0azYCBCAJQQJqIQkgCSAESQ0ACyAIQQJqIQggCCADSQ0ACws=';

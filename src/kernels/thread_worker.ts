@@ -1,26 +1,28 @@
 /**
- * A kernel helper thread (threads.ts): runs the row blocks it is posted through the same single-threaded
- * kernels as the calling thread, counts each block done in the shared control words and wakes the caller;
- * a failed block's message goes back on its own port before the block is counted.
+ * A kernel helper thread (threads.ts): instantiates the GEMM kernels over the calling thread's shared
+ * memory, then for each job it is posted claims column blocks until none is left, runs each through the
+ * same code as the calling thread (`runColumnBlock`) and counts it finished; a failed block's message goes
+ * back on its own port before the block is counted.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
-import { DONE, FAILED, READY, type RowJob } from './threads.js';
-import { gemmIntRows } from './gemm.js';
-import { gemmXnorRows } from './xnor.js';
+import { claimBlock, finishBlock, FAILED, READY, type BlockJob } from './threads.js';
+import { runColumnBlock, useGemmMemory, type ColumnJob } from './gemm_wasm.js';
+import type { WasmMemory } from './wasm.js';
 
-const { ctl, errors } = workerData as { ctl: Int32Array; errors: MessagePort };
+const { ctl, errors, memory } = workerData as { ctl: Int32Array; errors: MessagePort; memory: WasmMemory };
 if (parentPort === null) throw new Error('src/kernels/thread_worker.ts must run as a worker thread');
-parentPort.on('message', (job: RowJob) => {
-  try {
-    if (job.kernel === 'int') gemmIntRows(job.args, job.m0, job.m1);
-    else gemmXnorRows(job.args, job.m0, job.m1);
-  } catch (e) {
-    Atomics.add(ctl, FAILED, 1);
-    errors.postMessage(e instanceof Error ? e.message : String(e));
-  } finally {
-    Atomics.add(ctl, DONE, 1);
-    Atomics.notify(ctl, DONE);
+useGemmMemory(memory);
+parentPort.on('message', (job: BlockJob<ColumnJob>) => {
+  for (let b = claimBlock(ctl, job.tag, job.blocks); b >= 0; b = claimBlock(ctl, job.tag, job.blocks)) {
+    try {
+      runColumnBlock(job.args, b);
+    } catch (e) {
+      Atomics.add(ctl, FAILED, 1);
+      errors.postMessage(e instanceof Error ? e.message : String(e));
+    } finally {
+      finishBlock(ctl);
+    }
   }
 });
 Atomics.add(ctl, READY, 1);

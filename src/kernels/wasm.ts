@@ -14,7 +14,7 @@ export interface WasmMemory {
   grow(pages: number): number;
 }
 interface WasmApi {
-  Memory: new (d: { initial: number; maximum?: number }) => WasmMemory;
+  Memory: new (d: { initial: number; maximum?: number; shared?: boolean }) => WasmMemory;
   compile(bin: Uint8Array): Promise<object>;
   Module: new (bin: Uint8Array) => object;
   Instance: new (m: object, imports: object) => { exports: Record<string, unknown> };
@@ -36,12 +36,12 @@ type Wabt = Awaited<ReturnType<typeof import('wabt')>>;
 let wabtPromise: Promise<Wabt> | undefined;
 const moduleCache = new Map<string, Promise<object>>();
 
-/** WAT text -> wasm binary (SIMD, bulk memory and sign extension enabled). */
+/** WAT text -> wasm binary (SIMD, bulk memory, sign extension and threads (shared memory) enabled). */
 export async function watToWasm(wat: string, name = 'kernel.wat'): Promise<Uint8Array> {
   // loaded on first use: the GEMM kernels ship precompiled and never pay for wabt's start-up
   wabtPromise ??= import('wabt').then((m) => m.default());
   const wabt = await wabtPromise;
-  const features = { simd: true, bulk_memory: true, sign_extension: true, mutable_globals: true };
+  const features = { simd: true, bulk_memory: true, sign_extension: true, mutable_globals: true, threads: true };
   let mod;
   try {
     mod = wabt.parseWat(name, wat, features);
@@ -50,7 +50,8 @@ export async function watToWasm(wat: string, name = 'kernel.wat'): Promise<Uint8
   }
   try {
     mod.resolveNames();
-    mod.validate();
+    // the features again: wabt validates against its defaults otherwise (no shared memory); its typings omit them
+    (mod as unknown as { validate(f: typeof features): void }).validate(features);
     return mod.toBinary({}).buffer.slice();
   } catch (e) {
     throw new ToolError(`${name}: WAT does not validate: ${(e as Error).message}`);
@@ -84,11 +85,22 @@ export async function loadWat<E = Record<string, (...args: number[]) => number>>
 }
 
 /**
- * Synchronous variant for an already-compiled binary (Node compiles any size synchronously). Used by the
- * GEMM kernels, whose binary is embedded, so they need no async start-up.
+ * A memory of `initialPages` 64 KiB pages, growable to `maximumPages`, shared between threads: its buffer is
+ * a SharedArrayBuffer, it can be posted to a worker thread, and growing it keeps its address (views taken
+ * before a grow stay valid but do not cover the new pages). For modules importing `(memory ... shared)`.
  */
-export function instantiateWasmSync<E>(bin: Uint8Array, initialPages = 1, maximumPages = 65536): WasmKernel<E> {
-  const memory = new WA.Memory({ initial: initialPages, maximum: maximumPages });
+export function sharedWasmMemory(initialPages = 1, maximumPages = 65536): WasmMemory {
+  return new WA.Memory({ initial: initialPages, maximum: maximumPages, shared: true });
+}
+
+/**
+ * Synchronous variant for an already-compiled binary (Node compiles any size synchronously). Used by the
+ * GEMM kernels, whose binary is embedded, so they need no async start-up. `memory`: the memory to import
+ * (a `sharedWasmMemory` for a module declaring a shared memory); by default a fresh unshared one.
+ */
+export function instantiateWasmSync<E>(
+  bin: Uint8Array, initialPages = 1, maximumPages = 65536, memory = new WA.Memory({ initial: initialPages, maximum: maximumPages }),
+): WasmKernel<E> {
   const instance = new WA.Instance(new WA.Module(bin), { env: { memory } });
   return {
     exports: instance.exports as unknown as E,

@@ -9,40 +9,14 @@
 import { xnorDotAt } from '../arith/binary.js';
 import { checkXnorArgs } from './gemm_ref.js';
 import { wasmXnor } from './gemm_wasm.js';
-import { parallelRows, rowBlocks, sharedCopy, sharedOut, threadsFor } from './threads.js';
 
 /** Longest row the wasm kernel takes: 4095 chunks of 128 bits. */
 export const XNOR_WASM_MAX_BITS = 4095 * 128;
 
+/** Large GEMMs run the WebAssembly kernel's column blocks on the kernel threads (threads.ts; identical results). */
 export function gemmXnor(Ap: Uint32Array, Wp: Uint32Array, M: number, N: number, nBits: number, out: Int32Array): Int32Array {
   const wpr = checkXnorArgs(Ap, Wp, M, N, nBits, out);
-  // large GEMMs split their rows over the kernel threads (threads.ts; identical results)
-  const t = threadsFor(M, M * N * nBits);
-  if (t === 1) return gemmXnorOne(Ap, Wp, M, N, nBits, wpr, out);
-  // the caller's block (rows [0, h)) reads Ap and writes out directly; the helpers' rows go through the arena
-  const blocks = rowBlocks(M, t, 2);
-  const h = blocks[0]![1];
-  const args: XnorRowsArgs = {
-    Ap: sharedCopy(Ap, M * wpr, h * wpr) as Uint32Array, Wp: sharedCopy(Wp, N * wpr) as Uint32Array, N, nBits, wpr, out: sharedOut(out, M * N),
-  };
-  parallelRows(blocks, (m0, m1) => ({ kernel: 'xnor', args, m0, m1 }), (m1) => gemmXnorOne(Ap, Wp, m1, N, nBits, wpr, out));
-  out.set(args.out.subarray(h * N, M * N), h * N);
-  return out;
-}
-
-/** One row block's arguments (threads.ts): packed operands and output shared between the threads. */
-export interface XnorRowsArgs {
-  Ap: Uint32Array;
-  Wp: Uint32Array;
-  N: number;
-  nBits: number;
-  wpr: number;
-  out: Int32Array;
-}
-
-/** Rows [m0, m1) of the binary GEMM on this thread. */
-export function gemmXnorRows(a: XnorRowsArgs, m0: number, m1: number): void {
-  gemmXnorOne(a.Ap.subarray(m0 * a.wpr, m1 * a.wpr), a.Wp, m1 - m0, a.N, a.nBits, a.wpr, a.out.subarray(m0 * a.N, m1 * a.N));
+  return gemmXnorOne(Ap, Wp, M, N, nBits, wpr, out);
 }
 
 function gemmXnorOne(Ap: Uint32Array, Wp: Uint32Array, M: number, N: number, nBits: number, wpr: number, out: Int32Array): Int32Array {

@@ -230,7 +230,12 @@ export const GROUP_MUTATIONS: readonly Mutation[] = [
   },
   {
     id: 'group-row-fold', unit: 'accel_top', file: 'hdl/accel_top.sv',
-    description: 'the group-multiplier row ignores the fold: row g_base + f + j instead of g_base + f*P + j',
+    description: 'the group-multiplier row ignores the fold: row g_base + f + j instead of g_base + f*G + j',
     pattern: 'desc.g_base + capf_q * desc.wgroups + capj_q', replacement: 'desc.g_base + capf_q + capj_q',
+  },
+  {
+    id: 'group-index-no-wrap', unit: 'accel_top', file: 'hdl/accel_top.sv',
+    description: 'the group of pass p is p, not p mod G: a k x k window\'s later taps read the next folds\' multipliers',
+    pattern: "capj_d = capj_q == desc.wgroups - 1 ? '0 : capj_q + 1;", replacement: 'capj_d = capj_q + 1;',
   },
 ];

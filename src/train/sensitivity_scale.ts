@@ -32,39 +32,38 @@ export function optimalStep(a: ArrayLike<number>, Q: number): OptimalStep {
   let norm2 = 0;
   for (const x of v) norm2 += x * x;
   if (v.length === 0) return { step: 1, error: 0 };
-  // list j: v[p[j]] / (j + 1/2), descending; a max-heap of the lists by their current head
+  // list j: v[p[j]] / (j + 1/2), descending; a max-heap of the lists keyed by their current head
   const p = new Int32Array(Q);
-  const head = (j: number): number => v[p[j]!]! / (j + 0.5);
-  const heap = Array.from({ length: Q }, (_, j) => j);
-  const above = (i: number, k: number): boolean => head(heap[i]!) > head(heap[k]!);
+  const inv = Float64Array.from({ length: Q }, (_, j) => 1 / (j + 0.5));
+  const key = Float64Array.from({ length: Q }, (_, j) => v[0]! * inv[j]!);
+  const heap = Int32Array.from({ length: Q }, (_, j) => j);
+  let size = Q;
   const down = (i: number): void => {
+    const x = heap[i]!;
+    const kx = key[x]!;
     for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      if (l < heap.length && above(l, m)) m = l;
-      if (r < heap.length && above(r, m)) m = r;
-      if (m === i) return;
-      [heap[i], heap[m]] = [heap[m]!, heap[i]!];
-      i = m;
+      let c = 2 * i + 1;
+      if (c >= size) break;
+      if (c + 1 < size && key[heap[c + 1]!]! > key[heap[c]!]!) c++;
+      if (key[heap[c]!]! <= kx) break;
+      heap[i] = heap[c]!;
+      i = c;
     }
+    heap[i] = x;
   };
-  for (let i = (heap.length >> 1) - 1; i >= 0; i--) down(i);
+  for (let i = (size >> 1) - 1; i >= 0; i--) down(i);
   let A = 0;
   let B = 0;
   let best = { step: v[0]! / Q, error: norm2 };
-  while (heap.length > 0) {
+  while (size > 0) {
     const j = heap[0]!;
     A += v[p[j]!]!;
     B += 2 * j + 1;
     const e = norm2 - (A * A) / B;
     if (e < best.error) best = { step: A / B, error: Math.max(0, e) };
-    if (++p[j]! < v.length) down(0);
-    else {
-      heap[0] = heap[heap.length - 1]!;
-      heap.pop();
-      down(0);
-    }
+    if (++p[j]! < v.length) key[j] = v[p[j]!]! * inv[j]!;
+    else heap[0] = heap[--size]!;
+    down(0);
   }
   return best;
 }

@@ -5,10 +5,11 @@
  *
  * HEADER is a Python dict literal `{'descr': '<i4', 'fortran_order': False, 'shape': (3, 4), }` padded
  * with spaces and ended by `\n` so that DATA starts at a multiple of 64 bytes (latin-1 in v1/v2, UTF-8 in
- * v3). lowbit reads and writes little-endian, C-order arrays of bool (read as Uint8Array 0/1), int8, uint8,
- * int16, uint16, int32, int64, float32 and float64; anything else (Fortran order, big-endian, other dtypes, a malformed header, truncated data)
- * is an InputError naming the file and the problem. Writes use version 1.0 unless the header needs more
- * than 65535 bytes, and are atomic.
+ * v3). lowbit reads arrays of bool (read as Uint8Array 0/1), int8, uint8, int16, uint16, int32, int64, float32 and
+ * float64, little- or big-endian, C or Fortran order (what `np.save(a.T)` writes), into little-endian C-order
+ * typed arrays; anything else (other dtypes, a malformed header, truncated data) is an InputError naming the file
+ * and the problem. Writes are little-endian C order, version 1.0 unless the header needs more than 65535
+ * bytes, and atomic.
  */
 import { InputError } from './errors.js';
 import { readInputFile, writeFileAtomic } from './fsafe.js';
@@ -51,17 +52,47 @@ export function npyDtypeOf(data: NpyData): NpyDtype {
   throw new InputError(`npy: cannot write a ${(data as object).constructor.name}; allowed: Int8Array, Uint8Array, Int16Array, Uint16Array, Int32Array, BigInt64Array, Float32Array, Float64Array`);
 }
 
-function descrToDtype(descr: string, file: string): NpyDtype {
+/** The dtype of a header's `descr` and whether its bytes are big-endian (`>`; `=` is this machine's order, little). */
+function descrToDtype(descr: string, file: string): { dtype: NpyDtype; bigEndian: boolean } {
   const m = /^([<>|=])([iufb])(\d+)$/.exec(descr);
   if (m) {
     const [, order, kind, size] = m;
     const dt = (Object.keys(DTYPES) as NpyDtype[]).find((d) => DTYPES[d].descr.slice(1) === kind + size);
-    if (dt && order === '>' && DTYPES[dt].size > 1) {
-      throw new InputError(`${file}: big-endian data ('${descr}') is not supported; save it little-endian, e.g. a.astype('<${kind}${size}')`);
-    }
-    if (dt) return dt;
+    if (dt) return { dtype: dt, bigEndian: order === '>' && DTYPES[dt].size > 1 };
   }
-  throw new InputError(`${file}: unsupported dtype '${descr}'; allowed: bool, int8, uint8, int16, uint16, int32, int64, float32, float64 (little-endian)`);
+  throw new InputError(`${file}: unsupported dtype '${descr}'; allowed: bool, int8, uint8, int16, uint16, int32, int64, float32, float64`);
+}
+
+/** Reverses the bytes of each `size`-byte element in place (big-endian to little-endian). */
+function swapBytes(b: Uint8Array, size: number): void {
+  for (let o = 0; o < b.length; o += size) {
+    for (let i = o, j = o + size - 1; i < j; i++, j--) { const t = b[i]!; b[i] = b[j]!; b[j] = t; }
+  }
+}
+
+/**
+ * Fortran-order bytes (first index fastest) to C order (last index fastest): the element at C index
+ * (i0, .., i{n-1}) is at Fortran offset sum_k i_k * prod_{j<k} shape[j].
+ */
+function fortranToC(src: Uint8Array, shape: number[], size: number): Uint8Array {
+  const n = shape.length;
+  const count = shape.reduce((a, b) => a * b, 1);
+  const out = new Uint8Array(src.length);
+  if (count === 0) return out;
+  const fStride = new Array<number>(n);
+  for (let k = 0, s = 1; k < n; k++) { fStride[k] = s; s *= shape[k]!; }
+  const idx = new Array<number>(n).fill(0);
+  let f = 0;
+  for (let c = 0; c < count; c++) {
+    for (let j = 0; j < size; j++) out[c * size + j] = src[f * size + j]!;
+    // next C index: increment the last dimension, carrying leftwards
+    for (let k = n - 1; k >= 0; k--) {
+      if (++idx[k]! < shape[k]!) { f += fStride[k]!; break; }
+      f -= (shape[k]! - 1) * fStride[k]!;
+      idx[k] = 0;
+    }
+  }
+  return out;
 }
 
 /** Parses the header dict literal (the subset NumPy writes: strings, True/False, tuples of ints). */
@@ -103,11 +134,10 @@ export function parseNpy(bytes: Uint8Array, file = '<npy buffer>'): NpyArray {
   if (bytes.length < 8 + lenBytes) throw new InputError(`${file}: truncated .npy header`);
   const hlen = major === 1 ? dv.getUint16(8, true) : dv.getUint32(8, true);
   const start = 8 + lenBytes;
-  if (bytes.length < start + hlen) throw new InputError(`${file}: truncated .npy header (needs ${hlen} bytes, file has ${bytes.length - start})`);
+  if (bytes.length < start + hlen) throw new InputError(`${file}: truncated .npy header (the header declares ${hlen} bytes after the ${start}-byte preamble, the file has ${bytes.length} bytes)`);
   const text = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(bytes.subarray(start, start + hlen));
   const h = parseHeader(text, file);
-  const dtype = descrToDtype(h.descr, file);
-  if (h.fortran) throw new InputError(`${file}: Fortran-order arrays are not supported; save with np.ascontiguousarray(a)`);
+  const { dtype, bigEndian } = descrToDtype(h.descr, file);
   const count = h.shape.reduce((a, b) => a * b, 1);
   const size = DTYPES[dtype].size;
   const off = start + hlen;
@@ -116,8 +146,11 @@ export function parseNpy(bytes: Uint8Array, file = '<npy buffer>'): NpyArray {
     throw new InputError(`${file}: truncated data: shape (${h.shape.join(', ')}) ${dtype} needs ${count * size} bytes, file has ${have}`);
   }
   if (have > count * size) throw new InputError(`${file}: ${have - count * size} unexpected bytes after the data`);
-  const buf = new ArrayBuffer(count * size);
-  new Uint8Array(buf).set(bytes.subarray(off, off + count * size));
+  const raw = new Uint8Array(count * size); // a copy in its own aligned buffer (a Buffer's slice would be a view)
+  raw.set(bytes.subarray(off, off + count * size));
+  if (bigEndian) swapBytes(raw, size);
+  const c = h.fortran && h.shape.length > 1 ? fortranToC(raw, h.shape, size) : raw;
+  const buf = c.buffer as ArrayBuffer;
   return { dtype, shape: h.shape, data: DTYPES[dtype].make(buf, count) };
 }
 

@@ -36,7 +36,7 @@ describe('accel_top with group multipliers: longer runs', () => {
 
   for (const mut of GROUP_MUTATIONS) {
     it(`mutant ${mut.id} is killed: ${mut.description}`, async () => {
-      const jobs = [job('grouped w8a8', 3), job('grouped 1x1', 1)];
+      const jobs = [job('grouped w8a8', 3), job('grouped 1x1', 1), job('grouped 3x3', 1)];
       const r = await runAccelMutant(mut, jobs, { capacity });
       process.stderr.write(`[group mutation] ${mut.id}: ${r.how}${r.by ? ` by ${r.by}` : ''}${r.cycle !== undefined ? ` at cycle ${r.cycle} (${r.signal})` : ''}\n`);
       expect(r.killed, `${mut.id} survived (LOWBIT_SEED=${seed})`).toBe(true);

@@ -41,7 +41,9 @@ describe('per-group weight scales: TS accelerator model == integer reference', (
       for (const l of p.layers) {
         if (l.engine !== 'mac') continue;
         const P = l.wgroup ? Math.ceil(l.K / l.wgroup.size) : 1;
-        expect(l.wgroup?.count ?? 1).toBe(P);
+        expect(l.wgroup?.passes ?? 1).toBe(P);
+        // T taps x G groups: every group has the same number of passes
+        if (l.wgroup) expect(P % l.wgroup.count).toBe(0);
         // F folds of P passes: F (K + P R) + R + C - 1, + INIT + the 5-cycle output stage
         expect(layerCycles(l, p)).toBe(l.groups * (l.K + P * R) + R + C - 1 + 1 + 5);
       }
@@ -50,7 +52,15 @@ describe('per-group weight scales: TS accelerator model == integer reference', (
     });
   }
 
-  it('group multiplier memory: row gBase + f*P + j, lane c = m[f*C + c][j]', () => {
+  it('a 3x3 convolution with groups of 9 taps x 2 channels: 18 passes of 2 beats, pass p in group p mod 2', () => {
+    const c = groupCases().find((k) => k.label.startsWith('grouped 3x3'))!;
+    const p = compileModel(c.model(new Rng(seed ^ c.salt)), c.design);
+    expect(p.layers.map((l) => l.wgroup && { size: l.wgroup.size, count: l.wgroup.count, passes: l.wgroup.passes })).toEqual([
+      { size: 2, count: 2, passes: 18 }, { size: 4, count: 2, passes: 2 }, { size: 2, count: 2, passes: 18 },
+    ]);
+  });
+
+  it('group multiplier memory: row gBase + f*G + j, lane c = m[f*C + c][j]', () => {
     const c = groupCases()[0];
     const m = c.model(new Rng(seed ^ c.salt));
     const p = compileModel(m, c.design);
@@ -99,14 +109,16 @@ describe('per-group weight scales: what the accelerator refuses, in one line', (
     (m.layers[1] as DenseLayer).weight.group!.multiplier[4] = 2 ** 11;
     expect(() => compileModel(m, grouped(PRESETS.tiny, 10))).toThrow(/layer fc0 .*; its largest group multiplier 2048 needs 12 bits, the Design's accumulator.group.multiplierBits is 10 \(raise it to 12\)$/);
   });
-  it('a 3x3 convolution (groups are not runs of beats)', () => {
+  it('a 3x3 convolution whose group is not whole channels at every tap', () => {
     const m = withWeightGroups(rng, convNet(rng, [2, 5, 5], [{ O: 3, k: 3, s: 1, pad: 1 }], int(8, true), int(8, true), 'multiplier-double'), 12, (_K, name) => (name === 'conv0' ? 4 : 0));
-    m.layers.filter((l) => l.kind === 'conv2d').forEach((l) => { if (l.kind === 'conv2d') l.weight.group = { size: 4, multiplier: new Int32Array(3 * 5).fill(3) }; });
-    expect(() => compileModel(m, grouped(PRESETS.tiny, 12))).toThrow(/layer conv0 has per-group weight scales \(group 4, 5 groups per row\); its groups run along the model's \(c, i, j\) weight order, the array walks a 3x3 patch in \(i, j, c\) order/);
+    expect(() => compileModel(m, grouped(PRESETS.tiny, 12))).toThrow(/^model random-convnet on design tiny-g12: layer conv0 has per-group weight scales \(group 4, 5 groups per row\); the array walks its 9 3x3 kernel taps with the 2 channels innermost, so a group must be a whole number L of channels at every tap \(group size = 9 x L, L dividing 2\); use such a --group or quantize this layer without --group$/);
+    // 27 = 9 x 3 channels does not divide the 2 input channels either
+    const n = withWeightGroups(rng, convNet(rng, [4, 5, 5], [{ O: 3, k: 3, s: 1, pad: 1 }], int(8, true), int(8, true), 'multiplier-double'), 12, (_K, name) => (name === 'conv0' ? 27 : 0));
+    expect(() => compileModel(n, grouped(PRESETS.tiny, 12))).toThrow(/layer conv0 .*L dividing 4\)/);
   });
-  it('a dense layer after a flatten of a map', () => {
+  it('a dense layer after a flatten of a map, group not whole channels at every pixel', () => {
     const m = withWeightGroups(rng, convNet(rng, [2, 4, 4], [{ O: 3, k: 1, s: 1, pad: 0 }], int(8, true), int(8, true), 'multiplier-double'), 12, (_K, name) => (name === 'fc' ? 6 : 0));
-    expect(() => compileModel(m, grouped(PRESETS.tiny, 12))).toThrow(/layer fc has per-group weight scales \(group 6, 8 groups per row\); it follows a flatten/);
+    expect(() => compileModel(m, grouped(PRESETS.tiny, 12))).toThrow(/layer fc has per-group weight scales \(group 6, 8 groups per row\); the array walks its 16 4x4 pixels of the flattened map with the 3 channels innermost/);
   });
   it('choosePe: a grouped model the shift-PE array cannot hold stays on the multiplier PE (no refusal)', () => {
     const c = groupCases()[1];
@@ -137,7 +149,7 @@ describe('per-group weight scales: the Design field and the cost model', () => {
     const B = c.design.accumulator.group!.multiplierBits;
     const C = c.design.array.cols;
     p.layers.forEach((l, i) => {
-      const P = l.wgroup!.count;
+      const P = l.wgroup!.passes;
       expect(e.layers[i]!.energyPJ.accumulate).toBeCloseTo(l.N * P * (mulEnergy(HOROWITZ_45NM, 32, B) + addEnergy(HOROWITZ_45NM, 32)), 9);
       expect(e.layers[i]!.sram.paramBits).toBe(l.groups * C * (32 + 32 + 6 + 32 * p.steps) + l.groups * P * C * B);
     });

@@ -1,19 +1,29 @@
 import { describe, it, expect, afterAll } from 'vitest';
 import { gemmInt } from '../../src/kernels/gemm.js';
 import { gemmXnor } from '../../src/kernels/xnor.js';
-import { allocGemmOut, type AccSpec } from '../../src/kernels/gemm_ref.js';
+import { allocGemmOut, type AccSpec, type GemmOut } from '../../src/kernels/gemm_ref.js';
 import { kernelHelpers, setKernelThreads, stopKernelThreads, threadsFor, MIN_PARALLEL_WORK } from '../../src/kernels/threads.js';
+import { setChunkBytes } from '../../src/kernels/gemm_wasm.js';
 import { Rng } from '../../src/util/rng.js';
 import { InputError } from '../../src/util/errors.js';
 import { runCli } from './helpers/cli.js';
+import { compileModel } from '../../src/hw/accel_compile.js';
+import { runAccelerator } from '../../src/hw/accel_top.js';
+import { integerInference } from '../../src/model/infer.js';
+import { BINARY, int as intFormat, randomMlp } from '../../src/model/random.js';
+import { PRESETS } from '../../src/hw/presets.js';
+import { inputsFor } from './fixtures/accel_models.js';
 
 /**
  * The kernels on several threads give the one-thread result bit for bit: random shapes including edge
- * sizes (1 row, fewer rows than threads, rows not a multiple of the tile), every operand type and
- * accumulator kind (int32 WRAP, narrow SAT, 40-bit BigInt64 out, chunked), bias and transposed W.
+ * sizes (1 row, rows not a multiple of the tile, columns fewer than one block, odd and not a multiple of
+ * the block width), every operand type and accumulator kind (int32 WRAP, narrow SAT, 40-bit BigInt64 out,
+ * chunked), bias and transposed W; several row chunks (a lowered chunk budget) and a memory grown after
+ * the helpers started.
  */
 afterAll(async () => {
   setKernelThreads(1);
+  setChunkBytes();
   await stopKernelThreads();
 });
 
@@ -32,11 +42,18 @@ const ACCS: AccSpec[] = [
   { bits: 12, overflow: 'WRAP', chunk: { length: 5, wideBits: 24 } },
 ];
 
+/** The first index where two outputs differ, -1 when equal (toEqual is slow on large typed arrays). */
+function firstDifference(a: GemmOut, b: GemmOut): number {
+  if (a.length !== b.length || a.constructor !== b.constructor) return 0;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return i;
+  return -1;
+}
+
 describe('kernels on several threads', () => {
   it('gemmInt: threaded == one thread exactly', () => {
     let cases = 0;
     for (const M of [1, 2, 3, 5, 8, 9, 13, 33]) {
-      for (const [K, N] of [[1, 1], [3, 5], [17, 2], [64, 16], [9, 33]] as const) {
+      for (const [K, N] of [[1, 1], [3, 5], [17, 2], [64, 16], [9, 33], [5, 67], [40, 130]] as const) {
         const acc = ACCS[cases % ACCS.length]!;
         const kind = int(0, 3);
         const A = randomOperand(kind, M * K);
@@ -46,7 +63,6 @@ describe('kernels on several threads', () => {
         const one = gemmInt(A, W, M, K, N, acc, allocGemmOut(M, N, acc), opts);
         for (const t of [2, 3]) {
           setKernelThreads(t, { minWork: 0 });
-          expect(threadsFor(M, M * K * N)).toBe(Math.min(t, M));
           expect(gemmInt(A, W, M, K, N, acc, allocGemmOut(M, N, acc), opts), `${M}x${K}x${N} ${JSON.stringify(acc)} t=${t}`).toEqual(one);
         }
         cases++;
@@ -57,7 +73,7 @@ describe('kernels on several threads', () => {
 
   it('gemmXnor: threaded == one thread exactly (padding bits set)', () => {
     for (const M of [1, 2, 3, 5, 9]) {
-      for (const [N, nBits] of [[1, 1], [3, 31], [4, 32], [2, 33], [5, 300]] as const) {
+      for (const [N, nBits] of [[1, 1], [3, 31], [4, 32], [2, 33], [5, 300], [37, 65], [101, 129]] as const) {
         const wpr = Math.ceil(nBits / 32);
         const Ap = Uint32Array.from({ length: M * wpr }, () => int(0, 2 ** 32 - 1));
         const Wp = Uint32Array.from({ length: N * wpr }, () => int(0, 2 ** 32 - 1));
@@ -69,11 +85,59 @@ describe('kernels on several threads', () => {
     }
   }, 120_000);
 
-  it('small GEMMs stay on the calling thread', () => {
+  it('several row chunks, and a memory grown after the helpers started, keep the results', () => {
+    for (const [M, K, N, chunk] of [[37, 9, 40, 4096], [64, 300, 96, 65536], [130, 520, 200, 1 << 18], [200, 600, 130, 1 << 28]] as const) {
+      const A = randomOperand(0, M * K);
+      const W = randomOperand(2, K * N);
+      const nBits = 3 * K + 1;
+      const wpr = Math.ceil(nBits / 32);
+      const Ap = Uint32Array.from({ length: M * wpr }, () => int(0, 2 ** 32 - 1));
+      const Wp = Uint32Array.from({ length: N * wpr }, () => int(0, 2 ** 32 - 1));
+      const run = (t: number): [GemmOut, GemmOut, Int32Array] => {
+        setKernelThreads(t, { minWork: 0 });
+        setChunkBytes(chunk);
+        const acc: AccSpec = { bits: 32, overflow: 'WRAP' };
+        const y = gemmInt(A, W, M, K, N, acc, allocGemmOut(M, N, acc), { bias: Array.from({ length: N }, (_, n) => n - 50) });
+        const sat: AccSpec = { bits: 48, overflow: 'SAT' };
+        const z = gemmInt(A, W, M, K, N, sat, allocGemmOut(M, N, sat), { wTransposed: true });
+        return [y, z, gemmXnor(Ap, Wp, M, N, nBits, new Int32Array(M * N))];
+      };
+      const one = run(1);
+      for (const t of [2, 3]) {
+        run(t).forEach((y, i) => expect(firstDifference(y, one[i]!), `${M}x${K}x${N} chunk ${chunk} t=${t} result ${i}`).toBe(-1));
+      }
+    }
+  }, 120_000);
+
+  it('the batched accelerator model on kernel threads == one thread == the integer reference', () => {
+    const binary = structuredClone(PRESETS.binary);
+    binary.xnor.bitsPerCycle = 32;
+    const cases = [
+      { design: PRESETS.tiny, model: randomMlp(rng, [60, 70, 40, 10], intFormat(8, true), intFormat(8, true), 'multiplier-double') },
+      { design: binary, model: randomMlp(rng, [100, 90, 50, 10], BINARY, BINARY, 'bipolar') },
+    ];
+    for (const { design, model } of cases) {
+      const p = compileModel(model, design);
+      const batch = 9;
+      const x = inputsFor(rng, model, batch);
+      setKernelThreads(1);
+      const one = runAccelerator(p, x, batch);
+      setKernelThreads(3, { minWork: 0 });
+      const three = runAccelerator(p, x, batch);
+      expect(Array.from(three.outputs), design.name).toEqual(Array.from(one.outputs));
+      expect(Array.from(one.outputs), design.name).toEqual(Array.from(integerInference(model, x).output));
+    }
+  }, 120_000);
+
+  it('small GEMMs stay on the calling thread; the split is per kernel', () => {
     setKernelThreads(2);
-    expect(threadsFor(512, MIN_PARALLEL_WORK - 1)).toBe(1);
-    expect(threadsFor(512, MIN_PARALLEL_WORK)).toBe(2);
-    expect(threadsFor(1, MIN_PARALLEL_WORK)).toBe(1);
+    for (const kind of ['int', 'xnor'] as const) {
+      expect(threadsFor(kind, 8, MIN_PARALLEL_WORK[kind] - 1)).toBe(1);
+      expect(threadsFor(kind, 8, MIN_PARALLEL_WORK[kind])).toBe(2);
+      expect(threadsFor(kind, 1, MIN_PARALLEL_WORK[kind])).toBe(1);
+    }
+    setKernelThreads(3, { minWork: 0 });
+    expect(threadsFor('int', 2, 0)).toBe(2);
   });
 
   it('--threads takes an integer from 1 to 1024; anything else is one line, exit 2', async () => {

@@ -6,7 +6,7 @@
  * dequantized weights computes bit for bit what the fake-quant network computes. Then the CLI end to end:
  * train -> infer / run (the weight-only reference) -> estimate (memory with the group scales), bad options.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -17,7 +17,7 @@ import { quantizeWeightOnly } from '../../src/quant/weight_only.js';
 import { Dense } from '../../src/train/dense.js';
 import { BatchNorm } from '../../src/train/norm.js';
 import { gemmNT } from '../../src/train/gemm.js';
-import { publish, runInfo, trainConfigFor, type RunOptions } from '../../src/train/run.js';
+import { publish, runInfo, runTraining, trainConfigFor, type RunOptions } from '../../src/train/run.js';
 import { train } from '../../src/train/trainer.js';
 import { CheckFailedError } from '../../src/util/errors.js';
 import { Rng } from '../../src/util/rng.js';
@@ -182,6 +182,22 @@ describe('weight-only QAT with per-group scales', () => {
     const bits = (784 * 32 + 32 * 10) * 4 + (32 * 49 + 10 * 2) * 32 + 32 * 32 + 10 * 32;
     expect(e.memory.weightBits).toBe(bits);
     expect(e.memory.fp32WeightBits / e.memory.weightBits).toBeGreaterThan(4);
+  });
+
+  it('--state: stopped after epoch 1 and continued, the exported model is byte-identical to one run; another --group is refused', () => {
+    const dataDir = mnistSubset(500, 100);
+    const o: RunOptions = { arch: 'tfc', hidden: [24], wbits: 3, abits: 32, floatAct: 'fp16', group: 16, epochs: 2, seed: 3, valCount: 0, dataDir, label: 'wo-group-resume' };
+    const tmp = mkdtempSync(join(tmpdir(), 'wo-group-resume-'));
+    const ex = { weightOnly: quantizeWeightOnly };
+    const whole = runTraining(o, join(tmp, 'whole'), join(tmp, 'state-whole'), ex);
+    expect(runTraining({ ...o, stopAfter: 1 }, join(tmp, 'part'), join(tmp, 'state-split'), ex).epochs).toBe(1);
+    const rest = runTraining(o, join(tmp, 'split'), join(tmp, 'state-split'), ex);
+    expect(rest.command).toBe(whole.command);
+    expect(rest.testAccuracy).toBe(whole.testAccuracy);
+    const files = (readdirSync(join(tmp, 'whole'), { recursive: true }) as string[]).filter((f) => /^blobs\/./.test(f));
+    expect(files.length).toBe(6); // codes, scales and (batch-norm folded) bias of both layers
+    for (const f of files) expect(readFileSync(join(tmp, 'split', f)).equals(readFileSync(join(tmp, 'whole', f))), f).toBe(true);
+    expect(() => runTraining({ ...o, group: 8 }, null, join(tmp, 'state-split'), ex)).toThrow(/holds the state of another run .*--group 16/);
   });
 
   it('bad combinations: one line naming the problem, exit 2', async () => {

@@ -50,7 +50,7 @@ describe('run and estimate on a weight-only model', () => {
       const bad = await run(['run', '--model', out, '--images', '1', ...extra]);
       expect(bad.code, extra.join(' ')).toBe(2);
       expect(bad.err.trim().split('\n')).toHaveLength(1);
-      expect(bad.err).toMatch(new RegExp(`${extra[0]} does not apply here: model .* is weight-only \\(float activations\\) and the accelerator's datapath has integer activations only; run it without them`));
+      expect(bad.err).toMatch(new RegExp(`${extra[0]} does not apply here: model .* is weight-only \\(float activations\\) and the accelerator's datapath has integer activations only; remove it \\(run evaluates the weight-only reference\\)`));
     }
   });
 

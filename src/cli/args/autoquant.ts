@@ -39,7 +39,7 @@ export const autoquantCommand: CommandModule<object, Args> = {
     withForce(y)
       .option('arch', { choices: ['tfc', 'sfc', 'lfc'] as const, demandOption: true, describe: 'the MLP (per-layer bits are built for the MLPs)' })
       .option('hidden', { type: 'string', describe: 'hidden widths, e.g. 256,256,256 (default by arch)' })
-      .option('design', { type: 'string', demandOption: true, describe: 'the Design the cost is measured on (preset or JSON file)' })
+      .option('design', { type: 'string', demandOption: true, describe: 'the Design the cost is measured on (preset or JSON file); its weight buffer (buffers.weightBytes) is a capacity: configurations and uniform schemes whose weights exceed it do not compile and are left out' })
       .option('metric', { choices: COST_METRICS, default: 'cycles' as const, describe: 'budget metric: cycles/inference, energy pJ/inference, or on-chip weight+parameter memory bits' })
       .option('budget', { type: 'string', demandOption: true, describe: 'the budget in the metric\'s units, or a uniform scheme (w2a4) whose cost it is' })
       .option('w-bits', { type: 'string', default: '1,2,4,8', describe: 'candidate weight bits per layer' })
@@ -60,6 +60,7 @@ export const autoquantCommand: CommandModule<object, Args> = {
       .option('report', { type: 'string', describe: 'folder for the report (index.md, index.html, plots)' })
       .option('json', { type: 'boolean', default: false })
       .example('$0 autoquant --arch tfc --hidden 16,16 --design int8-mnist --budget w2a2 --w-bits 1,2 --a-bits 1,2 --fp-epochs 1 --epochs 1 --train-images 500 --val-images 200 --hessian-images 100 --hessian-samples 2 --front 1 --out models/tfc-auto', 'a quick run on a small MLP: per-layer bits within the cycles of uniform w2a2')
-      .example(`$0 autoquant --arch sfc --design ${examplePath('autoquant/bitserial-mnist.json')} --metric cycles --budget 60000 --out models/sfc-auto --report reports/autoquant`, 'mixed precision of SFC within 60,000 cycles per inference') as unknown as Argv<Args>,
+      .example(`$0 autoquant --arch sfc --design ${examplePath('autoquant/bitserial-mnist.json')} --metric cycles --budget 60000 --out models/sfc-auto --report reports/autoquant`, 'mixed precision of SFC within 60,000 cycles per inference')
+      .example(`$0 autoquant --arch sfc --design ${examplePath('autoquant/bitserial-144k.json')} --budget 21925 --w-bits 1,2,8 --a-bits 1,2,4 --seeds 3 --report reports/sfc-144k`, 'a 144 KiB weight buffer that only uniform w1a1 fits: the mix keeps bits where they matter') as unknown as Argv<Args>,
   handler: async (argv) => (await import('../commands/autoquant.js')).autoquantHandler(argv),
 };

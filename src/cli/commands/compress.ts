@@ -20,8 +20,8 @@ export function compressHandler(argv: ArgumentsCamelCase<CompressArgs>): void {
   checkInt('--images', argv.images, 0, 1 << 24);
   checkInt('--seed', argv.seed, 0, 2 ** 32 - 1);
   optNum('--prune', argv.prune, 0, 1, { hi: true });
-  notApplicable('--huffman', argv.huffman && argv.clusters === 0, 'Huffman coding codes the cluster indices; give --clusters K too');
-  notApplicable('--seed', given('seed') && argv.clusters === 0, 'the seed is k-means++\'s; give --clusters K too');
+  notApplicable('--huffman', argv.huffman && argv.clusters === 0, 'Huffman coding codes the cluster indices', 'give --clusters K too or remove it');
+  notApplicable('--seed', given('seed') && argv.clusters === 0, 'the seed is k-means++\'s', 'give --clusters K too or remove it');
   notApplicable('--data', given('data') && argv.images === 0, 'the data is read for the accuracy; --images 0 skips it');
   checkOutDir(argv.out, { ...CHECKPOINT_OUTPUT, force: argv.force });
   const ckpt = loadCheckpoint(argv.checkpoint);

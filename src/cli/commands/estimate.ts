@@ -100,7 +100,7 @@ export function estimateHandler(argv: ArgumentsCamelCase<EstimateArgs>): void {
     for (const o of ['energy', 'area', 'batch', 'accuracy', 'images']) notApplicable(`--${o}`, given(o), 'it applies to --model (a whole network), not to --gemm');
     return estimateGemmWorkload(design, argv);
   }
-  notApplicable('--images', given('images') && !argv.accuracy, 'it counts the images of --accuracy; add --accuracy');
+  notApplicable('--images', given('images') && !argv.accuracy, 'it counts the images of --accuracy', 'add --accuracy or remove it');
   if (argv.model !== undefined) {
     if (argv['scalesim-dir'] !== undefined) throw new InputError('estimate: --scalesim-dir writes the SCALE-Sim files of one GEMM; it applies to --gemm M,K,N, not to --model');
     return estimateModelWorkload(design, argv);

@@ -25,7 +25,7 @@ import { checkNpyOut, given, notApplicable } from '../options.js';
 export function inferHandler(argv: ArgumentsCamelCase<InferArgs>): void {
   const requant = checkEnum('--requant', argv.requant, REQUANT_MODES) as RequantMode;
   checkNpyOut(argv.out, '--out', argv.force);
-  notApplicable('--dequantize', argv.dequantize && argv.out === undefined, 'it chooses the dtype of the outputs written to --out; add --out FILE.npy');
+  notApplicable('--dequantize', argv.dequantize && argv.out === undefined, 'it chooses the dtype of the outputs written to --out', 'add --out FILE.npy or remove it');
   const path = resolveModelPath(argv.model);
   if (isWeightOnlyDir(path)) {
     for (const o of ['requant', 'u8s8-saturation', 'dequantize']) notApplicable(`--${o}`, given(o), 'a weight-only model has float activations and float32 outputs');

@@ -35,7 +35,7 @@ export async function runHandler(argv: ArgumentsCamelCase<RunArgs>): Promise<voi
   if (wo !== null) return runWeightOnly(argv, wo);
   checkInt('--images', argv.images, 1, 10000);
   checkInt('--rtl-images', argv['rtl-images'], 1, 10000);
-  for (const o of ['rtl-images', 'rtl-seconds', 'jobs']) notApplicable(`--${o}`, given(o) && !argv.rtl, 'it applies to the images run through the RTL; add --rtl');
+  for (const o of ['rtl-images', 'rtl-seconds', 'jobs']) notApplicable(`--${o}`, given(o) && !argv.rtl, 'it applies to the images run through the RTL', 'add --rtl or remove it');
   if (argv.jobs !== undefined) checkInt('--jobs', argv.jobs, 1, 256);
   if (argv['rtl-seconds'] !== undefined) checkInt('--rtl-seconds', argv['rtl-seconds'], 1, 86400);
   checkOutDir(argv.out, { ...ACCEL_IMAGES_OUTPUT, force: argv.force });

@@ -128,7 +128,7 @@ function checkTrainOptions(argv: TrainArgs, hidden: number[] | undefined, floatA
     for (const o of ['method', 'first-bits', 'last-bits', 'xnor-scale', 'grad-bits']) notApplicable(`--${o}`, given(o), why);
   }
   optInt('--group', argv.group, 1, 2 ** 31 - 1);
-  notApplicable('--group', fp && given('group'), 'FP32 training has no weight quantizer; give --wbits/--abits below 32');
+  notApplicable('--group', fp && given('group'), 'FP32 training has no weight quantizer', 'give --wbits/--abits below 32 or remove it');
   optInt('--epochs', argv.epochs, 1, 100000);
   optInt('--seed', argv.seed, 0, 2 ** 32 - 1);
   optInt('--batch-size', argv['batch-size'], 1, 60000);
@@ -142,7 +142,7 @@ function checkTrainOptions(argv: TrainArgs, hidden: number[] | undefined, floatA
   optInt('--train-images', argv['train-images'], 1, 1e9);
   optInt('--val-images', argv['val-images'], 0, 59999);
   optInt('--stop-after', argv['stop-after'], 1, argv.epochs);
-  notApplicable('--method', fp && argv.method !== undefined, 'FP32 training (--wbits 32 --abits 32) has no quantizer; give --wbits/--abits below 32');
+  notApplicable('--method', fp && argv.method !== undefined, 'FP32 training (--wbits 32 --abits 32) has no quantizer', 'give --wbits/--abits below 32 or remove it');
   notApplicable('--first-bits', fp && argv['first-bits'] !== undefined, 'it sets quantized weight bits; FP32 training has none');
   notApplicable('--last-bits', fp && argv['last-bits'] !== undefined, 'it sets quantized weight bits; FP32 training has none');
   notApplicable('--xnor-scale', argv['xnor-scale'] && argv.wbits !== 1, 'XNOR-Net scaling is for binary weights (--wbits 1)');
@@ -158,7 +158,7 @@ function checkTrainOptions(argv: TrainArgs, hidden: number[] | undefined, floatA
   optNum('--prune-weights', argv['prune-weights'], 0, 1, { lo: true, hi: true });
   optInt('--share-weights', argv['share-weights'], 2, 65536);
   optInt('--stage-epochs', argv['stage-epochs'], 1, 100000);
-  notApplicable('--stop-after', argv['stop-after'] !== undefined && argv.state === undefined, 'a stopped run continues only from its --state folder; give --state DIR');
+  notApplicable('--stop-after', argv['stop-after'] !== undefined && argv.state === undefined, 'a stopped run continues only from its --state folder', 'give --state DIR or remove it');
   // parameters of the widest plausible network: 784 inputs, the hidden widths, 10 outputs. Measured peak
   // RSS above the MNIST baseline: 38-40 bytes a parameter (weights, gradients, two Adam moments, the
   // quantized/exported copies and the heap's slack; docs/reliability.md), so 40 bytes a parameter and

@@ -17,7 +17,7 @@ import { top1 } from './weight_only.js';
  */
 function refuseAccelOptions(model: string, options: readonly string[], instead: string): void {
   for (const o of options) {
-    notApplicable(`--${o}`, given(o), `model ${model} is weight-only (float activations) and the accelerator's datapath has integer activations only; ${instead}`);
+    notApplicable(`--${o}`, given(o), `model ${model} is weight-only (float activations) and the accelerator's datapath has integer activations only`, instead);
   }
 }
 
@@ -31,7 +31,7 @@ export interface WoRunArgs {
 }
 
 export function runWeightOnly(argv: WoRunArgs, dir: string): void {
-  refuseAccelOptions(argv.model, ['design', 'array', 'dataflow', 'rtl', 'rtl-images', 'rtl-seconds', 'jobs', 'batch', 'out'], `run it without them (the weight-only reference), or quantize with --scheme wXaY for the accelerator`);
+  refuseAccelOptions(argv.model, ['design', 'array', 'dataflow', 'rtl', 'rtl-images', 'rtl-seconds', 'jobs', 'batch', 'out'], `remove it (run evaluates the weight-only reference), or quantize with --scheme wXaY for the accelerator`);
   const images = checkInt('--images', argv.images, 1, 10000);
   if ((argv.input === undefined) !== (argv.labels === undefined)) throw new InputError('run: --input and --labels go together (a .npy data set and its labels)');
   if (argv.input !== undefined && argv.data !== undefined) throw new InputError('run: give --data (IDX folder) or --input/--labels (.npy), not both');
@@ -81,7 +81,7 @@ export interface WoEstimateArgs {
 }
 
 export function estimateWeightOnlyCommand(argv: WoEstimateArgs, dir: string): WoEstimate {
-  refuseAccelOptions(argv.model!, ['design', 'array', 'dataflow', 'area', 'batch', 'accuracy', 'images', 'scalesim-dir'], 'the estimate counts the weight-only reference kernel (lowbit run --model measures its accuracy)');
+  refuseAccelOptions(argv.model!, ['design', 'array', 'dataflow', 'area', 'batch', 'accuracy', 'images', 'scalesim-dir'], 'remove it: the estimate counts the weight-only reference kernel (lowbit run --model measures its accuracy)');
   const e = estimateWeightOnly(loadWeightOnlyModel(dir), argv.energy !== undefined ? loadEnergyTable(argv.energy) : HOROWITZ_45NM);
   if (argv.json) {
     process.stdout.write(JSON.stringify(e, null, 1) + '\n');

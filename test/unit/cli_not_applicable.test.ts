@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { runCli } from './helpers/cli.js';
+
+/**
+ * An option that does not apply exits 2 with one line: why, then one fix. When the option would apply with
+ * another option, the fix offers both (never "add --rtl; remove it").
+ */
+describe('an option that does not apply names one fix', () => {
+  const cases: [string[], string][] = [
+    [['run', '--model', 'sfc-w4a4', '--design', 'int8-mnist', '--images', '5', '--rtl-images', '3'],
+      '--rtl-images does not apply here: it applies to the images run through the RTL; add --rtl or remove it'],
+    [['estimate', '--model', 'sfc-w4a4', '--design', 'int8-mnist', '--no-area', '--images', '5'],
+      '--images does not apply here: it counts the images of --accuracy; add --accuracy or remove it'],
+    [['compress', '--checkpoint', 'ckpt', '--huffman'],
+      '--huffman does not apply here: Huffman coding codes the cluster indices; give --clusters K too or remove it'],
+    [['infer', '--model', 'sfc-w4a4', '--input', 'x.npy', '--dequantize'],
+      '--dequantize does not apply here: it chooses the dtype of the outputs written to --out; add --out FILE.npy or remove it'],
+    [['simulate', '--a', 'a.npy', '--w', 'w.npy', '--seed', '3'],
+      '--seed does not apply here: it seeds --random operands; remove it'],
+  ];
+  for (const [args, message] of cases) {
+    it(`${args[0]} ${args[args.length - 2]!.startsWith('--') ? args[args.length - 2] : args[args.length - 1]}`, async () => {
+      const r = await runCli(args);
+      expect(r.err).toBe(`lowbit: ${message}\n`);
+      expect(r.code).toBe(2);
+      expect(r.out).toBe('');
+    });
+  }
+});
