@@ -21,7 +21,6 @@
  *     value with one tap changed (ties);
  *  3. one idle cycle, which samples the last result.
  */
-import { laneFormat } from '../../hw/mac_rule.js';
 import { maxPoolVerilogParams, poolWindowMax } from '../../hw/conv_window.js';
 import type { Design } from '../../hw/design.js';
 import { PRESETS } from '../../hw/presets.js';
