@@ -26,9 +26,15 @@ function instance(): WasmKernel<GemmExports> {
   return kernel;
 }
 
-/** In a kernel helper thread: the kernels over the calling thread's shared memory. */
-export function useGemmMemory(memory: WasmMemory): void {
-  kernel = instantiateWasmSync<GemmExports>(binary(), 1, 65536, memory);
+/** What a kernel helper thread instantiates: the calling thread's compiled module and shared memory. */
+export interface GemmShared {
+  module: object;
+  memory: WasmMemory;
+}
+
+/** In a kernel helper thread: the kernels (compiled code shared, not recompiled) over the shared memory. */
+export function useGemmShared(shared: GemmShared): void {
+  kernel = instantiateWasmSync<GemmExports>(shared.module, 1, 65536, shared.memory);
 }
 
 type Typed = Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | Float64Array | Float32Array;
@@ -100,7 +106,10 @@ function columnBlocks(Np: number): number[] {
 
 /** `prepare()` (the row chunk's A), then every block of `job`, on `t` threads when t > 1 (threads.ts). */
 function runBlocks(job: ColumnJob, blocks: number, t: number, prepare: () => void): void {
-  if (t > 1) return parallelBlocks(t, blocks, job, instance().memory, prepare, (b) => runColumnBlock(job, b));
+  if (t > 1) {
+    const { module, memory } = instance();
+    return parallelBlocks(t, blocks, job, { module, memory } satisfies GemmShared, prepare, (b) => runColumnBlock(job, b));
+  }
   prepare();
   for (let b = 0; b < blocks; b++) runColumnBlock(job, b);
 }
