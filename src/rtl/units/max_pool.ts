@@ -115,7 +115,21 @@ function stimulus(d: Design, seed: number, cases: number): Uint32Array {
   const lane: IntFormat = intFormat(p.hBits, p.signed);
   const { min, max } = formatRange(lane);
   const H = p.hBits;
-  const rows: { kh: number; kw: number; bip: boolean; taps: number[] }[] = [];
+  const T = p.taps;
+  const cycles = 2 * p.poolMax * p.poolMax * (3 + T) + 2 * ODD_SIDES.length + cases + 1;
+  const words = new Uint32Array(cycles * S); // the last cycle stays idle (zero words)
+  let o = 0;
+  // starts the next cycle with its window and bipolar flag; returns the word offset of its x_i
+  const row = (kh: number, kw: number, bip: boolean): number => {
+    putInt(words, o + KH, kh, 32);
+    putInt(words, o + KW, kw, 32);
+    words[o + BIP] = +bip;
+    o += S;
+    return o - S + X;
+  };
+  const fill = (x: number, v: number): void => {
+    for (let k = 0; k < T; k++) putTap(words, x, k, v, H);
+  };
   const randomBits = (): number => rng.u32() >>> (32 - H);
   // 1. directed
   for (const bip of [false, true]) {
@@ -124,12 +138,12 @@ function stimulus(d: Design, seed: number, cases: number): Uint32Array {
     const hi = bip ? 1 : max;
     for (let kh = 1; kh <= p.poolMax; kh++) {
       for (let kw = 1; kw <= p.poolMax; kw++) {
-        const fill = (v: number): number[] => Array<number>(p.taps).fill(v);
-        rows.push({ kh, kw, bip, taps: fill(lo) }, { kh, kw, bip, taps: fill(hi) }, { kh, kw, bip, taps: fill(bip ? randomBits() : randomLane(rng, lane)) });
-        for (let k = 0; k < p.taps; k++) {
-          const taps = fill(lo);
-          taps[k] = hi;
-          rows.push({ kh, kw, bip, taps });
+        fill(row(kh, kw, bip), lo);
+        fill(row(kh, kw, bip), hi);
+        fill(row(kh, kw, bip), bip ? randomBits() : randomLane(rng, lane)); // ties
+        for (let k = 0; k < T; k++) {
+          const x = row(kh, kw, bip);
+          for (let q = 0; q < T; q++) putTap(words, x, q, q === k ? hi : lo, H);
         }
       }
     }
@@ -137,7 +151,8 @@ function stimulus(d: Design, seed: number, cases: number): Uint32Array {
   for (const side of ODD_SIDES) {
     const inside = rng.int(1, p.poolMax);
     for (const [kh, kw] of [[side, inside], [inside, side]]) {
-      rows.push({ kh, kw, bip: rng.float() < 0.5, taps: Array.from({ length: p.taps }, () => randomLane(rng, lane)) });
+      const x = row(kh, kw, rng.float() < 0.5);
+      for (let k = 0; k < T; k++) putTap(words, x, k, randomLane(rng, lane), H);
     }
   }
   // 2. random
@@ -146,26 +161,20 @@ function stimulus(d: Design, seed: number, cases: number): Uint32Array {
   for (let t = 0; t < cases; t++) {
     const kh = side();
     const kw = side();
-    const bip = rng.float() < bipRate;
+    const x = row(kh, kw, rng.float() < bipRate);
     const r = rng.float();
-    let taps: number[];
-    if (r < 0.4) taps = Array.from({ length: p.taps }, randomBits);
-    else if (r < 0.8) taps = Array.from({ length: p.taps }, () => randomLane(rng, lane));
-    else {
-      taps = Array<number>(p.taps).fill(randomLane(rng, lane));
-      taps[rng.int(0, p.taps - 1)] = randomLane(rng, lane);
+    if (r < 0.4) {
+      for (let k = 0; k < T; k++) putTap(words, x, k, randomBits(), H);
+    } else if (r < 0.8) {
+      for (let k = 0; k < T; k++) putTap(words, x, k, randomLane(rng, lane), H);
+    } else {
+      // all taps one value, one of them changed: ties
+      const v = randomLane(rng, lane);
+      const at = rng.int(0, T - 1);
+      const w = randomLane(rng, lane);
+      for (let k = 0; k < T; k++) putTap(words, x, k, k === at ? w : v, H);
     }
-    rows.push({ kh, kw, bip, taps });
   }
-  // 3. one idle cycle (zero words) after the rows
-  const words = new Uint32Array((rows.length + 1) * S);
-  rows.forEach((row, t) => {
-    const o = t * S;
-    row.taps.forEach((v, k) => putTap(words, o + X, k, v, H));
-    putInt(words, o + KH, row.kh, 32);
-    putInt(words, o + KW, row.kw, 32);
-    words[o + BIP] = +row.bip;
-  });
   return words;
 }
 
