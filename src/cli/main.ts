@@ -60,7 +60,6 @@ async function parseWith(argv: string[], layout: HelpLayout): Promise<number> {
       }
       return true;
     })
-    .recommendCommands()
     .demandCommand(1, 'name a command; `lowbit --help` lists them')
     .help()
     .alias('h', 'help')
@@ -70,13 +69,18 @@ async function parseWith(argv: string[], layout: HelpLayout): Promise<number> {
       if (err) throw err;
       // the options yargs knows at this point (the failing command's, as yargs parses it in place)
       const known = Object.keys((cli as unknown as { getOptions(): { key: Record<string, unknown> } }).getOptions().key);
-      process.stderr.write(`lowbit: ${withSuggestions(msg.split('\n').join(' '), known)}\n`);
+      const names = COMMAND_LOADERS.map((c) => c.name);
+      // a first word that names no command: yargs calls it an unknown argument
+      const line = named === undefined && first !== undefined && /^Unknown arguments?: /.test(msg)
+        ? `${badValue('command', first, `one of ${names.join(', ')}${didYouMean(first, names)}`).message}; see lowbit --help`
+        : withSuggestions(msg.split('\n').join(' '), known);
+      process.stderr.write(`lowbit: ${line}\n`);
       exitCode = 2;
       throw new UsageExit();
     });
   // only the command being run (the first word that is not an option) is loaded, with what it imports;
   // the others are listed by name and description
-  const first = argv.find((a) => !a.startsWith('-'));
+  const first = commandWord(argv);
   const named = COMMAND_LOADERS.find((c) => c.name === first);
   for (const c of COMMAND_LOADERS) {
     cli = cli.command(c === named ? await c.load() : { command: c.name, describe: DESCRIBE[c.name], handler: () => undefined });
@@ -93,6 +97,18 @@ async function parseWith(argv: string[], layout: HelpLayout): Promise<number> {
 }
 
 class UsageExit extends Error {}
+
+/** The global options that take a value (`--threads 2 run ...`: the 2 is not the command). */
+const GLOBAL_VALUED = ['--max-memory', '--threads'];
+
+/** The command word: the first argument that is neither an option nor the value of a global option before it. */
+function commandWord(argv: string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    if (!argv[i]!.startsWith('-')) return argv[i];
+    if (GLOBAL_VALUED.includes(argv[i]!)) i++;
+  }
+  return undefined;
+}
 
 /** The text typed after `--name` (or in `--name=text`), before yargs parsed it. */
 function rawValue(argv: string[], name: string): string | undefined {

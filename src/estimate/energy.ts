@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { badValue, InputError } from '../util/errors.js';
+import { closest } from '../util/suggest.js';
 import { formatBits } from '../arith/format.js';
 import type { Design, PeKind } from '../hw/design.js';
 import { peKind, weightExpBits } from '../hw/pe_kind.js';
@@ -107,8 +108,10 @@ export function parseEnergyTable(json: unknown, source = 'energy table'): Energy
   }
   const o = json as Record<string, unknown>;
   for (const k of Object.keys(o)) {
-    if (k !== 'name' && !(FIELDS as readonly string[]).includes(k)) {
-      throw badValue(`${source}: field ${JSON.stringify(k)}`, k, `one of name, ${FIELDS.join(', ')}`);
+    const allowed = ['name', ...FIELDS];
+    if (!allowed.includes(k)) {
+      const near = closest(k, allowed);
+      throw new InputError(`${source}: ${k}: unknown field${near ? `; did you mean "${near}"?` : ''} (allowed: ${allowed.join(', ')})`);
     }
   }
   const out: Record<string, number | string> = { name: typeof o.name === 'string' ? o.name : source };

@@ -97,6 +97,25 @@ export function gatherPatches(win: ConvWindow, x: Int32Array): Int32Array {
   return out;
 }
 
+/** Where the pooling unit's compare starts: -2^32, below every 32-bit value (hdl/max_pool.sv's `best`). */
+export const POOL_FLOOR = -(2 ** 32);
+
+/**
+ * The pooling unit's compare, the one max rule of the accelerator model and of hdl/max_pool.sv's unit
+ * model: max(POOL_FLOOR, tap(i, j) for i < kh, j < kw). A window of taps is never empty in a compiled
+ * layer; an empty one (kh or kw 0) gives POOL_FLOOR, whose low 32 bits (the RTL's y_o) are 0.
+ */
+export function poolWindowMax(kh: number, kw: number, tap: (i: number, j: number) => number): number {
+  let best = POOL_FLOOR;
+  for (let i = 0; i < kh; i++) {
+    for (let j = 0; j < kw; j++) {
+      const v = tap(i, j);
+      if (v > best) best = v;
+    }
+  }
+  return best;
+}
+
 /**
  * The pooling unit: y[m][c] = max over the kh x kw window of pixel m of x[.][c] (NHWC in and out; the
  * compiler admits unpadded pooling windows only). On ±1 values stored as bits (1 = +1) the max is the OR.
@@ -107,9 +126,7 @@ export function maxPoolNhwc(win: ConvWindow, x: Int32Array): Int32Array {
   const y = new Int32Array(M * C);
   for (let m = 0; m < M; m++) {
     for (let c = 0; c < C; c++) {
-      let v = -Infinity;
-      for (let k = 0; k < win.kh * win.kw; k++) v = Math.max(v, x[patchIndex(win, m, k * C + c)]);
-      y[m * C + c] = v;
+      y[m * C + c] = poolWindowMax(win.kh, win.kw, (i, j) => x[patchIndex(win, m, (i * win.kw + j) * C + c)]);
     }
   }
   return y;

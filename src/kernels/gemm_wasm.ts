@@ -3,7 +3,7 @@
  * shared memory (the helper threads of threads.ts instantiate over the calling thread's). Operands are
  * converted into it zero-padded to the kernel's tile sizes; large M is processed in row chunks so the
  * memory stays below ~256 MiB. Per row chunk the calling thread converts its rows of A, then the output
- * columns are cut into blocks (`ColumnJob`): a block converts its rows of the transposed W (on the first
+ * columns are cut into blocks (`ColumnJob`, guided sizes): a block converts its rows of the transposed W (on the first
  * chunk) and runs the kernel for those columns of every row of the chunk (the kernels' `ldo` is the padded
  * row length). Large GEMMs run their blocks on the kernel threads (threads.ts); the calling thread then
  * reads the whole output.
@@ -26,9 +26,15 @@ function instance(): WasmKernel<GemmExports> {
   return kernel;
 }
 
-/** In a kernel helper thread: the kernels over the calling thread's shared memory. */
-export function useGemmMemory(memory: WasmMemory): void {
-  kernel = instantiateWasmSync<GemmExports>(binary(), 1, 65536, memory);
+/** What a kernel helper thread instantiates: the calling thread's compiled module and shared memory. */
+export interface GemmShared {
+  module: object;
+  memory: WasmMemory;
+}
+
+/** In a kernel helper thread: the kernels (compiled code shared, not recompiled) over the shared memory. */
+export function useGemmShared(shared: GemmShared): void {
+  kernel = instantiateWasmSync<GemmExports>(shared.module, 1, 65536, shared.memory);
 }
 
 type Typed = Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | Float64Array | Float32Array;
@@ -44,14 +50,12 @@ export function setChunkBytes(bytes = 256 * 1024 * 1024): void {
 }
 const up = (x: number, m: number): number => Math.ceil(x / m) * m;
 
-/** Column blocks per thread (claimed dynamically, so a late thread leaves its share to the others). */
-const BLOCKS_PER_THREAD = 4;
 /** Fewest columns in a block. */
 const MIN_BLOCK_COLUMNS = 16;
 
 /**
  * One GEMM row chunk's column blocks, as any thread runs them (`runColumnBlock`): where the operands are in
- * the shared memory and how W's rows convert. Block b covers output columns [b * width, min(Np, (b+1) * width)).
+ * the shared memory and how W's rows convert. Block b covers output columns [starts[b], starts[b + 1]).
  */
 export interface ColumnJob {
   kernel: 'i16' | 'i16_i64' | 'xnor';
@@ -67,7 +71,8 @@ export interface ColumnJob {
   Np: number;
   /** padded reduction length in the memory: i16 values (a multiple of 8), xnor words (a multiple of 4) */
   Kp: number;
-  width: number;
+  /** the blocks' first columns, then Np */
+  starts: number[];
   /** padded rows of this chunk (the kernel's M) */
   rows: number;
   /** whether the blocks convert their rows of W (the first chunk; later chunks reuse them) */
@@ -82,16 +87,29 @@ export interface ColumnJob {
   mask: number;
 }
 
-/** Column blocks for N_p padded columns on the kernel threads: their width (even) and count. */
-function columnBlocks(Np: number): { width: number; blocks: number } {
+/**
+ * Column blocks for Np padded columns on the kernel threads, as `starts` (first columns, then Np): one
+ * block on one thread; else guided: each block 1/(2t) of the columns still left (even, at least
+ * MIN_BLOCK_COLUMNS), so the first blocks are large and the last small, and the thread that finishes
+ * first waits at most one small block for the others.
+ */
+function columnBlocks(Np: number): number[] {
   const t = kernelThreads();
-  const width = t === 1 ? Np : Math.max(MIN_BLOCK_COLUMNS, up(Math.ceil(Np / (BLOCKS_PER_THREAD * t)), 2));
-  return { width, blocks: Math.ceil(Np / width) };
+  if (t === 1) return [0, Np];
+  const starts = [0];
+  for (let n = 0; n < Np;) {
+    n = Math.min(Np, n + Math.max(MIN_BLOCK_COLUMNS, up(Math.ceil((Np - n) / (2 * t)), 2)));
+    starts.push(n);
+  }
+  return starts;
 }
 
 /** `prepare()` (the row chunk's A), then every block of `job`, on `t` threads when t > 1 (threads.ts). */
 function runBlocks(job: ColumnJob, blocks: number, t: number, prepare: () => void): void {
-  if (t > 1) return parallelBlocks(t, blocks, job, instance().memory, prepare, (b) => runColumnBlock(job, b));
+  if (t > 1) {
+    const { module, memory } = instance();
+    return parallelBlocks(t, blocks, job, { module, memory } satisfies GemmShared, prepare, (b) => runColumnBlock(job, b));
+  }
   prepare();
   for (let b = 0; b < blocks; b++) runColumnBlock(job, b);
 }
@@ -99,8 +117,8 @@ function runBlocks(job: ColumnJob, blocks: number, t: number, prepare: () => voi
 /** Block b of a row chunk: its rows of the transposed W (zero-padded) converted, then the kernel on them. */
 export function runColumnBlock(j: ColumnJob, b: number): void {
   const k = instance();
-  const n0 = b * j.width;
-  const nc = Math.min(j.Np, n0 + j.width) - n0;
+  const n0 = j.starts[b]!;
+  const nc = j.starts[b + 1]! - n0;
   const nReal = Math.max(0, Math.min(j.N, n0 + nc) - n0);
   const mem = k.memory.buffer;
   if (j.kernel === 'xnor') {
@@ -206,9 +224,9 @@ function layout(wBytes: number, aRowBytes: number, oRowBytes: number, M: number,
 }
 
 /** Threads and blocks for a GEMM of `work` multiply-adds over Np padded columns. */
-function plan(kind: KernelKind, Np: number, work: number): { width: number; blocks: number; t: number } {
-  const { width, blocks } = columnBlocks(Np);
-  return { width, blocks, t: threadsFor(kind, blocks, work) };
+function plan(kind: KernelKind, Np: number, work: number): { starts: number[]; blocks: number; t: number } {
+  const starts = columnBlocks(Np);
+  return { starts, blocks: starts.length - 1, t: threadsFor(kind, starts.length - 1, work) };
 }
 
 /**
@@ -229,9 +247,9 @@ function run(
   const Np = up(N, 2);
   const { Mc, aOff, oOff, end } = layout(Np * Kp * 2, Kp * 2, Np * oBytes, M, tileM);
   k.ensureBytes(end);
-  const { width, blocks, t } = plan('int', Np, M * K * N);
+  const { starts, blocks, t } = plan('int', Np, M * K * N);
   const job: ColumnJob = {
-    kernel: wide ? 'i16_i64' : 'i16', W: t > 1 ? sharedCopy(W, K * N) : W, wT, abs, K, N, Np, Kp, width, rows: 0,
+    kernel: wide ? 'i16_i64' : 'i16', W: t > 1 ? sharedCopy(W, K * N) : W, wT, abs, K, N, Np, Kp, starts, rows: 0,
     convertW: true, aOff, wOff: 0, oOff, flushBytes, nBits: 0, mask: 0,
   };
   const mem = k.memory.buffer;
@@ -268,9 +286,9 @@ export function wasmXnor(Ap: Uint32Array, Wp: Uint32Array, M: number, N: number,
   const mask = rest === 0 ? 0xffffffff : (2 ** rest - 1) >>> 0;
   const { Mc, aOff, oOff, end } = layout(Np * wp * 4, wp * 4, Np * 4, M, 2);
   k.ensureBytes(end);
-  const { width, blocks, t } = plan('xnor', Np, M * N * nBits);
+  const { starts, blocks, t } = plan('xnor', Np, M * N * nBits);
   const job: ColumnJob = {
-    kernel: 'xnor', W: t > 1 ? sharedCopy(Wp, N * wpr) : Wp, wT: true, abs: false, K: wpr, N, Np, Kp: wp, width, rows: 0,
+    kernel: 'xnor', W: t > 1 ? sharedCopy(Wp, N * wpr) : Wp, wT: true, abs: false, K: wpr, N, Np, Kp: wp, starts, rows: 0,
     convertW: true, aOff, wOff: 0, oOff, flushBytes: 0, nBits, mask,
   };
   const mem = k.memory.buffer;

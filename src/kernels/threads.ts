@@ -2,7 +2,6 @@ import { MessageChannel, receiveMessageOnPort, type MessagePort, type Worker } f
 import { availableParallelism } from 'node:os';
 import { InputError, ToolError } from '../util/errors.js';
 import { startWorkerThread } from '../workers/pool.js';
-import type { WasmMemory } from './wasm.js';
 
 /**
  * The GEMM kernels on several cores, synchronously. The WebAssembly kernels (gemm_wasm.ts) run over one
@@ -16,7 +15,7 @@ import type { WasmMemory } from './wasm.js';
  * claimed does nothing. The caller waits in `Atomics.wait` until every claimed block is finished, so
  * `gemmInt`/`gemmXnor` stay synchronous for every caller (the integer reference, the batched accelerator
  * model). Helpers start on the first GEMM large enough (`minWork`), once, unreferenced (they never keep
- * the process alive), each instantiating the kernels over the caller's shared memory.
+ * the process alive), each instantiating the caller's compiled kernels over the caller's shared memory.
  */
 
 /**
@@ -95,12 +94,12 @@ export function finishBlock(ctlWords: Int32Array): void {
 }
 
 /** Starts helpers until there are `n`, and waits (at most BOOT_MS) until each has loaded the kernels. */
-function ensureHelpers(n: number, memory: WasmMemory): void {
+function ensureHelpers(n: number, shared: unknown): void {
   while (helpers.length < n) {
     const { port1, port2 } = new MessageChannel();
     port1.unref();
     const url = new URL(import.meta.url.endsWith('.ts') ? './thread_worker.ts' : './thread_worker.js', import.meta.url);
-    const worker = startWorkerThread(url, { ctl, errors: port2, memory }, [port2]);
+    const worker = startWorkerThread(url, { ctl, errors: port2, shared }, [port2]);
     worker.unref();
     helpers.push({ worker, errors: port1 });
   }
@@ -116,12 +115,12 @@ function ensureHelpers(n: number, memory: WasmMemory): void {
  * Runs blocks 0..blocks-1 of a GEMM on this thread (`run(b)`) and on `t - 1` helpers (which run the same
  * blocks of `args`, thread_worker.ts), each block claimed once; returns when every block is finished.
  * The job is posted first and `prepare()` (the caller's part that every block needs: converting A) runs
- * while the helpers wake, behind the closed gate. `memory` is the kernels' shared memory (handed to
- * helpers when they start).
+ * while the helpers wake, behind the closed gate. `shared` is what helpers instantiate the kernels from
+ * (gemm_wasm.ts `GemmShared`: compiled module and shared memory), handed to them when they start.
  */
-export function parallelBlocks<A>(t: number, blocks: number, args: A, memory: WasmMemory, prepare: () => void, run: (b: number) => void): void {
+export function parallelBlocks<A>(t: number, blocks: number, args: A, shared: unknown, prepare: () => void, run: (b: number) => void): void {
   if (blocks > MAX_BLOCKS) throw new Error(`parallelBlocks: ${blocks} blocks; at most ${MAX_BLOCKS}`);
-  ensureHelpers(t - 1, memory);
+  ensureHelpers(t - 1, shared);
   const tag = (lastTag = (lastTag + 1) & ((1 << (31 - TAG_SHIFT)) - 1));
   Atomics.store(ctl, FINISHED, 0);
   Atomics.store(ctl, FAILED, 0);

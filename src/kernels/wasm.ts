@@ -26,6 +26,8 @@ const WA = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 export interface WasmKernel<E> {
   /** the instance's exports (functions) */
   exports: E;
+  /** the compiled module (a worker thread instantiating it shares its compiled code) */
+  module: object;
   /** the shared linear memory */
   memory: WasmMemory;
   /** grows the memory (in 64 KiB pages) so at least `bytes` bytes exist; old views are then detached */
@@ -76,6 +78,7 @@ export async function loadWat<E = Record<string, (...args: number[]) => number>>
   const instance = await WA.instantiate(module, { env: { memory } });
   return {
     exports: instance.exports as unknown as E,
+    module,
     memory,
     ensureBytes(bytes: number): void {
       const have = memory.buffer.byteLength;
@@ -94,16 +97,19 @@ export function sharedWasmMemory(initialPages = 1, maximumPages = 65536): WasmMe
 }
 
 /**
- * Synchronous variant for an already-compiled binary (Node compiles any size synchronously). Used by the
- * GEMM kernels, whose binary is embedded, so they need no async start-up. `memory`: the memory to import
+ * Synchronous variant for an already-compiled binary (Node compiles any size synchronously), or a
+ * compiled module (`WasmKernel.module`, e.g. posted from another thread). Used by the GEMM kernels, whose
+ * binary is embedded, so they need no async start-up. `memory`: the memory to import
  * (a `sharedWasmMemory` for a module declaring a shared memory); by default a fresh unshared one.
  */
 export function instantiateWasmSync<E>(
-  bin: Uint8Array, initialPages = 1, maximumPages = 65536, memory = new WA.Memory({ initial: initialPages, maximum: maximumPages }),
+  bin: Uint8Array | object, initialPages = 1, maximumPages = 65536, memory = new WA.Memory({ initial: initialPages, maximum: maximumPages }),
 ): WasmKernel<E> {
-  const instance = new WA.Instance(new WA.Module(bin), { env: { memory } });
+  const module = bin instanceof Uint8Array ? new WA.Module(bin) : bin;
+  const instance = new WA.Instance(module, { env: { memory } });
   return {
     exports: instance.exports as unknown as E,
+    module,
     memory,
     ensureBytes(bytes: number): void {
       const have = memory.buffer.byteLength;

@@ -89,6 +89,33 @@ export const MUTATIONS: readonly Mutation[] = [
     description: 'right padding not cut from an XNOR kernel row: the segment runs to kw*C',
     pattern: "jhi = $signed(34'(in_row_i)) - xc_q;", replacement: "jhi = $signed(34'(row_len_i));",
   },
+  // ---- max_pool (hdl/max_pool.sv in its registering shell sim/max_pool_reg.sv) ----
+  {
+    id: 'max_pool-unsigned-compare', unit: 'max_pool', file: 'hdl/max_pool.sv', designs: ['int8'],
+    description: 'signedness lost: signed taps are compared as unsigned patterns (-1 beats 127)',
+    pattern: "else if (Signed != 0) v = 33'($signed(t));", replacement: "else if (Signed != 0) v = 33'(t);",
+  },
+  {
+    id: 'max_pool-lane-dropped', unit: 'max_pool', file: 'hdl/max_pool.sv', designs: ['int4'],
+    description: 'a lane dropped: the last tap of the PoolMax x PoolMax grid never takes part',
+    pattern: "if (32'(i) < kh_i && 32'(j) < kw_i && v > best)",
+    replacement: "if (32'(i) < kh_i && 32'(j) < kw_i && i*PoolMax + j != Taps - 1 && v > best)",
+  },
+  {
+    id: 'max_pool-window-transposed', unit: 'max_pool', file: 'hdl/max_pool.sv', designs: ['uint7'],
+    description: 'window sides swapped: kh bounds the columns and kw the rows',
+    pattern: "32'(i) < kh_i && 32'(j) < kw_i", replacement: "32'(i) < kw_i && 32'(j) < kh_i",
+  },
+  {
+    id: 'max_pool-floor-zero', unit: 'max_pool', file: 'hdl/max_pool.sv', designs: ['int16'],
+    description: 'the compare starts at 0 instead of below every tap: a window of negative values gives 0',
+    pattern: "best = -33'sd4294967296;", replacement: "best = '0;",
+  },
+  {
+    id: 'max_pool-bipolar-zero', unit: 'max_pool', file: 'hdl/max_pool.sv', designs: ['binary'],
+    description: 'a -1 plane bit read as 0: a window of -1 values pools to 0',
+    pattern: "v = t[0] ? 33'sd1 : -33'sd1;", replacement: "v = t[0] ? 33'sd1 : 33'sd0;",
+  },
   // ---- xnor_popcount ----
   {
     id: 'xnor-correction', unit: 'xnor_popcount', file: 'hdl/xnor_popcount.sv', designs: ['binary'],

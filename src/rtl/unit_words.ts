@@ -137,6 +137,25 @@ export function getBig(words: Uint32Array, off: number, bits: number, signed: bo
   return signed ? BigInt.asIntN(bits, u) : u;
 }
 
+/**
+ * ORs the unsigned `bits`-bit value `v` (bits <= 32, v < 2^bits) into the zeroed field at bit `pos` of the
+ * port at `words[off]` (fields packed least significant first, as `{..., f1, f0}`; a field may cross a word).
+ */
+export function orBits(words: Uint32Array, off: number, pos: number, v: number, bits: number): void {
+  const w = off + (pos >>> 5);
+  const sh = pos & 31;
+  words[w] |= v << sh;
+  if (sh + bits > 32) words[w + 1] |= v >>> (32 - sh);
+}
+
+/** Reads the unsigned `bits`-bit field (bits <= 32) at bit `pos` of the port at `words[off]`. */
+export function getBits(words: Uint32Array, off: number, pos: number, bits: number): number {
+  const w = off + (pos >>> 5);
+  const sh = pos & 31;
+  const v = sh + bits > 32 ? (words[w] >>> sh) | (words[w + 1] << (32 - sh)) : words[w] >>> sh;
+  return bits === 32 ? v >>> 0 : v & MASK[bits];
+}
+
 /** Writes `rng.bigBits(bits)` (the same draws, the same value) at `words[off]`, without a BigInt up to 64 bits. */
 export function putRandomBits(rng: Rng, words: Uint32Array, off: number, bits: number): void {
   if (bits <= 32) {

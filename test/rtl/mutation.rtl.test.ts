@@ -7,11 +7,11 @@ import { InputError } from '../../src/util/errors.js';
 import { testSeed } from '../../src/util/rng.js';
 
 /**
- * Mutation test of the co-simulation (CI tier): one mutant of each real unit — four different fault kinds
- * (operator swapped, off-by-one counter, rounding increment dropped, popcount correction changed, the whole
- * accelerator's cycle count one short) — and
+ * Mutation test of the co-simulation (CI tier): one mutant of each registered unit — operator swapped,
+ * sign ignored, off-by-one counter, rounding increment dropped, popcount correction changed, the window walk
+ * misstepping, the pooling compare made unsigned, the whole accelerator's cycle count one short — and
  * the fixture's mutants must be reported as a mismatch naming their unit. Each mutant is one Verilator
- * build, so the CI tier runs these 8; test/slow/rtl_mutation.test.ts (and `lowbit verify --mutate`) runs
+ * build, so the CI tier runs these 10; test/slow/rtl_mutation.test.ts (and `lowbit verify --mutate`) runs
  * the whole catalogue (src/rtl/mutations.ts). Mutants are built and verified in parallel through the
  * worker pool; builds are cached by content, so reruns are fast.
  */
@@ -29,7 +29,10 @@ const fixtureMutations: Mutation[] = [
   },
 ];
 /** The CI tier's mutants: exactly one per registered unit (checked below). */
-const CI_MUTANTS = ['mac_pe-mac-sub', 'mac_pe_shift-neg-ignored', 'mac_array-drain-short', 'requantizer-rnd-inc-dropped', 'xnor-correction', 'window-row-step', 'accel-cycles-short'];
+const CI_MUTANTS = [
+  'mac_pe-mac-sub', 'mac_pe_shift-neg-ignored', 'mac_array-drain-short', 'requantizer-rnd-inc-dropped', 'xnor-correction', 'window-row-step',
+  'max_pool-unsigned-compare', 'accel-cycles-short',
+];
 const pool = new WorkerPool(2);
 afterAll(() => pool.close());
 const mutateUrl = new URL('../../src/rtl/mutate.ts', import.meta.url).href;

@@ -373,7 +373,7 @@ describe('unit bindings (a registered unit under the user\'s port names)', () =>
     expect(msg(() => undefined, user.map((p) => (p.name === 'col_data' ? { ...p, width: 32 } : p)))).toBe('u.json: ports.v_i (port col_data): RTL port col_data is 32 bits wide; expected 40');
     expect(msg((j) => (j.ports.h_in = j.ports.h_i))).toMatch(/^u\.json: ports\.h_in: unit mac_array has no port h_in; did you mean h_i\?/);
     expect(msg((j) => delete j.constants)).toBe('u.json: constants: RTL input port debug_en (1 bits) of pe_grid is not mapped; map it in "ports" or tie it off in "constants": {"debug_en": 0}');
-    expect(inputErrorMessage(() => parseUnitBinding({ ...json, unit: 'mac_arr' }, 'u.json'))).toBe('u.json: unit: got "mac_arr"; allowed: mac_pe, mac_pe_shift, mac_array, requantizer, xnor_popcount, conv_window, accel_top');
+    expect(inputErrorMessage(() => parseUnitBinding({ ...json, unit: 'mac_arr' }, 'u.json'))).toBe('u.json: unit: got "mac_arr"; allowed: mac_pe, mac_pe_shift, mac_array, requantizer, xnor_popcount, conv_window, max_pool, accel_top');
     expect(inputErrorMessage(() => parseUnitBinding({ ...json, ports: { h_i: { port: 'row_data', order: 'msb-first' } } }, 'u.json'))).toBe('u.json: ports.h_i.laneBits (port row_data): msb-first needs the lane width to reorder the lanes');
     // a shallower pipeline is a negative latency; the bound is the same both ways
     expect(parseUnitBinding({ ...json, latency: -3 }, 'u.json').latency).toBe(-3);

@@ -12,12 +12,21 @@ describe('lowbit command line', () => {
   });
 
   it('a mistyped command or option exits 2 with "did you mean"', async () => {
+    const all = 'verify, simulate, estimate, quantize, compress, train, infer, export, sweep, report, run, autoquant, demo';
     const cmd = await runCli(['simulat']);
     expect(cmd.code).toBe(2);
-    expect(cmd.err).toMatch(/Did you mean simulate\?/);
+    expect(cmd.err).toBe(`lowbit: command: got "simulat"; allowed: one of ${all} (did you mean simulate?); see lowbit --help\n`);
+    // a word near no command: the list, no guess (yargs' own guess was "Did you mean demo?" for foo)
+    const foo = await runCli(['foo', '--images', '3']);
+    expect(foo.code).toBe(2);
+    expect(foo.err).toBe(`lowbit: command: got "foo"; allowed: one of ${all}; see lowbit --help\n`);
     const opt = await runCli(['run', '--model', 'models/sfc-w1a1', '--desing', 'int8']);
     expect(opt.code).toBe(2);
     expect(opt.err).toBe('lowbit: Unknown argument: desing (--desing: did you mean --design?); see --help\n');
+    // global options before the command, with their values
+    const before = await runCli(['--threads', '1', '--max-memory', '1G', 'simulate', '--random', '2,3,2', '--json']);
+    expect(before.code, before.err).toBe(0);
+    expect(JSON.parse(before.out).design).toBe('int8');
     const none = await runCli([]);
     expect(none.code).toBe(2);
     expect(none.err).toMatch(/name a command/);

@@ -32,7 +32,9 @@ describe('energy table', () => {
     expect(parseEnergyTable({ name: 'mine', dram32: 100 }).dram32).toBe(100);
     expect(parseEnergyTable({ dram32: 100 }).mul8).toBe(0.2);
     expect(() => parseEnergyTable({ mul8: -1 })).toThrow(/mul8: got -1; allowed: a positive number of pJ/);
-    expect(() => parseEnergyTable({ mul9: 1 })).toThrow(/field "mul9"/);
+    // an unknown field, as the Design's: the field, "unknown field", the nearest allowed name, the list
+    expect(() => parseEnergyTable({ mul9: 1 })).toThrow('energy table: mul9: unknown field; did you mean "mul8"? (allowed: name, add8, add32, mul8, mul32, fpAdd32, fpMul32, sram32, dram32)');
+    expect(() => parseEnergyTable({ clockMHz: 200 })).toThrow('energy table: clockMHz: unknown field (allowed: name, add8, add32, mul8, mul32, fpAdd32, fpMul32, sram32, dram32)');
     expect(() => parseEnergyTable({ add8: 1, add32: 0.5 })).toThrow(/add8: got 1; allowed: less than add32/);
     expect(() => parseEnergyTable([])).toThrow(/expected a JSON object/);
   });

@@ -32,8 +32,10 @@ describe(`lowbit export --format onnx (seed ${seed})`, () => {
     expect(ort.data).toEqual(Array.from(readNpy(join(dir, 'y.npy')).data as Int32Array));
     const back = importOnnx(bytes);
     expect(Array.from(integerInference(back, x, { requant: 'onnxruntime', u8s8Saturation: SAT }).output)).toEqual(ort.data);
-    // writing again over our own file is fine
-    expect((await runCli(['export', '--model', join(dir, 'mlp'), '--out', join(dir, 'mlp.onnx')])).code).toBe(0);
+    // writing again over our own file is fine; --json prints what was written as JSON
+    const again = await runCli(['export', '--model', join(dir, 'mlp'), '--out', join(dir, 'mlp.onnx'), '--json']);
+    expect(again.code, again.err).toBe(0);
+    expect(JSON.parse(again.out)).toEqual({ model: m.name, format: 'onnx', out: join(dir, 'mlp.onnx'), bytes: bytes.length });
   });
 
   it('a threshold model (Brevitas QONNX import) exports to ONNX integer ops that ONNX Runtime runs with lowbit\'s outputs', async () => {

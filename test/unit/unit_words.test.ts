@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { compareOutputs, compareOutputWords } from '../../src/rtl/compare.js';
 import { checkWords, decodeOutputs, encodeRows } from '../../src/rtl/harness.js';
 import { inputPorts, outputPorts, type PortSpec, type UnitDesign, type UnitSpec } from '../../src/rtl/unit.js';
-import { getBig, getInt, putBig, putInt, putRandomBits, unitData, unitFromWords, wordOffsets } from '../../src/rtl/unit_words.js';
+import { getBig, getBits, getInt, orBits, putBig, putInt, putRandomBits, unitData, unitFromWords, wordOffsets } from '../../src/rtl/unit_words.js';
+import { convWindowUnit } from '../../src/rtl/units/conv_window.js';
 import { macPeUnit } from '../../src/rtl/units/mac_pe.js';
 import { macPeShiftDesigns } from '../../src/rtl/units/mac_pe_shift.js';
 import { requantizerUnit } from '../../src/rtl/units/requantizer.js';
@@ -36,6 +37,22 @@ describe('port words: value helpers against BigInt', () => {
           expect([...num]).toEqual([...big]);
         }
       }
+    }
+  });
+
+  it('orBits/getBits pack fields least significant first, across word boundaries', () => {
+    const seed = testSeed(41);
+    const rng = new Rng(seed);
+    for (const bits of [1, 2, 3, 7, 8, 13, 31, 32]) {
+      const n = Math.ceil(100 / bits);
+      const values = Array.from({ length: n }, () => rng.bigBits(bits));
+      const packed = values.reduce((a, v, i) => a | (v << BigInt(i * bits)), 0n);
+      const w = new Uint32Array(6);
+      values.forEach((v, i) => orBits(w, 1, i * bits, Number(v), bits));
+      const what = `bits ${bits} seed ${seed}`;
+      expect(getBig(w, 1, 160, false), what).toBe(packed);
+      expect(w[0], what).toBe(0);
+      expect(values.map((_, i) => BigInt(getBits(w, 1, i * bits, bits))), what).toEqual(values);
     }
   });
 
@@ -99,11 +116,12 @@ describe('port words: checks and comparison', () => {
   });
 });
 
-describe('the two forms of a unit agree (every design of mac_pe, mac_pe_shift, requantizer, xnor_popcount)', () => {
+describe('the two forms of a unit agree (every design of mac_pe, mac_pe_shift, requantizer, xnor_popcount, conv_window)', () => {
   const cases: [UnitSpec, UnitDesign[]][] = [
     [macPeUnit, [...macPeUnit.designs(), ...macPeShiftDesigns()]],
     [requantizerUnit, requantizerUnit.designs()],
     [xnorPopcountUnit, xnorPopcountUnit.designs()],
+    [convWindowUnit, convWindowUnit.designs()],
   ];
 
   it('unitData through the BigInt rows equals the typed fast path, words and traces', () => {
@@ -121,7 +139,7 @@ describe('the two forms of a unit agree (every design of mac_pe, mac_pe_shift, r
         const mf = fast.model();
         const ms = slow.model();
         expect([...ms.outputs], what).toEqual([...mf.outputs]);
-        for (const { model: key } of unit.traceSignals!(design)) {
+        for (const { model: key } of unit.traceSignals?.(design) ?? []) {
           expect(Array.from(ms.trace![key], (x) => BigInt(x)), `${what} trace ${key}`).toEqual(Array.from(mf.trace![key], (x) => BigInt(x)));
         }
         // the derived rows decode the fast path's words

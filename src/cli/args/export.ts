@@ -9,6 +9,7 @@ export interface ExportArgs {
   format: string;
   out: string;
   force: boolean;
+  json: boolean;
 }
 
 export const exportCommand: CommandModule<object, ExportArgs> = {

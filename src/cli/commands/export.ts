@@ -24,5 +24,9 @@ export function exportHandler(argv: ArgumentsCamelCase<ExportArgs>): void {
   const model = loadModel(argv.model);
   const bytes = argv.format === 'qonnx' ? exportQonnx(model) : exportOnnx(model);
   writeFileAtomic(argv.out, bytes);
+  if (argv.json) {
+    process.stdout.write(JSON.stringify({ model: model.name, format: argv.format, out: argv.out, bytes: bytes.length }, null, 2) + '\n');
+    return;
+  }
   process.stdout.write(`wrote ${argv.out} (${bytes.length} bytes, ${argv.format === 'qonnx' ? 'QONNX' : 'ONNX QOperator'}) from model ${model.name}\n`);
 }

@@ -10,7 +10,9 @@
  *     last, tile with the tile's last), idle cycles 15 %, the tiles up to past the first output row;
  *  2. random cycles (20 %): every descriptor field random (small or any 32-bit pattern), random controls.
  * Taps, channel and pad value random every cycle. Outputs every cycle; no traced registers (pix_o is the
- * tile register, the rest is combinational in the walk's registers).
+ * tile register, the rest is combinational in the walk's registers). Written on harness words (the typed fast
+ * path); the model converts each cycle's words to `WindowWalkModel`'s BigInt inputs (the descriptor only when
+ * it changes) and its outputs back.
  */
 import type { Design } from '../../hw/design.js';
 import { PRESETS } from '../../hw/presets.js';
@@ -18,7 +20,8 @@ import { convWindowVerilogParams, windowStrides } from '../../hw/conv_window.js'
 import { WindowWalkModel, type WindowWalkInputs, type WindowWalkParams } from '../../hw/window_walk.js';
 import { clog2 } from '../../arith/format.js';
 import { Rng } from '../../util/rng.js';
-import { toBits, type PortSpec, type UnitDesign, type UnitSpec } from '../unit.js';
+import type { PortSpec, UnitDesign, UnitSpec, WordsModelRun } from '../unit.js';
+import { getBits, orBits, portLayout, putRandomBits, unitFromWords, WordsWriter } from '../unit_words.js';
 import { hdlFiles } from '../hdl_manifest.js';
 
 function params(d: Design): WindowWalkParams {
@@ -58,12 +61,13 @@ function designs(): UnitDesign[] {
   return [{ label: 'binary-2x2-l32', design: bin }, { label: 'tiny', design: PRESETS.tiny as Design }];
 }
 
-const pack = (xs: bigint[], width: number): bigint => xs.reduce((a, x, i) => a | (x << BigInt(i * width)), 0n);
-const unpack = (v: bigint, n: number, width: number): bigint[] =>
-  Array.from({ length: n }, (_, i) => BigInt.asUintN(width, v >> BigInt(i * width)));
+/** Word offsets of the ports and the words per cycle. */
+function layout(d: Design): { p: WindowWalkParams; at: Record<string, number>; inStride: number; outStride: number } {
+  return { p: params(d), ...portLayout(ports(d)) };
+}
 
-/** A random conv layer's descriptor fields (u32 patterns) and its walk: beats per patch, tiles, rows. */
-function layer(rng: Rng, p: WindowWalkParams): { desc: Desc; seg: boolean; beats: number; tiles: number } {
+/** A random conv layer's descriptor fields (u32 patterns, in `FIELDS` order) and its walk: beats per patch, tiles, rows. */
+function layer(rng: Rng, p: WindowWalkParams): { desc: Uint32Array; seg: boolean; beats: number; tiles: number } {
   const seg = rng.float() < 0.5;
   const [kh, kw] = [rng.int(1, 4), rng.int(1, 4)];
   const [sh, sw] = [rng.int(1, 2), rng.int(1, 2)];
@@ -77,86 +81,114 @@ function layer(rng: Rng, p: WindowWalkParams): { desc: Desc; seg: boolean; beats
   const Wo = same ? Math.ceil(W / sw) : Math.floor((W - kw) / sw) + 1;
   const rows = seg ? 1 : rng.int(1, p.rows);
   const s = windowStrides({ H, W, C, kh, kw, sh, sw, pt, pl, Ho, Wo, pad: 0 });
-  const u = (x: number): bigint => BigInt.asUintN(32, BigInt(x));
-  const desc: Desc = {
-    mapH: u(H), mapC: u(C), sh: u(sh), pt: u(pt), outW: u(Wo), rows: u(rows), rowLen: u(kw * C), inRow: u(s.inRow),
-    stepX: u(s.stepX), stepY: u(s.stepY), origin: u(s.origin), originX: u(s.originX),
-  };
+  // a Uint32Array store is the u32 pattern (mod 2^32) of each value
+  const desc = Uint32Array.from([H, C, sh, pt, Wo, rows, kw * C, s.inRow, s.stepX, s.stepY, s.origin, s.originX]);
   const beats = seg ? kh * Math.ceil((kw * C) / p.lanes) : kh * kw * C;
   // the walk: past the first output row's end (the wrap), at most all tiles
   return { desc, seg, beats, tiles: Math.min(Math.ceil((Ho * Wo) / rows), Math.ceil(Wo / rows) + 2) };
 }
 
-function stimulus(d: Design, seed: number, cases: number): bigint[][] {
-  const p = params(d);
+/** Control bits of a cycle, in port order init, tile, step, last, seg. */
+const INIT = 1, TILE = 2, STEP = 4, LAST = 8, SEG = 16;
+
+function stimulus(d: Design, seed: number, cases: number): Uint32Array {
+  const { p, at, inStride: S } = layout(d);
   const rng = new Rng(seed);
-  const stim: bigint[][] = [];
+  const out = new WordsWriter(S, cases + 64);
   const hMax = 2 ** p.hBits - 1;
-  const push = (c: Partial<WindowWalkInputs>, desc: Desc): void => {
-    stim.push([
-      ...[c.init, c.tile, c.step, c.last, c.seg].map((b) => (b ? 1n : 0n)),
-      ...KEYS.map((k) => desc[k]),
-      BigInt(rng.int(0, hMax)), pack(Array.from({ length: p.rows }, () => BigInt(rng.int(0, hMax))), p.hBits),
-      BigInt(rng.int(0, 7)),
-    ]);
+  const { init_i: CTL, map_h_i: DESC, pad_i: PAD, tap_i: TAP, chan_i: CHAN } = at;
+  let cycles = 0;
+  // one cycle: controls, descriptor, then the draws of pad, taps (row 0 first) and channel
+  const push = (ctl: number, desc: Uint32Array): void => {
+    const o = out.next();
+    const w = out.words;
+    for (let b = 0; b < 5; b++) w[o + CTL + b] = (ctl >>> b) & 1;
+    w.set(desc, o + DESC);
+    w[o + PAD] = rng.int(0, hMax);
+    for (let r = 0; r < p.rows; r++) orBits(w, o + TAP, r * p.hBits, rng.int(0, hMax), p.hBits);
+    w[o + CHAN] = rng.int(0, 7);
+    cycles++;
   };
-  while (stim.length < cases) {
+  while (cycles < cases) {
     if (rng.float() < 0.2) {
       // random cycles: any descriptor, any controls
-      const f = (): bigint => (rng.float() < 0.5 ? BigInt(rng.int(0, 12)) : rng.bigBits(32));
-      const desc = Object.fromEntries(KEYS.map((k) => [k, f()])) as Desc;
-      if (rng.float() < 0.5) desc.rows = BigInt(rng.int(0, p.rows + 1));
+      const desc = new Uint32Array(FIELDS.length);
+      for (let k = 0; k < FIELDS.length; k++) {
+        if (rng.float() < 0.5) desc[k] = rng.int(0, 12);
+        else putRandomBits(rng, desc, k, 32);
+      }
+      if (rng.float() < 0.5) desc[FIELDS.indexOf('rows_i')] = rng.int(0, p.rows + 1);
       for (let t = 0; t < 40; t++) {
         const b = (): boolean => rng.float() < 0.3;
-        push({ init: rng.float() < 0.1, tile: b(), step: rng.float() < 0.7, last: b(), seg: b() }, desc);
+        // the draws in port order: init, tile, step, last, seg
+        const init = rng.float() < 0.1, tile = b(), step = rng.float() < 0.7, last = b(), seg = b();
+        push((init ? INIT : 0) | (tile ? TILE : 0) | (step ? STEP : 0) | (last ? LAST : 0) | (seg ? SEG : 0), desc);
       }
       continue;
     }
     const { desc, seg, beats, tiles } = layer(rng, p);
+    const sg = seg ? SEG : 0;
     const folds = beats > 16 ? 1 : rng.int(1, 2);
-    push({ init: true, seg }, desc);
+    push(INIT | sg, desc);
     for (let t = 0; t < tiles; t++) {
       for (let f = 0; f < folds; f++) {
         for (let k = 0; k < beats; k++) {
-          while (rng.float() < 0.15) push({ seg }, desc);
+          while (rng.float() < 0.15) push(sg, desc);
           const last = k === beats - 1;
-          push({ step: true, last, seg, tile: last && f === folds - 1 }, desc);
+          push(STEP | sg | (last ? LAST : 0) | (last && f === folds - 1 ? TILE : 0), desc);
         }
       }
     }
   }
-  for (let t = 0; t < 2; t++) push({}, Object.fromEntries(KEYS.map((k) => [k, 0n])) as Desc);
-  return stim;
+  const zero = new Uint32Array(FIELDS.length);
+  for (let t = 0; t < 2; t++) push(0, zero);
+  return out.finish();
 }
 
-function model(d: Design, stim: bigint[][]): { outputs: bigint[][] } {
-  const p = params(d);
-  const ins = ports(d).filter((q) => q.dir === 'in');
+function model(d: Design, stim: Uint32Array): WordsModelRun {
+  const { p, at, inStride: S, outStride: R } = layout(d);
   const m = new WindowWalkModel(p);
-  const outputs: bigint[][] = [];
-  for (const v of stim) {
-    const u = v.map((x, j) => toBits(x, ins[j].width, ins[j].name));
-    const desc = Object.fromEntries(KEYS.map((k, j) => [k, u[5 + j]])) as Desc;
-    const x: WindowWalkInputs = {
-      init: u[0] !== 0n, tile: u[1] !== 0n, step: u[2] !== 0n, last: u[3] !== 0n, seg: u[4] !== 0n, ...desc,
-      pad: u[17], taps: unpack(u[18], p.rows, p.hBits), chan: u[19],
+  const cycles = stim.length / S;
+  const outputs = new Uint32Array(cycles * R);
+  const { init_i: CTL, map_h_i: DESC, pad_i: PAD, tap_i: TAP, chan_i: CHAN } = at;
+  const { tap_idx_o: TIDX, h_o: H, seg_pos_o: SPOS, seg_sh_o: SSH, seg_nbits_o: SNB, pool_idx_o: POOL, pix_o: PIX } = at;
+  const { rows, hBits } = p;
+  const nf = FIELDS.length;
+  // the descriptor's BigInts, rebuilt only when its words change (they stay over a walk)
+  let desc = {} as Desc;
+  for (let t = 0, x = 0, y = 0; t < cycles; t++, x += S, y += R) {
+    let same = t > 0;
+    for (let k = 0; same && k < nf; k++) same = stim[x + DESC + k] === stim[x - S + DESC + k];
+    if (!same) desc = Object.fromEntries(KEYS.map((key, k) => [key, BigInt(stim[x + DESC + k])])) as Desc;
+    const taps: bigint[] = [];
+    for (let r = 0; r < rows; r++) taps.push(BigInt(getBits(stim, x + TAP, r * hBits, hBits)));
+    const inp: WindowWalkInputs = {
+      init: stim[x + CTL] !== 0, tile: stim[x + CTL + 1] !== 0, step: stim[x + CTL + 2] !== 0, last: stim[x + CTL + 3] !== 0,
+      seg: stim[x + CTL + 4] !== 0, ...desc, pad: BigInt(stim[x + PAD]), taps, chan: BigInt(stim[x + CHAN]),
     };
-    const o = m.outputs(x);
-    outputs.push([pack(o.tapIdx, 32), pack(o.h, p.hBits), o.segPos, o.segSh, o.segNbits, pack(o.poolIdx, 32), o.pix]);
-    m.step(x);
+    const o = m.outputs(inp);
+    for (let r = 0; r < rows; r++) {
+      outputs[y + TIDX + r] = Number(o.tapIdx[r]);
+      orBits(outputs, y + H, r * hBits, Number(o.h[r]), hBits);
+    }
+    outputs[y + SPOS] = Number(o.segPos);
+    outputs[y + SSH] = Number(o.segSh);
+    outputs[y + SNB] = Number(o.segNbits);
+    for (let i = 0; i < o.poolIdx.length; i++) outputs[y + POOL + i] = Number(o.poolIdx[i]);
+    outputs[y + PIX] = Number(o.pix);
+    m.step(inp);
   }
   return { outputs };
 }
 
-export const convWindowUnit: UnitSpec = {
+export const convWindowUnit: UnitSpec = unitFromWords({
   name: 'conv_window',
   top: 'conv_window',
   hdlFiles: () => hdlFiles('conv_window'),
   parameters: (d) => convWindowVerilogParams(d),
   ports,
   designs,
-  stimulus,
-  model,
-};
+  words: { stimulus, model },
+});
 
 export default convWindowUnit;
