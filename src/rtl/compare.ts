@@ -44,25 +44,27 @@ export function sampleTimeNs(t: number): number {
  * Outputs on harness words (`strideWords(outs)` per cycle, unsigned patterns): `expected` from the model,
  * `actual` from the simulator, `cycles` cycles each. Equal words mean equal values on every port, so a cycle
  * is compared word by word and only a differing cycle is split into ports (the first one is reported).
+ * `actualStride`: words per cycle of `actual` when more words follow the ports (traced registers).
  */
-export function compareOutputWords(unit: string, outs: PortSpec[], expected: Uint32Array, actual: Uint32Array, cycles: number): Comparison {
+export function compareOutputWords(unit: string, outs: PortSpec[], expected: Uint32Array, actual: Uint32Array, cycles: number, actualStride = strideWords(outs)): Comparison {
   const per = strideWords(outs);
-  if (expected.length !== cycles * per || actual.length !== cycles * per) {
-    throw new InputError(`${unit}: the model produced ${expected.length / per} output cycles for ${actual.length / per} stimulus cycles; it must produce one per cycle`);
+  if (expected.length !== cycles * per || actual.length !== cycles * actualStride) {
+    throw new InputError(`${unit}: the model produced ${expected.length / per} output cycles for ${actual.length / actualStride} stimulus cycles; it must produce one per cycle`);
   }
   let first: Mismatch | undefined;
   let bad = 0;
   for (let t = 0; t < cycles; t++) {
     const base = t * per;
+    const abase = t * actualStride;
     let k = 0;
-    while (k < per && expected[base + k] === actual[base + k]) k++;
+    while (k < per && expected[base + k] === actual[abase + k]) k++;
     if (k === per) continue;
     bad++;
     if (first !== undefined) continue;
-    let off = base;
+    let off = 0;
     for (const p of outs) {
-      const ev = portValue(expected, off, p.width);
-      const av = portValue(actual, off, p.width);
+      const ev = portValue(expected, base + off, p.width);
+      const av = portValue(actual, abase + off, p.width);
       if (ev !== av) {
         first = { kind: 'output', cycle: t, signal: p.name, width: p.width, signed: p.signed === true, expected: ev, actual: av };
         break;

@@ -75,24 +75,9 @@ export function tracedWords(regs: readonly TracedRegister[]): number {
 }
 
 /**
- * Splits the simulator's output vectors (`outStride` port words, then the traced words) into the ports'
- * words and the traced registers' words (`tracedWords(regs)` per cycle).
- */
-export function splitTraced(words: Uint32Array, outStride: number, traceStride: number, cycles: number): { outputs: Uint32Array; traced: Uint32Array } {
-  if (traceStride === 0) return { outputs: words, traced: new Uint32Array(0) };
-  const per = outStride + traceStride;
-  const outputs = new Uint32Array(cycles * outStride);
-  const traced = new Uint32Array(cycles * traceStride);
-  for (let t = 0; t < cycles; t++) {
-    const b = t * per;
-    for (let k = 0; k < outStride; k++) outputs[t * outStride + k] = words[b + k];
-    for (let k = 0; k < traceStride; k++) traced[t * traceStride + k] = words[b + outStride + k];
-  }
-  return { outputs, traced };
-}
-
-/**
- * The traced registers against the model: register k in cycle t (words from `splitTraced`) against
+ * The traced registers against the model: register k in cycle t (its words at `t * stride + base +` the
+ * words of the registers before it: in the simulator's output vectors, `stride` = ports' + traced words and
+ * `base` = the ports' words) against
  * `trace[spec.model][t]` (signed or unsigned pattern of the register's width, else an error as `toBits`).
  * Same result as `compareTrace` on the VCD: the first bad cycle of each register counts, the lowest wins.
  */
@@ -103,11 +88,13 @@ export function compareTraceWords(
   trace: Record<string, ArrayLike<number | bigint>> | undefined,
   words: Uint32Array,
   cycles: number,
+  stride = tracedWords(regs),
+  base = 0,
 ): Comparison {
-  const per = tracedWords(regs);
+  if (words.length < cycles * stride) throw new InputError(`${unit}: ${words.length} words of traced registers for ${cycles} cycles of ${stride} words`);
   let first: Mismatch | undefined;
   let bad = 0;
-  let off = 0;
+  let off = base;
   specs.forEach((spec, i) => {
     const { width } = regs[i];
     const exp = trace?.[spec.model];
@@ -117,7 +104,7 @@ export function compareTraceWords(
     const spanN = 2 ** width; // exact for width <= 32
     for (let t = 0; t < cycles; t++) {
       const x = exp[t];
-      const at = t * per + off;
+      const at = t * stride + off;
       if (n === 1 && typeof x === 'number' && Number.isInteger(x) && x >= -spanN / 2 && x < spanN) {
         if ((x < 0 ? x + spanN : x) === words[at]) continue;
       }

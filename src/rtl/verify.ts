@@ -6,7 +6,7 @@ import { loadDesign } from '../hw/design.js';
 import { badValue, didYouMean, InputError } from '../util/errors.js';
 import { buildSim, cacheRoot } from './build.js';
 import { compareOutputWords, type Mismatch } from './compare.js';
-import { compareTraceWords, splitTraced, tracedWords } from './trace_words.js';
+import { compareTraceWords, tracedWords } from './trace_words.js';
 import { checkPorts, strideWords } from './harness.js';
 import { resolveRepoPath } from './paths.js';
 import { formatReport } from './report.js';
@@ -190,13 +190,13 @@ export async function verifySpec(spec: UnitSpec, job: VerifyJob, extra: { verila
     } else if (delay < 0) {
       expected = model.outputs.subarray(-delay * outStride);
     }
-    const traceStride = tracedWords(built.traced);
-    const sim = splitTraced(run.words, outStride, traceStride, simCycles);
-    const cmp = compareOutputWords(spec.name, outs, expected, sim.outputs.subarray(0, compared * outStride), compared);
+    // the simulator's vectors: the ports' words, then the traced registers' (src/rtl/trace_words.ts)
+    const simStride = outStride + tracedWords(built.traced);
+    const cmp = compareOutputWords(spec.name, outs, expected, run.words.subarray(0, compared * simStride), compared, simStride);
     let first = cmp.first;
     let badRegisters = 0;
     if (traced.length > 0) {
-      const tr = compareTraceWords(spec.name, traced, built.traced, model.trace, sim.traced, cycles);
+      const tr = compareTraceWords(spec.name, traced, built.traced, model.trace, run.words, cycles, simStride, outStride);
       badRegisters = tr.badRegisters;
       if (tr.first !== undefined && (first === undefined || tr.first.cycle < first.cycle)) first = tr.first;
     }

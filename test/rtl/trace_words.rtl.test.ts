@@ -7,7 +7,7 @@ import { sampleTimeNs, tracePath } from '../../src/rtl/compare.js';
 import { strideWords } from '../../src/rtl/harness.js';
 import { resolveRepoPath } from '../../src/rtl/paths.js';
 import { runSimWords } from '../../src/rtl/run.js';
-import { splitTraced, tracedWords } from '../../src/rtl/trace_words.js';
+import { tracedWords } from '../../src/rtl/trace_words.js';
 import { outputPorts } from '../../src/rtl/unit.js';
 import { unitData } from '../../src/rtl/unit_words.js';
 import { UNITS } from '../../src/rtl/units/index.js';
@@ -36,10 +36,9 @@ describe('traced registers as words', () => {
         const data = unitData(unit, design, ports, seed, 40);
         const vcdPath = join(tmp, `${unit.name}-${label}.vcd`);
         const run = await runSimWords(built, unit.name, ports, data.stimulus, data.cycles, { vcdPath });
-        const { traced: words } = splitTraced(run.words, strideWords(outputPorts(ports)), tracedWords(built.traced), data.cycles);
         const vcd = await readVcd(vcdPath, specs.map((s) => tracePath(unit.top, s)));
-        const per = tracedWords(built.traced);
-        let off = 0;
+        const per = strideWords(outputPorts(ports)) + tracedWords(built.traced);
+        let off = strideWords(outputPorts(ports));
         for (const reg of built.traced) {
           const sig = vcd.signals.get(tracePath(unit.top, { vcd: reg.path, model: '' }))!;
           expect(sig.width, `${unit.name} ${label} ${reg.path}`).toBe(reg.width);
@@ -49,7 +48,7 @@ describe('traced registers as words', () => {
           let diffs = 0;
           for (let t = 0; t < data.cycles; t++) {
             let w = 0n;
-            for (let k = n - 1; k >= 0; k--) w = (w << 32n) | BigInt(words[t * per + off + k]);
+            for (let k = n - 1; k >= 0; k--) w = (w << 32n) | BigInt(run.words[t * per + off + k]);
             const v = valueAt(track, sampleTimeNs(t), hint);
             if (v === undefined || v.mask !== 0n || v.value !== w) diffs++;
           }

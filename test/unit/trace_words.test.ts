@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
+import { compareOutputWords } from '../../src/rtl/compare.js';
 import { portsHeader } from '../../src/rtl/harness.js';
-import { compareTraceWords, splitTraced, tracedConfig, tracedWidths, tracedWords, verilatorName } from '../../src/rtl/trace_words.js';
+import { compareTraceWords, tracedConfig, tracedWidths, tracedWords, verilatorName } from '../../src/rtl/trace_words.js';
 import type { PortSpec } from '../../src/rtl/unit.js';
 import { InputError, ToolError } from '../../src/util/errors.js';
 
@@ -66,11 +67,15 @@ describe('compareTraceWords', () => {
     expect(() => compareTraceWords('u', specs, regs, { cnt: [0, 0], w: [0n, 0n] }, words, 3)).toThrow(/trace.cnt has 2 values; expected 3/);
   });
 
-  it('splits output vectors into port words and traced words', () => {
-    const v = Uint32Array.from([1, 2, 10, 3, 4, 11]);
-    const s = splitTraced(v, 2, 1, 2);
-    expect([...s.outputs]).toEqual([1, 2, 3, 4]);
-    expect([...s.traced]).toEqual([10, 11]);
-    expect(splitTraced(v, 3, 0, 2).outputs).toBe(v);
+  it('reads the registers from the simulator\'s interleaved vectors (stride, base)', () => {
+    // per cycle: 2 port words, cnt, w (2 words)
+    const v = Uint32Array.from([7, 7, 0, 0, 0, 7, 7, 15, 0xffffffff, 0xff]);
+    expect(compareTraceWords('u', specs, regs, { cnt: [0, -1], w: [0n, -1n] }, v, 2, 5, 2).first).toBeUndefined();
+    expect(compareTraceWords('u', specs, regs, { cnt: [0, 14], w: [0n, -1n] }, v, 2, 5, 2).first).toMatchObject({ cycle: 1, signal: 'cnt_q (model: cnt)', expected: 14n, actual: 15n });
+    expect(() => compareTraceWords('u', specs, regs, { cnt: [0, 0], w: [0n, 0n] }, v, 3, 5, 2)).toThrow(/10 words of traced registers for 3 cycles of 5 words/);
+    // the outputs of the same vectors: the ports' words only
+    const outs: PortSpec[] = [{ name: 'a_o', dir: 'out', width: 3 }, { name: 'b_o', dir: 'out', width: 3 }];
+    expect(compareOutputWords('u', outs, Uint32Array.from([7, 7, 7, 7]), v, 2, 5).first).toBeUndefined();
+    expect(compareOutputWords('u', outs, Uint32Array.from([7, 7, 7, 6]), v, 2, 5).first).toMatchObject({ kind: 'output', cycle: 1, signal: 'b_o', expected: 6n, actual: 7n });
   });
 });
