@@ -101,12 +101,19 @@ export function compareTraceWords(
     if (exp === undefined) throw new InputError(`${unit}: traceSignals() lists model key ${spec.model} but model() returned no trace.${spec.model}`);
     if (exp.length !== cycles) throw new InputError(`${unit}: model trace.${spec.model} has ${exp.length} values; expected ${cycles} (one per cycle)`);
     const n = portWords(width);
-    const spanN = 2 ** width; // exact for width <= 32
+    const spanN = 2 ** width; // the range check below; exact for width <= 64
     for (let t = 0; t < cycles; t++) {
       const x = exp[t];
       const at = t * stride + off;
-      if (n === 1 && typeof x === 'number' && Number.isInteger(x) && x >= -spanN / 2 && x < spanN) {
-        if ((x < 0 ? x + spanN : x) === words[at]) continue;
+      // fast paths for exact numbers (the mismatch itself is found below, on BigInt)
+      if (typeof x === 'number' && Number.isSafeInteger(x) && x >= -spanN / 2 && x < spanN) {
+        if (n === 1) {
+          if ((x < 0 ? x + spanN : x) === words[at]) continue;
+        } else if (n === 2) {
+          // x = q * 2^32 + lo with 0 <= lo < 2^32 (exact: a power-of-two division); the pattern's top word is q mod 2^(w-32)
+          const q = Math.floor(x / 4294967296);
+          if (x - q * 4294967296 === words[at] && (q < 0 ? q + 2 ** (width - 32) : q) === words[at + 1]) continue;
+        }
       }
       const ev = toBits(typeof x === 'bigint' ? x : BigInt(x), width, `${unit}: model trace.${spec.model} in cycle ${t}`);
       let av = 0n;

@@ -55,6 +55,14 @@ describe('compareTraceWords', () => {
   it('accepts signed or unsigned model values (numbers or BigInt) and reports the lowest first bad cycle', () => {
     const ok = compareTraceWords('u', specs, regs, { cnt: [0, -1, 2], w: [0n, -1n, 0x1_00000005n] }, words, 3);
     expect(ok.first).toBeUndefined();
+    expect(compareTraceWords('u', specs, regs, { cnt: [0, 15, 2], w: [0, -1, 0x1_00000005] }, words, 3).first).toBeUndefined();
+    expect(compareTraceWords('u', specs, regs, { cnt: [0, 15, 2], w: [0, -2, 0x1_00000005] }, words, 3).first).toMatchObject({ cycle: 1, expected: 0xff_fffffffen, actual: 0xff_ffffffffn });
+    expect(compareTraceWords('u', specs, regs, { cnt: [0, 15, 2], w: [0, -1, 0x2_00000005] }, words, 3).first).toMatchObject({ cycle: 2, expected: 0x2_00000005n, actual: 0x1_00000005n });
+    // 64 bits, numbers: -2^40 - 3 and 2^52 + 1
+    const w64 = Uint32Array.from([0xfffffffd, 0xfffffeff, 1, 0x100000]);
+    const r64 = [{ path: 'w_q', width: 64 }];
+    expect(compareTraceWords('u', [specs[1]], r64, { w: [-(2 ** 40) - 3, 2 ** 52 + 1] }, w64, 2).first).toBeUndefined();
+    expect(compareTraceWords('u', [specs[1]], r64, { w: [-(2 ** 40) - 3, 2 ** 52 + 3] }, w64, 2).first).toMatchObject({ cycle: 1 });
     expect(ok.badRegisters).toBe(0);
     const bad = compareTraceWords('u', specs, regs, { cnt: [0, 15, 3], w: [0n, 0xff_fffffffen, 0x1_00000005n] }, words, 3);
     expect(bad.first).toEqual({ kind: 'trace', cycle: 1, signal: 'w_q (model: w)', width: 40, signed: false, expected: 0xff_fffffffen, actual: 0xff_ffffffffn });
