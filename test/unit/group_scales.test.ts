@@ -219,7 +219,7 @@ describe('per-group scales: the model format', () => {
     expect(bad((l) => { l.weight.format = intFormat(16, true); })).toThrow(/weights int16; per-group scales take weights of at most 15 bits/);
   });
 
-  it('modelAccWidths bounds the widened accumulator; the accelerator compiler refuses the layer in one line', () => {
+  it('modelAccWidths bounds the widened accumulator; a Design without group multipliers refuses the layer in one line', () => {
     const l = denseLayer(100, 6, 4, 32, 4096, u8);
     const m = model(l, [100]);
     const w = modelAccWidths(m);
@@ -232,6 +232,6 @@ describe('per-group scales: the model format', () => {
       hi = Math.max(hi, s);
     }
     expect(w.layers[0]!.total.hi).toBe(hi);
-    expect(() => compileModel(m, loadDesign('int8'))).toThrow(/^layer d: per-group weight scales \(group 32, 4 groups per row\); the accelerator's requantizer has one multiplier per output channel, not one per group; run the model on the integer reference/);
+    expect(() => compileModel(m, loadDesign('int8'))).toThrow(/^model g on design int8: layer d has per-group weight scales \(group 32, 4 groups per row\); the Design has no group multipliers \(add "accumulator": \{"group": \{"multiplierBits": 17\}\}, or quantize without --group\)$/);
   });
 });
