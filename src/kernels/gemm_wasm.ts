@@ -133,18 +133,19 @@ export function runColumnBlock(j: ColumnJob, b: number): void {
   else k.exports.gemm_i16_i64(j.aOff, wOff, j.oOff + n0 * 8, j.rows, nc, j.Kp, Math.min(j.flushBytes, 2 * j.Kp), j.Np);
 }
 
+/** K values of `src` from `from` into `dst` at `at` as i16 (|v| when `abs`): one row of A or of the transposed W. */
+function putRow16(dst: Int16Array, at: number, src: ArrayLike<number>, from: number, K: number, abs: boolean): void {
+  if (abs) for (let kk = 0; kk < K; kk++) dst[at + kk] = Math.abs(src[from + kk]!);
+  else if (isTyped(src)) dst.set(src.subarray(from, from + K), at);
+  else for (let kk = 0; kk < K; kk++) dst[at + kk] = src[from + kk]!;
+}
+
 /** Rows n0..n0+count of the transposed W (row n = output n's weights) as i16 rows of Kp, zero-padded. */
 function convertWRows(w16: Int16Array, j: ColumnJob, n0: number, count: number): void {
   const { W, K, N, Kp, abs } = j;
   w16.fill(0);
   if (j.wT) {
-    for (let r = 0; r < count; r++) {
-      const src = (n0 + r) * K;
-      const dst = r * Kp;
-      if (abs) for (let kk = 0; kk < K; kk++) w16[dst + kk] = Math.abs(W[src + kk]);
-      else if (isTyped(W)) w16.set(W.subarray(src, src + K), dst);
-      else for (let kk = 0; kk < K; kk++) w16[dst + kk] = W[src + kk];
-    }
+    for (let r = 0; r < count; r++) putRow16(w16, r * Kp, W, (n0 + r) * K, K, abs);
     return;
   }
   // W is K x N: a block's columns are `count` adjacent values of each row, written down the block's rows
@@ -259,11 +260,8 @@ function run(
     job.rows = up(mr, tileM);
     runBlocks(job, blocks, t, () => {
       for (let m = 0; m < mr; m++) {
-        const src = (m0 + m) * K;
         const dst = m * Kp;
-        if (abs) for (let kk = 0; kk < K; kk++) a16[dst + kk] = Math.abs(A[src + kk]);
-        else if (isTyped(A)) a16.set(A.subarray(src, src + K), dst);
-        else for (let kk = 0; kk < K; kk++) a16[dst + kk] = A[src + kk];
+        putRow16(a16, dst, A, (m0 + m) * K, K, abs);
         if (Kp > K) a16.fill(0, dst + K, dst + Kp);
       }
       a16.fill(0, mr * Kp, job.rows * Kp); // the tile's padding rows
