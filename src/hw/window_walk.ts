@@ -160,6 +160,18 @@ export class WindowWalkModel {
   /** The rising edge with inputs `x` (the next registers from the current ones, as the RTL's always_ff). */
   step(x: WindowWalkInputs): void {
     this.corners(x);
+    this.edge(x);
+  }
+
+  /** One cycle, `outputs(x, o)` then `step(x)`, the window corners computed once. */
+  cycle(x: WindowWalkInputs, o: WindowWalkOutputs): WindowWalkOutputs {
+    this.outputs(x, o);
+    this.edge(x);
+    return o;
+  }
+
+  /** The rising edge, the corners already computed for `x`. */
+  private edge(x: WindowWalkInputs): void {
     const { pix, ki, kiw, kjc, kc } = this;
     if (x.init) {
       this.ox = 0;

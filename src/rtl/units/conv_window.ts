@@ -101,7 +101,7 @@ function stimulus(d: Design, seed: number, cases: number): Uint32Array {
     const o = out.next();
     const w = out.words;
     for (let b = 0; b < 5; b++) w[o + CTL + b] = (ctl >>> b) & 1;
-    w.set(desc, o + DESC);
+    for (let k = 0; k < desc.length; k++) w[o + DESC + k] = desc[k];
     w[o + PAD] = rng.int(0, hMax);
     for (let r = 0; r < p.rows; r++) orBits(w, o + TAP, r * p.hBits, rng.int(0, hMax), p.hBits);
     w[o + CHAN] = rng.int(0, 7);
@@ -181,7 +181,7 @@ function model(d: Design, stim: Uint32Array): WordsModelRun {
     x.pad = stim[i + PAD];
     for (let r = 0; r < rows; r++) x.taps[r] = getBits(stim, i + TAP, r * hBits, hBits);
     x.chan = stim[i + CHAN];
-    m.outputs(x, o);
+    m.cycle(x, o);
     for (let r = 0; r < rows; r++) {
       outputs[y + TIDX + r] = o.tapIdx[r];
       orBits(outputs, y + H, r * hBits, o.h[r], hBits);
@@ -191,7 +191,6 @@ function model(d: Design, stim: Uint32Array): WordsModelRun {
     outputs[y + SNB] = o.segNbits;
     for (let k = 0; k < pool; k++) outputs[y + POOL + k] = o.poolIdx[k];
     outputs[y + PIX] = o.pix;
-    m.step(x);
   }
   return { outputs };
 }
