@@ -3,6 +3,7 @@ import { compareOutputs, compareOutputWords } from '../../src/rtl/compare.js';
 import { checkWords, decodeOutputs, encodeRows } from '../../src/rtl/harness.js';
 import { inputPorts, outputPorts, type PortSpec, type UnitDesign, type UnitSpec } from '../../src/rtl/unit.js';
 import { getBig, getBits, getInt, orBits, putBig, putInt, putRandomBits, unitData, unitFromWords, wordOffsets } from '../../src/rtl/unit_words.js';
+import { accelTopUnit } from '../../src/rtl/units/accel_top.js';
 import { convWindowUnit } from '../../src/rtl/units/conv_window.js';
 import { macPeUnit } from '../../src/rtl/units/mac_pe.js';
 import { macPeShiftDesigns } from '../../src/rtl/units/mac_pe_shift.js';
@@ -116,12 +117,13 @@ describe('port words: checks and comparison', () => {
   });
 });
 
-describe('the two forms of a unit agree (every design of mac_pe, mac_pe_shift, requantizer, xnor_popcount, conv_window)', () => {
+describe('the two forms of a unit agree (every design of mac_pe, mac_pe_shift, requantizer, xnor_popcount, conv_window, accel_top)', () => {
   const cases: [UnitSpec, UnitDesign[]][] = [
     [macPeUnit, [...macPeUnit.designs(), ...macPeShiftDesigns()]],
     [requantizerUnit, requantizerUnit.designs()],
     [xnorPopcountUnit, xnorPopcountUnit.designs()],
     [convWindowUnit, convWindowUnit.designs()],
+    [accelTopUnit, accelTopUnit.designs()],
   ];
 
   it('unitData through the BigInt rows equals the typed fast path, words and traces', () => {

@@ -10,8 +10,9 @@
  * compiled for memories of a fixed size (CAPACITY, so one Verilator build per Design serves every seed).
  * Its memory images are the simulator's working-directory files (`workFiles`, read by $readmemh).
  *
- * Stimulus, per run (ceil(cases / 50) runs, at least 1), the host protocol of src/rtl/accel_top.ts with noise:
- * the input words written in a random order, some first with junk, the unused high bits of the last word
+ * Stimulus and model are on harness words (`unitFromWords`; every port fits one word, so a cycle is 5 input
+ * and 4 output words). Stimulus, per run (ceil(cases / 50) runs, at least 1), the host protocol of
+ * src/rtl/accel_top.ts with noise: the input words written in a random order, some first with junk, the unused high bits of the last word
  * random; idle cycles reading random output addresses; start_i (sometimes in the cycle of the last write);
  * while busy and in the done cycle random in_we_i / start_i / addresses (which accel_top ignores); then
  * every output word read back in a random order, plus addresses past the outputs.
@@ -36,7 +37,8 @@ import type { QuantizedModel, TensorFormat } from '../../model/types.js';
 import { Rng } from '../../util/rng.js';
 import { accelDesignParameters, accelDesignPorts, packInput, unpackInput, type AccelCapacity } from '../accel_top.js';
 import { hdlFiles } from '../hdl_manifest.js';
-import type { ModelRun, UnitDesign, UnitSpec } from '../unit.js';
+import type { UnitDesign, UnitSpec, WordsModelRun } from '../unit.js';
+import { unitFromWords, WordsWriter } from '../unit_words.js';
 
 /** The memory sizes of the verification build (every drawn program fits). */
 export const CAPACITY: Required<AccelCapacity> = { wDepth: 512, pDepth: 64, actWords: 32, outDepth: 32, layers: 4, gDepth: 1 };
@@ -146,7 +148,12 @@ function runWords(p: AccelProgram, rng: Rng): Uint32Array {
   return packInput(p, hostInput(p, x, 0, p.images));
 }
 
-function stimulus(design: Design, seed: number, cases: number): bigint[][] {
+/** The input port layout: one word per port (in_we_i, in_addr_i, in_data_i, start_i, out_addr_i). */
+const IN_STRIDE = 5;
+/** The output port layout: one word per port (busy_o, done_o, cycles_o, out_data_o). */
+const OUT_STRIDE = 4;
+
+function stimulus(design: Design, seed: number, cases: number): Uint32Array {
   const p = programOf(design, seed);
   const rng = new Rng(seed);
   const prm = accelDesignParameters(design, CAPACITY);
@@ -155,12 +162,19 @@ function stimulus(design: Design, seed: number, cases: number): bigint[][] {
   const T = runCycles(p);
   const E = p.images * p.outputElems;
   const used = layoutBits(p.layers[0].inLayout, p.layers[0].win.H * p.layers[0].win.W * p.layers[0].win.C);
-  const stim: bigint[][] = [];
+  const runs = Math.max(1, Math.ceil(cases / 50));
+  // per run at most 3 cycles per input word, the start, T busy/done cycles, E reads and 3 idle cycles
+  const out = new WordsWriter(IN_STRIDE, runs * (3 * Math.ceil(used / 32) + T + E + 4) + 1);
   const cycle = (we: number, addr: number, data: number, start: number, outAddr: number): void => {
-    stim.push([BigInt(we), BigInt(addr), BigInt(data >>> 0), BigInt(start), BigInt(outAddr)]);
+    const o = out.next();
+    const w = out.words;
+    w[o] = we;
+    w[o + 1] = addr;
+    w[o + 2] = data; // the store takes data mod 2^32
+    w[o + 3] = start;
+    w[o + 4] = outAddr;
   };
   const idle = (): void => cycle(0, rng.int(0, actWords - 1), rng.u32(), 0, rng.int(0, outDepth - 1));
-  const runs = Math.max(1, Math.ceil(cases / 50));
   for (let r = 0; r < runs; r++) {
     const words = runWords(p, rng);
     const W = words.length;
@@ -194,10 +208,10 @@ function stimulus(design: Design, seed: number, cases: number): bigint[][] {
     for (let i = 0; i < 3; i++) idle();
   }
   idle();
-  return stim;
+  return out.finish();
 }
 
-function model(design: Design, stim: bigint[][], run?: { seed: number; cases: number }): ModelRun {
+function model(design: Design, stim: Uint32Array, run?: { seed: number; cases: number }): WordsModelRun {
   if (run === undefined) throw new Error('accel_top: the model needs the seed its program was drawn with');
   const p = programOf(design, run.seed);
   const prm = accelDesignParameters(design, CAPACITY);
@@ -205,56 +219,60 @@ function model(design: Design, stim: bigint[][], run?: { seed: number; cases: nu
   const W = Math.ceil(p.actBits / 32);
   const inWords = Math.ceil(layoutBits(p.layers[0].inLayout, p.layers[0].win.H * p.layers[0].win.W * p.layers[0].win.C) / 32);
   const buf = new Uint32Array(Math.max(W, inWords));
-  const written = new Set<number>();
+  const written = new Uint8Array(buf.length);
   const outq = new Uint32Array(prm.OutDepth as number);
   let pending = new Int32Array(0);
-  let state: 'idle' | 'busy' | 'done' = 'idle';
+  const IDLE = 0, BUSY = 1, DONE = 2;
+  let state = IDLE;
   let left = 0;
   let cycles = 0;
   let readData = 0;
-  const outputs: bigint[][] = [];
-  for (let t = 0; t < stim.length; t++) {
-    const [we, addr, data, start, outAddr] = stim[t].map(Number);
-    outputs.push([BigInt(state === 'busy' ? 1 : 0), BigInt(state === 'done' ? 1 : 0), BigInt(cycles), BigInt(readData)]);
+  const n = stim.length / IN_STRIDE;
+  const outputs = new Uint32Array(n * OUT_STRIDE);
+  for (let t = 0, x = 0, y = 0; t < n; t++, x += IN_STRIDE, y += OUT_STRIDE) {
+    outputs[y] = state === BUSY ? 1 : 0;
+    outputs[y + 1] = state === DONE ? 1 : 0;
+    outputs[y + 2] = cycles;
+    outputs[y + 3] = readData;
     // the edge at the end of cycle t
-    readData = state === 'idle' || state === 'done' ? outq[outAddr] : 0;
-    if (state === 'idle') {
-      if (we === 1 && addr < buf.length) {
-        buf[addr] = data;
-        written.add(addr);
+    readData = state === BUSY ? 0 : outq[stim[x + 4]];
+    if (state === IDLE) {
+      const addr = stim[x + 1];
+      if (stim[x] === 1 && addr < buf.length) {
+        buf[addr] = stim[x + 2];
+        written[addr] = 1;
       }
-      if (start === 1) {
+      if (stim[x + 3] === 1) {
         for (let i = 0; i < inWords; i++) {
-          if (!written.has(i)) throw new Error(`accel_top model: start_i in cycle ${t} before input word ${i} was written since the last run (the host protocol)`);
+          if (written[i] === 0) throw new Error(`accel_top model: start_i in cycle ${t} before input word ${i} was written since the last run (the host protocol)`);
         }
-        written.clear();
+        written.fill(0);
         pending = runLayers(p, unpackInput(p, buf.subarray(0, inWords))).pop()!.slice(0, p.images * p.outputElems);
-        state = 'busy';
+        state = BUSY;
         left = T - 1;
       }
-    } else if (state === 'busy') {
+    } else if (state === BUSY) {
       if (--left === 0) {
-        state = 'done';
+        state = DONE;
         cycles = T;
-        outq.set(Uint32Array.from(pending, (v) => v >>> 0));
+        outq.set(pending); // the Int32Array's values as their 32-bit patterns
       }
     } else {
-      state = 'idle';
+      state = IDLE;
     }
   }
   return { outputs };
 }
 
-export const accelTopUnit: UnitSpec = {
+export const accelTopUnit: UnitSpec = unitFromWords({
   name: 'accel_top',
   top: 'accel_top',
   hdlFiles: () => hdlFiles('accel_top'),
   parameters: (d) => accelDesignParameters(d, CAPACITY),
   ports: (d) => accelDesignPorts(accelDesignParameters(d, CAPACITY)),
   designs: () => DESIGNS,
-  stimulus,
-  model,
+  words: { stimulus, model },
   workFiles(design, seed) {
     return imageTexts(programOf(design, seed));
   },
-};
+});
