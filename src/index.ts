@@ -83,7 +83,7 @@ export { verilatorVersion, buildSim, cacheRoot } from './rtl/build.js';
 export { runSim } from './rtl/run.js';
 export { verifyJob, resolveUnit, type VerifyJob, type VerifyResult } from './rtl/verify.js';
 export { unitNames } from './rtl/units/index.js';
-export { runVerifyJobs } from './rtl/batch.js';
+export { runVerifyJobs, type JobPool } from './rtl/batch.js';
 export { readVcd } from './rtl/vcd.js';
 export { cosimAccelerator } from './rtl/accel_top.js';
 export { runMutant, killFraction } from './rtl/mutate.js';

@@ -1,6 +1,7 @@
 import type { Argv } from 'yargs';
 import { badValue, InputError } from '../util/errors.js';
-import { checkOutputDir, checkOutputFile, type DirOutput } from '../util/fsafe.js';
+import { extname } from 'node:path';
+import { checkOutputDir, checkOutputFile, sameFile, type DirOutput } from '../util/fsafe.js';
 
 /**
  * Validation of command-line option values, shared by every command: each helper
@@ -72,7 +73,29 @@ export function given(name: string): boolean {
   });
 }
 
-/** Checks a `.npy` output file: missing, or an existing .npy (replaced), or `force`; never another file. */
-export function checkNpyOut(path: string | undefined, option: string, force = false): void {
-  if (path !== undefined) checkOutputFile(path, option, (text) => text.startsWith('\x93NUMPY') || text.startsWith('\uFFFDNUMPY'), force);
+/**
+ * Was `--name` typed asking for something? A boolean option typed as its "off" spelling (`--no-area`,
+ * `--area=false`) asks for nothing, so it is harmless where the option does not apply; `value` is the
+ * parsed value.
+ */
+export function givenOn(name: string, value: unknown): boolean {
+  return given(name) && value !== false;
+}
+
+/**
+ * Checks a `.npy` output file before the work starts: its name must end in `.npy` (what lowbit writes is
+ * NumPy's format, and the name is how the user's tools tell), it must not be one of the command's input files
+ * (`inputs`: option -> path; writing there would replace the input, even with `force`), and it must be
+ * missing, an existing .npy (replaced) or `force`d; never another file.
+ */
+export function checkNpyOut(path: string | undefined, option: string, force = false, inputs: Record<string, string | undefined> = {}): void {
+  if (path === undefined) return;
+  if (extname(path).toLowerCase() !== '.npy') {
+    const ext = extname(path);
+    throw new InputError(`${option} ${path}: lowbit writes NumPy .npy files; give a name ending in .npy (e.g. ${ext ? path.slice(0, -ext.length) : path}.npy)`);
+  }
+  for (const [opt, input] of Object.entries(inputs)) {
+    if (input !== undefined && sameFile(path, input)) throw new InputError(`${option} ${path}: is the ${opt} file; writing there would replace your input; choose another path`);
+  }
+  checkOutputFile(path, option, (text) => text.startsWith('\x93NUMPY') || text.startsWith('\uFFFDNUMPY'), force);
 }

@@ -26,6 +26,14 @@
  *   flushed every 31 steps (<= 248 < 256) by a pairwise widening add into i16x8 counters (each i16 lane
  *   gains <= 16 per step, so a row may have at most 4095 16-byte chunks). Requires M % 2 == 0, N % 2 == 0.
  *
+ * widen_rows(src, dst, rows, K, Kp, srcRow, code): operand rows into the kernels' layout: dst row r (Kp
+ *   i16, at dst + 2 r Kp) = the K values of the source row at src + r srcRow bytes, then zeros to Kp.
+ *   `code` (`OPERAND_CODE`) is the source's element type: 0 int8, 1 uint8, 2 int16; 8 values per step
+ *   (`v128.load8x8_s`/`_u` widen int8/uint8 to i16x8; int16 is copied), the K % 8 rest one by one.
+ * pack_wt(src, dst, K, N, count, Kp, code): columns of a K x N row-major W (element type `code`) as rows:
+ *   dst row r (Kp i16) = W[k][n0 + r] for k < K, then zeros, for r < count; src is the byte address of
+ *   W[0][n0] (a row of W is N elements). One value per step down a column (a transposing copy).
+ *
  * Every kernel walks the output in R x C register tiles: row pointers pa_r = a + (i + r) * rowBytes,
  * pw_c = w + (j + c) * rowBytes, one v128 accumulator per tile cell named `<p><r><c>`, and writes the tile
  * to out[(i + r) * ldo + j + c].
@@ -203,6 +211,75 @@ function xnor(): string {
       (br_if $li (i32.lt_u ${get('i')} ${get('M')}))))`;
 }
 
+/**
+ * The element types a staged operand can have (gemm_wasm.ts copies 8-bit typed arrays as they are and
+ * converts everything else to int16): per type the log2 of its size, how one value loads as i32, and how
+ * 8 consecutive values load as i16x8.
+ */
+export const OPERAND_CODE = { int8: 0, uint8: 1, int16: 2 } as const;
+const OPERAND_TYPES = [
+  { code: OPERAND_CODE.int8, shift: 0, load: 'i32.load8_s', load8: 'v128.load8x8_s' },
+  { code: OPERAND_CODE.uint8, shift: 0, load: 'i32.load8_u', load8: 'v128.load8x8_u' },
+  { code: OPERAND_CODE.int16, shift: 1, load: 'i32.load16_s', load8: 'v128.load' },
+] as const;
+
+/** `body(type)` for the operand type `code` names, one copy per type (the branch outside the loops). */
+const perType = (body: (ty: (typeof OPERAND_TYPES)[number]) => string): string =>
+  OPERAND_TYPES.map((ty) => `(if (i32.eq ${get('code')} (i32.const ${ty.code})) (then\n      ${body(ty)}))`).join('\n    ');
+
+/** i16 zeros at dst row pd from element k to Kp (the padding of a row). */
+const zeroTail = `(if (i32.lt_u ${get('k')} ${get('Kp')}) (then (loop $lz
+          (i32.store16 (i32.add ${get('pd')} (i32.shl ${get('k')} (i32.const 1))) (i32.const 0))
+          ${step('k', 1)}
+          (br_if $lz (i32.lt_u ${get('k')} ${get('Kp')})))))`;
+
+/** widen_rows: rows of int8/uint8/int16 values into zero-padded i16 rows (see the header). */
+function widenRows(): string {
+  const src = (ty: (typeof OPERAND_TYPES)[number]): string => `(i32.add ${get('ps')} (i32.shl ${get('k')} (i32.const ${ty.shift})))`;
+  const dst = `(i32.add ${get('pd')} (i32.shl ${get('k')} (i32.const 1)))`;
+  return `(func (export "widen_rows") (param $src i32) (param $dst i32) (param $rows i32) (param $K i32) (param $Kp i32) (param $srcRow i32) (param $code i32)
+    ${locals('i32', ['r', 'k', 'k8', 'ps', 'pd'])}
+    (if (i32.eqz ${get('rows')}) (then (return)))
+    ${set('k8', `(i32.and ${get('K')} (i32.const -8))`)}
+    ${perType((ty) => `${set('r', '(i32.const 0)')}
+      (loop $lr
+        ${set('ps', `(i32.add ${get('src')} (i32.mul ${get('r')} ${get('srcRow')}))`)}
+        ${set('pd', `(i32.add ${get('dst')} (i32.shl (i32.mul ${get('r')} ${get('Kp')}) (i32.const 1)))`)}
+        ${set('k', '(i32.const 0)')}
+        (if (i32.gt_u ${get('k8')} (i32.const 0)) (then (loop $l8
+          (v128.store ${dst} (${ty.load8} ${src(ty)}))
+          ${step('k', 8)}
+          (br_if $l8 (i32.lt_u ${get('k')} ${get('k8')})))))
+        (if (i32.lt_u ${get('k')} ${get('K')}) (then (loop $l1
+          (i32.store16 ${dst} (${ty.load} ${src(ty)}))
+          ${step('k', 1)}
+          (br_if $l1 (i32.lt_u ${get('k')} ${get('K')})))))
+        ${zeroTail}
+        ${step('r', 1)}
+        (br_if $lr (i32.lt_u ${get('r')} ${get('rows')})))`)})`;
+}
+
+/** pack_wt: `count` columns of a K x N W as zero-padded i16 rows (see the header). */
+function packWT(): string {
+  return `(func (export "pack_wt") (param $src i32) (param $dst i32) (param $K i32) (param $N i32) (param $count i32) (param $Kp i32) (param $code i32)
+    ${locals('i32', ['r', 'k', 'ps', 'pd', 'rowBytes'])}
+    (if (i32.or (i32.eqz ${get('count')}) (i32.eqz ${get('K')})) (then (return)))
+    ${perType((ty) => `${set('rowBytes', `(i32.shl ${get('N')} (i32.const ${ty.shift}))`)}
+      ${set('r', '(i32.const 0)')}
+      (loop $lr
+        ${set('ps', `(i32.add ${get('src')} (i32.shl ${get('r')} (i32.const ${ty.shift})))`)}
+        ${set('pd', `(i32.add ${get('dst')} (i32.shl (i32.mul ${get('r')} ${get('Kp')}) (i32.const 1)))`)}
+        ${set('k', '(i32.const 0)')}
+        (loop $lk
+          (i32.store16 (i32.add ${get('pd')} (i32.shl ${get('k')} (i32.const 1))) (${ty.load} ${get('ps')}))
+          ${set('ps', `(i32.add ${get('ps')} ${get('rowBytes')})`)}
+          ${step('k', 1)}
+          (br_if $lk (i32.lt_u ${get('k')} ${get('K')})))
+        ${zeroTail}
+        ${step('r', 1)}
+        (br_if $lr (i32.lt_u ${get('r')} ${get('count')})))`)})`;
+}
+
 export const GEMM_WAT = `(module
   (import "env" "memory" (memory 1 65536 shared))
   ${HSUM}
@@ -210,8 +287,10 @@ export const GEMM_WAT = `(module
   ${HSUM64}
   ${gemmI16I64()}
   ${xnor()}
+  ${widenRows()}
+  ${packWT()}
 )`;
 
 /** `GEMM_WAT` compiled by `watToWasm`; refreshed by `npx tsx src/kernels/build_wasm.ts`. */
 export const GEMM_WASM_BASE64 =
-  'AGFzbQEAAAABIARgAXsBf2AHf39/f39/fwBgAXsBfmAIf39/f39/f38AAhIBA2VudgZtZW1vcnkCAwGAgAQDBgUAAQIDAwciAwhnZW1tX2kxNgABDGdlbW1faTE2X2k2NAADBHhub3IABArQDQUZACAA/RsAIAD9GwFqIAD9GwIgAP0bA2pqC9MEAgt/C3sgBUEBdCEKIANFIARFIAVFcnIEQA8LQQAhBwNAQQAhCANAIAAgByAKbGohCyALIApqIQwgDCAKaiENIA0gCmohDiABIAggCmxqIQ8gDyAKaiEQ/QwAAAAAAAAAAAAAAAAAAAAAIRL9DAAAAAAAAAAAAAAAAAAAAAAhE/0MAAAAAAAAAAAAAAAAAAAAACEU/QwAAAAAAAAAAAAAAAAAAAAAIRX9DAAAAAAAAAAAAAAAAAAAAAAhFv0MAAAAAAAAAAAAAAAAAAAAACEX/QwAAAAAAAAAAAAAAAAAAAAAIRj9DAAAAAAAAAAAAAAAAAAAAAAhGUEAIQkDQCAPIAlq/QAEACEbIBAgCWr9AAQAIRwgCyAJav0ABAAhGiASIBogG/26Af2uASESIBMgGiAc/boB/a4BIRMgDCAJav0ABAAhGiAUIBogG/26Af2uASEUIBUgGiAc/boB/a4BIRUgDSAJav0ABAAhGiAWIBogG/26Af2uASEWIBcgGiAc/boB/a4BIRcgDiAJav0ABAAhGiAYIBogG/26Af2uASEYIBkgGiAc/boB/a4BIRkgCUEQaiEJIAkgCkkNAAsgAiAHIAZsIAhqQQJ0aiERIBEgEhAANgIAIBEgExAANgIEIBEgBkECdGohESARIBQQADYCACARIBUQADYCBCARIAZBAnRqIREgESAWEAA2AgAgESAXEAA2AgQgESAGQQJ0aiERIBEgGBAANgIAIBEgGRAANgIEIAhBAmohCCAIIARJDQALIAdBBGohByAHIANJDQALCw0AIAD9HQAgAP0dAXwLrAQCCn8LeyAFQQF0IQwgA0UgBEUgBUVycgRADwtBACEIA0BBACEJA0AgACAIIAxsaiENIA0gDGohDiABIAkgDGxqIQ8gDyAMaiEQ/QwAAAAAAAAAAAAAAAAAAAAAIRb9DAAAAAAAAAAAAAAAAAAAAAAhF/0MAAAAAAAAAAAAAAAAAAAAACEY/QwAAAAAAAAAAAAAAAAAAAAAIRlBACEKA0D9DAAAAAAAAAAAAAAAAAAAAAAhEv0MAAAAAAAAAAAAAAAAAAAAACET/QwAAAAAAAAAAAAAAAAAAAAAIRT9DAAAAAAAAAAAAAAAAAAAAAAhFSAKIAZqIQsgCyAMSwRAIAwhCwsDQCAPIApq/QAEACEbIBAgCmr9AAQAIRwgDSAKav0ABAAhGiASIBogG/26Af2uASESIBMgGiAc/boB/a4BIRMgDiAKav0ABAAhGiAUIBogG/26Af2uASEUIBUgGiAc/boB/a4BIRUgCkEQaiEKIAogC0kNAAsgFiAS/ccBIBL9yAH9zgH9zgEhFiAXIBP9xwEgE/3IAf3OAf3OASEXIBggFP3HASAU/cgB/c4B/c4BIRggGSAV/ccBIBX9yAH9zgH9zgEhGSAKIAxJDQALIAIgCCAHbCAJakEDdGohESARIBYQAjcDACARIBcQAjcDCCARIAdBA3RqIREgESAYEAI3AwAgESAZEAI3AwggCUECaiEJIAkgBEkNAAsgCEECaiEIIAggA0kNAAsLogQCCX8MeyADRSAERSAFRXJyBEAPC0EAIQgDQCAAIAggBWxqIQwgDCAFaiENQQAhCQNAIAEgCSAFbGohDiAOIAVqIQ/9DAAAAAAAAAAAAAAAAAAAAAAhGf0MAAAAAAAAAAAAAAAAAAAAACEa/QwAAAAAAAAAAAAAAAAAAAAAIRv9DAAAAAAAAAAAAAAAAAAAAAAhHEEAIQoDQP0MAAAAAAAAAAAAAAAAAAAAACEV/QwAAAAAAAAAAAAAAAAAAAAAIRb9DAAAAAAAAAAAAAAAAAAAAAAhF/0MAAAAAAAAAAAAAAAAAAAAACEYIApB8ANqIQsgCyAFSwRAIAUhCwsDQCAMIApq/QAEACERIA0gCmr9AAQAIRIgDiAKav0ABAAhEyAPIApq/QAEACEUIBUgESAT/VH9Yv1uIRUgFiARIBT9Uf1i/W4hFiAXIBIgE/1R/WL9biEXIBggEiAU/VH9Yv1uIRggCkEQaiEKIAogC0kNAAsgGSAV/X39jgEhGSAaIBb9ff2OASEaIBsgF/19/Y4BIRsgHCAY/X39jgEhHCAKIAVJDQALIAIgCCAHbCAJakECdGohECAQIAYgGf1/EABBAXRrNgIAIBAgBiAa/X8QAEEBdGs2AgQgECAHQQJ0aiEQIBAgBiAb/X8QAEEBdGs2AgAgECAGIBz9fxAAQQF0azYCBCAJQQJqIQkgCSAESQ0ACyAIQQJqIQggCCADSQ0ACws=';
+  'AGFzbQEAAAABIARgAXsBf2AHf39/f39/fwBgAXsBfmAIf39/f39/f38AAhIBA2VudgZtZW1vcnkCAwGAgAQDCAcAAQIDAwEBBzkFCGdlbW1faTE2AAEMZ2VtbV9pMTZfaTY0AAMEeG5vcgAECndpZGVuX3Jvd3MABQdwYWNrX3d0AAYK1hUHGQAgAP0bACAA/RsBaiAA/RsCIAD9GwNqagvTBAILfwt7IAVBAXQhCiADRSAERSAFRXJyBEAPC0EAIQcDQEEAIQgDQCAAIAcgCmxqIQsgCyAKaiEMIAwgCmohDSANIApqIQ4gASAIIApsaiEPIA8gCmohEP0MAAAAAAAAAAAAAAAAAAAAACES/QwAAAAAAAAAAAAAAAAAAAAAIRP9DAAAAAAAAAAAAAAAAAAAAAAhFP0MAAAAAAAAAAAAAAAAAAAAACEV/QwAAAAAAAAAAAAAAAAAAAAAIRb9DAAAAAAAAAAAAAAAAAAAAAAhF/0MAAAAAAAAAAAAAAAAAAAAACEY/QwAAAAAAAAAAAAAAAAAAAAAIRlBACEJA0AgDyAJav0ABAAhGyAQIAlq/QAEACEcIAsgCWr9AAQAIRogEiAaIBv9ugH9rgEhEiATIBogHP26Af2uASETIAwgCWr9AAQAIRogFCAaIBv9ugH9rgEhFCAVIBogHP26Af2uASEVIA0gCWr9AAQAIRogFiAaIBv9ugH9rgEhFiAXIBogHP26Af2uASEXIA4gCWr9AAQAIRogGCAaIBv9ugH9rgEhGCAZIBogHP26Af2uASEZIAlBEGohCSAJIApJDQALIAIgByAGbCAIakECdGohESARIBIQADYCACARIBMQADYCBCARIAZBAnRqIREgESAUEAA2AgAgESAVEAA2AgQgESAGQQJ0aiERIBEgFhAANgIAIBEgFxAANgIEIBEgBkECdGohESARIBgQADYCACARIBkQADYCBCAIQQJqIQggCCAESQ0ACyAHQQRqIQcgByADSQ0ACwsNACAA/R0AIAD9HQF8C6wEAgp/C3sgBUEBdCEMIANFIARFIAVFcnIEQA8LQQAhCANAQQAhCQNAIAAgCCAMbGohDSANIAxqIQ4gASAJIAxsaiEPIA8gDGohEP0MAAAAAAAAAAAAAAAAAAAAACEW/QwAAAAAAAAAAAAAAAAAAAAAIRf9DAAAAAAAAAAAAAAAAAAAAAAhGP0MAAAAAAAAAAAAAAAAAAAAACEZQQAhCgNA/QwAAAAAAAAAAAAAAAAAAAAAIRL9DAAAAAAAAAAAAAAAAAAAAAAhE/0MAAAAAAAAAAAAAAAAAAAAACEU/QwAAAAAAAAAAAAAAAAAAAAAIRUgCiAGaiELIAsgDEsEQCAMIQsLA0AgDyAKav0ABAAhGyAQIApq/QAEACEcIA0gCmr9AAQAIRogEiAaIBv9ugH9rgEhEiATIBogHP26Af2uASETIA4gCmr9AAQAIRogFCAaIBv9ugH9rgEhFCAVIBogHP26Af2uASEVIApBEGohCiAKIAtJDQALIBYgEv3HASAS/cgB/c4B/c4BIRYgFyAT/ccBIBP9yAH9zgH9zgEhFyAYIBT9xwEgFP3IAf3OAf3OASEYIBkgFf3HASAV/cgB/c4B/c4BIRkgCiAMSQ0ACyACIAggB2wgCWpBA3RqIREgESAWEAI3AwAgESAXEAI3AwggESAHQQN0aiERIBEgGBACNwMAIBEgGRACNwMIIAlBAmohCSAJIARJDQALIAhBAmohCCAIIANJDQALC6IEAgl/DHsgA0UgBEUgBUVycgRADwtBACEIA0AgACAIIAVsaiEMIAwgBWohDUEAIQkDQCABIAkgBWxqIQ4gDiAFaiEP/QwAAAAAAAAAAAAAAAAAAAAAIRn9DAAAAAAAAAAAAAAAAAAAAAAhGv0MAAAAAAAAAAAAAAAAAAAAACEb/QwAAAAAAAAAAAAAAAAAAAAAIRxBACEKA0D9DAAAAAAAAAAAAAAAAAAAAAAhFf0MAAAAAAAAAAAAAAAAAAAAACEW/QwAAAAAAAAAAAAAAAAAAAAAIRf9DAAAAAAAAAAAAAAAAAAAAAAhGCAKQfADaiELIAsgBUsEQCAFIQsLA0AgDCAKav0ABAAhESANIApq/QAEACESIA4gCmr9AAQAIRMgDyAKav0ABAAhFCAVIBEgE/1R/WL9biEVIBYgESAU/VH9Yv1uIRYgFyASIBP9Uf1i/W4hFyAYIBIgFP1R/WL9biEYIApBEGohCiAKIAtJDQALIBkgFf19/Y4BIRkgGiAW/X39jgEhGiAbIBf9ff2OASEbIBwgGP19/Y4BIRwgCiAFSQ0ACyACIAggB2wgCWpBAnRqIRAgECAGIBn9fxAAQQF0azYCACAQIAYgGv1/EABBAXRrNgIEIBAgB0ECdGohECAQIAYgG/1/EABBAXRrNgIAIBAgBiAc/X8QAEEBdGs2AgQgCUECaiEJIAkgBEkNAAsgCEECaiEIIAggA0kNAAsLzAQBBX8gAkUEQA8LIANBeHEhCSAGQQBGBEBBACEHA0AgACAHIAVsaiEKIAEgByAEbEEBdGohC0EAIQggCUEASwRAA0AgCyAIQQF0aiAKIAhBAHRq/QEDAP0LBAAgCEEIaiEIIAggCUkNAAsLIAggA0kEQANAIAsgCEEBdGogCiAIQQB0aiwAADsBACAIQQFqIQggCCADSQ0ACwsgCCAESQRAA0AgCyAIQQF0akEAOwEAIAhBAWohCCAIIARJDQALCyAHQQFqIQcgByACSQ0ACwsgBkEBRgRAQQAhBwNAIAAgByAFbGohCiABIAcgBGxBAXRqIQtBACEIIAlBAEsEQANAIAsgCEEBdGogCiAIQQB0av0CAwD9CwQAIAhBCGohCCAIIAlJDQALCyAIIANJBEADQCALIAhBAXRqIAogCEEAdGotAAA7AQAgCEEBaiEIIAggA0kNAAsLIAggBEkEQANAIAsgCEEBdGpBADsBACAIQQFqIQggCCAESQ0ACwsgB0EBaiEHIAcgAkkNAAsLIAZBAkYEQEEAIQcDQCAAIAcgBWxqIQogASAHIARsQQF0aiELQQAhCCAJQQBLBEADQCALIAhBAXRqIAogCEEBdGr9AAQA/QsEACAIQQhqIQggCCAJSQ0ACwsgCCADSQRAA0AgCyAIQQF0aiAKIAhBAXRqLgEAOwEAIAhBAWohCCAIIANJDQALCyAIIARJBEADQCALIAhBAXRqQQA7AQAgCEEBaiEIIAggBEkNAAsLIAdBAWohByAHIAJJDQALCwu2AwEFfyAERSACRXIEQA8LIAZBAEYEQCADQQB0IQtBACEHA0AgACAHQQB0aiEJIAEgByAFbEEBdGohCkEAIQgDQCAKIAhBAXRqIAksAAA7AQAgCSALaiEJIAhBAWohCCAIIAJJDQALIAggBUkEQANAIAogCEEBdGpBADsBACAIQQFqIQggCCAFSQ0ACwsgB0EBaiEHIAcgBEkNAAsLIAZBAUYEQCADQQB0IQtBACEHA0AgACAHQQB0aiEJIAEgByAFbEEBdGohCkEAIQgDQCAKIAhBAXRqIAktAAA7AQAgCSALaiEJIAhBAWohCCAIIAJJDQALIAggBUkEQANAIAogCEEBdGpBADsBACAIQQFqIQggCCAFSQ0ACwsgB0EBaiEHIAcgBEkNAAsLIAZBAkYEQCADQQF0IQtBACEHA0AgACAHQQF0aiEJIAEgByAFbEEBdGohCkEAIQgDQCAKIAhBAXRqIAkuAQA7AQAgCSALaiEJIAhBAWohCCAIIAJJDQALIAggBUkEQANAIAogCEEBdGpBADsBACAIQQFqIQggCCAFSQ0ACwsgB0EBaiEHIAcgBEkNAAsLCw==';

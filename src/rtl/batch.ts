@@ -3,6 +3,13 @@ import { extname } from 'node:path';
 import { WorkerPool } from '../workers/pool.js';
 import { verifyJob, type VerifyJob, type VerifyResult } from './verify.js';
 
+/** What `runVerifyJobs` needs of a worker pool (`WorkerPool` is one); a structural type, so that the public
+ * declarations do not reach Node's worker_threads types. */
+export interface JobPool {
+  /** Runs the export `fn` of the module at `moduleUrl` on `args` in a worker. */
+  run<R>(moduleUrl: string, fn: string, args: unknown[]): Promise<R>;
+}
+
 /**
  * Runs many verification jobs: in this thread when `jobs` is 1, else in a comlink worker pool of `jobs`
  * workers (builds and simulations in parallel; each Verilator build then compiles with one job).
@@ -11,7 +18,7 @@ import { verifyJob, type VerifyJob, type VerifyResult } from './verify.js';
  */
 export async function runVerifyJobs(
   jobs: VerifyJob[],
-  opts: { jobs: number; onDone?: (r: VerifyResult) => void; pool?: WorkerPool },
+  opts: { jobs: number; onDone?: (r: VerifyResult) => void; pool?: JobPool },
 ): Promise<VerifyResult[]> {
   const settled: PromiseSettledResult<VerifyResult>[] = [];
   if (opts.jobs <= 1 && opts.pool === undefined) {
@@ -26,7 +33,8 @@ export async function runVerifyJobs(
       }
     }
   } else {
-    const pool = opts.pool ?? new WorkerPool(opts.jobs);
+    const own = opts.pool === undefined ? new WorkerPool(opts.jobs) : undefined;
+    const pool: JobPool = opts.pool ?? own!;
     const url = new URL(`./verify${extname(new URL(import.meta.url).pathname)}`, import.meta.url).href;
     try {
       settled.push(
@@ -39,7 +47,7 @@ export async function runVerifyJobs(
         )),
       );
     } finally {
-      if (opts.pool === undefined) await pool.close();
+      await own?.close();
     }
   }
   const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');

@@ -7,7 +7,7 @@ import { InputError } from './errors.js';
  * installed package: `$LOWBIT_CACHE` if set, else `$XDG_CACHE_HOME/lowbit`, else `~/.cache/lowbit`
  * (the XDG base-directory rule). The folder is created by whoever writes into it.
  */
-export function userCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+export function userCacheDir(env: Readonly<Record<string, string | undefined>> = process.env): string {
   if (env.LOWBIT_CACHE_DIR !== undefined && env.LOWBIT_CACHE === undefined) {
     throw new InputError('the environment variable LOWBIT_CACHE_DIR is now LOWBIT_CACHE (the cache folder)');
   }

@@ -197,6 +197,24 @@ export function checkOutputFile(path: string, what: string, isOurs: (text: strin
   if (!isOurs(text)) throw new InputError(`${what} ${path}: exists and is not a lowbit output of this kind; not overwriting it (choose another path or pass --force)`);
 }
 
+/**
+ * Do `a` and `b` name the same file: the same device and inode (a hard link, a symlink, `./x` vs `x`), or,
+ * when one is missing, the same absolute path? Used to refuse an output that would replace an input.
+ */
+export function sameFile(a: string, b: string): boolean {
+  const stat = (p: string): Stats | null => {
+    try {
+      return statSync(p);
+    } catch {
+      return null; // missing, or not reachable (ENOTDIR, EACCES): reported when it is read or written
+    }
+  };
+  const sa = stat(a);
+  const sb = stat(b);
+  if (sa !== null && sb !== null) return sa.dev === sb.dev && sa.ino === sb.ino;
+  return resolve(a) === resolve(b);
+}
+
 // ---------------------------------------------------------------------------------------------------
 // folders
 

@@ -27,3 +27,20 @@ describe('an option that does not apply names one fix', () => {
     });
   }
 });
+
+describe('the "off" spelling of a boolean option asks for nothing, so it is accepted where the option does not apply', () => {
+  it('estimate --gemm: --no-area and --accuracy=false run as without them; --area and --accuracy are refused', async () => {
+    const plain = await runCli(['estimate', '--design', 'int8', '--gemm', '16,64,16', '--json']);
+    expect(plain.code, plain.err).toBe(0);
+    for (const off of [['--no-area'], ['--area=false'], ['--no-accuracy'], ['--no-area', '--no-accuracy']]) {
+      const r = await runCli(['estimate', '--design', 'int8', '--gemm', '16,64,16', '--json', ...off]);
+      expect(r.code, `${off.join(' ')}: ${r.err}`).toBe(0);
+      expect(r.out).toBe(plain.out);
+    }
+    for (const on of ['--area', '--accuracy']) {
+      const r = await runCli(['estimate', '--design', 'int8', '--gemm', '16,64,16', on]);
+      expect(r.err).toBe(`lowbit: ${on} does not apply here: it applies to --model (a whole network), not to --gemm; remove it\n`);
+      expect(r.code).toBe(2);
+    }
+  });
+});

@@ -78,6 +78,8 @@ describe('lowbit simulate', () => {
       [['--random', '1,2,3', '--dataflow', 'wss'], '--dataflow: got "wss"; allowed: one of os, ws, is (did you mean ws?)'],
       [['--random', '1,2,3', '--seed', 'abc'], '--seed: got "abc"; allowed: a number'],
       [['--random', '1,2,3', '--design', 'int7'], 'design: got "int7"'],
+      [['--random', '1,2,3', '--out', join(dir, 'Y.csv')], `--out ${join(dir, 'Y.csv')}: lowbit writes NumPy .npy files; give a name ending in .npy (e.g. ${join(dir, 'Y.npy')})`],
+      [['--a', join(dir, 'A.npy'), '--w', join(dir, 'W.npy'), '--out', join(dir, 'W.npy'), '--force'], `--out ${join(dir, 'W.npy')}: is the -w file; writing there would replace your input`],
       [['--random', '1,2,3', '--array', '3by3'], 'array: got "3by3"'],
       [['--a', join(dir, 'nope.npy'), '--w', join(dir, 'W.npy')], 'nope.npy: does not exist'],
     ];

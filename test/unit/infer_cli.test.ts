@@ -1,5 +1,5 @@
 import { describe, it, expect, vi, afterEach } from 'vitest';
-import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng, testSeed } from '../../src/util/rng.js';
@@ -91,5 +91,32 @@ describe(`lowbit infer (seed ${seed})`, () => {
     expect(r.err).toMatch(/input\[0\]: got 300; allowed: an integer in the input format uint8/);
     r = await run(['infer', '--model', join(dir, 'mlp'), '--input', join(dir, 'x.npy'), '--requant', 'float']);
     expect(r.code).toBe(2);
+  });
+
+  it('--out is a .npy name that is not an input: y.txt, --out = --input, --out = --labels are refused (even with --force), the files kept', async () => {
+    const bytes = (p: string) => readFileSync(p).toString('hex');
+    writeFileSync(join(dir, 'notes.txt'), 'my notes\n');
+    writeNpy(join(dir, 'lab.npy'), { data: new Int32Array(30), shape: [30] });
+    const before = { x: bytes(join(dir, 'x.npy')), lab: bytes(join(dir, 'lab.npy')) };
+    const cases: [string[], string][] = [
+      [['--out', join(dir, 'y.txt')], `--out ${join(dir, 'y.txt')}: lowbit writes NumPy .npy files; give a name ending in .npy (e.g. ${join(dir, 'y.npy')})`],
+      [['--out', join(dir, 'notes.txt'), '--force'], 'give a name ending in .npy (e.g. '],
+      [['--out', join(dir, 'y')], `give a name ending in .npy (e.g. ${join(dir, 'y.npy')})`],
+      [['--out', join(dir, 'x.npy'), '--force'], `--out ${join(dir, 'x.npy')}: is the --input file; writing there would replace your input; choose another path`],
+      [['--out', join(dir, '.', 'lab.npy'), '--labels', join(dir, 'lab.npy')], 'is the --labels file'],
+    ];
+    for (const [extra, msg] of cases) {
+      const r = await run(['infer', '--model', join(dir, 'mlp'), '--input', join(dir, 'x.npy'), ...extra]);
+      expect(r.code, extra.join(' ')).toBe(2);
+      expect(r.err).toContain(msg);
+      expect(r.err.trim().split('\n')).toHaveLength(1);
+    }
+    expect(existsSync(join(dir, 'y.txt')) || existsSync(join(dir, 'y'))).toBe(false);
+    expect(readFileSync(join(dir, 'notes.txt'), 'utf8')).toBe('my notes\n');
+    expect({ x: bytes(join(dir, 'x.npy')), lab: bytes(join(dir, 'lab.npy')) }).toEqual(before);
+    // the extension is matched without case; a .npy written before is replaced
+    const r = await run(['infer', '--model', join(dir, 'mlp'), '--input', join(dir, 'x.npy'), '--out', join(dir, 'Y.NPY')]);
+    expect(r.code, r.err).toBe(0);
+    expect(readNpy(join(dir, 'Y.NPY')).data).toEqual(integerInference(m, x).output);
   });
 });

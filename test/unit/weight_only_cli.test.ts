@@ -43,6 +43,13 @@ describe('weight-only quantization on the command line', () => {
     const req = await run(['infer', '--model', out, '--input', join(dir, 'x.npy'), '--requant', 'onnxruntime']);
     expect(req.code).toBe(2);
     expect(req.err).toMatch(/--requant does not apply here/);
+    // estimate: --no-area (the skip spelling) is harmless, --area is refused
+    const est = await run(['estimate', '--model', out, '--json']);
+    expect(est.code, est.err).toBe(0);
+    expect((await run(['estimate', '--model', out, '--json', '--no-area'])).out).toBe(est.out);
+    const area = await run(['estimate', '--model', out, '--area']);
+    expect(area.code).toBe(2);
+    expect(area.err).toMatch(/--area does not apply here: model .* is weight-only/);
   });
 
   it('bad schemes and options exit 2 naming them', async () => {

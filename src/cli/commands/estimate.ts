@@ -7,7 +7,7 @@ import { scaleSimCycles, writeScaleSim } from '../../hw/scalesim.js';
 import { peKind } from '../../hw/pe_kind.js';
 import { HOROWITZ_45NM, dramEnergyPerBit, peMacEnergy, sramEnergyPerBit, xnorMacEnergy } from '../../estimate/energy.js';
 import { InputError } from '../../util/errors.js';
-import { given, notApplicable } from '../options.js';
+import { given, givenOn, notApplicable } from '../options.js';
 import { designFromArgv, parseShape } from './simulate.js';
 import { estimateModelWorkload } from './estimate_model.js';
 import { estimateWeightOnlyCommand } from './weight_only_run.js';
@@ -97,7 +97,7 @@ export function estimateHandler(argv: ArgumentsCamelCase<EstimateArgs>): void {
   if (argv.pe === 'auto' && argv.gemm !== undefined) throw new InputError('estimate: --pe auto chooses the PE from a model\'s weights; it applies to --model (for --gemm give --pe multiplier or --pe shift)');
   if (argv.gemm !== undefined && argv.model !== undefined) throw new InputError('estimate: give one workload, --gemm M,K,N or --model, not both');
   if (argv.gemm !== undefined) {
-    for (const o of ['energy', 'area', 'batch', 'accuracy', 'images']) notApplicable(`--${o}`, given(o), 'it applies to --model (a whole network), not to --gemm');
+    for (const o of ['energy', 'area', 'batch', 'accuracy', 'images'] as const) notApplicable(`--${o}`, givenOn(o, argv[o]), 'it applies to --model (a whole network), not to --gemm');
     return estimateGemmWorkload(design, argv);
   }
   notApplicable('--images', given('images') && !argv.accuracy, 'it counts the images of --accuracy', 'add --accuracy or remove it');

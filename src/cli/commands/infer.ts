@@ -10,7 +10,7 @@ import { REQUANT_MODES, type RequantMode } from '../../model/stages.js';
 import type { QuantizedModel } from '../../model/types.js';
 import { badValue, checkEnum } from '../../util/errors.js';
 import { readNpy, writeNpy } from '../../util/npy.js';
-import { checkNpyOut, given, notApplicable } from '../options.js';
+import { checkNpyOut, givenOn, notApplicable } from '../options.js';
 
 /**
  * `lowbit infer`: runs the integer reference inference of a QuantizedModel (a `models/<name>/` folder, or a
@@ -24,11 +24,11 @@ import { checkNpyOut, given, notApplicable } from '../options.js';
 /** Runs `lowbit infer` (its options: cli/args/infer.ts). */
 export function inferHandler(argv: ArgumentsCamelCase<InferArgs>): void {
   const requant = checkEnum('--requant', argv.requant, REQUANT_MODES) as RequantMode;
-  checkNpyOut(argv.out, '--out', argv.force);
+  checkNpyOut(argv.out, '--out', argv.force, { '--input': argv.input, '--labels': argv.labels });
   notApplicable('--dequantize', argv.dequantize && argv.out === undefined, 'it chooses the dtype of the outputs written to --out', 'add --out FILE.npy or remove it');
   const path = resolveModelPath(argv.model);
   if (isWeightOnlyDir(path)) {
-    for (const o of ['requant', 'u8s8-saturation', 'dequantize']) notApplicable(`--${o}`, given(o), 'a weight-only model has float activations and float32 outputs');
+    for (const o of ['requant', 'u8s8-saturation', 'dequantize'] as const) notApplicable(`--${o}`, givenOn(o, argv[o]), 'a weight-only model has float activations and float32 outputs');
     inferWeightOnly(argv, path);
     return;
   }

@@ -70,7 +70,7 @@ export function simulateHandler(argv: ArgumentsCamelCase<SimArgs>): void {
   const design = designFromArgv(argv);
   checkInt('--seed', argv.seed, 0, 2 ** 32 - 1);
   notApplicable('--seed', given('seed') && argv.random === undefined, 'it seeds --random operands');
-  checkNpyOut(argv.out, '--out', argv.force);
+  checkNpyOut(argv.out, '--out', argv.force, { '-a': argv.a, '-w': argv.w });
   let A: Int32Array, W: Int32Array, M: number, K: number, N: number;
   let source: Record<string, unknown>;
   if (argv.random !== undefined) {

@@ -12,7 +12,7 @@ import { unitNames } from '../../rtl/units/index.js';
 import { verilatorVersion } from '../../rtl/build.js';
 import { verifyRtl } from './verify_rtl.js';
 import { defaultJobs } from '../../workers/pool.js';
-import { given, notApplicable } from '../options.js';
+import { givenOn, notApplicable } from '../options.js';
 
 /**
  * `lowbit verify`: co-simulate units' RTL (Verilator) against their TS models, bit- and cycle-exactly.
@@ -32,7 +32,7 @@ export async function verifyHandler(argv: ArgumentsCamelCase<Args>): Promise<voi
   const jobs = checkInt('--jobs', argv.jobs ?? defaultJobs(), 1, 256);
   if (argv.rtl !== undefined) {
     if (argv.unit !== undefined || argv.all === true || argv.mutate) throw new InputError('verify --rtl: checks your RTL through --bind; drop --unit/--all/--mutate (use --mutations FILE)');
-    for (const o of ['jobs', 'in-process']) notApplicable(`--${o}`, given(o), 'verify --rtl runs one simulation process of your RTL');
+    for (const o of ['jobs', 'in-process'] as const) notApplicable(`--${o}`, givenOn(o, argv[o]), 'verify --rtl runs one simulation process of your RTL');
     return verifyRtl({ ...argv, rtl: argv.rtl }, seed, cases);
   }
   for (const o of ['top', 'bind', 'include', 'define', 'param', 'mutations', 'vectors', 'model'] as const) {

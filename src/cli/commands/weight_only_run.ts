@@ -6,7 +6,7 @@ import { estimateWeightOnly, type WoEstimate } from '../../estimate/weight_only.
 import { HOROWITZ_45NM, loadEnergyTable } from '../../estimate/energy.js';
 import { readNpy } from '../../util/npy.js';
 import { InputError, checkInt } from '../../util/errors.js';
-import { given, notApplicable } from '../options.js';
+import { givenOn, notApplicable } from '../options.js';
 import { top1 } from './weight_only.js';
 
 /**
@@ -15,9 +15,10 @@ import { top1 } from './weight_only.js';
  * (`weightOnlyInference`) and `estimate` counts the reference kernel's operations and memory
  * (src/estimate/weight_only.ts). Options that need the accelerator are refused in one line.
  */
-function refuseAccelOptions(model: string, options: readonly string[], instead: string): void {
+function refuseAccelOptions(argv: object, model: string, options: readonly string[], instead: string): void {
+  const values = argv as Record<string, unknown>;
   for (const o of options) {
-    notApplicable(`--${o}`, given(o), `model ${model} is weight-only (float activations) and the accelerator's datapath has integer activations only`, instead);
+    notApplicable(`--${o}`, givenOn(o, values[o]), `model ${model} is weight-only (float activations) and the accelerator's datapath has integer activations only`, instead);
   }
 }
 
@@ -31,7 +32,7 @@ export interface WoRunArgs {
 }
 
 export function runWeightOnly(argv: WoRunArgs, dir: string): void {
-  refuseAccelOptions(argv.model, ['design', 'array', 'dataflow', 'rtl', 'rtl-images', 'rtl-seconds', 'jobs', 'batch', 'out'], `remove it (run evaluates the weight-only reference), or quantize with --scheme wXaY for the accelerator`);
+  refuseAccelOptions(argv, argv.model, ['design', 'array', 'dataflow', 'rtl', 'rtl-images', 'rtl-seconds', 'jobs', 'batch', 'out'], `remove it (run evaluates the weight-only reference), or quantize with --scheme wXaY for the accelerator`);
   const images = checkInt('--images', argv.images, 1, 10000);
   if ((argv.input === undefined) !== (argv.labels === undefined)) throw new InputError('run: --input and --labels go together (a .npy data set and its labels)');
   if (argv.input !== undefined && argv.data !== undefined) throw new InputError('run: give --data (IDX folder) or --input/--labels (.npy), not both');
@@ -81,7 +82,7 @@ export interface WoEstimateArgs {
 }
 
 export function estimateWeightOnlyCommand(argv: WoEstimateArgs, dir: string): WoEstimate {
-  refuseAccelOptions(argv.model!, ['design', 'array', 'dataflow', 'area', 'batch', 'accuracy', 'images', 'scalesim-dir'], 'remove it: the estimate counts the weight-only reference kernel (lowbit run --model measures its accuracy)');
+  refuseAccelOptions(argv, argv.model!, ['design', 'array', 'dataflow', 'area', 'batch', 'accuracy', 'images', 'scalesim-dir'], 'remove it: the estimate counts the weight-only reference kernel (lowbit run --model measures its accuracy)');
   const e = estimateWeightOnly(loadWeightOnlyModel(dir), argv.energy !== undefined ? loadEnergyTable(argv.energy) : HOROWITZ_45NM);
   if (argv.json) {
     process.stdout.write(JSON.stringify(e, null, 1) + '\n');
