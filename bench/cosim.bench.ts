@@ -6,7 +6,8 @@
  * 2. Co-simulation throughput of every registered unit after one warm-up run (vectors = cycles, one input vector per cycle, about
  *    20,000 cycles with --quick, 100,000 without; `--units=a,b` picks units): the simulator process alone, in
  *    process, and `verifySpec` end to end (stimulus + TS model + simulate + compare) with its ratio to the
- *    simulator alone, outputs only and as `lowbit verify` runs it (traced registers too, read with the outputs). `--reps=N` sets
+ *    simulator process alone, outputs only (on verify's default path, in process for the registered units when
+ *    koffi loads, and through a harness process) and as `lowbit verify` runs it (traced registers too). `--reps=N` sets
  *    the repetitions (median of N; a loaded machine wants 9 or more).
  * 3. The same GEMM on the TS fast path (`simulateGemm`, functional + cost model) and through Verilator
  *    (the mac_array RTL driven with the controller's edge inputs): same values, same cycle count, and the
@@ -104,12 +105,13 @@ async function throughput(unit: UnitSpec, target: number): Promise<void> {
   const lib = unit.workFiles === undefined ? await buildSim({ ...request(unit, d), kind: 'lib' }) : undefined;
   const tmp = mkdtempSync(join(tmpdir(), 'lowbit-bench-cosim-'));
   try {
-    const [proc, inproc, e2e, verify] = [newTimed(), newTimed(), newTimed(), newTimed()];
+    const [proc, inproc, e2e, e2eProc, verify] = [newTimed(), newTimed(), newTimed(), newTimed(), newTimed()];
     const ts: number[] = [];
     let cycles = 0;
+    let defaultPath = '';
     // rep -1 warms the JIT up (the rates are steady-state ones) and is not counted
     for (let i = -1; i < REPS; i++) {
-      if (i === 0) for (const t of [proc, inproc, e2e, verify]) for (const xs of Object.values(t)) xs.length = 0;
+      if (i === 0) for (const t of [proc, inproc, e2e, e2eProc, verify]) for (const xs of Object.values(t)) xs.length = 0;
       if (i === 0) ts.length = 0;
       const seed = 100 + i;
       const data = unitData(unit, d, ports, seed, cases);
@@ -128,6 +130,10 @@ async function throughput(unit: UnitSpec, target: number): Promise<void> {
       const r = await timed(e2e, () => verifySpec(outputsOnly, job));
       if (!r.ok || r.cycles !== cycles) throw new Error(`${unit.name}: mismatch in the benchmark\n${r.report ?? ''}`);
       ts.push(r.modelSeconds);
+      defaultPath = r.build.dir.includes(`${unit.name}-lib-`) ? 'in process (koffi)' : 'harness process';
+      // the same, forced through a harness process (`lowbit verify --no-in-process`)
+      const rp = await timed(e2eProc, () => verifySpec(outputsOnly, { ...job, inProcess: false }));
+      if (!rp.ok || rp.cycles !== cycles) throw new Error(`${unit.name}: mismatch in the benchmark (process)\n${rp.report ?? ''}`);
       if (traced) {
         const v = await timed(verify, () => verifySpec(unit, job));
         if (!v.ok) throw new Error(`${unit.name}: mismatch in the benchmark\n${v.report ?? ''}`);
@@ -142,18 +148,19 @@ async function throughput(unit: UnitSpec, target: number): Promise<void> {
     console.log(`\n## ${unit.name} ${label}: ${cycles} cycles (--cases ${cases}), ${unit.words !== undefined ? 'typed fast path' : 'BigInt rows'}, median of ${REPS}, load ${loadavg()[0].toFixed(2)}`);
     console.log(line('simulator process alone', proc));
     if (lib !== undefined) console.log(line('in-process (koffi) alone', inproc));
-    console.log(line('verify end to end, outputs only', e2e, proc));
+    console.log(line('verify end to end, outputs only', e2e, proc) + `  (${defaultPath}, verify's default here)`);
     console.log(`  of which stimulus + TS model    ${median(ts).toFixed(3)} s (the model runs while the simulator does)`);
+    console.log(line('  the same through a harness process', e2eProc, proc));
     if (traced) {
       console.log(line('verify as lowbit runs it (+ traced)', verify, proc));
     }
-    summary.push({ unit: unit.name, cycles, ratio: median(proc.wall) / median(e2e.wall), ratioTraced: traced ? median(proc.wall) / median(verify.wall) : undefined });
+    summary.push({ unit: unit.name, cycles, ratio: median(proc.wall) / median(e2e.wall), ratioProc: median(proc.wall) / median(e2eProc.wall), ratioTraced: traced ? median(proc.wall) / median(verify.wall) : undefined });
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
 }
 
-const summary: { unit: string; cycles: number; ratio: number; ratioTraced?: number }[] = [];
+const summary: { unit: string; cycles: number; ratio: number; ratioProc: number; ratioTraced?: number }[] = [];
 
 async function gemm(M: number, K: number, N: number): Promise<void> {
   const d = loadDesign('tiny'); // 4x4 int8 output stationary
@@ -230,7 +237,7 @@ const only = process.argv.find((a) => a.startsWith('--units='))?.slice('--units=
 for (const unit of UNITS.filter((u) => only === undefined || only.includes(u.name))) await throughput(unit, quick ? 20_000 : 100_000);
 console.log('\n## verify end to end / simulator alone (issue 23 target: >= 0.5x)');
 for (const s of summary) {
-  console.log(`${s.unit.padEnd(14)} ${String(s.cycles).padStart(7)} cycles  outputs only ${s.ratio.toFixed(2)}x${s.ratioTraced !== undefined ? `   as verify runs it (+ traced registers) ${s.ratioTraced.toFixed(2)}x` : ''}`);
+  console.log(`${s.unit.padEnd(14)} ${String(s.cycles).padStart(7)} cycles  outputs only ${s.ratio.toFixed(2)}x (through a process ${s.ratioProc.toFixed(2)}x)${s.ratioTraced !== undefined ? `   as verify runs it (+ traced registers) ${s.ratioTraced.toFixed(2)}x` : ''}`);
 }
 await gemm(64, 64, 64);
 await buildTimes();

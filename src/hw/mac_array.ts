@@ -50,16 +50,17 @@ export function peRegisterPath(r: number, c: number, name: PeRegister): string {
 }
 
 /**
- * A delay line of `depth` registers as a ring buffer: `out(t)` is the value written `depth` cycles before.
- * Every line of the array shares the cycle counter, so each costs one read and one write per cycle
- * (the RTL's `skew_buffer.sv` shifts `depth` registers; the observable values are the same).
+ * Delay lines as ring buffers: a line of `depth` registers puts out in cycle t the value written `depth`
+ * cycles before, kept at `t % depth` of its ring. Every line of the array shares the cycle counter, so each
+ * costs one read and one write per cycle (the RTL's `skew_buffer.sv` shifts `depth` registers; the
+ * observable values are the same). The lines of one signal share one flat buffer, line i's ring starting
+ * at `skewBase(i)` (skew: line i has depth i) or `deskewBase(C, c)` (deskew: lane c has depth C-1-c), so
+ * that an array is built with a few allocations (the unit stimulus builds one per GEMM).
  */
-class Delay<A extends { length: number; [i: number]: unknown }> {
-  constructor(
-    readonly depth: number,
-    readonly buf: A,
-  ) {}
-}
+/** Start of skew line i (depth i) in its flat buffer: 0 + 1 + ... + (i-1). */
+const skewBase = (i: number): number => (i * (i - 1)) >> 1;
+/** Start of deskew lane c (depth C-1-c) in its flat buffer: (C-1) + (C-2) + ... + (C-c). */
+const deskewBase = (C: number, c: number): number => c * (C - 1) - ((c * (c - 1)) >> 1);
 
 /** The outputs of the array in a cycle: y_valid_o and the C lanes of y_o. */
 export interface MacArrayOutputs<T extends AccValue> {
@@ -86,16 +87,17 @@ export class MacArray<T extends AccValue> implements CycleModel<MacArrayInputs<T
   private readonly ycolValidQ: Uint8Array;
   /** cycles stepped since reset: the ring-buffer index of every delay line */
   private t = 0;
-  // edge skew: row r delays {h, h_valid} by r; column c delays {v, v_valid, last, tag, ps} by c;
-  // output deskew: lane c by C-1-c. Line i has depth i (or C-1-i), ring buffers of that length.
-  private readonly hSkew: Delay<Int32Array>[];
-  private readonly hValidSkew: Delay<Uint8Array>[];
-  private readonly vSkew: Delay<Int32Array>[];
-  private readonly vValidSkew: Delay<Uint8Array>[];
-  private readonly lastSkew: Delay<Uint8Array>[];
-  private readonly tagSkew: Delay<Int32Array>[];
-  private readonly psSkew: Delay<T[]>[];
-  private readonly deskew: Delay<T[]>[];
+  // edge skew: row r delays {h, h_valid} by r; column c delays {v, v_valid, last, tag, ps} by c (ps in
+  // ws/is only: the os array has no partial-sum path); output deskew: lane c by C-1-c. One flat buffer of
+  // ring buffers per signal (see `skewBase`, `deskewBase`).
+  private readonly hSkew: Int32Array;
+  private readonly hValidSkew: Uint8Array;
+  private readonly vSkew: Int32Array;
+  private readonly vValidSkew: Uint8Array;
+  private readonly lastSkew: Uint8Array;
+  private readonly tagSkew: Int32Array;
+  private readonly psSkew: T[];
+  private readonly deskew: T[];
   /** os: this cycle's drain trigger per column */
   private readonly shiftNow: Uint8Array;
   // this cycle's values at the array edges after the skew (column 0 / row 0 inputs)
@@ -123,16 +125,15 @@ export class MacArray<T extends AccValue> implements CycleModel<MacArrayInputs<T
     this.tagQ = new Int32Array(R * C);
     this.sQ = new Int32Array(R * C);
     this.accQ = new Array<T>(R * C).fill(z);
-    const lines = <A extends { length: number; [i: number]: unknown }>(n: number, depth: (i: number) => number, make: (d: number) => A): Delay<A>[] =>
-      Array.from({ length: n }, (_, i) => new Delay(depth(i), make(depth(i))));
-    this.hSkew = lines(R, (r) => r, (d) => new Int32Array(d));
-    this.hValidSkew = lines(R, (r) => r, (d) => new Uint8Array(d));
-    this.vSkew = lines(C, (c) => c, (d) => new Int32Array(d));
-    this.vValidSkew = lines(C, (c) => c, (d) => new Uint8Array(d));
-    this.lastSkew = lines(C, (c) => c, (d) => new Uint8Array(d));
-    this.tagSkew = lines(C, (c) => c, (d) => new Int32Array(d));
-    this.psSkew = lines(C, (c) => (this.os ? 0 : c), (d) => new Array<T>(d).fill(z));
-    this.deskew = lines(C, (c) => C - 1 - c, (d) => new Array<T>(d).fill(z));
+    // skew lines 0..n-1 take skewBase(n) registers; the deskew lanes as many as the column skew
+    this.hSkew = new Int32Array(skewBase(R));
+    this.hValidSkew = new Uint8Array(skewBase(R));
+    this.vSkew = new Int32Array(skewBase(C));
+    this.vValidSkew = new Uint8Array(skewBase(C));
+    this.lastSkew = new Uint8Array(skewBase(C));
+    this.tagSkew = new Int32Array(skewBase(C));
+    this.psSkew = new Array<T>(this.os ? 0 : skewBase(C)).fill(z);
+    this.deskew = new Array<T>(skewBase(C)).fill(z);
     this.drainCnt = new Int32Array(C);
     this.ycolQ = new Array<T>(C).fill(z);
     this.ycolValidQ = new Uint8Array(C);
@@ -177,8 +178,8 @@ export class MacArray<T extends AccValue> implements CycleModel<MacArrayInputs<T
 
   /** y_o lane c of the current cycle (a register) */
   y(c: number): T {
-    const d = this.deskew[c];
-    return d.depth === 0 ? this.laneSource(c) : d.buf[this.t % d.depth];
+    const depth = this.cols - 1 - c;
+    return depth === 0 ? this.laneSource(c) : this.deskew[deskewBase(this.cols, c) + (this.t % depth)];
   }
 
   private laneSource(c: number): T {
@@ -192,57 +193,44 @@ export class MacArray<T extends AccValue> implements CycleModel<MacArrayInputs<T
     const t = this.t;
     // 1. the skewed edge values of this cycle (delay line outputs, or the inputs for depth 0), and the
     //    delay lines take this cycle's inputs
-    const { hIn, hvIn, vIn, vvIn, lastIn, tagIn, psIn } = this;
-    for (let r = 0; r < R; r++) {
-      const d = this.hSkew[r];
-      if (d.depth === 0) {
-        hIn[r] = i.h[r];
-        hvIn[r] = i.hValid ? 1 : 0;
-      } else {
-        const k = t % d.depth;
-        const dv = this.hValidSkew[r].buf;
-        hIn[r] = d.buf[k];
-        hvIn[r] = dv[k];
-        d.buf[k] = i.h[r];
-        dv[k] = i.hValid ? 1 : 0;
-      }
+    const { hIn, hvIn, vIn, vvIn, lastIn, tagIn, psIn, hSkew, hValidSkew, vSkew, vValidSkew, lastSkew, tagSkew, psSkew } = this;
+    const hv = i.hValid ? 1 : 0;
+    hIn[0] = i.h[0];
+    hvIn[0] = hv;
+    for (let r = 1; r < R; r++) {
+      const k = skewBase(r) + (t % r);
+      hIn[r] = hSkew[k];
+      hvIn[r] = hValidSkew[k];
+      hSkew[k] = i.h[r];
+      hValidSkew[k] = hv;
     }
-    for (let c = 0; c < C; c++) {
-      const d = this.vSkew[c];
-      if (d.depth === 0) {
-        vIn[c] = i.v[c];
-        vvIn[c] = i.vValid ? 1 : 0;
-        lastIn[c] = i.last ? 1 : 0;
-        tagIn[c] = i.tag;
-      } else {
-        const k = t % d.depth;
-        const dv = this.vValidSkew[c].buf;
-        const dl = this.lastSkew[c].buf;
-        const dt = this.tagSkew[c].buf;
-        vIn[c] = d.buf[k];
-        vvIn[c] = dv[k];
-        lastIn[c] = dl[k];
-        tagIn[c] = dt[k];
-        d.buf[k] = i.v[c];
-        dv[k] = i.vValid ? 1 : 0;
-        dl[k] = i.last ? 1 : 0;
-        dt[k] = i.tag;
-      }
-      if (!this.os) {
-        const p = this.psSkew[c];
-        if (p.depth === 0) psIn[c] = i.ps[c];
-        else {
-          const k = t % p.depth;
-          psIn[c] = p.buf[k];
-          p.buf[k] = i.ps[c];
-        }
+    const vv = i.vValid ? 1 : 0;
+    const last = i.last ? 1 : 0;
+    vIn[0] = i.v[0];
+    vvIn[0] = vv;
+    lastIn[0] = last;
+    tagIn[0] = i.tag;
+    for (let c = 1; c < C; c++) {
+      const k = skewBase(c) + (t % c);
+      vIn[c] = vSkew[k];
+      vvIn[c] = vValidSkew[k];
+      lastIn[c] = lastSkew[k];
+      tagIn[c] = tagSkew[k];
+      vSkew[k] = i.v[c];
+      vValidSkew[k] = vv;
+      lastSkew[k] = last;
+      tagSkew[k] = i.tag;
+    }
+    if (!this.os) {
+      psIn[0] = i.ps[0];
+      for (let c = 1; c < C; c++) {
+        const k = skewBase(c) + (t % c);
+        psIn[c] = psSkew[k];
+        psSkew[k] = i.ps[c];
       }
     }
     // 2. output deskew takes the old lane sources
-    for (let c = 0; c < C - 1; c++) {
-      const d = this.deskew[c];
-      d.buf[t % d.depth] = this.laneSource(c);
-    }
+    for (let c = 0; c < C - 1; c++) this.deskew[deskewBase(C, c) + (t % (C - 1 - c))] = this.laneSource(c);
     if (this.os) this.stepOs(R, C);
     else this.stepStationary(R, C);
     this.t = t + 1;

@@ -1,21 +1,25 @@
 /**
  * JS side of the WebAssembly kernels in gemm_wat.ts: one lazily created instance per thread, all over one
- * shared memory (the helper threads of threads.ts instantiate over the calling thread's). Operands are
- * converted into it zero-padded to the kernel's tile sizes; large M is processed in row chunks so the
- * memory stays below ~256 MiB. Per row chunk the calling thread converts its rows of A, then the output
- * columns are cut into blocks (`ColumnJob`, guided sizes): a block converts its rows of the transposed W (on the first
- * chunk) and runs the kernel for those columns of every row of the chunk (the kernels' `ldo` is the padded
- * row length). Large GEMMs run their blocks on the kernel threads (threads.ts); the calling thread then
- * reads the whole output.
+ * shared memory (the helper threads of threads.ts instantiate over the calling thread's). The calling
+ * thread stages the operands into the memory as they are (8-bit typed arrays copied byte for byte, others
+ * converted to int16: `stageOperand`); the kernels' zero-padded i16 rows are made from the staged copies
+ * in wasm (`widen_rows`, `pack_wt`). Large M is processed in row chunks so the memory stays below ~256
+ * MiB. Per row chunk the calling thread widens its rows of A, then the output columns are cut into
+ * blocks (`ColumnJob`, guided sizes): a block packs its rows of the transposed W (on the first chunk)
+ * and runs the kernel for those columns of every row of the chunk (the kernels' `ldo` is the padded row
+ * length). Large GEMMs run their blocks on the kernel threads (threads.ts); the calling thread then reads
+ * the whole output.
  */
-import { GEMM_WASM_BASE64 } from './gemm_wat.js';
-import { parallelBlocks, sharedCopy, threadsFor, kernelThreads, type KernelKind } from './threads.js';
+import { GEMM_WASM_BASE64, OPERAND_CODE } from './gemm_wat.js';
+import { parallelBlocks, threadsFor, kernelThreads, type KernelKind } from './threads.js';
 import { instantiateWasmSync, sharedWasmMemory, type WasmKernel, type WasmMemory } from './wasm.js';
 
 interface GemmExports {
-  gemm_i16(a: number, w: number, out: number, M: number, N: number, K: number, ldo: number): void;
+  gemm_i16(a: number, w: number, out: number, M: number, N: number, K: number, ldo: number, bias: number): void;
   gemm_i16_i64(a: number, w: number, out: number, M: number, N: number, K: number, B: number, ldo: number): void;
   xnor(a: number, w: number, out: number, M: number, N: number, bytes: number, nBits: number, ldo: number): void;
+  widen_rows(src: number, dst: number, rows: number, K: number, Kp: number, srcRow: number, code: number): void;
+  pack_wt(src: number, dst: number, K: number, N: number, count: number, Kp: number, code: number): void;
 }
 
 let kernel: WasmKernel<GemmExports> | undefined;
@@ -37,10 +41,30 @@ export function useGemmShared(shared: GemmShared): void {
   kernel = instantiateWasmSync<GemmExports>(shared.module, 1, 65536, shared.memory);
 }
 
-type Typed = Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | Float64Array | Float32Array;
-/** Integer typed arrays copy into the i16 memory with one native `set` (values are already checked). */
-function isTyped(x: ArrayLike<number>): x is Typed {
-  return ArrayBuffer.isView(x) && !(x instanceof DataView);
+type OperandCode = (typeof OPERAND_CODE)[keyof typeof OPERAND_CODE];
+
+/** How `x` is staged: int8 / uint8 typed arrays as they are (|x| of uint8 is x), everything else as int16. */
+function operandCode(x: ArrayLike<number>, abs: boolean): OperandCode {
+  if (x instanceof Uint8Array) return OPERAND_CODE.uint8;
+  return x instanceof Int8Array && !abs ? OPERAND_CODE.int8 : OPERAND_CODE.int16;
+}
+const codeBytes = (code: OperandCode): number => (code === OPERAND_CODE.int16 ? 2 : 1);
+
+/**
+ * `x[from..from+len)` into the memory at byte `at` as `code` says (`operandCode`): 8-bit typed arrays with
+ * one byte copy, typed arrays with one converting `set`, plain arrays (and |x|) value by value. Operands
+ * are integers in [-32767, 32767] (the caller checks).
+ */
+function stageOperand(x: ArrayLike<number>, from: number, len: number, abs: boolean, code: OperandCode, at: number): void {
+  const mem = instance().memory.buffer;
+  if (code !== OPERAND_CODE.int16) {
+    new Uint8Array(mem, at, len).set(new Uint8Array((x as Uint8Array).buffer, (x as Uint8Array).byteOffset + from, len));
+    return;
+  }
+  const d = new Int16Array(mem, at, len);
+  if (abs) for (let i = 0; i < len; i++) d[i] = Math.abs(x[from + i]!);
+  else if (ArrayBuffer.isView(x) && !(x instanceof DataView)) d.set((x as Int16Array).subarray(from, from + len));
+  else for (let i = 0; i < len; i++) d[i] = x[from + i]!;
 }
 
 let chunkBytes = 256 * 1024 * 1024;
@@ -51,19 +75,25 @@ export function setChunkBytes(bytes = 256 * 1024 * 1024): void {
 const up = (x: number, m: number): number => Math.ceil(x / m) * m;
 
 /** Fewest columns in a block. */
-const MIN_BLOCK_COLUMNS = 16;
+const MIN_BLOCK_COLUMNS = 8;
+
+/** The kernels a column block can run. */
+const KERNEL = { i16: 0, i16_i64: 1, xnor: 2 } as const;
 
 /**
  * One GEMM row chunk's column blocks, as any thread runs them (`runColumnBlock`): where the operands are in
- * the shared memory and how W's rows convert. Block b covers output columns [starts[b], starts[b + 1]).
+ * the shared memory and how W's rows are packed. Numbers only: helpers get them as `columnJob(args)`.
  */
 export interface ColumnJob {
-  kernel: 'i16' | 'i16_i64' | 'xnor';
-  /** i16: K x N values (N x K with `wT`); xnor: N packed rows of K words. Shared when helpers read it. */
-  W: ArrayLike<number>;
-  wT: boolean;
-  /** convert |W| (the SAT bound's T) */
-  abs: boolean;
+  kernel: (typeof KERNEL)[keyof typeof KERNEL];
+  /** the threads the blocks were cut for (`columnBlocks`) */
+  threads: number;
+  /** gemm_i16: the output's initial values (byte address of Np i32) */
+  bias: number;
+  /** the staged W (byte address): i16 kernels K x N values (N x K with `wT`) of type `wCode` */
+  wStaged: number;
+  wCode: OperandCode;
+  wT: number;
   /** the reduction length of a row of W: i16 values, xnor 32-bit words */
   K: number;
   N: number;
@@ -71,30 +101,35 @@ export interface ColumnJob {
   Np: number;
   /** padded reduction length in the memory: i16 values (a multiple of 8), xnor words (a multiple of 4) */
   Kp: number;
-  /** the blocks' first columns, then Np */
-  starts: number[];
   /** padded rows of this chunk (the kernel's M) */
   rows: number;
-  /** whether the blocks convert their rows of W (the first chunk; later chunks reuse them) */
-  convertW: boolean;
+  /** whether the blocks pack their rows of W (the first chunk; later chunks reuse them; xnor: never) */
+  packW: number;
   aOff: number;
   wOff: number;
   oOff: number;
   /** gemm_i16_i64: bytes of k between flushes of the i32 lanes */
   flushBytes: number;
-  /** xnor: the row length in bits, and the mask of the last valid word */
+  /** xnor: the row length in bits */
   nBits: number;
-  mask: number;
+}
+const JOB_FIELDS = ['kernel', 'threads', 'bias', 'wStaged', 'wCode', 'wT', 'K', 'N', 'Np', 'Kp', 'rows', 'packW', 'aOff', 'wOff', 'oOff', 'flushBytes', 'nBits'] as const;
+/** A job with its blocks' first columns, then Np (block b covers output columns [starts[b], starts[b + 1])). */
+type PlannedJob = ColumnJob & { starts: number[] };
+
+/** A job from its numbers (what the calling thread posts: `JOB_FIELDS` in order). */
+export function columnJob(args: ArrayLike<number>): PlannedJob {
+  const j = Object.fromEntries(JOB_FIELDS.map((f, i) => [f, args[i]!])) as unknown as ColumnJob;
+  return { ...j, starts: columnBlocks(j.Np, j.threads) };
 }
 
 /**
- * Column blocks for Np padded columns on the kernel threads, as `starts` (first columns, then Np): one
- * block on one thread; else guided: each block 1/(2t) of the columns still left (even, at least
- * MIN_BLOCK_COLUMNS), so the first blocks are large and the last small, and the thread that finishes
- * first waits at most one small block for the others.
+ * Column blocks for Np padded columns on t threads, as `starts` (first columns, then Np): one block on one
+ * thread; else guided: each block 1/(2t) of the columns still left (even, at least MIN_BLOCK_COLUMNS), so
+ * the first blocks are large and the last small, and the thread that finishes first waits at most one
+ * small block for the others.
  */
-function columnBlocks(Np: number): number[] {
-  const t = kernelThreads();
+function columnBlocks(Np: number, t: number): number[] {
   if (t === 1) return [0, Np];
   const starts = [0];
   for (let n = 0; n < Np;) {
@@ -104,58 +139,41 @@ function columnBlocks(Np: number): number[] {
   return starts;
 }
 
-/** `prepare()` (the row chunk's A), then every block of `job`, on `t` threads when t > 1 (threads.ts). */
-function runBlocks(job: ColumnJob, blocks: number, t: number, prepare: () => void): void {
-  if (t > 1) {
+/** The threads for a `kind` GEMM of `work` over Np padded columns (at most one per block of all threads'). */
+function threadsOver(kind: KernelKind, Np: number, work: number): number {
+  return threadsFor(kind, columnBlocks(Np, kernelThreads()).length - 1, work);
+}
+
+/** `prepare()` (the row chunk's operands), then every block of `job`, on the kernel threads when it has several. */
+function runBlocks(job: PlannedJob, prepare: () => void): void {
+  const blocks = job.starts.length - 1;
+  if (job.threads > 1) {
     const { module, memory } = instance();
-    return parallelBlocks(t, blocks, job, { module, memory } satisfies GemmShared, prepare, (b) => runColumnBlock(job, b));
+    return parallelBlocks(job.threads, blocks, JOB_FIELDS.map((f) => job[f]), { module, memory } satisfies GemmShared, prepare, (b) => runColumnBlock(job, b));
   }
   prepare();
   for (let b = 0; b < blocks; b++) runColumnBlock(job, b);
 }
 
-/** Block b of a row chunk: its rows of the transposed W (zero-padded) converted, then the kernel on them. */
-export function runColumnBlock(j: ColumnJob, b: number): void {
+/** Block b of a row chunk: its rows of the transposed W packed (zero-padded), then the kernel on them. */
+export function runColumnBlock(j: PlannedJob, b: number): void {
   const k = instance();
   const n0 = j.starts[b]!;
   const nc = j.starts[b + 1]! - n0;
-  const nReal = Math.max(0, Math.min(j.N, n0 + nc) - n0);
-  const mem = k.memory.buffer;
-  if (j.kernel === 'xnor') {
-    const wOff = j.wOff + n0 * j.Kp * 4;
-    if (j.convertW) copyWordRows(new Uint32Array(mem, wOff, nc * j.Kp), j.W as Uint32Array, n0, nReal, j.K, j.Kp, j.mask, nc);
-    k.exports.xnor(j.aOff, wOff, j.oOff + n0 * 4, j.rows, nc, j.Kp * 4, j.nBits, j.Np);
+  if (j.kernel === KERNEL.xnor) {
+    k.exports.xnor(j.aOff, j.wOff + n0 * j.Kp * 4, j.oOff + n0 * 4, j.rows, nc, j.Kp * 4, j.nBits, j.Np);
     return;
   }
   const wOff = j.wOff + n0 * j.Kp * 2;
-  if (j.convertW) convertWRows(new Int16Array(mem, wOff, nc * j.Kp), j, n0, nReal);
-  if (j.kernel === 'i16') k.exports.gemm_i16(j.aOff, wOff, j.oOff + n0 * 4, j.rows, nc, j.Kp, j.Np);
+  if (j.packW) {
+    const nReal = Math.max(0, Math.min(j.N, n0 + nc) - n0);
+    const es = codeBytes(j.wCode);
+    if (j.wT) k.exports.widen_rows(j.wStaged + n0 * j.K * es, wOff, nReal, j.K, j.Kp, j.K * es, j.wCode);
+    else k.exports.pack_wt(j.wStaged + n0 * es, wOff, j.K, j.N, nReal, j.Kp, j.wCode);
+    new Int16Array(k.memory.buffer, wOff + nReal * j.Kp * 2, (nc - nReal) * j.Kp).fill(0); // padding columns
+  }
+  if (j.kernel === KERNEL.i16) k.exports.gemm_i16(j.aOff, wOff, j.oOff + n0 * 4, j.rows, nc, j.Kp, j.Np, j.bias + n0 * 4);
   else k.exports.gemm_i16_i64(j.aOff, wOff, j.oOff + n0 * 8, j.rows, nc, j.Kp, Math.min(j.flushBytes, 2 * j.Kp), j.Np);
-}
-
-/** K values of `src` from `from` into `dst` at `at` as i16 (|v| when `abs`): one row of A or of the transposed W. */
-function putRow16(dst: Int16Array, at: number, src: ArrayLike<number>, from: number, K: number, abs: boolean): void {
-  if (abs) for (let kk = 0; kk < K; kk++) dst[at + kk] = Math.abs(src[from + kk]!);
-  else if (isTyped(src)) dst.set(src.subarray(from, from + K), at);
-  else for (let kk = 0; kk < K; kk++) dst[at + kk] = src[from + kk]!;
-}
-
-/** Rows n0..n0+count of the transposed W (row n = output n's weights) as i16 rows of Kp, zero-padded. */
-function convertWRows(w16: Int16Array, j: ColumnJob, n0: number, count: number): void {
-  const { W, K, N, Kp, abs } = j;
-  w16.fill(0);
-  if (j.wT) {
-    for (let r = 0; r < count; r++) putRow16(w16, r * Kp, W, (n0 + r) * K, K, abs);
-    return;
-  }
-  // W is K x N: a block's columns are `count` adjacent values of each row, written down the block's rows
-  for (let kk = 0; kk < K; kk++) {
-    const src = kk * N + n0;
-    for (let r = 0; r < count; r++) {
-      const v = W[src + r];
-      w16[r * Kp + kk] = abs && v < 0 ? -v : v;
-    }
-  }
 }
 
 /**
@@ -181,14 +199,10 @@ export function wasmGemmI16(
   A: ArrayLike<number>, W: ArrayLike<number>, M: number, K: number, N: number, abs: boolean, wT = false,
   S: Int32Array = new Int32Array(M * N), acc0?: Int32Array,
 ): Int32Array {
-  run(A, W, M, K, N, abs, wT, 0, (o, m0, mr, Np) => {
+  run(A, W, M, K, N, abs, wT, 0, acc0, (o, m0, mr, Np) => {
     const o32 = new Int32Array(o.buffer, o.byteOffset, mr * Np);
-    for (let m = 0; m < mr; m++) {
-      const src = m * Np;
-      const dst = (m0 + m) * N;
-      if (acc0 === undefined) S.set(o32.subarray(src, src + N), dst);
-      else for (let n = 0; n < N; n++) S[dst + n] = (o32[src + n] + acc0[n]) | 0;
-    }
+    if (Np === N) return S.set(o32, m0 * N); // the rows are contiguous: one copy
+    for (let m = 0; m < mr; m++) S.set(o32.subarray(m * Np, m * Np + N), (m0 + m) * N);
   });
   return S;
 }
@@ -203,7 +217,7 @@ export function wasmGemmI16x64(
 ): Float64Array {
   const S = new Float64Array(M * N);
   const steps = Math.max(1, Math.min(2 ** 20, Math.floor((2 ** 31 - 1) / (2 * Math.max(1, maxAbsProduct)))));
-  run(A, W, M, K, N, abs, wT, steps * 16, (o, m0, mr, Np) => {
+  run(A, W, M, K, N, abs, wT, steps * 16, undefined, (o, m0, mr, Np) => {
     const h = new Int32Array(o.buffer, o.byteOffset, 2 * mr * Np);
     for (let m = 0; m < mr; m++) {
       for (let n = 0; n < N; n++) {
@@ -215,29 +229,34 @@ export function wasmGemmI16x64(
   return S;
 }
 
-/** Layout of a GEMM in the memory: W's padded rows at 0, then a chunk of A's rows, then their output. */
-function layout(wBytes: number, aRowBytes: number, oRowBytes: number, M: number, tileM: number): { Mc: number; aOff: number; oOff: number; end: number } {
-  const rows = Math.max(tileM, Math.floor(Math.max(0, chunkBytes - wBytes) / (aRowBytes + oRowBytes) / tileM) * tileM);
+/**
+ * Regions of a GEMM in the memory, each 64-byte aligned: `fixed` bytes (W's padded rows, then its staged
+ * copy), then for a chunk of Mc rows each of `perRow` bytes per row (A's padded rows, its output, A's
+ * staged rows). Mc: as many rows (a multiple of tileM) as fit the chunk budget, at least tileM.
+ */
+function layout(fixed: number[], perRow: number[], M: number, tileM: number): { Mc: number; at: number[]; end: number } {
+  const fixedBytes = fixed.reduce((a, b) => a + up(b, 64), 0);
+  const rowBytes = perRow.reduce((a, b) => a + b, 0);
+  const rows = Math.max(tileM, Math.floor(Math.max(0, chunkBytes - fixedBytes) / Math.max(1, rowBytes) / tileM) * tileM);
   const Mc = Math.min(up(M, tileM), rows);
-  const aOff = wBytes;
-  const oOff = up(aOff + Mc * aRowBytes, 64);
-  return { Mc, aOff, oOff, end: oOff + Mc * oRowBytes };
-}
-
-/** Threads and blocks for a GEMM of `work` multiply-adds over Np padded columns. */
-function plan(kind: KernelKind, Np: number, work: number): { starts: number[]; blocks: number; t: number } {
-  const starts = columnBlocks(Np);
-  return { starts, blocks: starts.length - 1, t: threadsFor(kind, starts.length - 1, work) };
+  const at: number[] = [];
+  let end = 0;
+  for (const bytes of [...fixed, ...perRow.map((b) => b * Mc)]) {
+    at.push(end);
+    end = up(end + bytes, 64);
+  }
+  return { Mc, at, end };
 }
 
 /**
- * Converts chunks of A into the wasm memory as zero-padded i16 rows and runs the column blocks of
- * `gemm_i16` (flushBytes 0: i32 out, 4 x 2 tiles) or `gemm_i16_i64` (i64 out, 2 x 2 tiles) on them; `take`
- * reads each chunk's padded M x Np output (a view into the wasm memory) before the next chunk overwrites it.
+ * Stages chunks of A (and W and `acc0`, with the first) into the wasm memory, widens A's rows to
+ * zero-padded i16 and runs the column blocks of `gemm_i16` (flushBytes 0: i32 out starting at acc0, 4 x 2
+ * tiles) or `gemm_i16_i64` (i64 out, 2 x 2 tiles, no acc0) on them; `take` reads each chunk's padded M x Np
+ * output (a view into the wasm memory) before the next chunk overwrites it.
  */
 function run(
   A: ArrayLike<number>, W: ArrayLike<number>, M: number, K: number, N: number, abs: boolean, wT: boolean,
-  flushBytes: number, take: (out: Uint8Array, m0: number, rows: number, Np: number) => void,
+  flushBytes: number, acc0: Int32Array | undefined, take: (out: Uint8Array, m0: number, rows: number, Np: number) => void,
 ): void {
   if (M === 0 || N === 0 || K === 0) return;
   const k = instance();
@@ -246,34 +265,37 @@ function run(
   const oBytes = wide ? 8 : 4;
   const Kp = up(K, 8);
   const Np = up(N, 2);
-  const { Mc, aOff, oOff, end } = layout(Np * Kp * 2, Kp * 2, Np * oBytes, M, tileM);
+  const [aCode, wCode] = [operandCode(A, abs), operandCode(W, abs)];
+  const aEs = codeBytes(aCode);
+  const { Mc, at: [wOff, wStaged, bias, aOff, oOff, aStaged], end } = layout([Np * Kp * 2, K * N * codeBytes(wCode), Np * 4], [Kp * 2, Np * oBytes, K * aEs], M, tileM);
   k.ensureBytes(end);
-  const { starts, blocks, t } = plan('int', Np, M * K * N);
-  const job: ColumnJob = {
-    kernel: wide ? 'i16_i64' : 'i16', W: t > 1 ? sharedCopy(W, K * N) : W, wT, abs, K, N, Np, Kp, starts, rows: 0,
-    convertW: true, aOff, wOff: 0, oOff, flushBytes, nBits: 0, mask: 0,
+  const t = threadsOver('int', Np, M * K * N);
+  const job: PlannedJob = {
+    kernel: wide ? KERNEL.i16_i64 : KERNEL.i16, threads: t, bias: bias!, wStaged: wStaged!, wCode, wT: wT ? 1 : 0, K, N, Np, Kp, rows: 0,
+    packW: 1, aOff: aOff!, wOff: wOff!, oOff: oOff!, flushBytes, nBits: 0, starts: columnBlocks(Np, t),
   };
-  const mem = k.memory.buffer;
-  const a16 = new Int16Array(mem, aOff, Mc * Kp);
   for (let m0 = 0; m0 < M; m0 += Mc) {
     const mr = Math.min(Mc, M - m0);
     job.rows = up(mr, tileM);
-    runBlocks(job, blocks, t, () => {
-      for (let m = 0; m < mr; m++) {
-        const dst = m * Kp;
-        putRow16(a16, dst, A, (m0 + m) * K, K, abs);
-        if (Kp > K) a16.fill(0, dst + K, dst + Kp);
+    runBlocks(job, () => {
+      if (m0 === 0) {
+        stageOperand(W, 0, K * N, abs, wCode, job.wStaged);
+        const b = new Int32Array(k.memory.buffer, job.bias, Np).fill(0);
+        if (acc0 !== undefined) b.set(acc0.subarray(0, N));
       }
-      a16.fill(0, mr * Kp, job.rows * Kp); // the tile's padding rows
+      stageOperand(A, m0 * K, mr * K, abs, aCode, aStaged!);
+      k.exports.widen_rows(aStaged!, job.aOff, mr, K, Kp, K * aEs, aCode);
+      new Int16Array(k.memory.buffer, job.aOff + mr * Kp * 2, (job.rows - mr) * Kp).fill(0); // the tile's padding rows
     });
-    job.convertW = false;
-    take(new Uint8Array(mem, oOff, job.rows * Np * oBytes), m0, mr, Np);
+    job.packW = 0;
+    take(new Uint8Array(k.memory.buffer, job.oOff, job.rows * Np * oBytes), m0, mr, Np);
   }
 }
 
 /**
  * Binary GEMM in wasm (see gemm_wat.ts `xnor`): rows of `wpr` words copied to rows of a multiple of 4
- * words, the last valid word masked so padding bits are zero on both sides. `nBits` <= 4095 * 128.
+ * words, the last valid word masked so padding bits are zero on both sides (W's rows by the calling
+ * thread, with the first chunk of A's). `nBits` <= 4095 * 128.
  */
 export function wasmXnor(Ap: Uint32Array, Wp: Uint32Array, M: number, N: number, nBits: number, wpr: number, out: Int32Array): void {
   if (M === 0 || N === 0) return;
@@ -282,21 +304,24 @@ export function wasmXnor(Ap: Uint32Array, Wp: Uint32Array, M: number, N: number,
   const Np = up(N, 2);
   const rest = nBits & 31;
   const mask = rest === 0 ? 0xffffffff : (2 ** rest - 1) >>> 0;
-  const { Mc, aOff, oOff, end } = layout(Np * wp * 4, wp * 4, Np * 4, M, 2);
+  const { Mc, at: [wOff, aOff, oOff], end } = layout([Np * wp * 4], [wp * 4, Np * 4], M, 2);
   k.ensureBytes(end);
-  const { starts, blocks, t } = plan('xnor', Np, M * N * nBits);
-  const job: ColumnJob = {
-    kernel: 'xnor', W: t > 1 ? sharedCopy(Wp, N * wpr) : Wp, wT: true, abs: false, K: wpr, N, Np, Kp: wp, starts, rows: 0,
-    convertW: true, aOff, wOff: 0, oOff, flushBytes: 0, nBits, mask,
+  const t = threadsOver('xnor', Np, M * N * nBits);
+  const job: PlannedJob = {
+    kernel: KERNEL.xnor, threads: t, bias: 0, wStaged: 0, wCode: OPERAND_CODE.int8, wT: 1, K: wpr, N, Np, Kp: wp, rows: 0, packW: 0,
+    aOff: aOff!, wOff: wOff!, oOff: oOff!, flushBytes: 0, nBits, starts: columnBlocks(Np, t),
   };
   const mem = k.memory.buffer;
-  const a32 = new Uint32Array(mem, aOff, Mc * wp);
-  const o32 = new Int32Array(mem, oOff, Mc * Np);
+  const a32 = new Uint32Array(mem, job.aOff, Mc * wp);
+  const o32 = new Int32Array(mem, job.oOff, Mc * Np);
   for (let m0 = 0; m0 < M; m0 += Mc) {
     const mr = Math.min(Mc, M - m0);
     job.rows = up(mr, 2);
-    runBlocks(job, blocks, t, () => copyWordRows(a32, Ap, m0, mr, wpr, wp, mask, job.rows));
-    job.convertW = false;
-    for (let m = 0; m < mr; m++) out.set(o32.subarray(m * Np, m * Np + N), (m0 + m) * N);
+    runBlocks(job, () => {
+      if (m0 === 0) copyWordRows(new Uint32Array(mem, job.wOff, Np * wp), Wp, 0, N, wpr, wp, mask, Np);
+      copyWordRows(a32, Ap, m0, mr, wpr, wp, mask, job.rows);
+    });
+    if (Np === N) out.set(o32.subarray(0, mr * N), m0 * N); // the rows are contiguous: one copy
+    else for (let m = 0; m < mr; m++) out.set(o32.subarray(m * Np, m * Np + N), (m0 + m) * N);
   }
 }

@@ -10,8 +10,9 @@
  * kernel takes `ldo`, the output's row stride in elements (>= N): a thread computing columns [j0, j1) of a
  * wider output passes w + j0 rows, out + j0 elements, N = j1 - j0 and the full row length as ldo.
  *
- * gemm_i16(a, w, out, M, N, K, ldo): `out[i*ldo + j] = sum_k a[i*K + k] * w[j*K + k]` in i32 (wrapping mod
- *   2^32). a: M x K i16 rows, w: N x K i16 rows (the transposed weights), out: M rows of ldo i32. Requires M % 4 == 0,
+ * gemm_i16(a, w, out, M, N, K, ldo, bias): `out[i*ldo + j] = bias[j] + sum_k a[i*K + k] * w[j*K + k]` in i32
+ *   (wrapping mod 2^32). a: M x K i16 rows, w: N x K i16 rows (the transposed weights), out: M rows of ldo i32,
+ *   bias: N i32 (the initial values; zeros for none). Requires M % 4 == 0,
  *   N % 2 == 0, K % 8 == 0 (callers pad with zeros). A 4x2 register tile: per 8 k, 6 loads and 8
  *   `i32x4.dot_i16x8_s` (each lane adds two exact i16 x i16 products).
  *
@@ -25,6 +26,14 @@
  *   A 2x2 tile; per 16 bytes `v128.xor` + `i8x16.popcnt` added into i8x16 counters (at most 8 per step),
  *   flushed every 31 steps (<= 248 < 256) by a pairwise widening add into i16x8 counters (each i16 lane
  *   gains <= 16 per step, so a row may have at most 4095 16-byte chunks). Requires M % 2 == 0, N % 2 == 0.
+ *
+ * widen_rows(src, dst, rows, K, Kp, srcRow, code): operand rows into the kernels' layout: dst row r (Kp
+ *   i16, at dst + 2 r Kp) = the K values of the source row at src + r srcRow bytes, then zeros to Kp.
+ *   `code` (`OPERAND_CODE`) is the source's element type: 0 int8, 1 uint8, 2 int16; 8 values per step
+ *   (`v128.load8x8_s`/`_u` widen int8/uint8 to i16x8; int16 is copied), the K % 8 rest one by one.
+ * pack_wt(src, dst, K, N, count, Kp, code): columns of a K x N row-major W (element type `code`) as rows:
+ *   dst row r (Kp i16) = W[k][n0 + r] for k < K, then zeros, for r < count; src is the byte address of
+ *   W[0][n0] (a row of W is N elements). One value per step down a column (a transposing copy).
  *
  * Every kernel walks the output in R x C register tiles: row pointers pa_r = a + (i + r) * rowBytes,
  * pw_c = w + (j + c) * rowBytes, one v128 accumulator per tile cell named `<p><r><c>`, and writes the tile
@@ -120,12 +129,17 @@ function gemmI16(): string {
           ${lines(dotStep(t), '          ')}
           (br_if $lk (i32.lt_u ${get('k')} ${get('rb')})))`,
   ];
-  return `(func (export "gemm_i16") (param $a i32) (param $w i32) (param $out i32) (param $M i32) (param $N i32) (param $K i32) (param $ldo i32)
-    ${locals('i32', ['i', 'j', 'k', 'rb'])}
+  // pb: the tile's first bias value, bias + 4j; output (r, c) = hsum(c_rc) + bias[j + c]
+  const stores = [
+    set('pb', `(i32.add ${get('bias')} (i32.shl ${get('j')} (i32.const 2)))`),
+    ...storeTile(t, 'i32.store', 2, (r, c) => `(i32.add (call $hsum ${get(`c${r}${c}`)}) (i32.load${c === 0 ? '' : ` offset=${c * 4}`} ${get('pb')}))`),
+  ];
+  return `(func (export "gemm_i16") (param $a i32) (param $w i32) (param $out i32) (param $M i32) (param $N i32) (param $K i32) (param $ldo i32) (param $bias i32)
+    ${locals('i32', ['i', 'j', 'k', 'rb', 'pb'])}
     ${locals('i32', pointers(t))}
     ${locals('v128', cells(t, 'c'))}
     ${locals('v128', ['x', ...t.cols.map((c) => `w${c}`)])}
-    ${i16Tiles(t, inner, storeTile(t, 'i32.store', 2, (r, c) => `(call $hsum ${get(`c${r}${c}`)})`))}`;
+    ${i16Tiles(t, inner, stores)}`;
 }
 
 /** gemm_i16_i64: a 2x2 tile of i32x4 dot accumulators c, flushed every B bytes into i64x2 accumulators d. */
@@ -203,6 +217,75 @@ function xnor(): string {
       (br_if $li (i32.lt_u ${get('i')} ${get('M')}))))`;
 }
 
+/**
+ * The element types a staged operand can have (gemm_wasm.ts copies 8-bit typed arrays as they are and
+ * converts everything else to int16): per type the log2 of its size, how one value loads as i32, and how
+ * 8 consecutive values load as i16x8.
+ */
+export const OPERAND_CODE = { int8: 0, uint8: 1, int16: 2 } as const;
+const OPERAND_TYPES = [
+  { code: OPERAND_CODE.int8, shift: 0, load: 'i32.load8_s', load8: 'v128.load8x8_s' },
+  { code: OPERAND_CODE.uint8, shift: 0, load: 'i32.load8_u', load8: 'v128.load8x8_u' },
+  { code: OPERAND_CODE.int16, shift: 1, load: 'i32.load16_s', load8: 'v128.load' },
+] as const;
+
+/** `body(type)` for the operand type `code` names, one copy per type (the branch outside the loops). */
+const perType = (body: (ty: (typeof OPERAND_TYPES)[number]) => string): string =>
+  OPERAND_TYPES.map((ty) => `(if (i32.eq ${get('code')} (i32.const ${ty.code})) (then\n      ${body(ty)}))`).join('\n    ');
+
+/** i16 zeros at dst row pd from element k to Kp (the padding of a row). */
+const zeroTail = `(if (i32.lt_u ${get('k')} ${get('Kp')}) (then (loop $lz
+          (i32.store16 (i32.add ${get('pd')} (i32.shl ${get('k')} (i32.const 1))) (i32.const 0))
+          ${step('k', 1)}
+          (br_if $lz (i32.lt_u ${get('k')} ${get('Kp')})))))`;
+
+/** widen_rows: rows of int8/uint8/int16 values into zero-padded i16 rows (see the header). */
+function widenRows(): string {
+  const src = (ty: (typeof OPERAND_TYPES)[number]): string => `(i32.add ${get('ps')} (i32.shl ${get('k')} (i32.const ${ty.shift})))`;
+  const dst = `(i32.add ${get('pd')} (i32.shl ${get('k')} (i32.const 1)))`;
+  return `(func (export "widen_rows") (param $src i32) (param $dst i32) (param $rows i32) (param $K i32) (param $Kp i32) (param $srcRow i32) (param $code i32)
+    ${locals('i32', ['r', 'k', 'k8', 'ps', 'pd'])}
+    (if (i32.eqz ${get('rows')}) (then (return)))
+    ${set('k8', `(i32.and ${get('K')} (i32.const -8))`)}
+    ${perType((ty) => `${set('r', '(i32.const 0)')}
+      (loop $lr
+        ${set('ps', `(i32.add ${get('src')} (i32.mul ${get('r')} ${get('srcRow')}))`)}
+        ${set('pd', `(i32.add ${get('dst')} (i32.shl (i32.mul ${get('r')} ${get('Kp')}) (i32.const 1)))`)}
+        ${set('k', '(i32.const 0)')}
+        (if (i32.gt_u ${get('k8')} (i32.const 0)) (then (loop $l8
+          (v128.store ${dst} (${ty.load8} ${src(ty)}))
+          ${step('k', 8)}
+          (br_if $l8 (i32.lt_u ${get('k')} ${get('k8')})))))
+        (if (i32.lt_u ${get('k')} ${get('K')}) (then (loop $l1
+          (i32.store16 ${dst} (${ty.load} ${src(ty)}))
+          ${step('k', 1)}
+          (br_if $l1 (i32.lt_u ${get('k')} ${get('K')})))))
+        ${zeroTail}
+        ${step('r', 1)}
+        (br_if $lr (i32.lt_u ${get('r')} ${get('rows')})))`)})`;
+}
+
+/** pack_wt: `count` columns of a K x N W as zero-padded i16 rows (see the header). */
+function packWT(): string {
+  return `(func (export "pack_wt") (param $src i32) (param $dst i32) (param $K i32) (param $N i32) (param $count i32) (param $Kp i32) (param $code i32)
+    ${locals('i32', ['r', 'k', 'ps', 'pd', 'rowBytes'])}
+    (if (i32.or (i32.eqz ${get('count')}) (i32.eqz ${get('K')})) (then (return)))
+    ${perType((ty) => `${set('rowBytes', `(i32.shl ${get('N')} (i32.const ${ty.shift}))`)}
+      ${set('r', '(i32.const 0)')}
+      (loop $lr
+        ${set('ps', `(i32.add ${get('src')} (i32.shl ${get('r')} (i32.const ${ty.shift})))`)}
+        ${set('pd', `(i32.add ${get('dst')} (i32.shl (i32.mul ${get('r')} ${get('Kp')}) (i32.const 1)))`)}
+        ${set('k', '(i32.const 0)')}
+        (loop $lk
+          (i32.store16 (i32.add ${get('pd')} (i32.shl ${get('k')} (i32.const 1))) (${ty.load} ${get('ps')}))
+          ${set('ps', `(i32.add ${get('ps')} ${get('rowBytes')})`)}
+          ${step('k', 1)}
+          (br_if $lk (i32.lt_u ${get('k')} ${get('K')})))
+        ${zeroTail}
+        ${step('r', 1)}
+        (br_if $lr (i32.lt_u ${get('r')} ${get('count')})))`)})`;
+}
+
 export const GEMM_WAT = `(module
   (import "env" "memory" (memory 1 65536 shared))
   ${HSUM}
@@ -210,8 +293,10 @@ export const GEMM_WAT = `(module
   ${HSUM64}
   ${gemmI16I64()}
   ${xnor()}
+  ${widenRows()}
+  ${packWT()}
 )`;
 
 /** `GEMM_WAT` compiled by `watToWasm`; refreshed by `npx tsx src/kernels/build_wasm.ts`. */
 export const GEMM_WASM_BASE64 =
-  'AGFzbQEAAAABIARgAXsBf2AHf39/f39/fwBgAXsBfmAIf39/f39/f38AAhIBA2VudgZtZW1vcnkCAwGAgAQDBgUAAQIDAwciAwhnZW1tX2kxNgABDGdlbW1faTE2X2k2NAADBHhub3IABArQDQUZACAA/RsAIAD9GwFqIAD9GwIgAP0bA2pqC9MEAgt/C3sgBUEBdCEKIANFIARFIAVFcnIEQA8LQQAhBwNAQQAhCANAIAAgByAKbGohCyALIApqIQwgDCAKaiENIA0gCmohDiABIAggCmxqIQ8gDyAKaiEQ/QwAAAAAAAAAAAAAAAAAAAAAIRL9DAAAAAAAAAAAAAAAAAAAAAAhE/0MAAAAAAAAAAAAAAAAAAAAACEU/QwAAAAAAAAAAAAAAAAAAAAAIRX9DAAAAAAAAAAAAAAAAAAAAAAhFv0MAAAAAAAAAAAAAAAAAAAAACEX/QwAAAAAAAAAAAAAAAAAAAAAIRj9DAAAAAAAAAAAAAAAAAAAAAAhGUEAIQkDQCAPIAlq/QAEACEbIBAgCWr9AAQAIRwgCyAJav0ABAAhGiASIBogG/26Af2uASESIBMgGiAc/boB/a4BIRMgDCAJav0ABAAhGiAUIBogG/26Af2uASEUIBUgGiAc/boB/a4BIRUgDSAJav0ABAAhGiAWIBogG/26Af2uASEWIBcgGiAc/boB/a4BIRcgDiAJav0ABAAhGiAYIBogG/26Af2uASEYIBkgGiAc/boB/a4BIRkgCUEQaiEJIAkgCkkNAAsgAiAHIAZsIAhqQQJ0aiERIBEgEhAANgIAIBEgExAANgIEIBEgBkECdGohESARIBQQADYCACARIBUQADYCBCARIAZBAnRqIREgESAWEAA2AgAgESAXEAA2AgQgESAGQQJ0aiERIBEgGBAANgIAIBEgGRAANgIEIAhBAmohCCAIIARJDQALIAdBBGohByAHIANJDQALCw0AIAD9HQAgAP0dAXwLrAQCCn8LeyAFQQF0IQwgA0UgBEUgBUVycgRADwtBACEIA0BBACEJA0AgACAIIAxsaiENIA0gDGohDiABIAkgDGxqIQ8gDyAMaiEQ/QwAAAAAAAAAAAAAAAAAAAAAIRb9DAAAAAAAAAAAAAAAAAAAAAAhF/0MAAAAAAAAAAAAAAAAAAAAACEY/QwAAAAAAAAAAAAAAAAAAAAAIRlBACEKA0D9DAAAAAAAAAAAAAAAAAAAAAAhEv0MAAAAAAAAAAAAAAAAAAAAACET/QwAAAAAAAAAAAAAAAAAAAAAIRT9DAAAAAAAAAAAAAAAAAAAAAAhFSAKIAZqIQsgCyAMSwRAIAwhCwsDQCAPIApq/QAEACEbIBAgCmr9AAQAIRwgDSAKav0ABAAhGiASIBogG/26Af2uASESIBMgGiAc/boB/a4BIRMgDiAKav0ABAAhGiAUIBogG/26Af2uASEUIBUgGiAc/boB/a4BIRUgCkEQaiEKIAogC0kNAAsgFiAS/ccBIBL9yAH9zgH9zgEhFiAXIBP9xwEgE/3IAf3OAf3OASEXIBggFP3HASAU/cgB/c4B/c4BIRggGSAV/ccBIBX9yAH9zgH9zgEhGSAKIAxJDQALIAIgCCAHbCAJakEDdGohESARIBYQAjcDACARIBcQAjcDCCARIAdBA3RqIREgESAYEAI3AwAgESAZEAI3AwggCUECaiEJIAkgBEkNAAsgCEECaiEIIAggA0kNAAsLogQCCX8MeyADRSAERSAFRXJyBEAPC0EAIQgDQCAAIAggBWxqIQwgDCAFaiENQQAhCQNAIAEgCSAFbGohDiAOIAVqIQ/9DAAAAAAAAAAAAAAAAAAAAAAhGf0MAAAAAAAAAAAAAAAAAAAAACEa/QwAAAAAAAAAAAAAAAAAAAAAIRv9DAAAAAAAAAAAAAAAAAAAAAAhHEEAIQoDQP0MAAAAAAAAAAAAAAAAAAAAACEV/QwAAAAAAAAAAAAAAAAAAAAAIRb9DAAAAAAAAAAAAAAAAAAAAAAhF/0MAAAAAAAAAAAAAAAAAAAAACEYIApB8ANqIQsgCyAFSwRAIAUhCwsDQCAMIApq/QAEACERIA0gCmr9AAQAIRIgDiAKav0ABAAhEyAPIApq/QAEACEUIBUgESAT/VH9Yv1uIRUgFiARIBT9Uf1i/W4hFiAXIBIgE/1R/WL9biEXIBggEiAU/VH9Yv1uIRggCkEQaiEKIAogC0kNAAsgGSAV/X39jgEhGSAaIBb9ff2OASEaIBsgF/19/Y4BIRsgHCAY/X39jgEhHCAKIAVJDQALIAIgCCAHbCAJakECdGohECAQIAYgGf1/EABBAXRrNgIAIBAgBiAa/X8QAEEBdGs2AgQgECAHQQJ0aiEQIBAgBiAb/X8QAEEBdGs2AgAgECAGIBz9fxAAQQF0azYCBCAJQQJqIQkgCSAESQ0ACyAIQQJqIQggCCADSQ0ACws=';
+  'AGFzbQEAAAABIARgAXsBf2AIf39/f39/f38AYAF7AX5gB39/f39/f38AAhIBA2VudgZtZW1vcnkCAwGAgAQDCAcAAQIBAQMDBzkFCGdlbW1faTE2AAEMZ2VtbV9pMTZfaTY0AAMEeG5vcgAECndpZGVuX3Jvd3MABQdwYWNrX3d0AAYKkBYHGQAgAP0bACAA/RsBaiAA/RsCIAD9GwNqaguNBQIMfwt7IAVBAXQhCyADRSAERSAFRXJyBEAPC0EAIQgDQEEAIQkDQCAAIAggC2xqIQ0gDSALaiEOIA4gC2ohDyAPIAtqIRAgASAJIAtsaiERIBEgC2ohEv0MAAAAAAAAAAAAAAAAAAAAACEU/QwAAAAAAAAAAAAAAAAAAAAAIRX9DAAAAAAAAAAAAAAAAAAAAAAhFv0MAAAAAAAAAAAAAAAAAAAAACEX/QwAAAAAAAAAAAAAAAAAAAAAIRj9DAAAAAAAAAAAAAAAAAAAAAAhGf0MAAAAAAAAAAAAAAAAAAAAACEa/QwAAAAAAAAAAAAAAAAAAAAAIRtBACEKA0AgESAKav0ABAAhHSASIApq/QAEACEeIA0gCmr9AAQAIRwgFCAcIB39ugH9rgEhFCAVIBwgHv26Af2uASEVIA4gCmr9AAQAIRwgFiAcIB39ugH9rgEhFiAXIBwgHv26Af2uASEXIA8gCmr9AAQAIRwgGCAcIB39ugH9rgEhGCAZIBwgHv26Af2uASEZIBAgCmr9AAQAIRwgGiAcIB39ugH9rgEhGiAbIBwgHv26Af2uASEbIApBEGohCiAKIAtJDQALIAcgCUECdGohDCACIAggBmwgCWpBAnRqIRMgEyAUEAAgDCgCAGo2AgAgEyAVEAAgDCgCBGo2AgQgEyAGQQJ0aiETIBMgFhAAIAwoAgBqNgIAIBMgFxAAIAwoAgRqNgIEIBMgBkECdGohEyATIBgQACAMKAIAajYCACATIBkQACAMKAIEajYCBCATIAZBAnRqIRMgEyAaEAAgDCgCAGo2AgAgEyAbEAAgDCgCBGo2AgQgCUECaiEJIAkgBEkNAAsgCEEEaiEIIAggA0kNAAsLDQAgAP0dACAA/R0BfAusBAIKfwt7IAVBAXQhDCADRSAERSAFRXJyBEAPC0EAIQgDQEEAIQkDQCAAIAggDGxqIQ0gDSAMaiEOIAEgCSAMbGohDyAPIAxqIRD9DAAAAAAAAAAAAAAAAAAAAAAhFv0MAAAAAAAAAAAAAAAAAAAAACEX/QwAAAAAAAAAAAAAAAAAAAAAIRj9DAAAAAAAAAAAAAAAAAAAAAAhGUEAIQoDQP0MAAAAAAAAAAAAAAAAAAAAACES/QwAAAAAAAAAAAAAAAAAAAAAIRP9DAAAAAAAAAAAAAAAAAAAAAAhFP0MAAAAAAAAAAAAAAAAAAAAACEVIAogBmohCyALIAxLBEAgDCELCwNAIA8gCmr9AAQAIRsgECAKav0ABAAhHCANIApq/QAEACEaIBIgGiAb/boB/a4BIRIgEyAaIBz9ugH9rgEhEyAOIApq/QAEACEaIBQgGiAb/boB/a4BIRQgFSAaIBz9ugH9rgEhFSAKQRBqIQogCiALSQ0ACyAWIBL9xwEgEv3IAf3OAf3OASEWIBcgE/3HASAT/cgB/c4B/c4BIRcgGCAU/ccBIBT9yAH9zgH9zgEhGCAZIBX9xwEgFf3IAf3OAf3OASEZIAogDEkNAAsgAiAIIAdsIAlqQQN0aiERIBEgFhACNwMAIBEgFxACNwMIIBEgB0EDdGohESARIBgQAjcDACARIBkQAjcDCCAJQQJqIQkgCSAESQ0ACyAIQQJqIQggCCADSQ0ACwuiBAIJfwx7IANFIARFIAVFcnIEQA8LQQAhCANAIAAgCCAFbGohDCAMIAVqIQ1BACEJA0AgASAJIAVsaiEOIA4gBWohD/0MAAAAAAAAAAAAAAAAAAAAACEZ/QwAAAAAAAAAAAAAAAAAAAAAIRr9DAAAAAAAAAAAAAAAAAAAAAAhG/0MAAAAAAAAAAAAAAAAAAAAACEcQQAhCgNA/QwAAAAAAAAAAAAAAAAAAAAAIRX9DAAAAAAAAAAAAAAAAAAAAAAhFv0MAAAAAAAAAAAAAAAAAAAAACEX/QwAAAAAAAAAAAAAAAAAAAAAIRggCkHwA2ohCyALIAVLBEAgBSELCwNAIAwgCmr9AAQAIREgDSAKav0ABAAhEiAOIApq/QAEACETIA8gCmr9AAQAIRQgFSARIBP9Uf1i/W4hFSAWIBEgFP1R/WL9biEWIBcgEiAT/VH9Yv1uIRcgGCASIBT9Uf1i/W4hGCAKQRBqIQogCiALSQ0ACyAZIBX9ff2OASEZIBogFv19/Y4BIRogGyAX/X39jgEhGyAcIBj9ff2OASEcIAogBUkNAAsgAiAIIAdsIAlqQQJ0aiEQIBAgBiAZ/X8QAEEBdGs2AgAgECAGIBr9fxAAQQF0azYCBCAQIAdBAnRqIRAgECAGIBv9fxAAQQF0azYCACAQIAYgHP1/EABBAXRrNgIEIAlBAmohCSAJIARJDQALIAhBAmohCCAIIANJDQALC8wEAQV/IAJFBEAPCyADQXhxIQkgBkEARgRAQQAhBwNAIAAgByAFbGohCiABIAcgBGxBAXRqIQtBACEIIAlBAEsEQANAIAsgCEEBdGogCiAIQQB0av0BAwD9CwQAIAhBCGohCCAIIAlJDQALCyAIIANJBEADQCALIAhBAXRqIAogCEEAdGosAAA7AQAgCEEBaiEIIAggA0kNAAsLIAggBEkEQANAIAsgCEEBdGpBADsBACAIQQFqIQggCCAESQ0ACwsgB0EBaiEHIAcgAkkNAAsLIAZBAUYEQEEAIQcDQCAAIAcgBWxqIQogASAHIARsQQF0aiELQQAhCCAJQQBLBEADQCALIAhBAXRqIAogCEEAdGr9AgMA/QsEACAIQQhqIQggCCAJSQ0ACwsgCCADSQRAA0AgCyAIQQF0aiAKIAhBAHRqLQAAOwEAIAhBAWohCCAIIANJDQALCyAIIARJBEADQCALIAhBAXRqQQA7AQAgCEEBaiEIIAggBEkNAAsLIAdBAWohByAHIAJJDQALCyAGQQJGBEBBACEHA0AgACAHIAVsaiEKIAEgByAEbEEBdGohC0EAIQggCUEASwRAA0AgCyAIQQF0aiAKIAhBAXRq/QAEAP0LBAAgCEEIaiEIIAggCUkNAAsLIAggA0kEQANAIAsgCEEBdGogCiAIQQF0ai4BADsBACAIQQFqIQggCCADSQ0ACwsgCCAESQRAA0AgCyAIQQF0akEAOwEAIAhBAWohCCAIIARJDQALCyAHQQFqIQcgByACSQ0ACwsLtgMBBX8gBEUgAkVyBEAPCyAGQQBGBEAgA0EAdCELQQAhBwNAIAAgB0EAdGohCSABIAcgBWxBAXRqIQpBACEIA0AgCiAIQQF0aiAJLAAAOwEAIAkgC2ohCSAIQQFqIQggCCACSQ0ACyAIIAVJBEADQCAKIAhBAXRqQQA7AQAgCEEBaiEIIAggBUkNAAsLIAdBAWohByAHIARJDQALCyAGQQFGBEAgA0EAdCELQQAhBwNAIAAgB0EAdGohCSABIAcgBWxBAXRqIQpBACEIA0AgCiAIQQF0aiAJLQAAOwEAIAkgC2ohCSAIQQFqIQggCCACSQ0ACyAIIAVJBEADQCAKIAhBAXRqQQA7AQAgCEEBaiEIIAggBUkNAAsLIAdBAWohByAHIARJDQALCyAGQQJGBEAgA0EBdCELQQAhBwNAIAAgB0EBdGohCSABIAcgBWxBAXRqIQpBACEIA0AgCiAIQQF0aiAJLgEAOwEAIAkgC2ohCSAIQQFqIQggCCACSQ0ACyAIIAVJBEADQCAKIAhBAXRqQQA7AQAgCEEBaiEIIAggBUkNAAsLIAdBAWohByAHIARJDQALCws=';

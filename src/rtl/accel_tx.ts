@@ -7,7 +7,7 @@ import { runAccelerator, runCycles } from '../hw/accel_top.js';
 import { ToolError } from '../util/errors.js';
 import { accelBuildRequest, cosimAccelerator, hostImage, hostState, runWords, type AccelCapacity, type HostCycle, type HostState } from './accel_top.js';
 import { MAKE_VARS, buildSim, type BuildKind, type BuiltSim } from './build.js';
-import { koffi } from './inproc.js';
+import { koffi, koffiLoads } from './inproc.js';
 import { runTool } from './proc.js';
 
 /**
@@ -195,15 +195,6 @@ function processRunner(built: BuiltSim, memDir: string): ChunkRunner {
 /** A simulator that died or misbehaved: the run stops with the images verified so far. */
 class SimStopped extends Error {}
 
-/** koffi is an optional peer dependency: without it the run uses simulator processes. */
-function loadsKoffi(): boolean {
-  try {
-    koffi();
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Runs `batch` images (first-layer input integers, before the input shift) through the RTL, transaction level. */
 export async function txAccelerator(p: AccelProgram, x: Int32Array, batch: number, opts: TxOptions = {}): Promise<TxResult> {
@@ -215,7 +206,7 @@ export async function txAccelerator(p: AccelProgram, x: Int32Array, batch: numbe
   const want = Math.max(1, opts.jobs ?? availableParallelism());
   const chunk = I * Math.ceil((opts.chunk ?? defaultChunk(batch, want, I)) / I);
   const jobs = Math.max(1, Math.min(want, Math.ceil(batch / chunk) || 1));
-  const mode = opts.mode ?? (process.env.LOWBIT_RTL_INPROC === '1' && loadsKoffi() ? 'inproc' : 'process');
+  const mode = opts.mode ?? (process.env.LOWBIT_RTL_INPROC === '1' && koffiLoads() ? 'inproc' : 'process');
   const kind: BuildKind = mode === 'inproc' ? 'accel-lib' : 'accel';
   const built = await buildSim(
     { ...accelBuildRequest(p, opts), kind, makeVars: opts.makeVars ?? accelMakeVars(Math.ceil(batch / I) * T) },

@@ -10,11 +10,14 @@ import { inputPorts, outputPorts, type PortSpec } from './unit.js';
  * The in-process path: the harness core built as a shared library (`buildSim({ ..., kind: 'lib' })`,
  * sim/shim.cpp) and called through koffi (FFI). Same protocol, timing and VCD as the process harness
  * (sim/harness.cpp), without a process launch and file I/O: one FFI call runs the whole batch.
- * The process path stays the default of `lowbit verify` (a crashing model cannot take lowbit down).
+ * `lowbit verify` uses it by default for the registered units' own RTL (src/rtl/verify.ts `defaultInProcess`);
+ * mutants and users' RTL run as processes (a crashing model cannot take lowbit down).
  */
+type RunFn = (h: unknown, input: Uint32Array, output: Uint32Array, cycles: number) => void;
 interface ShimLib {
   open: (vcd: string) => unknown;
-  run: (h: unknown, input: Uint32Array, output: Uint32Array, cycles: number) => void;
+  /** `run.async(..., callback)` runs on a thread of libuv's pool (koffi's asynchronous call) */
+  run: RunFn & { async: (h: unknown, input: Uint32Array, output: Uint32Array, cycles: number, done: (err: unknown) => void) => void };
   close: (h: unknown) => void;
   inWords: () => number;
   outWords: () => number;
@@ -47,13 +50,23 @@ export function koffi(): typeof import('koffi') {
   return k;
 }
 
+/** Whether koffi loads (it is an optional peer dependency: without it, simulations run as processes). */
+export function koffiLoads(): boolean {
+  try {
+    koffi();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function load(path: string): ShimLib {
   let lib = loaded.get(path);
   if (lib === undefined) {
     const so = koffi().load(path);
     lib = {
       open: so.func('void *lb_open(const char *vcd)'),
-      run: so.func('void lb_run(void *h, const uint32_t *input, _Out_ uint32_t *output, double cycles)'),
+      run: so.func('void lb_run(void *h, const uint32_t *input, _Out_ uint32_t *output, double cycles)') as unknown as ShimLib['run'],
       close: so.func('void lb_close(void *h)'),
       inWords: so.func('int lb_in_words()'),
       outWords: so.func('int lb_out_words()'),
@@ -61,6 +74,23 @@ function load(path: string): ShimLib {
     loaded.set(path, lib);
   }
   return lib;
+}
+
+/** The library, its output block and an open simulation for one batch (the checks both calls make). */
+function openRun(built: BuiltSim, unit: string, ports: PortSpec[], cycles: number, vcdPath: string | undefined): { lib: ShimLib; h: unknown; output: Uint32Array } {
+  if (built.kind !== 'lib') throw new ToolError(`${unit}: the in-process path needs a build with kind 'lib'`);
+  if (vcdPath !== undefined && !built.trace) throw new ToolError(`${unit}: a VCD was requested from a build without --trace`);
+  const lib = load(built.exe);
+  const ins = inputPorts(ports);
+  const outs = outputPorts(ports);
+  const outStride = strideWords(outs) + tracedWords(built.traced);
+  if (lib.inWords() !== vectorWords(ins) || lib.outWords() !== vectorWords(outs) + tracedWords(built.traced)) {
+    throw new ToolError(`${unit}: ${built.exe} was built for another port list`);
+  }
+  const output = new Uint32Array(cycles * outStride);
+  const h = lib.open(vcdPath ?? '');
+  if (h === null) throw new ToolError(`${unit}: cannot open the VCD ${vcdPath}`);
+  return { lib, h, output };
 }
 
 /** Runs a whole stimulus, given as harness words, through a `kind: 'lib'` build in this process. */
@@ -72,23 +102,36 @@ export function runSimInProcessWords(
   cycles: number,
   opts: { vcdPath?: string } = {},
 ): SimWordsRun {
-  if (built.kind !== 'lib') throw new ToolError(`${unit}: the in-process path needs a build with kind 'lib'`);
-  if (opts.vcdPath !== undefined && !built.trace) throw new ToolError(`${unit}: a VCD was requested from a build without --trace`);
-  const lib = load(built.exe);
-  const ins = inputPorts(ports);
-  const outs = outputPorts(ports);
-  const outStride = strideWords(outs) + tracedWords(built.traced);
-  if (lib.inWords() !== vectorWords(ins) || lib.outWords() !== vectorWords(outs) + tracedWords(built.traced)) {
-    throw new ToolError(`${unit}: ${built.exe} was built for another port list`);
-  }
-  const output = new Uint32Array(cycles * outStride);
   const t0 = performance.now();
-  const h = lib.open(opts.vcdPath ?? '');
-  if (h === null) throw new ToolError(`${unit}: cannot open the VCD ${opts.vcdPath}`);
+  const { lib, h, output } = openRun(built, unit, ports, cycles, opts.vcdPath);
   lib.run(h, input, output, cycles);
   lib.close(h);
   const seconds = (performance.now() - t0) / 1000;
   return { words: output, cycles, seconds };
+}
+
+/**
+ * `runSimInProcessWords` as an asynchronous koffi call: the batch runs on a thread of libuv's pool while
+ * this thread goes on (verify runs the TS model meanwhile), and the promise settles when it ends. `input`
+ * must not change until then (the simulator reads it in place).
+ */
+export function runSimInProcessWordsAsync(
+  built: BuiltSim,
+  unit: string,
+  ports: PortSpec[],
+  input: Uint32Array,
+  cycles: number,
+  opts: { vcdPath?: string } = {},
+): Promise<SimWordsRun> {
+  const t0 = performance.now();
+  const { lib, h, output } = openRun(built, unit, ports, cycles, opts.vcdPath);
+  return new Promise((resolve, reject) => {
+    lib.run.async(h, input, output, cycles, (err: unknown) => {
+      lib.close(h);
+      if (err) reject(err instanceof Error ? err : new Error(String(err)));
+      else resolve({ words: output, cycles, seconds: (performance.now() - t0) / 1000 });
+    });
+  });
 }
 
 /** Runs a whole stimulus through a `kind: 'lib'` build in this process. */

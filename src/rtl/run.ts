@@ -40,6 +40,18 @@ export function checkSimOutput(outs: PortSpec[], words: Uint32Array, cycles: num
 }
 
 /**
+ * A file of little-endian uint32 words (a trailing partial word dropped) as a Uint32Array: a view of the read
+ * buffer when it is 4-byte aligned (a file read gets a buffer of its own, so it is: no copy of megabytes of
+ * outputs), else a copy.
+ */
+export function readWords(path: string): Uint32Array {
+  const buf = readFileSync(path);
+  const n = buf.byteLength >>> 2;
+  if (buf.byteOffset % 4 === 0) return new Uint32Array(buf.buffer, buf.byteOffset, n);
+  return new Uint32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + 4 * n));
+}
+
+/**
  * `runSim` on words: `input` is the encoded stimulus (`strideWords(inputs)` words per cycle). The process
  * is started before the first await, so a caller can run its TS model while the simulator runs.
  */
@@ -66,9 +78,7 @@ export async function runSimWords(
     if (res.code !== 0) {
       throw new ToolError(`${unit}: simulator ${built.exe} exited with ${res.code}: ${(res.stderr || res.stdout).trim().slice(0, 2000)}`);
     }
-    const buf = readFileSync(outPath);
-    const out = new Uint32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + (buf.byteLength & ~3)));
-    return { words: checkSimOutput(outputPorts(ports), out, cycles, tracedWords(built.traced)), cycles, seconds };
+    return { words: checkSimOutput(outputPorts(ports), readWords(outPath), cycles, tracedWords(built.traced)), cycles, seconds };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -156,7 +156,80 @@ export function getBits(words: Uint32Array, off: number, pos: number, bits: numb
   return bits === 32 ? v >>> 0 : v & MASK[bits];
 }
 
-/** Writes `rng.bigBits(bits)` (the same draws, the same value) at `words[off]`, without a BigInt up to 64 bits. */
+/**
+ * ORs the `bits`-bit two's complement pattern of the safe integer `v` (bits <= 53) into the zeroed field at
+ * bit `pos` of the port at `words[off]` (a packed lane wider than 32 bits, e.g. one column's slot in `ps_i`):
+ * the low 32 bits, then floor(v / 2^32) mod 2^(bits - 32).
+ */
+export function putField(words: Uint32Array, off: number, pos: number, v: number, bits: number): void {
+  if (bits <= 32) {
+    orBits(words, off, pos, (v & MASK[bits]) >>> 0, bits);
+  } else {
+    orBits(words, off, pos, v >>> 0, 32); // ToUint32: v mod 2^32 for any integer
+    orBits(words, off, pos + 32, Math.floor(v / TWO32) & MASK[bits - 32], bits - 32);
+  }
+}
+
+/** Reads the `bits`-bit field (bits <= 53) at bit `pos` of the port at `words[off]`, two's complement when `signed`. */
+export function getField(words: Uint32Array, off: number, pos: number, bits: number, signed: boolean): number {
+  if (bits <= 32) {
+    const v = getBits(words, off, pos, bits);
+    return signed ? (v << (32 - bits)) >> (32 - bits) : v;
+  }
+  const hb = bits - 32;
+  const hi = getBits(words, off, pos + 32, hb);
+  return (signed ? (hi << (32 - hb)) >> (32 - hb) : hi) * TWO32 + getBits(words, off, pos, 32);
+}
+
+/**
+ * ORs `n` lanes of `bits` bits (<= 53) into the zeroed port at `words[off]`: lane i is the two's complement
+ * pattern of `values[i]` at bit i * bits (as `putField` per lane; lanes of <= 32 bits are packed a word at a
+ * time). A vector port of an array, e.g. mac_array's `h_i` (R lanes) or `y_o` (C accumulators).
+ */
+export function putLanes(words: Uint32Array, off: number, values: ArrayLike<number>, n: number, bits: number): void {
+  if (bits > 32) {
+    for (let i = 0; i < n; i++) putField(words, off, i * bits, values[i], bits);
+    return;
+  }
+  const m = MASK[bits];
+  let w = off;
+  let acc = 0; // the word being filled, `fill` bits of it so far
+  let fill = 0;
+  for (let i = 0; i < n; i++) {
+    const v = (values[i] & m) >>> 0;
+    acc |= v << fill;
+    fill += bits;
+    if (fill >= 32) {
+      words[w++] |= acc;
+      fill -= 32;
+      acc = fill === 0 ? 0 : v >>> (bits - fill); // the lane's bits that did not fit
+    }
+  }
+  if (fill > 0) words[w] |= acc;
+}
+
+/** Reads `n` lanes of `bits` bits (<= 53) of the port at `words[off]` into `out` (as `getField` per lane). */
+export function getLanes(words: Uint32Array, off: number, n: number, bits: number, signed: boolean, out: { [i: number]: number }): void {
+  for (let i = 0; i < n; i++) out[i] = getField(words, off, i * bits, bits, signed);
+}
+
+/** `putField` for any width: ORs the `bits`-bit two's complement pattern of `v` into the zeroed field at bit `pos`. */
+export function putFieldBig(words: Uint32Array, off: number, pos: number, v: bigint, bits: number): void {
+  let u = BigInt.asUintN(bits, v);
+  for (let b = 0; b < bits; b += 32, u >>= 32n) {
+    const n = Math.min(32, bits - b);
+    orBits(words, off, pos + b, Number(u & 0xffffffffn), n);
+  }
+}
+
+/** `getField` for any width, as a BigInt. */
+export function getFieldBig(words: Uint32Array, off: number, pos: number, bits: number, signed: boolean): bigint {
+  let u = 0n;
+  for (let b = bits - (((bits - 1) & 31) + 1); b >= 0; b -= 32) u = (u << 32n) | BigInt(getBits(words, off, pos + b, Math.min(32, bits - b)));
+  return signed ? BigInt.asIntN(bits, u) : u;
+}
+
+/** Writes `rng.bigBits(bits)` (the same draws, the same value) at `words[off]`, without a BigInt. */
 export function putRandomBits(rng: Rng, words: Uint32Array, off: number, bits: number): void {
   if (bits <= 32) {
     words[off] = rng.u32() >>> (32 - bits);
@@ -168,7 +241,13 @@ export function putRandomBits(rng: Rng, words: Uint32Array, off: number, bits: n
     words[off] = r === 32 ? b : ((a << r) | b) >>> 0;
     words[off + 1] = r === 32 ? a : a >>> (32 - r);
   } else {
-    putBig(words, off, rng.bigBits(bits), bits);
+    // bigBits: q = floor(bits / 32) whole draws, most significant first, then the top r = bits mod 32 bits of
+    // one more draw as the lowest r bits: draw i (1..q) sits at bit r + 32 (q - i)
+    const q = bits >>> 5;
+    const r = bits & 31;
+    words.fill(0, off, off + portWords(bits));
+    for (let i = 1; i <= q; i++) orBits(words, off, r + 32 * (q - i), rng.u32(), 32);
+    if (r > 0) words[off] |= rng.u32() >>> (32 - r);
   }
 }
 

@@ -11,7 +11,7 @@ import { checkPorts, strideWords } from './harness.js';
 import { resolveRepoPath } from './paths.js';
 import { formatReport } from './report.js';
 import { runSimWords, type SimWordsRun } from './run.js';
-import { runSimInProcessWords } from './inproc.js';
+import { koffiLoads, runSimInProcessWordsAsync } from './inproc.js';
 import { inputPorts, outputPorts, type UnitDesign, type UnitSpec, type WordsModelRun } from './unit.js';
 import { unitData } from './unit_words.js';
 import { UNITS, unitNames } from './units/index.js';
@@ -40,7 +40,10 @@ export interface VerifyJob {
   hdlOverride?: Record<string, string>;
   /** Verilator compile jobs for this build */
   buildJobs?: number;
-  /** simulate in this process through the koffi shim (a `kind: 'lib'` build) instead of the harness process */
+  /**
+   * simulate in this process through the koffi shim (a `kind: 'lib'` build) instead of the harness process;
+   * unset: `defaultInProcess`
+   */
   inProcess?: boolean;
 }
 
@@ -113,6 +116,21 @@ export function reproduceCommand(job: Pick<VerifyJob, 'unit' | 'label' | 'seed' 
   return `lowbit verify --unit ${q(job.unit)} --design ${q(job.label)} --seed ${job.seed} --cases ${job.cases} --keep-vcd`;
 }
 
+/**
+ * Where a job simulates when it does not say (`inProcess` unset): in this process for a registered unit's own
+ * RTL when koffi loads (src/rtl/inproc.ts; no process start, which costs node 8-14 ms here as node forks
+ * itself, no stimulus and output files, docs/verify.md); a harness process for mutants (`hdlOverride`),
+ * bindings of users' RTL (`extra.verilatorArgs`/`command`), units from modules that are not a registered unit
+ * (name, top and RTL files), and units whose simulator reads memory files (`workFiles`), so that a model that
+ * may crash (a mutant's, a user's) cannot take lowbit down.
+ */
+function defaultInProcess(spec: UnitSpec, job: VerifyJob, extra: { verilatorArgs?: string[]; command?: string }): boolean {
+  const files = spec.hdlFiles(job.design).join('\n');
+  const own = UNITS.some((u) => u.name === spec.name && u.top === spec.top && u.hdlFiles(job.design).join('\n') === files);
+  const plain = job.hdlOverride === undefined && extra.verilatorArgs === undefined && extra.command === undefined && spec.workFiles === undefined;
+  return own && plain && koffiLoads();
+}
+
 /** Runs one verification job (also the pool worker entry point). */
 export async function verifyJob(job: VerifyJob): Promise<VerifyResult> {
   return verifySpec(await resolveUnit(job.unit), job);
@@ -126,13 +144,14 @@ export async function verifyJob(job: VerifyJob): Promise<VerifyResult> {
  * D > 0 runs D more cycles of zero inputs (D < 0, an RTL ahead of the model, compares the first T + D cycles).
  */
 export async function verifySpec(spec: UnitSpec, job: VerifyJob, extra: { verilatorArgs?: string[]; command?: string; outputDelay?: number } = {}): Promise<VerifyResult> {
+  const inProcess = job.inProcess ?? defaultInProcess(spec, job, extra);
   const { design } = job;
   const ports = spec.ports(design);
   checkPorts(spec.name, ports);
   const files = spec.hdlFiles(design).map((f) => job.hdlOverride?.[f] ?? resolveRepoPath(f));
   const traced = spec.traceSignals?.(design) ?? [];
   const built = await buildSim(
-    { unit: spec.name, top: spec.top, files, parameters: spec.parameters(design), ports, trace: true, kind: job.inProcess ? 'lib' : 'exe', extraArgs: extra.verilatorArgs, traced: traced.map((s) => s.vcd) },
+    { unit: spec.name, top: spec.top, files, parameters: spec.parameters(design), ports, trace: true, kind: inProcess ? 'lib' : 'exe', extraArgs: extra.verilatorArgs, traced: traced.map((s) => s.vcd) },
     { cacheDir: job.cacheDir, jobs: job.buildJobs },
   );
   const t0 = performance.now();
@@ -154,11 +173,12 @@ export async function verifySpec(spec: UnitSpec, job: VerifyJob, extra: { verila
   const simStimulus = delay > 0 ? new Uint32Array(simCycles * inStride) : data.stimulus;
   if (delay > 0) simStimulus.set(data.stimulus);
   const work = spec.workFiles?.(design, job.seed, job.cases);
-  if (work !== undefined && job.inProcess) throw new InputError(`${spec.name}: its simulator reads memory files from its working directory; drop --in-process`);
+  if (work !== undefined && inProcess) throw new InputError(`${spec.name}: its simulator reads memory files from its working directory; drop --in-process`);
   const tmp = mkdtempSync(join(tmpdir(), 'lowbit-verify-'));
+  // in process: an asynchronous koffi call, so the TS model below runs while the simulator does
   const simulate = (vcd?: string): Promise<SimWordsRun> =>
-    job.inProcess
-      ? Promise.resolve(runSimInProcessWords(built, spec.name, ports, simStimulus, simCycles, { vcdPath: vcd }))
+    inProcess
+      ? runSimInProcessWordsAsync(built, spec.name, ports, simStimulus, simCycles, { vcdPath: vcd })
       : runSimWords(built, spec.name, ports, simStimulus, simCycles, { vcdPath: vcd, ...(work !== undefined ? { cwd: tmp } : {}) });
   try {
     for (const [name, text] of Object.entries(work ?? {})) writeFileSync(join(tmp, name), text);
@@ -168,7 +188,7 @@ export async function verifySpec(spec: UnitSpec, job: VerifyJob, extra: { verila
       mkdirSync(vcdDir, { recursive: true });
       vcdPath = keptPath;
     }
-    // the simulator process starts here; the TS model runs while it simulates
+    // the simulation starts here (a process, or a call on a pool thread); the TS model runs while it simulates
     const pending = simulate(vcdPath);
     let model: WordsModelRun;
     try {

@@ -123,6 +123,36 @@ describe('the exact i64 wasm path (sums past 2^31)', () => {
       }
     }
   });
+  it('every operand container, W as given and transposed, WRAP and SAT needing |A||W| (operand staging, widen_rows, pack_wt)', () => {
+    const rng = new Rng(SEED + 7);
+    // each container with values it holds: 8-bit typed arrays are staged as bytes, the rest as int16
+    const CONTAINERS: [string, (v: number[]) => ArrayLike<number>, number, number][] = [
+      ['Int8Array', (v) => Int8Array.from(v), -128, 127],
+      ['Uint8Array', (v) => Uint8Array.from(v), 0, 255],
+      ['Int16Array', (v) => Int16Array.from(v), -3000, 3000],
+      ['Uint16Array', (v) => Uint16Array.from(v), 0, 300],
+      ['Int32Array', (v) => Int32Array.from(v), -200, 200],
+      ['Float64Array', (v) => Float64Array.from(v), -100, 100],
+      ['Array', (v) => v, -128, 127],
+    ];
+    const value = (lo: number, hi: number): number => (rng.float() < 0.2 ? (rng.float() < 0.5 ? lo : hi) : rng.int(lo, hi));
+    for (const [M, K, N] of [[7, 5, 3], [5, 8, 10], [9, 21, 7], [4, 40, 2]] as const) {
+      for (const [an, aMake, alo, ahi] of CONTAINERS) {
+        for (const [wn, wMake, wlo, whi] of CONTAINERS) {
+          const A = aMake(Array.from({ length: M * K }, () => value(alo, ahi)));
+          const wv = Array.from({ length: K * N }, () => value(wlo, whi));
+          const W = wMake(wv);
+          const Wt = wMake(Array.from({ length: K * N }, (_, i) => wv[(i % K) * N + Math.floor(i / K)]!));
+          for (const acc of [{ bits: 32, overflow: 'WRAP' }, { bits: 12, overflow: 'SAT' }] as AccSpec[]) {
+            const ctx = `${M}x${K}x${N} A ${an} W ${wn} ${acc.bits} ${acc.overflow}`;
+            const want = Array.from(gemmIntRef(A, W, M, K, N, acc, new Int32Array(M * N)) as Int32Array);
+            expect(Array.from(gemmInt(A, W, M, K, N, acc, new Int32Array(M * N)) as Int32Array), ctx).toEqual(want);
+            expect(Array.from(gemmInt(A, Wt, M, K, N, acc, new Int32Array(M * N), { wTransposed: true }) as Int32Array), `${ctx} wT`).toEqual(want);
+          }
+        }
+      }
+    }
+  });
   it('gemmInt takes it for 16-bit SAT and wide WRAP accumulators', () => {
     const rng = new Rng(SEED + 6);
     const M = 6, K = 500, N = 5;

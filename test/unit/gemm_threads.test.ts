@@ -2,7 +2,11 @@ import { describe, it, expect, afterAll } from 'vitest';
 import { gemmInt } from '../../src/kernels/gemm.js';
 import { gemmXnor } from '../../src/kernels/xnor.js';
 import { allocGemmOut, type AccSpec, type GemmOut } from '../../src/kernels/gemm_ref.js';
-import { kernelHelpers, setKernelThreads, stopKernelThreads, threadsFor, MIN_PARALLEL_WORK } from '../../src/kernels/threads.js';
+import { helperWakes, kernelHelpers, setKernelThreads, stopKernelThreads, threadsFor, MIN_PARALLEL_WORK } from '../../src/kernels/threads.js';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setChunkBytes } from '../../src/kernels/gemm_wasm.js';
 import { Rng } from '../../src/util/rng.js';
 import { InputError } from '../../src/util/errors.js';
@@ -107,6 +111,48 @@ describe('kernels on several threads', () => {
         run(t).forEach((y, i) => expect(firstDifference(y, one[i]!), `${M}x${K}x${N} chunk ${chunk} t=${t} result ${i}`).toBe(-1));
       }
     }
+  }, 120_000);
+
+  it('helpers parked between jobs wake for the next one; stopped helpers restart', async () => {
+    const [M, K, N] = [256, 256, 256];
+    const A = randomOperand(0, M * K);
+    const W = randomOperand(0, K * N);
+    const acc: AccSpec = { bits: 32, overflow: 'WRAP' };
+    setKernelThreads(1);
+    const one = gemmInt(A, W, M, K, N, acc, allocGemmOut(M, N, acc));
+    const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+    await stopKernelThreads(); // the earlier tests' helpers
+    for (const round of [0, 1]) {
+      setKernelThreads(2, { minWork: 0 });
+      for (let i = 0; i < 5; i++) {
+        await sleep(5); // longer than the helpers spin: they are parked when the job is posted
+        const woke = helperWakes();
+        expect(firstDifference(gemmInt(A, W, M, K, N, acc, allocGemmOut(M, N, acc)), one), `round ${round} GEMM ${i}`).toBe(-1);
+        // the helper may wake after the caller has run every block (a loaded machine), but it wakes
+        for (let waited = 0; helperWakes() === woke; waited += 5) {
+          if (waited > 30_000) throw new Error(`round ${round} GEMM ${i}: the parked helper did not wake for the job in 30 s`);
+          await sleep(5);
+        }
+      }
+      expect(kernelHelpers()).toBe(1);
+      await stopKernelThreads();
+      expect(kernelHelpers()).toBe(0);
+    }
+  }, 120_000);
+
+  it('a process whose helpers are parked exits when its work is done', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lowbit-threads-'));
+    const script = join(dir, 'exit.ts');
+    const src = (f: string): string => JSON.stringify(new URL(`../../src/kernels/${f}`, import.meta.url).href);
+    writeFileSync(script, `import { gemmInt } from ${src('gemm.ts')};
+import { setKernelThreads, kernelHelpers } from ${src('threads.ts')};
+setKernelThreads(2, { minWork: 0 });
+const A = new Int8Array(64 * 64).fill(1);
+const y = gemmInt(A, A, 64, 64, 64, { bits: 32, overflow: 'WRAP' }, new Int32Array(64 * 64));
+process.stdout.write(\`\${y[0]} \${kernelHelpers()}\`);
+`);
+    const out = execFileSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8', timeout: 60_000 });
+    expect(out).toBe('64 1');
   }, 120_000);
 
   it('the batched accelerator model on kernel threads == one thread == the integer reference', () => {

@@ -2,9 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { compareOutputs, compareOutputWords } from '../../src/rtl/compare.js';
 import { checkWords, decodeOutputs, encodeRows } from '../../src/rtl/harness.js';
 import { inputPorts, outputPorts, type PortSpec, type UnitDesign, type UnitSpec } from '../../src/rtl/unit.js';
-import { getBig, getBits, getInt, orBits, putBig, putInt, putRandomBits, unitData, unitFromWords, wordOffsets } from '../../src/rtl/unit_words.js';
+import { getBig, getBits, getField, getFieldBig, getInt, getLanes, orBits, putBig, putField, putFieldBig, putInt, putLanes, putRandomBits, unitData, unitFromWords, wordOffsets } from '../../src/rtl/unit_words.js';
 import { accelTopUnit } from '../../src/rtl/units/accel_top.js';
 import { convWindowUnit } from '../../src/rtl/units/conv_window.js';
+import { macArrayUnit } from '../../src/rtl/units/mac_array.js';
 import { macPeUnit } from '../../src/rtl/units/mac_pe.js';
 import { macPeShiftDesigns } from '../../src/rtl/units/mac_pe_shift.js';
 import { requantizerUnit } from '../../src/rtl/units/requantizer.js';
@@ -57,16 +58,53 @@ describe('port words: value helpers against BigInt', () => {
     }
   });
 
+  it('putField/getField, putLanes/getLanes (<= 53 bits) and putFieldBig/getFieldBig (any width) pack signed lanes as BigInt packing does', () => {
+    const seed = testSeed(43);
+    const rng = new Rng(seed);
+    for (const bits of [1, 2, 7, 8, 16, 31, 32, 33, 40, 52, 53, 63, 64, 65, 100]) {
+      const n = 5;
+      const lo = -(1n << BigInt(bits - 1));
+      const hi = (1n << BigInt(bits - 1)) - 1n;
+      // signed values: random, and the corners (a lane at the minimum has its top bit set)
+      const values = [lo, hi, ...Array.from({ length: n - 2 }, () => BigInt.asIntN(bits, rng.bigBits(bits)))];
+      const start = 3; // the fields straddle word boundaries
+      const packed = values.reduce((a, v, i) => a | (BigInt.asUintN(bits, v) << BigInt(start + i * bits)), 0n);
+      const size = Math.ceil((start + n * bits) / 32) + 1;
+      const what = `bits ${bits} seed ${seed}`;
+      const wb = new Uint32Array(size + 1);
+      values.forEach((v, i) => putFieldBig(wb, 1, start + i * bits, v, bits));
+      expect(getBig(wb, 1, 32 * size, false), what).toBe(packed);
+      expect(wb[0], what).toBe(0);
+      expect(values.map((_, i) => getFieldBig(wb, 1, start + i * bits, bits, true)), what).toEqual(values);
+      expect(values.map((_, i) => getFieldBig(wb, 1, start + i * bits, bits, false)), what).toEqual(values.map((v) => BigInt.asUintN(bits, v)));
+      if (bits > 53) continue;
+      const w = new Uint32Array(size + 1);
+      values.forEach((v, i) => putField(w, 1, start + i * bits, Number(v), bits));
+      expect([...w], what).toEqual([...wb]);
+      // putLanes / getLanes: the lanes from bit 0 of the port
+      const lanes = new Uint32Array(size + 1);
+      putLanes(lanes, 1, values.map(Number), n, bits);
+      expect(getBig(lanes, 1, 32 * size, false), what).toBe(packed >> BigInt(start));
+      expect(lanes[0], what).toBe(0);
+      const back = new Array<number>(n);
+      getLanes(lanes, 1, n, bits, true, back);
+      expect(back.map(BigInt), what).toEqual(values);
+      expect(values.map((_, i) => BigInt(getField(w, 1, start + i * bits, bits, true))), what).toEqual(values);
+      expect(values.map((_, i) => BigInt(getField(w, 1, start + i * bits, bits, false))), what).toEqual(values.map((v) => BigInt.asUintN(bits, v)));
+    }
+  });
+
   it('putRandomBits draws exactly what rng.bigBits draws', () => {
     const seed = testSeed(5);
-    for (const bits of [1, 7, 31, 32, 33, 40, 63, 64, 65, 96, 100]) {
+    for (const bits of [1, 7, 31, 32, 33, 40, 63, 64, 65, 96, 100, 128, 160, 200]) {
       const a = new Rng(seed + bits);
       const b = new Rng(seed + bits);
       for (let i = 0; i < 50; i++) {
-        const w = new Uint32Array(4);
+        const w = new Uint32Array(8);
+        w.fill(0xffffffff, 0, Math.ceil(bits / 32)); // the port's old contents are overwritten
         putRandomBits(a, w, 0, bits);
         expect(getBig(w, 0, bits, false), `bits ${bits} draw ${i} seed ${seed}`).toBe(b.bigBits(bits));
-        expect(getBig(w, 0, 128, false) >> BigInt(bits)).toBe(0n);
+        expect(getBig(w, 0, 256, false) >> BigInt(bits)).toBe(0n);
       }
     }
   });
@@ -117,9 +155,10 @@ describe('port words: checks and comparison', () => {
   });
 });
 
-describe('the two forms of a unit agree (every design of mac_pe, mac_pe_shift, requantizer, xnor_popcount, conv_window, accel_top)', () => {
+describe('the two forms of a unit agree (every design of mac_pe, mac_pe_shift, mac_array, requantizer, xnor_popcount, conv_window, accel_top)', () => {
   const cases: [UnitSpec, UnitDesign[]][] = [
     [macPeUnit, [...macPeUnit.designs(), ...macPeShiftDesigns()]],
+    [macArrayUnit, macArrayUnit.designs()],
     [requantizerUnit, requantizerUnit.designs()],
     [xnorPopcountUnit, xnorPopcountUnit.designs()],
     [convWindowUnit, convWindowUnit.designs()],

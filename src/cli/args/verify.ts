@@ -14,7 +14,7 @@ export interface Args extends Partial<Omit<RtlArgs, 'keepVcd' | 'json' | 'vcdDir
   keepVcd: boolean;
   vcdDir?: string;
   mutate: boolean;
-  inProcess: boolean;
+  inProcess?: boolean;
   json: boolean;
 }
 
@@ -31,7 +31,7 @@ export const verifyCommand: CommandModule<object, Args> = {
       .option('jobs', { type: 'number', describe: 'parallel builds/simulations (worker pool; default: the machine parallelism)' })
       .option('keep-vcd', { type: 'boolean', default: false, describe: 'keep the VCD of every run (always kept on a mismatch)' })
       .option('vcd-dir', { type: 'string', describe: 'folder for kept VCDs (default <cache>/vcd)' })
-      .option('in-process', { type: 'boolean', default: false, describe: 'simulate in-process through the koffi shim instead of a harness process' })
+      .option('in-process', { type: 'boolean', describe: 'simulate in this process through the koffi shim (the default for the registered units when koffi loads); --no-in-process: a harness process' })
       .option('mutate', { type: 'boolean', default: false, describe: 'run the RTL mutation catalogue and report the kill fraction' })
       .option('rtl', { type: 'string', array: true, describe: 'your RTL files (Verilog/SystemVerilog), checked against a golden model through --bind' })
       .option('include', { alias: 'I', type: 'string', array: true, describe: 'with --rtl: an include directory' })

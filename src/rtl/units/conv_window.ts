@@ -11,8 +11,8 @@
  *  2. random cycles (20 %): every descriptor field random (small or any 32-bit pattern), random controls.
  * Taps, channel and pad value random every cycle. Outputs every cycle; no traced registers (pix_o is the
  * tile register, the rest is combinational in the walk's registers). Written on harness words (the typed fast
- * path); the model converts each cycle's words to `WindowWalkModel`'s BigInt inputs (the descriptor only when
- * it changes) and its outputs back.
+ * path); the model fills one `WindowWalkModel` inputs object from each cycle's words (u32 patterns, as numbers)
+ * and writes its outputs back.
  */
 import type { Design } from '../../hw/design.js';
 import { PRESETS } from '../../hw/presets.js';
@@ -30,8 +30,6 @@ function params(d: Design): WindowWalkParams {
 }
 
 const FIELDS = ['map_h_i', 'map_c_i', 'sh_i', 'pt_i', 'out_w_i', 'rows_i', 'row_len_i', 'in_row_i', 'step_x_i', 'step_y_i', 'origin_i', 'origin_x_i'] as const;
-const KEYS = ['mapH', 'mapC', 'sh', 'pt', 'outW', 'rows', 'rowLen', 'inRow', 'stepX', 'stepY', 'origin', 'originX'] as const;
-type Desc = Pick<WindowWalkInputs, (typeof KEYS)[number]>;
 
 function ports(d: Design): PortSpec[] {
   const p = params(d);
@@ -103,7 +101,7 @@ function stimulus(d: Design, seed: number, cases: number): Uint32Array {
     const o = out.next();
     const w = out.words;
     for (let b = 0; b < 5; b++) w[o + CTL + b] = (ctl >>> b) & 1;
-    w.set(desc, o + DESC);
+    for (let k = 0; k < desc.length; k++) w[o + DESC + k] = desc[k];
     w[o + PAD] = rng.int(0, hMax);
     for (let r = 0; r < p.rows; r++) orBits(w, o + TAP, r * p.hBits, rng.int(0, hMax), p.hBits);
     w[o + CHAN] = rng.int(0, 7);
@@ -153,30 +151,46 @@ function model(d: Design, stim: Uint32Array): WordsModelRun {
   const { init_i: CTL, map_h_i: DESC, pad_i: PAD, tap_i: TAP, chan_i: CHAN } = at;
   const { tap_idx_o: TIDX, h_o: H, seg_pos_o: SPOS, seg_sh_o: SSH, seg_nbits_o: SNB, pool_idx_o: POOL, pix_o: PIX } = at;
   const { rows, hBits } = p;
-  const nf = FIELDS.length;
-  // the descriptor's BigInts, rebuilt only when its words change (they stay over a walk)
-  let desc = {} as Desc;
-  for (let t = 0, x = 0, y = 0; t < cycles; t++, x += S, y += R) {
-    let same = t > 0;
-    for (let k = 0; same && k < nf; k++) same = stim[x + DESC + k] === stim[x - S + DESC + k];
-    if (!same) desc = Object.fromEntries(KEYS.map((key, k) => [key, BigInt(stim[x + DESC + k])])) as Desc;
-    const taps: bigint[] = [];
-    for (let r = 0; r < rows; r++) taps.push(BigInt(getBits(stim, x + TAP, r * hBits, hBits)));
-    const inp: WindowWalkInputs = {
-      init: stim[x + CTL] !== 0, tile: stim[x + CTL + 1] !== 0, step: stim[x + CTL + 2] !== 0, last: stim[x + CTL + 3] !== 0,
-      seg: stim[x + CTL + 4] !== 0, ...desc, pad: BigInt(stim[x + PAD]), taps, chan: BigInt(stim[x + CHAN]),
-    };
-    const o = m.outputs(inp);
+  // one inputs and one outputs object, refilled every cycle
+  const x: WindowWalkInputs = {
+    init: false, tile: false, step: false, last: false, seg: false, mapH: 0, mapC: 0, sh: 0, pt: 0, outW: 0, rows: 0,
+    rowLen: 0, inRow: 0, stepX: 0, stepY: 0, origin: 0, originX: 0, pad: 0, taps: new Array<number>(rows).fill(0), chan: 0,
+  };
+  const o = m.newOutputs();
+  const pool = o.poolIdx.length;
+  for (let t = 0, i = 0, y = 0; t < cycles; t++, i += S, y += R) {
+    x.init = stim[i + CTL] !== 0;
+    x.tile = stim[i + CTL + 1] !== 0;
+    x.step = stim[i + CTL + 2] !== 0;
+    x.last = stim[i + CTL + 3] !== 0;
+    x.seg = stim[i + CTL + 4] !== 0;
+    // the descriptor fields in FIELDS order
+    const f = i + DESC;
+    x.mapH = stim[f];
+    x.mapC = stim[f + 1];
+    x.sh = stim[f + 2];
+    x.pt = stim[f + 3];
+    x.outW = stim[f + 4];
+    x.rows = stim[f + 5];
+    x.rowLen = stim[f + 6];
+    x.inRow = stim[f + 7];
+    x.stepX = stim[f + 8];
+    x.stepY = stim[f + 9];
+    x.origin = stim[f + 10];
+    x.originX = stim[f + 11];
+    x.pad = stim[i + PAD];
+    for (let r = 0; r < rows; r++) x.taps[r] = getBits(stim, i + TAP, r * hBits, hBits);
+    x.chan = stim[i + CHAN];
+    m.cycle(x, o);
     for (let r = 0; r < rows; r++) {
-      outputs[y + TIDX + r] = Number(o.tapIdx[r]);
-      orBits(outputs, y + H, r * hBits, Number(o.h[r]), hBits);
+      outputs[y + TIDX + r] = o.tapIdx[r];
+      orBits(outputs, y + H, r * hBits, o.h[r], hBits);
     }
-    outputs[y + SPOS] = Number(o.segPos);
-    outputs[y + SSH] = Number(o.segSh);
-    outputs[y + SNB] = Number(o.segNbits);
-    for (let i = 0; i < o.poolIdx.length; i++) outputs[y + POOL + i] = Number(o.poolIdx[i]);
-    outputs[y + PIX] = Number(o.pix);
-    m.step(inp);
+    outputs[y + SPOS] = o.segPos;
+    outputs[y + SSH] = o.segSh;
+    outputs[y + SNB] = o.segNbits;
+    for (let k = 0; k < pool; k++) outputs[y + POOL + k] = o.poolIdx[k];
+    outputs[y + PIX] = o.pix;
   }
   return { outputs };
 }

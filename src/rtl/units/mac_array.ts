@@ -12,17 +12,20 @@
  *  3. between GEMMs, 3 idle cycles with random data on every lane and the valids low.
  * The model runs ONE array over the whole stimulus (the state carries over between GEMMs, like the RTL).
  * Trace: the accumulator and the stationary register of the four corner PEs.
+ * Stimulus and model are on harness words (`unitFromWords`): the lanes of h_i, v_i, ps_i and y_o are packed
+ * fields (`putLanes`/`getLanes`; `putFieldBig`/`getFieldBig` when the accumulator is a BigInt, above 52 bits).
  */
 import { BINARY, formatRange, intFormat, type IntFormat, type NumFormat } from '../../arith/format.js';
 import type { Design } from '../../hw/design.js';
 import { PRESETS } from '../../hw/presets.js';
 import { MacArray, peRegisterPath, type MacArrayInputs } from '../../hw/mac_array.js';
-import { laneFromBits, laneToBits, tagBits, type AccRule, type AccValue } from '../../hw/mac_rule.js';
+import { tagBits, type AccRule, type AccValue } from '../../hw/mac_rule.js';
 import { macVerilogParams } from '../../hw/mac_pe.js';
 import { peKind, peLanes, peRule, peVerilogParams, shiftLevels } from '../../hw/pe_kind.js';
 import { simulateGemm } from '../../hw/gemm_schedule.js';
 import { Rng } from '../../util/rng.js';
-import type { PortSpec, UnitDesign, UnitSpec } from '../unit.js';
+import type { PortSpec, UnitDesign, UnitSpec, WordsModelRun } from '../unit.js';
+import { getFieldBig, getLanes, portLayout, putFieldBig, putLanes, putRandomBits, unitFromWords, WordsWriter } from '../unit_words.js';
 import { hdlFiles } from '../hdl_manifest.js';
 import { randomLane } from './mac_pe.js';
 
@@ -48,14 +51,9 @@ function ports(d: Design): PortSpec[] {
   ];
 }
 
-function pack(values: ArrayLike<bigint>, n: number, bits: number): bigint {
-  let x = 0n;
-  for (let i = n - 1; i >= 0; i--) x = (x << BigInt(bits)) | BigInt.asUintN(bits, values[i]);
-  return x;
-}
-
-function unpack(x: bigint, i: number, bits: number): bigint {
-  return BigInt.asUintN(bits, x >> BigInt(i * bits));
+/** The word layout of the ports (offsets within each direction's vector, words per cycle). */
+function layout(d: Design): { g: ReturnType<typeof geom> } & ReturnType<typeof portLayout> {
+  return { g: geom(d), ...portLayout(ports(d)) };
 }
 
 /** A random operand value of a Design format (bipolar: +-1), at a corner with probability 0.3. */
@@ -65,32 +63,50 @@ function randomOperand(rng: Rng, f: NumFormat): number {
 }
 
 /**
- * The stimulus, and what each GEMM's own fresh array put on y_o in each recorded cycle (`null` where
- * y_valid_o was low or the cycle is filler): the unit tests check that one array run over the whole
- * stimulus gives the same rows, i.e. that the state carried over between GEMMs is harmless.
+ * The stimulus on harness words, and what each GEMM's own fresh array put on y_o in each recorded cycle
+ * (`null` where y_valid_o was low or the cycle is filler): the unit tests check that one array run over the
+ * whole stimulus gives the same rows, i.e. that the state carried over between GEMMs is harmless.
  */
-export function macArrayStimulus(d: Design, seed: number, cases: number): { stim: bigint[][]; rows: (bigint[] | null)[] } {
-  const g = geom(d);
-  const rng = new Rng(seed);
-  const stim: bigint[][] = [];
+export function macArrayStimulus(d: Design, seed: number, cases: number): { stim: Uint32Array; rows: (bigint[] | null)[] } {
   const rows: (bigint[] | null)[] = [];
+  const stim = draw(d, seed, cases, rows);
+  return { stim, rows };
+}
+
+/** The stimulus (`rows`, when given, gets the fresh arrays' y_o rows, see `macArrayStimulus`). */
+function draw(d: Design, seed: number, cases: number, rows?: (bigint[] | null)[]): Uint32Array {
+  const { g, at, inStride } = layout(d);
+  const { h_valid_i: HV, h_i: H, v_valid_i: VV, v_i: V, last_i: LAST, tag_i: TAG, ps_i: PS } = at;
+  const { R, C, acc } = g;
+  const hBits = g.h.bits, vBits = g.v.bits;
+  const big = typeof peRule(d).zero === 'bigint'; // the controller's partial sums are the rule's values
+  const rng = new Rng(seed);
+  const randomGemms = Math.max(2, Math.ceil(cases / 100));
+  // a random GEMM takes about (M/R)(N/C)(K + R) + R + C cycles, M, N, K up to 2R+1, 2C+1, 2R+2
+  const out = new WordsWriter(inStride, 64 + (randomGemms + 4) * (8 * R + C + 16));
   const record = (i: MacArrayInputs<AccValue>, arr: MacArray<AccValue>): void => {
-    rows.push(arr.yValid() ? Array.from({ length: g.C }, (_, c) => BigInt(arr.y(c))) : null);
-    const h = Array.from(i.h, (x) => laneToBits(x, g.h));
-    const v = Array.from(i.v, (x) => laneToBits(x, g.v));
-    const ps = i.ps.map((x) => BigInt(x));
-    stim.push([
-      i.hValid ? 1n : 0n, pack(h, g.R, g.h.bits), i.vValid ? 1n : 0n, pack(v, g.C, g.v.bits), i.last ? 1n : 0n,
-      BigInt(i.tag), pack(ps, g.C, g.acc),
-    ]);
+    rows?.push(arr.yValid() ? Array.from({ length: C }, (_, c) => BigInt(arr.y(c))) : null);
+    const o = out.next();
+    const w = out.words;
+    w[o + HV] = i.hValid ? 1 : 0;
+    putLanes(w, o + H, i.h, R, hBits);
+    w[o + VV] = i.vValid ? 1 : 0;
+    putLanes(w, o + V, i.v, C, vBits);
+    w[o + LAST] = i.last ? 1 : 0;
+    w[o + TAG] = i.tag;
+    if (big) for (let c = 0; c < C; c++) putFieldBig(w, o + PS, c * acc, i.ps[c] as bigint, acc);
+    else putLanes(w, o + PS, i.ps as number[], C, acc);
   };
   const junk = (): void => {
     for (let t = 0; t < 3; t++) {
-      rows.push(null);
-      stim.push([
-        0n, rng.bigBits(g.R * g.h.bits), 0n, rng.bigBits(g.C * g.v.bits), BigInt(rng.int(0, 1)),
-        rng.bigBits(g.tag), rng.bigBits(g.C * g.acc),
-      ]);
+      rows?.push(null);
+      const o = out.next();
+      const w = out.words;
+      putRandomBits(rng, w, o + H, R * hBits);
+      putRandomBits(rng, w, o + V, C * vBits);
+      w[o + LAST] = rng.int(0, 1);
+      putRandomBits(rng, w, o + TAG, g.tag);
+      putRandomBits(rng, w, o + PS, C * acc);
     }
   };
   const gemm = (M: number, K: number, N: number, a: (m: number, k: number) => number, w: (k: number, n: number) => number, stallP: number): void => {
@@ -111,62 +127,77 @@ export function macArrayStimulus(d: Design, seed: number, cases: number): { stim
   const rw = (): number => (levels ? levels[rng.int(0, levels.length - 1)] : randomOperand(rng, d.weight));
   const aMax = formatRange(d.activation).max;
   const [wMin, wMax] = levels ? [levels[0], levels[levels.length - 1]] : [formatRange(d.weight).min, formatRange(d.weight).max];
-  gemm(g.R, 1, g.C, ra, rw, 0);
-  gemm(g.R + 1, g.R + 1, g.C + 1, ra, rw, 0);
-  const K = 2 * g.R + 3;
-  gemm(Math.min(g.R, 2), K, 2, () => aMax, (k, n) => ((k < K / 2) === (n === 0) ? wMax : wMin), 0);
+  gemm(R, 1, C, ra, rw, 0);
+  gemm(R + 1, R + 1, C + 1, ra, rw, 0);
+  const K = 2 * R + 3;
+  gemm(Math.min(R, 2), K, 2, () => aMax, (k, n) => ((k < K / 2) === (n === 0) ? wMax : wMin), 0);
   const corner = (f: NumFormat): number => {
     const r = formatRange(f);
     return rng.float() < 0.5 ? r.min : r.max;
   };
-  gemm(g.R, g.R + 2, g.C, () => corner(d.activation), () => (rng.float() < 0.5 ? wMin : wMax), 0);
-  const randomGemms = Math.max(2, Math.ceil(cases / 100));
+  gemm(R, R + 2, C, () => corner(d.activation), () => (rng.float() < 0.5 ? wMin : wMax), 0);
   for (let i = 0; i < randomGemms; i++) {
-    gemm(rng.int(1, 2 * g.R + 1), rng.int(1, 2 * g.R + 2), rng.int(1, 2 * g.C + 1), ra, rw, 0.15);
+    gemm(rng.int(1, 2 * R + 1), rng.int(1, 2 * R + 2), rng.int(1, 2 * C + 1), ra, rw, 0.15);
   }
-  return { stim, rows };
+  return out.finish();
 }
 
-function stimulus(d: Design, seed: number, cases: number): bigint[][] {
-  return macArrayStimulus(d, seed, cases).stim;
+function stimulus(d: Design, seed: number, cases: number): Uint32Array {
+  return draw(d, seed, cases);
 }
 
-function model(d: Design, stim: bigint[][]): { outputs: bigint[][]; trace: Record<string, bigint[]> } {
-  const g = geom(d);
+/**
+ * One array over the whole stimulus. Outputs are registers, sampled before the step; lanes are read and
+ * written as packed fields (numbers, or BigInts when the accumulate rule's values are, above 52 bits).
+ * Traces: each corner PE's `acc_q` (signed) and `s_q` (its lane's unsigned bit pattern).
+ */
+function model(d: Design, stim: Uint32Array): WordsModelRun {
+  const { g, at, inStride: S, outStride: Y } = layout(d);
+  const { h_valid_i: HV, h_i: H, v_valid_i: VV, v_i: V, last_i: LAST, tag_i: TAG, ps_i: PS, y_valid_o: YV, y_o: YO } = at;
+  const { R, C, acc } = g;
+  const hBits = g.h.bits, vBits = g.v.bits, hSigned = g.h.signed, vSigned = g.v.signed;
   const rule = peRule(d) as AccRule<AccValue>;
   const big = typeof rule.zero === 'bigint';
+  const os = d.array.dataflow === 'os';
   const arr = new MacArray<AccValue>(d, rule);
   const inp: MacArrayInputs<AccValue> = {
-    hValid: false, h: new Int32Array(g.R), vValid: false, v: new Int32Array(g.C), last: false, tag: 0,
-    ps: new Array<AccValue>(g.C).fill(rule.zero),
+    hValid: false, h: new Int32Array(R), vValid: false, v: new Int32Array(C), last: false, tag: 0,
+    ps: new Array<AccValue>(C).fill(rule.zero),
   };
+  const cycles = stim.length / S;
+  const outputs = new Uint32Array(cycles * Y);
   const corners = tracedPes(d);
-  const outputs: bigint[][] = [];
-  const trace: Record<string, bigint[]> = {};
-  for (const [r, c] of corners) {
-    trace[`acc_${r}_${c}`] = [];
-    trace[`s_${r}_${c}`] = [];
-  }
-  const y = new Array<bigint>(g.C);
-  for (const x of stim) {
-    for (let c = 0; c < g.C; c++) y[c] = rule.toBigInt(arr.y(c));
-    outputs.push([arr.yValid() ? 1n : 0n, pack(y, g.C, g.acc)]);
-    for (const [r, c] of corners) {
-      trace[`acc_${r}_${c}`].push(rule.toBigInt(arr.peRegister(r, c, 'acc_q') as AccValue));
-      trace[`s_${r}_${c}`].push(laneToBits(arr.peRegister(r, c, 's_q') as number, g.v));
+  const accTraces = corners.map(() => (big ? new Array<AccValue>(cycles) : new Float64Array(cycles)));
+  const sTraces = corners.map(() => new Float64Array(cycles));
+  const sSpan = 2 ** vBits;
+  const lanes = new Array<AccValue>(C);
+  for (let t = 0, x = 0, y = 0; t < cycles; t++, x += S, y += Y) {
+    outputs[y + YV] = arr.yValid() ? 1 : 0;
+    for (let c = 0; c < C; c++) lanes[c] = arr.y(c);
+    if (big) for (let c = 0; c < C; c++) putFieldBig(outputs, y + YO, c * acc, lanes[c] as bigint, acc);
+    else putLanes(outputs, y + YO, lanes as number[], C, acc);
+    for (let k = 0; k < corners.length; k++) {
+      const [r, c] = corners[k];
+      accTraces[k][t] = arr.peRegister(r, c, 'acc_q') as number; // a BigInt into the plain array when `big`
+      const sv = arr.peRegister(r, c, 's_q') as number;
+      sTraces[k][t] = sv < 0 ? sv + sSpan : sv;
     }
-    inp.hValid = x[0] === 1n;
-    for (let r = 0; r < g.R; r++) inp.h[r] = laneFromBits(unpack(x[1], r, g.h.bits), g.h);
-    inp.vValid = x[2] === 1n;
-    for (let c = 0; c < g.C; c++) inp.v[c] = laneFromBits(unpack(x[3], c, g.v.bits), g.v);
-    inp.last = x[4] === 1n;
-    inp.tag = Number(x[5]);
-    for (let c = 0; c < g.C; c++) {
-      const p = BigInt.asIntN(g.acc, unpack(x[6], c, g.acc));
-      inp.ps[c] = big ? p : Number(p);
-    }
+    inp.hValid = stim[x + HV] === 1;
+    getLanes(stim, x + H, R, hBits, hSigned, inp.h);
+    inp.vValid = stim[x + VV] === 1;
+    getLanes(stim, x + V, C, vBits, vSigned, inp.v);
+    inp.last = stim[x + LAST] === 1;
+    inp.tag = stim[x + TAG];
+    // ps_i enters the PEs in ws/is only (the os array has no partial-sum path)
+    if (big && !os) for (let c = 0; c < C; c++) inp.ps[c] = getFieldBig(stim, x + PS, c * acc, acc, true);
+    else if (!os) getLanes(stim, x + PS, C, acc, true, inp.ps as number[]);
     arr.step(inp);
   }
+  const trace: Record<string, ArrayLike<number | bigint>> = {};
+  corners.forEach(([r, c], k) => {
+    trace[`acc_${r}_${c}`] = accTraces[k];
+    trace[`s_${r}_${c}`] = sTraces[k];
+  });
   return { outputs, trace };
 }
 
@@ -247,20 +278,19 @@ export function macArrayDesigns(): UnitDesign[] {
   ];
 }
 
-export const macArrayUnit: UnitSpec = {
+export const macArrayUnit: UnitSpec = unitFromWords({
   name: 'mac_array',
   top: 'mac_array',
   hdlFiles: () => hdlFiles('mac_array'),
   parameters: (d) => ({ Rows: d.array.rows, Cols: d.array.cols, ...macVerilogParams(d), ...peVerilogParams(d) }),
   ports,
   designs: macArrayDesigns,
-  stimulus,
-  model,
+  words: { stimulus, model },
   traceSignals: (d) =>
     tracedPes(d).flatMap(([r, c]) => [
       { vcd: peRegisterPath(r, c, 'acc_q'), model: `acc_${r}_${c}` },
       { vcd: peRegisterPath(r, c, 's_q'), model: `s_${r}_${c}` },
     ]),
-};
+});
 
 export default macArrayUnit;

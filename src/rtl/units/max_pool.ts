@@ -27,7 +27,7 @@ import { PRESETS } from '../../hw/presets.js';
 import { formatRange, intFormat, type IntFormat } from '../../arith/format.js';
 import { Rng } from '../../util/rng.js';
 import type { PortSpec, UnitDesign, WordsModelRun } from '../unit.js';
-import { getInt, portLayout, putInt, unitFromWords } from '../unit_words.js';
+import { getBits, getInt, orBits, portLayout, putInt, unitFromWords } from '../unit_words.js';
 import { hdlFiles } from '../hdl_manifest.js';
 import { randomLane } from './mac_pe.js';
 
@@ -78,24 +78,9 @@ function designs(): UnitDesign[] {
   ];
 }
 
-/** Writes the `bits`-bit pattern of `v` as tap k of x_i (its words start at `off`, 0 before; bits <= 16). */
+/** Writes the `bits`-bit pattern of `v` (a lane value or pattern, bits <= 16) as tap k of x_i (its words start at `off`, 0 before). */
 function putTap(words: Uint32Array, off: number, k: number, v: number, bits: number): void {
-  const u = v & (2 ** bits - 1);
-  const pos = k * bits;
-  const w = off + (pos >>> 5);
-  const s = pos & 31;
-  words[w] |= u << s;
-  if (s + bits > 32) words[w + 1] |= u >>> (32 - s);
-}
-
-/** Reads tap k of x_i as its unsigned `bits`-bit pattern (bits <= 16). */
-function getTap(words: Uint32Array, off: number, k: number, bits: number): number {
-  const pos = k * bits;
-  const w = off + (pos >>> 5);
-  const s = pos & 31;
-  let u = words[w] >>> s;
-  if (s + bits > 32) u |= words[w + 1] << (32 - s);
-  return u & (2 ** bits - 1);
+  orBits(words, off, k * bits, v & ((1 << bits) - 1), bits);
 }
 
 /** A tap's value: ±1 from bit 0 when bipolar, else the slot as a signed or unsigned integer. */
@@ -189,7 +174,7 @@ function model(d: Design, stim: Uint32Array): WordsModelRun {
     // the RTL reads the PoolMax x PoolMax tap grid: a wider window is the whole grid
     const kh = Math.min(getInt(stim, x + KH, 32, false), p.poolMax);
     const kw = Math.min(getInt(stim, x + KW, 32, false), p.poolMax);
-    const y = poolWindowMax(kh, kw, (i, j) => tapValue(getTap(stim, x + X, i * p.poolMax + j, p.hBits), p, bip));
+    const y = poolWindowMax(kh, kw, (i, j) => tapValue(getBits(stim, x + X, (i * p.poolMax + j) * p.hBits, p.hBits), p, bip));
     putInt(outputs, t * R + Y, y, 32);
   }
   return { outputs };
