@@ -14,12 +14,15 @@
  * is steadier when other jobs share the machine.
  * - threads: `gemmInt` 512^3 int8 and `gemmXnor` 1024 x 4096 x 1024 on one thread and on `--threads N`
  *   (default all cores; threads.ts splits output column blocks), results checked identical; wall-clock medians of
- *   both, alternating, their ratio (target >= 1.7x on 2 idle cores), and process CPU time per GEMM
- *   (all threads): near 1x of the one-thread CPU time means the work is split, not repeated.
+ *   both, alternating, their ratio (target >= 1.7x on 2 idle cores), process CPU time per GEMM (all threads,
+ *   counted until the helpers have parked again, so their spin after a job is in it: near 1x of the one-thread
+ *   CPU time means the work is split, not repeated), and the blocks the helpers ran per GEMM (0: they woke
+ *   too late to take part). Each GEMM starts with the helpers parked (the previous run is > 2 ms before).
+ * Prints the CPU (model, vector extensions) and the load average first.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ort from 'onnxruntime-node';
 import { encodeModel, DT } from '../src/model/onnx/proto.js';
@@ -28,10 +31,11 @@ import { gemmIntRef } from '../src/kernels/gemm_ref.js';
 import { gemmXnor } from '../src/kernels/xnor.js';
 import { xnorDotAt } from '../src/arith/binary.js';
 import { Rng } from '../src/util/rng.js';
-import { availableParallelism } from 'node:os';
-import { MIN_PARALLEL_WORK, setKernelThreads } from '../src/kernels/threads.js';
+import { helperBlocks, MIN_PARALLEL_WORK, setKernelThreads } from '../src/kernels/threads.js';
+import { cpuLine } from './cpu.js';
 
 const quick = process.argv.includes('--quick');
+process.stdout.write(`${cpuLine()}\nload average at the start: ${loadavg().map((x) => x.toFixed(2)).join(' ')}\n\n`);
 /** `--cpu`: time by process CPU time (user + system) instead of wall clock — steadier on a loaded machine. */
 const cpuClock = process.argv.includes('--cpu');
 const clock = (): number => {
@@ -225,7 +229,13 @@ execFileSync('g++', ['-O3', '-march=native', '-o', exe, join(dir, 'xnor.cpp')]);
 const xShapes: [number, number, number][] = threadsOnly ? [] : quick ? [[64, 64, 1024]] : [[256, 256, 1024], [1000, 1024, 832], [64, 64, 8192]];
 for (const [M, N, nBits] of xShapes) await benchXnor(exe, dir, M, N, nBits);
 
-/** One-thread vs `threads` medians (wall and CPU) of `run`, alternating; checks both give the same output. */
+/** Blocks the calling thread for `ms` (the helpers, parked after their spin, use no CPU meanwhile). */
+const sleepSync = (ms: number): void => void Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+/**
+ * One-thread vs `threads` medians (wall and CPU) of `run`, alternating after 3 warm-up runs each; checks both
+ * give the same output. CPU time is read 3 ms after the run (past the helpers' spin), wall time right after it.
+ */
 function benchThreads(label: string, shape: string, macs: number, threads: number, run: () => Int32Array, minWork?: number): string {
   const wall = (): number => Number(process.hrtime.bigint()) / 1e9;
   const cpu = (): number => {
@@ -233,13 +243,16 @@ function benchThreads(label: string, shape: string, macs: number, threads: numbe
     return (c.user + c.system) / 1e6;
   };
   const t: Record<'one' | 'many', { w: number[]; c: number[]; y?: Int32Array }> = { one: { w: [], c: [] }, many: { w: [], c: [] } };
-  for (let i = -1; i < REPS; i++) {
+  const helped0 = helperBlocks();
+  for (let i = -3; i < REPS; i++) {
     for (const k of ['one', 'many'] as const) {
       setKernelThreads(k === 'one' ? 1 : threads, { minWork });
       const [w0, c0] = [wall(), cpu()];
       const y = run();
-      const [w1, c1] = [wall(), cpu()];
-      if (i < 0) t[k].y = y.slice(); // the warm-up run starts the helper threads
+      const w1 = wall();
+      sleepSync(3);
+      const c1 = cpu();
+      if (i < 0) t[k].y = y.slice(); // the warm-up runs start the helper threads
       else {
         t[k].w.push(w1 - w0);
         t[k].c.push(c1 - c0);
@@ -248,8 +261,9 @@ function benchThreads(label: string, shape: string, macs: number, threads: numbe
   }
   setKernelThreads(1);
   if (hashY(t.one.y!) !== hashY(t.many.y!)) throw new Error(`${label} ${shape}: ${threads} threads differ from one thread`);
+  const helped = (helperBlocks() - helped0) / (REPS + 3);
   const [w1, wn, c1, cn] = [median(t.one.w), median(t.many.w), median(t.one.c), median(t.many.c)];
-  return `${label.padEnd(16)} ${shape.padEnd(16)} ${(macs / w1 / 1e9).toFixed(2).padStart(8)} ${(macs / wn / 1e9).toFixed(2).padStart(8)} ${(w1 / wn).toFixed(2).padStart(6)}x ${(c1 * 1e3).toFixed(1).padStart(9)} ${(cn * 1e3).toFixed(1).padStart(9)} ${(cn / c1).toFixed(2).padStart(6)}x`;
+  return `${label.padEnd(16)} ${shape.padEnd(16)} ${(macs / w1 / 1e9).toFixed(2).padStart(8)} ${(macs / wn / 1e9).toFixed(2).padStart(8)} ${(w1 / wn).toFixed(2).padStart(6)}x ${(c1 * 1e3).toFixed(1).padStart(9)} ${(cn * 1e3).toFixed(1).padStart(9)} ${(cn / c1).toFixed(2).padStart(6)}x ${helped.toFixed(1).padStart(8)}`;
 }
 
 const ti = process.argv.indexOf('--threads');
@@ -300,8 +314,9 @@ if (!threadsOnly) {
   }
   process.stdout.write(`note: ${note}\n`);
 }
-process.stdout.write(`\nthreads: 1 vs ${THREADS} (--threads), median of ${REPS} alternating runs; GMAC/s by wall clock, CPU ms per GEMM (all threads)\n`);
-process.stdout.write(`${'kernel'.padEnd(16)} ${'M x K x N'.padEnd(16)} ${'1 thr'.padStart(8)} ${`${THREADS} thr`.padStart(8)} ${'speedup'.padStart(7)} ${'CPU 1'.padStart(9)} ${`CPU ${THREADS}`.padStart(9)} ${'CPU x'.padStart(7)}\n`);
+process.stdout.write(`\nthreads: 1 vs ${THREADS} (--threads), median of ${REPS} alternating runs; GMAC/s by wall clock, CPU ms per GEMM (all threads), blocks the helpers ran per GEMM\n`);
+process.stdout.write(`${'kernel'.padEnd(16)} ${'M x K x N'.padEnd(16)} ${'1 thr'.padStart(8)} ${`${THREADS} thr`.padStart(8)} ${'speedup'.padStart(7)} ${'CPU 1'.padStart(9)} ${`CPU ${THREADS}`.padStart(9)} ${'CPU x'.padStart(7)} ${'helped'.padStart(8)}\n`);
 for (const r of threadRows) process.stdout.write(`${r}\n`);
 process.stdout.write(`\nsplit threshold: the same, every GEMM split (minWork 0; the defaults split int8 from 2^${Math.log2(MIN_PARALLEL_WORK.int)} multiply-adds, binary from 2^${Math.log2(MIN_PARALLEL_WORK.xnor)} bit-MACs)\n`);
 for (const r of thresholdRows) process.stdout.write(`${r}\n`);
+process.stdout.write(`\nload average at the end: ${loadavg().map((x) => x.toFixed(2)).join(' ')}\n`);

@@ -15,7 +15,7 @@ import { parallelBlocks, threadsFor, kernelThreads, type KernelKind } from './th
 import { instantiateWasmSync, sharedWasmMemory, type WasmKernel, type WasmMemory } from './wasm.js';
 
 interface GemmExports {
-  gemm_i16(a: number, w: number, out: number, M: number, N: number, K: number, ldo: number): void;
+  gemm_i16(a: number, w: number, out: number, M: number, N: number, K: number, ldo: number, bias: number): void;
   gemm_i16_i64(a: number, w: number, out: number, M: number, N: number, K: number, B: number, ldo: number): void;
   xnor(a: number, w: number, out: number, M: number, N: number, bytes: number, nBits: number, ldo: number): void;
   widen_rows(src: number, dst: number, rows: number, K: number, Kp: number, srcRow: number, code: number): void;
@@ -88,6 +88,8 @@ export interface ColumnJob {
   kernel: (typeof KERNEL)[keyof typeof KERNEL];
   /** the threads the blocks were cut for (`columnBlocks`) */
   threads: number;
+  /** gemm_i16: the output's initial values (byte address of Np i32) */
+  bias: number;
   /** the staged W (byte address): i16 kernels K x N values (N x K with `wT`) of type `wCode` */
   wStaged: number;
   wCode: OperandCode;
@@ -111,7 +113,7 @@ export interface ColumnJob {
   /** xnor: the row length in bits */
   nBits: number;
 }
-const JOB_FIELDS = ['kernel', 'threads', 'wStaged', 'wCode', 'wT', 'K', 'N', 'Np', 'Kp', 'rows', 'packW', 'aOff', 'wOff', 'oOff', 'flushBytes', 'nBits'] as const;
+const JOB_FIELDS = ['kernel', 'threads', 'bias', 'wStaged', 'wCode', 'wT', 'K', 'N', 'Np', 'Kp', 'rows', 'packW', 'aOff', 'wOff', 'oOff', 'flushBytes', 'nBits'] as const;
 /** A job with its blocks' first columns, then Np (block b covers output columns [starts[b], starts[b + 1])). */
 type PlannedJob = ColumnJob & { starts: number[] };
 
@@ -170,7 +172,7 @@ export function runColumnBlock(j: PlannedJob, b: number): void {
     else k.exports.pack_wt(j.wStaged + n0 * es, wOff, j.K, j.N, nReal, j.Kp, j.wCode);
     new Int16Array(k.memory.buffer, wOff + nReal * j.Kp * 2, (nc - nReal) * j.Kp).fill(0); // padding columns
   }
-  if (j.kernel === KERNEL.i16) k.exports.gemm_i16(j.aOff, wOff, j.oOff + n0 * 4, j.rows, nc, j.Kp, j.Np);
+  if (j.kernel === KERNEL.i16) k.exports.gemm_i16(j.aOff, wOff, j.oOff + n0 * 4, j.rows, nc, j.Kp, j.Np, j.bias + n0 * 4);
   else k.exports.gemm_i16_i64(j.aOff, wOff, j.oOff + n0 * 8, j.rows, nc, j.Kp, Math.min(j.flushBytes, 2 * j.Kp), j.Np);
 }
 
@@ -197,15 +199,10 @@ export function wasmGemmI16(
   A: ArrayLike<number>, W: ArrayLike<number>, M: number, K: number, N: number, abs: boolean, wT = false,
   S: Int32Array = new Int32Array(M * N), acc0?: Int32Array,
 ): Int32Array {
-  run(A, W, M, K, N, abs, wT, 0, (o, m0, mr, Np) => {
+  run(A, W, M, K, N, abs, wT, 0, acc0, (o, m0, mr, Np) => {
     const o32 = new Int32Array(o.buffer, o.byteOffset, mr * Np);
-    if (acc0 === undefined && Np === N) return S.set(o32, m0 * N); // the rows are contiguous: one copy
-    for (let m = 0; m < mr; m++) {
-      const src = m * Np;
-      const dst = (m0 + m) * N;
-      if (acc0 === undefined) S.set(o32.subarray(src, src + N), dst);
-      else for (let n = 0; n < N; n++) S[dst + n] = (o32[src + n] + acc0[n]) | 0;
-    }
+    if (Np === N) return S.set(o32, m0 * N); // the rows are contiguous: one copy
+    for (let m = 0; m < mr; m++) S.set(o32.subarray(m * Np, m * Np + N), (m0 + m) * N);
   });
   return S;
 }
@@ -220,7 +217,7 @@ export function wasmGemmI16x64(
 ): Float64Array {
   const S = new Float64Array(M * N);
   const steps = Math.max(1, Math.min(2 ** 20, Math.floor((2 ** 31 - 1) / (2 * Math.max(1, maxAbsProduct)))));
-  run(A, W, M, K, N, abs, wT, steps * 16, (o, m0, mr, Np) => {
+  run(A, W, M, K, N, abs, wT, steps * 16, undefined, (o, m0, mr, Np) => {
     const h = new Int32Array(o.buffer, o.byteOffset, 2 * mr * Np);
     for (let m = 0; m < mr; m++) {
       for (let n = 0; n < N; n++) {
@@ -252,14 +249,14 @@ function layout(fixed: number[], perRow: number[], M: number, tileM: number): { 
 }
 
 /**
- * Stages chunks of A (and W, with the first) into the wasm memory, widens A's rows to zero-padded i16 and
- * runs the column blocks of `gemm_i16` (flushBytes 0: i32 out, 4 x 2 tiles) or `gemm_i16_i64` (i64 out,
- * 2 x 2 tiles) on them; `take` reads each chunk's padded M x Np output (a view into the wasm memory) before
- * the next chunk overwrites it.
+ * Stages chunks of A (and W and `acc0`, with the first) into the wasm memory, widens A's rows to
+ * zero-padded i16 and runs the column blocks of `gemm_i16` (flushBytes 0: i32 out starting at acc0, 4 x 2
+ * tiles) or `gemm_i16_i64` (i64 out, 2 x 2 tiles, no acc0) on them; `take` reads each chunk's padded M x Np
+ * output (a view into the wasm memory) before the next chunk overwrites it.
  */
 function run(
   A: ArrayLike<number>, W: ArrayLike<number>, M: number, K: number, N: number, abs: boolean, wT: boolean,
-  flushBytes: number, take: (out: Uint8Array, m0: number, rows: number, Np: number) => void,
+  flushBytes: number, acc0: Int32Array | undefined, take: (out: Uint8Array, m0: number, rows: number, Np: number) => void,
 ): void {
   if (M === 0 || N === 0 || K === 0) return;
   const k = instance();
@@ -270,18 +267,22 @@ function run(
   const Np = up(N, 2);
   const [aCode, wCode] = [operandCode(A, abs), operandCode(W, abs)];
   const aEs = codeBytes(aCode);
-  const { Mc, at: [wOff, wStaged, aOff, oOff, aStaged], end } = layout([Np * Kp * 2, K * N * codeBytes(wCode)], [Kp * 2, Np * oBytes, K * aEs], M, tileM);
+  const { Mc, at: [wOff, wStaged, bias, aOff, oOff, aStaged], end } = layout([Np * Kp * 2, K * N * codeBytes(wCode), Np * 4], [Kp * 2, Np * oBytes, K * aEs], M, tileM);
   k.ensureBytes(end);
   const t = threadsOver('int', Np, M * K * N);
   const job: PlannedJob = {
-    kernel: wide ? KERNEL.i16_i64 : KERNEL.i16, threads: t, wStaged: wStaged!, wCode, wT: wT ? 1 : 0, K, N, Np, Kp, rows: 0,
+    kernel: wide ? KERNEL.i16_i64 : KERNEL.i16, threads: t, bias: bias!, wStaged: wStaged!, wCode, wT: wT ? 1 : 0, K, N, Np, Kp, rows: 0,
     packW: 1, aOff: aOff!, wOff: wOff!, oOff: oOff!, flushBytes, nBits: 0, starts: columnBlocks(Np, t),
   };
   for (let m0 = 0; m0 < M; m0 += Mc) {
     const mr = Math.min(Mc, M - m0);
     job.rows = up(mr, tileM);
     runBlocks(job, () => {
-      if (m0 === 0) stageOperand(W, 0, K * N, abs, wCode, job.wStaged);
+      if (m0 === 0) {
+        stageOperand(W, 0, K * N, abs, wCode, job.wStaged);
+        const b = new Int32Array(k.memory.buffer, job.bias, Np).fill(0);
+        if (acc0 !== undefined) b.set(acc0.subarray(0, N));
+      }
       stageOperand(A, m0 * K, mr * K, abs, aCode, aStaged!);
       k.exports.widen_rows(aStaged!, job.aOff, mr, K, Kp, K * aEs, aCode);
       new Int16Array(k.memory.buffer, job.aOff + mr * Kp * 2, (job.rows - mr) * Kp).fill(0); // the tile's padding rows
@@ -307,7 +308,7 @@ export function wasmXnor(Ap: Uint32Array, Wp: Uint32Array, M: number, N: number,
   k.ensureBytes(end);
   const t = threadsOver('xnor', Np, M * N * nBits);
   const job: PlannedJob = {
-    kernel: KERNEL.xnor, threads: t, wStaged: 0, wCode: OPERAND_CODE.int8, wT: 1, K: wpr, N, Np, Kp: wp, rows: 0, packW: 0,
+    kernel: KERNEL.xnor, threads: t, bias: 0, wStaged: 0, wCode: OPERAND_CODE.int8, wT: 1, K: wpr, N, Np, Kp: wp, rows: 0, packW: 0,
     aOff: aOff!, wOff: wOff!, oOff: oOff!, flushBytes: 0, nBits, starts: columnBlocks(Np, t),
   };
   const mem = k.memory.buffer;

@@ -52,7 +52,8 @@ export function threadsFor(kind: KernelKind, blocks: number, work: number): numb
 
 // control words in a shared Int32Array: helpers ready; the job word (the current job's tag; helpers wait on
 // it); the job's thread count (helper h joins when h < it) and block count; the claim word (job tag <<
-// TAG_SHIFT | next block); blocks finished; blocks failed; stop (helpers leave); blocks helpers ran (all jobs)
+// TAG_SHIFT | next block); blocks finished; blocks failed; stop (helpers leave); blocks helpers ran and jobs
+// they woke for (all jobs)
 const READY = 0;
 const JOB = 1;
 const THREADS = 2;
@@ -62,6 +63,7 @@ const FINISHED = 5;
 const FAILED = 6;
 const STOP = 7;
 const HELPED = 8;
+const WOKE = 9;
 const TAG_SHIFT = 11;
 /** the claim word's low bits while a job is posted but its operands are not ready yet (the gate) */
 const GATE = (1 << TAG_SHIFT) - 1;
@@ -70,7 +72,7 @@ export const MAX_BLOCKS = GATE - 1;
 /** most numbers in a job's arguments */
 export const MAX_JOB_ARGS = 32;
 // the calling thread's; a helper's module instance takes the caller's (serveJobs)
-let ctl: Int32Array = new Int32Array(new SharedArrayBuffer(9 * 4));
+let ctl: Int32Array = new Int32Array(new SharedArrayBuffer(10 * 4));
 let jobArgs: Float64Array = new Float64Array(new SharedArrayBuffer(MAX_JOB_ARGS * 8));
 /**
  * How long a thread spins on a shared word before parking in `Atomics.wait`: a parked thread's vCPU halts,
@@ -155,6 +157,7 @@ export function serveJobs(d: HelperData, start: (args: Float64Array) => (b: numb
   for (;;) {
     const tag = (seen = awaitChange(ctl, JOB, seen, HELPER_SPIN_MS, Infinity));
     if (Atomics.load(ctl, STOP) !== 0) return;
+    Atomics.add(ctl, WOKE, 1);
     if (d.index >= Atomics.load(ctl, THREADS)) continue;
     const blocks = Atomics.load(ctl, BLOCKS);
     const args = jobArgs.slice();
@@ -249,6 +252,11 @@ export function parallelBlocks(t: number, blocks: number, args: readonly number[
 /** Blocks the helper threads have run so far (all jobs): whether they take part. */
 export function helperBlocks(): number {
   return Atomics.load(ctl, HELPED);
+}
+
+/** Jobs the helper threads have seen (each helper counts each job it woke or spun for). */
+export function helperWakes(): number {
+  return Atomics.load(ctl, WOKE);
 }
 
 /** Number of helper threads started so far. */
