@@ -44,6 +44,8 @@ const clock = (): number => {
   return (c.user + c.system) / 1e6;
 };
 const REPS = quick ? 3 : 9;
+/** Runs per mode in the threads rows: each is short, and a shared machine's noise needs a larger sample. */
+const THREAD_REPS = quick ? 5 : 21;
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -244,7 +246,7 @@ function benchThreads(label: string, shape: string, macs: number, threads: numbe
   };
   const t: Record<'one' | 'many', { w: number[]; c: number[]; y?: Int32Array }> = { one: { w: [], c: [] }, many: { w: [], c: [] } };
   const helped0 = helperBlocks();
-  for (let i = -3; i < REPS; i++) {
+  for (let i = -3; i < THREAD_REPS; i++) {
     for (const k of ['one', 'many'] as const) {
       setKernelThreads(k === 'one' ? 1 : threads, { minWork });
       const [w0, c0] = [wall(), cpu()];
@@ -261,7 +263,7 @@ function benchThreads(label: string, shape: string, macs: number, threads: numbe
   }
   setKernelThreads(1);
   if (hashY(t.one.y!) !== hashY(t.many.y!)) throw new Error(`${label} ${shape}: ${threads} threads differ from one thread`);
-  const helped = (helperBlocks() - helped0) / (REPS + 3);
+  const helped = (helperBlocks() - helped0) / (THREAD_REPS + 3);
   const [w1, wn, c1, cn] = [median(t.one.w), median(t.many.w), median(t.one.c), median(t.many.c)];
   return `${label.padEnd(16)} ${shape.padEnd(16)} ${(macs / w1 / 1e9).toFixed(2).padStart(8)} ${(macs / wn / 1e9).toFixed(2).padStart(8)} ${(w1 / wn).toFixed(2).padStart(6)}x ${(c1 * 1e3).toFixed(1).padStart(9)} ${(cn * 1e3).toFixed(1).padStart(9)} ${(cn / c1).toFixed(2).padStart(6)}x ${helped.toFixed(1).padStart(8)}`;
 }
@@ -314,7 +316,7 @@ if (!threadsOnly) {
   }
   process.stdout.write(`note: ${note}\n`);
 }
-process.stdout.write(`\nthreads: 1 vs ${THREADS} (--threads), median of ${REPS} alternating runs; GMAC/s by wall clock, CPU ms per GEMM (all threads), blocks the helpers ran per GEMM\n`);
+process.stdout.write(`\nthreads: 1 vs ${THREADS} (--threads), median of ${THREAD_REPS} alternating runs; GMAC/s by wall clock, CPU ms per GEMM (all threads), blocks the helpers ran per GEMM\n`);
 process.stdout.write(`${'kernel'.padEnd(16)} ${'M x K x N'.padEnd(16)} ${'1 thr'.padStart(8)} ${`${THREADS} thr`.padStart(8)} ${'speedup'.padStart(7)} ${'CPU 1'.padStart(9)} ${`CPU ${THREADS}`.padStart(9)} ${'CPU x'.padStart(7)} ${'helped'.padStart(8)}\n`);
 for (const r of threadRows) process.stdout.write(`${r}\n`);
 process.stdout.write(`\nsplit threshold: the same, every GEMM split (minWork 0; the defaults split int8 from 2^${Math.log2(MIN_PARALLEL_WORK.int)} multiply-adds, binary from 2^${Math.log2(MIN_PARALLEL_WORK.xnor)} bit-MACs)\n`);

@@ -17,6 +17,7 @@ import { applyMutation, type Mutation } from './mutation_apply.js';
 import { resolveRepoPath } from './paths.js';
 import { runSim } from './run.js';
 import type { PortSpec } from './unit.js';
+import { getField } from './unit_words.js';
 
 /**
  * Co-simulation of the whole accelerator (`hdl/accel_top.sv`) against its TS model (src/hw/accel_top.ts).
@@ -122,20 +123,21 @@ export function unpackInput(p: AccelProgram, words: Uint32Array): Int32Array {
   const l = p.layers[0];
   const elems = l.win.H * l.win.W * l.win.C;
   const x = new Int32Array(elems);
+  const lay = l.inLayout;
   const bit = (pos: number): number => (words[pos >>> 5] >>> (pos & 31)) & 1;
-  const field = (pos: number, n: number, signed: boolean): number => {
-    let v = 0;
-    for (let b = 0; b < n; b++) v += bit(pos + b) * 2 ** b;
-    return signed && bit(pos + n - 1) === 1 ? v - 2 ** n : v;
-  };
-  for (let i = 0; i < elems; i++) {
-    if (l.inLayout.kind === 'slots') x[i] = field(i * l.inLayout.slotBits, l.inLayout.slotBits, formatSigned(p.design.activation));
-    else if (l.inLayout.kind === 'planes' && l.inLayout.bipolar) x[i] = bit(i) === 1 ? 1 : -1;
-    else if (l.inLayout.kind === 'planes') {
-      const { planes, stride } = l.inLayout;
+  if (lay.kind === 'slots') {
+    const s = lay.slotBits;
+    const signed = formatSigned(p.design.activation);
+    for (let i = 0; i < elems; i++) x[i] = getField(words, 0, i * s, s, signed);
+  } else if (lay.kind === 'planes' && lay.bipolar) {
+    for (let i = 0; i < elems; i++) x[i] = bit(i) === 1 ? 1 : -1;
+  } else if (lay.kind === 'planes') {
+    const { planes, stride } = lay;
+    const signed = formatSigned(l.xFormat);
+    for (let i = 0; i < elems; i++) {
       let v = 0;
       for (let b = 0; b < planes; b++) v += bit(b * stride + i) * 2 ** b;
-      x[i] = formatSigned(l.xFormat) && bit((planes - 1) * stride + i) === 1 ? v - 2 ** planes : v;
+      x[i] = signed && bit((planes - 1) * stride + i) === 1 ? v - 2 ** planes : v;
     }
   }
   return x;

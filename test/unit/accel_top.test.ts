@@ -2,9 +2,12 @@ import { describe, it, expect } from 'vitest';
 import { Rng, testSeed } from '../../src/util/rng.js';
 import { formatBits } from '../../src/arith/format.js';
 import { compileModel } from '../../src/hw/accel_compile.js';
-import { runAccelerator, inferenceCycles, layerCycles } from '../../src/hw/accel_top.js';
+import { hostInput, runAccelerator, inferenceCycles, layerCycles } from '../../src/hw/accel_top.js';
+import { layoutBits } from '../../src/hw/accel_program.js';
 import { buildImages, imageWidths, hexText } from '../../src/hw/accel_images.js';
-import { packInput } from '../../src/rtl/accel_top.js';
+import { packInput, unpackInput } from '../../src/rtl/accel_top.js';
+import { accelTopUnit, drawProgram } from '../../src/rtl/units/accel_top.js';
+import { randomInts } from '../../src/model/random.js';
 import { integerInference } from '../../src/model/infer.js';
 import { PRESETS } from '../../src/hw/presets.js';
 import type { Design } from '../../src/hw/design.js';
@@ -145,6 +148,30 @@ describe('accelerator memory images', () => {
     const w = packInput(p, x);
     expect(w[0]).toBe(1);
     expect(w[1]).toBe(2);
+  });
+
+  it('unpackInput inverts packInput on every input layout the verify programs draw (slots, bipolar and bit planes)', () => {
+    const seed = testSeed(17);
+    const kinds = new Set<string>();
+    for (const { label, design } of accelTopUnit.designs()) {
+      for (let s = 0; s < 12; s++) {
+        const p = drawProgram(label, design, seed + s);
+        const l = p.layers[0];
+        const rng = new Rng(seed + s);
+        const x = randomInts(rng, p.images * p.inputElems, l.xFormat);
+        for (let i = 0; i < x.length; i++) x[i] += p.inputShift;
+        const h = hostInput(p, x, 0, p.images);
+        const w = packInput(p, h);
+        const what = `${label} seed ${seed + s} ${JSON.stringify(l.inLayout)}`;
+        expect(Array.from(unpackInput(p, w)), what).toEqual(Array.from(h));
+        // junk in the bits past the map is ignored
+        const used = layoutBits(l.inLayout, l.win.H * l.win.W * l.win.C);
+        if (used % 32 !== 0) w[w.length - 1] |= ~((1 << (used % 32)) - 1);
+        expect(Array.from(unpackInput(p, w)), what).toEqual(Array.from(h));
+        kinds.add(l.inLayout.kind === 'planes' ? (l.inLayout.bipolar ? 'bipolar' : 'planes') : l.inLayout.kind);
+      }
+    }
+    expect([...kinds].sort()).toEqual(['bipolar', 'planes', 'slots']);
   });
 });
 

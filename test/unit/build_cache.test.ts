@@ -1,8 +1,8 @@
 import { describe, it, expect } from 'vitest';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildHash, cacheRoot, formatParam, type BuildRequest } from '../../src/rtl/build.js';
+import { buildHash, cacheRoot, formatParam, verilatorVersion, type BuildRequest } from '../../src/rtl/build.js';
 import { userCacheDir } from '../../src/util/cache.js';
 import { packageRoot } from '../../src/util/package.js';
 import { checkPorts, decodeOutputs, encodeStimulus, portsHeader, vectorWords } from '../../src/rtl/harness.js';
@@ -103,5 +103,46 @@ describe('harness port mapping and encoding', () => {
     expect(() => checkPorts('m', [{ name: 'y_o', dir: 'out', width: 0 }])).toThrow(/width 0; allowed: an integer 1..65536/);
     expect(() => checkPorts('m', [{ name: 'a_i', dir: 'in', width: 1 }])).toThrow(/lists no output port/);
     expect(() => checkPorts('m', [{ name: 'y o', dir: 'out', width: 1 }])).toThrow(/not a Verilog identifier/);
+  });
+});
+
+/**
+ * `verilatorVersion` (part of every build key) remembers the version per installation on disk, so that not
+ * every command runs the Perl wrapper: the same executable (reached through another name) is not run again;
+ * a changed executable (an upgrade) is; a missing one is still reported.
+ */
+describe('verilator version cache', () => {
+  it('runs an installation once, again when it changes, and still reports a missing one', () => {
+    const d = mkdtempSync(join(tmpdir(), 'lowbit-vversion-'));
+    const exe = join(d, 'fake-verilator');
+    const runs = join(d, 'runs');
+    const script = (v: string): string => `#!/bin/sh\necho run >> ${runs}\necho "Verilator ${v} fake"\n`;
+    writeFileSync(exe, script('9.1'), { mode: 0o755 });
+    const saved = { v: process.env.LOWBIT_VERILATOR, c: process.env.LOWBIT_CACHE };
+    process.env.LOWBIT_CACHE = join(d, 'cache');
+    const count = (): number => readFileSync(runs, 'utf8').split('\n').filter((l) => l === 'run').length;
+    try {
+      // each name is new to this process's memory: only the disk cache can spare a run
+      const as = (name: string): string => {
+        const link = join(d, name);
+        symlinkSync(exe, link);
+        process.env.LOWBIT_VERILATOR = link;
+        return verilatorVersion();
+      };
+      expect(as('a')).toBe('Verilator 9.1 fake');
+      expect(count()).toBe(1);
+      expect(as('b')).toBe('Verilator 9.1 fake');
+      expect(count()).toBe(1);
+      writeFileSync(exe, script('9.22'));
+      expect(as('c')).toBe('Verilator 9.22 fake');
+      expect(count()).toBe(2);
+      process.env.LOWBIT_VERILATOR = join(d, 'none');
+      expect(() => verilatorVersion()).toThrow(/not found.*apt-get install -y verilator/);
+    } finally {
+      for (const [k, v] of [['LOWBIT_VERILATOR', saved.v], ['LOWBIT_CACHE', saved.c]] as const) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
   });
 });

@@ -167,8 +167,9 @@ function model(d: Design, stim: Uint32Array): WordsModelRun {
   const cycles = stim.length / S;
   const outputs = new Uint32Array(cycles * Y);
   const corners = tracedPes(d);
-  const accTraces = corners.map(() => (big ? new Array<AccValue>(cycles) : new Float64Array(cycles)));
-  const sTraces = corners.map(() => new Float64Array(cycles));
+  // the narrowest arrays that hold the values (fresh memory costs a page fault per 4 KiB on first write)
+  const accTraces = corners.map(() => (big ? new Array<AccValue>(cycles) : acc <= 32 ? new Int32Array(cycles) : new Float64Array(cycles)));
+  const sTraces = corners.map(() => new Uint32Array(cycles)); // lane patterns, vBits <= 32
   const sSpan = 2 ** vBits;
   const lanes = new Array<AccValue>(C);
   for (let t = 0, x = 0, y = 0; t < cycles; t++, x += S, y += Y) {
