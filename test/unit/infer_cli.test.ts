@@ -118,5 +118,9 @@ describe(`lowbit infer (seed ${seed})`, () => {
     const r = await run(['infer', '--model', join(dir, 'mlp'), '--input', join(dir, 'x.npy'), '--out', join(dir, 'Y.NPY')]);
     expect(r.code, r.err).toBe(0);
     expect(readNpy(join(dir, 'Y.NPY')).data).toEqual(integerInference(m, x).output);
+    // one sample (a 1-D array): "1 sample"
+    writeNpy(join(dir, 'one.npy'), { data: x.subarray(0, 20), shape: [20] });
+    const one = await run(['infer', '--model', join(dir, 'mlp'), '--input', join(dir, 'one.npy')]);
+    expect(one.out).toMatch(/^model random-mlp: 1 sample \(float32 \(quantized by the model\)\), output \[1, 4\]/);
   });
 });
