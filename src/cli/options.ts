@@ -1,6 +1,7 @@
 import type { Argv } from 'yargs';
 import { badValue, InputError } from '../util/errors.js';
-import { extname } from 'node:path';
+import { statSync } from 'node:fs';
+import { extname, join } from 'node:path';
 import { checkOutputDir, checkOutputFile, sameFile, type DirOutput } from '../util/fsafe.js';
 
 /**
@@ -82,20 +83,47 @@ export function givenOn(name: string, value: unknown): boolean {
   return given(name) && value !== false;
 }
 
+/** A kind of single-file output: the name's extension, what the file is (for messages), how to recognise one. */
+export interface FileKind {
+  ext: string;
+  format: string;
+  isOurs: (text: string) => boolean;
+}
+
+/** `.npy` outputs (infer, simulate): replaced only when they hold NumPy's magic. */
+export const NPY_FILE: FileKind = { ext: '.npy', format: 'NumPy .npy files', isOurs: (t) => t.startsWith('\x93NUMPY') || t.startsWith('\uFFFDNUMPY') };
+
 /**
- * Checks a `.npy` output file before the work starts: its name must end in `.npy` (what lowbit writes is
- * NumPy's format, and the name is how the user's tools tell), it must not be one of the command's input files
+ * Checks a single-file output before the work starts: its name must end in `kind.ext` (the name is how the
+ * user's tools tell the format; matched without case), it must not be one of the command's input files
  * (`inputs`: option -> path; writing there would replace the input, even with `force`), and it must be
- * missing, an existing .npy (replaced) or `force`d; never another file.
+ * missing, an existing output of this kind (replaced) or `force`d; never another file.
  */
-export function checkNpyOut(path: string | undefined, option: string, force = false, inputs: Record<string, string | undefined> = {}): void {
+export function checkFileOut(path: string | undefined, option: string, kind: FileKind, force = false, inputs: Record<string, string | undefined> = {}): void {
   if (path === undefined) return;
-  if (extname(path).toLowerCase() !== '.npy') {
+  if (path === '') throw new InputError(`${option}: empty; give a file name ending in ${kind.ext}`);
+  if (/[\\/]$/.test(path) || isFolder(path)) {
+    throw new InputError(`${option} ${path}: is a folder; give a file name ending in ${kind.ext} (e.g. ${join(path, `out${kind.ext}`)})`);
+  }
+  if (!path.toLowerCase().endsWith(kind.ext)) {
     const ext = extname(path);
-    throw new InputError(`${option} ${path}: lowbit writes NumPy .npy files; give a name ending in .npy (e.g. ${ext ? path.slice(0, -ext.length) : path}.npy)`);
+    throw new InputError(`${option} ${path}: lowbit writes ${kind.format}; give a name ending in ${kind.ext} (e.g. ${ext ? path.slice(0, -ext.length) : path}${kind.ext})`);
   }
   for (const [opt, input] of Object.entries(inputs)) {
     if (input !== undefined && sameFile(path, input)) throw new InputError(`${option} ${path}: is the ${opt} file; writing there would replace your input; choose another path`);
   }
-  checkOutputFile(path, option, (text) => text.startsWith('\x93NUMPY') || text.startsWith('\uFFFDNUMPY'), force);
+  checkOutputFile(path, option, kind.isOurs, force);
+}
+
+/** `checkFileOut` for a `.npy` output. */
+export function checkNpyOut(path: string | undefined, option: string, force = false, inputs: Record<string, string | undefined> = {}): void {
+  checkFileOut(path, option, NPY_FILE, force, inputs);
+}
+
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false; // missing or unreachable: the write reports it
+  }
 }

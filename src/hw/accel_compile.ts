@@ -4,7 +4,7 @@ import { modelShapes, shapeSize, windowOutput } from '../model/shapes.js';
 import { BINARY, clog2, formatBits, formatName, formatRange, intFormat, type NumFormat } from '../arith/format.js';
 import { InputError, badValue } from '../util/errors.js';
 import { operandName, toJsonOperand, type Design, type PeKind } from './design.js';
-import { PRESET_NAMES } from './presets.js';
+import { PRESETS, PRESET_NAMES } from './presets.js';
 import { accBounds, type LayerAccBounds } from './acc_bounds.js';
 import { POOL_MAX, windowPadded } from './conv_window.js';
 import { peKind, shiftable } from './pe_kind.js';
@@ -322,7 +322,10 @@ function poolFeedsSerial(where: string, pool: string, next: AccelLayer, design: 
   const { bits, signed } = toJsonOperand(next.xFormat);
   const activation = `{"bits": ${bits}, "signed": ${signed}}`;
   const fix = (PRESET_NAMES as string[]).includes(design.name) ? `{"base": "${design.name}", "activation": ${activation}}` : `"activation": ${activation}`;
-  return new InputError(`${where}: max-pool layer ${pool} feeds layer ${next.name}, whose ${formatName(next.xFormat)} inputs the ${operandName(design.weight)} x ${operandName(design.activation)} MAC array cannot hold (they would go bit-serial, which the pooling unit cannot feed); use a Design (JSON file) with ${fix}`);
+  // a preset with this Design's weights and exactly those activations (int8 x uint8: int8-u8)
+  const preset = PRESET_NAMES.find((n) => formatName(PRESETS[n].weight) === formatName(design.weight) && formatName(PRESETS[n].activation) === formatName(next.xFormat));
+  const use = preset !== undefined ? `the preset ${preset} (${operandName(design.weight)} x ${operandName(next.xFormat)}) or a Design (JSON file) with` : 'a Design (JSON file) with';
+  return new InputError(`${where}: max-pool layer ${pool} feeds layer ${next.name}, whose ${formatName(next.xFormat)} inputs the ${operandName(design.weight)} x ${operandName(design.activation)} MAC array cannot hold (they would go bit-serial, which the pooling unit cannot feed); use ${use} ${fix}`);
 }
 
 interface EngineChoice {

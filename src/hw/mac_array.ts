@@ -56,8 +56,8 @@ export function peRegisterPath(r: number, c: number, name: PeRegister): string {
  * observable values are the same). The lines of one signal share one flat buffer, line i's ring starting
  * at `skewBase(i)` (skew: line i has depth i) or `deskewBase(C, c)` (deskew: lane c has depth C-1-c), so
  * that an array is built with a few allocations (the unit stimulus builds one per GEMM).
+ * `skewBase(i)`: the start of skew line i (depth i) in its flat buffer, 0 + 1 + ... + (i-1).
  */
-/** Start of skew line i (depth i) in its flat buffer: 0 + 1 + ... + (i-1). */
 const skewBase = (i: number): number => (i * (i - 1)) >> 1;
 /** Start of deskew lane c (depth C-1-c) in its flat buffer: (C-1) + (C-2) + ... + (C-c). */
 const deskewBase = (C: number, c: number): number => c * (C - 1) - ((c * (c - 1)) >> 1);

@@ -41,6 +41,15 @@ export const PRESETS = {
   'int8-ws': variant(int8, 'int8-ws', (d) => { d.array.dataflow = 'ws'; }),
   /** int8, input stationary */
   'int8-is': variant(int8, 'int8-is', (d) => { d.array.dataflow = 'is'; }),
+  /**
+   * int8 weights x uint8 activations, requantized to uint8: ONNX Runtime quantize_static's default formats
+   * (QInt8 weights, QUInt8 activations), so its QOperator and QDQ CNNs, whose uint8 maps after a max-pool the
+   * int8 x int8 array cannot take, run on the MAC array.
+   */
+  'int8-u8': variant(int8, 'int8-u8', (d) => {
+    d.activation = intFormat(8, false);
+    d.requant.out = intFormat(8, false);
+  }),
   /** int8 on a 4x4 array: small enough for quick RTL co-simulation */
   tiny: variant(int8, 'tiny', (d) => { d.array.rows = 4; d.array.cols = 4; }),
   /** int8 with a 64x64 array (a TPU-v1-like quarter) */

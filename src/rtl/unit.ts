@@ -87,6 +87,8 @@ export interface UnitSpec {
   top: string;
   /** SystemVerilog files, relative to the repository root, packages first, top included (the units: hdl_manifest.ts) */
   hdlFiles(design: Design): string[];
+  /** Verilator arguments this unit's RTL needs on every build (accel_top: its loop-unrolling limit) */
+  verilatorArgs?: readonly string[];
   /** Verilog parameter overrides (passed as `-G<name>=<value>`), mapped mechanically from the Design */
   parameters(design: Design): Record<string, number | string | bigint>;
   /** the port list (inputs and outputs, any order; stimulus and outputs follow this order per direction) */

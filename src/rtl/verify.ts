@@ -150,8 +150,10 @@ export async function verifySpec(spec: UnitSpec, job: VerifyJob, extra: { verila
   checkPorts(spec.name, ports);
   const files = spec.hdlFiles(design).map((f) => job.hdlOverride?.[f] ?? resolveRepoPath(f));
   const traced = spec.traceSignals?.(design) ?? [];
+  // the unit's own arguments, then a binding's (-I/-D); none: undefined (the build cache key has no 'extra')
+  const args = [...(spec.verilatorArgs ?? []), ...(extra.verilatorArgs ?? [])];
   const built = await buildSim(
-    { unit: spec.name, top: spec.top, files, parameters: spec.parameters(design), ports, trace: true, kind: inProcess ? 'lib' : 'exe', extraArgs: extra.verilatorArgs, traced: traced.map((s) => s.vcd) },
+    { unit: spec.name, top: spec.top, files, parameters: spec.parameters(design), ports, trace: true, kind: inProcess ? 'lib' : 'exe', extraArgs: args.length > 0 ? args : undefined, traced: traced.map((s) => s.vcd) },
     { cacheDir: job.cacheDir, jobs: job.buildJobs },
   );
   const t0 = performance.now();

@@ -93,6 +93,22 @@ describe(`lowbit export --format onnx (seed ${seed})`, () => {
     expect(fmt.err).toMatch(/--format/);
   });
 
+  it('--out must be named *.onnx and must not be the --model file (even with --force); nothing is written', async () => {
+    const src = join(dir, 'src.onnx');
+    expect((await runCli(['export', '--model', join(dir, 'mlp'), '--out', src])).code).toBe(0);
+    const before = readFileSync(src).toString('hex');
+    const txt = await runCli(['export', '--model', join(dir, 'mlp'), '--out', join(dir, 'm.txt')]);
+    expect(txt.err).toBe(`lowbit: --out ${join(dir, 'm.txt')}: lowbit writes ONNX files (QONNX too); give a name ending in .onnx (e.g. ${join(dir, 'm.onnx')})\n`);
+    expect(txt.code).toBe(2);
+    expect(existsSync(join(dir, 'm.txt'))).toBe(false);
+    const self = await runCli(['export', '--model', src, '--out', src, '--format', 'qonnx', '--force']);
+    expect(self.err).toBe(`lowbit: --out ${src}: is the --model file; writing there would replace your input; choose another path\n`);
+    expect(self.code).toBe(2);
+    expect(readFileSync(src).toString('hex')).toBe(before);
+    const upper = await runCli(['export', '--model', src, '--out', join(dir, 'SRC2.ONNX')]);
+    expect(upper.code, upper.err).toBe(0);
+  });
+
   it('--format qonnx: lowbit\'s import of the file computes the same integers as the model', async () => {
     const rng = new Rng(seed + 2);
     const m = randomMlp(rng, [24, 16, 6], int(4, true), int(4, true), 'threshold');

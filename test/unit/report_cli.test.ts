@@ -89,6 +89,14 @@ describe('lowbit report', () => {
     const r2 = await run(['report', '--input', join(dir, 'missing.jsonl'), '--out', out]);
     expect(r2.code).toBe(2);
     expect(r2.err).toMatch(/missing.jsonl: does not exist/);
+    // a binary file (NumPy's .npy header) is named as one, its bytes not quoted; a broken JSON text keeps the parser's reason
+    const npy = join(dir, 'x.npy');
+    writeFileSync(npy, Buffer.concat([Buffer.from('\x93NUMPY\x01\x00v\x00', 'latin1'), Buffer.alloc(64, 0)]));
+    const r3 = await run(['report', '--input', npy, '--out', out]);
+    expect(r3.err).toBe(`lowbit: report: ${npy} is neither sweep results (JSON lines) nor an estimate JSON (it is a binary file)\n`);
+    expect(r3.code).toBe(2);
+    writeFileSync(bad, '{"a": 1');
+    expect((await run(['report', '--input', bad, '--out', out])).err).toMatch(/bad\.json is neither sweep results \(JSON lines\) nor an estimate JSON \(.*JSON/);
     expect(existsSync(out)).toBe(false);
   });
 });

@@ -4,7 +4,8 @@ import { loadModel } from '../../model/locate.js';
 import { exportOnnx } from '../../model/onnx/export.js';
 import { exportQonnx } from '../../model/onnx/export_qonnx.js';
 import { checkEnum } from '../../util/errors.js';
-import { checkOutputFile, writeFileAtomic } from '../../util/fsafe.js';
+import { writeFileAtomic } from '../../util/fsafe.js';
+import { checkFileOut, type FileKind } from '../options.js';
 
 /**
  * `lowbit export`: a QuantizedModel to
@@ -17,10 +18,13 @@ import { checkOutputFile, writeFileAtomic } from '../../util/fsafe.js';
 
 export const FORMATS = ['onnx', 'qonnx'] as const;
 
+/** Both formats are `.onnx` files; one lowbit wrote has producer_name "lowbit" (protobuf field 2, length 6). */
+const ONNX_FILE: FileKind = { ext: '.onnx', format: 'ONNX files (QONNX too)', isOurs: (t) => t.includes('\x12\x06lowbit') };
+
 /** Runs `lowbit export` (its options: cli/args/export.ts). */
 export function exportHandler(argv: ArgumentsCamelCase<ExportArgs>): void {
   checkEnum('--format', argv.format, FORMATS);
-  checkOutputFile(argv.out, '--out', (t) => t.includes('\x12\x06lowbit'), argv.force);
+  checkFileOut(argv.out, '--out', ONNX_FILE, argv.force, { '--model': argv.model });
   const model = loadModel(argv.model);
   const bytes = argv.format === 'qonnx' ? exportQonnx(model) : exportOnnx(model);
   writeFileAtomic(argv.out, bytes);

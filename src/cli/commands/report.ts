@@ -37,10 +37,14 @@ export function buildReport(from: string[], title?: string): Report {
   }
   const runs = from.map((f) => {
     let j: unknown;
+    const text = readInputText(f, '--input');
     try {
-      j = JSON.parse(readInputText(f, '--input'));
+      j = JSON.parse(text);
     } catch (e) {
-      throw new InputError(`report: ${f} is neither sweep results (JSON lines) nor an estimate JSON (${(e as Error).message})`);
+      // a binary file (a .npy, an .onnx): say so rather than quote its bytes
+      // eslint-disable-next-line no-control-regex
+      const why = /[\u0000-\u0008\u000e-\u001a\ufffd]/.test(text.slice(0, 512)) ? 'it is a binary file' : (e as Error).message;
+      throw new InputError(`report: ${f} is neither sweep results (JSON lines) nor an estimate JSON (${why})`);
     }
     if (!isEstimate(j)) throw new InputError(`report: ${f} is not a \`lowbit estimate --model ... --json\` output (no layers/cycles/energy)`);
     return j as ModelEstimateResult & { accuracy?: number };

@@ -35,7 +35,7 @@ import { layoutBits, type AccelProgram } from '../../hw/accel_program.js';
 import { BINARY, convNet, int, randomInts, randomMlp, type ConvSpec } from '../../model/random.js';
 import type { QuantizedModel, TensorFormat } from '../../model/types.js';
 import { Rng } from '../../util/rng.js';
-import { accelDesignParameters, accelDesignPorts, packInput, unpackInput, type AccelCapacity } from '../accel_top.js';
+import { ACCEL_VERILATOR_ARGS, accelDesignParameters, accelDesignPorts, packInput, unpackInput, type AccelCapacity } from '../accel_top.js';
 import { hdlFiles } from '../hdl_manifest.js';
 import type { UnitDesign, UnitSpec, WordsModelRun } from '../unit.js';
 import { unitFromWords, WordsWriter } from '../unit_words.js';
@@ -268,6 +268,8 @@ export const accelTopUnit: UnitSpec = unitFromWords({
   name: 'accel_top',
   top: 'accel_top',
   hdlFiles: () => hdlFiles('accel_top'),
+  // without them a Design of more than ~14 columns (the 16x16 presets) fails to build (BLKLOOPINIT)
+  verilatorArgs: ACCEL_VERILATOR_ARGS,
   parameters: (d) => accelDesignParameters(d, CAPACITY),
   ports: (d) => accelDesignPorts(accelDesignParameters(d, CAPACITY)),
   designs: () => DESIGNS,
