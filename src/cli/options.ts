@@ -1,6 +1,7 @@
 import type { Argv } from 'yargs';
 import { badValue, InputError } from '../util/errors.js';
-import { extname } from 'node:path';
+import { statSync } from 'node:fs';
+import { extname, join } from 'node:path';
 import { checkOutputDir, checkOutputFile, sameFile, type DirOutput } from '../util/fsafe.js';
 
 /**
@@ -100,8 +101,12 @@ export const NPY_FILE: FileKind = { ext: '.npy', format: 'NumPy .npy files', isO
  */
 export function checkFileOut(path: string | undefined, option: string, kind: FileKind, force = false, inputs: Record<string, string | undefined> = {}): void {
   if (path === undefined) return;
-  const ext = extname(path);
-  if (ext.toLowerCase() !== kind.ext) {
+  if (path === '') throw new InputError(`${option}: empty; give a file name ending in ${kind.ext}`);
+  if (/[\\/]$/.test(path) || isFolder(path)) {
+    throw new InputError(`${option} ${path}: is a folder; give a file name ending in ${kind.ext} (e.g. ${join(path, `out${kind.ext}`)})`);
+  }
+  if (!path.toLowerCase().endsWith(kind.ext)) {
+    const ext = extname(path);
     throw new InputError(`${option} ${path}: lowbit writes ${kind.format}; give a name ending in ${kind.ext} (e.g. ${ext ? path.slice(0, -ext.length) : path}${kind.ext})`);
   }
   for (const [opt, input] of Object.entries(inputs)) {
@@ -113,4 +118,12 @@ export function checkFileOut(path: string | undefined, option: string, kind: Fil
 /** `checkFileOut` for a `.npy` output. */
 export function checkNpyOut(path: string | undefined, option: string, force = false, inputs: Record<string, string | undefined> = {}): void {
   checkFileOut(path, option, NPY_FILE, force, inputs);
+}
+
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false; // missing or unreachable: the write reports it
+  }
 }

@@ -125,6 +125,8 @@ function parseHeader(text: string, file: string): { descr: string; fortran: bool
 /** Decodes `.npy` bytes; `file` names the source in errors. The data is copied into an aligned array. */
 export function parseNpy(bytes: Uint8Array, file = '<npy buffer>'): NpyArray {
   if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) {
+    // a zip (PK\x03\x04) is what numpy.savez / savez_compressed write: several arrays in one file
+    if (bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 3 && bytes[3] === 4) throw new InputError(`${file}: a zip archive (.npz, numpy.savez), not a .npy file; save the one array with numpy.save(path, array)`);
     throw new InputError(`${file}: not a .npy file (no \\x93NUMPY magic)`);
   }
   const major = bytes[6];

@@ -102,6 +102,9 @@ describe(`lowbit infer (seed ${seed})`, () => {
       [['--out', join(dir, 'y.txt')], `--out ${join(dir, 'y.txt')}: lowbit writes NumPy .npy files; give a name ending in .npy (e.g. ${join(dir, 'y.npy')})`],
       [['--out', join(dir, 'notes.txt'), '--force'], 'give a name ending in .npy (e.g. '],
       [['--out', join(dir, 'y')], `give a name ending in .npy (e.g. ${join(dir, 'y.npy')})`],
+      [['--out', dir], `--out ${dir}: is a folder; give a file name ending in .npy (e.g. ${join(dir, 'out.npy')})`],
+      [['--out', join(dir, 'new.npy') + '/'], `--out ${join(dir, 'new.npy')}/: is a folder; give a file name ending in .npy`],
+      [['--out', ''], '--out: empty; give a file name ending in .npy'],
       [['--out', join(dir, 'x.npy'), '--force'], `--out ${join(dir, 'x.npy')}: is the --input file; writing there would replace your input; choose another path`],
       [['--out', join(dir, '.', 'lab.npy'), '--labels', join(dir, 'lab.npy')], 'is the --labels file'],
     ];
@@ -111,12 +114,16 @@ describe(`lowbit infer (seed ${seed})`, () => {
       expect(r.err).toContain(msg);
       expect(r.err.trim().split('\n')).toHaveLength(1);
     }
-    expect(existsSync(join(dir, 'y.txt')) || existsSync(join(dir, 'y'))).toBe(false);
+    expect(existsSync(join(dir, 'y.txt')) || existsSync(join(dir, 'y')) || existsSync(join(dir, 'new.npy'))).toBe(false);
     expect(readFileSync(join(dir, 'notes.txt'), 'utf8')).toBe('my notes\n');
     expect({ x: bytes(join(dir, 'x.npy')), lab: bytes(join(dir, 'lab.npy')) }).toEqual(before);
     // the extension is matched without case; a .npy written before is replaced
     const r = await run(['infer', '--model', join(dir, 'mlp'), '--input', join(dir, 'x.npy'), '--out', join(dir, 'Y.NPY')]);
     expect(r.code, r.err).toBe(0);
     expect(readNpy(join(dir, 'Y.NPY')).data).toEqual(integerInference(m, x).output);
+    // one sample (a 1-D array): "1 sample"
+    writeNpy(join(dir, 'one.npy'), { data: x.subarray(0, 20), shape: [20] });
+    const one = await run(['infer', '--model', join(dir, 'mlp'), '--input', join(dir, 'one.npy')]);
+    expect(one.out).toMatch(/^model random-mlp: 1 sample \(float32 \(quantized by the model\)\), output \[1, 4\]/);
   });
 });

@@ -67,7 +67,8 @@ describe('npy read', () => {
   it('rejects bad files with the file name and the problem', () => {
     const f = 'x.npy';
     const h = (dict: string, data: number[] = []): string => err(() => parseNpy(numpyFile(dict, data), f));
-    expect(err(() => parseNpy(enc('PK\x03\x04 not npy'), f))).toBe('x.npy: not a .npy file (no \\x93NUMPY magic)');
+    expect(err(() => parseNpy(enc('PK\x03\x04 not npy'), f))).toBe('x.npy: a zip archive (.npz, numpy.savez), not a .npy file; save the one array with numpy.save(path, array)');
+    expect(err(() => parseNpy(enc('1.0,2.0\n3.0,4.0\n'), f))).toBe('x.npy: not a .npy file (no \\x93NUMPY magic)');
     expect(h("{'descr': '>i4', 'fortran_order': True, 'shape': (2, 1), }", [0, 0, 0, 1])).toBe('x.npy: truncated data: shape (2, 1) int32 needs 8 bytes, file has 4');
     expect(h("{'descr': '<f2', 'fortran_order': False, 'shape': (1,), }", [0, 0])).toContain("x.npy: unsupported dtype '<f2'");
     expect(h("{'descr': '<U3', 'fortran_order': False, 'shape': (1,), }")).toContain("unsupported dtype '<U3'");

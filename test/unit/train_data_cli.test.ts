@@ -31,6 +31,12 @@ describe('lowbit train on data files (.npy, IDX by path)', () => {
     return { log: s.log.map(({ seconds: _s, samplesPerSec: _p, ...e }) => e), acc: s.testAccuracy };
   };
 
+  it('the text summary counts "1 epoch"', async () => {
+    const r = await runCli([...base.filter((a) => a !== '--json'), '--data', dir]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/: tfc W2A2 \(\w+\), 1 epoch, seed 1\n/);
+  });
+
   it('float64 / int64 .npy and IDX paths give the run of the IDX folder, bit for bit', async () => {
     const folder = await summary(['--data', dir]);
     const npy = await summary(['--data', join(dir, 'x.npy'), '--labels', join(dir, 'y.npy'), '--test-data', join(dir, 'xt.npy'), '--test-labels', join(dir, 'yt.npy')]);

@@ -74,7 +74,7 @@ export function inferHandler(argv: ArgumentsCamelCase<InferArgs>): void {
     return;
   }
   const lines = [
-    `model ${result.model}: ${n} samples (${result.inputKind}), output [${n}, ${outShape.join(', ')}], requant ${requant}, ${result.seconds} s`,
+    `model ${result.model}: ${n} sample${n === 1 ? '' : 's'} (${result.inputKind}), output [${n}, ${outShape.join(', ')}], requant ${requant}, ${result.seconds} s`,
     `argmax of the first ${Math.min(20, n)}: ${result.argmaxFirst.join(' ')}`,
   ];
   if (accuracy !== undefined) lines.push(`top-1 accuracy: ${(100 * accuracy).toFixed(2)}% (${Math.round(accuracy * n)}/${n})`);

@@ -60,7 +60,7 @@ export function trainHandler(argv: ArgumentsCamelCase<TrainArgs>): void {
   }
   const last = s.log[s.log.length - 1];
   process.stdout.write(
-    `${s.name}: ${s.arch} W${s.wbits}A${s.abits} (${s.method}), ${s.epochs} epochs, seed ${s.seed}\n` +
+    `${s.name}: ${s.arch} W${s.wbits}A${s.abits} (${s.method}), ${s.epochs} epoch${s.epochs === 1 ? '' : 's'}, seed ${s.seed}\n` +
       `  ${argv.data && dataFile ? `test accuracy (${argv['test-data']})` : 'MNIST test accuracy'} ${(s.testAccuracy * 100).toFixed(2)}%${s.method === 'fp32' ? ' (FP32)' : floatAct ? ` (exported weight-only model, ${floatAct} activations, weightOnlyInference)` : ' (exported integer model, integerInference)'}\n` +
       `  final train loss ${last ? last.loss.toFixed(4) : '-'}, ${s.trainSeconds.toFixed(1)} s, ${s.samplesPerSec.toFixed(0)} samples/s\n` +
       (s.out ? `  written to ${s.out}\n` : ''),
