@@ -6,8 +6,7 @@ import { designToJson, parseDesign, type Design } from '../hw/design.js';
 import { PRESETS, PRESET_NAMES } from '../hw/presets.js';
 import { compileModel } from '../hw/accel_compile.js';
 import { runAccelerator } from '../hw/accel_top.js';
-import { loadQuantizedModel } from '../model/format.js';
-import { resolveModelPath } from '../model/locate.js';
+import { loadModel, resolveModelPath } from '../model/locate.js';
 import type { QuantizedModel } from '../model/types.js';
 import { inputQuant } from '../model/infer.js';
 import { quantizeInput } from '../model/stages.js';
@@ -72,9 +71,12 @@ export function pointModelDir(s: Space, index: number): string {
 export function accuracyKey(modelDir: string, d: Design, s: Space): string {
   const h = createHash('sha256');
   if (!existsSync(modelDir)) throw new InputError(`space: model ${modelDir} does not exist`);
-  for (const f of readdirSync(modelDir).sort()) {
-    const p = join(modelDir, f);
-    if (statSync(p).isFile()) h.update(f).update(readFileSync(p));
+  if (statSync(modelDir).isFile()) h.update(readFileSync(modelDir)); // a quantized .onnx file
+  else {
+    for (const f of readdirSync(modelDir).sort()) {
+      const p = join(modelDir, f);
+      if (statSync(p).isFile()) h.update(f).update(readFileSync(p));
+    }
   }
   h.update(JSON.stringify({ w: d.weight, a: d.activation, acc: d.accumulator, rq: d.requant, thr: d.xnor.thresholds, images: s.images, seed: s.images ? s.seed : 0 }));
   return h.digest('hex').slice(0, 20);
@@ -86,7 +88,7 @@ export function pointAccuracy(s: Space, index: number): { accuracy: number; imag
   const dir = pointModelDir(s, index);
   const file = join(cacheRoot(), 'accuracy', `${accuracyKey(dir, d, s)}.json`);
   if (existsSync(file)) return { ...(JSON.parse(readFileSync(file, 'utf8')) as { accuracy: number; images: number }), cached: true };
-  const r = acceleratorAccuracy(loadQuantizedModel(dir), d, s.images, s.seed, dir);
+  const r = acceleratorAccuracy(loadModel(dir), d, s.images, s.seed, dir);
   writeFileAtomic(file, JSON.stringify(r));
   return { ...r, cached: false };
 }
@@ -95,7 +97,7 @@ export function pointAccuracy(s: Space, index: number): { accuracy: number; imag
 export function evaluatePoint(s: Space, index: number, opts: PointOptions): Metrics {
   const d = pointDesign(s, index);
   const dir = pointModelDir(s, index);
-  const model = loadQuantizedModel(dir);
+  const model = loadModel(dir);
   let prog;
   try {
     prog = compileModel(model, d);

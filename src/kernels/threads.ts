@@ -20,7 +20,8 @@ import { startWorkerThread } from '../workers/pool.js';
  * same way (`CALLER_SPIN_MS`), so `gemmInt`/`gemmXnor` stay synchronous for every caller (the integer
  * reference, the batched accelerator model). Helpers start on the first GEMM large enough (`minWork`),
  * once, unreferenced (they never keep the process alive), each instantiating the caller's compiled kernels
- * over the caller's shared memory.
+ * over the caller's shared memory; the caller does not wait for them to boot (they join the jobs posted
+ * once they are ready).
  */
 
 /**
@@ -179,17 +180,34 @@ export function serveJobs(d: HelperData, start: (args: Float64Array) => (b: numb
   }
 }
 
-/** Starts helpers until there are `n`, and waits (at most BOOT_MS) until each has loaded the kernels. */
+/** why a helper failed to start (its 'error' event), reported by the next GEMM */
+let bootError: string | undefined;
+
+/**
+ * Starts helpers until there are `n`, without waiting for them: a helper takes part in the jobs posted
+ * after it has loaded the kernels (booting one took ~80 ms from dist/, ~350 ms under tsx; the GEMMs
+ * meanwhile run on the calling thread). A helper that failed to start is an error on the next GEMM.
+ */
 function ensureHelpers(n: number, shared: unknown): void {
+  if (bootError !== undefined) throw new ToolError(`kernel threads: a helper thread failed: ${bootError}; run with --threads 1`);
   while (helpers.length < n) {
     const { port1, port2 } = new MessageChannel();
     port1.unref();
     const url = new URL(import.meta.url.endsWith('.ts') ? './thread_worker.ts' : './thread_worker.js', import.meta.url);
     const data: HelperData = { ctl, jobArgs, index: helpers.length + 1, errors: port2, shared };
     const worker = startWorkerThread(url, data, [port2]);
+    worker.on('error', (e: Error) => (bootError ??= e.message));
     worker.unref();
     helpers.push({ worker, errors: port1 });
   }
+}
+
+/**
+ * Waits (at most BOOT_MS) until every helper started so far has loaded the kernels and takes part in the
+ * next job: for benchmarks and tests that measure or check the threads at work from the first GEMM on.
+ */
+export function awaitKernelHelpers(): void {
+  const n = helpers.length;
   const t0 = Date.now();
   for (let r = Atomics.load(ctl, READY); r < n; r = Atomics.load(ctl, READY)) {
     if (Date.now() - t0 > BOOT_MS || Atomics.wait(ctl, READY, r, BOOT_MS) === 'timed-out') {
@@ -274,4 +292,5 @@ export async function stopKernelThreads(): Promise<void> {
   Atomics.store(ctl, STOP, 0);
   Atomics.store(ctl, JOB, 0);
   Atomics.store(ctl, READY, 0);
+  bootError = undefined;
 }

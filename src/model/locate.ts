@@ -1,5 +1,5 @@
 import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { InputError, didYouMean } from '../util/errors.js';
 import { packageRoot } from '../util/package.js';
 import { loadQuantizedModel, MANIFEST } from './format.js';
@@ -9,7 +9,7 @@ import type { QuantizedModel } from './types.js';
 
 /**
  * The model argument (`--model` of every command, and the library's way to name a shipped model): a
- * QuantizedModel folder (`model.json` + blobs), a quantized `.onnx` file (imported on the fly), or the
+ * QuantizedModel folder (`model.json` + blobs), a quantized `.onnx` file (imported on the fly, named after the file), or the
  * name of a model shipped with lowbit (`sfc-w4a4`), looked up in the package's `models/` folder when no
  * file of that name exists. Relative paths are relative to the working directory.
  */
@@ -54,5 +54,7 @@ export function loadModel(arg: string): QuantizedModel {
   if (isWeightOnlyDir(path)) {
     throw new InputError(`model ${arg} is a weight-only model (integer weights, float activations): \`lowbit infer\`, \`run\` and \`estimate\` take it; this command needs integer activations (quantize with --scheme wXaY)`);
   }
-  return path.endsWith('.onnx') ? importOnnx(path) : loadQuantizedModel(path);
+  // an .onnx file is named after the file, as `quantize --model` names it (exporters' graph names are
+  // generic: PyTorch's is "main_graph" for every model)
+  return /\.onnx$/i.test(path) ? importOnnx(path, { name: basename(path).replace(/\.onnx$/i, '') }) : loadQuantizedModel(path);
 }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { verifyJob } from '../../src/rtl/verify.js';
 import { UNITS } from '../../src/rtl/units/index.js';
+import { PRESETS } from '../../src/hw/presets.js';
 import { testSeed } from '../../src/util/rng.js';
 
 /**
@@ -27,4 +28,18 @@ describe('every unit design: RTL == TS model (slow tier)', () => {
       });
     }
   }
+});
+
+/**
+ * A 16x16 preset through the accel_top unit (what `lowbit verify --unit accel_top --design int8-u8` runs): its
+ * own designs are 4-column, and a 16-column build needs the unit's Verilator unroll arguments (without them:
+ * BLKLOOPINIT); int8-u8 also covers unsigned activations on the array.
+ */
+describe('accel_top on a 16-column preset (slow tier)', () => {
+  it('accel_top int8-u8', async () => {
+    const r = await verifyJob({ unit: 'accel_top', label: 'int8-u8', design: PRESETS['int8-u8'], seed, cases: 200, vcdDir: join(tmp, 'vcd') });
+    if (!r.ok) console.log(r.report);
+    expect(r.ok).toBe(true);
+    expect(r.cycles).toBeGreaterThan(0);
+  });
 });

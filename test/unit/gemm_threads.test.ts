@@ -2,14 +2,14 @@ import { describe, it, expect, afterAll } from 'vitest';
 import { gemmInt } from '../../src/kernels/gemm.js';
 import { gemmXnor } from '../../src/kernels/xnor.js';
 import { allocGemmOut, type AccSpec, type GemmOut } from '../../src/kernels/gemm_ref.js';
-import { helperWakes, kernelHelpers, setKernelThreads, stopKernelThreads, threadsFor, MIN_PARALLEL_WORK } from '../../src/kernels/threads.js';
+import { awaitKernelHelpers, helperWakes, kernelHelpers, parallelBlocks, setKernelThreads, stopKernelThreads, threadsFor, MIN_PARALLEL_WORK } from '../../src/kernels/threads.js';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setChunkBytes } from '../../src/kernels/gemm_wasm.js';
 import { Rng } from '../../src/util/rng.js';
-import { InputError } from '../../src/util/errors.js';
+import { InputError, ToolError } from '../../src/util/errors.js';
 import { runCli } from './helpers/cli.js';
 import { compileModel } from '../../src/hw/accel_compile.js';
 import { runAccelerator } from '../../src/hw/accel_top.js';
@@ -53,8 +53,17 @@ function firstDifference(a: GemmOut, b: GemmOut): number {
   return -1;
 }
 
+/** Starts `t - 1` helpers (a split GEMM starts them) and waits until they take part in the next jobs. */
+function startHelpers(t: number): void {
+  setKernelThreads(t, { minWork: 0 });
+  const A = new Int8Array(64 * 64).fill(1);
+  gemmInt(A, A, 64, 64, 64, { bits: 32, overflow: 'WRAP' }, new Int32Array(64 * 64));
+  awaitKernelHelpers();
+}
+
 describe('kernels on several threads', () => {
   it('gemmInt: threaded == one thread exactly', () => {
+    startHelpers(3);
     let cases = 0;
     for (const M of [1, 2, 3, 5, 8, 9, 13, 33]) {
       for (const [K, N] of [[1, 1], [3, 5], [17, 2], [64, 16], [9, 33], [5, 67], [40, 130]] as const) {
@@ -123,7 +132,7 @@ describe('kernels on several threads', () => {
     const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
     await stopKernelThreads(); // the earlier tests' helpers
     for (const round of [0, 1]) {
-      setKernelThreads(2, { minWork: 0 });
+      startHelpers(2);
       for (let i = 0; i < 5; i++) {
         await sleep(5); // longer than the helpers spin: they are parked when the job is posted
         const woke = helperWakes();
@@ -140,14 +149,42 @@ describe('kernels on several threads', () => {
     }
   }, 120_000);
 
+  it('a helper that fails to start is an error naming --threads 1 on the next GEMM; a restart clears it', async () => {
+    const [M, K, N] = [64, 64, 64];
+    const A = randomOperand(0, M * K);
+    const acc: AccSpec = { bits: 32, overflow: 'WRAP' };
+    setKernelThreads(1);
+    const one = gemmInt(A, A, M, K, N, acc, allocGemmOut(M, N, acc));
+    await stopKernelThreads();
+    setKernelThreads(2, { minWork: 0 });
+    // a helper handed no compiled kernels: its start throws in the helper thread
+    parallelBlocks(2, 1, [], { module: {}, memory: {} }, () => {}, () => {});
+    let err: unknown;
+    for (let waited = 0; err === undefined && waited < 30_000; waited += 10) {
+      await new Promise((r) => setTimeout(r, 10)); // the helper's 'error' event arrives on the event loop
+      try {
+        gemmInt(A, A, M, K, N, acc, allocGemmOut(M, N, acc));
+      } catch (e) {
+        err = e;
+      }
+    }
+    expect(err).toBeInstanceOf(ToolError);
+    expect((err as Error).message).toMatch(/^kernel threads: a helper thread failed: .+; run with --threads 1$/);
+    await stopKernelThreads();
+    startHelpers(2);
+    expect(firstDifference(gemmInt(A, A, M, K, N, acc, allocGemmOut(M, N, acc)), one)).toBe(-1);
+  }, 120_000);
+
   it('a process whose helpers are parked exits when its work is done', () => {
     const dir = mkdtempSync(join(tmpdir(), 'lowbit-threads-'));
     const script = join(dir, 'exit.ts');
     const src = (f: string): string => JSON.stringify(new URL(`../../src/kernels/${f}`, import.meta.url).href);
     writeFileSync(script, `import { gemmInt } from ${src('gemm.ts')};
-import { setKernelThreads, kernelHelpers } from ${src('threads.ts')};
+import { setKernelThreads, kernelHelpers, awaitKernelHelpers } from ${src('threads.ts')};
 setKernelThreads(2, { minWork: 0 });
 const A = new Int8Array(64 * 64).fill(1);
+gemmInt(A, A, 64, 64, 64, { bits: 32, overflow: 'WRAP' }, new Int32Array(64 * 64));
+awaitKernelHelpers(); // then a job with the helper taking part; it parks after it
 const y = gemmInt(A, A, 64, 64, 64, { bits: 32, overflow: 'WRAP' }, new Int32Array(64 * 64));
 process.stdout.write(\`\${y[0]} \${kernelHelpers()}\`);
 `);
@@ -168,7 +205,7 @@ process.stdout.write(\`\${y[0]} \${kernelHelpers()}\`);
       const x = inputsFor(rng, model, batch);
       setKernelThreads(1);
       const one = runAccelerator(p, x, batch);
-      setKernelThreads(3, { minWork: 0 });
+      startHelpers(3);
       const three = runAccelerator(p, x, batch);
       expect(Array.from(three.outputs), design.name).toEqual(Array.from(one.outputs));
       expect(Array.from(one.outputs), design.name).toEqual(Array.from(integerInference(model, x).output));

@@ -54,6 +54,7 @@ describe(`lowbit infer (seed ${seed})`, () => {
     writeNpy(join(dir, 'xc.npy'), { data: xc, shape: [5, 1, 8, 8] });
     const r = await run(['infer', '--model', join(dir, 'cnn.onnx'), '--input', join(dir, 'xc.npy'), '--requant', 'onnxruntime', '--out', join(dir, 'yc.npy')]);
     expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^model cnn: 5 samples/); // an .onnx file is named after the file
     expect(readNpy(join(dir, 'yc.npy')).data).toEqual(integerInference(c, xc, { requant: 'onnxruntime' }).output);
   });
 

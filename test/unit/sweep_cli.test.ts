@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '../../src/util/rng.js';
 import { saveQuantizedModel } from '../../src/model/format.js';
+import { importOnnx } from '../../src/model/onnx/import.js';
 import { integerInference, inputQuant } from '../../src/model/infer.js';
 import { quantizeInput } from '../../src/model/stages.js';
 import { loadMnist } from '../../src/data/mnist.js';
@@ -91,6 +92,20 @@ describe('lowbit sweep', () => {
     expect(first.accuracy).toBe(correct / 40);
     // point 11 differs in array, lanes and clock only: same cache entry
     expect(pointAccuracy(s, 11)).toEqual({ ...first, cached: true });
+  });
+
+  it('a scheme\'s model may be a quantized .onnx file: the same metrics and accuracy as the model saved as a folder', () => {
+    const onnx = join(__dirname, 'fixtures', 'ort_static', 'cnn_qdq_pc.onnx');
+    const folder = join(dir, 'cnn_qdq_pc');
+    saveQuantizedModel(importOnnx(onnx, { name: 'cnn_qdq_pc' }), folder);
+    const space = (model: string) => parseSpace({ base: 'int8-u8', schemes: { ort: { model, design: {} } }, axes: { scheme: ['ort'], array: ['4x4', '8x8'] }, seed: 3, images: 16 });
+    for (const i of [0, 1]) {
+      const [a, b] = [space(onnx), space(folder)].map((sp) => ({ ...evaluatePoint(sp, i, { area: false, accuracy: true, batch: 1 }) }));
+      expect(a.error, String(a.error)).toBeUndefined();
+      expect(a.model).toBe('cnn_qdq_pc'); // named after the file, as --model names an .onnx file
+      expect(a).toEqual(b);
+    }
+    expect(pointAccuracy(space(onnx), 0).accuracy).toBe(pointAccuracy(space(folder), 0).accuracy);
   });
 
   it('rejects bad space files with exit 2 and the field named, leaving no results file', async () => {
