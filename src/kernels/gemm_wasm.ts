@@ -93,6 +93,7 @@ export interface ColumnJob {
   /** the staged W (byte address): i16 kernels K x N values (N x K with `wT`) of type `wCode` */
   wStaged: number;
   wCode: OperandCode;
+  /** 1: W is given N x K (its rows are the transposed W's rows), 0: K x N */
   wT: number;
   /** the reduction length of a row of W: i16 values, xnor 32-bit words */
   K: number;

@@ -77,10 +77,10 @@ let ctl: Int32Array = new Int32Array(new SharedArrayBuffer(10 * 4));
 let jobArgs: Float64Array = new Float64Array(new SharedArrayBuffer(MAX_JOB_ARGS * 8));
 /**
  * How long a thread spins on a shared word before parking in `Atomics.wait`: a parked thread's vCPU halts,
- * and waking it took 0.1-0.3 ms on the 2-core VM (a 512^3 int8 GEMM on two threads is ~2 ms). Helpers
- * spin this long after each job for the next one (back-to-back GEMMs: the layers of a batch) and while a
- * job's gate is closed (the caller staging operands); the caller spins this long for the helpers' last
- * blocks (guided blocks: at most one small block).
+ * and waking it took 0.1-0.2 ms on the 2-core VM (a 512^3 int8 GEMM on two threads is ~2.2 ms). Helpers
+ * spin HELPER_SPIN_MS after each job for the next one (back-to-back GEMMs: the layers of a batch) and
+ * while a job's gate is closed (the caller staging operands); the caller spins CALLER_SPIN_MS for the
+ * helpers' last blocks (guided blocks: usually one small block).
  */
 const HELPER_SPIN_MS = 0.5;
 const CALLER_SPIN_MS = 2;

@@ -176,14 +176,15 @@ export async function verifySpec(spec: UnitSpec, job: VerifyJob, extra: { verila
   if (delay > 0) simStimulus.set(data.stimulus);
   const work = spec.workFiles?.(design, job.seed, job.cases);
   if (work !== undefined && inProcess) throw new InputError(`${spec.name}: its simulator reads memory files from its working directory; drop --in-process`);
-  const tmp = mkdtempSync(join(tmpdir(), 'lowbit-verify-'));
+  // the simulator's working folder, holding the unit's memory files (only a unit with `workFiles` needs one)
+  const tmp = work !== undefined ? mkdtempSync(join(tmpdir(), 'lowbit-verify-')) : undefined;
   // in process: an asynchronous koffi call, so the TS model below runs while the simulator does
   const simulate = (vcd?: string): Promise<SimWordsRun> =>
     inProcess
       ? runSimInProcessWordsAsync(built, spec.name, ports, simStimulus, simCycles, { vcdPath: vcd })
-      : runSimWords(built, spec.name, ports, simStimulus, simCycles, { vcdPath: vcd, ...(work !== undefined ? { cwd: tmp } : {}) });
+      : runSimWords(built, spec.name, ports, simStimulus, simCycles, { vcdPath: vcd, ...(tmp !== undefined ? { cwd: tmp } : {}) });
   try {
-    for (const [name, text] of Object.entries(work ?? {})) writeFileSync(join(tmp, name), text);
+    if (tmp !== undefined) for (const [name, text] of Object.entries(work ?? {})) writeFileSync(join(tmp, name), text);
     // the traced registers come with the outputs (src/rtl/trace_words.ts): a VCD only when asked for or on a mismatch
     let vcdPath: string | undefined;
     if (job.keepVcd) {
@@ -250,6 +251,6 @@ export async function verifySpec(spec: UnitSpec, job: VerifyJob, extra: { verila
     if (!ok) result.report = formatReport(result);
     return result;
   } finally {
-    rmSync(tmp, { recursive: true, force: true });
+    if (tmp !== undefined) rmSync(tmp, { recursive: true, force: true });
   }
 }

@@ -2,14 +2,14 @@ import { describe, it, expect, afterAll } from 'vitest';
 import { gemmInt } from '../../src/kernels/gemm.js';
 import { gemmXnor } from '../../src/kernels/xnor.js';
 import { allocGemmOut, type AccSpec, type GemmOut } from '../../src/kernels/gemm_ref.js';
-import { awaitKernelHelpers, helperWakes, kernelHelpers, setKernelThreads, stopKernelThreads, threadsFor, MIN_PARALLEL_WORK } from '../../src/kernels/threads.js';
+import { awaitKernelHelpers, helperWakes, kernelHelpers, parallelBlocks, setKernelThreads, stopKernelThreads, threadsFor, MIN_PARALLEL_WORK } from '../../src/kernels/threads.js';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setChunkBytes } from '../../src/kernels/gemm_wasm.js';
 import { Rng } from '../../src/util/rng.js';
-import { InputError } from '../../src/util/errors.js';
+import { InputError, ToolError } from '../../src/util/errors.js';
 import { runCli } from './helpers/cli.js';
 import { compileModel } from '../../src/hw/accel_compile.js';
 import { runAccelerator } from '../../src/hw/accel_top.js';
@@ -147,6 +147,32 @@ describe('kernels on several threads', () => {
       await stopKernelThreads();
       expect(kernelHelpers()).toBe(0);
     }
+  }, 120_000);
+
+  it('a helper that fails to start is an error naming --threads 1 on the next GEMM; a restart clears it', async () => {
+    const [M, K, N] = [64, 64, 64];
+    const A = randomOperand(0, M * K);
+    const acc: AccSpec = { bits: 32, overflow: 'WRAP' };
+    setKernelThreads(1);
+    const one = gemmInt(A, A, M, K, N, acc, allocGemmOut(M, N, acc));
+    await stopKernelThreads();
+    setKernelThreads(2, { minWork: 0 });
+    // a helper handed no compiled kernels: its start throws in the helper thread
+    parallelBlocks(2, 1, [], { module: {}, memory: {} }, () => {}, () => {});
+    let err: unknown;
+    for (let waited = 0; err === undefined && waited < 30_000; waited += 10) {
+      await new Promise((r) => setTimeout(r, 10)); // the helper's 'error' event arrives on the event loop
+      try {
+        gemmInt(A, A, M, K, N, acc, allocGemmOut(M, N, acc));
+      } catch (e) {
+        err = e;
+      }
+    }
+    expect(err).toBeInstanceOf(ToolError);
+    expect((err as Error).message).toMatch(/^kernel threads: a helper thread failed: .+; run with --threads 1$/);
+    await stopKernelThreads();
+    startHelpers(2);
+    expect(firstDifference(gemmInt(A, A, M, K, N, acc, allocGemmOut(M, N, acc)), one)).toBe(-1);
   }, 120_000);
 
   it('a process whose helpers are parked exits when its work is done', () => {
