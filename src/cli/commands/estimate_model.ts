@@ -3,8 +3,10 @@ import type { Design, PeKind } from '../../hw/design.js';
 import { choosePe } from '../../hw/accel_compile.js';
 import { peKind } from '../../hw/pe_kind.js';
 import { loadModel } from '../../model/locate.js';
+import type { QuantizedModel } from '../../model/types.js';
 import { estimateNetwork } from '../../estimate/network.js';
 import { estimateArea, type ModelEstimateResult } from '../../estimate/area.js';
+import { withPresetHint } from '../../hw/preset_hint.js';
 import { hasWindowLayers } from '../../hw/conv_window.js';
 
 export type { ModelEstimateResult };
@@ -36,6 +38,14 @@ type ModelEstimate = ModelEstimateResult & { accuracy?: number; accuracyImages?:
 
 export function estimateModelDir(modelArg: string, designIn: Design, opts: { energy?: string; area: boolean; batch: number; accuracy?: boolean; images?: number; pe?: 'auto' }): ModelEstimate {
   const model = loadModel(modelArg);
+  try {
+    return estimateModel(model, designIn, opts);
+  } catch (e) {
+    throw withPresetHint(e, model, designIn);
+  }
+}
+
+function estimateModel(model: QuantizedModel, designIn: Design, opts: { energy?: string; area: boolean; batch: number; accuracy?: boolean; images?: number; pe?: 'auto' }): ModelEstimate {
   const allowsShift = choosePe(model, designIn) === 'shift';
   const kind = opts.pe === 'auto' ? (allowsShift ? 'shift' : 'multiplier') : peKind(designIn);
   const design: Design = { ...designIn, array: { ...designIn.array, pe: kind } };

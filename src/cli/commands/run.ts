@@ -4,8 +4,11 @@ import { join } from 'node:path';
 import { npyDataset } from '../../data/arrays.js';
 import { defaultBatch, runModel, type RunReport } from '../../flows/run.js';
 import { compileModel } from '../../hw/accel_compile.js';
+import type { Design } from '../../hw/design.js';
+import { withPresetHint } from '../../hw/preset_hint.js';
 import { writeImages } from '../../hw/accel_images.js';
 import { loadModel } from '../../model/locate.js';
+import type { QuantizedModel } from '../../model/types.js';
 import { modelShapes } from '../../model/shapes.js';
 import { accelParameters } from '../../rtl/accel_top.js';
 import { writeFileSync } from 'node:fs';
@@ -42,6 +45,14 @@ export async function runHandler(argv: ArgumentsCamelCase<RunArgs>): Promise<voi
   const model = loadModel(argv.model);
   if (groupedLayer(model.layers) !== undefined && groupedOnReference()) return runGrouped(argv, model);
   const design = designFromArgv(argv);
+  try {
+    await runOnDesign(argv, model, design);
+  } catch (e) {
+    throw withPresetHint(e, model, design);
+  }
+}
+
+async function runOnDesign(argv: ArgumentsCamelCase<RunArgs>, model: QuantizedModel, design: Design): Promise<void> {
   const batch = argv.batch !== undefined ? checkInt('--batch', argv.batch, 1, design.array.rows) : defaultBatch(model, design, argv.rtl);
   if ((argv.input === undefined) !== (argv.labels === undefined)) throw new InputError('run: --input and --labels go together (a .npy data set and its labels)');
   if (argv.input !== undefined && argv.data !== undefined) throw new InputError('run: give --data (IDX folder) or --input/--labels (.npy), not both');
