@@ -6,7 +6,7 @@ import { buildSim } from '../../src/rtl/build.js';
 import { sampleTimeNs, tracePath } from '../../src/rtl/compare.js';
 import { strideWords } from '../../src/rtl/harness.js';
 import { resolveRepoPath } from '../../src/rtl/paths.js';
-import { runSimWords } from '../../src/rtl/run.js';
+import { runSimInProcessWords } from '../../src/rtl/inproc.js';
 import { tracedWords } from '../../src/rtl/trace_words.js';
 import { outputPorts } from '../../src/rtl/unit.js';
 import { unitData } from '../../src/rtl/unit_words.js';
@@ -30,12 +30,12 @@ describe('traced registers as words', () => {
         const specs = unit.traceSignals!(design);
         const built = await buildSim({
           unit: unit.name, top: unit.top, files: unit.hdlFiles(design).map(resolveRepoPath), parameters: unit.parameters(design), ports, trace: true,
-          traced: specs.map((s) => s.vcd),
+          traced: specs.map((s) => s.vcd), kind: 'lib', // verify's default build for these units: shared with their tests
         });
         expect(built.traced.map((r) => r.path)).toEqual(specs.map((s) => s.vcd));
         const data = unitData(unit, design, ports, seed, 40);
         const vcdPath = join(tmp, `${unit.name}-${label}.vcd`);
-        const run = await runSimWords(built, unit.name, ports, data.stimulus, data.cycles, { vcdPath });
+        const run = runSimInProcessWords(built, unit.name, ports, data.stimulus, data.cycles, { vcdPath });
         const vcd = await readVcd(vcdPath, specs.map((s) => tracePath(unit.top, s)));
         const per = strideWords(outputPorts(ports)) + tracedWords(built.traced);
         let off = strideWords(outputPorts(ports));

@@ -3,7 +3,7 @@ import { intFormat, type IntFormat } from '../../src/arith/index.js';
 import { bitSerialWords, packBitPlanes, XNOR_POPCOUNT_LATENCY } from '../../src/hw/index.js';
 import { buildSim } from '../../src/rtl/build.js';
 import { resolveRepoPath } from '../../src/rtl/paths.js';
-import { runSim } from '../../src/rtl/run.js';
+import { runSimInProcess } from '../../src/rtl/inproc.js';
 import { expectMatch } from './helpers/expect_match.js';
 import { bitSerialOperands, wordToBig, xnorPopcountUnit } from '../../src/rtl/units/xnor_popcount.js';
 import { Rng, testSeed } from '../../src/util/rng.js';
@@ -45,7 +45,7 @@ describe('xnor_popcount RTL vs TS model', () => {
     const ports = unit.ports(design);
     const built = await buildSim({
       unit: unit.name, top: unit.top, files: unit.hdlFiles(design).map(resolveRepoPath),
-      parameters: unit.parameters(design), ports, trace: true, // the same build verifyJob made above
+      parameters: unit.parameters(design), ports, trace: true, kind: 'lib', // in process, as verify's default (without acc_q's trace words)
     });
     const lanes = 33;
     const rng = new Rng(SEED);
@@ -76,7 +76,7 @@ describe('xnor_popcount RTL vs TS model', () => {
       }
     }
     for (let t = 0; t < XNOR_POPCOUNT_LATENCY + 1; t++) stim.push(new Array(15).fill(0n));
-    const run = await runSim(built, unit.name, ports, stim);
+    const run = runSimInProcess(built, unit.name, ports, stim);
     const got: number[] = [];
     const at: number[] = [];
     for (let t = 0; t < stim.length; t++) {
