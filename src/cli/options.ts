@@ -1,8 +1,8 @@
 import type { Argv } from 'yargs';
 import { badValue, InputError } from '../util/errors.js';
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
-import { checkOutputDir, checkOutputFile, sameFile, type DirOutput } from '../util/fsafe.js';
+import { checkOutputDir, checkOutputFile, sameFile, within, type DirOutput } from '../util/fsafe.js';
 
 /**
  * Validation of command-line option values, shared by every command: each helper
@@ -52,9 +52,26 @@ export function withForce<T>(y: Argv<T>): Argv<T> {
   return y.option('force', { type: 'boolean', default: false, describe: 'replace --out even if it is not an earlier lowbit output of this kind' }) as Argv<T>;
 }
 
-/** Checks an output folder before the (possibly long) work starts; see fsafe.ts. */
-export function checkOutDir(dir: string | undefined, out: DirOutput): void {
-  if (dir !== undefined) checkOutputDir(dir, out);
+/** A command's input files and folders by option (`--checkpoint` -> path; an array option gives several). */
+export type Inputs = Record<string, string | readonly string[] | undefined>;
+
+/** Every (option, path) pair of `inputs` that exists (a missing one cannot be lost; a shipped model's name is not a path). */
+function inputPaths(inputs: Inputs): [string, string][] {
+  return Object.entries(inputs).flatMap(([opt, given]) => (given === undefined ? [] : typeof given === 'string' ? [given] : given).filter((p) => existsSync(p)).map((p): [string, string] => [opt, p]));
+}
+
+/**
+ * Checks an output folder before the (possibly long) work starts (see fsafe.ts): never one of the command's
+ * `inputs` nor a folder holding one (replacing it would delete the input), even with `force`.
+ */
+export function checkOutDir(dir: string | undefined, out: DirOutput, inputs: Inputs = {}): void {
+  if (dir === undefined) return;
+  const option = out.option ?? '--out';
+  for (const [opt, input] of inputPaths(inputs)) {
+    if (sameFile(dir, input)) throw new InputError(`${option} ${dir}: is the ${opt} folder or file; writing there would replace your input; choose another path`);
+    if (within(input, dir)) throw new InputError(`${option} ${dir}: holds the ${opt} ${input}; replacing the folder would delete your input; choose another path`);
+  }
+  checkOutputDir(dir, out);
 }
 
 let rawArgs: readonly string[] = [];
@@ -99,7 +116,7 @@ export const NPY_FILE: FileKind = { ext: '.npy', format: 'NumPy .npy files', isO
  * (`inputs`: option -> path; writing there would replace the input, even with `force`), and it must be
  * missing, an existing output of this kind (replaced) or `force`d; never another file.
  */
-export function checkFileOut(path: string | undefined, option: string, kind: FileKind, force = false, inputs: Record<string, string | undefined> = {}): void {
+export function checkFileOut(path: string | undefined, option: string, kind: FileKind, force = false, inputs: Inputs = {}): void {
   if (path === undefined) return;
   if (path === '') throw new InputError(`${option}: empty; give a file name ending in ${kind.ext}`);
   if (/[\\/]$/.test(path) || isFolder(path)) {
@@ -109,14 +126,14 @@ export function checkFileOut(path: string | undefined, option: string, kind: Fil
     const ext = extname(path);
     throw new InputError(`${option} ${path}: lowbit writes ${kind.format}; give a name ending in ${kind.ext} (e.g. ${ext ? path.slice(0, -ext.length) : path}${kind.ext})`);
   }
-  for (const [opt, input] of Object.entries(inputs)) {
-    if (input !== undefined && sameFile(path, input)) throw new InputError(`${option} ${path}: is the ${opt} file; writing there would replace your input; choose another path`);
+  for (const [opt, input] of inputPaths(inputs)) {
+    if (sameFile(path, input)) throw new InputError(`${option} ${path}: is the ${opt} file; writing there would replace your input; choose another path`);
   }
   checkOutputFile(path, option, kind.isOurs, force);
 }
 
 /** `checkFileOut` for a `.npy` output. */
-export function checkNpyOut(path: string | undefined, option: string, force = false, inputs: Record<string, string | undefined> = {}): void {
+export function checkNpyOut(path: string | undefined, option: string, force = false, inputs: Inputs = {}): void {
   checkFileOut(path, option, NPY_FILE, force, inputs);
 }
 

@@ -215,6 +215,22 @@ export function sameFile(a: string, b: string): boolean {
   return resolve(a) === resolve(b);
 }
 
+/** Is `path` the folder `folder` or inside it (symlinks resolved: each ancestor compared with `sameFile`)? */
+export function within(path: string, folder: string): boolean {
+  let p: string;
+  try {
+    p = realpathSync.native(path);
+  } catch {
+    p = resolve(path);
+  }
+  for (;;) {
+    if (sameFile(p, folder)) return true;
+    const up = dirname(p);
+    if (up === p) return false;
+    p = up;
+  }
+}
+
 // ---------------------------------------------------------------------------------------------------
 // folders
 

@@ -45,8 +45,8 @@ export async function autoquantHandler(argv: ArgumentsCamelCase<Args>): Promise<
     if (!wBits.includes(w!) || !aBits.includes(a!)) throw badValue('--budget', budget, `a uniform scheme of the candidate bits (--w-bits ${wBits.join(',')}, --a-bits ${aBits.join(',')}) or a positive number`);
   }
   const design = loadDesign(argv.design);
-  checkOutDir(argv.out, { ...MODEL_OUTPUT, force: argv.force });
-  checkOutDir(argv.report, { ...REPORT_OUTPUT, force: argv.force });
+  checkOutDir(argv.out, { ...MODEL_OUTPUT, force: argv.force }, { '--data': argv.data });
+  checkOutDir(argv.report, { ...REPORT_OUTPUT, force: argv.force, option: '--report' }, { '--data': argv.data });
   const r = autoquant({
     arch: argv.arch, ...(hidden ? { hidden } : {}), design, metric: argv.metric, budget, wBits, aBits, sensitivity: argv.sensitivity,
     fpEpochs: argv['fp-epochs'], epochs: argv.epochs, ...(argv['train-images'] ? { trainImages: argv['train-images'] } : {}),

@@ -23,7 +23,7 @@ export function compressHandler(argv: ArgumentsCamelCase<CompressArgs>): void {
   notApplicable('--huffman', argv.huffman && argv.clusters === 0, 'Huffman coding codes the cluster indices', 'give --clusters K too or remove it');
   notApplicable('--seed', given('seed') && argv.clusters === 0, 'the seed is k-means++\'s', 'give --clusters K too or remove it');
   notApplicable('--data', given('data') && argv.images === 0, 'the data is read for the accuracy; --images 0 skips it');
-  checkOutDir(argv.out, { ...CHECKPOINT_OUTPUT, force: argv.force });
+  checkOutDir(argv.out, { ...CHECKPOINT_OUTPUT, force: argv.force }, { '--checkpoint': argv.checkpoint, '--data': argv.data });
   const ckpt = loadCheckpoint(argv.checkpoint);
   const r = compressCheckpoint(ckpt, { prune: argv.prune, clusters: argv.clusters, huffman: argv.huffman, seed: argv.seed });
   let acc: (c: typeof ckpt) => number | null = () => null;

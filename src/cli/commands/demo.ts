@@ -13,7 +13,7 @@ import { shippedModelsDir } from '../../model/locate.js';
 export async function demoHandler(argv: ArgumentsCamelCase<DemoArgs>): Promise<void> {
   checkInt('--images', argv.images, 1, 10000);
   checkInt('--rtl-images', argv['rtl-images'], 0, 10000);
-  checkOutDir(argv.out, REPORT_OUTPUT); // before the long run: a folder lowbit did not write is refused
+  checkOutDir(argv.out, REPORT_OUTPUT, { '--models': argv.models }); // before the long run: a folder lowbit did not write is refused
   const rs = await runDemo({ modelsDir: argv.models ?? shippedModelsDir(), out: argv.out, images: argv.images, rtlImages: argv['rtl-images'] });
   process.stdout.write(argv.json ? JSON.stringify(rs, null, 1) + '\n' : rs.map((r) => formatRun(r)).join('\n') + `\nreport: ${argv.out}/index.md, ${argv.out}/index.html\n`);
   const bad = rs.find((r) => r.disagreement);

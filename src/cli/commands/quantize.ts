@@ -41,7 +41,7 @@ export function quantizeHandler(argv: ArgumentsCamelCase<QuantizeArgs>): void {
   const wo = argv.model === undefined ? parseWeightOnlyScheme(argv.scheme) : null;
   if (wo) {
     for (const o of ['per-channel', 'calib', 'calib-images', 'calib-data', 'override', 'variant']) notApplicable(`--${o}`, given(o), `weight-only scheme ${argv.scheme} keeps float activations (no calibration, scales per channel or --group)`);
-    checkOutDir(argv.out, { ...MODEL_OUTPUT, force: argv.force });
+    checkOutDir(argv.out, { ...MODEL_OUTPUT, force: argv.force }, { '--checkpoint': argv.checkpoint, '--data': argv.data });
     quantizeWeightOnlyCommand({ ...argv, checkpoint: argv.checkpoint! }, wo);
     return;
   }
@@ -52,7 +52,7 @@ export function quantizeHandler(argv: ArgumentsCamelCase<QuantizeArgs>): void {
   // the scheme and calibration are checked before any file is read
   const scheme = argv.model === undefined ? makeScheme(argv.scheme, { perChannel: argv.perChannel, overrides: argv.override ?? [], group: argv.group }) : null;
   const calib = parseCalib(argv.calib);
-  checkOutDir(argv.out, { ...MODEL_OUTPUT, force: argv.force });
+  checkOutDir(argv.out, { ...MODEL_OUTPUT, force: argv.force }, { '--checkpoint': argv.checkpoint, '--model': argv.model, '--calib-data': argv['calib-data'], '--data': argv.data });
   const started = Date.now();
   let model: QuantizedModel;
   let ckpt: Checkpoint | null = null;

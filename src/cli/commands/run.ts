@@ -38,7 +38,7 @@ export async function runHandler(argv: ArgumentsCamelCase<RunArgs>): Promise<voi
   for (const o of ['rtl-images', 'rtl-seconds', 'jobs']) notApplicable(`--${o}`, given(o) && !argv.rtl, 'it applies to the images run through the RTL', 'add --rtl or remove it');
   if (argv.jobs !== undefined) checkInt('--jobs', argv.jobs, 1, 256);
   if (argv['rtl-seconds'] !== undefined) checkInt('--rtl-seconds', argv['rtl-seconds'], 1, 86400);
-  checkOutDir(argv.out, { ...ACCEL_IMAGES_OUTPUT, force: argv.force });
+  checkOutDir(argv.out, { ...ACCEL_IMAGES_OUTPUT, force: argv.force }, { '--model': argv.model, '--input': argv.input, '--labels': argv.labels, '--data': argv.data });
   const model = loadModel(argv.model);
   if (groupedLayer(model.layers) !== undefined && groupedOnReference()) return runGrouped(argv, model);
   const design = designFromArgv(argv);

@@ -168,5 +168,6 @@ function checkTrainOptions(argv: TrainArgs, hidden: number[] | undefined, floatA
   for (let i = 1; i < widths.length; i++) params += widths[i - 1]! * widths[i]!;
   const acts = argv['batch-size'] * widths.reduce((a, b) => a + b, 0);
   checkAlloc(`training a network of ${params} parameters (--hidden ${hidden?.join(',') ?? 'default'}, --batch-size ${argv['batch-size']})`, 40 * params + 16 * acts);
-  if (argv.out !== undefined) checkOutDir(argv.out, { ...(fp ? CHECKPOINT_OUTPUT : MODEL_OUTPUT), force: argv.force });
+  const inputs = { '--data': argv.data, '--labels': argv.labels, '--test-data': argv['test-data'], '--test-labels': argv['test-labels'] };
+  if (argv.out !== undefined) checkOutDir(argv.out, { ...(fp ? CHECKPOINT_OUTPUT : MODEL_OUTPUT), force: argv.force }, inputs);
 }
