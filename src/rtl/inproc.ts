@@ -76,8 +76,11 @@ function load(path: string): ShimLib {
   return lib;
 }
 
-/** The library, its output block and an open simulation for one batch (the checks both calls make). */
-function openRun(built: BuiltSim, unit: string, ports: PortSpec[], cycles: number, vcdPath: string | undefined): { lib: ShimLib; h: unknown; output: Uint32Array } {
+/**
+ * The library, its output block and an open simulation for one batch (the checks both calls make: the C side
+ * reads `cycles` input vectors and writes as many output vectors in place, so the sizes are checked here).
+ */
+function openRun(built: BuiltSim, unit: string, ports: PortSpec[], input: Uint32Array, cycles: number, vcdPath: string | undefined): { lib: ShimLib; h: unknown; output: Uint32Array } {
   if (built.kind !== 'lib') throw new ToolError(`${unit}: the in-process path needs a build with kind 'lib'`);
   if (vcdPath !== undefined && !built.trace) throw new ToolError(`${unit}: a VCD was requested from a build without --trace`);
   const lib = load(built.exe);
@@ -86,6 +89,9 @@ function openRun(built: BuiltSim, unit: string, ports: PortSpec[], cycles: numbe
   const outStride = strideWords(outs) + tracedWords(built.traced);
   if (lib.inWords() !== vectorWords(ins) || lib.outWords() !== vectorWords(outs) + tracedWords(built.traced)) {
     throw new ToolError(`${unit}: ${built.exe} was built for another port list`);
+  }
+  if (!Number.isSafeInteger(cycles) || cycles < 0 || input.length !== cycles * lib.inWords()) {
+    throw new ToolError(`${unit}: ${input.length} stimulus words for ${cycles} cycles of ${lib.inWords()} words`);
   }
   const output = new Uint32Array(cycles * outStride);
   const h = lib.open(vcdPath ?? '');
@@ -103,9 +109,12 @@ export function runSimInProcessWords(
   opts: { vcdPath?: string } = {},
 ): SimWordsRun {
   const t0 = performance.now();
-  const { lib, h, output } = openRun(built, unit, ports, cycles, opts.vcdPath);
-  lib.run(h, input, output, cycles);
-  lib.close(h);
+  const { lib, h, output } = openRun(built, unit, ports, input, cycles, opts.vcdPath);
+  try {
+    lib.run(h, input, output, cycles);
+  } finally {
+    lib.close(h);
+  }
   const seconds = (performance.now() - t0) / 1000;
   return { words: output, cycles, seconds };
 }
@@ -115,7 +124,7 @@ export function runSimInProcessWords(
  * this thread goes on (verify runs the TS model meanwhile), and the promise settles when it ends. `input`
  * must not change until then (the simulator reads it in place).
  */
-export function runSimInProcessWordsAsync(
+export async function runSimInProcessWordsAsync(
   built: BuiltSim,
   unit: string,
   ports: PortSpec[],
@@ -124,13 +133,18 @@ export function runSimInProcessWordsAsync(
   opts: { vcdPath?: string } = {},
 ): Promise<SimWordsRun> {
   const t0 = performance.now();
-  const { lib, h, output } = openRun(built, unit, ports, cycles, opts.vcdPath);
+  const { lib, h, output } = openRun(built, unit, ports, input, cycles, opts.vcdPath);
   return new Promise((resolve, reject) => {
-    lib.run.async(h, input, output, cycles, (err: unknown) => {
-      lib.close(h);
-      if (err) reject(err instanceof Error ? err : new Error(String(err)));
-      else resolve({ words: output, cycles, seconds: (performance.now() - t0) / 1000 });
-    });
+    try {
+      lib.run.async(h, input, output, cycles, (err: unknown) => {
+        lib.close(h);
+        if (err) reject(err instanceof Error ? err : new Error(String(err)));
+        else resolve({ words: output, cycles, seconds: (performance.now() - t0) / 1000 });
+      });
+    } catch (e) {
+      lib.close(h); // the call did not start
+      reject(e instanceof Error ? e : new Error(String(e)));
+    }
   });
 }
 

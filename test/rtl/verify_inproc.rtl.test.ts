@@ -2,6 +2,8 @@ import { describe, it, expect } from 'vitest';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
+import { buildSim } from '../../src/rtl/build.js';
+import { runSimInProcessWords, runSimInProcessWordsAsync } from '../../src/rtl/inproc.js';
 import { resolveRepoPath } from '../../src/rtl/paths.js';
 import type { UnitSpec } from '../../src/rtl/unit.js';
 import { maxPoolUnit } from '../../src/rtl/units/max_pool.js';
@@ -49,5 +51,13 @@ describe('verify: in process by default for the registered units', () => {
     expect(inproc.report).toBe(proc.report);
     const body = (s: string): string => s.replace(/^[\s\S]*?\$timescale/, '');
     expect(body(readFileSync(inproc.vcd!, 'utf8'))).toBe(body(vcdProc));
+  });
+
+  it('a stimulus of the wrong length is refused before the simulator reads it (in process a wrong size would read past the array)', async () => {
+    const ports = maxPoolUnit.ports(design);
+    const files = maxPoolUnit.hdlFiles(design).map(resolveRepoPath);
+    const lib = await buildSim({ unit: 'max_pool', top: maxPoolUnit.top, files, parameters: maxPoolUnit.parameters(design), ports, trace: true, kind: 'lib', traced: [] });
+    expect(() => runSimInProcessWords(lib, 'max_pool', ports, new Uint32Array(7), 100)).toThrow(/7 stimulus words for 100 cycles/);
+    await expect(runSimInProcessWordsAsync(lib, 'max_pool', ports, new Uint32Array(7), 100)).rejects.toThrow(/7 stimulus words for 100 cycles/);
   });
 });
