@@ -73,7 +73,7 @@ async function parseWith(argv: string[], layout: HelpLayout): Promise<number> {
       // a first word that names no command: yargs calls it an unknown argument
       const line = named === undefined && first !== undefined && /^Unknown arguments?: /.test(msg)
         ? `${badValue('command', first, `one of ${names.join(', ')}${didYouMean(first, names)}`).message}; see lowbit --help`
-        : withSuggestions(msg.split('\n').join(' '), known);
+        : withSuggestions(msg.split('\n').join(' '), known, named?.name);
       process.stderr.write(`lowbit: ${line}\n`);
       exitCode = 2;
       throw new UsageExit();
@@ -117,8 +117,16 @@ function rawValue(argv: string[], name: string): string | undefined {
   return argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 }
 
-/** Adds "did you mean --x?" to yargs' "Unknown argument(s): a, b" using the command's known options. */
-function withSuggestions(msg: string, known: string[]): string {
+/**
+ * Adds "did you mean --x?" to yargs' "Unknown argument(s): a, b" using the command's known options; says
+ * yargs' "Missing required argument(s): a, b" as the options to give.
+ */
+function withSuggestions(msg: string, known: string[], command?: string): string {
+  const missing = /^Missing required arguments?: (.+)$/.exec(msg);
+  if (missing) {
+    const opts = missing[1]!.split(', ').map((a) => `--${a}`);
+    return `missing ${opts.length > 1 ? `${opts.slice(0, -1).join(', ')} and ${opts.at(-1)}` : opts[0]} (required); see lowbit ${command ?? ''} --help`.replace('  ', ' ');
+  }
   const inv = /Argument: ([\w-]+), Given: "([^"]*)", Choices: (.+)$/.exec(msg);
   if (inv) {
     const choices = [...inv[3].matchAll(/"([^"]*)"/g)].map((c) => c[1]);

@@ -32,6 +32,13 @@ describe('lowbit command line', () => {
     expect(none.err).toMatch(/name a command/);
   });
 
+  it('a missing required option names the option and the command\'s help', async () => {
+    const one = await runCli(['run']);
+    expect([one.code, one.err]).toEqual([2, 'lowbit: missing --model (required); see lowbit run --help\n']);
+    const two = await runCli(['infer']);
+    expect([two.code, two.err]).toEqual([2, 'lowbit: missing --model and --input (required); see lowbit infer --help\n']);
+  });
+
   it('an option given twice exits 2 unless it is declared as a list', async () => {
     const twice = await runCli(['train', '--arch', 'tfc', '--seed', '1', '--seed', '2']);
     expect(twice.code).toBe(2);
