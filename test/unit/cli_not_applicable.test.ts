@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from './helpers/cli.js';
 
@@ -42,5 +43,18 @@ describe('the "off" spelling of a boolean option asks for nothing, so it is acce
       expect(r.err).toBe(`lowbit: ${on} does not apply here: it applies to --model (a whole network), not to --gemm; remove it\n`);
       expect(r.code).toBe(2);
     }
+  });
+
+  it('quantize --model X.onnx (an import): --no-per-channel runs as without it; --per-channel is refused', async () => {
+    const onnx = join(__dirname, 'fixtures', 'ort_static', 'mlp_qdq_pc.onnx');
+    const plain = await runCli(['quantize', '--model', onnx, '--images', '20', '--json']);
+    expect(plain.code, plain.err).toBe(0);
+    const off = await runCli(['quantize', '--model', onnx, '--images', '20', '--json', '--no-per-channel']);
+    expect(off.code, off.err).toBe(0);
+    const seconds = (t: string) => t.replace(/"seconds": [\d.]+/g, '');
+    expect(seconds(off.out)).toBe(seconds(plain.out));
+    const on = await runCli(['quantize', '--model', onnx, '--images', '20', '--per-channel']);
+    expect(on.err).toBe('lowbit: --per-channel does not apply here: --model imports an already quantized model (they apply to --checkpoint); remove it\n');
+    expect(on.code).toBe(2);
   });
 });

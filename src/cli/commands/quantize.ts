@@ -15,7 +15,7 @@ import { quantizeCheckpoint } from '../../quant/ptq.js';
 import { makeScheme } from '../../quant/scheme.js';
 import { InputError, checkInt } from '../../util/errors.js';
 import { readNpy } from '../../util/npy.js';
-import { checkOutDir, given, notApplicable } from '../options.js';
+import { checkOutDir, given, givenOn, notApplicable } from '../options.js';
 import { progress, type Progress } from '../../util/progress.js';
 import { parseWeightOnlyScheme, quantizeWeightOnlyCommand } from './weight_only.js';
 
@@ -47,7 +47,7 @@ export function quantizeHandler(argv: ArgumentsCamelCase<QuantizeArgs>): void {
   }
   if (given('group')) checkInt('--group', argv.group, 1, 2 ** 31 - 1);
   if (argv.model !== undefined) {
-    for (const o of ['scheme', 'per-channel', 'calib', 'calib-images', 'calib-data', 'override', 'variant', 'group']) notApplicable(`--${o}`, given(o), '--model imports an already quantized model (they apply to --checkpoint)');
+    for (const o of ['scheme', 'per-channel', 'calib', 'calib-images', 'calib-data', 'override', 'variant', 'group'] as const) notApplicable(`--${o}`, givenOn(o, argv[o]), '--model imports an already quantized model (they apply to --checkpoint)');
   }
   // the scheme and calibration are checked before any file is read
   const scheme = argv.model === undefined ? makeScheme(argv.scheme, { perChannel: argv.perChannel, overrides: argv.override ?? [], group: argv.group }) : null;

@@ -5,7 +5,7 @@ import { MIXED_ROUNDING_WORDS } from '../../train/mixed.js';
 import { checkAlloc } from '../../util/budget.js';
 import { CHECKPOINT_OUTPUT } from '../../model/checkpoint.js';
 import { MODEL_OUTPUT } from '../../model/format.js';
-import { checkOutDir, given, notApplicable, optInt, optIntList, optNum } from '../options.js';
+import { checkOutDir, given, givenOn, notApplicable, optInt, optIntList, optNum } from '../options.js';
 import { existsSync, statSync } from 'node:fs';
 import { InputError } from '../../util/errors.js';
 import { badValue, didYouMean } from '../../util/errors.js';
@@ -125,7 +125,7 @@ function checkTrainOptions(argv: TrainArgs, hidden: number[] | undefined, floatA
   if (floatAct) {
     optInt('--wbits', argv.wbits, 2, 8);
     const why = `weight-only QAT (${argv.scheme ?? `--wbits ${argv.wbits} --abits 32`}) trains one int${argv.wbits} weight quantizer (per output channel, or per group with --group) with float activations`;
-    for (const o of ['method', 'first-bits', 'last-bits', 'xnor-scale', 'grad-bits']) notApplicable(`--${o}`, given(o), why);
+    for (const o of ['method', 'first-bits', 'last-bits', 'xnor-scale', 'grad-bits'] as const) notApplicable(`--${o}`, givenOn(o, argv[o]), why);
   }
   optInt('--group', argv.group, 1, 2 ** 31 - 1);
   notApplicable('--group', fp && given('group'), 'FP32 training has no weight quantizer', 'give --wbits/--abits below 32 or remove it');
