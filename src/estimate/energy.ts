@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readInputText } from '../util/fsafe.js';
 import { badValue, InputError } from '../util/errors.js';
 import { closest } from '../util/suggest.js';
 import { formatBits } from '../arith/format.js';
@@ -127,12 +127,8 @@ export function parseEnergyTable(json: unknown, source = 'energy table'): Energy
 }
 
 export function loadEnergyTable(path: string): EnergyTable {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    throw new InputError(`energy table ${path}: cannot read the file; pass a JSON file with ${FIELDS.join(', ')} in pJ`);
-  }
+  // missing, a folder, a device, too large: one line naming which (fsafe.ts)
+  const text = readInputText(path, 'energy table', { maxBytes: 1 << 20 });
   let json: unknown;
   try {
     json = JSON.parse(text);

@@ -65,6 +65,11 @@ describe('lowbit estimate --model', () => {
     const r1 = await run(['estimate', '--model', modelDir, '--design', 'tiny', '--no-area', '--energy', bad]);
     expect(r1.code).toBe(2);
     expect(r1.err).toMatch(/mul8: got -1; allowed: a positive number of pJ/);
+    const miss = await run(['estimate', '--model', modelDir, '--design', 'tiny', '--no-area', '--energy', join(dir, 'missing.json')]);
+    expect(miss.err).toBe(`lowbit: energy table ${join(dir, 'missing.json')}: does not exist; give an existing file\n`);
+    expect(miss.code).toBe(2);
+    const folder = await run(['estimate', '--model', modelDir, '--design', 'tiny', '--no-area', '--energy', dir]);
+    expect(folder.err).toBe(`lowbit: energy table ${dir}: is a folder; give a file\n`);
     const r2 = await run(['estimate', '--model', join(dir, 'nope'), '--design', 'tiny', '--no-area']);
     expect(r2.code).toBe(2);
     expect(r2.err).toMatch(/nope: no such file or folder/);
