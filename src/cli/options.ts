@@ -49,7 +49,7 @@ export function conflicting(a: string, b: string, bothGiven: boolean, hint = '')
 
 /** The `--force` option of a command that writes a folder or file (replace what lowbit did not write). */
 export function withForce<T>(y: Argv<T>): Argv<T> {
-  return y.option('force', { type: 'boolean', default: false, describe: 'replace --out even if it is not an earlier lowbit output of this kind' }) as Argv<T>;
+  return y.option('force', { type: 'boolean', default: false, describe: 'replace --out even if it is not an earlier lowbit output of this kind (never one of the inputs)' }) as Argv<T>;
 }
 
 /** A command's input files and folders by option (`--checkpoint` -> path; an array option gives several). */

@@ -24,7 +24,7 @@ export const inferCommand: CommandModule<object, InferArgs> = {
     withForce(y)
       .option('model', { type: 'string', demandOption: true, describe: 'a QuantizedModel: models/NAME folder, quantized .onnx file or shipped model name' })
       .option('input', { type: 'string', demandOption: true, describe: '.npy input: floats (float32/float64/bool, quantized by the model) or integers (already quantized); shape [N, ...inputShape]' })
-      .option('out', { type: 'string', describe: 'write the outputs here (.npy [N, ...outputShape]: int32, or float32 with --dequantize)' })
+      .option('out', { type: 'string', describe: 'write the outputs to this .npy file (a name ending in .npy, not --input or --labels): [N, ...outputShape], int32, or float32 with --dequantize' })
       .option('dequantize', { type: 'boolean', default: false, describe: "write float32 outputs computed as ONNX Runtime's DequantizeLinear (float32(q - zp) * scale)" })
       .option('requant', { type: 'string', default: 'fixed', choices: REQUANT_MODES as unknown as string[], describe: "fixed: the model's integer scaling; onnxruntime: ORT's float32 rescale" })
       .option('labels', { type: 'string', describe: '.npy of N integer labels: report top-1 accuracy of the argmax' })

@@ -37,7 +37,7 @@ export const simulateCommand: CommandModule<object, SimArgs> = {
       .option('w', { type: 'string', describe: 'weights W (K x N) as .npy' })
       .option('random', { type: 'string', describe: 'random operands of shape M,K,N instead of --a/--w' })
       .option('seed', { type: 'number', default: 1, describe: 'seed for --random' })
-      .option('out', { type: 'string', describe: 'write Y (M x N, int32 or int64 for accumulators > 32 bits) as .npy' })
+      .option('out', { type: 'string', describe: 'write Y (M x N, int32 or int64 for accumulators > 32 bits) to this .npy file (a name ending in .npy, not -a or -w)' })
       .option('cycle-accurate', { type: 'boolean', default: false, describe: 'step the systolic array cycle by cycle' })
       .option('check', { type: 'boolean', default: false, describe: 'run both paths and fail unless Y and cycles agree' })
       .example('$0 simulate --design int8 --random 64,784,256 --seed 3', 'random int8 GEMM on the 16x16 array')
