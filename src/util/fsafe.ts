@@ -215,14 +215,18 @@ export function sameFile(a: string, b: string): boolean {
   return resolve(a) === resolve(b);
 }
 
+/** `path` with symlinks resolved, or its absolute path when it cannot be resolved (missing). */
+function realOrResolved(path: string): string {
+  try {
+    return realpathSync.native(path);
+  } catch {
+    return resolve(path);
+  }
+}
+
 /** Is `path` the folder `folder` or inside it (symlinks resolved: each ancestor compared with `sameFile`)? */
 export function within(path: string, folder: string): boolean {
-  let p: string;
-  try {
-    p = realpathSync.native(path);
-  } catch {
-    p = resolve(path);
-  }
+  let p = realOrResolved(path);
   for (;;) {
     if (sameFile(p, folder)) return true;
     const up = dirname(p);
@@ -415,16 +419,7 @@ function statFollow(path: string, what: string): Stats {
 }
 
 function checkInside(path: string, folder: string, what: string): void {
-  const real = (p: string): string => {
-    try {
-      return realpathSync.native(p);
-    } catch {
-      return resolve(p);
-    }
-  };
-  const f = real(folder);
-  const p = real(path);
-  if (!(p === f || p.startsWith(f.endsWith('/') ? f : f + '/'))) throw new InputError(`${what} ${path}: resolves to ${p}, outside ${folder}; allowed: a file inside the folder`);
+  if (!within(path, folder)) throw new InputError(`${what} ${path}: resolves to ${realOrResolved(path)}, outside ${folder}; allowed: a file inside the folder`);
 }
 
 function statOrNull(path: string, follow = false): Stats | null {
