@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AccelProgram } from '../hw/accel_program.js';
@@ -9,6 +9,7 @@ import { accelBuildRequest, cosimAccelerator, hostImage, hostState, runWords, ty
 import { MAKE_VARS, buildSim, type BuildKind, type BuiltSim } from './build.js';
 import { koffi, koffiLoads } from './inproc.js';
 import { runTool } from './proc.js';
+import { readWords } from './run.js';
 
 /**
  * Transaction-level co-simulation of the whole accelerator: the host protocol runs inside the simulator
@@ -182,9 +183,9 @@ function processRunner(built: BuiltSim, memDir: string): ChunkRunner {
     try {
       const res = await runTool(built.exe, [inPath, outPath, String(W), String(E), String(maxCycles)], { cwd: memDir });
       if (res.code !== 0) throw new SimStopped(`the simulator ${built.exe} exited with ${res.code}: ${(res.stderr || res.stdout).trim().split('\n')[0]}`);
-      const buf = readFileSync(outPath);
-      if (buf.byteLength !== n * (E + 3) * 4) throw new SimStopped(`the simulator wrote ${buf.byteLength} bytes of results for ${n} runs`);
-      return new Uint32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+      const bytes = statSync(outPath).size;
+      if (bytes !== n * (E + 3) * 4) throw new SimStopped(`the simulator wrote ${bytes} bytes of results for ${n} runs`);
+      return readWords(outPath);
     } finally {
       rmSync(inPath, { force: true });
       rmSync(outPath, { force: true });

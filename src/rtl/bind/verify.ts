@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { loadDesign, type Design } from '../../hw/design.js';
@@ -8,6 +8,7 @@ import { Rng } from '../../util/rng.js';
 import { buildSim, cacheRoot, type BuiltSim } from '../build.js';
 import { repoRoot } from '../paths.js';
 import { runTool } from '../proc.js';
+import { readWords } from '../run.js';
 import { compareBound, type BindComparison } from './check.js';
 import { acceleratorModel, type AcceleratorModel } from './accel_model.js';
 import { bindHeader, decodeBindLog, encodeBindStimulus, harnessInputs, type CycleLog } from './harness.js';
@@ -130,9 +131,7 @@ async function simulate(built: BuiltSim, stim: Uint32Array, r: ResolvedBinding, 
     const res = await runTool(built.exe, [inPath, outPath, ...(vcdPath !== undefined ? [vcdPath] : [])]);
     const seconds = (performance.now() - t0) / 1000;
     if (res.code !== 0) throw new ToolError(`bind harness ${built.exe} exited with ${res.code}: ${(res.stderr || res.stdout).trim().slice(0, 2000)}`);
-    const buf = readFileSync(outPath);
-    const words = new Uint32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + (buf.byteLength & ~3)));
-    return { log: decodeBindLog(r, words), seconds };
+    return { log: decodeBindLog(r, readWords(outPath)), seconds };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
